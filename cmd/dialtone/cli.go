@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/alecthomas/kong"
+)
+
+// cli is the whole command line. Global flags apply to every command; the ad-hoc account
+// flags let a script use dialtone with no config file at all.
+type cli struct {
+	Config  string      `help:"Config file (default $$XDG_CONFIG_HOME/dialtone/config.toml)." placeholder:"FILE" type:"path"`
+	Account []string    `help:"Use only these accounts from the config file (repeatable)." placeholder:"NAME"`
+	Version versionFlag `help:"Print version information and exit."`
+
+	AOR           string `name:"aor" help:"Ad-hoc account: address of record, e.g. sip:alice@example.com (replaces the config file's accounts)." placeholder:"URI"`
+	AuthUser      string `help:"Ad-hoc account: digest user name (default: the AOR's user)." placeholder:"USER"`
+	DisplayName   string `help:"Ad-hoc account: display name." placeholder:"NAME"`
+	Registrar     string `help:"Ad-hoc account: registrar, sip:host[:port] (default: the AOR's domain)." placeholder:"URI"`
+	OutboundProxy string `help:"Ad-hoc account: outbound proxy, sip:host[:port]." placeholder:"URI"`
+	Transport     string `help:"Ad-hoc account: transport: udp, tcp or tls." enum:"udp,tcp,tls," default:"" placeholder:"udp|tcp|tls"`
+	Expires       int    `help:"Ad-hoc account: registration lifetime in seconds (default 600)." placeholder:"SECONDS"`
+	PasswordFile  string `help:"Ad-hoc account: read the password from this file (else $$DIALTONE_PASSWORD)." placeholder:"FILE" type:"path"`
+	PasswordCmd   string `help:"Ad-hoc account: run this shell command and use its output as the password." placeholder:"CMD"`
+
+	Listen      string `help:"Local SIP address for UDP (default: any free port)." placeholder:"ADDR:PORT"`
+	TLSCA       string `name:"tls-ca" help:"Extra PEM CA certificate(s) to trust for TLS." placeholder:"FILE" type:"path"`
+	TLSInsecure bool   `name:"tls-insecure" help:"Do not verify TLS certificates (unsafe; for testing only)."`
+
+	JSON     bool   `name:"json" help:"Print events as NDJSON on stdout (one object per line)."`
+	LogFile  string `help:"Write logs to this file instead of stderr." placeholder:"FILE" type:"path"`
+	LogLevel string `help:"Log level: debug, info, warn, error (default: warn on stderr, info in a log file)." enum:"debug,info,warn,error," default:"" placeholder:"LEVEL"`
+	SIPTrace string `name:"sip-trace" help:"Write every SIP message sent and received to this file." placeholder:"FILE" type:"path"`
+
+	Register registerCmd `cmd:"" help:"Register the accounts, print each state change, stay registered until interrupted."`
+	VersionC versionCmd  `cmd:"" name:"version" help:"Print version information."`
+}
+
+// versionFlag prints the version and exits, before any command runs.
+type versionFlag bool
+
+// BeforeReset is kong's hook for flags that act on their own.
+func (versionFlag) BeforeReset(app *kong.Kong) error {
+	fmt.Fprintln(app.Stdout, versionText())
+	app.Exit(0)
+	return nil
+}
+
+type versionCmd struct{}
+
+func (versionCmd) Run(e *env) error {
+	fmt.Fprintln(e.stdout, versionText())
+	return nil
+}

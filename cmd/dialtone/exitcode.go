@@ -1,0 +1,42 @@
+package main
+
+import "github.com/dialtone/dialtone/phone"
+
+// Exit codes are part of dialtone's interface: scripts branch on them. The README lists them.
+const (
+	exitOK       = 0
+	exitInternal = 1
+	exitUsage    = 2 // bad flags, bad config file, missing password source
+	exitAuth     = 3
+	exitNetwork  = 4 // DNS, unreachable, no response, TLS handshake or certificate
+	exitRefused  = 5 // any other final failure from the server
+	exitBusy     = 10
+	exitNoAnswer = 11
+	exitDeclined = 12
+	exitNotFound = 13
+)
+
+// exitCodeFor maps a failure class from the phone core to the exit code table.
+func exitCodeFor(f phone.Failure) int {
+	switch f {
+	case phone.NoFailure:
+		return exitOK
+	case phone.FailureAuth:
+		return exitAuth
+	case phone.FailureNetwork:
+		return exitNetwork
+	case phone.FailureRefused:
+		return exitRefused
+	case phone.FailureConfig:
+		return exitUsage
+	case phone.FailureNotFound:
+		return exitNotFound
+	case phone.FailureBusy:
+		return exitBusy
+	case phone.FailureNoAnswer:
+		return exitNoAnswer
+	case phone.FailureDeclined:
+		return exitDeclined
+	}
+	return exitInternal
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// setupLogging builds the one logger of the process (sipgo's included) and the SIP trace.
+func (e *env) setupLogging() (func(), error) {
+	var closers []func()
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	level := slog.LevelWarn
+	var out io.Writer = e.stderr
+	if e.cli.LogFile != "" {
+		f, err := os.OpenFile(e.cli.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("log file: %w", err)
+		}
+		closers = append(closers, func() { f.Close() })
+		out, level = f, slog.LevelInfo
+	}
+	if e.cli.LogLevel != "" {
+		if err := level.UnmarshalText([]byte(e.cli.LogLevel)); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("--log-level: %w", err)
+		}
+	}
+	e.log = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+	sip.SetDefaultLogger(e.log)
+	if e.cli.SIPTrace != "" {
+		f, err := os.OpenFile(e.cli.SIPTrace, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("--sip-trace: %w", err)
+		}
+		t := &sipTracer{w: f}
+		sip.SIPDebugTracer(t)
+		sip.SIPDebug = true
+		closers = append(closers, func() {
+			sip.SIPDebug = false
+			t.mu.Lock()
+			f.Close()
+			t.w = io.Discard
+			t.mu.Unlock()
+		})
+	}
+	return closeAll, nil
+}
+
+// sipTracer writes every SIP message with time, direction and addresses. sipgo's hook is a
+// process-wide setting, which is why only the command line (not the phone core) sets it.
+type sipTracer struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (t *sipTracer) SIPTraceRead(transport, laddr, raddr string, msg []byte) {
+	t.write("recv", transport, raddr, laddr, msg)
+}
+
+func (t *sipTracer) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
+	t.write("send", transport, laddr, raddr, msg)
+}
+
+func (t *sipTracer) write(dir, transport, from, to string, msg []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.w, "=== %s %s %s %s -> %s (%d bytes)\n%s\n", time.Now().Format(time.RFC3339Nano), dir, transport, from, to, len(msg), msg)
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dialtone/dialtone/phone"
+)
+
+type registerCmd struct {
+	Once bool `help:"Exit once every account has a first result (then unregister)."`
+}
+
+// Run registers every selected account and reports. Exit code: 0 when every account
+// registered (or on SIGINT/SIGTERM after a normal run); otherwise the first failed account's
+// code — 3 authentication, 4 network, 5 refused, 2 configuration.
+func (c *registerCmd) Run(e *env) error {
+	cfg, err := e.phoneConfig()
+	if err != nil {
+		return err
+	}
+	var registering int
+	for i := range cfg.Accounts {
+		cfg.Accounts[i].Register = true // `register` means it, whatever the config says
+		registering++
+	}
+	if registering == 0 {
+		return usageErr("no accounts: add one to the config file or pass --aor sip:user@domain")
+	}
+	ph, err := phone.New(cfg)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	out := &printer{w: e.stdout, json: e.cli.JSON}
+
+	runCtx, stop := context.WithCancel(e.ctx)
+	defer stop()
+	events := ph.Subscribe(context.WithoutCancel(e.ctx))
+	runErr := make(chan error, 1)
+	go func() { runErr <- ph.Run(runCtx) }()
+
+	first := map[string]phone.AccountStatus{} // each account's first result
+	terminal := map[string]bool{}
+	for ev := range events {
+		s, ok := ev.(phone.AccountStatus)
+		if !ok {
+			continue
+		}
+		out.registration(s)
+		if s.State != phone.Registered && s.State != phone.RegFailed {
+			continue
+		}
+		if _, seen := first[s.Account]; !seen {
+			first[s.Account] = s
+		}
+		terminal[s.Account] = s.Terminal()
+		if c.Once && len(first) == registering {
+			stop()
+		}
+		if allTrue(terminal, registering) {
+			stop() // nothing left to wait for: every account gave up
+		}
+	}
+	if err := <-runErr; err != nil {
+		return &exitError{code: exitCodeFor(phone.FailureOf(err)), err: err}
+	}
+	code := exitOK
+	if c.Once || allTrue(terminal, registering) || e.ctx.Err() == nil {
+		for _, a := range cfg.Accounts {
+			if s, ok := first[a.Name]; ok && s.State == phone.RegFailed {
+				code = exitCodeFor(s.Failure)
+				break
+			}
+		}
+	}
+	if code != exitOK {
+		return &exitError{code: code, err: fmt.Errorf("registration failed")}
+	}
+	return nil
+}
+
+func allTrue(m map[string]bool, n int) bool {
+	if len(m) < n {
+		return false
+	}
+	for _, v := range m {
+		if !v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/alecthomas/kong"
+)
+
+// env is what a command runs with: the parsed globals, the process's streams and context.
+// Nothing reaches os.* directly, so run is testable in-process.
+type env struct {
+	ctx    context.Context
+	cli    *cli
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+// exitError carries an exit code from a command to run.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErr is a bad flag or config: exit 2.
+func usageErr(format string, a ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
+}
+
+// kongExit unwinds kong's request to exit (after --help or --version).
+type kongExit int
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	var c cli
+	defer func() {
+		if r := recover(); r != nil {
+			k, ok := r.(kongExit)
+			if !ok {
+				panic(r)
+			}
+			code = int(k)
+		}
+	}()
+	parser, err := kong.New(&c,
+		kong.Name("dialtone"),
+		kong.Description("A terminal SIP softphone. Without a command it will open the full-screen interface (not yet built; for now it prints this help)."),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { panic(kongExit(code)) }),
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
+	if err != nil {
+		fmt.Fprintf(stderr, "dialtone: %v\n", err)
+		return exitInternal
+	}
+	if len(args) == 0 {
+		args = []string{"--help"} // the TUI will live here; until then, say what there is
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "dialtone: %v\n", err)
+		return exitUsage
+	}
+	e := &env{ctx: ctx, cli: &c, stdin: stdin, stdout: stdout, stderr: stderr}
+	closeLog, err := e.setupLogging()
+	if err != nil {
+		fmt.Fprintf(stderr, "dialtone: %v\n", err)
+		return exitUsage
+	}
+	defer closeLog()
+	err = kctx.Run(e)
+	if err == nil {
+		return exitOK
+	}
+	var xe *exitError
+	if errors.As(err, &xe) {
+		if xe.err != nil {
+			fmt.Fprintf(stderr, "dialtone: %v\n", xe.err)
+		}
+		return xe.code
+	}
+	fmt.Fprintf(stderr, "dialtone: %v\n", err)
+	return exitInternal
+}

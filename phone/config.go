@@ -1,0 +1,85 @@
+package phone
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// Config is everything the phone core needs; front ends build it from files and flags.
+type Config struct {
+	Accounts []Account
+	// ListenAddr is the local SIP address (host:port) for UDP; "" means any free port on all interfaces.
+	ListenAddr string
+	// UserAgent is sent in the User-Agent header.
+	UserAgent string
+	// TLS is the client TLS configuration (roots, verification). nil means system roots, verified.
+	TLS *tls.Config
+	// Logger receives the core's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// PasswordFunc returns an account's password. It is called only when a server challenges us,
+// so that a password command runs only when it is needed.
+type PasswordFunc func(ctx context.Context) (string, error)
+
+// Account is one SIP identity.
+type Account struct {
+	Name          string
+	AOR           string // sip:user@domain
+	AuthUser      string // digest user name; default the AOR user
+	DisplayName   string
+	Registrar     string // sip:host[:port]; default sip:<AOR host>
+	OutboundProxy string // sip:host[:port]; "" sends to the registrar or request URI directly
+	Transport     Transport
+	Expires       time.Duration // requested registration lifetime
+	Register      bool          // register at start-up
+	Password      PasswordFunc
+}
+
+// account is an Account with its URIs parsed once.
+type account struct {
+	Account
+	aor       sip.Uri
+	registrar sip.Uri
+	proxy     *sip.Uri
+}
+
+func parseAccount(a Account) (*account, error) {
+	pa := &account{Account: a}
+	if a.Name == "" {
+		return nil, fmt.Errorf("account has no name")
+	}
+	if err := sip.ParseUri(a.AOR, &pa.aor); err != nil {
+		return nil, fmt.Errorf("account %s: aor %q: %w", a.Name, a.AOR, err)
+	}
+	if pa.aor.User == "" || pa.aor.Host == "" {
+		return nil, fmt.Errorf("account %s: aor %q needs a user and a host (sip:user@domain)", a.Name, a.AOR)
+	}
+	reg := a.Registrar
+	if reg == "" {
+		reg = "sip:" + pa.aor.Host
+	}
+	if err := sip.ParseUri(reg, &pa.registrar); err != nil {
+		return nil, fmt.Errorf("account %s: registrar %q: %w", a.Name, reg, err)
+	}
+	pa.registrar.User = ""
+	if a.OutboundProxy != "" {
+		var p sip.Uri
+		if err := sip.ParseUri(a.OutboundProxy, &p); err != nil {
+			return nil, fmt.Errorf("account %s: outbound proxy %q: %w", a.Name, a.OutboundProxy, err)
+		}
+		pa.proxy = &p
+	}
+	if pa.AuthUser == "" {
+		pa.AuthUser = pa.aor.User
+	}
+	if pa.Expires <= 0 {
+		pa.Expires = 600 * time.Second
+	}
+	return pa, nil
+}

@@ -1,0 +1,87 @@
+package phone
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
+)
+
+// errNoChallenge means a 401/407 carried no digest challenge we can answer.
+var errNoChallenge = errors.New("no supported digest challenge (MD5, SHA-256, SHA-512-256 with qop=auth or none)")
+
+// algorithmRank orders the digest algorithms we answer; RFC 8760 asks clients to pick the
+// strongest one a server offers when it sends several challenges.
+func algorithmRank(alg string) int {
+	switch strings.ToUpper(alg) {
+	case "SHA-512-256":
+		return 3
+	case "SHA-256":
+		return 2
+	case "", "MD5":
+		return 1
+	}
+	return 0
+}
+
+// pickChallenge returns the strongest digest challenge among header values that we can answer.
+func pickChallenge(values []string) (*digest.Challenge, error) {
+	var best *digest.Challenge
+	for _, v := range values {
+		c, err := digest.ParseChallenge(v)
+		if err != nil || algorithmRank(c.Algorithm) == 0 || !digest.CanDigest(c) {
+			continue
+		}
+		if len(c.QOP) > 0 && !c.SupportsQOP("auth") {
+			continue // auth-int needs the body hashed; no SIP server we know insists on it
+		}
+		if best == nil || algorithmRank(c.Algorithm) > algorithmRank(best.Algorithm) {
+			best = c
+		}
+	}
+	if best == nil {
+		return nil, errNoChallenge
+	}
+	return best, nil
+}
+
+// authorize answers the 401 or 407 res by adding an Authorization or Proxy-Authorization
+// header to req (replacing an earlier one). It reports whether the server marked the nonce
+// stale, which means "right password, old nonce": worth exactly one more try.
+func authorize(req *sip.Request, res *sip.Response, user, password string) (stale bool, err error) {
+	answerName := "Authorization"
+	if res.StatusCode == sip.StatusProxyAuthRequired {
+		answerName = "Proxy-Authorization"
+	}
+	chal, err := pickChallenge(challengeValues(res))
+	if err != nil {
+		return false, fmt.Errorf("%d %s: %w", res.StatusCode, res.Reason, err)
+	}
+	cred, err := digest.Digest(chal, digest.Options{
+		Method:   req.Method.String(),
+		URI:      req.Recipient.String(), // digest-uri is the Request-URI exactly as sent
+		Username: user,
+		Password: password,
+	})
+	if err != nil {
+		return false, fmt.Errorf("digest response: %w", err)
+	}
+	req.RemoveHeader(answerName)
+	req.AppendHeader(sip.NewHeader(answerName, cred.String()))
+	return chal.Stale, nil
+}
+
+// challengeValues returns the challenges of a 401 (WWW-Authenticate) or 407 (Proxy-Authenticate).
+func challengeValues(res *sip.Response) []string {
+	name := "WWW-Authenticate"
+	if res.StatusCode == sip.StatusProxyAuthRequired {
+		name = "Proxy-Authenticate"
+	}
+	var values []string
+	for _, h := range res.GetHeaders(name) {
+		values = append(values, h.Value())
+	}
+	return values
+}

@@ -1,0 +1,144 @@
+package phone
+
+import (
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"strings"
+	"testing"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
+)
+
+func hexHash(h func() hash.Hash, parts ...string) string {
+	x := h()
+	x.Write([]byte(strings.Join(parts, ":")))
+	return hex.EncodeToString(x.Sum(nil))
+}
+
+func challengeResponse(code int, challenges ...string) *sip.Response {
+	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: 5060})
+	res := sip.NewResponseFromRequest(req, code, "Unauthorized", nil)
+	name := "WWW-Authenticate"
+	if code == 407 {
+		name = "Proxy-Authenticate"
+	}
+	for _, c := range challenges {
+		res.AppendHeader(sip.NewHeader(name, c))
+	}
+	return res
+}
+
+func TestAuthorizeComputesRFC2617And7616Responses(t *testing.T) {
+	cases := []struct {
+		name, challenge, header string
+		h                       func() hash.Hash
+		qop                     bool
+	}{
+		{"md5 no qop", `Digest realm="127.0.0.1", nonce="abc123"`, "Authorization", md5.New, false},
+		{"md5 qop=auth", `Digest realm="127.0.0.1", nonce="abc123", qop="auth"`, "Authorization", md5.New, true},
+		{"sha-256 qop=auth,auth-int", `Digest realm="127.0.0.1", nonce="n0nce", algorithm=SHA-256, qop="auth,auth-int"`, "Authorization", sha256.New, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: 5060, UriParams: sip.HeaderParams{{K: "transport", V: "tcp"}}})
+			res := challengeResponse(401, c.challenge)
+			if _, err := authorize(req, res, "alice", "s3cr3t"); err != nil {
+				t.Fatal(err)
+			}
+			h := req.GetHeader(c.header)
+			if h == nil {
+				t.Fatalf("no %s header", c.header)
+			}
+			cred, err := digest.ParseCredentials(h.Value())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cred.URI != "sip:127.0.0.1:5060;transport=tcp" {
+				t.Fatalf("digest uri %q, want the Request-URI as sent", cred.URI)
+			}
+			ha1 := hexHash(c.h, "alice", "127.0.0.1", "s3cr3t")
+			ha2 := hexHash(c.h, "REGISTER", cred.URI)
+			var want string
+			if c.qop {
+				want = hexHash(c.h, ha1, cred.Nonce, fmt.Sprintf("%08x", cred.Nc), cred.Cnonce, "auth", ha2)
+				if cred.QOP != "auth" || cred.Cnonce == "" {
+					t.Fatalf("qop %q cnonce %q, want auth and a cnonce", cred.QOP, cred.Cnonce)
+				}
+			} else {
+				want = hexHash(c.h, ha1, cred.Nonce, ha2)
+			}
+			if cred.Response != want {
+				t.Fatalf("response %s, want %s", cred.Response, want)
+			}
+			if strings.Contains(h.Value(), "s3cr3t") {
+				t.Fatal("password leaked into the header")
+			}
+		})
+	}
+}
+
+func TestAuthorizeAnswers407WithProxyAuthorization(t *testing.T) {
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "bob", Host: "example.com"})
+	res := challengeResponse(407, `Digest realm="example.com", nonce="x"`)
+	if _, err := authorize(req, res, "alice", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	if req.GetHeader("Proxy-Authorization") == nil || req.GetHeader("Authorization") != nil {
+		t.Fatal("407 must be answered with Proxy-Authorization only")
+	}
+	// Answering again replaces, never stacks, the header.
+	if _, err := authorize(req, res, "alice", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(req.GetHeaders("Proxy-Authorization")); n != 1 {
+		t.Fatalf("%d Proxy-Authorization headers, want 1", n)
+	}
+}
+
+func TestPickChallengePrefersTheStrongestAlgorithm(t *testing.T) {
+	c, err := pickChallenge([]string{
+		`Digest realm="r", nonce="1", algorithm=MD5, qop="auth"`,
+		`Digest realm="r", nonce="2", algorithm=SHA-256, qop="auth"`,
+		`Digest realm="r", nonce="3", algorithm=AKAv1-MD5, qop="auth"`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Nonce != "2" {
+		t.Fatalf("picked nonce %s (%s), want the SHA-256 challenge", c.Nonce, c.Algorithm)
+	}
+}
+
+func TestPickChallengeRejectsWhatWeCannotAnswer(t *testing.T) {
+	for _, values := range [][]string{
+		nil,
+		{`Basic realm="r"`},
+		{`Digest realm="r", nonce="1", algorithm=AKAv1-MD5`},
+		{`Digest realm="r", nonce="1", qop="auth-int"`},
+		{`Digest realm="r", nonce="1", algorithm=SHA-256, qop="auth-conf"`},
+	} {
+		if c, err := pickChallenge(values); err == nil {
+			t.Errorf("%q: picked %+v, want an error", values, c)
+		}
+	}
+	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: "h"})
+	if _, err := authorize(req, challengeResponse(401, `Basic realm="r"`), "a", "b"); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("err = %v, want one naming the 401", err)
+	}
+}
+
+func TestHasStaleChallenge(t *testing.T) {
+	if !hasStaleChallenge(challengeResponse(401, `Digest realm="r", nonce="1", stale=true`)) {
+		t.Error("stale=true not seen")
+	}
+	if !hasStaleChallenge(challengeResponse(401, `Digest realm="r", nonce="1", stale="TRUE"`)) {
+		t.Error(`stale="TRUE" not seen`)
+	}
+	if hasStaleChallenge(challengeResponse(401, `Digest realm="r", nonce="1"`)) {
+		t.Error("stale reported without the parameter")
+	}
+}

@@ -1,0 +1,223 @@
+// Package phone is dialtone's user agent core: accounts, registration, and (later) calls and
+// messages. It knows nothing about terminals or sound cards; front ends drive it through its
+// methods and learn what happened from Subscribe.
+package phone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// Phone is one user agent with its accounts. Create it with New, start it with Run.
+type Phone struct {
+	cfg      Config
+	log      *slog.Logger
+	clock    Clock
+	resolver resolver
+	accounts []*account
+	bus      *bus
+
+	mu       sync.Mutex
+	statuses []AccountStatus // index-aligned with accounts
+	running  bool
+}
+
+// Option customises a Phone; tests use them to inject time and name resolution.
+type Option func(*Phone) error
+
+// WithClock makes every timed component use c.
+func WithClock(c Clock) Option {
+	return func(p *Phone) error { p.clock = c; return nil }
+}
+
+// WithResolver replaces the DNS resolver (SRV and A/AAAA look-ups).
+func WithResolver(r *net.Resolver) Option {
+	return func(p *Phone) error { p.resolver = r; return nil }
+}
+
+// New checks cfg and prepares a phone. It does no I/O.
+func New(cfg Config, opts ...Option) (*Phone, error) {
+	p := &Phone{cfg: cfg, log: cfg.Logger, clock: realClock{}, resolver: net.DefaultResolver, bus: newBus()}
+	if p.log == nil {
+		p.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	seen := map[string]bool{}
+	for _, a := range cfg.Accounts {
+		pa, err := parseAccount(a)
+		if err != nil {
+			return nil, err
+		}
+		if seen[a.Name] {
+			return nil, fmt.Errorf("account name %q is used twice", a.Name)
+		}
+		seen[a.Name] = true
+		p.accounts = append(p.accounts, pa)
+		p.statuses = append(p.statuses, AccountStatus{Account: a.Name, AOR: pa.aor.Addr(), State: Unregistered})
+	}
+	for _, o := range opts {
+		if err := o(p); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// Subscribe returns a channel that first carries a Snapshot, then every change. It closes
+// when ctx ends or Run returns. Events are never dropped, however slow the reader.
+func (p *Phone) Subscribe(ctx context.Context) <-chan Event {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.bus.subscribe(ctx, p.snapshotLocked())
+}
+
+// Snapshot returns the current state.
+func (p *Phone) Snapshot() Snapshot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.snapshotLocked()
+}
+
+func (p *Phone) snapshotLocked() Snapshot {
+	return Snapshot{Time: p.clock.Now(), Accounts: append([]AccountStatus(nil), p.statuses...)}
+}
+
+// setStatus records and publishes a registration change. Publishing under the lock keeps
+// every subscriber's order equal to the order of the changes.
+func (p *Phone) setStatus(i int, s AccountStatus) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.statuses[i] = s
+	p.bus.publish(s)
+	attrs := []any{"account", s.Account, "state", s.State.String()}
+	if s.Code != 0 {
+		attrs = append(attrs, "code", s.Code)
+	}
+	if s.Reason != "" {
+		attrs = append(attrs, "reason", s.Reason)
+	}
+	p.log.Info("registration", attrs...)
+}
+
+// Run starts the phone's transports and registrations and blocks until ctx ends; then it
+// unregisters every account (bounded in time), closes its sockets and ends all
+// subscriptions. A phone runs once.
+func (p *Phone) Run(ctx context.Context) error {
+	p.mu.Lock()
+	if p.running {
+		p.mu.Unlock()
+		return errors.New("phone: Run called twice")
+	}
+	p.running = true
+	p.mu.Unlock()
+	defer p.bus.close()
+
+	stack, err := p.startStack(ctx)
+	if err != nil {
+		return err
+	}
+	defer stack.close()
+
+	var wg sync.WaitGroup
+	for i, acc := range p.accounts {
+		if !acc.Register {
+			continue
+		}
+		var client *sipgo.Client
+		if acc.Transport == UDP {
+			client, err = sipgo.NewClient(stack.ua, sipgo.WithClientLogger(p.log), sipgo.WithClientNAT())
+		} else {
+			client, err = sipgo.NewClient(stack.ua, sipgo.WithClientLogger(p.log))
+		}
+		if err != nil {
+			return fmt.Errorf("account %s: sip client: %w", acc.Name, err)
+		}
+		var udp *net.UDPAddr
+		if acc.Transport == UDP {
+			udp = stack.udpAddr
+		}
+		wire := newSIPRegistrar(acc, client, stack.ua.TransportLayer(), p.resolver, udp, p.userAgent(), p.log)
+		loop := &regLoop{
+			account: acc.Name, aor: acc.aor.Addr(), expires: acc.Expires, wire: wire, clock: p.clock,
+			backoff: newBackoff(2*time.Second, 5*time.Minute),
+			publish: func(s AccountStatus) { p.setStatus(i, s) },
+		}
+		wg.Go(func() { loop.run(ctx) })
+	}
+	<-ctx.Done()
+	wg.Wait()
+	return nil
+}
+
+func (p *Phone) userAgent() string {
+	if p.cfg.UserAgent != "" {
+		return p.cfg.UserAgent
+	}
+	return "dialtone"
+}
+
+// stack is the SIP machinery of a running phone.
+type stack struct {
+	ua      *sipgo.UserAgent
+	srv     *sipgo.Server
+	udp     net.PacketConn
+	udpAddr *net.UDPAddr
+	wg      sync.WaitGroup
+}
+
+func (p *Phone) startStack(ctx context.Context) (*stack, error) {
+	opts := []sipgo.UserAgentOption{sipgo.WithUserAgent(p.userAgent())}
+	if p.cfg.TLS != nil {
+		opts = append(opts, sipgo.WithUserAgenTLSConfig(p.cfg.TLS))
+	}
+	ua, err := sipgo.NewUA(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("sip user agent: %w", err)
+	}
+	s := &stack{ua: ua}
+	s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(p.log))
+	if err != nil {
+		ua.Close()
+		return nil, fmt.Errorf("sip server: %w", err)
+	}
+	s.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
+		res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE"))
+		if err := tx.Respond(res); err != nil {
+			p.log.Debug("respond to OPTIONS", "err", err)
+		}
+	})
+	listen := p.cfg.ListenAddr
+	if listen == "" {
+		listen = "0.0.0.0:0"
+	}
+	var lc net.ListenConfig
+	s.udp, err = lc.ListenPacket(ctx, "udp4", listen)
+	if err != nil {
+		ua.Close()
+		return nil, &Error{Op: "listen " + listen, Failure: FailureNetwork, Reason: "cannot open the local SIP port", Err: err}
+	}
+	s.udpAddr = s.udp.LocalAddr().(*net.UDPAddr)
+	p.log.Info("listening", "transport", "udp", "addr", s.udpAddr.String())
+	s.wg.Go(func() {
+		if err := s.srv.ServeUDP(s.udp); err != nil && !errors.Is(err, net.ErrClosed) {
+			p.log.Debug("udp listener stopped", "err", err)
+		}
+	})
+	return s, nil
+}
+
+func (s *stack) close() {
+	s.udp.Close()
+	s.wg.Wait()
+	s.srv.Close()
+	s.ua.Close()
+}

@@ -1,0 +1,104 @@
+package phone
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// registrar is the wire side of one account's registration. The loop below owns timing
+// (refresh, backoff, unregister on shutdown); the wire owns SIP. Tests pair the loop with a
+// fake wire and a fake clock.
+type registrar interface {
+	// register asks for a binding of the given lifetime (0 removes it), answering digest
+	// challenges. A failure is an *Error.
+	register(ctx context.Context, expires time.Duration) (regResult, error)
+}
+
+// regResult is a successful REGISTER.
+type regResult struct {
+	Code    int
+	Reason  string
+	Expires time.Duration // granted by the registrar
+	Contact string        // our binding as the registrar sees it
+}
+
+// unregisterTimeout bounds the Expires: 0 REGISTER at shutdown, so quitting never hangs on
+// a registrar that went away.
+const unregisterTimeout = 4 * time.Second
+
+// regLoop keeps one account registered until its context ends, then unregisters.
+type regLoop struct {
+	account string
+	aor     string
+	expires time.Duration
+	wire    registrar
+	clock   Clock
+	backoff *backoff
+	publish func(AccountStatus)
+}
+
+func (l *regLoop) status(s RegState) AccountStatus {
+	return AccountStatus{Time: l.clock.Now(), Account: l.account, AOR: l.aor, State: s}
+}
+
+func (l *regLoop) run(ctx context.Context) {
+	everRegistered := false
+	first := true
+	for {
+		if first {
+			l.publish(l.status(Registering))
+			first = false
+		}
+		res, err := l.wire.register(ctx, l.expires)
+		if ctx.Err() != nil {
+			break
+		}
+		var wait time.Duration
+		if err == nil {
+			everRegistered = true
+			l.backoff.reset()
+			st := l.status(Registered)
+			st.Code, st.Reason, st.Expires, st.Contact = res.Code, res.Reason, res.Expires, res.Contact
+			l.publish(st)
+			wait = refreshAfter(res.Expires)
+		} else {
+			st := l.status(RegFailed)
+			st.Err = err
+			var pe *Error
+			if errors.As(err, &pe) {
+				st.Code, st.Reason, st.Failure = pe.Code, pe.Reason, pe.Failure
+			} else {
+				st.Reason, st.Failure = err.Error(), FailureNetwork
+			}
+			if st.Failure == FailureAuth || st.Failure == FailureConfig {
+				// Retrying cannot fix a wrong password; retrying would only lock the account.
+				l.publish(st)
+				<-ctx.Done()
+				break
+			}
+			wait = l.backoff.next()
+			st.RetryIn = wait
+			l.publish(st)
+		}
+		t := l.clock.NewTimer(wait)
+		select {
+		case <-t.C():
+			continue
+		case <-ctx.Done():
+			t.Stop()
+		}
+		break
+	}
+	if everRegistered {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unregisterTimeout)
+		_, err := l.wire.register(uctx, 0)
+		cancel()
+		st := l.status(Unregistered)
+		if err != nil {
+			st.Err = err
+			st.Reason = err.Error()
+		}
+		l.publish(st)
+	}
+}

@@ -1,0 +1,210 @@
+package phone
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// scriptedWire answers REGISTERs from a script and records what was asked.
+type scriptedWire struct {
+	mu      sync.Mutex
+	asked   []time.Duration // expires of each call
+	answers []func(expires time.Duration) (regResult, error)
+	calls   chan time.Duration
+}
+
+func (w *scriptedWire) register(ctx context.Context, expires time.Duration) (regResult, error) {
+	w.mu.Lock()
+	w.asked = append(w.asked, expires)
+	n := len(w.asked)
+	var f func(time.Duration) (regResult, error)
+	if n <= len(w.answers) {
+		f = w.answers[n-1]
+	} else {
+		f = w.answers[len(w.answers)-1]
+	}
+	w.mu.Unlock()
+	defer func() { w.calls <- expires }()
+	return f(expires)
+}
+
+func ok(granted time.Duration) func(time.Duration) (regResult, error) {
+	return func(e time.Duration) (regResult, error) {
+		if e == 0 {
+			return regResult{Code: 200, Reason: "OK"}, nil
+		}
+		return regResult{Code: 200, Reason: "OK", Expires: granted, Contact: "sip:a@127.0.0.1:1"}, nil
+	}
+}
+
+func fail(f Failure, code int) func(time.Duration) (regResult, error) {
+	return func(time.Duration) (regResult, error) {
+		return regResult{}, &Error{Op: "register", Failure: f, Code: code, Reason: "x"}
+	}
+}
+
+type loopHarness struct {
+	clock  *fakeClock
+	wire   *scriptedWire
+	events chan AccountStatus
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startLoop(t *testing.T, answers ...func(time.Duration) (regResult, error)) *loopHarness {
+	t.Helper()
+	h := &loopHarness{
+		clock:  newFakeClock(),
+		wire:   &scriptedWire{answers: answers, calls: make(chan time.Duration, 100)},
+		events: make(chan AccountStatus, 100),
+		done:   make(chan struct{}),
+	}
+	b := newBackoff(2*time.Second, 5*time.Minute)
+	b.rand = func() float64 { return 0 } // lower bound of the jitter: deterministic
+	l := &regLoop{account: "a", aor: "sip:a@x", expires: 60 * time.Second, wire: h.wire, clock: h.clock,
+		backoff: b, publish: func(s AccountStatus) { h.events <- s }}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	h.cancel = cancel
+	go func() { l.run(ctx); close(h.done) }()
+	t.Cleanup(func() { cancel(); <-h.done })
+	return h
+}
+
+func (h *loopHarness) next(t *testing.T) AccountStatus {
+	t.Helper()
+	select {
+	case s := <-h.events:
+		return s
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event")
+	}
+	return AccountStatus{}
+}
+
+func (h *loopHarness) waitTimer(t *testing.T) {
+	t.Helper()
+	select {
+	case <-h.clock.added:
+	case <-time.After(5 * time.Second):
+		t.Fatal("loop set no timer")
+	}
+}
+
+func (h *loopHarness) callCount() int {
+	h.wire.mu.Lock()
+	defer h.wire.mu.Unlock()
+	return len(h.wire.asked)
+}
+
+func TestRegLoopRefreshesAtHalfTheGrantedLifetime(t *testing.T) {
+	h := startLoop(t, ok(40*time.Second))
+	if s := h.next(t); s.State != Registering {
+		t.Fatalf("first event %v, want registering", s.State)
+	}
+	s := h.next(t)
+	if s.State != Registered || s.Expires != 40*time.Second {
+		t.Fatalf("got %v expires %v, want registered 40s", s.State, s.Expires)
+	}
+	h.waitTimer(t)
+	if p := h.clock.pending(); len(p) != 1 || p[0] != 20*time.Second {
+		t.Fatalf("refresh timer %v, want [20s]", p)
+	}
+	h.clock.Advance(19 * time.Second)
+	if n := h.callCount(); n != 1 {
+		t.Fatalf("REGISTERs after 19s: %d, want 1 (no early refresh)", n)
+	}
+	h.clock.Advance(1 * time.Second)
+	if s := h.next(t); s.State != Registered {
+		t.Fatalf("after refresh: %v", s.State)
+	}
+	if n := h.callCount(); n != 2 {
+		t.Fatalf("REGISTERs after 20s: %d, want 2", n)
+	}
+	// Shutdown unregisters with Expires: 0.
+	h.cancel()
+	if s := h.next(t); s.State != Unregistered {
+		t.Fatalf("after cancel: %v, want unregistered", s.State)
+	}
+	<-h.done
+	if last := h.wire.asked[len(h.wire.asked)-1]; last != 0 {
+		t.Fatalf("last REGISTER asked expires %v, want 0", last)
+	}
+}
+
+func TestRegLoopBacksOffExponentiallyThenRecovers(t *testing.T) {
+	h := startLoop(t, fail(FailureNetwork, 0), fail(FailureNetwork, 0), fail(FailureRefused, 503), ok(60*time.Second))
+	h.next(t) // registering
+	want := []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second} // half of 2s, 4s, 8s with zero jitter
+	for i, w := range want {
+		s := h.next(t)
+		if s.State != RegFailed || s.RetryIn != w {
+			t.Fatalf("failure %d: %v retry %v, want failed retry %v", i, s.State, s.RetryIn, w)
+		}
+		h.waitTimer(t)
+		h.clock.Advance(w)
+	}
+	if s := h.next(t); s.State != Registered {
+		t.Fatalf("after retries: %v, want registered", s.State)
+	}
+	if n := h.callCount(); n != 4 {
+		t.Fatalf("REGISTERs: %d, want 4", n)
+	}
+}
+
+func TestRegLoopStopsAfterWrongPassword(t *testing.T) {
+	h := startLoop(t, fail(FailureAuth, 401))
+	h.next(t)
+	s := h.next(t)
+	if s.State != RegFailed || s.Failure != FailureAuth || !s.Terminal() {
+		t.Fatalf("got %+v, want terminal auth failure", s)
+	}
+	h.clock.Advance(time.Hour)
+	select {
+	case e := <-h.events:
+		t.Fatalf("unexpected event after a wrong password: %+v", e)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if n := h.callCount(); n != 1 {
+		t.Fatalf("REGISTER attempts: %d, want 1 (no retry storm)", n)
+	}
+	h.cancel()
+	<-h.done
+	if n := h.callCount(); n != 1 {
+		t.Fatalf("never-registered account sent an unregister: %d calls", n)
+	}
+}
+
+func TestBackoffIsBoundedAndJittered(t *testing.T) {
+	b := newBackoff(time.Second, 8*time.Second)
+	b.rand = func() float64 { return 0.999999 }
+	var got []time.Duration
+	for range 6 {
+		got = append(got, b.next().Round(time.Millisecond))
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second, 8 * time.Second}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("upper bounds %v, want %v", got, want)
+		}
+	}
+	b.reset()
+	b.rand = func() float64 { return 0 }
+	if d := b.next(); d != 500*time.Millisecond {
+		t.Fatalf("after reset, lower bound %v, want 500ms", d)
+	}
+}
+
+func TestRefreshAfter(t *testing.T) {
+	for _, c := range []struct{ in, want time.Duration }{
+		{3600 * time.Second, 1800 * time.Second},
+		{4 * time.Second, 2 * time.Second},
+		{time.Second, 500 * time.Millisecond},
+		{0, 500 * time.Millisecond},
+	} {
+		if got := refreshAfter(c.in); got != c.want {
+			t.Errorf("refreshAfter(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}

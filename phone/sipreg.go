@@ -1,0 +1,268 @@
+package phone
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// sipRegistrar sends one account's REGISTERs through sipgo.
+type sipRegistrar struct {
+	acc       *account
+	userAgent string
+	client    *sipgo.Client
+	tp        *sip.TransportLayer
+	resolver  resolver
+	log       *slog.Logger
+	// udpListen is our UDP listening socket's address; REGISTERs leave from it so that the
+	// registrar and later requests reach the same port. Empty for TCP and TLS.
+	udpListen *net.UDPAddr
+
+	mu       sync.Mutex // guards the fields below: register may run during shutdown
+	callID   string
+	fromTag  string
+	cseq     uint32
+	contact  sip.Uri // current binding, kept for the Expires: 0 at the end
+	password string
+	havePass bool
+}
+
+func newSIPRegistrar(acc *account, client *sipgo.Client, tp *sip.TransportLayer, r resolver, udpListen *net.UDPAddr, userAgent string, log *slog.Logger) *sipRegistrar {
+	return &sipRegistrar{
+		acc: acc, client: client, tp: tp, resolver: r, udpListen: udpListen, userAgent: userAgent,
+		log:     log.With("account", acc.Name),
+		callID:  sip.GenerateTagN(24),
+		fromTag: sip.GenerateTagN(16),
+		cseq:    1,
+	}
+}
+
+func (r *sipRegistrar) op() string { return "register " + r.acc.aor.Addr() }
+
+// serverURI is where requests go first: the outbound proxy if any, else the registrar.
+func (r *sipRegistrar) serverURI() sip.Uri {
+	if r.acc.proxy != nil {
+		return *r.acc.proxy
+	}
+	return r.acc.registrar
+}
+
+func (r *sipRegistrar) register(ctx context.Context, expires time.Duration) (regResult, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	server := r.serverURI()
+	target, err := resolveTarget(ctx, r.resolver, server, r.acc.Transport)
+	if err != nil {
+		return regResult{}, transportError(r.op(), server.Host, r.acc.Transport, err)
+	}
+	if expires > 0 || r.contact.Host == "" {
+		if err := r.updateContact(ctx, target); err != nil {
+			return regResult{}, err
+		}
+	}
+	credentialsSent, staleRetried := false, false
+	var authHeader sip.Header
+	for {
+		req := r.newRequest(target, expires, authHeader)
+		res, err := r.client.Do(ctx, req)
+		if err != nil {
+			return regResult{}, transportError(r.op(), target, r.acc.Transport, err)
+		}
+		switch {
+		case res.IsSuccess():
+			return r.result(res, expires), nil
+		case res.StatusCode == 401 || res.StatusCode == 407:
+			stale := false
+			if credentialsSent {
+				stale = hasStaleChallenge(res)
+				if !stale || staleRetried {
+					return regResult{}, &Error{Op: r.op(), Failure: FailureAuth, Code: int(res.StatusCode), Reason: res.Reason,
+						Err: fmt.Errorf("the registrar rejected the credentials of %q", r.acc.AuthUser)}
+				}
+				staleRetried = true
+			}
+			pw, err := r.getPassword(ctx)
+			if err != nil {
+				return regResult{}, &Error{Op: r.op(), Failure: FailureConfig, Reason: "no password", Err: err}
+			}
+			if _, err := authorize(req, res, r.acc.AuthUser, pw); err != nil {
+				return regResult{}, &Error{Op: r.op(), Failure: FailureRefused, Code: int(res.StatusCode), Reason: res.Reason, Err: err}
+			}
+			authHeader = req.GetHeader("Authorization")
+			if res.StatusCode == 407 {
+				authHeader = req.GetHeader("Proxy-Authorization")
+			}
+			credentialsSent = true
+		case res.StatusCode == 423 && expires > 0:
+			// Interval Too Brief: ask again with the registrar's minimum, once.
+			minExp := headerSeconds(res, "Min-Expires")
+			if minExp <= expires {
+				return regResult{}, responseError(r.op(), res, credentialsSent)
+			}
+			expires = minExp
+		default:
+			e := responseError(r.op(), res, credentialsSent)
+			if e.Failure == FailureNotFound {
+				e.Failure = FailureRefused // "not found" is a call outcome; a registrar refusing us is a refusal
+			}
+			return regResult{}, e
+		}
+	}
+}
+
+// updateContact decides our Contact for the next REGISTER. Over UDP it is our listening
+// socket at the address that routes to the server; over TCP and TLS it is the local end of
+// the connection to the server, so the registrar sends incoming requests down that same
+// connection (we could not accept a new one through NAT or a firewall anyway).
+func (r *sipRegistrar) updateContact(ctx context.Context, target string) error {
+	c := sip.Uri{Scheme: "sip", User: r.acc.aor.User}
+	switch r.acc.Transport {
+	case UDP:
+		host := r.udpListen.IP.String()
+		if r.udpListen.IP.IsUnspecified() {
+			ip, err := localIPFor(target)
+			if err != nil {
+				return transportError(r.op(), target, r.acc.Transport, err)
+			}
+			host = ip
+		}
+		c.Host, c.Port = host, r.udpListen.Port
+	default:
+		probe := r.newRequest(target, 0, nil)
+		via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: probe.Transport(), Params: sip.NewParams()}
+		via.Params.Add("branch", sip.GenerateBranch())
+		probe.PrependHeader(via)
+		conn, err := r.tp.ClientRequestConnection(ctx, probe)
+		if err != nil {
+			return transportError(r.op(), target, r.acc.Transport, err)
+		}
+		host, port, err := net.SplitHostPort(conn.LocalAddr().String())
+		conn.TryClose()
+		if err != nil {
+			return &Error{Op: r.op(), Failure: FailureNetwork, Reason: "local address", Err: err}
+		}
+		c.Host = host
+		c.Port, _ = strconv.Atoi(port)
+		c.UriParams = sip.NewParams()
+		c.UriParams.Add("transport", r.acc.Transport.String())
+	}
+	r.contact = c
+	return nil
+}
+
+func (r *sipRegistrar) newRequest(target string, expires time.Duration, auth sip.Header) *sip.Request {
+	recipient := *r.acc.registrar.Clone()
+	if r.acc.Transport != UDP && recipient.Scheme != "sips" {
+		recipient.UriParams = recipient.UriParams.Clone()
+		if recipient.UriParams == nil {
+			recipient.UriParams = sip.NewParams()
+		}
+		recipient.UriParams.Add("transport", r.acc.Transport.String())
+	}
+	req := sip.NewRequest(sip.REGISTER, recipient)
+	req.SetTransport(strings.ToUpper(r.acc.Transport.String()))
+	req.SetDestination(target)
+	if r.acc.proxy != nil {
+		route := &sip.RouteHeader{Address: *r.acc.proxy.Clone()}
+		route.Address.UriParams = sip.NewParams()
+		route.Address.UriParams.Add("lr", "")
+		req.AppendHeader(route)
+	}
+	if r.udpListen != nil {
+		// Leave from the listening socket, and say so in Via.
+		req.Laddr = sip.Addr{IP: r.udpListen.IP, Port: r.udpListen.Port}
+		via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP",
+			Host: r.contact.Host, Port: r.contact.Port, Params: sip.NewParams()}
+		via.Params.Add("branch", sip.GenerateBranch())
+		via.Params.Add("rport", "")
+		req.AppendHeader(via)
+	}
+	from := &sip.FromHeader{DisplayName: r.acc.DisplayName, Address: r.acc.aor, Params: sip.NewParams()}
+	from.Params.Add("tag", r.fromTag)
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: r.acc.aor})
+	callID := sip.CallIDHeader(r.callID)
+	req.AppendHeader(&callID)
+	r.cseq++
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: r.cseq, MethodName: sip.REGISTER})
+	maxFwd := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxFwd)
+	if r.contact.Host != "" {
+		req.AppendHeader(&sip.ContactHeader{Address: r.contact})
+	}
+	exp := sip.ExpiresHeader(uint32(expires / time.Second))
+	req.AppendHeader(&exp)
+	if r.userAgent != "" {
+		req.AppendHeader(sip.NewHeader("User-Agent", r.userAgent))
+	}
+	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, NOTIFY, REFER, UPDATE"))
+	if auth != nil {
+		req.AppendHeader(sip.NewHeader(auth.Name(), auth.Value()))
+	}
+	req.SetBody(nil)
+	return req
+}
+
+// result reads the granted lifetime: our Contact's expires parameter if the registrar
+// listed it, else the Expires header, else what we asked for.
+func (r *sipRegistrar) result(res *sip.Response, asked time.Duration) regResult {
+	out := regResult{Code: int(res.StatusCode), Reason: res.Reason, Expires: asked, Contact: r.contact.String()}
+	if asked == 0 {
+		return out
+	}
+	if e := headerSeconds(res, "Expires"); e > 0 {
+		out.Expires = e
+	}
+	for _, h := range res.GetHeaders("Contact") {
+		c, ok := h.(*sip.ContactHeader)
+		if !ok || c.Address.Host != r.contact.Host || c.Address.Port != r.contact.Port || c.Address.User != r.contact.User {
+			continue
+		}
+		if v, ok := c.Params.Get("expires"); ok {
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				out.Expires = time.Duration(n) * time.Second
+			}
+		}
+	}
+	return out
+}
+
+func (r *sipRegistrar) getPassword(ctx context.Context) (string, error) {
+	if r.havePass {
+		return r.password, nil
+	}
+	if r.acc.Password == nil {
+		return "", fmt.Errorf("account %s has no password source", r.acc.Name)
+	}
+	pw, err := r.acc.Password(ctx)
+	if err != nil {
+		return "", err
+	}
+	r.password, r.havePass = pw, true
+	return pw, nil
+}
+
+func hasStaleChallenge(res *sip.Response) bool {
+	c, err := pickChallenge(challengeValues(res))
+	return err == nil && c.Stale
+}
+
+func headerSeconds(res *sip.Response, name string) time.Duration {
+	h := res.GetHeader(name)
+	if h == nil {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(h.Value()))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return time.Duration(n) * time.Second
+}
