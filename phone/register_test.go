@@ -135,7 +135,7 @@ func TestRegLoopRefreshesAtHalfTheGrantedLifetime(t *testing.T) {
 
 func TestRegLoopBacksOffExponentiallyThenRecovers(t *testing.T) {
 	h := startLoop(t, fail(FailureNetwork, 0), fail(FailureNetwork, 0), fail(FailureRefused, 503), ok(60*time.Second))
-	h.next(t) // registering
+	h.next(t)                                                                  // registering
 	want := []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second} // half of 2s, 4s, 8s with zero jitter
 	for i, w := range want {
 		s := h.next(t)
