@@ -212,6 +212,12 @@ func (p *Phone) startStack(ctx context.Context) (*stack, error) {
 			p.log.Debug("udp listener stopped", "err", err)
 		}
 	})
+	// ServeUDP adds the socket to sipgo's connection pool from its own goroutine; requests
+	// sent before that would open a second socket on the same port and fail.
+	if err := waitForListener(ctx, ua.TransportLayer(), s.udpAddr.String()); err != nil {
+		s.close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -220,4 +226,20 @@ func (s *stack) close() {
 	s.wg.Wait()
 	s.srv.Close()
 	s.ua.Close()
+}
+
+func waitForListener(ctx context.Context, tp *sip.TransportLayer, addr string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	for {
+		if c, err := tp.GetConnection("udp", addr); err == nil {
+			c.TryClose() // GetConnection took a reference
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("udp listener %s did not start: %w", addr, ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
 }

@@ -64,17 +64,12 @@ func (c *registerCmd) Run(e *env) error {
 	if err := <-runErr; err != nil {
 		return &exitError{code: exitCodeFor(phone.FailureOf(err)), err: err}
 	}
-	code := exitOK
 	if c.Once || allTrue(terminal, registering) || e.ctx.Err() == nil {
 		for _, a := range cfg.Accounts {
 			if s, ok := first[a.Name]; ok && s.State == phone.RegFailed {
-				code = exitCodeFor(s.Failure)
-				break
+				return &exitError{code: exitCodeFor(s.Failure), err: fmt.Errorf("%s: %s", s.Account, failureText(s))}
 			}
 		}
-	}
-	if code != exitOK {
-		return &exitError{code: code, err: fmt.Errorf("registration failed")}
 	}
 	return nil
 }

@@ -1,0 +1,50 @@
+# The two commands a newcomer needs (see README.md):
+#   make run    build dialtone (installing PortAudio's dev package if missing) and start it
+#   make test   run every test, the interop tests with real peers included
+# CI (.ci/run) calls `make test`, so CI proves the README.
+
+GO        ?= go
+BIN       := bin/dialtone
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT       := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends
+RUN_PKGS  := libportaudio2 portaudio19-dev pkg-config gcc
+TEST_PKGS := $(RUN_PKGS) kamailio kamailio-tls-modules sip-tester baresip sox pulseaudio pulseaudio-utils libasound2-plugins tmux
+TEST_TIMEOUT ?= 15m
+ARGS ?=
+
+.PHONY: run build deps-run deps-test test test-unit vet fuzz bench clean
+
+run: build
+	./$(BIN) $(ARGS)
+
+build: deps-run
+	$(GO) build -o $(BIN) ./cmd/dialtone
+
+# Install only what is missing, so a second run is quiet and needs no network.
+deps-run:
+	@./.ci/ensure-packages $(RUN_PKGS)
+
+deps-test:
+	@./.ci/ensure-packages $(TEST_PKGS)
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+# Every test: unit, fuzz seed corpora, CLI and interop tests against Kamailio, baresip and sipp.
+test: deps-test vet
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+test-unit:
+	$(GO) test -count=1 -short ./...
+
+# Run each fuzz target for a while (not part of `make test`; the seed corpora are).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./phone/config -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin dist

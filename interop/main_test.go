@@ -1,0 +1,219 @@
+// Package interop runs the real dialtone binary against real peers (Kamailio, baresip,
+// sipp) started by the tests on 127.0.0.1. Nothing here is a mock.
+package interop
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// dialtoneBin is the binary under test, built once by TestMain.
+var dialtoneBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "dialtone-interop-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	dialtoneBin = filepath.Join(dir, "dialtone")
+	build := exec.Command("go", "build", "-o", dialtoneBin, "../cmd/dialtone")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build dialtone:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// event is one NDJSON line of dialtone --json.
+type event map[string]any
+
+func (e event) name() string { s, _ := e["event"].(string); return s }
+
+func (e event) str(k string) string { s, _ := e[k].(string); return s }
+
+func (e event) num(k string) float64 { f, _ := e[k].(float64); return f }
+
+// proc is a running dialtone whose NDJSON events arrive on a channel.
+type proc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	events chan event
+	mu     sync.Mutex
+	stdout []string // every stdout line, for failure messages
+	stderr strings.Builder
+	done   chan struct{}
+	err    error
+}
+
+// startDialtone runs dialtone with args and the given extra environment. The process is
+// killed at cleanup if still running.
+func startDialtone(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, events: make(chan event, 1000), done: make(chan struct{})}
+	p.cmd = exec.Command(dialtoneBin, args...)
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
+	out, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.stdout = append(p.stdout, line)
+			p.mu.Unlock()
+			var e event
+			if json.Unmarshal([]byte(line), &e) == nil {
+				p.events <- e
+			}
+		}
+		p.err = p.cmd.Wait()
+		close(p.events)
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// transcript is what the process printed, for failure messages.
+func (p *proc) transcript() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return fmt.Sprintf("stdout:\n%s\nstderr:\n%s", strings.Join(p.stdout, "\n"), p.stderr.String())
+}
+
+// waitEvent returns the next event named name, failing after timeout.
+func (p *proc) waitEvent(name string, timeout time.Duration) event {
+	p.t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case e, ok := <-p.events:
+			if !ok {
+				p.t.Fatalf("dialtone exited before %q\n%s", name, p.transcript())
+			}
+			if e.name() == name {
+				return e
+			}
+		case <-deadline:
+			p.t.Fatalf("no %q event within %v\n%s", name, timeout, p.transcript())
+		}
+	}
+}
+
+// wait waits for exit and returns the exit code and every event not consumed yet.
+func (p *proc) wait(timeout time.Duration) (int, []event) {
+	p.t.Helper()
+	var rest []event
+	deadline := time.After(timeout)
+	for {
+		select {
+		case e, ok := <-p.events:
+			if ok {
+				rest = append(rest, e)
+				continue
+			}
+			<-p.done
+			var xe *exec.ExitError
+			switch {
+			case p.err == nil:
+				return 0, rest
+			case errors.As(p.err, &xe):
+				return xe.ExitCode(), rest
+			}
+			p.t.Fatalf("dialtone: %v", p.err)
+		case <-deadline:
+			p.t.Fatalf("dialtone still running after %v\n%s", timeout, p.transcript())
+		}
+	}
+}
+
+func (p *proc) signal(s syscall.Signal) {
+	if err := p.cmd.Process.Signal(s); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// runDialtone runs dialtone to completion.
+func runDialtone(t *testing.T, timeout time.Duration, env []string, args ...string) (int, []event, *proc) {
+	t.Helper()
+	p := startDialtone(t, env, args...)
+	code, evs := p.wait(timeout)
+	return code, evs, p
+}
+
+func names(evs []event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.name())
+	}
+	return out
+}
+
+func findEvent(evs []event, name string) (event, bool) {
+	for _, e := range evs {
+		if e.name() == name {
+			return e, true
+		}
+	}
+	return nil, false
+}
+
+// eventually polls cond until it holds or timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var last string
+	for {
+		ok, msg := cond()
+		if ok {
+			return
+		}
+		last = msg
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: not within %v (last: %s)", what, timeout, last)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
