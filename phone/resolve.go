@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -22,10 +23,10 @@ type resolver interface {
 // falling back to A/AAAA and the transport's default port.
 func resolveTarget(ctx context.Context, r resolver, uri sip.Uri, t Transport) (string, error) {
 	port := uri.Port
-	if ip, err := netip.ParseAddr(uri.Host); err == nil {
+	host := strings.TrimSuffix(strings.TrimPrefix(uri.Host, "["), "]") // sip:[::1]:5060
+	if ip, err := netip.ParseAddr(host); err == nil {
 		return net.JoinHostPort(ip.String(), strconv.Itoa(portOr(port, t))), nil
 	}
-	host := uri.Host
 	if port == 0 {
 		service, proto := "sip", "udp"
 		switch t {

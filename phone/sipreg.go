@@ -31,6 +31,9 @@ type sipRegistrar struct {
 	fromTag  string
 	cseq     uint32
 	contact  sip.Uri // current binding, kept for the Expires: 0 at the end
+	stale    sip.Uri // a previous binding to remove (our address changed)
+	natHost  string  // our address as the registrar sees it over UDP, when behind NAT
+	natPort  int
 	password string
 	havePass bool
 }
@@ -68,33 +71,53 @@ func (r *sipRegistrar) register(ctx context.Context, expires time.Duration) (reg
 			return regResult{}, err
 		}
 	}
+	res, granted, err := r.transact(ctx, target, expires)
+	if err != nil {
+		return regResult{}, err
+	}
+	r.stale = sip.Uri{}
+	if expires > 0 && r.learnPublicAddress(res) {
+		// The registrar sees us at another address (we are behind NAT): bind that one, so
+		// that incoming requests reach us through the NAT's mapping, and drop the old one.
+		if err := r.updateContact(ctx, target); err != nil {
+			return regResult{}, err
+		}
+		if res, granted, err = r.transact(ctx, target, granted); err != nil {
+			return regResult{}, err
+		}
+		r.stale = sip.Uri{}
+	}
+	return r.result(res, granted), nil
+}
+
+// transact sends one REGISTER and answers its challenges; it returns the 2xx and the
+// lifetime asked for in the end (a 423 raises it).
+func (r *sipRegistrar) transact(ctx context.Context, target string, expires time.Duration) (*sip.Response, time.Duration, error) {
 	credentialsSent, staleRetried := false, false
 	var authHeader sip.Header
 	for {
 		req := r.newRequest(target, expires, authHeader)
 		res, err := r.client.Do(ctx, req)
 		if err != nil {
-			return regResult{}, transportError(r.op(), target, r.acc.Transport, err)
+			return nil, 0, transportError(r.op(), target, r.acc.Transport, err)
 		}
 		switch {
 		case res.IsSuccess():
-			return r.result(res, expires), nil
+			return res, expires, nil
 		case res.StatusCode == 401 || res.StatusCode == 407:
-			stale := false
 			if credentialsSent {
-				stale = hasStaleChallenge(res)
-				if !stale || staleRetried {
-					return regResult{}, &Error{Op: r.op(), Failure: FailureAuth, Code: int(res.StatusCode), Reason: res.Reason,
+				if !hasStaleChallenge(res) || staleRetried {
+					return nil, 0, &Error{Op: r.op(), Failure: FailureAuth, Code: int(res.StatusCode), Reason: res.Reason,
 						Err: fmt.Errorf("the registrar rejected the credentials of %q", r.acc.AuthUser)}
 				}
 				staleRetried = true
 			}
 			pw, err := r.getPassword(ctx)
 			if err != nil {
-				return regResult{}, &Error{Op: r.op(), Failure: FailureConfig, Reason: "no password", Err: err}
+				return nil, 0, &Error{Op: r.op(), Failure: FailureConfig, Reason: "no password", Err: err}
 			}
 			if _, err := authorize(req, res, r.acc.AuthUser, pw); err != nil {
-				return regResult{}, &Error{Op: r.op(), Failure: FailureRefused, Code: int(res.StatusCode), Reason: res.Reason, Err: err}
+				return nil, 0, &Error{Op: r.op(), Failure: FailureRefused, Code: int(res.StatusCode), Reason: res.Reason, Err: err}
 			}
 			authHeader = req.GetHeader("Authorization")
 			if res.StatusCode == 407 {
@@ -105,7 +128,7 @@ func (r *sipRegistrar) register(ctx context.Context, expires time.Duration) (reg
 			// Interval Too Brief: ask again with the registrar's minimum, once.
 			minExp := headerSeconds(res, "Min-Expires")
 			if minExp <= expires {
-				return regResult{}, responseError(r.op(), res, credentialsSent)
+				return nil, 0, responseError(r.op(), res, credentialsSent)
 			}
 			expires = minExp
 		default:
@@ -113,9 +136,45 @@ func (r *sipRegistrar) register(ctx context.Context, expires time.Duration) (reg
 			if e.Failure == FailureNotFound {
 				e.Failure = FailureRefused // "not found" is a call outcome; a registrar refusing us is a refusal
 			}
-			return regResult{}, e
+			return nil, 0, e
 		}
 	}
+}
+
+// learnPublicAddress reads the address the registrar saw us at (Via received/rport, RFC
+// 3581) and reports whether it differs from our UDP Contact and is new to us.
+func (r *sipRegistrar) learnPublicAddress(res *sip.Response) bool {
+	if r.acc.Transport != UDP {
+		return false
+	}
+	host, port, ok := publicAddress(res.Via(), r.contact.Host, r.contact.Port)
+	if !ok || (host == r.natHost && port == r.natPort) {
+		return false
+	}
+	r.log.Info("registrar sees us behind NAT; registering the public address", "contact", r.contact.String(), "public", net.JoinHostPort(host, strconv.Itoa(port)))
+	r.natHost, r.natPort = host, port
+	return true
+}
+
+// publicAddress returns the source address a server recorded in our Via, if it differs from
+// host:port.
+func publicAddress(via *sip.ViaHeader, host string, port int) (string, int, bool) {
+	if via == nil {
+		return "", 0, false
+	}
+	pubHost, pubPort := host, port
+	if v, ok := via.Params.Get("received"); ok && v != "" {
+		pubHost = v
+	}
+	if v, ok := via.Params.Get("rport"); ok && v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 && n < 65536 {
+			pubPort = n
+		}
+	}
+	if pubHost == host && pubPort == port {
+		return "", 0, false
+	}
+	return pubHost, pubPort, true
 }
 
 // updateContact decides our Contact for the next REGISTER. Over UDP it is our listening
@@ -153,6 +212,12 @@ func (r *sipRegistrar) updateContact(ctx context.Context, target string) error {
 		c.Port, _ = strconv.Atoi(port)
 		c.UriParams = sip.NewParams()
 		c.UriParams.Add("transport", r.acc.Transport.String())
+	}
+	if r.acc.Transport == UDP && r.natHost != "" {
+		c.Host, c.Port = r.natHost, r.natPort
+	}
+	if r.contact.Host != "" && r.contact.String() != c.String() {
+		r.stale = r.contact // say goodbye to the old binding in the next REGISTER
 	}
 	r.contact = c
 	return nil
@@ -197,6 +262,11 @@ func (r *sipRegistrar) newRequest(target string, expires time.Duration, auth sip
 	req.AppendHeader(&maxFwd)
 	if r.contact.Host != "" {
 		req.AppendHeader(&sip.ContactHeader{Address: r.contact})
+	}
+	if r.stale.Host != "" && expires > 0 {
+		old := &sip.ContactHeader{Address: r.stale, Params: sip.NewParams()}
+		old.Params.Add("expires", "0")
+		req.AppendHeader(old)
 	}
 	exp := sip.ExpiresHeader(uint32(expires / time.Second))
 	req.AppendHeader(&exp)
