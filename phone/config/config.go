@@ -116,6 +116,9 @@ func Decode(path string, data []byte) (f *File, err error) {
 	if err := dec.Decode(f); err != nil {
 		return nil, tomlError(path, data, keys, err)
 	}
+	if err := checkKeyCase(path, keys); err != nil {
+		return nil, err
+	}
 	if len(f.Accounts) == 0 {
 		// "account = []" and no accounts at all mean the same.
 		f.Accounts = nil

@@ -185,6 +185,11 @@ func TestDecodeBad(t *testing.T) {
 		{"bad backend", "[audio]\nbackend = \"alsa\"\n", 2, 1, "audio.backend", "not one of device, null"},
 		{"bad listen", "[sip]\nlisten = \"5060\"\n", 2, 1, "sip.listen", "host:port"},
 		{"bad listen port", "[sip]\nlisten = \":99999\"\n", 2, 1, "sip.listen", "bad port"},
+		{"wrong case key", acct + "Transport = \"tcp\"\n", 4, 1, "account[0].Transport", `case-sensitive: did you mean "transport"?`},
+		{"wrong case table", "[[Account]]\nname = \"w\"\naor = \"sip:a@b.c\"\n", 1, 3, "Account[0]", `did you mean "account"?`},
+		{"aor with bad user", "[[account]]\nname = \"work\"\naor = \"sip:al<ice@example.com\"\n", 3, 1, "account[0].aor", "bad user part"},
+		{"registrar with junk", acct + "registrar = \"sip:junk[::1]\"\n", 4, 1, "account[0].registrar", "is not of the form"},
+		{"lone account table", "\n[account]\nname = \"w\"\n", 2, 2, "account[0].aor", "is required"},
 		{"display name newline", acct + "display_name = \"A\\r\\nVia: x\"\n", 4, 1, "account[0].display_name", "control character"},
 	}
 	for _, tt := range tests {

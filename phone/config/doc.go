@@ -3,9 +3,9 @@
 //
 // The file lives at DefaultPath(): $XDG_CONFIG_HOME/dialtone/config.toml, or
 // ~/.config/dialtone/config.toml when XDG_CONFIG_HOME is unset. Decoding is
-// strict: an unknown key, a value of the wrong type or an invalid value is an
-// error of type *Error that names the file, the line and column, and the key,
-// for example:
+// strict (keys are case-sensitive): an unknown key, a value of the wrong type
+// or an invalid value is an error of type *Error that names the file, the
+// line and column, and the key, for example:
 //
 //	/home/a/.config/dialtone/config.toml:7:1: account[0].transport: "udpx" is not one of udp, tcp, tls
 //

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,8 +20,9 @@ type keyIndex struct {
 }
 
 type keyPos struct {
-	path       string
-	start, end int // bytes from the key's start to the end of its value
+	path       string   // with array indexes: "account[1].aor"
+	parts      []string // the key's parts, without indexes: ["account", "aor"]
+	start, end int      // bytes from the key's start to the end of its value
 }
 
 // indexKeys parses data with go-toml's low-level parser and records every
@@ -40,12 +42,13 @@ func indexKeys(data []byte) (idx *keyIndex) {
 	p.Reset(data)
 	arrays := map[string]int{} // array-of-tables path -> elements so far
 	table := ""                // path of the current [table] or [[table]]
+	var tableParts []string
 	for p.NextExpression() {
 		e := p.Expression()
 		switch e.Kind {
 		case unstable.Table, unstable.ArrayTable:
 			it := e.Key()
-			table = ""
+			table, tableParts = "", nil
 			start, end := -1, 0
 			for it.Next() {
 				k := it.Node()
@@ -54,6 +57,7 @@ func indexKeys(data []byte) (idx *keyIndex) {
 				}
 				end = int(k.Raw.Offset + k.Raw.Length)
 				table = joinKey(table, string(k.Data))
+				tableParts = append(tableParts, string(k.Data))
 				n, isArray := arrays[table]
 				switch {
 				case it.IsLast() && e.Kind == unstable.ArrayTable:
@@ -65,9 +69,9 @@ func indexKeys(data []byte) (idx *keyIndex) {
 					table += "[" + strconv.Itoa(n-1) + "]"
 				}
 			}
-			idx.add(table, start, end)
+			idx.add(table, tableParts, start, end)
 		case unstable.KeyValue:
-			idx.addKeyValue(table, e)
+			idx.addKeyValue(table, tableParts, e)
 		}
 	}
 	return idx
@@ -75,8 +79,9 @@ func indexKeys(data []byte) (idx *keyIndex) {
 
 // addKeyValue records a key = value under prefix, and the keys of any inline
 // tables in its value.
-func (idx *keyIndex) addKeyValue(prefix string, kv *unstable.Node) {
+func (idx *keyIndex) addKeyValue(prefix string, prefixParts []string, kv *unstable.Node) {
 	path := prefix
+	parts := append([]string(nil), prefixParts...)
 	start := -1
 	it := kv.Key()
 	for it.Next() {
@@ -85,20 +90,22 @@ func (idx *keyIndex) addKeyValue(prefix string, kv *unstable.Node) {
 			start = int(k.Raw.Offset)
 		}
 		path = joinKey(path, string(k.Data))
+		parts = append(parts, string(k.Data))
 	}
-	idx.add(path, start, int(kv.Raw.Offset+kv.Raw.Length))
-	idx.addValue(path, kv.Value(), start, int(kv.Raw.Offset+kv.Raw.Length))
+	end := int(kv.Raw.Offset + kv.Raw.Length)
+	idx.add(path, parts, start, end)
+	idx.addValue(path, parts, kv.Value(), start, end)
 }
 
 // addValue descends into inline tables and arrays: the file may spell its
 // accounts as account = [{name = "a", ...}].
-func (idx *keyIndex) addValue(path string, v *unstable.Node, start, end int) {
+func (idx *keyIndex) addValue(path string, parts []string, v *unstable.Node, start, end int) {
 	switch v.Kind {
 	case unstable.InlineTable:
 		it := v.Children()
 		for it.Next() {
 			if c := it.Node(); c.Kind == unstable.KeyValue {
-				idx.addKeyValue(path, c)
+				idx.addKeyValue(path, parts, c)
 			}
 		}
 	case unstable.Array:
@@ -108,23 +115,23 @@ func (idx *keyIndex) addValue(path string, v *unstable.Node, start, end int) {
 			elem := path + "[" + strconv.Itoa(i) + "]"
 			if c.Kind == unstable.InlineTable {
 				// An inline table's Raw is its "{".
-				idx.add(elem, int(c.Raw.Offset), end)
+				idx.add(elem, parts, int(c.Raw.Offset), end)
 			} else {
-				idx.add(elem, start, end)
+				idx.add(elem, parts, start, end)
 			}
-			idx.addValue(elem, c, start, end)
+			idx.addValue(elem, parts, c, start, end)
 		}
 	}
 }
 
-func (idx *keyIndex) add(path string, start, end int) {
+func (idx *keyIndex) add(path string, parts []string, start, end int) {
 	if start < 0 {
 		return
 	}
 	if _, ok := idx.byPath[path]; !ok {
 		idx.byPath[path] = len(idx.keys)
 	}
-	idx.keys = append(idx.keys, keyPos{path: path, start: start, end: end})
+	idx.keys = append(idx.keys, keyPos{path: path, parts: parts, start: start, end: end})
 }
 
 func joinKey(prefix, key string) string {
@@ -169,18 +176,24 @@ func (idx *keyIndex) find(path string) *keyLoc {
 	if idx == nil {
 		return nil
 	}
-	for path != "" {
-		if i, ok := idx.byPath[path]; ok {
-			return idx.loc(idx.keys[i])
+	// A lone [account] table decodes as account[0] but is indexed as
+	// "account", so try the path without indexes too.
+	for _, p := range []string{path, arrayIndexRE.ReplaceAllString(path, "")} {
+		for p != "" {
+			if i, ok := idx.byPath[p]; ok {
+				return idx.loc(idx.keys[i])
+			}
+			cut := strings.LastIndexAny(p, ".[")
+			if cut < 0 {
+				break
+			}
+			p = p[:cut]
 		}
-		cut := strings.LastIndexAny(path, ".[")
-		if cut < 0 {
-			break
-		}
-		path = path[:cut]
 	}
 	return nil
 }
+
+var arrayIndexRE = regexp.MustCompile(`\[[0-9]+\]`)
 
 func (idx *keyIndex) loc(k keyPos) *keyLoc {
 	// lineStarts is sorted; the key's line is the last start <= k.start.

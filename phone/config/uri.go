@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -49,8 +50,25 @@ func parseURI(s string, wantUser bool) (u uriParts, err error) {
 	case !wantUser && uri.User != "":
 		return u, errors.New("must not have a user part (sip:host[:port])")
 	}
+	if uri.User != "" && !validUser(uri.User) {
+		return u, fmt.Errorf("bad user part %q", uri.User)
+	}
 	if !validURIHost(uri.Host) {
 		return u, fmt.Errorf("bad host %q", uri.Host)
+	}
+	// sipgo skips text it does not expect ("sip:junk[::1]" parses as
+	// host [::1]); insist that the parts we got are what was written.
+	want := uri.Scheme + ":"
+	if uri.User != "" {
+		want += uri.User + "@"
+	}
+	want += uri.Host
+	if uri.Port != 0 {
+		want += ":" + strconv.Itoa(uri.Port)
+	}
+	rest, ok := cutPrefixFold(s, want)
+	if !ok || (rest != "" && rest[0] != ';' && rest[0] != '?') {
+		return u, errors.New("is not of the form sip:[user@]host[:port][;params]")
 	}
 	return uriParts{scheme: uri.Scheme, user: uri.User, host: uri.Host}, nil
 }
@@ -64,6 +82,27 @@ func safeParseURI(s string, uri *sip.Uri) (err error) {
 		}
 	}()
 	return sip.ParseUri(s, uri)
+}
+
+// validUser accepts RFC 3261's user: unreserved and user-unreserved
+// characters and %XX escapes.
+func validUser(u string) bool {
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("-_.!~*'()&=+$,;?/", c) >= 0:
+		case c == '%' && i+2 < len(u) && isHex(u[i+1]) && isHex(u[i+2]):
+			i += 2
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
 // validURIHost accepts a host name, an IPv4 address or a bracketed IPv6
@@ -92,4 +131,13 @@ func validHost(h string) bool {
 		}
 	}
 	return true
+}
+
+// cutPrefixFold is strings.CutPrefix ignoring ASCII case (schemes and host
+// names are case-insensitive).
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return s, false
+	}
+	return s[len(prefix):], true
 }
