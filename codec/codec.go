@@ -26,3 +26,15 @@ type Codec interface {
 	// EncodedLen is the payload size for n samples.
 	EncodedLen(n int) int
 }
+
+// zeroFrame is one frame of digital silence, shared read-only by SilenceFrame.
+var zeroFrame [FrameSamples]int16
+
+// SilenceFrame writes one 20 ms frame of encoded digital silence (0xFF for PCMU, 0xD5 for
+// PCMA) to dst and returns the bytes written; dst must hold c.EncodedLen(FrameSamples).
+// Useful to keep RTP flowing while muted or on hold, so NAT bindings and jitter buffers on
+// the far side stay warm. It encodes zeros through c rather than hard-coding bytes so it
+// stays right for any Codec.
+func SilenceFrame(c Codec, dst []byte) int {
+	return c.EncodeTo(dst, zeroFrame[:])
+}
