@@ -1,0 +1,86 @@
+package sdp
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// answerTo builds a minimal answer around an m= line and its attributes.
+func answerTo(lines ...string) []byte {
+	return []byte("v=0\r\no=- 9 9 IN IP4 198.51.100.9\r\ns=-\r\nc=IN IP4 198.51.100.9\r\nt=0 0\r\n" + strings.Join(lines, "\r\n") + "\r\n")
+}
+
+func TestAccept(t *testing.T) {
+	tests := []struct {
+		name   string
+		answer []byte
+		local  Local
+		want   Negotiated
+	}{
+		{"baresip", readSDP(t, "baresip.answer-to-us.sdp"), testLocal(),
+			Negotiated{Codec: pcmu(), DTMFPT: 101, RemoteAddr: "192.168.1.20", RemotePort: 10370, RemoteRTCPPort: 10371, Ptime: 20}},
+		{"sipp", readSDP(t, "sipp-uas.answer-to-us.sdp"), testLocal(),
+			Negotiated{Codec: pcmu(), DTMFPT: -1, RemoteAddr: "127.0.0.1", RemotePort: 6002, RemoteRTCPPort: 6003, Ptime: 20}},
+		{"asterisk", readSDP(t, "asterisk.answer-to-us.sdp"), testLocal(),
+			Negotiated{Codec: pcma(), DTMFPT: 101, RemoteAddr: "203.0.113.5", RemotePort: 12044, RemoteRTCPPort: 12045, Ptime: 30}},
+		{"freeswitch sendonly", readSDP(t, "freeswitch.answer-to-us.sdp"), testLocal(),
+			Negotiated{Codec: pcmu(), DTMFPT: 101, RemoteAddr: "198.51.100.7", RemotePort: 29310, RemoteRTCPPort: 29311, Ptime: 20, LocalDir: RecvOnly, Hold: true}},
+		{"we hold, they accept", answerTo("m=audio 5000 RTP/AVP 8", "a=recvonly"), func() Local { l := testLocal(); l.Dir = SendOnly; return l }(),
+			Negotiated{Codec: pcma(), DTMFPT: -1, RemoteAddr: "198.51.100.9", RemotePort: 5000, RemoteRTCPPort: 5001, Ptime: 20, LocalDir: SendOnly}},
+		{"we offered inactive", answerTo("m=audio 5000 RTP/AVP 8", "a=inactive"), func() Local { l := testLocal(); l.Dir = Inactive; return l }(),
+			Negotiated{Codec: pcma(), DTMFPT: -1, RemoteAddr: "198.51.100.9", RemotePort: 5000, RemoteRTCPPort: 5001, Ptime: 20, LocalDir: Inactive}},
+		{"old-style hold answer", answerTo("m=audio 5000 RTP/AVP 0", "c=IN IP4 0.0.0.0"), testLocal(),
+			Negotiated{Codec: pcmu(), DTMFPT: -1, RemoteAddr: "0.0.0.0", RemotePort: 5000, RemoteRTCPPort: 5001, Ptime: 20, LocalDir: RecvOnly, Hold: true}},
+		// RFC 3264 6.1 lets an answer list formats that were not offered; they are skipped.
+		{"extra formats", answerTo("m=audio 5000 RTP/AVP 18 8 0 101", "a=rtpmap:101 telephone-event/8000", "a=fmtp:8 bogus=1"), testLocal(),
+			Negotiated{Codec: pcma(), DTMFPT: 101, RemoteAddr: "198.51.100.9", RemotePort: 5000, RemoteRTCPPort: 5001, Ptime: 20}},
+		{"DTMF we did not offer", answerTo("m=audio 5000 RTP/AVP 0 101", "a=rtpmap:101 telephone-event/8000"), func() Local { l := testLocal(); l.DTMF = false; return l }(),
+			Negotiated{Codec: pcmu(), DTMFPT: -1, RemoteAddr: "198.51.100.9", RemotePort: 5000, RemoteRTCPPort: 5001, Ptime: 20}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, err := Accept(tt.local, tt.answer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(n, tt.want) {
+				t.Errorf("\n got %+v\nwant %+v", n, tt.want)
+			}
+		})
+	}
+}
+
+func TestAcceptBad(t *testing.T) {
+	onlyPCMU := testLocal()
+	onlyPCMU.Codecs = []string{"PCMU"}
+	tests := []struct {
+		name     string
+		answer   []byte
+		local    Local
+		noCodec  bool   // the error wraps ErrNoCommonCodec
+		contains string // and mentions this
+	}{
+		{"codec not offered", answerTo("m=audio 5000 RTP/AVP 18"), testLocal(), true, "G729/8000"},
+		{"PCMA when only PCMU was offered", answerTo("m=audio 5000 RTP/AVP 8"), onlyPCMU, true, "PCMA/8000"},
+		{"remapped static PT", answerTo("m=audio 5000 RTP/AVP 0", "a=rtpmap:0 G729/8000"), testLocal(), true, "G729/8000"},
+		{"only telephone-event", answerTo("m=audio 5000 RTP/AVP 101", "a=rtpmap:101 telephone-event/8000"), testLocal(), true, "telephone-event"},
+		{"rejected", answerTo("m=audio 0 RTP/AVP 0"), testLocal(), true, "port 0"},
+		{"no audio", answerTo("m=video 5000 RTP/AVP 31"), testLocal(), false, "no audio"},
+		{"SRTP", answerTo("m=audio 5000 RTP/SAVP 0"), testLocal(), false, "RTP/SAVP"},
+		{"garbage", []byte("SIP/2.0 200 OK\r\n"), testLocal(), false, "malformed"},
+		{"missing c=", []byte("v=0\r\no=- 9 9 IN IP4 198.51.100.9\r\ns=-\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n"), testLocal(), false, "no c= line"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, err := Accept(tt.local, tt.answer)
+			if err == nil {
+				t.Fatalf("no error: %+v", n)
+			}
+			if errors.Is(err, ErrNoCommonCodec) != tt.noCodec || !strings.Contains(err.Error(), tt.contains) {
+				t.Errorf("err = %v; want ErrNoCommonCodec %v and %q", err, tt.noCodec, tt.contains)
+			}
+		})
+	}
+}
