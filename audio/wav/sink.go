@@ -1,0 +1,147 @@
+package wav
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sync"
+
+	"github.com/dialtone/dialtone/audio"
+)
+
+var _ audio.Sink = (*Sink)(nil)
+
+const (
+	headerSize = 44
+	// The header is rewritten after this many samples (one second), so a recording whose
+	// process is killed is still a valid file missing at most the last second.
+	fixupEvery = audio.SampleRate
+	// RIFF sizes are 32-bit: the data chunk can hold this many bytes at most.
+	maxDataBytes = math.MaxUint32 - (headerSize - 8)
+)
+
+// ErrFull is returned by Sink.Write once a recording reaches the 4 GiB limit of the WAV format
+// (about 74 hours at 8 kHz).
+var ErrFull = errors.New("WAV size limit (4 GiB) reached")
+
+// Sink records call audio to a WAV file: 8 kHz, mono, 16-bit PCM. It is safe for concurrent
+// use (the media loop writes while the UI may close it).
+type Sink struct {
+	mu         sync.Mutex
+	path       string
+	f          *os.File
+	w          *bufio.Writer
+	scratch    []byte
+	dataBytes  int64
+	sinceFixup int
+	err        error // first write error; the file is not written after it
+	closed     bool
+}
+
+// Create creates (or truncates) the file at path and writes a WAV header to it.
+func Create(path string) (*Sink, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("wav: %w", err)
+	}
+	s := &Sink{path: path, f: f, w: bufio.NewWriterSize(f, 16<<10), scratch: make([]byte, 2*audio.FrameSamples)}
+	// Sizes start at 0, which readers (ours included) take as "data runs to the end".
+	if _, err := s.w.Write(header(0)); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("wav: %s: writing header: %w", path, err)
+	}
+	return s, nil
+}
+
+// header returns the 44-byte header of a file holding dataBytes of 8 kHz mono 16-bit PCM.
+func header(dataBytes uint32) []byte {
+	h := make([]byte, 0, headerSize)
+	le := binary.LittleEndian
+	h = append(h, "RIFF"...)
+	h = le.AppendUint32(h, dataBytes+headerSize-8)
+	h = append(h, "WAVEfmt "...)
+	h = le.AppendUint32(h, 16)                 // fmt chunk size
+	h = le.AppendUint16(h, tagPCM)             // format
+	h = le.AppendUint16(h, 1)                  // channels
+	h = le.AppendUint32(h, audio.SampleRate)   // sample rate
+	h = le.AppendUint32(h, audio.SampleRate*2) // byte rate
+	h = le.AppendUint16(h, 2)                  // block align
+	h = le.AppendUint16(h, 16)                 // bits per sample
+	h = append(h, "data"...)
+	return le.AppendUint32(h, dataBytes)
+}
+
+// Write appends frame to the recording.
+func (s *Sink) Write(frame []int16) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("wav: %s: write to closed sink", s.path)
+	}
+	if s.err != nil {
+		return s.err
+	}
+	n := 2 * len(frame)
+	if s.dataBytes+int64(n) > maxDataBytes {
+		s.err = fmt.Errorf("wav: %s: %w", s.path, ErrFull)
+		return s.err
+	}
+	if cap(s.scratch) < n {
+		s.scratch = make([]byte, n)
+	}
+	b := s.scratch[:n]
+	for i, v := range frame {
+		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
+	}
+	if _, err := s.w.Write(b); err != nil {
+		s.err = fmt.Errorf("wav: %s: writing: %w", s.path, err)
+		return s.err
+	}
+	s.dataBytes += int64(n)
+	s.sinceFixup += len(frame)
+	if s.sinceFixup >= fixupEvery {
+		s.sinceFixup = 0
+		if err := s.fixup(); err != nil {
+			s.err = err
+			return err
+		}
+	}
+	return nil
+}
+
+// fixup flushes buffered audio and rewrites the two size fields for what is on disk.
+func (s *Sink) fixup() error {
+	if err := s.w.Flush(); err != nil {
+		return fmt.Errorf("wav: %s: writing: %w", s.path, err)
+	}
+	h := header(uint32(s.dataBytes))
+	if _, err := s.f.WriteAt(h[4:8], 4); err != nil {
+		return fmt.Errorf("wav: %s: updating header: %w", s.path, err)
+	}
+	if _, err := s.f.WriteAt(h[40:44], 40); err != nil {
+		return fmt.Errorf("wav: %s: updating header: %w", s.path, err)
+	}
+	return nil
+}
+
+// Close finishes the header and closes the file. It is safe to call more than once; only the
+// first call does anything.
+func (s *Sink) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	err := s.fixup() // also after ErrFull: what was written is a valid recording
+	if s.err != nil && !errors.Is(s.err, ErrFull) {
+		err = s.err
+	}
+	if cerr := s.f.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("wav: %s: closing: %w", s.path, cerr)
+	}
+	return err
+}

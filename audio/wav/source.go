@@ -1,0 +1,174 @@
+package wav
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/dialtone/dialtone/audio"
+)
+
+var _ audio.Source = (*Source)(nil)
+
+// Source plays a WAV file as call audio: 8 kHz mono 16-bit frames, whatever the file's rate,
+// channel count and sample format. It streams the file through a small buffer, so any file
+// length works in constant memory.
+type Source struct {
+	dec    *Decoder
+	closer io.Closer // the file OpenSource opened; nil for NewSource
+	name   string
+	rs     *Resampler // nil when the file is already 8 kHz
+
+	in         []float32 // decoded mono samples at the file's rate
+	inPos      int
+	inLen      int
+	fileDone   bool  // the decoder has hit the end; in now feeds the resampler zeros
+	consumed   int64 // samples taken from the file
+	produced   int64 // 8 kHz samples handed out
+	out        []float32
+	finished   bool
+	closed     bool
+	sourceRate int
+}
+
+// OpenSource opens a WAV file for playback.
+func OpenSource(path string) (*Source, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("wav: %w", err)
+	}
+	s, err := newSource(bufio.NewReaderSize(f, 32<<10), path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	s.closer = f
+	return s, nil
+}
+
+// NewSource plays a WAV stream from r (an embedded prompt, say). Close does not close r.
+func NewSource(r io.Reader) (*Source, error) { return newSource(r, "") }
+
+func newSource(r io.Reader, name string) (*Source, error) {
+	dec, err := newDecoder(r, name)
+	if err != nil {
+		return nil, err
+	}
+	s := &Source{dec: dec, name: name, in: make([]float32, 1024), out: make([]float32, audio.FrameSamples)}
+	s.sourceRate = dec.Format().SampleRate
+	if s.sourceRate != audio.SampleRate {
+		s.rs, err = NewResampler(s.sourceRate, audio.SampleRate)
+		if err != nil {
+			return nil, err
+		}
+		// Line the output up with the file: no leading filter delay, no lost tail.
+		s.rs.CompensateDelay()
+	}
+	return s, nil
+}
+
+// Format describes the file being played (before conversion to 8 kHz mono).
+func (s *Source) Format() Format { return s.dec.Format() }
+
+// Read fills frame with the next 20 ms. The last, partial frame is padded with silence;
+// after it Read returns io.EOF.
+func (s *Source) Read(frame []int16) error {
+	if s.closed {
+		return fmt.Errorf("wav: %s: read from closed source", s.label())
+	}
+	if s.finished {
+		return io.EOF
+	}
+	if len(frame) == 0 {
+		return nil
+	}
+	if len(s.out) < len(frame) {
+		s.out = make([]float32, len(frame))
+	}
+	filled := 0
+	for filled < len(frame) {
+		if s.inPos == s.inLen {
+			if err := s.refill(); err != nil {
+				return err
+			}
+		}
+		want := len(frame) - filled
+		if s.fileDone {
+			// After the file ends, produce exactly as many samples as its duration calls for.
+			want = int(min(int64(want), s.total()-s.produced))
+			if want == 0 {
+				break
+			}
+		}
+		var c, p int
+		if s.rs == nil {
+			c = min(want, s.inLen-s.inPos)
+			p = copy(s.out[:c], s.in[s.inPos:s.inPos+c])
+		} else {
+			c, p = s.rs.Process(s.in[s.inPos:s.inLen], s.out[:want])
+		}
+		s.inPos += c
+		for i, f := range s.out[:p] {
+			frame[filled+i] = floatToInt16(f)
+		}
+		filled += p
+		s.produced += int64(p)
+	}
+	if filled == 0 {
+		s.finished = true
+		return io.EOF
+	}
+	clear(frame[filled:])
+	return nil
+}
+
+// refill decodes the next block of the file, or after its end a block of zeros to flush the
+// resampler.
+func (s *Source) refill() error {
+	s.inPos = 0
+	if !s.fileDone {
+		n, err := s.dec.ReadMono(s.in)
+		if err == nil || n > 0 {
+			s.inLen = n
+			s.consumed += int64(n)
+			return nil
+		}
+		if err != io.EOF {
+			return err
+		}
+		s.fileDone = true
+		clear(s.in)
+	}
+	s.inLen = len(s.in)
+	if s.rs == nil {
+		s.inLen = 0
+	}
+	return nil
+}
+
+// total is the number of 8 kHz samples the whole file amounts to (rounded up).
+func (s *Source) total() int64 {
+	return (s.consumed*audio.SampleRate + int64(s.sourceRate) - 1) / int64(s.sourceRate)
+}
+
+func (s *Source) label() string {
+	if s.name == "" {
+		return "stream"
+	}
+	return s.name
+}
+
+// Close releases the file. It is safe to call more than once.
+func (s *Source) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if s.closer != nil {
+		if err := s.closer.Close(); err != nil {
+			return fmt.Errorf("wav: closing %s: %w", s.name, err)
+		}
+	}
+	return nil
+}
