@@ -21,6 +21,11 @@ type Config struct {
 	TLS *tls.Config
 	// Logger receives the core's logs; nil discards them.
 	Logger *slog.Logger
+	// MaxCalls is how many calls may exist at once; more incoming calls get 486 Busy Here.
+	// 0 means 4.
+	MaxCalls int
+	// RTPPortMin and RTPPortMax bound the local RTP ports (RTCP uses port+1); 0 means 10000-60000.
+	RTPPortMin, RTPPortMax int
 }
 
 // PasswordFunc returns an account's password. It is called only when a server challenges us,

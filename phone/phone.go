@@ -26,9 +26,17 @@ type Phone struct {
 	accounts []*account
 	bus      *bus
 
+	wires map[string]*sipRegistrar // per account, made by Run
+
 	mu       sync.Mutex
 	statuses []AccountStatus // index-aligned with accounts
 	running  bool
+	stk      *stack           // set while Run runs
+	calls    map[string]*call // by our call id
+	dialogs  map[string]*call // by SIP dialog id
+	callSeq  int
+	callWG   sync.WaitGroup // one per call goroutine
+	ready    chan struct{}  // closed once Run has the SIP stack up
 }
 
 // Option customises a Phone; tests use them to inject time and name resolution.
@@ -46,7 +54,9 @@ func WithResolver(r *net.Resolver) Option {
 
 // New checks cfg and prepares a phone. It does no I/O.
 func New(cfg Config, opts ...Option) (*Phone, error) {
-	p := &Phone{cfg: cfg, log: cfg.Logger, clock: realClock{}, resolver: net.DefaultResolver, bus: newBus()}
+	p := &Phone{cfg: cfg, log: cfg.Logger, clock: realClock{}, resolver: net.DefaultResolver, bus: newBus(),
+		calls: map[string]*call{}, dialogs: map[string]*call{}, wires: map[string]*sipRegistrar{},
+		ready: make(chan struct{})}
 	if p.log == nil {
 		p.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -128,9 +138,6 @@ func (p *Phone) Run(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	for i, acc := range p.accounts {
-		if !acc.Register {
-			continue
-		}
 		var client *sipgo.Client
 		if acc.Transport == UDP {
 			client, err = sipgo.NewClient(stack.ua, sipgo.WithClientLogger(p.log), sipgo.WithClientNAT())
@@ -145,6 +152,10 @@ func (p *Phone) Run(ctx context.Context) error {
 			udp = stack.udpAddr
 		}
 		wire := newSIPRegistrar(acc, client, stack.ua.TransportLayer(), p.resolver, udp, p.userAgent(), p.log)
+		p.wires[acc.Name] = wire
+		if !acc.Register {
+			continue
+		}
 		loop := &regLoop{
 			account: acc.Name, aor: acc.aor.Addr(), expires: acc.Expires, wire: wire, clock: p.clock,
 			backoff: newBackoff(2*time.Second, 5*time.Minute),
@@ -152,9 +163,44 @@ func (p *Phone) Run(ctx context.Context) error {
 		}
 		wg.Go(func() { loop.run(ctx) })
 	}
+	stack.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) { p.onInvite(stack, req, tx) })
+	stack.srv.OnBye(p.onBye)
+	stack.srv.OnAck(p.onAck)
+	p.mu.Lock()
+	p.stk = stack
+	p.mu.Unlock()
+	close(p.ready)
 	<-ctx.Done()
+	// Calls end first (BYE, CANCEL, or a final response to a ringing call), while the
+	// registrations and sockets they need are still up.
+	p.mu.Lock()
+	p.stk = nil
+	for _, c := range p.calls {
+		c.hangup()
+	}
+	p.mu.Unlock()
+	p.callWG.Wait()
 	wg.Wait()
 	return nil
+}
+
+// Ready is closed once Run has started the SIP stack: commands such as Dial work from then on.
+func (p *Phone) Ready() <-chan struct{} { return p.ready }
+
+// SIPAddr is the local UDP SIP address (host:port) while the phone runs, "" otherwise.
+func (p *Phone) SIPAddr() string {
+	stk := p.runningStack()
+	if stk == nil {
+		return ""
+	}
+	return stk.udpAddr.String()
+}
+
+// runningStack is the SIP stack while Run runs, nil otherwise.
+func (p *Phone) runningStack() *stack {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stk
 }
 
 func (p *Phone) userAgent() string {
@@ -166,6 +212,7 @@ func (p *Phone) userAgent() string {
 
 // stack is the SIP machinery of a running phone.
 type stack struct {
+	ctx     context.Context // Run's context: ends when the phone stops
 	ua      *sipgo.UserAgent
 	srv     *sipgo.Server
 	udp     net.PacketConn
@@ -182,7 +229,7 @@ func (p *Phone) startStack(ctx context.Context) (*stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sip user agent: %w", err)
 	}
-	s := &stack{ua: ua}
+	s := &stack{ctx: ctx, ua: ua}
 	s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(p.log))
 	if err != nil {
 		ua.Close()

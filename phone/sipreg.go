@@ -336,3 +336,28 @@ func headerSeconds(res *sip.Response, name string) time.Duration {
 	}
 	return time.Duration(n) * time.Second
 }
+
+// callContact returns the Contact and first hop for a call through this account: the
+// registration's binding when there is one, else one made the same way.
+func (r *sipRegistrar) callContact(ctx context.Context) (sip.Uri, string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	server := r.serverURI()
+	target, err := resolveTarget(ctx, r.resolver, server, r.acc.Transport)
+	if err != nil {
+		return sip.Uri{}, "", transportError("call via "+server.String(), server.Host, r.acc.Transport, err)
+	}
+	if r.contact.Host == "" || r.acc.Transport != UDP {
+		if err := r.updateContact(ctx, target); err != nil {
+			return sip.Uri{}, "", err
+		}
+	}
+	return r.contact, target, nil
+}
+
+// passwordFor returns the account's password for answering a challenge outside REGISTER.
+func (r *sipRegistrar) passwordFor(ctx context.Context) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.getPassword(ctx)
+}

@@ -87,13 +87,16 @@ func (e *env) phoneConfig() (phone.Config, error) {
 		if w := a.PasswordFileWarning(); w != "" {
 			e.log.Warn(w, "account", a.Name)
 		}
-		cfg.Accounts = append(cfg.Accounts, phone.Account{
+		pa := phone.Account{
 			Name: a.Name, AOR: a.AOR, AuthUser: a.AuthUser, DisplayName: a.DisplayName,
 			Registrar: a.Registrar, OutboundProxy: a.OutboundProxy, Transport: t,
 			Expires:  time.Duration(a.Expires) * time.Second,
 			Register: a.ShouldRegister(),
-			Password: a.Password,
-		})
+		}
+		if a.HasPassword() { // else a challenge fails as "no password source" (exit 2), not as a wrong password
+			pa.Password = a.Password
+		}
+		cfg.Accounts = append(cfg.Accounts, pa)
 	}
 	return cfg, nil
 }

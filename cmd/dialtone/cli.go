@@ -33,6 +33,9 @@ type cli struct {
 	SIPTrace string `name:"sip-trace" help:"Write every SIP message sent and received to this file." placeholder:"FILE" type:"path"`
 
 	Register registerCmd `cmd:"" help:"Register the accounts, print each state change, stay registered until interrupted."`
+	Call     callCmd     `cmd:"" help:"Place a call; the exit code says how it went."`
+	Answer   answerCmd   `cmd:"" help:"Wait for calls and answer (or reject) them."`
+	Devices  devicesCmd  `cmd:"" help:"List sound devices."`
 	VersionC versionCmd  `cmd:"" name:"version" help:"Print version information."`
 }
 

@@ -30,6 +30,28 @@ type record struct {
 	Expires *int     `json:"expires,omitempty"`
 	Contact string   `json:"contact,omitempty"`
 	RetryIn *float64 `json:"retry_in,omitempty"`
+
+	CallID    string   `json:"call_id,omitempty"`
+	SIPCallID string   `json:"sip_call_id,omitempty"`
+	Direction string   `json:"direction,omitempty"`
+	Peer      string   `json:"peer,omitempty"`
+	From      string   `json:"from,omitempty"`
+	Codec     string   `json:"codec,omitempty"`
+	By        string   `json:"by,omitempty"`
+	Duration  *float64 `json:"duration,omitempty"`
+	Digit     string   `json:"digit,omitempty"`
+	Addr      string   `json:"addr,omitempty"`
+	Final     bool     `json:"final,omitempty"`
+
+	PacketsSent     *uint64  `json:"packets_sent,omitempty"`
+	PacketsReceived *uint64  `json:"packets_received,omitempty"`
+	Lost            *uint64  `json:"lost,omitempty"`
+	Late            *uint64  `json:"late,omitempty"`
+	Duplicate       *uint64  `json:"duplicate,omitempty"`
+	Concealed       *uint64  `json:"concealed,omitempty"`
+	Dropped         *uint64  `json:"dropped,omitempty"`
+	JitterMs        *float64 `json:"jitter_ms,omitempty"`
+	RTTMs           *float64 `json:"rtt_ms,omitempty"`
 }
 
 func (p *printer) emit(r record, human string) {
@@ -45,6 +67,9 @@ func (p *printer) emit(r record, human string) {
 }
 
 func stamp(t time.Time) string { return t.Format(time.RFC3339) }
+
+// nowFunc is the clock of events the phone does not timestamp.
+var nowFunc = time.Now
 
 // registration prints an account's state change.
 func (p *printer) registration(s phone.AccountStatus) {
@@ -101,4 +126,71 @@ func failureText(s phone.AccountStatus) string {
 		return fmt.Sprintf("%d %s", s.Code, s.Reason)
 	}
 	return s.Reason
+}
+
+// call prints a call's state change.
+func (p *printer) call(s phone.CallStatus) {
+	r := record{Event: s.State.String(), Time: stamp(s.Time), Account: s.Account, CallID: s.ID,
+		SIPCallID: s.SIPCallID, Direction: s.Direction.String(), Peer: s.Peer}
+	who := fmt.Sprintf("%s %s", s.Time.Format("15:04:05"), s.ID)
+	var human string
+	switch s.State {
+	case phone.CallCalling:
+		human = fmt.Sprintf("%s: calling %s", who, s.Peer)
+	case phone.CallRinging:
+		human = fmt.Sprintf("%s: ringing", who)
+	case phone.CallEarlyMedia:
+		human = fmt.Sprintf("%s: early media", who)
+	case phone.CallIncoming:
+		r.From = s.Peer
+		name := s.Peer
+		if s.PeerName != "" {
+			name = fmt.Sprintf("%q <%s>", s.PeerName, s.Peer)
+		}
+		human = fmt.Sprintf("%s: incoming call from %s", who, name)
+	case phone.CallAnswered:
+		r.Codec, r.Code = s.Codec, s.Code
+		human = fmt.Sprintf("%s: answered (%s)", who, s.Codec)
+	case phone.CallEnded:
+		d := s.Duration().Seconds()
+		r.Code, r.Reason, r.By, r.Duration = s.Code, s.Reason, s.By, &d
+		if s.Failure != phone.NoFailure {
+			r.Failure = s.Failure.String()
+		}
+		if s.Err != nil {
+			r.Error = s.Err.Error()
+		}
+		how := s.Reason
+		if s.Code != 0 {
+			how = fmt.Sprintf("%d %s", s.Code, s.Reason)
+		}
+		human = fmt.Sprintf("%s: hung up by %s (%s) after %s", who, s.By, how, s.Duration().Round(time.Second))
+	}
+	p.emit(r, human)
+}
+
+// stats prints a call's media statistics.
+func (p *printer) stats(m phone.MediaStats) {
+	st := m.Stats
+	jit := float64(st.Jitter) / float64(time.Millisecond)
+	rtt := float64(st.RTT) / float64(time.Millisecond)
+	r := record{Event: "stats", Time: stamp(m.Time), Account: m.Account, CallID: m.CallID, Final: m.Final,
+		PacketsSent: &st.PacketsSent, PacketsReceived: &st.PacketsReceived, Lost: &st.Lost, Late: &st.Late,
+		Duplicate: &st.Duplicate, Concealed: &st.Concealed, Dropped: &st.Dropped, JitterMs: &jit, RTTMs: &rtt}
+	human := fmt.Sprintf("%s %s: rtp sent %d received %d lost %d late %d concealed %d jitter %.1fms rtt %.1fms",
+		m.Time.Format("15:04:05"), m.CallID, st.PacketsSent, st.PacketsReceived, st.Lost, st.Late, st.Concealed, jit, rtt)
+	p.emit(r, human)
+}
+
+// dtmf prints a digit the far end sent.
+func (p *printer) dtmf(d phone.DTMFReceived) {
+	p.emit(record{Event: "dtmf", Time: stamp(d.Time), CallID: d.CallID, Digit: string(d.Digit)},
+		fmt.Sprintf("%s %s: dtmf %c", d.Time.Format("15:04:05"), d.CallID, d.Digit))
+}
+
+// listening says where direct calls can reach us.
+func (p *printer) listening(addr string) {
+	now := time.Now()
+	p.emit(record{Event: "listening", Time: stamp(now), Addr: addr},
+		fmt.Sprintf("%s listening for calls on sip:%s", now.Format("15:04:05"), addr))
 }

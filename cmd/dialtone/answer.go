@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kong"
+	"github.com/dialtone/dialtone/phone"
+)
+
+type answerCmd struct {
+	Auto     autoFlag      `help:"Answer automatically, optionally after a delay: --auto or --auto=2s (the default when --reject is not given)." placeholder:"DELAY"`
+	Reject   int           `help:"Reject calls with this SIP code (e.g. 486 busy, 603 decline) instead of answering." placeholder:"CODE"`
+	Count    int           `help:"Calls to handle before exiting." default:"1"`
+	Duration time.Duration `help:"Hang up this long after answering; 0 waits for the caller to hang up."`
+	audioFlags
+}
+
+// autoFlag is --auto[=DELAY]: a flag that works alone or with a value.
+type autoFlag struct {
+	set   bool
+	delay time.Duration
+}
+
+// IsBool lets kong accept --auto without a value.
+func (autoFlag) IsBool() bool { return true }
+
+// Decode accepts --auto, --auto=true/false and --auto=DELAY.
+func (a *autoFlag) Decode(ctx *kong.DecodeContext) error {
+	tok := ctx.Scan.Pop()
+	s := fmt.Sprint(tok.Value)
+	switch s {
+	case "", "true":
+		a.set = true
+		return nil
+	case "false":
+		a.set = false
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return fmt.Errorf("--auto=%s: want a delay such as 2s", s)
+	}
+	a.set, a.delay = true, d
+	return nil
+}
+
+// Run waits for calls on the accounts (or on --listen with none) and handles --count of them.
+// Exit 0 when every handled call ended normally.
+func (c *answerCmd) Run(e *env) error {
+	if c.Count < 1 {
+		return usageErr("--count must be at least 1")
+	}
+	if c.Reject != 0 && (c.Reject < 400 || c.Reject > 699) {
+		return usageErr("--reject %d: a rejection code is 400-699", c.Reject)
+	}
+	if c.Reject != 0 && c.Auto.set {
+		return usageErr("--auto and --reject are exclusive")
+	}
+	cfg, err := e.phoneConfig()
+	if err != nil {
+		return err
+	}
+	if len(cfg.Accounts) == 0 && cfg.ListenAddr == "" {
+		return usageErr("no account to receive calls on: configure one, pass --aor, or give --listen ADDR:PORT for direct calls")
+	}
+	ph, err := phone.New(cfg)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	out := &printer{w: e.stdout, json: e.cli.JSON}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(e.ctx))
+	defer stop()
+	events := ph.Subscribe(context.WithoutCancel(e.ctx))
+	runErr := make(chan error, 1)
+	go func() { runErr <- ph.Run(runCtx) }()
+	if err := waitReady(e.ctx, ph, runErr); err != nil {
+		return err
+	}
+	if len(cfg.Accounts) == 0 {
+		out.listening(ph.SIPAddr())
+	}
+	handled, failed := 0, 0
+	var lastErr error
+	active := map[string]*callAudio{}
+	timers := map[string]*time.Timer{}
+	hangups := make(chan string, 8)
+	interrupted := e.ctx.Done()
+	finish := func() error {
+		stop()
+		for id, ca := range active {
+			ca.Close()
+			delete(active, id)
+		}
+		if rerr := <-runErr; rerr != nil {
+			return rerr
+		}
+		if failed > 0 {
+			return lastErr
+		}
+		return nil
+	}
+loop:
+	for {
+		select {
+		case <-interrupted:
+			interrupted = nil
+			for _, cs := range ph.Calls() {
+				_ = ph.Hangup(cs.ID)
+			}
+			if len(active) == 0 {
+				break loop
+			}
+		case id := <-hangups:
+			_ = ph.Hangup(id)
+		case ev, ok := <-events:
+			if !ok {
+				break loop
+			}
+			switch ev := ev.(type) {
+			case phone.AccountStatus:
+				out.registration(ev)
+				if ev.Terminal() {
+					failed++
+					lastErr = &exitError{code: exitCodeFor(ev.Failure), err: fmt.Errorf("%s: %s", ev.Account, failureText(ev))}
+					break loop
+				}
+			case phone.CallStatus:
+				out.call(ev)
+				switch ev.State {
+				case phone.CallIncoming:
+					if handled+len(active) >= c.Count {
+						_ = ph.Reject(ev.ID, 486)
+						continue
+					}
+					if c.Reject != 0 {
+						_ = ph.Reject(ev.ID, c.Reject)
+						continue
+					}
+					ca, err := e.openAudio(c.audioFlags, c.recordPath(handled+len(active)))
+					if err != nil {
+						_ = ph.Reject(ev.ID, 480)
+						failed++
+						lastErr = err
+						continue
+					}
+					active[ev.ID] = ca
+					id := ev.ID
+					time.AfterFunc(c.Auto.delay, func() { _ = ph.Answer(id, ca.CallAudio) })
+				case phone.CallAnswered:
+					if c.Duration > 0 {
+						id := ev.ID
+						timers[id] = time.AfterFunc(c.Duration, func() { hangups <- id })
+					}
+				case phone.CallEnded:
+					if t, ok := timers[ev.ID]; ok {
+						t.Stop()
+						delete(timers, ev.ID)
+					}
+					ca, mine := active[ev.ID]
+					if !mine && c.Reject == 0 {
+						continue // a call we turned away as over --count
+					}
+					if mine {
+						ca.Close()
+						delete(active, ev.ID)
+					}
+					handled++
+					if err := answerOutcome(ev, c.Reject != 0); err != nil {
+						failed++
+						lastErr = err
+					}
+					if handled >= c.Count || (interrupted == nil && len(active) == 0) {
+						break loop
+					}
+				}
+			case phone.MediaStats:
+				out.stats(ev)
+			case phone.DTMFReceived:
+				out.dtmf(ev)
+			}
+		}
+	}
+	return finish()
+}
+
+// recordPath names the recording of the n-th call: FILE, then FILE-2.wav, FILE-3.wav, ...
+func (c *answerCmd) recordPath(n int) string {
+	if c.Record == "" || n == 0 {
+		return c.Record
+	}
+	ext := filepath.Ext(c.Record)
+	return strings.TrimSuffix(c.Record, ext) + "-" + strconv.Itoa(n+1) + ext
+}
+
+// answerOutcome says whether a handled call ended normally: answered and hung up, or (with
+// --reject) rejected as asked.
+func answerOutcome(s phone.CallStatus, rejecting bool) error {
+	if rejecting && s.By == "local" && s.Code >= 400 {
+		return nil
+	}
+	if !s.Answered.IsZero() && s.Failure == phone.NoFailure {
+		return nil
+	}
+	return callExit(s)
+}

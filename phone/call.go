@@ -1,0 +1,256 @@
+package phone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/dialtone/dialtone/audio"
+	"github.com/dialtone/dialtone/phone/media"
+	"github.com/dialtone/dialtone/phone/sdp"
+	"github.com/emiago/sipgo/sip"
+)
+
+// CallAudio is where a call's audio comes from and goes to. A nil Source sends silence;
+// a nil Sink discards what arrives. The phone closes neither: the front end owns them.
+type CallAudio struct {
+	Source audio.Source
+	Sink   audio.Sink
+}
+
+// DialOptions tune one outgoing call.
+type DialOptions struct {
+	// RingTimeout cancels the call (CANCEL) if nobody answers in time; 0 means 60 s.
+	RingTimeout time.Duration
+}
+
+// call is one call's shared state. Its goroutine (runOutgoing or runIncoming) owns the SIP
+// dialog and the media session; other goroutines talk to it through the channels.
+type call struct {
+	id      string
+	account *account // nil for direct calls
+	dir     Direction
+
+	answerCh chan CallAudio // incoming: the user answered
+	rejectCh chan int       // incoming: the user rejected with this code
+	hangupCh chan struct{}  // closed by Hangup
+	hangOnce sync.Once
+
+	mu       sync.Mutex
+	ringStop context.CancelFunc // outgoing: cancels the INVITE while it rings
+	media    *media.Session
+	local    sdp.Local // our side of the session, for answering re-INVITEs
+	contact  sip.Uri
+	source   audio.Source
+	sink     audio.Sink
+	dialogID string
+	readBye  func(*sip.Request, sip.ServerTransaction) error
+	readAck  func(*sip.Request, sip.ServerTransaction) error
+	answered bool
+	status   CallStatus
+	done     chan struct{}
+}
+
+func newCall(id string, acc *account, dir Direction) *call {
+	return &call{
+		id: id, account: acc, dir: dir,
+		answerCh: make(chan CallAudio, 1), rejectCh: make(chan int, 1),
+		hangupCh: make(chan struct{}), done: make(chan struct{}),
+	}
+}
+
+func (c *call) accountName() string {
+	if c.account == nil {
+		return ""
+	}
+	return c.account.Name
+}
+
+// hangup asks the call to end, whatever its state. Safe to call many times.
+func (c *call) hangup() {
+	c.hangOnce.Do(func() { close(c.hangupCh) })
+	c.mu.Lock()
+	stop := c.ringStop
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// ErrNoSuchCall means the call id is unknown (never existed, or already ended).
+var ErrNoSuchCall = errors.New("no such call")
+
+// ErrNotRunning means a command came before Run started the phone, or after it returned.
+var ErrNotRunning = errors.New("phone is not running")
+
+func (p *Phone) lookupCall(id string) (*call, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.calls[id]
+	if !ok {
+		return nil, fmt.Errorf("call %s: %w", id, ErrNoSuchCall)
+	}
+	return c, nil
+}
+
+// Answer answers an incoming call that is ringing.
+func (p *Phone) Answer(id string, a CallAudio) error {
+	c, err := p.lookupCall(id)
+	if err != nil {
+		return err
+	}
+	if c.dir != Incoming {
+		return fmt.Errorf("call %s: only incoming calls can be answered", id)
+	}
+	select {
+	case c.answerCh <- a:
+		return nil
+	default:
+		return fmt.Errorf("call %s: already answered or rejected", id)
+	}
+}
+
+// Reject refuses an incoming call that is ringing with a final response code (486 Busy Here,
+// 603 Decline, ...); 0 means 486.
+func (p *Phone) Reject(id string, code int) error {
+	if code == 0 {
+		code = 486
+	}
+	if code < 400 || code > 699 {
+		return fmt.Errorf("reject code %d: must be 400-699", code)
+	}
+	c, err := p.lookupCall(id)
+	if err != nil {
+		return err
+	}
+	if c.dir != Incoming {
+		return fmt.Errorf("call %s: only incoming calls can be rejected; hang up instead", id)
+	}
+	select {
+	case c.rejectCh <- code:
+		return nil
+	default:
+		return fmt.Errorf("call %s: already answered or rejected", id)
+	}
+}
+
+// Hangup ends a call: CANCEL while an outgoing call rings, 486 for a ringing incoming call,
+// BYE once answered.
+func (p *Phone) Hangup(id string) error {
+	c, err := p.lookupCall(id)
+	if err != nil {
+		return err
+	}
+	c.hangup()
+	return nil
+}
+
+// SendDTMF sends digits (0-9 * # A-D) as RFC 4733 events on an answered call.
+func (p *Phone) SendDTMF(id string, digits string) error {
+	c, err := p.lookupCall(id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	ms := c.media
+	answered := c.answered
+	c.mu.Unlock()
+	if ms == nil || !answered {
+		return fmt.Errorf("call %s: not answered yet", id)
+	}
+	for _, d := range digits {
+		if err := ms.SendDTMF(d); err != nil {
+			return fmt.Errorf("call %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// Calls returns the calls in progress.
+func (p *Phone) Calls() []CallStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]CallStatus, 0, len(p.calls))
+	for _, c := range p.calls {
+		c.mu.Lock()
+		out = append(out, c.status)
+		c.mu.Unlock()
+	}
+	return out
+}
+
+// newCallID numbers calls c1, c2, ... for the life of the phone.
+func (p *Phone) newCallID() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.callSeq++
+	return "c" + strconv.Itoa(p.callSeq)
+}
+
+// addCall registers a call; it fails when the phone is at its maximum of calls or stopping.
+// Run waits for every registered call (callWG) before it closes the SIP stack.
+func (p *Phone) addCall(c *call) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stk == nil || len(p.calls) >= p.maxCalls() {
+		return false
+	}
+	p.calls[c.id] = c
+	p.callWG.Add(1)
+	return true
+}
+
+func (p *Phone) maxCalls() int {
+	if p.cfg.MaxCalls > 0 {
+		return p.cfg.MaxCalls
+	}
+	return 4
+}
+
+// removeCall forgets a call after its final event.
+func (p *Phone) removeCall(c *call) {
+	p.mu.Lock()
+	delete(p.calls, c.id)
+	if c.dialogID != "" {
+		delete(p.dialogs, c.dialogID)
+	}
+	p.mu.Unlock()
+	close(c.done)
+	p.callWG.Done()
+}
+
+// update changes a call's status and publishes it.
+func (p *Phone) update(c *call, f func(s *CallStatus)) CallStatus {
+	c.mu.Lock()
+	f(&c.status)
+	c.status.Time = p.clock.Now()
+	s := c.status
+	c.mu.Unlock()
+	p.mu.Lock()
+	p.bus.publish(s)
+	p.mu.Unlock()
+	p.log.Info("call", "id", s.ID, "state", s.State.String(), "peer", s.Peer, "code", s.Code, "reason", s.Reason)
+	return s
+}
+
+// end publishes the final state of a call.
+func (p *Phone) end(c *call, code int, reason, by string, failure Failure, err error) {
+	now := p.clock.Now()
+	p.update(c, func(s *CallStatus) {
+		s.State, s.Code, s.Reason, s.By, s.Failure, s.Err, s.Ended = CallEnded, code, reason, by, failure, err, now
+	})
+}
+
+// publishStats reports a call's media statistics.
+func (p *Phone) publishStats(c *call, ms *media.Session, final bool) {
+	st := ms.Stats()
+	p.mu.Lock()
+	p.bus.publish(MediaStats{Time: p.clock.Now(), CallID: c.id, Account: c.accountName(), Final: final, Stats: StreamStats{
+		PacketsSent: st.PacketsSent, PacketsReceived: st.PacketsReceived, Lost: st.Lost, Late: st.Late,
+		Duplicate: st.Duplicate, Concealed: st.Concealed, Dropped: st.Dropped, Jitter: st.Jitter, RTT: st.RTT,
+	}})
+	p.mu.Unlock()
+}

@@ -1,0 +1,144 @@
+package phone
+
+import (
+	"fmt"
+	"time"
+)
+
+// CallState is where a call is in its life.
+type CallState int
+
+// Call states, with explicit values because they are printed and stored.
+const (
+	CallCalling    CallState = 0 // INVITE sent, nothing heard back but 100 Trying
+	CallRinging    CallState = 1 // 180 Ringing (or 183 without media)
+	CallEarlyMedia CallState = 2 // 183 with SDP: the far end plays announcements or ringback
+	CallIncoming   CallState = 3 // an INVITE arrived; we are ringing
+	CallAnswered   CallState = 4 // 2xx: media flows
+	CallEnded      CallState = 5 // terminated; Code/Reason/By say how
+)
+
+func (s CallState) String() string {
+	switch s {
+	case CallCalling:
+		return "calling"
+	case CallRinging:
+		return "ringing"
+	case CallEarlyMedia:
+		return "early_media"
+	case CallIncoming:
+		return "incoming"
+	case CallAnswered:
+		return "answered"
+	case CallEnded:
+		return "hangup"
+	}
+	return fmt.Sprintf("CallState(%d)", int(s))
+}
+
+// Direction says who placed a call.
+type Direction int
+
+// Call directions.
+const (
+	Outgoing Direction = 0
+	Incoming Direction = 1
+)
+
+func (d Direction) String() string {
+	if d == Incoming {
+		return "incoming"
+	}
+	return "outgoing"
+}
+
+// CallStatus is a call's state; it is also the event published on every change.
+type CallStatus struct {
+	Time      time.Time
+	ID        string // dialtone's own call id, stable for the call's life ("c1", "c2", ...)
+	SIPCallID string
+	Account   string // "" for direct calls without an account
+	Direction Direction
+	Peer      string // the other party's URI
+	PeerName  string // its display name, if any
+	State     CallState
+	Codec     string // negotiated codec, once answered
+	// Code and Reason are the final response (or the BYE's reason); By is "local" or
+	// "remote" for ended calls; Failure classifies unsuccessful ends.
+	Code     int
+	Reason   string
+	By       string
+	Failure  Failure
+	Err      error
+	Started  time.Time
+	Answered time.Time // zero if never answered
+	Ended    time.Time
+}
+
+// EventTime implements Event.
+func (s CallStatus) EventTime() time.Time { return s.Time }
+
+// Duration is how long the call has been (or was) answered.
+func (s CallStatus) Duration() time.Duration {
+	if s.Answered.IsZero() {
+		return 0
+	}
+	end := s.Ended
+	if end.IsZero() {
+		end = s.Time
+	}
+	return end.Sub(s.Answered)
+}
+
+// MediaStats is a periodic report of a call's RTP statistics.
+type MediaStats struct {
+	Time    time.Time
+	CallID  string
+	Account string
+	Stats   StreamStats
+	Final   bool // the last report, at the end of the call
+}
+
+// EventTime implements Event.
+func (s MediaStats) EventTime() time.Time { return s.Time }
+
+// StreamStats are one call's RTP counters.
+type StreamStats struct {
+	PacketsSent     uint64
+	PacketsReceived uint64
+	Lost            uint64 // packets that never arrived (sequence gaps)
+	Late            uint64
+	Duplicate       uint64
+	Concealed       uint64 // 20 ms frames synthesised by loss concealment
+	Dropped         uint64 // packets from the wrong source or SSRC, or malformed
+	Jitter          time.Duration
+	RTT             time.Duration // from RTCP, 0 until known
+}
+
+// DTMFReceived reports a digit the far end sent (RFC 4733).
+type DTMFReceived struct {
+	Time   time.Time
+	CallID string
+	Digit  rune
+}
+
+// EventTime implements Event.
+func (d DTMFReceived) EventTime() time.Time { return d.Time }
+
+// failureForCall classifies a final response to an INVITE.
+func failureForCall(code int) Failure {
+	switch code {
+	case 486, 600:
+		return FailureBusy
+	case 408, 480, 487:
+		return FailureNoAnswer
+	case 404, 484, 604:
+		return FailureNotFound
+	case 401, 407, 403:
+		return FailureAuth
+	}
+	if code >= 300 {
+		return FailureDeclined
+	}
+	return NoFailure
+}

@@ -1,0 +1,169 @@
+package media
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/pion/rtcp"
+)
+
+// rtcpInterval is how often reports go out; RFC 3550 allows a fixed 5 s for two-party calls.
+const rtcpInterval = 5 * time.Second
+
+// rxStats is what a receiver report needs (RFC 3550 appendix A.3 and A.8).
+type rxStats struct {
+	ssrc            uint32
+	have            bool
+	baseSeq, maxSeq uint16
+	cycles          uint32
+	received        uint32
+	expectedPrior   uint32
+	receivedPrior   uint32
+	transit         int64
+	jitter          float64 // in timestamp units
+	lastSR          uint32  // middle 32 bits of the last SR's NTP time
+	lastSRAt        time.Time
+}
+
+func (t *sender) noteReceived(ssrc uint32, seq uint16, ts uint32, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r := &t.rs
+	if !r.have || r.ssrc != ssrc {
+		*r = rxStats{ssrc: ssrc, have: true, baseSeq: seq, maxSeq: seq}
+	}
+	if d := seq - r.maxSeq; d < 0x8000 && d != 0 {
+		if seq < r.maxSeq {
+			r.cycles += 1 << 16
+		}
+		r.maxSeq = seq
+	}
+	r.received++
+	arrival := int64(at.UnixNano() * 8000 / int64(time.Second)) // in 8 kHz units
+	transit := arrival - int64(ts)
+	if r.transit != 0 {
+		d := transit - r.transit
+		if d < 0 {
+			d = -d
+		}
+		r.jitter += (float64(d) - r.jitter) / 16
+	}
+	r.transit = transit
+}
+
+// reportBlock builds our reception report about the far end's stream.
+func (t *sender) reportBlock(now time.Time) (rtcp.ReceptionReport, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r := &t.rs
+	if !r.have {
+		return rtcp.ReceptionReport{}, false
+	}
+	extMax := r.cycles + uint32(r.maxSeq)
+	expected := extMax - uint32(r.baseSeq) + 1
+	lost := int64(expected) - int64(r.received)
+	expInterval := expected - r.expectedPrior
+	recvInterval := r.received - r.receivedPrior
+	r.expectedPrior, r.receivedPrior = expected, r.received
+	var fraction uint8
+	if lostInterval := int64(expInterval) - int64(recvInterval); expInterval > 0 && lostInterval > 0 {
+		fraction = uint8(lostInterval << 8 / int64(expInterval))
+	}
+	var dlsr uint32
+	if !r.lastSRAt.IsZero() {
+		dlsr = uint32(now.Sub(r.lastSRAt).Seconds() * 65536)
+	}
+	return rtcp.ReceptionReport{
+		SSRC: r.ssrc, FractionLost: fraction, TotalLost: uint32(max(lost, 0)) & 0xFFFFFF,
+		LastSequenceNumber: extMax, Jitter: uint32(r.jitter), LastSenderReport: r.lastSR, Delay: dlsr,
+	}, true
+}
+
+// sendRTCP sends a sender report (if we send) or a receiver report to the peer's RTCP port.
+func (s *Session) sendRTCP(p Params, now time.Time) {
+	if !p.Remote.IsValid() {
+		return
+	}
+	dst := netip.AddrPortFrom(p.Remote.Addr(), p.Remote.Port()+1)
+	var reports []rtcp.ReceptionReport
+	if rr, ok := s.tx.reportBlock(now); ok {
+		reports = append(reports, rr)
+	}
+	var pkt rtcp.Packet
+	if p.Send {
+		s.tx.mu.Lock()
+		octets := s.tx.octets
+		s.tx.mu.Unlock()
+		pkt = &rtcp.SenderReport{
+			SSRC: s.tx.ssrc, NTPTime: ntpTime(now), RTPTime: s.tx.ts,
+			PacketCount: uint32(s.stats.sent.Load()), OctetCount: uint32(octets), Reports: reports,
+		}
+	} else {
+		pkt = &rtcp.ReceiverReport{SSRC: s.tx.ssrc, Reports: reports}
+	}
+	b, err := pkt.Marshal()
+	if err != nil {
+		return
+	}
+	if _, err := s.rtcpConn.WriteToUDPAddrPort(b, dst); err != nil {
+		s.log.Debug("rtcp write", "err", err)
+	}
+}
+
+// readRTCP takes the peer's reports: a sender report's time for our next DLSR, and a report
+// block about our stream for the round-trip time (RFC 3550 6.4.1).
+func (s *Session) readRTCP() {
+	defer s.wg.Done()
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := s.rtcpConn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		s.handleRTCP(buf[:n], s.now())
+	}
+}
+
+func (s *Session) handleRTCP(b []byte, now time.Time) {
+	pkts, err := rtcp.Unmarshal(b)
+	if err != nil {
+		return
+	}
+	for _, pk := range pkts {
+		var reports []rtcp.ReceptionReport
+		switch r := pk.(type) {
+		case *rtcp.SenderReport:
+			s.tx.mu.Lock()
+			s.tx.rs.lastSR = uint32(r.NTPTime >> 16)
+			s.tx.rs.lastSRAt = now
+			s.tx.mu.Unlock()
+			reports = r.Reports
+		case *rtcp.ReceiverReport:
+			reports = r.Reports
+		}
+		for _, rr := range reports {
+			if rr.SSRC != s.tx.ssrc || rr.LastSenderReport == 0 {
+				continue
+			}
+			// RTT = arrival - LSR - DLSR, all in 1/65536 s.
+			a := uint32(ntpTime(now) >> 16)
+			rtt := int64(a) - int64(rr.LastSenderReport) - int64(rr.Delay)
+			if rtt >= 0 {
+				s.stats.rttNs.Store(rtt * int64(time.Second) / 65536)
+			}
+		}
+	}
+}
+
+// ntpTime is t in NTP format: seconds since 1900 in the top 32 bits, fraction below.
+func ntpTime(t time.Time) uint64 {
+	const ntpEpochOffset = 2208988800
+	secs := uint64(t.Unix()) + ntpEpochOffset
+	frac := uint64(t.Nanosecond()) << 32 / uint64(time.Second)
+	return secs<<32 | frac
+}

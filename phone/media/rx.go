@@ -1,0 +1,153 @@
+package media
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/dialtone/dialtone/codec"
+	"github.com/pion/rtp"
+)
+
+// ssrcSwitchQuiet is how long the current sender must be silent before a new SSRC may take
+// over. Interleaved streams (a misbehaving peer, an attacker, a stale stream after a
+// transfer) are dropped; a peer that restarts its stream is followed.
+const ssrcSwitchQuiet = 300 * time.Millisecond
+
+// receiver is the network-to-sink half of a session.
+type receiver struct {
+	mu       sync.Mutex // guards everything below: the socket reader pushes, the pacer pops
+	jb       *JitterBuffer
+	plc      *PLC
+	ssrc     uint32
+	haveSSRC bool
+	lastRx   time.Time
+	playing  bool // a first packet was played: underruns are concealed, not silent
+	dtmf     dtmfReceiver
+}
+
+func (r *receiver) init(s *Session) {
+	r.jb = NewJitterBuffer(JitterConfig{
+		MinDelay: 20 * time.Millisecond, MaxDelay: 300 * time.Millisecond,
+		FrameDuration: 20 * time.Millisecond, ClockRate: codec.SampleRate, Capacity: 64,
+	})
+	r.plc = NewPLC()
+}
+
+func (r *receiver) jitterStats() JitterStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.jb.Stats()
+}
+
+// readRTP receives packets: checks the source, the SSRC and the payload type, hands audio to
+// the jitter buffer and telephone-events to the DTMF receiver. It allocates nothing per packet.
+func (s *Session) readRTP() {
+	defer s.wg.Done()
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	for {
+		n, from, err := s.rtpConn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Debug("rtp read", "err", err)
+			continue
+		}
+		s.handleRTP(buf[:n], from, &pkt)
+	}
+}
+
+// handleRTP is the receive path for one datagram; split out so tests and fuzzing call it directly.
+func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
+	p := s.current()
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port()) // a dual-stack socket reports ::ffff:a.b.c.d
+	if !p.Remote.IsValid() || from != p.Remote {
+		s.stats.dropped.Add(1) // not the peer the SDP named: never play it
+		return
+	}
+	if err := pkt.Unmarshal(b); err != nil || pkt.Version != 2 {
+		s.stats.dropped.Add(1)
+		return
+	}
+	now := s.now()
+	r := &s.rx
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.haveSSRC || pkt.SSRC != r.ssrc {
+		if r.haveSSRC && now.Sub(r.lastRx) < ssrcSwitchQuiet {
+			s.stats.dropped.Add(1)
+			return
+		}
+		r.ssrc, r.haveSSRC = pkt.SSRC, true
+	}
+	r.lastRx = now
+	s.stats.received.Add(1)
+	switch {
+	case p.Codec != nil && pkt.PayloadType == p.Codec.PayloadType():
+		r.jb.Push(Packet{Seq: pkt.SequenceNumber, Timestamp: pkt.Timestamp, SSRC: pkt.SSRC,
+			Marker: pkt.Marker, Payload: pkt.Payload, Arrival: now})
+		s.tx.noteReceived(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now)
+	case p.DTMFPT >= 0 && int(pkt.PayloadType) == p.DTMFPT:
+		if digit, ok := r.dtmf.handle(pkt.Timestamp, pkt.Payload); ok {
+			s.emit(Event{Digit: digit})
+		}
+	default:
+		s.stats.dropped.Add(1) // comfort noise or a codec we did not negotiate
+	}
+}
+
+// playFrame takes the next frame from the jitter buffer (or conceals a missing one) and writes
+// it to the sink.
+func (r *receiver) playFrame(s *Session, p Params, now time.Time, out []int16) {
+	r.mu.Lock()
+	payload, status := r.jb.Pop(now)
+	switch status {
+	case Played:
+		n := p.Codec.DecodeTo(out, payload)
+		clear(out[n:])
+		r.plc.Good(out)
+		r.playing = true
+	case Missing:
+		r.plc.Conceal(out)
+		s.stats.concealed.Add(1)
+	default: // nothing to play yet, or a long gap: fade out what was playing, then silence
+		if r.playing {
+			r.plc.Conceal(out)
+		} else {
+			clear(out)
+		}
+	}
+	r.mu.Unlock()
+	if p.Receive && p.Sink != nil {
+		if err := p.Sink.Write(out); err != nil {
+			s.log.Debug("sink write", "err", err)
+		}
+	}
+}
+
+// dtmfReceiver turns RFC 4733 event packets into one digit per event: an event is identified
+// by its RTP timestamp, sent repeatedly and ended with three End packets.
+type dtmfReceiver struct {
+	lastTS   uint32
+	haveLast bool
+}
+
+func (d *dtmfReceiver) handle(ts uint32, payload []byte) (rune, bool) {
+	ev, err := codec.ParseDTMFEvent(payload)
+	if err != nil {
+		return 0, false
+	}
+	if d.haveLast && ts == d.lastTS {
+		return 0, false // a repeat or an End retransmission of the event we reported
+	}
+	digit, ok := codec.EventDigit(ev.Event)
+	if !ok {
+		return 0, false
+	}
+	d.lastTS, d.haveLast = ts, true
+	return digit, true
+}

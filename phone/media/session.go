@@ -1,0 +1,274 @@
+// Package media is one call's RTP stream: a UDP socket, G.711 frames paced every 20 ms from an
+// audio.Source to the network, and from the network through an adaptive jitter buffer with
+// loss concealment to an audio.Sink; RFC 4733 DTMF both ways; RTCP reports and statistics.
+// It knows nothing about SIP.
+package media
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dialtone/dialtone/audio"
+	"github.com/dialtone/dialtone/codec"
+	"github.com/pion/rtp"
+)
+
+// Config says where a session listens.
+type Config struct {
+	IP               netip.Addr // local address to bind (and to put in SDP)
+	PortMin, PortMax int        // RTP port range (even ports; RTCP uses port+1); 0,0 = any free port
+	Logger           *slog.Logger
+	// NewTicker paces the 20 ms loop; nil uses time.NewTicker. Tests inject their own.
+	NewTicker func(d time.Duration) (<-chan time.Time, func())
+	// Now is the clock for arrival times and statistics; nil uses time.Now.
+	Now func() time.Time
+}
+
+// Params is what the call's signalling negotiated; Update may change it mid-call (hold,
+// re-INVITE, the answer after early media).
+type Params struct {
+	Remote  netip.AddrPort // where to send RTP; RTCP goes to port+1
+	Codec   codec.Codec
+	DTMFPT  int  // telephone-event payload type, -1 if none
+	Send    bool // send the source's audio (false during early media, on hold, recvonly)
+	Receive bool // play what arrives
+	Source  audio.Source
+	Sink    audio.Sink
+}
+
+// Event is something the stream noticed that the call may act on.
+type Event struct {
+	SourceEnded bool // the source returned io.EOF (a file finished)
+	Digit       rune // a DTMF digit the far end sent (RFC 4733), 0 if none
+}
+
+// Session is one RTP stream. Open it, Start it once parameters are known, Close it at the end.
+type Session struct {
+	cfg      Config
+	log      *slog.Logger
+	rtpConn  *net.UDPConn
+	rtcpConn *net.UDPConn
+	local    netip.AddrPort
+	now      func() time.Time
+
+	mu        sync.Mutex // guards params and dtmfQueue
+	params    Params
+	dtmfQueue []rune
+
+	events chan Event
+	stats  counters
+	rx     receiver
+	tx     sender
+
+	startOnce sync.Once
+	closeOnce sync.Once
+	done      chan struct{}
+	wg        sync.WaitGroup
+}
+
+// Open binds the RTP and RTCP sockets.
+func Open(cfg Config) (*Session, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewTicker == nil {
+		cfg.NewTicker = func(d time.Duration) (<-chan time.Time, func()) {
+			t := time.NewTicker(d)
+			return t.C, t.Stop
+		}
+	}
+	rtpConn, rtcpConn, err := bindPair(cfg.IP, cfg.PortMin, cfg.PortMax)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{
+		cfg: cfg, log: cfg.Logger, rtpConn: rtpConn, rtcpConn: rtcpConn, now: cfg.Now,
+		local:  rtpConn.LocalAddr().(*net.UDPAddr).AddrPort(),
+		events: make(chan Event, 32),
+		done:   make(chan struct{}),
+	}
+	s.rx.init(s)
+	s.tx.init()
+	return s, nil
+}
+
+// bindPair binds an even RTP port and the RTCP port above it, within [min, max].
+func bindPair(ip netip.Addr, min, max int) (*net.UDPConn, *net.UDPConn, error) {
+	if !ip.IsValid() {
+		ip = netip.IPv4Unspecified()
+	}
+	if min <= 0 || max <= 0 {
+		min, max = 10000, 60000
+	}
+	if min%2 == 1 {
+		min++
+	}
+	span := (max - min) / 2
+	if span <= 0 {
+		span = 1
+	}
+	start := rand.IntN(span)
+	for i := 0; i < span && i < 200; i++ {
+		port := min + 2*((start+i)%span)
+		rtpConn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+		if err != nil {
+			continue
+		}
+		rtcpConn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port+1))))
+		if err != nil {
+			rtpConn.Close()
+			continue
+		}
+		return rtpConn, rtcpConn, nil
+	}
+	return nil, nil, fmt.Errorf("rtp: no free port pair in %d-%d on %s", min, max, ip)
+}
+
+// LocalAddr is the RTP address to advertise in SDP.
+func (s *Session) LocalAddr() netip.AddrPort { return s.local }
+
+// Events carries things the call may act on. It is closed by Close.
+func (s *Session) Events() <-chan Event { return s.events }
+
+// Start begins sending and receiving with p; later calls update the parameters.
+func (s *Session) Start(p Params) {
+	s.Update(p)
+	s.startOnce.Do(func() {
+		s.wg.Add(3)
+		go s.readRTP()
+		go s.readRTCP()
+		go s.pace()
+	})
+}
+
+// Update changes the parameters of a running session (hold, re-INVITE, answer after early media).
+func (s *Session) Update(p Params) {
+	s.mu.Lock()
+	old := s.params
+	s.params = p
+	s.mu.Unlock()
+	if old.Remote != p.Remote && old.Remote.IsValid() {
+		s.log.Info("rtp remote changed", "from", old.Remote.String(), "to", p.Remote.String())
+	}
+}
+
+func (s *Session) current() Params {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.params
+}
+
+// SendDTMF queues a digit to send as RFC 4733 events.
+func (s *Session) SendDTMF(digit rune) error {
+	if _, ok := codec.DigitEvent(digit); !ok {
+		return fmt.Errorf("dtmf: %q is not a DTMF digit (0-9, *, #, A-D)", digit)
+	}
+	p := s.current()
+	if p.DTMFPT < 0 {
+		return errors.New("dtmf: the far end did not negotiate telephone-event")
+	}
+	s.mu.Lock()
+	s.dtmfQueue = append(s.dtmfQueue, digit)
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Session) nextDTMF() (rune, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.dtmfQueue) == 0 {
+		return 0, false
+	}
+	d := s.dtmfQueue[0]
+	s.dtmfQueue = s.dtmfQueue[1:]
+	return d, true
+}
+
+// emit delivers an event without ever blocking the media path.
+func (s *Session) emit(e Event) {
+	select {
+	case s.events <- e:
+	default:
+		s.log.Warn("media event dropped: nobody is reading", "event", e)
+	}
+}
+
+// Close stops the loops, closes the sockets and waits. It is idempotent.
+func (s *Session) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.rtpConn.Close()
+		s.rtcpConn.Close()
+		s.wg.Wait()
+		close(s.events)
+	})
+	return nil
+}
+
+// pace runs every 20 ms: one frame out to the network, one frame out to the sink.
+func (s *Session) pace() {
+	defer s.wg.Done()
+	tick, stop := s.cfg.NewTicker(codec.FrameMillis * time.Millisecond)
+	defer stop()
+	var (
+		pcm    = make([]int16, codec.FrameSamples)
+		out    = make([]int16, codec.FrameSamples)
+		buf    = make([]byte, 1500)
+		pkt    rtp.Packet
+		lastRR = s.now()
+	)
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-tick:
+		}
+		p := s.current()
+		now := s.now()
+		s.tx.sendFrame(s, p, pcm, buf, &pkt)
+		s.rx.playFrame(s, p, now, out)
+		if now.Sub(lastRR) >= rtcpInterval {
+			lastRR = now
+			s.sendRTCP(p, now)
+		}
+	}
+}
+
+// counters are the session's statistics, updated atomically by the loops.
+type counters struct {
+	sent, received, lost, late, duplicate, concealed, dropped atomic.Uint64
+	jitterNs, rttNs                                           atomic.Int64
+}
+
+// Stats is a snapshot of the session's counters.
+type Stats struct {
+	PacketsSent, PacketsReceived              uint64
+	Lost, Late, Duplicate, Concealed, Dropped uint64
+	Jitter, RTT                               time.Duration
+}
+
+// Stats returns the counters so far.
+func (s *Session) Stats() Stats {
+	jb := s.rx.jitterStats()
+	return Stats{
+		PacketsSent:     s.stats.sent.Load(),
+		PacketsReceived: s.stats.received.Load(),
+		Lost:            jb.Lost,
+		Late:            jb.Late,
+		Duplicate:       jb.Duplicate,
+		Concealed:       s.stats.concealed.Load(),
+		Dropped:         s.stats.dropped.Load() + jb.Dropped,
+		Jitter:          jb.Jitter,
+		RTT:             time.Duration(s.stats.rttNs.Load()),
+	}
+}

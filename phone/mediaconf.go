@@ -1,0 +1,41 @@
+package phone
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/codec"
+	"github.com/dialtone/dialtone/phone/media"
+	"github.com/dialtone/dialtone/phone/sdp"
+)
+
+// supportedCodecs are the codecs we offer and accept, in our order of preference.
+func supportedCodecs() []string {
+	var names []string
+	for _, c := range codec.All() {
+		names = append(names, c.Name())
+	}
+	return names
+}
+
+func codecByName(name string) (codec.Codec, bool) { return codec.ByName(name) }
+
+// mediaConfig is the RTP socket configuration for a call whose SDP names ip.
+func (p *Phone) mediaConfig(ip string) media.Config {
+	addr, err := netip.ParseAddr(strings.Trim(ip, "[]"))
+	if err != nil {
+		addr = netip.IPv4Unspecified()
+	}
+	return media.Config{IP: addr, PortMin: p.cfg.RTPPortMin, PortMax: p.cfg.RTPPortMax, Logger: p.log}
+}
+
+// localSDP describes our side of a call's media.
+func (p *Phone) localSDP(ip string, ms *media.Session) sdp.Local {
+	now := uint64(time.Now().Unix())
+	return sdp.Local{
+		SessionID: now, SessionVersion: now, Username: "dialtone",
+		Addr: strings.Trim(ip, "[]"), Port: int(ms.LocalAddr().Port()),
+		Codecs: supportedCodecs(), DTMF: true, DTMFPT: 101, Ptime: 20, Dir: sdp.SendRecv,
+	}
+}

@@ -1,0 +1,90 @@
+package phone
+
+import (
+	"context"
+	"time"
+
+	"github.com/dialtone/dialtone/phone/media"
+)
+
+// statsInterval is how often a call reports its media statistics.
+const statsInterval = 5 * time.Second
+
+// byeTimeout bounds our BYE, so hanging up never hangs on a peer that went away.
+const byeTimeout = 5 * time.Second
+
+// dialog is what talk needs of either side's sipgo dialog session.
+type dialog interface {
+	Bye(ctx context.Context) error
+	Context() context.Context
+}
+
+// PlaybackEnded reports that a call's audio source (a file) has ended.
+type PlaybackEnded struct {
+	Time   time.Time
+	CallID string
+}
+
+// EventTime implements Event.
+func (e PlaybackEnded) EventTime() time.Time { return e.Time }
+
+// talk runs an answered call until either side hangs up or the phone stops.
+func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) {
+	tick := time.NewTicker(statsInterval)
+	defer tick.Stop()
+	events := ms.Events()
+	for {
+		select {
+		case <-c.hangupCh:
+			p.bye(c, ms, d, "local")
+			return
+		case <-ctx.Done(): // the phone is shutting down
+			p.bye(c, ms, d, "local")
+			return
+		case <-d.Context().Done():
+			p.publishStats(c, ms, true)
+			p.end(c, 0, "BYE", "remote", NoFailure, nil)
+			return
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			if ev.SourceEnded {
+				p.publish(PlaybackEnded{Time: p.clock.Now(), CallID: c.id})
+			}
+			if ev.Digit != 0 {
+				p.publish(DTMFReceived{Time: p.clock.Now(), CallID: c.id, Digit: ev.Digit})
+			}
+		case <-tick.C:
+			p.publishStats(c, ms, false)
+		}
+	}
+}
+
+func (p *Phone) bye(c *call, ms *media.Session, d dialog, by string) {
+	bctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
+	err := d.Bye(bctx)
+	cancel()
+	if err != nil {
+		p.log.Warn("BYE not confirmed", "call", c.id, "err", err)
+	}
+	p.publishStats(c, ms, true)
+	p.end(c, 0, "BYE", by, NoFailure, nil)
+}
+
+func (p *Phone) publish(e Event) {
+	p.mu.Lock()
+	p.bus.publish(e)
+	p.mu.Unlock()
+}
+
+// registerDialog lets in-dialog requests (BYE, re-INVITE, ACK) find the call.
+func (p *Phone) registerDialog(c *call, id string) {
+	p.mu.Lock()
+	p.dialogs[id] = c
+	p.mu.Unlock()
+	c.mu.Lock()
+	c.dialogID = id
+	c.mu.Unlock()
+}
