@@ -1,0 +1,263 @@
+package media
+
+import "math"
+
+// Packet-loss concealment for 8 kHz PCM in the style of ITU-T G.711 Appendix I: a lost
+// frame is filled by repeating the last pitch period of the good signal, with overlap-adds
+// at every seam, more periods as the loss goes on, and a fade to silence.
+//
+// One deliberate difference from the Appendix: its reference code delays all output by
+// 3.75 ms so that it can rewrite the last samples it received when a loss starts. Here
+// good frames go out untouched (the jitter buffer already pays for latency), and the seam
+// at the start of a loss is smoothed on the synthetic side instead: over the first 1/4
+// period the repetition carries an offset, fading linearly to zero, that makes it start
+// exactly where the good signal stopped. For a truly periodic signal the offset is zero
+// and the repetition is the exact continuation.
+const (
+	plcPitchMin     = 40                                            // 200 Hz at 8 kHz
+	plcPitchMax     = 120                                           // 66.7 Hz
+	plcPitchDiff    = plcPitchMax - plcPitchMin                     // search span
+	plcOverlapMax   = plcPitchMax / 4                               // longest 1/4-period overlap-add
+	plcHistoryLen   = plcPitchMax*3 + plcOverlapMax                 // 390 samples, 48.75 ms: room for 3 periods
+	plcCorrLen      = 160                                           // 20 ms window matched by the pitch search
+	plcCorrBufLen   = plcCorrLen + plcPitchMax                      // samples the search reads
+	plcCorrMinPower = 250.0                                         // keeps silence from looking periodic
+	plcDecimation   = 2                                             // coarse search step
+	plcBlock        = 80                                            // 10 ms: the Appendix's unit of loss
+	plcEndOverlap   = 32                                            // 4 ms more overlap per extra 10 ms lost
+	plcAttenStep    = 0.2 / plcBlock                                // 20 % per 10 ms, per sample
+	plcSilentAfter  = 6 * plcBlock                                  // 60 ms: the fade (from 10 ms, 20 % per 10 ms) reaches zero here
+	plcMaxPeriods   = (plcHistoryLen - plcOverlapMax) / plcPitchMax // 3
+)
+
+// PLC conceals lost frames of one audio stream. Feed it every good frame (Good) and ask it
+// for the missing ones (Conceal). It allocates nothing; it is not safe for concurrent use.
+type PLC struct {
+	history  [plcHistoryLen]float64 // last output, newest sample last
+	pitchBuf [plcHistoryLen]float64 // history frozen when the loss began, seams smoothed
+	lastQ    [plcOverlapMax]float64 // the original last 1/4 period of pitchBuf
+	fade     [plcOverlapMax]float64 // signal being faded out at the current seam
+
+	pitch     int // estimated pitch period in samples
+	overlap   int // pitch/4: overlap-add length at seams
+	periods   int // pitch periods being repeated (1..3)
+	offset    int // read position within the repeated periods
+	fadeLen   int
+	fadePos   int
+	lost      int // samples concealed in the current loss
+	concealed uint64
+}
+
+// NewPLC returns a concealer with a silent history.
+func NewPLC() *PLC { return &PLC{} }
+
+// Reset forgets the history, e.g. when the stream restarts.
+func (p *PLC) Reset() { *p = PLC{concealed: p.concealed} }
+
+// Concealed is the number of frames Conceal has filled.
+func (p *PLC) Concealed() uint64 { return p.concealed }
+
+// Good records a received frame. If it ends a loss, the start of frame is cross-faded
+// from the concealment so there is no click (the frame is modified in place).
+func (p *PLC) Good(frame []int16) {
+	if p.lost > 0 {
+		p.mergeAfterLoss(frame)
+	}
+	p.save(frame)
+}
+
+// Conceal fills out with a continuation of the signal for a missing frame.
+func (p *PLC) Conceal(out []int16) {
+	for i := range out {
+		if p.lost >= plcSilentAfter {
+			clear(out[i:])
+			p.lost += len(out) - i
+			break
+		}
+		if p.lost%plcBlock == 0 {
+			p.atBlockStart(p.lost / plcBlock)
+		}
+		out[i] = toInt16(p.next() * p.gain(p.lost))
+		p.lost++
+	}
+	p.save(out)
+	p.concealed++
+}
+
+// atBlockStart runs the Appendix's per-10 ms steps: set up on the first block, widen the
+// repeated segment to 2 and then 3 periods on the next two, so long losses do not buzz.
+func (p *PLC) atBlockStart(block int) {
+	switch {
+	case block == 0:
+		p.startLoss()
+	case block < plcMaxPeriods:
+		p.addPeriod()
+	}
+}
+
+// startLoss freezes the history, estimates the pitch and prepares one period to repeat.
+func (p *PLC) startLoss() {
+	p.pitchBuf = p.history
+	p.pitch = p.findPitch()
+	p.overlap = p.pitch / 4
+	copy(p.lastQ[:p.overlap], p.pitchBuf[plcHistoryLen-p.overlap:])
+	p.periods, p.offset = 1, 0
+	p.smoothLoopSeam()
+	// The repetition starts with the sample that followed pitchBuf[start-1] one period
+	// ago; offset it by how far the last good sample is from that one, fading the offset
+	// out so the waveform joins without a step.
+	start := plcHistoryLen - p.pitch
+	offset := p.history[plcHistoryLen-1] - p.pitchBuf[start-1]
+	for i := 0; i < p.overlap; i++ {
+		p.fade[i] = p.pitchBuf[start+i] + offset
+	}
+	p.fadeLen, p.fadePos = p.overlap, 0
+}
+
+// addPeriod repeats one more period, cross-fading from where the old loop would have gone.
+func (p *PLC) addPeriod() {
+	saved := p.offset
+	for i := 0; i < p.overlap; i++ {
+		p.fade[i] = p.nextRaw()
+	}
+	// Continue at the same phase, now within the first of the longer run of periods.
+	p.offset = saved
+	for p.offset > p.pitch {
+		p.offset -= p.pitch
+	}
+	p.periods++
+	p.smoothLoopSeam()
+	p.fadeLen, p.fadePos = p.overlap, 0
+}
+
+// smoothLoopSeam makes the end of the repeated segment flow into its start: its last
+// 1/4 period is cross-faded from the original samples into the ones that preceded the
+// segment's start, which is how the signal really led into that start.
+func (p *PLC) smoothLoopSeam() {
+	n := p.periods * p.pitch
+	end := plcHistoryLen - p.overlap
+	before := plcHistoryLen - n - p.overlap
+	overlapAdd(p.pitchBuf[end:], p.lastQ[:p.overlap], p.pitchBuf[before:before+p.overlap])
+}
+
+// nextRaw reads the next sample of the repeated periods.
+func (p *PLC) nextRaw() float64 {
+	n := p.periods * p.pitch
+	s := p.pitchBuf[plcHistoryLen-n+p.offset]
+	p.offset++
+	if p.offset == n {
+		p.offset = 0
+	}
+	return s
+}
+
+// next is nextRaw with any pending seam cross-fade applied.
+func (p *PLC) next() float64 {
+	s := p.nextRaw()
+	if p.fadePos < p.fadeLen {
+		w := float64(p.fadePos+1) / float64(p.fadeLen)
+		s = (1-w)*p.fade[p.fadePos] + w*s
+		p.fadePos++
+	}
+	return s
+}
+
+// gain is the attenuation after n lost samples: none for 10 ms, then 20 % per 10 ms,
+// silent at 60 ms.
+func (p *PLC) gain(n int) float64 {
+	if n <= plcBlock {
+		return 1
+	}
+	return max(0, 1-float64(n-plcBlock)*plcAttenStep)
+}
+
+// mergeAfterLoss cross-fades the concealment's continuation into the first good frame,
+// over 1/4 period plus 4 ms per extra 10 ms lost (at most 10 ms): the longer the loss, the
+// further the real signal may have drifted from the synthetic one.
+func (p *PLC) mergeAfterLoss(frame []int16) {
+	blocks := (p.lost + plcBlock - 1) / plcBlock
+	n := min(p.overlap+(blocks-1)*plcEndOverlap, plcBlock, len(frame))
+	g := p.gain(p.lost)
+	for i := 0; i < n; i++ {
+		w := float64(i+1) / float64(n)
+		synth := 0.0
+		if g > 0 {
+			synth = p.next() * g
+		}
+		frame[i] = toInt16((1-w)*synth + w*float64(frame[i]))
+	}
+	p.lost = 0
+	p.fadeLen, p.fadePos = 0, 0
+}
+
+// save appends s to the history.
+func (p *PLC) save(s []int16) {
+	if len(s) >= plcHistoryLen {
+		s = s[len(s)-plcHistoryLen:]
+	}
+	keep := plcHistoryLen - len(s)
+	copy(p.history[:keep], p.history[len(s):])
+	for i, v := range s {
+		p.history[keep+i] = float64(v)
+	}
+}
+
+// findPitch returns the lag, in plcPitchMin..plcPitchMax, whose preceding segment best
+// matches the last 20 ms by normalised cross-correlation: a coarse search on every other
+// sample and lag, then a fine search around the best coarse lag (Appendix I).
+func (p *PLC) findPitch() int {
+	l := p.pitchBuf[plcHistoryLen-plcCorrLen:]
+	r := p.pitchBuf[plcHistoryLen-plcCorrBufLen:]
+	best := searchLag(l, r, 0, plcPitchDiff, plcDecimation)
+	lo := max(best-(plcDecimation-1), 0)
+	hi := min(best+(plcDecimation-1), plcPitchDiff)
+	best = searchLag(l, r, lo, hi, 1)
+	return plcPitchMax - best
+}
+
+// searchLag scans offsets j = lo, lo+step .. hi of r against l, sampling every step-th
+// sample, and returns the offset with the highest correlation normalised by r's energy.
+// Later offsets (shorter periods) win ties, as in the Appendix's coarse search.
+func searchLag(l, r []float64, lo, hi, step int) int {
+	energy := 0.0
+	for i := 0; i < plcCorrLen; i += step {
+		energy += r[lo+i] * r[lo+i]
+	}
+	best, bestCorr := lo, math.Inf(-1)
+	for j := lo; j <= hi; j += step {
+		if j > lo {
+			// Slide the (decimated) energy window: one sample leaves, one enters.
+			out, in := r[j-step], r[j-step+plcCorrLen]
+			energy += in*in - out*out
+		}
+		corr := 0.0
+		for i := 0; i < plcCorrLen; i += step {
+			corr += r[j+i] * l[i]
+		}
+		corr /= math.Sqrt(max(energy, plcCorrMinPower))
+		if corr >= bestCorr {
+			best, bestCorr = j, corr
+		}
+	}
+	return best
+}
+
+// overlapAdd writes into dst a linear cross-fade from a (fading out) to b (fading in).
+func overlapAdd(dst, a, b []float64) {
+	n := len(a)
+	for i := 0; i < n; i++ {
+		w := float64(i+1) / float64(n)
+		dst[i] = (1-w)*a[i] + w*b[i]
+	}
+}
+
+func toInt16(v float64) int16 {
+	v = math.Round(v)
+	if v > math.MaxInt16 {
+		return math.MaxInt16
+	}
+	if v < math.MinInt16 {
+		return math.MinInt16
+	}
+	return int16(v)
+}
