@@ -217,3 +217,7 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() (b
 		}
 	}
 }
+
+func itoa(n int) string { return fmt.Sprint(n) }
+
+func ftoa(f float64) string { return fmt.Sprint(f) }

@@ -31,8 +31,11 @@ func (autoFlag) IsBool() bool { return true }
 
 // Decode accepts --auto, --auto=true/false and --auto=DELAY.
 func (a *autoFlag) Decode(ctx *kong.DecodeContext) error {
-	tok := ctx.Scan.Pop()
-	s := fmt.Sprint(tok.Value)
+	if ctx.Scan.Peek().Type != kong.FlagValueToken { // bare --auto: the next token is not ours
+		a.set = true
+		return nil
+	}
+	s := fmt.Sprint(ctx.Scan.Pop().Value)
 	switch s {
 	case "", "true":
 		a.set = true
@@ -92,6 +95,7 @@ func (c *answerCmd) Run(e *env) error {
 	interrupted := e.ctx.Done()
 	finish := func() error {
 		stop()
+		drain(events, out) // the phone publishes until Run returns: unregistrations, last hangups
 		for id, ca := range active {
 			ca.Close()
 			delete(active, id)

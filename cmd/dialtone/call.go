@@ -66,6 +66,7 @@ func (e *env) placeCall(cfg phone.Config, account, target string, c *callCmd) er
 	}
 	final, err := e.followCall(ph, id, events, out, c.Duration, c.HangupOnEOF)
 	stop()
+	drain(events, out)
 	if rerr := <-runErr; rerr != nil && err == nil {
 		err = rerr
 	}
@@ -154,4 +155,17 @@ func callExit(s phone.CallStatus) error {
 		msg += ": " + s.Err.Error()
 	}
 	return &exitError{code: code, err: fmt.Errorf("call %s: %s", s.Peer, msg)}
+}
+
+// drain prints what the phone still says while it stops (an unregistration, say) and returns
+// when Run has ended every subscription. Not reading would stall the phone's shutdown.
+func drain(events <-chan phone.Event, out *printer) {
+	for ev := range events {
+		switch ev := ev.(type) {
+		case phone.AccountStatus:
+			out.registration(ev)
+		case phone.CallStatus:
+			out.call(ev)
+		}
+	}
 }

@@ -1,0 +1,86 @@
+package interop
+
+import (
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/audio/audiotest"
+	"github.com/dialtone/dialtone/audio/wav"
+	"github.com/dialtone/dialtone/interop/peers"
+)
+
+// makeTone writes a mono WAV with a sine at freq for secs seconds at rate (sox, the reference
+// tool, so our own writer is not what we test with).
+func makeTone(t *testing.T, freq float64, secs float64, rate int) string {
+	t.Helper()
+	if _, err := exec.LookPath("sox"); err != nil {
+		t.Skip("sox is not installed (make test installs it)")
+	}
+	path := filepath.Join(t.TempDir(), "tone.wav")
+	out, err := exec.Command("sox", "-n", "-r", itoa(rate), "-c", "1", "-b", "16", path,
+		"synth", ftoa(secs), "sine", ftoa(freq), "vol", "0.5").CombinedOutput()
+	if err != nil {
+		t.Fatalf("sox: %v\n%s", err, out)
+	}
+	return path
+}
+
+// assertTone checks that a recording holds a tone at freq (Goertzel), at a sensible level.
+func assertTone(t *testing.T, path string, freq float64, minSeconds float64) {
+	t.Helper()
+	samples, rate, err := wav.ReadAll(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	if got := float64(len(samples)) / float64(rate); got < minSeconds {
+		t.Fatalf("%s holds %.2f s of audio, want at least %.2f s", path, got, minSeconds)
+	}
+	found, level, snr := audiotest.DetectTone(samples, rate, freq)
+	if !found {
+		t.Fatalf("%s: no %.0f Hz tone (level %.1f dBFS, snr %.1f dB)", path, freq, level, snr)
+	}
+	t.Logf("%s: %.0f Hz at %.1f dBFS, SNR %.1f dB, %.2f s", filepath.Base(path), freq, level, snr, float64(len(samples))/float64(rate))
+}
+
+func TestCallEchoTestHearsItself(t *testing.T) {
+	t.Parallel()
+	tone := makeTone(t, 1000, 5, 44100) // not 8 kHz: the resampler is on the path too
+	rec := filepath.Join(t.TempDir(), "echo.wav")
+	code, evs, p := runDialtone(t, 30*time.Second, nil, "call", "echo", "--play", tone, "--record", rec, "--duration", "3s", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, p.transcript())
+	}
+	if a, ok := findEvent(evs, "answered"); !ok || a.str("codec") == "" {
+		t.Fatalf("no answered event with a codec: %v", names(evs))
+	}
+	h, ok := findEvent(evs, "hangup")
+	if !ok || h.str("by") != "local" || h.num("duration") < 2.5 {
+		t.Fatalf("want a local hangup after ~3 s, got %v", h)
+	}
+	assertTone(t, rec, 1000, 2.5)
+}
+
+func TestCallBetweenTwoDialtonesThroughKamailio(t *testing.T) {
+	t.Parallel()
+	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users})
+	bobTone, aliceTone := makeTone(t, 700, 20, 8000), makeTone(t, 1300, 20, 8000)
+	dir := t.TempDir()
+	bobRec, aliceRec := filepath.Join(dir, "bob.wav"), filepath.Join(dir, "alice.wav")
+	bob := startDialtone(t, pw("bob"), append([]string{"answer", "--auto", "--json", "--play", bobTone, "--record", bobRec}, adhoc(k, "udp", "bob")...)...)
+	bob.waitEvent("registered", 20*time.Second)
+	code, evs, p := runDialtone(t, 40*time.Second, pw("alice"), append([]string{"call", "sip:bob@127.0.0.1", "--json",
+		"--play", aliceTone, "--record", aliceRec, "--duration", "4s"}, adhoc(k, "udp", "alice")...)...)
+	if code != 0 {
+		t.Fatalf("call exit %d\n%s\nbob:\n%s", code, p.transcript(), bob.transcript())
+	}
+	if _, ok := findEvent(evs, "answered"); !ok {
+		t.Fatalf("no answered event: %v", names(evs))
+	}
+	if c, _ := bob.wait(20 * time.Second); c != 0 {
+		t.Fatalf("answer exit %d\n%s", c, bob.transcript())
+	}
+	assertTone(t, aliceRec, 700, 3) // alice hears bob
+	assertTone(t, bobRec, 1300, 3)  // bob hears alice
+}
