@@ -12,7 +12,7 @@ TEST_PKGS := $(RUN_PKGS) kamailio kamailio-tls-modules sip-tester baresip sox pu
 TEST_TIMEOUT ?= 15m
 ARGS ?=
 
-.PHONY: run build deps-run deps-test test test-unit vet fuzz bench clean
+.PHONY: run build deps-run deps-test test test-unit vet fuzz bench clean release-check
 
 run: build
 	./$(BIN) $(ARGS)
@@ -48,3 +48,10 @@ bench:
 
 clean:
 	rm -rf bin dist
+
+# Release configuration check (installs goreleaser v2.16.0 once; takes minutes the first time,
+# which is why it is not part of `make test`).
+GORELEASER := $(shell go env GOPATH)/bin/goreleaser
+release-check:
+	@[ -x $(GORELEASER) ] || $(GO) install github.com/goreleaser/goreleaser/v2@v2.16.0
+	$(GORELEASER) check
