@@ -160,8 +160,8 @@ func TestKamailioRegister(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n != 4 {
-				t.Errorf("rcv_requests_register = %d, want 4", n)
+			if n < 4 { // 4 transactions; over UDP a loaded machine may add retransmissions
+				t.Errorf("rcv_requests_register = %d, want at least 4", n)
 			}
 			if n, err := k.Stat("registrar:accepted_regs"); err != nil || n != 2 {
 				t.Errorf("registrar:accepted_regs = %d, %v; want 2", n, err)
@@ -200,8 +200,8 @@ func TestKamailioWrongPassword(t *testing.T) {
 			t.Errorf("%s: Contacts = %q, %v; want none", tc.user, cs, err)
 		}
 	}
-	if n, err := k.Stat("rcv_requests_register"); err != nil || n != 6 {
-		t.Errorf("rcv_requests_register = %d, %v; want 6", n, err)
+	if n, err := k.Stat("rcv_requests_register"); err != nil || n < 6 {
+		t.Errorf("rcv_requests_register = %d, %v; want at least 6 (retransmissions may add more)", n, err)
 	}
 	if n, err := k.Stat("registrar:accepted_regs"); err != nil || n != 0 {
 		t.Errorf("registrar:accepted_regs = %d, %v; want 0", n, err)
