@@ -1,0 +1,160 @@
+package media
+
+import (
+	"math"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/audio/audiotest"
+	"github.com/dialtone/dialtone/codec"
+	"github.com/pion/rtp"
+)
+
+func openPair(t *testing.T) (*Session, *Session) {
+	t.Helper()
+	lo := netip.MustParseAddr("127.0.0.1")
+	a, err := Open(Config{IP: lo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(Config{IP: lo})
+	if err != nil {
+		a.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+// TestTwoSessionsCarryTonesBothWays is the component test of the whole media path: tone
+// source -> G.711 -> RTP over 127.0.0.1 -> jitter buffer -> decoder -> recorder, both ways,
+// checked with a Goertzel detector.
+func TestTwoSessionsCarryTonesBothWays(t *testing.T) {
+	for _, c := range []codec.Codec{codec.PCMU, codec.PCMA} {
+		t.Run(c.Name(), func(t *testing.T) {
+			a, b := openPair(t)
+			recA, recB := audiotest.NewRecorder(), audiotest.NewRecorder()
+			a.Start(Params{Remote: b.LocalAddr(), Codec: c, DTMFPT: 101, Send: true, Receive: true,
+				Source: audiotest.NewTone(1000, 0.5), Sink: recA})
+			b.Start(Params{Remote: a.LocalAddr(), Codec: c, DTMFPT: 101, Send: true, Receive: true,
+				Source: audiotest.NewTone(1500, 0.5), Sink: recB})
+			time.Sleep(1500 * time.Millisecond) // real time: this is the network path, not a timed assertion
+			for _, x := range []struct {
+				rec  *audiotest.Recorder
+				want float64
+				not  float64
+			}{{recA, 1500, 1000}, {recB, 1000, 1500}} {
+				s := x.rec.Samples()
+				if len(s) < 8000 {
+					t.Fatalf("only %d samples recorded", len(s))
+				}
+				s = s[len(s)/3:] // skip the jitter buffer's start-up
+				if found, lvl, snr := audiotest.DetectTone(s, 8000, x.want); !found || lvl < -12 {
+					t.Fatalf("no %v Hz tone: level %.1f dBFS snr %.1f", x.want, lvl, snr)
+				}
+				// Our own tone must not come back: its power is at quantisation-noise level,
+				// at least 40 dB under the far end's.
+				want, own := audiotest.Goertzel(s, 8000, x.want), audiotest.Goertzel(s, 8000, x.not)
+				if own*1e4 > want {
+					t.Fatalf("our own %v Hz tone is only %.1f dB under the far end's", x.not, 10*math.Log10(want/own))
+				}
+			}
+			st := a.Stats()
+			if st.PacketsSent < 50 || st.PacketsReceived < 50 || st.Lost != 0 || st.Dropped != 0 {
+				t.Fatalf("stats %+v", st)
+			}
+		})
+	}
+}
+
+func TestDTMFBothWays(t *testing.T) {
+	a, b := openPair(t)
+	a.Start(Params{Remote: b.LocalAddr(), Codec: codec.PCMU, DTMFPT: 101, Send: true, Receive: true})
+	b.Start(Params{Remote: a.LocalAddr(), Codec: codec.PCMU, DTMFPT: 101, Send: true, Receive: true})
+	for _, d := range "15#*" {
+		if err := a.SendDTMF(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []rune
+	deadline := time.After(5 * time.Second)
+	for len(got) < 4 {
+		select {
+		case ev := <-b.Events():
+			if ev.Digit != 0 {
+				got = append(got, ev.Digit)
+			}
+		case <-deadline:
+			t.Fatalf("digits received %q, want 15#*", string(got))
+		}
+	}
+	if string(got) != "15#*" {
+		t.Fatalf("digits %q, want 15#*", string(got))
+	}
+	if err := a.SendDTMF('x'); err == nil {
+		t.Fatal("x accepted as a DTMF digit")
+	}
+}
+
+func TestPacketsFromStrangersAreDroppedNotPlayed(t *testing.T) {
+	a, b := openPair(t)
+	rec := audiotest.NewRecorder()
+	b.Start(Params{Remote: a.LocalAddr(), Codec: codec.PCMU, DTMFPT: -1, Send: false, Receive: true, Sink: rec})
+	// An attacker on another port sends loud audio to b.
+	evil, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer evil.Close()
+	payload := make([]byte, 160)
+	codec.PCMU.EncodeTo(payload, audiotest.NewTone(1000, 0.9).Samples(160))
+	for i := range 50 {
+		p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(i), Timestamp: uint32(i * 160), SSRC: 7}, Payload: payload}
+		b1, _ := p.Marshal()
+		if _, err := evil.WriteToUDPAddrPort(b1, b.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Malformed datagrams from the right peer are dropped too.
+	a.rtpConn.WriteToUDPAddrPort([]byte{0x80}, b.LocalAddr())
+	a.rtpConn.WriteToUDPAddrPort([]byte{0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, b.LocalAddr())
+	time.Sleep(500 * time.Millisecond)
+	st := b.Stats()
+	if st.Dropped < 52 || st.PacketsReceived != 0 {
+		t.Fatalf("stats %+v: want 52 dropped, 0 received", st)
+	}
+	if found, _, _ := audiotest.DetectTone(rec.Samples(), 8000, 1000); found {
+		t.Fatal("a stranger's audio was played")
+	}
+}
+
+func TestSSRCSwitchOnlyAfterSilence(t *testing.T) {
+	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	peer := netip.MustParseAddrPort("127.0.0.1:40000")
+	now := time.Unix(1000, 0)
+	s.now = func() time.Time { return now }
+	s.Update(Params{Remote: peer, Codec: codec.PCMU, DTMFPT: -1})
+	send := func(ssrc uint32, seq uint16) {
+		p := rtp.Packet{Header: rtp.Header{Version: 2, SSRC: ssrc, SequenceNumber: seq, Timestamp: uint32(seq) * 160}, Payload: make([]byte, 160)}
+		b, _ := p.Marshal()
+		var pkt rtp.Packet
+		s.handleRTP(b, peer, &pkt)
+	}
+	send(1, 1)
+	now = now.Add(20 * time.Millisecond)
+	send(2, 1) // interleaved second stream: dropped
+	if d := s.Stats().Dropped; d != 1 {
+		t.Fatalf("dropped %d, want the interleaved packet dropped", d)
+	}
+	now = now.Add(time.Second)
+	send(2, 2) // the first stream went quiet: follow the new one
+	if d, r := s.Stats().Dropped, s.Stats().PacketsReceived; d != 1 || r != 2 {
+		t.Fatalf("dropped %d received %d, want the restarted stream accepted", d, r)
+	}
+}
