@@ -84,3 +84,35 @@ func TestCallBetweenTwoDialtonesThroughKamailio(t *testing.T) {
 	assertTone(t, aliceRec, 700, 3) // alice hears bob
 	assertTone(t, bobRec, 1300, 3)  // bob hears alice
 }
+
+func TestCallOutcomesThroughKamailio(t *testing.T) {
+	t.Parallel()
+	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users, AuthCalls: true})
+	bob := startDialtone(t, pw("bob"), append([]string{"answer", "--reject", "603", "--json", "--audio", "null"}, adhoc(k, "udp", "bob")...)...)
+	bob.waitEvent("registered", 20*time.Second)
+	cases := []struct {
+		name     string
+		target   string
+		password string
+		want     int
+		failure  string
+	}{
+		{"declined by bob", "sip:bob@127.0.0.1", users["alice"], 12, "declined"},
+		{"nobody registered", "sip:carol@127.0.0.1", users["alice"], 13, "not_found"},
+		{"wrong password on INVITE", "sip:bob@127.0.0.1", "wrong", 3, "auth"},
+	}
+	for _, c := range cases {
+		code, evs, p := runDialtone(t, 30*time.Second, []string{"DIALTONE_PASSWORD=" + c.password},
+			append([]string{"call", c.target, "--json", "--audio", "null"}, adhoc(k, "udp", "alice")...)...)
+		if code != c.want {
+			t.Fatalf("%s: exit %d, want %d\n%s", c.name, code, c.want, p.transcript())
+		}
+		h, ok := findEvent(evs, "hangup")
+		if !ok || h.str("failure") != c.failure {
+			t.Fatalf("%s: hangup event %v, want failure %q", c.name, h, c.failure)
+		}
+	}
+	if code, _ := bob.wait(20 * time.Second); code != 0 {
+		t.Fatalf("answer --reject exit %d, want 0 (it rejected as asked)\n%s", code, bob.transcript())
+	}
+}
