@@ -1,0 +1,78 @@
+//go:build cgo && !noportaudio
+
+package portaudio
+
+import (
+	"bufio"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// quietMu serialises quiet: fd 2 is process-wide, so two overlapping redirections would
+// restore each other's pipes.
+var quietMu sync.Mutex
+
+// quiet runs f with file descriptor 2 pointed at a pipe and logs whatever was written there
+// at debug level. ALSA (and JACK, which PortAudio probes on Linux) print diagnostics straight
+// to stderr from C while PortAudio enumerates and opens devices: "ALSA lib pcm_dsnoop.c: unable
+// to open slave", "Cannot connect to server socket", and so on, even when everything works.
+// In a full-screen terminal UI that text lands on top of the display. silenceLibraries
+// reroutes the error hooks ALSA and JACK offer, but not everything goes through them (ALSA
+// plugins and the libraries they load may print directly), so around these calls the
+// descriptor itself is borrowed as well.
+//
+// While f runs, anything else in the process that writes to stderr goes to the logger too,
+// and a Go crash report written in that window is lost with the pipe. The calls wrapped are
+// short (initialise, open, start, stop, terminate) to keep the window small.
+func quiet(log *slog.Logger, what string, f func() error) error {
+	quietMu.Lock()
+	defer quietMu.Unlock()
+	syscall.ForkLock.RLock() // no exec may inherit saved before it is close-on-exec
+	saved, err := syscall.Dup(2)
+	if err == nil {
+		syscall.CloseOnExec(saved)
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil { // no stderr at all: nothing to protect
+		return f()
+	}
+	defer syscall.Close(saved)
+	r, w, err := os.Pipe()
+	if err != nil {
+		return f()
+	}
+	// Dup3 rather than Dup2: linux/arm64 has no dup2 system call.
+	if err := syscall.Dup3(int(w.Fd()), 2, 0); err != nil {
+		r.Close()
+		w.Close()
+		return f()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer r.Close()
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			if strings.TrimSpace(sc.Text()) == "" {
+				continue
+			}
+			log.Debug("audio library output", "during", what, "text", sc.Text())
+		}
+		io.Copy(io.Discard, r) // an over-long line stopped the scanner: keep the pipe drained
+	}()
+	ferr := f()
+	syscall.Dup3(saved, 2, 0)
+	w.Close()
+	// Normally the reader sees EOF at once. A helper process that inherited the pipe (none is
+	// expected) would hold it open, so do not wait for it forever.
+	select {
+	case <-done:
+	case <-time.After(200 * time.Millisecond):
+	}
+	return ferr
+}

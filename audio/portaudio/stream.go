@@ -1,0 +1,263 @@
+//go:build cgo && !noportaudio
+
+package portaudio
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	pa "github.com/gordonklaus/portaudio"
+
+	"github.com/dialtone/dialtone/audio"
+)
+
+const (
+	ringMs    = 200 // ring capacity: the most latency either direction can build up
+	prefillMs = 40  // playback restarts after an underrun once this much is queued
+)
+
+// stream is what Source and Sink share: one PortAudio callback stream and its ring.
+//
+// The callback API is used rather than blocking Read/Write on a goroutine because stopping a
+// blocking stream means calling Pa_StopStream while another thread sits in Pa_ReadStream,
+// which PortAudio does not support on every host API; with callbacks, Pa_StopStream is the
+// documented way to end them, and no goroutine is needed at all.
+type stream struct {
+	log      *slog.Logger
+	dev      *pa.DeviceInfo
+	pa       *pa.Stream
+	rate     float64    // the rate the device stream actually runs at
+	channels int        // interleaved channels in the device buffers
+	rs       *resampler // nil when the device runs at 8 kHz
+	ring     *ring
+	mono     []int16 // callback-only scratch (down-/up-mix), reused: no allocation per callback
+	conv     []int16 // capture callback only: resampler output, reused likewise
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+	onClose   func()
+}
+
+// openStream opens and starts dev in one direction. It asks for 8 kHz mono first, then the
+// device's default rate and/or stereo, which is what ALSA hw: devices insist on.
+func openStream(log *slog.Logger, dev *pa.DeviceInfo, input bool) (*stream, error) {
+	s := &stream{log: log, dev: dev}
+	rates, chans := candidates(dev, input)
+	var cb any = s.playback
+	if input {
+		cb = s.capture
+	}
+	var errs []error
+	err := quiet(log, "open "+dev.Name, func() error {
+		for _, rate := range rates {
+			for _, ch := range chans {
+				p := pa.StreamParameters{SampleRate: rate, FramesPerBuffer: int(rate/50 + 0.5)} // 20 ms
+				dp := pa.StreamDeviceParameters{Device: dev, Channels: ch}
+				if input {
+					dp.Latency = dev.DefaultLowInputLatency
+					p.Input = dp
+				} else {
+					dp.Latency = dev.DefaultLowOutputLatency
+					p.Output = dp
+				}
+				st, err := pa.OpenStream(p, cb)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%g Hz × %d: %w", rate, ch, err))
+					continue
+				}
+				s.pa, s.rate, s.channels = st, rate, ch
+				if info := st.Info(); info != nil && info.SampleRate > 0 {
+					s.rate = info.SampleRate
+				}
+				return nil
+			}
+		}
+		return errors.Join(errs...)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("portaudio: open %q: %w", dev.Name, err)
+	}
+	// Ring and resampler must exist before Start: the callback uses them at once.
+	ringRate := float64(audio.SampleRate) // capture rings hold 8 kHz: Read takes fixed frames
+	if s.rate != audio.SampleRate {
+		if input {
+			s.rs = newResampler(s.rate, audio.SampleRate)
+		} else {
+			s.rs = newResampler(audio.SampleRate, s.rate)
+			ringRate = s.rate // playback rings hold device-rate samples: the callback's size
+		}
+	}
+	s.ring = newRing(int(ringRate*ringMs/1000), int(ringRate*prefillMs/1000))
+	if err := quiet(log, "start "+dev.Name, s.pa.Start); err != nil {
+		quiet(log, "close "+dev.Name, s.pa.Close)
+		return nil, fmt.Errorf("portaudio: start %q: %w", dev.Name, err)
+	}
+	log.Debug("portaudio stream open", "device", dev.Name, "input", input, "rate", s.rate,
+		"channels", s.channels, "resampling", s.rs != nil, "latency", latencyOf(s.pa.Info(), input))
+	return s, nil
+}
+
+func latencyOf(info *pa.StreamInfo, input bool) any {
+	switch {
+	case info == nil:
+		return nil
+	case input:
+		return info.InputLatency
+	}
+	return info.OutputLatency
+}
+
+// refuseNative makes openStream skip 8 kHz mono, so tests can exercise the resampling and
+// channel-mixing path on a PulseAudio device that would accept anything.
+var refuseNative bool
+
+// candidates lists the rates and channel counts to try, preferred first.
+func candidates(dev *pa.DeviceInfo, input bool) (rates []float64, chans []int) {
+	if !refuseNative {
+		rates = append(rates, audio.SampleRate)
+		chans = append(chans, 1)
+	}
+	if r := dev.DefaultSampleRate; r > 0 && r != audio.SampleRate || len(rates) == 0 {
+		rates = append(rates, max(r, audio.SampleRate))
+	}
+	maxCh := dev.MaxOutputChannels
+	if input {
+		maxCh = dev.MaxInputChannels
+	}
+	if maxCh >= 2 {
+		chans = append(chans, 2)
+	}
+	return rates, chans
+}
+
+// capture is the input callback (PortAudio's thread): down-mix, convert to 8 kHz, queue.
+func (s *stream) capture(in []int16, _ pa.StreamCallbackTimeInfo, flags pa.StreamCallbackFlags) {
+	if flags&pa.InputOverflow != 0 {
+		s.ring.hostXrun()
+	}
+	mono := in
+	if s.channels > 1 {
+		n := len(in) / s.channels
+		s.mono = growTo(s.mono, n)
+		for i := range n {
+			var sum int
+			for c := range s.channels {
+				sum += int(in[i*s.channels+c])
+			}
+			s.mono[i] = int16(sum / s.channels)
+		}
+		mono = s.mono
+	}
+	if s.rs != nil {
+		s.conv = s.rs.process(mono, s.conv[:0])
+		mono = s.conv
+	}
+	s.ring.push(mono)
+}
+
+// playback is the output callback (PortAudio's thread): take device-rate mono from the ring
+// (silence when it is dry) and copy it to every channel.
+func (s *stream) playback(out []int16, _ pa.StreamCallbackTimeInfo, flags pa.StreamCallbackFlags) {
+	if flags&pa.OutputUnderflow != 0 {
+		s.ring.hostXrun()
+	}
+	if s.channels == 1 {
+		s.ring.pull(out)
+		return
+	}
+	n := len(out) / s.channels
+	s.mono = growTo(s.mono, n)
+	s.ring.pull(s.mono)
+	for i, v := range s.mono {
+		for c := range s.channels {
+			out[i*s.channels+c] = v
+		}
+	}
+}
+
+func growTo(b []int16, n int) []int16 {
+	if cap(b) < n {
+		return make([]int16, n)
+	}
+	return b[:n]
+}
+
+// close stops the stream and closes it. Pa_StopStream (not Abort) is used because on ALSA
+// Abort cancels the callback thread with pthread_cancel, which is not something to do to a
+// thread that may be running Go code; Stop lets the current callback return and joins the
+// thread. For playback it also lets the device's last buffer (tens of ms) play out.
+func (s *stream) close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.closeErr = quiet(s.log, "close "+s.dev.Name, func() error {
+			err := s.pa.Stop()
+			if errors.Is(err, pa.StreamIsStopped) {
+				err = nil
+			}
+			return errors.Join(err, s.pa.Close())
+		})
+		if s.closeErr != nil {
+			s.closeErr = fmt.Errorf("portaudio: close %q: %w", s.dev.Name, s.closeErr)
+		}
+		if s.onClose != nil {
+			s.onClose()
+		}
+	})
+	return s.closeErr
+}
+
+// Source is a capture stream. Read returns the oldest buffered 20 ms, or silence when less
+// than a frame has been captured (counted in Stats().Underruns).
+type Source struct{ s *stream }
+
+// Read fills frame without waiting for the device.
+func (src *Source) Read(frame []int16) error {
+	if src.s.closed.Load() {
+		return errClosed
+	}
+	if !src.s.ring.take(frame) {
+		clear(frame)
+	}
+	return nil
+}
+
+// Close stops capture. It is idempotent and safe to call concurrently with Read.
+func (src *Source) Close() error { return src.s.close() }
+
+// Stats reports overruns (capture faster than Read: oldest audio dropped) and underruns.
+func (src *Source) Stats() Stats { return src.s.ring.snapshot() }
+
+// Sink is a playback stream. Write queues a frame without waiting for the device.
+type Sink struct {
+	s   *stream
+	mu  sync.Mutex // Write's resampler state and buffer
+	buf []int16
+}
+
+// Write queues frame for playback (resampled to the device rate if needed). When the queue
+// holds more than 200 ms the oldest audio is dropped (counted in Stats().Overruns).
+func (snk *Sink) Write(frame []int16) error {
+	if snk.s.closed.Load() {
+		return errClosed
+	}
+	if snk.s.rs == nil {
+		snk.s.ring.push(frame)
+		return nil
+	}
+	snk.mu.Lock()
+	defer snk.mu.Unlock()
+	snk.buf = snk.s.rs.process(frame, snk.buf[:0])
+	snk.s.ring.push(snk.buf)
+	return nil
+}
+
+// Close stops playback. It is idempotent and safe to call concurrently with Write.
+func (snk *Sink) Close() error { return snk.s.close() }
+
+// Stats reports overruns (Write faster than the device: oldest audio dropped) and underruns
+// (the device found the queue empty).
+func (snk *Sink) Stats() Stats { return snk.s.ring.snapshot() }

@@ -1,0 +1,154 @@
+package peers
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// writeToneWAV writes a mono 16-bit PCM WAV of seconds length: a sine of
+// peak amplitude 0.5 (-6 dBFS) at hz, or silence for hz == 0.
+func writeToneWAV(path string, hz float64, rate, seconds int) error {
+	n := rate * seconds
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
+	hdr := make([]byte, 44)
+	copy(hdr[0:], "RIFF")
+	binary.LittleEndian.PutUint32(hdr[4:], uint32(36+2*n))
+	copy(hdr[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(hdr[16:], 16)
+	binary.LittleEndian.PutUint16(hdr[20:], 1) // PCM
+	binary.LittleEndian.PutUint16(hdr[22:], 1) // mono
+	binary.LittleEndian.PutUint32(hdr[24:], uint32(rate))
+	binary.LittleEndian.PutUint32(hdr[28:], uint32(2*rate))
+	binary.LittleEndian.PutUint16(hdr[32:], 2)
+	binary.LittleEndian.PutUint16(hdr[34:], 16)
+	copy(hdr[36:], "data")
+	binary.LittleEndian.PutUint32(hdr[40:], uint32(2*n))
+	w.Write(hdr)
+	var s [2]byte
+	for i := range n {
+		v := 0.0
+		if hz > 0 {
+			v = 0.5 * math.Sin(2*math.Pi*hz*float64(i)/float64(rate))
+		}
+		binary.LittleEndian.PutUint16(s[:], uint16(int16(math.Round(v*32767))))
+		w.Write(s[:])
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// baresip 1.0's sndfile module names its files
+// <snd_path>/dump-<YYYY-MM-DD-hh-mm-ss>-<enc|dec>.wav (local time of the
+// stream's first frame): "dec" is the decoded audio received from the far
+// end, "enc" the audio sent (before encoding). It writes s16 at the codec
+// rate (8000 Hz mono for G.711) and only fixes the WAV header when the file
+// is closed at the end of the call.
+const (
+	sndfileReceivedSuffix = "-dec.wav"
+	sndfileSentSuffix     = "-enc.wav"
+	recordingCloseWait    = 3 * time.Second
+)
+
+// Recordings returns the WAV files (sorted, oldest first) in which the
+// sndfile module recorded what baresip received: the decoded far-end audio,
+// one file per call. Call it after CALL_CLOSED: it waits up to 3 s for
+// baresip to close the files (only then is the WAV header complete) and
+// returns an error naming any file still open, together with all paths.
+// Two calls starting within the same second share a name, and the later one
+// overwrites the earlier.
+func (b *Baresip) Recordings() ([]string, error) {
+	return b.recordings(sndfileReceivedSuffix)
+}
+
+// SentRecordings is Recordings for what baresip sent (its microphone).
+func (b *Baresip) SentRecordings() ([]string, error) {
+	return b.recordings(sndfileSentSuffix)
+}
+
+func (b *Baresip) recordings(suffix string) ([]string, error) {
+	list := func() ([]string, error) {
+		m, err := filepath.Glob(filepath.Join(b.recDir, "dump-*"+suffix))
+		sort.Strings(m)
+		return m, err
+	}
+	deadline := time.Now().Add(recordingCloseWait)
+	for {
+		files, err := list()
+		if err != nil {
+			return nil, err
+		}
+		var open []string
+		for _, f := range files {
+			if ok, err := wavComplete(f); err != nil {
+				return files, err
+			} else if !ok {
+				open = append(open, filepath.Base(f))
+			}
+		}
+		if len(open) == 0 {
+			return files, nil
+		}
+		if time.Now().After(deadline) {
+			return files, fmt.Errorf("baresip recordings still being written (call not closed?): %s", strings.Join(open, ", "))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// wavComplete reports whether the RIFF header of path describes the whole
+// file, i.e. whether libsndfile has closed it.
+func wavComplete(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	var hdr [12]byte
+	if _, err := io.ReadFull(f, hdr[:]); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return false, nil
+		}
+		return false, err
+	}
+	if string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
+		return false, nil
+	}
+	riff := int64(binary.LittleEndian.Uint32(hdr[4:8]))
+	if riff+8 != st.Size() {
+		return false, nil
+	}
+	// Walk the chunks to the data chunk and check its size too.
+	off := int64(12)
+	for off+8 <= st.Size() {
+		var ch [8]byte
+		if _, err := f.ReadAt(ch[:], off); err != nil {
+			return false, nil
+		}
+		size := int64(binary.LittleEndian.Uint32(ch[4:8]))
+		if string(ch[0:4]) == "data" {
+			return size > 0 && off+8+size <= st.Size(), nil
+		}
+		off += 8 + size + size&1
+	}
+	return false, nil
+}
