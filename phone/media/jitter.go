@@ -8,7 +8,9 @@ import "time"
 
 // Packet is one received RTP packet, already parsed. Only audio packets of the call's
 // codec belong here: telephone-event (RFC 4733) and comfort-noise packets share the
-// stream's timestamps and must be split off before Push.
+// stream's timestamps and must be split off before Push. Marker is carried for
+// completeness; talkspurt boundaries are recognised from sequence continuity instead,
+// which does not depend on the sender setting the bit.
 type Packet struct {
 	Seq       uint16
 	Timestamp uint32
@@ -54,8 +56,12 @@ const (
 //   - target = clamp(ceil(need / frame) frames, MinDelay, MaxDelay), where need is a peak
 //     follower of jitterGain × jitter: it rises at once with the jitter and decays with
 //     a time constant of 2^needDecayShift packets (about 5 s), so a bursty network does
-//     not make the delay oscillate. A late packet raises need to the delay that would
-//     have saved it, so the buffer grows on the evidence even before the jitter shows it.
+//     not make the delay oscillate. (The jitter steering it is RFC 3550's with each step
+//     clipped to MaxDelay, so one stall does not pin the delay at the maximum.) A late
+//     packet raises need towards the delay that would have saved it, by at most a frame
+//     past the current level per tick, so the buffer grows on the evidence even before
+//     the jitter shows it.
+//   - A backlog beyond target+MaxDelay (the burst after a stall) is dropped at once.
 //   - Grow fast: when the level falls below target-tolerance, Pop holds the cursor and
 //     returns Inserted (the caller conceals). Insertions are spaced one every other tick
 //     so concealment stays short, except when the next packet has not arrived anyway.
@@ -64,7 +70,7 @@ const (
 //     for a frame that costs nothing to drop: an empty slot, or a payload Silent reports
 //     as silence; after that it drops the next frame anyway. Gaps the sender left on
 //     purpose (sequence numbers contiguous, timestamps jump: silence suppression) are
-//     skipped freely whenever the level is above target.
+//     skipped freely whenever the level stays at or above target.
 //   - The tolerance band (a quarter frame either side) absorbs ticker jitter, so the
 //     level does not flap between two whole-frame delays.
 const (
@@ -92,7 +98,10 @@ const (
 	// Played: the payload is this tick's frame. It is valid until the next Push or Pop.
 	Played
 	// Missing: the packet for this tick never arrived (lost, or it will be too late).
-	// The caller conceals. Counted in JitterStats.Lost.
+	// The caller conceals. Counted in JitterStats.Lost. While nothing at all is buffered
+	// a loss cannot be told from the sender going quiet, so the first longGap (500 ms) of
+	// a silence-suppression pause also reads as Missing; then the buffer reports an
+	// underrun (Buffering) and restarts with the next packet.
 	Missing
 	// Inserted: the buffer is growing its delay by one frame; no packet was due. The
 	// caller conceals exactly as for Missing. Not a loss.
@@ -185,7 +194,8 @@ type JitterBuffer struct {
 	// Network estimates, in transit time: arrival - epoch - media time.
 	hasPrev      bool
 	prevTransit  time.Duration
-	jitter16     time.Duration // RFC 3550 jitter scaled by 16
+	jitter16     time.Duration // RFC 3550 jitter scaled by 16 (reported)
+	tjitter16    time.Duration // the same with each step clipped to MaxDelay (steers the target)
 	need         time.Duration // decaying peak of the delay the network needs
 	hasBase      bool
 	base         time.Duration // lowest recent transit: the fastest packets
@@ -194,8 +204,9 @@ type JitterBuffer struct {
 	lateRunStart time.Time
 	// need and jitter when the current run of late packets began, restored if the run
 	// turns out to be a timeline change.
-	preLateNeed     time.Duration
-	preLateJitter16 time.Duration
+	preLateNeed      time.Duration
+	preLateJitter16  time.Duration
+	preLateTJitter16 time.Duration
 
 	// Playout.
 	playing     bool
@@ -295,6 +306,24 @@ func (j *JitterBuffer) Len() int {
 // ---- Push ----
 
 // Push files one received packet, copying its payload; p.Payload may be reused at once.
+//
+// Where the packet goes:
+//   - payload over MaxPayload: Dropped.
+//   - another SSRC, or a transit time (arrival minus media time) more than jumpLimit
+//     (2 s) away from the previous packet's: a possible new timeline. It is held on
+//     probation; if the next packet continues it (same SSRC, the next few sequence
+//     numbers, consistent timing) the buffer resynchronises: flush (Discarded), restart
+//     the playout clock from the held packet, count Resyncs. If the current stream goes
+//     on instead, the stray is Dropped. A long pause (silence suppression, hold) keeps
+//     the transit and so is not a jump.
+//   - sequence number already buffered, played or late, or the same tick already
+//     filled: Duplicate.
+//   - its tick already played: Late (and the delay grows). When every packet has been
+//     late for lateResyncAfter (1 s) the sender's timestamps went back less than 2 s:
+//     resynchronise on it.
+//   - more than Capacity ticks ahead of the oldest queued: the oldest are evicted
+//     (Dropped) to make room, since the newest audio is what should play.
+//   - otherwise it waits in its slot.
 func (j *JitterBuffer) Push(p Packet) {
 	j.stats.Received++
 	if len(p.Payload) > j.cfg.MaxPayload {
@@ -404,7 +433,7 @@ func (j *JitterBuffer) accept(p Packet, tsRel int64, r time.Duration) {
 	late := j.isLate(k)
 	if late && !j.lateRun {
 		j.lateRun, j.lateRunStart = true, p.Arrival
-		j.preLateNeed, j.preLateJitter16 = j.need, j.jitter16
+		j.preLateNeed, j.preLateJitter16, j.preLateTJitter16 = j.need, j.jitter16, j.tjitter16
 	}
 	j.observe(p.Arrival, r)
 	if late {
@@ -428,7 +457,7 @@ func (j *JitterBuffer) accept(p Packet, tsRel int64, r time.Duration) {
 func (j *JitterBuffer) onLate(p Packet, r time.Duration, seq int64) {
 	if p.Arrival.Sub(j.lateRunStart) >= lateResyncAfter {
 		// The lateness was the timeline moving, not the network: forget what it taught.
-		j.need, j.jitter16 = j.preLateNeed, j.preLateJitter16
+		j.need, j.jitter16, j.tjitter16 = j.preLateNeed, j.preLateJitter16, j.preLateTJitter16
 		j.stats.Resyncs++
 		j.flush()
 		j.startStream(p)
@@ -437,7 +466,10 @@ func (j *JitterBuffer) onLate(p Packet, r time.Duration, seq int64) {
 	j.stats.Late++
 	j.markSeen(seq)
 	if j.hasBase {
-		j.need = max(j.need, r-j.base+j.tolerance)
+		// Grow by what would have saved it, but by at most one frame past the current
+		// level per tick: a lone spike (a stall and its burst) must not send the delay to
+		// MaxDelay for the next minute, while lateness that goes on keeps growing it.
+		j.need = max(j.need, min(r-j.base, j.level+j.frame)+j.tolerance)
 	}
 }
 
@@ -530,11 +562,15 @@ func (j *JitterBuffer) store(k, seq int64, payload []byte) {
 func (j *JitterBuffer) observe(arrival time.Time, r time.Duration) {
 	if j.hasPrev {
 		// RFC 3550 A.8: J += (|D| - J) / 16, kept scaled by 16 for integer precision.
-		j.jitter16 += absDur(r-j.prevTransit) - (j.jitter16+8)/16
+		d := absDur(r - j.prevTransit)
+		j.jitter16 += d - (j.jitter16+8)/16
+		// A step beyond MaxDelay could never be absorbed; clipping it keeps one stall
+		// from dominating the target.
+		j.tjitter16 += min(d, j.cfg.MaxDelay) - (j.tjitter16+8)/16
 	}
 	j.prevTransit, j.hasPrev = r, true
 	j.need -= j.need >> needDecayShift
-	j.need = max(j.need, jitterGain*j.jitter16/16)
+	j.need = max(j.need, jitterGain*j.tjitter16/16)
 	j.updateBase(arrival, r)
 }
 
@@ -547,7 +583,7 @@ func (j *JitterBuffer) updateBase(arrival time.Time, r time.Duration) {
 		return
 	}
 	if dt := arrival.Sub(j.baseAt); dt > 0 {
-		j.base += time.Duration(int64(dt) * int64(baseRisePerSec) / int64(time.Second))
+		j.base += dt / (time.Second / baseRisePerSec)
 		j.baseAt = arrival
 	}
 	j.base = min(j.base, r)
@@ -561,8 +597,12 @@ func (j *JitterBuffer) Pop(now time.Time) ([]byte, PopStatus) {
 		j.stats.Idle++
 		return nil, Buffering
 	}
-	j.level += (j.rawLevel(now) - j.level) >> levelShift
+	raw := j.rawLevel(now)
+	j.level += (raw - j.level) >> levelShift
 	target := j.target()
+	if raw-target > j.maxDelay() {
+		j.level = raw // a backlog this size is a fact, not ticker noise to smooth
+	}
 	if j.shouldGrow(target) {
 		return nil, j.insert(now)
 	}
@@ -593,6 +633,9 @@ func (j *JitterBuffer) rawLevel(now time.Time) time.Duration {
 	return now.Sub(j.epoch) - time.Duration(j.cur)*j.frame - j.base
 }
 
+// maxDelay is the largest target, in whole frames.
+func (j *JitterBuffer) maxDelay() time.Duration { return time.Duration(j.maxFrames) * j.frame }
+
 // target is the playout delay the buffer steers towards, in whole frames.
 func (j *JitterBuffer) target() time.Duration {
 	frames := min(max(ceilDiv(j.need, j.frame), j.minFrames), j.maxFrames)
@@ -618,26 +661,44 @@ func (j *JitterBuffer) insert(now time.Time) PopStatus {
 
 // shrink drops frames while the level is above target (see the policy at the top).
 func (j *JitterBuffer) shrink(now time.Time, target time.Duration) {
-	if j.level-target < j.frame+j.tolerance {
-		j.due = false
+	if j.level-target > j.maxDelay() {
+		j.catchUp(now, target)
 		return
 	}
-	if !j.due {
-		j.due, j.dueSince = true, now
-	}
-	for j.level-target >= j.frame+j.tolerance {
-		if j.count > 0 && !j.holds(j.cur) && j.isSilenceGap() {
-			j.skip() // the sender sent nothing here: free
+	for {
+		surplus := j.level - target
+		if surplus >= j.frame && j.count > 0 && !j.holds(j.cur) && j.isSilenceGap() {
+			j.skip() // the sender sent nothing here: free, as long as the target stays met
 			continue
 		}
-		if now.Sub(j.lastChange) < shrinkHold || !j.cheapToDrop(now) {
+		if surplus < j.frame+j.tolerance {
+			break
+		}
+		if now.Sub(j.lastChange) < shrinkHold {
+			break
+		}
+		// The wait for a silent frame starts once a shrink is allowed.
+		if !j.due {
+			j.due, j.dueSince = true, now
+		}
+		if !j.cheapToDrop(now) {
 			return
 		}
 		j.skip()
 		j.lastChange = now
-		j.due = false
-		return
+		break
 	}
+	j.due = false
+}
+
+// catchUp drops a backlog no jitter could justify (the burst after a network stall, a
+// ticker that stopped): shrinking it a frame every 2 s would play stale audio for minutes.
+func (j *JitterBuffer) catchUp(now time.Time, target time.Duration) {
+	for j.count > 0 && j.level-target >= j.frame+j.tolerance {
+		j.skip()
+	}
+	j.lastChange = now
+	j.due = false
 }
 
 // cheapToDrop: the cursor's frame is empty or silent, or the shrink waited long enough.

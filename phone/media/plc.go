@@ -26,7 +26,7 @@ const (
 	plcBlock        = 80                                            // 10 ms: the Appendix's unit of loss
 	plcEndOverlap   = 32                                            // 4 ms more overlap per extra 10 ms lost
 	plcAttenStep    = 0.2 / plcBlock                                // 20 % per 10 ms, per sample
-	plcSilentAfter  = 6 * plcBlock                                  // 60 ms: the fade (from 10 ms, 20 % per 10 ms) reaches zero here
+	plcSilentAfter  = 6 * plcBlock                                  // 60 ms: the fade reaches zero here
 	plcMaxPeriods   = (plcHistoryLen - plcOverlapMax) / plcPitchMax // 3
 )
 

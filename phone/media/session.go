@@ -215,10 +215,15 @@ func (s *Session) Close() error {
 	return nil
 }
 
-// pace runs every 20 ms: one frame out to the network, one frame out to the sink.
+// pace runs every 20 ms: one frame out to the network, one frame out to the sink. It keeps
+// its own schedule rather than trusting the ticker, which drops ticks when the process is
+// starved of CPU: frames that fell due meanwhile are caught up (up to maxCatchUp at once), so a
+// stall shifts audio in time instead of shortening it; a longer stall restarts the schedule.
 func (s *Session) pace() {
 	defer s.wg.Done()
-	tick, stop := s.cfg.NewTicker(codec.FrameMillis * time.Millisecond)
+	const frame = codec.FrameMillis * time.Millisecond
+	const maxCatchUp = 10
+	tick, stop := s.cfg.NewTicker(frame)
 	defer stop()
 	var (
 		pcm    = make([]int16, codec.FrameSamples)
@@ -226,6 +231,7 @@ func (s *Session) pace() {
 		buf    = make([]byte, 1500)
 		pkt    rtp.Packet
 		lastRR = s.now()
+		due    = s.now()
 	)
 	for {
 		select {
@@ -233,13 +239,19 @@ func (s *Session) pace() {
 			return
 		case <-tick:
 		}
-		p := s.current()
 		now := s.now()
-		s.tx.sendFrame(s, p, pcm, buf, &pkt)
-		s.rx.playFrame(s, p, now, out)
+		if now.Sub(due) > maxCatchUp*frame {
+			due = now // stalled too long: don't burst, start over
+		}
+		for n := 0; n < maxCatchUp && !now.Before(due); n++ {
+			p := s.current()
+			s.tx.sendFrame(s, p, pcm, buf, &pkt)
+			s.rx.playFrame(s, p, due, out)
+			due = due.Add(frame)
+		}
 		if now.Sub(lastRR) >= rtcpInterval {
 			lastRR = now
-			s.sendRTCP(p, now)
+			s.sendRTCP(s.current(), now)
 		}
 	}
 }
