@@ -579,3 +579,6 @@ func (b *Baresip) stop() {
 	}
 	b.cmd = nil
 }
+
+// Pid is the baresip process id, for benchmarks that measure its CPU time.
+func (b *Baresip) Pid() int { return b.cmd.Process.Pid }
