@@ -221,3 +221,12 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() (b
 func itoa(n int) string { return fmt.Sprint(n) }
 
 func ftoa(f float64) string { return fmt.Sprint(f) }
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
