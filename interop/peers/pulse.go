@@ -104,8 +104,7 @@ func StartPulseAudio(t testing.TB) *PulseAudio {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	p.keepWarm(t, "dt_play.monitor")
-	p.keepWarm(t, "dt_capture.monitor")
+	p.keepWarm(t, "dt_play.monitor", "dt_capture.monitor")
 	return p
 }
 
@@ -171,28 +170,35 @@ func (p *PulseAudio) Record(t testing.TB, path string) (stop func()) {
 	return stop
 }
 
-// keepWarm attaches a low-latency recorder to a null sink's monitor for the server's life and
-// waits for its first data. A null sink with no latency request renders in 2 s blocks, and
-// even after a client asks for less, the block already scheduled runs out first: a stream
-// opened on a fresh null sink hears nothing for up to 2 s and then gets a burst, which
-// would overflow dialtone's 200 ms rings. Holding the latency low from the start avoids
-// that; real sound cards behave like the warmed-up sink.
-func (p *PulseAudio) keepWarm(t testing.TB, source string) {
+// keepWarm attaches a low-latency recorder to each null sink monitor for the server's life
+// and waits for their first data. A null sink with no latency request renders in 2 s blocks,
+// and even after a client asks for less, the block already scheduled runs out first: a
+// stream opened on a fresh null sink hears nothing for up to 2 s and then gets a burst,
+// which would overflow dialtone's 200 ms rings. Holding the latency low from the start
+// avoids that; real sound cards behave like the warmed-up sink. The sinks' first blocks run
+// out together, so this costs about 2 s however many sources there are.
+func (p *PulseAudio) keepWarm(t testing.TB, sources ...string) {
 	t.Helper()
-	var got atomic.Int64
-	cmd := p.command("parec", "--device="+source, "--latency-msec=10", "--format=s16le", "--rate=8000", "--channels=1")
-	cmd.Stdout = countWriter{&got}
-	pr := p.start(t, cmd, syscall.SIGKILL)
-	for deadline := time.Now().Add(10 * time.Second); got.Load() == 0; {
-		select {
-		case <-pr.done:
-			t.Fatalf("peers: parec %s exited: %v; pulseaudio log:\n%s", source, pr.err, p.Log())
-		default:
+	got := make([]atomic.Int64, len(sources))
+	procs := make([]*pulseProc, len(sources))
+	for i, source := range sources {
+		cmd := p.command("parec", "--device="+source, "--latency-msec=10", "--format=s16le", "--rate=8000", "--channels=1")
+		cmd.Stdout = countWriter{&got[i]}
+		procs[i] = p.start(t, cmd, syscall.SIGKILL)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for i, source := range sources {
+		for got[i].Load() == 0 {
+			select {
+			case <-procs[i].done:
+				t.Fatalf("peers: parec %s exited: %v; pulseaudio log:\n%s", source, procs[i].err, p.Log())
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("peers: no audio from %s within 10 s; pulseaudio log:\n%s", source, p.Log())
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("peers: no audio from %s within 10 s; pulseaudio log:\n%s", source, p.Log())
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -69,7 +69,6 @@ type Sipp struct {
 	errorFile   string // -trace_err
 	messageFile string // -trace_msg
 	logFile     string // -trace_logs: the scenario's <log> actions
-	screenFile  string // -trace_screen: the final statistics screens
 
 	cmd      *exec.Cmd
 	done     chan struct{} // closed when sipp has been reaped
@@ -123,7 +122,6 @@ func StartSippUAS(t testing.TB, opts SippOptions) *Sipp {
 		errorFile:   filepath.Join(dir, "errors.log"),
 		messageFile: filepath.Join(dir, "messages.log"),
 		logFile:     filepath.Join(dir, "actions.log"),
-		screenFile:  filepath.Join(dir, "screen.log"),
 	}
 	for try := 1; ; try++ {
 		if err := s.pickPorts(); err != nil {
@@ -239,7 +237,6 @@ func (s *Sipp) args() []string {
 		"-trace_err", "-error_file", s.errorFile,
 		"-trace_msg", "-message_file", s.messageFile,
 		"-trace_logs", "-log_file", s.logFile,
-		"-trace_screen", "-screen_file", s.screenFile,
 	}
 	if s.opts.RTPEcho {
 		args = append(args, "-rtp_echo")
@@ -263,7 +260,7 @@ func (s *Sipp) args() []string {
 }
 
 func (s *Sipp) start() error {
-	for _, f := range []string{s.consoleFile, s.errorFile, s.messageFile, s.logFile, s.screenFile} {
+	for _, f := range []string{s.consoleFile, s.errorFile, s.messageFile, s.logFile} {
 		os.Remove(f)
 	}
 	out, err := os.Create(s.consoleFile)

@@ -1,0 +1,108 @@
+package interop
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/interop/peers"
+)
+
+// TestCallSippEcho: a direct call (no account) to a sipp UAS that echoes RTP; dialtone hears
+// its own tone come back.
+func TestCallSippEcho(t *testing.T) {
+	t.Parallel()
+	s := peers.StartSippUAS(t, peers.SippOptions{Scenario: "uas_echo", RTPEcho: true})
+	tone := makeTone(t, 900, 10, 8000)
+	rec := filepath.Join(t.TempDir(), "echo.wav")
+	code, evs, p := runDialtone(t, 30*time.Second, nil, "call", s.URI("echo"), "--json", "--play", tone, "--record", rec, "--duration", "3s")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\nsipp:\n%s", code, p.transcript(), s.Log())
+	}
+	if _, ok := findEvent(evs, "ringing"); !ok {
+		t.Errorf("180 Ringing not reported: %v", names(evs))
+	}
+	assertTone(t, rec, 900, 2)
+	if c, err := s.Wait(10 * time.Second); err != nil || c != 0 {
+		t.Fatalf("sipp exit %d (%v): the scenario did not complete\n%s", c, err, s.Messages())
+	}
+}
+
+// TestCallSippOutcomes: sipp answers with a scripted failure; dialtone's exit code says which.
+func TestCallSippOutcomes(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		scenario string
+		extra    []string
+		want     int
+		failure  string
+	}{
+		{"uas_busy", nil, 10, "busy"},
+		{"uas_notfound", nil, 13, "not_found"},
+		{"uas_ring_forever", []string{"--ring-timeout", "2s"}, 11, "no_answer"},
+	}
+	for _, c := range cases {
+		t.Run(c.scenario, func(t *testing.T) {
+			t.Parallel()
+			s := peers.StartSippUAS(t, peers.SippOptions{Scenario: c.scenario})
+			start := time.Now()
+			code, evs, p := runDialtone(t, 30*time.Second, nil, append([]string{"call", s.URI("bob"), "--json", "--audio", "null"}, c.extra...)...)
+			if code != c.want {
+				t.Fatalf("exit %d, want %d\n%s", code, c.want, p.transcript())
+			}
+			h, _ := findEvent(evs, "hangup")
+			if h.str("failure") != c.failure {
+				t.Fatalf("hangup %v, want failure %s", h, c.failure)
+			}
+			if c.scenario == "uas_ring_forever" {
+				if el := time.Since(start); el < 2*time.Second {
+					t.Fatalf("gave up after %v, before the 2 s ring timeout", el)
+				}
+				if len(s.Received("CANCEL")) != 1 {
+					t.Fatalf("sipp received %d CANCELs, want 1\n%s", len(s.Received("CANCEL")), s.Messages())
+				}
+			}
+			if sc, err := s.Wait(10 * time.Second); err != nil || sc != 0 {
+				t.Fatalf("sipp exit %d (%v)\n%s", sc, err, s.Messages())
+			}
+		})
+	}
+}
+
+// TestCallSippDigest: sipp challenges the INVITE (401 or 407); dialtone answers with the
+// account's password; a wrong password ends as an authentication failure.
+func TestCallSippDigest(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		scenario, password string
+		want               int
+	}{
+		{"uas_auth", "secret", 0},
+		{"uas_proxy_auth", "secret", 0},
+		{"uas_auth", "wrong", 3},
+	} {
+		t.Run(c.scenario+"/"+c.password, func(t *testing.T) {
+			t.Parallel()
+			s := peers.StartSippUAS(t, peers.SippOptions{Scenario: c.scenario})
+			code, _, p := runDialtone(t, 30*time.Second, []string{"DIALTONE_PASSWORD=" + c.password},
+				"call", "sip:bob@127.0.0.1", "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+s.HostPort(),
+				"--json", "--audio", "null", "--duration", "1s")
+			if code != c.want {
+				t.Fatalf("exit %d, want %d\n%s\nsipp:\n%s", code, c.want, p.transcript(), s.Messages())
+			}
+			if c.want == 0 {
+				if n := len(s.Received("INVITE")); n < 2 {
+					t.Fatalf("sipp saw %d INVITEs, want the challenged one and the answer", n)
+				}
+				hdr := "Authorization"
+				if c.scenario == "uas_proxy_auth" {
+					hdr = "Proxy-Authorization"
+				}
+				// Checked in Go too: sipp's verifyauth cannot check a Proxy-Authorization.
+				if err := s.VerifyDigest(hdr, "alice", "secret"); err != nil {
+					t.Fatalf("the digest sipp received does not verify: %v", err)
+				}
+			}
+		})
+	}
+}
