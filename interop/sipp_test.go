@@ -2,6 +2,7 @@ package interop
 
 import (
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -15,7 +16,8 @@ func TestCallSippEcho(t *testing.T) {
 	s := peers.StartSippUAS(t, peers.SippOptions{Scenario: "uas_echo", RTPEcho: true})
 	tone := makeTone(t, 900, 10, 8000)
 	rec := filepath.Join(t.TempDir(), "echo.wav")
-	code, evs, p := runDialtone(t, 30*time.Second, nil, "call", s.URI("echo"), "--json", "--play", tone, "--record", rec, "--duration", "3s")
+	code, evs, p := runDialtone(t, 30*time.Second, nil, "call", s.URI("echo"), "--json", "--play", tone, "--record", rec, "--duration", "3s",
+		"--rtp-ports", "31000-31009")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\nsipp:\n%s", code, p.transcript(), s.Log())
 	}
@@ -23,6 +25,10 @@ func TestCallSippEcho(t *testing.T) {
 		t.Errorf("180 Ringing not reported: %v", names(evs))
 	}
 	assertTone(t, rec, 900, 2)
+	invites := s.Received("INVITE")
+	if len(invites) == 0 || !regexp.MustCompile(`m=audio 3100[02468] RTP/AVP`).MatchString(invites[0]) {
+		t.Fatalf("the offer's RTP port is not an even port in --rtp-ports 31000-31009:\n%v", invites)
+	}
 	if c, err := s.Wait(10 * time.Second); err != nil || c != 0 {
 		t.Fatalf("sipp exit %d (%v): the scenario did not complete\n%s", c, err, s.Messages())
 	}

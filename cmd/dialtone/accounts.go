@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -48,6 +49,11 @@ func (e *env) phoneConfig() (phone.Config, error) {
 	}
 	if cfg.TLS, err = e.tlsConfig(f); err != nil {
 		return phone.Config{}, err
+	}
+	if ports := cmp.Or(e.cli.RTPPorts, f.SIP.RTPPorts); ports != "" {
+		if cfg.RTPPortMin, cfg.RTPPortMax, err = config.ParsePortRange(ports); err != nil {
+			return phone.Config{}, usageErr("--rtp-ports: %v", err)
+		}
 	}
 	accounts := f.Accounts
 	if e.cli.AOR != "" {

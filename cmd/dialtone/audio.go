@@ -68,9 +68,9 @@ func (e *env) openAudio(f audioFlags, recordPath string) (*callAudio, error) {
 			pa, err := portaudio.New(e.log)
 			if err != nil {
 				if errors.Is(err, audio.ErrUnavailable) {
-					return fail(&exitError{code: exitUsage, err: fmt.Errorf("sound devices: %w (use --audio null, or --play and --record files)", err)})
+					return fail(&exitError{code: exitUsage, err: fmt.Errorf("sound devices: %w", err)})
 				}
-				return fail(fmt.Errorf("sound devices: %w", err))
+				return fail(&exitError{code: exitUsage, err: fmt.Errorf("sound devices: %w", err)})
 			}
 			backend = pa
 		}

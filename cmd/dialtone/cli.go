@@ -26,6 +26,7 @@ type cli struct {
 	Listen      string `help:"Local SIP address for UDP (default: any free port)." placeholder:"ADDR:PORT"`
 	TLSCA       string `name:"tls-ca" help:"Extra PEM CA certificate(s) to trust for TLS." placeholder:"FILE" type:"path"`
 	TLSInsecure bool   `name:"tls-insecure" help:"Do not verify TLS certificates (unsafe; for testing only)."`
+	RTPPorts    string `name:"rtp-ports" help:"Local RTP port range (even ports; RTCP on the next one; default 10000-60000)." placeholder:"MIN-MAX"`
 
 	JSON     bool   `name:"json" help:"Print events as NDJSON on stdout (one object per line)."`
 	LogFile  string `help:"Write logs to this file instead of stderr." placeholder:"FILE" type:"path"`

@@ -12,6 +12,11 @@ import (
 // sends back whatever it hears, through the real SIP and RTP stack. It checks the microphone
 // and speaker with no provider and no account.
 func (c *callCmd) runEcho(e *env) error {
+	cfg, err := e.phoneConfig() // for the global settings (RTP ports, logging); accounts are not used
+	if err != nil {
+		return err
+	}
+	cfg.Accounts, cfg.ListenAddr = nil, "127.0.0.1:0"
 	peer, err := phone.New(phone.Config{ListenAddr: "127.0.0.1:0", Logger: e.log.With("peer", "echo"), UserAgent: "dialtone-echo"})
 	if err != nil {
 		return err
@@ -38,7 +43,6 @@ func (c *callCmd) runEcho(e *env) error {
 		<-runErr
 		wg.Wait()
 	}()
-	cfg := phone.Config{ListenAddr: "127.0.0.1:0", Logger: e.log}
 	return e.placeCall(cfg, "", "sip:echo@"+peer.SIPAddr(), c)
 }
 

@@ -61,6 +61,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"register", "--aor", "sip:a@b", "--tls-ca", filepath.Join(dir, "nope.pem")}, "--tls-ca"},
 		{[]string{"register", "--aor", "sip:a@b", "--tls-ca", bad}, "no PEM certificate"},
 		{[]string{"--log-level", "loud", "version"}, "log-level"},
+		{[]string{"call", "echo", "--rtp-ports", "9-5"}, "rtp-ports"},
+		{[]string{"call", "echo", "--rtp-ports", "20000"}, "rtp-ports"},
 	} {
 		code, _, errOut := runArgs(t, c.args...)
 		if code != exitUsage || !strings.Contains(errOut, c.want) {

@@ -30,6 +30,8 @@ type SIP struct {
 	UserAgent   string `toml:"user_agent,omitempty"`
 	TLSCA       string `toml:"tls_ca,omitempty"`
 	TLSInsecure bool   `toml:"tls_insecure,omitempty"`
+	// RTPPorts is the local RTP port range "MIN-MAX" (even ports; RTCP uses the next one).
+	RTPPorts string `toml:"rtp_ports,omitempty"`
 }
 
 // Audio is the [audio] table.

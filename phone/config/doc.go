@@ -16,6 +16,7 @@
 //	user_agent = "dialtone"        # User-Agent header
 //	tls_ca = "/path/ca.pem"        # extra PEM CA bundle to trust (~ is expanded)
 //	tls_insecure = false           # true disables certificate verification (warned about)
+//	rtp_ports = "10000-20000"      # local RTP ports (even; RTCP on the next); default 10000-60000
 //
 //	[audio]
 //	backend = "device"             # "device" (PortAudio, the default) or "null"

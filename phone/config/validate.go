@@ -82,7 +82,30 @@ func (s *SIP) validate() error {
 	if strings.ContainsRune(s.TLSCA, 0) {
 		return &Error{Key: "tls_ca", Msg: "path contains a NUL byte"}
 	}
+	if s.RTPPorts != "" {
+		if _, _, err := ParsePortRange(s.RTPPorts); err != nil {
+			return &Error{Key: "rtp_ports", Msg: err.Error()}
+		}
+	}
 	return nil
+}
+
+// ParsePortRange parses an RTP port range "MIN-MAX": 1024 <= MIN < MAX <= 65535, at least
+// two ports (one RTP/RTCP pair).
+func ParsePortRange(s string) (lo, hi int, err error) {
+	a, b, ok := strings.Cut(strings.TrimSpace(s), "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("%q is not a range MIN-MAX", s)
+	}
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
+	switch {
+	case err1 != nil || err2 != nil:
+		return 0, 0, fmt.Errorf("%q is not a range MIN-MAX of numbers", s)
+	case lo < 1024 || hi > 65535 || hi-lo < 1:
+		return 0, 0, fmt.Errorf("%q: want 1024 <= MIN < MAX <= 65535", s)
+	}
+	return lo, hi, nil
 }
 
 func (a *Audio) validate() error {
