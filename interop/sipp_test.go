@@ -112,3 +112,18 @@ func TestCallSippDigest(t *testing.T) {
 		})
 	}
 }
+
+// TestCallHangupOnEOF: --hangup-on-eof ends the call when the played file ends.
+func TestCallHangupOnEOF(t *testing.T) {
+	t.Parallel()
+	s := peers.StartSippUAS(t, peers.SippOptions{Scenario: "uas_echo", RTPEcho: true})
+	tone := makeTone(t, 900, 2, 8000)
+	code, evs, p := runDialtone(t, 30*time.Second, nil, "call", s.URI("echo"), "--json", "--play", tone, "--audio", "null", "--hangup-on-eof")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, p.transcript())
+	}
+	h, _ := findEvent(evs, "hangup")
+	if d := h.num("duration"); h.str("by") != "local" || d < 1.8 || d > 6 {
+		t.Fatalf("hangup %v: want a local hangup about 2 s after the answer, when the file ended", h)
+	}
+}
