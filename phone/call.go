@@ -169,6 +169,23 @@ func (p *Phone) SendDTMF(id string, digits string) error {
 	return nil
 }
 
+// Mute stops (or resumes) sending the microphone on an answered call; silence is sent meanwhile.
+func (p *Phone) Mute(id string, muted bool) error {
+	c, err := p.lookupCall(id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	ms, answered := c.media, c.answered
+	c.mu.Unlock()
+	if ms == nil || !answered {
+		return fmt.Errorf("call %s: not answered yet", id)
+	}
+	ms.SetMuted(muted)
+	p.update(c, func(s *CallStatus) { s.Muted = muted })
+	return nil
+}
+
 // Calls returns the calls in progress.
 func (p *Phone) Calls() []CallStatus {
 	p.mu.Lock()

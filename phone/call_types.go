@@ -63,6 +63,7 @@ type CallStatus struct {
 	PeerName  string // its display name, if any
 	State     CallState
 	Codec     string // negotiated codec, once answered
+	Muted     bool   // our microphone is muted
 	// Code and Reason are the final response (or the BYE's reason); By is "local" or
 	// "remote" for ended calls; Failure classifies unsuccessful ends.
 	Code     int

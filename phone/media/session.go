@@ -39,6 +39,7 @@ type Params struct {
 	DTMFPT  int  // telephone-event payload type, -1 if none
 	Send    bool // send the source's audio (false during early media, on hold, recvonly)
 	Receive bool // play what arrives
+	Muted   bool // send silence instead of the source (the stream keeps flowing, so NATs and peers see no gap)
 	Source  audio.Source
 	Sink    audio.Sink
 }
@@ -155,11 +156,19 @@ func (s *Session) Start(p Params) {
 func (s *Session) Update(p Params) {
 	s.mu.Lock()
 	old := s.params
+	p.Muted = old.Muted // the user's mute survives renegotiation; only SetMuted changes it
 	s.params = p
 	s.mu.Unlock()
 	if old.Remote != p.Remote && old.Remote.IsValid() {
 		s.log.Info("rtp remote changed", "from", old.Remote.String(), "to", p.Remote.String())
 	}
+}
+
+// SetMuted mutes or unmutes the microphone without renegotiating anything.
+func (s *Session) SetMuted(m bool) {
+	s.mu.Lock()
+	s.params.Muted = m
+	s.mu.Unlock()
 }
 
 func (s *Session) current() Params {

@@ -159,3 +159,32 @@ func TestSSRCSwitchOnlyAfterSilence(t *testing.T) {
 		t.Fatalf("dropped %d received %d, want the restarted stream accepted", d, r)
 	}
 }
+
+func TestMuteSendsSilenceAndKeepsTheStream(t *testing.T) {
+	a, b := openPair(t)
+	rec := audiotest.NewRecorder()
+	a.Start(Params{Remote: b.LocalAddr(), Codec: codec.PCMU, DTMFPT: -1, Send: true, Source: audiotest.NewTone(1000, 0.5)})
+	b.Start(Params{Remote: a.LocalAddr(), Codec: codec.PCMU, DTMFPT: -1, Receive: true, Sink: rec})
+	time.Sleep(600 * time.Millisecond)
+	a.SetMuted(true)
+	time.Sleep(100 * time.Millisecond) // what was in flight and in the jitter buffer plays out
+	mark := len(rec.Samples())
+	sentBefore := a.Stats().PacketsSent
+	time.Sleep(600 * time.Millisecond)
+	muted := rec.Samples()[mark:]
+	if len(muted) < 2000 {
+		t.Fatalf("only %d samples while muted", len(muted))
+	}
+	if found, lvl, _ := audiotest.DetectTone(muted, 8000, 1000); found {
+		t.Fatalf("tone still heard while muted (%.1f dBFS)", lvl)
+	}
+	if a.Stats().PacketsSent-sentBefore < 20 {
+		t.Fatal("muting stopped the RTP stream; it should send silence")
+	}
+	a.SetMuted(false)
+	time.Sleep(600 * time.Millisecond)
+	s := rec.Samples()
+	if found, _, _ := audiotest.DetectTone(s[len(s)-2400:], 8000, 1000); !found {
+		t.Fatal("no tone after unmuting")
+	}
+}

@@ -58,7 +58,12 @@ func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *r
 		t.write(s, p, pkt, buf)
 		return
 	}
-	if p.Source != nil && !t.sourceEOF {
+	if p.Muted {
+		if p.Source != nil && !t.sourceEOF {
+			_ = p.Source.Read(pcm) // keep a file's position moving with time, as if heard
+		}
+		clear(pcm)
+	} else if p.Source != nil && !t.sourceEOF {
 		if err := p.Source.Read(pcm); err != nil {
 			if errors.Is(err, io.EOF) {
 				t.sourceEOF = true
