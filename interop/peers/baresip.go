@@ -566,12 +566,7 @@ func (b *Baresip) stop() {
 		quit = exited(baresipQuitTimeout)
 	}
 	if !quit {
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		if !exited(baresipTermTimeout) {
-			b.t.Logf("peers: baresip did not stop within %v, killing it", baresipTermTimeout)
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			<-b.done
-		}
+		stopGroup(b.t, "baresip", pgid, b.done, baresipTermTimeout)
 	}
 	_ = syscall.Kill(-pgid, syscall.SIGKILL) // stragglers
 	if b.ctrl != nil {

@@ -344,17 +344,7 @@ func (k *Kamailio) Stop() {
 	if k.cmd == nil || k.cmd.Process == nil {
 		return
 	}
-	pgid := k.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-k.done:
-	case <-time.After(stopTimeout):
-		k.t.Logf("peers: kamailio did not stop within %v, killing it", stopTimeout)
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-k.done
-	}
-	// Reap stragglers (children that outlived the main process).
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	stopGroup(k.t, "kamailio", k.cmd.Process.Pid, k.done, stopTimeout)
 	k.cmd = nil
 }
 

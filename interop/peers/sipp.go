@@ -395,21 +395,7 @@ func (s *Sipp) Stop() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
-	pgid := s.cmd.Process.Pid
-	select {
-	case <-s.done:
-	default:
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-s.done:
-		case <-time.After(sippStopTimeout):
-			s.t.Logf("peers: sipp did not stop within %v, killing it", sippStopTimeout)
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			<-s.done
-		}
-	}
-	// Reap stragglers (e.g. commands run by <exec command=...>).
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	stopGroup(s.t, "sipp", s.cmd.Process.Pid, s.done, sippStopTimeout)
 	s.cmd = nil
 }
 
