@@ -144,20 +144,21 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 // accountFor picks the account an incoming request is for: the one whose AOR user matches
 // the Request-URI user (registrars put the AOR or our Contact user there), else the first.
 func (p *Phone) accountFor(req *sip.Request) *account {
-	for _, a := range p.accounts {
+	accounts := p.accountList()
+	for _, a := range accounts {
 		if strings.EqualFold(a.aor.User, req.Recipient.User) {
 			return a
 		}
 	}
 	if to := req.To(); to != nil {
-		for _, a := range p.accounts {
+		for _, a := range accounts {
 			if strings.EqualFold(a.aor.User, to.Address.User) {
 				return a
 			}
 		}
 	}
-	if len(p.accounts) > 0 {
-		return p.accounts[0]
+	if len(accounts) > 0 {
+		return accounts[0]
 	}
 	return nil
 }

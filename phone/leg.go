@@ -25,7 +25,7 @@ type leg struct {
 func (p *Phone) legFor(ctx context.Context, stk *stack, acc *account, target sip.Uri) (*leg, error) {
 	l := &leg{}
 	if acc != nil {
-		wire := p.wires[acc.Name]
+		wire := p.wire(acc.Name)
 		contact, dest, err := wire.callContact(ctx)
 		if err != nil {
 			return nil, err

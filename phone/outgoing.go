@@ -27,7 +27,7 @@ func (p *Phone) Dial(accountName, target string, a CallAudio, opts DialOptions) 
 	}
 	var acc *account
 	if accountName != "" {
-		for _, x := range p.accounts {
+		for _, x := range p.accountList() {
 			if x.Name == accountName {
 				acc = x
 			}
@@ -148,7 +148,7 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 		}
 		var dr *sipgo.ErrDialogResponse
 		if errors.As(err, &dr) && (dr.Res.StatusCode == 401 || dr.Res.StatusCode == 407) && !credentialsSent && c.account != nil {
-			pw, perr := p.wires[c.account.Name].passwordFor(ctx)
+			pw, perr := p.wire(c.account.Name).passwordFor(ctx)
 			if perr != nil {
 				p.end(c, int(dr.Res.StatusCode), dr.Res.Reason, "remote", FailureConfig, perr)
 				return

@@ -36,7 +36,9 @@ type Phone struct {
 	dialogs  map[string]*call // by SIP dialog id
 	callSeq  int
 	callWG   sync.WaitGroup // one per call goroutine
-	ready    chan struct{}  // closed once Run has the SIP stack up
+	regWG    sync.WaitGroup // one per registration loop
+	runCtx   context.Context
+	ready    chan struct{} // closed once Run has the SIP stack up
 }
 
 // Option customises a Phone; tests use them to inject time and name resolution.
@@ -136,38 +138,16 @@ func (p *Phone) Run(ctx context.Context) error {
 	}
 	defer stack.close()
 
-	var wg sync.WaitGroup
-	for i, acc := range p.accounts {
-		var client *sipgo.Client
-		if acc.Transport == UDP {
-			client, err = sipgo.NewClient(stack.ua, sipgo.WithClientLogger(p.log), sipgo.WithClientNAT())
-		} else {
-			client, err = sipgo.NewClient(stack.ua, sipgo.WithClientLogger(p.log))
+	for i, acc := range p.accountList() {
+		if err := p.startAccount(ctx, stack, i, acc); err != nil {
+			return err
 		}
-		if err != nil {
-			return fmt.Errorf("account %s: sip client: %w", acc.Name, err)
-		}
-		var udp *net.UDPAddr
-		if acc.Transport == UDP {
-			udp = stack.udpAddr
-		}
-		wire := newSIPRegistrar(acc, client, stack.ua.TransportLayer(), p.resolver, udp, p.userAgent(), p.log)
-		p.wires[acc.Name] = wire
-		if !acc.Register {
-			continue
-		}
-		loop := &regLoop{
-			account: acc.Name, aor: acc.aor.Addr(), expires: acc.Expires, wire: wire, clock: p.clock,
-			backoff: newBackoff(2*time.Second, 5*time.Minute),
-			publish: func(s AccountStatus) { p.setStatus(i, s) },
-		}
-		wg.Go(func() { loop.run(ctx) })
 	}
 	stack.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) { p.onInvite(stack, req, tx) })
 	stack.srv.OnBye(p.onBye)
 	stack.srv.OnAck(p.onAck)
 	p.mu.Lock()
-	p.stk = stack
+	p.stk, p.runCtx = stack, ctx
 	p.mu.Unlock()
 	close(p.ready)
 	<-ctx.Done()
@@ -180,8 +160,78 @@ func (p *Phone) Run(ctx context.Context) error {
 	}
 	p.mu.Unlock()
 	p.callWG.Wait()
-	wg.Wait()
+	p.regWG.Wait()
 	return nil
+}
+
+// startAccount gives account i its wire and, if it registers, its registration loop (owned
+// by regWG: Run waits for it).
+func (p *Phone) startAccount(ctx context.Context, stack *stack, i int, acc *account) error {
+	opts := []sipgo.ClientOption{sipgo.WithClientLogger(p.log)}
+	var udp *net.UDPAddr
+	if acc.Transport == UDP {
+		opts = append(opts, sipgo.WithClientNAT())
+		udp = stack.udpAddr
+	}
+	client, err := sipgo.NewClient(stack.ua, opts...)
+	if err != nil {
+		return fmt.Errorf("account %s: sip client: %w", acc.Name, err)
+	}
+	wire := newSIPRegistrar(acc, client, stack.ua.TransportLayer(), p.resolver, udp, p.userAgent(), p.log)
+	p.mu.Lock()
+	p.wires[acc.Name] = wire
+	p.mu.Unlock()
+	if !acc.Register {
+		return nil
+	}
+	loop := &regLoop{
+		account: acc.Name, aor: acc.aor.Addr(), expires: acc.Expires, wire: wire, clock: p.clock,
+		backoff: newBackoff(2*time.Second, 5*time.Minute),
+		publish: func(s AccountStatus) { p.setStatus(i, s) },
+	}
+	p.regWG.Go(func() { loop.run(ctx) })
+	return nil
+}
+
+// AddAccount adds an account to a phone, before or while it runs (the TUI's first-run form
+// does this); a running phone starts registering it at once.
+func (p *Phone) AddAccount(a Account) error {
+	pa, err := parseAccount(a)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	for _, x := range p.accounts {
+		if x.Name == a.Name {
+			p.mu.Unlock()
+			return fmt.Errorf("account name %q is used twice", a.Name)
+		}
+	}
+	i := len(p.accounts)
+	p.accounts = append(p.accounts, pa)
+	st := AccountStatus{Time: p.clock.Now(), Account: a.Name, AOR: pa.aor.Addr(), State: Unregistered}
+	p.statuses = append(p.statuses, st)
+	stk, ctx := p.stk, p.runCtx
+	p.bus.publish(st)
+	p.mu.Unlock()
+	if stk == nil {
+		return nil // Run starts it
+	}
+	return p.startAccount(ctx, stk, i, pa)
+}
+
+// accountList is a copy of the accounts, safe to range over while AddAccount runs.
+func (p *Phone) accountList() []*account {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]*account(nil), p.accounts...)
+}
+
+// wire is an account's SIP side.
+func (p *Phone) wire(name string) *sipRegistrar {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.wires[name]
 }
 
 // Ready is closed once Run has started the SIP stack: commands such as Dial work from then on.
@@ -289,4 +339,13 @@ func waitForListener(ctx context.Context, tp *sip.TransportLayer, addr string) e
 		case <-time.After(time.Millisecond):
 		}
 	}
+}
+
+// AccountNames are the accounts' names in configuration order.
+func (p *Phone) AccountNames() []string {
+	var names []string
+	for _, a := range p.accountList() {
+		names = append(names, a.Name)
+	}
+	return names
 }
