@@ -33,6 +33,7 @@ type cli struct {
 	LogLevel string `help:"Log level: debug, info, warn, error (default: warn on stderr, info in a log file)." enum:"debug,info,warn,error," default:"" placeholder:"LEVEL"`
 	SIPTrace string `name:"sip-trace" help:"Write every SIP message sent and received to this file." placeholder:"FILE" type:"path"`
 
+	TUI      tuiCmd      `cmd:"" name:"tui" default:"withargs" help:"Open the full-screen softphone (the default when no command is given)."`
 	Register registerCmd `cmd:"" help:"Register the accounts, print each state change, stay registered until interrupted."`
 	Call     callCmd     `cmd:"" help:"Place a call; the exit code says how it went."`
 	Answer   answerCmd   `cmd:"" help:"Wait for calls and answer (or reject) them."`

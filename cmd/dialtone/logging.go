@@ -44,6 +44,7 @@ func (e *env) setupLogging() (func(), error) {
 			return nil, fmt.Errorf("--sip-trace: %w", err)
 		}
 		t := &sipTracer{w: f}
+		e.tracer = t
 		sip.SIPDebugTracer(t)
 		sip.SIPDebug = true
 		closers = append(closers, func() {

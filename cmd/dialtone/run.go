@@ -19,6 +19,7 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
+	tracer *sipTracer // the --sip-trace file, if any
 }
 
 // exitError carries an exit code from a command to run.
@@ -57,7 +58,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}()
 	parser, err := kong.New(&c,
 		kong.Name("dialtone"),
-		kong.Description("A terminal SIP softphone. Without a command it will open the full-screen interface (not yet built; for now it prints this help)."),
+		kong.Description("A terminal SIP softphone. Without a command it opens the full-screen interface."),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { panic(kongExit(code)) }),
 		kong.UsageOnError(),
@@ -66,9 +67,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		fmt.Fprintf(stderr, "dialtone: %v\n", err)
 		return exitInternal
-	}
-	if len(args) == 0 {
-		args = []string{"--help"} // the TUI will live here; until then, say what there is
 	}
 	kctx, err := parser.Parse(args)
 	if err != nil {

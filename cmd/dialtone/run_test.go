@@ -30,7 +30,7 @@ func TestVersionSaysWhetherPortAudioIsCompiledIn(t *testing.T) {
 }
 
 func TestHelpOnEveryCommand(t *testing.T) {
-	for _, args := range [][]string{{}, {"--help"}, {"register", "--help"}, {"version", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"register", "--help"}, {"call", "--help"}, {"answer", "--help"}, {"devices", "--help"}, {"version", "--help"}} {
 		code, out, _ := runArgs(t, args...)
 		if code != 0 || !strings.Contains(out, "Usage: dialtone") {
 			t.Fatalf("%v: exit %d, output %q", args, code, out)
@@ -62,6 +62,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"register", "--aor", "sip:a@b", "--tls-ca", bad}, "no PEM certificate"},
 		{[]string{"--log-level", "loud", "version"}, "log-level"},
 		{[]string{"call", "echo", "--rtp-ports", "9-5"}, "rtp-ports"},
+		{[]string{}, "needs a terminal"},
 		{[]string{"call", "echo", "--rtp-ports", "20000"}, "rtp-ports"},
 	} {
 		code, _, errOut := runArgs(t, c.args...)

@@ -1,0 +1,396 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
+	"github.com/dialtone/dialtone/phone"
+	"github.com/dialtone/dialtone/phone/config"
+	"github.com/dialtone/dialtone/ui"
+	"github.com/emiago/sipgo/sip"
+)
+
+// tuiCmd is `dialtone` with no command: the full-screen softphone.
+type tuiCmd struct{}
+
+// Run opens the TUI over a running phone. Nothing writes to the terminal behind its back:
+// logs and the SIP trace go to the log pane (and to --log-file / --sip-trace if given).
+func (tuiCmd) Run(e *env) error {
+	if !isTerminal(e.stdin) || !isTerminal(e.stdout) {
+		return usageErr("the full-screen interface needs a terminal; for scripts use a command (dialtone --help lists them)")
+	}
+	logs := make(chan ui.LogLine, 512)
+	e.routeLogsToPane(logs)
+	f, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	cfg, err := e.phoneConfig()
+	if err != nil {
+		return err
+	}
+	ph, err := phone.New(cfg)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(e.ctx))
+	defer stop()
+	runErr := make(chan error, 1)
+	go func() { runErr <- ph.Run(runCtx) }()
+	if err := waitReady(e.ctx, ph, runErr); err != nil {
+		return err
+	}
+	adapter := &tuiPhone{e: e, ph: ph, audio: map[string]*callAudio{}}
+	defer adapter.close()
+	opts := ui.Options{Phone: adapter, Logs: logs, NoColor: os.Getenv("NO_COLOR") != "", Version: version}
+	if len(cfg.Accounts) == 0 && e.cli.AOR == "" {
+		opts.FirstRun = &ui.FirstRunOptions{ConfigPath: f.Path, Save: func(a ui.NewAccount) error {
+			return e.saveFirstAccount(f.Path, a, ph)
+		}}
+	}
+	uiCtx, uiStop := context.WithCancel(context.WithoutCancel(e.ctx))
+	adapter.ctx = uiCtx
+	prog := tea.NewProgram(ui.New(opts), tea.WithInput(e.stdin), tea.WithOutput(e.stdout))
+	go func() { // SIGINT/SIGTERM: leave the TUI cleanly, as q would
+		select {
+		case <-e.ctx.Done():
+			prog.Quit()
+		case <-uiCtx.Done():
+		}
+	}()
+	_, err = prog.Run()
+	uiStop() // ends the UI's subscription so the phone's shutdown is not held up by it
+	stop()   // hangs up, unregisters
+	if rerr := <-runErr; rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		return fmt.Errorf("tui: %w", err)
+	}
+	return nil
+}
+
+// tuiPhone adapts *phone.Phone to ui.Phone: it opens the sound devices for each call, closes
+// them when the call ends, and runs the echo peer for the "echo" target.
+type tuiPhone struct {
+	e   *env
+	ph  *phone.Phone
+	ctx context.Context
+
+	mu       sync.Mutex
+	audio    map[string]*callAudio // by call id
+	echoStop func()
+	echoAddr string
+}
+
+func (t *tuiPhone) Subscribe(ctx context.Context) <-chan phone.Event {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() { // the UI's context may outlive the program; ours ends with it
+		select {
+		case <-t.ctx.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	in := t.ph.Subscribe(ctx)
+	out := make(chan phone.Event)
+	go func() {
+		defer close(out)
+		for ev := range in {
+			if s, ok := ev.(phone.CallStatus); ok && s.State == phone.CallEnded {
+				t.release(s.ID)
+			}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				for range in { // keep draining so the phone never waits on us
+				}
+				return
+			}
+		}
+	}()
+	return out
+}
+
+func (t *tuiPhone) Dial(account, target string) (string, error) {
+	if strings.TrimSpace(target) == "echo" {
+		addr, err := t.echoPeer()
+		if err != nil {
+			return "", err
+		}
+		account, target = "", "sip:echo@"+addr
+	} else if account == "" {
+		if names := t.ph.AccountNames(); len(names) > 0 {
+			account = names[0]
+		}
+	}
+	ca, err := t.e.openAudio(audioFlags{}, "")
+	if err != nil {
+		return "", err
+	}
+	id, err := t.ph.Dial(account, target, ca.CallAudio, phone.DialOptions{})
+	if err != nil {
+		ca.Close()
+		return "", err
+	}
+	t.keep(id, ca)
+	return id, nil
+}
+
+func (t *tuiPhone) Answer(id string) error {
+	ca, err := t.e.openAudio(audioFlags{}, "")
+	if err != nil {
+		return err
+	}
+	if err := t.ph.Answer(id, ca.CallAudio); err != nil {
+		ca.Close()
+		return err
+	}
+	t.keep(id, ca)
+	return nil
+}
+
+func (t *tuiPhone) Reject(id string, code int) error        { return t.ph.Reject(id, code) }
+func (t *tuiPhone) Hangup(id string) error                  { return t.ph.Hangup(id) }
+func (t *tuiPhone) Mute(id string, muted bool) error        { return t.ph.Mute(id, muted) }
+func (t *tuiPhone) SendDTMF(id string, digits string) error { return t.ph.SendDTMF(id, digits) }
+func (t *tuiPhone) Accounts() []string                      { return t.ph.AccountNames() }
+
+func (t *tuiPhone) keep(id string, ca *callAudio) {
+	t.mu.Lock()
+	t.audio[id] = ca
+	t.mu.Unlock()
+}
+
+// release closes a finished call's devices.
+func (t *tuiPhone) release(id string) {
+	t.mu.Lock()
+	ca := t.audio[id]
+	delete(t.audio, id)
+	t.mu.Unlock()
+	if ca != nil {
+		ca.Close()
+	}
+}
+
+// echoPeer starts the in-process echo peer on first use.
+func (t *tuiPhone) echoPeer() (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.echoAddr != "" {
+		return t.echoAddr, nil
+	}
+	peer, err := phone.New(phone.Config{ListenAddr: "127.0.0.1:0", Logger: t.e.log.With("peer", "echo"), UserAgent: "dialtone-echo"})
+	if err != nil {
+		return "", err
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	events := peer.Subscribe(ctx)
+	runErr := make(chan error, 1)
+	go func() { runErr <- peer.Run(ctx) }()
+	if err := waitReady(t.e.ctx, peer, runErr); err != nil {
+		stop()
+		return "", err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range events {
+			if s, ok := ev.(phone.CallStatus); ok && s.State == phone.CallIncoming {
+				loop := newEchoBuffer(50)
+				_ = peer.Answer(s.ID, phone.CallAudio{Source: loop, Sink: loop})
+			}
+		}
+	}()
+	t.echoAddr = peer.SIPAddr()
+	t.echoStop = func() { stop(); <-runErr; <-done }
+	return t.echoAddr, nil
+}
+
+func (t *tuiPhone) close() {
+	t.mu.Lock()
+	stop := t.echoStop
+	audio := t.audio
+	t.audio = map[string]*callAudio{}
+	t.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	for _, ca := range audio {
+		ca.Close()
+	}
+}
+
+// saveFirstAccount writes the first-run form's account into a new config file (0600) and
+// adds it to the running phone. A typed password goes into its own 0600 file beside the
+// config, never into the config itself.
+func (e *env) saveFirstAccount(path string, a ui.NewAccount, ph *phone.Phone) error {
+	acc := config.Account{Name: a.Name, AOR: a.AOR, AuthUser: a.AuthUser, Registrar: a.Registrar,
+		Transport: a.Transport, PasswordEnv: a.PasswordEnv, PasswordCmd: a.PasswordCmd}
+	if a.PasswordPlain != "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		pwFile := filepath.Join(filepath.Dir(path), a.Name+".password")
+		if err := os.WriteFile(pwFile, []byte(a.PasswordPlain+"\n"), 0o600); err != nil {
+			return fmt.Errorf("password file: %w", err)
+		}
+		acc.PasswordFile = pwFile
+	}
+	f, err := config.Load(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		f = &config.File{Path: path}
+	case err != nil:
+		return err
+	}
+	f.Accounts = append(f.Accounts, acc)
+	if err := config.Save(path, f); err != nil {
+		return err
+	}
+	saved := f.Accounts[len(f.Accounts)-1] // validated by Save: defaults filled in
+	t, err := phone.ParseTransport(saved.Transport)
+	if err != nil {
+		return err
+	}
+	pa := phone.Account{Name: saved.Name, AOR: saved.AOR, AuthUser: saved.AuthUser, Registrar: saved.Registrar,
+		Transport: t, Expires: time.Duration(max(saved.Expires, 60)) * time.Second, Register: true}
+	if saved.HasPassword() {
+		pa.Password = saved.Password
+	}
+	return ph.AddAccount(pa)
+}
+
+// routeLogsToPane sends the process's logs (sipgo's included) and the SIP trace to the TUI's
+// log pane, and also to --log-file / --sip-trace when given.
+func (e *env) routeLogsToPane(logs chan<- ui.LogLine) {
+	pane := &paneHandler{logs: logs, level: slog.LevelInfo}
+	var h slog.Handler = pane
+	if e.cli.LogFile != "" {
+		h = multiHandler{pane, e.log.Handler()}
+	}
+	e.log = slog.New(h)
+	sip.SetDefaultLogger(e.log)
+	var file *sipTracer
+	if e.cli.SIPTrace != "" {
+		file = e.tracer
+	}
+	sip.SIPDebugTracer(&paneTracer{logs: logs, file: file})
+	sip.SIPDebug = true
+}
+
+// paneHandler is a slog.Handler that feeds the log pane. It never blocks: when the pane is
+// behind, lines are dropped (the log file, if any, still has them).
+type paneHandler struct {
+	logs  chan<- ui.LogLine
+	level slog.Level
+	attrs []slog.Attr
+}
+
+func (h *paneHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+
+func (h *paneHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	write := func(a slog.Attr) bool {
+		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+		return true
+	}
+	for _, a := range h.attrs {
+		write(a)
+	}
+	r.Attrs(write)
+	select {
+	case h.logs <- ui.LogLine{Time: r.Time, Level: r.Level.String(), Text: b.String()}:
+	default:
+	}
+	return nil
+}
+
+func (h *paneHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	c := *h
+	c.attrs = append(append([]slog.Attr(nil), h.attrs...), as...)
+	return &c
+}
+
+func (h *paneHandler) WithGroup(string) slog.Handler { return h }
+
+// multiHandler sends records to several handlers.
+type multiHandler []slog.Handler
+
+func (m multiHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	for _, h := range m {
+		if h.Enabled(ctx, l) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m multiHandler) Handle(ctx context.Context, r slog.Record) error {
+	for _, h := range m {
+		if h.Enabled(ctx, r.Level) {
+			_ = h.Handle(ctx, r.Clone())
+		}
+	}
+	return nil
+}
+
+func (m multiHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	out := make(multiHandler, len(m))
+	for i, h := range m {
+		out[i] = h.WithAttrs(as)
+	}
+	return out
+}
+
+func (m multiHandler) WithGroup(name string) slog.Handler {
+	out := make(multiHandler, len(m))
+	for i, h := range m {
+		out[i] = h.WithGroup(name)
+	}
+	return out
+}
+
+// paneTracer shows SIP messages in the log pane and, with --sip-trace, writes them to the file.
+type paneTracer struct {
+	logs chan<- ui.LogLine
+	file *sipTracer
+}
+
+func (t *paneTracer) SIPTraceRead(transport, laddr, raddr string, msg []byte) {
+	t.send("recv", transport, raddr, laddr, msg)
+	if t.file != nil {
+		t.file.SIPTraceRead(transport, laddr, raddr, msg)
+	}
+}
+
+func (t *paneTracer) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
+	t.send("send", transport, laddr, raddr, msg)
+	if t.file != nil {
+		t.file.SIPTraceWrite(transport, laddr, raddr, msg)
+	}
+}
+
+func (t *paneTracer) send(dir, transport, from, to string, msg []byte) {
+	text := fmt.Sprintf("%s %s %s -> %s\n%s", dir, transport, from, to, strings.TrimRight(string(msg), "\r\n"))
+	select {
+	case t.logs <- ui.LogLine{Time: time.Now(), Level: "SIP", Text: text, SIP: true}:
+	default:
+	}
+}
+
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(file.Fd())
+}

@@ -1,0 +1,321 @@
+// Package calls is the list of calls in progress: peer, direction, state, a running timer
+// for answered calls, codec, and live loss and jitter from the media statistics.
+package calls
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/dialtone/dialtone/phone"
+	"github.com/dialtone/dialtone/ui/common"
+)
+
+// maxDigits is how many DTMF digits (sent or received) a row remembers.
+const maxDigits = 12
+
+// Call is one call as the list shows it.
+type Call struct {
+	Status   phone.CallStatus
+	Stats    *phone.StreamStats // nil until the first report
+	Sent     string             // DTMF digits we sent, the latest last
+	Received string             // DTMF digits the far end sent
+}
+
+// Live reports whether the call has not ended.
+func (c *Call) Live() bool { return c.Status.State != phone.CallEnded }
+
+// Model is the calls pane.
+type Model struct {
+	c        *common.Common
+	calls    []*Call // in order of appearance
+	selected int
+	focused  bool
+	width    int
+	height   int
+}
+
+var _ common.Component = (*Model)(nil)
+
+// New returns an empty list.
+func New(c *common.Common) *Model { return &Model{c: c} }
+
+func (m *Model) find(id string) (int, *Call) {
+	for i, c := range m.calls {
+		if c.Status.ID == id {
+			return i, c
+		}
+	}
+	return -1, nil
+}
+
+// Update follows call, statistics and DTMF events, and moves the selection while focused.
+// An ended call leaves the list (the history pane keeps it).
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case phone.CallStatus:
+		i, c := m.find(msg.ID)
+		switch {
+		case msg.State == phone.CallEnded:
+			if c != nil {
+				m.calls = append(m.calls[:i], m.calls[i+1:]...)
+				if m.selected >= i && m.selected > 0 {
+					m.selected--
+				}
+			}
+		case c == nil:
+			m.calls = append(m.calls, &Call{Status: msg})
+			// The newest call is the one the user is about to act on.
+			m.selected = len(m.calls) - 1
+		default:
+			c.Status = msg
+		}
+	case phone.MediaStats:
+		if _, c := m.find(msg.CallID); c != nil {
+			st := msg.Stats
+			c.Stats = &st
+		}
+	case phone.DTMFReceived:
+		if _, c := m.find(msg.CallID); c != nil {
+			c.Received = tail(c.Received + string(msg.Digit))
+		}
+	case tea.KeyPressMsg:
+		if !m.focused {
+			return nil
+		}
+		k := m.c.Keys
+		switch {
+		case key.Matches(msg, k.Up):
+			m.selected = max(0, m.selected-1)
+		case key.Matches(msg, k.Down):
+			m.selected = min(max(0, len(m.calls)-1), m.selected+1)
+		}
+	}
+	return nil
+}
+
+func tail(s string) string {
+	if r := []rune(s); len(r) > maxDigits {
+		return string(r[len(r)-maxDigits:])
+	}
+	return s
+}
+
+// Len is the number of calls in progress.
+func (m *Model) Len() int { return len(m.calls) }
+
+// Calls returns the calls in progress, in order of appearance.
+func (m *Model) Calls() []Call {
+	out := make([]Call, len(m.calls))
+	for i, c := range m.calls {
+		out[i] = *c
+	}
+	return out
+}
+
+// Selected is the call the keys act on.
+func (m *Model) Selected() (Call, bool) {
+	if m.selected < 0 || m.selected >= len(m.calls) {
+		return Call{}, false
+	}
+	return *m.calls[m.selected], true
+}
+
+// Select moves the selection to the call with this id.
+func (m *Model) Select(id string) {
+	if i, _ := m.find(id); i >= 0 {
+		m.selected = i
+	}
+}
+
+// Ringing is the oldest incoming call still waiting for an answer: the one the prompt shows.
+func (m *Model) Ringing() (Call, bool) {
+	for _, c := range m.calls {
+		if c.Status.Direction == phone.Incoming && c.Status.State == phone.CallIncoming {
+			return *c, true
+		}
+	}
+	return Call{}, false
+}
+
+// Answered is the call DTMF digits go to: the selected call if it is answered, else the
+// first answered one.
+func (m *Model) Answered() (Call, bool) {
+	if c, ok := m.Selected(); ok && c.Status.State == phone.CallAnswered {
+		return c, true
+	}
+	for _, c := range m.calls {
+		if c.Status.State == phone.CallAnswered {
+			return *c, true
+		}
+	}
+	return Call{}, false
+}
+
+// HasAnswered reports whether any call is answered: only then does the timer tick.
+func (m *Model) HasAnswered() bool {
+	_, ok := m.Answered()
+	return ok
+}
+
+// SetMuted records a successful mute or unmute. The core also publishes it in the call's
+// status; recording the command's success as well keeps the screen right with a core (or an
+// adapter) that does not.
+func (m *Model) SetMuted(id string, muted bool) {
+	if _, c := m.find(id); c != nil {
+		c.Status.Muted = muted
+	}
+}
+
+// AddSent records DTMF digits we sent.
+func (m *Model) AddSent(id, digits string) {
+	if _, c := m.find(id); c != nil {
+		c.Sent = tail(c.Sent + digits)
+	}
+}
+
+// SetFocused tells the pane whether it has the keyboard.
+func (m *Model) SetFocused(f bool) { m.focused = f }
+
+// SetSize sets the cells inside the pane's border.
+func (m *Model) SetSize(width, height int) { m.width, m.height = width, height }
+
+// KeyBindings are the pane's keys.
+func (m *Model) KeyBindings() []key.Binding {
+	k := m.c.Keys
+	return []key.Binding{k.Up, k.Down}
+}
+
+// Title is the pane's title.
+func (m *Model) Title() string {
+	if len(m.calls) == 0 {
+		return "Calls"
+	}
+	return fmt.Sprintf("Calls (%d)", len(m.calls))
+}
+
+// View draws one row per call, scrolled so the selection stays visible.
+func (m *Model) View() string {
+	st := m.c.Styles
+	if len(m.calls) == 0 {
+		return st.Empty.Render(common.Truncate(" No calls. Press d to dial, or wait for one to ring.", m.width))
+	}
+	first := 0
+	if m.height > 0 && m.selected >= m.height {
+		first = m.selected - m.height + 1
+	}
+	var rows []string
+	for i := first; i < len(m.calls) && (m.height <= 0 || len(rows) < m.height); i++ {
+		rows = append(rows, m.row(m.calls[i], i == m.selected))
+	}
+	return strings.Join(rows, "\n")
+}
+
+// row is "▸ → peer   state  mm:ss  codec  loss 0.0% jitter 3ms  muted".
+func (m *Model) row(c *Call, selected bool) string {
+	st := m.c.Styles
+	s := c.Status
+	dir := "→"
+	if s.Direction == phone.Incoming {
+		dir = "←"
+	}
+	marker := "  "
+	if selected {
+		marker = "▸ "
+	}
+
+	stateStyle := st.StateRing
+	switch s.State {
+	case phone.CallAnswered:
+		stateStyle = st.StateActive
+	case phone.CallEnded:
+		stateStyle = st.StateEnded
+	}
+	// The fields after the peer, in display order, each with a priority: when the pane is
+	// too narrow the least important go first, so state and timer always show.
+	type field struct {
+		text string
+		prio int // higher stays longer
+	}
+	fields := []field{{stateStyle.Render(fmt.Sprintf("%-11s", stateLabel(s.State))), 9}}
+	if s.State == phone.CallAnswered && !s.Answered.IsZero() {
+		fields = append(fields, field{common.Clock(m.c.Now().Sub(s.Answered)), 8})
+	}
+	if s.Codec != "" {
+		fields = append(fields, field{st.Stat.Render(common.Clean(s.Codec)), 3})
+	}
+	if c.Stats != nil {
+		fields = append(fields, field{stats(st.Stat, st.StatBad, *c.Stats), 5})
+	}
+	if s.Muted {
+		fields = append(fields, field{st.Flag.Render("muted"), 7})
+	}
+	if c.Sent != "" {
+		fields = append(fields, field{st.Flag.Render("sent " + c.Sent), 1})
+	}
+	if c.Received != "" {
+		fields = append(fields, field{st.Flag.Render("got " + common.Clean(c.Received)), 2})
+	}
+
+	peer := common.Peer(s.Peer, s.PeerName)
+	if s.Account != "" && m.width >= 100 {
+		peer += st.Stat.Render(" on " + common.Clean(s.Account))
+	}
+	left := marker + dir + " "
+	const minPeer = 16
+	join := func() string {
+		parts := make([]string, len(fields))
+		for i, f := range fields {
+			parts[i] = f.text
+		}
+		return strings.Join(parts, "  ")
+	}
+	right := join()
+	for len(fields) > 1 && lipgloss.Width(left)+minPeer+2+lipgloss.Width(right)+1 > m.width {
+		low := 0
+		for i, f := range fields {
+			if f.prio < fields[low].prio {
+				low = i
+			}
+		}
+		fields = append(fields[:low], fields[low+1:]...)
+		right = join()
+	}
+	peerW := max(minPeer, m.width-lipgloss.Width(left)-2-lipgloss.Width(right)-1)
+	line := common.PadRight(left+common.PadRight(peer, peerW)+"  "+right, m.width)
+	if selected && m.focused {
+		return st.RowSelected.Render(line)
+	}
+	return st.Row.Render(line)
+}
+
+func stateLabel(s phone.CallState) string {
+	switch s {
+	case phone.CallEarlyMedia:
+		return "early media"
+	case phone.CallEnded:
+		return "ended"
+	}
+	return s.String()
+}
+
+// stats shows packet loss as a share of the packets that should have arrived, and jitter;
+// values a listener would notice (3 % loss, 30 ms jitter) get the warning style.
+func stats(ok, bad lipgloss.Style, s phone.StreamStats) string {
+	loss := 0.0
+	if total := s.PacketsReceived + s.Lost; total > 0 {
+		loss = 100 * float64(s.Lost) / float64(total)
+	}
+	ls, js := ok, ok
+	if loss >= 3 {
+		ls = bad
+	}
+	if s.Jitter >= 30*time.Millisecond {
+		js = bad
+	}
+	return ls.Render(fmt.Sprintf("loss %.1f%%", loss)) + " " + js.Render(fmt.Sprintf("jitter %dms", s.Jitter.Milliseconds()))
+}

@@ -1,0 +1,146 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/dialtone/dialtone/ui/common"
+)
+
+var errNoSave = errors.New("the caller gave no Save function")
+
+// Phone commands run as tea.Cmds, off the event loop: the caller's adapter may open a sound
+// device in Dial and Answer, which takes long enough to freeze the screen. Their results come
+// back as these messages.
+
+type dialResultMsg struct {
+	account, target, id string
+	err                 error
+}
+
+type cmdResultMsg struct {
+	op     string // answer, reject, hangup, mute, dtmf
+	callID string
+	muted  bool   // mute: the state asked for
+	digits string // dtmf: what was sent
+	err    error
+}
+
+// tickMsg redraws the running call timers.
+type tickMsg time.Time
+
+func (m *Model) dialCmd(account, target string) tea.Cmd {
+	p := m.phone
+	if p == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		id, err := p.Dial(account, target)
+		return dialResultMsg{account: account, target: target, id: id, err: err}
+	}
+}
+
+func (m *Model) callCmd(op, id string, f func() error) tea.Cmd {
+	if m.phone == nil {
+		return nil
+	}
+	return func() tea.Msg { return cmdResultMsg{op: op, callID: id, err: f()} }
+}
+
+func (m *Model) muteCmd(id string, muted bool) tea.Cmd {
+	p := m.phone
+	if p == nil {
+		return nil
+	}
+	return func() tea.Msg { return cmdResultMsg{op: "mute", callID: id, muted: muted, err: p.Mute(id, muted)} }
+}
+
+// sendDTMF queues digits for a call and starts sending unless a send is in flight. Each
+// command is its own goroutine, so two in flight could reach the phone out of order.
+func (m *Model) sendDTMF(id, digits string) tea.Cmd {
+	if m.phone == nil {
+		return nil
+	}
+	if m.dtmfBusy {
+		if id == m.dtmfCall {
+			m.dtmfPending += digits
+		}
+		return nil // a digit for another call while one is still being sent: drop it
+	}
+	m.dtmfBusy, m.dtmfCall = true, id
+	p := m.phone
+	return func() tea.Msg {
+		return cmdResultMsg{op: "dtmf", callID: id, digits: digits, err: p.SendDTMF(id, digits)}
+	}
+}
+
+// armTick schedules the next timer redraw, but only while a call is answered: when nothing
+// runs, nothing ticks.
+func (m *Model) armTick() tea.Cmd {
+	if m.ticking || !m.calls.HasAnswered() {
+		return nil
+	}
+	m.ticking = true
+	return m.after(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// handleResult reports a command's outcome on the notice line and records what it changed.
+func (m *Model) handleResult(r cmdResultMsg) tea.Cmd {
+	var next tea.Cmd
+	if r.op == "dtmf" {
+		m.dtmfBusy = false
+		pending := m.dtmfPending
+		m.dtmfPending = ""
+		if r.err == nil {
+			m.calls.AddSent(r.callID, r.digits)
+			if pending != "" {
+				next = m.sendDTMF(r.callID, pending)
+			}
+		}
+	}
+	if r.err != nil {
+		m.setNotice(false, fmt.Sprintf("%s %s: %v", r.op, r.callID, r.err))
+		return next
+	}
+	switch r.op {
+	case "answer":
+		m.calls.Select(r.callID)
+		m.setNotice(true, "answered")
+	case "reject":
+		m.setNotice(true, fmt.Sprintf("rejected (%d)", RejectCode))
+	case "hangup":
+		m.setNotice(true, "hanging up")
+	case "mute":
+		m.calls.SetMuted(r.callID, r.muted)
+		if r.muted {
+			m.setNotice(true, "microphone muted")
+		} else {
+			m.setNotice(true, "microphone on")
+		}
+	case "dtmf":
+		m.setNotice(true, "sent DTMF "+r.digits)
+	}
+	return next
+}
+
+func (m *Model) handleDial(r dialResultMsg) {
+	if r.err != nil {
+		m.setNotice(false, fmt.Sprintf("dial %s: %v", common.Clean(r.target), r.err))
+		return
+	}
+	m.dialer.Remember(r.target)
+	m.history.Dialled(r.id, r.target)
+	m.calls.Select(r.id)
+	m.setNotice(true, "calling "+common.Clean(r.target))
+}
+
+func (m *Model) setNotice(ok bool, text string) {
+	m.notice, m.noticeOK = common.Clean(text), ok
+	if !ok {
+		// Errors also go to the log pane, where they outlive the next notice.
+		m.log.Append(logLine(LogLine{Time: m.c.Now(), Level: "ERROR", Text: m.notice}))
+	}
+}

@@ -1,0 +1,110 @@
+package input
+
+import (
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/dialtone/dialtone/ui/common"
+	"github.com/dialtone/dialtone/ui/styles"
+)
+
+func press(m *Model, keys ...string) {
+	for _, k := range keys {
+		switch k {
+		case "left":
+			m.Update(tea.KeyPressMsg{Code: tea.KeyLeft})
+		case "backspace":
+			m.Update(tea.KeyPressMsg{Code: tea.KeyBackspace})
+		case "tab":
+			m.Update(tea.KeyPressMsg{Code: tea.KeyTab})
+		case "down":
+			m.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+		case "ctrl+w":
+			m.Update(tea.KeyPressMsg{Code: 'w', Mod: tea.ModCtrl})
+		case "end":
+			m.Update(tea.KeyPressMsg{Code: tea.KeyEnd})
+		case "ctrl+u":
+			m.Update(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
+		default:
+			for _, r := range k {
+				m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+			}
+		}
+	}
+}
+
+func newInput() *Model {
+	m := New(common.NewCommon(styles.New(true, true)))
+	m.Focus()
+	return m
+}
+
+func TestEditing(t *testing.T) {
+	m := newInput()
+	press(m, "sip:bob", "left", "left", "X", "backspace")
+	if m.Value() != "sip:bob" {
+		t.Errorf("value %q", m.Value())
+	}
+	press(m, "end", "@host", "ctrl+w")
+	if m.Value() != "" {
+		t.Errorf("ctrl+w left %q", m.Value())
+	}
+	press(m, "one two", "ctrl+w")
+	if m.Value() != "one " {
+		t.Errorf("ctrl+w left %q", m.Value())
+	}
+	m.Update(tea.PasteMsg{Content: "12\n34\x1b"})
+	if m.Value() != "one 1234" {
+		t.Errorf("paste gave %q", m.Value())
+	}
+	m.Blur()
+	press(m, "ignored")
+	if m.Value() != "one 1234" {
+		t.Error("a blurred field took keys")
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	m := newInput()
+	m.SetSuggestions([]string{"sip:carol@x", "sip:bob@x", "sip:bert@x"})
+	press(m, "tab")
+	if m.Value() != "sip:carol@x" {
+		t.Errorf("tab on empty field gave %q, want the most recent target", m.Value())
+	}
+	press(m, "ctrl+u", "sip:b")
+	if m.Suggestion() != "sip:bob@x" {
+		t.Errorf("suggestion %q", m.Suggestion())
+	}
+	press(m, "down", "tab")
+	if m.Value() != "sip:bert@x" {
+		t.Errorf("down, tab gave %q", m.Value())
+	}
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "sip:bert@x") {
+		t.Errorf("view %q", v)
+	}
+}
+
+func TestPasswordMasked(t *testing.T) {
+	m := newInput()
+	m.Echo = EchoPassword
+	press(m, "hunter2")
+	if v := ansi.Strip(m.View()); strings.Contains(v, "hunter2") || !strings.Contains(v, "•••••••") {
+		t.Errorf("view %q", v)
+	}
+	if m.Value() != "hunter2" {
+		t.Errorf("value %q", m.Value())
+	}
+}
+
+func TestScrollsToCursor(t *testing.T) {
+	m := newInput()
+	m.SetWidth(10)
+	press(m, "sip:someone@example.com")
+	v := ansi.Strip(m.View())
+	if !strings.Contains(v, ".com") || len([]rune(v)) > 10 {
+		t.Errorf("view %q", v)
+	}
+}

@@ -1,0 +1,90 @@
+// Package keys is the softphone's one keymap: every binding the screen reacts to, with the
+// help text the help bar and the ? overlay are generated from.
+package keys
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap holds the bindings. Widgets read it; the root model enables and disables bindings
+// as the state changes, so the help only offers what works right now.
+type KeyMap struct {
+	// Global.
+	Dial     key.Binding
+	Answer   key.Binding
+	Reject   key.Binding
+	Hangup   key.Binding
+	Mute     key.Binding
+	DTMF     key.Binding
+	NextPane key.Binding
+	PrevPane key.Binding
+	Help     key.Binding
+	Quit     key.Binding
+
+	// Inside panes.
+	Up        key.Binding
+	Down      key.Binding
+	Top       key.Binding
+	Bottom    key.Binding
+	Redial    key.Binding
+	ToggleSIP key.Binding
+
+	// Dialer.
+	DialNow  key.Binding
+	Leave    key.Binding
+	Complete key.Binding
+	Account  key.Binding
+
+	// Quit confirmation.
+	Yes key.Binding
+	No  key.Binding
+
+	// First-run form.
+	NextField key.Binding
+	PrevField key.Binding
+	Cycle     key.Binding
+	Submit    key.Binding
+	Skip      key.Binding
+}
+
+// DTMFKeys are the keys that send a DTMF digit during an answered call.
+var DTMFKeys = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"}
+
+// Default returns the standard bindings.
+func Default() *KeyMap {
+	b := key.NewBinding
+	k, h := key.WithKeys, key.WithHelp
+	return &KeyMap{
+		Dial:     b(k("d"), h("d", "dial")),
+		Answer:   b(k("a"), h("a", "answer")),
+		Reject:   b(k("r"), h("r", "reject")),
+		Hangup:   b(k("h"), h("h", "hang up")),
+		Mute:     b(k("m"), h("m", "mute")),
+		DTMF:     b(k(DTMFKeys...), h("0-9*#", "DTMF")),
+		NextPane: b(k("tab"), h("tab", "next pane")),
+		PrevPane: b(k("shift+tab"), h("shift+tab", "prev pane")),
+		Help:     b(k("?"), h("?", "help")),
+		Quit:     b(k("q", "ctrl+c"), h("q", "quit")),
+
+		Up:        b(k("up", "k"), h("↑/k", "up")),
+		Down:      b(k("down", "j"), h("↓/j", "down")),
+		Top:       b(k("home", "g"), h("g", "top")),
+		Bottom:    b(k("end", "G"), h("G", "bottom")),
+		Redial:    b(k("enter"), h("enter", "redial")),
+		ToggleSIP: b(k("s"), h("s", "SIP trace on/off")),
+
+		DialNow:  b(k("enter"), h("enter", "call")),
+		Leave:    b(k("esc"), h("esc", "leave")),
+		Complete: b(k("tab"), h("tab", "complete")),
+		// ctrl+o ("other account"): the dialer's text input owns the plain keys, arrows and
+		// the usual readline chords, so the account switch needs a chord it does not use.
+		Account: b(k("ctrl+o"), h("ctrl+o", "account")),
+
+		Yes: b(k("y", "Y"), h("y", "yes")),
+		No:  b(k("n", "N", "esc"), h("n", "no")),
+
+		NextField: b(k("tab", "down"), h("tab/↓", "next field")),
+		PrevField: b(k("shift+tab", "up"), h("shift+tab/↑", "prev field")),
+		Cycle:     b(k("left", "right", "space"), h("←/→", "change choice")),
+		Submit:    b(k("enter"), h("enter", "next / save")),
+		Skip:      b(k("esc"), h("esc", "skip (echo test only)")),
+	}
+}

@@ -1,0 +1,182 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/dialtone/dialtone/ui/common"
+	"github.com/dialtone/dialtone/ui/keys"
+)
+
+// wideWidth is where the log moves beside the calls and history instead of below them.
+const wideWidth = 120
+
+// rect is a pane's outer size, border included.
+type rect struct{ w, h int }
+
+// geometry is where everything goes for the current size and state.
+type geometry struct {
+	statusH, promptH  int
+	calls, hist, logs rect
+	wide              bool
+}
+
+// relayout computes the geometry and hands every component its size. It runs after every
+// Update, because the status bar (accounts wrap) and the prompt (a call rings) change height.
+func (m *Model) relayout() geometry {
+	w, h := max(m.width, 20), max(m.height, 8)
+	var g geometry
+	m.status.SetSize(w, 1)
+	g.statusH = lipgloss.Height(m.status.View())
+	m.dialer.SetSize(w, 1)
+	m.prompt.SetSize(w, 4)
+	g.promptH = m.prompt.Height()
+	// status, dialer, prompt, panes, notice, help
+	body := max(0, h-g.statusH-1-g.promptH-1-1)
+
+	if w >= wideWidth {
+		// Beside the log the left column is tall: give calls a third of it from the start, so
+		// the pane does not jump as calls come and go.
+		g.wide = true
+		left := w * 3 / 5
+		g.calls = rect{left, min(clamp(m.calls.Len()+2, body/3, body/2), body)}
+		g.hist = rect{left, body - g.calls.h}
+		g.logs = rect{w - left, body}
+	} else {
+		g.calls = rect{w, min(clamp(m.calls.Len()+2, 4, max(4, body/3)), body)}
+		rest := body - g.calls.h
+		g.hist = rect{w, rest / 2}
+		g.logs = rect{w, rest - rest/2}
+	}
+	m.calls.SetSize(g.calls.w-2, g.calls.h-2)
+	m.history.SetSize(g.hist.w-2, g.hist.h-2)
+	m.log.SetSize(g.logs.w-2, g.logs.h-2)
+	m.help.SetSize(w, h)
+	m.confirm.SetSize(w, h)
+	if m.form != nil {
+		m.form.SetSize(w, h)
+	}
+	m.help.SetBindings(m.shortHelp(), fullHelp())
+	return g
+}
+
+func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
+
+// View draws the screen: status bar, dialer, prompt, panes, notice and help bar, with the
+// add-account form, the quit question or the help composed on top.
+func (m *Model) View() tea.View {
+	g := m.relayout()
+	w, h := max(m.width, 20), max(m.height, 8)
+
+	parts := []string{m.status.View(), m.dialer.View()}
+	if g.promptH > 0 {
+		parts = append(parts, m.prompt.View())
+	}
+	callsBox := m.frame(m.calls.Title(), m.calls.View(), g.calls, m.focus == paneCalls)
+	histBox := m.frame(m.history.Title(), m.history.View(), g.hist, m.focus == paneHistory)
+	logBox := m.frame(m.log.Title(), m.log.View(), g.logs, m.focus == paneLog)
+	if g.wide {
+		parts = append(parts, lipgloss.JoinHorizontal(lipgloss.Top, joinNonEmpty(callsBox, histBox), logBox))
+	} else {
+		parts = append(parts, joinNonEmpty(callsBox, histBox, logBox))
+	}
+	parts = append(parts, m.noticeView(w), m.help.View())
+	screen := strings.Join(parts, "\n")
+
+	switch {
+	case m.form != nil:
+		screen = overlay(screen, m.form.View(), w, h)
+	case m.confirm.Active():
+		screen = overlay(screen, m.confirm.View(), w, h)
+	case m.showHelp:
+		screen = overlay(screen, m.help.Overlay(), w, h)
+	}
+
+	v := tea.NewView(screen)
+	v.AltScreen = true
+	v.WindowTitle = m.windowTitle()
+	return v
+}
+
+func (m *Model) frame(title, content string, r rect, focused bool) string {
+	if r.h < 3 {
+		return "" // no room: a pane with no inside is only noise
+	}
+	return common.Frame(m.c, title, content, r.w, r.h, focused)
+}
+
+func joinNonEmpty(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func (m *Model) noticeView(w int) string {
+	if m.notice == "" {
+		return ""
+	}
+	st := m.c.Styles
+	if m.noticeOK {
+		return common.Truncate(" "+st.Notice.Render(m.notice), w)
+	}
+	return common.Truncate(" "+st.NoticeError.Render("✗ "+m.notice), w)
+}
+
+// windowTitle names the ringing caller, so a background terminal tab says who is calling.
+func (m *Model) windowTitle() string {
+	if c, ok := m.calls.Ringing(); ok {
+		return "dialtone: call from " + common.Peer(c.Status.Peer, c.Status.PeerName)
+	}
+	return "dialtone"
+}
+
+// overlay composes box centred over screen, using Lip Gloss v2's cell-based canvas so the
+// styles of both survive.
+func overlay(screen, box string, w, h int) string {
+	bw, bh := lipgloss.Width(box), lipgloss.Height(box)
+	x, y := max(0, (w-bw)/2), max(0, (h-bh)/2)
+	// A Compositor places layers at their X/Y; composing a Layer straight onto a Canvas would
+	// draw it over the whole canvas from the top-left corner.
+	comp := lipgloss.NewCompositor(lipgloss.NewLayer(screen), lipgloss.NewLayer(box).X(x).Y(y).Z(1))
+	return lipgloss.NewCanvas(w, h).Compose(comp).Render()
+}
+
+// shortHelp is the help bar: what works in the current mode. Disabled bindings (answer
+// while nothing rings, ...) are left out by the help bubble itself.
+func (m *Model) shortHelp() []key.Binding {
+	k := m.c.Keys
+	switch {
+	case m.form != nil:
+		return m.form.KeyBindings()
+	case m.confirm.Active():
+		return m.confirm.KeyBindings()
+	case m.showHelp:
+		return []key.Binding{k.Help, k.Leave}
+	case m.dialer.Focused():
+		return m.dialer.KeyBindings()
+	}
+	bs := []key.Binding{k.Answer, k.Reject, k.Hangup, k.Mute, k.DTMF, k.Dial, k.NextPane}
+	if m.focus == paneHistory {
+		bs = append(bs, k.Redial)
+	}
+	return append(bs, k.Help, k.Quit)
+}
+
+// fullHelp is the ? overlay: every binding, enabled or not, from a fresh keymap, so the
+// overlay lists what the keys can do rather than only what they do this second.
+func fullHelp() [][]key.Binding {
+	k := keys.Default()
+	return [][]key.Binding{
+		{k.Dial, k.DialNow, k.Complete, k.Account, k.Leave},
+		{k.Answer, k.Reject, k.Hangup, k.Mute, k.DTMF},
+		{k.NextPane, k.PrevPane, k.Up, k.Down, k.Redial, k.ToggleSIP},
+		{k.Help, k.Quit},
+	}
+}
