@@ -60,7 +60,10 @@ func (tuiCmd) Run(e *env) error {
 	}
 	uiCtx, uiStop := context.WithCancel(context.WithoutCancel(e.ctx))
 	adapter.ctx = uiCtx
-	prog := tea.NewProgram(ui.New(opts), tea.WithInput(e.stdin), tea.WithOutput(e.stdout))
+	// Bubble Tea repaints on a ticker at its frame rate even when nothing changed; 20 frames a
+	// second still echoes typing at once to a person and wakes the process a third as often as
+	// the default 60 (docs/BENCHMARKS.md has the figures).
+	prog := tea.NewProgram(ui.New(opts), tea.WithInput(e.stdin), tea.WithOutput(e.stdout), tea.WithFPS(tuiFPS))
 	go func() { // SIGINT/SIGTERM: leave the TUI cleanly, as q would
 		select {
 		case <-e.ctx.Done():
@@ -394,3 +397,6 @@ func isTerminal(f any) bool {
 	file, ok := f.(*os.File)
 	return ok && term.IsTerminal(file.Fd())
 }
+
+// tuiFPS is the TUI's frame rate: see the comment where the program starts.
+const tuiFPS = 20
