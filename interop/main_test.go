@@ -230,3 +230,29 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+const sigterm = syscall.SIGTERM
+
+// runDialtoneStdin runs dialtone to completion with stdin.
+func runDialtoneStdin(t *testing.T, stdin string, env []string, args ...string) (int, []event, *proc) {
+	t.Helper()
+	p := &proc{t: t, events: make(chan event, 1000), done: make(chan struct{})}
+	p.cmd = exec.Command(dialtoneBin, args...)
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stdin = strings.NewReader(stdin)
+	var out strings.Builder
+	p.cmd.Stdout = &out
+	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
+	err := p.cmd.Run()
+	for _, line := range strings.Split(out.String(), "\n") {
+		p.stdout = append(p.stdout, line)
+	}
+	code := 0
+	var xe *exec.ExitError
+	if errors.As(err, &xe) {
+		code = xe.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, nil, p
+}

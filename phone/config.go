@@ -24,6 +24,9 @@ type Config struct {
 	// MaxCalls is how many calls may exist at once; more incoming calls get 486 Busy Here.
 	// 0 means 4.
 	MaxCalls int
+	// Messages stores instant messages (and answers "seen before?"); nil keeps none, and
+	// retransmissions are recognised for a minute in memory.
+	Messages MessageStore
 	// RTPPortMin and RTPPortMax bound the local RTP ports (RTCP uses port+1); 0 means 10000-60000.
 	RTPPortMin, RTPPortMax int
 }

@@ -38,7 +38,8 @@ type Phone struct {
 	callWG   sync.WaitGroup // one per call goroutine
 	regWG    sync.WaitGroup // one per registration loop
 	runCtx   context.Context
-	ready    chan struct{} // closed once Run has the SIP stack up
+	recent   recentMessages // incoming MESSAGE keys, when no store keeps them
+	ready    chan struct{}  // closed once Run has the SIP stack up
 }
 
 // Option customises a Phone; tests use them to inject time and name resolution.
@@ -146,6 +147,7 @@ func (p *Phone) Run(ctx context.Context) error {
 	stack.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) { p.onInvite(stack, req, tx) })
 	stack.srv.OnBye(p.onBye)
 	stack.srv.OnAck(p.onAck)
+	stack.srv.OnMessage(p.onMessage)
 	p.mu.Lock()
 	p.stk, p.runCtx = stack, ctx
 	p.mu.Unlock()

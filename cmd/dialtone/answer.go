@@ -71,6 +71,12 @@ func (c *answerCmd) Run(e *env) error {
 	if len(cfg.Accounts) == 0 && cfg.ListenAddr == "" {
 		return usageErr("no account to receive calls on: configure one, pass --aor, or give --listen ADDR:PORT for direct calls")
 	}
+	store, closeStore, err := e.openHistory()
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	cfg.Messages = store
 	ph, err := phone.New(cfg)
 	if err != nil {
 		return usageErr("%v", err)
@@ -186,6 +192,10 @@ loop:
 				out.stats(ev)
 			case phone.DTMFReceived:
 				out.dtmf(ev)
+			case phone.Message:
+				if ev.Direction == phone.Incoming {
+					out.message(ev)
+				}
 			}
 		}
 	}

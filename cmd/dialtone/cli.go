@@ -38,6 +38,7 @@ type cli struct {
 	Call     callCmd     `cmd:"" help:"Place a call; the exit code says how it went."`
 	Answer   answerCmd   `cmd:"" help:"Wait for calls and answer (or reject) them."`
 	Devices  devicesCmd  `cmd:"" help:"List sound devices."`
+	Message  messageCmd  `cmd:"" help:"Send an instant message (SIP MESSAGE)."`
 	VersionC versionCmd  `cmd:"" name:"version" help:"Print version information."`
 }
 

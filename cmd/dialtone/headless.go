@@ -41,6 +41,7 @@ type record struct {
 	Duration  *float64 `json:"duration,omitempty"`
 	Digit     string   `json:"digit,omitempty"`
 	Addr      string   `json:"addr,omitempty"`
+	Text      *string  `json:"text,omitempty"`
 	Final     bool     `json:"final,omitempty"`
 
 	PacketsSent     *uint64  `json:"packets_sent,omitempty"`
@@ -193,4 +194,30 @@ func (p *printer) listening(addr string) {
 	now := time.Now()
 	p.emit(record{Event: "listening", Time: stamp(now), Addr: addr},
 		fmt.Sprintf("%s listening for calls on sip:%s", now.Format("15:04:05"), addr))
+}
+
+// message prints an instant message sent, failed or received.
+func (p *printer) message(m phone.Message) {
+	text := m.Text
+	r := record{Time: stamp(m.Time), Account: m.Account, Peer: m.Peer, Text: &text}
+	var human string
+	switch {
+	case m.Direction == phone.Incoming:
+		r.Event, r.From = "message_received", m.Peer
+		name := m.Peer
+		if m.PeerName != "" {
+			name = fmt.Sprintf("%q <%s>", m.PeerName, m.Peer)
+		}
+		human = fmt.Sprintf("%s message from %s: %s", m.Time.Format("15:04:05"), name, m.Text)
+	case m.Status == "sent":
+		r.Event, r.Code = "message_sent", m.Code
+		human = fmt.Sprintf("%s message to %s sent (%d %s)", m.Time.Format("15:04:05"), m.Peer, m.Code, m.Reason)
+	default:
+		r.Event, r.Code, r.Reason, r.Failure = "message_failed", m.Code, m.Reason, m.Failure.String()
+		if m.Err != nil {
+			r.Error = m.Err.Error()
+		}
+		human = fmt.Sprintf("%s message to %s failed: %v", m.Time.Format("15:04:05"), m.Peer, m.Err)
+	}
+	p.emit(r, human)
 }

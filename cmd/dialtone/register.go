@@ -27,6 +27,12 @@ func (c *registerCmd) Run(e *env) error {
 	if registering == 0 {
 		return usageErr("no accounts: add one to the config file or pass --aor sip:user@domain")
 	}
+	store, closeStore, err := e.openHistory()
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	cfg.Messages = store
 	ph, err := phone.New(cfg)
 	if err != nil {
 		return usageErr("%v", err)
@@ -42,6 +48,10 @@ func (c *registerCmd) Run(e *env) error {
 	first := map[string]phone.AccountStatus{} // each account's first result
 	terminal := map[string]bool{}
 	for ev := range events {
+		if m, ok := ev.(phone.Message); ok && m.Direction == phone.Incoming {
+			out.message(m)
+			continue
+		}
 		s, ok := ev.(phone.AccountStatus)
 		if !ok {
 			continue

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/phone"
+)
+
+type messageCmd struct {
+	Target  string        `arg:"" help:"Who to send to: sip:user@host[:port], user@host, or a user (completed with the account's domain)."`
+	Text    string        `arg:"" help:"The text; - reads it from standard input."`
+	Timeout time.Duration `help:"Give up if the far end has not answered within this time." default:"40s"`
+}
+
+// Run sends one instant message (SIP MESSAGE, text/plain UTF-8). Exit 0 on 2xx, 13 not
+// found, 3 authentication failed, 4 network failure, 5 any other refusal.
+func (c *messageCmd) Run(e *env) error {
+	text := c.Text
+	if text == "-" {
+		b, err := io.ReadAll(io.LimitReader(e.stdin, phone.MaxMessageBytes+1))
+		if err != nil {
+			return usageErr("reading the text from standard input: %v", err)
+		}
+		text = strings.TrimSuffix(string(b), "\n")
+	}
+	if text == "" {
+		return usageErr("the message is empty")
+	}
+	cfg, err := e.phoneConfig()
+	if err != nil {
+		return err
+	}
+	for i := range cfg.Accounts {
+		cfg.Accounts[i].Register = false // sending needs no registration
+	}
+	account := ""
+	if len(cfg.Accounts) > 0 {
+		account = cfg.Accounts[0].Name
+	}
+	store, closeStore, err := e.openHistory()
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	cfg.Messages = store
+	ph, err := phone.New(cfg)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	out := &printer{w: e.stdout, json: e.cli.JSON}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(e.ctx))
+	defer stop()
+	events := ph.Subscribe(context.WithoutCancel(e.ctx))
+	runErr := make(chan error, 1)
+	go func() { runErr <- ph.Run(runCtx) }()
+	if err := waitReady(e.ctx, ph, runErr); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, c.Timeout)
+	sendErr := ph.SendMessage(ctx, account, c.Target, text)
+	cancel()
+	stop()
+	for ev := range events {
+		if m, ok := ev.(phone.Message); ok && m.Direction == phone.Outgoing {
+			out.message(m)
+		}
+	}
+	if rerr := <-runErr; rerr != nil && sendErr == nil {
+		sendErr = rerr
+	}
+	if sendErr == nil {
+		return nil
+	}
+	var pe *phone.Error
+	if errors.As(sendErr, &pe) {
+		return &exitError{code: exitCodeForMessage(pe.Failure), err: sendErr}
+	}
+	return &exitError{code: exitNetwork, err: fmt.Errorf("message: %w", sendErr)}
+}
+
+// exitCodeForMessage: a message has no busy or no-answer; any refusal but "not found" and
+// authentication is a refusal (5).
+func exitCodeForMessage(f phone.Failure) int {
+	switch f {
+	case phone.FailureNotFound, phone.FailureAuth, phone.FailureNetwork, phone.FailureConfig:
+		return exitCodeFor(f)
+	}
+	return exitRefused
+}

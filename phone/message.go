@@ -1,0 +1,289 @@
+package phone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// MaxMessageBytes is the largest instant message we send or accept. SIP over UDP cannot carry
+// much more than this in one datagram, and RFC 3428 asks for MESSAGE bodies of at most 1300
+// bytes unless congestion control is known to be in place; we allow a little more over any
+// transport and refuse larger ones cleanly (413), never truncate.
+const MaxMessageBytes = 4096
+
+// Message is an instant message sent or received (RFC 3428); it is also the event.
+type Message struct {
+	Time      time.Time
+	Direction Direction
+	Account   string
+	Peer      string // the other party's URI
+	PeerName  string
+	Text      string
+	// Status is "received", "sent" or "failed"; Code and Reason the final response for sent
+	// ones, Failure why it failed.
+	Status  string
+	Code    int
+	Reason  string
+	Failure Failure
+	Err     error
+}
+
+// EventTime implements Event.
+func (m Message) EventTime() time.Time { return m.Time }
+
+// MessageStore keeps messages: an incoming MESSAGE is answered 200 only once it is stored, and
+// a retransmission (same Call-ID, CSeq and sender) is recognised. phone/store implements it.
+type MessageStore interface {
+	SeenMessage(ctx context.Context, sipCallID string, cseq uint32, from string) (bool, error)
+	SaveMessage(ctx context.Context, m Message, sipCallID string, cseq uint32) error
+}
+
+// SendMessage sends text to target (a SIP URI, user@host, or a user completed with the
+// account's domain) through account ("" for a direct message with no account). It returns
+// when the far end has answered: nil on 2xx, else an *Error whose Failure says why.
+func (p *Phone) SendMessage(ctx context.Context, accountName, target, text string) error {
+	stk := p.runningStack()
+	if stk == nil {
+		return ErrNotRunning
+	}
+	if !utf8.ValidString(text) {
+		return &Error{Op: "message", Failure: FailureConfig, Reason: "the text is not valid UTF-8"}
+	}
+	if len(text) > MaxMessageBytes {
+		return &Error{Op: "message", Failure: FailureConfig, Reason: fmt.Sprintf("the text is %d bytes; at most %d fit in one SIP MESSAGE", len(text), MaxMessageBytes)}
+	}
+	acc, err := p.findAccount(accountName)
+	if err != nil {
+		return err
+	}
+	uri, err := parseTarget(target, acc)
+	if err != nil {
+		return &Error{Op: "message", Failure: FailureConfig, Reason: err.Error(), Err: err}
+	}
+	op := "message " + uri.String()
+	m := Message{Direction: Outgoing, Peer: uri.String(), Text: text}
+	if acc != nil {
+		m.Account = acc.Name
+	}
+	sendErr := p.sendMessage(ctx, stk, acc, uri, text, op)
+	m.Time = p.clock.Now()
+	m.Status = "sent"
+	if sendErr != nil {
+		var pe *Error
+		errors.As(sendErr, &pe)
+		m.Status, m.Err = "failed", sendErr
+		if pe != nil {
+			m.Code, m.Reason, m.Failure = pe.Code, pe.Reason, pe.Failure
+		}
+	} else {
+		m.Code, m.Reason = 200, "OK"
+	}
+	if p.cfg.Messages != nil {
+		if err := p.cfg.Messages.SaveMessage(context.WithoutCancel(ctx), m, "", 0); err != nil {
+			p.log.Warn("store sent message", "err", err)
+		}
+	}
+	p.publish(m)
+	return sendErr
+}
+
+func (p *Phone) sendMessage(ctx context.Context, stk *stack, acc *account, uri sip.Uri, text, op string) error {
+	l, err := p.legFor(ctx, stk, acc, uri)
+	if err != nil {
+		return err
+	}
+	req := p.newMessageRequest(l, uri, text)
+	credentialsSent := false
+	for {
+		res, err := l.client.Do(ctx, req)
+		if err != nil {
+			return transportError(op, l.dest, l.transport, err)
+		}
+		switch {
+		case res.IsSuccess():
+			return nil
+		case (res.StatusCode == 401 || res.StatusCode == 407) && acc != nil && !credentialsSent:
+			pw, err := p.wire(acc.Name).passwordFor(ctx)
+			if err != nil {
+				return &Error{Op: op, Failure: FailureConfig, Reason: "no password", Err: err}
+			}
+			next := req.Clone()
+			next.RemoveHeader("Via")
+			next.CSeq().SeqNo++
+			if _, err := authorize(next, res, acc.AuthUser, pw); err != nil {
+				return &Error{Op: op, Failure: FailureRefused, Code: int(res.StatusCode), Reason: res.Reason, Err: err}
+			}
+			req, credentialsSent = next, true
+		default:
+			return responseError(op, res, credentialsSent)
+		}
+	}
+}
+
+func (p *Phone) newMessageRequest(l *leg, target sip.Uri, text string) *sip.Request {
+	req := sip.NewRequest(sip.MESSAGE, target)
+	req.SetTransport(strings.ToUpper(l.transport.String()))
+	req.SetDestination(l.dest)
+	if l.route != nil {
+		route := &sip.RouteHeader{Address: *l.route.Clone()}
+		route.Address.User = ""
+		route.Address.UriParams = sip.NewParams()
+		route.Address.UriParams.Add("lr", "")
+		if l.transport != UDP && route.Address.Scheme != "sips" {
+			route.Address.UriParams.Add("transport", l.transport.String())
+		}
+		req.AppendHeader(route)
+	}
+	from := &sip.FromHeader{DisplayName: l.display, Address: l.from, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: target.Scheme, User: target.User, Host: target.Host, Port: target.Port}})
+	callID := sip.CallIDHeader(sip.GenerateTagN(24))
+	req.AppendHeader(&callID)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.MESSAGE})
+	maxFwd := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxFwd)
+	req.AppendHeader(sip.NewHeader("User-Agent", p.userAgent()))
+	ct := sip.ContentTypeHeader("text/plain;charset=utf-8")
+	req.AppendHeader(&ct)
+	req.SetBody([]byte(text))
+	return req
+}
+
+func (p *Phone) findAccount(name string) (*account, error) {
+	if name == "" {
+		return nil, nil
+	}
+	for _, x := range p.accountList() {
+		if x.Name == name {
+			return x, nil
+		}
+	}
+	return nil, &Error{Op: "account", Failure: FailureConfig, Reason: fmt.Sprintf("no account named %q", name)}
+}
+
+// acceptedTypes is what we answer 415 with: plain UTF-8 text only.
+const acceptedTypes = "text/plain;charset=utf-8"
+
+// checkMessageBody decides whether an incoming MESSAGE body is text we show; it returns the
+// response code and reason when it is not.
+func checkMessageBody(contentType string, body []byte) (string, int, string) {
+	if contentType == "" {
+		contentType = "text/plain" // RFC 3428 requires one, but a missing one is plain text in practice
+	}
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "text/plain" {
+		return "", 415, "Unsupported Media Type"
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
+		return "", 415, "Unsupported Media Type"
+	}
+	if len(body) > MaxMessageBytes {
+		return "", 413, "Request Entity Too Large"
+	}
+	if !utf8.Valid(body) {
+		return "", 415, "Unsupported Media Type" // declared UTF-8, but is not
+	}
+	return string(body), 0, ""
+}
+
+// recentMessages remembers the last incoming MESSAGEs when no store does, so retransmissions
+// that reach us as new transactions are answered but not shown twice.
+type recentMessages struct {
+	mu   sync.Mutex
+	keys map[string]time.Time
+}
+
+func (r *recentMessages) seen(key string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.keys == nil {
+		r.keys = map[string]time.Time{}
+	}
+	for k, t := range r.keys {
+		if now.Sub(t) > time.Minute { // longer than any retransmission (64*T1 = 32 s)
+			delete(r.keys, k)
+		}
+	}
+	if _, ok := r.keys[key]; ok {
+		return true
+	}
+	r.keys[key] = now
+	return false
+}
+
+// onMessage answers an incoming MESSAGE: 200 once stored (and shown), 415 for bodies we do not
+// show, 413 for oversized ones; a retransmission gets 200 again and nothing else.
+func (p *Phone) onMessage(req *sip.Request, tx sip.ServerTransaction) {
+	respond := func(code int, reason string, hdrs ...sip.Header) {
+		res := sip.NewResponseFromRequest(req, code, reason, nil)
+		for _, h := range hdrs {
+			res.AppendHeader(h)
+		}
+		if err := tx.Respond(res); err != nil {
+			p.log.Debug("respond to MESSAGE", "err", err)
+		}
+	}
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = h.Value()
+	}
+	text, code, reason := checkMessageBody(ct, req.Body())
+	if code != 0 {
+		p.log.Info("incoming MESSAGE refused", "code", code, "content_type", ct, "bytes", len(req.Body()))
+		if code == 415 {
+			respond(code, reason, sip.NewHeader("Accept", acceptedTypes))
+		} else {
+			respond(code, reason)
+		}
+		return
+	}
+	from := req.From()
+	callID, cseq := "", uint32(0)
+	if h := req.CallID(); h != nil {
+		callID = string(*h)
+	}
+	if h := req.CSeq(); h != nil {
+		cseq = h.SeqNo
+	}
+	m := Message{Time: p.clock.Now(), Direction: Incoming, Status: "received", Text: text}
+	if from != nil {
+		m.Peer, m.PeerName = from.Address.String(), from.DisplayName
+	}
+	if acc := p.accountFor(req); acc != nil {
+		m.Account = acc.Name
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	key := fmt.Sprintf("%s|%d|%s", callID, cseq, m.Peer)
+	if st := p.cfg.Messages; st != nil {
+		dup, err := st.SeenMessage(ctx, callID, cseq, m.Peer)
+		if err != nil {
+			p.log.Error("message store", "err", err)
+			respond(500, "Server Internal Error") // the sender retries; nothing is lost
+			return
+		}
+		if dup {
+			respond(200, "OK")
+			return
+		}
+		if err := st.SaveMessage(ctx, m, callID, cseq); err != nil {
+			p.log.Error("message store", "err", err)
+			respond(500, "Server Internal Error")
+			return
+		}
+	} else if p.recent.seen(key, m.Time) {
+		respond(200, "OK")
+		return
+	}
+	respond(200, "OK")
+	p.publish(m)
+}
