@@ -30,6 +30,9 @@ type BaresipOptions struct {
 	// Direction "incoming"); without it CALL_INCOMING comes and Answer
 	// accepts the call.
 	AutoAnswer bool
+	// Contacts go into baresip's contacts file and load the contact module: baresip 1.0 sends
+	// MESSAGE only to its current contact (select one with Command("contact_next", "")).
+	Contacts []string
 	// ToneHz is the frequency of the sine (peak -6 dBFS) that baresip sends
 	// as its microphone; 0 sends silence. The source is a generated 120 s
 	// WAV, because baresip's aufile source ends the call when the file ends.
@@ -266,12 +269,19 @@ func (b *Baresip) writeConfig(moduleDir string) error {
 	if err := os.WriteFile(filepath.Join(b.dir, "accounts"), []byte(acc), 0o644); err != nil {
 		return err
 	}
-	// The contact module is not loaded, but keep an empty contacts file so
-	// that a baresip loading it anyway does not write a template.
-	if err := os.WriteFile(filepath.Join(b.dir, "contacts"), nil, 0o644); err != nil {
+	// An empty contacts file (when no contacts are wanted) keeps a baresip that loads the
+	// module anyway from writing a template.
+	var contacts strings.Builder
+	for _, c := range b.opts.Contacts {
+		fmt.Fprintf(&contacts, "<%s>\n", c)
+	}
+	if err := os.WriteFile(filepath.Join(b.dir, "contacts"), []byte(contacts.String()), 0o644); err != nil {
 		return err
 	}
 	cfg := baresipConfig(b.sipPort, b.ctrlPort, moduleDir, b.toneFile, b.recDir)
+	if len(b.opts.Contacts) > 0 {
+		cfg += "module_app\t\tcontact.so\n"
+	}
 	return os.WriteFile(filepath.Join(b.dir, "config"), []byte(cfg), 0o644)
 }
 
