@@ -114,6 +114,20 @@ func TestIncomingCallPromptAnswer(t *testing.T) {
 	}
 }
 
+// While the dialer has the keyboard, a and r are text: a call ringing mid-typing is not
+// answered by the next letter.
+func TestIncomingCallWhileDialling(t *testing.T) {
+	d := newDriver(t, Options{})
+	d.keys("d")
+	d.typeText("al")
+	d.send(incoming("c1"))
+	contains(t, d.screen(), "esc leaves the dialer first")
+	d.typeText("a")
+	wantCalls(t, d.ph)
+	d.keys("esc", "a")
+	wantCalls(t, d.ph, "answer c1")
+}
+
 func TestIncomingCallReject(t *testing.T) {
 	d := newDriver(t, Options{})
 	d.send(incoming("c7"))
@@ -433,4 +447,61 @@ func TestFirstRunSkipAndSaveError(t *testing.T) {
 	d.typeText("echo")
 	d.keys("enter")
 	wantCalls(t, d.ph, "dial  echo")
+}
+
+func TestHelpOverlay(t *testing.T) {
+	d := newDriver(t, Options{})
+	d.keys("?")
+	contains(t, d.screen(), "Keys", "answer", "reject", "hang up", "mute", "DTMF", "next pane", "redial", "SIP trace", "quit")
+	d.keys("a") // keys do nothing under the overlay
+	d.keys("esc")
+	if strings.Contains(d.screen(), "? or esc closes") {
+		t.Error("esc did not close the help")
+	}
+}
+
+// The help bar offers only what works now.
+func TestHelpBarFollowsState(t *testing.T) {
+	d := newDriver(t, Options{})
+	bar := func() string { l := strings.Split(d.screen(), "\n"); return l[len(l)-1] }
+	if b := bar(); strings.Contains(b, "answer") || strings.Contains(b, "hang up") {
+		t.Errorf("idle help bar %q", b)
+	}
+	d.send(incoming("c1"))
+	contains(t, bar(), "a answer", "r reject")
+	d.keys("d")
+	contains(t, bar(), "enter call", "tab complete", "esc leave")
+}
+
+func TestSmallTerminalsDoNotBreak(t *testing.T) {
+	d := newDriver(t, Options{FirstRun: &FirstRunOptions{}})
+	d.send(snapshot(registered("office", "sip:alice@example.com")))
+	d.send(incoming("c1"))
+	for _, sz := range [][2]int{{1, 1}, {10, 5}, {20, 8}, {40, 10}, {80, 24}} {
+		d.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		_ = d.m.View()
+	}
+}
+
+func TestHostileDisplayName(t *testing.T) {
+	d := newDriver(t, Options{})
+	c := incoming("c1")
+	c.PeerName = "Mallory\x1b]52;c;ZWNobyBwd25lZA==\a\x1b[2J"
+	d.send(c)
+	if strings.Contains(d.m.View().Content, "\x1b]52") || strings.Contains(d.m.View().Content, "\x1b[2J") {
+		t.Error("the caller's display name reached the terminal as escape sequences")
+	}
+	if len(d.raw) != 1 || strings.Count(d.raw[0], "\x1b") != 2 {
+		t.Errorf("notification %q", d.raw)
+	}
+}
+
+func TestAccountAddedWhileRunningCanBeChosen(t *testing.T) {
+	d := newDriver(t, Options{Phone: newFakePhone()})
+	d.send(snapshot())
+	d.send(phone.AccountStatus{Time: t0, Account: "work", State: phone.Registered})
+	d.keys("d")
+	d.typeText("1000")
+	d.keys("enter")
+	wantCalls(t, d.ph, "dial work 1000")
 }

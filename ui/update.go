@@ -261,6 +261,11 @@ func (m *Model) sync() {
 		}
 		st := ringing.Status
 		m.prompt.SetCall(&st, others)
+		hint := ""
+		if m.dialer.Focused() {
+			hint = "(esc leaves the dialer first)"
+		}
+		m.prompt.SetHint(hint)
 	} else {
 		m.prompt.SetCall(nil, 0)
 	}

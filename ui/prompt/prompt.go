@@ -16,7 +16,8 @@ import (
 type Model struct {
 	c      *common.Common
 	call   *phone.CallStatus
-	others int // more calls ringing behind this one
+	others int    // more calls ringing behind this one
+	hint   string // e.g. that the dialer has the keyboard
 	width  int
 }
 
@@ -27,6 +28,10 @@ func New(c *common.Common) *Model { return &Model{c: c} }
 
 // SetCall shows call (nil hides the prompt); others is how many more are ringing.
 func (m *Model) SetCall(call *phone.CallStatus, others int) { m.call, m.others = call, others }
+
+// SetHint adds a note after the keys. While the dialer has the keyboard, a and r are text, so
+// the root model says so here rather than letting a half-typed name answer the call.
+func (m *Model) SetHint(h string) { m.hint = h }
 
 // Visible reports whether a call is being offered.
 func (m *Model) Visible() bool { return m.call != nil }
@@ -71,6 +76,9 @@ func (m *Model) View() string {
 	k := m.c.Keys
 	line2 := st.PromptKey.Render(k.Answer.Help().Key) + " " + k.Answer.Help().Desc + "    " +
 		st.PromptKey.Render(k.Reject.Help().Key) + " " + k.Reject.Help().Desc
+	if m.hint != "" {
+		line2 += "    " + st.FormHint.Render(m.hint)
+	}
 	body := common.PadRight(line1, inner) + "\n" + common.PadRight(line2, inner)
 	return st.Prompt.Width(m.width).Render(body)
 }
