@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dialtone/dialtone/phone"
+	"github.com/dialtone/dialtone/phone/config"
+	"github.com/dialtone/dialtone/ui"
+)
+
+func TestFirstRunSavesAccountWithoutThePassword(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dialtone", "config.toml")
+	ph, err := phone.New(phone.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{ctx: context.Background(), cli: &cli{}}
+	const secret = "s3cret-typed-in-the-form"
+	err = e.saveFirstAccount(path, ui.NewAccount{Name: "work", AOR: "sip:alice@example.com", Transport: "tcp", PasswordPlain: secret}, ph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), secret) {
+		t.Fatal("the password was written into the config file")
+	}
+	for _, p := range []string{path, filepath.Join(filepath.Dir(path), "work.password")} {
+		st, err := os.Stat(p)
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: mode %v (%v), want 0600", p, st.Mode().Perm(), err)
+		}
+	}
+	f, err := config.Load(path)
+	if err != nil || len(f.Accounts) != 1 || f.Accounts[0].Transport != "tcp" {
+		t.Fatalf("saved config %+v, %v", f, err)
+	}
+	if pw, err := f.Accounts[0].Password(context.Background()); err != nil || pw != secret {
+		t.Fatalf("password source gives %q, %v", pw, err)
+	}
+	if !slices.Contains(ph.AccountNames(), "work") {
+		t.Fatalf("the running phone did not get the account: %v", ph.AccountNames())
+	}
+}
