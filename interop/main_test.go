@@ -67,7 +67,7 @@ func startDialtone(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, events: make(chan event, 1000), done: make(chan struct{})}
 	p.cmd = exec.Command(dialtoneBin, args...)
-	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Env = append(isolatedEnv(t), env...)
 	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
@@ -238,7 +238,7 @@ func runDialtoneStdin(t *testing.T, stdin string, env []string, args ...string) 
 	t.Helper()
 	p := &proc{t: t, events: make(chan event, 1000), done: make(chan struct{})}
 	p.cmd = exec.Command(dialtoneBin, args...)
-	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Env = append(isolatedEnv(t), env...)
 	p.cmd.Stdin = strings.NewReader(stdin)
 	var out strings.Builder
 	p.cmd.Stdout = &out
@@ -255,4 +255,10 @@ func runDialtoneStdin(t *testing.T, stdin string, env []string, args ...string) 
 		t.Fatal(err)
 	}
 	return code, nil, p
+}
+
+// isolatedEnv is the environment with a private data and config directory per test, so that
+// no test reads the user's config or writes the user's history (env given later wins).
+func isolatedEnv(t *testing.T) []string {
+	return append(os.Environ(), "XDG_DATA_HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir())
 }

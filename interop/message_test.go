@@ -76,3 +76,52 @@ func TestMessageBetweenDialtonesThroughKamailio(t *testing.T) {
 	bob.signal(sigterm)
 	bob.wait(15 * time.Second)
 }
+
+// TestHistoryKeepsMessagesAndCallsAcrossRestarts: what was sent, received and called is listed
+// by dialtone history after the processes ended.
+func TestHistoryKeepsMessagesAndCallsAcrossRestarts(t *testing.T) {
+	t.Parallel()
+	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users})
+	aliceDir, bobDir := t.TempDir(), t.TempDir()
+	bob := startDialtone(t, pw("bob"), append([]string{"register", "--json", "--data-dir", bobDir}, adhoc(k, "udp", "bob")...)...)
+	bob.waitEvent("registered", 20*time.Second)
+	if code, _, p := runDialtone(t, 20*time.Second, pw("alice"), append([]string{"message", "sip:bob@127.0.0.1", utf8Text, "--data-dir", aliceDir}, adhoc(k, "udp", "alice")...)...); code != 0 {
+		t.Fatalf("message exit %d\n%s", code, p.transcript())
+	}
+	bob.waitEvent("message_received", 10*time.Second)
+	bob.signal(sigterm)
+	if code, _ := bob.wait(15 * time.Second); code != 0 {
+		t.Fatalf("register exit %d", code)
+	}
+	if code, _, p := runDialtone(t, 20*time.Second, nil, "call", "echo", "--audio", "null", "--duration", "1s", "--data-dir", aliceDir); code != 0 {
+		t.Fatalf("echo exit %d\n%s", code, p.transcript())
+	}
+
+	code, evs, p := runDialtone(t, 10*time.Second, nil, "history", "--messages", "--json", "--data-dir", bobDir)
+	if code != 0 || len(evs) != 1 {
+		t.Fatalf("bob's history: exit %d, %d rows\n%s", code, len(evs), p.transcript())
+	}
+	if m := evs[0]; m.name() != "message" || m.str("text") != utf8Text || m.str("direction") != "incoming" || !strings.Contains(m.str("peer"), "alice") {
+		t.Fatalf("bob's history row %v", m)
+	}
+	code, evs, p = runDialtone(t, 10*time.Second, nil, "history", "--json", "--data-dir", aliceDir)
+	if code != 0 {
+		t.Fatalf("alice's history: exit %d\n%s", code, p.transcript())
+	}
+	sent, call := false, false
+	for _, e := range evs {
+		switch {
+		case e.name() == "message" && e.str("direction") == "outgoing" && e.str("status") == "sent" && e.str("text") == utf8Text:
+			sent = true
+		case e.name() == "call" && e.str("direction") == "outgoing" && e.num("duration") >= 0.9:
+			call = true
+		}
+	}
+	if !sent || !call {
+		t.Fatalf("alice's history lacks the sent message (%v) or the call (%v): %v", sent, call, evs)
+	}
+	code, evs, _ = runDialtone(t, 10*time.Second, nil, "history", "--calls", "--json", "--peer", "sip:bob@127.0.0.1", "--data-dir", aliceDir)
+	if code != 0 || len(evs) != 0 {
+		t.Fatalf("--peer bob --calls should list nothing (alice only called echo): %v", evs)
+	}
+}

@@ -83,7 +83,7 @@ func TestTUIEndToEnd(t *testing.T) {
 	pa := peers.StartPulseAudio(t)
 	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users})
 	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Password: users["bob"], Registrar: k.HostPort("udp"), AutoAnswer: true, ToneHz: 700})
-	env := append(pa.Env(), "DIALTONE_PASSWORD="+users["alice"], "XDG_CONFIG_HOME="+t.TempDir(), "TERM=xterm-256color")
+	env := append(pa.Env(), "DIALTONE_PASSWORD="+users["alice"], "XDG_CONFIG_HOME="+t.TempDir(), "XDG_DATA_HOME="+t.TempDir(), "TERM=xterm-256color")
 	s := startTmux(t, 120, 40, env, "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+k.HostPort("udp"),
 		"--log-file", filepath.Join(t.TempDir(), "tui.log"))
 	s.waitScreen(`cli registered`, 20*time.Second)

@@ -253,12 +253,19 @@ func (p *Phone) update(c *call, f func(s *CallStatus)) CallStatus {
 	return s
 }
 
-// end publishes the final state of a call.
+// end publishes the final state of a call and records it in the history.
 func (p *Phone) end(c *call, code int, reason, by string, failure Failure, err error) {
 	now := p.clock.Now()
-	p.update(c, func(s *CallStatus) {
+	s := p.update(c, func(s *CallStatus) {
 		s.State, s.Code, s.Reason, s.By, s.Failure, s.Err, s.Ended = CallEnded, code, reason, by, failure, err, now
 	})
+	if p.cfg.Calls != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		if err := p.cfg.Calls.SaveCall(ctx, s); err != nil {
+			p.log.Warn("history: call not recorded", "call", s.ID, "err", err)
+		}
+		cancel()
+	}
 }
 
 // publishStats reports a call's media statistics.

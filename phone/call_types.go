@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -142,4 +143,10 @@ func failureForCall(code int) Failure {
 		return FailureDeclined
 	}
 	return NoFailure
+}
+
+// CallStore keeps finished calls (phone/store implements it). Writes happen on the call's own
+// goroutine after the call ended, never on the media path.
+type CallStore interface {
+	SaveCall(ctx context.Context, c CallStatus) error
 }

@@ -27,6 +27,8 @@ type Config struct {
 	// Messages stores instant messages (and answers "seen before?"); nil keeps none, and
 	// retransmissions are recognised for a minute in memory.
 	Messages MessageStore
+	// Calls records every call when it ends; nil keeps none.
+	Calls CallStore
 	// RTPPortMin and RTPPortMax bound the local RTP ports (RTCP uses port+1); 0 means 10000-60000.
 	RTPPortMin, RTPPortMax int
 }

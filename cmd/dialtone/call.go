@@ -38,6 +38,12 @@ func (c *callCmd) Run(e *env) error {
 
 // placeCall runs a phone just long enough for one call.
 func (e *env) placeCall(cfg phone.Config, account, target string, c *callCmd) error {
+	hist, closeHist, err := e.openHistory()
+	if err != nil {
+		return err
+	}
+	defer closeHist()
+	cfg.Calls, cfg.Messages = hist, hist
 	ph, err := phone.New(cfg)
 	if err != nil {
 		return usageErr("%v", err)

@@ -29,6 +29,7 @@ type cli struct {
 	RTPPorts    string `name:"rtp-ports" help:"Local RTP port range (even ports; RTCP on the next one; default 10000-60000)." placeholder:"MIN-MAX"`
 
 	JSON     bool   `name:"json" help:"Print events as NDJSON on stdout (one object per line)."`
+	DataDir  string `name:"data-dir" help:"Where the call and message history lives (default $$XDG_DATA_HOME/dialtone)." placeholder:"DIR" type:"path"`
 	LogFile  string `help:"Write logs to this file instead of stderr." placeholder:"FILE" type:"path"`
 	LogLevel string `help:"Log level: debug, info, warn, error (default: warn on stderr, info in a log file)." enum:"debug,info,warn,error," default:"" placeholder:"LEVEL"`
 	SIPTrace string `name:"sip-trace" help:"Write every SIP message sent and received to this file." placeholder:"FILE" type:"path"`
@@ -39,6 +40,7 @@ type cli struct {
 	Answer   answerCmd   `cmd:"" help:"Wait for calls and answer (or reject) them."`
 	Devices  devicesCmd  `cmd:"" help:"List sound devices."`
 	Message  messageCmd  `cmd:"" help:"Send an instant message (SIP MESSAGE)."`
+	History  historyCmd  `cmd:"" help:"List past calls and messages, newest first."`
 	VersionC versionCmd  `cmd:"" name:"version" help:"Print version information."`
 }
 

@@ -42,6 +42,7 @@ type record struct {
 	Digit     string   `json:"digit,omitempty"`
 	Addr      string   `json:"addr,omitempty"`
 	Text      *string  `json:"text,omitempty"`
+	Status    string   `json:"status,omitempty"`
 	Final     bool     `json:"final,omitempty"`
 
 	PacketsSent     *uint64  `json:"packets_sent,omitempty"`

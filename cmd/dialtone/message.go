@@ -47,7 +47,7 @@ func (c *messageCmd) Run(e *env) error {
 		return err
 	}
 	defer closeStore()
-	cfg.Messages = store
+	cfg.Messages, cfg.Calls = store, store
 	ph, err := phone.New(cfg)
 	if err != nil {
 		return usageErr("%v", err)

@@ -39,6 +39,12 @@ func (tuiCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
+	hist, closeHist, err := e.openHistory()
+	if err != nil {
+		return err
+	}
+	defer closeHist()
+	cfg.Calls, cfg.Messages = hist, hist
 	ph, err := phone.New(cfg)
 	if err != nil {
 		return usageErr("%v", err)

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// AddCall records a call, normally once when it has ended, and returns its
+// row id. It is an upsert on CallID: recording a call whose non-empty
+// CallID is stored already replaces that row and returns its id, so the
+// phone may record a call early (say at answer) and again at the end, or
+// retry after an error, without duplicating it. Calls with an empty CallID
+// are always new rows. c.ID is ignored.
+func (s *Store) AddCall(ctx context.Context, c Call) (int64, error) {
+	if err := validDirection(c.Direction); err != nil {
+		return 0, err
+	}
+	peer := NormalizePeer(c.Peer)
+	// The conflict target repeats the partial index's WHERE so SQLite can
+	// match the index; RETURNING gives the id in both the insert and the
+	// update case, which LastInsertId does not.
+	const q = `
+INSERT INTO calls (call_id, direction, account, peer, peer_name, start_us, answer_us, end_us,
+	code, reason, ended_by, duration_ns)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (call_id) WHERE call_id <> '' DO UPDATE SET
+	direction = excluded.direction, account = excluded.account, peer = excluded.peer,
+	peer_name = excluded.peer_name, start_us = excluded.start_us, answer_us = excluded.answer_us,
+	end_us = excluded.end_us, code = excluded.code, reason = excluded.reason,
+	ended_by = excluded.ended_by, duration_ns = excluded.duration_ns
+RETURNING id`
+	var id int64
+	err := s.w.QueryRowContext(ctx, q, c.CallID, c.Direction, c.Account, peer, c.PeerName,
+		toMicros(c.Start), toMicros(c.Answer), toMicros(c.End),
+		c.Code, c.Reason, c.By, int64(c.Duration)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("store: adding call with %s: %w", peer, err)
+	}
+	return id, nil
+}
+
+// Calls lists calls, newest first by start time; calls without a start
+// time come last. It returns nothing for a messages-only Query.
+func (s *Store) Calls(ctx context.Context, q Query) ([]Call, error) {
+	if !q.wantCalls() {
+		return nil, nil
+	}
+	limit, err := q.limit()
+	if err != nil {
+		return nil, err
+	}
+	sqlText, args := `
+SELECT id, call_id, direction, account, peer, peer_name, start_us, answer_us, end_us,
+	code, reason, ended_by, duration_ns
+FROM calls WHERE 1`, []any{}
+	if q.Peer != "" {
+		sqlText += " AND peer = ?"
+		args = append(args, NormalizePeer(q.Peer))
+	}
+	if !q.Since.IsZero() {
+		sqlText += " AND start_us >= ?"
+		args = append(args, q.Since.UnixMicro())
+	}
+	sqlText += " ORDER BY start_us IS NULL, start_us DESC, id DESC LIMIT ?"
+	args = append(args, limit)
+
+	rows, err := s.r.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: listing calls: %w", err)
+	}
+	defer rows.Close()
+	var calls []Call
+	for rows.Next() {
+		var c Call
+		var start, answer, end sql.NullInt64
+		var dur int64
+		if err := rows.Scan(&c.ID, &c.CallID, &c.Direction, &c.Account, &c.Peer, &c.PeerName,
+			&start, &answer, &end, &c.Code, &c.Reason, &c.By, &dur); err != nil {
+			return nil, fmt.Errorf("store: reading call: %w", err)
+		}
+		c.Start, c.Answer, c.End = fromMicros(start), fromMicros(answer), fromMicros(end)
+		c.Duration = time.Duration(dur)
+		calls = append(calls, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: listing calls: %w", err)
+	}
+	return calls, nil
+}

@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// AddMessage stores a message and returns its row id. When it returns
+// without error the message is durable (see the package comment), so an
+// incoming MESSAGE may be acknowledged. m.ID is ignored; outgoing messages
+// are stored as read.
+//
+// An incoming message with the same (SIPCallID, CSeq, Peer) as a stored one
+// is a retransmission: it is not stored again, and AddMessage returns the
+// stored message's id with an error wrapping ErrDuplicate. MessageSeen is
+// the cheap check before that; this is the race-free one.
+func (s *Store) AddMessage(ctx context.Context, m Message) (int64, error) {
+	if err := validDirection(m.Direction); err != nil {
+		return 0, err
+	}
+	if err := validStatus(m.Status); err != nil {
+		return 0, err
+	}
+	if m.Time.IsZero() {
+		return 0, errors.New("store: message has no time")
+	}
+	peer := NormalizePeer(m.Peer)
+	read := m.Read || m.Direction == Outgoing
+	// DO NOTHING applies to the dedupe index only: nothing else here is
+	// unique. On a conflict RETURNING yields no row.
+	const q = `
+INSERT INTO messages (direction, account, peer, text, time_us, status, code, sip_call_id, cseq, read)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING
+RETURNING id`
+	var id int64
+	err := s.w.QueryRowContext(ctx, q, m.Direction, m.Account, peer, m.Text, m.Time.UnixMicro(),
+		m.Status, m.Code, m.SIPCallID, int64(m.CSeq), read).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		id, err = s.seenID(ctx, s.w, m.SIPCallID, m.CSeq, peer)
+		if err != nil {
+			return 0, fmt.Errorf("store: adding message from %s: looking up the original: %w", peer, err)
+		}
+		return id, fmt.Errorf("store: message from %s (Call-ID %s, CSeq %d): %w", peer, m.SIPCallID, m.CSeq, ErrDuplicate)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: adding message with %s: %w", peer, err)
+	}
+	return id, nil
+}
+
+// MessageSeen reports whether an incoming message with this Call-ID, CSeq
+// and sender (normalised) is stored already, i.e. whether a MESSAGE is a
+// retransmission to acknowledge but not show again. Without a Call-ID
+// nothing can be deduplicated and it reports false.
+func (s *Store) MessageSeen(ctx context.Context, sipCallID string, cseq uint32, from string) (bool, error) {
+	if sipCallID == "" {
+		return false, nil
+	}
+	_, err := s.seenID(ctx, s.r, sipCallID, cseq, NormalizePeer(from))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("store: checking for a retransmitted message: %w", err)
+	}
+	return true, nil
+}
+
+// seenID finds a stored incoming message by its dedupe key; peer must be
+// normalised already. The WHERE matches the partial index messages_dedupe.
+func (s *Store) seenID(ctx context.Context, db queryRower, sipCallID string, cseq uint32, peer string) (int64, error) {
+	var id int64
+	err := db.QueryRowContext(ctx, `
+SELECT id FROM messages
+WHERE direction = 'incoming' AND sip_call_id <> '' AND sip_call_id = ? AND cseq = ? AND peer = ?`,
+		sipCallID, int64(cseq), peer).Scan(&id)
+	return id, err
+}
+
+// UpdateMessageStatus records the outcome of sending a message: status and
+// the SIP code of the final response. It fails with ErrNotFound if there is
+// no message id.
+func (s *Store) UpdateMessageStatus(ctx context.Context, id int64, status string, code int) error {
+	if err := validStatus(status); err != nil {
+		return err
+	}
+	res, err := s.w.ExecContext(ctx, "UPDATE messages SET status = ?, code = ? WHERE id = ?", status, code, id)
+	if err != nil {
+		return fmt.Errorf("store: updating message %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: updating message %d: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: updating message %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// MarkRead marks every incoming message from peer (normalised) as read.
+func (s *Store) MarkRead(ctx context.Context, peer string) error {
+	p := NormalizePeer(peer)
+	_, err := s.w.ExecContext(ctx,
+		"UPDATE messages SET read = 1 WHERE peer = ? AND direction = 'incoming' AND read = 0", p)
+	if err != nil {
+		return fmt.Errorf("store: marking messages from %s read: %w", p, err)
+	}
+	return nil
+}
+
+// messageCols is the column list scanMessage expects, in order.
+const messageCols = "id, direction, account, peer, text, time_us, status, code, sip_call_id, cseq, read"
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanMessage(row scanner, extra ...any) (Message, error) {
+	var m Message
+	var t sql.NullInt64
+	var cseq int64
+	dest := append([]any{&m.ID, &m.Direction, &m.Account, &m.Peer, &m.Text, &t,
+		&m.Status, &m.Code, &m.SIPCallID, &cseq, &m.Read}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return Message{}, err
+	}
+	m.Time = fromMicros(t)
+	m.CSeq = uint32(cseq)
+	return m, nil
+}
+
+// Messages lists messages, newest first. It returns nothing for a
+// calls-only Query.
+func (s *Store) Messages(ctx context.Context, q Query) ([]Message, error) {
+	if !q.wantMessages() {
+		return nil, nil
+	}
+	limit, err := q.limit()
+	if err != nil {
+		return nil, err
+	}
+	sqlText, args := "SELECT "+messageCols+" FROM messages WHERE 1", []any{}
+	if q.Peer != "" {
+		sqlText += " AND peer = ?"
+		args = append(args, NormalizePeer(q.Peer))
+	}
+	if !q.Since.IsZero() {
+		sqlText += " AND time_us >= ?"
+		args = append(args, q.Since.UnixMicro())
+	}
+	// id breaks ties: two messages in the same microsecond keep the order
+	// they were stored in.
+	sqlText += " ORDER BY time_us DESC, id DESC LIMIT ?"
+	args = append(args, limit)
+
+	rows, err := s.r.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: listing messages: %w", err)
+	}
+	defer rows.Close()
+	var msgs []Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: reading message: %w", err)
+		}
+		msgs = append(msgs, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: listing messages: %w", err)
+	}
+	return msgs, nil
+}
+
+// Conversations lists one entry per peer with its newest message and its
+// unread count, the most recently active peer first. It is one query so
+// that the counts and the last messages are from the same snapshot.
+func (s *Store) Conversations(ctx context.Context) ([]Conversation, error) {
+	const q = `
+WITH ranked AS (
+	SELECT ` + messageCols + `,
+		row_number() OVER (PARTITION BY peer ORDER BY time_us DESC, id DESC) AS rn,
+		sum(direction = 'incoming' AND read = 0) OVER (PARTITION BY peer) AS unread
+	FROM messages
+)
+SELECT ` + messageCols + `, unread FROM ranked WHERE rn = 1
+ORDER BY time_us DESC, id DESC`
+	rows, err := s.r.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("store: listing conversations: %w", err)
+	}
+	defer rows.Close()
+	var convs []Conversation
+	for rows.Next() {
+		var c Conversation
+		m, err := scanMessage(rows, &c.Unread)
+		if err != nil {
+			return nil, fmt.Errorf("store: reading conversation: %w", err)
+		}
+		c.Peer, c.Last = m.Peer, m
+		convs = append(convs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: listing conversations: %w", err)
+	}
+	return convs, nil
+}

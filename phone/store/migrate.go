@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// A migration moves the schema from version i to i+1, where i is its index
+// in migrations. PRAGMA user_version holds the current version.
+type migration struct {
+	name string
+	sql  string
+}
+
+// migrations is append-only: a released entry is never edited, because
+// files out there have already run it. Tests apply a prefix of it to build
+// old files.
+var migrations = []migration{
+	{name: "calls and messages", sql: `
+CREATE TABLE calls (
+	id          INTEGER PRIMARY KEY,
+	call_id     TEXT    NOT NULL DEFAULT '',
+	direction   TEXT    NOT NULL CHECK (direction IN ('incoming', 'outgoing')),
+	account     TEXT    NOT NULL DEFAULT '',
+	peer        TEXT    NOT NULL,
+	peer_name   TEXT    NOT NULL DEFAULT '',
+	start_us    INTEGER,
+	answer_us   INTEGER,
+	end_us      INTEGER,
+	code        INTEGER NOT NULL DEFAULT 0,
+	reason      TEXT    NOT NULL DEFAULT '',
+	ended_by    TEXT    NOT NULL DEFAULT '',
+	duration_ns INTEGER NOT NULL DEFAULT 0
+);
+-- AddCall upserts on call_id; calls without one are always new rows.
+CREATE UNIQUE INDEX calls_call_id ON calls (call_id) WHERE call_id <> '';
+CREATE INDEX calls_start ON calls (start_us);
+
+CREATE TABLE messages (
+	id          INTEGER PRIMARY KEY,
+	direction   TEXT    NOT NULL CHECK (direction IN ('incoming', 'outgoing')),
+	account     TEXT    NOT NULL DEFAULT '',
+	peer        TEXT    NOT NULL,
+	text        TEXT    NOT NULL,
+	time_us     INTEGER NOT NULL,
+	status      TEXT    NOT NULL CHECK (status IN ('received', 'sent', 'failed', 'pending')),
+	code        INTEGER NOT NULL DEFAULT 0,
+	sip_call_id TEXT    NOT NULL DEFAULT '',
+	cseq        INTEGER NOT NULL DEFAULT 0
+);
+-- A retransmitted MESSAGE has the same Call-ID, CSeq and sender; storing it
+-- twice would show the text twice. Unique, so that two retransmissions
+-- racing past MessageSeen still cannot both be stored.
+CREATE UNIQUE INDEX messages_dedupe ON messages (sip_call_id, cseq, peer)
+	WHERE direction = 'incoming' AND sip_call_id <> '';
+CREATE INDEX messages_time ON messages (time_us);
+`},
+	{name: "read flag and per-peer indexes", sql: `
+ALTER TABLE messages ADD COLUMN read INTEGER NOT NULL DEFAULT 0;
+-- Messages from before unread tracking existed were seen back then; do not
+-- greet the upgraded user with their whole history as unread.
+UPDATE messages SET read = 1;
+CREATE INDEX messages_peer_time ON messages (peer, time_us);
+CREATE INDEX calls_peer_start ON calls (peer, start_us);
+`},
+}
+
+// migrate applies the migrations the database has not had yet, each in its
+// own transaction together with its user_version bump, so a crash leaves
+// the file at a version boundary. It returns how many it applied. The
+// version is read again inside each (write-locked) transaction, so two
+// processes opening an old file at once do not both apply a step.
+func migrate(ctx context.Context, db *sql.DB, ms []migration) (applied int, err error) {
+	for {
+		done, err := migrateStep(ctx, db, ms)
+		if err != nil || done {
+			return applied, err
+		}
+		applied++
+	}
+}
+
+func migrateStep(ctx context.Context, db *sql.DB, ms []migration) (done bool, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("migrating: %w", err)
+	}
+	defer func() {
+		if err != nil || done {
+			tx.Rollback()
+		}
+	}()
+	v, err := userVersion(ctx, tx)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case v > len(ms):
+		return false, tooNew(v, len(ms))
+	case v == len(ms):
+		return true, nil
+	}
+	m := ms[v]
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return false, fmt.Errorf("migration %d (%s): %w", v+1, m.name, err)
+	}
+	// PRAGMA takes no parameters; v+1 is our own integer.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+		return false, fmt.Errorf("migration %d (%s): setting user_version: %w", v+1, m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migration %d (%s): commit: %w", v+1, m.name, err)
+	}
+	return false, nil
+}
+
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func userVersion(ctx context.Context, q queryRower) (int, error) {
+	var v int
+	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return 0, fmt.Errorf("reading schema version: %w", err)
+	}
+	return v, nil
+}
+
+func tooNew(have, know int) error {
+	return fmt.Errorf("%w: the file is at version %d, this dialtone knows up to %d; upgrade dialtone (the file was left untouched)", ErrSchemaTooNew, have, know)
+}
