@@ -287,3 +287,5 @@ func (p *Phone) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 	respond(200, "OK")
 	p.publish(m)
 }
+
+func utf8Valid(s string) bool { return utf8.ValidString(s) }

@@ -1,0 +1,167 @@
+package phone
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// runPhone starts a phone with no accounts on 127.0.0.1 and returns its SIP address.
+func runPhone(t *testing.T, cfg Config) (*Phone, string, <-chan Event) {
+	t.Helper()
+	cfg.ListenAddr = "127.0.0.1:0"
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	events := p.Subscribe(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	select {
+	case <-p.Ready():
+	case err := <-done:
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); <-done })
+	return p, p.SIPAddr(), events
+}
+
+// sendRawMessage sends one MESSAGE with sipgo (another SIP stack than the phone's own code).
+func sendRawMessage(t *testing.T, to, callID string, cseq uint32, contentType string, body []byte) *sip.Response {
+	t.Helper()
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ua.Close()
+	c, err := sipgo.NewClient(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := sip.NewRequest(sip.MESSAGE, sip.Uri{Scheme: "sip", User: "me", Host: strings.Split(to, ":")[0]})
+	req.SetDestination(to)
+	from := &sip.FromHeader{DisplayName: "Tester", Address: sip.Uri{Scheme: "sip", User: "tester", Host: "127.0.0.1"}, Params: sip.NewParams()}
+	from.Params.Add("tag", "t1")
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "me", Host: "127.0.0.1"}})
+	cid := sip.CallIDHeader(callID)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: cseq, MethodName: sip.MESSAGE})
+	if contentType != "" {
+		ct := sip.ContentTypeHeader(contentType)
+		req.AppendHeader(&ct)
+	}
+	req.SetBody(body)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := c.Do(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+type memoryMessages struct {
+	saved []Message
+	keys  map[string]bool
+}
+
+func (m *memoryMessages) SeenMessage(_ context.Context, id string, cseq uint32, from string) (bool, error) {
+	return m.keys[id+from+string(rune(cseq))], nil
+}
+
+func (m *memoryMessages) SaveMessage(_ context.Context, msg Message, id string, cseq uint32) error {
+	if m.keys == nil {
+		m.keys = map[string]bool{}
+	}
+	m.keys[id+msg.Peer+string(rune(cseq))] = true
+	m.saved = append(m.saved, msg)
+	return nil
+}
+
+func TestIncomingMessages(t *testing.T) {
+	store := &memoryMessages{}
+	_, addr, events := runPhone(t, Config{Messages: store})
+	<-events // snapshot
+	cases := []struct {
+		name, ct string
+		body     []byte
+		code     int
+	}{
+		{"utf-8 text", "text/plain;charset=utf-8", []byte("héllo ✓"), 200},
+		{"no charset", "text/plain", []byte("plain"), 200},
+		{"json", "application/json", []byte(`{"a":1}`), 415},
+		{"latin-1", "text/plain;charset=iso-8859-1", []byte("caf\xe9"), 415},
+		{"bad utf-8", "text/plain;charset=utf-8", []byte("caf\xe9"), 415},
+	}
+	// Bodies past the limit cannot cross UDP at all (sipgo refuses to send past the MTU, as
+	// RFC 3261 18.1.1 wants); over TCP they reach checkMessageBody, which refuses them.
+	if _, code, _ := checkMessageBody("text/plain", []byte(strings.Repeat("x", MaxMessageBytes+1))); code != 413 {
+		t.Fatalf("oversized body: %d, want 413", code)
+	}
+	for i, c := range cases {
+		res := sendRawMessage(t, addr, "call-"+c.name, uint32(i+1), c.ct, c.body)
+		if int(res.StatusCode) != c.code {
+			t.Fatalf("%s: %d %s, want %d", c.name, res.StatusCode, res.Reason, c.code)
+		}
+		if c.code == 415 {
+			if h := res.GetHeader("Accept"); h == nil || !strings.Contains(h.Value(), "text/plain") {
+				t.Fatalf("%s: 415 without Accept: text/plain", c.name)
+			}
+		}
+	}
+	// A retransmission as a new transaction (same Call-ID, CSeq, sender) is answered, not shown again.
+	if res := sendRawMessage(t, addr, "call-utf-8 text", 1, "text/plain;charset=utf-8", []byte("héllo ✓")); res.StatusCode != 200 {
+		t.Fatalf("retransmission: %d", res.StatusCode)
+	}
+	var got []string
+	timeout := time.After(2 * time.Second)
+collect:
+	for {
+		select {
+		case ev := <-events:
+			if m, ok := ev.(Message); ok {
+				got = append(got, m.Text)
+				if m.PeerName != "Tester" || !strings.Contains(m.Peer, "tester@") || m.Status != "received" {
+					t.Fatalf("message event %+v", m)
+				}
+			}
+		case <-timeout:
+			break collect
+		}
+	}
+	if strings.Join(got, "|") != "héllo ✓|plain" {
+		t.Fatalf("shown %q, want the two text messages once each", got)
+	}
+	if len(store.saved) != 2 {
+		t.Fatalf("stored %d, want 2", len(store.saved))
+	}
+}
+
+// FuzzCheckMessageBody: any content type and body gets a decision, never a panic, and what is
+// accepted is valid UTF-8 within the size limit.
+func FuzzCheckMessageBody(f *testing.F) {
+	for _, s := range [][2]string{
+		{"text/plain;charset=utf-8", "héllo ✓"}, {"text/plain", "x"}, {"", "no type"},
+		{"TEXT/PLAIN; CHARSET=UTF-8", "upper"}, {"text/plain;charset=\"utf-8\"", "quoted"},
+		{"application/im-iscomposing+xml", "<x/>"}, {"text/plain;charset=", "empty"},
+		{"text/plain;;;", "semis"}, {"multipart/mixed;boundary=x", "--x"}, {"text/plain", "\xff\xfe"},
+	} {
+		f.Add(s[0], []byte(s[1]))
+	}
+	f.Fuzz(func(t *testing.T, ct string, body []byte) {
+		text, code, reason := checkMessageBody(ct, body)
+		if code == 0 {
+			if !utf8Valid(text) || len(text) > MaxMessageBytes || text != string(body) {
+				t.Fatalf("accepted %q (%d bytes) from %q", text, len(text), ct)
+			}
+		} else if (code != 415 && code != 413) || reason == "" {
+			t.Fatalf("refusal %d %q", code, reason)
+		}
+	})
+}
