@@ -88,6 +88,12 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("store: opening %s: %w", abs, err)
 	}
 	r.SetMaxOpenConns(readConns)
+	// Connections open lazily; fail here rather than at the first query.
+	if err := r.Ping(); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("store: opening %s for reading: %w", abs, err)
+	}
 	s.r = r
 	return s, nil
 }

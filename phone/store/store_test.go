@@ -189,3 +189,31 @@ func TestCanceledContext(t *testing.T) {
 		t.Error("AddMessage with a canceled context succeeded")
 	}
 }
+
+// TestTwoStoresShareFile: a second Store on the same file, as a history
+// command run while the phone is up would open, can read and write while
+// the first one writes; WAL and busy_timeout keep both going.
+func TestTwoStoresShareFile(t *testing.T) {
+	ctx := context.Background()
+	path := tempDB(t)
+	a := openFile(t, path)
+	addMsg(t, a, incoming("sip:a@b", "before", t0))
+	b := openFile(t, path) // the file is in WAL mode already: no exclusive lock needed
+	var wg sync.WaitGroup
+	for _, s := range []*Store{a, b} {
+		wg.Go(func() {
+			for i := range 20 {
+				if _, err := s.AddMessage(ctx, incoming("sip:a@b", fmt.Sprint(i), at(time.Second))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, s := range []*Store{a, b} {
+		if msgs, err := s.Messages(ctx, Query{}); err != nil || len(msgs) != 41 {
+			t.Errorf("a store sees %d messages, %v; want 41", len(msgs), err)
+		}
+	}
+}
