@@ -10,7 +10,10 @@ import (
 	"github.com/dialtone/dialtone/ui/common"
 )
 
-var errNoSave = errors.New("the caller gave no Save function")
+var (
+	errNoSave  = errors.New("the caller gave no Save function")
+	errNoPhone = errors.New("no phone to send with")
+)
 
 // Phone commands run as tea.Cmds, off the event loop: the caller's adapter may open a sound
 // device in Dial and Answer, which takes long enough to freeze the screen. Their results come

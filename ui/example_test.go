@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"log"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -16,6 +17,7 @@ import (
 // step.
 type phoneAdapter struct {
 	p     *phone.Phone
+	wait  time.Duration                 // how long SendMessage waits for the far end
 	audio func() phone.CallAudio        // opens the sound devices for one call
 	echo  func() (id string, err error) // starts the built-in echo peer and dials it
 	opts  phone.DialOptions             // ring timeout, ...
@@ -37,6 +39,14 @@ func (a phoneAdapter) Mute(id string, muted bool) error        { return a.p.Mute
 func (a phoneAdapter) SendDTMF(id string, digits string) error { return a.p.SendDTMF(id, digits) }
 func (a phoneAdapter) Accounts() []string                      { return a.p.AccountNames() }
 
+// SendMessage blocks until the far end answers (the UI calls it from a tea.Cmd); the timeout
+// bounds the wait when it never does.
+func (a phoneAdapter) SendMessage(account, target, text string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), a.wait)
+	defer cancel()
+	return a.p.SendMessage(ctx, account, target, text)
+}
+
 var _ ui.Phone = phoneAdapter{}
 
 // Example wires the UI to a phone: run the phone, run the program, and when the program
@@ -52,7 +62,7 @@ func Example() {
 
 	logs := make(chan ui.LogLine, 1024) // fed by a slog.Handler and the SIP tracer; never block on it
 	m := ui.New(ui.Options{
-		Phone:   phoneAdapter{p: p, audio: func() phone.CallAudio { return phone.CallAudio{} }},
+		Phone:   phoneAdapter{p: p, wait: 40 * time.Second, audio: func() phone.CallAudio { return phone.CallAudio{} }},
 		Logs:    logs,
 		Version: "v0.3.0",
 	})

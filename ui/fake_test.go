@@ -22,6 +22,7 @@ type fakePhone struct {
 	calls    []string // "dial office alice", "answer c1", ...
 	nextID   int
 	muteErr  error
+	msgErr   error            // what SendMessage returns
 	events   chan phone.Event // what Subscribe returns
 }
 
@@ -87,9 +88,73 @@ func (f *fakePhone) SendDTMF(id, digits string) error {
 	f.record("dtmf %s %s", id, digits)
 	return nil
 }
+func (f *fakePhone) SendMessage(account, target, text string) error {
+	f.record("message %s %s %s", account, target, text)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.msgErr
+}
 func (f *fakePhone) Accounts() []string { return f.accounts }
 
 var _ Phone = (*fakePhone)(nil)
+
+// fakeHistory is a History in memory. It records what the UI asked of it.
+type fakeHistory struct {
+	mu      sync.Mutex
+	convs   []Conversation
+	threads map[string][]phone.Message // by peer as given
+	calls   []CallRecord
+	err     error
+	asked   []string // "conversations", "thread sip:bob@example.org 200", "read sip:…", "calls 500"
+}
+
+func (h *fakeHistory) note(format string, a ...any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.asked = append(h.asked, fmt.Sprintf(format, a...))
+}
+
+func (h *fakeHistory) Asked() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.asked...)
+}
+
+func (h *fakeHistory) Conversations() ([]Conversation, error) {
+	h.note("conversations")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]Conversation(nil), h.convs...), h.err
+}
+
+func (h *fakeHistory) Thread(peer string, limit int) ([]phone.Message, error) {
+	h.note("thread %s %d", peer, limit)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]phone.Message(nil), h.threads[peer]...), h.err
+}
+
+// MarkRead clears the unread count, as the store does.
+func (h *fakeHistory) MarkRead(peer string) error {
+	h.note("read %s", peer)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := range h.convs {
+		if h.convs[i].Peer == peer {
+			h.convs[i].Unread = 0
+		}
+	}
+	return h.err
+}
+
+func (h *fakeHistory) Calls(limit int) ([]CallRecord, error) {
+	h.note("calls %d", limit)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]CallRecord(nil), h.calls...), h.err
+}
+
+var _ History = (*fakeHistory)(nil)
 
 // t0 is the fixed "now" of every test, so timers and golden screens never move.
 var t0 = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
@@ -164,6 +229,15 @@ func (d *driver) run(cmd tea.Cmd) []tea.Msg {
 	return []tea.Msg{msg}
 }
 
+// exec runs a command the model returned (or built, like its History reads) and delivers
+// what it produces.
+func (d *driver) exec(cmd tea.Cmd) {
+	d.t.Helper()
+	for _, msg := range d.run(cmd) {
+		d.send(msg)
+	}
+}
+
 func (d *driver) keys(ks ...string) {
 	d.t.Helper()
 	for _, k := range ks {
@@ -203,6 +277,10 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
 	case "ctrl+o":
 		return tea.KeyPressMsg{Code: 'o', Mod: tea.ModCtrl}
+	case "pgup":
+		return tea.KeyPressMsg{Code: tea.KeyPgUp}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
 	}
 	r := []rune(k)
 	if len(r) != 1 {
@@ -235,6 +313,18 @@ func answered(id string, at time.Time) phone.CallStatus {
 func ended(s phone.CallStatus, at time.Time, by string) phone.CallStatus {
 	s.State, s.Ended, s.By, s.Time = phone.CallEnded, at, by, at
 	return s
+}
+
+func received(peer, name, text string, at time.Time) phone.Message {
+	return phone.Message{Time: at, Direction: phone.Incoming, Account: "office", Peer: peer, PeerName: name, Text: text, Status: "received"}
+}
+
+func sent(peer, text string, at time.Time, code int, reason string) phone.Message {
+	m := phone.Message{Time: at, Direction: phone.Outgoing, Account: "office", Peer: peer, Text: text, Status: "sent", Code: code, Reason: reason}
+	if code >= 300 || code == 0 {
+		m.Status = "failed"
+	}
+	return m
 }
 
 func contains(t *testing.T, screen string, want ...string) {

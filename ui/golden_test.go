@@ -35,6 +35,20 @@ func TestGoldenScreens(t *testing.T) {
 		LogLine{Time: t0.Add(-time.Second), Level: "WARN", Text: "registration account=home state=registration_failed code=403"},
 	}
 	talking := answered("c1", t0.Add(-83*time.Second))
+	// Messages: a conversation with Bob (opened, a reply being written), an unread one from
+	// Zoë from yesterday, and a failed message to Carol; accents, ✓ and emoji throughout.
+	bob := "sip:bob@example.org"
+	chat := []tea.Msg{
+		received("sip:zoe@example.com", "Zoë ✓", "Tu as reçu le rapport ? 📄", t0.Add(-26*time.Hour)),
+		received(bob, "Bob", "Bonjour Alice, ça va ? 🙂", t0.Add(-50*time.Minute)),
+		sent(bob, "Très bien ✓ merci ! On se voit à 18h ?", t0.Add(-48*time.Minute), 200, "OK"),
+		sent("sip:carol@example.com", "Réunion déplacée à 15h", t0.Add(-20*time.Minute), 404, "Not Found"),
+		received(bob, "Bob", "Oui, à 18h 👍 Je prends le vélo, il fait beau — et toi, tu viens en tram ou à pied depuis la gare ?", t0.Add(-5*time.Minute)),
+		keyMsg("t"), keyMsg("enter"), // t highlights the newest unread conversation, enter opens it
+	}
+	for _, r := range "J'arrive ✓ 🚲" {
+		chat = append(chat, tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
 	scenarios := []struct {
 		name   string
 		events []tea.Msg
@@ -49,6 +63,8 @@ func TestGoldenScreens(t *testing.T) {
 			ended(phone.CallStatus{Time: t0, ID: "c0", Account: "office", Direction: phone.Outgoing, Peer: "sip:carol@example.com",
 				State: phone.CallRinging, Started: t0.Add(-5 * time.Minute), Code: 486, Reason: "Busy Here", Failure: phone.FailureBusy}, t0.Add(-4*time.Minute), "remote"),
 		)},
+		{name: "messages", events: append(append(asMsgs(accounts), logs...), chat...),
+			raw: "\x1b]777;notify;dialtone;Message from Bob <bob@example.org>: Oui, à 18h 👍"},
 	}
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		for _, sc := range scenarios {

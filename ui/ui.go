@@ -22,6 +22,7 @@ import (
 	"github.com/dialtone/dialtone/ui/helpview"
 	"github.com/dialtone/dialtone/ui/history"
 	"github.com/dialtone/dialtone/ui/logpane"
+	"github.com/dialtone/dialtone/ui/messages"
 	"github.com/dialtone/dialtone/ui/prompt"
 	"github.com/dialtone/dialtone/ui/statusbar"
 	"github.com/dialtone/dialtone/ui/styles"
@@ -29,10 +30,14 @@ import (
 
 // Phone is what the UI needs of the phone core. *phone.Phone satisfies it through a small
 // adapter the caller writes: the adapter supplies the audio devices and dial options the
-// core's Dial and Answer take, and handles the "echo" target.
+// core's Dial and Answer take, handles the "echo" target, and gives SendMessage a timeout.
+//
+// Every method runs in a tea.Cmd, off the UI's event loop, so a slow one never freezes the
+// screen.
 type Phone interface {
 	// Subscribe delivers a Snapshot first, then AccountStatus, CallStatus, MediaStats,
-	// DTMFReceived and PlaybackEnded events. The channel closes when ctx ends or the phone
+	// DTMFReceived, PlaybackEnded and Message events (received messages, and the outcome of
+	// every sent one). The channel closes when ctx ends or the phone
 	// stops; the UI then quits.
 	Subscribe(ctx context.Context) <-chan phone.Event
 	// Dial places a call and returns its id. target is the text the user typed (a SIP URI,
@@ -45,6 +50,11 @@ type Phone interface {
 	// Mute may return an error such as "not supported yet"; the UI shows it.
 	Mute(id string, muted bool) error
 	SendDTMF(id string, digits string) error
+	// SendMessage sends an instant message to target (what the user typed, or the peer of a
+	// conversation) through account, and returns once the far end has answered: nil when it
+	// accepted the message, else the reason (a *phone.Error carries the response code). The
+	// core's SendMessage with a context timeout does this.
+	SendMessage(account, target, text string) error
 	// Accounts are the configured account names, in configuration order.
 	Accounts() []string
 }
@@ -61,6 +71,44 @@ type Options struct {
 	// NoColor drops every colour (NO_COLOR is set); attributes such as bold and reverse stay.
 	NoColor bool
 	Version string
+	// History is the persistent call and message history, read at start-up and again when a
+	// message arrives or a call ends. nil keeps only what happens during this session.
+	History History
+}
+
+// History is the call and message history kept across sessions (the caller adapts its store).
+// The UI calls it from tea.Cmds, never from its event loop; the methods may take a moment.
+// Peers are SIP addresses; the UI matches them the way the store normalises them (the URI out
+// of a name-addr, no parameters, scheme and host in lower case).
+type History interface {
+	// Conversations are the message conversations, one per peer, newest first, each with its
+	// last message and how many received messages are unread.
+	Conversations() ([]Conversation, error)
+	// Thread is the last limit messages with peer, oldest first.
+	Thread(peer string, limit int) ([]phone.Message, error)
+	// MarkRead marks every message received from peer as read.
+	MarkRead(peer string) error
+	// Calls are the last limit calls, newest first, including those of earlier sessions.
+	Calls(limit int) ([]CallRecord, error)
+}
+
+// Conversation is one peer's conversation in History.
+type Conversation struct {
+	Peer   string
+	Last   phone.Message
+	Unread int
+}
+
+// CallRecord is one past call in History. Direction is "incoming" or "outgoing"; Code, Reason
+// and By are how it ended (By is "local" or "remote").
+type CallRecord struct {
+	Peer, PeerName, Direction, Account string
+	Start                              time.Time
+	Answered                           bool
+	Duration                           time.Duration
+	Code                               int
+	Reason                             string
+	By                                 string
 }
 
 // LogLine is one line for the log pane. SIP trace messages may span several lines.
@@ -91,11 +139,12 @@ type NewAccount struct {
 // core's default, which every phone and PBX handles (some treat 603 as "never call again").
 const RejectCode = 486
 
-// pane identifies the panes Tab cycles through.
+// pane identifies the panes Tab cycles through, in their order on screen.
 type pane int
 
 const (
 	paneCalls pane = iota
+	paneMessages
 	paneHistory
 	paneLog
 	nPanes
@@ -111,15 +160,16 @@ type Model struct {
 	cancel context.CancelFunc
 	events <-chan phone.Event
 
-	status  *statusbar.Model
-	dialer  *dialer.Model
-	calls   *calls.Model
-	prompt  *prompt.Model
-	history *history.Model
-	log     *logpane.Model
-	help    *helpview.Model
-	confirm *confirm.Model
-	form    *firstrun.Model // nil unless the add-account form is open
+	status   *statusbar.Model
+	dialer   *dialer.Model
+	calls    *calls.Model
+	messages *messages.Model
+	prompt   *prompt.Model
+	history  *history.Model
+	log      *logpane.Model
+	help     *helpview.Model
+	confirm  *confirm.Model
+	form     *firstrun.Model // nil unless the add-account form is open
 
 	focus    pane
 	showHelp bool
@@ -136,6 +186,10 @@ type Model struct {
 	dtmfBusy    bool
 	dtmfCall    string
 	dtmfPending string
+
+	// History reads in flight: only the answer to the latest request of each kind is used,
+	// so an older answer that arrives late cannot undo a newer one.
+	convGen, threadGen, callsGen int
 
 	// after schedules a timer message; tea.Tick outside tests.
 	after func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
@@ -156,6 +210,7 @@ func New(o Options) *Model {
 		status:    statusbar.New(c, o.Version, accounts),
 		dialer:    dialer.New(c, accounts),
 		calls:     calls.New(c),
+		messages:  messages.New(c),
 		prompt:    prompt.New(c),
 		history:   history.New(c),
 		log:       logpane.New(c),
@@ -191,6 +246,7 @@ func (m *Model) Init() tea.Cmd {
 	if m.opts.Logs != nil {
 		cmds = append(cmds, waitLogs(m.opts.Logs))
 	}
+	cmds = append(cmds, m.loadHistory())
 	if !m.opts.NoColor {
 		cmds = append(cmds, tea.RequestBackgroundColor)
 	}

@@ -366,7 +366,7 @@ func TestLogPane(t *testing.T) {
 	if strings.Contains(d.m.View().Content, "\x1b[31m") {
 		t.Error("an escape sequence from a log line reached the terminal")
 	}
-	d.keys("tab", "tab", "s")
+	d.keys("tab", "tab", "tab", "s") // calls, messages, history, log
 	s = d.screen()
 	contains(t, s, "Log (SIP hidden)")
 	if strings.Contains(s, "REGISTER") {
@@ -387,7 +387,7 @@ func TestHistoryRedial(t *testing.T) {
 	d.send(in)
 	d.send(ended(in, t0, "remote"))
 	contains(t, d.screen(), "cancelled", "missed")
-	d.keys("tab") // history pane
+	d.keys("tab", "tab") // messages, then history
 	d.keys("enter")
 	d.keys("down", "enter")
 	// The missed call is the newest entry: call Bob back on the account he called. The echo

@@ -13,6 +13,7 @@ import (
 	"github.com/dialtone/dialtone/ui/firstrun"
 	"github.com/dialtone/dialtone/ui/history"
 	"github.com/dialtone/dialtone/ui/logpane"
+	"github.com/dialtone/dialtone/ui/messages"
 	"github.com/dialtone/dialtone/ui/notify"
 	"github.com/dialtone/dialtone/ui/styles"
 )
@@ -59,6 +60,26 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		return nil
 	case cmdResultMsg:
 		return m.handleResult(msg)
+	case messageSentMsg:
+		m.handleSent(msg)
+		return nil
+	case convsLoadedMsg:
+		return m.handleConversations(msg)
+	case threadLoadedMsg:
+		m.handleThread(msg)
+		return nil
+	case callsLoadedMsg:
+		m.handleCalls(msg)
+		return nil
+	case messages.SelectMsg:
+		return m.loadThread(msg.Peer)
+	case messages.OpenMsg:
+		return tea.Batch(m.markRead(msg.Peer), m.loadThread(msg.Peer))
+	case messages.SendMsg:
+		return m.sendMessage(msg)
+	case messages.AccountMsg:
+		m.dialer.NextAccount()
+		return nil
 	case dialer.DialMsg:
 		return m.dialCmd(msg.Account, msg.Target)
 	case history.RedialMsg:
@@ -84,6 +105,8 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 			return m.form.Update(msg)
 		case m.dialer.Focused():
 			return m.dialer.Update(msg)
+		case m.messages.Typing():
+			return m.messages.Update(msg)
 		}
 		return nil
 	case tea.KeyPressMsg:
@@ -96,21 +119,28 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// handleEvent hands a phone event to every component (each takes what it needs) and rings
-// for new incoming calls.
+// handleEvent hands a phone event to every component (each takes what it needs), rings for
+// new incoming calls and messages, and reads History again when it changed.
 func (m *Model) handleEvent(ev phone.Event) tea.Cmd {
+	viewing := false // the message's conversation is open in front of the user
+	if msg, ok := ev.(phone.Message); ok {
+		viewing = m.messages.Viewing(msg.Peer)
+	}
 	m.status.Update(ev)
 	m.dialer.Update(ev)
 	m.calls.Update(ev)
+	m.messages.Update(ev)
 	m.history.Update(ev)
 	switch ev := ev.(type) {
+	case phone.Message:
+		return m.handleMessage(ev, viewing)
 	case phone.CallStatus:
 		if ev.State == phone.CallEnded {
 			delete(m.announced, ev.ID)
 			if ev.ID == m.dtmfCall {
 				m.dtmfPending = ""
 			}
-			return nil
+			return m.loadCalls()
 		}
 		if ev.Direction == phone.Incoming && ev.State == phone.CallIncoming && !m.announced[ev.ID] {
 			m.announced[ev.ID] = true
@@ -135,7 +165,8 @@ func logLine(l LogLine) logpane.Line {
 }
 
 // handleKey routes a key: a modal widget (the form, the quit question, the help overlay)
-// takes everything; then the focused dialer; then the global keys; then the focused pane.
+// takes everything; then a focused text field (the dialer, the messages pane's lines); then
+// the global keys; then the focused pane.
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.c.Keys
 	switch {
@@ -161,6 +192,12 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return m.requestQuit()
 		}
 		return m.dialer.Update(msg)
+	case m.messages.Typing():
+		// The same for a message being written: only ctrl+c escapes, esc leaves the line.
+		if msg.String() == "ctrl+c" {
+			return m.requestQuit()
+		}
+		return m.messages.Update(msg)
 	}
 
 	switch {
@@ -170,6 +207,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.showHelp = true
 	case key.Matches(msg, k.Dial):
 		m.dialer.Focus()
+	case key.Matches(msg, k.Messages):
+		m.setFocus(paneMessages)
+		return m.messages.SelectFirstUnread()
 	case key.Matches(msg, k.Answer):
 		if c, ok := m.calls.Ringing(); ok {
 			p := m.phone
@@ -234,12 +274,15 @@ func (m *Model) quit() tea.Cmd {
 func (m *Model) setFocus(p pane) {
 	m.focus = p
 	m.calls.SetFocused(p == paneCalls)
+	m.messages.SetFocused(p == paneMessages)
 	m.history.SetFocused(p == paneHistory)
 	m.log.SetFocused(p == paneLog)
 }
 
 func (m *Model) focusedPane() common.Component {
 	switch m.focus {
+	case paneMessages:
+		return m.messages
 	case paneHistory:
 		return m.history
 	case paneLog:
@@ -262,8 +305,11 @@ func (m *Model) sync() {
 		st := ringing.Status
 		m.prompt.SetCall(&st, others)
 		hint := ""
-		if m.dialer.Focused() {
+		switch {
+		case m.dialer.Focused():
 			hint = "(esc leaves the dialer first)"
+		case m.messages.Typing():
+			hint = "(esc leaves the message first)"
 		}
 		m.prompt.SetHint(hint)
 	} else {
@@ -277,5 +323,7 @@ func (m *Model) sync() {
 	k.Hangup.SetEnabled(selected)
 	k.Mute.SetEnabled(answered)
 	k.DTMF.SetEnabled(answered)
+	m.messages.SetAccount(m.dialer.Account(), len(m.dialer.Accounts()) > 1)
+	m.status.SetUnread(m.messages.Unread())
 	m.relayout()
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -11,7 +12,7 @@ import (
 	"github.com/dialtone/dialtone/ui/keys"
 )
 
-// wideWidth is where the log moves beside the calls and history instead of below them.
+// wideWidth is where the log moves beside the other panes instead of below them.
 const wideWidth = 120
 
 // rect is a pane's outer size, border included.
@@ -19,13 +20,18 @@ type rect struct{ w, h int }
 
 // geometry is where everything goes for the current size and state.
 type geometry struct {
-	statusH, promptH  int
-	calls, hist, logs rect
-	wide              bool
+	statusH, promptH        int
+	calls, msgs, hist, logs rect
+	wide                    bool
 }
 
 // relayout computes the geometry and hands every component its size. It runs after every
 // Update, because the status bar (accounts wrap) and the prompt (a call rings) change height.
+//
+// Wide terminals put calls, messages and history in a column with the log beside them, at
+// fixed proportions. Narrower ones stack all four; messages, history and the log share what
+// the calls leave, and the focused one of them gets the larger share, so the pane being used
+// is never three lines high.
 func (m *Model) relayout() geometry {
 	w, h := max(m.width, 20), max(m.height, 8)
 	var g geometry
@@ -38,20 +44,30 @@ func (m *Model) relayout() geometry {
 	body := max(0, h-g.statusH-1-g.promptH-1-1)
 
 	if w >= wideWidth {
-		// Beside the log the left column is tall: give calls a third of it from the start, so
+		// Beside the log the left column is tall: give calls a quarter of it from the start, so
 		// the pane does not jump as calls come and go.
 		g.wide = true
 		left := w * 3 / 5
-		g.calls = rect{left, min(clamp(m.calls.Len()+2, body/3, body/2), body)}
-		g.hist = rect{left, body - g.calls.h}
+		g.calls = rect{left, min(clamp(m.calls.Len()+2, body/4, body/2), body)}
+		hs := split(body-g.calls.h, []int{3, 2})
+		g.msgs, g.hist = rect{left, hs[0]}, rect{left, hs[1]}
 		g.logs = rect{w - left, body}
 	} else {
 		g.calls = rect{w, min(clamp(m.calls.Len()+2, 4, max(4, body/3)), body)}
-		rest := body - g.calls.h
-		g.hist = rect{w, rest / 2}
-		g.logs = rect{w, rest - rest/2}
+		weights := []int{1, 1, 1}
+		switch m.focus {
+		case paneMessages:
+			weights[0] = 3
+		case paneHistory:
+			weights[1] = 3
+		case paneLog:
+			weights[2] = 3
+		}
+		hs := split(body-g.calls.h, weights)
+		g.msgs, g.hist, g.logs = rect{w, hs[0]}, rect{w, hs[1]}, rect{w, hs[2]}
 	}
 	m.calls.SetSize(g.calls.w-2, g.calls.h-2)
+	m.messages.SetSize(g.msgs.w-2, g.msgs.h-2)
 	m.history.SetSize(g.hist.w-2, g.hist.h-2)
 	m.log.SetSize(g.logs.w-2, g.logs.h-2)
 	m.help.SetSize(w, h)
@@ -61,6 +77,35 @@ func (m *Model) relayout() geometry {
 	}
 	m.help.SetBindings(m.shortHelp(), fullHelp())
 	return g
+}
+
+// minPane is the smallest pane worth drawing: a border and one line.
+const minPane = 3
+
+// split shares total rows by weight. A pane that would get less than minPane rows gets none
+// and its rows go to the heaviest, so the screen stays exactly full.
+func split(total int, weights []int) []int {
+	out := make([]int, len(weights))
+	sum, big := 0, 0
+	for i, wt := range weights {
+		sum += wt
+		if wt > weights[big] {
+			big = i
+		}
+	}
+	given := 0
+	for i, wt := range weights {
+		out[i] = max(0, total) * wt / sum
+		given += out[i]
+	}
+	out[big] += max(0, total) - given
+	for i := range out {
+		if i != big && out[i] < minPane {
+			out[big] += out[i]
+			out[i] = 0
+		}
+	}
+	return out
 }
 
 func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
@@ -76,12 +121,13 @@ func (m *Model) View() tea.View {
 		parts = append(parts, m.prompt.View())
 	}
 	callsBox := m.frame(m.calls.Title(), m.calls.View(), g.calls, m.focus == paneCalls)
+	msgsBox := m.frame(m.messages.Title(), m.messages.View(), g.msgs, m.focus == paneMessages)
 	histBox := m.frame(m.history.Title(), m.history.View(), g.hist, m.focus == paneHistory)
 	logBox := m.frame(m.log.Title(), m.log.View(), g.logs, m.focus == paneLog)
 	if g.wide {
-		parts = append(parts, lipgloss.JoinHorizontal(lipgloss.Top, joinNonEmpty(callsBox, histBox), logBox))
+		parts = append(parts, lipgloss.JoinHorizontal(lipgloss.Top, joinNonEmpty(callsBox, msgsBox, histBox), logBox))
 	} else {
-		parts = append(parts, joinNonEmpty(callsBox, histBox, logBox))
+		parts = append(parts, joinNonEmpty(callsBox, msgsBox, histBox, logBox))
 	}
 	parts = append(parts, m.noticeView(w), m.help.View())
 	screen := strings.Join(parts, "\n")
@@ -129,10 +175,14 @@ func (m *Model) noticeView(w int) string {
 	return common.Truncate(" "+st.NoticeError.Render("✗ "+m.notice), w)
 }
 
-// windowTitle names the ringing caller, so a background terminal tab says who is calling.
+// windowTitle names the ringing caller, so a background terminal tab says who is calling,
+// and otherwise counts the unread messages.
 func (m *Model) windowTitle() string {
 	if c, ok := m.calls.Ringing(); ok {
 		return "dialtone: call from " + common.Peer(c.Status.Peer, c.Status.PeerName)
+	}
+	if n := m.messages.Unread(); n > 0 {
+		return fmt.Sprintf("dialtone (%d unread)", n)
 	}
 	return "dialtone"
 }
@@ -161,9 +211,18 @@ func (m *Model) shortHelp() []key.Binding {
 		return []key.Binding{k.Help, k.Leave}
 	case m.dialer.Focused():
 		return m.dialer.KeyBindings()
+	case m.messages.Typing():
+		return m.messages.KeyBindings()
 	}
-	bs := []key.Binding{k.Answer, k.Reject, k.Hangup, k.Mute, k.DTMF, k.Dial, k.NextPane}
-	if m.focus == paneHistory {
+	bs := []key.Binding{k.Answer, k.Reject, k.Hangup, k.Mute, k.DTMF, k.Dial}
+	if m.focus != paneMessages && m.messages.Unread() > 0 {
+		bs = append(bs, k.Messages) // the bar is short: t is offered when there is news
+	}
+	bs = append(bs, k.NextPane)
+	switch m.focus {
+	case paneMessages:
+		bs = append(bs, k.Open, k.NewMessage)
+	case paneHistory:
 		bs = append(bs, k.Redial)
 	}
 	return append(bs, k.Help, k.Quit)
@@ -176,7 +235,7 @@ func fullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Dial, k.DialNow, k.Complete, k.Account, k.Leave},
 		{k.Answer, k.Reject, k.Hangup, k.Mute, k.DTMF},
-		{k.NextPane, k.PrevPane, k.Up, k.Down, k.Redial, k.ToggleSIP},
-		{k.Help, k.Quit},
+		{k.Messages, k.Open, k.NewMessage, k.Send, k.ScrollUp, k.ScrollDown},
+		{k.NextPane, k.PrevPane, k.Up, k.Down, k.Redial, k.ToggleSIP, k.Help, k.Quit},
 	}
 }

@@ -58,7 +58,8 @@ func (tuiCmd) Run(e *env) error {
 	}
 	adapter := &tuiPhone{e: e, ph: ph, audio: map[string]*callAudio{}}
 	defer adapter.close()
-	opts := ui.Options{Phone: adapter, Logs: logs, NoColor: os.Getenv("NO_COLOR") != "", Version: version}
+	opts := ui.Options{Phone: adapter, Logs: logs, NoColor: os.Getenv("NO_COLOR") != "", Version: version,
+		History: uiHistory{hist.s}}
 	if len(cfg.Accounts) == 0 && e.cli.AOR == "" {
 		opts.FirstRun = &ui.FirstRunOptions{ConfigPath: f.Path, Save: func(a ui.NewAccount) error {
 			return e.saveFirstAccount(f.Path, a, ph)

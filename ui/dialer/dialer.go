@@ -81,6 +81,9 @@ func (m *Model) Remember(target string) {
 	m.in.SetSuggestions(h)
 }
 
+// Accounts are the accounts calls and messages may go out on, in configuration order.
+func (m *Model) Accounts() []string { return append([]string(nil), m.accounts...) }
+
 // History is the completion list, most recent first.
 func (m *Model) History() []string { return append([]string(nil), m.history...) }
 
@@ -125,7 +128,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.Blur()
 			return nil
 		case key.Matches(msg, k.Account):
-			m.nextAccount()
+			m.NextAccount()
 			return nil
 		}
 		return m.in.Update(msg)
@@ -159,7 +162,8 @@ func (m *Model) dial() tea.Cmd {
 	return func() tea.Msg { return msg }
 }
 
-func (m *Model) nextAccount() {
+// NextAccount switches to the next account (ctrl+o in the dialer and in the messages pane).
+func (m *Model) NextAccount() {
 	if len(m.accounts) == 0 {
 		return
 	}

@@ -4,9 +4,12 @@
 package helpview
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/dialtone/dialtone/ui/common"
 )
@@ -57,11 +60,26 @@ func (m *Model) View() string {
 	return " " + h.ShortHelpView(m.short)
 }
 
-// Overlay is the full help in a box.
+// Overlay is the full help in a box. The groups sit side by side as far as the screen is
+// wide, then continue below.
 func (m *Model) Overlay() string {
 	h := m.model()
 	st := m.c.Styles
-	body := st.OverlayTitle.Render("Keys") + "\n\n" + h.FullHelpView(m.groups) + "\n\n" +
+	maxW := m.width - st.Overlay.GetHorizontalFrameSize()
+	var blocks []string
+	var row [][]key.Binding
+	for _, g := range m.groups {
+		next := append(append([][]key.Binding(nil), row...), g)
+		if len(row) > 0 && m.width > 0 && lipgloss.Width(h.FullHelpView(next)) > maxW {
+			blocks = append(blocks, h.FullHelpView(row))
+			next = [][]key.Binding{g}
+		}
+		row = next
+	}
+	if len(row) > 0 {
+		blocks = append(blocks, h.FullHelpView(row))
+	}
+	body := st.OverlayTitle.Render("Keys") + "\n\n" + strings.Join(blocks, "\n\n") + "\n\n" +
 		st.FormHint.Render("? or esc closes this help")
 	return st.Overlay.Render(body)
 }

@@ -1,5 +1,6 @@
-// Package history lists this session's finished calls (peer, direction, outcome, duration);
-// Enter on an entry redials it.
+// Package history lists finished calls (peer, direction, outcome, duration): this session's
+// as they end, then those of earlier sessions when the root model hands them over from the
+// caller's history (SetPast). Enter on an entry redials it.
 package history
 
 import (
@@ -34,19 +35,38 @@ type Entry struct {
 	Outcome   string
 	Good      bool // answered: shown as success
 	Duration  time.Duration
-	Ended     time.Time
-	Target    string // what the user typed to place it ("" for incoming calls)
+	Started   time.Time // when it was placed or began ringing
+	Ended     time.Time // zero for past calls, whose list shows when they started
+	Target    string    // what the user typed to place it ("" for incoming calls)
+}
+
+// dupWindow is how far apart the start times of a session call and a past call may be for
+// them to be the same call (the history store keeps microseconds; allow for rounding).
+const dupWindow = 2 * time.Second
+
+// Same reports whether two entries are the same call: the same peer and direction, started
+// at the same moment. A call of this session is also in the persistent history once it ended.
+func Same(a, b Entry) bool {
+	if a.Started.IsZero() || b.Started.IsZero() || a.Direction != b.Direction ||
+		common.PeerKey(a.Peer) != common.PeerKey(b.Peer) {
+		return false
+	}
+	d := a.Started.Sub(b.Started)
+	return d < dupWindow && d > -dupWindow
 }
 
 // Model is the history pane.
 type Model struct {
-	c        *common.Common
-	entries  []Entry // newest first
-	typed    map[string]string
-	selected int
-	focused  bool
-	width    int
-	height   int
+	c          *common.Common
+	entries    []Entry // this session's, newest first
+	past       []Entry // from the persistent history, newest first
+	all        []Entry // entries, then the past ones that are not among them
+	persistent bool    // SetPast was called: the list is not only this session's
+	typed      map[string]string
+	selected   int
+	focused    bool
+	width      int
+	height     int
 }
 
 var _ common.Component = (*Model)(nil)
@@ -64,6 +84,40 @@ func (m *Model) Dialled(id, target string) {
 			m.entries[i].Target = target
 		}
 	}
+	m.merge()
+}
+
+// SetPast hands over the calls of the persistent history, newest first. It may include this
+// session's calls: those show once, as the session recorded them (they know what was typed
+// to place them, for redialling).
+func (m *Model) SetPast(es []Entry) {
+	if len(es) > maxEntries {
+		es = es[:maxEntries]
+	}
+	m.past = append([]Entry(nil), es...)
+	m.persistent = true
+	m.merge()
+}
+
+func (m *Model) merge() {
+	all := append(make([]Entry, 0, len(m.entries)+len(m.past)), m.entries...)
+	for _, p := range m.past {
+		dup := false
+		for _, e := range m.entries {
+			if Same(e, p) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			all = append(all, p)
+		}
+	}
+	if len(all) > maxEntries {
+		all = all[:maxEntries]
+	}
+	m.all = all
+	m.selected = min(m.selected, max(0, len(all)-1))
 }
 
 // Update adds ended calls and, while focused, moves the selection and redials.
@@ -82,11 +136,11 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, k.Up):
 			m.selected = max(0, m.selected-1)
 		case key.Matches(msg, k.Down):
-			m.selected = min(max(0, len(m.entries)-1), m.selected+1)
+			m.selected = min(max(0, len(m.all)-1), m.selected+1)
 		case key.Matches(msg, k.Top):
 			m.selected = 0
 		case key.Matches(msg, k.Bottom):
-			m.selected = max(0, len(m.entries)-1)
+			m.selected = max(0, len(m.all)-1)
 		case key.Matches(msg, k.Redial):
 			return m.redial()
 		}
@@ -102,7 +156,7 @@ func (m *Model) add(s phone.CallStatus) {
 	}
 	outcome, good := Outcome(s)
 	e := Entry{CallID: s.ID, Account: s.Account, Direction: s.Direction, Peer: s.Peer, PeerName: s.PeerName,
-		Outcome: outcome, Good: good, Duration: s.Duration(), Ended: s.Ended, Target: m.typed[s.ID]}
+		Outcome: outcome, Good: good, Duration: s.Duration(), Started: s.Started, Ended: s.Ended, Target: m.typed[s.ID]}
 	if e.Ended.IsZero() {
 		e.Ended = s.Time
 	}
@@ -112,6 +166,7 @@ func (m *Model) add(s phone.CallStatus) {
 	}
 	m.selected = 0
 	delete(m.typed, s.ID)
+	m.merge()
 }
 
 func (m *Model) redial() tea.Cmd {
@@ -126,15 +181,16 @@ func (m *Model) redial() tea.Cmd {
 	return func() tea.Msg { return msg }
 }
 
-// Entries returns the history, newest first.
-func (m *Model) Entries() []Entry { return append([]Entry(nil), m.entries...) }
+// Entries returns the list as shown: this session's calls, newest first, then the earlier
+// ones.
+func (m *Model) Entries() []Entry { return append([]Entry(nil), m.all...) }
 
 // Selected is the highlighted entry.
 func (m *Model) Selected() (Entry, bool) {
-	if m.selected < 0 || m.selected >= len(m.entries) {
+	if m.selected < 0 || m.selected >= len(m.all) {
 		return Entry{}, false
 	}
-	return m.entries[m.selected], true
+	return m.all[m.selected], true
 }
 
 // Outcome says in a word or two how a call ended, and whether that counts as success.
@@ -178,7 +234,10 @@ func (m *Model) Title() string { return "History" }
 // View draws one row per call, newest first, scrolled to keep the selection visible.
 func (m *Model) View() string {
 	st := m.c.Styles
-	if len(m.entries) == 0 {
+	if len(m.all) == 0 {
+		if m.persistent {
+			return st.Empty.Render(common.Truncate(" No calls yet.", m.width))
+		}
 		return st.Empty.Render(common.Truncate(" No calls yet this session.", m.width))
 	}
 	first := 0
@@ -186,10 +245,26 @@ func (m *Model) View() string {
 		first = m.selected - m.height + 1
 	}
 	var rows []string
-	for i := first; i < len(m.entries) && (m.height <= 0 || len(rows) < m.height); i++ {
-		rows = append(rows, m.row(m.entries[i], i == m.selected))
+	for i := first; i < len(m.all) && (m.height <= 0 || len(rows) < m.height); i++ {
+		rows = append(rows, m.row(m.all[i], i == m.selected))
 	}
 	return strings.Join(rows, "\n")
+}
+
+// when is the time of day for today's calls and the date for older ones, in six cells.
+func (m *Model) when(e Entry) string {
+	t := e.Ended
+	if t.IsZero() {
+		t = e.Started
+	}
+	if t.IsZero() {
+		return "      "
+	}
+	now := m.c.Now().In(t.Location())
+	if t.Year() == now.Year() && t.YearDay() == now.YearDay() {
+		return " " + t.Format("15:04")
+	}
+	return t.Format("Jan _2")
 }
 
 func (m *Model) row(e Entry, selected bool) string {
@@ -211,7 +286,7 @@ func (m *Model) row(e Entry, selected bool) string {
 		dur = common.Clock(e.Duration)
 	}
 	right := outStyle.Render(fmt.Sprintf("%-15s", common.Truncate(e.Outcome, 15))) + " " + dur + "  " +
-		st.Stat.Render(e.Ended.Format("15:04"))
+		st.Stat.Render(m.when(e))
 	left := marker + dir + " "
 	peerW := max(12, m.width-lipgloss.Width(left)-2-lipgloss.Width(right))
 	line := common.PadRight(left+common.PadRight(common.Peer(e.Peer, e.PeerName), peerW)+"  "+right, m.width)

@@ -220,26 +220,35 @@ func (m *Model) View() string {
 		textStyle = st.Blurred
 		return prompt + textStyle.Render(common.Truncate(string(shown), avail))
 	}
-	// Scroll so the cursor (one cell past the text at the end) stays in view.
-	start := 0
-	if m.pos >= avail {
-		start = m.pos - avail + 1
+	// Scroll so the cursor (one cell past the text at the end) stays in view. Widths are
+	// counted in cells, not runes: an emoji or a CJK character takes two.
+	cursorW := 1
+	if m.pos < len(shown) {
+		cursorW = max(1, cells(shown[m.pos:m.pos+1]))
 	}
-	end := min(len(shown), start+avail)
+	start := 0
+	for start < m.pos && cells(shown[start:m.pos])+cursorW > avail {
+		start++
+	}
+	end, used := m.pos, cells(shown[start:m.pos])
+	for end < len(shown) && used+cells(shown[end:end+1]) <= avail {
+		used += cells(shown[end : end+1])
+		end++
+	}
 	before := string(shown[start:m.pos])
 	var out strings.Builder
 	out.WriteString(prompt)
 	out.WriteString(textStyle.Render(before))
 	if m.pos < len(shown) {
 		out.WriteString(st.Cursor.Render(string(shown[m.pos])))
-		out.WriteString(textStyle.Render(string(shown[m.pos+1 : end])))
+		out.WriteString(textStyle.Render(string(shown[m.pos+1 : max(m.pos+1, end)])))
 		return out.String()
 	}
 	rest := ""
 	if s := m.Suggestion(); s != "" && m.Echo == EchoNormal {
 		rest = string([]rune(s)[len(m.value):])
 	}
-	room := avail - (m.pos - start)
+	room := avail - cells(shown[start:m.pos])
 	if rest == "" {
 		out.WriteString(st.Cursor.Render(" "))
 		if len(m.value) == 0 && m.Placeholder != "" {
@@ -254,3 +263,6 @@ func (m *Model) View() string {
 	}
 	return out.String()
 }
+
+// cells is how many terminal cells the runes take.
+func cells(r []rune) int { return lipgloss.Width(string(r)) }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dialtone/dialtone/ui/common"
@@ -106,5 +107,27 @@ func TestScrollsToCursor(t *testing.T) {
 	v := ansi.Strip(m.View())
 	if !strings.Contains(v, ".com") || len([]rune(v)) > 10 {
 		t.Errorf("view %q", v)
+	}
+}
+
+// Emoji and CJK characters take two cells: the field scrolls by cells, so the cursor stays in
+// view and the field never grows past its width.
+func TestWideCharactersFit(t *testing.T) {
+	m := New(common.NewCommon(styles.New(true, true)))
+	m.Prompt = "❯ "
+	m.SetWidth(12)
+	m.Focus()
+	for _, s := range []string{"🙂🙂🙂🙂🙂🙂🙂🙂", "中文字符中文字符中文", "é✓🚲aé✓🚲a"} {
+		m.SetValue(s)
+		for i := 0; i <= len([]rune(s)); i++ {
+			v := m.View()
+			if w := lipgloss.Width(v); w > 12 {
+				t.Errorf("%q, cursor %d: %d cells: %q", s, m.pos, w, ansi.Strip(v))
+			}
+			if !strings.Contains(v, "\x1b[7m") {
+				t.Errorf("%q, cursor %d: the cursor is out of view: %q", s, m.pos, ansi.Strip(v))
+			}
+			m.key(tea.KeyPressMsg{Code: tea.KeyLeft})
+		}
 	}
 }

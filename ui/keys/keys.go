@@ -9,6 +9,7 @@ import "charm.land/bubbles/v2/key"
 type KeyMap struct {
 	// Global.
 	Dial     key.Binding
+	Messages key.Binding
 	Answer   key.Binding
 	Reject   key.Binding
 	Hangup   key.Binding
@@ -26,6 +27,13 @@ type KeyMap struct {
 	Bottom    key.Binding
 	Redial    key.Binding
 	ToggleSIP key.Binding
+
+	// Messages pane: open a conversation, start one, and (while writing) send and scroll.
+	Open       key.Binding
+	NewMessage key.Binding
+	Send       key.Binding
+	ScrollUp   key.Binding
+	ScrollDown key.Binding
 
 	// Dialer.
 	DialNow  key.Binding
@@ -54,6 +62,7 @@ func Default() *KeyMap {
 	k, h := key.WithKeys, key.WithHelp
 	return &KeyMap{
 		Dial:     b(k("d"), h("d", "dial")),
+		Messages: b(k("t"), h("t", "messages")),
 		Answer:   b(k("a"), h("a", "answer")),
 		Reject:   b(k("r"), h("r", "reject")),
 		Hangup:   b(k("h"), h("h", "hang up")),
@@ -70,6 +79,14 @@ func Default() *KeyMap {
 		Bottom:    b(k("end", "G"), h("G", "bottom")),
 		Redial:    b(k("enter"), h("enter", "redial")),
 		ToggleSIP: b(k("s"), h("s", "SIP trace on/off")),
+
+		Open:       b(k("enter"), h("enter", "open / write")),
+		NewMessage: b(k("n"), h("n", "new message")),
+		Send:       b(k("enter"), h("enter", "send")),
+		// While a message is being written the letters are text, so only the arrows and the
+		// page keys scroll the conversation.
+		ScrollUp:   b(k("up", "pgup"), h("↑/pgup", "scroll up")),
+		ScrollDown: b(k("down", "pgdown"), h("↓/pgdown", "scroll down")),
 
 		DialNow:  b(k("enter"), h("enter", "call")),
 		Leave:    b(k("esc"), h("esc", "leave")),

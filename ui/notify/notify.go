@@ -1,5 +1,5 @@
 // Package notify builds the escape sequences that get the user's attention when a call
-// rings: the terminal bell and a desktop notification.
+// rings or a message arrives: the terminal bell and a desktop notification.
 //
 // Bubble Tea v2 owns the terminal, so nothing may write to os.Stdout behind its back; the
 // sequences go out with tea.Raw, which the program writes into its output buffer between

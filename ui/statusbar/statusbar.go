@@ -1,5 +1,5 @@
-// Package statusbar draws the top line(s): the product name and every account's
-// registration state, with the reason when registration failed.
+// Package statusbar draws the top line(s): the product name, the number of unread messages,
+// and every account's registration state, with the reason when registration failed.
 package statusbar
 
 import (
@@ -22,6 +22,7 @@ type Model struct {
 	version string
 	order   []string // account names, in configuration order
 	status  map[string]phone.AccountStatus
+	unread  int
 	width   int
 }
 
@@ -58,6 +59,9 @@ func (m *Model) Status(account string) (phone.AccountStatus, bool) {
 	return s, ok
 }
 
+// SetUnread sets the number of unread messages shown after the name (0 shows nothing).
+func (m *Model) SetUnread(n int) { m.unread = n }
+
 // SetSize sets the width; the height follows from the content (chips wrap).
 func (m *Model) SetSize(width, _ int) { m.width = width }
 
@@ -73,6 +77,9 @@ func (m *Model) View() string {
 		brand += " " + st.AccountIdle.Render(common.Clean(m.version))
 	}
 	chips := []string{brand}
+	if m.unread > 0 {
+		chips = append(chips, st.Unread.Render(fmt.Sprintf("✉ %d unread", m.unread)))
+	}
 	if len(m.order) == 0 {
 		chips = append(chips, st.AccountIdle.Render("no accounts: dial echo to test your audio"))
 	}

@@ -50,6 +50,19 @@ type Styles struct {
 	OutcomeOK   lipgloss.Style
 	OutcomeBad  lipgloss.Style
 
+	// Messages pane and the unread count in the status bar.
+	Unread     lipgloss.Style // unread counts
+	MsgPeer    lipgloss.Style // the open conversation's header
+	MsgTime    lipgloss.Style
+	MsgIn      lipgloss.Style // the ← of received messages
+	MsgOut     lipgloss.Style // the → of sent ones
+	MsgPreview lipgloss.Style // the last message, in the conversation list
+	MsgSending lipgloss.Style
+	MsgSent    lipgloss.Style
+	MsgFailed  lipgloss.Style
+	MsgDay     lipgloss.Style // date separators in a conversation
+	Divider    lipgloss.Style // between the conversation list and the conversation
+
 	// Incoming-call prompt.
 	Prompt      lipgloss.Style
 	PromptTitle lipgloss.Style
@@ -156,6 +169,18 @@ func New(isDark, noColor bool) *Styles {
 	s.Flag = st().Foreground(p.warn)
 	s.OutcomeOK = st().Foreground(p.ok)
 	s.OutcomeBad = st().Foreground(p.bad)
+
+	s.Unread = st().Foreground(p.warn).Bold(true)
+	s.MsgPeer = st().Bold(true)
+	s.MsgTime = st().Foreground(p.muted)
+	s.MsgIn = st().Foreground(p.accent).Bold(true)
+	s.MsgOut = st().Foreground(p.muted)
+	s.MsgPreview = st().Foreground(p.muted)
+	s.MsgSending = st().Foreground(p.warn)
+	s.MsgSent = st().Foreground(p.ok)
+	s.MsgFailed = st().Foreground(p.bad).Bold(true)
+	s.MsgDay = st().Foreground(p.muted)
+	s.Divider = st().Foreground(p.subtle)
 
 	s.Prompt = st().Border(lipgloss.DoubleBorder()).BorderForeground(p.warn).Padding(0, 1)
 	s.PromptTitle = st().Bold(true).Foreground(p.warn)

@@ -1,0 +1,105 @@
+package messages
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/dialtone/dialtone/phone"
+	"github.com/dialtone/dialtone/ui/common"
+	"github.com/dialtone/dialtone/ui/styles"
+)
+
+var t0 = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+
+func newModel() *Model {
+	c := common.NewCommon(styles.New(true, true))
+	c.Now = func() time.Time { return t0 }
+	m := New(c)
+	m.SetSize(70, 12)
+	return m
+}
+
+func in(peer, text string, at time.Time) phone.Message {
+	return phone.Message{Time: at, Direction: phone.Incoming, Peer: peer, Text: text, Status: "received"}
+}
+
+func TestWrapCountsCells(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		w    int
+	}{
+		{"Très bien ✓ merci ! On se voit à 18h ?", 12},
+		{strings.Repeat("🙂", 30), 7},
+		{"你好，世界！这是一条很长的消息", 9},
+		{"👩‍💻🇫🇷👍🏽 e\u0301te\u0301", 3},
+		{"a\nb\r\nc\x1b[2J", 5},
+		{"", 5},
+	} {
+		lines := wrap(c.text, c.w)
+		if len(lines) == 0 {
+			t.Errorf("wrap(%q) gave no line", c.text)
+		}
+		for _, l := range lines {
+			if lipgloss.Width(l) > c.w || strings.ContainsRune(l, '\x1b') {
+				t.Errorf("wrap(%q, %d): line %q is %d cells", c.text, c.w, l, lipgloss.Width(l))
+			}
+		}
+	}
+	if got := wrap("a\nb", 10); len(got) != 2 {
+		t.Errorf("line breaks in a message are kept: %q", got)
+	}
+}
+
+// History is right about what it has; what this session saw and it lacks stays.
+func TestHistoryMergesWithTheSession(t *testing.T) {
+	m := newModel()
+	bob, zoe := "sip:bob@example.org", "sip:zoe@example.com"
+	m.Update(in(bob, "first", t0.Add(-time.Hour)))
+	m.Update(in(zoe, "only this session", t0))
+	// The store has Bob's message (and an older one), not Zoë's.
+	m.SetConversations([]Conversation{{Peer: bob, Last: in(bob, "first", t0.Add(-time.Hour)), Unread: 2}})
+	cs := m.Conversations()
+	if len(cs) != 2 || cs[0].Peer != zoe || cs[1].Peer != bob || cs[1].Unread != 2 || cs[0].Unread != 1 {
+		t.Fatalf("conversations %+v", cs)
+	}
+	m.SetThread(bob, []phone.Message{in(bob, "older", t0.Add(-2*time.Hour)), in(bob, "first", t0.Add(-time.Hour).Add(time.Microsecond))})
+	th := m.Thread(bob)
+	if len(th) != 2 || th[0].Text != "older" || th[1].Text != "first" {
+		t.Errorf("thread %+v: the stored copy of a session message must not show twice", th)
+	}
+	// A message newer than the store's answer survives a reload that does not have it yet.
+	m.Update(in(bob, "newer", t0.Add(time.Minute)))
+	m.SetConversations([]Conversation{{Peer: bob, Last: in(bob, "first", t0.Add(-time.Hour)), Unread: 2}})
+	if c := m.Conversations()[0]; c.Peer != bob || c.Last.Text != "newer" || c.Unread != 3 {
+		t.Errorf("after a lagging reload: %+v", c)
+	}
+}
+
+func TestViewFitsEveryWidth(t *testing.T) {
+	m := newModel()
+	m.SetFocused(true)
+	m.Update(in("sip:bob@example.org", "Ça marche ✓ 🙂 "+strings.Repeat("中文", 40), t0))
+	for _, open := range []bool{false, true} {
+		if open {
+			m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+		}
+		for w := 1; w <= 100; w++ {
+			for _, h := range []int{1, 2, 3, 8} {
+				m.SetSize(w, h)
+				lines := strings.Split(m.View(), "\n")
+				if len(lines) > h {
+					t.Errorf("%dx%d open=%v: %d lines", w, h, open, len(lines))
+				}
+				for _, l := range lines {
+					if lw := lipgloss.Width(l); lw > w {
+						t.Errorf("%dx%d open=%v: line of %d cells: %q", w, h, open, lw, l)
+					}
+				}
+			}
+		}
+	}
+}
