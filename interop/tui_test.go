@@ -82,7 +82,8 @@ func TestTUIEndToEnd(t *testing.T) {
 	t.Parallel()
 	pa := peers.StartPulseAudio(t)
 	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users})
-	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Password: users["bob"], Registrar: k.HostPort("udp"), AutoAnswer: true, ToneHz: 700})
+	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Password: users["bob"], Registrar: k.HostPort("udp"), AutoAnswer: true, ToneHz: 700,
+		Contacts: []string{"sip:alice@127.0.0.1"}})
 	env := append(pa.Env(), "DIALTONE_PASSWORD="+users["alice"], "XDG_CONFIG_HOME="+t.TempDir(), "XDG_DATA_HOME="+t.TempDir(), "TERM=xterm-256color")
 	s := startTmux(t, 120, 40, env, "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+k.HostPort("udp"),
 		"--log-file", filepath.Join(t.TempDir(), "tui.log"))
@@ -137,6 +138,30 @@ func TestTUIEndToEnd(t *testing.T) {
 	if err != nil || !strings.Contains(ev.Param, "486") {
 		t.Fatalf("r: baresip saw %+v (%v), want the call closed with 486\n%s", ev, err, s.screen())
 	}
+
+	// bob sends a message: it shows in the messages pane. alice answers from the TUI: t, n,
+	// the address, Enter, the text, Enter; baresip shows it.
+	if _, err := bob.Command("contact_next", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Command("message", "ça va? ✓"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitScreen(`ça va\? ✓`, 10*time.Second)
+	s.keys("t")
+	s.keys("n")
+	s.text("sip:bob@127.0.0.1")
+	s.keys("Enter")
+	s.text("très bien ✓")
+	s.keys("Enter")
+	s.waitScreen(`✓ sent`, 10*time.Second)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(bob.Log(), "très bien ✓"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("baresip did not get the TUI's message\n%s", s.screen())
+		}
+	}
+	s.keys("Escape")
+	time.Sleep(200 * time.Millisecond) // a lone Esc, not the start of an Alt chord
 
 	// Resize to the smallest supported size: it reflows and still shows the account.
 	s.run("resize-window", "-t", "dt", "-x", "80", "-y", "24")
