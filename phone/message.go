@@ -129,29 +129,7 @@ func (p *Phone) sendMessage(ctx context.Context, stk *stack, acc *account, uri s
 }
 
 func (p *Phone) newMessageRequest(l *leg, target sip.Uri, text string) *sip.Request {
-	req := sip.NewRequest(sip.MESSAGE, target)
-	req.SetTransport(strings.ToUpper(l.transport.String()))
-	req.SetDestination(l.dest)
-	if l.route != nil {
-		route := &sip.RouteHeader{Address: *l.route.Clone()}
-		route.Address.User = ""
-		route.Address.UriParams = sip.NewParams()
-		route.Address.UriParams.Add("lr", "")
-		if l.transport != UDP && route.Address.Scheme != "sips" {
-			route.Address.UriParams.Add("transport", l.transport.String())
-		}
-		req.AppendHeader(route)
-	}
-	from := &sip.FromHeader{DisplayName: l.display, Address: l.from, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(16))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: target.Scheme, User: target.User, Host: target.Host, Port: target.Port}})
-	callID := sip.CallIDHeader(sip.GenerateTagN(24))
-	req.AppendHeader(&callID)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.MESSAGE})
-	maxFwd := sip.MaxForwardsHeader(70)
-	req.AppendHeader(&maxFwd)
-	req.AppendHeader(sip.NewHeader("User-Agent", p.userAgent()))
+	req := p.newOutOfDialogRequest(l, sip.MESSAGE, target)
 	ct := sip.ContentTypeHeader("text/plain;charset=utf-8")
 	req.AppendHeader(&ct)
 	req.SetBody([]byte(text))

@@ -238,7 +238,19 @@ func reasonOf(err error) string {
 
 // newInvite builds the initial INVITE of a call.
 func (p *Phone) newInvite(c *call, l *leg, target sip.Uri, offer []byte) *sip.Request {
-	req := sip.NewRequest(sip.INVITE, target)
+	req := p.newOutOfDialogRequest(l, sip.INVITE, target)
+	req.AppendHeader(&sip.ContactHeader{Address: l.contact})
+	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE"))
+	ct := sip.ContentTypeHeader("application/sdp")
+	req.AppendHeader(&ct)
+	req.SetBody(offer)
+	return req
+}
+
+// newOutOfDialogRequest builds a request that starts something (INVITE, MESSAGE) on leg l:
+// first hop, Route, From with a fresh tag, To, Call-ID, CSeq 1, Max-Forwards, User-Agent.
+func (p *Phone) newOutOfDialogRequest(l *leg, method sip.RequestMethod, target sip.Uri) *sip.Request {
+	req := sip.NewRequest(method, target)
 	req.SetTransport(strings.ToUpper(l.transport.String()))
 	req.SetDestination(l.dest)
 	if l.route != nil {
@@ -257,15 +269,10 @@ func (p *Phone) newInvite(c *call, l *leg, target sip.Uri, offer []byte) *sip.Re
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: target.Scheme, User: target.User, Host: target.Host, Port: target.Port}})
 	callID := sip.CallIDHeader(sip.GenerateTagN(24))
 	req.AppendHeader(&callID)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: method})
 	maxFwd := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&maxFwd)
-	req.AppendHeader(&sip.ContactHeader{Address: l.contact})
 	req.AppendHeader(sip.NewHeader("User-Agent", p.userAgent()))
-	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE"))
-	ct := sip.ContentTypeHeader("application/sdp")
-	req.AppendHeader(&ct)
-	req.SetBody(offer)
 	return req
 }
 
