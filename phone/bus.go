@@ -3,6 +3,7 @@ package phone
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // bus fans events out to subscribers. Publishing never blocks: each subscriber has its own
@@ -13,7 +14,12 @@ type bus struct {
 	subs   map[*subscriber]struct{}
 	closed bool
 	wg     sync.WaitGroup
+	abort  chan struct{} // closed when close gives up on subscribers that stopped reading
 }
+
+// closeGrace is how long close waits for subscribers to take their last events. A subscriber
+// that stopped reading (a front end returning early) must not hold the phone's shutdown.
+const closeGrace = 2 * time.Second
 
 type subscriber struct {
 	mu     sync.Mutex
@@ -23,7 +29,7 @@ type subscriber struct {
 	closed bool
 }
 
-func newBus() *bus { return &bus{subs: make(map[*subscriber]struct{})} }
+func newBus() *bus { return &bus{subs: make(map[*subscriber]struct{}), abort: make(chan struct{})} }
 
 // subscribe registers a subscriber whose first event is first. The returned channel closes
 // when ctx ends or the bus closes.
@@ -45,7 +51,7 @@ func (b *bus) subscribe(ctx context.Context, first Event) <-chan Event {
 			delete(b.subs, s)
 			b.mu.Unlock()
 		}()
-		s.deliver(ctx)
+		s.deliver(ctx, b.abort)
 	}()
 	return s.out
 }
@@ -58,8 +64,8 @@ func (b *bus) publish(e Event) {
 	}
 }
 
-// close ends every subscription after its queued events are delivered (or its context ends),
-// and waits for the delivery goroutines.
+// close ends every subscription after its queued events are delivered (or its context ends,
+// or closeGrace passes without the subscriber reading), and waits for the delivery goroutines.
 func (b *bus) close() {
 	b.mu.Lock()
 	b.closed = true
@@ -67,7 +73,14 @@ func (b *bus) close() {
 		s.finish()
 	}
 	b.mu.Unlock()
-	b.wg.Wait()
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeGrace):
+		close(b.abort)
+		<-done
+	}
 }
 
 func (s *subscriber) push(e Event) {
@@ -90,7 +103,7 @@ func (s *subscriber) finish() {
 	}
 }
 
-func (s *subscriber) deliver(ctx context.Context) {
+func (s *subscriber) deliver(ctx context.Context, abort <-chan struct{}) {
 	defer close(s.out)
 	for {
 		s.mu.Lock()
@@ -102,6 +115,8 @@ func (s *subscriber) deliver(ctx context.Context) {
 			select {
 			case s.out <- e:
 			case <-ctx.Done():
+				return
+			case <-abort:
 				return
 			}
 		}

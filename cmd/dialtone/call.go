@@ -67,6 +67,7 @@ func (e *env) placeCall(cfg phone.Config, account, target string, c *callCmd) er
 	id, err := ph.Dial(account, target, ca.CallAudio, phone.DialOptions{RingTimeout: c.RingTimeout})
 	if err != nil {
 		stop()
+		drain(events, out)
 		<-runErr
 		return usageErr("%v", err)
 	}

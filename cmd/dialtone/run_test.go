@@ -41,6 +41,7 @@ func TestHelpOnEveryCommand(t *testing.T) {
 func TestUsageErrorsExit2(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", dir) // no config file there
+	t.Setenv("XDG_DATA_HOME", dir)
 	bad := filepath.Join(dir, "bad.toml")
 	if err := os.WriteFile(bad, []byte("[sip]\nlisten = 5\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -63,6 +64,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"--log-level", "loud", "version"}, "log-level"},
 		{[]string{"call", "echo", "--rtp-ports", "9-5"}, "rtp-ports"},
 		{[]string{}, "needs a terminal"},
+		// A target the core refuses after the phone started: it must stop, not hang (it did).
+		{[]string{"call", "bob", "--audio", "null", "--listen", "127.0.0.1:0"}, "give a SIP URI"},
 		{[]string{"call", "echo", "--rtp-ports", "20000"}, "rtp-ports"},
 	} {
 		code, _, errOut := runArgs(t, c.args...)
