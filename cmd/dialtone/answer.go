@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -71,25 +70,12 @@ func (c *answerCmd) Run(e *env) error {
 	if len(cfg.Accounts) == 0 && cfg.ListenAddr == "" {
 		return usageErr("no account to receive calls on: configure one, pass --aor, or give --listen ADDR:PORT for direct calls")
 	}
-	store, closeStore, err := e.openHistory()
+	r, err := e.startPhone(cfg, true)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
-	cfg.Messages, cfg.Calls = store, store
-	ph, err := phone.New(cfg)
-	if err != nil {
-		return usageErr("%v", err)
-	}
+	ph, events := r.Phone, r.Events
 	out := &printer{w: e.stdout, json: e.cli.JSON}
-	runCtx, stop := context.WithCancel(context.WithoutCancel(e.ctx))
-	defer stop()
-	events := ph.Subscribe(context.WithoutCancel(e.ctx))
-	runErr := make(chan error, 1)
-	go func() { runErr <- ph.Run(runCtx) }()
-	if err := waitReady(e.ctx, ph, runErr); err != nil {
-		return err
-	}
 	if len(cfg.Accounts) == 0 {
 		out.listening(ph.SIPAddr())
 	}
@@ -100,13 +86,12 @@ func (c *answerCmd) Run(e *env) error {
 	hangups := make(chan string, 8)
 	interrupted := e.ctx.Done()
 	finish := func() error {
-		stop()
-		drain(events, out) // the phone publishes until Run returns: unregistrations, last hangups
+		rerr := r.finish(out.event) // the phone publishes until Run returns: unregistrations, last hangups
 		for id, ca := range active {
 			ca.Close()
 			delete(active, id)
 		}
-		if rerr := <-runErr; rerr != nil {
+		if rerr != nil {
 			return rerr
 		}
 		if failed > 0 {

@@ -38,43 +38,23 @@ func (c *callCmd) Run(e *env) error {
 
 // placeCall runs a phone just long enough for one call.
 func (e *env) placeCall(cfg phone.Config, account, target string, c *callCmd) error {
-	hist, closeHist, err := e.openHistory()
-	if err != nil {
-		return err
-	}
-	defer closeHist()
-	cfg.Calls, cfg.Messages = hist, hist
-	ph, err := phone.New(cfg)
-	if err != nil {
-		return usageErr("%v", err)
-	}
 	ca, err := e.openAudio(c.audioFlags, c.Record)
 	if err != nil {
 		return err
 	}
 	defer ca.Close()
-	out := &printer{w: e.stdout, json: e.cli.JSON}
-
-	// The phone outlives SIGINT: Ctrl-C hangs the call up (CANCEL or BYE), then the phone stops.
-	runCtx, stop := context.WithCancel(context.WithoutCancel(e.ctx))
-	defer stop()
-	events := ph.Subscribe(context.WithoutCancel(e.ctx))
-	runErr := make(chan error, 1)
-	go func() { runErr <- ph.Run(runCtx) }()
-	if err := waitReady(e.ctx, ph, runErr); err != nil {
+	r, err := e.startPhone(cfg, true)
+	if err != nil {
 		return err
 	}
-	id, err := ph.Dial(account, target, ca.CallAudio, phone.DialOptions{RingTimeout: c.RingTimeout})
+	out := &printer{w: e.stdout, json: e.cli.JSON}
+	id, err := r.Dial(account, target, ca.CallAudio, phone.DialOptions{RingTimeout: c.RingTimeout})
 	if err != nil {
-		stop()
-		drain(events, out)
-		<-runErr
+		_ = r.finish(out.event)
 		return usageErr("%v", err)
 	}
-	final, err := e.followCall(ph, id, events, out, c.Duration, c.HangupOnEOF)
-	stop()
-	drain(events, out)
-	if rerr := <-runErr; rerr != nil && err == nil {
+	final, err := e.followCall(r.Phone, id, r.Events, out, c.Duration, c.HangupOnEOF)
+	if rerr := r.finish(out.event); rerr != nil && err == nil {
 		err = rerr
 	}
 	if err != nil {
@@ -162,17 +142,4 @@ func callExit(s phone.CallStatus) error {
 		msg += ": " + s.Err.Error()
 	}
 	return &exitError{code: code, err: fmt.Errorf("call %s: %s", s.Peer, msg)}
-}
-
-// drain prints what the phone still says while it stops (an unregistration, say) and returns
-// when Run has ended every subscription. Not reading would stall the phone's shutdown.
-func drain(events <-chan phone.Event, out *printer) {
-	for ev := range events {
-		switch ev := ev.(type) {
-		case phone.AccountStatus:
-			out.registration(ev)
-		case phone.CallStatus:
-			out.call(ev)
-		}
-	}
 }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"sync"
 
 	"github.com/dialtone/dialtone/audio"
-	"github.com/dialtone/dialtone/phone"
 )
 
 // runEcho is `dialtone call echo`: an echo peer inside this process, on loopback, answers and
@@ -16,34 +14,13 @@ func (c *callCmd) runEcho(e *env) error {
 	if err != nil {
 		return err
 	}
-	cfg.Accounts, cfg.ListenAddr = nil, "127.0.0.1:0"
-	peer, err := phone.New(phone.Config{ListenAddr: "127.0.0.1:0", Logger: e.log.With("peer", "echo"), UserAgent: "dialtone-echo"})
+	addr, stop, err := e.startEchoPeer(cfg)
 	if err != nil {
 		return err
 	}
-	ctx, stop := context.WithCancel(context.WithoutCancel(e.ctx))
 	defer stop()
-	events := peer.Subscribe(ctx)
-	runErr := make(chan error, 1)
-	go func() { runErr <- peer.Run(ctx) }()
-	if err := waitReady(e.ctx, peer, runErr); err != nil {
-		return err
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for ev := range events {
-			if s, ok := ev.(phone.CallStatus); ok && s.State == phone.CallIncoming {
-				loop := newEchoBuffer(50) // up to 1 s of audio in flight
-				_ = peer.Answer(s.ID, phone.CallAudio{Source: loop, Sink: loop})
-			}
-		}
-	})
-	defer func() {
-		stop()
-		<-runErr
-		wg.Wait()
-	}()
-	return e.placeCall(cfg, "", "sip:echo@"+peer.SIPAddr(), c)
+	cfg.Accounts, cfg.ListenAddr = nil, "127.0.0.1:0"
+	return e.placeCall(cfg, "", "sip:echo@"+addr, c)
 }
 
 // echoBuffer is a Sink whose frames come back out of its Source, in order.

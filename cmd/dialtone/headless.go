@@ -222,3 +222,20 @@ func (p *printer) message(m phone.Message) {
 	}
 	p.emit(r, human)
 }
+
+// event prints any event the phone publishes (the snapshot and events about nothing a
+// headless command shows are skipped).
+func (p *printer) event(ev phone.Event) {
+	switch ev := ev.(type) {
+	case phone.AccountStatus:
+		p.registration(ev)
+	case phone.CallStatus:
+		p.call(ev)
+	case phone.MediaStats:
+		p.stats(ev)
+	case phone.DTMFReceived:
+		p.dtmf(ev)
+	case phone.Message:
+		p.message(ev)
+	}
+}

@@ -42,35 +42,20 @@ func (c *messageCmd) Run(e *env) error {
 	if len(cfg.Accounts) > 0 {
 		account = cfg.Accounts[0].Name
 	}
-	store, closeStore, err := e.openHistory()
+	r, err := e.startPhone(cfg, true)
 	if err != nil {
 		return err
-	}
-	defer closeStore()
-	cfg.Messages, cfg.Calls = store, store
-	ph, err := phone.New(cfg)
-	if err != nil {
-		return usageErr("%v", err)
 	}
 	out := &printer{w: e.stdout, json: e.cli.JSON}
-	runCtx, stop := context.WithCancel(context.WithoutCancel(e.ctx))
-	defer stop()
-	events := ph.Subscribe(context.WithoutCancel(e.ctx))
-	runErr := make(chan error, 1)
-	go func() { runErr <- ph.Run(runCtx) }()
-	if err := waitReady(e.ctx, ph, runErr); err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(e.ctx, c.Timeout)
-	sendErr := ph.SendMessage(ctx, account, c.Target, text)
+	sendErr := r.SendMessage(ctx, account, c.Target, text)
 	cancel()
-	stop()
-	for ev := range events {
+	rerr := r.finish(func(ev phone.Event) {
 		if m, ok := ev.(phone.Message); ok && m.Direction == phone.Outgoing {
 			out.message(m)
 		}
-	}
-	if rerr := <-runErr; rerr != nil && sendErr == nil {
+	})
+	if rerr != nil && sendErr == nil {
 		sendErr = rerr
 	}
 	if sendErr == nil {

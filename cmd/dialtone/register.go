@@ -27,27 +27,16 @@ func (c *registerCmd) Run(e *env) error {
 	if registering == 0 {
 		return usageErr("no accounts: add one to the config file or pass --aor sip:user@domain")
 	}
-	store, closeStore, err := e.openHistory()
+	r, err := e.startPhone(cfg, true)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
-	cfg.Messages, cfg.Calls = store, store
-	ph, err := phone.New(cfg)
-	if err != nil {
-		return usageErr("%v", err)
-	}
+	defer context.AfterFunc(e.ctx, r.stop)() // SIGINT/SIGTERM: unregister and end
 	out := &printer{w: e.stdout, json: e.cli.JSON}
-
-	runCtx, stop := context.WithCancel(e.ctx)
-	defer stop()
-	events := ph.Subscribe(context.WithoutCancel(e.ctx))
-	runErr := make(chan error, 1)
-	go func() { runErr <- ph.Run(runCtx) }()
 
 	first := map[string]phone.AccountStatus{} // each account's first result
 	terminal := map[string]bool{}
-	for ev := range events {
+	for ev := range r.Events {
 		if m, ok := ev.(phone.Message); ok && m.Direction == phone.Incoming {
 			out.message(m)
 			continue
@@ -65,13 +54,13 @@ func (c *registerCmd) Run(e *env) error {
 		}
 		terminal[s.Account] = s.Terminal()
 		if c.Once && len(first) == registering {
-			stop()
+			r.stop()
 		}
 		if allTrue(terminal, registering) {
-			stop() // nothing left to wait for: every account gave up
+			r.stop() // nothing left to wait for: every account gave up
 		}
 	}
-	if err := <-runErr; err != nil {
+	if err := r.finish(nil); err != nil {
 		return &exitError{code: exitCodeFor(phone.FailureOf(err)), err: err}
 	}
 	if c.Once || allTrue(terminal, registering) || e.ctx.Err() == nil {

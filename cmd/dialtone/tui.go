@@ -39,27 +39,19 @@ func (tuiCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	hist, closeHist, err := e.openHistory()
+	r, err := e.startPhone(cfg, true)
 	if err != nil {
 		return err
 	}
-	defer closeHist()
-	cfg.Calls, cfg.Messages = hist, hist
-	ph, err := phone.New(cfg)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	runCtx, stop := context.WithCancel(context.WithoutCancel(e.ctx))
-	defer stop()
-	runErr := make(chan error, 1)
-	go func() { runErr <- ph.Run(runCtx) }()
-	if err := waitReady(e.ctx, ph, runErr); err != nil {
-		return err
-	}
+	ph := r.Phone
+	go func() { // the UI subscribes on its own; this subscription only has to be emptied
+		for range r.Events { // ends when finish stops the phone
+		}
+	}()
 	adapter := &tuiPhone{e: e, ph: ph, audio: map[string]*callAudio{}}
 	defer adapter.close()
 	opts := ui.Options{Phone: adapter, Logs: logs, NoColor: os.Getenv("NO_COLOR") != "", Version: version,
-		History: uiHistory{hist.s}}
+		History: uiHistory{r.history.s}}
 	if len(cfg.Accounts) == 0 && e.cli.AOR == "" {
 		opts.FirstRun = &ui.FirstRunOptions{ConfigPath: f.Path, Save: func(a ui.NewAccount) error {
 			return e.saveFirstAccount(f.Path, a, ph)
@@ -79,9 +71,8 @@ func (tuiCmd) Run(e *env) error {
 		}
 	}()
 	_, err = prog.Run()
-	uiStop() // ends the UI's subscription so the phone's shutdown is not held up by it
-	stop()   // hangs up, unregisters
-	if rerr := <-runErr; rerr != nil && err == nil {
+	uiStop()                                              // ends the UI's subscription so the phone's shutdown is not held up by it
+	if rerr := r.finish(nil); rerr != nil && err == nil { // hangs up, unregisters
 		err = rerr
 	}
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
@@ -200,31 +191,12 @@ func (t *tuiPhone) echoPeer() (string, error) {
 	if t.echoAddr != "" {
 		return t.echoAddr, nil
 	}
-	peer, err := phone.New(phone.Config{ListenAddr: "127.0.0.1:0", Logger: t.e.log.With("peer", "echo"), UserAgent: "dialtone-echo"})
+	addr, stop, err := t.e.startEchoPeer(phone.Config{})
 	if err != nil {
 		return "", err
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	events := peer.Subscribe(ctx)
-	runErr := make(chan error, 1)
-	go func() { runErr <- peer.Run(ctx) }()
-	if err := waitReady(t.e.ctx, peer, runErr); err != nil {
-		stop()
-		return "", err
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for ev := range events {
-			if s, ok := ev.(phone.CallStatus); ok && s.State == phone.CallIncoming {
-				loop := newEchoBuffer(50)
-				_ = peer.Answer(s.ID, phone.CallAudio{Source: loop, Sink: loop})
-			}
-		}
-	}()
-	t.echoAddr = peer.SIPAddr()
-	t.echoStop = func() { stop(); <-runErr; <-done }
-	return t.echoAddr, nil
+	t.echoAddr, t.echoStop = addr, stop
+	return addr, nil
 }
 
 func (t *tuiPhone) close() {
