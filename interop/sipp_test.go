@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -156,5 +157,24 @@ func TestCallEarlyMediaIsPlayed(t *testing.T) {
 	}
 	if secs := toneSeconds(t, rec, 800); secs < 1 {
 		t.Fatalf("early media: 800 Hz heard for %.2f s, want at least 1 s", secs)
+	}
+}
+
+// TestCallCtrlCWhileRingingCancels: SIGINT while the far end rings sends CANCEL and exits 11.
+func TestCallCtrlCWhileRingingCancels(t *testing.T) {
+	t.Parallel()
+	s := peers.StartSippUAS(t, peers.SippOptions{Scenario: "uas_ring_forever"})
+	p := startDialtone(t, nil, "call", s.URI("bob"), "--json", "--audio", "null")
+	p.waitEvent("ringing", 10*time.Second)
+	p.signal(syscall.SIGINT)
+	code, rest := p.wait(15 * time.Second)
+	if code != 11 {
+		t.Fatalf("exit %d, want 11\n%s", code, p.transcript())
+	}
+	if h, ok := findEvent(rest, "hangup"); !ok || h.str("by") != "local" {
+		t.Fatalf("hangup %v, want by local", h)
+	}
+	if len(s.Received("CANCEL")) != 1 {
+		t.Fatalf("sipp received %d CANCELs, want 1", len(s.Received("CANCEL")))
 	}
 }
