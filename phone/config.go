@@ -21,6 +21,9 @@ type Config struct {
 	TLS *tls.Config
 	// Logger receives the core's logs; nil discards them.
 	Logger *slog.Logger
+	// KeepAlive is how often a UDP registration sends a CRLF keep-alive to its registrar so
+	// that a NAT keeps the way in open; 0 means 25 s, negative turns it off.
+	KeepAlive time.Duration
 	// MaxCalls is how many calls may exist at once; more incoming calls get 486 Busy Here.
 	// 0 means 4.
 	MaxCalls int

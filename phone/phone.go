@@ -192,6 +192,9 @@ func (p *Phone) startAccount(ctx context.Context, stack *stack, i int, acc *acco
 		publish: func(s AccountStatus) { p.setStatus(i, s) },
 	}
 	p.regWG.Go(func() { loop.run(ctx) })
+	if every := p.keepAliveEvery(); acc.Transport == UDP && every > 0 {
+		p.regWG.Go(func() { p.keepAlive(ctx, stack.udp, i, wire, every) })
+	}
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -25,6 +26,8 @@ type sipRegistrar struct {
 	// udpListen is our UDP listening socket's address; REGISTERs leave from it so that the
 	// registrar and later requests reach the same port. Empty for TCP and TLS.
 	udpListen *net.UDPAddr
+
+	target atomic.Pointer[string] // ip:port the last REGISTER went to, for keep-alives
 
 	mu       sync.Mutex // guards the fields below: register may run during shutdown
 	callID   string
@@ -71,6 +74,7 @@ func (r *sipRegistrar) register(ctx context.Context, expires time.Duration) (reg
 			return regResult{}, err
 		}
 	}
+	r.target.Store(&target)
 	res, granted, err := r.transact(ctx, target, expires)
 	if err != nil {
 		return regResult{}, err
@@ -360,4 +364,12 @@ func (r *sipRegistrar) passwordFor(ctx context.Context) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.getPassword(ctx)
+}
+
+// lastTarget is where the last REGISTER went ("" before the first).
+func (r *sipRegistrar) lastTarget() string {
+	if t := r.target.Load(); t != nil {
+		return *t
+	}
+	return ""
 }

@@ -1,0 +1,53 @@
+package phone
+
+import (
+	"context"
+	"net"
+	"time"
+)
+
+// defaultKeepAlive is how often a UDP registration sends a keep-alive. NATs commonly forget an
+// idle UDP mapping after 30 to 60 s, and the mapping is the only way incoming calls reach a
+// phone behind one; 25 s stays under the shortest common timeout.
+const defaultKeepAlive = 25 * time.Second
+
+// keepAliveEvery is the configured keep-alive interval; 0 means off.
+func (p *Phone) keepAliveEvery() time.Duration {
+	switch {
+	case p.cfg.KeepAlive < 0:
+		return 0
+	case p.cfg.KeepAlive == 0:
+		return defaultKeepAlive
+	}
+	return p.cfg.KeepAlive
+}
+
+// keepAlive sends a double CRLF (RFC 5626 section 4.4.1) from the SIP socket to account i's
+// registrar (or outbound proxy) every interval while the account is registered. Registrars
+// ignore it; the NAT in between sees traffic and keeps the mapping.
+func (p *Phone) keepAlive(ctx context.Context, conn net.PacketConn, i int, wire *sipRegistrar, interval time.Duration) {
+	crlf := []byte("\r\n\r\n")
+	for {
+		t := p.clock.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C():
+		}
+		p.mu.Lock()
+		registered := p.statuses[i].State == Registered
+		p.mu.Unlock()
+		target := wire.lastTarget()
+		if !registered || target == "" {
+			continue
+		}
+		addr, err := net.ResolveUDPAddr("udp", target) // already an ip:port: no DNS
+		if err != nil {
+			continue
+		}
+		if _, err := conn.WriteTo(crlf, addr); err != nil {
+			p.log.Debug("keep-alive", "account", wire.acc.Name, "err", err)
+		}
+	}
+}

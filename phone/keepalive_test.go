@@ -1,0 +1,94 @@
+package phone
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// fakeRegistrar answers every REGISTER 200 on a loopback socket and counts CRLF keep-alives.
+func fakeRegistrar(t *testing.T) (addr string, keepAlives <-chan struct{}) {
+	t.Helper()
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ka := make(chan struct{}, 100)
+	go func() {
+		buf := make([]byte, 65536)
+		parser := sip.NewParser()
+		for {
+			n, from, err := conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if bytes.Equal(buf[:n], []byte("\r\n\r\n")) {
+				select {
+				case ka <- struct{}{}:
+				default:
+				}
+				continue
+			}
+			msg, err := parser.ParseSIP(append([]byte(nil), buf[:n]...))
+			req, ok := msg.(*sip.Request)
+			if err != nil || !ok {
+				continue
+			}
+			res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+			if c := req.Contact(); c != nil {
+				res.AppendHeader(c)
+			}
+			_, _ = conn.WriteTo([]byte(res.String()), from)
+		}
+	}()
+	return conn.LocalAddr().String(), ka
+}
+
+func TestUDPRegistrationSendsKeepAlives(t *testing.T) {
+	addr, keepAlives := fakeRegistrar(t)
+	p, err := New(Config{ListenAddr: "127.0.0.1:0", KeepAlive: 100 * time.Millisecond, Accounts: []Account{{
+		Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + addr, Register: true, Expires: time.Hour,
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	events := p.Subscribe(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.After(10 * time.Second)
+	for registered := false; !registered; {
+		select {
+		case ev := <-events:
+			if s, ok := ev.(AccountStatus); ok && s.State == Registered {
+				registered = true
+			}
+		case <-deadline:
+			t.Fatal("never registered at the fake registrar")
+		}
+	}
+	for i := range 3 {
+		select {
+		case <-keepAlives:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("keep-alive %d never came", i+1)
+		}
+	}
+}
+
+func TestKeepAliveCanBeTurnedOff(t *testing.T) {
+	p, _ := New(Config{KeepAlive: -1})
+	if p.keepAliveEvery() != 0 {
+		t.Fatal("negative KeepAlive should turn keep-alives off")
+	}
+	p, _ = New(Config{})
+	if p.keepAliveEvery() != defaultKeepAlive {
+		t.Fatal("zero KeepAlive should mean the default")
+	}
+}
