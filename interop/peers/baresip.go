@@ -66,7 +66,7 @@ type Baresip struct {
 	ctrlPort int
 
 	cmd     *exec.Cmd
-	done    chan struct{} // closed when the process has been reaped
+	done    <-chan struct{} // closed when the process has been reaped
 	waitErr error
 
 	ctrl *baresipCtrl
@@ -96,19 +96,6 @@ var baresipModuleDirs = []string{
 // baresipModules are the modules the generated config loads; all must exist.
 var baresipModules = []string{"g711.so", "sndfile.so", "aufile.so", "aubridge.so", "account.so", "menu.so", "ctrl_tcp.so"}
 
-func findBaresipModuleDir() (string, bool) {
-	dirs := baresipModuleDirs
-	if d := os.Getenv("BARESIP_MODULE_PATH"); d != "" {
-		dirs = []string{d}
-	}
-	for _, d := range dirs {
-		if _, err := os.Stat(filepath.Join(d, "ctrl_tcp.so")); err == nil {
-			return d, true
-		}
-	}
-	return "", false
-}
-
 // StartBaresip starts baresip headless (no sound card: the microphone is a
 // generated WAV played by the aufile module, the speaker is an aubridge
 // device that nobody reads, and the sndfile filter records what is sent and
@@ -124,7 +111,7 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	if !ok {
 		t.Skip("baresip binary not found (install the baresip-core package)")
 	}
-	mdir, ok := findBaresipModuleDir()
+	mdir, ok := findModuleDir("BARESIP_MODULE_PATH", baresipModuleDirs, "ctrl_tcp.so")
 	if !ok {
 		t.Skip("baresip module directory not found (install baresip-core or set BARESIP_MODULE_PATH)")
 	}
@@ -359,16 +346,11 @@ func (b *Baresip) start(bin string) error {
 	cmd.Stdout = logf
 	cmd.Stderr = logf
 	cmd.Env = append(os.Environ(), "HOME="+b.dir)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	done, err := startGroup(cmd, func(err error) { b.waitErr = err })
+	if err != nil {
 		return err
 	}
-	b.cmd = cmd
-	b.done = make(chan struct{})
-	go func() {
-		b.waitErr = cmd.Wait()
-		close(b.done)
-	}()
+	b.cmd, b.done = cmd, done
 	return b.waitReady()
 }
 

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -48,7 +47,7 @@ type Kamailio struct {
 	port    int
 	tlsPort int
 	cmd     *exec.Cmd
-	done    chan struct{} // closed when the main process has been reaped
+	done    <-chan struct{} // closed when the main process has been reaped
 	waitErr error
 }
 
@@ -82,18 +81,6 @@ func findBinary(name string) (string, bool) {
 	return "", false
 }
 
-func findModuleDir() (string, bool) {
-	if d := os.Getenv("KAMAILIO_MPATH"); d != "" {
-		return d, true
-	}
-	for _, d := range moduleDirs {
-		if _, err := os.Stat(filepath.Join(d, "tm.so")); err == nil {
-			return d, true
-		}
-	}
-	return "", false
-}
-
 // StartKamailio starts Kamailio as registrar/proxy on free 127.0.0.1 ports
 // and waits until it answers. It skips the test when kamailio (or kamcmd, or
 // its modules) is not installed, fails the test with Kamailio's log if it
@@ -108,7 +95,7 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	if !ok {
 		t.Skip("kamcmd binary not found (part of the kamailio package)")
 	}
-	mpath, ok := findModuleDir()
+	mpath, ok := findModuleDir("KAMAILIO_MPATH", moduleDirs, "tm.so")
 	if !ok {
 		t.Skip("kamailio module directory not found (set KAMAILIO_MPATH)")
 	}
@@ -256,16 +243,11 @@ func (k *Kamailio) start(bin string) error {
 	cmd.Dir = k.dir
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	done, err := startGroup(cmd, func(err error) { k.waitErr = err })
+	if err != nil {
 		return err
 	}
-	k.cmd = cmd
-	k.done = make(chan struct{})
-	go func() {
-		k.waitErr = cmd.Wait()
-		close(k.done)
-	}()
+	k.cmd, k.done = cmd, done
 	return k.waitReady()
 }
 

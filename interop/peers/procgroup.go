@@ -1,6 +1,9 @@
 package peers
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -24,4 +27,34 @@ func stopGroup(t testing.TB, name string, pgid int, done <-chan struct{}, timeou
 		}
 	}
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+}
+
+// startGroup starts a peer in a process group of its own, so stopGroup can end it with every
+// child it spawns, and so the kernel kills it if the test binary dies. wait runs once the
+// process has exited (with Wait's error), before the returned channel closes.
+func startGroup(cmd *exec.Cmd, wait func(error)) (<-chan struct{}, error) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		wait(cmd.Wait())
+		close(done)
+	}()
+	return done, nil
+}
+
+// findModuleDir returns the first of dirs holding the file probe (a module every install
+// has), or the directory named by the environment variable env when it is set.
+func findModuleDir(env string, dirs []string, probe string) (string, bool) {
+	if d := os.Getenv(env); d != "" {
+		return d, true
+	}
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, probe)); err == nil {
+			return d, true
+		}
+	}
+	return "", false
 }

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -71,7 +70,7 @@ type Sipp struct {
 	logFile     string // -trace_logs: the scenario's <log> actions
 
 	cmd      *exec.Cmd
-	done     chan struct{} // closed when sipp has been reaped
+	done     <-chan struct{} // closed when sipp has been reaped
 	waitErr  error
 	exitCode int
 }
@@ -273,20 +272,17 @@ func (s *Sipp) start() error {
 	cmd.Dir = s.dir
 	cmd.Stdout = out
 	cmd.Stderr = out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	s.cmd = cmd
-	s.done = make(chan struct{})
 	s.exitCode = -1
-	go func() {
-		s.waitErr = cmd.Wait()
+	done, err := startGroup(cmd, func(err error) {
+		s.waitErr = err
 		if cmd.ProcessState != nil {
 			s.exitCode = cmd.ProcessState.ExitCode()
 		}
-		close(s.done)
-	}()
+	})
+	if err != nil {
+		return err
+	}
+	s.cmd, s.done = cmd, done
 	return s.waitReady()
 }
 
