@@ -204,12 +204,9 @@ func (m *Model) View() string {
 	if len(m.calls) == 0 {
 		return st.Empty.Render(common.Truncate(" No calls. Press d to dial, or wait for one to ring.", m.width))
 	}
-	first := 0
-	if m.height > 0 && m.selected >= m.height {
-		first = m.selected - m.height + 1
-	}
 	var rows []string
-	for i := first; i < len(m.calls) && (m.height <= 0 || len(rows) < m.height); i++ {
+	first, last := common.VisibleRows(len(m.calls), m.selected, m.height)
+	for i := first; i < last; i++ {
 		rows = append(rows, m.row(m.calls[i], i == m.selected))
 	}
 	return strings.Join(rows, "\n")

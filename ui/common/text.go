@@ -82,3 +82,16 @@ func Peer(uri, name string) string {
 	}
 	return name + " <" + addr + ">"
 }
+
+// VisibleRows returns the half-open range [first, last) of n rows to draw in height lines so
+// that the selected row stays visible (height 0 means no limit).
+func VisibleRows(n, selected, height int) (first, last int) {
+	if height > 0 && selected >= height {
+		first = selected - height + 1
+	}
+	last = n
+	if height > 0 {
+		last = min(n, first+height)
+	}
+	return first, last
+}

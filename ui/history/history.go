@@ -240,12 +240,9 @@ func (m *Model) View() string {
 		}
 		return st.Empty.Render(common.Truncate(" No calls yet this session.", m.width))
 	}
-	first := 0
-	if m.height > 0 && m.selected >= m.height {
-		first = m.selected - m.height + 1
-	}
 	var rows []string
-	for i := first; i < len(m.all) && (m.height <= 0 || len(rows) < m.height); i++ {
+	first, last := common.VisibleRows(len(m.all), m.selected, m.height)
+	for i := first; i < last; i++ {
 		rows = append(rows, m.row(m.all[i], i == m.selected))
 	}
 	return strings.Join(rows, "\n")
