@@ -34,6 +34,22 @@ type Config struct {
 	Calls CallStore
 	// RTPPortMin and RTPPortMax bound the local RTP ports (RTCP uses port+1); 0 means 10000-60000.
 	RTPPortMin, RTPPortMax int
+	// STUNServer is host[:port] (default port 3478) of a STUN server (RFC 5389) asked for our
+	// public address when an account names none; "" asks none.
+	STUNServer string
+	// TURN is the relay used when an account names none; nil uses none.
+	TURN *TURNServer
+	// RTPTimeout ends an answered call that has received no RTP or RTCP for this long (the far
+	// end or the network is gone); 0 means 30 s, negative never ends a call for silence.
+	RTPTimeout time.Duration
+}
+
+// TURNServer is a media relay (RFC 8656) for networks where no direct path works (symmetric
+// NAT with a provider that relays nothing).
+type TURNServer struct {
+	Addr     string // host[:port], default port 3478, UDP
+	User     string // long-term credential user name
+	Password PasswordFunc
 }
 
 // PasswordFunc returns an account's password. It is called only when a server challenges us,
@@ -52,6 +68,10 @@ type Account struct {
 	Expires       time.Duration // requested registration lifetime
 	Register      bool          // register at start-up
 	Password      PasswordFunc
+	// STUNServer overrides Config.STUNServer for this account ("" inherits it).
+	STUNServer string
+	// TURN overrides Config.TURN for this account (nil inherits it).
+	TURN *TURNServer
 }
 
 // account is an Account with its URIs parsed once.
