@@ -203,7 +203,6 @@ func TestSplitServer(t *testing.T) {
 	}
 }
 
-
 func TestClassify(t *testing.T) {
 	local := netip.MustParseAddrPort("192.0.2.10:4000")
 	a := netip.MustParseAddrPort("198.51.100.1:4000")
