@@ -86,7 +86,7 @@ func (s *Session) sendRTCP(p Params, now time.Time) {
 	if !p.Remote.IsValid() {
 		return
 	}
-	dst := netip.AddrPortFrom(p.Remote.Addr(), p.Remote.Port()+1)
+	_, dst := s.targets(p)
 	var reports []rtcp.ReceptionReport
 	if rr, ok := s.tx.reportBlock(now); ok {
 		reports = append(reports, rr)
@@ -118,15 +118,31 @@ func (s *Session) readRTCP() {
 	defer s.wg.Done()
 	buf := make([]byte, 1500)
 	for {
-		n, _, err := s.rtcpConn.ReadFromUDPAddrPort(buf)
+		n, from, err := s.rtcpConn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue
 		}
+		if !s.fromFarEndRTCP(netip.AddrPortFrom(from.Addr().Unmap(), from.Port())) {
+			continue // a stranger's reports would skew our round-trip time and keep a dead call alive
+		}
 		s.handleRTCP(buf[:n], s.now())
 	}
+}
+
+// fromFarEndRTCP reports whether an RTCP datagram comes from the far end: its SDP's RTCP
+// address, or the host we latched on to (whose NAT picks the RTCP port).
+func (s *Session) fromFarEndRTCP(from netip.AddrPort) bool {
+	p := s.current()
+	sdpRTCP := p.RemoteRTCP
+	if !sdpRTCP.IsValid() && p.Remote.IsValid() {
+		sdpRTCP = netip.AddrPortFrom(p.Remote.Addr(), p.Remote.Port()+1)
+	}
+	s.rx.mu.Lock()
+	defer s.rx.mu.Unlock()
+	return s.rx.latch.noteRTCP(from, sdpRTCP)
 }
 
 func (s *Session) handleRTCP(b []byte, now time.Time) {
@@ -134,6 +150,7 @@ func (s *Session) handleRTCP(b []byte, now time.Time) {
 	if err != nil {
 		return
 	}
+	s.stats.lastRTCP.Store(now.UnixNano())
 	for _, pk := range pkts {
 		var reports []rtcp.ReceptionReport
 		switch r := pk.(type) {

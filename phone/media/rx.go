@@ -26,6 +26,7 @@ type receiver struct {
 	lastRx   time.Time
 	playing  bool // a first packet was played: underruns are concealed, not silent
 	dtmf     dtmfReceiver
+	latch    latch
 }
 
 func (r *receiver) init(s *Session) {
@@ -65,18 +66,26 @@ func (s *Session) readRTP() {
 func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
 	p := s.current()
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port()) // a dual-stack socket reports ::ffff:a.b.c.d
-	if !p.Remote.IsValid() || from != p.Remote {
-		s.stats.dropped.Add(1) // not the peer the SDP named: never play it
+	if !p.Remote.IsValid() {
+		s.stats.dropped.Add(1) // nothing negotiated yet: never play it
 		return
 	}
-	if err := pkt.Unmarshal(b); err != nil || pkt.Version != 2 {
-		s.stats.dropped.Add(1)
+	if err := pkt.Unmarshal(b); err != nil || pkt.Version != 2 || !s.expectedPT(p, pkt.PayloadType) {
+		s.stats.dropped.Add(1) // STUN keep-alives, garbage, or a payload type we did not negotiate
 		return
 	}
 	now := s.now()
 	r := &s.rx
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	ok, latched := r.latch.admit(from, p.Remote, !p.StrictSource, now)
+	if !ok {
+		s.stats.dropped.Add(1) // not the far end: never play it
+		return
+	}
+	if latched {
+		s.log.Info("rtp latched on to the far end's real address (symmetric RTP)", "sdp", p.Remote.String(), "source", from.String())
+	}
 	if !r.haveSSRC || pkt.SSRC != r.ssrc {
 		if r.haveSSRC && now.Sub(r.lastRx) < ssrcSwitchQuiet {
 			s.stats.dropped.Add(1)
@@ -86,6 +95,7 @@ func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
 	}
 	r.lastRx = now
 	s.stats.received.Add(1)
+	s.stats.lastRTP.Store(now.UnixNano())
 	switch {
 	case p.Codec != nil && pkt.PayloadType == p.Codec.PayloadType():
 		r.jb.Push(Packet{Seq: pkt.SequenceNumber, Timestamp: pkt.Timestamp, SSRC: pkt.SSRC,
@@ -98,6 +108,12 @@ func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
 	default:
 		s.stats.dropped.Add(1) // comfort noise or a codec we did not negotiate
 	}
+}
+
+// expectedPT reports whether pt is the negotiated codec or telephone-event. Comfort noise
+// (13) counts too: it is the far end talking silence, and may latch.
+func (s *Session) expectedPT(p Params, pt uint8) bool {
+	return p.Codec != nil && pt == p.Codec.PayloadType() || p.DTMFPT >= 0 && int(pt) == p.DTMFPT || pt == 13
 }
 
 // playFrame takes the next frame from the jitter buffer (or conceals a missing one) and writes

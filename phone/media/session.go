@@ -34,7 +34,12 @@ type Config struct {
 // Params is what the call's signalling negotiated; Update may change it mid-call (hold,
 // re-INVITE, the answer after early media).
 type Params struct {
-	Remote  netip.AddrPort // where to send RTP; RTCP goes to port+1
+	Remote  netip.AddrPort // where the far end's SDP says to send RTP
+	// RemoteRTCP is where its SDP says RTCP goes (a=rtcp, RFC 3605); invalid means Remote's port + 1.
+	RemoteRTCP netip.AddrPort
+	// StrictSource accepts RTP only from Remote: no latching on to the address the far end's
+	// packets really come from (see LatchWindow for the default policy).
+	StrictSource bool
 	Codec   codec.Codec
 	DTMFPT  int  // telephone-event payload type, -1 if none
 	Send    bool // send the source's audio (false during early media, on hold, recvonly)
@@ -59,9 +64,11 @@ type Session struct {
 	local    netip.AddrPort
 	now      func() time.Time
 
-	mu        sync.Mutex // guards params and dtmfQueue
+	mu        sync.Mutex // guards params, dtmfQueue and the activity times
 	params    Params
 	dtmfQueue []rune
+	started   time.Time // when Start was first called
+	rxSince   time.Time // since when we expect to receive (Start, or Receive turned on)
 
 	events chan Event
 	stats  counters
@@ -145,6 +152,13 @@ func (s *Session) Events() <-chan Event { return s.events }
 func (s *Session) Start(p Params) {
 	s.Update(p)
 	s.startOnce.Do(func() {
+		s.mu.Lock()
+		s.started = s.now()
+		s.rxSince = s.started
+		s.mu.Unlock()
+		s.rx.mu.Lock()
+		s.rx.latch.reset(p.Remote, s.started) // the latching window opens when the stream does
+		s.rx.mu.Unlock()
 		s.wg.Add(3)
 		go s.readRTP()
 		go s.readRTCP()
@@ -158,10 +172,64 @@ func (s *Session) Update(p Params) {
 	old := s.params
 	p.Muted = old.Muted // the user's mute survives renegotiation; only SetMuted changes it
 	s.params = p
+	moved := p.Remote != old.Remote && !s.started.IsZero()
+	if p.Receive && !old.Receive || moved {
+		s.rxSince = s.now() // resumed, or the far end moved: silence counts from now
+	}
 	s.mu.Unlock()
+	if moved {
+		s.rx.mu.Lock()
+		s.rx.latch.reset(p.Remote, s.now()) // the far end moved (re-INVITE): learn its source again
+		s.rx.mu.Unlock()
+	}
 	if old.Remote != p.Remote && old.Remote.IsValid() {
 		s.log.Info("rtp remote changed", "from", old.Remote.String(), "to", p.Remote.String())
 	}
+}
+
+// targets are where RTP and RTCP go now: the SDP's addresses, or the latched source.
+func (s *Session) targets(p Params) (rtpDst, rtcpDst netip.AddrPort) {
+	sdpRTCP := p.RemoteRTCP
+	if !sdpRTCP.IsValid() && p.Remote.IsValid() {
+		sdpRTCP = netip.AddrPortFrom(p.Remote.Addr(), p.Remote.Port()+1)
+	}
+	s.rx.mu.Lock()
+	defer s.rx.mu.Unlock()
+	return s.rx.latch.rtpTarget(p.Remote), s.rx.latch.rtcpTarget(p.Remote, sdpRTCP)
+}
+
+// Activity says how long the stream has been quiet at now: since the last RTP packet was
+// accepted (or since receiving began, if none came), and since the last RTP or RTCP. Both are
+// 0 when we do not expect to receive (not started, on hold, sendonly). The call uses them to
+// warn about one-way audio and to end calls whose far end has vanished.
+func (s *Session) Activity(now time.Time) (sinceRTP, sinceAny time.Duration) {
+	s.mu.Lock()
+	since, receive := s.rxSince, s.params.Receive
+	s.mu.Unlock()
+	if since.IsZero() || !receive {
+		return 0, 0
+	}
+	lastRTP, lastAny := since, since
+	if t := time.Unix(0, s.stats.lastRTP.Load()); s.stats.lastRTP.Load() != 0 && t.After(lastRTP) {
+		lastRTP = t
+	}
+	lastAny = lastRTP
+	if t := time.Unix(0, s.stats.lastRTCP.Load()); s.stats.lastRTCP.Load() != 0 && t.After(lastAny) {
+		lastAny = t
+	}
+	return max(now.Sub(lastRTP), 0), max(now.Sub(lastAny), 0)
+}
+
+// Latched is the far end's RTP source when it differs from its SDP address (symmetric RTP
+// latching took place), else the zero value.
+func (s *Session) Latched() netip.AddrPort {
+	p := s.current()
+	s.rx.mu.Lock()
+	defer s.rx.mu.Unlock()
+	if src := s.rx.latch.source; src.IsValid() && src != p.Remote {
+		return src
+	}
+	return netip.AddrPort{}
 }
 
 // SetMuted mutes or unmutes the microphone without renegotiating anything.
@@ -262,6 +330,7 @@ func (s *Session) pace() {
 			lastRR = now
 			s.sendRTCP(s.current(), now)
 		}
+		s.keepAlive(s.current(), now)
 	}
 }
 
@@ -269,12 +338,15 @@ func (s *Session) pace() {
 type counters struct {
 	sent, received, lost, late, duplicate, concealed, dropped atomic.Uint64
 	jitterNs, rttNs                                           atomic.Int64
+	lastRTP, lastRTCP, lastSent                               atomic.Int64 // UnixNano of the last accepted RTP, RTCP, and RTP sent
+	keepAlives                                                atomic.Uint64
 }
 
 // Stats is a snapshot of the session's counters.
 type Stats struct {
 	PacketsSent, PacketsReceived              uint64
 	Lost, Late, Duplicate, Concealed, Dropped uint64
+	KeepAlives                                uint64 // STUN indications sent while no RTP went out
 	Jitter, RTT                               time.Duration
 }
 
@@ -289,6 +361,7 @@ func (s *Session) Stats() Stats {
 		Duplicate:       jb.Duplicate,
 		Concealed:       s.stats.concealed.Load(),
 		Dropped:         s.stats.dropped.Load() + jb.Dropped,
+		KeepAlives:      s.stats.keepAlives.Load(),
 		Jitter:          jb.Jitter,
 		RTT:             time.Duration(s.stats.rttNs.Load()),
 	}

@@ -99,35 +99,133 @@ func TestDTMFBothWays(t *testing.T) {
 	}
 }
 
-func TestPacketsFromStrangersAreDroppedNotPlayed(t *testing.T) {
-	a, b := openPair(t)
-	rec := audiotest.NewRecorder()
-	b.Start(Params{Remote: a.LocalAddr(), Codec: codec.PCMU, DTMFPT: -1, Send: false, Receive: true, Sink: rec})
-	// An attacker on another port sends loud audio to b.
-	evil, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer evil.Close()
+// sendTone sends n PCMU packets of a loud 1 kHz tone from conn to dst.
+func sendTone(t *testing.T, conn *net.UDPConn, dst netip.AddrPort, ssrc uint32, first, n int) {
+	t.Helper()
 	payload := make([]byte, 160)
 	codec.PCMU.EncodeTo(payload, audiotest.NewTone(1000, 0.9).Samples(160))
-	for i := range 50 {
-		p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(i), Timestamp: uint32(i * 160), SSRC: 7}, Payload: payload}
-		b1, _ := p.Marshal()
-		if _, err := evil.WriteToUDPAddrPort(b1, b.LocalAddr()); err != nil {
+	for i := first; i < first+n; i++ {
+		p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(i), Timestamp: uint32(i * 160), SSRC: ssrc}, Payload: payload}
+		b, _ := p.Marshal()
+		if _, err := conn.WriteToUDPAddrPort(b, dst); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// Malformed datagrams from the right peer are dropped too.
-	a.rtpConn.WriteToUDPAddrPort([]byte{0x80}, b.LocalAddr())
-	a.rtpConn.WriteToUDPAddrPort([]byte{0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, b.LocalAddr())
-	time.Sleep(500 * time.Millisecond)
-	st := b.Stats()
-	if st.Dropped < 52 || st.PacketsReceived != 0 {
-		t.Fatalf("stats %+v: want 52 dropped, 0 received", st)
+}
+
+func udpSocket(t *testing.T) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if found, _, _ := audiotest.DetectTone(rec.Samples(), 8000, 1000); found {
-		t.Fatal("a stranger's audio was played")
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestPacketsFromStrangersAreDroppedNotPlayed(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		t.Run(map[bool]string{false: "after the far end spoke", true: "strict source"}[strict], func(t *testing.T) {
+			a, b := openPair(t)
+			rec := audiotest.NewRecorder()
+			b.Start(Params{Remote: a.LocalAddr(), Codec: codec.PCMU, DTMFPT: -1, Receive: true, Sink: rec, StrictSource: strict})
+			if !strict {
+				// The far end's first packet (silence) latches the stream to it.
+				p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: 1, SSRC: 5}, Payload: make([]byte, 160)}
+				pb, _ := p.Marshal()
+				a.rtpConn.WriteToUDPAddrPort(pb, b.LocalAddr())
+				time.Sleep(50 * time.Millisecond)
+			}
+			before := b.Stats().PacketsReceived
+			// An attacker on another port sends loud audio to b.
+			sendTone(t, udpSocket(t), b.LocalAddr(), 7, 0, 50)
+			// Malformed datagrams from the right peer are dropped too.
+			a.rtpConn.WriteToUDPAddrPort([]byte{0x80}, b.LocalAddr())
+			a.rtpConn.WriteToUDPAddrPort([]byte{0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, b.LocalAddr())
+			time.Sleep(500 * time.Millisecond)
+			st := b.Stats()
+			if st.Dropped < 52 || st.PacketsReceived != before {
+				t.Fatalf("stats %+v: want 52 dropped, nothing more received", st)
+			}
+			if found, _, _ := audiotest.DetectTone(rec.Samples(), 8000, 1000); found {
+				t.Fatal("a stranger's audio was played")
+			}
+		})
+	}
+}
+
+// TestLatchingFollowsAFarEndBehindNAT: the far end's SDP names an address its packets never
+// come from (its private LAN address); its RTP arrives from elsewhere (its NAT). The stream
+// latches on to that source, plays it, sends our audio back there, and then refuses a third
+// source.
+func TestLatchingFollowsAFarEndBehindNAT(t *testing.T) {
+	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	farEnd := udpSocket(t)
+	rec := audiotest.NewRecorder()
+	private := netip.MustParseAddrPort("127.0.0.1:9") // nobody sends from the discard port
+	s.Start(Params{Remote: private, Codec: codec.PCMU, DTMFPT: -1, Send: true, Receive: true,
+		Source: audiotest.NewTone(1500, 0.5), Sink: rec})
+	sendTone(t, farEnd, s.LocalAddr(), 11, 0, 1)
+	// What we send must now reach the far end's real address.
+	farEnd.SetReadDeadline(time.Now().Add(2 * time.Second))
+	buf := make([]byte, 1500)
+	var got []int16
+	for len(got) < 8000 {
+		n, from, err := farEnd.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			t.Fatalf("no RTP from us at the latched address: %v (got %d samples)", err, len(got))
+		}
+		if from != s.LocalAddr() {
+			continue
+		}
+		var p rtp.Packet
+		if p.Unmarshal(buf[:n]) != nil || p.PayloadType != 0 {
+			continue
+		}
+		pcm := make([]int16, len(p.Payload))
+		codec.PCMU.DecodeTo(pcm, p.Payload)
+		got = append(got, pcm...)
+	}
+	if found, lvl, _ := audiotest.DetectTone(got, 8000, 1500); !found {
+		t.Fatalf("our tone did not reach the latched far end (%.1f dBFS)", lvl)
+	}
+	if l := s.Latched(); l != farEnd.LocalAddr().(*net.UDPAddr).AddrPort() {
+		t.Fatalf("Latched() = %v, want the far end's socket", l)
+	}
+	sendTone(t, farEnd, s.LocalAddr(), 11, 1, 40)
+	received := s.Stats().PacketsReceived
+	dropped := s.Stats().Dropped
+	sendTone(t, udpSocket(t), s.LocalAddr(), 99, 0, 20) // a third address after latching
+	time.Sleep(300 * time.Millisecond)
+	st := s.Stats()
+	if st.Dropped-dropped < 20 {
+		t.Fatalf("a third source after latching was not dropped: %+v", st)
+	}
+	if st.PacketsReceived < received {
+		t.Fatalf("received went backwards: %+v", st)
+	}
+	if found, _, _ := audiotest.DetectTone(rec.Samples(), 8000, 1000); !found {
+		t.Fatal("the latched far end's tone was not played")
+	}
+}
+
+// TestStrictSourceDoesNotLatch: with latching off, RTP from anywhere but the SDP address is
+// dropped even before the far end has spoken.
+func TestStrictSourceDoesNotLatch(t *testing.T) {
+	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Start(Params{Remote: netip.MustParseAddrPort("127.0.0.1:9"), Codec: codec.PCMU, DTMFPT: -1, Receive: true, StrictSource: true})
+	sendTone(t, udpSocket(t), s.LocalAddr(), 3, 0, 10)
+	time.Sleep(200 * time.Millisecond)
+	if st := s.Stats(); st.PacketsReceived != 0 || st.Dropped < 10 || s.Latched().IsValid() {
+		t.Fatalf("strict source latched: %+v latched %v", st, s.Latched())
 	}
 }
 

@@ -97,11 +97,13 @@ func (t *sender) write(s *Session, p Params, pkt *rtp.Packet, buf []byte) {
 		s.log.Debug("rtp marshal", "err", err)
 		return
 	}
-	if _, err := s.rtpConn.WriteToUDPAddrPort(buf[:rtpHeaderRoom+len(pkt.Payload)], p.Remote); err != nil {
+	dst, _ := s.targets(p)
+	if _, err := s.rtpConn.WriteToUDPAddrPort(buf[:rtpHeaderRoom+len(pkt.Payload)], dst); err != nil {
 		s.log.Debug("rtp write", "err", err)
 		return
 	}
 	s.stats.sent.Add(1)
+	s.stats.lastSent.Store(s.now().UnixNano())
 	t.mu.Lock()
 	t.octets += uint64(len(pkt.Payload))
 	t.mu.Unlock()

@@ -1,0 +1,90 @@
+package media
+
+import (
+	"net/netip"
+	"time"
+)
+
+// LatchWindow is how long after the stream starts (or the far end's SDP address changes) RTP
+// from an address other than the one in the SDP may take over the stream.
+//
+// The policy (symmetric RTP, RFC 4961; "comedia" in rtpengine and Asterisk's learning mode):
+// a far end behind NAT writes its private address in its SDP, but its packets arrive from the
+// NAT's public address. So until a first valid packet has arrived, the first RTP packet of the
+// negotiated payload types from anywhere latches the stream: we receive only from that source
+// and send to it from then on. RTP from the SDP address itself always latches at once. After
+// latching, every other source is dropped and counted, so nobody can inject audio into a
+// running call; an attacker can only win the race in the first seconds, before the real far
+// end has sent anything, which is the same exposure every latching peer accepts.
+const LatchWindow = 10 * time.Second
+
+// latch is the receiver's choice of source. Guarded by receiver.mu.
+type latch struct {
+	source   netip.AddrPort // the RTP source we accept; invalid until latched
+	rtcp     netip.AddrPort // the RTCP source seen from the latched host, where reports go
+	deadline time.Time      // until then a foreign source may latch
+	sdp      netip.AddrPort // the SDP address the window was opened for
+}
+
+// reset opens a new latching window for the SDP address remote.
+func (l *latch) reset(remote netip.AddrPort, now time.Time) {
+	*l = latch{deadline: now.Add(LatchWindow), sdp: remote}
+}
+
+// admit decides whether an RTP packet from from may be played, latching if the policy allows.
+// It reports whether the packet is accepted and whether this packet latched a new source.
+func (l *latch) admit(from, sdp netip.AddrPort, allowForeign bool, now time.Time) (ok, latched bool) {
+	if sdp != l.sdp {
+		l.reset(sdp, now) // the far end moved (re-INVITE): learn again
+	}
+	switch {
+	case from == sdp:
+		// The SDP address is authoritative: it wins even over a source latched earlier, so a
+		// stranger who raced the far end's first packet loses the stream as soon as it speaks.
+		l.source = from
+		return true, false
+	case l.source.IsValid():
+		return from == l.source, false
+	case allowForeign && now.Before(l.deadline):
+		l.source = from
+		return true, true
+	}
+	return false, false
+}
+
+// rtpTarget is where RTP goes: the latched source, else the SDP address.
+func (l *latch) rtpTarget(sdp netip.AddrPort) netip.AddrPort {
+	if l.source.IsValid() && l.sdp == sdp {
+		return l.source
+	}
+	return sdp
+}
+
+// rtcpTarget is where RTCP goes: an RTCP source seen from the latched host, else the latched
+// host's RTP port + 1 when we latched away from the SDP address, else the SDP's RTCP address.
+func (l *latch) rtcpTarget(sdp, sdpRTCP netip.AddrPort) netip.AddrPort {
+	if !l.source.IsValid() || l.sdp != sdp {
+		return sdpRTCP
+	}
+	if l.rtcp.IsValid() {
+		return l.rtcp
+	}
+	if l.source != sdp {
+		return netip.AddrPortFrom(l.source.Addr(), l.source.Port()+1)
+	}
+	return sdpRTCP
+}
+
+// noteRTCP remembers where the latched host's RTCP comes from (its NAT gives the RTCP socket
+// a mapping of its own, rarely RTP's port + 1). It reports whether the report is from the far
+// end at all: RTCP from other hosts is ignored.
+func (l *latch) noteRTCP(from, sdpRTCP netip.AddrPort) bool {
+	switch {
+	case l.source.IsValid() && from.Addr() == l.source.Addr():
+		l.rtcp = from
+		return true
+	case from == sdpRTCP:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,76 @@
+package media
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+func TestLatchPolicy(t *testing.T) {
+	sdp := netip.MustParseAddrPort("192.0.2.50:4000") // a private address in the far end's SDP
+	nat := netip.MustParseAddrPort("198.51.100.2:61000")
+	evil := netip.MustParseAddrPort("203.0.113.66:5000")
+	t0 := time.Unix(1000, 0)
+	type step struct {
+		from    netip.AddrPort
+		at      time.Duration
+		ok, new bool
+	}
+	for _, c := range []struct {
+		name   string
+		strict bool
+		steps  []step
+		target netip.AddrPort
+	}{
+		{"sdp address latches", false, []step{{sdp, 0, true, false}, {nat, time.Second, false, false}}, sdp},
+		{"foreign first packet latches", false, []step{{nat, time.Second, true, true}, {nat, 2 * time.Second, true, false}, {evil, 3 * time.Second, false, false}}, nat},
+		{"window closed", false, []step{{nat, LatchWindow + time.Second, false, false}, {sdp, LatchWindow + 2*time.Second, true, false}}, sdp},
+		{"sdp address wins over an early stranger", false, []step{{evil, 0, true, true}, {sdp, time.Second, true, false}, {evil, 2 * time.Second, false, false}}, sdp},
+		{"strict", true, []step{{nat, 0, false, false}, {sdp, time.Second, true, false}}, sdp},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var l latch
+			l.reset(sdp, t0)
+			for i, s := range c.steps {
+				ok, latched := l.admit(s.from, sdp, !c.strict, t0.Add(s.at))
+				if ok != s.ok || latched != s.new {
+					t.Fatalf("step %d from %v: ok %v latched %v, want %v %v", i, s.from, ok, latched, s.ok, s.new)
+				}
+			}
+			if got := l.rtpTarget(sdp); got != c.target {
+				t.Fatalf("rtp target %v, want %v", got, c.target)
+			}
+		})
+	}
+}
+
+func TestLatchRTCPTarget(t *testing.T) {
+	sdp := netip.MustParseAddrPort("192.0.2.50:4000")
+	sdpRTCP := netip.MustParseAddrPort("192.0.2.50:4001")
+	nat := netip.MustParseAddrPort("198.51.100.2:61000")
+	var l latch
+	t0 := time.Unix(0, 0)
+	l.reset(sdp, t0)
+	if got := l.rtcpTarget(sdp, sdpRTCP); got != sdpRTCP {
+		t.Fatalf("before latching: %v", got)
+	}
+	l.admit(nat, sdp, true, t0)
+	if got := l.rtcpTarget(sdp, sdpRTCP); got != netip.MustParseAddrPort("198.51.100.2:61001") {
+		t.Fatalf("latched, no RTCP seen: %v", got)
+	}
+	if l.noteRTCP(netip.MustParseAddrPort("203.0.113.9:1"), sdpRTCP) {
+		t.Fatal("RTCP from a stranger accepted")
+	}
+	rtcpFrom := netip.MustParseAddrPort("198.51.100.2:61500")
+	if !l.noteRTCP(rtcpFrom, sdpRTCP) {
+		t.Fatal("RTCP from the latched host refused")
+	}
+	if got := l.rtcpTarget(sdp, sdpRTCP); got != rtcpFrom {
+		t.Fatalf("latched with RTCP seen: %v, want %v", got, rtcpFrom)
+	}
+	// A re-INVITE moves the far end: targets follow the new SDP until it speaks.
+	moved := netip.MustParseAddrPort("198.51.100.3:7000")
+	if got := l.rtpTarget(moved); got != moved {
+		t.Fatalf("after a move: %v", got)
+	}
+}
