@@ -34,19 +34,19 @@ type Config struct {
 // Params is what the call's signalling negotiated; Update may change it mid-call (hold,
 // re-INVITE, the answer after early media).
 type Params struct {
-	Remote  netip.AddrPort // where the far end's SDP says to send RTP
+	Remote netip.AddrPort // where the far end's SDP says to send RTP
 	// RemoteRTCP is where its SDP says RTCP goes (a=rtcp, RFC 3605); invalid means Remote's port + 1.
 	RemoteRTCP netip.AddrPort
 	// StrictSource accepts RTP only from Remote: no latching on to the address the far end's
 	// packets really come from (see LatchWindow for the default policy).
 	StrictSource bool
-	Codec   codec.Codec
-	DTMFPT  int  // telephone-event payload type, -1 if none
-	Send    bool // send the source's audio (false during early media, on hold, recvonly)
-	Receive bool // play what arrives
-	Muted   bool // send silence instead of the source (the stream keeps flowing, so NATs and peers see no gap)
-	Source  audio.Source
-	Sink    audio.Sink
+	Codec        codec.Codec
+	DTMFPT       int  // telephone-event payload type, -1 if none
+	Send         bool // send the source's audio (false during early media, on hold, recvonly)
+	Receive      bool // play what arrives
+	Muted        bool // send silence instead of the source (the stream keeps flowing, so NATs and peers see no gap)
+	Source       audio.Source
+	Sink         audio.Sink
 }
 
 // Event is something the stream noticed that the call may act on.
