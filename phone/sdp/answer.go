@@ -72,7 +72,7 @@ func negotiate(m *Media, c Format, l Local) (Negotiated, *psdp.MediaDescription)
 		}
 		fs = append(fs, Format{PT: uint8(n.DTMFPT), Name: "telephone-event", Rate: 8000, Channels: 1, Fmtp: ev})
 	}
-	return n, audio(l.Port, fs, l.Ptime, n.LocalDir)
+	return n, audio(l, fs, n.LocalDir)
 }
 
 // Accept reads the answer to our offer l and returns the negotiated result. The codec is

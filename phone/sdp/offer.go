@@ -28,7 +28,7 @@ func Offer(l Local) ([]byte, error) {
 		fs = append(fs, Format{PT: l.DTMFPT, Name: "telephone-event", Rate: 8000, Channels: 1, Fmtp: dtmfEvents})
 	}
 	sd := session(l)
-	sd.MediaDescriptions = []*psdp.MediaDescription{audio(l.Port, fs, l.Ptime, l.Dir)}
+	sd.MediaDescriptions = []*psdp.MediaDescription{audio(l, fs, l.Dir)}
 	return sd.Marshal()
 }
 
@@ -45,6 +45,9 @@ func (l Local) norm() (Local, error) {
 	}
 	if l.Port <= 0 || l.Port > 65535 {
 		return l, fmt.Errorf("sdp: local RTP port %d out of range", l.Port)
+	}
+	if l.RTCPPort < 0 || l.RTCPPort > 65535 {
+		return l, fmt.Errorf("sdp: local RTCP port %d out of range", l.RTCPPort)
 	}
 	if len(l.Codecs) == 0 {
 		return l, fmt.Errorf("sdp: no local codecs")
@@ -99,9 +102,9 @@ func session(l Local) *psdp.SessionDescription {
 
 // audio returns an RTP/AVP audio m= line. The rtpmap of static types is redundant but
 // customary, and spares peers that (wrongly) require it.
-func audio(port int, fs []Format, ptime int, dir Direction) *psdp.MediaDescription {
+func audio(l Local, fs []Format, dir Direction) *psdp.MediaDescription {
 	md := &psdp.MediaDescription{MediaName: psdp.MediaName{
-		Media: "audio", Port: psdp.RangedPort{Value: port}, Protos: []string{"RTP", "AVP"},
+		Media: "audio", Port: psdp.RangedPort{Value: l.Port}, Protos: []string{"RTP", "AVP"},
 	}}
 	for _, f := range fs {
 		pt := strconv.Itoa(int(f.PT))
@@ -111,8 +114,12 @@ func audio(port int, fs []Format, ptime int, dir Direction) *psdp.MediaDescripti
 			md.Attributes = append(md.Attributes, psdp.Attribute{Key: "fmtp", Value: pt + " " + f.Fmtp})
 		}
 	}
+	if l.RTCPPort != 0 && l.RTCPPort != l.Port+1 {
+		md.Attributes = append(md.Attributes, psdp.Attribute{Key: "rtcp",
+			Value: strconv.Itoa(l.RTCPPort) + " IN " + addrType(l.Addr) + " " + l.Addr})
+	}
 	md.Attributes = append(md.Attributes,
-		psdp.Attribute{Key: "ptime", Value: strconv.Itoa(ptime)},
+		psdp.Attribute{Key: "ptime", Value: strconv.Itoa(l.Ptime)},
 		psdp.Attribute{Key: dir.String()}) // always explicit: some peers mishandle the default
 	return md
 }

@@ -75,6 +75,9 @@ type Local struct {
 	Username                  string // o= username, default "-"
 	Addr                      string // our RTP address for c= and o=: an IPv4 or IPv6 literal
 	Port                      int    // our RTP port
+	// RTCPPort is our RTCP port when it is not Port+1 (a NAT or relay mapped it elsewhere): it
+	// is then written as a=rtcp (RFC 3605) with Addr. 0 means Port+1, unwritten.
+	RTCPPort int
 	// Codecs lists the audio codecs we do ("PCMU", "PCMA"), in the order we offer them.
 	// When answering, the offerer's order wins (RFC 3264 section 6.1).
 	Codecs []string
