@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -39,19 +40,21 @@ type call struct {
 	hangupCh chan struct{}  // closed by Hangup
 	hangOnce sync.Once
 
-	mu       sync.Mutex
-	ringStop context.CancelFunc // outgoing: cancels the INVITE while it rings
-	media    *media.Session
-	local    sdp.Local // our side of the session, for answering re-INVITEs
-	contact  sip.Uri
-	source   audio.Source
-	sink     audio.Sink
-	dialogID string
-	readBye  func(*sip.Request, sip.ServerTransaction) error
-	readAck  func(*sip.Request, sip.ServerTransaction) error
-	answered bool
-	status   CallStatus
-	done     chan struct{}
+	mu        sync.Mutex
+	ringStop  context.CancelFunc // outgoing: cancels the INVITE while it rings
+	media     *media.Session
+	addr      mediaAddr      // the media address our SDP gives, and how we learnt it
+	remoteSDP netip.AddrPort // where the far end's SDP says its media is
+	local     sdp.Local      // our side of the session, for answering re-INVITEs
+	contact   sip.Uri
+	source    audio.Source
+	sink      audio.Sink
+	dialogID  string
+	readBye   func(*sip.Request, sip.ServerTransaction) error
+	readAck   func(*sip.Request, sip.ServerTransaction) error
+	answered  bool
+	status    CallStatus
+	done      chan struct{}
 }
 
 func newCall(id string, acc *account, dir Direction) *call {

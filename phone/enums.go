@@ -76,6 +76,7 @@ const (
 	FailureBusy     Failure = 6 // 486, 600
 	FailureNoAnswer Failure = 7 // ring timeout, 408, 480, 487
 	FailureDeclined Failure = 8 // 603 and other call failures
+	FailureMedia    Failure = 9 // an answered call lost its media: no RTP or RTCP for the RTP timeout
 )
 
 func (f Failure) String() string {
@@ -98,6 +99,8 @@ func (f Failure) String() string {
 		return "no_answer"
 	case FailureDeclined:
 		return "declined"
+	case FailureMedia:
+		return "media"
 	}
 	return fmt.Sprintf("Failure(%d)", int(f))
 }

@@ -104,13 +104,18 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 		return
 	}
 	defer ms.Close()
-	local := p.localSDP(l.localIP, ms)
+	ma := p.publicMedia(stk.ctx, stk, acc, l.localIP, ms)
+	c.mu.Lock()
+	c.addr = ma
+	c.mu.Unlock()
+	local := p.localSDP(ma)
 	answer, n, err := sdp.Answer(req.Body(), local)
 	if err == nil {
 		var params media.Params
 		if params, err = mediaParams(n, a); err == nil {
 			c.mu.Lock()
 			c.media, c.local, c.contact, c.source, c.sink, c.answered = ms, local, l.contact, a.Source, a.Sink, true
+			c.remoteSDP = params.Remote
 			c.mu.Unlock()
 			ms.Start(params)
 		}
@@ -191,6 +196,9 @@ func (p *Phone) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	ms.Update(params)
+	c.mu.Lock()
+	c.remoteSDP = params.Remote
+	c.mu.Unlock()
 	res := sip.NewSDPResponseFromRequest(req, answer)
 	res.AppendHeader(&sip.ContactHeader{Address: c.contact})
 	if err := tx.Respond(res); err != nil {

@@ -71,6 +71,14 @@ func (p *Phone) legFor(ctx context.Context, stk *stack, acc *account, target sip
 			l.contact = sip.Uri{Scheme: "sip", User: "dialtone", Host: ip, Port: stk.udpAddr.Port}
 			l.from = sip.Uri{Scheme: "sip", User: "dialtone", Host: ip}
 		}
+		// Behind NAT with no registration to tell us better, STUN's view of the SIP socket is
+		// the only Contact the far end can send its requests (ACK, BYE) to.
+		if pub := stk.sipSTUN; pub.IsValid() && l.contact.Host == ip && l.contact.Port == stk.udpAddr.Port {
+			l.contact.Host, l.contact.Port = pub.Addr().String(), int(pub.Port())
+			if acc == nil {
+				l.from.Host = pub.Addr().String()
+			}
+		}
 		l.client, err = sipgo.NewClient(stk.ua, sipgo.WithClientLogger(p.log), sipgo.WithClientNAT(),
 			sipgo.WithClientHostname(ip), sipgo.WithClientPort(stk.udpAddr.Port),
 			sipgo.WithClientConnectionAddr(stk.udpAddr.String()))

@@ -30,12 +30,12 @@ func (p *Phone) mediaConfig(ip string) media.Config {
 	return media.Config{IP: addr, PortMin: p.cfg.RTPPortMin, PortMax: p.cfg.RTPPortMax, Logger: p.log}
 }
 
-// localSDP describes our side of a call's media.
-func (p *Phone) localSDP(ip string, ms *media.Session) sdp.Local {
+// localSDP describes our side of a call's media at the address publicMedia chose.
+func (p *Phone) localSDP(m mediaAddr) sdp.Local {
 	now := uint64(time.Now().Unix())
 	return sdp.Local{
 		SessionID: now, SessionVersion: now, Username: "dialtone",
-		Addr: strings.Trim(ip, "[]"), Port: int(ms.LocalAddr().Port()),
+		Addr: strings.Trim(m.IP, "[]"), Port: m.RTP, RTCPPort: m.RTCP,
 		Codecs: supportedCodecs(), DTMF: true, DTMFPT: 101, Ptime: 20, Dir: sdp.SendRecv,
 	}
 }

@@ -94,10 +94,11 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 		return
 	}
 	defer ms.Close()
+	ma := p.publicMedia(ctx, stk, c.account, l.localIP, ms)
 	c.mu.Lock()
-	c.media = ms
+	c.media, c.addr = ms, ma
 	c.mu.Unlock()
-	local := p.localSDP(l.localIP, ms)
+	local := p.localSDP(ma)
 	offer, err := sdp.Offer(local)
 	if err != nil {
 		p.end(c, 0, "SDP offer", "local", FailureConfig, err)
@@ -185,6 +186,9 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 		return
 	}
 	ms.Start(params)
+	c.mu.Lock()
+	c.remoteSDP = params.Remote
+	c.mu.Unlock()
 	if err := sess.Ack(ctx); err != nil {
 		p.log.Warn("ACK failed", "call", c.id, "err", err)
 	}
@@ -287,13 +291,18 @@ func mediaParams(n sdp.Negotiated, a CallAudio) (media.Params, error) {
 		return media.Params{}, fmt.Errorf("remote media address %q: %w", n.RemoteAddr, err)
 	}
 	dir := n.LocalDir
+	var rtcp netip.AddrPort
+	if n.RemoteRTCPPort > 0 {
+		rtcp = netip.AddrPortFrom(ip.Unmap(), uint16(n.RemoteRTCPPort))
+	}
 	return media.Params{
-		Remote:  netip.AddrPortFrom(ip.Unmap(), uint16(n.RemotePort)),
-		Codec:   cd,
-		DTMFPT:  n.DTMFPT,
-		Send:    dir == sdp.SendRecv || dir == sdp.SendOnly,
-		Receive: dir == sdp.SendRecv || dir == sdp.RecvOnly,
-		Source:  a.Source,
-		Sink:    a.Sink,
+		Remote:     netip.AddrPortFrom(ip.Unmap(), uint16(n.RemotePort)),
+		RemoteRTCP: rtcp,
+		Codec:      cd,
+		DTMFPT:     n.DTMFPT,
+		Send:       dir == sdp.SendRecv || dir == sdp.SendOnly,
+		Receive:    dir == sdp.SendRecv || dir == sdp.RecvOnly,
+		Source:     a.Source,
+		Sink:       a.Sink,
 	}, nil
 }

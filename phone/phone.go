@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -272,6 +273,7 @@ type stack struct {
 	srv     *sipgo.Server
 	udp     net.PacketConn
 	udpAddr *net.UDPAddr
+	sipSTUN netip.AddrPort // the UDP socket's public address from STUN at start-up, if asked
 	wg      sync.WaitGroup
 }
 
@@ -309,6 +311,7 @@ func (p *Phone) startStack(ctx context.Context) (*stack, error) {
 	}
 	s.udpAddr = s.udp.LocalAddr().(*net.UDPAddr)
 	p.log.Info("listening", "transport", "udp", "addr", s.udpAddr.String())
+	s.sipSTUN = p.discoverSIPAddress(ctx, s.udp) // before sipgo reads the socket
 	s.wg.Go(func() {
 		if err := s.srv.ServeUDP(s.udp); err != nil && !errors.Is(err, net.ErrClosed) {
 			p.log.Debug("udp listener stopped", "err", err)

@@ -32,9 +32,28 @@ func (e PlaybackEnded) EventTime() time.Time { return e.Time }
 func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) {
 	tick := time.NewTicker(statsInterval)
 	defer tick.Stop()
+	watch := time.NewTicker(time.Second)
+	defer watch.Stop()
+	var silence silenceWatch
 	events := ms.Events()
 	for {
 		select {
+		case now := <-watch.C:
+			sinceRTP, sinceAny := ms.Activity(now)
+			if w, ok := silence.check(sinceRTP); ok {
+				c.mu.Lock()
+				addr, remote := c.addr, c.remoteSDP
+				c.mu.Unlock()
+				w.Time, w.CallID, w.Account = p.clock.Now(), c.id, c.accountName()
+				w.Reason = silenceCause(addr, remote, ms.Stats().PacketsReceived > 0)
+				p.log.Warn("no audio from the far end", "call", c.id, "for", sinceRTP.String(), "cause", w.Reason)
+				p.publish(w)
+			}
+			if limit := p.rtpTimeout(); limit > 0 && sinceAny >= limit {
+				p.log.Warn("media timeout: hanging up", "call", c.id, "silent_for", sinceAny.String())
+				p.byeFor(c, ms, d, "local", FailureMedia, "no RTP or RTCP for "+limit.String())
+				return
+			}
 		case <-c.hangupCh:
 			p.bye(c, ms, d, "local")
 			return
@@ -63,6 +82,11 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 }
 
 func (p *Phone) bye(c *call, ms *media.Session, d dialog, by string) {
+	p.byeFor(c, ms, d, by, NoFailure, "BYE")
+}
+
+// byeFor sends BYE and ends the call with the given failure class and reason.
+func (p *Phone) byeFor(c *call, ms *media.Session, d dialog, by string, f Failure, reason string) {
 	bctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
 	err := d.Bye(bctx)
 	cancel()
@@ -70,7 +94,7 @@ func (p *Phone) bye(c *call, ms *media.Session, d dialog, by string) {
 		p.log.Warn("BYE not confirmed", "call", c.id, "err", err)
 	}
 	p.publishStats(c, ms, true)
-	p.end(c, 0, "BYE", by, NoFailure, nil)
+	p.end(c, 0, reason, by, f, nil)
 }
 
 func (p *Phone) publish(e Event) {

@@ -150,6 +150,8 @@ func (m *Model) handleEvent(ev phone.Event) tea.Cmd {
 		m.appendLogs(LogLine{Time: ev.Time, Level: "INFO", Text: "call " + ev.CallID + ": playback ended"})
 	case phone.DTMFReceived:
 		m.appendLogs(LogLine{Time: ev.Time, Level: "INFO", Text: "call " + ev.CallID + ": received DTMF " + string(ev.Digit)})
+	case phone.MediaWarning:
+		m.appendLogs(LogLine{Time: ev.Time, Level: "WARN", Text: "call " + ev.CallID + ": " + ev.Reason})
 	}
 	return nil
 }

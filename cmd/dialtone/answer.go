@@ -177,6 +177,8 @@ loop:
 				out.stats(ev)
 			case phone.DTMFReceived:
 				out.dtmf(ev)
+			case phone.MediaWarning:
+				out.mediaWarning(ev)
 			case phone.Message:
 				if ev.Direction == phone.Incoming {
 					out.message(ev)

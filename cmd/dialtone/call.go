@@ -100,6 +100,10 @@ func (e *env) followCall(ph *phone.Phone, id string, events <-chan phone.Event, 
 				if ev.CallID == id {
 					out.dtmf(ev)
 				}
+			case phone.MediaWarning:
+				if ev.CallID == id {
+					out.mediaWarning(ev)
+				}
 			case phone.PlaybackEnded:
 				if ev.CallID == id && hangupOnEOF {
 					_ = ph.Hangup(id)

@@ -14,6 +14,7 @@ const (
 	exitNoAnswer = 11
 	exitDeclined = 12
 	exitNotFound = 13
+	exitMedia    = 14 // an answered call lost its media (no RTP or RTCP for the RTP timeout)
 )
 
 // exitCodeFor maps a failure class from the phone core to the exit code table.
@@ -37,6 +38,8 @@ func exitCodeFor(f phone.Failure) int {
 		return exitNoAnswer
 	case phone.FailureDeclined:
 		return exitDeclined
+	case phone.FailureMedia:
+		return exitMedia
 	}
 	return exitInternal
 }

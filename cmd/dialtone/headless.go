@@ -190,6 +190,13 @@ func (p *printer) dtmf(d phone.DTMFReceived) {
 		fmt.Sprintf("%s %s: dtmf %c", d.Time.Format("15:04:05"), d.CallID, d.Digit))
 }
 
+// mediaWarning says that an answered call receives no audio, and the likely cause.
+func (p *printer) mediaWarning(w phone.MediaWarning) {
+	secs := w.SinceRTP.Seconds()
+	p.emit(record{Event: "media_warning", Time: stamp(w.Time), Account: w.Account, CallID: w.CallID, Reason: w.Reason, Duration: &secs},
+		fmt.Sprintf("%s %s: warning: %s", w.Time.Format("15:04:05"), w.CallID, w.Reason))
+}
+
 // listening says where direct calls can reach us.
 func (p *printer) listening(addr string) {
 	now := time.Now()
@@ -235,6 +242,8 @@ func (p *printer) event(ev phone.Event) {
 		p.stats(ev)
 	case phone.DTMFReceived:
 		p.dtmf(ev)
+	case phone.MediaWarning:
+		p.mediaWarning(ev)
 	case phone.Message:
 		p.message(ev)
 	}

@@ -42,4 +42,3 @@ func TestRTCPAttributeWhenNATMovedIt(t *testing.T) {
 		t.Fatal("RTCP port 70000 accepted")
 	}
 }
-

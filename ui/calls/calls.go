@@ -24,6 +24,10 @@ type Call struct {
 	Stats    *phone.StreamStats // nil until the first report
 	Sent     string             // DTMF digits we sent, the latest last
 	Received string             // DTMF digits the far end sent
+	// NoAudio is set by a media warning (nothing arrives from the far end) and cleared when
+	// packets arrive again; noAudioAt is the received count at the warning.
+	NoAudio   bool
+	noAudioAt uint64
 }
 
 // Live reports whether the call has not ended.
@@ -78,6 +82,16 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if _, c := m.find(msg.CallID); c != nil {
 			st := msg.Stats
 			c.Stats = &st
+			if c.NoAudio && st.PacketsReceived > c.noAudioAt {
+				c.NoAudio = false
+			}
+		}
+	case phone.MediaWarning:
+		if _, c := m.find(msg.CallID); c != nil {
+			c.NoAudio = true
+			if c.Stats != nil {
+				c.noAudioAt = c.Stats.PacketsReceived
+			}
 		}
 	case phone.DTMFReceived:
 		if _, c := m.find(msg.CallID); c != nil {
@@ -250,6 +264,9 @@ func (m *Model) row(c *Call, selected bool) string {
 	}
 	if s.Muted {
 		fields = append(fields, field{st.Flag.Render("muted"), 7})
+	}
+	if c.NoAudio {
+		fields = append(fields, field{st.StatBad.Render("no audio"), 8})
 	}
 	if c.Sent != "" {
 		fields = append(fields, field{st.Flag.Render("sent " + c.Sent), 1})

@@ -1,0 +1,129 @@
+package phone
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/dialtone/dialtone/phone/media"
+	"github.com/dialtone/dialtone/phone/nat"
+)
+
+// stunTimeout bounds the STUN look-ups of one call's set-up: a dead STUN server delays the
+// call by this much at most, and the call then goes on with the best address it has.
+const stunTimeout = 2500 * time.Millisecond
+
+// mediaAddr is what our SDP advertises for one call's media, and how we learnt it.
+type mediaAddr struct {
+	IP        string // for c= and o=
+	RTP, RTCP int    // m= port, and a=rtcp when RTCP is not RTP+1
+	Local     netip.AddrPort
+	Source    string   // "local", "registrar" (Via received/rport), "stun" or "turn"
+	Kind      nat.Kind // what the observations say about our NAT
+}
+
+// behindNAT reports whether the network sees us at another address than our socket's.
+func (m mediaAddr) behindNAT() bool { return m.Source != "local" }
+
+// stunServerFor is the STUN server an account uses: its own, else the phone's.
+func (p *Phone) stunServerFor(acc *account) string {
+	if acc != nil && acc.STUNServer != "" {
+		return acc.STUNServer
+	}
+	return p.cfg.STUNServer
+}
+
+// publicMedia decides the address our SDP gives for ms. The local address is what a peer on
+// our own network needs; behind NAT it is useless to everyone else, and the far end's audio
+// would never arrive (one-way audio, the commonest softphone complaint). In order:
+//  1. a STUN server's view of the RTP and RTCP sockets themselves (exact, also the ports);
+//  2. the public IP the registrar saw our SIP socket at (Via received, RFC 3581) with our own
+//     ports, which is right for the many NATs that keep the source port;
+//  3. the SIP socket's public address from STUN at start-up (calls without a registration);
+//  4. the local address.
+func (p *Phone) publicMedia(ctx context.Context, stk *stack, acc *account, localIP string, ms *media.Session) mediaAddr {
+	local := ms.LocalAddr()
+	m := mediaAddr{IP: localIP, RTP: int(local.Port()), Local: netip.AddrPortFrom(parseIP(localIP), local.Port()), Source: "local"}
+	regHost, regPort := "", 0
+	if acc != nil && acc.Transport == UDP {
+		regHost, regPort = p.wire(acc.Name).publicAddr()
+	}
+	if server := p.stunServerFor(acc); server != "" {
+		sctx, cancel := context.WithTimeout(ctx, stunTimeout)
+		addr, err := nat.ResolveServer(sctx, server, "udp4")
+		if err == nil {
+			var rtp, rtcp netip.AddrPort
+			if rtp, rtcp, err = ms.Discover(sctx, addr); err == nil && rtp.Addr() != m.Local.Addr() {
+				m.IP, m.RTP, m.Source = rtp.Addr().String(), int(rtp.Port()), "stun"
+				if rtcp.IsValid() {
+					m.RTCP = int(rtcp.Port())
+				}
+			}
+		}
+		cancel()
+		if err != nil {
+			p.log.Warn("STUN failed; the SDP carries the best address known without it", "server", server, "err", err)
+		}
+	}
+	if m.Source == "local" && regHost != "" && regHost != localIP {
+		m.IP, m.Source = regHost, "registrar"
+	}
+	if m.Source == "local" && stk.sipSTUN.IsValid() && stk.sipSTUN.Addr() != m.Local.Addr() {
+		m.IP, m.Source = stk.sipSTUN.Addr().String(), "stun"
+	}
+	// The SIP socket seen by two destinations (the STUN server and the registrar) tells a NAT
+	// that keeps one mapping per socket from one that makes a new one per destination.
+	if stk.sipSTUN.IsValid() && regHost != "" {
+		m.Kind = nat.Classify(netip.AddrPortFrom(parseIP(localIP), uint16(stk.udpAddr.Port)), stk.sipSTUN,
+			netip.AddrPortFrom(parseIP(regHost), uint16(regPort)))
+	}
+	if m.behindNAT() {
+		p.log.Info("behind NAT: advertising the public media address", "local", m.Local.String(),
+			"public", net.JoinHostPort(m.IP, strconv.Itoa(m.RTP)), "from", m.Source, "nat", m.Kind.String())
+	}
+	return m
+}
+
+func parseIP(s string) netip.Addr {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap()
+}
+
+// discoverSIPAddress asks the phone's STUN server how the network sees the SIP UDP socket. It
+// runs before the SIP stack reads the socket; failure only costs the information.
+func (p *Phone) discoverSIPAddress(ctx context.Context, conn net.PacketConn) netip.AddrPort {
+	server := p.cfg.STUNServer
+	for _, a := range p.accountList() {
+		if server == "" && a.STUNServer != "" {
+			server = a.STUNServer
+		}
+	}
+	if server == "" {
+		return netip.AddrPort{}
+	}
+	sctx, cancel := context.WithTimeout(ctx, stunTimeout)
+	defer cancel()
+	addr, err := nat.ResolveServer(sctx, server, "udp4")
+	if err == nil {
+		var mapped netip.AddrPort
+		if mapped, err = nat.Binding(sctx, conn, addr); err == nil {
+			p.log.Info("STUN: the SIP socket's public address", "local", conn.LocalAddr().String(), "public", mapped.String(), "server", server)
+			return mapped
+		}
+	}
+	p.log.Warn("STUN on the SIP socket failed", "server", server, "err", err)
+	return netip.AddrPort{}
+}
+
+// publicAddr is our UDP address as the registrar saw it, when it differs from our socket's
+// ("" before a registration has shown a NAT).
+func (r *sipRegistrar) publicAddr() (string, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.natHost, r.natPort
+}
