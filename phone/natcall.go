@@ -50,12 +50,16 @@ func (p *Phone) publicMedia(ctx context.Context, stk *stack, acc *account, local
 	if acc != nil && acc.Transport == UDP {
 		regHost, regPort = p.wire(acc.Name).publicAddr()
 	}
+	var stunMapped netip.AddrPort
 	if server := p.stunServerFor(acc); server != "" {
 		sctx, cancel := context.WithTimeout(ctx, stunTimeout)
 		addr, err := nat.ResolveServer(sctx, server, "udp4")
 		if err == nil {
 			var rtp, rtcp netip.AddrPort
-			if rtp, rtcp, err = ms.Discover(sctx, addr); err == nil && rtp.Addr() != m.Local.Addr() {
+			if rtp, rtcp, err = ms.Discover(sctx, addr); err == nil {
+				stunMapped = rtp
+			}
+			if err == nil && rtp.Addr() != m.Local.Addr() {
 				m.IP, m.RTP, m.Source = rtp.Addr().String(), int(rtp.Port()), "stun"
 				if rtcp.IsValid() {
 					m.RTCP = int(rtcp.Port())
@@ -78,6 +82,9 @@ func (p *Phone) publicMedia(ctx context.Context, stk *stack, acc *account, local
 	if stk.sipSTUN.IsValid() && regHost != "" {
 		m.Kind = nat.Classify(netip.AddrPortFrom(parseIP(localIP), uint16(stk.udpAddr.Port)), stk.sipSTUN,
 			netip.AddrPortFrom(parseIP(regHost), uint16(regPort)))
+	}
+	if relay := p.turnFor(acc); relay != nil {
+		m = p.maybeRelay(ctx, relay, ms, m, stunMapped)
 	}
 	if m.behindNAT() {
 		p.log.Info("behind NAT: advertising the public media address", "local", m.Local.String(),
@@ -126,4 +133,58 @@ func (r *sipRegistrar) publicAddr() (string, int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.natHost, r.natPort
+}
+
+// turnFor is the TURN relay an account uses: its own, else the phone's, else none.
+func (p *Phone) turnFor(acc *account) *TURNServer {
+	if acc != nil && acc.TURN != nil {
+		return acc.TURN
+	}
+	return p.cfg.TURN
+}
+
+// maybeRelay moves the call's media onto a TURN relay when the network needs one. The RTP
+// socket's mapping seen by the TURN server is compared with the STUN server's: the same
+// mapping means a cone NAT, and the STUN address already works for everyone, so the relay (a
+// detour, and the provider's bandwidth) is not used; different mappings mean a symmetric NAT,
+// which only a relay gets through. With no STUN server to compare with, any NAT at all is
+// taken for the worse case. A relay that fails leaves the call with the address it had.
+func (p *Phone) maybeRelay(ctx context.Context, relay *TURNServer, ms *media.Session, m mediaAddr, stunMapped netip.AddrPort) mediaAddr {
+	sctx, cancel := context.WithTimeout(ctx, 2*stunTimeout)
+	defer cancel()
+	server, err := nat.ResolveServer(sctx, relay.Addr, "udp4")
+	if err != nil {
+		p.log.Warn("TURN server not found; media goes direct", "server", relay.Addr, "err", err)
+		return m
+	}
+	viaTURN, _, err := ms.Discover(sctx, server)
+	if err != nil {
+		p.log.Warn("TURN server does not answer STUN; media goes direct", "server", relay.Addr, "err", err)
+		return m
+	}
+	kind := nat.Classify(m.Local, stunMapped, viaTURN)
+	if !stunMapped.IsValid() && viaTURN != m.Local {
+		kind = nat.Symmetric // behind NAT, and nothing to compare with: assume the worst
+	}
+	if kind != nat.Unknown {
+		m.Kind = kind
+	}
+	if kind == nat.Open || kind == nat.Cone {
+		p.log.Info("TURN not needed: the NAT keeps one mapping for every destination", "nat", kind.String(), "public", viaTURN.String())
+		return m
+	}
+	password := ""
+	if relay.Password != nil {
+		if password, err = relay.Password(sctx); err != nil {
+			p.log.Warn("TURN password", "server", relay.Addr, "err", err)
+			return m
+		}
+	}
+	rtp, rtcp, err := ms.UseRelay(sctx, media.Relay{Server: server, User: relay.User, Password: password})
+	if err != nil {
+		p.log.Warn("TURN allocation failed; media goes direct", "server", relay.Addr, "err", err)
+		return m
+	}
+	m.IP, m.RTP, m.RTCP, m.Source = rtp.Addr().String(), int(rtp.Port()), int(rtcp.Port()), "turn"
+	return m
 }

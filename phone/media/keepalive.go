@@ -30,7 +30,7 @@ func (s *Session) keepAlive(p Params, now time.Time) {
 		return
 	}
 	dst, _ := s.targets(p)
-	if _, err := s.rtpConn.WriteToUDPAddrPort(stunIndication, dst); err != nil {
+	if _, err := s.rtpIO.WriteToUDPAddrPort(stunIndication, dst); err != nil {
 		s.log.Debug("rtp keep-alive", "err", err)
 		return
 	}

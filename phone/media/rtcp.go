@@ -107,7 +107,7 @@ func (s *Session) sendRTCP(p Params, now time.Time) {
 	if err != nil {
 		return
 	}
-	if _, err := s.rtcpConn.WriteToUDPAddrPort(b, dst); err != nil {
+	if _, err := s.rtcpIO.WriteToUDPAddrPort(b, dst); err != nil {
 		s.log.Debug("rtcp write", "err", err)
 	}
 }
@@ -118,7 +118,7 @@ func (s *Session) readRTCP() {
 	defer s.wg.Done()
 	buf := make([]byte, 1500)
 	for {
-		n, from, err := s.rtcpConn.ReadFromUDPAddrPort(buf)
+		n, from, err := s.rtcpIO.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return

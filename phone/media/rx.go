@@ -50,7 +50,7 @@ func (s *Session) readRTP() {
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
 	for {
-		n, from, err := s.rtpConn.ReadFromUDPAddrPort(buf)
+		n, from, err := s.rtpIO.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return

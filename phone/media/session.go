@@ -59,8 +59,11 @@ type Event struct {
 type Session struct {
 	cfg      Config
 	log      *slog.Logger
-	rtpConn  *net.UDPConn
+	rtpConn  *net.UDPConn // the local sockets (STUN and TURN talk over them before Start)
 	rtcpConn *net.UDPConn
+	rtpIO    packetIO // where media is read and written: the sockets, or TURN relays over them
+	rtcpIO   packetIO
+	relays   []func() // closes the TURN clients, if any
 	local    netip.AddrPort
 	now      func() time.Time
 
@@ -100,7 +103,7 @@ func Open(cfg Config) (*Session, error) {
 		return nil, err
 	}
 	s := &Session{
-		cfg: cfg, log: cfg.Logger, rtpConn: rtpConn, rtcpConn: rtcpConn, now: cfg.Now,
+		cfg: cfg, log: cfg.Logger, rtpConn: rtpConn, rtcpConn: rtcpConn, rtpIO: rtpConn, rtcpIO: rtcpConn, now: cfg.Now,
 		local:  rtpConn.LocalAddr().(*net.UDPAddr).AddrPort(),
 		events: make(chan Event, 32),
 		done:   make(chan struct{}),
@@ -284,6 +287,11 @@ func (s *Session) emit(e Event) {
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
+		s.rtpIO.Close()
+		s.rtcpIO.Close()
+		for _, closeRelay := range s.relays {
+			closeRelay()
+		}
 		s.rtpConn.Close()
 		s.rtcpConn.Close()
 		s.wg.Wait()

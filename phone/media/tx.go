@@ -98,7 +98,7 @@ func (t *sender) write(s *Session, p Params, pkt *rtp.Packet, buf []byte) {
 		return
 	}
 	dst, _ := s.targets(p)
-	if _, err := s.rtpConn.WriteToUDPAddrPort(buf[:rtpHeaderRoom+len(pkt.Payload)], dst); err != nil {
+	if _, err := s.rtpIO.WriteToUDPAddrPort(buf[:rtpHeaderRoom+len(pkt.Payload)], dst); err != nil {
 		s.log.Debug("rtp write", "err", err)
 		return
 	}

@@ -1,0 +1,185 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/turn/v4"
+)
+
+// packetIO is what the media loops need of a datagram socket. *net.UDPConn is one; a TURN
+// relay (relayIO) is another.
+type packetIO interface {
+	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
+	Close() error
+}
+
+// Relay is a TURN server (RFC 8656) and the long-term credentials to use there.
+type Relay struct {
+	Server   netip.AddrPort
+	User     string
+	Password string
+}
+
+// UseRelay allocates relayed addresses for RTP and RTCP on a TURN server and sends and
+// receives all media through them from then on; the returned addresses go into our SDP. It
+// is for networks where nothing else works: a symmetric NAT that gives every destination a
+// new port, talking to a far end that does not latch. It must be called before Start.
+func (s *Session) UseRelay(ctx context.Context, r Relay) (rtp, rtcp netip.AddrPort, err error) {
+	s.mu.Lock()
+	started := !s.started.IsZero()
+	s.mu.Unlock()
+	if started {
+		return netip.AddrPort{}, netip.AddrPort{}, errors.New("media: TURN after Start")
+	}
+	rtpRelay, rtpAddr, err := allocate(ctx, s.rtpConn, r)
+	if err != nil {
+		return netip.AddrPort{}, netip.AddrPort{}, fmt.Errorf("turn %s: rtp: %w", r.Server, err)
+	}
+	rtcpRelay, rtcpAddr, err := allocate(ctx, s.rtcpConn, r)
+	if err != nil {
+		rtpRelay.Close()
+		return netip.AddrPort{}, netip.AddrPort{}, fmt.Errorf("turn %s: rtcp: %w", r.Server, err)
+	}
+	s.rtpIO, s.rtcpIO = rtpRelay, rtcpRelay
+	s.relays = append(s.relays, rtpRelay.closeClient, rtcpRelay.closeClient)
+	s.log.Info("media relayed through TURN", "server", r.Server.String(), "rtp", rtpAddr.String(), "rtcp", rtcpAddr.String())
+	return rtpAddr, rtcpAddr, nil
+}
+
+// allocate runs a TURN client over conn and allocates one UDP relay. The client's reader owns
+// conn from then on; closing the relay and the client stops it.
+func allocate(ctx context.Context, conn *net.UDPConn, r Relay) (*relayIO, netip.AddrPort, error) {
+	c, err := turn.NewClient(&turn.ClientConfig{
+		STUNServerAddr: r.Server.String(), TURNServerAddr: r.Server.String(),
+		Conn: conn, Username: r.User, Password: r.Password, Software: "dialtone",
+	})
+	if err != nil {
+		return nil, netip.AddrPort{}, err
+	}
+	stopReader := feed(conn, c)
+	fail := func(err error) (*relayIO, netip.AddrPort, error) {
+		stopReader()
+		c.Close()
+		return nil, netip.AddrPort{}, err
+	}
+	type result struct {
+		pc  net.PacketConn
+		err error
+	}
+	done := make(chan result, 1)
+	go func() { pc, err := c.Allocate(); done <- result{pc, err} }()
+	var res result
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		c.Close() // ends the transaction: Allocate returns, and its result is dropped
+		<-done
+		return fail(ctx.Err())
+	}
+	if res.err != nil {
+		return fail(res.err)
+	}
+	ua, ok := res.pc.LocalAddr().(*net.UDPAddr)
+	if !ok {
+		res.pc.Close()
+		return fail(fmt.Errorf("relayed address %v is not UDP", res.pc.LocalAddr()))
+	}
+	ap := ua.AddrPort()
+	return &relayIO{pc: res.pc, client: c, stopReader: stopReader}, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+}
+
+// feed reads conn and hands every datagram to the TURN client, until the returned stop is
+// called. pion's own Client.Listen would do the same, but its reader cannot be stopped short
+// of closing the socket, so a failed allocation would leave it stealing the socket's packets.
+func feed(conn *net.UDPConn, c *turn.Client) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := conn.ReadFrom(buf)
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			if err != nil {
+				if errors.Is(err, net.ErrClosed) {
+					return
+				}
+				continue // a deadline from stop, or a transient error
+			}
+			_, _ = c.HandleInbound(buf[:n], from) // not STUN or channel data: nothing for the relay
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(quit)
+			_ = conn.SetReadDeadline(time.Now()) // wake the reader
+			<-done
+			_ = conn.SetReadDeadline(time.Time{})
+		})
+	}
+}
+
+// relayIO adapts a TURN relayed connection to packetIO. It remembers the last peer address
+// it converted, so the steady stream to one far end allocates nothing per packet.
+type relayIO struct {
+	pc         net.PacketConn
+	client     *turn.Client
+	stopReader func()
+
+	mu       sync.Mutex
+	lastPeer netip.AddrPort
+	lastUDP  *net.UDPAddr
+	once     sync.Once
+	closed   atomic.Bool
+}
+
+func (r *relayIO) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
+	n, from, err := r.pc.ReadFrom(b)
+	if err != nil {
+		if r.closed.Load() {
+			err = net.ErrClosed // pion's own closed error is not net.ErrClosed; the loops stop on this one
+		}
+		return n, netip.AddrPort{}, err
+	}
+	ua, ok := from.(*net.UDPAddr)
+	if !ok {
+		return 0, netip.AddrPort{}, fmt.Errorf("relay: peer %v is not UDP", from)
+	}
+	ap := ua.AddrPort()
+	return n, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+}
+
+func (r *relayIO) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error) {
+	r.mu.Lock()
+	if addr != r.lastPeer || r.lastUDP == nil {
+		r.lastPeer, r.lastUDP = addr, net.UDPAddrFromAddrPort(addr)
+	}
+	dst := r.lastUDP
+	r.mu.Unlock()
+	return r.pc.WriteTo(b, dst)
+}
+
+// Close releases the allocation (a Refresh with lifetime 0, which pion sends on Close).
+func (r *relayIO) Close() error {
+	r.closed.Store(true)
+	return r.pc.Close()
+}
+
+func (r *relayIO) closeClient() {
+	r.once.Do(func() {
+		r.stopReader()
+		r.client.Close()
+	})
+}
