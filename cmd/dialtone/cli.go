@@ -41,6 +41,7 @@ type cli struct {
 	Devices  devicesCmd  `cmd:"" help:"List sound devices."`
 	Message  messageCmd  `cmd:"" help:"Send an instant message (SIP MESSAGE)."`
 	History  historyCmd  `cmd:"" help:"List past calls and messages, newest first."`
+	Doctor   doctorCmd   `cmd:"" help:"Check an account's path to its provider (DNS, transports, TLS, NAT, REGISTER) and print one report."`
 	VersionC versionCmd  `cmd:"" name:"version" help:"Print version information."`
 }
 
