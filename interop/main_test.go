@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -65,8 +66,23 @@ type proc struct {
 // killed at cleanup if still running.
 func startDialtone(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
+	return startDialtoneOn(t, nil, env, args...)
+}
+
+// commander runs programs somewhere: a netlab host (a network namespace), or, as nil, here.
+type commander interface {
+	Command(name string, args ...string) *exec.Cmd
+}
+
+// startDialtoneOn is startDialtone inside the network namespace of host (nil: this one).
+func startDialtoneOn(t *testing.T, host commander, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{t: t, events: make(chan event, 1000), done: make(chan struct{})}
-	p.cmd = exec.Command(dialtoneBin, args...)
+	if host != nil && !isNilCommander(host) {
+		p.cmd = host.Command(dialtoneBin, args...)
+	} else {
+		p.cmd = exec.Command(dialtoneBin, args...)
+	}
 	p.cmd.Env = append(isolatedEnv(t), env...)
 	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
 	out, err := p.cmd.StdoutPipe()
@@ -101,6 +117,12 @@ func startDialtone(t *testing.T, env []string, args ...string) *proc {
 		}
 	})
 	return p
+}
+
+// isNilCommander tells a typed nil (a nil *netlab.Host in an interface) from a real host.
+func isNilCommander(c commander) bool {
+	v := reflect.ValueOf(c)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 type lockedWriter struct {

@@ -60,28 +60,29 @@ func (p *Phone) legFor(ctx context.Context, stk *stack, acc *account, target sip
 	var err error
 	switch l.transport {
 	case UDP:
-		ip := stk.udpAddr.IP.String()
-		if stk.udpAddr.IP.IsUnspecified() {
+		sock := stk.udpFor(l.dest)
+		ip := sock.IP.String()
+		if sock.IP.IsUnspecified() {
 			if ip, err = localIPFor(l.dest); err != nil {
 				return nil, transportError("call "+target.String(), l.dest, UDP, err)
 			}
 		}
 		l.localIP = ip
 		if acc == nil {
-			l.contact = sip.Uri{Scheme: "sip", User: "dialtone", Host: ip, Port: stk.udpAddr.Port}
+			l.contact = sip.Uri{Scheme: "sip", User: "dialtone", Host: ip, Port: sock.Port}
 			l.from = sip.Uri{Scheme: "sip", User: "dialtone", Host: ip}
 		}
 		// Behind NAT with no registration to tell us better, STUN's view of the SIP socket is
 		// the only Contact the far end can send its requests (ACK, BYE) to.
-		if pub := stk.sipSTUN; pub.IsValid() && l.contact.Host == ip && l.contact.Port == stk.udpAddr.Port {
+		if pub := stk.sipSTUN; pub.IsValid() && sock == stk.udpAddr && l.contact.Host == ip && l.contact.Port == sock.Port {
 			l.contact.Host, l.contact.Port = pub.Addr().String(), int(pub.Port())
 			if acc == nil {
 				l.from.Host = pub.Addr().String()
 			}
 		}
 		l.client, err = sipgo.NewClient(stk.ua, sipgo.WithClientLogger(p.log), sipgo.WithClientNAT(),
-			sipgo.WithClientHostname(ip), sipgo.WithClientPort(stk.udpAddr.Port),
-			sipgo.WithClientConnectionAddr(stk.udpAddr.String()))
+			sipgo.WithClientHostname(ip), sipgo.WithClientPort(sock.Port),
+			sipgo.WithClientConnectionAddr(sock.String()))
 	default:
 		if acc == nil {
 			return nil, &Error{Op: "call " + target.String(), Failure: FailureConfig,

@@ -51,9 +51,13 @@ func (p *Phone) publicMedia(ctx context.Context, stk *stack, acc *account, local
 		regHost, regPort = p.wire(acc.Name).publicAddr()
 	}
 	var stunMapped netip.AddrPort
+	family := "udp4"
+	if m.Local.Addr().Is6() {
+		family = "udp6"
+	}
 	if server := p.stunServerFor(acc); server != "" {
 		sctx, cancel := context.WithTimeout(ctx, stunTimeout)
-		addr, err := nat.ResolveServer(sctx, server, "udp4")
+		addr, err := nat.ResolveServer(sctx, server, family)
 		if err == nil {
 			var rtp, rtcp netip.AddrPort
 			if rtp, rtcp, err = ms.Discover(sctx, addr); err == nil {
@@ -84,7 +88,7 @@ func (p *Phone) publicMedia(ctx context.Context, stk *stack, acc *account, local
 			netip.AddrPortFrom(parseIP(regHost), uint16(regPort)))
 	}
 	if relay := p.turnFor(acc); relay != nil {
-		m = p.maybeRelay(ctx, relay, ms, m, stunMapped)
+		m = p.maybeRelay(ctx, relay, ms, m, stunMapped, family)
 	}
 	if m.behindNAT() {
 		p.log.Info("behind NAT: advertising the public media address", "local", m.Local.String(),
@@ -149,10 +153,10 @@ func (p *Phone) turnFor(acc *account) *TURNServer {
 // detour, and the provider's bandwidth) is not used; different mappings mean a symmetric NAT,
 // which only a relay gets through. With no STUN server to compare with, any NAT at all is
 // taken for the worse case. A relay that fails leaves the call with the address it had.
-func (p *Phone) maybeRelay(ctx context.Context, relay *TURNServer, ms *media.Session, m mediaAddr, stunMapped netip.AddrPort) mediaAddr {
+func (p *Phone) maybeRelay(ctx context.Context, relay *TURNServer, ms *media.Session, m mediaAddr, stunMapped netip.AddrPort, family string) mediaAddr {
 	sctx, cancel := context.WithTimeout(ctx, 2*stunTimeout)
 	defer cancel()
-	server, err := nat.ResolveServer(sctx, relay.Addr, "udp4")
+	server, err := nat.ResolveServer(sctx, relay.Addr, family)
 	if err != nil {
 		p.log.Warn("TURN server not found; media goes direct", "server", relay.Addr, "err", err)
 		return m

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strconv"
 	"sync"
 	"time"
 
@@ -273,7 +274,11 @@ type stack struct {
 	srv     *sipgo.Server
 	udp     net.PacketConn
 	udpAddr *net.UDPAddr
-	sipSTUN netip.AddrPort // the UDP socket's public address from STUN at start-up, if asked
+	// udp6 is the IPv6 socket beside the IPv4 one (same port when it was free), nil where the
+	// host has no IPv6 or a specific IPv4 listen address was asked for.
+	udp6     net.PacketConn
+	udp6Addr *net.UDPAddr
+	sipSTUN  netip.AddrPort // the UDP socket's public address from STUN at start-up, if asked
 	wg      sync.WaitGroup
 }
 
@@ -303,8 +308,14 @@ func (p *Phone) startStack(ctx context.Context) (*stack, error) {
 	if listen == "" {
 		listen = "0.0.0.0:0"
 	}
+	network := "udp4"
+	if host, _, err := net.SplitHostPort(listen); err == nil {
+		if ip, err := netip.ParseAddr(host); err == nil && ip.Is6() && !ip.Is4In6() {
+			network = "udp6" // --listen [::1]:5060
+		}
+	}
 	var lc net.ListenConfig
-	s.udp, err = lc.ListenPacket(ctx, "udp4", listen)
+	s.udp, err = lc.ListenPacket(ctx, network, listen)
 	if err != nil {
 		ua.Close()
 		return nil, &Error{Op: "listen " + listen, Failure: FailureNetwork, Reason: "cannot open the local SIP port", Err: err}
@@ -323,10 +334,54 @@ func (p *Phone) startStack(ctx context.Context) (*stack, error) {
 		s.close()
 		return nil, err
 	}
+	if s.udpAddr.IP.IsUnspecified() {
+		p.listenUDP6(ctx, s)
+	}
 	return s, nil
 }
 
+// listenUDP6 opens the IPv6 SIP socket, on the IPv4 socket's port when it is free, so that
+// calls to and from IPv6 peers work; a host without IPv6 simply goes without.
+func (p *Phone) listenUDP6(ctx context.Context, s *stack) {
+	var lc net.ListenConfig
+	conn, err := lc.ListenPacket(ctx, "udp6", net.JoinHostPort("::", strconv.Itoa(s.udpAddr.Port)))
+	if err != nil {
+		conn, err = lc.ListenPacket(ctx, "udp6", "[::]:0")
+	}
+	if err != nil {
+		p.log.Info("no IPv6 SIP socket", "err", err)
+		return
+	}
+	s.udp6, s.udp6Addr = conn, conn.LocalAddr().(*net.UDPAddr)
+	s.wg.Go(func() {
+		if err := s.srv.ServeUDP(conn); err != nil && !errors.Is(err, net.ErrClosed) {
+			p.log.Debug("udp6 listener stopped", "err", err)
+		}
+	})
+	if err := waitForListener(ctx, s.ua.TransportLayer(), s.udp6Addr.String()); err != nil {
+		p.log.Info("IPv6 SIP socket did not start", "err", err)
+		conn.Close()
+		s.udp6, s.udp6Addr = nil, nil
+		return
+	}
+	p.log.Info("listening", "transport", "udp", "addr", s.udp6Addr.String())
+}
+
+// udpFor is the SIP UDP socket's address for talking to dest (ip:port): the IPv6 one for an
+// IPv6 destination when there is one.
+func (s *stack) udpFor(dest string) *net.UDPAddr {
+	if host, _, err := net.SplitHostPort(dest); err == nil && s.udp6Addr != nil {
+		if ip, err := netip.ParseAddr(host); err == nil && ip.Is6() && !ip.Is4In6() {
+			return s.udp6Addr
+		}
+	}
+	return s.udpAddr
+}
+
 func (s *stack) close() {
+	if s.udp6 != nil {
+		s.udp6.Close()
+	}
 	s.udp.Close()
 	s.wg.Wait()
 	s.srv.Close()
