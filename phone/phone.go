@@ -279,7 +279,7 @@ type stack struct {
 	udp6     net.PacketConn
 	udp6Addr *net.UDPAddr
 	sipSTUN  netip.AddrPort // the UDP socket's public address from STUN at start-up, if asked
-	wg      sync.WaitGroup
+	wg       sync.WaitGroup
 }
 
 func (p *Phone) startStack(ctx context.Context) (*stack, error) {
