@@ -32,6 +32,17 @@ type SIP struct {
 	TLSInsecure bool   `toml:"tls_insecure,omitempty"`
 	// RTPPorts is the local RTP port range "MIN-MAX" (even ports; RTCP uses the next one).
 	RTPPorts string `toml:"rtp_ports,omitempty"`
+	// NAT holds stun_server, turn_server, turn_user and turn_password_* for every account.
+	NAT
+	// RTPTimeout is how many seconds an answered call may receive no RTP or RTCP before it is
+	// hung up: 0 means 30, -1 never.
+	RTPTimeout int `toml:"rtp_timeout,omitempty"`
+	// KeepAlive is how many seconds apart a registered account sends keep-alives (CRLF over
+	// UDP, CRLFCRLF pings over TCP/TLS) to its first hop: 0 means 25, -1 none.
+	KeepAlive int `toml:"keepalive,omitempty"`
+	// DNSServer is host[:port] of the DNS server for NAPTR/SRV/A look-ups; "" uses the
+	// system's (/etc/resolv.conf).
+	DNSServer string `toml:"dns_server,omitempty"`
 }
 
 // Audio is the [audio] table.
@@ -60,6 +71,10 @@ type Account struct {
 	PasswordEnv  string `toml:"password_env,omitempty"`
 	PasswordCmd  string `toml:"password_cmd,omitempty"`
 	PasswordFile string `toml:"password_file,omitempty"`
+	// PasswordKeyring names the OS keyring service the password is stored under.
+	PasswordKeyring string `toml:"password_keyring,omitempty"`
+	// NAT overrides [sip]'s NAT settings for this account.
+	NAT
 
 	// dir is the directory a relative PasswordFile is resolved against: the
 	// config file's directory, or "" (the working directory) for accounts

@@ -18,6 +18,10 @@ var schema = map[string][]string{
 func tomlKeys(t reflect.Type) []string {
 	var keys []string
 	for i := 0; i < t.NumField(); i++ {
+		if f := t.Field(i); f.Anonymous && f.Type.Kind() == reflect.Struct {
+			keys = append(keys, tomlKeys(f.Type)...) // go-toml flattens embedded structs
+			continue
+		}
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("toml"), ",")
 		if t.Field(i).IsExported() && name != "" && name != "-" {
 			keys = append(keys, name)

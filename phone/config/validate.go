@@ -87,7 +87,7 @@ func (s *SIP) validate() error {
 			return &Error{Key: "rtp_ports", Msg: err.Error()}
 		}
 	}
-	return nil
+	return s.validateNetwork()
 }
 
 // ParsePortRange parses an RTP port range "MIN-MAX": 1024 <= MIN < MAX <= 65535, at least
@@ -183,6 +183,9 @@ func (a *Account) Validate() error {
 	if a.Register == nil {
 		t := true
 		a.Register = &t
+	}
+	if err := a.NAT.validate(); err != nil {
+		return err
 	}
 	return a.validatePassword()
 }
