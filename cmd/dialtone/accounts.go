@@ -55,6 +55,9 @@ func (e *env) phoneConfig() (phone.Config, error) {
 			return phone.Config{}, usageErr("--rtp-ports: %v", err)
 		}
 	}
+	if err := e.applyNetwork(f, &cfg); err != nil {
+		return phone.Config{}, err
+	}
 	accounts := f.Accounts
 	if e.cli.AOR != "" {
 		a := config.Account{
@@ -99,6 +102,7 @@ func (e *env) phoneConfig() (phone.Config, error) {
 			Expires:  time.Duration(a.Expires) * time.Second,
 			Register: a.ShouldRegister(),
 		}
+		applyAccountNetwork(a, &pa)
 		if a.HasPassword() { // else a challenge fails as "no password source" (exit 2), not as a wrong password
 			pa.Password = a.Password
 		}

@@ -28,6 +28,14 @@ type cli struct {
 	TLSInsecure bool   `name:"tls-insecure" help:"Do not verify TLS certificates (unsafe; for testing only)."`
 	RTPPorts    string `name:"rtp-ports" help:"Local RTP port range (even ports; RTCP on the next one; default 10000-60000)." placeholder:"MIN-MAX"`
 
+	STUNServer       string `name:"stun-server" help:"STUN server asked for our public address behind NAT (overrides stun_server)." placeholder:"HOST[:PORT]"`
+	TURNServer       string `name:"turn-server" help:"TURN relay for media behind a symmetric NAT (overrides turn_server)." placeholder:"HOST[:PORT]"`
+	TURNUser         string `name:"turn-user" help:"TURN user name (with --turn-server)." placeholder:"USER"`
+	TURNPasswordFile string `name:"turn-password-file" help:"Read the TURN password from this file (else $$DIALTONE_TURN_PASSWORD)." placeholder:"FILE" type:"path"`
+	RTPTimeout       string `name:"rtp-timeout" help:"Hang up an answered call after this long without RTP or RTCP: a duration, or off (default 30s)." placeholder:"DURATION|off"`
+	KeepAlive        string `name:"keepalive" help:"Keep-alive interval towards the registrar (CRLF on UDP, CRLFCRLF pings on TCP/TLS): a duration, or off (default 25s)." placeholder:"DURATION|off"`
+	DNSServer        string `name:"dns-server" help:"DNS server for NAPTR/SRV/A look-ups (default: the system's)." placeholder:"HOST[:PORT]"`
+
 	JSON     bool   `name:"json" help:"Print events as NDJSON on stdout (one object per line)."`
 	DataDir  string `name:"data-dir" help:"Where the call and message history lives (default $$XDG_DATA_HOME/dialtone)." placeholder:"DIR" type:"path"`
 	LogFile  string `help:"Write logs to this file instead of stderr." placeholder:"FILE" type:"path"`
