@@ -88,4 +88,3 @@ func secondsOrFlag(flag string, seconds int, name string) (time.Duration, error)
 	}
 	return d, nil
 }
-
