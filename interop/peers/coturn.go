@@ -16,10 +16,9 @@ import (
 	"github.com/pion/stun/v3"
 )
 
-// nsHost is the part of *netlab.Host the coturn and rtpengine peers use: where a process
-// runs and where its sockets live. A nil nsHost is the host namespace. It stands in for
-// *netlab.Host until that package is committed; the methods have the same signatures, so
-// swapping the field type is the whole change.
+// nsHost is the part of *netlab.Host (interop/netlab) the peers use: where a process runs
+// and where its sockets live. A nil nsHost is the host namespace. An interface rather than
+// *netlab.Host so that peers never needs root or namespaces to build or to run on loopback.
 type nsHost interface {
 	Command(name string, args ...string) *exec.Cmd
 	Dial(ctx context.Context, network, addr string) (net.Conn, error)
