@@ -46,6 +46,9 @@ const (
 	Registering  RegState = 1 // a REGISTER is in flight
 	Registered   RegState = 2 // the registrar holds our binding
 	RegFailed    RegState = 3 // the last attempt failed; Failure says why, RetryIn when it tries again
+	// Recovering: the TCP or TLS connection the binding lived on died (closed, reset, or no
+	// answer to a keep-alive); Reason says which, and a REGISTER on a new connection is on its way.
+	Recovering RegState = 4
 )
 
 func (s RegState) String() string {
@@ -58,6 +61,8 @@ func (s RegState) String() string {
 		return "registered"
 	case RegFailed:
 		return "registration_failed"
+	case Recovering:
+		return "recovering"
 	}
 	return fmt.Sprintf("RegState(%d)", int(s))
 }

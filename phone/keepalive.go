@@ -6,9 +6,11 @@ import (
 	"time"
 )
 
-// defaultKeepAlive is how often a UDP registration sends a keep-alive. NATs commonly forget an
-// idle UDP mapping after 30 to 60 s, and the mapping is the only way incoming calls reach a
-// phone behind one; 25 s stays under the shortest common timeout.
+// defaultKeepAlive is how often a registration sends a keep-alive (CRLF over UDP, a CRLFCRLF
+// ping over TCP and TLS). NATs commonly forget an idle UDP mapping after 30 to 60 s, and the
+// mapping is the only way incoming calls reach a phone behind one; 25 s stays under the
+// shortest common timeout. TCP mappings live longer (RFC 5626 suggests 95 to 120 s), but one
+// setting for both keeps the configuration simple and a ping is only 4 bytes.
 const defaultKeepAlive = 25 * time.Second
 
 // keepAliveEvery is the configured keep-alive interval; 0 means off.
@@ -20,6 +22,19 @@ func (p *Phone) keepAliveEvery() time.Duration {
 		return defaultKeepAlive
 	}
 	return p.cfg.KeepAlive
+}
+
+// startKeepAlive starts what keeps account i's registration reachable (owned by regWG): CRLF
+// keep-alives from the SIP socket over UDP; over TCP and TLS, CRLFCRLF pings on the
+// registration's connection and a watch that reports its death to the loop (flow.go).
+func (p *Phone) startKeepAlive(ctx context.Context, stack *stack, i int, acc *account, wire *sipRegistrar, lost chan<- flowLoss) {
+	every := p.keepAliveEvery()
+	switch {
+	case acc.Transport != UDP:
+		p.keepFlow(ctx, stack, i, acc, lost)
+	case every > 0:
+		p.regWG.Go(func() { p.keepAlive(ctx, stack.udp, i, wire, every) })
+	}
 }
 
 // keepAlive sends a double CRLF (RFC 5626 section 4.4.1) from the SIP socket to account i's

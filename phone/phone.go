@@ -42,6 +42,7 @@ type Phone struct {
 	runCtx   context.Context
 	recent   recentMessages // incoming MESSAGE keys, when no store keeps them
 	ready    chan struct{}  // closed once Run has the SIP stack up
+	flows    flowTracker    // pongs on TCP/TLS connections (flow.go)
 }
 
 // Option customises a Phone; tests use them to inject time and name resolution.
@@ -188,15 +189,14 @@ func (p *Phone) startAccount(ctx context.Context, stack *stack, i int, acc *acco
 	if !acc.Register {
 		return nil
 	}
+	lost := make(chan flowLoss, 1)
 	loop := &regLoop{
 		account: acc.Name, aor: acc.aor.Addr(), expires: acc.Expires, wire: wire, clock: p.clock,
 		backoff: newBackoff(2*time.Second, 5*time.Minute),
-		publish: func(s AccountStatus) { p.setStatus(i, s) },
+		publish: func(s AccountStatus) { p.setStatus(i, s) }, lost: lost,
 	}
 	p.regWG.Go(func() { loop.run(ctx) })
-	if every := p.keepAliveEvery(); acc.Transport == UDP && every > 0 {
-		p.regWG.Go(func() { p.keepAlive(ctx, stack.udp, i, wire, every) })
-	}
+	p.startKeepAlive(ctx, stack, i, acc, wire, lost)
 	return nil
 }
 
@@ -287,6 +287,7 @@ func (p *Phone) startStack(ctx context.Context) (*stack, error) {
 	if p.cfg.TLS != nil {
 		opts = append(opts, sipgo.WithUserAgenTLSConfig(p.cfg.TLS))
 	}
+	opts = append(opts, p.flowOption())
 	ua, err := sipgo.NewUA(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sip user agent: %w", err)

@@ -36,6 +36,9 @@ type regLoop struct {
 	clock   Clock
 	backoff *backoff
 	publish func(AccountStatus)
+	// lost says that the TCP or TLS connection of a binding died (flow.go watches it); nil
+	// for UDP accounts. The loop re-registers at once instead of at the next refresh.
+	lost <-chan flowLoss
 }
 
 func (l *regLoop) status(s RegState) AccountStatus {
@@ -45,6 +48,7 @@ func (l *regLoop) status(s RegState) AccountStatus {
 func (l *regLoop) run(ctx context.Context) {
 	everRegistered := false
 	first := true
+	flow := "" // the connection (local address) of the current binding, over TCP and TLS
 	for {
 		if first {
 			l.publish(l.status(Registering))
@@ -55,8 +59,10 @@ func (l *regLoop) run(ctx context.Context) {
 			break
 		}
 		var wait time.Duration
+		flow = ""
 		if err == nil {
 			everRegistered = true
+			flow = flowOf(res.Contact)
 			l.backoff.reset()
 			st := l.status(Registered)
 			st.Code, st.Reason, st.Expires, st.Contact = res.Code, res.Reason, res.Expires, res.Contact
@@ -81,14 +87,15 @@ func (l *regLoop) run(ctx context.Context) {
 			st.RetryIn = wait
 			l.publish(st)
 		}
-		t := l.clock.NewTimer(wait)
-		select {
-		case <-t.C():
-			continue
-		case <-ctx.Done():
-			t.Stop()
+		loss, woke := l.sleep(ctx, wait, flow)
+		if !woke {
+			break
 		}
-		break
+		if loss.reason != "" {
+			st := l.status(Recovering)
+			st.Reason = loss.reason
+			l.publish(st)
+		}
 	}
 	if everRegistered {
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unregisterTimeout)
@@ -100,5 +107,31 @@ func (l *regLoop) run(ctx context.Context) {
 			st.Reason = err.Error()
 		}
 		l.publish(st)
+	}
+}
+
+// flowLoss reports that the connection a binding lived on is gone.
+type flowLoss struct {
+	flow   string // the connection's local address, as in the binding's Contact
+	reason string // for people: what happened to it
+}
+
+// sleep waits for the refresh time; a report that the current binding's connection died cuts
+// it short (and is returned). Reports about other connections (an older binding's, already
+// replaced) are ignored. It returns false when ctx ended.
+func (l *regLoop) sleep(ctx context.Context, wait time.Duration, flow string) (flowLoss, bool) {
+	t := l.clock.NewTimer(wait)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C():
+			return flowLoss{}, true
+		case <-ctx.Done():
+			return flowLoss{}, false
+		case loss := <-l.lost:
+			if flow != "" && loss.flow == flow {
+				return loss, true
+			}
+		}
 	}
 }

@@ -49,6 +49,7 @@ type loopHarness struct {
 	clock  *fakeClock
 	wire   *scriptedWire
 	events chan AccountStatus
+	lost   chan flowLoss
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -59,12 +60,13 @@ func startLoop(t *testing.T, answers ...func(time.Duration) (regResult, error)) 
 		clock:  newFakeClock(),
 		wire:   &scriptedWire{answers: answers, calls: make(chan time.Duration, 100)},
 		events: make(chan AccountStatus, 100),
+		lost:   make(chan flowLoss, 1),
 		done:   make(chan struct{}),
 	}
 	b := newBackoff(2*time.Second, 5*time.Minute)
 	b.rand = func() float64 { return 0 } // lower bound of the jitter: deterministic
 	l := &regLoop{account: "a", aor: "sip:a@x", expires: 60 * time.Second, wire: h.wire, clock: h.clock,
-		backoff: b, publish: func(s AccountStatus) { h.events <- s }}
+		backoff: b, publish: func(s AccountStatus) { h.events <- s }, lost: h.lost}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	h.cancel = cancel
 	go func() { l.run(ctx); close(h.done) }()
@@ -205,6 +207,49 @@ func TestRefreshAfter(t *testing.T) {
 	} {
 		if got := refreshAfter(c.in); got != c.want {
 			t.Errorf("refreshAfter(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+func TestRegLoopReRegistersAtOnceWhenItsFlowDies(t *testing.T) {
+	h := startLoop(t, ok(time.Hour), fail(FailureNetwork, 0), ok(time.Hour))
+	h.next(t) // registering
+	if s := h.next(t); s.State != Registered || flowOf(s.Contact) != "127.0.0.1:1" {
+		t.Fatalf("got %v contact %q, want registered on 127.0.0.1:1", s.State, s.Contact)
+	}
+	h.waitTimer(t)
+	// A report about another connection (an older binding's) changes nothing.
+	h.lost <- flowLoss{flow: "127.0.0.1:9", reason: "old"}
+	select {
+	case s := <-h.events:
+		t.Fatalf("a stale flow report caused %v", s.State)
+	case <-time.After(50 * time.Millisecond):
+	}
+	h.lost <- flowLoss{flow: "127.0.0.1:1", reason: "the connection to the registrar was closed"}
+	s := h.next(t)
+	if s.State != Recovering || s.Reason != "the connection to the registrar was closed" {
+		t.Fatalf("got %v %q, want recovering with the reason", s.State, s.Reason)
+	}
+	// The first new REGISTER fails: the loop backs off as for any failure, then succeeds.
+	s = h.next(t)
+	if s.State != RegFailed || s.RetryIn != time.Second {
+		t.Fatalf("got %v retry %v, want failed, retry 1s", s.State, s.RetryIn)
+	}
+	h.waitTimer(t)
+	h.clock.Advance(time.Second)
+	if s := h.next(t); s.State != Registered {
+		t.Fatalf("after the retry: %v, want registered", s.State)
+	}
+	if n := h.callCount(); n != 3 {
+		t.Fatalf("REGISTERs: %d, want 3 (no refresh was due: the hour never passed)", n)
+	}
+}
+
+func TestRegStateNames(t *testing.T) {
+	for s, want := range map[RegState]string{Unregistered: "unregistered", Registering: "registering",
+		Registered: "registered", RegFailed: "registration_failed", Recovering: "recovering", RegState(9): "RegState(9)"} {
+		if s.String() != want {
+			t.Errorf("%d: %q, want %q", int(s), s.String(), want)
 		}
 	}
 }

@@ -100,6 +100,9 @@ func (p *printer) registration(s phone.AccountStatus) {
 			b.WriteString("; not retrying")
 		}
 		human = b.String()
+	case phone.Recovering:
+		r.Reason = s.Reason
+		human = fmt.Sprintf("%s: connection lost (%s); registering %s again", who, s.Reason, s.AOR)
 	case phone.Unregistered:
 		if s.Err != nil {
 			r.Error = s.Err.Error()

@@ -127,6 +127,9 @@ func (m *Model) chip(name string) string {
 		return st.AccountBusy.Render("◌ " + name + " registering")
 	case phone.RegFailed:
 		return st.AccountFailed.Render("✗ "+name+" failed") + st.Reason.Render(": "+Reason(s))
+	case phone.Recovering:
+		// Busy, not failed: the phone is already registering again on a new connection.
+		return st.AccountBusy.Render("◌ "+name+" recovering") + st.Reason.Render(": "+common.Clean(s.Reason))
 	}
 	return st.AccountIdle.Render("○ " + name + " unregistered")
 }

@@ -41,3 +41,14 @@ func TestNewAccountJoins(t *testing.T) {
 		t.Errorf("status bar %q", v)
 	}
 }
+
+// A lost TCP/TLS connection shows as recovering, with why, not as a failure.
+func TestRecoveringShowsTheReason(t *testing.T) {
+	m := New(common.NewCommon(styles.New(true, true)), "", []string{"office"})
+	m.SetSize(120, 1)
+	m.Update(phone.AccountStatus{Account: "office", State: phone.Recovering, Reason: "the connection to the registrar was closed"})
+	v := ansi.Strip(m.View())
+	if !strings.Contains(v, "◌ office recovering: the connection to the registrar was closed") || strings.Contains(v, "failed") {
+		t.Errorf("status bar %q", v)
+	}
+}

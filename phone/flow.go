@@ -1,0 +1,262 @@
+package phone
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// Flow recovery for TCP and TLS registrations, RFC 5626 "lite": no Outbound extension (no
+// reg-id, no instance id, which many registrars do not support), only its keep-alive and the
+// rule that a dead flow is replaced at once. Over TCP and TLS our binding is reachable only
+// through the connection we registered on: once it dies (the registrar restarted, a NAT or
+// firewall forgot it, the network changed), incoming calls stop arriving, and without this
+// nobody would notice until the next refresh, up to half an hour later.
+
+// pongTimeout is how long a keep-alive ping waits for its pong before the flow counts as dead
+// (RFC 5626 section 4.4.1 asks for at least 10 s).
+const pongTimeout = 10 * time.Second
+
+// flowPoll is how often the keeper checks that the registration's connection is still open:
+// sipgo drops a connection from its pool as soon as a read fails (FIN, RST, reset by a
+// firewall), so this bounds how late a closed flow is noticed.
+const flowPoll = time.Second
+
+// flowIO is what the keeper needs from the transport; sipFlows is the real one.
+type flowIO interface {
+	// alive reports whether the transport still holds the connection with that local address.
+	alive(flow string) bool
+	// ping sends a CRLFCRLF keep-alive on the connection; the channel is closed when the
+	// connection next delivers data (the CRLF pong, or anything else the registrar sends).
+	ping(flow string) (<-chan struct{}, error)
+	// drop closes a connection that stopped answering, so the next REGISTER opens a new one.
+	drop(flow string)
+}
+
+// flowKeeper watches the connection of one account's TCP or TLS registration.
+type flowKeeper struct {
+	account     string
+	clock       Clock
+	every       time.Duration // ping interval; 0 only watches for the connection closing
+	pongTimeout time.Duration
+	poll        time.Duration
+	io          flowIO
+	current     func() string // the connection the account is registered on, "" when none
+	lost        func(flowLoss)
+	log         *slog.Logger
+}
+
+// run watches until ctx ends. Each flow is reported lost at most once.
+func (k *flowKeeper) run(ctx context.Context) {
+	var (
+		watched  = k.current()   // the flow the state below belongs to
+		lastPing = k.clock.Now() // when the last ping went out (or watching began)
+		pingAt   time.Time       // when the unanswered ping went out
+		pong     <-chan struct{} // the unanswered ping's pong; nil when none is awaited
+		given    string          // the flow last reported lost
+	)
+	for {
+		t := k.clock.NewTimer(k.poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C():
+		}
+		now := k.clock.Now()
+		flow := k.current()
+		if flow != watched {
+			watched, lastPing, pong = flow, now, nil
+		}
+		if flow == "" || flow == given {
+			continue
+		}
+		report := func(reason string) {
+			given, pong = flow, nil
+			k.log.Info("registration's connection lost; registering again on a new one", "account", k.account, "flow", flow, "reason", reason)
+			k.lost(flowLoss{flow: flow, reason: reason})
+		}
+		if !k.io.alive(flow) {
+			report("the connection to the registrar was closed")
+			continue
+		}
+		if pong != nil {
+			select {
+			case <-pong:
+				k.log.Debug("keep-alive answered", "account", k.account, "flow", flow, "rtt", now.Sub(pingAt))
+				pong = nil
+			default:
+				if now.Sub(pingAt) >= k.pongTimeout {
+					k.io.drop(flow)
+					report(fmt.Sprintf("the registrar did not answer a keep-alive within %s", k.pongTimeout))
+					continue
+				}
+			}
+		}
+		if pong == nil && k.every > 0 && now.Sub(lastPing) >= k.every {
+			ch, err := k.io.ping(flow)
+			if err != nil {
+				k.io.drop(flow)
+				report(fmt.Sprintf("a keep-alive could not be sent: %v", err))
+				continue
+			}
+			pong, pingAt, lastPing = ch, now, now
+		}
+	}
+}
+
+// flowOf is the connection a Contact of ours names: its host:port, which over TCP and TLS is
+// the local address of the connection we registered on. "" when the Contact does not parse.
+func flowOf(contact string) string {
+	if contact == "" {
+		return ""
+	}
+	var u sip.Uri
+	if err := sip.ParseUri(contact, &u); err != nil || u.Host == "" || u.Port == 0 {
+		return ""
+	}
+	return net.JoinHostPort(strings.Trim(u.Host, "[]"), strconv.Itoa(u.Port))
+}
+
+// flowTracker learns, from sipgo's read path, when each stream connection delivers data: a
+// pong is otherwise invisible, because sipgo swallows bare CRLFs between messages.
+type flowTracker struct {
+	mu      sync.Mutex
+	waiters map[string]chan struct{} // by the connection's local address
+}
+
+// readFilter is a sip.TransportReadFilter: it sees every read before sipgo parses it, and
+// passes the data on unchanged.
+func (f *flowTracker) readFilter(props sip.TransportReadProps, data []byte) ([]byte, error) {
+	if props.LocalAddr == nil || !sip.IsReliable(props.Transport) {
+		return data, nil
+	}
+	key := props.LocalAddr.String()
+	f.mu.Lock()
+	if ch, ok := f.waiters[key]; ok {
+		close(ch)
+		delete(f.waiters, key)
+	}
+	f.mu.Unlock()
+	return data, nil
+}
+
+// expect returns a channel closed by the next read on the connection with local address flow.
+func (f *flowTracker) expect(flow string) <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.waiters == nil {
+		f.waiters = map[string]chan struct{}{}
+	}
+	ch, ok := f.waiters[flow]
+	if !ok {
+		ch = make(chan struct{})
+		f.waiters[flow] = ch
+	}
+	return ch
+}
+
+// forget drops the waiter of a connection that is gone.
+func (f *flowTracker) forget(flow string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.waiters, flow)
+}
+
+// flowOption installs the tracker in a new sipgo user agent.
+func (p *Phone) flowOption() sipgo.UserAgentOption {
+	return sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(p.flows.readFilter))
+}
+
+// sipFlows is flowIO over sipgo's connection pool (keyed by local as well as remote address).
+type sipFlows struct {
+	tp      *sip.TransportLayer
+	network string // "tcp" or "tls"
+	tracker *flowTracker
+}
+
+func (s sipFlows) alive(flow string) bool {
+	c, err := s.tp.GetConnection(s.network, flow)
+	if err != nil {
+		s.tracker.forget(flow)
+		return false
+	}
+	c.TryClose() // GetConnection took a reference
+	return true
+}
+
+var crlfPing = []byte("\r\n\r\n")
+
+func (s sipFlows) ping(flow string) (<-chan struct{}, error) {
+	c, err := s.tp.GetConnection(s.network, flow)
+	if err != nil {
+		return nil, fmt.Errorf("keep-alive on %s: %w", flow, err)
+	}
+	defer c.TryClose()
+	w, ok := c.(io.Writer)
+	if !ok {
+		return nil, fmt.Errorf("keep-alive on %s: the %s connection cannot be written to", flow, s.network)
+	}
+	pong := s.tracker.expect(flow) // before writing: the pong may beat Write's return
+	// One Write: Go serialises writes on a socket (and tls.Conn on a record), so the ping
+	// never lands inside a SIP message sipgo is writing at the same moment.
+	if _, err := w.Write(crlfPing); err != nil {
+		s.tracker.forget(flow)
+		return nil, fmt.Errorf("keep-alive on %s: %w", flow, err)
+	}
+	return pong, nil
+}
+
+// dropWait bounds how long drop waits for sipgo to forget a closed connection.
+const dropWait = 2 * time.Second
+
+func (s sipFlows) drop(flow string) {
+	s.tracker.forget(flow)
+	c, err := s.tp.GetConnection(s.network, flow)
+	if err != nil {
+		return
+	}
+	c.Close() // sipgo's reader sees the close and removes the connection from the pool
+	// Wait for that (a few ms), so that the REGISTER that follows does not pick the
+	// closed connection from the pool and fail.
+	for deadline := time.Now().Add(dropWait); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		again, err := s.tp.GetConnection(s.network, flow)
+		if err != nil {
+			return
+		}
+		again.TryClose()
+	}
+}
+
+// keepFlow starts the keeper of account i's TCP or TLS registration (owned by regWG).
+func (p *Phone) keepFlow(ctx context.Context, stack *stack, i int, acc *account, lost chan<- flowLoss) {
+	k := &flowKeeper{
+		account: acc.Name, clock: p.clock, every: p.keepAliveEvery(), pongTimeout: pongTimeout, poll: flowPoll,
+		io: sipFlows{tp: stack.ua.TransportLayer(), network: acc.Transport.String(), tracker: &p.flows},
+		current: func() string {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if st := p.statuses[i]; st.State == Registered {
+				return flowOf(st.Contact)
+			}
+			return ""
+		},
+		lost: func(l flowLoss) {
+			select {
+			case lost <- l:
+			default: // one report is waiting already; the loop needs no second
+			}
+		},
+		log: p.log,
+	}
+	p.regWG.Go(func() { k.run(ctx) })
+}

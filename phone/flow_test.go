@@ -1,0 +1,286 @@
+package phone
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// fakeFlows is a transport whose connections the test opens, closes and silences.
+type fakeFlows struct {
+	mu      sync.Mutex
+	open    map[string]bool
+	silent  bool  // pings get no pong
+	pingErr error // pings fail to send
+	pings   []string
+	dropped []string
+}
+
+func (f *fakeFlows) alive(flow string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.open[flow]
+}
+
+func (f *fakeFlows) ping(flow string) (<-chan struct{}, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pingErr != nil {
+		return nil, f.pingErr
+	}
+	f.pings = append(f.pings, flow)
+	ch := make(chan struct{})
+	if !f.silent {
+		close(ch)
+	}
+	return ch, nil
+}
+
+func (f *fakeFlows) drop(flow string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.dropped = append(f.dropped, flow)
+	f.open[flow] = false
+}
+
+func (f *fakeFlows) set(fn func(f *fakeFlows)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f)
+}
+
+func (f *fakeFlows) counts() (pings, dropped int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.pings), len(f.dropped)
+}
+
+type keeperHarness struct {
+	clock   *fakeClock
+	flows   *fakeFlows
+	mu      sync.Mutex
+	current string
+	losses  chan flowLoss
+	waiting bool // the keeper's next timer was already seen
+}
+
+func startKeeper(t *testing.T, every time.Duration, current string) *keeperHarness {
+	t.Helper()
+	h := &keeperHarness{clock: newFakeClock(), flows: &fakeFlows{open: map[string]bool{current: true}},
+		current: current, losses: make(chan flowLoss, 10)}
+	k := &flowKeeper{account: "a", clock: h.clock, every: every, pongTimeout: 10 * time.Second, poll: time.Second,
+		io: h.flows, lost: func(l flowLoss) { h.losses <- l }, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		current: func() string {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			return h.current
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { k.run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return h
+}
+
+// tick moves time on by n polls, each one processed before the next.
+func (h *keeperHarness) tick(t *testing.T, n int) {
+	t.Helper()
+	for range n {
+		h.settle(t)
+		h.waiting = false
+		h.clock.Advance(time.Second)
+	}
+	h.settle(t)
+}
+
+// settle waits until the keeper has handled the last tick (it set its next timer).
+func (h *keeperHarness) settle(t *testing.T) {
+	t.Helper()
+	if h.waiting {
+		return
+	}
+	select {
+	case <-h.clock.added:
+		h.waiting = true
+	case <-time.After(5 * time.Second):
+		t.Fatal("the keeper set no timer")
+	}
+}
+
+func (h *keeperHarness) noLoss(t *testing.T) {
+	t.Helper()
+	select {
+	case l := <-h.losses:
+		t.Fatalf("unexpected loss report: %+v", l)
+	default:
+	}
+}
+
+func (h *keeperHarness) loss(t *testing.T) flowLoss {
+	t.Helper()
+	select {
+	case l := <-h.losses:
+		return l
+	default:
+		t.Fatal("no loss reported")
+	}
+	return flowLoss{}
+}
+
+func TestFlowKeeperPingsEveryIntervalWhileAnswered(t *testing.T) {
+	h := startKeeper(t, 25*time.Second, "127.0.0.1:40000")
+	h.tick(t, 24)
+	if p, _ := h.flows.counts(); p != 0 {
+		t.Fatalf("%d pings after 24 s, want 0", p)
+	}
+	h.tick(t, 1)
+	if p, _ := h.flows.counts(); p != 1 {
+		t.Fatalf("%d pings after 25 s, want 1", p)
+	}
+	h.tick(t, 75)
+	if p, d := h.flows.counts(); p != 4 || d != 0 {
+		t.Fatalf("after 100 s: %d pings, %d drops; want 4 pings, no drop", p, d)
+	}
+	h.noLoss(t)
+}
+
+func TestFlowKeeperReportsAClosedFlowWithinAPoll(t *testing.T) {
+	h := startKeeper(t, 25*time.Second, "127.0.0.1:40000")
+	h.tick(t, 3)
+	h.flows.set(func(f *fakeFlows) { f.open["127.0.0.1:40000"] = false })
+	h.tick(t, 1)
+	l := h.loss(t)
+	if l.flow != "127.0.0.1:40000" || !strings.Contains(l.reason, "closed") {
+		t.Fatalf("loss %+v, want the flow and a reason saying it closed", l)
+	}
+	// Reported once, however long the registration keeps pointing at it.
+	h.tick(t, 30)
+	h.noLoss(t)
+	if p, _ := h.flows.counts(); p != 0 {
+		t.Fatalf("%d pings on a dead flow", p)
+	}
+	// The new registration's flow is watched afresh.
+	h.flows.set(func(f *fakeFlows) { f.open["127.0.0.1:40001"] = true })
+	h.mu.Lock()
+	h.current = "127.0.0.1:40001"
+	h.mu.Unlock()
+	h.tick(t, 26) // noticed at the first tick, pinged 25 s later
+	if p, _ := h.flows.counts(); p != 1 {
+		t.Fatalf("%d pings on the new flow after 26 s, want 1", p)
+	}
+	h.noLoss(t)
+}
+
+func TestFlowKeeperDropsAFlowThatStopsAnswering(t *testing.T) {
+	h := startKeeper(t, 25*time.Second, "127.0.0.1:40000")
+	h.flows.set(func(f *fakeFlows) { f.silent = true })
+	h.tick(t, 25) // the ping
+	h.tick(t, 9)
+	h.noLoss(t)
+	if _, d := h.flows.counts(); d != 0 {
+		t.Fatal("dropped before the pong timeout")
+	}
+	h.tick(t, 1) // 10 s without a pong
+	l := h.loss(t)
+	if l.flow != "127.0.0.1:40000" || !strings.Contains(l.reason, "did not answer a keep-alive within 10s") {
+		t.Fatalf("loss %+v", l)
+	}
+	if p, d := h.flows.counts(); p != 1 || d != 1 {
+		t.Fatalf("%d pings, %d drops; want 1 and 1 (the dead connection closed so the next REGISTER opens a new one)", p, d)
+	}
+}
+
+func TestFlowKeeperDropsAFlowItCannotWriteTo(t *testing.T) {
+	h := startKeeper(t, 5*time.Second, "127.0.0.1:40000")
+	h.flows.set(func(f *fakeFlows) { f.pingErr = errors.New("broken pipe") })
+	h.tick(t, 5)
+	if l := h.loss(t); !strings.Contains(l.reason, "broken pipe") {
+		t.Fatalf("loss %+v, want the write error", l)
+	}
+	if _, d := h.flows.counts(); d != 1 {
+		t.Fatal("the unwritable connection was not dropped")
+	}
+}
+
+func TestFlowKeeperWithKeepAlivesOffStillNoticesAClose(t *testing.T) {
+	h := startKeeper(t, 0, "127.0.0.1:40000")
+	h.tick(t, 200)
+	if p, _ := h.flows.counts(); p != 0 {
+		t.Fatalf("%d pings with keep-alives off", p)
+	}
+	h.flows.set(func(f *fakeFlows) { f.open["127.0.0.1:40000"] = false })
+	h.tick(t, 1)
+	h.loss(t)
+}
+
+func TestFlowKeeperIdleWhileUnregistered(t *testing.T) {
+	h := startKeeper(t, 5*time.Second, "")
+	h.tick(t, 60)
+	if p, _ := h.flows.counts(); p != 0 {
+		t.Fatalf("%d pings without a registration", p)
+	}
+	h.noLoss(t)
+}
+
+func TestFlowOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"sip:alice@127.0.0.1:40000;transport=tcp": "127.0.0.1:40000",
+		"sip:alice@[::1]:5090;transport=tls":      "[::1]:5090",
+		"sip:alice@example.com":                   "", // no port: not one of our connections
+		"":                                        "",
+		"not a uri":                               "",
+	} {
+		if got := flowOf(in); got != want {
+			t.Errorf("flowOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+type tcpAddr string
+
+func (a tcpAddr) Network() string { return "tcp" }
+func (a tcpAddr) String() string  { return string(a) }
+
+func TestFlowTrackerSignalsTheNextReadOnThatConnection(t *testing.T) {
+	var f flowTracker
+	pong := f.expect("127.0.0.1:40000")
+	other := f.expect("127.0.0.1:40001")
+	data := []byte("\r\n")
+	out, err := f.readFilter(sip.TransportReadProps{Transport: "UDP", LocalAddr: tcpAddr("127.0.0.1:40000")}, data)
+	if err != nil || string(out) != "\r\n" {
+		t.Fatalf("filter changed the data: %q %v", out, err)
+	}
+	select {
+	case <-pong:
+		t.Fatal("a UDP read counted as a pong")
+	default:
+	}
+	out, _ = f.readFilter(sip.TransportReadProps{Transport: "TCP", LocalAddr: tcpAddr("127.0.0.1:40000")}, data)
+	if string(out) != "\r\n" {
+		t.Fatalf("filter changed the data: %q", out)
+	}
+	select {
+	case <-pong:
+	default:
+		t.Fatal("the pong was not seen")
+	}
+	select {
+	case <-other:
+		t.Fatal("a read on one connection answered another's ping")
+	default:
+	}
+	// A read without a ping waiting, and one without addresses, are passed through.
+	if out, _ := f.readFilter(sip.TransportReadProps{Transport: "TLS", LocalAddr: tcpAddr("127.0.0.1:40002")}, data); string(out) != "\r\n" {
+		t.Fatal("unexpected data change")
+	}
+	if out, _ := f.readFilter(sip.TransportReadProps{Transport: "TLS"}, data); string(out) != "\r\n" {
+		t.Fatal("unexpected data change")
+	}
+}
