@@ -220,8 +220,8 @@ const maxTargets = 32
 // transport, else A/AAAA with the default port.
 func (r *Resolver) locate(ctx context.Context, tr *Trace, host string, fixed, plain Transport) ([]Target, error) {
 	var out []Target
-	srvSeen := false    // some SRV record existed (even "."): no A fallback then
-	var lastErr error   // the DNS failure to report when nothing was found
+	srvSeen := false  // some SRV record existed (even "."): no A fallback then
+	var lastErr error // the DNS failure to report when nothing was found
 	naptrs, err := r.naptr(ctx, tr, host, fixed)
 	if err != nil && isHardFailure(err) {
 		return nil, err
