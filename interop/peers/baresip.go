@@ -1,6 +1,7 @@
 package peers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -17,9 +18,19 @@ import (
 
 // BaresipOptions configures StartBaresip.
 type BaresipOptions struct {
-	// User and Password form the account sip:User@127.0.0.1, which registers
+	// User and Password form the account sip:User@Domain, which registers
 	// with digest authentication at Registrar. User defaults to "baresip".
 	User, Password string
+	// Host is the network namespace to run in (a *netlab.Host); nil is the
+	// host namespace.
+	Host nsHost
+	// IP is the IPv4 address baresip listens on and writes into its SDP
+	// (default 127.0.0.1). Its ctrl_tcp interface stays on 127.0.0.1 of its
+	// namespace.
+	IP string
+	// Domain is the account's domain when registering (default the
+	// Registrar's host).
+	Domain string
 	// Registrar is the Kamailio UDP host:port (e.g. k.HostPort("udp")) used
 	// as outbound proxy for REGISTER and for every call. "" means no
 	// registration: the account is sip:User@127.0.0.1:SIPPort (listen only)
@@ -130,9 +141,22 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 		t.Fatalf("peers: %v", err)
 	}
 	if opts.Registrar != "" {
-		if _, _, err := net.SplitHostPort(opts.Registrar); err != nil {
+		host, _, err := net.SplitHostPort(opts.Registrar)
+		if err != nil {
 			t.Fatalf("peers: Registrar %q is not host:port: %v", opts.Registrar, err)
 		}
+		if opts.Domain == "" {
+			opts.Domain = host
+		}
+	}
+	if opts.IP == "" {
+		opts.IP = "127.0.0.1"
+	}
+	if ip := net.ParseIP(opts.IP); ip == nil || ip.To4() == nil {
+		t.Fatalf("peers: baresip IP %q is not an IPv4 address", opts.IP)
+	}
+	if err := checkBaresipParam("Domain", opts.Domain); err != nil {
+		t.Fatalf("peers: %v", err)
 	}
 	if opts.ToneHz < 0 || opts.ToneHz >= baresipRate/2 {
 		t.Fatalf("peers: ToneHz %v outside [0, %d)", opts.ToneHz, baresipRate/2)
@@ -155,7 +179,7 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	}
 
 	for try := 1; ; try++ {
-		sipPort, ctrlPort, err := freeBaresipPorts()
+		sipPort, ctrlPort, err := freeBaresipPorts(opts.Host, opts.IP)
 		if err != nil {
 			t.Fatalf("peers: choosing ports: %v", err)
 		}
@@ -197,12 +221,12 @@ func checkBaresipParam(name, v string) error {
 	return nil
 }
 
-// freeBaresipPorts picks a SIP port P free for UDP and TCP with P+1 free for
-// TCP (baresip always opens a TLS listener on the SIP port + 1) and a free
-// TCP port for ctrl_tcp.
-func freeBaresipPorts() (sipPort, ctrlPort int, err error) {
+// freeBaresipPorts picks a SIP port P free on ip in h for UDP and TCP with
+// P+1 free for TCP (baresip always opens a TLS listener on the SIP port + 1)
+// and a free TCP port on 127.0.0.1 in h for ctrl_tcp.
+func freeBaresipPorts(h nsHost, ip string) (sipPort, ctrlPort int, err error) {
 	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		l, err := hostListen(h, "tcp", net.JoinHostPort(ip, "0"))
 		if err != nil {
 			return 0, 0, err
 		}
@@ -211,18 +235,18 @@ func freeBaresipPorts() (sipPort, ctrlPort int, err error) {
 			l.Close()
 			continue
 		}
-		u, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		u, err := hostListenPacket(h, "udp", net.JoinHostPort(ip, strconv.Itoa(p)))
 		if err != nil {
 			l.Close()
 			continue
 		}
-		l1, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p+1)))
+		l1, err := hostListen(h, "tcp", net.JoinHostPort(ip, strconv.Itoa(p+1)))
 		if err != nil {
 			l.Close()
 			u.Close()
 			continue
 		}
-		l2, err := net.Listen("tcp", "127.0.0.1:0")
+		l2, err := hostListen(h, "tcp", "127.0.0.1:0")
 		if err != nil {
 			l.Close()
 			u.Close()
@@ -246,11 +270,11 @@ func (b *Baresip) writeConfig(moduleDir string) error {
 	}
 	var acc string
 	if b.opts.Registrar != "" {
-		b.aor = "sip:" + b.opts.User + "@127.0.0.1"
+		b.aor = "sip:" + b.opts.User + "@" + b.opts.Domain
 		acc = fmt.Sprintf("<%s>;auth_pass=%s;outbound=\"sip:%s;lr\";regint=600;answermode=%s\n",
 			b.aor, b.opts.Password, b.opts.Registrar, answer)
 	} else {
-		b.aor = fmt.Sprintf("sip:%s@127.0.0.1:%d", b.opts.User, b.sipPort)
+		b.aor = fmt.Sprintf("sip:%s@%s:%d", b.opts.User, b.opts.IP, b.sipPort)
 		acc = fmt.Sprintf("<%s>;regint=0;answermode=%s\n", b.aor, answer)
 	}
 	if err := os.WriteFile(filepath.Join(b.dir, "accounts"), []byte(acc), 0o644); err != nil {
@@ -265,7 +289,7 @@ func (b *Baresip) writeConfig(moduleDir string) error {
 	if err := os.WriteFile(filepath.Join(b.dir, "contacts"), []byte(contacts.String()), 0o644); err != nil {
 		return err
 	}
-	cfg := baresipConfig(b.sipPort, b.ctrlPort, moduleDir, b.toneFile, b.recDir)
+	cfg := baresipConfig(b.opts.IP, b.sipPort, b.ctrlPort, moduleDir, b.toneFile, b.recDir)
 	if len(b.opts.Contacts) > 0 {
 		cfg += "module_app\t\tcontact.so\n"
 	}
@@ -273,12 +297,12 @@ func (b *Baresip) writeConfig(moduleDir string) error {
 }
 
 // baresipConfig renders the config file for baresip 1.0.
-func baresipConfig(sipPort, ctrlPort int, moduleDir, toneFile, recDir string) string {
+func baresipConfig(ip string, sipPort, ctrlPort int, moduleDir, toneFile, recDir string) string {
 	return fmt.Sprintf(`# generated by interop/peers for baresip 1.0
 poll_method		epoll
 
 # SIP: UDP+TCP on this port, TLS on port+1
-sip_listen		127.0.0.1:%d
+sip_listen		%[1]s:%[2]d
 
 call_local_timeout	120
 call_max_calls		4
@@ -289,7 +313,7 @@ call_max_calls		4
 audio_path		/usr/share/baresip
 audio_player		aubridge,speaker
 audio_alert		aubridge,alert
-audio_source		aufile,%s
+audio_source		aufile,%[3]s
 ausrc_srate		8000
 ausrc_channels		1
 audio_level		no
@@ -305,11 +329,11 @@ rtcp_mux		no
 jitter_buffer_delay	1-10
 rtp_stats		no
 
-# Network: loopback only ("lo" does not work in 1.0: it must be an address)
-net_interface		127.0.0.1
+# Network: one address ("lo" does not work in 1.0: it must be an address)
+net_interface		%[1]s
 dns_server		127.0.0.1:53
 
-module_path		%s
+module_path		%[4]s
 module			g711.so
 module			sndfile.so
 module			aufile.so
@@ -322,9 +346,9 @@ module_app		ctrl_tcp.so
 statmode_default	off
 menu_bell		no
 
-ctrl_tcp_listen		127.0.0.1:%d
-snd_path		%s
-`, sipPort, toneFile, moduleDir, ctrlPort, recDir)
+ctrl_tcp_listen		127.0.0.1:%[5]d
+snd_path		%[6]s
+`, ip, sipPort, toneFile, moduleDir, ctrlPort, recDir)
 }
 
 func (b *Baresip) start(bin string) error {
@@ -340,7 +364,7 @@ func (b *Baresip) start(bin string) error {
 	defer devnull.Close()
 
 	// -s: SIP trace in the log; -v would add debug lines, mostly noise.
-	cmd := exec.Command(bin, "-4", "-s", "-f", b.dir)
+	cmd := hostCommand(b.opts.Host, bin, "-4", "-s", "-f", b.dir)
 	cmd.Dir = b.dir
 	cmd.Stdin = devnull
 	cmd.Stdout = logf
@@ -376,7 +400,9 @@ func (b *Baresip) waitReady() error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(b.ctrlPort)), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	conn, err := hostDial(ctx, b.opts.Host, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(b.ctrlPort)))
 	if err != nil {
 		return fmt.Errorf("connecting to ctrl_tcp: %v", err)
 	}
@@ -512,12 +538,15 @@ func (b *Baresip) Log() string {
 	return string(data)
 }
 
-// SIPPort is the UDP/TCP port baresip listens on for SIP (127.0.0.1).
+// SIPPort is the UDP/TCP port baresip listens on for SIP (on IP).
 func (b *Baresip) SIPPort() int { return b.sipPort }
 
-// AOR is the account's address of record: sip:User@127.0.0.1 when
-// registering, sip:User@127.0.0.1:SIPPort in listen-only mode (the URI to
-// call it on).
+// IP is the address baresip listens on and advertises in its SDP.
+func (b *Baresip) IP() string { return b.opts.IP }
+
+// AOR is the account's address of record: sip:User@Domain when
+// registering, sip:User@IP:SIPPort in listen-only mode (the URI to call it
+// on).
 func (b *Baresip) AOR() string { return b.aor }
 
 // Dir is the config directory (config, accounts, tone.wav, baresip.log);

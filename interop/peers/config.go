@@ -1,6 +1,7 @@
 package peers
 
 import (
+	"regexp"
 	"strings"
 	"text/template"
 )
@@ -9,7 +10,10 @@ import (
 type cfgData struct {
 	Dir        string // runtime/temp directory (ctl socket lives here)
 	ModulePath string
-	Port       int // udp and tcp
+	IP         string // listening address
+	Domain     string // served SIP domain and digest realm
+	RTPEngine  string // ng "IP:PORT" of the media relay, "" for none
+	Port       int    // udp and tcp
 	TLSPort    int
 	Users      map[string]string
 	Algorithm  string // "" / "MD5" / "SHA-256"
@@ -18,6 +22,22 @@ type cfgData struct {
 	CertFile   string
 	KeyFile    string
 }
+
+// DomainRE is a regular expression (for Kamailio's =~) matching the served domain, its IP
+// and, on loopback, localhost.
+func (d cfgData) DomainRE() string {
+	hosts := []string{regexp.QuoteMeta(d.Domain)}
+	if d.IP != d.Domain {
+		hosts = append(hosts, regexp.QuoteMeta(d.IP))
+	}
+	if d.IP == "127.0.0.1" {
+		hosts = append(hosts, "localhost")
+	}
+	return "(" + strings.Join(hosts, "|") + ")"
+}
+
+// Loopback tells whether Kamailio listens on 127.0.0.1, where "localhost" is an alias.
+func (d cfgData) Loopback() bool { return d.IP == "127.0.0.1" }
 
 // cfgQuote renders s as a Kamailio double-quoted string literal.
 func cfgQuote(s string) string {
@@ -69,15 +89,22 @@ server_header="Server: kamailio-interop"
 user_agent_header="User-Agent: kamailio-interop"
 sip_warning=0
 
-listen=udp:127.0.0.1:{{.Port}}
-listen=tcp:127.0.0.1:{{.Port}}
-listen=tls:127.0.0.1:{{.TLSPort}}
+listen=udp:{{.IP}}:{{.Port}}
+listen=tcp:{{.IP}}:{{.Port}}
+listen=tls:{{.IP}}:{{.TLSPort}}
 # aliases MUST carry the port: a port-less alias would make every
-# 127.0.0.1 URI (i.e. every local UA contact) "myself" and loop requests.
-alias="127.0.0.1:{{.Port}}"
-alias="127.0.0.1:{{.TLSPort}}"
+# URI of our IP (e.g. every local UA contact on loopback) "myself" and loop
+# requests.
+alias="{{.IP}}:{{.Port}}"
+alias="{{.IP}}:{{.TLSPort}}"
+{{- if .Loopback}}
 alias="localhost:{{.Port}}"
 alias="localhost:{{.TLSPort}}"
+{{- end}}
+{{- if ne .Domain .IP}}
+alias="{{.Domain}}:{{.Port}}"
+alias="{{.Domain}}:{{.TLSPort}}"
+{{- end}}
 
 enable_tls=yes
 disable_tcp=no
@@ -110,6 +137,9 @@ loadmodule "htable.so"
 loadmodule "auth.so"
 loadmodule "nathelper.so"
 loadmodule "tls.so"
+{{- if .RTPEngine}}
+loadmodule "rtpengine.so"
+{{- end}}
 
 modparam("ctl", "binrpc", {{q (printf "unix:%s/kamailio_ctl" .Dir)}})
 modparam("tls", "config", {{q (printf "%s/tls.cfg" .Dir)}})
@@ -135,6 +165,10 @@ modparam("registrar", "received_avp", "$avp(RECEIVED)")
 modparam("nathelper", "received_avp", "$avp(RECEIVED)")
 
 modparam("htable", "htable", "users=>size=4;")
+{{- if .RTPEngine}}
+modparam("rtpengine", "rtpengine_sock", {{q (printf "udp:%s" .RTPEngine)}})
+modparam("rtpengine", "rtpengine_tout_ms", 2000)
+{{- end}}
 {{if .Algorithm}}
 modparam("auth", "algorithm", {{q .Algorithm}})
 {{- end}}
@@ -200,6 +234,7 @@ request_route {
 }
 
 route[RELAY] {
+	route(MEDIA);
 	if (is_method("INVITE|BYE|SUBSCRIBE|UPDATE")) {
 		if (!t_is_set("branch_route")) t_on_branch("MANAGE_BRANCH");
 	}
@@ -220,15 +255,15 @@ route[REQINIT] {
 	set_reply_no_connect();
 	force_rport();
 
-	# The served domain is 127.0.0.1 (or localhost) without port or with one
-	# of our ports. A port-less host is not "myself" unless we listen on 5060,
-	# so test the host explicitly.
+	# The served domain is {{.Domain}} without port or with one of our
+	# ports. A port-less host is not "myself" unless we listen on 5060, so
+	# test the host explicitly.
 	if (uri == myself) {
 		setflag(FLT_LOCALR);
-	} else if ($ru =~ "^sips?:([^@]*@)?(127\.0\.0\.1|localhost)([;?>].*)?$") {
+	} else if ($ru =~ {{q (printf "^sips?:([^@]*@)?%s([;?>].*)?$" .DomainRE)}}) {
 		setflag(FLT_LOCALR);
 	}
-	if (from_uri == myself || $fd == "127.0.0.1" || $fd == "localhost") {
+	if (from_uri == myself || $fd =~ {{q (printf "^%s$" .DomainRE)}}) {
 		setflag(FLT_LOCALF);
 	}
 
@@ -310,7 +345,7 @@ route[AUTH] {
 		$var(authrc) = -5;
 		if ($au != $null) {
 			if ($sht(users=>$au) != $null) {
-				if (pv_auth_check("127.0.0.1", "$sht(users=>$au)", "0", "1")) {
+				if (pv_auth_check({{q .Domain}}, "$sht(users=>$au)", "0", "1")) {
 					$var(authok) = 1;
 				} else {
 					$var(authrc) = $rc;
@@ -320,9 +355,9 @@ route[AUTH] {
 		if ($var(authok) == 0) {
 			xlog("L_NOTICE", "challenging $rm from $fu (auth user '$au', rc $var(authrc))\n");
 			if ($var(authrc) == -4) {
-				auth_challenge("127.0.0.1", "17");
+				auth_challenge({{q .Domain}}, "17");
 			} else {
-				auth_challenge("127.0.0.1", "1");
+				auth_challenge({{q .Domain}}, "1");
 			}
 			exit;
 		}
@@ -383,6 +418,19 @@ route[NATMANAGE] {
 	return;
 }
 
+# MEDIA hands SDP to the media relay when there is one: an offer in an
+# INVITE, an answer in a 200 or ACK, the end of the session on BYE, CANCEL or
+# a failure. Every call is relayed, NAT or not, so that the relay latches on
+# to where media really comes from. Without a relay SDP is left alone.
+route[MEDIA] {
+{{- if .RTPEngine}}
+	if (is_method("INVITE|ACK|BYE|CANCEL|UPDATE") || is_reply() || t_is_failure_route()) {
+		rtpengine_manage("replace-origin replace-session-connection ICE=remove");
+	}
+{{- end}}
+	return;
+}
+
 route[DLGURI] {
 	if (!isdsturiset()) {
 		handle_ruri_alias();
@@ -412,10 +460,16 @@ reply_route {
 onreply_route[MANAGE_REPLY] {
 	if (status =~ "[12][0-9][0-9]") {
 		route(NATMANAGE);
+{{- if .RTPEngine}}
+		if (has_body("application/sdp")) {
+			route(MEDIA);
+		}
+{{- end}}
 	}
 }
 
 failure_route[MANAGE_FAILURE] {
+	route(MEDIA);
 	route(NATMANAGE);
 	if (t_is_canceled()) exit;
 }

@@ -23,6 +23,7 @@ type nsHost interface {
 	Command(name string, args ...string) *exec.Cmd
 	Dial(ctx context.Context, network, addr string) (net.Conn, error)
 	ListenPacket(network, addr string) (net.PacketConn, error)
+	Listen(network, addr string) (net.Listener, error)
 }
 
 func hostCommand(h nsHost, name string, args ...string) *exec.Cmd {
@@ -45,6 +46,13 @@ func hostListenPacket(h nsHost, network, addr string) (net.PacketConn, error) {
 		return net.ListenPacket(network, addr)
 	}
 	return h.ListenPacket(network, addr)
+}
+
+func hostListen(h nsHost, network, addr string) (net.Listener, error) {
+	if h == nil {
+		return net.Listen(network, addr)
+	}
+	return h.Listen(network, addr)
 }
 
 // freeUDPRun returns a port p such that p, p+1, ..., p+n-1 could all be bound on every

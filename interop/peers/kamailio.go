@@ -19,9 +19,24 @@ import (
 
 // KamailioOptions configures StartKamailio.
 type KamailioOptions struct {
-	// Users maps username to password. All users live in domain 127.0.0.1,
-	// so the AOR of user alice is sip:alice@127.0.0.1.
+	// Users maps username to password. All users live in Domain, so the AOR
+	// of user alice is sip:alice@127.0.0.1 by default.
 	Users map[string]string
+	// Host is the network namespace to run in (a *netlab.Host); nil is the
+	// host namespace.
+	Host nsHost
+	// IP is the IPv4 address to listen on (default 127.0.0.1).
+	IP string
+	// Domain is the SIP domain served and the digest realm (default IP).
+	Domain string
+	// RTPEngine, when set, is the ng control address ("IP:PORT" or
+	// "udp:IP:PORT", e.g. RTPEngine.NGAddr()) of an rtpengine to which every
+	// call's SDP is handed (rtpengine_manage on INVITE, replies, ACK, BYE,
+	// CANCEL), as providers with a media relay do. Without it the proxy never
+	// touches SDP, as many providers do not; either way it fixes the
+	// signalling of clients behind NAT (rport, received on REGISTER, a
+	// Contact alias for dialogs), as Kamailio's default config does.
+	RTPEngine string
 	// Algorithm is the digest algorithm to challenge with: "" or "MD5"
 	// (default) or "SHA-256". Challenges always carry qop=auth.
 	Algorithm string
@@ -38,6 +53,9 @@ type KamailioOptions struct {
 // Kamailio is a running Kamailio registrar/proxy.
 type Kamailio struct {
 	t       testing.TB
+	host    nsHost
+	ip      string
+	domain  string
 	dir     string
 	cfgFile string
 	logFile string
@@ -113,10 +131,34 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	if opts.MinExpires < 0 {
 		t.Fatalf("peers: negative MinExpires %d", opts.MinExpires)
 	}
+	if opts.IP == "" {
+		opts.IP = "127.0.0.1"
+	}
+	if ip := net.ParseIP(opts.IP); ip == nil || ip.To4() == nil {
+		t.Fatalf("peers: kamailio IP %q is not an IPv4 address", opts.IP)
+	}
+	if opts.Domain == "" {
+		opts.Domain = opts.IP
+	}
+	if strings.ContainsAny(opts.Domain, " \t\r\n\"<>;:@") {
+		t.Fatalf("peers: kamailio domain %q is not a host name or address", opts.Domain)
+	}
+	ngAddr := strings.TrimPrefix(opts.RTPEngine, "udp:")
+	if opts.RTPEngine != "" {
+		if _, _, err := net.SplitHostPort(ngAddr); err != nil {
+			t.Fatalf("peers: RTPEngine %q is not IP:PORT: %v", opts.RTPEngine, err)
+		}
+		if _, err := os.Stat(filepath.Join(mpath, "rtpengine.so")); err != nil {
+			t.Skip("kamailio rtpengine module not found (install kamailio-extra-modules)")
+		}
+	}
 
 	dir := shortTempDir(t)
 	k := &Kamailio{
 		t:       t,
+		host:    opts.Host,
+		ip:      opts.IP,
+		domain:  opts.Domain,
 		dir:     dir,
 		cfgFile: filepath.Join(dir, "kamailio.cfg"),
 		logFile: filepath.Join(dir, "kamailio.log"),
@@ -130,7 +172,7 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	}
 
 	for try := 1; ; try++ {
-		port, tlsPort, err := freePorts()
+		port, tlsPort, err := freePorts(opts.Host, opts.IP)
 		if err != nil {
 			t.Fatalf("peers: choosing ports: %v", err)
 		}
@@ -138,6 +180,9 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 		data := cfgData{
 			Dir:        dir,
 			ModulePath: mpath,
+			IP:         opts.IP,
+			Domain:     opts.Domain,
+			RTPEngine:  ngAddr,
 			Port:       port,
 			TLSPort:    tlsPort,
 			Users:      opts.Users,
@@ -181,21 +226,21 @@ func shortTempDir(t testing.TB) string {
 	return d
 }
 
-// freePorts picks a port free for both UDP and TCP on 127.0.0.1 and another
+// freePorts picks a port free for both UDP and TCP on ip in h and another
 // free TCP port for TLS.
-func freePorts() (sipPort, tlsPort int, err error) {
+func freePorts(h nsHost, ip string) (sipPort, tlsPort int, err error) {
 	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		l, err := hostListen(h, "tcp", net.JoinHostPort(ip, "0"))
 		if err != nil {
 			return 0, 0, err
 		}
 		p := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		u, err := hostListenPacket(h, "udp", net.JoinHostPort(ip, strconv.Itoa(p)))
 		if err != nil {
 			l.Close()
 			continue
 		}
-		l2, err := net.Listen("tcp", "127.0.0.1:0")
+		l2, err := hostListen(h, "tcp", net.JoinHostPort(ip, "0"))
 		if err != nil {
 			l.Close()
 			u.Close()
@@ -232,7 +277,7 @@ func (k *Kamailio) start(bin string) error {
 	defer logf.Close() // the child has its own copy
 	os.Remove(k.ctlSock)
 
-	cmd := exec.Command(bin,
+	cmd := hostCommand(k.host, bin,
 		"-DD", "-E",
 		"-f", k.cfgFile,
 		"-m", "64", "-M", "8",
@@ -281,7 +326,9 @@ func (k *Kamailio) waitReady() error {
 
 // probeOptions sends one OPTIONS to the server over UDP and waits for a 200.
 func (k *Kamailio) probeOptions(timeout time.Duration) error {
-	c, err := net.Dial("udp", k.HostPort("udp"))
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c, err := hostDial(ctx, k.host, "udp", k.HostPort("udp"))
 	if err != nil {
 		return err
 	}
@@ -291,9 +338,9 @@ func (k *Kamailio) probeOptions(timeout time.Duration) error {
 	msg := "OPTIONS sip:" + k.HostPort("udp") + " SIP/2.0\r\n" +
 		"Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK-probe-" + tag + ";rport\r\n" +
 		"Max-Forwards: 70\r\n" +
-		"From: <sip:probe@127.0.0.1>;tag=" + tag + "\r\n" +
+		"From: <sip:probe@" + k.domain + ">;tag=" + tag + "\r\n" +
 		"To: <sip:" + k.HostPort("udp") + ">\r\n" +
-		"Call-ID: probe-" + tag + "@127.0.0.1\r\n" +
+		"Call-ID: probe-" + tag + "@" + k.ip + "\r\n" +
 		"CSeq: 1 OPTIONS\r\n" +
 		"Content-Length: 0\r\n\r\n"
 	if _, err := c.Write([]byte(msg)); err != nil {
@@ -343,10 +390,18 @@ func (k *Kamailio) Port(transport string) int {
 	return 0
 }
 
-// HostPort returns "127.0.0.1:PORT" for transport (see Port).
+// HostPort returns "IP:PORT" for transport (see Port), IP being
+// KamailioOptions.IP (default 127.0.0.1).
 func (k *Kamailio) HostPort(transport string) string {
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(k.Port(transport)))
+	return net.JoinHostPort(k.ip, strconv.Itoa(k.Port(transport)))
 }
+
+// IP is the address Kamailio listens on.
+func (k *Kamailio) IP() string { return k.ip }
+
+// Domain is the SIP domain it serves (and its digest realm): user alice's
+// AOR is "sip:alice@" + Domain().
+func (k *Kamailio) Domain() string { return k.domain }
 
 // CAFile returns the PEM file of the self-signed certificate (CA:TRUE, SAN IP
 // 127.0.0.1 and DNS localhost) that the TLS listener presents.
