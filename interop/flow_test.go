@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -108,6 +109,58 @@ func flowRecovery(t *testing.T, k *peers.Kamailio, tr string) {
 		t.Fatalf("baresip recorded nothing: %v", err)
 	}
 	assertTone(t, recs[len(recs)-1], 1100, 2)
+}
+
+// TestFlowThatStopsAnsweringIsReplaced: the registrar stops answering (Kamailio frozen with
+// SIGSTOP: the kernel still acknowledges TCP, so only the missing CRLF pong tells). dialtone
+// must give the connection up 10 s after an unanswered ping, say "recovering", and register
+// on a new connection as soon as the registrar answers again, leaving one binding.
+func TestFlowThatStopsAnsweringIsReplaced(t *testing.T) {
+	t.Parallel()
+	const aor = "sip:alice@127.0.0.1"
+	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users})
+	logFile := filepath.Join(t.TempDir(), "dialtone.log")
+	alice := startDialtone(t, pw("alice"), append([]string{"register", "--json", "--keepalive", "2s",
+		"--log-file", logFile, "--log-level", "debug"}, adhoc(k, "tcp", "alice")...)...)
+	oldFlow := contactHostPort(t, alice.waitEvent("registered", 20*time.Second).str("contact"))
+	eventually(t, 10*time.Second, "a keep-alive answered by Kamailio", func() (bool, string) {
+		b, _ := os.ReadFile(logFile)
+		return strings.Contains(string(b), "keep-alive answered"), "no answered keep-alive in the log"
+	})
+	if err := k.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	pausedAt := time.Now()
+	recovering := alice.waitEvent("recovering", 20*time.Second)
+	noticed := time.Since(pausedAt)
+	if !strings.Contains(recovering.str("reason"), "did not answer a keep-alive within 10s") {
+		t.Errorf("recovering reason %q, want the unanswered keep-alive", recovering.str("reason"))
+	}
+	// The next ping leaves within 2 s of the pause, and its pong is due 10 s later.
+	if noticed < 10*time.Second || noticed > 14*time.Second {
+		t.Errorf("the silent flow was given up after %v, want 10 to 14 s", noticed)
+	}
+	if err := k.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	again := alice.waitEvent("registered", 20*time.Second)
+	t.Logf("paused: recovering after %v, registered again %v after the resume", noticed.Round(time.Millisecond),
+		(time.Since(pausedAt) - noticed).Round(time.Millisecond))
+	newFlow := contactHostPort(t, again.str("contact"))
+	if newFlow == oldFlow {
+		t.Fatalf("registered again on the silent connection %s", newFlow)
+	}
+	eventually(t, 5*time.Second, "one binding, the new connection's", func() (bool, string) {
+		cs, err := k.Contacts(aor)
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(cs) == 1 && contactHostPort(t, cs[0]) == newFlow, strings.Join(cs, ", ")
+	})
+	alice.signal(syscall.SIGINT)
+	if code, _ := alice.wait(15 * time.Second); code != 0 {
+		t.Fatalf("exit %d after SIGINT\n%s", code, alice.transcript())
+	}
 }
 
 // contactHostPort is the host:port of a contact URI such as
