@@ -42,6 +42,9 @@ type Config struct {
 	// RTPTimeout ends an answered call that has received no RTP or RTCP for this long (the far
 	// end or the network is gone); 0 means 30 s, negative never ends a call for silence.
 	RTPTimeout time.Duration
+	// DNSServer is the DNS server (host[:port], default port 53) asked for NAPTR, SRV and
+	// A/AAAA records when locating SIP servers; "" uses the system's (/etc/resolv.conf).
+	DNSServer string
 }
 
 // TURNServer is a media relay (RFC 8656) for networks where no direct path works (symmetric

@@ -2,8 +2,10 @@ package phone
 
 import (
 	"context"
+	"slices"
 	"strings"
 
+	"github.com/dialtone/dialtone/phone/resolve"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
@@ -11,10 +13,13 @@ import (
 // leg is how one call reaches the network: the sipgo client its requests use, our Contact,
 // our local IP for SDP, where its INVITE goes first, and our From identity.
 type leg struct {
-	client    *sipgo.Client
-	contact   sip.Uri
-	localIP   string
-	dest      string // ip:port of the first hop
+	client  *sipgo.Client
+	contact sip.Uri
+	localIP string
+	dest    string // ip:port of the first hop: targets[0]
+	// targets are the first hop and its fallbacks in RFC 3263 order; a request that gets no
+	// answer (or a 503) from one moves to the next before any provisional response.
+	targets   []resolve.Target
 	transport Transport
 	route     *sip.Uri // outbound proxy, sent as a Route header
 	from      sip.Uri
@@ -26,11 +31,11 @@ func (p *Phone) legFor(ctx context.Context, stk *stack, acc *account, target sip
 	l := &leg{}
 	if acc != nil {
 		wire := p.wire(acc.Name)
-		contact, dest, err := wire.callContact(ctx)
+		contact, targets, err := wire.callTargets(ctx)
 		if err != nil {
 			return nil, err
 		}
-		l.contact, l.dest, l.transport = contact, dest, acc.Transport
+		l.contact, l.targets, l.transport = contact, targets, acc.Transport
 		l.from, l.display = acc.aor, acc.DisplayName
 		// The first hop is named in a Route header, not only as a destination: sipgo builds
 		// the CANCEL from the INVITE's Route set, so without it a CANCEL would go to the
@@ -51,11 +56,18 @@ func (p *Phone) legFor(ctx context.Context, stk *stack, acc *account, target sip
 		if target.Scheme == "sips" {
 			l.transport = TLS
 		}
-		dest, err := resolveTarget(ctx, p.resolver, target, l.transport)
+		targets, err := resolveTargets(ctx, p.resolver, target, l.transport)
 		if err != nil {
 			return nil, transportError("call "+target.String(), target.Host, l.transport, err)
 		}
-		l.dest = dest
+		l.targets = targets
+	}
+	l.dest = l.targets[0].Addr.String()
+	if l.transport == UDP {
+		// One UDP socket (and one local address in SDP and Contact) serves the call: keep
+		// the fallbacks of the first target's address family.
+		first := l.targets[0].Addr.Addr().Is4()
+		l.targets = slices.DeleteFunc(slices.Clone(l.targets), func(t resolve.Target) bool { return t.Addr.Addr().Is4() != first })
 	}
 	var err error
 	switch l.transport {

@@ -101,11 +101,31 @@ func (p *Phone) sendMessage(ctx context.Context, stk *stack, acc *account, uri s
 		return err
 	}
 	req := p.newMessageRequest(l, uri, text)
+	var tried []attempt
+	for i, t := range l.targets {
+		if i > 0 {
+			req = req.Clone()
+			req.RemoveHeader("Via")
+			req.CSeq().SeqNo++
+			req.SetDestination(t.Addr.String())
+		}
+		err := p.sendMessageTo(ctx, l, acc, req, op, timeoutFor(len(l.targets)))
+		if err == nil || ctx.Err() != nil || !failsOver(err) {
+			return err
+		}
+		tried = append(tried, attempt{t, err})
+		p.log.Info("message: server did not answer; trying the next", "target", t.String(), "err", err)
+	}
+	return failoverError(op, tried)
+}
+
+// sendMessageTo sends req to its destination, answering one challenge.
+func (p *Phone) sendMessageTo(ctx context.Context, l *leg, acc *account, req *sip.Request, op string, timeout time.Duration) error {
 	credentialsSent := false
 	for {
-		res, err := l.client.Do(ctx, req)
+		res, err := doAttempt(ctx, l.client, req, l.transport, req.Destination(), timeout)
 		if err != nil {
-			return transportError(op, l.dest, l.transport, err)
+			return transportError(op, req.Destination(), l.transport, err)
 		}
 		switch {
 		case res.IsSuccess():

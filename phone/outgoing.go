@@ -139,13 +139,28 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 	}
 	var res *sip.Response
 	credentialsSent := false
+	ti := 0 // which of l.targets the INVITE goes to
+	var tried []attempt
 	for {
-		sess, err = ua.WriteInvite(ringCtx, req)
-		if err == nil {
-			err = sess.WaitAnswer(ringCtx, sipgo.AnswerOptions{OnResponse: onResponse})
+		var a *inviteAttempt
+		sess, res, a, err = p.inviteOnce(ringCtx, ua, req, l, len(l.targets), onResponse)
+		if a.failsOver(err) && ti+1 < len(l.targets) {
+			// No provisional response (or a 503) from this server: RFC 3263 4.3, the next one.
+			tried = append(tried, attempt{l.targets[ti], a.asError(op, req.Destination(), l.transport, err)})
+			p.log.Info("call: server did not answer; trying the next", "call", c.id, "target", l.targets[ti].String(), "err", err)
+			ti++
+			next := req.Clone()
+			next.RemoveHeader("Via")
+			next.CSeq().SeqNo++
+			next.SetDestination(l.targets[ti].Addr.String())
+			req = next
+			continue
 		}
-		if sess != nil {
-			res = sess.InviteResponse
+		if a.failsOver(err) && len(tried) > 0 {
+			tried = append(tried, attempt{l.targets[ti], a.asError(op, req.Destination(), l.transport, err)})
+			fe := failoverError(op, tried)
+			p.end(c, 0, fe.Reason, "local", fe.Failure, fe)
+			return
 		}
 		var dr *sipgo.ErrDialogResponse
 		if errors.As(err, &dr) && (dr.Res.StatusCode == 401 || dr.Res.StatusCode == 407) && !credentialsSent && c.account != nil {
@@ -163,6 +178,9 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 			}
 			req, credentialsSent = next, true
 			continue
+		}
+		if a.cause != nil && err != nil {
+			err = a.cause // our own giving up on the last target, in words
 		}
 		break
 	}

@@ -53,14 +53,9 @@ func WithClock(c Clock) Option {
 	return func(p *Phone) error { p.clock = c; return nil }
 }
 
-// WithResolver replaces the DNS resolver (SRV and A/AAAA look-ups).
-func WithResolver(r *net.Resolver) Option {
-	return func(p *Phone) error { p.resolver = r; return nil }
-}
-
 // New checks cfg and prepares a phone. It does no I/O.
 func New(cfg Config, opts ...Option) (*Phone, error) {
-	p := &Phone{cfg: cfg, log: cfg.Logger, clock: realClock{}, resolver: net.DefaultResolver, bus: newBus(),
+	p := &Phone{cfg: cfg, log: cfg.Logger, clock: realClock{}, bus: newBus(),
 		calls: map[string]*call{}, dialogs: map[string]*call{}, wires: map[string]*sipRegistrar{},
 		ready: make(chan struct{})}
 	if p.log == nil {
@@ -83,6 +78,9 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 		if err := o(p); err != nil {
 			return nil, err
 		}
+	}
+	if err := p.defaultResolver(); err != nil { // after the options: WithResolver, WithClock
+		return nil, err
 	}
 	return p, nil
 }

@@ -4,71 +4,80 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/netip"
-	"strconv"
-	"strings"
 
+	"github.com/dialtone/dialtone/phone/resolve"
 	"github.com/emiago/sipgo/sip"
 )
 
-// resolver is the part of *net.Resolver that target resolution uses.
+// resolver locates SIP servers (RFC 3263); *resolve.Resolver is the real one.
 type resolver interface {
-	LookupSRV(ctx context.Context, service, proto, name string) (string, []*net.SRV, error)
-	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+	Resolve(ctx context.Context, q resolve.Query) ([]resolve.Target, *resolve.Trace, error)
 }
 
-// resolveTarget turns a server URI into the ip:port to send to, in the spirit of RFC 3263:
-// an IP address is used as is; a host name with an explicit port is looked up by A/AAAA;
-// a host name without a port is looked up by SRV first (_sip._udp, _sip._tcp, _sips._tcp),
-// falling back to A/AAAA and the transport's default port.
-func resolveTarget(ctx context.Context, r resolver, uri sip.Uri, t Transport) (string, error) {
-	port := uri.Port
-	host := strings.TrimSuffix(strings.TrimPrefix(uri.Host, "["), "]") // sip:[::1]:5060
-	if ip, err := netip.ParseAddr(host); err == nil {
-		return net.JoinHostPort(ip.String(), strconv.Itoa(portOr(port, t))), nil
-	}
-	if port == 0 {
-		service, proto := "sip", "udp"
-		switch t {
-		case TCP:
-			proto = "tcp"
-		case TLS:
-			service, proto = "sips", "tcp"
+// WithResolver replaces the DNS side of server location (NAPTR, SRV, A/AAAA), e.g. with a
+// resolver asking a test's own DNS server.
+func WithResolver(r *resolve.Resolver) Option {
+	return func(p *Phone) error {
+		if r == nil {
+			return fmt.Errorf("WithResolver: nil resolver")
 		}
-		if _, srvs, err := r.LookupSRV(ctx, service, proto, host); err == nil && len(srvs) > 0 {
-			// net.Resolver sorts by priority and shuffles by weight, so the first is RFC 2782's pick.
-			host, port = trimDot(srvs[0].Target), int(srvs[0].Port)
-		}
+		p.resolver = r
+		return nil
 	}
-	ips, err := r.LookupNetIP(ctx, "ip", host)
+}
+
+// defaultResolver is the resolver New gives a phone when no option chose one: Config's DNS
+// server (or resolv.conf's), the phone's clock for the cache.
+func (p *Phone) defaultResolver() error {
+	if p.resolver != nil {
+		return nil
+	}
+	r, err := resolve.New(resolve.Config{Server: p.cfg.DNSServer, Now: p.clock.Now})
 	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", host, err)
+		return fmt.Errorf("dns server: %w", err)
 	}
-	ip := ips[0]
-	for _, a := range ips { // prefer IPv4: it is what most SIP providers expect
-		if a.Is4() || a.Is4In6() {
-			ip = a.Unmap()
-			break
-		}
-	}
-	return net.JoinHostPort(ip.String(), strconv.Itoa(portOr(port, t))), nil
+	p.resolver = r
+	return nil
 }
 
-func portOr(port int, t Transport) int {
-	if port > 0 {
-		return port
+// queryFor is the RFC 3263 question for a server URI reached over t.
+func queryFor(uri sip.Uri, t Transport) resolve.Query {
+	q := resolve.Query{Host: uri.Host, Port: uri.Port, Secure: uri.Scheme == "sips"}
+	switch t {
+	case TCP:
+		q.Transport = resolve.TCP
+	case TLS:
+		q.Transport = resolve.TLS
+	default:
+		q.Transport = resolve.UDP
 	}
-	if t == TLS {
-		return 5061
+	if q.Secure {
+		q.Transport = resolve.TLS
 	}
-	return 5060
+	return q
 }
 
-func trimDot(s string) string {
-	if n := len(s); n > 0 && s[n-1] == '.' {
-		return s[:n-1]
+// resolveTargets is every place to send requests for uri to over t, in the order to try them
+// (RFC 3263): an IP address as is; a host name with a port by A/AAAA; otherwise NAPTR, SRV
+// (priorities and weights), then A/AAAA with the default port.
+func resolveTargets(ctx context.Context, r resolver, uri sip.Uri, t Transport) ([]resolve.Target, error) {
+	ts, _, err := r.Resolve(ctx, queryFor(uri, t))
+	if err != nil {
+		return nil, err
 	}
-	return s
+	if len(ts) == 0 {
+		return nil, &net.DNSError{Err: "no target", Name: uri.Host, IsNotFound: true}
+	}
+	return ts, nil
+}
+
+// resolveTarget is the first of resolveTargets, as ip:port.
+func resolveTarget(ctx context.Context, r resolver, uri sip.Uri, t Transport) (string, error) {
+	ts, err := resolveTargets(ctx, r, uri, t)
+	if err != nil {
+		return "", err
+	}
+	return ts[0].Addr.String(), nil
 }
 
 // localIPFor returns the local address the kernel would use to reach target (ip:port).

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dialtone/dialtone/phone/resolve"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
@@ -28,6 +29,10 @@ type sipRegistrar struct {
 	udpListen *net.UDPAddr
 
 	target atomic.Pointer[string] // ip:port the last REGISTER went to, for keep-alives
+	// current is the target (ip:port) where the last REGISTER succeeded: refreshes and calls
+	// go there first. attemptTimeout bounds each transaction when there are other targets.
+	current        string
+	attemptTimeout time.Duration
 
 	mu       sync.Mutex // guards the fields below: register may run during shutdown
 	callID   string
@@ -65,10 +70,39 @@ func (r *sipRegistrar) register(ctx context.Context, expires time.Duration) (reg
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	server := r.serverURI()
-	target, err := resolveTarget(ctx, r.resolver, server, r.acc.Transport)
+	targets, err := resolveTargets(ctx, r.resolver, server, r.acc.Transport)
 	if err != nil {
 		return regResult{}, transportError(r.op(), server.Host, r.acc.Transport, err)
 	}
+	// Refreshes go where the last REGISTER succeeded; if that server fails, the list is
+	// tried from the top (RFC 3263 4.3). Removing the binding only makes sense where it is.
+	targets = firstAt(targets, r.current)
+	if expires == 0 && r.current != "" {
+		targets = targets[:1]
+	}
+	r.attemptTimeout = timeoutFor(len(targets))
+	var tried []attempt
+	for _, t := range targets {
+		res, err := r.registerAt(ctx, t.Addr.String(), expires)
+		if err == nil {
+			r.current = t.Addr.String()
+			if len(tried) > 0 {
+				r.log.Info("registered at a fallback server", "target", t.String(), "failed", len(tried))
+			}
+			return res, nil
+		}
+		if ctx.Err() != nil || !failsOver(err) {
+			return regResult{}, err
+		}
+		tried = append(tried, attempt{t, err})
+		r.log.Info("registrar did not answer; trying the next", "target", t.String(), "err", err)
+	}
+	r.current = ""
+	return regResult{}, failoverError(r.op(), tried)
+}
+
+// registerAt is one REGISTER exchange (challenges, 423, NAT discovery) with one target.
+func (r *sipRegistrar) registerAt(ctx context.Context, target string, expires time.Duration) (regResult, error) {
 	if expires > 0 || r.contact.Host == "" {
 		if err := r.updateContact(ctx, target); err != nil {
 			return regResult{}, err
@@ -101,7 +135,7 @@ func (r *sipRegistrar) transact(ctx context.Context, target string, expires time
 	var authHeader sip.Header
 	for {
 		req := r.newRequest(target, expires, authHeader)
-		res, err := r.client.Do(ctx, req)
+		res, err := doAttempt(ctx, r.client, req, r.acc.Transport, target, r.attemptTimeout)
 		if err != nil {
 			return nil, 0, transportError(r.op(), target, r.acc.Transport, err)
 		}
@@ -344,19 +378,42 @@ func headerSeconds(res *sip.Response, name string) time.Duration {
 // callContact returns the Contact and first hop for a call through this account: the
 // registration's binding when there is one, else one made the same way.
 func (r *sipRegistrar) callContact(ctx context.Context) (sip.Uri, string, error) {
+	c, ts, err := r.callTargets(ctx)
+	if err != nil {
+		return sip.Uri{}, "", err
+	}
+	return c, ts[0].Addr.String(), nil
+}
+
+// callTargets returns the Contact for a call or a message through this account and the
+// targets to send it to, in order: where the registration succeeded first, then the rest
+// of the RFC 3263 list. Over TCP and TLS the Contact is made on the first target that
+// accepts a connection (a refusing one is skipped).
+func (r *sipRegistrar) callTargets(ctx context.Context) (sip.Uri, []resolve.Target, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	server := r.serverURI()
-	target, err := resolveTarget(ctx, r.resolver, server, r.acc.Transport)
+	op := "call via " + server.String()
+	targets, err := resolveTargets(ctx, r.resolver, server, r.acc.Transport)
 	if err != nil {
-		return sip.Uri{}, "", transportError("call via "+server.String(), server.Host, r.acc.Transport, err)
+		return sip.Uri{}, nil, transportError(op, server.Host, r.acc.Transport, err)
 	}
-	if r.contact.Host == "" || r.acc.Transport != UDP {
-		if err := r.updateContact(ctx, target); err != nil {
-			return sip.Uri{}, "", err
+	targets = firstAt(targets, r.current)
+	if r.contact.Host != "" && r.acc.Transport == UDP {
+		return r.contact, targets, nil
+	}
+	var tried []attempt
+	for i, t := range targets {
+		err := r.updateContact(ctx, t.Addr.String())
+		if err == nil {
+			return r.contact, targets[i:], nil
 		}
+		if ctx.Err() != nil || !failsOver(err) {
+			return sip.Uri{}, nil, err
+		}
+		tried = append(tried, attempt{t, err})
 	}
-	return r.contact, target, nil
+	return sip.Uri{}, nil, failoverError(op, tried)
 }
 
 // passwordFor returns the account's password for answering a challenge outside REGISTER.

@@ -1,0 +1,178 @@
+package phone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/dialtone/dialtone/phone/resolve"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// attemptTimeout is how long one target of several gets to answer a request before the next
+// is tried (RFC 3263 section 4.3). The SIP transaction timer (64*T1 = 32 s) is far too long to
+// wait for a dead server when another one is listed: a user would see nothing happen for half
+// a minute per dead target. Five seconds still covers four UDP retransmissions (0, 0.5, 1.5,
+// 3.5 s) and any living server's round trip. A target that refuses (TCP RST, or ICMP port
+// unreachable seen by the UDP probe below) is left at once. A lone target keeps the full
+// transaction timer: there is nothing to fail over to.
+var attemptTimeout = 5 * time.Second // a variable for tests only
+
+// attempt is one target tried and what happened there.
+type attempt struct {
+	target resolve.Target
+	err    error
+}
+
+// failsOver says whether err from one target means "try the next one": no answer, a refused
+// or unreachable connection, or 503 Service Unavailable.
+func failsOver(err error) bool {
+	var pe *Error
+	if !errors.As(err, &pe) {
+		return false
+	}
+	if pe.Code == 503 {
+		return true
+	}
+	return pe.Code == 0 && pe.Failure == FailureNetwork
+}
+
+// failoverError is the error of a set where no target answered: every target tried, and what
+// happened to each. Only network failures make it FailureNetwork (exit 4); if a server
+// answered 503, that is the class.
+func failoverError(op string, tried []attempt) *Error {
+	if len(tried) == 1 {
+		var pe *Error
+		if errors.As(tried[0].err, &pe) {
+			return pe
+		}
+	}
+	parts := make([]string, 0, len(tried))
+	e := &Error{Op: op, Failure: FailureNetwork}
+	for _, a := range tried {
+		what := a.err.Error()
+		var pe *Error
+		if errors.As(a.err, &pe) {
+			what = pe.Reason
+			if pe.Code != 0 {
+				what = fmt.Sprintf("%d %s", pe.Code, pe.Reason)
+				e.Failure, e.Code = pe.Failure, pe.Code
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s", a.target, what))
+	}
+	e.Reason = fmt.Sprintf("no server answered (%d tried: %s)", len(tried), strings.Join(parts, "; "))
+	e.Code = 0 // the summary is not one server's response
+	return e
+}
+
+// errNoAnswer is why an attempt was abandoned after attemptTimeout.
+var errNoAnswer = errors.New("no answer")
+
+// doAttempt sends one non-INVITE request to one target of several and waits for its final
+// response, at most timeout (0: the transaction's own timer); over UDP a probe notices an
+// ICMP "port unreachable" and gives up on the target at once.
+func doAttempt(ctx context.Context, client *sipgo.Client, req *sip.Request, t Transport, dest string, timeout time.Duration) (*sip.Response, error) {
+	if timeout <= 0 {
+		return client.Do(ctx, req)
+	}
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	timer := time.AfterFunc(timeout, func() { cancel(fmt.Errorf("%w within %v: %w", errNoAnswer, timeout, context.DeadlineExceeded)) })
+	defer timer.Stop()
+	if t == UDP {
+		stop := watchUnreachable(actx, dest, cancel)
+		defer stop()
+	}
+	res, err := client.Do(actx, req)
+	if err != nil && ctx.Err() == nil {
+		if cause := context.Cause(actx); cause != nil && actx.Err() != nil {
+			return nil, cause
+		}
+	}
+	return res, err
+}
+
+// watchUnreachable sends a CRLF keep-alive (RFC 5626 4.4.1: servers ignore it) from a
+// connected UDP socket to dest and reads: Linux reports an ICMP port or host unreachable as an
+// error on a connected socket only, and our SIP socket is not connected. The error cancels
+// the attempt. stop ends the probe and waits for it.
+func watchUnreachable(ctx context.Context, dest string, cancel context.CancelCauseFunc) (stop func()) {
+	conn, err := net.Dial("udp", dest)
+	if err != nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer conn.Close()
+		crlf := []byte("\r\n\r\n")
+		buf := make([]byte, 512)
+		// Three probes like the first SIP retransmissions: one ICMP may be rate-limited or lost.
+		for _, wait := range []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second} {
+			_, werr := conn.Write(crlf)
+			if unreachable(werr) {
+				cancel(fmt.Errorf("%s: %w", dest, werr))
+				return
+			}
+			_ = conn.SetReadDeadline(time.Now().Add(wait))
+			for {
+				_, rerr := conn.Read(buf)
+				if unreachable(rerr) {
+					cancel(fmt.Errorf("%s: %w", dest, rerr))
+					return
+				}
+				if rerr != nil {
+					break // deadline: probe again, or closed by stop
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			default:
+			}
+		}
+	})
+	return func() {
+		close(done)
+		_ = conn.SetReadDeadline(time.Now())
+		wg.Wait()
+	}
+}
+
+func unreachable(err error) bool {
+	return err != nil && (errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH))
+}
+
+// firstAt puts the target at addr (ip:port, "" for none) first, keeping the others' order:
+// the server that worked last time is tried first, the list from the top after it.
+func firstAt(ts []resolve.Target, addr string) []resolve.Target {
+	if addr == "" {
+		return ts
+	}
+	for i, t := range ts {
+		if t.Addr.String() == addr {
+			out := make([]resolve.Target, 0, len(ts))
+			out = append(out, t)
+			out = append(out, ts[:i]...)
+			return append(out, ts[i+1:]...)
+		}
+	}
+	return ts
+}
+
+// timeoutFor is the per-target timeout for a set of n targets.
+func timeoutFor(n int) time.Duration {
+	if n > 1 {
+		return attemptTimeout
+	}
+	return 0
+}

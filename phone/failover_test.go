@@ -1,0 +1,234 @@
+package phone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// testServer is an in-process SIP server on a loopback UDP port: it answers REGISTER and
+// MESSAGE with code (200 or 503) and counts what it got.
+type testServer struct {
+	addr string
+	mu   sync.Mutex
+	got  map[sip.RequestMethod]int
+}
+
+func startSIPServer(t *testing.T, code int) *testServer {
+	t.Helper()
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sipgo.NewServer(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &testServer{got: map[sip.RequestMethod]int{}}
+	answer := func(req *sip.Request, tx sip.ServerTransaction) {
+		s.mu.Lock()
+		s.got[req.Method]++
+		s.mu.Unlock()
+		res := sip.NewResponseFromRequest(req, code, map[int]string{200: "OK", 503: "Service Unavailable"}[code], nil)
+		if req.Method == sip.REGISTER && code == 200 {
+			if c := req.Contact(); c != nil {
+				res.AppendHeader(&sip.ContactHeader{Address: c.Address})
+			}
+			exp := sip.ExpiresHeader(300)
+			res.AppendHeader(&exp)
+		}
+		_ = tx.Respond(res)
+	}
+	srv.OnRegister(answer)
+	srv.OnMessage(answer)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = pc.LocalAddr().String()
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.ServeUDP(pc) }()
+	t.Cleanup(func() { pc.Close(); <-done; srv.Close(); ua.Close() })
+	return s
+}
+
+func (s *testServer) count(m sip.RequestMethod) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.got[m]
+}
+
+// silentUDP takes packets and never answers: a server that is gone without a trace.
+func silentUDP(t *testing.T) (string, func() int) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	n := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65535)
+		for {
+			k, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(string(buf[:k]), "REGISTER") || strings.HasPrefix(string(buf[:k]), "MESSAGE") {
+				mu.Lock()
+				n++
+				mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() { pc.Close(); <-done })
+	return pc.LocalAddr().String(), func() int { mu.Lock(); defer mu.Unlock(); return n }
+}
+
+// refusedUDP is a loopback port nothing listens on (ICMP port unreachable).
+func refusedUDP(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	return addr
+}
+
+func srvRecord(name string, prio int, addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return fmt.Sprintf("_sip._udp.%s. 60 IN SRV %d 0 %s host%d.%s.", name, prio, port, prio, name)
+}
+
+func aRecord(name string, prio int) string {
+	return fmt.Sprintf("host%d.%s. 60 IN A 127.0.0.1", prio, name)
+}
+
+func shortAttempts(t *testing.T, d time.Duration) {
+	old := attemptTimeout
+	attemptTimeout = d
+	t.Cleanup(func() { attemptTimeout = old })
+}
+
+func waitRegState(t *testing.T, events <-chan Event, want RegState, within time.Duration) AccountStatus {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatal("events closed")
+			}
+			if st, ok := ev.(AccountStatus); ok && st.State == want {
+				return st
+			}
+		case <-deadline:
+			t.Fatalf("no %v within %v", want, within)
+		}
+	}
+}
+
+func TestRegisterAndMessageFailOverAlongSRV(t *testing.T) {
+	shortAttempts(t, time.Second)
+	refused := refusedUDP(t)
+	silent, silentGot := silentUDP(t)
+	busy := startSIPServer(t, 503)
+	live := startSIPServer(t, 200)
+	dnsAddr := startTestDNS(t,
+		srvRecord("fail.test", 10, refused), aRecord("fail.test", 10),
+		srvRecord("fail.test", 20, silent), aRecord("fail.test", 20),
+		srvRecord("fail.test", 30, busy.addr), aRecord("fail.test", 30),
+		srvRecord("fail.test", 40, live.addr), aRecord("fail.test", 40),
+	)
+	pw := func(context.Context) (string, error) { return "secret", nil }
+	cfg := Config{ListenAddr: "127.0.0.1:0", KeepAlive: -1, DNSServer: dnsAddr, Accounts: []Account{
+		{Name: "reg", AOR: "sip:alice@fail.test", Register: true, Password: pw},
+		{Name: "noreg", AOR: "sip:carol@fail.test", Password: pw},
+	}}
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	events := p.Subscribe(ctx)
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- p.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	st := waitRegState(t, events, Registered, 15*time.Second)
+	took := time.Since(start)
+	t.Logf("registered at the 4th SRV target after %v (refused, silent for %v, 503, live)", took, attemptTimeout)
+	if live.count(sip.REGISTER) != 1 || busy.count(sip.REGISTER) != 1 || silentGot() == 0 {
+		t.Errorf("REGISTERs: live %d, 503 %d, silent %d; want 1, 1, >0", live.count(sip.REGISTER), busy.count(sip.REGISTER), silentGot())
+	}
+	if took > attemptTimeout+3*time.Second {
+		t.Errorf("failover took %v; the refused target should cost nothing and the silent one %v", took, attemptTimeout)
+	}
+	if got := p.wire("reg").lastTarget(); got != live.addr || !strings.Contains(st.Contact, "alice@") {
+		t.Errorf("registered at %q (contact %q); want %s", got, st.Contact, live.addr)
+	}
+
+	// A message through the registered account goes where the registration succeeded.
+	before := silentGot()
+	mctx, mcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer mcancel()
+	if err := p.SendMessage(mctx, "reg", "bob", "hello"); err != nil {
+		t.Fatalf("message via the registered account: %v", err)
+	}
+	if live.count(sip.MESSAGE) != 1 || busy.count(sip.MESSAGE) != 0 || silentGot() != before {
+		t.Errorf("MESSAGE went to live %d, 503 %d, silent %d times; want straight to the registered server", live.count(sip.MESSAGE), busy.count(sip.MESSAGE), silentGot()-before)
+	}
+	// Without a registration, a message walks the list.
+	mstart := time.Now()
+	if err := p.SendMessage(mctx, "noreg", "bob", "hello again"); err != nil {
+		t.Fatalf("message via the unregistered account: %v", err)
+	}
+	t.Logf("message failed over to the 4th target in %v", time.Since(mstart))
+	if live.count(sip.MESSAGE) != 2 || busy.count(sip.MESSAGE) != 1 || silentGot() == before {
+		t.Errorf("MESSAGE: live %d, 503 %d, silent %d; want 2, 1, >0", live.count(sip.MESSAGE), busy.count(sip.MESSAGE), silentGot()-before)
+	}
+}
+
+func TestNoReachableTargetNamesEveryOne(t *testing.T) {
+	shortAttempts(t, 500*time.Millisecond)
+	refused := refusedUDP(t)
+	silent, _ := silentUDP(t)
+	dnsAddr := startTestDNS(t,
+		srvRecord("dead.test", 10, refused), aRecord("dead.test", 10),
+		srvRecord("dead.test", 20, silent), aRecord("dead.test", 20),
+	)
+	pw := func(context.Context) (string, error) { return "secret", nil }
+	p, _, events := runPhone(t, Config{KeepAlive: -1, DNSServer: dnsAddr, Accounts: []Account{
+		{Name: "a", AOR: "sip:alice@dead.test", Register: true, Password: pw},
+	}})
+	st := waitRegState(t, events, RegFailed, 10*time.Second)
+	t.Logf("reason: %s", st.Reason)
+	for _, want := range []string{"udp " + refused, "udp " + silent, "connection refused", "no response", "host10.dead.test", "host20.dead.test"} {
+		if !strings.Contains(st.Reason, want) {
+			t.Errorf("failure reason %q does not name %q", st.Reason, want)
+		}
+	}
+	if st.Failure != FailureNetwork {
+		t.Errorf("failure %v, want network", st.Failure)
+	}
+	mctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := p.SendMessage(mctx, "a", "bob", "anyone?")
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Failure != FailureNetwork || !strings.Contains(err.Error(), refused) || !strings.Contains(err.Error(), silent) {
+		t.Fatalf("message to a dead set: %v; want a network failure naming %s and %s", err, refused, silent)
+	}
+}

@@ -1,0 +1,113 @@
+package phone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// inviteAttempt is one INVITE sent to one target: whether the server answered anything and,
+// when we gave up on it, why.
+type inviteAttempt struct {
+	mu       sync.Mutex
+	answered bool  // any response, even 100 Trying: the server is there
+	rang     bool  // 180/183: the call is in progress there, never moved
+	cause    error // why we abandoned the target (no answer in time, ICMP unreachable)
+}
+
+func (a *inviteAttempt) heard(res *sip.Response) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.answered = true
+	if res.StatusCode > 100 && res.StatusCode < 200 {
+		a.rang = true
+	}
+}
+
+func (a *inviteAttempt) giveUp(cause error) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.answered || a.cause != nil {
+		return false
+	}
+	a.cause = cause
+	return true
+}
+
+// failsOver says whether the INVITE's outcome moves the call to the next target: we gave up
+// on a silent server, the transport failed before any response, or a 503 came before ringing.
+func (a *inviteAttempt) failsOver(err error) bool {
+	if err == nil {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.cause != nil {
+		return true
+	}
+	var dr *sipgo.ErrDialogResponse
+	if errors.As(err, &dr) {
+		return dr.Res.StatusCode == 503 && !a.rang
+	}
+	if a.answered || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false // the ring timeout or a hang-up, not the server
+	}
+	return true // a refused connection, a transaction error before any response
+}
+
+// asError describes the attempt for the error naming every target.
+func (a *inviteAttempt) asError(op, dest string, t Transport, err error) error {
+	var dr *sipgo.ErrDialogResponse
+	if errors.As(err, &dr) {
+		return &Error{Op: op, Failure: FailureNetwork, Code: int(dr.Res.StatusCode), Reason: dr.Res.Reason}
+	}
+	if a.cause != nil {
+		err = a.cause
+	}
+	return transportError(op, dest, t, err)
+}
+
+// inviteOnce sends req and waits for its final response. With several targets it gives up on
+// a server that sends nothing within attemptTimeout, or that an ICMP unreachable says is not
+// there (UDP); sipgo then forgets the transaction at once (no CANCEL: nothing to cancel).
+func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip.Request, l *leg, n int,
+	onResponse func(*sip.Response) error) (*sipgo.DialogClientSession, *sip.Response, *inviteAttempt, error) {
+	a := &inviteAttempt{}
+	actx, cancel := context.WithCancelCause(ringCtx)
+	defer cancel(nil)
+	if timeout := timeoutFor(n); timeout > 0 {
+		abandon := func(cause error) {
+			if a.giveUp(cause) {
+				cancel(sipgo.WaitAnswerForceCancelErr)
+			}
+		}
+		timer := time.AfterFunc(timeout, func() {
+			abandon(fmt.Errorf("%w within %v: %w", errNoAnswer, timeout, context.DeadlineExceeded))
+		})
+		defer timer.Stop()
+		if l.transport == UDP {
+			pctx, pcancel := context.WithCancelCause(actx)
+			stop := watchUnreachable(pctx, req.Destination(), func(cause error) { abandon(cause); pcancel(cause) })
+			defer stop()
+			defer pcancel(nil)
+		}
+	}
+	wrapped := func(res *sip.Response) error {
+		a.heard(res)
+		return onResponse(res)
+	}
+	sess, err := ua.WriteInvite(actx, req)
+	if err == nil {
+		err = sess.WaitAnswer(actx, sipgo.AnswerOptions{OnResponse: wrapped})
+	}
+	var res *sip.Response
+	if sess != nil {
+		res = sess.InviteResponse
+	}
+	return sess, res, a, err
+}
