@@ -28,7 +28,7 @@ const maxPasswordOutput = 64 << 10
 
 // HasPassword reports whether a password source is configured.
 func (a Account) HasPassword() bool {
-	return a.PasswordEnv != "" || a.PasswordCmd != "" || a.PasswordFile != ""
+	return a.PasswordEnv != "" || a.PasswordCmd != "" || a.PasswordFile != "" || a.PasswordKeyring != ""
 }
 
 // Password resolves the account's password source. It returns "" and no
@@ -42,6 +42,8 @@ func (a Account) Password(ctx context.Context) (string, error) {
 		return a.cmdPassword(ctx)
 	case a.PasswordFile != "":
 		return a.filePassword()
+	case a.PasswordKeyring != "":
+		return a.keyringPassword(ctx)
 	}
 	return "", nil
 }

@@ -209,6 +209,10 @@ func (a *Account) validateTransport(secure bool) error {
 	return nil
 }
 
+// maxKeyringService caps the password_keyring service name: it is a short
+// label, and macOS and Windows limit what they store alongside the secret.
+const maxKeyringService = 256
+
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (a *Account) validatePassword() error {
@@ -217,6 +221,7 @@ func (a *Account) validatePassword() error {
 		{"password_env", a.PasswordEnv},
 		{"password_cmd", a.PasswordCmd},
 		{"password_file", a.PasswordFile},
+		{"password_keyring", a.PasswordKeyring},
 	} {
 		if s.val == "" {
 			continue
@@ -234,6 +239,14 @@ func (a *Account) validatePassword() error {
 	}
 	if strings.ContainsRune(a.PasswordFile, 0) {
 		return &Error{Key: "password_file", Msg: "path contains a NUL byte"}
+	}
+	// The keyring service is a name shown in keyring managers (Seahorse,
+	// Keychain Access); control characters there only confuse.
+	if err := checkText(a.PasswordKeyring); err != nil {
+		return &Error{Key: "password_keyring", Msg: err.Error()}
+	}
+	if len(a.PasswordKeyring) > maxKeyringService {
+		return &Error{Key: "password_keyring", Msg: fmt.Sprintf("is %d bytes; a keyring service name has at most %d", len(a.PasswordKeyring), maxKeyringService)}
 	}
 	return nil
 }
