@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -175,4 +176,26 @@ func timeoutFor(n int) time.Duration {
 		return attemptTimeout
 	}
 	return 0
+}
+
+// routeVia points req's Route (our outbound proxy or registrar, loose routing with ;lr) at
+// dest, the ip:port the request is sent to: sipgo sends a CANCEL by the INVITE's Route, so it
+// reaches the same server as its INVITE (RFC 3261 9.1) rather than whatever sipgo's own DNS
+// picks, and a proxy recognises itself by address even where its name is only in our DNS.
+func routeVia(req *sip.Request, dest string) {
+	h, ok := req.GetHeader("Route").(*sip.RouteHeader)
+	if !ok || h == nil {
+		return
+	}
+	host, port, err := net.SplitHostPort(dest)
+	if err != nil {
+		return
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		return
+	}
+	r := &sip.RouteHeader{Address: *h.Address.Clone()}
+	r.Address.Host, r.Address.Port = host, n
+	req.ReplaceHeader(r)
 }

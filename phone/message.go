@@ -108,6 +108,7 @@ func (p *Phone) sendMessage(ctx context.Context, stk *stack, acc *account, uri s
 			req.RemoveHeader("Via")
 			req.CSeq().SeqNo++
 			req.SetDestination(t.Addr.String())
+			routeVia(req, req.Destination())
 		}
 		err := p.sendMessageTo(ctx, l, acc, req, op, timeoutFor(len(l.targets)))
 		if err == nil || ctx.Err() != nil || !failsOver(err) {

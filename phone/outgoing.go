@@ -153,6 +153,7 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 			next.RemoveHeader("Via")
 			next.CSeq().SeqNo++
 			next.SetDestination(l.targets[ti].Addr.String())
+			routeVia(next, next.Destination())
 			req = next
 			continue
 		}
@@ -284,6 +285,7 @@ func (p *Phone) newOutOfDialogRequest(l *leg, method sip.RequestMethod, target s
 			route.Address.UriParams.Add("transport", l.transport.String())
 		}
 		req.AppendHeader(route)
+		routeVia(req, l.dest)
 	}
 	from := &sip.FromHeader{DisplayName: l.display, Address: l.from, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))

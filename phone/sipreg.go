@@ -278,6 +278,7 @@ func (r *sipRegistrar) newRequest(target string, expires time.Duration, auth sip
 		route.Address.UriParams = sip.NewParams()
 		route.Address.UriParams.Add("lr", "")
 		req.AppendHeader(route)
+		routeVia(req, target)
 	}
 	if r.udpListen != nil {
 		// Leave from the listening socket, and say so in Via.
