@@ -115,6 +115,27 @@ func TestNATs(t *testing.T) {
 		}
 	})
 
+	t.Run("private addresses are unreachable from outside", func(t *testing.T) {
+		pc, err := a.ListenPacket("udp", "192.0.2.10:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		srv.AddRoute("192.0.2.0/24", "203.0.113.1") // even pointed at the router
+		out, err := srv.ListenPacket("udp", "203.0.113.10:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Close()
+		if _, err := out.WriteTo([]byte("hello?"), pc.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+		pc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		if _, from, err := pc.ReadFrom(make([]byte, 100)); err == nil {
+			t.Fatalf("a datagram from %s reached a private address through the NAT", from)
+		}
+	})
+
 	t.Run("symmetric: a port per destination, a new one after the timeout", func(t *testing.T) {
 		pc, err := c.ListenPacket("udp", c.IP()+":0")
 		if err != nil {

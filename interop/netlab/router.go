@@ -53,10 +53,12 @@ func (l *Lab) Router(name string, opts RouterOptions) *Router {
 	return r
 }
 
-// loadRuleset installs table ip netlab. Unsolicited packets from the outside to the router
-// itself are dropped before conntrack confirms them: an inbound packet that was answered
-// (ICMP unreachable) would leave a conntrack entry holding the public port, and the NAT
-// would then give the inside host a different port, which no home router does.
+// loadRuleset installs table ip netlab. Unsolicited packets from the outside are dropped,
+// to the router itself and through it to the inside (a private address is as unreachable
+// from the outside as on the internet). They are dropped before conntrack confirms them: an
+// inbound packet that was answered (ICMP unreachable) would leave a conntrack entry holding
+// the public port, and the NAT would then give the inside host a different port, which no
+// home router does.
 func (r *Router) loadRuleset() error {
 	out := r.opts.Outside.name
 	masq := ""
@@ -71,11 +73,15 @@ func (r *Router) loadRuleset() error {
 		type filter hook input priority filter; policy accept;
 		iifname %q ct state new drop
 	}
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		iifname %q ct state new drop
+	}
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
 %s	}
 }
-`, out, masq)
+`, out, out, masq)
 	if r.opts.NAT == NoNAT {
 		rules = "table ip netlab {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n}\n"
 	}
