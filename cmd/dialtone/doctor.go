@@ -89,9 +89,9 @@ func (e *env) doctorInput(cfg phone.Config, acc phone.Account) (diag.Input, erro
 		fa = f.Accounts[i]
 	}
 	in.PasswordSource, in.PasswordProblem = passwordSource(e.ctx, fa)
-	// The flags (--stun-server, --dns-server) reach phone.Config; the file's keys are read
-	// here as well so that the doctor reports them whichever way they were wired.
-	in.STUNServer = cmp.Or(acc.STUNServer, cfg.STUNServer, fa.STUNServer, f.SIP.STUNServer)
+	// phone.Config carries the flags and [sip] keys; the account's own keys and the flags are
+	// read here as well so that the report names what is in effect.
+	in.STUNServer = cmp.Or(acc.STUNServer, fa.STUNServer, cfg.STUNServer, e.cli.STUNServer, f.SIP.STUNServer)
 	switch {
 	case acc.TURN != nil:
 		in.TURNServer = acc.TURN.Addr
@@ -100,7 +100,7 @@ func (e *env) doctorInput(cfg phone.Config, acc phone.Account) (diag.Input, erro
 	default:
 		in.TURNServer = cmp.Or(fa.TURNServer, f.SIP.TURNServer)
 	}
-	in.DNSServer = cmp.Or(doctorDNSServer(e), f.SIP.DNSServer)
+	in.DNSServer = cmp.Or(cfg.DNSServer, e.cli.DNSServer, f.SIP.DNSServer)
 	in.TLSCAFile = cmp.Or(e.cli.TLSCA, f.SIP.TLSCA)
 	if in.Config.TLS == nil {
 		if in.Config.TLS, err = e.tlsConfig(f); err != nil {
@@ -109,10 +109,6 @@ func (e *env) doctorInput(cfg phone.Config, acc phone.Account) (diag.Input, erro
 	}
 	return in, nil
 }
-
-// doctorDNSServer is the --dns-server flag once the CLI has it; until then the config's
-// dns_server alone is used.
-var doctorDNSServer = func(*env) string { return "" }
 
 // passwordSource names an account's password source and, for the sources that can be read
 // without side effects (a variable, a file), whether they give a password. A password_cmd is

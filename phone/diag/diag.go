@@ -96,7 +96,16 @@ func Run(ctx context.Context, in Input) *Report {
 		rep.Checks = append(rep.Checks, c)
 	}
 	rep.Checks = append(rep.Checks, checkTLS(&in, uri.Host, probes[phone.TLS]))
-	rep.Checks = append(rep.Checks, checkNAT(ctx, &in, firstTarget(targets, phone.UDP)))
+	// The registrar's view of the NAT socket is asked only of a UDP target that answered
+	// OPTIONS: a dead one would cost another timeout and tell nothing.
+	var udpAnswering *Target
+	for _, p := range probes[phone.UDP] {
+		if p.Err == nil {
+			udpAnswering = &p.Target
+			break
+		}
+	}
+	rep.Checks = append(rep.Checks, checkNAT(ctx, &in, udpAnswering))
 
 	reachable := false
 	for _, p := range probes[in.Account.Transport] {
@@ -119,15 +128,6 @@ func Run(ctx context.Context, in Input) *Report {
 		rep.Checks = append(rep.Checks, checkRegister(ctx, &in))
 	}
 	return rep
-}
-
-func firstTarget(ts []Target, t phone.Transport) *Target {
-	for i := range ts {
-		if ts[i].Transport == t {
-			return &ts[i]
-		}
-	}
-	return nil
 }
 
 type targetProbe struct {

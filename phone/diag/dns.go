@@ -2,9 +2,7 @@ package diag
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/phone"
+	"github.com/dialtone/dialtone/phone/resolve"
 )
 
 // Target is one place to send SIP to over one transport.
@@ -38,117 +37,14 @@ type Answer struct {
 	Notes   []string // what it could not do (e.g. "NAPTR not queried")
 }
 
-// Resolver finds the targets of a SIP server (RFC 3263). The default, NetResolver, uses the
-// standard library: SRV and A/AAAA, without NAPTR and without TTLs. It is the seam where the
-// RFC 3263 resolver with its raw answers plugs in.
+// Resolver finds the targets of a SIP server (RFC 3263) and the raw answers on the way. The
+// default is RFC3263 over phone/resolve, the phone's own resolver.
 type Resolver interface {
 	Resolve(ctx context.Context, host string, port int, transports []phone.Transport) (*Answer, error)
 }
 
 // maxTargetsPerTransport bounds how many addresses of one transport are probed.
 const maxTargetsPerTransport = 4
-
-// NetResolver resolves with net.Resolver; Server, when set (host[:port], port 53 by
-// default), is the DNS server asked instead of the system's.
-type NetResolver struct{ Server string }
-
-func (n NetResolver) resolver() *net.Resolver {
-	if n.Server == "" {
-		return net.DefaultResolver
-	}
-	server := n.Server
-	if _, _, err := net.SplitHostPort(server); err != nil {
-		server = net.JoinHostPort(strings.Trim(server, "[]"), "53")
-	}
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, network, server)
-	}}
-}
-
-// Resolve looks up SRV (when port is 0) and A/AAAA for each transport.
-func (n NetResolver) Resolve(ctx context.Context, host string, port int, transports []phone.Transport) (*Answer, error) {
-	r := n.resolver()
-	ans := &Answer{Notes: []string{"NAPTR not queried and TTLs unknown (standard library resolver)"}}
-	addrs := map[string][]netip.Addr{}
-	lookup := func(name string) ([]netip.Addr, error) {
-		if a, ok := addrs[name]; ok {
-			return a, nil
-		}
-		ips, err := r.LookupNetIP(ctx, "ip", name)
-		if err != nil {
-			return nil, err
-		}
-		for _, ip := range ips {
-			typ := "A"
-			if ip.Is6() && !ip.Is4In6() {
-				typ = "AAAA"
-			}
-			ans.Records = append(ans.Records, Record{Type: typ, Name: name, TTL: -1, Value: ip.Unmap().String()})
-		}
-		addrs[name] = ips
-		return ips, nil
-	}
-	var errs []error
-	for _, t := range transports {
-		name, p := host, port
-		from := "A/AAAA " + host
-		var srvs []*net.SRV
-		if port == 0 {
-			service, proto := srvName(t)
-			_, found, err := r.LookupSRV(ctx, service, proto, host)
-			if err == nil {
-				srvs = found
-			}
-			for _, s := range srvs {
-				ans.Records = append(ans.Records, Record{Type: "SRV", Name: fmt.Sprintf("_%s._%s.%s", service, proto, host), TTL: -1,
-					Value: fmt.Sprintf("%d %d %d %s", s.Priority, s.Weight, s.Port, s.Target)})
-			}
-		}
-		type hop struct {
-			name string
-			port int
-			from string
-		}
-		hops := []hop{{name, defaultPort(p, t), from}}
-		if len(srvs) > 0 {
-			hops = hops[:0]
-			service, proto := srvName(t)
-			for _, s := range srvs {
-				hops = append(hops, hop{strings.TrimSuffix(s.Target, "."), int(s.Port), fmt.Sprintf("SRV _%s._%s.%s", service, proto, host)})
-			}
-		}
-		n := 0
-		for _, h := range hops {
-			ips, err := lookup(h.name)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", h.name, err))
-				continue
-			}
-			for _, ip := range preferV4(ips) {
-				if n == maxTargetsPerTransport {
-					break
-				}
-				ans.Targets = append(ans.Targets, Target{Transport: t, Host: host, Addr: netip.AddrPortFrom(ip.Unmap(), uint16(h.port)), From: h.from})
-				n++
-			}
-		}
-	}
-	if len(ans.Targets) == 0 {
-		return ans, errors.Join(errs...)
-	}
-	return ans, nil
-}
-
-func srvName(t phone.Transport) (service, proto string) {
-	switch t {
-	case phone.TCP:
-		return "sip", "tcp"
-	case phone.TLS:
-		return "sips", "tcp"
-	}
-	return "sip", "udp"
-}
 
 func defaultPort(port int, t phone.Transport) int {
 	switch {
@@ -158,22 +54,6 @@ func defaultPort(port int, t phone.Transport) int {
 		return 5061
 	}
 	return 5060
-}
-
-// preferV4 puts IPv4 first: it is what the phone itself picks.
-func preferV4(ips []netip.Addr) []netip.Addr {
-	out := slices.Clone(ips)
-	slices.SortStableFunc(out, func(a, b netip.Addr) int {
-		av, bv := a.Unmap().Is4(), b.Unmap().Is4()
-		switch {
-		case av && !bv:
-			return -1
-		case bv && !av:
-			return 1
-		}
-		return 0
-	})
-	return out
 }
 
 // transportsFor says which transports to probe: the account's own always; with an explicit
@@ -211,7 +91,12 @@ func checkDNS(ctx context.Context, in *Input, host string, port int) (*Check, []
 	}
 	r := in.Resolver
 	if r == nil {
-		r = NetResolver{Server: in.DNSServer}
+		rr, err := resolve.New(resolve.Config{Server: in.DNSServer})
+		if err != nil {
+			c.fail(phone.FailureConfig, "the DNS server setting is not usable: "+err.Error(), "write dns_server / --dns-server as HOST[:PORT]")
+			return c, nil
+		}
+		r = RFC3263{R: rr}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -84,7 +84,9 @@ func checkRegister(ctx context.Context, in *Input) *Check {
 	c.add("expires", int(final.Expires/time.Second))
 	c.add("contact", final.Contact)
 	local := ph.SIPAddr()
-	c.add("local", local)
+	if in.Account.Transport == phone.UDP {
+		c.add("local", local)
+	}
 	if pub, ok := natContact(final.Contact, local, in.Account.Transport); ok {
 		c.add("nat", "the registrar saw this phone at "+pub+" (Via received/rport) and stored that address")
 	} else if in.Account.Transport == phone.UDP {
