@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -216,25 +217,47 @@ func (s sipFlows) ping(flow string) (<-chan struct{}, error) {
 	return pong, nil
 }
 
-// dropWait bounds how long drop waits for sipgo to forget a closed connection.
-const dropWait = 2 * time.Second
-
+// drop retires a connection that stopped answering: out of sipgo's pool first, so that the
+// REGISTER that follows opens a new one, then the reading side of its socket is shut. sipgo's
+// reader sees an end of stream and closes the connection as if the far end had, releasing
+// every reference. (Closing it from here would race with the reader's own close and make
+// sipgo warn about its reference counts.)
 func (s sipFlows) drop(flow string) {
 	s.tracker.forget(flow)
-	c, err := s.tp.GetConnection(s.network, flow)
-	if err != nil {
+	pool := s.tp.Pool(s.network)
+	if pool == nil {
 		return
 	}
-	c.Close() // sipgo's reader sees the close and removes the connection from the pool
-	// Wait for that (a few ms), so that the REGISTER that follows does not pick the
-	// closed connection from the pool and fail.
-	for deadline := time.Now().Add(dropWait); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		again, err := s.tp.GetConnection(s.network, flow)
-		if err != nil {
-			return
-		}
-		again.TryClose()
+	c := pool.Get(flow)
+	if c == nil {
+		return
 	}
+	keys := []string{flow}
+	tc, isTCP := c.(*sip.TCPConnection)
+	if isTCP {
+		// Requests find a connection by its remote address: that key must go too, if it is ours.
+		remote := tc.RemoteAddr().String()
+		if same := pool.Get(remote); same != nil {
+			if same == c {
+				keys = append(keys, remote)
+			}
+			same.TryClose()
+		}
+	}
+	pool.DeleteMultiple(keys)
+	c.TryClose()
+	if !isTCP {
+		c.Close()
+		return
+	}
+	sock := tc.Conn
+	if t, ok := sock.(*tls.Conn); ok {
+		sock = t.NetConn()
+	}
+	if r, ok := sock.(interface{ CloseRead() error }); ok && r.CloseRead() == nil {
+		return
+	}
+	tc.Conn.Close()
 }
 
 // keepFlow starts the keeper of account i's TCP or TLS registration (owned by regWG).
