@@ -28,6 +28,9 @@ func checkRegister(ctx context.Context, in *Input) *Check {
 	cfg.Accounts = []phone.Account{acc}
 	cfg.ListenAddr = freePortOf(cfg.ListenAddr)
 	cfg.Calls, cfg.Messages = nil, nil
+	if cfg.DNSServer == "" {
+		cfg.DNSServer = in.DNSServer // the server the DNS check asked
+	}
 	ph, err := phone.New(cfg)
 	if err != nil {
 		c.fail(phone.FailureConfig, "the phone cannot be set up with this account: "+err.Error(), "fix the account as the message says")
@@ -126,7 +129,7 @@ func registerVerdict(s phone.AccountStatus, in *Input) (string, string) {
 		return "no password could be had: " + errText(s.Err),
 			"fix the password source (password_env, password_file or password_cmd)"
 	case phone.FailureNetwork:
-		return "the REGISTER got no answer: " + orNone(s.Reason, errText(s.Err)),
+		return "the REGISTER did not get through: " + orNone(s.Reason, errText(s.Err)),
 			"check the registrar's address and port and the firewall; a server that answers OPTIONS but not REGISTER is misconfigured"
 	}
 	if s.Code == 403 {

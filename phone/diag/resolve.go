@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dialtone/dialtone/phone"
@@ -64,7 +65,13 @@ func stepRecords(st resolve.Step) []Record {
 	name := strings.TrimSuffix(st.Name, ".")
 	switch {
 	case st.Err != nil:
-		return []Record{{Type: st.Type, Name: name, TTL: -1, Value: "no answer: " + st.Err.Error()}}
+		var lines []string // one line per server and attempt; say each thing once
+		for _, l := range strings.Split(st.Err.Error(), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !slices.Contains(lines, l) {
+				lines = append(lines, l)
+			}
+		}
+		return []Record{{Type: st.Type, Name: name, TTL: -1, Value: "no answer: " + strings.Join(lines, "; ")}}
 	case len(st.Records) == 0:
 		return []Record{{Type: st.Type, Name: name, TTL: -1, Value: orNone(st.Rcode, "no answer") + ", no records"}}
 	}
