@@ -1,0 +1,205 @@
+package interop
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/interop/peers"
+)
+
+// The SRV tests serve the domain dns.test from a real dnsmasq on loopback: only dnsmasq knows
+// it, so dialtone finds its registrars through --dns-server or not at all.
+const dnsDomain = "dns.test"
+
+// srvSet is the dnsmasq setup for dns.test: one SRV record per target (priority 10, 20, …,
+// in the order given), each target a host name of its own with A 127.0.0.1.
+func srvSet(t *testing.T, ports ...int) *peers.Dnsmasq {
+	t.Helper()
+	opts := peers.DnsmasqOptions{Hosts: map[string][]string{}, TTL: 30}
+	for i, port := range ports {
+		host := "sip" + strconv.Itoa(i+1) + "." + dnsDomain
+		opts.Hosts[host] = []string{"127.0.0.1"}
+		opts.SRV = append(opts.SRV, peers.SRVRecord{Name: "_sip._udp." + dnsDomain, Target: host, Port: port, Priority: 10 * (i + 1)})
+	}
+	return peers.StartDnsmasq(t, opts)
+}
+
+// deadPort is a loopback UDP port nothing listens on: the kernel answers ICMP port unreachable.
+func deadPort(t *testing.T) int {
+	t.Helper()
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	pc.Close()
+	return port
+}
+
+// blackholePort is a loopback UDP port that takes every packet and answers nothing, not even
+// ICMP: what a registrar behind a dropping firewall, or a host that vanished, looks like.
+func blackholePort(t *testing.T) int {
+	t.Helper()
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65536)
+		for {
+			if _, _, err := pc.ReadFrom(buf); err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { pc.Close(); <-done })
+	return pc.LocalAddr().(*net.UDPAddr).Port
+}
+
+// dnsAccount is the ad-hoc account alice@dns.test: no --registrar, so the registrar is
+// located from the AOR's domain by RFC 3263 through dnsmasq.
+func dnsAccount(d *peers.Dnsmasq, user string) []string {
+	return []string{"--aor", "sip:" + user + "@" + dnsDomain, "--transport", "udp", "--dns-server", d.Addr()}
+}
+
+// TestDNSSRVFailoverToTheSecondRegistrar: two Kamailio registrars for dns.test; the priority
+// 10 one is dead (stopped: its port refuses), the priority 20 one alive. dialtone registers at
+// the second at once, and a call (tones both ways) and a message to baresip registered there
+// fail over the same way.
+func TestDNSSRVFailoverToTheSecondRegistrar(t *testing.T) {
+	t.Parallel()
+	first := peers.StartKamailio(t, peers.KamailioOptions{Users: users, Domain: dnsDomain})
+	second := peers.StartKamailio(t, peers.KamailioOptions{Users: users, Domain: dnsDomain})
+	first.Stop() // dead: nothing listens on its port any more
+	d := srvSet(t, first.Port("udp"), second.Port("udp"))
+
+	start := time.Now()
+	code, evs, p := runDialtone(t, 30*time.Second, pw("alice"), append([]string{"register", "--once", "--json"}, dnsAccount(d, "alice")...)...)
+	took := time.Since(start)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0\n%s\ndnsmasq:\n%s", code, p.transcript(), d.Log())
+	}
+	if _, ok := findEvent(evs, "registered"); !ok {
+		t.Fatalf("no registered event: %v\n%s", names(evs), p.transcript())
+	}
+	t.Logf("register --once with the first SRV target refusing: %v (process start to exit, unregister included)", took)
+	if took > 5*time.Second {
+		t.Errorf("took %v; a refusing target must be left at once", took)
+	}
+	if !strings.Contains(d.Log(), "query[SRV] _sip._udp."+dnsDomain) {
+		t.Errorf("dnsmasq was not asked for the SRV record:\n%s", d.Log())
+	}
+
+	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Password: users["bob"], Registrar: second.HostPort("udp"),
+		Domain: dnsDomain, AutoAnswer: true, ToneHz: 700, Contacts: []string{"sip:alice@" + dnsDomain}})
+	tone := makeTone(t, 1300, 20, 8000)
+	rec := filepath.Join(t.TempDir(), "from-bob.wav")
+	callLog := filepath.Join(t.TempDir(), "call.log")
+	start = time.Now()
+	code, evs, p = runDialtone(t, 40*time.Second, pw("alice"), append([]string{"call", "sip:bob@" + dnsDomain, "--json",
+		"--play", tone, "--record", rec, "--duration", "4s", "--log-file", callLog}, dnsAccount(d, "alice")...)...)
+	callTook := time.Since(start)
+	if code != 0 {
+		t.Fatalf("call: exit %d\n%s\nbaresip:\n%s", code, p.transcript(), bob.Log())
+	}
+	if a, ok := findEvent(evs, "answered"); !ok || a.str("codec") == "" {
+		t.Fatalf("no answered event: %v", names(evs))
+	}
+	t.Logf("call past the refusing first target: %v from start to exit, of which 4 s talk", callTook)
+	assertFailedOver(t, callLog, first.Port("udp"))
+	assertTone(t, rec, 700, 3) // dialtone heard baresip
+	recs, err := bob.Recordings()
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("baresip recorded nothing: %v", err)
+	}
+	assertTone(t, recs[len(recs)-1], 1300, 3) // baresip heard dialtone
+
+	const text = "failed over ✓"
+	msgLog := filepath.Join(t.TempDir(), "message.log")
+	code, _, p = runDialtone(t, 20*time.Second, pw("alice"), append([]string{"message", "sip:bob@" + dnsDomain, text, "--json", "--log-file", msgLog}, dnsAccount(d, "alice")...)...)
+	if code != 0 {
+		t.Fatalf("message: exit %d\n%s", code, p.transcript())
+	}
+	assertFailedOver(t, msgLog, first.Port("udp"))
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(bob.Log(), text) {
+		if time.Now().After(deadline) {
+			t.Fatalf("baresip did not show %q:\n%s", text, bob.Log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestDNSSRVFailoverPastABlackhole: the first target takes packets and answers nothing (no
+// ICMP either), so only the per-target timeout moves on, within seconds rather than SIP's 32.
+func TestDNSSRVFailoverPastABlackhole(t *testing.T) {
+	t.Parallel()
+	live := peers.StartKamailio(t, peers.KamailioOptions{Users: users, Domain: dnsDomain})
+	d := srvSet(t, blackholePort(t), live.Port("udp"))
+	start := time.Now()
+	code, evs, p := runDialtone(t, 30*time.Second, pw("alice"), append([]string{"register", "--once", "--json"}, dnsAccount(d, "alice")...)...)
+	took := time.Since(start)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", code, p.transcript())
+	}
+	if _, ok := findEvent(evs, "registered"); !ok {
+		t.Fatalf("no registered event: %v", names(evs))
+	}
+	t.Logf("register --once with the first SRV target blackholed: %v", took)
+	if took < 4*time.Second || took > 10*time.Second {
+		t.Errorf("took %v; want the per-target timeout (5 s) and little more", took)
+	}
+}
+
+// TestDNSSRVNoReachableTargetIsExit4: a refusing and a silent target and nothing else: exit 4
+// (network), and the failure names both targets and what happened at each.
+func TestDNSSRVNoReachableTargetIsExit4(t *testing.T) {
+	t.Parallel()
+	dead, hole := deadPort(t), blackholePort(t)
+	d := srvSet(t, dead, hole)
+	start := time.Now()
+	code, evs, p := runDialtone(t, 30*time.Second, pw("alice"), append([]string{"register", "--once", "--json"}, dnsAccount(d, "alice")...)...)
+	took := time.Since(start)
+	if code != 4 {
+		t.Fatalf("exit %d, want 4\n%s", code, p.transcript())
+	}
+	f, ok := findEvent(evs, "registration_failed")
+	if !ok {
+		t.Fatalf("no registration_failed event: %v\n%s", names(evs), p.transcript())
+	}
+	reason := f.str("reason")
+	t.Logf("no reachable target: exit 4 after %v: %s", took, reason)
+	for _, want := range []string{
+		"127.0.0.1:" + strconv.Itoa(dead), "sip1." + dnsDomain, "refused",
+		"127.0.0.1:" + strconv.Itoa(hole), "sip2." + dnsDomain, "no response",
+	} {
+		if !strings.Contains(reason, want) {
+			t.Errorf("failure %q does not name %q", reason, want)
+		}
+	}
+	if took > 15*time.Second {
+		t.Errorf("took %v to give up on two targets", took)
+	}
+}
+
+// assertFailedOver checks dialtone's log: the target on deadPort was tried and left.
+func assertFailedOver(t *testing.T, logFile string, deadPort int) {
+	t.Helper()
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "trying the next") && strings.Contains(line, "127.0.0.1:"+strconv.Itoa(deadPort)) {
+			return
+		}
+	}
+	t.Errorf("the log does not show the dead target 127.0.0.1:%d tried and left:\n%s", deadPort, b)
+}
