@@ -14,7 +14,7 @@ import (
 // natTimeout is the routers' UDP mapping timeout in these tests: short, so that "after the
 // mapping has timed out twice" takes seconds, and longer than dialtone's keep-alive below.
 const (
-	natTimeout   = 3 * time.Second
+	natTimeout   = 4 * time.Second
 	natKeepalive = "2s"
 )
 
@@ -113,6 +113,7 @@ func testNATCone(t *testing.T, withSTUN bool) {
 			t.Fatalf("carol's binding at the registrar: %+v %v (want the NAT's public address)", bs, err)
 		}
 		time.Sleep(2*natTimeout + time.Second) // idle: only keep-alives hold the mapping
+		checkSIPMappingHeld(t, n)
 		if err := bob.Dial("sip:carol@" + n.kam.Domain()); err != nil {
 			t.Fatal(err)
 		}
@@ -167,6 +168,23 @@ func testNATCone(t *testing.T, withSTUN bool) {
 		assertBaresipHeard(t, bob, 1300, calls)
 	})
 	t.Logf("wall time %v", time.Since(start).Round(100*time.Millisecond))
+}
+
+// checkSIPMappingHeld checks the router's conntrack table: the flow from dialtone's SIP
+// socket to the registrar is still there, longer than the mapping timeout after the
+// REGISTER, and dies within that timeout unless refreshed (so keep-alives hold it).
+func checkSIPMappingHeld(t *testing.T, n *natNet) {
+	t.Helper()
+	for _, m := range n.router.Mappings() {
+		if m.Proto == "udp" && m.From.Addr().String() == "192.0.2.10" && m.To.String() == n.kam.HostPort("udp") {
+			if m.Expires > natTimeout {
+				t.Errorf("SIP mapping %+v lives longer than the %v timeout", m, natTimeout)
+			}
+			t.Logf("SIP mapping held by keep-alives: %v -> %v seen as %v, %v left", m.From, m.To, m.Public, m.Expires)
+			return
+		}
+	}
+	t.Fatalf("no mapping of dialtone's SIP socket towards the registrar:\n%s", n.router.Conntrack())
 }
 
 // checkSDPAddress fails if baresip (whose log holds its SIP trace) was offered the private

@@ -153,6 +153,18 @@ func TestNATs(t *testing.T) {
 		if again := mapped(t, pc, echo1); again != m1 {
 			t.Fatalf("mapping changed within the timeout: %s then %s", m1, again)
 		}
+		found := false
+		for _, m := range sym.Mappings() {
+			if m.Proto == "udp" && m.From.String() == pc.LocalAddr().String() && m.To.String() == echo1 {
+				found = m.Public.String() == m1 && m.Expires <= 2*time.Second
+				if !found {
+					t.Errorf("conntrack entry %+v, want public %s expiring within 2s", m, m1)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no conntrack entry for %s -> %s in:\n%s", pc.LocalAddr(), echo1, sym.Conntrack())
+		}
 		if sym.UDPTimeout() != 2*time.Second {
 			t.Fatalf("UDPTimeout() = %v", sym.UDPTimeout())
 		}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -141,6 +142,73 @@ func (r *Router) Ruleset() string {
 	out, err := runCmd(r.Command("nft", "list", "ruleset"))
 	if err != nil {
 		return err.Error()
+	}
+	return out
+}
+
+// Mapping is one UDP or TCP entry of a router's conntrack table: a flow From an address
+// To another, translated (by a NAT) to Public, which is where the far end sees it.
+type Mapping struct {
+	Proto    string // "udp" or "tcp"
+	From, To netip.AddrPort
+	Public   netip.AddrPort // the reply's destination: From after translation
+	Expires  time.Duration  // left until the entry dies without traffic
+}
+
+// Mappings returns the router's UDP and TCP conntrack entries (nil if the table cannot be
+// read).
+func (r *Router) Mappings() []Mapping {
+	return parseConntrack(r.Conntrack())
+}
+
+// parseConntrack reads /proc/net/nf_conntrack lines such as
+//
+//	ipv4 2 udp 17 28 src=192.0.2.10 dst=203.0.113.10 sport=5 dport=6 src=203.0.113.10 dst=203.0.113.1 sport=6 dport=5 [ASSURED] mark=0 use=2
+//
+// (for tcp a state word comes after the seconds).
+func parseConntrack(table string) []Mapping {
+	var out []Mapping
+	for _, line := range strings.Split(table, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || (f[2] != "udp" && f[2] != "tcp") {
+			continue
+		}
+		secs, err := strconv.Atoi(f[4])
+		if err != nil {
+			continue
+		}
+		var kv [2]map[string]string
+		tuple := -1
+		for _, w := range f[5:] {
+			k, v, ok := strings.Cut(w, "=")
+			if !ok {
+				continue
+			}
+			if k == "src" {
+				tuple++
+				if tuple > 1 {
+					break
+				}
+				kv[tuple] = map[string]string{}
+			}
+			if tuple >= 0 && tuple <= 1 {
+				kv[tuple][k] = v
+			}
+		}
+		if tuple < 1 {
+			continue
+		}
+		ap := func(m map[string]string, ip, port string) netip.AddrPort {
+			a, _ := netip.ParseAddrPort(m[ip] + ":" + m[port])
+			return a
+		}
+		out = append(out, Mapping{
+			Proto:   f[2],
+			From:    ap(kv[0], "src", "sport"),
+			To:      ap(kv[0], "dst", "dport"),
+			Public:  ap(kv[1], "dst", "dport"),
+			Expires: time.Duration(secs) * time.Second,
+		})
 	}
 	return out
 }
