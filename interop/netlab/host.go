@@ -117,4 +117,3 @@ func (h *Host) Run(name string, args ...string) string {
 	}
 	return out
 }
-
