@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -283,4 +284,22 @@ func TestFlowTrackerSignalsTheNextReadOnThatConnection(t *testing.T) {
 	if out, _ := f.readFilter(sip.TransportReadProps{Transport: "TLS"}, data); string(out) != "\r\n" {
 		t.Fatal("unexpected data change")
 	}
+}
+
+// flowOf reads Contacts that came back from the wire (our own, echoed by the registrar): no
+// input may panic, and what it returns is "" or a host:port.
+func FuzzFlowOf(f *testing.F) {
+	for _, s := range []string{"sip:alice@127.0.0.1:40000;transport=tcp", "sip:alice@[::1]:5090;transport=tls",
+		"<sip:a@b:1>", "sip:@:0", "sip:alice@[::1", "sips:x@y:99999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, contact string) {
+		got := flowOf(contact)
+		if got == "" {
+			return
+		}
+		if _, port, err := net.SplitHostPort(got); err != nil || port == "0" {
+			t.Fatalf("flowOf(%q) = %q, not a host:port", contact, got)
+		}
+	})
 }
