@@ -18,11 +18,18 @@ import (
 // MESSAGE with code (200 or 503) and counts what it got.
 type testServer struct {
 	addr string
+	stop func()
 	mu   sync.Mutex
 	got  map[sip.RequestMethod]int
 }
 
 func startSIPServer(t *testing.T, code int) *testServer {
+	t.Helper()
+	return startSIPServerAt(t, code, "127.0.0.1:0")
+}
+
+// startSIPServerAt is startSIPServer on a given address; stop ends it early.
+func startSIPServerAt(t *testing.T, code int, addr string) *testServer {
 	t.Helper()
 	ua, err := sipgo.NewUA()
 	if err != nil {
@@ -49,14 +56,16 @@ func startSIPServer(t *testing.T, code int) *testServer {
 	}
 	srv.OnRegister(answer)
 	srv.OnMessage(answer)
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.addr = pc.LocalAddr().String()
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.ServeUDP(pc) }()
-	t.Cleanup(func() { pc.Close(); <-done; srv.Close(); ua.Close() })
+	var once sync.Once
+	s.stop = func() { once.Do(func() { pc.Close(); <-done; srv.Close(); ua.Close() }) }
+	t.Cleanup(s.stop)
 	return s
 }
 
@@ -230,5 +239,41 @@ func TestNoReachableTargetNamesEveryOne(t *testing.T) {
 	var pe *Error
 	if !errors.As(err, &pe) || pe.Failure != FailureNetwork || !strings.Contains(err.Error(), refused) || !strings.Contains(err.Error(), silent) {
 		t.Fatalf("message to a dead set: %v; want a network failure naming %s and %s", err, refused, silent)
+	}
+}
+
+func TestRefreshesStayWithTheServerThatWorkedThenStartOver(t *testing.T) {
+	shortAttempts(t, time.Second)
+	first := refusedUDP(t)
+	second := startSIPServer(t, 200)
+	dnsAddr := startTestDNS(t,
+		srvRecord("refresh.test", 10, first), aRecord("refresh.test", 10),
+		srvRecord("refresh.test", 20, second.addr), aRecord("refresh.test", 20),
+	)
+	pw := func(context.Context) (string, error) { return "secret", nil }
+	p, _, _ := runPhone(t, Config{KeepAlive: -1, DNSServer: dnsAddr, Accounts: []Account{
+		{Name: "a", AOR: "sip:alice@refresh.test", Password: pw},
+	}})
+	wire := p.wire("a")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := wire.register(ctx, time.Minute); err != nil || wire.lastTarget() != second.addr {
+		t.Fatalf("first REGISTER: %v at %s; want the priority 20 server %s", err, wire.lastTarget(), second.addr)
+	}
+	// The priority 10 server comes back; refreshes still go where the binding is.
+	revived := startSIPServerAt(t, 200, first)
+	if _, err := wire.register(ctx, time.Minute); err != nil || wire.lastTarget() != second.addr || revived.count(sip.REGISTER) != 0 {
+		t.Fatalf("refresh: %v at %s (the revived first server got %d); want %s", err, wire.lastTarget(), revived.count(sip.REGISTER), second.addr)
+	}
+	// The server that worked dies: the next refresh starts from the top of the list.
+	second.stop()
+	start := time.Now()
+	if _, err := wire.register(ctx, time.Minute); err != nil || wire.lastTarget() != first || revived.count(sip.REGISTER) != 1 {
+		t.Fatalf("after the registrar died: %v at %s; want the list from the top, %s", err, wire.lastTarget(), first)
+	}
+	t.Logf("refresh moved from the dead registrar to the first of the list in %v", time.Since(start))
+	// Unregistering goes only where the binding is.
+	if _, err := wire.register(ctx, 0); err != nil || revived.count(sip.REGISTER) != 2 {
+		t.Fatalf("unregister: %v, first server got %d REGISTERs", err, revived.count(sip.REGISTER))
 	}
 }

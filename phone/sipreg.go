@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/dialtone/dialtone/phone/resolve"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
@@ -104,7 +103,7 @@ func (r *sipRegistrar) register(ctx context.Context, expires time.Duration) (reg
 // registerAt is one REGISTER exchange (challenges, 423, NAT discovery) with one target.
 func (r *sipRegistrar) registerAt(ctx context.Context, target string, expires time.Duration) (regResult, error) {
 	if expires > 0 || r.contact.Host == "" {
-		if err := r.updateContact(ctx, target); err != nil {
+		if err := r.updateContactWithin(ctx, target); err != nil {
 			return regResult{}, err
 		}
 	}
@@ -117,7 +116,7 @@ func (r *sipRegistrar) registerAt(ctx context.Context, target string, expires ti
 	if expires > 0 && r.learnPublicAddress(res) {
 		// The registrar sees us at another address (we are behind NAT): bind that one, so
 		// that incoming requests reach us through the NAT's mapping, and drop the old one.
-		if err := r.updateContact(ctx, target); err != nil {
+		if err := r.updateContactWithin(ctx, target); err != nil {
 			return regResult{}, err
 		}
 		if res, granted, err = r.transact(ctx, target, granted); err != nil {
@@ -374,47 +373,6 @@ func headerSeconds(res *sip.Response, name string) time.Duration {
 		return 0
 	}
 	return time.Duration(n) * time.Second
-}
-
-// callContact returns the Contact and first hop for a call through this account: the
-// registration's binding when there is one, else one made the same way.
-func (r *sipRegistrar) callContact(ctx context.Context) (sip.Uri, string, error) {
-	c, ts, err := r.callTargets(ctx)
-	if err != nil {
-		return sip.Uri{}, "", err
-	}
-	return c, ts[0].Addr.String(), nil
-}
-
-// callTargets returns the Contact for a call or a message through this account and the
-// targets to send it to, in order: where the registration succeeded first, then the rest
-// of the RFC 3263 list. Over TCP and TLS the Contact is made on the first target that
-// accepts a connection (a refusing one is skipped).
-func (r *sipRegistrar) callTargets(ctx context.Context) (sip.Uri, []resolve.Target, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	server := r.serverURI()
-	op := "call via " + server.String()
-	targets, err := resolveTargets(ctx, r.resolver, server, r.acc.Transport)
-	if err != nil {
-		return sip.Uri{}, nil, transportError(op, server.Host, r.acc.Transport, err)
-	}
-	targets = firstAt(targets, r.current)
-	if r.contact.Host != "" && r.acc.Transport == UDP {
-		return r.contact, targets, nil
-	}
-	var tried []attempt
-	for i, t := range targets {
-		err := r.updateContact(ctx, t.Addr.String())
-		if err == nil {
-			return r.contact, targets[i:], nil
-		}
-		if ctx.Err() != nil || !failsOver(err) {
-			return sip.Uri{}, nil, err
-		}
-		tried = append(tried, attempt{t, err})
-	}
-	return sip.Uri{}, nil, failoverError(op, tried)
 }
 
 // passwordFor returns the account's password for answering a challenge outside REGISTER.

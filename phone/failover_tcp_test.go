@@ -1,0 +1,112 @@
+package phone
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// blackholeTCP is a loopback TCP port whose SYNs go unanswered, as behind a dropping
+// firewall: a listener with a backlog of 0 whose one queue slot a connection already fills
+// (Linux drops SYNs while the accept queue is full), and that never accepts.
+func blackholeTCP(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(fd), "blackhole")
+	t.Cleanup(func() { f.Close() })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+	// Fill the queue; connections beyond it stay in SYN-SENT.
+	for i := 0; i < 4; i++ {
+		d := net.Dialer{Timeout: 300 * time.Millisecond}
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			break // the queue is full
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	d := net.Dialer{Timeout: 500 * time.Millisecond}
+	if c, err := d.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Skip("this kernel completes connections beyond a full accept queue; no TCP blackhole on loopback")
+	}
+	return addr
+}
+
+// startTCPSIPServer is a registrar over TCP on loopback answering 200.
+func startTCPSIPServer(t *testing.T) (string, func() int) {
+	t.Helper()
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sipgo.NewServer(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := make(chan struct{}, 100)
+	srv.OnRegister(func(req *sip.Request, tx sip.ServerTransaction) {
+		n <- struct{}{}
+		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+		if c := req.Contact(); c != nil {
+			res.AppendHeader(&sip.ContactHeader{Address: c.Address})
+		}
+		_ = tx.Respond(res)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.ServeTCP(ln) }()
+	t.Cleanup(func() { ln.Close(); srv.Close(); ua.Close(); <-done })
+	return ln.Addr().String(), func() int { return len(n) }
+}
+
+func TestRegisterOverTCPFailsOverPastRefusedAndBlackholed(t *testing.T) {
+	shortAttempts(t, time.Second)
+	refused := refusedUDP(t) // the same port is closed for TCP too (nothing bound it)
+	hole := blackholeTCP(t)
+	live, got := startTCPSIPServer(t)
+	rec := func(prio int, addr string) string {
+		_, port, _ := net.SplitHostPort(addr)
+		return fmt.Sprintf("_sip._tcp.tcp.test. 60 IN SRV %d 0 %s host%d.tcp.test.", prio, port, prio)
+	}
+	dnsAddr := startTestDNS(t, rec(10, refused), aRecord("tcp.test", 10), rec(20, hole), aRecord("tcp.test", 20), rec(30, live), aRecord("tcp.test", 30))
+	pw := func(context.Context) (string, error) { return "secret", nil }
+	p, _, _ := runPhone(t, Config{KeepAlive: -1, DNSServer: dnsAddr, Accounts: []Account{
+		{Name: "a", AOR: "sip:alice@tcp.test", Transport: TCP, Password: pw},
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	res, err := p.wire("a").register(ctx, time.Minute)
+	took := time.Since(start)
+	if err != nil || got() != 1 || !strings.Contains(res.Contact, "transport=tcp") {
+		t.Fatalf("REGISTER over TCP: %v (live server got %d, contact %q)", err, got(), res.Contact)
+	}
+	t.Logf("TCP: refused, blackholed (SYN dropped) then live: registered in %v", took)
+	if took < attemptTimeout || took > attemptTimeout+2*time.Second {
+		t.Errorf("took %v; want about one per-target timeout (%v) for the blackhole and nothing for the refusal", took, attemptTimeout)
+	}
+}

@@ -1,0 +1,66 @@
+package phone
+
+import (
+	"context"
+
+	"github.com/dialtone/dialtone/phone/resolve"
+	"github.com/emiago/sipgo/sip"
+)
+
+// updateContactWithin is updateContact bounded by the per-target timeout: over TCP and TLS
+// it connects, and a connection to a blackholed server would otherwise hang for the
+// kernel's SYN retries (minutes) before the next target got its turn.
+func (r *sipRegistrar) updateContactWithin(ctx context.Context, target string) error {
+	if r.attemptTimeout <= 0 || r.acc.Transport == UDP {
+		return r.updateContact(ctx, target)
+	}
+	cctx, cancel := context.WithTimeout(ctx, r.attemptTimeout)
+	defer cancel()
+	err := r.updateContact(cctx, target)
+	if err != nil && ctx.Err() == nil && cctx.Err() != nil {
+		return transportError(r.op(), target, r.acc.Transport, cctx.Err())
+	}
+	return err
+}
+
+// callContact returns the Contact and first hop for a call through this account: the
+// registration's binding when there is one, else one made the same way.
+func (r *sipRegistrar) callContact(ctx context.Context) (sip.Uri, string, error) {
+	c, ts, err := r.callTargets(ctx)
+	if err != nil {
+		return sip.Uri{}, "", err
+	}
+	return c, ts[0].Addr.String(), nil
+}
+
+// callTargets returns the Contact for a call or a message through this account and the
+// targets to send it to, in order: where the registration succeeded first, then the rest
+// of the RFC 3263 list. Over TCP and TLS the Contact is made on the first target that
+// accepts a connection (a refusing one is skipped).
+func (r *sipRegistrar) callTargets(ctx context.Context) (sip.Uri, []resolve.Target, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	server := r.serverURI()
+	op := "call via " + server.String()
+	targets, err := resolveTargets(ctx, r.resolver, server, r.acc.Transport)
+	if err != nil {
+		return sip.Uri{}, nil, transportError(op, server.Host, r.acc.Transport, err)
+	}
+	targets = firstAt(targets, r.current)
+	if r.contact.Host != "" && r.acc.Transport == UDP {
+		return r.contact, targets, nil
+	}
+	var tried []attempt
+	r.attemptTimeout = timeoutFor(len(targets))
+	for i, t := range targets {
+		err := r.updateContactWithin(ctx, t.Addr.String())
+		if err == nil {
+			return r.contact, targets[i:], nil
+		}
+		if ctx.Err() != nil || !failsOver(err) {
+			return sip.Uri{}, nil, err
+		}
+		tried = append(tried, attempt{t, err})
+	}
+	return sip.Uri{}, nil, failoverError(op, tried)
+}
