@@ -50,7 +50,7 @@ func (p *Phone) publicMedia(ctx context.Context, stk *stack, acc *account, local
 	if acc != nil && acc.Transport == UDP {
 		regHost, regPort = p.wire(acc.Name).publicAddr()
 	}
-	var stunMapped netip.AddrPort
+	var stunMapped, stunAddr netip.AddrPort
 	family := "udp4"
 	if m.Local.Addr().Is6() {
 		family = "udp6"
@@ -59,6 +59,7 @@ func (p *Phone) publicMedia(ctx context.Context, stk *stack, acc *account, local
 		sctx, cancel := context.WithTimeout(ctx, stunTimeout)
 		addr, err := nat.ResolveServer(sctx, server, family)
 		if err == nil {
+			stunAddr = addr
 			var rtp, rtcp netip.AddrPort
 			if rtp, rtcp, err = ms.Discover(sctx, addr); err == nil {
 				stunMapped = rtp
@@ -88,7 +89,7 @@ func (p *Phone) publicMedia(ctx context.Context, stk *stack, acc *account, local
 			netip.AddrPortFrom(parseIP(regHost), uint16(regPort)))
 	}
 	if relay := p.turnFor(acc); relay != nil {
-		m = p.maybeRelay(ctx, relay, ms, m, stunMapped, family)
+		m = p.maybeRelay(ctx, relay, ms, m, stunAddr, stunMapped, family)
 	}
 	if m.behindNAT() {
 		p.log.Info("behind NAT: advertising the public media address", "local", m.Local.String(),
@@ -151,9 +152,12 @@ func (p *Phone) turnFor(acc *account) *TURNServer {
 // socket's mapping seen by the TURN server is compared with the STUN server's: the same
 // mapping means a cone NAT, and the STUN address already works for everyone, so the relay (a
 // detour, and the provider's bandwidth) is not used; different mappings mean a symmetric NAT,
-// which only a relay gets through. With no STUN server to compare with, any NAT at all is
+// which only a relay gets through. A STUN server at the TURN server's own address (the usual
+// setup: one coturn for both) is one destination, not two: even a symmetric NAT reuses the
+// mapping of a flow it already has, so there the SIP socket's mappings (STUN at start-up and
+// the registrar's received/rport) decide. With nothing to compare with, any NAT at all is
 // taken for the worse case. A relay that fails leaves the call with the address it had.
-func (p *Phone) maybeRelay(ctx context.Context, relay *TURNServer, ms *media.Session, m mediaAddr, stunMapped netip.AddrPort, family string) mediaAddr {
+func (p *Phone) maybeRelay(ctx context.Context, relay *TURNServer, ms *media.Session, m mediaAddr, stunAddr, stunMapped netip.AddrPort, family string) mediaAddr {
 	sctx, cancel := context.WithTimeout(ctx, 2*stunTimeout)
 	defer cancel()
 	server, err := nat.ResolveServer(sctx, relay.Addr, family)
@@ -166,13 +170,8 @@ func (p *Phone) maybeRelay(ctx context.Context, relay *TURNServer, ms *media.Ses
 		p.log.Warn("TURN server does not answer STUN; media goes direct", "server", relay.Addr, "err", err)
 		return m
 	}
-	kind := nat.Classify(m.Local, stunMapped, viaTURN)
-	if !stunMapped.IsValid() && viaTURN != m.Local {
-		kind = nat.Symmetric // behind NAT, and nothing to compare with: assume the worst
-	}
-	if kind != nat.Unknown {
-		m.Kind = kind
-	}
+	kind := relayKind(m.Local, stunAddr, stunMapped, server, viaTURN, m.Kind)
+	m.Kind = kind
 	if kind == nat.Open || kind == nat.Cone {
 		p.log.Info("TURN not needed: the NAT keeps one mapping for every destination", "nat", kind.String(), "public", viaTURN.String())
 		return m
@@ -191,4 +190,20 @@ func (p *Phone) maybeRelay(ctx context.Context, relay *TURNServer, ms *media.Ses
 	}
 	m.IP, m.RTP, m.RTCP, m.Source = rtp.Addr().String(), int(rtp.Port()), int(rtcp.Port()), "turn"
 	return m
+}
+
+// relayKind is what maybeRelay believes of the NAT in front of the RTP socket local, which
+// the STUN server stunAddr saw as stunMapped (invalid without one) and the TURN server
+// turnAddr as viaTURN; sipKind is the SIP socket's NAT kind, from its STUN mapping and the
+// registrar's received/rport. Only Open and Cone leave the relay unused.
+func relayKind(local, stunAddr, stunMapped, turnAddr, viaTURN netip.AddrPort, sipKind nat.Kind) nat.Kind {
+	switch {
+	case stunMapped.IsValid() && stunAddr != turnAddr:
+		return nat.Classify(local, stunMapped, viaTURN) // two destinations, one socket
+	case viaTURN == local:
+		return nat.Open
+	case sipKind == nat.Cone || sipKind == nat.Symmetric:
+		return sipKind // one destination only: the SIP socket seen by two tells the NAT's kind
+	}
+	return nat.Symmetric // behind NAT, and nothing to compare with: assume the worst
 }
