@@ -71,6 +71,9 @@ func TestDoctorBehindConeNAT(t *testing.T) {
 		!strings.HasPrefix(f.str("other_address"), "203.0.113.31:") || !strings.HasPrefix(f.str("mapped_via_other"), f.str("mapped")) {
 		t.Fatalf("nat facts: %v", f)
 	}
+	if c := r.check(t, "turn"); c.str("status") != "skipped" {
+		t.Errorf("turn without a turn_server: %v", c)
+	}
 	reg := r.check(t, "register")
 	if reg.str("status") != "ok" || !strings.Contains(facts(reg).str("nat"), "203.0.113.1:") {
 		t.Fatalf("register: %v", reg)
@@ -107,5 +110,18 @@ func TestDoctorBehindSymmetricNAT(t *testing.T) {
 	}
 	if c := r.check(t, "nat"); c.str("status") != "ok" || !strings.Contains(c.str("note"), "TURN relay") {
 		t.Fatalf("with TURN: nat %v", c)
+	}
+	if c := r.check(t, "turn"); c.str("status") != "ok" || !strings.HasPrefix(facts(c).str("relayed_rtp"), "203.0.113.3") {
+		t.Fatalf("with TURN: turn %v", c)
+	}
+
+	// A wrong TURN password behind a symmetric NAT: the relay calls need is unusable: exit 3.
+	if err := os.WriteFile(pwFile, []byte("wrong"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = n.doctor(t, "--turn-server", n.stun.Addr(0), "--turn-user", n.stun.User(), "--turn-password-file", pwFile, "--no-register")
+	c = r.check(t, "turn")
+	if r.code != 3 || c.str("status") != "fail" || !strings.Contains(c.str("verdict"), "rejected the credentials") {
+		t.Fatalf("wrong TURN password: exit %d, turn %v\n%s", r.code, c, r.p.transcript())
 	}
 }

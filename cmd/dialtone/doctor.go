@@ -92,14 +92,7 @@ func (e *env) doctorInput(cfg phone.Config, acc phone.Account) (diag.Input, erro
 	// phone.Config carries the flags and [sip] keys; the account's own keys and the flags are
 	// read here as well so that the report names what is in effect.
 	in.STUNServer = cmp.Or(acc.STUNServer, fa.STUNServer, cfg.STUNServer, e.cli.STUNServer, f.SIP.STUNServer)
-	switch {
-	case acc.TURN != nil:
-		in.TURNServer = acc.TURN.Addr
-	case cfg.TURN != nil:
-		in.TURNServer = cfg.TURN.Addr
-	default:
-		in.TURNServer = cmp.Or(fa.TURNServer, f.SIP.TURNServer)
-	}
+	in.TURN = cmp.Or(acc.TURN, cfg.TURN)
 	in.DNSServer = cmp.Or(cfg.DNSServer, e.cli.DNSServer, f.SIP.DNSServer)
 	in.TLSCAFile = cmp.Or(e.cli.TLSCA, f.SIP.TLSCA)
 	if in.Config.TLS == nil {

@@ -24,15 +24,23 @@ type Input struct {
 	PasswordSource  string
 	PasswordProblem string
 	STUNServer      string // host[:port]; "" when none is configured
-	TURNServer      string
-	DNSServer       string
-	TLSCAFile       string
+	// TURN is the relay in effect for the account (its own, else the global one); nil: none.
+	TURN      *phone.TURNServer
+	DNSServer string
+	TLSCAFile string
 	// Resolver finds the server's targets; nil uses NetResolver with DNSServer.
 	Resolver Resolver
 	// RegisterTimeout bounds the REGISTER check; 0 means 20 s.
 	RegisterTimeout time.Duration
 	// NoRegister skips the REGISTER check (for a probe that must not touch the account).
 	NoRegister bool
+}
+
+func (in *Input) turnAddr() string {
+	if in.TURN == nil {
+		return ""
+	}
+	return in.TURN.Addr
 }
 
 func (in *Input) aorURI() string {
@@ -70,7 +78,7 @@ func Run(ctx context.Context, in Input) *Report {
 	rep.Checks = append(rep.Checks, cfg)
 	_, uri, err := in.server()
 	if err != nil {
-		for _, name := range []string{"dns", "transport", "tls", "nat", "register"} {
+		for _, name := range []string{"dns", "transport", "tls", "nat", "turn", "register"} {
 			c := &Check{Name: name, Title: name}
 			c.skip("the configuration has no usable server address (see config)")
 			rep.Checks = append(rep.Checks, c)
@@ -105,7 +113,8 @@ func Run(ctx context.Context, in Input) *Report {
 			break
 		}
 	}
-	rep.Checks = append(rep.Checks, checkNAT(ctx, &in, udpAnswering))
+	natCheck, kind := checkNAT(ctx, &in, udpAnswering)
+	rep.Checks = append(rep.Checks, natCheck, checkTURN(ctx, &in, kind))
 
 	reachable := false
 	for _, p := range probes[in.Account.Transport] {
@@ -227,7 +236,7 @@ func checkConfig(in *Input) *Check {
 		c.add("tls_insecure", true)
 	}
 	c.add("stun_server", orNone(in.STUNServer, "(none)"))
-	c.add("turn_server", orNone(in.TURNServer, "(none)"))
+	c.add("turn_server", orNone(in.turnAddr(), "(none)"))
 	c.add("dns_server", orNone(in.DNSServer, "(system)"))
 	switch {
 	case err != nil:

@@ -123,7 +123,7 @@ func verdictNAT(f natFacts, stunServer, turnServer string) (kind nat.Kind, statu
 
 // checkNAT maps one UDP socket with STUN (and the STUN server's other address) and with an
 // OPTIONS to the registrar, all from the same socket, and compares what each server saw.
-func checkNAT(ctx context.Context, in *Input, reg *Target) *Check {
+func checkNAT(ctx context.Context, in *Input, reg *Target) (*Check, nat.Kind) {
 	c := &Check{Name: "nat", Title: "NAT (STUN mapping of one UDP socket)"}
 	var stunAddr netip.AddrPort
 	var stunErr error
@@ -150,13 +150,13 @@ func checkNAT(ctx context.Context, in *Input, reg *Target) *Check {
 	if !dst.IsValid() {
 		c.skip("no STUN server configured and no UDP address of the registrar to ask")
 		c.Fix = "set stun_server = \"HOST[:PORT]\" (in [sip] or the account, or --stun-server)"
-		return c
+		return c, nat.Unknown
 	}
 	conn, local, err := routedSocket(dst)
 	if err != nil {
 		c.add("error", err.Error())
 		c.fail(0, "no UDP socket could reach "+dst.String()+": "+err.Error(), "check the network connection and routes")
-		return c
+		return c, nat.Unknown
 	}
 	defer conn.Close()
 	f := natFacts{local: local}
@@ -202,18 +202,15 @@ func checkNAT(ctx context.Context, in *Input, reg *Target) *Check {
 			c.add("registrar_sees", p.Received.String()+" (Via received/rport from "+reg.Addr.String()+")")
 		}
 	}
-	kind, status, verdict, fix := verdictNAT(f, in.STUNServer, in.TURNServer)
+	kind, status, verdict, fix := verdictNAT(f, in.STUNServer, in.turnAddr())
 	c.add("kind", kind.String())
-	if in.TURNServer != "" {
-		c.add("turn_server", in.TURNServer)
-	}
 	c.Status = status
 	if status == OK {
 		c.Note = verdict
 	} else {
 		c.Verdict, c.Fix = verdict, fix
 	}
-	return c
+	return c, kind
 }
 
 // routedSocket opens a UDP socket on the local address the kernel routes to dst from, so that
