@@ -88,7 +88,11 @@ func checkRegister(ctx context.Context, in *Input) *Check {
 	c.add("contact", final.Contact)
 	local := ph.SIPAddr()
 	if in.Account.Transport == phone.UDP {
-		c.add("local", local)
+		if ap, err := netip.ParseAddrPort(local); err == nil && ap.Addr().IsUnspecified() {
+			c.add("local_port", int(ap.Port())) // listening on every address: only the port says anything
+		} else {
+			c.add("local", local)
+		}
 	}
 	if pub, ok := natContact(final.Contact, local, in.Account.Transport); ok {
 		c.add("nat", "the registrar saw this phone at "+pub+" (Via received/rport) and stored that address")
