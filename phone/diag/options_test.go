@@ -171,3 +171,36 @@ func TestParseAnswerMatchesCallID(t *testing.T) {
 		t.Fatal("a request accepted as an answer")
 	}
 }
+
+// Over IPv6 the request names the server as [addr]:port and our Via as [addr]:port.
+func TestProbeUDPOverIPv6(t *testing.T) {
+	srv, err := net.ListenPacket("udp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	defer srv.Close()
+	got := make(chan string, 1)
+	go func() {
+		buf := make([]byte, 4096)
+		n, from, err := srv.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		got <- string(buf[:n])
+		srv.WriteTo(answerFor(buf[:n], 200, "OK", ""), from)
+	}()
+	addr := srv.LocalAddr().(*net.UDPAddr).AddrPort()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p := probeUDP(ctx, testInput(), Target{Transport: phone.UDP, Host: "::1", Addr: addr})
+	if p.Err != nil || p.Code != 200 {
+		t.Fatalf("probe %+v", p)
+	}
+	req := <-got
+	if !strings.HasPrefix(req, fmt.Sprintf("OPTIONS sip:[::1]:%d SIP/2.0\r\n", addr.Port())) || !strings.Contains(req, "Via: SIP/2.0/UDP [::1]:") {
+		t.Fatalf("request:\n%s", req)
+	}
+	if p.Received.IsValid() && p.Received != p.Local {
+		t.Fatalf("loopback seen as %v, local %v", p.Received, p.Local)
+	}
+}
