@@ -29,7 +29,7 @@ func (e *env) applyNetwork(f *config.File, cfg *phone.Config) error {
 		return usageErr("--turn-server needs --turn-user (TURN uses long-term credentials)")
 	}
 	cfg.STUNServer = cmp.Or(e.cli.STUNServer, f.SIP.STUNServer)
-	// TODO(dns): cfg.DNSServer = cmp.Or(e.cli.DNSServer, f.SIP.DNSServer) once phone.Config has it.
+	cfg.DNSServer = cmp.Or(e.cli.DNSServer, f.SIP.DNSServer)
 	if e.cli.TURNServer != "" {
 		cfg.TURN = &phone.TURNServer{Addr: e.cli.TURNServer, User: e.cli.TURNUser, Password: e.flagTURNPassword}
 	} else {

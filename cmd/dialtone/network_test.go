@@ -62,6 +62,7 @@ turn_user = "shared"
 turn_password_file = "turnpw"
 rtp_timeout = 12
 keepalive = -1
+dns_server = "127.0.0.53"
 
 [[account]]
 name = "own"
@@ -79,7 +80,7 @@ turn_password_env = "MY_TURN_PW"
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.STUNServer != "stun.example.net" || cfg.RTPTimeout != 12*time.Second || cfg.KeepAlive >= 0 {
+	if cfg.STUNServer != "stun.example.net" || cfg.RTPTimeout != 12*time.Second || cfg.KeepAlive >= 0 || cfg.DNSServer != "127.0.0.53" {
 		t.Fatalf("[sip] settings: %+v", cfg)
 	}
 	if cfg.TURN == nil || cfg.TURN.Addr != "turn.example.net:3479" || cfg.TURN.User != "shared" {
@@ -97,12 +98,12 @@ turn_password_env = "MY_TURN_PW"
 	}
 
 	e = &env{cli: &cli{Config: cfgFile, STUNServer: "198.51.100.1:3478", RTPTimeout: "off", KeepAlive: "3s",
-		TURNServer: "198.51.100.2", TURNUser: "flag"}, log: slog.New(slog.DiscardHandler)}
+		TURNServer: "198.51.100.2", TURNUser: "flag", DNSServer: "127.0.0.1:5353"}, log: slog.New(slog.DiscardHandler)}
 	t.Setenv("DIALTONE_TURN_PASSWORD", "flagpw")
 	if cfg, err = e.phoneConfig(); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.STUNServer != "198.51.100.1:3478" || cfg.RTPTimeout >= 0 || cfg.KeepAlive != 3*time.Second || cfg.TURN.User != "flag" {
+	if cfg.STUNServer != "198.51.100.1:3478" || cfg.RTPTimeout >= 0 || cfg.KeepAlive != 3*time.Second || cfg.TURN.User != "flag" || cfg.DNSServer != "127.0.0.1:5353" {
 		t.Fatalf("flags did not win: %+v %+v", cfg, cfg.TURN)
 	}
 	if pw, err := cfg.TURN.Password(context.Background()); err != nil || pw != "flagpw" {
