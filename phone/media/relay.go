@@ -39,11 +39,12 @@ func (s *Session) UseRelay(ctx context.Context, r Relay) (rtp, rtcp netip.AddrPo
 	if started {
 		return netip.AddrPort{}, netip.AddrPort{}, errors.New("media: TURN after Start")
 	}
-	rtpRelay, rtpAddr, err := allocate(ctx, s.rtpConn, r)
+	dropped := func() { s.stats.dropped.Add(1) }
+	rtpRelay, rtpAddr, err := allocate(ctx, s.rtpConn, r, dropped)
 	if err != nil {
 		return netip.AddrPort{}, netip.AddrPort{}, fmt.Errorf("turn %s: rtp: %w", r.Server, err)
 	}
-	rtcpRelay, rtcpAddr, err := allocate(ctx, s.rtcpConn, r)
+	rtcpRelay, rtcpAddr, err := allocate(ctx, s.rtcpConn, r, func() {})
 	if err != nil {
 		rtpRelay.Close()
 		return netip.AddrPort{}, netip.AddrPort{}, fmt.Errorf("turn %s: rtcp: %w", r.Server, err)
@@ -55,8 +56,9 @@ func (s *Session) UseRelay(ctx context.Context, r Relay) (rtp, rtcp netip.AddrPo
 }
 
 // allocate runs a TURN client over conn and allocates one UDP relay. The client's reader owns
-// conn from then on; closing the relay and the client stops it.
-func allocate(ctx context.Context, conn *net.UDPConn, r Relay) (*relayIO, netip.AddrPort, error) {
+// conn from then on; closing the relay and the client stops it. dropped counts the datagrams
+// the reader refuses.
+func allocate(ctx context.Context, conn *net.UDPConn, r Relay, dropped func()) (*relayIO, netip.AddrPort, error) {
 	c, err := turn.NewClient(&turn.ClientConfig{
 		STUNServerAddr: r.Server.String(), TURNServerAddr: r.Server.String(),
 		Conn: conn, Username: r.User, Password: r.Password, Software: "dialtone",
@@ -64,7 +66,7 @@ func allocate(ctx context.Context, conn *net.UDPConn, r Relay) (*relayIO, netip.
 	if err != nil {
 		return nil, netip.AddrPort{}, err
 	}
-	stopReader := feed(conn, c)
+	stopReader := feed(conn, c, r.Server, dropped)
 	fail := func(err error) (*relayIO, netip.AddrPort, error) {
 		stopReader()
 		c.Close()
@@ -96,16 +98,22 @@ func allocate(ctx context.Context, conn *net.UDPConn, r Relay) (*relayIO, netip.
 	return &relayIO{pc: res.pc, client: c, stopReader: stopReader}, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
 }
 
-// feed reads conn and hands every datagram to the TURN client, until the returned stop is
-// called. pion's own Client.Listen would do the same, but its reader cannot be stopped short
-// of closing the socket, so a failed allocation would leave it stealing the socket's packets.
-func feed(conn *net.UDPConn, c *turn.Client) (stop func()) {
+// feed reads conn and hands the TURN server's datagrams to the TURN client, until the returned
+// stop is called. pion's own Client.Listen would do the same, but its reader cannot be stopped
+// short of closing the socket, so a failed allocation would leave it stealing the socket's
+// packets. Everything from elsewhere is dropped (and counted): pion takes a Data indication or
+// ChannelData from any source as the relay's, with the peer address the sender wrote in it, so
+// anyone who can reach our socket (a LAN neighbour; anyone at all behind a NAT that filters by
+// nothing) could otherwise speak as the far end. Media through a relay only ever comes from
+// the relay.
+func feed(conn *net.UDPConn, c *turn.Client, server netip.AddrPort, dropped func()) (stop func()) {
+	server = netip.AddrPortFrom(server.Addr().Unmap(), server.Port())
 	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		buf := make([]byte, 1500)
 		for {
-			n, from, err := conn.ReadFrom(buf)
+			n, from, err := conn.ReadFromUDPAddrPort(buf)
 			select {
 			case <-quit:
 				return
@@ -117,7 +125,11 @@ func feed(conn *net.UDPConn, c *turn.Client) (stop func()) {
 				}
 				continue // a deadline from stop, or a transient error
 			}
-			_, _ = c.HandleInbound(buf[:n], from) // not STUN or channel data: nothing for the relay
+			if netip.AddrPortFrom(from.Addr().Unmap(), from.Port()) != server {
+				dropped()
+				continue
+			}
+			_, _ = c.HandleInbound(buf[:n], net.UDPAddrFromAddrPort(from)) // not STUN or channel data: nothing for the relay
 		}
 	}()
 	var once sync.Once
