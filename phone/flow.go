@@ -56,13 +56,16 @@ type flowKeeper struct {
 	log         *slog.Logger
 }
 
-// run watches until ctx ends. Each flow is reported lost at most once.
+// run watches until ctx ends. Each flow is reported lost at most once. A missing pong counts
+// only on a flow that has answered a ping before.
 func (k *flowKeeper) run(ctx context.Context) {
 	var (
 		watched  = k.current()   // the flow the state below belongs to
 		lastPing = k.clock.Now() // when the last ping went out (or watching began)
 		pingAt   time.Time       // when the unanswered ping went out
 		pong     <-chan struct{} // the unanswered ping's pong; nil when none is awaited
+		answers  bool            // the flow has answered a ping: silence now means it died
+		told     bool            // the log said this flow's registrar does not answer
 		given    string          // the flow last reported lost
 	)
 	for {
@@ -76,7 +79,7 @@ func (k *flowKeeper) run(ctx context.Context) {
 		now := k.clock.Now()
 		flow := k.current()
 		if flow != watched {
-			watched, lastPing, pong = flow, now, nil
+			watched, lastPing, pong, answers, told = flow, now, nil, false, false
 		}
 		if flow == "" || flow == given {
 			continue
@@ -93,13 +96,26 @@ func (k *flowKeeper) run(ctx context.Context) {
 		if pong != nil {
 			select {
 			case <-pong:
-				k.log.Debug("keep-alive answered", "account", k.account, "flow", flow, "rtt", now.Sub(pingAt))
-				pong = nil
+				k.log.Debug("keep-alive answered", "account", k.account, "flow", flow)
+				pong, answers = nil, true
 			default:
-				if now.Sub(pingAt) >= k.pongTimeout {
+				switch {
+				case now.Sub(pingAt) < k.pongTimeout:
+				case answers:
 					k.io.drop(flow)
 					report(fmt.Sprintf("the registrar did not answer a keep-alive within %s", k.pongTimeout))
 					continue
+				default:
+					// Not every registrar answers pings (the pong is RFC 5626's, and not
+					// all implement it): one that never did is not taken for dead, or the
+					// registration would flap. The pings still hold NAT state open, and a
+					// closed connection is still noticed.
+					if !told {
+						k.log.Info("the registrar does not answer keep-alive pings; only a closed connection will be noticed",
+							"account", k.account, "flow", flow)
+						told = true
+					}
+					pong = nil
 				}
 			}
 		}

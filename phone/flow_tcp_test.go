@@ -21,6 +21,7 @@ type tcpRegistrar struct {
 	conns  []net.Conn
 	regs   []*sip.Request
 	pings  int
+	pongs  int
 	silent bool
 }
 
@@ -64,7 +65,11 @@ func (r *tcpRegistrar) serve(c net.Conn) {
 			silent := r.silent
 			r.mu.Unlock()
 			if !silent && bytes.Contains(data, []byte("\r\n\r\n")) {
-				_, _ = c.Write([]byte("\r\n"))
+				if _, err := c.Write([]byte("\r\n")); err == nil {
+					r.mu.Lock()
+					r.pongs++
+					r.mu.Unlock()
+				}
 			}
 			continue
 		}
@@ -190,14 +195,16 @@ func TestTCPRegistrationRecoversFromASilentConnection(t *testing.T) {
 	t.Cleanup(func() { close(clock.added) })
 	events := startTCPPhone(t, r.ln.Addr().String(), 5*time.Second, WithClock(clock))
 	first := nextState(t, events, Registered)
-	r.mu.Lock()
-	r.silent = true
-	r.mu.Unlock()
 	var rec AccountStatus
 	for step := 0; rec.State != Recovering; step++ {
 		if step == 200 {
 			t.Fatal("no recovering event after 200 fake seconds")
 		}
+		r.mu.Lock()
+		if r.pongs > 0 {
+			r.silent = true // it answered once; from now on it says nothing
+		}
+		r.mu.Unlock()
 		clock.Advance(time.Second)
 		select {
 		case ev := <-events:

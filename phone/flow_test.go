@@ -181,8 +181,9 @@ func TestFlowKeeperReportsAClosedFlowWithinAPoll(t *testing.T) {
 
 func TestFlowKeeperDropsAFlowThatStopsAnswering(t *testing.T) {
 	h := startKeeper(t, 25*time.Second, "127.0.0.1:40000")
+	h.tick(t, 26) // the first ping, answered: this registrar answers pings
 	h.flows.set(func(f *fakeFlows) { f.silent = true })
-	h.tick(t, 25) // the ping
+	h.tick(t, 24) // the second ping, at 50 s
 	h.tick(t, 9)
 	h.noLoss(t)
 	if _, d := h.flows.counts(); d != 0 {
@@ -193,8 +194,25 @@ func TestFlowKeeperDropsAFlowThatStopsAnswering(t *testing.T) {
 	if l.flow != "127.0.0.1:40000" || !strings.Contains(l.reason, "did not answer a keep-alive within 10s") {
 		t.Fatalf("loss %+v", l)
 	}
-	if p, d := h.flows.counts(); p != 1 || d != 1 {
-		t.Fatalf("%d pings, %d drops; want 1 and 1 (the dead connection closed so the next REGISTER opens a new one)", p, d)
+	if p, d := h.flows.counts(); p != 2 || d != 1 {
+		t.Fatalf("%d pings, %d drops; want 2 and 1 (the dead connection closed so the next REGISTER opens a new one)", p, d)
+	}
+}
+
+// A registrar that never answers a ping (not every one implements RFC 5626's pong) is not
+// taken for dead: the registration would flap every interval.
+func TestFlowKeeperToleratesARegistrarThatNeverAnswers(t *testing.T) {
+	h := startKeeper(t, 25*time.Second, "127.0.0.1:40000")
+	h.flows.set(func(f *fakeFlows) { f.silent = true })
+	h.tick(t, 200)
+	h.noLoss(t)
+	if p, d := h.flows.counts(); p != 8 || d != 0 {
+		t.Fatalf("%d pings, %d drops in 200 s; want 8 pings (they still hold NAT state) and no drop", p, d)
+	}
+	h.flows.set(func(f *fakeFlows) { f.open["127.0.0.1:40000"] = false })
+	h.tick(t, 1)
+	if l := h.loss(t); !strings.Contains(l.reason, "closed") {
+		t.Fatalf("loss %+v, want the close noticed", l)
 	}
 }
 
