@@ -115,7 +115,7 @@ func passwordSource(ctx context.Context, a config.Account) (source, problem stri
 	case a.PasswordCmd != "":
 		return "password_cmd (run at the first challenge)", ""
 	case a.PasswordKeyring != "":
-		return "password_keyring " + a.PasswordKeyring, ""
+		return "password_keyring " + a.PasswordKeyring + " (read at the first challenge)", ""
 	default:
 		return "", ""
 	}
