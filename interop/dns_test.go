@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -142,7 +143,8 @@ func TestDNSSRVFailoverToTheSecondRegistrar(t *testing.T) {
 func TestDNSSRVFailoverPastABlackhole(t *testing.T) {
 	t.Parallel()
 	live := peers.StartKamailio(t, peers.KamailioOptions{Users: users, Domain: dnsDomain})
-	d := srvSet(t, blackholePort(t), live.Port("udp"))
+	hole := blackholePort(t)
+	d := srvSet(t, hole, live.Port("udp"))
 	start := time.Now()
 	code, evs, p := runDialtone(t, 30*time.Second, pw("alice"), append([]string{"register", "--once", "--json"}, dnsAccount(d, "alice")...)...)
 	took := time.Since(start)
@@ -156,6 +158,106 @@ func TestDNSSRVFailoverPastABlackhole(t *testing.T) {
 	if took < 4*time.Second || took > 10*time.Second {
 		t.Errorf("took %v; want the per-target timeout (5 s) and little more", took)
 	}
+
+	// A call moves on the same way: no provisional response from the blackhole in 5 s.
+	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Password: users["bob"], Registrar: live.HostPort("udp"),
+		Domain: dnsDomain, AutoAnswer: true, ToneHz: 700})
+	rec := filepath.Join(t.TempDir(), "from-bob.wav")
+	callLog := filepath.Join(t.TempDir(), "call.log")
+	start = time.Now()
+	code, evs, p = runDialtone(t, 40*time.Second, pw("alice"), append([]string{"call", "sip:bob@" + dnsDomain, "--json",
+		"--play", makeTone(t, 1300, 20, 8000), "--record", rec, "--duration", "3s", "--log-file", callLog}, dnsAccount(d, "alice")...)...)
+	took = time.Since(start)
+	if code != 0 {
+		t.Fatalf("call: exit %d\n%s\nbaresip:\n%s", code, p.transcript(), bob.Log())
+	}
+	if _, ok := findEvent(evs, "answered"); !ok {
+		t.Fatalf("no answered event: %v", names(evs))
+	}
+	t.Logf("call past the blackholed first target: %v from start to exit, of which 3 s talk", took)
+	if took > 3*time.Second+attemptBudget {
+		t.Errorf("call took %v", took)
+	}
+	assertFailedOver(t, callLog, hole)
+	assertTone(t, rec, 700, 2)
+}
+
+// attemptBudget is what a test allows for one per-target timeout (5 s) plus setting up.
+const attemptBudget = 8 * time.Second
+
+// TestDNSNAPTRTCPFailoverPastRefusedAndBlackholed: NAPTR says SIP over TCP; of the SRV set the
+// first target refuses connections, the second drops SYNs (a full accept queue on loopback),
+// the third is Kamailio over TCP. dialtone registers there.
+func TestDNSNAPTRTCPFailoverPastRefusedAndBlackholed(t *testing.T) {
+	t.Parallel()
+	live := peers.StartKamailio(t, peers.KamailioOptions{Users: users, Domain: dnsDomain})
+	refused, hole := deadPort(t), blackholeTCP(t)
+	opts := peers.DnsmasqOptions{Hosts: map[string][]string{}, TTL: 30,
+		NAPTR: []peers.NAPTRRecord{{Name: dnsDomain, Order: 10, Preference: 10, Flags: "s", Service: "SIP+D2T", Replacement: "_sip._tcp." + dnsDomain}}}
+	for i, port := range []int{refused, hole, live.Port("tcp")} {
+		host := "tcp" + strconv.Itoa(i+1) + "." + dnsDomain
+		opts.Hosts[host] = []string{"127.0.0.1"}
+		opts.SRV = append(opts.SRV, peers.SRVRecord{Name: "_sip._tcp." + dnsDomain, Target: host, Port: port, Priority: 10 * (i + 1)})
+	}
+	d := peers.StartDnsmasq(t, opts)
+	logFile := filepath.Join(t.TempDir(), "register.log")
+	start := time.Now()
+	code, evs, p := runDialtone(t, 40*time.Second, pw("alice"), "register", "--once", "--json", "--log-file", logFile,
+		"--aor", "sip:alice@"+dnsDomain, "--transport", "tcp", "--dns-server", d.Addr())
+	took := time.Since(start)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\ndnsmasq:\n%s", code, p.transcript(), d.Log())
+	}
+	reg, ok := findEvent(evs, "registered")
+	if !ok || !strings.Contains(reg.str("contact"), "transport=tcp") {
+		t.Fatalf("registered: %v %v", reg, names(evs))
+	}
+	t.Logf("TCP via NAPTR: refused, blackholed, live: registered and unregistered in %v", took)
+	if took < 4*time.Second || took > attemptBudget+2*time.Second {
+		t.Errorf("took %v; want one per-target timeout for the blackhole, none for the refusal", took)
+	}
+	assertFailedOver(t, logFile, refused)
+	assertFailedOver(t, logFile, hole)
+	if !strings.Contains(d.Log(), "query[NAPTR] "+dnsDomain) {
+		t.Errorf("no NAPTR query in dnsmasq's log:\n%s", d.Log())
+	}
+}
+
+// blackholeTCP is a loopback TCP port whose SYNs go unanswered, as behind a dropping
+// firewall, without touching any firewall: a listener with a backlog of 0 whose queue slot a
+// connection fills (Linux drops SYNs while the accept queue is full) and that never accepts.
+func blackholeTCP(t *testing.T) int {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(fd), "blackhole")
+	t.Cleanup(func() { f.Close() })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := sa.(*syscall.SockaddrInet4).Port
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	for range 4 {
+		c, err := net.DialTimeout("tcp", addr, 300*time.Millisecond)
+		if err != nil {
+			break // the queue is full
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	if c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond); err == nil {
+		c.Close()
+		t.Skip("this kernel completes connections beyond a full accept queue: no TCP blackhole on loopback")
+	}
+	return port
 }
 
 // TestDNSSRVNoReachableTargetIsExit4: a refusing and a silent target and nothing else: exit 4
