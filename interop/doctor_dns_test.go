@@ -143,3 +143,22 @@ func TestDoctorDNSUnknownName(t *testing.T) {
 		t.Fatalf("dns: %v", d)
 	}
 }
+
+// TestDoctorTLSNameMismatch: the registrar is reached by a name its certificate does not
+// carry (Kamailio's is for localhost and 127.0.0.1). The chain is trusted (--tls-ca) but the
+// TLS check fails naming both (RFC 5922: the certificate must match the SIP domain): exit 4.
+func TestDoctorTLSNameMismatch(t *testing.T) {
+	t.Parallel()
+	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users})
+	dns := startDoctorDNS(t, "--host-record=sip.example.test,127.0.0.1")
+	r := runDoctor(t, pw("alice"), "--aor", "sip:alice@127.0.0.1", "--registrar", fmt.Sprintf("sip:sip.example.test:%d", k.Port("tls")),
+		"--transport", "tls", "--tls-ca", k.CAFile(), "--dns-server", dns)
+	if r.code != 4 {
+		t.Fatalf("exit %d\n%s", r.code, r.p.transcript())
+	}
+	c := r.check(t, "tls")
+	if c.str("status") != "fail" || !strings.Contains(c.str("verdict"), "localhost, 127.0.0.1, not for sip.example.test") ||
+		!strings.Contains(c.str("fix"), "name") {
+		t.Fatalf("tls: %v", c)
+	}
+}
