@@ -121,6 +121,9 @@ func TestDoctorTLSUntrusted(t *testing.T) {
 		!strings.Contains(tl.str("verdict"), "unknown authority") || !strings.Contains(tl.str("fix"), "--tls-ca FILE") {
 		t.Fatalf("tls check: %v", tl)
 	}
+	if reg := r.check(t, "register"); reg.str("status") != "skipped" {
+		t.Errorf("register ran past an untrusted certificate: %v", reg)
+	}
 	// The server is there all the same: OPTIONS went through the untrusted handshake.
 	if tp := r.check(t, "transport-tls"); tp.str("status") != "ok" {
 		t.Errorf("transport-tls: %v", tp)

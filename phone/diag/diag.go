@@ -103,7 +103,8 @@ func Run(ctx context.Context, in Input) *Report {
 		probes[t] = ps
 		rep.Checks = append(rep.Checks, c)
 	}
-	rep.Checks = append(rep.Checks, checkTLS(&in, uri.Host, probes[phone.TLS]))
+	tlsCheck := checkTLS(&in, uri.Host, probes[phone.TLS])
+	rep.Checks = append(rep.Checks, tlsCheck)
 	// The registrar's view of the NAT socket is asked only of a UDP target that answered
 	// OPTIONS: a dead one would cost another timeout and tell nothing.
 	var udpAnswering *Target
@@ -128,6 +129,10 @@ func Run(ctx context.Context, in Input) *Report {
 	case cfg.Status == Fail:
 		c := &Check{Name: "register", Title: "REGISTER round trip"}
 		c.skip("the configuration is not usable (see config)")
+		rep.Checks = append(rep.Checks, c)
+	case in.Account.Transport == phone.TLS && tlsCheck.Status == Fail:
+		c := &Check{Name: "register", Title: "REGISTER round trip"}
+		c.skip("the registrar's TLS certificate is not accepted (see tls): REGISTER would fail the same way")
 		rep.Checks = append(rep.Checks, c)
 	case !reachable:
 		c := &Check{Name: "register", Title: "REGISTER round trip"}
