@@ -4,9 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
-	"syscall"
+	"runtime"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/dialtone/dialtone/phone/media"
 	"github.com/pion/rtp"
 	"github.com/pion/stun/v3"
+	"golang.org/x/sys/unix"
 )
 
 // Bad input at the RTP port: what an attacker who can reach dialtone's media socket sends.
@@ -105,38 +107,63 @@ func channelData(number uint16, data []byte) []byte {
 	return b
 }
 
-// rawUDP sends UDP datagrams with any source address (IP_HDRINCL), to spoof a server.
-type rawUDP struct{ conn *net.IPConn }
+// rawUDP sends UDP datagrams with any source address (a raw IPPROTO_RAW socket, whose
+// packets carry their own IP header), to spoof a server.
+type rawUDP struct{ fd int }
 
-// listenRaw opens a raw socket with h's ListenPacket (in a netlab host: its namespace).
-func listenRaw(t *testing.T, h interface {
-	ListenPacket(network, addr string) (net.PacketConn, error)
-}, localIP string) *rawUDP {
+// listenRaw opens a raw socket inside the network namespace ns (a netlab host's NS()). The
+// socket is made on a locked thread that enters ns and leaves it again: a socket keeps the
+// namespace it was made in.
+func listenRaw(t *testing.T, ns string) *rawUDP {
 	t.Helper()
-	pc, err := h.ListenPacket("ip4:udp", localIP)
-	if err != nil {
-		t.Fatal(err)
+	type result struct {
+		fd  int
+		err error
 	}
-	t.Cleanup(func() { pc.Close() })
-	c := pc.(*net.IPConn)
-	sc, err := c.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
+	res := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		self, err := unix.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			res <- result{-1, err}
+			return
+		}
+		defer unix.Close(self)
+		target, err := unix.Open("/var/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			res <- result{-1, err}
+			return
+		}
+		defer unix.Close(target)
+		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			res <- result{-1, err}
+			return
+		}
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
+		if unix.Setns(self, unix.CLONE_NEWNET) != nil {
+			// Stay locked: this goroutine ends and takes the thread, still in ns, with it.
+			res <- result{fd, err}
+			return
+		}
+		runtime.UnlockOSThread()
+		res <- result{fd, err}
+	}()
+	r := <-res
+	if r.err != nil {
+		t.Fatalf("raw socket in %s: %v", ns, r.err)
 	}
-	var serr error
-	if err := sc.Control(func(fd uintptr) {
-		serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, syscall.IP_HDRINCL, 1)
-	}); err != nil || serr != nil {
-		t.Fatalf("IP_HDRINCL: %v %v", err, serr)
-	}
-	return &rawUDP{conn: c}
+	t.Cleanup(func() { unix.Close(r.fd) })
+	return &rawUDP{fd: r.fd}
 }
 
 // send writes one datagram from src to dst (the kernel fills in the IP checksum, length and
 // id; a zero UDP checksum means none, which IPv4 allows).
 func (r *rawUDP) send(src, dst netip.AddrPort, payload []byte) error {
 	b := make([]byte, 28+len(payload))
-	b[0], b[8], b[9] = 0x45, 64, syscall.IPPROTO_UDP
+	b[0], b[8], b[9] = 0x45, 64, unix.IPPROTO_UDP
 	s4, d4 := src.Addr().As4(), dst.Addr().As4()
 	copy(b[12:16], s4[:])
 	copy(b[16:20], d4[:])
@@ -144,8 +171,7 @@ func (r *rawUDP) send(src, dst netip.AddrPort, payload []byte) error {
 	binary.BigEndian.PutUint16(b[22:], dst.Port())
 	binary.BigEndian.PutUint16(b[24:], uint16(8+len(payload)))
 	copy(b[28:], payload)
-	_, err := r.conn.WriteTo(b, &net.IPAddr{IP: dst.Addr().AsSlice()})
-	return err
+	return unix.Sendto(r.fd, b, 0, &unix.SockaddrInet4{Addr: d4})
 }
 
 // TestTURNRelayRefusesStrangers: a media session relayed through coturn hears its far end
@@ -250,4 +276,113 @@ func blockSeconds(samples []int16, rate int, hz float64) float64 {
 		}
 	}
 	return float64(n*block) / float64(rate)
+}
+
+// spoofedMapped is the public address spoofed STUN answers claim for us; finding it anywhere
+// in dialtone's SIP would mean one was believed.
+const spoofedMapped = "198.51.100.66:4444"
+
+// intrude sends from the intruder on dialtone's LAN, at its RTP port, for about 2 s: RTP of
+// another tone from a third address, STUN garbage, spoofed Binding answers, and Data
+// indications and ChannelData naming far (the far end's media address in dialtone's SDP) as
+// their peer. It returns how many datagrams it sent.
+func (l *symLab) intrude(t *testing.T, rtpPort int, far netip.AddrPort) int {
+	t.Helper()
+	pc, err := l.intruder.ListenPacket("udp4", intruderIP+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	conn := pc.(*net.UDPConn)
+	dst := netip.AddrPortFrom(netip.MustParseAddr(phoneIP), uint16(rtpPort))
+	evil := newToneRTP(injectHz)
+	sent := 0
+	for i := range 100 {
+		pkt := evil.packet(t, i)
+		msg := pkt
+		switch i % 5 {
+		case 1:
+			msg = dataIndication(t, far, pkt)
+		case 2:
+			msg = channelData(0x4000, pkt)
+		case 3:
+			msg = stunGarbage()
+		case 4:
+			msg = spoofedBinding(t, netip.MustParseAddrPort(spoofedMapped))
+		}
+		if _, err := conn.WriteToUDPAddrPort(msg, dst); err != nil {
+			t.Fatal(err)
+		}
+		sent++
+		time.Sleep(20 * time.Millisecond)
+	}
+	return sent
+}
+
+// spraySTUN sends spoofed Binding answers that seem to come from the STUN server (their
+// source address forged on a raw socket; their transaction ids answer nothing) to every one
+// of dialtone's ports, every 2 ms until the returned stop is called; stop returns how many
+// it sent. Started before dialtone, it races every STUN transaction of the call's set-up.
+func (l *symLab) spraySTUN(t *testing.T, server netip.AddrPort, ports ...int) (stop func() int) {
+	t.Helper()
+	raw := listenRaw(t, l.intruder.NS())
+	mapped := netip.MustParseAddrPort(spoofedMapped)
+	quit, done := make(chan struct{}), make(chan int)
+	go func() {
+		n := 0
+		defer func() { done <- n }()
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			for _, p := range ports {
+				dst := netip.AddrPortFrom(netip.MustParseAddr(phoneIP), uint16(p))
+				if raw.send(server, dst, spoofedBinding(t, mapped)) == nil {
+					n++
+				}
+			}
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	var sent *int
+	return func() int {
+		if sent == nil {
+			close(quit)
+			n := <-done
+			sent = &n
+		}
+		return *sent
+	}
+}
+
+// checkRefused asserts that what intrude sent left no trace: not a moment of its tone in
+// dialtone's recording, and every datagram counted in the call's final stats as dropped.
+func checkRefused(t *testing.T, res callResult, sent int) {
+	t.Helper()
+	if s := toneSeconds(t, res.rec, injectHz); s > 0 {
+		t.Errorf("the intruder's %d Hz was played for %.2f s", injectHz, s)
+	}
+	var final event
+	for _, e := range res.evs {
+		if e.name() == "stats" && e["final"] == true {
+			final = e
+		}
+	}
+	if final == nil {
+		t.Fatalf("no final stats event: %v", names(res.evs))
+	}
+	if d := final.num("dropped"); d < float64(sent) {
+		t.Errorf("final stats dropped %v, want at least the intruder's %d datagrams: %v", d, sent, final)
+	}
+	t.Logf("intruder sent %d datagrams; final stats: dropped %v, received %v", sent, final.num("dropped"), final.num("packets_received"))
+}
+
+// farMedia is the far end's media address in the SDP dialtone received.
+func farMedia(t *testing.T, trace string) netip.AddrPort {
+	t.Helper()
+	ip, port := sdpIn(t, trace, "recv")
+	return netip.AddrPortFrom(netip.MustParseAddr(ip), uint16(port))
 }

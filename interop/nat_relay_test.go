@@ -3,6 +3,7 @@ package interop
 import (
 	"context"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -33,10 +34,10 @@ const (
 	// dialtone's RTP ports in its namespace (--rtp-ports), so a test can aim at them: one per
 	// direction, because coturn keeps a released allocation's 5-tuple for about a second and
 	// answers a new Allocate from it with 437 (allocation mismatch).
-	phoneRTPOut, phoneRTPIn = 20000, 20010
-	phoneSIP                = 5060  // in a namespace of its own, nobody else holds it
-	turnMinPort             = 49160 // coturn's relay ports: a c= port in this range is a relayed one
-	turnMaxPort             = 49199
+	phoneRTPOut, phoneRTPIn, phoneRTPBad = 20000, 20010, 20020
+	phoneSIP                             = 5060  // in a namespace of its own, nobody else holds it
+	turnMinPort                          = 49160 // coturn's relay ports: a c= port in this range is a relayed one
+	turnMaxPort                          = 49199
 
 	natCallSeconds = 4 // each call's length: long enough for tones, short for the suite
 	minHeard       = 2 // seconds of the far end's tone each side must hear
@@ -123,9 +124,16 @@ func (p provider) dialtoneArgs(t *testing.T, trace string, rtpPort int, pwFile b
 // 200 that carries its offer or answer), from its --sip-trace file.
 func sdpSent(t *testing.T, trace string) (string, int) {
 	t.Helper()
+	return sdpIn(t, trace, "send")
+}
+
+// sdpIn returns the c= address and m=audio port of the first SDP in the trace that went
+// dir ("send" or "recv").
+func sdpIn(t *testing.T, trace, dir string) (string, int) {
+	t.Helper()
 	for _, msg := range strings.Split(readFile(t, trace), "\n=== ") {
 		first, body, _ := strings.Cut(msg, "\n")
-		if !strings.Contains(first, " send ") || !strings.Contains(body, "m=audio ") {
+		if !strings.Contains(first, " "+dir+" ") || !strings.Contains(body, "m=audio ") {
 			continue
 		}
 		ip, port := "", 0
@@ -140,7 +148,7 @@ func sdpSent(t *testing.T, trace string) (string, int) {
 		}
 		return ip, port
 	}
-	t.Fatalf("dialtone sent no SDP:\n%s", readFile(t, trace))
+	t.Fatalf("no SDP %s in the trace:\n%s", dir, readFile(t, trace))
 	return "", 0
 }
 
@@ -160,19 +168,40 @@ func heard(t *testing.T, rec string, bob *peers.Baresip, bobHz, aliceHz float64)
 	}
 }
 
-// natCallOut: dialtone behind the symmetric NAT calls bob and hangs up after natCallSeconds.
-// It returns dialtone's events and the path of its SIP trace.
-func natCallOut(t *testing.T, l *symLab, p provider, bob *peers.Baresip, aliceHz, bobHz float64, during func(answered event)) ([]event, string) {
+// callOpts vary one call of natCallOut or natCallIn.
+type callOpts struct {
+	rtpPort int           // dialtone's RTP port (RTCP on the next)
+	pwFile  bool          // the TURN password from --turn-password-file, not the environment
+	trace   string        // the --sip-trace file ("" makes one)
+	during  func(a event) // runs once the call is answered, while it lasts
+}
+
+// callResult is what a call left behind: dialtone's events after the answer, its SIP trace
+// and its recording of bob.
+type callResult struct {
+	evs        []event
+	trace, rec string
+}
+
+func (o *callOpts) start(t *testing.T, l *symLab, p provider, cmd []string) (*proc, callResult) {
 	t.Helper()
-	trace := filepath.Join(t.TempDir(), "sip.trace")
-	rec := filepath.Join(t.TempDir(), "from-bob.wav")
-	args, env := p.dialtoneArgs(t, trace, phoneRTPOut, false)
-	args = append([]string{"call", bob.AOR(), "--play", makeTone(t, aliceHz, 20, 8000), "--record", rec,
-		"--duration", strconv.Itoa(natCallSeconds) + "s"}, args...)
-	alice := startDialtoneOn(t, l.phone, env, args...)
+	if o.trace == "" {
+		o.trace = filepath.Join(t.TempDir(), "sip.trace")
+	}
+	res := callResult{trace: o.trace, rec: filepath.Join(t.TempDir(), "from-bob.wav")}
+	args, env := p.dialtoneArgs(t, o.trace, o.rtpPort, o.pwFile)
+	alice := startDialtoneOn(t, l.phone, env, append(append(cmd, "--record", res.rec), args...)...)
+	return alice, res
+}
+
+// natCallOut: dialtone behind the symmetric NAT calls bob and hangs up after natCallSeconds.
+func natCallOut(t *testing.T, l *symLab, p provider, bob *peers.Baresip, aliceHz, bobHz float64, o callOpts) callResult {
+	t.Helper()
+	alice, res := o.start(t, l, p, []string{"call", bob.AOR(), "--play", makeTone(t, aliceHz, 20, 8000),
+		"--duration", strconv.Itoa(natCallSeconds) + "s"})
 	a := alice.waitEvent("answered", 20*time.Second)
-	if during != nil {
-		during(a)
+	if o.during != nil {
+		o.during(a)
 	}
 	code, evs := alice.wait(30 * time.Second)
 	if code != 0 {
@@ -181,19 +210,16 @@ func natCallOut(t *testing.T, l *symLab, p provider, bob *peers.Baresip, aliceHz
 	if _, err := bob.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
 		t.Fatalf("baresip saw no hangup: %v", err)
 	}
-	heard(t, rec, bob, bobHz, aliceHz)
-	return evs, trace
+	heard(t, res.rec, bob, bobHz, aliceHz)
+	res.evs = evs
+	return res
 }
 
 // natCallIn: bob calls dialtone (answer --auto) behind the symmetric NAT and hangs up after
 // natCallSeconds.
-func natCallIn(t *testing.T, l *symLab, p provider, bob *peers.Baresip, aliceHz, bobHz float64, during func(answered event)) ([]event, string) {
+func natCallIn(t *testing.T, l *symLab, p provider, bob *peers.Baresip, aliceHz, bobHz float64, o callOpts) callResult {
 	t.Helper()
-	trace := filepath.Join(t.TempDir(), "sip.trace")
-	rec := filepath.Join(t.TempDir(), "from-bob.wav")
-	args, env := p.dialtoneArgs(t, trace, phoneRTPIn, true)
-	args = append([]string{"answer", "--auto", "--count", "1", "--play", makeTone(t, aliceHz, 20, 8000), "--record", rec}, args...)
-	alice := startDialtoneOn(t, l.phone, env, args...)
+	alice, res := o.start(t, l, p, []string{"answer", "--auto", "--count", "1", "--play", makeTone(t, aliceHz, 20, 8000)})
 	alice.waitEvent("registered", 20*time.Second)
 	if err := bob.Dial("sip:alice@" + providerIP); err != nil {
 		t.Fatal(err)
@@ -202,8 +228,8 @@ func natCallIn(t *testing.T, l *symLab, p provider, bob *peers.Baresip, aliceHz,
 	if _, err := bob.WaitEvent("CALL_ESTABLISHED", 10*time.Second); err != nil {
 		t.Fatalf("baresip: %v\n%s", err, bob.Log())
 	}
-	if during != nil {
-		during(a)
+	if o.during != nil {
+		o.during(a)
 	}
 	time.Sleep(natCallSeconds * time.Second) // the call itself: audio flows meanwhile
 	if err := bob.Hangup(); err != nil {
@@ -213,8 +239,9 @@ func natCallIn(t *testing.T, l *symLab, p provider, bob *peers.Baresip, aliceHz,
 	if code != 0 {
 		t.Fatalf("answer exit %d\n%s\nbaresip:\n%s", code, alice.transcript(), bob.Log())
 	}
-	heard(t, rec, bob, bobHz, aliceHz)
-	return evs, trace
+	heard(t, res.rec, bob, bobHz, aliceHz)
+	res.evs = evs
+	return res
 }
 
 // checkRelayed asserts that rtpengine relayed the call's RTP both ways (every RTP stream of
@@ -257,17 +284,27 @@ func TestSymmetricNATProviderRelay(t *testing.T) {
 	p := l.relayProvider(t)
 	t.Run("outgoing", func(t *testing.T) {
 		bob := l.bob(t, p, 700, true)
-		natCallOut(t, l, p, bob, 1300, 700, func(a event) { checkRelayed(t, p, a) })
+		natCallOut(t, l, p, bob, 1300, 700, callOpts{rtpPort: phoneRTPOut, during: func(a event) { checkRelayed(t, p, a) }})
 		if !strings.Contains(bob.Log(), "c=IN IP4 "+relayIP) {
 			t.Errorf("bob's offer does not point at rtpengine %s:\n%s", relayIP, bob.Log())
 		}
 	})
 	t.Run("incoming", func(t *testing.T) {
 		bob := l.bob(t, p, 600, false)
-		_, trace := natCallIn(t, l, p, bob, 1100, 600, func(a event) { checkRelayed(t, p, a) })
-		if sip := readFile(t, trace); !strings.Contains(sip, "c=IN IP4 "+relayIP) {
+		res := natCallIn(t, l, p, bob, 1100, 600, callOpts{rtpPort: phoneRTPIn, during: func(a event) { checkRelayed(t, p, a) }})
+		if sip := readFile(t, res.trace); !strings.Contains(sip, "c=IN IP4 "+relayIP) {
 			t.Errorf("the offer dialtone got does not point at rtpengine:\n%s", sip)
 		}
+	})
+	t.Run("injection", func(t *testing.T) {
+		bob := l.bob(t, p, 700, true)
+		o := callOpts{rtpPort: phoneRTPBad, trace: filepath.Join(t.TempDir(), "sip.trace")}
+		sent := 0
+		o.during = func(event) {
+			time.Sleep(500 * time.Millisecond) // latched on to the relay by now
+			sent = l.intrude(t, o.rtpPort, farMedia(t, o.trace))
+		}
+		checkRefused(t, natCallOut(t, l, p, bob, 1300, 700, o), sent)
 	})
 	t.Logf("wall time %v", time.Since(start).Round(10*time.Millisecond))
 }
@@ -289,13 +326,29 @@ func TestSymmetricNATTURNRelay(t *testing.T) {
 	}
 	t.Run("outgoing", func(t *testing.T) {
 		bob := l.bob(t, p, 700, true)
-		_, trace := natCallOut(t, l, p, bob, 1300, 700, nil)
-		checkTURN(t, trace)
+		checkTURN(t, natCallOut(t, l, p, bob, 1300, 700, callOpts{rtpPort: phoneRTPOut}).trace)
 	})
 	t.Run("incoming", func(t *testing.T) {
 		bob := l.bob(t, p, 600, false)
-		_, trace := natCallIn(t, l, p, bob, 1100, 600, nil)
-		checkTURN(t, trace)
+		checkTURN(t, natCallIn(t, l, p, bob, 1100, 600, callOpts{rtpPort: phoneRTPIn, pwFile: true}).trace)
+	})
+	t.Run("injection", func(t *testing.T) {
+		bob := l.bob(t, p, 700, true)
+		o := callOpts{rtpPort: phoneRTPBad, trace: filepath.Join(t.TempDir(), "sip.trace")}
+		stopSpray := l.spraySTUN(t, netip.MustParseAddrPort(p.turn.Addr(0)), phoneSIP, phoneRTPBad, phoneRTPBad+1)
+		defer stopSpray()
+		sent := 0
+		o.during = func(event) {
+			t.Logf("%d spoofed STUN answers from the STUN server's address during the set-up", stopSpray())
+			time.Sleep(500 * time.Millisecond)
+			sent = l.intrude(t, o.rtpPort, farMedia(t, o.trace))
+		}
+		res := natCallOut(t, l, p, bob, 1300, 700, o)
+		checkTURN(t, res.trace)
+		if sip := readFile(t, res.trace); strings.Contains(sip, strings.Split(spoofedMapped, ":")[0]) {
+			t.Errorf("a spoofed STUN answer's address reached dialtone's SIP:\n%s", sip)
+		}
+		checkRefused(t, res, sent)
 	})
 	t.Logf("wall time %v", time.Since(start).Round(10*time.Millisecond))
 }
