@@ -24,7 +24,7 @@ import (
 // nobody would notice until the next refresh, up to half an hour later.
 
 // pongTimeout is how long a keep-alive ping waits for its pong before the flow counts as dead
-// (RFC 5626 section 4.4.1 asks for at least 10 s).
+// (RFC 5626 section 4.4.1: 10 s).
 const pongTimeout = 10 * time.Second
 
 // flowPoll is how often the keeper checks that the registration's connection is still open:
