@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -211,7 +213,7 @@ func (r *Resolver) lookup(ctx context.Context, tr *Trace, name string, qtype uin
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("%s %s: %w", step.Type, name, ctx.Err())
 			}
-			return nil, &net.DNSError{Err: err.Error(), Name: strings.TrimSuffix(name, "."), Server: strings.Join(r.servers(), ","),
+			return nil, &net.DNSError{Err: r.summarize(err), Name: strings.TrimSuffix(name, "."), Server: strings.Join(r.servers(), ", "),
 				IsTimeout: isTimeout(err), IsTemporary: !onlyRcodeErrors(err)}
 		}
 		r.cache.put(k, a, a.fetched)
@@ -228,6 +230,49 @@ func (r *Resolver) lookup(ctx context.Context, tr *Trace, name string, qtype uin
 	}
 	tr.add(step)
 	return out, nil
+}
+
+// summarize says in one line what each server did: "no answer within 2s", "connection
+// refused (is a DNS server running there?)", "answered SERVFAIL"; each thing once.
+func (r *Resolver) summarize(err error) string {
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	var parts []string
+	one := len(r.servers()) == 1 // net.DNSError names it already: "lookup x on SERVER: …"
+	for _, e := range errs {
+		var rc rcodeError
+		var what string
+		switch {
+		case errors.As(e, &rc):
+			what = rc.Error()
+		case errors.Is(e, syscall.ECONNREFUSED):
+			what = serverOf(e) + ": connection refused (no DNS server there?)"
+		case isTimeout(e):
+			what = fmt.Sprintf("%s: no answer within %v", serverOf(e), r.timeout)
+		default:
+			what = e.Error()
+		}
+		if one {
+			what = strings.TrimPrefix(what, r.servers()[0]+": ")
+		}
+		if !slices.Contains(parts, what) {
+			parts = append(parts, what)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// serverOf is the server an exchange error names ("192.0.2.53:53: …"), as exchange wraps them.
+func serverOf(e error) string {
+	s := e.Error()
+	if i := strings.Index(s, ": "); i > 0 {
+		return s[:i]
+	}
+	return "the DNS server"
 }
 
 // rcodeError is a server's refusal to answer one question (SERVFAIL, REFUSED…).
