@@ -76,17 +76,18 @@ func failoverError(op string, tried []attempt) *Error {
 // errNoAnswer is why an attempt was abandoned after attemptTimeout.
 var errNoAnswer = errors.New("no answer")
 
-// doAttempt sends one non-INVITE request to one target of several and waits for its final
-// response, at most timeout (0: the transaction's own timer); over UDP a probe notices an
-// ICMP "port unreachable" and gives up on the target at once.
+// doAttempt sends one non-INVITE request to one target and waits for its final response, at
+// most timeout (0: the transaction's own timer, for a lone target); over UDP a probe notices
+// an ICMP "port unreachable" and gives up on the target at once.
 func doAttempt(ctx context.Context, client *sipgo.Client, req *sip.Request, t Transport, dest string, timeout time.Duration) (*sip.Response, error) {
-	if timeout <= 0 {
-		return client.Do(ctx, req)
-	}
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	timer := time.AfterFunc(timeout, func() { cancel(fmt.Errorf("%w within %v: %w", errNoAnswer, timeout, context.DeadlineExceeded)) })
-	defer timer.Stop()
+	if timeout > 0 {
+		timer := time.AfterFunc(timeout, func() { cancel(fmt.Errorf("%w within %v: %w", errNoAnswer, timeout, context.DeadlineExceeded)) })
+		defer timer.Stop()
+	}
+	// Even a lone target is worth the probe: "connection refused" at once says more than
+	// "no response" after 32 s (RFC 3261 18.4: ICMP errors are transport errors).
 	if t == UDP {
 		stop := watchUnreachable(actx, dest, cancel)
 		defer stop()

@@ -72,30 +72,31 @@ func (a *inviteAttempt) asError(op, dest string, t Transport, err error) error {
 	return transportError(op, dest, t, err)
 }
 
-// inviteOnce sends req and waits for its final response. With several targets it gives up on
-// a server that sends nothing within attemptTimeout, or that an ICMP unreachable says is not
-// there (UDP); sipgo then forgets the transaction at once (no CANCEL: nothing to cancel).
+// inviteOnce sends req and waits for its final response. It gives up on a server that an
+// ICMP unreachable says is not there (UDP) and, with several targets, on one that sends
+// nothing within attemptTimeout; sipgo then forgets the transaction at once (no CANCEL:
+// nothing to cancel).
 func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip.Request, l *leg, n int,
 	onResponse func(*sip.Response) error) (*sipgo.DialogClientSession, *sip.Response, *inviteAttempt, error) {
 	a := &inviteAttempt{}
 	actx, cancel := context.WithCancelCause(ringCtx)
 	defer cancel(nil)
-	if timeout := timeoutFor(n); timeout > 0 {
-		abandon := func(cause error) {
-			if a.giveUp(cause) {
-				cancel(sipgo.WaitAnswerForceCancelErr)
-			}
+	abandon := func(cause error) {
+		if a.giveUp(cause) {
+			cancel(sipgo.WaitAnswerForceCancelErr)
 		}
+	}
+	if timeout := timeoutFor(n); timeout > 0 {
 		timer := time.AfterFunc(timeout, func() {
 			abandon(fmt.Errorf("%w within %v: %w", errNoAnswer, timeout, context.DeadlineExceeded))
 		})
 		defer timer.Stop()
-		if l.transport == UDP {
-			pctx, pcancel := context.WithCancelCause(actx)
-			stop := watchUnreachable(pctx, req.Destination(), func(cause error) { abandon(cause); pcancel(cause) })
-			defer stop()
-			defer pcancel(nil)
-		}
+	}
+	if l.transport == UDP { // also for a lone target: "refused" now rather than silence for 32 s
+		pctx, pcancel := context.WithCancelCause(actx)
+		stop := watchUnreachable(pctx, req.Destination(), func(cause error) { abandon(cause); pcancel(cause) })
+		defer stop()
+		defer pcancel(nil)
 	}
 	wrapped := func(res *sip.Response) error {
 		a.heard(res)
