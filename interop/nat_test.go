@@ -219,38 +219,6 @@ func assertBaresipHeard(t *testing.T, b *peers.Baresip, freq float64, n int) {
 	}
 }
 
-// TestNATLatchingOnAFarEndBehindNAT: dialtone on the public side calls a baresip behind a
-// cone NAT that writes its private address into its SDP answer. Dialtone's RTP to that
-// address is lost; it latches on to where bob's RTP really comes from (the NAT) and audio
-// flows both ways.
-func TestNATLatchingOnAFarEndBehindNAT(t *testing.T) {
-	t.Parallel()
-	start := time.Now()
-	n := newNATNet(t, netlab.Cone, 0) // the kernel's 30 s: bob's registration must stay reachable
-	bob := peers.StartBaresip(t, peers.BaresipOptions{Host: n.home, IP: "192.0.2.10", User: "bob", Password: natUsers["bob"],
-		Registrar: n.kam.HostPort("udp"), AutoAnswer: true, ToneHz: 700})
-	tone := makeTone(t, 1300, 20, 8000)
-	rec := filepath.Join(t.TempDir(), "from-bob.wav")
-	args := append([]string{"call", bob.AOR(), "--json", "--play", tone, "--record", rec, "--duration", "4s"}, n.account("alice")...)
-	p := startDialtoneOn(t, n.far, natPW("alice"), append(args, traceFlags(t, "call")...)...)
-	code, evs := p.wait(30 * time.Second)
-	if code != 0 {
-		t.Fatalf("call: exit %d, events %v\n%s\nbaresip:\n%s", code, names(evs), p.transcript(), bob.Log())
-	}
-	if _, err := bob.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
-		t.Fatalf("baresip saw no hangup: %v", err)
-	}
-	if !strings.Contains(bob.Log(), "c=IN IP4 192.0.2.10") {
-		t.Fatalf("baresip did not advertise its private address; the test proves nothing:\n%s", bob.Log())
-	}
-	if w, ok := findEvent(evs, "media_warning"); ok {
-		t.Errorf("media warning although audio flowed: %v", w)
-	}
-	assertToneFor(t, "dialtone heard bob (latched)", rec, 700)
-	assertBaresipHeard(t, bob, 1300, 1)
-	t.Logf("wall time %v", time.Since(start).Round(100*time.Millisecond))
-}
-
 // TestNATOneWayAudioWarns: behind a symmetric NAT with no STUN, TURN or relay, the far
 // end's RTP goes to a port the NAT never opened, so dialtone receives nothing; within
 // about 6 s of the answer it says so with a media_warning event naming a cause.
