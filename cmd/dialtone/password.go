@@ -156,6 +156,6 @@ func readTerminalPassword(ctx context.Context, fd uintptr) (string, error) {
 		return string(r.pw), r.err
 	case <-ctx.Done():
 		_ = term.Restore(fd, state)
-		return "", ctx.Err()
+		return "", fmt.Errorf("interrupted: %w", ctx.Err())
 	}
 }
