@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/audio"
+	lifecycle "github.com/dialtone/dialtone/phone/call"
 	"github.com/dialtone/dialtone/phone/media"
 	"github.com/dialtone/dialtone/phone/sdp"
 	"github.com/emiago/sipgo/sip"
@@ -53,13 +54,14 @@ type call struct {
 	readBye   func(*sip.Request, sip.ServerTransaction) error
 	readAck   func(*sip.Request, sip.ServerTransaction) error
 	answered  bool
+	machine   lifecycle.Machine // where the call is in its life (phone/call decides)
 	status    CallStatus
 	done      chan struct{}
 }
 
 func newCall(id string, acc *account, dir Direction) *call {
 	return &call{
-		id: id, account: acc, dir: dir,
+		id: id, account: acc, dir: dir, machine: newMachine(dir, acc != nil),
 		answerCh: make(chan CallAudio, 1), rejectCh: make(chan int, 1),
 		hangupCh: make(chan struct{}), done: make(chan struct{}),
 	}

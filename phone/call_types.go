@@ -127,24 +127,6 @@ type DTMFReceived struct {
 // EventTime implements Event.
 func (d DTMFReceived) EventTime() time.Time { return d.Time }
 
-// failureForCall classifies a final response to an INVITE.
-func failureForCall(code int) Failure {
-	switch code {
-	case 486, 600:
-		return FailureBusy
-	case 408, 480, 487:
-		return FailureNoAnswer
-	case 404, 484, 604:
-		return FailureNotFound
-	case 401, 407, 403:
-		return FailureAuth
-	}
-	if code >= 300 {
-		return FailureDeclined
-	}
-	return NoFailure
-}
-
 // CallStore keeps finished calls (phone/store implements it). Writes happen on the call's own
 // goroutine after the call ended, never on the media path.
 type CallStore interface {

@@ -2,8 +2,10 @@ package phone
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
+	lifecycle "github.com/dialtone/dialtone/phone/call"
 	"github.com/dialtone/dialtone/phone/media"
 	"github.com/dialtone/dialtone/phone/sdp"
 	"github.com/emiago/sipgo"
@@ -53,17 +55,26 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	if cont := req.Contact(); cont != nil {
 		target = cont.Address
 	}
+	// Before the dialog exists, the machine's responses go out on the transaction itself.
+	refuse := func(code int, reason string, f Failure, err error) {
+		for _, e := range c.advance(lifecycle.Refuse{Code: code, Reason: reason, Failure: lifecycle.Failure(f)}) {
+			switch e := e.(type) {
+			case lifecycle.Respond:
+				respond(e.Code, e.Reason)
+			case lifecycle.End:
+				p.endAs(c, e.Outcome, err)
+			}
+		}
+	}
 	l, err := p.legFor(stk.ctx, stk, acc, target)
 	if err != nil {
-		respond(500, "Server Internal Error")
-		p.end(c, 500, reasonOf(err), "local", FailureOf(err), err)
+		refuse(500, "Server Internal Error", FailureOf(err), err)
 		return
 	}
 	ua := &sipgo.DialogUA{Client: l.client, ContactHDR: sip.ContactHeader{Address: l.contact}}
 	sess, err := ua.ReadInvite(req, tx)
 	if err != nil {
-		respond(400, "Bad Request")
-		p.end(c, 400, err.Error(), "local", FailureDeclined, err)
+		refuse(400, "Bad Request", FailureDeclined, err)
 		return
 	}
 	p.registerDialog(c, sess.ID)
@@ -71,79 +82,146 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	c.readBye, c.readAck = sess.ReadBye, sess.ReadAck
 	c.mu.Unlock()
 	contact := &sip.ContactHeader{Address: l.contact}
-	if err := sess.Respond(180, "Ringing", nil, contact); err != nil {
-		p.end(c, 0, "cancelled before ringing", "remote", FailureNoAnswer, err)
+	x := &incomingRun{p: p, c: c, stk: stk, sess: sess, l: l, acc: acc, contact: contact}
+	defer x.close()
+	var in lifecycle.Input
+	if x.err = sess.Respond(180, "Ringing", nil, contact); x.err != nil {
+		in = lifecycle.RemoteCancel{} // the caller is gone already
+	} else {
+		p.update(c, func(*CallStatus) {}) // the "incoming" event
+		in = p.waitAnswer(c, sess, stk)
+	}
+	for in != nil {
+		in = x.step(in)
+	}
+	if c.ended() {
 		return
 	}
-	p.update(c, func(*CallStatus) {}) // the "incoming" event
+	p.talk(stk.ctx, c, x.ms, sess)
+}
 
-	var a CallAudio
+// waitAnswer waits while the call rings for what the user or the caller does about it.
+func (p *Phone) waitAnswer(c *call, sess *sipgo.DialogServerSession, stk *stack) lifecycle.Input {
 	select {
-	case a = <-c.answerCh:
+	case a := <-c.answerCh:
+		c.mu.Lock()
+		c.source, c.sink = a.Source, a.Sink
+		c.mu.Unlock()
+		return lifecycle.Answer{}
 	case code := <-c.rejectCh:
-		_ = sess.Respond(code, reasonPhrase(code), nil, contact)
-		p.end(c, code, reasonPhrase(code), "local", NoFailure, nil)
-		return
+		return lifecycle.Reject{Code: code, Reason: reasonPhrase(code)}
 	case <-c.hangupCh:
-		_ = sess.Respond(486, "Busy Here", nil, contact)
-		p.end(c, 486, "Busy Here", "local", NoFailure, nil)
-		return
+		return lifecycle.Hangup{}
 	case <-sess.Context().Done(): // CANCEL from the caller, or the transaction died
-		p.end(c, 487, "cancelled by caller", "remote", FailureNoAnswer, nil)
-		return
+		return lifecycle.RemoteCancel{}
 	case <-stk.ctx.Done():
-		_ = sess.Respond(480, "Temporarily Unavailable", nil, contact)
-		p.end(c, 480, "Temporarily Unavailable", "local", NoFailure, nil)
-		return
+		return lifecycle.Shutdown{}
 	}
+}
 
-	ms, err := media.Open(p.mediaConfig(l.localIP))
-	if err != nil {
-		_ = sess.Respond(500, "Server Internal Error", nil, contact)
-		p.end(c, 500, "no RTP port", "local", FailureNetwork, err)
-		return
+// incomingRun carries out the state machine's effects for an incoming call until it is
+// answered or over.
+type incomingRun struct {
+	p       *Phone
+	c       *call
+	stk     *stack
+	sess    *sipgo.DialogServerSession
+	l       *leg
+	acc     *account
+	contact *sip.ContactHeader
+	ms      *media.Session
+	answer  []byte       // our SDP answer, once prepared
+	params  media.Params // the media it describes
+	codec   string
+	err     error // the error behind an End, for the event and the history
+}
+
+// step feeds one input and carries out the effects; an effect that learns something (the
+// answer could be prepared, the ACK never came) returns the next input.
+func (x *incomingRun) step(in lifecycle.Input) lifecycle.Input {
+	var next lifecycle.Input
+	for _, e := range x.c.advance(in) {
+		switch e := e.(type) {
+		case lifecycle.PrepareAnswer:
+			x.err = x.prepare()
+			next = lifecycle.AnswerReady{OK: x.err == nil}
+		case lifecycle.StartMedia:
+			x.ms.Start(x.params)
+		case lifecycle.Respond:
+			if e.Code == 200 {
+				next = x.respondOK()
+				continue
+			}
+			if err := x.sess.Respond(e.Code, e.Reason, nil, x.contact); err != nil {
+				x.p.log.Debug("respond to INVITE", "call", x.c.id, "code", e.Code, "err", err)
+			}
+		case lifecycle.Publish:
+			now := x.p.clock.Now()
+			x.p.publishState(x.c, e.State, func(s *CallStatus) {
+				if e.State == lifecycle.Answered {
+					s.Codec, s.Answered, s.Code, s.Reason = x.codec, now, 200, "OK"
+				}
+			})
+		case lifecycle.SendBye:
+			_ = x.sess.Bye(x.stk.ctx)
+		case lifecycle.End:
+			x.p.endAs(x.c, e.Outcome, x.err)
+		}
 	}
-	defer ms.Close()
-	ma := p.publicMedia(stk.ctx, stk, acc, l.localIP, ms)
+	return next
+}
+
+// prepare opens the media, finds our public address and negotiates the SDP answer.
+func (x *incomingRun) prepare() error {
+	ms, err := media.Open(x.p.mediaConfig(x.l.localIP))
+	if err != nil {
+		return fmt.Errorf("no RTP port: %w", err)
+	}
+	x.ms = ms
+	ma := x.p.publicMedia(x.stk.ctx, x.stk, x.acc, x.l.localIP, ms)
+	local := x.p.localSDP(ma)
+	answer, n, err := sdp.Answer(x.sess.InviteRequest.Body(), local)
+	if err != nil {
+		return err
+	}
+	c := x.c
 	c.mu.Lock()
-	c.addr = ma
+	a := CallAudio{Source: c.source, Sink: c.sink}
 	c.mu.Unlock()
-	local := p.localSDP(ma)
-	answer, n, err := sdp.Answer(req.Body(), local)
-	if err == nil {
-		var params media.Params
-		if params, err = mediaParams(n, a); err == nil {
-			c.mu.Lock()
-			c.media, c.local, c.contact, c.source, c.sink, c.answered = ms, local, l.contact, a.Source, a.Sink, true
-			c.remoteSDP = params.Remote
-			c.mu.Unlock()
-			ms.Start(params)
-		}
-	}
+	params, err := mediaParams(n, a)
 	if err != nil {
-		_ = sess.Respond(488, "Not Acceptable Here", nil, contact)
-		p.end(c, 488, "Not Acceptable Here", "local", FailureDeclined, err)
-		return
+		return err
 	}
-	res := sip.NewSDPResponseFromRequest(sess.InviteRequest, answer)
-	res.AppendHeader(contact)
-	res.AppendHeader(sip.NewHeader("User-Agent", p.userAgent()))
-	answered := p.clock.Now()
-	p.update(c, func(s *CallStatus) {
-		s.State, s.Codec, s.Answered, s.Code, s.Reason = CallAnswered, n.Codec.Name, answered, 200, "OK"
-	})
-	// WriteResponse retransmits the 200 until the ACK arrives (RFC 3261 13.3.1.4).
-	if err := sess.WriteResponse(res); err != nil {
-		if errors.Is(err, sip.ErrTransactionCanceled) || sess.Context().Err() != nil {
-			p.end(c, 487, "cancelled by caller", "remote", FailureNoAnswer, nil)
-			return
-		}
-		p.log.Warn("no ACK for our 200 OK", "call", c.id, "err", err)
-		_ = sess.Bye(stk.ctx)
-		p.end(c, 408, "no ACK", "local", FailureNetwork, err)
-		return
+	c.mu.Lock()
+	c.addr, c.media, c.local, c.contact, c.answered = ma, ms, local, x.l.contact, true
+	c.remoteSDP = params.Remote
+	c.mu.Unlock()
+	x.answer, x.params, x.codec = answer, params, n.Codec.Name
+	return nil
+}
+
+// respondOK sends our 200 with the SDP answer and waits for the ACK (sipgo retransmits the
+// 200 meanwhile, RFC 3261 13.3.1.4).
+func (x *incomingRun) respondOK() lifecycle.Input {
+	res := sip.NewSDPResponseFromRequest(x.sess.InviteRequest, x.answer)
+	res.AppendHeader(x.contact)
+	res.AppendHeader(sip.NewHeader("User-Agent", x.p.userAgent()))
+	err := x.sess.WriteResponse(res)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sip.ErrTransactionCanceled) || x.sess.Context().Err() != nil:
+		return lifecycle.AnswerTooLate{}
 	}
-	p.talk(stk.ctx, c, ms, sess)
+	x.p.log.Warn("no ACK for our 200 OK", "call", x.c.id, "err", err)
+	x.err = err
+	return lifecycle.AckTimeout{}
+}
+
+func (x *incomingRun) close() {
+	if x.ms != nil {
+		x.ms.Close()
+	}
 }
 
 // accountFor picks the account an incoming request is for: the one whose AOR user matches

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	lifecycle "github.com/dialtone/dialtone/phone/call"
 	"github.com/dialtone/dialtone/phone/media"
 	"github.com/dialtone/dialtone/phone/sdp"
 	"github.com/emiago/sipgo"
@@ -82,18 +83,23 @@ func parseTarget(target string, acc *account) (sip.Uri, error) {
 func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, opts DialOptions) {
 	defer p.removeCall(c)
 	ctx := stk.ctx
-	op := "call " + target.String()
+	x := &outgoingRun{p: p, c: c, ctx: ctx, stopRing: func() {}}
+	fail := func(reason string, f Failure, err error) {
+		x.err = err
+		x.step(lifecycle.Failed{Reason: reason, Failure: lifecycle.Failure(f)})
+	}
 	l, err := p.legFor(ctx, stk, c.account, target)
 	if err != nil {
-		p.end(c, 0, reasonOf(err), "local", FailureOf(err), err)
+		fail(reasonOf(err), FailureOf(err), err)
 		return
 	}
 	ms, err := media.Open(p.mediaConfig(l.localIP))
 	if err != nil {
-		p.end(c, 0, "no RTP port", "local", FailureNetwork, err)
+		fail("no RTP port", FailureNetwork, err)
 		return
 	}
 	defer ms.Close()
+	x.ms = ms
 	ma := p.publicMedia(ctx, stk, c.account, l.localIP, ms)
 	c.mu.Lock()
 	c.media, c.addr = ms, ma
@@ -101,154 +107,155 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 	local := p.localSDP(ma)
 	offer, err := sdp.Offer(local)
 	if err != nil {
-		p.end(c, 0, "SDP offer", "local", FailureConfig, err)
+		fail("SDP offer", FailureConfig, err)
 		return
 	}
 	req := p.newInvite(c, l, target, offer)
-	p.update(c, func(s *CallStatus) { s.SIPCallID = string(*req.CallID()) }) // the "calling" event
+	c.mu.Lock()
+	c.status.SIPCallID = string(*req.CallID())
+	c.mu.Unlock()
 
+	// Hangup (c.hangup) cancels ringCtx from the user's goroutine: that is what interrupts
+	// sipgo's WaitAnswer and makes it send the CANCEL; the machine then learns of it here.
 	ringCtx, stopRing := context.WithTimeout(ctx, opts.RingTimeout)
 	defer stopRing()
+	x.stopRing = stopRing
 	c.mu.Lock()
 	c.ringStop = stopRing
 	c.mu.Unlock()
 	select {
 	case <-c.hangupCh: // hung up before we even started
-		p.end(c, 0, "cancelled", "local", FailureNoAnswer, nil)
+		x.step(lifecycle.Hangup{})
 		return
 	default:
 	}
+	x.step(lifecycle.Dial{}) // the "calling" event; the INVITE goes out below
 
 	ua := &sipgo.DialogUA{Client: l.client, ContactHDR: sip.ContactHeader{Address: l.contact}}
-	var sess *sipgo.DialogClientSession
 	onResponse := func(res *sip.Response) error {
-		switch {
-		case res.StatusCode == 180 || (res.StatusCode == 183 && len(res.Body()) == 0):
-			p.update(c, func(s *CallStatus) { s.State = CallRinging })
-		case res.StatusCode == 183:
+		if res.StatusCode >= 200 {
+			return nil // sipgo shows us the final response too; it comes back from the INVITE below
+		}
+		in := lifecycle.Response{Code: int(res.StatusCode), Reason: res.Reason, HasSDP: len(res.Body()) > 0}
+		if res.StatusCode == 183 && in.HasSDP {
 			// Early media: play what the far end sends (ringback, announcements), send nothing.
 			if n, err := sdp.Accept(local, res.Body()); err == nil {
 				if params, err := mediaParams(n, CallAudio{Sink: a.Sink}); err == nil {
 					params.Send = false
-					ms.Start(params)
-					p.update(c, func(s *CallStatus) { s.State = CallEarlyMedia })
+					x.early, in.SDPOK = params, true
 				}
 			}
 		}
+		x.step(in)
 		return nil
 	}
-	var res *sip.Response
-	credentialsSent := false
-	ti := 0 // which of l.targets the INVITE goes to
-	var tried []attempt
-	for {
-		var a *inviteAttempt
-		sess, res, a, err = p.inviteOnce(ringCtx, ua, req, l, len(l.targets), onResponse)
-		if a.failsOver(err) && ti+1 < len(l.targets) {
-			// No provisional response (or a 503) from this server: RFC 3263 4.3, the next one.
-			tried = append(tried, attempt{l.targets[ti], a.asError(op, req.Destination(), l.transport, err)})
-			p.log.Info("call: server did not answer; trying the next", "call", c.id, "target", l.targets[ti].String(), "err", err)
-			ti++
-			next := req.Clone()
-			next.RemoveHeader("Via")
-			next.CSeq().SeqNo++
-			next.SetDestination(l.targets[ti].Addr.String())
-			routeVia(next, next.Destination())
-			req = next
-			continue
-		}
-		if a.failsOver(err) && len(tried) > 0 {
-			tried = append(tried, attempt{l.targets[ti], a.asError(op, req.Destination(), l.transport, err)})
-			fe := failoverError(op, tried)
-			p.end(c, 0, fe.Reason, "local", fe.Failure, fe)
-			return
-		}
-		var dr *sipgo.ErrDialogResponse
-		if errors.As(err, &dr) && (dr.Res.StatusCode == 401 || dr.Res.StatusCode == 407) && !credentialsSent && c.account != nil {
-			pw, perr := p.wire(c.account.Name).passwordFor(ctx)
-			if perr != nil {
-				p.end(c, int(dr.Res.StatusCode), dr.Res.Reason, "remote", FailureConfig, perr)
-				return
-			}
-			next := req.Clone()
-			next.RemoveHeader("Via")
-			next.CSeq().SeqNo++
-			if _, aerr := authorize(next, dr.Res, c.account.AuthUser, pw); aerr != nil {
-				p.end(c, int(dr.Res.StatusCode), dr.Res.Reason, "remote", FailureAuth, aerr)
-				return
-			}
-			req, credentialsSent = next, true
-			continue
-		}
-		if a.cause != nil && err != nil {
-			err = a.cause // our own giving up on the last target, in words
-		}
-		break
+	sess, res, err := p.inviteWithFailover(ringCtx, c, ua, req, l, "call "+target.String(), x, onResponse)
+	if x.resolved {
+		return // the machine has ended the call (every target failed, or credentials could not be sent)
 	}
 	if err != nil {
-		p.endOutgoingFailure(c, op, err, res, ringCtx, credentialsSent)
+		in := outgoingFailure("call "+target.String(), err, ringCtx, c)
+		if _, ok := in.(lifecycle.Failed); ok {
+			x.err = err // a transport failure: its details go with the event
+		}
+		x.step(in)
 		return
 	}
+	x.sess = sess
+	in := lifecycle.Response{Code: int(res.StatusCode), Reason: res.Reason, HasSDP: len(res.Body()) > 0}
 	n, err := sdp.Accept(local, res.Body())
+	if err == nil {
+		x.params, err = mediaParams(n, a)
+	}
 	if err != nil {
-		// The far end answered with SDP we cannot use: acknowledge, then hang up (RFC 3261 13.2.2.4).
-		_ = sess.Ack(ctx)
-		_ = sess.Bye(ctx)
-		p.end(c, 488, "Not Acceptable Here", "local", FailureDeclined, err)
+		x.err = err // an answer we cannot use: the machine acknowledges it, then hangs up
+	} else {
+		in.SDPOK = true
+		p.registerDialog(c, sess.ID)
+		c.mu.Lock()
+		c.remoteSDP = x.params.Remote
+		c.answered, c.ringStop, c.local, c.contact, c.source, c.sink = true, nil, local, l.contact, a.Source, a.Sink
+		c.readBye = sess.ReadBye
+		c.mu.Unlock()
+		now := p.clock.Now()
+		x.answered = func(s *CallStatus) {
+			s.Codec, s.Answered, s.Code, s.Reason = n.Codec.Name, now, int(res.StatusCode), res.Reason
+		}
+	}
+	x.step(in)
+	if c.ended() {
 		return
 	}
-	params, err := mediaParams(n, a)
-	if err != nil {
-		_ = sess.Ack(ctx)
-		_ = sess.Bye(ctx)
-		p.end(c, 488, "Not Acceptable Here", "local", FailureDeclined, err)
-		return
-	}
-	ms.Start(params)
-	c.mu.Lock()
-	c.remoteSDP = params.Remote
-	c.mu.Unlock()
-	if err := sess.Ack(ctx); err != nil {
-		p.log.Warn("ACK failed", "call", c.id, "err", err)
-	}
-	p.registerDialog(c, sess.ID)
-	now := p.clock.Now()
-	c.mu.Lock()
-	c.answered, c.ringStop, c.local, c.contact, c.source, c.sink = true, nil, local, l.contact, a.Source, a.Sink
-	c.readBye = sess.ReadBye
-	c.mu.Unlock()
-	p.update(c, func(s *CallStatus) {
-		s.State, s.Codec, s.Answered, s.Code, s.Reason = CallAnswered, n.Codec.Name, now, int(res.StatusCode), res.Reason
-	})
 	p.talk(ctx, c, ms, sess)
 }
 
-// endOutgoingFailure reports a call that never got answered.
-func (p *Phone) endOutgoingFailure(c *call, op string, err error, res *sip.Response, ringCtx context.Context, credentialsSent bool) {
+// outgoingRun carries out the state machine's effects for an outgoing call until it is
+// answered or over.
+type outgoingRun struct {
+	p        *Phone
+	c        *call
+	ctx      context.Context
+	ms       *media.Session
+	sess     *sipgo.DialogClientSession
+	stopRing context.CancelFunc
+	early    media.Params      // what StartMedia{Early} plays
+	params   media.Params      // what StartMedia starts once answered
+	answered func(*CallStatus) // what the answered event says besides the state
+	err      error             // the error behind an End, for the event and the history
+	resend   bool              // ResendWithAuth: the INVITE loop answers the challenge
+	resolved bool              // the machine ended the call inside the INVITE loop
+}
+
+func (x *outgoingRun) step(in lifecycle.Input) {
+	for _, e := range x.c.advance(in) {
+		switch e := e.(type) {
+		case lifecycle.SendInvite: // the INVITE loop sends it
+		case lifecycle.ResendWithAuth:
+			x.resend = true
+		case lifecycle.SendCancel:
+			x.stopRing()
+		case lifecycle.SendAck:
+			if err := x.sess.Ack(x.ctx); err != nil {
+				x.p.log.Warn("ACK failed", "call", x.c.id, "err", err)
+			}
+		case lifecycle.SendBye:
+			_ = x.sess.Bye(x.ctx)
+		case lifecycle.StartMedia:
+			if e.Early {
+				x.ms.Start(x.early)
+			} else {
+				x.ms.Start(x.params)
+			}
+		case lifecycle.Publish:
+			var more func(*CallStatus)
+			if e.State == lifecycle.Answered {
+				more = x.answered
+			}
+			x.p.publishState(x.c, e.State, more)
+		case lifecycle.End:
+			x.p.endAs(x.c, e.Outcome, x.err)
+		}
+	}
+}
+
+// outgoingFailure is the input for an INVITE that ended without a 2xx.
+func outgoingFailure(op string, err error, ringCtx context.Context, c *call) lifecycle.Input {
 	var dr *sipgo.ErrDialogResponse
 	switch {
 	case errors.As(err, &dr):
-		code := int(dr.Res.StatusCode)
-		f := failureForCall(code)
-		if code == 403 && !credentialsSent {
-			f = FailureDeclined
-		}
-		p.end(c, code, dr.Res.Reason, "remote", f, nil)
+		return lifecycle.Response{Code: int(dr.Res.StatusCode), Reason: dr.Res.Reason}
 	case ringCtx.Err() != nil:
 		select {
 		case <-c.hangupCh:
-			p.end(c, 487, "cancelled", "local", FailureNoAnswer, nil)
+			return lifecycle.Hangup{}
 		default:
-			if errors.Is(ringCtx.Err(), context.DeadlineExceeded) {
-				p.end(c, 487, "ring timeout", "local", FailureNoAnswer, nil)
-			} else {
-				p.end(c, 487, "cancelled", "local", FailureNoAnswer, nil)
-			}
 		}
-	default:
-		e := transportError(op, "", UDP, err)
-		p.end(c, 0, e.Reason, "local", FailureNetwork, err)
+		if errors.Is(ringCtx.Err(), context.DeadlineExceeded) {
+			return lifecycle.RingTimeout{}
+		}
+		return lifecycle.Shutdown{}
 	}
+	return lifecycle.Failed{Reason: transportError(op, "", UDP, err).Reason}
 }
 
 func reasonOf(err error) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	lifecycle "github.com/dialtone/dialtone/phone/call"
 	"github.com/dialtone/dialtone/phone/media"
 )
 
@@ -28,7 +29,8 @@ type PlaybackEnded struct {
 // EventTime implements Event.
 func (e PlaybackEnded) EventTime() time.Time { return e.Time }
 
-// talk runs an answered call until either side hangs up or the phone stops.
+// talk runs an answered call until either side hangs up, the media times out or the phone
+// stops; the state machine decides what each of those means.
 func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) {
 	tick := time.NewTicker(statsInterval)
 	defer tick.Stop()
@@ -36,7 +38,11 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 	defer watch.Stop()
 	var silence silenceWatch
 	events := ms.Events()
-	for {
+	// Each channel that has fired is set to nil, so a closed one cannot spin the loop even if
+	// the machine were to ignore what it said.
+	hangup, stopping, bye := c.hangupCh, ctx.Done(), d.Context().Done()
+	for !c.ended() {
+		var in lifecycle.Input
 		select {
 		case now := <-watch.C:
 			sinceRTP, sinceAny := ms.Activity(now)
@@ -51,19 +57,14 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 			}
 			if limit := p.rtpTimeout(); limit > 0 && sinceAny >= limit {
 				p.log.Warn("media timeout: hanging up", "call", c.id, "silent_for", sinceAny.String())
-				p.byeFor(c, ms, d, "local", FailureMedia, "no RTP or RTCP for "+limit.String())
-				return
+				in = lifecycle.MediaTimeout{Reason: "no RTP or RTCP for " + limit.String()}
 			}
-		case <-c.hangupCh:
-			p.bye(c, ms, d, "local")
-			return
-		case <-ctx.Done(): // the phone is shutting down
-			p.bye(c, ms, d, "local")
-			return
-		case <-d.Context().Done():
-			p.publishStats(c, ms, true)
-			p.end(c, 0, "BYE", "remote", NoFailure, nil)
-			return
+		case <-hangup:
+			hangup, in = nil, lifecycle.Hangup{}
+		case <-stopping: // the phone is shutting down
+			stopping, in = nil, lifecycle.Shutdown{}
+		case <-bye:
+			bye, in = nil, lifecycle.RemoteBye{}
 		case ev, ok := <-events:
 			if !ok {
 				events = nil
@@ -78,23 +79,28 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 		case <-tick.C:
 			p.publishStats(c, ms, false)
 		}
+		if in == nil {
+			continue
+		}
+		for _, e := range c.advance(in) {
+			switch e := e.(type) {
+			case lifecycle.SendBye:
+				p.sendBye(c, d)
+			case lifecycle.End:
+				p.publishStats(c, ms, true)
+				p.endAs(c, e.Outcome, nil)
+			}
+		}
 	}
 }
 
-func (p *Phone) bye(c *call, ms *media.Session, d dialog, by string) {
-	p.byeFor(c, ms, d, by, NoFailure, "BYE")
-}
-
-// byeFor sends BYE and ends the call with the given failure class and reason.
-func (p *Phone) byeFor(c *call, ms *media.Session, d dialog, by string, f Failure, reason string) {
+// sendBye ends the dialog, bounded in time: a far end that went away must not hold us.
+func (p *Phone) sendBye(c *call, d dialog) {
 	bctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
-	err := d.Bye(bctx)
-	cancel()
-	if err != nil {
+	defer cancel()
+	if err := d.Bye(bctx); err != nil {
 		p.log.Warn("BYE not confirmed", "call", c.id, "err", err)
 	}
-	p.publishStats(c, ms, true)
-	p.end(c, 0, reason, by, f, nil)
 }
 
 func (p *Phone) publish(e Event) {

@@ -16,8 +16,12 @@ type (
 		HasSDP bool
 		SDPOK  bool
 	}
-	// Failed is a transport failure before any final response (timeout, refused, DNS).
-	Failed struct{ Reason string }
+	// Failed is a failure on our side before any final response: no route, no RTP port,
+	// timeout, refused, DNS. Failure classifies it (NoFailure means FailureNetwork).
+	Failed struct {
+		Reason  string
+		Failure Failure
+	}
 	// CredentialsFailed means a challenge came but our password source failed.
 	CredentialsFailed struct {
 		Code   int
@@ -25,12 +29,22 @@ type (
 	}
 	// RingTimeout is our own limit on how long an outgoing call may ring.
 	RingTimeout struct{}
+	// Refuse is our own refusal of an incoming call we cannot take (no route back to the
+	// caller, an INVITE sipgo cannot make a dialog of).
+	Refuse struct {
+		Code    int
+		Reason  string
+		Failure Failure
+	}
 	// Answer is the user taking an incoming call.
 	Answer struct{}
 	// AnswerReady says whether media and an SDP answer could be prepared after Answer.
 	AnswerReady struct{ OK bool }
 	// AckTimeout is our 200 OK never acknowledged.
 	AckTimeout struct{}
+	// AnswerTooLate is the caller's CANCEL that won the race with our 200: the INVITE
+	// transaction was over before the 200 went out, so there is no call to hang up.
+	AnswerTooLate struct{}
 	// Reject is the user refusing an incoming call with Code (486, 603, ...).
 	Reject struct {
 		Code   int
@@ -53,9 +67,11 @@ func (Response) input()          {}
 func (Failed) input()            {}
 func (CredentialsFailed) input() {}
 func (RingTimeout) input()       {}
+func (Refuse) input()            {}
 func (Answer) input()            {}
 func (AnswerReady) input()       {}
 func (AckTimeout) input()        {}
+func (AnswerTooLate) input()     {}
 func (Reject) input()            {}
 func (Hangup) input()            {}
 func (RemoteCancel) input()      {}
@@ -121,8 +137,12 @@ func Step(m Machine, in Input) (Machine, []Effect) {
 	case Response:
 		return m.onResponse(in)
 	case Failed:
-		if m.Outgoing && m.Ringing() {
-			return m.end(Outcome{Reason: in.Reason, By: Local, Failure: FailureNetwork})
+		if m.Outgoing && (m.State == Idle || m.Ringing()) {
+			f := in.Failure
+			if f == NoFailure {
+				f = FailureNetwork
+			}
+			return m.end(Outcome{Reason: in.Reason, By: Local, Failure: f})
 		}
 	case CredentialsFailed:
 		if m.Outgoing && m.Ringing() {
@@ -138,14 +158,24 @@ func Step(m Machine, in Input) (Machine, []Effect) {
 		}
 	case AnswerReady:
 		if m.State == Answering && in.OK {
-			return m.to(Answered), []Effect{StartMedia{}, Respond{200, "OK"}, Publish{Answered}}
+			// Published before the 200 goes out: the 200 waits for the ACK, and the user
+			// should see the call answered the moment they answered it.
+			return m.to(Answered), []Effect{StartMedia{}, Publish{Answered}, Respond{200, "OK"}}
 		}
 		if m.State == Answering {
 			return m.end(Outcome{Code: 488, Reason: "Not Acceptable Here", By: Local, Failure: FailureDeclined}, Respond{488, "Not Acceptable Here"})
 		}
+	case AnswerTooLate:
+		if !m.Outgoing && m.State == Answered {
+			return m.end(Outcome{Code: 487, Reason: "cancelled by caller", By: Remote, Failure: FailureNoAnswer})
+		}
 	case AckTimeout:
 		if !m.Outgoing && m.State == Answered {
 			return m.end(Outcome{Code: 408, Reason: "no ACK", By: Local, Failure: FailureNetwork}, SendBye{})
+		}
+	case Refuse:
+		if m.State == Incoming {
+			return m.end(Outcome{Code: in.Code, Reason: in.Reason, By: Local, Failure: in.Failure}, Respond{in.Code, in.Reason})
 		}
 	case Reject:
 		if m.State == Incoming {
@@ -212,8 +242,8 @@ func (m Machine) onResponse(r Response) (Machine, []Effect) {
 // hangup ends the call from our side in whatever way its state needs.
 func (m Machine) hangup(ringing Outcome) (Machine, []Effect) {
 	switch {
-	case m.State == Idle:
-		return m.end(ringing)
+	case m.State == Idle: // nothing sent yet: nothing to cancel, and no response code
+		return m.end(Outcome{Reason: ringing.Reason, By: Local, Failure: ringing.Failure})
 	case m.Outgoing && m.Ringing():
 		return m.end(ringing, SendCancel{})
 	case m.State == Incoming || m.State == Answering:

@@ -51,7 +51,10 @@ func TestStep(t *testing.T) {
 		{"transport failure", out(Calling), Failed{Reason: "no response"}, ended(out(Calling), Outcome{Reason: "no response", By: Local, Failure: FailureNetwork}), []Effect{End{Outcome{Reason: "no response", By: Local, Failure: FailureNetwork}}}},
 		{"ring timeout", out(Ringing), RingTimeout{}, ended(out(Ringing), Outcome{Code: 487, Reason: "ring timeout", By: Local, Failure: FailureNoAnswer}), []Effect{SendCancel{}, End{Outcome{Code: 487, Reason: "ring timeout", By: Local, Failure: FailureNoAnswer}}}},
 		{"ring timeout after answer", out(Answered), RingTimeout{}, out(Answered), nil},
-		{"hang up before the INVITE", NewOutgoing(true), Hangup{}, ended(NewOutgoing(true), cancelled), []Effect{End{cancelled}}},
+		{"hang up before the INVITE", NewOutgoing(true), Hangup{}, ended(NewOutgoing(true), Outcome{Reason: "cancelled", By: Local, Failure: FailureNoAnswer}), []Effect{End{Outcome{Reason: "cancelled", By: Local, Failure: FailureNoAnswer}}}},
+		{"no RTP port before the INVITE", NewOutgoing(true), Failed{Reason: "no RTP port", Failure: FailureNetwork}, ended(NewOutgoing(true), Outcome{Reason: "no RTP port", By: Local, Failure: FailureNetwork}), []Effect{End{Outcome{Reason: "no RTP port", By: Local, Failure: FailureNetwork}}}},
+		{"bad SDP offer", NewOutgoing(true), Failed{Reason: "SDP offer", Failure: FailureConfig}, ended(NewOutgoing(true), Outcome{Reason: "SDP offer", By: Local, Failure: FailureConfig}), []Effect{End{Outcome{Reason: "SDP offer", By: Local, Failure: FailureConfig}}}},
+		{"failure after answer is not a call failure", out(Answered), Failed{Reason: "late"}, out(Answered), nil},
 		{"hang up while ringing", out(Ringing), Hangup{}, ended(out(Ringing), cancelled), []Effect{SendCancel{}, End{cancelled}}},
 		{"hang up while answered", out(Answered), Hangup{}, ended(out(Answered), Outcome{Reason: "BYE", By: Local}), []Effect{SendBye{}, End{Outcome{Reason: "BYE", By: Local}}}},
 		{"remote BYE", out(Answered), RemoteBye{}, ended(out(Answered), Outcome{Reason: "BYE", By: Remote}), []Effect{End{Outcome{Reason: "BYE", By: Remote}}}},
@@ -63,10 +66,14 @@ func TestStep(t *testing.T) {
 
 		{"answer", NewIncoming(), Answer{}, in(Answering), []Effect{PrepareAnswer{}}},
 		{"answer twice", in(Answering), Answer{}, in(Answering), nil},
-		{"answer ready", in(Answering), AnswerReady{OK: true}, in(Answered), []Effect{StartMedia{}, Respond{200, "OK"}, Publish{Answered}}},
+		{"answer ready", in(Answering), AnswerReady{OK: true}, in(Answered), []Effect{StartMedia{}, Publish{Answered}, Respond{200, "OK"}}},
+		{"CANCEL beat our 200", in(Answered), AnswerTooLate{}, ended(in(Answered), Outcome{Code: 487, Reason: "cancelled by caller", By: Remote, Failure: FailureNoAnswer}), []Effect{End{Outcome{Code: 487, Reason: "cancelled by caller", By: Remote, Failure: FailureNoAnswer}}}},
+		{"too late is for incoming calls", out(Answered), AnswerTooLate{}, out(Answered), nil},
 		{"answer impossible", in(Answering), AnswerReady{}, ended(in(Answering), notAcceptable), []Effect{Respond{488, "Not Acceptable Here"}, End{notAcceptable}}},
 		{"no ACK", in(Answered), AckTimeout{}, ended(in(Answered), Outcome{Code: 408, Reason: "no ACK", By: Local, Failure: FailureNetwork}), []Effect{SendBye{}, End{Outcome{Code: 408, Reason: "no ACK", By: Local, Failure: FailureNetwork}}}},
 		{"reject", NewIncoming(), Reject{Code: 603, Reason: "Decline"}, ended(NewIncoming(), Outcome{Code: 603, Reason: "Decline", By: Local}), []Effect{Respond{603, "Decline"}, End{Outcome{Code: 603, Reason: "Decline", By: Local}}}},
+		{"refuse", NewIncoming(), Refuse{Code: 500, Reason: "no route", Failure: FailureNetwork}, ended(NewIncoming(), Outcome{Code: 500, Reason: "no route", By: Local, Failure: FailureNetwork}), []Effect{Respond{500, "no route"}, End{Outcome{Code: 500, Reason: "no route", By: Local, Failure: FailureNetwork}}}},
+		{"refuse outgoing", out(Calling), Refuse{Code: 500}, out(Calling), nil},
 		{"reject after answer", in(Answered), Reject{Code: 486}, in(Answered), nil},
 		{"hang up a ringing incoming call", NewIncoming(), Hangup{}, ended(NewIncoming(), rejectedHere), []Effect{Respond{486, "Busy Here"}, End{rejectedHere}}},
 		{"caller cancels", NewIncoming(), RemoteCancel{}, ended(NewIncoming(), Outcome{Code: 487, Reason: "cancelled by caller", By: Remote, Failure: FailureNoAnswer}), []Effect{End{Outcome{Code: 487, Reason: "cancelled by caller", By: Remote, Failure: FailureNoAnswer}}}},
@@ -121,8 +128,8 @@ func FuzzStep(f *testing.F) {
 	f.Fuzz(func(t *testing.T, outgoing bool, seq []byte) {
 		inputs := []Input{Dial{}, Response{Code: 100}, Response{Code: 180}, Response{Code: 183, HasSDP: true, SDPOK: true},
 			Response{Code: 200, SDPOK: true}, Response{Code: 401}, Response{Code: 486}, Answer{}, AnswerReady{OK: true},
-			AnswerReady{}, Reject{Code: 603}, Hangup{}, RemoteCancel{}, RemoteBye{}, MediaTimeout{}, RingTimeout{},
-			AckTimeout{}, Failed{}, CredentialsFailed{}, Shutdown{}}
+			AnswerReady{}, Reject{Code: 603}, Refuse{Code: 500}, Hangup{}, RemoteCancel{}, RemoteBye{}, MediaTimeout{}, RingTimeout{},
+			AckTimeout{}, AnswerTooLate{}, Failed{}, CredentialsFailed{}, Shutdown{}}
 		m := NewIncoming()
 		if outgoing {
 			m = NewOutgoing(true)

@@ -1,0 +1,74 @@
+package phone
+
+import (
+	"context"
+	"errors"
+
+	lifecycle "github.com/dialtone/dialtone/phone/call"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// inviteWithFailover sends the INVITE to the leg's targets in turn until one of them answers
+// (RFC 3263 4.3), and answers a digest challenge when the state machine asks for it. It
+// returns the last attempt's outcome. When the machine has already ended the call (every
+// target failed, or no credentials could be made) x.resolved is set and nothing is left to do.
+func (p *Phone) inviteWithFailover(ringCtx context.Context, c *call, ua *sipgo.DialogUA, req *sip.Request, l *leg, op string,
+	x *outgoingRun, onResponse func(*sip.Response) error) (*sipgo.DialogClientSession, *sip.Response, error) {
+	ti := 0 // which of l.targets the INVITE goes to
+	var tried []attempt
+	endWith := func(in lifecycle.Input, err error) {
+		x.err, x.resolved = err, true
+		x.step(in)
+	}
+	for {
+		sess, res, a, err := p.inviteOnce(ringCtx, ua, req, l, len(l.targets), onResponse)
+		if a.failsOver(err) && ti+1 < len(l.targets) {
+			// No provisional response (or a 503) from this server: RFC 3263 4.3, the next one.
+			tried = append(tried, attempt{l.targets[ti], a.asError(op, req.Destination(), l.transport, err)})
+			p.log.Info("call: server did not answer; trying the next", "call", c.id, "target", l.targets[ti].String(), "err", err)
+			ti++
+			next := req.Clone()
+			next.RemoveHeader("Via")
+			next.CSeq().SeqNo++
+			next.SetDestination(l.targets[ti].Addr.String())
+			routeVia(next, next.Destination())
+			req = next
+			continue
+		}
+		if a.failsOver(err) && len(tried) > 0 {
+			tried = append(tried, attempt{l.targets[ti], a.asError(op, req.Destination(), l.transport, err)})
+			fe := failoverError(op, tried)
+			endWith(lifecycle.Failed{Reason: fe.Reason, Failure: lifecycle.Failure(fe.Failure)}, fe)
+			return nil, nil, fe
+		}
+		var dr *sipgo.ErrDialogResponse
+		if errors.As(err, &dr) && (dr.Res.StatusCode == 401 || dr.Res.StatusCode == 407) {
+			challenge := lifecycle.Response{Code: int(dr.Res.StatusCode), Reason: dr.Res.Reason}
+			x.resend = false
+			x.step(challenge)
+			if !x.resend { // a second challenge, or no account to answer with: the machine ended it
+				x.resolved = true
+				return sess, res, err
+			}
+			pw, perr := p.wire(c.account.Name).passwordFor(x.ctx)
+			if perr != nil {
+				endWith(lifecycle.CredentialsFailed{Code: challenge.Code, Reason: challenge.Reason}, perr)
+				return sess, res, perr
+			}
+			next := req.Clone()
+			next.RemoveHeader("Via")
+			next.CSeq().SeqNo++
+			if _, aerr := authorize(next, dr.Res, c.account.AuthUser, pw); aerr != nil {
+				endWith(challenge, aerr) // credentials count as sent: the machine ends it as an auth failure
+				return sess, res, aerr
+			}
+			req = next
+			continue
+		}
+		if a.cause != nil && err != nil {
+			err = a.cause // our own giving up on the last target, in words
+		}
+		return sess, res, err
+	}
+}
