@@ -212,6 +212,7 @@ func natCallOut(t *testing.T, l *symLab, p provider, bob *peers.Baresip, aliceHz
 	}
 	heard(t, res.rec, bob, bobHz, aliceHz)
 	res.evs = evs
+	logStats(t, evs)
 	return res
 }
 
@@ -241,7 +242,19 @@ func natCallIn(t *testing.T, l *symLab, p provider, bob *peers.Baresip, aliceHz,
 	}
 	heard(t, res.rec, bob, bobHz, aliceHz)
 	res.evs = evs
+	logStats(t, evs)
 	return res
+}
+
+// logStats logs the call's final media statistics.
+func logStats(t *testing.T, evs []event) {
+	t.Helper()
+	for _, e := range evs {
+		if e.name() == "stats" && e["final"] == true {
+			t.Logf("final stats: sent %v received %v lost %v dropped %v jitter %.1f ms rtt %.1f ms",
+				e.num("packets_sent"), e.num("packets_received"), e.num("lost"), e.num("dropped"), e.num("jitter_ms"), e.num("rtt_ms"))
+		}
+	}
 }
 
 // checkRelayed asserts that rtpengine relayed the call's RTP both ways (every RTP stream of
