@@ -305,3 +305,56 @@ func assertFailedOver(t *testing.T, logFile string, deadPort int) {
 	}
 	t.Errorf("the log does not show the dead target 127.0.0.1:%d tried and left:\n%s", deadPort, b)
 }
+
+// TestDNSOutboundProxyFailsOver: the outbound proxy (;lr) is a name with an SRV set whose first
+// target is dead; REGISTER, a call and a message go through the second with a Route to it, and
+// the proxy (Kamailio, also the registrar of dns.test) takes them as its own.
+func TestDNSOutboundProxyFailsOver(t *testing.T) {
+	t.Parallel()
+	live := peers.StartKamailio(t, peers.KamailioOptions{Users: users, Domain: dnsDomain})
+	dead := deadPort(t)
+	opts := peers.DnsmasqOptions{TTL: 30, Hosts: map[string][]string{"p1." + dnsDomain: {"127.0.0.1"}, "p2." + dnsDomain: {"127.0.0.1"}},
+		SRV: []peers.SRVRecord{
+			{Name: "_sip._udp.proxy." + dnsDomain, Target: "p1." + dnsDomain, Port: dead, Priority: 10},
+			{Name: "_sip._udp.proxy." + dnsDomain, Target: "p2." + dnsDomain, Port: live.Port("udp"), Priority: 20},
+		}}
+	d := peers.StartDnsmasq(t, opts)
+	account := append(dnsAccount(d, "alice"), "--outbound-proxy", "sip:proxy."+dnsDomain+";lr")
+	trace := filepath.Join(t.TempDir(), "sip.trace")
+	code, evs, p := runDialtone(t, 30*time.Second, pw("alice"), append([]string{"register", "--once", "--json", "--sip-trace", trace}, account...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\nkamailio:\n%s", code, p.transcript(), live.Log())
+	}
+	if _, ok := findEvent(evs, "registered"); !ok {
+		t.Fatalf("no registered event: %v", names(evs))
+	}
+	b, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	route := "Route: <sip:127.0.0.1:" + strconv.Itoa(live.Port("udp")) + ";lr>"
+	if !strings.Contains(string(b), "REGISTER sip:"+dnsDomain+" SIP/2.0") || !strings.Contains(string(b), route) {
+		t.Errorf("the REGISTER should ask for sip:%s with %q:\n%s", dnsDomain, route, b)
+	}
+
+	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Password: users["bob"], Registrar: live.HostPort("udp"),
+		Domain: dnsDomain, AutoAnswer: true, ToneHz: 700, Contacts: []string{"sip:alice@" + dnsDomain}})
+	rec := filepath.Join(t.TempDir(), "from-bob.wav")
+	code, _, p = runDialtone(t, 40*time.Second, pw("alice"), append([]string{"call", "sip:bob@" + dnsDomain, "--json",
+		"--play", makeTone(t, 1300, 20, 8000), "--record", rec, "--duration", "3s"}, account...)...)
+	if code != 0 {
+		t.Fatalf("call via the proxy: exit %d\n%s\nbaresip:\n%s", code, p.transcript(), bob.Log())
+	}
+	assertTone(t, rec, 700, 2)
+	const text = "via the proxy"
+	if code, _, p = runDialtone(t, 20*time.Second, pw("alice"), append([]string{"message", "sip:bob@" + dnsDomain, text, "--json"}, account...)...); code != 0 {
+		t.Fatalf("message via the proxy: exit %d\n%s", code, p.transcript())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(bob.Log(), text) {
+		if time.Now().After(deadline) {
+			t.Fatalf("baresip did not show %q:\n%s", text, bob.Log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
