@@ -169,7 +169,7 @@ func TestResolveCachesPerTTL(t *testing.T) {
 
 func TestResolveTCPAfterTruncation(t *testing.T) {
 	d := startDNS(t, zone...)
-	d.truncate["_sip._udp.srv.example."] = true
+	d.truncateUDP("_sip._udp.srv.example.")
 	r := newTestResolver(t, d, nil)
 	ts, _, err := r.Resolve(resolveCtx(t), Query{Host: "srv.example", Transport: UDP})
 	if err != nil || len(ts) != 4 {
@@ -206,8 +206,8 @@ func TestResolveDeadServerIsClearAndBounded(t *testing.T) {
 
 func TestResolveServfailOnOneNameFallsBack(t *testing.T) {
 	d := startDNS(t, zone...)
-	d.servfail["plain.example."] = true
-	d.servfail["_sip._udp.srv.example."] = true
+	d.fail("plain.example.")
+	d.fail("_sip._udp.srv.example.")
 	r := newTestResolver(t, d, nil)
 	_, _, err := r.Resolve(resolveCtx(t), Query{Host: "plain.example", Transport: UDP})
 	if err == nil || !strings.Contains(err.Error(), "SERVFAIL") {

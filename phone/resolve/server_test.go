@@ -108,6 +108,20 @@ func (d *testDNS) handler(network string) dns.HandlerFunc {
 	}
 }
 
+// fail makes the server answer SERVFAIL for name; truncateUDP makes its UDP answers for name
+// truncated (TC) and empty.
+func (d *testDNS) fail(name string) {
+	d.mu.Lock()
+	d.servfail[name] = true
+	d.mu.Unlock()
+}
+
+func (d *testDNS) truncateUDP(name string) {
+	d.mu.Lock()
+	d.truncate[name] = true
+	d.mu.Unlock()
+}
+
 func (d *testDNS) questions() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
