@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/stun/v3"
 	"github.com/pion/turn/v4"
 )
 
@@ -40,11 +41,11 @@ func (s *Session) UseRelay(ctx context.Context, r Relay) (rtp, rtcp netip.AddrPo
 		return netip.AddrPort{}, netip.AddrPort{}, errors.New("media: TURN after Start")
 	}
 	dropped := func() { s.stats.dropped.Add(1) }
-	rtpRelay, rtpAddr, err := allocate(ctx, s.rtpConn, r, dropped)
+	rtpRelay, rtpAddr, err := allocateAgain(ctx, s.rtpConn, r, dropped)
 	if err != nil {
 		return netip.AddrPort{}, netip.AddrPort{}, fmt.Errorf("turn %s: rtp: %w", r.Server, err)
 	}
-	rtcpRelay, rtcpAddr, err := allocate(ctx, s.rtcpConn, r, func() {})
+	rtcpRelay, rtcpAddr, err := allocateAgain(ctx, s.rtcpConn, r, func() {})
 	if err != nil {
 		rtpRelay.Close()
 		return netip.AddrPort{}, netip.AddrPort{}, fmt.Errorf("turn %s: rtcp: %w", r.Server, err)
@@ -53,6 +54,34 @@ func (s *Session) UseRelay(ctx context.Context, r Relay) (rtp, rtcp netip.AddrPo
 	s.relays = append(s.relays, rtpRelay.closeClient, rtcpRelay.closeClient)
 	s.log.Info("media relayed through TURN", "server", r.Server.String(), "rtp", rtpAddr.String(), "rtcp", rtcpAddr.String())
 	return rtpAddr, rtcpAddr, nil
+}
+
+// A TURN server answers an Allocate from a transport address that still has an allocation
+// with 437 (Allocation Mismatch), without the nonce pion expects, so pion fails with
+// stun.ErrAttributeNotFound. That is what happens when a call reuses the RTP port of a call
+// that ended a moment ago (a narrow --rtp-ports range, behind a NAT that keeps the mapping):
+// coturn frees a released allocation about a second after the Refresh that released it. So
+// allocateAgain tries mismatchTries times, mismatchWait apart, before giving up.
+const (
+	mismatchTries = 3
+	mismatchWait  = 700 * time.Millisecond
+)
+
+func allocateAgain(ctx context.Context, conn *net.UDPConn, r Relay, dropped func()) (*relayIO, netip.AddrPort, error) {
+	for try := 1; ; try++ {
+		relay, addr, err := allocate(ctx, conn, r, dropped)
+		if !errors.Is(err, stun.ErrAttributeNotFound) {
+			return relay, addr, err
+		}
+		if try == mismatchTries {
+			return nil, netip.AddrPort{}, fmt.Errorf("the server still holds an allocation for this address (437 Allocation Mismatch), or does not ask for credentials: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, netip.AddrPort{}, fmt.Errorf("waiting for the server to free an earlier allocation: %w", ctx.Err())
+		case <-time.After(mismatchWait):
+		}
+	}
 }
 
 // allocate runs a TURN client over conn and allocates one UDP relay. The client's reader owns
