@@ -32,8 +32,8 @@ const (
 	relayIP    = "203.0.113.12"
 	farIP      = "203.0.113.20"
 	// dialtone's RTP ports in its namespace (--rtp-ports), so a test can aim at them: one per
-	// direction, because coturn keeps a released allocation's 5-tuple for about a second and
-	// answers a new Allocate from it with 437 (allocation mismatch).
+	// subtest, because coturn keeps a released allocation for about a second and a call from
+	// the same ports would wait for it (TestTURNAllocationRightAfterRelease).
 	phoneRTPOut, phoneRTPIn, phoneRTPBad = 20000, 20010, 20020
 	phoneSIP                             = 5060  // in a namespace of its own, nobody else holds it
 	turnMinPort                          = 49160 // coturn's relay ports: a c= port in this range is a relayed one
