@@ -3,6 +3,7 @@ package resolve
 import (
 	"errors"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -279,5 +280,28 @@ func TestOrderSRVWeights(t *testing.T) {
 	}
 	if first["a."] < 800 || first["b."] < 50 {
 		t.Errorf("first picks %v; want a. about 900 times of 1000, b. about 100", first)
+	}
+}
+
+func TestServersFromResolvConf(t *testing.T) {
+	dir := t.TempDir()
+	conf := dir + "/resolv.conf"
+	if err := os.WriteFile(conf, []byte("# test\nsearch example\nnameserver 192.0.2.53\nnameserver 2001:db8::53\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(Config{ResolvConf: conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Servers(); !slices.Equal(got, []string{"192.0.2.53:53", "[2001:db8::53]:53"}) {
+		t.Errorf("servers from resolv.conf: %v", got)
+	}
+	r, _ = New(Config{ResolvConf: dir + "/missing"})
+	if got := r.Servers(); !slices.Equal(got, []string{"127.0.0.1:53", "[::1]:53"}) {
+		t.Errorf("without resolv.conf: %v; want the local host, as the C library does", got)
+	}
+	r, _ = New(Config{ResolvConf: conf, Server: "198.51.100.53:5353"})
+	if got := r.Servers(); !slices.Equal(got, []string{"198.51.100.53:5353"}) {
+		t.Errorf("a configured server replaces resolv.conf's: %v", got)
 	}
 }
