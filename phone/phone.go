@@ -28,7 +28,8 @@ type Phone struct {
 	accounts []*account
 	bus      *bus
 
-	wires map[string]*sipRegistrar // per account, made by Run
+	wires    map[string]*sipRegistrar // per account, made by Run
+	tlsNames tlsNames                 // which names each TLS target was found under (tlsnames.go)
 
 	mu       sync.Mutex
 	statuses []AccountStatus // index-aligned with accounts
@@ -82,6 +83,7 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 	if err := p.defaultResolver(); err != nil { // after the options: WithResolver, WithClock
 		return nil, err
 	}
+	p.resolver = namingResolver{resolver: p.resolver, names: &p.tlsNames}
 	return p, nil
 }
 
@@ -282,9 +284,7 @@ type stack struct {
 
 func (p *Phone) startStack(ctx context.Context) (*stack, error) {
 	opts := []sipgo.UserAgentOption{sipgo.WithUserAgent(p.userAgent())}
-	if p.cfg.TLS != nil {
-		opts = append(opts, sipgo.WithUserAgenTLSConfig(p.cfg.TLS))
-	}
+	opts = append(opts, sipgo.WithUserAgenTLSConfig(p.clientTLS(p.cfg.TLS)))
 	opts = append(opts, p.flowOption())
 	ua, err := sipgo.NewUA(opts...)
 	if err != nil {
