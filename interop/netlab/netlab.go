@@ -49,6 +49,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,7 +149,8 @@ type RouterOptions struct {
 }
 
 // New makes an empty lab for t. It skips t when not root or when ip or nft is missing, and
-// removes everything the lab made (killing what still runs in it) in t.Cleanup.
+// removes everything the lab made (killing what still runs in it) in t.Cleanup. It first
+// removes namespaces that labs of dead test processes left behind.
 func New(t testing.TB) *Lab {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -163,9 +165,59 @@ func New(t testing.TB) *Lab {
 	if _, err := rand.Read(b); err != nil {
 		t.Fatalf("netlab: %v", err)
 	}
-	l := &Lab{t: t, id: hex.EncodeToString(b), segments: map[string]*Segment{}, hosts: map[string]*Host{}}
+	sweepOrphans(t)
+	l := &Lab{t: t, id: hex.EncodeToString(b) + "-" + strconv.Itoa(os.Getpid()),
+		segments: map[string]*Segment{}, hosts: map[string]*Host{}}
 	t.Cleanup(l.cleanup)
 	return l
+}
+
+// orphanName matches the namespaces of a lab: dt-RANDOM-PID-NAME.
+var orphanName = regexp.MustCompile(`^dt-[0-9a-f]{6}-([0-9]+)-[a-z0-9-]+$`)
+
+// sweepOrphans removes the namespaces of labs whose test process is gone: a test binary
+// killed (a -timeout panic, SIGKILL) runs no cleanup. Namespaces of live processes, this
+// one's included, are left alone, so parallel tests and packages do not disturb each other.
+func sweepOrphans(t testing.TB) {
+	out, err := runCmd(exec.Command("ip", "netns", "list"))
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		m := orphanName.FindStringSubmatch(f[0])
+		if m == nil {
+			continue
+		}
+		pid, err := strconv.Atoi(m[1])
+		if err != nil || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue // its test may still run
+		}
+		killAllIn(f[0])
+		if _, err := runCmd(exec.Command("ip", "netns", "del", f[0])); err == nil {
+			t.Logf("netlab: removed %s, left behind by process %d", f[0], pid)
+		}
+	}
+}
+
+// killAllIn kills every process in namespace ns.
+func killAllIn(ns string) {
+	for range 3 {
+		out, _ := runCmd(exec.Command("ip", "netns", "pids", ns))
+		pids := strings.Fields(out)
+		if len(pids) == 0 {
+			return
+		}
+		for _, p := range pids {
+			if pid, err := strconv.Atoi(p); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func lookPath(bin string) (string, error) {
@@ -181,7 +233,8 @@ func lookPath(bin string) (string, error) {
 	return "", fmt.Errorf("%s not found", bin)
 }
 
-// ID is the random part of every namespace name of this lab ("dt-ID-name").
+// ID is what every namespace name of this lab starts with after "dt-" ("dt-ID-name"): a
+// random part and the test process's id.
 func (l *Lab) ID() string { return l.id }
 
 // checkName accepts short names of letters, digits and dashes: they end up in namespace
@@ -293,19 +346,7 @@ func (l *Lab) cleanup() {
 	}
 	for i := len(names) - 1; i >= 0; i-- {
 		ns := names[i]
-		for range 3 {
-			out, _ := runCmd(exec.Command("ip", "netns", "pids", ns))
-			pids := strings.Fields(out)
-			if len(pids) == 0 {
-				break
-			}
-			for _, p := range pids {
-				if pid, err := strconv.Atoi(p); err == nil {
-					_ = syscall.Kill(pid, syscall.SIGKILL)
-				}
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		killAllIn(ns)
 		if _, err := runCmd(exec.Command("ip", "netns", "del", ns)); err != nil {
 			l.t.Logf("netlab: cleanup: %v", err)
 		}

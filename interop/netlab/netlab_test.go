@@ -281,3 +281,32 @@ func (f *fatalRecorder) Fatalf(format string, args ...any) {
 	f.failed = true
 	panic("fatal")
 }
+
+// TestOrphansOfDeadTestsAreSwept: a namespace of a lab whose test process died (no cleanup
+// ran) is removed by the next New; one of a live process is not.
+func TestOrphansOfDeadTestsAreSwept(t *testing.T) {
+	New(t) // skips when not root
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	orphan := "dt-abcdef-" + strconv.Itoa(dead.Process.Pid) + "-orphan"
+	alive := "dt-abcdef-1-alive" // pid 1 lives as long as the machine
+	for _, ns := range []string{orphan, alive} {
+		if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+			t.Fatalf("ip netns add %s: %v %s", ns, err, out)
+		}
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", alive).Run(); exec.Command("ip", "netns", "del", orphan).Run() })
+	New(t)
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), orphan) {
+		t.Errorf("orphan %s not swept:\n%s", orphan, out)
+	}
+	if !strings.Contains(string(out), alive) {
+		t.Errorf("%s of a live process was swept", alive)
+	}
+}
