@@ -90,3 +90,21 @@ var errBadHostPort = &dnsError{"not host:port"}
 type dnsError struct{ s string }
 
 func (e *dnsError) Error() string { return e.s }
+
+// FuzzParseHosts: any hosts file gives valid, unmapped addresses under lower-case names.
+func FuzzParseHosts(f *testing.F) {
+	f.Add("127.0.0.1 localhost\n::1 localhost ip6-localhost\n")
+	f.Add("# comment\n192.0.2.1\tpbx.lab PBX # trailing\n::ffff:192.0.2.2 mapped\nfe80::1%eth0 zoned\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		for name, ips := range parseHosts(strings.NewReader(s)) {
+			if name != strings.ToLower(name) || strings.HasSuffix(name, ".") {
+				t.Fatalf("name %q", name)
+			}
+			for _, ip := range ips {
+				if !ip.IsValid() || ip.Is4In6() || ip.Zone() != "" {
+					t.Fatalf("%s: %v", name, ip)
+				}
+			}
+		}
+	})
+}

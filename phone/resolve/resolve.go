@@ -89,6 +89,9 @@ type Config struct {
 	Rand func(n int) int
 	// ResolvConf is the file read when Server is ""; "" means /etc/resolv.conf.
 	ResolvConf string
+	// HostsFile answers A/AAAA before DNS, as the C library does; "" means /etc/hosts, "-"
+	// none.
+	HostsFile string
 }
 
 // Resolver locates SIP servers. It is safe for concurrent use.
@@ -101,6 +104,7 @@ type Resolver struct {
 	now         func() time.Time
 	rand        func(int) int
 	cache       cache
+	hosts       *hostsFile
 
 	once   sync.Once
 	system []string
@@ -134,6 +138,13 @@ func New(cfg Config) (*Resolver, error) {
 	}
 	if r.resolvConf == "" {
 		r.resolvConf = "/etc/resolv.conf"
+	}
+	switch cfg.HostsFile {
+	case "":
+		r.hosts = &hostsFile{path: "/etc/hosts"}
+	case "-":
+	default:
+		r.hosts = &hostsFile{path: cfg.HostsFile}
 	}
 	return r, nil
 }
@@ -284,6 +295,28 @@ func appendTargets(out, ts []Target) []Target {
 // serve best, then IPv6; every address is its own target.
 func (r *Resolver) addresses(ctx context.Context, tr *Trace, host string, t Transport, port int, base Target) ([]Target, error) {
 	var out []Target
+	if ips := r.hosts.lookup(host); len(ips) > 0 {
+		name := strings.TrimSuffix(host, ".")
+		step := Step{Name: dnsFqdn(name), Server: r.hosts.path, Rcode: "NOERROR", Type: "A/AAAA"}
+		for _, want4 := range []bool{true, false} { // IPv4 first, as from DNS
+			for _, ip := range ips {
+				if ip.Is4() != want4 {
+					continue
+				}
+				tg := base
+				tg.Transport, tg.Host, tg.Addr = t, name, netip.AddrPortFrom(ip, uint16(port))
+				tg.Source = joinSource(base.Source, "hosts "+name)
+				out = append(out, tg)
+				typ := "AAAA"
+				if want4 {
+					typ = "A"
+				}
+				step.Records = append(step.Records, Record{Name: dnsFqdn(name), Type: typ, Data: ip.String()})
+			}
+		}
+		tr.add(step)
+		return out, nil
+	}
 	var errs []error
 	for _, qtype := range []uint16{typeA, typeAAAA} {
 		rrs, err := r.lookup(ctx, tr, host, qtype)

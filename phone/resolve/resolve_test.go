@@ -305,3 +305,38 @@ func TestServersFromResolvConf(t *testing.T) {
 		t.Errorf("a configured server replaces resolv.conf's: %v", got)
 	}
 }
+
+func TestHostsFileBeforeDNS(t *testing.T) {
+	d := startDNS(t, zone...)
+	hosts := t.TempDir() + "/hosts"
+	if err := os.WriteFile(hosts, []byte("127.0.0.1 localhost\n::1 localhost ip6-localhost # both\n192.0.2.77 PBX.lab pbx\nbogus line\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(Config{Server: d.addr, HostsFile: hosts, Timeout: time.Second, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, tr, err := r.Resolve(resolveCtx(t), Query{Host: "localhost", Port: 5070})
+	if got := addrs(ts); err != nil || !slices.Equal(got, []string{"udp 127.0.0.1:5070", "udp [::1]:5070"}) {
+		t.Errorf("localhost: %v %v", got, err)
+	}
+	if len(tr.Steps) != 1 || tr.Steps[0].Server != hosts || len(d.questions()) != 0 {
+		t.Errorf("localhost asked DNS %v, trace %+v", d.questions(), tr.Steps)
+	}
+	// A name only in the hosts file still gets its SRV looked up first, then the file's address.
+	ts, _, err = r.Resolve(resolveCtx(t), Query{Host: "pbx.lab", Transport: TCP})
+	if got := addrs(ts); err != nil || !slices.Equal(got, []string{"tcp 192.0.2.77:5060"}) || ts[0].Source != "no SRV > hosts pbx.lab" {
+		t.Errorf("pbx.lab: %v %v %+v", got, err, ts)
+	}
+	if !slices.Contains(d.questions(), "udp _sip._tcp.pbx.lab. SRV") {
+		t.Errorf("SRV not asked for a hosts-file name: %v", d.questions())
+	}
+	// The file is read again when it changes.
+	if err := os.WriteFile(hosts, []byte("192.0.2.78 pbx.lab\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ts, _, _ = r.Resolve(resolveCtx(t), Query{Host: "pbx.lab", Port: 5060})
+	if got := addrs(ts); !slices.Equal(got, []string{"udp 192.0.2.78:5060"}) {
+		t.Errorf("after the file changed: %v", got)
+	}
+}

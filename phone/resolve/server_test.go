@@ -154,7 +154,7 @@ func (f *fakeNow) advance(d time.Duration) {
 
 func newTestResolver(t *testing.T, d *testDNS, clk *fakeNow) *Resolver {
 	t.Helper()
-	cfg := Config{Server: d.addr, Timeout: time.Second, Attempts: 1, Rand: func(n int) int { return 0 }}
+	cfg := Config{Server: d.addr, Timeout: time.Second, Attempts: 1, Rand: func(n int) int { return 0 }, HostsFile: "-"}
 	if clk != nil {
 		cfg.Now = clk.Now
 	}

@@ -20,6 +20,8 @@ func typeName(t uint16) string { return dns.TypeToString[t] }
 
 func isDomainName(s string) (int, bool) { return dns.IsDomainName(s) }
 
+func dnsFqdn(s string) string { return dns.Fqdn(s) }
+
 // srvLookup is one SRV name to ask and the transport its records mean.
 type srvLookup struct {
 	name      string
