@@ -21,8 +21,9 @@ type Config struct {
 	TLS *tls.Config
 	// Logger receives the core's logs; nil discards them.
 	Logger *slog.Logger
-	// KeepAlive is how often a UDP registration sends a CRLF keep-alive to its registrar so
-	// that a NAT keeps the way in open; 0 means 25 s, negative turns it off.
+	// KeepAlive is how often a registration sends a keep-alive to its first hop: a CRLF over
+	// UDP, so that a NAT keeps the way in open; a CRLFCRLF ping over TCP and TLS, whose missing
+	// pong shows a dead connection. 0 means 25 s, negative turns it off.
 	KeepAlive time.Duration
 	// MaxCalls is how many calls may exist at once; more incoming calls get 486 Busy Here.
 	// 0 means 4.
