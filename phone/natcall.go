@@ -47,7 +47,7 @@ func (p *Phone) publicMedia(ctx context.Context, stk *stack, acc *account, local
 	local := ms.LocalAddr()
 	m := mediaAddr{IP: localIP, RTP: int(local.Port()), Local: netip.AddrPortFrom(parseIP(localIP), local.Port()), Source: "local"}
 	regHost, regPort := "", 0
-	if acc != nil && acc.Transport == UDP {
+	if acc != nil {
 		regHost, regPort = p.wire(acc.Name).publicAddr()
 	}
 	var stunMapped, stunAddr netip.AddrPort
@@ -84,7 +84,7 @@ func (p *Phone) publicMedia(ctx context.Context, stk *stack, acc *account, local
 	}
 	// The SIP socket seen by two destinations (the STUN server and the registrar) tells a NAT
 	// that keeps one mapping per socket from one that makes a new one per destination.
-	if stk.sipSTUN.IsValid() && regHost != "" {
+	if stk.sipSTUN.IsValid() && regHost != "" && regPort != 0 { // a UDP mapping to compare with
 		m.Kind = nat.Classify(netip.AddrPortFrom(parseIP(localIP), uint16(stk.udpAddr.Port)), stk.sipSTUN,
 			netip.AddrPortFrom(parseIP(regHost), uint16(regPort)))
 	}
@@ -132,11 +132,15 @@ func (p *Phone) discoverSIPAddress(ctx context.Context, conn net.PacketConn) net
 	return netip.AddrPort{}
 }
 
-// publicAddr is our UDP address as the registrar saw it, when it differs from our socket's
-// ("" before a registration has shown a NAT).
+// publicAddr is our address as the registrar saw it, when it differs from our socket's (""
+// before a registration has shown a NAT). Over TCP/TLS only the IP means anything for media:
+// the port is the connection's, so it is 0.
 func (r *sipRegistrar) publicAddr() (string, int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.acc.Transport != UDP {
+		return r.streamHost, 0
+	}
 	return r.natHost, r.natPort
 }
 

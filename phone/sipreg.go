@@ -33,16 +33,18 @@ type sipRegistrar struct {
 	current        string
 	attemptTimeout time.Duration
 
-	mu       sync.Mutex // guards the fields below: register may run during shutdown
-	callID   string
-	fromTag  string
-	cseq     uint32
-	contact  sip.Uri // current binding, kept for the Expires: 0 at the end
-	stale    sip.Uri // a previous binding to remove (our address changed)
-	natHost  string  // our address as the registrar sees it over UDP, when behind NAT
-	natPort  int
-	password string
-	havePass bool
+	mu      sync.Mutex // guards the fields below: register may run during shutdown
+	callID  string
+	fromTag string
+	cseq    uint32
+	contact sip.Uri // current binding, kept for the Expires: 0 at the end
+	stale   sip.Uri // a previous binding to remove (our address changed)
+	natHost string  // our address as the registrar sees it over UDP, when behind NAT
+	// streamHost is our IP as the registrar saw it over TCP/TLS, when behind NAT ("" else).
+	streamHost string
+	natPort    int
+	password   string
+	havePass   bool
 }
 
 func newSIPRegistrar(acc *account, client *sipgo.Client, tp *sip.TransportLayer, r resolver, udpListen *net.UDPAddr, userAgent string, log *slog.Logger) *sipRegistrar {
@@ -75,7 +77,7 @@ func (r *sipRegistrar) register(ctx context.Context, expires time.Duration) (reg
 	}
 	// Refreshes go where the last REGISTER succeeded; if that server fails, the list is
 	// tried from the top (RFC 3263 4.3). Removing the binding only makes sense where it is.
-	targets = firstAt(targets, r.current)
+	targets = firstAt(r.usable(targets), r.current)
 	if expires == 0 && r.current != "" {
 		targets = targets[:1]
 	}
@@ -181,10 +183,16 @@ func (r *sipRegistrar) transact(ctx context.Context, target string, expires time
 // learnPublicAddress reads the address the registrar saw us at (Via received/rport, RFC
 // 3581) and reports whether it differs from our UDP Contact and is new to us.
 func (r *sipRegistrar) learnPublicAddress(res *sip.Response) bool {
+	host, port, ok := publicAddress(res.Via(), r.contact.Host, r.contact.Port)
 	if r.acc.Transport != UDP {
+		// Over TCP and TLS the Contact is the connection and stays; but the IP the registrar
+		// saw is still our public address, which the media needs behind NAT.
+		r.streamHost = ""
+		if ok && host != r.contact.Host {
+			r.streamHost = host
+		}
 		return false
 	}
-	host, port, ok := publicAddress(res.Via(), r.contact.Host, r.contact.Port)
 	if !ok || (host == r.natHost && port == r.natPort) {
 		return false
 	}
