@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/phone/resolve"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
@@ -275,5 +277,27 @@ func TestRefreshesStayWithTheServerThatWorkedThenStartOver(t *testing.T) {
 	// Unregistering goes only where the binding is.
 	if _, err := wire.register(ctx, 0); err != nil || revived.count(sip.REGISTER) != 2 {
 		t.Fatalf("unregister: %v, first server got %d REGISTERs", err, revived.count(sip.REGISTER))
+	}
+}
+
+func TestUDPRegistrationSkipsTargetsOfTheOtherFamily(t *testing.T) {
+	tg := func(s string) resolve.Target {
+		return resolve.Target{Transport: resolve.UDP, Addr: netip.MustParseAddrPort(s)}
+	}
+	all := []resolve.Target{tg("192.0.2.1:5060"), tg("[2001:db8::1]:5060"), tg("192.0.2.2:5060")}
+	r := &sipRegistrar{acc: &account{Account: Account{Transport: UDP}}, udpListen: &net.UDPAddr{IP: net.IPv4zero, Port: 5060}}
+	if got := r.usable(all); len(got) != 2 || got[1].Addr.String() != "192.0.2.2:5060" {
+		t.Errorf("IPv4 socket: %v", got)
+	}
+	r.udpListen = &net.UDPAddr{IP: net.IPv6loopback, Port: 5060}
+	if got := r.usable(all); len(got) != 1 || !got[0].Addr.Addr().Is6() {
+		t.Errorf("IPv6 socket: %v", got)
+	}
+	if got := r.usable(all[:1]); len(got) != 1 {
+		t.Errorf("nothing of our family: keep what there is (for the error), got %v", got)
+	}
+	r.acc.Transport, r.udpListen = TCP, nil
+	if got := r.usable(all); len(got) != 3 {
+		t.Errorf("TCP: %v", got)
 	}
 }

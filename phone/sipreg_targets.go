@@ -46,7 +46,7 @@ func (r *sipRegistrar) callTargets(ctx context.Context) (sip.Uri, []resolve.Targ
 	if err != nil {
 		return sip.Uri{}, nil, transportError(op, server.Host, r.acc.Transport, err)
 	}
-	targets = firstAt(targets, r.current)
+	targets = firstAt(r.usable(targets), r.current)
 	if r.contact.Host != "" && r.acc.Transport == UDP {
 		return r.contact, targets, nil
 	}
@@ -63,4 +63,24 @@ func (r *sipRegistrar) callTargets(ctx context.Context) (sip.Uri, []resolve.Targ
 		tried = append(tried, attempt{t, err})
 	}
 	return sip.Uri{}, nil, failoverError(op, tried)
+}
+
+// usable drops the targets our UDP socket cannot send to (an IPv6 address from the IPv4
+// socket, or the reverse), unless that leaves none: trying them would only add "cannot reach"
+// lines to the error.
+func (r *sipRegistrar) usable(ts []resolve.Target) []resolve.Target {
+	if r.acc.Transport != UDP || r.udpListen == nil {
+		return ts
+	}
+	v4 := r.udpListen.IP.To4() != nil
+	var out []resolve.Target
+	for _, t := range ts {
+		if t.Addr.Addr().Unmap().Is4() == v4 {
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 {
+		return ts
+	}
+	return out
 }
