@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"cmp"
 	"context"
 	"net"
 	"net/netip"
@@ -23,6 +24,7 @@ import (
 //
 //	phone 192.0.2.10 ── lan ── nat (symmetric) 192.0.2.1 | 203.0.113.1 ── wan ──┬─ provider 203.0.113.10 (Kamailio)
 //	intruder 192.0.2.66 ─┘                                            203.0.113.11 (coturn) 203.0.113.12 (rtpengine)
+//	                                                                              │         203.0.113.13 (a STUN-only coturn)
 //	                                                                              └─ far end 203.0.113.20 (baresip)
 const (
 	phoneIP    = "192.0.2.10"
@@ -30,14 +32,15 @@ const (
 	providerIP = "203.0.113.10"
 	turnIP     = "203.0.113.11"
 	relayIP    = "203.0.113.12"
+	stunIP     = "203.0.113.13"
 	farIP      = "203.0.113.20"
 	// dialtone's RTP ports in its namespace (--rtp-ports), so a test can aim at them: one per
 	// subtest, because coturn keeps a released allocation for about a second and a call from
 	// the same ports would wait for it (TestTURNAllocationRightAfterRelease).
-	phoneRTPOut, phoneRTPIn, phoneRTPBad = 20000, 20010, 20020
-	phoneSIP                             = 5060  // in a namespace of its own, nobody else holds it
-	turnMinPort                          = 49160 // coturn's relay ports: a c= port in this range is a relayed one
-	turnMaxPort                          = 49199
+	phoneRTPOut, phoneRTPIn, phoneRTPBad, phoneRTPStun = 20000, 20010, 20020, 20030
+	phoneSIP                                           = 5060  // in a namespace of its own, nobody else holds it
+	turnMinPort                                        = 49160 // coturn's relay ports: a c= port in this range is a relayed one
+	turnMaxPort                                        = 49199
 
 	natCallSeconds = 4 // each call's length: long enough for tones, short for the suite
 	minHeard       = 2 // seconds of the far end's tone each side must hear
@@ -59,7 +62,7 @@ func newSymLab(t *testing.T) *symLab {
 	return &symLab{router: r,
 		phone:    lab.Host("phone", lan, phoneIP),
 		intruder: lab.Host("intruder", lan, intruderIP),
-		provider: lab.Host("provider", wan, providerIP, turnIP, relayIP),
+		provider: lab.Host("provider", wan, providerIP, turnIP, relayIP, stunIP),
 		farEnd:   lab.Host("far", wan, farIP),
 	}
 }
@@ -99,16 +102,19 @@ func (l *symLab) bob(t *testing.T, p provider, hz float64, autoAnswer bool) *pee
 
 // dialtoneArgs are the flags of alice's ad-hoc account at p, with a SIP trace and a debug log
 // (shown when the test fails), and TURN when p has a TURN server: its password from
-// $DIALTONE_TURN_PASSWORD, or with pwFile from --turn-password-file.
-func (p provider) dialtoneArgs(t *testing.T, trace string, rtpPort int, pwFile bool) (args, env []string) {
+// $DIALTONE_TURN_PASSWORD, or with o.pwFile from --turn-password-file; the STUN server is the
+// TURN server unless o.stunServer names another.
+func (p provider) dialtoneArgs(t *testing.T, o callOpts) (args, env []string) {
+	trace, rtpPort := o.trace, o.rtpPort
 	args = []string{"--json", "--aor", "sip:alice@" + providerIP, "--registrar", "sip:" + p.k.HostPort("udp"),
 		"--transport", "udp", "--listen", net.JoinHostPort(phoneIP, strconv.Itoa(phoneSIP)),
 		"--rtp-ports", strconv.Itoa(rtpPort) + "-" + strconv.Itoa(rtpPort+1), "--sip-trace", trace}
 	args = append(args, debugLog(t)...)
 	env = pw("alice")
 	if p.turn != nil {
-		args = append(args, "--stun-server", p.turn.Addr(0), "--turn-server", p.turn.Addr(0), "--turn-user", p.turn.User())
-		if !pwFile {
+		stunServer := cmp.Or(o.stunServer, p.turn.Addr(0))
+		args = append(args, "--stun-server", stunServer, "--turn-server", p.turn.Addr(0), "--turn-user", p.turn.User())
+		if !o.pwFile {
 			return args, append(env, "DIALTONE_TURN_PASSWORD="+p.turn.Password())
 		}
 		f := filepath.Join(t.TempDir(), "turn-password")
@@ -170,10 +176,11 @@ func heard(t *testing.T, rec string, bob *peers.Baresip, bobHz, aliceHz float64)
 
 // callOpts vary one call of natCallOut or natCallIn.
 type callOpts struct {
-	rtpPort int           // dialtone's RTP port (RTCP on the next)
-	pwFile  bool          // the TURN password from --turn-password-file, not the environment
-	trace   string        // the --sip-trace file ("" makes one)
-	during  func(a event) // runs once the call is answered, while it lasts
+	rtpPort    int           // dialtone's RTP port (RTCP on the next)
+	pwFile     bool          // the TURN password from --turn-password-file, not the environment
+	stunServer string        // --stun-server when not the TURN server
+	trace      string        // the --sip-trace file ("" makes one)
+	during     func(a event) // runs once the call is answered, while it lasts
 }
 
 // callResult is what a call left behind: dialtone's events after the answer, its SIP trace
@@ -189,7 +196,7 @@ func (o *callOpts) start(t *testing.T, l *symLab, p provider, cmd []string) (*pr
 		o.trace = filepath.Join(t.TempDir(), "sip.trace")
 	}
 	res := callResult{trace: o.trace, rec: filepath.Join(t.TempDir(), "from-bob.wav")}
-	args, env := p.dialtoneArgs(t, o.trace, o.rtpPort, o.pwFile)
+	args, env := p.dialtoneArgs(t, *o)
 	alice := startDialtoneOn(t, l.phone, env, append(append(cmd, "--record", res.rec), args...)...)
 	return alice, res
 }
@@ -362,6 +369,13 @@ func TestSymmetricNATTURNRelay(t *testing.T) {
 			t.Errorf("a spoofed STUN answer's address reached dialtone's SIP:\n%s", sip)
 		}
 		checkRefused(t, res, sent)
+	})
+	// A STUN server of its own (as with a public STUN service beside one's TURN server): the
+	// RTP socket's two mappings differ, which is how the symmetric NAT is found this time.
+	t.Run("separate-stun", func(t *testing.T) {
+		stun := peers.StartCoturn(t, peers.CoturnOptions{Host: l.provider, ListenIPs: []string{stunIP}})
+		bob := l.bob(t, p, 700, true)
+		checkTURN(t, natCallOut(t, l, p, bob, 1300, 700, callOpts{rtpPort: phoneRTPStun, stunServer: stun.Addr(0)}).trace)
 	})
 	t.Logf("wall time %v", time.Since(start).Round(10*time.Millisecond))
 }
