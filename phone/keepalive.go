@@ -33,14 +33,14 @@ func (p *Phone) startKeepAlive(ctx context.Context, stack *stack, i int, acc *ac
 	case acc.Transport != UDP:
 		p.keepFlow(ctx, stack, i, acc, lost)
 	case every > 0:
-		p.regWG.Go(func() { p.keepAlive(ctx, stack.udp, i, wire, every) })
+		p.regWG.Go(func() { p.keepAlive(ctx, stack, i, wire, every) })
 	}
 }
 
 // keepAlive sends a double CRLF (RFC 5626 section 4.4.1) from the SIP socket to account i's
 // registrar (or outbound proxy) every interval while the account is registered. Registrars
 // ignore it; the NAT in between sees traffic and keeps the mapping.
-func (p *Phone) keepAlive(ctx context.Context, conn net.PacketConn, i int, wire *sipRegistrar, interval time.Duration) {
+func (p *Phone) keepAlive(ctx context.Context, stack *stack, i int, wire *sipRegistrar, interval time.Duration) {
 	crlf := []byte("\r\n\r\n")
 	for {
 		t := p.clock.NewTimer(interval)
@@ -60,6 +60,10 @@ func (p *Phone) keepAlive(ctx context.Context, conn net.PacketConn, i int, wire 
 		addr, err := net.ResolveUDPAddr("udp", target) // already an ip:port: no DNS
 		if err != nil {
 			continue
+		}
+		conn := stack.udp
+		if stack.udp6 != nil && isIPv6Target(target) {
+			conn = stack.udp6 // the socket the registration went out of
 		}
 		if _, err := conn.WriteTo(crlf, addr); err != nil {
 			p.log.Debug("keep-alive", "account", wire.acc.Name, "err", err)

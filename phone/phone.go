@@ -183,6 +183,9 @@ func (p *Phone) startAccount(ctx context.Context, stack *stack, i int, acc *acco
 		return fmt.Errorf("account %s: sip client: %w", acc.Name, err)
 	}
 	wire := newSIPRegistrar(acc, client, stack.ua.TransportLayer(), p.resolver, udp, p.userAgent(), p.log)
+	if udp != nil {
+		wire.udp6Listen = stack.udp6Addr
+	}
 	p.mu.Lock()
 	p.wires[acc.Name] = wire
 	p.mu.Unlock()

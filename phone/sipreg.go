@@ -26,6 +26,9 @@ type sipRegistrar struct {
 	// udpListen is our UDP listening socket's address; REGISTERs leave from it so that the
 	// registrar and later requests reach the same port. Empty for TCP and TLS.
 	udpListen *net.UDPAddr
+	// udp6Listen is the IPv6 socket beside it (nil without one): IPv6 registrars are reached
+	// from there.
+	udp6Listen *net.UDPAddr
 
 	target atomic.Pointer[string] // ip:port the last REGISTER went to, for keep-alives
 	// current is the target (ip:port) where the last REGISTER succeeded: refreshes and calls
@@ -230,15 +233,16 @@ func (r *sipRegistrar) updateContact(ctx context.Context, target string) error {
 	c := sip.Uri{Scheme: "sip", User: r.acc.aor.User}
 	switch r.acc.Transport {
 	case UDP:
-		host := r.udpListen.IP.String()
-		if r.udpListen.IP.IsUnspecified() {
+		listen := r.listenFor(target)
+		host := listen.IP.String()
+		if listen.IP.IsUnspecified() {
 			ip, err := localIPFor(target)
 			if err != nil {
 				return transportError(r.op(), target, r.acc.Transport, err)
 			}
 			host = ip
 		}
-		c.Host, c.Port = host, r.udpListen.Port
+		c.Host, c.Port = host, listen.Port
 	default:
 		probe := r.newRequest(target, 0, nil)
 		via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: probe.Transport(), Params: sip.NewParams()}
@@ -289,7 +293,8 @@ func (r *sipRegistrar) newRequest(target string, expires time.Duration, auth sip
 	}
 	if r.udpListen != nil {
 		// Leave from the listening socket, and say so in Via.
-		req.Laddr = sip.Addr{IP: r.udpListen.IP, Port: r.udpListen.Port}
+		listen := r.listenFor(target)
+		req.Laddr = sip.Addr{IP: listen.IP, Port: listen.Port}
 		via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP",
 			Host: r.contact.Host, Port: r.contact.Port, Params: sip.NewParams()}
 		via.Params.Add("branch", sip.GenerateBranch())

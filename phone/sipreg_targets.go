@@ -2,6 +2,8 @@ package phone
 
 import (
 	"context"
+	"net"
+	"net/netip"
 
 	"github.com/dialtone/dialtone/phone/resolve"
 	"github.com/emiago/sipgo/sip"
@@ -69,8 +71,8 @@ func (r *sipRegistrar) callTargets(ctx context.Context) (sip.Uri, []resolve.Targ
 // socket, or the reverse), unless that leaves none: trying them would only add "cannot reach"
 // lines to the error.
 func (r *sipRegistrar) usable(ts []resolve.Target) []resolve.Target {
-	if r.acc.Transport != UDP || r.udpListen == nil {
-		return ts
+	if r.acc.Transport != UDP || r.udpListen == nil || r.udp6Listen != nil {
+		return ts // both families can be reached
 	}
 	v4 := r.udpListen.IP.To4() != nil
 	var out []resolve.Target
@@ -83,4 +85,22 @@ func (r *sipRegistrar) usable(ts []resolve.Target) []resolve.Target {
 		return ts
 	}
 	return out
+}
+
+// listenFor is the UDP socket requests to target (ip:port) leave from: the IPv6 one for an
+// IPv6 target when there is one.
+func (r *sipRegistrar) listenFor(target string) *net.UDPAddr {
+	if r.udp6Listen != nil && isIPv6Target(target) {
+		return r.udp6Listen
+	}
+	return r.udpListen
+}
+
+func isIPv6Target(target string) bool {
+	host, _, err := net.SplitHostPort(target)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Is6() && !ip.Is4In6()
 }
