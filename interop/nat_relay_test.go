@@ -218,6 +218,9 @@ func natCallOut(t *testing.T, l *symLab, p provider, bob *peers.Baresip, aliceHz
 		t.Fatalf("baresip saw no hangup: %v", err)
 	}
 	heard(t, res.rec, bob, bobHz, aliceHz)
+	if w, ok := findEvent(evs, "media_warning"); ok {
+		t.Errorf("media warning although audio flows: %v", w)
+	}
 	res.evs = evs
 	logStats(t, evs)
 	return res
@@ -248,6 +251,9 @@ func natCallIn(t *testing.T, l *symLab, p provider, bob *peers.Baresip, aliceHz,
 		t.Fatalf("answer exit %d\n%s\nbaresip:\n%s", code, alice.transcript(), bob.Log())
 	}
 	heard(t, res.rec, bob, bobHz, aliceHz)
+	if w, ok := findEvent(evs, "media_warning"); ok {
+		t.Errorf("media warning although audio flows: %v", w)
+	}
 	res.evs = evs
 	logStats(t, evs)
 	return res
