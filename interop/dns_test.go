@@ -289,6 +289,22 @@ func TestDNSSRVNoReachableTargetIsExit4(t *testing.T) {
 	if took > 15*time.Second {
 		t.Errorf("took %v to give up on two targets", took)
 	}
+	// A call and a message through the same account end the same way.
+	for _, cmd := range [][]string{{"call", "sip:bob@" + dnsDomain, "--audio", "null"}, {"message", "sip:bob@" + dnsDomain, "anyone there?"}} {
+		start := time.Now()
+		code, _, p := runDialtone(t, 30*time.Second, pw("alice"), append(append(cmd, "--json"), dnsAccount(d, "alice")...)...)
+		out := p.transcript()
+		t.Logf("%s to a dead set: exit %d after %v", cmd[0], code, time.Since(start))
+		if code != 4 {
+			t.Errorf("%s: exit %d, want 4\n%s", cmd[0], code, out)
+			continue
+		}
+		for _, want := range []string{"127.0.0.1:" + strconv.Itoa(dead), "127.0.0.1:" + strconv.Itoa(hole), "refused", "no response"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: the output does not name %q:\n%s", cmd[0], want, out)
+			}
+		}
+	}
 }
 
 // assertFailedOver checks dialtone's log: the target on deadPort was tried and left.
