@@ -374,3 +374,29 @@ func TestDNSOutboundProxyFailsOver(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestDNSCallFailsOverOn503: a direct call (no account) to a name whose SRV set's first server
+// answers 100 Trying then 503 Service Unavailable (sipp) and whose second echoes (sipp): the
+// call moves on and is answered, and the echo brings our tone back.
+func TestDNSCallFailsOverOn503(t *testing.T) {
+	t.Parallel()
+	busy := peers.StartSippUAS(t, peers.SippOptions{Scenario: filepath.Join("testdata", "sipp_uas_unavailable.xml")})
+	echo := peers.StartSippUAS(t, peers.SippOptions{Scenario: "uas_echo", RTPEcho: true})
+	d := srvSet(t, busy.Port(), echo.Port())
+	rec := filepath.Join(t.TempDir(), "echo.wav")
+	code, evs, p := runDialtone(t, 30*time.Second, nil, "call", "sip:echo@"+dnsDomain, "--json", "--dns-server", d.Addr(),
+		"--play", makeTone(t, 900, 10, 8000), "--record", rec, "--duration", "3s")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\nfirst sipp:\n%s", code, p.transcript(), busy.Messages())
+	}
+	if _, ok := findEvent(evs, "answered"); !ok {
+		t.Fatalf("no answered event: %v", names(evs))
+	}
+	if len(busy.Received("INVITE")) != 1 || len(echo.Received("INVITE")) != 1 {
+		t.Errorf("INVITEs: %d to the 503 server, %d to the echo; want one each", len(busy.Received("INVITE")), len(echo.Received("INVITE")))
+	}
+	if len(busy.Received("ACK")) != 1 {
+		t.Errorf("the 503 was not acknowledged:\n%s", busy.Messages())
+	}
+	assertTone(t, rec, 900, 2)
+}
