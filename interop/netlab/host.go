@@ -37,7 +37,7 @@ func (h *Host) Attach(seg *Segment, ips ...string) {
 	var addrs []netip.Addr
 	for _, ip := range ips {
 		a, err := netip.ParseAddr(ip)
-		if err != nil || !seg.prefix.Contains(a) || a == seg.prefix.Addr() || a.As4()[3] == 255 {
+		if err != nil || !seg.prefix.Contains(a) || a == seg.prefix.Addr() || a == seg.broadcast() {
 			l.t.Fatalf("netlab: host %s: %q is not a host address of %s", h.name, ip, seg.prefix)
 		}
 		addrs = append(addrs, a)
@@ -48,7 +48,7 @@ func (h *Host) Attach(seg *Segment, ips ...string) {
 	l.ip("-n", seg.ns, "link", "add", port, "type", "veth", "peer", "name", ifname, "netns", h.ns)
 	l.ip("-n", seg.ns, "link", "set", port, "master", "br0", "up")
 	for _, a := range addrs {
-		l.ip("-n", h.ns, "addr", "add", a.String()+"/24", "dev", ifname)
+		l.ip("-n", h.ns, "addr", "add", a.String()+"/"+strconv.Itoa(seg.prefix.Bits()), "dev", ifname)
 	}
 	l.ip("-n", h.ns, "link", "set", ifname, "up")
 	h.ips = append(h.ips, addrs...)

@@ -5,7 +5,7 @@
 // created directly inside two namespaces of the lab ("ip -n A link add … peer … netns B"),
 // and a segment is a bridge inside a namespace of its own. Addresses must come from the
 // documentation ranges 192.0.2.0/24 (use it as the LAN), 198.51.100.0/24 and 203.0.113.0/24
-// (the public side); anything else is refused.
+// (the public side), whole or cut into /25 to /29 segments; anything else is refused.
 //
 // A typical lab, dialtone behind a home router in front of a provider:
 //
@@ -26,8 +26,9 @@
 //   - *Host: Name(), NS() (the namespace's name), IP() (first address), IPs(),
 //     Attach(seg, ips...) (one more interface), AddRoute(prefix, via),
 //     Command(name, args...) *exec.Cmd, Dial(ctx, network, addr), ListenPacket(network,
-//     addr), Listen(network, addr), Run(args...) (a command that must succeed).
-//   - *Router embeds *Host and adds SetUDPTimeout(d), UDPTimeout(), OutsideIP(), InsideIP(),
+//     addr), Listen(network, addr), Run(name, args...) (a command that must succeed; its
+//     stdout). lab.ID(); *Segment: Name(), Prefix(), Gateway().
+//   - *Router embeds *Host and adds NAT(), SetUDPTimeout(d), UDPTimeout(), OutsideIP(), InsideIP(),
 //     Mappings() (its UDP/TCP conntrack entries: From, To, Public, Expires), Conntrack()
 //     (the same table as text) and Ruleset() (its nft rules, for failure messages).
 //   - NAT kinds: NoNAT (plain routing: the outside segment learns a route to the inside),
@@ -39,6 +40,8 @@
 // life; addresses must be IP literals (no name resolution happens inside the lab).
 // Processes started with Command should be started with cmd.Start by the test or a peer
 // that stops them; whatever is still running in a lab namespace at cleanup is killed.
+// Namespaces are named dt-RANDOM-PID-NAME; New removes those of test processes that died
+// without cleaning up.
 package netlab
 
 import (
@@ -101,7 +104,7 @@ type Lab struct {
 	hosts    map[string]*Host
 }
 
-// Segment is a switched layer-2 network (a bridge in a namespace of its own) with one /24.
+// Segment is a switched layer-2 network (a bridge in a namespace of its own) with one prefix.
 type Segment struct {
 	lab    *Lab
 	name   string
@@ -301,20 +304,28 @@ func runCmd(cmd *exec.Cmd) (string, error) {
 	}
 }
 
-// Segment makes a switch for prefix, which must be a /24 inside one of the documentation
-// ranges.
+// Segment makes a switch for prefix: one of the documentation ranges or a part of one, /24
+// to /29 (e.g. 198.51.100.0/25 and 198.51.100.128/25 for two segments of one range).
 func (l *Lab) Segment(name, prefix string) *Segment {
 	l.t.Helper()
 	l.checkName("segment", name)
 	p, err := netip.ParsePrefix(prefix)
-	if err != nil || p.Bits() != 24 || !documentation(p.Addr()) {
-		l.t.Fatalf("netlab: segment %s: prefix %q is not a /24 of 192.0.2.0/24, 198.51.100.0/24 or 203.0.113.0/24", name, prefix)
+	if err != nil || !p.Addr().Is4() || p.Bits() < 24 || p.Bits() > 29 || !documentation(p.Addr()) {
+		l.t.Fatalf("netlab: segment %s: prefix %q is not a /24 to /29 inside 192.0.2.0/24, 198.51.100.0/24 or 203.0.113.0/24", name, prefix)
 	}
 	s := &Segment{lab: l, name: name, ns: l.addNS("sw-" + name), prefix: p.Masked()}
 	l.ip("-n", s.ns, "link", "add", "br0", "type", "bridge", "forward_delay", "0", "stp_state", "0")
 	l.ip("-n", s.ns, "link", "set", "br0", "up")
 	l.segments[name] = s
 	return s
+}
+
+// broadcast is the segment's last address.
+func (s *Segment) broadcast() netip.Addr {
+	b := s.prefix.Addr().As4()
+	host := uint32(1)<<(32-s.prefix.Bits()) - 1
+	v := (uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])) | host
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
 func documentation(a netip.Addr) bool {

@@ -255,7 +255,7 @@ func TestCleanupRemovesEverything(t *testing.T) {
 }
 
 func TestBadAddressesAreRefused(t *testing.T) {
-	for _, p := range []string{"10.0.0.0/24", "192.0.2.0/16", "nonsense"} {
+	for _, p := range []string{"10.0.0.0/24", "192.0.2.0/16", "192.0.2.0/30", "2001:db8::/64", "nonsense"} {
 		ft := &fatalRecorder{TB: t}
 		func() {
 			defer func() { recover() }()
@@ -297,7 +297,10 @@ func TestOrphansOfDeadTestsAreSwept(t *testing.T) {
 			t.Fatalf("ip netns add %s: %v %s", ns, err, out)
 		}
 	}
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", alive).Run(); exec.Command("ip", "netns", "del", orphan).Run() })
+	t.Cleanup(func() {
+		exec.Command("ip", "netns", "del", alive).Run()
+		exec.Command("ip", "netns", "del", orphan).Run()
+	})
 	New(t)
 	out, err := exec.Command("ip", "netns", "list").Output()
 	if err != nil {
@@ -308,5 +311,29 @@ func TestOrphansOfDeadTestsAreSwept(t *testing.T) {
 	}
 	if !strings.Contains(string(out), alive) {
 		t.Errorf("%s of a live process was swept", alive)
+	}
+}
+
+// TestPlainRouting: a router without NAT between two halves of one documentation range;
+// each side sees the other's own address, and the default route of the inside goes through
+// the router.
+func TestPlainRouting(t *testing.T) {
+	lab := New(t)
+	in := lab.Segment("in", "198.51.100.0/25")
+	out := lab.Segment("out", "198.51.100.128/25")
+	lab.Router("rt", RouterOptions{NAT: NoNAT, Inside: in, InsideIP: "198.51.100.1", Outside: out, OutsideIP: "198.51.100.129"})
+	a := lab.Host("a", in, "198.51.100.10")
+	b := lab.Host("b", out, "198.51.100.130")
+	echo := listenEcho(t, b, "198.51.100.130:0")
+	pc, err := a.ListenPacket("udp", "198.51.100.10:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if got := mapped(t, pc, echo); got != pc.LocalAddr().String() {
+		t.Fatalf("seen as %s through a router without NAT, want %s", got, pc.LocalAddr())
+	}
+	if gw, ok := in.Gateway(); !ok || gw.String() != "198.51.100.1" {
+		t.Fatalf("inside gateway %v %v", gw, ok)
 	}
 }
