@@ -154,7 +154,13 @@ type flowTracker struct {
 // readFilter is a sip.TransportReadFilter: it sees every read before sipgo parses it, and
 // passes the data on unchanged.
 func (f *flowTracker) readFilter(props sip.TransportReadProps, data []byte) ([]byte, error) {
-	if props.LocalAddr == nil || !sip.IsReliable(props.Transport) {
+	if !sip.IsReliable(props.Transport) {
+		if !looksLikeSIP(data) {
+			return nil, nil // see looksLikeSIP
+		}
+		return data, nil
+	}
+	if props.LocalAddr == nil {
 		return data, nil
 	}
 	key := props.LocalAddr.String()
@@ -298,4 +304,15 @@ func (p *Phone) keepFlow(ctx context.Context, stack *stack, i int, acc *account,
 		log: p.log,
 	}
 	p.regWG.Go(func() { k.run(ctx) })
+}
+
+// looksLikeSIP tells a SIP datagram (a request starts with an upper-case method, a response
+// with "SIP/2.0"), or a CRLF keep-alive, from everything else that reaches a UDP SIP port: a
+// late STUN answer to our own start-up query, RTP or a scanner's junk. sipgo would log each of
+// those at error level on the user's terminal, and add its sender to its connection pool.
+func looksLikeSIP(data []byte) bool {
+	for len(data) > 0 && (data[0] == '\r' || data[0] == '\n') {
+		data = data[1:]
+	}
+	return len(data) == 0 || data[0] >= 'A' && data[0] <= 'Z'
 }

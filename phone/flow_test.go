@@ -321,3 +321,17 @@ func FuzzFlowOf(f *testing.F) {
 		}
 	})
 }
+
+func TestLooksLikeSIP(t *testing.T) {
+	for in, want := range map[string]bool{
+		"INVITE sip:a@b SIP/2.0\r\n": true, "SIP/2.0 200 OK\r\n": true, "\r\n\r\n": true, "\r\nOPTIONS sip:x SIP/2.0": true,
+		"\x00\x01\x00\x00\x21\x12\xa4\x42": false, // STUN Binding request
+		"\x01\x01\x00\x0c\x21\x12\xa4\x42": false, // STUN Binding success
+		"\x80\x00\x00\x01":                 false, // RTP
+		"garbage":                          false,
+	} {
+		if got := looksLikeSIP([]byte(in)); got != want {
+			t.Errorf("looksLikeSIP(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
