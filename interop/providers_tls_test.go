@@ -56,40 +56,72 @@ func nameCert(t *testing.T, certFile, keyFile string, names ...string) {
 	}
 }
 
-// A real TLS provider's certificate names its domain and its servers' host names, never the
-// IP address DNS happens to give. The TLS example registers against Kamailio presenting such a
-// certificate (example.org and sip.example.org, no IP address): dialtone must check the
-// certificate against the name it was configured with, not against 127.0.0.1.
-func TestProviderTLSCertificateNamesTheDomain(t *testing.T) {
+// The TLS example registers by SRV over TLS against Kamailio presenting a certificate for the
+// provider's names (example.org and sip.example.org, no IP address): dialtone checks the
+// certificate against the name it looked up, not the IP address it dialled. The same setup
+// with Kamailio's own certificate (localhost and 127.0.0.1 only) is refused with exit 4.
+func TestProviderExampleTLS(t *testing.T) {
 	t.Parallel()
-	const password = "example-secret"
-	k := peers.StartKamailio(t, peers.KamailioOptions{Users: map[string]string{"alice": password}, Domain: "example.org"})
-	// Kamailio's TLS config names these two files; tls.reload makes it present the new pair.
-	nameCert(t, k.CAFile(), filepath.Join(k.Dir(), "key.pem"), "example.org", "sip.example.org")
-	kamcmd, err := exec.LookPath("kamcmd")
-	if err != nil {
-		kamcmd = "/usr/sbin/kamcmd"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, kamcmd, "-s", "unix:"+filepath.Join(k.Dir(), "kamailio_ctl"), "tls.reload").CombinedOutput()
-	if err != nil || strings.HasPrefix(string(out), "error") {
-		t.Fatalf("kamcmd tls.reload: %v: %s", err, out)
-	}
-	d := peers.StartDnsmasq(t, srvFor("example.org", k))
-
 	ex := findExample(t, providerExamples(t), "TLS, located by SRV")
-	text := runnableExample(ex, nil, fmt.Sprintf("dns_server = %q", d.Addr()), fmt.Sprintf("tls_ca = %q", k.CAFile()))
-	cfg := filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	code, evs, p := runDialtone(t, 30*time.Second, []string{"DIALTONE_EXAMPLE_PASSWORD=" + password},
-		"register", "--once", "--json", "--config", cfg)
-	if code != 0 {
-		t.Fatalf("exit %d, want 0: a certificate for example.org and sip.example.org must be accepted for sip:alice@example.org\n%s", code, p.transcript())
-	}
-	if _, ok := findEvent(evs, "registered"); !ok {
-		t.Fatalf("no registered event: %v", names(evs))
+	for _, tc := range []struct {
+		name      string
+		certNames []string // nil: Kamailio's own certificate
+		code      int
+	}{
+		{"certificate_for_the_domain", []string{"example.org", "sip.example.org"}, 0},
+		{"certificate_for_another_name", nil, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			const password = "example-secret"
+			k := peers.StartKamailio(t, peers.KamailioOptions{Users: map[string]string{"alice": password}, Domain: "example.org"})
+			if tc.certNames != nil {
+				// Kamailio's TLS config names these two files; tls.reload makes it present the new pair.
+				nameCert(t, k.CAFile(), filepath.Join(k.Dir(), "key.pem"), tc.certNames...)
+				kamcmd, err := exec.LookPath("kamcmd")
+				if err != nil {
+					kamcmd = "/usr/sbin/kamcmd"
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				out, err := exec.CommandContext(ctx, kamcmd, "-s", "unix:"+filepath.Join(k.Dir(), "kamailio_ctl"), "tls.reload").CombinedOutput()
+				if err != nil || strings.HasPrefix(string(out), "error") {
+					t.Fatalf("kamcmd tls.reload: %v: %s", err, out)
+				}
+			}
+			d := peers.StartDnsmasq(t, srvFor("example.org", k))
+			text := runnableExample(ex, nil, fmt.Sprintf("dns_server = %q", d.Addr()), fmt.Sprintf("tls_ca = %q", k.CAFile()))
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "config.toml")
+			if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			trace := filepath.Join(dir, "trace.txt")
+			code, evs, p := runDialtone(t, 30*time.Second, []string{"DIALTONE_EXAMPLE_PASSWORD=" + password},
+				"register", "--once", "--json", "--config", cfg, "--sip-trace", trace)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s\ndnsmasq:\n%s", code, tc.code, p.transcript(), d.Log())
+			}
+			if !strings.Contains(d.Log(), "query[SRV] _sips._tcp.example.org ") {
+				t.Errorf("dnsmasq was not asked for SRV _sips._tcp.example.org:\n%s", d.Log())
+			}
+			if tc.code != 0 {
+				f, _ := findEvent(evs, "registration_failed")
+				if !strings.Contains(f.str("reason"), "does not match") || f.str("failure") != "network" {
+					t.Errorf("want a network failure saying the certificate does not match, got %v", f)
+				}
+				return
+			}
+			if _, ok := findEvent(evs, "registered"); !ok {
+				t.Fatalf("no registered event: %v", names(evs))
+			}
+			tr, _ := os.ReadFile(trace)
+			for _, want := range []string{"Via: SIP/2.0/TLS", "REGISTER sip:example.org", fmt.Sprintf("-> 127.0.0.1:%d ", k.Port("tls"))} {
+				if !strings.Contains(string(tr), want) {
+					t.Errorf("the SIP trace lacks %q:\n%s", want, tr)
+					break
+				}
+			}
+		})
 	}
 }
