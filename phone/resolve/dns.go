@@ -152,6 +152,13 @@ func (r *Resolver) exchange(ctx context.Context, name string, qtype uint16) (ans
 func (r *Resolver) exchangeOne(ctx context.Context, m *dns.Msg, srv string) (*dns.Msg, error) {
 	c := &dns.Client{Net: "udp", Timeout: r.timeout}
 	res, _, err := c.ExchangeContext(ctx, m, srv)
+	if err == nil && res.Rcode == dns.RcodeFormatError && m.IsEdns0() != nil {
+		// An old server that does not know EDNS (RFC 6891 7): ask again without it.
+		plain := m.Copy()
+		plain.Extra = nil
+		res, _, err = c.ExchangeContext(ctx, plain, srv)
+		m = plain
+	}
 	if err == nil && res.Truncated {
 		c.Net = "tcp"
 		res, _, err = c.ExchangeContext(ctx, m, srv)

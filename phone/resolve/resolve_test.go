@@ -340,3 +340,15 @@ func TestHostsFileBeforeDNS(t *testing.T) {
 		t.Errorf("after the file changed: %v", got)
 	}
 }
+
+func TestResolveAsksAgainWithoutEDNS(t *testing.T) {
+	d := startDNS(t, zone...)
+	d.mu.Lock()
+	d.noEDNS = true
+	d.mu.Unlock()
+	r := newTestResolver(t, d, nil)
+	ts, tr, err := r.Resolve(resolveCtx(t), Query{Host: "plain.example", Transport: UDP})
+	if got := addrs(ts); err != nil || !slices.Equal(got, []string{"udp 192.0.2.40:5060"}) {
+		t.Errorf("a server without EDNS: %v %v\n%s", got, err, tr)
+	}
+}

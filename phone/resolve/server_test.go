@@ -20,6 +20,7 @@ type testDNS struct {
 	zone     map[string][]dns.RR // "name. TYPE" -> records
 	truncate map[string]bool     // names answered truncated over UDP
 	servfail map[string]bool
+	noEDNS   bool     // answer FORMERR to queries with EDNS, as servers from before RFC 2671
 	asked    []string // "udp name TYPE"
 }
 
@@ -91,8 +92,11 @@ func (d *testDNS) handler(network string) dns.HandlerFunc {
 			}
 		}
 		trunc, fail := d.truncate[name] && network == "udp", d.servfail[name]
+		formerr := d.noEDNS && req.IsEdns0() != nil
 		d.mu.Unlock()
 		switch {
+		case formerr:
+			m.Rcode = dns.RcodeFormatError
 		case fail:
 			m.Rcode = dns.RcodeServerFailure
 		case trunc:
