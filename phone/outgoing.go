@@ -154,7 +154,7 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 		return // the machine has ended the call (every target failed, or credentials could not be sent)
 	}
 	if err != nil {
-		in := outgoingFailure("call "+target.String(), err, ringCtx, c)
+		in := outgoingFailure("call "+target.String(), l, err, ringCtx, c)
 		if _, ok := in.(lifecycle.Failed); ok {
 			x.err = err // a transport failure: its details go with the event
 		}
@@ -239,7 +239,7 @@ func (x *outgoingRun) step(in lifecycle.Input) {
 }
 
 // outgoingFailure is the input for an INVITE that ended without a 2xx.
-func outgoingFailure(op string, err error, ringCtx context.Context, c *call) lifecycle.Input {
+func outgoingFailure(op string, l *leg, err error, ringCtx context.Context, c *call) lifecycle.Input {
 	var dr *sipgo.ErrDialogResponse
 	switch {
 	case errors.As(err, &dr):
@@ -255,7 +255,7 @@ func outgoingFailure(op string, err error, ringCtx context.Context, c *call) lif
 		}
 		return lifecycle.Shutdown{}
 	}
-	return lifecycle.Failed{Reason: transportError(op, "", UDP, err).Reason}
+	return lifecycle.Failed{Reason: transportError(op, l.dest, l.transport, err).Reason}
 }
 
 func reasonOf(err error) string {
