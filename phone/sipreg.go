@@ -45,9 +45,11 @@ type sipRegistrar struct {
 	natHost string  // our address as the registrar sees it over UDP, when behind NAT
 	// streamHost is our IP as the registrar saw it over TCP/TLS, when behind NAT ("" else).
 	streamHost string
-	natPort    int
-	password   string
-	havePass   bool
+	// viaKnown is true once a server's Via has told us where it sees us (NAT or not).
+	viaKnown bool
+	natPort  int
+	password string
+	havePass bool
 }
 
 func newSIPRegistrar(acc *account, client *sipgo.Client, tp *sip.TransportLayer, r resolver, udpListen *net.UDPAddr, userAgent string, log *slog.Logger) *sipRegistrar {
@@ -186,6 +188,7 @@ func (r *sipRegistrar) transact(ctx context.Context, target string, expires time
 // learnPublicAddress reads the address the registrar saw us at (Via received/rport, RFC
 // 3581) and reports whether it differs from our UDP Contact and is new to us.
 func (r *sipRegistrar) learnPublicAddress(res *sip.Response) bool {
+	r.viaKnown = true
 	host, port, ok := publicAddress(res.Via(), r.contact.Host, r.contact.Port)
 	if r.acc.Transport != UDP {
 		// Over TCP and TLS the Contact is the connection and stays; but the IP the registrar

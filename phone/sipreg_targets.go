@@ -49,6 +49,7 @@ func (r *sipRegistrar) callTargets(ctx context.Context) (sip.Uri, []resolve.Targ
 		return sip.Uri{}, nil, transportError(op, server.Host, r.acc.Transport, err)
 	}
 	targets = firstAt(r.usable(targets), r.current)
+	r.learnAddressByOptions(ctx, targets[0].Addr.String())
 	if r.contact.Host != "" && r.acc.Transport == UDP {
 		return r.contact, targets, nil
 	}

@@ -1,0 +1,73 @@
+package phone
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// probeTimeout bounds the OPTIONS that asks a server where it sees us: a call waits for it
+// at most this long, and then goes on with what it knows.
+const probeTimeout = 2 * time.Second
+
+// learnAddressByOptions asks target (the account's first hop) where it sees our UDP socket,
+// with an OPTIONS whose Via carries rport (RFC 3581), when no REGISTER has told us yet (an
+// account that does not register, such as `dialtone call`'s). Behind a NAT that keeps ports,
+// the answer is the address the far end can send audio to; without it a call offers its
+// private address and its audio never arrives. A server that does not answer costs probeTimeout
+// and nothing else. Called with r.mu held.
+func (r *sipRegistrar) learnAddressByOptions(ctx context.Context, target string) {
+	if r.acc.Transport != UDP || r.udpListen == nil || r.viaKnown {
+		return
+	}
+	if err := r.updateContact(ctx, target); err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	res, err := r.client.Do(ctx, r.newOptions(target))
+	if err != nil {
+		r.log.Debug("OPTIONS for our public address: no answer", "target", target, "err", err)
+		return
+	}
+	if r.learnPublicAddress(res) {
+		_ = r.updateContact(ctx, target) // the Contact follows the public address
+	}
+}
+
+// newOptions is an OPTIONS to the account's server from our listening socket.
+func (r *sipRegistrar) newOptions(target string) *sip.Request {
+	req := sip.NewRequest(sip.OPTIONS, *r.acc.registrar.Clone())
+	req.SetTransport(strings.ToUpper(r.acc.Transport.String()))
+	req.SetDestination(target)
+	if r.acc.proxy != nil {
+		route := &sip.RouteHeader{Address: *r.acc.proxy.Clone()}
+		route.Address.UriParams = sip.NewParams()
+		route.Address.UriParams.Add("lr", "")
+		req.AppendHeader(route)
+		routeVia(req, target)
+	}
+	listen := r.listenFor(target)
+	req.Laddr = sip.Addr{IP: listen.IP, Port: listen.Port}
+	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP",
+		Host: r.contact.Host, Port: r.contact.Port, Params: sip.NewParams()}
+	via.Params.Add("branch", sip.GenerateBranch())
+	via.Params.Add("rport", "")
+	req.AppendHeader(via)
+	from := &sip.FromHeader{DisplayName: r.acc.DisplayName, Address: r.acc.aor, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: r.acc.aor})
+	callID := sip.CallIDHeader(sip.GenerateTagN(24))
+	req.AppendHeader(&callID)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.OPTIONS})
+	maxFwd := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxFwd)
+	if r.userAgent != "" {
+		req.AppendHeader(sip.NewHeader("User-Agent", r.userAgent))
+	}
+	req.SetBody(nil)
+	return req
+}
