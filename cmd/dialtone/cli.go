@@ -50,6 +50,7 @@ type cli struct {
 	Message  messageCmd  `cmd:"" help:"Send an instant message (SIP MESSAGE)."`
 	History  historyCmd  `cmd:"" help:"List past calls and messages, newest first."`
 	Doctor   doctorCmd   `cmd:"" help:"Check an account's path to its provider (DNS, transports, TLS, NAT, REGISTER) and print one report."`
+	Password passwordCmd `cmd:"" help:"Store or delete an account's password in the OS keyring (password_keyring)."`
 	VersionC versionCmd  `cmd:"" name:"version" help:"Print version information."`
 }
 

@@ -37,6 +37,7 @@
 //	password_env = "WORK_SIP_PASSWORD"            # environment variable holding the password
 //	# password_cmd = "pass show sip/work"         # sh -c command printing the password
 //	# password_file = "~/.config/dialtone/work.pass"  # file holding the password
+//	# password_keyring = "dialtone"                # the OS keyring (service; user: Account.KeyringUser)
 //
 // More accounts are further [[account]] tables.
 //
