@@ -25,7 +25,7 @@ type KamailioOptions struct {
 	// Host is the network namespace to run in (a *netlab.Host); nil is the
 	// host namespace.
 	Host nsHost
-	// IP is the IPv4 address to listen on (default 127.0.0.1).
+	// IP is the address to listen on (default 127.0.0.1); IPv6 too (::1).
 	IP string
 	// Domain is the SIP domain served and the digest realm (default IP).
 	Domain string
@@ -134,13 +134,19 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	if opts.IP == "" {
 		opts.IP = "127.0.0.1"
 	}
-	if ip := net.ParseIP(opts.IP); ip == nil || ip.To4() == nil {
-		t.Fatalf("peers: kamailio IP %q is not an IPv4 address", opts.IP)
+	ip := net.ParseIP(opts.IP)
+	if ip == nil {
+		t.Fatalf("peers: kamailio IP %q is not an IP address", opts.IP)
+	}
+	// An IPv6 address is written in brackets in the config and in SIP URIs ([::1]:5060).
+	cfgIP := opts.IP
+	if ip.To4() == nil {
+		cfgIP = "[" + opts.IP + "]"
 	}
 	if opts.Domain == "" {
-		opts.Domain = opts.IP
+		opts.Domain = cfgIP
 	}
-	if strings.ContainsAny(opts.Domain, " \t\r\n\"<>;:@") {
+	if opts.Domain != cfgIP && strings.ContainsAny(opts.Domain, " \t\r\n\"<>;:@") {
 		t.Fatalf("peers: kamailio domain %q is not a host name or address", opts.Domain)
 	}
 	ngAddr := strings.TrimPrefix(opts.RTPEngine, "udp:")
@@ -180,7 +186,7 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 		data := cfgData{
 			Dir:        dir,
 			ModulePath: mpath,
-			IP:         opts.IP,
+			IP:         cfgIP,
 			Domain:     opts.Domain,
 			RTPEngine:  ngAddr,
 			Port:       port,
