@@ -5,9 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/dialtone/dialtone/interop/peers"
 )
@@ -63,43 +61,6 @@ func blackholePort(t *testing.T) int {
 // located from the AOR's domain by RFC 3263 through dnsmasq.
 func dnsAccount(d *peers.Dnsmasq, user string) []string {
 	return []string{"--aor", "sip:" + user + "@" + dnsDomain, "--transport", "udp", "--dns-server", d.Addr()}
-}
-
-// blackholeTCP is a loopback TCP port whose SYNs go unanswered, as behind a dropping
-// firewall, without touching any firewall: a listener with a backlog of 0 whose queue slot a
-// connection fills (Linux drops SYNs while the accept queue is full) and that never accepts.
-func blackholeTCP(t *testing.T) int {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := os.NewFile(uintptr(fd), "blackhole")
-	t.Cleanup(func() { f.Close() })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := sa.(*syscall.SockaddrInet4).Port
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for range 4 {
-		c, err := net.DialTimeout("tcp", addr, 300*time.Millisecond)
-		if err != nil {
-			break // the queue is full
-		}
-		t.Cleanup(func() { c.Close() })
-	}
-	if c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond); err == nil {
-		c.Close()
-		t.Skip("this kernel completes connections beyond a full accept queue: no TCP blackhole on loopback")
-	}
-	return port
 }
 
 // assertFailedOver checks dialtone's log: the target on deadPort was tried and left.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/interop/peers"
+	"github.com/dialtone/dialtone/phone/phonetest"
 )
 
 // The SRV tests serve the domain dns.test from a real dnsmasq on loopback: only dnsmasq knows
@@ -136,7 +137,7 @@ const attemptBudget = 8 * time.Second
 func TestDNSNAPTRTCPFailoverPastRefusedAndBlackholed(t *testing.T) {
 	t.Parallel()
 	live := peers.StartKamailio(t, peers.KamailioOptions{Users: users, Domain: dnsDomain})
-	refused, hole := deadPort(t), blackholeTCP(t)
+	refused, hole := deadPort(t), phonetest.BlackholeTCP(t)
 	opts := peers.DnsmasqOptions{Hosts: map[string][]string{}, TTL: 30,
 		NAPTR: []peers.NAPTRRecord{{Name: dnsDomain, Order: 10, Preference: 10, Flags: "s", Service: "SIP+D2T", Replacement: "_sip._tcp." + dnsDomain}}}
 	for i, port := range []int{refused, hole, live.Port("tcp")} {

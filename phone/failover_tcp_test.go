@@ -4,54 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/phone/phonetest"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
-
-// blackholeTCP is a loopback TCP port whose SYNs go unanswered, as behind a dropping
-// firewall: a listener with a backlog of 0 whose one queue slot a connection already fills
-// (Linux drops SYNs while the accept queue is full), and that never accepts.
-func blackholeTCP(t *testing.T) string {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := os.NewFile(uintptr(fd), "blackhole")
-	t.Cleanup(func() { f.Close() })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
-	// Fill the queue; connections beyond it stay in SYN-SENT.
-	for i := 0; i < 4; i++ {
-		d := net.Dialer{Timeout: 300 * time.Millisecond}
-		c, err := d.Dial("tcp", addr)
-		if err != nil {
-			break // the queue is full
-		}
-		t.Cleanup(func() { c.Close() })
-	}
-	d := net.Dialer{Timeout: 500 * time.Millisecond}
-	if c, err := d.Dial("tcp", addr); err == nil {
-		c.Close()
-		t.Skip("this kernel completes connections beyond a full accept queue; no TCP blackhole on loopback")
-	}
-	return addr
-}
 
 // startTCPSIPServer is a registrar over TCP on loopback answering 200.
 func startTCPSIPServer(t *testing.T) (string, func() int) {
@@ -86,7 +46,7 @@ func startTCPSIPServer(t *testing.T) (string, func() int) {
 func TestRegisterOverTCPFailsOverPastRefusedAndBlackholed(t *testing.T) {
 	shortAttempts(t, time.Second)
 	refused := refusedUDP(t) // the same port is closed for TCP too (nothing bound it)
-	hole := blackholeTCP(t)
+	hole := fmt.Sprintf("127.0.0.1:%d", phonetest.BlackholeTCP(t))
 	live, got := startTCPSIPServer(t)
 	rec := func(prio int, addr string) string {
 		_, port, _ := net.SplitHostPort(addr)
