@@ -89,7 +89,7 @@ func doAttempt(ctx context.Context, client *sipgo.Client, req *sip.Request, t Tr
 	// Even a lone target is worth the probe: "connection refused" at once says more than
 	// "no response" after 32 s (RFC 3261 18.4: ICMP errors are transport errors).
 	if t == UDP {
-		stop := watchUnreachable(actx, dest, cancel)
+		stop := watchUnreachable(actx, dest, cancel, probeDelayWithin(timeout), nil)
 		defer stop()
 	}
 	res, err := client.Do(actx, req)
@@ -101,11 +101,24 @@ func doAttempt(ctx context.Context, client *sipgo.Client, req *sip.Request, t Tr
 	return res, err
 }
 
+// probeDelay is how long a request waits for any answer before the ICMP probe starts: a
+// living server has answered by then (100 Trying, or the final response), and a closed port
+// is still reported within about a second instead of after the 32 s transaction timeout.
+const probeDelay = time.Second
+
+// probeDelayWithin is probeDelay, or half of a shorter per-target timeout (0: none).
+func probeDelayWithin(timeout time.Duration) time.Duration {
+	if timeout > 0 && timeout/2 < probeDelay {
+		return timeout / 2
+	}
+	return probeDelay
+}
+
 // watchUnreachable sends a CRLF keep-alive (RFC 5626 4.4.1: servers ignore it) from a
 // connected UDP socket to dest and reads: Linux reports an ICMP port or host unreachable as an
 // error on a connected socket only, and our SIP socket is not connected. The error cancels
 // the attempt. stop ends the probe and waits for it.
-func watchUnreachable(ctx context.Context, dest string, cancel context.CancelCauseFunc) (stop func()) {
+func watchUnreachable(ctx context.Context, dest string, cancel context.CancelCauseFunc, delay time.Duration, heard func() bool) (stop func()) {
 	conn, err := net.Dial("udp", dest)
 	if err != nil {
 		return func() {}
@@ -114,6 +127,19 @@ func watchUnreachable(ctx context.Context, dest string, cancel context.CancelCau
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		defer conn.Close()
+		// A server that answers at once never sees the probe: some peers (sipp) send their
+		// responses to wherever the last datagram came from, and the probe's socket would then
+		// swallow them.
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		if heard != nil && heard() {
+			return
+		}
 		crlf := []byte("\r\n\r\n")
 		buf := make([]byte, 512)
 		// Three probes like the first SIP retransmissions: one ICMP may be rate-limited or lost.

@@ -29,6 +29,13 @@ func (a *inviteAttempt) heard(res *sip.Response) {
 	}
 }
 
+// heardAny reports whether the server has answered anything yet.
+func (a *inviteAttempt) heardAny() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.answered
+}
+
 func (a *inviteAttempt) giveUp(cause error) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -94,7 +101,8 @@ func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip
 	}
 	if l.transport == UDP { // also for a lone target: "refused" now rather than silence for 32 s
 		pctx, pcancel := context.WithCancelCause(actx)
-		stop := watchUnreachable(pctx, req.Destination(), func(cause error) { abandon(cause); pcancel(cause) })
+		stop := watchUnreachable(pctx, req.Destination(), func(cause error) { abandon(cause); pcancel(cause) },
+			probeDelayWithin(timeoutFor(n)), a.heardAny)
 		defer stop()
 		defer pcancel(nil)
 	}

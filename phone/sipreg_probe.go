@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -19,7 +20,7 @@ const probeTimeout = 2 * time.Second
 // private address and its audio never arrives. A server that does not answer costs probeTimeout
 // and nothing else. Called with r.mu held.
 func (r *sipRegistrar) learnAddressByOptions(ctx context.Context, target string) {
-	if r.acc.Transport != UDP || r.udpListen == nil || r.viaKnown {
+	if r.acc.Transport != UDP || r.udpListen == nil || r.viaKnown || !mayBeBehindNAT(target) {
 		return
 	}
 	if err := r.updateContact(ctx, target); err != nil {
@@ -35,6 +36,17 @@ func (r *sipRegistrar) learnAddressByOptions(ctx context.Context, target string)
 	if r.learnPublicAddress(res) {
 		_ = r.updateContact(ctx, target) // the Contact follows the public address
 	}
+}
+
+// mayBeBehindNAT says whether a NAT can lie between us and target (ip:port): not when it is
+// our own machine, nor when our address towards it is public.
+func mayBeBehindNAT(target string) bool {
+	ap, err := netip.ParseAddrPort(target)
+	if err != nil || ap.Addr().IsLoopback() {
+		return false
+	}
+	local, err := localIPFor(target)
+	return err == nil && !isPublicAddr(parseIP(local))
 }
 
 // newOptions is an OPTIONS to the account's server from our listening socket.
