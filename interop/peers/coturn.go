@@ -170,7 +170,7 @@ func StartCoturn(t testing.TB, opts CoturnOptions) *Coturn {
 		logFile: filepath.Join(dir, "turnserver.log"),
 		outFile: filepath.Join(dir, "turnserver.out"),
 	}
-	for try := 1; ; try++ {
+	startWithRetry(t, "coturn", func() (int, error) {
 		c.port = opts.Port
 		if c.port == 0 {
 			// port+1 is the RFC 5780 alternate port coturn binds as well.
@@ -180,17 +180,9 @@ func StartCoturn(t testing.TB, opts CoturnOptions) *Coturn {
 			}
 			c.port = p
 		}
-		err := c.start(bin)
-		if err == nil {
-			break
-		}
-		c.Stop()
-		if try < startTries && opts.Port == 0 && strings.Contains(c.Log(), "Cannot bind") {
-			t.Logf("peers: coturn port clash on %d, retrying", c.port)
-			continue
-		}
-		t.Fatalf("peers: starting coturn: %v\n--- coturn log (%s) ---\n%s", err, c.logFile, c.Log())
-	}
+		return c.port, c.start(bin)
+	}, c.Stop, func() bool { return opts.Port == 0 && strings.Contains(c.Log(), "Cannot bind") },
+		func() string { return fmt.Sprintf("--- coturn log (%s) ---\n%s", c.logFile, c.Log()) })
 	t.Cleanup(c.Stop)
 	return c
 }

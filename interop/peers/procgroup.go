@@ -58,3 +58,23 @@ func findModuleDir(env string, dirs []string, probe string) (string, bool) {
 	}
 	return "", false
 }
+
+// startWithRetry starts a peer whose port was chosen free a moment before it binds it: start
+// picks the port and starts the peer; when it fails, stop cleans up and, if clash says another
+// process took the port meanwhile, it is tried again (startTries in all). Any other failure
+// fails the test with log's text.
+func startWithRetry(t testing.TB, name string, start func() (port int, err error), stop func(), clash func() bool, log func() string) {
+	t.Helper()
+	for try := 1; ; try++ {
+		port, err := start()
+		if err == nil {
+			return
+		}
+		stop()
+		if try < startTries && clash() {
+			t.Logf("peers: %s port clash on %d, retrying", name, port)
+			continue
+		}
+		t.Fatalf("peers: starting %s: %v\n%s", name, err, log())
+	}
+}

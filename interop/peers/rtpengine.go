@@ -75,7 +75,7 @@ func StartRTPEngine(t testing.TB, opts RTPEngineOptions) *RTPEngine {
 	}
 	dir := shortTempDir(t)
 	r := &RTPEngine{t: t, opts: opts, dir: dir, logFile: filepath.Join(dir, "rtpengine.log")}
-	for try := 1; ; try++ {
+	startWithRetry(t, "rtpengine", func() (int, error) {
 		r.ngPort = opts.NGPort
 		if r.ngPort == 0 {
 			p, err := freeUDPRun(opts.Host, []string{opts.NGIP}, 1)
@@ -84,17 +84,9 @@ func StartRTPEngine(t testing.TB, opts RTPEngineOptions) *RTPEngine {
 			}
 			r.ngPort = p
 		}
-		err := r.start(bin)
-		if err == nil {
-			break
-		}
-		r.Stop()
-		if try < startTries && opts.NGPort == 0 && strings.Contains(r.Log(), "Address already in use") {
-			t.Logf("peers: rtpengine ng port clash on %d, retrying", r.ngPort)
-			continue
-		}
-		t.Fatalf("peers: starting rtpengine: %v\n--- rtpengine log (%s) ---\n%s", err, r.logFile, r.Log())
-	}
+		return r.ngPort, r.start(bin)
+	}, r.Stop, func() bool { return opts.NGPort == 0 && strings.Contains(r.Log(), "Address already in use") },
+		func() string { return fmt.Sprintf("--- rtpengine log (%s) ---\n%s", r.logFile, r.Log()) })
 	t.Cleanup(r.Stop)
 	return r
 }
