@@ -90,21 +90,7 @@ func flowRecovery(t *testing.T, k *peers.Kamailio, tr string) {
 
 	// An incoming call still reaches dialtone, down the new connection, with audio both ways.
 	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Password: users["bob"], Registrar: k.HostPort("udp"), ToneHz: 600})
-	if err := bob.Dial(aor); err != nil {
-		t.Fatal(err)
-	}
-	alice.waitEvent("incoming", 15*time.Second)
-	alice.waitEvent("answered", 10*time.Second)
-	if _, err := bob.WaitEvent("CALL_ESTABLISHED", 10*time.Second); err != nil {
-		t.Fatalf("baresip: %v\n%s", err, bob.Log())
-	}
-	time.Sleep(3 * time.Second) // the call itself: let audio flow
-	if err := bob.Hangup(); err != nil {
-		t.Fatal(err)
-	}
-	if code, _ := alice.wait(20 * time.Second); code != 0 {
-		t.Fatalf("answer exit %d\n%s", code, alice.transcript())
-	}
+	baresipCallsAnswerer(t, bob, alice, aor)
 	assertTone(t, rec, 600, 2)
 	recs, err := bob.Recordings()
 	if err != nil || len(recs) == 0 {

@@ -25,20 +25,7 @@ func TestNATConeTCPWithoutSTUN(t *testing.T) {
 
 	bob := peers.StartBaresip(t, peers.BaresipOptions{Host: n.far, IP: "203.0.113.20", User: "bob", Password: natUsers["bob"],
 		Registrar: n.kam.HostPort("udp"), ToneHz: 700})
-	if err := bob.Dial(aor); err != nil {
-		t.Fatal(err)
-	}
-	alice.waitEvent("answered", 15*time.Second)
-	if _, err := bob.WaitEvent("CALL_ESTABLISHED", 10*time.Second); err != nil {
-		t.Fatalf("baresip: %v\n%s", err, bob.Log())
-	}
-	time.Sleep(3 * time.Second) // the call itself: audio flows meanwhile
-	if err := bob.Hangup(); err != nil {
-		t.Fatal(err)
-	}
-	if code, _ := alice.wait(20 * time.Second); code != 0 {
-		t.Fatalf("answer exit %d\n%s", code, alice.transcript())
-	}
+	baresipCallsAnswerer(t, bob, alice, aor)
 	assertToneFor(t, "dialtone heard bob", rec, 700)
 	assertBaresipHeard(t, bob, 1300, 1)
 }
