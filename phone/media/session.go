@@ -5,7 +5,6 @@
 package media
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -246,32 +245,6 @@ func (s *Session) current() Params {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.params
-}
-
-// SendDTMF queues a digit to send as RFC 4733 events.
-func (s *Session) SendDTMF(digit rune) error {
-	if _, ok := codec.DigitEvent(digit); !ok {
-		return fmt.Errorf("dtmf: %q is not a DTMF digit (0-9, *, #, A-D)", digit)
-	}
-	p := s.current()
-	if p.DTMFPT < 0 {
-		return errors.New("dtmf: the far end did not negotiate telephone-event")
-	}
-	s.mu.Lock()
-	s.dtmfQueue = append(s.dtmfQueue, digit)
-	s.mu.Unlock()
-	return nil
-}
-
-func (s *Session) nextDTMF() (rune, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.dtmfQueue) == 0 {
-		return 0, false
-	}
-	d := s.dtmfQueue[0]
-	s.dtmfQueue = s.dtmfQueue[1:]
-	return d, true
 }
 
 // emit delivers an event without ever blocking the media path.

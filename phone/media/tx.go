@@ -5,17 +5,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"sync"
-	"time"
 
 	"github.com/dialtone/dialtone/codec"
 	"github.com/pion/rtp"
-)
-
-// dtmfDuration is how long each sent digit lasts; dtmfEndRepeats is how often its End packet
-// is sent (RFC 4733 2.5.1.4 asks for three, for loss).
-const (
-	dtmfDuration   = 100 * time.Millisecond
-	dtmfEndRepeats = 3
 )
 
 // sender is the source-to-network half of a session. Only the pacer goroutine touches it,
@@ -28,12 +20,7 @@ type sender struct {
 	sourceEOF bool
 	octets    uint64
 
-	// DTMF in progress.
-	dtmfEvent   uint8
-	dtmfTS      uint32
-	dtmfElapsed uint16 // in timestamp units
-	dtmfEnds    int
-	dtmfActive  bool
+	dtmf dtmfSender // the RFC 4733 event in progress (dtmf_tx.go)
 
 	mu sync.Mutex // guards the receive statistics used by RTCP
 	rs rxStats
@@ -55,6 +42,9 @@ func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *r
 	}
 	pkt.Header = rtp.Header{Version: 2, SSRC: t.ssrc}
 	if t.dtmfPacket(s, p, pkt, buf) {
+		if p.Source != nil && !t.sourceEOF {
+			_ = p.Source.Read(pcm) // the event replaces this frame's audio; a file still moves on with time
+		}
 		t.write(s, p, pkt, buf)
 		return
 	}
@@ -107,41 +97,4 @@ func (t *sender) write(s *Session, p Params, pkt *rtp.Packet, buf []byte) {
 	t.mu.Lock()
 	t.octets += uint64(len(pkt.Payload))
 	t.mu.Unlock()
-}
-
-// dtmfPacket fills pkt with the next RFC 4733 packet if a digit is being sent.
-func (t *sender) dtmfPacket(s *Session, p Params, pkt *rtp.Packet, buf []byte) bool {
-	if p.DTMFPT < 0 {
-		return false
-	}
-	if !t.dtmfActive {
-		digit, ok := s.nextDTMF()
-		if !ok {
-			return false
-		}
-		ev, _ := codec.DigitEvent(digit)
-		t.dtmfEvent, t.dtmfTS, t.dtmfElapsed, t.dtmfEnds, t.dtmfActive = ev, t.ts, 0, 0, true
-		pkt.Marker = true
-	}
-	total := uint16(dtmfDuration.Milliseconds() * codec.SampleRate / 1000)
-	if t.dtmfElapsed < total {
-		t.dtmfElapsed += codec.FrameSamples
-	}
-	end := t.dtmfElapsed >= total
-	e := codec.DTMFEvent{Event: t.dtmfEvent, End: end, Volume: 10, Duration: t.dtmfElapsed}
-	n, err := e.MarshalTo(buf[rtpHeaderRoom:])
-	if err != nil {
-		t.dtmfActive = false
-		return false
-	}
-	if end {
-		t.dtmfEnds++
-		if t.dtmfEnds >= dtmfEndRepeats {
-			t.dtmfActive = false
-		}
-	}
-	pkt.PayloadType = uint8(p.DTMFPT)
-	pkt.Timestamp = t.dtmfTS // every packet of one event carries the event's start time
-	pkt.Payload = buf[rtpHeaderRoom : rtpHeaderRoom+n]
-	return true
 }
