@@ -153,7 +153,9 @@ func (p *Phone) Hangup(id string) error {
 	return nil
 }
 
-// SendDTMF sends digits (0-9 * # A-D) as RFC 4733 events on an answered call.
+// SendDTMF sends digits (0-9 * # A-D; ',' pauses 500 ms) as RFC 4733 events on an answered
+// call. It returns at once: the digits go out one by one (media.DTMFDuration each,
+// media.DTMFGap apart).
 func (p *Phone) SendDTMF(id string, digits string) error {
 	c, err := p.lookupCall(id)
 	if err != nil {
@@ -166,10 +168,8 @@ func (p *Phone) SendDTMF(id string, digits string) error {
 	if ms == nil || !answered {
 		return fmt.Errorf("call %s: not answered yet", id)
 	}
-	for _, d := range digits {
-		if err := ms.SendDTMF(d); err != nil {
-			return fmt.Errorf("call %s: %w", id, err)
-		}
+	if err := ms.SendDTMFString(digits); err != nil { // all or nothing: a typo sends no digit
+		return fmt.Errorf("call %s: %w", id, err)
 	}
 	return nil
 }

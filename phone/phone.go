@@ -151,6 +151,7 @@ func (p *Phone) Run(ctx context.Context) error {
 	stack.srv.OnBye(p.onBye)
 	stack.srv.OnAck(p.onAck)
 	stack.srv.OnMessage(p.onMessage)
+	stack.srv.OnInfo(p.onInfo) // DTMF by SIP INFO (info.go)
 	p.mu.Lock()
 	p.stk, p.runCtx = stack, ctx
 	p.mu.Unlock()
