@@ -17,6 +17,7 @@ type answerCmd struct {
 	Count    int           `help:"Calls to handle before exiting." default:"1"`
 	Duration time.Duration `help:"Hang up this long after answering; 0 waits for the caller to hang up."`
 	audioFlags
+	dtmfFlags
 }
 
 // autoFlag is --auto[=DELAY]: a flag that works alone or with a value.
@@ -147,6 +148,7 @@ loop:
 					id := ev.ID
 					time.AfterFunc(c.Auto.delay, func() { _ = ph.Answer(id, ca.CallAudio) })
 				case phone.CallAnswered:
+					c.sendDTMF(e, ph, ev.ID) // --dtmf (dtmf.go)
 					if c.Duration > 0 {
 						id := ev.ID
 						timers[id] = time.AfterFunc(c.Duration, func() { hangups <- id })

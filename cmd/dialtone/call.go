@@ -15,6 +15,7 @@ type callCmd struct {
 	HangupOnEOF bool          `name:"hangup-on-eof" help:"Hang up when the --play file ends."`
 	RingTimeout time.Duration `help:"Give up (CANCEL) if nobody answers within this time." default:"60s"`
 	audioFlags
+	dtmfFlags
 }
 
 // Run places one call and reports it; the exit code says how it went (see the README).
@@ -53,6 +54,8 @@ func (e *env) placeCall(cfg phone.Config, account, target string, c *callCmd) er
 		_ = r.finish(out.event)
 		return usageErr("%v", err)
 	}
+	stopDTMF := c.sendDTMFOnAnswer(e, r.Phone, id) // --dtmf (dtmf.go)
+	defer stopDTMF()
 	final, err := e.followCall(r.Phone, id, r.Events, out, c.Duration, c.HangupOnEOF)
 	if rerr := r.finish(out.event); rerr != nil && err == nil {
 		err = rerr
