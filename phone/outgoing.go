@@ -111,6 +111,7 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 		return
 	}
 	req := p.newInvite(c, l, target, offer)
+	uriHeadersToRequest(req) // a transfer's Replaces (replaces.go)
 	c.mu.Lock()
 	c.status.SIPCallID = string(*req.CallID())
 	c.mu.Unlock()
@@ -172,6 +173,7 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 	} else {
 		in.SDPOK = true
 		p.registerDialog(c, sess.ID)
+		p.trackDialog(c, sess) // for transfer (transfer_dialog.go)
 		c.mu.Lock()
 		c.remoteSDP = x.params.Remote
 		c.answered, c.ringStop, c.local, c.contact, c.source, c.sink = true, nil, local, l.contact, a.Source, a.Sink

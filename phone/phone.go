@@ -44,6 +44,7 @@ type Phone struct {
 	recent   recentMessages // incoming MESSAGE keys, when no store keeps them
 	ready    chan struct{}  // closed once Run has the SIP stack up
 	flows    flowTracker    // pongs on TCP/TLS connections (flow.go)
+	xfer     transferState  // REFER/NOTIFY bookkeeping (transfer_dialog.go)
 }
 
 // Option customises a Phone; tests use them to inject time and name resolution.
@@ -151,6 +152,10 @@ func (p *Phone) Run(ctx context.Context) error {
 	stack.srv.OnBye(p.onBye)
 	stack.srv.OnAck(p.onAck)
 	stack.srv.OnMessage(p.onMessage)
+	stack.srv.OnUpdate(p.onUpdate) // an offer in the dialog, like a re-INVITE (hold_sip.go)
+	// Transfer: REFER from the far end (refer.go), NOTIFYs of our own REFERs (transfer.go).
+	stack.srv.OnRefer(func(req *sip.Request, tx sip.ServerTransaction) { p.onRefer(stack, req, tx) })
+	stack.srv.OnNotify(p.onNotify)
 	stack.srv.OnInfo(p.onInfo) // DTMF by SIP INFO (info.go)
 	p.mu.Lock()
 	p.stk, p.runCtx = stack, ctx

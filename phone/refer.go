@@ -1,0 +1,156 @@
+package phone
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// transfereeTimeout bounds the whole of a transfer we carry out for the far end: the new
+// call's ringing (the ring timeout) and a margin.
+const transfereeTimeout = defaultRingTimeout + 30*time.Second
+
+// onRefer is the far end asking us to call someone else (we are the transferee, RFC 5589):
+// accepted with 202, a NOTIFY 100 Trying, the new call placed through the same account, its
+// progress reported in NOTIFYs (message/sipfrag), and the old call ended once the new one is
+// answered. A REFER we cannot act on is refused and the call goes on as before.
+func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) {
+	respond := func(code int, reason string) {
+		if err := tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil)); err != nil {
+			p.log.Debug("respond to REFER", "code", code, "err", err)
+		}
+	}
+	c := p.callForRequest(req)
+	if c == nil {
+		respond(481, "Call/Transaction Does Not Exist") // out of dialog: we take no orders from strangers
+		return
+	}
+	d := p.dialogOf(c.id)
+	if d == nil || c.ended() {
+		respond(403, "Forbidden (the call is not answered)")
+		return
+	}
+	if err := d.read(req, tx); err != nil {
+		respond(500, "Server Internal Error") // CSeq lower than the last one (RFC 3261 12.2.2)
+		return
+	}
+	hs := req.GetHeaders("Refer-To")
+	if len(hs) != 1 {
+		p.log.Info("REFER refused: it needs exactly one Refer-To", "call", c.id, "count", len(hs))
+		respond(400, "Bad Request (exactly one Refer-To is required)")
+		return
+	}
+	t, err := parseReferTo(hs[0].Value())
+	if err != nil {
+		p.log.Info("REFER refused", "call", c.id, "err", err)
+		if errors.Is(err, errNotSIPURI) {
+			respond(416, "Unsupported URI Scheme")
+			return
+		}
+		respond(400, "Bad Request (Refer-To)")
+		return
+	}
+	x := &p.xfer
+	x.mu.Lock()
+	if x.busy == nil {
+		x.busy = map[string]bool{}
+	}
+	if x.busy[c.id] {
+		x.mu.Unlock()
+		respond(491, "Request Pending")
+		return
+	}
+	x.busy[c.id] = true
+	x.mu.Unlock()
+	defer func() {
+		x.mu.Lock()
+		delete(x.busy, c.id)
+		x.mu.Unlock()
+	}()
+	respond(202, "Accepted")
+	p.log.Info("transfer requested by the far end", "call", c.id, "to", t.URI.String(), "attended", t.Replaces != nil)
+	ctx, cancel := context.WithTimeout(stk.ctx, transfereeTimeout)
+	defer cancel()
+	p.transferee(ctx, c, d, t)
+}
+
+// transferee places the new call and reports its progress to the transferor.
+func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTarget) {
+	events := p.Subscribe(ctx) // before Dial: no event of the new call can be missed
+	p.notifyRefer(d, 100, "Trying", false)
+	c.mu.Lock()
+	a := CallAudio{Source: c.source, Sink: c.sink}
+	c.mu.Unlock()
+	target := t.URI.String()
+	if t.Replaces != nil {
+		target += "?Replaces=" + escapeURIHeader(t.Replaces.String())
+	}
+	newID, err := p.Dial(c.accountName(), target, a, DialOptions{})
+	if err != nil {
+		p.log.Warn("transfer: the new call could not be placed", "call", c.id, "err", err)
+		p.notifyRefer(d, 503, "Service Unavailable", true)
+		return
+	}
+	rang := false
+	for {
+		var ev Event
+		select {
+		case ev = <-events:
+		case <-ctx.Done():
+			p.notifyRefer(d, 408, "Request Timeout", true)
+			return
+		}
+		s, ok := ev.(CallStatus)
+		if !ok || s.ID != newID {
+			continue
+		}
+		switch s.State {
+		case CallRinging, CallEarlyMedia:
+			if !rang {
+				rang = true
+				p.notifyRefer(d, 180, "Ringing", false)
+			}
+		case CallAnswered:
+			p.notifyRefer(d, 200, "OK", true)
+			p.log.Info("transfer: the new call is answered; ending the old one", "call", c.id, "new", newID)
+			c.hangup()
+			return
+		case CallEnded:
+			code, reason := s.Code, s.Reason
+			if code < 300 {
+				code, reason = 487, "Request Terminated"
+			}
+			p.notifyRefer(d, code, reason, true)
+			return
+		}
+	}
+}
+
+// notifyRefer sends one NOTIFY of the REFER's implicit subscription (RFC 3515 2.4.4); final
+// ends the subscription.
+func (p *Phone) notifyRefer(d *dialogRef, code int, reason string, final bool) {
+	if d.ctx.Err() != nil {
+		return // the transferor has hung up already: no dialog to notify in
+	}
+	req := p.inDialogRequest(d, sip.NOTIFY)
+	req.AppendHeader(sip.NewHeader("Event", "refer"))
+	state := "active;expires=60"
+	if final {
+		state = "terminated;reason=noresource"
+	}
+	req.AppendHeader(sip.NewHeader("Subscription-State", state))
+	ct := sip.ContentTypeHeader("message/sipfrag;version=2.0")
+	req.AppendHeader(&ct)
+	req.SetBody(sipfragBody(code, reason))
+	ctx, cancel := context.WithTimeout(d.ctx, 10*time.Second)
+	defer cancel()
+	res, err := d.do(ctx, req)
+	switch {
+	case err != nil:
+		p.log.Info("transfer: NOTIFY not confirmed", "code", code, "err", err)
+	case res.StatusCode >= 300:
+		p.log.Info("transfer: NOTIFY refused", "code", code, "status", res.StatusCode, "reason", res.Reason)
+	}
+}

@@ -1,0 +1,212 @@
+package phone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// TransferProgress reports how a transfer we asked for is going: the REFER's own refusal, or
+// a NOTIFY's message/sipfrag status from the transferee (RFC 3515 2.4.5): 100 Trying, 180
+// Ringing, and a final status. Final is set on the last one; after a 2xx the transferred call
+// is hung up, after a failure it stays as it was.
+type TransferProgress struct {
+	Time    time.Time
+	CallID  string
+	Account string
+	Code    int
+	Reason  string
+	Final   bool
+}
+
+// EventTime implements Event.
+func (e TransferProgress) EventTime() time.Time { return e.Time }
+
+// referTimeout bounds the REFER transaction; notifyTimeout is how long we wait for the
+// transferee's final NOTIFY before giving the transfer up (the call stays).
+const (
+	referTimeout  = 32 * time.Second
+	notifyTimeout = 90 * time.Second
+)
+
+// referSub is the implicit subscription a REFER we sent created (RFC 3515 2.4.4): the
+// NOTIFYs that arrive for it in the call's dialog, until a final status.
+type referSub struct {
+	timer *time.Timer
+	done  bool
+}
+
+// ErrTransferInProgress means a call already has a transfer waiting for its outcome.
+var ErrTransferInProgress = errors.New("a transfer is already in progress on this call")
+
+// Transfer hands an answered call over to target (blind transfer, RFC 5589 6): a REFER in
+// the call's dialog asks the far end to call target. Progress arrives as TransferProgress
+// events; once the far end reports its new call answered, this call is hung up. It returns
+// when the far end has accepted (202) or refused the REFER.
+func (p *Phone) Transfer(id, target string) error {
+	c, err := p.lookupCall(id)
+	if err != nil {
+		return err
+	}
+	u, err := parseTarget(target, c.account)
+	if err != nil {
+		return fmt.Errorf("transfer call %s: %w", id, err)
+	}
+	return p.refer(c, u, nil)
+}
+
+// TransferTo connects the far ends of two answered calls (attended transfer, RFC 5589 7):
+// the far end of call id is asked to call the far end of call otherID with a Replaces header
+// naming otherID's dialog, so that it takes our place there. Both of our calls end once the
+// new call is answered (the one through BYE from us, the other replaced by the transfer target).
+func (p *Phone) TransferTo(id, otherID string) error {
+	c, err := p.lookupCall(id)
+	if err != nil {
+		return err
+	}
+	if id == otherID {
+		return fmt.Errorf("transfer call %s: cannot transfer a call to itself", id)
+	}
+	if _, err := p.lookupCall(otherID); err != nil {
+		return fmt.Errorf("transfer call %s: %w", id, err)
+	}
+	other := p.dialogOf(otherID)
+	if other == nil {
+		return fmt.Errorf("transfer call %s to %s: call %s is not answered", id, otherID, otherID)
+	}
+	// The target sees the consulted dialog from its side: its own tag is our remote tag.
+	r := &replaces{CallID: other.callID, ToTag: other.remoteTag, FromTag: other.localTag}
+	return p.refer(c, other.remote, r)
+}
+
+// refer sends the REFER and starts waiting for its NOTIFYs.
+func (p *Phone) refer(c *call, target sip.Uri, r *replaces) error {
+	d := p.dialogOf(c.id)
+	if d == nil || c.ended() {
+		return fmt.Errorf("transfer call %s: not answered", c.id)
+	}
+	x := &p.xfer
+	x.mu.Lock()
+	if x.subs == nil {
+		x.subs = map[string]*referSub{}
+	}
+	if s := x.subs[c.id]; s != nil && !s.done {
+		x.mu.Unlock()
+		return fmt.Errorf("transfer call %s: %w", c.id, ErrTransferInProgress)
+	}
+	sub := &referSub{}
+	x.subs[c.id] = sub
+	x.mu.Unlock()
+
+	req := p.inDialogRequest(d, sip.REFER)
+	req.AppendHeader(sip.NewHeader("Refer-To", referToValue(target, r)))
+	if c.account != nil {
+		req.AppendHeader(sip.NewHeader("Referred-By", "<"+c.account.aor.String()+">"))
+	}
+	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REFER, NOTIFY"))
+	ctx, cancel := context.WithTimeout(d.ctx, referTimeout)
+	defer cancel()
+	p.log.Info("transfer: REFER", "call", c.id, "to", target.String(), "attended", r != nil)
+	res, err := d.do(ctx, req)
+	if err != nil || res.StatusCode >= 300 {
+		code, reason := 408, "Request Timeout"
+		if err == nil {
+			code, reason = int(res.StatusCode), res.Reason
+		}
+		p.finishRefer(c, sub, code, reason)
+		if err != nil {
+			return fmt.Errorf("transfer call %s: REFER: %w", c.id, err)
+		}
+		return fmt.Errorf("transfer call %s: REFER refused: %d %s", c.id, code, reason)
+	}
+	x.mu.Lock()
+	if !sub.done { // the final NOTIFY may have come before the 202
+		sub.timer = time.AfterFunc(notifyTimeout, func() {
+			p.finishRefer(c, sub, 408, "no final NOTIFY from the transferee")
+		})
+	}
+	x.mu.Unlock()
+	return nil
+}
+
+// finishRefer ends a transfer with its final status (once): published, and the call hung up
+// after a 2xx.
+func (p *Phone) finishRefer(c *call, sub *referSub, code int, reason string) {
+	x := &p.xfer
+	x.mu.Lock()
+	if sub.done {
+		x.mu.Unlock()
+		return
+	}
+	sub.done = true
+	if sub.timer != nil {
+		sub.timer.Stop()
+	}
+	if x.subs[c.id] == sub {
+		delete(x.subs, c.id)
+	}
+	x.mu.Unlock()
+	p.publish(TransferProgress{Time: p.clock.Now(), CallID: c.id, Account: c.accountName(), Code: code, Reason: reason, Final: true})
+	if code >= 200 && code < 300 {
+		p.log.Info("transfer: done; hanging up", "call", c.id)
+		c.hangup()
+		return
+	}
+	p.log.Info("transfer: failed; the call stays", "call", c.id, "code", code, "reason", reason)
+}
+
+// onNotify takes the NOTIFYs of a REFER we sent. Anything else (no dialog, no REFER waiting,
+// another event package) has no subscription here: 481 (RFC 6665 4.1.3).
+func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
+	respond := func(code int, reason string) {
+		if err := tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil)); err != nil {
+			p.log.Debug("respond to NOTIFY", "code", code, "err", err)
+		}
+	}
+	c := p.callForRequest(req)
+	ev := ""
+	if h := req.GetHeader("Event"); h != nil {
+		ev, _, _ = strings.Cut(strings.TrimSpace(h.Value()), ";")
+	}
+	var sub *referSub
+	if c != nil {
+		p.xfer.mu.Lock()
+		sub = p.xfer.subs[c.id]
+		p.xfer.mu.Unlock()
+	}
+	if c == nil || sub == nil || !strings.EqualFold(strings.TrimSpace(ev), "refer") {
+		p.log.Info("NOTIFY for no subscription", "event", ev, "call_found", c != nil)
+		respond(481, "Subscription Does Not Exist")
+		return
+	}
+	if d := p.dialogOf(c.id); d != nil {
+		if err := d.read(req, tx); err != nil {
+			respond(500, "Server Internal Error") // CSeq out of order (RFC 3261 12.2.2)
+			return
+		}
+	}
+	frag, err := parseSipfrag(req.Body())
+	if err != nil {
+		p.log.Info("NOTIFY with a bad sipfrag", "call", c.id, "err", err)
+		respond(400, "Bad Request (message/sipfrag)")
+		return
+	}
+	respond(200, "OK")
+	terminated := false
+	if h := req.GetHeader("Subscription-State"); h != nil {
+		terminated = strings.HasPrefix(strings.ToLower(strings.TrimSpace(h.Value())), "terminated")
+	}
+	if frag.Code >= 200 {
+		p.finishRefer(c, sub, frag.Code, frag.Reason)
+		return
+	}
+	if terminated { // ended without a final status: nothing more will come
+		p.finishRefer(c, sub, 487, "subscription terminated without a final status")
+		return
+	}
+	p.publish(TransferProgress{Time: p.clock.Now(), CallID: c.id, Account: c.accountName(), Code: frag.Code, Reason: frag.Reason})
+}
