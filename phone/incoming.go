@@ -250,10 +250,43 @@ func (p *Phone) accountFor(req *sip.Request) *account {
 	return nil
 }
 
-// onReinvite answers an in-dialog INVITE: a new offer from the far end (hold, resume, a new
-// address, a codec change), which the call's state machine answers (hold_sip.go).
+// onReinvite answers an in-dialog INVITE: new SDP (hold, a new address, a codec change) from
+// the far end. We answer with our current SDP, version bumped, and follow the new parameters.
 func (p *Phone) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
-	p.inDialogOffer(req, tx)
+	c := p.callForRequest(req)
+	if c == nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	c.mu.Lock()
+	ms, local, src, sink := c.media, c.local, c.source, c.sink
+	c.local.SessionVersion++
+	local.SessionVersion++
+	c.mu.Unlock()
+	if ms == nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 491, "Request Pending", nil))
+		return
+	}
+	answer, n, err := sdp.Answer(req.Body(), local)
+	if err != nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	params, err := mediaParams(n, CallAudio{Source: src, Sink: sink})
+	if err != nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	ms.Update(params)
+	c.mu.Lock()
+	c.remoteSDP = params.Remote
+	c.mu.Unlock()
+	res := sip.NewSDPResponseFromRequest(req, answer)
+	res.AppendHeader(&sip.ContactHeader{Address: c.contact})
+	if err := tx.Respond(res); err != nil {
+		p.log.Warn("answer re-INVITE", "call", c.id, "err", err)
+	}
+	p.log.Info("re-INVITE answered", "call", c.id, "hold", n.Hold)
 }
 
 // callForRequest finds the call an in-dialog request belongs to, whichever side created it.

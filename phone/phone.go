@@ -152,7 +152,6 @@ func (p *Phone) Run(ctx context.Context) error {
 	stack.srv.OnBye(p.onBye)
 	stack.srv.OnAck(p.onAck)
 	stack.srv.OnMessage(p.onMessage)
-	stack.srv.OnUpdate(p.onUpdate) // an offer in the dialog, like a re-INVITE (hold_sip.go)
 	// Transfer: REFER from the far end (refer.go), NOTIFYs of our own REFERs (transfer.go).
 	stack.srv.OnRefer(func(req *sip.Request, tx sip.ServerTransaction) { p.onRefer(stack, req, tx) })
 	stack.srv.OnNotify(p.onNotify)
