@@ -25,9 +25,10 @@ type dialResultMsg struct {
 }
 
 type cmdResultMsg struct {
-	op     string // answer, reject, hangup, mute, dtmf
+	op     string // answer, reject, hangup, mute, dtmf, hold, resume, swap, transfer, dnd
 	callID string
-	muted  bool   // mute: the state asked for
+	other  string // swap: the call put on hold
+	muted  bool   // mute, dnd: the state asked for
 	digits string // dtmf: what was sent
 	err    error
 }
@@ -104,6 +105,10 @@ func (m *Model) handleResult(r cmdResultMsg) tea.Cmd {
 			}
 		}
 	}
+	if r.err != nil && r.callID == "" {
+		m.setNotice(false, fmt.Sprintf("%s: %v", r.op, r.err))
+		return next
+	}
 	if r.err != nil {
 		m.setNotice(false, fmt.Sprintf("%s %s: %v", r.op, r.callID, r.err))
 		return next
@@ -125,6 +130,8 @@ func (m *Model) handleResult(r cmdResultMsg) tea.Cmd {
 		}
 	case "dtmf":
 		m.setNotice(true, "sent DTMF "+r.digits)
+	default:
+		m.midcallResult(r)
 	}
 	return next
 }

@@ -22,7 +22,9 @@ type fakePhone struct {
 	calls    []string // "dial office alice", "answer c1", ...
 	nextID   int
 	muteErr  error
-	msgErr   error            // what SendMessage returns
+	msgErr   error // what SendMessage returns
+	holdErr  error // what Hold returns
+	dnd      bool
 	events   chan phone.Event // what Subscribe returns
 }
 
@@ -87,6 +89,28 @@ func (f *fakePhone) Mute(id string, muted bool) error {
 func (f *fakePhone) SendDTMF(id, digits string) error {
 	f.record("dtmf %s %s", id, digits)
 	return nil
+}
+func (f *fakePhone) Hold(id string) error   { f.record("hold %s", id); return f.holdErr }
+func (f *fakePhone) Resume(id string) error { f.record("resume %s", id); return nil }
+func (f *fakePhone) Transfer(id, target string) error {
+	f.record("transfer %s %s", id, target)
+	return nil
+}
+func (f *fakePhone) TransferTo(id, other string) error {
+	f.record("transfer-to %s %s", id, other)
+	return nil
+}
+func (f *fakePhone) SetDND(on bool) error {
+	f.record("dnd %v", on)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.dnd = on
+	return nil
+}
+func (f *fakePhone) DND() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dnd
 }
 func (f *fakePhone) SendMessage(account, target, text string) error {
 	f.record("message %s %s %s", account, target, text)
@@ -265,6 +289,8 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyEscape}
 	case "tab":
 		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
 	case "shift+tab":
 		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
 	case "backspace":

@@ -35,6 +35,10 @@ func TestGoldenScreens(t *testing.T) {
 		LogLine{Time: t0.Add(-time.Second), Level: "WARN", Text: "registration account=home state=registration_failed code=403"},
 	}
 	talking := answered("c1", t0.Add(-83*time.Second))
+	carolRings := incoming("c2")
+	carolRings.Peer, carolRings.PeerName = "sip:carol@example.com", "Carol"
+	carolTalks := answered("c2", t0.Add(-20*time.Second))
+	carolTalks.Peer, carolTalks.PeerName = carolRings.Peer, carolRings.PeerName
 	// Messages: a conversation with Bob (opened, a reply being written), an unread one from
 	// Zoë from yesterday, and a failed message to Carol; accents, ✓ and emoji throughout.
 	bob := "sip:bob@example.org"
@@ -63,6 +67,10 @@ func TestGoldenScreens(t *testing.T) {
 			ended(phone.CallStatus{Time: t0, ID: "c0", Account: "office", Direction: phone.Outgoing, Peer: "sip:carol@example.com",
 				State: phone.CallRinging, Started: t0.Add(-5 * time.Minute), Code: 486, Reason: "Busy Here", Failure: phone.FailureBusy}, t0.Add(-4*time.Minute), "remote"),
 		)},
+		// A second call rings while one is answered; then the user transfers Bob to Carol.
+		{name: "waiting", events: append(append(asMsgs(accounts), logs...), talking, carolRings)},
+		{name: "transfer", events: append(append(asMsgs(accounts), logs...), talking, carolTalks,
+			keyMsg("up"), keyMsg("T"), keyMsg("down"))},
 		{name: "messages", events: append(append(asMsgs(accounts), logs...), chat...),
 			raw: "\x1b]777;notify;dialtone;Message from Bob <bob@example.org>: Oui, à 18h 👍"},
 	}

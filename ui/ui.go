@@ -26,6 +26,7 @@ import (
 	"github.com/dialtone/dialtone/ui/prompt"
 	"github.com/dialtone/dialtone/ui/statusbar"
 	"github.com/dialtone/dialtone/ui/styles"
+	"github.com/dialtone/dialtone/ui/transfer"
 )
 
 // Phone is what the UI needs of the phone core. *phone.Phone satisfies it through a small
@@ -50,6 +51,19 @@ type Phone interface {
 	// Mute may return an error such as "not supported yet"; the UI shows it.
 	Mute(id string, muted bool) error
 	SendDTMF(id string, digits string) error
+	// Hold puts a call on hold (re-INVITE sendonly) and Resume takes it off again. Answering
+	// a second call holds the first in the core itself.
+	Hold(id string) error
+	Resume(id string) error
+	// Transfer hands a call over to target (blind transfer, REFER); TransferTo joins it
+	// with another of our calls (attended transfer, REFER with Replaces). Both return once
+	// the far end accepted the REFER; the outcome arrives as TransferProgress events.
+	Transfer(id, target string) error
+	TransferTo(id, otherID string) error
+	// SetDND turns do-not-disturb on or off: while on, new incoming calls are turned away
+	// (486 Busy Here, or the configured code). DND reports the current setting.
+	SetDND(on bool) error
+	DND() bool
 	// SendMessage sends an instant message to target (what the user typed, or the peer of a
 	// conversation) through account, and returns once the far end has answered: nil when it
 	// accepted the message, else the reason (a *phone.Error carries the response code). The
@@ -169,6 +183,7 @@ type Model struct {
 	log      *logpane.Model
 	help     *helpview.Model
 	confirm  *confirm.Model
+	transfer *transfer.Model
 	form     *firstrun.Model // nil unless the add-account form is open
 
 	focus    pane
@@ -179,6 +194,7 @@ type Model struct {
 	height   int
 	quitting bool
 
+	dnd       bool            // do not disturb, as last set or read
 	announced map[string]bool // incoming calls we already rang the bell for
 	ticking   bool            // a timer tick is scheduled
 
@@ -216,6 +232,7 @@ func New(o Options) *Model {
 		log:       logpane.New(c),
 		help:      helpview.New(c),
 		confirm:   confirm.New(c),
+		transfer:  transfer.New(c),
 		announced: map[string]bool{},
 		after:     tea.Tick,
 		width:     80,
@@ -246,7 +263,7 @@ func (m *Model) Init() tea.Cmd {
 	if m.opts.Logs != nil {
 		cmds = append(cmds, waitLogs(m.opts.Logs))
 	}
-	cmds = append(cmds, m.loadHistory())
+	cmds = append(cmds, m.loadHistory(), m.readDND())
 	if !m.opts.NoColor {
 		cmds = append(cmds, tea.RequestBackgroundColor)
 	}

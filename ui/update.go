@@ -30,6 +30,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) route(msg tea.Msg) tea.Cmd {
+	if cmd, ok := m.routeMidcall(msg); ok {
+		return cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -103,6 +106,8 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		switch {
 		case m.form != nil:
 			return m.form.Update(msg)
+		case m.transfer.Active():
+			return m.transfer.Update(msg)
 		case m.dialer.Focused():
 			return m.dialer.Update(msg)
 		case m.messages.Typing():
@@ -194,6 +199,12 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return m.requestQuit()
 		}
 		return m.dialer.Update(msg)
+	case m.transfer.Active():
+		// The same for the transfer line's target.
+		if msg.String() == "ctrl+c" {
+			return m.requestQuit()
+		}
+		return m.transfer.Update(msg)
 	case m.messages.Typing():
 		// The same for a message being written: only ctrl+c escapes, esc leaves the line.
 		if msg.String() == "ctrl+c" {
@@ -202,6 +213,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.messages.Update(msg)
 	}
 
+	if cmd, ok := m.midcallKey(msg); ok {
+		return cmd
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m.requestQuit()
@@ -306,10 +320,13 @@ func (m *Model) sync() {
 		}
 		st := ringing.Status
 		m.prompt.SetCall(&st, others)
+		m.prompt.SetWaiting(m.waitingPrompt())
 		hint := ""
 		switch {
 		case m.dialer.Focused():
 			hint = "(esc leaves the dialer first)"
+		case m.transfer.Active():
+			hint = "(esc leaves the transfer first)"
 		case m.messages.Typing():
 			hint = "(esc leaves the message first)"
 		}
@@ -325,6 +342,7 @@ func (m *Model) sync() {
 	k.Hangup.SetEnabled(selected)
 	k.Mute.SetEnabled(answered)
 	k.DTMF.SetEnabled(answered)
+	m.syncMidcall()
 	m.messages.SetAccount(m.dialer.Account(), len(m.dialer.Accounts()) > 1)
 	m.status.SetUnread(m.messages.Unread())
 	m.relayout()

@@ -38,6 +38,7 @@ func (m *Model) relayout() geometry {
 	m.status.SetSize(w, 1)
 	g.statusH = lipgloss.Height(m.status.View())
 	m.dialer.SetSize(w, 1)
+	m.transfer.SetSize(w, 1)
 	m.prompt.SetSize(w, 4)
 	g.promptH = m.prompt.Height()
 	// status, dialer, prompt, panes, notice, help
@@ -116,7 +117,11 @@ func (m *Model) View() tea.View {
 	g := m.relayout()
 	w, h := max(m.width, 20), max(m.height, 8)
 
-	parts := []string{m.status.View(), m.dialer.View()}
+	line := m.dialer.View()
+	if m.transfer.Active() {
+		line = m.transfer.View() // in the dialer's place: one of the two has the keyboard
+	}
+	parts := []string{m.status.View(), line}
 	if g.promptH > 0 {
 		parts = append(parts, m.prompt.View())
 	}
@@ -211,10 +216,12 @@ func (m *Model) shortHelp() []key.Binding {
 		return []key.Binding{k.Help, k.Leave}
 	case m.dialer.Focused():
 		return m.dialer.KeyBindings()
+	case m.transfer.Active():
+		return m.transfer.KeyBindings()
 	case m.messages.Typing():
 		return m.messages.KeyBindings()
 	}
-	bs := []key.Binding{k.Answer, k.Reject, k.Hangup, k.Mute, k.DTMF, k.Dial}
+	bs := []key.Binding{k.Answer, k.Reject, k.Hangup, k.Mute, k.Hold, k.Swap, k.Transfer, k.DTMF, k.Dial}
 	if m.focus != paneMessages && m.messages.Unread() > 0 {
 		bs = append(bs, k.Messages) // the bar is short: t is offered when there is news
 	}
@@ -235,6 +242,7 @@ func fullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Dial, k.DialNow, k.Complete, k.Account, k.Leave},
 		{k.Answer, k.Reject, k.Hangup, k.Mute, k.DTMF},
+		{k.Hold, k.Swap, k.Transfer, k.PickCall, k.TransferNow, k.DND},
 		{k.Messages, k.Open, k.NewMessage, k.Send, k.ScrollUp, k.ScrollDown},
 		{k.NextPane, k.PrevPane, k.Up, k.Down, k.Redial, k.ToggleSIP, k.Help, k.Quit},
 	}

@@ -92,6 +92,7 @@ type tuiPhone struct {
 	audio    map[string]*callAudio // by call id
 	echoStop func()
 	echoAddr string
+	waiting  callWaiting // the call-waiting beep; its states are the event loop's alone
 }
 
 func (t *tuiPhone) Subscribe(ctx context.Context) <-chan phone.Event {
@@ -108,8 +109,11 @@ func (t *tuiPhone) Subscribe(ctx context.Context) <-chan phone.Event {
 	go func() {
 		defer close(out)
 		for ev := range in {
-			if s, ok := ev.(phone.CallStatus); ok && s.State == phone.CallEnded {
-				t.release(s.ID)
+			if s, ok := ev.(phone.CallStatus); ok {
+				t.waiting.update(s)
+				if s.State == phone.CallEnded {
+					t.release(s.ID)
+				}
 			}
 			select {
 			case out <- ev:
@@ -139,6 +143,7 @@ func (t *tuiPhone) Dial(account, target string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	t.waiting.wrap(ca)
 	id, err := t.ph.Dial(account, target, ca.CallAudio, phone.DialOptions{})
 	if err != nil {
 		ca.Close()
@@ -153,6 +158,7 @@ func (t *tuiPhone) Answer(id string) error {
 	if err != nil {
 		return err
 	}
+	t.waiting.wrap(ca)
 	if err := t.ph.Answer(id, ca.CallAudio); err != nil {
 		ca.Close()
 		return err

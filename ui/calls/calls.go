@@ -28,6 +28,9 @@ type Call struct {
 	// packets arrive again; noAudioAt is the received count at the warning.
 	NoAudio   bool
 	noAudioAt uint64
+	// held records a successful Hold (true) or Resume (false) until the core's next status
+	// for the call says otherwise, as SetMuted does for mute.
+	held bool
 }
 
 // Live reports whether the call has not ended.
@@ -72,11 +75,12 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 				}
 			}
 		case c == nil:
-			m.calls = append(m.calls, &Call{Status: msg})
+			m.calls = append(m.calls, &Call{Status: msg, held: statusHolding(msg)})
 			// The newest call is the one the user is about to act on.
 			m.selected = len(m.calls) - 1
 		default:
 			c.Status = msg
+			c.held = statusHolding(msg)
 		}
 	case phone.MediaStats:
 		if _, c := m.find(msg.CallID); c != nil {
@@ -156,24 +160,44 @@ func (m *Model) Ringing() (Call, bool) {
 	return Call{}, false
 }
 
-// Answered is the call DTMF digits go to: the selected call if it is answered, else the
-// first answered one.
+// Answered is the call DTMF digits go to: the selected call if it is answered and not on
+// hold, else the first such call.
 func (m *Model) Answered() (Call, bool) {
-	if c, ok := m.Selected(); ok && c.Status.State == phone.CallAnswered {
+	if c, ok := m.Selected(); ok && c.Talking() {
 		return c, true
 	}
 	for _, c := range m.calls {
-		if c.Status.State == phone.CallAnswered {
+		if c.Talking() {
 			return *c, true
 		}
 	}
 	return Call{}, false
 }
 
-// HasAnswered reports whether any call is answered: only then does the timer tick.
+// Talking reports whether the call is answered and not on hold (by us or by them).
+func (c *Call) Talking() bool {
+	return c.Status.State == phone.CallAnswered && !c.Holding() && !c.RemoteHolding()
+}
+
+// InCall reports whether the call was answered and has not ended: talking or on hold.
+func (c *Call) InCall() bool { return c.Live() && !c.Status.Answered.IsZero() || c.Talking() }
+
+// SetHeld records a successful hold or resume (see Call.held).
+func (m *Model) SetHeld(id string, held bool) {
+	if _, c := m.find(id); c != nil {
+		c.held = held
+	}
+}
+
+// HasAnswered reports whether any call is answered (on hold or not): only then does the
+// timer tick.
 func (m *Model) HasAnswered() bool {
-	_, ok := m.Answered()
-	return ok
+	for _, c := range m.calls {
+		if c.InCall() {
+			return true
+		}
+	}
+	return false
 }
 
 // SetMuted records a successful mute or unmute. The core also publishes it in the call's
@@ -240,10 +264,15 @@ func (m *Model) row(c *Call, selected bool) string {
 	}
 
 	stateStyle := st.StateRing
-	switch s.State {
-	case phone.CallAnswered:
+	label := stateLabel(s.State)
+	switch {
+	case c.Holding():
+		label = "holding"
+	case c.RemoteHolding():
+		label = "held"
+	case s.State == phone.CallAnswered:
 		stateStyle = st.StateActive
-	case phone.CallEnded:
+	case s.State == phone.CallEnded:
 		stateStyle = st.StateEnded
 	}
 	// The fields after the peer, in display order, each with a priority: when the pane is
@@ -252,8 +281,8 @@ func (m *Model) row(c *Call, selected bool) string {
 		text string
 		prio int // higher stays longer
 	}
-	fields := []field{{stateStyle.Render(fmt.Sprintf("%-11s", stateLabel(s.State))), 9}}
-	if s.State == phone.CallAnswered && !s.Answered.IsZero() {
+	fields := []field{{stateStyle.Render(fmt.Sprintf("%-11s", label)), 9}}
+	if c.InCall() && !s.Answered.IsZero() {
 		fields = append(fields, field{common.Clock(m.c.Now().Sub(s.Answered)), 8})
 	}
 	if s.Codec != "" {

@@ -15,6 +15,10 @@ type KeyMap struct {
 	Hangup   key.Binding
 	Mute     key.Binding
 	DTMF     key.Binding
+	Hold     key.Binding // hold or resume the selected call
+	Swap     key.Binding // talk to the selected held call, holding the other
+	Transfer key.Binding // open the transfer line for the selected call
+	DND      key.Binding // do not disturb on/off
 	NextPane key.Binding
 	PrevPane key.Binding
 	Help     key.Binding
@@ -34,6 +38,11 @@ type KeyMap struct {
 	Send       key.Binding
 	ScrollUp   key.Binding
 	ScrollDown key.Binding
+
+	// Transfer line: Enter transfers to the typed target (blind) or to the call picked with the
+	// arrows (attended); Esc (Leave) cancels.
+	TransferNow key.Binding
+	PickCall    key.Binding
 
 	// Dialer.
 	DialNow  key.Binding
@@ -68,6 +77,13 @@ func Default() *KeyMap {
 		Hangup:   b(k("h"), h("h", "hang up")),
 		Mute:     b(k("m"), h("m", "mute")),
 		DTMF:     b(k(DTMFKeys...), h("0-9*#", "DTMF")),
+		// Capitals for the mid-call actions: the lower-case letters are taken (d dial, t
+		// messages, a answer, h hang up) and a capital needs a deliberate shift. space holds
+		// too, as the biggest key on the keyboard for the most frequent of them.
+		Hold:     b(k("H", "space"), h("H/space", "hold/resume")),
+		Swap:     b(k("x"), h("x", "swap calls")),
+		Transfer: b(k("T"), h("T", "transfer")),
+		DND:      b(k("D"), h("D", "do not disturb")),
 		NextPane: b(k("tab"), h("tab", "next pane")),
 		PrevPane: b(k("shift+tab"), h("shift+tab", "prev pane")),
 		Help:     b(k("?"), h("?", "help")),
@@ -87,6 +103,9 @@ func Default() *KeyMap {
 		// page keys scroll the conversation.
 		ScrollUp:   b(k("up", "pgup"), h("↑/pgup", "scroll up")),
 		ScrollDown: b(k("down", "pgdown"), h("↓/pgdown", "scroll down")),
+
+		TransferNow: b(k("enter"), h("enter", "transfer")),
+		PickCall:    b(k("up", "down"), h("↑/↓", "pick a call (attended)")),
 
 		DialNow:  b(k("enter"), h("enter", "call")),
 		Leave:    b(k("esc"), h("esc", "leave")),

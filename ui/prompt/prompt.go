@@ -14,11 +14,12 @@ import (
 
 // Model is the prompt. It shows nothing while no call rings.
 type Model struct {
-	c      *common.Common
-	call   *phone.CallStatus
-	others int    // more calls ringing behind this one
-	hint   string // e.g. that the dialer has the keyboard
-	width  int
+	c       *common.Common
+	call    *phone.CallStatus
+	others  int    // more calls ringing behind this one
+	hint    string // e.g. that the dialer has the keyboard
+	waiting bool   // another call is in progress: answering holds it
+	width   int
 }
 
 var _ common.Component = (*Model)(nil)
@@ -32,6 +33,10 @@ func (m *Model) SetCall(call *phone.CallStatus, others int) { m.call, m.others =
 // SetHint adds a note after the keys. While the dialer has the keyboard, a and r are text, so
 // the root model says so here rather than letting a half-typed name answer the call.
 func (m *Model) SetHint(h string) { m.hint = h }
+
+// SetWaiting says whether another call is in progress, which makes this one a waiting call:
+// answering it puts the other on hold.
+func (m *Model) SetWaiting(w bool) { m.waiting = w }
 
 // Visible reports whether a call is being offered.
 func (m *Model) Visible() bool { return m.call != nil }
@@ -65,6 +70,9 @@ func (m *Model) View() string {
 	st := m.c.Styles
 	inner := m.width - st.Prompt.GetHorizontalFrameSize()
 	title := "Incoming call"
+	if m.waiting {
+		title = "Call waiting"
+	}
 	if m.call.Account != "" {
 		title += " on " + common.Clean(m.call.Account)
 	}
@@ -74,7 +82,11 @@ func (m *Model) View() string {
 	who := common.Peer(m.call.Peer, m.call.PeerName)
 	line1 := st.PromptTitle.Render(title) + "  " + who
 	k := m.c.Keys
-	line2 := st.PromptKey.Render(k.Answer.Help().Key) + " " + k.Answer.Help().Desc + "    " +
+	answer := k.Answer.Help().Desc
+	if m.waiting {
+		answer += " (holds the current call)"
+	}
+	line2 := st.PromptKey.Render(k.Answer.Help().Key) + " " + answer + "    " +
 		st.PromptKey.Render(k.Reject.Help().Key) + " " + k.Reject.Help().Desc
 	if m.hint != "" {
 		line2 += "    " + st.FormHint.Render(m.hint)

@@ -23,6 +23,7 @@ type Model struct {
 	order   []string // account names, in configuration order
 	status  map[string]phone.AccountStatus
 	unread  int
+	dnd     bool
 	width   int
 }
 
@@ -62,6 +63,9 @@ func (m *Model) Status(account string) (phone.AccountStatus, bool) {
 // SetUnread sets the number of unread messages shown after the name (0 shows nothing).
 func (m *Model) SetUnread(n int) { m.unread = n }
 
+// SetDND shows (or hides) that do-not-disturb turns new calls away.
+func (m *Model) SetDND(on bool) { m.dnd = on }
+
 // SetSize sets the width; the height follows from the content (chips wrap).
 func (m *Model) SetSize(width, _ int) { m.width = width }
 
@@ -79,6 +83,9 @@ func (m *Model) View() string {
 	chips := []string{brand}
 	if m.unread > 0 {
 		chips = append(chips, st.Unread.Render(fmt.Sprintf("✉ %d unread", m.unread)))
+	}
+	if m.dnd {
+		chips = append(chips, st.Unread.Render("⊘ do not disturb"))
 	}
 	if len(m.order) == 0 {
 		chips = append(chips, st.AccountIdle.Render("no accounts: dial echo to test your audio"))
