@@ -16,6 +16,7 @@ type callCmd struct {
 	RingTimeout time.Duration `help:"Give up (CANCEL) if nobody answers within this time." default:"60s"`
 	audioFlags
 	dtmfFlags
+	stdinFlags
 }
 
 // Run places one call and reports it; the exit code says how it went (see the README).
@@ -56,6 +57,8 @@ func (e *env) placeCall(cfg phone.Config, account, target string, c *callCmd) er
 	}
 	stopDTMF := c.sendDTMFOnAnswer(e, r.Phone, id) // --dtmf (dtmf.go)
 	defer stopDTMF()
+	stopStdin := c.readCommands(e, r.Phone, id, out) // --stdin (stdin.go)
+	defer stopStdin()
 	final, err := e.followCall(r.Phone, id, r.Events, out, c.Duration, c.HangupOnEOF)
 	if rerr := r.finish(out.event); rerr != nil && err == nil {
 		err = rerr
