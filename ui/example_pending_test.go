@@ -7,9 +7,7 @@ import "errors"
 
 var errNotYet = errors.New("not available yet in this build")
 
-func (a phoneAdapter) Hold(string) error               { return errNotYet }
-func (a phoneAdapter) Resume(string) error             { return errNotYet }
-func (a phoneAdapter) Transfer(string, string) error   { return errNotYet }
-func (a phoneAdapter) TransferTo(string, string) error { return errNotYet }
-func (a phoneAdapter) SetDND(bool) error               { return errNotYet }
-func (a phoneAdapter) DND() bool                       { return false }
+func (a phoneAdapter) Hold(string) error   { return errNotYet }
+func (a phoneAdapter) Resume(string) error { return errNotYet }
+func (a phoneAdapter) SetDND(bool) error   { return errNotYet }
+func (a phoneAdapter) DND() bool           { return false }

@@ -38,6 +38,8 @@ func (a phoneAdapter) Hangup(id string) error                  { return a.p.Hang
 func (a phoneAdapter) Mute(id string, muted bool) error        { return a.p.Mute(id, muted) }
 func (a phoneAdapter) SendDTMF(id string, digits string) error { return a.p.SendDTMF(id, digits) }
 func (a phoneAdapter) Accounts() []string                      { return a.p.AccountNames() }
+func (a phoneAdapter) Transfer(id, target string) error        { return a.p.Transfer(id, target) }
+func (a phoneAdapter) TransferTo(id, otherID string) error     { return a.p.TransferTo(id, otherID) }
 
 // SendMessage blocks until the far end answers (the UI calls it from a tea.Cmd); the timeout
 // bounds the wait when it never does.

@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"fmt"
+	"strings"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
@@ -164,6 +167,28 @@ func (m *Model) midcallResult(r cmdResultMsg) bool {
 		return false
 	}
 	return true
+}
+
+// midcallEvent shows how a transfer goes: each NOTIFY's status in the log, the outcome on
+// the notice line (after a 2xx the core hangs the transferred call up itself).
+func (m *Model) midcallEvent(ev phone.Event) {
+	tp, ok := ev.(phone.TransferProgress)
+	if !ok {
+		return
+	}
+	status := strings.TrimSpace(fmt.Sprintf("%d %s", tp.Code, tp.Reason))
+	if tp.Code == 0 {
+		status = tp.Reason
+	}
+	m.appendLogs(LogLine{Time: tp.Time, Level: "INFO", Text: "call " + tp.CallID + ": transfer " + status})
+	switch {
+	case !tp.Final:
+		m.setNotice(true, "transfer: "+status)
+	case tp.Code >= 200 && tp.Code < 300:
+		m.setNotice(true, "transferred ("+status+")")
+	default:
+		m.setNotice(false, "transfer failed: "+status+"; the call stays")
+	}
 }
 
 // syncMidcall enables the mid-call keys that work right now and keeps the transfer line's

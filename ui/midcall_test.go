@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/dialtone/dialtone/phone"
 )
 
 // callRow is the calls pane's line for the call with peer text, "" when there is none.
@@ -189,4 +191,17 @@ func TestHelpOverlayListsMidcallKeys(t *testing.T) {
 	d.send(keyMsg("?"))
 	// The overlay aligns keys and descriptions in columns: compare with single spaces.
 	contains(t, strings.Join(strings.Fields(d.screen()), " "), "H/space hold/resume", "x swap calls", "T transfer", "↑/↓ pick a call (attended)", "D do not disturb")
+}
+
+func TestTransferProgressShown(t *testing.T) {
+	d := newDriver(t, Options{})
+	d.send(answered("c1", t0))
+	d.send(phone.TransferProgress{Time: t0, CallID: "c1", Code: 180, Reason: "Ringing"})
+	contains(t, d.screen(), "transfer: 180 Ringing")
+	d.send(phone.TransferProgress{Time: t0, CallID: "c1", Code: 486, Reason: "Busy Here", Final: true})
+	contains(t, d.screen(), "✗ transfer failed: 486 Busy Here; the call stays")
+	d.send(phone.TransferProgress{Time: t0, CallID: "c1", Code: 200, Reason: "OK", Final: true})
+	contains(t, d.screen(), "transferred (200 OK)")
+	d.keys("tab", "tab", "tab") // the log pane keeps every step
+	contains(t, d.screen(), "call c1: transfer 180 Ringing", "call c1: transfer 486 Busy Here")
 }

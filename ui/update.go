@@ -136,6 +136,7 @@ func (m *Model) handleEvent(ev phone.Event) tea.Cmd {
 	m.calls.Update(ev)
 	m.messages.Update(ev)
 	m.history.Update(ev)
+	m.midcallEvent(ev)
 	switch ev := ev.(type) {
 	case phone.Message:
 		return m.handleMessage(ev, viewing)

@@ -14,8 +14,8 @@ import (
 
 func (t *tuiPhone) Hold(id string) error                { return coreHold(t.ph, id) }
 func (t *tuiPhone) Resume(id string) error              { return coreResume(t.ph, id) }
-func (t *tuiPhone) Transfer(id, target string) error    { return coreTransfer(t.ph, id, target) }
-func (t *tuiPhone) TransferTo(id, otherID string) error { return coreTransferTo(t.ph, id, otherID) }
+func (t *tuiPhone) Transfer(id, target string) error    { return t.ph.Transfer(id, target) }
+func (t *tuiPhone) TransferTo(id, otherID string) error { return t.ph.TransferTo(id, otherID) }
 
 // SetDND keeps the response code the phone was configured with (486 or 603).
 func (t *tuiPhone) SetDND(on bool) error { return coreSetDND(t.ph, on) }
