@@ -40,6 +40,8 @@ type call struct {
 	rejectCh chan int       // incoming: the user rejected with this code
 	hangupCh chan struct{}  // closed by Hangup
 	hangOnce sync.Once
+	holdCh   chan bool         // answered: the user asks for hold (true) or resume (hold.go)
+	offerCh  chan *remoteOffer // answered: the far end's re-INVITE or UPDATE with SDP, for talk
 
 	mu        sync.Mutex
 	ringStop  context.CancelFunc // outgoing: cancels the INVITE while it rings
@@ -54,6 +56,7 @@ type call struct {
 	readBye   func(*sip.Request, sip.ServerTransaction) error
 	readAck   func(*sip.Request, sip.ServerTransaction) error
 	answered  bool
+	talking   bool              // talk runs and takes offers from offerCh
 	machine   lifecycle.Machine // where the call is in its life (phone/call decides)
 	status    CallStatus
 	done      chan struct{}
@@ -64,6 +67,7 @@ func newCall(id string, acc *account, dir Direction) *call {
 		id: id, account: acc, dir: dir, machine: newMachine(dir, acc != nil),
 		answerCh: make(chan CallAudio, 1), rejectCh: make(chan int, 1),
 		hangupCh: make(chan struct{}), done: make(chan struct{}),
+		holdCh: make(chan bool, 8), offerCh: make(chan *remoteOffer),
 	}
 }
 
@@ -109,6 +113,12 @@ func (p *Phone) Answer(id string, a CallAudio) error {
 	}
 	if c.dir != Incoming {
 		return fmt.Errorf("call %s: only incoming calls can be answered", id)
+	}
+	c.mu.Lock()
+	ringing := c.machine.State == lifecycle.Incoming && len(c.answerCh) == 0
+	c.mu.Unlock()
+	if ringing {
+		p.holdOthers(id) // call waiting: the call we talk on goes on hold first
 	}
 	select {
 	case c.answerCh <- a:
@@ -167,6 +177,9 @@ func (p *Phone) SendDTMF(id string, digits string) error {
 	c.mu.Unlock()
 	if ms == nil || !answered {
 		return fmt.Errorf("call %s: not answered yet", id)
+	}
+	if c.onHold() {
+		return fmt.Errorf("call %s: on hold: no audio, so no DTMF either", id)
 	}
 	if err := ms.SendDTMFString(digits); err != nil { // all or nothing: a typo sends no digit
 		return fmt.Errorf("call %s: %w", id, err)

@@ -17,6 +17,8 @@ const (
 	CallIncoming   CallState = 3 // an INVITE arrived; we are ringing
 	CallAnswered   CallState = 4 // 2xx: media flows
 	CallEnded      CallState = 5 // terminated; Code/Reason/By say how
+	CallHolding    CallState = 6 // answered, and we hold the far end (Held; it may hold us too: RemoteHeld)
+	CallHeld       CallState = 7 // answered, and the far end holds us (RemoteHeld)
 )
 
 func (s CallState) String() string {
@@ -33,6 +35,10 @@ func (s CallState) String() string {
 		return "answered"
 	case CallEnded:
 		return "hangup"
+	case CallHolding:
+		return "holding"
+	case CallHeld:
+		return "held"
 	}
 	return fmt.Sprintf("CallState(%d)", int(s))
 }
@@ -65,6 +71,10 @@ type CallStatus struct {
 	State     CallState
 	Codec     string // negotiated codec, once answered
 	Muted     bool   // our microphone is muted
+	// Held: we put the call on hold; RemoteHeld: the far end holds us. Both can be true (the
+	// state is then CallHolding).
+	Held       bool
+	RemoteHeld bool
 	// Code and Reason are the final response (or the BYE's reason); By is "local" or
 	// "remote" for ended calls; Failure classifies unsuccessful ends.
 	Code     int

@@ -11,6 +11,9 @@ type Event interface {
 type Snapshot struct {
 	Time     time.Time
 	Accounts []AccountStatus
+	// DND is do-not-disturb (SetDND); DNDCode the response new calls get while it is on.
+	DND     bool
+	DNDCode int
 }
 
 // EventTime implements Event.

@@ -36,6 +36,9 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	if from != nil {
 		c.status.Peer, c.status.PeerName = from.Address.String(), from.DisplayName
 	}
+	if p.refuseDND(c, req, tx) {
+		return
+	}
 	// Check the offer before ringing: a call we cannot take should not ring.
 	if _, _, err := sdp.Answer(req.Body(), sdp.Local{Addr: "127.0.0.1", Port: 9, Codecs: supportedCodecs(), DTMF: true}); err != nil {
 		code, reason := 488, "Not Acceptable Here"
@@ -250,43 +253,10 @@ func (p *Phone) accountFor(req *sip.Request) *account {
 	return nil
 }
 
-// onReinvite answers an in-dialog INVITE: new SDP (hold, a new address, a codec change) from
-// the far end. We answer with our current SDP, version bumped, and follow the new parameters.
+// onReinvite answers an in-dialog INVITE: a new offer from the far end (hold, resume, a new
+// address, a codec change), which the call's state machine answers (hold_sip.go).
 func (p *Phone) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
-	c := p.callForRequest(req)
-	if c == nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
-		return
-	}
-	c.mu.Lock()
-	ms, local, src, sink := c.media, c.local, c.source, c.sink
-	c.local.SessionVersion++
-	local.SessionVersion++
-	c.mu.Unlock()
-	if ms == nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 491, "Request Pending", nil))
-		return
-	}
-	answer, n, err := sdp.Answer(req.Body(), local)
-	if err != nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-		return
-	}
-	params, err := mediaParams(n, CallAudio{Source: src, Sink: sink})
-	if err != nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-		return
-	}
-	ms.Update(params)
-	c.mu.Lock()
-	c.remoteSDP = params.Remote
-	c.mu.Unlock()
-	res := sip.NewSDPResponseFromRequest(req, answer)
-	res.AppendHeader(&sip.ContactHeader{Address: c.contact})
-	if err := tx.Respond(res); err != nil {
-		p.log.Warn("answer re-INVITE", "call", c.id, "err", err)
-	}
-	p.log.Info("re-INVITE answered", "call", c.id, "hold", n.Hold)
+	p.inDialogOffer(req, tx)
 }
 
 // callForRequest finds the call an in-dialog request belongs to, whichever side created it.

@@ -61,6 +61,10 @@ func callState(s lifecycle.State) CallState {
 		return CallAnswered
 	case lifecycle.Ended:
 		return CallEnded
+	case lifecycle.Holding:
+		return CallHolding
+	case lifecycle.Held:
+		return CallHeld
 	}
 	return CallCalling
 }

@@ -44,6 +44,7 @@ type Phone struct {
 	recent   recentMessages // incoming MESSAGE keys, when no store keeps them
 	ready    chan struct{}  // closed once Run has the SIP stack up
 	flows    flowTracker    // pongs on TCP/TLS connections (flow.go)
+	dnd      dndState       // do-not-disturb (dnd.go)
 	xfer     transferState  // REFER/NOTIFY bookkeeping (transfer_dialog.go)
 }
 
@@ -104,7 +105,7 @@ func (p *Phone) Snapshot() Snapshot {
 }
 
 func (p *Phone) snapshotLocked() Snapshot {
-	return Snapshot{Time: p.clock.Now(), Accounts: append([]AccountStatus(nil), p.statuses...)}
+	return Snapshot{Time: p.clock.Now(), Accounts: append([]AccountStatus(nil), p.statuses...), DND: p.dnd.on, DNDCode: p.dnd.code}
 }
 
 // setStatus records and publishes a registration change. Publishing under the lock keeps
@@ -152,6 +153,7 @@ func (p *Phone) Run(ctx context.Context) error {
 	stack.srv.OnBye(p.onBye)
 	stack.srv.OnAck(p.onAck)
 	stack.srv.OnMessage(p.onMessage)
+	stack.srv.OnUpdate(p.onUpdate) // an offer in the dialog, like a re-INVITE (hold_sip.go)
 	// Transfer: REFER from the far end (refer.go), NOTIFYs of our own REFERs (transfer.go).
 	stack.srv.OnRefer(func(req *sip.Request, tx sip.ServerTransaction) { p.onRefer(stack, req, tx) })
 	stack.srv.OnNotify(p.onNotify)

@@ -6,6 +6,7 @@ import (
 
 	lifecycle "github.com/dialtone/dialtone/phone/call"
 	"github.com/dialtone/dialtone/phone/media"
+	"github.com/emiago/sipgo/sip"
 )
 
 // statsInterval is how often a call reports its media statistics.
@@ -18,6 +19,8 @@ const byeTimeout = 5 * time.Second
 type dialog interface {
 	Bye(ctx context.Context) error
 	Context() context.Context
+	Do(ctx context.Context, req *sip.Request) (*sip.Response, error) // a request in the dialog (re-INVITE)
+	WriteRequest(req *sip.Request) error                             // its ACK
 }
 
 // PlaybackEnded reports that a call's audio source (a file) has ended.
@@ -41,10 +44,32 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 	// Each channel that has fired is set to nil, so a closed one cannot spin the loop even if
 	// the machine were to ignore what it said.
 	hangup, stopping, bye := c.hangupCh, ctx.Done(), d.Context().Done()
+	h := newHoldRun(p, c, ms, d)
+	defer h.close()
+	c.mu.Lock()
+	c.talking = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.talking = false
+		c.mu.Unlock()
+	}()
 	for !c.ended() {
 		var in lifecycle.Input
 		select {
+		case on := <-c.holdCh:
+			in = lifecycle.HoldRequest{Hold: on}
+		case o := <-c.offerCh:
+			h.offer, in = o, lifecycle.RemoteOffer{}
+		case r := <-h.results:
+			in = h.result(r)
+		case <-h.retry:
+			h.retry, in = nil, lifecycle.RetryOffer{}
 		case now := <-watch.C:
+			if c.onHold() {
+				silence = silenceWatch{}
+				continue // no audio is expected on hold either way
+			}
 			sinceRTP, sinceAny := ms.Activity(now)
 			if w, ok := silence.check(sinceRTP); ok {
 				c.mu.Lock()
@@ -79,18 +104,24 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 		case <-tick.C:
 			p.publishStats(c, ms, false)
 		}
-		if in == nil {
-			continue
-		}
-		for _, e := range c.advance(in) {
-			switch e := e.(type) {
-			case lifecycle.SendBye:
-				p.sendBye(c, d)
-			case lifecycle.End:
-				p.publishStats(c, ms, true)
-				p.endAs(c, e.Outcome, nil)
+		for in != nil {
+			var next lifecycle.Input
+			for _, e := range c.advance(in) {
+				if n, ok := h.do(e); ok {
+					next = n
+					continue
+				}
+				switch e := e.(type) {
+				case lifecycle.SendBye:
+					p.sendBye(c, d)
+				case lifecycle.End:
+					p.publishStats(c, ms, true)
+					p.endAs(c, e.Outcome, nil)
+				}
 			}
+			in = next
 		}
+		h.respondLeftover()
 	}
 }
 

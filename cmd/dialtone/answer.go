@@ -84,6 +84,7 @@ func (c *answerCmd) Run(e *env) error {
 	var lastErr error
 	active := map[string]*callAudio{}
 	timers := map[string]*time.Timer{}
+	answered := map[string]bool{} // a resume publishes "answered" again: act on the first only
 	hangups := make(chan string, 8)
 	interrupted := e.ctx.Done()
 	finish := func() error {
@@ -148,12 +149,17 @@ loop:
 					id := ev.ID
 					time.AfterFunc(c.Auto.delay, func() { _ = ph.Answer(id, ca.CallAudio) })
 				case phone.CallAnswered:
+					if answered[ev.ID] {
+						continue
+					}
+					answered[ev.ID] = true
 					c.sendDTMF(e, ph, ev.ID) // --dtmf (dtmf.go)
 					if c.Duration > 0 {
 						id := ev.ID
 						timers[id] = time.AfterFunc(c.Duration, func() { hangups <- id })
 					}
 				case phone.CallEnded:
+					delete(answered, ev.ID)
 					if t, ok := timers[ev.ID]; ok {
 						t.Stop()
 						delete(timers, ev.ID)
@@ -181,6 +187,8 @@ loop:
 				out.dtmf(ev)
 			case phone.MediaWarning:
 				out.mediaWarning(ev)
+			case phone.HoldChanged:
+				out.hold(ev)
 			case phone.Message:
 				if ev.Direction == phone.Incoming {
 					out.message(ev)

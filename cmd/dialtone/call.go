@@ -73,6 +73,7 @@ func (e *env) placeCall(cfg phone.Config, account, target string, c *callCmd) er
 // at the end of the played file. It returns the call's final status.
 func (e *env) followCall(ph *phone.Phone, id string, events <-chan phone.Event, out *printer, duration time.Duration, hangupOnEOF bool) (phone.CallStatus, error) {
 	var timer <-chan time.Time
+	armed := false
 	interrupted := e.ctx.Done()
 	for {
 		select {
@@ -92,8 +93,8 @@ func (e *env) followCall(ph *phone.Phone, id string, events <-chan phone.Event, 
 					continue
 				}
 				out.call(ev)
-				if ev.State == phone.CallAnswered && duration > 0 {
-					timer = time.After(duration)
+				if ev.State == phone.CallAnswered && duration > 0 && !armed {
+					armed, timer = true, time.After(duration) // once: a resume publishes "answered" again
 				}
 				if ev.State == phone.CallEnded {
 					return ev, nil
@@ -109,6 +110,10 @@ func (e *env) followCall(ph *phone.Phone, id string, events <-chan phone.Event, 
 			case phone.MediaWarning:
 				if ev.CallID == id {
 					out.mediaWarning(ev)
+				}
+			case phone.HoldChanged:
+				if ev.CallID == id {
+					out.hold(ev)
 				}
 			case phone.PlaybackEnded:
 				if ev.CallID == id && hangupOnEOF {

@@ -249,5 +249,7 @@ func (p *printer) event(ev phone.Event) {
 		p.mediaWarning(ev)
 	case phone.Message:
 		p.message(ev)
+	case phone.TransferProgress:
+		p.transfer(ev) // headless_transfer.go
 	}
 }

@@ -21,6 +21,8 @@ const (
 	Answering  State = 5 // incoming: the user answered; media and the 200 are being prepared
 	Answered   State = 6 // 2xx sent or received: media flows
 	Ended      State = 7 // over: Outcome says how
+	Holding    State = 8 // answered, and we hold the far end (it may hold us too)
+	Held       State = 9 // answered, and the far end holds us
 )
 
 func (s State) String() string {
@@ -41,6 +43,10 @@ func (s State) String() string {
 		return "answered"
 	case Ended:
 		return "hangup"
+	case Holding:
+		return "holding"
+	case Held:
+		return "held"
 	}
 	return fmt.Sprintf("State(%d)", uint8(s))
 }
@@ -87,6 +93,7 @@ type Machine struct {
 	// they were rejected.
 	AuthSent bool
 	Outcome  Outcome // set once State is Ended
+	Hold     Hold    // hold and resume, once answered (hold.go)
 }
 
 // NewOutgoing is a call we are about to place.
@@ -94,6 +101,11 @@ func NewOutgoing(canAuth bool) Machine { return Machine{State: Idle, Outgoing: t
 
 // NewIncoming is a call whose INVITE has just arrived.
 func NewIncoming() Machine { return Machine{State: Incoming} }
+
+// Established reports whether the call is answered and not over: talking or on hold.
+func (m Machine) Established() bool {
+	return m.State == Answered || m.State == Holding || m.State == Held
+}
 
 // Ringing reports whether the call has not been answered and may still be.
 func (m Machine) Ringing() bool {

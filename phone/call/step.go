@@ -170,7 +170,7 @@ func Step(m Machine, in Input) (Machine, []Effect) {
 			return m.end(Outcome{Code: 487, Reason: "cancelled by caller", By: Remote, Failure: FailureNoAnswer})
 		}
 	case AckTimeout:
-		if !m.Outgoing && m.State == Answered {
+		if !m.Outgoing && m.Established() {
 			return m.end(Outcome{Code: 408, Reason: "no ACK", By: Local, Failure: FailureNetwork}, SendBye{})
 		}
 	case Refuse:
@@ -183,6 +183,8 @@ func Step(m Machine, in Input) (Machine, []Effect) {
 		}
 	case Hangup:
 		return m.hangup(Outcome{Code: 487, Reason: "cancelled", By: Local, Failure: FailureNoAnswer})
+	case HoldRequest, OfferResult, RetryOffer, RemoteOffer, OfferAnswered:
+		return m.stepHold(in)
 	case Shutdown:
 		if m.State == Incoming || m.State == Answering {
 			return m.end(Outcome{Code: 480, Reason: "Temporarily Unavailable", By: Local}, Respond{480, "Temporarily Unavailable"})
@@ -193,11 +195,11 @@ func Step(m Machine, in Input) (Machine, []Effect) {
 			return m.end(Outcome{Code: 487, Reason: "cancelled by caller", By: Remote, Failure: FailureNoAnswer})
 		}
 	case RemoteBye:
-		if m.State == Answered {
+		if m.Established() {
 			return m.end(Outcome{Reason: "BYE", By: Remote})
 		}
 	case MediaTimeout:
-		if m.State == Answered {
+		if m.Established() {
 			return m.end(Outcome{Reason: in.Reason, By: Local, Failure: FailureMedia}, SendBye{})
 		}
 	}
@@ -248,7 +250,7 @@ func (m Machine) hangup(ringing Outcome) (Machine, []Effect) {
 		return m.end(ringing, SendCancel{})
 	case m.State == Incoming || m.State == Answering:
 		return m.end(Outcome{Code: 486, Reason: "Busy Here", By: Local}, Respond{486, "Busy Here"})
-	case m.State == Answered:
+	case m.Established():
 		return m.end(Outcome{Reason: "BYE", By: Local}, SendBye{})
 	}
 	return m, nil

@@ -97,7 +97,7 @@ func TestStep(t *testing.T) {
 // TestEveryStateEndsOnHangup: whatever state a call is in, the user's hang-up or the phone's
 // shutdown ends it, so no call can outlive the phone.
 func TestEveryStateEndsOnHangup(t *testing.T) {
-	for s := Idle; s <= Ended; s++ {
+	for s := Idle; s <= Held; s++ {
 		for _, m := range []Machine{out(s), in(s)} {
 			if !m.Outgoing && s < Incoming {
 				continue // states an incoming call never has
@@ -125,11 +125,15 @@ func TestEveryStateEndsOnHangup(t *testing.T) {
 func FuzzStep(f *testing.F) {
 	f.Add(true, []byte{0, 1, 2, 3})
 	f.Add(false, []byte{7, 8, 12})
+	f.Add(true, []byte{0, 4, 22, 26, 22, 30, 31, 23, 24, 29})
 	f.Fuzz(func(t *testing.T, outgoing bool, seq []byte) {
 		inputs := []Input{Dial{}, Response{Code: 100}, Response{Code: 180}, Response{Code: 183, HasSDP: true, SDPOK: true},
 			Response{Code: 200, SDPOK: true}, Response{Code: 401}, Response{Code: 486}, Answer{}, AnswerReady{OK: true},
 			AnswerReady{}, Reject{Code: 603}, Refuse{Code: 500}, Hangup{}, RemoteCancel{}, RemoteBye{}, MediaTimeout{}, RingTimeout{},
-			AckTimeout{}, AnswerTooLate{}, Failed{}, CredentialsFailed{}, Shutdown{}}
+			AckTimeout{}, AnswerTooLate{}, Failed{}, CredentialsFailed{}, Shutdown{},
+			HoldRequest{true}, HoldRequest{false}, OfferResult{Code: 200, OK: true}, OfferResult{Code: 200, OK: true, RemoteHold: true},
+			OfferResult{Code: 491}, OfferResult{Code: 488}, OfferResult{Code: 481}, RetryOffer{}, RemoteOffer{},
+			OfferAnswered{OK: true}, OfferAnswered{OK: true, RemoteHold: true}, OfferAnswered{}}
 		m := NewIncoming()
 		if outgoing {
 			m = NewOutgoing(true)
@@ -150,6 +154,13 @@ func FuzzStep(f *testing.F) {
 				t.Fatalf("reached Ended with effects %#v", effects)
 			case next.State != Ended && ends != 0:
 				t.Fatalf("End effect without ending: %#v", effects)
+			}
+			if h := next.Hold; next.State != Ended && (next.State == Holding) != (next.Established() && h.Local) ||
+				next.State == Held && (h.Local || !h.Remote) || next.State == Answered && (h.Local || h.Remote) {
+				t.Fatalf("state %v does not match hold %+v", next.State, h)
+			}
+			if h := next.Hold; h.Pending && h.Retrying {
+				t.Fatalf("an offer in flight and a retry at once: %+v", h)
 			}
 			m = next
 		}

@@ -1,0 +1,72 @@
+package phone
+
+import (
+	"time"
+
+	lifecycle "github.com/dialtone/dialtone/phone/call"
+	"github.com/emiago/sipgo/sip"
+)
+
+// dndState is do-not-disturb: while on, new incoming calls are refused at once with code.
+// The phone's lock guards it.
+type dndState struct {
+	on   bool
+	code int
+}
+
+// DNDChanged reports do-not-disturb turned on or off (Code is the refusal it sends).
+type DNDChanged struct {
+	Time time.Time
+	On   bool
+	Code int
+}
+
+// EventTime implements Event.
+func (e DNDChanged) EventTime() time.Time { return e.Time }
+
+// SetDND turns do-not-disturb on or off. While on, every new incoming call is answered code at
+// once (486 Busy Here when code is 0; 603 Decline and any other 4xx-6xx work too), never
+// rings, and is recorded in the history as rejected. Calls in progress are not touched.
+func (p *Phone) SetDND(on bool, code int) {
+	if code < 400 || code > 699 {
+		code = 486
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dnd = dndState{on: on, code: code}
+	p.bus.publish(DNDChanged{Time: p.clock.Now(), On: on, Code: code})
+	p.log.Info("do not disturb", "on", on, "code", code)
+}
+
+// DND reports whether do-not-disturb is on, and the code new calls get.
+func (p *Phone) DND() (bool, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dnd.code == 0 {
+		return p.dnd.on, 486
+	}
+	return p.dnd.on, p.dnd.code
+}
+
+// refuseDND turns a new incoming call away when do-not-disturb is on, through the call's
+// state machine so that it ends and is recorded like any refused call (no "incoming" event:
+// the point is not to be disturbed). It reports whether it did.
+func (p *Phone) refuseDND(c *call, req *sip.Request, tx sip.ServerTransaction) bool {
+	on, code := p.DND()
+	if !on {
+		return false
+	}
+	reason := reasonPhrase(code)
+	for _, e := range c.advance(lifecycle.Reject{Code: code, Reason: reason}) {
+		switch e := e.(type) {
+		case lifecycle.Respond:
+			if err := tx.Respond(sip.NewResponseFromRequest(req, e.Code, e.Reason, nil)); err != nil {
+				p.log.Debug("respond to INVITE", "code", e.Code, "err", err)
+			}
+		case lifecycle.End:
+			e.Outcome.Reason += " (do not disturb)"
+			p.endAs(c, e.Outcome, nil)
+		}
+	}
+	return true
+}

@@ -1,0 +1,191 @@
+package phone
+
+import (
+	"context"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	lifecycle "github.com/dialtone/dialtone/phone/call"
+	"github.com/dialtone/dialtone/phone/media"
+	"github.com/dialtone/dialtone/phone/sdp"
+	"github.com/emiago/sipgo/sip"
+)
+
+// reinviteTimeout bounds our re-INVITE: Timer B, after which RFC 3261 counts it as a 408.
+const reinviteTimeout = 32 * time.Second
+
+// remoteOffer is the far end's offer in the dialog (re-INVITE or UPDATE), handed from sipgo's
+// handler goroutine to the call's talk loop, which answers it and closes done.
+type remoteOffer struct {
+	req  *sip.Request
+	tx   sip.ServerTransaction
+	done chan struct{}
+}
+
+// offerOutcome is how our re-INVITE ended.
+type offerOutcome struct {
+	code   int
+	reason string
+	params media.Params // the negotiated media, when ok
+	ok     bool
+	hold   bool // the answer refuses to receive
+}
+
+// holdRun carries out the hold effects of one answered call's machine; talk owns it and
+// feeds it the inputs. The re-INVITE runs in its own goroutine (the talk loop must keep
+// hearing BYE and hang-ups meanwhile), which close cancels and waits for.
+type holdRun struct {
+	p       *Phone
+	c       *call
+	ms      *media.Session
+	d       dialog
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	results chan offerOutcome // one re-INVITE at a time (the machine sees to it): never blocks
+	retry   <-chan time.Time  // the glare timer, nil when not running
+	timer   *time.Timer
+	offer   *remoteOffer // the far end's offer being answered
+	answer  []byte       // our answer to it
+	params  media.Params // what UpdateMedia applies
+}
+
+func newHoldRun(p *Phone, c *call, ms *media.Session, d dialog) *holdRun {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &holdRun{p: p, c: c, ms: ms, d: d, ctx: ctx, cancel: cancel, results: make(chan offerOutcome, 1)}
+}
+
+// close ends a re-INVITE in flight and the glare timer, and refuses an offer left unanswered.
+func (h *holdRun) close() {
+	h.cancel()
+	h.wg.Wait()
+	if h.timer != nil {
+		h.timer.Stop()
+	}
+	h.respondLeftover()
+}
+
+// respondLeftover answers an offer the machine did not (the call ended meanwhile).
+func (h *holdRun) respondLeftover() {
+	if h.offer != nil {
+		h.respond(481, "Call/Transaction Does Not Exist")
+	}
+}
+
+// result turns our re-INVITE's outcome into the machine's input.
+func (h *holdRun) result(r offerOutcome) lifecycle.Input {
+	if r.ok {
+		h.params = r.params
+	}
+	return lifecycle.OfferResult{Code: r.code, Reason: r.reason, OK: r.ok, RemoteHold: r.hold}
+}
+
+// do carries out one hold effect; an effect that learns something returns the next input.
+// It reports false for effects that are not about hold.
+func (h *holdRun) do(e lifecycle.Effect) (next lifecycle.Input, handled bool) {
+	c, p := h.c, h.p
+	switch e := e.(type) {
+	case lifecycle.SendReinvite:
+		h.sendReinvite(sdp.Direction(e.Dir))
+	case lifecycle.RetryOfferAfter:
+		d := e.Min + time.Duration(rand.Int64N(int64(e.Max-e.Min)+1))
+		p.log.Info("re-INVITE crossed the far end's (491): retrying", "call", c.id, "in", d.Round(time.Millisecond).String())
+		h.timer = time.NewTimer(d)
+		h.retry = h.timer.C
+	case lifecycle.AnswerOffer:
+		return h.answerOffer(e.Hold), true
+	case lifecycle.RespondOffer:
+		h.respond(e.Code, e.Reason)
+	case lifecycle.UpdateMedia:
+		params := h.params
+		if e.Silent {
+			params.Send, params.Receive = false, false // on hold we send no RTP and play nothing; RTCP goes on
+		}
+		h.ms.Update(params)
+		c.mu.Lock()
+		c.remoteSDP = params.Remote
+		c.mu.Unlock()
+	case lifecycle.Publish:
+		hs := c.holdState()
+		p.publishState(c, e.State, func(s *CallStatus) { s.Held, s.RemoteHeld = hs.Local, hs.Remote })
+	case lifecycle.HoldChanged:
+		p.log.Info("hold", "call", c.id, "held", e.Held, "by", string(e.By))
+		p.publish(HoldChanged{Time: p.clock.Now(), CallID: c.id, Account: c.accountName(), Held: e.Held, By: string(e.By)})
+	case lifecycle.HoldFailed:
+		p.log.Warn("hold or resume refused: the call stays as it was", "call", c.id, "code", e.Code, "reason", e.Reason)
+	default:
+		return nil, false
+	}
+	return nil, true
+}
+
+// sendReinvite offers the session again with direction dir, in its own goroutine.
+func (h *holdRun) sendReinvite(dir sdp.Direction) {
+	c := h.c
+	c.mu.Lock()
+	c.local.SessionVersion++
+	c.local.Dir = dir
+	local, contact, a := c.local, c.contact, CallAudio{Source: c.source, Sink: c.sink}
+	c.mu.Unlock()
+	offer, err := sdp.Offer(local)
+	if err != nil {
+		h.results <- offerOutcome{code: 500, reason: "SDP offer: " + err.Error()}
+		return
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		h.results <- h.p.reinvite(h.ctx, c, h.d, contact, offer, local, a)
+	}()
+}
+
+// answerOffer negotiates our answer to the far end's offer, holding it if hold.
+func (h *holdRun) answerOffer(hold bool) lifecycle.Input {
+	c := h.c
+	c.mu.Lock()
+	c.local.SessionVersion++
+	c.local.Dir = sdp.SendRecv
+	if hold {
+		c.local.Dir = sdp.SendOnly
+	}
+	local, a := c.local, CallAudio{Source: c.source, Sink: c.sink}
+	c.mu.Unlock()
+	answer, n, err := sdp.Answer(h.offer.req.Body(), local)
+	if err == nil {
+		h.params, err = mediaParams(n, a)
+	}
+	if err != nil {
+		h.p.log.Warn("the far end's new offer is unusable: 488, the call goes on", "call", c.id, "err", err)
+		return lifecycle.OfferAnswered{}
+	}
+	h.answer = answer
+	h.p.log.Info("offer in the dialog answered", "call", c.id, "method", string(h.offer.req.Method), "held_by_far_end", n.Hold)
+	return lifecycle.OfferAnswered{OK: true, RemoteHold: n.Hold}
+}
+
+// respond sends the final response to the far end's offer and lets its handler go.
+func (h *holdRun) respond(code int, reason string) {
+	o := h.offer
+	if o == nil {
+		return
+	}
+	h.offer = nil
+	defer close(o.done)
+	var res *sip.Response
+	if code == 200 {
+		res = sip.NewSDPResponseFromRequest(o.req, h.answer)
+		h.c.mu.Lock()
+		res.AppendHeader(&sip.ContactHeader{Address: h.c.contact})
+		h.c.mu.Unlock()
+	} else {
+		res = sip.NewResponseFromRequest(o.req, code, reason, nil)
+		if code == 500 { // RFC 3261 14.2: a random Retry-After of 0-10 s
+			res.AppendHeader(sip.NewHeader("Retry-After", strconv.Itoa(rand.IntN(11))))
+		}
+	}
+	if err := o.tx.Respond(res); err != nil {
+		h.p.log.Warn("respond to the far end's offer", "call", h.c.id, "code", code, "err", err)
+	}
+}

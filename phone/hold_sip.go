@@ -1,0 +1,132 @@
+package phone
+
+import (
+	"context"
+	"errors"
+
+	"github.com/dialtone/dialtone/phone/sdp"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// The SIP side of hold: our re-INVITE through the call's sipgo dialog session, and the far
+// end's re-INVITE or UPDATE handed to the call's talk loop.
+
+// remoteTarget is where requests in the dialog go: the far end's Contact.
+func remoteTarget(d dialog) (sip.Uri, bool) {
+	var cont *sip.ContactHeader
+	switch s := d.(type) {
+	case *sipgo.DialogClientSession:
+		if s.InviteResponse != nil {
+			cont = s.InviteResponse.Contact()
+		}
+		if cont == nil {
+			u := *s.InviteRequest.Recipient.Clone()
+			return u, true
+		}
+	case *sipgo.DialogServerSession:
+		cont = s.InviteRequest.Contact()
+	}
+	if cont == nil {
+		return sip.Uri{}, false
+	}
+	u := *cont.Address.Clone()
+	u.Headers = nil
+	return u, true
+}
+
+// reinvite sends a re-INVITE with offer in the call's dialog and acknowledges a 2xx. The
+// answer is read against local (our offer) into media parameters for audio a.
+func (p *Phone) reinvite(ctx context.Context, c *call, d dialog, contact sip.Uri, offer []byte, local sdp.Local, a CallAudio) offerOutcome {
+	target, ok := remoteTarget(d)
+	if !ok {
+		return offerOutcome{code: 500, reason: "no Contact from the far end to send a re-INVITE to"}
+	}
+	req := sip.NewRequest(sip.INVITE, target)
+	req.AppendHeader(&sip.ContactHeader{Address: contact})
+	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE"))
+	req.AppendHeader(sip.NewHeader("User-Agent", p.userAgent()))
+	ct := sip.ContentTypeHeader("application/sdp")
+	req.AppendHeader(&ct)
+	req.SetBody(offer)
+	rctx, cancel := context.WithTimeout(ctx, reinviteTimeout)
+	defer cancel()
+	p.log.Info("re-INVITE", "call", c.id, "direction", local.Dir.String())
+	res, err := d.Do(rctx, req)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return offerOutcome{code: 487, reason: "call ended"}
+		}
+		return offerOutcome{reason: "re-INVITE: " + err.Error()}
+	}
+	out := offerOutcome{code: int(res.StatusCode), reason: res.Reason}
+	if !res.IsSuccess() {
+		return out
+	}
+	// Every 2xx is acknowledged, even one whose answer we cannot use (RFC 3261 13.2.2.4).
+	ack := sip.NewRequest(sip.ACK, target)
+	ack.AppendHeader(&sip.ContactHeader{Address: contact})
+	if err := d.WriteRequest(ack); err != nil {
+		p.log.Warn("ACK of re-INVITE", "call", c.id, "err", err)
+	}
+	n, err := sdp.Accept(local, res.Body())
+	if err == nil {
+		out.params, err = mediaParams(n, a)
+	}
+	if err != nil {
+		p.log.Warn("answer to our re-INVITE unusable", "call", c.id, "err", err)
+		return out
+	}
+	out.ok, out.hold = true, n.Hold
+	return out
+}
+
+// onUpdate answers UPDATE (RFC 3311): with SDP it is an offer like a re-INVITE's; without,
+// it refreshes the dialog (session timers) and gets a plain 200.
+func (p *Phone) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	if len(req.Body()) > 0 {
+		p.inDialogOffer(req, tx)
+		return
+	}
+	c := p.callForRequest(req)
+	if c == nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	c.mu.Lock()
+	res.AppendHeader(&sip.ContactHeader{Address: c.contact})
+	c.mu.Unlock()
+	_ = tx.Respond(res)
+}
+
+// inDialogOffer hands the far end's offer (re-INVITE or UPDATE) to the call's talk loop and
+// waits until it has been answered: sipgo ends the transaction when the handler returns.
+func (p *Phone) inDialogOffer(req *sip.Request, tx sip.ServerTransaction) {
+	refuse := func(code int, reason string) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
+	}
+	c := p.callForRequest(req)
+	if c == nil {
+		refuse(481, "Call/Transaction Does Not Exist")
+		return
+	}
+	c.mu.Lock()
+	talking := c.talking
+	c.mu.Unlock()
+	if !talking { // answered but not yet acknowledged, or ending
+		refuse(491, "Request Pending")
+		return
+	}
+	o := &remoteOffer{req: req, tx: tx, done: make(chan struct{})}
+	select {
+	case c.offerCh <- o:
+	case <-c.done:
+		refuse(481, "Call/Transaction Does Not Exist")
+		return
+	}
+	select {
+	case <-o.done:
+	case <-c.done: // cannot happen without an answer (talk answers leftovers), but never hang
+	}
+}
