@@ -13,8 +13,9 @@ import (
 // printer writes events for people (short lines) or for programs (NDJSON, one object a line,
 // always with "event" and "time"). The JSON field names are a documented interface.
 type printer struct {
-	w    io.Writer
-	json bool
+	w        io.Writer
+	json     bool
+	answered map[string]bool // calls whose "answered" is printed (headless_hold.go)
 }
 
 // record is one NDJSON line. Optional fields are omitted when empty.
@@ -135,6 +136,9 @@ func failureText(s phone.AccountStatus) string {
 
 // call prints a call's state change.
 func (p *printer) call(s phone.CallStatus) {
+	if p.repeated(s) {
+		return
+	}
 	r := record{Event: s.State.String(), Time: stamp(s.Time), Account: s.Account, CallID: s.ID,
 		SIPCallID: s.SIPCallID, Direction: s.Direction.String(), Peer: s.Peer}
 	who := fmt.Sprintf("%s %s", s.Time.Format("15:04:05"), s.ID)
@@ -249,6 +253,10 @@ func (p *printer) event(ev phone.Event) {
 		p.mediaWarning(ev)
 	case phone.Message:
 		p.message(ev)
+	case phone.HoldChanged:
+		p.hold(ev)
+	case phone.DNDChanged:
+		p.dnd(ev)
 	case phone.TransferProgress:
 		p.transfer(ev) // headless_transfer.go
 	}
