@@ -39,7 +39,9 @@ type dtmfSender struct {
 	elapsed uint16 // duration so far, in timestamp units
 	ends    int    // End packets sent so far
 	active  bool
-	wait    int // frames to let pass before the next queued digit (gap after a digit, ',' pause)
+	next    uint32 // the stream timestamp of the frame the next packet belongs to
+	cut     bool   // the stream stopped mid-event (hold): end it at the duration reached
+	wait    int    // frames to let pass before the next queued digit (gap after a digit, ',' pause)
 }
 
 // ValidDTMF checks a digit string before anything is queued: 0-9 * # A-D (a-d too), and ','
@@ -114,14 +116,21 @@ func (t *sender) dtmfPacket(s *Session, p Params, pkt *rtp.Packet, buf []byte) b
 			return false
 		}
 		ev, _ := codec.DigitEvent(digit)
-		*d = dtmfSender{event: ev, ts: t.ts, active: true}
+		*d = dtmfSender{event: ev, ts: t.ts, next: t.ts, active: true}
 		pkt.Marker = true // the start of an event (§2.5.1.3)
 	}
+	if t.ts != d.next {
+		// Frames went unsent mid-event (the call was put on hold): growing the duration
+		// over the gap would make one long key press of it, so the event ends now with
+		// the duration the far end last heard.
+		d.cut = true
+	}
+	d.next = t.ts + codec.FrameSamples
 	total := uint16(int64(DTMFDuration) * codec.SampleRate / int64(time.Second))
-	if d.elapsed < total {
+	if d.elapsed < total && !d.cut {
 		d.elapsed = min(d.elapsed+codec.FrameSamples, total)
 	}
-	end := d.elapsed >= total
+	end := d.elapsed >= total || d.cut
 	e := codec.DTMFEvent{Event: d.event, End: end, Volume: dtmfVolume, Duration: d.elapsed}
 	n, err := e.MarshalTo(buf[rtpHeaderRoom:])
 	if err != nil { // cannot happen with a constant volume and a 1500-byte buffer

@@ -188,3 +188,42 @@ func TestDTMFBadInput(t *testing.T) {
 		t.Error("digit accepted without telephone-event")
 	}
 }
+
+// TestDTMFCutByHold: a hold (Send off) in the middle of a digit ends the event after the
+// resume with the duration reached before, three times, instead of stretching it over the
+// hold; the next digit follows normally.
+func TestDTMFCutByHold(t *testing.T) {
+	r := newDTMFRig(t, 101)
+	if err := r.s.SendDTMFString("38"); err != nil {
+		t.Fatal(err)
+	}
+	first := r.frame()
+	r.frame()
+	p := r.p
+	p.Send = false
+	r.s.Update(p)
+	for range 10 { // 200 ms on hold: nothing goes out
+		r.s.tx.sendFrame(r.s, r.s.current(), r.pcm, r.buf, &r.pkt)
+	}
+	p.Send = true
+	r.s.Update(p)
+	for i := 0; i < dtmfEndRepeats; i++ {
+		pk := r.frame()
+		ev, err := codec.ParseDTMFEvent(pk.Payload)
+		if err != nil || pk.Timestamp != first.Timestamp || ev.Event != 3 || !ev.End || ev.Duration != 2*codec.FrameSamples {
+			t.Fatalf("after the hold, packet %d: ts %d (event %d) %+v, want the End of 3 at 320", i, pk.Timestamp, first.Timestamp, ev)
+		}
+	}
+	var rx dtmfReceiver
+	var got []rune
+	for i := 0; i < 30 && len(got) < 1; i++ {
+		if pk := r.frame(); pk.PayloadType == 101 {
+			if d, ok := rx.handle(pk.Timestamp, pk.Payload); ok {
+				got = append(got, d)
+			}
+		}
+	}
+	if string(got) != "8" {
+		t.Fatalf("after the cut digit: %q, want 8", string(got))
+	}
+}
