@@ -132,3 +132,65 @@ func TestTransferBaresipToBaresip(t *testing.T) {
 		t.Error("A's SIP trace shows no REFER")
 	}
 }
+
+// TestBaresipTransfersDialtone: baresip A, in a call with dialtone, transfers dialtone to
+// baresip B (A's "transfer" command sends REFER). Dialtone accepts, calls B, tells A how it
+// goes (NOTIFY sipfrag) and ends the call with A once B answers; dialtone and B hear each other.
+func TestBaresipTransfersDialtone(t *testing.T) {
+	t.Parallel()
+	a := peers.StartBaresip(t, peers.BaresipOptions{User: "a", ToneHz: 700})
+	b := peers.StartBaresip(t, peers.BaresipOptions{User: "b", AutoAnswer: true, ToneHz: 1100})
+	p, events := xferPhone(t)
+	if err := a.Dial("sip:dialtone@" + p.SIPAddr()); err != nil {
+		t.Fatal(err)
+	}
+	in := waitPhone(t, events, "incoming", 15*time.Second, callState("", phone.CallIncoming)).(phone.CallStatus)
+	heard := audiotest.NewRecorder()
+	if err := p.Answer(in.ID, phone.CallAudio{Source: audiotest.NewTone(1300, 0.5), Sink: heard}); err != nil {
+		t.Fatal(err)
+	}
+	waitPhone(t, events, "answered", 10*time.Second, callState(in.ID, phone.CallAnswered))
+	if _, err := a.WaitEvent("CALL_ESTABLISHED", 10*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, a.Log())
+	}
+	time.Sleep(2 * time.Second)
+	before := len(heard.Samples())
+	if _, err := a.Command("transfer", b.AOR()); err != nil {
+		t.Fatalf("baresip transfer: %v\n%s", err, a.Log())
+	}
+	out := waitPhone(t, events, "the transfer's call", 10*time.Second, func(ev phone.Event) bool {
+		s, ok := ev.(phone.CallStatus)
+		return ok && s.ID != in.ID && s.Direction == phone.Outgoing
+	}).(phone.CallStatus)
+	if !strings.Contains(out.Peer, b.AOR()[len("sip:"):]) {
+		t.Errorf("the new call goes to %s, want %s", out.Peer, b.AOR())
+	}
+	waitPhone(t, events, "the new call answered", 15*time.Second, callState(out.ID, phone.CallAnswered))
+	old := waitPhone(t, events, "the old call's end", 10*time.Second, callState(in.ID, phone.CallEnded)).(phone.CallStatus)
+	t.Logf("old call ended by %s (%d %s)", old.By, old.Code, old.Reason)
+	if _, err := b.WaitEvent("CALL_ESTABLISHED", 10*time.Second); err != nil {
+		t.Fatalf("B: %v\n%s", err, b.Log())
+	}
+	if _, err := a.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+		t.Fatalf("A's call did not end: %v\n%s", err, a.Log())
+	}
+	time.Sleep(4 * time.Second) // dialtone and B talk
+	if err := p.Hangup(out.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitPhone(t, events, "the new call's end", 10*time.Second, callState(out.ID, phone.CallEnded))
+	if _, err := b.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	log := a.Log()
+	for _, want := range []string{"REFER", "NOTIFY", "message/sipfrag", "SIP/2.0 200 OK"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("A's SIP trace lacks %q", want)
+		}
+	}
+	after := heard.Samples()[before:]
+	if found, level, snr := audiotest.DetectTone(after, 8000, 1100); !found {
+		t.Errorf("dialtone did not hear B after the transfer (level %.1f, snr %.1f)", level, snr)
+	}
+	assertBaresipHeard(t, b, 1300, 1) // B heard dialtone
+}
