@@ -68,6 +68,7 @@ func TestDTMFSendPackets(t *testing.T) {
 	if err := r.s.SendDTMFString("1#"); err != nil {
 		t.Fatal(err)
 	}
+	const endRepeats = 3                  // RFC 4733 2.5.1.4: the End packet goes out three times
 	total := int(DTMFDuration / frameDur) // packets until the End
 	gapFrames := int(DTMFGap / frameDur)
 	seq, ts := first.SequenceNumber, first.Timestamp
@@ -84,7 +85,7 @@ func TestDTMFSendPackets(t *testing.T) {
 	for _, want := range []uint8{1, 11} {
 		start := ts + codec.FrameSamples
 		eventStarts = append(eventStarts, start)
-		for i := 0; i < total+dtmfEndRepeats-1; i++ {
+		for i := 0; i < total+endRepeats-1; i++ {
 			p := next()
 			if int(p.PayloadType) != pt {
 				t.Fatalf("event %d packet %d: PT %d, want %d", want, i, p.PayloadType, pt)
@@ -105,7 +106,7 @@ func TestDTMFSendPackets(t *testing.T) {
 			}
 		}
 		// The gap: audio frames until the next digit, DTMFGap after this one's end.
-		for i := 0; i < gapFrames-(dtmfEndRepeats-1); i++ {
+		for i := 0; i < gapFrames-(endRepeats-1); i++ {
 			if p := next(); p.PayloadType != codec.PCMU.PayloadType() || p.Timestamp != ts {
 				t.Fatalf("after event %d, gap frame %d: PT %d ts %d, want audio at %d", want, i, p.PayloadType, p.Timestamp, ts)
 			}
@@ -207,7 +208,7 @@ func TestDTMFCutByHold(t *testing.T) {
 	}
 	p.Send = true
 	r.s.Update(p)
-	for i := 0; i < dtmfEndRepeats; i++ {
+	for i := 0; i < 3; i++ { // RFC 4733 2.5.1.4: three End packets
 		pk := r.frame()
 		ev, err := codec.ParseDTMFEvent(pk.Payload)
 		if err != nil || pk.Timestamp != first.Timestamp || ev.Event != 3 || !ev.End || ev.Duration != 2*codec.FrameSamples {
