@@ -39,7 +39,17 @@ func (a phoneAdapter) Mute(id string, muted bool) error        { return a.p.Mute
 func (a phoneAdapter) SendDTMF(id string, digits string) error { return a.p.SendDTMF(id, digits) }
 func (a phoneAdapter) Accounts() []string                      { return a.p.AccountNames() }
 func (a phoneAdapter) Transfer(id, target string) error        { return a.p.Transfer(id, target) }
-func (a phoneAdapter) TransferTo(id, otherID string) error     { return a.p.TransferTo(id, otherID) }
+func (a phoneAdapter) Hold(id string) error                    { return a.p.Hold(id) }
+func (a phoneAdapter) Resume(id string) error                  { return a.p.Resume(id) }
+func (a phoneAdapter) DND() bool                               { on, _ := a.p.DND(); return on }
+
+// SetDND keeps the configured refusal code.
+func (a phoneAdapter) SetDND(on bool) error {
+	_, code := a.p.DND()
+	a.p.SetDND(on, code)
+	return nil
+}
+func (a phoneAdapter) TransferTo(id, otherID string) error { return a.p.TransferTo(id, otherID) }
 
 // SendMessage blocks until the far end answers (the UI calls it from a tea.Cmd); the timeout
 // bounds the wait when it never does.

@@ -172,6 +172,14 @@ func (m *Model) midcallResult(r cmdResultMsg) bool {
 // midcallEvent shows how a transfer goes: each NOTIFY's status in the log, the outcome on
 // the notice line (after a 2xx the core hangs the transferred call up itself).
 func (m *Model) midcallEvent(ev phone.Event) {
+	switch ev := ev.(type) {
+	case phone.DNDChanged:
+		m.dnd = ev.On // also when a script turned it (dialtone ctl)
+		return
+	case phone.HoldChanged:
+		m.holdChanged(ev)
+		return
+	}
 	tp, ok := ev.(phone.TransferProgress)
 	if !ok {
 		return

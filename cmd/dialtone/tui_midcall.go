@@ -12,14 +12,22 @@ import (
 // core, and the call-waiting beep is mixed into the speaker here, because audio is the
 // adapter's business and never the UI's.
 
-func (t *tuiPhone) Hold(id string) error                { return coreHold(t.ph, id) }
-func (t *tuiPhone) Resume(id string) error              { return coreResume(t.ph, id) }
+func (t *tuiPhone) Hold(id string) error                { return t.ph.Hold(id) }
+func (t *tuiPhone) Resume(id string) error              { return t.ph.Resume(id) }
 func (t *tuiPhone) Transfer(id, target string) error    { return t.ph.Transfer(id, target) }
 func (t *tuiPhone) TransferTo(id, otherID string) error { return t.ph.TransferTo(id, otherID) }
 
 // SetDND keeps the response code the phone was configured with (486 or 603).
-func (t *tuiPhone) SetDND(on bool) error { return coreSetDND(t.ph, on) }
-func (t *tuiPhone) DND() bool            { return coreDND(t.ph) }
+func (t *tuiPhone) SetDND(on bool) error {
+	_, code := t.ph.DND()
+	t.ph.SetDND(on, code)
+	return nil
+}
+
+func (t *tuiPhone) DND() bool {
+	on, _ := t.ph.DND()
+	return on
+}
 
 // The call-waiting beep: 440 Hz for 300 ms every 3 s, at about -16 dBFS, added to what the
 // far end says while a second call rings (the common European and ITU-T E.180 pattern is a
@@ -84,7 +92,9 @@ func (w *callWaiting) update(s phone.CallStatus) {
 	ringing, talking := false, false
 	for _, st := range w.states {
 		ringing = ringing || st == phone.CallIncoming
-		talking = talking || st == phone.CallAnswered
+		// The far end holding us still plays (silence) into our speaker, so the beep is heard;
+		// a call we hold plays nothing.
+		talking = talking || st == phone.CallAnswered || st == phone.CallHeld
 	}
 	w.on.Store(ringing && talking)
 }

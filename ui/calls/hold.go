@@ -10,7 +10,7 @@ func (c *Call) Holding() bool { return c.held }
 func (c *Call) RemoteHolding() bool { return statusRemoteHeld(c.Status) }
 
 // statusHolding is what the core's status says about our hold.
-func statusHolding(s phone.CallStatus) bool { return false }
+func statusHolding(s phone.CallStatus) bool { return s.Held || s.State == phone.CallHolding }
 
 // statusRemoteHeld is what the core's status says about the far end's hold.
-func statusRemoteHeld(s phone.CallStatus) bool { return false }
+func statusRemoteHeld(s phone.CallStatus) bool { return s.RemoteHeld || s.State == phone.CallHeld }
