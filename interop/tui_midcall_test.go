@@ -144,3 +144,50 @@ func hasEvent(evs []peers.BaresipEvent, typ string) bool {
 	}
 	return false
 }
+
+// TestTUIBlindTransfer: alice (the TUI) talks to bob, presses T, types carol's address and
+// Enter: bob gets the REFER, calls carol, the screen follows the NOTIFY progress to
+// "transferred (200 OK)" and alice's call ends; bob and carol then hear each other's tones.
+func TestTUIBlindTransfer(t *testing.T) {
+	t.Parallel()
+	pa := peers.StartPulseAudio(t)
+	k := peers.StartKamailio(t, peers.KamailioOptions{Users: midcallUsers})
+	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Password: midcallUsers["bob"], Registrar: k.HostPort("udp"), AutoAnswer: true, ToneHz: 700})
+	carol := peers.StartBaresip(t, peers.BaresipOptions{User: "carol", Password: midcallUsers["carol"], Registrar: k.HostPort("udp"), AutoAnswer: true, ToneHz: 1500})
+	logf := filepath.Join(t.TempDir(), "tui.log")
+	env := append(pa.Env(), "DIALTONE_PASSWORD="+midcallUsers["alice"], "XDG_CONFIG_HOME="+t.TempDir(), "XDG_DATA_HOME="+t.TempDir(), "TERM=xterm-256color")
+	s := startTmux(t, 120, 40, env, "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+k.HostPort("udp"), "--log-file", logf)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("--- tui log ---\n%s\n--- bob ---\n%s\n--- carol ---\n%s", readIfAny(logf), bob.Log(), carol.Log())
+		}
+	})
+	s.waitScreen(`cli registered`, 20*time.Second)
+	s.keys("d")
+	s.text("sip:bob@127.0.0.1")
+	s.keys("Enter")
+	s.waitScreen(`answered +00:0[1-9]`, 15*time.Second)
+	if _, err := bob.WaitEvent("CALL_ESTABLISHED", 5*time.Second); err != nil {
+		t.Fatalf("baresip: %v", err)
+	}
+	s.keys("T")
+	s.waitScreen(`Transfer bob@127\.0\.0\.1 to`, 5*time.Second)
+	s.text("sip:carol@127.0.0.1")
+	s.keys("Enter")
+	s.waitScreen(`transferred \(200`, 20*time.Second)
+	s.waitScreen(`No calls`, 10*time.Second) // the core hangs up after the 200 NOTIFY
+	if _, err := carol.WaitEvent("CALL_ESTABLISHED", 10*time.Second); err != nil {
+		t.Fatalf("bob never reached carol: %v\n%s", err, s.screen())
+	}
+	time.Sleep(4 * time.Second) // bob and carol talk
+	if err := carol.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := carol.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	assertBaresipHeard(t, carol, 700, 1) // carol heard bob
+	if !strings.Contains(bob.Log(), "REFER sip:") {
+		t.Error("bob's SIP log shows no REFER")
+	}
+}

@@ -36,12 +36,24 @@ type cmdResultMsg struct {
 // tickMsg redraws the running call timers.
 type tickMsg time.Time
 
+// dialCmd places a call. A call being talked to goes on hold first, as on a desk phone (and
+// in baresip and MicroSIP): the new call then has the earpiece to itself, and the two can be
+// swapped or joined by an attended transfer.
 func (m *Model) dialCmd(account, target string) tea.Cmd {
 	p := m.phone
 	if p == nil {
 		return nil
 	}
+	active := ""
+	if c, ok := m.calls.Answered(); ok {
+		active = c.Status.ID
+	}
 	return func() tea.Msg {
+		if active != "" {
+			if err := p.Hold(active); err != nil {
+				return dialResultMsg{account: account, target: target, err: fmt.Errorf("hold call %s first: %w", active, err)}
+			}
+		}
 		id, err := p.Dial(account, target)
 		return dialResultMsg{account: account, target: target, id: id, err: err}
 	}

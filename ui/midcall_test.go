@@ -205,3 +205,20 @@ func TestTransferProgressShown(t *testing.T) {
 	d.keys("tab", "tab", "tab") // the log pane keeps every step
 	contains(t, d.screen(), "call c1: transfer 180 Ringing", "call c1: transfer 486 Busy Here")
 }
+
+// Dialling while talking holds the call talked to first; a failed hold dials nothing.
+func TestDialHoldsTheCurrentCall(t *testing.T) {
+	d := newDriver(t, Options{})
+	d.send(answered("c1", t0))
+	d.keys("d")
+	d.typeText("sip:carol@example.com")
+	d.keys("enter")
+	wantCalls(t, d.ph, "hold c1", "dial office sip:carol@example.com")
+	d.ph.holdErr = errors.New("call c1: not answered, nothing to hold")
+	d.send(answered("c1", t0)) // the core's status: c1 talks again
+	d.keys("d")
+	d.typeText("sip:dave@example.com")
+	d.keys("enter")
+	wantCalls(t, d.ph, "hold c1", "dial office sip:carol@example.com", "hold c1")
+	contains(t, d.screen(), "✗ dial sip:dave@example.com: hold call c1 first")
+}
