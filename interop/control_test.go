@@ -59,10 +59,12 @@ func dtmfDigits(b *peers.Baresip) string {
 
 // TestCtlDrivesServe: `dialtone serve` registers at Kamailio; `dialtone ctl` dials baresip,
 // sends DTMF (baresip receives the digits), mutes and unmutes, lists the calls and hangs up;
+// a transfer to a garbage URI is refused;
 // each side hears the other's tone. Meanwhile `ctl events` follows the same event stream,
 // garbage and a command for a call that does not exist get error replies, and a client that
 // never reads is disconnected without holding up the phone. Then baresip calls serve and
-// `ctl answer` takes the call.
+// `ctl answer` takes the call, holds and resumes it; with `ctl dnd on 603` a third call is
+// declined.
 func TestCtlDrivesServe(t *testing.T) {
 	t.Parallel()
 	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users})
@@ -121,6 +123,9 @@ func TestCtlDrivesServe(t *testing.T) {
 		}
 	}
 	// Bad commands: each a clear error, the call goes on.
+	if code, _, errOut := ctl(t, sock, "transfer", "sip:"); code != 1 || errOut == "" {
+		t.Errorf("transfer to a garbage URI: exit %d %q", code, errOut)
+	}
 	if code, _, errOut := ctl(t, sock, "--call", "c99", "hangup"); code != 1 || !strings.Contains(errOut, "no such call") {
 		t.Errorf("hangup of a call that does not exist: exit %d %q", code, errOut)
 	}
@@ -177,10 +182,42 @@ func TestCtlDrivesServe(t *testing.T) {
 		t.Errorf("answered %v, want %s", a, in.str("call_id"))
 	}
 	time.Sleep(2 * time.Second) // the second call's audio
+	// Hold and resume it (last: baresip records no more of a call after a re-INVITE).
+	if code, _, errOut := ctl(t, sock, "hold"); code != 0 {
+		t.Fatalf("ctl hold: exit %d %s", code, errOut)
+	}
+	if h := serve.waitEvent("hold", 10*time.Second); h.str("by") != "local" {
+		t.Errorf("hold %v, want by local", h)
+	}
+	if code, out, _ := ctl(t, sock, "calls"); code != 0 || !strings.Contains(out, " holding") {
+		t.Errorf("ctl calls while holding: exit %d %q", code, out)
+	}
+	if code, _, errOut := ctl(t, sock, "resume"); code != 0 {
+		t.Fatalf("ctl resume: exit %d %s", code, errOut)
+	}
+	serve.waitEvent("resume", 10*time.Second)
 	if code, _, errOut := ctl(t, sock, "--call", in.str("call_id"), "hangup"); code != 0 {
 		t.Fatalf("ctl hangup (second call): exit %d %s", code, errOut)
 	}
 	serve.waitEvent("hangup", 10*time.Second)
+	if _, err := bob.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+		t.Fatalf("baresip saw no hangup of the second call: %v", err)
+	}
+
+	// Do not disturb: baresip's next call is declined with the code asked for.
+	if code, out, errOut := ctl(t, sock, "dnd", "on", "603"); code != 0 || !strings.Contains(out, "dnd on (new calls get 603)") {
+		t.Fatalf("ctl dnd on 603: exit %d %q %q", code, out, errOut)
+	}
+	if err := bob.Dial("sip:alice@127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	closed, err := bob.WaitEvent("CALL_CLOSED", 15*time.Second)
+	if err != nil || !strings.Contains(closed.Param, "603") {
+		t.Errorf("baresip's call during DND: %+v %v, want closed with 603", closed, err)
+	}
+	if code, out, _ := ctl(t, sock, "dnd", "off"); code != 0 || !strings.Contains(out, "dnd off") {
+		t.Errorf("ctl dnd off: exit %d %q", code, out)
+	}
 
 	// The slow client was dropped, and said why in the log; the phone never waited for it.
 	eventually(t, 20*time.Second, "the slow client disconnected", func() (bool, string) {
@@ -223,7 +260,13 @@ func TestCtlDrivesServe(t *testing.T) {
 	if err != nil || len(bobRecs) == 0 {
 		t.Fatalf("baresip recorded nothing: %v", err)
 	}
-	assertToneFor(t, "baresip heard dialtone", bobRecs[0], 1300)
+	var heard float64 // baresip starts new recordings at a re-INVITE (hold, resume)
+	for _, r := range bobRecs {
+		heard += toneSeconds(t, r, 1300)
+	}
+	if heard < 4 {
+		t.Errorf("baresip heard dialtone's tone for %.2f s in %d recordings, want 4 s", heard, len(bobRecs))
+	}
 }
 
 func str(v any) string { s, _ := v.(string); return s }

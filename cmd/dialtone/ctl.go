@@ -81,6 +81,9 @@ func printHumanReply(w io.Writer, rep control.Reply) {
 				flags += " muted"
 			}
 			if ci.Held {
+				flags += " holding"
+			}
+			if ci.RemoteHeld {
 				flags += " held"
 			}
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s%s\n", ci.CallID, ci.State, ci.Direction, ci.Peer, flags)

@@ -76,11 +76,11 @@ func (k *controller) run(ctx context.Context, c control.Command) (control.Reply,
 	case "hangup":
 		return ok, k.ph.Hangup(id)
 	case "hold":
-		return ok, holdCall(k.ph, id)
+		return ok, k.ph.Hold(id)
 	case "resume":
-		return ok, resumeCall(k.ph, id)
+		return ok, k.ph.Resume(id)
 	case "transfer":
-		return ok, transferCall(k.ph, id, c.Target)
+		return ok, k.ph.Transfer(id, c.Target)
 	case "dtmf":
 		return ok, k.ph.SendDTMF(id, c.Digits)
 	case "mute", "unmute":
@@ -126,14 +126,9 @@ func (k *controller) callFor(c control.Command) (string, error) {
 
 func (k *controller) dnd(c control.Command, ok control.Reply) (control.Reply, error) {
 	if c.On != nil {
-		if err := setDND(k.ph, *c.On, c.Code); err != nil {
-			return ok, err
-		}
+		k.ph.SetDND(*c.On, c.Code)
 	}
-	on, code, err := getDND(k.ph)
-	if err != nil {
-		return ok, err
-	}
+	on, code := k.ph.DND()
 	ok.DND, ok.Code = &on, code
 	return ok, nil
 }
@@ -144,7 +139,7 @@ func callInfos(calls []phone.CallStatus) []control.CallInfo {
 	out := make([]control.CallInfo, 0, len(calls))
 	for _, s := range calls {
 		ci := control.CallInfo{CallID: s.ID, State: s.State.String(), Direction: s.Direction.String(),
-			Peer: s.Peer, Account: s.Account, Muted: s.Muted, Held: heldOf(s)}
+			Peer: s.Peer, Account: s.Account, Muted: s.Muted, Held: s.Held, RemoteHeld: s.RemoteHeld}
 		if !s.Started.IsZero() {
 			ci.Since = stamp(s.Started)
 		}

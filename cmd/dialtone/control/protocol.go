@@ -262,14 +262,15 @@ func (c Command) Marshal() ([]byte, error) {
 
 // CallInfo is one call in the reply to "calls".
 type CallInfo struct {
-	CallID    string `json:"call_id"`
-	State     string `json:"state"`
-	Direction string `json:"direction"`
-	Peer      string `json:"peer"`
-	Account   string `json:"account,omitempty"`
-	Muted     bool   `json:"muted,omitempty"`
-	Held      bool   `json:"held,omitempty"`
-	Since     string `json:"since,omitempty"`
+	CallID     string `json:"call_id"`
+	State      string `json:"state"`
+	Direction  string `json:"direction"`
+	Peer       string `json:"peer"`
+	Account    string `json:"account,omitempty"`
+	Muted      bool   `json:"muted,omitempty"`
+	Held       bool   `json:"held,omitempty"`        // we hold the call
+	RemoteHeld bool   `json:"remote_held,omitempty"` // the far end holds us
+	Since      string `json:"since,omitempty"`
 }
 
 // Reply answers one command. Like every event it has "event" ("reply") and "time", so a
