@@ -3,6 +3,7 @@ package interop
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func TestTUIMidCall(t *testing.T) {
 		t.Fatalf("baresip: %v", err)
 	}
 	s.keys("H")
-	s.waitScreen(`bob@127\.0\.0\.1[^\n]*holding`, 10*time.Second)
+	waitCalls(s, `bob@127\.0\.0\.1[^\n]*holding`, 10*time.Second)
 	// baresip got the re-INVITE offering sendonly and answered recvonly (its log has both).
 	waitTrace(t, trace, "a=recvonly", 1, 5*time.Second)
 	if bl := bob.Log(); !strings.Contains(bl, "call: got re-INVITE") || !strings.Contains(bl, "a=sendonly") || !strings.Contains(bl, "a=recvonly") {
@@ -55,7 +56,7 @@ func TestTUIMidCall(t *testing.T) {
 	}
 	invites := strings.Count(readFile(t, trace), "\nINVITE sip:")
 	s.keys("Space")
-	s.waitScreen(`bob@127\.0\.0\.1[^\n]*answered`, 10*time.Second)
+	waitCalls(s, `bob@127\.0\.0\.1[^\n]*answered`, 10*time.Second)
 	waitTrace(t, trace, "\nINVITE sip:", invites+1, 5*time.Second) // the resume's re-INVITE
 
 	// Call waiting: carol calls while bob is answered. The speaker beeps while she rings.
@@ -71,7 +72,6 @@ func TestTUIMidCall(t *testing.T) {
 	stop = pa.Record(t, ringing)
 	time.Sleep(4 * time.Second) // beeps at 0 s and 3 s
 	stop()
-	t.Logf("440 Hz: %.2f s before, %.2f s while carol rang", toneSeconds(t, quiet, 440), toneSeconds(t, ringing, 440))
 	if secs := toneSeconds(t, quiet, 440); secs > 0.05 {
 		t.Errorf("the speaker played 440 Hz for %.2f s with no call waiting", secs)
 	}
@@ -85,10 +85,10 @@ func TestTUIMidCall(t *testing.T) {
 	if _, err := carol.WaitEvent("CALL_ESTABLISHED", 10*time.Second); err != nil {
 		t.Fatalf("a did not answer the waiting call: %v\n%s", err, s.screen())
 	}
-	s.waitScreen(`(?s)bob@127\.0\.0\.1[^\n]*holding.*carol@127\.0\.0\.1[^\n]*answered`, 10*time.Second)
+	waitCalls(s, `(?s)bob@127\.0\.0\.1[^\n]*holding.*carol@127\.0\.0\.1[^\n]*answered`, 10*time.Second)
 	// x swaps: bob talks again, carol waits on hold.
 	s.keys("x")
-	s.waitScreen(`(?s)bob@127\.0\.0\.1[^\n]*answered.*carol@127\.0\.0\.1[^\n]*holding`, 10*time.Second)
+	waitCalls(s, `(?s)bob@127\.0\.0\.1[^\n]*answered.*carol@127\.0\.0\.1[^\n]*holding`, 10*time.Second)
 	// h hangs up the selected call (bob, the one swapped to); carol stays.
 	s.keys("h")
 	if _, err := bob.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
@@ -189,5 +189,106 @@ func TestTUIBlindTransfer(t *testing.T) {
 	assertBaresipHeard(t, carol, 700, 1) // carol heard bob
 	if !strings.Contains(bob.Log(), "REFER sip:") {
 		t.Error("bob's SIP log shows no REFER")
+	}
+}
+
+// TestTUIAttendedTransfer: alice talks to bob, dials carol (bob goes on hold by itself),
+// selects bob, presses T and picks carol's call with ↓, Enter: bob gets a REFER whose
+// Refer-To carries Replaces for alice's call with carol, calls carol, and alice's call with
+// bob ends after the 200 NOTIFY. baresip 1.0 does not honour Replaces (carol takes bob's
+// INVITE as a second call), so alice hangs up her call with carol herself.
+func TestTUIAttendedTransfer(t *testing.T) {
+	t.Parallel()
+	pa := peers.StartPulseAudio(t)
+	k := peers.StartKamailio(t, peers.KamailioOptions{Users: midcallUsers})
+	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Password: midcallUsers["bob"], Registrar: k.HostPort("udp"), AutoAnswer: true, ToneHz: 700})
+	carol := peers.StartBaresip(t, peers.BaresipOptions{User: "carol", Password: midcallUsers["carol"], Registrar: k.HostPort("udp"), AutoAnswer: true, ToneHz: 1500})
+	logf := filepath.Join(t.TempDir(), "tui.log")
+	env := append(pa.Env(), "DIALTONE_PASSWORD="+midcallUsers["alice"], "XDG_CONFIG_HOME="+t.TempDir(), "XDG_DATA_HOME="+t.TempDir(), "TERM=xterm-256color")
+	s := startTmux(t, 120, 40, env, "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+k.HostPort("udp"), "--log-file", logf)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("--- tui log ---\n%s\n--- bob ---\n%s", readIfAny(logf), bob.Log())
+		}
+	})
+	s.waitScreen(`cli registered`, 20*time.Second)
+	s.keys("d")
+	s.text("sip:bob@127.0.0.1")
+	s.keys("Enter")
+	s.waitScreen(`answered +00:0[1-9]`, 15*time.Second)
+	s.keys("d")
+	s.text("sip:carol@127.0.0.1")
+	s.keys("Enter")
+	waitCalls(s, `(?s)bob@127\.0\.0\.1[^\n]*holding.*carol@127\.0\.0\.1[^\n]*answered`, 15*time.Second)
+	if _, err := carol.WaitEvent("CALL_ESTABLISHED", 5*time.Second); err != nil {
+		t.Fatalf("carol: %v", err)
+	}
+	s.keys("Up", "T", "Down")
+	s.waitScreen(`Transfer bob@127\.0\.0\.1 to ⇄ carol@127\.0\.0\.1 \(attended\)`, 5*time.Second)
+	s.keys("Enter")
+	ev, err := bob.WaitEvent("TRANSFER", 10*time.Second)
+	if err != nil || !strings.Contains(ev.Param, "Replaces") {
+		t.Fatalf("bob's transfer event %+v (%v), want a Refer-To with Replaces\n%s", ev, err, s.screen())
+	}
+	s.waitScreen(`transferred \(200`, 20*time.Second)
+	s.waitScreen(`Calls \(1\)`, 10*time.Second) // bob's call ended after the 200 NOTIFY
+	if pane := callsPane(s.screen()); strings.Contains(pane, "bob@") || !strings.Contains(pane, "carol@") {
+		t.Fatalf("after the transfer the calls pane is\n%s\nwant carol's call only", pane)
+	}
+	// carol has bob's call now (baresip 1.0 shows it as a second incoming call).
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		n := 0
+		for _, e := range carol.Events() {
+			if e.Type == "CALL_ESTABLISHED" && strings.Contains(e.PeerURI, "bob@") {
+				n++
+			}
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bob's transferred call never reached carol: %+v", carol.Events())
+		}
+	}
+	s.keys("h") // alice's own call with carol
+	s.waitScreen(`No calls`, 10*time.Second)
+}
+
+// callsPane is the inside of the calls pane of a screen (the history and log panes name the
+// same peers, so the whole screen would not do).
+func callsPane(screen string) string {
+	var out []string
+	in := false
+	for _, l := range strings.Split(screen, "\n") {
+		switch {
+		case strings.Contains(l, "━ Calls"):
+			in = true
+		case in && strings.Contains(l, "┗━"):
+			return strings.Join(out, "\n")
+		case in:
+			// Only what is inside the pane's borders: the log pane may sit beside it.
+			if _, rest, ok := strings.Cut(l, "┃"); ok {
+				l, _, _ = strings.Cut(rest, "┃")
+			}
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// waitCalls waits until the calls pane matches re.
+func waitCalls(s *tmuxSession, re string, timeout time.Duration) {
+	s.t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.Now().Add(timeout)
+	for {
+		pane := callsPane(s.screen())
+		if rx.MatchString(pane) {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the calls pane never matched %q within %v; last:\n%s", re, timeout, pane)
+		}
+		time.Sleep(150 * time.Millisecond)
 	}
 }
