@@ -30,7 +30,8 @@ func say(t *testing.T, w io.Writer, line string) {
 }
 
 // TestCallStdinCommands: `dialtone call --stdin` to baresip takes commands while the call
-// runs: mute silences what baresip hears for a while, dtmf reaches baresip as digits, a bad
+// runs: mute silences what baresip hears for a while, dtmf reaches baresip as digits, a
+// message reaches it too, a bad
 // line gets an error reply and the call goes on, hold and resume act once the core has them,
 // and hangup ends the call (exit 0).
 func TestCallStdinCommands(t *testing.T) {
@@ -63,6 +64,14 @@ func TestCallStdinCommands(t *testing.T) {
 	eventually(t, 10*time.Second, "baresip receives the digits", func() (bool, string) {
 		got := dtmfDigits(bob)
 		return got == "159#", fmt.Sprintf("received %q", got)
+	})
+	const text = "sent during the call ✓"
+	say(t, in, "message sip:bob@127.0.0.1 "+text)
+	if r := p.waitReply("message", 15*time.Second); r["ok"] != true {
+		t.Errorf("message: %v", r)
+	}
+	eventually(t, 10*time.Second, "baresip shows the message", func() (bool, string) {
+		return strings.Contains(bob.Log(), text), "not in baresip's log"
 	})
 	say(t, in, "launch rockets")
 	if r := p.waitReply("launch", 5*time.Second); r["ok"] != false || !strings.Contains(r.str("error"), `unknown command "launch"`) {

@@ -64,7 +64,7 @@ func dtmfDigits(b *peers.Baresip) string {
 // garbage and a command for a call that does not exist get error replies, and a client that
 // never reads is disconnected without holding up the phone. Then baresip calls serve and
 // `ctl answer` takes the call, holds and resumes it; with `ctl dnd on 603` a third call is
-// declined.
+// declined, and `ctl message` reaches baresip.
 func TestCtlDrivesServe(t *testing.T) {
 	t.Parallel()
 	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users})
@@ -218,6 +218,17 @@ func TestCtlDrivesServe(t *testing.T) {
 	if code, out, _ := ctl(t, sock, "dnd", "off"); code != 0 || !strings.Contains(out, "dnd off") {
 		t.Errorf("ctl dnd off: exit %d %q", code, out)
 	}
+	// A message through serve: baresip shows the text, serve reports it sent.
+	const text = "hello from ctl ✓"
+	if code, _, errOut := ctl(t, sock, "message", "sip:bob@127.0.0.1", text); code != 0 {
+		t.Fatalf("ctl message: exit %d %s", code, errOut)
+	}
+	if m := serve.waitEvent("message_sent", 10*time.Second); m.str("text") != text {
+		t.Errorf("message_sent %v", m)
+	}
+	eventually(t, 10*time.Second, "baresip shows the message", func() (bool, string) {
+		return strings.Contains(bob.Log(), text), "not in baresip's log"
+	})
 
 	// The slow client was dropped, and said why in the log; the phone never waited for it.
 	eventually(t, 20*time.Second, "the slow client disconnected", func() (bool, string) {
