@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/dialtone/dialtone/phone"
 )
 
@@ -187,7 +189,12 @@ func TestDoNotDisturbReadAtStart(t *testing.T) {
 func TestHelpOverlayListsMidcallKeys(t *testing.T) {
 	d := newDriver(t, Options{})
 	d.send(answered("c1", t0))
-	contains(t, d.screen(), "H/space hold/resume", "T transfer")
+	// At 80 columns the bar keeps hold, help and quit and leaves transfer to the overlay.
+	bar := d.screen()[strings.LastIndex(d.screen(), "\n"):]
+	contains(t, bar, "H/space hold/resume", "? help", "q quit")
+	d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	bar = d.screen()[strings.LastIndex(d.screen(), "\n"):]
+	contains(t, bar, "H/space hold/resume", "T transfer", "? help", "q quit")
 	d.send(keyMsg("?"))
 	// The overlay aligns keys and descriptions in columns: compare with single spaces.
 	contains(t, strings.Join(strings.Fields(d.screen()), " "), "H/space hold/resume", "x swap calls", "T transfer", "↑/↓ pick a call (attended)", "D do not disturb")

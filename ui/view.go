@@ -232,7 +232,7 @@ func (m *Model) shortHelp() []key.Binding {
 	case paneHistory:
 		bs = append(bs, k.Redial)
 	}
-	return append(bs, k.Help, k.Quit)
+	return fitHelp(append(bs, k.Help, k.Quit), m.width-1, []key.Binding{k.Swap, k.Transfer, k.NextPane, k.Dial, k.DTMF})
 }
 
 // fullHelp is the ? overlay: every binding, enabled or not, from a fresh keymap, so the
