@@ -84,6 +84,7 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 		return
 	}
 	p.registerDialog(c, sess.ID)
+	p.trackDialog(c, sess) // for transfer (transfer_dialog.go); REFER waits for the answer
 	c.mu.Lock()
 	c.readBye, c.readAck = sess.ReadBye, sess.ReadAck
 	c.mu.Unlock()
@@ -103,7 +104,6 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	if c.ended() {
 		return
 	}
-	p.trackDialog(c, sess) // for transfer (transfer_dialog.go)
 	p.talk(stk.ctx, c, x.ms, sess)
 }
 

@@ -296,6 +296,7 @@ func (p *Phone) startStack(ctx context.Context) (*stack, error) {
 	opts := []sipgo.UserAgentOption{sipgo.WithUserAgent(p.userAgent())}
 	opts = append(opts, sipgo.WithUserAgenTLSConfig(p.clientTLS(p.cfg.TLS)))
 	opts = append(opts, p.flowOption())
+	opts = append(opts, sipgo.WithUserAgentParser(transferParser())) // a bad Refer-To gets our 400 (transfer_dialog.go)
 	ua, err := sipgo.NewUA(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sip user agent: %w", err)

@@ -64,7 +64,7 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 	}
 	x.busy[c.id] = true
 	x.mu.Unlock()
-	defer func() {
+	defer func() { // on every way out; deleting twice is harmless
 		x.mu.Lock()
 		delete(x.busy, c.id)
 		x.mu.Unlock()
@@ -73,11 +73,21 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 	p.log.Info("transfer requested by the far end", "call", c.id, "to", t.URI.String(), "attended", t.Replaces != nil)
 	ctx, cancel := context.WithTimeout(stk.ctx, transfereeTimeout)
 	defer cancel()
-	p.transferee(ctx, c, d, t)
+	code, reason := p.transferee(ctx, c, d, t)
+	// Free for another REFER before the transferor learns the outcome: it may try again at once.
+	x.mu.Lock()
+	delete(x.busy, c.id)
+	x.mu.Unlock()
+	p.notifyRefer(d, code, reason, true)
+	if code >= 200 && code < 300 {
+		p.log.Info("transfer: the new call is answered; ending the old one", "call", c.id)
+		c.hangup()
+	}
 }
 
-// transferee places the new call and reports its progress to the transferor.
-func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTarget) {
+// transferee places the new call and reports its progress to the transferor until the
+// final status, which it returns for the last NOTIFY.
+func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTarget) (int, string) {
 	events := p.Subscribe(ctx) // before Dial: no event of the new call can be missed
 	p.notifyRefer(d, 100, "Trying", false)
 	c.mu.Lock()
@@ -90,8 +100,7 @@ func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTa
 	newID, err := p.Dial(c.accountName(), target, a, DialOptions{})
 	if err != nil {
 		p.log.Warn("transfer: the new call could not be placed", "call", c.id, "err", err)
-		p.notifyRefer(d, 503, "Service Unavailable", true)
-		return
+		return 503, "Service Unavailable"
 	}
 	rang := false
 	for {
@@ -99,8 +108,7 @@ func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTa
 		select {
 		case ev = <-events:
 		case <-ctx.Done():
-			p.notifyRefer(d, 408, "Request Timeout", true)
-			return
+			return 408, "Request Timeout"
 		}
 		s, ok := ev.(CallStatus)
 		if !ok || s.ID != newID {
@@ -113,17 +121,12 @@ func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTa
 				p.notifyRefer(d, 180, "Ringing", false)
 			}
 		case CallAnswered:
-			p.notifyRefer(d, 200, "OK", true)
-			p.log.Info("transfer: the new call is answered; ending the old one", "call", c.id, "new", newID)
-			c.hangup()
-			return
+			return 200, "OK"
 		case CallEnded:
-			code, reason := s.Code, s.Reason
-			if code < 300 {
-				code, reason = 487, "Request Terminated"
+			if s.Code < 300 {
+				return 487, "Request Terminated"
 			}
-			p.notifyRefer(d, code, reason, true)
-			return
+			return s.Code, s.Reason
 		}
 	}
 }

@@ -14,8 +14,8 @@ import (
 const replaceAnswerTimeout = 30 * time.Second
 
 // takeOverByReplaces looks at a new INVITE's Replaces header (RFC 3891): an INVITE that
-// replaces one of our answered calls is answered at once with that call's audio, and the
-// replaced call ends with a BYE once the new one is answered. It returns true when it has
+// replaces one of our answered calls ends that call with a BYE and is answered at once with
+// its audio. It returns true when it has
 // refused the INVITE itself (a bad header 400, no such dialog 481, early-only for an answered
 // call 486); false lets onInvite go on as for any call.
 func (p *Phone) takeOverByReplaces(stk *stack, req *sip.Request, tx sip.ServerTransaction) bool {
@@ -56,8 +56,8 @@ func (p *Phone) takeOverByReplaces(stk *stack, req *sip.Request, tx sip.ServerTr
 	return false
 }
 
-// replaceCall answers the replacing call (the one whose SIP Call-ID is sipCallID) with the old
-// call's audio, and hangs the old call up once the new one is answered.
+// replaceCall hangs the old call up and answers the replacing call (the one whose SIP Call-ID
+// is sipCallID) with the old call's audio.
 func (p *Phone) replaceCall(ctx context.Context, events <-chan Event, old *call, sipCallID string) {
 	newID := ""
 	for {
@@ -80,15 +80,13 @@ func (p *Phone) replaceCall(ctx context.Context, events <-chan Event, old *call,
 			old.mu.Lock()
 			a := CallAudio{Source: old.source, Sink: old.sink}
 			old.mu.Unlock()
-			if err := p.Answer(newID, a); err != nil {
-				p.log.Warn("replacing call not answered", "call", newID, "err", err)
-				return
-			}
-		case CallAnswered:
+			// The old call ends first: answering while it is up would make it a waiting call
+			// put on hold (a re-INVITE racing our BYE), and its audio moves to the new one.
 			p.log.Info("call replaced", "old", old.id, "new", newID)
 			old.hangup()
-			return
-		case CallEnded:
+			if err := p.Answer(newID, a); err != nil {
+				p.log.Warn("replacing call not answered", "call", newID, "err", err)
+			}
 			return
 		}
 	}

@@ -84,22 +84,46 @@ func (p *Phone) trackDialog(c *call, sess any) {
 	})
 }
 
-// dialogOf is an answered call's dialog, nil when it has none (ringing, ended).
+// dialogOf is an answered call's dialog, nil when it has none (ringing, ended). An
+// incoming call's dialog is known from its INVITE on, but transfer waits for the answer.
 func (p *Phone) dialogOf(id string) *dialogRef {
 	p.xfer.mu.Lock()
-	defer p.xfer.mu.Unlock()
-	return p.xfer.dialogs[id]
+	d := p.xfer.dialogs[id]
+	p.xfer.mu.Unlock()
+	if d == nil {
+		return nil
+	}
+	p.mu.Lock()
+	c := p.calls[id]
+	p.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	answered := c.answered
+	c.mu.Unlock()
+	if !answered || c.ended() {
+		return nil
+	}
+	return d
 }
 
-// callByDialog finds the call whose dialog has this Call-ID, our tag local and the far end's
+// callByDialog finds the answered call whose dialog has this Call-ID, our tag local and the far end's
 // tag remote (how an INVITE with Replaces names the call it replaces).
 func (p *Phone) callByDialog(callID, local, remote string) (string, *dialogRef) {
 	p.xfer.mu.Lock()
-	defer p.xfer.mu.Unlock()
+	found := ""
 	for id, d := range p.xfer.dialogs {
 		if d.callID == callID && d.localTag == local && d.remoteTag == remote {
-			return id, d
+			found = id
 		}
+	}
+	p.xfer.mu.Unlock()
+	if found == "" {
+		return "", nil
+	}
+	if d := p.dialogOf(found); d != nil {
+		return found, d
 	}
 	return "", nil
 }
@@ -110,4 +134,18 @@ func (p *Phone) inDialogRequest(d *dialogRef, method sip.RequestMethod) *sip.Req
 	req := sip.NewRequest(method, d.remote)
 	req.AppendHeader(sip.NewHeader("User-Agent", p.userAgent()))
 	return req
+}
+
+// transferParser is sipgo's parser without its own Refer-To and Referred-By parsers: sipgo
+// drops a whole message whose Refer-To it cannot parse, so the sender of a REFER to a garbage
+// URI would get no answer at all and retransmit for 32 s. Kept as plain headers, they reach
+// onRefer, which answers 400 (parseReferTo).
+func transferParser() *sip.Parser {
+	m := map[string]sip.HeaderParser{}
+	for k, v := range sip.DefaultHeadersParser() {
+		if k != "refer-to" && k != "referred-by" {
+			m[k] = v
+		}
+	}
+	return sip.NewParser(sip.WithHeadersParsers(m))
 }

@@ -100,7 +100,10 @@ func parseReferTo(v string) (referTarget, error) {
 	base, hdrs, _ := strings.Cut(raw, "?")
 	scheme, _, ok := strings.Cut(base, ":")
 	scheme = strings.ToLower(scheme)
-	if !ok || (scheme != "sip" && scheme != "sips") {
+	if !ok || !validScheme(scheme) {
+		return referTarget{}, fmt.Errorf("refer-to %q: not a URI", v)
+	}
+	if scheme != "sip" && scheme != "sips" {
 		return referTarget{}, fmt.Errorf("refer-to %q: %w", v, errNotSIPURI)
 	}
 	var u sip.Uri
@@ -144,6 +147,20 @@ func validHost(h string) bool {
 		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 			c == '.' || c == '-' || c == '_' || c == ':' || c == '[' || c == ']'
 		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// validScheme is RFC 3986's scheme: a letter, then letters, digits, '+', '-', '.'.
+func validScheme(s string) bool {
+	if s == "" || len(s) > 32 || !('a' <= s[0] && s[0] <= 'z') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.') {
 			return false
 		}
 	}
