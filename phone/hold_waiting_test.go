@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -140,4 +141,64 @@ func TestDND(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitCall(t, bEv, id, CallEnded)
+}
+
+// TestHoldErrors: hold and resume of a call that does not exist or is not answered are clear
+// errors, and the call goes on.
+func TestHoldErrors(t *testing.T) {
+	a, _, aEv := runPhone(t, Config{})
+	b, bAddr, bEv := runPhone(t, Config{})
+	if err := a.Hold("c99"); err == nil || !strings.Contains(err.Error(), "no such call") {
+		t.Fatalf("hold of no call: %v", err)
+	}
+	if err := a.Resume("c99"); err == nil {
+		t.Fatal("resume of no call: no error")
+	}
+	id, err := a.Dial("", "sip:b@"+bAddr, CallAudio{}, DialOptions{RingTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := waitCall(t, bEv, "", CallIncoming).ID
+	if err := b.Hold(in); err == nil || !strings.Contains(err.Error(), "not answered") {
+		t.Fatalf("hold of a ringing call: %v", err)
+	}
+	if err := b.Answer(in, CallAudio{}); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, aEv, id, CallAnswered)
+	if err := a.Resume(id); err != nil { // not on hold: nothing to do, no re-INVITE
+		t.Fatal(err)
+	}
+	flowing(t, a, id, true, "after a resume of a call not on hold")
+	if s := status(t, a, id); s.State != CallAnswered {
+		t.Fatalf("%v, want answered", s.State)
+	}
+}
+
+// TestResumeSwaps: with one call held and another talking, resuming the held one holds the
+// other (swap).
+func TestResumeSwaps(t *testing.T) {
+	a, aAddr, aEv := runPhone(t, Config{})
+	b, _, bEv := runPhone(t, Config{})
+	c, _, _ := runPhone(t, Config{})
+	_, first := talkingPair(t, b, a, aAddr, bEv, aEv)
+	if _, err := c.Dial("", "sip:a@"+aAddr, CallAudio{}, DialOptions{RingTimeout: 5 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	second := waitCall(t, aEv, "", CallIncoming).ID
+	if err := a.Answer(second, CallAudio{}); err != nil {
+		t.Fatal(err)
+	}
+	waitHold(t, aEv, first, true, "local")
+	if err := a.Resume(first); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if status(t, a, first).State == CallAnswered && status(t, a, second).State == CallHolding {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("after the swap: first %v, second %v", status(t, a, first).State, status(t, a, second).State)
 }
