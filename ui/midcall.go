@@ -155,7 +155,11 @@ func (m *Model) midcallResult(r cmdResultMsg) bool {
 		m.calls.Select(r.callID)
 		m.setNotice(true, "swapped calls: the other one is on hold")
 	case "transfer":
-		m.setNotice(true, "transfer accepted by the far end; waiting for the outcome")
+		// The NOTIFYs race this result to the screen: news already shown is newer than this.
+		if !m.xferNews[r.callID] {
+			m.setNotice(true, "transfer accepted by the far end; waiting for the outcome")
+		}
+		delete(m.xferNews, r.callID)
 	case "dnd":
 		m.dnd = r.muted
 		if m.dnd {
@@ -189,6 +193,10 @@ func (m *Model) midcallEvent(ev phone.Event) {
 		status = tp.Reason
 	}
 	m.appendLogs(LogLine{Time: tp.Time, Level: "INFO", Text: "call " + tp.CallID + ": transfer " + status})
+	if m.xferNews == nil {
+		m.xferNews = map[string]bool{}
+	}
+	m.xferNews[tp.CallID] = true
 	switch {
 	case !tp.Final:
 		m.setNotice(true, "transfer: "+status)

@@ -229,3 +229,23 @@ func TestDialHoldsTheCurrentCall(t *testing.T) {
 	wantCalls(t, d.ph, "hold c1", "dial office sip:carol@example.com", "hold c1")
 	contains(t, d.screen(), "✗ dial sip:dave@example.com: hold call c1 first")
 }
+
+// The REFER's 202 and the first NOTIFY race: progress shown first is not overwritten by the
+// older news that the REFER was accepted.
+func TestTransferResultAfterProgress(t *testing.T) {
+	d := newDriver(t, Options{})
+	d.send(answered("c1", t0))
+	d.keys("T")
+	d.typeText("sip:quinn@example.com")
+	_, cmd := d.m.Update(keyMsg("enter")) // the BlindMsg, not yet delivered
+	d.send(cmd())                         // delivered: the Transfer command runs and reports
+	wantCalls(t, d.ph, "transfer c1 sip:quinn@example.com")
+	contains(t, d.screen(), "transfer accepted by the far end")
+	d.keys("T")
+	d.typeText("sip:rob@example.com")
+	_, cmd = d.m.Update(keyMsg("enter"))
+	_, run := d.m.Update(cmd()) // the Transfer command, not yet run
+	d.send(phone.TransferProgress{Time: t0, CallID: "c1", Code: 100, Reason: "Trying"})
+	d.send(run())
+	contains(t, d.screen(), "transfer: 100 Trying")
+}

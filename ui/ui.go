@@ -195,6 +195,7 @@ type Model struct {
 	quitting bool
 
 	dnd       bool            // do not disturb, as last set or read
+	xferNews  map[string]bool // calls whose transfer already reported progress
 	announced map[string]bool // incoming calls we already rang the bell for
 	ticking   bool            // a timer tick is scheduled
 
