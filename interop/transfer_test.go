@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -193,4 +194,30 @@ func TestBaresipTransfersDialtone(t *testing.T) {
 		t.Errorf("dialtone did not hear B after the transfer (level %.1f, snr %.1f)", level, snr)
 	}
 	assertBaresipHeard(t, b, 1300, 1) // B heard dialtone
+}
+
+// TestTransferBadInputFromSipp: sipp, in a call with `dialtone call`, sends REFERs and
+// NOTIFYs that no transfer can come of (a garbage Refer-To, another scheme, none at all, a
+// broken Replaces, a NOTIFY with no subscription, requests for no dialog); the scenario checks
+// each refusal (400, 416, 400, 400, 481, 481, 481). The call goes on: dialtone hears its own
+// tone echoed by sipp after all of them, and the call ends normally with sipp's BYE.
+func TestTransferBadInputFromSipp(t *testing.T) {
+	t.Parallel()
+	s := peers.StartSippUAS(t, peers.SippOptions{Scenario: "testdata/sipp_uas_refer_bad.xml", RTPEcho: true})
+	tone := makeTone(t, 900, 20, 8000)
+	rec := filepath.Join(t.TempDir(), "echo.wav")
+	code, evs, p := runDialtone(t, 40*time.Second, nil, "call", s.URI("transfer"), "--json", "--play", tone, "--record", rec)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\nsipp:\n%s", code, p.transcript(), s.Messages())
+	}
+	if c, err := s.Wait(10 * time.Second); err != nil || c != 0 {
+		t.Fatalf("sipp exit %d (%v): a response was not the expected one\n%s", c, err, s.Messages())
+	}
+	if h, _ := findEvent(evs, "hangup"); h.str("by") != "remote" {
+		t.Errorf("hangup %v, want by remote (sipp's BYE at the end of the scenario)", h)
+	}
+	if _, ok := findEvent(evs, "transfer"); ok {
+		t.Error("a transfer event for requests that started no transfer")
+	}
+	assertTone(t, rec, 900, 2) // the echo: media went on through the bad requests
 }
