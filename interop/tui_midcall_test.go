@@ -16,7 +16,8 @@ var midcallUsers = map[string]string{"alice": users["alice"], "bob": users["bob"
 
 // TestTUIMidCall drives the real binary in tmux against Kamailio and two baresips, with real
 // PortAudio devices on a private PulseAudio: H holds the call (dialtone's re-INVITE offers
-// sendonly, baresip answers recvonly and the screen says holding), space resumes it; carol
+// sendonly, baresip answers recvonly and the screen says holding), space resumes it; bob's own
+// hold shows as held with a notice, and his resume as answered again; carol
 // calls while bob is answered: the prompt says "Call waiting" and the speaker beeps at 440 Hz
 // (recorded from PulseAudio, found by the Goertzel detector), a answers and holds bob, x swaps
 // back, h hangs up bob alone; D turns do-not-disturb on and carol's next call is refused 486.
@@ -58,6 +59,19 @@ func TestTUIMidCall(t *testing.T) {
 	s.keys("Space")
 	waitCalls(s, `bob@127\.0\.0\.1[^\n]*answered`, 10*time.Second)
 	waitTrace(t, trace, "\nINVITE sip:", invites+1, 5*time.Second) // the resume's re-INVITE
+
+	// bob holds us: the row says held (not holding) and a notice names him; his resume
+	// brings the call back.
+	if _, err := bob.Command("hold", ""); err != nil {
+		t.Fatal(err)
+	}
+	waitCalls(s, `bob@127\.0\.0\.1[^\n]* held `, 10*time.Second)
+	s.waitScreen(`bob@127\.0\.0\.1 put the call on hold`, 5*time.Second)
+	if _, err := bob.Command("resume", ""); err != nil {
+		t.Fatal(err)
+	}
+	waitCalls(s, `bob@127\.0\.0\.1[^\n]*answered`, 10*time.Second)
+	s.waitScreen(`bob@127\.0\.0\.1 took the call off hold`, 5*time.Second)
 
 	// Call waiting: carol calls while bob is answered. The speaker beeps while she rings.
 	quiet := filepath.Join(t.TempDir(), "quiet.wav")
