@@ -190,6 +190,9 @@ func TestResumeSwaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitHold(t, aEv, first, true, "local")
+	for i := 0; i < 100 && status(t, a, second).State != CallAnswered; i++ {
+		time.Sleep(20 * time.Millisecond) // its answered event may have come before the hold
+	}
 	if err := a.Resume(first); err != nil {
 		t.Fatal(err)
 	}
