@@ -221,3 +221,65 @@ func TestTransferBadInputFromSipp(t *testing.T) {
 	}
 	assertTone(t, rec, 900, 2) // the echo: media went on through the bad requests
 }
+
+// TestCallStdinTransferThroughKamailio: alice (`dialtone call --stdin`, registered at
+// Kamailio) calls bob and types "transfer sip:carol@127.0.0.1"; the REFER and NOTIFYs go
+// through the proxy (record-routed), bob calls carol through it, dialtone prints the
+// transfer's progress up to "final":true with 200, hangs up and exits 0; bob and carol hear
+// each other.
+func TestCallStdinTransferThroughKamailio(t *testing.T) {
+	t.Parallel()
+	us := map[string]string{"alice": users["alice"], "bob": users["bob"], "carol": "carol-secret"}
+	k := peers.StartKamailio(t, peers.KamailioOptions{Users: us})
+	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Password: us["bob"], Registrar: k.HostPort("udp"), AutoAnswer: true, ToneHz: 700})
+	carol := peers.StartBaresip(t, peers.BaresipOptions{User: "carol", Password: us["carol"], Registrar: k.HostPort("udp"), AutoAnswer: true, ToneHz: 1100})
+	tone := makeTone(t, 1300, 60, 8000)
+	rec := filepath.Join(t.TempDir(), "from-bob.wav")
+	p, in := startWithStdin(t, pw("alice"), append([]string{"call", "sip:bob@127.0.0.1", "--stdin", "--json", "--play", tone, "--record", rec}, adhoc(k, "udp", "alice")...)...)
+	id := p.waitEvent("answered", 20*time.Second).str("call_id")
+	if _, err := bob.WaitEvent("CALL_ESTABLISHED", 10*time.Second); err != nil {
+		t.Fatalf("bob: %v", err)
+	}
+	time.Sleep(2 * time.Second) // alice and bob talk first
+	say(t, in, "transfer sip:carol@127.0.0.1")
+	if r := p.waitReply("transfer", 35*time.Second); r["ok"] != true || r.str("call_id") != id {
+		t.Fatalf("transfer: %v\n%s", r, p.transcript())
+	}
+	var fin event
+	for fin == nil {
+		e := p.waitEvent("transfer", 30*time.Second)
+		if e["final"] == true {
+			fin = e
+		}
+	}
+	if fin.num("code") != 200 || fin.str("call_id") != id {
+		t.Fatalf("final transfer event %v\nbob:\n%s", fin, bob.Log())
+	}
+	if h := p.waitEvent("hangup", 10*time.Second); h.str("by") != "local" {
+		t.Errorf("hangup %v, want by local", h)
+	}
+	if code, _ := p.wait(15 * time.Second); code != 0 {
+		t.Fatalf("exit %d\n%s", code, p.transcript())
+	}
+	if _, err := carol.WaitEvent("CALL_ESTABLISHED", 15*time.Second); err != nil {
+		t.Fatalf("carol: %v\nbob:\n%s", err, bob.Log())
+	}
+	time.Sleep(4 * time.Second) // bob and carol talk
+	if err := carol.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range []*peers.Baresip{carol, bob, bob} { // bob: the call with alice, then carol's
+		if _, err := x.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assertTone(t, rec, 700, 1.5)         // alice heard bob before the transfer
+	assertBaresipHeard(t, carol, 700, 1) // carol heard bob
+	recs, err := bob.Recordings()
+	if err != nil || len(recs) < 2 {
+		t.Fatalf("bob's recordings %v %v", recs, err)
+	}
+	if s := toneSeconds(t, recs[len(recs)-1], 1100); s < minToneSeconds {
+		t.Fatalf("bob heard carol for only %.2f s", s)
+	}
+}

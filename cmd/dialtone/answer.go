@@ -189,6 +189,8 @@ loop:
 				out.mediaWarning(ev)
 			case phone.HoldChanged:
 				out.hold(ev)
+			case phone.TransferProgress:
+				out.transfer(ev) // headless_transfer.go
 			case phone.Message:
 				if ev.Direction == phone.Incoming {
 					out.message(ev)

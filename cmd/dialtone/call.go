@@ -115,6 +115,10 @@ func (e *env) followCall(ph *phone.Phone, id string, events <-chan phone.Event, 
 				if ev.CallID == id {
 					out.hold(ev)
 				}
+			case phone.TransferProgress:
+				if ev.CallID == id {
+					out.transfer(ev) // headless_transfer.go
+				}
 			case phone.PlaybackEnded:
 				if ev.CallID == id && hangupOnEOF {
 					_ = ph.Hangup(id)
