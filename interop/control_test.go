@@ -83,6 +83,18 @@ func TestCtlDrivesServe(t *testing.T) {
 		t.Fatalf("socket %s: %v %v, want mode 0600", sock, fi, err)
 	}
 	follower := startDialtone(t, nil, "ctl", "--control", sock, "events")
+	// The follower is connected once it sees an event: ask for one (dnd off publishes "dnd").
+	eventually(t, 20*time.Second, "ctl events is connected", func() (bool, string) {
+		if code, _, errOut := ctl(t, sock, "dnd", "off"); code != 0 {
+			return false, errOut
+		}
+		select {
+		case e := <-follower.events:
+			return e.name() == "dnd", "got " + e.name()
+		case <-time.After(time.Second):
+			return false, "no event"
+		}
+	})
 
 	// A client that sends commands and never reads its replies.
 	slow, err := net.Dial("unix", sock)
