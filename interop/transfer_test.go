@@ -283,3 +283,45 @@ func TestCallStdinTransferThroughKamailio(t *testing.T) {
 		t.Fatalf("bob heard carol for only %.2f s", s)
 	}
 }
+
+// TestAnswerFollowsTransfer: `dialtone answer --auto` takes baresip A's call; A transfers it
+// to baresip B. dialtone prints the new call taking the old one's place ("replaced"), keeps
+// its audio (the --record file goes on with B's tone) and exits 0 when B hangs up: the
+// transferred call counts as the one call answered.
+func TestAnswerFollowsTransfer(t *testing.T) {
+	t.Parallel()
+	a := peers.StartBaresip(t, peers.BaresipOptions{User: "a", ToneHz: 700})
+	b := peers.StartBaresip(t, peers.BaresipOptions{User: "b", AutoAnswer: true, ToneHz: 1100})
+	tone := makeTone(t, 1300, 60, 8000)
+	rec := filepath.Join(t.TempDir(), "heard.wav")
+	d := startDialtone(t, nil, "answer", "--auto", "--count", "1", "--json", "--listen", "127.0.0.1:0", "--play", tone, "--record", rec)
+	addr := d.waitEvent("listening", 15*time.Second).str("addr")
+	if err := a.Dial("sip:dialtone@" + addr); err != nil {
+		t.Fatal(err)
+	}
+	old := d.waitEvent("answered", 15*time.Second).str("call_id")
+	if _, err := a.WaitEvent("CALL_ESTABLISHED", 10*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, a.Log())
+	}
+	time.Sleep(2 * time.Second)
+	if _, err := a.Command("transfer", b.AOR()); err != nil {
+		t.Fatalf("baresip transfer: %v", err)
+	}
+	r := d.waitEvent("replaced", 20*time.Second)
+	if r.str("call_id") != old || r.str("new_call_id") == "" || r.str("new_call_id") == old {
+		t.Fatalf("replaced event %v", r)
+	}
+	if _, err := b.WaitEvent("CALL_ESTABLISHED", 10*time.Second); err != nil {
+		t.Fatalf("B: %v\n%s", err, d.transcript())
+	}
+	time.Sleep(3 * time.Second) // dialtone and B talk
+	if err := b.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := d.wait(20 * time.Second); code != 0 {
+		t.Fatalf("answer exit %d\n%s", code, d.transcript())
+	}
+	assertTone(t, rec, 700, 1.5)  // A before the transfer
+	assertTone(t, rec, 1100, 1.5) // B after it, in the same recording
+	assertBaresipHeard(t, b, 1300, 1)
+}

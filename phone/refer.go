@@ -73,21 +73,22 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 	p.log.Info("transfer requested by the far end", "call", c.id, "to", t.URI.String(), "attended", t.Replaces != nil)
 	ctx, cancel := context.WithTimeout(stk.ctx, transfereeTimeout)
 	defer cancel()
-	code, reason := p.transferee(ctx, c, d, t)
+	code, reason, newID := p.transferee(ctx, c, d, t)
 	// Free for another REFER before the transferor learns the outcome: it may try again at once.
 	x.mu.Lock()
 	delete(x.busy, c.id)
 	x.mu.Unlock()
 	p.notifyRefer(d, code, reason, true)
 	if code >= 200 && code < 300 {
-		p.log.Info("transfer: the new call is answered; ending the old one", "call", c.id)
+		p.log.Info("transfer: the new call is answered; ending the old one", "call", c.id, "new", newID)
+		p.publish(CallReplaced{Time: p.clock.Now(), CallID: c.id, NewCallID: newID, Account: c.accountName()})
 		c.hangup()
 	}
 }
 
 // transferee places the new call and reports its progress to the transferor until the
-// final status, which it returns for the last NOTIFY.
-func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTarget) (int, string) {
+// final status, which it returns for the last NOTIFY, with the new call's id.
+func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTarget) (code int, reason, newID string) {
 	events := p.Subscribe(ctx) // before Dial: no event of the new call can be missed
 	p.notifyRefer(d, 100, "Trying", false)
 	c.mu.Lock()
@@ -100,7 +101,7 @@ func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTa
 	newID, err := p.Dial(c.accountName(), target, a, DialOptions{})
 	if err != nil {
 		p.log.Warn("transfer: the new call could not be placed", "call", c.id, "err", err)
-		return 503, "Service Unavailable"
+		return 503, "Service Unavailable", ""
 	}
 	rang := false
 	for {
@@ -108,7 +109,7 @@ func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTa
 		select {
 		case ev = <-events:
 		case <-ctx.Done():
-			return 408, "Request Timeout"
+			return 408, "Request Timeout", newID
 		}
 		s, ok := ev.(CallStatus)
 		if !ok || s.ID != newID {
@@ -121,12 +122,12 @@ func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTa
 				p.notifyRefer(d, 180, "Ringing", false)
 			}
 		case CallAnswered:
-			return 200, "OK"
+			return 200, "OK", newID
 		case CallEnded:
 			if s.Code < 300 {
-				return 487, "Request Terminated"
+				return 487, "Request Terminated", newID
 			}
-			return s.Code, s.Reason
+			return s.Code, s.Reason, newID
 		}
 	}
 }

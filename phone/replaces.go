@@ -83,6 +83,7 @@ func (p *Phone) replaceCall(ctx context.Context, events <-chan Event, old *call,
 			// The old call ends first: answering while it is up would make it a waiting call
 			// put on hold (a re-INVITE racing our BYE), and its audio moves to the new one.
 			p.log.Info("call replaced", "old", old.id, "new", newID)
+			p.publish(CallReplaced{Time: p.clock.Now(), CallID: old.id, NewCallID: newID, Account: old.accountName()})
 			old.hangup()
 			if err := p.Answer(newID, a); err != nil {
 				p.log.Warn("replacing call not answered", "call", newID, "err", err)

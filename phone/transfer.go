@@ -26,6 +26,20 @@ type TransferProgress struct {
 // EventTime implements Event.
 func (e TransferProgress) EventTime() time.Time { return e.Time }
 
+// CallReplaced says that a call goes on as another one: we were transferred (the far end's
+// REFER) and the new call we placed is answered, or an INVITE with Replaces took the call
+// over. The old call ends next (its own hangup event follows); a front end that follows the
+// call, and the audio it gave it, moves to NewCallID, which uses the same audio.
+type CallReplaced struct {
+	Time      time.Time
+	CallID    string // the call that ends
+	NewCallID string // the call that takes its place
+	Account   string
+}
+
+// EventTime implements Event.
+func (e CallReplaced) EventTime() time.Time { return e.Time }
+
 // referTimeout bounds the REFER transaction; notifyTimeout is how long we wait for the
 // transferee's final NOTIFY before giving the transfer up (the call stays).
 const (

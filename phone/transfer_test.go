@@ -145,9 +145,12 @@ func TestAttendedTransfer(t *testing.T) {
 	if fin.Code != 200 {
 		t.Fatalf("transfer ended %d %s", fin.Code, fin.Reason)
 	}
-	var g2 string
+	var g2, gReplaced string
 	g1Ended := false
 	waitEvent(t, gEv, "G's replacing call answered and the old one ended", func(ev Event) bool {
+		if r, ok := ev.(CallReplaced); ok && r.CallID == g1 {
+			gReplaced = r.NewCallID
+		}
 		if s, ok := ev.(CallStatus); ok {
 			switch {
 			case s.ID != g1 && s.State == CallAnswered:
@@ -161,6 +164,13 @@ func TestAttendedTransfer(t *testing.T) {
 		}
 		return g2 != "" && g1Ended
 	})
+	if gReplaced != g2 {
+		t.Errorf("G: CallReplaced names %q, the replacing call is %q", gReplaced, g2)
+	}
+	eRep := waitEvent(t, eEv, "E's call replaced", func(ev Event) bool {
+		r, ok := ev.(CallReplaced)
+		return ok && r.CallID == e1
+	}).(CallReplaced)
 	waitEnded(t, eEv, e1)
 	for i := 0; len(tp.Calls()) != 0; i++ { // a call is forgotten just after its last event
 		if i == 100 {
@@ -175,9 +185,9 @@ func TestAttendedTransfer(t *testing.T) {
 	if !heardAfter(gHeard, gMark, 500) {
 		t.Error("G did not hear E after the transfer")
 	}
-	e2 := ""
-	for _, c := range ep.Calls() {
-		e2 = c.ID
+	e2 := eRep.NewCallID
+	if calls := ep.Calls(); len(calls) != 1 || calls[0].ID != e2 || calls[0].State != CallAnswered {
+		t.Fatalf("E's calls %+v, want only %s answered", calls, e2)
 	}
 	if err := ep.Hangup(e2); err != nil {
 		t.Fatalf("E's new call: %v", err)

@@ -191,6 +191,16 @@ loop:
 				out.hold(ev)
 			case phone.TransferProgress:
 				out.transfer(ev) // headless_transfer.go
+			case phone.CallReplaced:
+				out.replaced(ev)
+				if ca, ok := active[ev.CallID]; ok { // the new call has the old one's audio
+					if fresh, ok := active[ev.NewCallID]; ok {
+						fresh.Close()
+					}
+					active[ev.NewCallID] = ca
+					delete(active, ev.CallID)
+					answered[ev.NewCallID] = true
+				}
 			case phone.Message:
 				if ev.Direction == phone.Incoming {
 					out.message(ev)

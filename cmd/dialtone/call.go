@@ -119,6 +119,11 @@ func (e *env) followCall(ph *phone.Phone, id string, events <-chan phone.Event, 
 				if ev.CallID == id {
 					out.transfer(ev) // headless_transfer.go
 				}
+			case phone.CallReplaced:
+				if ev.CallID == id { // we were transferred: follow the new call (same audio)
+					out.replaced(ev)
+					id = ev.NewCallID
+				}
 			case phone.PlaybackEnded:
 				if ev.CallID == id && hangupOnEOF {
 					_ = ph.Hangup(id)

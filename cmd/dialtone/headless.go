@@ -259,5 +259,7 @@ func (p *printer) event(ev phone.Event) {
 		p.dnd(ev)
 	case phone.TransferProgress:
 		p.transfer(ev) // headless_transfer.go
+	case phone.CallReplaced:
+		p.replaced(ev)
 	}
 }

@@ -39,3 +39,26 @@ func (p *printer) transfer(e phone.TransferProgress) {
 	}
 	fmt.Fprintf(p.w, "%s %s: %s (%d %s)\n", e.Time.Format("15:04:05"), e.CallID, what, e.Code, e.Reason)
 }
+
+// replacedRecord is the NDJSON line of a call that goes on as another one.
+type replacedRecord struct {
+	Event     string `json:"event"`
+	Time      string `json:"time"`
+	Account   string `json:"account,omitempty"`
+	CallID    string `json:"call_id"`
+	NewCallID string `json:"new_call_id"`
+}
+
+// replaced prints that a call goes on as another (we were transferred, or replaced by an
+// INVITE with Replaces); the events that follow are the new call's.
+func (p *printer) replaced(e phone.CallReplaced) {
+	if p.json {
+		b, err := json.Marshal(replacedRecord{Event: "replaced", Time: stamp(e.Time), Account: e.Account, CallID: e.CallID, NewCallID: e.NewCallID})
+		if err != nil {
+			b = []byte(fmt.Sprintf(`{"event":"error","time":%q,"error":%q}`, stamp(e.Time), err.Error()))
+		}
+		fmt.Fprintf(p.w, "%s\n", b)
+		return
+	}
+	fmt.Fprintf(p.w, "%s %s: continues as %s\n", e.Time.Format("15:04:05"), e.CallID, e.NewCallID)
+}
