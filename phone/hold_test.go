@@ -181,16 +181,22 @@ func TestUpdateAndBadReinvite(t *testing.T) {
 	a, _, aEv := runPhone(t, Config{})
 	b, bAddr, bEv := runPhone(t, Config{})
 	aID, bID := talkingPair(t, a, b, bAddr, aEv, bEv)
-	var d *dialogRef
-	for i := 0; i < 100 && d == nil; i++ { // b's dialog is complete once a's ACK arrived
-		if d = b.dialogOf(bID); d == nil {
+	// b's dialog is complete once a's ACK arrived and b's call talks (its lock orders the
+	// session's last writes before our use of it).
+	c, _ := b.lookupCall(bID)
+	talking := false
+	for i := 0; i < 100 && !talking; i++ {
+		c.mu.Lock()
+		talking = c.talking
+		c.mu.Unlock()
+		if !talking {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	if d == nil {
-		t.Fatal("no dialog for b's call")
+	d := b.dialogOf(bID)
+	if !talking || d == nil {
+		t.Fatal("b's call never reached talk")
 	}
-	c, _ := b.lookupCall(bID)
 	c.mu.Lock()
 	local := c.local
 	c.mu.Unlock()
