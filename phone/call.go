@@ -48,6 +48,7 @@ type call struct {
 	media     *media.Session
 	addr      mediaAddr      // the media address our SDP gives, and how we learnt it
 	remoteSDP netip.AddrPort // where the far end's SDP says its media is
+	params    media.Params   // the media negotiated last (before hold silences it)
 	local     sdp.Local      // our side of the session, for answering re-INVITEs
 	contact   sip.Uri
 	source    audio.Source

@@ -105,7 +105,7 @@ func (h *holdRun) do(e lifecycle.Effect) (next lifecycle.Input, handled bool) {
 		}
 		h.ms.Update(params)
 		c.mu.Lock()
-		c.remoteSDP = params.Remote
+		c.remoteSDP, c.params = params.Remote, h.params
 		c.mu.Unlock()
 	case lifecycle.Publish:
 		hs := c.holdState()
@@ -150,8 +150,20 @@ func (h *holdRun) answerOffer(hold bool) lifecycle.Input {
 	if hold {
 		c.local.Dir = sdp.SendOnly
 	}
-	local, a := c.local, CallAudio{Source: c.source, Sink: c.sink}
+	local, a, current, remote := c.local, CallAudio{Source: c.source, Sink: c.sink}, c.params, c.machine.Hold.Remote
 	c.mu.Unlock()
+	if len(h.offer.req.Body()) == 0 {
+		// A re-INVITE without SDP (a session refresh, or a delayed offer): our offer goes in
+		// the 200 and the media stays as it is (the answer would come in the ACK, which we do
+		// not read: RFC 3261 allows it to change nothing, and peers use this to refresh).
+		offer, err := sdp.Offer(local)
+		if err != nil {
+			h.p.log.Warn("offer for a re-INVITE without SDP", "call", c.id, "err", err)
+			return lifecycle.OfferAnswered{}
+		}
+		h.answer, h.params = offer, current
+		return lifecycle.OfferAnswered{OK: true, RemoteHold: remote}
+	}
 	answer, n, err := sdp.Answer(h.offer.req.Body(), local)
 	if err == nil {
 		h.params, err = mediaParams(n, a)

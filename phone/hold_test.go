@@ -209,8 +209,10 @@ func TestUpdateAndBadReinvite(t *testing.T) {
 	send := func(method sip.RequestMethod, body []byte) *sip.Response {
 		t.Helper()
 		req := sip.NewRequest(method, d.remote)
-		ct := sip.ContentTypeHeader("application/sdp")
-		req.AppendHeader(&ct)
+		if body != nil {
+			ct := sip.ContentTypeHeader("application/sdp")
+			req.AppendHeader(&ct)
+		}
 		req.SetBody(body)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -234,6 +236,14 @@ func TestUpdateAndBadReinvite(t *testing.T) {
 	}
 	if s := status(t, a, aID); s.State != CallHeld {
 		t.Fatalf("after the bad re-INVITE: %v, want held still", s.State)
+	}
+	// A re-INVITE without SDP (a session refresh) gets our offer in the 200; nothing changes.
+	res = send(sip.INVITE, nil)
+	if res.StatusCode != 200 || !strings.Contains(string(res.Body()), "m=audio") {
+		t.Fatalf("re-INVITE without SDP: %d, body:\n%s", res.StatusCode, res.Body())
+	}
+	if s := status(t, a, aID); s.State != CallHeld {
+		t.Fatalf("after the re-INVITE without SDP: %v, want held still", s.State)
 	}
 	// A plain UPDATE (no SDP) refreshes the dialog and changes nothing.
 	if res := send(sip.UPDATE, nil); res.StatusCode != 200 {

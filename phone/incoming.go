@@ -201,7 +201,7 @@ func (x *incomingRun) prepare() error {
 	}
 	c.mu.Lock()
 	c.addr, c.media, c.local, c.contact, c.answered = ma, ms, local, x.l.contact, true
-	c.remoteSDP = params.Remote
+	c.remoteSDP, c.params = params.Remote, params
 	c.mu.Unlock()
 	x.answer, x.params, x.codec = answer, params, n.Codec.Name
 	return nil

@@ -175,7 +175,7 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 		p.registerDialog(c, sess.ID)
 		p.trackDialog(c, sess) // for transfer (transfer_dialog.go)
 		c.mu.Lock()
-		c.remoteSDP = x.params.Remote
+		c.remoteSDP, c.params = x.params.Remote, x.params
 		c.answered, c.ringStop, c.local, c.contact, c.source, c.sink = true, nil, local, l.contact, a.Source, a.Sink
 		c.readBye = sess.ReadBye
 		c.mu.Unlock()
