@@ -78,10 +78,15 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 	x.mu.Lock()
 	delete(x.busy, c.id)
 	x.mu.Unlock()
-	p.notifyRefer(d, code, reason, true)
-	if code >= 200 && code < 300 {
-		p.log.Info("transfer: the new call is answered; ending the old one", "call", c.id, "new", newID)
+	ok := code >= 200 && code < 300
+	if ok {
+		// Said before the final NOTIFY: the transferor hangs up on it, and whoever follows the
+		// old call must learn of the new one before the old one's end.
 		p.publish(CallReplaced{Time: p.clock.Now(), CallID: c.id, NewCallID: newID, Account: c.accountName()})
+	}
+	p.notifyRefer(d, code, reason, true)
+	if ok {
+		p.log.Info("transfer: the new call is answered; ending the old one", "call", c.id, "new", newID)
 		c.hangup()
 	}
 }
