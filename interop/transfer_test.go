@@ -325,3 +325,56 @@ func TestAnswerFollowsTransfer(t *testing.T) {
 	assertTone(t, rec, 1100, 1.5) // B after it, in the same recording
 	assertBaresipHeard(t, b, 1300, 1)
 }
+
+// TestTransfereeCallsThroughItsAccount: alice (`dialtone answer`, registered at Kamailio)
+// is transferred by bob to carol (sip:carol@127.0.0.1): the new call goes out through
+// alice's account (Kamailio routes it to carol's registration), carol answers, and alice and
+// carol hear each other.
+func TestTransfereeCallsThroughItsAccount(t *testing.T) {
+	t.Parallel()
+	us := map[string]string{"alice": users["alice"], "bob": users["bob"], "carol": "carol-secret"}
+	k := peers.StartKamailio(t, peers.KamailioOptions{Users: us})
+	tone := makeTone(t, 1300, 60, 8000)
+	rec := filepath.Join(t.TempDir(), "heard.wav")
+	alice := startDialtone(t, pw("alice"), append([]string{"answer", "--auto", "--count", "1", "--json", "--play", tone, "--record", rec}, adhoc(k, "udp", "alice")...)...)
+	alice.waitEvent("registered", 20*time.Second)
+	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Password: us["bob"], Registrar: k.HostPort("udp"), ToneHz: 700})
+	carol := peers.StartBaresip(t, peers.BaresipOptions{User: "carol", Password: us["carol"], Registrar: k.HostPort("udp"), AutoAnswer: true, ToneHz: 1100})
+	if err := bob.Dial("sip:alice@127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitEvent("answered", 15*time.Second)
+	if _, err := bob.WaitEvent("CALL_ESTABLISHED", 10*time.Second); err != nil {
+		t.Fatalf("bob: %v", err)
+	}
+	time.Sleep(2 * time.Second)
+	if _, err := bob.Command("transfer", "sip:carol@127.0.0.1"); err != nil {
+		t.Fatalf("baresip transfer: %v", err)
+	}
+	r := alice.waitEvent("replaced", 20*time.Second)
+	if _, err := carol.WaitEvent("CALL_ESTABLISHED", 10*time.Second); err != nil {
+		t.Fatalf("carol: %v\n%s", err, alice.transcript())
+	}
+	if _, err := bob.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+		t.Fatalf("bob's call with alice did not end: %v", err)
+	}
+	time.Sleep(3 * time.Second) // alice and carol talk
+	if err := carol.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := alice.wait(20 * time.Second); code != 0 {
+		t.Fatalf("answer exit %d\n%s", code, alice.transcript())
+	}
+	placed := false // the transfer's call, placed through alice's account
+	for _, line := range strings.Split(alice.transcript(), "\n") {
+		if strings.Contains(line, `"event":"calling"`) && strings.Contains(line, `"account":"cli"`) && strings.Contains(line, "carol") {
+			placed = true
+		}
+	}
+	if !placed {
+		t.Errorf("no outgoing call to carol through the account:\n%s", alice.transcript())
+	}
+	t.Logf("replaced %v", r)
+	assertTone(t, rec, 1100, 1.5) // alice heard carol
+	assertBaresipHeard(t, carol, 1300, 1)
+}
