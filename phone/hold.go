@@ -26,8 +26,8 @@ func (e HoldChanged) EventTime() time.Time { return e.Time }
 // once the request is queued; HoldChanged reports the outcome. Holding a held call does nothing.
 func (p *Phone) Hold(id string) error { return p.setHold(id, true) }
 
-// Resume takes a call we hold off hold: a re-INVITE offering a=sendrecv. Any other call we
-// talk on goes on hold first, so resuming one of two calls swaps between them.
+// Resume takes a call we hold off hold: a re-INVITE offering a=sendrecv. Every other call we
+// talk on is put on hold, so resuming one of two calls swaps between them.
 func (p *Phone) Resume(id string) error {
 	if err := p.setHold(id, false); err != nil {
 		return err
