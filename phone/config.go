@@ -40,6 +40,9 @@ type Config struct {
 	STUNServer string
 	// TURN is the relay used when an account names none; nil uses none.
 	TURN *TURNServer
+	// DNDCode is the response do-not-disturb refuses new calls with until SetDND names another
+	// (400-699; 0 means 486 Busy Here, 603 Decline is the other usual choice).
+	DNDCode int
 	// RTPTimeout ends an answered call that has received no RTP or RTCP for this long (the far
 	// end or the network is gone); 0 means 30 s, negative never ends a call for silence.
 	RTPTimeout time.Duration

@@ -205,3 +205,17 @@ func TestResumeSwaps(t *testing.T) {
 	}
 	t.Fatalf("after the swap: first %v, second %v", status(t, a, first).State, status(t, a, second).State)
 }
+
+// TestDNDCodeFromConfig: the configured refusal is what DND() reports before anyone set one,
+// so a front end's plain toggle refuses with it.
+func TestDNDCodeFromConfig(t *testing.T) {
+	for cfg, want := range map[int]int{0: 486, 603: 603, 200: 486} {
+		p, err := New(Config{DNDCode: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if on, code := p.DND(); on || code != want {
+			t.Errorf("DNDCode %d: DND() = %v, %d; want off, %d", cfg, on, code, want)
+		}
+	}
+}

@@ -86,6 +86,9 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 		return nil, err
 	}
 	p.resolver = namingResolver{resolver: p.resolver, names: &p.tlsNames}
+	if cfg.DNDCode >= 400 && cfg.DNDCode <= 699 {
+		p.dnd.code = cfg.DNDCode
+	}
 	return p, nil
 }
 

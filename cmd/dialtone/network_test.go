@@ -63,6 +63,7 @@ turn_password_file = "turnpw"
 rtp_timeout = 12
 keepalive = -1
 dns_server = "127.0.0.53"
+dnd_code = 603
 
 [[account]]
 name = "own"
@@ -80,7 +81,7 @@ turn_password_env = "MY_TURN_PW"
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.STUNServer != "stun.example.net" || cfg.RTPTimeout != 12*time.Second || cfg.KeepAlive >= 0 || cfg.DNSServer != "127.0.0.53" {
+	if cfg.STUNServer != "stun.example.net" || cfg.RTPTimeout != 12*time.Second || cfg.KeepAlive >= 0 || cfg.DNSServer != "127.0.0.53" || cfg.DNDCode != 603 {
 		t.Fatalf("[sip] settings: %+v", cfg)
 	}
 	if cfg.TURN == nil || cfg.TURN.Addr != "turn.example.net:3479" || cfg.TURN.User != "shared" {

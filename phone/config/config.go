@@ -40,6 +40,8 @@ type SIP struct {
 	// KeepAlive is how many seconds apart a registered account sends keep-alives (CRLF over
 	// UDP, CRLFCRLF pings over TCP/TLS) to its first hop: 0 means 25, -1 none.
 	KeepAlive int `toml:"keepalive,omitempty"`
+	// DNDCode is what do-not-disturb answers new calls: 486 (the default) or 603, any 400-699.
+	DNDCode int `toml:"dnd_code,omitempty"`
 	// DNSServer is host[:port] of the DNS server for NAPTR/SRV/A look-ups; "" uses the
 	// system's (/etc/resolv.conf).
 	DNSServer string `toml:"dns_server,omitempty"`

@@ -114,6 +114,9 @@ func (s *SIP) validateNetwork() error {
 	if err := checkSeconds(s.KeepAlive, 3600); err != nil {
 		return &Error{Key: "keepalive", Msg: err.Error()}
 	}
+	if s.DNDCode != 0 && (s.DNDCode < 400 || s.DNDCode > 699) {
+		return &Error{Key: "dnd_code", Msg: fmt.Sprintf("%d is not a final error response (400-699; 486 or 603)", s.DNDCode)}
+	}
 	if err := checkServer(s.DNSServer); err != nil {
 		return &Error{Key: "dns_server", Msg: err.Error()}
 	}
