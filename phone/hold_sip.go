@@ -44,7 +44,7 @@ func (p *Phone) reinvite(ctx context.Context, c *call, d dialog, contact sip.Uri
 	}
 	req := sip.NewRequest(sip.INVITE, target)
 	req.AppendHeader(&sip.ContactHeader{Address: contact})
-	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE"))
+	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	req.AppendHeader(sip.NewHeader("User-Agent", p.userAgent()))
 	ct := sip.ContentTypeHeader("application/sdp")
 	req.AppendHeader(&ct)

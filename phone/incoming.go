@@ -213,6 +213,8 @@ func (x *incomingRun) respondOK() lifecycle.Input {
 	res := sip.NewSDPResponseFromRequest(x.sess.InviteRequest, x.answer)
 	res.AppendHeader(x.contact)
 	res.AppendHeader(sip.NewHeader("User-Agent", x.p.userAgent()))
+	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	res.AppendHeader(sip.NewHeader("Supported", "replaces"))
 	err := x.sess.WriteResponse(res)
 	switch {
 	case err == nil:

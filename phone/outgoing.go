@@ -272,7 +272,8 @@ func reasonOf(err error) string {
 func (p *Phone) newInvite(c *call, l *leg, target sip.Uri, offer []byte) *sip.Request {
 	req := p.newOutOfDialogRequest(l, sip.INVITE, target)
 	req.AppendHeader(&sip.ContactHeader{Address: l.contact})
-	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE"))
+	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	req.AppendHeader(sip.NewHeader("Supported", "replaces"))
 	ct := sip.ContentTypeHeader("application/sdp")
 	req.AppendHeader(&ct)
 	req.SetBody(offer)

@@ -152,15 +152,6 @@ func (p *Phone) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	stack.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) { p.onInvite(stack, req, tx) })
-	stack.srv.OnBye(p.onBye)
-	stack.srv.OnAck(p.onAck)
-	stack.srv.OnMessage(p.onMessage)
-	stack.srv.OnUpdate(p.onUpdate) // an offer in the dialog, like a re-INVITE (hold_sip.go)
-	// Transfer: REFER from the far end (refer.go), NOTIFYs of our own REFERs (transfer.go).
-	stack.srv.OnRefer(func(req *sip.Request, tx sip.ServerTransaction) { p.onRefer(stack, req, tx) })
-	stack.srv.OnNotify(p.onNotify)
-	stack.srv.OnInfo(p.onInfo) // DTMF by SIP INFO (info.go)
 	p.mu.Lock()
 	p.stk, p.runCtx = stack, ctx
 	p.mu.Unlock()
@@ -280,6 +271,32 @@ func (p *Phone) userAgent() string {
 	return "dialtone"
 }
 
+// allowMethods is every method we handle, for Allow headers (RFC 3261 20.5).
+const allowMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, INFO, UPDATE, REFER, NOTIFY"
+
+// handleRequests installs the request handlers. It runs before any socket is served: sipgo
+// reads its handler table on every request, and filling it while requests arrive is a data
+// race. A call that arrives before Run has finished starting is refused (addCall: no stack yet).
+func (p *Phone) handleRequests(s *stack) {
+	s.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
+		res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+		res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+		res.AppendHeader(sip.NewHeader("Supported", "replaces"))
+		if err := tx.Respond(res); err != nil {
+			p.log.Debug("respond to OPTIONS", "err", err)
+		}
+	})
+	s.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) { p.onInvite(s, req, tx) })
+	s.srv.OnBye(p.onBye)
+	s.srv.OnAck(p.onAck)
+	s.srv.OnMessage(p.onMessage)
+	s.srv.OnUpdate(p.onUpdate) // an offer in the dialog, like a re-INVITE (hold_sip.go)
+	// Transfer: REFER from the far end (refer.go), NOTIFYs of our own REFERs (transfer.go).
+	s.srv.OnRefer(func(req *sip.Request, tx sip.ServerTransaction) { p.onRefer(s, req, tx) })
+	s.srv.OnNotify(p.onNotify)
+	s.srv.OnInfo(p.onInfo) // DTMF by SIP INFO (info.go)
+}
+
 // stack is the SIP machinery of a running phone.
 type stack struct {
 	ctx     context.Context // Run's context: ends when the phone stops
@@ -310,13 +327,7 @@ func (p *Phone) startStack(ctx context.Context) (*stack, error) {
 		ua.Close()
 		return nil, fmt.Errorf("sip server: %w", err)
 	}
-	s.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
-		res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
-		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE"))
-		if err := tx.Respond(res); err != nil {
-			p.log.Debug("respond to OPTIONS", "err", err)
-		}
-	})
+	p.handleRequests(s)
 	listen := p.cfg.ListenAddr
 	if listen == "" {
 		listen = "0.0.0.0:0"

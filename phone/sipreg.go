@@ -327,7 +327,7 @@ func (r *sipRegistrar) newRequest(target string, expires time.Duration, auth sip
 	if r.userAgent != "" {
 		req.AppendHeader(sip.NewHeader("User-Agent", r.userAgent))
 	}
-	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, NOTIFY, REFER, UPDATE"))
+	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	if auth != nil {
 		req.AppendHeader(sip.NewHeader(auth.Name(), auth.Value()))
 	}

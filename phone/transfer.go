@@ -121,7 +121,7 @@ func (p *Phone) refer(c *call, target sip.Uri, r *replaces) error {
 	if c.account != nil {
 		req.AppendHeader(sip.NewHeader("Referred-By", "<"+c.account.aor.String()+">"))
 	}
-	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REFER, NOTIFY"))
+	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	ctx, cancel := context.WithTimeout(d.ctx, referTimeout)
 	defer cancel()
 	p.log.Info("transfer: REFER", "call", c.id, "to", target.String(), "attended", r != nil)
