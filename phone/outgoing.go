@@ -330,6 +330,7 @@ func mediaParams(n sdp.Negotiated, a CallAudio) (media.Params, error) {
 		RemoteRTCP: rtcp,
 		Codec:      cd,
 		DTMFPT:     n.DTMFPT,
+		RecvDTMFPT: n.RecvDTMFPT,
 		Send:       dir == sdp.SendRecv || dir == sdp.SendOnly,
 		Receive:    dir == sdp.SendRecv || dir == sdp.RecvOnly,
 		Source:     a.Source,

@@ -101,7 +101,7 @@ func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
 		r.jb.Push(Packet{Seq: pkt.SequenceNumber, Timestamp: pkt.Timestamp, SSRC: pkt.SSRC,
 			Marker: pkt.Marker, Payload: pkt.Payload, Arrival: now})
 		s.tx.noteReceived(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now)
-	case p.DTMFPT >= 0 && int(pkt.PayloadType) == p.DTMFPT:
+	case p.isDTMF(pkt.PayloadType):
 		if digit, ok := r.dtmf.handle(pkt.Timestamp, pkt.Payload); ok {
 			s.emit(Event{Digit: digit})
 		}
@@ -113,7 +113,12 @@ func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
 // expectedPT reports whether pt is the negotiated codec or telephone-event. Comfort noise
 // (13) counts too: it is the far end talking silence, and may latch.
 func (s *Session) expectedPT(p Params, pt uint8) bool {
-	return p.Codec != nil && pt == p.Codec.PayloadType() || p.DTMFPT >= 0 && int(pt) == p.DTMFPT || pt == 13
+	return p.Codec != nil && pt == p.Codec.PayloadType() || p.isDTMF(pt) || pt == 13
+}
+
+// isDTMF reports whether pt carries telephone-events in this call.
+func (p Params) isDTMF(pt uint8) bool {
+	return p.DTMFPT >= 0 && int(pt) == p.DTMFPT || p.RecvDTMFPT > 0 && int(pt) == p.RecvDTMFPT
 }
 
 // playFrame takes the next frame from the jitter buffer (or conceals a missing one) and writes

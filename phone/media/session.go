@@ -40,12 +40,16 @@ type Params struct {
 	// packets really come from (see LatchWindow for the default policy).
 	StrictSource bool
 	Codec        codec.Codec
-	DTMFPT       int  // telephone-event payload type, -1 if none
-	Send         bool // send the source's audio (false during early media, on hold, recvonly)
-	Receive      bool // play what arrives
-	Muted        bool // send silence instead of the source (the stream keeps flowing, so NATs and peers see no gap)
-	Source       audio.Source
-	Sink         audio.Sink
+	DTMFPT       int // telephone-event payload type, -1 if none
+	// RecvDTMFPT is a second telephone-event payload type the far end may send with (the one
+	// our offer named, when its answer chose another); 0 means none. PT 0 is PCMU, never an
+	// event, so the zero value is safe.
+	RecvDTMFPT int
+	Send       bool // send the source's audio (false during early media, on hold, recvonly)
+	Receive    bool // play what arrives
+	Muted      bool // send silence instead of the source (the stream keeps flowing, so NATs and peers see no gap)
+	Source     audio.Source
+	Sink       audio.Sink
 }
 
 // Event is something the stream noticed that the call may act on.

@@ -99,6 +99,38 @@ func TestDTMFBothWays(t *testing.T) {
 	}
 }
 
+// TestDTMFReceivedOnTheOfferedPayloadType: our offer named telephone-event 101, the answer
+// 96. We send with 96; RFC 3264 has the far end send us our 101, and some send their own 96:
+// both arrive as digits, and audio (PT 0) is never taken for one.
+func TestDTMFReceivedOnTheOfferedPayloadType(t *testing.T) {
+	for _, farPT := range []int{101, 96} {
+		a, b := openPair(t)
+		a.Start(Params{Remote: b.LocalAddr(), Codec: codec.PCMU, DTMFPT: farPT, Send: true, Receive: true})
+		b.Start(Params{Remote: a.LocalAddr(), Codec: codec.PCMU, DTMFPT: 96, RecvDTMFPT: 101, Send: true, Receive: true})
+		if err := a.SendDTMFString("7#"); err != nil {
+			t.Fatal(err)
+		}
+		var got []rune
+		deadline := time.After(5 * time.Second)
+		for len(got) < 2 {
+			select {
+			case ev := <-b.Events():
+				if ev.Digit != 0 {
+					got = append(got, ev.Digit)
+				}
+			case <-deadline:
+				t.Fatalf("far end sending PT %d: digits %q, want 7#", farPT, string(got))
+			}
+		}
+		if string(got) != "7#" {
+			t.Fatalf("far end sending PT %d: digits %q, want 7#", farPT, string(got))
+		}
+	}
+	if (Params{DTMFPT: -1}).isDTMF(0) {
+		t.Fatal("PCMU taken for telephone-event with no RecvDTMFPT")
+	}
+}
+
 // sendTone sends n PCMU packets of a loud 1 kHz tone from conn to dst.
 func sendTone(t *testing.T, conn *net.UDPConn, dst netip.AddrPort, ssrc uint32, first, n int) {
 	t.Helper()

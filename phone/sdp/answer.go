@@ -106,6 +106,9 @@ func Accept(l Local, answer []byte) (Negotiated, error) {
 	n := result(m, c, l.DTMF)
 	n.LocalDir = direction(l.Dir.sends() && remote.recvs(), l.Dir.recvs() && remote.sends())
 	n.Hold = l.Dir.sends() && !remote.recvs() // their refusal to receive, not one our offer forced
+	if n.DTMFPT >= 0 && l.DTMFPT > 0 && int(l.DTMFPT) != n.DTMFPT {
+		n.RecvDTMFPT = int(l.DTMFPT)
+	}
 	return n, nil
 }
 

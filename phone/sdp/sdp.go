@@ -100,8 +100,12 @@ type Media struct {
 
 // Negotiated is the outcome of an offer/answer exchange.
 type Negotiated struct {
-	Codec          Format // the codec to send with (its PT is the one the remote expects)
-	DTMFPT         int    // telephone-event payload type, -1 if not negotiated
+	Codec  Format // the codec to send with (its PT is the one the remote expects)
+	DTMFPT int    // telephone-event payload type, -1 if not negotiated
+	// RecvDTMFPT is the telephone-event payload type the far end sends us when our own offer
+	// named another than its answer (RFC 3264 6.1: an offer's numbers are what the offerer
+	// receives); 0 when it is DTMFPT.
+	RecvDTMFPT     int
 	RemoteAddr     string // where to send RTP
 	RemotePort     int
 	RemoteRTCPPort int       // a=rtcp if given, else RemotePort+1 (RFC 3605)
