@@ -109,11 +109,17 @@ func (t *tuiPhone) Subscribe(ctx context.Context) <-chan phone.Event {
 	go func() {
 		defer close(out)
 		for ev := range in {
-			if s, ok := ev.(phone.CallStatus); ok {
-				t.waiting.update(s)
-				if s.State == phone.CallEnded {
-					t.release(s.ID)
+			switch e := ev.(type) {
+			case phone.CallStatus:
+				t.waiting.update(e)
+				if e.State == phone.CallEnded {
+					t.release(e.ID)
 				}
+			case phone.CallReplaced:
+				// The core moved the call's audio to the new call (we were transferred, or an
+				// INVITE with Replaces took over): the devices go with it, or the old call's
+				// end would close them under the new one.
+				t.move(e.CallID, e.NewCallID)
 			}
 			select {
 			case out <- ev:
@@ -177,6 +183,16 @@ func (t *tuiPhone) keep(id string, ca *callAudio) {
 	t.mu.Lock()
 	t.audio[id] = ca
 	t.mu.Unlock()
+}
+
+// move hands a call's devices on to the call that replaces it.
+func (t *tuiPhone) move(from, to string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if ca, ok := t.audio[from]; ok {
+		delete(t.audio, from)
+		t.audio[to] = ca
+	}
 }
 
 // release closes a finished call's devices.

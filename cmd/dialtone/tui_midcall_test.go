@@ -107,3 +107,20 @@ func TestMixBeepSaturates(t *testing.T) {
 		}
 	}
 }
+
+// TestReplacedCallKeepsItsDevices: when a call goes on as another (we were transferred), the
+// old call's end must not close the devices the new call now uses; the new call's end does.
+func TestReplacedCallKeepsItsDevices(t *testing.T) {
+	closed := 0
+	tp := &tuiPhone{audio: map[string]*callAudio{}}
+	tp.keep("c1", &callAudio{closers: []func() error{func() error { closed++; return nil }}})
+	tp.move("c1", "c2")
+	tp.release("c1")
+	if closed != 0 {
+		t.Fatal("the replaced call's end closed the devices the new call uses")
+	}
+	tp.release("c2")
+	if closed != 1 {
+		t.Fatalf("the new call's end closed the devices %d times, want 1", closed)
+	}
+}
