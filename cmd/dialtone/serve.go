@@ -31,8 +31,8 @@ type server struct {
 	cmd *serveCmd
 
 	mu    sync.Mutex
-	audio map[string]*callAudio // by call id, closed when the call ends
-	n     int                   // recordings made, for unique names
+	audio callDevices // closed when the call ends
+	n     int         // recordings made, for unique names
 }
 
 // Run registers the accounts (like register), listens on the control socket and carries out
@@ -60,7 +60,7 @@ func (c *serveCmd) Run(e *env) error {
 		return err
 	}
 	out := &printer{w: e.stdout, json: e.cli.JSON}
-	s := &server{e: e, r: r, cmd: c, audio: map[string]*callAudio{}}
+	s := &server{e: e, r: r, cmd: c}
 	k := &controller{ph: r.Phone, account: account, dial: s.dial, answer: s.answer}
 	srv, err := control.Listen(path, k.do, e.log, c.ControlQueue)
 	if err != nil {
@@ -80,9 +80,9 @@ func (c *serveCmd) Run(e *env) error {
 	each := func(ev phone.Event) {
 		out.event(ev)
 		clients.event(ev)
-		if cs, ok := ev.(phone.CallStatus); ok && cs.State == phone.CallEnded {
-			s.release(cs.ID)
-		}
+		s.mu.Lock() // a dial or answer in progress files its audio first
+		s.audio.follow(ev)
+		s.mu.Unlock()
 	}
 	interrupted := e.ctx.Done()
 loop:
@@ -100,12 +100,7 @@ loop:
 	cancel() // no new commands; clients see the shutdown's events no more
 	serr := <-served
 	rerr := r.finish(out.event)
-	s.mu.Lock()
-	for id := range s.audio {
-		s.audio[id].Close()
-		delete(s.audio, id)
-	}
-	s.mu.Unlock()
+	s.audio.closeAll()
 	if rerr != nil {
 		return &exitError{code: exitCodeFor(phone.FailureOf(rerr)), err: rerr}
 	}
@@ -167,7 +162,7 @@ func (s *server) dial(account, target string) (string, error) {
 		ca.Close()
 		return "", err
 	}
-	s.audio[id] = ca
+	s.audio.keep(id, ca)
 	return id, nil
 }
 
@@ -175,7 +170,7 @@ func (s *server) dial(account, target string) (string, error) {
 func (s *server) answer(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, busy := s.audio[id]; busy {
+	if s.audio.has(id) {
 		return fmt.Errorf("call %s: already answered", id)
 	}
 	ca, err := s.open()
@@ -186,21 +181,11 @@ func (s *server) answer(id string) error {
 		ca.Close()
 		return err
 	}
-	s.audio[id] = ca
+	s.audio.keep(id, ca)
 	return nil
 }
 
 // release closes an ended call's audio.
-func (s *server) release(id string) {
-	s.mu.Lock()
-	ca := s.audio[id]
-	delete(s.audio, id)
-	s.mu.Unlock()
-	if ca != nil {
-		ca.Close()
-	}
-}
-
 // ownedByUs says whether a file belongs to the user running dialtone.
 func ownedByUs(fi os.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)

@@ -48,7 +48,7 @@ func (tuiCmd) Run(e *env) error {
 		for range r.Events { // ends when finish stops the phone
 		}
 	}()
-	adapter := &tuiPhone{e: e, ph: ph, audio: map[string]*callAudio{}}
+	adapter := &tuiPhone{e: e, ph: ph}
 	defer adapter.close()
 	opts := ui.Options{Phone: adapter, Logs: logs, NoColor: os.Getenv("NO_COLOR") != "", Version: version,
 		History: uiHistory{r.history.s}}
@@ -89,7 +89,7 @@ type tuiPhone struct {
 	ctx context.Context
 
 	mu       sync.Mutex
-	audio    map[string]*callAudio // by call id
+	audio    callDevices
 	echoStop func()
 	echoAddr string
 	waiting  callWaiting // the call-waiting beep; its states are the event loop's alone
@@ -109,18 +109,10 @@ func (t *tuiPhone) Subscribe(ctx context.Context) <-chan phone.Event {
 	go func() {
 		defer close(out)
 		for ev := range in {
-			switch e := ev.(type) {
-			case phone.CallStatus:
-				t.waiting.update(e)
-				if e.State == phone.CallEnded {
-					t.release(e.ID)
-				}
-			case phone.CallReplaced:
-				// The core moved the call's audio to the new call (we were transferred, or an
-				// INVITE with Replaces took over): the devices go with it, or the old call's
-				// end would close them under the new one.
-				t.move(e.CallID, e.NewCallID)
+			if s, ok := ev.(phone.CallStatus); ok {
+				t.waiting.update(s)
 			}
+			t.audio.follow(ev)
 			select {
 			case out <- ev:
 			case <-ctx.Done():
@@ -155,7 +147,7 @@ func (t *tuiPhone) Dial(account, target string) (string, error) {
 		ca.Close()
 		return "", err
 	}
-	t.keep(id, ca)
+	t.audio.keep(id, ca)
 	return id, nil
 }
 
@@ -169,7 +161,7 @@ func (t *tuiPhone) Answer(id string) error {
 		ca.Close()
 		return err
 	}
-	t.keep(id, ca)
+	t.audio.keep(id, ca)
 	return nil
 }
 
@@ -178,33 +170,6 @@ func (t *tuiPhone) Hangup(id string) error                  { return t.ph.Hangup
 func (t *tuiPhone) Mute(id string, muted bool) error        { return t.ph.Mute(id, muted) }
 func (t *tuiPhone) SendDTMF(id string, digits string) error { return t.ph.SendDTMF(id, digits) }
 func (t *tuiPhone) Accounts() []string                      { return t.ph.AccountNames() }
-
-func (t *tuiPhone) keep(id string, ca *callAudio) {
-	t.mu.Lock()
-	t.audio[id] = ca
-	t.mu.Unlock()
-}
-
-// move hands a call's devices on to the call that replaces it.
-func (t *tuiPhone) move(from, to string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if ca, ok := t.audio[from]; ok {
-		delete(t.audio, from)
-		t.audio[to] = ca
-	}
-}
-
-// release closes a finished call's devices.
-func (t *tuiPhone) release(id string) {
-	t.mu.Lock()
-	ca := t.audio[id]
-	delete(t.audio, id)
-	t.mu.Unlock()
-	if ca != nil {
-		ca.Close()
-	}
-}
 
 // echoPeer starts the in-process echo peer on first use.
 func (t *tuiPhone) echoPeer() (string, error) {
@@ -224,15 +189,11 @@ func (t *tuiPhone) echoPeer() (string, error) {
 func (t *tuiPhone) close() {
 	t.mu.Lock()
 	stop := t.echoStop
-	audio := t.audio
-	t.audio = map[string]*callAudio{}
 	t.mu.Unlock()
 	if stop != nil {
 		stop()
 	}
-	for _, ca := range audio {
-		ca.Close()
-	}
+	t.audio.closeAll()
 }
 
 // saveFirstAccount writes the first-run form's account into a new config file (0600) and

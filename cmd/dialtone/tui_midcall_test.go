@@ -112,15 +112,20 @@ func TestMixBeepSaturates(t *testing.T) {
 // old call's end must not close the devices the new call now uses; the new call's end does.
 func TestReplacedCallKeepsItsDevices(t *testing.T) {
 	closed := 0
-	tp := &tuiPhone{audio: map[string]*callAudio{}}
-	tp.keep("c1", &callAudio{closers: []func() error{func() error { closed++; return nil }}})
-	tp.move("c1", "c2")
-	tp.release("c1")
-	if closed != 0 {
+	var d callDevices
+	d.keep("c1", &callAudio{closers: []func() error{func() error { closed++; return nil }}})
+	d.follow(phone.CallReplaced{CallID: "c1", NewCallID: "c2"})
+	d.follow(phone.CallStatus{ID: "c1", State: phone.CallEnded})
+	if closed != 0 || !d.has("c2") {
 		t.Fatal("the replaced call's end closed the devices the new call uses")
 	}
-	tp.release("c2")
-	if closed != 1 {
+	d.follow(phone.CallStatus{ID: "c2", State: phone.CallAnswered})
+	d.follow(phone.CallStatus{ID: "c2", State: phone.CallEnded})
+	if closed != 1 || d.has("c2") {
 		t.Fatalf("the new call's end closed the devices %d times, want 1", closed)
+	}
+	d.closeAll()
+	if closed != 1 {
+		t.Fatal("closeAll closed a released call again")
 	}
 }

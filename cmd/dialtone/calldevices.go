@@ -1,0 +1,70 @@
+package main
+
+import (
+	"sync"
+
+	"github.com/dialtone/dialtone/phone"
+)
+
+// callDevices holds the open audio of each call a front end placed or answered (the TUI's
+// sound devices, serve's files) and closes it when the call ends. A call that goes on as
+// another (we were transferred, or an INVITE with Replaces took over) hands its audio to the
+// new call: the core moved it there, and the old call's end must not close it under it.
+type callDevices struct {
+	mu sync.Mutex
+	m  map[string]*callAudio // by call id
+}
+
+func (d *callDevices) keep(id string, ca *callAudio) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.m == nil {
+		d.m = map[string]*callAudio{}
+	}
+	d.m[id] = ca
+}
+
+func (d *callDevices) has(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.m[id]
+	return ok
+}
+
+// follow closes a finished call's audio and moves a replaced call's; other events pass.
+func (d *callDevices) follow(ev phone.Event) {
+	switch e := ev.(type) {
+	case phone.CallStatus:
+		if e.State == phone.CallEnded {
+			d.release(e.ID)
+		}
+	case phone.CallReplaced:
+		d.mu.Lock()
+		if ca, ok := d.m[e.CallID]; ok {
+			delete(d.m, e.CallID)
+			d.m[e.NewCallID] = ca
+		}
+		d.mu.Unlock()
+	}
+}
+
+func (d *callDevices) release(id string) {
+	d.mu.Lock()
+	ca := d.m[id]
+	delete(d.m, id)
+	d.mu.Unlock()
+	if ca != nil {
+		ca.Close()
+	}
+}
+
+// closeAll closes what is left at shutdown.
+func (d *callDevices) closeAll() {
+	d.mu.Lock()
+	m := d.m
+	d.m = nil
+	d.mu.Unlock()
+	for _, ca := range m {
+		ca.Close()
+	}
+}
