@@ -317,44 +317,5 @@ func readReplies(t *testing.T, conn net.Conn, n int) []map[string]any {
 // startWithStdin runs dialtone with a pipe as its standard input.
 func startWithStdin(t *testing.T, env []string, args ...string) (*proc, io.WriteCloser) {
 	t.Helper()
-	p := &proc{t: t, events: make(chan event, 1000), done: make(chan struct{})}
-	p.cmd = exec.Command(dialtoneBin, args...)
-	p.cmd.Env = append(isolatedEnv(t), env...)
-	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
-	in, err := p.cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.stdout = append(p.stdout, sc.Text())
-			p.mu.Unlock()
-			var e event
-			if json.Unmarshal(sc.Bytes(), &e) == nil {
-				p.events <- e
-			}
-		}
-		p.err = p.cmd.Wait()
-		close(p.events)
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		in.Close()
-		select {
-		case <-p.done:
-		default:
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	return p, in
+	return startDialtoneWith(t, nil, true, env, args...)
 }

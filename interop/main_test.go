@@ -77,6 +77,14 @@ type commander interface {
 // startDialtoneOn is startDialtone inside the network namespace of host (nil: this one).
 func startDialtoneOn(t *testing.T, host commander, env []string, args ...string) *proc {
 	t.Helper()
+	p, _ := startDialtoneWith(t, host, false, env, args...)
+	return p
+}
+
+// startDialtoneWith starts dialtone in host's namespace (nil: this one), with a pipe as its
+// standard input when stdin is set (closed at cleanup).
+func startDialtoneWith(t *testing.T, host commander, stdin bool, env []string, args ...string) (*proc, io.WriteCloser) {
+	t.Helper()
 	p := &proc{t: t, events: make(chan event, 1000), done: make(chan struct{})}
 	if host != nil && !isNilCommander(host) {
 		p.cmd = host.Command(dialtoneBin, args...)
@@ -84,6 +92,13 @@ func startDialtoneOn(t *testing.T, host commander, env []string, args ...string)
 		p.cmd = exec.Command(dialtoneBin, args...)
 	}
 	p.cmd.Env = append(isolatedEnv(t), env...)
+	var in io.WriteCloser
+	if stdin {
+		var err error
+		if in, err = p.cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
@@ -109,6 +124,9 @@ func startDialtoneOn(t *testing.T, host commander, env []string, args ...string)
 		close(p.done)
 	}()
 	t.Cleanup(func() {
+		if in != nil {
+			in.Close()
+		}
 		select {
 		case <-p.done:
 		default:
@@ -116,7 +134,7 @@ func startDialtoneOn(t *testing.T, host commander, env []string, args ...string)
 			<-p.done
 		}
 	})
-	return p
+	return p, in
 }
 
 // isNilCommander tells a typed nil (a nil *netlab.Host in an interface) from a real host.
