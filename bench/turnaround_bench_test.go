@@ -1,0 +1,243 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/interop/peers"
+)
+
+// Turnaround load: sipp calls at a fixed rate, every call answered and hung up at once.
+const (
+	turnaroundCalls = 100
+	turnaroundRate  = 20 // calls per second
+)
+
+// BenchmarkAnswerTurnaround measures INVITE → 200 OK as seen by a sipp caller
+// (testdata/uac_turnaround.xml, turnaroundRate calls/s) against three UASes on loopback, one
+// after another in each iteration: `dialtone answer --auto --audio null`, a bare sipgo UAS
+// (cmd/bareuas: the SIP stack dialtone is built on, doing nothing else) and sipp's own UAS
+// (the uas_echo scenario). Times come from sipp's message trace (µs stamps), so every UAS is
+// timed by the same clock and the same caller. Reported: median and p95 over all calls of all
+// iterations, and dialtone's median as a ratio of the others'.
+//
+//	go test ./bench -run '^$' -bench AnswerTurnaround -benchtime 5x -v
+func BenchmarkAnswerTurnaround(b *testing.B) {
+	sipp, err := exec.LookPath("sipp")
+	if err != nil {
+		b.Skip("sipp is not installed")
+	}
+	dir := b.TempDir()
+	dialtone := filepath.Join(dir, "dialtone")
+	bare := filepath.Join(dir, "bareuas")
+	for bin, pkg := range map[string]string{dialtone: "../cmd/dialtone", bare: "./cmd/bareuas"} {
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			b.Fatalf("build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	scenario, err := filepath.Abs("testdata/uac_turnaround.xml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	uases := []struct {
+		name  string
+		start func(b *testing.B, port int) // returns once the UAS listens
+	}{
+		{"dialtone", func(b *testing.B, port int) {
+			startUAS(b, port, dialtone, "answer", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--auto",
+				"--count", strconv.Itoa(turnaroundCalls), "--audio", "null", "--data-dir", b.TempDir(), "--config", "/dev/null")
+		}},
+		{"sipgo", func(b *testing.B, port int) {
+			startUAS(b, port, bare, "-listen", fmt.Sprintf("127.0.0.1:%d", port), "-count", strconv.Itoa(turnaroundCalls))
+		}},
+		{"sipp", nil},
+	}
+	samples := map[string][]time.Duration{}
+	for b.Loop() {
+		for _, u := range uases {
+			var target string
+			if u.start == nil {
+				s := peers.StartSippUAS(b, peers.SippOptions{Scenario: "uas_echo", Calls: turnaroundCalls})
+				target = s.HostPort()
+			} else {
+				port := freeUDPPort(b)
+				u.start(b, port)
+				target = fmt.Sprintf("127.0.0.1:%d", port)
+			}
+			d := runSippCaller(b, sipp, scenario, target)
+			med, p95 := percentile(d, 50), percentile(d, 95)
+			b.Logf("%-8s %d calls: median %v p95 %v", u.name, len(d), med, p95)
+			samples[u.name] = append(samples[u.name], d...)
+		}
+	}
+	for _, u := range uases {
+		d := samples[u.name]
+		b.ReportMetric(float64(percentile(d, 50).Microseconds()), u.name+"-median-µs")
+		b.ReportMetric(float64(percentile(d, 95).Microseconds()), u.name+"-p95-µs")
+	}
+	ours := float64(percentile(samples["dialtone"], 50))
+	b.ReportMetric(ours/float64(percentile(samples["sipgo"], 50)), "dialtone/sipgo")
+	b.ReportMetric(ours/float64(percentile(samples["sipp"], 50)), "dialtone/sipp")
+}
+
+// startUAS runs a UAS in its own process group until the benchmark ends and waits until it
+// holds UDP port on 127.0.0.1.
+func startUAS(b *testing.B, port int, bin string, args ...string) {
+	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	logf, err := os.Create(filepath.Join(b.TempDir(), "uas.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("start %s: %v", bin, err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); logf.Close(); close(done) }()
+	b.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		c, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return // taken: the UAS listens
+		}
+		c.Close()
+		select {
+		case <-done:
+			raw, _ := os.ReadFile(logf.Name())
+			b.Fatalf("%s exited before listening:\n%s", bin, raw)
+		default:
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%s does not listen on %d after 10s", bin, port)
+		}
+	}
+}
+
+// freeUDPPort is a UDP port on 127.0.0.1 that was free a moment ago.
+func freeUDPPort(b *testing.B) int {
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// runSippCaller places turnaroundCalls calls at turnaroundRate to target with sipp and returns
+// each call's INVITE → 200 OK time from sipp's message trace.
+func runSippCaller(b *testing.B, sipp, scenario, target string) []time.Duration {
+	dir := b.TempDir()
+	trace := filepath.Join(dir, "msg.log")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-s", "bench", "-t", "u1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(b)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(b)&^1),
+		"-r", strconv.Itoa(turnaroundRate), "-m", strconv.Itoa(turnaroundCalls), "-nostdin",
+		"-trace_msg", "-message_file", trace, target)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("sipp caller to %s: %v\n%s", target, err, tail(string(out), 3000))
+	}
+	d, err := inviteTurnarounds(trace)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(d) != turnaroundCalls {
+		b.Fatalf("sipp trace has %d answered INVITEs, want %d", len(d), turnaroundCalls)
+	}
+	return d
+}
+
+// inviteTurnarounds reads a sipp -trace_msg file and returns, per Call-ID, the time from the
+// first INVITE sent to the first 200 OK received for it.
+func inviteTurnarounds(path string) ([]time.Duration, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("sipp trace: %w", err)
+	}
+	defer f.Close()
+	const sep = "----------------------------------------------- "
+	sent := map[string]time.Time{}
+	var out []time.Duration
+	var (
+		stamp      time.Time
+		dir, first string
+		inMessage  bool
+	)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if ts, ok := strings.CutPrefix(line, sep); ok {
+			stamp, err = time.ParseInLocation("2006-01-02 15:04:05.000000", strings.ReplaceAll(ts, "\t", " "), time.Local)
+			if err != nil {
+				return nil, fmt.Errorf("sipp trace stamp %q: %w", ts, err)
+			}
+			dir, first, inMessage = "", "", false
+			continue
+		}
+		switch {
+		case dir == "" && strings.HasPrefix(line, "UDP message sent"):
+			dir = "sent"
+		case dir == "" && strings.HasPrefix(line, "UDP message received"):
+			dir = "received"
+		case dir != "" && first == "" && line != "":
+			first, inMessage = line, true
+		case inMessage && strings.HasPrefix(strings.ToLower(line), "call-id:"):
+			id := strings.TrimSpace(line[len("call-id:"):])
+			switch {
+			case dir == "sent" && strings.HasPrefix(first, "INVITE "):
+				if _, ok := sent[id]; !ok {
+					sent[id] = stamp
+				}
+			case dir == "received" && strings.HasPrefix(first, "SIP/2.0 200"):
+				if t0, ok := sent[id]; ok {
+					out = append(out, stamp.Sub(t0))
+					delete(sent, id) // the 200 to BYE, or a retransmission, is not counted
+				}
+			}
+			inMessage = false
+		}
+	}
+	return out, sc.Err()
+}
+
+// percentile is the p-th percentile (nearest rank) of d.
+func percentile(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := (p*len(s)+99)/100 - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
