@@ -55,11 +55,11 @@ func BenchmarkAnswerTurnaround(b *testing.B) {
 		start func(b *testing.B, port int) // returns once the UAS listens
 	}{
 		{"dialtone", func(b *testing.B, port int) {
-			startUAS(b, port, dialtone, "answer", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--auto",
+			taStartUAS(b, port, dialtone, "answer", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--auto",
 				"--count", strconv.Itoa(turnaroundCalls), "--audio", "null", "--data-dir", b.TempDir(), "--config", "/dev/null")
 		}},
 		{"sipgo", func(b *testing.B, port int) {
-			startUAS(b, port, bare, "-listen", fmt.Sprintf("127.0.0.1:%d", port), "-count", strconv.Itoa(turnaroundCalls))
+			taStartUAS(b, port, bare, "-listen", fmt.Sprintf("127.0.0.1:%d", port), "-count", strconv.Itoa(turnaroundCalls))
 		}},
 		{"sipp", nil},
 	}
@@ -71,29 +71,29 @@ func BenchmarkAnswerTurnaround(b *testing.B) {
 				s := peers.StartSippUAS(b, peers.SippOptions{Scenario: "uas_echo", Calls: turnaroundCalls})
 				target = s.HostPort()
 			} else {
-				port := freeUDPPort(b)
+				port := taFreePort(b)
 				u.start(b, port)
 				target = fmt.Sprintf("127.0.0.1:%d", port)
 			}
 			d := runSippCaller(b, sipp, scenario, target)
-			med, p95 := percentile(d, 50), percentile(d, 95)
+			med, p95 := taPercentile(d, 50), taPercentile(d, 95)
 			b.Logf("%-8s %d calls: median %v p95 %v", u.name, len(d), med, p95)
 			samples[u.name] = append(samples[u.name], d...)
 		}
 	}
 	for _, u := range uases {
 		d := samples[u.name]
-		b.ReportMetric(float64(percentile(d, 50).Microseconds()), u.name+"-median-µs")
-		b.ReportMetric(float64(percentile(d, 95).Microseconds()), u.name+"-p95-µs")
+		b.ReportMetric(float64(taPercentile(d, 50).Microseconds()), u.name+"-median-µs")
+		b.ReportMetric(float64(taPercentile(d, 95).Microseconds()), u.name+"-p95-µs")
 	}
-	ours := float64(percentile(samples["dialtone"], 50))
-	b.ReportMetric(ours/float64(percentile(samples["sipgo"], 50)), "dialtone/sipgo")
-	b.ReportMetric(ours/float64(percentile(samples["sipp"], 50)), "dialtone/sipp")
+	ours := float64(taPercentile(samples["dialtone"], 50))
+	b.ReportMetric(ours/float64(taPercentile(samples["sipgo"], 50)), "dialtone/sipgo")
+	b.ReportMetric(ours/float64(taPercentile(samples["sipp"], 50)), "dialtone/sipp")
 }
 
 // startUAS runs a UAS in its own process group until the benchmark ends and waits until it
 // holds UDP port on 127.0.0.1.
-func startUAS(b *testing.B, port int, bin string, args ...string) {
+func taStartUAS(b *testing.B, port int, bin string, args ...string) {
 	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	logf, err := os.Create(filepath.Join(b.TempDir(), "uas.log"))
@@ -134,7 +134,7 @@ func startUAS(b *testing.B, port int, bin string, args ...string) {
 }
 
 // freeUDPPort is a UDP port on 127.0.0.1 that was free a moment ago.
-func freeUDPPort(b *testing.B) int {
+func taFreePort(b *testing.B) int {
 	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -151,14 +151,14 @@ func runSippCaller(b *testing.B, sipp, scenario, target string) []time.Duration 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-s", "bench", "-t", "u1",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(b)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(b)&^1),
+		"-i", "127.0.0.1", "-p", strconv.Itoa(taFreePort(b)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(taFreePort(b)&^1),
 		"-r", strconv.Itoa(turnaroundRate), "-m", strconv.Itoa(turnaroundCalls), "-nostdin",
 		"-trace_msg", "-message_file", trace, target)
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("sipp caller to %s: %v\n%s", target, err, tail(string(out), 3000))
+		b.Fatalf("sipp caller to %s: %v\n%s", target, err, taTail(string(out), 3000))
 	}
 	d, err := inviteTurnarounds(trace)
 	if err != nil {
@@ -225,7 +225,7 @@ func inviteTurnarounds(path string) ([]time.Duration, error) {
 }
 
 // percentile is the p-th percentile (nearest rank) of d.
-func percentile(d []time.Duration, p int) time.Duration {
+func taPercentile(d []time.Duration, p int) time.Duration {
 	if len(d) == 0 {
 		return 0
 	}
@@ -235,7 +235,7 @@ func percentile(d []time.Duration, p int) time.Duration {
 	return s[max(0, min(i, len(s)-1))]
 }
 
-func tail(s string, n int) string {
+func taTail(s string, n int) string {
 	if len(s) > n {
 		return s[len(s)-n:]
 	}

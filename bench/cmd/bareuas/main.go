@@ -46,7 +46,7 @@ func run(listen string, count int) error {
 	var ended atomic.Int64
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
 		host := req.Destination() // the address the INVITE reached: ours
-		sdp := fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
+		sdp := fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
 			"m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n")
 		res := sip.NewResponseFromRequest(req, 200, "OK", []byte(sdp))
 		res.AppendHeader(sip.NewHeader("Contact", "<sip:bareuas@"+host+">"))

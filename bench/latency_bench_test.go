@@ -1,0 +1,337 @@
+package bench
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Click trains for the mouth-to-ear benchmark: one click every clickPeriod from clickLead on,
+// so each recording's onsets pair up with the played ones without ambiguity while the delay
+// stays under half a period.
+const (
+	clickRate    = 8000
+	clickPeriod  = 500 * time.Millisecond
+	clickLead    = time.Second
+	clickLength  = 4 * time.Millisecond
+	clickSeconds = 11
+	callSecs     = 12
+	// onsetThreshold: the first sample whose magnitude reaches a tenth of full scale starts a
+	// click; G.711 keeps that level within a few percent.
+	onsetThreshold = 3277
+	// onsetRefractory: after an onset, the rest of the click (and any ringing of the
+	// concealment) is not another click.
+	onsetRefractory = 200 * time.Millisecond
+)
+
+// BenchmarkMouthToEar plays a click train from a WAV file through a real call on loopback and
+// finds every click's onset in the recording on the other side, with no impairment.
+//
+//   - dialtone ↔ dialtone: `dialtone call` to `dialtone answer`, each playing a train (the
+//     answerer's shifted by a quarter period) and recording the other. Each process writes
+//     its recording on the same 20 ms tick that reads its file, but the two processes' files
+//     start at different instants; the sum of the two directions' file-to-file delays does not
+//     depend on that offset, so half of it is the one-way mouth-to-ear delay.
+//   - baresip: `dialtone call` to a baresip whose audio source is its own speaker (aubridge
+//     device "echo"), so the clicks come back after baresip's jitter buffer, playout and
+//     capture. The loop is dialtone → baresip → dialtone, so baresip's own one-way delay
+//     (its receive plus its send half, as in a baresip ↔ baresip call) is the loop minus
+//     dialtone's one-way delay measured in the same iteration.
+//
+// The per-click delays of the last iteration go to $LATENCY_SVG (if set) as a small SVG plot.
+//
+//	go test ./bench -run '^$' -bench MouthToEar -benchtime 5x -v
+func BenchmarkMouthToEar(b *testing.B) {
+	bsBin, err := exec.LookPath("baresip")
+	if err != nil {
+		b.Skip("baresip is not installed")
+	}
+	bsModules := findBaresipModules()
+	if bsModules == "" {
+		b.Skip("baresip modules (g711.so, aubridge.so) not found")
+	}
+	dir := b.TempDir()
+	dialtone := filepath.Join(dir, "dialtone")
+	if out, err := exec.Command("go", "build", "-o", dialtone, "../cmd/dialtone").CombinedOutput(); err != nil {
+		b.Fatalf("build: %v\n%s", err, out)
+	}
+	clicksA, clicksB := filepath.Join(dir, "a.wav"), filepath.Join(dir, "b.wav")
+	if err := writeClicks(clicksA, 0); err != nil {
+		b.Fatal(err)
+	}
+	if err := writeClicks(clicksB, clickPeriod/4); err != nil {
+		b.Fatal(err)
+	}
+	var ours, loop, theirs []float64
+	var lastOurs, lastLoop []time.Duration
+	for b.Loop() {
+		ab, ba := dialtonePair(b, dialtone, clicksA, clicksB)
+		oneWay := (latMedian(ab) + latMedian(ba)) / 2
+		rt := baresipLoop(b, dialtone, bsBin, bsModules, clicksA)
+		bs := latMedian(rt) - oneWay
+		b.Logf("dialtone one-way %.1f ms (A→B+offset %.1f, B→A−offset %.1f; %d+%d clicks), dialtone→baresip→dialtone %.1f ms (%d clicks), baresip one-way %.1f ms",
+			latMS(oneWay), latMS(latMedian(ab)), latMS(latMedian(ba)), len(ab), len(ba), latMS(latMedian(rt)), len(rt), latMS(bs))
+		ours, loop, theirs = append(ours, latMS(oneWay)), append(loop, latMS(latMedian(rt))), append(theirs, latMS(bs))
+		lastOurs = make([]time.Duration, 0, len(ab))
+		off := (latMedian(ab) - latMedian(ba)) / 2 // the file offset, removed per click
+		for _, d := range ab {
+			lastOurs = append(lastOurs, d-off)
+		}
+		lastLoop = rt
+	}
+	b.ReportMetric(latMedianF(ours), "dialtone-one-way-ms")
+	b.ReportMetric(latMedianF(loop), "loop-via-baresip-ms")
+	b.ReportMetric(latMedianF(theirs), "baresip-one-way-ms")
+	b.ReportMetric(latMedianF(ours)/latMedianF(theirs), "dialtone/baresip")
+	b.Logf("over %d runs: dialtone one-way median %.1f ms (%.1f–%.1f), baresip %.1f ms (%.1f–%.1f)",
+		len(ours), latMedianF(ours), slices.Min(ours), slices.Max(ours), latMedianF(theirs), slices.Min(theirs), slices.Max(theirs))
+	if path := os.Getenv("LATENCY_SVG"); path != "" {
+		if err := writeLatencySVG(path, lastOurs, lastLoop, latMedianF(ours)-latMedianF(loop)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// dialtonePair runs one call between two dialtones and returns the per-click file-to-file
+// delays of each direction (each off by the same unknown file offset, with opposite signs).
+func dialtonePair(b *testing.B, bin, clicksA, clicksB string) (ab, ba []time.Duration) {
+	dir := b.TempDir()
+	recA, recB := filepath.Join(dir, "recA.wav"), filepath.Join(dir, "recB.wav")
+	answer, stdout := latStart(b, bin, "answer", "--listen", "127.0.0.1:0", "--auto", "--count", "1", "--json",
+		"--play", clicksB, "--record", recB, "--config", "/dev/null", "--data-dir", b.TempDir())
+	addr := latWaitListening(b, stdout)
+	call := exec.Command(bin, "call", "sip:bob@"+addr, "--play", clicksA, "--record", recA,
+		"--duration", fmt.Sprint(callSecs, "s"), "--config", "/dev/null", "--data-dir", b.TempDir())
+	if out, err := call.CombinedOutput(); err != nil {
+		b.Fatalf("dialtone call: %v\n%s", err, out)
+	}
+	answer.wait(b, 10*time.Second)
+	return clickFileDelays(b, clicksA, recB), clickFileDelays(b, clicksB, recA)
+}
+
+// baresipLoop calls a baresip that sends back what it plays and returns the per-click delay
+// from dialtone's file to dialtone's recording.
+func baresipLoop(b *testing.B, bin, bsBin, modules, clicks string) []time.Duration {
+	dir := b.TempDir()
+	port := taFreePort(b)
+	rtp := 30000 + 2*(port%4000)
+	cfg := fmt.Sprintf(`poll_method	epoll
+sip_listen	127.0.0.1:%d
+audio_player	aubridge,echo
+audio_alert	aubridge,alert
+audio_source	aubridge,echo
+ausrc_srate	8000
+ausrc_channels	1
+audio_level	no
+rtp_ports	%d-%d
+rtcp_mux	no
+jitter_buffer_delay	1-10
+net_interface	127.0.0.1
+dns_server	127.0.0.1:53
+module_path	%s
+module	g711.so
+module	aubridge.so
+module_tmp	account.so
+`, port, rtp, rtp+99, modules)
+	files := map[string]string{
+		"config":   cfg,
+		"accounts": fmt.Sprintf("<sip:echo@127.0.0.1:%d>;regint=0;answermode=auto\n", port),
+		"contacts": "",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	bs, _ := latStart(b, bsBin, "-f", dir)
+	latWaitUDP(b, port, bs)
+	rec := filepath.Join(dir, "rec.wav")
+	call := exec.Command(bin, "call", fmt.Sprintf("sip:echo@127.0.0.1:%d", port), "--play", clicks, "--record", rec,
+		"--duration", fmt.Sprint(callSecs, "s"), "--config", "/dev/null", "--data-dir", b.TempDir())
+	if out, err := call.CombinedOutput(); err != nil {
+		b.Fatalf("dialtone call to baresip: %v\n%s\n--- baresip ---\n%s", err, out, bs.log())
+	}
+	bs.stop()
+	return clickFileDelays(b, clicks, rec)
+}
+
+// latProc is a process started by the benchmark and stopped (whole group) at cleanup.
+type latProc struct {
+	cmd     *exec.Cmd
+	done    chan struct{}
+	logPath string
+}
+
+func latStart(b *testing.B, bin string, args ...string) (*latProc, *bufio.Scanner) {
+	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	p := &latProc{cmd: cmd, done: make(chan struct{}), logPath: filepath.Join(b.TempDir(), "stderr.log")}
+	errf, err := os.Create(p.logPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = errf
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("start %s: %v", bin, err)
+	}
+	sc := bufio.NewScanner(out)
+	go func() {
+		if !strings.HasSuffix(bin, "dialtone") {
+			for sc.Scan() { // nobody reads baresip's console: drain it
+			}
+		}
+		_ = cmd.Wait()
+		errf.Close()
+		close(p.done)
+	}()
+	b.Cleanup(p.stop)
+	return p, sc
+}
+
+func (p *latProc) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(3 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+func (p *latProc) wait(b *testing.B, d time.Duration) {
+	select {
+	case <-p.done:
+	case <-time.After(d):
+		b.Fatalf("%s still running after %v:\n%s", p.cmd.Path, d, p.log())
+	}
+}
+
+func (p *latProc) log() string {
+	raw, _ := os.ReadFile(p.logPath)
+	return string(raw)
+}
+
+// waitListening reads dialtone's NDJSON until the "listening" event and returns its address;
+// the rest of the output is drained in the background.
+func latWaitListening(b *testing.B, sc *bufio.Scanner) string {
+	addr := make(chan string, 1)
+	go func() {
+		sent := false
+		for sc.Scan() {
+			var ev struct{ Event, Addr string }
+			if !sent && json.Unmarshal(sc.Bytes(), &ev) == nil && ev.Event == "listening" {
+				addr <- ev.Addr
+				sent = true
+			}
+		}
+		if !sent {
+			close(addr)
+		}
+	}()
+	select {
+	case a, ok := <-addr:
+		if !ok {
+			b.Fatal("dialtone answer exited before listening")
+		}
+		return a
+	case <-time.After(10 * time.Second):
+		b.Fatal("dialtone answer did not print listening within 10s")
+	}
+	return ""
+}
+
+// waitUDP waits until something holds UDP port on 127.0.0.1.
+func latWaitUDP(b *testing.B, port int, p *latProc) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if !latUDPFree(port) {
+			return
+		}
+		select {
+		case <-p.done:
+			b.Fatalf("%s exited:\n%s", p.cmd.Path, p.log())
+		default:
+		}
+	}
+	b.Fatalf("nothing listens on UDP %d after 10s", port)
+}
+
+func findBaresipModules() string {
+	for _, d := range []string{"/usr/lib/baresip/modules", "/usr/lib/x86_64-linux-gnu/baresip/modules", "/usr/local/lib/baresip/modules"} {
+		if _, err := os.Stat(filepath.Join(d, "aubridge.so")); err == nil {
+			return d
+		}
+	}
+	return ""
+}
+
+func latMS(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func latMedian(d []time.Duration) time.Duration { return taPercentile(d, 50) }
+
+func latMedianF(x []float64) float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return math.NaN()
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// writeClicks writes an 8 kHz mono 16-bit WAV of clickSeconds: silence with a click (a
+// clickLength burst of a 1 kHz cosine, 0.7 of full scale, so its first sample is already at the
+// peak and the onset is sharp) every clickPeriod from clickLead+shift on.
+func writeClicks(path string, shift time.Duration) error {
+	n := clickRate * clickSeconds
+	pcm := make([]int16, n)
+	burst := int(clickLength.Seconds() * clickRate)
+	for t := clickLead + shift; t < time.Duration(clickSeconds)*time.Second-clickPeriod; t += clickPeriod {
+		at := int(t.Seconds() * clickRate)
+		for i := range burst {
+			pcm[at+i] = int16(23000 * math.Cos(2*math.Pi*1000*float64(i)/clickRate))
+		}
+	}
+	return latWriteWAV(path, pcm)
+}
+
+func latWriteWAV(path string, pcm []int16) error {
+	hdr := make([]byte, 44)
+	copy(hdr[0:], "RIFF")
+	binary.LittleEndian.PutUint32(hdr[4:], uint32(36+2*len(pcm)))
+	copy(hdr[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(hdr[16:], 16)
+	binary.LittleEndian.PutUint16(hdr[20:], 1)
+	binary.LittleEndian.PutUint16(hdr[22:], 1)
+	binary.LittleEndian.PutUint32(hdr[24:], clickRate)
+	binary.LittleEndian.PutUint32(hdr[28:], 2*clickRate)
+	binary.LittleEndian.PutUint16(hdr[32:], 2)
+	binary.LittleEndian.PutUint16(hdr[34:], 16)
+	copy(hdr[36:], "data")
+	binary.LittleEndian.PutUint32(hdr[40:], uint32(2*len(pcm)))
+	buf := make([]byte, 2*len(pcm))
+	for i, s := range pcm {
+		binary.LittleEndian.PutUint16(buf[2*i:], uint16(s))
+	}
+	return os.WriteFile(path, append(hdr, buf...), 0o644)
+}
