@@ -60,3 +60,8 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+// Bubble Tea v2.1.1 with one change (third_party/bubbletea/PATCH.md): its renderer flushes
+// only when a view or output changed instead of on a ticker at the frame rate, so an idle
+// TUI sleeps (341 wakeups/s at the default 60 frames/s, docs/BENCHMARKS.md "Idle").
+replace charm.land/bubbletea/v2 => ./third_party/bubbletea

@@ -59,9 +59,9 @@ func (tuiCmd) Run(e *env) error {
 	}
 	uiCtx, uiStop := context.WithCancel(context.WithoutCancel(e.ctx))
 	adapter.ctx = uiCtx
-	// Bubble Tea repaints on a ticker at its frame rate even when nothing changed; 20 frames a
-	// second still echoes typing at once to a person and wakes the process a third as often as
-	// the default 60 (docs/BENCHMARKS.md has the figures).
+	// The Bubble Tea we build with (third_party/bubbletea, a replace in go.mod) flushes a frame
+	// only when the view changed, at most tuiFPS a second: an idle TUI does not wake at all,
+	// and a keystroke after a pause is drawn at once (docs/BENCHMARKS.md "Idle").
 	prog := tea.NewProgram(ui.New(opts), tea.WithInput(e.stdin), tea.WithOutput(e.stdout), tea.WithFPS(tuiFPS))
 	go func() { // SIGINT/SIGTERM: leave the TUI cleanly, as q would
 		select {
@@ -360,5 +360,7 @@ func isTerminal(f any) bool {
 	return ok && term.IsTerminal(file.Fd())
 }
 
-// tuiFPS is the TUI's frame rate: see the comment where the program starts.
-const tuiFPS = 20
+// tuiFPS caps the TUI's frame rate. It costs nothing while nothing changes (see where the
+// program starts); 60 (Bubble Tea's default) draws keystrokes typed less than a frame apart
+// within 17 ms.
+const tuiFPS = 60
