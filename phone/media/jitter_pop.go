@@ -20,7 +20,7 @@ func (j *JitterBuffer) Pop(now time.Time) ([]byte, PopStatus) {
 	if j.shouldGrow(target) {
 		return nil, j.insert(now)
 	}
-	j.shrink(now, target)
+	j.shrink(now, target, j.floorDelay(target))
 	return j.playNext()
 }
 
@@ -52,12 +52,31 @@ func (j *JitterBuffer) maxDelay() time.Duration { return time.Duration(j.maxFram
 
 // target is the playout delay the buffer steers towards, in whole frames.
 func (j *JitterBuffer) target() time.Duration {
-	frames := min(max(ceilDiv(j.need, j.frame), j.minFrames), j.maxFrames)
+	frames := min(max(ceilDiv(j.needed(), j.frame), j.minFrames), j.maxFrames)
 	return time.Duration(frames) * j.frame
 }
 
+// floorDelay is the least level that plays the packets the network is seen to delay
+// the most (need) on time: need itself, not rounded up to whole frames, since the tick
+// phase already puts the level anywhere within a frame.
+// Without LowDelay it is the target, in whole frames, with the tolerance below it.
+func (j *JitterBuffer) floorDelay(target time.Duration) time.Duration {
+	if !j.cfg.LowDelay {
+		return target
+	}
+	return min(max(j.needed(), time.Duration(j.minFrames)*j.frame), j.maxDelay())
+}
+
+// needed is the delay beyond the fastest packets that the network calls for: the larger
+// of the jitter-based need and the peak delay recent packets actually had.
+func (j *JitterBuffer) needed() time.Duration { return max(j.need, j.peak) }
+
 func (j *JitterBuffer) shouldGrow(target time.Duration) bool {
-	if j.level >= target-j.tolerance {
+	floor := j.floorDelay(target)
+	if !j.cfg.LowDelay {
+		floor -= j.tolerance
+	}
+	if j.level >= floor {
 		return false
 	}
 	return j.sinceInsert >= insertSpacing || !j.holds(j.cur)
@@ -74,18 +93,24 @@ func (j *JitterBuffer) insert(now time.Time) PopStatus {
 }
 
 // shrink drops frames while the level is above target (see the policy at the top).
-func (j *JitterBuffer) shrink(now time.Time, target time.Duration) {
+func (j *JitterBuffer) shrink(now time.Time, target, floor time.Duration) {
 	if j.level-target > j.maxDelay() {
 		j.catchUp(now, target)
 		return
 	}
+	// LowDelay's floor is not rounded up to frames, so a quarter of the tolerance above a
+	// frame of surplus is hysteresis enough (grow and shrink use the same smoothed level).
+	margin := j.frame + j.tolerance
+	if j.cfg.LowDelay {
+		margin = j.frame + j.tolerance/4
+	}
 	for {
-		surplus := j.level - target
+		surplus := j.level - floor
 		if surplus >= j.frame && j.count > 0 && !j.holds(j.cur) && j.isSilenceGap() {
 			j.skip() // the sender sent nothing here: free, as long as the target stays met
 			continue
 		}
-		if surplus < j.frame+j.tolerance {
+		if surplus < margin {
 			break
 		}
 		if now.Sub(j.lastChange) < shrinkHold {
@@ -95,7 +120,9 @@ func (j *JitterBuffer) shrink(now time.Time, target time.Duration) {
 		if !j.due {
 			j.due, j.dueSince = true, now
 		}
-		if !j.cheapToDrop(now) {
+		// An empty queue means the next packet is already due: dropping its slot would
+		// turn the gap it may be (a silence the sender left out) into concealment.
+		if j.cfg.LowDelay && j.count == 0 || !j.cheapToDrop(now) {
 			return
 		}
 		j.skip()

@@ -134,6 +134,7 @@ func (j *JitterBuffer) accept(p Packet, tsRel int64, r time.Duration) {
 	if late && !j.lateRun {
 		j.lateRun, j.lateRunStart = true, p.Arrival
 		j.preLateNeed, j.preLateJitter16, j.preLateTJitter16 = j.need, j.jitter16, j.tjitter16
+		j.preLatePeak = j.peak
 	}
 	j.observe(p.Arrival, r)
 	if late {
@@ -158,6 +159,7 @@ func (j *JitterBuffer) onLate(p Packet, r time.Duration, seq int64) {
 	if p.Arrival.Sub(j.lateRunStart) >= lateResyncAfter {
 		// The lateness was the timeline moving, not the network: forget what it taught.
 		j.need, j.jitter16, j.tjitter16 = j.preLateNeed, j.preLateJitter16, j.preLateTJitter16
+		j.peak = j.preLatePeak
 		j.stats.Resyncs++
 		j.flush()
 		j.startStream(p)
@@ -270,7 +272,18 @@ func (j *JitterBuffer) observe(arrival time.Time, r time.Duration) {
 	}
 	j.prevTransit, j.hasPrev = r, true
 	j.need -= j.need >> needDecayShift
-	j.need = max(j.need, jitterGain*j.tjitter16/16)
+	gain := time.Duration(jitterGain)
+	if j.cfg.LowDelay {
+		gain = lowDelayGain
+	}
+	j.need = max(j.need, gain*j.tjitter16/16)
+	j.peak -= j.peak >> peakDecayShift
+	if j.cfg.LowDelay && j.hasBase && j.playing {
+		// The delay this packet needed beyond the fastest: a peak follower of it is the
+		// level that plays every recent packet on time. Clipped to a frame past the level
+		// like a late packet's, so one stalled packet cannot raise it far at once.
+		j.peak = max(j.peak, min(r-j.base, j.level+j.frame))
+	}
 	j.updateBase(arrival, r)
 }
 
