@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,43 +19,206 @@ import (
 	"github.com/dialtone/dialtone/interop/peers"
 )
 
-// callSeconds is how long each measured call lasts.
-const callSeconds = 20
+// CPU per call, issue 10 target 1: ≤ 0.5× baresip on the same work.
+//
+//	go test ./bench -run '^$' -bench CallCPU -benchtime 1x -v
+//	DIALTONE_CALLCPU_BASELINE=<git rev> go test ./bench -run '^$' -bench CallCPU -benchtime 1x -v
+//
+// DIALTONE_CALLCPU_CALLS (default 5) and DIALTONE_CALLCPU_SECONDS (default 20) set how many
+// calls are measured and how long each lasts. With DIALTONE_CALLCPU_BASELINE the dialtone of
+// that commit (built from `git archive`, the work tree untouched) places calls too, alternating
+// with the current one against the same baresip: before and after in the same run.
+// DIALTONE_CPUPROFILE=FILE in the environment makes each dialtone write a pprof CPU profile.
 
-// BenchmarkCallCPU places one call from dialtone to baresip through Kamailio, both sides
-// playing a tone from a WAV file and recording what they receive, and reports each process's
-// CPU time per second of call and its peak memory.
+// callCPUDefaults: 5 calls of 20 s keep the whole benchmark near two minutes.
+const (
+	callCPUCalls   = 5
+	callCPUSeconds = 20
+)
+
+// callSample is what one measured call cost each side.
+type callSample struct {
+	ours, peer       float64 // CPU ms per second of call
+	oursWake         float64 // dialtone's context switches per second of call (whole process)
+	peerWake         float64 // baresip's, over the same call
+	oursRSS, peerRSS float64 // peak resident MB
+}
+
+// BenchmarkCallCPU places calls from dialtone to an auto-answering baresip through Kamailio,
+// both sides playing a tone from a WAV file and recording what they receive, and reports each
+// process's CPU time per second of call (median of the calls; min–max logged), the ratio
+// dialtone/baresip, wakeups and peak memory. dialtone's figure is the whole process from
+// getrusage, start-up and exit included; baresip's is the difference of /proc/PID/stat across
+// the call (its start-up excluded). dialtone's start-up alone is measured separately.
 func BenchmarkCallCPU(b *testing.B) {
-	bin := filepath.Join(b.TempDir(), "dialtone")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/dialtone").CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
+	calls := callEnvInt(b, "DIALTONE_CALLCPU_CALLS", callCPUCalls)
+	seconds := callEnvInt(b, "DIALTONE_CALLCPU_SECONDS", callCPUSeconds)
+	type variant struct {
+		name, bin string
+		samples   []callSample
+	}
+	variants := []*variant{{name: "dialtone", bin: callBuild(b, "..")}}
+	if rev := os.Getenv("DIALTONE_CALLCPU_BASELINE"); rev != "" {
+		variants = append(variants, &variant{name: "baseline " + rev, bin: callBuildRev(b, rev)})
 	}
 	users := map[string]string{"alice": "a-secret", "bob": "b-secret"}
 	k := peers.StartKamailio(b, peers.KamailioOptions{Users: users})
 	bob := peers.StartBaresip(b, peers.BaresipOptions{User: "bob", Password: users["bob"], Registrar: k.HostPort("udp"), AutoAnswer: true, ToneHz: 700})
 	tone := filepath.Join(b.TempDir(), "tone.wav")
-	if out, err := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-b", "16", tone, "synth", "60", "sine", "1300").CombinedOutput(); err != nil {
-		b.Skipf("sox: %v %s", err, out)
+	if out, err := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-b", "16", tone, "synth", fmt.Sprint(seconds+30), "sine", "1300").CombinedOutput(); err != nil {
+		b.Skipf("sox is needed to make the tone file: %v %s", err, out)
 	}
 	for b.Loop() {
-		bobBefore := cpuOf(b, bob.Pid())
-		cmd := exec.Command(bin, "call", "sip:bob@127.0.0.1", "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+k.HostPort("udp"),
-			"--play", tone, "--record", filepath.Join(b.TempDir(), "rec.wav"), "--duration", fmt.Sprint(callSeconds, "s"))
-		cmd.Env = append(os.Environ(), "DIALTONE_PASSWORD="+users["alice"])
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("dialtone call: %v\n%s", err, out)
+		for i := range calls {
+			for _, v := range variants {
+				s := callOnce(b, v.bin, bob, k.HostPort("udp"), users["alice"], tone, seconds)
+				b.Logf("call %d %s: %.1f ms/s (%.0f wakeups/s, %.1f MB), baresip %.1f ms/s (%.0f wakeups/s), ratio %.2f",
+					i+1, v.name, s.ours, s.oursWake, s.oursRSS, s.peer, s.peerWake, s.ours/s.peer)
+				v.samples = append(v.samples, s)
+			}
 		}
-		if _, err := bob.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
-			b.Fatal(err)
-		}
-		bobCPU := cpuOf(b, bob.Pid()) - bobBefore
-		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		ourCPU := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		b.ReportMetric(float64(ourCPU.Milliseconds())/callSeconds, "dialtone-cpu-ms/call-s")
-		b.ReportMetric(float64(bobCPU.Milliseconds())/callSeconds, "baresip-cpu-ms/call-s")
-		b.ReportMetric(float64(ru.Maxrss)/1024, "dialtone-peak-MB")
-		b.ReportMetric(float64(peakRSS(b, bob.Pid()))/1024, "baresip-peak-MB")
 	}
+	startup := callStartupMs(b, variants[0].bin, calls)
+	for j, v := range variants {
+		pick := func(f func(callSample) float64) []float64 {
+			out := make([]float64, len(v.samples))
+			for i, s := range v.samples {
+				out[i] = f(s)
+			}
+			return out
+		}
+		ours, peer := pick(func(s callSample) float64 { return s.ours }), pick(func(s callSample) float64 { return s.peer })
+		ratio := pick(func(s callSample) float64 { return s.ours / s.peer })
+		b.Logf("%s over %d calls of %d s: %.1f ms/s (%.1f–%.1f), baresip %.1f ms/s (%.1f–%.1f), ratio %.2f (%.2f–%.2f)",
+			v.name, len(v.samples), seconds, callMedian(ours), slices.Min(ours), slices.Max(ours),
+			callMedian(peer), slices.Min(peer), slices.Max(peer), callMedian(ratio), slices.Min(ratio), slices.Max(ratio))
+		if j > 0 {
+			b.ReportMetric(callMedian(ours), "baseline-cpu-ms/call-s")
+			b.ReportMetric(callMedian(ratio), "baseline-ratio")
+			continue
+		}
+		b.ReportMetric(callMedian(ours), "dialtone-cpu-ms/call-s")
+		b.ReportMetric(callMedian(peer), "baresip-cpu-ms/call-s")
+		b.ReportMetric(callMedian(ratio), "ratio")
+		b.ReportMetric(callMedian(pick(func(s callSample) float64 { return s.oursWake })), "dialtone-wakeups/s")
+		b.ReportMetric(callMedian(pick(func(s callSample) float64 { return s.peerWake })), "baresip-wakeups/s")
+		b.ReportMetric(slices.Max(pick(func(s callSample) float64 { return s.oursRSS })), "dialtone-peak-MB")
+		b.ReportMetric(slices.Max(pick(func(s callSample) float64 { return s.peerRSS })), "baresip-peak-MB")
+		b.ReportMetric(startup, "dialtone-startup-ms")
+	}
+}
+
+// callOnce places one call of the given length and measures both sides.
+func callOnce(b *testing.B, bin string, bob *peers.Baresip, registrar, password, tone string, seconds int) callSample {
+	bobBefore, bobWakeBefore := cpuOf(b, bob.Pid()), callSwitches(b, bob.Pid())
+	dir := b.TempDir()
+	cmd := exec.Command(bin, "call", "sip:bob@127.0.0.1", "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+registrar,
+		"--play", tone, "--record", filepath.Join(dir, "rec.wav"), "--duration", fmt.Sprint(seconds, "s"))
+	cmd.Env = append(os.Environ(), "DIALTONE_PASSWORD="+password, "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("dialtone call: %v\n%s", err, out)
+	}
+	if _, err := bob.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+		b.Fatal(err)
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	ours := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	peer := cpuOf(b, bob.Pid()) - bobBefore
+	secs := float64(seconds)
+	return callSample{
+		ours:     float64(ours.Microseconds()) / 1000 / secs,
+		peer:     float64(peer.Microseconds()) / 1000 / secs,
+		oursWake: float64(ru.Nvcsw+ru.Nivcsw) / secs,
+		peerWake: float64(callSwitches(b, bob.Pid())-bobWakeBefore) / secs,
+		oursRSS:  float64(ru.Maxrss) / 1024,
+		peerRSS:  float64(peakRSS(b, bob.Pid())) / 1024,
+	}
+}
+
+// callStartupMs is the median CPU of `dialtone version`: loading the binary, the runtime and
+// every package's initialisation, the floor under any dialtone command.
+func callStartupMs(b *testing.B, bin string, n int) float64 {
+	var ms []float64
+	for range max(n, 1) {
+		cmd := exec.Command(bin, "version")
+		cmd.Env = append(os.Environ(), "DIALTONE_CPUPROFILE=") // keep a call's profile, if one is being taken
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("dialtone version: %v\n%s", err, out)
+		}
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		ms = append(ms, float64(ru.Utime.Nano()+ru.Stime.Nano())/1e6)
+	}
+	b.Logf("dialtone start-up (version): %.1f ms CPU median (%.1f–%.1f)", callMedian(ms), slices.Min(ms), slices.Max(ms))
+	return callMedian(ms)
+}
+
+func callEnvInt(b *testing.B, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q: want a positive integer", name, v)
+	}
+	return n
+}
+
+// callBuild builds cmd/dialtone of the module at root.
+func callBuild(b *testing.B, root string) string {
+	bin := filepath.Join(b.TempDir(), "dialtone")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/dialtone")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("build dialtone in %s: %v\n%s", root, err, out)
+	}
+	return bin
+}
+
+// callBuildRev builds dialtone as it was at git revision rev, from an archive of that commit.
+func callBuildRev(b *testing.B, rev string) string {
+	dir, tarball := b.TempDir(), filepath.Join(b.TempDir(), "src.tar")
+	archive := exec.Command("git", "archive", "--format=tar", "-o", tarball, rev)
+	archive.Dir = ".."
+	if out, err := archive.CombinedOutput(); err != nil {
+		b.Fatalf("git archive %s: %v %s", rev, err, out)
+	}
+	if out, err := exec.Command("tar", "-x", "-C", dir, "-f", tarball).CombinedOutput(); err != nil {
+		b.Fatalf("tar: %v %s", err, out)
+	}
+	return callBuild(b, dir)
+}
+
+func callMedian(v []float64) float64 {
+	s := slices.Sorted(slices.Values(v))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// callSwitches is the number of context switches of all a process's threads so far.
+func callSwitches(b *testing.B, pid int) int64 {
+	dirs, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for _, d := range dirs {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, d.Name()))
+		if err != nil {
+			continue // the thread ended meanwhile
+		}
+		for _, line := range strings.Split(string(raw), "\n") {
+			for _, key := range []string{"voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"} {
+				if v, ok := strings.CutPrefix(line, key); ok {
+					x, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+					n += x
+				}
+			}
+		}
+	}
+	return n
 }
 
 // cpuOf is a running process's user+system CPU time from /proc/PID/stat.

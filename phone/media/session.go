@@ -106,7 +106,7 @@ func Open(cfg Config) (*Session, error) {
 		return nil, err
 	}
 	s := &Session{
-		cfg: cfg, log: cfg.Logger, rtpConn: rtpConn, rtcpConn: rtcpConn, rtpIO: rtpConn, rtcpIO: rtcpConn, now: cfg.Now,
+		cfg: cfg, log: cfg.Logger, rtpConn: rtpConn, rtcpConn: rtcpConn, rtpIO: newRawIO(rtpConn), rtcpIO: newRawIO(rtcpConn), now: cfg.Now,
 		local:  rtpConn.LocalAddr().(*net.UDPAddr).AddrPort(),
 		events: make(chan Event, 32),
 		done:   make(chan struct{}),
