@@ -1,0 +1,84 @@
+package media
+
+import (
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/audio/audiotest"
+	"github.com/dialtone/dialtone/codec"
+	"github.com/pion/rtp"
+)
+
+// BenchmarkReceive1000Sessions is the whole receive path of 1000 calls for one 20 ms tick:
+// for every session, one RTP packet read from its own UDP socket (the real system call),
+// checked, pushed into its jitter buffer, popped, decoded, concealment state updated, and
+// written to a sink. The far end's sends happen with the timer stopped. ns/session-frame is
+// one call's share; core-% is how much of one core 1000 calls' receiving takes. Issue 10
+// target 7: no allocation per frame.
+//
+//	go test ./phone/media/ -run '^$' -bench Receive1000 -benchmem
+func BenchmarkReceive1000Sessions(b *testing.B) {
+	const calls = 1000
+	far, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer far.Close()
+	farAddr := far.LocalAddr().(*net.UDPAddr).AddrPort()
+	now := time.Unix(1000, 0)
+	clock := func() time.Time { return now }
+	sessions := make([]*Session, calls)
+	params := make([]Params, calls)
+	for i := range sessions {
+		s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1"), Now: clock})
+		if err != nil {
+			b.Fatalf("session %d: %v", i, err)
+		}
+		defer s.Close()
+		params[i] = Params{Remote: farAddr, Codec: codec.PCMU, DTMFPT: 101, Receive: true, Sink: discard{}}
+		s.Update(params[i])
+		sessions[i] = s
+	}
+	payload := make([]byte, codec.FrameSamples)
+	codec.PCMU.EncodeTo(payload, audiotest.NewTone(1000, 0.5).Samples(codec.FrameSamples))
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0}, Payload: payload}
+	wire, buf := make([]byte, 1500), make([]byte, 1500)
+	out := make([]int16, codec.FrameSamples)
+	var rx rtp.Packet
+	seq, ts := uint16(0), uint32(0)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		seq++
+		ts += codec.FrameSamples
+		now = now.Add(20 * time.Millisecond)
+		for i, s := range sessions {
+			pkt.SequenceNumber, pkt.Timestamp, pkt.SSRC = seq, ts, uint32(i+1)
+			n, _ := pkt.MarshalTo(wire)
+			if _, err := far.WriteToUDPAddrPort(wire[:n], s.LocalAddr()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		for i, s := range sessions {
+			n, from, err := s.rtpIO.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				b.Fatalf("session %d: %v", i, err)
+			}
+			s.handleRTP(buf[:n], from, &rx)
+			s.rx.playFrame(s, params[i], now, out)
+		}
+	}
+	perTick := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.ReportMetric(perTick/calls, "ns/session-frame")
+	b.ReportMetric(100*perTick/float64(20*time.Millisecond), "core-%")
+	var received uint64
+	for _, s := range sessions {
+		received += s.Stats().PacketsReceived
+	}
+	if received == 0 {
+		b.Fatal("no packet was accepted")
+	}
+}
