@@ -20,12 +20,15 @@ import (
 // so each recording's onsets pair up with the played ones without ambiguity while the delay
 // stays under half a period.
 const (
-	clickRate    = 8000
-	clickPeriod  = 500 * time.Millisecond
-	clickLead    = time.Second
-	clickLength  = 4 * time.Millisecond
-	clickSeconds = 11
-	callSecs     = 12
+	clickRate   = 8000
+	clickPeriod = 500 * time.Millisecond
+	clickLead   = time.Second
+	clickLength = 4 * time.Millisecond
+	// baresipTunedJitter is the jitter buffer the interop harness gives baresip (one frame
+	// at least, interop/peers/baresip.go), beside baresip's own default.
+	baresipTunedJitter = "1-10"
+	clickSeconds       = 11
+	callSecs           = 12
 	// onsetThreshold: the first sample whose magnitude reaches a tenth of full scale starts a
 	// click; G.711 keeps that level within a few percent.
 	onsetThreshold = 3277
@@ -46,11 +49,13 @@ const (
 //     device "echo"), so the clicks come back after baresip's jitter buffer, playout and
 //     capture. The loop is dialtone → baresip → dialtone, so baresip's own one-way delay
 //     (its receive plus its send half, as in a baresip ↔ baresip call) is the loop minus
-//     dialtone's one-way delay measured in the same iteration.
+//     dialtone's one-way delay measured in the same iteration. baresip runs twice: with the
+//     interop harness's jitter_buffer_delay 1-10 and with its own default (5-10 frames).
 //
-// The per-click delays of the last iteration go to $LATENCY_SVG (if set) as a small SVG plot.
+// The per-click delays of the last iteration are plotted to $DIALTONE_BENCH_PLOTS/mouth-to-ear.svg
+// when that directory is set (as the jitter benchmark does).
 //
-//	go test ./bench -run '^$' -bench MouthToEar -benchtime 5x -v
+//	DIALTONE_BENCH_PLOTS=$PWD/docs/plots go test ./bench -run '^$' -bench MouthToEar -benchtime 5x -v
 func BenchmarkMouthToEar(b *testing.B) {
 	bsBin, err := exec.LookPath("baresip")
 	if err != nil {
@@ -72,16 +77,19 @@ func BenchmarkMouthToEar(b *testing.B) {
 	if err := writeClicks(clicksB, clickPeriod/4); err != nil {
 		b.Fatal(err)
 	}
-	var ours, loop, theirs []float64
+	var ours, loop, theirs, theirsDefault []float64
 	var lastOurs, lastLoop []time.Duration
 	for b.Loop() {
 		ab, ba := dialtonePair(b, dialtone, clicksA, clicksB)
 		oneWay := (latMedian(ab) + latMedian(ba)) / 2
-		rt := baresipLoop(b, dialtone, bsBin, bsModules, clicksA)
-		bs := latMedian(rt) - oneWay
-		b.Logf("dialtone one-way %.1f ms (A→B+offset %.1f, B→A−offset %.1f; %d+%d clicks), dialtone→baresip→dialtone %.1f ms (%d clicks), baresip one-way %.1f ms",
-			latMS(oneWay), latMS(latMedian(ab)), latMS(latMedian(ba)), len(ab), len(ba), latMS(latMedian(rt)), len(rt), latMS(bs))
+		rt := baresipLoop(b, dialtone, bsBin, bsModules, clicksA, baresipTunedJitter)
+		rtDefault := baresipLoop(b, dialtone, bsBin, bsModules, clicksA, "")
+		bs, bsDefault := latMedian(rt)-oneWay, latMedian(rtDefault)-oneWay
+		b.Logf("dialtone one-way %.1f ms (A→B+offset %.1f, B→A−offset %.1f; %d+%d clicks); via baresip (jitter_buffer_delay %s) %.1f ms (%d clicks): baresip one-way %.1f ms; via baresip (its default jitter buffer) %.1f ms (%d clicks): baresip one-way %.1f ms",
+			latMS(oneWay), latMS(latMedian(ab)), latMS(latMedian(ba)), len(ab), len(ba), baresipTunedJitter,
+			latMS(latMedian(rt)), len(rt), latMS(bs), latMS(latMedian(rtDefault)), len(rtDefault), latMS(bsDefault))
 		ours, loop, theirs = append(ours, latMS(oneWay)), append(loop, latMS(latMedian(rt))), append(theirs, latMS(bs))
+		theirsDefault = append(theirsDefault, latMS(bsDefault))
 		lastOurs = make([]time.Duration, 0, len(ab))
 		off := (latMedian(ab) - latMedian(ba)) / 2 // the file offset, removed per click
 		for _, d := range ab {
@@ -93,9 +101,16 @@ func BenchmarkMouthToEar(b *testing.B) {
 	b.ReportMetric(latMedianF(loop), "loop-via-baresip-ms")
 	b.ReportMetric(latMedianF(theirs), "baresip-one-way-ms")
 	b.ReportMetric(latMedianF(ours)/latMedianF(theirs), "dialtone/baresip")
-	b.Logf("over %d runs: dialtone one-way median %.1f ms (%.1f–%.1f), baresip %.1f ms (%.1f–%.1f)",
-		len(ours), latMedianF(ours), slices.Min(ours), slices.Max(ours), latMedianF(theirs), slices.Min(theirs), slices.Max(theirs))
-	if path := os.Getenv("LATENCY_SVG"); path != "" {
+	b.ReportMetric(latMedianF(theirsDefault), "baresip-default-one-way-ms")
+	b.ReportMetric(latMedianF(ours)/latMedianF(theirsDefault), "dialtone/baresip-default")
+	b.Logf("over %d runs: dialtone one-way median %.1f ms (%.1f–%.1f), baresip %.1f ms (%.1f–%.1f), baresip with its default jitter buffer %.1f ms (%.1f–%.1f)",
+		len(ours), latMedianF(ours), slices.Min(ours), slices.Max(ours), latMedianF(theirs), slices.Min(theirs), slices.Max(theirs),
+		latMedianF(theirsDefault), slices.Min(theirsDefault), slices.Max(theirsDefault))
+	if dir := os.Getenv("DIALTONE_BENCH_PLOTS"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		path := filepath.Join(dir, "mouth-to-ear.svg")
 		if err := writeLatencySVG(path, lastOurs, lastLoop, latMedianF(ours)-latMedianF(loop)); err != nil {
 			b.Fatal(err)
 		}
@@ -121,7 +136,9 @@ func dialtonePair(b *testing.B, bin, clicksA, clicksB string) (ab, ba []time.Dur
 
 // baresipLoop calls a baresip that sends back what it plays and returns the per-click delay
 // from dialtone's file to dialtone's recording.
-func baresipLoop(b *testing.B, bin, bsBin, modules, clicks string) []time.Duration {
+// jitterDelay is baresip's jitter_buffer_delay in frames ("1-10"); "" leaves baresip 1.0's
+// default (5-10 frames).
+func baresipLoop(b *testing.B, bin, bsBin, modules, clicks, jitterDelay string) []time.Duration {
 	dir := b.TempDir()
 	port := taFreePort(b)
 	rtp := 30000 + 2*(port%4000)
@@ -135,7 +152,6 @@ ausrc_channels	1
 audio_level	no
 rtp_ports	%d-%d
 rtcp_mux	no
-jitter_buffer_delay	1-10
 net_interface	127.0.0.1
 dns_server	127.0.0.1:53
 module_path	%s
@@ -143,6 +159,9 @@ module	g711.so
 module	aubridge.so
 module_tmp	account.so
 `, port, rtp, rtp+99, modules)
+	if jitterDelay != "" {
+		cfg += "jitter_buffer_delay\t" + jitterDelay + "\n"
+	}
 	files := map[string]string{
 		"config":   cfg,
 		"accounts": fmt.Sprintf("<sip:echo@127.0.0.1:%d>;regint=0;answermode=auto\n", port),
