@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -219,7 +220,14 @@ func (x *incomingRun) respondOK() lifecycle.Input {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, sip.ErrTransactionCanceled) || x.sess.Context().Err() != nil:
+	case errors.Is(err, sip.ErrTransactionCanceled) || errors.Is(context.Cause(x.sess.Context()), sip.ErrTransactionCanceled):
+		return lifecycle.AnswerTooLate{} // CANCEL beat our 200
+	case x.sess.LoadState() == sip.DialogStateEnded:
+		// The caller's BYE overtook its ACK (sipgo reads them in separate goroutines; a
+		// caller that hangs up at once, as sipp under load does): the call was answered and
+		// talk sees the BYE at once. Reporting it as cancelled put a 487 in the history.
+		return nil
+	case x.sess.Context().Err() != nil:
 		return lifecycle.AnswerTooLate{}
 	}
 	x.p.log.Warn("no ACK for our 200 OK", "call", x.c.id, "err", err)
