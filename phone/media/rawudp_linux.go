@@ -38,6 +38,11 @@ type rawUDP struct {
 	rn     int
 	rerr   syscall.Errno
 	recvFn func(fd uintptr) bool
+	poll   pollState // the pacer's non-blocking receive (rawudp_poll_linux.go)
+	// fd is the socket's own descriptor once detached from the netpoller (the pacer reads it
+	// at its ticks); -1 while conn does the waiting, and after Close.
+	fd       int
+	detached bool
 }
 
 // newRawIO wraps c, or returns c itself if its socket is not one rawUDP understands.
@@ -60,7 +65,7 @@ func newRawIO(c *net.UDPConn) packetIO {
 	if family < 0 {
 		return c
 	}
-	r := &rawUDP{conn: c, rc: rc, v6: family == syscall.AF_INET6}
+	r := &rawUDP{conn: c, rc: rc, v6: family == syscall.AF_INET6, fd: -1}
 	r.sendFn, r.recvFn = r.send, r.recv
 	return r
 }
@@ -87,7 +92,17 @@ func (r *rawUDP) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error) 
 		}
 	}
 	r.wb, r.wn, r.werr = b, 0, 0
-	err := r.rc.Write(r.sendFn)
+	var err error
+	if r.detached {
+		if r.fd < 0 {
+			return 0, net.ErrClosed
+		}
+		if !r.send(uintptr(r.fd)) {
+			r.werr = syscall.EAGAIN // the send buffer is full: this datagram is dropped
+		}
+	} else {
+		err = r.rc.Write(r.sendFn)
+	}
 	r.wb = nil
 	if err != nil {
 		return 0, err
@@ -104,7 +119,7 @@ func (r *rawUDP) send(fd uintptr) bool {
 		sa, salen = unsafe.Pointer(&r.wsa6), unsafe.Sizeof(r.wsa6)
 	}
 	for {
-		n, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&r.wb[0])), uintptr(len(r.wb)), 0, uintptr(sa), salen)
+		n, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&r.wb[0])), uintptr(len(r.wb)), syscall.MSG_DONTWAIT, uintptr(sa), salen)
 		switch e {
 		case 0:
 			r.wn = int(n)
@@ -127,6 +142,9 @@ func (r *rawUDP) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
 	}
 	r.rmu.Lock()
 	defer r.rmu.Unlock()
+	if r.detached {
+		return 0, netip.AddrPort{}, net.ErrClosed // the pacer reads it (pollRead); nobody else may
+	}
 	r.rb, r.rn, r.rerr = b, 0, 0
 	err := r.rc.Read(r.recvFn)
 	r.rb = nil
@@ -140,16 +158,20 @@ func (r *rawUDP) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
 	if r.rerr != 0 {
 		return 0, netip.AddrPort{}, &net.OpError{Op: "read", Net: "udp", Err: r.rerr}
 	}
-	var from netip.AddrPort
+	return r.rn, r.fromAddr(), nil
+}
+
+// fromAddr is the source address the last receive filled in.
+func (r *rawUDP) fromAddr() netip.AddrPort {
 	switch r.rsa.Addr.Family {
 	case syscall.AF_INET:
 		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(&r.rsa))
-		from = netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), getPort(&sa.Port))
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), getPort(&sa.Port))
 	case syscall.AF_INET6:
 		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(&r.rsa))
-		from = netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), getPort(&sa.Port))
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), getPort(&sa.Port))
 	}
-	return r.rn, from, nil
+	return netip.AddrPort{}
 }
 
 func (r *rawUDP) recv(fd uintptr) bool {
@@ -172,8 +194,20 @@ func (r *rawUDP) recv(fd uintptr) bool {
 	}
 }
 
-// Close closes the socket; a blocked read returns net.ErrClosed.
-func (r *rawUDP) Close() error { return r.conn.Close() }
+// Close closes the socket; a blocked read returns net.ErrClosed. A detached descriptor is
+// closed only once no send or poll is using it, so its number cannot be reused under them.
+func (r *rawUDP) Close() error {
+	err := r.conn.Close()
+	r.wmu.Lock()
+	r.rmu.Lock()
+	if r.fd >= 0 {
+		err = syscall.Close(r.fd)
+		r.fd = -1
+	}
+	r.rmu.Unlock()
+	r.wmu.Unlock()
+	return err
+}
 
 // putPort and getPort convert between a port and its network byte order field.
 func putPort(field *uint16, port uint16) {

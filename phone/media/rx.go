@@ -62,8 +62,42 @@ func (s *Session) readRTP() {
 	}
 }
 
+// poller is an RTP socket the pacer drains at its tick instead of a goroutine reading it
+// (rawudp_poll_linux.go says why).
+type poller interface {
+	// pollRead takes one queued datagram without waiting; ok is false when none is queued,
+	// at is when it arrived.
+	pollRead(b []byte) (n int, from netip.AddrPort, at time.Time, ok bool, err error)
+}
+
+// maxDrain bounds one tick's reading, so a flood cannot hold the pacer: 50 frames' worth.
+const maxDrain = 50
+
+// drainRTP handles every datagram queued on the RTP socket, each at its arrival time.
+func (s *Session) drainRTP(pl poller, buf []byte, pkt *rtp.Packet) {
+	for range maxDrain {
+		n, from, at, ok, err := pl.pollRead(buf)
+		if !ok {
+			if err != nil && !errors.Is(err, net.ErrClosed) {
+				s.log.Debug("rtp read", "err", err)
+			}
+			return
+		}
+		if err != nil {
+			s.log.Debug("rtp read", "err", err)
+			continue
+		}
+		s.handleRTPAt(buf[:n], from, pkt, at)
+	}
+}
+
 // handleRTP is the receive path for one datagram; split out so tests and fuzzing call it directly.
 func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
+	s.handleRTPAt(b, from, pkt, s.now())
+}
+
+// handleRTPAt is handleRTP for a datagram that arrived at now.
+func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, now time.Time) {
 	p := s.current()
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port()) // a dual-stack socket reports ::ffff:a.b.c.d
 	if !p.Remote.IsValid() {
@@ -74,7 +108,6 @@ func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
 		s.stats.dropped.Add(1) // STUN keep-alives, garbage, or a payload type we did not negotiate
 		return
 	}
-	now := s.now()
 	r := &s.rx
 	r.mu.Lock()
 	defer r.mu.Unlock()

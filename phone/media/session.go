@@ -69,6 +69,10 @@ type Session struct {
 	relays   []func() // closes the TURN clients, if any
 	local    netip.AddrPort
 	now      func() time.Time
+	// realClock: neither the clock nor the ticker is a test's, so the pacer may read RTP
+	// itself at its ticks with kernel arrival times (drainRTP).
+	realClock bool
+	poll      poller // set by Start when the pacer reads RTP; nil while a goroutine does
 
 	mu        sync.Mutex // guards params, dtmfQueue and the activity times
 	params    Params
@@ -89,6 +93,7 @@ type Session struct {
 
 // Open binds the RTP and RTCP sockets.
 func Open(cfg Config) (*Session, error) {
+	realClock := cfg.Now == nil && cfg.NewTicker == nil
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -107,9 +112,10 @@ func Open(cfg Config) (*Session, error) {
 	}
 	s := &Session{
 		cfg: cfg, log: cfg.Logger, rtpConn: rtpConn, rtcpConn: rtcpConn, rtpIO: newRawIO(rtpConn), rtcpIO: newRawIO(rtcpConn), now: cfg.Now,
-		local:  rtpConn.LocalAddr().(*net.UDPAddr).AddrPort(),
-		events: make(chan Event, 32),
-		done:   make(chan struct{}),
+		local:     rtpConn.LocalAddr().(*net.UDPAddr).AddrPort(),
+		realClock: realClock,
+		events:    make(chan Event, 32),
+		done:      make(chan struct{}),
 	}
 	s.rx.init(s)
 	s.tx.init()
@@ -165,8 +171,14 @@ func (s *Session) Start(p Params) {
 		s.rx.mu.Lock()
 		s.rx.latch.reset(p.Remote, s.started) // the latching window opens when the stream does
 		s.rx.mu.Unlock()
-		s.wg.Add(3)
-		go s.readRTP()
+		if s.realClock {
+			s.poll = pollerFor(s.rtpIO) // TURN relays, and clocks tests drive, keep a reader goroutine
+		}
+		if s.poll == nil {
+			s.wg.Add(1)
+			go s.readRTP()
+		}
+		s.wg.Add(2)
 		go s.readRTCP()
 		go s.pace()
 	})
@@ -292,9 +304,14 @@ func (s *Session) pace() {
 		out    = make([]int16, codec.FrameSamples)
 		buf    = make([]byte, 1500)
 		pkt    rtp.Packet
+		rbuf   []byte
+		rpkt   rtp.Packet
 		lastRR = s.now()
 		due    = s.now()
 	)
+	if s.poll != nil {
+		rbuf = make([]byte, 1500)
+	}
 	for {
 		select {
 		case <-s.done:
@@ -304,6 +321,9 @@ func (s *Session) pace() {
 		now := s.now()
 		if now.Sub(due) > maxCatchUp*frame {
 			due = now // stalled too long: don't burst, start over
+		}
+		if s.poll != nil {
+			s.drainRTP(s.poll, rbuf, &rpkt)
 		}
 		for n := 0; n < maxCatchUp && !now.Before(due); n++ {
 			p := s.current()
