@@ -153,12 +153,13 @@ func runSippCaller(b *testing.B, sipp, scenario, target string) []time.Duration 
 	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-s", "bench", "-t", "u1",
 		"-i", "127.0.0.1", "-p", strconv.Itoa(taFreePort(b)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(taFreePort(b)&^1),
 		"-r", strconv.Itoa(turnaroundRate), "-m", strconv.Itoa(turnaroundCalls), "-nostdin",
-		"-trace_msg", "-message_file", trace, target)
+		"-trace_msg", "-message_file", trace, "-trace_err", "-error_file", filepath.Join(dir, "err.log"), target)
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("sipp caller to %s: %v\n%s", target, err, taTail(string(out), 3000))
+		unexpected, _ := os.ReadFile(filepath.Join(dir, "err.log"))
+		b.Fatalf("sipp caller to %s: %v\n%s\n--- unexpected messages ---\n%s", target, err, taTail(string(out), 1500), taTail(string(unexpected), 4000))
 	}
 	d, err := inviteTurnarounds(trace)
 	if err != nil {
