@@ -125,15 +125,22 @@ func writePlots(dir string, res []impResult) error {
 		return fmt.Errorf("plots: %w", err)
 	}
 	colors := []string{"#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#ff7f0e"}
+	label := func(name string) string {
+		if name == "baresip" {
+			// sndfile records what baresip decodes, before its own playout buffer.
+			return "baresip (at its decoder, before its playout buffer)"
+		}
+		return name
+	}
 	var ts []svgSeries
 	for i, r := range res {
-		ts = append(ts, svgSeries{name: r.name + " added delay", color: colors[i], pts: r.series, dots: true})
+		ts = append(ts, svgSeries{name: label(r.name), color: colors[i], pts: r.series, dots: true})
 	}
 	tp := svgPlot{title: "Added playout delay per frame (20 ms + 0–40 ms jitter, 3 % bursty loss)",
 		xlabel: "time in call (s)", ylabel: "played after fastest possible arrival (ms)", series: ts}
 	var cs []svgSeries
 	for i, r := range res {
-		cs = append(cs, svgSeries{name: r.name + " added delay", color: colors[i], pts: impCDF(r.added)})
+		cs = append(cs, svgSeries{name: label(r.name), color: colors[i], pts: impCDF(r.added)})
 	}
 	cs = append(cs, svgSeries{name: "network jitter (delay above fastest)", color: "#7f7f7f", pts: impCDF(res[0].jitter)})
 	cp := svgPlot{title: "CDF of added playout delay and of network jitter", xlabel: "ms", ylabel: "fraction of frames", series: cs}
