@@ -144,7 +144,9 @@ func taFreePort(b *testing.B) int {
 }
 
 // runSippCaller places turnaroundCalls calls at turnaroundRate to target with sipp and returns
-// each call's INVITE → 200 OK time from sipp's message trace.
+// each call's INVITE → 200 OK time from sipp's message trace. One call at a time (-l 1): a
+// second call answered while the first is up would put the first on hold (dialtone's call
+// waiting), and its re-INVITE would fail sipp's scenario.
 func runSippCaller(b *testing.B, sipp, scenario, target string) []time.Duration {
 	dir := b.TempDir()
 	trace := filepath.Join(dir, "msg.log")
@@ -152,7 +154,7 @@ func runSippCaller(b *testing.B, sipp, scenario, target string) []time.Duration 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-s", "bench", "-t", "u1",
 		"-i", "127.0.0.1", "-p", strconv.Itoa(taFreePort(b)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(taFreePort(b)&^1),
-		"-r", strconv.Itoa(turnaroundRate), "-m", strconv.Itoa(turnaroundCalls), "-nostdin",
+		"-r", strconv.Itoa(turnaroundRate), "-l", "1", "-m", strconv.Itoa(turnaroundCalls), "-nostdin",
 		"-trace_msg", "-message_file", trace, "-trace_err", "-error_file", filepath.Join(dir, "err.log"), target)
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
