@@ -19,6 +19,7 @@ import (
 // take up to 1 s; changes closer together than a frame are still paced one frame apart);
 // bench/idle_bench_test.go measures the wakeups.
 func TestTypingEchoesWithoutATickAndIdleDrawsNothing(t *testing.T) {
+	t.Parallel() // mostly waiting out frame intervals: let the other tests run meanwhile
 	ph := newFakePhone("office")
 	ph.events <- snapshot(registered("office", "sip:alice@example.com"))
 	keys, typist := io.Pipe()
