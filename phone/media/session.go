@@ -72,7 +72,8 @@ type Session struct {
 	// realClock: neither the clock nor the ticker is a test's, so the pacer may read RTP
 	// itself at its ticks with kernel arrival times (drainRTP).
 	realClock bool
-	poll      poller // set by Start when the pacer reads RTP; nil while a goroutine does
+	poll      poller                     // set by Start when the pacer reads RTP; nil while a goroutine does
+	timer     atomic.Pointer[frameTimer] // paces the loop when realClock (timerfd_linux.go); Close stops it
 
 	mu        sync.Mutex // guards params, dtmfQueue and the activity times
 	params    Params
@@ -173,6 +174,9 @@ func (s *Session) Start(p Params) {
 		s.rx.mu.Unlock()
 		if s.realClock {
 			s.poll = pollerFor(s.rtpIO) // TURN relays, and clocks tests drive, keep a reader goroutine
+			if t, err := newFrameTimer(codec.FrameMillis * time.Millisecond); err == nil {
+				s.timer.Store(t)
+			}
 		}
 		if s.poll == nil {
 			s.wg.Add(1)
@@ -276,6 +280,9 @@ func (s *Session) emit(e Event) {
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
+		if t := s.timer.Load(); t != nil {
+			t.close()
+		}
 		s.rtpIO.Close()
 		s.rtcpIO.Close()
 		for _, closeRelay := range s.relays {
@@ -297,8 +304,13 @@ func (s *Session) pace() {
 	defer s.wg.Done()
 	const frame = codec.FrameMillis * time.Millisecond
 	const maxCatchUp = 10
-	tick, stop := s.cfg.NewTicker(frame)
-	defer stop()
+	timer := s.timer.Load()
+	var tick <-chan time.Time
+	if timer == nil {
+		var stop func()
+		tick, stop = s.cfg.NewTicker(frame)
+		defer stop()
+	}
 	var (
 		pcm    = make([]int16, codec.FrameSamples)
 		out    = make([]int16, codec.FrameSamples)
@@ -313,10 +325,16 @@ func (s *Session) pace() {
 		rbuf = make([]byte, 1500)
 	}
 	for {
-		select {
-		case <-s.done:
-			return
-		case <-tick:
+		if timer != nil {
+			if !timer.wait() {
+				return // closed
+			}
+		} else {
+			select {
+			case <-s.done:
+				return
+			case <-tick:
+			}
 		}
 		now := s.now()
 		if now.Sub(due) > maxCatchUp*frame {

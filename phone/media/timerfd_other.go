@@ -1,0 +1,15 @@
+//go:build !linux
+
+package media
+
+import (
+	"errors"
+	"time"
+)
+
+// frameTimer is Linux only (timerfd_linux.go); elsewhere the pacer uses a Go ticker.
+type frameTimer struct{}
+
+func newFrameTimer(time.Duration) (*frameTimer, error) { return nil, errors.ErrUnsupported }
+func (*frameTimer) wait() bool                         { return false }
+func (*frameTimer) close()                             {}
