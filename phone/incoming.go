@@ -92,6 +92,7 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	contact := &sip.ContactHeader{Address: l.contact}
 	x := &incomingRun{p: p, c: c, stk: stk, sess: sess, l: l, acc: acc, contact: contact}
 	defer x.close()
+	x.openMediaEarly()
 	var in lifecycle.Input
 	if x.err = sess.Respond(180, "Ringing", nil, contact); x.err != nil {
 		in = lifecycle.RemoteCancel{} // the caller is gone already
@@ -141,7 +142,8 @@ type incomingRun struct {
 	answer  []byte       // our SDP answer, once prepared
 	params  media.Params // the media it describes
 	codec   string
-	err     error // the error behind an End, for the event and the history
+	err     error            // the error behind an End, for the event and the history
+	opened  chan openedMedia // the media session opened while ringing, until prepare takes it
 }
 
 // step feeds one input and carries out the effects; an effect that learns something (the
@@ -181,10 +183,17 @@ func (x *incomingRun) step(in lifecycle.Input) lifecycle.Input {
 
 // prepare opens the media, finds our public address and negotiates the SDP answer.
 func (x *incomingRun) prepare() error {
-	ms, err := media.Open(x.p.mediaConfig(x.l.localIP))
-	if err != nil {
-		return fmt.Errorf("no RTP port: %w", err)
+	var r openedMedia
+	if x.opened != nil {
+		r = <-x.opened
+		x.opened = nil
+	} else {
+		r.ms, r.err = media.Open(x.p.mediaConfig(x.l.localIP))
 	}
+	if r.err != nil {
+		return fmt.Errorf("no RTP port: %w", r.err)
+	}
+	ms := r.ms
 	x.ms = ms
 	ma := x.p.publicMedia(x.stk.ctx, x.stk, x.acc, x.l.localIP, ms)
 	local := x.p.localSDP(ma)
@@ -236,9 +245,34 @@ func (x *incomingRun) respondOK() lifecycle.Input {
 }
 
 func (x *incomingRun) close() {
+	if x.opened != nil { // never answered: the early media session was not used
+		if r := <-x.opened; r.ms != nil {
+			r.ms.Close()
+		}
+	}
 	if x.ms != nil {
 		x.ms.Close()
 	}
+}
+
+// openedMedia is the result of media.Open run early.
+type openedMedia struct {
+	ms  *media.Session
+	err error
+}
+
+// openMediaEarly binds the RTP sockets and sizes the jitter buffer while the call rings, so
+// the answer does not wait for it: it was the largest part of INVITE → 200 OK (about 300 µs
+// of 1.1 ms on loopback, BenchmarkAnswerTurnaround). prepare or close takes the result, so
+// the goroutine never outlives the call.
+func (x *incomingRun) openMediaEarly() {
+	ch := make(chan openedMedia, 1)
+	x.opened = ch
+	cfg := x.p.mediaConfig(x.l.localIP)
+	go func() {
+		ms, err := media.Open(cfg)
+		ch <- openedMedia{ms, err}
+	}()
 }
 
 // accountFor picks the account an incoming request is for: the one whose AOR user matches
