@@ -55,7 +55,7 @@ const (
 // The per-click delays of the last iteration are plotted to $DIALTONE_BENCH_PLOTS/mouth-to-ear.svg
 // when that directory is set (as the jitter benchmark does).
 //
-//	DIALTONE_BENCH_PLOTS=$PWD/docs/plots go test ./bench -run '^$' -bench MouthToEar -benchtime 5x -v
+//	DIALTONE_BENCH_PLOTS=$PWD/docs/bench go test ./bench -run '^$' -bench MouthToEar -benchtime 5x -v
 func BenchmarkMouthToEar(b *testing.B) {
 	bsBin, err := exec.LookPath("baresip")
 	if err != nil {
