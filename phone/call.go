@@ -118,7 +118,7 @@ func (p *Phone) Answer(id string, a CallAudio) error {
 	c.mu.Lock()
 	ringing := c.machine.State == lifecycle.Incoming && len(c.answerCh) == 0
 	c.mu.Unlock()
-	if ringing {
+	if ringing && !p.cfg.Parallel {
 		p.holdOthers(id) // call waiting: the call we talk on goes on hold first
 	}
 	select {

@@ -40,6 +40,9 @@ type Config struct {
 	STUNServer string
 	// TURN is the relay used when an account names none; nil uses none.
 	TURN *TURNServer
+	// Parallel answers calls side by side: answering one does not put the others on hold, as
+	// call waiting does for a person. For an automatic answerer serving many callers at once.
+	Parallel bool
 	// DNDCode is the response do-not-disturb refuses new calls with until SetDND names another
 	// (400-699; 0 means 486 Busy Here, 603 Decline is the other usual choice).
 	DNDCode int

@@ -219,3 +219,26 @@ func TestDNDCodeFromConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestParallelAnswersSideBySide: an answering machine (Config.Parallel) answers a second
+// caller without putting the first on hold: both calls carry audio.
+func TestParallelAnswersSideBySide(t *testing.T) {
+	a, aAddr, aEv := runPhone(t, Config{Parallel: true})
+	b, _, bEv := runPhone(t, Config{})
+	c, _, cEv := runPhone(t, Config{})
+	_, first := talkingPair(t, b, a, aAddr, bEv, aEv)
+	cID, err := c.Dial("", "sip:a@"+aAddr, CallAudio{}, DialOptions{RingTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := waitCall(t, aEv, "", CallIncoming).ID
+	if err := a.Answer(second, CallAudio{}); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, cEv, cID, CallAnswered)
+	flowing(t, a, second, true, "the second call")
+	flowing(t, a, first, true, "the first call, not held")
+	if s := status(t, a, first); s.State != CallAnswered || s.Held {
+		t.Fatalf("first call %v held=%v, want answered and not held", s.State, s.Held)
+	}
+}

@@ -68,6 +68,7 @@ func (c *answerCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
+	cfg.Parallel = true // an answering machine takes callers side by side; nobody holds anyone
 	if len(cfg.Accounts) == 0 && cfg.ListenAddr == "" {
 		return usageErr("no account to receive calls on: configure one, pass --aor, or give --listen ADDR:PORT for direct calls")
 	}
