@@ -13,7 +13,7 @@ TEST_PKGS := $(RUN_PKGS) kamailio kamailio-tls-modules sip-tester baresip sox pu
 TEST_TIMEOUT ?= 15m
 ARGS ?=
 
-.PHONY: run build deps-run deps-test test test-unit vet fuzz bench clean release-check
+.PHONY: run build deps-run deps-test test test-unit vet fuzz bench bench-peers clean release-check
 
 run: build
 	./$(BIN) $(ARGS)
@@ -44,8 +44,13 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./phone/config -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 
+# Micro-benchmarks of the hot paths (minutes); bench-peers runs the whole-process comparisons
+# beside baresip and sipp (each cleans up every process it starts; about 15 minutes in all).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v '/bench$$')
+
+bench-peers: deps-test
+	$(GO) test ./bench -run '^$$' -bench . -benchtime 1x -v -timeout 60m
 
 clean:
 	rm -rf bin dist
