@@ -42,7 +42,12 @@ test-unit:
 # Run each fuzz target for a while (not part of `make test`; the seed corpora are).
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test ./phone/config -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
+		done; \
+	done
 
 # Micro-benchmarks of the hot paths (minutes); bench-peers runs the whole-process comparisons
 # beside baresip and sipp (each cleans up every process it starts; about 15 minutes in all).
