@@ -57,9 +57,9 @@ func BenchmarkCallCPU(b *testing.B) {
 		name, bin string
 		samples   []callSample
 	}
-	variants := []*variant{{name: "dialtone", bin: callBuild(b, "..")}}
+	variants := []*variant{{name: "dialtone", bin: buildDialtone(b, "..")}}
 	if rev := os.Getenv("DIALTONE_CALLCPU_BASELINE"); rev != "" {
-		variants = append(variants, &variant{name: "baseline " + rev, bin: callBuildRev(b, rev)})
+		variants = append(variants, &variant{name: "baseline " + rev, bin: buildBaseline(b, rev)})
 	}
 	users := map[string]string{"alice": "a-secret", "bob": "b-secret"}
 	k := peers.StartKamailio(b, peers.KamailioOptions{Users: users})
@@ -164,30 +164,7 @@ func callEnvInt(b *testing.B, name string, def int) int {
 	return n
 }
 
-// callBuild builds cmd/dialtone of the module at root.
-func callBuild(b *testing.B, root string) string {
-	bin := filepath.Join(b.TempDir(), "dialtone")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/dialtone")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("build dialtone in %s: %v\n%s", root, err, out)
-	}
-	return bin
-}
 
-// callBuildRev builds dialtone as it was at git revision rev, from an archive of that commit.
-func callBuildRev(b *testing.B, rev string) string {
-	dir, tarball := b.TempDir(), filepath.Join(b.TempDir(), "src.tar")
-	archive := exec.Command("git", "archive", "--format=tar", "-o", tarball, rev)
-	archive.Dir = ".."
-	if out, err := archive.CombinedOutput(); err != nil {
-		b.Fatalf("git archive %s: %v %s", rev, err, out)
-	}
-	if out, err := exec.Command("tar", "-x", "-C", dir, "-f", tarball).CombinedOutput(); err != nil {
-		b.Fatalf("tar: %v %s", err, out)
-	}
-	return callBuild(b, dir)
-}
 
 func callMedian(v []float64) float64 {
 	s := slices.Sorted(slices.Values(v))
