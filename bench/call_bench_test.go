@@ -164,8 +164,6 @@ func callEnvInt(b *testing.B, name string, def int) int {
 	return n
 }
 
-
-
 func callMedian(v []float64) float64 {
 	s := slices.Sorted(slices.Values(v))
 	if len(s)%2 == 1 {

@@ -113,7 +113,6 @@ func BenchmarkIdle(b *testing.B) {
 	}
 }
 
-
 // startTUI opens dialtone's full-screen interface in its own tmux server and returns its pid.
 func startTUI(b *testing.B, bin, user, password, registrar string) int {
 	dir := b.TempDir()
