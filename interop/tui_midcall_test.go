@@ -159,11 +159,11 @@ func hasEvent(evs []peers.BaresipEvent, typ string) bool {
 	return false
 }
 
-// TestTUIBlindTransfer: alice (the TUI) talks to bob, presses T, types carol's address and
-// Enter: bob gets the REFER, calls carol, the screen follows the NOTIFY progress to
-// "transferred (200 OK)" and alice's call ends; bob and carol then hear each other's tones.
-func TestTUIBlindTransfer(t *testing.T) {
-	t.Parallel()
+// startTransferRig starts the TUI (alice, PortAudio on a private PulseAudio) registered at
+// Kamailio beside two auto-answering baresips, bob (700 Hz) and carol (1500 Hz); their logs are
+// printed if the test fails.
+func startTransferRig(t *testing.T) (*tmuxSession, *peers.Baresip, *peers.Baresip) {
+	t.Helper()
 	pa := peers.StartPulseAudio(t)
 	k := peers.StartKamailio(t, peers.KamailioOptions{Users: midcallUsers})
 	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Password: midcallUsers["bob"], Registrar: k.HostPort("udp"), AutoAnswer: true, ToneHz: 700})
@@ -176,6 +176,15 @@ func TestTUIBlindTransfer(t *testing.T) {
 			t.Logf("--- tui log ---\n%s\n--- bob ---\n%s\n--- carol ---\n%s", readIfAny(logf), bob.Log(), carol.Log())
 		}
 	})
+	return s, bob, carol
+}
+
+// TestTUIBlindTransfer: alice (the TUI) talks to bob, presses T, types carol's address and
+// Enter: bob gets the REFER, calls carol, the screen follows the NOTIFY progress to
+// "transferred (200 OK)" and alice's call ends; bob and carol then hear each other's tones.
+func TestTUIBlindTransfer(t *testing.T) {
+	t.Parallel()
+	s, bob, carol := startTransferRig(t)
 	s.waitScreen(`cli registered`, 20*time.Second)
 	s.keys("d")
 	s.text("sip:bob@127.0.0.1")
@@ -213,18 +222,7 @@ func TestTUIBlindTransfer(t *testing.T) {
 // INVITE as a second call), so alice hangs up her call with carol herself.
 func TestTUIAttendedTransfer(t *testing.T) {
 	t.Parallel()
-	pa := peers.StartPulseAudio(t)
-	k := peers.StartKamailio(t, peers.KamailioOptions{Users: midcallUsers})
-	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Password: midcallUsers["bob"], Registrar: k.HostPort("udp"), AutoAnswer: true, ToneHz: 700})
-	carol := peers.StartBaresip(t, peers.BaresipOptions{User: "carol", Password: midcallUsers["carol"], Registrar: k.HostPort("udp"), AutoAnswer: true, ToneHz: 1500})
-	logf := filepath.Join(t.TempDir(), "tui.log")
-	env := append(pa.Env(), "DIALTONE_PASSWORD="+midcallUsers["alice"], "XDG_CONFIG_HOME="+t.TempDir(), "XDG_DATA_HOME="+t.TempDir(), "TERM=xterm-256color")
-	s := startTmux(t, 120, 40, env, "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+k.HostPort("udp"), "--log-file", logf)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("--- tui log ---\n%s\n--- bob ---\n%s", readIfAny(logf), bob.Log())
-		}
-	})
+	s, bob, carol := startTransferRig(t)
 	s.waitScreen(`cli registered`, 20*time.Second)
 	s.keys("d")
 	s.text("sip:bob@127.0.0.1")
