@@ -75,7 +75,11 @@ type Session struct {
 	poll      poller                     // set by Start when the pacer reads RTP; nil while a goroutine does
 	timer     atomic.Pointer[frameTimer] // paces the loop when realClock (timerfd_linux.go); Close stops it
 
-	mu        sync.Mutex // guards params, dtmfQueue and the activity times
+	mu sync.Mutex // guards params, dtmfQueue and the activity times
+	// frameMu is held by the pacer while it sends and plays a frame, so that Update can wait
+	// for a frame in progress: once Update returns, nothing leaves with the old parameters
+	// (no RTP after hold, none to the old address).
+	frameMu   sync.Mutex
 	params    Params
 	dtmfQueue []rune
 	started   time.Time // when Start was first called
@@ -199,6 +203,8 @@ func (s *Session) Update(p Params) {
 		s.rxSince = s.now() // resumed, or the far end moved: silence counts from now
 	}
 	s.mu.Unlock()
+	s.frameMu.Lock() // a frame in progress with the old parameters ends first
+	s.frameMu.Unlock()
 	if moved {
 		s.rx.mu.Lock()
 		s.rx.latch.reset(p.Remote, s.now()) // the far end moved (re-INVITE): learn its source again
@@ -343,12 +349,14 @@ func (s *Session) pace() {
 		if s.poll != nil {
 			s.drainRTP(s.poll, rbuf, &rpkt)
 		}
+		s.frameMu.Lock()
 		for n := 0; n < maxCatchUp && !now.Before(due); n++ {
 			p := s.current()
 			s.tx.sendFrame(s, p, pcm, buf, &pkt)
 			s.rx.playFrame(s, p, due, out)
 			due = due.Add(frame)
 		}
+		s.frameMu.Unlock()
 		if now.Sub(lastRR) >= rtcpInterval {
 			lastRR = now
 			s.sendRTCP(s.current(), now)
