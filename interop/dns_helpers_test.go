@@ -74,6 +74,12 @@ func assertFailedOver(t *testing.T, logFile string, deadPort int) {
 		if strings.Contains(line, "trying the next") && strings.Contains(line, "127.0.0.1:"+strconv.Itoa(deadPort)) {
 			return
 		}
+		// The system may give the dead server's freed port to dialtone's own SIP socket (it
+		// happened once in CI): then dialtone rightly skips the target instead of messaging
+		// itself, which is the failover too.
+		if strings.Contains(line, "our own SIP socket: skipped") && strings.Contains(line, "127.0.0.1:"+strconv.Itoa(deadPort)) {
+			return
+		}
 	}
 	t.Errorf("the log does not show the dead target 127.0.0.1:%d tried and left:\n%s", deadPort, b)
 }

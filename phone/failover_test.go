@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
@@ -299,5 +300,24 @@ func TestUDPRegistrationSkipsTargetsOfTheOtherFamily(t *testing.T) {
 	r.acc.Transport, r.udpListen = TCP, nil
 	if got := r.usable(all); len(got) != 3 {
 		t.Errorf("TCP: %v", got)
+	}
+}
+
+// TestOwnSocketIsNoTarget: a target that is our own UDP SIP socket (a dead server's port the
+// system has given us since, or DNS naming this machine) is skipped, or we would answer our
+// own requests; if nothing else is left, the list stays as it was.
+func TestOwnSocketIsNoTarget(t *testing.T) {
+	r := &sipRegistrar{acc: &account{Account: Account{Transport: UDP}}, log: slog.New(slog.DiscardHandler),
+		udpListen: &net.UDPAddr{IP: net.IPv4zero, Port: 40003}}
+	own := resolve.Target{Transport: resolve.UDP, Addr: netip.MustParseAddrPort("127.0.0.1:40003")}
+	other := resolve.Target{Transport: resolve.UDP, Addr: netip.MustParseAddrPort("127.0.0.1:40005")}
+	if got := r.usable([]resolve.Target{own, other}); len(got) != 1 || got[0] != other {
+		t.Fatalf("usable = %v, want only %v", got, other)
+	}
+	if got := r.usable([]resolve.Target{own}); len(got) != 1 {
+		t.Fatalf("with nothing else the list must stay: %v", got)
+	}
+	if r.isOwnSocket(netip.MustParseAddrPort("192.0.2.7:40003")) {
+		t.Fatal("a remote host on our port number taken for ourselves")
 	}
 }

@@ -69,23 +69,44 @@ func (r *sipRegistrar) callTargets(ctx context.Context) (sip.Uri, []resolve.Targ
 }
 
 // usable drops the targets our UDP socket cannot send to (an IPv6 address from the IPv4
-// socket, or the reverse), unless that leaves none: trying them would only add "cannot reach"
-// lines to the error.
+// socket, or the reverse) and those that are our own SIP socket (DNS that names this machine,
+// or a dead server's port that the system gave us since), unless that leaves none: trying
+// them would only add "cannot reach" lines to the error, or send our requests to ourselves.
 func (r *sipRegistrar) usable(ts []resolve.Target) []resolve.Target {
-	if r.acc.Transport != UDP || r.udpListen == nil || r.udp6Listen != nil {
-		return ts // both families can be reached
+	if r.acc.Transport != UDP || r.udpListen == nil {
+		return ts
 	}
 	v4 := r.udpListen.IP.To4() != nil
 	var out []resolve.Target
 	for _, t := range ts {
-		if t.Addr.Addr().Unmap().Is4() == v4 {
-			out = append(out, t)
+		if r.udp6Listen == nil && t.Addr.Addr().Unmap().Is4() != v4 {
+			continue
 		}
+		if r.isOwnSocket(t.Addr) {
+			r.log.Info("a target is our own SIP socket: skipped", "target", t.String())
+			continue
+		}
+		out = append(out, t)
 	}
 	if len(out) == 0 {
 		return ts
 	}
 	return out
+}
+
+// isOwnSocket reports whether a is one of our UDP SIP sockets: its port, at our address or on
+// this machine's loopback (a socket on all interfaces is reachable there too).
+func (r *sipRegistrar) isOwnSocket(a netip.AddrPort) bool {
+	for _, l := range []*net.UDPAddr{r.udpListen, r.udp6Listen} {
+		if l == nil || int(a.Port()) != l.Port {
+			continue
+		}
+		ip := a.Addr().Unmap()
+		if ip.IsLoopback() || l.IP.Equal(net.IP(ip.AsSlice())) {
+			return true
+		}
+	}
+	return false
 }
 
 // listenFor is the UDP socket requests to target (ip:port) leave from: the IPv6 one for an
