@@ -287,23 +287,7 @@ func (r *sipRegistrar) newRequest(target string, expires time.Duration, auth sip
 	req := sip.NewRequest(sip.REGISTER, recipient)
 	req.SetTransport(strings.ToUpper(r.acc.Transport.String()))
 	req.SetDestination(target)
-	if r.acc.proxy != nil {
-		route := &sip.RouteHeader{Address: *r.acc.proxy.Clone()}
-		route.Address.UriParams = sip.NewParams()
-		route.Address.UriParams.Add("lr", "")
-		req.AppendHeader(route)
-		routeVia(req, target)
-	}
-	if r.udpListen != nil {
-		// Leave from the listening socket, and say so in Via.
-		listen := r.listenFor(target)
-		req.Laddr = sip.Addr{IP: listen.IP, Port: listen.Port}
-		via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP",
-			Host: r.contact.Host, Port: r.contact.Port, Params: sip.NewParams()}
-		via.Params.Add("branch", sip.GenerateBranch())
-		via.Params.Add("rport", "")
-		req.AppendHeader(via)
-	}
+	r.addHops(req, target)
 	from := &sip.FromHeader{DisplayName: r.acc.DisplayName, Address: r.acc.aor, Params: sip.NewParams()}
 	from.Params.Add("tag", r.fromTag)
 	req.AppendHeader(from)

@@ -54,20 +54,7 @@ func (r *sipRegistrar) newOptions(target string) *sip.Request {
 	req := sip.NewRequest(sip.OPTIONS, *r.acc.registrar.Clone())
 	req.SetTransport(strings.ToUpper(r.acc.Transport.String()))
 	req.SetDestination(target)
-	if r.acc.proxy != nil {
-		route := &sip.RouteHeader{Address: *r.acc.proxy.Clone()}
-		route.Address.UriParams = sip.NewParams()
-		route.Address.UriParams.Add("lr", "")
-		req.AppendHeader(route)
-		routeVia(req, target)
-	}
-	listen := r.listenFor(target)
-	req.Laddr = sip.Addr{IP: listen.IP, Port: listen.Port}
-	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP",
-		Host: r.contact.Host, Port: r.contact.Port, Params: sip.NewParams()}
-	via.Params.Add("branch", sip.GenerateBranch())
-	via.Params.Add("rport", "")
-	req.AppendHeader(via)
+	r.addHops(req, target) // learnAddressByOptions runs only with a UDP listening socket
 	from := &sip.FromHeader{DisplayName: r.acc.DisplayName, Address: r.acc.aor, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)
@@ -82,4 +69,26 @@ func (r *sipRegistrar) newOptions(target string) *sip.Request {
 	}
 	req.SetBody(nil)
 	return req
+}
+
+// addHops names the outbound proxy in a Route (with ;lr, at the address the request goes to)
+// and, over UDP, sends the request from our listening socket with a Via saying so and asking
+// for rport, as every out-of-dialog request of an account must.
+func (r *sipRegistrar) addHops(req *sip.Request, target string) {
+	if r.acc.proxy != nil {
+		route := &sip.RouteHeader{Address: *r.acc.proxy.Clone()}
+		route.Address.UriParams = sip.NewParams()
+		route.Address.UriParams.Add("lr", "")
+		req.AppendHeader(route)
+		routeVia(req, target)
+	}
+	if r.udpListen != nil {
+		listen := r.listenFor(target)
+		req.Laddr = sip.Addr{IP: listen.IP, Port: listen.Port}
+		via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP",
+			Host: r.contact.Host, Port: r.contact.Port, Params: sip.NewParams()}
+		via.Params.Add("branch", sip.GenerateBranch())
+		via.Params.Add("rport", "")
+		req.AppendHeader(via)
+	}
 }
