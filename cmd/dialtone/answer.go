@@ -15,6 +15,7 @@ type answerCmd struct {
 	Auto     autoFlag      `help:"Answer automatically, optionally after a delay: --auto or --auto=2s (the default when --reject is not given)." placeholder:"DELAY"`
 	Reject   int           `help:"Reject calls with this SIP code (e.g. 486 busy, 603 decline) instead of answering." placeholder:"CODE"`
 	Count    int           `help:"Calls to handle before exiting." default:"1"`
+	MaxCalls int           `name:"max-calls" help:"Calls taken at once; callers beyond get 486 Busy Here (default 4)." placeholder:"N"`
 	Duration time.Duration `help:"Hang up this long after answering; 0 waits for the caller to hang up."`
 	audioFlags
 	dtmfFlags
@@ -64,11 +65,18 @@ func (c *answerCmd) Run(e *env) error {
 	if c.Reject != 0 && c.Auto.set {
 		return usageErr("--auto and --reject are exclusive")
 	}
+	if c.MaxCalls < 0 {
+		return usageErr("--max-calls %d: want at least 1 call at once (0 keeps the default of 4)", c.MaxCalls)
+	}
+	if err := checkFileLimit(c.MaxCalls); err != nil { // load_limit_unix.go
+		return err
+	}
 	cfg, err := e.phoneConfig()
 	if err != nil {
 		return err
 	}
 	cfg.Parallel = true // an answering machine takes callers side by side; nobody holds anyone
+	cfg.MaxCalls = c.MaxCalls // the phone turns away callers beyond it with 486 (0: its default)
 	if len(cfg.Accounts) == 0 && cfg.ListenAddr == "" {
 		return usageErr("no account to receive calls on: configure one, pass --aor, or give --listen ADDR:PORT for direct calls")
 	}

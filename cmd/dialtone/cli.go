@@ -46,6 +46,7 @@ type cli struct {
 	Register registerCmd `cmd:"" help:"Register the accounts, print each state change, stay registered until interrupted."`
 	Call     callCmd     `cmd:"" help:"Place a call; the exit code says how it went."`
 	Answer   answerCmd   `cmd:"" help:"Wait for calls and answer (or reject) them."`
+	Load     loadCmd     `cmd:"" help:"Place many calls at a set rate (a load test) and report setup times, loss, jitter and MOS."`
 	Serve    serveCmd    `cmd:"" help:"Run a phone that scripts drive through a control socket (see ctl): registers, places and takes calls."`
 	Ctl      ctlCmd      `cmd:"" help:"Send one command to a running dialtone serve and print the reply, or follow its events (ctl events)."`
 	Devices  devicesCmd  `cmd:"" help:"List sound devices."`

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dialtone/dialtone/phone"
+)
+
+// loadCall is what `dialtone load` learnt about one call: its "call" NDJSON line.
+type loadCall struct {
+	Event    string   `json:"event"` // "call"
+	Time     string   `json:"time"`
+	Index    int      `json:"index"` // 1-based, in the order the calls were placed
+	CallID   string   `json:"call_id"`
+	Answered bool     `json:"answered"`
+	Code     int      `json:"code"` // final response to the INVITE (200 when answered), 0 if none arrived
+	Reason   string   `json:"reason,omitempty"`
+	Failure  string   `json:"failure,omitempty"`
+	Error    string   `json:"error,omitempty"`
+	By       string   `json:"by,omitempty"`
+	SetupMs  *float64 `json:"setup_ms,omitempty"` // Dial (INVITE about to leave) to the 2xx; absent when not answered
+	Duration float64  `json:"duration"`           // seconds answered
+
+	PacketsSent     uint64  `json:"packets_sent"`
+	PacketsReceived uint64  `json:"packets_received"`
+	Lost            uint64  `json:"lost"`
+	LossPct         float64 `json:"loss_pct"`
+	Late            uint64  `json:"late"`
+	Concealed       uint64  `json:"concealed"`
+	JitterMs        float64 `json:"jitter_ms"`
+	RTTMs           float64 `json:"rtt_ms"`
+	MOS             float64 `json:"mos,omitempty"` // E-model estimate (see mosEstimate); absent when not answered
+
+	ok    bool // answered and ended without a failure
+	setup time.Duration
+}
+
+// finishLoadCall fills c from the call's final status and its last media statistics.
+func finishLoadCall(c *loadCall, s phone.CallStatus, st *phone.StreamStats) {
+	c.Event, c.Time = "call", stamp(s.Time)
+	c.Reason, c.By = s.Reason, s.By
+	if s.Failure != phone.NoFailure {
+		c.Failure = s.Failure.String()
+	}
+	if s.Err != nil {
+		c.Error = s.Err.Error()
+	}
+	if !s.Answered.IsZero() {
+		c.Answered, c.Code = true, 200
+		c.setup = s.Answered.Sub(s.Started)
+		ms := durMs(c.setup)
+		c.SetupMs = &ms
+		c.Duration = math.Round(s.Duration().Seconds()*1000) / 1000
+	} else {
+		c.Code = s.Code
+	}
+	c.ok = c.Answered && s.Failure == phone.NoFailure
+	if st != nil {
+		c.PacketsSent, c.PacketsReceived, c.Lost = st.PacketsSent, st.PacketsReceived, st.Lost
+		c.Late, c.Concealed = st.Late, st.Concealed
+		c.LossPct = lossPct(st.Lost, st.PacketsReceived)
+		c.JitterMs, c.RTTMs = round3(durMs(st.Jitter)), round3(durMs(st.RTT))
+	}
+	if c.Answered {
+		c.MOS = math.Round(mosEstimate(c.LossPct, st)*100) / 100
+	}
+}
+
+// lossPct is the share of the expected packets that never arrived (RFC 3550's cumulative
+// loss over received + lost).
+func lossPct(lost, received uint64) float64 {
+	if lost+received == 0 {
+		return 0
+	}
+	return round3(100 * float64(lost) / float64(lost+received))
+}
+
+// mosEstimate is a simplified ITU-T G.107 E-model for G.711 with packet loss concealment:
+//
+//	R     = 93.2 - Id - Ie_eff
+//	Ie_eff = Ie + (95 - Ie) * Ppl / (Ppl + Bpl)       Ie = 0 (G.711), Bpl = 25 (with PLC, G.113 App. I), random loss
+//	Id    = 0.024 d + 0.11 (d - 177.3) H(d - 177.3)   d = one-way delay in ms
+//	d     = RTT/2 + 2 * jitter + 20 ms                (a jitter buffer about twice the jitter, one frame)
+//	MOS   = 1 + 0.035 R + 7e-6 R (R - 60) (100 - R)   clamped to 1..4.5
+//
+// With no loss and little delay it gives 4.4 (R ≈ 92.7), the ceiling for narrowband G.711.
+func mosEstimate(lossPercent float64, st *phone.StreamStats) float64 {
+	d := 20.0
+	if st != nil {
+		d += durMs(st.RTT)/2 + 2*durMs(st.Jitter)
+	}
+	id := 0.024 * d
+	if d > 177.3 {
+		id += 0.11 * (d - 177.3)
+	}
+	const ie, bpl = 0, 25
+	ieEff := ie + (95-ie)*lossPercent/(lossPercent+bpl)
+	r := 93.2 - id - ieEff
+	switch {
+	case r <= 0:
+		return 1
+	case r >= 100:
+		return 4.5
+	}
+	return 1 + 0.035*r + 7e-6*r*(r-60)*(100-r)
+}
+
+// loadSummary is the last NDJSON line of `dialtone load`: the whole run.
+type loadSummary struct {
+	Event     string         `json:"event"` // "summary"
+	Time      string         `json:"time"`
+	Target    string         `json:"target"`
+	Requested int            `json:"requested"`
+	Attempted int            `json:"attempted"`
+	Answered  int            `json:"answered"`
+	Failed    int            `json:"failed"` // not answered, or ended with a failure
+	Codes     map[string]int `json:"codes"`  // final response code (0: none arrived) -> calls
+	Peak      int            `json:"peak_concurrent"`
+	Seconds   float64        `json:"seconds"` // wall time of the run
+
+	SetupP50 float64 `json:"setup_p50_ms"`
+	SetupP95 float64 `json:"setup_p95_ms"`
+	SetupP99 float64 `json:"setup_p99_ms"`
+	SetupMax float64 `json:"setup_max_ms"`
+
+	PacketsSent     uint64  `json:"packets_sent"`
+	PacketsReceived uint64  `json:"packets_received"`
+	Lost            uint64  `json:"lost"`
+	LossPct         float64 `json:"loss_pct"`     // all calls together
+	LossMaxPct      float64 `json:"loss_max_pct"` // the worst call
+	OverLoss        int     `json:"over_max_loss"`
+	JitterP50       float64 `json:"jitter_p50_ms"`
+	JitterP99       float64 `json:"jitter_p99_ms"`
+	JitterMax       float64 `json:"jitter_max_ms"`
+	MOSMin          float64 `json:"mos_min"`
+	MOSMedian       float64 `json:"mos_median"`
+
+	Pacer *loadPacer `json:"pacer,omitempty"` // this process's shared media pacer, when it has one
+}
+
+// summarise folds the calls into the summary; maxLoss is --max-loss in percent.
+func summarise(calls []*loadCall, maxLoss float64) loadSummary {
+	s := loadSummary{Event: "summary", Codes: map[string]int{}, Attempted: len(calls)}
+	var setup, jitter, mos []float64
+	for _, c := range calls {
+		s.Codes[fmt.Sprint(c.Code)]++
+		if c.Answered {
+			s.Answered++
+			setup = append(setup, *c.SetupMs)
+			jitter = append(jitter, c.JitterMs)
+			mos = append(mos, c.MOS)
+		}
+		if !c.ok {
+			s.Failed++
+		}
+		if c.LossPct > maxLoss {
+			s.OverLoss++
+		}
+		s.PacketsSent += c.PacketsSent
+		s.PacketsReceived += c.PacketsReceived
+		s.Lost += c.Lost
+		s.LossMaxPct = max(s.LossMaxPct, c.LossPct)
+	}
+	s.LossPct = lossPct(s.Lost, s.PacketsReceived)
+	sort.Float64s(setup)
+	sort.Float64s(jitter)
+	sort.Float64s(mos)
+	s.SetupP50, s.SetupP95, s.SetupP99 = pct(setup, 50), pct(setup, 95), pct(setup, 99)
+	s.SetupMax, s.JitterMax = pct(setup, 100), pct(jitter, 100)
+	s.JitterP50, s.JitterP99 = pct(jitter, 50), pct(jitter, 99)
+	s.MOSMin, s.MOSMedian = pct(mos, 0), pct(mos, 50)
+	return s
+}
+
+// pct is the nearest-rank percentile of sorted values (0 for none).
+func pct(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	return round3(sorted[min(max(i, 0), len(sorted)-1)])
+}
+
+func durMs(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// writeJSONLine prints one NDJSON object.
+func writeJSONLine(w io.Writer, v any) {
+	b, err := json.Marshal(v)
+	if err != nil { // cannot happen for these structs; say so rather than print nothing
+		b = []byte(fmt.Sprintf(`{"event":"error","error":%q}`, err.Error()))
+	}
+	fmt.Fprintf(w, "%s\n", b)
+}
+
+// printFailedCall is the human line for a call that did not go well.
+func printFailedCall(w io.Writer, c *loadCall) {
+	how := c.Reason
+	if c.Code != 0 && !c.Answered {
+		how = fmt.Sprintf("%d %s", c.Code, c.Reason)
+	}
+	if c.Error != "" {
+		how += ": " + c.Error
+	}
+	fmt.Fprintf(w, "call %d (%s) failed: %s\n", c.Index, c.CallID, strings.TrimSpace(how))
+}
+
+// printSummary is the table for people.
+func printSummary(w io.Writer, s loadSummary, maxLoss float64) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	codes := make([]string, 0, len(s.Codes))
+	for k := range s.Codes {
+		codes = append(codes, k)
+	}
+	slices.Sort(codes)
+	var cs []string
+	for _, k := range codes {
+		cs = append(cs, fmt.Sprintf("%s×%d", k, s.Codes[k]))
+	}
+	fmt.Fprintf(tw, "target\t%s\n", s.Target)
+	fmt.Fprintf(tw, "calls\t%d attempted of %d, %d answered, %d failed (final codes %s), peak %d at once, %.1f s\n",
+		s.Attempted, s.Requested, s.Answered, s.Failed, strings.Join(cs, " "), s.Peak, s.Seconds)
+	fmt.Fprintf(tw, "setup (INVITE to 200)\tp50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n", s.SetupP50, s.SetupP95, s.SetupP99, s.SetupMax)
+	fmt.Fprintf(tw, "packets\t%d sent, %d received, %d lost (%.3f %%; worst call %.3f %%, %d over --max-loss %g %%)\n",
+		s.PacketsSent, s.PacketsReceived, s.Lost, s.LossPct, s.LossMaxPct, s.OverLoss, maxLoss)
+	fmt.Fprintf(tw, "jitter\tp50 %.2f ms, p99 %.2f ms, max %.2f ms\n", s.JitterP50, s.JitterP99, s.JitterMax)
+	fmt.Fprintf(tw, "MOS (E-model estimate)\tmin %.2f, median %.2f\n", s.MOSMin, s.MOSMedian)
+	if s.Pacer != nil {
+		fmt.Fprintf(tw, "send lateness (pacer)\tp50 %.2f ms, p99 %.2f ms, max %.2f ms over %d frames, %d overruns\n",
+			s.Pacer.LateP50, s.Pacer.LateP99, s.Pacer.LateMax, s.Pacer.Frames, s.Pacer.Overruns)
+	}
+	tw.Flush()
+}
