@@ -31,9 +31,11 @@ type loadCall struct {
 
 	PacketsSent     uint64  `json:"packets_sent"`
 	PacketsReceived uint64  `json:"packets_received"`
-	Lost            uint64  `json:"lost"`
-	LossPct         float64 `json:"loss_pct"`
-	Late            uint64  `json:"late"`
+	Lost            uint64  `json:"lost"`     // 20 ms frames missing at playout: never arrived, or too late
+	Late            uint64  `json:"late"`     // packets that arrived after their playout time
+	NetLost         uint64  `json:"net_lost"` // lost - late: packets that never arrived
+	LossPct         float64 `json:"loss_pct"` // lost over the frames expected; what --max-loss and the MOS use
+	NetLossPct      float64 `json:"net_loss_pct"`
 	Concealed       uint64  `json:"concealed"`
 	JitterMs        float64 `json:"jitter_ms"`
 	RTTMs           float64 `json:"rtt_ms"`
@@ -66,7 +68,8 @@ func finishLoadCall(c *loadCall, s phone.CallStatus, st *phone.StreamStats) {
 	if st != nil {
 		c.PacketsSent, c.PacketsReceived, c.Lost = st.PacketsSent, st.PacketsReceived, st.Lost
 		c.Late, c.Concealed = st.Late, st.Concealed
-		c.LossPct = lossPct(st.Lost, st.PacketsReceived)
+		c.NetLost = st.Lost - min(st.Late, st.Lost)
+		c.LossPct, c.NetLossPct = lossPct(st.Lost, st.PacketsReceived, c.NetLost), lossPct(c.NetLost, st.PacketsReceived, c.NetLost)
 		c.JitterMs, c.RTTMs = round3(durMs(st.Jitter)), round3(durMs(st.RTT))
 	}
 	if c.Answered {
@@ -74,13 +77,13 @@ func finishLoadCall(c *loadCall, s phone.CallStatus, st *phone.StreamStats) {
 	}
 }
 
-// lossPct is the share of the expected packets that never arrived (RFC 3550's cumulative
-// loss over received + lost).
-func lossPct(lost, received uint64) float64 {
-	if lost+received == 0 {
+// lossPct is lost as a share of the packets expected: those received (late ones included)
+// and those that never arrived (RFC 3550's expected count).
+func lossPct(lost, received, never uint64) float64 {
+	if received+never == 0 {
 		return 0
 	}
-	return round3(100 * float64(lost) / float64(lost+received))
+	return round3(100 * min(1, float64(lost)/float64(received+never)))
 }
 
 // mosEstimate is a simplified ITU-T G.107 E-model for G.711 with packet loss concealment:
@@ -134,7 +137,10 @@ type loadSummary struct {
 	PacketsSent     uint64  `json:"packets_sent"`
 	PacketsReceived uint64  `json:"packets_received"`
 	Lost            uint64  `json:"lost"`
+	Late            uint64  `json:"late"`
+	NetLost         uint64  `json:"net_lost"`
 	LossPct         float64 `json:"loss_pct"`     // all calls together
+	NetLossPct      float64 `json:"net_loss_pct"` // all calls together, late packets not counted
 	LossMaxPct      float64 `json:"loss_max_pct"` // the worst call
 	OverLoss        int     `json:"over_max_loss"`
 	JitterP50       float64 `json:"jitter_p50_ms"`
@@ -167,9 +173,11 @@ func summarise(calls []*loadCall, maxLoss float64) loadSummary {
 		s.PacketsSent += c.PacketsSent
 		s.PacketsReceived += c.PacketsReceived
 		s.Lost += c.Lost
+		s.Late += c.Late
+		s.NetLost += c.NetLost
 		s.LossMaxPct = max(s.LossMaxPct, c.LossPct)
 	}
-	s.LossPct = lossPct(s.Lost, s.PacketsReceived)
+	s.LossPct, s.NetLossPct = lossPct(s.Lost, s.PacketsReceived, s.NetLost), lossPct(s.NetLost, s.PacketsReceived, s.NetLost)
 	sort.Float64s(setup)
 	sort.Float64s(jitter)
 	sort.Float64s(mos)
@@ -230,8 +238,9 @@ func printSummary(w io.Writer, s loadSummary, maxLoss float64) {
 	fmt.Fprintf(tw, "calls\t%d attempted of %d, %d answered, %d failed (final codes %s), peak %d at once, %.1f s\n",
 		s.Attempted, s.Requested, s.Answered, s.Failed, strings.Join(cs, " "), s.Peak, s.Seconds)
 	fmt.Fprintf(tw, "setup (INVITE to 200)\tp50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n", s.SetupP50, s.SetupP95, s.SetupP99, s.SetupMax)
-	fmt.Fprintf(tw, "packets\t%d sent, %d received, %d lost (%.3f %%; worst call %.3f %%, %d over --max-loss %g %%)\n",
-		s.PacketsSent, s.PacketsReceived, s.Lost, s.LossPct, s.LossMaxPct, s.OverLoss, maxLoss)
+	fmt.Fprintf(tw, "packets\t%d sent, %d received, %d never arrived (%.3f %%)\n", s.PacketsSent, s.PacketsReceived, s.NetLost, s.NetLossPct)
+	fmt.Fprintf(tw, "loss at playout\t%d frames (%d late), %.3f %%; worst call %.3f %%, %d over --max-loss %g %%\n",
+		s.Lost, s.Late, s.LossPct, s.LossMaxPct, s.OverLoss, maxLoss)
 	fmt.Fprintf(tw, "jitter\tp50 %.2f ms, p99 %.2f ms, max %.2f ms\n", s.JitterP50, s.JitterP99, s.JitterMax)
 	fmt.Fprintf(tw, "MOS (E-model estimate)\tmin %.2f, median %.2f\n", s.MOSMin, s.MOSMedian)
 	if s.Pacer != nil {

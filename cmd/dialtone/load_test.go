@@ -1,0 +1,173 @@
+package main
+
+import (
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/phone"
+)
+
+// The E-model figures are checked against values worked out separately (a few lines of
+// Python) from the formula in mosEstimate's comment (G.107 with G.113 Appendix I's Bpl for G.711 with PLC).
+func TestMOSEstimate(t *testing.T) {
+	for _, c := range []struct {
+		loss        float64
+		jitter, rtt time.Duration
+		want        float64
+	}{
+		{0, 0, 0, 4.3998},                      // d = 20 ms: R = 93.2 - 0.48 = 92.72
+		{1, 0, 0, 4.3155},                      // Ie_eff = 95/26 = 3.654: R = 89.066
+		{5, 0, 0, 3.9011},                      // Ie_eff = 95*5/30 = 15.833: R = 76.887
+		{0, 10 * time.Millisecond, 0, 4.3899},  // d = 40 ms: R = 92.24
+		{0, 0, 400 * time.Millisecond, 4.1398}, // d = 220 ms: Id = 5.28 + 4.697, R = 83.223
+		{100, 0, 0, 1.1633},                    // Ie_eff = 76: R = 16.72
+		{0, 0, 10 * time.Second, 1},            // R far below 0
+		{0.5, 2 * time.Millisecond, time.Millisecond, 4.3569},
+	} {
+		st := &phone.StreamStats{Jitter: c.jitter, RTT: c.rtt}
+		got := mosEstimate(c.loss, st)
+		if math.Abs(got-c.want) > 0.0005 {
+			t.Errorf("loss %g%% jitter %v rtt %v: MOS %.4f, want %.4f", c.loss, c.jitter, c.rtt, got, c.want)
+		}
+	}
+	if a, b := mosEstimate(0, nil), mosEstimate(2, nil); !(a > b) {
+		t.Errorf("MOS does not fall with loss: %.3f at 0 %%, %.3f at 2 %%", a, b)
+	}
+}
+
+func TestPercentileNearestRank(t *testing.T) {
+	v := make([]float64, 100)
+	for i := range v {
+		v[i] = float64(i + 1)
+	}
+	for p, want := range map[float64]float64{0: 1, 50: 50, 95: 95, 99: 99, 100: 100} {
+		if got := pct(v, p); got != want {
+			t.Errorf("p%g of 1..100 = %g, want %g", p, got, want)
+		}
+	}
+	if pct(nil, 50) != 0 || pct([]float64{7}, 99) != 7 {
+		t.Error("percentiles of no value or one value")
+	}
+}
+
+func TestSummariseCountsFailuresAndLoss(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ok := func(setup time.Duration, lost uint64) *loadCall {
+		c := &loadCall{}
+		finishLoadCall(c, phone.CallStatus{Started: t0, Answered: t0.Add(setup), Ended: t0.Add(setup + 10*time.Second), By: "local"},
+			&phone.StreamStats{PacketsSent: 500, PacketsReceived: 500 - lost, Lost: lost, Jitter: time.Millisecond})
+		return c
+	}
+	busy := &loadCall{}
+	finishLoadCall(busy, phone.CallStatus{Started: t0, Ended: t0, Code: 486, Reason: "Busy Here", Failure: phone.FailureBusy}, nil)
+	calls := []*loadCall{ok(10*time.Millisecond, 0), ok(30*time.Millisecond, 10), busy}
+	s := summarise(calls, 1)
+	if s.Attempted != 3 || s.Answered != 2 || s.Failed != 1 || s.Codes["200"] != 2 || s.Codes["486"] != 1 {
+		t.Fatalf("summary %+v", s)
+	}
+	if s.OverLoss != 1 || s.LossMaxPct != 2 || s.Lost != 10 || s.NetLost != 10 {
+		t.Fatalf("loss: %d over, worst %g %%, %d lost (%d never arrived); want 1, 2 %%, 10 and 10", s.OverLoss, s.LossMaxPct, s.Lost, s.NetLost)
+	}
+	late := &loadCall{}
+	finishLoadCall(late, phone.CallStatus{Started: t0, Answered: t0, Ended: t0.Add(time.Second)},
+		&phone.StreamStats{PacketsSent: 50, PacketsReceived: 50, Lost: 1, Late: 1})
+	if late.NetLost != 0 || late.NetLossPct != 0 || late.LossPct != 2 {
+		t.Fatalf("a late packet: %d never arrived (%g %%), %g %% lost at playout; want 0, 0 %%, 2 %%", late.NetLost, late.NetLossPct, late.LossPct)
+	}
+	if s.SetupP50 != 10 || s.SetupP99 != 30 {
+		t.Fatalf("setup p50 %g p99 %g, want 10 and 30", s.SetupP50, s.SetupP99)
+	}
+	if busy.MOS != 0 || busy.SetupMs != nil || calls[0].MOS < 4.3 {
+		t.Fatalf("MOS %g for a busy call (want none), %g for a clean one", busy.MOS, calls[0].MOS)
+	}
+}
+
+func TestLoadSourceLoopsAndEnds(t *testing.T) {
+	a := &loadAudio{samples: make([]int16, 400)} // 2.5 frames
+	for i := range a.samples {
+		a.samples[i] = int16(i + 1)
+	}
+	frame := make([]int16, 160)
+	looped := a.source(true)
+	for range 5 {
+		if err := looped.Read(frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 5 frames = 800 samples = two whole passes: the next frame starts at the beginning again.
+	if err := looped.Read(frame); err != nil || frame[0] != 1 {
+		t.Fatalf("looped source: frame starts at %d (%v), want 1", frame[0], err)
+	}
+	once := a.source(false)
+	for i := range 3 {
+		if err := once.Read(frame); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+	}
+	if frame[79] != 400 || frame[80] != 0 {
+		t.Fatalf("last frame: %d then %d, want the last sample 400 then silence", frame[79], frame[80])
+	}
+	if err := once.Read(frame); err != io.EOF {
+		t.Fatalf("after the file: %v, want io.EOF", err)
+	}
+	if testing.AllocsPerRun(100, func() { _ = looped.Read(frame) }) != 0 {
+		t.Error("a looped frame allocates")
+	}
+}
+
+func TestReadLoadAudioResamples(t *testing.T) {
+	if _, err := exec.LookPath("sox"); err != nil {
+		t.Skip("sox is not installed (make test installs it)")
+	}
+	path := filepath.Join(t.TempDir(), "t.wav")
+	if out, err := exec.Command("sox", "-n", "-r", "44100", "-c", "2", "-b", "16", path, "synth", "1", "sine", "440").CombinedOutput(); err != nil {
+		t.Fatalf("sox: %v %s", err, out)
+	}
+	a, err := readLoadAudio(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(a.samples); n != 8000 {
+		t.Fatalf("1 s at 44.1 kHz stereo became %d samples, want 8000 (8 kHz mono)", n)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.wav")
+	if err := os.WriteFile(empty, []byte("RIFF"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readLoadAudio(empty); err == nil {
+		t.Fatal("a broken WAV was accepted")
+	}
+}
+
+func TestLoadBadFlagsExit2(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	t.Setenv("XDG_DATA_HOME", dir)
+	for _, args := range [][]string{
+		{"load", "sip:x@127.0.0.1", "--calls", "0"},
+		{"load", "sip:x@127.0.0.1", "--rate", "0"},
+		{"load", "sip:x@127.0.0.1", "--rate", "-3"},
+		{"load", "sip:x@127.0.0.1", "--duration", "0s"},
+		{"load", "sip:x@127.0.0.1", "--max-loss", "101"},
+		{"load", "sip:x@127.0.0.1", "--max-concurrent", "-1"},
+		{"load", "sip:x@127.0.0.1", "--max-concurrent", "100000000", "--calls", "100000000"},
+		{"load", "sip:x@127.0.0.1", "--play", filepath.Join(dir, "missing.wav")},
+		{"load", "echo"},
+		{"load", "nohost", "--listen", "127.0.0.1:0"},
+		{"load"},
+		{"answer", "--max-calls", "-2"},
+		{"answer", "--max-calls", "1000000", "--listen", "127.0.0.1:0"},
+	} {
+		code, _, errOut := runArgs(t, args...)
+		lines := strings.Split(strings.TrimSpace(errOut), "\n")
+		if code != exitUsage || !strings.HasPrefix(lines[0], "dialtone: ") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 with one message", args, code, errOut)
+		}
+	}
+}
