@@ -1,0 +1,193 @@
+package bench
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// Scale, issue 10 target 6: 1000 concurrent G.711 calls on 2 cores, p99 send lateness < 10 ms,
+// no loss on loopback, side by side with sipp's RTP echo at the same load.
+//
+//	go test ./bench -run '^$' -bench Scale -benchtime 1x -v
+//
+// DIALTONE_SCALE_CALLS (default 1000) is N, DIALTONE_SCALE_RATE (default 100) the calls placed
+// per second, DIALTONE_SCALE_HOLD (default 20) the seconds all N calls are up together: the
+// measured window. One side takes ~2·N/rate + hold + 5 s; both sides run in each iteration.
+const (
+	scaleCalls = 1000
+	scaleRate  = 100
+	scaleHold  = 20
+)
+
+// scaleSide is one run of `dialtone load` against one UAS.
+type scaleSide struct {
+	uas              string
+	uasCPU, loadCPU  float64 // % of one core over the window (user+sys, /proc/PID/stat)
+	uasRSS, loadRSS  float64 // peak MB over the whole life (getrusage)
+	uasExit, loadEx  int
+	answered, failed int
+	peak             int
+	setupP50         float64 // ms
+	setupP99         float64
+	lossPct          float64 // frames missing at playout on the load side
+	netLossPct       float64 // packets that never reached the load side
+	jitterP50        float64 // ms, RFC 3550 interarrival jitter of what load received
+	jitterP99        float64
+	mosMin           float64
+	lateP99          float64 // ms, the load process's pacer, -1 if it reports none
+	uasLost, uasLate float64 // what dialtone answer reports it missed (sipp reports nothing)
+	uasRecv          float64
+}
+
+// BenchmarkScale runs `dialtone load` with N calls (each playing a WAV, looped) first against
+// `dialtone answer --auto --count N --max-calls N --audio null`, then against sipp's uas_echo
+// scenario with -rtp_echo, on loopback, and measures both processes of each side over the
+// window when all N calls are up: CPU (% of one core), peak RSS, calls answered, setup time,
+// loss, jitter and the load side's pacer lateness.
+func BenchmarkScale(b *testing.B) {
+	n := callEnvInt(b, "DIALTONE_SCALE_CALLS", scaleCalls)
+	rate := callEnvInt(b, "DIALTONE_SCALE_RATE", scaleRate)
+	hold := time.Duration(callEnvInt(b, "DIALTONE_SCALE_HOLD", scaleHold)) * time.Second
+	sipp, err := exec.LookPath("sipp")
+	if err != nil {
+		b.Skip("sipp is not installed (the sip-tester package)")
+	}
+	bin := buildDialtone(b, "..")
+	tone := filepath.Join(b.TempDir(), "tone.wav")
+	if out, err := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-b", "16", tone, "synth", "3", "sine", "1000", "vol", "0.5").CombinedOutput(); err != nil {
+		b.Skipf("sox is needed to make the tone file: %v %s", err, out)
+	}
+	scenario, err := filepath.Abs("../interop/peers/testdata/sipp/uas_echo.xml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sides []scaleSide
+	for b.Loop() {
+		for _, uas := range []string{"dialtone", "sipp"} {
+			s := scaleRun(b, uas, bin, sipp, scenario, tone, n, rate, hold)
+			b.Logf("%-8s N=%d: answered %d (failed %d, peak %d at once); CPU answer/echo %.1f %% load %.1f %%; RSS %.0f MB / %.0f MB; "+
+				"setup p50 %.1f p99 %.1f ms; load-side loss %.3f %% (never arrived %.3f %%), jitter p50 %.2f p99 %.2f ms, MOS min %.2f; "+
+				"pacer late p99 %s; exit uas %d load %d",
+				s.uas, n, s.answered, s.failed, s.peak, s.uasCPU, s.loadCPU, s.uasRSS, s.loadRSS, s.setupP50, s.setupP99,
+				s.lossPct, s.netLossPct, s.jitterP50, s.jitterP99, s.mosMin, lateText(s.lateP99), s.uasExit, s.loadEx)
+			if uas == "dialtone" {
+				b.Logf("dialtone answer received %.0f packets, missed %.0f frames at playout (%.0f late)", s.uasRecv, s.uasLost, s.uasLate)
+			}
+			sides = append(sides, s)
+		}
+	}
+	med := func(uas string, f func(scaleSide) float64) float64 {
+		var v []float64
+		for _, s := range sides {
+			if s.uas == uas {
+				v = append(v, f(s))
+			}
+		}
+		if len(v) == 0 {
+			return 0
+		}
+		return callMedian(v)
+	}
+	for _, uas := range []string{"dialtone", "sipp"} {
+		b.ReportMetric(med(uas, func(s scaleSide) float64 { return float64(s.answered) }), uas+"-answered")
+		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.uasCPU }), uas+"-uas-cpu-%")
+		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.loadCPU }), uas+"-load-cpu-%")
+		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.uasRSS }), uas+"-uas-peak-MB")
+		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.setupP99 }), uas+"-setup-p99-ms")
+		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.lossPct }), uas+"-loss-%")
+		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.jitterP99 }), uas+"-jitter-p99-ms")
+		if l := med(uas, func(s scaleSide) float64 { return s.lateP99 }); l >= 0 {
+			b.ReportMetric(l, uas+"-load-late-p99-ms")
+		}
+	}
+	if c := med("sipp", func(s scaleSide) float64 { return s.uasCPU }); c > 0 {
+		b.ReportMetric(med("dialtone", func(s scaleSide) float64 { return s.uasCPU })/c, "answer/sipp-cpu")
+	}
+}
+
+func lateText(ms float64) string {
+	if ms < 0 {
+		return "(no shared pacer)"
+	}
+	return fmt.Sprintf("%.2f ms", ms)
+}
+
+// scaleRun starts the UAS, runs load against it and measures the window when every call is up.
+func scaleRun(b *testing.B, uas, bin, sipp, scenario, tone string, n, rate int, hold time.Duration) scaleSide {
+	ports := scaleFreePorts(b, 3) // sipp's media port (and +2), the SIP port, sipp's control port
+	media, sip, ctl := ports[0], ports[1], ports[2]
+	var u *scaleProc
+	if uas == "dialtone" {
+		u = scaleStart(b, "dialtone answer", bin, "answer", "--listen", "127.0.0.1:"+strconv.Itoa(sip), "--auto",
+			"--count", strconv.Itoa(n), "--max-calls", strconv.Itoa(n), "--audio", "null", "--json")
+	} else {
+		u = scaleStart(b, "sipp", sipp, "-sf", scenario, "-t", "u1", "-i", "127.0.0.1", "-p", strconv.Itoa(sip),
+			"-mi", "127.0.0.1", "-mp", strconv.Itoa(media), "-ci", "127.0.0.1", "-cp", strconv.Itoa(ctl),
+			"-m", strconv.Itoa(n), "-rtp_echo", "-nostdin", "-trace_err")
+	}
+	scaleWaitUDP(b, sip, u)
+	ramp := time.Duration(float64(n) / float64(rate) * float64(time.Second))
+	// Each call lasts past the moment the last one is placed by hold and a margin, so all N
+	// overlap for the whole window [ramp+2 s, ramp+2 s+hold].
+	callDur := ramp + hold + 4*time.Second
+	start := time.Now()
+	l := scaleStart(b, "dialtone load", bin, "load", fmt.Sprintf("sip:load@127.0.0.1:%d", sip), "--calls", strconv.Itoa(n),
+		"--rate", strconv.Itoa(rate), "--duration", callDur.String(), "--play", tone, "--json")
+	sleepOrExit := func(until time.Time) {
+		select {
+		case <-time.After(time.Until(until)):
+		case <-l.done:
+			b.Fatalf("load exited early\n%s", l.tail())
+		case <-u.done:
+			b.Fatalf("%s exited early\n%s", u.name, u.tail())
+		}
+	}
+	sleepOrExit(start.Add(ramp + 2*time.Second))
+	u0, l0, t0 := cpuOf(b, u.pid()), cpuOf(b, l.pid()), time.Now()
+	sleepOrExit(t0.Add(hold))
+	u1, l1, t1 := cpuOf(b, u.pid()), cpuOf(b, l.pid()), time.Now()
+	win := t1.Sub(t0)
+	s := scaleSide{uas: uas, lateP99: -1,
+		uasCPU:  100 * float64(u1-u0) / float64(win),
+		loadCPU: 100 * float64(l1-l0) / float64(win),
+	}
+	s.loadEx = l.wait(callDur + ramp + time.Minute)
+	s.uasExit = u.wait(30 * time.Second)
+	_, s.uasRSS = u.usage()
+	_, s.loadRSS = l.usage()
+	var sum map[string]any
+	l.ndjson(func(m map[string]any) {
+		if m["event"] == "summary" {
+			sum = m
+		}
+	})
+	if sum == nil {
+		b.Fatalf("load printed no summary (exit %d)\n%s\n%s", s.loadEx, l.tail(), u.tail())
+	}
+	num := func(m map[string]any, k string) float64 { f, _ := m[k].(float64); return f }
+	s.answered, s.failed, s.peak = int(num(sum, "answered")), int(num(sum, "failed")), int(num(sum, "peak_concurrent"))
+	s.setupP50, s.setupP99 = num(sum, "setup_p50_ms"), num(sum, "setup_p99_ms")
+	s.lossPct, s.netLossPct = num(sum, "loss_pct"), num(sum, "net_loss_pct")
+	s.jitterP50, s.jitterP99, s.mosMin = num(sum, "jitter_p50_ms"), num(sum, "jitter_p99_ms"), num(sum, "mos_min")
+	if p, ok := sum["pacer"].(map[string]any); ok {
+		s.lateP99 = num(p, "late_p99_ms")
+	}
+	if uas == "dialtone" {
+		u.ndjson(func(m map[string]any) {
+			if m["event"] == "stats" && m["final"] == true {
+				s.uasRecv += num(m, "packets_received")
+				s.uasLost += num(m, "lost")
+				s.uasLate += num(m, "late")
+			}
+		})
+	}
+	if s.failed > 0 || s.peak < n {
+		b.Logf("%s side: %d of %d calls failed, peak %d at once\n%s", uas, s.failed, n, s.peak, slices.Concat([]byte(l.tail()), []byte(u.tail())))
+	}
+	return s
+}
