@@ -22,7 +22,10 @@ type Packet struct {
 
 // JitterConfig sizes a JitterBuffer. Zero fields take the defaults in parentheses.
 type JitterConfig struct {
-	// MinDelay is the smallest playout delay, never below one frame (20 ms).
+	// MinDelay is the smallest playout delay, never below one frame (20 ms). PolicyPeak
+	// counts it to the end of the frame's playout: with 20 ms a packet plays at the first
+	// tick after it arrived (and waited minWait, 2 ms), never a whole frame later.
+	// PolicyJitterMultiple counts it to the start: every packet waits at least MinDelay.
 	MinDelay time.Duration
 	// MaxDelay caps the playout delay however bad the jitter gets (300 ms). It is also
 	// capped to what Capacity can hold.
@@ -35,17 +38,29 @@ type JitterConfig struct {
 	Capacity int
 	// MaxPayload is the largest payload kept (1500 bytes); bigger packets are dropped.
 	MaxPayload int
-	// LowDelay steers the playout delay to the delay recent packets actually had beyond
-	// the fastest (a slowly decaying peak), not rounded up to whole frames, with the RFC
-	// 3550 jitter at half the default gain as a floor. Under steady jitter it plays about
-	// 40 % earlier for the same late loss; the cost is that a silence the sender leaves out
-	// soon after a burst of jitter is more often concealed at its start (the queue is
-	// empty then, so the gap cannot be told from a loss). Off by default.
-	LowDelay bool
+	// Policy chooses how the playout delay adapts; the zero value is PolicyPeak.
+	Policy JitterPolicy
 	// Silent, if set, reports whether a payload is silence, so the buffer drops silent
 	// frames rather than speech when it shrinks its delay. It must not keep the slice.
 	Silent func(payload []byte) bool
 }
+
+// JitterPolicy is how the buffer chooses its playout delay.
+type JitterPolicy uint8
+
+const (
+	// PolicyPeak (the default) steers the wait to the delay recent packets actually had
+	// beyond the fastest (a decaying peak, time constant about 10 s), not rounded up to
+	// whole frames, with the RFC 3550 jitter at half PolicyJitterMultiple's gain as a
+	// floor, and counts MinDelay to the end of the frame's playout. Under 0–40 ms of
+	// uniform jitter it plays at the first tick after the largest jitter (41–59 ms,
+	// depending on the tick phase) where PolicyJitterMultiple plays at 79–93 ms, for the
+	// same late loss; on a clean network at the first tick after arrival.
+	PolicyPeak JitterPolicy = iota
+	// PolicyJitterMultiple is the earlier default, kept for comparison: a target of 4× the
+	// RFC 3550 jitter rounded up to whole frames, never below a wait of MinDelay.
+	PolicyJitterMultiple
+)
 
 // Defaults for a G.711 call with 20 ms packets.
 const (
@@ -58,7 +73,14 @@ const (
 )
 
 // Adaptation policy. The playout delay is measured as the time the fastest recent packet
-// waits before it is played (the "level"); the target comes from the RFC 3550 jitter.
+// waits before it is played (the "level"). PolicyJitterMultiple steers it to a target
+// from the RFC 3550 jitter, as below; PolicyPeak to a floor instead (floorDelay): the
+// larger of that jitter at half the gain and the peak delay recent packets had beyond
+// the fastest, not rounded to frames, at least MinDelay less one frame and minWait. It
+// grows below the floor (no tolerance: the floor is a measured peak, not an estimate
+// rounded up) and shrinks a frame once the level is a frame and a sixteenth above it.
+// The tick phase decides where within a frame above the floor the level sits: under
+// uniform jitter the added delay averages the largest jitter plus half a frame.
 //
 //   - target = clamp(ceil(need / frame) frames, MinDelay, MaxDelay), where need is a peak
 //     follower of jitterGain × jitter: it rises at once with the jitter and decays with
@@ -82,9 +104,9 @@ const (
 //     level does not flap between two whole-frame delays.
 const (
 	jitterGain      = 4                      // target delay = jitterGain × RFC 3550 jitter
-	lowDelayGain    = 2                      // the same with LowDelay: the peak does the rest
+	peakGain        = 2                      // the same with PolicyPeak: the peak does the rest
 	needDecayShift  = 8                      // need decays by need/256 per packet
-	peakDecayShift  = 10                     // peak decays by peak/1024 per packet (about 20 s)
+	peakDecayShift  = 9                      // peak decays by peak/512 per packet (about 10 s)
 	levelShift      = 3                      // level is smoothed over 8 ticks
 	shrinkHold      = 2 * time.Second        // minimum time between delay changes before a shrink
 	shrinkWait      = 1 * time.Second        // how long a due shrink waits for a silent frame
@@ -94,6 +116,10 @@ const (
 	lateResyncAfter = 1 * time.Second        // packets all late for this long mean a new timeline
 	seenWindow      = 256                    // sequence numbers remembered for duplicate detection
 	insertSpacing   = 2                      // ticks between two insertions while a packet is ready
+	// minWait is PolicyPeak's least wait: a packet that arrives just before a tick plays at
+	// the next one, so scheduling noise too rare for the peak to have seen yet (the sender's
+	// pacer, the reader) does not make it late.
+	minWait = 2 * time.Millisecond
 )
 
 // PopStatus says what Pop returned for one playout tick.
@@ -108,9 +134,11 @@ const (
 	Played
 	// Missing: the packet for this tick never arrived (lost, or it will be too late).
 	// The caller conceals. Counted in JitterStats.Lost. While nothing at all is buffered
-	// a loss cannot be told from the sender going quiet, so the first longGap (500 ms) of
-	// a silence-suppression pause also reads as Missing; then the buffer reports an
-	// underrun (Buffering) and restarts with the next packet.
+	// a loss cannot be told from the sender going quiet, so the first ticks of a
+	// silence-suppression pause (up to longGap, 500 ms) also read as Missing; then the
+	// buffer reports an underrun (Buffering) and restarts with the next packet. When that
+	// packet turns out to follow the last one played in sequence, those ticks move from
+	// Lost to Idle: nothing was lost.
 	Missing
 	// Inserted: the buffer is growing its delay by one frame; no packet was due. The
 	// caller conceals exactly as for Missing. Not a loss.
@@ -142,7 +170,7 @@ func (s PopStatus) String() string {
 type JitterStats struct {
 	Received  uint64 // packets pushed
 	Played    uint64 // packets returned by Pop
-	Lost      uint64 // ticks that returned Missing
+	Lost      uint64 // ticks that returned Missing, less those later seen to be a silence the sender left out
 	Late      uint64 // packets that arrived after their tick had passed
 	Duplicate uint64 // packets whose sequence number or timestamp was already buffered or played
 	Dropped   uint64 // packets refused or evicted: oversized, overflow, a stray from another timeline
@@ -164,7 +192,7 @@ type slot struct {
 	seq  int64  // unwrapped sequence number
 	used bool   // holds a packet waiting to be played
 	n    int    // payload length
-	buf  []byte // MaxPayload bytes of the shared arena
+	buf  []byte // slotSize bytes of the shared arena (nil before the first packet)
 }
 
 // candidate is a packet that does not fit the current timeline (new SSRC, timestamp
@@ -187,9 +215,10 @@ type JitterBuffer struct {
 	minFrames    int64
 	maxFrames    int64
 
-	slots []slot
-	count int
-	cand  candidate
+	slots    []slot
+	slotSize int // bytes each slot holds: the largest payload seen, rounded up (jitter_mem.go)
+	count    int
+	cand     candidate
 
 	// Stream identity and unwrapping. tsRef/tsRefRaw is the newest accepted timestamp.
 	started  bool
@@ -229,6 +258,7 @@ type JitterBuffer struct {
 	lastSeq     int64         // sequence number of the last packet played or skipped
 	level       time.Duration // smoothed time the fastest packets wait before playout
 	emptyRun    int
+	missRun     int // ticks played as Missing since the last packet played or skipped
 	sinceInsert int
 	lastChange  time.Time
 	due         bool
@@ -237,7 +267,9 @@ type JitterBuffer struct {
 	stats JitterStats
 }
 
-// NewJitterBuffer allocates every slot up front so Push and Pop never allocate.
+// NewJitterBuffer makes a buffer. Slot memory comes with the first packet, sized to it
+// (ensureRoom), so a buffer made for a call that is never answered costs little; after
+// that, Push and Pop allocate nothing unless a bigger payload arrives.
 func NewJitterBuffer(cfg JitterConfig) *JitterBuffer {
 	cfg = normalize(cfg)
 	j := &JitterBuffer{cfg: cfg}
@@ -246,12 +278,7 @@ func NewJitterBuffer(cfg JitterConfig) *JitterBuffer {
 	j.frameSamples = max(1, int64(cfg.ClockRate)*int64(cfg.FrameDuration)/int64(time.Second))
 	j.minFrames = ceilDiv(cfg.MinDelay, j.frame)
 	j.maxFrames = max(j.minFrames, min(int64(cfg.MaxDelay/j.frame), int64(cfg.Capacity-1)))
-	arena := make([]byte, (cfg.Capacity+1)*cfg.MaxPayload)
 	j.slots = make([]slot, cfg.Capacity)
-	for i := range j.slots {
-		j.slots[i].buf = arena[i*cfg.MaxPayload : (i+1)*cfg.MaxPayload : (i+1)*cfg.MaxPayload]
-	}
-	j.cand.buf = arena[cfg.Capacity*cfg.MaxPayload:]
 	return j
 }
 
@@ -286,7 +313,7 @@ func normalize(cfg JitterConfig) JitterConfig {
 func (j *JitterBuffer) Reset() {
 	*j = JitterBuffer{
 		cfg: j.cfg, frameSamples: j.frameSamples, frame: j.frame, tolerance: j.tolerance,
-		minFrames: j.minFrames, maxFrames: j.maxFrames, slots: j.slots,
+		minFrames: j.minFrames, maxFrames: j.maxFrames, slots: j.slots, slotSize: j.slotSize,
 		cand: candidate{buf: j.cand.buf},
 	}
 	for i := range j.slots {
@@ -312,4 +339,17 @@ func (j *JitterBuffer) Len() int {
 		return j.count + 1
 	}
 	return j.count
+}
+
+// peakPolicy: the playout delay follows the peak delay of recent packets (PolicyPeak).
+func (j *JitterBuffer) peakPolicy() bool { return j.cfg.Policy == PolicyPeak }
+
+func (p JitterPolicy) String() string {
+	switch p {
+	case PolicyPeak:
+		return "peak"
+	case PolicyJitterMultiple:
+		return "jitter-multiple"
+	}
+	return "unknown"
 }

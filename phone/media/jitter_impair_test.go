@@ -71,9 +71,9 @@ func pctDur(v []time.Duration, q float64) time.Duration {
 }
 
 // TestJitterImpairedDelay: under netem-like impairment (20 ms + uniform 0–40 ms jitter,
-// about 3 % loss in bursts, 1 % duplicates), LowDelay plays within one frame of the
+// about 3 % loss in bursts, 1 % duplicates), the default PolicyPeak plays within one frame of the
 // largest jitter seen (the tick phase decides where in that frame) while losing under 1 %
-// of the delivered packets to lateness, and earlier than the default policy in every case.
+// of the delivered packets to lateness, and earlier than PolicyJitterMultiple in every case.
 func TestJitterImpairedDelay(t *testing.T) {
 	const frames = 1500
 	base := 20 * time.Millisecond
@@ -81,19 +81,19 @@ func TestJitterImpairedDelay(t *testing.T) {
 		for _, phase := range []time.Duration{1, 7, 13, 19} {
 			phase *= time.Millisecond
 			arr, jit := impairedArrivals(seed, frames, base, 40*time.Millisecond, 0.01, 0.3)
-			low, ls := playImpaired(JitterConfig{LowDelay: true}, arr, frames, base, phase)
-			def, ds := playImpaired(JitterConfig{}, arr, frames, base, phase)
+			low, ls := playImpaired(JitterConfig{}, arr, frames, base, phase)
+			def, ds := playImpaired(JitterConfig{Policy: PolicyJitterMultiple}, arr, frames, base, phase)
 			maxJit := pctDur(jit, 1)
 			lm, dm := pctDur(low, .5), pctDur(def, .5)
-			t.Logf("seed %d phase %v: LowDelay median %v p95 %v late %d; default median %v late %d; jitter p95 %v max %v",
+			t.Logf("seed %d phase %v: peak median %v p95 %v late %d; jitter-multiple median %v late %d; jitter p95 %v max %v",
 				seed, phase, lm, pctDur(low, .95), ls.Late, dm, ds.Late, pctDur(jit, .95), maxJit)
 			if lm > maxJit+20*time.Millisecond {
-				t.Errorf("seed %d phase %v: LowDelay median added delay %v, want ≤ max jitter %v + one frame", seed, phase, lm, maxJit)
+				t.Errorf("seed %d phase %v: peak median added delay %v, want ≤ max jitter %v + one frame", seed, phase, lm, maxJit)
 			}
 			if lm >= dm {
-				t.Errorf("seed %d phase %v: LowDelay median %v not below the default's %v", seed, phase, lm, dm)
+				t.Errorf("seed %d phase %v: peak median %v not below jitter-multiple's %v", seed, phase, lm, dm)
 			}
-			for name, st := range map[string]JitterStats{"LowDelay": ls, "default": ds} {
+			for name, st := range map[string]JitterStats{"peak": ls, "jitter-multiple": ds} {
 				if st.Late*100 >= uint64(len(jit)) {
 					t.Errorf("seed %d phase %v: %s lost %d of %d packets to lateness", seed, phase, name, st.Late, len(jit))
 				}
@@ -102,7 +102,7 @@ func TestJitterImpairedDelay(t *testing.T) {
 	}
 }
 
-// TestLowDelayFollowsJitterDown: after a burst of heavy jitter the LowDelay level comes
+// TestLowDelayFollowsJitterDown: after a burst of heavy jitter the PolicyPeak level comes
 // back down once the network is calm (the peak decays, the buffer shrinks), and a single
 // stalled packet raises it by at most about a frame, not by the stall.
 func TestLowDelayFollowsJitterDown(t *testing.T) {
@@ -132,7 +132,7 @@ func TestLowDelayFollowsJitterDown(t *testing.T) {
 			arr = append(arr, arrival{time.Duration(n)*20*time.Millisecond + c.jitter(n, r), n})
 		}
 		sort.SliceStable(arr, func(a, b int) bool { return arr[a].at < arr[b].at })
-		added, st := playImpaired(JitterConfig{LowDelay: true}, arr, 3000, 0, 9*time.Millisecond)
+		added, st := playImpaired(JitterConfig{}, arr, 3000, 0, 9*time.Millisecond)
 		end := pctDur(added[len(added)-50:], 1)
 		t.Logf("%s: added at the end %v, median %v, stats %+v", c.name, end, pctDur(added, .5), st)
 		if end > c.maxEnd {

@@ -30,7 +30,11 @@ func (j *JitterBuffer) tryStart(now time.Time) bool {
 		return false
 	}
 	l := j.rawLevel(now)
-	if l < j.target() {
+	start := j.target()
+	if j.peakPolicy() {
+		start = j.floorDelay(start)
+	}
+	if l < start {
 		return false
 	}
 	j.playing = true
@@ -56,15 +60,19 @@ func (j *JitterBuffer) target() time.Duration {
 	return time.Duration(frames) * j.frame
 }
 
-// floorDelay is the least level that plays the packets the network is seen to delay
-// the most (need) on time: need itself, not rounded up to whole frames, since the tick
-// phase already puts the level anywhere within a frame.
-// Without LowDelay it is the target, in whole frames, with the tolerance below it.
+// floorDelay is the least level (how long the fastest packets wait) that plays on time the
+// packets the network is seen to delay the most (needed): needed itself, not rounded up to
+// whole frames, since the tick phase already puts the level anywhere within a frame. With
+// PolicyPeak, MinDelay counts the frame's own playout, so the configured floor is a wait of
+// MinDelay-FrameDuration (never below minWait): on a clean network a packet plays at the
+// first tick after it arrives, not a whole frame later.
+// With PolicyJitterMultiple it is the target, in whole frames.
 func (j *JitterBuffer) floorDelay(target time.Duration) time.Duration {
-	if !j.cfg.LowDelay {
+	if !j.peakPolicy() {
 		return target
 	}
-	return min(max(j.needed(), time.Duration(j.minFrames)*j.frame), j.maxDelay())
+	least := max(time.Duration(j.minFrames-1)*j.frame, minWait)
+	return min(max(j.needed(), least), j.maxDelay())
 }
 
 // needed is the delay beyond the fastest packets that the network calls for: the larger
@@ -73,7 +81,7 @@ func (j *JitterBuffer) needed() time.Duration { return max(j.need, j.peak) }
 
 func (j *JitterBuffer) shouldGrow(target time.Duration) bool {
 	floor := j.floorDelay(target)
-	if !j.cfg.LowDelay {
+	if !j.peakPolicy() {
 		floor -= j.tolerance
 	}
 	if j.level >= floor {
@@ -98,10 +106,10 @@ func (j *JitterBuffer) shrink(now time.Time, target, floor time.Duration) {
 		j.catchUp(now, target)
 		return
 	}
-	// LowDelay's floor is not rounded up to frames, so a quarter of the tolerance above a
+	// PolicyPeak's floor is not rounded up to frames, so a quarter of the tolerance above a
 	// frame of surplus is hysteresis enough (grow and shrink use the same smoothed level).
 	margin := j.frame + j.tolerance
-	if j.cfg.LowDelay {
+	if j.peakPolicy() {
 		margin = j.frame + j.tolerance/4
 	}
 	for {
@@ -122,7 +130,7 @@ func (j *JitterBuffer) shrink(now time.Time, target, floor time.Duration) {
 		}
 		// An empty queue means the next packet is already due: dropping its slot would
 		// turn the gap it may be (a silence the sender left out) into concealment.
-		if j.cfg.LowDelay && j.count == 0 || !j.cheapToDrop(now) {
+		if j.peakPolicy() && j.count == 0 || !j.cheapToDrop(now) {
 			return
 		}
 		j.skip()
@@ -158,6 +166,7 @@ func (j *JitterBuffer) skip() {
 		s.used = false
 		j.count--
 		j.lastSeq, j.hasLastSeq = s.seq, true
+		j.missRun = 0
 		j.stats.Discarded++
 	}
 	j.cur++
@@ -172,7 +181,7 @@ func (j *JitterBuffer) playNext() ([]byte, PopStatus) {
 		s.used = false
 		j.count--
 		j.cur++
-		j.emptyRun = 0
+		j.emptyRun, j.missRun = 0, 0
 		j.lastSeq, j.hasLastSeq = s.seq, true
 		j.stats.Played++
 		return s.buf[:s.n:s.n], Played
@@ -186,6 +195,7 @@ func (j *JitterBuffer) playNext() ([]byte, PopStatus) {
 			return nil, Buffering
 		}
 		j.stats.Lost++
+		j.missRun++
 		return nil, Missing
 	}
 	// Nothing buffered: a loss or a late packet, until the gap is too long to be one.
@@ -197,6 +207,7 @@ func (j *JitterBuffer) playNext() ([]byte, PopStatus) {
 	}
 	j.cur++
 	j.stats.Lost++
+	j.missRun++
 	return nil, Missing
 }
 

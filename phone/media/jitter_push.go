@@ -67,7 +67,10 @@ func (j *JitterBuffer) probe(p Packet) {
 		return
 	}
 	j.dropCandidate()
-	n := copy(j.cand.buf, p.Payload)
+	if cap(j.cand.buf) < len(p.Payload) {
+		j.cand.buf = make([]byte, roundUp(len(p.Payload)))
+	}
+	n := copy(j.cand.buf[:cap(j.cand.buf)], p.Payload)
 	j.cand.p = p
 	j.cand.p.Payload = j.cand.buf[:n:n]
 	j.cand.held = true
@@ -107,7 +110,7 @@ func (j *JitterBuffer) startStream(p Packet) {
 	j.seen = [seenWindow / 64]uint64{}
 	j.hasPrev, j.hasBase, j.lateRun = false, false, false
 	j.playing, j.hasFloor, j.hasLastSeq = false, false, false
-	j.emptyRun = 0
+	j.emptyRun, j.missRun = 0, 0
 	j.accept(p, 0, 0)
 }
 
@@ -146,6 +149,14 @@ func (j *JitterBuffer) accept(p Packet, tsRel int64, r time.Duration) {
 		j.stats.Dropped++
 		return
 	}
+	if j.missRun > 0 && j.hasLastSeq && seq == j.lastSeq+1 {
+		// The packet right after the last one played is on time, so the ticks since then
+		// that played as Missing were a silence the sender left out, not a loss: with
+		// nothing buffered a low delay cannot tell the two apart until now.
+		j.stats.Lost -= uint64(j.missRun)
+		j.stats.Idle += uint64(j.missRun)
+	}
+	j.missRun = 0
 	j.store(k, seq, p.Payload)
 	if tsRel > j.tsRef {
 		j.tsRef, j.tsRefRaw = tsRel, p.Timestamp
@@ -249,6 +260,7 @@ func (j *JitterBuffer) lowestFrom(k int64) int64 {
 }
 
 func (j *JitterBuffer) store(k, seq int64, payload []byte) {
+	j.ensureRoom(len(payload))
 	s := &j.slots[j.index(k)]
 	s.k, s.seq, s.used = k, seq, true
 	s.n = copy(s.buf, payload)
@@ -273,12 +285,12 @@ func (j *JitterBuffer) observe(arrival time.Time, r time.Duration) {
 	j.prevTransit, j.hasPrev = r, true
 	j.need -= j.need >> needDecayShift
 	gain := time.Duration(jitterGain)
-	if j.cfg.LowDelay {
-		gain = lowDelayGain
+	if j.peakPolicy() {
+		gain = peakGain
 	}
 	j.need = max(j.need, gain*j.tjitter16/16)
 	j.peak -= j.peak >> peakDecayShift
-	if j.cfg.LowDelay && j.hasBase && j.playing {
+	if j.peakPolicy() && j.hasBase && j.playing {
 		// The delay this packet needed beyond the fastest: a peak follower of it is the
 		// level that plays every recent packet on time. Clipped to a frame past the level
 		// like a late packet's, so one stalled packet cannot raise it far at once.
