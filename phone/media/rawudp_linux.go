@@ -38,7 +38,6 @@ type rawUDP struct {
 	rn     int
 	rerr   syscall.Errno
 	recvFn func(fd uintptr) bool
-	poll   pollState // the pacer's non-blocking receive (rawudp_poll_linux.go)
 	// fd is the socket's own descriptor once detached from the netpoller (the pacer reads it
 	// at its ticks); -1 while conn does the waiting, and after Close.
 	fd       int
@@ -143,7 +142,7 @@ func (r *rawUDP) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
 	r.rmu.Lock()
 	defer r.rmu.Unlock()
 	if r.detached {
-		return 0, netip.AddrPort{}, net.ErrClosed // the pacer reads it (pollRead); nobody else may
+		return 0, netip.AddrPort{}, net.ErrClosed // the pacer reads it (pollBatch); nobody else may
 	}
 	r.rb, r.rn, r.rerr = b, 0, 0
 	err := r.rc.Read(r.recvFn)
@@ -158,17 +157,17 @@ func (r *rawUDP) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
 	if r.rerr != 0 {
 		return 0, netip.AddrPort{}, &net.OpError{Op: "read", Net: "udp", Err: r.rerr}
 	}
-	return r.rn, r.fromAddr(), nil
+	return r.rn, addrPortOf(&r.rsa), nil
 }
 
-// fromAddr is the source address the last receive filled in.
-func (r *rawUDP) fromAddr() netip.AddrPort {
-	switch r.rsa.Addr.Family {
+// addrPortOf is the address a receive filled in.
+func addrPortOf(rsa *syscall.RawSockaddrAny) netip.AddrPort {
+	switch rsa.Addr.Family {
 	case syscall.AF_INET:
-		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(&r.rsa))
+		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(rsa))
 		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), getPort(&sa.Port))
 	case syscall.AF_INET6:
-		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(&r.rsa))
+		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(rsa))
 		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), getPort(&sa.Port))
 	}
 	return netip.AddrPort{}

@@ -14,14 +14,31 @@ import (
 // buffer sees the same arrivals as if each had been read the moment it came; what is played
 // when does not change either, since playout happens at the tick. One wakeup a frame fewer,
 // and no goroutine handoff: see bench/call_bench_test.go.
+//
+// One recvmmsg takes up to recvBatchLen datagrams, each with its own arrival time: in the
+// steady state of a call (one packet queued per tick) that is one system call a frame, where
+// recvmsg until EAGAIN took two. The buffers belong to whoever drains (a shared pacer's worker),
+// not to the socket, so a thousand sessions do not each keep a batch of 1500-byte buffers.
 
-// pollState is the receive side of a rawUDP used by the pacer.
-type pollState struct {
-	msg  syscall.Msghdr
-	iov  syscall.Iovec
-	ctrl [64]byte // room for one SCM_TIMESTAMPNS control message
-	at   time.Time
-	pfn  func(fd uintptr) bool
+// recvBatchLen is how many datagrams one recvmmsg may take: a call queues one per tick, more
+// after a stall or a burst; 8 × 1500 bytes stays small enough per worker.
+const recvBatchLen = 8
+
+// mmsghdr is struct mmsghdr: a msghdr and the length received. Go pads it to the alignment of
+// msghdr's pointers, as C does (64 bytes on 64-bit platforms, 32 on 32-bit ones).
+type mmsghdr struct {
+	hdr syscall.Msghdr
+	n   uint32
+}
+
+// recvBatch is the buffers of one recvmmsg. It must live on the heap (new(recvBatch)): the
+// kernel is handed pointers into it.
+type recvBatch struct {
+	hdrs  [recvBatchLen]mmsghdr
+	iovs  [recvBatchLen]syscall.Iovec
+	names [recvBatchLen]syscall.RawSockaddrAny
+	ctrl  [recvBatchLen][64]byte // room for one SCM_TIMESTAMPNS control message each
+	bufs  [recvBatchLen][1500]byte
 }
 
 // pollerFor is io as a socket the pacer can drain, or nil if it cannot be (a TURN relay, or
@@ -55,66 +72,59 @@ func (r *rawUDP) enablePoll() bool {
 	r.wmu.Lock()
 	r.rmu.Lock()
 	r.fd, r.detached = nfd, true
-	r.poll.pfn = r.tryRecv
 	r.rmu.Unlock()
 	r.wmu.Unlock()
 	_ = r.conn.Close() // leaves the epoll set; the socket lives on in fd
 	return true
 }
 
-// pollRead takes one queued datagram without waiting. ok is false when none is queued; at is
-// when the kernel received it.
-func (r *rawUDP) pollRead(b []byte) (n int, from netip.AddrPort, at time.Time, ok bool, err error) {
-	// The descriptor is non-blocking (and MSG_DONTWAIT says so again): this never waits.
-	if len(b) == 0 {
-		return 0, from, at, false, nil
-	}
+// pollBatch takes up to recvBatchLen queued datagrams into rb without waiting; n is 0 when none
+// is queued. Fewer than recvBatchLen means the queue is now empty.
+func (r *rawUDP) pollBatch(rb *recvBatch) (n int, err error) {
 	r.rmu.Lock()
 	defer r.rmu.Unlock()
 	if r.fd < 0 {
-		return 0, from, at, false, net.ErrClosed
+		return 0, net.ErrClosed // the descriptor is closed only under rmu: its number cannot be reused under us
 	}
-	r.rb, r.rn, r.rerr = b, -1, 0
-	r.tryRecv(uintptr(r.fd))
-	r.rb = nil
-	if r.rerr != 0 {
-		return 0, from, at, true, r.rerr
-	}
-	if r.rn < 0 {
-		return 0, from, at, false, nil
-	}
-	return r.rn, r.fromAddr(), r.poll.at, true, nil
+	return rb.recv(uintptr(r.fd))
 }
 
-func (r *rawUDP) tryRecv(fd uintptr) bool {
-	p := &r.poll
-	p.iov.Base = &r.rb[0]
-	p.iov.SetLen(len(r.rb))
-	p.msg = syscall.Msghdr{Name: (*byte)(unsafe.Pointer(&r.rsa)), Namelen: uint32(unsafe.Sizeof(r.rsa)), Iov: &p.iov, Iovlen: 1}
-	p.msg.Control = &p.ctrl[0]
-	p.msg.SetControllen(len(p.ctrl))
+// recv is one recvmmsg on fd. The descriptor is non-blocking and MSG_DONTWAIT says so again:
+// this never waits, so it needs none of the runtime's system call bookkeeping (RawSyscall).
+func (rb *recvBatch) recv(fd uintptr) (int, error) {
+	for i := range rb.hdrs {
+		rb.iovs[i].Base = &rb.bufs[i][0]
+		rb.iovs[i].SetLen(len(rb.bufs[i]))
+		h := &rb.hdrs[i].hdr
+		*h = syscall.Msghdr{Name: (*byte)(unsafe.Pointer(&rb.names[i])), Namelen: uint32(unsafe.Sizeof(rb.names[i])),
+			Iov: &rb.iovs[i], Iovlen: 1, Control: &rb.ctrl[i][0]}
+		h.SetControllen(len(rb.ctrl[i])) // value-result, like Namelen: reset for every call
+		rb.hdrs[i].n = 0
+	}
 	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&p.msg)), syscall.MSG_DONTWAIT)
+		n, _, e := syscall.RawSyscall6(syscall.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&rb.hdrs[0])), recvBatchLen, syscall.MSG_DONTWAIT, 0, 0)
 		switch e {
 		case 0:
-			r.rn = int(n)
-			p.at = r.stamp()
-			return true
+			return int(n), nil
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
-			return true // nothing queued: rn stays -1
+			return 0, nil
 		default:
-			r.rerr = e
-			return true
+			return 0, e // e.g. ECONNREFUSED from an ICMP error: reported once, the next read goes on
 		}
 	}
 }
 
-// stamp is the SCM_TIMESTAMPNS of the last recvmsg, or the present if there was none.
-func (r *rawUDP) stamp() time.Time {
-	p := &r.poll
-	ctrl := p.ctrl[:min(int(p.msg.Controllen), len(p.ctrl))]
+// datagram is the i-th datagram of the last recv: its bytes, source and arrival time.
+func (rb *recvBatch) datagram(i int) (b []byte, from netip.AddrPort, at time.Time) {
+	h := &rb.hdrs[i]
+	ctrl := rb.ctrl[i][:min(int(h.hdr.Controllen), len(rb.ctrl[i]))]
+	return rb.bufs[i][:min(int(h.n), len(rb.bufs[i]))], addrPortOf(&rb.names[i]), stampOf(ctrl)
+}
+
+// stampOf is the SCM_TIMESTAMPNS in a message's control data, or the present if there is none.
+func stampOf(ctrl []byte) time.Time {
 	hdrLen := syscall.CmsgLen(0)
 	for len(ctrl) >= hdrLen {
 		h := (*syscall.Cmsghdr)(unsafe.Pointer(&ctrl[0]))
@@ -123,7 +133,7 @@ func (r *rawUDP) stamp() time.Time {
 		}
 		if h.Level == syscall.SOL_SOCKET && h.Type == syscall.SCM_TIMESTAMPNS && int(h.Len) >= hdrLen+int(unsafe.Sizeof(syscall.Timespec{})) {
 			ts := (*syscall.Timespec)(unsafe.Pointer(&ctrl[hdrLen]))
-			return time.Unix(ts.Sec, ts.Nsec)
+			return time.Unix(ts.Unix())
 		}
 		ctrl = ctrl[min(syscall.CmsgSpace(int(h.Len)-hdrLen), len(ctrl)):]
 	}

@@ -65,29 +65,35 @@ func (s *Session) readRTP() {
 // poller is an RTP socket the pacer drains at its tick instead of a goroutine reading it
 // (rawudp_poll_linux.go says why).
 type poller interface {
-	// pollRead takes one queued datagram without waiting; ok is false when none is queued,
-	// at is when it arrived.
-	pollRead(b []byte) (n int, from netip.AddrPort, at time.Time, ok bool, err error)
+	// pollBatch takes up to recvBatchLen queued datagrams into rb without waiting (n is 0 when
+	// none is queued; fewer than recvBatchLen means the queue is empty now).
+	pollBatch(rb *recvBatch) (n int, err error)
 }
 
 // maxDrain bounds one tick's reading, so a flood cannot hold the pacer: 50 frames' worth.
 const maxDrain = 50
 
-// drainRTP handles every datagram queued on the RTP socket, each at its arrival time.
-func (s *Session) drainRTP(pl poller, buf []byte, pkt *rtp.Packet) {
-	for range maxDrain {
-		n, from, at, ok, err := pl.pollRead(buf)
-		if !ok {
-			if err != nil && !errors.Is(err, net.ErrClosed) {
-				s.log.Debug("rtp read", "err", err)
-			}
-			return
-		}
+// drainRTP handles every datagram queued on the RTP socket, each at its arrival time. In a
+// call's steady state that is one recvmmsg a tick, which finds the one packet sent meanwhile.
+func (s *Session) drainRTP(pl poller, rb *recvBatch, pkt *rtp.Packet) {
+	for got := 0; got < maxDrain; {
+		n, err := pl.pollBatch(rb)
 		if err != nil {
-			s.log.Debug("rtp read", "err", err)
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Debug("rtp read", "err", err) // an ICMP error, reported once: read on
+			got++
 			continue
 		}
-		s.handleRTPAt(buf[:n], from, pkt, at)
+		for i := range n {
+			b, from, at := rb.datagram(i)
+			s.handleRTPAt(b, from, pkt, at)
+		}
+		if n < recvBatchLen {
+			return
+		}
+		got += n
 	}
 }
 

@@ -5,6 +5,7 @@
 package media
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/dialtone/dialtone/audio"
 	"github.com/dialtone/dialtone/codec"
-	"github.com/pion/rtp"
 )
 
 // Config says where a session listens.
@@ -69,17 +69,19 @@ type Session struct {
 	relays   []func() // closes the TURN clients, if any
 	local    netip.AddrPort
 	now      func() time.Time
-	// realClock: neither the clock nor the ticker is a test's, so the pacer may read RTP
-	// itself at its ticks with kernel arrival times (drainRTP).
+	// realClock: neither the clock nor the ticker is a test's, so the process's shared pacer
+	// may pace the session and read its RTP at its ticks with kernel arrival times (drainRTP).
 	realClock bool
-	poll      poller                     // set by Start when the pacer reads RTP; nil while a goroutine does
-	timer     atomic.Pointer[frameTimer] // paces the loop when realClock (timerfd_linux.go); Close stops it
+	poll      poller // set by Start when the pacer reads RTP; nil while a goroutine does
 
 	mu sync.Mutex // guards params, dtmfQueue and the activity times
-	// frameMu is held by the pacer while it sends and plays a frame, so that Update can wait
-	// for a frame in progress: once Update returns, nothing leaves with the old parameters
-	// (no RTP after hold, none to the old address).
-	frameMu   sync.Mutex
+	// frameMu is held by the pacer while it paces the session (receive, send and play the frames
+	// due, reports), so that Update can wait for a frame in progress: once Update returns,
+	// nothing leaves with the old parameters (no RTP after hold, none to the old address).
+	frameMu sync.Mutex
+	// paced is the shared pacer's state for this session (pacer.go), guarded by frameMu; nil
+	// when a goroutine of its own paces it, and from the moment Close took it off the pacer.
+	paced     *paceState
 	params    Params
 	dtmfQueue []rune
 	started   time.Time // when Start was first called
@@ -176,19 +178,28 @@ func (s *Session) Start(p Params) {
 		s.rx.mu.Lock()
 		s.rx.latch.reset(p.Remote, s.started) // the latching window opens when the stream does
 		s.rx.mu.Unlock()
+		shared := false
 		if s.realClock {
 			s.poll = pollerFor(s.rtpIO) // TURN relays, and clocks tests drive, keep a reader goroutine
-			if t, err := newFrameTimer(codec.FrameMillis * time.Millisecond); err == nil {
-				s.timer.Store(t)
+			switch err := pacer.add(s); {
+			case err == nil:
+				shared = true
+			case errors.Is(err, errSessionClosed):
+				return // Close came first: nothing may start now
+			default:
+				s.log.Debug("media: no shared pacer, the session paces itself", "err", err)
 			}
 		}
 		if s.poll == nil {
 			s.wg.Add(1)
 			go s.readRTP()
 		}
-		s.wg.Add(2)
+		s.wg.Add(1)
 		go s.readRTCP()
-		go s.pace()
+		if !shared {
+			s.wg.Add(1)
+			go s.pace(newPaceState(time.Time{}, s.started)) // the clock is read here, not in the goroutine
+		}
 	})
 }
 
@@ -286,9 +297,7 @@ func (s *Session) emit(e Event) {
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		if t := s.timer.Load(); t != nil {
-			t.close()
-		}
+		pacer.remove(s) // once it returns, the shared pacer is not in this session's frame, nor will be
 		s.rtpIO.Close()
 		s.rtcpIO.Close()
 		for _, closeRelay := range s.relays {
@@ -300,69 +309,6 @@ func (s *Session) Close() error {
 		close(s.events)
 	})
 	return nil
-}
-
-// pace runs every 20 ms: one frame out to the network, one frame out to the sink. It keeps
-// its own schedule rather than trusting the ticker, which drops ticks when the process is
-// starved of CPU: frames that fell due meanwhile are caught up (up to maxCatchUp at once), so a
-// stall shifts audio in time instead of shortening it; a longer stall restarts the schedule.
-func (s *Session) pace() {
-	defer s.wg.Done()
-	const frame = codec.FrameMillis * time.Millisecond
-	const maxCatchUp = 10
-	timer := s.timer.Load()
-	var tick <-chan time.Time
-	if timer == nil {
-		var stop func()
-		tick, stop = s.cfg.NewTicker(frame)
-		defer stop()
-	}
-	var (
-		pcm    = make([]int16, codec.FrameSamples)
-		out    = make([]int16, codec.FrameSamples)
-		buf    = make([]byte, 1500)
-		pkt    rtp.Packet
-		rbuf   []byte
-		rpkt   rtp.Packet
-		lastRR = s.now()
-		due    = s.now()
-	)
-	if s.poll != nil {
-		rbuf = make([]byte, 1500)
-	}
-	for {
-		if timer != nil {
-			if !timer.wait() {
-				return // closed
-			}
-		} else {
-			select {
-			case <-s.done:
-				return
-			case <-tick:
-			}
-		}
-		now := s.now()
-		if now.Sub(due) > maxCatchUp*frame {
-			due = now // stalled too long: don't burst, start over
-		}
-		if s.poll != nil {
-			s.drainRTP(s.poll, rbuf, &rpkt)
-		}
-		s.frameMu.Lock()
-		for n := 0; n < maxCatchUp && !now.Before(due); n++ {
-			p := s.current()
-			s.tx.sendFrame(s, p, pcm, buf, &pkt)
-			s.rx.playFrame(s, p, due, out)
-			due = due.Add(frame)
-		}
-		s.frameMu.Unlock()
-		if now.Sub(lastRR) >= rtcpInterval {
-			lastRR = now
-			s.sendRTCP(s.current(), now)
-		}
-		s.keepAlive(s.current(), now)
-	}
 }
 
 // counters are the session's statistics, updated atomically by the loops.

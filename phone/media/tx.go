@@ -34,19 +34,19 @@ func (t *sender) init() {
 
 // sendFrame sends one 20 ms frame: a DTMF event packet while a digit is being sent,
 // otherwise encoded audio from the source. Nothing is sent while Send is false, but the
-// timestamp keeps running so the far end sees the gap as time.
-func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *rtp.Packet) {
+// timestamp keeps running so the far end sees the gap as time. sent says whether a packet
+// left (the pacer measures how late it did).
+func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *rtp.Packet) (sent bool) {
 	defer func() { t.ts += codec.FrameSamples }()
 	if !p.Send || p.Codec == nil || !p.Remote.IsValid() {
-		return
+		return false
 	}
 	pkt.Header = rtp.Header{Version: 2, SSRC: t.ssrc}
 	if t.dtmfPacket(s, p, pkt, buf) {
 		if p.Source != nil && !t.sourceEOF {
 			_ = p.Source.Read(pcm) // the event replaces this frame's audio; a file still moves on with time
 		}
-		t.write(s, p, pkt, buf)
-		return
+		return t.write(s, p, pkt, buf)
 	}
 	if p.Muted {
 		if p.Source != nil && !t.sourceEOF {
@@ -71,30 +71,31 @@ func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *r
 	pkt.Timestamp = t.ts
 	pkt.Marker = !t.started // first packet of the talkspurt
 	pkt.Payload = buf[rtpHeaderRoom : rtpHeaderRoom+n]
-	t.write(s, p, pkt, buf)
+	return t.write(s, p, pkt, buf)
 }
 
 // rtpHeaderRoom leaves space at the front of buf for the marshalled header; the payload is
 // encoded after it and the header written in place, so nothing is copied or allocated.
 const rtpHeaderRoom = 12
 
-func (t *sender) write(s *Session, p Params, pkt *rtp.Packet, buf []byte) {
+func (t *sender) write(s *Session, p Params, pkt *rtp.Packet, buf []byte) bool {
 	t.seq++
 	pkt.SequenceNumber = t.seq
 	t.started = true
 	// The payload already sits at buf[12:]; marshal the 12-byte header in front of it.
 	if _, err := pkt.Header.MarshalTo(buf[:rtpHeaderRoom]); err != nil {
 		s.log.Debug("rtp marshal", "err", err)
-		return
+		return false
 	}
 	dst, _ := s.targets(p)
 	if _, err := s.rtpIO.WriteToUDPAddrPort(buf[:rtpHeaderRoom+len(pkt.Payload)], dst); err != nil {
 		s.log.Debug("rtp write", "err", err)
-		return
+		return false
 	}
 	s.stats.sent.Add(1)
 	s.stats.lastSent.Store(s.now().UnixNano())
 	t.mu.Lock()
 	t.octets += uint64(len(pkt.Payload))
 	t.mu.Unlock()
+	return true
 }

@@ -1,0 +1,215 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The shared pacer: one timer for every real-clock session of the process instead of a
+// goroutine and a timer per call. At each 20 ms tick its goroutine takes the list of sessions
+// and, when there are many, hands shares of it to a few worker goroutines (about one per
+// processor), pacing its own share meanwhile: each session's RTP is drained (one recvmmsg),
+// its frames due are sent and played, its reports and keep-alives go out when theirs are due.
+// A thousand calls then cost a thousand system calls each way a tick and no goroutine
+// switches, where a pacer per call woke a thousand goroutines, each reading its own timer.
+//
+// Sessions join at Start and leave at Close; when the last leaves, the pacer stops its timer
+// and goroutines (an idle process has no pacer wakeups at all), and the next Start starts
+// them again. Sessions whose Config injects a clock or a ticker (tests), and systems without
+// timerfd, keep a pacer goroutine of their own (Session.pace).
+
+// pacer paces the process's real-clock sessions.
+var pacer = &sharedPacer{stats: new(pacerStats)}
+
+// errSessionClosed: Start lost the race with Close, nothing is to be paced.
+var errSessionClosed = errors.New("media: session closed")
+
+const (
+	// maxPacerWorkers bounds the workers of a tick, whatever GOMAXPROCS says.
+	maxPacerWorkers = 16
+	// minPacerShare is how many sessions one worker paces before another is woken: a handful
+	// of calls is cheaper on one goroutine than split, and wakes the process once a tick.
+	minPacerShare = 64
+)
+
+type sharedPacer struct {
+	mu    sync.Mutex // serialises add and remove, so a run starts and stops whole
+	run   *pacerRun  // nil while no session is paced
+	stats *pacerStats
+}
+
+// add makes the pacer pace s from its next tick, starting the timer and goroutines if s is
+// the only session.
+func (p *sharedPacer) add(s *Session) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-s.done: // Close has run or is running: it removed nothing, so add nothing
+		return errSessionClosed
+	default:
+	}
+	if p.run == nil {
+		grid := time.Now() // just before the timer is armed: its ticks fall every 20 ms from here
+		t, err := newFrameTimer(frameDur)
+		if err != nil {
+			return fmt.Errorf("shared pacer: %w", err)
+		}
+		p.run = newPacerRun(p.stats, grid, runtime.GOMAXPROCS(0))
+		p.run.startTimer(t)
+	}
+	p.run.add(s, time.Now())
+	p.stats.sessions.Add(1)
+	return nil
+}
+
+// remove stops pacing s; a tick inside s's frame finishes it first. Stopping the last
+// session stops the timer and waits for the goroutines to end. A session the pacer does not
+// pace is ignored.
+func (p *sharedPacer) remove(s *Session) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.run == nil || !p.run.remove(s) {
+		return
+	}
+	p.stats.sessions.Add(-1)
+	if len(*p.run.list.Load()) == 0 {
+		p.run.stop()
+		p.run = nil
+	}
+}
+
+// pacerRun is the pacer from the first session's Start to the last one's Close: the timer,
+// the goroutines and the list of sessions.
+type pacerRun struct {
+	stats *pacerStats
+	grid  time.Time   // ticks fall due every 20 ms from here
+	timer *frameTimer // nil when something else calls tick (benchmarks)
+	// list is the sessions paced, replaced (never changed in place) by add and remove, so a
+	// tick reads it without a lock; a session removed after a tick took the list is skipped
+	// because its paced state is gone.
+	list     atomic.Pointer[[]*Session]
+	workers  []*pacerWorker // [0] is the tick goroutine's own share
+	pending  sync.WaitGroup // the shares of the tick in progress handed to other workers
+	wg       sync.WaitGroup // the workers' goroutines
+	loopDone chan struct{}  // closed when the tick goroutine has ended
+}
+
+// pacerWorker is one share's state: its receive buffers and its lateness histogram.
+type pacerWorker struct {
+	rb   *recvBatch
+	late *lateHist
+	wake chan pacerShare // nil for worker 0, which the tick goroutine runs itself
+}
+
+type pacerShare struct {
+	sessions []*Session
+	now      time.Time
+}
+
+func newPacerRun(stats *pacerStats, grid time.Time, procs int) *pacerRun {
+	r := &pacerRun{stats: stats, grid: grid}
+	empty := []*Session{}
+	r.list.Store(&empty)
+	for i := range min(max(procs, 1), maxPacerWorkers) {
+		w := &pacerWorker{rb: new(recvBatch), late: &stats.late[i]}
+		r.workers = append(r.workers, w)
+		if i > 0 {
+			w.wake = make(chan pacerShare, 1)
+			r.wg.Add(1)
+			go r.work(w)
+		}
+	}
+	return r
+}
+
+// startTimer makes t drive the ticks.
+func (r *pacerRun) startTimer(t *frameTimer) {
+	r.timer, r.loopDone = t, make(chan struct{})
+	go r.loop()
+}
+
+func (r *pacerRun) loop() {
+	defer close(r.loopDone)
+	for r.timer.wait() {
+		r.tick(time.Now())
+	}
+}
+
+func (r *pacerRun) work(w *pacerWorker) {
+	defer r.wg.Done()
+	for share := range w.wake {
+		w.pace(share.sessions, share.now)
+		r.pending.Done()
+	}
+}
+
+// stop ends the timer, then the workers, and waits for all of them.
+func (r *pacerRun) stop() {
+	if r.timer != nil {
+		r.timer.close()
+		<-r.loopDone // no tick hands out work after this
+	}
+	for _, w := range r.workers[1:] {
+		close(w.wake)
+	}
+	r.wg.Wait()
+}
+
+// tick paces every session once at now: the list is split in equal shares, one per worker
+// needed, the tick goroutine taking the first; it returns when all shares are done.
+func (r *pacerRun) tick(now time.Time) {
+	list := *r.list.Load()
+	n := len(list)
+	k := max(1, min(len(r.workers), (n+minPacerShare-1)/minPacerShare))
+	r.pending.Add(k - 1)
+	for i := 1; i < k; i++ {
+		r.workers[i].wake <- pacerShare{sessions: list[i*n/k : (i+1)*n/k], now: now}
+	}
+	r.workers[0].pace(list[:n/k], now)
+	r.pending.Wait()
+	if time.Since(now) > frameDur {
+		r.stats.overruns.Add(1)
+	}
+}
+
+// pace paces each of sessions at now, unless it left meanwhile.
+func (w *pacerWorker) pace(sessions []*Session, now time.Time) {
+	for _, s := range sessions {
+		s.frameMu.Lock()
+		if st := s.paced; st != nil {
+			s.step(st, now, w.rb, w.late)
+		}
+		s.frameMu.Unlock()
+	}
+}
+
+// add puts s on the list with a schedule whose first frame is due at the next tick.
+func (r *pacerRun) add(s *Session, now time.Time) {
+	st := newPaceState(r.grid, now)
+	s.frameMu.Lock()
+	s.paced = st
+	s.frameMu.Unlock()
+	old := *r.list.Load()
+	list := append(old[:len(old):len(old)], s) // a new array: ticks in progress keep theirs
+	r.list.Store(&list)
+}
+
+// remove takes s off the list and waits for a tick inside its frame; false if s is not on it.
+func (r *pacerRun) remove(s *Session) bool {
+	old := *r.list.Load()
+	i := slices.Index(old, s)
+	if i < 0 {
+		return false
+	}
+	list := slices.Concat(old[:i], old[i+1:])
+	r.list.Store(&list)
+	s.frameMu.Lock()
+	s.paced = nil
+	s.frameMu.Unlock()
+	return true
+}

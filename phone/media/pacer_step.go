@@ -1,0 +1,95 @@
+package media
+
+import (
+	"time"
+
+	"github.com/dialtone/dialtone/codec"
+	"github.com/pion/rtp"
+)
+
+// maxCatchUp is how many frames one tick may send after a stall; a longer stall restarts the
+// schedule instead of bursting.
+const maxCatchUp = 10
+
+// paceState is what one session's pacing carries from one tick to the next. Whoever paces
+// the session (its own goroutine, or a shared pacer's worker) owns it while holding frameMu.
+type paceState struct {
+	pcm, out [codec.FrameSamples]int16
+	buf      [1500]byte
+	pkt      rtp.Packet // the frame being sent
+	rpkt     rtp.Packet // the datagram being received
+	lastRR   time.Time
+	due      time.Time // when the next frame is due
+	// grid is a tick of the shared pacer's timer, whose ticks fall every 20 ms from it: the
+	// session's frames are due on the ticks, so how late they leave measures the pacer and not
+	// the moment the session started. Zero for a session's own pacer (due counts from Start).
+	grid time.Time
+}
+
+func newPaceState(grid, now time.Time) *paceState {
+	st := &paceState{grid: grid, lastRR: now, due: now}
+	if !grid.IsZero() {
+		st.due = st.align(now).Add(frameDur) // the first tick after now
+	}
+	return st
+}
+
+// align is the tick at or before now on the pacer's grid, or now itself without a grid.
+func (st *paceState) align(now time.Time) time.Time {
+	if st.grid.IsZero() {
+		return now
+	}
+	d := now.Sub(st.grid)
+	return st.grid.Add(d - d%frameDur)
+}
+
+// step is one tick at now: what arrived is read (when the pacer reads the socket, with rb),
+// the frames that fell due are sent and played, then RTCP and the keep-alive get their turn.
+// It keeps its own schedule rather than trusting the ticks, which come late or not at all when
+// the process is starved of CPU: frames that fell due meanwhile are caught up (up to maxCatchUp
+// at once), so a stall shifts audio in time instead of shortening it; a longer stall restarts
+// the schedule. late, if not nil, records how late each frame's RTP left against its due time.
+// The caller holds s.frameMu, so Update waits for a frame in progress.
+func (s *Session) step(st *paceState, now time.Time, rb *recvBatch, late *lateHist) {
+	if now.Sub(st.due) > maxCatchUp*frameDur {
+		st.due = st.align(now) // stalled too long: don't burst, start over
+	}
+	if s.poll != nil && rb != nil {
+		s.drainRTP(s.poll, rb, &st.rpkt)
+	}
+	for n := 0; n < maxCatchUp && !now.Before(st.due); n++ {
+		p := s.current()
+		if s.tx.sendFrame(s, p, st.pcm[:], st.buf[:], &st.pkt) && late != nil {
+			late.record(time.Since(st.due))
+		}
+		s.rx.playFrame(s, p, st.due, st.out[:])
+		st.due = st.due.Add(frameDur)
+	}
+	if now.Sub(st.lastRR) >= rtcpInterval {
+		st.lastRR = now
+		s.sendRTCP(s.current(), now)
+	}
+	s.keepAlive(s.current(), now)
+}
+
+// pace is a session's own pacer, a goroutine on the Config's ticker: for sessions whose tests
+// drive the clock, and where the shared pacer cannot run (no timerfd).
+func (s *Session) pace(st *paceState) {
+	defer s.wg.Done()
+	tick, stop := s.cfg.NewTicker(frameDur)
+	defer stop()
+	var rb *recvBatch
+	if s.poll != nil {
+		rb = new(recvBatch)
+	}
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-tick:
+		}
+		s.frameMu.Lock()
+		s.step(st, s.now(), rb, nil)
+		s.frameMu.Unlock()
+	}
+}
