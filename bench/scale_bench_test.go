@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,8 @@ import (
 // DIALTONE_SCALE_CALLS (default 1000) is N, DIALTONE_SCALE_RATE (default 100) the calls placed
 // per second, DIALTONE_SCALE_HOLD (default 20) the seconds all N calls are up together: the
 // measured window. One side takes ~2·N/rate + hold + 5 s; both sides run in each iteration.
+// DIALTONE_SCALE_BASELINE=<git rev> adds a third side: load and answer built from that commit
+// (git archive; the work tree untouched), for a before/after in the same run.
 const (
 	scaleCalls = 1000
 	scaleRate  = 100
@@ -26,6 +29,7 @@ const (
 
 // scaleSide is one run of `dialtone load` against one UAS.
 type scaleSide struct {
+	label            string // dialtone, sipp, or baseline
 	uas              string
 	uasCPU, loadCPU  float64 // % of one core over the window (user+sys, /proc/PID/stat)
 	uasRSS, loadRSS  float64 // peak MB over the whole life (getrusage)
@@ -42,6 +46,9 @@ type scaleSide struct {
 	lateP99          float64 // ms, the load process's pacer, -1 if it reports none
 	uasLost, uasLate float64 // what dialtone answer reports it missed (sipp reports nothing)
 	uasRecv          float64
+	rcvbufDrops      int64 // kernel UDP receive-buffer drops over the side's run (whole namespace)
+	uasDrops         int64 // datagrams the kernel dropped on the UAS's sockets, by the window's end
+	loadDrops        int64 // the same for load's sockets
 }
 
 // BenchmarkScale runs `dialtone load` with N calls (each playing a WAV, looped) first against
@@ -66,25 +73,31 @@ func BenchmarkScale(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	type variant struct{ label, uas, bin string }
+	variants := []variant{{"dialtone", "dialtone", bin}, {"sipp", "sipp", bin}}
+	if rev := os.Getenv("DIALTONE_SCALE_BASELINE"); rev != "" {
+		variants = append(variants, variant{"baseline", "dialtone", buildBaseline(b, rev)})
+	}
 	var sides []scaleSide
 	for b.Loop() {
-		for _, uas := range []string{"dialtone", "sipp"} {
-			s := scaleRun(b, uas, bin, sipp, scenario, tone, n, rate, hold)
+		for _, v := range variants {
+			s := scaleRun(b, v.uas, v.bin, sipp, scenario, tone, n, rate, hold)
+			s.label = v.label
 			b.Logf("%-8s N=%d: answered %d (failed %d, peak %d at once); CPU answer/echo %.1f %% load %.1f %%; RSS %.0f MB / %.0f MB; "+
 				"setup p50 %.1f p99 %.1f ms; load-side loss %.3f %% (never arrived %.3f %%), jitter p50 %.2f p99 %.2f ms, MOS min %.2f; "+
-				"pacer late p99 %s; exit uas %d load %d",
-				s.uas, n, s.answered, s.failed, s.peak, s.uasCPU, s.loadCPU, s.uasRSS, s.loadRSS, s.setupP50, s.setupP99,
-				s.lossPct, s.netLossPct, s.jitterP50, s.jitterP99, s.mosMin, lateText(s.lateP99), s.uasExit, s.loadEx)
-			if uas == "dialtone" {
-				b.Logf("dialtone answer received %.0f packets, missed %.0f frames at playout (%.0f late)", s.uasRecv, s.uasLost, s.uasLate)
+				"pacer late p99 %s; socket drops uas %d load %d (namespace %d); exit uas %d load %d",
+				s.label, n, s.answered, s.failed, s.peak, s.uasCPU, s.loadCPU, s.uasRSS, s.loadRSS, s.setupP50, s.setupP99,
+				s.lossPct, s.netLossPct, s.jitterP50, s.jitterP99, s.mosMin, lateText(s.lateP99), s.uasDrops, s.loadDrops, s.rcvbufDrops, s.uasExit, s.loadEx)
+			if v.uas == "dialtone" {
+				b.Logf("%s answer received %.0f packets, missed %.0f frames at playout (%.0f late)", s.label, s.uasRecv, s.uasLost, s.uasLate)
 			}
 			sides = append(sides, s)
 		}
 	}
-	med := func(uas string, f func(scaleSide) float64) float64 {
+	med := func(label string, f func(scaleSide) float64) float64 {
 		var v []float64
 		for _, s := range sides {
-			if s.uas == uas {
+			if s.label == label {
 				v = append(v, f(s))
 			}
 		}
@@ -93,7 +106,8 @@ func BenchmarkScale(b *testing.B) {
 		}
 		return callMedian(v)
 	}
-	for _, uas := range []string{"dialtone", "sipp"} {
+	for _, v := range variants {
+		uas := v.label
 		b.ReportMetric(med(uas, func(s scaleSide) float64 { return float64(s.answered) }), uas+"-answered")
 		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.uasCPU }), uas+"-uas-cpu-%")
 		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.loadCPU }), uas+"-load-cpu-%")
@@ -131,6 +145,7 @@ func scaleRun(b *testing.B, uas, bin, sipp, scenario, tone string, n, rate int, 
 			"-m", strconv.Itoa(n), "-rtp_echo", "-nostdin", "-trace_err")
 	}
 	scaleWaitUDP(b, sip, u)
+	drops0 := udpRcvbufErrors()
 	ramp := time.Duration(float64(n) / float64(rate) * float64(time.Second))
 	// Each call lasts past the moment the last one is placed by hold and a margin, so all N
 	// overlap for the whole window [ramp+2 s, ramp+2 s+hold].
@@ -151,13 +166,17 @@ func scaleRun(b *testing.B, uas, bin, sipp, scenario, tone string, n, rate int, 
 	u0, l0, t0 := cpuOf(b, u.pid()), cpuOf(b, l.pid()), time.Now()
 	sleepOrExit(t0.Add(hold))
 	u1, l1, t1 := cpuOf(b, u.pid()), cpuOf(b, l.pid()), time.Now()
+	uDrops, lDrops := udpDropsOf(u.pid()), udpDropsOf(l.pid())
 	win := t1.Sub(t0)
-	s := scaleSide{uas: uas, lateP99: -1,
+	s := scaleSide{uas: uas, lateP99: -1, uasDrops: uDrops, loadDrops: lDrops,
 		uasCPU:  100 * float64(u1-u0) / float64(win),
 		loadCPU: 100 * float64(l1-l0) / float64(win),
 	}
 	s.loadEx = l.wait(callDur + ramp + time.Minute)
 	s.uasExit = u.wait(30 * time.Second)
+	if d1 := udpRcvbufErrors(); drops0 >= 0 && d1 >= 0 {
+		s.rcvbufDrops = d1 - drops0
+	}
 	_, s.uasRSS = u.usage()
 	_, s.loadRSS = l.usage()
 	var sum map[string]any

@@ -179,3 +179,66 @@ func scaleFreePorts(b *testing.B, n int) []int {
 	b.Fatal("no free UDP ports on 127.0.0.1")
 	return nil
 }
+
+// udpDropsOf is how many datagrams the kernel dropped on the UDP sockets process pid holds
+// open now (the drops column of /proc/net/udp, summed): the packets it did not read in time.
+// -1 when unknown.
+func udpDropsOf(pid int) int64 {
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return -1
+	}
+	inodes := map[string]bool{}
+	for _, e := range fds {
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name())); err == nil {
+			if ino, ok := strings.CutPrefix(l, "socket:["); ok {
+				inodes[strings.TrimSuffix(ino, "]")] = true
+			}
+		}
+	}
+	raw, err := os.ReadFile("/proc/net/udp")
+	if err != nil {
+		return -1
+	}
+	var n int64
+	for _, line := range strings.Split(string(raw), "\n") {
+		// sl local rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops
+		f := strings.Fields(line)
+		if len(f) < 13 || !inodes[f[9]] {
+			continue
+		}
+		d, _ := strconv.ParseInt(f[12], 10, 64)
+		n += d
+	}
+	return n
+}
+
+// udpRcvbufErrors is the kernel's count of UDP datagrams dropped because a socket's receive
+// buffer was full (/proc/net/snmp, this network namespace): where packets go that a process
+// does not read in time. -1 when unknown.
+func udpRcvbufErrors() int64 {
+	raw, err := os.ReadFile("/proc/net/snmp")
+	if err != nil {
+		return -1
+	}
+	var head []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != "Udp:" {
+			continue
+		}
+		if head == nil {
+			head = f
+			continue
+		}
+		for i, name := range head {
+			if name == "RcvbufErrors" && i < len(f) {
+				n, err := strconv.ParseInt(f[i], 10, 64)
+				if err == nil {
+					return n
+				}
+			}
+		}
+	}
+	return -1
+}
