@@ -4,8 +4,8 @@ package main
 
 import "syscall"
 
-// loadFilesPerCall is what one call holds open: its RTP and RTCP sockets and, until every
-// call shares one pacer, a timerfd.
+// loadFilesPerCall is what one call holds open: its RTP and RTCP sockets (the pacer's timerfd
+// is shared by every call), and one spare for the SIP side.
 const loadFilesPerCall = 3
 
 // checkFileLimit refuses a load that would run out of file descriptors half-way, with the
