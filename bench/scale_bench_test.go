@@ -21,6 +21,8 @@ import (
 // measured window. One side takes ~2·N/rate + hold + 5 s; both sides run in each iteration.
 // DIALTONE_SCALE_BASELINE=<git rev> adds a third side: load and answer built from that commit
 // (git archive; the work tree untouched), for a before/after in the same run.
+// DIALTONE_SCALE_REV=<git rev> builds the measured dialtone from that commit instead of the
+// work tree (which other work in flight may leave half-changed).
 const (
 	scaleCalls = 1000
 	scaleRate  = 100
@@ -64,7 +66,12 @@ func BenchmarkScale(b *testing.B) {
 	if err != nil {
 		b.Skip("sipp is not installed (the sip-tester package)")
 	}
-	bin := buildDialtone(b, "..")
+	bin := ""
+	if rev := os.Getenv("DIALTONE_SCALE_REV"); rev != "" {
+		bin = buildBaseline(b, rev)
+	} else {
+		bin = buildDialtone(b, "..")
+	}
 	tone := filepath.Join(b.TempDir(), "tone.wav")
 	if out, err := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-b", "16", tone, "synth", "3", "sine", "1000", "vol", "0.5").CombinedOutput(); err != nil {
 		b.Skipf("sox is needed to make the tone file: %v %s", err, out)
