@@ -18,6 +18,7 @@ type paceState struct {
 	buf      [1500]byte
 	pkt      rtp.Packet // the frame being sent
 	rpkt     rtp.Packet // the datagram being received
+	rtcp     [rtcpReportMax]byte
 	lastRR   time.Time
 	due      time.Time // when the next frame is due
 	// grid is a tick of the shared pacer's timer, whose ticks fall every 20 ms from it: the
@@ -67,7 +68,7 @@ func (s *Session) step(st *paceState, now time.Time, rb *recvBatch, late *lateHi
 	}
 	if now.Sub(st.lastRR) >= rtcpInterval {
 		st.lastRR = now
-		s.sendRTCP(s.current(), now)
+		s.sendRTCP(s.current(), now, st.rtcp[:])
 	}
 	s.keepAlive(s.current(), now)
 }

@@ -20,6 +20,7 @@ func pairedSessions(tb testing.TB, n int) []*Session {
 	tb.Helper()
 	lo := netip.MustParseAddr("127.0.0.1")
 	ss := make([]*Session, n)
+	tone := audiotest.NewTone(1000, 0.5).Samples(codec.SampleRate) // one second, as a WAV file decoded once
 	for i := range ss {
 		s, err := Open(Config{IP: lo})
 		if err != nil {
@@ -30,11 +31,28 @@ func pairedSessions(tb testing.TB, n int) []*Session {
 	}
 	for i, s := range ss {
 		s.Update(Params{Remote: ss[i^1].LocalAddr(), Codec: codec.PCMU, DTMFPT: 101, Send: true, Receive: true,
-			Source: audiotest.NewTone(1000, 0.5), Sink: discard{}})
+			Source: &loopSource{pcm: tone}, Sink: discard{}})
 		s.poll = pollerFor(s.rtpIO) // what Start does for the shared pacer; nil off Linux
 	}
 	return ss
 }
+
+// loopSource plays pcm over and over; sessions may share pcm.
+type loopSource struct {
+	pcm []int16
+	pos int
+}
+
+func (l *loopSource) Read(frame []int16) error {
+	for n := 0; n < len(frame); {
+		c := copy(frame[n:], l.pcm[l.pos:])
+		n += c
+		l.pos = (l.pos + c) % len(l.pcm)
+	}
+	return nil
+}
+
+func (l *loopSource) Close() error { return nil }
 
 // pacerGoroutines counts the goroutines of shared pacer runs (the tick loop and workers).
 func pacerGoroutines() int {
