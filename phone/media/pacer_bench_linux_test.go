@@ -21,12 +21,13 @@ import (
 //
 //   - shared: the shared pacer (pacer.go): the tick's list split over its workers, one
 //     recvmmsg a session.
+//
 //   - per-session: the pacer before it (commit 1dc060a), a goroutine per session woken for
 //     each tick, draining with recvmsg until EAGAIN. Its wake is a channel send here, where
 //     it was each session's own timerfd, whose read and netpoller wake-up cost more: the
 //     baseline is flattered.
 //
-//	go test ./phone/media/ -run '^$' -bench Tick1000 -benchmem -count 5
+//     go test ./phone/media/ -run '^$' -bench Tick1000 -benchmem -count 5
 func BenchmarkTick1000Sessions(b *testing.B) {
 	const calls = 1000
 	b.Run("shared", func(b *testing.B) {
