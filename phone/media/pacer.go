@@ -69,18 +69,23 @@ func (p *sharedPacer) add(s *Session) error {
 
 // remove stops pacing s; a tick inside s's frame finishes it first. Stopping the last
 // session stops the timer and waits for the goroutines to end. A session the pacer does not
-// pace is ignored.
+// pace is ignored. Only the list change and a stop hold p.mu: a session whose frame is slow
+// (a sink that blocks) holds up its own Close, not everyone's Start and Close.
 func (p *sharedPacer) remove(s *Session) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.run == nil || !p.run.remove(s) {
+		p.mu.Unlock()
 		return
 	}
 	p.stats.sessions.Add(-1)
 	if len(*p.run.list.Load()) == 0 {
-		p.run.stop()
+		p.run.stop() // waits for the tick in progress, s's frame with it
 		p.run = nil
 	}
+	p.mu.Unlock()
+	s.frameMu.Lock() // a tick that took the list before s left skips it from now on
+	s.paced = nil
+	s.frameMu.Unlock()
 }
 
 // pacerRun is the pacer from the first session's Start to the last one's Close: the timer,
@@ -199,7 +204,8 @@ func (r *pacerRun) add(s *Session, now time.Time) {
 	r.list.Store(&list)
 }
 
-// remove takes s off the list and waits for a tick inside its frame; false if s is not on it.
+// remove takes s off the list; false if s is not on it. A tick that took the list before
+// may still pace s until s.paced is cleared.
 func (r *pacerRun) remove(s *Session) bool {
 	old := *r.list.Load()
 	i := slices.Index(old, s)
@@ -208,8 +214,5 @@ func (r *pacerRun) remove(s *Session) bool {
 	}
 	list := slices.Concat(old[:i], old[i+1:])
 	r.list.Store(&list)
-	s.frameMu.Lock()
-	s.paced = nil
-	s.frameMu.Unlock()
 	return true
 }

@@ -98,7 +98,10 @@ func TestPacerTickPacesEverySessionOnce(t *testing.T) {
 	}
 	r.add(ss[n-2], grid.Add(3*frameDur+time.Millisecond)) // joins mid-frame: due at tick 4
 	r.add(ss[n-1], grid.Add(3*frameDur+time.Millisecond))
-	r.remove(ss[0])
+	r.remove(ss[0]) // what pacer.remove does, without the shared pacer
+	ss[0].frameMu.Lock()
+	ss[0].paced = nil
+	ss[0].frameMu.Unlock()
 	before := sent()
 	tickAt(4)
 	after := sent()

@@ -8,15 +8,15 @@ import (
 	"unsafe"
 )
 
-// frameTimer paces the 20 ms loop with a Linux timerfd that the netpoller waits on, instead of
-// a Go ticker.
+// frameTimer is the shared pacer's 20 ms tick (pacer.go): one Linux timerfd for all of the
+// process's calls, which the netpoller waits on, instead of a Go ticker.
 //
 // Why: while any Go timer is pending, the runtime's sysmon thread sleeps only until it falls
 // due, so a 20 ms ticker wakes sysmon (twice) every frame on top of the pacer itself — a third
 // of a call's wakeups (perf sched_switch, bench/call_bench_test.go). A timerfd is an ordinary
 // file to the runtime: the pacer parks in the netpoller, sysmon sleeps on. The timer is
-// periodic in the kernel, so missed expirations are counted, not lost; pace keeps its own
-// schedule anyway.
+// periodic in the kernel, so missed expirations are counted, not lost; each session keeps its
+// own schedule anyway (Session.step).
 type frameTimer struct {
 	f      *os.File
 	rc     syscall.RawConn

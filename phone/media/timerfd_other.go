@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// frameTimer is Linux only (timerfd_linux.go); elsewhere the pacer uses a Go ticker.
+// frameTimer is Linux only (timerfd_linux.go); elsewhere each session paces itself on a Go ticker.
 type frameTimer struct{}
 
 func newFrameTimer(time.Duration) (*frameTimer, error) { return nil, errors.ErrUnsupported }
