@@ -33,6 +33,7 @@ const (
 // iterations, and dialtone's median as a ratio of the others'.
 //
 //	go test ./bench -run '^$' -bench AnswerTurnaround -benchtime 5x -v
+//	DIALTONE_TURNAROUND_BASELINE=<git rev> go test ...   # adds that commit's dialtone, same run
 func BenchmarkAnswerTurnaround(b *testing.B) {
 	sipp, err := exec.LookPath("sipp")
 	if err != nil {
@@ -63,6 +64,19 @@ func BenchmarkAnswerTurnaround(b *testing.B) {
 		}},
 		{"sipp", nil},
 	}
+	if rev := os.Getenv("DIALTONE_TURNAROUND_BASELINE"); rev != "" {
+		base := rev // a dialtone binary, or a git revision to build one from
+		if _, err := os.Stat(rev); err != nil {
+			base = buildBaseline(b, rev)
+		}
+		uases = append(uases, struct {
+			name  string
+			start func(b *testing.B, port int)
+		}{"baseline", func(b *testing.B, port int) {
+			taStartUAS(b, port, base, "answer", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--auto",
+				"--count", strconv.Itoa(turnaroundCalls), "--audio", "null", "--data-dir", b.TempDir(), "--config", "/dev/null")
+		}})
+	}
 	samples := map[string][]time.Duration{}
 	for b.Loop() {
 		for _, u := range uases {
@@ -89,6 +103,9 @@ func BenchmarkAnswerTurnaround(b *testing.B) {
 	ours := float64(taPercentile(samples["dialtone"], 50))
 	b.ReportMetric(ours/float64(taPercentile(samples["sipgo"], 50)), "dialtone/sipgo")
 	b.ReportMetric(ours/float64(taPercentile(samples["sipp"], 50)), "dialtone/sipp")
+	if base := samples["baseline"]; len(base) > 0 {
+		b.ReportMetric(ours/float64(taPercentile(base, 50)), "dialtone/baseline")
+	}
 }
 
 // startUAS runs a UAS in its own process group until the benchmark ends and waits until it

@@ -43,6 +43,10 @@ type Config struct {
 	// Parallel answers calls side by side: answering one does not put the others on hold, as
 	// call waiting does for a person. For an automatic answerer serving many callers at once.
 	Parallel bool
+	// AutoAnswer says the front end answers every incoming call at once (an answering machine,
+	// a load target): such a call gets its 200 OK with no 180 Ringing before it unless the
+	// answer takes longer than 100 ms, and an RTP port pair is kept bound for the next call.
+	AutoAnswer bool
 	// DNDCode is the response do-not-disturb refuses new calls with until SetDND names another
 	// (400-699; 0 means 486 Busy Here, 603 Decline is the other usual choice).
 	DNDCode int

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	lifecycle "github.com/dialtone/dialtone/phone/call"
 	"github.com/dialtone/dialtone/phone/media"
@@ -79,7 +80,8 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 		return
 	}
 	ua := &sipgo.DialogUA{Client: l.client, ContactHDR: sip.ContactHeader{Address: l.contact}}
-	sess, err := ua.ReadInvite(req, tx)
+	otx := &afterOK{ServerTransaction: tx} // the answer's media and event follow the 200 (step)
+	sess, err := ua.ReadInvite(req, otx)
 	if err != nil {
 		refuse(400, "Bad Request", FailureDeclined, err)
 		return
@@ -90,15 +92,20 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	c.readBye, c.readAck = sess.ReadBye, sess.ReadAck
 	c.mu.Unlock()
 	contact := &sip.ContactHeader{Address: l.contact}
-	x := &incomingRun{p: p, c: c, stk: stk, sess: sess, l: l, acc: acc, contact: contact}
+	x := &incomingRun{p: p, c: c, stk: stk, sess: sess, l: l, acc: acc, contact: contact, otx: otx}
 	defer x.close()
 	x.openMediaEarly()
 	var in lifecycle.Input
-	if x.err = sess.Respond(180, "Ringing", nil, contact); x.err != nil {
-		in = lifecycle.RemoteCancel{} // the caller is gone already
-	} else {
+	switch {
+	case p.cfg.AutoAnswer:
+		in = x.waitAnswerRinging() // 180 only if the answer is slow (incoming_fast.go)
+	default:
+		if x.err = sess.Respond(180, "Ringing", nil, contact); x.err != nil {
+			in = lifecycle.RemoteCancel{} // the caller is gone already
+			break
+		}
 		p.update(c, func(*CallStatus) {}) // the "incoming" event
-		in = p.waitAnswer(c, sess, stk)
+		in = p.waitAnswer(c, sess, stk, nil, nil)
 	}
 	for in != nil {
 		in = x.step(in)
@@ -109,9 +116,25 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	p.talk(stk.ctx, c, x.ms, sess)
 }
 
-// waitAnswer waits while the call rings for what the user or the caller does about it.
-func (p *Phone) waitAnswer(c *call, sess *sipgo.DialogServerSession, stk *stack) lifecycle.Input {
+// waitAnswer waits while the call rings for what the user or the caller does about it. When
+// ring fires, onRing sends 180 Ringing (false: the caller is gone).
+func (p *Phone) waitAnswer(c *call, sess *sipgo.DialogServerSession, stk *stack, ring <-chan time.Time, onRing func() bool) lifecycle.Input {
+	for {
+		if in := p.waitAnswerOnce(c, sess, stk, ring); in != nil {
+			return in
+		}
+		ring = nil
+		if !onRing() {
+			return lifecycle.RemoteCancel{}
+		}
+	}
+}
+
+// waitAnswerOnce is waitAnswer until ring fires (nil).
+func (p *Phone) waitAnswerOnce(c *call, sess *sipgo.DialogServerSession, stk *stack, ring <-chan time.Time) lifecycle.Input {
 	select {
+	case <-ring:
+		return nil
 	case a := <-c.answerCh:
 		c.mu.Lock()
 		c.source, c.sink = a.Source, a.Sink
@@ -144,13 +167,13 @@ type incomingRun struct {
 	codec   string
 	err     error            // the error behind an End, for the event and the history
 	opened  chan openedMedia // the media session opened while ringing, until prepare takes it
+	otx     *afterOK         // the INVITE's transaction: runs the answer's effects once the 200 is out
 }
 
-// step feeds one input and carries out the effects; an effect that learns something (the
-// answer could be prepared, the ACK never came) returns the next input.
-func (x *incomingRun) step(in lifecycle.Input) lifecycle.Input {
+// carryOut carries out effects; one that learns something returns the next input.
+func (x *incomingRun) carryOut(effects []lifecycle.Effect) lifecycle.Input {
 	var next lifecycle.Input
-	for _, e := range x.c.advance(in) {
+	for _, e := range effects {
 		switch e := e.(type) {
 		case lifecycle.PrepareAnswer:
 			x.err = x.prepare()
@@ -269,6 +292,12 @@ func (x *incomingRun) openMediaEarly() {
 	ch := make(chan openedMedia, 1)
 	x.opened = ch
 	cfg := x.p.mediaConfig(x.l.localIP)
+	if x.p.cfg.AutoAnswer {
+		if ms := x.stk.spare.take(x.l.localIP, cfg); ms != nil {
+			ch <- openedMedia{ms: ms}
+			return
+		}
+	}
 	go func() {
 		ms, err := media.Open(cfg)
 		ch <- openedMedia{ms, err}

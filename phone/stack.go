@@ -56,6 +56,7 @@ type stack struct {
 	udp6Addr *net.UDPAddr
 	sipSTUN  netip.AddrPort // the UDP socket's public address from STUN at start-up, if asked
 	wg       sync.WaitGroup
+	spare    spareMedia // RTP ports bound ahead for Config.AutoAnswer (incoming_fast.go)
 }
 
 func (p *Phone) startStack(ctx context.Context) (*stack, error) {
@@ -156,6 +157,7 @@ func (s *stack) close() {
 	s.wg.Wait()
 	s.srv.Close()
 	s.ua.Close()
+	s.spare.close()
 }
 
 func waitForListener(ctx context.Context, tp *sip.TransportLayer, addr string) error {

@@ -76,6 +76,8 @@ func (c *answerCmd) Run(e *env) error {
 		return err
 	}
 	cfg.Parallel = true // an answering machine takes callers side by side; nobody holds anyone
+	// An immediate answer: 200 OK with no 180 before it, RTP ports bound ahead (issue 10).
+	cfg.AutoAnswer = c.Reject == 0 && c.Auto.delay == 0
 	cfg.MaxCalls = c.MaxCalls // the phone turns away callers beyond it with 486 (0: its default)
 	if len(cfg.Accounts) == 0 && cfg.ListenAddr == "" {
 		return usageErr("no account to receive calls on: configure one, pass --aor, or give --listen ADDR:PORT for direct calls")

@@ -1,0 +1,188 @@
+package phone
+
+import (
+	"sync"
+	"time"
+
+	lifecycle "github.com/dialtone/dialtone/phone/call"
+	"github.com/dialtone/dialtone/phone/media"
+	"github.com/emiago/sipgo/sip"
+)
+
+// What makes an automatic answer quick (Config.AutoAnswer, BenchmarkAnswerTurnaround): no
+// 180 Ringing before a 200 that follows at once, an RTP port pair bound before the INVITE
+// comes, and nothing but the 200 itself between the answer and the wire.
+
+// ringingGrace is how long an automatically answered call waits for its answer before it
+// sends 180 Ringing after all. Well under T1 (500 ms), so a UDP caller sees a response before
+// it retransmits the INVITE.
+const ringingGrace = 100 * time.Millisecond
+
+// waitAnswerRinging sends 180 Ringing only if no answer comes within ringingGrace: RFC 3261
+// (13.3.1) lets a UAS send its final response at once, and a caller answered in a fraction
+// of a millisecond gains nothing from a 180 before it.
+func (x *incomingRun) waitAnswerRinging() lifecycle.Input {
+	p, c := x.p, x.c
+	p.update(c, func(*CallStatus) {}) // the "incoming" event, which the front end answers
+	t := p.clock.NewTimer(ringingGrace)
+	defer t.Stop()
+	return p.waitAnswer(c, x.sess, x.stk, t.C(), func() bool {
+		x.err = x.sess.Respond(180, "Ringing", nil, x.contact)
+		return x.err == nil
+	})
+}
+
+// step feeds one input and carries out the effects; an effect that learns something (the
+// answer could be prepared, the ACK never came) returns the next input.
+func (x *incomingRun) step(in lifecycle.Input) lifecycle.Input {
+	var next lifecycle.Input
+	effects := x.c.advance(in)
+	var after []lifecycle.Effect // what waits for our 200 to be on the wire
+	for _, e := range effects {
+		if r, ok := e.(lifecycle.Respond); ok && r.Code == 200 {
+			after = effectsBefore200(effects)
+			break
+		}
+	}
+	if after != nil {
+		x.otx.setThen(func() { x.carryOut(after) })
+	}
+	for _, e := range effects {
+		if after != nil && isAfterOK(e) {
+			continue
+		}
+		if n := x.carryOut([]lifecycle.Effect{e}); n != nil {
+			next = n
+		}
+	}
+	if after != nil {
+		x.otx.runThen() // the 200 never went out: they still happen, as before it
+	}
+	return next
+}
+
+// effectsBefore200 are the effects the state machine puts before the 200 (start the media,
+// publish the answer) which the wire does not need to wait for: they run once the 200 is
+// sent (afterOK), ~200 µs sooner INVITE → 200 OK.
+func effectsBefore200(effects []lifecycle.Effect) []lifecycle.Effect {
+	var after []lifecycle.Effect
+	for _, e := range effects {
+		if isAfterOK(e) {
+			after = append(after, e)
+		}
+	}
+	return after
+}
+
+func isAfterOK(e lifecycle.Effect) bool {
+	switch e := e.(type) {
+	case lifecycle.StartMedia:
+		return !e.Early
+	case lifecycle.Publish:
+		return e.State == lifecycle.Answered
+	}
+	return false
+}
+
+// afterOK carries out the effects that go with answering (start the media, publish the call
+// as answered) once the 200 is on the wire instead of before it: they took ~200 µs of
+// INVITE → 200 OK, and the 200 then waits for the ACK, which is why they cannot simply
+// follow WriteResponse.
+type afterOK struct {
+	sip.ServerTransaction
+	mu   sync.Mutex
+	then func() // run once, after the first 2xx is written
+}
+
+// Respond sends res, then (first 2xx only) runs what waits for it.
+func (t *afterOK) Respond(res *sip.Response) error {
+	err := t.ServerTransaction.Respond(res)
+	if err == nil && res.IsSuccess() {
+		t.runThen()
+	}
+	return err
+}
+
+func (t *afterOK) setThen(f func()) {
+	t.mu.Lock()
+	t.then = f
+	t.mu.Unlock()
+}
+
+// runThen runs the pending effects, if any, once.
+func (t *afterOK) runThen() {
+	t.mu.Lock()
+	f := t.then
+	t.then = nil
+	t.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+// spareMedia is one RTP/RTCP port pair (a media session not started) bound ahead for the
+// next incoming call of an automatic answerer (the stack holds it and closes it last), so its answer need not bind sockets: ~100 µs
+// of INVITE → 200 OK. An unstarted session costs no goroutine and no wakeup.
+type spareMedia struct {
+	mu     sync.Mutex
+	ip     string // the local IP it was opened for
+	ms     *media.Session
+	wg     sync.WaitGroup // the refill in progress
+	closed bool
+}
+
+// take returns the spare session for ip, or nil, and opens the next one (with cfg) in the
+// background.
+func (s *spareMedia) take(ip string, cfg media.Config) *media.Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	var ms *media.Session
+	if s.ms != nil && s.ip == ip {
+		ms, s.ms = s.ms, nil
+	}
+	if s.ms == nil {
+		s.refill(cfg, ip)
+	}
+	return ms
+}
+
+// refill opens a spare session for ip in the background; s.mu is held.
+func (s *spareMedia) refill(cfg media.Config, ip string) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ms, err := media.Open(cfg)
+		if err != nil {
+			return // the next call opens its own
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed || s.ms != nil {
+			ms.Close()
+			return
+		}
+		s.ms, s.ip = ms, ip
+	}()
+}
+
+// close releases the spare session and waits for a refill in progress.
+func (s *spareMedia) close() {
+	s.mu.Lock()
+	s.closed = true
+	ms := s.ms
+	s.ms = nil
+	s.mu.Unlock()
+	s.wg.Wait()
+	if ms != nil {
+		ms.Close()
+	}
+	s.mu.Lock()
+	if s.ms != nil { // a refill that finished while we waited
+		s.ms.Close()
+		s.ms = nil
+	}
+	s.mu.Unlock()
+}
