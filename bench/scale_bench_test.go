@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -48,9 +49,10 @@ type scaleSide struct {
 	lateP99          float64 // ms, the load process's pacer, -1 if it reports none
 	uasLost, uasLate float64 // what dialtone answer reports it missed (sipp reports nothing)
 	uasRecv          float64
-	rcvbufDrops      int64 // kernel UDP receive-buffer drops over the side's run (whole namespace)
-	uasDrops         int64 // datagrams the kernel dropped on the UAS's sockets, by the window's end
-	loadDrops        int64 // the same for load's sockets
+	rcvbufDrops      int64  // kernel UDP receive-buffer drops over the side's run (whole namespace)
+	uasDrops         int64  // datagrams the kernel dropped on the UAS's sockets, by the window's end
+	loadDrops        int64  // the same for load's sockets
+	loadavg          string // /proc/loadavg when the side started: how busy the machine was
 }
 
 // BenchmarkScale runs `dialtone load` with N calls (each playing a WAV, looped) first against
@@ -92,9 +94,9 @@ func BenchmarkScale(b *testing.B) {
 			s.label = v.label
 			b.Logf("%-8s N=%d: answered %d (failed %d, peak %d at once); CPU answer/echo %.1f %% load %.1f %%; RSS %.0f MB / %.0f MB; "+
 				"setup p50 %.1f p99 %.1f ms; load-side loss %.3f %% (never arrived %.3f %%), jitter p50 %.2f p99 %.2f ms, MOS min %.2f; "+
-				"pacer late p99 %s; socket drops uas %d load %d (namespace %d); exit uas %d load %d",
+				"pacer late p99 %s; socket drops uas %d load %d (namespace %d); exit uas %d load %d; load average %s",
 				s.label, n, s.answered, s.failed, s.peak, s.uasCPU, s.loadCPU, s.uasRSS, s.loadRSS, s.setupP50, s.setupP99,
-				s.lossPct, s.netLossPct, s.jitterP50, s.jitterP99, s.mosMin, lateText(s.lateP99), s.uasDrops, s.loadDrops, s.rcvbufDrops, s.uasExit, s.loadEx)
+				s.lossPct, s.netLossPct, s.jitterP50, s.jitterP99, s.mosMin, lateText(s.lateP99), s.uasDrops, s.loadDrops, s.rcvbufDrops, s.uasExit, s.loadEx, s.loadavg)
 			if v.uas == "dialtone" {
 				b.Logf("%s answer received %.0f packets, missed %.0f frames at playout (%.0f late)", s.label, s.uasRecv, s.uasLost, s.uasLate)
 			}
@@ -113,8 +115,24 @@ func BenchmarkScale(b *testing.B) {
 		}
 		return callMedian(v)
 	}
+	spread := func(label, what string, f func(scaleSide) float64) {
+		var v []float64
+		for _, s := range sides {
+			if s.label == label {
+				v = append(v, f(s))
+			}
+		}
+		if len(v) > 1 {
+			b.Logf("%s %s over %d runs: median %.2f (%.2f–%.2f)", label, what, len(v), callMedian(v), slices.Min(v), slices.Max(v))
+		}
+	}
 	for _, v := range variants {
 		uas := v.label
+		spread(uas, "UAS CPU %", func(s scaleSide) float64 { return s.uasCPU })
+		spread(uas, "load CPU %", func(s scaleSide) float64 { return s.loadCPU })
+		spread(uas, "loss %", func(s scaleSide) float64 { return s.lossPct })
+		spread(uas, "jitter p99 ms", func(s scaleSide) float64 { return s.jitterP99 })
+		spread(uas, "pacer late p99 ms", func(s scaleSide) float64 { return s.lateP99 })
 		b.ReportMetric(med(uas, func(s scaleSide) float64 { return float64(s.answered) }), uas+"-answered")
 		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.uasCPU }), uas+"-uas-cpu-%")
 		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.loadCPU }), uas+"-load-cpu-%")
@@ -153,6 +171,7 @@ func scaleRun(b *testing.B, uas, bin, sipp, scenario, tone string, n, rate int, 
 	}
 	scaleWaitUDP(b, sip, u)
 	drops0 := udpRcvbufErrors()
+	avg, _ := os.ReadFile("/proc/loadavg")
 	ramp := time.Duration(float64(n) / float64(rate) * float64(time.Second))
 	// Each call lasts past the moment the last one is placed by hold and a margin, so all N
 	// overlap for the whole window [ramp+2 s, ramp+2 s+hold].
@@ -175,7 +194,7 @@ func scaleRun(b *testing.B, uas, bin, sipp, scenario, tone string, n, rate int, 
 	u1, l1, t1 := cpuOf(b, u.pid()), cpuOf(b, l.pid()), time.Now()
 	uDrops, lDrops := udpDropsOf(u.pid()), udpDropsOf(l.pid())
 	win := t1.Sub(t0)
-	s := scaleSide{uas: uas, lateP99: -1, uasDrops: uDrops, loadDrops: lDrops,
+	s := scaleSide{uas: uas, lateP99: -1, uasDrops: uDrops, loadDrops: lDrops, loadavg: strings.Join(strings.Fields(string(avg))[:min(3, len(strings.Fields(string(avg))))], " "),
 		uasCPU:  100 * float64(u1-u0) / float64(win),
 		loadCPU: 100 * float64(l1-l0) / float64(win),
 	}
