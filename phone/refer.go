@@ -32,7 +32,8 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 		respond(403, "Forbidden (the call is not answered)")
 		return
 	}
-	if err := d.read(req, tx); err != nil {
+	if err := d.checkCSeq(req); err != nil {
+		p.log.Info("REFER refused", "call", c.id, "err", err)
 		respond(500, "Server Internal Error") // CSeq lower than the last one (RFC 3261 12.2.2)
 		return
 	}

@@ -198,7 +198,8 @@ func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if d := p.dialogOf(c.id); d != nil {
-		if err := d.read(req, tx); err != nil {
+		if err := d.checkCSeq(req); err != nil {
+			p.log.Info("NOTIFY refused", "call", c.id, "err", err)
 			respond(500, "Server Internal Error") // CSeq out of order (RFC 3261 12.2.2)
 			return
 		}

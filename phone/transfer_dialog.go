@@ -2,7 +2,10 @@ package phone
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -16,9 +19,12 @@ import (
 
 // dialogRef is what transfer needs of either side's sipgo dialog session.
 type dialogRef struct {
-	do   func(ctx context.Context, req *sip.Request) (*sip.Response, error)
-	read func(req *sip.Request, tx sip.ServerTransaction) error // CSeq check of an incoming request
-	ctx  context.Context                                        // ends with the dialog
+	do  func(ctx context.Context, req *sip.Request) (*sip.Response, error)
+	ctx context.Context // ends with the dialog
+	// cseqMu guards remoteCSeq, the highest CSeq of the far end's REFERs and NOTIFYs taken in
+	// this dialog (checkCSeq). Kept here, not in sipgo's session: see checkCSeq.
+	cseqMu     sync.Mutex
+	remoteCSeq uint32
 	// remote is the far end's target (its Contact): the Request-URI of our requests.
 	remote sip.Uri
 	// callID and the tags: local is our tag in this dialog, remote the far end's.
@@ -37,10 +43,12 @@ type transferState struct {
 // trackDialog remembers an answered call's dialog for transfer; incoming.go and outgoing.go
 // call it once the dialog exists. It is forgotten when the dialog ends.
 func (p *Phone) trackDialog(c *call, sess any) {
-	var d dialogRef
+	d := &dialogRef{}
 	switch s := sess.(type) {
 	case *sipgo.DialogClientSession:
-		d = dialogRef{do: s.Do, read: s.ReadRequest, ctx: s.Context(), callID: string(*s.InviteRequest.CallID())}
+		// We sent the INVITE: the far end's CSeq space is its own and starts wherever it
+		// likes, so no request of it is out of order yet (RFC 3261 12.1.2: empty).
+		d.do, d.ctx, d.callID = confirmedDo(s, s.Do), s.Context(), string(*s.InviteRequest.CallID())
 		if cont := s.InviteResponse.Contact(); cont != nil {
 			d.remote = cont.Address
 		} else {
@@ -49,7 +57,10 @@ func (p *Phone) trackDialog(c *call, sess any) {
 		d.localTag, _ = s.InviteRequest.From().Params.Get("tag")
 		d.remoteTag, _ = s.InviteResponse.To().Params.Get("tag")
 	case *sipgo.DialogServerSession:
-		d = dialogRef{do: s.Do, read: s.ReadRequest, ctx: s.Context(), callID: string(*s.InviteRequest.CallID())}
+		d.do, d.ctx, d.callID = confirmedDo(s, s.Do), s.Context(), string(*s.InviteRequest.CallID())
+		if cseq := s.InviteRequest.CSeq(); cseq != nil {
+			d.remoteCSeq = cseq.SeqNo // the far end's INVITE: its next requests go above it
+		}
 		if cont := s.InviteRequest.Contact(); cont != nil {
 			d.remote = cont.Address
 		}
@@ -64,12 +75,12 @@ func (p *Phone) trackDialog(c *call, sess any) {
 	if x.dialogs == nil {
 		x.dialogs = map[string]*dialogRef{}
 	}
-	x.dialogs[c.id] = &d
+	x.dialogs[c.id] = d
 	x.mu.Unlock()
 	id := c.id
 	context.AfterFunc(d.ctx, func() {
 		x.mu.Lock()
-		if x.dialogs[id] == &d {
+		if x.dialogs[id] == d {
 			delete(x.dialogs, id)
 		}
 		// A transfer still waiting for NOTIFYs on a call that ended waits no more.
@@ -82,6 +93,92 @@ func (p *Phone) trackDialog(c *call, sess any) {
 		}
 		x.mu.Unlock()
 	})
+}
+
+// ackWait bounds how long a REFER or NOTIFY waits for the ACK of the call's 200 OK
+// (waitConfirmed).
+const ackWait = 2 * time.Second
+
+// dialogState is what waitConfirmed needs of either side's sipgo dialog session.
+type dialogState interface {
+	LoadState() sip.DialogState
+	Context() context.Context
+}
+
+// waitConfirmed holds back a REFER or NOTIFY until the ACK of the call's 200 OK has left
+// (our call) or arrived (their call), which sipgo reports as the confirmed state: until the
+// dialog ends, ctx ends, or ackWait passes once the 200 is out, whichever is first. A call
+// counts as answered (dialogOf) a moment before that, and the user or far end may use it:
+//   - their call: sipgo's DialogServerSession.WriteResponse stores the 200 in the session
+//     (InviteResponse) while Do reads it to build our request (a data race, and a REFER
+//     without our tag if it went first); the confirmed state is stored after it.
+//   - our call: the far end REFERs us right after its 200, while our call goroutine is still
+//     taking the answer in. Our NOTIFY must not go first: sipgo v1.7.3's
+//     DialogClientSession.WriteAck gives the ACK the dialog's last CSeq, not the INVITE's
+//     (RFC 3261 13.2.2.4), so an ACK built after the NOTIFY carries the NOTIFY's CSeq, and
+//     the far end (sipgo's ReadAck in a dialtone) does not take it as the ACK of its 200.
+func waitConfirmed(ctx context.Context, s dialogState) error {
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	giveUp := time.NewTimer(ackWait)
+	defer giveUp.Stop()
+	for s.LoadState() < sip.DialogStateConfirmed {
+		select {
+		case <-tick.C:
+		case <-giveUp.C:
+			if s.LoadState() < sip.DialogStateEstablished {
+				return errors.New("no 200 OK sent or received in the dialog")
+			}
+			return nil // no ACK yet (it may still come): go on rather than hold the transfer
+		case <-s.Context().Done():
+			return fmt.Errorf("dialog ended: %w", context.Cause(s.Context()))
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// errCSeqOutOfOrder is a request of the far end whose CSeq is lower than one it sent before
+// in the dialog (RFC 3261 12.2.2): answered 500.
+var errCSeqOutOfOrder = errors.New("CSeq lower than the far end's last request in the dialog")
+
+// checkCSeq takes the CSeq of a REFER or NOTIFY from the far end (RFC 3261 12.2.2): lower
+// than one taken before is out of order; otherwise it becomes the highest taken.
+//
+// This deliberately does not use sipgo's Dialog.ReadRequest. In sipgo v1.7.3 that moves the
+// same counter (remoteCSeqNo) that DialogServerSession.ReadAck compares the ACK's CSeq with,
+// for equality. sipgo hands each request to its handler in a goroutine of its own, so when the
+// caller's first in-dialog request (our REFER's first NOTIFY, CSeq 2) is taken just before its
+// ACK (CSeq 1), ReadAck refused the ACK and every retransmission of it: the dialog never became
+// confirmed, the answering goroutine kept waiting for the ACK in WriteResponse (retransmitting
+// our 200 for 32 s), talk never started, and a hang-up sent no BYE (TestTransferRefused failed
+// so about one run in ten with -cpu 1; TestRequestOvertakesACK forces the order). waitConfirmed
+// now keeps our own REFER behind the ACK, but the far end's requests may still overtake it. On
+// our outgoing calls ReadRequest also compared the far end's CSeq with our own INVITE's,
+// refusing (500) a transferee whose CSeq counts from below ours.
+func (d *dialogRef) checkCSeq(req *sip.Request) error {
+	cseq := req.CSeq()
+	if cseq == nil {
+		return errors.New("no CSeq")
+	}
+	d.cseqMu.Lock()
+	defer d.cseqMu.Unlock()
+	if cseq.SeqNo < d.remoteCSeq {
+		return fmt.Errorf("%w: %d after %d", errCSeqOutOfOrder, cseq.SeqNo, d.remoteCSeq)
+	}
+	d.remoteCSeq = cseq.SeqNo
+	return nil
+}
+
+// confirmedDo is a session's Do that waits for the dialog to be confirmed first.
+func confirmedDo(s dialogState, do func(context.Context, *sip.Request) (*sip.Response, error)) func(context.Context, *sip.Request) (*sip.Response, error) {
+	return func(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+		if err := waitConfirmed(ctx, s); err != nil {
+			return nil, fmt.Errorf("%s before the ACK: %w", req.Method, err)
+		}
+		return do(ctx, req)
+	}
 }
 
 // dialogOf is an answered call's dialog, nil when it has none (ringing, ended). An

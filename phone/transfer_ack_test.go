@@ -1,0 +1,267 @@
+package phone
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/phone/sdp"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// rawCaller is a caller built on sipgo's own dialog API (another user agent than the phone's
+// code) that decides when its ACK leaves, so a test can make its in-dialog requests overtake
+// the ACK, as sipgo's one goroutine per request (or the network) may do on its own.
+type rawCaller struct {
+	client *sipgo.Client
+	sess   atomic.Pointer[sipgo.DialogClientSession] // set once the INVITE is sent
+	refers chan *sip.Request                         // REFERs from the phone, answered 202 by the handler
+	byes   chan struct{}                             // the phone's BYE, answered 200
+}
+
+// dialRaw places a call from a raw caller to addr (its INVITE only: the test answers it, and
+// the caller's ACK is the test's to send).
+func dialRaw(t *testing.T, addr string) *rawCaller {
+	t.Helper()
+	rtp, err := net.ListenPacket("udp", "127.0.0.1:0") // where the phone's RTP goes, unread
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rtp.Close() })
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sipgo.NewServer(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := pc.LocalAddr().(*net.UDPAddr)
+	dua := &sipgo.DialogUA{Client: client, ContactHDR: sip.ContactHeader{
+		Address: sip.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1", Port: local.Port}}}
+	r := &rawCaller{client: client, refers: make(chan *sip.Request, 4), byes: make(chan struct{}, 1)}
+	srv.OnRefer(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 202, "Accepted", nil))
+		select {
+		case r.refers <- req:
+		default:
+		}
+	})
+	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		if s := r.sess.Load(); s == nil || s.ReadBye(req, tx) != nil {
+			_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+			return
+		}
+		select {
+		case r.byes <- struct{}{}:
+		default:
+		}
+	})
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.ServeUDP(pc) }()
+	t.Cleanup(func() { pc.Close(); <-done; srv.Close(); ua.Close() })
+
+	offer, err := sdp.Offer(sdp.Local{Addr: "127.0.0.1", Port: rtp.LocalAddr().(*net.UDPAddr).Port,
+		Codecs: supportedCodecs(), DTMF: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var to sip.Uri
+	if err := sip.ParseUri("sip:t@"+addr, &to); err != nil {
+		t.Fatal(err)
+	}
+	ct := sip.ContentTypeHeader("application/sdp")
+	sess, err := dua.Invite(ctx, to, offer, &ct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.sess.Store(sess)
+	t.Cleanup(func() { sess.Close() })
+	return r
+}
+
+// ack sends the ACK of the 200 OK, built by hand as RFC 3261 13.2.2.4 says (the INVITE's CSeq
+// number): sipgo's DialogClientSession.Ack gives it the dialog's last CSeq, which after a
+// REFER or NOTIFY is theirs (see waitConfirmed).
+func (r *rawCaller) ack() error {
+	s := r.sess.Load()
+	ack := sip.NewRequest(sip.ACK, s.InviteResponse.Contact().Address)
+	ack.AppendHeader(sip.HeaderClone(s.InviteRequest.From()))
+	ack.AppendHeader(sip.HeaderClone(s.InviteResponse.To()))
+	ack.AppendHeader(sip.HeaderClone(s.InviteRequest.CallID()))
+	ack.AppendHeader(&sip.CSeqHeader{SeqNo: s.InviteRequest.CSeq().SeqNo, MethodName: sip.ACK})
+	ack.SetBody(nil)
+	return r.client.WriteRequest(ack)
+}
+
+// do sends a request in the raw caller's dialog and checks that the phone answered it code
+// and that its CSeq is above the INVITE's (the overtaking this test is about).
+func (r *rawCaller) do(t *testing.T, ctx context.Context, req *sip.Request, code int) {
+	t.Helper()
+	s := r.sess.Load()
+	res, err := s.Do(ctx, req)
+	if err != nil {
+		t.Fatalf("%s: %v", req.Method, err)
+	}
+	if int(res.StatusCode) != code || req.CSeq().SeqNo <= s.InviteRequest.CSeq().SeqNo {
+		t.Fatalf("%s with CSeq %d (INVITE %d): %d %s, want %d", req.Method, req.CSeq().SeqNo,
+			s.InviteRequest.CSeq().SeqNo, res.StatusCode, res.Reason, code)
+	}
+}
+
+// TestRequestOvertakesACK: a caller's request in the dialog is taken before its ACK (sipgo
+// reads each request in a goroutine of its own, and UDP may reorder them). The ACK must still
+// confirm the dialog, so that our hang-up sends a BYE at once. With sipgo's
+// Dialog.ReadRequest as our CSeq check, the request's CSeq replaced the number ReadAck
+// compares the ACK's with: the ACK (and each retransmission of it) was refused, the answering
+// goroutine kept waiting for it in sipgo's WriteResponse, and a hang-up sent no BYE for 32 s
+// (TestTransferRefused's flake). Both orders are forced: the raw caller ACKs only once the
+// phone has answered its request.
+func TestRequestOvertakesACK(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// overtake sends the caller's request(s) before its ACK.
+		overtake func(t *testing.T, ctx context.Context, tp *Phone, tEv <-chan Event, r *rawCaller, t1 string)
+	}{
+		{"their REFER", func(t *testing.T, ctx context.Context, tp *Phone, tEv <-chan Event, r *rawCaller, t1 string) {
+			// A REFER we refuse (416) after taking its CSeq: nothing else happens on the call.
+			refer := sip.NewRequest(sip.REFER, r.sess.Load().InviteResponse.Contact().Address)
+			refer.AppendHeader(sip.NewHeader("Refer-To", "<http://example.org/>"))
+			r.do(t, ctx, refer, 416)
+		}},
+		{"the NOTIFY of our REFER", func(t *testing.T, ctx context.Context, tp *Phone, tEv <-chan Event, r *rawCaller, t1 string) {
+			// The shape of TestTransferRefused: the transferee's NOTIFY before its ACK. Our
+			// REFER waits for the ACK up to ackWait, then goes anyway.
+			if err := tp.Transfer(t1, "sip:g@127.0.0.1:9"); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-r.refers:
+			case <-ctx.Done():
+				t.Fatal("the raw caller got no REFER")
+			}
+			notify := sip.NewRequest(sip.NOTIFY, r.sess.Load().InviteResponse.Contact().Address)
+			notify.AppendHeader(sip.NewHeader("Event", "refer"))
+			notify.AppendHeader(sip.NewHeader("Subscription-State", "terminated;reason=noresource"))
+			ct := sip.ContentTypeHeader("message/sipfrag;version=2.0")
+			notify.AppendHeader(&ct)
+			notify.SetBody([]byte("SIP/2.0 486 Busy Here\r\n"))
+			r.do(t, ctx, notify, 200)
+			if fin := waitEvent(t, tEv, "final transfer progress", finalTransfer(t1)).(TransferProgress); fin.Code != 486 {
+				t.Fatalf("transfer ended %d %s, want 486", fin.Code, fin.Reason)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tp, tAddr, tEv := runPhone(t, Config{})
+			r := dialRaw(t, tAddr)
+			t1 := answerNext(t, tp, tEv, CallAudio{})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := r.sess.Load().WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+				t.Fatalf("the raw caller's INVITE: %v", err)
+			}
+			tc.overtake(t, ctx, tp, tEv, r, t1)
+			if err := r.ack(); err != nil {
+				t.Fatalf("ACK: %v", err)
+			}
+			// The ACK is read in a goroutine of its own: the hang-up may come first, and then
+			// waits for it (RFC 3261 15: no BYE before the ACK), not for sipgo's 32 s give-up.
+			if err := tp.Hangup(t1); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-r.byes:
+			case <-time.After(10 * time.Second):
+				t.Fatal("no BYE within 10 s of the hang-up: the ACK that followed the request did not confirm the dialog")
+			}
+			if end := waitCall(t, tEv, t1, CallEnded); end.By != "local" {
+				t.Errorf("call ended by %q, want local", end.By)
+			}
+		})
+	}
+}
+
+// fakeDialog is a dialog state for waitConfirmed, set by the test.
+type fakeDialog struct {
+	state  atomic.Int32
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (f *fakeDialog) LoadState() sip.DialogState { return sip.DialogState(f.state.Load()) }
+func (f *fakeDialog) Context() context.Context   { return f.ctx }
+
+// TestWaitConfirmed: a REFER or NOTIFY waits for the ACK of the call's 200, and no longer than
+// the dialog, its own context, or ackWait once the 200 is out.
+func TestWaitConfirmed(t *testing.T) {
+	newFake := func(s sip.DialogState) *fakeDialog {
+		f := &fakeDialog{}
+		f.state.Store(int32(s))
+		f.ctx, f.cancel = context.WithCancel(context.Background())
+		t.Cleanup(f.cancel)
+		return f
+	}
+	bg := context.Background()
+	if err := waitConfirmed(bg, newFake(sip.DialogStateConfirmed)); err != nil {
+		t.Fatalf("confirmed: %v", err)
+	}
+
+	f := newFake(sip.DialogStateEstablished)
+	done := make(chan error, 1)
+	go func() { done <- waitConfirmed(bg, f) }()
+	select {
+	case err := <-done:
+		t.Fatalf("returned %v before the ACK", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	f.state.Store(int32(sip.DialogStateConfirmed)) // the ACK
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("after the ACK: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still waiting 10 s after the ACK")
+	}
+
+	f = newFake(sip.DialogStateEstablished)
+	f.cancel() // the dialog ended
+	if err := waitConfirmed(bg, f); err == nil {
+		t.Error("no error for a dialog that ended before its ACK")
+	}
+	ctx, cancel := context.WithCancel(bg)
+	cancel()
+	if err := waitConfirmed(ctx, newFake(sip.DialogStateEstablished)); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v, want context.Canceled", err)
+	}
+
+	// No ACK within ackWait: go on without it once our 200 is out, not before (both at once).
+	start := time.Now()
+	noACK, no200 := make(chan error, 1), make(chan error, 1)
+	go func() { noACK <- waitConfirmed(bg, newFake(sip.DialogStateEstablished)) }()
+	go func() { no200 <- waitConfirmed(bg, newFake(0)) }()
+	if err := <-noACK; err != nil {
+		t.Errorf("200 sent, no ACK in ackWait: %v, want nil (go on without it)", err)
+	}
+	if waited := time.Since(start); waited < ackWait {
+		t.Errorf("gave up on the ACK after %v, want %v", waited, ackWait)
+	}
+	if err := <-no200; err == nil {
+		t.Error("no error with no 200 in the dialog after ackWait")
+	}
+}
