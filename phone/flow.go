@@ -27,10 +27,16 @@ import (
 // (RFC 5626 section 4.4.1: 10 s).
 const pongTimeout = 10 * time.Second
 
-// flowPoll is how often the keeper checks that the registration's connection is still open:
-// sipgo drops a connection from its pool as soon as a read fails (FIN, RST, reset by a
-// firewall), so this bounds how late a closed flow is noticed.
+// flowPoll is how often the keeper checks that the registration's connection is still open
+// where nothing tells it (keepers in tests, systems without flowWatcher): sipgo drops a
+// connection from its pool as soon as a read fails (FIN, RST, reset by a firewall), so this
+// bounds how late a closed flow is noticed.
 const flowPoll = time.Second
+
+// flowFallback is how often an event-driven keeper looks anyway, in case a close went
+// unseen (sipgo closing a connection on its own, after a framing error): an idle account
+// then wakes for its pings and this, not every second.
+const flowFallback = 30 * time.Second
 
 // flowIO is what the keeper needs from the transport; sipFlows is the real one.
 type flowIO interface {
@@ -43,17 +49,30 @@ type flowIO interface {
 	drop(flow string)
 }
 
+// flowWatcher is what a flowIO may do besides: tell the moment a connection is closed or
+// broken, so the keeper need not look every flowPoll (flow_watch_linux.go).
+type flowWatcher interface {
+	// watch returns a channel closed when the connection with local address flow is hung up
+	// or fails, and what stops watching (it must be called).
+	watch(flow string) (hungUp <-chan struct{}, stop func(), err error)
+}
+
 // flowKeeper watches the connection of one account's TCP or TLS registration.
 type flowKeeper struct {
 	account     string
 	clock       Clock
 	every       time.Duration // ping interval; 0 only watches for the connection closing
 	pongTimeout time.Duration
-	poll        time.Duration
+	poll        time.Duration // the longest it sleeps
 	io          flowIO
 	current     func() string // the connection the account is registered on, "" when none
-	lost        func(flowLoss)
-	log         *slog.Logger
+	// changed, when not nil, wakes the keeper when the registration may have moved (its
+	// events are the phone's; the keeper ignores all but its account's) and makes it
+	// event-driven: it sleeps until the next ping or pong deadline, a close its flowWatcher
+	// sees, or poll, instead of looking every poll.
+	changed <-chan Event
+	lost    func(flowLoss)
+	log     *slog.Logger
 }
 
 // run watches until ctx ends. Each flow is reported lost at most once. A missing pong counts
@@ -67,29 +86,69 @@ func (k *flowKeeper) run(ctx context.Context) {
 		answers  bool            // the flow has answered a ping: silence now means it died
 		told     bool            // the log said this flow's registrar does not answer
 		given    string          // the flow last reported lost
+		w        flowWatch       // the close watch on the watched flow, event-driven only
 	)
+	defer w.stop()
 	for {
-		t := k.clock.NewTimer(k.poll)
+		if k.changed != nil && watched != given && !w.on(watched) {
+			w.start(k.io, watched, k.log)
+		}
+		d := k.sleep(k.clock.Now(), pong != nil, pingAt, lastPing)
+		if k.changed != nil && watched != "" && watched != given && !w.on(watched) {
+			d = min(d, flowPoll) // a flow the watch could not take (gone already?) is looked at as before
+		}
+		t := k.clock.NewTimer(d)
+		hungUp := false
+		var pongNow <-chan struct{} // an event-driven keeper takes the pong as it comes
+		if k.changed != nil {
+			pongNow = pong
+		}
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
 		case <-t.C():
+		case ev, ok := <-k.changed:
+			t.Stop()
+			if !ok {
+				k.changed = nil // the phone is stopping; look every poll until ctx ends
+			} else if s, mine := ev.(AccountStatus); !mine || s.Account != k.account {
+				continue
+			}
+		case <-w.hungUp:
+			t.Stop()
+			hungUp = true
+		case <-pongNow:
+			t.Stop()
 		}
 		now := k.clock.Now()
 		flow := k.current()
 		if flow != watched {
 			watched, lastPing, pong, answers, told = flow, now, nil, false, false
+			w.stop()
+			hungUp = false
 		}
 		if flow == "" || flow == given {
+			w.stop()
 			continue
 		}
 		report := func(reason string) {
 			given, pong = flow, nil
+			w.stop()
 			k.log.Info("registration's connection lost; registering again on a new one", "account", k.account, "flow", flow, "reason", reason)
 			k.lost(flowLoss{flow: flow, reason: reason})
 		}
+		if hungUp {
+			k.awaitClose(flow)
+		}
 		if !k.io.alive(flow) {
+			report("the connection to the registrar was closed")
+			continue
+		}
+		if hungUp {
+			// Hung up, yet sipgo still holds it (a half-closed socket it has not read the
+			// end of): retire it ourselves so the next REGISTER opens a new one.
+			k.io.drop(flow)
 			report("the connection to the registrar was closed")
 			continue
 		}
@@ -284,9 +343,20 @@ func (s sipFlows) drop(flow string) {
 
 // keepFlow starts the keeper of account i's TCP or TLS registration (owned by regWG).
 func (p *Phone) keepFlow(ctx context.Context, stack *stack, i int, acc *account, lost chan<- flowLoss) {
+	io := sipFlows{tp: stack.ua.TransportLayer(), network: acc.Transport.String(), tracker: &p.flows}
+	var changed <-chan Event
+	poll := flowPoll
+	if canWatchFlows {
+		// Event-driven: woken by registration changes and by the connection's own hang-up,
+		// so an idle TCP account sleeps between pings (it woke ~5 times a second polling).
+		p.mu.Lock()
+		changed = p.bus.subscribe(ctx, p.snapshotLocked())
+		p.mu.Unlock()
+		poll = flowFallback
+	}
 	k := &flowKeeper{
-		account: acc.Name, clock: p.clock, every: p.keepAliveEvery(), pongTimeout: pongTimeout, poll: flowPoll,
-		io: sipFlows{tp: stack.ua.TransportLayer(), network: acc.Transport.String(), tracker: &p.flows},
+		account: acc.Name, clock: p.clock, every: p.keepAliveEvery(), pongTimeout: pongTimeout, poll: poll,
+		io: io, changed: changed,
 		current: func() string {
 			p.mu.Lock()
 			defer p.mu.Unlock()
