@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -33,4 +34,13 @@ func buildBaseline(b *testing.B, rev string) string {
 		b.Fatalf("tar: %v %s", err, out)
 	}
 	return buildDialtone(b, dir)
+}
+
+// baselineBin is the dialtone to compare with: rev names a dialtone binary, or a git revision
+// to build one from (buildBaseline).
+func baselineBin(b *testing.B, rev string) string {
+	if st, err := os.Stat(rev); err == nil && st.Mode().IsRegular() {
+		return rev
+	}
+	return buildBaseline(b, rev)
 }

@@ -19,7 +19,7 @@ import (
 // and ≤ 30 MB for the TUI.
 //
 //	go test ./bench -run '^$' -bench Idle -benchtime 1x -v
-//	DIALTONE_IDLE_BASELINE=<git rev> go test ./bench -run '^$' -bench Idle -benchtime 1x -v
+//	DIALTONE_IDLE_BASELINE=<git rev or binary> go test ./bench -run '^$' -bench Idle -benchtime 1x -v
 //
 // With DIALTONE_IDLE_BASELINE, the dialtone of that commit (built from `git archive`, so the
 // work tree is untouched) is watched too, in the same windows: before and after, same run.
@@ -52,7 +52,7 @@ func BenchmarkIdle(b *testing.B) {
 	}
 	bins := map[string]string{"": buildDialtone(b, "..")}
 	if rev := os.Getenv("DIALTONE_IDLE_BASELINE"); rev != "" {
-		bins["before-"] = buildBaseline(b, rev)
+		bins["before-"] = baselineBin(b, rev)
 	}
 	users := map[string]string{"bob": "b-secret"}
 	for prefix := range bins {

@@ -33,7 +33,7 @@ const (
 // iterations, and dialtone's median as a ratio of the others'.
 //
 //	go test ./bench -run '^$' -bench AnswerTurnaround -benchtime 5x -v
-//	DIALTONE_TURNAROUND_BASELINE=<git rev> go test ...   # adds that commit's dialtone, same run
+//	DIALTONE_TURNAROUND_BASELINE=<git rev or binary> go test ...   # adds that dialtone, same run
 func BenchmarkAnswerTurnaround(b *testing.B) {
 	sipp, err := exec.LookPath("sipp")
 	if err != nil {
@@ -65,10 +65,7 @@ func BenchmarkAnswerTurnaround(b *testing.B) {
 		{"sipp", nil},
 	}
 	if rev := os.Getenv("DIALTONE_TURNAROUND_BASELINE"); rev != "" {
-		base := rev // a dialtone binary, or a git revision to build one from
-		if _, err := os.Stat(rev); err != nil {
-			base = buildBaseline(b, rev)
-		}
+		base := baselineBin(b, rev)
 		uases = append(uases, struct {
 			name  string
 			start func(b *testing.B, port int)
