@@ -265,3 +265,95 @@ func TestWaitConfirmed(t *testing.T) {
 		t.Error("no error with no 200 in the dialog after ackWait")
 	}
 }
+
+// TestFarEndCSeqIsItsOwn: on a call we placed, the far end's requests number their CSeq in a
+// space of their own (RFC 3261 12.1.2: our remote sequence number starts empty), here from 0,
+// below our INVITE's 1. sipgo's Dialog.ReadRequest compared them with our INVITE's and
+// answered 500; the REFER must get its real answer (416 for an http: target).
+func TestFarEndCSeqIsItsOwn(t *testing.T) {
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sipgo.NewServer(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "far", Host: "127.0.0.1", Port: pc.LocalAddr().(*net.UDPAddr).Port}}
+	dua := &sipgo.DialogUA{Client: client, ContactHDR: contact}
+	answered := make(chan *sipgo.DialogServerSession, 1)
+	var current atomic.Pointer[sipgo.DialogServerSession] // for the ACK
+	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		sess, err := dua.ReadInvite(req, tx)
+		if err != nil {
+			return
+		}
+		current.Store(sess)
+		body, _, err := sdp.Answer(req.Body(), sdp.Local{Addr: "127.0.0.1", Port: 9, Codecs: supportedCodecs(), DTMF: true})
+		if err != nil {
+			_ = sess.Respond(488, "Not Acceptable Here", nil)
+			return
+		}
+		ct := sip.ContentTypeHeader("application/sdp")
+		if sess.Respond(200, "OK", body, &ct) == nil { // returns once our ACK came
+			answered <- sess
+		}
+	})
+	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
+		if s := current.Load(); s != nil {
+			_ = s.ReadAck(req, tx)
+		}
+	})
+	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.ServeUDP(pc) }()
+	t.Cleanup(func() { pc.Close(); <-done; srv.Close(); ua.Close() })
+
+	p, _, ev := runPhone(t, Config{})
+	id, err := p.Dial("", "sip:far@"+pc.LocalAddr().String(), CallAudio{}, DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, ev, id, CallAnswered)
+	var sess *sipgo.DialogServerSession
+	select {
+	case sess = <-answered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the far end never saw our ACK")
+	}
+	// A REFER numbered 0, built by hand: sipgo's session would number it after our INVITE.
+	inv := sess.InviteRequest
+	refer := sip.NewRequest(sip.REFER, inv.Contact().Address)
+	from := sess.InviteResponse.To().AsFrom()
+	refer.AppendHeader(&from)
+	to := inv.From().AsTo()
+	refer.AppendHeader(&to)
+	refer.AppendHeader(sip.HeaderClone(inv.CallID()))
+	refer.AppendHeader(&sip.CSeqHeader{SeqNo: 0, MethodName: sip.REFER})
+	refer.AppendHeader(&contact)
+	refer.AppendHeader(sip.NewHeader("Refer-To", "<http://example.org/>"))
+	refer.SetBody(nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := client.Do(ctx, refer)
+	if err != nil {
+		t.Fatalf("REFER: %v", err)
+	}
+	if res.StatusCode != 416 || inv.CSeq().SeqNo == 0 {
+		t.Fatalf("REFER with CSeq 0 after our INVITE's %d: %d %s, want 416", inv.CSeq().SeqNo, res.StatusCode, res.Reason)
+	}
+	if err := p.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, ev, id, CallEnded)
+}

@@ -156,7 +156,7 @@ var errCSeqOutOfOrder = errors.New("CSeq lower than the far end's last request i
 // so about one run in ten with -cpu 1; TestRequestOvertakesACK forces the order). waitConfirmed
 // now keeps our own REFER behind the ACK, but the far end's requests may still overtake it. On
 // our outgoing calls ReadRequest also compared the far end's CSeq with our own INVITE's,
-// refusing (500) a transferee whose CSeq counts from below ours.
+// refusing (500) a transferee whose CSeq counts from below ours (TestFarEndCSeqIsItsOwn).
 func (d *dialogRef) checkCSeq(req *sip.Request) error {
 	cseq := req.CSeq()
 	if cseq == nil {
