@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -125,6 +126,34 @@ func TestLoadSippEcho(t *testing.T) {
 	}
 	if sc, err := s.Wait(10 * time.Second); err != nil || sc != 0 {
 		t.Fatalf("sipp exit %d (%v): not every call went through its scenario\n%s", sc, err, s.Log())
+	}
+}
+
+// TestLoadInterrupted: Ctrl-C hangs up the calls in progress, places no more, and still
+// reports every call placed; calls we hung up count as answered and fine (exit 0).
+func TestLoadInterrupted(t *testing.T) {
+	t.Parallel()
+	ans := startDialtone(t, nil, "answer", "--listen", "127.0.0.1:0", "--auto", "--count", "2", "--max-calls", "2", "--audio", "null", "--json")
+	addr := ans.waitEvent("listening", 10*time.Second).str("addr")
+	p := startDialtone(t, nil, "load", "sip:bob@"+addr, "--calls", "50", "--max-concurrent", "2", "--rate", "50", "--duration", "60s", "--json", "--max-loss", loadMaxLoss)
+	ans.waitEvent("answered", 10*time.Second)
+	ans.waitEvent("answered", 10*time.Second)
+	p.signal(syscall.SIGINT)
+	code, evs := p.wait(15 * time.Second)
+	if code != 0 {
+		t.Fatalf("load exit %d after Ctrl-C, want 0\n%s", code, p.transcript())
+	}
+	calls, sum := loadCalls(t, evs, p)
+	if len(calls) != 2 || sum.num("attempted") != 2 || sum.num("requested") != 50 || sum.num("answered") != 2 {
+		t.Fatalf("%d call lines, summary %v: want the 2 calls in progress, answered, of 50 requested", len(calls), sum)
+	}
+	for _, c := range calls {
+		if c.str("by") != "local" || c.num("duration") > 30 {
+			t.Errorf("call line %v: want hung up by us at once, not after its 60 s", c)
+		}
+	}
+	if acode, _ := ans.wait(15 * time.Second); acode != 0 {
+		t.Fatalf("answer exit %d\n%s", acode, ans.transcript())
 	}
 }
 

@@ -140,14 +140,24 @@ func (c *loadCmd) drive(e *env, r *running, account string, play *loadAudio) ([]
 	var calls []*loadCall
 	live := map[string]*loadLive{}
 	peak, shown := 0, 0
+	hidden := 0
 	report := func(rec *loadCall) {
-		if e.cli.JSON {
+		switch {
+		case e.cli.JSON:
 			writeJSONLine(e.stdout, rec)
-		} else if !rec.ok && shown < 20 { // a thousand failures would drown the summary
+		case rec.ok:
+		case shown < 20: // a thousand failures would drown the summary
 			shown++
 			printFailedCall(e.stdout, rec)
+		default:
+			hidden++
 		}
 	}
+	defer func() {
+		if hidden > 0 {
+			fmt.Fprintf(e.stdout, "... and %d more failed calls (--json lists every call)\n", hidden)
+		}
+	}()
 	// The schedule is by elapsed time, not one timer per call: call k (0-based) is due at
 	// k/rate seconds, and a tick places every call due by then that has a free slot.
 	tickEvery := min(time.Duration(float64(time.Second)/c.Rate), 10*time.Millisecond)
