@@ -17,7 +17,8 @@ import (
 //
 //	go test ./bench -run '^$' -bench Scale -benchtime 1x -v
 //
-// DIALTONE_SCALE_CALLS (default 1000) is N, DIALTONE_SCALE_RATE (default 100) the calls placed
+// DIALTONE_SCALE_CALLS (default 1000) is N, or a list (250,500,1000) run in turn to find where
+// it breaks (metrics are the last N's), DIALTONE_SCALE_RATE (default 100) the calls placed
 // per second, DIALTONE_SCALE_HOLD (default 20) the seconds all N calls are up together: the
 // measured window. One side takes ~2·N/rate + hold + 5 s; both sides run in each iteration.
 // DIALTONE_SCALE_BASELINE=<git rev> adds a third side: load and answer built from that commit
@@ -61,7 +62,7 @@ type scaleSide struct {
 // window when all N calls are up: CPU (% of one core), peak RSS, calls answered, setup time,
 // loss, jitter and the load side's pacer lateness.
 func BenchmarkScale(b *testing.B) {
-	n := callEnvInt(b, "DIALTONE_SCALE_CALLS", scaleCalls)
+	ns := scaleCounts(b)
 	rate := callEnvInt(b, "DIALTONE_SCALE_RATE", scaleRate)
 	hold := time.Duration(callEnvInt(b, "DIALTONE_SCALE_HOLD", scaleHold)) * time.Second
 	sipp, err := exec.LookPath("sipp")
@@ -90,17 +91,24 @@ func BenchmarkScale(b *testing.B) {
 	var sides []scaleSide
 	for b.Loop() {
 		for _, v := range variants {
-			s := scaleRun(b, v.uas, v.bin, sipp, scenario, tone, n, rate, hold)
-			s.label = v.label
-			b.Logf("%-8s N=%d: answered %d (failed %d, peak %d at once); CPU answer/echo %.1f %% load %.1f %%; RSS %.0f MB / %.0f MB; "+
-				"setup p50 %.1f p99 %.1f ms; load-side loss %.3f %% (never arrived %.3f %%), jitter p50 %.2f p99 %.2f ms, MOS min %.2f; "+
-				"pacer late p99 %s; socket drops uas %d load %d (namespace %d); exit uas %d load %d; load average %s",
-				s.label, n, s.answered, s.failed, s.peak, s.uasCPU, s.loadCPU, s.uasRSS, s.loadRSS, s.setupP50, s.setupP99,
-				s.lossPct, s.netLossPct, s.jitterP50, s.jitterP99, s.mosMin, lateText(s.lateP99), s.uasDrops, s.loadDrops, s.rcvbufDrops, s.uasExit, s.loadEx, s.loadavg)
-			if v.uas == "dialtone" {
-				b.Logf("%s answer received %.0f packets, missed %.0f frames at playout (%.0f late)", s.label, s.uasRecv, s.uasLost, s.uasLate)
+			for _, n := range ns {
+				s := scaleRun(b, v.uas, v.bin, sipp, scenario, tone, n, rate, hold)
+				if n != ns[len(ns)-1] {
+					b.Logf("%-8s N=%d: answered %d, failed %d, loss %.3f %% (never arrived %.3f %%), pacer late p99 %s, CPU answer/echo %.1f %% load %.1f %%",
+						v.label, n, s.answered, s.failed, s.lossPct, s.netLossPct, lateText(s.lateP99), s.uasCPU, s.loadCPU)
+					continue
+				}
+				s.label = v.label
+				b.Logf("%-8s N=%d: answered %d (failed %d, peak %d at once); CPU answer/echo %.1f %% load %.1f %%; RSS %.0f MB / %.0f MB; "+
+					"setup p50 %.1f p99 %.1f ms; load-side loss %.3f %% (never arrived %.3f %%), jitter p50 %.2f p99 %.2f ms, MOS min %.2f; "+
+					"pacer late p99 %s; socket drops uas %d load %d (namespace %d); exit uas %d load %d; load average %s",
+					s.label, n, s.answered, s.failed, s.peak, s.uasCPU, s.loadCPU, s.uasRSS, s.loadRSS, s.setupP50, s.setupP99,
+					s.lossPct, s.netLossPct, s.jitterP50, s.jitterP99, s.mosMin, lateText(s.lateP99), s.uasDrops, s.loadDrops, s.rcvbufDrops, s.uasExit, s.loadEx, s.loadavg)
+				if v.uas == "dialtone" {
+					b.Logf("%s answer received %.0f packets, missed %.0f frames at playout (%.0f late)", s.label, s.uasRecv, s.uasLost, s.uasLate)
+				}
+				sides = append(sides, s)
 			}
-			sides = append(sides, s)
 		}
 	}
 	med := func(label string, f func(scaleSide) float64) float64 {
@@ -235,4 +243,21 @@ func scaleRun(b *testing.B, uas, bin, sipp, scenario, tone string, n, rate int, 
 		b.Logf("%s side: %d of %d calls failed, peak %d at once\n%s", uas, s.failed, n, s.peak, slices.Concat([]byte(l.tail()), []byte(u.tail())))
 	}
 	return s
+}
+
+// scaleCounts is DIALTONE_SCALE_CALLS: one N or an increasing comma-separated list.
+func scaleCounts(b *testing.B) []int {
+	v := os.Getenv("DIALTONE_SCALE_CALLS")
+	if v == "" {
+		return []int{scaleCalls}
+	}
+	var ns []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || (len(ns) > 0 && n <= ns[len(ns)-1]) {
+			b.Fatalf("DIALTONE_SCALE_CALLS=%q: want a positive integer or an increasing list such as 250,500,1000", v)
+		}
+		ns = append(ns, n)
+	}
+	return ns
 }
