@@ -25,13 +25,13 @@ const loadPhoneSlack = 64
 
 type loadCmd struct {
 	Target        string        `arg:"" help:"Who to call: sip:user@host[:port], user@host, or a user or number (completed with the account's domain)."`
-	Calls         int           `help:"Calls to place in all." default:"1" placeholder:"N"`
-	Rate          float64       `help:"New calls per second." default:"10" placeholder:"R"`
-	Duration      time.Duration `help:"Hang up each call this long after it is answered." default:"10s" placeholder:"D"`
+	Calls         int           `help:"Calls to place in all (default 1)." default:"1" placeholder:"N"`
+	Rate          float64       `help:"New calls per second (default 10)." default:"10" placeholder:"R"`
+	Duration      time.Duration `help:"Hang up each call this long after it is answered (default 10s)." default:"10s" placeholder:"D"`
 	Play          string        `help:"Send this WAV file (any rate, mono or stereo) on every call, looped for the whole call; without it calls send silence." placeholder:"FILE" type:"path"`
 	Loop          bool          `help:"Loop the --play file for the whole call (--no-loop plays it once, then silence)." default:"true" negatable:""`
 	MaxConcurrent int           `name:"max-concurrent" help:"Calls in progress at once; new calls wait for a free slot (0: as many as --calls)." placeholder:"N"`
-	MaxLoss       float64       `name:"max-loss" help:"Packet loss in percent above which a call counts as bad (exit 16)." default:"1" placeholder:"PERCENT"`
+	MaxLoss       float64       `name:"max-loss" help:"Loss at playout in percent (frames that never arrived or came too late) above which a call counts as bad (exit 16; default 1)." default:"1" placeholder:"PERCENT"`
 	RingTimeout   time.Duration `help:"Give up on a call (CANCEL) if it is not answered within this time." default:"30s"`
 }
 
