@@ -31,7 +31,7 @@ import (
 func BenchmarkTick1000Sessions(b *testing.B) {
 	const calls = 1000
 	b.Run("shared", func(b *testing.B) {
-		ss := pairedSessions(b, calls)
+		ss := pairedSessions(b, calls, true)
 		grid := time.Now()
 		r := newPacerRun(new(pacerStats), grid, runtime.GOMAXPROCS(0))
 		defer r.stop()
@@ -53,7 +53,7 @@ func BenchmarkTick1000Sessions(b *testing.B) {
 		reportTick(b, ss, calls, k, cpuTime(b)-cpu0)
 	})
 	b.Run("per-session", func(b *testing.B) {
-		ss := pairedSessions(b, calls)
+		ss := pairedSessions(b, calls, true)
 		grid := time.Now()
 		wakes := make([]chan time.Time, calls)
 		var done, exited sync.WaitGroup

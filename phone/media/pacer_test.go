@@ -15,8 +15,9 @@ import (
 
 // pairedSessions opens n sessions (n even) on loopback, each pair sending to each other, with
 // parameters set but not started: a private pacerRun paces them (tests and benchmarks call its
-// tick), the process's shared pacer does not.
-func pairedSessions(tb testing.TB, n int) []*Session {
+// tick), the process's shared pacer does not. poll sets the sockets up for the pacer to read
+// as Start would; without it, Start does.
+func pairedSessions(tb testing.TB, n int, poll bool) []*Session {
 	tb.Helper()
 	lo := netip.MustParseAddr("127.0.0.1")
 	ss := make([]*Session, n)
@@ -32,7 +33,9 @@ func pairedSessions(tb testing.TB, n int) []*Session {
 	for i, s := range ss {
 		s.Update(Params{Remote: ss[i^1].LocalAddr(), Codec: codec.PCMU, DTMFPT: 101, Send: true, Receive: true,
 			Source: &loopSource{pcm: tone}, Sink: discard{}})
-		s.poll = pollerFor(s.rtpIO) // what Start does for the shared pacer; nil off Linux
+		if poll {
+			s.poll = pollerFor(s.rtpIO) // what Start does for the shared pacer; nil off Linux
+		}
 	}
 	return ss
 }
@@ -73,7 +76,7 @@ func pacerGoroutines() int {
 // none after remove returns; what was sent one tick is received the next.
 func TestPacerTickPacesEverySessionOnce(t *testing.T) {
 	const n = 2*minPacerShare + 2 // more than one share: the workers run too
-	ss := pairedSessions(t, n)
+	ss := pairedSessions(t, n, true)
 	grid := time.Now()
 	r := newPacerRun(new(pacerStats), grid, 4)
 	defer r.stop()
