@@ -6,8 +6,8 @@ import (
 	"github.com/alecthomas/kong"
 )
 
-// cli is the whole command line. Global flags apply to every command; the ad-hoc account
-// flags let a script use dialtone with no config file at all.
+// cli is the global flags: they apply to every command; the ad-hoc account flags let a script
+// use dialtone with no config file at all.
 type cli struct {
 	Config  string      `help:"Config file (default $$XDG_CONFIG_HOME/dialtone/config.toml)." placeholder:"FILE" type:"path"`
 	Account []string    `help:"Use only these accounts from the config file (repeatable)." placeholder:"NAME"`
@@ -41,6 +41,12 @@ type cli struct {
 	LogFile  string `help:"Write logs to this file instead of stderr." placeholder:"FILE" type:"path"`
 	LogLevel string `help:"Log level: debug, info, warn, error (default: warn on stderr, info in a log file)." enum:"debug,info,warn,error," default:"" placeholder:"LEVEL"`
 	SIPTrace string `name:"sip-trace" help:"Write every SIP message sent and received to this file." placeholder:"FILE" type:"path"`
+}
+
+// commandLine is the whole command line: the global flags and every command (parse.go builds
+// kong's model of only the one a command line names, when it can).
+type commandLine struct {
+	cli
 
 	TUI      tuiCmd      `cmd:"" name:"tui" default:"withargs" help:"Open the full-screen softphone (the default when no command is given)."`
 	Register registerCmd `cmd:"" help:"Register the accounts, print each state change, stay registered until interrupted."`

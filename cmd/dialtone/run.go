@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/alecthomas/kong"
 )
@@ -42,6 +43,12 @@ func usageErr(format string, a ...any) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
 }
 
+// longRunning are the commands that may sit idle for hours; trimAfter after they start,
+// what start-up alone touched of the executable is unmapped (trimStartupPages).
+var longRunning = map[string]bool{"tui": true, "register": true, "answer": true, "serve": true}
+
+const trimAfter = 10 * time.Second
+
 // kongExit unwinds kong's request to exit (after --help or --version).
 type kongExit int
 
@@ -56,19 +63,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			code = int(k)
 		}
 	}()
-	parser, err := kong.New(&c,
+	common := []kong.Option{
 		kong.Name("dialtone"),
 		kong.Description("A terminal SIP softphone. Without a command it opens the full-screen interface."),
-		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { panic(kongExit(code)) }),
-		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-	)
-	if err != nil {
-		fmt.Fprintf(stderr, "dialtone: %v\n", err)
-		return exitInternal
 	}
-	kctx, err := parser.Parse(args)
+	quiet := append([]kong.Option{quietWriters(stdout)}, common...)
+	loud := append([]kong.Option{kong.Writers(stdout, stderr), kong.UsageOnError()}, common...)
+	kctx, err := parseArgs(args, &c, quiet, loud) // parse.go
 	if err != nil {
 		fmt.Fprintf(stderr, "dialtone: %v\n", err)
 		return exitUsage
@@ -80,6 +83,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	defer closeLog()
+	if longRunning[kctx.Command()] {
+		t := time.AfterFunc(trimAfter, trimStartupPages) // trim_linux.go
+		defer t.Stop()
+	}
 	err = kctx.Run(e)
 	if err == nil {
 		return exitOK
