@@ -50,12 +50,13 @@ type JitterPolicy uint8
 
 const (
 	// PolicyPeak (the default) steers the wait to the delay recent packets actually had
-	// beyond the fastest (a decaying peak, time constant about 10 s), not rounded up to
-	// whole frames, with the RFC 3550 jitter at half PolicyJitterMultiple's gain as a
-	// floor, and counts MinDelay to the end of the frame's playout. Under 0–40 ms of
-	// uniform jitter it plays at the first tick after the largest jitter (41–59 ms,
-	// depending on the tick phase) where PolicyJitterMultiple plays at 79–93 ms, for the
-	// same late loss; on a clean network at the first tick after arrival.
+	// beyond the fastest (a peak that decays with a time constant of about 5 s, so a
+	// stall of the sender is forgotten in seconds), not rounded up to whole frames, with
+	// the RFC 3550 jitter at half PolicyJitterMultiple's gain as a floor, and counts
+	// MinDelay to the end of the frame's playout. Under 0–40 ms of uniform jitter it
+	// plays at the first tick after the largest jitter (41–59 ms, depending on the tick
+	// phase) where PolicyJitterMultiple plays at 79–93 ms, for the same late loss; on a
+	// clean network at the first tick after arrival.
 	PolicyPeak JitterPolicy = iota
 	// PolicyJitterMultiple is the earlier default, kept for comparison: a target of 4× the
 	// RFC 3550 jitter rounded up to whole frames, never below a wait of MinDelay.
@@ -106,7 +107,7 @@ const (
 	jitterGain      = 4                      // target delay = jitterGain × RFC 3550 jitter
 	peakGain        = 2                      // the same with PolicyPeak: the peak does the rest
 	needDecayShift  = 8                      // need decays by need/256 per packet
-	peakDecayShift  = 9                      // peak decays by peak/512 per packet (about 10 s)
+	peakDecayShift  = 8                      // peak decays by peak/256 per packet (about 5 s)
 	levelShift      = 3                      // level is smoothed over 8 ticks
 	shrinkHold      = 2 * time.Second        // minimum time between delay changes before a shrink
 	shrinkWait      = 1 * time.Second        // how long a due shrink waits for a silent frame
