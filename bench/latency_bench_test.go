@@ -53,7 +53,10 @@ const (
 //     interop harness's jitter_buffer_delay 1-10 and with its own default (5-10 frames).
 //
 // The per-click delays of the last iteration are plotted to $DIALTONE_BENCH_PLOTS/mouth-to-ear.svg
-// when that directory is set (as the jitter benchmark does).
+// when that directory is set (as the jitter benchmark does). DIALTONE_BENCH_BINS=name=path,...
+// compares dialtone builds in the same run, as in BenchmarkJitterImpaired: each build's
+// dialtone ↔ dialtone pair runs in every iteration; the first build is the one the baresip
+// loop goes through (and the one plotted).
 //
 //	DIALTONE_BENCH_PLOTS=$PWD/docs/bench go test ./bench -run '^$' -bench MouthToEar -benchtime 5x -v
 func BenchmarkMouthToEar(b *testing.B) {
@@ -66,10 +69,8 @@ func BenchmarkMouthToEar(b *testing.B) {
 		b.Skip("baresip modules (g711.so, aubridge.so) not found")
 	}
 	dir := b.TempDir()
-	dialtone := filepath.Join(dir, "dialtone")
-	if out, err := exec.Command("go", "build", "-o", dialtone, "../cmd/dialtone").CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
+	bins := impBinaries(b)
+	dialtone := bins[0].path
 	clicksA, clicksB := filepath.Join(dir, "a.wav"), filepath.Join(dir, "b.wav")
 	if err := writeClicks(clicksA, 0); err != nil {
 		b.Fatal(err)
@@ -79,14 +80,21 @@ func BenchmarkMouthToEar(b *testing.B) {
 	}
 	var ours, loop, theirs, theirsDefault []float64
 	var lastOurs, lastLoop []time.Duration
+	others := map[string][]float64{} // one-way per iteration of the builds after the first
 	for b.Loop() {
+		for _, bin := range bins[1:] {
+			ab, ba := dialtonePair(b, bin.path, clicksA, clicksB)
+			ow := (latMedian(ab) + latMedian(ba)) / 2
+			others[bin.name] = append(others[bin.name], latMS(ow))
+			b.Logf("%s one-way %.1f ms (A→B+offset %.1f, B→A−offset %.1f; %d+%d clicks)", bin.name, latMS(ow), latMS(latMedian(ab)), latMS(latMedian(ba)), len(ab), len(ba))
+		}
 		ab, ba := dialtonePair(b, dialtone, clicksA, clicksB)
 		oneWay := (latMedian(ab) + latMedian(ba)) / 2
 		rt := baresipLoop(b, dialtone, bsBin, bsModules, clicksA, baresipTunedJitter)
 		rtDefault := baresipLoop(b, dialtone, bsBin, bsModules, clicksA, "")
 		bs, bsDefault := latMedian(rt)-oneWay, latMedian(rtDefault)-oneWay
-		b.Logf("dialtone one-way %.1f ms (A→B+offset %.1f, B→A−offset %.1f; %d+%d clicks); via baresip (jitter_buffer_delay %s) %.1f ms (%d clicks): baresip one-way %.1f ms; via baresip (its default jitter buffer) %.1f ms (%d clicks): baresip one-way %.1f ms",
-			latMS(oneWay), latMS(latMedian(ab)), latMS(latMedian(ba)), len(ab), len(ba), baresipTunedJitter,
+		b.Logf("%s one-way %.1f ms (A→B+offset %.1f, B→A−offset %.1f; %d+%d clicks); via baresip (jitter_buffer_delay %s) %.1f ms (%d clicks): baresip one-way %.1f ms; via baresip (its default jitter buffer) %.1f ms (%d clicks): baresip one-way %.1f ms",
+			bins[0].name, latMS(oneWay), latMS(latMedian(ab)), latMS(latMedian(ba)), len(ab), len(ba), baresipTunedJitter,
 			latMS(latMedian(rt)), len(rt), latMS(bs), latMS(latMedian(rtDefault)), len(rtDefault), latMS(bsDefault))
 		ours, loop, theirs = append(ours, latMS(oneWay)), append(loop, latMS(latMedian(rt))), append(theirs, latMS(bs))
 		theirsDefault = append(theirsDefault, latMS(bsDefault))
@@ -103,8 +111,13 @@ func BenchmarkMouthToEar(b *testing.B) {
 	b.ReportMetric(latMedianF(ours)/latMedianF(theirs), "dialtone/baresip")
 	b.ReportMetric(latMedianF(theirsDefault), "baresip-default-one-way-ms")
 	b.ReportMetric(latMedianF(ours)/latMedianF(theirsDefault), "dialtone/baresip-default")
-	b.Logf("over %d runs: dialtone one-way median %.1f ms (%.1f–%.1f), baresip %.1f ms (%.1f–%.1f), baresip with its default jitter buffer %.1f ms (%.1f–%.1f)",
-		len(ours), latMedianF(ours), slices.Min(ours), slices.Max(ours), latMedianF(theirs), slices.Min(theirs), slices.Max(theirs),
+	for _, bin := range bins[1:] {
+		ow := others[bin.name]
+		b.ReportMetric(latMedianF(ow), bin.name+"-one-way-ms")
+		b.Logf("over %d runs: %s one-way median %.1f ms (%.1f–%.1f), %.2f× baresip's default", len(ow), bin.name, latMedianF(ow), slices.Min(ow), slices.Max(ow), latMedianF(ow)/latMedianF(theirsDefault))
+	}
+	b.Logf("over %d runs: %s one-way median %.1f ms (%.1f–%.1f), baresip %.1f ms (%.1f–%.1f), baresip with its default jitter buffer %.1f ms (%.1f–%.1f)",
+		len(ours), bins[0].name, latMedianF(ours), slices.Min(ours), slices.Max(ours), latMedianF(theirs), slices.Min(theirs), slices.Max(theirs),
 		latMedianF(theirsDefault), slices.Min(theirsDefault), slices.Max(theirsDefault))
 	if dir := os.Getenv("DIALTONE_BENCH_PLOTS"); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
