@@ -182,12 +182,21 @@ func (r *pacerRun) tick(now time.Time) {
 	}
 }
 
-// pace paces each of sessions at now, unless it left meanwhile.
+// pace paces each of sessions at now, unless it left meanwhile: every session's frames due
+// are sent first, then every session reads and plays, so that how late a frame leaves depends
+// on the sends before it in the share, not on all the work before it.
 func (w *pacerWorker) pace(sessions []*Session, now time.Time) {
 	for _, s := range sessions {
 		s.frameMu.Lock()
 		if st := s.paced; st != nil {
-			s.step(st, now, w.rb, w.late)
+			s.sendDue(st, now, w.late)
+		}
+		s.frameMu.Unlock()
+	}
+	for _, s := range sessions {
+		s.frameMu.Lock()
+		if st := s.paced; st != nil {
+			s.playDue(st, now, w.rb)
 		}
 		s.frameMu.Unlock()
 	}

@@ -21,6 +21,8 @@ type paceState struct {
 	rtcp     [rtcpReportMax]byte
 	lastRR   time.Time
 	due      time.Time // when the next frame is due
+	playAt   time.Time // the due time of the first frame sent but not yet played
+	toPlay   int       // frames sent this tick, to be played
 	// grid is a tick of the shared pacer's timer, whose ticks fall every 20 ms from it: the
 	// session's frames are due on the ticks, so how late they leave measures the pacer and not
 	// the moment the session started. Zero for a session's own pacer (due counts from Start).
@@ -44,27 +46,43 @@ func (st *paceState) align(now time.Time) time.Time {
 	return st.grid.Add(d - d%frameDur)
 }
 
-// step is one tick at now: what arrived is read (when the pacer reads the socket, with rb),
-// the frames that fell due are sent and played, then RTCP and the keep-alive get their turn.
-// It keeps its own schedule rather than trusting the ticks, which come late or not at all when
-// the process is starved of CPU: frames that fell due meanwhile are caught up (up to maxCatchUp
-// at once), so a stall shifts audio in time instead of shortening it; a longer stall restarts
-// the schedule. late, if not nil, records how late each frame's RTP left against its due time.
-// The caller holds s.frameMu, so Update waits for a frame in progress.
+// step is one tick at now: the frames that fell due are sent, what arrived is read (when the
+// pacer reads the socket, with rb), the same frames are played, then RTCP and the keep-alive
+// get their turn. The shared pacer runs the two halves as two passes over its sessions, all
+// sends first, so a frame's RTP waits for the other sessions' sends only, not for their
+// receiving too. The caller holds s.frameMu, so Update waits for a frame in progress.
 func (s *Session) step(st *paceState, now time.Time, rb *recvBatch, late *lateHist) {
+	s.sendDue(st, now, late)
+	s.playDue(st, now, rb)
+}
+
+// sendDue sends the frames due at now and counts them for playDue. It keeps its own schedule
+// rather than trusting the ticks, which come late or not at all when the process is starved of
+// CPU: frames that fell due meanwhile are caught up (up to maxCatchUp at once), so a stall
+// shifts audio in time instead of shortening it; a longer stall restarts the schedule. late, if
+// not nil, records how late each frame's RTP left against its due time.
+func (s *Session) sendDue(st *paceState, now time.Time, late *lateHist) {
 	if now.Sub(st.due) > maxCatchUp*frameDur {
 		st.due = st.align(now) // stalled too long: don't burst, start over
 	}
+	st.playAt, st.toPlay = st.due, 0
+	for ; st.toPlay < maxCatchUp && !now.Before(st.due); st.toPlay++ {
+		if s.tx.sendFrame(s, s.current(), st.pcm[:], st.buf[:], &st.pkt) && late != nil {
+			late.record(time.Since(st.due))
+		}
+		st.due = st.due.Add(frameDur)
+	}
+}
+
+// playDue reads what arrived, plays the frames sendDue sent, and sends RTCP and keep-alives
+// when theirs are due.
+func (s *Session) playDue(st *paceState, now time.Time, rb *recvBatch) {
 	if s.poll != nil && rb != nil {
 		s.drainRTP(s.poll, rb, &st.rpkt)
 	}
-	for n := 0; n < maxCatchUp && !now.Before(st.due); n++ {
-		p := s.current()
-		if s.tx.sendFrame(s, p, st.pcm[:], st.buf[:], &st.pkt) && late != nil {
-			late.record(time.Since(st.due))
-		}
-		s.rx.playFrame(s, p, st.due, st.out[:])
-		st.due = st.due.Add(frameDur)
+	for ; st.toPlay > 0; st.toPlay-- {
+		s.rx.playFrame(s, s.current(), st.playAt, st.out[:])
+		st.playAt = st.playAt.Add(frameDur)
 	}
 	if now.Sub(st.lastRR) >= rtcpInterval {
 		st.lastRR = now
