@@ -145,7 +145,7 @@ func (c *loadCmd) drive(e *env, r *running, account string, play *loadAudio) ([]
 		switch {
 		case e.cli.JSON:
 			writeJSONLine(e.stdout, rec)
-		case rec.ok:
+		case rec.ok, rec.Cancelled:
 		case shown < 20: // a thousand failures would drown the summary
 			shown++
 			printFailedCall(e.stdout, rec)
@@ -228,6 +228,8 @@ func (c *loadCmd) drive(e *env, r *running, account string, play *loadAudio) ([]
 					}
 					delete(live, ev.ID)
 					finishLoadCall(l.rec, ev, l.stats)
+					// Ctrl-C ended it before an answer: the user's doing, not the target's.
+					l.rec.Cancelled = stopping && !l.rec.Answered
 					report(l.rec)
 				}
 			}

@@ -16,18 +16,20 @@ import (
 
 // loadCall is what `dialtone load` learnt about one call: its "call" NDJSON line.
 type loadCall struct {
-	Event    string   `json:"event"` // "call"
-	Time     string   `json:"time"`
-	Index    int      `json:"index"` // 1-based, in the order the calls were placed
-	CallID   string   `json:"call_id"`
-	Answered bool     `json:"answered"`
-	Code     int      `json:"code"` // final response to the INVITE (200 when answered), 0 if none arrived
-	Reason   string   `json:"reason,omitempty"`
-	Failure  string   `json:"failure,omitempty"`
-	Error    string   `json:"error,omitempty"`
-	By       string   `json:"by,omitempty"`
-	SetupMs  *float64 `json:"setup_ms,omitempty"` // Dial (INVITE about to leave) to the 2xx; absent when not answered
-	Duration float64  `json:"duration"`           // seconds answered
+	Event    string `json:"event"` // "call"
+	Time     string `json:"time"`
+	Index    int    `json:"index"` // 1-based, in the order the calls were placed
+	CallID   string `json:"call_id"`
+	Answered bool   `json:"answered"`
+	Code     int    `json:"code"` // final response to the INVITE (200 when answered), 0 if none arrived
+	Reason   string `json:"reason,omitempty"`
+	Failure  string `json:"failure,omitempty"`
+	Error    string `json:"error,omitempty"`
+	By       string `json:"by,omitempty"`
+	// Cancelled: Ctrl-C hung the call up before it was answered; not counted as failed.
+	Cancelled bool     `json:"cancelled,omitempty"`
+	SetupMs   *float64 `json:"setup_ms,omitempty"` // Dial (INVITE about to leave) to the 2xx; absent when not answered
+	Duration  float64  `json:"duration"`           // seconds answered
 
 	PacketsSent     uint64  `json:"packets_sent"`
 	PacketsReceived uint64  `json:"packets_received"`
@@ -124,8 +126,9 @@ type loadSummary struct {
 	Requested int            `json:"requested"`
 	Attempted int            `json:"attempted"`
 	Answered  int            `json:"answered"`
-	Failed    int            `json:"failed"` // not answered, or ended with a failure
-	Codes     map[string]int `json:"codes"`  // final response code (0: none arrived) -> calls
+	Failed    int            `json:"failed"`    // not answered, or ended with a failure
+	Cancelled int            `json:"cancelled"` // hung up by Ctrl-C before an answer
+	Codes     map[string]int `json:"codes"`     // final response code (0: none arrived) -> calls
 	Peak      int            `json:"peak_concurrent"`
 	Seconds   float64        `json:"seconds"` // wall time of the run
 
@@ -164,7 +167,10 @@ func summarise(calls []*loadCall, maxLoss float64) loadSummary {
 			jitter = append(jitter, c.JitterMs)
 			mos = append(mos, c.MOS)
 		}
-		if !c.ok {
+		switch {
+		case c.Cancelled:
+			s.Cancelled++
+		case !c.ok:
 			s.Failed++
 		}
 		if c.LossPct > maxLoss {
@@ -235,8 +241,8 @@ func printSummary(w io.Writer, s loadSummary, maxLoss float64) {
 		cs = append(cs, fmt.Sprintf("%s×%d", k, s.Codes[k]))
 	}
 	fmt.Fprintf(tw, "target\t%s\n", s.Target)
-	fmt.Fprintf(tw, "calls\t%d attempted of %d, %d answered, %d failed (final codes %s), peak %d at once, %.1f s\n",
-		s.Attempted, s.Requested, s.Answered, s.Failed, strings.Join(cs, " "), s.Peak, s.Seconds)
+	fmt.Fprintf(tw, "calls\t%d attempted of %d, %d answered, %d failed, %d cancelled (final codes %s), peak %d at once, %.1f s\n",
+		s.Attempted, s.Requested, s.Answered, s.Failed, s.Cancelled, strings.Join(cs, " "), s.Peak, s.Seconds)
 	fmt.Fprintf(tw, "setup (INVITE to 200)\tp50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n", s.SetupP50, s.SetupP95, s.SetupP99, s.SetupMax)
 	fmt.Fprintf(tw, "packets\t%d sent, %d received, %d never arrived (%.3f %%)\n", s.PacketsSent, s.PacketsReceived, s.NetLost, s.NetLossPct)
 	fmt.Fprintf(tw, "loss at playout\t%d frames (%d late), %.3f %%; worst call %.3f %%, %d over --max-loss %g %%\n",

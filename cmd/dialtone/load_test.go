@@ -83,6 +83,11 @@ func TestSummariseCountsFailuresAndLoss(t *testing.T) {
 	if s.SetupP50 != 10 || s.SetupP99 != 30 {
 		t.Fatalf("setup p50 %g p99 %g, want 10 and 30", s.SetupP50, s.SetupP99)
 	}
+	cancelled := &loadCall{Cancelled: true}
+	finishLoadCall(cancelled, phone.CallStatus{Started: t0, Ended: t0, Reason: "cancelled", By: "local", Failure: phone.FailureNoAnswer}, nil)
+	if s := summarise(append(calls, cancelled), 1); s.Failed != 1 || s.Cancelled != 1 || s.Attempted != 4 {
+		t.Fatalf("a call cancelled by Ctrl-C: %d failed, %d cancelled of %d; want 1, 1 of 4", s.Failed, s.Cancelled, s.Attempted)
+	}
 	if busy.MOS != 0 || busy.SetupMs != nil || calls[0].MOS < 4.3 {
 		t.Fatalf("MOS %g for a busy call (want none), %g for a clean one", busy.MOS, calls[0].MOS)
 	}
