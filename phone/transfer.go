@@ -152,18 +152,30 @@ func (p *Phone) refer(c *call, target sip.Uri, r *replaces) error {
 func (p *Phone) finishRefer(c *call, sub *referSub, code int, reason string) {
 	x := &p.xfer
 	x.mu.Lock()
+	claimed := x.claim(c.id, sub)
+	x.mu.Unlock()
+	if claimed {
+		p.referDone(c, code, reason)
+	}
+}
+
+// claim marks the transfer on call id finished; false if it was already. x.mu is held.
+func (x *transferState) claim(id string, sub *referSub) bool {
 	if sub.done {
-		x.mu.Unlock()
-		return
+		return false
 	}
 	sub.done = true
 	if sub.timer != nil {
 		sub.timer.Stop()
 	}
-	if x.subs[c.id] == sub {
-		delete(x.subs, c.id)
+	if x.subs[id] == sub {
+		delete(x.subs, id)
 	}
-	x.mu.Unlock()
+	return true
+}
+
+// referDone publishes a claimed transfer's final status, and hangs the call up after a 2xx.
+func (p *Phone) referDone(c *call, code int, reason string) {
 	p.publish(TransferProgress{Time: p.clock.Now(), CallID: c.id, Account: c.accountName(), Code: code, Reason: reason, Final: true})
 	if code >= 200 && code < 300 {
 		p.log.Info("transfer: done; hanging up", "call", c.id)
@@ -210,18 +222,30 @@ func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 		respond(400, "Bad Request (message/sipfrag)")
 		return
 	}
-	respond(200, "OK")
 	terminated := false
 	if h := req.GetHeader("Subscription-State"); h != nil {
 		terminated = strings.HasPrefix(strings.ToLower(strings.TrimSpace(h.Value())), "terminated")
 	}
-	if frag.Code >= 200 {
-		p.finishRefer(c, sub, frag.Code, frag.Reason)
+	code, reason := frag.Code, frag.Reason
+	if code < 200 && terminated { // ended without a final status: nothing more will come
+		code, reason = 487, "subscription terminated without a final status"
+	}
+	if code < 200 {
+		respond(200, "OK")
+		p.publish(TransferProgress{Time: p.clock.Now(), CallID: c.id, Account: c.accountName(), Code: code, Reason: reason})
 		return
 	}
-	if terminated { // ended without a final status: nothing more will come
-		p.finishRefer(c, sub, 487, "subscription terminated without a final status")
+	// The final status is claimed before our 200 goes out. The transferee hangs up as soon as
+	// it has that 200 (refer.go), and the end of the dialog forgets the subscription
+	// (trackDialog): claimed after our 200, the outcome lost that race now and then and was
+	// never published (TestTransferBadInput waited 20 s for it under load).
+	p.xfer.mu.Lock()
+	claimed := p.xfer.claim(c.id, sub)
+	p.xfer.mu.Unlock()
+	if !claimed {
+		respond(481, "Subscription Does Not Exist") // ended meanwhile (a final NOTIFY, the timeout, the call)
 		return
 	}
-	p.publish(TransferProgress{Time: p.clock.Now(), CallID: c.id, Account: c.accountName(), Code: frag.Code, Reason: frag.Reason})
+	respond(200, "OK")
+	p.referDone(c, code, reason)
 }

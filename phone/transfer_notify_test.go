@@ -1,0 +1,97 @@
+package phone
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// byeOnAnswer is the server transaction of a NOTIFY handed to onNotify by the test: when our
+// 200 goes out, the transferee hangs up at once, as a dialtone transferee does (refer.go), and
+// Respond returns only once that BYE has ended our dialog, so that onNotify goes on in the
+// worst order the two handlers' goroutines can take.
+type byeOnAnswer struct {
+	sip.ServerTransaction // nil: onNotify only responds
+	t                     *testing.T
+	p                     *Phone
+	id                    string
+	r                     *rawCaller
+	codes                 []int
+}
+
+func (b *byeOnAnswer) Respond(res *sip.Response) error {
+	b.codes = append(b.codes, int(res.StatusCode))
+	if res.StatusCode != 200 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.r.sess.Load().Bye(ctx); err != nil {
+		b.t.Errorf("the transferee's BYE: %v", err)
+		return nil
+	}
+	for i := 0; ; i++ { // the dialog's end is handled in a goroutine of its own (trackDialog)
+		b.p.xfer.mu.Lock()
+		gone := b.p.xfer.dialogs[b.id] == nil
+		b.p.xfer.mu.Unlock()
+		if gone {
+			return nil
+		}
+		if i == 500 {
+			b.t.Error("our dialog still tracked 5 s after the BYE")
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestFinalNotifyRacesBye: the transferee's final NOTIFY is answered, and its BYE ends the
+// call before the NOTIFY's handler has gone on. The transfer's outcome must still be
+// published: it was dropped when the end of the dialog forgot the subscription first.
+func TestFinalNotifyRacesBye(t *testing.T) {
+	tp, tAddr, tEv := runPhone(t, Config{})
+	r := dialRaw(t, tAddr)
+	t1 := answerNext(t, tp, tEv, CallAudio{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sess := r.sess.Load()
+	if err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatalf("the raw caller's INVITE: %v", err)
+	}
+	if err := sess.Ack(ctx); err != nil { // sipgo's: right here, as nothing went before it
+		t.Fatalf("ACK: %v", err)
+	}
+	if err := tp.Transfer(t1, "sip:g@127.0.0.1:9"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-r.refers:
+	case <-ctx.Done():
+		t.Fatal("the raw caller got no REFER")
+	}
+
+	// The final NOTIFY as it would arrive in the raw caller's dialog, handed to onNotify.
+	notify := sip.NewRequest(sip.NOTIFY, sess.InviteResponse.Contact().Address)
+	notify.AppendHeader(sip.HeaderClone(sess.InviteRequest.From()))
+	notify.AppendHeader(sip.HeaderClone(sess.InviteResponse.To()))
+	notify.AppendHeader(sip.HeaderClone(sess.InviteRequest.CallID()))
+	notify.AppendHeader(&sip.CSeqHeader{SeqNo: sess.CSEQ() + 1, MethodName: sip.NOTIFY})
+	notify.AppendHeader(sip.NewHeader("Via", "SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK.finalnotify"))
+	notify.AppendHeader(sip.NewHeader("Event", "refer"))
+	notify.AppendHeader(sip.NewHeader("Subscription-State", "terminated;reason=noresource"))
+	ct := sip.ContentTypeHeader("message/sipfrag;version=2.0")
+	notify.AppendHeader(&ct)
+	notify.SetBody([]byte("SIP/2.0 200 OK\r\n"))
+	tx := &byeOnAnswer{t: t, p: tp, id: t1, r: r}
+	tp.onNotify(notify, tx)
+	if len(tx.codes) != 1 || tx.codes[0] != 200 {
+		t.Fatalf("final NOTIFY answered %v, want 200", tx.codes)
+	}
+	fin := transferOutcome(t, tEv, t1, t1)
+	if fin.Code != 200 {
+		t.Fatalf("transfer ended %d %s, want 200", fin.Code, fin.Reason)
+	}
+}
