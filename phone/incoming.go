@@ -293,7 +293,7 @@ func (x *incomingRun) openMediaEarly() {
 	x.opened = ch
 	cfg := x.p.mediaConfig(x.l.localIP)
 	if x.p.cfg.AutoAnswer {
-		if ms := x.stk.spare.take(x.l.localIP, cfg); ms != nil {
+		if ms := x.stk.spare.take(x.l.localIP); ms != nil {
 			ch <- openedMedia{ms: ms}
 			return
 		}

@@ -45,7 +45,12 @@ func (x *incomingRun) step(in lifecycle.Input) lifecycle.Input {
 		}
 	}
 	if after != nil {
-		x.otx.setThen(func() { x.carryOut(after) })
+		x.otx.setThen(func() {
+			x.carryOut(after)
+			if x.p.cfg.AutoAnswer { // the next call's ports, now that this one's answer is out
+				x.stk.spare.restock(x.l.localIP, x.p.mediaConfig(x.l.localIP))
+			}
+		})
 	}
 	for _, e := range effects {
 		if after != nil && isAfterOK(e) {
@@ -121,48 +126,55 @@ func (t *afterOK) runThen() {
 }
 
 // spareMedia is one RTP/RTCP port pair (a media session not started) bound ahead for the
-// next incoming call of an automatic answerer (the stack holds it and closes it last), so its answer need not bind sockets: ~100 µs
-// of INVITE → 200 OK. An unstarted session costs no goroutine and no wakeup.
+// next incoming call of an automatic answerer (the stack holds it and closes it last), so
+// its answer need not bind sockets: ~100 µs of INVITE → 200 OK. An unstarted session costs
+// no goroutine and no wakeup.
 type spareMedia struct {
-	mu     sync.Mutex
-	ip     string // the local IP it was opened for
-	ms     *media.Session
-	wg     sync.WaitGroup // the refill in progress
-	closed bool
+	mu      sync.Mutex
+	ip      string // the local IP it was opened for
+	ms      *media.Session
+	filling bool           // a restock is opening one
+	wg      sync.WaitGroup // the restock in progress
+	closed  bool
 }
 
-// take returns the spare session for ip, or nil, and opens the next one (with cfg) in the
-// background.
-func (s *spareMedia) take(ip string, cfg media.Config) *media.Session {
+// take returns the spare session for ip, or nil.
+func (s *spareMedia) take(ip string) *media.Session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed || s.ms == nil || s.ip != ip {
 		return nil
 	}
-	var ms *media.Session
-	if s.ms != nil && s.ip == ip {
-		ms, s.ms = s.ms, nil
-	}
-	if s.ms == nil {
-		s.refill(cfg, ip)
-	}
+	ms := s.ms
+	s.ms = nil
 	return ms
 }
 
-// refill opens a spare session for ip in the background; s.mu is held.
-func (s *spareMedia) refill(cfg media.Config, ip string) {
+// restock opens a spare session for ip (with cfg) in the background, unless there is one.
+// It is called once an answer is on the wire, so the opening never competes with one.
+func (s *spareMedia) restock(ip string, cfg media.Config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.filling || s.ms != nil && s.ip == ip {
+		return
+	}
+	s.filling = true
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		ms, err := media.Open(cfg)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.filling = false
 		if err != nil {
 			return // the next call opens its own
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed || s.ms != nil {
+		if s.closed {
 			ms.Close()
 			return
+		}
+		if s.ms != nil {
+			s.ms.Close() // one for another address: this one is for the latest call's
 		}
 		s.ms, s.ip = ms, ip
 	}()

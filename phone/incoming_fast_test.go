@@ -152,6 +152,7 @@ func TestAutoAnswerSendsNoRinging(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("the answering side never published the call as answered")
 		}
+		noCalls(t, a)
 	}
 	// The media of an automatically answered call: a real caller, and RTP both ways.
 	b, _, bEv := runPhone(t, Config{})
@@ -172,6 +173,7 @@ func TestAutoAnswerSendsNoRinging(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitCall(t, bEv, id, CallEnded)
+	noCalls(t, a)
 }
 
 // TestAutoAnswerRingsWhenTheAnswerIsSlow: an automatic answer that takes longer than the grace
@@ -182,6 +184,7 @@ func TestAutoAnswerRingsWhenTheAnswerIsSlow(t *testing.T) {
 	if codes, _ := responsesTo(t, aAddr); !slices.Equal(codes, []int{180, 200}) {
 		t.Fatalf("responses %v, want 180 then 200", codes)
 	}
+	noCalls(t, a)
 }
 
 // TestPersonsPhoneRingsFirst: without AutoAnswer the 180 goes out before anyone can answer,
@@ -191,6 +194,19 @@ func TestPersonsPhoneRingsFirst(t *testing.T) {
 	answerOnIncoming(t, a, aEv, 0)
 	if codes, _ := responsesTo(t, aAddr); !slices.Equal(codes, []int{180, 200}) {
 		t.Fatalf("responses %v, want 180 then 200", codes)
+	}
+	noCalls(t, a)
+}
+
+// noCalls waits (bounded) until p has no call: the caller's BYE is answered a moment before
+// the phone ends the call, and a phone stopped in that moment would hang up itself with a
+// BYE nobody answers.
+func noCalls(t *testing.T, p *Phone) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); len(p.Calls()) > 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("calls still up after the caller hung up: %+v", p.Calls())
+		}
 	}
 }
 
