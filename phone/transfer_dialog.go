@@ -152,10 +152,10 @@ var errCSeqOutOfOrder = errors.New("CSeq lower than the far end's last request i
 // caller's first in-dialog request (our REFER's first NOTIFY, CSeq 2) is taken just before its
 // ACK (CSeq 1), ReadAck refused the ACK and every retransmission of it: the dialog never became
 // confirmed, the answering goroutine kept waiting for the ACK in WriteResponse (retransmitting
-// our 200 for 32 s), talk never started, and a hang-up sent no BYE (TestTransferRefused failed
-// so about one run in ten with -cpu 1; TestRequestOvertakesACK forces the order). waitConfirmed
-// now keeps our own REFER behind the ACK, but the far end's requests may still overtake it. On
-// our outgoing calls ReadRequest also compared the far end's CSeq with our own INVITE's,
+// our 200 for 32 s), talk never started, and a hang-up sent no BYE (TestTransferRefused: 3 in
+// 70 runs with -cpu 1, 2 in 5 whole-package runs; TestRequestOvertakesACK forces the order).
+// waitConfirmed now keeps our own REFER behind the ACK, but the far end's requests may still
+// overtake it. On our outgoing calls ReadRequest also compared the far end's CSeq with our own INVITE's,
 // refusing (500) a transferee whose CSeq counts from below ours (TestFarEndCSeqIsItsOwn).
 func (d *dialogRef) checkCSeq(req *sip.Request) error {
 	cseq := req.CSeq()
