@@ -98,7 +98,9 @@ type pacerRun struct {
 	// tick reads it without a lock; a session removed after a tick took the list is skipped
 	// because its paced state is gone.
 	list     atomic.Pointer[[]*Session]
-	workers  []*pacerWorker // [0] is the tick goroutine's own share
+	// workers[0] is the tick goroutine's own, for a tick small enough for one share; the
+	// others have goroutines, one per processor, and take every share of a larger tick.
+	workers  []*pacerWorker
 	pending  sync.WaitGroup // the shares of the tick in progress handed to other workers
 	wg       sync.WaitGroup // the workers' goroutines
 	loopDone chan struct{}  // closed when the tick goroutine has ended
@@ -120,11 +122,11 @@ func newPacerRun(stats *pacerStats, grid time.Time, procs int) *pacerRun {
 	r := &pacerRun{stats: stats, grid: grid}
 	empty := []*Session{}
 	r.list.Store(&empty)
-	for i := range min(max(procs, 1), maxPacerWorkers) {
-		w := &pacerWorker{rb: new(recvBatch), late: &stats.late[i]}
-		r.workers = append(r.workers, w)
-		if i > 0 {
-			w.wake = make(chan pacerShare, 1)
+	r.workers = []*pacerWorker{{rb: new(recvBatch), late: &stats.late[0]}}
+	if procs = min(procs, maxPacerWorkers-1); procs > 1 {
+		for i := 1; i <= procs; i++ {
+			w := &pacerWorker{rb: new(recvBatch), late: &stats.late[i], wake: make(chan pacerShare, 1)}
+			r.workers = append(r.workers, w)
 			r.wg.Add(1)
 			go r.work(w)
 		}
@@ -165,18 +167,23 @@ func (r *pacerRun) stop() {
 	r.wg.Wait()
 }
 
-// tick paces every session once at now: the list is split in equal shares, one per worker
-// needed, the tick goroutine taking the first; it returns when all shares are done.
+// tick paces every session once at now and returns when all are done. A few sessions are
+// paced by the tick goroutine itself; more are split in equal shares among the worker
+// goroutines while it waits. (It does not take a share itself: a goroutine it wakes runs on its
+// processor's next slot, so would wait for that share to end before another processor took
+// it: the shares would run one after the other.)
 func (r *pacerRun) tick(now time.Time) {
 	list := *r.list.Load()
 	n := len(list)
-	k := max(1, min(len(r.workers), (n+minPacerShare-1)/minPacerShare))
-	r.pending.Add(k - 1)
-	for i := 1; i < k; i++ {
-		r.workers[i].wake <- pacerShare{sessions: list[i*n/k : (i+1)*n/k], now: now}
+	if k := min(len(r.workers)-1, (n+minPacerShare-1)/minPacerShare); k <= 1 {
+		r.workers[0].pace(list, now)
+	} else {
+		r.pending.Add(k)
+		for i := range k {
+			r.workers[1+i].wake <- pacerShare{sessions: list[i*n/k : (i+1)*n/k], now: now}
+		}
+		r.pending.Wait()
 	}
-	r.workers[0].pace(list[:n/k], now)
-	r.pending.Wait()
 	if time.Since(now) > frameDur {
 		r.stats.overruns.Add(1)
 	}

@@ -63,7 +63,8 @@ func pacerGoroutines() int {
 	buf = buf[:runtime.Stack(buf, true)]
 	n := 0
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "media.(*pacerRun).loop") || strings.Contains(g, "media.(*pacerRun).work") {
+		// A goroutine that has not run yet shows only where it was created.
+		if strings.Contains(g, "media.(*pacerRun).") || strings.Contains(g, "media.newPacerRun") {
 			n++
 		}
 	}
