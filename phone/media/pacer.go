@@ -97,7 +97,7 @@ type pacerRun struct {
 	// list is the sessions paced, replaced (never changed in place) by add and remove, so a
 	// tick reads it without a lock; a session removed after a tick took the list is skipped
 	// because its paced state is gone.
-	list     atomic.Pointer[[]*Session]
+	list atomic.Pointer[[]*Session]
 	// workers[0] is the tick goroutine's own, for a tick small enough for one share; the
 	// others have goroutines, one per processor, and take every share of a larger tick.
 	workers  []*pacerWorker
