@@ -12,11 +12,13 @@ import (
 
 // The shared pacer: one timer for every real-clock session of the process instead of a
 // goroutine and a timer per call. At each 20 ms tick its goroutine takes the list of sessions
-// and, when there are many, hands shares of it to a few worker goroutines (about one per
-// processor), pacing its own share meanwhile: each session's RTP is drained (one recvmmsg),
-// its frames due are sent and played, its reports and keep-alives go out when theirs are due.
-// A thousand calls then cost a thousand system calls each way a tick and no goroutine
-// switches, where a pacer per call woke a thousand goroutines, each reading its own timer.
+// and paces them itself or, when there are many, splits it in shares among a few worker
+// goroutines (one per processor): every session's frames due are sent, then every session's
+// RTP is drained (one recvmmsg), its frames played, its reports and keep-alives sent when
+// theirs are due. A thousand calls then cost a thousand system calls each way a tick and a
+// couple of goroutine switches, where a pacer per call woke a thousand goroutines, each
+// reading its own timer. Frames are due on the timer's ticks (a 20 ms grid), so how late each
+// one's RTP leaves measures the pacer: ReadPacerStats (pacer_stats.go).
 //
 // Sessions join at Start and leave at Close; when the last leaves, the pacer stops its timer
 // and goroutines (an idle process has no pacer wakeups at all), and the next Start starts

@@ -19,8 +19,8 @@ import (
 // how much of one core the 1000 sessions take every 20 ms, tick-ms the wall time of a tick
 // (about what the last session's frame waits).
 //
-//   - shared: the shared pacer (pacer.go): the tick's list split over its workers, one
-//     recvmmsg a session.
+//   - shared: the shared pacer (pacer.go): the tick's list split over its workers, sends
+//     first, then one recvmmsg a session and the playout.
 //
 //   - per-session: the pacer before it (commit 1dc060a), a goroutine per session woken for
 //     each tick, draining with recvmsg until EAGAIN. Its wake is a channel send here, where
