@@ -49,11 +49,11 @@ type JitterConfig struct {
 type JitterPolicy uint8
 
 const (
-	// PolicyPeak (the default) steers the wait to the delay recent packets actually had
-	// beyond the fastest (a peak that decays with a time constant of about 5 s, so a
-	// stall of the sender is forgotten in seconds), not rounded up to whole frames, with
-	// the RFC 3550 jitter at half PolicyJitterMultiple's gain as a floor, and counts
-	// MinDelay to the end of the frame's playout. Under 0–40 ms of uniform jitter it
+	// PolicyPeak (the default) steers the wait to the largest delay beyond the fastest
+	// that the last 5–6 s of packets had (a sliding maximum: steady under steady jitter,
+	// and a stall of the sender is forgotten once it leaves the window), not rounded up
+	// to whole frames (late packets raise it at once, as in PolicyJitterMultiple), and
+	// counts MinDelay to the end of the frame's playout. Under 0–40 ms of uniform jitter it
 	// plays at the first tick after the largest jitter (41–59 ms, depending on the tick
 	// phase) where PolicyJitterMultiple plays at 79–93 ms, for the same late loss; on a
 	// clean network at the first tick after arrival.
@@ -76,10 +76,11 @@ const (
 // Adaptation policy. The playout delay is measured as the time the fastest recent packet
 // waits before it is played (the "level"). PolicyJitterMultiple steers it to a target
 // from the RFC 3550 jitter, as below; PolicyPeak to a floor instead (floorDelay): the
-// larger of that jitter at half the gain and the peak delay recent packets had beyond
-// the fastest, not rounded to frames, at least MinDelay less one frame and minWait. It
-// grows below the floor (no tolerance: the floor is a measured peak, not an estimate
-// rounded up) and shrinks a frame once the level is a frame and a sixteenth above it.
+// larger of what late packets call for (need, as below, without the jitter term) and the
+// largest delay beyond the fastest over the last 256–320 packets (jitter_peak.go), not
+// rounded to frames, at least MinDelay less one frame and minWait. It grows below the
+// floor (no tolerance: the floor is a measured maximum, not an estimate rounded up) and
+// shrinks a frame once the level is a frame and a thirty-second above it.
 // The tick phase decides where within a frame above the floor the level sits: under
 // uniform jitter the added delay averages the largest jitter plus half a frame.
 //
@@ -105,9 +106,7 @@ const (
 //     level does not flap between two whole-frame delays.
 const (
 	jitterGain      = 4                      // target delay = jitterGain × RFC 3550 jitter
-	peakGain        = 2                      // the same with PolicyPeak: the peak does the rest
 	needDecayShift  = 8                      // need decays by need/256 per packet
-	peakDecayShift  = 8                      // peak decays by peak/256 per packet (about 5 s)
 	levelShift      = 3                      // level is smoothed over 8 ticks
 	shrinkHold      = 2 * time.Second        // minimum time between delay changes before a shrink
 	shrinkWait      = 1 * time.Second        // how long a due shrink waits for a silent frame
@@ -236,7 +235,7 @@ type JitterBuffer struct {
 	jitter16     time.Duration // RFC 3550 jitter scaled by 16 (reported)
 	tjitter16    time.Duration // the same with each step clipped to MaxDelay (steers the target)
 	need         time.Duration // decaying peak of the delay the network needs
-	peak         time.Duration // slowly decaying peak of on-time packets' delay beyond the fastest
+	peak         peakWindow    // PolicyPeak: the largest transit of recent packets
 	hasBase      bool
 	base         time.Duration // lowest recent transit: the fastest packets
 	baseAt       time.Time
@@ -247,7 +246,7 @@ type JitterBuffer struct {
 	preLateNeed      time.Duration
 	preLateJitter16  time.Duration
 	preLateTJitter16 time.Duration
-	preLatePeak      time.Duration
+	preLatePeak      peakWindow
 
 	// Playout.
 	playing     bool

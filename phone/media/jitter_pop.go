@@ -77,7 +77,7 @@ func (j *JitterBuffer) floorDelay(target time.Duration) time.Duration {
 
 // needed is the delay beyond the fastest packets that the network calls for: the larger
 // of the jitter-based need and the peak delay recent packets actually had.
-func (j *JitterBuffer) needed() time.Duration { return max(j.need, j.peak) }
+func (j *JitterBuffer) needed() time.Duration { return max(j.need, j.peakDelay()) }
 
 func (j *JitterBuffer) shouldGrow(target time.Duration) bool {
 	floor := j.floorDelay(target)
@@ -106,11 +106,13 @@ func (j *JitterBuffer) shrink(now time.Time, target, floor time.Duration) {
 		j.catchUp(now, target)
 		return
 	}
-	// PolicyPeak's floor is not rounded up to frames, so a quarter of the tolerance above a
-	// frame of surplus is hysteresis enough (grow and shrink use the same smoothed level).
+	// PolicyPeak's floor is a measured maximum, not rounded up to frames, and its level
+	// follows the base at once, so an eighth of the tolerance above a frame of surplus is
+	// hysteresis enough; more would keep the level a frame up whenever the tick phase puts
+	// it just above the floor.
 	margin := j.frame + j.tolerance
 	if j.peakPolicy() {
-		margin = j.frame + j.tolerance/4
+		margin = j.frame + j.tolerance/8
 	}
 	for {
 		surplus := j.level - floor

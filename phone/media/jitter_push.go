@@ -109,6 +109,7 @@ func (j *JitterBuffer) startStream(p Packet) {
 	j.seqHi = int64(p.Seq)
 	j.seen = [seenWindow / 64]uint64{}
 	j.hasPrev, j.hasBase, j.lateRun = false, false, false
+	j.peak = peakWindow{} // transits of the old timeline mean nothing on the new one
 	j.playing, j.hasFloor, j.hasLastSeq = false, false, false
 	j.emptyRun, j.missRun = 0, 0
 	j.accept(p, 0, 0)
@@ -284,17 +285,16 @@ func (j *JitterBuffer) observe(arrival time.Time, r time.Duration) {
 	}
 	j.prevTransit, j.hasPrev = r, true
 	j.need -= j.need >> needDecayShift
-	gain := time.Duration(jitterGain)
-	if j.peakPolicy() {
-		gain = peakGain
+	if !j.peakPolicy() {
+		// PolicyPeak steers by the delays packets really had (jitter_peak.go); the RFC 3550
+		// jitter, a mean that swings by half itself, would only put noise into its floor.
+		j.need = max(j.need, jitterGain*j.tjitter16/16)
 	}
-	j.need = max(j.need, gain*j.tjitter16/16)
-	j.peak -= j.peak >> peakDecayShift
 	if j.peakPolicy() && j.hasBase && j.playing {
-		// The delay this packet needed beyond the fastest: a peak follower of it is the
+		// The delay this packet needed beyond the fastest: the window's largest is the
 		// level that plays every recent packet on time. Clipped to a frame past the level
 		// like a late packet's, so one stalled packet cannot raise it far at once.
-		j.peak = max(j.peak, min(r-j.base, j.level+j.frame))
+		j.peak.add(min(r, j.base+j.level+j.frame))
 	}
 	j.updateBase(arrival, r)
 }
@@ -307,9 +307,18 @@ func (j *JitterBuffer) updateBase(arrival time.Time, r time.Duration) {
 		j.base, j.baseAt, j.hasBase = r, arrival, true
 		return
 	}
+	old := j.base
 	if dt := arrival.Sub(j.baseAt); dt > 0 {
 		j.base += dt / (time.Second / baseRisePerSec)
 		j.baseAt = arrival
 	}
 	j.base = min(j.base, r)
+	if j.peakPolicy() && j.playing {
+		// The level is measured from the base: when the base moves, the level moves with
+		// it at once. Smoothing it in over 8 ticks, while the window's delay (also
+		// measured from the base) moves at once, would make it look a frame short of the
+		// floor for a moment and insert one (a faster packet than any before lowers the
+		// base by a millisecond or two, now and then, under steady jitter).
+		j.level -= j.base - old
+	}
 }
