@@ -39,17 +39,33 @@ func (w *peakWindow) add(r time.Duration) {
 	}
 }
 
-// max is the largest transit in the window; ok is false while it is empty.
+// max is the second largest of the blocks' maxima: the largest transit in the window
+// but for one block's, so one stall of the sender (its packets all in one or two blocks)
+// does not hold the delay up for the whole window, while steady jitter, which reaches
+// near its largest in every block, is followed as closely. ok is false until two blocks
+// have a maximum.
 func (w *peakWindow) max() (m time.Duration, ok bool) {
+	var top, second time.Duration
+	n := 0
+	note := func(v time.Duration) {
+		switch {
+		case n == 0 || v > top:
+			top, second = v, top
+		case n == 1 || v > second:
+			second = v
+		}
+		n++
+	}
 	if w.n > 0 {
-		m, ok = w.cur, true
+		note(w.cur)
 	}
 	for _, b := range w.blocks[:w.full] {
-		if !ok || b > m {
-			m, ok = b, true
-		}
+		note(b)
 	}
-	return m, ok
+	if n < 2 {
+		return top, n == 1
+	}
+	return second, true
 }
 
 // peakDelay is the delay beyond the fastest packets that the window's slowest one had.
