@@ -50,10 +50,14 @@ type scaleSide struct {
 	lateP99          float64 // ms, the load process's pacer, -1 if it reports none
 	uasLost, uasLate float64 // what dialtone answer reports it missed (sipp reports nothing)
 	uasRecv          float64
-	rcvbufDrops      int64  // kernel UDP receive-buffer drops over the side's run (whole namespace)
-	uasDrops         int64  // datagrams the kernel dropped on the UAS's sockets, by the window's end
-	loadDrops        int64  // the same for load's sockets
-	loadavg          string // /proc/loadavg when the side started: how busy the machine was
+	// CPU per RTP packet handled (sent or received), whole process life (getrusage): the work
+	// each packet costs, which a busy machine delays but does not change as much as it
+	// changes the CPU share a process gets. The syscall floor is about 8 µs.
+	uasUsPerPkt, loadUsPerPkt float64
+	rcvbufDrops               int64  // kernel UDP receive-buffer drops over the side's run (whole namespace)
+	uasDrops                  int64  // datagrams the kernel dropped on the UAS's sockets, by the window's end
+	loadDrops                 int64  // the same for load's sockets
+	loadavg                   string // /proc/loadavg when the side started: how busy the machine was
 }
 
 // BenchmarkScale runs `dialtone load` with N calls (each playing a WAV, looped) first against
@@ -107,6 +111,7 @@ func BenchmarkScale(b *testing.B) {
 				if v.uas == "dialtone" {
 					b.Logf("%s answer received %.0f packets, missed %.0f frames at playout (%.0f late)", s.label, s.uasRecv, s.uasLost, s.uasLate)
 				}
+				b.Logf("%s CPU per RTP packet handled (whole life): UAS %.1f µs, load %.1f µs", s.label, s.uasUsPerPkt, s.loadUsPerPkt)
 				sides = append(sides, s)
 			}
 		}
@@ -138,6 +143,8 @@ func BenchmarkScale(b *testing.B) {
 		uas := v.label
 		spread(uas, "UAS CPU %", func(s scaleSide) float64 { return s.uasCPU })
 		spread(uas, "load CPU %", func(s scaleSide) float64 { return s.loadCPU })
+		spread(uas, "UAS µs per packet", func(s scaleSide) float64 { return s.uasUsPerPkt })
+		spread(uas, "load µs per packet", func(s scaleSide) float64 { return s.loadUsPerPkt })
 		spread(uas, "loss %", func(s scaleSide) float64 { return s.lossPct })
 		spread(uas, "jitter p99 ms", func(s scaleSide) float64 { return s.jitterP99 })
 		spread(uas, "pacer late p99 ms", func(s scaleSide) float64 { return s.lateP99 })
@@ -145,6 +152,8 @@ func BenchmarkScale(b *testing.B) {
 		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.uasCPU }), uas+"-uas-cpu-%")
 		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.loadCPU }), uas+"-load-cpu-%")
 		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.uasRSS }), uas+"-uas-peak-MB")
+		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.uasUsPerPkt }), uas+"-uas-µs/packet")
+		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.loadUsPerPkt }), uas+"-load-µs/packet")
 		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.setupP99 }), uas+"-setup-p99-ms")
 		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.lossPct }), uas+"-loss-%")
 		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.jitterP99 }), uas+"-jitter-p99-ms")
@@ -154,6 +163,9 @@ func BenchmarkScale(b *testing.B) {
 	}
 	if c := med("sipp", func(s scaleSide) float64 { return s.uasCPU }); c > 0 {
 		b.ReportMetric(med("dialtone", func(s scaleSide) float64 { return s.uasCPU })/c, "answer/sipp-cpu")
+	}
+	if c := med("sipp", func(s scaleSide) float64 { return s.uasUsPerPkt }); c > 0 {
+		b.ReportMetric(med("dialtone", func(s scaleSide) float64 { return s.uasUsPerPkt })/c, "answer/sipp-µs-per-packet")
 	}
 }
 
@@ -211,8 +223,10 @@ func scaleRun(b *testing.B, uas, bin, sipp, scenario, tone string, n, rate int, 
 	if d1 := udpRcvbufErrors(); drops0 >= 0 && d1 >= 0 {
 		s.rcvbufDrops = d1 - drops0
 	}
-	_, s.uasRSS = u.usage()
-	_, s.loadRSS = l.usage()
+	uCPU, uRSS := u.usage()
+	lCPU, lRSS := l.usage()
+	s.uasRSS, s.loadRSS = uRSS, lRSS
+	var uasPkts float64
 	var sum map[string]any
 	l.ndjson(func(m map[string]any) {
 		if m["event"] == "summary" {
@@ -234,10 +248,20 @@ func scaleRun(b *testing.B, uas, bin, sipp, scenario, tone string, n, rate int, 
 		u.ndjson(func(m map[string]any) {
 			if m["event"] == "stats" && m["final"] == true {
 				s.uasRecv += num(m, "packets_received")
+				uasPkts += num(m, "packets_received") + num(m, "packets_sent")
 				s.uasLost += num(m, "lost")
 				s.uasLate += num(m, "late")
 			}
 		})
+	}
+	if uas == "sipp" { // each packet load got back, sipp received and sent once
+		uasPkts = 2 * num(sum, "packets_received")
+	}
+	if p := num(sum, "packets_sent") + num(sum, "packets_received"); p > 0 {
+		s.loadUsPerPkt = float64(lCPU.Microseconds()) / p
+	}
+	if uasPkts > 0 {
+		s.uasUsPerPkt = float64(uCPU.Microseconds()) / uasPkts
 	}
 	if s.failed > 0 || s.peak < n {
 		b.Logf("%s side: %d of %d calls failed, peak %d at once\n%s", uas, s.failed, n, s.peak, slices.Concat([]byte(l.tail()), []byte(u.tail())))
