@@ -345,3 +345,37 @@ func seq(from, to int64) []int64 {
 	}
 	return out
 }
+
+// TestPacerCatchUpAndRestart: on the shared pacer each session keeps its own schedule. Ticks
+// that never came are caught up at the next one (up to maxCatchUp frames at once), a stall
+// longer than that restarts the schedule at the current tick instead of bursting; every frame
+// sent has its lateness recorded.
+func TestPacerCatchUpAndRestart(t *testing.T) {
+	ss := pairedSessions(t, 2, true)
+	grid := time.Now()
+	stats := new(pacerStats)
+	r := newPacerRun(stats, grid, 1)
+	defer r.stop()
+	r.add(ss[0], grid)
+	at := func(k int) time.Time { return grid.Add(time.Duration(k) * frameDur) }
+	sent := func() uint64 { return ss[0].Stats().PacketsSent }
+	r.tick(at(1))
+	if got := sent(); got != 1 {
+		t.Fatalf("first tick: %d frames sent, want 1", got)
+	}
+	r.tick(at(4)) // ticks 2 and 3 never came
+	if got := sent(); got != 4 {
+		t.Fatalf("after ticks 2 and 3 were missed: %d frames sent, want 4 (caught up)", got)
+	}
+	r.tick(at(4 + maxCatchUp + 5)) // a stall longer than maxCatchUp frames
+	if got := sent(); got != 5 {
+		t.Fatalf("after a long stall: %d frames sent, want 5 (one: the schedule restarts)", got)
+	}
+	r.tick(at(4 + maxCatchUp + 6))
+	if got := sent(); got != 6 {
+		t.Fatalf("the tick after the restart: %d frames sent, want 6", got)
+	}
+	if st := stats.read(); st.Frames != 6 {
+		t.Fatalf("lateness recorded for %d frames, want 6", st.Frames)
+	}
+}
