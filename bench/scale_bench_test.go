@@ -47,7 +47,8 @@ type scaleSide struct {
 	jitterP50        float64 // ms, RFC 3550 interarrival jitter of what load received
 	jitterP99        float64
 	mosMin           float64
-	lateP99          float64 // ms, the load process's pacer, -1 if it reports none
+	lateP99          float64 // ms, the load process's pacer over its whole life, -1 if it reports none
+	steadyLateP99    float64 // ms, the same while every call was up, -1 if unknown
 	uasLost, uasLate float64 // what dialtone answer reports it missed (sipp reports nothing)
 	uasRecv          float64
 	// CPU per RTP packet handled (sent or received), whole process life (getrusage): the work
@@ -98,16 +99,16 @@ func BenchmarkScale(b *testing.B) {
 			for _, n := range ns {
 				s := scaleRun(b, v.uas, v.bin, sipp, scenario, tone, n, rate, hold)
 				if n != ns[len(ns)-1] {
-					b.Logf("%-8s N=%d: answered %d, failed %d, loss %.3f %% (never arrived %.3f %%), pacer late p99 %s, CPU answer/echo %.1f %% load %.1f %%",
-						v.label, n, s.answered, s.failed, s.lossPct, s.netLossPct, lateText(s.lateP99), s.uasCPU, s.loadCPU)
+					b.Logf("%-8s N=%d: answered %d, failed %d, loss %.3f %% (never arrived %.3f %%), pacer late p99 with all calls up %s, CPU answer/echo %.1f %% load %.1f %%",
+						v.label, n, s.answered, s.failed, s.lossPct, s.netLossPct, lateText(s.steadyLateP99), s.uasCPU, s.loadCPU)
 					continue
 				}
 				s.label = v.label
 				b.Logf("%-8s N=%d: answered %d (failed %d, peak %d at once); CPU answer/echo %.1f %% load %.1f %%; RSS %.0f MB / %.0f MB; "+
 					"setup p50 %.1f p99 %.1f ms; load-side loss %.3f %% (never arrived %.3f %%), jitter p50 %.2f p99 %.2f ms, MOS min %.2f; "+
-					"pacer late p99 %s; socket drops uas %d load %d (namespace %d); exit uas %d load %d; load average %s",
+					"pacer late p99 %s (all calls up: %s); socket drops uas %d load %d (namespace %d); exit uas %d load %d; load average %s",
 					s.label, n, s.answered, s.failed, s.peak, s.uasCPU, s.loadCPU, s.uasRSS, s.loadRSS, s.setupP50, s.setupP99,
-					s.lossPct, s.netLossPct, s.jitterP50, s.jitterP99, s.mosMin, lateText(s.lateP99), s.uasDrops, s.loadDrops, s.rcvbufDrops, s.uasExit, s.loadEx, s.loadavg)
+					s.lossPct, s.netLossPct, s.jitterP50, s.jitterP99, s.mosMin, lateText(s.lateP99), lateText(s.steadyLateP99), s.uasDrops, s.loadDrops, s.rcvbufDrops, s.uasExit, s.loadEx, s.loadavg)
 				if v.uas == "dialtone" {
 					b.Logf("%s answer received %.0f packets, missed %.0f frames at playout (%.0f late)", s.label, s.uasRecv, s.uasLost, s.uasLate)
 				}
@@ -148,6 +149,7 @@ func BenchmarkScale(b *testing.B) {
 		spread(uas, "loss %", func(s scaleSide) float64 { return s.lossPct })
 		spread(uas, "jitter p99 ms", func(s scaleSide) float64 { return s.jitterP99 })
 		spread(uas, "pacer late p99 ms", func(s scaleSide) float64 { return s.lateP99 })
+		spread(uas, "pacer late p99 ms with all calls up", func(s scaleSide) float64 { return s.steadyLateP99 })
 		b.ReportMetric(med(uas, func(s scaleSide) float64 { return float64(s.answered) }), uas+"-answered")
 		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.uasCPU }), uas+"-uas-cpu-%")
 		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.loadCPU }), uas+"-load-cpu-%")
@@ -159,6 +161,9 @@ func BenchmarkScale(b *testing.B) {
 		b.ReportMetric(med(uas, func(s scaleSide) float64 { return s.jitterP99 }), uas+"-jitter-p99-ms")
 		if l := med(uas, func(s scaleSide) float64 { return s.lateP99 }); l >= 0 {
 			b.ReportMetric(l, uas+"-load-late-p99-ms")
+		}
+		if l := med(uas, func(s scaleSide) float64 { return s.steadyLateP99 }); l >= 0 {
+			b.ReportMetric(l, uas+"-load-steady-late-p99-ms")
 		}
 	}
 	if c := med("sipp", func(s scaleSide) float64 { return s.uasCPU }); c > 0 {
@@ -214,7 +219,7 @@ func scaleRun(b *testing.B, uas, bin, sipp, scenario, tone string, n, rate int, 
 	u1, l1, t1 := cpuOf(b, u.pid()), cpuOf(b, l.pid()), time.Now()
 	uDrops, lDrops := udpDropsOf(u.pid()), udpDropsOf(l.pid())
 	win := t1.Sub(t0)
-	s := scaleSide{uas: uas, lateP99: -1, uasDrops: uDrops, loadDrops: lDrops, loadavg: strings.Join(strings.Fields(string(avg))[:min(3, len(strings.Fields(string(avg))))], " "),
+	s := scaleSide{uas: uas, lateP99: -1, steadyLateP99: -1, uasDrops: uDrops, loadDrops: lDrops, loadavg: strings.Join(strings.Fields(string(avg))[:min(3, len(strings.Fields(string(avg))))], " "),
 		uasCPU:  100 * float64(u1-u0) / float64(win),
 		loadCPU: 100 * float64(l1-l0) / float64(win),
 	}
@@ -243,6 +248,9 @@ func scaleRun(b *testing.B, uas, bin, sipp, scenario, tone string, n, rate int, 
 	s.jitterP50, s.jitterP99, s.mosMin = num(sum, "jitter_p50_ms"), num(sum, "jitter_p99_ms"), num(sum, "mos_min")
 	if p, ok := sum["pacer"].(map[string]any); ok {
 		s.lateP99 = num(p, "late_p99_ms")
+		if st, ok := p["steady"].(map[string]any); ok {
+			s.steadyLateP99 = num(st, "late_p99_ms")
+		}
 	}
 	if uas == "dialtone" {
 		u.ndjson(func(m map[string]any) {

@@ -98,7 +98,9 @@ func (c *loadCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	calls, peak, wall, runErr := c.drive(e, r, account, play)
+	run := &loadRun{}
+	runErr := c.drive(e, r, account, play, run)
+	calls := run.calls
 	if rerr := r.finish(nil); rerr != nil && runErr == nil {
 		runErr = rerr
 	}
@@ -106,9 +108,12 @@ func (c *loadCmd) Run(e *env) error {
 		return runErr // nothing was placed: no table of zeros
 	}
 	s := summarise(calls, c.MaxLoss)
-	s.Time, s.Target, s.Requested, s.Peak = stamp(time.Now()), c.Target, c.Calls, peak
-	s.Seconds = math.Round(wall.Seconds()*1000) / 1000
+	s.Time, s.Target, s.Requested, s.Peak = stamp(time.Now()), c.Target, c.Calls, run.peak
+	s.Seconds = math.Round(run.wall.Seconds()*1000) / 1000
 	s.Pacer = readPacer()
+	if s.Pacer != nil {
+		s.Pacer.Steady = run.steady.result()
+	}
 	if e.cli.JSON {
 		writeJSONLine(e.stdout, s)
 	} else {
@@ -132,14 +137,24 @@ type loadLive struct {
 	timer *time.Timer        // hangs up --duration after the answer
 }
 
+// loadRun is what drive learns: the calls in the order they were placed, the peak
+// concurrency, the wall time and the pacer over the steady state.
+type loadRun struct {
+	calls  []*loadCall
+	peak   int
+	wall   time.Duration
+	steady steadyWindow
+}
+
 // drive places the calls and follows them until every one has ended (or Ctrl-C hung them
-// up). It returns the calls in the order they were placed, the peak concurrency and the wall
-// time.
-func (c *loadCmd) drive(e *env, r *running, account string, play *loadAudio) ([]*loadCall, int, time.Duration, error) {
+// up), filling run.
+func (c *loadCmd) drive(e *env, r *running, account string, play *loadAudio, run *loadRun) error {
 	maxConc := c.concurrency()
 	var calls []*loadCall
 	live := map[string]*loadLive{}
-	peak, shown := 0, 0
+	peak, shown, up := 0, 0, 0 // up: calls answered and not ended
+	start := time.Now()
+	defer func() { run.calls, run.peak, run.wall = calls, peak, time.Since(start) }()
 	hidden := 0
 	report := func(rec *loadCall) {
 		switch {
@@ -163,12 +178,12 @@ func (c *loadCmd) drive(e *env, r *running, account string, play *loadAudio) ([]
 	tickEvery := min(time.Duration(float64(time.Second)/c.Rate), 10*time.Millisecond)
 	tick := time.NewTicker(max(tickEvery, time.Millisecond))
 	defer tick.Stop()
-	start := time.Now()
 	interrupted := e.ctx.Done()
 	stopping := false
 	for {
 		if (stopping || len(calls) == c.Calls) && len(live) == 0 {
-			return calls, peak, time.Since(start), nil
+			run.steady.end()
+			return nil
 		}
 		select {
 		case <-interrupted:
@@ -191,7 +206,8 @@ func (c *loadCmd) drive(e *env, r *running, account string, play *loadAudio) ([]
 				id, err := r.Dial(account, c.Target, ca, phone.DialOptions{RingTimeout: c.RingTimeout})
 				if err != nil {
 					if len(calls) == 1 { // the target itself is wrong: every call would fail alike
-						return calls[:0], 0, time.Since(start), usageErr("%v", err)
+						calls = calls[:0]
+						return usageErr("%v", err)
 					}
 					rec.Event, rec.Time, rec.Error, rec.Failure = "call", stamp(time.Now()), err.Error(), phone.FailureConfig.String()
 					report(rec)
@@ -203,7 +219,7 @@ func (c *loadCmd) drive(e *env, r *running, account string, play *loadAudio) ([]
 			}
 		case ev, ok := <-r.Events:
 			if !ok {
-				return calls, peak, time.Since(start), errors.New("the phone stopped before the calls ended")
+				return errors.New("the phone stopped before the calls ended")
 			}
 			switch ev := ev.(type) {
 			case phone.MediaStats:
@@ -221,10 +237,15 @@ func (c *loadCmd) drive(e *env, r *running, account string, play *loadAudio) ([]
 					if l.timer == nil { // once: a resume publishes "answered" again
 						id := ev.ID
 						l.timer = time.AfterFunc(c.Duration, func() { _ = r.Hangup(id) })
+						if up++; up == maxConc {
+							run.steady.begin() // every call is up: the steady state starts
+						}
 					}
 				case phone.CallEnded:
 					if l.timer != nil {
 						l.timer.Stop()
+						up--
+						run.steady.end() // the first call to end closes it
 					}
 					delete(live, ev.ID)
 					finishLoadCall(l.rec, ev, l.stats)

@@ -14,6 +14,48 @@ type loadPacer struct {
 	LateP99  float64 `json:"late_p99_ms"`
 	LateMax  float64 `json:"late_max_ms"`
 	Overruns uint64  `json:"overruns"` // ticks whose work took longer than a frame
+	// Steady is the same while every call was up (from the last answer to the first hang-up);
+	// absent when they never all were.
+	Steady *loadSteady `json:"steady,omitempty"`
+}
+
+// loadSteady is the pacer's lateness over the steady state alone: no call set-up or
+// tear-down in it.
+type loadSteady struct {
+	Seconds float64 `json:"seconds"`
+	Frames  uint64  `json:"frames"`
+	LateP50 float64 `json:"late_p50_ms"`
+	LateP99 float64 `json:"late_p99_ms"`
+}
+
+// steadyWindow marks the pacer's record when every call is up and reads it when the first
+// ends.
+type steadyWindow struct {
+	mark    media.PacerMark
+	started time.Time
+	done    *loadSteady
+}
+
+func (w *steadyWindow) begin() {
+	if w.started.IsZero() {
+		w.mark, w.started = media.MarkPacer(), time.Now()
+	}
+}
+
+func (w *steadyWindow) end() {
+	if w.started.IsZero() || w.done != nil {
+		return
+	}
+	frames, p50, p99 := w.mark.Since()
+	w.done = &loadSteady{Seconds: round3(time.Since(w.started).Seconds()), Frames: frames, LateP50: round3(durMs(p50)), LateP99: round3(durMs(p99))}
+}
+
+// result is the window's figures, nil when it never began or saw no frame.
+func (w *steadyWindow) result() *loadSteady {
+	if w.done == nil || w.done.Frames == 0 {
+		return nil
+	}
+	return w.done
 }
 
 // readPacer returns the pacer's figures for the whole process life; nil when it paced no

@@ -252,6 +252,9 @@ func printSummary(w io.Writer, s loadSummary, maxLoss float64) {
 	if s.Pacer != nil {
 		fmt.Fprintf(tw, "send lateness (pacer)\tp50 %.2f ms, p99 %.2f ms, max %.2f ms over %d frames, %d overruns\n",
 			s.Pacer.LateP50, s.Pacer.LateP99, s.Pacer.LateMax, s.Pacer.Frames, s.Pacer.Overruns)
+		if st := s.Pacer.Steady; st != nil {
+			fmt.Fprintf(tw, "  with every call up\tp50 %.2f ms, p99 %.2f ms over %d frames in %.1f s\n", st.LateP50, st.LateP99, st.Frames, st.Seconds)
+		}
 	}
 	tw.Flush()
 }
