@@ -105,17 +105,18 @@ const (
 //   - The tolerance band (a quarter frame either side) absorbs ticker jitter, so the
 //     level does not flap between two whole-frame delays.
 const (
-	jitterGain      = 4                      // target delay = jitterGain × RFC 3550 jitter
-	needDecayShift  = 8                      // need decays by need/256 per packet
-	levelShift      = 3                      // level is smoothed over 8 ticks
-	shrinkHold      = 2 * time.Second        // minimum time between delay changes before a shrink
-	shrinkWait      = 1 * time.Second        // how long a due shrink waits for a silent frame
-	baseRisePerSec  = time.Millisecond       // how fast the transit baseline may rise per second
-	longGap         = 500 * time.Millisecond // an empty buffer this long is an underrun, not a loss
-	jumpLimit       = 2 * time.Second        // a transit change bigger than this is a new timeline
-	lateResyncAfter = 1 * time.Second        // packets all late for this long mean a new timeline
-	seenWindow      = 256                    // sequence numbers remembered for duplicate detection
-	insertSpacing   = 2                      // ticks between two insertions while a packet is ready
+	jitterGain         = 4                      // target delay = jitterGain × RFC 3550 jitter
+	needDecayShift     = 8                      // need decays by need/256 per packet
+	peakNeedDecayShift = 6                      // PolicyPeak's need: by need/64 (about 1.3 s)
+	levelShift         = 3                      // level is smoothed over 8 ticks
+	shrinkHold         = 2 * time.Second        // minimum time between delay changes before a shrink
+	shrinkWait         = 1 * time.Second        // how long a due shrink waits for a silent frame
+	baseRisePerSec     = time.Millisecond       // how fast the transit baseline may rise per second
+	longGap            = 500 * time.Millisecond // an empty buffer this long is an underrun, not a loss
+	jumpLimit          = 2 * time.Second        // a transit change bigger than this is a new timeline
+	lateResyncAfter    = 1 * time.Second        // packets all late for this long mean a new timeline
+	seenWindow         = 256                    // sequence numbers remembered for duplicate detection
+	insertSpacing      = 2                      // ticks between two insertions while a packet is ready
 	// minWait is PolicyPeak's least wait: a packet that arrives just before a tick plays at
 	// the next one, so scheduling noise too rare for the peak to have seen yet (the sender's
 	// pacer, the reader) does not make it late.

@@ -284,7 +284,13 @@ func (j *JitterBuffer) observe(arrival time.Time, r time.Duration) {
 		j.tjitter16 += min(d, j.cfg.MaxDelay) - (j.tjitter16+8)/16
 	}
 	j.prevTransit, j.hasPrev = r, true
-	j.need -= j.need >> needDecayShift
+	if j.peakPolicy() {
+		// Here need is only what late packets called for; the window (jitter_peak.go)
+		// carries steady jitter, so need can let go of a lone stall in about a second.
+		j.need -= j.need >> peakNeedDecayShift
+	} else {
+		j.need -= j.need >> needDecayShift
+	}
 	if !j.peakPolicy() {
 		// PolicyPeak steers by the delays packets really had (jitter_peak.go); the RFC 3550
 		// jitter, a mean that swings by half itself, would only put noise into its floor.
