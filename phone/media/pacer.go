@@ -11,14 +11,15 @@ import (
 )
 
 // The shared pacer: one timer for every real-clock session of the process instead of a
-// goroutine and a timer per call. At each 20 ms tick its goroutine takes the list of sessions
+// goroutine and a timer per call. At each tick its goroutine takes the list of sessions due
+// (a phase's: every 20 ms for a few calls, every 5 ms for a quarter of many, pacer_phase.go)
 // and paces them itself or, when there are many, splits it in shares among a few worker
 // goroutines (one per processor): every session's frames due are sent, then every session's
 // RTP is drained (one recvmmsg), its frames played, its reports and keep-alives sent when
 // theirs are due. A thousand calls then cost a thousand system calls each way a tick and a
 // couple of goroutine switches, where a pacer per call woke a thousand goroutines, each
-// reading its own timer. Frames are due on the timer's ticks (a 20 ms grid), so how late each
-// one's RTP leaves measures the pacer: ReadPacerStats (pacer_stats.go).
+// reading its own timer. Frames are due on their phase's slots of the timer's grid, so how
+// late each one's RTP leaves measures the pacer: ReadPacerStats (pacer_stats.go).
 //
 // Sessions join at Start and leave at Close; when the last leaves, the pacer stops its timer
 // and goroutines (an idle process has no pacer wakeups at all), and the next Start starts
@@ -80,7 +81,7 @@ func (p *sharedPacer) remove(s *Session) {
 		return
 	}
 	p.stats.sessions.Add(-1)
-	if len(*p.run.list.Load()) == 0 {
+	if p.run.empty() {
 		p.run.stop() // waits for the tick in progress, s's frame with it
 		p.run = nil
 	}
@@ -91,15 +92,20 @@ func (p *sharedPacer) remove(s *Session) {
 }
 
 // pacerRun is the pacer from the first session's Start to the last one's Close: the timer,
-// the goroutines and the list of sessions.
+// the goroutines and the lists of sessions, one a phase (pacer_phase.go).
 type pacerRun struct {
 	stats *pacerStats
-	grid  time.Time   // ticks fall due every 20 ms from here
-	timer *frameTimer // nil when something else calls tick (benchmarks)
-	// list is the sessions paced, replaced (never changed in place) by add and remove, so a
-	// tick reads it without a lock; a session removed after a tick took the list is skipped
-	// because its paced state is gone.
-	list atomic.Pointer[[]*Session]
+	grid  time.Time   // slots fall due every phaseDur from here, phase 0's every frameDur
+	timer *frameTimer // nil when something else calls tick (tests, benchmarks)
+	// lists are the sessions paced, one list a phase, each replaced (never changed in place)
+	// by add and remove, so a tick reads them without a lock; a session removed after a tick
+	// took its list is skipped because its paced state is gone.
+	lists [phases]atomic.Pointer[[]*Session]
+	// served is the last slot a tick served; only the tick goroutine (or the test driving
+	// tick) uses it.
+	served int64
+	// period is the timer's period, frameDur or phaseDur; written under sharedPacer.mu.
+	period atomic.Int64
 	// workers[0] is the tick goroutine's own, for a tick small enough for one share; the
 	// others have goroutines, one per processor, and take every share of a larger tick.
 	workers  []*pacerWorker
@@ -122,8 +128,11 @@ type pacerShare struct {
 
 func newPacerRun(stats *pacerStats, grid time.Time, procs int) *pacerRun {
 	r := &pacerRun{stats: stats, grid: grid}
-	empty := []*Session{}
-	r.list.Store(&empty)
+	for i := range r.lists {
+		empty := []*Session{}
+		r.lists[i].Store(&empty)
+	}
+	r.period.Store(int64(frameDur))
 	r.workers = []*pacerWorker{{rb: new(recvBatch), late: &stats.late[0]}}
 	if procs = min(procs, maxPacerWorkers-1); procs > 1 {
 		for i := 1; i <= procs; i++ {
@@ -169,14 +178,27 @@ func (r *pacerRun) stop() {
 	r.wg.Wait()
 }
 
-// tick paces every session once at now and returns when all are done. A few sessions are
-// paced by the tick goroutine itself; more are split in equal shares among the worker
-// goroutines while it waits. (It does not take a share itself: a goroutine it wakes runs on its
-// processor's next slot, so would wait for that share to end before another processor took
-// it: the shares would run one after the other.)
+// tick serves, at now, the slots that fell due since the last tick (pacer_phase.go), then
+// counts an overrun if that took longer than the timer's period.
 func (r *pacerRun) tick(now time.Time) {
-	list := *r.list.Load()
+	if !r.serveSlots(now) {
+		return
+	}
+	if time.Since(now) > time.Duration(r.period.Load()) {
+		r.stats.overruns.Add(1)
+	}
+}
+
+// paceList paces every session of list once at now and returns when all are done. A few
+// sessions are paced by the tick goroutine itself; more are split in equal shares among the
+// worker goroutines while it waits. (It does not take a share itself: a goroutine it wakes runs
+// on its processor's next slot, so would wait for that share to end before another processor
+// took it: the shares would run one after the other.)
+func (r *pacerRun) paceList(list []*Session, now time.Time) {
 	n := len(list)
+	if n == 0 {
+		return
+	}
 	if k := min(len(r.workers)-1, (n+minPacerShare-1)/minPacerShare); k <= 1 {
 		r.workers[0].pace(list, now)
 	} else {
@@ -185,9 +207,6 @@ func (r *pacerRun) tick(now time.Time) {
 			r.workers[1+i].wake <- pacerShare{sessions: list[i*n/k : (i+1)*n/k], now: now}
 		}
 		r.pending.Wait()
-	}
-	if time.Since(now) > frameDur {
-		r.stats.overruns.Add(1)
 	}
 }
 
@@ -211,26 +230,42 @@ func (w *pacerWorker) pace(sessions []*Session, now time.Time) {
 	}
 }
 
-// add puts s on the list with a schedule whose first frame is due at the next tick.
+// add puts s on the list of the phase it joins (pacer_phase.go) with a schedule whose first
+// frame is due at that phase's next slot, and re-arms the timer if the period must change.
+// The caller serialises add and remove (sharedPacer.mu).
 func (r *pacerRun) add(s *Session, now time.Time) {
-	st := newPaceState(r.grid, now)
+	ph := r.phaseFor()
+	st := newPaceState(r.phaseGrid(ph), now)
 	s.frameMu.Lock()
 	s.paced = st
 	s.frameMu.Unlock()
-	old := *r.list.Load()
+	old := *r.lists[ph].Load()
 	list := append(old[:len(old):len(old)], s) // a new array: ticks in progress keep theirs
-	r.list.Store(&list)
+	r.lists[ph].Store(&list)
+	r.retime(s.log)
 }
 
-// remove takes s off the list; false if s is not on it. A tick that took the list before
-// may still pace s until s.paced is cleared.
+// remove takes s off its list; false if s is on none. A tick that took the list before may
+// still pace s until s.paced is cleared.
 func (r *pacerRun) remove(s *Session) bool {
-	old := *r.list.Load()
-	i := slices.Index(old, s)
-	if i < 0 {
-		return false
+	for ph := range r.lists {
+		old := *r.lists[ph].Load()
+		if i := slices.Index(old, s); i >= 0 {
+			list := slices.Concat(old[:i], old[i+1:])
+			r.lists[ph].Store(&list)
+			r.retime(s.log)
+			return true
+		}
 	}
-	list := slices.Concat(old[:i], old[i+1:])
-	r.list.Store(&list)
+	return false
+}
+
+// empty: no session is paced.
+func (r *pacerRun) empty() bool {
+	for ph := range r.lists {
+		if len(*r.lists[ph].Load()) > 0 {
+			return false
+		}
+	}
 	return true
 }

@@ -12,13 +12,14 @@ type PacerStats struct {
 	Sessions                  int           // sessions paced now
 	Frames                    uint64        // frames sent
 	LateP50, LateP99, LateMax time.Duration // how late frames left against their due time
-	Overruns                  uint64        // ticks whose work took longer than the frame
+	Overruns                  uint64        // ticks whose work took longer than the timer's period (20 or 5 ms)
 }
 
 // ReadPacerStats is a snapshot of the shared pacer's record. Percentiles are the upper edge of
 // their histogram bucket (within 3 %, never under the true value), the maximum is exact. A
-// frame's lateness is from the tick it was due at to the moment its RTP left: the timer's own
-// delay, the work of the sessions paced before it in the tick, and its own send.
+// frame's lateness is from the slot it was due at (its phase's, pacer_phase.go) to the moment
+// its RTP left: the timer's own delay, the work of the sessions paced before it in the tick,
+// and its own send.
 func ReadPacerStats() PacerStats { return pacer.stats.read() }
 
 // pacerStats is what the pacer counts; each worker has its own histogram, so that two

@@ -23,21 +23,22 @@ type paceState struct {
 	due      time.Time // when the next frame is due
 	playAt   time.Time // the due time of the first frame sent but not yet played
 	toPlay   int       // frames sent this tick, to be played
-	// grid is a tick of the shared pacer's timer, whose ticks fall every 20 ms from it: the
-	// session's frames are due on the ticks, so how late they leave measures the pacer and not
-	// the moment the session started. Zero for a session's own pacer (due counts from Start).
+	// grid is a slot of the session's phase on the shared pacer's timer (pacer_phase.go),
+	// whose slots fall every 20 ms from it: the session's frames are due on them, so how late
+	// they leave measures the pacer and not the moment the session started. Zero for a
+	// session's own pacer (due counts from Start).
 	grid time.Time
 }
 
 func newPaceState(grid, now time.Time) *paceState {
 	st := &paceState{grid: grid, lastRR: now, due: now}
 	if !grid.IsZero() {
-		st.due = st.align(now).Add(frameDur) // the first tick after now
+		st.due = st.align(now).Add(frameDur) // the phase's first slot after now
 	}
 	return st
 }
 
-// align is the tick at or before now on the pacer's grid, or now itself without a grid.
+// align is the slot at or before now on the session's grid, or now itself without a grid.
 func (st *paceState) align(now time.Time) time.Time {
 	if st.grid.IsZero() {
 		return now

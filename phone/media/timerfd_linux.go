@@ -71,5 +71,48 @@ func (t *frameTimer) read(fd uintptr) bool {
 	}
 }
 
+// rearm changes the timer's period; its expiries fall every period from first on (a first
+// that has passed expires at once, and the later expiries keep to first's grid). It is safe
+// while wait is parked on the timer.
+//
+// The kernel's monotonic clock is what time.Now's monotonic reading counts, but from another
+// origin: the time to first is measured on Go's clock and added to the kernel's now, read back
+// to back with it (an error of well under a microsecond).
+func (t *frameTimer) rearm(period time.Duration, first time.Time) error {
+	const clockMonotonic, timerAbstime = 1, 1
+	var now syscall.Timespec
+	until := time.Until(first)
+	if _, _, e := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockMonotonic, uintptr(unsafe.Pointer(&now)), 0); e != 0 {
+		return fmt.Errorf("clock_gettime: %w", e)
+	}
+	at := max(now.Nano()+until.Nanoseconds(), 1) // zero would disarm the timer
+	spec := itimerspec{interval: syscall.NsecToTimespec(period.Nanoseconds()), value: syscall.NsecToTimespec(at)}
+	var serr error
+	err := t.rc.Control(func(fd uintptr) {
+		if _, _, e := syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, fd, timerAbstime, uintptr(unsafe.Pointer(&spec)), 0, 0, 0); e != 0 {
+			serr = fmt.Errorf("timerfd_settime: %w", e)
+		}
+	})
+	if err == nil {
+		err = serr
+	}
+	return err
+}
+
+// period is the timer's period as the kernel has it (timerfd_gettime), for tests.
+func (t *frameTimer) period() (time.Duration, error) {
+	var spec itimerspec
+	var gerr error
+	err := t.rc.Control(func(fd uintptr) {
+		if _, _, e := syscall.Syscall(syscall.SYS_TIMERFD_GETTIME, fd, uintptr(unsafe.Pointer(&spec)), 0); e != 0 {
+			gerr = fmt.Errorf("timerfd_gettime: %w", e)
+		}
+	})
+	if err == nil {
+		err = gerr
+	}
+	return time.Duration(spec.interval.Nano()), err
+}
+
 // close stops the timer and wakes a wait, which returns false.
 func (t *frameTimer) close() { t.f.Close() }

@@ -13,3 +13,6 @@ type frameTimer struct{}
 func newFrameTimer(time.Duration) (*frameTimer, error) { return nil, errors.ErrUnsupported }
 func (*frameTimer) wait() bool                         { return false }
 func (*frameTimer) close()                             {}
+
+func (*frameTimer) rearm(time.Duration, time.Time) error { return errors.ErrUnsupported }
+func (*frameTimer) period() (time.Duration, error)       { return 0, errors.ErrUnsupported }
