@@ -175,17 +175,18 @@ func taFreePort(b *testing.B) int {
 func runSippCaller(b *testing.B, sipp, scenario, target string, calls int) []time.Duration {
 	dir := b.TempDir()
 	trace := filepath.Join(dir, "msg.log")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-s", "bench", "-t", "u1",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(taFreePort(b)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(taFreePort(b)&^1),
-		"-r", strconv.Itoa(turnaroundRate), "-l", "1", "-m", strconv.Itoa(calls), "-nostdin",
-		"-trace_msg", "-message_file", trace, "-trace_err", "-error_file", filepath.Join(dir, "err.log"), target)
-	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	if out, err := cmd.CombinedOutput(); err != nil {
+	// sipp binds four media ports from -mp (audio and video, RTP and RTCP) that were free a
+	// moment ago; a start that lost one of them to another process is tried again.
+	for attempt := 1; ; attempt++ {
+		out, err := sippCall(sipp, dir, scenario, target, trace, calls)
+		if err == nil {
+			break
+		}
 		unexpected, _ := os.ReadFile(filepath.Join(dir, "err.log"))
+		if attempt < 3 && strings.Contains(string(unexpected), "Address already in use") {
+			_ = os.Remove(trace)
+			continue
+		}
 		b.Fatalf("sipp caller to %s: %v\n%s\n--- unexpected messages ---\n%s", target, err, taTail(string(out), 1500), taTail(string(unexpected), 4000))
 	}
 	d, err := inviteTurnarounds(trace)
@@ -196,6 +197,54 @@ func runSippCaller(b *testing.B, sipp, scenario, target string, calls int) []tim
 		b.Fatalf("sipp trace has %d answered INVITEs, want %d", len(d), calls)
 	}
 	return d
+}
+
+// sippCall runs one sipp caller in dir, at most two minutes.
+func sippCall(sipp, dir, scenario, target, trace string, calls int) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	mp, err := freeUDPRun(4)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-s", "bench", "-t", "u1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(mp+4), "-mi", "127.0.0.1", "-mp", strconv.Itoa(mp),
+		"-r", strconv.Itoa(turnaroundRate), "-l", "1", "-m", strconv.Itoa(calls), "-nostdin",
+		"-trace_msg", "-message_file", trace, "-trace_err", "-error_file", filepath.Join(dir, "err.log"), target)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	return cmd.CombinedOutput()
+}
+
+// freeUDPRun is an even port p on 127.0.0.1 such that p … p+n (n+1 ports) were all free a
+// moment ago. Bounded: 200 tries.
+func freeUDPRun(n int) (int, error) {
+	for range 200 {
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		base := c.LocalAddr().(*net.UDPAddr).Port &^ 1
+		c.Close()
+		ok := true
+		var held []net.PacketConn
+		for i := 0; i <= n && ok; i++ {
+			h, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", base+i))
+			if err != nil {
+				ok = false
+				break
+			}
+			held = append(held, h)
+		}
+		for _, h := range held {
+			h.Close()
+		}
+		if ok && base+n < 65536 {
+			return base, nil
+		}
+	}
+	return 0, fmt.Errorf("no run of %d free UDP ports", n+1)
 }
 
 // inviteTurnarounds reads a sipp -trace_msg file and returns, per Call-ID, the time from the
