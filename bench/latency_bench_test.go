@@ -235,18 +235,7 @@ func latStart(b *testing.B, bin string, args ...string) (*latProc, *bufio.Scanne
 }
 
 func (p *latProc) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(3 * time.Second):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
-	}
+	stopGroup(p.cmd, p.done, 3*time.Second)
 }
 
 func (p *latProc) wait(b *testing.B, d time.Duration) {

@@ -57,18 +57,7 @@ func scaleStart(b *testing.B, name, bin string, args ...string) *scaleProc {
 
 // stop ends the process group: SIGTERM, then SIGKILL after 5 s.
 func (p *scaleProc) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
-	}
+	stopGroup(p.cmd, p.done, 5*time.Second)
 }
 
 // wait waits up to timeout for the process to exit by itself and returns its exit code (-1
