@@ -56,6 +56,11 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 		return
 	}
 	defer p.removeCall(c)
+	if p.cfg.AutoAnswer {
+		// The "incoming" event at once: the front end answers while the dialog and the
+		// media are made ready (~100 µs of INVITE → 200 OK, incoming_fast.go).
+		p.update(c, func(*CallStatus) {})
+	}
 	target := sip.Uri{Scheme: "sip", Host: "127.0.0.1"}
 	if from != nil {
 		target = from.Address

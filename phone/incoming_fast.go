@@ -21,9 +21,9 @@ const ringingGrace = 100 * time.Millisecond
 // waitAnswerRinging sends 180 Ringing only if no answer comes within ringingGrace: RFC 3261
 // (13.3.1) lets a UAS send its final response at once, and a caller answered in a fraction
 // of a millisecond gains nothing from a 180 before it.
+// The "incoming" event, which the front end answers, went out as the call arrived (onInvite).
 func (x *incomingRun) waitAnswerRinging() lifecycle.Input {
 	p, c := x.p, x.c
-	p.update(c, func(*CallStatus) {}) // the "incoming" event, which the front end answers
 	t := p.clock.NewTimer(ringingGrace)
 	defer t.Stop()
 	return p.waitAnswer(c, x.sess, x.stk, t.C(), func() bool {
