@@ -14,8 +14,25 @@ import (
 // 20 ms, packets lost on the way (sent but never received), frames concealed at playout, and
 // the process's CPU per session-frame and as a share of one core.
 //
+// It runs twice in the same process: phases=1 is the pacer before phases (every session due
+// at the same instant of a 20 ms tick), phases=4 spreads them over four phases 5 ms apart
+// (pacer_phase.go). DIALTONE_PACER_PHASES=1 or 4 runs only that one.
+//
 //	go test ./phone/media/ -run '^$' -bench PacerLive -benchtime 1x -v
 func BenchmarkPacerLive1000(b *testing.B) {
+	for _, k := range []int{1, phases} {
+		if v := os.Getenv("DIALTONE_PACER_PHASES"); v != "" && v != strconv.Itoa(k) {
+			continue
+		}
+		b.Run("phases="+strconv.Itoa(k), func(b *testing.B) {
+			defer func(old int) { pacerPhaseCount = old }(pacerPhaseCount)
+			pacerPhaseCount = k
+			pacerLive(b)
+		})
+	}
+}
+
+func pacerLive(b *testing.B) {
 	if !sharedPacerWorks() {
 		b.Skip("no shared pacer on this system (timerfd is Linux only)")
 	}
@@ -28,10 +45,13 @@ func BenchmarkPacerLive1000(b *testing.B) {
 		}
 		seconds = n
 	}
-	if st := ReadPacerStats(); st.Sessions != 0 || st.Frames != 0 {
-		b.Fatalf("the shared pacer has a record already (%+v): run this benchmark alone", st)
+	if st := ReadPacerStats(); st.Sessions != 0 {
+		b.Fatalf("the shared pacer paces %d sessions already: run this benchmark alone", st.Sessions)
 	}
 	for b.Loop() {
+		pacer.mu.Lock()
+		pacer.stats = new(pacerStats) // no run holds the old one: each run its own record
+		pacer.mu.Unlock()
 		ss := pairedSessions(b, calls, false)
 		cpu0, t0 := cpuTime(b), time.Now()
 		for _, s := range ss {
