@@ -179,11 +179,30 @@ func (c *client) write() {
 			c.conn.Close()
 			return
 		case line := <-c.out:
+			if c.dropped() {
+				continue // both were ready and select chose the line: go to the goodbye
+			}
 			_ = c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+			// drop closes gone and then shortens the deadline: if it came between the check
+			// above and our deadline, it would have been overwritten and a dropped client
+			// kept for writeTimeout (once per queued line) instead of 100 ms.
+			if c.dropped() {
+				_ = c.conn.SetWriteDeadline(time.Now())
+			}
 			if _, err := c.conn.Write(line); err != nil {
 				c.drop(fmt.Sprintf("write: %v", err))
 			}
 		}
+	}
+}
+
+// dropped says whether drop has been called.
+func (c *client) dropped() bool {
+	select {
+	case <-c.gone:
+		return true
+	default:
+		return false
 	}
 }
 
