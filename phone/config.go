@@ -47,6 +47,10 @@ type Config struct {
 	// a load target): such a call gets its 200 OK with no 180 Ringing before it unless the
 	// answer takes longer than 100 ms, and an RTP port pair is kept bound for the next call.
 	AutoAnswer bool
+	// AutoAnswerAudio, with AutoAnswer, lets the phone answer each incoming call itself, on
+	// the call's own goroutine, as soon as it arrives, with the audio this returns (see
+	// AutoAnswerFunc, autoanswer.go); nil leaves the answer to the front end (Phone.Answer).
+	AutoAnswerAudio AutoAnswerFunc
 	// DNDCode is the response do-not-disturb refuses new calls with until SetDND names another
 	// (400-699; 0 means 486 Busy Here, 603 Decline is the other usual choice).
 	DNDCode int

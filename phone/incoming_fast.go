@@ -24,6 +24,9 @@ const ringingGrace = 100 * time.Millisecond
 // The "incoming" event, which the front end answers, went out as the call arrived (onInvite).
 func (x *incomingRun) waitAnswerRinging() lifecycle.Input {
 	p, c := x.p, x.c
+	if f := p.cfg.AutoAnswerAudio; f != nil {
+		return x.autoAnswer(f) // the phone answers itself (autoanswer.go)
+	}
 	t := p.clock.NewTimer(ringingGrace)
 	defer t.Stop()
 	return p.waitAnswer(c, x.sess, x.stk, t.C(), func() bool {

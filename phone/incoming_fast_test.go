@@ -49,8 +49,8 @@ func answerOnIncoming(t *testing.T, p *Phone, events <-chan Event, delay time.Du
 // responsesTo sends one INVITE with a G.711 offer from a bare UDP socket to addr and returns
 // the status codes of the responses it gets, in order, up to the final one, and the RTP port
 // of a 2xx's SDP answer; it then ACKs the 2xx and hangs up with BYE (reading the BYE's 200),
-// so the call ends cleanly.
-func responsesTo(t *testing.T, addr string) (codes []int, rtpPort int) {
+// or ACKs a rejection, so the call ends cleanly.
+func responsesTo(t testing.TB, addr string) (codes []int, rtpPort int) {
 	t.Helper()
 	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
@@ -62,7 +62,10 @@ func responsesTo(t *testing.T, addr string) (codes []int, rtpPort int) {
 		t.Fatal(err)
 	}
 	me := conn.LocalAddr().String()
-	callID := fmt.Sprintf("fast-%d@test", time.Now().UnixNano())
+	// Each call its own branch: a caller port reused within a transaction's lifetime (32 s)
+	// would otherwise make the INVITE look like a retransmission.
+	unique := time.Now().UnixNano()
+	callID := fmt.Sprintf("fast-%d@test", unique)
 	sdp := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
 		"m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
 	request := func(method string, cseq int, toTag string) string {
@@ -74,10 +77,10 @@ func responsesTo(t *testing.T, addr string) (codes []int, rtpPort int) {
 		if method == "INVITE" {
 			body, ctype = sdp, "Content-Type: application/sdp\r\n"
 		}
-		return fmt.Sprintf("%s sip:a@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-%s-%d\r\n"+
+		return fmt.Sprintf("%s sip:a@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-%d-%s-%d\r\n"+
 			"From: <sip:caller@%s>;tag=caller\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\n"+
 			"Contact: <sip:caller@%s>\r\nMax-Forwards: 70\r\n%sContent-Length: %d\r\n\r\n%s",
-			method, addr, me, method, cseq, me, to, callID, cseq, method, me, ctype, len(body), body)
+			method, addr, me, unique, method, cseq, me, to, callID, cseq, method, me, ctype, len(body), body)
 	}
 	send := func(msg string) {
 		if _, err := conn.WriteTo([]byte(msg), dst); err != nil {
@@ -91,7 +94,7 @@ func responsesTo(t *testing.T, addr string) (codes []int, rtpPort int) {
 		}
 		n, _, err := conn.ReadFrom(buf)
 		if err != nil {
-			t.Fatalf("no response: %v", err)
+			t.Fatalf("no response (responses so far %v): %v", codes, err)
 		}
 		msg := string(buf[:n])
 		if _, err := fmt.Sscanf(msg, "SIP/2.0 %d", &code); err != nil {
@@ -115,6 +118,9 @@ func responsesTo(t *testing.T, addr string) (codes []int, rtpPort int) {
 		codes = append(codes, code)
 		if code < 200 {
 			continue
+		}
+		if code >= 300 { // the ACK of a non-2xx is the INVITE transaction's (same branch)
+			send(strings.Replace(request("ACK", 1, tag), "-ACK-1\r\n", "-INVITE-1\r\n", 1))
 		}
 		if code < 300 {
 			send(request("ACK", 1, tag))

@@ -78,6 +78,13 @@ func (c *answerCmd) Run(e *env) error {
 	cfg.Parallel = true // an answering machine takes callers side by side; nobody holds anyone
 	// An immediate answer: 200 OK with no 180 before it, RTP ports bound ahead (issue 10).
 	cfg.AutoAnswer = c.Reject == 0 && c.Auto.delay == 0
+	book := newAnswerBook()
+	if cfg.AutoAnswer {
+		// The phone answers each call itself with the audio book opens, as it arrives: no
+		// round trip through this loop (~190 µs of INVITE → 200 OK). The loop still sees
+		// "incoming" and "answered" and prints them as before.
+		cfg.AutoAnswerAudio = book.autoAudio(c, e)
+	}
 	cfg.MaxCalls = c.MaxCalls // the phone turns away callers beyond it with 486 (0: its default)
 	if len(cfg.Accounts) == 0 && cfg.ListenAddr == "" {
 		return usageErr("no account to receive calls on: configure one, pass --aor, or give --listen ADDR:PORT for direct calls")
@@ -87,27 +94,24 @@ func (c *answerCmd) Run(e *env) error {
 		return err
 	}
 	ph, events := r.Phone, r.Events
+	if cfg.AutoAnswerAudio != nil {
+		book.restock(c, e) // the first call's audio (finish closes it)
+	}
 	out := &printer{w: e.stdout, json: e.cli.JSON}
 	if len(cfg.Accounts) == 0 {
 		out.listening(ph.SIPAddr())
 	}
-	handled, failed := 0, 0
-	var lastErr error
-	active := map[string]*callAudio{}
 	timers := map[string]*time.Timer{}
 	answered := map[string]bool{} // a resume publishes "answered" again: act on the first only
 	hangups := make(chan string, 8)
 	interrupted := e.ctx.Done()
 	finish := func() error {
 		rerr := r.finish(out.event) // the phone publishes until Run returns: unregistrations, last hangups
-		for id, ca := range active {
-			ca.Close()
-			delete(active, id)
-		}
+		book.closeAll()
 		if rerr != nil {
 			return rerr
 		}
-		if failed > 0 {
+		if failed, lastErr := book.result(); failed > 0 {
 			return lastErr
 		}
 		return nil
@@ -120,7 +124,7 @@ loop:
 			for _, cs := range ph.Calls() {
 				_ = ph.Hangup(cs.ID)
 			}
-			if len(active) == 0 {
+			if book.up() == 0 {
 				break loop
 			}
 		case id := <-hangups:
@@ -133,30 +137,21 @@ loop:
 			case phone.AccountStatus:
 				out.registration(ev)
 				if ev.Terminal() {
-					failed++
-					lastErr = &exitError{code: exitCodeFor(ev.Failure), err: fmt.Errorf("%s: %s", ev.Account, failureText(ev))}
+					book.fail(&exitError{code: exitCodeFor(ev.Failure), err: fmt.Errorf("%s: %s", ev.Account, failureText(ev))})
 					break loop
 				}
 			case phone.CallStatus:
 				out.call(ev)
 				switch ev.State {
 				case phone.CallIncoming:
-					if handled+len(active) >= c.Count {
-						_ = ph.Reject(ev.ID, 486)
+					if cfg.AutoAnswerAudio != nil {
+						continue // the phone is answering it (book.autoAudio)
+					}
+					ca, code := book.admit(c, e, ev.ID)
+					if code != 0 {
+						_ = ph.Reject(ev.ID, code)
 						continue
 					}
-					if c.Reject != 0 {
-						_ = ph.Reject(ev.ID, c.Reject)
-						continue
-					}
-					ca, err := e.openAudio(c.audioFlags, c.recordPath(handled+len(active)))
-					if err != nil {
-						_ = ph.Reject(ev.ID, 480)
-						failed++
-						lastErr = err
-						continue
-					}
-					active[ev.ID] = ca
 					id := ev.ID
 					time.AfterFunc(c.Auto.delay, func() { _ = ph.Answer(id, ca.CallAudio) })
 				case phone.CallAnswered:
@@ -164,6 +159,9 @@ loop:
 						continue
 					}
 					answered[ev.ID] = true
+					if cfg.AutoAnswerAudio != nil {
+						book.restock(c, e) // the next call's audio, now that this answer is out
+					}
 					c.sendDTMF(e, ph, ev.ID) // --dtmf (dtmf.go)
 					if c.Duration > 0 {
 						id := ev.ID
@@ -175,20 +173,17 @@ loop:
 						t.Stop()
 						delete(timers, ev.ID)
 					}
-					ca, mine := active[ev.ID]
+					ca, mine := book.ended(ev.ID)
 					if !mine && c.Reject == 0 {
 						continue // a call we turned away as over --count
 					}
 					if mine {
 						ca.Close()
-						delete(active, ev.ID)
 					}
-					handled++
 					if err := answerOutcome(ev, c.Reject != 0); err != nil {
-						failed++
-						lastErr = err
+						book.fail(err)
 					}
-					if handled >= c.Count || (interrupted == nil && len(active) == 0) {
+					if reached, up := book.done(c.Count); reached || (interrupted == nil && up == 0) {
 						break loop
 					}
 				}
@@ -204,12 +199,7 @@ loop:
 				out.transfer(ev) // headless_transfer.go
 			case phone.CallReplaced:
 				out.replaced(ev)
-				if ca, ok := active[ev.CallID]; ok { // the new call has the old one's audio
-					if fresh, ok := active[ev.NewCallID]; ok {
-						fresh.Close()
-					}
-					active[ev.NewCallID] = ca
-					delete(active, ev.CallID)
+				if book.replaced(ev.CallID, ev.NewCallID) { // the new call has the old one's audio
 					answered[ev.NewCallID] = true
 				}
 			case phone.Message:
