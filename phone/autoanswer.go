@@ -7,11 +7,12 @@ import (
 )
 
 // AutoAnswerFunc supplies the audio for an incoming call the phone answers itself
-// (Config.AutoAnswerAudio). It is called once per call, after the "incoming" event is
-// published and before the 200 OK, on the goroutine that answers the call: it must return
-// quickly (no 180 Ringing goes out while it runs) and may be called for several calls at
-// once. The events are the same as when the front end answers: "incoming", then "answered"
-// once the 200 is on the wire. An error turns the call away: with the code of a
+// (Config.AutoAnswerAudio). It is called once per call, before the 200 OK, on the goroutine
+// that answers the call: it must return quickly (no 180 Ringing goes out while it runs) and
+// may be called for several calls at once. The events are the same, in the same order, as
+// when the front end answers: "incoming", then "answered"; both are published once the 200
+// is on the wire, so that the front end's work on them does not compete with the answer. An
+// error turns the call away (the events: "incoming", then "ended"): with the code of a
 // *RejectError, else 480 Temporarily Unavailable.
 //
 // It saves the front end's round trip (event delivery, its loop, Phone.Answer): ~190 µs of
@@ -43,6 +44,7 @@ func (x *incomingRun) autoAnswer(f AutoAnswerFunc) lifecycle.Input {
 	c.mu.Lock()
 	s := c.status
 	c.mu.Unlock()
+	s.Time = x.p.clock.Now()
 	a, err := f(s)
 	if err != nil {
 		code := 480
@@ -57,4 +59,13 @@ func (x *incomingRun) autoAnswer(f AutoAnswerFunc) lifecycle.Input {
 	c.source, c.sink = a.Source, a.Sink
 	c.mu.Unlock()
 	return lifecycle.Answer{}
+}
+
+// publishIncoming publishes the "incoming" event of a call the phone answers itself, once,
+// before whatever it publishes next (answered, ended).
+func (x *incomingRun) publishIncoming() {
+	if x.incomingDue {
+		x.incomingDue = false
+		x.p.update(x.c, func(*CallStatus) {})
+	}
 }

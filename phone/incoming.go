@@ -56,7 +56,10 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 		return
 	}
 	defer p.removeCall(c)
-	if p.cfg.AutoAnswer {
+	// The phone answers itself (autoanswer.go): "incoming" waits until the 200 is out, so
+	// the front end's work on it does not compete with the answer.
+	incomingDue := p.cfg.AutoAnswer && p.cfg.AutoAnswerAudio != nil
+	if p.cfg.AutoAnswer && !incomingDue {
 		// The "incoming" event at once: the front end answers while the dialog and the
 		// media are made ready (~100 µs of INVITE → 200 OK, incoming_fast.go).
 		p.update(c, func(*CallStatus) {})
@@ -70,6 +73,9 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	}
 	// Before the dialog exists, the machine's responses go out on the transaction itself.
 	refuse := func(code int, reason string, f Failure, err error) {
+		if incomingDue {
+			p.update(c, func(*CallStatus) {}) // "incoming" before "ended", as without the hook
+		}
 		for _, e := range c.advance(lifecycle.Refuse{Code: code, Reason: reason, Failure: lifecycle.Failure(f)}) {
 			switch e := e.(type) {
 			case lifecycle.Respond:
@@ -97,7 +103,8 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	c.readBye, c.readAck = sess.ReadBye, sess.ReadAck
 	c.mu.Unlock()
 	contact := &sip.ContactHeader{Address: l.contact}
-	x := &incomingRun{p: p, c: c, stk: stk, sess: sess, l: l, acc: acc, contact: contact, otx: otx}
+	x := &incomingRun{p: p, c: c, stk: stk, sess: sess, l: l, acc: acc, contact: contact, otx: otx,
+		incomingDue: incomingDue}
 	defer x.close()
 	x.openMediaEarly()
 	var in lifecycle.Input
@@ -173,6 +180,8 @@ type incomingRun struct {
 	err     error            // the error behind an End, for the event and the history
 	opened  chan openedMedia // the media session opened while ringing, until prepare takes it
 	otx     *afterOK         // the INVITE's transaction: runs the answer's effects once the 200 is out
+	// incomingDue: the "incoming" event is still to publish, before any other (autoanswer.go).
+	incomingDue bool
 }
 
 // carryOut carries out effects; one that learns something returns the next input.
@@ -194,6 +203,7 @@ func (x *incomingRun) carryOut(effects []lifecycle.Effect) lifecycle.Input {
 				x.p.log.Debug("respond to INVITE", "call", x.c.id, "code", e.Code, "err", err)
 			}
 		case lifecycle.Publish:
+			x.publishIncoming()
 			now := x.p.clock.Now()
 			x.p.publishState(x.c, e.State, func(s *CallStatus) {
 				if e.State == lifecycle.Answered {
@@ -203,6 +213,7 @@ func (x *incomingRun) carryOut(effects []lifecycle.Effect) lifecycle.Input {
 		case lifecycle.SendBye:
 			_ = x.sess.Bye(x.stk.ctx)
 		case lifecycle.End:
+			x.publishIncoming()
 			x.p.endAs(x.c, e.Outcome, x.err)
 		}
 	}
