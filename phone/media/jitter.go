@@ -264,6 +264,8 @@ type JitterBuffer struct {
 	lastChange  time.Time
 	due         bool
 	dueSince    time.Time
+	lastPop     time.Time // the last Pop's now and floor, for PhaseSlack (jitter_phase.go)
+	lastFloor   time.Duration
 
 	stats JitterStats
 }

@@ -17,10 +17,12 @@ func (j *JitterBuffer) Pop(now time.Time) ([]byte, PopStatus) {
 	if raw-target > j.maxDelay() {
 		j.level = raw // a backlog this size is a fact, not ticker noise to smooth
 	}
+	floor := j.floorDelay(target)
+	j.noteSlack(now, floor)
 	if j.shouldGrow(target) {
 		return nil, j.insert(now)
 	}
-	j.shrink(now, target, j.floorDelay(target))
+	j.shrink(now, target, floor)
 	return j.playNext()
 }
 
