@@ -76,6 +76,18 @@ func failoverError(op string, tried []attempt) *Error {
 // errNoAnswer is why an attempt was abandoned after attemptTimeout.
 var errNoAnswer = errors.New("no answer")
 
+// errNoResponse is why a call was given up when its ring timeout came and the server had sent
+// nothing at all: a network failure, not a call nobody answered.
+var errNoResponse = silentServer{}
+
+// silentServer says, once, that nothing came back; it is also a context.DeadlineExceeded, so
+// transportError words it as "no response from …".
+type silentServer struct{}
+
+func (silentServer) Error() string { return "nothing came back before the ring timeout" }
+
+func (silentServer) Is(target error) bool { return target == context.DeadlineExceeded }
+
 // doAttempt sends one non-INVITE request to one target and waits for its final response, at
 // most timeout (0: the transaction's own timer, for a lone target); over UDP a probe notices
 // an ICMP "port unreachable" and gives up on the target at once.

@@ -86,13 +86,29 @@ func (a *inviteAttempt) asError(op, dest string, t Transport, err error) error {
 func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip.Request, l *leg, n int,
 	onResponse func(*sip.Response) error) (*sipgo.DialogClientSession, *sip.Response, *inviteAttempt, error) {
 	a := &inviteAttempt{}
-	actx, cancel := context.WithCancelCause(ringCtx)
+	// actx follows ringCtx by hand: sipgo answers a cancelled context with a CANCEL, which
+	// RFC 3261 9.1 forbids before a provisional response and which sipgo therefore holds until
+	// one comes — 32 s (Timer B) when the server is silent. With nothing heard, the ring
+	// timeout gives up on the server at once (a network failure: "no response from …"), and a
+	// hang-up simply forgets the INVITE.
+	actx, cancel := context.WithCancelCause(context.WithoutCancel(ringCtx))
 	defer cancel(nil)
 	abandon := func(cause error) {
 		if a.giveUp(cause) {
 			cancel(sipgo.WaitAnswerForceCancelErr)
 		}
 	}
+	stopFollowing := context.AfterFunc(ringCtx, func() {
+		switch {
+		case a.heardAny():
+			cancel(context.Cause(ringCtx)) // sipgo sends the CANCEL
+		case errors.Is(ringCtx.Err(), context.DeadlineExceeded):
+			abandon(errNoResponse)
+		default:
+			cancel(sipgo.WaitAnswerForceCancelErr)
+		}
+	})
+	defer stopFollowing()
 	if timeout := timeoutFor(n); timeout > 0 {
 		timer := time.AfterFunc(timeout, func() {
 			abandon(fmt.Errorf("%w within %v: %w", errNoAnswer, timeout, context.DeadlineExceeded))

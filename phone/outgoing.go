@@ -246,6 +246,8 @@ func outgoingFailure(op string, l *leg, err error, ringCtx context.Context, c *c
 	switch {
 	case errors.As(err, &dr):
 		return lifecycle.Response{Code: int(dr.Res.StatusCode), Reason: dr.Res.Reason}
+	case errors.Is(err, errNoResponse): // the ring timeout came and the server had said nothing
+		return lifecycle.Failed{Reason: transportError(op, l.dest, l.transport, err).Reason}
 	case ringCtx.Err() != nil:
 		select {
 		case <-c.hangupCh:
