@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"syscall"
 
 	"github.com/emiago/sipgo/sip"
@@ -28,7 +29,11 @@ func (e *Error) Error() string {
 	case e.Code != 0:
 		return fmt.Sprintf("%s: %d %s", e.Op, e.Code, e.Reason)
 	case e.Err != nil:
-		return fmt.Sprintf("%s: %s: %v", e.Op, e.Reason, e.Err)
+		prefix := e.Op + ": " + e.Reason
+		if inner := e.Err.Error(); strings.HasPrefix(inner, prefix) {
+			return inner // the same failure wrapped again on its way up: say it once
+		}
+		return fmt.Sprintf("%s: %v", prefix, e.Err)
 	}
 	return fmt.Sprintf("%s: %s", e.Op, e.Reason)
 }

@@ -77,6 +77,12 @@ func parseTarget(target string, acc *account) (sip.Uri, error) {
 	if u.Host == "" {
 		return sip.Uri{}, fmt.Errorf("dial %q: no host", target)
 	}
+	if !validHost(u.Host) {
+		return sip.Uri{}, fmt.Errorf("dial %q: %q is not a host name or IP address", target, u.Host)
+	}
+	if strings.ContainsFunc(u.User, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return sip.Uri{}, fmt.Errorf("dial %q: the user part %q has a space or control character (escape it as %%20)", target, u.User)
+	}
 	return u, nil
 }
 

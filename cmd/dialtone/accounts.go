@@ -47,6 +47,13 @@ func (e *env) phoneConfig() (phone.Config, error) {
 	if e.cli.Listen != "" {
 		cfg.ListenAddr = e.cli.Listen
 	}
+	if err := checkListen(cfg.ListenAddr); err != nil {
+		what := "--listen"
+		if e.cli.Listen == "" {
+			what = "listen in " + f.Path
+		}
+		return phone.Config{}, usageErr("%s: %v", what, err)
+	}
 	if cfg.TLS, err = e.tlsConfig(f); err != nil {
 		return phone.Config{}, err
 	}

@@ -162,6 +162,11 @@ func callExit(s phone.CallStatus) error {
 	if s.Code != 0 {
 		msg = fmt.Sprintf("%d %s", s.Code, s.Reason)
 	}
+	var pe *phone.Error
+	if errors.As(s.Err, &pe) && pe.Reason == s.Reason && s.Code == 0 {
+		// The core's error already says "call PEER: reason: detail": say it once.
+		return &exitError{code: code, err: s.Err}
+	}
 	if s.Err != nil {
 		msg += ": " + s.Err.Error()
 	}

@@ -3,7 +3,11 @@ package main
 import (
 	"cmp"
 	"context"
+	"fmt"
+	"net"
+	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,4 +92,26 @@ func secondsOrFlag(flag string, seconds int, name string) (time.Duration, error)
 		return 0, usageErr("%s: %q is not a positive duration (e.g. 30s) or off", name, flag)
 	}
 	return d, nil
+}
+
+// checkListen validates a local SIP address, ADDR:PORT with ADDR an IP address (or empty, for
+// every interface) and PORT 0–65535, before anything binds it: a bad one is a usage error with
+// the reason, not a network failure when the socket cannot be opened.
+func checkListen(s string) error {
+	if s == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("%q is not ADDR:PORT (an IPv6 address goes in brackets: [::1]:5060)", s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: the port must be a number from 0 to 65535", s)
+	}
+	if host != "" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return fmt.Errorf("%q: %q is not a local IP address", s, host)
+		}
+	}
+	return nil
 }
