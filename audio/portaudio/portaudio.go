@@ -19,7 +19,6 @@ const Available = true
 // Version is the PortAudio library version linked into this binary.
 func Version() string { return pa.VersionText() }
 
-const hint = "use --audio null or --play/--record files"
 
 var errClosed = errors.New("portaudio: closed")
 
@@ -51,7 +50,7 @@ func New(log *slog.Logger) (*Backend, error) {
 	if err != nil {
 		err = fmt.Errorf("portaudio: list devices: %w", err)
 	} else if len(devs) == 0 {
-		err = unavailable("no sound device found; " + hint)
+		err = unavailable("no sound device found")
 	}
 	if err != nil {
 		quiet(log, "terminate", pa.Terminate)

@@ -33,7 +33,7 @@ func pick(devs []*pa.DeviceInfo, def *pa.DeviceInfo, name string, input bool) (*
 		}
 	}
 	if len(usable) == 0 {
-		return nil, unavailable("no sound " + dir + " device found; " + hint)
+		return nil, unavailable("no sound " + dir + " device found")
 	}
 	if name == "" {
 		if def != nil && capable(def) {

@@ -51,7 +51,7 @@ func TestPick(t *testing.T) {
 func TestPickNoDevice(t *testing.T) {
 	outOnly := []*pa.DeviceInfo{{Index: 0, Name: "hdmi", MaxOutputChannels: 2}}
 	_, err := pick(outOnly, nil, "", true)
-	if err == nil || err.Error() != "no sound input device found; use --audio null or --play/--record files" {
+	if err == nil || err.Error() != "no sound input device found" {
 		t.Fatalf("err = %v", err)
 	}
 	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, audio.ErrUnavailable) {

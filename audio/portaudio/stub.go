@@ -12,7 +12,7 @@ import (
 const Available = false
 
 // errNotBuilt is what every entry point returns in builds without PortAudio.
-var errNotBuilt = unavailable("PortAudio is not compiled into this build of dialtone (built without cgo or with the noportaudio tag); use --audio null or --play/--record files")
+var errNotBuilt = unavailable("PortAudio is not compiled into this build of dialtone (built without cgo or with the noportaudio tag)")
 
 // Version is empty in builds without PortAudio.
 func Version() string { return "" }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 
@@ -68,7 +69,8 @@ func (e *env) openAudio(f audioFlags, recordPath string) (*callAudio, error) {
 			pa, err := portaudio.New(e.log)
 			if err != nil {
 				if errors.Is(err, audio.ErrUnavailable) {
-					return fail(&exitError{code: exitUsage, err: fmt.Errorf("sound devices: %w", err)})
+					hint := cmp.Or(e.noDeviceHint, "use --audio null or --play/--record files")
+					return fail(&exitError{code: exitUsage, err: fmt.Errorf("sound devices: %w; %s", err, hint)})
 				}
 				return fail(&exitError{code: exitUsage, err: fmt.Errorf("sound devices: %w", err)})
 			}

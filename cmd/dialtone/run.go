@@ -21,6 +21,9 @@ type env struct {
 	stderr io.Writer
 	log    *slog.Logger
 	tracer *sipTracer // the --sip-trace file, if any
+	// noDeviceHint says what to do without sound devices in this front end's own terms
+	// (flags for the headless commands, the config file for the TUI); "" means the flags.
+	noDeviceHint string
 }
 
 // exitError carries an exit code from a command to run.

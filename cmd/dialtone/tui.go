@@ -48,6 +48,7 @@ func (tuiCmd) Run(e *env) error {
 		for range r.Events { // ends when finish stops the phone
 		}
 	}()
+	e.noDeviceHint = fmt.Sprintf("to call without sound, set backend = \"null\" under [audio] in %s; `dialtone devices` lists the devices", f.Path)
 	adapter := &tuiPhone{e: e, ph: ph}
 	defer adapter.close()
 	opts := ui.Options{Phone: adapter, Logs: logs, NoColor: os.Getenv("NO_COLOR") != "", Version: version,
