@@ -19,7 +19,6 @@ const Available = true
 // Version is the PortAudio library version linked into this binary.
 func Version() string { return pa.VersionText() }
 
-
 var errClosed = errors.New("portaudio: closed")
 
 // Backend is an initialised PortAudio. Its device list is the one PortAudio saw at New
