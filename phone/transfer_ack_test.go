@@ -36,18 +36,7 @@ func dialRaw(t *testing.T, addr string) *rawCaller {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ua, err := sipgo.NewUA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sipgo.NewServer(ua)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ua, srv, client := sipgoPeer(t)
 	local := pc.LocalAddr().(*net.UDPAddr)
 	dua := &sipgo.DialogUA{Client: client, ContactHDR: sip.ContactHeader{
 		Address: sip.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1", Port: local.Port}}}
@@ -271,18 +260,7 @@ func TestWaitConfirmed(t *testing.T) {
 // below our INVITE's 1. sipgo's Dialog.ReadRequest compared them with our INVITE's and
 // answered 500; the REFER must get its real answer (416 for an http: target).
 func TestFarEndCSeqIsItsOwn(t *testing.T) {
-	ua, err := sipgo.NewUA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sipgo.NewServer(ua)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ua, srv, client := sipgoPeer(t)
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -356,4 +334,23 @@ func TestFarEndCSeqIsItsOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitCall(t, ev, id, CallEnded)
+}
+
+// sipgoPeer is a bare sipgo user agent with a server and a client on 127.0.0.1: a far end
+// built on sipgo's own API, doing exactly what a test tells it to.
+func sipgoPeer(t *testing.T) (*sipgo.UserAgent, *sipgo.Server, *sipgo.Client) {
+	t.Helper()
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sipgo.NewServer(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ua, srv, client
 }
