@@ -1,0 +1,223 @@
+package interop
+
+import (
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/interop/peers"
+)
+
+// randomPassword is 24 letters and digits: distinctive enough that finding it anywhere is a
+// leak, and free of characters JSON or a log line would escape (an escaped copy would slip
+// past the search).
+func randomPassword(t *testing.T) string {
+	const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return "Pw" + string(b[2:])
+}
+
+// secretForms are the strings that give a password away: itself and its digest HA1
+// (md5(user:realm:password), which authenticates as well as the password does).
+func secretForms(user, realm, password string) map[string]string {
+	sum := md5.Sum([]byte(user + ":" + realm + ":" + password))
+	ha1 := hex.EncodeToString(sum[:])
+	return map[string]string{"password": password, "HA1": ha1, "HA1 (upper case)": strings.ToUpper(ha1)}
+}
+
+// secretScan collects every output of a session, by name, to search for the password.
+type secretScan map[string]string
+
+func (s secretScan) proc(name string, p *proc) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s[name+" stdout"] = strings.Join(p.stdout, "\n")
+	s[name+" stderr"] = p.stderr.String()
+}
+
+// cmdline records the argv of a running process as the kernel shows it to every user.
+func (s secretScan) cmdline(t *testing.T, name string, p *proc) {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p.cmd.Process.Pid))
+	if err != nil {
+		t.Fatalf("%s: reading its argv: %v", name, err)
+	}
+	if len(b) == 0 {
+		t.Fatalf("%s: empty /proc cmdline (process gone?)", name)
+	}
+	s[name+" argv"] = strings.ReplaceAll(string(b), "\x00", " ")
+}
+
+// tree adds every regular file under dir (the history database, its -wal and -shm).
+func (s secretScan) tree(t *testing.T, dir string) {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		s[path] = string(b)
+		n++
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("reading %s: %v", dir, err)
+	}
+	if n == 0 {
+		t.Fatalf("%s holds no files: the history was not written, nothing to search", dir)
+	}
+}
+
+func (s secretScan) file(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) == 0 {
+		t.Fatalf("%s is empty: nothing to search", path)
+	}
+	s[path] = string(b)
+}
+
+// check fails the test for every output holding a form of the secret. It first proves the
+// search works on a text known to hold each form, so a broken search cannot pass.
+func (s secretScan) check(t *testing.T, forms map[string]string) {
+	t.Helper()
+	for what, secret := range forms {
+		if len(leaks("x="+secret+";", forms)) == 0 {
+			t.Fatalf("the search does not find the %s in a text that holds it", what)
+		}
+	}
+	for where, text := range s {
+		for _, l := range leaks(text, forms) {
+			t.Errorf("%s: %s", where, l)
+		}
+	}
+	t.Logf("searched %d outputs for %d forms of the password", len(s), len(forms))
+}
+
+// leaks describes each place in text where a form of the secret appears, with context.
+func leaks(text string, forms map[string]string) []string {
+	var out []string
+	for what, secret := range forms {
+		if i := strings.Index(text, secret); i >= 0 {
+			lo, hi := max(0, i-120), min(len(text), i+len(secret)+40)
+			out = append(out, fmt.Sprintf("the %s leaks: …%q…", what, text[lo:hi]))
+		}
+	}
+	return out
+}
+
+// TestSecretsNeverLeak: a whole session with a distinctive password (register, a call with
+// audio both ways, a MESSAGE, JSON events, a SIP trace, a debug log, the history database and
+// `history --json`) writes neither the password nor its digest HA1 anywhere, and the password
+// never appears in argv. Kamailio challenges REGISTER, INVITE and MESSAGE, so every request
+// that could carry the secret does carry credentials.
+func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
+	secret := randomPassword(t)
+	k := peers.StartKamailio(t, peers.KamailioOptions{Users: map[string]string{"alice": secret, "bob": users["bob"]}, AuthCalls: true})
+	forms := secretForms("alice", k.Domain(), secret)
+	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Password: users["bob"], Registrar: k.HostPort("udp"),
+		AutoAnswer: true, ToneHz: 700, Contacts: []string{"sip:alice@127.0.0.1"}})
+
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "password")
+	if err := os.WriteFile(pwFile, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dataDir, trace, logFile := filepath.Join(dir, "data"), filepath.Join(dir, "sip.trace"), filepath.Join(dir, "debug.log")
+	common := append([]string{"--json", "--sip-trace", trace, "--log-level", "debug", "--log-file", logFile,
+		"--data-dir", dataDir, "--password-file", pwFile}, adhoc(k, "udp", "alice")...)
+	scan := secretScan{}
+
+	code, _, p := runDialtone(t, 30*time.Second, nil, append([]string{"register", "--once"}, common...)...)
+	scan.proc("register", p)
+	if code != 0 {
+		t.Fatalf("register: exit %d\n%s", code, p.transcript())
+	}
+
+	tone := makeTone(t, 1300, 20, 8000)
+	rec := filepath.Join(dir, "from-bob.wav")
+	call := startDialtone(t, nil, append([]string{"call", "sip:bob@127.0.0.1", "--play", tone, "--record", rec, "--duration", "3s"}, common...)...)
+	call.waitEvent("answered", 20*time.Second)
+	scan.cmdline(t, "call", call)
+	code, _ = call.wait(30 * time.Second)
+	scan.proc("call", call)
+	if code != 0 {
+		t.Fatalf("call: exit %d\n%s\nbaresip:\n%s", code, call.transcript(), bob.Log())
+	}
+	assertTone(t, rec, 700, 2) // the call really carried audio
+
+	msg := startDialtone(t, nil, append([]string{"message", "sip:bob@127.0.0.1", "secrets test message"}, common...)...)
+	scan.cmdline(t, "message", msg)
+	code, _ = msg.wait(20 * time.Second)
+	scan.proc("message", msg)
+	if code != 0 {
+		t.Fatalf("message: exit %d\n%s", code, msg.transcript())
+	}
+
+	code, evs, p := runDialtone(t, 10*time.Second, nil, "history", "--json", "--data-dir", dataDir)
+	scan.proc("history", p)
+	if code != 0 || len(evs) < 2 {
+		t.Fatalf("history: exit %d, %d rows (want the call and the message)\n%s", code, len(evs), p.transcript())
+	}
+
+	scan.file(t, trace)
+	scan.file(t, logFile)
+	scan.tree(t, dataDir)
+	// The trace must hold the credentials we search around, or the search proves nothing.
+	if !strings.Contains(scan[trace], "Authorization: Digest") || !strings.Contains(scan[trace], "MESSAGE sip:") {
+		t.Fatalf("the SIP trace lacks the authenticated requests:\n%.2000s", scan[trace])
+	}
+	scan.check(t, forms)
+}
+
+// TestWrongPasswordErrorHidesIt: a rejected password is reported without the password (or its
+// HA1) in the error, the events, the log or the trace.
+func TestWrongPasswordErrorHidesIt(t *testing.T) {
+	t.Parallel()
+	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users, AuthCalls: true})
+	wrong := randomPassword(t)
+	dir := t.TempDir()
+	trace, logFile := filepath.Join(dir, "sip.trace"), filepath.Join(dir, "debug.log")
+	scan := secretScan{}
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"register json", []string{"register", "--once", "--json"}},
+		{"register text", []string{"register", "--once", "--sip-trace", trace, "--log-level", "debug", "--log-file", logFile}},
+		{"message", []string{"message", "sip:bob@127.0.0.1", "x", "--json"}},
+	} {
+		code, _, p := runDialtone(t, 30*time.Second, []string{"DIALTONE_PASSWORD=" + wrong}, append(c.args, adhoc(k, "udp", "alice")...)...)
+		scan.proc(c.name, p)
+		if code != 3 {
+			t.Fatalf("%s: exit %d, want 3 (authentication failed)\n%s", c.name, code, p.transcript())
+		}
+		if c.name == "register text" && !strings.Contains(p.transcript(), "alice") {
+			t.Errorf("%s: the error does not say which account failed:\n%s", c.name, p.transcript())
+		}
+	}
+	scan.file(t, trace)
+	scan.file(t, logFile)
+	scan.check(t, secretForms("alice", k.Domain(), wrong))
+}
