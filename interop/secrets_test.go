@@ -175,6 +175,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Fatalf("message: exit %d\n%s", code, msg.transcript())
 	}
 
+	// doctor names the password source and checks REGISTER: it must not show what it read.
+	code, _, p = runDialtone(t, 60*time.Second, nil, append([]string{"doctor"}, common...)...)
+	scan.proc("doctor", p)
+	t.Logf("doctor: exit %d", code)
+	if !strings.Contains(p.transcript(), "password") {
+		t.Fatalf("doctor (exit %d) does not report the password source:\n%s", code, p.transcript())
+	}
+
 	code, evs, p := runDialtone(t, 10*time.Second, nil, "history", "--json", "--data-dir", dataDir)
 	scan.proc("history", p)
 	if code != 0 || len(evs) < 2 {
