@@ -43,6 +43,9 @@ func (e *env) phoneConfig() (phone.Config, error) {
 	if err != nil {
 		return phone.Config{}, err
 	}
+	for _, w := range f.FileWarnings() {
+		e.log.Warn(w)
+	}
 	cfg := phone.Config{Logger: e.log, ListenAddr: f.SIP.Listen, UserAgent: f.SIP.UserAgent}
 	if e.cli.Listen != "" {
 		cfg.ListenAddr = e.cli.Listen
@@ -100,7 +103,7 @@ func (e *env) phoneConfig() (phone.Config, error) {
 		if err != nil {
 			return phone.Config{}, usageErr("account %s: %v", a.Name, err)
 		}
-		if w := a.PasswordFileWarning(); w != "" {
+		for _, w := range a.FileWarnings() {
 			e.log.Warn(w, "account", a.Name)
 		}
 		pa := phone.Account{

@@ -35,6 +35,9 @@ func (e *env) applyNetwork(f *config.File, cfg *phone.Config) error {
 	cfg.STUNServer = cmp.Or(e.cli.STUNServer, f.SIP.STUNServer)
 	cfg.DNSServer = cmp.Or(e.cli.DNSServer, f.SIP.DNSServer)
 	cfg.DNDCode = f.SIP.DNDCode
+	if w := config.ModeWarning(e.cli.TURNPasswordFile); w != "" {
+		e.log.Warn("--turn-password-file " + w)
+	}
 	if e.cli.TURNServer != "" {
 		cfg.TURN = &phone.TURNServer{Addr: e.cli.TURNServer, User: e.cli.TURNUser, Password: e.flagTURNPassword}
 	} else {

@@ -47,7 +47,8 @@
 // password_file is read (a leading ~ is expanded, and a relative path is
 // relative to the config file's directory) and one trailing newline removed;
 // a file readable by group or others still works, but
-// Account.PasswordFileWarning reports it. Errors from password sources never
+// Account.FileWarnings reports it (File.FileWarnings does the same for the
+// config file itself). Errors from password sources never
 // contain the password or the command's output on stdout.
 //
 // Validate fills in defaults, so a validated File or Account states every

@@ -143,27 +143,22 @@ func (a Account) PasswordFileWarning() string {
 	if err != nil {
 		return ""
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return ""
-	}
-	if perm := st.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Sprintf("account %s: password_file %s has mode %04o; other users may read it (chmod 600 %s)", a.Name, path, perm, path)
+	if s := ModeWarning(path); s != "" {
+		return fmt.Sprintf("account %s: password_file %s", a.Name, s)
 	}
 	return ""
 }
 
 // Warnings returns advice about settings that work but are risky: TLS
-// verification turned off and password files others can read.
+// verification turned off, and a config or password file others can read.
 func (f *File) Warnings() []string {
 	var w []string
 	if f.SIP.TLSInsecure {
 		w = append(w, "sip.tls_insecure = true: TLS certificates are not verified; anyone on the path can impersonate the server")
 	}
+	w = append(w, f.FileWarnings()...)
 	for _, a := range f.Accounts {
-		if s := a.PasswordFileWarning(); s != "" {
-			w = append(w, s)
-		}
+		w = append(w, a.FileWarnings()...)
 	}
 	return w
 }
