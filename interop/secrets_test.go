@@ -155,6 +155,27 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Fatalf("register: exit %d\n%s", code, p.transcript())
 	}
 
+	// A long-running registration whose password comes from a command: its argv shows the
+	// command, never what it printed.
+	withCmd := make([]string, 0, len(common))
+	for i := 0; i < len(common); i++ {
+		if common[i] == "--password-file" {
+			withCmd = append(withCmd, "--password-cmd", "cat "+pwFile)
+			i++
+			continue
+		}
+		withCmd = append(withCmd, common[i])
+	}
+	reg := startDialtone(t, nil, append([]string{"register"}, withCmd...)...)
+	reg.waitEvent("registered", 20*time.Second)
+	scan.cmdline(t, "register --password-cmd", reg)
+	reg.signal(sigterm)
+	code, _ = reg.wait(15 * time.Second)
+	scan.proc("register --password-cmd", reg)
+	if code != 0 {
+		t.Fatalf("register --password-cmd: exit %d\n%s", code, reg.transcript())
+	}
+
 	tone := makeTone(t, 1300, 20, 8000)
 	rec := filepath.Join(dir, "from-bob.wav")
 	call := startDialtone(t, nil, append([]string{"call", "sip:bob@127.0.0.1", "--play", tone, "--record", rec, "--duration", "3s"}, common...)...)
@@ -168,7 +189,6 @@ func TestSecretsNeverLeak(t *testing.T) {
 	assertTone(t, rec, 700, 2) // the call really carried audio
 
 	msg := startDialtone(t, nil, append([]string{"message", "sip:bob@127.0.0.1", "secrets test message"}, common...)...)
-	scan.cmdline(t, "message", msg)
 	code, _ = msg.wait(20 * time.Second)
 	scan.proc("message", msg)
 	if code != 0 {
@@ -187,6 +207,21 @@ func TestSecretsNeverLeak(t *testing.T) {
 	scan.proc("history", p)
 	if code != 0 || len(evs) < 2 {
 		t.Fatalf("history: exit %d, %d rows (want the call and the message)\n%s", code, len(evs), p.transcript())
+	}
+
+	// No command offers a flag that takes the password itself (it would sit in argv, which
+	// every local user can read in /proc): only files, commands and the environment.
+	for _, cmd := range []string{"register", "call", "message", "answer", "serve", "doctor", "tui"} {
+		code, _, p := runDialtone(t, 10*time.Second, nil, cmd, "--help")
+		if code != 0 {
+			t.Fatalf("%s --help: exit %d\n%s", cmd, code, p.transcript())
+		}
+		for _, line := range strings.Split(p.transcript(), "\n") {
+			f := strings.Fields(line)
+			if len(f) > 0 && (strings.HasPrefix(f[0], "--password=") || strings.HasPrefix(f[0], "--turn-password=") || f[0] == "--password") {
+				t.Errorf("%s offers %s: a password on the command line is visible to every user", cmd, f[0])
+			}
+		}
 	}
 
 	scan.file(t, trace)
