@@ -126,11 +126,14 @@ func leaks(text string, forms map[string]string) []string {
 	return out
 }
 
-// TestSecretsNeverLeak: a whole session with a distinctive password (register, a call with
-// audio both ways, a MESSAGE, JSON events, a SIP trace, a debug log, the history database and
-// `history --json`) writes neither the password nor its digest HA1 anywhere, and the password
-// never appears in argv. Kamailio challenges REGISTER, INVITE and MESSAGE, so every request
-// that could carry the secret does carry credentials.
+// TestSecretsNeverLeak: a whole session with a distinctive password (register with a password
+// file and with a password command, a call with audio, a MESSAGE, doctor with a TURN allocation
+// on coturn under a second distinctive password, JSON events, a SIP trace, a debug log, the
+// history database with its -wal, and `history --json`) writes neither password nor its digest
+// HA1 / TURN long-term key anywhere (stdout, stderr, trace, log, every file of the data
+// directory), and neither appears in the argv of the running processes. Kamailio challenges
+// REGISTER, INVITE and MESSAGE, so every request that could carry the secret does carry
+// credentials.
 func TestSecretsNeverLeak(t *testing.T) {
 	t.Parallel()
 	secret := randomPassword(t)
@@ -195,15 +198,36 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Fatalf("message: exit %d\n%s", code, msg.transcript())
 	}
 
-	// doctor names the password source and checks REGISTER: it must not show what it read.
-	code, _, p = runDialtone(t, 60*time.Second, nil, append([]string{"doctor"}, common...)...)
+	// doctor names the password source, checks REGISTER and allocates on coturn with a
+	// distinctive TURN password: it must show neither secret.
+	turnSecret := randomPassword(t)
+	turn := peers.StartCoturn(t, peers.CoturnOptions{User: "alice", Password: turnSecret, Realm: "secrets.test"})
+	turnPwFile := filepath.Join(dir, "turn-password")
+	if err := os.WriteFile(turnPwFile, []byte(turnSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range secretForms("alice", turn.Realm(), turnSecret) {
+		forms["TURN "+k] = v // the long-term key is md5(user:realm:password), like HA1
+	}
+	code, evs, p := runDialtone(t, 90*time.Second, nil, append([]string{"doctor", "--turn-server", turn.Addr(0), "--turn-user", "alice",
+		"--turn-password-file", turnPwFile}, common...)...)
 	scan.proc("doctor", p)
-	t.Logf("doctor: exit %d", code)
-	if !strings.Contains(p.transcript(), "password") {
-		t.Fatalf("doctor (exit %d) does not report the password source:\n%s", code, p.transcript())
+	doc, _ := findEvent(evs, "doctor")
+	if code != 0 || !strings.Contains(p.transcript(), "password_file") {
+		t.Fatalf("doctor: exit %d, or no password source named\n%s", code, p.transcript())
+	}
+	turnOK := false
+	checks, _ := doc["checks"].([]any)
+	for _, c := range checks {
+		if m, ok := c.(map[string]any); ok && m["name"] == "turn" && m["status"] == "ok" {
+			turnOK = true
+		}
+	}
+	if !turnOK {
+		t.Fatalf("doctor's TURN check did not pass, so the TURN password was never used\n%s\ncoturn:\n%s", p.transcript(), turn.Log())
 	}
 
-	code, evs, p := runDialtone(t, 10*time.Second, nil, "history", "--json", "--data-dir", dataDir)
+	code, evs, p = runDialtone(t, 10*time.Second, nil, "history", "--json", "--data-dir", dataDir)
 	scan.proc("history", p)
 	if code != 0 || len(evs) < 2 {
 		t.Fatalf("history: exit %d, %d rows (want the call and the message)\n%s", code, len(evs), p.transcript())
