@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,8 +63,9 @@ func (s secretScan) cmdline(t *testing.T, name string, p *proc) {
 	s[name+" argv"] = strings.ReplaceAll(string(b), "\x00", " ")
 }
 
-// tree adds every regular file under dir (the history database, its -wal and -shm).
-func (s secretScan) tree(t *testing.T, dir string) {
+// tree adds every regular file under dir (the history database, its -wal and -shm), under
+// the label when (files change as the phone runs).
+func (s secretScan) tree(t *testing.T, when, dir string) {
 	t.Helper()
 	n := 0
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -73,7 +76,7 @@ func (s secretScan) tree(t *testing.T, dir string) {
 		if err != nil {
 			return err
 		}
-		s[path] = string(b)
+		s[when+" "+path] = string(b)
 		n++
 		return nil
 	})
@@ -111,7 +114,7 @@ func (s secretScan) check(t *testing.T, forms map[string]string) {
 			t.Errorf("%s: %s", where, l)
 		}
 	}
-	t.Logf("searched %d outputs for %d forms of the password", len(s), len(forms))
+	t.Logf("searched %d outputs for %d forms of the password: %q", len(s), len(forms), slices.Sorted(maps.Keys(s)))
 }
 
 // leaks describes each place in text where a form of the secret appears, with context.
@@ -184,6 +187,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	call := startDialtone(t, nil, append([]string{"call", "sip:bob@127.0.0.1", "--play", tone, "--record", rec, "--duration", "3s"}, common...)...)
 	call.waitEvent("answered", 20*time.Second)
 	scan.cmdline(t, "call", call)
+	scan.tree(t, "mid-call", dataDir) // the WAL as a running phone has it
 	code, _ = call.wait(30 * time.Second)
 	scan.proc("call", call)
 	if code != 0 {
@@ -250,7 +254,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	scan.file(t, trace)
 	scan.file(t, logFile)
-	scan.tree(t, dataDir)
+	scan.tree(t, "after", dataDir)
 	// The trace must hold the credentials we search around, or the search proves nothing.
 	if !strings.Contains(scan[trace], "Authorization: Digest") || !strings.Contains(scan[trace], "MESSAGE sip:") {
 		t.Fatalf("the SIP trace lacks the authenticated requests:\n%.2000s", scan[trace])
