@@ -22,12 +22,14 @@ type running struct {
 func (e *env) startPhone(cfg phone.Config, history bool) (*running, error) {
 	r := &running{runErr: make(chan error, 1)}
 	if history {
-		hist, closeHist, err := e.openHistory()
+		hist, closeHist, err := e.openHistoryOrWarn() // history_fallback.go
 		if err != nil {
 			return nil, err
 		}
-		cfg.Calls, cfg.Messages, r.history = hist, hist, hist
-		r.closers = append(r.closers, closeHist)
+		if hist != nil { // a nil *history in the interfaces would not be nil
+			cfg.Calls, cfg.Messages, r.history = hist, hist, hist
+			r.closers = append(r.closers, closeHist)
+		}
 	}
 	ph, err := phone.New(cfg)
 	if err != nil {
