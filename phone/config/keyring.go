@@ -77,9 +77,10 @@ func (a Account) keyringPassword(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("account %s: password_keyring: %w", a.Name, err)
 	}
 	var pw string
+	get := keyringGet // read here, not on keyringDo's goroutine, which may outlive this call
 	err = keyringDo(ctx, func() error {
 		var err error
-		pw, err = keyringGet(a.PasswordKeyring, user)
+		pw, err = get(a.PasswordKeyring, user)
 		return err
 	})
 	switch {
@@ -104,7 +105,8 @@ func (a Account) StorePassword(ctx context.Context, password string) error {
 	if password == "" {
 		return fmt.Errorf("account %s: not storing an empty password", a.Name)
 	}
-	err = keyringDo(ctx, func() error { return keyringSet(a.PasswordKeyring, user, password) })
+	set := keyringSet
+	err = keyringDo(ctx, func() error { return set(a.PasswordKeyring, user, password) })
 	if err != nil {
 		return fmt.Errorf("account %s: storing the password for %s in keyring service %q: %w", a.Name, user, a.PasswordKeyring, err)
 	}
@@ -119,7 +121,8 @@ func (a Account) DeleteStoredPassword(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = keyringDo(ctx, func() error { return keyringDelete(a.PasswordKeyring, user) })
+	del := keyringDelete
+	err = keyringDo(ctx, func() error { return del(a.PasswordKeyring, user) })
 	if err != nil {
 		return fmt.Errorf("account %s: deleting the password for %s from keyring service %q: %w", a.Name, user, a.PasswordKeyring, err)
 	}
