@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,8 +94,8 @@ func TestInjectionIntoACallWithBaresip(t *testing.T) {
 		{"BYE with a wrong To-tag", forged{method: "BYE", callID: d.callID, fromTag: d.farTag, toTag: "wrong" + d.localTag, cseq: 900}},
 		{"BYE with a wrong From-tag", forged{method: "BYE", callID: d.callID, fromTag: "wrong" + d.farTag, toTag: d.localTag, cseq: 901}},
 		{"BYE with a wrong Call-ID", forged{method: "BYE", callID: "x" + d.callID, fromTag: d.farTag, toTag: d.localTag, cseq: 902}},
-		{"re-INVITE with a wrong To-tag", forged{method: "INVITE", callID: d.callID, fromTag: d.farTag, toTag: "wrong" + d.localTag, cseq: 903, body: d.farSDP}},
-		{"re-INVITE with a wrong Call-ID", forged{method: "INVITE", callID: "x" + d.callID, fromTag: d.farTag, toTag: d.localTag, cseq: 904, body: d.farSDP}},
+		{"re-INVITE with a wrong To-tag", forged{method: "INVITE", callID: d.callID, fromTag: d.farTag, toTag: "wrong" + d.localTag, cseq: 903, body: hijackedSDP(d.farSDP, attackerAddr)}},
+		{"re-INVITE with a wrong Call-ID", forged{method: "INVITE", callID: "x" + d.callID, fromTag: d.farTag, toTag: d.localTag, cseq: 904, body: hijackedSDP(d.farSDP, attackerAddr)}},
 	} {
 		f.req.via = via
 		res := transact(t, attacker, d.sipAddr, f.req.build(d))
@@ -130,6 +131,24 @@ func TestInjectionIntoACallWithBaresip(t *testing.T) {
 	}
 	t.Logf("re-INVITE from %s (Via %s): %s", hijackerAddr, d.farSIP, status)
 	reinvAt := time.Now()
+
+	// A replay of the dialog's older requests (CSeq below the re-INVITE's): out of order,
+	// 500 (RFC 3261 12.2.2), and the call goes on.
+	for _, f := range []forged{
+		{method: "INVITE", callID: d.callID, fromTag: d.farTag, toTag: d.localTag, cseq: 999, body: hijackedSDP(d.farSDP, hijackerAddr)},
+		{method: "BYE", callID: d.callID, fromTag: d.farTag, toTag: d.localTag, cseq: 998},
+	} {
+		f.via = hijackerAddr.String() + ";rport"
+		res := transact(t, hijacker, d.sipAddr, f.build(d))
+		status, _, _ := strings.Cut(res, "\r\n")
+		if !strings.HasPrefix(status, "SIP/2.0 500 ") {
+			t.Errorf("%s with CSeq %d after %d: %q, want 500", f.method, f.cseq, reinv.cseq, status)
+		}
+		if f.method == "INVITE" {
+			ack(t, hijacker, d.sipAddr, d, f, res)
+		}
+		t.Logf("%s with CSeq %d after %d: %s", f.method, f.cseq, reinv.cseq, status)
+	}
 
 	code, evs := p.wait(30 * time.Second)
 	if code != 0 {
@@ -179,6 +198,30 @@ func TestInjectionIntoACallWithBaresip(t *testing.T) {
 			t.Errorf("dialtone sent a request to a forger at %s:\n%s", m.to, m.text)
 		}
 	}
+}
+
+// hijackedSDP is the far end's SDP moved to addr (a new session version): what a forger
+// would offer to take the media.
+func hijackedSDP(sdp string, addr netip.AddrPort) string {
+	var out []string
+	for _, l := range strings.Split(sdp, "\r\n") {
+		switch {
+		case strings.HasPrefix(l, "o="):
+			if f := strings.Fields(l); len(f) == 6 {
+				v, _ := strconv.ParseUint(f[2], 10, 64)
+				f[2] = strconv.FormatUint(v+1, 10)
+				l = strings.Join(f, " ")
+			}
+		case strings.HasPrefix(l, "c=IN IP4 "):
+			l = "c=IN IP4 " + addr.Addr().String()
+		case strings.HasPrefix(l, "m=audio "):
+			f := strings.Fields(l)
+			f[1] = strconv.Itoa(int(addr.Port()))
+			l = strings.Join(f, " ")
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\r\n")
 }
 
 // tailToneSeconds is toneSeconds over the last d of a recording (less its final 0.5 s,

@@ -111,6 +111,9 @@ func (p *Phone) inDialogOffer(req *sip.Request, tx sip.ServerTransaction) {
 		refuse(481, "Call/Transaction Does Not Exist")
 		return
 	}
+	if p.refuseOutOfOrder(c, req, tx) {
+		return // a replayed offer must not move the media
+	}
 	c.mu.Lock()
 	talking := c.talking
 	c.mu.Unlock()

@@ -371,6 +371,9 @@ func (p *Phone) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
+	if p.refuseOutOfOrder(c, req, tx) {
+		return // a replayed BYE must not end the call
+	}
 	c.mu.Lock()
 	readBye := c.readBye
 	c.mu.Unlock()
