@@ -13,7 +13,7 @@ TEST_PKGS := $(RUN_PKGS) kamailio kamailio-tls-modules sip-tester baresip sox pu
 TEST_TIMEOUT ?= 15m
 ARGS ?=
 
-.PHONY: run build deps-run deps-test test test-unit vet fuzz bench bench-peers clean release-check
+.PHONY: run build deps-run deps-test test test-unit test-race vet fuzz bench bench-peers clean release-check
 
 run: build
 	./$(BIN) $(ARGS)
@@ -38,6 +38,10 @@ test: deps-test vet
 
 test-unit:
 	$(GO) test -count=1 -short ./...
+
+# The whole suite under the race detector (slower: not part of `make test`, which CI runs).
+test-race: deps-test vet
+	$(GO) test -race -count=1 -timeout 40m ./...
 
 # Run each fuzz target for a while (not part of `make test`; the seed corpora are).
 FUZZTIME ?= 30s
