@@ -75,6 +75,21 @@ func flowing(t *testing.T, p *Phone, id string, want bool, what string) {
 	}
 }
 
+// statusBecomes waits (up to 5 s) for call id on p to reach want: a phone publishes an answer
+// once its 200 OK is on the wire, so the caller may see the call answered a moment before the
+// answerer does.
+func statusBecomes(t *testing.T, p *Phone, id string, want CallState) CallStatus {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s := status(t, p, id)
+		if s.State == want || time.Now().After(deadline) {
+			return s
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func status(t *testing.T, p *Phone, id string) CallStatus {
 	t.Helper()
 	for _, s := range p.Calls() {

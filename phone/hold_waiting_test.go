@@ -30,7 +30,7 @@ func TestCallWaiting(t *testing.T) {
 	waitHold(t, aEv, first, true, "local")
 	waitHold(t, bEv, bID, true, "remote")
 	waitCall(t, cEv, cID, CallAnswered)
-	if s := status(t, a, second); s.State != CallAnswered {
+	if s := statusBecomes(t, a, second, CallAnswered); s.State != CallAnswered {
 		t.Fatalf("second call %v, want answered", s.State)
 	}
 	flowing(t, a, second, true, "the answered second call")
