@@ -93,6 +93,9 @@ func (p *Phone) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
+	if p.refuseOutOfOrder(c, req, tx) {
+		return
+	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	c.mu.Lock()
 	res.AppendHeader(&sip.ContactHeader{Address: c.contact})

@@ -39,6 +39,9 @@ func (p *Phone) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		respond(481, "Call/Transaction Does Not Exist")
 		return
 	}
+	if p.refuseOutOfOrder(c, req, tx) {
+		return // a replayed INFO must not press its key again
+	}
 	ct := ""
 	if h := req.ContentType(); h != nil {
 		ct = h.Value()
