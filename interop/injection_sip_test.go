@@ -132,6 +132,7 @@ type forged struct {
 	cseq                           int
 	via                            string // the Via sent-by and params, e.g. "127.0.0.1:5999;rport"
 	body                           string
+	ackBody                        string // the SDP answer in the ACK of an offerless INVITE's 2xx
 }
 
 func (f forged) build(d dialogInfo) string {
@@ -204,7 +205,15 @@ func ack(t *testing.T, conn *net.UDPConn, dst netip.AddrPort, d dialogInfo, inv 
 	fmt.Fprintf(&b, "Via: SIP/2.0/UDP %s;branch=%s\r\nMax-Forwards: 70\r\n", inv.via, br)
 	fmt.Fprintf(&b, "From: <%s>;tag=%s\r\n", d.farURI, inv.fromTag)
 	fmt.Fprintf(&b, "To: %s\r\n", header(res, "To"))
-	fmt.Fprintf(&b, "Call-ID: %s\r\nCSeq: %d ACK\r\nContent-Length: 0\r\n\r\n", inv.callID, inv.cseq)
+	fmt.Fprintf(&b, "Call-ID: %s\r\nCSeq: %d ACK\r\n", inv.callID, inv.cseq)
+	body := ""
+	if strings.HasPrefix(res, "SIP/2.0 2") {
+		body = inv.ackBody
+	}
+	if body != "" {
+		b.WriteString("Content-Type: application/sdp\r\n")
+	}
+	fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n%s", len(body), body)
 	if _, err := conn.WriteToUDPAddrPort([]byte(b.String()), dst); err != nil {
 		t.Fatalf("ACK: %v", err)
 	}

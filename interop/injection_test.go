@@ -21,7 +21,9 @@ import (
 //     end's own RTP address with a foreign SSRC, interleaved with the real stream;
 //  2. BYEs and re-INVITEs with a wrong Call-ID, To-tag or From-tag;
 //  3. a re-INVITE of the real dialog (right Call-ID and tags, the far end's own SDP, so no
-//     media change) from another source address, its Via naming the far end with rport.
+//     media change) from another source address, its Via naming the far end with rport, then
+//     one without SDP (a refresh), then replays of the dialog's requests with a lower CSeq
+//     (a re-INVITE that would move the media to the forger, a BYE).
 //
 // Existing tests already cover RTP from a foreign address after latching behind NAT
 // (TestNATLatchingOnAFarEndBehindNAT), strangers at a TURN-relayed socket
@@ -130,6 +132,19 @@ func TestInjectionIntoACallWithBaresip(t *testing.T) {
 		t.Errorf("200 to the re-INVITE without an SDP answer:\n%s", res)
 	}
 	t.Logf("re-INVITE from %s (Via %s): %s", hijackerAddr, d.farSIP, status)
+
+	// The same without SDP (a session refresh): dialtone offers in its 200, the answer in the
+	// ACK is the far end's unchanged SDP; the response goes to the source again.
+	refresh := forged{method: "INVITE", callID: d.callID, fromTag: d.farTag, toTag: d.localTag, cseq: 1001,
+		via: d.farSIP.String() + ";rport", ackBody: d.farSDP}
+	res = transact(t, hijacker, d.sipAddr, refresh.build(d))
+	status, _, _ = strings.Cut(res, "\r\n")
+	if !strings.HasPrefix(status, "SIP/2.0 200 ") || !strings.Contains(bodyOf(res), "m=audio") {
+		t.Errorf("re-INVITE without SDP from another source: %q, want 200 with an offer:\n%s", status, res)
+	} else {
+		ack(t, hijacker, d.sipAddr, d, refresh, res)
+	}
+	t.Logf("re-INVITE without SDP from %s: %s", hijackerAddr, status)
 	reinvAt := time.Now()
 
 	// A replay of the dialog's older requests (CSeq below the re-INVITE's): out of order,
@@ -142,12 +157,12 @@ func TestInjectionIntoACallWithBaresip(t *testing.T) {
 		res := transact(t, hijacker, d.sipAddr, f.build(d))
 		status, _, _ := strings.Cut(res, "\r\n")
 		if !strings.HasPrefix(status, "SIP/2.0 500 ") {
-			t.Errorf("%s with CSeq %d after %d: %q, want 500", f.method, f.cseq, reinv.cseq, status)
+			t.Errorf("%s with CSeq %d after %d: %q, want 500", f.method, f.cseq, refresh.cseq, status)
 		}
 		if f.method == "INVITE" {
 			ack(t, hijacker, d.sipAddr, d, f, res)
 		}
-		t.Logf("%s with CSeq %d after %d: %s", f.method, f.cseq, reinv.cseq, status)
+		t.Logf("%s with CSeq %d after %d: %s", f.method, f.cseq, refresh.cseq, status)
 	}
 
 	code, evs := p.wait(30 * time.Second)
