@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -26,6 +27,12 @@ func (c *historyCmd) Run(e *env) error {
 		return usageErr("history: %v", err)
 	}
 	s, err := store.Open(path)
+	if err != nil && !errors.Is(err, store.ErrSchemaTooNew) {
+		// A directory that cannot be written (read-only, full) still lets the history be read.
+		if ro, rerr := store.OpenReadOnly(path); rerr == nil {
+			s, err = ro, nil
+		}
+	}
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("history %s: %w", path, err)}
 	}
