@@ -2,6 +2,7 @@ package interop
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -49,7 +50,7 @@ type messageBurst struct {
 	cmd  *exec.Cmd
 	log  string
 	out  string
-	done chan error
+	done chan struct{} // closed once sipp has been reaped
 }
 
 // startMessageBurst runs sipp sending n MESSAGEs to target (host:port, UDP) at rate per
@@ -65,7 +66,7 @@ func startMessageBurst(t *testing.T, target string, n, rate int) *messageBurst {
 	if err := os.WriteFile(sf, []byte(messageBurstScenario), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b := &messageBurst{log: filepath.Join(dir, "got200.log"), out: filepath.Join(dir, "sipp.out"), done: make(chan error, 1)}
+	b := &messageBurst{log: filepath.Join(dir, "got200.log"), out: filepath.Join(dir, "sipp.out"), done: make(chan struct{})}
 	out, err := os.Create(b.out)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +80,7 @@ func startMessageBurst(t *testing.T, target string, n, rate int) *messageBurst {
 	if err := b.cmd.Start(); err != nil {
 		t.Fatalf("sipp: %v", err)
 	}
-	go func() { b.done <- b.cmd.Wait() }()
+	go func() { _ = b.cmd.Wait(); close(b.done) }() // a non-zero exit is expected: unanswered MESSAGEs
 	t.Cleanup(func() {
 		select {
 		case <-b.done:
@@ -96,7 +97,7 @@ func startMessageBurst(t *testing.T, target string, n, rate int) *messageBurst {
 func (b *messageBurst) wait(t *testing.T, timeout time.Duration) []string {
 	t.Helper()
 	select {
-	case <-b.done: // a non-zero exit is fine: unanswered MESSAGEs are what the test makes
+	case <-b.done:
 	case <-time.After(timeout):
 		t.Fatalf("sipp still running after %v", timeout)
 	}
@@ -141,18 +142,27 @@ func (r readOnlyDir) Command(name string, args ...string) *exec.Cmd {
 // needReadOnlyMounts skips unless this process may make mount namespaces (root, unshare).
 func needReadOnlyMounts(t *testing.T) {
 	t.Helper()
+	if why := readOnlyMountsUnavailable(t); why != "" {
+		t.Skip(why)
+	}
+}
+
+// readOnlyMountsUnavailable says why readOnlyDir cannot work here ("" when it can).
+func readOnlyMountsUnavailable(t *testing.T) string {
+	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("a read-only bind mount in a private mount namespace needs root")
+		return "a read-only bind mount in a private mount namespace needs root"
 	}
 	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("unshare (util-linux) is not installed")
+		return "unshare (util-linux) is not installed"
 	}
 	probe := t.TempDir()
 	out, err := readOnlyDir{probe}.Command("touch", filepath.Join(probe, "x")).CombinedOutput()
 	if err == nil {
-		t.Skip("a read-only bind mount did not stop a write here")
+		return "a read-only bind mount did not stop a write here"
 	}
 	if !strings.Contains(string(out), "Read-only") {
-		t.Skipf("cannot make a read-only bind mount here: %v: %s", err, out)
+		return fmt.Sprintf("cannot make a read-only bind mount here: %v: %s", err, out)
 	}
+	return ""
 }
