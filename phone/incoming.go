@@ -268,13 +268,18 @@ func (x *incomingRun) respondOK() lifecycle.Input {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, sip.ErrTransactionCanceled) || errors.Is(context.Cause(x.sess.Context()), sip.ErrTransactionCanceled):
-		return lifecycle.AnswerTooLate{} // CANCEL beat our 200
-	case x.sess.LoadState() == sip.DialogStateEnded:
+	case x.sess.LoadState() == sip.DialogStateEnded,
+		// The ACK came after the BYE that overtook it: sipgo's ReadAck then marks the
+		// ended dialog confirmed again, and only the cancelled context tells.
+		x.sess.LoadState() == sip.DialogStateConfirmed && x.sess.Context().Err() != nil:
 		// The caller's BYE overtook its ACK (sipgo reads them in separate goroutines; a
 		// caller that hangs up at once, as sipp under load does): the call was answered and
 		// talk sees the BYE at once. Reporting it as cancelled put a 487 in the history.
+		// Checked first: the BYE terminates the INVITE transaction, so err is then
+		// ErrTransactionCanceled too, while a CANCEL never marks the dialog ended.
 		return nil
+	case errors.Is(err, sip.ErrTransactionCanceled) || errors.Is(context.Cause(x.sess.Context()), sip.ErrTransactionCanceled):
+		return lifecycle.AnswerTooLate{} // CANCEL beat our 200
 	case x.sess.Context().Err() != nil:
 		return lifecycle.AnswerTooLate{}
 	}
