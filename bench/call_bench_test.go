@@ -118,7 +118,7 @@ func BenchmarkCallCPU(b *testing.B) {
 
 // callOnce places one call of the given length and measures both sides.
 func callOnce(b *testing.B, bin string, bob *peers.Baresip, registrar, password, tone string, seconds int) callSample {
-	bobBefore, bobWakeBefore := cpuOf(b, bob.Pid()), callSwitches(b, bob.Pid())
+	bobBefore, bobWakeBefore := cpuOf(b, bob.Pid()), switchesOf(b, bob.Pid())
 	dir := b.TempDir()
 	cmd := exec.Command(bin, "call", "sip:bob@127.0.0.1", "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+registrar,
 		"--play", tone, "--record", filepath.Join(dir, "rec.wav"), "--duration", fmt.Sprint(seconds, "s"))
@@ -137,7 +137,7 @@ func callOnce(b *testing.B, bin string, bob *peers.Baresip, registrar, password,
 		ours:     float64(ours.Microseconds()) / 1000 / secs,
 		peer:     float64(peer.Microseconds()) / 1000 / secs,
 		oursWake: float64(ru.Nvcsw+ru.Nivcsw) / secs,
-		peerWake: float64(callSwitches(b, bob.Pid())-bobWakeBefore) / secs,
+		peerWake: float64(switchesOf(b, bob.Pid())-bobWakeBefore) / secs,
 		oursRSS:  float64(ru.Maxrss) / 1024,
 		peerRSS:  float64(peakRSS(b, bob.Pid())) / 1024,
 	}
@@ -178,30 +178,6 @@ func callMedian(v []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// callSwitches is the number of context switches of all a process's threads so far.
-func callSwitches(b *testing.B, pid int) int64 {
-	dirs, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var n int64
-	for _, d := range dirs {
-		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, d.Name()))
-		if err != nil {
-			continue // the thread ended meanwhile
-		}
-		for _, line := range strings.Split(string(raw), "\n") {
-			for _, key := range []string{"voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"} {
-				if v, ok := strings.CutPrefix(line, key); ok {
-					x, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-					n += x
-				}
-			}
-		}
-	}
-	return n
 }
 
 // cpuOf is a running process's user+system CPU time from /proc/PID/stat.
