@@ -43,15 +43,15 @@ test-unit:
 test-race: deps-test vet
 	$(GO) test -race -count=1 -timeout 40m ./...
 
-# Run each fuzz target for a while (not part of `make test`; the seed corpora are).
+# Run every fuzz target for FUZZTIME, FUZZJOBS at a time, niced by FUZZNICE (not part of `make
+# test`; the seed corpora are). Prints a line per target; the long runs in docs/RELIABILITY.md
+# were `make fuzz FUZZTIME=10m FUZZJOBS=4 FUZZNICE=15`. PKGS narrows it (e.g. PKGS=./phone/sdp).
 FUZZTIME ?= 30s
+FUZZJOBS ?= 1
+FUZZNICE ?= 0
+PKGS     ?= ./...
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-			echo "== $$pkg $$f"; \
-			$(GO) test $$pkg -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
-		done; \
-	done
+	@GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZJOBS=$(FUZZJOBS) FUZZNICE=$(FUZZNICE) ./.ci/fuzz $(PKGS)
 
 # Micro-benchmarks of the hot paths (minutes); bench-peers runs the whole-process comparisons
 # beside baresip and sipp (each cleans up every process it starts; about 15 minutes in all).
