@@ -336,7 +336,7 @@ func (r *sipRegistrar) result(res *sip.Response, asked time.Duration) regResult 
 		}
 		if v, ok := c.Params.Get("expires"); ok {
 			if n, err := strconv.Atoi(v); err == nil && n > 0 {
-				out.Expires = time.Duration(n) * time.Second
+				out.Expires = time.Duration(min(n, maxDeltaSeconds)) * time.Second
 			}
 		}
 	}
@@ -358,6 +358,11 @@ func (r *sipRegistrar) getPassword(ctx context.Context) (string, error) {
 	return pw, nil
 }
 
+// maxDeltaSeconds is the largest delta-seconds (RFC 3261 25.1: 2**32-1 for anything larger).
+// Without the cap, "Expires: 9999999999" overflowed time.Duration into a negative or tiny
+// lifetime, and the registration was refreshed every 500 ms (FuzzOutgoingResponse).
+const maxDeltaSeconds = 1<<32 - 1
+
 func hasStaleChallenge(res *sip.Response) bool {
 	c, err := pickChallenge(challengeValues(res))
 	return err == nil && c.Stale
@@ -372,7 +377,7 @@ func headerSeconds(res *sip.Response, name string) time.Duration {
 	if err != nil || n < 0 {
 		return 0
 	}
-	return time.Duration(n) * time.Second
+	return time.Duration(min(n, maxDeltaSeconds)) * time.Second
 }
 
 // passwordFor returns the account's password for answering a challenge outside REGISTER.
