@@ -30,15 +30,45 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	dialtoneBin = filepath.Join(dir, "dialtone")
-	build := exec.Command("go", "build", "-o", dialtoneBin, "../cmd/dialtone")
+	args := []string{"build", "-o", dialtoneBin}
+	raceLogs := ""
+	if raceEnabled {
+		// Under `go test -race` the binary under test is raced too: that is where the
+		// goroutines are. checkptr stays off because portaudio's stream handle trips it
+		// (audio/portaudio/race_on_test.go). Reports go to files read after the run.
+		args = append(args, "-race", "-gcflags=all=-d=checkptr=0")
+		raceLogs = filepath.Join(dir, "race")
+		os.Setenv("GORACE", "log_path="+raceLogs)
+	}
+	build := exec.Command("go", append(args, "../cmd/dialtone")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build dialtone:", err)
 		os.Exit(1)
 	}
 	code := m.Run()
+	if raceLogs != "" && reportRaces(raceLogs) {
+		code = 1
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// reportRaces prints the race detector's reports that dialtone processes left under prefix
+// (GORACE log_path writes prefix.PID) and says whether there were any.
+func reportRaces(prefix string) bool {
+	logs, _ := filepath.Glob(prefix + ".*")
+	for _, l := range logs {
+		b, err := os.ReadFile(l)
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "dialtone process %s:\n%s\n", strings.TrimPrefix(filepath.Ext(l), "."), b)
+	}
+	if len(logs) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: %d dialtone processes reported data races\n", len(logs))
+	}
+	return len(logs) > 0
 }
 
 // event is one NDJSON line of dialtone --json.

@@ -1,0 +1,6 @@
+//go:build race
+
+package interop
+
+// raceEnabled: this test binary was built with -race, so TestMain builds dialtone with it too.
+const raceEnabled = true
