@@ -37,7 +37,13 @@ func TestFarEndVanishesMidCall(t *testing.T) {
 	if h.str("failure") != "media" || h.str("by") != "local" {
 		t.Errorf("hangup %v: want failure media, by local", h)
 	}
-	t.Logf("hung up %v after the far end was killed: %s", time.Since(killed).Round(100*time.Millisecond), h.str("reason"))
+	took := time.Since(killed)
+	t.Logf("hung up %v after the far end was killed: %s", took.Round(100*time.Millisecond), h.str("reason"))
+	// 3 s of silence, the once-a-second check, then at most 2 s for the BYE nobody answers
+	// (it was 5 s: the user waited 9 s for a call that was long over), and slack for load.
+	if took > 8*time.Second {
+		t.Errorf("hung up %v after the kill: want the RTP timeout plus at most the 2 s BYE to a silent peer", took.Round(100*time.Millisecond))
+	}
 	if code, _ := alice.wait(20 * time.Second); code != 14 {
 		t.Fatalf("answer exit %d, want 14 (media lost)\n%s", code, alice.transcript())
 	}

@@ -15,6 +15,11 @@ const statsInterval = 5 * time.Second
 // byeTimeout bounds our BYE, so hanging up never hangs on a peer that went away.
 const byeTimeout = 5 * time.Second
 
+// silentByeTimeout bounds the BYE after a media timeout: the far end has sent nothing for the
+// whole RTP timeout and is most likely gone, so the hang-up is not held 5 s more for it. Over
+// UDP that is still three transmissions (0, 0.5 and 1.5 s).
+const silentByeTimeout = 2 * time.Second
+
 // dialog is what talk needs of either side's sipgo dialog session.
 type dialog interface {
 	Bye(ctx context.Context) error
@@ -113,7 +118,11 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 				}
 				switch e := e.(type) {
 				case lifecycle.SendBye:
-					p.sendBye(c, d)
+					limit := byeTimeout
+					if _, silent := in.(lifecycle.MediaTimeout); silent {
+						limit = silentByeTimeout
+					}
+					p.sendBye(c, d, limit)
 				case lifecycle.End:
 					p.publishStats(c, ms, true)
 					p.endAs(c, e.Outcome, nil)
@@ -126,8 +135,8 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 }
 
 // sendBye ends the dialog, bounded in time: a far end that went away must not hold us.
-func (p *Phone) sendBye(c *call, d dialog) {
-	bctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
+func (p *Phone) sendBye(c *call, d dialog, limit time.Duration) {
+	bctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	if err := d.Bye(bctx); err != nil {
 		p.log.Warn("BYE not confirmed", "call", c.id, "err", err)
