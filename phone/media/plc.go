@@ -4,7 +4,12 @@ import "math"
 
 // Packet-loss concealment for 8 kHz PCM in the style of ITU-T G.711 Appendix I: a lost
 // frame is filled by repeating the last pitch period of the good signal, with overlap-adds
-// at every seam, more periods as the loss goes on, and a fade to silence.
+// at every seam, more periods as the loss goes on, and a fade to the background.
+//
+// The Appendix fades to silence after 60 ms. A long loss then sounds like the line went dead,
+// so the fade goes to comfort noise instead (the idea of RFC 3389, generated locally): white
+// noise at the level of the stream's background, tracked as the quietest recent frames, and
+// never louder than -50 dBov. A stream that was digitally silent stays silent.
 //
 // One deliberate difference from the Appendix: its reference code delays all output by
 // 3.75 ms so that it can rewrite the last samples it received when a loss starts. Here
@@ -28,6 +33,14 @@ const (
 	plcAttenStep    = 0.2 / plcBlock                                // 20 % per 10 ms, per sample
 	plcSilentAfter  = 6 * plcBlock                                  // 60 ms: the fade reaches zero here
 	plcMaxPeriods   = (plcHistoryLen - plcOverlapMax) / plcPitchMax // 3
+
+	// cnMaxRMS caps comfort noise at -50 dBov (RMS against a full-scale 16-bit sine).
+	cnMaxRMS = 32767 / math.Sqrt2 * 0.0031623
+	// cnRise is how fast the background estimate climbs per good frame when frames are louder
+	// than it (about 0.17 dB, 8.6 dB a second for 20 ms frames), plus cnRiseAbs so it can
+	// leave zero; it falls at once to a quieter frame (a minimum tracker: speech pauses set it).
+	cnRise    = 1.02
+	cnRiseAbs = 0.5
 )
 
 // PLC conceals lost frames of one audio stream. Feed it every good frame (Good) and ask it
@@ -46,13 +59,16 @@ type PLC struct {
 	fadePos   int
 	lost      int // samples concealed in the current loss
 	concealed uint64
+
+	background float64 // RMS of the quietest recent good frames: the comfort noise level
+	noise      uint32  // xorshift state for the comfort noise
 }
 
 // NewPLC returns a concealer with a silent history.
 func NewPLC() *PLC { return &PLC{} }
 
 // Reset forgets the history, e.g. when the stream restarts.
-func (p *PLC) Reset() { *p = PLC{concealed: p.concealed} }
+func (p *PLC) Reset() { *p = PLC{concealed: p.concealed, noise: p.noise} }
 
 // Concealed is the number of frames Conceal has filled.
 func (p *PLC) Concealed() uint64 { return p.concealed }
@@ -63,21 +79,60 @@ func (p *PLC) Good(frame []int16) {
 	if p.lost > 0 {
 		p.mergeAfterLoss(frame)
 	}
+	p.trackBackground(frame)
 	p.save(frame)
+}
+
+// trackBackground follows the level of the quietest recent frames.
+func (p *PLC) trackBackground(frame []int16) {
+	if len(frame) == 0 {
+		return
+	}
+	e := 0.0
+	for _, v := range frame {
+		e += float64(v) * float64(v)
+	}
+	rms := math.Sqrt(e / float64(len(frame)))
+	if rms < p.background {
+		p.background = rms
+	} else {
+		p.background = min(p.background*cnRise+cnRiseAbs, rms)
+	}
+}
+
+// comfort is the next comfort-noise sample: uniform white noise at the background's RMS.
+func (p *PLC) comfort() float64 {
+	level := min(p.background, cnMaxRMS)
+	if level < 1 {
+		return 0 // a silent stream stays silent
+	}
+	if p.noise == 0 {
+		p.noise = 0x9e3779b9
+	}
+	x := p.noise
+	x ^= x << 13
+	x ^= x >> 17
+	x ^= x << 5
+	p.noise = x
+	// Uniform in [-1, 1) has RMS 1/sqrt(3).
+	return (float64(x)/(1<<31) - 1) * math.Sqrt(3) * level
 }
 
 // Conceal fills out with a continuation of the signal for a missing frame.
 func (p *PLC) Conceal(out []int16) {
 	for i := range out {
 		if p.lost >= plcSilentAfter {
-			clear(out[i:])
+			for j := i; j < len(out); j++ {
+				out[j] = toInt16(p.comfort())
+			}
 			p.lost += len(out) - i
 			break
 		}
 		if p.lost%plcBlock == 0 {
 			p.atBlockStart(p.lost / plcBlock)
 		}
-		out[i] = toInt16(p.next() * p.gain(p.lost))
+		g := p.gain(p.lost)
+		out[i] = toInt16(p.next()*g + p.comfort()*(1-g))
 		p.lost++
 	}
 	p.save(out)
@@ -162,8 +217,8 @@ func (p *PLC) next() float64 {
 	return s
 }
 
-// gain is the attenuation after n lost samples: none for 10 ms, then 20 % per 10 ms,
-// silent at 60 ms.
+// gain is the attenuation of the repeated signal after n lost samples: none for 10 ms, then
+// 20 % per 10 ms, gone at 60 ms; comfort noise fills in what it loses.
 func (p *PLC) gain(n int) float64 {
 	if n <= plcBlock {
 		return 1
@@ -180,9 +235,9 @@ func (p *PLC) mergeAfterLoss(frame []int16) {
 	g := p.gain(p.lost)
 	for i := 0; i < n; i++ {
 		w := float64(i+1) / float64(n)
-		synth := 0.0
+		synth := p.comfort() * (1 - g)
 		if g > 0 {
-			synth = p.next() * g
+			synth += p.next() * g
 		}
 		frame[i] = toInt16((1-w)*synth + w*float64(frame[i]))
 	}

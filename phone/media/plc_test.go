@@ -113,15 +113,15 @@ func TestPLCFindsPitchOfPeriodicSignal(t *testing.T) {
 	}
 }
 
-func TestPLCFadesToSilenceBy60ms(t *testing.T) {
+func TestPLCFadesToComfortNoiseBy60ms(t *testing.T) {
 	for _, f := range testFreqs {
 		p := NewPLC()
-		feedSine(p, f, 10)
+		feedSine(p, f, 150) // 3 s: the background estimate climbs slowly by design
 		out := make([]int16, 5*testFrame)
 		for i := 0; i < 5; i++ {
 			p.Conceal(out[i*testFrame : (i+1)*testFrame])
 		}
-		// Energy per 10 ms block: full in the first, then strictly falling, zero from 60 ms.
+		// Energy per 10 ms block: full in the first, then strictly falling until 60 ms.
 		var blocks [10]float64
 		for b := range blocks {
 			blocks[b] = energy(out[b*80 : (b+1)*80])
@@ -131,14 +131,55 @@ func TestPLCFadesToSilenceBy60ms(t *testing.T) {
 				t.Errorf("%g Hz: block %d energy %.3g not below block %d's %.3g", f, b, blocks[b], b-1, blocks[b-1])
 			}
 		}
-		for i := 480; i < len(out); i++ {
-			if out[i] != 0 {
-				t.Fatalf("%g Hz: sample %d (%.1f ms into the loss) = %d, want silence", f, i, float64(i)/8, out[i])
-			}
+		// From 60 ms on only comfort noise is left: a loud tone's background is capped at
+		// -50 dBov, and the tone itself is gone (it no longer correlates with the signal).
+		tail := out[480:]
+		rms := math.Sqrt(energy(tail) / float64(len(tail)))
+		if rms < cnMaxRMS*0.7 || rms > cnMaxRMS*1.3 {
+			t.Errorf("%g Hz: after 60 ms RMS %.1f, want comfort noise at the %.1f cap", f, rms, cnMaxRMS)
+		}
+		if c := math.Abs(correlation(tail, sineAt(f, 150*testFrame+480, len(tail)))); c > 0.2 {
+			t.Errorf("%g Hz: after 60 ms the output still correlates %.2f with the tone", f, c)
 		}
 		if got := p.Concealed(); got != 5 {
 			t.Errorf("Concealed() = %d, want 5", got)
 		}
+	}
+}
+
+// TestPLCComfortNoiseAtTheBackgroundLevel: a talker with a quiet background (noise at RMS 40
+// between bursts of a loud tone) loses 200 ms: after the fade, the gap is filled with noise at
+// about the background's level, not silence and not the talker's level.
+func TestPLCComfortNoiseAtTheBackgroundLevel(t *testing.T) {
+	p := NewPLC()
+	state := uint32(7)
+	quiet := func() []int16 {
+		f := make([]int16, testFrame)
+		for i := range f {
+			state ^= state << 13
+			state ^= state >> 17
+			state ^= state << 5
+			f[i] = int16((float64(state)/(1<<31) - 1) * math.Sqrt(3) * 40)
+		}
+		return f
+	}
+	for i := 0; i < 5; i++ { // 1 s of speech bursts and pauses
+		for j := 0; j < 5; j++ {
+			p.Good(sineAt(300, j*testFrame, testFrame))
+		}
+		for j := 0; j < 5; j++ {
+			p.Good(quiet())
+		}
+	}
+	p.Good(sineAt(300, 0, testFrame)) // the loss starts while talking
+	out := make([]int16, 10*testFrame)
+	for i := 0; i < 10; i++ {
+		p.Conceal(out[i*testFrame : (i+1)*testFrame])
+	}
+	tail := out[480:]
+	rms := math.Sqrt(energy(tail) / float64(len(tail)))
+	if rms < 25 || rms > 60 {
+		t.Errorf("comfort noise RMS %.1f after 60 ms, want about the background's 40", rms)
 	}
 }
 
