@@ -30,6 +30,10 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 			p.log.Debug("respond to INVITE", "code", code, "err", err)
 		}
 	}
+	if req.CallID() == nil { // sipgo lets it through (its transactions need only Via and CSeq): it crashed us
+		respond(400, "Bad Request (no Call-ID)")
+		return
+	}
 	acc := p.accountFor(req)
 	c := newCall(p.newCallID(), acc, Incoming)
 	from := req.From()
