@@ -281,7 +281,9 @@ func (p *Phone) end(c *call, code int, reason, by string, failure Failure, err e
 	if p.cfg.Calls != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		if err := p.cfg.Calls.SaveCall(ctx, s); err != nil {
-			p.log.Warn("history: call not recorded", "call", s.ID, "err", err)
+			// Info: the store's owner says once that the history cannot be written (a full
+			// disk would otherwise print a line per call).
+			p.log.Info("history: call not recorded", "call", s.ID, "err", err)
 		}
 		cancel()
 	}

@@ -39,8 +39,9 @@ type Message struct {
 // EventTime implements Event.
 func (m Message) EventTime() time.Time { return m.Time }
 
-// MessageStore keeps messages: an incoming MESSAGE is answered 200 only once it is stored, and
-// a retransmission (same Call-ID, CSeq and sender) is recognised. phone/store implements it.
+// MessageStore keeps messages: an incoming MESSAGE is answered 200 only once it is stored (or,
+// when the store fails, once a front end was given it: message_unkept.go), and a
+// retransmission (same Call-ID, CSeq and sender) is recognised. phone/store implements it.
 type MessageStore interface {
 	SeenMessage(ctx context.Context, sipCallID string, cseq uint32, from string) (bool, error)
 	SaveMessage(ctx context.Context, m Message, sipCallID string, cseq uint32) error
@@ -265,18 +266,15 @@ func (p *Phone) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 	key := fmt.Sprintf("%s|%d|%s", callID, cseq, m.Peer)
 	if st := p.cfg.Messages; st != nil {
 		dup, err := st.SeenMessage(ctx, callID, cseq, m.Peer)
-		if err != nil {
-			p.log.Error("message store", "err", err)
-			respond(500, "Server Internal Error") // the sender retries; nothing is lost
-			return
+		if err == nil && !dup {
+			err = st.SaveMessage(ctx, m, callID, cseq)
 		}
-		if dup {
+		switch {
+		case err != nil: // a full disk: shown if a front end listens (message_unkept.go)
+			p.unkeptMessage(err, key, m, respond)
+			return
+		case dup:
 			respond(200, "OK")
-			return
-		}
-		if err := st.SaveMessage(ctx, m, callID, cseq); err != nil {
-			p.log.Error("message store", "err", err)
-			respond(500, "Server Internal Error")
 			return
 		}
 	} else if p.recent.seen(key, m.Time) {

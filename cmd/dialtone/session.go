@@ -27,7 +27,8 @@ func (e *env) startPhone(cfg phone.Config, history bool) (*running, error) {
 			return nil, err
 		}
 		if hist != nil { // a nil *history in the interfaces would not be nil
-			cfg.Calls, cfg.Messages, r.history = hist, hist, hist
+			w := e.watchHistory(hist) // says once when the disk fills up (history_health.go)
+			cfg.Calls, cfg.Messages, r.history = w, w, hist
 			r.closers = append(r.closers, closeHist)
 		}
 	}
