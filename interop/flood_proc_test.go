@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,3 +142,35 @@ func (s *procSampler) peak() procSample {
 
 // mib renders KiB as MiB.
 func mib(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
+
+// gcLine matches the runtime's GODEBUG=gctrace=1 line: "... A->B->C MB, D MB goal ...", where
+// C is the heap still live when that collection finished marking.
+var gcLine = regexp.MustCompile(`^gc \d+ @([0-9.]+)s .* (\d+)->(\d+)->(\d+) MB`)
+
+// gcLive is one garbage collection's figure: seconds since the process started, live heap.
+type gcLive struct {
+	At   float64
+	Live int // MB
+}
+
+// gcTrace returns the collections a process run with GODEBUG=gctrace=1 wrote to stderr.
+func gcTrace(stderr string) []gcLive {
+	var out []gcLive
+	for _, l := range strings.Split(stderr, "\n") {
+		m := gcLine.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		at, _ := strconv.ParseFloat(m[1], 64)
+		live, _ := strconv.Atoi(m[4])
+		out = append(out, gcLive{At: at, Live: live})
+	}
+	return out
+}
+
+// stderrText is what the process wrote to stderr so far.
+func (p *proc) stderrText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}

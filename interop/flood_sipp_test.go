@@ -117,13 +117,27 @@ type sippFlood struct {
 // cleanup if still running.
 func startInviteFlood(t *testing.T, target string, rate, calls int, hold time.Duration) *sippFlood {
 	t.Helper()
+	return startFlood(t, inviteFloodScenario, target, rate, calls, hold)
+}
+
+// startInviteFloodNoACK is startInviteFlood as flood tools such as inviteflood do it: a 486
+// or 503 is never acknowledged, so each refused INVITE's server transaction lives until
+// Timer H (32 s), retransmitting its answer.
+func startInviteFloodNoACK(t *testing.T, target string, rate, calls int, hold time.Duration) *sippFlood {
+	t.Helper()
+	i, j := strings.Index(inviteFloodScenario, `<label id="refused"/>`), strings.Index(inviteFloodScenario, `<label id="end"/>`)
+	return startFlood(t, inviteFloodScenario[:i]+`<label id="refused"/>`+"\n  "+inviteFloodScenario[j:], target, rate, calls, hold)
+}
+
+func startFlood(t *testing.T, scenario, target string, rate, calls int, hold time.Duration) *sippFlood {
+	t.Helper()
 	bin, err := exec.LookPath("sipp")
 	if err != nil {
 		t.Skip("sipp is not installed (make test installs it)")
 	}
 	f := &sippFlood{dir: t.TempDir(), done: make(chan struct{})}
 	sf := filepath.Join(f.dir, "flood.xml")
-	xml := strings.ReplaceAll(inviteFloodScenario, "HOLD_MS", strconv.FormatInt(hold.Milliseconds(), 10))
+	xml := strings.ReplaceAll(scenario, "HOLD_MS", strconv.FormatInt(hold.Milliseconds(), 10))
 	if err := os.WriteFile(sf, []byte(xml), 0o600); err != nil {
 		t.Fatal(err)
 	}

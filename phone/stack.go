@@ -57,18 +57,22 @@ type stack struct {
 	sipSTUN  netip.AddrPort // the UDP socket's public address from STUN at start-up, if asked
 	wg       sync.WaitGroup
 	spare    spareMedia // RTP ports bound ahead for Config.AutoAnswer (incoming_fast.go)
+	screen   *screen    // scanner requests answered or dropped without state (scanner.go)
 }
 
 func (p *Phone) startStack(ctx context.Context) (*stack, error) {
 	opts := []sipgo.UserAgentOption{sipgo.WithUserAgent(p.userAgent())}
 	opts = append(opts, sipgo.WithUserAgenTLSConfig(p.clientTLS(p.cfg.TLS)))
-	opts = append(opts, p.flowOption())
+	scr := newScreen(p.log)
+	// Scanners answered or dropped first (scanner.go), then flowOption's tracker.
+	opts = append(opts, p.screenedFlowOption(scr))
 	opts = append(opts, sipgo.WithUserAgentParser(transferParser())) // a bad Refer-To gets our 400 (transfer_dialog.go)
 	ua, err := sipgo.NewUA(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sip user agent: %w", err)
 	}
-	s := &stack{ctx: ctx, ua: ua}
+	scr.tp.Store(ua.TransportLayer())
+	s := &stack{ctx: ctx, ua: ua, screen: scr}
 	s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(p.log))
 	if err != nil {
 		ua.Close()
@@ -158,6 +162,7 @@ func (s *stack) close() {
 	s.srv.Close()
 	s.ua.Close()
 	s.spare.close()
+	s.screen.report()
 }
 
 func waitForListener(ctx context.Context, tp *sip.TransportLayer, addr string) error {
