@@ -106,6 +106,9 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 			if ev.Digit != 0 {
 				p.publish(DTMFReceived{Time: p.clock.Now(), CallID: c.id, Digit: ev.Digit})
 			}
+			if ev.SourceLost != nil || ev.SinkLost != nil {
+				p.publishDeviceLost(c, ev) // audiolost.go
+			}
 		case <-tick.C:
 			p.publishStats(c, ms, false)
 		}
@@ -125,6 +128,11 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 					p.sendBye(c, d, limit)
 				case lifecycle.End:
 					p.publishStats(c, ms, true)
+					// The media stops before the front end hears of the end: it closes the
+					// call's audio (a WAV file, a device) on CallEnded, and the pacer must
+					// not be reading it then. Close is idempotent; the callers' deferred
+					// Close finds it done.
+					ms.Close()
 					p.endAs(c, e.Outcome, nil)
 				}
 			}

@@ -48,7 +48,8 @@ func (e *env) setupLogging() (func(), error) {
 		sip.SIPDebugTracer(t)
 		sip.SIPDebug = true
 		closers = append(closers, func() {
-			sip.SIPDebug = false
+			// sip.SIPDebug stays on: sipgo's connection goroutines read it without a lock
+			// (a data race under -race); the tracer writes nowhere from here on instead.
 			t.mu.Lock()
 			f.Close()
 			t.w = io.Discard
