@@ -158,6 +158,8 @@ func (m *Model) handleEvent(ev phone.Event) tea.Cmd {
 		m.appendLogs(LogLine{Time: ev.Time, Level: "INFO", Text: "call " + ev.CallID + ": received DTMF " + string(ev.Digit)})
 	case phone.MediaWarning:
 		m.appendLogs(LogLine{Time: ev.Time, Level: "WARN", Text: "call " + ev.CallID + ": " + ev.Reason})
+	case phone.AudioDeviceLost:
+		m.audioLost(ev) // audiolost.go
 	}
 	return nil
 }

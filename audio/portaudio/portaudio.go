@@ -28,6 +28,7 @@ type Backend struct {
 	mu     sync.Mutex
 	closed bool
 	open   map[*stream]struct{} // closed by Backend.Close before PortAudio is terminated
+	stuck  bool                 // a stream's close was abandoned (close.go): do not terminate
 }
 
 var _ audio.Backend = (*Backend)(nil)
@@ -144,6 +145,7 @@ func (b *Backend) openStream(name string, input bool) (*stream, error) {
 	s.onClose = func() {
 		b.mu.Lock()
 		delete(b.open, s)
+		b.stuck = b.stuck || s.stuck
 		b.mu.Unlock()
 	}
 	return s, nil
@@ -165,6 +167,17 @@ func (b *Backend) Close() error {
 	var errs []error
 	for _, s := range open {
 		errs = append(errs, s.close())
+	}
+	b.mu.Lock()
+	stuck := b.stuck
+	b.mu.Unlock()
+	if stuck {
+		// Pa_Terminate would close the abandoned stream again and wait for the same stuck
+		// thread. PortAudio stays initialised; the process ends soon enough, or a later
+		// Backend initialises it again (Pa_Initialize counts).
+		b.log.Warn("portaudio not terminated: a stream is stuck in the sound library")
+		releaseLibraries(b.log)
+		return errors.Join(errs...)
 	}
 	if err := quiet(b.log, "terminate", pa.Terminate); err != nil {
 		errs = append(errs, fmt.Errorf("portaudio: terminate: %w", err))

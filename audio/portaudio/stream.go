@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	pa "github.com/gordonklaus/portaudio"
 
@@ -36,9 +37,13 @@ type stream struct {
 	mono     []int16 // callback-only scratch (down-/up-mix), reused: no allocation per callback
 	conv     []int16 // capture callback only: resampler output, reused likewise
 
+	live    liveness // the callbacks' heartbeat: has the device gone away? (liveness.go)
+	lostErr error    // what Read/Write return once it has
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
+	stuck     bool // close gave up on a PortAudio call that did not return (close.go)
 	onClose   func()
 }
 
@@ -46,6 +51,11 @@ type stream struct {
 // device's default rate and/or stereo, which is what ALSA hw: devices insist on.
 func openStream(log *slog.Logger, dev *pa.DeviceInfo, input bool) (*stream, error) {
 	s := &stream{log: log, dev: dev}
+	role := "speaker"
+	if input {
+		role = "microphone"
+	}
+	s.lostErr = fmt.Errorf("portaudio: the %s %q stopped (unplugged, or the sound server stopped or hung): %w", role, dev.Name, audio.ErrDeviceLost)
 	rates, chans := candidates(dev, input)
 	var cb any = s.playback
 	if input {
@@ -136,6 +146,7 @@ func candidates(dev *pa.DeviceInfo, input bool) (rates []float64, chans []int) {
 
 // capture is the input callback (PortAudio's thread): down-mix, convert to 8 kHz, queue.
 func (s *stream) capture(in []int16, _ pa.StreamCallbackTimeInfo, flags pa.StreamCallbackFlags) {
+	s.live.beat()
 	if flags&pa.InputOverflow != 0 {
 		s.ring.hostXrun()
 	}
@@ -162,6 +173,7 @@ func (s *stream) capture(in []int16, _ pa.StreamCallbackTimeInfo, flags pa.Strea
 // playback is the output callback (PortAudio's thread): take device-rate mono from the ring
 // (silence when it is dry) and copy it to every channel.
 func (s *stream) playback(out []int16, _ pa.StreamCallbackTimeInfo, flags pa.StreamCallbackFlags) {
+	s.live.beat()
 	if flags&pa.OutputUnderflow != 0 {
 		s.ring.hostXrun()
 	}
@@ -190,16 +202,25 @@ func growTo(b []int16, n int) []int16 {
 // Abort cancels the callback thread with pthread_cancel, which is not something to do to a
 // thread that may be running Go code; Stop lets the current callback return and joins the
 // thread. For playback it also lets the device's last buffer (tens of ms) play out.
+//
+// Stop waits for the audio thread, and a thread stuck on a sound server that hangs never
+// comes back: the wait is bounded by closeTimeout, after which the stream is abandoned
+// (close.go) so that the call, and the program, can end.
 func (s *stream) close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		s.closeErr = quiet(s.log, "close "+s.dev.Name, func() error {
+		limit := closeTimeout
+		if s.live.isLost() {
+			limit = lostCloseTimeout // its thread has quit (at once) or hangs (for ever)
+		}
+		s.closeErr = quietBounded(s.log, "close "+s.dev.Name, limit, func() error {
 			err := s.pa.Stop()
 			if errors.Is(err, pa.StreamIsStopped) {
 				err = nil
 			}
 			return errors.Join(err, s.pa.Close())
 		})
+		s.stuck = errors.Is(s.closeErr, errStuck)
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("portaudio: close %q: %w", s.dev.Name, s.closeErr)
 		}
@@ -210,14 +231,32 @@ func (s *stream) close() error {
 	return s.closeErr
 }
 
+// alive runs the heartbeat check of a Read or Write: nil while the device works, lostErr
+// (matching audio.ErrDeviceLost) from the moment it is found gone. It is logged once, here;
+// telling the user is the caller's business.
+func (s *stream) alive() error {
+	if s.live.check(time.Now) {
+		s.log.Warn("sound device lost: its audio stopped for "+stallTime.String(), "device", s.dev.Name, "err", s.lostErr)
+	}
+	if s.live.isLost() {
+		return s.lostErr
+	}
+	return nil
+}
+
 // Source is a capture stream. Read returns the oldest buffered 20 ms, or silence when less
-// than a frame has been captured (counted in Stats().Underruns).
+// than a frame has been captured (counted in Stats().Underruns). Once the device has gone
+// away, Read returns silence and an error matching audio.ErrDeviceLost.
 type Source struct{ s *stream }
 
 // Read fills frame without waiting for the device.
 func (src *Source) Read(frame []int16) error {
 	if src.s.closed.Load() {
 		return errClosed
+	}
+	if err := src.s.alive(); err != nil {
+		clear(frame)
+		return err
 	}
 	if !src.s.ring.take(frame) {
 		clear(frame)
@@ -239,10 +278,14 @@ type Sink struct {
 }
 
 // Write queues frame for playback (resampled to the device rate if needed). When the queue
-// holds more than 200 ms the oldest audio is dropped (counted in Stats().Overruns).
+// holds more than 200 ms the oldest audio is dropped (counted in Stats().Overruns). Once the
+// device has gone away, Write discards frame and returns an error matching audio.ErrDeviceLost.
 func (snk *Sink) Write(frame []int16) error {
 	if snk.s.closed.Load() {
 		return errClosed
+	}
+	if err := snk.s.alive(); err != nil {
+		return err
 	}
 	if snk.s.rs == nil {
 		snk.s.ring.push(frame)

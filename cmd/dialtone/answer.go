@@ -193,6 +193,8 @@ loop:
 				out.dtmf(ev)
 			case phone.MediaWarning:
 				out.mediaWarning(ev)
+			case phone.AudioDeviceLost:
+				out.audioLost(ev) // headless_audio.go
 			case phone.HoldChanged:
 				out.hold(ev)
 			case phone.TransferProgress:

@@ -111,6 +111,10 @@ func (e *env) followCall(ph *phone.Phone, id string, events <-chan phone.Event, 
 				if ev.CallID == id {
 					out.mediaWarning(ev)
 				}
+			case phone.AudioDeviceLost:
+				if ev.CallID == id {
+					out.audioLost(ev) // headless_audio.go
+				}
 			case phone.HoldChanged:
 				if ev.CallID == id {
 					out.hold(ev)

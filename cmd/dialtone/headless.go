@@ -44,6 +44,7 @@ type record struct {
 	Addr      string   `json:"addr,omitempty"`
 	Text      *string  `json:"text,omitempty"`
 	Status    string   `json:"status,omitempty"`
+	Device    string   `json:"device,omitempty"` // audio_device_lost: microphone or speaker
 	Final     bool     `json:"final,omitempty"`
 
 	PacketsSent     *uint64  `json:"packets_sent,omitempty"`
@@ -251,6 +252,8 @@ func (p *printer) event(ev phone.Event) {
 		p.dtmf(ev)
 	case phone.MediaWarning:
 		p.mediaWarning(ev)
+	case phone.AudioDeviceLost:
+		p.audioLost(ev) // headless_audio.go
 	case phone.Message:
 		p.message(ev)
 	case phone.HoldChanged:

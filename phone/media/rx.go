@@ -28,6 +28,7 @@ type receiver struct {
 	dtmf     dtmfReceiver
 	latch    latch
 	shift    time.Duration // phaseShift: how much earlier the next tick may come, inaudibly
+	sinkLost bool          // its sound device went away: discard from now on (pacer only, devicelost.go)
 }
 
 func (r *receiver) init(s *Session) {
@@ -187,8 +188,8 @@ func (r *receiver) playFrame(s *Session, p Params, now time.Time, out []int16) {
 		r.shift = r.jb.PhaseSlack() // cutting into concealment or silence is not heard
 	}
 	r.mu.Unlock()
-	if p.Receive && p.Sink != nil {
-		if err := p.Sink.Write(out); err != nil {
+	if p.Receive && p.Sink != nil && !r.sinkLost {
+		if err := p.Sink.Write(out); err != nil && !r.sinkGone(s, err) {
 			s.log.Debug("sink write", "err", err)
 		}
 	}

@@ -54,8 +54,10 @@ type Params struct {
 
 // Event is something the stream noticed that the call may act on.
 type Event struct {
-	SourceEnded bool // the source returned io.EOF (a file finished)
-	Digit       rune // a DTMF digit the far end sent (RFC 4733), 0 if none
+	SourceEnded bool  // the source returned io.EOF (a file finished)
+	Digit       rune  // a DTMF digit the far end sent (RFC 4733), 0 if none
+	SourceLost  error // the source's sound device went away (audio.ErrDeviceLost): silence is sent instead
+	SinkLost    error // the sink's sound device went away: what arrives is discarded
 }
 
 // Session is one RTP stream. Open it, Start it once parameters are known, Close it at the end.

@@ -13,12 +13,13 @@ import (
 // sender is the source-to-network half of a session. Only the pacer goroutine touches it,
 // except the receive-side fields behind mu that RTCP reports need.
 type sender struct {
-	ssrc      uint32
-	seq       uint16
-	ts        uint32
-	started   bool
-	sourceEOF bool
-	octets    uint64
+	ssrc       uint32
+	seq        uint16
+	ts         uint32
+	started    bool
+	sourceEOF  bool
+	sourceLost bool // its sound device went away: silence from now on (devicelost.go)
+	octets     uint64
 
 	dtmf dtmfSender // the RFC 4733 event in progress (dtmf_tx.go)
 
@@ -43,22 +44,22 @@ func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *r
 	}
 	pkt.Header = rtp.Header{Version: 2, SSRC: t.ssrc}
 	if t.dtmfPacket(s, p, pkt, buf) {
-		if p.Source != nil && !t.sourceEOF {
-			_ = p.Source.Read(pcm) // the event replaces this frame's audio; a file still moves on with time
+		if p.Source != nil && !t.sourceEOF && !t.sourceLost {
+			t.sourceGone(s, p.Source.Read(pcm)) // the event replaces this frame's audio; a file still moves on with time
 		}
 		return t.write(s, p, pkt, buf)
 	}
 	if p.Muted {
-		if p.Source != nil && !t.sourceEOF {
-			_ = p.Source.Read(pcm) // keep a file's position moving with time, as if heard
+		if p.Source != nil && !t.sourceEOF && !t.sourceLost {
+			t.sourceGone(s, p.Source.Read(pcm)) // keep a file's position moving with time, as if heard
 		}
 		clear(pcm)
-	} else if p.Source != nil && !t.sourceEOF {
+	} else if p.Source != nil && !t.sourceEOF && !t.sourceLost {
 		if err := p.Source.Read(pcm); err != nil {
 			if errors.Is(err, io.EOF) {
 				t.sourceEOF = true
 				s.emit(Event{SourceEnded: true})
-			} else {
+			} else if !t.sourceGone(s, err) {
 				s.log.Debug("source read", "err", err)
 			}
 			clear(pcm)
