@@ -26,7 +26,7 @@ import (
 //	@ARTP@    a's RTP port (where an offer may keep b's media)
 //
 // Invariants: no panic; every handler settles (a final response, or a 180 for a new call)
-// within 2 s and returns within 10 s of the test hanging up what it started; every response
+// within 5 s and returns within 10 s of the test hanging up what it started; every response
 // is 100-699; a request other than ACK gets exactly one final response. A request whose
 // effects would leave loopback is not delivered (safeToDeliver). State carries over between
 // inputs (a hold, a transfer's outcome), bounded: the fuzz's calls are hung up after each
@@ -172,9 +172,9 @@ func (r *fuzzRig) deliver(t *testing.T, data []byte) {
 			return false
 		}
 	}
-	if !waitFor(2*time.Second, func() bool { return returned() || tx.settled() }) && panicked.Load() == nil {
+	if !waitFor(5*time.Second, func() bool { return returned() || tx.settled() }) && panicked.Load() == nil {
 		stx.Terminate()
-		t.Fatalf("%s: no final response and no ringing within 2 s: %+v", req.Method, tx.recorded())
+		t.Fatalf("%s: no final response and no ringing within 5 s: %+v", req.Method, tx.recorded())
 	}
 	// A new call rings, a transfer calls someone: hang up what the request started, and ACK
 	// a final response as the caller would; then the handler must return. The transaction
