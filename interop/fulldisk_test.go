@@ -32,7 +32,8 @@ func TestFullDiskKeepsCalling(t *testing.T) {
 	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users})
 	rec := filepath.Join(t.TempDir(), "from-bob.wav") // the recording is not on the tiny disk
 	port := freeUDPPort(t)
-	alice := startDialtoneOn(t, disk, pw("alice"), append([]string{"answer", "--auto", "--json", "--audio", "null", "--record", rec,
+	// --count 2: answer stays up after the one call (its default is to exit after it) until SIGTERM.
+	alice := startDialtoneOn(t, disk, pw("alice"), append([]string{"answer", "--auto", "--count", "2", "--json", "--audio", "null", "--record", rec,
 		"--data-dir", disk.dir, "--listen", fmt.Sprintf("127.0.0.1:%d", port)}, adhoc(k, "udp", "alice")...)...)
 	alice.waitEvent("registered", 20*time.Second)
 

@@ -3,20 +3,21 @@ package phone
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 )
 
 // fullStore is a history on a full disk: it reads fine and cannot write.
-type fullStore struct{ tries int }
+type fullStore struct{ tries atomic.Int32 }
 
 func (*fullStore) SeenMessage(context.Context, string, uint32, string) (bool, error) {
 	return false, nil
 }
 
 func (s *fullStore) SaveMessage(context.Context, Message, string, uint32) error {
-	s.tries++
+	s.tries.Add(1)
 	return fmt.Errorf("store: adding message: %w", syscall.ENOSPC)
 }
 
@@ -45,7 +46,7 @@ func TestMessageUnkeptShownToFrontEnd(t *testing.T) {
 		}
 		break
 	}
-	if shown != 1 || st.tries == 0 {
+	if shown != 1 || st.tries.Load() == 0 {
 		t.Fatalf("shown %d times (store tried %d), want once", shown, st.tries)
 	}
 }
