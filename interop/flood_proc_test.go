@@ -79,7 +79,7 @@ func sampleProc(t *testing.T, pid int, every time.Duration) *procSampler {
 		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
-			if ps, err := readProc(pid); err == nil {
+			if ps, err := readProc(pid); err == nil && ps.RSS > 0 { // none once the process is a zombie
 				s.mu.Lock()
 				s.samples = append(s.samples, ps)
 				s.mu.Unlock()

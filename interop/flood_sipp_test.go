@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ import (
 const inviteFloodScenario = `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="invite flood">
-  <send retrans="500">
+  <send retrans="500" start_rtd="1">
     <![CDATA[
 
       INVITE sip:alice@[remote_ip]:[remote_port] SIP/2.0
@@ -49,9 +50,9 @@ const inviteFloodScenario = `<?xml version="1.0" encoding="UTF-8"?>
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
-  <recv response="486" optional="true" next="refused"/>
-  <recv response="503" optional="true" next="refused"/>
-  <recv response="200" rrs="true"/>
+  <recv response="486" optional="true" next="refused" rtd="1"/>
+  <recv response="503" optional="true" next="refused" rtd="1"/>
+  <recv response="200" rrs="true" rtd="1"/>
   <send>
     <![CDATA[
 
@@ -151,6 +152,7 @@ func startFlood(t *testing.T, scenario, target string, rate, calls int, hold tim
 		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeEvenUDPPort(t)),
 		"-m", strconv.Itoa(calls), "-r", strconv.Itoa(rate), "-rp", "1000", "-l", strconv.Itoa(calls),
 		"-trace_counts", "-trace_stat", "-stf", filepath.Join(f.dir, "stat.csv"), "-fd", "1",
+		"-trace_rtt", "-rtt_freq", "1", // every INVITE's time to its final answer
 		"-nostdin", "-timeout", "50s", target)
 	f.cmd.Dir = f.dir // the counts file lands in the working directory
 	f.cmd.Stdout, f.cmd.Stderr = out, out
@@ -196,6 +198,9 @@ type floodCounts struct {
 	SendSeconds, SendRate  float64
 	PerSecond              []int // INVITEs sent in each second of the flood
 	Completed, FailedCalls int   // from the stat file
+	// Answer times: from each INVITE's first sending to its final answer (sipp's RTD, ms).
+	Answered                        int
+	AnswerP50, AnswerP99, AnswerMax int
 }
 
 // counts reads the last line of sipp's counts file (-trace_counts, one line per second with
@@ -241,6 +246,19 @@ func (f *sippFlood) counts(t *testing.T, calls int) floodCounts {
 	}
 	if c.SendSeconds > 0 {
 		c.SendRate = float64(calls) / c.SendSeconds
+	}
+	if rtt, _ := filepath.Glob(filepath.Join(f.dir, "*_rtt.csv")); len(rtt) == 1 {
+		var ms []int
+		for _, r := range readSippCSV(t, rtt[0]) {
+			if v, err := strconv.Atoi(r["response_time_ms"]); err == nil {
+				ms = append(ms, v)
+			}
+		}
+		if len(ms) > 0 {
+			slices.Sort(ms)
+			c.Answered, c.AnswerMax = len(ms), ms[len(ms)-1]
+			c.AnswerP50, c.AnswerP99 = ms[len(ms)/2], ms[len(ms)*99/100]
+		}
 	}
 	stats := readSippCSV(t, filepath.Join(f.dir, "stat.csv"))
 	s := stats[len(stats)-1]

@@ -83,18 +83,30 @@ func TestInviteFlood(t *testing.T) {
 	}
 	floodEnd := time.Now()
 	c := f.counts(t, calls)
-	floodPeak := mon.peak()
+	floodPeak, after := mon.peak(), mon.last()
 
 	if err := bob.Hangup(); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		h := alice.waitEvent("hangup", 10*time.Second)
-		if h.str("call_id") == callID {
-			if h.str("by") != "remote" || h.str("failure") != "" {
-				t.Errorf("the established call's hangup %v: want by remote, no failure", h)
+	var stats event // the established call's final media statistics
+	for h := event(nil); h == nil; {
+		select {
+		case e, ok := <-alice.events:
+			if !ok {
+				t.Fatalf("dialtone exited before the call's hangup\n%s", alice.transcript())
 			}
-			break
+			switch {
+			case e.str("call_id") != callID:
+			case e.name() == "stats" && e["final"] == true:
+				stats = e
+			case e.name() == "hangup":
+				h = e
+				if h.str("by") != "remote" || h.str("failure") != "" {
+					t.Errorf("the established call's hangup %v: want by remote, no failure", h)
+				}
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no hangup of the established call\n%s", alice.transcript())
 		}
 	}
 	bs, err := k.Bindings("sip:alice@127.0.0.1")
@@ -108,11 +120,13 @@ func TestInviteFlood(t *testing.T) {
 	// What was sent and what came back.
 	t.Logf("flood: %d INVITEs (%d retransmissions) in %.2f s = %.0f/s achieved (asked %d/s); per second %v",
 		c.Sent, c.Retrans, c.SendSeconds, c.SendRate, rate, c.PerSecond)
-	t.Logf("answers: 486 %d, 503 %d, 200 %d; sipp timeouts %d, unexpected %d; calls completed %d, failed %d",
-		c.Busy, c.Overload, c.OK, c.Timeouts, c.Unexpected, c.Completed, c.FailedCalls)
+	t.Logf("answers: 486 %d, 503 %d, 200 %d; sipp timeouts %d, unexpected %d; calls completed %d, failed %d; answer time p50 %d ms, p99 %d ms, max %d ms",
+		c.Busy, c.Overload, c.OK, c.Timeouts, c.Unexpected, c.Completed, c.FailedCalls, c.AnswerP50, c.AnswerP99, c.AnswerMax)
 	t.Logf("dialtone: RSS %s before, peak %s (VmHWM), %s after; threads %d before, %d at the peak; CPU %.1f s over the %.1f s flood",
-		mib(before.RSS), mib(floodPeak.HWM), mib(mon.last().RSS), before.Threads, floodPeak.Threads,
-		(mon.last().CPU - before.CPU).Seconds(), floodEnd.Sub(floodStart).Seconds())
+		mib(before.RSS), mib(floodPeak.HWM), mib(after.RSS), before.Threads, floodPeak.Threads,
+		(after.CPU - before.CPU).Seconds(), floodEnd.Sub(floodStart).Seconds())
+	t.Logf("the established call's media: sent %.0f, received %.0f, lost %.0f, late %.0f, jitter %.1f ms",
+		stats.num("packets_sent"), stats.num("packets_received"), stats.num("lost"), stats.num("late"), stats.num("jitter_ms"))
 	t.Logf("registration: %d refreshes answered 200 during the flood, %d failures; Kamailio binding %v", len(refreshes), len(regFailures), bs)
 	if c.SendRate < 0.8*rate {
 		t.Logf("NOTE: sipp achieved %.0f INVITEs/s, under the %d/s asked: the machine is loaded", c.SendRate, rate)
@@ -316,9 +330,10 @@ func TestInviteFloodWithoutACK(t *testing.T) {
 	alice.signal(sigterm)
 	code, _ := alice.wait(20 * time.Second)
 	t.Logf("flood without ACK: %d INVITEs (%d retransmissions) in %.2f s = %.0f/s achieved (asked %d/s)", c.Sent, c.Retrans, c.SendSeconds, c.SendRate, rate)
-	t.Logf("answers: 486 %d, 503 %d, 200 %d; sipp timeouts %d, unexpected %d", c.Busy, c.Overload, c.OK, c.Timeouts, c.Unexpected)
+	t.Logf("answers: 486 %d, 503 %d, 200 %d; sipp timeouts %d, unexpected %d; answer time p50 %d ms, p99 %d ms, max %d ms",
+		c.Busy, c.Overload, c.OK, c.Timeouts, c.Unexpected, c.AnswerP50, c.AnswerP99, c.AnswerMax)
 	t.Logf("dialtone: RSS %s before, peak %s (VmHWM), threads %d before, %d at the peak; CPU %.1f s",
-		mib(before.RSS), mib(peak.HWM), before.Threads, peak.Threads, (mon.last().CPU - before.CPU).Seconds())
+		mib(before.RSS), mib(peak.HWM), before.Threads, peak.Threads, (peak.CPU - before.CPU).Seconds())
 	if code != 0 {
 		t.Errorf("answer exit %d after SIGTERM\n%s", code, alice.transcript())
 	}

@@ -159,6 +159,17 @@ func (s *screen) answer(props sip.TransportReadProps, data []byte, v screenVerdi
 	return true // answered, or the answer was lost as a datagram may be: the sender retransmits
 }
 
+// onRegister answers a REGISTER that reached the transaction layer (over TCP or TLS, or one
+// the screen could not parse) as the screen does: 405 with Allow. sipgo's default answer
+// lacked the Allow header and logged a warning for each.
+func (p *Phone) onRegister(req *sip.Request, tx sip.ServerTransaction) {
+	res := sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil)
+	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	if err := tx.Respond(res); err != nil {
+		p.log.Debug("respond to REGISTER", "err", err)
+	}
+}
+
 // report logs what the screen did, when it did anything.
 func (s *screen) report() {
 	if s == nil {

@@ -113,6 +113,12 @@ func TestScannerRequestsGetCheapAnswers(t *testing.T) {
 		t.Fatalf("REGISTER answered %q: want 405 with an Allow header without REGISTER", res)
 	}
 
+	// One the screen leaves to the stack (its CSeq names another method) is answered alike.
+	odd := strings.Replace(scannerRequest("REGISTER", addr, "", 3), "CSeq: 1 REGISTER", "CSeq: 1 OPTIONS", 1)
+	if res := exchange(t, conn, to, odd, 2*time.Second); !strings.HasPrefix(res, "SIP/2.0 405 ") || headerValue(res, "Allow") == "" {
+		t.Errorf("REGISTER through the stack answered %q: want 405 with Allow", res)
+	}
+
 	for i, c := range []struct{ method, ua string }{
 		{"OPTIONS", "friendly-scanner"}, {"REGISTER", "sipvicious"}, {"INVITE", "friendly-scanner"},
 		{"OPTIONS", "VaxSIPUserAgent/3.1"}, {"REGISTER", "SIPCLI/v1.8"},

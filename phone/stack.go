@@ -27,11 +27,13 @@ func (p *Phone) handleRequests(s *stack) {
 	s.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
 		res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+		res.AppendHeader(sip.NewHeader("Accept", sipAccept))
 		res.AppendHeader(sip.NewHeader("Supported", "replaces"))
 		if err := tx.Respond(res); err != nil {
 			p.log.Debug("respond to OPTIONS", "err", err)
 		}
 	})
+	s.srv.OnRegister(p.onRegister) // 405 with Allow over TCP and TLS; UDP's is stateless (scanner.go)
 	s.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) { p.onInvite(s, req, tx) })
 	s.srv.OnBye(p.onBye)
 	s.srv.OnAck(p.onAck)
