@@ -44,6 +44,10 @@ func TestRegistrarRestart(t *testing.T) {
 			registrarRestart(t, c.transport, c.silent, c.outage)
 		})
 	}
+	t.Run("udp-between-refreshes", func(t *testing.T) {
+		t.Parallel()
+		restartBetweenRefreshes(t)
+	})
 }
 
 // The registration policy under test, as README documents it: an expiry short enough that
@@ -51,9 +55,6 @@ func TestRegistrarRestart(t *testing.T) {
 const (
 	restartExpires = 10 * time.Second
 	backoffMin     = 2 * time.Second
-	// timerF is RFC 3261's non-INVITE transaction timeout (64*T1): how long an unanswered UDP
-	// REGISTER lives, retransmitted at 0.5, 1, 2, 4, 4, ... s (11 sends in all).
-	timerF = 32 * time.Second
 )
 
 func registrarRestart(t *testing.T, transport string, silent bool, outage time.Duration) {
@@ -163,7 +164,9 @@ func registrarRestart(t *testing.T, transport string, silent bool, outage time.D
 	}
 	perAttempt := 3 // ICMP: the first send, the 0.5 s retransmission, one more before the probe's answer
 	if silent {
-		perAttempt = 11 // every retransmission of a transaction nobody answers
+		// Every send of a transaction nobody answers: at 0, 0.5, 1.5, 3.5, 7.5, ... 31.5 s
+		// until timer F (64*T1 = 32 s, RFC 3261 17.1.2.2).
+		perAttempt = 11
 	}
 	if transport == "tcp" {
 		perAttempt = 1 // no retransmission over a reliable transport (and none when refused)
@@ -304,4 +307,52 @@ func (s *silentRegistrar) close() (datagrams, registers int) {
 		s.closed = time.Now()
 	})
 	return s.datagrams, s.registers
+}
+
+// restartBetweenRefreshes: the registrar is killed just after a REGISTER and is back (without
+// the binding: Kamailio keeps them in memory here) before the next refresh, at half of a 60 s
+// expiry. Over UDP nothing tells dialtone: no REGISTER goes out during the outage (no retry
+// storm, and no failure shown either), and the binding comes back with the next refresh. This
+// measures how long a registrar that loses its bindings on restart cannot reach dialtone.
+func restartBetweenRefreshes(t *testing.T) {
+	const expires = 60 * time.Second
+	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users})
+	trace := filepath.Join(t.TempDir(), "sip.trace")
+	alice := startDialtone(t, pw("alice"), append([]string{"register", "--json", "--sip-trace", trace,
+		"--expires", fmt.Sprint(int(expires / time.Second))}, adhoc(k, "udp", "alice")...)...)
+	alice.waitEvent("registered", 20*time.Second)
+	registered := time.Now()
+	if err := k.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	time.Sleep(15 * time.Second) // the outage
+	restarting := time.Now()
+	if err := k.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if cs, err := k.Contacts("sip:alice@127.0.0.1"); err != nil || len(cs) != 0 {
+		t.Fatalf("the restarted registrar holds %v (%v): want no binding until dialtone refreshes", cs, err)
+	}
+	// The refresh is due at half the expiry after the REGISTER.
+	reg := alice.waitEvent("registered", expires/2+10*time.Second)
+	back, ok := traced200(t, trace, restarting)
+	if !ok {
+		t.Fatal("registered again, but the trace holds no 200 after the restart")
+	}
+	if cs, err := k.Contacts("sip:alice@127.0.0.1"); err != nil || len(cs) != 1 {
+		t.Errorf("after the refresh the registrar holds %v (%v), want alice's one binding", cs, err)
+	}
+	sent := tracedRegisters(t, trace, killed, restarting)
+	if sent != 0 {
+		t.Errorf("%d REGISTERs during an outage between refreshes: want none", sent)
+	}
+	due := registered.Add(expires / 2)
+	if back.After(due.Add(3 * time.Second)) {
+		t.Errorf("the refresh came %v after the REGISTER, want %v (half the expiry)", back.Sub(registered).Round(time.Millisecond), expires/2)
+	}
+	t.Logf("udp, expires %v, registrar down %v between refreshes: %d REGISTERs meanwhile, no failure shown; "+
+		"the restarted registrar had no binding for %v, until the refresh %v after the previous REGISTER (expires %v)",
+		expires, restarting.Sub(killed).Round(time.Millisecond), sent, back.Sub(restarting).Round(time.Millisecond),
+		back.Sub(registered).Round(time.Millisecond), reg.num("expires"))
 }
