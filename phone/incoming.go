@@ -18,6 +18,10 @@ import (
 // each request in its own goroutine; for a new call this goroutine becomes the call's owner
 // and returns when the call ends.
 func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction) {
+	if req.CallID() == nil { // sipgo lets it through (its transactions need only Via and CSeq): it crashed us
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 400, "Bad Request (no Call-ID)", nil))
+		return
+	}
 	if to := req.To(); to != nil && to.Params.Has("tag") {
 		p.onReinvite(req, tx)
 		return
@@ -29,10 +33,6 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 		if err := tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil)); err != nil {
 			p.log.Debug("respond to INVITE", "code", code, "err", err)
 		}
-	}
-	if req.CallID() == nil { // sipgo lets it through (its transactions need only Via and CSeq): it crashed us
-		respond(400, "Bad Request (no Call-ID)")
-		return
 	}
 	acc := p.accountFor(req)
 	c := newCall(p.newCallID(), acc, Incoming)
