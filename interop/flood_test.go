@@ -18,6 +18,19 @@ import (
 // (state kept per INVITE for good) would pass it within the 10 000.
 const floodPeakRSSLimit = 256 << 10 // KiB
 
+// floodLoad is the flood's rate and size, and the peak RSS allowed: as issue 11 asks, except
+// under the race detector, whose dialtone is 5-10x slower and keeps shadow memory for all it
+// allocates. There a 1000/s flood measures the detector (answers took 7 s at the median, 6 %
+// timed out, 880 MiB), so the flood is a fifth of it, the bound 3x, and the test says so: it
+// still runs every path of the flood concurrently for the detector to look at.
+func floodLoad(t *testing.T, rate, count int) (int, int, int64) {
+	if !raceEnabled {
+		return rate, count, floodPeakRSSLimit
+	}
+	t.Logf("under -race: %d/s for %d instead of %d/s for %d, peak RSS bound %s", rate/5, count/5, rate, count, mib(3*floodPeakRSSLimit))
+	return rate / 5, count / 5, 3 * floodPeakRSSLimit
+}
+
 // TestInviteFlood (issue 11, item 2): dialtone answer, registered at Kamailio with a 4 s
 // expiry (a refresh every 2 s), takes a call from baresip (a tone each way) and, with the
 // call going on, sipp sends 10 000 INVITEs at 1000/s straight to its SIP port. dialtone
@@ -27,8 +40,8 @@ const floodPeakRSSLimit = 256 << 10 // KiB
 // audio), and the registration refreshes during the flood must succeed.
 func TestInviteFlood(t *testing.T) {
 	t.Parallel()
+	rate, calls, rssLimit := floodLoad(t, 1000, 10000)
 	const (
-		rate, calls     = 1000, 10000
 		maxCalls        = 3
 		expires         = 4
 		hz, bobHz       = 1300, 700
@@ -59,6 +72,7 @@ func TestInviteFlood(t *testing.T) {
 	floodStart := time.Now()
 	f := startInviteFlood(t, sipAddr, rate, calls, hold)
 	var refreshes, regFailures []event
+	up, maxUp := map[string]bool{callID: true}, 1 // calls answered and not hung up, in event order
 	for done := false; !done; {
 		select {
 		case e, ok := <-alice.events:
@@ -70,10 +84,14 @@ func TestInviteFlood(t *testing.T) {
 				refreshes = append(refreshes, e)
 			case "registration_failed":
 				regFailures = append(regFailures, e)
+			case "answered":
+				up[e.str("call_id")] = true
+				maxUp = max(maxUp, len(up))
 			case "hangup":
 				if e.str("call_id") == callID {
 					t.Fatalf("the established call ended during the flood: %v", e)
 				}
+				delete(up, e.str("call_id"))
 			}
 		case <-f.done:
 			done = true
@@ -127,8 +145,9 @@ func TestInviteFlood(t *testing.T) {
 		(after.CPU - before.CPU).Seconds(), floodEnd.Sub(floodStart).Seconds())
 	t.Logf("the established call's media: sent %.0f, received %.0f, lost %.0f, late %.0f, jitter %.1f ms",
 		stats.num("packets_sent"), stats.num("packets_received"), stats.num("lost"), stats.num("late"), stats.num("jitter_ms"))
+	t.Logf("calls up at once: at most %d (--max-calls %d)", maxUp, maxCalls)
 	t.Logf("registration: %d refreshes answered 200 during the flood, %d failures; Kamailio binding %v", len(refreshes), len(regFailures), bs)
-	if c.SendRate < 0.8*rate {
+	if c.SendRate < 0.8*float64(rate) {
 		t.Logf("NOTE: sipp achieved %.0f INVITEs/s, under the %d/s asked: the machine is loaded", c.SendRate, rate)
 	}
 
@@ -142,11 +161,14 @@ func TestInviteFlood(t *testing.T) {
 		t.Errorf("final responses: %d of %d INVITEs (486 %d, 503 %d, 200 %d; %d timeouts, %d unexpected): every INVITE must be answered\n%s",
 			got, calls, c.Busy, c.Overload, c.OK, c.Timeouts, c.Unexpected, f.console())
 	}
-	if c.OK > maxCalls-1 {
-		t.Errorf("%d flood calls answered 200 beside the established call; --max-calls %d allows %d", c.OK, maxCalls, maxCalls-1)
+	// sipp holds the calls it gets past the flood's 10 s, so normally exactly maxCalls-1 are
+	// answered; a slower dialtone may answer late INVITEs in slots that freed since: what
+	// must never happen is more calls up at once than --max-calls.
+	if maxUp > maxCalls || c.OK == 0 {
+		t.Errorf("%d calls up at once (the established one and %d answered flood INVITEs in all): --max-calls %d", maxUp, c.OK, maxCalls)
 	}
-	if floodPeak.HWM == 0 || floodPeak.HWM > floodPeakRSSLimit {
-		t.Errorf("peak RSS %s, want under %s", mib(floodPeak.HWM), mib(floodPeakRSSLimit))
+	if floodPeak.HWM == 0 || floodPeak.HWM > rssLimit {
+		t.Errorf("peak RSS %s, want under %s", mib(floodPeak.HWM), mib(rssLimit))
 	}
 	if len(regFailures) > 0 {
 		t.Errorf("registration failed during the flood: %v", regFailures)
@@ -196,9 +218,14 @@ const scanRSSLimit, scanLiveLimit = 10 << 10, 2 // KiB, MB
 func TestScannerFlood(t *testing.T) {
 	t.Parallel()
 	const (
-		total, sources, rate = 3000, 50, 1000
-		hz, bobHz            = 1100, 600
+		sources   = 50
+		hz, bobHz = 1100, 600
 	)
+	total, rate := 3000, 1000
+	if raceEnabled { // the raced dialtone reads ~600 datagrams a second: the rest would overflow its socket
+		total, rate = 900, 300
+		t.Logf("under -race: %d requests at %d/s instead of 3000 at 1000/s", total, rate)
+	}
 	tone := makeTone(t, hz, 30, 8000)
 	dir := t.TempDir()
 	rec, logFile := filepath.Join(dir, "from-bob.wav"), filepath.Join(dir, "dialtone.log")
@@ -310,7 +337,7 @@ func TestScannerFlood(t *testing.T) {
 // must answer every INVITE, not crash, and stay under the same memory bound.
 func TestInviteFloodWithoutACK(t *testing.T) {
 	t.Parallel()
-	const rate, calls = 1000, 10000
+	rate, calls, rssLimit := floodLoad(t, 1000, 10000)
 	alice := startDialtone(t, nil, "answer", "--listen", "127.0.0.1:0", "--auto", "--count", "100", "--max-calls", "1",
 		"--audio", "null", "--json")
 	addr := alice.waitEvent("listening", 10*time.Second).str("addr")
@@ -341,7 +368,7 @@ func TestInviteFloodWithoutACK(t *testing.T) {
 		t.Errorf("%d INVITEs sent: 486 %d, 503 %d, 200 %d, %d timeouts; want every one answered, at most one 200\n%s",
 			c.Sent, c.Busy, c.Overload, c.OK, c.Timeouts, f.console())
 	}
-	if peak.HWM == 0 || peak.HWM > floodPeakRSSLimit {
-		t.Errorf("peak RSS %s, want under %s", mib(peak.HWM), mib(floodPeakRSSLimit))
+	if peak.HWM == 0 || peak.HWM > rssLimit {
+		t.Errorf("peak RSS %s, want under %s", mib(peak.HWM), mib(rssLimit))
 	}
 }
