@@ -200,7 +200,11 @@ func flowOf(contact string) string {
 	if err := sip.ParseUri(contact, &u); err != nil || u.Host == "" || u.Port == 0 {
 		return ""
 	}
-	return net.JoinHostPort(strings.Trim(u.Host, "[]"), strconv.Itoa(u.Port))
+	hp := net.JoinHostPort(strings.Trim(u.Host, "[]"), strconv.Itoa(u.Port))
+	if _, _, err := net.SplitHostPort(hp); err != nil {
+		return "" // a host with stray brackets ("[0[0]"): not an address (FuzzFlowOf)
+	}
+	return hp
 }
 
 // flowTracker learns, from sipgo's read path, when each stream connection delivers data: a
