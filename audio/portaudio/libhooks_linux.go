@@ -30,7 +30,10 @@ var (
 // dialtone: nothing else in the process talks to ALSA or JACK.
 func silenceLibraries(log *slog.Logger) {
 	noiseLog.Store(log)
-	silenceOnce.Do(func() { C.dtSilenceLibraries() })
+	silenceOnce.Do(func() {
+		C.dtSilenceLibraries()
+		captureCStderr() // cstderr_linux.go
+	})
 }
 
 // releaseLibraries stops logging library messages to log (if it is still the one in use):

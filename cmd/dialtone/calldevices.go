@@ -11,8 +11,9 @@ import (
 // another (we were transferred, or an INVITE with Replaces took over) hands its audio to the
 // new call: the core moved it there, and the old call's end must not close it under it.
 type callDevices struct {
-	mu sync.Mutex
-	m  map[string]*callAudio // by call id
+	mu      sync.Mutex
+	m       map[string]*callAudio // by call id
+	closing sync.WaitGroup        // releases in flight; closeAll waits for them
 }
 
 func (d *callDevices) keep(id string, ca *callAudio) {
@@ -48,13 +49,21 @@ func (d *callDevices) follow(ev phone.Event) {
 	}
 }
 
+// release closes a call's audio in the background: closing a sound device whose server hangs
+// takes until audio/portaudio gives up on it (about a second a stream), and follow runs on
+// the front end's event path, which must not stall meanwhile (before the close was bounded, a
+// hung PulseAudio froze the TUI's events for good at the end of the call).
 func (d *callDevices) release(id string) {
 	d.mu.Lock()
 	ca := d.m[id]
 	delete(d.m, id)
 	d.mu.Unlock()
 	if ca != nil {
-		ca.Close()
+		d.closing.Add(1)
+		go func() {
+			defer d.closing.Done()
+			ca.Close()
+		}()
 	}
 }
 
@@ -67,4 +76,5 @@ func (d *callDevices) closeAll() {
 	for _, ca := range m {
 		ca.Close()
 	}
+	d.closing.Wait()
 }

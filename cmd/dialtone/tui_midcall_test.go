@@ -116,11 +116,13 @@ func TestReplacedCallKeepsItsDevices(t *testing.T) {
 	d.keep("c1", &callAudio{closers: []func() error{func() error { closed++; return nil }}})
 	d.follow(phone.CallReplaced{CallID: "c1", NewCallID: "c2"})
 	d.follow(phone.CallStatus{ID: "c1", State: phone.CallEnded})
+	d.closing.Wait() // devices are closed in the background (calldevices.go)
 	if closed != 0 || !d.has("c2") {
 		t.Fatal("the replaced call's end closed the devices the new call uses")
 	}
 	d.follow(phone.CallStatus{ID: "c2", State: phone.CallAnswered})
 	d.follow(phone.CallStatus{ID: "c2", State: phone.CallEnded})
+	d.closing.Wait()
 	if closed != 1 || d.has("c2") {
 		t.Fatalf("the new call's end closed the devices %d times, want 1", closed)
 	}
