@@ -265,3 +265,36 @@ func FuzzClassifyDatagram(f *testing.F) {
 		}
 	})
 }
+
+// TestScannerAnswersOverIPv6: the stateless answer goes out of the socket the request came
+// in on, the IPv6 one too.
+func TestScannerAnswersOverIPv6(t *testing.T) {
+	conn, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	defer conn.Close()
+	p, err := New(Config{ListenAddr: "[::1]:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-p.Ready():
+	case err := <-done:
+		t.Fatal(err)
+	}
+	to, err := net.ResolveUDPAddr("udp6", p.SIPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := exchange(t, conn, to, scannerRequest("OPTIONS", p.SIPAddr(), "", 1), 2*time.Second); !strings.HasPrefix(res, "SIP/2.0 200 ") {
+		t.Errorf("OPTIONS over IPv6 answered %q, want 200", firstLine(res))
+	}
+	if res := exchange(t, conn, to, scannerRequest("REGISTER", p.SIPAddr(), "sipvicious", 2), 300*time.Millisecond); res != "" {
+		t.Errorf("a scanner's REGISTER over IPv6 answered %q", firstLine(res))
+	}
+}
