@@ -47,7 +47,7 @@ func TestMessageUnkeptShownToFrontEnd(t *testing.T) {
 		break
 	}
 	if shown != 1 || st.tries.Load() == 0 {
-		t.Fatalf("shown %d times (store tried %d), want once", shown, st.tries)
+		t.Fatalf("shown %d times (store tried %d), want once", shown, st.tries.Load())
 	}
 }
 
