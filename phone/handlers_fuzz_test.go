@@ -38,6 +38,9 @@ func FuzzIncomingRequest(f *testing.F) {
 	f.Add([]byte("OPTIONS sip:b@@B@ SIP/2.0\r\nVia: SIP/2.0/UDP @A@;branch=z9hG4bK.o1\r\nFrom: <sip:a@@A@>;tag=x\r\nTo: <sip:b@@B@>\r\nCall-ID: o1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"))
 	f.Add([]byte("INFO sip:b@@B@ SIP/2.0\r\nVia: SIP/2.0/UDP @A@;branch=z9hG4bK.i1\r\nFrom: <sip:a@@A@>;tag=@ATAG@\r\nTo: <sip:b@@B@>;tag=@BTAG@\r\nCall-ID: @CALLID@\r\nCSeq: @CSEQ@ INFO\r\nContent-Type: application/dtmf-relay\r\nContent-Length: 24\r\n\r\nSignal=5\r\nDuration=160\r\n"))
 	r := newFuzzRig(f)
+	f.Cleanup(func() {
+		f.Logf("%d requests delivered to the handlers; the call from a made %d times", r.delivered, r.establishments)
+	})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if !r.alive() {
 			r.establish(t)
