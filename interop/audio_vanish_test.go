@@ -90,6 +90,7 @@ func vanishCall(t *testing.T, lose func(*testing.T, *peers.PulseAudio), want []s
 		}
 	}
 	next("answered", 20*time.Second)
+	answeredAt := time.Now()
 	before := next("stats", 10*time.Second) // 5 s of the call with its devices
 	beforeAt := time.Now()
 	pid := p.cmd.Process.Pid
@@ -149,20 +150,22 @@ func vanishCall(t *testing.T, lose func(*testing.T, *peers.PulseAudio), want []s
 	}
 	t.Logf("audio_device_lost: %v", got)
 
-	// RTP went on to the end: the final stats count what we sent after the loss. A starved
-	// machine makes the pacer drop a tick now and then (fewer than 50/s), a stream that stopped
-	// with its device sends nothing at all.
+	// RTP went on to the end: the final stats count what we sent after the loss, compared with
+	// the rate before it. A starved machine makes the pacer drop ticks (one run at load 16 on 2
+	// cores sent 32/s before and after the loss alike); a stream that stopped with its device
+	// sends nothing at all.
 	final, ok := lastEvent(evs, "stats")
 	if !ok || final["final"] != true {
 		t.Fatalf("no final stats\n%s", p.transcript())
 	}
 	secs := h.num("duration")
-	window := ended.Sub(beforeAt).Seconds()
-	after := (final.num("packets_sent") - before.num("packets_sent")) / window
-	t.Logf("sent %.0f RTP packets in the %.1f s call (%.1f/s over the call, %.1f/s from the loss to the end), received %.0f",
-		final.num("packets_sent"), secs, final.num("packets_sent")/secs, after, final.num("packets_received"))
-	if after < 30 {
-		t.Errorf("sent %.1f packets/s after the device went away, want ~50: the stream stopped with the device", after)
+	sent := final.num("packets_sent")
+	beforeRate := before.num("packets_sent") / beforeAt.Sub(answeredAt).Seconds()
+	after := (sent - before.num("packets_sent")) / ended.Sub(beforeAt).Seconds()
+	t.Logf("sent %.0f RTP packets in the %.1f s call: %.1f/s before the loss, %.1f/s from the loss to the end; received %.0f",
+		sent, secs, beforeRate, after, final.num("packets_received"))
+	if after < 20 || after < 0.75*beforeRate {
+		t.Errorf("sent %.1f packets/s after the device went away (%.1f/s before): the stream stopped with the device", after, beforeRate)
 	}
 	if _, err := bob.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
 		t.Fatalf("baresip saw no hangup: %v", err)
@@ -179,8 +182,10 @@ func vanishCall(t *testing.T, lose func(*testing.T, *peers.PulseAudio), want []s
 	if err != nil {
 		t.Fatal(err)
 	}
-	if heard := float64(len(samples)) / float64(rateHz); heard < 0.8*secs {
-		t.Errorf("baresip's recording of our stream is %.1f s long, want most of the %.1f s call", heard, secs)
+	// baresip's recording grows by 20 ms per packet it receives: it got what we sent, after the
+	// loss too.
+	if heard, want := float64(len(samples))/float64(rateHz), 0.02*sent; heard < 0.85*want {
+		t.Errorf("baresip's recording of our stream is %.1f s long, want the %.1f s we sent", heard, want)
 	}
 }
 
