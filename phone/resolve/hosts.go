@@ -71,7 +71,8 @@ func parseHosts(r io.Reader) map[string][]netip.Addr {
 		ip = ip.Unmap()
 		for _, name := range f[1:] {
 			name = strings.ToLower(strings.TrimSuffix(name, "."))
-			if _, ok := isDomainName(name); !ok {
+			// ".." leaves "." (the root, which isDomainName accepts): not a host (FuzzParseHosts).
+			if _, ok := isDomainName(name); !ok || name == "" || strings.HasSuffix(name, ".") {
 				continue
 			}
 			dup := false
