@@ -17,6 +17,7 @@ type ring struct {
 	minRead    int  // ring.pull: samples that must be buffered before playing after a dry spell
 	primed     bool // ring.pull: playing (false until minRead samples have collected)
 	underAdded bool // ring.pull: the current dry spell has been counted
+	block      int  // the size of the last push: a capture callback's block (ring.ahead, shift.go)
 }
 
 func newRing(capacity, minRead int) *ring {
@@ -28,6 +29,7 @@ func newRing(capacity, minRead int) *ring {
 func (r *ring) push(p []int16) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.block = len(p)
 	if drop := r.n + len(p) - len(r.buf); drop > 0 {
 		r.stats.Overruns++
 		r.stats.Dropped += uint64(drop)

@@ -95,7 +95,13 @@ func (p *sharedPacer) remove(s *Session) {
 // the goroutines and the lists of sessions, one a phase (pacer_phase.go).
 type pacerRun struct {
 	stats *pacerStats
-	grid  time.Time   // slots fall due every phaseDur from here, phase 0's every frameDur
+	// moveMu serialises changes of the lists and the grid: add and remove (under
+	// sharedPacer.mu) and the tick goroutine moving sessions' ticks (pacer_move.go).
+	moveMu sync.Mutex
+	// grid: slots fall due every phaseDur from here, phase 0's every frameDur. Only the tick
+	// goroutine changes it (moving a lone session's ticks, pacer_move.go), under moveMu; add
+	// and retime read it under moveMu.
+	grid  time.Time
 	timer *frameTimer // nil when something else calls tick (tests, benchmarks)
 	// lists are the sessions paced, one list a phase, each replaced (never changed in place)
 	// by add and remove, so a tick reads them without a lock; a session removed after a tick
@@ -104,6 +110,9 @@ type pacerRun struct {
 	// served is the last slot a tick served; only the tick goroutine (or the test driving
 	// tick) uses it.
 	served int64
+	// rehome: the one session left is not on phase 0, so the timer ticks every 5 ms for it;
+	// the next tick moves the grid under it (pacer_move.go).
+	rehome atomic.Bool
 	// period is the timer's period, frameDur or phaseDur; written under sharedPacer.mu.
 	period atomic.Int64
 	// workers[0] is the tick goroutine's own, for a tick small enough for one share; the
@@ -119,6 +128,9 @@ type pacerWorker struct {
 	rb   *recvBatch
 	late *lateHist
 	wake chan pacerShare // nil for worker 0, which the tick goroutine runs itself
+	// moves are the sessions of this tick's share that offered to move their ticks earlier
+	// (pacer_move.go); the tick goroutine applies and clears them once every share is done.
+	moves []phaseMove
 }
 
 type pacerShare struct {
@@ -184,6 +196,7 @@ func (r *pacerRun) tick(now time.Time) {
 	if !r.serveSlots(now) {
 		return
 	}
+	r.applyMoves()
 	if time.Since(now) > time.Duration(r.period.Load()) {
 		r.stats.overruns.Add(1)
 	}
@@ -223,8 +236,8 @@ func (w *pacerWorker) pace(sessions []*Session, now time.Time) {
 	}
 	for _, s := range sessions {
 		s.frameMu.Lock()
-		if st := s.paced; st != nil {
-			s.playDue(st, now, w.rb)
+		if st := s.paced; st != nil && s.playDue(st, now, w.rb) > 0 {
+			w.offerMove(s)
 		}
 		s.frameMu.Unlock()
 	}
@@ -234,8 +247,11 @@ func (w *pacerWorker) pace(sessions []*Session, now time.Time) {
 // frame is due at that phase's next slot, and re-arms the timer if the period must change.
 // The caller serialises add and remove (sharedPacer.mu).
 func (r *pacerRun) add(s *Session, now time.Time) {
+	r.moveMu.Lock()
+	defer r.moveMu.Unlock()
 	ph := r.phaseFor()
 	st := newPaceState(r.phaseGrid(ph), now)
+	st.phase = ph
 	s.frameMu.Lock()
 	s.paced = st
 	s.frameMu.Unlock()
@@ -248,12 +264,17 @@ func (r *pacerRun) add(s *Session, now time.Time) {
 // remove takes s off its list; false if s is on none. A tick that took the list before may
 // still pace s until s.paced is cleared.
 func (r *pacerRun) remove(s *Session) bool {
+	r.moveMu.Lock()
+	defer r.moveMu.Unlock()
 	for ph := range r.lists {
 		old := *r.lists[ph].Load()
 		if i := slices.Index(old, s); i >= 0 {
 			list := slices.Concat(old[:i], old[i+1:])
 			r.lists[ph].Store(&list)
 			r.retime(s.log)
+			if r.count() == 1 && len(*r.lists[0].Load()) == 0 {
+				r.rehome.Store(true)
+			}
 			return true
 		}
 	}

@@ -13,6 +13,7 @@ type PacerStats struct {
 	Frames                    uint64        // frames sent
 	LateP50, LateP99, LateMax time.Duration // how late frames left against their due time
 	Overruns                  uint64        // ticks whose work took longer than the timer's period (20 or 5 ms)
+	Moves                     uint64        // times a session's ticks moved earlier (pacer_move.go)
 }
 
 // ReadPacerStats is a snapshot of the shared pacer's record. Percentiles are the upper edge of
@@ -27,6 +28,7 @@ func ReadPacerStats() PacerStats { return pacer.stats.read() }
 type pacerStats struct {
 	sessions atomic.Int64
 	overruns atomic.Uint64
+	moves    atomic.Uint64
 	late     [maxPacerWorkers]lateHist
 }
 
@@ -98,6 +100,7 @@ func (ps *pacerStats) read() PacerStats {
 		LateP99:  histQuantile(&sum, total, 0.99, time.Duration(most)),
 		LateMax:  time.Duration(most),
 		Overruns: ps.overruns.Load(),
+		Moves:    ps.moves.Load(),
 	}
 }
 

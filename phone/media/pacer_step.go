@@ -28,6 +28,9 @@ type paceState struct {
 	// they leave measures the pacer and not the moment the session started. Zero for a
 	// session's own pacer (due counts from Start).
 	grid time.Time
+	// phase is the list of the shared pacer's run that holds the session (pacer_phase.go);
+	// it changes only when the session's ticks move (pacer_move.go).
+	phase int
 }
 
 func newPaceState(grid, now time.Time) *paceState {
@@ -76,11 +79,12 @@ func (s *Session) sendDue(st *paceState, now time.Time, late *lateHist) {
 }
 
 // playDue reads what arrived, plays the frames sendDue sent, and sends RTCP and keep-alives
-// when theirs are due.
-func (s *Session) playDue(st *paceState, now time.Time, rb *recvBatch) {
+// when theirs are due. It returns how many frames it played.
+func (s *Session) playDue(st *paceState, now time.Time, rb *recvBatch) (played int) {
 	if s.poll != nil && rb != nil {
 		s.drainRTP(s.poll, rb, &st.rpkt)
 	}
+	played = st.toPlay
 	for ; st.toPlay > 0; st.toPlay-- {
 		s.rx.playFrame(s, s.current(), st.playAt, st.out[:])
 		st.playAt = st.playAt.Add(frameDur)
@@ -90,6 +94,7 @@ func (s *Session) playDue(st *paceState, now time.Time, rb *recvBatch) {
 		s.sendRTCP(s.current(), now, st.rtcp[:])
 	}
 	s.keepAlive(s.current(), now)
+	return played
 }
 
 // pace is a session's own pacer, a goroutine on the Config's ticker: for sessions whose tests
