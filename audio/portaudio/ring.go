@@ -2,7 +2,10 @@
 
 package portaudio
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // ring is the bounded FIFO between a PortAudio callback (a real-time C thread) and the
 // media session's 20 ms Read/Write calls. Neither side may wait for the other, so a full
@@ -14,10 +17,11 @@ type ring struct {
 	buf        []int16
 	head, n    int // oldest sample at buf[head], n samples stored
 	stats      Stats
-	minRead    int  // ring.pull: samples that must be buffered before playing after a dry spell
-	primed     bool // ring.pull: playing (false until minRead samples have collected)
-	underAdded bool // ring.pull: the current dry spell has been counted
-	block      int  // the size of the last push: a capture callback's block (ring.ahead, shift.go)
+	minRead    int       // ring.pull: samples that must be buffered before playing after a dry spell
+	primed     bool      // ring.pull: playing (false until minRead samples have collected)
+	underAdded bool      // ring.pull: the current dry spell has been counted
+	block      int       // the size of the last push: a capture callback's block (shift.go)
+	pushedAt   time.Time // when it came
 }
 
 func newRing(capacity, minRead int) *ring {
@@ -29,7 +33,7 @@ func newRing(capacity, minRead int) *ring {
 func (r *ring) push(p []int16) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.block = len(p)
+	r.block, r.pushedAt = len(p), time.Now()
 	if drop := r.n + len(p) - len(r.buf); drop > 0 {
 		r.stats.Overruns++
 		r.stats.Dropped += uint64(drop)

@@ -13,9 +13,9 @@ import (
 // ring is a FIFO the device drains at its own pace: its fill level is the latency it adds, so
 // a frame that arrives d early would only wait d longer in it and the call would sound no
 // sooner. TrimQueued drops d of the newest audio queued, which is the concealment just
-// written, so the device plays the next frame d sooner; the capture side's Ahead tells the
-// session how far its next Read may move without finding less than a frame (which would send
-// a frame of silence).
+// written, so the device plays the next frame d sooner. The microphone's Read moves with the
+// tick too: Ahead tells the session how far it may move and still find a whole frame (a Read
+// that comes up short sends a frame of silence and puts the send side a frame behind).
 
 // TrimQueued drops up to samples (at 8 kHz) of the newest audio queued for the speaker and
 // reports how many (at 8 kHz) it dropped. A ring that is not playing (filling up to its
@@ -33,15 +33,29 @@ func (snk *Sink) TrimQueued(samples int) int {
 	return int(float64(got) / ratio)
 }
 
-// Ahead is how much earlier than a frame (20 ms) from now the next Read could come and still
-// find a whole frame: what the ring holds now less one callback's block (the device delivers
-// in blocks, so the audio of the next 20 ms can come up to a block short).
-func (src *Source) Ahead() time.Duration {
+// captureJitter is how far a capture callback may come after its block's regular time
+// (the host's scheduling); Ahead keeps it in hand.
+const captureJitter = 2 * time.Millisecond
+
+// Ahead is how much earlier than next the next Read could come and still find a whole frame.
+// The device delivers in blocks, one every block's duration from the last: the frame the Read
+// needs is complete once enough of them have come, and a Read after that finds it whatever
+// its phase against the blocks. A ring holding a frame already could be read at once.
+func (src *Source) Ahead(next time.Time) time.Duration {
 	if src.s.closed.Load() {
 		return 0
 	}
-	n, block := src.s.ring.fill()
-	return time.Duration(n-block) * time.Second / audio.SampleRate // capture rings hold 8 kHz
+	n, block, at := src.s.ring.fill()
+	need := audio.FrameSamples - n
+	if need <= 0 {
+		return time.Until(next)
+	}
+	if block <= 0 {
+		return 0
+	}
+	blocks := (need + block - 1) / block
+	complete := at.Add(time.Duration(blocks*block) * time.Second / audio.SampleRate) // capture rings hold 8 kHz
+	return max(next.Sub(complete)-captureJitter, 0)
 }
 
 // trimNewest drops up to k of the newest samples while the ring is playing, and reports how
@@ -57,9 +71,9 @@ func (r *ring) trimNewest(k int) int {
 	return k
 }
 
-// fill is how many samples the ring holds and how many the last push brought.
-func (r *ring) fill() (n, block int) {
+// fill is how many samples the ring holds, how many the last push brought and when.
+func (r *ring) fill() (n, block int, at time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.n, r.block
+	return r.n, r.block, r.pushedAt
 }

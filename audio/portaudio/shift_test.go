@@ -5,6 +5,7 @@ package portaudio
 import (
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestRingTrimNewest: a playing ring drops the newest samples it is asked to (the
@@ -35,13 +36,32 @@ func TestRingTrimNewest(t *testing.T) {
 	}
 }
 
-// TestRingFill: fill reports what the ring holds and what the last push brought (a capture
-// callback's block), which Source.Ahead turns into how early the next Read may come.
-func TestRingFill(t *testing.T) {
-	r := newRing(64, 0)
-	r.push(seq(0, 160))
-	r.push(seq(0, 40))
-	if n, block := r.fill(); n != 64 || block != 40 {
-		t.Fatalf("fill = %d, %d; want 64 (capacity), 40", n, block)
+// TestSourceAhead: with 10 ms capture blocks and a frame just read, the next Read may move
+// as far as the block that completes its frame (less captureJitter); a ring holding a frame
+// already may be read at once; a ring that never had a block allows nothing.
+func TestSourceAhead(t *testing.T) {
+	src := &Source{s: &stream{ring: newRing(1600, 0)}}
+	next := time.Now().Add(20 * time.Millisecond)
+	if got := src.Ahead(next); got != 0 {
+		t.Fatalf("no block yet: Ahead %v", got)
+	}
+	src.s.ring.push(seq(0, 80+30)) // a 110-sample block: 30 left after the frame below
+	frame := make([]int16, 160)
+	src.s.ring.push(seq(0, 80))
+	if !src.s.ring.take(frame) {
+		t.Fatal("take")
+	}
+	_, _, at := src.s.ring.fill()
+	// 30 held, 130 needed: two more 80-sample (10 ms) blocks, the second 20 ms after the last.
+	want := next.Sub(at.Add(20*time.Millisecond)) - captureJitter
+	if got := src.Ahead(next); got != max(want, 0) {
+		t.Fatalf("Ahead %v, want %v", got, max(want, 0))
+	}
+	if got := src.Ahead(at.Add(30 * time.Millisecond)); got != 10*time.Millisecond-captureJitter {
+		t.Fatalf("next Read 30 ms after the last block: Ahead %v, want %v", got, 10*time.Millisecond-captureJitter)
+	}
+	src.s.ring.push(seq(0, 160))
+	if got := src.Ahead(next); got <= 0 || got > 20*time.Millisecond {
+		t.Fatalf("a frame held: Ahead %v, want until next", got)
 	}
 }

@@ -9,8 +9,8 @@ import "time"
 // back: the frame's first sample still needs its packet at the tick that writes it, so an
 // offset only ever delays the stream further. What can: moving the tick. PhaseSlack says by
 // how much the session's ticks could come earlier and still find every packet the floor
-// protects; the pacer can act on it where a time shift is inaudible (a concealed or silent
-// frame), in steps of its phase grid.
+// protects; the shared pacer acts on it where a time shift is inaudible (a concealed or silent
+// frame, receiver.phaseShift), less a margin: pacer_move.go.
 
 // noteSlack keeps what PhaseSlack needs besides the cursor, which it reads where this Pop
 // leaves it. It is asked rarely (after concealment), so the work waits until then.

@@ -23,9 +23,9 @@ import (
 // The session's send schedule moves with its ticks (paceState.due and grid), so its next RTP
 // leaves d early, once: no frame is skipped, none sent twice. Audio that goes on to a queue of
 // its own (a sound device's ring) would only wait there d longer; queueTrimmer drops d of the
-// concealment just queued so the device plays the next frame d sooner. A capture queue must
-// hold d more than a frame, or the next Read would come up short and send silence: sourceAhead
-// bounds d by what it holds.
+// concealment just queued so the device plays the next frame d sooner. The microphone is read
+// d earlier too: its blocks must have brought a whole frame by then, or the Read would come up
+// short and send a frame of silence; sourceAhead bounds d by when they do.
 
 const (
 	// phaseMargin is what a move keeps of the buffer's PhaseSlack, for arrivals slower than
@@ -46,9 +46,9 @@ type queueTrimmer interface {
 }
 
 // sourceAhead is a Source with a queue of its own (a microphone's ring): Ahead is how much
-// earlier than a frame from now the next Read could come and still find a whole frame.
+// earlier than next the next Read could come and still find a whole frame.
 type sourceAhead interface {
-	Ahead() time.Duration
+	Ahead(next time.Time) time.Duration
 }
 
 // phaseMove is a session's offer to have its next tick come shift earlier.
@@ -124,7 +124,7 @@ func (r *pacerRun) moveLone() {
 	if st == nil {
 		return
 	}
-	shift = s.boundShift(shift)
+	shift = s.boundShift(shift, st.due)
 	if shift <= 0 && st.phase == 0 {
 		return
 	}
@@ -166,7 +166,7 @@ func (r *pacerRun) movePhases() {
 			s.frameMu.Lock()
 			if st := s.paced; st != nil && slices.Contains(*r.lists[st.phase].Load(), s) {
 				k = min(k, int64(st.due.Sub(r.grid)/phaseDur)-r.served-1) // the new slot is still to come
-				k = int64(s.boundShift(time.Duration(k)*phaseDur) / phaseDur)
+				k = int64(s.boundShift(time.Duration(k)*phaseDur, st.due) / phaseDur)
 				if k > 0 {
 					d := time.Duration(k) * phaseDur
 					st.due, st.grid = st.due.Add(-d), st.grid.Add(-d)
@@ -223,14 +223,16 @@ func (r *pacerRun) movedFrom(s *Session, ph int) bool {
 	return false
 }
 
-// boundShift is shift, or less if the session's microphone could not deliver its next frame
-// that much earlier (sourceAhead). The caller holds s.frameMu.
-func (s *Session) boundShift(shift time.Duration) time.Duration {
+// boundShift is shift, or less if the session's microphone could not deliver the frame due
+// next that much earlier (sourceAhead). The caller holds s.frameMu.
+func (s *Session) boundShift(shift time.Duration, next time.Time) time.Duration {
 	if shift <= 0 {
 		return 0
 	}
-	if src, ok := s.current().Source.(sourceAhead); ok {
-		shift = min(shift, max(src.Ahead(), 0))
+	if p := s.current(); p.Send {
+		if src, ok := p.Source.(sourceAhead); ok {
+			shift = min(shift, max(src.Ahead(next), 0))
+		}
 	}
 	return shift
 }

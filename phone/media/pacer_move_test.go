@@ -27,7 +27,7 @@ type aheadSource struct {
 	ahead time.Duration
 }
 
-func (a *aheadSource) Ahead() time.Duration { return a.ahead }
+func (a *aheadSource) Ahead(time.Time) time.Duration { return a.ahead }
 
 // loneRun is what pacedImpaired saw of a lone session paced by a private run.
 type loneRun struct {

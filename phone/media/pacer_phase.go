@@ -17,7 +17,8 @@ import (
 // goroutine paces in a tick anyway) new sessions join it, and the timer ticks every 20 ms — one
 // wakeup a frame for one call. Beyond that a session joins the least loaded phase; the timer
 // ticks every 5 ms while any phase but 0 has a session and goes back to 20 ms once they have
-// all left. A session keeps its phase for life: moving it would shift its audio in time.
+// all left. A session keeps its phase unless its playout may move: that shifts its audio in
+// time, so it happens only after a concealed or silent frame (pacer_move.go).
 //
 // A tick serves the slots that fell due since the one before (at most one of each phase), so a
 // late or lost timer expiry (a re-arm, a starved process) delays a phase, never skips it; each

@@ -199,8 +199,8 @@ func (r *receiver) playFrame(s *Session, p Params, now time.Time, out []int16) {
 // come without making a packet late: the jitter buffer's PhaseSlack (jitter_phase.go), and
 // only when the frame just written was concealment or silence, where the shortened frame is
 // not heard. Fixed ticks waste 0–20 ms (10 on average) waiting for the tick after a frame's
-// due time; a pacer that moves the session's ticks by this much, on its phase grid, wins
-// that back.
+// due time; the shared pacer moves the session's ticks by this much (less a margin) and wins
+// that back (pacer_move.go).
 func (r *receiver) phaseShift() time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
