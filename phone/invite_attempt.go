@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -82,7 +83,8 @@ func (a *inviteAttempt) asError(op, dest string, t Transport, err error) error {
 // inviteOnce sends req and waits for its final response. It gives up on a server that an
 // ICMP unreachable says is not there (UDP) and, with several targets, on one that sends
 // nothing within attemptTimeout; sipgo then forgets the transaction at once (no CANCEL:
-// nothing to cancel).
+// nothing to cancel). A hang-up before any response returns at once and leaves the INVITE
+// to followAbandonedInvite (invite_abandoned.go).
 func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip.Request, l *leg, n int,
 	onResponse func(*sip.Response) error) (*sipgo.DialogClientSession, *sip.Response, *inviteAttempt, error) {
 	a := &inviteAttempt{}
@@ -92,12 +94,13 @@ func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip
 	// timeout gives up on the server at once (a network failure: "no response from …"), and a
 	// hang-up simply forgets the INVITE.
 	actx, cancel := context.WithCancelCause(context.WithoutCancel(ringCtx))
-	defer cancel(nil)
+	defer cancel(nil) // for an INVITE followed in the background (hungUpEarly): sipgo's CANCEL
 	abandon := func(cause error) {
 		if a.giveUp(cause) {
 			cancel(sipgo.WaitAnswerForceCancelErr)
 		}
 	}
+	hungUpEarly := make(chan struct{})
 	stopFollowing := context.AfterFunc(ringCtx, func() {
 		switch {
 		case a.heardAny():
@@ -105,7 +108,7 @@ func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip
 		case errors.Is(ringCtx.Err(), context.DeadlineExceeded):
 			abandon(errNoResponse)
 		default:
-			cancel(sipgo.WaitAnswerForceCancelErr)
+			close(hungUpEarly) // the user hung up: the call ends now, the INVITE is followed
 		}
 	})
 	defer stopFollowing()
@@ -122,13 +125,25 @@ func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip
 		defer stop()
 		defer pcancel(nil)
 	}
+	var followed atomic.Bool // the call has ended; responses are the background follower's
 	wrapped := func(res *sip.Response) error {
 		a.heard(res)
+		if followed.Load() {
+			return nil
+		}
 		return onResponse(res)
 	}
 	sess, err := ua.WriteInvite(actx, req)
 	if err == nil {
-		err = sess.WaitAnswer(actx, sipgo.AnswerOptions{OnResponse: wrapped})
+		done := make(chan error, 1)
+		go func() { done <- sess.WaitAnswer(actx, sipgo.AnswerOptions{OnResponse: wrapped}) }()
+		select {
+		case err = <-done:
+		case <-hungUpEarly:
+			followed.Store(true)
+			p.followAbandonedInvite(sess, done)
+			return sess, nil, a, context.Canceled
+		}
 	}
 	var res *sip.Response
 	if sess != nil {

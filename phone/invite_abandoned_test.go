@@ -1,0 +1,133 @@
+package phone
+
+import (
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// lateServer is a UDP "callee" the test drives by hand: it reads what the phone sends and
+// answers the INVITE whenever the test says.
+type lateServer struct {
+	t      *testing.T
+	pc     net.PacketConn
+	invite *sip.Request
+	from   net.Addr
+}
+
+func newLateServer(t *testing.T) *lateServer {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return &lateServer{t: t, pc: pc}
+}
+
+// read returns the next request the phone sends (retransmissions of ones already seen too),
+// failing the test after wait.
+func (s *lateServer) read(wait time.Duration) *sip.Request {
+	s.t.Helper()
+	buf := make([]byte, 65535)
+	_ = s.pc.SetReadDeadline(time.Now().Add(wait))
+	for {
+		n, from, err := s.pc.ReadFrom(buf)
+		if err != nil {
+			s.t.Fatalf("nothing from the phone within %v: %v", wait, err)
+		}
+		msg, err := sip.NewParser().ParseSIP(buf[:n])
+		if err != nil {
+			continue // a keep-alive
+		}
+		if req, ok := msg.(*sip.Request); ok {
+			s.from = from
+			return req
+		}
+	}
+}
+
+// readMethod skips retransmissions until a request of method m arrives.
+func (s *lateServer) readMethod(m sip.RequestMethod, wait time.Duration) *sip.Request {
+	s.t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		req := s.read(time.Until(deadline))
+		if req.Method == m {
+			return req
+		}
+	}
+}
+
+// respond sends a response to req with code, a fixed To-tag and (for 2xx) a Contact.
+func (s *lateServer) respond(req *sip.Request, code int, reason string) {
+	s.t.Helper()
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	if to := res.To(); to != nil && code > 100 {
+		to.Params.Add("tag", "callee1")
+	}
+	if code >= 200 && code < 300 {
+		local := s.pc.LocalAddr().(*net.UDPAddr)
+		res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "x", Host: local.IP.String(), Port: local.Port}})
+	}
+	if _, err := s.pc.WriteTo([]byte(res.String()), s.from); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// hangUpBeforeAnyResponse dials the server, waits for the INVITE, hangs up and checks the call
+// ended for the user at once, before the server said anything.
+func hangUpBeforeAnyResponse(t *testing.T, srv *lateServer) {
+	t.Helper()
+	caller, _, events := runPhone(t, Config{})
+	id, err := caller.Dial("", "sip:x@"+srv.pc.LocalAddr().String(), CallAudio{}, DialOptions{RingTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.invite = srv.readMethod(sip.INVITE, 10*time.Second)
+	if err := caller.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if end := waitCall(t, events, id, CallEnded); end.By != "local" || end.Reason != "cancelled" {
+		t.Fatalf("call ended %+v, want cancelled by the user", end)
+	}
+}
+
+// TestHangupBeforeAnyResponseCancelsOnceItRings: the callee's 180 that comes after the user hung
+// up gets a CANCEL (RFC 3261 9.1: a CANCEL waits for a provisional response), and its 487 an
+// ACK. Before, the INVITE was forgotten and the callee rang on until its own timeout.
+func TestHangupBeforeAnyResponseCancelsOnceItRings(t *testing.T) {
+	srv := newLateServer(t)
+	hangUpBeforeAnyResponse(t, srv)
+	srv.respond(srv.invite, 180, "Ringing")
+	cancel := srv.readMethod(sip.CANCEL, 5*time.Second)
+	if cancel.CallID().Value() != srv.invite.CallID().Value() || cancel.CSeq().SeqNo != srv.invite.CSeq().SeqNo {
+		t.Fatalf("CANCEL %s / %d does not match the INVITE's %s / %d", cancel.CallID().Value(), cancel.CSeq().SeqNo,
+			srv.invite.CallID().Value(), srv.invite.CSeq().SeqNo)
+	}
+	srv.respond(cancel, 200, "OK")
+	srv.respond(srv.invite, 487, "Request Terminated")
+	if ack := srv.readMethod(sip.ACK, 5*time.Second); !strings.Contains(ack.CSeq().Value(), "ACK") {
+		t.Fatalf("ACK with CSeq %q", ack.CSeq().Value())
+	}
+}
+
+// TestHangupBeforeAnyResponseAnsweredLater: a callee that answers (200) after the user hung up
+// gets its ACK and then a BYE, so it does not think the call is up.
+func TestHangupBeforeAnyResponseAnsweredLater(t *testing.T) {
+	srv := newLateServer(t)
+	hangUpBeforeAnyResponse(t, srv)
+	srv.respond(srv.invite, 200, "OK")
+	srv.readMethod(sip.ACK, 5*time.Second)
+	bye := srv.readMethod(sip.BYE, 5*time.Second)
+	if bye.CallID().Value() != srv.invite.CallID().Value() {
+		t.Fatalf("BYE for Call-ID %s, want the INVITE's %s", bye.CallID().Value(), srv.invite.CallID().Value())
+	}
+	if tag, _ := bye.To().Params.Get("tag"); tag != "callee1" {
+		t.Fatalf("BYE To-tag %q, want the callee's", tag)
+	}
+	srv.respond(bye, 200, "OK")
+}
