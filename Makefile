@@ -45,13 +45,15 @@ test-race: deps-test vet
 
 # Run every fuzz target for FUZZTIME, FUZZJOBS at a time, niced by FUZZNICE (not part of `make
 # test`; the seed corpora are). Prints a line per target; the long runs in docs/RELIABILITY.md
-# were `make fuzz FUZZTIME=10m FUZZJOBS=4 FUZZNICE=15`. PKGS narrows it (e.g. PKGS=./phone/sdp).
+# were `make fuzz FUZZTIME=10m FUZZJOBS=4 FUZZNICE=15`. PKGS narrows it (e.g. PKGS=./phone/sdp),
+# FUZZMATCH picks targets by name (a regexp).
 FUZZTIME ?= 30s
 FUZZJOBS ?= 1
 FUZZNICE ?= 0
+FUZZMATCH ?= .
 PKGS     ?= ./...
 fuzz:
-	@GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZJOBS=$(FUZZJOBS) FUZZNICE=$(FUZZNICE) ./.ci/fuzz $(PKGS)
+	@GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZJOBS=$(FUZZJOBS) FUZZNICE=$(FUZZNICE) FUZZMATCH='$(FUZZMATCH)' ./.ci/fuzz $(PKGS)
 
 # Micro-benchmarks of the hot paths (minutes); bench-peers runs the whole-process comparisons
 # beside baresip and sipp (each cleans up every process it starts; about 15 minutes in all).
