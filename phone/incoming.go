@@ -46,7 +46,12 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 		return
 	}
 	// Check the offer before ringing: a call we cannot take should not ring.
-	if _, _, err := sdp.Answer(req.Body(), sdp.Local{Addr: "127.0.0.1", Port: 9, Codecs: supportedCodecs(), DTMF: true}); err != nil {
+	// Parsed once: prepare answers this offer (ParsedOffer).
+	offer, err := sdp.ParseOffer(req.Body())
+	if err == nil {
+		err = offer.Check(sdp.Local{Addr: "127.0.0.1", Port: 9, Codecs: supportedCodecs(), DTMF: true})
+	}
+	if err != nil {
 		code, reason := 488, "Not Acceptable Here"
 		if len(req.Body()) == 0 {
 			reason = "Not Acceptable Here (no SDP offer)"
@@ -108,7 +113,7 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	c.mu.Unlock()
 	contact := &sip.ContactHeader{Address: l.contact}
 	x := &incomingRun{p: p, c: c, stk: stk, sess: sess, l: l, acc: acc, contact: contact, otx: otx,
-		incomingDue: incomingDue}
+		offer: offer, incomingDue: incomingDue}
 	defer x.close()
 	x.openMediaEarly()
 	var in lifecycle.Input
@@ -181,6 +186,7 @@ type incomingRun struct {
 	answer  []byte       // our SDP answer, once prepared
 	params  media.Params // the media it describes
 	codec   string
+	offer   *sdp.ParsedOffer // the INVITE's SDP offer, checked before the call rang
 	err     error            // the error behind an End, for the event and the history
 	opened  chan openedMedia // the media session opened while ringing, until prepare takes it
 	otx     *afterOK         // the INVITE's transaction: runs the answer's effects once the 200 is out
@@ -240,7 +246,7 @@ func (x *incomingRun) prepare() error {
 	x.ms = ms
 	ma := x.p.publicMedia(x.stk.ctx, x.stk, x.acc, x.l.localIP, ms)
 	local := x.p.localSDP(ma)
-	answer, n, err := sdp.Answer(x.sess.InviteRequest.Body(), local)
+	answer, n, err := x.offer.Answer(local)
 	if err != nil {
 		return err
 	}

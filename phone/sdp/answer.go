@@ -22,6 +22,12 @@ func Answer(offer []byte, l Local) ([]byte, Negotiated, error) {
 	if err != nil {
 		return nil, Negotiated{}, err
 	}
+	return answer(sd, l, true)
+}
+
+// answer answers the parsed offer sd for the normalised l; without marshal it only
+// negotiates (Offer.Check), and the answer it returns is nil.
+func answer(sd *psdp.SessionDescription, l Local, marshal bool) ([]byte, Negotiated, error) {
 	ans := session(l)
 	var n Negotiated
 	found, why := false, "the offer has no audio stream"
@@ -51,6 +57,9 @@ func Answer(offer []byte, l Local) ([]byte, Negotiated, error) {
 	}
 	if !found {
 		return nil, Negotiated{}, fmt.Errorf("%w: %s", ErrNoCommonCodec, why)
+	}
+	if !marshal {
+		return nil, n, nil
 	}
 	b, err := ans.Marshal()
 	return b, n, err
