@@ -92,16 +92,17 @@ func (p *Phone) legFor(ctx context.Context, stk *stack, acc *account, target sip
 				l.from.Host = pub.Addr().String()
 			}
 		}
-		l.client, err = sipgo.NewClient(stk.ua, sipgo.WithClientLogger(p.log), sipgo.WithClientNAT(),
-			sipgo.WithClientHostname(ip), sipgo.WithClientPort(sock.Port),
-			sipgo.WithClientConnectionAddr(sock.String()))
+		conn := sock.String()
+		l.client, err = stk.clients.get(stk.ua, p.log, clientKey{host: ip, port: sock.Port, connAddr: conn},
+			sipgo.WithClientNAT(), sipgo.WithClientHostname(ip), sipgo.WithClientPort(sock.Port),
+			sipgo.WithClientConnectionAddr(conn))
 	default:
 		if acc == nil {
 			return nil, &Error{Op: "call " + target.String(), Failure: FailureConfig,
 				Reason: "direct calls over TCP or TLS need an account (use --aor with --transport)"}
 		}
 		l.localIP = l.contact.Host
-		l.client, err = sipgo.NewClient(stk.ua, sipgo.WithClientLogger(p.log))
+		l.client, err = stk.clients.get(stk.ua, p.log, clientKey{})
 	}
 	if err != nil {
 		return nil, err

@@ -60,6 +60,8 @@ type stack struct {
 	wg       sync.WaitGroup
 	spare    spareMedia // RTP ports bound ahead for Config.AutoAnswer (incoming_fast.go)
 	screen   *screen    // scanner requests answered or dropped without state (scanner.go)
+	// The calls' sipgo clients, one for each way of sending (leg_clients.go).
+	clients clientCache
 }
 
 func (p *Phone) startStack(ctx context.Context) (*stack, error) {
