@@ -64,14 +64,16 @@ func (x *incomingRun) step(in lifecycle.Input) lifecycle.Input {
 		}
 	}
 	if after != nil {
-		x.otx.runThen() // the 200 never went out: they still happen, as before it
+		// The caller has our 200 (its ACK came), or it never will: they happen now, if the
+		// timer (afterOK) has not run them already.
+		x.otx.runThen()
 	}
 	return next
 }
 
 // effectsBefore200 are the effects the state machine puts before the 200 (start the media,
-// publish the answer) which the wire does not need to wait for: they run once the 200 is
-// sent (afterOK), ~200 µs sooner INVITE → 200 OK.
+// publish the answer) which the wire does not need to wait for: they run once the caller has
+// the 200 (afterOK), ~200 µs sooner INVITE → 200 OK.
 func effectsBefore200(effects []lifecycle.Effect) []lifecycle.Effect {
 	var after []lifecycle.Effect
 	for _, e := range effects {
@@ -93,20 +95,34 @@ func isAfterOK(e lifecycle.Effect) bool {
 }
 
 // afterOK carries out the effects that go with answering (start the media, publish the call
-// as answered) once the 200 is on the wire instead of before it: they took ~200 µs of
-// INVITE → 200 OK, and the 200 then waits for the ACK, which is why they cannot simply
-// follow WriteResponse.
+// as answered, bind the next call's ports) once the caller has our 200 instead of before we
+// send it: when its ACK comes, or ackGrace after the first 2xx, whichever is first. They took
+// ~200 µs of INVITE → 200 OK before the 200; run at once after it, their CPU work (syscalls
+// that bind and start sockets, goroutines, the front end printing the events) competed with
+// the caller for the CPU while it read the 200: a caller on the same host saw it ~180 µs later
+// (BenchmarkAutoAnswerPaced). The call's goroutine runs them when WriteResponse returns (the
+// ACK, or no ACK at all: step), and waits for them if the timer runs them already.
 type afterOK struct {
 	sip.ServerTransaction
-	mu   sync.Mutex
-	then func() // run once, after the first 2xx is written
+	mu    sync.Mutex
+	then  func()      // what waits for the 200, until taken
+	timer *time.Timer // ackGrace after the first 2xx
+	ran   sync.Mutex  // held while then runs, so that runThen returns once it has run
 }
 
-// Respond sends res, then (first 2xx only) runs what waits for it.
+// ackGrace is how long the answer's effects wait for the ACK after our 200: one frame, so the
+// media starts at most about a frame later than at once, however slow the ACK.
+const ackGrace = 20 * time.Millisecond
+
+// Respond sends res, then (first 2xx only) arms the timer that runs what waits for it.
 func (t *afterOK) Respond(res *sip.Response) error {
 	err := t.ServerTransaction.Respond(res)
 	if err == nil && res.IsSuccess() {
-		t.runThen()
+		t.mu.Lock()
+		if t.then != nil && t.timer == nil {
+			t.timer = time.AfterFunc(ackGrace, t.runThen)
+		}
+		t.mu.Unlock()
 	}
 	return err
 }
@@ -117,11 +133,16 @@ func (t *afterOK) setThen(f func()) {
 	t.mu.Unlock()
 }
 
-// runThen runs the pending effects, if any, once.
+// runThen runs the pending effects, if any, once; a second caller waits until they have run.
 func (t *afterOK) runThen() {
+	t.ran.Lock()
+	defer t.ran.Unlock()
 	t.mu.Lock()
 	f := t.then
 	t.then = nil
+	if t.timer != nil {
+		t.timer.Stop()
+	}
 	t.mu.Unlock()
 	if f != nil {
 		f()
