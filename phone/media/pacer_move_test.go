@@ -162,6 +162,8 @@ func TestPacerMovesLoneTicks(t *testing.T) {
 	const frames = 1200
 	base := 20 * time.Millisecond
 	tone := audiotest.NewTone(1000, 0.5).Samples(codec.SampleRate)
+	var sumFixed, sumMoved time.Duration
+	runs := 0
 	for seed := uint64(5); seed <= 6; seed++ {
 		for _, ph := range []time.Duration{2, 9, 16} {
 			phase := ph * time.Millisecond
@@ -170,6 +172,7 @@ func TestPacerMovesLoneTicks(t *testing.T) {
 			got := pacedImpaired(t, arr, frames, phase, &loopSource{pcm: tone})
 			maxJit := pctDur(jit, 1)
 			fm, mm := pctDur(fixed, .5), pctDur(got.added, .5)
+			sumFixed, sumMoved, runs = sumFixed+fm, sumMoved+mm, runs+1
 			t.Logf("seed %d phase %v: fixed median %v late %d; moved median %v p95 %v late %d (%d moves, shortest tick %v); jitter max %v",
 				seed, phase, fm, fl, mm, pctDur(got.added, .95), got.late, got.moves, got.minInterval, maxJit)
 			bound := maxJit + minWait + phaseMargin + loneStep
@@ -187,6 +190,7 @@ func TestPacerMovesLoneTicks(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("average median added delay over %d runs: fixed ticks %v, the pacer's moved ticks %v", runs, sumFixed/time.Duration(runs), sumMoved/time.Duration(runs))
 	// A microphone that could deliver its next frame at most 2 ms early bounds every move.
 	arr, _ := impairedArrivals(5, 600, base, 40*time.Millisecond, 0.01, 0.3)
 	got := pacedImpaired(t, arr, 600, 9*time.Millisecond, &aheadSource{loopSource: loopSource{pcm: tone}, ahead: 2 * time.Millisecond})
