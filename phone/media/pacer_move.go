@@ -88,9 +88,9 @@ func (r *pacerRun) applyMoves() {
 	}
 	r.moveMu.Lock()
 	defer r.moveMu.Unlock()
+	r.rehome.Store(false) // if a session joined since, there is no lone session to rehome
 	switch {
 	case r.count() == 1:
-		r.rehome.Store(false)
 		r.moveLone()
 	case time.Duration(r.period.Load()) == phaseDur:
 		r.movePhases()
