@@ -113,6 +113,11 @@ type pacerRun struct {
 	// rehome: the one session left is not on phase 0, so the timer ticks every 5 ms for it;
 	// the next tick moves the grid under it (pacer_move.go).
 	rehome atomic.Bool
+	// spare, listHdr and flip let moves rebuild lists without allocating (pacerRun.rebuilt);
+	// used under moveMu on the tick goroutine only.
+	spare   [phases][]*Session
+	listHdr [phases][2][]*Session
+	flip    [phases]int
 	// period is the timer's period, frameDur or phaseDur; written under sharedPacer.mu.
 	period atomic.Int64
 	// workers[0] is the tick goroutine's own, for a tick small enough for one share; the

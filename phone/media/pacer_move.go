@@ -192,11 +192,17 @@ func (r *pacerRun) movePhases() {
 	r.retime(moved.log)
 }
 
-// rebuilt is phase ph's list after this tick's moves: a new array, as ticks read lists
-// without a lock.
+// rebuilt is phase ph's list after this tick's moves, in another array than the one ticks
+// have been reading (they read lists without a lock). It reuses the array a rebuild replaced
+// before, so that moves allocate nothing once the arrays are big enough: nothing can still
+// be reading that one, as the ticks that paced it are over (this runs on the tick goroutine)
+// and add and remove, which copy lists, wait for moveMu.
 func (r *pacerRun) rebuilt(ph int) *[]*Session {
 	old := *r.lists[ph].Load()
-	list := make([]*Session, 0, len(old)+1)
+	list := r.spare[ph][:0]
+	if cap(list) < len(old)+phases { // a few more than it holds: sessions that join it
+		list = make([]*Session, 0, len(old)+len(old)/4+phases)
+	}
 	for _, s := range old {
 		if !r.movedFrom(s, ph) {
 			list = append(list, s)
@@ -209,7 +215,12 @@ func (r *pacerRun) rebuilt(ph int) *[]*Session {
 			}
 		}
 	}
-	return &list
+	clear(old[len(old):cap(old)])
+	r.spare[ph] = old
+	hdr := &r.listHdr[ph][r.flip[ph]] // the other slot may be what lists[ph] points at now
+	r.flip[ph] ^= 1
+	*hdr = list
+	return hdr
 }
 
 func (r *pacerRun) movedFrom(s *Session, ph int) bool {

@@ -14,12 +14,15 @@ func (r *pacerRun) offer(s *Session, shift time.Duration) {
 // TestPacerMovesPhases drives a private run's 5 ms ticks by hand with more sessions than
 // phase 0 takes and has sessions offer to move (as after a concealed frame): one offering
 // 7 ms moves one phase earlier, one offering 12 ms two, one offering 3 ms (less than a phase)
-// stays, and one whose slot a phase earlier was served already stays. Before and after,
+// stays, and one whose slot a phase earlier was served already stays; two more moves later
+// (lists rebuilt in the arrays earlier moves left) lose nobody. Before and after,
 // every session sends exactly one frame every 20 ms, on its current phase's slots: a moved
 // session's next frame leaves once, 5 or 10 ms early, never twice and never skipped.
 func TestPacerMovesPhases(t *testing.T) {
 	const n = 2*minPacerShare + 8
-	ss := pairedSessions(t, n, true)
+	// Nobody reads the sockets (no poller): no session plays a packet, so only the offers the
+	// test makes move anyone.
+	ss := pairedSessions(t, n, false)
 	grid := time.Now()
 	r := newPacerRun(new(pacerStats), grid, 4)
 	defer r.stop()
@@ -78,6 +81,17 @@ func TestPacerMovesPhases(t *testing.T) {
 				t.Fatal("offers left after the tick applied them")
 			}
 		}
+		if slot == 18 || slot == 21 { // more moves, into arrays earlier moves left (rebuilt)
+			i, want := small, 1 // slot 18 is phase 2's
+			if slot == 21 {
+				i, want = one, 0 // slot 21 is phase 1's, where one is now
+			}
+			r.offer(ss[i], 6*time.Millisecond)
+			r.applyMoves()
+			if ph := r.phaseOf(ss[i]); ph != want {
+				t.Fatalf("slot %d: session %d on phase %d after its offer, want %d", slot, i, ph, want)
+			}
+		}
 		now := sent()
 		for i := range ss {
 			want := uint64(0)
@@ -90,8 +104,11 @@ func TestPacerMovesPhases(t *testing.T) {
 		}
 		prev = now
 	}
-	if got := r.stats.moves.Load(); got != 2 {
-		t.Fatalf("%d moves counted, want 2", got)
+	if got := r.stats.moves.Load(); got != 4 {
+		t.Fatalf("%d moves counted, want 4", got)
+	}
+	if l := r.loads(); l[0]+l[1]+l[2]+l[3] != n {
+		t.Fatalf("phases hold %v, %d sessions in all, want %d", l, l[0]+l[1]+l[2]+l[3], n)
 	}
 	if time.Duration(r.period.Load()) != phaseDur {
 		t.Fatalf("period %v with sessions on every phase", time.Duration(r.period.Load()))
@@ -99,7 +116,7 @@ func TestPacerMovesPhases(t *testing.T) {
 
 	// Everyone but a session on phase 1 leaves: the next tick puts it on phase 0 of a grid
 	// moved under it (its frames keep their times) and the timer back to one expiry a frame.
-	last := one
+	last := small
 	for i, s := range ss {
 		if i != last {
 			r.remove(s)
@@ -130,7 +147,7 @@ func TestPacerMovesPhases(t *testing.T) {
 // TestPacerFewSessionsKeepTheirTicks: a handful of sessions, all on phase 0 and the timer at
 // 20 ms, do not move: moving one would make the timer tick every 5 ms for all of them.
 func TestPacerFewSessionsKeepTheirTicks(t *testing.T) {
-	ss := pairedSessions(t, 2, true)
+	ss := pairedSessions(t, 2, false)
 	grid := time.Now()
 	r := newPacerRun(new(pacerStats), grid, 1)
 	defer r.stop()
