@@ -3,6 +3,7 @@
 package portaudio
 
 import (
+	"math"
 	"time"
 
 	"github.com/dialtone/dialtone/audio"
@@ -29,8 +30,8 @@ func (snk *Sink) TrimQueued(samples int) int {
 	if snk.s.rs == nil {
 		ratio = 1
 	}
-	got := snk.s.ring.trimNewest(int(float64(samples) * ratio))
-	return int(float64(got) / ratio)
+	got := snk.s.ring.trimNewest(int(math.Round(float64(samples) * ratio)))
+	return int(math.Round(float64(got) / ratio))
 }
 
 // captureJitter is how far a capture callback may come after its block's regular time
