@@ -116,6 +116,9 @@ func parseReferTo(v string) (referTarget, error) {
 	if !validHost(u.Host) {
 		return referTarget{}, fmt.Errorf("refer-to %q: bad host %q", v, u.Host)
 	}
+	if !validUser(u.User) {
+		return referTarget{}, fmt.Errorf("refer-to %q: bad user part %q", v, u.User)
+	}
 	u.Headers = nil
 	t := referTarget{URI: u}
 	if hdrs == "" {
@@ -149,6 +152,21 @@ func validHost(h string) bool {
 		c := h[i]
 		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 			c == '.' || c == '-' || c == '_' || c == ':' || c == '[' || c == ']'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// validUser is RFC 3261's user part: unreserved, escaped and user-unreserved characters. A '>'
+// or a space there would end or break the name-addr we write from it (FuzzReferTo found
+// "sip:>@0", read in addr-spec form, written back as "<sip:>@0>").
+func validUser(u string) bool {
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("-_.!~*'()%&=+$,;?/", c) >= 0
 		if !ok {
 			return false
 		}
