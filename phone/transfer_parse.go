@@ -116,7 +116,7 @@ func parseReferTo(v string) (referTarget, error) {
 	if !validHost(u.Host) {
 		return referTarget{}, fmt.Errorf("refer-to %q: bad host %q", v, u.Host)
 	}
-	if !validUser(u.User) {
+	if !validUser(u.User, "&=+$,;?/") || !validUser(u.Password, "&=+$,") {
 		return referTarget{}, fmt.Errorf("refer-to %q: bad user part %q", v, u.User)
 	}
 	u.Headers = nil
@@ -159,14 +159,15 @@ func validHost(h string) bool {
 	return true
 }
 
-// validUser is RFC 3261's user part: unreserved, escaped and user-unreserved characters. A '>'
-// or a space there would end or break the name-addr we write from it (FuzzReferTo found
-// "sip:>@0", read in addr-spec form, written back as "<sip:>@0>").
-func validUser(u string) bool {
+// validUser is RFC 3261's user (or password) part: unreserved and escaped characters, and the
+// extra ones that part allows (user-unreserved, or the password's). A '>' or a space there would
+// end or break the name-addr we write from it (FuzzReferTo found "sip:>@0" and "sip:0:>@0",
+// read in addr-spec form, written back as "<sip:>@0>").
+func validUser(u, extra string) bool {
 	for i := 0; i < len(u); i++ {
 		c := u[i]
 		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			strings.IndexByte("-_.!~*'()%&=+$,;?/", c) >= 0
+			strings.IndexByte("-_.!~*'()%", c) >= 0 || strings.IndexByte(extra, c) >= 0
 		if !ok {
 			return false
 		}
