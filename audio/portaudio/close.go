@@ -3,14 +3,10 @@
 package portaudio
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
-	"strings"
-	"syscall"
+	"sync"
 	"time"
 )
 
@@ -23,6 +19,10 @@ const closeTimeout = 3 * time.Second
 // lostCloseTimeout bounds closing a stream already found lost (liveness.go): its audio
 // thread has either quit, and the close is immediate, or hangs, and waiting longer is no use.
 const lostCloseTimeout = time.Second
+
+// quietMu serialises quiet and quietBounded: fd 2 is process-wide, so two overlapping
+// redirections would restore each other's pipes.
+var quietMu sync.Mutex
 
 // errStuck says a PortAudio call did not return within its bound and was abandoned.
 var errStuck = errors.New("the sound library did not return; stream abandoned (the device or sound server hangs)")
@@ -37,49 +37,10 @@ func quietBounded(log *slog.Logger, what string, timeout time.Duration, f func()
 	quietMu.Lock()
 	defer quietMu.Unlock()
 	done := make(chan error, 1) // buffered: an abandoned f must be able to finish
-	syscall.ForkLock.RLock()
-	saved, err := syscall.Dup(2)
-	if err == nil {
-		syscall.CloseOnExec(saved)
-	}
-	syscall.ForkLock.RUnlock()
-	if err != nil {
-		go func() { done <- f() }()
-		return waitBounded(done, timeout)
-	}
-	defer syscall.Close(saved)
-	r, w, err := os.Pipe()
-	if err != nil {
-		go func() { done <- f() }()
-		return waitBounded(done, timeout)
-	}
-	if err := syscall.Dup3(int(w.Fd()), 2, 0); err != nil {
-		r.Close()
-		w.Close()
-		go func() { done <- f() }()
-		return waitBounded(done, timeout)
-	}
-	logged := make(chan struct{})
-	go func() {
-		defer close(logged)
-		defer r.Close()
-		sc := bufio.NewScanner(r)
-		for sc.Scan() {
-			if strings.TrimSpace(sc.Text()) == "" {
-				continue
-			}
-			log.Debug("audio library output", "during", what, "text", sc.Text())
-		}
-		io.Copy(io.Discard, r)
-	}()
+	giveBack := borrowStderr(log, what)
 	go func() { done <- f() }()
 	ferr := waitBounded(done, timeout)
-	syscall.Dup3(saved, 2, 0) // from here an abandoned f writes to the real stderr
-	w.Close()
-	select {
-	case <-logged:
-	case <-time.After(200 * time.Millisecond):
-	}
+	giveBack() // from here an abandoned f writes to the real stderr
 	if errors.Is(ferr, errStuck) {
 		log.Warn("sound device: a PortAudio call did not return; abandoned", "during", what, "after", timeout.String())
 	}

@@ -9,6 +9,8 @@ import "log/slog"
 
 func quiet(log *slog.Logger, what string, f func() error) error { return f() }
 
+func borrowStderr(log *slog.Logger, what string) (giveBack func()) { return func() {} }
+
 func silenceLibraries(log *slog.Logger) {}
 
 func releaseLibraries(log *slog.Logger) {}

@@ -8,14 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
-
-// quietMu serialises quiet: fd 2 is process-wide, so two overlapping redirections would
-// restore each other's pipes.
-var quietMu sync.Mutex
 
 // quiet runs f with file descriptor 2 pointed at a pipe and logs whatever was written there
 // at debug level. ALSA (and JACK, which PortAudio probes on Linux) print diagnostics straight
@@ -32,6 +27,16 @@ var quietMu sync.Mutex
 func quiet(log *slog.Logger, what string, f func() error) error {
 	quietMu.Lock()
 	defer quietMu.Unlock()
+	giveBack := borrowStderr(log, what)
+	defer giveBack()
+	return f()
+}
+
+// borrowStderr points file descriptor 2 at a pipe whose lines are logged at debug level, and
+// returns what gives it back (after which the logging goroutine ends, waited for at most
+// 200 ms). Without a stderr, or if the pipe cannot be made, it changes nothing. The caller
+// holds quietMu.
+func borrowStderr(log *slog.Logger, what string) (giveBack func()) {
 	syscall.ForkLock.RLock() // no exec may inherit saved before it is close-on-exec
 	saved, err := syscall.Dup(2)
 	if err == nil {
@@ -39,18 +44,19 @@ func quiet(log *slog.Logger, what string, f func() error) error {
 	}
 	syscall.ForkLock.RUnlock()
 	if err != nil { // no stderr at all: nothing to protect
-		return f()
+		return func() {}
 	}
-	defer syscall.Close(saved)
 	r, w, err := os.Pipe()
 	if err != nil {
-		return f()
+		syscall.Close(saved)
+		return func() {}
 	}
 	// Dup3 rather than Dup2: linux/arm64 has no dup2 system call.
 	if err := syscall.Dup3(int(w.Fd()), 2, 0); err != nil {
 		r.Close()
 		w.Close()
-		return f()
+		syscall.Close(saved)
+		return func() {}
 	}
 	done := make(chan struct{})
 	go func() {
@@ -65,14 +71,15 @@ func quiet(log *slog.Logger, what string, f func() error) error {
 		}
 		io.Copy(io.Discard, r) // an over-long line stopped the scanner: keep the pipe drained
 	}()
-	ferr := f()
-	syscall.Dup3(saved, 2, 0)
-	w.Close()
-	// Normally the reader sees EOF at once. A helper process that inherited the pipe (none is
-	// expected) would hold it open, so do not wait for it forever.
-	select {
-	case <-done:
-	case <-time.After(200 * time.Millisecond):
+	return func() {
+		syscall.Dup3(saved, 2, 0)
+		syscall.Close(saved)
+		w.Close()
+		// Normally the reader sees EOF at once. A helper process that inherited the pipe (none
+		// is expected) would hold it open, so do not wait for it forever.
+		select {
+		case <-done:
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
-	return ferr
 }
