@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/dialtone/dialtone/cmd/dialtone/control"
@@ -186,8 +185,3 @@ func (s *server) answer(id string) error {
 }
 
 // release closes an ended call's audio.
-// ownedByUs says whether a file belongs to the user running dialtone.
-func ownedByUs(fi os.FileInfo) bool {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && int(st.Uid) == os.Getuid()
-}
