@@ -40,6 +40,9 @@ func (c *callCmd) Run(e *env) error {
 
 // placeCall runs a phone just long enough for one call.
 func (e *env) placeCall(cfg phone.Config, account, target string, c *callCmd) error {
+	if err := phone.CheckTarget(target, account != ""); err != nil {
+		return usageErr("%v", err) // before the sound devices: a typo is the problem to name
+	}
 	ca, err := e.openAudio(c.audioFlags, c.Record)
 	if err != nil {
 		return err

@@ -22,6 +22,9 @@ func TestBadTargetsAndAddressesAreUsageErrors(t *testing.T) {
 	}{
 		{[]string{"call", "sip:bad uri", "--audio", "null"}, `"bad uri" is not a host name or IP address`},
 		{[]string{"call", "sip:a b@127.0.0.1", "--audio", "null"}, `user part "a b" has a space`},
+		// Without --audio null on a machine without sound devices the target is still what is
+		// named: it is checked before the devices are opened.
+		{[]string{"call", "sip:bad uri", "--audio", "device"}, `"bad uri" is not a host name or IP address`},
 		{[]string{"call", "sip:x@127.0.0.1", "--audio", "null", "--listen", "127.0.0.1:99999"}, "port must be a number from 0 to 65535"},
 		{[]string{"answer", "--audio", "null", "--listen", "127.0.0.1"}, "is not ADDR:PORT"},
 		{[]string{"register", "--aor", "sip:a@127.0.0.1", "--listen", "localhost-ish:5060"}, "is not a local IP address"},
