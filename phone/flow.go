@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -256,11 +255,6 @@ func (f *flowTracker) forget(flow string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.waiters, flow)
-}
-
-// flowOption installs the tracker in a new sipgo user agent.
-func (p *Phone) flowOption() sipgo.UserAgentOption {
-	return sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(p.flows.readFilter))
 }
 
 // sipFlows is flowIO over sipgo's connection pool (keyed by local as well as remote address).

@@ -68,8 +68,8 @@ func newScreen(log *slog.Logger) *screen {
 	return &screen{parser: sip.NewParser(), log: log}
 }
 
-// screenedFlowOption is flowOption with the screen in front: scanner traffic never reaches
-// the flow tracker or sipgo.
+// screenedFlowOption installs the screen and, behind it, the flow tracker's read filter in a
+// new sipgo user agent: scanner traffic never reaches the flow tracker or sipgo.
 func (p *Phone) screenedFlowOption(s *screen) sipgo.UserAgentOption {
 	return sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(
 		func(props sip.TransportReadProps, data []byte) ([]byte, error) {
@@ -134,15 +134,9 @@ func (s *screen) answer(props sip.TransportReadProps, data []byte, v screenVerdi
 	if to := req.To(); !to.Params.Has("tag") {
 		to.Params.Add("tag", statelessTag(req))
 	}
-	var res *sip.Response
+	res := registerRefusal(req)
 	if v == screenOptions {
-		res = sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
-		res.AppendHeader(sip.NewHeader("Allow", allowMethods))
-		res.AppendHeader(sip.NewHeader("Accept", sipAccept))
-		res.AppendHeader(sip.NewHeader("Supported", "replaces"))
-	} else {
-		res = sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil)
-		res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+		res = optionsAnswer(req)
 	}
 	c, err := tp.GetConnection("udp", props.LocalAddr.String())
 	if err != nil {
@@ -163,11 +157,27 @@ func (s *screen) answer(props sip.TransportReadProps, data []byte, v screenVerdi
 // the screen could not parse) as the screen does: 405 with Allow. sipgo's default answer
 // lacked the Allow header and logged a warning for each.
 func (p *Phone) onRegister(req *sip.Request, tx sip.ServerTransaction) {
-	res := sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil)
-	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
-	if err := tx.Respond(res); err != nil {
+	if err := tx.Respond(registerRefusal(req)); err != nil {
 		p.log.Debug("respond to REGISTER", "err", err)
 	}
+}
+
+// optionsAnswer is the 200 to an OPTIONS, whichever path it took: what we handle, what bodies
+// we take, what extensions we support.
+func optionsAnswer(req *sip.Request) *sip.Response {
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	res.AppendHeader(sip.NewHeader("Accept", sipAccept))
+	res.AppendHeader(sip.NewHeader("Supported", "replaces"))
+	return res
+}
+
+// registerRefusal is the 405 to a REGISTER (a phone is no registrar), with the Allow header
+// RFC 3261 8.2.1 requires.
+func registerRefusal(req *sip.Request) *sip.Response {
+	res := sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil)
+	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	return res
 }
 
 // report logs what the screen did, when it did anything.

@@ -25,11 +25,7 @@ const allowMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, INFO, UPDATE, 
 // race. A call that arrives before Run has finished starting is refused (addCall: no stack yet).
 func (p *Phone) handleRequests(s *stack) {
 	s.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
-		res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
-		res.AppendHeader(sip.NewHeader("Allow", allowMethods))
-		res.AppendHeader(sip.NewHeader("Accept", sipAccept))
-		res.AppendHeader(sip.NewHeader("Supported", "replaces"))
-		if err := tx.Respond(res); err != nil {
+		if err := tx.Respond(optionsAnswer(req)); err != nil {
 			p.log.Debug("respond to OPTIONS", "err", err)
 		}
 	})
@@ -68,7 +64,7 @@ func (p *Phone) startStack(ctx context.Context) (*stack, error) {
 	opts := []sipgo.UserAgentOption{sipgo.WithUserAgent(p.userAgent())}
 	opts = append(opts, sipgo.WithUserAgenTLSConfig(p.clientTLS(p.cfg.TLS)))
 	scr := newScreen(p.log)
-	// Scanners answered or dropped first (scanner.go), then flowOption's tracker.
+	// Scanners answered or dropped first (scanner.go), then the flow tracker's filter.
 	opts = append(opts, p.screenedFlowOption(scr))
 	opts = append(opts, sipgo.WithUserAgentParser(transferParser())) // a bad Refer-To gets our 400 (transfer_dialog.go)
 	ua, err := sipgo.NewUA(opts...)
