@@ -24,12 +24,10 @@ func (p *Phone) unkeptMessage(err error, key string, m Message, respond func(int
 		return
 	}
 	p.log.Info("incoming MESSAGE shown but not stored", "peer", m.Peer, "err", err)
-	if p.recent.seen(key, m.Time) {
-		respond(200, "OK")
-		return
-	}
 	respond(200, "OK")
-	p.publish(m)
+	if !p.recent.seen(key, m.Time) { // a repeat as a new transaction is answered, not shown again
+		p.publish(m)
+	}
 }
 
 // hasSubscribers says whether any front end receives the events published now.

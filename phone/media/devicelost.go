@@ -17,26 +17,26 @@ import (
 // sourceGone notes a Read error that means the source's device is gone, and reports it once.
 // Only the pacer goroutine calls it.
 func (t *sender) sourceGone(s *Session, err error) bool {
-	if err == nil || !errors.Is(err, audio.ErrDeviceLost) {
-		return false
-	}
-	if !t.sourceLost {
-		t.sourceLost = true
-		s.log.Debug("microphone lost: sending silence for the rest of the call", "err", err)
-		s.emit(Event{SourceLost: err})
-	}
-	return true
+	return deviceGone(s, err, &t.sourceLost, Event{SourceLost: err},
+		"microphone lost: sending silence for the rest of the call")
 }
 
 // sinkGone is sourceGone for a Write error.
 func (r *receiver) sinkGone(s *Session, err error) bool {
+	return deviceGone(s, err, &r.sinkLost, Event{SinkLost: err},
+		"speaker lost: discarding received audio for the rest of the call")
+}
+
+// deviceGone says whether err means the device is gone; the first time, it sets *lost and
+// emits event.
+func deviceGone(s *Session, err error, lost *bool, event Event, what string) bool {
 	if err == nil || !errors.Is(err, audio.ErrDeviceLost) {
 		return false
 	}
-	if !r.sinkLost {
-		r.sinkLost = true
-		s.log.Debug("speaker lost: discarding received audio for the rest of the call", "err", err)
-		s.emit(Event{SinkLost: err})
+	if !*lost {
+		*lost = true
+		s.log.Debug(what, "err", err)
+		s.emit(event)
 	}
 	return true
 }
