@@ -12,6 +12,20 @@ import (
 // BYE and its 200. It is the in-process view of BenchmarkAnswerTurnaround (bench/), for
 // profiling the handler path with -cpuprofile.
 func BenchmarkAutoAnswerCall(b *testing.B) {
+	p := startAutoAnswerer(b)
+	addr := p.SIPAddr()
+	b.ReportAllocs()
+	for b.Loop() {
+		if codes, _ := responsesTo(b, addr); !slices.Equal(codes, []int{200}) {
+			b.Fatalf("responses %v, want only 200", codes)
+		}
+	}
+}
+
+// startAutoAnswerer runs a phone that answers every call itself (Config.AutoAnswerAudio) with
+// no audio, as `dialtone answer --auto` does, until the benchmark ends.
+func startAutoAnswerer(b *testing.B) *Phone {
+	b.Helper()
 	p, err := New(Config{ListenAddr: "127.0.0.1:0", AutoAnswer: true, Parallel: true,
 		MaxCalls: 1000, // a call ends a moment after its BYE is answered
 		// As `dialtone answer` logs (warnings only): New's default formats every info line.
@@ -30,17 +44,11 @@ func BenchmarkAutoAnswerCall(b *testing.B) {
 		for range events {
 		}
 	}()
-	defer func() { cancel(); <-done; <-drained }()
+	b.Cleanup(func() { cancel(); <-done; <-drained })
 	select {
 	case <-p.Ready():
 	case err := <-done:
 		b.Fatal(err)
 	}
-	addr := p.SIPAddr()
-	b.ReportAllocs()
-	for b.Loop() {
-		if codes, _ := responsesTo(b, addr); !slices.Equal(codes, []int{200}) {
-			b.Fatalf("responses %v, want only 200", codes)
-		}
-	}
+	return p
 }

@@ -24,28 +24,7 @@ const pacedGap = 50 * time.Millisecond
 // in the same process, for the ratio BenchmarkAnswerTurnaround reports. For -trace: the
 // handoffs between goroutines (and the OS thread wake-ups they cost) before the 200.
 func BenchmarkAutoAnswerPaced(b *testing.B) {
-	p, err := New(Config{ListenAddr: "127.0.0.1:0", AutoAnswer: true, Parallel: true, MaxCalls: 1000,
-		Logger:          slog.New(slog.DiscardHandler),
-		AutoAnswerAudio: func(CallStatus) (CallAudio, error) { return CallAudio{}, nil }})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	events := p.Subscribe(ctx)
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	drained := make(chan struct{})
-	go func() {
-		defer close(drained)
-		for range events {
-		}
-	}()
-	defer func() { cancel(); <-done; <-drained }()
-	select {
-	case <-p.Ready():
-	case err := <-done:
-		b.Fatal(err)
-	}
+	p := startAutoAnswerer(b)
 	pacedCalls(b, p.SIPAddr())
 }
 
