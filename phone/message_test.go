@@ -31,6 +31,26 @@ func runPhone(t *testing.T, cfg Config) (*Phone, string, <-chan Event) {
 	return p, p.SIPAddr(), events
 }
 
+// runUnsubscribed runs a phone on cfg.ListenAddr with no front end subscribed to its events,
+// until the test ends.
+func runUnsubscribed(t *testing.T, cfg Config) *Phone {
+	t.Helper()
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-p.Ready():
+	case err := <-done:
+		t.Fatal(err)
+	}
+	return p
+}
+
 // sendRawMessage sends one MESSAGE with sipgo (another SIP stack than the phone's own code).
 func sendRawMessage(t *testing.T, to, callID string, cseq uint32, contentType string, body []byte) *sip.Response {
 	t.Helper()

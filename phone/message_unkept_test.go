@@ -54,19 +54,7 @@ func TestMessageUnkeptShownToFrontEnd(t *testing.T) {
 // TestMessageUnkeptWithoutFrontEnd: the history cannot store it and nobody is subscribed →
 // 500 with Retry-After, so the sender knows it was not delivered; a 200 would lose it silently.
 func TestMessageUnkeptWithoutFrontEnd(t *testing.T) {
-	p, err := New(Config{Messages: &fullStore{}, ListenAddr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-p.Ready():
-	case err := <-done:
-		t.Fatal(err)
-	}
+	p := runUnsubscribed(t, Config{Messages: &fullStore{}, ListenAddr: "127.0.0.1:0"})
 	res := sendRawMessage(t, p.SIPAddr(), "call-nobody", 1, "text/plain", []byte("nobody sees this"))
 	ra := res.GetHeader("Retry-After")
 	if res.StatusCode != 500 || ra == nil || ra.Value() != fmt.Sprint(unkeptRetryAfter) {

@@ -274,19 +274,7 @@ func TestScannerAnswersOverIPv6(t *testing.T) {
 		t.Skipf("no IPv6 loopback: %v", err)
 	}
 	defer conn.Close()
-	p, err := New(Config{ListenAddr: "[::1]:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-p.Ready():
-	case err := <-done:
-		t.Fatal(err)
-	}
+	p := runUnsubscribed(t, Config{ListenAddr: "[::1]:0"})
 	to, err := net.ResolveUDPAddr("udp6", p.SIPAddr())
 	if err != nil {
 		t.Fatal(err)
