@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dialtone/dialtone/interop/peers"
 )
 
 // scaleProc is one process of the scale benchmark: its own process group (stopped at cleanup
@@ -173,31 +175,19 @@ func scaleFreePorts(b *testing.B, n int) []int {
 // open now (the drops column of /proc/net/udp, summed): the packets it did not read in time.
 // -1 when unknown.
 func udpDropsOf(pid int) int64 {
-	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	inodes, err := peers.SocketInodes(pid)
 	if err != nil {
 		return -1
 	}
-	inodes := map[string]bool{}
-	for _, e := range fds {
-		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name())); err == nil {
-			if ino, ok := strings.CutPrefix(l, "socket:["); ok {
-				inodes[strings.TrimSuffix(ino, "]")] = true
-			}
-		}
-	}
-	raw, err := os.ReadFile("/proc/net/udp")
+	socks, err := peers.UDPSockets("udp")
 	if err != nil {
 		return -1
 	}
 	var n int64
-	for _, line := range strings.Split(string(raw), "\n") {
-		// sl local rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops
-		f := strings.Fields(line)
-		if len(f) < 13 || !inodes[f[9]] {
-			continue
+	for _, s := range socks {
+		if inodes[s.Inode] {
+			n += s.Drops
 		}
-		d, _ := strconv.ParseInt(f[12], 10, 64)
-		n += d
 	}
 	return n
 }

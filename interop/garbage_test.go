@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -132,23 +129,14 @@ func garbageDatagram(rng *rand.Rand, d dialogInfo) []byte {
 // the UDP socket bound to port: datagrams that arrived while its receive buffer was full.
 func udpSocketDrops(t *testing.T, port uint16) int {
 	t.Helper()
-	want := fmt.Sprintf(":%04X", port)
+	socks, err := peers.UDPSockets("udp", "udp6")
+	if err != nil {
+		t.Fatal(err)
+	}
 	total, found := 0, false
-	for _, file := range []string{"/proc/net/udp", "/proc/net/udp6"} {
-		raw, err := os.ReadFile(file)
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(raw), "\n")[1:] {
-			f := strings.Fields(line)
-			if len(f) < 13 || !strings.HasSuffix(f[1], want) {
-				continue
-			}
-			n, err := strconv.Atoi(f[len(f)-1])
-			if err != nil {
-				t.Fatalf("%s: drops column %q: %v", file, f[len(f)-1], err)
-			}
-			total, found = total+n, true
+	for _, s := range socks {
+		if s.Port == int(port) {
+			total, found = total+int(s.Drops), true
 		}
 	}
 	if !found {

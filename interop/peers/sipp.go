@@ -1,7 +1,6 @@
 package peers
 
 import (
-	"bufio"
 	"embed"
 	"errors"
 	"fmt"
@@ -320,43 +319,21 @@ func (s *Sipp) waitReady() error {
 // udpPortsOf returns the local ports of the IPv4 UDP sockets that process
 // pid has open, from /proc.
 func udpPortsOf(pid int) (map[int]bool, error) {
-	fdDir := fmt.Sprintf("/proc/%d/fd", pid)
-	ents, err := os.ReadDir(fdDir)
+	inodes, err := SocketInodes(pid)
 	if err != nil {
 		return nil, err
 	}
-	inodes := map[string]bool{}
-	for _, e := range ents {
-		l, err := os.Readlink(filepath.Join(fdDir, e.Name()))
-		if err != nil {
-			continue
-		}
-		if ino, ok := strings.CutPrefix(l, "socket:["); ok {
-			inodes[strings.TrimSuffix(ino, "]")] = true
-		}
-	}
-	f, err := os.Open("/proc/net/udp")
+	socks, err := UDPSockets("udp")
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	ports := map[int]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 10 || !inodes[fields[9]] {
-			continue
-		}
-		_, hexPort, ok := strings.Cut(fields[1], ":")
-		if !ok {
-			continue
-		}
-		if p, err := strconv.ParseUint(hexPort, 16, 16); err == nil {
-			ports[int(p)] = true
+	for _, s := range socks {
+		if inodes[s.Inode] {
+			ports[s.Port] = true
 		}
 	}
-	return ports, sc.Err()
+	return ports, nil
 }
 
 // Wait waits up to timeout for sipp to exit after its Calls calls and
