@@ -92,7 +92,7 @@ func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip
 	// RFC 3261 9.1 forbids before a provisional response and which sipgo therefore holds until
 	// one comes — 32 s (Timer B) when the server is silent. With nothing heard, the ring
 	// timeout gives up on the server at once (a network failure: "no response from …"), and a
-	// hang-up simply forgets the INVITE.
+	// hang-up ends the call at once while the INVITE is followed in the background.
 	actx, cancel := context.WithCancelCause(context.WithoutCancel(ringCtx))
 	defer cancel(nil) // for an INVITE followed in the background (hungUpEarly): sipgo's CANCEL
 	abandon := func(cause error) {
