@@ -1,6 +1,6 @@
 // Package audio defines where call audio comes from and goes to. Every interface moves whole
-// 20 ms frames of 8 kHz mono 16-bit PCM (FrameSamples samples); backends convert rates and
-// channels at their edge. Standard library only; the PortAudio backend lives in
+// 20 ms frames of mono 16-bit PCM, at 8 kHz (FrameSamples samples) unless the source or sink
+// is a RateSetter told the call's rate; backends convert rates and channels at their edge. Standard library only; the PortAudio backend lives in
 // audio/portaudio behind a build tag.
 package audio
 
@@ -30,6 +30,14 @@ type Sink interface {
 	// Write takes one frame (len FrameSamples); the sink must not keep the slice.
 	Write(frame []int16) error
 	Close() error
+}
+
+// RateSetter is a Source or Sink that works at more than 8 kHz. The media session calls
+// SetRate with the call's audio rate (its codec's SampleRate: 8000, 16000 or 48000) before the
+// first frame and again if a re-INVITE changes the codec; frames are then rate/50 samples
+// long. A Source or Sink without it moves 8 kHz frames, and the session converts.
+type RateSetter interface {
+	SetRate(hz int) error
 }
 
 // Device describes a sound device a backend offers.

@@ -18,7 +18,7 @@ func reportPerSample(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/FrameSamples, "ns/sample")
 }
 
-func benchEncode(b *testing.B, c Codec) {
+func benchEncode(b *testing.B, c G711) {
 	dst := make([]byte, c.EncodedLen(FrameSamples))
 	b.ReportAllocs()
 	b.SetBytes(FrameSamples * 2)
@@ -28,7 +28,7 @@ func benchEncode(b *testing.B, c Codec) {
 	reportPerSample(b)
 }
 
-func benchDecode(b *testing.B, c Codec) {
+func benchDecode(b *testing.B, c G711) {
 	payload := make([]byte, c.EncodedLen(FrameSamples))
 	c.EncodeTo(payload, benchFrame[:])
 	dst := make([]int16, FrameSamples)

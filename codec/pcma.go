@@ -3,14 +3,19 @@ package codec
 import "math/bits"
 
 // PCMA is ITU-T G.711 A-law, static RTP payload type 8 (RFC 3551 §4.5.14).
-var PCMA Codec = pcma{}
+var PCMA G711 = pcma{}
 
 type pcma struct{}
 
-func (pcma) Name() string         { return "PCMA" }
-func (pcma) PayloadType() uint8   { return 8 }
-func (pcma) ClockRate() int       { return SampleRate }
-func (pcma) EncodedLen(n int) int { return n }
+func (pcma) Name() string          { return "PCMA" }
+func (pcma) PayloadType() uint8    { return 8 }
+func (pcma) ClockRate() int        { return SampleRate }
+func (pcma) EncodedLen(n int) int  { return n }
+func (pcma) SampleRate() int       { return SampleRate }
+func (pcma) Channels() int         { return 1 }
+func (pcma) MaxPayload() int       { return FrameSamples }
+func (c pcma) NewEncoder() Encoder { return g711Coder{c} }
+func (c pcma) NewDecoder() Decoder { return g711Coder{c} }
 
 func (pcma) EncodeTo(dst []byte, pcm []int16) int {
 	dst = dst[:len(pcm)] // panics on a short dst, as promised; removes bounds checks below

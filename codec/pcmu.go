@@ -3,14 +3,19 @@ package codec
 import "math/bits"
 
 // PCMU is ITU-T G.711 µ-law, static RTP payload type 0 (RFC 3551 §4.5.14).
-var PCMU Codec = pcmu{}
+var PCMU G711 = pcmu{}
 
 type pcmu struct{}
 
-func (pcmu) Name() string         { return "PCMU" }
-func (pcmu) PayloadType() uint8   { return 0 }
-func (pcmu) ClockRate() int       { return SampleRate }
-func (pcmu) EncodedLen(n int) int { return n }
+func (pcmu) Name() string          { return "PCMU" }
+func (pcmu) PayloadType() uint8    { return 0 }
+func (pcmu) ClockRate() int        { return SampleRate }
+func (pcmu) EncodedLen(n int) int  { return n }
+func (pcmu) SampleRate() int       { return SampleRate }
+func (pcmu) Channels() int         { return 1 }
+func (pcmu) MaxPayload() int       { return FrameSamples }
+func (c pcmu) NewEncoder() Encoder { return g711Coder{c} }
+func (c pcmu) NewDecoder() Decoder { return g711Coder{c} }
 
 func (pcmu) EncodeTo(dst []byte, pcm []int16) int {
 	// Reslicing once panics up front on a short dst (as the interface promises) and lets the

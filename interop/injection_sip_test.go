@@ -221,7 +221,7 @@ func ack(t *testing.T, conn *net.UDPConn, dst netip.AddrPort, d dialogInfo, inv 
 
 // rtpStream is a tone as RTP in codec c from SSRC ssrc.
 type rtpStream struct {
-	c    codec.Codec
+	c    codec.G711
 	hz   float64
 	pkt  rtp.Packet
 	i    int
@@ -229,7 +229,7 @@ type rtpStream struct {
 	wire []byte
 }
 
-func newRTPStream(c codec.Codec, hz float64) *rtpStream {
+func newRTPStream(c codec.G711, hz float64) *rtpStream {
 	var b [10]byte
 	rand.Read(b[:])
 	s := &rtpStream{c: c, hz: hz, pcm: make([]int16, codec.FrameSamples), wire: make([]byte, 1500)}

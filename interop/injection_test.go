@@ -55,7 +55,8 @@ func TestInjectionIntoACallWithBaresip(t *testing.T) {
 	p := startDialtone(t, nil, "call", bob.AOR(), "--json", "--play", tone, "--record", rec, "--duration", "11s",
 		"--sip-trace", trace, "--log-file", logf, "--log-level", "debug")
 	answered := p.waitEvent("answered", 20*time.Second)
-	c, ok := codec.ByName(answered.str("codec"))
+	named, _ := codec.ByName(answered.str("codec"))
+	c, ok := named.(codec.G711)
 	if !ok {
 		t.Fatalf("answered with codec %q, which this test cannot forge", answered.str("codec"))
 	}

@@ -79,7 +79,7 @@ func TestNATLatchingOnAFarEndBehindNAT(t *testing.T) {
 
 // injectRTP sends a tone at hz as RTP (payload type of c, 20 ms packets) from h to dst for d
 // and returns the number of packets sent.
-func injectRTP(t *testing.T, h *netlab.Host, dst string, c codec.Codec, hz float64, d time.Duration) int {
+func injectRTP(t *testing.T, h *netlab.Host, dst string, c codec.G711, hz float64, d time.Duration) int {
 	t.Helper()
 	conn, err := h.Dial(context.Background(), "udp", dst)
 	if err != nil {

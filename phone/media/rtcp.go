@@ -88,8 +88,12 @@ func (s *Session) sendRTCP(p Params, now time.Time, buf []byte) {
 	if !p.Remote.IsValid() {
 		return
 	}
+	wire, ok := s.protectRTCP(p, s.marshalReport(buf, p, now))
+	if !ok {
+		return
+	}
 	_, dst := s.targets(p)
-	if _, err := s.rtcpIO.WriteToUDPAddrPort(s.marshalReport(buf, p, now), dst); err != nil {
+	if _, err := s.rtcpIO.WriteToUDPAddrPort(wire, dst); err != nil {
 		s.log.Debug("rtcp write", "err", err)
 	}
 }
@@ -170,6 +174,10 @@ func (s *Session) fromFarEndRTCP(from netip.AddrPort) bool {
 }
 
 func (s *Session) handleRTCP(b []byte, now time.Time) {
+	b, ok := s.unprotectRTCP(s.current(), b)
+	if !ok {
+		return
+	}
 	pkts, err := rtcp.Unmarshal(b)
 	if err != nil {
 		return

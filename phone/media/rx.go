@@ -29,6 +29,8 @@ type receiver struct {
 	latch    latch
 	shift    time.Duration // phaseShift: how much earlier the next tick may come, inaudibly
 	sinkLost bool          // its sound device went away: discard from now on (pacer only, devicelost.go)
+	dec      codec.Decoder // decodes for decFor; made anew when the negotiated codec changes
+	decFor   codec.Codec
 }
 
 func (r *receiver) init(s *Session) {
@@ -116,6 +118,10 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 		s.stats.dropped.Add(1) // STUN keep-alives, garbage, or a payload type we did not negotiate
 		return
 	}
+	if !s.unprotectRTP(p, b, pkt) {
+		s.stats.dropped.Add(1) // failed SRTP authentication or replay: never play it, never latch on it
+		return
+	}
 	r := &s.rx
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -169,7 +175,10 @@ func (r *receiver) playFrame(s *Session, p Params, now time.Time, out []int16) {
 	payload, status := r.jb.Pop(now)
 	switch status {
 	case Played:
-		n := p.Codec.DecodeTo(out, payload)
+		n, err := r.decoder(p.Codec).Decode(out, payload)
+		if err != nil {
+			n = 0 // a payload the codec cannot decode is heard as silence, never as noise
+		}
 		clear(out[n:])
 		r.plc.Good(out)
 		r.playing = true
@@ -193,6 +202,14 @@ func (r *receiver) playFrame(s *Session, p Params, now time.Time, out []int16) {
 			s.log.Debug("sink write", "err", err)
 		}
 	}
+}
+
+// decoder returns the decoder for c, making one when the codec changed; see sender.encoder.
+func (r *receiver) decoder(c codec.Codec) codec.Decoder {
+	if r.dec == nil || r.decFor != c {
+		r.dec, r.decFor = c.NewDecoder(), c
+	}
+	return r.dec
 }
 
 // phaseShift is how much earlier (less than a frame) the tick after the last playFrame may

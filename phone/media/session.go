@@ -17,6 +17,7 @@ import (
 
 	"github.com/dialtone/dialtone/audio"
 	"github.com/dialtone/dialtone/codec"
+	"github.com/dialtone/dialtone/phone/srtp"
 )
 
 // Config says where a session listens.
@@ -50,6 +51,8 @@ type Params struct {
 	Muted      bool // send silence instead of the source (the stream keeps flowing, so NATs and peers see no gap)
 	Source     audio.Source
 	Sink       audio.Sink
+	// SRTP is the call's SRTP keying (SDES): nil sends and accepts plain RTP (srtp.go).
+	SRTP *srtp.Keys
 }
 
 // Event is something the stream noticed that the call may act on.

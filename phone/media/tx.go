@@ -23,6 +23,9 @@ type sender struct {
 
 	dtmf dtmfSender // the RFC 4733 event in progress (dtmf_tx.go)
 
+	enc    codec.Encoder // encodes for encFor; made anew when the negotiated codec changes
+	encFor codec.Codec
+
 	mu sync.Mutex // guards the receive statistics used by RTCP
 	rs rxStats
 }
@@ -67,12 +70,25 @@ func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *r
 	} else {
 		clear(pcm)
 	}
-	n := p.Codec.EncodeTo(buf[rtpHeaderRoom:], pcm)
+	n, err := t.encoder(p.Codec).Encode(buf[rtpHeaderRoom:], pcm)
+	if err != nil {
+		s.log.Debug("encode", "codec", p.Codec.Name(), "err", err)
+		return false
+	}
 	pkt.PayloadType = p.Codec.PayloadType()
 	pkt.Timestamp = t.ts
 	pkt.Marker = !t.started // first packet of the talkspurt
 	pkt.Payload = buf[rtpHeaderRoom : rtpHeaderRoom+n]
 	return t.write(s, p, pkt, buf)
+}
+
+// encoder returns the encoder for c, making one when the codec changed (a re-INVITE), so a
+// stateful codec keeps its state from frame to frame and nothing is allocated per frame.
+func (t *sender) encoder(c codec.Codec) codec.Encoder {
+	if t.enc == nil || t.encFor != c {
+		t.enc, t.encFor = c.NewEncoder(), c
+	}
+	return t.enc
 }
 
 // rtpHeaderRoom leaves space at the front of buf for the marshalled header; the payload is
@@ -88,8 +104,12 @@ func (t *sender) write(s *Session, p Params, pkt *rtp.Packet, buf []byte) bool {
 		s.log.Debug("rtp marshal", "err", err)
 		return false
 	}
+	wire, ok := s.protectRTP(p, buf[:rtpHeaderRoom+len(pkt.Payload)], &pkt.Header)
+	if !ok {
+		return false
+	}
 	dst, _ := s.targets(p)
-	if _, err := s.rtpIO.WriteToUDPAddrPort(buf[:rtpHeaderRoom+len(pkt.Payload)], dst); err != nil {
+	if _, err := s.rtpIO.WriteToUDPAddrPort(wire, dst); err != nil {
 		s.log.Debug("rtp write", "err", err)
 		return false
 	}
