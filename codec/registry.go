@@ -3,22 +3,38 @@ package codec
 import (
 	"strconv"
 	"strings"
+	"sync"
 )
 
-// preferred is the offer order: PCMU first because it is the RTP/AVP default (RFC 3551) and
-// what North American and most SIP-trunk peers expect; PCMA second for European peers.
-var preferred = [...]Codec{PCMU, PCMA}
+// The wideband codecs are set by their own files' init when they are built in: Opus needs cgo
+// and libopus (opus_cgo.go), so a pure-Go build has none.
+var (
+	opusCodec Codec
+	g722Codec Codec
+)
 
-// All returns the supported codecs in preference order (PCMU, PCMA). The slice is a fresh
-// copy, so callers may reorder or trim it for their own offer.
+// preferred is the preference order: Opus and G.722 first because they carry wideband audio;
+// then PCMU because it is the RTP/AVP default (RFC 3551) and what North American and most
+// SIP-trunk peers expect; PCMA for European peers. Built once, after every init has run.
+var preferred = sync.OnceValue(func() []Codec {
+	var s []Codec
+	for _, c := range []Codec{opusCodec, g722Codec} {
+		if c != nil {
+			s = append(s, c)
+		}
+	}
+	return append(s, PCMU, PCMA)
+})
+
+// All returns the codecs this build has, in preference order. The slice is a fresh copy, so
+// callers may reorder or trim it for their own offer.
 func All() []Codec {
-	s := preferred
-	return s[:]
+	return append([]Codec(nil), preferred()...)
 }
 
 // ByPayloadType returns the codec with the given static RTP payload type.
 func ByPayloadType(pt uint8) (Codec, bool) {
-	for _, c := range preferred {
+	for _, c := range preferred() {
 		if c.PayloadType() == pt {
 			return c, true
 		}
@@ -32,7 +48,7 @@ func ByPayloadType(pt uint8) (Codec, bool) {
 // "PCMU/16000" or stereo PCMU would be a different stream that the codec cannot decode.
 func ByName(name string) (Codec, bool) {
 	enc, rest, hasRate := strings.Cut(strings.TrimSpace(name), "/")
-	for _, c := range preferred {
+	for _, c := range preferred() {
 		if !strings.EqualFold(enc, c.Name()) {
 			continue
 		}

@@ -10,11 +10,14 @@ import (
 	"github.com/dialtone/dialtone/phone/sdp"
 )
 
-// supportedCodecs are the codecs we offer and accept, in our order of preference.
+// supportedCodecs are the codecs we offer and accept, in our order of preference. Only G.711
+// until the media path is rate-aware (issue 12): codec.All may already hold wideband codecs.
 func supportedCodecs() []string {
 	var names []string
 	for _, c := range codec.All() {
-		names = append(names, c.Name())
+		if c.SampleRate() == codec.SampleRate {
+			names = append(names, c.Name())
+		}
 	}
 	return names
 }

@@ -8,6 +8,13 @@ import (
 	"github.com/pion/rtp"
 )
 
+// Room a packet buffer leaves after the packet for what SRTP appends: an RTP auth tag or AEAD
+// tag (at most 16 bytes), and for SRTCP the 4-byte E flag and index before the tag.
+const (
+	srtpTrailerMax  = 16
+	srtcpTrailerMax = 4 + 16
+)
+
 // protectRTP returns the packet to put on the wire for the plain RTP packet b (header and
 // payload, with room after it in its buffer for the auth tag); ok false drops it.
 func (s *Session) protectRTP(p Params, b []byte, h *rtp.Header) (wire []byte, ok bool) {
