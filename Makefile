@@ -7,9 +7,10 @@ GO        ?= go
 BIN       := bin/dialtone
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT       := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends
-RUN_PKGS  := libportaudio2 portaudio19-dev pkg-config gcc
+RUN_PKGS  := libportaudio2 portaudio19-dev libopus-dev libspeexdsp-dev pkg-config gcc
 TEST_PKGS := $(RUN_PKGS) kamailio kamailio-tls-modules sip-tester baresip sox pulseaudio pulseaudio-utils libasound2-plugins tmux \
-             iproute2 nftables rtpengine-daemon coturn dnsmasq-base gnome-keyring dbus-daemon
+             iproute2 nftables rtpengine-daemon coturn dnsmasq-base gnome-keyring dbus-daemon \
+             libspandsp-dev libsrtp2-dev
 TEST_TIMEOUT ?= 15m
 ARGS ?=
 

@@ -15,7 +15,7 @@ func TestCallMachineMirrorsPhoneTypes(t *testing.T) {
 	}{
 		{lifecycle.NoFailure, NoFailure}, {lifecycle.FailureAuth, FailureAuth}, {lifecycle.FailureNetwork, FailureNetwork},
 		{lifecycle.FailureConfig, FailureConfig}, {lifecycle.FailureNotFound, FailureNotFound}, {lifecycle.FailureBusy, FailureBusy},
-		{lifecycle.FailureNoAnswer, FailureNoAnswer}, {lifecycle.FailureDeclined, FailureDeclined}, {lifecycle.FailureMedia, FailureMedia},
+		{lifecycle.FailureNoAnswer, FailureNoAnswer}, {lifecycle.FailureDeclined, FailureDeclined}, {lifecycle.FailureMedia, FailureMedia}, {lifecycle.FailureInsecure, FailureInsecure},
 	} {
 		if uint8(f.m) != uint8(f.p) {
 			t.Errorf("call failure %d is phone failure %v (%d)", f.m, f.p, f.p)

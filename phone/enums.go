@@ -82,6 +82,9 @@ const (
 	FailureNoAnswer Failure = 7 // ring timeout, 408, 480, 487
 	FailureDeclined Failure = 8 // 603 and other call failures
 	FailureMedia    Failure = 9 // an answered call lost its media: no RTP or RTCP for the RTP timeout
+	// FailureInsecure: media encryption could not be agreed: our media_encryption =
+	// "sdes-required" met a peer without SRTP, or a peer that requires SRTP met our "none".
+	FailureInsecure Failure = 10
 )
 
 func (f Failure) String() string {
@@ -106,6 +109,8 @@ func (f Failure) String() string {
 		return "declined"
 	case FailureMedia:
 		return "media"
+	case FailureInsecure:
+		return "insecure"
 	}
 	return fmt.Sprintf("Failure(%d)", int(f))
 }

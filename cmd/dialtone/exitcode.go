@@ -15,6 +15,8 @@ const (
 	exitDeclined = 12
 	exitNotFound = 13
 	exitMedia    = 14 // an answered call lost its media (no RTP or RTCP for the RTP timeout)
+	// 15 and 16 are dialtone load's (load_report.go).
+	exitInsecure = 17 // media encryption could not be agreed (media_encryption policy)
 )
 
 // exitCodeFor maps a failure class from the phone core to the exit code table.
@@ -40,6 +42,8 @@ func exitCodeFor(f phone.Failure) int {
 		return exitDeclined
 	case phone.FailureMedia:
 		return exitMedia
+	case phone.FailureInsecure:
+		return exitInsecure
 	}
 	return exitInternal
 }

@@ -65,6 +65,7 @@ const (
 	FailureNoAnswer Failure = 7
 	FailureDeclined Failure = 8
 	FailureMedia    Failure = 9
+	FailureInsecure Failure = 10
 )
 
 // By says which side ended a call.
@@ -92,7 +93,10 @@ type Machine struct {
 	// AuthSent is true once the INVITE was resent with credentials: a second challenge means
 	// they were rejected.
 	AuthSent bool
-	Outcome  Outcome // set once State is Ended
+	// SRTPRequired: our offer requires SRTP (media_encryption = "sdes-required"), so a 488,
+	// 606 or 415 from the far end means it would not encrypt, and the call fails as insecure.
+	SRTPRequired bool
+	Outcome      Outcome // set once State is Ended
 	Hold     Hold    // hold and resume, once answered (hold.go)
 }
 

@@ -15,6 +15,10 @@ type (
 		Reason string
 		HasSDP bool
 		SDPOK  bool
+		// Insecure: the body was refused because it would not encrypt the media our policy
+		// requires encrypted (or encrypts what our policy keeps plain); Reason-like text in Why.
+		Insecure bool
+		Why      string
 	}
 	// Failed is a failure on our side before any final response: no route, no RTP port,
 	// timeout, refused, DNS. Failure classifies it (NoFailure means FailureNetwork).
@@ -227,7 +231,11 @@ func (m Machine) onResponse(r Response) (Machine, []Effect) {
 	case r.Code < 300:
 		if !r.SDPOK {
 			// An answer we cannot use: acknowledge, then hang up (RFC 3261 13.2.2.4).
-			return m.end(Outcome{Code: 488, Reason: "Not Acceptable Here", By: Local, Failure: FailureDeclined}, SendAck{}, SendBye{})
+			o := Outcome{Code: 488, Reason: "Not Acceptable Here", By: Local, Failure: FailureDeclined}
+			if r.Insecure {
+				o.Reason, o.Failure = "Not Acceptable Here ("+r.Why+")", FailureInsecure
+			}
+			return m.end(o, SendAck{}, SendBye{})
 		}
 		return m.to(Answered), []Effect{StartMedia{}, SendAck{}, Publish{Answered}}
 	case (r.Code == 401 || r.Code == 407) && m.CanAuth && !m.AuthSent:
@@ -235,8 +243,11 @@ func (m Machine) onResponse(r Response) (Machine, []Effect) {
 		return m, []Effect{ResendWithAuth{}}
 	}
 	f := FailureFor(r.Code)
-	if r.Code == 403 && !m.AuthSent {
+	switch {
+	case r.Code == 403 && !m.AuthSent:
 		f = FailureDeclined // forbidden without credentials: a policy, not a wrong password
+	case m.SRTPRequired && (r.Code == 488 || r.Code == 606 || r.Code == 415):
+		f = FailureInsecure // it could not take our RTP/SAVP offer: it would not encrypt
 	}
 	return m.end(Outcome{Code: r.Code, Reason: r.Reason, By: Remote, Failure: f})
 }

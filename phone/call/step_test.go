@@ -19,6 +19,10 @@ func TestStep(t *testing.T) {
 	cancelled := Outcome{Code: 487, Reason: "cancelled", By: Local, Failure: FailureNoAnswer}
 	rejectedHere := Outcome{Code: 486, Reason: "Busy Here", By: Local}
 	notAcceptable := Outcome{Code: 488, Reason: "Not Acceptable Here", By: Local, Failure: FailureDeclined}
+	srtpRequired := out(Calling)
+	srtpRequired.SRTPRequired = true
+	plainAnswer := Outcome{Code: 488, Reason: "Not Acceptable Here (no SRTP in the answer)", By: Local, Failure: FailureInsecure}
+	refusedSRTP := Outcome{Code: 488, Reason: "Not Acceptable Here", By: Remote, Failure: FailureInsecure}
 	for _, c := range []struct {
 		name    string
 		from    Machine
@@ -39,6 +43,9 @@ func TestStep(t *testing.T) {
 		{"200", out(Ringing), Response{Code: 200, HasSDP: true, SDPOK: true}, out(Answered), []Effect{StartMedia{}, SendAck{}, Publish{Answered}}},
 		{"200 from early media", out(EarlyMedia), Response{Code: 200, HasSDP: true, SDPOK: true}, out(Answered), []Effect{StartMedia{}, SendAck{}, Publish{Answered}}},
 		{"200 with unusable SDP", out(Calling), Response{Code: 200, HasSDP: true}, ended(out(Calling), notAcceptable), []Effect{SendAck{}, SendBye{}, End{notAcceptable}}},
+		{"200 with plain SDP when SRTP is required", srtpRequired, Response{Code: 200, HasSDP: true, Insecure: true, Why: "no SRTP in the answer"}, ended(srtpRequired, plainAnswer), []Effect{SendAck{}, SendBye{}, End{plainAnswer}}},
+		{"488 to a required SRTP offer", srtpRequired, Response{Code: 488, Reason: "Not Acceptable Here"}, ended(srtpRequired, refusedSRTP), []Effect{End{refusedSRTP}}},
+		{"488 to a plain offer", out(Calling), Response{Code: 488, Reason: "Not Acceptable Here"}, ended(out(Calling), Outcome{Code: 488, Reason: "Not Acceptable Here", By: Remote, Failure: FailureDeclined}), []Effect{End{Outcome{Code: 488, Reason: "Not Acceptable Here", By: Remote, Failure: FailureDeclined}}}},
 		{"200 after answer", out(Answered), Response{Code: 200, SDPOK: true}, out(Answered), nil},
 		{"401 answered once", out(Calling), Response{Code: 401}, authSent, []Effect{ResendWithAuth{}}},
 		{"407 answered once", out(Calling), Response{Code: 407}, authSent, []Effect{ResendWithAuth{}}},
