@@ -97,7 +97,7 @@ type Machine struct {
 	// 606 or 415 from the far end means it would not encrypt, and the call fails as insecure.
 	SRTPRequired bool
 	Outcome      Outcome // set once State is Ended
-	Hold     Hold    // hold and resume, once answered (hold.go)
+	Hold         Hold    // hold and resume, once answered (hold.go)
 }
 
 // NewOutgoing is a call we are about to place.
