@@ -57,7 +57,7 @@ func ByName(name string) (Codec, bool) {
 			if r, err := strconv.Atoi(rate); err != nil || r != c.ClockRate() {
 				return nil, false
 			}
-			if hasChannels && channels != "1" {
+			if hasChannels && channels != strconv.Itoa(c.Channels()) {
 				return nil, false
 			}
 		}

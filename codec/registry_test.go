@@ -3,12 +3,19 @@ package codec
 import "testing"
 
 func TestAllOrder(t *testing.T) {
+	// Wideband codecs this build has (Opus, G.722) come first, then PCMU and PCMA.
 	all := All()
-	if len(all) != 2 || all[0] != PCMU || all[1] != PCMA {
-		t.Fatalf("All() = %v, want [PCMU PCMA]", all)
+	if n := len(all); n < 2 || all[n-2] != PCMU || all[n-1] != PCMA {
+		t.Fatalf("All() = %v, want [... PCMU PCMA]", all)
 	}
+	for _, c := range all[:len(all)-2] {
+		if c.SampleRate() <= SampleRate {
+			t.Errorf("%s (%d Hz) is before G.711", c.Name(), c.SampleRate())
+		}
+	}
+	first := all[0]
 	all[0] = nil // callers own the slice
-	if All()[0] != PCMU {
+	if All()[0] != first {
 		t.Fatal("mutating All()'s result changed the registry")
 	}
 }
