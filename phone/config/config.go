@@ -77,6 +77,12 @@ type Account struct {
 	PasswordKeyring string `toml:"password_keyring,omitempty"`
 	// NAT overrides [sip]'s NAT settings for this account.
 	NAT
+	// Codecs is the account's codec preference, best first ("opus", "G722", "PCMU", "PCMA");
+	// empty means every codec this build has, wideband first (media.go).
+	Codecs []string `toml:"codecs,omitempty"`
+	// MediaEncryption is "none", "sdes" (offer SRTP, accept plain) or "sdes-required"; empty
+	// means "sdes" over TLS and "none" otherwise (media.go).
+	MediaEncryption string `toml:"media_encryption,omitempty"`
 
 	// dir is the directory a relative PasswordFile is resolved against: the
 	// config file's directory, or "" (the working directory) for accounts

@@ -33,6 +33,9 @@
 //	transport = "udp"              # udp, tcp or tls; default udp, or tls for a sips: registrar/proxy
 //	expires = 600                  # registration lifetime in seconds, 1..86400; default 600
 //	register = true                # default true; false = use the account only for outgoing calls
+//	codecs = ["opus", "G722", "PCMU", "PCMA"]  # preference, best first; default: all this build has
+//	media_encryption = "sdes"      # none, sdes (SRTP offered, plain accepted) or sdes-required;
+//	                               # default sdes over TLS, none otherwise
 //	# At most one password source:
 //	password_env = "WORK_SIP_PASSWORD"            # environment variable holding the password
 //	# password_cmd = "pass show sip/work"         # sh -c command printing the password

@@ -187,6 +187,9 @@ func (a *Account) Validate() error {
 	if err := a.NAT.validate(); err != nil {
 		return err
 	}
+	if err := a.validateMedia(); err != nil {
+		return err
+	}
 	return a.validatePassword()
 }
 

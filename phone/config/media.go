@@ -1,0 +1,67 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dialtone/dialtone/codec"
+)
+
+// Media encryption policies (media_encryption), RFC 4568 SDES keys for SRTP.
+const (
+	EncryptionNone         = "none"          // plain RTP only: an RTP/SAVP offer is refused
+	EncryptionSDES         = "sdes"          // offer SRTP keys in a plain RTP/AVP offer, accept either
+	EncryptionSDESRequired = "sdes-required" // offer RTP/SAVP, refuse a call without SRTP
+)
+
+// validateMedia checks codecs and media_encryption, writing each codec as the codec package
+// names it, so later stages compare names exactly.
+func (a *Account) validateMedia() error {
+	seen := map[string]bool{}
+	for i, name := range a.Codecs {
+		c, err := CodecByName(name)
+		if err != nil {
+			return &Error{Key: "codecs", Msg: err.Error()}
+		}
+		if seen[c.Name()] {
+			return &Error{Key: "codecs", Msg: fmt.Sprintf("%q is listed twice", name)}
+		}
+		seen[c.Name()] = true
+		a.Codecs[i] = c.Name()
+	}
+	if a.Codecs != nil && len(a.Codecs) == 0 {
+		return &Error{Key: "codecs", Msg: "is empty: name at least one codec, or leave the key out for all"}
+	}
+	e, err := ParseEncryption(a.MediaEncryption)
+	if err != nil {
+		return &Error{Key: "media_encryption", Msg: err.Error()}
+	}
+	a.MediaEncryption = e
+	return nil
+}
+
+// CodecByName finds a codec this build has by its name, case-insensitively, with an error that
+// lists the choices (and says why Opus may be missing).
+func CodecByName(name string) (codec.Codec, error) {
+	if c, ok := codec.ByName(name); ok {
+		return c, nil
+	}
+	var names []string
+	for _, c := range codec.All() {
+		names = append(names, c.Name())
+	}
+	msg := fmt.Sprintf("unknown codec %q; this dialtone has %s", name, strings.Join(names, ", "))
+	if strings.EqualFold(name, "opus") {
+		msg = fmt.Sprintf("opus is not built into this dialtone (it needs cgo and libopus); it has %s", strings.Join(names, ", "))
+	}
+	return nil, fmt.Errorf("%s", msg)
+}
+
+// ParseEncryption checks a media_encryption value; "" stays "" (the transport decides).
+func ParseEncryption(s string) (string, error) {
+	switch v := strings.ToLower(strings.TrimSpace(s)); v {
+	case "", EncryptionNone, EncryptionSDES, EncryptionSDESRequired:
+		return v, nil
+	}
+	return "", fmt.Errorf("%q is not one of none, sdes, sdes-required", s)
+}

@@ -1,0 +1,45 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestMediaKeys(t *testing.T) {
+	const head = "[[account]]\nname = \"a\"\naor = \"sip:a@example.com\"\n"
+	good := []struct {
+		toml      string
+		codecs    []string
+		policy    string
+		transport string
+	}{
+		{"", nil, "", "udp"},
+		{"codecs = [\"pcma\", \"g722\"]\n", []string{"PCMA", "G722"}, "", "udp"},
+		{"media_encryption = \"SDES-Required\"\n", nil, EncryptionSDESRequired, "udp"},
+		{"media_encryption = \"none\"\ntransport = \"tls\"\n", nil, EncryptionNone, "tls"},
+	}
+	for _, c := range good {
+		f, err := Decode(testPath, []byte(head+c.toml))
+		if err != nil {
+			t.Fatalf("%q: %v", c.toml, err)
+		}
+		a := f.Accounts[0]
+		if !reflect.DeepEqual(a.Codecs, c.codecs) || a.MediaEncryption != c.policy || a.Transport != c.transport {
+			t.Errorf("%q: codecs %q policy %q transport %q, want %q %q %q", c.toml, a.Codecs, a.MediaEncryption, a.Transport, c.codecs, c.policy, c.transport)
+		}
+	}
+	bad := map[string]string{
+		"codecs = [\"G729\"]\n":               `codecs: unknown codec "G729"`,
+		"codecs = [\"PCMU\", \"pcmu\"]\n":     `"pcmu" is listed twice`,
+		"codecs = []\n":                       "codecs: is empty",
+		"media_encryption = \"zrtp\"\n":       `media_encryption: "zrtp" is not one of none, sdes, sdes-required`,
+		"media_encryption = \"sdes \"\nx=1\n": "unknown key",
+	}
+	for toml, want := range bad {
+		_, err := Decode(testPath, []byte(head+toml))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want one containing %q", toml, err, want)
+		}
+	}
+}
