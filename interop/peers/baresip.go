@@ -48,6 +48,28 @@ type BaresipOptions struct {
 	// as its microphone; 0 sends silence. The source is a generated 120 s
 	// WAV, because baresip's aufile source ends the call when the file ends.
 	ToneHz float64
+	// MediaEnc is the account's mediaenc ("srtp", "srtp-mand" or
+	// "srtp-mandf"; see baresipMediaEncs for what each offers and accepts)
+	// and loads the srtp module; "" is plain RTP.
+	MediaEnc string
+	// Codecs is the account's audio_codecs in order of preference, e.g.
+	// {"G722"}, {"opus"}, {"PCMU", "PCMA"}, loading the g722/opus modules as
+	// needed; nil offers every loaded codec (G.711 only, unless another
+	// option loaded more). Opus is configured mono (stereo=0;sprop-stereo=0)
+	// with the voip application.
+	Codecs []string
+	// SampleRate is the microphone rate (ausrc_srate) and the rate of the
+	// generated tone WAV: 8000 (default), 16000, 32000 or 48000. Use 16000
+	// for G.722 and 48000 for Opus so that a tone above 4 kHz exists.
+	SampleRate int
+	// Transport is the SIP transport to Registrar and for calls: "udp"
+	// (default), "tcp" (Registrar k.HostPort("tcp")) or "tls" (Registrar
+	// k.HostPort("tls"), CAFile k.CAFile()). Over TLS baresip keeps the
+	// registration's connection, over which Kamailio sends incoming calls.
+	Transport string
+	// CAFile is the PEM trust root for the registrar's TLS certificate
+	// (sip_cafile); needed for Transport "tls" with a Registrar.
+	CAFile string
 }
 
 // BaresipEvent is one event from baresip's ctrl_tcp interface, e.g.
@@ -72,6 +94,7 @@ type Baresip struct {
 	recDir   string // snd_path: sndfile's dump-*.wav files
 	logFile  string
 	toneFile string
+	certFile string // TLS listener's certificate+key (Transport "tls")
 	aor      string
 	sipPort  int
 	ctrlPort int
@@ -158,8 +181,17 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	if err := checkBaresipParam("Domain", opts.Domain); err != nil {
 		t.Fatalf("peers: %v", err)
 	}
-	if opts.ToneHz < 0 || opts.ToneHz >= baresipRate/2 {
-		t.Fatalf("peers: ToneHz %v outside [0, %d)", opts.ToneHz, baresipRate/2)
+	extraModules, err := opts.checkMedia()
+	if err != nil {
+		t.Fatalf("peers: %v", err)
+	}
+	for _, m := range extraModules {
+		if _, err := os.Stat(filepath.Join(mdir, m)); err != nil {
+			t.Skipf("baresip module %s not found in %s", m, mdir)
+		}
+	}
+	if opts.ToneHz < 0 || opts.ToneHz >= float64(opts.SampleRate)/2 {
+		t.Fatalf("peers: ToneHz %v outside [0, %d)", opts.ToneHz, opts.SampleRate/2)
 	}
 
 	dir := t.TempDir()
@@ -174,8 +206,13 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	if err := os.Mkdir(b.recDir, 0o755); err != nil {
 		t.Fatalf("peers: %v", err)
 	}
-	if err := writeToneWAV(b.toneFile, opts.ToneHz, baresipRate, baresipToneSeconds); err != nil {
+	if err := writeToneWAV(b.toneFile, opts.ToneHz, opts.SampleRate, baresipToneSeconds); err != nil {
 		t.Fatalf("peers: writing tone WAV: %v", err)
+	}
+	if opts.Transport == "tls" {
+		if err := b.writeTLSCert(); err != nil {
+			t.Fatalf("peers: %v", err)
+		}
 	}
 
 	for try := 1; ; try++ {
@@ -184,7 +221,7 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 			t.Fatalf("peers: choosing ports: %v", err)
 		}
 		b.sipPort, b.ctrlPort = sipPort, ctrlPort
-		if err := b.writeConfig(mdir); err != nil {
+		if err := b.writeConfig(mdir, extraModules); err != nil {
 			t.Fatalf("peers: writing baresip config: %v", err)
 		}
 		err = b.start(bin)
@@ -263,19 +300,24 @@ func freeBaresipPorts(h nsHost, ip string) (sipPort, ctrlPort int, err error) {
 	return 0, 0, errors.New("no free port pair for baresip")
 }
 
-func (b *Baresip) writeConfig(moduleDir string) error {
+func (b *Baresip) writeConfig(moduleDir string, extraModules []string) error {
 	answer := "manual"
 	if b.opts.AutoAnswer {
 		answer = "auto"
 	}
 	var acc string
+	tp := b.opts.transportParam()
 	if b.opts.Registrar != "" {
 		b.aor = "sip:" + b.opts.User + "@" + b.opts.Domain
-		acc = fmt.Sprintf("<%s>;auth_pass=%s;outbound=\"sip:%s;lr\";regint=600;answermode=%s\n",
-			b.aor, b.opts.Password, b.opts.Registrar, answer)
+		acc = fmt.Sprintf("<%s%s>;auth_pass=%s;outbound=\"sip:%s%s;lr\";regint=600;answermode=%s%s\n",
+			b.aor, tp, b.opts.Password, b.opts.Registrar, tp, answer, b.opts.accountMediaParams())
 	} else {
-		b.aor = fmt.Sprintf("sip:%s@%s:%d", b.opts.User, b.opts.IP, b.sipPort)
-		acc = fmt.Sprintf("<%s>;regint=0;answermode=%s\n", b.aor, answer)
+		port := b.sipPort
+		if b.opts.Transport == "tls" {
+			port++ // baresip's TLS listener
+		}
+		b.aor = fmt.Sprintf("sip:%s@%s:%d%s", b.opts.User, b.opts.IP, port, tp)
+		acc = fmt.Sprintf("<%s>;regint=0;answermode=%s%s\n", b.aor, answer, b.opts.accountMediaParams())
 	}
 	if err := os.WriteFile(filepath.Join(b.dir, "accounts"), []byte(acc), 0o644); err != nil {
 		return err
@@ -289,7 +331,8 @@ func (b *Baresip) writeConfig(moduleDir string) error {
 	if err := os.WriteFile(filepath.Join(b.dir, "contacts"), []byte(contacts.String()), 0o644); err != nil {
 		return err
 	}
-	cfg := baresipConfig(b.opts.IP, b.sipPort, b.ctrlPort, moduleDir, b.toneFile, b.recDir)
+	cfg := baresipConfig(b.opts.IP, b.sipPort, b.ctrlPort, moduleDir, b.toneFile, b.recDir, b.opts.SampleRate)
+	cfg += b.mediaConfig(extraModules)
 	if len(b.opts.Contacts) > 0 {
 		cfg += "module_app\t\tcontact.so\n"
 	}
@@ -297,7 +340,7 @@ func (b *Baresip) writeConfig(moduleDir string) error {
 }
 
 // baresipConfig renders the config file for baresip 1.0.
-func baresipConfig(ip string, sipPort, ctrlPort int, moduleDir, toneFile, recDir string) string {
+func baresipConfig(ip string, sipPort, ctrlPort int, moduleDir, toneFile, recDir string, rate int) string {
 	return fmt.Sprintf(`# generated by interop/peers for baresip 1.0
 poll_method		epoll
 
@@ -314,7 +357,7 @@ audio_path		/usr/share/baresip
 audio_player		aubridge,speaker
 audio_alert		aubridge,alert
 audio_source		aufile,%[3]s
-ausrc_srate		8000
+ausrc_srate		%[7]d
 ausrc_channels		1
 audio_level		no
 ausrc_format		s16
@@ -348,7 +391,7 @@ menu_bell		no
 
 ctrl_tcp_listen		127.0.0.1:%[5]d
 snd_path		%[6]s
-`, ip, sipPort, toneFile, moduleDir, ctrlPort, recDir)
+`, ip, sipPort, toneFile, moduleDir, ctrlPort, recDir, rate)
 }
 
 func (b *Baresip) start(bin string) error {

@@ -12,17 +12,25 @@ import (
 
 const bsEventTimeout = 10 * time.Second
 
-// checkRecording asserts that path holds the tone want and not the tone
-// notWant (for received audio: the recorder's own microphone).
+// checkRecording asserts that path holds at least 1.5 s at 8000 Hz with the
+// tone want and not the tone notWant (for received audio: the recorder's
+// own microphone).
 func checkRecording(t *testing.T, who, path string, want, notWant float64) {
+	t.Helper()
+	checkRecordingAt(t, who, path, 8000, want, notWant)
+}
+
+// checkRecordingAt is checkRecording for a recording at wantRate (the
+// codec's rate: 16000 for G.722, 48000 for Opus).
+func checkRecordingAt(t *testing.T, who, path string, wantRate int, want, notWant float64) {
 	t.Helper()
 	samples, rate, err := wav.ReadAll(path)
 	if err != nil {
 		t.Fatalf("%s: reading %s: %v", who, path, err)
 	}
 	secs := float64(len(samples)) / float64(rate)
-	if rate != 8000 || secs < 1.5 {
-		t.Fatalf("%s: %s: %d samples at %d Hz (%.2f s), want >= 1.5 s at 8000 Hz", who, filepath.Base(path), len(samples), rate, secs)
+	if rate != wantRate || secs < 1.5 {
+		t.Fatalf("%s: %s: %d samples at %d Hz (%.2f s), want >= 1.5 s at %d Hz", who, filepath.Base(path), len(samples), rate, secs, wantRate)
 	}
 	// Skip the first half second (jitter buffer fill, call set-up).
 	body := samples[rate/2:]
