@@ -9,7 +9,10 @@ import (
 	"github.com/dialtone/dialtone/audio/wav"
 )
 
-var _ audio.Sink = (*Recorder)(nil)
+var (
+	_ audio.Sink       = (*Recorder)(nil)
+	_ audio.RateSetter = (*Recorder)(nil)
+)
 
 // Recorder is a Sink that keeps everything written to it, for tests to inspect. Safe for
 // concurrent use: one goroutine may write while the test reads.
@@ -18,10 +21,71 @@ type Recorder struct {
 	samples []int16
 	frames  int
 	closed  bool
+	rate    int
+	rates   []RateChange
 }
 
-// NewRecorder returns an empty Recorder.
-func NewRecorder() *Recorder { return &Recorder{} }
+// RateChange says from which sample on a Recorder's frames came at another rate.
+type RateChange struct {
+	Sample int // index into Samples of the first sample at Rate
+	Rate   int
+}
+
+// NewRecorder returns an empty Recorder taking 8 kHz frames until SetRate says otherwise.
+func NewRecorder() *Recorder { return &Recorder{rate: audio.SampleRate} }
+
+// SetRate makes the following frames count at hz; the change is noted (Rates), so a test can
+// tell which part of the recording is at which rate.
+func (r *Recorder) SetRate(hz int) error {
+	if hz <= 0 {
+		return fmt.Errorf("audiotest: invalid rate %d Hz", hz)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.rate == 0 {
+		r.rate = audio.SampleRate // a zero Recorder
+	}
+	if hz != r.rate {
+		r.rates = append(r.rates, RateChange{Sample: len(r.samples), Rate: hz})
+		r.rate = hz
+	}
+	return nil
+}
+
+// Rate is the rate of the frames written now.
+func (r *Recorder) Rate() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.rate == 0 {
+		return audio.SampleRate
+	}
+	return r.rate
+}
+
+// Rates lists the rate changes so far, oldest first.
+func (r *Recorder) Rates() []RateChange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.rates)
+}
+
+// SamplesAt returns a copy of what was written while the rate was hz (the last such stretch).
+func (r *Recorder) SamplesAt(hz int) []int16 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	from, rate := 0, audio.SampleRate
+	var got []int16
+	for _, c := range r.rates {
+		if rate == hz {
+			got = r.samples[from:c.Sample]
+		}
+		from, rate = c.Sample, c.Rate
+	}
+	if rate == hz {
+		got = r.samples[from:]
+	}
+	return slices.Clone(got)
+}
 
 // Write appends a copy of frame. It fails after Close, so a test notices audio written to a
 // sink its owner already closed.

@@ -14,12 +14,18 @@ import (
 	"github.com/dialtone/dialtone/audio"
 )
 
-var _ audio.Source = (*Tone)(nil)
+var (
+	_ audio.Source     = (*Tone)(nil)
+	_ audio.RateSetter = (*Tone)(nil)
+)
 
-// Tone is an endless sine-wave Source at audio.SampleRate. Its phase runs on across frames
-// (no clicks at frame edges), so detectors see one clean tone. Safe for concurrent use.
+// Tone is an endless sine-wave Source, at audio.SampleRate until SetRate says otherwise. Its
+// phase runs on across frames (no clicks at frame edges, nor at a rate change), so detectors
+// see one clean tone. Safe for concurrent use.
 type Tone struct {
 	mu        sync.Mutex
+	freq      float64
+	rate      int
 	step      float64 // phase advance per sample, radians
 	phase     float64
 	amplitude float64 // peak, in int16 units
@@ -28,9 +34,30 @@ type Tone struct {
 // NewTone returns a tone of freqHz with peak amplitude as a fraction of full scale (0..1).
 func NewTone(freqHz, amplitude float64) *Tone {
 	return &Tone{
+		freq:      freqHz,
+		rate:      audio.SampleRate,
 		step:      2 * math.Pi * freqHz / audio.SampleRate,
 		amplitude: math.Max(0, math.Min(1, amplitude)) * math.MaxInt16,
 	}
+}
+
+// SetRate makes the following samples hz apart (a wideband call's 16 or 48 kHz). A tone at or
+// above hz/2 cannot be represented: that is an error, and the rate stays.
+func (t *Tone) SetRate(hz int) error {
+	if hz <= 0 || t.freq >= float64(hz)/2 {
+		return fmt.Errorf("audiotest: a %g Hz tone cannot be sampled at %d Hz", t.freq, hz)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.rate, t.step = hz, 2*math.Pi*t.freq/float64(hz)
+	return nil
+}
+
+// Rate is the sample rate the tone is generated at.
+func (t *Tone) Rate() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.rate
 }
 
 // Read fills frame with the next samples of the tone. It never returns an error.

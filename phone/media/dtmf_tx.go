@@ -125,10 +125,13 @@ func (t *sender) dtmfPacket(s *Session, p Params, pkt *rtp.Packet, buf []byte) b
 		// the duration the far end last heard.
 		d.cut = true
 	}
-	d.next = t.ts + codec.FrameSamples
-	total := uint16(int64(DTMFDuration) * codec.SampleRate / int64(time.Second))
+	// Durations count in the telephone-event clock, which the SDP makes the codec's RTP
+	// clock (8000 for G.711 and G.722, 48000 for Opus), so they step with the timestamps.
+	step := tsStep(p.Codec)
+	d.next = t.ts + step
+	total := uint16(int64(DTMFDuration) * int64(clockRate(p.Codec)) / int64(time.Second))
 	if d.elapsed < total && !d.cut {
-		d.elapsed = min(d.elapsed+codec.FrameSamples, total)
+		d.elapsed = uint16(min(uint32(d.elapsed)+step, uint32(total)))
 	}
 	end := d.elapsed >= total || d.cut
 	e := codec.DTMFEvent{Event: d.event, End: end, Volume: dtmfVolume, Duration: d.elapsed}

@@ -3,8 +3,6 @@ package media
 import (
 	"slices"
 	"time"
-
-	"github.com/dialtone/dialtone/codec"
 )
 
 // Moving a session's ticks. Playout happens on the pacer's ticks, and where they fall against
@@ -39,10 +37,10 @@ const (
 
 // queueTrimmer is a Sink with a queue of its own between Write and the speaker (a sound
 // device's ring). When a session's ticks move d earlier, its next frame reaches that queue d
-// earlier and would only wait there d longer: TrimQueued(samples) drops up to samples (8 kHz)
+// earlier and would only wait there d longer: TrimQueued(samples) drops up to samples (at the sink's rate)
 // of the newest audio queued (the concealment just written) and reports how many it dropped.
 type queueTrimmer interface {
-	TrimQueued(samples int) int
+	TrimQueued(samples int) int // samples at the rate of the frames the sink is written
 }
 
 // sourceAhead is a Source with a queue of its own (a microphone's ring): Ahead is how much
@@ -253,6 +251,6 @@ func (s *Session) boundShift(shift time.Duration, next time.Time) time.Duration 
 func (s *Session) trimSink(shift time.Duration) {
 	p := s.current()
 	if q, ok := p.Sink.(queueTrimmer); ok && p.Receive && !s.rx.sinkLost {
-		q.TrimQueued(int(shift * codec.SampleRate / time.Second))
+		q.TrimQueued(int(shift * time.Duration(s.rx.snk.sinkRate()) / time.Second)) // in the sink's frames' rate
 	}
 }

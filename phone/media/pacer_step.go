@@ -14,8 +14,9 @@ const maxCatchUp = 10
 // paceState is what one session's pacing carries from one tick to the next. Whoever paces
 // the session (its own goroutine, or a shared pacer's worker) owns it while holding frameMu.
 type paceState struct {
-	pcm, out [codec.FrameSamples]int16
-	buf      [1500]byte
+	// pcm and out hold a frame of the largest codec (48 kHz), sliced to the current codec's.
+	pcm, out [codec.MaxFrameSamples]int16
+	buf      [sendBufLen]byte
 	pkt      rtp.Packet // the frame being sent
 	rpkt     rtp.Packet // the datagram being received
 	rtcp     [rtcpReportMax]byte

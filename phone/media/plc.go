@@ -18,21 +18,20 @@ import "math"
 // period the repetition carries an offset, fading linearly to zero, that makes it start
 // exactly where the good signal stopped. For a truly periodic signal the offset is zero
 // and the repetition is the exact continuation.
+// The Appendix's lengths are for 8 kHz; a PLC at another rate scales every one of them by
+// rate/8000 (plcScale), so it repeats the same 5–15 ms pitch periods and fades over the same
+// 60 ms at 16 and 48 kHz.
 const (
-	plcPitchMin     = 40                                            // 200 Hz at 8 kHz
-	plcPitchMax     = 120                                           // 66.7 Hz
-	plcPitchDiff    = plcPitchMax - plcPitchMin                     // search span
-	plcOverlapMax   = plcPitchMax / 4                               // longest 1/4-period overlap-add
-	plcHistoryLen   = plcPitchMax*3 + plcOverlapMax                 // 390 samples, 48.75 ms: room for 3 periods
-	plcCorrLen      = 160                                           // 20 ms window matched by the pitch search
-	plcCorrBufLen   = plcCorrLen + plcPitchMax                      // samples the search reads
-	plcCorrMinPower = 250.0                                         // keeps silence from looking periodic
-	plcDecimation   = 2                                             // coarse search step
-	plcBlock        = 80                                            // 10 ms: the Appendix's unit of loss
-	plcEndOverlap   = 32                                            // 4 ms more overlap per extra 10 ms lost
-	plcAttenStep    = 0.2 / plcBlock                                // 20 % per 10 ms, per sample
-	plcSilentAfter  = 6 * plcBlock                                  // 60 ms: the fade reaches zero here
-	plcMaxPeriods   = (plcHistoryLen - plcOverlapMax) / plcPitchMax // 3
+	plcPitchMin     = 40                            // 200 Hz at 8 kHz
+	plcPitchMax     = 120                           // 66.7 Hz
+	plcOverlapMax   = plcPitchMax / 4               // longest 1/4-period overlap-add
+	plcHistoryLen   = plcPitchMax*3 + plcOverlapMax // 390 samples, 48.75 ms: room for 3 periods
+	plcCorrLen      = 160                           // 20 ms window matched by the pitch search
+	plcCorrMinPower = 250.0                         // keeps silence from looking periodic
+	plcDecimation   = 2                             // coarse search step
+	plcBlock        = 80                            // 10 ms: the Appendix's unit of loss
+	plcEndOverlap   = 32                            // 4 ms more overlap per extra 10 ms lost
+	plcMaxPeriods   = 3                             // (plcHistoryLen - plcOverlapMax) / plcPitchMax
 
 	// cnMaxRMS caps comfort noise at -50 dBov (RMS against a full-scale 16-bit sine).
 	cnMaxRMS = 32767 / math.Sqrt2 * 0.0031623
@@ -46,10 +45,16 @@ const (
 // PLC conceals lost frames of one audio stream. Feed it every good frame (Good) and ask it
 // for the missing ones (Conceal). It allocates nothing; it is not safe for concurrent use.
 type PLC struct {
-	history  [plcHistoryLen]float64 // last output, newest sample last
-	pitchBuf [plcHistoryLen]float64 // history frozen when the loss began, seams smoothed
-	lastQ    [plcOverlapMax]float64 // the original last 1/4 period of pitchBuf
-	fade     [plcOverlapMax]float64 // signal being faded out at the current seam
+	history  []float64 // last output, newest sample last (historyLen)
+	pitchBuf []float64 // history frozen when the loss began, seams smoothed
+	lastQ    []float64 // the original last 1/4 period of pitchBuf (overlapMax)
+	fade     []float64 // signal being faded out at the current seam
+
+	// The Appendix's lengths at this PLC's rate (plcScale times the 8 kHz constants).
+	pitchMin, pitchMax, overlapMax, historyLen int
+	corrLen, decimation, block, endOverlap     int
+	attenStep                                  float64 // gain lost per sample after the first block
+	silentAfter                                int     // samples after which only comfort noise is left
 
 	pitch     int // estimated pitch period in samples
 	overlap   int // pitch/4: overlap-add length at seams
@@ -64,11 +69,36 @@ type PLC struct {
 	noise      uint32  // xorshift state for the comfort noise
 }
 
-// NewPLC returns a concealer with a silent history.
-func NewPLC() *PLC { return &PLC{} }
+// NewPLC returns a concealer for 8 kHz audio with a silent history.
+func NewPLC() *PLC { return NewPLCAt(8000) }
+
+// NewPLCAt returns a concealer for audio at rate Hz (a multiple of 8000 up to 48000; other
+// rates round down to one, at least 8000) with a silent history.
+func NewPLCAt(rate int) *PLC {
+	k := min(max(rate/8000, 1), 6)
+	p := &PLC{
+		pitchMin: plcPitchMin * k, pitchMax: plcPitchMax * k, overlapMax: plcOverlapMax * k,
+		historyLen: plcHistoryLen * k, corrLen: plcCorrLen * k, decimation: plcDecimation * k,
+		block: plcBlock * k, endOverlap: plcEndOverlap * k,
+	}
+	p.attenStep = 0.2 / float64(p.block)
+	p.silentAfter = 6 * p.block
+	p.history = make([]float64, p.historyLen)
+	p.pitchBuf = make([]float64, p.historyLen)
+	p.lastQ = make([]float64, p.overlapMax)
+	p.fade = make([]float64, p.overlapMax)
+	return p
+}
 
 // Reset forgets the history, e.g. when the stream restarts.
-func (p *PLC) Reset() { *p = PLC{concealed: p.concealed, noise: p.noise} }
+func (p *PLC) Reset() {
+	clear(p.history)
+	clear(p.pitchBuf)
+	clear(p.lastQ)
+	clear(p.fade)
+	p.pitch, p.overlap, p.periods, p.offset = 0, 0, 0, 0
+	p.fadeLen, p.fadePos, p.lost, p.background = 0, 0, 0, 0
+}
 
 // Concealed is the number of frames Conceal has filled.
 func (p *PLC) Concealed() uint64 { return p.concealed }
@@ -121,15 +151,15 @@ func (p *PLC) comfort() float64 {
 // Conceal fills out with a continuation of the signal for a missing frame.
 func (p *PLC) Conceal(out []int16) {
 	for i := range out {
-		if p.lost >= plcSilentAfter {
+		if p.lost >= p.silentAfter {
 			for j := i; j < len(out); j++ {
 				out[j] = toInt16(p.comfort())
 			}
 			p.lost += len(out) - i
 			break
 		}
-		if p.lost%plcBlock == 0 {
-			p.atBlockStart(p.lost / plcBlock)
+		if p.lost%p.block == 0 {
+			p.atBlockStart(p.lost / p.block)
 		}
 		g := p.gain(p.lost)
 		out[i] = toInt16(p.next()*g + p.comfort()*(1-g))
@@ -152,17 +182,17 @@ func (p *PLC) atBlockStart(block int) {
 
 // startLoss freezes the history, estimates the pitch and prepares one period to repeat.
 func (p *PLC) startLoss() {
-	p.pitchBuf = p.history
+	copy(p.pitchBuf, p.history)
 	p.pitch = p.findPitch()
 	p.overlap = p.pitch / 4
-	copy(p.lastQ[:p.overlap], p.pitchBuf[plcHistoryLen-p.overlap:])
+	copy(p.lastQ[:p.overlap], p.pitchBuf[p.historyLen-p.overlap:])
 	p.periods, p.offset = 1, 0
 	p.smoothLoopSeam()
 	// The repetition starts with the sample that followed pitchBuf[start-1] one period
 	// ago; offset it by how far the last good sample is from that one, fading the offset
 	// out so the waveform joins without a step.
-	start := plcHistoryLen - p.pitch
-	offset := p.history[plcHistoryLen-1] - p.pitchBuf[start-1]
+	start := p.historyLen - p.pitch
+	offset := p.history[p.historyLen-1] - p.pitchBuf[start-1]
 	for i := 0; i < p.overlap; i++ {
 		p.fade[i] = p.pitchBuf[start+i] + offset
 	}
@@ -190,15 +220,15 @@ func (p *PLC) addPeriod() {
 // segment's start, which is how the signal really led into that start.
 func (p *PLC) smoothLoopSeam() {
 	n := p.periods * p.pitch
-	end := plcHistoryLen - p.overlap
-	before := plcHistoryLen - n - p.overlap
+	end := p.historyLen - p.overlap
+	before := p.historyLen - n - p.overlap
 	overlapAdd(p.pitchBuf[end:], p.lastQ[:p.overlap], p.pitchBuf[before:before+p.overlap])
 }
 
 // nextRaw reads the next sample of the repeated periods.
 func (p *PLC) nextRaw() float64 {
 	n := p.periods * p.pitch
-	s := p.pitchBuf[plcHistoryLen-n+p.offset]
+	s := p.pitchBuf[p.historyLen-n+p.offset]
 	p.offset++
 	if p.offset == n {
 		p.offset = 0
@@ -220,18 +250,18 @@ func (p *PLC) next() float64 {
 // gain is the attenuation of the repeated signal after n lost samples: none for 10 ms, then
 // 20 % per 10 ms, gone at 60 ms; comfort noise fills in what it loses.
 func (p *PLC) gain(n int) float64 {
-	if n <= plcBlock {
+	if n <= p.block {
 		return 1
 	}
-	return max(0, 1-float64(n-plcBlock)*plcAttenStep)
+	return max(0, 1-float64(n-p.block)*p.attenStep)
 }
 
 // mergeAfterLoss cross-fades the concealment's continuation into the first good frame,
 // over 1/4 period plus 4 ms per extra 10 ms lost (at most 10 ms): the longer the loss, the
 // further the real signal may have drifted from the synthetic one.
 func (p *PLC) mergeAfterLoss(frame []int16) {
-	blocks := (p.lost + plcBlock - 1) / plcBlock
-	n := min(p.overlap+(blocks-1)*plcEndOverlap, plcBlock, len(frame))
+	blocks := (p.lost + p.block - 1) / p.block
+	n := min(p.overlap+(blocks-1)*p.endOverlap, p.block, len(frame))
 	g := p.gain(p.lost)
 	for i := 0; i < n; i++ {
 		w := float64(i+1) / float64(n)
@@ -247,49 +277,53 @@ func (p *PLC) mergeAfterLoss(frame []int16) {
 
 // save appends s to the history.
 func (p *PLC) save(s []int16) {
-	if len(s) >= plcHistoryLen {
-		s = s[len(s)-plcHistoryLen:]
+	if len(s) >= p.historyLen {
+		s = s[len(s)-p.historyLen:]
 	}
-	keep := plcHistoryLen - len(s)
+	keep := p.historyLen - len(s)
 	copy(p.history[:keep], p.history[len(s):])
 	for i, v := range s {
 		p.history[keep+i] = float64(v)
 	}
 }
 
-// findPitch returns the lag, in plcPitchMin..plcPitchMax, whose preceding segment best
-// matches the last 20 ms by normalised cross-correlation: a coarse search on every other
-// sample and lag, then a fine search around the best coarse lag (Appendix I).
+// findPitch returns the lag, in pitchMin..pitchMax, whose preceding segment best matches the
+// last 20 ms by normalised cross-correlation: a coarse search on every decimation-th sample
+// and lag (4 kHz whatever the rate), then a fine search around the best coarse lag (Appendix I).
 func (p *PLC) findPitch() int {
-	l := p.pitchBuf[plcHistoryLen-plcCorrLen:]
-	r := p.pitchBuf[plcHistoryLen-plcCorrBufLen:]
-	best := searchLag(l, r, 0, plcPitchDiff, plcDecimation)
-	lo := max(best-(plcDecimation-1), 0)
-	hi := min(best+(plcDecimation-1), plcPitchDiff)
-	best = searchLag(l, r, lo, hi, 1)
-	return plcPitchMax - best
+	diff := p.pitchMax - p.pitchMin
+	l := p.pitchBuf[p.historyLen-p.corrLen:]
+	r := p.pitchBuf[p.historyLen-p.corrLen-p.pitchMax:]
+	best := searchLag(l, r, p.corrLen, 0, diff, p.decimation)
+	lo := max(best-(p.decimation-1), 0)
+	hi := min(best+(p.decimation-1), diff)
+	best = searchLag(l, r, p.corrLen, lo, hi, 1)
+	return p.pitchMax - best
 }
 
-// searchLag scans offsets j = lo, lo+step .. hi of r against l, sampling every step-th
-// sample, and returns the offset with the highest correlation normalised by r's energy.
-// Later offsets (shorter periods) win ties, as in the Appendix's coarse search.
-func searchLag(l, r []float64, lo, hi, step int) int {
+// searchLag scans offsets j = lo, lo+step .. hi of r against the n samples of l, sampling every
+// step-th sample, and returns the offset with the highest correlation normalised by r's
+// energy. Later offsets (shorter periods) win ties, as in the Appendix's coarse search.
+func searchLag(l, r []float64, n, lo, hi, step int) int {
 	energy := 0.0
-	for i := 0; i < plcCorrLen; i += step {
+	for i := 0; i < n; i += step {
 		energy += r[lo+i] * r[lo+i]
 	}
+	// The minimum power is the Appendix's for a 20 ms window at 4 kHz; scale it to the
+	// number of samples summed here.
+	minPower := plcCorrMinPower * float64((n+step-1)/step) / (plcCorrLen / plcDecimation)
 	best, bestCorr := lo, math.Inf(-1)
 	for j := lo; j <= hi; j += step {
 		if j > lo {
 			// Slide the (decimated) energy window: one sample leaves, one enters.
-			out, in := r[j-step], r[j-step+plcCorrLen]
+			out, in := r[j-step], r[j-step+n]
 			energy += in*in - out*out
 		}
 		corr := 0.0
-		for i := 0; i < plcCorrLen; i += step {
+		for i := 0; i < n; i += step {
 			corr += r[j+i] * l[i]
 		}
-		corr /= math.Sqrt(max(energy, plcCorrMinPower))
+		corr /= math.Sqrt(max(energy, minPower))
 		if corr >= bestCorr {
 			best, bestCorr = j, corr
 		}

@@ -24,16 +24,22 @@ type rxStats struct {
 	receivedPrior   uint32
 	transit         int64
 	jitter          float64 // in timestamp units
+	clock           int     // the timestamps' clock rate
 	lastSR          uint32  // middle 32 bits of the last SR's NTP time
 	lastSRAt        time.Time
 }
 
-func (t *sender) noteReceived(ssrc uint32, seq uint16, ts uint32, at time.Time) {
+// noteReceived counts a packet of the far end's stream, whose timestamps run at clock Hz:
+// RFC 3550's interarrival jitter is in those units, so a codec change restarts the transit.
+func (t *sender) noteReceived(ssrc uint32, seq uint16, ts uint32, at time.Time, clock int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := &t.rs
 	if !r.have || r.ssrc != ssrc {
-		*r = rxStats{ssrc: ssrc, have: true, baseSeq: seq, maxSeq: seq}
+		*r = rxStats{ssrc: ssrc, have: true, baseSeq: seq, maxSeq: seq, clock: clock}
+	}
+	if r.clock != clock {
+		r.clock, r.transit, r.jitter = clock, 0, r.jitter*float64(clock)/float64(max(r.clock, 1))
 	}
 	if d := seq - r.maxSeq; d < 0x8000 && d != 0 {
 		if seq < r.maxSeq {
@@ -42,7 +48,7 @@ func (t *sender) noteReceived(ssrc uint32, seq uint16, ts uint32, at time.Time) 
 		r.maxSeq = seq
 	}
 	r.received++
-	arrival := int64(at.UnixNano() * 8000 / int64(time.Second)) // in 8 kHz units
+	arrival := at.Unix()*int64(clock) + int64(at.Nanosecond())*int64(clock)/int64(time.Second) // in timestamp units
 	transit := arrival - int64(ts)
 	if r.transit != 0 {
 		d := transit - r.transit

@@ -31,6 +31,8 @@ type receiver struct {
 	sinkLost bool          // its sound device went away: discard from now on (pacer only, devicelost.go)
 	dec      codec.Decoder // decodes for decFor; made anew when the negotiated codec changes
 	decFor   codec.Codec
+	plcRate  int         // the audio rate plc conceals at
+	snk      rateAdapter // fits the sink to the call's rate (rate.go; pacer only)
 }
 
 func (r *receiver) init(s *Session) {
@@ -39,6 +41,7 @@ func (r *receiver) init(s *Session) {
 		FrameDuration: 20 * time.Millisecond, ClockRate: codec.SampleRate, Capacity: 64,
 	})
 	r.plc = NewPLC()
+	r.plcRate = codec.SampleRate
 }
 
 func (r *receiver) jitterStats() JitterStats {
@@ -144,10 +147,12 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 	s.stats.received.Add(1)
 	s.stats.lastRTP.Store(now.UnixNano())
 	switch {
-	case p.Codec != nil && pkt.PayloadType == p.Codec.PayloadType():
+	case p.isAudioPT(pkt.PayloadType):
+		clock := p.Codec.ClockRate()
+		r.jb.SetClockRate(clock) // a no-op unless a re-INVITE changed the codec's clock
 		r.jb.Push(Packet{Seq: pkt.SequenceNumber, Timestamp: pkt.Timestamp, SSRC: pkt.SSRC,
 			Marker: pkt.Marker, Payload: pkt.Payload, Arrival: now})
-		s.tx.noteReceived(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now)
+		s.tx.noteReceived(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now, clock)
 	case p.isDTMF(pkt.PayloadType):
 		if digit, ok := r.dtmf.handle(pkt.Timestamp, pkt.Payload); ok {
 			s.emit(Event{Digit: digit})
@@ -160,7 +165,7 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 // expectedPT reports whether pt is the negotiated codec or telephone-event. Comfort noise
 // (13) counts too: it is the far end talking silence, and may latch.
 func (s *Session) expectedPT(p Params, pt uint8) bool {
-	return p.Codec != nil && pt == p.Codec.PayloadType() || p.isDTMF(pt) || pt == 13
+	return p.isAudioPT(pt) || p.isDTMF(pt) || pt == 13
 }
 
 // isDTMF reports whether pt carries telephone-events in this call.
@@ -169,25 +174,34 @@ func (p Params) isDTMF(pt uint8) bool {
 }
 
 // playFrame takes the next frame from the jitter buffer (or conceals a missing one) and writes
-// it to the sink.
+// it to the sink. out holds a frame at the codec's rate (codec.MaxFrameSamples covers all).
 func (r *receiver) playFrame(s *Session, p Params, now time.Time, out []int16) {
+	rate := audioRate(p.Codec)
+	out = out[:codec.FrameSamplesAt(rate)]
 	r.mu.Lock()
+	if r.plcRate != rate {
+		r.plc, r.plcRate = NewPLCAt(rate), rate // the codec changed: once per re-INVITE, not per frame
+	}
 	payload, status := r.jb.Pop(now)
-	switch status {
-	case Played:
-		n, err := r.decoder(p.Codec).Decode(out, payload)
+	var dec codec.Decoder
+	if p.Codec != nil {
+		dec = r.decoder(p.Codec)
+	}
+	switch {
+	case status == Played && dec != nil:
+		n, err := dec.Decode(out, payload)
 		if err != nil {
 			n = 0 // a payload the codec cannot decode is heard as silence, never as noise
 		}
 		clear(out[n:])
 		r.plc.Good(out)
 		r.playing = true
-	case Missing:
-		r.plc.Conceal(out)
+	case status == Missing:
+		r.conceal(dec, status, out)
 		s.stats.concealed.Add(1)
-	default: // nothing to play yet, or a long gap: fade out what was playing, then silence
+	default: // nothing to play yet, a long gap, or the buffer growing: fade out what was playing, then silence
 		if r.playing {
-			r.plc.Conceal(out)
+			r.conceal(dec, status, out)
 		} else {
 			clear(out)
 		}
@@ -198,10 +212,36 @@ func (r *receiver) playFrame(s *Session, p Params, now time.Time, out []int16) {
 	}
 	r.mu.Unlock()
 	if p.Receive && p.Sink != nil && !r.sinkLost {
-		if err := p.Sink.Write(out); err != nil && !r.sinkGone(s, err) {
+		if r.snk.stale(rate, p.gen) {
+			if err := r.snk.configure(p.Sink, rate, p.gen, false); err != nil {
+				s.log.Warn("sink rate", "rate", rate, "err", err)
+			}
+		}
+		if err := r.snk.write(p.Sink, out); err != nil && !r.sinkGone(s, err) {
 			s.log.Debug("sink write", "err", err)
 		}
 	}
+}
+
+// conceal fills out for a frame that did not come: rebuilt from the next packet's FEC when the
+// codec carries it and that packet is already here, else the codec's own concealment (Opus),
+// else the generic waveform repetition. The caller holds r.mu.
+func (r *receiver) conceal(dec codec.Decoder, status PopStatus, out []int16) {
+	if f, ok := dec.(codec.FECDecoder); ok && status == Missing {
+		if next, ok := r.jb.Next(); ok {
+			if n, err := f.DecodeFEC(out, next); err == nil && n > 0 {
+				clear(out[n:])
+				return
+			}
+		}
+	}
+	if c, ok := dec.(codec.Concealer); ok {
+		if n, err := c.Conceal(out); err == nil {
+			clear(out[n:])
+			return
+		}
+	}
+	r.plc.Conceal(out)
 }
 
 // decoder returns the decoder for c, making one when the codec changed; see sender.encoder.

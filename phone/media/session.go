@@ -1,7 +1,7 @@
-// Package media is one call's RTP stream: a UDP socket, G.711 frames paced every 20 ms from an
-// audio.Source to the network, and from the network through an adaptive jitter buffer with
-// loss concealment to an audio.Sink; RFC 4733 DTMF both ways; RTCP reports and statistics.
-// It knows nothing about SIP.
+// Package media is one call's RTP stream: a UDP socket, 20 ms frames at the codec's rate (8,
+// 16 or 48 kHz) paced from an audio.Source to the network, and from the network through an
+// adaptive jitter buffer with loss concealment to an audio.Sink; RFC 4733 DTMF both ways;
+// RTCP reports and statistics. It knows nothing about SIP.
 package media
 
 import (
@@ -40,8 +40,17 @@ type Params struct {
 	// StrictSource accepts RTP only from Remote: no latching on to the address the far end's
 	// packets really come from (see LatchWindow for the default policy).
 	StrictSource bool
-	Codec        codec.Codec
-	DTMFPT       int // telephone-event payload type, -1 if none
+	// Codec is the negotiated audio codec. Frames move at its SampleRate, RTP timestamps at
+	// its ClockRate; changing it with Update switches rates between two frames.
+	Codec codec.Codec
+	// PT is the payload type we send Codec with (the far end's answer or offer chose it, a
+	// dynamic one for Opus); 0 means Codec.PayloadType(). PT 0 is PCMU's static type, never
+	// another codec's, so the zero value keeps callers that predate it working.
+	PT int
+	// RecvPT is the payload type the far end sends Codec with (the one our own SDP named,
+	// when it differs from PT); 0 means the same as PT. Audio with either is accepted.
+	RecvPT int
+	DTMFPT int // telephone-event payload type, -1 if none
 	// RecvDTMFPT is a second telephone-event payload type the far end may send with (the one
 	// our offer named, when its answer chose another); 0 means none. PT 0 is PCMU, never an
 	// event, so the zero value is safe.
@@ -53,6 +62,10 @@ type Params struct {
 	Sink       audio.Sink
 	// SRTP is the call's SRTP keying (SDES): nil sends and accepts plain RTP (srtp.go).
 	SRTP *srtp.Keys
+
+	// gen counts Updates, so the pacer re-fits the source and sink to the call's rate
+	// (SetRate, rate.go) when the parameters changed, without comparing them every frame.
+	gen uint64
 }
 
 // Event is something the stream noticed that the call may act on.
@@ -96,6 +109,7 @@ type Session struct {
 	stats  counters
 	rx     receiver
 	tx     sender
+	srtp   srtpState // SRTP contexts for Params.SRTP (srtp.go)
 
 	startOnce sync.Once
 	closeOnce sync.Once
@@ -213,6 +227,7 @@ func (s *Session) Update(p Params) {
 	s.mu.Lock()
 	old := s.params
 	p.Muted = old.Muted // the user's mute survives renegotiation; only SetMuted changes it
+	p.gen = old.gen + 1
 	s.params = p
 	moved := p.Remote != old.Remote && !s.started.IsZero()
 	if p.Receive && !old.Receive || moved {

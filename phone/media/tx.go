@@ -25,6 +25,7 @@ type sender struct {
 
 	enc    codec.Encoder // encodes for encFor; made anew when the negotiated codec changes
 	encFor codec.Codec
+	src    rateAdapter // fits the source to the call's rate (rate.go)
 
 	mu sync.Mutex // guards the receive statistics used by RTCP
 	rs rxStats
@@ -39,26 +40,29 @@ func (t *sender) init() {
 // sendFrame sends one 20 ms frame: a DTMF event packet while a digit is being sent,
 // otherwise encoded audio from the source. Nothing is sent while Send is false, but the
 // timestamp keeps running so the far end sees the gap as time. sent says whether a packet
-// left (the pacer measures how late it did).
+// left (the pacer measures how late it did). pcm holds a frame at the codec's rate
+// (codec.MaxFrameSamples covers every codec); buf leaves srtpTrailerMax bytes after the
+// largest payload.
 func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *rtp.Packet) (sent bool) {
-	defer func() { t.ts += codec.FrameSamples }()
+	defer func() { t.ts += tsStep(p.Codec) }()
 	if !p.Send || p.Codec == nil || !p.Remote.IsValid() {
 		return false
 	}
+	pcm = pcm[:codec.FrameSamplesAt(p.Codec.SampleRate())]
 	pkt.Header = rtp.Header{Version: 2, SSRC: t.ssrc}
 	if t.dtmfPacket(s, p, pkt, buf) {
 		if p.Source != nil && !t.sourceEOF && !t.sourceLost {
-			t.sourceGone(s, p.Source.Read(pcm)) // the event replaces this frame's audio; a file still moves on with time
+			t.sourceGone(s, t.read(s, p, pcm)) // the event replaces this frame's audio; a file still moves on with time
 		}
 		return t.write(s, p, pkt, buf)
 	}
 	if p.Muted {
 		if p.Source != nil && !t.sourceEOF && !t.sourceLost {
-			t.sourceGone(s, p.Source.Read(pcm)) // keep a file's position moving with time, as if heard
+			t.sourceGone(s, t.read(s, p, pcm)) // keep a file's position moving with time, as if heard
 		}
 		clear(pcm)
 	} else if p.Source != nil && !t.sourceEOF && !t.sourceLost {
-		if err := p.Source.Read(pcm); err != nil {
+		if err := t.read(s, p, pcm); err != nil {
 			if errors.Is(err, io.EOF) {
 				t.sourceEOF = true
 				s.emit(Event{SourceEnded: true})
@@ -70,16 +74,27 @@ func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *r
 	} else {
 		clear(pcm)
 	}
-	n, err := t.encoder(p.Codec).Encode(buf[rtpHeaderRoom:], pcm)
+	n, err := t.encoder(p.Codec).Encode(buf[rtpHeaderRoom:len(buf)-srtpTrailerMax], pcm)
 	if err != nil {
 		s.log.Debug("encode", "codec", p.Codec.Name(), "err", err)
 		return false
 	}
-	pkt.PayloadType = p.Codec.PayloadType()
+	pkt.PayloadType = p.sendPT()
 	pkt.Timestamp = t.ts
 	pkt.Marker = !t.started // first packet of the talkspurt
 	pkt.Payload = buf[rtpHeaderRoom : rtpHeaderRoom+n]
 	return t.write(s, p, pkt, buf)
+}
+
+// read takes one frame at the codec's rate from the source, telling the source the call's
+// rate first (or converting its 8 kHz frames) when the parameters changed.
+func (t *sender) read(s *Session, p Params, pcm []int16) error {
+	if rate := audioRate(p.Codec); t.src.stale(rate, p.gen) {
+		if err := t.src.configure(p.Source, rate, p.gen, true); err != nil {
+			s.log.Warn("source rate", "rate", rate, "err", err)
+		}
+	}
+	return t.src.read(p.Source, pcm)
 }
 
 // encoder returns the encoder for c, making one when the codec changed (a re-INVITE), so a
@@ -94,6 +109,13 @@ func (t *sender) encoder(c codec.Codec) codec.Encoder {
 // rtpHeaderRoom leaves space at the front of buf for the marshalled header; the payload is
 // encoded after it and the header written in place, so nothing is copied or allocated.
 const rtpHeaderRoom = 12
+
+// sendBufLen is a send buffer: the header room, the largest payload any codec encodes a frame
+// to (maxFramePayload ≥ every codec's MaxPayload: Opus's is 1275 bytes) and SRTP's trailer.
+const (
+	maxFramePayload = 1500 - rtpHeaderRoom - srtpTrailerMax
+	sendBufLen      = rtpHeaderRoom + maxFramePayload + srtpTrailerMax
+)
 
 func (t *sender) write(s *Session, p Params, pkt *rtp.Packet, buf []byte) bool {
 	t.seq++

@@ -1,0 +1,36 @@
+package media
+
+// Codec changes and forward error correction: the two things the receive path asks of the
+// jitter buffer beyond Push and Pop.
+
+// SetClockRate re-times the buffer for a codec with another RTP clock (a re-INVITE changed the
+// codec): timestamps now count in hz, so the stream restarts as on a new SSRC. What is buffered
+// is counted Discarded (it belongs to the old codec); the other counters carry on. The same
+// rate is a no-op, so the session may call it for every packet.
+func (j *JitterBuffer) SetClockRate(hz int) {
+	if hz <= 0 || hz == j.cfg.ClockRate {
+		return
+	}
+	stats := j.stats
+	stats.Discarded += uint64(j.Len())
+	stats.Resyncs++
+	j.cfg.ClockRate = hz
+	j.frameSamples = max(1, int64(hz)*int64(j.cfg.FrameDuration)/1e9)
+	j.Reset()
+	j.stats = stats
+}
+
+// ClockRate is the RTP clock rate the buffer counts timestamps in.
+func (j *JitterBuffer) ClockRate() int { return j.cfg.ClockRate }
+
+// Next returns the payload of the packet the next Pop will play, if it is already buffered.
+// After Pop reported Missing that is the packet following the lost one, whose in-band FEC
+// (Opus, RFC 7587 §3.3) can rebuild it. It costs a slot lookup; the payload stays in the
+// buffer and is valid until the next Push or Pop.
+func (j *JitterBuffer) Next() ([]byte, bool) {
+	if !j.playing || !j.holds(j.cur) {
+		return nil, false
+	}
+	s := &j.slots[j.index(j.cur)]
+	return s.buf[:s.n:s.n], true
+}
