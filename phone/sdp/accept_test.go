@@ -48,8 +48,8 @@ func TestAccept(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(n, tt.want) {
-				t.Errorf("\n got %+v\nwant %+v", n, tt.want)
+			if want := plain(tt.want); !reflect.DeepEqual(n, want) {
+				t.Errorf("\n got %+v\nwant %+v", n, want)
 			}
 		})
 	}

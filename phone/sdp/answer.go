@@ -6,13 +6,17 @@ import (
 	"strings"
 
 	psdp "github.com/pion/sdp/v3"
+
+	"github.com/dialtone/dialtone/phone/srtp"
 )
 
-// Answer answers a remote offer (RFC 3264 section 6). It accepts the first RTP/AVP audio
-// stream that shares a codec with us, taking the first codec in the offerer's order that we
-// support, plus telephone-event if both sides want it. Every other m= line is rejected with
-// port 0 in its original place, as RFC 3264 requires. When nothing is usable, the error
-// wraps ErrNoCommonCodec and the caller sends 488.
+// Answer answers a remote offer (RFC 3264 section 6). It accepts one audio stream that
+// shares a codec with us, taking the first codec in the offerer's order that we support,
+// plus telephone-event if both sides want it; under l.Encryption it prefers (sdes) or
+// requires (sdes-required) a stream whose a=crypto we can answer, and refuses RTP/SAVP when
+// encryption is off. Every other m= line is rejected with port 0 in its original place, as
+// RFC 3264 requires. When nothing is usable, the error is a *RefusalError (ErrNoCommonCodec,
+// ErrEncryptionRequired, ...) and the caller sends its Code, 488.
 func Answer(offer []byte, l Local) ([]byte, Negotiated, error) {
 	l, err := l.norm()
 	if err != nil {
@@ -25,107 +29,141 @@ func Answer(offer []byte, l Local) ([]byte, Negotiated, error) {
 	return answer(sd, l, true)
 }
 
+// candidate is an offered audio stream we could accept.
+type candidate struct {
+	md    *psdp.MediaDescription
+	m     *Media
+	codec Format
+	keys  *srtp.Keys // nil: answered plain
+}
+
 // answer answers the parsed offer sd for the normalised l; without marshal it only
 // negotiates (Offer.Check), and the answer it returns is nil.
 func answer(sd *psdp.SessionDescription, l Local, marshal bool) ([]byte, Negotiated, error) {
-	ans := session(l)
-	var n Negotiated
-	found, why := false, "the offer has no audio stream"
+	var plain, secure *candidate
+	var why *RefusalError
+	var malformed error
 	for _, md := range sd.MediaDescriptions {
-		if !found && md.MediaName.Media == "audio" {
-			switch {
-			case proto(md) != "RTP/AVP":
-				why = "audio is only offered over " + proto(md) + "; dialtone does plain RTP/AVP (no SRTP)"
-			case md.MediaName.Port.Value == 0:
-				why = "the offer disables its audio stream (port 0)"
-			default:
-				m, err := media(sd, md)
-				if err != nil {
-					return nil, Negotiated{}, err
-				}
-				if c, ok := pick(m.Formats, l.Codecs); ok {
-					var am *psdp.MediaDescription
-					n, am = negotiate(m, c, l)
-					ans.MediaDescriptions = append(ans.MediaDescriptions, am)
-					found = true
-					continue
-				}
-				why = "offered audio formats " + describe(m.Formats) + ", we do " + strings.Join(l.Codecs, " ")
-			}
+		if md.MediaName.Media != "audio" || secure != nil || plain != nil && l.Encryption == EncryptionNone {
+			continue // settled: the first stream we can take, or under sdes the first secure one
 		}
-		ans.MediaDescriptions = append(ans.MediaDescriptions, rejected(md))
+		c, r, err := consider(sd, md, l)
+		switch {
+		case err != nil:
+			if malformed == nil {
+				malformed = err
+			}
+		case r != nil:
+			if why == nil || why.Err == ErrNoCommonCodec && r.Err != ErrNoCommonCodec {
+				why = r // the first reason, unless a later stream failed on SRTP: that says more
+			}
+		case c.keys != nil:
+			secure = c
+		case plain == nil:
+			plain = c
+		}
 	}
-	if !found {
-		return nil, Negotiated{}, fmt.Errorf("%w: %s", ErrNoCommonCodec, why)
+	chosen := secure
+	if chosen == nil && l.Encryption != EncryptionSDESRequired {
+		chosen = plain
 	}
+	switch {
+	case chosen != nil:
+	case malformed != nil:
+		return nil, Negotiated{}, malformed
+	case why != nil:
+		return nil, Negotiated{}, why
+	default:
+		return nil, Negotiated{}, refuse(ErrNoCommonCodec, "the offer has no audio stream")
+	}
+	n, am := negotiate(chosen, l)
 	if !marshal {
 		return nil, n, nil
+	}
+	ans := session(l)
+	for _, md := range sd.MediaDescriptions {
+		if md == chosen.md {
+			ans.MediaDescriptions = append(ans.MediaDescriptions, am)
+			continue
+		}
+		ans.MediaDescriptions = append(ans.MediaDescriptions, rejected(md))
 	}
 	b, err := ans.Marshal()
 	return b, n, err
 }
 
-// negotiate settles the accepted offered stream m with codec c and returns our m= line.
-func negotiate(m *Media, c Format, l Local) (Negotiated, *psdp.MediaDescription) {
+// consider looks at one offered audio m= line: a candidate, or why it will not do. err is a
+// malformed stream, which fails the whole offer.
+func consider(sd *psdp.SessionDescription, md *psdp.MediaDescription, l Local) (*candidate, *RefusalError, error) {
+	p := proto(md)
+	switch {
+	case !supportedProto(p):
+		return nil, refuse(ErrNoCommonCodec, "audio is only offered over %s; dialtone does RTP/AVP and SDES RTP/SAVP, not DTLS-SRTP", p), nil
+	case md.MediaName.Port.Value == 0:
+		return nil, refuse(ErrNoCommonCodec, "the offer disables its audio stream (port 0)"), nil
+	}
+	m, err := media(sd, md)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, ok := pick(m.Formats, l.Codecs)
+	if !ok {
+		return nil, refuse(ErrNoCommonCodec, "offered audio formats %s, we do %s", describe(m.Formats), strings.Join(l.Codecs, " ")), nil
+	}
+	c := &candidate{md: md, m: m, codec: f}
+	if l.Encryption == EncryptionNone {
+		if secureProto(p) {
+			return nil, refuse(ErrEncryptionOff, "the offer's audio is %s", p), nil
+		}
+		return c, nil, nil // a best-effort offer's a=crypto is declined by answering without it
+	}
+	keys, r := answerCrypto(m.Crypto, l.Crypto)
+	switch {
+	case r == nil:
+		c.keys = &keys
+	case secureProto(p) && len(m.Crypto) == 0:
+		return nil, refuse(ErrBadCrypto, "%s offer without a=crypto (DTLS-SRTP or MIKEY keying is not supported)", p), nil
+	case secureProto(p) || l.Encryption == EncryptionSDESRequired:
+		return nil, r, nil
+	}
+	return c, nil, nil // best effort: plain RTP when the RTP/AVP offer's keys will not do
+}
+
+// negotiate settles the accepted offered stream and returns our m= line.
+func negotiate(c *candidate, l Local) (Negotiated, *psdp.MediaDescription) {
+	m := c.m
 	remote := effective(m)
-	n := result(m, c, l.DTMF)
+	n := result(m, c.codec, l.DTMF)
+	n.RecvPT = int(c.codec.PT) // an answer uses the offer's numbers both ways
 	n.LocalDir = direction(remote.recvs() && l.Dir.sends(), remote.sends() && l.Dir.recvs())
 	n.Hold = !remote.recvs()
-	fs := []Format{c}
+	n.SRTP = c.keys
+	ours := c.codec
+	if s, _ := specByName(ours.Name); s.fmtp != "" {
+		ours.Fmtp = s.fmtp // our wishes as a receiver, not an echo of theirs (RFC 7587 §7)
+	}
+	fs := []Format{ours}
 	if n.DTMFPT >= 0 {
-		ev := dtmfEvents
-		for _, f := range m.Formats {
-			if int(f.PT) == n.DTMFPT && f.Fmtp != "" {
-				ev = f.Fmtp // the offerer's event list; we handle all of 0-16 anyway
-			}
+		te, _ := dtmfFor(m.Formats, c.codec.Rate)
+		if te.Fmtp == "" {
+			te.Fmtp = dtmfEvents // the offerer's event list if it gave one; we handle all of 0-16
 		}
-		fs = append(fs, Format{PT: uint8(n.DTMFPT), Name: "telephone-event", Rate: 8000, Channels: 1, Fmtp: ev})
+		fs = append(fs, Format{PT: te.PT, Name: "telephone-event", Rate: te.Rate, Channels: 1, Fmtp: te.Fmtp})
 	}
-	return n, audio(l, fs, n.LocalDir)
+	var cs []srtp.Crypto
+	if c.keys != nil {
+		cs = []srtp.Crypto{c.keys.Local}
+	}
+	return n, audio(l, m.Proto, fs, cs, n.LocalDir)
 }
 
-// Accept reads the answer to our offer l and returns the negotiated result. The codec is
-// the first one in the answer that we offered; RFC 3264 lets an answer list extra formats,
-// which are ignored, but an answer with none of ours is an error.
-func Accept(l Local, answer []byte) (Negotiated, error) {
-	l, err := l.norm()
-	if err != nil {
-		return Negotiated{}, err
-	}
-	m, err := Parse(answer)
-	if err != nil {
-		return Negotiated{}, err
-	}
-	if m.Port == 0 {
-		return Negotiated{}, fmt.Errorf("%w: the answer rejects the audio stream (port 0)", ErrNoCommonCodec)
-	}
-	var c Format
-	ok := false
-	for _, f := range m.Formats {
-		// Our offer uses static PTs, so an offered codec keeps its PT and name.
-		if ours, yes := canonical(f); yes && contains(l.Codecs, ours.Name) && ours.PT == supported[ours.Name] {
-			c, ok = ours, true
-			break
-		}
-	}
-	if !ok {
-		return Negotiated{}, fmt.Errorf("%w: the answer picks no codec we offered: %s", ErrNoCommonCodec, describe(m.Formats))
-	}
-	remote := effective(m)
-	n := result(m, c, l.DTMF)
-	n.LocalDir = direction(l.Dir.sends() && remote.recvs(), l.Dir.recvs() && remote.sends())
-	n.Hold = l.Dir.sends() && !remote.recvs() // their refusal to receive, not one our offer forced
-	if n.DTMFPT >= 0 && l.DTMFPT > 0 && int(l.DTMFPT) != n.DTMFPT {
-		n.RecvDTMFPT = int(l.DTMFPT)
-	}
-	return n, nil
-}
-
-// result fills in what Answer and Accept share.
+// result fills in what Answer and Accept share. telephone-event is the one at the codec's
+// clock, else at 8000 (dtmfFor).
 func result(m *Media, c Format, dtmf bool) Negotiated {
-	n := Negotiated{Codec: c, DTMFPT: -1, RemoteAddr: m.Addr, RemotePort: m.Port, RemoteRTCPPort: m.RTCPPort, Ptime: m.Ptime}
-	if dtmf {
-		n.DTMFPT = m.DTMFPT
+	n := Negotiated{Codec: c, DTMFPT: -1, RemoteAddr: m.Addr, RemotePort: m.Port, RemoteRTCPPort: m.RTCPPort,
+		Ptime: m.Ptime, Proto: m.Proto}
+	if te, ok := dtmfFor(m.Formats, c.Rate); ok && dtmf {
+		n.DTMFPT, n.DTMFRate = int(te.PT), te.Rate
 	}
 	if n.RemoteRTCPPort == 0 {
 		n.RemoteRTCPPort = m.Port + 1
@@ -155,14 +193,19 @@ func pick(offered []Format, ours []string) (Format, bool) {
 	return Format{}, false
 }
 
-// canonical returns f in our spelling if it is a codec we can do. G.711 has no
-// parameters (RFC 3551), so any fmtp is dropped rather than half-echoed.
+// canonical returns f in our spelling if it is a codec we can do. G.711 and G.722 have no
+// parameters (RFC 3551), so any fmtp is dropped rather than half-echoed; opus's are the
+// sender's wishes, which our encoder follows (ParseOpusFmtp).
 func canonical(f Format) (Format, bool) {
-	name := strings.ToUpper(f.Name)
-	if _, ok := supported[name]; !ok || f.Rate != 8000 || f.Channels != 1 {
+	s, ok := match(f)
+	if !ok {
 		return Format{}, false
 	}
-	return Format{PT: f.PT, Name: name, Rate: 8000, Channels: 1}, true
+	c := Format{PT: f.PT, Name: s.name, Rate: s.rate, Channels: s.channels}
+	if s.fmtp != "" {
+		c.Fmtp = f.Fmtp
+	}
+	return c, true
 }
 
 func contains(list []string, s string) bool {

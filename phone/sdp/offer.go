@@ -6,29 +6,22 @@ import (
 	"strings"
 
 	psdp "github.com/pion/sdp/v3"
-)
 
-// supported maps the codecs dialtone encodes to their RFC 3551 static payload types.
-var supported = map[string]uint8{"PCMU": 0, "PCMA": 8}
+	"github.com/dialtone/dialtone/phone/srtp"
+)
 
 // dtmfEvents are the RFC 4733 events we send and understand: digits, *, #, A-D, flash.
 const dtmfEvents = "0-16"
 
-// Offer builds our SDP offer: one RTP/AVP audio stream.
+// Offer builds our SDP offer: one audio stream, RTP/AVP, or RTP/SAVP under
+// EncryptionSDESRequired, with all of l.Crypto as a=crypto unless Encryption is none.
 func Offer(l Local) ([]byte, error) {
 	l, err := l.norm()
 	if err != nil {
 		return nil, err
 	}
-	fs := make([]Format, 0, len(l.Codecs)+1)
-	for _, c := range l.Codecs {
-		fs = append(fs, Format{PT: supported[c], Name: c, Rate: 8000, Channels: 1})
-	}
-	if l.DTMF {
-		fs = append(fs, Format{PT: l.DTMFPT, Name: "telephone-event", Rate: 8000, Channels: 1, Fmtp: dtmfEvents})
-	}
 	sd := session(l)
-	sd.MediaDescriptions = []*psdp.MediaDescription{audio(l, fs, l.Dir)}
+	sd.MediaDescriptions = []*psdp.MediaDescription{audio(l, l.Encryption.proto(), offerFormats(l), l.Crypto, l.Dir)}
 	return sd.Marshal()
 }
 
@@ -49,21 +42,9 @@ func (l Local) norm() (Local, error) {
 	if l.RTCPPort < 0 || l.RTCPPort > 65535 {
 		return l, fmt.Errorf("sdp: local RTCP port %d out of range", l.RTCPPort)
 	}
-	if len(l.Codecs) == 0 {
-		return l, fmt.Errorf("sdp: no local codecs")
-	}
-	codecs := make([]string, 0, len(l.Codecs))
-	for _, c := range l.Codecs {
-		c = strings.ToUpper(c)
-		if _, ok := supported[c]; !ok {
-			return l, fmt.Errorf("sdp: unsupported codec %q (we do PCMU and PCMA)", c)
-		}
-		for _, d := range codecs {
-			if d == c {
-				return l, fmt.Errorf("sdp: codec %s listed twice", c)
-			}
-		}
-		codecs = append(codecs, c)
+	codecs, err := normCodecs(l.Codecs)
+	if err != nil {
+		return l, err
 	}
 	l.Codecs = codecs
 	if l.DTMFPT == 0 {
@@ -80,6 +61,32 @@ func (l Local) norm() (Local, error) {
 	}
 	if l.Dir < SendRecv || l.Dir > Inactive {
 		return l, fmt.Errorf("sdp: bad direction %d", int(l.Dir))
+	}
+	return l.normCrypto()
+}
+
+// normCrypto checks our keys against the policy; with none, they are dropped.
+func (l Local) normCrypto() (Local, error) {
+	switch l.Encryption {
+	case EncryptionNone:
+		l.Crypto = nil
+		return l, nil
+	case EncryptionSDES, EncryptionSDESRequired:
+	default:
+		return l, fmt.Errorf("sdp: bad media encryption %d", int(l.Encryption))
+	}
+	if len(l.Crypto) == 0 {
+		return l, fmt.Errorf("sdp: media encryption %s without local a=crypto keys", l.Encryption)
+	}
+	for i, c := range l.Crypto {
+		if !c.Suite.Valid() || len(c.Key) != c.Suite.KeySaltLen() || c.Tag < 0 || c.Tag > 999999999 {
+			return l, fmt.Errorf("sdp: local a=crypto %d (%s): bad suite, key length or tag", i, c.Suite)
+		}
+		for _, d := range l.Crypto[:i] {
+			if d.Tag == c.Tag {
+				return l, fmt.Errorf("sdp: local a=crypto tag %d used twice", c.Tag)
+			}
+		}
 	}
 	return l, nil
 }
@@ -100,19 +107,27 @@ func session(l Local) *psdp.SessionDescription {
 	}
 }
 
-// audio returns an RTP/AVP audio m= line. The rtpmap of static types is redundant but
-// customary, and spares peers that (wrongly) require it.
-func audio(l Local, fs []Format, dir Direction) *psdp.MediaDescription {
+// audio returns an audio m= line over proto with formats fs and a=crypto lines cs. The
+// rtpmap of static types is redundant but customary, and spares peers that (wrongly)
+// require it.
+func audio(l Local, proto string, fs []Format, cs []srtp.Crypto, dir Direction) *psdp.MediaDescription {
 	md := &psdp.MediaDescription{MediaName: psdp.MediaName{
-		Media: "audio", Port: psdp.RangedPort{Value: l.Port}, Protos: []string{"RTP", "AVP"},
+		Media: "audio", Port: psdp.RangedPort{Value: l.Port}, Protos: strings.Split(proto, "/"),
 	}}
 	for _, f := range fs {
 		pt := strconv.Itoa(int(f.PT))
 		md.MediaName.Formats = append(md.MediaName.Formats, pt)
-		md.Attributes = append(md.Attributes, psdp.Attribute{Key: "rtpmap", Value: pt + " " + f.Name + "/" + strconv.Itoa(f.Rate)})
+		enc := f.Name + "/" + strconv.Itoa(f.Rate)
+		if f.Channels > 1 {
+			enc += "/" + strconv.Itoa(f.Channels)
+		}
+		md.Attributes = append(md.Attributes, psdp.Attribute{Key: "rtpmap", Value: pt + " " + enc})
 		if f.Fmtp != "" {
 			md.Attributes = append(md.Attributes, psdp.Attribute{Key: "fmtp", Value: pt + " " + f.Fmtp})
 		}
+	}
+	for _, c := range cs {
+		md.Attributes = append(md.Attributes, psdp.Attribute{Key: "crypto", Value: c.String()})
 	}
 	if l.RTCPPort != 0 && l.RTCPPort != l.Port+1 {
 		md.Attributes = append(md.Attributes, psdp.Attribute{Key: "rtcp",

@@ -21,8 +21,9 @@ var static = map[uint8]Format{
 	17: {17, "DVI4", 22050, 1, ""}, 18: {18, "G729", 8000, 1, ""},
 }
 
-// Parse returns the remote's audio stream: the first plain RTP/AVP audio m= line that is
-// not disabled, else the first disabled one (Port 0). Errors say what is wrong.
+// Parse returns the remote's audio stream: the first audio m= line over a transport we do
+// (RTP/AVP, RTP/AVPF, RTP/SAVP, RTP/SAVPF) that is not disabled, else the first disabled one
+// (Port 0). Errors say what is wrong.
 func Parse(b []byte) (*Media, error) {
 	sd, err := unmarshal(b)
 	if err != nil {
@@ -33,7 +34,7 @@ func Parse(b []byte) (*Media, error) {
 	for _, md := range sd.MediaDescriptions {
 		switch {
 		case md.MediaName.Media != "audio":
-		case proto(md) != "RTP/AVP":
+		case !supportedProto(proto(md)):
 			other = proto(md)
 		case md.MediaName.Port.Value != 0:
 			return media(sd, md)
@@ -45,7 +46,7 @@ func Parse(b []byte) (*Media, error) {
 	case pick != nil:
 		return media(sd, pick)
 	case other != "":
-		return nil, fmt.Errorf("sdp: audio is only offered over %s; dialtone does plain RTP/AVP (no SRTP)", other)
+		return nil, refuse(ErrNoCommonCodec, "audio is only offered over %s; dialtone does RTP/AVP and SDES RTP/SAVP, not DTLS-SRTP", other)
 	}
 	return nil, errors.New("sdp: no audio stream (m=audio)")
 }
@@ -83,9 +84,9 @@ func protect(f func() error) (err error) {
 
 func proto(md *psdp.MediaDescription) string { return strings.Join(md.MediaName.Protos, "/") }
 
-// media converts one RTP/AVP audio m= line.
+// media converts one audio m= line.
 func media(sd *psdp.SessionDescription, md *psdp.MediaDescription) (*Media, error) {
-	m := &Media{Port: md.MediaName.Port.Value, DTMFPT: -1}
+	m := &Media{Proto: proto(md), Port: md.MediaName.Port.Value, DTMFPT: -1}
 	conn := md.ConnectionInformation
 	if conn == nil {
 		conn = sd.ConnectionInformation
@@ -126,6 +127,8 @@ func media(sd *psdp.SessionDescription, md *psdp.MediaDescription) (*Media, erro
 			if n, err := strconv.Atoi(strings.TrimSpace(a.Value)); err == nil && n > 0 && n <= 150 {
 				m.Ptime = n
 			}
+		case "crypto": // parsed when negotiated: a malformed line is only fatal if no other will do
+			m.Crypto = append(m.Crypto, a.Value)
 		case "rtcp": // "PORT [IN IP4 addr]"; the address is nearly always the RTP one
 			port, _, _ := strings.Cut(strings.TrimSpace(a.Value), " ")
 			if n, err := strconv.Atoi(port); err == nil && n > 0 && n <= 65535 {
@@ -164,8 +167,8 @@ func media(sd *psdp.SessionDescription, md *psdp.MediaDescription) (*Media, erro
 	return m, nil
 }
 
-// isDTMF reports telephone-event at 8 kHz, the rate of the only codecs we do (RFC 4733
-// events share the clock of the audio codec).
+// isDTMF reports telephone-event at 8 kHz, Media.DTMFPT's (dtmfFor finds the one matching
+// a wideband codec's clock).
 func isDTMF(f Format) bool { return strings.EqualFold(f.Name, "telephone-event") && f.Rate == 8000 }
 
 // parseRtpmap parses "PT name/rate[/channels]". pion has such a parser but only behind

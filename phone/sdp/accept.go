@@ -1,0 +1,88 @@
+package sdp
+
+import "github.com/dialtone/dialtone/phone/srtp"
+
+// Accept reads the answer to our offer l and returns the negotiated result. The codec is
+// the first one in the answer that we offered; RFC 3264 lets an answer list extra formats,
+// which are ignored, but an answer with none of ours is an error. We send with the answer's
+// payload types and receive with our offer's (RecvPT, RecvDTMFPT). Under SDES the answer's
+// a=crypto must carry the tag and suite of one of ours (SRTP); an answer without a=crypto is
+// plain RTP under sdes and refused under sdes-required. Refusals are *RefusalError.
+func Accept(l Local, answer []byte) (Negotiated, error) {
+	l, err := l.norm()
+	if err != nil {
+		return Negotiated{}, err
+	}
+	m, err := Parse(answer)
+	if err != nil {
+		return Negotiated{}, err
+	}
+	if m.Port == 0 {
+		return Negotiated{}, refuse(ErrNoCommonCodec, "the answer rejects the audio stream (port 0)")
+	}
+	offered := offerFormats(l)
+	var c Format
+	recvPT := -1
+	for _, f := range m.Formats {
+		ours, ok := canonical(f)
+		if !ok {
+			continue
+		}
+		if o, ok := offeredCodec(offered, ours.Name); ok {
+			c, recvPT = ours, int(o.PT)
+			break
+		}
+	}
+	if recvPT < 0 {
+		return Negotiated{}, refuse(ErrNoCommonCodec, "the answer picks no codec we offered: %s", describe(m.Formats))
+	}
+	keys, r := acceptedKeys(l, m)
+	if r != nil {
+		return Negotiated{}, r
+	}
+	remote := effective(m)
+	n := result(m, c, l.DTMF)
+	n.RecvPT, n.SRTP = recvPT, keys
+	n.LocalDir = direction(l.Dir.sends() && remote.recvs(), l.Dir.recvs() && remote.sends())
+	n.Hold = l.Dir.sends() && !remote.recvs() // their refusal to receive, not one our offer forced
+	if n.DTMFPT >= 0 {
+		if te, ok := dtmfFor(offered, n.DTMFRate); ok && te.Rate == n.DTMFRate && int(te.PT) != n.DTMFPT {
+			n.RecvDTMFPT = int(te.PT)
+		}
+	}
+	return n, nil
+}
+
+// offeredCodec returns the format our offer listed for the codec named name.
+func offeredCodec(offered []Format, name string) (Format, bool) {
+	for _, f := range offered {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Format{}, false
+}
+
+// acceptedKeys checks the answer's encryption against our offer and policy.
+func acceptedKeys(l Local, m *Media) (*srtp.Keys, *RefusalError) {
+	secure := secureProto(m.Proto)
+	switch {
+	case l.Encryption == EncryptionNone && secure:
+		return nil, refuse(ErrEncryptionOff, "the answer's audio is %s, our offer's RTP/AVP", m.Proto)
+	case l.Encryption == EncryptionNone && len(m.Crypto) > 0:
+		return nil, refuse(ErrEncryptionOff, "the answer has a=crypto, our offer had none")
+	case l.Encryption == EncryptionNone:
+		return nil, nil
+	case len(m.Crypto) == 0 && l.Encryption == EncryptionSDESRequired:
+		return nil, refuse(ErrEncryptionRequired, "the answer has no a=crypto")
+	case len(m.Crypto) == 0 && secure:
+		return nil, refuse(ErrBadCrypto, "%s answer without a=crypto", m.Proto)
+	case len(m.Crypto) == 0:
+		return nil, nil // the best-effort offer was answered plain
+	}
+	keys, r := acceptCrypto(m.Crypto, l.Crypto)
+	if r != nil {
+		return nil, r
+	}
+	return &keys, nil
+}
