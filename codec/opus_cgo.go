@@ -42,18 +42,20 @@ var Opus Codec = opusCodecT{}
 
 func init() { opusCodec = Opus }
 
-// Encoder settings for a two-party VoIP call. 32 kbit/s is inside RFC 7587 §3.1.1's
-// 28-40 kbit/s band for fullband speech, so libopus picks hybrid SILK+CELT and carries
-// everything up to 20 kHz. In-band FEC needs a loss hint above zero before it spends bits;
-// 5 % is a typical Internet figure and costs a few kbit/s of the budget. Complexity 5
-// halves the encoder's CPU against the default 9/10 with a small speech-quality loss
-// (codec/opus_bench_test.go measures both); a softphone may run on a small laptop.
+// Encoder settings for a two-party VoIP call. 36 kbit/s is inside RFC 7587 §3.1.1's
+// 28-40 kbit/s band for fullband speech, so libopus codes hybrid SILK+CELT up to 20 kHz.
+// In-band FEC needs a loss hint above zero before it spends bits; 5 % is a typical Internet
+// figure. The rate is 36, not 32, kbit/s because libopus 1.3.1's decide_fec only codes LBRR
+// at fullband when the complexity- and loss-adjusted rate beats 27.6 kbit/s: 32 kbit/s at
+// complexity 5 gives 26.6 and FEC is silently off (TestOpusFECBeatsPLC caught it); 36 gives
+// 29.9. Complexity 5 costs about half of complexity 10's CPU (BenchmarkOpusEncodeComplexity)
+// for a small speech-quality loss; a softphone may share a small laptop with much else.
 const (
-	opusBitrate    = 32000
+	opusBitrate    = 36000
 	opusComplexity = 5
 	opusLossPerc   = 5
 	// opusMaxPayload caps each 20 ms packet (opus_encode's max_data_bytes). Constrained VBR
-	// keeps packets near the 80-byte average; 4 times that leaves room for onsets and FEC
+	// keeps packets near the 90-byte average; over 3 times that leaves room for onsets
 	// without the 1275-byte worst case of RFC 6716 §3.4 sizing every send buffer.
 	opusMaxPayload = 320
 	// opusMaxDecode is the longest packet RFC 6716 allows: 120 ms at 48 kHz.
@@ -94,14 +96,22 @@ func mustOpus[T any](v T, err error) T {
 // OpusEncoder encodes mono 48 kHz PCM. Not safe for concurrent use.
 type opusEncoder struct{ st []uint64 }
 
-func newOpusEncoder() (*opusEncoder, error) {
+// opusSettings are the encoder controls dialtone sets; tests and benchmarks try others.
+type opusSettings struct{ bitrate, complexity, lossPerc int }
+
+var defaultOpusSettings = opusSettings{opusBitrate, opusComplexity, opusLossPerc}
+
+func newOpusEncoder() (*opusEncoder, error) { return newOpusEncoderWith(defaultOpusSettings) }
+
+func newOpusEncoderWith(s opusSettings) (*opusEncoder, error) {
 	size := int(C.opus_encoder_get_size(1))
 	e := &opusEncoder{st: make([]uint64, (size+7)/8)}
 	if rc := C.opus_encoder_init(e.state(), 48000, 1, C.OPUS_APPLICATION_VOIP); rc != C.OPUS_OK {
 		return nil, opusError("opus encoder init", rc)
 	}
 	var failed C.int
-	rc := C.dt_opus_enc_setup(e.state(), opusBitrate, opusComplexity, 1, opusLossPerc, &failed)
+	rc := C.dt_opus_enc_setup(e.state(), C.opus_int32(s.bitrate), C.int(s.complexity), 1,
+		C.int(s.lossPerc), &failed)
 	if rc != C.OPUS_OK {
 		return nil, opusError(fmt.Sprintf("opus encoder ctl %d", int(failed)), rc)
 	}
