@@ -70,7 +70,11 @@ type CallStatus struct {
 	PeerName  string // its display name, if any
 	State     CallState
 	Codec     string // negotiated codec, once answered
-	Muted     bool   // our microphone is muted
+	CodecRate int    // its audio sample rate in Hz (8000 G.711, 16000 G.722, 48000 Opus)
+	// SRTP is the SRTP crypto suite protecting the media (e.g. "AES_CM_128_HMAC_SHA1_80"),
+	// "" when the media is plain RTP.
+	SRTP  string
+	Muted bool // our microphone is muted
 	// Held: we put the call on hold; RemoteHeld: the far end holds us. Both can be true (the
 	// state is then CallHolding).
 	Held       bool

@@ -40,6 +40,14 @@ type Config struct {
 	STUNServer string
 	// TURN is the relay used when an account names none; nil uses none.
 	TURN *TURNServer
+	// Codecs is the codec preference, best first, by codec name ("opus", "G722", "PCMU",
+	// "PCMA"), for accounts that name none and for calls without an account; nil means every
+	// codec this build has, wideband first.
+	Codecs []string
+	// MediaEncryption is the SRTP policy ("none", "sdes", "sdes-required") for accounts that
+	// name none and for calls without an account; "" means "sdes" when the call's signalling
+	// goes over TLS and "none" otherwise.
+	MediaEncryption string
 	// Parallel answers calls side by side: answering one does not put the others on hold, as
 	// call waiting does for a person. For an automatic answerer serving many callers at once.
 	Parallel bool
@@ -90,6 +98,9 @@ type Account struct {
 	STUNServer string
 	// TURN overrides Config.TURN for this account (nil inherits it).
 	TURN *TURNServer
+	// Codecs and MediaEncryption override Config's for this account's calls (nil, "" inherit).
+	Codecs          []string
+	MediaEncryption string
 }
 
 // account is an Account with its URIs parsed once.

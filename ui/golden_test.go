@@ -35,6 +35,8 @@ func TestGoldenScreens(t *testing.T) {
 		LogLine{Time: t0.Add(-time.Second), Level: "WARN", Text: "registration account=home state=registration_failed code=403"},
 	}
 	talking := answered("c1", t0.Add(-83*time.Second))
+	// A wideband call protected by SRTP: the pane shows the codec with its rate, and a lock.
+	talking.Codec, talking.CodecRate, talking.SRTP = "G722", 16000, "AES_CM_128_HMAC_SHA1_80"
 	carolRings := incoming("c2")
 	carolRings.Peer, carolRings.PeerName = "sip:carol@example.com", "Carol"
 	carolTalks := answered("c2", t0.Add(-20*time.Second))

@@ -68,6 +68,9 @@ func (e *env) phoneConfig() (phone.Config, error) {
 	if err := e.applyNetwork(f, &cfg); err != nil {
 		return phone.Config{}, err
 	}
+	if err := e.applyMediaFlags(&cfg.Codecs, &cfg.MediaEncryption); err != nil {
+		return phone.Config{}, err
+	}
 	accounts := f.Accounts
 	if e.cli.AOR != "" {
 		a := config.Account{
@@ -113,6 +116,10 @@ func (e *env) phoneConfig() (phone.Config, error) {
 			Register: a.ShouldRegister(),
 		}
 		applyAccountNetwork(a, &pa)
+		pa.Codecs, pa.MediaEncryption = a.Codecs, a.MediaEncryption
+		if err := e.applyMediaFlags(&pa.Codecs, &pa.MediaEncryption); err != nil {
+			return phone.Config{}, err
+		}
 		if a.HasPassword() { // else a challenge fails as "no password source" (exit 2), not as a wrong password
 			pa.Password = a.Password
 		}

@@ -36,6 +36,9 @@ type cli struct {
 	KeepAlive        string `name:"keepalive" help:"Keep-alive interval towards the registrar (CRLF on UDP, CRLFCRLF pings on TCP/TLS): a duration, or off (default 25s)." placeholder:"DURATION|off"`
 	DNSServer        string `name:"dns-server" help:"DNS server for NAPTR/SRV/A look-ups (default: the system's)." placeholder:"HOST[:PORT]"`
 
+	Codecs          string `name:"codecs" help:"Codecs to offer and accept, best first, comma-separated: opus, G722, PCMU, PCMA (overrides codecs; default: all this build has, wideband first)." placeholder:"LIST"`
+	MediaEncryption string `name:"media-encryption" help:"SRTP policy for every call: none, sdes (offer SRTP, accept plain) or sdes-required (overrides media_encryption; default sdes over TLS, none otherwise)." enum:"none,sdes,sdes-required," default:"" placeholder:"POLICY"`
+
 	JSON     bool   `name:"json" help:"Print events as NDJSON on stdout (one object per line)."`
 	DataDir  string `name:"data-dir" help:"Where the call and message history lives (default $$XDG_DATA_HOME/dialtone)." placeholder:"DIR" type:"path"`
 	LogFile  string `help:"Write logs to this file instead of stderr." placeholder:"FILE" type:"path"`

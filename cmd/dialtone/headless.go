@@ -38,6 +38,9 @@ type record struct {
 	Peer      string   `json:"peer,omitempty"`
 	From      string   `json:"from,omitempty"`
 	Codec     string   `json:"codec,omitempty"`
+	RateHz    int      `json:"rate,omitempty"`      // answered: the codec's audio rate
+	Encrypted *bool    `json:"encrypted,omitempty"` // answered: whether SRTP protects the media
+	SRTP      string   `json:"srtp,omitempty"`      // answered: the SRTP crypto suite
 	By        string   `json:"by,omitempty"`
 	Duration  *float64 `json:"duration,omitempty"`
 	Digit     string   `json:"digit,omitempty"`
@@ -159,8 +162,9 @@ func (p *printer) call(s phone.CallStatus) {
 		}
 		human = fmt.Sprintf("%s: incoming call from %s", who, name)
 	case phone.CallAnswered:
-		r.Codec, r.Code = s.Codec, s.Code
-		human = fmt.Sprintf("%s: answered (%s)", who, s.Codec)
+		enc := s.SRTP != ""
+		r.Codec, r.RateHz, r.Encrypted, r.SRTP, r.Code = s.Codec, s.CodecRate, &enc, s.SRTP, s.Code
+		human = fmt.Sprintf("%s: answered (%s)", who, codecLabel(s))
 	case phone.CallEnded:
 		d := s.Duration().Seconds()
 		r.Code, r.Reason, r.By, r.Duration = s.Code, s.Reason, s.By, &d
@@ -265,4 +269,16 @@ func (p *printer) event(ev phone.Event) {
 	case phone.CallReplaced:
 		p.replaced(ev)
 	}
+}
+
+// codecLabel says what carries a call's audio: "G722 16 kHz, SRTP AES_CM_128_HMAC_SHA1_80".
+func codecLabel(s phone.CallStatus) string {
+	l := s.Codec
+	if s.CodecRate > 0 {
+		l += fmt.Sprintf(" %g kHz", float64(s.CodecRate)/1000)
+	}
+	if s.SRTP != "" {
+		l += ", SRTP " + s.SRTP
+	}
+	return l
 }

@@ -286,7 +286,11 @@ func (m *Model) row(c *Call, selected bool) string {
 		fields = append(fields, field{common.Clock(m.c.Now().Sub(s.Answered)), 8})
 	}
 	if s.Codec != "" {
-		fields = append(fields, field{st.Stat.Render(common.Clean(s.Codec)), 3})
+		fields = append(fields, field{st.Stat.Render(common.Clean(codecLabel(s))), 3})
+	}
+	if s.SRTP != "" {
+		// The lock stays longer than the codec: whether anyone else can listen matters more.
+		fields = append(fields, field{st.Flag.Render("🔒"), 6})
 	}
 	if c.Stats != nil {
 		fields = append(fields, field{stats(st.Stat, st.StatBad, *c.Stats), 5})
@@ -361,4 +365,12 @@ func stats(ok, bad lipgloss.Style, s phone.StreamStats) string {
 		js = bad
 	}
 	return ls.Render(fmt.Sprintf("loss %.1f%%", loss)) + " " + js.Render(fmt.Sprintf("jitter %dms", s.Jitter.Milliseconds()))
+}
+
+// codecLabel is the codec with its audio rate, e.g. "G722/16k", "opus/48k", "PCMU/8k".
+func codecLabel(s phone.CallStatus) string {
+	if s.CodecRate <= 0 {
+		return s.Codec
+	}
+	return fmt.Sprintf("%s/%dk", s.Codec, s.CodecRate/1000)
 }
