@@ -1,0 +1,193 @@
+package aec
+
+import "math"
+
+// refFIFO holds far-end samples (what the sink played) until the source reads the captured
+// frame whose echo they cause. The speaker and the microphone run on two streams whose clocks
+// differ slightly (tens to hundreds of ppm between two sound cards) and whose calls jitter.
+// The adaptive filter models a fixed echo path; a reference that slides against the capture,
+// even by one sample every few seconds, is an echo path that keeps changing, and dropping or
+// repeating whole samples to follow it cost 10-15 dB of cancellation in simulation. So the
+// queue resamples the reference to the capture clock instead:
+//
+//   - the reference is read at a fractional position that advances by ratio per captured
+//     sample, through a 16-tap windowed-sinc interpolator (exact when ratio is 1 and the
+//     position whole, so without drift the reference is the played audio untouched);
+//   - every controlWindow reads, a PI loop on the queue's average depth after a read sets
+//     ratio: a depth that grows means the speaker's clock is faster. Jitter moves single
+//     depths, not a one-second average, and it never moves the alignment itself (a sample's
+//     place is fixed by how many were written and read, not by when);
+//   - a read that finds too few samples (a late write) holds the last sample for the missing
+//     ones; a depth beyond resyncFrames (a stall), or more written than the queue holds (the
+//     source stopped reading), discards the excess at once and counts a resync: the filter
+//     re-converges, which is better than cancelling the wrong audio.
+//
+// A silent far end (nothing written) reads as zeros, which the canceller passes.
+type refFIFO struct {
+	buf   []int16
+	r     int     // index of the oldest sample kept (taps/2 before the read position)
+	n     int     // samples held from r
+	frac  float64 // read position's fraction of a sample
+	frame int     // samples per frame
+	rate  int
+
+	ratio    float64 // reference samples consumed per captured sample
+	integral float64 // the PI loop's estimate of the clock ratio's drift
+	depthSum float64 // sum of depths after a read in this window
+	reads    int
+	target   float64 // the average depth the loop holds: the first window's (-1: not yet)
+	last     float64
+
+	stats fifoStats
+}
+
+type fifoStats struct {
+	Duplicated uint64  // samples held because the reference ran short
+	Resyncs    uint64  // big discontinuities: excess discarded at once
+	Silent     uint64  // reads that found no reference at all (far end silent or not started)
+	DriftPPM   float64 // the estimated playback-versus-capture clock difference
+}
+
+const (
+	taps          = 16
+	phases        = 256
+	controlWindow = 25    // reads (0.5 s) between ratio updates
+	resyncFrames  = 10    // an average depth beyond this (200 ms) is a discontinuity
+	fifoFrames    = 25    // capacity (500 ms)
+	maxDrift      = 0.005 // 5000 ppm: beyond that it is not a clock
+	pTime         = 4.0   // seconds the P term takes to absorb a depth error
+	iTime         = 16.0  // the I term's integral time (critically damped: 4×pTime)
+)
+
+// kernel[p][k] interpolates at fraction p/phases: a Hann-windowed sinc cut at 0.97 of the
+// Nyquist frequency, normalised to unit gain.
+var kernel = func() (t [phases + 1][taps]float64) {
+	for p := range t {
+		x0 := float64(p) / phases
+		sum := 0.0
+		for k := range taps {
+			x := float64(k-taps/2+1) - x0 // distance from the read position
+			w := 0.5 + 0.5*math.Cos(math.Pi*x/(taps/2))
+			v := 0.97
+			if x != 0 {
+				v = math.Sin(0.97*math.Pi*x) / (math.Pi * x)
+			}
+			if p == 0 && x == 0 {
+				v = 1
+			} else if p == 0 {
+				v = 0 // whole positions copy the sample exactly
+			}
+			t[p][k] = v * w
+			sum += t[p][k]
+		}
+		for k := range taps {
+			t[p][k] /= sum
+		}
+	}
+	return t
+}()
+
+func newRefFIFO(frame, rate int) *refFIFO {
+	f := &refFIFO{buf: make([]int16, frame*fifoFrames), frame: frame, rate: rate}
+	f.reset()
+	return f
+}
+
+// reset empties the queue (a new rate, a resumed stream).
+func (f *refFIFO) reset() {
+	f.r, f.n, f.frac, f.ratio, f.integral, f.depthSum, f.reads, f.last, f.target = 0, 0, 0, 1, 0, 0, 0, 0, -1
+}
+
+// push appends one played frame. The first frame after silence is preceded by the
+// interpolator's history (zeros). A queue that cannot take it means the source has not read
+// for longer than the capacity: the oldest audio is discarded, a resync.
+func (f *refFIFO) push(s []int16) {
+	if f.n == 0 {
+		f.frac = 0
+		f.put(make0[:taps/2-1])
+	}
+	f.put(s)
+}
+
+var make0 [taps]int16
+
+func (f *refFIFO) put(s []int16) {
+	if len(s) > len(f.buf) {
+		s = s[len(s)-len(f.buf):]
+	}
+	if over := f.n + len(s) - len(f.buf); over > 0 {
+		f.discard(over)
+		f.stats.Resyncs++
+	}
+	w := (f.r + f.n) % len(f.buf)
+	c := copy(f.buf[w:], s)
+	copy(f.buf, s[c:])
+	f.n += len(s)
+}
+
+func (f *refFIFO) at(i int) float64 { return float64(f.buf[(f.r+i)%len(f.buf)]) }
+
+// pop fills dst (one frame) with the reference for the frame just captured.
+func (f *refFIFO) pop(dst []int16) {
+	if f.n == 0 {
+		clear(dst)
+		f.stats.Silent++
+		f.last = 0
+		return
+	}
+	i := 0
+	for ; i < len(dst); i++ {
+		if f.n < taps {
+			break // a late write: hold below
+		}
+		ph := &kernel[int(f.frac*phases+0.5)]
+		s := 0.0
+		for k := range taps {
+			s += ph[k] * f.at(k)
+		}
+		dst[i] = int16(max(-32768, min(32767, math.Round(s))))
+		f.last = s
+		f.frac += f.ratio
+		whole := int(f.frac)
+		f.frac -= float64(whole)
+		f.discard(min(whole, f.n))
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = int16(max(-32768, min(32767, math.Round(f.last))))
+		f.stats.Duplicated++
+	}
+	f.control()
+}
+
+func (f *refFIFO) discard(k int) {
+	f.r = (f.r + k) % len(f.buf)
+	f.n -= k
+}
+
+// control is the PI loop: it holds the average depth after a read where it first settled.
+func (f *refFIFO) control() {
+	f.depthSum += float64(f.n - taps)
+	f.reads++
+	if f.reads < controlWindow {
+		return
+	}
+	avg := f.depthSum / float64(f.reads)
+	f.depthSum, f.reads = 0, 0
+	if avg > resyncFrames*float64(f.frame) {
+		f.discard(int(avg) - f.frame)
+		f.stats.Resyncs++
+		f.target = -1
+		return
+	}
+	if f.target < 0 {
+		// Whatever depth the two streams settle at is the alignment the filter learns:
+		// moving it to some ideal would only make the filter learn it again.
+		f.target = avg
+		return
+	}
+	errSec := (avg - f.target) / float64(f.rate) // seconds of reference too many
+	f.integral += errSec * (controlWindow / 50.0) / (pTime * iTime)
+	f.integral = max(-maxDrift, min(maxDrift, f.integral))
+	f.ratio = 1 + max(-maxDrift, min(maxDrift, f.integral+errSec/pTime))
+	f.stats.DriftPPM = f.integral * 1e6
+}
