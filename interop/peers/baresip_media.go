@@ -71,6 +71,9 @@ func (o *BaresipOptions) checkMedia() (modules []string, err error) {
 	switch o.SampleRate {
 	case 0:
 		o.SampleRate = baresipRate
+		if len(o.Codecs) > 0 {
+			o.SampleRate = baresipCodecRate(o.Codecs[0])
+		}
 	case 8000, 16000, 32000, 48000:
 	default:
 		return nil, fmt.Errorf("baresip SampleRate %d: want 8000, 16000, 32000 or 48000", o.SampleRate)
@@ -87,6 +90,19 @@ func (o *BaresipOptions) checkMedia() (modules []string, err error) {
 		return nil, fmt.Errorf("baresip Transport tls with Registrar %s needs CAFile (e.g. Kamailio's CAFile())", o.Registrar)
 	}
 	return modules, nil
+}
+
+// baresipCodecRate is the audio rate of codec (as in Codecs): 16000 for
+// G.722, 48000 for Opus, 8000 otherwise.
+func baresipCodecRate(codec string) int {
+	name, _, _ := strings.Cut(strings.ToLower(codec), "/")
+	switch name {
+	case "g722":
+		return 16000
+	case "opus":
+		return 48000
+	}
+	return baresipRate
 }
 
 // accountMediaParams renders the accounts-line parameters for the media

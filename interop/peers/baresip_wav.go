@@ -56,9 +56,11 @@ func writeToneWAV(path string, hz float64, rate, seconds int) error {
 // baresip 1.0's sndfile module names its files
 // <snd_path>/dump-<YYYY-MM-DD-hh-mm-ss>-<enc|dec>.wav (local time of the
 // stream's first frame): "dec" is the decoded audio received from the far
-// end, "enc" the audio sent (before encoding). It writes s16 at the codec
-// rate (8000 Hz mono for G.711) and only fixes the WAV header when the file
-// is closed at the end of the call.
+// end, "enc" the audio sent (before encoding). It writes s16 mono at the
+// codec's own rate (measured with baresip 1.0: 8000 Hz for PCMU/PCMA, 16000
+// Hz for G.722, whose SDP clock is 8000, and 48000 Hz for Opus, configured
+// mono) and only fixes the WAV header when the file is closed at the end of
+// the call.
 const (
 	sndfileReceivedSuffix = "-dec.wav"
 	sndfileSentSuffix     = "-enc.wav"
@@ -67,8 +69,10 @@ const (
 
 // Recordings returns the WAV files (sorted, oldest first) in which the
 // sndfile module recorded what baresip received: the decoded far-end audio,
-// one file per call. Call it after CALL_CLOSED: it waits up to 3 s for
-// baresip to close the files (only then is the WAV header complete) and
+// one file per call, 16-bit mono at the call's codec rate (8000 Hz for
+// G.711, 16000 Hz for G.722, 48000 Hz for Opus), whatever SampleRate is.
+// Call it after CALL_CLOSED: it waits up to 3 s for baresip to close the
+// files (only then is the WAV header complete) and
 // returns an error naming any file still open, together with all paths.
 // Two calls starting within the same second share a name, and the later one
 // overwrites the earlier.
