@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/dialtone/dialtone/phone/srtp"
 	"io"
 	"log/slog"
 	"os"
@@ -77,5 +78,6 @@ func (t *sipTracer) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
 func (t *sipTracer) write(dir, transport, from, to string, msg []byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	fmt.Fprintf(t.w, "=== %s %s %s %s -> %s (%d bytes)\n%s\n", time.Now().Format(time.RFC3339Nano), dir, transport, from, to, len(msg), msg)
+	// SRTP master keys never reach a file: whoever has the trace and a capture could decrypt.
+	fmt.Fprintf(t.w, "=== %s %s %s %s -> %s (%d bytes)\n%s\n", time.Now().Format(time.RFC3339Nano), dir, transport, from, to, len(msg), srtp.MaskCryptoLines(msg))
 }

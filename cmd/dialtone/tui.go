@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dialtone/dialtone/phone/srtp"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -351,7 +352,7 @@ func (t *paneTracer) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
 }
 
 func (t *paneTracer) send(dir, transport, from, to string, msg []byte) {
-	text := fmt.Sprintf("%s %s %s -> %s\n%s", dir, transport, from, to, strings.TrimRight(string(msg), "\r\n"))
+	text := fmt.Sprintf("%s %s %s -> %s\n%s", dir, transport, from, to, strings.TrimRight(string(srtp.MaskCryptoLines(msg)), "\r\n"))
 	select {
 	case t.logs <- ui.LogLine{Time: time.Now(), Level: "SIP", Text: text, SIP: true}:
 	default:
