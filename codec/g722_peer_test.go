@@ -34,9 +34,9 @@ func g722Signals() map[string][]int16 {
 			t := float64(i) / g722Rate
 			return 12000 * math.Sin(2*math.Pi*(50*t+8000/6*t*t/2))
 		}),
-		"noise":   gen(func(int) float64 { return rng.NormFloat64() * 6000 }),
+		"noise":      gen(func(int) float64 { return rng.NormFloat64() * 6000 }),
 		"noise-loud": gen(func(int) float64 { return rng.Float64()*65535 - 32768 }),
-		"silence": make([]int16, n),
+		"silence":    make([]int16, n),
 		"clipping": gen(func(i int) float64 {
 			if (i/7)%2 == 0 {
 				return 32767

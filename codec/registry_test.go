@@ -26,7 +26,7 @@ func TestByPayloadType(t *testing.T) {
 			t.Errorf("ByPayloadType(%d) = %v, %v", pt, c, ok)
 		}
 	}
-	for _, pt := range []uint8{3, 9, 18, 96, 101, 127, 255} {
+	for _, pt := range []uint8{3, 18, 96, 101, 127, 255} {
 		if c, ok := ByPayloadType(pt); ok {
 			t.Errorf("ByPayloadType(%d) = %v, want none", pt, c.Name())
 		}
@@ -43,7 +43,7 @@ func TestByName(t *testing.T) {
 			t.Errorf("ByName(%q) = %v, %v; want %s", name, c, ok, want.Name())
 		}
 	}
-	for _, name := range []string{"", "G722", "PCM", "PCMU8000", "PCMU/", "PCMU/16000", "PCMU/8000/2", "PCMA/x", "telephone-event/8000", "/8000"} {
+	for _, name := range []string{"", "G723", "PCM", "PCMU8000", "PCMU/", "PCMU/16000", "PCMU/8000/2", "PCMA/x", "telephone-event/8000", "/8000"} {
 		if c, ok := ByName(name); ok {
 			t.Errorf("ByName(%q) = %s, want none", name, c.Name())
 		}
