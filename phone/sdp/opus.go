@@ -10,15 +10,15 @@ import (
 // remote's SDP (Negotiated.Codec.Fmtp) tell our encoder how to encode. Zero values mean the
 // parameter was absent: the RFC's default applies.
 type OpusFmtp struct {
-	MaxPlaybackRate    int  // maxplaybackrate: the highest audio rate worth sending, Hz (default 48000)
-	SpropMaxCaptureRate int // sprop-maxcapturerate: the highest rate the sender captures at
-	MaxAverageBitrate  int  // maxaveragebitrate, bit/s (6000-510000): send no more on average
-	Stereo             bool // stereo=1: the receiver prefers stereo (we send mono anyway)
-	SpropStereo        bool // sprop-stereo=1: the sender may send stereo
-	CBR                bool // cbr=1: the receiver wants constant bitrate
-	UseInbandFEC       bool // useinbandfec=1: the receiver decodes in-band FEC, so send it
-	UseDTX             bool // usedtx=1: the receiver prefers discontinuous transmission
-	MinPtime, MaxPtime int  // minptime/maxptime, ms
+	MaxPlaybackRate     int  // maxplaybackrate: the highest audio rate worth sending, Hz (default 48000)
+	SpropMaxCaptureRate int  // sprop-maxcapturerate: the highest rate the sender captures at
+	MaxAverageBitrate   int  // maxaveragebitrate, bit/s (6000-510000): send no more on average
+	Stereo              bool // stereo=1: the receiver prefers stereo (we send mono anyway)
+	SpropStereo         bool // sprop-stereo=1: the sender may send stereo
+	CBR                 bool // cbr=1: the receiver wants constant bitrate
+	UseInbandFEC        bool // useinbandfec=1: the receiver decodes in-band FEC, so send it
+	UseDTX              bool // usedtx=1: the receiver prefers discontinuous transmission
+	MinPtime, MaxPtime  int  // minptime/maxptime, ms
 }
 
 // ParseOpusFmtp parses opus's fmtp parameters, "key=value" separated by ";" (white space
