@@ -3,7 +3,14 @@
 package codec
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -39,4 +46,123 @@ func BenchmarkOpusEncodeComplexity(b *testing.B) {
 		s.complexity = c
 		b.Run(fmt.Sprint(c), func(b *testing.B) { benchOpusEncode(b, s) })
 	}
+}
+
+// benchPackets is benchVoice encoded with dialtone's settings.
+func benchPackets(b *testing.B) [][]byte {
+	enc := Opus.NewEncoder()
+	var packets [][]byte
+	for f := 0; f < len(benchVoice); f += opusFrame {
+		p := make([]byte, Opus.MaxPayload())
+		n, err := enc.Encode(p, benchVoice[f:f+opusFrame])
+		if err != nil {
+			b.Fatal(err)
+		}
+		packets = append(packets, p[:n])
+	}
+	return packets
+}
+
+// BenchmarkOpusDecode is one 20 ms packet through our binding.
+func BenchmarkOpusDecode(b *testing.B) {
+	packets := benchPackets(b)
+	dec := Opus.NewDecoder()
+	dst := make([]int16, opusFrame)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := dec.Decode(dst, packets[i%len(packets)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkOpusConceal and BenchmarkOpusDecodeFEC: a lost frame's cost, by PLC or FEC.
+func BenchmarkOpusConceal(b *testing.B) {
+	dec := Opus.NewDecoder()
+	dst := make([]int16, opusFrame)
+	for _, p := range benchPackets(b)[:10] {
+		dec.Decode(dst, p)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := dec.(Concealer).Conceal(dst); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkOpusDecodeFEC(b *testing.B) {
+	packets := benchPackets(b)
+	dec := Opus.NewDecoder()
+	dst := make([]int16, opusFrame)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := dec.(FECDecoder).DecodeFEC(dst, packets[i%len(packets)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// The peer: libopus driven by a C loop (testdata/opuspeer/opuspeer.c) on the same frames with
+// the same settings, built with gcc at test time (cgo is not allowed in test files). Its own
+// clock times only its loop and is reported as ns/op, so the gap to BenchmarkOpusEncode and
+// BenchmarkOpusDecode in the same run is what our cgo binding adds.
+
+// opusCFlags are libopus's compiler and linker flags, asked of pkg-config once.
+var opusCFlags = sync.OnceValues(func() ([]string, error) {
+	out, err := exec.Command("pkg-config", "--cflags", "--libs", "opus").Output()
+	if err != nil {
+		return nil, fmt.Errorf("pkg-config opus: %w", err)
+	}
+	return strings.Fields(string(out)), nil
+})
+
+// runOpusPeer builds the peer into b's temporary directory (gone after each run of b, so
+// every run builds it: a fraction of a second) and runs it for b.N frames.
+func runOpusPeer(b *testing.B, stdin []byte, mode string, args ...string) {
+	flags, err := opusCFlags()
+	if err != nil {
+		b.Skipf("no C peer: %v", err)
+	}
+	if _, err := exec.LookPath("gcc"); err != nil {
+		b.Skip("no C peer: gcc is not installed")
+	}
+	bin := filepath.Join(b.TempDir(), "opuspeer")
+	gcc := append([]string{"-O2", "-o", bin, filepath.Join("testdata", "opuspeer", "opuspeer.c")}, flags...)
+	if out, err := exec.Command("gcc", gcc...).CombinedOutput(); err != nil {
+		b.Fatalf("gcc opuspeer.c: %v: %s", err, out)
+	}
+	cmd := exec.Command(bin, append([]string{mode, strconv.Itoa(b.N)}, args...)...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("opuspeer %s: %v", mode, err)
+	}
+	ns, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	if err != nil {
+		b.Fatalf("opuspeer printed %q", out)
+	}
+	b.ReportMetric(ns, "ns/op")
+}
+
+func BenchmarkPeerLibopusCEncode(b *testing.B) {
+	pcm := make([]byte, 0, 2*len(benchVoice))
+	for _, v := range benchVoice {
+		pcm = binary.LittleEndian.AppendUint16(pcm, uint16(v))
+	}
+	s := defaultOpusSettings
+	runOpusPeer(b, pcm, "enc", strconv.Itoa(s.bitrate), strconv.Itoa(s.complexity), strconv.Itoa(s.lossPerc))
+}
+
+func BenchmarkPeerLibopusCDecode(b *testing.B) {
+	var in []byte
+	for _, p := range benchPackets(b) {
+		in = binary.BigEndian.AppendUint16(in, uint16(len(p)))
+		in = append(in, p...)
+	}
+	runOpusPeer(b, in, "dec")
 }
