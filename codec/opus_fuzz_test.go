@@ -39,4 +39,3 @@ func FuzzOpusDecode(f *testing.F) {
 		}
 	})
 }
-
