@@ -70,7 +70,9 @@ func TestOfferPTCollision(t *testing.T) {
 }
 
 func TestAnswerWideband(t *testing.T) {
-	opus := func(pt uint8, fmtp string) Format { return Format{PT: pt, Name: "opus", Rate: 48000, Channels: 2, Fmtp: fmtp} }
+	opus := func(pt uint8, fmtp string) Format {
+		return Format{PT: pt, Name: "opus", Rate: 48000, Channels: 2, Fmtp: fmtp}
+	}
 	g722 := Format{PT: 9, Name: "G722", Rate: 8000, Channels: 1}
 	narrow := testLocal()
 	g722Local := testLocal()
