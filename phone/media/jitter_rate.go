@@ -12,8 +12,10 @@ func (j *JitterBuffer) SetClockRate(hz int) {
 		return
 	}
 	stats := j.stats
-	stats.Discarded += uint64(j.Len())
-	stats.Resyncs++
+	if j.started { // the first packet of the call is no resync
+		stats.Discarded += uint64(j.Len())
+		stats.Resyncs++
+	}
 	j.cfg.ClockRate = hz
 	j.frameSamples = max(1, int64(hz)*int64(j.cfg.FrameDuration)/1e9)
 	j.Reset()
