@@ -2,6 +2,7 @@ package sdp
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 )
 
@@ -27,7 +28,7 @@ func FuzzParsedOffer(f *testing.F) {
 			if (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
 				t.Fatalf("ParsedOffer.Answer: %v, Answer: %v", gerr, werr)
 			}
-			if !bytes.Equal(got, want) || gn != wn {
+			if !bytes.Equal(got, want) || !reflect.DeepEqual(gn, wn) {
 				t.Fatalf("ParsedOffer.Answer %q %+v, Answer %q %+v", got, gn, want, wn)
 			}
 		}
