@@ -189,3 +189,48 @@ func TestRecorderSaveWAV(t *testing.T) {
 		t.Fatalf("saved file reads back as %d samples at %d Hz, want the %d recorded at 8000", len(got), rate, len(want))
 	}
 }
+
+// TestRecorderAtWidebandRate: a Recorder told 16 kHz notes the change, keeps the stretches
+// apart (SamplesAt) and saves a 16 kHz WAV file of a 6 kHz tone.
+func TestRecorderAtWidebandRate(t *testing.T) {
+	rec := NewRecorder()
+	tone := NewTone(1000, 0.5)
+	for range 5 {
+		_ = rec.Write(tone.Samples(160))
+	}
+	if err := rec.SetRate(16000); err != nil {
+		t.Fatal(err)
+	}
+	hi := NewTone(6000, 0.5)
+	if err := hi.SetRate(16000); err != nil {
+		t.Fatal(err)
+	}
+	if err := NewTone(9000, 0.5).SetRate(16000); err == nil {
+		t.Fatal("a 9 kHz tone accepted 16 kHz sampling")
+	}
+	for range 50 {
+		_ = rec.Write(hi.Samples(320))
+	}
+	if ch := rec.Rates(); len(ch) != 1 || ch[0] != (RateChange{Sample: 800, Rate: 16000}) {
+		t.Fatalf("rate changes %v", ch)
+	}
+	if n := len(rec.SamplesAt(8000)); n != 800 {
+		t.Fatalf("%d samples at 8 kHz, want 800", n)
+	}
+	wide := rec.SamplesAt(16000)
+	if found, _, _ := DetectTone(wide, 16000, 6000); !found {
+		t.Fatal("no 6 kHz tone at 16 kHz")
+	}
+	path := filepath.Join(t.TempDir(), "rec.wav")
+	if err := rec.SaveWAV(path); err != nil {
+		t.Fatal(err)
+	}
+	src, err := wav.OpenSource(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if src.Format().SampleRate != 8000 {
+		t.Fatalf("saved at %d Hz, want the first rate, 8000", src.Format().SampleRate)
+	}
+}

@@ -129,24 +129,46 @@ func (r *Recorder) Closed() bool {
 	return r.closed
 }
 
-// SaveWAV writes what was recorded to an 8 kHz WAV file: handy to listen to what a failing
-// test heard (t.TempDir() is removed afterwards, so pick a path that survives).
+// SaveWAV writes what was recorded to a WAV file at the rate it was first recorded at (later
+// stretches at other rates are resampled to it): handy to listen to what a failing test heard
+// (t.TempDir() is removed afterwards, so pick a path that survives).
 func (r *Recorder) SaveWAV(path string) error {
-	samples := r.Samples()
+	r.mu.Lock()
+	samples, changes := slices.Clone(r.samples), slices.Clone(r.rates)
+	r.mu.Unlock()
 	w, err := wav.Create(path)
 	if err != nil {
 		return fmt.Errorf("audiotest: %w", err)
 	}
-	for len(samples) > 0 {
-		n := min(len(samples), audio.FrameSamples)
-		if err := w.Write(samples[:n]); err != nil {
+	from, rate := 0, audio.SampleRate
+	changes = append(changes, RateChange{Sample: len(samples)})
+	for _, c := range changes {
+		if err := writeAt(w, samples[from:c.Sample], rate); err != nil {
 			w.Close()
 			return fmt.Errorf("audiotest: %w", err)
 		}
-		samples = samples[n:]
+		from, rate = c.Sample, c.Rate
 	}
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("audiotest: %w", err)
+	}
+	return nil
+}
+
+// writeAt writes samples at rate to w in 20 ms frames.
+func writeAt(w *wav.Sink, samples []int16, rate int) error {
+	if len(samples) == 0 {
+		return nil
+	}
+	if err := w.SetRate(rate); err != nil {
+		return err
+	}
+	for len(samples) > 0 {
+		n := min(len(samples), rate/50)
+		if err := w.Write(samples[:n]); err != nil {
+			return err
+		}
+		samples = samples[n:]
 	}
 	return nil
 }

@@ -16,9 +16,8 @@ var _ audio.Sink = (*Sink)(nil)
 
 const (
 	headerSize = 44
-	// The header is rewritten after this many samples (one second), so a recording whose
-	// process is killed is still a valid file missing at most the last second.
-	fixupEvery = audio.SampleRate
+	// The header is rewritten after a second of samples (the file's rate of them), so a
+	// recording whose process is killed is still a valid file missing at most the last second.
 	// RIFF sizes are 32-bit: the data chunk can hold this many bytes at most.
 	maxDataBytes = math.MaxUint32 - (headerSize - 8)
 )
@@ -27,8 +26,9 @@ const (
 // (about 74 hours at 8 kHz).
 var ErrFull = errors.New("WAV size limit (4 GiB) reached")
 
-// Sink records call audio to a WAV file: 8 kHz, mono, 16-bit PCM. It is safe for concurrent
-// use (the media loop writes while the UI may close it).
+// Sink records call audio to a WAV file: mono 16-bit PCM at the call's rate (8 kHz until
+// SetRate says otherwise, sink_rate.go). It is safe for concurrent use (the media loop writes
+// while the UI may close it).
 type Sink struct {
 	mu         sync.Mutex
 	path       string
@@ -39,6 +39,10 @@ type Sink struct {
 	sinceFixup int
 	err        error // first write error; the file is not written after it
 	closed     bool
+	rate       int        // the rate of the frames Write takes (SetRate)
+	fileRate   int        // the rate in the header: rate until the first sample is written
+	rs         *Resampler // rate to fileRate, when the call's rate changed after audio was written
+	conv       []int16    // rs's output
 }
 
 // Create creates (or truncates) the file at path and writes a WAV header to it.
@@ -47,29 +51,30 @@ func Create(path string) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wav: %w", err)
 	}
-	s := &Sink{path: path, f: f, w: bufio.NewWriterSize(f, 16<<10), scratch: make([]byte, 2*audio.FrameSamples)}
+	s := &Sink{path: path, f: f, w: bufio.NewWriterSize(f, 16<<10), scratch: make([]byte, 2*audio.FrameSamples),
+		rate: audio.SampleRate, fileRate: audio.SampleRate}
 	// Sizes start at 0, which readers (ours included) take as "data runs to the end".
-	if _, err := s.w.Write(header(0)); err != nil {
+	if _, err := s.w.Write(header(0, s.fileRate)); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("wav: %s: writing header: %w", path, err)
 	}
 	return s, nil
 }
 
-// header returns the 44-byte header of a file holding dataBytes of 8 kHz mono 16-bit PCM.
-func header(dataBytes uint32) []byte {
+// header returns the 44-byte header of a file holding dataBytes of mono 16-bit PCM at rate Hz.
+func header(dataBytes uint32, rate int) []byte {
 	h := make([]byte, 0, headerSize)
 	le := binary.LittleEndian
 	h = append(h, "RIFF"...)
 	h = le.AppendUint32(h, dataBytes+headerSize-8)
 	h = append(h, "WAVEfmt "...)
-	h = le.AppendUint32(h, 16)                 // fmt chunk size
-	h = le.AppendUint16(h, tagPCM)             // format
-	h = le.AppendUint16(h, 1)                  // channels
-	h = le.AppendUint32(h, audio.SampleRate)   // sample rate
-	h = le.AppendUint32(h, audio.SampleRate*2) // byte rate
-	h = le.AppendUint16(h, 2)                  // block align
-	h = le.AppendUint16(h, 16)                 // bits per sample
+	h = le.AppendUint32(h, 16)             // fmt chunk size
+	h = le.AppendUint16(h, tagPCM)         // format
+	h = le.AppendUint16(h, 1)              // channels
+	h = le.AppendUint32(h, uint32(rate))   // sample rate
+	h = le.AppendUint32(h, uint32(rate)*2) // byte rate
+	h = le.AppendUint16(h, 2)              // block align
+	h = le.AppendUint16(h, 16)             // bits per sample
 	h = append(h, "data"...)
 	return le.AppendUint32(h, dataBytes)
 }
@@ -83,6 +88,9 @@ func (s *Sink) Write(frame []int16) error {
 	}
 	if s.err != nil {
 		return s.err
+	}
+	if s.rs != nil {
+		frame = s.convert(frame)
 	}
 	n := 2 * len(frame)
 	if s.dataBytes+int64(n) > maxDataBytes {
@@ -102,7 +110,7 @@ func (s *Sink) Write(frame []int16) error {
 	}
 	s.dataBytes += int64(n)
 	s.sinceFixup += len(frame)
-	if s.sinceFixup >= fixupEvery {
+	if s.sinceFixup >= s.fileRate {
 		s.sinceFixup = 0
 		if err := s.fixup(); err != nil {
 			s.err = err
@@ -117,11 +125,8 @@ func (s *Sink) fixup() error {
 	if err := s.w.Flush(); err != nil {
 		return fmt.Errorf("wav: %s: writing: %w", s.path, err)
 	}
-	h := header(uint32(s.dataBytes))
-	if _, err := s.f.WriteAt(h[4:8], 4); err != nil {
-		return fmt.Errorf("wav: %s: updating header: %w", s.path, err)
-	}
-	if _, err := s.f.WriteAt(h[40:44], 40); err != nil {
+	// The whole header: its rate may have changed too, before the first sample (SetRate).
+	if _, err := s.f.WriteAt(header(uint32(s.dataBytes), s.fileRate), 0); err != nil {
 		return fmt.Errorf("wav: %s: updating header: %w", s.path, err)
 	}
 	return nil

@@ -11,21 +11,23 @@ import (
 
 var _ audio.Source = (*Source)(nil)
 
-// Source plays a WAV file as call audio: 8 kHz mono 16-bit frames, whatever the file's rate,
-// channel count and sample format. It streams the file through a small buffer, so any file
+// Source plays a WAV file as call audio: mono 16-bit frames at 8 kHz, or at the call's rate
+// once SetRate sets it (source_rate.go), whatever the file's rate, channel count and sample
+// format. It streams the file through a small buffer, so any file
 // length works in constant memory.
 type Source struct {
 	dec    *Decoder
 	closer io.Closer // the file OpenSource opened; nil for NewSource
 	name   string
-	rs     *Resampler // nil when the file is already 8 kHz
+	rs     *Resampler // nil when the file is already at rate
+	rate   int        // the rate of the frames Read gives
 
 	in         []float32 // decoded mono samples at the file's rate
 	inPos      int
 	inLen      int
 	fileDone   bool  // the decoder has hit the end; in now feeds the resampler zeros
 	consumed   int64 // samples taken from the file
-	produced   int64 // 8 kHz samples handed out
+	produced   int64 // samples handed out, at rate
 	out        []float32
 	finished   bool
 	closed     bool
@@ -57,18 +59,13 @@ func newSource(r io.Reader, name string) (*Source, error) {
 	}
 	s := &Source{dec: dec, name: name, in: make([]float32, 1024), out: make([]float32, audio.FrameSamples)}
 	s.sourceRate = dec.Format().SampleRate
-	if s.sourceRate != audio.SampleRate {
-		s.rs, err = NewResampler(s.sourceRate, audio.SampleRate)
-		if err != nil {
-			return nil, err
-		}
-		// Line the output up with the file: no leading filter delay, no lost tail.
-		s.rs.CompensateDelay()
+	if err := s.convertTo(audio.SampleRate); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
 
-// Format describes the file being played (before conversion to 8 kHz mono).
+// Format describes the file being played (before conversion to mono at the call's rate).
 func (s *Source) Format() Format { return s.dec.Format() }
 
 // Read fills frame with the next 20 ms. The last, partial frame is padded with silence;
@@ -147,9 +144,9 @@ func (s *Source) refill() error {
 	return nil
 }
 
-// total is the number of 8 kHz samples the whole file amounts to (rounded up).
+// total is the number of samples at rate the whole file amounts to (rounded up).
 func (s *Source) total() int64 {
-	return (s.consumed*audio.SampleRate + int64(s.sourceRate) - 1) / int64(s.sourceRate)
+	return (s.consumed*int64(s.rate) + int64(s.sourceRate) - 1) / int64(s.sourceRate)
 }
 
 func (s *Source) label() string {
