@@ -34,8 +34,11 @@ type Options struct {
 	// Denoise suppresses stationary noise by up to NoiseSuppressDB (0 means 15 dB).
 	Denoise         bool
 	NoiseSuppressDB int
-	// AGC brings the near-end voice towards a constant level.
-	AGC bool
+	// AGC brings the near-end voice towards a constant level: AGCLevel, speexdsp's target
+	// loudness (0 means 24000: speech near -22 dBFS RMS; speexdsp's own default, 8000, left
+	// a normal talker 10 dB quieter than it came in).
+	AGC      bool
+	AGCLevel float32
 	// EchoSuppress runs speexdsp's residual-echo suppressor after the adaptive filter (it
 	// is what takes the last 10-20 dB of echo away). It needs the preprocessor.
 	EchoSuppress bool
@@ -103,27 +106,13 @@ func Wrap(src audio.Source, dst audio.Sink, opts Options) (audio.Source, audio.S
 	if err := c.rebuild(audio.SampleRate); err != nil {
 		return nil, nil, nil, err
 	}
-	ws := &source{in: src, c: c}
-	wk := &sink{out: dst, c: c}
-	var s audio.Source = ws
-	var k audio.Sink = wk
-	// Only rate-aware devices make rate-aware wrappers: otherwise the session must keep
-	// converting to 8 kHz for them, as it would without the canceller.
-	if _, ok := src.(audio.RateSetter); ok {
-		s = &rateSource{ws}
-	}
-	if _, ok := dst.(audio.RateSetter); ok {
-		k = &rateSink{wk}
-	}
-	return s, k, c, nil
+	return wrapSource(src, c), wrapSink(dst, c), c, nil
 }
 
 // rebuild makes the speexdsp states for hz; the caller holds mu (or owns c alone).
 func (c *Canceller) rebuild(hz int) error {
-	switch hz {
-	case 8000, 16000, 32000, 48000:
-	default:
-		return fmt.Errorf("aec: unsupported rate %d Hz", hz)
+	if err := checkRate(hz); err != nil {
+		return err
 	}
 	if c.eng != nil {
 		c.eng.free()
@@ -142,8 +131,19 @@ func (c *Canceller) rebuild(hz int) error {
 	return nil
 }
 
+func checkRate(hz int) error {
+	switch hz {
+	case 8000, 16000, 32000, 48000:
+		return nil
+	}
+	return fmt.Errorf("aec: unsupported rate %d Hz", hz)
+}
+
 // setRate records one end's new rate and rebuilds when both ends agree.
 func (c *Canceller) setRate(isSource bool, hz int) error {
+	if err := checkRate(hz); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if isSource {
@@ -173,6 +173,15 @@ func (c *Canceller) played(frame []int16) {
 	c.mu.Lock()
 	if c.eng != nil && len(frame) == len(c.ref) {
 		c.fifo.push(frame)
+	}
+	c.mu.Unlock()
+}
+
+// unplayed takes back the newest k reference samples: the device dropped them unplayed.
+func (c *Canceller) unplayed(k int) {
+	c.mu.Lock()
+	if c.eng != nil && k > 0 {
+		c.fifo.trimNewest(k)
 	}
 	c.mu.Unlock()
 }
@@ -222,69 +231,4 @@ func (c *Canceller) release() {
 	if done {
 		c.Close()
 	}
-}
-
-type source struct {
-	in   audio.Source
-	c    *Canceller
-	once sync.Once
-}
-
-func (s *source) Read(frame []int16) error {
-	if err := s.in.Read(frame); err != nil {
-		return err
-	}
-	s.c.captured(frame)
-	return nil
-}
-
-func (s *source) Close() error {
-	err := s.in.Close()
-	s.once.Do(s.c.release)
-	return err
-}
-
-type sink struct {
-	out  audio.Sink
-	c    *Canceller
-	once sync.Once
-}
-
-func (k *sink) Write(frame []int16) error {
-	k.c.played(frame)
-	return k.out.Write(frame)
-}
-
-func (k *sink) Close() error {
-	err := k.out.Close()
-	k.once.Do(k.c.release)
-	return err
-}
-
-// rateSource and rateSink forward SetRate to a rate-aware device and retune the canceller.
-type rateSource struct{ *source }
-
-func (s *rateSource) SetRate(hz int) error {
-	if err := s.in.(audio.RateSetter).SetRate(hz); err != nil {
-		return err
-	}
-	return s.c.setRate(true, hz)
-}
-
-type rateSink struct{ *sink }
-
-func (k *rateSink) SetRate(hz int) error {
-	if err := k.out.(audio.RateSetter).SetRate(hz); err != nil {
-		return err
-	}
-	return k.c.setRate(false, hz)
-}
-
-// Wrapped reports whether v is a Source or Sink returned by Wrap.
-func Wrapped(v any) bool {
-	switch v.(type) {
-	case *source, *rateSource, *sink, *rateSink:
-		return true
-	}
-	return false
 }

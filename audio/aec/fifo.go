@@ -55,8 +55,8 @@ const (
 	resyncFrames  = 10    // an average depth beyond this (200 ms) is a discontinuity
 	fifoFrames    = 25    // capacity (500 ms)
 	maxDrift      = 0.005 // 5000 ppm: beyond that it is not a clock
-	pTime         = 4.0   // seconds the P term takes to absorb a depth error
-	iTime         = 16.0  // the I term's integral time (critically damped: 4×pTime)
+	pTime         = 10.0  // seconds the P term takes to absorb a depth error
+	iTime         = 40.0  // the I term's integral time (critically damped: 4×pTime)
 )
 
 // kernel[p][k] interpolates at fraction p/phases: a Hann-windowed sinc cut at 0.97 of the
@@ -103,8 +103,10 @@ func (f *refFIFO) reset() {
 // for longer than the capacity: the oldest audio is discarded, a resync.
 func (f *refFIFO) push(s []int16) {
 	if f.n == 0 {
+		// The interpolator needs taps/2-1 samples before the read position and taps/2
+		// after: start the reference that much (1 ms at 8 kHz) behind what was written.
 		f.frac = 0
-		f.put(make0[:taps/2-1])
+		f.put(make0[:taps-1])
 	}
 	f.put(s)
 }
@@ -123,6 +125,11 @@ func (f *refFIFO) put(s []int16) {
 	c := copy(f.buf[w:], s)
 	copy(f.buf, s[c:])
 	f.n += len(s)
+}
+
+// trimNewest forgets up to k of the newest samples (never the interpolator's history).
+func (f *refFIFO) trimNewest(k int) {
+	f.n -= max(0, min(k, f.n-taps))
 }
 
 func (f *refFIFO) at(i int) float64 { return float64(f.buf[(f.r+i)%len(f.buf)]) }
@@ -164,7 +171,8 @@ func (f *refFIFO) discard(k int) {
 	f.n -= k
 }
 
-// control is the PI loop: it holds the average depth after a read where it first settled.
+// control is the PI loop: it holds the average depth after a read where it first settled, or
+// at half a frame if that is less (a queue read empty cannot tell how late its writes are).
 func (f *refFIFO) control() {
 	f.depthSum += float64(f.n - taps)
 	f.reads++
@@ -181,8 +189,9 @@ func (f *refFIFO) control() {
 	}
 	if f.target < 0 {
 		// Whatever depth the two streams settle at is the alignment the filter learns:
-		// moving it to some ideal would only make the filter learn it again.
-		f.target = avg
+		// moving it to some ideal would only make the filter learn it again, but it
+		// must leave room for a capture clock that runs faster.
+		f.target = max(avg, float64(f.frame)/2)
 		return
 	}
 	errSec := (avg - f.target) / float64(f.rate) // seconds of reference too many

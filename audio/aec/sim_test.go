@@ -38,17 +38,18 @@ func (k *rateSimSink) SetRate(hz int) error { k.rate = hz; return nil }
 // sink; the microphone hears it back through the echo path (delay, attenuation, a short
 // reverberant tail), plus the near-end tone and noise.
 type scenario struct {
-	rate      int
-	seconds   float64
-	farDBFS   float64 // RMS of the far-end signal; -inf (math.Inf(-1)) for none
-	delay     float64 // echo path delay, seconds
-	gainDB    float64 // echo path attenuation
-	toneHz    float64
-	toneDBFS  float64 // RMS of the near-end tone; -inf for none
-	noiseDBFS float64 // RMS of white noise at the microphone; -inf for none
-	drift     float64 // playback clock runs this much faster than capture (0.001 = 0.1 %)
-	opts      Options
-	seed      uint64
+	rate       int
+	seconds    float64
+	farDBFS    float64 // RMS of the far-end signal; -inf (math.Inf(-1)) for none
+	delay      float64 // echo path delay, seconds
+	gainDB     float64 // echo path attenuation
+	toneHz     float64
+	toneDBFS   float64 // RMS of the near-end tone; -inf for none
+	nearSpeech bool    // the near end talks (speech-like noise) instead of the tone
+	noiseDBFS  float64 // RMS of white noise at the microphone; -inf for none
+	drift      float64 // playback clock runs this much faster than capture (0.001 = 0.1 %)
+	opts       Options
+	seed       uint64
 }
 
 // result holds the microphone's parts and the processed output, sample by sample.
@@ -67,14 +68,7 @@ func (sc scenario) run(t testing.TB) result {
 
 	// Far end: low-passed noise with a syllabic envelope (about 4 syllables a second and
 	// pauses), the way speech loads an echo canceller, at farDBFS RMS.
-	far := make([]float64, int(float64(total)*(1+sc.drift))+n*4)
-	lp := 0.0
-	for i := range far {
-		lp = 0.6*lp + 0.4*rng.NormFloat64()
-		tt := float64(i) / float64(sc.rate)
-		env := 0.15 + math.Abs(math.Sin(2*math.Pi*2*tt))*(0.6+0.4*math.Sin(2*math.Pi*0.3*tt))
-		far[i] = lp * env
-	}
+	far := speechLike(rng, int(float64(total)*(1+sc.drift))+n*4, sc.rate)
 	scale(far, dbfs(sc.farDBFS))
 
 	// Echo path: the direct path after delay at gainDB, and 30 ms of decaying reflections
@@ -123,6 +117,9 @@ func (sc scenario) run(t testing.TB) result {
 	near := make([]float64, total)
 	for i := range near {
 		near[i] = math.Sin(2 * math.Pi * sc.toneHz * float64(i) / float64(sc.rate))
+	}
+	if sc.nearSpeech {
+		near = speechLike(rand.New(rand.NewPCG(sc.seed, 99)), total, sc.rate)
 	}
 	scale(near, dbfs(sc.toneDBFS))
 	noise := make([]float64, total)
@@ -173,6 +170,26 @@ func (sc scenario) run(t testing.TB) result {
 		}
 	}
 	return result{echo: echo, near: near, noise: noise, out: out, stats: c.Stats()}
+}
+
+// speechLike is noise band-passed to about 300-1000 Hz with a 6 dB/octave slope above, with a
+// syllabic envelope (2.5 syllables a second with a pause after each, louder and quieter
+// stretches): roughly how speech
+// loads an echo canceller.
+func speechLike(rng *rand.Rand, n, rate int) []float64 {
+	x := make([]float64, n)
+	a := math.Exp(-2 * math.Pi * 1000 / float64(rate))
+	b := math.Exp(-2 * math.Pi * 300 / float64(rate))
+	lp, prev, hp := 0.0, 0.0, 0.0
+	for i := range x {
+		lp = a*lp + (1-a)*rng.NormFloat64()
+		hp = b * (hp + lp - prev)
+		prev = lp
+		tt := float64(i) / float64(rate)
+		env := max(0, math.Sin(2*math.Pi*2.5*tt)) * (0.6 + 0.4*math.Sin(2*math.Pi*0.3*tt))
+		x[i] = hp * env
+	}
+	return x
 }
 
 func scale(x []float64, rms float64) {

@@ -69,9 +69,13 @@ func newEngine(hz, n int, o Options) (*engine, error) {
 		errs = append(errs, set("noise_suppress", C.SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, -cmpOr(o.NoiseSuppressDB, 15)))
 	}
 	if o.AGC {
-		// Aim at about -20 dBFS RMS, never boosting more than 20 dB: a quiet talker comes
+		// Never boost more than 20 dB: a quiet talker comes
 		// up, the room's noise between words does not (the denoiser runs first).
-		C.aec_pp_float(e.pp, C.SPEEX_PREPROCESS_SET_AGC_LEVEL, 3300)
+		level := o.AGCLevel
+		if level <= 0 {
+			level = 24000
+		}
+		C.aec_pp_float(e.pp, C.SPEEX_PREPROCESS_SET_AGC_LEVEL, C.float(level))
 		errs = append(errs, set("agc_max_gain", C.SPEEX_PREPROCESS_SET_AGC_MAX_GAIN, 20))
 	}
 	if o.EchoSuppress {
