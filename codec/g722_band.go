@@ -26,7 +26,17 @@ type band struct {
 func (b *band) reset(det int32) { *b = band{det: det, detMin: det} }
 
 // sat16 is the reference's saturation of a result to a 16-bit word.
-func sat16(x int32) int32 { return min(max(x, -32768), 32767) }
+// Branches, not min/max: saturation is rare, so they predict well and beat the conditional
+// moves on the common path.
+func sat16(x int32) int32 {
+	if x > 32767 {
+		return 32767
+	}
+	if x < -32768 {
+		return -32768
+	}
+	return x
+}
 
 // limit15 is LIMIT: a band signal clamped to 15 bits.
 func limit15(x int32) int32 { return min(max(x, -16384), 16383) }
@@ -46,9 +56,9 @@ func magnitude(e int32) int32 {
 // quantL6 are the lower band's 6-bit quantiser decision levels Q6 (Table 6/G.722), in units
 // of DETL/4096; quantL6Neg and quantL6Pos map the cell number MIL to the code ILN or ILP.
 var (
-	quantL6 = [31]int32{0, 35, 72, 110, 150, 190, 233, 276, 323, 370, 422, 473, 530, 587,
+	quantL6 = [30]int32{0, 35, 72, 110, 150, 190, 233, 276, 323, 370, 422, 473, 530, 587,
 		650, 714, 786, 858, 940, 1023, 1121, 1219, 1339, 1458, 1612, 1765, 1980, 2195, 2557,
-		2919, 1 << 20}
+		2919}
 	quantL6Neg = [31]int32{0, 63, 62, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18,
 		17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4}
 	quantL6Pos = [31]int32{0, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46,
@@ -86,13 +96,18 @@ var (
 func (b *band) encodeLow(xl int32) int32 {
 	el := sat16(xl - b.s)
 	wd := magnitude(el)
-	mil := int32(1)
-	for wd >= (quantL6[mil]*b.det)>>12 {
-		mil++
-		if mil == 30 {
-			break
+	// MIL is the first cell whose upper level is above WD (30 if none): a binary search over
+	// the increasing levels, five comparisons instead of up to thirty.
+	lo, hi := 1, 30
+	for lo < hi {
+		m := (lo + hi) / 2
+		if wd < (quantL6[m]*b.det)>>12 {
+			hi = m
+		} else {
+			lo = m + 1
 		}
 	}
+	mil := lo
 	il := quantL6Pos[mil]
 	if el < 0 {
 		il = quantL6Neg[mil]
@@ -114,7 +129,7 @@ func (b *band) decodeLow(il int32) int32 {
 func (b *band) adaptLow(il int32) {
 	ril := il >> 2
 	b.d[0] = mult(b.det, invL4[ril])
-	b.nb = min(max(mult(b.nb, 32512)+logL[ril], 0), 18432)
+	b.nb = min(max(b.nb*32512>>15+logL[ril], 0), 18432)
 	b.det = scale(b.nb, 8)
 	b.predict()
 }
@@ -144,7 +159,7 @@ func (b *band) decodeHigh(ih int32) int32 {
 
 func (b *band) adaptHigh(ih int32) {
 	b.d[0] = mult(b.det, invH2[ih])
-	b.nb = min(max(mult(b.nb, 32512)+logH[ih], 0), 22528)
+	b.nb = min(max(b.nb*32512>>15+logH[ih], 0), 22528)
 	b.det = scale(b.nb, 10)
 	b.predict()
 }
@@ -164,59 +179,57 @@ func scale(nb, shift int32) int32 {
 // UPZERO, UPPOL2, UPPOL1, the delays, FILTEZ, FILTEP and PREDIC, leaving the next estimate in s.
 func (b *band) predict() {
 	dlt := b.d[0]
-	b.p[0] = sat16(dlt + b.sz)
-	b.r[0] = sat16(b.s + dlt)
+	p0 := sat16(dlt + b.sz)
+	r0 := sat16(b.s + dlt)
 
-	// UPZERO: each B leaks by 1/256 and moves ±128 toward agreeing with the new difference's
-	// sign, except when the difference is zero; then the difference line shifts.
+	// UPZERO: each B leaks by 1/256 and moves 128 toward agreeing with the new difference's
+	// sign (not at all when the difference is zero); the difference line shifts; and FILTEZ
+	// sums the new B over the shifted line, saturating after every term, in the reference's
+	// order (B6 first), which is also the order the update may run in.
 	var step int32
 	if dlt != 0 {
 		step = 128
 	}
 	sg0 := dlt >> 15
-	for i := 6; i > 0; i-- {
-		w := mult(b.b[i], 32640)
-		if b.d[i]>>15 == sg0 {
-			b.b[i] = sat16(w + step)
-		} else {
-			b.b[i] = sat16(w - step)
-		}
-		b.d[i] = b.d[i-1]
-	}
-
-	// UPPOL2 and UPPOL1 with the signs of PLT, PLT1, PLT2; A2 first, since A1's bound uses it.
-	sp0, sp1, sp2 := b.p[0]>>15, b.p[1]>>15, b.p[2]>>15
-	wd1 := sat16(b.a[1] << 2)
-	wd2 := wd1
-	if sp0 == sp1 {
-		wd2 = sat16(-wd1)
-	}
-	wd3 := int32(-128)
-	if sp0 == sp2 {
-		wd3 = 128
-	}
-	a2 := sat16(sat16(wd2>>7+wd3) + mult(b.a[2], 32512))
-	b.a[2] = min(max(a2, -12288), 12288)
-
-	wd1 = -192
-	if sp0 == sp1 {
-		wd1 = 192
-	}
-	a1 := sat16(wd1 + mult(b.a[1], 32640))
-	lim := 15360 - b.a[2]
-	b.a[1] = min(max(a1, -lim), lim)
-	b.p[2], b.p[1] = b.p[1], b.p[0]
-
-	// FILTEZ, saturating after every term as the reference does.
 	var sz int32
 	for i := 6; i > 0; i-- {
-		sz = sat16(sz + mult(sat16(b.d[i]+b.d[i]), b.b[i]))
+		w := b.b[i] * 32640 >> 15 // cannot overflow
+		if b.d[i]>>15 == sg0 {
+			w += step
+		} else {
+			w -= step
+		}
+		bi := sat16(w)
+		di := b.d[i-1]
+		b.b[i], b.d[i] = bi, di
+		sz = sat16(sz + mult(sat16(di+di), bi))
 	}
 	b.sz = sz
 
-	// FILTEP over the reconstructed signal, after its delay line moves.
-	b.r[2], b.r[1] = b.r[1], b.r[0]
-	sp := sat16(mult(b.a[1], sat16(b.r[1]+b.r[1])) + mult(b.a[2], sat16(b.r[2]+b.r[2])))
+	// UPPOL2 and UPPOL1 with the signs of PLT, PLT1, PLT2; A2 first, since A1's bound uses it.
+	a1, a2 := b.a[1], b.a[2]
+	same1, same2 := p0>>15 == b.p[1]>>15, p0>>15 == b.p[2]>>15
+	wd2 := sat16(a1 << 2)
+	if same1 {
+		wd2 = sat16(-wd2)
+	}
+	wd3 := int32(-128)
+	if same2 {
+		wd3 = 128
+	}
+	a2 = min(max(sat16(sat16(wd2>>7+wd3)+a2*32512>>15), -12288), 12288)
+	wd1 := int32(-192)
+	if same1 {
+		wd1 = 192
+	}
+	lim := 15360 - a2
+	a1 = min(max(sat16(wd1+a1*32640>>15), -lim), lim)
+	b.a[1], b.a[2] = a1, a2
+	b.p[2], b.p[1] = b.p[1], p0
 
-	b.s = sat16(sp + b.sz)
+	// FILTEP over the reconstructed signal, after its delay line moves; PREDIC.
+	r1, r2 := r0, b.r[1]
+	b.r[2], b.r[1] = r2, r1
+	sp := sat16(mult(a1, sat16(r1+r1)) + mult(a2, sat16(r2+r2)))
+	b.s = sat16(sp + sz)
 }
