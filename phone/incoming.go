@@ -45,19 +45,10 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	if p.refuseDND(c, req, tx) {
 		return
 	}
-	// Check the offer before ringing: a call we cannot take should not ring.
-	// Parsed once: prepare answers this offer (ParsedOffer).
-	offer, err := sdp.ParseOffer(req.Body())
-	if err == nil {
-		err = offer.Check(sdp.Local{Addr: "127.0.0.1", Port: 9, Codecs: supportedCodecs(), DTMF: true})
-	}
+	// Check the offer before ringing (incoming_offer.go). Parsed once: prepare answers it.
+	offer, mp, err := p.checkOffer(req, acc)
 	if err != nil {
-		code, reason := 488, "Not Acceptable Here"
-		if len(req.Body()) == 0 {
-			reason = "Not Acceptable Here (no SDP offer)"
-		}
-		p.log.Info("incoming call refused", "from", c.status.Peer, "err", err)
-		respond(code, reason)
+		p.refuseOffer(c, req, tx, err)
 		return
 	}
 	if !p.addCall(c) {
@@ -113,7 +104,7 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	c.mu.Unlock()
 	contact := &sip.ContactHeader{Address: l.contact}
 	x := &incomingRun{p: p, c: c, stk: stk, sess: sess, l: l, acc: acc, contact: contact, otx: otx,
-		offer: offer, incomingDue: incomingDue}
+		offer: offer, policy: mp, incomingDue: incomingDue}
 	defer x.close()
 	x.openMediaEarly()
 	var in lifecycle.Input
@@ -175,21 +166,22 @@ func (p *Phone) waitAnswerOnce(c *call, sess *sipgo.DialogServerSession, stk *st
 // incomingRun carries out the state machine's effects for an incoming call until it is
 // answered or over.
 type incomingRun struct {
-	p       *Phone
-	c       *call
-	stk     *stack
-	sess    *sipgo.DialogServerSession
-	l       *leg
-	acc     *account
-	contact *sip.ContactHeader
-	ms      *media.Session
-	answer  []byte       // our SDP answer, once prepared
-	params  media.Params // the media it describes
-	codec   string
-	offer   *sdp.ParsedOffer // the INVITE's SDP offer, checked before the call rang
-	err     error            // the error behind an End, for the event and the history
-	opened  chan openedMedia // the media session opened while ringing, until prepare takes it
-	otx     *afterOK         // the INVITE's transaction: runs the answer's effects once the 200 is out
+	p          *Phone
+	c          *call
+	stk        *stack
+	sess       *sipgo.DialogServerSession
+	l          *leg
+	acc        *account
+	contact    *sip.ContactHeader
+	ms         *media.Session
+	answer     []byte           // our SDP answer, once prepared
+	params     media.Params     // the media it describes
+	negotiated sdp.Negotiated   // what the answer settled, for the answered event
+	offer      *sdp.ParsedOffer // the INVITE's SDP offer, checked before the call rang
+	policy     mediaPolicy      // codecs, SRTP policy and keys the offer was checked against
+	err        error            // the error behind an End, for the event and the history
+	opened     chan openedMedia // the media session opened while ringing, until prepare takes it
+	otx        *afterOK         // the INVITE's transaction: runs the answer's effects once the 200 is out
 	// incomingDue: the "incoming" event is still to publish, before any other (autoanswer.go).
 	incomingDue bool
 }
@@ -217,7 +209,8 @@ func (x *incomingRun) carryOut(effects []lifecycle.Effect) lifecycle.Input {
 			now := x.p.clock.Now()
 			x.p.publishState(x.c, e.State, func(s *CallStatus) {
 				if e.State == lifecycle.Answered {
-					s.Codec, s.Answered, s.Code, s.Reason = x.codec, now, 200, "OK"
+					setAnswered(s, x.negotiated)
+					s.Answered, s.Code, s.Reason = now, 200, "OK"
 				}
 			})
 		case lifecycle.SendBye:
@@ -245,11 +238,12 @@ func (x *incomingRun) prepare() error {
 	ms := r.ms
 	x.ms = ms
 	ma := x.p.publicMedia(x.stk.ctx, x.stk, x.acc, x.l.localIP, ms)
-	local := x.p.localSDP(ma)
+	local := x.p.localSDP(ma, x.policy)
 	answer, n, err := x.offer.Answer(local)
 	if err != nil {
 		return err
 	}
+	local.Encryption = sessionEncryption(n) // our re-INVITEs repeat what this answer settled
 	c := x.c
 	c.mu.Lock()
 	a := CallAudio{Source: c.source, Sink: c.sink}
@@ -262,7 +256,7 @@ func (x *incomingRun) prepare() error {
 	c.addr, c.media, c.local, c.contact, c.answered = ma, ms, local, x.l.contact, true
 	c.remoteSDP, c.params = params.Remote, params
 	c.mu.Unlock()
-	x.answer, x.params, x.codec = answer, params, n.Codec.Name
+	x.answer, x.params, x.negotiated = answer, params, n
 	return nil
 }
 

@@ -1,6 +1,8 @@
 package phone
 
 import (
+	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"time"
@@ -8,18 +10,72 @@ import (
 	"github.com/dialtone/dialtone/codec"
 	"github.com/dialtone/dialtone/phone/media"
 	"github.com/dialtone/dialtone/phone/sdp"
+	"github.com/dialtone/dialtone/phone/srtp"
 )
 
-// supportedCodecs are the codecs we offer and accept, in our order of preference. Only G.711
-// until the media path is rate-aware (issue 12): codec.All may already hold wideband codecs.
+// supportedCodecs are the codecs this build has, in our default order of preference:
+// wideband first (Opus, G.722), then G.711.
 func supportedCodecs() []string {
 	var names []string
 	for _, c := range codec.All() {
-		if c.SampleRate() == codec.SampleRate {
-			names = append(names, c.Name())
-		}
+		names = append(names, c.Name())
 	}
 	return names
+}
+
+// codecsFor is a call's codec preference: its account's, else the phone's, else every codec
+// this build has.
+func (p *Phone) codecsFor(acc *account) []string {
+	switch {
+	case acc != nil && len(acc.Codecs) > 0:
+		return acc.Codecs
+	case len(p.cfg.Codecs) > 0:
+		return p.cfg.Codecs
+	}
+	return supportedCodecs()
+}
+
+// encryptionFor is a call's SRTP policy: its account's, else the phone's. Unset, it offers
+// SDES keys when the signalling that carries them is TLS (over UDP or TCP anyone on the path
+// reads the keys, so offering them says more than it protects), and answers either way:
+// encrypted when the caller offers keys, plain when it does not.
+func (p *Phone) encryptionFor(acc *account, tls, offering bool) (sdp.Encryption, error) {
+	policy := p.cfg.MediaEncryption
+	if acc != nil && acc.MediaEncryption != "" {
+		policy = acc.MediaEncryption
+	}
+	if policy != "" {
+		e, err := sdp.ParseEncryption(policy)
+		if err != nil {
+			return e, fmt.Errorf("media encryption policy: %w", err)
+		}
+		return e, nil
+	}
+	if tls || !offering {
+		return sdp.EncryptionSDES, nil
+	}
+	return sdp.EncryptionNone, nil
+}
+
+// offeredSuites are the SRTP suites we offer keys for, best first (RFC 7714's AEAD suites
+// before the RFC 4568 ones every peer has); an answerer takes the first it does.
+var offeredSuites = [...]srtp.Suite{srtp.AEADAES256GCM, srtp.AEADAES128GCM, srtp.AESCM128HMACSHA180, srtp.AESCM128HMACSHA132}
+
+// newKeys makes a call's SDES keys, one per suite, tags 1 up: fresh for every call, kept for
+// its re-INVITEs. None under EncryptionNone.
+func newKeys(e sdp.Encryption) ([]srtp.Crypto, error) {
+	if e == sdp.EncryptionNone {
+		return nil, nil
+	}
+	keys := make([]srtp.Crypto, 0, len(offeredSuites))
+	for i, s := range offeredSuites {
+		k, err := srtp.NewCrypto(i+1, s)
+		if err != nil {
+			return nil, fmt.Errorf("SRTP keys: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
 }
 
 func codecByName(name string) (codec.Codec, bool) { return codec.ByName(name) }
@@ -33,12 +89,78 @@ func (p *Phone) mediaConfig(ip string) media.Config {
 	return media.Config{IP: addr, PortMin: p.cfg.RTPPortMin, PortMax: p.cfg.RTPPortMax, Logger: p.log}
 }
 
+// mediaPolicy is what a call offers or accepts besides addresses: codecs, SRTP policy and
+// the SDES keys, fresh for every call and kept for its re-INVITEs.
+type mediaPolicy struct {
+	codecs []string
+	enc    sdp.Encryption
+	keys   []srtp.Crypto
+}
+
+// policyFor is a call's media policy for its account; tls says whether the signalling is TLS,
+// offering whether we make the offer (see encryptionFor).
+func (p *Phone) policyFor(acc *account, tls, offering bool) (mediaPolicy, error) {
+	mp := mediaPolicy{codecs: p.codecsFor(acc)}
+	var err error
+	if mp.enc, err = p.encryptionFor(acc, tls, offering); err != nil {
+		return mp, err
+	}
+	mp.keys, err = newKeys(mp.enc)
+	return mp, err
+}
+
 // localSDP describes our side of a call's media at the address publicMedia chose.
-func (p *Phone) localSDP(m mediaAddr) sdp.Local {
+func (p *Phone) localSDP(m mediaAddr, mp mediaPolicy) sdp.Local {
 	now := uint64(time.Now().Unix())
 	return sdp.Local{
 		SessionID: now, SessionVersion: now, Username: "dialtone",
 		Addr: strings.Trim(m.IP, "[]"), Port: m.RTP, RTCPPort: m.RTCP,
-		Codecs: supportedCodecs(), DTMF: true, DTMFPT: 101, Ptime: 20, Dir: sdp.SendRecv,
+		Codecs: mp.codecs, DTMF: true, DTMFPT: 101, Ptime: 20, Dir: sdp.SendRecv,
+		Encryption: mp.enc, Crypto: mp.keys,
 	}
+}
+
+// checkLocal is what an offer is checked against before the phone rings: the policy, with a
+// placeholder address (the media is not open yet).
+func checkLocal(mp mediaPolicy) sdp.Local {
+	return sdp.Local{Addr: "127.0.0.1", Port: 9, Codecs: mp.codecs, DTMF: true, Encryption: mp.enc, Crypto: mp.keys}
+}
+
+// sessionEncryption is the policy a call's own later offers (hold, resume) follow once an
+// exchange settled its media: the same profile and keys, so a re-INVITE changes nothing the
+// user did not ask for (RFC 4568 §7.1.4 lets an offer repeat the keys in use).
+func sessionEncryption(n sdp.Negotiated) sdp.Encryption {
+	switch {
+	case n.SRTP == nil:
+		return sdp.EncryptionNone
+	case n.Proto == "RTP/SAVP" || n.Proto == "RTP/SAVPF":
+		return sdp.EncryptionSDESRequired
+	}
+	return sdp.EncryptionSDES
+}
+
+// setAnswered fills the answered call's codec, audio rate and SRTP suite into its status.
+func setAnswered(s *CallStatus, n sdp.Negotiated) {
+	s.Codec, s.CodecRate, s.SRTP = n.Codec.Name, 0, ""
+	if c, ok := codec.ByName(n.Codec.Name); ok {
+		s.CodecRate = c.SampleRate()
+	}
+	if n.SRTP != nil {
+		s.SRTP = n.SRTP.Local.Suite.String()
+	}
+}
+
+// insecureRefusal says whether err refuses an offer or answer for its media encryption (the
+// call then fails as insecure, exit 17), and the refusal's short reason.
+func insecureRefusal(err error) (string, bool) {
+	r, ok := sdp.AsRefusal(err)
+	if !ok {
+		return "", false
+	}
+	for _, class := range []error{sdp.ErrEncryptionRequired, sdp.ErrEncryptionOff, sdp.ErrNoCommonSuite, sdp.ErrBadCrypto} {
+		if errors.Is(r, class) {
+			return r.Reason, true
+		}
+	}
+	return "", false
 }

@@ -110,12 +110,20 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 	c.mu.Lock()
 	c.media, c.addr = ms, ma
 	c.mu.Unlock()
-	local := p.localSDP(ma)
+	mp, err := p.policyFor(c.account, l.transport == TLS, true)
+	if err != nil {
+		fail("media settings", FailureConfig, err)
+		return
+	}
+	local := p.localSDP(ma, mp)
 	offer, err := sdp.Offer(local)
 	if err != nil {
 		fail("SDP offer", FailureConfig, err)
 		return
 	}
+	c.mu.Lock()
+	c.machine.SRTPRequired = local.Encryption == sdp.EncryptionSDESRequired
+	c.mu.Unlock()
 	req := p.newInvite(c, l, target, offer)
 	uriHeadersToRequest(req) // a transfer's Replaces (replaces.go)
 	c.mu.Lock()
@@ -176,10 +184,12 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 	}
 	if err != nil {
 		x.err = err // an answer we cannot use: the machine acknowledges it, then hangs up
+		in.Why, in.Insecure = insecureRefusal(err)
 	} else {
 		in.SDPOK = true
 		p.registerDialog(c, sess.ID)
 		p.trackDialog(c, sess) // for transfer (transfer_dialog.go)
+		local.Encryption = sessionEncryption(n) // our re-INVITEs repeat what this answer settled
 		c.mu.Lock()
 		c.remoteSDP, c.params = x.params.Remote, x.params
 		c.answered, c.ringStop, c.local, c.contact, c.source, c.sink = true, nil, local, l.contact, a.Source, a.Sink
@@ -187,7 +197,8 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 		c.mu.Unlock()
 		now := p.clock.Now()
 		x.answered = func(s *CallStatus) {
-			s.Codec, s.Answered, s.Code, s.Reason = n.Codec.Name, now, int(res.StatusCode), res.Reason
+			setAnswered(s, n)
+			s.Answered, s.Code, s.Reason = now, int(res.StatusCode), res.Reason
 		}
 	}
 	x.step(in)
@@ -337,6 +348,9 @@ func mediaParams(n sdp.Negotiated, a CallAudio) (media.Params, error) {
 		Remote:     netip.AddrPortFrom(ip.Unmap(), uint16(n.RemotePort)),
 		RemoteRTCP: rtcp,
 		Codec:      cd,
+		PT:         int(n.Codec.PT),
+		RecvPT:     n.RecvPT,
+		SRTP:       n.SRTP,
 		DTMFPT:     n.DTMFPT,
 		RecvDTMFPT: n.RecvDTMFPT,
 		Send:       dir == sdp.SendRecv || dir == sdp.SendOnly,

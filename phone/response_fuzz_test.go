@@ -40,7 +40,11 @@ func FuzzOutgoingResponse(f *testing.F) {
 		f.Fatal(err)
 	}
 	acc := p.accounts[0]
-	local := p.localSDP(mediaAddr{IP: "127.0.0.1", RTP: 40000, RTCP: 40001})
+	mp, err := p.policyFor(acc, true, true) // as over TLS: SDES keys offered, so answers with a=crypto are accepted
+	if err != nil {
+		f.Fatal(err)
+	}
+	local := p.localSDP(mediaAddr{IP: "127.0.0.1", RTP: 40000, RTCP: 40001}, mp)
 	offer, err := sdp.Offer(local)
 	if err != nil {
 		f.Fatal(err)

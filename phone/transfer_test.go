@@ -109,7 +109,7 @@ func heardAfter(r *audiotest.Recorder, n int, freq float64) bool {
 	if n > len(s) {
 		return false
 	}
-	found, _, _ := audiotest.DetectTone(s[n:], 8000, freq)
+	found, _, _ := audiotest.DetectTone(s[n:], r.Rate(), freq) // the call's codec rate (Opus: 48 kHz)
 	return found
 }
 

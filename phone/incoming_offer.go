@@ -1,0 +1,69 @@
+package phone
+
+import (
+	"strconv"
+	"strings"
+
+	lifecycle "github.com/dialtone/dialtone/phone/call"
+	"github.com/dialtone/dialtone/phone/sdp"
+	"github.com/emiago/sipgo/sip"
+)
+
+// checkOffer parses an incoming INVITE's offer once and checks it against the account's media
+// policy before the phone rings: a call we cannot take should not ring. The policy (with the
+// SDES keys it made) answers the call later.
+func (p *Phone) checkOffer(req *sip.Request, acc *account) (*sdp.ParsedOffer, mediaPolicy, error) {
+	mp, err := p.policyFor(acc, strings.EqualFold(req.Transport(), "TLS"), false)
+	if err != nil {
+		return nil, mp, err
+	}
+	offer, err := sdp.ParseOffer(req.Body())
+	if err == nil {
+		err = offer.Check(checkLocal(mp))
+	}
+	return offer, mp, err
+}
+
+// refuseOffer answers an offer we cannot take with 488, its reason in a Warning header
+// (RFC 3261 §20.43: 302 transport, 305 codec, 306 attribute). A refusal for encryption (our
+// policy against the caller's) ends the call as insecure in the history and the events, so the
+// user learns why a call never rang; other refusals are logged only, as before.
+func (p *Phone) refuseOffer(c *call, req *sip.Request, tx sip.ServerTransaction, err error) {
+	reason, warn, text := "Not Acceptable Here", 0, ""
+	if r, ok := sdp.AsRefusal(err); ok {
+		warn, text = r.WarnCode, r.Reason
+	} else if len(req.Body()) == 0 {
+		reason = "Not Acceptable Here (no SDP offer)"
+	}
+	respond := func(code int, reason string) {
+		res := sip.NewResponseFromRequest(req, code, reason, nil)
+		if warn != 0 {
+			res.AppendHeader(sip.NewHeader("Warning", warning(warn, text)))
+		}
+		if err := tx.Respond(res); err != nil {
+			p.log.Debug("respond to INVITE", "code", code, "err", err)
+		}
+	}
+	why, insecure := insecureRefusal(err)
+	p.log.Info("incoming call refused", "from", c.status.Peer, "err", err)
+	if !insecure {
+		respond(488, reason)
+		return
+	}
+	for _, e := range c.advance(lifecycle.Refuse{Code: 488, Reason: reason, Failure: lifecycle.FailureInsecure}) {
+		switch e := e.(type) {
+		case lifecycle.Respond:
+			respond(e.Code, e.Reason)
+		case lifecycle.End:
+			e.Outcome.Reason += " (" + why + ")"
+			p.endAs(c, e.Outcome, err)
+		}
+	}
+}
+
+// warning formats a Warning header value (RFC 3261 §20.43): warn-code, our pseudonym as the
+// agent, and the text quoted, with quotes and backslashes escaped and line breaks dropped.
+func warning(code int, text string) string {
+	text = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", " ", "\n", " ").Replace(text)
+	return strconv.Itoa(code) + ` dialtone "` + text + `"`
+}
