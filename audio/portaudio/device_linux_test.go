@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os/exec"
 	"strings"
@@ -232,10 +233,16 @@ type recorder struct {
 // played afterwards is missed.
 func (p *pulse) record(t *testing.T, source string) *recorder {
 	t.Helper()
+	return p.recordAt(t, source, 8000)
+}
+
+// recordAt is record at rate Hz.
+func (p *pulse) recordAt(t *testing.T, source string, rate int) *recorder {
+	t.Helper()
 	before := p.sourceOutputs(t) // startPulse's warm-up recorders
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	r := &recorder{cancel: cancel, waited: make(chan struct{})}
-	r.cmd = exec.CommandContext(ctx, "parec", "--device="+source, "--format=s16le", "--rate=8000", "--channels=1")
+	r.cmd = exec.CommandContext(ctx, "parec", "--device="+source, "--format=s16le", fmt.Sprintf("--rate=%d", rate), "--channels=1")
 	r.cmd.Stdout, r.cmd.Stderr = r, &r.errOut
 	dieWithTest(r.cmd)
 	if err := r.cmd.Start(); err != nil {

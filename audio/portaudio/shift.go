@@ -5,8 +5,6 @@ package portaudio
 import (
 	"math"
 	"time"
-
-	"github.com/dialtone/dialtone/audio"
 )
 
 // When the media session moves its playout ticks earlier (after a concealed or silent frame,
@@ -18,18 +16,15 @@ import (
 // tick too: Ahead tells the session how far it may move and still find a whole frame (a Read
 // that comes up short sends a frame of silence and puts the send side a frame behind).
 
-// TrimQueued drops up to samples (at 8 kHz) of the newest audio queued for the speaker and
-// reports how many (at 8 kHz) it dropped. A ring that is not playing (filling up to its
+// TrimQueued drops up to samples (at the rate of the frames Write takes: 8 kHz, or SetRate's)
+// of the newest audio queued for the speaker and reports how many (at that rate) it dropped. A ring that is not playing (filling up to its
 // prefill after running dry) is left alone: the device starts it once the prefill is there,
 // whenever that arrives, so an earlier frame starts it sooner by itself.
 func (snk *Sink) TrimQueued(samples int) int {
 	if samples <= 0 || snk.s.closed.Load() {
 		return 0
 	}
-	ratio := snk.s.rate / audio.SampleRate // the playback ring holds device-rate samples
-	if snk.s.rs == nil {
-		ratio = 1
-	}
+	ratio := snk.s.rate / float64(snk.frameRate()) // the playback ring holds device-rate samples
 	got := snk.s.ring.trimNewest(int(math.Round(float64(samples) * ratio)))
 	return int(math.Round(float64(got) / ratio))
 }
@@ -46,8 +41,11 @@ func (src *Source) Ahead(next time.Time) time.Duration {
 	if src.s.closed.Load() {
 		return 0
 	}
-	n, block, at := src.s.ring.fill()
-	need := audio.FrameSamples - n
+	src.s.capMu.Lock()
+	ring, rate := src.s.ring, max(src.s.capRate, 8000) // 0 in a stream a test built by hand
+	src.s.capMu.Unlock()
+	n, block, at := ring.fill()
+	need := rate/50 - n
 	if need <= 0 {
 		return time.Until(next)
 	}
@@ -55,7 +53,7 @@ func (src *Source) Ahead(next time.Time) time.Duration {
 		return 0
 	}
 	blocks := (need + block - 1) / block
-	complete := at.Add(time.Duration(blocks*block) * time.Second / audio.SampleRate) // capture rings hold 8 kHz
+	complete := at.Add(time.Duration(blocks*block) * time.Second / time.Duration(rate)) // capture rings hold the Source's rate
 	return max(next.Sub(complete)-captureJitter, 0)
 }
 

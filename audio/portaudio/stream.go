@@ -36,6 +36,10 @@ type stream struct {
 	ring     *ring
 	mono     []int16 // callback-only scratch (down-/up-mix), reused: no allocation per callback
 	conv     []int16 // capture callback only: resampler output, reused likewise
+	// capMu guards, for a capture stream, rs, ring and capRate against the callback while
+	// Source.SetRate swaps them (rate.go); the callback holds it for its push, briefly.
+	capMu   sync.Mutex
+	capRate int // the rate of the capture ring's samples: 8000 until Source.SetRate
 
 	live    liveness // the callbacks' heartbeat: has the device gone away? (liveness.go)
 	lostErr error    // what Read/Write return once it has
@@ -102,6 +106,7 @@ func openStream(log *slog.Logger, dev *pa.DeviceInfo, input bool) (*stream, erro
 		}
 	}
 	s.ring = newRing(int(ringRate*ringMs/1000), int(ringRate*prefillMs/1000))
+	s.capRate = audio.SampleRate
 	if err := quiet(log, "start "+dev.Name, s.pa.Start); err != nil {
 		quiet(log, "close "+dev.Name, s.pa.Close)
 		return nil, fmt.Errorf("portaudio: start %q: %w", dev.Name, err)
@@ -163,6 +168,8 @@ func (s *stream) capture(in []int16, _ pa.StreamCallbackTimeInfo, flags pa.Strea
 		}
 		mono = s.mono
 	}
+	s.capMu.Lock()
+	defer s.capMu.Unlock()
 	if s.rs != nil {
 		s.conv = s.rs.process(mono, s.conv[:0])
 		mono = s.conv
@@ -258,7 +265,7 @@ func (src *Source) Read(frame []int16) error {
 		clear(frame)
 		return err
 	}
-	if !src.s.ring.take(frame) {
+	if !src.s.captureRing().take(frame) {
 		clear(frame)
 	}
 	return nil
@@ -268,13 +275,17 @@ func (src *Source) Read(frame []int16) error {
 func (src *Source) Close() error { return src.s.close() }
 
 // Stats reports overruns (capture faster than Read: oldest audio dropped) and underruns.
-func (src *Source) Stats() Stats { return src.s.ring.snapshot() }
+func (src *Source) Stats() Stats { return src.s.captureRing().snapshot() }
 
 // Sink is a playback stream. Write queues a frame without waiting for the device.
 type Sink struct {
 	s   *stream
-	mu  sync.Mutex // Write's resampler state and buffer
+	mu  sync.Mutex // Write's resampler state and buffer, and the rate (rate.go)
 	buf []int16
+	// rate is the rate of the frames Write takes once SetRate was called (0: 8 kHz, converted
+	// by the stream's rs); rs converts it to the device's, nil when they are equal.
+	rate int
+	rs   *resampler
 }
 
 // Write queues frame for playback (resampled to the device rate if needed). When the queue
@@ -287,13 +298,17 @@ func (snk *Sink) Write(frame []int16) error {
 	if err := snk.s.alive(); err != nil {
 		return err
 	}
-	if snk.s.rs == nil {
+	snk.mu.Lock()
+	defer snk.mu.Unlock()
+	rs := snk.s.rs
+	if snk.rate != 0 {
+		rs = snk.rs
+	}
+	if rs == nil {
 		snk.s.ring.push(frame)
 		return nil
 	}
-	snk.mu.Lock()
-	defer snk.mu.Unlock()
-	snk.buf = snk.s.rs.process(frame, snk.buf[:0])
+	snk.buf = rs.process(frame, snk.buf[:0])
 	snk.s.ring.push(snk.buf)
 	return nil
 }

@@ -43,6 +43,7 @@ type Source struct{}
 func (s *Source) Read(frame []int16) error { return errNotBuilt }
 func (s *Source) Close() error             { return nil }
 func (s *Source) Stats() Stats             { return Stats{} }
+func (s *Source) SetRate(hz int) error     { return errNotBuilt }
 
 // Sink mirrors the cgo build's type so type assertions compile; it is never created.
 type Sink struct{}
@@ -50,3 +51,4 @@ type Sink struct{}
 func (s *Sink) Write(frame []int16) error { return errNotBuilt }
 func (s *Sink) Close() error              { return nil }
 func (s *Sink) Stats() Stats              { return Stats{} }
+func (s *Sink) SetRate(hz int) error      { return errNotBuilt }
