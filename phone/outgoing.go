@@ -188,7 +188,7 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 	} else {
 		in.SDPOK = true
 		p.registerDialog(c, sess.ID)
-		p.trackDialog(c, sess) // for transfer (transfer_dialog.go)
+		p.trackDialog(c, sess)                  // for transfer (transfer_dialog.go)
 		local.Encryption = sessionEncryption(n) // our re-INVITEs repeat what this answer settled
 		c.mu.Lock()
 		c.remoteSDP, c.params = x.params.Remote, x.params
