@@ -35,8 +35,9 @@ import (
 	"unsafe"
 )
 
-// Opus is RFC 6716 audio in RTP as RFC 7587 describes it, through libopus. The rtpmap is
-// always "opus/48000/2"; we send mono and decode to mono, which §7 allows either side to do.
+// Opus is RFC 6716 audio in RTP as RFC 7587 describes it, through libopus. RFC 7587 §7 fixes
+// the rtpmap at "opus/48000/2" whatever is sent; we send mono (the SDP says sprop-stereo=0 and
+// asks for stereo=0) and decode to mono, libopus downmixing any stereo packet a peer sends.
 // Nil in a build without cgo or with the noopus tag (opus_stub.go).
 var Opus Codec = opusCodecT{}
 
@@ -93,13 +94,13 @@ func mustOpus[T any](v T, err error) T {
 // reclaims a call's codec state like any other value. A []uint64 gives 8-byte alignment.
 // libopus only sees a pointer during each call, as the cgo rules require.
 
-// OpusEncoder encodes mono 48 kHz PCM. Not safe for concurrent use.
-type opusEncoder struct{ st []uint64 }
-
 // opusSettings are the encoder controls dialtone sets; tests and benchmarks try others.
 type opusSettings struct{ bitrate, complexity, lossPerc int }
 
 var defaultOpusSettings = opusSettings{opusBitrate, opusComplexity, opusLossPerc}
+
+// opusEncoder encodes mono 48 kHz PCM. Not safe for concurrent use.
+type opusEncoder struct{ st []uint64 }
 
 func newOpusEncoder() (*opusEncoder, error) { return newOpusEncoderWith(defaultOpusSettings) }
 
