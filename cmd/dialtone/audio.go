@@ -108,5 +108,8 @@ func (e *env) openAudio(f audioFlags, recordPath string) (*callAudio, error) {
 		ca.Sink = sink
 		ca.closers = append(ca.closers, sink.Close)
 	}
+	if e.wantEchoCancellation(f, recordPath, backendName, cfgFile.Audio) {
+		e.cancelEcho(ca)
+	}
 	return ca, nil
 }

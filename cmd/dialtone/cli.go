@@ -38,6 +38,7 @@ type cli struct {
 
 	Codecs          string `name:"codecs" help:"Codecs to offer and accept, best first, comma-separated: opus, G722, PCMU, PCMA (overrides codecs; default: all this build has, wideband first)." placeholder:"LIST"`
 	MediaEncryption string `name:"media-encryption" help:"SRTP policy for every call: none, sdes (offer SRTP, accept plain) or sdes-required (overrides media_encryption; default sdes over TLS, none otherwise)." enum:"none,sdes,sdes-required," default:"" placeholder:"POLICY"`
+	NoAEC           bool   `name:"no-aec" help:"Use the sound devices without echo cancellation, noise suppression and automatic gain (overrides echo_cancellation)."`
 
 	JSON     bool   `name:"json" help:"Print events as NDJSON on stdout (one object per line)."`
 	DataDir  string `name:"data-dir" help:"Where the call and message history lives (default $$XDG_DATA_HOME/dialtone)." placeholder:"DIR" type:"path"`

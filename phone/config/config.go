@@ -53,6 +53,9 @@ type Audio struct {
 	Backend      string `toml:"backend,omitempty"`
 	InputDevice  string `toml:"input_device,omitempty"`
 	OutputDevice string `toml:"output_device,omitempty"`
+	// EchoCancellation turns echo cancellation, noise suppression and automatic gain on sound
+	// devices on or off; nil (unset) means on.
+	EchoCancellation *bool `toml:"echo_cancellation,omitempty"`
 }
 
 // Account is one [[account]] table. The CLI may also build one in code for an

@@ -22,6 +22,7 @@
 //	backend = "device"             # "device" (PortAudio, the default) or "null"
 //	input_device = ""              # device name or index; "" = system default
 //	output_device = ""
+//	echo_cancellation = true       # echo cancellation, noise suppression, AGC on devices
 //
 //	[[account]]
 //	name = "work"                  # required, unique, letters, digits, '.', '_', '-'
