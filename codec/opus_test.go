@@ -262,3 +262,50 @@ func TestOpusZeroAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestOpusRateController: a lower bitrate makes smaller packets, out-of-range values are
+// errors, and the encoder keeps working.
+func TestOpusRateController(t *testing.T) {
+	enc := Opus.NewEncoder()
+	rc, ok := enc.(RateController)
+	if !ok {
+		t.Fatal("Opus encoder is not a RateController")
+	}
+	pcm := voiceLike(50)
+	avg := func() float64 {
+		dst := make([]byte, Opus.MaxPayload())
+		total := 0
+		for f := 0; f < len(pcm); f += opusFrame {
+			n, err := enc.Encode(dst, pcm[f:f+opusFrame])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f >= 10*opusFrame { // past the rate change's settling
+				total += n
+			}
+		}
+		return float64(total) * 8 / 0.8 // bit/s over the last 40 frames
+	}
+	high := avg()
+	if err := rc.SetBitrate(12000); err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.SetLossPercent(20); err != nil {
+		t.Fatal(err)
+	}
+	low := avg()
+	t.Logf("voice at %.1f kbit/s, then %.1f kbit/s after SetBitrate(12000)", high/1000, low/1000)
+	if low > 16000 || low > high/2 {
+		t.Errorf("after SetBitrate(12000) the stream runs at %.0f bit/s (was %.0f)", low, high)
+	}
+	for _, bad := range []int{-1, 0, 5999, 510001} {
+		if rc.SetBitrate(bad) == nil {
+			t.Errorf("SetBitrate(%d): no error", bad)
+		}
+	}
+	for _, bad := range []int{-1, 101} {
+		if rc.SetLossPercent(bad) == nil {
+			t.Errorf("SetLossPercent(%d): no error", bad)
+		}
+	}
+}
