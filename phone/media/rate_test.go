@@ -34,13 +34,16 @@ func toneAfterStartup(t *testing.T, what string, samples []int16, rate int, freq
 // wideband codec: a 6 kHz tone, which only a wideband call can carry, is found on the far
 // side, at 16 kHz (G.722-like: 8000 RTP clock) and 48 kHz (Opus-like, with the dynamic
 // payload type differing in each direction, as when the answer renumbers the offer's).
+//
+// It runs with the fake codecs (rate_fake_test.go) and with the real G.722 and Opus when the
+// build has them.
 func TestWidebandCallCarriesA6kHzTone(t *testing.T) {
-	for _, c := range []fakeWide{fakeG722, fakeOpus} {
-		t.Run(c.Name(), func(t *testing.T) {
+	for _, c := range benchCodecs()[1:] { // all but PCMU
+		t.Run(benchName(c), func(t *testing.T) {
 			a, b := openPair(t)
 			recA, recB := audiotest.NewRecorder(), audiotest.NewRecorder()
 			ptA, ptB := 0, 0 // 0: the codec's own payload type both ways
-			if c.clock == 48000 {
+			if c.ClockRate() == 48000 {
 				ptA, ptB = 96, 111 // A sends 96 (B's offer), B sends 111 (A's answer)
 			}
 			a.Start(Params{Remote: b.LocalAddr(), Codec: c, PT: ptA, RecvPT: ptB, DTMFPT: 101, Send: true, Receive: true,
@@ -53,10 +56,10 @@ func TestWidebandCallCarriesA6kHzTone(t *testing.T) {
 				rec  *audiotest.Recorder
 				want float64
 			}{{"A hears B", recA, 5000}, {"B hears A", recB, 6000}} {
-				if x.rec.Rate() != c.rate {
-					t.Fatalf("%s: sink told %d Hz, want %d", x.name, x.rec.Rate(), c.rate)
+				if x.rec.Rate() != c.SampleRate() {
+					t.Fatalf("%s: sink told %d Hz, want %d", x.name, x.rec.Rate(), c.SampleRate())
 				}
-				toneAfterStartup(t, x.name, x.rec.SamplesAt(c.rate), c.rate, x.want)
+				toneAfterStartup(t, x.name, x.rec.SamplesAt(c.SampleRate()), c.SampleRate(), x.want)
 			}
 			if st := b.Stats(); st.Dropped > 0 {
 				t.Fatalf("B dropped %d packets: the payload types did not match", st.Dropped)
@@ -350,3 +353,48 @@ type discardAt struct{}
 func (discardAt) Write([]int16) error { return nil }
 func (discardAt) Close() error        { return nil }
 func (discardAt) SetRate(int) error   { return nil }
+
+// TestRealOpusLossConcealed: with the real Opus (when built in), a lost packet is rebuilt by
+// the codec (its FEC from the next packet, or its PLC), and the tone carries on through it.
+func TestRealOpusLossConcealed(t *testing.T) {
+	c, ok := codec.ByName("opus")
+	if !ok {
+		t.Skip("this build has no Opus (it needs cgo and libopus)")
+	}
+	rec := audiotest.NewRecorder()
+	r := newRateRig(t, c, rec)
+	enc := c.NewEncoder()
+	tone := audiotest.NewTone(1000, 0.5)
+	if err := tone.SetRate(48000); err != nil {
+		t.Fatal(err)
+	}
+	payloads := make([][]byte, 60)
+	for i := range payloads {
+		buf := make([]byte, c.MaxPayload())
+		n, err := enc.Encode(buf, tone.Samples(960))
+		if err != nil {
+			t.Fatal(err)
+		}
+		payloads[i] = buf[:n]
+	}
+	// Packets arrive a frame ahead of playout, so the one after the loss is there for FEC.
+	r.now = r.now.Add(frameDur)
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: c.PayloadType(), SSRC: 7}, Payload: payloads[0]}
+	n, _ := pkt.MarshalTo(r.wire)
+	r.s.handleRTP(r.wire[:n], r.peer, &r.rx)
+	for f := 1; f < len(payloads); f++ {
+		r.tick(f, payloads[f], f == 30)
+	}
+	if st := r.s.Stats(); st.Concealed != 1 {
+		t.Fatalf("concealed %d frames, want 1", st.Concealed)
+	}
+	got := rec.SamplesAt(48000)
+	if len(got) < 40*960 {
+		t.Fatalf("%d samples played", len(got))
+	}
+	// The frames around the loss (where it was played, a few frames of buffering later).
+	around := got[len(got)-35*960 : len(got)-20*960]
+	if found, lvl, snr := audiotest.DetectTone(around, 48000, 1000); !found || lvl < -15 {
+		t.Fatalf("the tone broke at the loss: level %.1f dBFS, snr %.1f dB", lvl, snr)
+	}
+}
