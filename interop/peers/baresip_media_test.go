@@ -262,8 +262,12 @@ func TestBaresipWideband(t *testing.T) {
 		{"opus", 48000, "a=rtpmap:96 opus/48000/2", "a=fmtp:96 stereo=0;sprop-stereo=0", "96"},
 	} {
 		t.Run(c.codec, func(t *testing.T) {
-			callee := StartBaresip(t, BaresipOptions{User: "callee", Codecs: []string{c.codec}, SampleRate: c.rate, AutoAnswer: true, ToneHz: 5000})
+			// The callee's SampleRate defaults to its first codec's rate.
+			callee := StartBaresip(t, BaresipOptions{User: "callee", Codecs: []string{c.codec}, AutoAnswer: true, ToneHz: 5000})
 			caller := StartBaresip(t, BaresipOptions{User: "caller", Codecs: []string{c.codec}, SampleRate: c.rate, ToneHz: 6000})
+			if callee.SampleRate() != c.rate {
+				t.Errorf("callee SampleRate %d, want the default %d", callee.SampleRate(), c.rate)
+			}
 			bsCall(t, caller, callee, callee.AOR(), 2500*time.Millisecond)
 			offer := onlySDP(t, "offer", caller.SentSDPs())
 			m := sdpLines(offer, "m=audio ")

@@ -125,18 +125,23 @@ func parseBaresipTrace(log string, local []string) []BaresipSIPMessage {
 }
 
 // SentSDPs returns the SDP bodies baresip sent (offers in INVITEs, answers
-// in responses), oldest first.
+// in responses), oldest first. Retransmissions (a 200 resent until the ACK
+// comes, byte for byte the same message) count once; SIPTrace has them all.
 func (b *Baresip) SentSDPs() []string { return b.sdps(true) }
 
-// ReceivedSDPs returns the SDP bodies baresip received, oldest first.
+// ReceivedSDPs returns the SDP bodies baresip received, oldest first,
+// retransmissions counting once.
 func (b *Baresip) ReceivedSDPs() []string { return b.sdps(false) }
 
 func (b *Baresip) sdps(sent bool) []string {
 	var out []string
+	seen := map[string]bool{}
 	for _, m := range b.SIPTrace() {
-		if m.Sent == sent && strings.HasPrefix(m.Body(), "v=0") {
-			out = append(out, m.Body())
+		if m.Sent != sent || !strings.HasPrefix(m.Body(), "v=0") || seen[m.Text] {
+			continue
 		}
+		seen[m.Text] = true
+		out = append(out, m.Body())
 	}
 	return out
 }
