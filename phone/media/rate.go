@@ -84,10 +84,7 @@ func (a *rateAdapter) configure(dev any, rate int, gen uint64, up bool) error {
 		}
 	}
 	if rate == codec.SampleRate || a.rs != nil && a.rsRate == rate {
-		if a.rs != nil {
-			a.rs.Reset()
-		}
-		return nil
+		return nil // the same conversion carries on (a hold or a new address changes no rate)
 	}
 	in, out := codec.SampleRate, rate
 	if !up {
