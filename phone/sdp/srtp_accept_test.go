@@ -144,3 +144,25 @@ func TestLocalCryptoChecks(t *testing.T) {
 		t.Errorf("none with keys: %v\n%s", err, b)
 	}
 }
+
+// TestAcceptBaresip accepts baresip 1.0's real answer (mediaenc srtp-mand) to our
+// sdes-required wideband offer (sdesLocal(EncryptionSDESRequired, 0x21), at 127.0.0.1:47012).
+func TestAcceptBaresip(t *testing.T) {
+	l := sdesLocal(EncryptionSDESRequired, 0x21)
+	l.Codecs, l.Addr, l.Port = wideLocal().Codecs, "127.0.0.1", 47012
+	n, err := Accept(l, readSDP(t, "baresip-srtp-mand.answer-to-us.sdp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// baresip lists every codec we share, opus first with its own wishes, and telephone-event
+	// at 8000 only.
+	if n.Codec != (Format{111, "opus", 48000, 2, "stereo=1;sprop-stereo=1"}) || n.RecvPT != 111 || n.DTMFPT != 101 || n.DTMFRate != 8000 || n.Proto != "RTP/SAVP" {
+		t.Errorf("negotiated %+v", n)
+	}
+	if n.SRTP == nil || !n.SRTP.Local.Equal(l.Crypto[0]) || n.SRTP.Remote.Tag != 1 || n.SRTP.Remote.Suite != srtp.AESCM128HMACSHA180 {
+		t.Fatalf("keys %+v", n.SRTP)
+	}
+	if o := ParseOpusFmtp(n.Codec.Fmtp); !o.Stereo || !o.SpropStereo || o.UseInbandFEC {
+		t.Errorf("opus fmtp %+v", o)
+	}
+}
