@@ -3,7 +3,9 @@ package aec
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/dialtone/dialtone/audio"
 	"github.com/dialtone/dialtone/audio/aec/internal/speexc"
@@ -12,7 +14,7 @@ import (
 // BenchmarkCanceller is the CPU per 20 ms frame of one played and one captured frame through
 // the wrappers (echo cancellation with a 250 ms tail, denoise, AGC, residual-echo
 // suppression), beside the same speexdsp processing looped in C (speexc): the difference is
-// the binding's cost.
+// the binding's cost. cpu-ns/op is the thread's CPU time per frame (see threadCPU).
 func BenchmarkCanceller(b *testing.B) {
 	for _, rate := range []int{8000, 16000, 48000} {
 		n := rate / 50
@@ -37,21 +39,35 @@ func BenchmarkCanceller(b *testing.B) {
 			w.(audio.RateSetter).SetRate(rate)
 			frame := make([]int16, n)
 			b.ReportAllocs()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			b.ResetTimer()
+			cpu := threadCPU()
 			for i := range b.N {
 				j := (i % k) * n
 				w.Write(play[j : j+n])
 				copy(src.next, capt[j:j+n])
 				s.Read(frame)
 			}
+			reportCPU(b, cpu)
 		})
 		b.Run(fmt.Sprintf("speexdsp-C/%d", rate), func(b *testing.B) {
 			needProcessor(b)
 			p := speexc.New(rate, 250)
 			defer p.Close()
 			b.ReportAllocs()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			b.ResetTimer()
+			cpu := threadCPU()
 			p.Run(b.N)
+			reportCPU(b, cpu)
 		})
+	}
+}
+
+func reportCPU(b *testing.B, start time.Duration) {
+	if start > 0 {
+		b.ReportMetric(float64(threadCPU()-start)/float64(b.N), "cpu-ns/op")
 	}
 }

@@ -143,6 +143,18 @@ func (f *refFIFO) pop(dst []int16) {
 		return
 	}
 	i := 0
+	if f.ratio == 1 && f.frac == 0 {
+		// No drift to follow: the interpolator would copy the centre sample; copy them all.
+		i = min(len(dst), f.n-taps+1)
+		for j := range max(i, 0) {
+			dst[j] = f.buf[(f.r+taps/2-1+j)%len(f.buf)]
+		}
+		i = max(i, 0)
+		if i > 0 {
+			f.last = float64(dst[i-1])
+			f.discard(i)
+		}
+	}
 	for ; i < len(dst); i++ {
 		if f.n < taps {
 			break // a late write: hold below
