@@ -37,7 +37,7 @@ func (g722) NewDecoder() Decoder { return NewG722Decoder() }
 // G722Encoder is the per-call state of a G.722 encoder: the transmit QMF's delay line and the
 // two sub-band ADPCM encoders. The zero value is not ready; use NewG722Encoder.
 type G722Encoder struct {
-	qmf  [24]int32 // input history, newest last
+	qmf  qmfLine // input history
 	low  band
 	high band
 }
@@ -78,7 +78,7 @@ func (e *G722Encoder) Encode(dst []byte, pcm []int16) (int, error) {
 type G722Decoder struct {
 	low  band
 	high band
-	qmf  [24]int32 // interleaved sum/difference history, newest last
+	qmf  qmfLine // interleaved difference/sum history
 }
 
 // NewG722Decoder returns a decoder in the reset state.

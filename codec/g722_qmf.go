@@ -7,14 +7,28 @@ package codec
 var qmfCoeffs = [24]int32{3, -11, -11, 53, 12, -156, 32, 362, -210, -805, 951, 3876,
 	3876, 951, -805, -210, 362, 32, -156, 12, 53, -11, -11, 3}
 
+// qmfLine is a filter's 24-sample delay line kept twice over, so that the 24 newest samples,
+// oldest first, are always one contiguous window and a new pair costs two stores (at both
+// copies of the slots the oldest pair vacates) instead of moving the other 22.
+type qmfLine struct {
+	buf   [48]int32
+	start int // the window's first index, even, 0..22
+}
+
+// push adds a pair and returns the window, oldest first.
+func (l *qmfLine) push(a, b int32) *[24]int32 {
+	i := l.start
+	l.buf[i], l.buf[i+1], l.buf[i+24], l.buf[i+25] = a, b, a, b
+	l.start = (i + 2) % 24
+	return (*[24]int32)(l.buf[l.start : l.start+24])
+}
+
 // analyse takes the next two input samples (x0 first in time) and returns the lower and upper
 // band samples XL and XH. XA sums the even taps over the newest sample's phase and XB the odd
 // taps over the other; by the filter's symmetry these are the odd and even positions of the
 // delay line when it is kept oldest first.
 func (e *G722Encoder) analyse(x0, x1 int16) (xl, xh int32) {
-	h := &e.qmf
-	copy(h[:22], h[2:])
-	h[22], h[23] = int32(x0), int32(x1)
+	h := e.qmf.push(int32(x0), int32(x1))
 	var xa, xb int32
 	for i := 0; i < 24; i += 2 {
 		xb += qmfCoeffs[i] * h[i]
@@ -32,9 +46,7 @@ func (e *G722Encoder) analyse(x0, x1 int16) (xl, xh int32) {
 // difference RL-RH, newest first, the second the odd taps over the sum RL+RH. Kept oldest
 // first in the delay line, the symmetry turns that into the neighbouring tap of each slot.
 func (d *G722Decoder) synthesise(rl, rh int32) (int16, int16) {
-	h := &d.qmf
-	copy(h[:22], h[2:])
-	h[22], h[23] = rl-rh, rl+rh
+	h := d.qmf.push(rl-rh, rl+rh)
 	var x0, x1 int32
 	for i := 0; i < 24; i += 2 {
 		x0 += qmfCoeffs[i+1] * h[i]
