@@ -196,3 +196,25 @@ func TestFirstToneOnset(t *testing.T) {
 		t.Error("onset found in fewer samples than one window")
 	}
 }
+
+// TestDetectToneWideband: at 16 and 48 kHz the detector finds a 6 kHz tone (which 8 kHz
+// audio cannot hold), tells it from a 5.5 kHz one, and times its onset.
+func TestDetectToneWideband(t *testing.T) {
+	for _, hz := range []int{16000, 48000} {
+		tone := NewTone(6000, 0.5)
+		if err := tone.SetRate(hz); err != nil {
+			t.Fatal(err)
+		}
+		s := tone.Samples(hz)
+		if found, lvl, snr := DetectTone(s, hz, 6000); !found || lvl < -10 || snr < 40 {
+			t.Fatalf("%d Hz: 6 kHz found %v, level %.1f dBFS, snr %.1f dB", hz, found, lvl, snr)
+		}
+		if found, _, _ := DetectTone(s, hz, 5500); found {
+			t.Fatalf("%d Hz: a 6 kHz tone taken for 5.5 kHz", hz)
+		}
+		late := append(make([]int16, hz/4), s[:hz/2]...) // starts after 250 ms of silence
+		if at, ok := FirstToneOnset(late, hz, 6000, 20); !ok || at < 230*time.Millisecond || at > 270*time.Millisecond {
+			t.Fatalf("%d Hz: onset %v (%v), want about 250 ms", hz, at, ok)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 // Package audiotest has helpers for testing code that moves call audio: a tone Source,
 // Goertzel-based tone detection and onset timing, an in-memory Loopback and a Recorder Sink.
-// Everything works on dialtone's frame format (8 kHz mono int16, 160-sample frames).
+// Everything works on dialtone's frame format (mono int16, 20 ms frames: 160 samples at
+// 8 kHz, or rate/50 once a Tone or Recorder is told another rate with SetRate).
 // Standard library only.
 package audiotest
 
