@@ -1,10 +1,6 @@
 package srtp
 
-import (
-	"testing"
-
-	"github.com/dialtone/dialtone/phone/srtp/internal/libsrtp"
-)
+import "testing"
 
 // benchPayload is a 20 ms G.711 frame: 160 bytes after the 12-byte header, 172 in all.
 const benchPayload = 160
@@ -91,5 +87,20 @@ func BenchmarkUnprotectRTP(b *testing.B) {
 			run(b, func(pkt []byte) error { _, err := p.in.UnprotectRTP(pkt, len(pkt)); return err })
 		})
 	}
-	_ = libsrtp.Available
+}
+
+// BenchmarkNewStream is the cost of keying a call's stream (four contexts, eight session
+// keys derived): paid once per call and per re-key, on the first packet's path.
+func BenchmarkNewStream(b *testing.B) {
+	for _, su := range Suites {
+		us, _ := pair(b, su)
+		b.Run(su.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := NewStream(us.Keys()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
