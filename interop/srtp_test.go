@@ -151,4 +151,13 @@ func TestPlainBaresipToSRTPRequired(t *testing.T) {
 	if !strings.Contains(closed.Param, "488") {
 		t.Errorf("baresip's call closed with %q, want the 488", closed.Param)
 	}
+	var refusal string
+	for _, m := range bob.SIPTrace() {
+		if !m.Sent && strings.HasPrefix(m.FirstLine(), "SIP/2.0 488") {
+			refusal = m.Text
+		}
+	}
+	if !strings.Contains(refusal, `Warning: 302 dialtone "SRTP required by policy"`) || !strings.Contains(refusal, "Reason: SIP ;cause=488") {
+		t.Errorf("the 488 baresip received lacks the Warning or Reason naming the SRTP requirement:\n%s", refusal)
+	}
 }

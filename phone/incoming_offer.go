@@ -39,6 +39,7 @@ func (p *Phone) refuseOffer(c *call, req *sip.Request, tx sip.ServerTransaction,
 		res := sip.NewResponseFromRequest(req, code, reason, nil)
 		if warn != 0 {
 			res.AppendHeader(sip.NewHeader("Warning", warning(warn, text)))
+			res.AppendHeader(sip.NewHeader("Reason", `SIP ;cause=`+strconv.Itoa(code)+` ;text="`+quoted(text)+`"`)) // RFC 3326
 		}
 		if err := tx.Respond(res); err != nil {
 			p.log.Debug("respond to INVITE", "code", code, "err", err)
@@ -62,8 +63,12 @@ func (p *Phone) refuseOffer(c *call, req *sip.Request, tx sip.ServerTransaction,
 }
 
 // warning formats a Warning header value (RFC 3261 §20.43): warn-code, our pseudonym as the
-// agent, and the text quoted, with quotes and backslashes escaped and line breaks dropped.
+// agent, and the text quoted.
 func warning(code int, text string) string {
-	text = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", " ", "\n", " ").Replace(text)
-	return strconv.Itoa(code) + ` dialtone "` + text + `"`
+	return strconv.Itoa(code) + ` dialtone "` + quoted(text) + `"`
+}
+
+// quoted escapes text for a quoted-string: quotes and backslashes escaped, line breaks dropped.
+func quoted(text string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", " ", "\n", " ").Replace(text)
 }
