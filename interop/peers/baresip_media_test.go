@@ -7,7 +7,8 @@ import (
 )
 
 // bsCall has caller dial uri (callee answering automatically), lets the
-// call run for d, hangs up and waits for both ends to close.
+// call run until each end has received d of audio, hangs up and waits for
+// both ends to close.
 func bsCall(t *testing.T, caller, callee *Baresip, uri string, d time.Duration) {
 	t.Helper()
 	if err := caller.Dial(uri); err != nil {
@@ -15,12 +16,23 @@ func bsCall(t *testing.T, caller, callee *Baresip, uri string, d time.Duration) 
 	}
 	mustEvent(t, "callee", callee, "CALL_ESTABLISHED")
 	mustEvent(t, "caller", caller, "CALL_ESTABLISHED")
-	time.Sleep(d)
+	waitAudio(t, d, caller, callee)
 	if err := caller.Hangup(); err != nil {
 		t.Fatal(err)
 	}
 	mustEvent(t, "caller", caller, "CALL_CLOSED")
 	mustEvent(t, "callee", callee, "CALL_CLOSED")
+}
+
+// waitAudio waits until each of bs has received d of audio in its current
+// call.
+func waitAudio(t *testing.T, d time.Duration, bs ...*Baresip) {
+	t.Helper()
+	for _, b := range bs {
+		if err := b.WaitReceivedAudio(d, d+bsEventTimeout); err != nil {
+			t.Fatalf("%s: %v", b.AOR(), err)
+		}
+	}
 }
 
 // onlyRecording returns b's single recording of received audio.

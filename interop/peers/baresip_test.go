@@ -86,7 +86,7 @@ func TestBaresipCall(t *testing.T) {
 		t.Errorf("bob CALL_ESTABLISHED = %+v", est)
 	}
 
-	time.Sleep(3 * time.Second)
+	waitAudio(t, 2500*time.Millisecond, alice, bob)
 	if err := bob.Hangup(); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestBaresipListen(t *testing.T) {
 	}
 	mustEvent(t, "dave", dave, "CALL_ESTABLISHED")
 	mustEvent(t, "carol", carol, "CALL_ESTABLISHED")
-	time.Sleep(2 * time.Second)
+	waitAudio(t, 2*time.Second, dave)
 	if err := carol.Hangup(); err != nil {
 		t.Fatal(err)
 	}

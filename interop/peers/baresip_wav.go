@@ -156,3 +156,77 @@ func wavComplete(path string) (bool, error) {
 	}
 	return false, nil
 }
+
+// WaitReceivedAudio waits until the newest recording of received audio
+// holds at least want of audio, or fails after timeout. Tests use it instead
+// of sleeping for a fixed time: on a loaded machine the first packets can
+// come a second after CALL_ESTABLISHED. The recording is read while sndfile
+// still writes it (its header then counts no data yet), so the length is
+// taken from the file size and the byte rate in its fmt chunk.
+func (b *Baresip) WaitReceivedAudio(want, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var got time.Duration
+	var err error
+	for {
+		var files []string
+		files, err = filepath.Glob(filepath.Join(b.recDir, "dump-*"+sndfileReceivedSuffix))
+		if err != nil {
+			return err
+		}
+		if len(files) > 0 {
+			sort.Strings(files)
+			got, err = wavSoFar(files[len(files)-1])
+			if err == nil && got >= want {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				return fmt.Errorf("baresip received less than %v of audio within %v: %w", want, timeout, err)
+			}
+			return fmt.Errorf("baresip received %v of audio within %v, want %v (recordings %v)", got, timeout, want, files)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// wavSoFar is how much audio the WAV file at path holds, counting every
+// byte after the data chunk's header, whatever the header says.
+func wavSoFar(path string) (time.Duration, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	hdr := make([]byte, 4096)
+	n, _ := io.ReadFull(f, hdr)
+	hdr = hdr[:n]
+	if len(hdr) < 12 || string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
+		return 0, fmt.Errorf("%s: no RIFF/WAVE header yet", filepath.Base(path))
+	}
+	byteRate := 0
+	for off := 12; off+8 <= len(hdr); {
+		id, size := string(hdr[off:off+4]), int(binary.LittleEndian.Uint32(hdr[off+4:off+8]))
+		switch id {
+		case "fmt ":
+			if size >= 16 && off+20 <= len(hdr) {
+				byteRate = int(binary.LittleEndian.Uint32(hdr[off+16 : off+20]))
+			}
+		case "data":
+			if byteRate <= 0 {
+				return 0, fmt.Errorf("%s: data before a usable fmt chunk", filepath.Base(path))
+			}
+			data := st.Size() - int64(off+8)
+			return time.Duration(data) * time.Second / time.Duration(byteRate), nil
+		}
+		if size < 0 || size > len(hdr) {
+			break
+		}
+		off += 8 + size + size&1
+	}
+	return 0, fmt.Errorf("%s: no data chunk in the first %d bytes", filepath.Base(path), len(hdr))
+}
