@@ -42,7 +42,7 @@ type G722Encoder struct {
 	high band
 }
 
-// NewG722Encoder returns an encoder in the reset state of G.722 §3 (all predictor state zero,
+// NewG722Encoder returns an encoder in G.722's reset state (all predictor state zero,
 // the scale factors at their minimum).
 func NewG722Encoder() *G722Encoder {
 	e := &G722Encoder{}
@@ -52,7 +52,7 @@ func NewG722Encoder() *G722Encoder {
 }
 
 // Encode encodes pcm, 16 kHz mono, into one octet per pair of samples: the upper band's 2-bit
-// code in the two most significant bits, the lower band's 6-bit code below (G.722 §1.4.4).
+// code in the two most significant bits, the lower band's 6-bit code below.
 // Usually pcm is one 20 ms frame of 320 samples, but any even length works, so the stream can
 // be cut anywhere between pairs; an odd length is an error and encodes nothing.
 func (e *G722Encoder) Encode(dst []byte, pcm []int16) (int, error) {
@@ -61,7 +61,7 @@ func (e *G722Encoder) Encode(dst []byte, pcm []int16) (int, error) {
 	}
 	n := len(pcm) / 2
 	if len(dst) < n {
-		return 0, errShortBuffer
+		return 0, fmt.Errorf("g722 encode %d samples into %d octets: %w", len(pcm), len(dst), errShortBuffer)
 	}
 	dst = dst[:n]
 	for i := range dst {

@@ -1,29 +1,28 @@
 package codec
 
-// The sub-band ADPCM of ITU-T G.722 §3 (encoder) and §4 (decoder), block by block, in the
+// The sub-band ADPCM of ITU-T G.722, encoder and decoder, block by block, in the
 // Recommendation's 16-bit fixed-point arithmetic: every "limited" result saturates to 16 bits
 // as the reference's basic operators do, since the test sequences exercise overload and a
 // codec that wraps instead drifts away from every other G.722 on the wire.
 
 const (
-	detLowMin  = 32 // the lower band's reset scale factor (§3.5 SCALEL with NBL = 0)
-	detHighMin = 8  // the upper band's (§3.5 SCALEH with NBH = 0)
+	detLowMin  = 32 // the lower band's reset scale factor (SCALEL with NBL = 0)
+	detHighMin = 8  // the upper band's (SCALEH with NBH = 0)
 )
 
-// band is one sub-band's ADPCM state, the same blocks for both bands (§3.6 predictor).
+// band is one sub-band's ADPCM state, the same blocks for both bands.
 type band struct {
-	s, sz  int32    // signal estimate SL and its zero-section part SZL
-	a      [3]int32 // pole coefficients A1, A2 (index 0 unused)
-	b      [7]int32 // zero coefficients B1..B6
-	d      [7]int32 // quantised differences DLT, DLT1..DLT6
-	p      [3]int32 // partially reconstructed signal PLT, PLT1, PLT2
-	r      [3]int32 // reconstructed signal RLT, RLT1, RLT2
-	nb     int32    // logarithmic scale factor NBL/NBH
-	det    int32    // scale factor DETL/DETH
-	detMin int32
+	s, sz int32    // signal estimate SL and its zero-section part SZL
+	a     [3]int32 // pole coefficients A1, A2 (index 0 unused)
+	b     [7]int32 // zero coefficients B1..B6
+	d     [7]int32 // quantised differences DLT, DLT1..DLT6
+	p     [3]int32 // partially reconstructed signal PLT, PLT1, PLT2
+	r     [3]int32 // reconstructed signal RLT, RLT1, RLT2
+	nb    int32    // logarithmic scale factor NBL/NBH
+	det   int32    // scale factor DETL/DETH
 }
 
-func (b *band) reset(det int32) { *b = band{det: det, detMin: det} }
+func (b *band) reset(det int32) { *b = band{det: det} }
 
 // sat16 is the reference's saturation of a result to a 16-bit word.
 // Branches, not min/max: saturation is rare, so they predict well and beat the conditional
@@ -53,7 +52,7 @@ func magnitude(e int32) int32 {
 	return e
 }
 
-// quantL6 are the lower band's 6-bit quantiser decision levels Q6 (Table 6/G.722), in units
+// quantL6 are the lower band's 6-bit quantiser decision levels Q6 (QUANTL), in units
 // of DETL/4096; quantL6Neg and quantL6Pos map the cell number MIL to the code ILN or ILP.
 var (
 	quantL6 = [30]int32{0, 35, 72, 110, 150, 190, 233, 276, 323, 370, 422, 473, 530, 587,
@@ -65,7 +64,7 @@ var (
 		45, 44, 43, 42, 41, 40, 39, 38, 37, 36, 35, 34, 33, 32}
 )
 
-// invL4 is the 4-bit inverse quantiser QM4 (Table 7), which drives the lower band's
+// invL4 is the 4-bit inverse quantiser QM4 (INVQAL), which drives the lower band's
 // prediction in every mode; invL6 is the 6-bit one QM6 that gives the 64 kbit/s output.
 var (
 	invL4 = [16]int32{0, -20456, -12896, -8968, -6288, -4240, -2584, -1200,
@@ -76,12 +75,12 @@ var (
 		24808, 21904, 19008, 16704, 14984, 13512, 12280, 11192, 10232, 9360, 8576, 7856,
 		7192, 6576, 6000, 5456, 4944, 4464, 4008, 3576, 3168, 2776, 2400, 2032, 1688, 1360,
 		1040, 728, 432, 136, -432, -136}
-	// invH2 is the upper band's 2-bit inverse quantiser QM2 (Table 9).
+	// invH2 is the upper band's 2-bit inverse quantiser QM2 (INVQAH).
 	invH2 = [4]int32{-7408, -1616, 7408, 1616}
 )
 
-// The log scale factor multipliers: WL indexed through RIL's magnitude RL42 (Table 8) for
-// the lower band, WH through RH2 for the upper (Table 10); ila is the 2^x table ILB.
+// The log scale factor multipliers (LOGSCL, LOGSCH): WL indexed through RIL's magnitude RL42
+// for the lower band, WH through RH2 for the upper; ila is the 2^x table ILB (SCALEL).
 var (
 	logL = [16]int32{-60, 3042, 1198, 538, 334, 172, 58, -30, 3042, 1198, 538, 334, 172, 58,
 		-30, -60}
@@ -151,12 +150,13 @@ func (b *band) encodeHigh(xh int32) int32 {
 
 // decodeHigh is the upper band decoder for one code: INVQAH, RECONS and LIMIT.
 func (b *band) decodeHigh(ih int32) int32 {
-	dh := mult(b.det, invH2[ih])
-	rh := limit15(sat16(b.s + dh))
+	rh := limit15(sat16(b.s + mult(b.det, invH2[ih])))
 	b.adaptHigh(ih)
 	return rh
 }
 
+// adaptHigh runs INVQAH (the same difference the decoder outputs), LOGSCH and SCALEH, then
+// the predictor.
 func (b *band) adaptHigh(ih int32) {
 	b.d[0] = mult(b.det, invH2[ih])
 	b.nb = min(max(b.nb*32512>>15+logH[ih], 0), 22528)
@@ -164,8 +164,8 @@ func (b *band) adaptHigh(ih int32) {
 	b.predict()
 }
 
-// scale is SCALEL/SCALEH: DET = 4 × 2^(NB/2048) via the 32-entry table, where shift is 8
-// for the lower band and 10 for the upper (their NB ranges differ by two octaves).
+// scale is SCALEL/SCALEH: DET = 32 × 2^(NB/2048) for the lower band (shift 8) and 8 × 2^(NB/2048)
+// for the upper (shift 10), from the 32-entry table of one octave.
 func scale(nb, shift int32) int32 {
 	wd1 := (nb >> 6) & 31
 	wd2 := shift - nb>>11
@@ -175,7 +175,7 @@ func scale(nb, shift int32) int32 {
 	return (ila[wd1] >> wd2) << 2
 }
 
-// predict is the adaptive predictor of §3.6 for the difference in d[0]: PARREC and RECONS,
+// predict is the adaptive predictor (block 4) for the difference in d[0]: PARREC and RECONS,
 // UPZERO, UPPOL2, UPPOL1, the delays, FILTEZ, FILTEP and PREDIC, leaving the next estimate in s.
 func (b *band) predict() {
 	dlt := b.d[0]

@@ -1,9 +1,9 @@
 package codec
 
-// The quadrature mirror filters of G.722 §3.1 (transmit) and §4.4 (receive): one 24-tap
+// The quadrature mirror filters of G.722, transmit and receive: one 24-tap
 // half-band filter, split into its even and odd phases, separates 16 kHz audio into a lower
 // and an upper 8 kHz band and puts them back together. The coefficients are h(0)..h(23) of
-// Table 1/G.722 scaled by 2^13; the filter is symmetric, h(i) = h(23-i).
+// the Recommendation's table scaled by 2^13; the filter is symmetric, h(i) = h(23-i).
 var qmfCoeffs = [24]int32{3, -11, -11, 53, 12, -156, 32, 362, -210, -805, 951, 3876,
 	3876, 951, -805, -210, 362, 32, -156, 12, 53, -11, -11, 3}
 
@@ -42,7 +42,7 @@ func (e *G722Encoder) analyse(x0, x1 int16) (xl, xh int32) {
 }
 
 // synthesise takes one reconstructed sample of each band and returns the next two output
-// samples, first in time first (§4.4): the first is the even taps h(0), h(2), … over the
+// samples, first in time first: the first is the even taps h(0), h(2), … over the
 // difference RL-RH, newest first, the second the odd taps over the sum RL+RH. Kept oldest
 // first in the delay line, the symmetry turns that into the neighbouring tap of each slot.
 func (d *G722Decoder) synthesise(rl, rh int32) (int16, int16) {
