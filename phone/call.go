@@ -292,10 +292,12 @@ func (p *Phone) end(c *call, code int, reason, by string, failure Failure, err e
 // publishStats reports a call's media statistics.
 func (p *Phone) publishStats(c *call, ms *media.Session, final bool) {
 	st := ms.Stats()
+	sec, _ := ms.SRTPStats()
 	p.mu.Lock()
 	p.bus.publish(MediaStats{Time: p.clock.Now(), CallID: c.id, Account: c.accountName(), Final: final, Stats: StreamStats{
 		PacketsSent: st.PacketsSent, PacketsReceived: st.PacketsReceived, Lost: st.Lost, Late: st.Late,
 		Duplicate: st.Duplicate, Concealed: st.Concealed, Dropped: st.Dropped, Jitter: st.Jitter, RTT: st.RTT,
+		SRTPAuthFailed: sec.AuthFailed, SRTPReplayed: sec.Replayed,
 	}})
 	p.mu.Unlock()
 }

@@ -127,8 +127,12 @@ type StreamStats struct {
 	Duplicate       uint64
 	Concealed       uint64 // 20 ms frames synthesised by loss concealment
 	Dropped         uint64 // packets from the wrong source or SSRC, or malformed
-	Jitter          time.Duration
-	RTT             time.Duration // from RTCP, 0 until known
+	// SRTPAuthFailed and SRTPReplayed count received packets SRTP refused (a forgery, a wrong
+	// key, plain RTP on an encrypted call; a replay): dropped, never played. Also in Dropped.
+	SRTPAuthFailed uint64
+	SRTPReplayed   uint64
+	Jitter         time.Duration
+	RTT            time.Duration // from RTCP, 0 until known
 }
 
 // DTMFReceived reports a digit the far end sent (RFC 4733).

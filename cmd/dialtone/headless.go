@@ -57,6 +57,8 @@ type record struct {
 	Duplicate       *uint64  `json:"duplicate,omitempty"`
 	Concealed       *uint64  `json:"concealed,omitempty"`
 	Dropped         *uint64  `json:"dropped,omitempty"`
+	SRTPAuthFailed  *uint64  `json:"srtp_auth_failed,omitempty"`
+	SRTPReplayed    *uint64  `json:"srtp_replayed,omitempty"`
 	JitterMs        *float64 `json:"jitter_ms,omitempty"`
 	RTTMs           *float64 `json:"rtt_ms,omitempty"`
 }
@@ -191,6 +193,9 @@ func (p *printer) stats(m phone.MediaStats) {
 	r := record{Event: "stats", Time: stamp(m.Time), Account: m.Account, CallID: m.CallID, Final: m.Final,
 		PacketsSent: &st.PacketsSent, PacketsReceived: &st.PacketsReceived, Lost: &st.Lost, Late: &st.Late,
 		Duplicate: &st.Duplicate, Concealed: &st.Concealed, Dropped: &st.Dropped, JitterMs: &jit, RTTMs: &rtt}
+	if st.SRTPAuthFailed+st.SRTPReplayed > 0 { // only when SRTP refused something: plain calls print as before
+		r.SRTPAuthFailed, r.SRTPReplayed = &st.SRTPAuthFailed, &st.SRTPReplayed
+	}
 	human := fmt.Sprintf("%s %s: rtp sent %d received %d lost %d late %d concealed %d jitter %.1fms rtt %.1fms",
 		m.Time.Format("15:04:05"), m.CallID, st.PacketsSent, st.PacketsReceived, st.Lost, st.Late, st.Concealed, jit, rtt)
 	p.emit(r, human)
