@@ -16,7 +16,7 @@ import (
 // --record opens no device for that direction.
 type audioFlags struct {
 	Play         string `help:"Send this WAV file (any rate, mono or stereo) once the call is answered, instead of the microphone." placeholder:"FILE" type:"path"`
-	Record       string `help:"Write what the far end sends to this WAV file (8 kHz mono 16-bit), instead of the speaker." placeholder:"FILE" type:"path"`
+	Record       string `help:"Write what the far end sends to this WAV file (mono 16-bit at the call's rate: 8 kHz G.711, 16 kHz G.722, 48 kHz Opus), instead of the speaker." placeholder:"FILE" type:"path"`
 	Audio        string `help:"Audio backend for directions not given by --play/--record: device (PortAudio) or null (silence in, discard out)." enum:"device,null," default:"" placeholder:"device|null"`
 	InputDevice  string `help:"Microphone: a device name, part of one, or its index (see dialtone devices)." placeholder:"DEVICE"`
 	OutputDevice string `help:"Speaker: a device name, part of one, or its index (see dialtone devices)." placeholder:"DEVICE"`

@@ -85,8 +85,17 @@ func (c *loadCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
+	// A load test is G.711 unless --codecs says otherwise: its loss, jitter and MOS figures and
+	// the shared 8 kHz --play frames are narrowband, and a thousand Opus encoders would measure
+	// the codec, not the phone.
+	if e.cli.Codecs == "" {
+		cfg.Codecs = []string{"PCMU", "PCMA"}
+	}
 	for i := range cfg.Accounts {
 		cfg.Accounts[i].Register = false // the INVITEs carry credentials, as for `call`
+		if e.cli.Codecs == "" {
+			cfg.Accounts[i].Codecs = cfg.Codecs
+		}
 	}
 	account := ""
 	if len(cfg.Accounts) > 0 {
