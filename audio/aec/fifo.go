@@ -37,6 +37,7 @@ type refFIFO struct {
 	reads    int
 	target   float64 // the average depth the loop holds: the first window's (-1: not yet)
 	last     float64
+	locked   float64 // tests: a fixed ratio instead of the loop's
 
 	stats fifoStats
 }
@@ -186,6 +187,10 @@ func (f *refFIFO) discard(k int) {
 // control is the PI loop: it holds the average depth after a read where it first settled, or
 // at half a frame if that is less (a queue read empty cannot tell how late its writes are).
 func (f *refFIFO) control() {
+	if f.locked != 0 {
+		f.ratio = f.locked
+		return
+	}
 	f.depthSum += float64(f.n - taps)
 	f.reads++
 	if f.reads < controlWindow {

@@ -48,6 +48,7 @@ type scenario struct {
 	nearSpeech bool    // the near end talks (speech-like noise) instead of the tone
 	noiseDBFS  float64 // RMS of white noise at the microphone; -inf for none
 	drift      float64 // playback clock runs this much faster than capture (0.001 = 0.1 %)
+	lock       bool    // the reference queue resamples by 1+drift from the start (no loop)
 	opts       Options
 	seed       uint64
 }
@@ -142,6 +143,9 @@ func (sc scenario) run(t testing.TB) result {
 		if err := k.(audio.RateSetter).SetRate(sc.rate); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if sc.lock {
+		c.fifo.locked = 1 + sc.drift
 	}
 	out := make([]float64, total)
 	frame := make([]int16, n)
