@@ -125,11 +125,16 @@ func (t *sender) dtmfPacket(s *Session, p Params, pkt *rtp.Packet, buf []byte) b
 		// the duration the far end last heard.
 		d.cut = true
 	}
-	// Durations count in the telephone-event clock, which the SDP makes the codec's RTP
-	// clock (8000 for G.711 and G.722, 48000 for Opus), so they step with the timestamps.
-	step := tsStep(p.Codec)
-	d.next = t.ts + step
-	total := uint16(int64(DTMFDuration) * int64(clockRate(p.Codec)) / int64(time.Second))
+	// Durations count in the telephone-event clock: the codec's RTP clock (8000 for G.711
+	// and G.722, 48000 for Opus), so they step with the timestamps, unless the SDP gave
+	// telephone-event another rate (Params.DTMFRate).
+	d.next = t.ts + tsStep(p.Codec)
+	rate := p.DTMFRate
+	if rate <= 0 {
+		rate = clockRate(p.Codec)
+	}
+	step := uint32(rate / 1000 * codec.FrameMillis)
+	total := uint16(int64(DTMFDuration) * int64(rate) / int64(time.Second))
 	if d.elapsed < total && !d.cut {
 		d.elapsed = uint16(min(uint32(d.elapsed)+step, uint32(total)))
 	}

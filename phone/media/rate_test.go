@@ -289,6 +289,27 @@ func TestDTMFDurationsInCodecClock(t *testing.T) {
 	if !last.End || last.Duration != 5760 {
 		t.Fatalf("last packet %+v, want the End with 5760", last)
 	}
+	// A peer that offered telephone-event/8000 beside opus/48000: durations in its clock.
+	for range 3 {
+		r.frame() // the End repeats
+	}
+	r.p.DTMFRate = 8000
+	r.s.Update(r.p)
+	if err := r.s.SendDTMF('6'); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		got := r.frame()
+		if got.PayloadType != 101 {
+			continue // the gap between the digits
+		}
+		ev, err := codec.ParseDTMFEvent(got.Payload)
+		if err != nil || ev.Event != 6 || ev.Duration != 160 {
+			t.Fatalf("frame %d: %+v %v, want digit 6 with 160 (20 ms at 8000)", i, ev, err)
+		}
+		return
+	}
+	t.Fatal("the second digit was never sent")
 }
 
 // TestRTCPJitterInCodecClock: RFC 3550's interarrival jitter counts in the stream's clock: a

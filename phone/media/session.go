@@ -51,6 +51,10 @@ type Params struct {
 	// when it differs from PT); 0 means the same as PT. Audio with either is accepted.
 	RecvPT int
 	DTMFPT int // telephone-event payload type, -1 if none
+	// DTMFRate is the telephone-event clock rate the SDP negotiated, in which RFC 4733
+	// durations count; 0 means the codec's ClockRate (RFC 4733 wants them equal, but some
+	// peers offer only telephone-event/8000 beside opus/48000).
+	DTMFRate int
 	// RecvDTMFPT is a second telephone-event payload type the far end may send with (the one
 	// our offer named, when its answer chose another); 0 means none. PT 0 is PCMU, never an
 	// event, so the zero value is safe.
