@@ -1,6 +1,8 @@
 package media
 
 import (
+	"fmt"
+	"math"
 	"testing"
 	"time"
 )
@@ -29,29 +31,45 @@ func BenchmarkJitterPushPop(b *testing.B) {
 }
 
 // BenchmarkPLCConceal conceals a 20 ms frame right after a good one, so every operation
-// pays for the pitch search (the expensive part) and the synthesis.
+// pays for the pitch search (the expensive part) and the synthesis; at each audio rate (the
+// lengths, and so the work, scale with it).
 func BenchmarkPLCConceal(b *testing.B) {
-	p := NewPLC()
-	good := sineAt(440, 0, testFrame)
-	out := make([]int16, testFrame)
-	for i := 0; i < 5; i++ {
-		p.Good(good)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		p.Good(good)
-		p.Conceal(out)
+	for _, rate := range []int{8000, 16000, 48000} {
+		b.Run(fmt.Sprintf("rate=%d", rate), func(b *testing.B) {
+			p := NewPLCAt(rate)
+			good := plcTone(rate)
+			out := make([]int16, len(good))
+			for i := 0; i < 5; i++ {
+				p.Good(good)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				p.Good(good)
+				p.Conceal(out)
+			}
+		})
 	}
 }
 
 // BenchmarkPLCGood is the cost every received frame pays: recording it in the history.
 func BenchmarkPLCGood(b *testing.B) {
-	p := NewPLC()
-	good := sineAt(440, 0, testFrame)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		p.Good(good)
+	for _, rate := range []int{8000, 16000, 48000} {
+		b.Run(fmt.Sprintf("rate=%d", rate), func(b *testing.B) {
+			p := NewPLCAt(rate)
+			good := plcTone(rate)
+			b.ReportAllocs()
+			for b.Loop() {
+				p.Good(good)
+			}
+		})
 	}
+}
+
+// plcTone is one 20 ms frame of a 440 Hz tone at rate.
+func plcTone(rate int) []int16 {
+	out := make([]int16, rate/50)
+	for i := range out {
+		out[i] = int16(math.Round(testAmp * math.Sin(2*math.Pi*440*float64(i)/float64(rate)+0.7)))
+	}
+	return out
 }

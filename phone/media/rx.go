@@ -194,7 +194,9 @@ func (r *receiver) playFrame(s *Session, p Params, now time.Time, out []int16) {
 			n = 0 // a payload the codec cannot decode is heard as silence, never as noise
 		}
 		clear(out[n:])
-		r.plc.Good(out)
+		if _, own := dec.(codec.Concealer); !own {
+			r.plc.Good(out) // a codec that conceals itself (Opus) keeps its own history
+		}
 		r.playing = true
 	case status == Missing:
 		r.conceal(dec, status, out)
