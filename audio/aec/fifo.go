@@ -181,11 +181,12 @@ func (f *refFIFO) pop(dst []int16) {
 		f.frac -= float64(whole)
 		f.discard(min(whole, f.n))
 	}
+	held := len(dst) - i
 	for ; i < len(dst); i++ {
 		dst[i] = int16(max(-32768, min(32767, math.Round(f.last))))
-		f.stats.Duplicated++
 	}
-	f.control()
+	f.stats.Duplicated += uint64(held)
+	f.control(held)
 }
 
 func (f *refFIFO) discard(k int) {
@@ -193,14 +194,15 @@ func (f *refFIFO) discard(k int) {
 	f.n -= k
 }
 
-// control is the PI loop: it holds the average depth after a read where it first settled, or
-// at half a frame if that is less (a queue read empty cannot tell how late its writes are).
-func (f *refFIFO) control() {
+// control is the PI loop: it holds the average depth after a read where it first settled.
+// Samples a read had to hold count as negative depth, so a capture clock that runs faster
+// shows as a falling depth too.
+func (f *refFIFO) control(held int) {
 	if f.locked != 0 {
 		f.ratio = f.locked
 		return
 	}
-	f.depthSum += float64(f.n - taps)
+	f.depthSum += float64(f.n - taps - held) // samples held were missing: negative depth
 	f.reads++
 	if f.reads < controlWindow {
 		return
@@ -215,9 +217,9 @@ func (f *refFIFO) control() {
 	}
 	if f.target < 0 {
 		// Whatever depth the two streams settle at is the alignment the filter learns:
-		// moving it to some ideal would only make the filter learn it again, but it
-		// must leave room for a capture clock that runs faster.
-		f.target = max(avg, float64(f.frame)/2)
+		// moving it to some ideal (a margin for jitter, say) would resample the reference
+		// for tens of seconds while the filter is trying to converge.
+		f.target = avg
 		return
 	}
 	errSec := (avg - f.target) / float64(f.rate) // seconds of reference too many

@@ -35,16 +35,17 @@ func TestFIFOExactWithoutDrift(t *testing.T) {
 	}
 }
 
-// The speaker's clock 0.1 % fast (or slow) for 10 simulated minutes: the loop finds the
-// drift (to 350 ppm: whole-frame writes only tell it a frame at a time, one per 20 s at
-// 0.1 %), the queue's depth stays bounded, and nothing is discarded.
+// The speaker's clock 0.1 % fast for 10 simulated minutes: the loop finds the drift (to 350
+// ppm: whole-frame writes only tell it a frame at a time, one per 20 s at 0.1 %) and the
+// queue's depth stays bounded, nothing discarded. 0.1 % slow: the missing samples are held
+// (as many as the drift makes missing), never more, and the depth stays bounded too.
 func TestFIFOFollowsDrift(t *testing.T) {
 	for _, drift := range []float64{0.001, -0.001, 0.0001} {
-		const n, rate = 160, 8000
+		const n, rate, reads = 160, 8000, 30000
 		f := newRefFIFO(n, rate)
 		in, out := make([]int16, n), make([]int16, n)
 		written, maxDepth := 0, 0
-		for k := range 30000 {
+		for k := range reads {
 			for float64(written) <= float64(k+1)*(1+drift) {
 				f.push(in)
 				written++
@@ -53,11 +54,17 @@ func TestFIFOFollowsDrift(t *testing.T) {
 			maxDepth = max(maxDepth, f.n)
 		}
 		t.Logf("drift %+.0f ppm: estimated %+.0f ppm, deepest %d samples, stats %+v", drift*1e6, f.stats.DriftPPM, maxDepth, f.stats)
-		if math.Abs(f.stats.DriftPPM-drift*1e6) > 350 {
-			t.Errorf("drift %+.0f ppm estimated as %+.0f", drift*1e6, f.stats.DriftPPM)
+		if maxDepth > 4*n || f.stats.Resyncs != 0 {
+			t.Errorf("queue reached %d samples with %d resyncs; want under 4 frames, none", maxDepth, f.stats.Resyncs)
 		}
-		if maxDepth > 4*n || f.stats.Resyncs != 0 || f.stats.Duplicated > 30000*n/1000 {
-			t.Errorf("queue reached %d samples with %d resyncs; want under 4 frames, none (and under 0.1 %% repeated)", maxDepth, f.stats.Resyncs)
+		missing := -drift * reads * n
+		switch {
+		case drift > 0 && math.Abs(f.stats.DriftPPM-drift*1e6) > 350:
+			t.Errorf("drift %+.0f ppm estimated as %+.0f", drift*1e6, f.stats.DriftPPM)
+		case drift > 0 && f.stats.Duplicated != 0:
+			t.Errorf("%d samples held with the speaker's clock fast", f.stats.Duplicated)
+		case drift < 0 && math.Abs(float64(f.stats.Duplicated)-missing) > missing/10+n:
+			t.Errorf("%d samples held, want about %.0f (the drift's)", f.stats.Duplicated, missing)
 		}
 	}
 }
