@@ -352,6 +352,7 @@ func mediaParams(n sdp.Negotiated, a CallAudio) (media.Params, error) {
 		RecvPT:     n.RecvPT,
 		SRTP:       n.SRTP,
 		DTMFPT:     n.DTMFPT,
+		DTMFRate:   n.DTMFRate,
 		RecvDTMFPT: n.RecvDTMFPT,
 		Send:       dir == sdp.SendRecv || dir == sdp.SendOnly,
 		Receive:    dir == sdp.SendRecv || dir == sdp.RecvOnly,
