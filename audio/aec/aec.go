@@ -13,6 +13,12 @@
 // Frames are 20 ms at the call's rate. When both device ends are audio.RateSetters, so are
 // the wrappers: SetRate is forwarded and the speexdsp states are rebuilt at the new rate
 // (8000, 16000 or 48000). Per frame nothing is allocated.
+//
+// The echo must come back within Options.Tail (250 ms) of its frame being written to the
+// sink: through PortAudio and PulseAudio that is typically 130-200 ms. The reference queue
+// between the two (fifo.go) keeps their alignment fixed through jitter, follows a difference
+// between the two ends' clocks, and resyncs after stalls. speexdsp prints its rare warnings
+// ("echo canceller ... reset") to C's stderr, which audio/portaudio sends to the debug log.
 package aec
 
 import (
