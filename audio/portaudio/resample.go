@@ -4,19 +4,20 @@ package portaudio
 
 import "math"
 
-// resampler converts a mono stream between two rates. It is only used when a device refuses
-// 8 kHz (ALSA hw: devices; PulseAudio and ALSA plug devices resample themselves). It is a
+// resampler converts a mono stream between the call's rate and the device's (the device runs
+// at 48 kHz or its own rate so that wideband calls keep their band: stream.go). It is a
 // windowed-sinc interpolator: symmetric kernel (linear phase, so no phase distortion of
 // speech), low-pass at 90% of the lower Nyquist so downsampling does not alias and upsampling
 // does not image. It is push-driven: feed whatever arrived, get whatever can be computed, so
 // it fits both the capture callback and Sink.Write without knowing block sizes in advance.
 // audio/wav has its own; this package keeps a private one so the two can evolve separately.
 type resampler struct {
-	step  float64   // input samples per output sample
-	half  int       // kernel half-width in input samples
-	table []float64 // kernel at |x| = i/tableRes input samples, for i in [0, half*tableRes]
-	buf   []float64 // unconsumed input; holds the history the next outputs need
-	t     float64   // position of the next output, in input samples from buf[0]
+	step  float64    // input samples per output sample
+	half  int        // kernel half-width in input samples
+	table []float64  // kernel at |x| = i/tableRes input samples, for i in [0, half*tableRes]
+	buf   []float64  // unconsumed input; holds the history the next outputs need
+	t     float64    // position of the next output, in input samples from buf[0]
+	poly  *polyphase // the same kernel precomputed per phase, for integer rates (poly.go)
 }
 
 const (
@@ -43,6 +44,7 @@ func newResampler(inRate, outRate float64) *resampler {
 	// input sample: no leading delay, no startup transient beyond the kernel's own.
 	r.buf = make([]float64, half, 4*half)
 	r.t = float64(half)
+	r.poly = newPolyphase(inRate, outRate, half, r.exact)
 	return r
 }
 
@@ -63,10 +65,25 @@ func (r *resampler) kernel(x float64) float64 {
 	return r.table[i] + f*(r.table[i+1]-r.table[i])
 }
 
+// exact is the kernel at x input samples, computed rather than looked up (for poly's tables).
+func (r *resampler) exact(x float64) float64 {
+	x = math.Abs(x)
+	if x >= float64(r.half) {
+		return 0
+	}
+	cut := r.table[0] // the kernel's centre is cut × sinc(0) × window(0) = cut
+	u := x / float64(r.half)
+	w := 0.42 + 0.5*math.Cos(math.Pi*u) + 0.08*math.Cos(2*math.Pi*u)
+	return cut * sinc(cut*x) * w
+}
+
 // process consumes in and appends every output sample it can now compute to out.
 func (r *resampler) process(in []int16, out []int16) []int16 {
 	for _, s := range in {
 		r.buf = append(r.buf, float64(s))
+	}
+	if r.poly != nil {
+		return r.poly.run(r, out)
 	}
 	for {
 		c := int(r.t) // the kernel spans buf[c-half+1 .. c+half]
