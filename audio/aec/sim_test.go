@@ -45,6 +45,7 @@ type scenario struct {
 	gainDB     float64 // echo path attenuation
 	toneHz     float64
 	toneDBFS   float64 // RMS of the near-end tone; -inf for none
+	toneStart  float64 // seconds of far-end single talk before the near end joins (0: from the start)
 	nearSpeech bool    // the near end talks (speech-like noise) instead of the tone
 	noiseDBFS  float64 // RMS of white noise at the microphone; -inf for none
 	drift      float64 // playback clock runs this much faster than capture (0.001 = 0.1 %)
@@ -123,6 +124,7 @@ func (sc scenario) run(t testing.TB) result {
 		near = speechLike(rand.New(rand.NewPCG(sc.seed, 99)), total, sc.rate)
 	}
 	scale(near, dbfs(sc.toneDBFS))
+	clear(near[:min(total, int(sc.toneStart*float64(sc.rate)))])
 	noise := make([]float64, total)
 	for i := range noise {
 		noise[i] = rng.NormFloat64()
