@@ -17,9 +17,9 @@ type paceState struct {
 	// pcm and out hold a frame of the largest codec (48 kHz), sliced to the current codec's.
 	pcm, out [codec.MaxFrameSamples]int16
 	buf      [sendBufLen]byte
-	pkt      rtp.Packet // the frame being sent
-	rpkt     rtp.Packet // the datagram being received
-	rtcp     [rtcpReportMax]byte
+	pkt      rtp.Packet                            // the frame being sent
+	rpkt     rtp.Packet                            // the datagram being received
+	rtcp     [rtcpReportMax + srtcpTrailerMax]byte // a report and room for SRTCP to seal it in place
 	lastRR   time.Time
 	due      time.Time // when the next frame is due
 	playAt   time.Time // the due time of the first frame sent but not yet played

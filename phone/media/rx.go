@@ -117,11 +117,11 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 		s.stats.dropped.Add(1) // nothing negotiated yet: never play it
 		return
 	}
-	if err := pkt.Unmarshal(b); err != nil || pkt.Version != 2 || !s.expectedPT(p, pkt.PayloadType) {
+	if err := parseRTP(p, b, pkt); err != nil || pkt.Version != 2 || !s.expectedPT(p, pkt.PayloadType) {
 		s.stats.dropped.Add(1) // STUN keep-alives, garbage, or a payload type we did not negotiate
 		return
 	}
-	if !s.unprotectRTP(p, b, pkt) {
+	if !s.unprotectRTP(p, b, pkt) { // SRTP: authenticates, decrypts, then parses payload and padding
 		s.stats.dropped.Add(1) // failed SRTP authentication or replay: never play it, never latch on it
 		return
 	}
@@ -160,6 +160,19 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 	default:
 		s.stats.dropped.Add(1) // comfort noise or a codec we did not negotiate
 	}
+}
+
+// parseRTP parses what can be read of the received packet b before the SRTP seam: all of a
+// plain packet, only the header of an SRTP one. Past an SRTP header everything is ciphertext
+// and tag, so the padding length a whole-packet parse would take from the last byte is a tag
+// byte: it would drop a good packet or cut its payload wrong (RFC 3711 §3.1 encrypts the
+// padding with the payload). unprotectRTP parses the rest once it is plain.
+func parseRTP(p Params, b []byte, pkt *rtp.Packet) error {
+	if p.SRTP == nil {
+		return pkt.Unmarshal(b)
+	}
+	_, err := pkt.Header.Unmarshal(b)
+	return err
 }
 
 // expectedPT reports whether pt is the negotiated codec or telephone-event. Comfort noise

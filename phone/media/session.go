@@ -70,6 +70,9 @@ type Params struct {
 	// gen counts Updates, so the pacer re-fits the source and sink to the call's rate
 	// (SetRate, rate.go) when the parameters changed, without comparing them every frame.
 	gen uint64
+	// srtp is the stream Update made for SRTP (srtp.go), so the packet paths find it without
+	// keying: it travels with the Params it was made for, never with older ones.
+	srtp *srtpCurrent
 }
 
 // Event is something the stream noticed that the call may act on.
@@ -227,7 +230,13 @@ func (s *Session) Start(p Params) {
 }
 
 // Update changes the parameters of a running session (hold, re-INVITE, answer after early media).
+// New SRTP keys (another *srtp.Keys) are put in force here, in the caller's goroutine, before
+// the pacer can see them.
 func (s *Session) Update(p Params) {
+	p.srtp = nil
+	if p.SRTP != nil {
+		p.srtp = s.keyed(p.SRTP)
+	}
 	s.mu.Lock()
 	old := s.params
 	p.Muted = old.Muted // the user's mute survives renegotiation; only SetMuted changes it

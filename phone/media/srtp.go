@@ -3,8 +3,10 @@ package media
 // The SRTP seam: every RTP and RTCP packet passes these four on its way out or in, so the
 // rest of the media path works on plain packets whether or not the call is encrypted.
 // Params.SRTP nil means plain RTP: the packet passes untouched. The contexts live in
-// Session.srtp (srtpState): made for the first packet after Params.SRTP is set, remade
-// (Stream.Rekey, keeping an unchanged direction's state) when an Update brings other keys.
+// Session.srtp (srtpState): made by Update (Start) in the caller's goroutine when Params.SRTP
+// is set, remade (Stream.Rekey, keeping an unchanged direction's state) when an Update brings
+// another *Keys, and carried to the packet paths in Params.srtp, so the pacer never pays for
+// keying (pion's NewStream takes 40-115 µs and over a hundred allocations).
 
 import (
 	"sync"
@@ -29,10 +31,6 @@ type srtpState struct {
 	cur atomic.Pointer[srtpCurrent]
 	mu  sync.Mutex // serialises making a stream for new keys
 
-	// rtcpOut is room for an outgoing report whose buffer has none for the SRTCP trailer:
-	// RTCP leaves from one goroutine at a time (the pacer's tick for this session).
-	rtcpOut [rtcpReportMax + srtcpTrailerMax]byte
-
 	warnedSend, warnedRecv atomic.Bool // one log line per session for each, not one per packet
 }
 
@@ -44,34 +42,49 @@ type srtpCurrent struct {
 }
 
 // srtpStream returns the stream for p's keys, nil for plain RTP, and ok false when p asks
-// for SRTP that could not be set up.
+// for SRTP that could not be set up. Params that came through Update carry their stream
+// (p.srtp), so the packet paths neither lock nor key; others (tests calling the seam with
+// Params of their own) are keyed here on first use.
 func (s *Session) srtpStream(p Params) (st *srtp.Stream, ok bool) {
 	if p.SRTP == nil {
 		return nil, true
 	}
-	if c := s.srtp.cur.Load(); c != nil && c.keys == p.SRTP {
-		return c.stream, c.stream != nil
+	c := p.srtp
+	if c == nil || c.keys != p.SRTP {
+		c = s.keyed(p.SRTP)
+	}
+	return c.stream, c.stream != nil
+}
+
+// keyed returns the stream for keys: the one in force when keys is the same pointer (its
+// state, rollover counters and replay windows, carries on), else one made for them. Update
+// calls it before publishing new Params, so the stream exists before any packet needs it.
+func (s *Session) keyed(keys *srtp.Keys) *srtpCurrent {
+	if c := s.srtp.cur.Load(); c != nil && c.keys == keys {
+		return c
 	}
 	s.srtp.mu.Lock()
 	defer s.srtp.mu.Unlock()
 	c := s.srtp.cur.Load()
-	if c != nil && c.keys == p.SRTP {
-		return c.stream, c.stream != nil
+	if c != nil && c.keys == keys {
+		return c
 	}
+	var st *srtp.Stream
 	var err error
 	if c != nil && c.stream != nil {
-		st, err = c.stream.Rekey(*p.SRTP) // a re-INVITE: keep what did not change, and the counts
+		st, err = c.stream.Rekey(*keys) // a re-INVITE: keep what did not change, and the counts
 	} else {
-		st, err = srtp.NewStream(*p.SRTP)
+		st, err = srtp.NewStream(*keys)
 	}
 	if err != nil {
 		s.log.Error("srtp: cannot use the negotiated keys: every packet is dropped", "err", err,
-			"local", p.SRTP.Local.Masked(), "remote", p.SRTP.Remote.Masked())
+			"local", keys.Local.Masked(), "remote", keys.Remote.Masked())
 	} else {
-		s.log.Debug("srtp: keys in force", "local", p.SRTP.Local.Masked(), "remote", p.SRTP.Remote.Masked())
+		s.log.Debug("srtp: keys in force", "local", keys.Local.Masked(), "remote", keys.Remote.Masked())
 	}
-	s.srtp.cur.Store(&srtpCurrent{keys: p.SRTP, stream: st})
-	return st, st != nil
+	c = &srtpCurrent{keys: keys, stream: st}
+	s.srtp.cur.Store(c)
+	return c
 }
 
 // SRTPStats returns the SRTP counters of the session's stream (kept across re-keying), and
@@ -101,8 +114,10 @@ func (s *Session) protectRTP(p Params, b []byte, h *rtp.Header) (wire []byte, ok
 	return wire, true
 }
 
-// unprotectRTP authenticates and decrypts the received packet b in place, whose header pkt
-// already holds, and points pkt.Payload at the plain payload; ok false drops it (counted).
+// unprotectRTP authenticates and decrypts the received packet b in place and parses the
+// plain packet into pkt (header, payload, padding); ok false drops it (counted). The caller
+// parsed only b's header: the rest, padding's length in the last byte included, is
+// ciphertext and tag until now.
 func (s *Session) unprotectRTP(p Params, b []byte, pkt *rtp.Packet) (ok bool) {
 	st, ok := s.srtpStream(p)
 	if st == nil {
@@ -113,22 +128,19 @@ func (s *Session) unprotectRTP(p Params, b []byte, pkt *rtp.Packet) (ok bool) {
 		s.noteDrop(err)
 		return false
 	}
-	// Parsed again from the plain packet: padding's length is in the payload's last byte,
-	// which was ciphertext when the caller parsed the packet.
-	if err := pkt.Unmarshal(plain); err != nil {
+	if err := pkt.Unmarshal(plain); err != nil { // e.g. a padding length longer than the payload
 		return false
 	}
 	return true
 }
 
-// protectRTCP returns the compound RTCP packet to put on the wire for the plain one b.
+// protectRTCP returns the compound RTCP packet to put on the wire for the plain one b, whose
+// buffer leaves room after it for the SRTCP trailer (srtcpTrailerMax): a buffer without that
+// room is not sent (ok false), never sent in clear.
 func (s *Session) protectRTCP(p Params, b []byte) (wire []byte, ok bool) {
 	st, ok := s.srtpStream(p)
 	if st == nil {
 		return b, ok
-	}
-	if cap(b)-len(b) < st.RTCPTrailer() && len(b)+st.RTCPTrailer() <= len(s.srtp.rtcpOut) {
-		b = append(s.srtp.rtcpOut[:0], b...) // the caller's buffer has no room for the trailer
 	}
 	wire, err := st.ProtectRTCP(b)
 	if err != nil {
