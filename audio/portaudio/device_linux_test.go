@@ -82,20 +82,21 @@ func TestNewWithoutDevices(t *testing.T) {
 	}
 }
 
-// forEachMode runs f twice: with the device at 8 kHz mono (PulseAudio converts), and as if
-// the device refused that, so the private resampler and the stereo mixing are exercised.
+// forEachMode runs f with each way a device can be opened: at 48 kHz mono (what PulseAudio
+// accepts: the wideband default), as if the device refused that (its own rate in stereo, so
+// the channel mixing and a fractional ratio are exercised), and at 8 kHz mono (a device that
+// takes nothing else, and how devices were opened before wideband).
 func forEachMode(t *testing.T, f func(t *testing.T)) {
 	if checkptrBreaksStreams && !checkptrOff() {
 		t.Skip("-race enables checkptr, which aborts inside gordonklaus/portaudio on the second stream; use go test -race -gcflags=all=-d=checkptr=0")
 	}
-	for _, refuse := range []bool{false, true} {
-		name := "8kHz-mono"
-		if refuse {
-			name = "device-rate-stereo"
-		}
-		t.Run(name, func(t *testing.T) {
-			refuseNative = refuse
-			defer func() { refuseNative = false }()
+	for _, m := range []struct {
+		name string
+		mode openMode
+	}{{"48kHz-mono", openWide}, {"device-rate-stereo", openDeviceRate}, {"8kHz-mono", openNarrow}} {
+		t.Run(m.name, func(t *testing.T) {
+			testOpenMode = m.mode
+			defer func() { testOpenMode = openWide }()
 			f(t)
 		})
 	}

@@ -6,7 +6,8 @@
 // Each Source and Sink is one PortAudio callback stream. The callback runs on PortAudio's
 // real-time thread and only moves samples between the device and a bounded ring buffer; the
 // media session's Read and Write touch only the ring, so neither side ever waits for the
-// other. Streams are opened at 8 kHz mono when the device accepts that (PulseAudio and ALSA
-// plug devices convert for us) and otherwise at the device's default rate, with a private
-// resampler converting to and from 8 kHz.
+// other. Streams are opened at 48 kHz mono when the device accepts that (PulseAudio and ALSA
+// plug devices do, and hardware nearly always), otherwise at the device's default rate or in
+// stereo, so that wideband calls keep their band at the speaker and microphone; a private
+// resampler converts between the device's rate and the call's (8 kHz until SetRate).
 package portaudio

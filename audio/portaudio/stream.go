@@ -51,8 +51,10 @@ type stream struct {
 	onClose   func()
 }
 
-// openStream opens and starts dev in one direction. It asks for 8 kHz mono first, then the
-// device's default rate and/or stereo, which is what ALSA hw: devices insist on.
+// openStream opens and starts dev in one direction. It asks for 48 kHz mono first (wideRate),
+// then the device's default rate, then 8 kHz, each in mono and then in stereo, which is what
+// ALSA hw: devices insist on. Until SetRate, Read and Write move 8 kHz frames through the
+// resampler.
 func openStream(log *slog.Logger, dev *pa.DeviceInfo, input bool) (*stream, error) {
 	s := &stream{log: log, dev: dev}
 	role := "speaker"
@@ -126,30 +128,54 @@ func latencyOf(info *pa.StreamInfo, input bool) any {
 	return info.OutputLatency
 }
 
-// refuseNative makes openStream skip 8 kHz mono, so tests can exercise the resampling and
-// channel-mixing path on a PulseAudio device that would accept anything.
-var refuseNative bool
+// wideRate is the rate a device is opened at when it takes it: every call rate (8, 16 and
+// 48 kHz) divides it, so a 48 kHz (Opus) call needs no conversion at all and the others
+// convert by whole ratios with the polyphase tables (poly.go). Opening at 8 kHz, as before,
+// let PulseAudio resample for free but cut every call to the 4 kHz band at the device.
+const wideRate = 48000
+
+// openMode chooses what openStream asks a device for; tests set it to exercise each path on a
+// PulseAudio device that would accept anything.
+type openMode int
+
+const (
+	openWide       openMode = iota // 48 kHz mono, else the device's rate, else 8 kHz; mono, else stereo
+	openDeviceRate                 // as if 48 kHz mono were refused: the device's rate, in stereo where it has two channels
+	openNarrow                     // 8 kHz mono only: how devices were opened before they carried wideband
+)
+
+var testOpenMode = openWide
 
 // candidates lists the rates and channel counts to try, preferred first.
 func candidates(dev *pa.DeviceInfo, input bool) (rates []float64, chans []int) {
-	if !refuseNative {
-		rates = append(rates, audio.SampleRate)
-		chans = append(chans, 1)
-	}
-	if r := dev.DefaultSampleRate; r > 0 && r != audio.SampleRate || len(rates) == 0 {
-		rates = append(rates, max(r, audio.SampleRate))
-	}
 	maxCh := dev.MaxOutputChannels
 	if input {
 		maxCh = dev.MaxInputChannels
 	}
+	def := dev.DefaultSampleRate
+	switch testOpenMode {
+	case openNarrow:
+		return []float64{audio.SampleRate}, []int{1}
+	case openDeviceRate:
+		if maxCh >= 2 {
+			return []float64{max(def, audio.SampleRate)}, []int{2}
+		}
+		return []float64{max(def, audio.SampleRate)}, []int{1}
+	}
+	rates = append(rates, wideRate)
+	if def > audio.SampleRate && def != wideRate {
+		rates = append(rates, def) // ALSA hw: devices take only their own rates
+	}
+	rates = append(rates, audio.SampleRate) // narrowband beats no audio at all
+	chans = append(chans, 1)
 	if maxCh >= 2 {
 		chans = append(chans, 2)
 	}
 	return rates, chans
 }
 
-// capture is the input callback (PortAudio's thread): down-mix, convert to 8 kHz, queue.
+// capture is the input callback (PortAudio's thread): down-mix, convert to the Source's rate
+// (8 kHz until SetRate), queue.
 func (s *stream) capture(in []int16, _ pa.StreamCallbackTimeInfo, flags pa.StreamCallbackFlags) {
 	s.live.beat()
 	if flags&pa.InputOverflow != 0 {
