@@ -62,6 +62,28 @@ func TestCallEchoTestHearsItself(t *testing.T) {
 	assertTone(t, rec, 1000, 2.5)
 }
 
+// TestCallEchoTestIsWideband: the echo test echoes at the call's rate, so with the default
+// codecs (Opus first) and with G.722 a 6 kHz tone — beyond G.711 — comes back.
+func TestCallEchoTestIsWideband(t *testing.T) {
+	t.Parallel()
+	tone := makeTone(t, 6000, 5, 48000)
+	for _, c := range []struct{ codecs, want string }{{"", "opus"}, {"G722", "G722"}} {
+		rec := filepath.Join(t.TempDir(), "echo.wav")
+		args := []string{"call", "echo", "--play", tone, "--record", rec, "--duration", "3s", "--json"}
+		if c.codecs != "" {
+			args = append(args, "--codecs", c.codecs)
+		}
+		code, evs, p := runDialtone(t, 30*time.Second, nil, args...)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, p.transcript())
+		}
+		if a, _ := findEvent(evs, "answered"); a.str("codec") != c.want {
+			t.Errorf("answered %v, want %s", a, c.want)
+		}
+		assertTone(t, rec, 6000, 2.5)
+	}
+}
+
 func TestCallBetweenTwoDialtonesThroughKamailio(t *testing.T) {
 	t.Parallel()
 	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users})

@@ -28,6 +28,7 @@ type echoBuffer struct {
 	mu     sync.Mutex
 	frames [][]int16
 	max    int
+	rate   int // of the frames kept (SetRate); 0 until told
 }
 
 func newEchoBuffer(maxFrames int) *echoBuffer { return &echoBuffer{max: maxFrames} }
@@ -56,5 +57,18 @@ func (b *echoBuffer) Read(frame []int16) error {
 
 func (b *echoBuffer) Close() error { return nil }
 
+// SetRate takes frames at the call's rate (the same for both directions, since one session
+// writes and reads it), so a wideband call echoes wideband; frames kept at another rate are
+// dropped rather than played at the wrong speed.
+func (b *echoBuffer) SetRate(hz int) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if hz != b.rate {
+		b.frames, b.rate = nil, hz
+	}
+	return nil
+}
+
 var _ audio.Source = (*echoBuffer)(nil)
 var _ audio.Sink = (*echoBuffer)(nil)
+var _ audio.RateSetter = (*echoBuffer)(nil)
