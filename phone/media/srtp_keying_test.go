@@ -66,6 +66,8 @@ func TestSRTPKeyedByUpdate(t *testing.T) {
 			t.Fatalf("the first packet after Update: sent %v, %d allocations; keying takes %d (keyed on the packet path?)", ok, first, keying)
 		}
 		t.Logf("first packet after Update: %d allocations (a context's first use); keying: %d", first, keying)
+	} else if _, ok := protect(p1); !ok {
+		t.Fatal("the first packet after Update was not sent")
 	}
 
 	s.Update(p1) // the same *Keys: the same stream, its rollover counter and replay window
