@@ -138,3 +138,26 @@ func TestSRTPShortRTCPBufferRefused(t *testing.T) {
 		t.Fatalf("the pacer's report buffer: sent %v, %d bytes for a %d-byte report", ok, len(w), n)
 	}
 }
+
+// BenchmarkSRTPUpdateRekey is what an Update with new keys (a re-INVITE's SDES) costs its
+// caller now that keying happens there and not on the pacer's tick: pion's contexts for the
+// changed direction (here both), and the frame lock the Update waits for.
+func BenchmarkSRTPUpdateRekey(b *testing.B) {
+	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	keys := make([]*srtp.Keys, 16)
+	for i := range keys {
+		keys[i], _ = swappedKeys(b, srtp.AESCM128HMACSHA180)
+	}
+	p := Params{Remote: netip.MustParseAddrPort("127.0.0.1:9"), Codec: codec.PCMU}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		p.SRTP = keys[i%len(keys)]
+		s.Update(p)
+		i++
+	}
+}
