@@ -89,7 +89,7 @@ func (t *sender) reportBlock(now time.Time) (rtcp.ReceptionReport, bool) {
 }
 
 // sendRTCP sends a sender report (if we send) or a receiver report to the peer's RTCP port;
-// buf (rtcpReportMax bytes) holds the packet.
+// buf (rtcpReportMax+srtcpTrailerMax bytes, room for the SRTCP trailer) holds the packet.
 func (s *Session) sendRTCP(p Params, now time.Time, buf []byte) {
 	if !p.Remote.IsValid() {
 		return
