@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/phone"
+	"github.com/dialtone/dialtone/phone/quality"
 )
 
 // loadCall is what `dialtone load` learnt about one call: its "call" NDJSON line.
@@ -75,7 +76,7 @@ func finishLoadCall(c *loadCall, s phone.CallStatus, st *phone.StreamStats) {
 		c.JitterMs, c.RTTMs = round3(durMs(st.Jitter)), round3(durMs(st.RTT))
 	}
 	if c.Answered {
-		c.MOS = math.Round(mosEstimate(c.LossPct, st)*100) / 100
+		c.MOS = math.Round(mosEstimate(c.LossPct, s.Codec, st)*100) / 100
 	}
 }
 
@@ -88,34 +89,17 @@ func lossPct(lost, received, never uint64) float64 {
 	return round3(100 * min(1, float64(lost)/float64(received+never)))
 }
 
-// mosEstimate is a simplified ITU-T G.107 E-model for G.711 with packet loss concealment:
-//
-//	R     = 93.2 - Id - Ie_eff
-//	Ie_eff = Ie + (95 - Ie) * Ppl / (Ppl + Bpl)       Ie = 0 (G.711), Bpl = 25 (with PLC, G.113 App. I), random loss
-//	Id    = 0.024 d + 0.11 (d - 177.3) H(d - 177.3)   d = one-way delay in ms
-//	d     = RTT/2 + 2 * jitter + 20 ms                (a jitter buffer about twice the jitter, one frame)
-//	MOS   = 1 + 0.035 R + 7e-6 R (R - 60) (100 - R)   clamped to 1..4.5
-//
-// With no loss and little delay it gives 4.4 (R ≈ 92.7), the ceiling for narrowband G.711.
-func mosEstimate(lossPercent float64, st *phone.StreamStats) float64 {
-	d := 20.0
+// mosEstimate is phone/quality's E-model (ITU-T G.107; see that package) for the whole
+// call: its loss at playout, and the one-way delay its last statistics imply (half the RTT, a
+// jitter buffer of about twice the jitter, one 20 ms frame, the codec's lookahead).
+func mosEstimate(lossPercent float64, codec string, st *phone.StreamStats) float64 {
+	var rtt, jitter time.Duration
 	if st != nil {
-		d += durMs(st.RTT)/2 + 2*durMs(st.Jitter)
+		rtt, jitter = st.RTT, st.Jitter
 	}
-	id := 0.024 * d
-	if d > 177.3 {
-		id += 0.11 * (d - 177.3)
-	}
-	const ie, bpl = 0, 25
-	ieEff := ie + (95-ie)*lossPercent/(lossPercent+bpl)
-	r := 93.2 - id - ieEff
-	switch {
-	case r <= 0:
-		return 1
-	case r >= 100:
-		return 4.5
-	}
-	return 1 + 0.035*r + 7e-6*r*(r-60)*(100-r)
+	c := quality.CodecFor(codec)
+	d := quality.OneWayDelay(rtt, 0, jitter, 20*time.Millisecond, c)
+	return quality.Estimate(quality.Input{Codec: c, LossPct: lossPercent, DelayMs: durMs(d)}).MOS
 }
 
 // loadSummary is the last NDJSON line of `dialtone load`: the whole run.

@@ -11,33 +11,25 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/phone"
+	"github.com/dialtone/dialtone/phone/quality"
 )
 
-// The E-model figures are checked against values worked out separately (a few lines of
-// Python) from the formula in mosEstimate's comment (G.107 with G.113 Appendix I's Bpl for G.711 with PLC).
+// load's MOS is phone/quality's E-model (tested against G.107/G.113 figures there) fed with
+// the call's codec, loss and delay: a clean G.711 call with no RTT is rated at 40 ms (a 20 ms
+// buffer floor and one frame), and the figure falls with loss, delay and a weaker codec.
 func TestMOSEstimate(t *testing.T) {
-	for _, c := range []struct {
-		loss        float64
-		jitter, rtt time.Duration
-		want        float64
-	}{
-		{0, 0, 0, 4.3998},                      // d = 20 ms: R = 93.2 - 0.48 = 92.72
-		{1, 0, 0, 4.3155},                      // Ie_eff = 95/26 = 3.654: R = 89.066
-		{5, 0, 0, 3.9011},                      // Ie_eff = 95*5/30 = 15.833: R = 76.887
-		{0, 10 * time.Millisecond, 0, 4.3899},  // d = 40 ms: R = 92.24
-		{0, 0, 400 * time.Millisecond, 4.1398}, // d = 220 ms: Id = 5.28 + 4.697, R = 83.223
-		{100, 0, 0, 1.1633},                    // Ie_eff = 76: R = 16.72
-		{0, 0, 10 * time.Second, 1},            // R far below 0
-		{0.5, 2 * time.Millisecond, time.Millisecond, 4.3569},
-	} {
-		st := &phone.StreamStats{Jitter: c.jitter, RTT: c.rtt}
-		got := mosEstimate(c.loss, st)
-		if math.Abs(got-c.want) > 0.0005 {
-			t.Errorf("loss %g%% jitter %v rtt %v: MOS %.4f, want %.4f", c.loss, c.jitter, c.rtt, got, c.want)
-		}
+	clean := quality.Estimate(quality.Input{Codec: quality.G711, DelayMs: 40}).MOS
+	if got := mosEstimate(0, "PCMU", nil); math.Abs(got-clean) > 1e-9 {
+		t.Errorf("clean PCMU call: MOS %.4f, want %.4f", got, clean)
 	}
-	if a, b := mosEstimate(0, nil), mosEstimate(2, nil); !(a > b) {
+	if got := mosEstimate(0, "PCMU", &phone.StreamStats{RTT: 200 * time.Millisecond, Jitter: 30 * time.Millisecond}); math.Abs(got-quality.Estimate(quality.Input{Codec: quality.G711, DelayMs: 100 + 60 + 20}).MOS) > 1e-9 {
+		t.Errorf("PCMU with RTT 200 ms, jitter 30 ms: MOS %.4f, not the E-model's at 180 ms", got)
+	}
+	if a, b := mosEstimate(0, "PCMU", nil), mosEstimate(2, "PCMU", nil); !(a > b) {
 		t.Errorf("MOS does not fall with loss: %.3f at 0 %%, %.3f at 2 %%", a, b)
+	}
+	if a, b := mosEstimate(0, "PCMU", nil), mosEstimate(0, "PCMU", &phone.StreamStats{RTT: 600 * time.Millisecond}); !(a > b) {
+		t.Errorf("MOS does not fall with delay: %.3f, %.3f at RTT 600 ms", a, b)
 	}
 }
 
