@@ -52,19 +52,20 @@ type cli struct {
 type commandLine struct {
 	cli
 
-	TUI        tuiCmd        `cmd:"" name:"tui" default:"withargs" help:"Open the full-screen softphone (the default when no command is given)."`
-	Register   registerCmd   `cmd:"" help:"Register the accounts, print each state change, stay registered until interrupted."`
-	Call       callCmd       `cmd:"" help:"Place a call; the exit code says how it went."`
-	Answer     answerCmd     `cmd:"" help:"Wait for calls and answer (or reject) them."`
-	Load       loadCmd       `cmd:"" help:"Place many calls at a set rate (a load test) and report setup times, loss, jitter and MOS."`
-	Serve      serveCmd      `cmd:"" help:"Run a phone that scripts drive through a control socket (see ctl): registers, places and takes calls."`
-	Ctl        ctlCmd        `cmd:"" help:"Send one command to a running dialtone serve and print the reply, or follow its events (ctl events)."`
-	Devices    devicesCmd    `cmd:"" help:"List sound devices."`
-	Message    messageCmd    `cmd:"" help:"Send an instant message (SIP MESSAGE)."`
-	History    historyCmd    `cmd:"" help:"List past calls and messages, newest first."`
-	Doctor     doctorCmd     `cmd:"" help:"Check an account's path to its provider (DNS, transports, TLS, NAT, REGISTER) and print one report."`
-	Password   passwordCmd   `cmd:"" help:"Store or delete an account's password in the OS keyring (password_keyring)."`
-	VersionC   versionCmd    `cmd:"" name:"version" help:"Print version information."`
+	TUI      tuiCmd      `cmd:"" name:"tui" default:"withargs" help:"Open the full-screen softphone (the default when no command is given)."`
+	Register registerCmd `cmd:"" help:"Register the accounts, print each state change, stay registered until interrupted."`
+	Call     callCmd     `cmd:"" help:"Place a call; the exit code says how it went."`
+	Answer   answerCmd   `cmd:"" help:"Wait for calls and answer (or reject) them."`
+	Load     loadCmd     `cmd:"" help:"Place many calls at a set rate (a load test) and report setup times, loss, jitter and MOS."`
+	Serve    serveCmd    `cmd:"" help:"Run a phone that scripts drive through a control socket (see ctl): registers, places and takes calls."`
+	Ctl      ctlCmd      `cmd:"" help:"Send one command to a running dialtone serve and print the reply, or follow its events (ctl events)."`
+	Devices  devicesCmd  `cmd:"" help:"List sound devices."`
+	Message  messageCmd  `cmd:"" help:"Send an instant message (SIP MESSAGE)."`
+	History  historyCmd  `cmd:"" help:"List past calls and messages, newest first."`
+	Doctor   doctorCmd   `cmd:"" help:"Check an account's path to its provider (DNS, transports, TLS, NAT, REGISTER) and print one report."`
+	Password passwordCmd `cmd:"" help:"Store or delete an account's password in the OS keyring (password_keyring)."`
+	VersionC versionCmd  `cmd:"" name:"version" help:"Print version information."`
+
 	Completion completionCmd `cmd:"" help:"Print a shell completion script: bash, zsh or fish (source <(dialtone completion bash))."`
 	Man        manCmd        `cmd:"" hidden:"" help:"Print the manual page, dialtone(1), in roff."`
 }
