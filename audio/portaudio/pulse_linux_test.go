@@ -40,13 +40,14 @@ import (
 type pulse struct {
 	dir string
 	log string // PulseAudio's own log file, shown when something fails
+	pid int    // the server's, for its CPU time (BenchmarkDeviceCall)
 }
 
 // startPulse starts PulseAudio for one test and points this process's ALSA and libpulse at
 // it (t.Setenv, so tests using it cannot run in parallel). It skips when PulseAudio or the
 // ALSA pulse plugin is missing and fails, with PulseAudio's log, when it does not come up.
 // The server is stopped (SIGTERM, then SIGKILL) at cleanup.
-func startPulse(t *testing.T) *pulse {
+func startPulse(t testing.TB) *pulse {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a PulseAudio server; skipped in -short mode")
@@ -98,6 +99,7 @@ func startPulse(t *testing.T) *pulse {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start pulseaudio: %v", err)
 	}
+	p.pid = cmd.Process.Pid
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
@@ -136,7 +138,7 @@ func startPulse(t *testing.T) *pulse {
 // stream opened on a fresh null sink hears nothing for up to 2 s and then gets a burst,
 // which would overflow our 200 ms rings. Holding the latency low from the start avoids that;
 // real sound cards behave like the warmed-up sink.
-func (p *pulse) keepWarm(t *testing.T, source string) {
+func (p *pulse) keepWarm(t testing.TB, source string) {
 	t.Helper()
 	var got atomic.Int64
 	cmd := exec.Command("parec", "--device="+source, "--latency-msec=10", "--format=s16le", "--rate=8000", "--channels=1")
@@ -178,7 +180,7 @@ func (p *pulse) logText() string {
 }
 
 // run runs a PulseAudio client tool to completion with a timeout.
-func (p *pulse) run(t *testing.T, timeout time.Duration, name string, args ...string) ([]byte, error) {
+func (p *pulse) run(t testing.TB, timeout time.Duration, name string, args ...string) ([]byte, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()

@@ -97,8 +97,20 @@ func openStream(log *slog.Logger, dev *pa.DeviceInfo, input bool) (*stream, erro
 	if err != nil {
 		return nil, fmt.Errorf("portaudio: open %q: %w", dev.Name, err)
 	}
-	// Ring and resampler must exist before Start: the callback uses them at once.
-	ringRate := float64(audio.SampleRate) // capture rings hold 8 kHz: Read takes fixed frames
+	s.prepare(input) // before Start: the callback uses the ring and resampler at once
+	if err := quiet(log, "start "+dev.Name, s.pa.Start); err != nil {
+		quiet(log, "close "+dev.Name, s.pa.Close)
+		return nil, fmt.Errorf("portaudio: start %q: %w", dev.Name, err)
+	}
+	log.Debug("portaudio stream open", "device", dev.Name, "input", input, "rate", s.rate,
+		"channels", s.channels, "resampling", s.rs != nil, "latency", latencyOf(s.pa.Info(), input))
+	return s, nil
+}
+
+// prepare makes the ring and resampler for a stream whose rate and channels are known. Until
+// SetRate, Read and Write move 8 kHz frames.
+func (s *stream) prepare(input bool) {
+	ringRate := float64(audio.SampleRate) // capture rings hold the Source's rate
 	if s.rate != audio.SampleRate {
 		if input {
 			s.rs = newResampler(s.rate, audio.SampleRate)
@@ -109,13 +121,6 @@ func openStream(log *slog.Logger, dev *pa.DeviceInfo, input bool) (*stream, erro
 	}
 	s.ring = newRing(int(ringRate*ringMs/1000), int(ringRate*prefillMs/1000))
 	s.capRate = audio.SampleRate
-	if err := quiet(log, "start "+dev.Name, s.pa.Start); err != nil {
-		quiet(log, "close "+dev.Name, s.pa.Close)
-		return nil, fmt.Errorf("portaudio: start %q: %w", dev.Name, err)
-	}
-	log.Debug("portaudio stream open", "device", dev.Name, "input", input, "rate", s.rate,
-		"channels", s.channels, "resampling", s.rs != nil, "latency", latencyOf(s.pa.Info(), input))
-	return s, nil
 }
 
 func latencyOf(info *pa.StreamInfo, input bool) any {
