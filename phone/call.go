@@ -60,6 +60,7 @@ type call struct {
 	talking   bool              // talk runs and takes offers from offerCh
 	machine   lifecycle.Machine // where the call is in its life (phone/call decides)
 	status    CallStatus
+	rating    callRating // the E-model over the call's statistics (callquality.go)
 	done      chan struct{}
 }
 
@@ -277,6 +278,7 @@ func (p *Phone) end(c *call, code int, reason, by string, failure Failure, err e
 	now := p.clock.Now()
 	s := p.update(c, func(s *CallStatus) {
 		s.State, s.Code, s.Reason, s.By, s.Failure, s.Err, s.Ended = CallEnded, code, reason, by, failure, err, now
+		s.Quality = c.rating.summary()
 	})
 	if p.cfg.Calls != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -293,11 +295,12 @@ func (p *Phone) end(c *call, code int, reason, by string, failure Failure, err e
 func (p *Phone) publishStats(c *call, ms *media.Session, final bool) {
 	st := ms.Stats()
 	sec, _ := ms.SRTPStats()
+	r, mos := c.rateStats(ms, st)
 	p.mu.Lock()
 	p.bus.publish(MediaStats{Time: p.clock.Now(), CallID: c.id, Account: c.accountName(), Final: final, Stats: StreamStats{
 		PacketsSent: st.PacketsSent, PacketsReceived: st.PacketsReceived, Lost: st.Lost, Late: st.Late,
 		Duplicate: st.Duplicate, Concealed: st.Concealed, Dropped: st.Dropped, Jitter: st.Jitter, RTT: st.RTT,
-		SRTPAuthFailed: sec.AuthFailed, SRTPReplayed: sec.Replayed,
+		SRTPAuthFailed: sec.AuthFailed, SRTPReplayed: sec.Replayed, MOS: mos, R: r,
 	}})
 	p.mu.Unlock()
 }

@@ -89,6 +89,9 @@ type CallStatus struct {
 	Started  time.Time
 	Answered time.Time // zero if never answered
 	Ended    time.Time
+	// Quality summarises the call's media once it has ended (callquality.go); nil before, and
+	// for calls that never had media.
+	Quality *CallQuality
 }
 
 // EventTime implements Event.
@@ -133,6 +136,10 @@ type StreamStats struct {
 	SRTPReplayed   uint64
 	Jitter         time.Duration
 	RTT            time.Duration // from RTCP, 0 until known
+	// MOS and R are the E-model's estimate (phone/quality, ITU-T G.107) of the packets since
+	// the previous report (about 5 s): the loss at playout, the codec, and the one-way delay
+	// from RTT/2, the jitter buffer and packetisation. 0 until a packet was expected.
+	MOS, R float64
 }
 
 // DTMFReceived reports a digit the far end sent (RFC 4733).

@@ -61,6 +61,13 @@ type record struct {
 	SRTPReplayed    *uint64  `json:"srtp_replayed,omitempty"`
 	JitterMs        *float64 `json:"jitter_ms,omitempty"`
 	RTTMs           *float64 `json:"rtt_ms,omitempty"`
+	MOS             *float64 `json:"mos,omitempty"` // stats: E-model estimate of the last ~5 s
+
+	// A call's quality summary (hangup events, history): quality.go.
+	MOSMin      *float64 `json:"mos_min,omitempty"`
+	MOSAvg      *float64 `json:"mos_avg,omitempty"`
+	LossPct     *float64 `json:"loss_pct,omitempty"`
+	JitterMaxMs *float64 `json:"jitter_max_ms,omitempty"`
 }
 
 func (p *printer) emit(r record, human string) {
@@ -181,6 +188,7 @@ func (p *printer) call(s phone.CallStatus) {
 			how = fmt.Sprintf("%d %s", s.Code, s.Reason)
 		}
 		human = fmt.Sprintf("%s: hung up by %s (%s) after %s", who, s.By, how, s.Duration().Round(time.Second))
+		human += r.setQuality(s.Quality)
 	}
 	p.emit(r, human)
 }
@@ -198,6 +206,10 @@ func (p *printer) stats(m phone.MediaStats) {
 	}
 	human := fmt.Sprintf("%s %s: rtp sent %d received %d lost %d late %d concealed %d jitter %.1fms rtt %.1fms",
 		m.Time.Format("15:04:05"), m.CallID, st.PacketsSent, st.PacketsReceived, st.Lost, st.Late, st.Concealed, jit, rtt)
+	if st.MOS > 0 {
+		r.MOS = &st.MOS
+		human += fmt.Sprintf(" mos %.2f", st.MOS)
+	}
 	p.emit(r, human)
 }
 
