@@ -13,9 +13,9 @@ var (
 	_ audio.RateSetter = (*Sink)(nil)
 )
 
-// The device runs at the rate its stream was opened at (8 kHz where it takes it); the call's
-// rate (16 kHz for G.722, 48 kHz for Opus) is converted to and from it here, with the same
-// resampler that fits 8 kHz frames to a device that refuses 8 kHz.
+// The device runs at the rate its stream was opened at (48 kHz where it takes it: stream.go);
+// the call's rate (8 kHz for G.711, 16 kHz for G.722) is converted to and from it here, by
+// whole ratios; a 48 kHz (Opus) call on a 48 kHz device is not converted at all.
 
 // SetRate makes Read give frames at hz: captured audio is converted from the device's rate to
 // hz and queued at hz. What was queued at the old rate is dropped (a few ms, at a codec

@@ -32,7 +32,7 @@ type stream struct {
 	pa       *pa.Stream
 	rate     float64    // the rate the device stream actually runs at
 	channels int        // interleaved channels in the device buffers
-	rs       *resampler // nil when the device runs at 8 kHz
+	rs       *resampler // device rate ↔ 8 kHz before SetRate (capture: ↔ capRate); nil when equal
 	ring     *ring
 	mono     []int16 // callback-only scratch (down-/up-mix), reused: no allocation per callback
 	conv     []int16 // capture callback only: resampler output, reused likewise
