@@ -67,6 +67,7 @@ func (c *historyCmd) Run(e *env) error {
 		}
 		txt := fmt.Sprintf("%s  call %-8s %-30s %s, %s (%d %s)", cl.Start.Local().Format("2006-01-02 15:04"), cl.Direction, cl.Peer,
 			outcome, cl.Duration.Round(time.Second), cl.Code, cl.Reason)
+		txt += r.setStoredQuality(cl) // quality.go
 		rows = append(rows, row{cl.Start, r, txt})
 	}
 	for _, m := range msgs {

@@ -59,6 +59,7 @@ func (h *history) SaveCall(ctx context.Context, c phone.CallStatus) error {
 	_, err := h.s.AddCall(ctx, store.Call{
 		CallID: c.SIPCallID, Direction: c.Direction.String(), Account: c.Account, Peer: c.Peer, PeerName: c.PeerName,
 		Start: c.Started, Answer: c.Answered, End: c.Ended, Code: c.Code, Reason: c.Reason, By: c.By, Duration: c.Duration(),
+		Codec: c.Codec, Quality: storedQuality(c.Quality),
 	})
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/phone"
+	"github.com/dialtone/dialtone/phone/store"
 )
 
 // setQuality puts a call's quality summary in its record (mos_min, mos_avg, loss_pct,
@@ -31,4 +32,24 @@ func qualityWords(q *phone.CallQuality) string {
 		s += fmt.Sprintf(", rtt %dms", q.RTT.Round(time.Millisecond).Milliseconds())
 	}
 	return s
+}
+
+// storedQuality is the phone's summary as the history keeps it (the codec has its own column).
+func storedQuality(q *phone.CallQuality) *store.CallQuality {
+	if q == nil {
+		return nil
+	}
+	return &store.CallQuality{MOSMin: q.MOSMin, MOSAvg: q.MOSAvg, LossPct: q.LossPct, JitterMax: q.JitterMax, RTT: q.RTT}
+}
+
+// setStoredQuality is setQuality for a call read back from the history.
+func (r *record) setStoredQuality(c store.Call) string {
+	if c.Codec != "" {
+		r.Codec = c.Codec
+	}
+	if c.Quality == nil {
+		return ""
+	}
+	q := c.Quality
+	return r.setQuality(&phone.CallQuality{Codec: c.Codec, MOSMin: q.MOSMin, MOSAvg: q.MOSAvg, LossPct: q.LossPct, JitterMax: q.JitterMax, RTT: q.RTT})
 }

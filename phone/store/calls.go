@@ -23,18 +23,21 @@ func (s *Store) AddCall(ctx context.Context, c Call) (int64, error) {
 	// update case, which LastInsertId does not.
 	const q = `
 INSERT INTO calls (call_id, direction, account, peer, peer_name, start_us, answer_us, end_us,
-	code, reason, ended_by, duration_ns)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	code, reason, ended_by, duration_ns, codec, mos_min, mos_avg, loss_pct, jitter_max_ms, rtt_ms)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (call_id) WHERE call_id <> '' DO UPDATE SET
 	direction = excluded.direction, account = excluded.account, peer = excluded.peer,
 	peer_name = excluded.peer_name, start_us = excluded.start_us, answer_us = excluded.answer_us,
 	end_us = excluded.end_us, code = excluded.code, reason = excluded.reason,
-	ended_by = excluded.ended_by, duration_ns = excluded.duration_ns
+	ended_by = excluded.ended_by, duration_ns = excluded.duration_ns, codec = excluded.codec,
+	mos_min = excluded.mos_min, mos_avg = excluded.mos_avg, loss_pct = excluded.loss_pct,
+	jitter_max_ms = excluded.jitter_max_ms, rtt_ms = excluded.rtt_ms
 RETURNING id`
 	var id int64
+	qv := c.Quality.columns()
 	err := s.w.QueryRowContext(ctx, q, c.CallID, c.Direction, c.Account, peer, c.PeerName,
 		toMicros(c.Start), toMicros(c.Answer), toMicros(c.End),
-		c.Code, c.Reason, c.By, int64(c.Duration)).Scan(&id)
+		c.Code, c.Reason, c.By, int64(c.Duration), c.Codec, qv[0], qv[1], qv[2], qv[3], qv[4]).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: adding call with %s: %w", peer, err)
 	}
@@ -53,7 +56,7 @@ func (s *Store) Calls(ctx context.Context, q Query) ([]Call, error) {
 	}
 	sqlText, args := `
 SELECT id, call_id, direction, account, peer, peer_name, start_us, answer_us, end_us,
-	code, reason, ended_by, duration_ns
+	code, reason, ended_by, duration_ns, codec, mos_min, mos_avg, loss_pct, jitter_max_ms, rtt_ms
 FROM calls WHERE 1`, []any{}
 	if q.Peer != "" {
 		sqlText += " AND peer = ?"
@@ -76,10 +79,12 @@ FROM calls WHERE 1`, []any{}
 		var c Call
 		var start, answer, end sql.NullInt64
 		var dur int64
+		var qv qualityColumns
 		if err := rows.Scan(&c.ID, &c.CallID, &c.Direction, &c.Account, &c.Peer, &c.PeerName,
-			&start, &answer, &end, &c.Code, &c.Reason, &c.By, &dur); err != nil {
+			&start, &answer, &end, &c.Code, &c.Reason, &c.By, &dur, &c.Codec, &qv[0], &qv[1], &qv[2], &qv[3], &qv[4]); err != nil {
 			return nil, fmt.Errorf("store: reading call: %w", err)
 		}
+		c.Quality = qv.quality()
 		c.Start, c.Answer, c.End = fromMicros(start), fromMicros(answer), fromMicros(end)
 		c.Duration = time.Duration(dur)
 		calls = append(calls, c)

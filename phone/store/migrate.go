@@ -64,6 +64,15 @@ UPDATE messages SET read = 1;
 CREATE INDEX messages_peer_time ON messages (peer, time_us);
 CREATE INDEX calls_peer_start ON calls (peer, start_us);
 `},
+	// NULL quality columns: a call from before this version, or one that never had media.
+	{name: "call quality summary", sql: `
+ALTER TABLE calls ADD COLUMN codec TEXT NOT NULL DEFAULT '';
+ALTER TABLE calls ADD COLUMN mos_min REAL;
+ALTER TABLE calls ADD COLUMN mos_avg REAL;
+ALTER TABLE calls ADD COLUMN loss_pct REAL;
+ALTER TABLE calls ADD COLUMN jitter_max_ms REAL;
+ALTER TABLE calls ADD COLUMN rtt_ms REAL;
+`},
 }
 
 // migrate applies the migrations the database has not had yet, each in its

@@ -55,6 +55,8 @@ type Call struct {
 	Reason             string // why it ended, free text
 	By                 string // who ended it ("local", "remote", ...), free text
 	Duration           time.Duration
+	Codec              string       // the codec the call used last, "" if unknown
+	Quality            *CallQuality // nil: no media, or recorded before quality was kept
 }
 
 // Message is one instant message (SIP MESSAGE), in either direction.
