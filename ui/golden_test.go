@@ -64,7 +64,12 @@ func TestGoldenScreens(t *testing.T) {
 		{name: "incoming", events: append(append(asMsgs(accounts), logs...), incoming("c1")), raw: "\x1b]777;notify;dialtone;Incoming call from Bob <bob@example.org>\a"},
 		{name: "answered", events: append(append(asMsgs(accounts), logs...),
 			talking,
-			phone.MediaStats{Time: t0, CallID: "c1", Account: "office", Stats: phone.StreamStats{PacketsSent: 4150, PacketsReceived: 4140, Lost: 9, Jitter: 6 * time.Millisecond}},
+			// Five reports, 5 s apart: the calls pane shows the last MOS and sparklines of loss
+			// and jitter under the call.
+			stats("c1", 3140, 0, 2, 4.36, 90.7), stats("c1", 3389, 1, 3, 4.33, 89.4), stats("c1", 3636, 4, 11, 4.10, 82.6),
+			stats("c1", 3886, 4, 4, 4.36, 90.7),
+			phone.MediaStats{Time: t0, CallID: "c1", Account: "office", Stats: phone.StreamStats{PacketsSent: 4150, PacketsReceived: 4140, Lost: 9, Jitter: 6 * time.Millisecond,
+				RTT: 42 * time.Millisecond, MOS: 4.21, R: 86}},
 			phone.DTMFReceived{Time: t0, CallID: "c1", Digit: '5'},
 			ended(phone.CallStatus{Time: t0, ID: "c0", Account: "office", Direction: phone.Outgoing, Peer: "sip:carol@example.com",
 				State: phone.CallRinging, Started: t0.Add(-5 * time.Minute), Code: 486, Reason: "Busy Here", Failure: phone.FailureBusy}, t0.Add(-4*time.Minute), "remote"),
@@ -222,4 +227,11 @@ func (s *syncBuffer) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Len()
+}
+
+// stats is a media report for the goldens: cumulative packets received and lost, jitter in ms,
+// and the core's MOS and R for the window.
+func stats(id string, received, lost uint64, jitterMs int, mos, r float64) phone.MediaStats {
+	return phone.MediaStats{Time: t0, CallID: id, Account: "office", Stats: phone.StreamStats{PacketsSent: received + 10,
+		PacketsReceived: received, Lost: lost, Jitter: time.Duration(jitterMs) * time.Millisecond, MOS: mos, R: r}}
 }

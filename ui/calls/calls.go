@@ -1,5 +1,6 @@
 // Package calls is the list of calls in progress: peer, direction, state, a running timer
-// for answered calls, codec, and live loss and jitter from the media statistics.
+// for answered calls, codec, and live MOS, loss and jitter from the media statistics (with
+// sparklines of loss and jitter under the selected call).
 package calls
 
 import (
@@ -30,7 +31,8 @@ type Call struct {
 	noAudioAt uint64
 	// held records a successful Hold (true) or Resume (false) until the core's next status
 	// for the call says otherwise, as SetMuted does for mute.
-	held bool
+	held  bool
+	trend trend // recent loss and jitter for the sparklines (quality.go)
 }
 
 // Live reports whether the call has not ended.
@@ -86,6 +88,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if _, c := m.find(msg.CallID); c != nil {
 			st := msg.Stats
 			c.Stats = &st
+			c.trend.add(st)
 			if c.NoAudio && st.PacketsReceived > c.noAudioAt {
 				c.NoAudio = false
 			}
@@ -243,14 +246,25 @@ func (m *Model) View() string {
 		return st.Empty.Render(common.Truncate(" No calls. Press d to dial, or wait for one to ring.", m.width))
 	}
 	var rows []string
-	first, last := common.VisibleRows(len(m.calls), m.selected, m.height)
+	// The selected call in progress gets a line of detail (MOS, loss and jitter sparklines)
+	// under its row when the pane has a line to spare.
+	height, detail := m.height, ""
+	if m.selected >= 0 && m.selected < len(m.calls) && (height == 0 || height >= 2) {
+		if detail = m.detail(m.calls[m.selected]); detail != "" && height > 0 {
+			height--
+		}
+	}
+	first, last := common.VisibleRows(len(m.calls), m.selected, height)
 	for i := first; i < last; i++ {
 		rows = append(rows, m.row(m.calls[i], i == m.selected))
+		if i == m.selected && detail != "" {
+			rows = append(rows, detail)
+		}
 	}
 	return strings.Join(rows, "\n")
 }
 
-// row is "▸ → peer   state  mm:ss  codec  loss 0.0% jitter 3ms  muted".
+// row is "▸ → peer   state  mm:ss  codec  MOS 4.3  loss 0.0% jitter 3ms  muted".
 func (m *Model) row(c *Call, selected bool) string {
 	st := m.c.Styles
 	s := c.Status
@@ -292,8 +306,11 @@ func (m *Model) row(c *Call, selected bool) string {
 		// The lock stays longer than the codec: whether anyone else can listen matters more.
 		fields = append(fields, field{st.Flag.Render("🔒"), 6})
 	}
+	if c.Stats != nil && c.Stats.MOS > 0 {
+		fields = append(fields, field{mosLabel(st.Stat, st.StatBad, c.Stats.MOS), 5})
+	}
 	if c.Stats != nil {
-		fields = append(fields, field{stats(st.Stat, st.StatBad, *c.Stats), 5})
+		fields = append(fields, field{stats(st.Stat, st.StatBad, *c.Stats), 4})
 	}
 	if s.Muted {
 		fields = append(fields, field{st.Flag.Render("muted"), 7})
