@@ -56,7 +56,7 @@ func (s *Store) Calls(ctx context.Context, q Query) ([]Call, error) {
 	}
 	sqlText, args := `
 SELECT id, call_id, direction, account, peer, peer_name, start_us, answer_us, end_us,
-	code, reason, ended_by, duration_ns, codec, mos_min, mos_avg, loss_pct, jitter_max_ms, rtt_ms
+	code, reason, ended_by, duration_ns, `+s.qualitySelect()+`
 FROM calls WHERE 1`, []any{}
 	if q.Peer != "" {
 		sqlText += " AND peer = ?"

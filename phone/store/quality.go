@@ -14,6 +14,24 @@ type CallQuality struct {
 	RTT            time.Duration // mean round trip; 0 if RTCP never measured one
 }
 
+// qualityVersion is the schema version that added the quality columns (migrations[2]), and
+// readOnlyMinVersion the oldest a read-only store still lists: one that cannot be upgraded
+// (`dialtone history` on a read-only directory) reads the calls of a version-2 file without
+// their summaries rather than refuse it.
+const (
+	qualityVersion     = 3
+	readOnlyMinVersion = 2
+)
+
+// qualitySelect is the quality columns of a calls query, or NULLs for a file too old to have
+// them.
+func (s *Store) qualitySelect() string {
+	if s.version != 0 && s.version < qualityVersion {
+		return "'', NULL, NULL, NULL, NULL, NULL"
+	}
+	return "codec, mos_min, mos_avg, loss_pct, jitter_max_ms, rtt_ms"
+}
+
 // qualityColumns are mos_min, mos_avg, loss_pct, jitter_max_ms and rtt_ms: all NULL for a
 // call without a summary; rtt_ms alone NULL when no round trip was measured.
 type qualityColumns [5]sql.NullFloat64

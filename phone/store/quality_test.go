@@ -69,3 +69,40 @@ func TestUpgradeFromV2(t *testing.T) {
 		t.Errorf("new call: %+v quality %+v", c, c.Quality)
 	}
 }
+
+// TestReadOnlyListsV2: a history that cannot be upgraded (read-only directory) and was last
+// written before quality was kept still lists its calls, without summaries; a file older
+// than that is still refused.
+func TestReadOnlyListsV2(t *testing.T) {
+	ctx := context.Background()
+	for _, v := range []int{1, 2} {
+		path := tempDB(t)
+		db := rawDB(t, path)
+		if _, err := migrate(ctx, db, migrations[:v]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO calls (call_id, direction, peer, start_us, code) VALUES ('old', 'incoming', 'sip:bob@example.com', ?, 486)`, t0.UnixMicro()); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		s, err := OpenReadOnly(path)
+		if v == 1 {
+			if err == nil {
+				s.Close()
+				t.Error("a version-1 file opened read-only")
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("version %d: %v", v, err)
+		}
+		calls, err := s.Calls(ctx, Query{})
+		s.Close()
+		if err != nil || len(calls) != 1 || calls[0].Code != 486 || calls[0].Quality != nil || calls[0].Codec != "" {
+			t.Fatalf("version %d read-only: %+v, %v", v, calls, err)
+		}
+		if v := pragmaInt(t, rawDB(t, path), "user_version"); v != 2 {
+			t.Errorf("the read-only open changed the schema to version %d", v)
+		}
+	}
+}

@@ -44,9 +44,11 @@ func OpenReadOnly(path string) (*Store, error) {
 	case v > len(migrations):
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", abs, tooNew(v, len(migrations)))
-	case v < len(migrations):
+	case v < readOnlyMinVersion:
 		db.Close()
 		return nil, fmt.Errorf("store: %s is at schema version %d and needs upgrading, which a read-only file does not allow", abs, v)
+	case v == len(migrations):
+		v = 0
 	}
-	return &Store{w: db, r: db}, nil
+	return &Store{w: db, r: db, version: v}, nil
 }

@@ -28,6 +28,9 @@ const readConns = 4
 type Store struct {
 	w *sql.DB // exactly one connection: every write goes through it
 	r *sql.DB // reads; the same pool as w for an in-memory store
+	// version is the schema of a file opened read-only, which cannot be upgraded; 0 means the
+	// current one (Open upgrades).
+	version int
 }
 
 // DefaultPath is where the history lives: $XDG_DATA_HOME/dialtone/history.db,
