@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/dialtone/dialtone/phone/media"
 )
 
 // Config is everything the phone core needs; front ends build it from files and flags.
@@ -35,6 +37,8 @@ type Config struct {
 	Calls CallStore
 	// RTPPortMin and RTPPortMax bound the local RTP ports (RTCP uses port+1); 0 means 10000-60000.
 	RTPPortMin, RTPPortMax int
+	// MediaTap sees every plain RTP and RTCP packet of every call (a capture file); nil, none.
+	MediaTap media.Tap
 	// STUNServer is host[:port] (default port 3478) of a STUN server (RFC 5389) asked for our
 	// public address when an account names none; "" asks none.
 	STUNServer string

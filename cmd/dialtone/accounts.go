@@ -46,7 +46,7 @@ func (e *env) phoneConfig() (phone.Config, error) {
 	for _, w := range f.FileWarnings() {
 		e.log.Warn(w)
 	}
-	cfg := phone.Config{Logger: e.log, ListenAddr: f.SIP.Listen, UserAgent: f.SIP.UserAgent}
+	cfg := phone.Config{Logger: e.log, ListenAddr: f.SIP.Listen, UserAgent: f.SIP.UserAgent, MediaTap: e.mediaTap()}
 	if e.cli.Listen != "" {
 		cfg.ListenAddr = e.cli.Listen
 	}

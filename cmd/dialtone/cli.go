@@ -45,6 +45,8 @@ type cli struct {
 	LogFile  string `help:"Write logs to this file instead of stderr." placeholder:"FILE" type:"path"`
 	LogLevel string `help:"Log level: debug, info, warn, error (default: warn on stderr, info in a log file)." enum:"debug,info,warn,error," default:"" placeholder:"LEVEL"`
 	SIPTrace string `name:"sip-trace" help:"Write every SIP message sent and received to this file." placeholder:"FILE" type:"path"`
+	PCAP     string `name:"pcap" help:"Write every SIP message sent and received to this capture file (pcapng, for Wireshark/tshark; SRTP keys masked)." placeholder:"FILE" type:"path"`
+	PCAPRTP  bool   `name:"pcap-rtp" help:"With --pcap, also write every RTP and RTCP packet (decrypted on SRTP calls)."`
 }
 
 // commandLine is the whole command line: the global flags and every command (parse.go builds
@@ -64,6 +66,7 @@ type commandLine struct {
 	History  historyCmd  `cmd:"" help:"List past calls and messages, newest first."`
 	Doctor   doctorCmd   `cmd:"" help:"Check an account's path to its provider (DNS, transports, TLS, NAT, REGISTER) and print one report."`
 	Password passwordCmd `cmd:"" help:"Store or delete an account's password in the OS keyring (password_keyring)."`
+	Trace    traceCmd    `cmd:"" help:"Print the SIP messages of a capture file (--pcap, or any pcap/pcapng) as a ladder per Call-ID."`
 	VersionC versionCmd  `cmd:"" name:"version" help:"Print version information."`
 
 	Completion completionCmd `cmd:"" help:"Print a shell completion script: bash, zsh or fish (source <(dialtone completion bash))."`

@@ -57,6 +57,10 @@ func (e *env) setupLogging() (func(), error) {
 			t.mu.Unlock()
 		})
 	}
+	if err := e.setupPcap(&closers); err != nil { // pcap.go: after --sip-trace, which it wraps
+		closeAll()
+		return nil, err
+	}
 	return closeAll, nil
 }
 

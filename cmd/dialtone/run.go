@@ -20,7 +20,8 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
-	tracer *sipTracer // the --sip-trace file, if any
+	tracer *sipTracer   // the --sip-trace file, if any
+	pcap   *pcapCapture // the --pcap file, if any (pcap.go)
 	// noDeviceHint says what to do without sound devices in this front end's own terms
 	// (flags for the headless commands, the config file for the TUI); "" means the flags.
 	noDeviceHint string

@@ -254,7 +254,7 @@ func (e *env) routeLogsToPane(logs chan<- ui.LogLine) {
 	if e.cli.SIPTrace != "" {
 		file = e.tracer
 	}
-	sip.SIPDebugTracer(&paneTracer{logs: logs, file: file})
+	sip.SIPDebugTracer(e.withPcap(&paneTracer{logs: logs, file: file})) // pcap.go
 	sip.SIPDebug = true
 }
 

@@ -19,7 +19,7 @@ import (
 const maxBlock = 1 << 24
 
 // ErrFormat is wrapped by every error about a file that is not a readable capture.
-var ErrFormat = errors.New("not a pcap or pcapng capture")
+var ErrFormat = errors.New("bad capture file")
 
 // Packet is one captured frame as the file holds it.
 type Packet struct {
@@ -67,7 +67,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 	case binary.BigEndian.Uint32(magic) == 0xa1b2c3d4, binary.BigEndian.Uint32(magic) == 0xa1b23c4d:
 		rd.order = binary.BigEndian
 	default:
-		return nil, fmt.Errorf("%w: unknown magic %x", ErrFormat, magic)
+		return nil, fmt.Errorf("%w: neither pcap nor pcapng (starts %x)", ErrFormat, magic)
 	}
 	var h [24]byte
 	if _, err := io.ReadFull(rd.r, h[:]); err != nil {
