@@ -266,6 +266,7 @@ func (p *Phone) update(c *call, f func(s *CallStatus)) CallStatus {
 	c.status.Time = p.clock.Now()
 	s := c.status
 	c.mu.Unlock()
+	c.rating.observe(s) // a hold marks the quality window (callquality.go)
 	p.mu.Lock()
 	p.bus.publish(s)
 	p.mu.Unlock()

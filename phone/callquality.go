@@ -28,11 +28,28 @@ type callRating struct {
 	mu    sync.Mutex
 	tr    *quality.Tracker
 	codec string
+	// held: the call was on hold (either side) at some point since the last report. No audio
+	// flows then by design, and the jitter buffer counts the stream's end as missing frames:
+	// such a window is skipped, not rated as loss.
+	held bool
+}
+
+// observe notes a status change of the call (Phone.update): a hold marks the window.
+func (q *callRating) observe(s CallStatus) {
+	if onHold(s) {
+		q.mu.Lock()
+		q.held = true
+		q.mu.Unlock()
+	}
+}
+
+func onHold(s CallStatus) bool {
+	return s.Held || s.RemoteHeld || s.State == CallHolding || s.State == CallHeld
 }
 
 // rate adds a statistics report and returns the E-model's R and MOS for the window it
 // closes (MOS rounded to 2 decimals), both 0 while nothing was expected yet.
-func (q *callRating) rate(codecName string, st media.Stats, playout time.Duration) (r, mos float64) {
+func (q *callRating) rate(codecName string, held bool, st media.Stats, playout time.Duration) (r, mos float64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	c := quality.CodecFor(codecName)
@@ -42,8 +59,16 @@ func (q *callRating) rate(codecName string, st media.Stats, playout time.Duratio
 		q.tr.SetCodec(c) // a re-INVITE changed the codec
 	}
 	q.codec = codecName
-	rt, ok := q.tr.Add(quality.Sample{Received: st.PacketsReceived, Lost: st.Lost, Late: st.Late,
-		Jitter: st.Jitter, RTT: st.RTT, Playout: playout})
+	sample := quality.Sample{Received: st.PacketsReceived, Lost: st.Lost, Late: st.Late,
+		Jitter: st.Jitter, RTT: st.RTT, Playout: playout}
+	var rt quality.Rating
+	var ok bool
+	if q.held || held {
+		rt, ok = q.tr.Skip(sample)
+	} else {
+		rt, ok = q.tr.Add(sample)
+	}
+	q.held = held
 	if !ok {
 		return 0, 0
 	}
@@ -69,7 +94,7 @@ func (q *callRating) summary() *CallQuality {
 // rateStats rates a call's latest statistics with the codec its status shows.
 func (c *call) rateStats(ms *media.Session, st media.Stats) (r, mos float64) {
 	c.mu.Lock()
-	name := c.status.Codec
+	name, held := c.status.Codec, onHold(c.status)
 	c.mu.Unlock()
-	return c.rating.rate(name, st, ms.PlayoutDelay())
+	return c.rating.rate(name, held, st, ms.PlayoutDelay())
 }

@@ -30,6 +30,11 @@ const minFrames = 50
 // Tracker turns a call's periodic statistics into live ratings and a summary. Each rating
 // covers the packets since the previous report (about 5 s in dialtone), not the whole call,
 // so it moves when the network does. Not safe for concurrent use.
+//
+// The counters are cumulative but not monotonic: the jitter buffer takes back frames it
+// counted lost once it learns they were a silence the sender left out (after a hold, with
+// DTX). Spans are therefore measured with clamping at zero, and only a fall in the received
+// count (a new media session) restarts the windows.
 type Tracker struct {
 	codec Codec
 	frame time.Duration
@@ -37,11 +42,13 @@ type Tracker struct {
 	base, prevBase Sample // the counters where the current and the previous window start
 	last           Rating
 	rated          bool
+	tailSkipped    bool   // the last report was skipped: the span since base is not audio
+	latest         Sample // the last report
 
 	// Summary: committed windows (at least minFrames) only, MOS weighted by their frames.
 	mosMin, mosWeighted, frames float64
 	windows                     int
-	latest                      Sample
+	sumLost, sumExpected        float64 // over committed windows, for the call's loss
 	jitterMax                   time.Duration
 	rttSum                      time.Duration
 	rttN                        int
@@ -55,50 +62,75 @@ func NewTracker(c Codec, frame time.Duration) *Tracker {
 // SetCodec changes the codec, e.g. after a re-INVITE; windows from now on use it.
 func (t *Tracker) SetCodec(c Codec) { t.codec = c }
 
-// Add takes the next report and returns the rating of the window it closes; ok is false
-// while no packet was expected yet (nothing to rate).
-func (t *Tracker) Add(s Sample) (r Rating, ok bool) {
+// span is the frames lost and expected between two reports, never negative.
+func span(from, to Sample) (lost, expected float64) {
+	lost = math.Max(0, float64(to.Lost)-float64(from.Lost))
+	expected = math.Max(0, float64(to.expected())-float64(from.expected()))
+	return lost, expected
+}
+
+// note takes what every report carries into the summary.
+func (t *Tracker) note(s Sample) {
 	t.latest = s
 	t.jitterMax = max(t.jitterMax, s.Jitter)
 	if s.RTT > 0 {
 		t.rttSum += s.RTT
 		t.rttN++
 	}
-	if s.expected() < t.base.expected() || s.Lost < t.base.Lost { // counters restarted: start over
+	if s.Received < t.base.Received { // a new media session: its counters start at zero
 		t.base, t.prevBase = Sample{}, Sample{}
 	}
+}
+
+// Add takes the next report and returns the rating of the window it closes; ok is false
+// while no packet was expected yet (nothing to rate).
+func (t *Tracker) Add(s Sample) (r Rating, ok bool) {
+	t.note(s)
+	t.tailSkipped = false
 	from, commit := t.base, true
-	if n := s.expected() - t.base.expected(); n < minFrames {
+	if _, n := span(t.base, s); n < minFrames {
 		commit = false
 		if t.rated {
 			from = t.prevBase // merge with the previous window
 		}
-		if s.expected() == from.expected() {
-			return t.last, t.rated // nothing expected since: on hold, or not started
+		if _, n := span(from, s); n == 0 {
+			return t.last, t.rated // nothing expected since: not started, or paused
 		}
 	}
 	r = t.rate(from, s)
 	t.last, t.rated = r, true
 	if commit {
-		n := float64(s.expected() - from.expected())
+		lost, n := span(from, s)
 		if t.windows == 0 || r.MOS < t.mosMin {
 			t.mosMin = r.MOS
 		}
 		t.mosWeighted += r.MOS * n
 		t.frames += n
+		t.sumLost += lost
+		t.sumExpected += n
 		t.windows++
 		t.prevBase, t.base = t.base, s
 	}
 	return r, true
 }
 
+// Skip takes a report without rating it: the window it closes held no audio by design (the
+// call was on hold, where the jitter buffer counts the end of the stream as missing frames),
+// so it is neither a rating nor part of the summary. The next window starts here; the last
+// rating stands and is returned (ok false if there is none).
+func (t *Tracker) Skip(s Sample) (last Rating, ok bool) {
+	t.note(s)
+	t.tailSkipped = true
+	t.base, t.prevBase = s, s
+	return t.last, t.rated
+}
+
 // rate is the E-model over the packets between two reports.
 func (t *Tracker) rate(from, to Sample) Rating {
-	expected := to.expected() - from.expected()
-	lost := to.Lost - min(from.Lost, to.Lost)
+	lost, expected := span(from, to)
 	loss := 0.0
 	if expected > 0 {
-		loss = 100 * math.Min(1, float64(lost)/float64(expected))
+		loss = 100 * math.Min(1, lost/expected)
 	}
 	d := OneWayDelay(to.RTT, to.Playout, to.Jitter, t.frame, t.codec)
 	return Estimate(Input{Codec: t.codec, LossPct: loss, DelayMs: float64(d) / float64(time.Millisecond)})
@@ -107,12 +139,14 @@ func (t *Tracker) rate(from, to Sample) Rating {
 // Summary is a whole call's quality.
 type Summary struct {
 	MOSMin, MOSAvg float64       // over the call's windows; the average weighted by packets
-	LossPct        float64       // frames lost at playout over those expected, whole call
+	LossPct        float64       // frames lost at playout over those expected, skipped windows left out
 	JitterMax      time.Duration // the highest interarrival jitter reported
 	RTT            time.Duration // mean of the round trips RTCP measured; 0 if none
 }
 
 // Summary returns the call's summary; ok is false when nothing was ever rated (no media).
+// The loss takes in the tail after the last full window (the report at hang-up), unless
+// that was skipped.
 func (t *Tracker) Summary() (s Summary, ok bool) {
 	if !t.rated {
 		return Summary{}, false
@@ -124,8 +158,13 @@ func (t *Tracker) Summary() (s Summary, ok bool) {
 			s.MOSMin = t.last.MOS
 		}
 	}
-	if e := t.latest.expected(); e > 0 {
-		s.LossPct = 100 * math.Min(1, float64(t.latest.Lost)/float64(e))
+	lost, expected := t.sumLost, t.sumExpected
+	if !t.tailSkipped {
+		l, e := span(t.base, t.latest)
+		lost, expected = lost+l, expected+e
+	}
+	if expected > 0 {
+		s.LossPct = 100 * math.Min(1, lost/expected)
 	}
 	s.JitterMax = t.jitterMax
 	if t.rttN > 0 {

@@ -97,3 +97,35 @@ func TestTrackerCountersRestart(t *testing.T) {
 		t.Errorf("G.722 rating %.2f: the codec change was not used", r2.R)
 	}
 }
+
+// A held window is skipped: the rating before it stands, the summary leaves it out, and the
+// jitter buffer taking its missing frames back afterwards (they were the sender's silence)
+// neither restarts the windows nor counts as negative loss.
+func TestTrackerSkipAndCorrection(t *testing.T) {
+	tr := NewTracker(G711, 20*ms)
+	s := Sample{Received: 250, Jitter: 4 * ms, Playout: 40 * ms}
+	before, _ := tr.Add(s)
+	s.Lost = 25 // the hold: the stream's end counted as missing
+	if r, ok := tr.Skip(s); !ok || r != before {
+		t.Fatalf("skip: %+v %v, want the rating before the hold %+v", r, ok, before)
+	}
+	s.Received, s.Lost = 500, 0 // resumed; the 25 were a silence after all
+	after, ok := tr.Add(s)
+	if !ok || after.MOS != before.MOS {
+		t.Errorf("after the resume: %+v %v, want the clean %.3f", after, ok, before.MOS)
+	}
+	sum, _ := tr.Summary()
+	if sum.LossPct != 0 || sum.MOSMin != before.MOS {
+		t.Errorf("summary %+v: the hold counted", sum)
+	}
+	// A call that ends on hold: the tail is skipped too.
+	s.Lost = 25
+	tr.Skip(s)
+	if sum, _ := tr.Summary(); sum.LossPct != 0 {
+		t.Errorf("summary after ending on hold: loss %.2f%%, want 0", sum.LossPct)
+	}
+	// Nothing rated before a skip: no rating.
+	if _, ok := NewTracker(G711, 0).Skip(Sample{Received: 10, Lost: 25}); ok {
+		t.Error("a skip before any rating returned one")
+	}
+}

@@ -88,7 +88,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if _, c := m.find(msg.CallID); c != nil {
 			st := msg.Stats
 			c.Stats = &st
-			c.trend.add(st)
+			c.trend.add(st, c.Holding() || c.RemoteHolding())
 			if c.NoAudio && st.PacketsReceived > c.noAudioAt {
 				c.NoAudio = false
 			}

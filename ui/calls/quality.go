@@ -26,17 +26,23 @@ type trend struct {
 }
 
 // add records a report: the loss since the previous one (the counters are cumulative) and the
-// jitter now.
-func (t *trend) add(s phone.StreamStats) {
-	lost := s.Lost - min(t.prev.Lost, s.Lost)
-	recv := s.PacketsReceived - min(t.prev.PacketsReceived, s.PacketsReceived)
-	if s.Lost < t.prev.Lost || s.PacketsReceived < t.prev.PacketsReceived { // new media session
-		lost, recv = s.Lost, s.PacketsReceived
+// jitter now. A report while the call is on hold only moves the counters on: no audio flows
+// then by design, and the jitter buffer counts the stream's end as missing frames (taking
+// them back later, so the lost count can fall: spans are clamped at zero).
+func (t *trend) add(s phone.StreamStats, onHold bool) {
+	prev := t.prev
+	if s.PacketsReceived < prev.PacketsReceived { // a new media session: counters from zero
+		prev = phone.StreamStats{}
 	}
 	t.prev = s
+	if onHold {
+		return
+	}
+	lost := float64(s.Lost) - float64(prev.Lost)
+	recv := float64(s.PacketsReceived) - float64(prev.PacketsReceived)
 	loss := 0.0
-	if lost+recv > 0 {
-		loss = 100 * float64(lost) / float64(lost+recv)
+	if lost > 0 && lost+recv > 0 {
+		loss = 100 * lost / (lost + recv)
 	}
 	t.loss = push(t.loss, loss)
 	t.jitter = push(t.jitter, s.Jitter)
