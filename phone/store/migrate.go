@@ -73,6 +73,23 @@ ALTER TABLE calls ADD COLUMN loss_pct REAL;
 ALTER TABLE calls ADD COLUMN jitter_max_ms REAL;
 ALTER TABLE calls ADD COLUMN rtt_ms REAL;
 `},
+	// The address book (contacts.go). A URI belongs to one contact, so a peer has one name;
+	// names are unique ignoring ASCII case, so "remove NAME" and imports can find a contact.
+	{name: "contacts", sql: `
+CREATE TABLE contacts (
+	id   INTEGER PRIMARY KEY,
+	name TEXT NOT NULL COLLATE NOCASE,
+	note TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX contacts_name ON contacts (name);
+CREATE TABLE contact_uris (
+	contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+	pos        INTEGER NOT NULL,
+	uri        TEXT    NOT NULL
+);
+CREATE UNIQUE INDEX contact_uris_uri ON contact_uris (uri);
+CREATE INDEX contact_uris_contact ON contact_uris (contact_id, pos);
+`},
 }
 
 // migrate applies the migrations the database has not had yet, each in its

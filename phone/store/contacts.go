@@ -1,0 +1,311 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/dialtone/dialtone/phone/sipaddr"
+)
+
+// Contact is an entry of the address book: a name for one or more addresses.
+type Contact struct {
+	ID   int64
+	Name string   // unique, ignoring ASCII case
+	URIs []string // as NormalizeContactURI returns them, the first being the one to dial
+	Note string
+}
+
+// contactsVersion is the schema version that added the address book (migrations[3]). A
+// read-only file older than that has no contacts: reads return none rather than fail.
+const contactsVersion = 4
+
+// ErrConflict: a contact with that name exists already, or one of the URIs belongs to
+// another contact (a URI has one name, so that the history can show it).
+var ErrConflict = errors.New("conflicts with another contact")
+
+func (s *Store) hasContacts() bool { return s.version == 0 || s.version >= contactsVersion }
+
+// NormalizeContactURI is the form a contact's address is stored and matched in: an address
+// without a scheme is a SIP one (bob@example.com is sip:bob@example.com), then
+// sipaddr.Normalize (the form the history keeps peers in, so a contact's name can be found
+// for a call); a tel: number loses its visual separators (RFC 3966: "-", ".", "(", ")").
+// Schemes other than sip, sips and tel are refused.
+func NormalizeContactURI(uri string) (string, error) {
+	u := strings.TrimSpace(uri)
+	if u == "" {
+		return "", errors.New("empty address")
+	}
+	if i := strings.IndexByte(u, ':'); i > 0 && !strings.ContainsAny(u[:i], "@<\"") {
+		switch strings.ToLower(u[:i]) {
+		case "sip", "sips", "tel":
+		default:
+			if isSchemeName(u[:i]) && !strings.Contains(u[:i], ".") {
+				return "", fmt.Errorf("address %q: scheme %q is not sip, sips or tel", uri, u[:i])
+			}
+			u = "sip:" + u // host:port
+		}
+	} else if !strings.Contains(u, "<") {
+		u = "sip:" + u
+	}
+	n := sipaddr.Normalize(u)
+	if rest, ok := strings.CutPrefix(n, "tel:"); ok {
+		n = "tel:" + strings.Map(func(r rune) rune {
+			if strings.ContainsRune("-.()", r) {
+				return -1
+			}
+			return r
+		}, rest)
+	}
+	i := strings.IndexByte(n, ':')
+	if i < 0 || i == len(n)-1 || strings.HasSuffix(n, "@") {
+		return "", fmt.Errorf("address %q is not a SIP or tel URI", uri)
+	}
+	return n, nil
+}
+
+func isSchemeName(s string) bool {
+	for i, r := range s {
+		if !(r < 0x80 && (unicode.IsLetter(r) || i > 0 && (unicode.IsDigit(r) || strings.ContainsRune("+-.", r)))) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// cleanContact checks and normalises a contact: a non-empty name without control
+// characters, at least one address, duplicates dropped.
+func cleanContact(c Contact) (Contact, error) {
+	c.Name = strings.TrimSpace(c.Name)
+	if c.Name == "" {
+		return c, errors.New("store: a contact needs a name")
+	}
+	if strings.IndexFunc(c.Name, unicode.IsControl) >= 0 {
+		return c, fmt.Errorf("store: contact name %q contains control characters", c.Name)
+	}
+	if len(c.URIs) == 0 {
+		return c, fmt.Errorf("store: contact %q needs at least one address", c.Name)
+	}
+	uris := make([]string, 0, len(c.URIs))
+	for _, u := range c.URIs {
+		n, err := NormalizeContactURI(u)
+		if err != nil {
+			return c, fmt.Errorf("store: contact %q: %w", c.Name, err)
+		}
+		if !contains(uris, n) {
+			uris = append(uris, n)
+		}
+	}
+	c.URIs = uris
+	return c, nil
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// AddContact stores a new contact and returns its id. A name that exists already or an
+// address that belongs to another contact is refused with ErrConflict.
+func (s *Store) AddContact(ctx context.Context, c Contact) (int64, error) {
+	c, err := cleanContact(c)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO contacts (name, note) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+			c.Name, c.Note).Scan(&id); errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: contact %q: %w (the name exists)", c.Name, ErrConflict)
+		} else if err != nil {
+			return fmt.Errorf("store: adding contact %q: %w", c.Name, err)
+		}
+		return insertURIs(ctx, tx, id, c, 0)
+	})
+	return id, err
+}
+
+// UpdateContact replaces the name, addresses and note of the contact with c.ID.
+func (s *Store) UpdateContact(ctx context.Context, c Contact) error {
+	c, err := cleanContact(c)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE OR IGNORE contacts SET name = ?, note = ? WHERE id = ?`, c.Name, c.Note, c.ID)
+		if err != nil {
+			return fmt.Errorf("store: updating contact %q: %w", c.Name, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if _, err := s.contactTx(ctx, tx, "id = ?", c.ID); err != nil {
+				return err
+			}
+			return fmt.Errorf("store: contact %q: %w (the name exists)", c.Name, ErrConflict)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM contact_uris WHERE contact_id = ?`, c.ID); err != nil {
+			return fmt.Errorf("store: updating contact %q: %w", c.Name, err)
+		}
+		return insertURIs(ctx, tx, c.ID, c, 0)
+	})
+}
+
+func insertURIs(ctx context.Context, tx *sql.Tx, id int64, c Contact, pos int) error {
+	for i, u := range c.URIs {
+		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO contact_uris (contact_id, pos, uri) VALUES (?, ?, ?)`, id, pos+i, u)
+		if err != nil {
+			return fmt.Errorf("store: contact %q: adding %s: %w", c.Name, u, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("store: contact %q: %s: %w (another contact has it)", c.Name, u, ErrConflict)
+		}
+	}
+	return nil
+}
+
+// DeleteContact removes a contact and its addresses; ErrNotFound if there is none with id.
+func (s *Store) DeleteContact(ctx context.Context, id int64) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM contacts WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("store: deleting contact %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: contact %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// ContactByName finds a contact by its name, ignoring ASCII case; ErrNotFound if none.
+func (s *Store) ContactByName(ctx context.Context, name string) (Contact, error) {
+	return s.contactWhere(ctx, "name = ?", strings.TrimSpace(name))
+}
+
+// ContactByURI finds the contact an address belongs to (in any form NormalizeContactURI
+// accepts); ErrNotFound if none.
+func (s *Store) ContactByURI(ctx context.Context, uri string) (Contact, error) {
+	n, err := NormalizeContactURI(uri)
+	if err != nil {
+		return Contact{}, fmt.Errorf("store: %w", err)
+	}
+	return s.contactWhere(ctx, "id = (SELECT contact_id FROM contact_uris WHERE uri = ?)", n)
+}
+
+// NameFor is the contact name of a peer, "" if the peer is no contact's (or the address is
+// not one): what a display shows instead of the URI.
+func (s *Store) NameFor(ctx context.Context, peer string) (string, error) {
+	if !s.hasContacts() {
+		return "", nil
+	}
+	n, err := NormalizeContactURI(peer)
+	if err != nil {
+		return "", nil
+	}
+	var name string
+	err = s.r.QueryRowContext(ctx, `SELECT c.name FROM contact_uris u JOIN contacts c ON c.id = u.contact_id WHERE u.uri = ?`, n).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: looking up the name of %s: %w", n, err)
+	}
+	return name, nil
+}
+
+// Contacts lists the whole address book by name.
+func (s *Store) Contacts(ctx context.Context) ([]Contact, error) {
+	return s.listContacts(ctx, "SELECT id FROM contacts")
+}
+
+// SearchContacts lists at most limit contacts whose name starts with prefix (ignoring ASCII
+// case), by name: completion in the dialer. The range on the name index keeps it indexed.
+func (s *Store) SearchContacts(ctx context.Context, prefix string, limit int) ([]Contact, error) {
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	// Under NOCASE, everything starting with prefix sorts at or after it and before
+	// prefix followed by the highest code point.
+	return s.listContacts(ctx, "SELECT id FROM contacts WHERE name >= ? AND name < ? ORDER BY name LIMIT ?",
+		prefix, prefix+"\U0010FFFF", limit)
+}
+
+func (s *Store) contactWhere(ctx context.Context, where string, arg any) (Contact, error) {
+	return s.contactTx(ctx, s.r, where, arg)
+}
+
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (s *Store) contactTx(ctx context.Context, q queryer, where string, arg any) (Contact, error) {
+	if !s.hasContacts() {
+		return Contact{}, fmt.Errorf("store: contact: %w", ErrNotFound)
+	}
+	cs, err := s.queryContacts(ctx, q, "SELECT id FROM contacts WHERE "+where, arg)
+	if err != nil {
+		return Contact{}, err
+	}
+	if len(cs) == 0 {
+		return Contact{}, fmt.Errorf("store: contact: %w", ErrNotFound)
+	}
+	return cs[0], nil
+}
+
+func (s *Store) listContacts(ctx context.Context, ids string, args ...any) ([]Contact, error) {
+	if !s.hasContacts() {
+		return nil, nil
+	}
+	return s.queryContacts(ctx, s.r, ids, args...)
+}
+
+// queryContacts reads the contacts whose ids the subquery ids selects, with their addresses,
+// by name.
+func (s *Store) queryContacts(ctx context.Context, q queryer, ids string, args ...any) ([]Contact, error) {
+	rows, err := q.QueryContext(ctx, `
+SELECT c.id, c.name, c.note, u.uri FROM contacts c LEFT JOIN contact_uris u ON u.contact_id = c.id
+WHERE c.id IN (`+ids+`) ORDER BY c.name, c.id, u.pos`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: listing contacts: %w", err)
+	}
+	defer rows.Close()
+	var cs []Contact
+	for rows.Next() {
+		var c Contact
+		var uri sql.NullString
+		if err := rows.Scan(&c.ID, &c.Name, &c.Note, &uri); err != nil {
+			return nil, fmt.Errorf("store: reading contact: %w", err)
+		}
+		if len(cs) == 0 || cs[len(cs)-1].ID != c.ID {
+			cs = append(cs, c)
+		}
+		if uri.Valid {
+			last := &cs[len(cs)-1]
+			last.URIs = append(last.URIs, uri.String)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: listing contacts: %w", err)
+	}
+	return cs, nil
+}
+
+// inTx runs f in a write transaction, committed if f returns nil.
+func (s *Store) inTx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if err := f(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}

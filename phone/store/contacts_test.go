@@ -1,0 +1,238 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestNormalizeContactURI(t *testing.T) {
+	for in, want := range map[string]string{
+		"bob@Example.COM":                   "sip:bob@example.com",
+		"SIP:Bob@Example.COM;transport=tcp": "sip:Bob@example.com",
+		`"Bob" <sip:bob@example.com>`:       "sip:bob@example.com",
+		"sips:alice@example.org":            "sips:alice@example.org",
+		"tel:+1 (555) 123-4567":             "tel:+15551234567",
+		"example.com:5060":                  "sip:example.com:5060",
+		" sip:carol@192.0.2.7:5070 ":        "sip:carol@192.0.2.7:5070",
+	} {
+		got, err := NormalizeContactURI(in)
+		if err != nil || got != want {
+			t.Errorf("NormalizeContactURI(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "  ", "mailto:bob@example.com", "xmpp:bob@example.com", "sip:", "tel:", "bob@"} {
+		if got, err := NormalizeContactURI(bad); err == nil {
+			t.Errorf("NormalizeContactURI(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+func TestContactsCRUD(t *testing.T) {
+	ctx := context.Background()
+	s := newMemory(t)
+	id, err := s.AddContact(ctx, Contact{Name: " Bob Builder ", URIs: []string{"bob@Example.com", "tel:+1-555-0100", "sip:bob@example.com"}, Note: "work"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Contact{ID: id, Name: "Bob Builder", URIs: []string{"sip:bob@example.com", "tel:+15550100"}, Note: "work"}
+	if got, err := s.ContactByName(ctx, "bob builder"); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("ContactByName = %+v, %v; want %+v", got, err, want)
+	}
+	if got, err := s.ContactByURI(ctx, `"B" <sip:bob@EXAMPLE.com;transport=tls>`); err != nil || got.ID != id {
+		t.Fatalf("ContactByURI = %+v, %v", got, err)
+	}
+	if name, err := s.NameFor(ctx, "<sip:bob@example.com>;tag=x"); err != nil || name != "Bob Builder" {
+		t.Errorf("NameFor = %q, %v", name, err)
+	}
+	if name, err := s.NameFor(ctx, "sip:nobody@example.com"); err != nil || name != "" {
+		t.Errorf("NameFor(unknown) = %q, %v; want empty", name, err)
+	}
+	// A second contact with the same name or with Bob's address is refused.
+	if _, err := s.AddContact(ctx, Contact{Name: "BOB BUILDER", URIs: []string{"sip:other@example.com"}}); !errors.Is(err, ErrConflict) {
+		t.Errorf("duplicate name: %v, want ErrConflict", err)
+	}
+	if _, err := s.AddContact(ctx, Contact{Name: "Robert", URIs: []string{"sip:bob@example.com"}}); !errors.Is(err, ErrConflict) {
+		t.Errorf("address of another contact: %v, want ErrConflict", err)
+	}
+	if _, err := s.ContactByName(ctx, "Robert"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the refused contact was stored (rollback): %v", err)
+	}
+	for _, bad := range []Contact{{Name: "", URIs: []string{"sip:x@y"}}, {Name: "NoURI"}, {Name: "a\nb", URIs: []string{"sip:x@y"}},
+		{Name: "Bad", URIs: []string{"mailto:x@y"}}} {
+		if _, err := s.AddContact(ctx, bad); err == nil {
+			t.Errorf("AddContact(%+v) succeeded", bad)
+		}
+	}
+	aid, err := s.AddContact(ctx, Contact{Name: "alice", URIs: []string{"sip:alice@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Update: a new name and address; the old address is free again.
+	if err := s.UpdateContact(ctx, Contact{ID: id, Name: "Bob", URIs: []string{"sip:bob@home.example"}}); err != nil {
+		t.Fatal(err)
+	}
+	if name, _ := s.NameFor(ctx, "sip:bob@example.com"); name != "" {
+		t.Errorf("the replaced address still has name %q", name)
+	}
+	if err := s.UpdateContact(ctx, Contact{ID: id, Name: "Alice", URIs: []string{"sip:x@example.com"}}); !errors.Is(err, ErrConflict) {
+		t.Errorf("rename onto another contact: %v, want ErrConflict", err)
+	}
+	if err := s.UpdateContact(ctx, Contact{ID: 999, Name: "Nobody", URIs: []string{"sip:x@example.com"}}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("update of a missing contact: %v, want ErrNotFound", err)
+	}
+	all, err := s.Contacts(ctx)
+	if err != nil || len(all) != 2 || all[0].Name != "alice" || all[1].Name != "Bob" || all[1].URIs[0] != "sip:bob@home.example" {
+		t.Fatalf("Contacts = %+v, %v", all, err)
+	}
+	if err := s.DeleteContact(ctx, aid); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteContact(ctx, aid); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second delete: %v, want ErrNotFound", err)
+	}
+	if name, _ := s.NameFor(ctx, "sip:alice@example.com"); name != "" {
+		t.Errorf("a deleted contact's address still has name %q", name)
+	}
+	var n int
+	if err := s.r.QueryRow("SELECT count(*) FROM contact_uris").Scan(&n); err != nil || n != 1 {
+		t.Errorf("contact_uris rows = %d, %v; want 1 (the cascade removed alice's)", n, err)
+	}
+}
+
+func TestSearchContacts(t *testing.T) {
+	ctx := context.Background()
+	s := newMemory(t)
+	for i, name := range []string{"Bob", "bobby tables", "Boris", "Alice", "Émile", "b%_x"} {
+		if _, err := s.AddContact(ctx, Contact{Name: name, URIs: []string{"sip:u" + string(rune('a'+i)) + "@example.com"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func(prefix string, limit int) string {
+		cs, err := s.SearchContacts(ctx, prefix, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ns []string
+		for _, c := range cs {
+			ns = append(ns, c.Name)
+		}
+		return strings.Join(ns, ",")
+	}
+	for _, tc := range []struct {
+		prefix string
+		limit  int
+		want   string
+	}{
+		{"bo", 0, "Bob,bobby tables,Boris"},
+		{"BOB", 0, "Bob,bobby tables"},
+		{"bo", 2, "Bob,bobby tables"},
+		{"b%", 0, "b%_x"},
+		{"É", 0, "Émile"},
+		{"z", 0, ""},
+		{"", 0, "Alice,b%_x,Bob,bobby tables,Boris,Émile"},
+	} {
+		if got := names(tc.prefix, tc.limit); got != tc.want {
+			t.Errorf("SearchContacts(%q, %d) = %q, want %q", tc.prefix, tc.limit, got, tc.want)
+		}
+	}
+	// The queries stay on the indexes.
+	for q, idx := range map[string]string{
+		"SELECT id FROM contacts WHERE name >= 'bo' AND name < 'bo~' ORDER BY name LIMIT 5": "contacts_name",
+		"SELECT contact_id FROM contact_uris WHERE uri = 'sip:x@y'":                         "contact_uris_uri",
+	} {
+		rows, err := s.r.Query("EXPLAIN QUERY PLAN " + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan += detail + ";"
+		}
+		rows.Close()
+		if !strings.Contains(plan, idx) {
+			t.Errorf("plan of %q = %q; want it to use %s", q, plan, idx)
+		}
+	}
+}
+
+func TestImportContactsMerges(t *testing.T) {
+	ctx := context.Background()
+	s := newMemory(t)
+	if _, err := s.AddContact(ctx, Contact{Name: "Bob", URIs: []string{"sip:bob@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	in := []Contact{
+		{Name: "bob", URIs: []string{"sip:bob@example.com", "tel:+15550100"}, Note: "n"},
+		{Name: "Carol", URIs: []string{"xmpp:carol@example.com", "sip:carol@example.com"}},
+		{Name: "Thief", URIs: []string{"sip:bob@example.com"}},
+		{Name: "Nobody", URIs: []string{"mailto:x@example.com"}},
+		{Name: "", URIs: []string{"sip:anon@example.com"}},
+	}
+	r, err := s.ImportContacts(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Added != 1 || r.Updated != 1 || r.Unchanged != 0 || len(r.Skipped) != 3 {
+		t.Fatalf("first import = %+v", r)
+	}
+	bob, _ := s.ContactByName(ctx, "Bob")
+	if !reflect.DeepEqual(bob.URIs, []string{"sip:bob@example.com", "tel:+15550100"}) || bob.Note != "n" {
+		t.Errorf("merged Bob = %+v", bob)
+	}
+	r, err = s.ImportContacts(ctx, in)
+	if err != nil || r.Added != 0 || r.Updated != 0 || r.Unchanged != 2 {
+		t.Errorf("second import = %+v, %v; want nothing changed", r, err)
+	}
+}
+
+// TestUpgradeFromV3 opens a file at the call-quality schema with a call in it: the upgrade
+// adds the address book and the call's peer gets the name of the contact added afterwards.
+func TestUpgradeFromV3(t *testing.T) {
+	ctx := context.Background()
+	path := tempDB(t)
+	db := rawDB(t, path)
+	if n, err := migrate(ctx, db, migrations[:3]); err != nil || n != 3 {
+		t.Fatalf("migrate to v3: applied %d, %v", n, err)
+	}
+	if _, err := db.Exec(`INSERT INTO calls (call_id, direction, account, peer, peer_name, start_us, code, codec, mos_avg)
+		VALUES ('old', 'outgoing', 'me', 'sip:bob@example.com', '', ?, 200, 'PCMU', 4.2)`, t0.UnixMicro()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	// Read-only, the v3 file lists its calls and has no contacts (not an error).
+	ro, err := OpenReadOnly(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs, err := ro.Contacts(ctx); err != nil || len(cs) != 0 {
+		t.Errorf("read-only v3 Contacts = %v, %v", cs, err)
+	}
+	if name, err := ro.NameFor(ctx, "sip:bob@example.com"); err != nil || name != "" {
+		t.Errorf("read-only v3 NameFor = %q, %v", name, err)
+	}
+	ro.Close()
+
+	s := openFile(t, path)
+	if v := pragmaInt(t, s.w, "user_version"); v != contactsVersion || v != len(migrations) {
+		t.Fatalf("after upgrade user_version = %d, want %d", v, contactsVersion)
+	}
+	if _, err := s.AddContact(ctx, Contact{Name: "Bob", URIs: []string{"bob@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	calls, err := s.Calls(ctx, Query{})
+	if err != nil || len(calls) != 1 || calls[0].Quality == nil || calls[0].Quality.MOSAvg != 4.2 {
+		t.Fatalf("calls after upgrade = %+v, %v", calls, err)
+	}
+	if name, err := s.NameFor(ctx, calls[0].Peer); err != nil || name != "Bob" {
+		t.Errorf("NameFor(%s) = %q, %v; want Bob", calls[0].Peer, name, err)
+	}
+}
