@@ -12,7 +12,6 @@ import (
 
 	"github.com/dialtone/dialtone/phone/media"
 	"github.com/dialtone/dialtone/phone/pcap"
-	"github.com/dialtone/dialtone/phone/srtp"
 )
 
 // --pcap FILE: every SIP message sent and received, and with --pcap-rtp every RTP and RTCP
@@ -153,7 +152,7 @@ func (t *pcapTracer) write(transport string, sent bool, laddr, raddr string, msg
 	local = netip.AddrPortFrom(t.c.localFor(local.Addr().Unmap(), remote.Addr().Unmap()), local.Port())
 	remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
 	// SRTP master keys never reach a file: whoever has the capture could decrypt the call.
-	body := srtp.MaskCryptoLines(msg)
+	body := maskForCapture(msg) // pcap_mask.go
 	if sent {
 		w.WriteSIP(transport, true, local, remote, body)
 	} else {

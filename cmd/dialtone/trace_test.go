@@ -151,3 +151,28 @@ func TestTraceBadInput(t *testing.T) {
 		t.Errorf("--pcap-rtp alone: exit %d, %q", code, errOut)
 	}
 }
+
+// TestMaskForCaptureRecountsBody: the masked message's Content-Length is its body's length
+// (tshark reads a SIP message over TCP by it), and messages that are not whole stay as masked.
+func TestMaskForCaptureRecountsBody(t *testing.T) {
+	c, err := srtp.NewCrypto(1, srtp.AEADAES256GCM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := "v=0\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:" + c.String() + "\r\n"
+	for _, cl := range []string{"Content-Length: ", "l:", "content-length:   "} {
+		msg := "INVITE sip:bob@x SIP/2.0\r\nCall-ID: 1\r\n" + cl + strconv.Itoa(len(body)) + "\r\nCSeq: 1 INVITE\r\n\r\n" + body
+		got := string(maskForCapture([]byte(msg)))
+		head, b, _ := strings.Cut(got, "\r\n\r\n")
+		m, ok := pcap.ParseSIP([]byte(got))
+		if !ok || m.CallID != "1" || strings.Contains(got, strings.Fields(c.String())[2]) || !strings.Contains(b, srtp.KeyMask) ||
+			!strings.Contains(head, strings.TrimSpace(strings.TrimSuffix(cl, " "))) || !strings.Contains(head, " "+strconv.Itoa(len(b))+"\r\n") {
+			t.Errorf("%q: masked to\n%s", cl, got)
+		}
+		// Part of a message (a TCP read cut it): masked, the count left alone.
+		part := msg[:len(msg)-3]
+		if got := string(maskForCapture([]byte(part))); !strings.Contains(got, srtp.KeyMask) || !strings.Contains(got, strconv.Itoa(len(body))) {
+			t.Errorf("part of a message masked to\n%s", got)
+		}
+	}
+}
