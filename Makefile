@@ -72,9 +72,12 @@ bench-peers: deps-test
 clean:
 	rm -rf bin dist
 
-# Release configuration check (installs goreleaser v2.16.0 once; takes minutes the first time,
-# which is why it is not part of `make test`).
+# The whole release without publishing (.ci/release-check): goreleaser check, a snapshot release
+# into dist/ (archives, .deb, .rpm, checksums), a look at what came out, and the .deb installed
+# with apt into a clean debootstrap'd Debian root (chroot). Installs goreleaser v2.16.0 once
+# (minutes the first time); about 2 minutes after that, which is why it is not part of `make test`.
 GORELEASER := $(shell go env GOPATH)/bin/goreleaser
-release-check:
+release-check: deps-run
 	@[ -x $(GORELEASER) ] || $(GO) install github.com/goreleaser/goreleaser/v2@v2.16.0
-	$(GORELEASER) check
+	@./.ci/ensure-packages debootstrap rpm file unzip binutils
+	GORELEASER=$(GORELEASER) ./.ci/release-check
