@@ -3,6 +3,7 @@ package pcap
 import (
 	"context"
 	"net/netip"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -73,3 +74,57 @@ func TestTsharkDecodes(t *testing.T) {
 
 func netip4(port uint16) netip.AddrPort  { return netip.AddrPortFrom(alice.Addr(), port) }
 func netip4b(port uint16) netip.AddrPort { return netip.AddrPortFrom(bob.Addr(), port) }
+
+// TestReadsWiresharkFiles: the reader takes what Wireshark's own tools write: editcap turns
+// a capture of ours into classic pcap (micro- and nanosecond) and into pcapng rewritten by
+// Wireshark's library; the same SIP messages come back, with the same times (to the unit).
+func TestReadsWiresharkFiles(t *testing.T) {
+	editcap, err := exec.LookPath("editcap")
+	if err != nil {
+		t.Skip("editcap is not installed (Debian package tshark brings it)")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "ours.pcapng")
+	w, err := Create(src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WriteSIP("UDP", true, alice, bob, []byte(invite))
+	w.WriteSIP("TCP", false, bob6, alice6, []byte(ringing))
+	w.WriteMedia(alice, bob, []byte{0x80, 0, 0, 1, 0, 0, 0, 160, 1, 2, 3, 4}, false)
+	w.WriteSIP("UDP", false, bob, alice, []byte(ringing))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	read := func(path string) (out []string) {
+		t.Helper()
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := ReadSIP(f, func(m SIPMessage) error {
+			out = append(out, m.Time.Truncate(time.Microsecond).Format(time.RFC3339Nano)+" "+m.Transport+" "+m.Src.String()+" "+m.Summary())
+			return nil
+		}); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		return out
+	}
+	want := read(src)
+	if len(want) != 3 {
+		t.Fatalf("ours: %v", want)
+	}
+	for _, format := range []string{"pcap", "nsecpcap", "pcapng"} {
+		dst := filepath.Join(dir, format)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		out, err := exec.CommandContext(ctx, editcap, "-F", format, src, dst).CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("editcap -F %s: %v\n%s", format, err, out)
+		}
+		if got := read(dst); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s:\n%s\nwant:\n%s", format, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
