@@ -17,9 +17,9 @@ import (
 var t0 = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
 
 const (
-	local  = "192.0.2.10:5062"
-	remote = "198.51.100.7:5060"
-	srtpKey    = "PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"
+	local   = "192.0.2.10:5062"
+	remote  = "198.51.100.7:5060"
+	srtpKey = "PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"
 )
 
 // sipLine is what the TUI's tracer sends for one message.
