@@ -237,4 +237,3 @@ func splitUnescaped(s string) []string {
 	}
 	return append(parts, s[start:])
 }
-
