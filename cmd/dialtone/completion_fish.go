@@ -76,7 +76,7 @@ func writeFishCompletion(w io.Writer, root *cmdSpec) error {
 			}
 		}
 	})
-	fmt.Fprintf(&b, "\nfunction __%s_valued\n    printf '%%s\\n' -- %s\nend\n", fn, words(valued))
+	fmt.Fprintf(&b, "\nfunction __%s_valued\n    printf '%%s\\n' %s\nend\n", fn, words(valued)) // fish's printf has no options: no --
 
 	fmt.Fprintf(&b, "\nfunction __%s_subs\n    switch $argv[1]\n", fn)
 	root.walk(func(c *cmdSpec) {

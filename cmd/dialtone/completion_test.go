@@ -103,6 +103,7 @@ func TestBashCompletion(t *testing.T) {
 	}{
 		{[]string{"dialtone", ""}, strings.Join(root.subNames(), " ")},
 		{[]string{"dialtone", "ca"}, "call"},
+		{[]string{"dialtone", "--account", "call", ""}, strings.Join(root.subNames(), " ")}, // "call" is the account
 		{[]string{"dialtone", "call", "--pl"}, "--play"},
 		{[]string{"dialtone", "--account", "alice", "call", "--au"}, "--audio --auth-user"},
 		{[]string{"dialtone", "--transport", ""}, "tcp tls udp"},
@@ -226,6 +227,7 @@ func TestFishCompletion(t *testing.T) {
 		{"dialtone ca", "call"},
 		{"dialtone call --pl", "--play"},
 		{"dialtone --account alice call --pl", "--play"},
+		{"dialtone --account call --pl", ""}, // "call" is the account: no command yet
 		{"dialtone --transport ", "tcp tls udp"},
 		{"dialtone --log-level=", "--log-level=debug --log-level=error --log-level=info --log-level=warn"},
 		{"dialtone password ", "delete set"},
