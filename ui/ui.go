@@ -21,6 +21,7 @@ import (
 	"github.com/dialtone/dialtone/ui/firstrun"
 	"github.com/dialtone/dialtone/ui/helpview"
 	"github.com/dialtone/dialtone/ui/history"
+	"github.com/dialtone/dialtone/ui/ladder"
 	"github.com/dialtone/dialtone/ui/logpane"
 	"github.com/dialtone/dialtone/ui/messages"
 	"github.com/dialtone/dialtone/ui/prompt"
@@ -181,6 +182,7 @@ type Model struct {
 	prompt   *prompt.Model
 	history  *history.Model
 	log      *logpane.Model
+	ladder   *ladder.Model // the SIP ladder, over the panes while open (ladder_glue.go)
 	help     *helpview.Model
 	confirm  *confirm.Model
 	transfer *transfer.Model
@@ -231,6 +233,7 @@ func New(o Options) *Model {
 		prompt:    prompt.New(c),
 		history:   history.New(c),
 		log:       logpane.New(c),
+		ladder:    ladder.New(c),
 		help:      helpview.New(c),
 		confirm:   confirm.New(c),
 		transfer:  transfer.New(c),

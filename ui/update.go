@@ -166,6 +166,7 @@ func (m *Model) handleEvent(ev phone.Event) tea.Cmd {
 
 func (m *Model) appendLogs(lines ...LogLine) {
 	for _, l := range lines {
+		m.ladderLine(l)
 		m.log.Append(logLine(l))
 	}
 }
@@ -214,6 +215,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return m.requestQuit()
 		}
 		return m.messages.Update(msg)
+	}
+	if cmd, ok := m.ladderKey(msg); ok {
+		return cmd
 	}
 
 	if cmd, ok := m.midcallKey(msg); ok {

@@ -129,9 +129,12 @@ func (m *Model) View() tea.View {
 	msgsBox := m.frame(m.messages.Title(), m.messages.View(), g.msgs, m.focus == paneMessages)
 	histBox := m.frame(m.history.Title(), m.history.View(), g.hist, m.focus == paneHistory)
 	logBox := m.frame(m.log.Title(), m.log.View(), g.logs, m.focus == paneLog)
-	if g.wide {
+	switch {
+	case m.ladder.Active():
+		parts = append(parts, m.ladderBox(rect{w, g.calls.h + g.msgs.h + g.hist.h + g.logs.h*btoi(!g.wide)}))
+	case g.wide:
 		parts = append(parts, lipgloss.JoinHorizontal(lipgloss.Top, joinNonEmpty(callsBox, msgsBox, histBox), logBox))
-	} else {
+	default:
 		parts = append(parts, joinNonEmpty(callsBox, msgsBox, histBox, logBox))
 	}
 	parts = append(parts, m.noticeView(w), m.help.View())
@@ -220,6 +223,8 @@ func (m *Model) shortHelp() []key.Binding {
 		return m.transfer.KeyBindings()
 	case m.messages.Typing():
 		return m.messages.KeyBindings()
+	case m.ladder.Active():
+		return m.ladder.KeyBindings()
 	}
 	bs := []key.Binding{k.Answer, k.Reject, k.Hangup, k.Mute, k.Hold, k.Swap, k.Transfer, k.DTMF, k.Dial}
 	if m.focus != paneMessages && m.messages.Unread() > 0 {
@@ -244,6 +249,6 @@ func fullHelp() [][]key.Binding {
 		{k.Answer, k.Reject, k.Hangup, k.Mute, k.DTMF},
 		{k.Hold, k.Swap, k.Transfer, k.PickCall, k.TransferNow, k.DND},
 		{k.Messages, k.Open, k.NewMessage, k.Send, k.ScrollUp, k.ScrollDown},
-		{k.NextPane, k.PrevPane, k.Up, k.Down, k.Redial, k.ToggleSIP, k.Help, k.Quit},
+		{k.NextPane, k.PrevPane, k.Up, k.Down, k.Redial, k.ToggleSIP, k.Ladder, k.Help, k.Quit},
 	}
 }

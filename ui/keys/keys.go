@@ -31,6 +31,7 @@ type KeyMap struct {
 	Bottom    key.Binding
 	Redial    key.Binding
 	ToggleSIP key.Binding
+	Ladder    key.Binding // the SIP ladder pane
 
 	// Messages pane: open a conversation, start one, and (while writing) send and scroll.
 	Open       key.Binding
@@ -95,6 +96,7 @@ func Default() *KeyMap {
 		Bottom:    b(k("end", "G"), h("G", "bottom")),
 		Redial:    b(k("enter"), h("enter", "redial")),
 		ToggleSIP: b(k("s"), h("s", "SIP trace on/off")),
+		Ladder:    b(k("L"), h("L", "SIP ladder")),
 
 		Open:       b(k("enter"), h("enter", "open / write")),
 		NewMessage: b(k("n"), h("n", "new message")),

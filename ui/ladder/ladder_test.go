@@ -126,7 +126,8 @@ func TestCryptoMasked(t *testing.T) {
 	if strings.Contains(out, srtpKey) {
 		t.Fatalf("the SRTP key is on screen:\n%s", out)
 	}
-	if !strings.Contains(out, "inline:"+srtp.KeyMask) || !strings.Contains(out, "m=audio 40000 RTP/SAVP") {
+	if !strings.Contains(out, "inline:"+srtp.KeyMask) ||
+		strings.Contains(out, "hidden> hidden>") || !strings.Contains(out, "m=audio 40000 RTP/SAVP") {
 		t.Fatalf("no masked crypto line or SDP:\n%s", out)
 	}
 }
@@ -198,4 +199,16 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("key not masked")
 		}
 	})
+}
+
+// TestCryptoMaskedOnce: a line the tracer already masked is shown as it came, not masked twice.
+func TestCryptoMaskedOnce(t *testing.T) {
+	line := sipLine(true, "INVITE sip:bob@example.org SIP/2.0", "1 INVITE", "c1", true)
+	x, ok := Parse(t0, string(srtp.MaskCryptoLines([]byte(line))))
+	if !ok {
+		t.Fatal("not parsed")
+	}
+	if want := "inline:" + srtp.KeyMask + "\r\n"; !strings.Contains(x.Text, want) || strings.Contains(x.Text, srtpKey) {
+		t.Fatalf("want %q in\n%s", want, x.Text)
+	}
 }

@@ -129,7 +129,8 @@ func (m *Model) ladderView(h int) []string {
 		}
 		line := common.PadRight(delta, timeW) + "│" + style.Render(a) + "│"
 		if i == m.msg && m.focus == focusLadder {
-			line = st.RowSelected.Render(common.PadRight(delta, timeW) + "│" + a + "│")
+			// The marker too, not only the colour: NO_COLOR terminals see the selection.
+			line = st.RowSelected.Render("▸" + common.PadRight(delta, timeW)[1:] + "│" + a + "│")
 		}
 		lines = append(lines, line)
 	}
