@@ -80,6 +80,7 @@ type Stats struct {
 	Duplicated uint64  // reference samples repeated because it ran short
 	Resyncs    uint64  // reference discontinuities
 	Silent     uint64  // captured frames with no far-end reference
+	Slips      uint64  // device slips the reference was moved for
 	DriftPPM   float64 // how much faster the speaker's clock runs than the microphone's, as estimated
 }
 
@@ -94,6 +95,8 @@ type Canceller struct {
 	eng      *engine // nil while the rates differ or after Close
 	fifo     *refFIFO
 	cap, ref []int16
+	srcSlip  slipTrack // the devices' slips (slip.go)
+	sinkSlip slipTrack
 	released int // wrappers closed; the second frees the engine
 	closed   bool
 	stats    Stats
@@ -134,6 +137,7 @@ func (c *Canceller) rebuild(hz int) error {
 	c.cap = make([]int16, n)
 	c.ref = make([]int16, n)
 	c.stats.Rate = hz
+	c.srcSlip.init, c.sinkSlip.init = false, false
 	return nil
 }
 
@@ -201,6 +205,11 @@ func (c *Canceller) captured(frame []int16) {
 		return
 	}
 	copy(c.cap, frame)
+	if c.srcSlip.get != nil && c.sinkSlip.get != nil {
+		// Capture audio skipped moves the reference forward; silence played moves it back.
+		k := c.srcSlip.step(c.srcSlip.get(), c.stats.Rate) - c.sinkSlip.step(c.sinkSlip.get(), c.stats.Rate)
+		c.fifo.shift(int(k))
+	}
 	c.fifo.pop(c.ref)
 	c.eng.process(c.cap, c.ref, frame)
 	c.stats.Frames++
@@ -213,6 +222,7 @@ func (c *Canceller) Stats() Stats {
 	s := c.stats
 	if c.fifo != nil {
 		s.Duplicated, s.Resyncs, s.Silent, s.DriftPPM = c.fifo.stats.Duplicated, c.fifo.stats.Resyncs, c.fifo.stats.Silent, c.fifo.stats.DriftPPM
+		s.Slips = c.fifo.stats.Slips
 	}
 	return s
 }

@@ -27,6 +27,11 @@ type teeSource struct {
 	raw []int16
 }
 
+// Slipped forwards the device's slips, which the canceller follows (slip.go).
+func (s *teeSource) Slipped() time.Duration {
+	return s.Source.(interface{ Slipped() time.Duration }).Slipped()
+}
+
 func (s *teeSource) Read(f []int16) error {
 	err := s.Source.Read(f)
 	s.raw = append(s.raw, f...)
@@ -130,11 +135,13 @@ func deviceRun(t *testing.T, b *portaudio.Backend, opts Options, start func()) (
 	far = speechLike(rand.New(rand.NewPCG(9, 9)), frames*audio.FrameSamples, audio.SampleRate)
 	scale(far, dbfs(-16))
 	var got []int16
+	var trace []string
 	frame := make([]int16, audio.FrameSamples)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
+	// Paced like the media session: frame k is due 20 ms × k after the start, and a late
+	// wake-up (a loaded machine) catches up instead of losing the frame, as a time.Ticker would.
+	t0 := time.Now()
 	for k := range frames {
-		<-tick.C
+		time.Sleep(time.Until(t0.Add(time.Duration(k+1) * 20 * time.Millisecond)))
 		for i := range frame {
 			frame[i] = clip(far[k*audio.FrameSamples+i])
 		}
@@ -145,7 +152,18 @@ func deviceRun(t *testing.T, b *portaudio.Backend, opts Options, start func()) (
 			t.Fatalf("read: %v", err)
 		}
 		got = append(got, frame...)
+		if k%25 == 24 {
+			ms, ss := dev.(*portaudio.Source).Stats(), snkDev.(*portaudio.Sink).Stats()
+			trace = append(trace, fmt.Sprintf("%.1fs mic %d/%d/%d/%v spk %d/%d/%d/%v", float64(k+1)/50, ms.Buffered, ms.Overruns, ms.Underruns, ms.Slipped, ss.Buffered, ss.Overruns, ss.Underruns, ss.Slipped))
+		}
 	}
+	t.Logf("rings (fill/overruns/underruns): %s", strings.Join(trace, "; "))
+	r := toFloat(tee.raw)
+	var ds []string
+	for w := 0; (w+2)*audio.SampleRate <= len(r); w += 2 {
+		ds = append(ds, echoDelayIn(r, far, audio.SampleRate, w*audio.SampleRate, (w+2)*audio.SampleRate).String())
+	}
+	t.Logf("echo delay per 2 s: %s", strings.Join(ds, " "))
 	t.Logf("microphone ring %+v, speaker ring %+v", dev.(*portaudio.Source).Stats(), snkDev.(*portaudio.Sink).Stats())
 	return toFloat(tee.raw), toFloat(got), far, c.Stats()
 }
@@ -193,6 +211,21 @@ func echoDelay(capt, far []float64, rate int) time.Duration {
 	for l := 0; l < rate; l += 4 {
 		s := 0.0
 		for i := l; i < n; i += 2 {
+			s += capt[i] * far[i-l]
+		}
+		if math.Abs(s) > best {
+			best, lag = math.Abs(s), l
+		}
+	}
+	return time.Duration(lag) * time.Second / time.Duration(rate)
+}
+
+// echoDelayIn is echoDelay over capt[from:to], to the sample.
+func echoDelayIn(capt, far []float64, rate, from, to int) time.Duration {
+	best, lag := 0.0, 0
+	for l := 0; l < rate/2; l++ {
+		s := 0.0
+		for i := max(from, l); i < to && i < len(capt); i++ {
 			s += capt[i] * far[i-l]
 		}
 		if math.Abs(s) > best {

@@ -47,6 +47,7 @@ type refFIFO struct {
 	target   float64 // the average depth the loop holds: the first window's (-1: not yet)
 	last     float64
 	locked   float64 // tests: a fixed ratio instead of the loop's
+	owed     int     // reference a slip skipped before it was written (slip.go)
 
 	stats fifoStats
 }
@@ -55,6 +56,7 @@ type fifoStats struct {
 	Duplicated uint64  // samples held because the reference ran short
 	Resyncs    uint64  // big discontinuities: excess discarded at once
 	Silent     uint64  // reads that found no reference at all (far end silent or not started)
+	Slips      uint64  // device slips the reference followed (slip.go)
 	DriftPPM   float64 // the estimated playback-versus-capture clock difference
 }
 
@@ -62,8 +64,8 @@ const (
 	taps          = 16
 	phases        = 256
 	controlWindow = 25    // reads (0.5 s) between ratio updates
-	resyncFrames  = 10    // an average depth beyond this (200 ms) is a discontinuity
-	fifoFrames    = 25    // capacity (500 ms)
+	resyncFrames  = 10    // an average depth this far (200 ms) beyond the target is a discontinuity
+	fifoFrames    = 50    // capacity (1 s): slips the devices count can deepen the queue
 	maxDrift      = 0.005 // 5000 ppm: beyond that it is not a clock
 	pTime         = 10.0  // seconds the P term takes to absorb a depth error
 	iTime         = 40.0  // the I term's integral time (critically damped: 4×pTime)
@@ -106,12 +108,21 @@ func newRefFIFO(frame, rate int) *refFIFO {
 // reset empties the queue (a new rate, a resumed stream).
 func (f *refFIFO) reset() {
 	f.r, f.n, f.frac, f.ratio, f.integral, f.depthSum, f.reads, f.last, f.target = 0, 0, 0, 1, 0, 0, 0, 0, -1
+	f.owed = 0
 }
 
 // push appends one played frame. The first frame after silence is preceded by the
 // interpolator's history (zeros). A queue that cannot take it means the source has not read
 // for longer than the capacity: the oldest audio is discarded, a resync.
 func (f *refFIFO) push(s []int16) {
+	if f.owed > 0 {
+		o := min(f.owed, len(s))
+		f.owed -= o
+		s = s[o:]
+	}
+	if len(s) == 0 {
+		return
+	}
 	if f.n == 0 {
 		// The interpolator needs taps/2-1 samples before the read position and taps/2
 		// after: start the reference that much (1 ms at 8 kHz) behind what was written.
@@ -209,7 +220,7 @@ func (f *refFIFO) control(held int) {
 	}
 	avg := f.depthSum / float64(f.reads)
 	f.depthSum, f.reads = 0, 0
-	if avg > resyncFrames*float64(f.frame) {
+	if avg > max(f.target, 0)+resyncFrames*float64(f.frame) {
 		f.discard(int(avg) - f.frame)
 		f.stats.Resyncs++
 		f.target = -1

@@ -20,6 +20,9 @@ type sourceAhead interface {
 
 func wrapSource(in audio.Source, c *Canceller) audio.Source {
 	s := &source{in: in, c: c}
+	if sl, ok := in.(slipper); ok {
+		c.srcSlip.get = sl.Slipped
+	}
 	_, rate := in.(audio.RateSetter)
 	_, ahead := in.(sourceAhead)
 	switch {
@@ -35,6 +38,9 @@ func wrapSource(in audio.Source, c *Canceller) audio.Source {
 
 func wrapSink(out audio.Sink, c *Canceller) audio.Sink {
 	k := &sink{out: out, c: c}
+	if sl, ok := out.(slipper); ok {
+		c.sinkSlip.get = sl.Slipped
+	}
 	_, rate := out.(audio.RateSetter)
 	_, trim := out.(queueTrimmer)
 	switch {

@@ -1,6 +1,10 @@
 package portaudio
 
-import "github.com/dialtone/dialtone/audio"
+import (
+	"time"
+
+	"github.com/dialtone/dialtone/audio"
+)
 
 // ErrUnavailable is matched (errors.Is) by every error that means "no PortAudio audio here":
 // PortAudio not compiled in, or no usable sound device. It also matches audio.ErrUnavailable,
@@ -27,4 +31,11 @@ type Stats struct {
 	Underruns uint64 // Source: Reads answered with silence; Sink: times playback ran dry
 	HostXruns uint64 // callbacks flagged by PortAudio as input overflow / output underflow
 	Buffered  int    // samples waiting in the ring right now
+	// Slipped is how far, in all, the device's audio has moved against the frames Read and
+	// Write see (slip.go): playback, the silence played between written frames less written
+	// audio dropped unplayed; capture, captured audio dropped less silence Read made up.
+	Slipped time.Duration
+	// Skipped counts samples dropped because the ring held more than it needed for a second
+	// (latency that would otherwise stay for the rest of the call: slip.go).
+	Skipped uint64
 }

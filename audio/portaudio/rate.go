@@ -39,9 +39,11 @@ func (src *Source) SetRate(hz int) error {
 		rs = newResampler(s.rate, float64(hz))
 	}
 	r := newRing(hz*ringMs/1000, hz*prefillMs/1000) // made before the lock: the callback waits for the swap only
+	r.setRate(hz, false)
 	s.capMu.Lock()
 	r.stats = s.ring.snapshot()
-	r.stats.Buffered = 0
+	r.slipBase = r.stats.Slipped
+	r.stats.Buffered, r.stats.Slipped = 0, 0
 	s.rs, s.ring, s.capRate = rs, r, hz
 	s.conv = s.conv[:0]
 	s.capMu.Unlock()

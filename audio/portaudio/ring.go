@@ -22,6 +22,15 @@ type ring struct {
 	underAdded bool      // ring.pull: the current dry spell has been counted
 	block      int       // the size of the last push: a capture callback's block (shift.go)
 	pushedAt   time.Time // when it came
+
+	// Slips: how far the device's stream has moved against the one Read or Write sees, in
+	// samples (slip.go). rate converts them to time; slipBase carries a replaced ring's.
+	play     bool // a playback ring: silence played and drops count the other way
+	started  bool // ring.pull: played at least once (the silence before that is no slip)
+	slip     int64
+	rate     int
+	slipBase time.Duration
+	lat      latencyTrim // holds the ring's fill down to what the two sides' jitter needs (slip.go)
 }
 
 func newRing(capacity, minRead int) *ring {
@@ -37,6 +46,7 @@ func (r *ring) push(p []int16) {
 	if drop := r.n + len(p) - len(r.buf); drop > 0 {
 		r.stats.Overruns++
 		r.stats.Dropped += uint64(drop)
+		r.slipDropped(drop)
 		if len(p) > len(r.buf) {
 			p = p[len(p)-len(r.buf):]
 			r.head, r.n = 0, 0
@@ -59,8 +69,13 @@ func (r *ring) take(p []int16) bool {
 	defer r.mu.Unlock()
 	if r.n < len(p) {
 		r.stats.Underruns++
+		r.slip -= int64(len(p)) // the Read gets silence the device never captured
+		r.lat.reset()
 		return false
 	}
+	// Trim before the copy: the frame returned then starts after what was dropped, and an
+	// echo canceller that moves its reference by the slip before this frame stays aligned.
+	r.keepDown(len(p), len(p))
 	r.copyOut(p)
 	return true
 }
@@ -72,7 +87,7 @@ func (r *ring) pull(p []int16) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.primed && r.n >= r.minRead {
-		r.primed, r.underAdded = true, false
+		r.primed, r.underAdded, r.started = true, false, true
 	}
 	got := 0
 	if r.primed {
@@ -80,6 +95,14 @@ func (r *ring) pull(p []int16) {
 		r.copyOut(p[:got])
 	}
 	clear(p[got:])
+	if r.started {
+		r.slip += int64(len(p) - got) // silence between written samples: the echo comes later
+	}
+	if got == len(p) {
+		r.keepDown(got, 0)
+	} else {
+		r.lat.reset()
+	}
 	if got < len(p) {
 		r.primed = false
 		if !r.underAdded {
@@ -107,5 +130,6 @@ func (r *ring) snapshot() Stats {
 	defer r.mu.Unlock()
 	s := r.stats
 	s.Buffered = r.n
+	s.Slipped = r.slipped()
 	return s
 }

@@ -120,6 +120,7 @@ func (s *stream) prepare(input bool) {
 		}
 	}
 	s.ring = newRing(int(ringRate*ringMs/1000), int(ringRate*prefillMs/1000))
+	s.ring.setRate(int(ringRate), !input)
 	s.capRate = audio.SampleRate
 }
 

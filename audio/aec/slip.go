@@ -1,0 +1,84 @@
+package aec
+
+import "time"
+
+// Sound devices that count their slips (audio/portaudio's Source and Sink: Slipped) let the
+// reference queue follow jumps in the echo path. The canceller pairs the n-th captured sample
+// with a fixed offset into what was written; a speaker ring that runs dry plays silence between
+// two written frames, a ring that overflows drops audio, a Read that finds too little gets
+// silence: each moves the echo against that pairing by the slip, and the adaptive filter,
+// which models one fixed path, would lose it and take seconds to re-learn (on PulseAudio at
+// 48 kHz: 40 dB of cancellation down to 2-5 dB after each). Moving the reference by the same
+// amount at the same point keeps the path the filter learnt.
+type slipper interface{ Slipped() time.Duration }
+
+// slipTrack turns a device's cumulative slip into samples at the canceller's rate.
+type slipTrack struct {
+	get  func() time.Duration // nil: the device does not count slips
+	last int64                // the total, in samples, already applied
+	init bool                 // last is set (false after a rebuild: the next read sets it)
+}
+
+func samplesOf(d time.Duration, rate int) int64 {
+	return (int64(d)*int64(rate) + int64(time.Second)/2) / int64(time.Second)
+}
+
+// step returns the slip since the last call, in samples at rate.
+func (s *slipTrack) step(total time.Duration, rate int) int64 {
+	n := samplesOf(total, rate)
+	if !s.init {
+		s.last, s.init = n, true
+		return 0
+	}
+	d := n - s.last
+	s.last = n
+	return d
+}
+
+// shift moves the reference's read position by k samples: forward (skipping reference) when
+// k > 0, back (zeros inserted before what has not been read) when k < 0. The interpolator's
+// history before the read position is kept, and the drift loop's target moves with the depth,
+// so it does not resample the jump away.
+func (f *refFIFO) shift(k int) {
+	if k == 0 {
+		return
+	}
+	f.stats.Slips++
+	h := min(taps/2-1, f.n) // history kept before the read position
+	L := len(f.buf)
+	if k > 0 {
+		skip := min(k, f.n-h)
+		for i := h - 1; i >= 0; i-- {
+			f.buf[(f.r+skip+i)%L] = f.buf[(f.r+i)%L]
+		}
+		f.r = (f.r + skip) % L
+		f.n -= skip
+		f.owed += k - skip // not written yet: skipped when it is
+	} else {
+		k = -k
+		if f.owed > 0 {
+			o := min(f.owed, k)
+			f.owed -= o
+			k -= o
+		}
+		k = min(k, L-taps)
+		if over := f.n + k - L; over > 0 {
+			f.n -= over // the newest go: the queue holds a second
+			f.stats.Resyncs++
+		}
+		r := (f.r - k + L) % L
+		for i := range h {
+			f.buf[(r+i)%L] = f.buf[(f.r+i)%L]
+		}
+		for i := range k {
+			f.buf[(r+h+i)%L] = 0
+		}
+		f.r = r
+		f.n += k
+		k = -k
+	}
+	if f.target >= 0 {
+		f.target -= float64(k)
+	}
+	f.depthSum -= float64(k * f.reads)
+}

@@ -1,0 +1,156 @@
+package aec
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// slipDevice is a simulated sound card whose streams slip: its speaker plays, on the device's
+// own timeline, what was written with silence inserted wherever the test says it ran dry, and
+// its microphone captures that timeline's echo (fixed delay and gain) and skips captured audio
+// where the test says its ring overflowed. Both count their slips like audio/portaudio's.
+type slipDevice struct {
+	rate       int
+	played     []float64 // the speaker's output, device time
+	delay      int       // the echo's delay in samples, device time
+	gain       float64
+	capAt      int           // the device time of the next captured sample
+	playSlip   time.Duration // silence played between written frames
+	capSlip    time.Duration // captured audio skipped
+	echo       []float64     // what each read carried, for the measurement
+	dryBefore  map[int]int   // write number → silent samples the speaker plays before it
+	skipBefore map[int]int   // read number → captured samples lost before it
+	writes     int
+	reads      int
+}
+
+func (d *slipDevice) dur(n int) time.Duration {
+	return time.Duration(n) * time.Second / time.Duration(d.rate)
+}
+
+type slipSink struct{ d *slipDevice }
+
+func (k slipSink) Write(f []int16) error {
+	d := k.d
+	if s := d.dryBefore[d.writes]; s > 0 {
+		d.played = append(d.played, make([]float64, s)...)
+		d.playSlip += d.dur(s)
+	}
+	d.writes++
+	for _, v := range f {
+		d.played = append(d.played, float64(v))
+	}
+	return nil
+}
+func (k slipSink) Close() error             { return nil }
+func (k slipSink) Slipped() time.Duration   { return k.d.playSlip }
+func (s slipSource) Slipped() time.Duration { return s.d.capSlip }
+func (s slipSource) Close() error           { return nil }
+func (s hiddenSink) Write(f []int16) error  { return s.k.Write(f) }
+func (s hiddenSink) Close() error           { return nil }
+func (s hiddenSource) Read(f []int16) error { return s.s.Read(f) }
+func (s hiddenSource) Close() error         { return nil }
+
+type slipSource struct{ d *slipDevice }
+
+// hiddenSink and hiddenSource are the same device without Slipped: what the canceller did
+// before it followed slips.
+type hiddenSink struct{ k slipSink }
+type hiddenSource struct{ s slipSource }
+
+func (s slipSource) Read(f []int16) error {
+	d := s.d
+	if k := d.skipBefore[d.reads]; k > 0 {
+		d.capAt += k
+		d.capSlip += d.dur(k)
+	}
+	d.reads++
+	for i := range f {
+		j := d.capAt - d.delay
+		v := 0.0
+		if j >= 0 && j < len(d.played) {
+			v = d.gain * d.played[j]
+		}
+		d.echo = append(d.echo, v)
+		f[i] = clip(v)
+		d.capAt++
+	}
+	return nil
+}
+
+// TestERLEAcrossSlips: the speaker's ring runs dry twice (40 and 20 ms of silence between
+// written frames) and the microphone's overflows once (20 ms lost), as on a loaded machine.
+// Each is a jump in the echo path. Following the devices' slip counts, the canceller keeps
+// the filter it learnt; without them it has to learn the path again after each.
+func TestERLEAcrossSlips(t *testing.T) {
+	needProcessor(t)
+	const rate, seconds = 8000, 16
+	n := rate / 50
+	far := speechLike(rand.New(rand.NewPCG(3, 3)), seconds*rate, rate)
+	scale(far, dbfs(-18))
+	run := func(follow bool) (after []float64, st Stats) {
+		d := &slipDevice{rate: rate, delay: 1200, gain: 0.5, // 150 ms, −6 dB
+			dryBefore:  map[int]int{300: 320, 600: 160},
+			skipBefore: map[int]int{450: 160}}
+		var src, snk = any(slipSource{d}), any(slipSink{d})
+		if !follow {
+			src, snk = hiddenSource{slipSource{d}}, hiddenSink{slipSink{d}}
+		}
+		s, k, c, err := Wrap(src.(interface {
+			Read([]int16) error
+			Close() error
+		}), snk.(interface {
+			Write([]int16) error
+			Close() error
+		}), Options{Tail: 250 * time.Millisecond, EchoSuppress: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		defer k.Close()
+		frame := make([]int16, n)
+		var out []float64
+		for f := range seconds * 50 {
+			for i := range frame {
+				frame[i] = clip(far[f*n+i])
+			}
+			if err := k.Write(frame); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Read(frame); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range frame {
+				out = append(out, float64(v))
+			}
+		}
+		// dB down in the second after each slip reaches the microphone, and over the last 4 s.
+		for _, from := range []int{5 * rate, 6*rate + 1200, 9*rate + 1200, 9*rate + 4000, 12*rate + 1200, 12 * rate} {
+			to := min(from+rate, len(out))
+			if from == 12*rate {
+				to = len(out)
+			}
+			after = append(after, db(rmsOf(d.echo[from:to])/(rmsOf(out[from:to])+1e-9)))
+		}
+		return after, c.Stats()
+	}
+	with, st := run(true)
+	without, _ := run(false)
+	t.Logf("dB down 5-6 s (before the slips), after the speaker's at 6 s, after the microphone's at 9 s (its first second, then from 0.5 s), after the speaker's at 12 s, over the last 4 s: following them %.1f, not %.1f; stats %+v", with, without, st)
+	if st.Slips != 3 {
+		t.Errorf("the reference followed %d slips, want 3", st.Slips)
+	}
+	// A speaker slip is exact: silence in the reference where the speaker played it, so the
+	// filter loses nothing. A microphone slip moves the capture against the reference history
+	// the filter holds (the echo delay's worth): a transient until that history is refilled.
+	if with[1] < with[0]-3 || with[4] < 30 {
+		t.Errorf("the speaker's slips cost cancellation: %.1f dB before, %.1f and %.1f after", with[0], with[1], with[4])
+	}
+	if with[3] < 25 {
+		t.Errorf("%.1f dB down from 0.5 s after the microphone's slip, want >= 25", with[3])
+	}
+	if with[5] < 35 || with[5] < without[5]+20 {
+		t.Errorf("last 4 s: %.1f dB down following the slips, %.1f not: want >= 35 and 20 dB better", with[5], without[5])
+	}
+}
