@@ -67,6 +67,7 @@ type commandLine struct {
 	Doctor   doctorCmd   `cmd:"" help:"Check an account's path to its provider (DNS, transports, TLS, NAT, REGISTER) and print one report."`
 	Password passwordCmd `cmd:"" help:"Store or delete an account's password in the OS keyring (password_keyring)."`
 	Trace    traceCmd    `cmd:"" help:"Print the SIP messages of a capture file (--pcap, or any pcap/pcapng) as a ladder per Call-ID."`
+	Contacts contactsCmd `cmd:"" help:"Manage the address book: list, add, remove, import and export vCard."`
 	VersionC versionCmd  `cmd:"" name:"version" help:"Print version information."`
 
 	Completion completionCmd `cmd:"" help:"Print a shell completion script: bash, zsh or fish (source <(dialtone completion bash))."`

@@ -27,6 +27,17 @@ const contactsVersion = 4
 // another contact (a URI has one name, so that the history can show it).
 var ErrConflict = errors.New("conflicts with another contact")
 
+// ErrInvalidContact: the contact has no name, a name with control characters, no address,
+// or an address that is not a SIP or tel URI. The error's text says which.
+var ErrInvalidContact = errors.New("invalid contact")
+
+// invalidError carries its own message and is ErrInvalidContact to errors.Is.
+type invalidError struct{ error }
+
+func (invalidError) Is(target error) bool { return target == ErrInvalidContact }
+
+func invalid(format string, a ...any) error { return invalidError{fmt.Errorf(format, a...)} }
+
 func (s *Store) hasContacts() bool { return s.version == 0 || s.version >= contactsVersion }
 
 // NormalizeContactURI is the form a contact's address is stored and matched in: an address
@@ -37,14 +48,14 @@ func (s *Store) hasContacts() bool { return s.version == 0 || s.version >= conta
 func NormalizeContactURI(uri string) (string, error) {
 	u := strings.TrimSpace(uri)
 	if u == "" {
-		return "", errors.New("empty address")
+		return "", invalid("empty address")
 	}
 	if i := strings.IndexByte(u, ':'); i > 0 && !strings.ContainsAny(u[:i], "@<\"") {
 		switch strings.ToLower(u[:i]) {
 		case "sip", "sips", "tel":
 		default:
 			if isSchemeName(u[:i]) && !strings.Contains(u[:i], ".") {
-				return "", fmt.Errorf("address %q: scheme %q is not sip, sips or tel", uri, u[:i])
+				return "", invalid("address %q: scheme %q is not sip, sips or tel", uri, u[:i])
 			}
 			u = "sip:" + u // host:port
 		}
@@ -62,7 +73,7 @@ func NormalizeContactURI(uri string) (string, error) {
 	}
 	i := strings.IndexByte(n, ':')
 	if i < 0 || i == len(n)-1 || strings.HasSuffix(n, "@") {
-		return "", fmt.Errorf("address %q is not a SIP or tel URI", uri)
+		return "", invalid("address %q is not a SIP or tel URI", uri)
 	}
 	return n, nil
 }
@@ -81,19 +92,19 @@ func isSchemeName(s string) bool {
 func cleanContact(c Contact) (Contact, error) {
 	c.Name = strings.TrimSpace(c.Name)
 	if c.Name == "" {
-		return c, errors.New("store: a contact needs a name")
+		return c, invalid("store: a contact needs a name")
 	}
 	if strings.IndexFunc(c.Name, unicode.IsControl) >= 0 {
-		return c, fmt.Errorf("store: contact name %q contains control characters", c.Name)
+		return c, invalid("store: contact name %q contains control characters", c.Name)
 	}
 	if len(c.URIs) == 0 {
-		return c, fmt.Errorf("store: contact %q needs at least one address", c.Name)
+		return c, invalid("store: contact %q needs at least one address", c.Name)
 	}
 	uris := make([]string, 0, len(c.URIs))
 	for _, u := range c.URIs {
 		n, err := NormalizeContactURI(u)
 		if err != nil {
-			return c, fmt.Errorf("store: contact %q: %w", c.Name, err)
+			return c, invalid("store: contact %q: %w", c.Name, err)
 		}
 		if !contains(uris, n) {
 			uris = append(uris, n)
