@@ -212,3 +212,63 @@ func TestCryptoMaskedOnce(t *testing.T) {
 		t.Fatalf("want %q in\n%s", want, x.Text)
 	}
 }
+
+// TestSDPHighlighted: in colour, the SDP body is styled apart from the headers.
+func TestSDPHighlighted(t *testing.T) {
+	m := New(common.NewCommon(styles.New(true, false)))
+	m.SetSize(100, 40)
+	call(m, "call-1", t0)
+	m.Open()
+	press(m, "enter", "enter")
+	var mline, cline string
+	for _, l := range strings.Split(m.View(), "\n") {
+		switch s := ansi.Strip(l); {
+		case strings.HasPrefix(s, "m=audio"):
+			mline = l
+		case strings.HasPrefix(s, "Content-Type:"):
+			cline = l
+		}
+	}
+	// The m= line is styled whole; a header's value is not (only its name is).
+	if mline == "" || !strings.HasPrefix(mline, "\x1b[") || !strings.HasSuffix(cline, " application/sdp") {
+		t.Fatalf("m= line %q, Content-Type line %q", mline, cline)
+	}
+}
+
+// TestOtherHop: a message to another address than the dialog's first is labelled with it.
+func TestOtherHop(t *testing.T) {
+	m := newModel(100, 20)
+	call(m, "call-1", t0)
+	bye := strings.Replace(sipLine(true, "BYE sip:bob@203.0.113.9 SIP/2.0", "3 BYE", "call-1", false), remote, "203.0.113.9:5060", 1)
+	m.Add(t0.Add(time.Minute), bye)
+	m.Open()
+	if out := ansi.Strip(m.View()); !strings.Contains(out, "BYE "+local+"⇄203.0.113.9:5060") {
+		t.Fatalf("no hop in the label:\n%s", out)
+	}
+}
+
+// TestResponseFirst: a dialog whose first message seen is a response is named by its CSeq
+// method until a request comes.
+func TestResponseFirst(t *testing.T) {
+	m := newModel(80, 20)
+	m.Add(t0, sipLine(false, "SIP/2.0 200 OK", "5 OPTIONS", "late", false))
+	if d := m.Dialogs()[0]; d.Method != "OPTIONS" {
+		t.Fatalf("method %q", d.Method)
+	}
+	m.Add(t0, sipLine(true, "BYE sip:bob@example.org SIP/2.0", "6 BYE", "late", false))
+	if d := m.Dialogs()[0]; d.Method != "BYE" || d.Peer != "sip:bob@example.org" {
+		t.Fatalf("dialog %+v", d)
+	}
+}
+
+func BenchmarkAdd(b *testing.B) {
+	m := newModel(120, 40)
+	lines := []string{
+		sipLine(true, "INVITE sip:bob@example.org SIP/2.0", "1 INVITE", "c", true),
+		sipLine(false, "SIP/2.0 200 OK", "1 INVITE", "c", true),
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		m.Add(t0, lines[i%2])
+	}
+}

@@ -118,6 +118,10 @@ func (m *Model) ladderView(h int) []string {
 		if x.Transport != "UDP" && x.Transport != "" {
 			label += " " + x.Transport
 		}
+		if x.Remote != remote || x.Local != local {
+			// Another hop than the header's (a proxy, then the peer's contact): say which.
+			label += " " + x.Local + "⇄" + x.Remote
+		}
 		delta := fmt.Sprintf("%+9.3fs", x.Time.Sub(t0).Seconds())
 		a := arrow(label, span, x.Sent)
 		style := st.MsgIn
