@@ -109,3 +109,58 @@ func TestLadderGoldenScreens(t *testing.T) {
 		}
 	}
 }
+
+// TestLadderIncomingCall: a call that rings while the ladder is open says how to get to the
+// answer key; Esc steps out of the pane and a answers.
+func TestLadderIncomingCall(t *testing.T) {
+	fp := newFakePhone("office")
+	m := New(Options{Phone: fp, NoColor: true, Version: "v0.3.0"})
+	m.c.Now = func() time.Time { return t0 }
+	m.after = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
+	h := startProgram(t, m, 80, 24)
+	h.p.Send(snapshot(registered("office", "sip:alice@example.com")))
+	for _, ev := range ladderCall(t0, "c-1", "sip:bob@example.org") {
+		h.p.Send(ev)
+	}
+	h.p.Send(keyMsg("L"))
+	h.p.Send(incoming("c1"))
+	h.p.Send(keyMsg("a")) // typed into the filter: the pane has the keyboard
+	final := h.quit(t)
+	screen := ansi.Strip(final.View().Content)
+	if !strings.Contains(screen, "esc leaves the SIP ladder first") || !strings.Contains(screen, "filter: a") {
+		t.Fatalf("no hint, or a did not go to the filter:\n%s", screen)
+	}
+	if !final.ladder.Active() {
+		t.Fatal("the ladder closed")
+	}
+}
+
+// TestLadderEscThenAnswer: with the ladder open, a goes to the filter and answers nothing;
+// Esc clears the filter, Esc closes the pane, and a answers the ringing call once.
+func TestLadderEscThenAnswer(t *testing.T) {
+	fp := newFakePhone("office")
+	m := New(Options{Phone: fp, NoColor: true, Version: "v0.3.0"})
+	m.after = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
+	h := startProgram(t, m, 80, 24)
+	h.p.Send(snapshot(registered("office", "sip:alice@example.com")))
+	for _, msg := range []tea.Msg{keyMsg("L"), incoming("c1"), keyMsg("a"), keyMsg("esc"), keyMsg("esc"), keyMsg("a")} {
+		h.p.Send(msg)
+	}
+	answers := func() (n int) {
+		for _, c := range fp.Calls() {
+			if c == "answer c1" {
+				n++
+			}
+		}
+		return n
+	}
+	for deadline := time.Now().Add(5 * time.Second); answers() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("a after Esc Esc did not answer: %q", fp.Calls())
+		}
+	}
+	final := h.quit(t)
+	if n := answers(); n != 1 || final.ladder.Active() {
+		t.Fatalf("%d answers (want 1), ladder open %v", n, final.ladder.Active())
+	}
+}

@@ -336,6 +336,8 @@ func (m *Model) sync() {
 			hint = "(esc leaves the transfer first)"
 		case m.messages.Typing():
 			hint = "(esc leaves the message first)"
+		case m.ladder.Active():
+			hint = "(esc leaves the SIP ladder first)"
 		}
 		m.prompt.SetHint(hint)
 	} else {
