@@ -97,7 +97,7 @@ func (c *answerCmd) Run(e *env) error {
 	if cfg.AutoAnswerAudio != nil {
 		book.restock(c, e) // the first call's audio (finish closes it)
 	}
-	out := &printer{w: e.stdout, json: e.cli.JSON}
+	out := &printer{w: e.stdout, json: e.cli.JSON, names: e.loadContactNames()}
 	if len(cfg.Accounts) == 0 {
 		out.listening(ph.SIPAddr())
 	}

@@ -52,7 +52,7 @@ func (e *env) placeCall(cfg phone.Config, account, target string, c *callCmd) er
 	if err != nil {
 		return err
 	}
-	out := &printer{w: e.stdout, json: e.cli.JSON}
+	out := &printer{w: e.stdout, json: e.cli.JSON, names: e.loadContactNames()}
 	id, err := r.Dial(account, target, ca.CallAudio, phone.DialOptions{RingTimeout: c.RingTimeout})
 	if err != nil {
 		_ = r.finish(out.event)

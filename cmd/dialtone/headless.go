@@ -16,6 +16,7 @@ type printer struct {
 	w        io.Writer
 	json     bool
 	answered map[string]bool // calls whose "answered" is printed (headless_hold.go)
+	names    *contactNames   // the address book's names for peers (contacts_names.go); nil: none
 }
 
 // record is one NDJSON line. Optional fields are omitted when empty.
@@ -36,6 +37,7 @@ type record struct {
 	SIPCallID string   `json:"sip_call_id,omitempty"`
 	Direction string   `json:"direction,omitempty"`
 	Peer      string   `json:"peer,omitempty"`
+	PeerName  string   `json:"peer_name,omitempty"` // the peer's contact name, else the display name it sent
 	From      string   `json:"from,omitempty"`
 	Codec     string   `json:"codec,omitempty"`
 	RateHz    int      `json:"rate,omitempty"`      // answered: the codec's audio rate
@@ -152,24 +154,23 @@ func (p *printer) call(s phone.CallStatus) {
 	if p.repeated(s) {
 		return
 	}
+	if c := p.names.name(s.Peer); c != "" {
+		s.PeerName = c
+	}
 	r := record{Event: s.State.String(), Time: stamp(s.Time), Account: s.Account, CallID: s.ID,
-		SIPCallID: s.SIPCallID, Direction: s.Direction.String(), Peer: s.Peer}
+		SIPCallID: s.SIPCallID, Direction: s.Direction.String(), Peer: s.Peer, PeerName: s.PeerName}
 	who := fmt.Sprintf("%s %s", s.Time.Format("15:04:05"), s.ID)
 	var human string
 	switch s.State {
 	case phone.CallCalling:
-		human = fmt.Sprintf("%s: calling %s", who, s.Peer)
+		human = fmt.Sprintf("%s: calling %s", who, p.names.label(s.Peer, ""))
 	case phone.CallRinging:
 		human = fmt.Sprintf("%s: ringing", who)
 	case phone.CallEarlyMedia:
 		human = fmt.Sprintf("%s: early media", who)
 	case phone.CallIncoming:
 		r.From = s.Peer
-		name := s.Peer
-		if s.PeerName != "" {
-			name = fmt.Sprintf("%q <%s>", s.PeerName, s.Peer)
-		}
-		human = fmt.Sprintf("%s: incoming call from %s", who, name)
+		human = fmt.Sprintf("%s: incoming call from %s", who, p.names.label(s.Peer, s.PeerName))
 	case phone.CallAnswered:
 		enc := s.SRTP != ""
 		r.Codec, r.RateHz, r.Encrypted, r.SRTP, r.Code = s.Codec, s.CodecRate, &enc, s.SRTP, s.Code
@@ -236,19 +237,18 @@ func (p *printer) listening(addr string) {
 // message prints an instant message sent, failed or received.
 func (p *printer) message(m phone.Message) {
 	text := m.Text
-	r := record{Time: stamp(m.Time), Account: m.Account, Peer: m.Peer, Text: &text}
+	r := record{Time: stamp(m.Time), Account: m.Account, Peer: m.Peer, PeerName: m.PeerName, Text: &text}
+	if c := p.names.name(m.Peer); c != "" {
+		r.PeerName = c
+	}
 	var human string
 	switch {
 	case m.Direction == phone.Incoming:
 		r.Event, r.From = "message_received", m.Peer
-		name := m.Peer
-		if m.PeerName != "" {
-			name = fmt.Sprintf("%q <%s>", m.PeerName, m.Peer)
-		}
-		human = fmt.Sprintf("%s message from %s: %s", m.Time.Format("15:04:05"), name, m.Text)
+		human = fmt.Sprintf("%s message from %s: %s", m.Time.Format("15:04:05"), p.names.label(m.Peer, m.PeerName), m.Text)
 	case m.Status == "sent":
 		r.Event, r.Code = "message_sent", m.Code
-		human = fmt.Sprintf("%s message to %s sent (%d %s)", m.Time.Format("15:04:05"), m.Peer, m.Code, m.Reason)
+		human = fmt.Sprintf("%s message to %s sent (%d %s)", m.Time.Format("15:04:05"), p.names.label(m.Peer, ""), m.Code, m.Reason)
 	default:
 		r.Event, r.Code, r.Reason, r.Failure = "message_failed", m.Code, m.Reason, m.Failure.String()
 		if m.Err != nil {

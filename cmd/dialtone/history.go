@@ -51,6 +51,7 @@ func (c *historyCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
+	names := contactNamesOf(ctx, s) // contacts_names.go
 	type row struct {
 		at  time.Time
 		rec record
@@ -60,12 +61,16 @@ func (c *historyCmd) Run(e *env) error {
 	for _, cl := range calls {
 		d := cl.Duration.Seconds()
 		r := record{Event: "call", Time: stamp(cl.Start), Account: cl.Account, SIPCallID: cl.CallID, Direction: cl.Direction,
-			Peer: cl.Peer, Code: cl.Code, Reason: cl.Reason, By: cl.By, Duration: &d}
+			Peer: cl.Peer, PeerName: cl.PeerName, Code: cl.Code, Reason: cl.Reason, By: cl.By, Duration: &d}
+		who := cl.Peer
+		if c := names.name(cl.Peer); c != "" {
+			r.PeerName, who = c, c
+		}
 		outcome := "answered"
 		if cl.Answer.IsZero() {
 			outcome = "not answered"
 		}
-		txt := fmt.Sprintf("%s  call %-8s %-30s %s, %s (%d %s)", cl.Start.Local().Format("2006-01-02 15:04"), cl.Direction, cl.Peer,
+		txt := fmt.Sprintf("%s  call %-8s %-30s %s, %s (%d %s)", cl.Start.Local().Format("2006-01-02 15:04"), cl.Direction, who,
 			outcome, cl.Duration.Round(time.Second), cl.Code, cl.Reason)
 		txt += r.setStoredQuality(cl) // quality.go
 		rows = append(rows, row{cl.Start, r, txt})
@@ -74,11 +79,15 @@ func (c *historyCmd) Run(e *env) error {
 		text := m.Text
 		r := record{Event: "message", Time: stamp(m.Time), Account: m.Account, Direction: m.Direction, Peer: m.Peer,
 			Text: &text, Code: m.Code, Status: m.Status}
+		who := m.Peer
+		if c := names.name(m.Peer); c != "" {
+			r.PeerName, who = c, c
+		}
 		arrow := "→"
 		if m.Direction == store.Incoming {
 			arrow = "←"
 		}
-		rows = append(rows, row{m.Time, r, fmt.Sprintf("%s  msg  %s %-30s %s  [%s]", m.Time.Local().Format("2006-01-02 15:04"), arrow, m.Peer, m.Text, m.Status)})
+		rows = append(rows, row{m.Time, r, fmt.Sprintf("%s  msg  %s %-30s %s  [%s]", m.Time.Local().Format("2006-01-02 15:04"), arrow, who, m.Text, m.Status)})
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].at.After(rows[j].at) })
 	out := &printer{w: e.stdout, json: e.cli.JSON}

@@ -46,7 +46,7 @@ func (c *messageCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	out := &printer{w: e.stdout, json: e.cli.JSON}
+	out := &printer{w: e.stdout, json: e.cli.JSON, names: e.loadContactNames()}
 	ctx, cancel := context.WithTimeout(e.ctx, c.Timeout)
 	sendErr := r.SendMessage(ctx, account, c.Target, text)
 	cancel()

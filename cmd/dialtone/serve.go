@@ -58,7 +58,7 @@ func (c *serveCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	out := &printer{w: e.stdout, json: e.cli.JSON}
+	out := &printer{w: e.stdout, json: e.cli.JSON, names: e.loadContactNames()}
 	s := &server{e: e, r: r, cmd: c}
 	k := &controller{ph: r.Phone, account: account, dial: s.dial, answer: s.answer}
 	srv, err := control.Listen(path, k.do, e.log, c.ControlQueue)
@@ -75,7 +75,7 @@ func (c *serveCmd) Run(e *env) error {
 	if len(cfg.Accounts) == 0 {
 		out.listening(r.SIPAddr())
 	}
-	clients := &printer{w: broadcaster{srv}, json: true}
+	clients := &printer{w: broadcaster{srv}, json: true, names: out.names}
 	each := func(ev phone.Event) {
 		out.event(ev)
 		clients.event(ev)
