@@ -10,7 +10,7 @@ APT       := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-inst
 RUN_PKGS  := libportaudio2 portaudio19-dev libopus-dev libspeexdsp-dev pkg-config gcc
 TEST_PKGS := $(RUN_PKGS) kamailio kamailio-tls-modules sip-tester baresip sox pulseaudio pulseaudio-utils libasound2-plugins tmux \
              iproute2 nftables rtpengine-daemon coturn dnsmasq-base gnome-keyring dbus-daemon \
-             libspandsp-dev libsrtp2-dev tshark
+             libspandsp-dev libsrtp2-dev tshark zsh fish groff-base
 TEST_TIMEOUT ?= 15m
 ARGS ?=
 
