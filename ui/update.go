@@ -112,6 +112,8 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 			return m.dialer.Update(msg)
 		case m.messages.Typing():
 			return m.messages.Update(msg)
+		case m.ladder.Active():
+			return m.ladder.Update(msg)
 		}
 		return nil
 	case tea.KeyPressMsg:

@@ -174,8 +174,19 @@ func bind(k, help string) key.Binding { return key.NewBinding(key.WithKeys(k), k
 
 // Update handles keys while the pane is open.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	if !m.active {
+		return nil
+	}
+	if p, ok := msg.(tea.PasteMsg); ok && m.focus == focusList {
+		// A pasted Call-ID or address filters like typed text; only its first line counts.
+		line, _, _ := strings.Cut(p.Content, "\n")
+		m.filter = truncRunes(m.filter+strings.TrimSpace(line), maxFilter)
+		m.sel, m.selID = 0, ""
+		m.reselect()
+		return nil
+	}
 	kp, ok := msg.(tea.KeyPressMsg)
-	if !ok || !m.active {
+	if !ok {
 		return nil
 	}
 	switch m.focus {
@@ -203,6 +214,10 @@ func (m *Model) listKey(kp tea.KeyPressMsg) {
 		m.moveDialog(-1)
 	case "down":
 		m.moveDialog(1)
+	case "pgup":
+		m.moveDialog(-max(1, m.height/3-1))
+	case "pgdown":
+		m.moveDialog(max(1, m.height/3-1))
 	case "home":
 		m.moveDialog(-len(vis))
 	case "end":
@@ -219,7 +234,7 @@ func (m *Model) listKey(kp tea.KeyPressMsg) {
 		}
 	default:
 		// Letters, digits and the punctuation of addresses and Call-IDs filter the list.
-		if kp.Text != "" && utf8.RuneCountInString(kp.Text) == 1 && kp.Mod&^tea.ModShift == 0 && len(m.filter) < 128 {
+		if kp.Text != "" && utf8.RuneCountInString(kp.Text) == 1 && kp.Mod&^tea.ModShift == 0 && len(m.filter) < maxFilter {
 			m.filter += kp.Text
 			m.sel = 0
 			m.selID = ""
@@ -250,6 +265,10 @@ func (m *Model) ladderKey(kp tea.KeyPressMsg) {
 		m.msg = clamp(m.msg-1, 0, len(d.Msgs)-1)
 	case "down", "j":
 		m.msg = clamp(m.msg+1, 0, len(d.Msgs)-1)
+	case "pgup":
+		m.msg = clamp(m.msg-max(1, m.height/2), 0, len(d.Msgs)-1)
+	case "pgdown":
+		m.msg = clamp(m.msg+max(1, m.height/2), 0, len(d.Msgs)-1)
 	case "home", "g":
 		m.msg = 0
 	case "end", "G":
@@ -275,6 +294,17 @@ func (m *Model) fullKey(kp tea.KeyPressMsg) {
 	case "home", "g":
 		m.scroll = 0
 	}
+}
+
+// maxFilter bounds the filter (bytes): longer than any Call-ID worth typing.
+const maxFilter = 128
+
+func truncRunes(s string, n int) string {
+	for len(s) > n {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
 }
 
 func clamp(v, lo, hi int) int {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -270,5 +271,34 @@ func BenchmarkAdd(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		m.Add(t0, lines[i%2])
+	}
+}
+
+func TestPasteFilterAndPages(t *testing.T) {
+	m := newModel(80, 12)
+	for i := range 20 {
+		call(m, fmt.Sprintf("call-%02d", i), t0.Add(time.Duration(i)*time.Minute))
+	}
+	m.Open()
+	press(m, "up")
+	if d := m.Selected(); d == nil || d.CallID != "call-18" {
+		t.Fatalf("up from the newest: %+v", d)
+	}
+	m.Update(tea.KeyPressMsg{Code: tea.KeyPgUp})
+	if d := m.Selected(); d == nil || d.CallID >= "call-18" {
+		t.Fatalf("pgup did not move up: %+v", d)
+	}
+	m.Update(tea.PasteMsg{Content: " call-07\nignored"})
+	if ds := m.Dialogs(); len(ds) != 1 || ds[0].CallID != "call-07" || m.filter != "call-07" {
+		t.Fatalf("paste: filter %q, %d dialogs", m.filter, len(ds))
+	}
+	m.Update(tea.PasteMsg{Content: strings.Repeat("é", 200)})
+	if len(m.filter) > maxFilter || !utf8.ValidString(m.filter) {
+		t.Fatalf("filter %d bytes, valid %v", len(m.filter), utf8.ValidString(m.filter))
+	}
+	press(m, "esc", "enter")
+	m.Update(tea.KeyPressMsg{Code: tea.KeyPgDown})
+	if m.msg == 0 {
+		t.Fatal("pgdown did not move in the ladder")
 	}
 }
