@@ -86,6 +86,8 @@ func TestLadderGoldenScreens(t *testing.T) {
 	}{
 		{name: "ladder", events: append(append([]tea.Msg{}, traffic...), keys("L", "enter", "down", "down")...)},
 		{name: "ladder_full", events: append(append([]tea.Msg{}, traffic...), keys("L", "enter", "enter")...)},
+		// Scrolled down a page: the rest of the SDP, the key masked, at 80x24 too.
+		{name: "ladder_full_scrolled", events: append(append([]tea.Msg{}, traffic...), keys("L", "enter", "enter", "pgdown")...)},
 		{name: "ladder_filter", events: append(append([]tea.Msg{}, traffic...), keys("L", "c", "a", "r")...)},
 	}
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
@@ -103,6 +105,9 @@ func TestLadderGoldenScreens(t *testing.T) {
 				screen := ansi.Strip(final.View().Content)
 				if strings.Contains(screen, ladderKey) {
 					t.Fatal("the SRTP key is on screen")
+				}
+				if sc.name == "ladder_full_scrolled" && !strings.Contains(screen, "inline:"+srtp.KeyMask) {
+					t.Fatalf("no masked key on screen:\n%s", screen)
 				}
 				requireGolden(t, screen)
 			})
