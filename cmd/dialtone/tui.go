@@ -52,9 +52,10 @@ func (tuiCmd) Run(e *env) error {
 	e.noDeviceHint = fmt.Sprintf("to call without sound, set backend = \"null\" under [audio] in %s; `dialtone devices` lists the devices", f.Path)
 	adapter := &tuiPhone{e: e, ph: ph}
 	defer adapter.close()
-	opts := ui.Options{Phone: adapter, Logs: logs, NoColor: os.Getenv("NO_COLOR") != "", Version: version}
+	names := e.loadContactNames() // tui_contacts.go
+	opts := ui.Options{Phone: withContacts(adapter, names), Logs: logs, NoColor: os.Getenv("NO_COLOR") != "", Version: version}
 	if r.history != nil { // nil when the data directory cannot be written (history_fallback.go)
-		opts.History = uiHistory{r.history.s}
+		opts.History = withContactHistory(uiHistory{r.history.s}, names)
 	}
 	if len(cfg.Accounts) == 0 && e.cli.AOR == "" {
 		opts.FirstRun = &ui.FirstRunOptions{ConfigPath: f.Path, Save: func(a ui.NewAccount) error {
