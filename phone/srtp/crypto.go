@@ -244,7 +244,7 @@ var inlineTag = []byte("inline:")
 // MaskCryptoLines returns text (a SIP message, an SDP body, a log line) with every inline
 // key replaced by KeyMask, so keys never reach a trace. The key is what follows "inline:"
 // (any case) up to "|", ";", white space or the end. text itself is returned, unchanged and
-// not copied, when it holds no key.
+// not copied, when it holds no key. Masking masked text changes nothing.
 func MaskCryptoLines(text []byte) []byte {
 	i := indexFold(text, inlineTag)
 	if i < 0 {
@@ -257,6 +257,9 @@ func MaskCryptoLines(text []byte) []byte {
 		end := start
 		for end < len(text) && !keyEnd(text[end]) {
 			end++
+		}
+		if bytes.HasPrefix(text[start:], []byte(KeyMask)) {
+			end = start + len(KeyMask) // masked already (the mask holds a space): leave it as it is
 		}
 		if end > start {
 			out = append(out, KeyMask...)

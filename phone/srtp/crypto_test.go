@@ -183,4 +183,7 @@ func TestMaskCryptoLines(t *testing.T) {
 	if MaskCryptoString("x inline:") != "x inline:" {
 		t.Error("an empty key grew a mask")
 	}
+	if again := string(MaskCryptoLines([]byte(got))); again != got {
+		t.Errorf("masking masked text changed it:\n%s\nbecame\n%s", got, again)
+	}
 }
