@@ -89,7 +89,12 @@ type Options struct {
 	// History is the persistent call and message history, read at start-up and again when a
 	// message arrives or a call ends. nil keeps only what happens during this session.
 	History History
+	// Contacts is the address book, by name: the dialer completes names to addresses.
+	Contacts []Contact
 }
+
+// Contact is an address-book entry: a name and the address to dial.
+type Contact = dialer.Contact
 
 // History is the call and message history kept across sessions (the caller adapts its store).
 // The UI calls it from tea.Cmds, never from its event loop; the methods may take a moment.
@@ -242,6 +247,7 @@ func New(o Options) *Model {
 		width:     80,
 		height:    24,
 	}
+	m.dialer.SetContacts(o.Contacts)
 	if fr := o.FirstRun; fr != nil {
 		save := fr.Save
 		m.form = firstrun.New(c, fr.ConfigPath, func(a firstrun.Account) error {

@@ -53,7 +53,8 @@ func (tuiCmd) Run(e *env) error {
 	adapter := &tuiPhone{e: e, ph: ph}
 	defer adapter.close()
 	names := e.loadContactNames() // tui_contacts.go
-	opts := ui.Options{Phone: withContacts(adapter, names), Logs: logs, NoColor: os.Getenv("NO_COLOR") != "", Version: version}
+	opts := ui.Options{Phone: withContacts(adapter, names), Logs: logs, NoColor: os.Getenv("NO_COLOR") != "", Version: version,
+		Contacts: names.uiContacts()}
 	if r.history != nil { // nil when the data directory cannot be written (history_fallback.go)
 		opts.History = withContactHistory(uiHistory{r.history.s}, names)
 	}

@@ -103,3 +103,18 @@ func (h contactHistory) Thread(peer string, limit int) ([]phone.Message, error) 
 	}
 	return ms, err
 }
+
+// uiContacts is the address book for the dialer's completion: each contact with the address
+// to dial, its first.
+func (n *contactNames) uiContacts() []ui.Contact {
+	if n == nil {
+		return nil
+	}
+	out := make([]ui.Contact, 0, len(n.list))
+	for _, c := range n.list {
+		if len(c.URIs) > 0 {
+			out = append(out, ui.Contact{Name: c.Name, URI: c.URIs[0]})
+		}
+	}
+	return out
+}

@@ -81,7 +81,11 @@ func TestTUIShowsContactNames(t *testing.T) {
 		{Peer: "sip:carol@example.com", Direction: "outgoing", Account: "office", Start: t0.Add(-time.Hour), Answered: true, Duration: time.Minute, Code: 200, By: "local"},
 		{Peer: "sip:dave@example.net", Direction: "incoming", Account: "office", Start: t0.Add(-2 * time.Hour), By: "remote"},
 	}}
-	m := ui.New(ui.Options{Phone: withContacts(namesPhone{events}, names), History: withContactHistory(hist, names), NoColor: true})
+	if cs := names.uiContacts(); len(cs) != 2 || cs[0] != (ui.Contact{Name: "Bob Builder", URI: "sip:bob@example.org"}) {
+		t.Errorf("uiContacts = %+v", cs)
+	}
+	m := ui.New(ui.Options{Phone: withContacts(namesPhone{events}, names), History: withContactHistory(hist, names), NoColor: true,
+		Contacts: names.uiContacts()})
 	out := &lockedBuffer{}
 	p := tea.NewProgram(m, tea.WithInput(nil), tea.WithOutput(out), tea.WithoutSignals(),
 		tea.WithWindowSize(120, 40), tea.WithColorProfile(colorprofile.NoTTY))

@@ -34,8 +34,9 @@ type Model struct {
 	in       *input.Model
 	accounts []string
 	states   map[string]phone.RegState
-	chosen   string   // account picked with ctrl+o; "" picks automatically
-	history  []string // dialled targets, most recent first, no duplicates
+	chosen   string    // account picked with ctrl+o; "" picks automatically
+	history  []string  // dialled targets, most recent first, no duplicates
+	contacts []Contact // the address book, for completion by name (contacts.go)
 	width    int
 }
 
@@ -130,6 +131,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, k.Account):
 			m.NextAccount()
 			return nil
+		case key.Matches(msg, k.Complete) && m.completeContact():
+			return nil
 		}
 		return m.in.Update(msg)
 	}
@@ -150,6 +153,7 @@ func (m *Model) dial() tea.Cmd {
 	if target == "" {
 		return nil
 	}
+	target = m.contactTarget(target)
 	account := m.Account()
 	if target == EchoTarget {
 		account = ""
@@ -198,6 +202,8 @@ func (m *Model) View() string {
 	switch acc := m.Account(); {
 	case strings.TrimSpace(m.in.Value()) == EchoTarget:
 		via = "built-in echo test"
+	case m.contactHint() != "":
+		via = m.contactHint()
 	case acc != "":
 		via = "via " + common.Clean(acc)
 	}
