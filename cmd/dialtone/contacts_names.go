@@ -57,7 +57,8 @@ func newContactNames(cs []store.Contact) *contactNames {
 	return n
 }
 
-// name is peer's contact name, "" if it has none.
+// name is peer's contact name, "" if it has none: the contact of the address itself, else of
+// its number (store.TelAlias).
 func (n *contactNames) name(peer string) string {
 	if n == nil || peer == "" {
 		return ""
@@ -66,7 +67,13 @@ func (n *contactNames) name(peer string) string {
 	if err != nil {
 		return ""
 	}
-	return n.byURI[u]
+	if c, ok := n.byURI[u]; ok {
+		return c
+	}
+	if tel := store.TelAlias(u); tel != "" { // a provider's sip:+number@host, a contact's tel:
+		return n.byURI[tel]
+	}
+	return ""
 }
 
 // label is how a peer is shown in one line: "Name <uri>" for a contact, else the display

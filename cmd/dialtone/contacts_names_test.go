@@ -16,7 +16,10 @@ import (
 // TestEventsShowContactNames: a contact's name goes where a display name went, in the human
 // lines and as peer_name in NDJSON; a peer that is no contact prints as before.
 func TestEventsShowContactNames(t *testing.T) {
-	names := newContactNames([]store.Contact{{Name: "Bob Builder", URIs: []string{"sip:bob@example.com"}}})
+	names := newContactNames([]store.Contact{{Name: "Bob Builder", URIs: []string{"sip:bob@example.com", "tel:+15550100"}}})
+	if got := names.name("sip:+1-555-0100@provider.example;user=phone"); got != "Bob Builder" {
+		t.Errorf("a provider's address with Bob's number: name %q", got)
+	}
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, tc := range []struct {
 		json      bool

@@ -218,7 +218,9 @@ func (s *Store) NameFor(ctx context.Context, peer string) (string, error) {
 		return "", nil
 	}
 	var name string
-	err = s.r.QueryRowContext(ctx, `SELECT c.name FROM contact_uris u JOIN contacts c ON c.id = u.contact_id WHERE u.uri = ?`, n).Scan(&name)
+	// The address itself first, then its number (contacts_tel.go); "" matches no row.
+	err = s.r.QueryRowContext(ctx, `SELECT c.name FROM contact_uris u JOIN contacts c ON c.id = u.contact_id
+WHERE u.uri IN (?1, ?2) ORDER BY u.uri = ?1 DESC LIMIT 1`, n, TelAlias(n)).Scan(&name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -236,3 +236,31 @@ func TestUpgradeFromV3(t *testing.T) {
 		t.Errorf("NameFor(%s) = %q, %v; want Bob", calls[0].Peer, name, err)
 	}
 }
+
+func TestNameForTelAlias(t *testing.T) {
+	ctx := context.Background()
+	s := newMemory(t)
+	if _, err := s.AddContact(ctx, Contact{Name: "Ada", URIs: []string{"tel:+44 20 7946 0018"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddContact(ctx, Contact{Name: "Ada at work", URIs: []string{"sip:+442079460018@work.example"}}); err != nil {
+		t.Fatal(err)
+	}
+	for peer, want := range map[string]string{
+		"sip:+442079460018@provider.example;user=phone": "Ada",
+		`"x" <sips:+44-20-7946-0018@p.example>`:         "Ada",
+		"sip:+442079460018@work.example":                "Ada at work", // the address itself wins
+		"sip:442079460018@provider.example":             "",            // another number: no '+'
+		"sip:ada@provider.example":                      "",
+	} {
+		if got, err := s.NameFor(ctx, peer); err != nil || got != want {
+			t.Errorf("NameFor(%q) = %q, %v; want %q", peer, got, err, want)
+		}
+	}
+	for in, want := range map[string]string{"sip:+1555@h": "tel:+1555", "sip:0301234;isub=1@h": "tel:0301234",
+		"sip:bob@h": "", "sip:12@h": "", "tel:+1555": "", "sip:+1555": ""} {
+		if got := TelAlias(in); got != want {
+			t.Errorf("TelAlias(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
