@@ -33,6 +33,13 @@
 // a peer normalises it the same way, so "Bob" <sip:Bob@Example.COM;transport=tcp>
 // and sip:Bob@example.com are one conversation.
 //
+// # Address book
+//
+// The same file keeps the contacts (schema v4, contacts.go): a name (unique ignoring ASCII
+// case), one or more addresses, a note. Addresses are stored as NormalizeContactURI returns
+// them, which for SIP is NormalizePeer's form, so a peer's name is one indexed look-up
+// (NameFor); each address belongs to one contact. vcard.go reads and writes vCard.
+//
 // # Times
 //
 // Times are stored as integer microseconds since the Unix epoch (so they sort
