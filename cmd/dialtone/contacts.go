@@ -36,11 +36,11 @@ type contactsRemoveCmd struct {
 }
 
 type contactsImportCmd struct {
-	File string `arg:"" help:"The vCard file (.vcf); - for standard input." placeholder:"FILE.vcf"`
+	File string `arg:"" help:"The vCard file (.vcf); - for standard input." placeholder:"FILE.vcf" type:"path"`
 }
 
 type contactsExportCmd struct {
-	File string `arg:"" optional:"" help:"Where to write (created with mode 0600); standard output when absent or -." placeholder:"FILE"`
+	File string `arg:"" optional:"" help:"Where to write (created with mode 0600); standard output when absent or -." placeholder:"FILE" type:"path"`
 }
 
 // contactJSON is a contact in `contacts list --json`.
