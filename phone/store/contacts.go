@@ -71,8 +71,9 @@ func NormalizeContactURI(uri string) (string, error) {
 			return r
 		}, rest)
 	}
-	i := strings.IndexByte(n, ':')
-	if i < 0 || i == len(n)-1 || strings.HasSuffix(n, "@") {
+	// What sipaddr took out of brackets may have any scheme, or none: check the result.
+	scheme, rest, _ := strings.Cut(n, ":")
+	if scheme != "sip" && scheme != "sips" && scheme != "tel" || rest == "" || strings.HasSuffix(rest, "@") || strings.HasPrefix(rest, "@") {
 		return "", invalid("address %q is not a SIP or tel URI", uri)
 	}
 	return n, nil
