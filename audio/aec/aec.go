@@ -112,10 +112,11 @@ func Wrap(src audio.Source, dst audio.Sink, opts Options) (audio.Source, audio.S
 		return nil, nil, nil, err
 	}
 	c := &Canceller{opts: opts, srcRate: audio.SampleRate, sinkRate: audio.SampleRate}
+	s, k := wrapSource(src, c), wrapSink(dst, c) // first: they tell rebuild whether the devices count slips
 	if err := c.rebuild(audio.SampleRate); err != nil {
 		return nil, nil, nil, err
 	}
-	return wrapSource(src, c), wrapSink(dst, c), c, nil
+	return s, k, c, nil
 }
 
 // rebuild makes the speexdsp states for hz; the caller holds mu (or owns c alone).
@@ -134,6 +135,9 @@ func (c *Canceller) rebuild(hz int) error {
 	}
 	c.eng = e
 	c.fifo = newRefFIFO(n, hz)
+	if c.srcSlip.get != nil && c.sinkSlip.get != nil {
+		c.fifo.lead = int(samplesOf(slipLead, hz))
+	}
 	c.cap = make([]int16, n)
 	c.ref = make([]int16, n)
 	c.stats.Rate = hz

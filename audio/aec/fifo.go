@@ -48,6 +48,7 @@ type refFIFO struct {
 	last     float64
 	locked   float64 // tests: a fixed ratio instead of the loop's
 	owed     int     // reference a slip skipped before it was written (slip.go)
+	lead     int     // samples the reference starts behind what was written (slip.go)
 
 	stats fifoStats
 }
@@ -127,9 +128,17 @@ func (f *refFIFO) push(s []int16) {
 		// The interpolator needs taps/2-1 samples before the read position and taps/2
 		// after: start the reference that much (1 ms at 8 kHz) behind what was written.
 		f.frac = 0
-		f.put(make0[:taps-1])
+		f.putZeros(taps - 1 + f.lead)
 	}
 	f.put(s)
+}
+
+func (f *refFIFO) putZeros(n int) {
+	for n > 0 {
+		k := min(n, len(make0))
+		f.put(make0[:k])
+		n -= k
+	}
 }
 
 var make0 [taps]int16

@@ -12,6 +12,14 @@ import "time"
 // amount at the same point keeps the path the filter learnt.
 type slipper interface{ Slipped() time.Duration }
 
+// slipLead is how far behind what was written the reference starts when the devices count
+// slips. A slip that moves the capture forward (audio dropped) or the speaker's audio earlier
+// (its queue trimmed) needs the reference moved forward, to audio written already: with the
+// media session writing and reading in the same tick, nothing would be queued to skip. The
+// echo comes back far later than this through any sound card (about 200 ms on PulseAudio),
+// so the filter only models a path this much shorter.
+const slipLead = 30 * time.Millisecond
+
 // slipTrack turns a device's cumulative slip into samples at the canceller's rate.
 type slipTrack struct {
 	get  func() time.Duration // nil: the device does not count slips
@@ -47,7 +55,7 @@ func (f *refFIFO) shift(k int) {
 	h := min(taps/2-1, f.n) // history kept before the read position
 	L := len(f.buf)
 	if k > 0 {
-		skip := min(k, f.n-h)
+		skip := max(0, min(k, f.n-taps)) // the interpolator's look-ahead stays
 		for i := h - 1; i >= 0; i-- {
 			f.buf[(f.r+skip+i)%L] = f.buf[(f.r+i)%L]
 		}

@@ -43,6 +43,9 @@ func (r *ring) push(p []int16) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.block, r.pushedAt = len(p), time.Now()
+	if r.play {
+		p = r.payOwed(p)
+	}
 	if drop := r.n + len(p) - len(r.buf); drop > 0 {
 		r.stats.Overruns++
 		r.stats.Dropped += uint64(drop)
@@ -102,6 +105,7 @@ func (r *ring) pull(p []int16) {
 		r.keepDown(got, 0)
 	} else {
 		r.lat.reset()
+		r.lat.owe = 0 // ran dry: nothing to spare after all
 	}
 	if got < len(p) {
 		r.primed = false

@@ -66,6 +66,8 @@ type latencyTrim struct {
 	window, margin int // in samples at the ring's rate; window 0: off
 	seen           int // samples taken in this window
 	low            int // the least left after a take in this window
+	owe            int // playback: to drop from the start of the next Write's audio
+	checks         int // windows looked at
 }
 
 func (l *latencyTrim) reset() { l.seen, l.low = 0, math.MaxInt }
@@ -76,6 +78,7 @@ func (r *ring) setRate(rate int, play bool) {
 	r.lat.window = int(int64(rate) * int64(keepWindow) / int64(time.Second))
 	r.lat.margin = int(int64(rate) * int64(keepMargin) / int64(time.Second))
 	r.lat.reset()
+	r.lat.seen = r.lat.window * 3 / 4 // the first look after 0.5 s: a start-up burst goes early
 }
 
 // keepDown runs as took samples leave the ring (a Read's or a callback's), pending of them
@@ -90,11 +93,41 @@ func (r *ring) keepDown(took, pending int) {
 	if l.seen < l.window {
 		return
 	}
-	if extra := l.low - l.margin; extra >= l.margin/2 { // not for a few samples: each drop is heard
-		r.head = (r.head + extra) % len(r.buf)
-		r.n -= extra
-		r.stats.Skipped += uint64(extra)
-		r.slipDropped(extra)
+	// Not for a few samples: each drop is heard. And a microphone's backlog only when it
+	// is big (a stall's) once the start-up burst has gone: dropping captured audio moves the
+	// capture against the far-end history an echo canceller holds, which it re-learns for a
+	// second or two (the speaker's drops fall where it can follow them exactly).
+	need := l.margin / 2
+	if !r.play && l.checks > 0 {
+		need = 3 * l.margin
+	}
+	l.checks++
+	if extra := l.low - l.margin; extra >= need {
+		if r.play {
+			// The speaker's ring drops from the next Write instead of its oldest audio:
+			// then the slip falls just before what the media session writes and reads
+			// next, where an echo canceller moves its reference, and not a queue's
+			// length earlier.
+			l.owe = extra
+		} else {
+			r.head = (r.head + extra) % len(r.buf)
+			r.n -= extra
+			r.stats.Skipped += uint64(extra)
+			r.slipDropped(extra)
+		}
 	}
 	l.reset()
+}
+
+// payOwed drops what keepDown decided from the start of p, a Write's audio; the caller holds
+// r.mu.
+func (r *ring) payOwed(p []int16) []int16 {
+	d := min(r.lat.owe, len(p))
+	if d == 0 {
+		return p
+	}
+	r.lat.owe -= d
+	r.stats.Skipped += uint64(d)
+	r.slipDropped(d)
+	return p[d:]
 }
