@@ -86,7 +86,7 @@ func (p *Phone) mediaConfig(ip string) media.Config {
 	if err != nil {
 		addr = netip.IPv4Unspecified()
 	}
-	return media.Config{IP: addr, PortMin: p.cfg.RTPPortMin, PortMax: p.cfg.RTPPortMax, Logger: p.log}
+	return media.Config{IP: addr, PortMin: p.cfg.RTPPortMin, PortMax: p.cfg.RTPPortMax, Logger: p.log, Tap: p.cfg.MediaTap}
 }
 
 // mediaPolicy is what a call offers or accepts besides addresses: codecs, SRTP policy and

@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -28,6 +29,8 @@ type pcapCapture struct {
 	once sync.Once
 	w    atomic.Pointer[pcap.Writer]
 	err  error // from the creation, if it failed
+
+	order sipOrder // pcap_order.go
 
 	routeMu sync.Mutex
 	routes  map[netip.Addr]netip.Addr // remote address -> the local one that reaches it
@@ -51,7 +54,7 @@ func (e *env) setupPcap(closers *[]func()) error {
 	if os.IsNotExist(statErr) {
 		os.Remove(e.cli.PCAP) // created on first use
 	}
-	c := &pcapCapture{path: e.cli.PCAP, routes: map[netip.Addr]netip.Addr{}}
+	c := &pcapCapture{path: e.cli.PCAP, routes: map[netip.Addr]netip.Addr{}, order: sipOrder{written: map[string]time.Time{}}}
 	e.pcap = c
 	var next sip.SIPTracer
 	if e.tracer != nil {
@@ -67,6 +70,7 @@ func (e *env) setupPcap(closers *[]func()) error {
 			}
 			return
 		}
+		c.order.flush()
 		if err := w.Close(); err != nil {
 			e.log.Error("--pcap: capture incomplete", "file", c.path, "err", err)
 		}
@@ -154,9 +158,9 @@ func (t *pcapTracer) write(transport string, sent bool, laddr, raddr string, msg
 	// SRTP master keys never reach a file: whoever has the capture could decrypt the call.
 	body := maskForCapture(msg) // pcap_mask.go
 	if sent {
-		w.WriteSIP(transport, true, local, remote, body)
+		t.c.order.sent(w, transport, local, remote, body)
 	} else {
-		w.WriteSIP(transport, false, remote, local, body)
+		t.c.order.received(w, transport, remote, local, body)
 	}
 }
 

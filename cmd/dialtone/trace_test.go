@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dialtone/dialtone/phone/pcap"
 	"github.com/dialtone/dialtone/phone/srtp"
@@ -34,7 +35,7 @@ func traceCall(t *testing.T) (file, key string) {
 	}
 	sdp := "v=0\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:" + c.String() + "\r\n"
 	file = filepath.Join(t.TempDir(), "call.pcapng")
-	capture := &pcapCapture{path: file, routes: map[netip.Addr]netip.Addr{}}
+	capture := &pcapCapture{path: file, routes: map[netip.Addr]netip.Addr{}, order: sipOrder{written: map[string]time.Time{}}}
 	tr := &pcapTracer{c: capture}
 	const local, bob = "0.0.0.0:5062", "127.0.0.1:5090"
 	tr.SIPTraceWrite("UDP", local, bob, msg("INVITE sip:bob@127.0.0.1:5090 SIP/2.0", "call-1", "1 INVITE", sdp))
@@ -42,6 +43,7 @@ func traceCall(t *testing.T) (file, key string) {
 	tr.SIPTraceWrite("UDP", local, bob, msg("MESSAGE sip:bob@127.0.0.1:5090 SIP/2.0", "msg-1", "1 MESSAGE", ""))
 	tr.SIPTraceRead("UDP", local, bob, msg("SIP/2.0 200 OK", "call-1", "1 INVITE", sdp))
 	tr.SIPTraceWrite("UDP", local, bob, msg("ACK sip:bob@127.0.0.1:5090 SIP/2.0", "call-1", "1 ACK", ""))
+	capture.order.flush()
 	if w := capture.w.Load(); w == nil || w.Close() != nil {
 		t.Fatalf("no capture written: %v", capture.err)
 	}

@@ -94,7 +94,7 @@ func (s *Session) sendRTCP(p Params, now time.Time, buf []byte) {
 	if !p.Remote.IsValid() {
 		return
 	}
-	wire, ok := s.protectRTCP(p, s.marshalReport(buf, p, now))
+	wire, ok := s.protectRTCP(p, s.tapRTCPOut(p, s.marshalReport(buf, p, now))) // tap.go
 	if !ok {
 		return
 	}
@@ -184,6 +184,7 @@ func (s *Session) handleRTCP(b []byte, now time.Time) {
 	if !ok {
 		return
 	}
+	s.tapRTCPIn(s.current(), b) // tap.go
 	pkts, err := rtcp.Unmarshal(b)
 	if err != nil {
 		return

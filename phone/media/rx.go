@@ -125,6 +125,7 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 		s.stats.dropped.Add(1) // failed SRTP authentication or replay: never play it, never latch on it
 		return
 	}
+	s.tapRTPIn(p, b, pkt, from) // tap.go
 	r := &s.rx
 	r.mu.Lock()
 	defer r.mu.Unlock()

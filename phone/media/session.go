@@ -29,6 +29,7 @@ type Config struct {
 	NewTicker func(d time.Duration) (<-chan time.Time, func())
 	// Now is the clock for arrival times and statistics; nil uses time.Now.
 	Now func() time.Time
+	Tap Tap // sees every plain RTP and RTCP packet (tap.go); nil, none
 }
 
 // Params is what the call's signalling negotiated; Update may change it mid-call (hold,

@@ -126,6 +126,7 @@ func (t *sender) write(s *Session, p Params, pkt *rtp.Packet, buf []byte) bool {
 		s.log.Debug("rtp marshal", "err", err)
 		return false
 	}
+	s.tapRTPOut(p, buf[:rtpHeaderRoom+len(pkt.Payload)]) // tap.go: plain, before SRTP
 	wire, ok := s.protectRTP(p, buf[:rtpHeaderRoom+len(pkt.Payload)], &pkt.Header)
 	if !ok {
 		return false

@@ -149,7 +149,12 @@ func NewWriter(out io.Writer, o Options) (*Writer, error) {
 // transport but UDP is written as TCP); sent says dialtone sent it (else received it), which
 // the packet's comment records (CommentSent, CommentReceived).
 func (w *Writer) WriteSIP(transport string, sent bool, src, dst netip.AddrPort, msg []byte) error {
-	at := w.now()
+	return w.WriteSIPAt(w.now(), transport, sent, src, dst, msg)
+}
+
+// WriteSIPAt is WriteSIP with the capture time given (a message held back to follow the one
+// that caused it).
+func (w *Writer) WriteSIPAt(at time.Time, transport string, sent bool, src, dst netip.AddrPort, msg []byte) error {
 	comment := CommentReceived
 	if sent {
 		comment = CommentSent

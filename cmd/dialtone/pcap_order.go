@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dialtone/dialtone/phone/pcap"
+)
+
+// sipgo reports a message it sent after the write returns, so the answer to it can be reported
+// first (the far end answered while the sending goroutine had not yet logged): a 180 before
+// its INVITE, a 200 before its BYE. The capture puts them back in causal order: a received
+// response waits until the request with its Via branch has been written, a received ACK until
+// the final response it acknowledges has; either waits at most sipHold, and whatever was
+// received after it waits behind it, so received messages keep their own order.
+
+// sipHold bounds how long a received message waits for the message that caused it.
+const sipHold = 100 * time.Millisecond
+
+// sipOrder is the capture's reordering of SIP messages.
+type sipOrder struct {
+	mu      sync.Mutex
+	w       *pcap.Writer
+	written map[string]time.Time // what sent messages satisfied (sipKey), and when
+	queue   []heldSIP
+	timer   *time.Timer
+	last    time.Time // the last capture time written: held messages never go before it
+}
+
+type heldSIP struct {
+	at, deadline time.Time
+	transport    string
+	src, dst     netip.AddrPort
+	msg          []byte
+	waitFor      string
+}
+
+// sent writes a message dialtone sent, then what was waiting for it.
+func (o *sipOrder) sent(w *pcap.Writer, transport string, src, dst netip.AddrPort, msg []byte) {
+	at := time.Now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.w = w
+	at = laterOf(at, o.last)
+	o.last = at
+	w.WriteSIPAt(at, transport, true, src, dst, msg)
+	if k := sipKey(msg, true); k != "" {
+		if len(o.written) >= 4096 {
+			clear(o.written) // bounded; what waits then waits at most sipHold
+		}
+		o.written[k] = at
+	}
+	o.release(false)
+}
+
+// received writes a message dialtone received, or holds it until what caused it is written.
+func (o *sipOrder) received(w *pcap.Writer, transport string, src, dst netip.AddrPort, msg []byte) {
+	at := time.Now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.w = w
+	k := sipKey(msg, false)
+	if _, done := o.written[k]; done {
+		k = ""
+	}
+	if k == "" && len(o.queue) == 0 {
+		o.last = laterOf(at, o.last)
+		w.WriteSIPAt(o.last, transport, false, src, dst, msg)
+		return
+	}
+	o.queue = append(o.queue, heldSIP{at: at, deadline: at.Add(sipHold), transport: transport, src: src, dst: dst,
+		msg: bytes.Clone(msg), waitFor: k}) // sipgo reuses its buffer once the hook returns
+	o.release(len(o.queue) > 256)
+	if len(o.queue) > 0 && o.timer == nil {
+		o.timer = time.AfterFunc(time.Until(o.queue[0].deadline), o.expire)
+	}
+}
+
+// release writes the held messages at the head of the queue whose cause is written (or whose
+// wait is over, or all with force). Called with mu held.
+func (o *sipOrder) release(force bool) {
+	now := time.Now()
+	for len(o.queue) > 0 {
+		h := o.queue[0]
+		cause, ok := o.written[h.waitFor]
+		if h.waitFor != "" && !ok && !force && now.Before(h.deadline) {
+			return
+		}
+		at := laterOf(h.at, o.last) // after its cause (and all before it) in the file, and in time
+		if ok {
+			at = laterOf(at, cause)
+		}
+		o.last = at
+		o.w.WriteSIPAt(at, h.transport, false, h.src, h.dst, h.msg)
+		o.queue[0] = heldSIP{}
+		o.queue = o.queue[1:]
+	}
+}
+
+// expire runs when the head of the queue has waited sipHold.
+func (o *sipOrder) expire() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.timer = nil
+	o.release(false)
+	if len(o.queue) > 0 {
+		o.timer = time.AfterFunc(time.Until(o.queue[0].deadline), o.expire)
+	}
+}
+
+// flush writes everything held (before the capture closes).
+func (o *sipOrder) flush() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.timer != nil {
+		o.timer.Stop()
+		o.timer = nil
+	}
+	if o.w != nil {
+		o.release(true)
+	}
+}
+
+// sipKey is what a sent message satisfies, or what a received one waits for: a request and
+// the responses to it share "via <branch>"; a final response to an INVITE and the ACK for it
+// share "ack <Call-ID> <CSeq number>". "" for anything else (and for what does not parse, such
+// as part of a message read from TCP).
+func sipKey(msg []byte, sent bool) string {
+	m, ok := pcap.ParseSIP(msg)
+	if !ok {
+		return ""
+	}
+	num, method, _ := strings.Cut(m.CSeq, " ")
+	switch {
+	case m.Request == sent && m.Method != "ACK": // our request, or a response to one
+		if b := topBranch(msg); b != "" {
+			return "via " + b
+		}
+	case sent && !m.Request && m.Status >= 200 && strings.TrimSpace(method) == "INVITE",
+		!sent && m.Request && m.Method == "ACK":
+		return "ack " + m.CallID + " " + num
+	}
+	return ""
+}
+
+// topBranch is the branch parameter of the first Via.
+func topBranch(msg []byte) string {
+	head, _, _ := bytes.Cut(msg, []byte("\r\n\r\n"))
+	for line := range bytes.Lines(head) {
+		name, v, ok := bytes.Cut(line, []byte(":"))
+		name = bytes.TrimSpace(name)
+		if !ok || !bytes.EqualFold(name, []byte("Via")) && !bytes.EqualFold(name, []byte("v")) {
+			continue
+		}
+		first, _, _ := bytes.Cut(v, []byte(","))
+		for _, p := range bytes.Split(first, []byte(";")) {
+			k, val, _ := bytes.Cut(bytes.TrimSpace(p), []byte("="))
+			if bytes.EqualFold(k, []byte("branch")) {
+				return string(bytes.TrimSpace(val))
+			}
+		}
+		return ""
+	}
+	return ""
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

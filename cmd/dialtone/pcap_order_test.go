@@ -1,0 +1,76 @@
+package main
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/phone/pcap"
+)
+
+// readLadder is the capture's SIP as "direction summary" lines, in file order, and whether
+// the capture times never go backwards.
+func readLadder(t *testing.T, file string) ([]string, bool) {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	var last time.Time
+	monotonic := true
+	err = pcap.ReadSIP(f, func(m pcap.SIPMessage) error {
+		out = append(out, direction(m)+" "+m.Summary())
+		monotonic = monotonic && !m.Time.Before(last)
+		last = m.Time
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, monotonic
+}
+
+// TestPcapPutsAnswersAfterTheirCause: sipgo reports what it sent after the write, so an
+// answer can be reported first; the capture writes a response after the request with its Via
+// branch, an ACK after the final response it acknowledges, keeps received messages in their
+// own order, and waits at most sipHold for a cause that never comes.
+func TestPcapPutsAnswersAfterTheirCause(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "order.pcapng")
+	c := &pcapCapture{path: file, routes: map[netip.Addr]netip.Addr{}, order: sipOrder{written: map[string]time.Time{}}}
+	tr := &pcapTracer{c: c}
+	const me, far = "127.0.0.1:5062", "127.0.0.1:5090"
+	msg := func(first, branch, cseq string) []byte {
+		return []byte(first + "\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;rport;branch=" + branch + "\r\nCall-ID: c1\r\nCSeq: " + cseq + "\r\nContent-Length: 0\r\n\r\n")
+	}
+	tr.SIPTraceRead("UDP", me, far, msg("SIP/2.0 180 Ringing", "z9hG4bKinv", "1 INVITE")) // before its INVITE
+	tr.SIPTraceRead("UDP", me, far, msg("OPTIONS sip:me SIP/2.0", "z9hG4bKopt", "7 OPTIONS"))
+	tr.SIPTraceWrite("UDP", me, far, msg("INVITE sip:far SIP/2.0", "z9hG4bKinv", "1 INVITE"))
+	tr.SIPTraceRead("UDP", me, far, msg("SIP/2.0 200 OK", "z9hG4bKinv", "1 INVITE"))
+	tr.SIPTraceRead("UDP", me, far, msg("ACK sip:me SIP/2.0", "z9hG4bKack", "2 ACK")) // before our 200
+	tr.SIPTraceWrite("UDP", me, far, msg("SIP/2.0 200 OK", "z9hG4bKfar", "2 INVITE"))
+	got, mono := readLadder(t, file)
+	want := []string{"sent INVITE", "received 180 Ringing", "received OPTIONS", "received 200 OK", "sent 200 OK", "received ACK"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") || !mono {
+		t.Errorf("capture order %v (times monotonic %v), want %v", got, mono, want)
+	}
+
+	// A response to nothing we sent waits sipHold, not for ever, and what came after it waits
+	// behind it rather than overtaking it.
+	tr.SIPTraceRead("UDP", me, far, msg("SIP/2.0 481 Gone", "z9hG4bKnever", "9 BYE"))
+	tr.SIPTraceRead("UDP", me, far, msg("BYE sip:me SIP/2.0", "z9hG4bKbye", "3 BYE"))
+	deadline := time.Now().Add(5 * time.Second)
+	for len(got) < len(want)+2 && time.Now().Before(deadline) {
+		time.Sleep(sipHold / 4)
+		got, _ = readLadder(t, file)
+	}
+	if tail := strings.Join(got[len(want):], ", "); tail != "received 481 Gone, received BYE" {
+		t.Errorf("after the wait: %v", got)
+	}
+	c.order.flush()
+	c.w.Load().Close()
+}
