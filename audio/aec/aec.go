@@ -182,11 +182,11 @@ func (c *Canceller) setRate(isSource bool, hz int) error {
 	return c.rebuild(hz)
 }
 
-// played queues a frame the sink is about to play as the reference.
+// played queues a frame the sink was just given as the reference.
 func (c *Canceller) played(frame []int16) {
 	c.mu.Lock()
 	if c.eng != nil && len(frame) == len(c.ref) {
-		c.fifo.push(frame)
+		c.pushPlayed(frame)
 	}
 	c.mu.Unlock()
 }
@@ -210,9 +210,10 @@ func (c *Canceller) captured(frame []int16) {
 	}
 	copy(c.cap, frame)
 	if c.srcSlip.get != nil && c.sinkSlip.get != nil {
-		// Capture audio skipped moves the reference forward; silence played moves it back.
-		k := c.srcSlip.step(c.srcSlip.get(), c.stats.Rate) - c.sinkSlip.step(c.sinkSlip.get(), c.stats.Rate)
-		c.fifo.shift(int(k))
+		// Captured audio skipped moves the reference forward, silence made up for a short
+		// Read moves it back, here, where the capture moved. (The speaker's slips are
+		// placed where they happened, at the Write: played.)
+		c.fifo.shift(int(c.srcSlip.step(c.srcSlip.get(), c.stats.Rate)))
 	}
 	c.fifo.pop(c.ref)
 	c.eng.process(c.cap, c.ref, frame)

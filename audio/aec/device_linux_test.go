@@ -70,7 +70,7 @@ func TestDeviceEcho(t *testing.T) {
 	defer b.Close()
 
 	t.Run("single talk", func(t *testing.T) {
-		raw, out, far, st := deviceRun(t, b, Defaults(), nil)
+		raw, out, far, st := deviceRuns(t, b, Defaults(), nil)
 		from := 10 * audio.SampleRate
 		rawDB, cleanDB := db(rmsOf(raw[from:])/32768), db(rmsOf(out[from:])/32768)
 		t.Logf("echo %v after it was written; %.1f dBFS captured, %.1f dBFS after the canceller: %.1f dB down; stats %+v",
@@ -88,7 +88,7 @@ func TestDeviceEcho(t *testing.T) {
 		opts.AGC = false
 		near := filepath.Join(t.TempDir(), "near.wav")
 		writeBursts(t, near, 1000, -26, 17)
-		raw, out, far, st := deviceRun(t, b, opts, func() { pa.Play(t, near) })
+		raw, out, far, st := deviceRuns(t, b, opts, func() { pa.Play(t, near) })
 		from := 10 * audio.SampleRate
 		rawTone, rawEcho := splitTone(raw[from:], audio.SampleRate, 1000)
 		outTone, outEcho := splitTone(out[from:], audio.SampleRate, 1000)
@@ -107,10 +107,25 @@ func TestDeviceEcho(t *testing.T) {
 	})
 }
 
+// deviceRuns is deviceRun, again (three times at most) while the sound server stalls: on a
+// loaded machine PulseAudio itself sometimes stops for a second or more, its loopback's own
+// delay changes, and the canceller has to learn the path again: that run says nothing about
+// the canceller. A third run that stalls is measured as it is.
+func deviceRuns(t *testing.T, b *portaudio.Backend, opts Options, start func()) (raw, out, far []float64, st Stats) {
+	for attempt := 1; ; attempt++ {
+		var stall string
+		raw, out, far, st, stall = deviceRun(t, b, opts, start)
+		if stall == "" || attempt == 3 {
+			return raw, out, far, st
+		}
+		t.Logf("run %d: %s; running again", attempt, stall)
+	}
+}
+
 // deviceRun plays 16 s of speech-like far end through the wrapped device sink while reading
 // the wrapped device source, a frame each every 20 ms; start runs before the devices open.
 // It returns what the microphone captured, what came out of the canceller, and the far end.
-func deviceRun(t *testing.T, b *portaudio.Backend, opts Options, start func()) (raw, out, far []float64, st Stats) {
+func deviceRun(t *testing.T, b *portaudio.Backend, opts Options, start func()) (raw, out, far []float64, st Stats, stall string) {
 	if start != nil {
 		start()
 		time.Sleep(500 * time.Millisecond) // paplay's start-up burst lands before the microphone opens
@@ -157,15 +172,19 @@ func deviceRun(t *testing.T, b *portaudio.Backend, opts Options, start func()) (
 			trace = append(trace, fmt.Sprintf("%.1fs mic %d/%d/%d/%v spk %d/%d/%d/%v", float64(k+1)/50, ms.Buffered, ms.Overruns, ms.Underruns, ms.Slipped, ss.Buffered, ss.Overruns, ss.Underruns, ss.Slipped))
 		}
 	}
-	t.Logf("rings (fill/overruns/underruns): %s", strings.Join(trace, "; "))
+	ms, ss := dev.(*portaudio.Source).Stats(), snkDev.(*portaudio.Sink).Stats()
+	if ss.Overruns > 0 || ms.Underruns > 5 {
+		stall = fmt.Sprintf("the sound server stalled (speaker ring overflowed %d times, microphone came up short %d times)", ss.Overruns, ms.Underruns)
+	}
+	t.Logf("rings (fill/overruns/underruns/slipped): %s", strings.Join(trace, "; "))
 	r := toFloat(tee.raw)
 	var ds []string
 	for w := 0; (w+2)*audio.SampleRate <= len(r); w += 2 {
 		ds = append(ds, echoDelayIn(r, far, audio.SampleRate, w*audio.SampleRate, (w+2)*audio.SampleRate).String())
 	}
 	t.Logf("echo delay per 2 s: %s", strings.Join(ds, " "))
-	t.Logf("microphone ring %+v, speaker ring %+v", dev.(*portaudio.Source).Stats(), snkDev.(*portaudio.Sink).Stats())
-	return toFloat(tee.raw), toFloat(got), far, c.Stats()
+	t.Logf("microphone ring %+v, speaker ring %+v", ms, ss)
+	return toFloat(tee.raw), toFloat(got), far, c.Stats(), stall
 }
 
 // writeBursts writes seconds of a tone at hz, level dBFS while on, in 400 ms bursts with

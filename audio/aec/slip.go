@@ -85,8 +85,43 @@ func (f *refFIFO) shift(k int) {
 		f.n += k
 		k = -k
 	}
+	f.deepened(-k)
+}
+
+// deepened tells the drift loop that a slip made the queue k samples deeper (fewer when
+// negative) for good: it holds the new depth instead of resampling the jump away.
+func (f *refFIFO) deepened(k int) {
 	if f.target >= 0 {
-		f.target -= float64(k)
+		f.target += float64(k)
 	}
-	f.depthSum -= float64(k * f.reads)
+	f.depthSum += float64(k * f.reads)
+}
+
+// pushPlayed queues frame as the reference, with the speaker's slips of its Write where the
+// speaker had them: the silence it played since the last frame (it ran dry) before the frame,
+// and what its latency trim dropped from the frame's start taken off. The caller holds c.mu.
+func (c *Canceller) pushPlayed(frame []int16) {
+	if c.srcSlip.get == nil || c.sinkSlip.get == nil {
+		c.fifo.push(frame)
+		return
+	}
+	k := int(c.sinkSlip.step(c.sinkSlip.get(), c.stats.Rate))
+	switch {
+	case k > 0:
+		c.fifo.stats.Slips++
+		if c.fifo.n > 0 { // an empty queue starts with zeros anyway
+			k = min(k, len(c.fifo.buf)/2)
+			c.fifo.putZeros(k)
+			c.fifo.deepened(k)
+		}
+	case k < 0:
+		c.fifo.stats.Slips++
+		d := min(-k, len(frame))
+		frame = frame[d:]
+		c.fifo.owed += -k - d // dropped more than this frame: older audio, skipped later
+		c.fifo.deepened(k)
+	}
+	if len(frame) > 0 {
+		c.fifo.push(frame)
+	}
 }

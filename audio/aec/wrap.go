@@ -93,8 +93,12 @@ type sink struct {
 }
 
 func (k *sink) Write(frame []int16) error {
-	k.c.played(frame)
-	return k.out.Write(frame)
+	// Write first: the device's slips of this Write (slip.go) then go with this frame.
+	err := k.out.Write(frame)
+	if err == nil {
+		k.c.played(frame)
+	}
+	return err
 }
 
 func (k *sink) Close() error {

@@ -45,6 +45,7 @@ func (r *ring) push(p []int16) {
 	r.block, r.pushedAt = len(p), time.Now()
 	if r.play {
 		p = r.payOwed(p)
+		r.padDry(len(p))
 	}
 	if drop := r.n + len(p) - len(r.buf); drop > 0 {
 		r.stats.Overruns++

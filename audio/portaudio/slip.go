@@ -131,3 +131,25 @@ func (r *ring) payOwed(p []int16) []int16 {
 	r.slipDropped(d)
 	return p[d:]
 }
+
+// padDry runs before a Write's n samples go into a speaker ring that ran dry: it queues
+// silence ahead of them up to the prefill, so the ring plays again at once and the whole
+// silence between the last frame and this one is known (and counted) when this Write
+// returns. Waiting for the next Write to fill the prefill, as at start-up, put part of that
+// silence after this frame had been written: an echo canceller following the slip would put
+// its zeros on the wrong side of the frame. The caller holds r.mu.
+func (r *ring) padDry(n int) {
+	if r.primed || !r.started {
+		return
+	}
+	pad := r.minRead - r.n - n
+	if pad <= 0 {
+		return
+	}
+	pad = min(pad, len(r.buf)-r.n)
+	for i := range pad {
+		r.buf[(r.head+r.n+i)%len(r.buf)] = 0
+	}
+	r.n += pad
+	r.slip += int64(pad)
+}
