@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/phone/pcap"
+	"github.com/dialtone/dialtone/ui"
 )
 
 // readLadder is the capture's SIP as "direction summary" lines, in file order, and whether
@@ -73,4 +74,26 @@ func TestPcapPutsAnswersAfterTheirCause(t *testing.T) {
 	}
 	c.order.flush()
 	c.w.Load().Close()
+}
+
+// TestPcapBesidePaneAndTraceFile: in the TUI the capture's tracer hands each message on to the
+// log pane (and from there to --sip-trace): all three get it, keys masked in each.
+func TestPcapBesidePaneAndTraceFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tui.pcapng")
+	e := &env{pcap: &pcapCapture{path: file, routes: map[netip.Addr]netip.Addr{}, order: sipOrder{written: map[string]time.Time{}}}}
+	var trace strings.Builder
+	logs := make(chan ui.LogLine, 4)
+	tr := e.withPcap(&paneTracer{logs: logs, file: &sipTracer{w: &trace}})
+	msg := "MESSAGE sip:bob@127.0.0.1 SIP/2.0\r\nCall-ID: m1\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n"
+	tr.SIPTraceWrite("UDP", "127.0.0.1:5062", "127.0.0.1:5090", []byte(msg))
+	e.pcap.order.flush()
+	e.pcap.w.Load().Close()
+	got, _ := readLadder(t, file)
+	if len(got) != 1 || got[0] != "sent MESSAGE" || len(logs) != 1 || !strings.Contains(trace.String(), "MESSAGE sip:bob") {
+		t.Errorf("capture %v, %d pane lines, trace file %q", got, len(logs), trace.String())
+	}
+	if (&env{}).withPcap(nil) != nil {
+		t.Error("no --pcap, no --sip-trace: a tracer was installed")
+	}
 }
