@@ -154,3 +154,45 @@ func TestERLEAcrossSlips(t *testing.T) {
 		t.Errorf("last 4 s: %.1f dB down following the slips, %.1f not: want >= 35 and 20 dB better", with[5], without[5])
 	}
 }
+
+// countingSource and countingSink slip a frame's worth now and then without allocating.
+type countingSource struct{ n int }
+
+func (s *countingSource) Read(f []int16) error { s.n++; clear(f); return nil }
+func (s *countingSource) Close() error         { return nil }
+func (s *countingSource) Slipped() time.Duration {
+	return time.Duration(s.n/7%3-1) * 20 * time.Millisecond
+}
+
+type countingSink struct{ n int }
+
+func (k *countingSink) Write(f []int16) error { k.n++; return nil }
+func (k *countingSink) Close() error          { return nil }
+func (k *countingSink) Slipped() time.Duration {
+	return time.Duration(k.n/5%3-1) * 15 * time.Millisecond
+}
+
+// Following slips allocates nothing per frame either.
+func TestSlipPathDoesNotAllocate(t *testing.T) {
+	needProcessor(t)
+	src, snk, c, err := Wrap(&countingSource{}, &countingSink{}, Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	defer snk.Close()
+	frame := make([]int16, 160)
+	for i := range frame {
+		frame[i] = int16(i * 37)
+	}
+	allocs := testing.AllocsPerRun(200, func() {
+		snk.Write(frame)
+		src.Read(frame)
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per frame", allocs)
+	}
+	if c.Stats().Slips == 0 {
+		t.Error("no slips were followed")
+	}
+}
