@@ -40,8 +40,10 @@ func (s *teeSource) Read(f []int16) error {
 
 // TestDeviceEcho runs the canceller on real sound-device streams: a private PulseAudio whose
 // loopback module carries what PortAudio plays on dt_play back into dt_capture (the
-// microphone) 60 ms later, through PortAudio's rings, two streams and real scheduling
-// jitter, paced by a 20 ms ticker as the media session does. Single talk: after 10 s the echo
+// microphone) 60 ms later, through PortAudio's rings (devices at 48 kHz, the call at 8), two
+// streams and real scheduling jitter, paced every 20 ms as the media session does. The echo
+// comes back 185-210 ms after it was written; the rings' slips (short reads, the speaker's
+// latency trim) move it by 20 ms now and then, which the canceller follows. Single talk: after 10 s the echo
 // must be at least 25 dB below what the device captured. Double talk (a near-end 1 kHz tone
 // in syllable-long bursts played into the microphone too): the echo at least 20 dB down and
 // the tone within 4 dB (AGC off here: TestAGC tests it; the denoiser takes 1-3 dB off a tone).

@@ -28,8 +28,9 @@ import "math"
 // 20 s, so the loop needs minutes to settle on the ratio (TestFIFOFollowsDrift), and drift
 // below ~100 ppm it never resolves. In dialtone today the sink's Writes and the source's Reads
 // are both paced by the media session's ticks, on the system clock: the two sound-card clocks
-// are absorbed inside audio/portaudio's rings (a ring that runs dry or overflows is a jump in
-// the echo path, which the filter re-learns in seconds), and this loop mostly holds ratio at 1.
+// are absorbed inside audio/portaudio's rings, whose slips (a ring that runs dry or drops
+// audio) the devices count and the canceller follows (slip.go), and this loop mostly holds
+// ratio at 1.
 // Feeding it the devices' own sample counts (from the PortAudio callbacks) would let it lock
 // in seconds; TestERLEDriftResampled shows what it gains once locked.
 type refFIFO struct {
