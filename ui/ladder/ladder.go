@@ -47,6 +47,10 @@ type Model struct {
 	active  bool
 	width   int
 	height  int
+	// saved is what the last ctrl+s said (export.go); SaveDir is where it writes ("" = the
+	// working directory).
+	saved   string
+	SaveDir string
 }
 
 var _ common.Component = (*Model)(nil)
@@ -167,7 +171,7 @@ func (m *Model) KeyBindings() []key.Binding {
 	case focusFull:
 		return []key.Binding{k.ScrollUp, k.ScrollDown, bind("esc", "ladder")}
 	}
-	return []key.Binding{k.ScrollUp, k.ScrollDown, bind("enter", "ladder"), bind("type", "filter"), bind("esc", "close")}
+	return []key.Binding{k.ScrollUp, k.ScrollDown, bind("enter", "ladder"), bind("type", "filter"), bind("ctrl+s", "save pcap"), bind("esc", "close")}
 }
 
 func bind(k, help string) key.Binding { return key.NewBinding(key.WithKeys(k), key.WithHelp(k, help)) }
@@ -187,6 +191,10 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	}
 	kp, ok := msg.(tea.KeyPressMsg)
 	if !ok {
+		return nil
+	}
+	if kp.String() == "ctrl+s" { // from every focus: the dialogs the filter shows, as a capture file
+		m.saved = m.export(m.SaveDir)
 		return nil
 	}
 	switch m.focus {

@@ -63,6 +63,9 @@ func (m *Model) listView(vis []*Dialog, h int) []string {
 	}
 	count := fmt.Sprintf("%d of %d dialogs, %d messages", len(vis), len(m.dialogs), m.total)
 	lines = append(lines, common.PadRight(f, max(0, m.width-len(count)-1))+" "+st.Empty.Render(count))
+	if m.saved != "" {
+		lines = append(lines, st.Empty.Render(truncRunes(m.saved, max(1, m.width-2))))
+	}
 	if len(vis) == 0 {
 		msg := "no SIP messages yet"
 		if m.filter != "" {
@@ -70,7 +73,7 @@ func (m *Model) listView(vis []*Dialog, h int) []string {
 		}
 		return append(lines, st.Empty.Render(msg))
 	}
-	first, last := common.VisibleRows(len(vis), m.sel, h-1)
+	first, last := common.VisibleRows(len(vis), m.sel, h-len(lines))
 	for i := first; i < last; i++ {
 		d := vis[i]
 		start := d.Msgs[0].Time.Format("15:04:05")
