@@ -1,9 +1,7 @@
 package interop
 
 import (
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/dialtone/dialtone/interop/peers"
 )
@@ -20,33 +18,7 @@ func TestDeviceWidebandCallToBaresip(t *testing.T) {
 		t.Run(c.codec, func(t *testing.T) {
 			bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Password: users["bob"], Registrar: k.HostPort("udp"),
 				AutoAnswer: true, Codecs: []string{c.codec}, SampleRate: c.rate, ToneHz: 5000})
-			pa := peers.StartPulseAudio(t)
-			tone := makeTone(t, 6000, 20, 48000)
-			rec := filepath.Join(t.TempDir(), "speaker.wav")
-			stop := pa.Record(t, rec)
-			pa.Play(t, tone)
-			env := append(pa.Env(), pw("alice")...)
-			code, evs, p := runDialtone(t, 40*time.Second, env, append(append([]string{"call", "sip:bob@127.0.0.1", "--json",
-				"--duration", "6s", "--audio", "device"}, adhoc(k, "udp", "alice")...), debugLog(t)...)...)
-			stop()
-			if code != 0 {
-				t.Fatalf("exit %d\n%s\nbaresip:\n%s", code, p.transcript(), bob.Log())
-			}
-			a, _ := findEvent(evs, "answered")
-			wantAnswered(t, a, c.codec, c.rate)
-			if _, err := bob.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
-				t.Fatalf("baresip saw no hangup: %v", err)
-			}
-			if s := toneSeconds(t, rec, 5000); s < minToneSeconds {
-				t.Errorf("the speaker played %.2f s of baresip's 5 kHz, want >= %.1f s", s, minToneSeconds)
-			}
-			recs, err := bob.Recordings()
-			if err != nil || len(recs) == 0 {
-				t.Fatalf("baresip recorded nothing: %v", err)
-			}
-			if s := toneSeconds(t, recs[len(recs)-1], 6000); s < minToneSeconds {
-				t.Errorf("baresip heard %.2f s of the microphone's 6 kHz, want >= %.1f s", s, minToneSeconds)
-			}
+			wantAnswered(t, deviceCallToBaresip(t, k, bob, 6000, 48000, 5000), c.codec, c.rate)
 		})
 	}
 }

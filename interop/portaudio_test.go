@@ -86,8 +86,20 @@ func TestDeviceCallToBaresip(t *testing.T) {
 	t.Parallel()
 	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users})
 	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Password: users["bob"], Registrar: k.HostPort("udp"), AutoAnswer: true, ToneHz: 1300})
+	a := deviceCallToBaresip(t, k, bob, 700, 8000, 1300)
+	if a.str("codec") == "" {
+		t.Errorf("answered without a codec: %v", a)
+	}
+}
+
+// deviceCallToBaresip runs `dialtone call --audio device` to bob for 6 s on a private
+// PulseAudio whose microphone plays a micHz tone (from a file at rate), and checks that bob
+// heard micHz and the speaker played bob's speakerHz, each for most of the call. It returns
+// the answered event.
+func deviceCallToBaresip(t *testing.T, k *peers.Kamailio, bob *peers.Baresip, micHz float64, rate int, speakerHz float64) event {
+	t.Helper()
 	pa := peers.StartPulseAudio(t)
-	tone := makeTone(t, 700, 20, 8000)
+	tone := makeTone(t, micHz, 20, rate)
 	rec := filepath.Join(t.TempDir(), "speaker.wav")
 	stop := pa.Record(t, rec)
 	pa.Play(t, tone)
@@ -98,22 +110,24 @@ func TestDeviceCallToBaresip(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\nbaresip:\n%s", code, p.transcript(), bob.Log())
 	}
-	if a, ok := findEvent(evs, "answered"); !ok || a.str("codec") == "" {
+	a, ok := findEvent(evs, "answered")
+	if !ok {
 		t.Fatalf("no answered event: %v\n%s", names(evs), p.transcript())
 	}
 	if _, err := bob.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
 		t.Fatalf("baresip saw no hangup: %v", err)
 	}
-	if s := toneSeconds(t, rec, 1300); s < minToneSeconds {
-		t.Errorf("the speaker played %.2f s of baresip's 1300 Hz, want >= %.1f s", s, minToneSeconds)
+	if s := toneSeconds(t, rec, speakerHz); s < minToneSeconds {
+		t.Errorf("the speaker played %.2f s of baresip's %.0f Hz, want >= %.1f s", s, speakerHz, minToneSeconds)
 	}
 	recs, err := bob.Recordings()
 	if err != nil || len(recs) == 0 {
 		t.Fatalf("baresip recorded nothing: %v", err)
 	}
-	if s := toneSeconds(t, recs[len(recs)-1], 700); s < minToneSeconds {
-		t.Errorf("baresip heard %.2f s of the microphone's 700 Hz, want >= %.1f s", s, minToneSeconds)
+	if s := toneSeconds(t, recs[len(recs)-1], micHz); s < minToneSeconds {
+		t.Errorf("baresip heard %.2f s of the microphone's %.0f Hz, want >= %.1f s", s, micHz, minToneSeconds)
 	}
+	return a
 }
 
 // TestDevicesListsPulseDevices: dialtone devices sees an input and an output.
