@@ -25,14 +25,7 @@ func TestPrinterMediaFields(t *testing.T) {
 	for _, ev := range []phone.Event{secure, plain, stats, quiet} {
 		p.event(ev)
 	}
-	var got []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		var r map[string]any
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatalf("%q: %v", line, err)
-		}
-		got = append(got, r)
-	}
+	got := jsonLines(t, out.String())
 	if len(got) != 4 {
 		t.Fatalf("%d lines, want 4:\n%s", len(got), out.String())
 	}
@@ -54,4 +47,18 @@ func TestPrinterMediaFields(t *testing.T) {
 	if want := "answered (opus 48 kHz, SRTP AEAD_AES_256_GCM)"; !strings.Contains(out.String(), want) {
 		t.Errorf("human line %q lacks %q", out.String(), want)
 	}
+}
+
+// jsonLines decodes the printer's NDJSON output, one object per line.
+func jsonLines(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var got []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		got = append(got, r)
+	}
+	return got
 }

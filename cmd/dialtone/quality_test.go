@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -21,14 +20,7 @@ func TestPrinterQuality(t *testing.T) {
 	q := &phone.CallQuality{Codec: "opus", MOSMin: 3.68, MOSAvg: 4.1, LossPct: 2.5, JitterMax: 12 * time.Millisecond, RTT: 40 * time.Millisecond}
 	p.call(phone.CallStatus{Time: now, ID: "c1", State: phone.CallEnded, Started: now, Answered: now, Ended: now, Quality: q})
 	p.call(phone.CallStatus{Time: now, ID: "c3", State: phone.CallEnded, Started: now, Ended: now, Code: 486})
-	var lines []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("%q: %v", l, err)
-		}
-		lines = append(lines, m)
-	}
+	lines := jsonLines(t, out.String())
 	if len(lines) != 4 {
 		t.Fatalf("%d lines, want 4:\n%s", len(lines), out.String())
 	}
