@@ -212,11 +212,9 @@ func (c *Canceller) captured(frame []int16) {
 		return
 	}
 	copy(c.cap, frame)
-	if c.srcSlip.get != nil && c.sinkSlip.get != nil {
-		// Captured audio skipped moves the reference forward, silence made up for a short
-		// Read moves it back, here, where the capture moved. (The speaker's slips are
-		// placed where they happened, at the Write: played.)
-		c.fifo.shift(int(c.srcSlip.step(c.srcSlip.get(), c.stats.Rate)))
+	if c.srcSlip.get != nil && c.sinkSlip.get != nil && c.followCapture(len(frame)) {
+		c.stats.Passed++
+		return
 	}
 	c.fifo.pop(c.ref)
 	c.eng.process(c.cap, c.ref, frame)

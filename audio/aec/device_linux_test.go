@@ -192,7 +192,7 @@ func deviceRun(t *testing.T, b *portaudio.Backend, opts Options, period time.Dur
 		}
 	}
 	ms, ss := dev.(*portaudio.Source).Stats(), snkDev.(*portaudio.Sink).Stats()
-	if ss.Overruns > 0 || ms.Underruns > 5 {
+	if ss.Overruns > 0 || ms.Underruns > 10 { // 200 ms and more of nothing: not the drift subtest's few short Reads
 		stall = fmt.Sprintf("the sound server stalled (speaker ring overflowed %d times, microphone came up short %d times)", ss.Overruns, ms.Underruns)
 	}
 	t.Logf("rings (fill/overruns/underruns/slipped): %s", strings.Join(trace, "; "))

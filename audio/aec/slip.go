@@ -125,3 +125,23 @@ func (c *Canceller) pushPlayed(frame []int16) {
 		c.fifo.push(frame)
 	}
 }
+
+// followCapture moves the reference with the microphone's slips since the last Read, and
+// reports whether the frame just read is silence the device never captured (a short Read).
+// That frame is passed as it is, without taking a reference frame: the filter then sees both
+// streams continue as if the Read had not happened, which they did on the device. (Inserting
+// zeros into both instead would keep the counts but not the filter's far-end history, which
+// the echo of the next ~200 ms comes from: a re-learning transient at each short Read.)
+// Captured audio dropped moves the reference forward, here, where the capture jumped. The
+// speaker's slips go with its Writes (pushPlayed). The caller holds c.mu.
+func (c *Canceller) followCapture(frame int) (fake bool) {
+	k := int(c.srcSlip.step(c.srcSlip.get(), c.stats.Rate))
+	if k <= -frame {
+		c.fifo.stats.Slips++
+		c.fifo.deepened(frame) // the frame not taken waits: the queue is a frame deeper
+		c.fifo.shift(k + frame)
+		return true
+	}
+	c.fifo.shift(k)
+	return false
+}
