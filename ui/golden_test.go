@@ -56,9 +56,10 @@ func TestGoldenScreens(t *testing.T) {
 		chat = append(chat, tea.KeyPressMsg{Code: r, Text: string(r)})
 	}
 	scenarios := []struct {
-		name   string
-		events []tea.Msg
-		raw    string // must reach the terminal before the screen is taken
+		name     string
+		events   []tea.Msg
+		raw      string // must reach the terminal before the screen is taken
+		contacts []Contact
 	}{
 		{name: "idle", events: append(asMsgs(accounts), logs...)},
 		{name: "incoming", events: append(append(asMsgs(accounts), logs...), incoming("c1")), raw: "\x1b]777;notify;dialtone;Incoming call from Bob <bob@example.org>\a"},
@@ -80,11 +81,14 @@ func TestGoldenScreens(t *testing.T) {
 			keyMsg("up"), keyMsg("T"), keyMsg("down"))},
 		{name: "messages", events: append(append(asMsgs(accounts), logs...), chat...),
 			raw: "\x1b]777;notify;dialtone;Message from Bob <bob@example.org>: Oui, à 18h 👍"},
+		// The address book: typing part of a name in the dialer offers the contact's address.
+		{name: "contacts", events: append(append(asMsgs(accounts), logs...), keyMsg("d"), keyMsg("m"), keyMsg("a"), keyMsg("r")),
+			contacts: []Contact{{Name: "Bob Dupont", URI: "sip:bob@example.org"}, {Name: "Zoë Martin", URI: "sip:zoe@example.com"}}},
 	}
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		for _, sc := range scenarios {
 			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
-				m := New(Options{Phone: newFakePhone("office", "home"), NoColor: true, Version: "v0.3.0"})
+				m := New(Options{Phone: newFakePhone("office", "home"), NoColor: true, Version: "v0.3.0", Contacts: sc.contacts})
 				m.c.Now = func() time.Time { return t0 }
 				m.after = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
 				h := startProgram(t, m, size[0], size[1])
