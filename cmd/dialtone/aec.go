@@ -46,7 +46,7 @@ func (e *env) cancelEcho(ca *callAudio) {
 	ca.closers = append([]func() error{func() error {
 		st := c.Stats()
 		e.log.Debug("echo cancellation", "rate", st.Rate, "frames", st.Frames, "unprocessed", st.Passed,
-			"silent_far_end", st.Silent, "reference_repeated", st.Duplicated, "resyncs", st.Resyncs, "drift_ppm", st.DriftPPM)
+			"silent_far_end", st.Silent, "reference_repeated", st.Duplicated, "resyncs", st.Resyncs, "slips", st.Slips, "drift_ppm", st.DriftPPM)
 		return c.Close()
 	}}, ca.closers...)
 	e.log.Debug("echo cancellation on", "engine", "speexdsp")
