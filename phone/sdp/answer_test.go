@@ -184,18 +184,7 @@ func TestOfferErrors(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	alice, bob := testLocal(), local6()
 	bob.Codecs = []string{"PCMA", "PCMU"}
-	offer, err := Offer(alice)
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, nb, err := Answer(offer, bob)
-	if err != nil {
-		t.Fatal(err)
-	}
-	na, err := Accept(alice, answer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, na, nb := exchange(t, alice, bob)
 	if nb.Codec != pcmu() || na.Codec != pcmu() || na.DTMFPT != 101 || nb.DTMFPT != 101 {
 		t.Errorf("codec/DTMF: bob %+v alice %+v", nb, na)
 	}
@@ -217,4 +206,22 @@ func TestDirection(t *testing.T) {
 	if s := Direction(9).String(); s != "Direction(9)" {
 		t.Errorf("String() = %q", s)
 	}
+}
+
+// exchange runs alice's offer through bob's Answer and alice's Accept: the answer and what each
+// side negotiated.
+func exchange(t *testing.T, alice, bob Local) (answer []byte, na, nb Negotiated) {
+	t.Helper()
+	offer, err := Offer(alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, nb, err = Answer(offer, bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if na, err = Accept(alice, answer); err != nil {
+		t.Fatal(err)
+	}
+	return answer, na, nb
 }

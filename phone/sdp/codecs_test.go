@@ -168,18 +168,7 @@ func TestAcceptWideband(t *testing.T) {
 func TestRoundTripWideband(t *testing.T) {
 	alice, bob := wideLocal(), testLocal()
 	bob.Codecs = []string{"PCMU", "G722"}
-	offer, err := Offer(alice)
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, nb, err := Answer(offer, bob)
-	if err != nil {
-		t.Fatal(err)
-	}
-	na, err := Accept(alice, answer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	answer, na, nb := exchange(t, alice, bob)
 	g722 := Format{PT: 9, Name: "G722", Rate: 8000, Channels: 1}
 	if na.Codec != g722 || nb.Codec != g722 || na.RecvPT != 9 || na.DTMFPT != 101 || na.DTMFRate != 8000 || nb.DTMFRate != 8000 {
 		t.Errorf("alice %+v\nbob %+v", na, nb)
