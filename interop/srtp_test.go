@@ -161,3 +161,40 @@ func TestPlainBaresipToSRTPRequired(t *testing.T) {
 		t.Errorf("the 488 baresip received lacks the Warning or Reason naming the SRTP requirement:\n%s", refusal)
 	}
 }
+
+// TestDefaultPolicyReachesSRTPOnlyBaresip: over TLS dialtone's default policy offers SRTP in
+// the best-effort form (RTP/AVP with keys); a baresip that takes SRTP only as RTP/SAVP
+// (srtp-mand) refuses that with 488, and dialtone offers again as RTP/SAVP with the same keys:
+// the call is answered, encrypted, and carries audio both ways.
+func TestDefaultPolicyReachesSRTPOnlyBaresip(t *testing.T) {
+	t.Parallel()
+	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users})
+	bob := tlsBaresip(t, k, "bob", "srtp-mand", 700)
+	tone, rec := makeTone(t, 1300, 20, 8000), filepath.Join(t.TempDir(), "from-bob.wav")
+	code, evs, p := runDialtone(t, 40*time.Second, pw("alice"), append([]string{"call", "sip:bob@127.0.0.1", "--json",
+		"--tls-ca", k.CAFile(), "--play", tone, "--record", rec, "--duration", "4s"}, adhoc(k, "tls", "alice")...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\nbaresip:\n%s", code, p.transcript(), bob.Log())
+	}
+	wantEncrypted(t, evs)
+	var protos []string
+	for _, sdp := range bob.ReceivedSDPs() {
+		for _, l := range strings.Split(sdp, "\r\n") {
+			if strings.HasPrefix(l, "m=audio ") {
+				protos = append(protos, strings.Fields(l)[2])
+			}
+		}
+	}
+	if len(protos) < 2 || protos[0] != "RTP/AVP" || protos[1] != "RTP/SAVP" {
+		t.Errorf("baresip received offers %v, want RTP/AVP (refused) then RTP/SAVP", protos)
+	}
+	if _, err := bob.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+		t.Fatalf("baresip saw no hangup: %v", err)
+	}
+	assertTone(t, rec, 700, 3)
+	recs, err := bob.Recordings()
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("baresip recorded nothing: %v", err)
+	}
+	assertTone(t, recs[len(recs)-1], 1300, 3)
+}

@@ -124,6 +124,11 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 	c.mu.Lock()
 	c.machine.SRTPRequired = local.Encryption == sdp.EncryptionSDESRequired
 	c.mu.Unlock()
+	if local.Encryption == sdp.EncryptionSDES {
+		secure := local
+		secure.Encryption = sdp.EncryptionSDESRequired
+		x.secureOffer, _ = sdp.Offer(secure) // same keys; without it a 488 just ends the call
+	}
 	req := p.newInvite(c, l, target, offer)
 	uriHeadersToRequest(req) // a transfer's Replaces (replaces.go)
 	c.mu.Lock()
@@ -222,7 +227,10 @@ type outgoingRun struct {
 	answered func(*CallStatus) // what the answered event says besides the state
 	err      error             // the error behind an End, for the event and the history
 	resend   bool              // ResendWithAuth: the INVITE loop answers the challenge
-	resolved bool              // the machine ended the call inside the INVITE loop
+	// secureOffer is our offer again in the RTP/SAVP form, for a best-effort SDES call
+	// (RTP/AVP with keys) that a peer requiring SRTP refuses with 488 (outgoing_invite.go).
+	secureOffer []byte
+	resolved    bool // the machine ended the call inside the INVITE loop
 }
 
 func (x *outgoingRun) step(in lifecycle.Input) {

@@ -66,6 +66,18 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, c *call, ua *sipgo.D
 			req = next
 			continue
 		}
+		if errors.As(err, &dr) && dr.Res.StatusCode == 488 && x.secureOffer != nil {
+			// Our best-effort SDES offer (RTP/AVP with keys) met a peer that takes SRTP only as
+			// RTP/SAVP and refuses the rest (baresip's srtp-mand): offer again, once, as
+			// RTP/SAVP with the same keys, as a new transaction of the same dialog attempt.
+			p.log.Info("call: the far end refused RTP/AVP with SRTP keys; offering RTP/SAVP", "call", c.id)
+			next := req.Clone()
+			next.RemoveHeader("Via")
+			next.CSeq().SeqNo++
+			next.SetBody(x.secureOffer)
+			x.secureOffer, req = nil, next
+			continue
+		}
 		if a.cause != nil && err != nil {
 			err = a.cause // our own giving up on the last target, in words
 		}
