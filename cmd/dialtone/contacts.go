@@ -73,50 +73,54 @@ func (e *env) openContacts(readOnly bool) (*store.Store, error) {
 	return s, nil
 }
 
-// contactsCtx bounds a command's work on the database: an import of thousands of cards
-// is still one transaction of milliseconds; a minute means a lock held by something else.
-func (e *env) contactsCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(e.ctx, time.Minute)
-}
-
-// Run lists the contacts: one per line (name, addresses, note), or NDJSON with --json.
-func (c *contactsListCmd) Run(e *env) error {
-	s, err := e.openContacts(true)
+// withContacts runs f on the address book, opened as openContacts does, with its work bounded:
+// an import of thousands of cards is still one transaction of milliseconds; a minute means a
+// lock held by something else.
+func (e *env) withContacts(readOnly bool, f func(ctx context.Context, s *store.Store) error) error {
+	s, err := e.openContacts(readOnly)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	ctx, cancel := e.contactsCtx()
+	ctx, cancel := context.WithTimeout(e.ctx, time.Minute)
 	defer cancel()
-	var cs []store.Contact
-	if c.Prefix != "" {
-		cs, err = s.SearchContacts(ctx, c.Prefix, 1<<30)
-	} else {
-		cs, err = s.Contacts(ctx)
-	}
-	if err != nil {
-		return fmt.Errorf("contacts: %w", err)
-	}
-	width := 0
-	for _, ct := range cs {
-		width = max(width, len([]rune(ct.Name)))
-	}
-	for _, ct := range cs {
-		if e.cli.JSON {
-			b, err := json.Marshal(contactJSON{ID: ct.ID, Name: ct.Name, URIs: ct.URIs, Note: ct.Note})
-			if err != nil {
-				return fmt.Errorf("contacts: %w", err)
+	return f(ctx, s)
+}
+
+// Run lists the contacts: one per line (name, addresses, note), or NDJSON with --json.
+func (c *contactsListCmd) Run(e *env) error {
+	return e.withContacts(true, func(ctx context.Context, s *store.Store) error {
+		var err error
+		var cs []store.Contact
+		if c.Prefix != "" {
+			cs, err = s.SearchContacts(ctx, c.Prefix, 1<<30)
+		} else {
+			cs, err = s.Contacts(ctx)
+		}
+		if err != nil {
+			return fmt.Errorf("contacts: %w", err)
+		}
+		width := 0
+		for _, ct := range cs {
+			width = max(width, len([]rune(ct.Name)))
+		}
+		for _, ct := range cs {
+			if e.cli.JSON {
+				b, err := json.Marshal(contactJSON{ID: ct.ID, Name: ct.Name, URIs: ct.URIs, Note: ct.Note})
+				if err != nil {
+					return fmt.Errorf("contacts: %w", err)
+				}
+				fmt.Fprintf(e.stdout, "%s\n", b)
+				continue
 			}
-			fmt.Fprintf(e.stdout, "%s\n", b)
-			continue
+			line := fmt.Sprintf("%-*s  %s", width, ct.Name, strings.Join(ct.URIs, ", "))
+			if ct.Note != "" {
+				line += "  (" + strings.ReplaceAll(ct.Note, "\n", " ") + ")"
+			}
+			fmt.Fprintln(e.stdout, line)
 		}
-		line := fmt.Sprintf("%-*s  %s", width, ct.Name, strings.Join(ct.URIs, ", "))
-		if ct.Note != "" {
-			line += "  (" + strings.ReplaceAll(ct.Note, "\n", " ") + ")"
-		}
-		fmt.Fprintln(e.stdout, line)
-	}
-	return nil
+		return nil
+	})
 }
 
 // Run adds the contact, or the addresses to the contact of that name. Exit 2 for a bad
@@ -127,33 +131,28 @@ func (c *contactsAddCmd) Run(e *env) error {
 			return usageErr("contacts add: %v", err)
 		}
 	}
-	s, err := e.openContacts(false)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	ctx, cancel := e.contactsCtx()
-	defer cancel()
-	old, err := s.ContactByName(ctx, c.Name)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		if _, err := s.AddContact(ctx, store.Contact{Name: c.Name, URIs: c.URIs, Note: c.Note}); err != nil {
-			return contactsErr("add", err)
+	return e.withContacts(false, func(ctx context.Context, s *store.Store) error {
+		old, err := s.ContactByName(ctx, c.Name)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if _, err := s.AddContact(ctx, store.Contact{Name: c.Name, URIs: c.URIs, Note: c.Note}); err != nil {
+				return contactsErr("add", err)
+			}
+			fmt.Fprintf(e.stdout, "added %s\n", strings.TrimSpace(c.Name))
+		case err != nil:
+			return fmt.Errorf("contacts add: %w", err)
+		default:
+			old.URIs = append(old.URIs, c.URIs...)
+			if c.Note != "" {
+				old.Note = c.Note
+			}
+			if err := s.UpdateContact(ctx, old); err != nil {
+				return contactsErr("add", err)
+			}
+			fmt.Fprintf(e.stdout, "updated %s\n", old.Name)
 		}
-		fmt.Fprintf(e.stdout, "added %s\n", strings.TrimSpace(c.Name))
-	case err != nil:
-		return fmt.Errorf("contacts add: %w", err)
-	default:
-		old.URIs = append(old.URIs, c.URIs...)
-		if c.Note != "" {
-			old.Note = c.Note
-		}
-		if err := s.UpdateContact(ctx, old); err != nil {
-			return contactsErr("add", err)
-		}
-		fmt.Fprintf(e.stdout, "updated %s\n", old.Name)
-	}
-	return nil
+		return nil
+	})
 }
 
 // contactsErr maps the store's refusals (a taken name or address, a bad name or address) to
@@ -167,28 +166,23 @@ func contactsErr(cmd string, err error) error {
 
 // Run removes the contact named by name or address. Exit 2 when there is none.
 func (c *contactsRemoveCmd) Run(e *env) error {
-	s, err := e.openContacts(false)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	ctx, cancel := e.contactsCtx()
-	defer cancel()
-	ct, err := s.ContactByName(ctx, c.Who)
-	if errors.Is(err, store.ErrNotFound) && strings.ContainsAny(c.Who, ":@") {
-		ct, err = s.ContactByURI(ctx, c.Who)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return usageErr("contacts remove: no contact is named %q or has that address", c.Who)
-	}
-	if err != nil {
-		return contactsErr("remove", err)
-	}
-	if err := s.DeleteContact(ctx, ct.ID); err != nil {
-		return fmt.Errorf("contacts remove: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "removed %s (%s)\n", ct.Name, strings.Join(ct.URIs, ", "))
-	return nil
+	return e.withContacts(false, func(ctx context.Context, s *store.Store) error {
+		ct, err := s.ContactByName(ctx, c.Who)
+		if errors.Is(err, store.ErrNotFound) && strings.ContainsAny(c.Who, ":@") {
+			ct, err = s.ContactByURI(ctx, c.Who)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return usageErr("contacts remove: no contact is named %q or has that address", c.Who)
+		}
+		if err != nil {
+			return contactsErr("remove", err)
+		}
+		if err := s.DeleteContact(ctx, ct.ID); err != nil {
+			return fmt.Errorf("contacts remove: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "removed %s (%s)\n", ct.Name, strings.Join(ct.URIs, ", "))
+		return nil
+	})
 }
 
 // Run imports a vCard file and says what it did; skipped cards are listed on stderr. Exit 2
@@ -207,52 +201,42 @@ func (c *contactsImportCmd) Run(e *env) error {
 	if err != nil {
 		return usageErr("contacts import %s: %v", c.File, err)
 	}
-	s, err := e.openContacts(false)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	ctx, cancel := e.contactsCtx()
-	defer cancel()
-	r, err := s.ImportContacts(ctx, cards)
-	if err != nil {
-		return fmt.Errorf("contacts import: %w", err)
-	}
-	for _, sk := range r.Skipped {
-		fmt.Fprintf(e.stderr, "dialtone: skipped %v\n", strings.TrimPrefix(sk.Error(), "store: "))
-	}
-	fmt.Fprintf(e.stdout, "%d cards: %d added, %d updated, %d unchanged, %d skipped\n",
-		len(cards), r.Added, r.Updated, r.Unchanged, len(r.Skipped))
-	return nil
+	return e.withContacts(false, func(ctx context.Context, s *store.Store) error {
+		r, err := s.ImportContacts(ctx, cards)
+		if err != nil {
+			return fmt.Errorf("contacts import: %w", err)
+		}
+		for _, sk := range r.Skipped {
+			fmt.Fprintf(e.stderr, "dialtone: skipped %v\n", strings.TrimPrefix(sk.Error(), "store: "))
+		}
+		fmt.Fprintf(e.stdout, "%d cards: %d added, %d updated, %d unchanged, %d skipped\n",
+			len(cards), r.Added, r.Updated, r.Unchanged, len(r.Skipped))
+		return nil
+	})
 }
 
 // Run exports the address book as vCard 4.0.
 func (c *contactsExportCmd) Run(e *env) error {
-	s, err := e.openContacts(true)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	ctx, cancel := e.contactsCtx()
-	defer cancel()
-	cs, err := s.Contacts(ctx)
-	if err != nil {
-		return fmt.Errorf("contacts export: %w", err)
-	}
-	if c.File == "" || c.File == "-" {
-		return store.WriteVCards(e.stdout, cs)
-	}
-	f, err := os.OpenFile(c.File, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return usageErr("contacts export: %v", err)
-	}
-	if err := store.WriteVCards(f, cs); err != nil {
-		f.Close()
-		return fmt.Errorf("contacts export %s: %w", c.File, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("contacts export %s: %w", c.File, err)
-	}
-	fmt.Fprintf(e.stderr, "wrote %d contacts to %s\n", len(cs), c.File)
-	return nil
+	return e.withContacts(true, func(ctx context.Context, s *store.Store) error {
+		cs, err := s.Contacts(ctx)
+		if err != nil {
+			return fmt.Errorf("contacts export: %w", err)
+		}
+		if c.File == "" || c.File == "-" {
+			return store.WriteVCards(e.stdout, cs)
+		}
+		f, err := os.OpenFile(c.File, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return usageErr("contacts export: %v", err)
+		}
+		if err := store.WriteVCards(f, cs); err != nil {
+			f.Close()
+			return fmt.Errorf("contacts export %s: %w", c.File, err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("contacts export %s: %w", c.File, err)
+		}
+		fmt.Fprintf(e.stderr, "wrote %d contacts to %s\n", len(cs), c.File)
+		return nil
+	})
 }
