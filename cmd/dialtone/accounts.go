@@ -68,9 +68,11 @@ func (e *env) phoneConfig() (phone.Config, error) {
 	if err := e.applyNetwork(f, &cfg); err != nil {
 		return phone.Config{}, err
 	}
-	if err := e.applyMediaFlags(&cfg.Codecs, &cfg.MediaEncryption); err != nil {
+	codecs, err := e.codecsFlag()
+	if err != nil {
 		return phone.Config{}, err
 	}
+	cfg.Codecs, cfg.MediaEncryption = codecs, e.cli.MediaEncryption
 	accounts := f.Accounts
 	if e.cli.AOR != "" {
 		a := config.Account{
@@ -116,9 +118,9 @@ func (e *env) phoneConfig() (phone.Config, error) {
 			Register: a.ShouldRegister(),
 		}
 		applyAccountNetwork(a, &pa)
-		pa.Codecs, pa.MediaEncryption = a.Codecs, a.MediaEncryption
-		if err := e.applyMediaFlags(&pa.Codecs, &pa.MediaEncryption); err != nil {
-			return phone.Config{}, err
+		pa.Codecs, pa.MediaEncryption = a.Codecs, cmp.Or(e.cli.MediaEncryption, a.MediaEncryption)
+		if codecs != nil {
+			pa.Codecs = codecs
 		}
 		if a.HasPassword() { // else a challenge fails as "no password source" (exit 2), not as a wrong password
 			pa.Password = a.Password

@@ -6,26 +6,19 @@ import (
 	"github.com/dialtone/dialtone/phone/config"
 )
 
-// applyMediaFlags lets --codecs and --media-encryption override an account's (or, for calls
-// without an account, the phone's) codec preference and SRTP policy.
-func (e *env) applyMediaFlags(codecs *[]string, policy *string) error {
-	if e.cli.Codecs != "" {
-		var list []string
-		seen := map[string]bool{}
-		for _, name := range strings.Split(e.cli.Codecs, ",") {
-			c, err := config.CodecByName(strings.TrimSpace(name))
-			if err != nil {
-				return usageErr("--codecs: %v", err)
-			}
-			if !seen[c.Name()] {
-				list = append(list, c.Name())
-				seen[c.Name()] = true
-			}
-		}
-		*codecs = list
+// codecsFlag is --codecs as the codec package names them (repeats dropped), nil when the flag
+// is not given. It overrides every account's codecs, as --media-encryption does their policy.
+func (e *env) codecsFlag() ([]string, error) {
+	if e.cli.Codecs == "" {
+		return nil, nil
 	}
-	if e.cli.MediaEncryption != "" {
-		*policy = e.cli.MediaEncryption
+	names := strings.Split(e.cli.Codecs, ",")
+	for i := range names {
+		names[i] = strings.TrimSpace(names[i])
 	}
-	return nil
+	list, _, err := config.CanonicalCodecs(names)
+	if err != nil {
+		return nil, usageErr("--codecs: %v", err)
+	}
+	return list, nil
 }

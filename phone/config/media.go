@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dialtone/dialtone/codec"
@@ -17,17 +18,15 @@ const (
 // validateMedia checks codecs and media_encryption, writing each codec as the codec package
 // names it, so later stages compare names exactly.
 func (a *Account) validateMedia() error {
-	seen := map[string]bool{}
-	for i, name := range a.Codecs {
-		c, err := CodecByName(name)
+	if a.Codecs != nil {
+		list, dup, err := CanonicalCodecs(a.Codecs)
 		if err != nil {
 			return &Error{Key: "codecs", Msg: err.Error()}
 		}
-		if seen[c.Name()] {
-			return &Error{Key: "codecs", Msg: fmt.Sprintf("%q is listed twice", name)}
+		if dup != "" {
+			return &Error{Key: "codecs", Msg: fmt.Sprintf("%q is listed twice", dup)}
 		}
-		seen[c.Name()] = true
-		a.Codecs[i] = c.Name()
+		a.Codecs = list
 	}
 	if a.Codecs != nil && len(a.Codecs) == 0 {
 		return &Error{Key: "codecs", Msg: "is empty: name at least one codec, or leave the key out for all"}
@@ -38,6 +37,27 @@ func (a *Account) validateMedia() error {
 	}
 	a.MediaEncryption = e
 	return nil
+}
+
+// CanonicalCodecs writes each of names as the codec package
+// names it, in order, without repeats; dup is the first name that repeats an earlier one (the
+// config file refuses it, --codecs ignores it). An unknown name is an error.
+func CanonicalCodecs(names []string) (list []string, dup string, err error) {
+	list = make([]string, 0, len(names))
+	for _, name := range names {
+		c, err := CodecByName(name)
+		if err != nil {
+			return nil, "", err
+		}
+		if slices.Contains(list, c.Name()) {
+			if dup == "" {
+				dup = name
+			}
+			continue
+		}
+		list = append(list, c.Name())
+	}
+	return list, dup, nil
 }
 
 // CodecByName finds a codec this build has by its name, case-insensitively, with an error that
