@@ -89,22 +89,33 @@ func ituData(w []uint16) (start, end int) {
 	return start, end
 }
 
+// readITUSet reads a sequence and the sequences expected from it; ok is false (logged) when
+// the first is not there, since the ITU distribution is copied here in parts.
+func readITUSet(t *testing.T, dir string, names ...string) (v [][]uint16, ok bool) {
+	t.Helper()
+	for i, name := range names {
+		w, err := readITUVector(dir, name)
+		if i == 0 && errors.Is(err, fs.ErrNotExist) {
+			t.Logf("%s: not present, skipped", name)
+			return nil, false
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		v = append(v, w)
+	}
+	return v, true
+}
+
 func TestG722ITUEncoder(t *testing.T) {
 	dir := g722ITUDir(t)
 	ran := 0
 	for _, p := range [][2]string{{"T1C1.XMT", "T2R1.COD"}, {"T1C2.XMT", "T2R2.COD"}} {
-		in, err := readITUVector(dir, p[0])
-		if errors.Is(err, fs.ErrNotExist) {
-			t.Logf("%s: not present, skipped", p[0])
+		v, ok := readITUSet(t, dir, p[:]...)
+		if !ok {
 			continue
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := readITUVector(dir, p[1])
-		if err != nil {
-			t.Fatal(err)
-		}
+		in, want := v[0], v[1]
 		var low, high band
 		low.reset(detLowMin)
 		high.reset(detHighMin)
@@ -128,22 +139,11 @@ func TestG722ITUDecoder(t *testing.T) {
 	dir := g722ITUDir(t)
 	ran := 0
 	for _, p := range [][3]string{{"T2R1.COD", "T3L1.RC1", "T3H1.RC0"}, {"T2R2.COD", "T3L2.RC1", "T3H2.RC0"}, {"T1D3.COD", "T3L3.RC1", "T3H3.RC0"}} {
-		in, err := readITUVector(dir, p[0])
-		if errors.Is(err, fs.ErrNotExist) {
-			t.Logf("%s: not present, skipped", p[0])
+		v, ok := readITUSet(t, dir, p[:]...)
+		if !ok {
 			continue
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantL, err := readITUVector(dir, p[1])
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantH, err := readITUVector(dir, p[2])
-		if err != nil {
-			t.Fatal(err)
-		}
+		in, wantL, wantH := v[0], v[1], v[2]
 		var low, high band
 		low.reset(detLowMin)
 		high.reset(detHighMin)
