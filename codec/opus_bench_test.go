@@ -67,6 +67,12 @@ func benchPackets(b *testing.B) [][]byte {
 
 // BenchmarkOpusDecode is one 20 ms packet through our binding.
 func BenchmarkOpusDecode(b *testing.B) {
+	benchEachPacket(b, func(dec Decoder, dst []int16, p []byte) (int, error) { return dec.Decode(dst, p) })
+}
+
+// benchEachPacket runs decode over the benchmark's packets in turn, one per op, reporting
+// allocations and CPU time.
+func benchEachPacket(b *testing.B, decode func(dec Decoder, dst []int16, p []byte) (int, error)) {
 	packets := benchPackets(b)
 	dec := Opus.NewDecoder()
 	dst := make([]int16, opusFrame)
@@ -75,7 +81,7 @@ func BenchmarkOpusDecode(b *testing.B) {
 	defer func() { reportCPU(b, start) }()
 	i := 0
 	for b.Loop() {
-		if _, err := dec.Decode(dst, packets[i%len(packets)]); err != nil {
+		if _, err := decode(dec, dst, packets[i%len(packets)]); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -100,19 +106,7 @@ func BenchmarkOpusConceal(b *testing.B) {
 }
 
 func BenchmarkOpusDecodeFEC(b *testing.B) {
-	packets := benchPackets(b)
-	dec := Opus.NewDecoder()
-	dst := make([]int16, opusFrame)
-	b.ReportAllocs()
-	start, _ := cpuClock()
-	defer func() { reportCPU(b, start) }()
-	i := 0
-	for b.Loop() {
-		if _, err := dec.(FECDecoder).DecodeFEC(dst, packets[i%len(packets)]); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
+	benchEachPacket(b, func(dec Decoder, dst []int16, p []byte) (int, error) { return dec.(FECDecoder).DecodeFEC(dst, p) })
 }
 
 // The peer: libopus driven by a C loop (testdata/opuspeer/opuspeer.c) on the same frames with
