@@ -2,7 +2,6 @@ package wav_test
 
 import (
 	"encoding/binary"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,22 +16,7 @@ func playAllAt(t *testing.T, src *wav.Source, rate int) []int16 {
 	if err := src.SetRate(rate); err != nil {
 		t.Fatal(err)
 	}
-	var all []int16
-	frame := make([]int16, rate/50)
-	for i := 0; ; i++ {
-		err := src.Read(frame)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("frame %d: %v", i, err)
-		}
-		all = append(all, frame...)
-		if i > 1e6 {
-			t.Fatal("source never ends")
-		}
-	}
-	return all
+	return playFrames(t, src, rate/50)
 }
 
 // TestSourceAtCallRate plays an 8 kHz and a 44.1 kHz file in a 16 kHz call (and the second in

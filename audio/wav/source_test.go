@@ -19,8 +19,14 @@ import (
 // playAll reads a Source to the end, checking the frame contract on the way.
 func playAll(t *testing.T, src audio.Source) []int16 {
 	t.Helper()
+	return playFrames(t, src, audio.FrameSamples)
+}
+
+// playFrames is playAll with frames of n samples.
+func playFrames(t *testing.T, src audio.Source, n int) []int16 {
+	t.Helper()
 	var all []int16
-	frame := make([]int16, audio.FrameSamples)
+	frame := make([]int16, n)
 	for i := 0; ; i++ {
 		err := src.Read(frame)
 		if err == io.EOF {
