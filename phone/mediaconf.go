@@ -57,18 +57,15 @@ func (p *Phone) encryptionFor(acc *account, tls, offering bool) (sdp.Encryption,
 	return sdp.EncryptionNone, nil
 }
 
-// offeredSuites are the SRTP suites we offer keys for, best first (RFC 7714's AEAD suites
-// before the RFC 4568 ones every peer has); an answerer takes the first it does.
-var offeredSuites = [...]srtp.Suite{srtp.AEADAES256GCM, srtp.AEADAES128GCM, srtp.AESCM128HMACSHA180, srtp.AESCM128HMACSHA132}
-
-// newKeys makes a call's SDES keys, one per suite, tags 1 up: fresh for every call, kept for
-// its re-INVITEs. None under EncryptionNone.
+// newKeys makes a call's SDES keys, one per suite srtp supports in its order (RFC 7714's AEAD
+// suites before the RFC 4568 ones every peer has; an answerer takes the first it does), tags 1
+// up: fresh for every call, kept for its re-INVITEs. None under EncryptionNone.
 func newKeys(e sdp.Encryption) ([]srtp.Crypto, error) {
 	if e == sdp.EncryptionNone {
 		return nil, nil
 	}
-	keys := make([]srtp.Crypto, 0, len(offeredSuites))
-	for i, s := range offeredSuites {
+	keys := make([]srtp.Crypto, 0, len(srtp.Suites))
+	for i, s := range srtp.Suites {
 		k, err := srtp.NewCrypto(i+1, s)
 		if err != nil {
 			return nil, fmt.Errorf("SRTP keys: %w", err)
