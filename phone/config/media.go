@@ -6,13 +6,7 @@ import (
 	"strings"
 
 	"github.com/dialtone/dialtone/codec"
-)
-
-// Media encryption policies (media_encryption), RFC 4568 SDES keys for SRTP.
-const (
-	EncryptionNone         = "none"          // plain RTP only: an RTP/SAVP offer is refused
-	EncryptionSDES         = "sdes"          // offer SRTP keys in a plain RTP/AVP offer, accept either
-	EncryptionSDESRequired = "sdes-required" // offer RTP/SAVP, refuse a call without SRTP
+	"github.com/dialtone/dialtone/phone/sdp"
 )
 
 // validateMedia checks codecs and media_encryption, writing each codec as the codec package
@@ -77,11 +71,15 @@ func CodecByName(name string) (codec.Codec, error) {
 	return nil, fmt.Errorf("%s", msg)
 }
 
-// ParseEncryption checks a media_encryption value; "" stays "" (the transport decides).
+// ParseEncryption checks a media_encryption value (sdp's policy names, any case) and writes it
+// as sdp names it; "" stays "" (the transport decides).
 func ParseEncryption(s string) (string, error) {
-	switch v := strings.ToLower(strings.TrimSpace(s)); v {
-	case "", EncryptionNone, EncryptionSDES, EncryptionSDESRequired:
-		return v, nil
+	if strings.TrimSpace(s) == "" {
+		return "", nil
 	}
-	return "", fmt.Errorf("%q is not one of none, sdes, sdes-required", s)
+	e, err := sdp.ParseEncryption(s)
+	if err != nil {
+		return "", fmt.Errorf("%q is not one of none, sdes, sdes-required", s)
+	}
+	return e.String(), nil
 }

@@ -16,8 +16,8 @@ func TestMediaKeys(t *testing.T) {
 	}{
 		{"", nil, "", "udp"},
 		{"codecs = [\"pcma\", \"g722\"]\n", []string{"PCMA", "G722"}, "", "udp"},
-		{"media_encryption = \"SDES-Required\"\n", nil, EncryptionSDESRequired, "udp"},
-		{"media_encryption = \"none\"\ntransport = \"tls\"\n", nil, EncryptionNone, "tls"},
+		{"media_encryption = \"SDES-Required\"\n", nil, "sdes-required", "udp"},
+		{"media_encryption = \"none\"\ntransport = \"tls\"\n", nil, "none", "tls"},
 	}
 	for _, c := range good {
 		f, err := Decode(testPath, []byte(head+c.toml))
