@@ -19,7 +19,8 @@ func (p *Phone) checkOffer(req *sip.Request, acc *account) (*sdp.ParsedOffer, me
 	}
 	offer, err := sdp.ParseOffer(req.Body())
 	if err == nil {
-		err = offer.Check(checkLocal(mp))
+		// The media is not open yet: a placeholder address, the rest as the answer will say it.
+		err = offer.Check(p.localSDP(mediaAddr{IP: "127.0.0.1", RTP: 9}, mp))
 	}
 	return offer, mp, err
 }

@@ -117,12 +117,6 @@ func (p *Phone) localSDP(m mediaAddr, mp mediaPolicy) sdp.Local {
 	}
 }
 
-// checkLocal is what an offer is checked against before the phone rings: the policy, with a
-// placeholder address (the media is not open yet).
-func checkLocal(mp mediaPolicy) sdp.Local {
-	return sdp.Local{Addr: "127.0.0.1", Port: 9, Codecs: mp.codecs, DTMF: true, Encryption: mp.enc, Crypto: mp.keys}
-}
-
 // sessionEncryption is the policy a call's own later offers (hold, resume) follow once an
 // exchange settled its media: the same profile and keys, so a re-INVITE changes nothing the
 // user did not ask for (RFC 4568 §7.1.4 lets an offer repeat the keys in use).
