@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 
+	"github.com/dialtone/dialtone/phone/pcap"
 	"github.com/dialtone/dialtone/phone/srtp"
 )
 
@@ -22,25 +23,21 @@ func maskForCapture(msg []byte) []byte {
 	if oEnd < 0 || mEnd < 0 || oEnd != mEnd {
 		return masked // a key in the headers, or no header end: nothing to recount
 	}
-	head := masked[:mEnd]
-	start := 0
-	for line := range bytes.Lines(head) {
-		name, v, ok := bytes.Cut(line, []byte(":"))
-		n := bytes.TrimSpace(name)
-		if ok && (bytes.EqualFold(n, []byte("Content-Length")) || bytes.EqualFold(n, []byte("l"))) {
-			cl, err := strconv.Atoi(string(bytes.TrimSpace(v)))
-			if err != nil || cl != len(msg)-(oEnd+4) {
-				return masked // not one whole message
-			}
-			vStart := start + len(name) + 1
-			vEnd := start + len(bytes.TrimRight(line, "\r\n"))
-			out := make([]byte, 0, len(masked))
-			out = append(out, masked[:vStart]...)
-			out = append(out, ' ')
-			out = strconv.AppendInt(out, int64(len(masked)-(mEnd+4)), 10)
-			return append(out, masked[vEnd:]...)
-		}
-		start += len(line)
+	if !wholeMessage(msg, oEnd) {
+		return masked // not one whole message
 	}
-	return masked
+	return pcap.SetContentLength(masked)
+}
+
+// wholeMessage says whether msg, whose headers end at headEnd, is one message: its
+// Content-Length is its body's length.
+func wholeMessage(msg []byte, headEnd int) bool {
+	for line := range bytes.Lines(msg[:headEnd]) {
+		name, v, ok := bytes.Cut(line, []byte(":"))
+		if n := bytes.TrimSpace(name); ok && (bytes.EqualFold(n, []byte("Content-Length")) || bytes.EqualFold(n, []byte("l"))) {
+			cl, err := strconv.Atoi(string(bytes.TrimSpace(v)))
+			return err == nil && cl == len(msg)-(headEnd+4)
+		}
+	}
+	return false
 }

@@ -65,16 +65,8 @@ func (m *Model) export(dir string) string {
 // than the key, so Content-Length is set to the body as it is now; otherwise Wireshark reads
 // the message as cut short.
 func wireForm(text string) []byte {
-	head, body, found := strings.Cut(text, "\r\n\r\n")
-	if !found {
-		head, body = strings.TrimRight(text, "\r\n"), ""
+	if !strings.Contains(text, "\r\n\r\n") {
+		text = strings.TrimRight(text, "\r\n") + "\r\n\r\n"
 	}
-	lines := strings.Split(head, "\r\n")
-	for i, l := range lines {
-		name, _, ok := strings.Cut(l, ":")
-		if ok && i > 0 && (strings.EqualFold(strings.TrimSpace(name), "Content-Length") || strings.TrimSpace(name) == "l") {
-			lines[i] = fmt.Sprintf("%s: %d", strings.TrimSpace(name), len(body))
-		}
-	}
-	return []byte(strings.Join(lines, "\r\n") + "\r\n\r\n" + body)
+	return pcap.SetContentLength([]byte(text))
 }
