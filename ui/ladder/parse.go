@@ -57,9 +57,7 @@ func Parse(t time.Time, text string) (Message, bool) {
 	if len(f) != 5 || f[3] != "->" || (f[0] != "send" && f[0] != "recv") {
 		return Message{}, false
 	}
-	// MaskCryptoLines is not idempotent (it would mask "<key" of a mask and leave " hidden>"):
-	// a key already masked is turned back into a stand-in that it masks whole.
-	raw = strings.ReplaceAll(raw, "inline:"+srtp.KeyMask, "inline:masked")
+	// Masked again whatever the tracer did (masking masked text changes nothing).
 	masked := string(srtp.MaskCryptoLines([]byte(raw)))
 	p, ok := pcap.ParseSIP([]byte(masked))
 	if !ok {
