@@ -57,12 +57,20 @@ func BenchmarkCallCPU(b *testing.B) {
 	type variant struct {
 		name, bin string
 		samples   []callSample
+		answerer  *callAnswerer
+		// asAnswerer: the variant as a long-running answerer, per call: its CPU ms and
+		// wakeups per second of call, and baresip's in the call just before
+		// (call_answerer_test.go).
+		asAnswerer, peerBefore, answererWake []float64
 	}
 	variants := []*variant{{name: "dialtone", bin: buildDialtone(b, "..")}}
 	if rev := os.Getenv("DIALTONE_CALLCPU_BASELINE"); rev != "" {
 		variants = append(variants, &variant{name: "baseline " + rev, bin: buildBaseline(b, rev)})
 	}
 	users := map[string]string{"alice": "a-secret", "bob": "b-secret"}
+	for i := range variants {
+		users[fmt.Sprint("carol", i)] = fmt.Sprint("c-secret-", i)
+	}
 	k := peers.StartKamailio(b, peers.KamailioOptions{Users: users})
 	bob := peers.StartBaresip(b, peers.BaresipOptions{User: "bob", Password: users["bob"], Registrar: k.HostPort("udp"), AutoAnswer: true, ToneHz: 700})
 	tone := filepath.Join(b.TempDir(), "tone.wav")
@@ -70,13 +78,25 @@ func BenchmarkCallCPU(b *testing.B) {
 		b.Skipf("sox is needed to make the tone file: %v %s", err, out)
 	}
 	for b.Loop() {
+		for i, v := range variants {
+			user := fmt.Sprint("carol", i)
+			v.answerer = startCallAnswerer(b, v.bin, user, users[user], k.HostPort("udp"), tone, calls)
+		}
 		for i := range calls {
 			for _, v := range variants {
 				s := callOnce(b, v.bin, bob, k.HostPort("udp"), users["alice"], tone, seconds)
 				b.Logf("call %d %s: %.1f ms/s (%.0f wakeups/s, %.1f MB), baresip %.1f ms/s (%.0f wakeups/s), ratio %.2f",
 					i+1, v.name, s.ours, s.oursWake, s.oursRSS, s.peer, s.peerWake, s.ours/s.peer)
 				v.samples = append(v.samples, s)
+				// The same caller (this build) calls the variant's answerer right after baresip.
+				cpu, wake := callAnswererOnce(b, variants[0].bin, v.answerer, k.HostPort("udp"), users["alice"], tone, seconds)
+				b.Logf("call %d %s as answerer: %.1f ms/s (%.0f wakeups/s), baresip as answerer just before %.1f ms/s, ratio %.2f",
+					i+1, v.name, cpu, wake, s.peer, cpu/s.peer)
+				v.asAnswerer, v.peerBefore, v.answererWake = append(v.asAnswerer, cpu), append(v.peerBefore, s.peer), append(v.answererWake, wake)
 			}
+		}
+		for _, v := range variants {
+			v.answerer.answererRecorded(b, calls, seconds)
 		}
 	}
 	startup := callStartupMs(b, variants[0].bin, calls)
@@ -98,16 +118,26 @@ func BenchmarkCallCPU(b *testing.B) {
 		same := pick(func(s callSample) float64 { return (s.ours - startup/float64(seconds)) / s.peer })
 		b.Logf("%s without its process start-up (%.1f ms), as baresip is measured: ratio %.2f (%.2f–%.2f)",
 			v.name, startup, callMedian(same), slices.Min(same), slices.Max(same))
+		answ := make([]float64, len(v.asAnswerer))
+		for i := range answ {
+			answ[i] = v.asAnswerer[i] / v.peerBefore[i]
+		}
+		b.Logf("%s as a long-running answerer, measured as baresip is: %.1f ms/s (%.1f–%.1f), %.0f wakeups/s, ratio %.2f (%.2f–%.2f)",
+			v.name, callMedian(v.asAnswerer), slices.Min(v.asAnswerer), slices.Max(v.asAnswerer), callMedian(v.answererWake),
+			callMedian(answ), slices.Min(answ), slices.Max(answ))
 		if j > 0 {
 			b.ReportMetric(callMedian(ours), "baseline-cpu-ms/call-s")
 			b.ReportMetric(callMedian(ratio), "baseline-ratio")
 			b.ReportMetric(callMedian(same), "baseline-ratio-excl-startup")
+			b.ReportMetric(callMedian(answ), "baseline-answerer-ratio")
 			continue
 		}
 		b.ReportMetric(callMedian(ours), "dialtone-cpu-ms/call-s")
 		b.ReportMetric(callMedian(peer), "baresip-cpu-ms/call-s")
 		b.ReportMetric(callMedian(ratio), "ratio")
 		b.ReportMetric(callMedian(same), "ratio-excl-startup")
+		b.ReportMetric(callMedian(answ), "answerer-ratio")
+		b.ReportMetric(callMedian(v.asAnswerer), "dialtone-answerer-cpu-ms/call-s")
 		b.ReportMetric(callMedian(pick(func(s callSample) float64 { return s.oursWake })), "dialtone-wakeups/s")
 		b.ReportMetric(callMedian(pick(func(s callSample) float64 { return s.peerWake })), "baresip-wakeups/s")
 		b.ReportMetric(slices.Max(pick(func(s callSample) float64 { return s.oursRSS })), "dialtone-peak-MB")
