@@ -49,7 +49,6 @@ type scaleSide struct {
 	mosMin           float64
 	lateP99          float64 // ms, the load process's pacer over its whole life, -1 if it reports none
 	steadyLateP99    float64 // ms, the same while every call was up, -1 if unknown
-	rtThreads        int     // the load process's pacer threads that ran real-time (SCHED_FIFO)
 	uasLost, uasLate float64 // what dialtone answer reports it missed (sipp reports nothing)
 	uasRecv          float64
 	// CPU per RTP packet handled (sent or received), whole process life (getrusage): the work
@@ -107,9 +106,9 @@ func BenchmarkScale(b *testing.B) {
 				s.label = v.label
 				b.Logf("%-8s N=%d: answered %d (failed %d, peak %d at once); CPU answer/echo %.1f %% load %.1f %%; RSS %.0f MB / %.0f MB; "+
 					"setup p50 %.1f p99 %.1f ms; load-side loss %.3f %% (never arrived %.3f %%), jitter p50 %.2f p99 %.2f ms, MOS min %.2f; "+
-					"pacer late p99 %s (all calls up: %s; %d real-time threads); socket drops uas %d load %d (namespace %d); exit uas %d load %d; load average %s",
+					"pacer late p99 %s (all calls up: %s); socket drops uas %d load %d (namespace %d); exit uas %d load %d; load average %s",
 					s.label, n, s.answered, s.failed, s.peak, s.uasCPU, s.loadCPU, s.uasRSS, s.loadRSS, s.setupP50, s.setupP99,
-					s.lossPct, s.netLossPct, s.jitterP50, s.jitterP99, s.mosMin, lateText(s.lateP99), lateText(s.steadyLateP99), s.rtThreads, s.uasDrops, s.loadDrops, s.rcvbufDrops, s.uasExit, s.loadEx, s.loadavg)
+					s.lossPct, s.netLossPct, s.jitterP50, s.jitterP99, s.mosMin, lateText(s.lateP99), lateText(s.steadyLateP99), s.uasDrops, s.loadDrops, s.rcvbufDrops, s.uasExit, s.loadEx, s.loadavg)
 				if v.uas == "dialtone" {
 					b.Logf("%s answer received %.0f packets, missed %.0f frames at playout (%.0f late)", s.label, s.uasRecv, s.uasLost, s.uasLate)
 				}
@@ -248,7 +247,7 @@ func scaleRun(b *testing.B, uas, bin, sipp, scenario, tone string, n, rate int, 
 	s.lossPct, s.netLossPct = num(sum, "loss_pct"), num(sum, "net_loss_pct")
 	s.jitterP50, s.jitterP99, s.mosMin = num(sum, "jitter_p50_ms"), num(sum, "jitter_p99_ms"), num(sum, "mos_min")
 	if p, ok := sum["pacer"].(map[string]any); ok {
-		s.lateP99, s.rtThreads = num(p, "late_p99_ms"), int(num(p, "realtime_threads"))
+		s.lateP99 = num(p, "late_p99_ms")
 		if st, ok := p["steady"].(map[string]any); ok {
 			s.steadyLateP99 = num(st, "late_p99_ms")
 		}

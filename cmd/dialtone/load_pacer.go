@@ -14,9 +14,6 @@ type loadPacer struct {
 	LateP99  float64 `json:"late_p99_ms"`
 	LateMax  float64 `json:"late_max_ms"`
 	Overruns uint64  `json:"overruns"` // ticks whose work took longer than a frame
-	// RealtimeThreads: how many pacer threads ran under real-time scheduling (they ask for it
-	// under a large load; the system grants it to root or with RLIMIT_RTPRIO).
-	RealtimeThreads uint64 `json:"realtime_threads"`
 	// Steady is the same while every call was up (from the last answer to the first hang-up);
 	// absent when they never all were.
 	Steady *loadSteady `json:"steady,omitempty"`
@@ -69,5 +66,5 @@ func readPacer() *loadPacer {
 		return nil
 	}
 	ms := func(d time.Duration) float64 { return round3(durMs(d)) }
-	return &loadPacer{Frames: st.Frames, LateP50: ms(st.LateP50), LateP99: ms(st.LateP99), LateMax: ms(st.LateMax), Overruns: st.Overruns, RealtimeThreads: st.Realtime}
+	return &loadPacer{Frames: st.Frames, LateP50: ms(st.LateP50), LateP99: ms(st.LateP99), LateMax: ms(st.LateMax), Overruns: st.Overruns}
 }

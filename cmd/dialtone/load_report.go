@@ -234,8 +234,8 @@ func printSummary(w io.Writer, s loadSummary, maxLoss float64) {
 	fmt.Fprintf(tw, "jitter\tp50 %.2f ms, p99 %.2f ms, max %.2f ms\n", s.JitterP50, s.JitterP99, s.JitterMax)
 	fmt.Fprintf(tw, "MOS (E-model estimate)\tmin %.2f, median %.2f\n", s.MOSMin, s.MOSMedian)
 	if s.Pacer != nil {
-		fmt.Fprintf(tw, "send lateness (pacer)\tp50 %.2f ms, p99 %.2f ms, max %.2f ms over %d frames, %d overruns, %d real-time threads\n",
-			s.Pacer.LateP50, s.Pacer.LateP99, s.Pacer.LateMax, s.Pacer.Frames, s.Pacer.Overruns, s.Pacer.RealtimeThreads)
+		fmt.Fprintf(tw, "send lateness (pacer)\tp50 %.2f ms, p99 %.2f ms, max %.2f ms over %d frames, %d overruns\n",
+			s.Pacer.LateP50, s.Pacer.LateP99, s.Pacer.LateMax, s.Pacer.Frames, s.Pacer.Overruns)
 		if st := s.Pacer.Steady; st != nil {
 			fmt.Fprintf(tw, "  with every call up\tp50 %.2f ms, p99 %.2f ms over %d frames in %.1f s\n", st.LateP50, st.LateP99, st.Frames, st.Seconds)
 		}

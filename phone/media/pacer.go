@@ -120,10 +120,6 @@ type pacerRun struct {
 	flip    [phases]int
 	// period is the timer's period, frameDur or phaseDur; written under sharedPacer.mu.
 	period atomic.Int64
-	// realtime: the timer drives the ticks (not a test), so the goroutines may ask for
-	// real-time scheduling once a tick is split among the workers (realtime_linux.go); asked
-	// is set when the tick goroutine has asked, promoted when it got it (only it uses them).
-	realtime, asked, promoted bool
 	// workers[0] is the tick goroutine's own, for a tick small enough for one share; the
 	// others have goroutines, one per processor, and take every share of a larger tick.
 	workers  []*pacerWorker
@@ -140,9 +136,6 @@ type pacerWorker struct {
 	// moves are the sessions of this tick's share that offered to move their ticks earlier
 	// (pacer_move.go); the tick goroutine applies and clears them once every share is done.
 	moves []phaseMove
-	// asked: this worker's goroutine asked for real-time scheduling (realtime_linux.go);
-	// promoted: it got it.
-	asked, promoted bool
 }
 
 type pacerShare struct {
@@ -171,59 +164,23 @@ func newPacerRun(stats *pacerStats, grid time.Time, procs int) *pacerRun {
 
 // startTimer makes t drive the ticks.
 func (r *pacerRun) startTimer(t *frameTimer) {
-	r.timer, r.loopDone, r.realtime = t, make(chan struct{}), true
+	r.timer, r.loopDone = t, make(chan struct{})
 	go r.loop()
 }
 
 func (r *pacerRun) loop() {
 	defer close(r.loopDone)
-	defer func() {
-		if r.promoted {
-			demoteThread()
-		}
-	}()
-	for r.wait() {
+	for r.timer.wait() {
 		r.tick(time.Now())
 	}
 }
 
-// wait waits for the timer: in the netpoller as a rule, but a real-time tick goroutine has its
-// own thread block on the timer (realtime_linux.go), so that the kernel wakes it at its priority
-// instead of waking a netpoller thread of ordinary priority, which a busy machine may keep
-// waiting, to hand over to it.
-func (r *pacerRun) wait() bool {
-	if r.promoted {
-		return r.timer.waitOnThread()
-	}
-	return r.timer.wait()
-}
-
 func (r *pacerRun) work(w *pacerWorker) {
 	defer r.wg.Done()
-	defer func() {
-		if w.promoted {
-			demoteThread()
-		}
-	}()
 	for share := range w.wake {
-		if r.realtime && !w.asked {
-			w.asked = true
-			w.promoted = r.promote()
-		}
 		w.pace(share.sessions, share.now)
 		r.pending.Done()
 	}
-}
-
-// promote asks real-time scheduling for the calling goroutine's thread (realtime_linux.go)
-// and counts the threads that got it; true if it did (the goroutine is then locked to it
-// and must demoteThread before it ends).
-func (r *pacerRun) promote() bool {
-	if !promoteThread() {
-		return false
-	}
-	r.stats.realtime.Add(1)
-	return true
 }
 
 // stop ends the timer, then the workers, and waits for all of them.
@@ -263,10 +220,6 @@ func (r *pacerRun) paceList(list []*Session, now time.Time) {
 	if k := min(len(r.workers)-1, (n+minPacerShare-1)/minPacerShare); k <= 1 {
 		r.workers[0].pace(list, now)
 	} else {
-		if r.realtime && !r.asked {
-			r.asked = true
-			r.promoted = r.promote()
-		}
 		r.pending.Add(k)
 		for i := range k {
 			r.workers[1+i].wake <- pacerShare{sessions: list[i*n/k : (i+1)*n/k], now: now}

@@ -14,9 +14,6 @@ type PacerStats struct {
 	LateP50, LateP99, LateMax time.Duration // how late frames left against their due time
 	Overruns                  uint64        // ticks whose work took longer than the timer's period (20 or 5 ms)
 	Moves                     uint64        // times a session's ticks moved earlier (pacer_move.go)
-	// Realtime counts the pacer threads that ran under real-time scheduling (SCHED_FIFO), which
-	// they ask for under a large load where the system allows it (realtime_linux.go).
-	Realtime uint64
 }
 
 // ReadPacerStats is a snapshot of the shared pacer's record. Percentiles are the upper edge of
@@ -32,7 +29,6 @@ type pacerStats struct {
 	sessions atomic.Int64
 	overruns atomic.Uint64
 	moves    atomic.Uint64
-	realtime atomic.Uint64
 	late     [maxPacerWorkers]lateHist
 }
 
@@ -105,7 +101,6 @@ func (ps *pacerStats) read() PacerStats {
 		LateMax:  time.Duration(most),
 		Overruns: ps.overruns.Load(),
 		Moves:    ps.moves.Load(),
-		Realtime: ps.realtime.Load(),
 	}
 }
 

@@ -57,33 +57,6 @@ func (t *frameTimer) wait() bool {
 	return t.rc.Read(t.readFn) == nil
 }
 
-// waitOnThread is wait with the calling thread blocked in ppoll on the timer rather than the
-// goroutine parked in the netpoller: for a goroutine locked to a real-time thread
-// (pacerRun.wait). The timer is periodic, so a close is seen within a period.
-func (t *frameTimer) waitOnThread() bool {
-	for {
-		var woke bool
-		var perr syscall.Errno
-		err := t.rc.Control(func(fd uintptr) {
-			const pollIn = 0x1
-			pfd := struct {
-				fd              int32
-				events, revents int16
-			}{fd: int32(fd), events: pollIn}
-			_, _, perr = syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, 0, 0, 0, 0)
-			woke = (perr == 0 || perr == syscall.EINTR) && t.read(fd)
-		})
-		switch {
-		case err != nil:
-			return false // closed
-		case woke:
-			return true
-		case perr != 0 && perr != syscall.EINTR:
-			return t.wait() // never spin at real-time priority: the netpoller's way instead
-		}
-	}
-}
-
 func (t *frameTimer) read(fd uintptr) bool {
 	for {
 		_, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&t.count[0])), uintptr(len(t.count)))

@@ -12,7 +12,6 @@ type frameTimer struct{}
 
 func newFrameTimer(time.Duration) (*frameTimer, error) { return nil, errors.ErrUnsupported }
 func (*frameTimer) wait() bool                         { return false }
-func (*frameTimer) waitOnThread() bool                 { return false }
 func (*frameTimer) close()                             {}
 
 func (*frameTimer) rearm(time.Duration, time.Time) error { return errors.ErrUnsupported }
