@@ -45,7 +45,8 @@ const (
 // PLC conceals lost frames of one audio stream. Feed it every good frame (Good) and ask it
 // for the missing ones (Conceal). It allocates nothing; it is not safe for concurrent use.
 type PLC struct {
-	history  []float64 // last output, newest sample last (historyLen)
+	history  []float64 // last output, a ring of historyLen samples from head (the oldest)
+	head     int       // where the next sample is written: a good frame costs no shift of the rest
 	pitchBuf []float64 // history frozen when the loss began, seams smoothed
 	lastQ    []float64 // the original last 1/4 period of pitchBuf (overlapMax)
 	fade     []float64 // signal being faded out at the current seam
@@ -93,6 +94,7 @@ func NewPLCAt(rate int) *PLC {
 // Reset forgets the history, e.g. when the stream restarts.
 func (p *PLC) Reset() {
 	clear(p.history)
+	p.head = 0
 	clear(p.pitchBuf)
 	clear(p.lastQ)
 	clear(p.fade)
@@ -182,7 +184,9 @@ func (p *PLC) atBlockStart(block int) {
 
 // startLoss freezes the history, estimates the pitch and prepares one period to repeat.
 func (p *PLC) startLoss() {
-	copy(p.pitchBuf, p.history)
+	n := copy(p.pitchBuf, p.history[p.head:]) // oldest first
+	copy(p.pitchBuf[n:], p.history[:p.head])
+	newest := p.pitchBuf[p.historyLen-1] // before smoothLoopSeam changes pitchBuf
 	p.pitch = p.findPitch()
 	p.overlap = p.pitch / 4
 	copy(p.lastQ[:p.overlap], p.pitchBuf[p.historyLen-p.overlap:])
@@ -192,7 +196,7 @@ func (p *PLC) startLoss() {
 	// ago; offset it by how far the last good sample is from that one, fading the offset
 	// out so the waveform joins without a step.
 	start := p.historyLen - p.pitch
-	offset := p.history[p.historyLen-1] - p.pitchBuf[start-1]
+	offset := newest - p.pitchBuf[start-1]
 	for i := 0; i < p.overlap; i++ {
 		p.fade[i] = p.pitchBuf[start+i] + offset
 	}
@@ -275,15 +279,23 @@ func (p *PLC) mergeAfterLoss(frame []int16) {
 	p.fadeLen, p.fadePos = 0, 0
 }
 
-// save appends s to the history.
+// save appends s to the history, over its oldest samples.
 func (p *PLC) save(s []int16) {
 	if len(s) >= p.historyLen {
 		s = s[len(s)-p.historyLen:]
 	}
-	keep := p.historyLen - len(s)
-	copy(p.history[:keep], p.history[len(s):])
-	for i, v := range s {
-		p.history[keep+i] = float64(v)
+	first := min(len(s), p.historyLen-p.head) // up to the ring's end, then from its start
+	dst := p.history[p.head : p.head+first]
+	for i, v := range s[:first] {
+		dst[i] = float64(v)
+	}
+	rest := s[first:]
+	dst = p.history[:len(rest)]
+	for i, v := range rest {
+		dst[i] = float64(v)
+	}
+	if p.head += len(s); p.head >= p.historyLen {
+		p.head -= p.historyLen
 	}
 }
 
