@@ -17,7 +17,7 @@ func TestCallToBaresip(t *testing.T) {
 	tone := makeTone(t, 1300, 20, 8000)
 	rec := filepath.Join(t.TempDir(), "from-bob.wav")
 	code, evs, p := runDialtone(t, 40*time.Second, pw("alice"), append([]string{"call", "sip:bob@127.0.0.1", "--json",
-		"--play", tone, "--record", rec, "--duration", "4s", "--sip-trace", "/tmp/bt.trace", "--log-level", "debug", "--log-file", "/tmp/bt.log"}, adhoc(k, "udp", "alice")...)...)
+		"--play", tone, "--record", rec, "--duration", "4s"}, adhoc(k, "udp", "alice")...)...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\nbaresip:\n%s", code, p.transcript(), bob.Log())
 	}

@@ -54,11 +54,28 @@ func (p *Phone) Dial(accountName, target string, a CallAudio, opts DialOptions) 
 }
 
 // parseTarget accepts a full SIP URI, or user@host, or (with an account) a bare user or
-// number completed with the account's domain.
+// number completed with the account's domain, which is also what a tel: URI (RFC 3966, as an
+// address book holds numbers) becomes: tel:+1-555-0100 is sip:+15550100@domain.
 func parseTarget(target string, acc *account) (sip.Uri, error) {
 	t := strings.TrimSpace(target)
 	if t == "" {
 		return sip.Uri{}, errors.New("dial: empty target")
+	}
+	if len(t) >= 4 && strings.EqualFold(t[:4], "tel:") {
+		number, _, _ := strings.Cut(t[4:], ";") // parameters (phone-context, ext) are not dialled
+		number = strings.Map(func(r rune) rune {
+			if strings.ContainsRune("-.() ", r) { // RFC 3966 visual separators
+				return -1
+			}
+			return r
+		}, number)
+		if number == "" || strings.ContainsAny(number, "@:") {
+			return sip.Uri{}, fmt.Errorf("dial %q: not a telephone number", target)
+		}
+		if acc == nil {
+			return sip.Uri{}, fmt.Errorf("dial %q: a telephone number needs an account to call it through", target)
+		}
+		t = number
 	}
 	if !strings.HasPrefix(t, "sip:") && !strings.HasPrefix(t, "sips:") {
 		switch {

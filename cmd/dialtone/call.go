@@ -10,7 +10,7 @@ import (
 )
 
 type callCmd struct {
-	Target      string        `arg:"" help:"Who to call: sip:user@host[:port], user@host, a user or number (completed with the account's domain), or echo for the built-in echo test."`
+	Target      string        `arg:"" help:"Who to call: sip:user@host[:port], user@host, tel:NUMBER, a contact's name, a user or number (completed with the account's domain), or echo for the built-in echo test."`
 	Duration    time.Duration `help:"Hang up this long after the call is answered (e.g. 20s); 0 waits for the far end or Ctrl-C."`
 	HangupOnEOF bool          `name:"hangup-on-eof" help:"Hang up when the --play file ends."`
 	RingTimeout time.Duration `help:"Give up (CANCEL) if nobody answers within this time." default:"60s"`
@@ -38,8 +38,10 @@ func (c *callCmd) Run(e *env) error {
 	return e.placeCall(cfg, account, c.Target, c)
 }
 
-// placeCall runs a phone just long enough for one call.
+// placeCall runs a phone just long enough for one call. target may be a contact's name.
 func (e *env) placeCall(cfg phone.Config, account, target string, c *callCmd) error {
+	names := e.loadContactNames()
+	target = names.target(target)
 	if err := phone.CheckTarget(target, account != ""); err != nil {
 		return usageErr("%v", err) // before the sound devices: a typo is the problem to name
 	}
@@ -52,7 +54,7 @@ func (e *env) placeCall(cfg phone.Config, account, target string, c *callCmd) er
 	if err != nil {
 		return err
 	}
-	out := &printer{w: e.stdout, json: e.cli.JSON, names: e.loadContactNames()}
+	out := &printer{w: e.stdout, json: e.cli.JSON, names: names}
 	id, err := r.Dial(account, target, ca.CallAudio, phone.DialOptions{RingTimeout: c.RingTimeout})
 	if err != nil {
 		_ = r.finish(out.event)

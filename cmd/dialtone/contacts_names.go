@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/phone/store"
@@ -74,6 +75,24 @@ func (n *contactNames) name(peer string) string {
 		return n.byURI[tel]
 	}
 	return ""
+}
+
+// target is what a command dials or messages for what the user typed: the first address of
+// the contact whose name it is (ignoring case, as names are unique), else the text as typed.
+// A name wins over a bare user part, as Enter does in the TUI's dialer: with a contact
+// "Bob", `dialtone call bob` calls Bob's address, not sip:bob@ the account's domain. Text
+// that is an address (a ':' or '@') is never a name.
+func (n *contactNames) target(typed string) string {
+	t := strings.TrimSpace(typed)
+	if n == nil || t == "" || strings.ContainsAny(t, ":@") {
+		return typed
+	}
+	for _, c := range n.list {
+		if strings.EqualFold(c.Name, t) && len(c.URIs) > 0 {
+			return c.URIs[0]
+		}
+	}
+	return typed
 }
 
 // label is how a peer is shown in one line: "Name <uri>" for a contact, else the display

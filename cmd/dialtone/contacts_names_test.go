@@ -107,3 +107,29 @@ func TestHistoryShowsContactNames(t *testing.T) {
 		t.Errorf("history --json: %+v", recs)
 	}
 }
+
+// TestContactTarget: a contact's name (any case) dials its first address; addresses, unknown
+// names and an empty book pass through as typed.
+func TestContactTarget(t *testing.T) {
+	n := newContactNames([]store.Contact{
+		{Name: "Bob Builder", URIs: []string{"sip:bob@example.com", "tel:+15550100"}},
+		{Name: "alice", URIs: []string{"tel:+15550199"}},
+	})
+	for typed, want := range map[string]string{
+		"Bob Builder":           "sip:bob@example.com",
+		"  bob builder ":        "sip:bob@example.com",
+		"ALICE":                 "tel:+15550199",
+		"bob":                   "bob", // a user part: no contact is named just "bob"
+		"sip:alice@example.com": "sip:alice@example.com",
+		"alice@example.com":     "alice@example.com",
+		"+15550100":             "+15550100",
+	} {
+		if got := n.target(typed); got != want {
+			t.Errorf("target(%q) = %q, want %q", typed, got, want)
+		}
+	}
+	var none *contactNames
+	if got := none.target("alice"); got != "alice" {
+		t.Errorf("no address book: target(alice) = %q", got)
+	}
+}

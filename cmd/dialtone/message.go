@@ -12,7 +12,7 @@ import (
 )
 
 type messageCmd struct {
-	Target  string        `arg:"" help:"Who to send to: sip:user@host[:port], user@host, or a user (completed with the account's domain)."`
+	Target  string        `arg:"" help:"Who to send to: sip:user@host[:port], user@host, tel:NUMBER, a contact's name, or a user (completed with the account's domain)."`
 	Text    string        `arg:"" help:"The text; - reads it from standard input."`
 	Timeout time.Duration `help:"Give up if the far end has not answered within this time." default:"40s"`
 }
@@ -48,7 +48,7 @@ func (c *messageCmd) Run(e *env) error {
 	}
 	out := &printer{w: e.stdout, json: e.cli.JSON, names: e.loadContactNames()}
 	ctx, cancel := context.WithTimeout(e.ctx, c.Timeout)
-	sendErr := r.SendMessage(ctx, account, c.Target, text)
+	sendErr := r.SendMessage(ctx, account, out.names.target(c.Target), text)
 	cancel()
 	rerr := r.finish(func(ev phone.Event) {
 		if m, ok := ev.(phone.Message); ok && m.Direction == phone.Outgoing {

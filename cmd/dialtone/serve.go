@@ -29,6 +29,8 @@ type server struct {
 	r   *running
 	cmd *serveCmd
 
+	names *contactNames // "dial" takes a contact's name too
+
 	mu    sync.Mutex
 	audio callDevices // closed when the call ends
 	n     int         // recordings made, for unique names
@@ -59,7 +61,7 @@ func (c *serveCmd) Run(e *env) error {
 		return err
 	}
 	out := &printer{w: e.stdout, json: e.cli.JSON, names: e.loadContactNames()}
-	s := &server{e: e, r: r, cmd: c}
+	s := &server{e: e, r: r, cmd: c, names: out.names}
 	k := &controller{ph: r.Phone, account: account, dial: s.dial, answer: s.answer}
 	srv, err := control.Listen(path, k.do, e.log, c.ControlQueue)
 	if err != nil {
@@ -156,7 +158,7 @@ func (s *server) dial(account, target string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	id, err := s.r.Dial(account, target, ca.CallAudio, phone.DialOptions{RingTimeout: s.cmd.RingTimeout})
+	id, err := s.r.Dial(account, s.names.target(target), ca.CallAudio, phone.DialOptions{RingTimeout: s.cmd.RingTimeout})
 	if err != nil {
 		ca.Close()
 		return "", err
