@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,17 +90,26 @@ func TestDeviceEcho(t *testing.T) {
 	// (a sound card's crystal against the system's is off by up to about 0.01 %: this is 30
 	// times that, so that 16 s show it). The microphone's ring comes up short every ~7 s
 	// and the speaker's fills up and is trimmed: slips both ways, which the canceller follows.
+	// A slip can cost up to a second of re-convergence (the second after one measured 7 to 31
+	// dB down where the others read 45-60), and whether one falls after 10 s depends on the
+	// rings' start (a CI run failed on such a second: 14 dB over 10-16 s, 43-54 dB in every
+	// other second). So the measure is the median second from 10 s on, at least 25 dB down:
+	// the canceller keeps cancelling while the clocks drift. (On these devices it re-converges
+	// within about a second even with slip following turned off, so that following is tested
+	// exactly by TestERLEAcrossSlips, not here.)
 	t.Run("drift", func(t *testing.T) {
 		raw, out, _, st := deviceRuns(t, b, Defaults(), 19940*time.Microsecond, nil)
 		from := 10 * audio.SampleRate
 		rawDB, cleanDB := db(rmsOf(raw[from:])/32768), db(rmsOf(out[from:])/32768)
-		t.Logf("ticks 0.3 %% fast: %.1f dB down; stats %+v", rawDB-cleanDB, st)
+		secs := secondsDown(raw, out)
+		med := median(secs[10:])
+		t.Logf("ticks 0.3 %% fast: %.1f dB down from 10 s on, median second %.1f dB; stats %+v", rawDB-cleanDB, med, st)
 		t.Logf("per second, dB down: %s", perSecond(raw, out))
 		if st.Slips == 0 {
 			t.Errorf("no slips in 16 s of 0.3 %% drift: the drift did not reach the rings")
 		}
-		if rawDB-cleanDB < 25 {
-			t.Errorf("echo %.1f dB down with the ticks drifting, want >= 25", rawDB-cleanDB)
+		if med < 25 {
+			t.Errorf("echo %.1f dB down in the median second from 10 s on with the ticks drifting, want >= 25", med)
 		}
 	})
 	t.Run("double talk", func(t *testing.T) {
@@ -276,9 +286,29 @@ func echoDelayIn(capt, far []float64, rate, from, to int) time.Duration {
 // perSecond lists how far out is below raw, second by second.
 func perSecond(raw, out []float64) string {
 	var b strings.Builder
-	for s := 0; (s+1)*audio.SampleRate <= len(out); s++ {
-		r, o := raw[s*audio.SampleRate:(s+1)*audio.SampleRate], out[s*audio.SampleRate:(s+1)*audio.SampleRate]
-		fmt.Fprintf(&b, " %.0f", db(rmsOf(r)/(rmsOf(o)+1e-9)))
+	for _, d := range secondsDown(raw, out) {
+		fmt.Fprintf(&b, " %.0f", d)
 	}
 	return b.String()
+}
+
+// secondsDown is how far the canceller took the capture down, in dB, second by second.
+func secondsDown(raw, out []float64) []float64 {
+	var d []float64
+	for s := 0; (s+1)*audio.SampleRate <= len(out); s++ {
+		r, o := raw[s*audio.SampleRate:(s+1)*audio.SampleRate], out[s*audio.SampleRate:(s+1)*audio.SampleRate]
+		d = append(d, db(rmsOf(r)/(rmsOf(o)+1e-9)))
+	}
+	return d
+}
+
+func median(v []float64) float64 {
+	s := slices.Sorted(slices.Values(v))
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
