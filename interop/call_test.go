@@ -138,3 +138,14 @@ func TestCallOutcomesThroughKamailio(t *testing.T) {
 		t.Fatalf("answer --reject exit %d, want 0 (it rejected as asked)\n%s", code, bob.transcript())
 	}
 }
+
+// lastRecording is the newest of b's sndfile recordings of what it received (baresip starts a
+// new one at every re-INVITE); the test fails if b recorded nothing.
+func lastRecording(t *testing.T, b *peers.Baresip) string {
+	t.Helper()
+	recs, err := b.Recordings()
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("baresip recorded nothing: %v", err)
+	}
+	return recs[len(recs)-1]
+}

@@ -200,12 +200,8 @@ func TestInjectionIntoACallWithBaresip(t *testing.T) {
 	t.Logf("final stats: dropped %v received %v sent %v", final.num("dropped"), final.num("packets_received"), final.num("packets_sent"))
 
 	// bob heard dialtone after the re-INVITE too: the media address was not moved.
-	recs, err := bob.Recordings()
-	if err != nil || len(recs) == 0 {
-		t.Fatalf("baresip recorded nothing: %v", err)
-	}
 	tail := after - time.Second
-	if s := tailToneSeconds(t, recs[len(recs)-1], injAliceHz, tail); s < tail.Seconds()-1 {
+	if s := tailToneSeconds(t, lastRecording(t, bob), injAliceHz, tail); s < tail.Seconds()-1 {
 		t.Errorf("bob heard dialtone's %d Hz for %.2f s of the last %v (after the re-INVITE)", injAliceHz, s, tail)
 	}
 	// Nothing dialtone sent went to the forger's addresses after the call was set up.
