@@ -43,7 +43,7 @@ func startCallAnswerer(b *testing.B, bin, user, password, registrar, tone string
 	a.cmd = exec.Command(bin, "answer", "--auto", "--count", fmt.Sprint(calls+1), "--json",
 		"--play", tone, "--record", filepath.Join(a.recDir, "rx.wav"),
 		"--aor", "sip:"+user+"@127.0.0.1", "--registrar", "sip:"+registrar, "--listen", "127.0.0.1:0")
-	a.cmd.Env = append(os.Environ(), "DIALTONE_PASSWORD="+password, "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir,
+	a.cmd.Env = append(os.Environ(), "DIALTONE_PASSWORD="+password, "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir, "XDG_DATA_HOME="+dir,
 		"DIALTONE_CPUPROFILE=")
 	a.cmd.Stderr = a.stderr
 	out, err := a.cmd.StdoutPipe()
@@ -108,7 +108,7 @@ func callAnswererOnce(b *testing.B, bin string, a *callAnswerer, registrar, pass
 	// dialtone would pick Opus at 48 kHz with another dialtone, three times the work.
 	cmd := exec.Command(bin, "call", "sip:"+a.user+"@127.0.0.1", "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+registrar,
 		"--codecs", "PCMU,PCMA", "--play", tone, "--record", filepath.Join(dir, "rec.wav"), "--duration", fmt.Sprint(seconds, "s"))
-	cmd.Env = append(os.Environ(), "DIALTONE_PASSWORD="+password, "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir, "DIALTONE_CPUPROFILE=")
+	cmd.Env = append(os.Environ(), "DIALTONE_PASSWORD="+password, "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir, "XDG_DATA_HOME="+dir, "DIALTONE_CPUPROFILE=")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("dialtone call %s: %v\n%s", a.user, err, out)
 	}

@@ -152,7 +152,7 @@ func callOnce(b *testing.B, bin string, bob *peers.Baresip, registrar, password,
 	dir := b.TempDir()
 	cmd := exec.Command(bin, "call", "sip:bob@127.0.0.1", "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+registrar,
 		"--play", tone, "--record", filepath.Join(dir, "rec.wav"), "--duration", fmt.Sprint(seconds, "s"))
-	cmd.Env = append(os.Environ(), "DIALTONE_PASSWORD="+password, "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir)
+	cmd.Env = append(os.Environ(), "DIALTONE_PASSWORD="+password, "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir, "XDG_DATA_HOME="+dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("dialtone call: %v\n%s", err, out)
 	}

@@ -117,8 +117,8 @@ func BenchmarkIdle(b *testing.B) {
 func startTUI(b *testing.B, bin, user, password, registrar string) int {
 	dir := b.TempDir()
 	sock, pidFile := filepath.Join(dir, "tmux.sock"), filepath.Join(dir, "pid")
-	shell := fmt.Sprintf("echo $$ > %s; exec env DIALTONE_PASSWORD=%s XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s %s --aor sip:%s@127.0.0.1 --registrar sip:%s",
-		pidFile, password, dir, dir, bin, user, registrar)
+	shell := fmt.Sprintf("echo $$ > %s; exec env DIALTONE_PASSWORD=%s XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s XDG_DATA_HOME=%s %s --aor sip:%s@127.0.0.1 --registrar sip:%s",
+		pidFile, password, dir, dir, dir, bin, user, registrar)
 	if out, err := exec.Command("tmux", "-S", sock, "new-session", "-d", "-x", "120", "-y", "40", shell).CombinedOutput(); err != nil {
 		b.Fatalf("tmux: %v %s", err, out)
 	}
@@ -138,7 +138,7 @@ func startHeadless(b *testing.B, bin, user, password, registrar, transport strin
 	dir := b.TempDir()
 	cmd := exec.Command(bin, "answer", "--aor", "sip:"+user+"@127.0.0.1", "--registrar", "sip:"+registrar,
 		"--transport", transport, "--listen", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "DIALTONE_PASSWORD="+password, "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir)
+	cmd.Env = append(os.Environ(), "DIALTONE_PASSWORD="+password, "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir, "XDG_DATA_HOME="+dir)
 	log, err := os.Create(filepath.Join(dir, "out"))
 	if err != nil {
 		b.Fatal(err)
