@@ -32,12 +32,9 @@ func maskForCapture(msg []byte) []byte {
 // wholeMessage says whether msg, whose headers end at headEnd, is one message: its
 // Content-Length is its body's length.
 func wholeMessage(msg []byte, headEnd int) bool {
-	for line := range bytes.Lines(msg[:headEnd]) {
-		name, v, ok := bytes.Cut(line, []byte(":"))
-		if n := bytes.TrimSpace(name); ok && (bytes.EqualFold(n, []byte("Content-Length")) || bytes.EqualFold(n, []byte("l"))) {
-			cl, err := strconv.Atoi(string(bytes.TrimSpace(v)))
-			return err == nil && cl == len(msg)-(headEnd+4)
-		}
+	for v := range pcap.HeaderValues(msg[:headEnd], "Content-Length", "l") {
+		cl, err := strconv.Atoi(string(v))
+		return err == nil && cl == len(msg)-(headEnd+4)
 	}
 	return false
 }

@@ -149,12 +149,7 @@ func sipKey(msg []byte, sent bool) string {
 // topBranch is the branch parameter of the first Via.
 func topBranch(msg []byte) string {
 	head, _, _ := bytes.Cut(msg, []byte("\r\n\r\n"))
-	for line := range bytes.Lines(head) {
-		name, v, ok := bytes.Cut(line, []byte(":"))
-		name = bytes.TrimSpace(name)
-		if !ok || !bytes.EqualFold(name, []byte("Via")) && !bytes.EqualFold(name, []byte("v")) {
-			continue
-		}
+	for v := range pcap.HeaderValues(head, "Via", "v") {
 		first, _, _ := bytes.Cut(v, []byte(","))
 		for _, p := range bytes.Split(first, []byte(";")) {
 			k, val, _ := bytes.Cut(bytes.TrimSpace(p), []byte("="))

@@ -103,11 +103,8 @@ func direction(m pcap.SIPMessage) string {
 // hasSDP reports whether a message carries an SDP body.
 func hasSDP(text []byte) bool {
 	head, _, _ := bytes.Cut(text, []byte("\r\n\r\n"))
-	for line := range bytes.Lines(head) {
-		name, v, ok := bytes.Cut(line, []byte(":"))
-		name = bytes.TrimSpace(name)
-		if ok && (bytes.EqualFold(name, []byte("Content-Type")) || bytes.EqualFold(name, []byte("c"))) &&
-			bytes.Contains(bytes.ToLower(v), []byte("application/sdp")) {
+	for v := range pcap.HeaderValues(head, "Content-Type", "c") {
+		if bytes.Contains(bytes.ToLower(v), []byte("application/sdp")) {
 			return true
 		}
 	}

@@ -131,12 +131,8 @@ func frame(b []byte) (msg, rest []byte, ok bool) {
 		sep = 2
 	}
 	n := 0
-	for line := range bytes.Lines(b[:end]) {
-		name, v, found := bytes.Cut(line, []byte(":"))
-		name = bytes.TrimSpace(name)
-		if found && (bytes.EqualFold(name, []byte("Content-Length")) || bytes.EqualFold(name, []byte("l"))) {
-			n, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
-		}
+	for v := range HeaderValues(b[:end], "Content-Length", "l") {
+		n, _ = strconv.Atoi(string(v)) // the last one counts, as before
 	}
 	if n < 0 || n > maxStream {
 		n = 0
