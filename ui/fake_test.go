@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dialtone/dialtone/phone"
+	"github.com/dialtone/dialtone/ui/internal/uitest"
 )
 
 // fakePhone records the commands the UI gives; tests feed events as messages.
@@ -269,6 +270,9 @@ func (d *driver) keys(ks ...string) {
 	}
 }
 
+// keyMsg is the key press a test names (uitest.Key).
+var keyMsg = uitest.Key
+
 func (d *driver) typeText(s string) {
 	d.t.Helper()
 	for _, r := range s {
@@ -279,40 +283,6 @@ func (d *driver) typeText(s string) {
 // screen is the current view without escape sequences.
 func (d *driver) screen() string {
 	return ansi.Strip(d.m.View().Content)
-}
-
-func keyMsg(k string) tea.KeyPressMsg {
-	switch k {
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	case "tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab}
-	case "space":
-		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
-	case "shift+tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
-	case "backspace":
-		return tea.KeyPressMsg{Code: tea.KeyBackspace}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "ctrl+c":
-		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
-	case "ctrl+o":
-		return tea.KeyPressMsg{Code: 'o', Mod: tea.ModCtrl}
-	case "pgup":
-		return tea.KeyPressMsg{Code: tea.KeyPgUp}
-	case "pgdown":
-		return tea.KeyPressMsg{Code: tea.KeyPgDown}
-	}
-	r := []rune(k)
-	if len(r) != 1 {
-		panic("keyMsg: unknown key " + k)
-	}
-	return tea.KeyPressMsg{Code: r[0], Text: k}
 }
 
 // Events the tests feed.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dialtone/dialtone/phone/srtp"
 	"github.com/dialtone/dialtone/ui/common"
+	"github.com/dialtone/dialtone/ui/internal/uitest"
 	"github.com/dialtone/dialtone/ui/styles"
 )
 
@@ -72,23 +73,7 @@ func newModel(w, h int) *Model {
 
 func press(m *Model, keys ...string) {
 	for _, k := range keys {
-		var kp tea.KeyPressMsg
-		switch k {
-		case "enter":
-			kp = tea.KeyPressMsg{Code: tea.KeyEnter}
-		case "esc":
-			kp = tea.KeyPressMsg{Code: tea.KeyEscape}
-		case "up":
-			kp = tea.KeyPressMsg{Code: tea.KeyUp}
-		case "down":
-			kp = tea.KeyPressMsg{Code: tea.KeyDown}
-		case "backspace":
-			kp = tea.KeyPressMsg{Code: tea.KeyBackspace}
-		default:
-			r := []rune(k)[0]
-			kp = tea.KeyPressMsg{Code: r, Text: k}
-		}
-		m.Update(kp)
+		m.Update(uitest.Key(k))
 	}
 }
 

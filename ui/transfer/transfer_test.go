@@ -9,6 +9,7 @@ import (
 
 	"github.com/dialtone/dialtone/phone"
 	"github.com/dialtone/dialtone/ui/common"
+	"github.com/dialtone/dialtone/ui/internal/uitest"
 	"github.com/dialtone/dialtone/ui/styles"
 )
 
@@ -17,20 +18,7 @@ func call(id, name string) phone.CallStatus {
 }
 
 func press(m *Model, k string) tea.Msg {
-	var msg tea.KeyPressMsg
-	switch k {
-	case "up":
-		msg = tea.KeyPressMsg{Code: tea.KeyUp}
-	case "down":
-		msg = tea.KeyPressMsg{Code: tea.KeyDown}
-	case "enter":
-		msg = tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		msg = tea.KeyPressMsg{Code: tea.KeyEscape}
-	default:
-		msg = tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
-	}
-	if cmd := m.Update(msg); cmd != nil {
+	if cmd := m.Update(uitest.Key(k)); cmd != nil {
 		return cmd()
 	}
 	return nil
