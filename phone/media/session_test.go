@@ -14,8 +14,14 @@ import (
 
 func openPair(t *testing.T) (*Session, *Session) {
 	t.Helper()
+	return openPairWith(t, Config{IP: netip.MustParseAddr("127.0.0.1")})
+}
+
+// openPairWith is openPair with a's configuration given (on 127.0.0.1); closed at cleanup.
+func openPairWith(t *testing.T, aCfg Config) (*Session, *Session) {
+	t.Helper()
 	lo := netip.MustParseAddr("127.0.0.1")
-	a, err := Open(Config{IP: lo})
+	a, err := Open(aCfg)
 	if err != nil {
 		t.Fatal(err)
 	}

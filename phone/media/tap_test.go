@@ -40,15 +40,7 @@ func (tp *tapped) all() []TapPacket {
 func TestTapSeesPlainPackets(t *testing.T) {
 	var tp tapped
 	lo := netip.MustParseAddr("127.0.0.1")
-	a, err := Open(Config{IP: lo, Tap: tp.tap})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Open(Config{IP: lo})
-	if err != nil {
-		a.Close()
-		t.Fatal(err)
-	}
+	a, b := openPairWith(t, Config{IP: lo, Tap: tp.tap})
 	ka, kb := swappedKeys(t, srtp.AESCM128HMACSHA180)
 	pa := Params{Remote: b.LocalAddr(), Codec: codec.PCMU, DTMFPT: 101, Send: true, Receive: true,
 		Source: audiotest.NewTone(1000, 0.5), Sink: audiotest.NewRecorder(), SRTP: ka}
