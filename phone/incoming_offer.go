@@ -10,19 +10,23 @@ import (
 )
 
 // checkOffer parses an incoming INVITE's offer once and checks it against the account's media
-// policy before the phone rings: a call we cannot take should not ring. The policy (with the
-// SDES keys it made) answers the call later.
+// policy before the phone rings: a call we cannot take should not ring. The policy (with SDES
+// keys for the suites the offer names) answers the call later.
 func (p *Phone) checkOffer(req *sip.Request, acc *account) (*sdp.ParsedOffer, mediaPolicy, error) {
-	mp, err := p.policyFor(acc, strings.EqualFold(req.Transport(), "TLS"), false)
-	if err != nil {
+	mp := mediaPolicy{codecs: p.codecsFor(acc)}
+	var err error
+	if mp.enc, err = p.encryptionFor(acc, strings.EqualFold(req.Transport(), "TLS"), false); err != nil {
 		return nil, mp, err
 	}
 	offer, err := sdp.ParseOffer(req.Body())
-	if err == nil {
-		// The media is not open yet: a placeholder address, the rest as the answer will say it.
-		err = offer.Check(p.localSDP(mediaAddr{IP: "127.0.0.1", RTP: 9}, mp))
+	if err != nil {
+		return nil, mp, err
 	}
-	return offer, mp, err
+	if mp.keys, err = newKeysFor(mp.enc, offer.CryptoSuites()); err != nil {
+		return nil, mp, err
+	}
+	// The media is not open yet: a placeholder address, the rest as the answer will say it.
+	return offer, mp, offer.Check(p.localSDP(mediaAddr{IP: "127.0.0.1", RTP: 9}, mp))
 }
 
 // refuseOffer answers an offer we cannot take with 488, its reason in a Warning header

@@ -83,7 +83,7 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 	}
 	p.resolver = namingResolver{resolver: p.resolver, names: &p.tlsNames}
 	if cfg.DNDCode >= 400 && cfg.DNDCode <= 699 {
-		p.dnd.code = cfg.DNDCode
+		p.dnd.store(false, cfg.DNDCode)
 	}
 	return p, nil
 }
@@ -104,7 +104,8 @@ func (p *Phone) Snapshot() Snapshot {
 }
 
 func (p *Phone) snapshotLocked() Snapshot {
-	return Snapshot{Time: p.clock.Now(), Accounts: append([]AccountStatus(nil), p.statuses...), DND: p.dnd.on, DNDCode: p.dnd.code}
+	on, code := p.dnd.load()
+	return Snapshot{Time: p.clock.Now(), Accounts: append([]AccountStatus(nil), p.statuses...), DND: on, DNDCode: code}
 }
 
 // setStatus records and publishes a registration change. Publishing under the lock keeps

@@ -3,6 +3,7 @@ package sdp
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -188,6 +189,36 @@ func TestAnswerCrypto(t *testing.T) {
 			got, err := srtp.ParseCrypto(m.Crypto[0])
 			if err != nil || got.Tag != tt.tag || got.Suite != tt.suite || !got.Equal(n.SRTP.Local) || n.SRTP.Remote.Tag != tt.tag {
 				t.Errorf("answer a=crypto %v (%v), negotiated %v/%v, want tag %d %s", got.Masked(), err, n.SRTP.Local.Masked(), n.SRTP.Remote.Masked(), tt.tag, tt.suite)
+			}
+		})
+	}
+}
+
+// TestCryptoSuites: the suites an offer names in a=crypto lines that parse, each once in the
+// offer's order; malformed lines, unknown suites and other media name none.
+func TestCryptoSuites(t *testing.T) {
+	const good80 = "AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+	const good32 = "AES_CM_128_HMAC_SHA1_32 inline:t0r0/apkukU7JjjfR0mY8GEimBq4OiPEm9eKSFOx"
+	video := "m=video 4002 RTP/SAVP 96\r\na=crypto:1 " + good32 + "\r\n"
+	tests := []struct {
+		name  string
+		offer []byte
+		want  []srtp.Suite
+	}{
+		{"plain", offerWith("RTP/AVP"), nil},
+		{"one", offerWith("RTP/SAVP", "1 "+good80), []srtp.Suite{srtp.AESCM128HMACSHA180}},
+		{"two, offer's order, once each", offerWith("RTP/SAVP", "1 "+good32, "2 "+good80, "3 "+good32), []srtp.Suite{srtp.AESCM128HMACSHA132, srtp.AESCM128HMACSHA180}},
+		{"malformed and unknown skipped", offerWith("RTP/AVP", "1 AES_CM_128_HMAC_SHA1_80 inline:AAAA", "2 F8_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"), nil},
+		{"video's keys are not audio's", append(offerWith("RTP/SAVP", "1 "+good80), video...), []srtp.Suite{srtp.AESCM128HMACSHA180}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := ParseOffer(tt.offer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := o.CryptoSuites(); !slices.Equal(got, tt.want) {
+				t.Errorf("CryptoSuites() = %v, want %v", got, tt.want)
 			}
 		})
 	}
