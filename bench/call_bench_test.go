@@ -50,7 +50,9 @@ type callSample struct {
 // dialtone/baresip, wakeups and peak memory. dialtone's figure is the whole process from
 // getrusage, start-up and exit included; baresip's is the difference of /proc/PID/stat across
 // the call (its start-up excluded). dialtone's start-up alone is measured separately, and a
-// second ratio leaves it out, so that both sides are measured alike.
+// second ratio leaves it out, so that both sides are measured alike. The closest comparison
+// is the last (call_paired_test.go): a long-running dialtone answerer and baresip each take a
+// call at the same moment and are measured over the same window to the nanosecond.
 func BenchmarkCallCPU(b *testing.B) {
 	calls := callEnvInt(b, "DIALTONE_CALLCPU_CALLS", callCPUCalls)
 	seconds := callEnvInt(b, "DIALTONE_CALLCPU_SECONDS", callCPUSeconds)
@@ -62,6 +64,9 @@ func BenchmarkCallCPU(b *testing.B) {
 		// wakeups per second of call, and baresip's in the call just before
 		// (call_answerer_test.go).
 		asAnswerer, peerBefore, answererWake []float64
+		// paired: the variant's answerer and baresip taking a call each at the same moment,
+		// measured over the same window (call_paired_test.go).
+		paired []pairedSample
 	}
 	variants := []*variant{{name: "dialtone", bin: buildDialtone(b, "..")}}
 	if rev := os.Getenv("DIALTONE_CALLCPU_BASELINE"); rev != "" {
@@ -80,7 +85,7 @@ func BenchmarkCallCPU(b *testing.B) {
 	for b.Loop() {
 		for i, v := range variants {
 			user := fmt.Sprint("carol", i)
-			v.answerer = startCallAnswerer(b, v.bin, user, users[user], k.HostPort("udp"), tone, calls)
+			v.answerer = startCallAnswerer(b, v.bin, user, users[user], k.HostPort("udp"), tone, 2*calls)
 		}
 		for i := range calls {
 			for _, v := range variants {
@@ -93,10 +98,15 @@ func BenchmarkCallCPU(b *testing.B) {
 				b.Logf("call %d %s as answerer: %.1f ms/s (%.0f wakeups/s), baresip as answerer just before %.1f ms/s, ratio %.2f",
 					i+1, v.name, cpu, wake, s.peer, cpu/s.peer)
 				v.asAnswerer, v.peerBefore, v.answererWake = append(v.asAnswerer, cpu), append(v.peerBefore, s.peer), append(v.answererWake, wake)
+				if p, ok := callPaired(b, variants[0].bin, bob, v.answerer, k.HostPort("udp"), users["alice"], tone, seconds); ok {
+					b.Logf("call %d %s as answerer beside baresip, same window: %.2f ms/s (%.0f wakeups/s), baresip %.2f ms/s (%.0f wakeups/s), ratio %.2f",
+						i+1, v.name, p.ours, p.oursWake, p.peer, p.peerWake, p.ours/p.peer)
+					v.paired = append(v.paired, p)
+				}
 			}
 		}
 		for _, v := range variants {
-			v.answerer.answererRecorded(b, calls, seconds)
+			v.answerer.answererRecorded(b, calls+len(v.paired), seconds)
 		}
 	}
 	startup := callStartupMs(b, variants[0].bin, calls)
@@ -125,7 +135,27 @@ func BenchmarkCallCPU(b *testing.B) {
 		b.Logf("%s as a long-running answerer, measured as baresip is: %.1f ms/s (%.1f–%.1f), %.0f wakeups/s, ratio %.2f (%.2f–%.2f)",
 			v.name, callMedian(v.asAnswerer), slices.Min(v.asAnswerer), slices.Max(v.asAnswerer), callMedian(v.answererWake),
 			callMedian(answ), slices.Min(answ), slices.Max(answ))
+		var pairedRatio float64
+		if len(v.paired) > 0 {
+			get := func(f func(pairedSample) float64) []float64 {
+				out := make([]float64, len(v.paired))
+				for i, p := range v.paired {
+					out[i] = f(p)
+				}
+				return out
+			}
+			po, pp := get(func(p pairedSample) float64 { return p.ours }), get(func(p pairedSample) float64 { return p.peer })
+			pr := get(func(p pairedSample) float64 { return p.ours / p.peer })
+			pairedRatio = callMedian(pr)
+			b.Logf("%s as answerer beside baresip, same windows (schedstat): %.2f ms/s (%.2f–%.2f), %.0f wakeups/s; baresip %.2f ms/s (%.2f–%.2f), %.0f wakeups/s; ratio %.2f (%.2f–%.2f)",
+				v.name, callMedian(po), slices.Min(po), slices.Max(po), callMedian(get(func(p pairedSample) float64 { return p.oursWake })),
+				callMedian(pp), slices.Min(pp), slices.Max(pp), callMedian(get(func(p pairedSample) float64 { return p.peerWake })),
+				pairedRatio, slices.Min(pr), slices.Max(pr))
+		}
 		if j > 0 {
+			if len(v.paired) > 0 {
+				b.ReportMetric(pairedRatio, "baseline-paired-ratio")
+			}
 			b.ReportMetric(callMedian(ours), "baseline-cpu-ms/call-s")
 			b.ReportMetric(callMedian(ratio), "baseline-ratio")
 			b.ReportMetric(callMedian(same), "baseline-ratio-excl-startup")
@@ -138,6 +168,9 @@ func BenchmarkCallCPU(b *testing.B) {
 		b.ReportMetric(callMedian(same), "ratio-excl-startup")
 		b.ReportMetric(callMedian(answ), "answerer-ratio")
 		b.ReportMetric(callMedian(v.asAnswerer), "dialtone-answerer-cpu-ms/call-s")
+		if len(v.paired) > 0 {
+			b.ReportMetric(pairedRatio, "paired-ratio")
+		}
 		b.ReportMetric(callMedian(pick(func(s callSample) float64 { return s.oursWake })), "dialtone-wakeups/s")
 		b.ReportMetric(callMedian(pick(func(s callSample) float64 { return s.peerWake })), "baresip-wakeups/s")
 		b.ReportMetric(slices.Max(pick(func(s callSample) float64 { return s.oursRSS })), "dialtone-peak-MB")

@@ -1,0 +1,86 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/interop/peers"
+)
+
+// Side by side: the two answerers take a call each at the same moment, and both are measured
+// across the same window by cpuMeter (schedstat, to the nanosecond, threads that end with the
+// call included). Measured one after the other, as callOnce and callAnswererOnce are, each
+// call meets the machine in another mood: on this shared host the same process costs ±30 %
+// from one 20 s window to the next, so a ratio of two windows scatters from 0.4 to 1.0. In the
+// same window the noise falls on both alike. The two calls share two cores, but each side
+// uses about 1 % of one: they do not crowd each other out.
+
+// pairedSample is one paired call: each answerer's CPU ms and wake-ups per second of call.
+type pairedSample struct {
+	ours, peer         float64
+	oursWake, peerWake float64
+}
+
+// callPaired has bin call baresip (bob) and the dialtone answerer a at the same time, both
+// G.711 with a tone each way, and measures both answerers over the same window. ok is false
+// when this kernel has no schedstat to measure with.
+func callPaired(b *testing.B, bin string, bob *peers.Baresip, a *callAnswerer, registrar, password, tone string, seconds int) (s pairedSample, ok bool) {
+	peerMeter, err := startCPUMeter(bob.Pid())
+	if err != nil {
+		b.Logf("no paired measurement: %v", err)
+		return s, false
+	}
+	ourMeter, err := startCPUMeter(a.cmd.Process.Pid)
+	if err != nil {
+		_, _, _ = peerMeter.read()
+		b.Logf("no paired measurement: %v", err)
+		return s, false
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, target := range []string{"sip:bob@127.0.0.1", "sip:" + a.user + "@127.0.0.1"} {
+		dir := b.TempDir()
+		cmd := exec.Command(bin, "call", target, "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+registrar,
+			"--codecs", "PCMU,PCMA", "--play", tone, "--record", filepath.Join(dir, "rec.wav"), "--duration", fmt.Sprint(seconds, "s"))
+		cmd.Env = append(os.Environ(), "DIALTONE_PASSWORD="+password, "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir, "XDG_DATA_HOME="+dir, "DIALTONE_CPUPROFILE=")
+		wg.Go(func() {
+			if out, err := cmd.CombinedOutput(); err != nil {
+				errs[i] = fmt.Errorf("dialtone call %s: %v\n%s", target, err, out)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := bob.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+		b.Fatal(err)
+	}
+	hangup, err := a.waitEvent(`"event":"hangup"`, 10*time.Second)
+	if err != nil {
+		b.Fatalf("dialtone answer as %s: %v\n%s", a.user, err, a.stderr.String())
+	}
+	if !strings.Contains(hangup, `"codec":"PCMU"`) {
+		b.Fatalf("dialtone answer as %s: the call was not G.711 µ-law as baresip's is: %s", a.user, hangup)
+	}
+	peer, peerWakes, err1 := peerMeter.read()
+	ours, ourWakes, err2 := ourMeter.read()
+	for _, err := range []error{err1, err2} {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	secs := float64(seconds)
+	return pairedSample{
+		ours: float64(ours.Microseconds()) / 1000 / secs, peer: float64(peer.Microseconds()) / 1000 / secs,
+		oursWake: float64(ourWakes) / secs, peerWake: float64(peerWakes) / secs,
+	}, true
+}
