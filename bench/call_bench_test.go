@@ -111,13 +111,7 @@ func BenchmarkCallCPU(b *testing.B) {
 	}
 	startup := callStartupMs(b, variants[0].bin, calls)
 	for j, v := range variants {
-		pick := func(f func(callSample) float64) []float64 {
-			out := make([]float64, len(v.samples))
-			for i, s := range v.samples {
-				out[i] = f(s)
-			}
-			return out
-		}
+		pick := func(f func(callSample) float64) []float64 { return column(v.samples, f) }
 		ours, peer := pick(func(s callSample) float64 { return s.ours }), pick(func(s callSample) float64 { return s.peer })
 		ratio := pick(func(s callSample) float64 { return s.ours / s.peer })
 		b.Logf("%s over %d calls of %d s: %.1f ms/s (%.1f–%.1f), baresip %.1f ms/s (%.1f–%.1f), ratio %.2f (%.2f–%.2f)",
@@ -137,13 +131,7 @@ func BenchmarkCallCPU(b *testing.B) {
 			callMedian(answ), slices.Min(answ), slices.Max(answ))
 		var pairedRatio float64
 		if len(v.paired) > 0 {
-			get := func(f func(pairedSample) float64) []float64 {
-				out := make([]float64, len(v.paired))
-				for i, p := range v.paired {
-					out[i] = f(p)
-				}
-				return out
-			}
+			get := func(f func(pairedSample) float64) []float64 { return column(v.paired, f) }
 			po, pp := get(func(p pairedSample) float64 { return p.ours }), get(func(p pairedSample) float64 { return p.peer })
 			pr := get(func(p pairedSample) float64 { return p.ours / p.peer })
 			pairedRatio = callMedian(pr)
@@ -233,6 +221,15 @@ func callEnvInt(b *testing.B, name string, def int) int {
 		b.Fatalf("%s=%q: want a positive integer", name, v)
 	}
 	return n
+}
+
+// column is f of each of xs: one figure of every sample.
+func column[T any](xs []T, f func(T) float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
 }
 
 func callMedian(v []float64) float64 {
