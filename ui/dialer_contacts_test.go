@@ -71,3 +71,25 @@ func dialLine(t *testing.T, screen string) string {
 	t.Fatalf("no dial line on the screen:\n%s", screen)
 	return ""
 }
+
+// TestDialerReadsContactsAgain: a contact added while the TUI runs completes the next time the
+// dialer opens (Options.ContactsNow, read from a command), and one removed no longer does.
+func TestDialerReadsContactsAgain(t *testing.T) {
+	book := []Contact{{Name: "Bob Builder", URI: "sip:bob@example.org"}}
+	reads := 0
+	d := newDriver(t, Options{Contacts: book, ContactsNow: func() []Contact { reads++; return book }})
+	d.send(snapshot(registered("office", "sip:alice@example.com")))
+	book = []Contact{{Name: "Dana Scully", URI: "sip:dana@example.net"}}
+	d.keys("d")
+	d.typeText("da")
+	contains(t, dialLine(t, d.screen()), "⇥ Dana Scully <dana@example.net>")
+	d.keys("esc")
+	d.keys("d")
+	d.typeText("bo")
+	if line := dialLine(t, d.screen()); strings.Contains(line, "Bob Builder") {
+		t.Errorf("Bob was removed, yet the dialer offers him: %q", line)
+	}
+	if reads != 2 {
+		t.Errorf("the address book was read %d times for two openings of the dialer", reads)
+	}
+}

@@ -240,3 +240,16 @@ func (m *Model) handleMessage(ev phone.Message, viewing bool) tea.Cmd {
 	}
 	return tea.Batch(cmds...)
 }
+
+// contactsLoadedMsg is the address book read again when the dialer opened.
+type contactsLoadedMsg struct{ contacts []Contact }
+
+// reloadContacts reads the address book again for the dialer's completion, off the event loop
+// (Options.ContactsNow may read a file); nil without a reader.
+func (m *Model) reloadContacts() tea.Cmd {
+	now := m.opts.ContactsNow
+	if now == nil {
+		return nil
+	}
+	return func() tea.Msg { return contactsLoadedMsg{contacts: now()} }
+}

@@ -91,6 +91,9 @@ type Options struct {
 	History History
 	// Contacts is the address book, by name: the dialer completes names to addresses.
 	Contacts []Contact
+	// ContactsNow, if set, reads the address book again; the UI calls it (from a tea.Cmd)
+	// each time the dialer opens, so contacts added while the TUI runs complete too.
+	ContactsNow func() []Contact
 }
 
 // Contact is an address-book entry: a name and the address to dial.

@@ -74,6 +74,9 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 	case callsLoadedMsg:
 		m.handleCalls(msg)
 		return nil
+	case contactsLoadedMsg:
+		m.dialer.SetContacts(msg.contacts)
+		return nil
 	case messages.SelectMsg:
 		return m.loadThread(msg.Peer)
 	case messages.OpenMsg:
@@ -232,6 +235,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.showHelp = true
 	case key.Matches(msg, k.Dial):
 		m.dialer.Focus()
+		return m.reloadContacts()
 	case key.Matches(msg, k.Messages):
 		m.setFocus(paneMessages)
 		return m.messages.SelectFirstUnread()
@@ -261,7 +265,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case isDigit(msg.String()):
 		// No answered call: a digit starts dialling a number.
 		m.dialer.Focus()
-		return m.dialer.Update(msg)
+		return tea.Batch(m.dialer.Update(msg), m.reloadContacts())
 	case key.Matches(msg, k.NextPane):
 		m.setFocus((m.focus + 1) % nPanes)
 	case key.Matches(msg, k.PrevPane):

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dialtone/dialtone/phone/store"
@@ -14,65 +15,128 @@ import (
 // of its URI. The front end looks names up rather than the phone core filling
 // CallStatus.PeerName from contacts: the core knows nothing of the store, the history keeps the
 // name the peer sent (a contact renamed later shows its new name on old calls), and the name is
-// a display matter. It is loaded once (an address book is small) and read without locks; nil
-// knows no names.
+// a display matter. nil knows no names.
+//
+// A long-running front end (the TUI, answer, serve) sees contacts added, renamed or removed
+// while it runs (`dialtone contacts add` in another terminal): a lookup reads the address book
+// again when the history file has changed since the last read, looking at the file no more
+// often than every contactsRecheck and only when a name is wanted, so an idle phone never
+// wakes for it.
 type contactNames struct {
+	reload func() (*nameIndex, fileStamp) // nil: the names are fixed
+	stamp  func() fileStamp
+
+	mu      sync.Mutex
+	cur     *nameIndex
+	seen    fileStamp
+	checked time.Time
+}
+
+// nameIndex is one reading of the address book.
+type nameIndex struct {
 	byURI map[string]string // NormalizeContactURI form -> name
 	list  []store.Contact   // by name, for the TUI's dialer completion
 }
 
-// loadContactNames reads the address book from the history file, read-only: a missing file,
-// an old schema or an unreadable one just means no names (said at debug level), never a
-// failed command.
+// contactsRecheck is how stale a name may be: a contact added shows within this long.
+const contactsRecheck = 2 * time.Second
+
+// fileStamp tells one state of the history file from another: the database's and its
+// write-ahead log's sizes and modification times (a write lands in the log first).
+type fileStamp [4]int64
+
+func stampOf(path string) fileStamp {
+	var st fileStamp
+	for i, p := range []string{path, path + "-wal"} {
+		if fi, err := os.Stat(p); err == nil {
+			st[2*i], st[2*i+1] = fi.Size(), fi.ModTime().UnixNano()
+		}
+	}
+	return st
+}
+
+// loadContactNames is the address book in the history file, read-only and read again when the
+// file changes: a missing file, an old schema or an unreadable one just means no names (said
+// at debug level), never a failed command.
 func (e *env) loadContactNames() *contactNames {
 	path, err := e.historyPath()
 	if err != nil {
 		return nil
 	}
-	if _, err := os.Stat(path); err != nil {
-		return nil
+	n := &contactNames{stamp: func() fileStamp { return stampOf(path) }}
+	n.reload = func() (*nameIndex, fileStamp) {
+		st := stampOf(path) // before the read: a write during it is seen at the next look
+		if st == (fileStamp{}) {
+			return nil, st
+		}
+		s, err := store.OpenReadOnly(path)
+		if err != nil {
+			e.debug("contacts: not showing names", err)
+			return nil, st
+		}
+		defer s.Close()
+		ctx, cancel := context.WithTimeout(e.ctx, 5*time.Second)
+		defer cancel()
+		cs, err := s.Contacts(ctx)
+		if err != nil {
+			e.debug("contacts: not showing names", err)
+			return nil, st
+		}
+		return indexNames(cs), st
 	}
-	s, err := store.OpenReadOnly(path)
-	if err != nil {
-		e.debug("contacts: not showing names", err)
-		return nil
-	}
-	defer s.Close()
-	ctx, cancel := context.WithTimeout(e.ctx, 5*time.Second)
-	defer cancel()
-	cs, err := s.Contacts(ctx)
-	if err != nil {
-		e.debug("contacts: not showing names", err)
-		return nil
-	}
-	return newContactNames(cs)
+	n.cur, n.seen = n.reload()
+	n.checked = time.Now()
+	return n
 }
 
+// newContactNames is a fixed address book of cs.
 func newContactNames(cs []store.Contact) *contactNames {
-	n := &contactNames{byURI: map[string]string{}, list: cs}
+	return &contactNames{cur: indexNames(cs)}
+}
+
+func indexNames(cs []store.Contact) *nameIndex {
+	x := &nameIndex{byURI: map[string]string{}, list: cs}
 	for _, c := range cs {
 		for _, u := range c.URIs {
-			n.byURI[u] = c.Name
+			x.byURI[u] = c.Name
 		}
 	}
-	return n
+	return x
+}
+
+// index is the address book now: the last reading, or a new one if the file changed.
+func (n *contactNames) index() *nameIndex {
+	if n == nil {
+		return nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.reload == nil || time.Since(n.checked) < contactsRecheck {
+		return n.cur
+	}
+	n.checked = time.Now()
+	if n.stamp() != n.seen {
+		n.cur, n.seen = n.reload()
+	}
+	return n.cur
 }
 
 // name is peer's contact name, "" if it has none: the contact of the address itself, else of
 // its number (store.TelAlias).
 func (n *contactNames) name(peer string) string {
-	if n == nil || peer == "" {
+	x := n.index()
+	if x == nil || peer == "" {
 		return ""
 	}
 	u, err := store.NormalizeContactURI(peer)
 	if err != nil {
 		return ""
 	}
-	if c, ok := n.byURI[u]; ok {
+	if c, ok := x.byURI[u]; ok {
 		return c
 	}
 	if tel := store.TelAlias(u); tel != "" { // a provider's sip:+number@host, a contact's tel:
-		return n.byURI[tel]
+		return x.byURI[tel]
 	}
 	return ""
 }
@@ -84,10 +148,11 @@ func (n *contactNames) name(peer string) string {
 // that is an address (a ':' or '@') is never a name.
 func (n *contactNames) target(typed string) string {
 	t := strings.TrimSpace(typed)
-	if n == nil || t == "" || strings.ContainsAny(t, ":@") {
+	x := n.index()
+	if x == nil || t == "" || strings.ContainsAny(t, ":@") {
 		return typed
 	}
-	for _, c := range n.list {
+	for _, c := range x.list {
 		if strings.EqualFold(c.Name, t) && len(c.URIs) > 0 {
 			return c.URIs[0]
 		}

@@ -54,7 +54,7 @@ func (tuiCmd) Run(e *env) error {
 	defer adapter.close()
 	names := e.loadContactNames() // tui_contacts.go
 	opts := ui.Options{Phone: withContacts(adapter, names), Logs: logs, NoColor: os.Getenv("NO_COLOR") != "", Version: version,
-		Contacts: names.uiContacts()}
+		Contacts: names.uiContacts(), ContactsNow: names.uiContacts}
 	if r.history != nil { // nil when the data directory cannot be written (history_fallback.go)
 		opts.History = withContactHistory(uiHistory{r.history.s}, names)
 	}

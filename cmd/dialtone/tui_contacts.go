@@ -18,9 +18,10 @@ type contactPhone struct {
 	names *contactNames
 }
 
-// withContacts wraps p; without names it is p itself.
+// withContacts wraps p; without an address book it is p itself. An empty book wraps it too:
+// contacts added while the TUI runs show (contacts_names.go).
 func withContacts(p ui.Phone, names *contactNames) ui.Phone {
-	if names == nil || len(names.byURI) == 0 {
+	if names == nil {
 		return p
 	}
 	return contactPhone{p, names}
@@ -70,7 +71,7 @@ type contactHistory struct {
 }
 
 func withContactHistory(h ui.History, names *contactNames) ui.History {
-	if h == nil || names == nil || len(names.byURI) == 0 {
+	if h == nil || names == nil {
 		return h
 	}
 	return contactHistory{h, names}
@@ -107,11 +108,12 @@ func (h contactHistory) Thread(peer string, limit int) ([]phone.Message, error) 
 // uiContacts is the address book for the dialer's completion: each contact with the address
 // to dial, its first.
 func (n *contactNames) uiContacts() []ui.Contact {
-	if n == nil {
+	x := n.index()
+	if x == nil {
 		return nil
 	}
-	out := make([]ui.Contact, 0, len(n.list))
-	for _, c := range n.list {
+	out := make([]ui.Contact, 0, len(x.list))
+	for _, c := range x.list {
 		if len(c.URIs) > 0 {
 			out = append(out, ui.Contact{Name: c.Name, URI: c.URIs[0]})
 		}
