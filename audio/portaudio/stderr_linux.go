@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -21,9 +22,12 @@ import (
 // plugins and the libraries they load may print directly), so around these calls the
 // descriptor itself is borrowed as well.
 //
-// While f runs, anything else in the process that writes to stderr goes to the logger too,
-// and a Go crash report written in that window is lost with the pipe. The calls wrapped are
-// short (initialise, open, start, stop, terminate) to keep the window small.
+// While f runs, anything else in the process that writes to stderr goes to the logger too. A
+// Go crash in that window would be lost with the pipe (a fatal error inside PortAudio's Go
+// binding died with exit 2 and no word), so the runtime also writes crash reports to the real
+// stderr meanwhile (debug.SetCrashOutput: the traceback, which says where; its one-line header
+// goes to fd 2 alone). The calls wrapped are short (initialise, open,
+// start, stop, terminate) to keep the window small.
 func quiet(log *slog.Logger, what string, f func() error) error {
 	quietMu.Lock()
 	defer quietMu.Unlock()
@@ -51,8 +55,22 @@ func borrowStderr(log *slog.Logger, what string) (giveBack func()) {
 		syscall.Close(saved)
 		return func() {}
 	}
+	// A crash report goes to the real stderr as well (SetCrashOutput takes a copy of the
+	// descriptor), then to nowhere else again once fd 2 is back.
+	syscall.ForkLock.RLock()
+	crash, err := syscall.Dup(saved)
+	if err == nil {
+		syscall.CloseOnExec(crash)
+	}
+	syscall.ForkLock.RUnlock()
+	if err == nil {
+		f := os.NewFile(uintptr(crash), "stderr")
+		_ = debug.SetCrashOutput(f, debug.CrashOptions{})
+		f.Close()
+	}
 	// Dup3 rather than Dup2: linux/arm64 has no dup2 system call.
 	if err := syscall.Dup3(int(w.Fd()), 2, 0); err != nil {
+		_ = debug.SetCrashOutput(nil, debug.CrashOptions{})
 		r.Close()
 		w.Close()
 		syscall.Close(saved)
@@ -73,6 +91,7 @@ func borrowStderr(log *slog.Logger, what string) (giveBack func()) {
 	}()
 	return func() {
 		syscall.Dup3(saved, 2, 0)
+		_ = debug.SetCrashOutput(nil, debug.CrashOptions{})
 		syscall.Close(saved)
 		w.Close()
 		// Normally the reader sees EOF at once. A helper process that inherited the pipe (none
