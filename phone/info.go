@@ -64,8 +64,11 @@ func (p *Phone) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		respond(400, "Bad Request")
 		return
 	}
-	respond(200, "OK")
+	// The digit before the answer: the far end sends its next INFO once this one is answered,
+	// and sipgo runs that one's handler on a goroutine of its own, so a digit published after
+	// the 200 could come out after the next one's (sipp's "5##" came out "#5#" under -race).
 	p.publish(DTMFReceived{Time: p.clock.Now(), CallID: c.id, Digit: digit})
+	respond(200, "OK")
 }
 
 var (

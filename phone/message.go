@@ -294,8 +294,10 @@ func (p *Phone) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 		respond(200, "OK")
 		return
 	}
-	respond(200, "OK")
+	// Shown before it is answered, as a DTMF INFO's digit (info.go): a sender that sends its
+	// next message once this one is answered must not see them shown the other way round.
 	p.publish(m)
+	respond(200, "OK")
 }
 
 func utf8Valid(s string) bool { return utf8.ValidString(s) }
