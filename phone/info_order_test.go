@@ -45,27 +45,38 @@ func TestInfoDigitPublishedBeforeItsAnswer(t *testing.T) {
 		}
 		r.b.onInfo(msg.(*sip.Request), markerTx{p: r.b, marker: 1000 + i})
 	}
-	var got, want string
+	var want string
 	for i, d := range digits {
 		want += fmt.Sprintf("%c,answer %d,", d, 1000+i)
 	}
+	if got := eventOrder(t, events, len(want)); got != want {
+		t.Fatalf("events %q, want each digit before its answer: %q", got, want)
+	}
+}
+
+// eventOrder reads events (5 s at most) until n characters of them are written down: a
+// DTMFReceived as its digit, a Message as its text, a markerTx's answer as "answer N", each
+// followed by a comma; other events are skipped.
+func eventOrder(t *testing.T, events <-chan Event, n int) string {
+	t.Helper()
+	var got string
 	timeout := time.After(5 * time.Second)
-	for len(got) < len(want) {
+	for len(got) < n {
 		select {
 		case ev := <-events:
 			switch e := ev.(type) {
 			case DTMFReceived:
 				got += string(e.Digit) + ","
+			case Message:
+				got += e.Text + ","
 			case DNDChanged:
 				got += fmt.Sprintf("answer %d,", e.Code)
 			}
 		case <-timeout:
-			t.Fatalf("events so far %q, want %q", got, want)
+			t.Fatalf("events so far %q, %d characters wanted", got, n)
 		}
 	}
-	if got != want {
-		t.Fatalf("events %q, want each digit before its answer: %q", got, want)
-	}
+	return got
 }
 
 // TestMessageShownBeforeItsAnswer: an incoming MESSAGE is published before it is answered, so
@@ -85,25 +96,11 @@ func TestMessageShownBeforeItsAnswer(t *testing.T) {
 		}
 		p.onMessage(msg.(*sip.Request), markerTx{p: p, marker: 1000 + i})
 	}
-	var got, want string
+	var want string
 	for i, text := range texts {
 		want += fmt.Sprintf("%s,answer %d,", text, 1000+i)
 	}
-	timeout := time.After(5 * time.Second)
-	for len(got) < len(want) {
-		select {
-		case ev := <-events:
-			switch e := ev.(type) {
-			case Message:
-				got += e.Text + ","
-			case DNDChanged:
-				got += fmt.Sprintf("answer %d,", e.Code)
-			}
-		case <-timeout:
-			t.Fatalf("events so far %q, want %q", got, want)
-		}
-	}
-	if got != want {
+	if got := eventOrder(t, events, len(want)); got != want {
 		t.Fatalf("events %q, want each message before its answer: %q", got, want)
 	}
 }
