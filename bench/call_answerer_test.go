@@ -103,15 +103,30 @@ func (a *callAnswerer) waitEvent(want string, d time.Duration) (string, error) {
 func callAnswererOnce(b *testing.B, bin string, a *callAnswerer, registrar, password, tone string, seconds int) (cpu, wake float64) {
 	pid := a.cmd.Process.Pid
 	before, wakeBefore := cpuOf(b, pid), switchesOf(b, pid)
-	dir := b.TempDir()
-	// G.711 only, as with baresip (whose build here has no other codec): left to itself,
-	// dialtone would pick Opus at 48 kHz with another dialtone, three times the work.
-	cmd := exec.Command(bin, "call", "sip:"+a.user+"@127.0.0.1", "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+registrar,
-		"--codecs", "PCMU,PCMA", "--play", tone, "--record", filepath.Join(dir, "rec.wav"), "--duration", fmt.Sprint(seconds, "s"))
-	cmd.Env = append(os.Environ(), "DIALTONE_PASSWORD="+password, "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir, "XDG_DATA_HOME="+dir, "DIALTONE_CPUPROFILE=")
+	cmd := g711Call(b, bin, "sip:"+a.user+"@127.0.0.1", registrar, password, tone, seconds)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("dialtone call %s: %v\n%s", a.user, err, out)
 	}
+	a.waitPCMUHangup(b)
+	secs := float64(seconds)
+	return float64((cpuOf(b, pid) - before).Microseconds()) / 1000 / secs, float64(switchesOf(b, pid)-wakeBefore) / secs
+}
+
+// g711Call is `bin call target` as alice through the registrar, playing tone and recording
+// for seconds, with no CPU profile of its own. G.711 only, as with baresip (whose build here
+// has no other codec): left to itself, dialtone would pick Opus at 48 kHz with another
+// dialtone, three times the work.
+func g711Call(b *testing.B, bin, target, registrar, password, tone string, seconds int) *exec.Cmd {
+	dir := b.TempDir()
+	cmd := exec.Command(bin, "call", target, "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+registrar,
+		"--codecs", "PCMU,PCMA", "--play", tone, "--record", filepath.Join(dir, "rec.wav"), "--duration", fmt.Sprint(seconds, "s"))
+	cmd.Env = append(os.Environ(), "DIALTONE_PASSWORD="+password, "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir, "XDG_DATA_HOME="+dir, "DIALTONE_CPUPROFILE=")
+	return cmd
+}
+
+// waitPCMUHangup waits for a's call to end and checks that it was G.711 µ-law, as baresip's
+// calls are: the figures compare the same work.
+func (a *callAnswerer) waitPCMUHangup(b *testing.B) {
 	hangup, err := a.waitEvent(`"event":"hangup"`, 10*time.Second)
 	if err != nil {
 		b.Fatalf("dialtone answer as %s: %v\n%s", a.user, err, a.stderr.String())
@@ -119,8 +134,6 @@ func callAnswererOnce(b *testing.B, bin string, a *callAnswerer, registrar, pass
 	if !strings.Contains(hangup, `"codec":"PCMU"`) {
 		b.Fatalf("dialtone answer as %s: the call was not G.711 µ-law as baresip's are: %s", a.user, hangup)
 	}
-	secs := float64(seconds)
-	return float64((cpuOf(b, pid) - before).Microseconds()) / 1000 / secs, float64(switchesOf(b, pid)-wakeBefore) / secs
 }
 
 // answererRecorded checks that a recorded every call it answered: one WAV a call, each

@@ -2,10 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,19 +32,17 @@ func callPaired(b *testing.B, bin string, bob *peers.Baresip, a *callAnswerer, r
 		b.Logf("no paired measurement: %v", err)
 		return s, false
 	}
+	defer peerMeter.halt()
 	ourMeter, err := startCPUMeter(a.cmd.Process.Pid)
 	if err != nil {
-		_, _, _ = peerMeter.read()
 		b.Logf("no paired measurement: %v", err)
 		return s, false
 	}
+	defer ourMeter.halt()
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i, target := range []string{"sip:bob@127.0.0.1", "sip:" + a.user + "@127.0.0.1"} {
-		dir := b.TempDir()
-		cmd := exec.Command(bin, "call", target, "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+registrar,
-			"--codecs", "PCMU,PCMA", "--play", tone, "--record", filepath.Join(dir, "rec.wav"), "--duration", fmt.Sprint(seconds, "s"))
-		cmd.Env = append(os.Environ(), "DIALTONE_PASSWORD="+password, "XDG_CONFIG_HOME="+dir, "XDG_STATE_HOME="+dir, "XDG_DATA_HOME="+dir, "DIALTONE_CPUPROFILE=")
+		cmd := g711Call(b, bin, target, registrar, password, tone, seconds)
 		wg.Go(func() {
 			if out, err := cmd.CombinedOutput(); err != nil {
 				errs[i] = fmt.Errorf("dialtone call %s: %v\n%s", target, err, out)
@@ -64,13 +58,7 @@ func callPaired(b *testing.B, bin string, bob *peers.Baresip, a *callAnswerer, r
 	if _, err := bob.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
 		b.Fatal(err)
 	}
-	hangup, err := a.waitEvent(`"event":"hangup"`, 10*time.Second)
-	if err != nil {
-		b.Fatalf("dialtone answer as %s: %v\n%s", a.user, err, a.stderr.String())
-	}
-	if !strings.Contains(hangup, `"codec":"PCMU"`) {
-		b.Fatalf("dialtone answer as %s: the call was not G.711 µ-law as baresip's is: %s", a.user, hangup)
-	}
+	a.waitPCMUHangup(b)
 	peer, peerWakes, err1 := peerMeter.read()
 	ours, ourWakes, err2 := ourMeter.read()
 	for _, err := range []error{err1, err2} {

@@ -20,9 +20,10 @@ import (
 // 50 times a second, on a timer that can fall in step with the tick: on 10 s of a baresip call
 // the ticks said 140 ms where its threads' schedstat (and perf stat's task-clock) said 100.
 type cpuMeter struct {
-	pid  int
-	stop chan struct{}
-	done chan struct{}
+	pid      int
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
 
 	mu    sync.Mutex
 	start map[string]threadCPU // each thread's reading when the meter started (zero: born later)
@@ -38,8 +39,8 @@ type threadCPU struct {
 
 const cpuMeterEvery = 50 * time.Millisecond
 
-// startCPUMeter starts following pid; stop it with cpuMeter.read. It fails when the kernel has
-// no schedstat (CONFIG_SCHED_INFO), so the caller can fall back on /proc/PID/stat.
+// startCPUMeter starts following pid; stop it with read (or halt). It fails when the kernel
+// has no schedstat (CONFIG_SCHED_INFO), so the caller can fall back on /proc/PID/stat.
 func startCPUMeter(pid int) (*cpuMeter, error) {
 	m := &cpuMeter{pid: pid, stop: make(chan struct{}), done: make(chan struct{})}
 	first, err := m.sample()
@@ -63,10 +64,16 @@ func startCPUMeter(pid int) (*cpuMeter, error) {
 	return m, nil
 }
 
+// halt stops the meter's sampling (more than once is fine): a caller that fails before read
+// defers it, so the sampler never outlives its test.
+func (m *cpuMeter) halt() {
+	m.stopOnce.Do(func() { close(m.stop) })
+	<-m.done
+}
+
 // read stops the meter and returns the CPU time and wake-ups of pid's threads since it started.
 func (m *cpuMeter) read() (time.Duration, int64, error) {
-	close(m.stop)
-	<-m.done
+	m.halt()
 	m.update()
 	m.mu.Lock()
 	defer m.mu.Unlock()
