@@ -20,8 +20,8 @@ func TestContactNamesFollowTheFile(t *testing.T) {
 		t.Fatalf("no history file yet, name %q", got)
 	}
 	reloads := 0
-	reload := names.reload
-	names.reload = func() (*nameIndex, fileStamp) { reloads++; return reload() }
+	read := names.read
+	names.read = func() *nameIndex { reloads++; return read() }
 	recheck := func() { names.mu.Lock(); names.checked = names.checked.Add(-contactsRecheck); names.mu.Unlock() }
 
 	s, err := store.Open(filepath.Join(dir, "history.db"))

@@ -23,8 +23,8 @@ import (
 // often than every contactsRecheck and only when a name is wanted, so an idle phone never
 // wakes for it.
 type contactNames struct {
-	reload func() (*nameIndex, fileStamp) // nil: the names are fixed
-	stamp  func() fileStamp
+	path string            // the history file
+	read func() *nameIndex // reads its address book (nil on failure); nil: the names are fixed
 
 	mu      sync.Mutex
 	cur     *nameIndex
@@ -63,16 +63,12 @@ func (e *env) loadContactNames() *contactNames {
 	if err != nil {
 		return nil
 	}
-	n := &contactNames{stamp: func() fileStamp { return stampOf(path) }}
-	n.reload = func() (*nameIndex, fileStamp) {
-		st := stampOf(path) // before the read: a write during it is seen at the next look
-		if st == (fileStamp{}) {
-			return nil, st
-		}
+	n := &contactNames{path: path}
+	n.read = func() *nameIndex {
 		s, err := store.OpenReadOnly(path)
 		if err != nil {
 			e.debug("contacts: not showing names", err)
-			return nil, st
+			return nil
 		}
 		defer s.Close()
 		ctx, cancel := context.WithTimeout(e.ctx, 5*time.Second)
@@ -80,12 +76,11 @@ func (e *env) loadContactNames() *contactNames {
 		cs, err := s.Contacts(ctx)
 		if err != nil {
 			e.debug("contacts: not showing names", err)
-			return nil, st
+			return nil
 		}
-		return indexNames(cs), st
+		return indexNames(cs)
 	}
-	n.cur, n.seen = n.reload()
-	n.checked = time.Now()
+	n.index() // the first reading
 	return n
 }
 
@@ -111,12 +106,16 @@ func (n *contactNames) index() *nameIndex {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.reload == nil || time.Since(n.checked) < contactsRecheck {
+	if n.read == nil || time.Since(n.checked) < contactsRecheck {
 		return n.cur
 	}
 	n.checked = time.Now()
-	if n.stamp() != n.seen {
-		n.cur, n.seen = n.reload()
+	// The stamp before the read: a write during the read is seen at the next look.
+	if st := stampOf(n.path); st != n.seen {
+		n.seen, n.cur = st, nil
+		if st != (fileStamp{}) { // no file (yet): no names
+			n.cur = n.read()
+		}
 	}
 	return n.cur
 }
