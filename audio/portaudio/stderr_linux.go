@@ -26,8 +26,8 @@ import (
 // Go crash in that window would be lost with the pipe (a fatal error inside PortAudio's Go
 // binding died with exit 2 and no word), so the runtime also writes crash reports to the real
 // stderr meanwhile (debug.SetCrashOutput: the traceback, which says where; its one-line header
-// goes to fd 2 alone). The calls wrapped are short (initialise, open,
-// start, stop, terminate) to keep the window small.
+// goes to fd 2 alone). The calls wrapped are short (initialise, open, start, stop, terminate)
+// to keep the window small.
 func quiet(log *slog.Logger, what string, f func() error) error {
 	quietMu.Lock()
 	defer quietMu.Unlock()
