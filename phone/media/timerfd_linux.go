@@ -22,6 +22,15 @@ import (
 // count has been read, so every expiry must be read; but the read that finds nothing and parks
 // (EAGAIN) is left out: wait knows the timer's grid, and parks without a read while the clock
 // says the next expiry has not come. One system call of the six a one-call frame makes.
+//
+// That is safe only if wait's grid is exactly the kernel's. A read restarts the kernel's timer
+// at its first grid point after the kernel's now; if wait's grid ran even a microsecond early, a
+// late read landing in that microsecond after an expiry would leave the kernel's next expiry a
+// period before wait's. Its wake comes while the pacer works and is dropped when the next wait
+// starts (the poller resets a file's readiness before each wait), so wait parks unread on an
+// expired timer that never fires again: the media stops for good (seen under a packet flood).
+// So the timer is armed at an absolute time on the kernel's monotonic clock, and wait keeps
+// the very numbers given to the kernel and reads the same clock (runtime nanotime).
 type frameTimer struct {
 	f      *os.File
 	rc     syscall.RawConn
@@ -31,24 +40,43 @@ type frameTimer struct {
 	// mu orders rearm against ready, so that a re-arm's expiry can never fall between
 	// ready's look at the grid and its decision to park unread (and be left unread).
 	mu    sync.Mutex
-	grid  timerGrid // when the timer expires, as newFrameTimer or rearm last set it
+	grid  timerGrid // when the timer expires, as newFrameTimer or rearm last gave it to the kernel
 	kick  bool      // a rearm since ready last returned: return at once
-	next  time.Time // the first expiry not yet read; before it, wait parks unread
+	next  int64     // the first expiry not yet read (monotonic ns); before it, wait parks unread
 	reads int       // read(2)s made, for the tests
 }
 
-// timerGrid is when the timer expires: at first, then every period.
+// nanotime is the kernel's CLOCK_MONOTONIC in ns, read as the runtime reads it (vDSO, no
+// system call): the clock the timer is armed on. The runtime keeps this link for good
+// (go.dev/issue/67401).
+//
+//go:linkname nanotime runtime.nanotime
+func nanotime() int64
+
+// timerGrid is when the timer expires, in monotonic ns: at first, then every period — the
+// kernel's own grid (hrtimer_forward keeps an expiry on it however late it is read).
 type timerGrid struct {
-	first  time.Time
-	period time.Duration
+	first, period int64
 }
 
-// after is the grid's first expiry after t.
-func (g timerGrid) after(t time.Time) time.Time {
-	if t.Before(g.first) {
+// after is the grid's first expiry after t, as the kernel restarts the timer when read at t.
+func (g timerGrid) after(t int64) int64 {
+	if t < g.first {
 		return g.first
 	}
-	return g.first.Add((t.Sub(g.first)/g.period + 1) * g.period)
+	return g.first + ((t-g.first)/g.period+1)*g.period
+}
+
+// arm sets the timer to expire at first (monotonic ns), then every period, and keeps that grid.
+// Called under mu, or before the timer is shared.
+func (t *frameTimer) arm(fd uintptr, g timerGrid) error {
+	const timerAbstime = 1
+	spec := itimerspec{interval: syscall.NsecToTimespec(g.period), value: syscall.NsecToTimespec(max(g.first, 1))} // zero would disarm it
+	if _, _, e := syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, fd, timerAbstime, uintptr(unsafe.Pointer(&spec)), 0, 0, 0); e != 0 {
+		return fmt.Errorf("timerfd_settime: %w", e)
+	}
+	t.grid = g
+	return nil
 }
 
 // itimerspec is struct itimerspec: the period, then the first expiry.
@@ -62,22 +90,18 @@ func newFrameTimer(period time.Duration) (*frameTimer, error) {
 	if e != 0 {
 		return nil, fmt.Errorf("timerfd_create: %w", e)
 	}
-	ts := syscall.NsecToTimespec(period.Nanoseconds())
-	spec := itimerspec{interval: ts, value: ts}
-	armed := time.Now() // before the kernel's: Go's grid is never later than the timer's
-	if _, _, e := syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, fd, 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0); e != 0 {
+	t := &frameTimer{}
+	if err := t.arm(fd, timerGrid{first: nanotime() + int64(period), period: int64(period)}); err != nil {
 		syscall.Close(int(fd))
-		return nil, fmt.Errorf("timerfd_settime: %w", e)
+		return nil, err
 	}
-	f := os.NewFile(fd, "timerfd") // non-blocking, so the netpoller takes it
-	rc, err := f.SyscallConn()
+	t.f = os.NewFile(fd, "timerfd") // non-blocking, so the netpoller takes it
+	rc, err := t.f.SyscallConn()
 	if err != nil {
-		f.Close()
+		t.f.Close()
 		return nil, fmt.Errorf("timerfd: %w", err)
 	}
-	t := &frameTimer{f: f, rc: rc, grid: timerGrid{first: armed.Add(period), period: period}}
-	t.next = t.grid.first
-	t.readFn = t.ready
+	t.rc, t.next, t.readFn = rc, t.grid.first, t.ready
 	return t, nil
 }
 
@@ -93,18 +117,19 @@ func (t *frameTimer) ready(fd uintptr) bool {
 	defer t.mu.Unlock()
 	if t.kick {
 		// Whatever the re-arm made expire is read by the next wait, which starts with a read.
-		t.kick, t.next = false, time.Time{}
+		t.kick, t.next = false, 0
 		return true
 	}
-	// Parking unread is safe because Go's grid is never later than the kernel's (both
-	// newFrameTimer and rearm take Go's time first): before next, the kernel's expiry is
-	// still to come, and it will wake this wait, which reads it.
-	now := time.Now()
-	if now.Before(t.next) {
+	// Parking unread is safe because next is never later than the kernel's next expiry (the
+	// kernel restarts the timer at its first grid point after its own now, which is at or
+	// after this one): before next, that expiry is still to come, and its wake will find
+	// this wait parked.
+	now := nanotime()
+	if now < t.next {
 		return false
 	}
 	if !t.read(fd) {
-		return false // the kernel's expiry is a hair later than Go's grid, or this wake was an old one
+		return false // an old wake (the expiry it announced was read already)
 	}
 	t.next = t.grid.after(now)
 	return true
@@ -130,32 +155,21 @@ func (t *frameTimer) read(fd uintptr) bool {
 // that has passed expires at once, and the later expiries keep to first's grid). It is safe
 // while wait is parked on the timer.
 //
-// The kernel's monotonic clock is what time.Now's monotonic reading counts, but from another
-// origin: the time to first is measured on Go's clock and added to the kernel's now, read back
-// to back with it (an error of well under a microsecond). Go's clock is read first, so the
-// kernel's expiry can only come later than first, never earlier: ready relies on that.
+// first is on Go's clock, whose monotonic reading counts the kernel's monotonic clock from
+// another origin: it is carried over by the time left until it, read back to back with the
+// kernel's now (an error of well under a microsecond, harmless: the grid kept is the one the
+// kernel is given).
 func (t *frameTimer) rearm(period time.Duration, first time.Time) error {
-	const clockMonotonic, timerAbstime = 1, 1
-	var now syscall.Timespec
-	until := time.Until(first)
-	if _, _, e := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockMonotonic, uintptr(unsafe.Pointer(&now)), 0); e != 0 {
-		return fmt.Errorf("clock_gettime: %w", e)
-	}
-	at := max(now.Nano()+until.Nanoseconds(), 1) // zero would disarm the timer
-	spec := itimerspec{interval: syscall.NsecToTimespec(period.Nanoseconds()), value: syscall.NsecToTimespec(at)}
+	g := timerGrid{first: nanotime() + int64(time.Until(first)), period: int64(period)}
 	// Under mu with the new timer: a wait parked unread is woken by the new timer's first
 	// expiry (at once if first has passed) and returns at the kick, serving what is due.
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.grid, t.kick = timerGrid{first: first, period: period}, true
-	var serr error
-	err := t.rc.Control(func(fd uintptr) {
-		if _, _, e := syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, fd, timerAbstime, uintptr(unsafe.Pointer(&spec)), 0, 0, 0); e != 0 {
-			serr = fmt.Errorf("timerfd_settime: %w", e)
-		}
-	})
+	t.kick = true
+	var aerr error
+	err := t.rc.Control(func(fd uintptr) { aerr = t.arm(fd, g) })
 	if err == nil {
-		err = serr
+		err = aerr
 	}
 	return err
 }

@@ -25,7 +25,7 @@ func waitN(t *testing.T, ft *frameTimer, n int, limit time.Duration) {
 	case <-time.After(limit):
 		ft.close()
 		<-done
-		t.Fatalf("%d expiries of a %v timer did not come within %v: the timer stalled", n, ft.grid.period, limit)
+		t.Fatalf("%d expiries of a %v timer did not come within %v: the timer stalled", n, time.Duration(ft.grid.period), limit)
 	}
 }
 
@@ -83,5 +83,30 @@ func TestFrameTimerRearmNeverStalls(t *testing.T) {
 		if p, err := ft.period(); err != nil || p != c.period {
 			t.Fatalf("case %d: period %v (%v), want %v", i, p, err, c.period)
 		}
+	}
+}
+
+// TestFrameTimerLateReadAtAnExpiry: a pacer that was late (an expiry waits unread) and reads
+// it just as the next expiry falls due must still be woken by that next expiry. The read
+// restarts the kernel's timer at its next grid point after the kernel's now; if wait took
+// the next expiry to be a period later than the kernel has it, it would park unread past an
+// expiry whose wake it already had, and the timer would stall for good.
+func TestFrameTimerLateReadAtAnExpiry(t *testing.T) {
+	const period = 20 * time.Millisecond
+	ft, err := newFrameTimer(period)
+	if err != nil {
+		t.Skipf("no timerfd here: %v", err)
+	}
+	defer ft.close()
+	waitN(t, ft, 1, 5*time.Second)
+	for range 30 {
+		late := ft.grid.after(nanotime())            // an expiry left unread...
+		due := ft.grid.after(late + int64(period/2)) // ...until the next falls due
+		time.Sleep(time.Duration(due-nanotime()) - time.Millisecond)
+		for nanotime() < due {
+		}
+		waitN(t, ft, 1, time.Second) // reads the late expiry at once
+		time.Sleep(2 * time.Millisecond)
+		waitN(t, ft, 1, time.Second)
 	}
 }
