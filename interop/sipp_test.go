@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,8 +26,12 @@ func TestCallSippEcho(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\nsipp:\n%s", code, p.transcript(), s.Log())
 	}
-	if _, ok := findEvent(evs, "ringing"); !ok {
-		t.Errorf("180 Ringing not reported: %v", names(evs))
+	// sipp sends its 180 and 200 back to back, and sipgo hands each response to the
+	// transaction in a goroutine of its own: the 180 may come second, when the call rightly
+	// ignores it. So ringing is not required here (TestCallCtrlCWhileRingingCancels needs it,
+	// from a far end that really rings), but never after the answer.
+	if got := names(evs); slices.Index(got, "ringing") > slices.Index(got, "answered") {
+		t.Errorf("ringing reported after the answer: %v", got)
 	}
 	assertTone(t, rec, 900, 2)
 	invites := s.Received("INVITE")
