@@ -44,6 +44,9 @@ type sharedPacer struct {
 	mu    sync.Mutex // serialises add and remove, so a run starts and stops whole
 	run   *pacerRun  // nil while no session is paced
 	stats *pacerStats
+	// rb is the last run's own receive buffers (14 KB), kept for the next: a phone that takes
+	// one call after another starts a run a call, and need not allocate them each time.
+	rb *recvBatch
 }
 
 // add makes the pacer pace s from its next tick, starting the timer and goroutines if s is
@@ -63,6 +66,7 @@ func (p *sharedPacer) add(s *Session) error {
 			return fmt.Errorf("shared pacer: %w", err)
 		}
 		p.run = newPacerRun(p.stats, grid, runtime.GOMAXPROCS(0))
+		p.run.workers[0].rb, p.rb = p.rb, nil
 		p.run.startTimer(t)
 	}
 	p.run.add(s, time.Now())
@@ -83,7 +87,7 @@ func (p *sharedPacer) remove(s *Session) {
 	p.stats.sessions.Add(-1)
 	if p.run.empty() {
 		p.run.stop() // waits for the tick in progress, s's frame with it
-		p.run = nil
+		p.rb, p.run = p.run.workers[0].rb, nil
 	}
 	p.mu.Unlock()
 	s.frameMu.Lock() // a tick that took the list before s left skips it from now on
@@ -121,8 +125,10 @@ type pacerRun struct {
 	// period is the timer's period, frameDur or phaseDur; written under sharedPacer.mu.
 	period atomic.Int64
 	// workers[0] is the tick goroutine's own, for a tick small enough for one share; the
-	// others have goroutines, one per processor, and take every share of a larger tick.
+	// others have goroutines, up to one per processor (procs), and take every share of a
+	// larger tick. They start when a tick first needs them: a phone with a few calls has none.
 	workers  []*pacerWorker
+	procs    int
 	pending  sync.WaitGroup // the shares of the tick in progress handed to other workers
 	wg       sync.WaitGroup // the workers' goroutines
 	loopDone chan struct{}  // closed when the tick goroutine has ended
@@ -130,7 +136,7 @@ type pacerRun struct {
 
 // pacerWorker is one share's state: its receive buffers and its lateness histogram.
 type pacerWorker struct {
-	rb   *recvBatch
+	rb   *recvBatch // allocated by the first pace that needs it
 	late *lateHist
 	wake chan pacerShare // nil for worker 0, which the tick goroutine runs itself
 	// moves are the sessions of this tick's share that offered to move their ticks earlier
@@ -150,16 +156,22 @@ func newPacerRun(stats *pacerStats, grid time.Time, procs int) *pacerRun {
 		r.lists[i].Store(&empty)
 	}
 	r.period.Store(int64(frameDur))
-	r.workers = []*pacerWorker{{rb: new(recvBatch), late: &stats.late[0]}}
+	r.workers = []*pacerWorker{{late: &stats.late[0]}}
 	if procs = min(procs, maxPacerWorkers-1); procs > 1 {
-		for i := 1; i <= procs; i++ {
-			w := &pacerWorker{rb: new(recvBatch), late: &stats.late[i], wake: make(chan pacerShare, 1)}
-			r.workers = append(r.workers, w)
-			r.wg.Add(1)
-			go r.work(w)
-		}
+		r.procs = procs
 	}
 	return r
+}
+
+// startWorkers makes sure k worker goroutines run. Only the tick goroutine calls it (or the
+// test driving tick), so stop, which runs after the tick goroutine has ended, sees them all.
+func (r *pacerRun) startWorkers(k int) {
+	for i := len(r.workers); i <= k; i++ {
+		w := &pacerWorker{late: &r.stats.late[i], wake: make(chan pacerShare, 1)}
+		r.workers = append(r.workers, w)
+		r.wg.Add(1)
+		go r.work(w)
+	}
 }
 
 // startTimer makes t drive the ticks.
@@ -217,9 +229,10 @@ func (r *pacerRun) paceList(list []*Session, now time.Time) {
 	if n == 0 {
 		return
 	}
-	if k := min(len(r.workers)-1, (n+minPacerShare-1)/minPacerShare); k <= 1 {
+	if k := min(r.procs, (n+minPacerShare-1)/minPacerShare); k <= 1 {
 		r.workers[0].pace(list, now)
 	} else {
+		r.startWorkers(k)
 		r.pending.Add(k)
 		for i := range k {
 			r.workers[1+i].wake <- pacerShare{sessions: list[i*n/k : (i+1)*n/k], now: now}
@@ -232,6 +245,9 @@ func (r *pacerRun) paceList(list []*Session, now time.Time) {
 // are sent first, then every session reads and plays, so that how late a frame leaves depends
 // on the sends before it in the share, not on all the work before it.
 func (w *pacerWorker) pace(sessions []*Session, now time.Time) {
+	if w.rb == nil {
+		w.rb = new(recvBatch)
+	}
 	for _, s := range sessions {
 		s.frameMu.Lock()
 		if st := s.paced; st != nil {

@@ -379,3 +379,58 @@ func TestPacerCatchUpAndRestart(t *testing.T) {
 		t.Fatalf("lateness recorded for %d frames, want 6", st.Frames)
 	}
 }
+
+// TestPacerRunStartsWorkersWhenATickNeedsThem: a run pacing a few calls runs on its tick
+// goroutine alone and allocates one set of receive buffers; the worker goroutines start at the
+// first tick with more than one share, as many as its shares; the shared pacer hands a
+// stopped run's buffers to the next run.
+func TestPacerRunStartsWorkersWhenATickNeedsThem(t *testing.T) {
+	const n = 2*minPacerShare + 2 // three shares
+	grid := time.Now()
+	one := newPacerRun(new(pacerStats), grid, 4)
+	defer one.stop()
+	one.add(pairedSessions(t, 2, true)[0], grid)
+	one.tick(grid.Add(frameDur))
+	if len(one.workers) != 1 || one.workers[0].rb == nil {
+		t.Fatalf("one session: %d workers (buffers %v), want the tick goroutine's own, with buffers", len(one.workers), one.workers[0].rb != nil)
+	}
+	t.Cleanup(func() { pacerPhaseCount = phases })
+	pacerPhaseCount = 1 // every session on one phase: one tick paces them all
+	many := newPacerRun(new(pacerStats), grid, 4)
+	defer many.stop()
+	for _, s := range pairedSessions(t, n, true) {
+		many.add(s, grid)
+	}
+	many.tick(grid.Add(frameDur))
+	if len(many.workers) != 1+3 {
+		t.Fatalf("%d sessions: %d workers, want the tick goroutine's and 3", n, len(many.workers))
+	}
+	for i, w := range many.workers[1:] {
+		if w.rb == nil {
+			t.Errorf("worker %d paced a share without receive buffers", i+1)
+		}
+	}
+
+	p := &sharedPacer{stats: new(pacerStats)}
+	a, b := pairedSessions(t, 2, true)[0], pairedSessions(t, 2, true)[0]
+	if err := p.add(a); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); a.Stats().PacketsSent == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the shared pacer sent nothing in 5 s")
+		}
+	}
+	p.remove(a) // the last session: the run stops, its goroutine gone
+	rb := p.rb
+	if p.run != nil || rb == nil {
+		t.Fatalf("after the last session left: run %v, kept buffers %p, want the run gone and its buffers kept", p.run, rb)
+	}
+	if err := p.add(b); err != nil {
+		t.Fatal(err)
+	}
+	defer p.remove(b)
+	if p.run.workers[0].rb != rb || p.rb != nil {
+		t.Fatalf("the next run has buffers %p, want the last run's %p", p.run.workers[0].rb, rb)
+	}
+}
