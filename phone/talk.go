@@ -37,13 +37,39 @@ type PlaybackEnded struct {
 // EventTime implements Event.
 func (e PlaybackEnded) EventTime() time.Time { return e.Time }
 
+// watchSilence is the watch's look at the far end's audio at now: a warning when it has
+// been silent for silenceWarnAfter, the media timeout's input when there has been neither RTP
+// nor RTCP for the limit. It re-arms clock for the next look.
+func (p *Phone) watchSilence(c *call, ms *media.Session, silence *silenceWatch, now time.Time, clock *talkClock) lifecycle.Input {
+	if c.onHold() {
+		*silence = silenceWatch{}
+		clock.watched(now, watchNext(0, 0, 0, false, true))
+		return nil // no audio is expected on hold either way
+	}
+	sinceRTP, sinceAny := ms.Activity(now)
+	if w, ok := silence.check(sinceRTP); ok {
+		c.mu.Lock()
+		addr, remote := c.addr, c.remoteSDP
+		c.mu.Unlock()
+		w.Time, w.CallID, w.Account = p.clock.Now(), c.id, c.accountName()
+		w.Reason = silenceCause(addr, remote, ms.Stats().PacketsReceived > 0)
+		p.log.Warn("no audio from the far end", "call", c.id, "for", sinceRTP.String(), "cause", w.Reason)
+		p.publish(w)
+	}
+	limit := p.rtpTimeout()
+	clock.watched(now, watchNext(sinceRTP, sinceAny, limit, silence.warned, false))
+	if limit > 0 && sinceAny >= limit {
+		p.log.Warn("media timeout: hanging up", "call", c.id, "silent_for", sinceAny.String())
+		return lifecycle.MediaTimeout{Reason: "no RTP or RTCP for " + limit.String()}
+	}
+	return nil
+}
+
 // talk runs an answered call until either side hangs up, the media times out or the phone
 // stops; the state machine decides what each of those means.
 func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) {
-	tick := time.NewTicker(statsInterval)
-	defer tick.Stop()
-	watch := time.NewTicker(time.Second)
-	defer watch.Stop()
+	clock := newTalkClock(time.Now())
+	defer clock.stop()
 	var silence silenceWatch
 	events := ms.Events()
 	// Each channel that has fired is set to nil, so a closed one cannot spin the loop even if
@@ -70,25 +96,16 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 			in = h.result(r)
 		case <-h.retry:
 			h.retry, in = nil, lifecycle.RetryOffer{}
-		case now := <-watch.C:
-			if c.onHold() {
-				silence = silenceWatch{}
-				continue // no audio is expected on hold either way
+		case now := <-clock.timer.C:
+			stats, watch := clock.due(now)
+			if stats {
+				p.publishStats(c, ms, false)
 			}
-			sinceRTP, sinceAny := ms.Activity(now)
-			if w, ok := silence.check(sinceRTP); ok {
-				c.mu.Lock()
-				addr, remote := c.addr, c.remoteSDP
-				c.mu.Unlock()
-				w.Time, w.CallID, w.Account = p.clock.Now(), c.id, c.accountName()
-				w.Reason = silenceCause(addr, remote, ms.Stats().PacketsReceived > 0)
-				p.log.Warn("no audio from the far end", "call", c.id, "for", sinceRTP.String(), "cause", w.Reason)
-				p.publish(w)
+			if !watch {
+				clock.rearm(now)
+				continue
 			}
-			if limit := p.rtpTimeout(); limit > 0 && sinceAny >= limit {
-				p.log.Warn("media timeout: hanging up", "call", c.id, "silent_for", sinceAny.String())
-				in = lifecycle.MediaTimeout{Reason: "no RTP or RTCP for " + limit.String()}
-			}
+			in = p.watchSilence(c, ms, &silence, now, clock)
 		case <-hangup:
 			hangup, in = nil, lifecycle.Hangup{}
 		case <-stopping: // the phone is shutting down
@@ -109,8 +126,6 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 			if ev.SourceLost != nil || ev.SinkLost != nil {
 				p.publishDeviceLost(c, ev) // audiolost.go
 			}
-		case <-tick.C:
-			p.publishStats(c, ms, false)
 		}
 		for in != nil {
 			var next lifecycle.Input

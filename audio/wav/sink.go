@@ -16,8 +16,13 @@ var _ audio.Sink = (*Sink)(nil)
 
 const (
 	headerSize = 44
-	// The header is rewritten after a second of samples (the file's rate of them), so a
-	// recording whose process is killed is still a valid file missing at most the last second.
+	// The header is rewritten after fixupSeconds of samples, so a recording whose process is
+	// killed is still a valid file missing at most those last seconds. Not every second: each
+	// flush and rewrite is a system call the runtime wakes its sysmon thread for, a burst of a
+	// few wake-ups in a call whose process otherwise wakes once a frame (docs/BENCHMARKS.md).
+	fixupSeconds = 5
+	// sinkBuffer holds fixupSeconds of an 8 kHz call, so that it is written once per fixup.
+	sinkBuffer = fixupSeconds*2*audio.SampleRate + 4<<10
 	// RIFF sizes are 32-bit: the data chunk can hold this many bytes at most.
 	maxDataBytes = math.MaxUint32 - (headerSize - 8)
 )
@@ -51,7 +56,7 @@ func Create(path string) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wav: %w", err)
 	}
-	s := &Sink{path: path, f: f, w: bufio.NewWriterSize(f, 16<<10), scratch: make([]byte, 2*audio.FrameSamples),
+	s := &Sink{path: path, f: f, w: bufio.NewWriterSize(f, sinkBuffer), scratch: make([]byte, 2*audio.FrameSamples),
 		rate: audio.SampleRate, fileRate: audio.SampleRate}
 	// Sizes start at 0, which readers (ours included) take as "data runs to the end".
 	if _, err := s.w.Write(header(0, s.fileRate)); err != nil {
@@ -110,7 +115,7 @@ func (s *Sink) Write(frame []int16) error {
 	}
 	s.dataBytes += int64(n)
 	s.sinceFixup += len(frame)
-	if s.sinceFixup >= s.fileRate {
+	if s.sinceFixup >= fixupSeconds*s.fileRate {
 		s.sinceFixup = 0
 		if err := s.fixup(); err != nil {
 			s.err = err

@@ -55,7 +55,7 @@ func TestSinkSourceRoundTrip(t *testing.T) {
 }
 
 func TestSinkHeaderFixedUpWhileRecording(t *testing.T) {
-	// A process killed mid-call leaves a file whose header covers all but the last second.
+	// A process killed mid-call leaves a file whose header covers all but the last few seconds.
 	path := filepath.Join(t.TempDir(), "live.wav")
 	sink, err := wav.Create(path)
 	if err != nil {
@@ -64,7 +64,8 @@ func TestSinkHeaderFixedUpWhileRecording(t *testing.T) {
 	defer sink.Close()
 	tone := audiotest.NewTone(1000, 0.5)
 	frame := make([]int16, audio.FrameSamples)
-	for range 130 { // 2.6 s
+	const fixup = 5 // seconds between header rewrites (sink.go)
+	for range (2*fixup + 1) * 50 { // 11 s
 		_ = tone.Read(frame)
 		if err := sink.Write(frame); err != nil {
 			t.Fatal(err)
@@ -72,15 +73,15 @@ func TestSinkHeaderFixedUpWhileRecording(t *testing.T) {
 	}
 	raw, _ := os.ReadFile(path) // the file as a crash would leave it
 	dataSize := int(binary.LittleEndian.Uint32(raw[40:]))
-	if dataSize != 2*2*audio.SampleRate {
-		t.Errorf("data size on disk after 2.6 s is %d bytes, want 2 s (%d)", dataSize, 2*2*audio.SampleRate)
+	if want := 2 * 2 * fixup * audio.SampleRate; dataSize != want || len(raw) != 44+want {
+		t.Errorf("after 11 s: data size on disk %d bytes in a file of %d, want 10 s (%d) in %d", dataSize, len(raw), want, 44+want)
 	}
 	got, rate, err := wav.ReadAll(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rate != 8000 || len(got) != 2*audio.SampleRate {
-		t.Errorf("unfinished file reads as %d samples at %d Hz, want 2 s at 8000", len(got), rate)
+	if rate != 8000 || len(got) != 2*fixup*audio.SampleRate {
+		t.Errorf("unfinished file reads as %d samples at %d Hz, want 10 s at 8000", len(got), rate)
 	}
 	if found, _, _ := audiotest.DetectTone(got, rate, 1000); !found {
 		t.Error("tone not found in the unfinished file")
