@@ -69,6 +69,7 @@ func BenchmarkCallCPU(b *testing.B) {
 		paired []pairedSample
 	}
 	variants := []*variant{{name: "dialtone", bin: buildDialtone(b, "..")}}
+	floorBin := buildFrameFloor(b)
 	if rev := os.Getenv("DIALTONE_CALLCPU_BASELINE"); rev != "" {
 		variants = append(variants, &variant{name: "baseline " + rev, bin: buildBaseline(b, rev)})
 	}
@@ -98,9 +99,9 @@ func BenchmarkCallCPU(b *testing.B) {
 				b.Logf("call %d %s as answerer: %.1f ms/s (%.0f wakeups/s), baresip as answerer just before %.1f ms/s, ratio %.2f",
 					i+1, v.name, cpu, wake, s.peer, cpu/s.peer)
 				v.asAnswerer, v.peerBefore, v.answererWake = append(v.asAnswerer, cpu), append(v.peerBefore, s.peer), append(v.answererWake, wake)
-				if p, ok := callPaired(b, variants[0].bin, bob, v.answerer, k.HostPort("udp"), users["alice"], tone, seconds); ok {
-					b.Logf("call %d %s as answerer beside baresip, same window: %.2f ms/s (%.0f wakeups/s), baresip %.2f ms/s (%.0f wakeups/s), ratio %.2f",
-						i+1, v.name, p.ours, p.oursWake, p.peer, p.peerWake, p.ours/p.peer)
+				if p, ok := callPaired(b, variants[0].bin, floorBin, bob, v.answerer, k.HostPort("udp"), users["alice"], tone, seconds); ok {
+					b.Logf("call %d %s as answerer beside baresip, same window: %.2f ms/s (%.0f wakeups/s), baresip %.2f ms/s (%.0f wakeups/s), ratio %.2f; the Go floor (framefloor) %.2f ms/s",
+						i+1, v.name, p.ours, p.oursWake, p.peer, p.peerWake, p.ours/p.peer, p.floor)
 					v.paired = append(v.paired, p)
 				}
 			}
@@ -139,6 +140,15 @@ func BenchmarkCallCPU(b *testing.B) {
 				v.name, callMedian(po), slices.Min(po), slices.Max(po), callMedian(get(func(p pairedSample) float64 { return p.oursWake })),
 				callMedian(pp), slices.Min(pp), slices.Max(pp), callMedian(get(func(p pairedSample) float64 { return p.peerWake })),
 				pairedRatio, slices.Min(pr), slices.Max(pr))
+			pf := get(func(p pairedSample) float64 { return p.floor })
+			of := get(func(p pairedSample) float64 { return p.ours / p.floor })
+			fp := get(func(p pairedSample) float64 { return p.floor / p.peer })
+			b.Logf("the Go floor (framefloor) in the same windows: %.2f ms/s (%.2f–%.2f); %s / floor %.2f (%.2f–%.2f); floor / baresip %.2f (%.2f–%.2f)",
+				callMedian(pf), slices.Min(pf), slices.Max(pf), v.name, callMedian(of), slices.Min(of), slices.Max(of),
+				callMedian(fp), slices.Min(fp), slices.Max(fp))
+			if j == 0 {
+				b.ReportMetric(callMedian(fp), "floor-paired-ratio")
+			}
 		}
 		if j > 0 {
 			if len(v.paired) > 0 {

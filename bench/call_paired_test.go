@@ -21,12 +21,14 @@ import (
 type pairedSample struct {
 	ours, peer         float64
 	oursWake, peerWake float64
+	floor              float64 // a framefloor process in the same window (call_floor_test.go); 0 without
 }
 
 // callPaired has bin call baresip (bob) and the dialtone answerer a at the same time, both
 // G.711 with a tone each way, and measures both answerers over the same window. ok is false
-// when this kernel has no schedstat to measure with.
-func callPaired(b *testing.B, bin string, bob *peers.Baresip, a *callAnswerer, registrar, password, tone string, seconds int) (s pairedSample, ok bool) {
+// when this kernel has no schedstat to measure with. With floorBin, a framefloor pair runs in
+// the same window and is measured too.
+func callPaired(b *testing.B, bin, floorBin string, bob *peers.Baresip, a *callAnswerer, registrar, password, tone string, seconds int) (s pairedSample, ok bool) {
 	peerMeter, err := startCPUMeter(bob.Pid())
 	if err != nil {
 		b.Logf("no paired measurement: %v", err)
@@ -39,6 +41,13 @@ func callPaired(b *testing.B, bin string, bob *peers.Baresip, a *callAnswerer, r
 		return s, false
 	}
 	defer ourMeter.halt()
+	var floor *frameFloor
+	if floorBin != "" {
+		if floor, err = startFrameFloor(b, floorBin, seconds); err != nil {
+			b.Fatal(err)
+		}
+		defer floor.stop()
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i, target := range []string{"sip:bob@127.0.0.1", "sip:" + a.user + "@127.0.0.1"} {
@@ -67,8 +76,16 @@ func callPaired(b *testing.B, bin string, bob *peers.Baresip, a *callAnswerer, r
 		}
 	}
 	secs := float64(seconds)
-	return pairedSample{
+	s = pairedSample{
 		ours: float64(ours.Microseconds()) / 1000 / secs, peer: float64(peer.Microseconds()) / 1000 / secs,
 		oursWake: float64(ourWakes) / secs, peerWake: float64(peerWakes) / secs,
-	}, true
+	}
+	if floor != nil {
+		f, _, err := floor.meter.read()
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.floor = float64(f.Microseconds()) / 1000 / secs
+	}
+	return s, true
 }
