@@ -64,7 +64,7 @@ func TestSinkHeaderFixedUpWhileRecording(t *testing.T) {
 	defer sink.Close()
 	tone := audiotest.NewTone(1000, 0.5)
 	frame := make([]int16, audio.FrameSamples)
-	const fixup = 5 // seconds between header rewrites (sink.go)
+	const fixup = 5                // seconds between header rewrites (sink.go)
 	for range (2*fixup + 1) * 50 { // 11 s
 		_ = tone.Read(frame)
 		if err := sink.Write(frame); err != nil {
