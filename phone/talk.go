@@ -39,11 +39,11 @@ func (e PlaybackEnded) EventTime() time.Time { return e.Time }
 
 // watchSilence is the watch's look at the far end's audio at now: a warning when it has
 // been silent for silenceWarnAfter, the media timeout's input when there has been neither RTP
-// nor RTCP for the limit. It re-arms clock for the next look.
-func (p *Phone) watchSilence(c *call, ms *media.Session, silence *silenceWatch, now time.Time, clock *talkClock) lifecycle.Input {
+// nor RTCP for the limit. It re-arms the call's timer for the next look.
+func (p *Phone) watchSilence(c *call, ms *media.Session, silence *silenceWatch, now time.Time, timer *talkClock) lifecycle.Input {
 	if c.onHold() {
 		*silence = silenceWatch{}
-		clock.watched(now, watchNext(0, 0, 0, false, true))
+		timer.watched(now, watchNext(0, 0, 0, false, true))
 		return nil // no audio is expected on hold either way
 	}
 	sinceRTP, sinceAny := ms.Activity(now)
@@ -57,7 +57,7 @@ func (p *Phone) watchSilence(c *call, ms *media.Session, silence *silenceWatch, 
 		p.publish(w)
 	}
 	limit := p.rtpTimeout()
-	clock.watched(now, watchNext(sinceRTP, sinceAny, limit, silence.warned, false))
+	timer.watched(now, watchNext(sinceRTP, sinceAny, limit, silence.warned, false))
 	if limit > 0 && sinceAny >= limit {
 		p.log.Warn("media timeout: hanging up", "call", c.id, "silent_for", sinceAny.String())
 		return lifecycle.MediaTimeout{Reason: "no RTP or RTCP for " + limit.String()}
@@ -68,8 +68,8 @@ func (p *Phone) watchSilence(c *call, ms *media.Session, silence *silenceWatch, 
 // talk runs an answered call until either side hangs up, the media times out or the phone
 // stops; the state machine decides what each of those means.
 func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) {
-	clock := newTalkClock(time.Now())
-	defer clock.stop()
+	timer := newTalkClock(time.Now()) // the call's one timer: statistics and silence watch
+	defer timer.stop()
 	var silence silenceWatch
 	events := ms.Events()
 	// Each channel that has fired is set to nil, so a closed one cannot spin the loop even if
@@ -96,16 +96,16 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 			in = h.result(r)
 		case <-h.retry:
 			h.retry, in = nil, lifecycle.RetryOffer{}
-		case now := <-clock.timer.C:
-			stats, watch := clock.due(now)
+		case now := <-timer.C():
+			stats, watch := timer.due(now)
 			if stats {
 				p.publishStats(c, ms, false)
 			}
 			if !watch {
-				clock.rearm(now)
+				timer.rearm(now)
 				continue
 			}
-			in = p.watchSilence(c, ms, &silence, now, clock)
+			in = p.watchSilence(c, ms, &silence, now, timer)
 		case <-hangup:
 			hangup, in = nil, lifecycle.Hangup{}
 		case <-stopping: // the phone is shutting down

@@ -29,6 +29,9 @@ func newTalkClock(now time.Time) *talkClock {
 
 func (k *talkClock) stop() { k.timer.Stop() }
 
+// C delivers the time of each wake.
+func (k *talkClock) C() <-chan time.Time { return k.timer.C }
+
 // due says, at a wake of the timer at now, whether the statistics and the watch are due. The
 // watch runs with the statistics too: so that once audio flows its next check lands on the
 // next statistics, and the two share one wake.
