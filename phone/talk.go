@@ -39,12 +39,11 @@ func (e PlaybackEnded) EventTime() time.Time { return e.Time }
 
 // watchSilence is the watch's look at the far end's audio at now: a warning when it has
 // been silent for silenceWarnAfter, the media timeout's input when there has been neither RTP
-// nor RTCP for the limit. It re-arms the call's timer for the next look.
-func (p *Phone) watchSilence(c *call, ms *media.Session, silence *silenceWatch, now time.Time, timer *talkClock) lifecycle.Input {
+// nor RTCP for the limit. after is how long it may sleep until its next look (watchNext).
+func (p *Phone) watchSilence(c *call, ms *media.Session, silence *silenceWatch, now time.Time) (in lifecycle.Input, after time.Duration) {
 	if c.onHold() {
 		*silence = silenceWatch{}
-		timer.watched(now, watchNext(0, 0, 0, false, true))
-		return nil // no audio is expected on hold either way
+		return nil, watchNext(0, 0, 0, false, true) // no audio is expected on hold either way
 	}
 	sinceRTP, sinceAny := ms.Activity(now)
 	if w, ok := silence.check(sinceRTP); ok {
@@ -57,12 +56,12 @@ func (p *Phone) watchSilence(c *call, ms *media.Session, silence *silenceWatch, 
 		p.publish(w)
 	}
 	limit := p.rtpTimeout()
-	timer.watched(now, watchNext(sinceRTP, sinceAny, limit, silence.warned, false))
+	after = watchNext(sinceRTP, sinceAny, limit, silence.warned, false)
 	if limit > 0 && sinceAny >= limit {
 		p.log.Warn("media timeout: hanging up", "call", c.id, "silent_for", sinceAny.String())
-		return lifecycle.MediaTimeout{Reason: "no RTP or RTCP for " + limit.String()}
+		return lifecycle.MediaTimeout{Reason: "no RTP or RTCP for " + limit.String()}, after
 	}
-	return nil
+	return nil, after
 }
 
 // talk runs an answered call until either side hangs up, the media times out or the phone
@@ -105,7 +104,9 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 				timer.rearm(now)
 				continue
 			}
-			in = p.watchSilence(c, ms, &silence, now, timer)
+			var after time.Duration
+			in, after = p.watchSilence(c, ms, &silence, now)
+			timer.watched(now, after)
 		case <-hangup:
 			hangup, in = nil, lifecycle.Hangup{}
 		case <-stopping: // the phone is shutting down
