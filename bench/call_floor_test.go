@@ -31,7 +31,7 @@ func buildFrameFloor(b *testing.B) string {
 }
 
 // startFrameFloor starts the pair for longer than a call of seconds, and a meter on the first.
-func startFrameFloor(b *testing.B, bin string, seconds int) (*frameFloor, error) {
+func startFrameFloor(bin string, seconds int) (*frameFloor, error) {
 	var ports [2]int
 	for i := range ports {
 		c, err := net.ListenPacket("udp4", "127.0.0.1:0") // a free port, given back at once

@@ -43,7 +43,7 @@ func callPaired(b *testing.B, bin, floorBin string, bob *peers.Baresip, a *callA
 	defer ourMeter.halt()
 	var floor *frameFloor
 	if floorBin != "" {
-		if floor, err = startFrameFloor(b, floorBin, seconds); err != nil {
+		if floor, err = startFrameFloor(floorBin, seconds); err != nil {
 			b.Fatal(err)
 		}
 		defer floor.stop()
