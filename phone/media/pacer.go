@@ -89,7 +89,14 @@ func (p *sharedPacer) remove(s *Session) {
 		p.run.stop() // waits for the tick in progress, s's frame with it
 		p.rb, p.run = p.run.workers[0].rb, nil
 	}
+	run := p.run
 	p.mu.Unlock()
+	if run != nil {
+		// No datagram queued for s may leave after its socket closes: wait for the shares
+		// whose sends are not yet flushed (sendq_linux.go).
+		run.flushMu.Lock()
+		defer run.flushMu.Unlock()
+	}
 	s.frameMu.Lock() // a tick that took the list before s left skips it from now on
 	s.paced = nil
 	s.frameMu.Unlock()
@@ -124,6 +131,11 @@ type pacerRun struct {
 	flip    [phases]int
 	// period is the timer's period, frameDur or phaseDur; written under sharedPacer.mu.
 	period atomic.Int64
+	// flushMu is held for reading by each worker from its share's first queued send until
+	// the queue is flushed (sendq_linux.go); removing a session takes it for writing once, so
+	// that no datagram queued for the session is sent after its socket closed, on a number
+	// the kernel may have given to another socket.
+	flushMu sync.RWMutex
 	// workers[0] is the tick goroutine's own, for a tick small enough for one share; the
 	// others have goroutines, up to one per processor (procs), and take every share of a
 	// larger tick. They start when a tick first needs them: a phone with a few calls has none.
@@ -134,9 +146,10 @@ type pacerRun struct {
 	loopDone chan struct{}  // closed when the tick goroutine has ended
 }
 
-// pacerWorker is one share's state: its receive buffers and its lateness histogram.
+// pacerWorker is one share's state: its receive buffers, send queue and lateness histogram.
 type pacerWorker struct {
 	rb   *recvBatch // allocated by the first pace that needs it
+	sq   *sendQueue // made by the first share of batchMinSessions; nil where io_uring is refused
 	late *lateHist
 	wake chan pacerShare // nil for worker 0, which the tick goroutine runs itself
 	// moves are the sessions of this tick's share that offered to move their ticks earlier
@@ -190,7 +203,7 @@ func (r *pacerRun) loop() {
 func (r *pacerRun) work(w *pacerWorker) {
 	defer r.wg.Done()
 	for share := range w.wake {
-		w.pace(share.sessions, share.now)
+		w.pace(r, share.sessions, share.now)
 		r.pending.Done()
 	}
 }
@@ -205,6 +218,9 @@ func (r *pacerRun) stop() {
 		close(w.wake)
 	}
 	r.wg.Wait()
+	for _, w := range r.workers {
+		w.sq.close()
+	}
 }
 
 // tick serves, at now, the slots that fell due since the last tick (pacer_phase.go), then
@@ -230,7 +246,7 @@ func (r *pacerRun) paceList(list []*Session, now time.Time) {
 		return
 	}
 	if k := min(r.procs, (n+minPacerShare-1)/minPacerShare); k <= 1 {
-		r.workers[0].pace(list, now)
+		r.workers[0].pace(r, list, now)
 	} else {
 		r.startWorkers(k)
 		r.pending.Add(k)
@@ -244,16 +260,32 @@ func (r *pacerRun) paceList(list []*Session, now time.Time) {
 // pace paces each of sessions at now, unless it left meanwhile: every session's frames due
 // are sent first, then every session reads and plays, so that how late a frame leaves depends
 // on the sends before it in the share, not on all the work before it.
-func (w *pacerWorker) pace(sessions []*Session, now time.Time) {
+func (w *pacerWorker) pace(r *pacerRun, sessions []*Session, now time.Time) {
 	if w.rb == nil {
 		w.rb = new(recvBatch)
+	}
+	var sq *sendQueue
+	if len(sessions) >= batchMinSessions {
+		if w.sq == nil {
+			w.sq = newSendQueue(w.late, sessions[0].log)
+		}
+		sq = w.sq
+		// A session's socket stays open until the datagrams queued for it have left: its
+		// Close waits for this send pass (sharedPacer.remove), not for the play pass.
+		r.flushMu.RLock()
 	}
 	for _, s := range sessions {
 		s.frameMu.Lock()
 		if st := s.paced; st != nil {
+			st.sq = sq
 			s.sendDue(st, now, w.late)
+			st.sq = nil
 		}
 		s.frameMu.Unlock()
+	}
+	if sq != nil {
+		sq.flush()
+		r.flushMu.RUnlock()
 	}
 	for _, s := range sessions {
 		s.frameMu.Lock()

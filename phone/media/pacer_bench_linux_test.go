@@ -20,7 +20,10 @@ import (
 // (about what the last session's frame waits).
 //
 //   - shared: the shared pacer (pacer.go): the tick's list split over its workers, sends
-//     first, then one recvmmsg a session and the playout.
+//     first (each share's in one io_uring submission, sendq_linux.go), then one recvmmsg a
+//     session and the playout.
+//
+//   - shared-sendto: the same with io_uring refused, a sendto a datagram.
 //
 //   - per-session: the pacer before it (commit 1dc060a), a goroutine per session woken for
 //     each tick, draining with recvmsg until EAGAIN. Its wake is a channel send here, where
@@ -30,28 +33,8 @@ import (
 //     go test ./phone/media/ -run '^$' -bench Tick1000 -benchmem -count 5
 func BenchmarkTick1000Sessions(b *testing.B) {
 	const calls = 1000
-	b.Run("shared", func(b *testing.B) {
-		ss := pairedSessions(b, calls, true)
-		grid := time.Now()
-		r := newPacerRun(new(pacerStats), grid, runtime.GOMAXPROCS(0))
-		defer r.stop()
-		for _, s := range ss {
-			r.add(s, grid)
-		}
-		k := 0
-		tick := func() {
-			k++
-			r.tick(grid.Add(time.Duration(k) * frameDur))
-		}
-		warmUp(tick) // jitter buffers grown, each tick has one packet a session to read
-		b.ReportAllocs()
-		b.ResetTimer()
-		cpu0 := cpuTime(b)
-		for b.Loop() {
-			tick()
-		}
-		reportTick(b, ss, calls, k, cpuTime(b)-cpu0)
-	})
+	b.Run("shared", func(b *testing.B) { benchSharedTick(b, calls, true) })
+	b.Run("shared-sendto", func(b *testing.B) { benchSharedTick(b, calls, false) })
 	b.Run("per-session", func(b *testing.B) {
 		ss := pairedSessions(b, calls, true)
 		grid := time.Now()
@@ -95,6 +78,37 @@ func BenchmarkTick1000Sessions(b *testing.B) {
 		}
 		reportTick(b, ss, calls, k, cpuTime(b)-cpu0)
 	})
+}
+
+// benchSharedTick is the shared pacer's tick; batch says whether its shares send through an
+// io_uring queue (sendq_linux.go) or with a sendto a datagram.
+func benchSharedTick(b *testing.B, calls int, batch bool) {
+	if !batch {
+		was := uringRefused.Swap(true)
+		defer uringRefused.Store(was)
+	} else if uringRefused.Load() {
+		b.Skip("io_uring is refused on this machine")
+	}
+	ss := pairedSessions(b, calls, true)
+	grid := time.Now()
+	r := newPacerRun(new(pacerStats), grid, runtime.GOMAXPROCS(0))
+	defer r.stop()
+	for _, s := range ss {
+		r.add(s, grid)
+	}
+	k := 0
+	tick := func() {
+		k++
+		r.tick(grid.Add(time.Duration(k) * frameDur))
+	}
+	warmUp(tick) // jitter buffers grown, each tick has one packet a session to read
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime(b)
+	for b.Loop() {
+		tick()
+	}
+	reportTick(b, ss, calls, k, cpuTime(b)-cpu0)
 }
 
 // warmUp runs the ticks that fill the pipeline and the jitter buffers (which allocate as

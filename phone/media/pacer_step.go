@@ -32,6 +32,9 @@ type paceState struct {
 	// phase is the list of the shared pacer's run that holds the session (pacer_phase.go);
 	// it changes only when the session's ticks move (pacer_move.go).
 	phase int
+	// sq is the send queue of the worker pacing the session, while its sends are batched
+	// with the other sessions' of the share (sendq_linux.go); nil otherwise.
+	sq *sendQueue
 }
 
 func newPaceState(grid, now time.Time) *paceState {
@@ -72,7 +75,11 @@ func (s *Session) sendDue(st *paceState, now time.Time, late *lateHist) {
 	}
 	st.playAt, st.toPlay = st.due, 0
 	for ; st.toPlay < maxCatchUp && !now.Before(st.due); st.toPlay++ {
-		if s.tx.sendFrame(s, s.current(), st.pcm[:], st.buf[:], &st.pkt) && late != nil {
+		queued := st.sq.total()
+		if st.sq != nil {
+			st.sq.due = st.due // a queued frame's lateness is taken when it leaves
+		}
+		if s.tx.sendFrame(s, s.current(), st.pcm[:], st.buf[:], &st.pkt) && late != nil && st.sq.total() == queued {
 			late.record(time.Since(st.due))
 		}
 		st.due = st.due.Add(frameDur)

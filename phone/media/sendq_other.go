@@ -1,0 +1,21 @@
+//go:build !linux
+
+package media
+
+import (
+	"log/slog"
+	"net/netip"
+	"time"
+)
+
+// sendQueue batches RTP sends on Linux (sendq_linux.go); elsewhere every datagram is sent
+// directly, and there is never a queue.
+type sendQueue struct{ due time.Time }
+
+const batchMinSessions = 8
+
+func newSendQueue(*lateHist, *slog.Logger) *sendQueue                 { return nil }
+func (q *sendQueue) total() uint64                                    { return 0 }
+func (q *sendQueue) queue(*Session, []byte, netip.AddrPort, int) bool { return false }
+func (q *sendQueue) flush()                                           {}
+func (q *sendQueue) close()                                           {}
