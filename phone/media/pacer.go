@@ -146,10 +146,11 @@ type pacerRun struct {
 	loopDone chan struct{}  // closed when the tick goroutine has ended
 }
 
-// pacerWorker is one share's state: its receive buffers, send queue and lateness histogram.
+// pacerWorker is one share's state: its receive buffers, io_uring queues and lateness histogram.
 type pacerWorker struct {
 	rb   *recvBatch // allocated by the first pace that needs it
 	sq   *sendQueue // made by the first share of batchMinSessions; nil where io_uring is refused
+	rq   *recvQueue // the same, for reading
 	late *lateHist
 	wake chan pacerShare // nil for worker 0, which the tick goroutine runs itself
 	// moves are the sessions of this tick's share that offered to move their ticks earlier
@@ -220,6 +221,7 @@ func (r *pacerRun) stop() {
 	r.wg.Wait()
 	for _, w := range r.workers {
 		w.sq.close()
+		w.rq.close()
 	}
 }
 
@@ -254,45 +256,6 @@ func (r *pacerRun) paceList(list []*Session, now time.Time) {
 			r.workers[1+i].wake <- pacerShare{sessions: list[i*n/k : (i+1)*n/k], now: now}
 		}
 		r.pending.Wait()
-	}
-}
-
-// pace paces each of sessions at now, unless it left meanwhile: every session's frames due
-// are sent first, then every session reads and plays, so that how late a frame leaves depends
-// on the sends before it in the share, not on all the work before it.
-func (w *pacerWorker) pace(r *pacerRun, sessions []*Session, now time.Time) {
-	if w.rb == nil {
-		w.rb = new(recvBatch)
-	}
-	var sq *sendQueue
-	if len(sessions) >= batchMinSessions {
-		if w.sq == nil {
-			w.sq = newSendQueue(w.late, sessions[0].log)
-		}
-		sq = w.sq
-		// A session's socket stays open until the datagrams queued for it have left: its
-		// Close waits for this send pass (sharedPacer.remove), not for the play pass.
-		r.flushMu.RLock()
-	}
-	for _, s := range sessions {
-		s.frameMu.Lock()
-		if st := s.paced; st != nil {
-			st.sq = sq
-			s.sendDue(st, now, w.late)
-			st.sq = nil
-		}
-		s.frameMu.Unlock()
-	}
-	if sq != nil {
-		sq.flush()
-		r.flushMu.RUnlock()
-	}
-	for _, s := range sessions {
-		s.frameMu.Lock()
-		if st := s.paced; st != nil && s.playDue(st, now, w.rb) > 0 {
-			w.offerMove(s)
-		}
-		s.frameMu.Unlock()
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dialtone/dialtone/audio/audiotest"
 	"github.com/dialtone/dialtone/codec"
+	"github.com/pion/rtp"
 )
 
 // newQueueOrSkip is a send queue, or skips the test where the kernel refuses io_uring (the
@@ -146,9 +147,9 @@ func TestSendQueueLeavesOtherSocketsToDirectSends(t *testing.T) {
 	}
 }
 
-// TestPacerBatchesAShareAndTheToneArrives: a run whose share is large enough sends through the
-// queue, every session's frame once a tick, and what leaves is the call's audio: the far end
-// of one pair hears its 1 kHz tone.
+// TestPacerBatchesAShareAndTheToneArrives: a run whose share is large enough sends and reads
+// through its queues, every session's frame once a tick, and what goes through them is the
+// call's audio: the far end of one pair hears its 1 kHz tone.
 func TestPacerBatchesAShareAndTheToneArrives(t *testing.T) {
 	const n = 2 * batchMinSessions
 	ss := pairedSessions(t, n, true)
@@ -173,7 +174,10 @@ func TestPacerBatchesAShareAndTheToneArrives(t *testing.T) {
 		t.Fatal("a share of batchMinSessions sessions did not get a send queue")
 	}
 	if got := r.workers[0].sq.total(); got != n*ticks {
-		t.Fatalf("%d frames went through the queue, want %d", got, n*ticks)
+		t.Fatalf("%d frames went through the send queue, want %d", got, n*ticks)
+	}
+	if rq := r.workers[0].rq; rq == nil || rq.delivered < n*(ticks-1) {
+		t.Fatalf("receive queue %v: want every frame but the last tick's read through it (%d)", rq, n*(ticks-1))
 	}
 	for i, s := range ss {
 		if got := s.Stats().PacketsSent; got != ticks {
@@ -218,5 +222,71 @@ func TestPacerRemoveWaitsForUnflushedSends(t *testing.T) {
 	case <-removed:
 	case <-time.After(5 * time.Second):
 		t.Fatal("remove did not return after the flush")
+	}
+}
+
+// TestRecvQueueReadsTwoAndSaysWhenMoreMayWait: a read takes up to two datagrams a session, with
+// their arrival times, and says when more may be queued; the session's recvmmsg takes the rest.
+func TestRecvQueueReadsTwoAndSaysWhenMoreMayWait(t *testing.T) {
+	if uringRefused.Load() {
+		t.Skip("io_uring is refused on this machine (kernel, sysctl or seccomp): the pacer reads each socket")
+	}
+	ss := pairedSessions(t, 2, true)
+	grid := time.Now()
+	r := newPacerRun(new(pacerStats), grid, 1)
+	defer r.stop()
+	r.add(ss[0], grid)
+	r.add(ss[1], grid)
+	q := newRecvQueue(slog.New(slog.DiscardHandler))
+	if q == nil {
+		t.Skip("io_uring is refused on this machine (kernel, sysctl or seccomp): the pacer reads each socket")
+	}
+	defer q.close()
+	send := func(k int) {
+		s := ss[1]
+		s.frameMu.Lock()
+		defer s.frameMu.Unlock()
+		for range k {
+			st := s.paced
+			if !s.tx.sendFrame(s, s.current(), st.pcm[:], st.buf[:], &st.pkt) {
+				t.Fatal("frame not sent")
+			}
+		}
+	}
+	var pkt rtp.Packet
+	readOnce := func() (more bool) {
+		sent := time.Now()
+		q.read(ss[:1])
+		ss[0].frameMu.Lock()
+		defer ss[0].frameMu.Unlock()
+		more = q.deliver(0, ss[0], &pkt)
+		for _, sl := range q.slots[:2] {
+			if sl.res > 0 {
+				ctrl := sl.ctrl[:min(int(sl.hdr.Controllen), len(sl.ctrl))]
+				if at := stampOf(ctrl); at.After(sent) || sent.Sub(at) > time.Second {
+					t.Errorf("arrival time %v, sent before %v: not the kernel's stamp", at, sent)
+				}
+			}
+		}
+		return more
+	}
+	received := func() uint64 { return ss[0].Stats().PacketsReceived }
+
+	if more := readOnce(); more || received() != 0 {
+		t.Fatalf("empty socket: more %v, %d received, want false and 0", more, received())
+	}
+	send(1)
+	if more := readOnce(); more || received() != 1 {
+		t.Fatalf("one datagram queued: more %v, %d received, want false and 1", more, received())
+	}
+	send(5)
+	if more := readOnce(); !more || received() != 3 {
+		t.Fatalf("five datagrams queued: more %v, %d received, want true and 3", more, received())
+	}
+	ss[0].frameMu.Lock()
+	ss[0].drainRTP(ss[0].poll, new(recvBatch), &pkt)
+	ss[0].frameMu.Unlock()
+	if received() != 6 {
+		t.Fatalf("after the recvmmsg: %d received, want 6", received())
 	}
 }

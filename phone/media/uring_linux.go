@@ -8,17 +8,19 @@ import (
 )
 
 // A minimal io_uring (Linux 5.6 and later), for one purpose: handing the kernel a tick's RTP of
-// many sessions in one system call (sendq_linux.go). Every request is a sendmsg with
-// MSG_DONTWAIT, which the kernel completes or fails inside io_uring_enter (a full socket buffer
-// fails with EAGAIN rather than waiting: REQ_F_NOWAIT), so there is no completion to wait for
-// later, no kernel thread and no eventfd. Other uses of io_uring (receiving, timers) would wake
-// the process for every packet, which the pacer exists to avoid.
+// many sessions in one system call, out (sendq_linux.go) and in (recvq_linux.go). Every request
+// is a sendmsg or recvmsg with MSG_DONTWAIT, which the kernel completes or fails inside
+// io_uring_enter (a full send buffer or an empty receive queue fails with EAGAIN rather than
+// waiting: REQ_F_NOWAIT), so there is no completion to wait for later, no kernel thread and no
+// eventfd. Requests left waiting for a packet (multishot receives, timers) would wake the
+// process for every packet, which the pacer exists to avoid.
 
 const (
 	sysIOURingSetup = 425
 	sysIOURingEnter = 426
 
 	ioringOpSendmsg      = 9
+	ioringOpRecvmsg      = 10
 	ioringSetupSubmitAll = 1 << 7 // Linux 5.18: one request failing at submission does not stop the rest
 	ioringFeatSingleMmap = 1 << 0
 	ioringEnterGetevents = 1 << 0
@@ -148,13 +150,22 @@ func (r *uring) close() {
 // sendmsg puts a sendmsg of hdr on fd in the submission queue at position i of this batch
 // (0 ≤ i < len(r.sqes)); submit hands the batch to the kernel.
 func (r *uring) sendmsg(i int, fd int, hdr *syscall.Msghdr, userData uint64) {
+	r.prep(i, ioringOpSendmsg, fd, hdr, userData)
+}
+
+// recvmsg is sendmsg's twin: a recvmsg into hdr that finds nothing fails with EAGAIN.
+func (r *uring) recvmsg(i int, fd int, hdr *syscall.Msghdr, userData uint64) {
+	r.prep(i, ioringOpRecvmsg, fd, hdr, userData)
+}
+
+func (r *uring) prep(i int, op uint8, fd int, hdr *syscall.Msghdr, userData uint64) {
 	tail := atomic.LoadUint32(r.sqTail) + uint32(i)
 	idx := tail & *r.sqMask
 	r.sqes[idx] = uringSQE{
-		opcode:   ioringOpSendmsg,
+		opcode:   op,
 		fd:       int32(fd),
 		addr:     uint64(uintptr(unsafe.Pointer(hdr))),
-		opFlags:  syscall.MSG_DONTWAIT,
+		opFlags:  syscall.MSG_DONTWAIT, // the kernel completes the request in the submitting call, or fails it
 		userData: userData,
 	}
 	r.sqArray[idx] = idx
