@@ -77,7 +77,9 @@ func (p *sharedPacer) add(s *Session) error {
 // remove stops pacing s; a tick inside s's frame finishes it first. Stopping the last
 // session stops the timer and waits for the goroutines to end. A session the pacer does not
 // pace is ignored. Only the list change and a stop hold p.mu: a session whose frame is slow
-// (a sink that blocks) holds up its own Close, not everyone's Start and Close.
+// (a sink that blocks) holds up its own Close, not everyone's Start and Close. With io_uring
+// batches (sendq_linux.go), Close also waits for the send passes of the shares in progress,
+// and a source that blocks in one of them holds up every Close meanwhile.
 func (p *sharedPacer) remove(s *Session) {
 	p.mu.Lock()
 	if p.run == nil || !p.run.remove(s) {

@@ -19,7 +19,9 @@ func (w *pacerWorker) pace(r *pacerRun, sessions []*Session, now time.Time) {
 		if w.sq == nil {
 			w.sq = newSendQueue(w.late, sessions[0].log)
 		}
-		sq = w.sq
+		sq = w.sq // nil where io_uring is refused
+	}
+	if sq != nil {
 		// A session's socket stays open until the datagrams queued for it have left: its
 		// Close waits for this send pass (sharedPacer.remove), not for the play pass.
 		r.flushMu.RLock()

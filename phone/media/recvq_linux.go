@@ -22,6 +22,7 @@ type recvQueue struct {
 	doneFn    func(uint64, int32)
 	log       *slog.Logger
 	failed    bool   // the ring failed: sessions drain with recvmmsg from now on
+	noStamps  bool   // the kernel refused a request's control data (before 5.10): give up the ring
 	delivered uint64 // datagrams handed to sessions so far, ever
 }
 
@@ -88,15 +89,24 @@ func (q *recvQueue) read(sessions []*Session) {
 		return
 	}
 	if err := q.ring.submit(n, q.doneFn); err != nil {
-		// Not seen in practice: requests without a completion stay resUnset, so their
-		// sessions drain with recvmmsg, and so does everyone from now on.
+		// Not seen here: requests without a completion stay resUnset, so their sessions
+		// drain with recvmmsg, and so does everyone from now on.
 		q.log.Warn("batched RTP read failed, reading each socket from now on", "err", err)
+		q.failed = true
+		q.ring.close()
+	} else if q.noStamps {
+		q.log.Info("reading RTP one socket at a time: this kernel's io_uring takes no arrival times")
 		q.failed = true
 		q.ring.close()
 	}
 }
 
-func (q *recvQueue) done(i uint64, res int32) { q.slots[i].res = res }
+func (q *recvQueue) done(i uint64, res int32) {
+	q.slots[i].res = res
+	if res == -int32(syscall.EINVAL) {
+		q.noStamps = true // kernels before 5.10 refuse control data on io_uring's recvmsg
+	}
+}
 
 // deliver hands session i's datagrams of the last read to s (whose frameMu the caller holds)
 // and says whether more may be queued on its socket: both requests found one, or the read
@@ -104,8 +114,8 @@ func (q *recvQueue) done(i uint64, res int32) { q.slots[i].res = res }
 func (q *recvQueue) deliver(i int, s *Session, pkt *rtp.Packet) (more bool) {
 	for _, sl := range []*recvSlot{&q.slots[2*i], &q.slots[2*i+1]} {
 		switch {
-		case sl.res == resUnset:
-			return s.poll != nil
+		case sl.res == resUnset, sl.res == -int32(syscall.EINVAL):
+			return s.poll != nil // not read: its recvmmsg reads it
 		case sl.res == -int32(syscall.EAGAIN):
 			return false // the socket is empty
 		case sl.res < 0:

@@ -44,6 +44,7 @@ type sendSlot struct {
 	fd      int
 	due     time.Time
 	payload int
+	left    bool // the kernel has completed its request
 }
 
 const (
@@ -142,16 +143,23 @@ func (q *sendQueue) flush() {
 		return
 	}
 	for i := range q.n {
+		q.slots[i].left = false
 		q.ring.sendmsg(i, q.slots[i].fd, &q.slots[i].hdr, uint64(i))
 	}
 	q.sentAt = time.Time{}
-	err := q.ring.submit(q.n, q.doneFn)
-	if err != nil {
-		// Not seen in practice; the datagrams whose completion did not come are counted as
-		// not sent, the ring is given up, and sends go directly from now on.
+	if err := q.ring.submit(q.n, q.doneFn); err != nil {
+		// Not seen here; a seccomp profile could allow io_uring_setup and refuse
+		// io_uring_enter. The ring is given up, every worker sends directly from now on, and
+		// the datagrams the kernel did not take leave that way now.
 		q.log.Warn("batched RTP send failed, sending directly from now on", "err", err)
+		uringRefused.Store(true)
 		q.failed = true
 		q.ring.close()
+		for i := range q.n {
+			if sl := &q.slots[i]; !sl.left {
+				q.done(uint64(i), sendmsgNow(sl.fd, &sl.hdr))
+			}
+		}
 	}
 	for i := range q.n {
 		q.slots[i].s = nil // a session that ends must not be kept by the queue
@@ -165,6 +173,7 @@ func (q *sendQueue) done(i uint64, res int32) {
 		q.sentAt = time.Now()
 	}
 	sl := &q.slots[i]
+	sl.left = true
 	s := sl.s
 	if res < 0 {
 		if e := syscall.Errno(-res); e != syscall.EAGAIN { // EAGAIN: the send buffer is full, dropped as a direct send would be
@@ -179,6 +188,20 @@ func (q *sendQueue) done(i uint64, res int32) {
 	s.tx.mu.Unlock()
 	if q.late != nil {
 		q.late.record(q.sentAt.Sub(sl.due))
+	}
+}
+
+// sendmsgNow sends hdr on fd with a system call of its own: bytes sent, or -errno.
+func sendmsgNow(fd int, hdr *syscall.Msghdr) int32 {
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(hdr)), syscall.MSG_DONTWAIT)
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			return -int32(e)
+		}
+		return int32(n)
 	}
 }
 

@@ -184,7 +184,15 @@ func (r *uring) submit(n int, done func(userData uint64, res int32)) error {
 		if left == 0 {
 			flags, wait = ioringEnterGetevents, uintptr(n-reaped)
 		}
-		m, _, e := syscall.RawSyscall6(sysIOURingEnter, uintptr(r.fd), uintptr(left), wait, flags, 0, 0)
+		var m uintptr
+		var e syscall.Errno
+		if wait == 0 {
+			m, _, e = syscall.RawSyscall6(sysIOURingEnter, uintptr(r.fd), uintptr(left), 0, 0, 0, 0)
+		} else {
+			// Waiting for a completion that did not come inline (not expected: see above) may
+			// block, so the runtime is told, and can run the rest of the process meanwhile.
+			m, _, e = syscall.Syscall6(sysIOURingEnter, uintptr(r.fd), 0, wait, flags, 0, 0)
+		}
 		switch {
 		case e == syscall.EINTR, e == syscall.EBUSY: // EBUSY: the completion queue is full, reap first
 		case e != 0:
