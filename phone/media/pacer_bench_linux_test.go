@@ -59,24 +59,14 @@ func BenchmarkTick1000Sessions(b *testing.B) {
 				close(w)
 			}
 		}()
-		k := 0
-		tick := func() {
-			k++
+		measureTicks(b, ss, calls, func(k int) {
 			now := grid.Add(time.Duration(k) * frameDur)
 			done.Add(calls)
 			for _, w := range wakes {
 				w <- now
 			}
 			done.Wait()
-		}
-		warmUp(tick)
-		b.ReportAllocs()
-		b.ResetTimer()
-		cpu0 := cpuTime(b)
-		for b.Loop() {
-			tick()
-		}
-		reportTick(b, ss, calls, k, cpuTime(b)-cpu0)
+		})
 	})
 }
 
@@ -96,27 +86,28 @@ func benchSharedTick(b *testing.B, calls int, batch bool) {
 	for _, s := range ss {
 		r.add(s, grid)
 	}
+	measureTicks(b, ss, calls, func(k int) { r.tick(grid.Add(time.Duration(k) * frameDur)) })
+}
+
+// measureTicks runs tick (the k-th tick since the start) to fill the pipeline and the jitter
+// buffers, which allocate as they first grow (a second of calls: each tick then has one packet
+// a session to read), then over the benchmark's loop, and reports the loop's ticks.
+func measureTicks(b *testing.B, ss []*Session, calls int, tick func(k int)) {
 	k := 0
-	tick := func() {
+	next := func() {
 		k++
-		r.tick(grid.Add(time.Duration(k) * frameDur))
+		tick(k)
 	}
-	warmUp(tick) // jitter buffers grown, each tick has one packet a session to read
+	for range 50 {
+		next()
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime(b)
 	for b.Loop() {
-		tick()
+		next()
 	}
 	reportTick(b, ss, calls, k, cpuTime(b)-cpu0)
-}
-
-// warmUp runs the ticks that fill the pipeline and the jitter buffers (which allocate as
-// they first grow): a second of calls.
-func warmUp(tick func()) {
-	for range 50 {
-		tick()
-	}
 }
 
 // cpuTime is the process's CPU time so far (user and system).
