@@ -3,6 +3,7 @@ package interop
 import (
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -60,7 +61,7 @@ const (
 func registrarRestart(t *testing.T, transport string, silent bool, outage time.Duration) {
 	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users})
 	trace := filepath.Join(t.TempDir(), "sip.trace")
-	alice := startDialtone(t, pw("alice"), append([]string{"register", "--json", "--sip-trace", trace,
+	alice := startDialtone(t, pw("alice"), append([]string{"register", "--json", "--log-level", "debug", "--sip-trace", trace,
 		"--expires", fmt.Sprint(int(restartExpires / time.Second))}, adhoc(k, transport, "alice")...)...)
 	alice.waitEvent("registered", 20*time.Second)
 
@@ -118,7 +119,8 @@ func registrarRestart(t *testing.T, transport string, silent bool, outage time.D
 		}
 	}
 	if len(failures) == 0 {
-		t.Fatalf("no registration_failed event in %v without a registrar: %v", outage, names(evsOf(during)))
+		sipTrace, _ := os.ReadFile(trace)
+		t.Fatalf("no registration_failed event in %v without a registrar: %v\n%s\nSIP trace:\n%s", outage, names(evsOf(during)), alice.transcript(), sipTrace)
 	}
 	if transport == "tcp" && recovering == 0 {
 		t.Errorf("over TCP the dead connection was not reported (no recovering event): %v", names(evsOf(during)))
@@ -337,7 +339,7 @@ func restartBetweenRefreshes(t *testing.T) {
 	const expires = 60 * time.Second
 	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users})
 	trace := filepath.Join(t.TempDir(), "sip.trace")
-	alice := startDialtone(t, pw("alice"), append([]string{"register", "--json", "--sip-trace", trace,
+	alice := startDialtone(t, pw("alice"), append([]string{"register", "--json", "--log-level", "debug", "--sip-trace", trace,
 		"--expires", fmt.Sprint(int(expires / time.Second))}, adhoc(k, "udp", "alice")...)...)
 	alice.waitEvent("registered", 20*time.Second)
 	registered := time.Now()

@@ -74,6 +74,8 @@ func transportError(op, target string, t Transport, err error) *Error {
 		e.Reason = fmt.Sprintf("TLS handshake with %s failed: it does not speak TLS", target)
 	case errors.As(err, &dnsErr):
 		e.Reason = fmt.Sprintf("cannot resolve %s", dnsErr.Name)
+	case errors.Is(err, errConnClosed):
+		e.Reason = fmt.Sprintf("the connection to %s over %s closed before it answered", target, t)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		e.Reason = fmt.Sprintf("connection refused by %s over %s", target, t)
 	case errors.Is(err, sip.ErrTransactionTimeout), errors.Is(err, context.DeadlineExceeded):

@@ -90,7 +90,8 @@ func (silentServer) Is(target error) bool { return target == context.DeadlineExc
 
 // doAttempt sends one non-INVITE request to one target and waits for its final response, at
 // most timeout (0: the transaction's own timer, for a lone target); over UDP a probe notices
-// an ICMP "port unreachable" and gives up on the target at once.
+// an ICMP "port unreachable" and gives up on the target at once, over TCP and TLS a connection
+// that closes before the response does (do).
 func doAttempt(ctx context.Context, client *sipgo.Client, req *sip.Request, t Transport, dest string, timeout time.Duration) (*sip.Response, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -104,13 +105,74 @@ func doAttempt(ctx context.Context, client *sipgo.Client, req *sip.Request, t Tr
 		stop := watchUnreachable(actx, dest, cancel, probeDelayWithin(timeout), nil)
 		defer stop()
 	}
-	res, err := client.Do(actx, req)
+	res, err := do(actx, client, req, t)
 	if err != nil && ctx.Err() == nil {
 		if cause := context.Cause(actx); cause != nil && actx.Err() != nil {
 			return nil, cause
 		}
 	}
 	return res, err
+}
+
+// errConnClosed: the TCP or TLS connection a request went out on closed before its response.
+var errConnClosed = errors.New("the connection closed before the response came")
+
+// connWatchEvery is how often a request over TCP or TLS looks whether its connection is still
+// there while it waits.
+const connWatchEvery = 200 * time.Millisecond
+
+// do is sipgo's Client.Do, except that over TCP and TLS the request fails as soon as its
+// connection is gone (RFC 3261 17.1.4: a transport error ends the transaction). sipgo closes a
+// connection whose peer reset or closed it, but leaves its transactions to their 32 s timer:
+// a registrar killed while a REGISTER was on the wire kept the account waiting that long.
+func do(ctx context.Context, client *sipgo.Client, req *sip.Request, t Transport) (*sip.Response, error) {
+	tx, err := client.TransactionRequest(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Terminate()
+	var tick <-chan time.Time
+	var conn sip.Connection
+	if t == TCP || t == TLS {
+		if c, ok := tx.(interface{ Connection() sip.Connection }); ok && c.Connection() != nil {
+			conn = c.Connection()
+			ticker := time.NewTicker(connWatchEvery)
+			defer ticker.Stop()
+			tick = ticker.C
+		}
+	}
+	for {
+		select {
+		case res := <-tx.Responses():
+			if res.IsProvisional() {
+				continue
+			}
+			return res, nil
+		case <-tx.Done():
+			return nil, tx.Err()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-tick:
+			if !connAlive(client.TransportLayer(), t, conn) {
+				return nil, fmt.Errorf("%s: %w", conn.LocalAddr(), errConnClosed)
+			}
+		}
+	}
+}
+
+// connAlive says whether sipgo still holds conn: its pool drops a connection once it closes
+// (the peer closed or reset it, or a write failed).
+func connAlive(tp *sip.TransportLayer, t Transport, conn sip.Connection) bool {
+	pool := tp.Pool(t.String())
+	if pool == nil || conn.LocalAddr() == nil {
+		return true // nothing to look in: leave it to the transaction's timer
+	}
+	c := pool.Get(conn.LocalAddr().String())
+	if c == nil {
+		return false
+	}
+	c.TryClose() // Get took a reference
+	return c == conn
 }
 
 // probeDelay is how long a request waits for any answer before the ICMP probe starts: a

@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -69,4 +70,61 @@ func TestRegisterOverTCPFailsOverPastRefusedAndBlackholed(t *testing.T) {
 	if took < attemptTimeout || took > attemptTimeout+2*time.Second {
 		t.Errorf("took %v; want about one per-target timeout (%v) for the blackhole and nothing for the refusal", took, attemptTimeout)
 	}
+}
+
+// TestRegisterOverTCPFailsWhenTheConnectionDiesBeforeTheAnswer: a registrar that takes the
+// REGISTER and then resets the connection (a process killed with the request on the wire, as
+// Kamailio in the interop restart test) fails the attempt at once, as a transport error, where
+// sipgo alone left it to the 32 s transaction timer.
+func TestRegisterOverTCPFailsWhenTheConnectionDiesBeforeTheAnswer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		buf := make([]byte, 0, 4096)
+		tmp := make([]byte, 4096)
+		for !strings.Contains(string(buf), "\r\n\r\n") {
+			n, err := c.Read(tmp)
+			if err != nil {
+				c.Close()
+				return
+			}
+			buf = append(buf, tmp[:n]...)
+		}
+		got <- string(buf)
+		c.(*net.TCPConn).SetLinger(0) // a reset, as from a killed process
+		c.Close()
+	}()
+	pw := func(context.Context) (string, error) { return "secret", nil }
+	p, _, _ := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{
+		{Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + ln.Addr().String(), Transport: TCP, Password: pw},
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = p.wire("a").register(ctx, time.Minute)
+	took := time.Since(start)
+	select {
+	case req := <-got:
+		if !strings.HasPrefix(req, "REGISTER ") {
+			t.Fatalf("the registrar got %q, want a REGISTER", req)
+		}
+	default:
+		t.Fatalf("the registrar got nothing (%v after %v)", err, took)
+	}
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Failure != FailureNetwork || !strings.Contains(pe.Reason, "closed before it answered") {
+		t.Fatalf("after %v: %v; want a network failure saying the connection closed before it answered", took, err)
+	}
+	if took > 5*time.Second {
+		t.Errorf("the attempt failed after %v; the connection was gone within milliseconds", took)
+	}
+	t.Logf("failed %v after the REGISTER left: %s", took.Round(time.Millisecond), pe.Reason)
 }
