@@ -25,9 +25,9 @@ type rawUDP struct {
 
 	wmu    sync.Mutex // guards the send state; sendFn reads it
 	wb     []byte
-	wdst   netip.AddrPort // the address wsa holds
-	wsa4   syscall.RawSockaddrInet4
-	wsa6   syscall.RawSockaddrInet6
+	wdst   netip.AddrPort           // the address wsa holds
+	wsa    syscall.RawSockaddrInet6 // wdst as the socket's family takes it (setSockaddr)
+	wsalen uint32
 	wn     int
 	werr   syscall.Errno
 	sendFn func(fd uintptr) bool // s.send, made once so that no call allocates a closure
@@ -77,18 +77,11 @@ func (r *rawUDP) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error) 
 	r.wmu.Lock()
 	defer r.wmu.Unlock()
 	if addr != r.wdst {
-		if !r.v6 && !addr.Addr().Unmap().Is4() {
+		salen, ok := setSockaddr(&r.wsa, addr, r.v6)
+		if !ok {
 			return 0, fmt.Errorf("write to %s: IPv6 address on an IPv4 socket", addr)
 		}
-		r.wdst = addr
-		a, port := addr.Addr(), addr.Port()
-		if r.v6 {
-			r.wsa6 = syscall.RawSockaddrInet6{Family: syscall.AF_INET6, Addr: a.As16()}
-			putPort(&r.wsa6.Port, port)
-		} else {
-			r.wsa4 = syscall.RawSockaddrInet4{Family: syscall.AF_INET, Addr: a.Unmap().As4()}
-			putPort(&r.wsa4.Port, port)
-		}
+		r.wdst, r.wsalen = addr, salen
 	}
 	r.wb, r.wn, r.werr = b, 0, 0
 	var err error
@@ -112,13 +105,29 @@ func (r *rawUDP) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error) 
 	return r.wn, nil
 }
 
-func (r *rawUDP) send(fd uintptr) bool {
-	sa, salen := unsafe.Pointer(&r.wsa4), unsafe.Sizeof(r.wsa4)
-	if r.v6 {
-		sa, salen = unsafe.Pointer(&r.wsa6), unsafe.Sizeof(r.wsa6)
+// setSockaddr writes addr into sa in the form a socket of the family v6 says takes it (an IPv4
+// socket's sockaddr_in at the start of sa) and returns its length; false for an IPv6 address
+// on an IPv4 socket.
+func setSockaddr(sa *syscall.RawSockaddrInet6, addr netip.AddrPort, v6 bool) (uint32, bool) {
+	a := addr.Addr()
+	if v6 {
+		*sa = syscall.RawSockaddrInet6{Family: syscall.AF_INET6, Addr: a.As16()}
+		putPort(&sa.Port, addr.Port())
+		return uint32(unsafe.Sizeof(*sa)), true
 	}
+	if !a.Unmap().Is4() {
+		return 0, false
+	}
+	sa4 := (*syscall.RawSockaddrInet4)(unsafe.Pointer(sa))
+	*sa4 = syscall.RawSockaddrInet4{Family: syscall.AF_INET, Addr: a.Unmap().As4()}
+	putPort(&sa4.Port, addr.Port())
+	return uint32(unsafe.Sizeof(*sa4)), true
+}
+
+func (r *rawUDP) send(fd uintptr) bool {
 	for {
-		n, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&r.wb[0])), uintptr(len(r.wb)), syscall.MSG_DONTWAIT, uintptr(sa), salen)
+		n, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&r.wb[0])), uintptr(len(r.wb)), syscall.MSG_DONTWAIT,
+			uintptr(unsafe.Pointer(&r.wsa)), uintptr(r.wsalen))
 		switch e {
 		case 0:
 			r.wn = int(n)

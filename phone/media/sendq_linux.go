@@ -102,9 +102,9 @@ func (q *sendQueue) queue(s *Session, wire []byte, dst netip.AddrPort, payload i
 		}
 	}
 	sl := &q.slots[q.n]
-	salen, ok := sl.setAddr(dst, r.v6)
+	salen, ok := setSockaddr(&sl.sa, dst, r.v6)
 	if !ok {
-		return false
+		return false // an IPv6 peer on an IPv4 socket: the direct send reports it
 	}
 	buf := q.arena[q.used : q.used+len(wire)]
 	copy(buf, wire)
@@ -117,23 +117,6 @@ func (q *sendQueue) queue(s *Session, wire []byte, dst netip.AddrPort, payload i
 	q.n++
 	q.queued++
 	return true
-}
-
-// setAddr writes dst in the form the socket's family takes, as rawUDP.send does.
-func (sl *sendSlot) setAddr(dst netip.AddrPort, v6 bool) (uint32, bool) {
-	a := dst.Addr()
-	if v6 {
-		sl.sa = syscall.RawSockaddrInet6{Family: syscall.AF_INET6, Addr: a.As16()}
-		putPort(&sl.sa.Port, dst.Port())
-		return uint32(unsafe.Sizeof(sl.sa)), true
-	}
-	if !a.Unmap().Is4() {
-		return 0, false // an IPv6 peer on an IPv4 socket: the direct send reports it
-	}
-	sa4 := (*syscall.RawSockaddrInet4)(unsafe.Pointer(&sl.sa))
-	*sa4 = syscall.RawSockaddrInet4{Family: syscall.AF_INET, Addr: a.Unmap().As4()}
-	putPort(&sa4.Port, dst.Port())
-	return uint32(unsafe.Sizeof(*sa4)), true
 }
 
 // flush sends everything queued, in one submission. The caller makes sure no queued session's
