@@ -93,12 +93,7 @@ func (r *rawUDP) pollBatch(rb *recvBatch) (n int, err error) {
 // this never waits, so it needs none of the runtime's system call bookkeeping (RawSyscall).
 func (rb *recvBatch) recv(fd uintptr) (int, error) {
 	for i := range rb.hdrs {
-		rb.iovs[i].Base = &rb.bufs[i][0]
-		rb.iovs[i].SetLen(len(rb.bufs[i]))
-		h := &rb.hdrs[i].hdr
-		*h = syscall.Msghdr{Name: (*byte)(unsafe.Pointer(&rb.names[i])), Namelen: uint32(unsafe.Sizeof(rb.names[i])),
-			Iov: &rb.iovs[i], Iovlen: 1, Control: &rb.ctrl[i][0]}
-		h.SetControllen(len(rb.ctrl[i])) // value-result, like Namelen: reset for every call
+		armRecv(&rb.hdrs[i].hdr, &rb.iovs[i], &rb.names[i], rb.ctrl[i][:], rb.bufs[i][:])
 		rb.hdrs[i].n = 0
 	}
 	for {
@@ -118,9 +113,24 @@ func (rb *recvBatch) recv(fd uintptr) (int, error) {
 
 // datagram is the i-th datagram of the last recv: its bytes, source and arrival time.
 func (rb *recvBatch) datagram(i int) (b []byte, from netip.AddrPort, at time.Time) {
-	h := &rb.hdrs[i]
-	ctrl := rb.ctrl[i][:min(int(h.hdr.Controllen), len(rb.ctrl[i]))]
-	return rb.bufs[i][:min(int(h.n), len(rb.bufs[i]))], addrPortOf(&rb.names[i]), stampOf(ctrl)
+	return received(&rb.hdrs[i].hdr, int(rb.hdrs[i].n), &rb.names[i], rb.ctrl[i][:], rb.bufs[i][:])
+}
+
+// armRecv points h at one datagram's buffers for a receive with its arrival time (recvmmsg, or
+// io_uring's recvmsg in recvq_linux.go). Namelen and Controllen are value-result: the kernel
+// writes back what it used, so h is armed anew before every call.
+func armRecv(h *syscall.Msghdr, iov *syscall.Iovec, name *syscall.RawSockaddrAny, ctrl, buf []byte) {
+	iov.Base = &buf[0]
+	iov.SetLen(len(buf))
+	*h = syscall.Msghdr{Name: (*byte)(unsafe.Pointer(name)), Namelen: uint32(unsafe.Sizeof(*name)),
+		Iov: iov, Iovlen: 1, Control: &ctrl[0]}
+	h.SetControllen(len(ctrl))
+}
+
+// received is the datagram of n bytes a receive armed by armRecv took: its bytes, source and
+// arrival time.
+func received(h *syscall.Msghdr, n int, name *syscall.RawSockaddrAny, ctrl, buf []byte) (b []byte, from netip.AddrPort, at time.Time) {
+	return buf[:min(n, len(buf))], addrPortOf(name), stampOf(ctrl[:min(int(h.Controllen), len(ctrl))])
 }
 
 // stampOf is the SCM_TIMESTAMPNS in a message's control data, or the present if there is none.

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"math"
 	"syscall"
-	"unsafe"
 
 	"github.com/pion/rtp"
 )
@@ -76,11 +75,7 @@ func (q *recvQueue) read(sessions []*Session) {
 			continue
 		}
 		for j, sl := range []*recvSlot{a, b} {
-			sl.iov = syscall.Iovec{Base: &sl.buf[0]}
-			sl.iov.SetLen(len(sl.buf))
-			sl.hdr = syscall.Msghdr{Name: (*byte)(unsafe.Pointer(&sl.name)), Namelen: uint32(unsafe.Sizeof(sl.name)),
-				Iov: &sl.iov, Iovlen: 1, Control: &sl.ctrl[0]}
-			sl.hdr.SetControllen(len(sl.ctrl))
+			armRecv(&sl.hdr, &sl.iov, &sl.name, sl.ctrl[:], sl.buf[:])
 			q.ring.recvmsg(n, fd, &sl.hdr, uint64(2*i+j))
 			n++
 		}
@@ -121,8 +116,8 @@ func (q *recvQueue) deliver(i int, s *Session, pkt *rtp.Packet) (more bool) {
 		case sl.res < 0:
 			s.log.Debug("rtp read", "err", syscall.Errno(-sl.res)) // an ICMP error, reported once: read on
 		default:
-			ctrl := sl.ctrl[:min(int(sl.hdr.Controllen), len(sl.ctrl))]
-			s.handleRTPAt(sl.buf[:min(int(sl.res), len(sl.buf))], addrPortOf(&sl.name), pkt, stampOf(ctrl))
+			b, from, at := received(&sl.hdr, int(sl.res), &sl.name, sl.ctrl[:], sl.buf[:])
+			s.handleRTPAt(b, from, pkt, at)
 			q.delivered++
 		}
 	}
