@@ -26,7 +26,6 @@ type sendQueue struct {
 	arena  [sendArenaLen]byte
 	used   int
 	queued uint64 // datagrams queued so far, ever: sendDue tells from it whether a frame was queued
-	due    time.Time
 	late   *lateHist
 	sentAt time.Time // when the submission returned: the moment every datagram of it had left
 	log    *slog.Logger
@@ -86,8 +85,8 @@ func (q *sendQueue) total() uint64 {
 // queue takes wire, one frame's datagram of s to dst, and returns true; false if it must be
 // sent directly (no queue, a failed ring, a socket the pacer does not read, or a datagram
 // larger than the arena takes at once). payload is the frame's payload bytes, for RTCP's
-// octet count.
-func (q *sendQueue) queue(s *Session, wire []byte, dst netip.AddrPort, payload int) bool {
+// octet count; due is when the frame was due, its lateness taken when it leaves.
+func (q *sendQueue) queue(s *Session, wire []byte, dst netip.AddrPort, payload int, due time.Time) bool {
 	if q == nil || q.failed || len(wire) > sendArenaLen {
 		return false
 	}
@@ -113,7 +112,7 @@ func (q *sendQueue) queue(s *Session, wire []byte, dst netip.AddrPort, payload i
 	sl.iov.SetLen(len(wire))
 	sl.hdr = syscall.Msghdr{Name: (*byte)(unsafe.Pointer(&sl.sa)), Namelen: salen, Iov: &sl.iov}
 	sl.hdr.Iovlen = 1
-	sl.s, sl.fd, sl.due, sl.payload = s, r.fd, q.due, payload
+	sl.s, sl.fd, sl.due, sl.payload = s, r.fd, due, payload
 	q.n++
 	q.queued++
 	return true

@@ -48,8 +48,7 @@ func TestSendQueueSendsEachDatagramFromItsSocket(t *testing.T) {
 	for k := range rounds {
 		for i, s := range ss {
 			wire := bytes.Repeat([]byte{byte(16*i + k)}, 100+i)
-			q.due = time.Now()
-			if !q.queue(s, wire, sinks[i].LocalAddr().(*net.UDPAddr).AddrPort(), 88) {
+			if !q.queue(s, wire, sinks[i].LocalAddr().(*net.UDPAddr).AddrPort(), 88, time.Now()) {
 				t.Fatalf("session %d: not queued", i)
 			}
 		}
@@ -107,7 +106,7 @@ func TestSendQueueFullFlushesAndGoesOn(t *testing.T) {
 	const n = sendQueueLen + sendQueueLen/2
 	wire := make([]byte, 1200) // and past the arena's bytes before its slots
 	for range n {
-		if !q.queue(ss[0], wire, dst, len(wire)) {
+		if !q.queue(ss[0], wire, dst, len(wire), time.Now()) {
 			t.Fatal("not queued")
 		}
 	}
@@ -131,15 +130,15 @@ func TestSendQueueLeavesOtherSocketsToDirectSends(t *testing.T) {
 	var none *sendQueue
 	attached := pairedSessions(t, 2, false)
 	dst := netip.MustParseAddrPort("127.0.0.1:9")
-	if none.queue(attached[0], []byte{1}, dst, 1) {
+	if none.queue(attached[0], []byte{1}, dst, 1, time.Now()) {
 		t.Error("queued without a queue")
 	}
 	q := newQueueOrSkip(t, nil)
-	if q.queue(attached[0], []byte{1}, dst, 1) {
+	if q.queue(attached[0], []byte{1}, dst, 1, time.Now()) {
 		t.Error("queued on a socket the netpoller still waits on")
 	}
 	detached := pairedSessions(t, 2, true)
-	if q.queue(detached[0], []byte{1}, netip.MustParseAddrPort("[2001:db8::1]:9"), 1) {
+	if q.queue(detached[0], []byte{1}, netip.MustParseAddrPort("[2001:db8::1]:9"), 1, time.Now()) {
 		t.Error("queued an IPv6 destination on an IPv4 socket")
 	}
 	if q.total() != 0 {

@@ -132,8 +132,10 @@ func (t *sender) write(s *Session, p Params, pkt *rtp.Packet, buf []byte) bool {
 		return false
 	}
 	dst, _ := s.targets(p)
-	if st := s.paced; st != nil && st.sq.queue(s, wire, dst, len(pkt.Payload)) {
-		return true // the shared pacer sends it with the rest of the tick's (sendq_linux.go)
+	if st := s.paced; st != nil && st.sq.queue(s, wire, dst, len(pkt.Payload), st.due) {
+		// The shared pacer sends it with the rest of the tick's (sendq_linux.go); st.due is
+		// this frame's while sendDue sends it.
+		return true
 	}
 	if _, err := s.rtpIO.WriteToUDPAddrPort(wire, dst); err != nil {
 		s.log.Debug("rtp write", "err", err)

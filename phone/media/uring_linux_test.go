@@ -99,7 +99,7 @@ func TestSendQueueFailedSubmitSendsDirectly(t *testing.T) {
 	defer c.Close()
 	dst := c.LocalAddr().(*net.UDPAddr).AddrPort()
 	for i := range 3 {
-		if !q.queue(ss[0], []byte{byte(i), 1, 2}, dst, 3) {
+		if !q.queue(ss[0], []byte{byte(i), 1, 2}, dst, 3, time.Now()) {
 			t.Fatal("not queued")
 		}
 	}
@@ -118,7 +118,7 @@ func TestSendQueueFailedSubmitSendsDirectly(t *testing.T) {
 			t.Fatalf("datagram %d: % x, %v", i, buf[:n], err)
 		}
 	}
-	if q.queue(ss[0], []byte{1}, dst, 1) {
+	if q.queue(ss[0], []byte{1}, dst, 1, time.Now()) {
 		t.Error("queued on a failed ring")
 	}
 }
