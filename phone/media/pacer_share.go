@@ -35,43 +35,36 @@ func (w *pacerWorker) pace(r *pacerRun, sessions []*Session, now time.Time) {
 		}
 		s.frameMu.Unlock()
 	}
+	var rq *recvQueue
 	if sq != nil {
 		sq.flush()
 		r.flushMu.RUnlock()
-	}
-	if sq == nil {
-		for _, s := range sessions {
-			s.frameMu.Lock()
-			if st := s.paced; st != nil && s.playDue(st, now, w.rb) > 0 {
-				w.offerMove(s)
-			}
-			s.frameMu.Unlock()
+		if w.rq == nil {
+			w.rq = newRecvQueue(sessions[0].log)
 		}
-		return
+		rq = w.rq
 	}
-	w.readAndPlay(r, sessions, now)
+	w.readAndPlay(r, rq, sessions, now)
 }
 
-// readAndPlay is pace's second pass for a batched share: the sessions' RTP is read in io_uring
-// submissions (recvq_linux.go), then each session takes its datagrams (and its recvmmsg the rest,
-// if more may be queued) and plays.
-func (w *pacerWorker) readAndPlay(r *pacerRun, sessions []*Session, now time.Time) {
-	if w.rq == nil {
-		w.rq = newRecvQueue(sessions[0].log)
-	}
+// readAndPlay is pace's second pass: with rq (a batched share), the sessions' RTP is read in
+// io_uring submissions of recvQueueSessions (recvq_linux.go) and each session takes its
+// datagrams, and its recvmmsg the rest if more may be queued; without, each session's recvmmsg
+// reads its socket. Then each plays.
+func (w *pacerWorker) readAndPlay(r *pacerRun, rq *recvQueue, sessions []*Session, now time.Time) {
 	for len(sessions) > 0 {
 		chunk := sessions[:min(len(sessions), recvQueueSessions)]
 		sessions = sessions[len(chunk):]
-		if w.rq != nil {
+		if rq != nil {
 			r.flushMu.RLock() // the sockets stay open while the kernel reads them
-			w.rq.read(chunk)
+			rq.read(chunk)
 			r.flushMu.RUnlock()
 		}
 		for i, s := range chunk {
 			s.frameMu.Lock()
 			if st := s.paced; st != nil {
 				rb := w.rb
-				if w.rq != nil && !w.rq.deliver(i, s, &st.rpkt) {
+				if rq != nil && !rq.deliver(i, s, &st.rpkt) {
 					rb = nil // read, and nothing more queued
 				}
 				if s.playDue(st, now, rb) > 0 {
