@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dialtone/dialtone/codec"
@@ -15,14 +16,15 @@ import (
 )
 
 // supportedCodecs are the codecs this build has, in our default order of preference:
-// wideband first (Opus, G.722), then G.711.
-func supportedCodecs() []string {
+// wideband first (Opus, G.722), then G.711. Listed once: every incoming call asks (clipped,
+// so that no caller's append writes into the shared list).
+var supportedCodecs = sync.OnceValue(func() []string {
 	var names []string
 	for _, c := range codec.All() {
 		names = append(names, c.Name())
 	}
-	return names
-}
+	return slices.Clip(names)
+})
 
 // codecsFor is a call's codec preference: its account's, else the phone's, else every codec
 // this build has.

@@ -40,6 +40,22 @@ type candidate struct {
 // answer answers the parsed offer sd for the normalised l; without marshal it only
 // negotiates (Offer.Check), and the answer it returns is nil.
 func answer(sd *psdp.SessionDescription, l Local, marshal bool) ([]byte, Negotiated, error) {
+	s, err := settle(sd, l)
+	if err != nil || !marshal {
+		return nil, s.n, err
+	}
+	return render(sd, l, s)
+}
+
+// settled is what answering an offer decided before any of it is written: the stream taken
+// and its terms. Where our media is (address, ports) plays no part in it (render writes it).
+type settled struct {
+	chosen *candidate
+	n      Negotiated
+}
+
+// settle picks the offered stream to take, or says why none will do.
+func settle(sd *psdp.SessionDescription, l Local) (settled, error) {
 	var plain, secure *candidate
 	var why *RefusalError
 	var malformed error
@@ -70,25 +86,32 @@ func answer(sd *psdp.SessionDescription, l Local, marshal bool) ([]byte, Negotia
 	switch {
 	case chosen != nil:
 	case malformed != nil:
-		return nil, Negotiated{}, malformed
+		return settled{}, malformed
 	case why != nil:
-		return nil, Negotiated{}, why
+		return settled{}, why
 	default:
-		return nil, Negotiated{}, refuse(ErrNoCommonCodec, "the offer has no audio stream")
+		return settled{}, refuse(ErrNoCommonCodec, "the offer has no audio stream")
 	}
-	n, am := negotiate(chosen, l)
-	if !marshal {
-		return nil, n, nil
-	}
+	return settled{chosen: chosen, n: negotiate(chosen, l)}, nil
+}
+
+// render writes the answer s settled, with our media where l puts it: the stream taken in
+// its place, every other m= line rejected in its own.
+func render(sd *psdp.SessionDescription, l Local, s settled) ([]byte, Negotiated, error) {
 	ans := session(l)
 	for _, md := range sd.MediaDescriptions {
-		if md == chosen.md {
-			ans.MediaDescriptions = append(ans.MediaDescriptions, am)
+		if md == s.chosen.md {
+			ans.MediaDescriptions = append(ans.MediaDescriptions, answerLine(s.chosen, s.n, l))
 			continue
 		}
 		ans.MediaDescriptions = append(ans.MediaDescriptions, rejected(md))
 	}
 	b, err := ans.Marshal()
+	n := s.n
+	if n.SRTP != nil { // each answer's own, as if negotiated anew: a caller may keep or change it
+		k := *n.SRTP
+		n.SRTP = &k
+	}
 	return b, n, err
 }
 
@@ -129,8 +152,8 @@ func consider(sd *psdp.SessionDescription, md *psdp.MediaDescription, l Local) (
 	return c, nil, nil // best effort: plain RTP when the RTP/AVP offer's keys will not do
 }
 
-// negotiate settles the accepted offered stream and returns our m= line.
-func negotiate(c *candidate, l Local) (Negotiated, *psdp.MediaDescription) {
+// negotiate settles the terms of the accepted offered stream.
+func negotiate(c *candidate, l Local) Negotiated {
 	m := c.m
 	remote := effective(m)
 	n := result(m, c.codec, l.DTMF)
@@ -138,13 +161,18 @@ func negotiate(c *candidate, l Local) (Negotiated, *psdp.MediaDescription) {
 	n.LocalDir = direction(remote.recvs() && l.Dir.sends(), remote.sends() && l.Dir.recvs())
 	n.Hold = !remote.recvs()
 	n.SRTP = c.keys
+	return n
+}
+
+// answerLine is our m= line for the accepted stream c on the terms n.
+func answerLine(c *candidate, n Negotiated, l Local) *psdp.MediaDescription {
 	ours := c.codec
 	if s, _ := specByName(ours.Name); s.fmtp != "" {
 		ours.Fmtp = s.fmtp // our wishes as a receiver, not an echo of theirs (RFC 7587 §7)
 	}
 	fs := []Format{ours}
 	if n.DTMFPT >= 0 {
-		te, _ := dtmfFor(m.Formats, c.codec.Rate)
+		te, _ := dtmfFor(c.m.Formats, c.codec.Rate)
 		if te.Fmtp == "" {
 			te.Fmtp = dtmfEvents // the offerer's event list if it gave one; we handle all of 0-16
 		}
@@ -154,7 +182,7 @@ func negotiate(c *candidate, l Local) (Negotiated, *psdp.MediaDescription) {
 	if c.keys != nil {
 		cs = []srtp.Crypto{c.keys.Local}
 	}
-	return n, audio(l, m.Proto, fs, cs, n.LocalDir)
+	return audio(l, c.m.Proto, fs, cs, n.LocalDir)
 }
 
 // result fills in what Answer and Accept share. telephone-event is the one at the codec's

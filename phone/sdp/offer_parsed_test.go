@@ -7,32 +7,71 @@ import (
 )
 
 // FuzzParsedOffer: an offer parsed once (ParseOffer, Check, then Answer twice) answers
-// exactly as Answer does, error for error: the incoming call path relies on it.
+// exactly as Answer does, error for error: the incoming call path relies on it. Check is
+// given a placeholder address and port, as the phone does before its RTP socket is open, so
+// Answer's reuse of what Check settled is checked against a fresh negotiation.
 func FuzzParsedOffer(f *testing.F) {
 	addGolden(f)
-	local := testLocal()
+	f.Add(offerWith("RTP/SAVP", "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"))
+	locals := []Local{testLocal(), sdesLocal(EncryptionSDES, 1), sdesLocal(EncryptionSDESRequired, 2)}
 	f.Fuzz(func(t *testing.T, offer []byte) {
-		want, wn, werr := Answer(offer, local)
-		o, err := ParseOffer(offer)
-		if err != nil {
-			if werr == nil || err.Error() != werr.Error() {
-				t.Fatalf("ParseOffer: %v, Answer: %v", err, werr)
-			}
-			return
-		}
-		if cerr := o.Check(local); (cerr == nil) != (werr == nil) || cerr != nil && cerr.Error() != werr.Error() {
-			t.Fatalf("Check: %v, Answer: %v", cerr, werr)
-		}
-		for range 2 {
-			got, gn, gerr := o.Answer(local)
-			if (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
-				t.Fatalf("ParsedOffer.Answer: %v, Answer: %v", gerr, werr)
-			}
-			if !bytes.Equal(got, want) || !reflect.DeepEqual(gn, wn) {
-				t.Fatalf("ParsedOffer.Answer %q %+v, Answer %q %+v", got, gn, want, wn)
-			}
+		for _, local := range locals {
+			checkParsedOffer(t, offer, local)
 		}
 	})
+}
+
+func checkParsedOffer(t *testing.T, offer []byte, local Local) {
+	t.Helper()
+	placeholder := local
+	placeholder.Addr, placeholder.Port, placeholder.RTCPPort = "127.0.0.1", 9, 0
+	want, wn, werr := Answer(offer, local)
+	o, err := ParseOffer(offer)
+	if err != nil {
+		if werr == nil || err.Error() != werr.Error() {
+			t.Fatalf("ParseOffer: %v, Answer: %v", err, werr)
+		}
+		return
+	}
+	if cerr := o.Check(placeholder); (cerr == nil) != (werr == nil) || cerr != nil && cerr.Error() != werr.Error() {
+		t.Fatalf("Check: %v, Answer: %v", cerr, werr)
+	}
+	for range 2 {
+		got, gn, gerr := o.Answer(local)
+		if (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
+			t.Fatalf("ParsedOffer.Answer: %v, Answer: %v", gerr, werr)
+		}
+		if !bytes.Equal(got, want) || !reflect.DeepEqual(gn, wn) {
+			t.Fatalf("ParsedOffer.Answer %q %+v, Answer %q %+v", got, gn, want, wn)
+		}
+	}
+}
+
+// TestParsedOfferAnswersOnOtherTerms: an Answer on other terms than the Check's (here no
+// longer PCMU) negotiates afresh rather than reusing what the Check settled.
+func TestParsedOfferAnswersOnOtherTerms(t *testing.T) {
+	offer := []byte("v=0\r\no=a 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n" +
+		"m=audio 6000 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n")
+	o, err := ParseOffer(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Check(testLocal()); err != nil {
+		t.Fatal(err)
+	}
+	alaw := testLocal()
+	alaw.Codecs = []string{"PCMA"}
+	_, n, err := o.Answer(alaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Codec.Name != "PCMA" {
+		t.Fatalf("answered %s on PCMA-only terms: the Check's PCMU was reused", n.Codec.Name)
+	}
+	_, n2, err := o.Answer(testLocal())
+	if err != nil || n2.Codec.Name != "PCMU" {
+		t.Fatalf("on the Check's terms: %s, %v; want PCMU", n2.Codec.Name, err)
+	}
 }
 
 func BenchmarkAnswerParsedTwice(b *testing.B) {
