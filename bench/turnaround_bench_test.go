@@ -23,8 +23,9 @@ const (
 	turnaroundCalls = 100
 	turnaroundRate  = 20 // calls per second
 	// turnaroundRounds: each iteration calls every UAS in turn, turnaroundCalls/turnaroundRounds
-	// calls at a time, so a change in the machine's load (this machine is shared) falls on all
-	// of them alike rather than on whichever ran its 100 calls then.
+	// calls at a time (a new process each time), so a change in the machine's load (this
+	// machine is shared) falls on all of them alike rather than on whichever ran its 100 calls
+	// then.
 	turnaroundRounds = 5
 	// taMaxCalls is dialtone's --max-calls: a call is over for sipp (-l 1) once its BYE is
 	// answered, but dialtone ends it after writing the call history, and a disk stall on
@@ -33,10 +34,11 @@ const (
 )
 
 // BenchmarkAnswerTurnaround measures INVITE → 200 OK as seen by a sipp caller
-// (testdata/uac_turnaround.xml, turnaroundRate calls/s) against three UASes on loopback, one
+// (testdata/uac_turnaround.xml, turnaroundRate calls/s) against four UASes on loopback, one
 // after another in each iteration: `dialtone answer --auto --audio null`, a bare sipgo UAS
-// (cmd/bareuas: the SIP stack dialtone is built on, doing nothing else) and sipp's own UAS
-// (the uas_echo scenario). Times come from sipp's message trace (µs stamps), so every UAS is
+// (cmd/bareuas: the SIP stack dialtone is built on, doing nothing else), the same with
+// -negotiate ("sipgo+sdp": the offer read and answered in a sipgo dialog, the least any UAS
+// that answers the offer does) and sipp's own UAS (the uas_echo scenario). Times come from sipp's message trace (µs stamps), so every UAS is
 // timed by the same clock and the same caller. Reported: median and p95 over all calls of all
 // iterations, and dialtone's median as a ratio of the others'.
 //
@@ -61,14 +63,17 @@ func BenchmarkAnswerTurnaround(b *testing.B) {
 	}
 	uases := []struct {
 		name  string
-		start func(b *testing.B, port int) // returns once the UAS listens
+		start func(b *testing.B, port, calls int) // returns once the UAS listens
 	}{
-		{"dialtone", func(b *testing.B, port int) {
+		{"dialtone", func(b *testing.B, port, calls int) {
 			taStartUAS(b, port, dialtone, "answer", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--auto",
-				"--count", strconv.Itoa(turnaroundCalls), "--max-calls", strconv.Itoa(taMaxCalls), "--audio", "null", "--data-dir", b.TempDir(), "--config", "/dev/null")
+				"--count", strconv.Itoa(calls), "--max-calls", strconv.Itoa(taMaxCalls), "--audio", "null", "--data-dir", b.TempDir(), "--config", "/dev/null")
 		}},
-		{"sipgo", func(b *testing.B, port int) {
-			taStartUAS(b, port, bare, "-listen", fmt.Sprintf("127.0.0.1:%d", port), "-count", strconv.Itoa(turnaroundCalls))
+		{"sipgo", func(b *testing.B, port, calls int) {
+			taStartUAS(b, port, bare, "-listen", fmt.Sprintf("127.0.0.1:%d", port), "-count", strconv.Itoa(calls))
+		}},
+		{"sipgo+sdp", func(b *testing.B, port, calls int) {
+			taStartUAS(b, port, bare, "-negotiate", "-listen", fmt.Sprintf("127.0.0.1:%d", port), "-count", strconv.Itoa(calls))
 		}},
 		{"sipp", nil},
 	}
@@ -76,33 +81,37 @@ func BenchmarkAnswerTurnaround(b *testing.B) {
 		base := baselineBin(b, rev)
 		uases = append(uases, struct {
 			name  string
-			start func(b *testing.B, port int)
-		}{"baseline", func(b *testing.B, port int) {
+			start func(b *testing.B, port, calls int)
+		}{"baseline", func(b *testing.B, port, calls int) {
 			taStartUAS(b, port, base, "answer", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--auto",
-				"--count", strconv.Itoa(turnaroundCalls), "--max-calls", strconv.Itoa(taMaxCalls), "--audio", "null", "--data-dir", b.TempDir(), "--config", "/dev/null")
+				"--count", strconv.Itoa(calls), "--max-calls", strconv.Itoa(taMaxCalls), "--audio", "null", "--data-dir", b.TempDir(), "--config", "/dev/null")
 		}})
 	}
 	samples := map[string][]time.Duration{}
+	perRound := turnaroundCalls / turnaroundRounds
 	for b.Loop() {
-		targets := make([]string, len(uases))
-		for i, u := range uases {
-			if u.start == nil {
-				targets[i] = peers.StartSippUAS(b, peers.SippOptions{Scenario: "uas_echo", Calls: turnaroundCalls}).HostPort()
-				continue
-			}
-			port := taFreePort(b)
-			u.start(b, port)
-			targets[i] = fmt.Sprintf("127.0.0.1:%d", port)
-		}
 		this := map[string][]time.Duration{}
 		for range turnaroundRounds {
-			for i, u := range uases {
-				this[u.name] = append(this[u.name], runSippCaller(b, sipp, scenario, targets[i], turnaroundCalls/turnaroundRounds)...)
+			// A fresh process of each UAS every round: a process tends to stay fast (~100 µs)
+			// or slow (~400 µs) for all its calls, whichever it is (the vCPUs it lands on and
+			// how deeply they sleep between calls), so the figure is the median over many
+			// processes rather than the luck of one. Each takes one call more than is counted:
+			// its first, which pays for loading the process's code, is left out.
+			for _, u := range uases {
+				var target string
+				if u.start == nil {
+					target = peers.StartSippUAS(b, peers.SippOptions{Scenario: "uas_echo", Calls: perRound + 1}).HostPort()
+				} else {
+					port := taFreePort(b)
+					u.start(b, port, perRound+1)
+					target = fmt.Sprintf("127.0.0.1:%d", port)
+				}
+				this[u.name] = append(this[u.name], runSippCaller(b, sipp, scenario, target, perRound+1)[1:]...)
 			}
 		}
 		for _, u := range uases {
 			d := this[u.name]
-			b.Logf("%-8s %d calls: p25 %v median %v p95 %v", u.name, len(d), taPercentile(d, 25), taPercentile(d, 50), taPercentile(d, 95))
+			b.Logf("%-9s %d calls: p25 %v median %v p95 %v", u.name, len(d), taPercentile(d, 25), taPercentile(d, 50), taPercentile(d, 95))
 			samples[u.name] = append(samples[u.name], d...)
 		}
 	}
@@ -115,6 +124,8 @@ func BenchmarkAnswerTurnaround(b *testing.B) {
 	ours := float64(taPercentile(samples["dialtone"], 50))
 	b.ReportMetric(ours/float64(taPercentile(samples["sipgo"], 50)), "dialtone/sipgo")
 	b.ReportMetric(ours/float64(taPercentile(samples["sipp"], 50)), "dialtone/sipp")
+	b.ReportMetric(ours/float64(taPercentile(samples["sipgo+sdp"], 50)), "dialtone/sipgo+sdp")
+	b.ReportMetric(float64(taPercentile(samples["sipgo+sdp"], 50))/float64(taPercentile(samples["sipgo"], 50)), "sipgo+sdp/sipgo")
 	if base := samples["baseline"]; len(base) > 0 {
 		b.ReportMetric(ours/float64(taPercentile(base, 50)), "dialtone/baseline")
 	}
