@@ -128,3 +128,69 @@ func TestRegisterOverTCPFailsWhenTheConnectionDiesBeforeTheAnswer(t *testing.T) 
 	}
 	t.Logf("failed %v after the REGISTER left: %s", took.Round(time.Millisecond), pe.Reason)
 }
+
+// resetAfterRequest is a TCP server on loopback that reads one request and resets the
+// connection, as a proxy killed with the request on the wire. It reports the request.
+func resetAfterRequest(t *testing.T) (string, <-chan string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 0, 4096)
+		tmp := make([]byte, 4096)
+		for !strings.Contains(string(buf), "\r\n\r\n") {
+			n, err := c.Read(tmp)
+			if err != nil {
+				return
+			}
+			buf = append(buf, tmp[:n]...)
+		}
+		got <- string(buf)
+		c.(*net.TCPConn).SetLinger(0) // a reset, as from a killed process
+	}()
+	t.Cleanup(func() { ln.Close(); <-done })
+	return ln.Addr().String(), got
+}
+
+// TestCallOverTCPFailsWhenTheConnectionDiesBeforeAnyAnswer: an INVITE whose TCP connection is
+// reset before the server answered anything ends the call at once as a network failure that
+// says so, where sipgo alone waited for Timer B (32 s) or the ring timeout.
+func TestCallOverTCPFailsWhenTheConnectionDiesBeforeAnyAnswer(t *testing.T) {
+	addr, got := resetAfterRequest(t)
+	pw := func(context.Context) (string, error) { return "secret", nil }
+	p, _, events := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{
+		{Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + addr, Transport: TCP, Password: pw}, // not registered
+	}})
+	start := time.Now()
+	id, err := p.Dial("a", "sip:bob@127.0.0.1", CallAudio{}, DialOptions{RingTimeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := waitCall(t, events, id, CallEnded)
+	took := time.Since(start)
+	select {
+	case req := <-got:
+		if !strings.HasPrefix(req, "INVITE ") {
+			t.Fatalf("the server got %q, want an INVITE", req)
+		}
+	default:
+		t.Fatalf("the server got nothing; the call ended %+v", end)
+	}
+	if end.Failure != FailureNetwork || !strings.Contains(end.Reason, "closed before it answered") {
+		t.Fatalf("after %v the call ended %v %q; want a network failure saying the connection closed", took, end.Failure, end.Reason)
+	}
+	if took > 5*time.Second {
+		t.Fatalf("the call took %v to end; want about %v (one look at the connection)", took, connWatchEvery)
+	}
+	t.Logf("ended after %v: %s", took, end.Reason)
+}

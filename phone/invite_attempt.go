@@ -134,6 +134,10 @@ func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip
 		return onResponse(res)
 	}
 	sess, err := ua.WriteInvite(actx, req)
+	if err == nil && (l.transport == TCP || l.transport == TLS) {
+		stop := watchInviteConnection(actx, ua.Client.TransportLayer(), l.transport, req.Destination(), a.heardAny, abandon)
+		defer stop()
+	}
 	if err == nil {
 		done := make(chan error, 1)
 		go func() { done <- sess.WaitAnswer(actx, sipgo.AnswerOptions{OnResponse: wrapped}) }()
@@ -150,4 +154,45 @@ func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip
 		res = sess.InviteResponse
 	}
 	return sess, res, a, err
+}
+
+// watchInviteConnection gives up on an INVITE whose TCP or TLS connection to dest closes before
+// the server answered anything: RFC 3261 17.1.4 makes that a transport error, which fails
+// over at once, where sipgo left the transaction to Timer B (32 s) or the ring timeout. Once
+// anything is heard it stops looking: a proxy may send its final response over a new
+// connection (RFC 3261 18.2.2). A connection sipgo no longer holds when the watch starts is
+// not watched (it cannot be told from one pooled under another address). stop waits for the
+// watcher to finish.
+func watchInviteConnection(ctx context.Context, tp *sip.TransportLayer, t Transport, dest string, heard func() bool, giveUp func(error)) (stop func()) {
+	pool := tp.Pool(t.String())
+	if pool == nil {
+		return func() {}
+	}
+	conn := pool.Get(dest)
+	if conn == nil {
+		return func() {}
+	}
+	conn.TryClose() // Get took a reference
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(connWatchEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if heard() {
+				return
+			}
+			if !connAlive(tp, t, conn) {
+				giveUp(fmt.Errorf("%s: %w", conn.LocalAddr(), errConnClosed))
+				return
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
