@@ -77,39 +77,15 @@ func TestRegisterOverTCPFailsOverPastRefusedAndBlackholed(t *testing.T) {
 // Kamailio in the interop restart test) fails the attempt at once, as a transport error, where
 // sipgo alone left it to the 32 s transaction timer.
 func TestRegisterOverTCPFailsWhenTheConnectionDiesBeforeTheAnswer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	got := make(chan string, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		buf := make([]byte, 0, 4096)
-		tmp := make([]byte, 4096)
-		for !strings.Contains(string(buf), "\r\n\r\n") {
-			n, err := c.Read(tmp)
-			if err != nil {
-				c.Close()
-				return
-			}
-			buf = append(buf, tmp[:n]...)
-		}
-		got <- string(buf)
-		c.(*net.TCPConn).SetLinger(0) // a reset, as from a killed process
-		c.Close()
-	}()
+	addr, got := resetAfterRequest(t)
 	pw := func(context.Context) (string, error) { return "secret", nil }
 	p, _, _ := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{
-		{Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + ln.Addr().String(), Transport: TCP, Password: pw},
+		{Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + addr, Transport: TCP, Password: pw},
 	}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err = p.wire("a").register(ctx, time.Minute)
+	_, err := p.wire("a").register(ctx, time.Minute)
 	took := time.Since(start)
 	select {
 	case req := <-got:
