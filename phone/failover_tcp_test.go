@@ -170,3 +170,54 @@ func TestCallOverTCPFailsWhenTheConnectionDiesBeforeAnyAnswer(t *testing.T) {
 	}
 	t.Logf("ended after %v: %s", took, end.Reason)
 }
+
+// TestCallOverTCPWaitsForASlowServer: the connection watch does not give up on a server that
+// is only slow. It keeps the connection open, says nothing for a second (no 100 Trying), then
+// answers 486: the call ends busy, not as a closed connection.
+func TestCallOverTCPWaitsForASlowServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf, tmp := []byte(nil), make([]byte, 4096)
+		for !strings.Contains(string(buf), "\r\n\r\n") {
+			n, err := c.Read(tmp)
+			if err != nil {
+				return
+			}
+			buf = append(buf, tmp[:n]...)
+		}
+		msg, err := sip.ParseMessage(buf)
+		req, ok := msg.(*sip.Request)
+		if err != nil || !ok {
+			return
+		}
+		time.Sleep(time.Second) // five looks at the connection
+		res := sip.NewResponseFromRequest(req, 486, "Busy Here", nil)
+		res.To().Params.Add("tag", "slow")
+		if _, err := c.Write([]byte(res.String())); err != nil {
+			return
+		}
+		_, _ = c.Read(tmp) // the ACK; then the connection closes
+	}()
+	t.Cleanup(func() { ln.Close(); <-done })
+	pw := func(context.Context) (string, error) { return "secret", nil }
+	p, _, events := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{
+		{Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + ln.Addr().String(), Transport: TCP, Password: pw}, // not registered
+	}})
+	id, err := p.Dial("a", "sip:bob@127.0.0.1", CallAudio{}, DialOptions{RingTimeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if end := waitCall(t, events, id, CallEnded); end.Code != 486 || end.Failure != FailureBusy {
+		t.Fatalf("the call ended %d %q (%v); want 486 busy from the slow server", end.Code, end.Reason, end.Failure)
+	}
+}

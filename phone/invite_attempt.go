@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,7 +137,7 @@ func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip
 	}
 	sess, err := ua.WriteInvite(actx, req)
 	if err == nil && (l.transport == TCP || l.transport == TLS) {
-		stop := watchInviteConnection(actx, ua.Client.TransportLayer(), l.transport, req.Destination(), a.heardAny, abandon)
+		stop := watchInviteConnection(actx, ua.Client.TransportLayer(), l.transport, req, a.heardAny, abandon)
 		defer stop()
 	}
 	if err == nil {
@@ -156,30 +158,40 @@ func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip
 	return sess, res, a, err
 }
 
-// watchInviteConnection gives up on an INVITE whose TCP or TLS connection to dest closes before
-// the server answered anything: RFC 3261 17.1.4 makes that a transport error, which fails
-// over at once, where sipgo left the transaction to Timer B (32 s) or the ring timeout. Once
-// anything is heard it stops looking: a proxy may send its final response over a new
-// connection (RFC 3261 18.2.2). A connection sipgo no longer holds when the watch starts is
-// not watched (it cannot be told from one pooled under another address). stop waits for the
-// watcher to finish.
-func watchInviteConnection(ctx context.Context, tp *sip.TransportLayer, t Transport, dest string, heard func() bool, giveUp func(error)) (stop func()) {
+// watchInviteConnection gives up on an INVITE whose TCP or TLS connection closes before the
+// server answered anything: RFC 3261 17.1.4 makes that a transport error, which fails over at
+// once, where sipgo left the transaction to Timer B (32 s) or the ring timeout. Once anything
+// is heard it stops looking: a proxy may send its final response over a new connection (RFC
+// 3261 18.2.2). The connection is the one sipgo's pool holds under the Via's sent-by (sipgo
+// writes the connection's own address there) or else under the destination; if it holds
+// neither, the connection closed before the watch began. It takes two looks in a row that
+// find it gone, so that a final response read just before the close is heard first. stop
+// waits for the watcher to finish.
+func watchInviteConnection(ctx context.Context, tp *sip.TransportLayer, t Transport, req *sip.Request, heard func() bool, giveUp func(error)) (stop func()) {
 	pool := tp.Pool(t.String())
 	if pool == nil {
 		return func() {}
 	}
-	conn := pool.Get(dest)
-	if conn == nil {
-		return func() {}
+	var conn sip.Connection
+	var keys []string
+	if via := req.Via(); via != nil && via.Port > 0 {
+		keys = append(keys, net.JoinHostPort(via.Host, strconv.Itoa(via.Port)))
 	}
-	conn.TryClose() // Get took a reference
+	for _, k := range append(keys, req.Destination()) {
+		if c := pool.Get(k); c != nil {
+			c.TryClose() // Get took a reference
+			conn = c
+			break
+		}
+	}
+	alive := func() bool { return conn != nil && connAlive(tp, t, conn) }
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		tick := time.NewTicker(connWatchEvery)
 		defer tick.Stop()
-		for {
+		for gone := 0; gone < 2; {
 			select {
 			case <-ctx.Done():
 				return
@@ -188,11 +200,16 @@ func watchInviteConnection(ctx context.Context, tp *sip.TransportLayer, t Transp
 			if heard() {
 				return
 			}
-			if !connAlive(tp, t, conn) {
-				giveUp(fmt.Errorf("%s: %w", conn.LocalAddr(), errConnClosed))
-				return
+			gone++
+			if alive() {
+				gone = 0
 			}
 		}
+		local := req.Destination()
+		if conn != nil {
+			local = conn.LocalAddr().String()
+		}
+		giveUp(fmt.Errorf("%s: %w", local, errConnClosed))
 	}()
 	return func() { cancel(); <-done }
 }

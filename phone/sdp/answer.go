@@ -1,6 +1,7 @@
 package sdp
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -110,6 +111,7 @@ func render(sd *psdp.SessionDescription, l Local, s settled) ([]byte, Negotiated
 	n := s.n
 	if n.SRTP != nil { // each answer's own, as if negotiated anew: a caller may keep or change it
 		k := *n.SRTP
+		k.Local.Key, k.Remote.Key = bytes.Clone(k.Local.Key), bytes.Clone(k.Remote.Key)
 		n.SRTP = &k
 	}
 	return b, n, err

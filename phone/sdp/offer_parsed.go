@@ -36,6 +36,7 @@ func (o *ParsedOffer) Check(l Local) error {
 	}
 	s, err := settle(o.sd, l)
 	o.checked, o.terms = nil, l
+	o.terms.Codecs, o.terms.Crypto = slices.Clone(l.Codecs), slices.Clone(l.Crypto) // the caller's to change
 	if err == nil {
 		o.checked = &s
 	}

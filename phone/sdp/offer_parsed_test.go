@@ -14,17 +14,26 @@ func FuzzParsedOffer(f *testing.F) {
 	addGolden(f)
 	f.Add(offerWith("RTP/SAVP", "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"))
 	locals := []Local{testLocal(), sdesLocal(EncryptionSDES, 1), sdesLocal(EncryptionSDESRequired, 2)}
+	sendonly := testLocal()
+	sendonly.Dir = SendOnly
+	locals = append(locals, sendonly)
 	f.Fuzz(func(t *testing.T, offer []byte) {
-		for _, local := range locals {
-			checkParsedOffer(t, offer, local)
+		for _, checked := range locals {
+			for _, local := range locals {
+				checkParsedOffer(t, offer, checked, local)
+			}
 		}
 	})
 }
 
-func checkParsedOffer(t *testing.T, offer []byte, local Local) {
+// checkParsedOffer checks offer on checked's terms (at a placeholder address), then answers it
+// twice on local's, changing the first answer's SRTP keys in between: each answer must be
+// what a fresh Answer on local's terms gives, whichever terms the check had.
+func checkParsedOffer(t *testing.T, offer []byte, checked, local Local) {
 	t.Helper()
-	placeholder := local
+	placeholder := checked
 	placeholder.Addr, placeholder.Port, placeholder.RTCPPort = "127.0.0.1", 9, 0
+	_, _, cwant := Answer(offer, checked)
 	want, wn, werr := Answer(offer, local)
 	o, err := ParseOffer(offer)
 	if err != nil {
@@ -33,8 +42,8 @@ func checkParsedOffer(t *testing.T, offer []byte, local Local) {
 		}
 		return
 	}
-	if cerr := o.Check(placeholder); (cerr == nil) != (werr == nil) || cerr != nil && cerr.Error() != werr.Error() {
-		t.Fatalf("Check: %v, Answer: %v", cerr, werr)
+	if cerr := o.Check(placeholder); (cerr == nil) != (cwant == nil) || cerr != nil && cerr.Error() != cwant.Error() {
+		t.Fatalf("Check: %v, Answer: %v", cerr, cwant)
 	}
 	for range 2 {
 		got, gn, gerr := o.Answer(local)
@@ -43,6 +52,11 @@ func checkParsedOffer(t *testing.T, offer []byte, local Local) {
 		}
 		if !bytes.Equal(got, want) || !reflect.DeepEqual(gn, wn) {
 			t.Fatalf("ParsedOffer.Answer %q %+v, Answer %q %+v", got, gn, want, wn)
+		}
+		if gn.SRTP != nil { // a caller that changes its keys changes no later answer's
+			gn.SRTP.Local.Key[0]++
+			gn.SRTP.Remote.Key[0]++
+			gn.SRTP.Remote.Tag++
 		}
 	}
 }

@@ -54,7 +54,7 @@ func run(listen string, count int, negotiate bool) error {
 		}
 	}
 	if negotiate {
-		if err := negotiating(ua, srv, listen, bye); err != nil {
+		if err := negotiating(ctx, ua, srv, listen, bye); err != nil {
 			return err
 		}
 	} else {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -14,14 +15,14 @@ import (
 
 // negotiating answers each INVITE's offer in a dialog: sipgo's DialogServerCache keeps the
 // dialogs, and each answer is the offer's first PCMU or PCMA on a fixed port. No media flows.
-func negotiating(ua *sipgo.UserAgent, srv *sipgo.Server, listen string, bye func()) error {
+func negotiating(ctx context.Context, ua *sipgo.UserAgent, srv *sipgo.Server, listen string, bye func()) error {
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", listen, err)
 	}
 	p, err := strconv.Atoi(port)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", listen, err)
+	if err != nil || p == 0 {
+		return fmt.Errorf("listen %s: -negotiate needs a fixed port (its Contact names it)", listen)
 	}
 	client, err := sipgo.NewClient(ua)
 	if err != nil {
@@ -44,7 +45,10 @@ func negotiating(ua *sipgo.UserAgent, srv *sipgo.Server, listen string, bye func
 		if err := sess.RespondSDP(answer); err != nil {
 			return // no ACK: the dialog is over
 		}
-		<-sess.Context().Done() // until the BYE
+		select { // until the BYE, or the end
+		case <-sess.Context().Done():
+		case <-ctx.Done():
+		}
 	})
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = dialogs.ReadAck(req, tx) })
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -58,7 +62,8 @@ func negotiating(ua *sipgo.UserAgent, srv *sipgo.Server, listen string, bye func
 }
 
 // answerOffer answers an SDP offer's first audio stream with the first of PCMU and PCMA it
-// offers (RFC 3264: the offerer's order), on port 40000 at host.
+// offers (RFC 3264: the offerer's order), on port 40000 at host. Other m= lines are left out
+// rather than rejected in place: the benchmark's offer has one.
 func answerOffer(offer []byte, host string) ([]byte, error) {
 	var sd psdp.SessionDescription
 	if err := sd.Unmarshal(offer); err != nil {
