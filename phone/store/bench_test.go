@@ -36,3 +36,33 @@ func BenchmarkAddMessage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAddCall is the history write at the end of every call ("memory": the SQL cost
+// alone; "file" adds the commit's fsync).
+func BenchmarkAddCall(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		open func(testing.TB) *Store
+	}{
+		{"file", func(tb testing.TB) *Store { return openFile(tb, tempDB(tb)) }},
+		{"memory", newMemory},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			s := tc.open(b)
+			ctx := context.Background()
+			start := time.Now()
+			c := Call{Direction: Incoming, Account: "bench", Peer: "sip:bench@example.com", Start: start,
+				Answer: start.Add(time.Second), End: start.Add(time.Minute), Code: 200, Reason: "OK", By: "remote",
+				Duration: time.Minute, Codec: "PCMU"}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				c.CallID = fmt.Sprintf("bench-%d", i)
+				if _, err := s.AddCall(ctx, c); err != nil {
+					b.Fatal(fmt.Errorf("call %d: %w", i, err))
+				}
+			}
+		})
+	}
+}

@@ -35,7 +35,11 @@ ON CONFLICT (call_id) WHERE call_id <> '' DO UPDATE SET
 RETURNING id`
 	var id int64
 	qv := c.Quality.columns()
-	err := s.w.QueryRowContext(ctx, q, c.CallID, c.Direction, c.Account, peer, c.PeerName,
+	st, err := s.prepared(ctx, q)
+	if err != nil {
+		return 0, fmt.Errorf("store: adding call with %s: %w", peer, err)
+	}
+	err = st.QueryRowContext(ctx, c.CallID, c.Direction, c.Account, peer, c.PeerName,
 		toMicros(c.Start), toMicros(c.Answer), toMicros(c.End),
 		c.Code, c.Reason, c.By, int64(c.Duration), c.Codec, qv[0], qv[1], qv[2], qv[3], qv[4]).Scan(&id)
 	if err != nil {

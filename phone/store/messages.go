@@ -36,7 +36,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT DO NOTHING
 RETURNING id`
 	var id int64
-	err := s.w.QueryRowContext(ctx, q, m.Direction, m.Account, peer, m.Text, m.Time.UnixMicro(),
+	st, err := s.prepared(ctx, q)
+	if err != nil {
+		return 0, fmt.Errorf("store: adding message with %s: %w", peer, err)
+	}
+	err = st.QueryRowContext(ctx, m.Direction, m.Account, peer, m.Text, m.Time.UnixMicro(),
 		m.Status, m.Code, m.SIPCallID, int64(m.CSeq), read).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		id, err = s.seenID(ctx, s.w, m.SIPCallID, m.CSeq, peer)

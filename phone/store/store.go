@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 )
@@ -31,6 +32,10 @@ type Store struct {
 	// version is the schema of a file opened read-only, which cannot be upgraded; 0 means the
 	// current one (Open upgrades).
 	version int
+	// stmts are the writer's prepared statements, by their SQL (prepared): database/sql
+	// otherwise has SQLite parse and plan each INSERT anew, which was most of a call's
+	// history write (BenchmarkAddCall).
+	stmts sync.Map // string -> *sql.Stmt
 }
 
 // DefaultPath is where the history lives: $XDG_DATA_HOME/dialtone/history.db,
@@ -125,8 +130,12 @@ func OpenMemory() (*Store, error) {
 // checkpoint folds the WAL back into the main file.
 func (s *Store) Close() error {
 	var err error
+	s.stmts.Range(func(_, st any) bool {
+		err = errors.Join(err, st.(*sql.Stmt).Close())
+		return true
+	})
 	if s.r != s.w {
-		err = s.r.Close()
+		err = errors.Join(err, s.r.Close())
 	}
 	if werr := s.w.Close(); werr != nil {
 		err = errors.Join(err, werr)
@@ -135,6 +144,22 @@ func (s *Store) Close() error {
 		return fmt.Errorf("store: closing: %w", err)
 	}
 	return nil
+}
+
+// prepared is the writer's statement for q, prepared the first time it is asked for.
+func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.w.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if first, loaded := s.stmts.LoadOrStore(q, st); loaded { // another caller prepared it meanwhile
+		st.Close()
+		return first.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // setUp refuses a newer schema, switches a file to WAL and migrates. The
