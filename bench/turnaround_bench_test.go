@@ -31,6 +31,8 @@ const (
 	// answered, but dialtone ends it after writing the call history, and a disk stall on
 	// this shared machine let 4 (the default) pile up: the next INVITE got 486.
 	taMaxCalls = 16
+	// taWarmup calls open each UAS process and are not counted.
+	taWarmup = 5
 )
 
 // BenchmarkAnswerTurnaround measures INVITE → 200 OK as seen by a sipp caller
@@ -95,18 +97,20 @@ func BenchmarkAnswerTurnaround(b *testing.B) {
 			// A fresh process of each UAS every round: a process tends to stay fast (~100 µs)
 			// or slow (~400 µs) for all its calls, whichever it is (the vCPUs it lands on and
 			// how deeply they sleep between calls), so the figure is the median over many
-			// processes rather than the luck of one. Each takes one call more than is counted:
-			// its first, which pays for loading the process's code, is left out.
+			// processes rather than the luck of one. Each takes taWarmup calls more than are
+			// counted: its first calls pay for loading the process's code and filling its
+			// caches (dialtone's first is ~2 ms, its 2nd-5th ~+30 %), which a UAS that answers
+			// at a steady rate has long paid.
 			for _, u := range uases {
 				var target string
 				if u.start == nil {
-					target = peers.StartSippUAS(b, peers.SippOptions{Scenario: "uas_echo", Calls: perRound + 1}).HostPort()
+					target = peers.StartSippUAS(b, peers.SippOptions{Scenario: "uas_echo", Calls: perRound + taWarmup}).HostPort()
 				} else {
 					port := taFreePort(b)
-					u.start(b, port, perRound+1)
+					u.start(b, port, perRound+taWarmup)
 					target = fmt.Sprintf("127.0.0.1:%d", port)
 				}
-				this[u.name] = append(this[u.name], runSippCaller(b, sipp, scenario, target, perRound+1)[1:]...)
+				this[u.name] = append(this[u.name], runSippCaller(b, sipp, scenario, target, perRound+taWarmup)[taWarmup:]...)
 			}
 		}
 		for _, u := range uases {
