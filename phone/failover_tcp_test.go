@@ -105,15 +105,14 @@ func TestRegisterOverTCPFailsWhenTheConnectionDiesBeforeTheAnswer(t *testing.T) 
 	t.Logf("failed %v after the REGISTER left: %s", took.Round(time.Millisecond), pe.Reason)
 }
 
-// resetAfterRequest is a TCP server on loopback that reads one request and resets the
-// connection, as a proxy killed with the request on the wire. It reports the request.
-func resetAfterRequest(t *testing.T) (string, <-chan string) {
+// tcpServerOnce is a TCP server on loopback for one connection: it reads one request (up to
+// the blank line) and hands it, with the connection, to serve. It stops with the test.
+func tcpServerOnce(t *testing.T, serve func(c net.Conn, req []byte)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan string, 1)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -122,8 +121,7 @@ func resetAfterRequest(t *testing.T) (string, <-chan string) {
 			return
 		}
 		defer c.Close()
-		buf := make([]byte, 0, 4096)
-		tmp := make([]byte, 4096)
+		buf, tmp := []byte(nil), make([]byte, 4096)
 		for !strings.Contains(string(buf), "\r\n\r\n") {
 			n, err := c.Read(tmp)
 			if err != nil {
@@ -131,11 +129,22 @@ func resetAfterRequest(t *testing.T) (string, <-chan string) {
 			}
 			buf = append(buf, tmp[:n]...)
 		}
-		got <- string(buf)
-		c.(*net.TCPConn).SetLinger(0) // a reset, as from a killed process
+		serve(c, buf)
 	}()
 	t.Cleanup(func() { ln.Close(); <-done })
-	return ln.Addr().String(), got
+	return ln.Addr().String()
+}
+
+// resetAfterRequest is a TCP server on loopback that reads one request and resets the
+// connection, as a proxy killed with the request on the wire. It reports the request.
+func resetAfterRequest(t *testing.T) (string, <-chan string) {
+	t.Helper()
+	got := make(chan string, 1)
+	addr := tcpServerOnce(t, func(c net.Conn, req []byte) {
+		got <- string(req)
+		c.(*net.TCPConn).SetLinger(0) // a reset, as from a killed process
+	})
+	return addr, got
 }
 
 // TestCallOverTCPFailsWhenTheConnectionDiesBeforeAnyAnswer: an INVITE whose TCP connection is
@@ -175,27 +184,8 @@ func TestCallOverTCPFailsWhenTheConnectionDiesBeforeAnyAnswer(t *testing.T) {
 // is only slow. It keeps the connection open, says nothing for a second (no 100 Trying), then
 // answers 486: the call ends busy, not as a closed connection.
 func TestCallOverTCPWaitsForASlowServer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		buf, tmp := []byte(nil), make([]byte, 4096)
-		for !strings.Contains(string(buf), "\r\n\r\n") {
-			n, err := c.Read(tmp)
-			if err != nil {
-				return
-			}
-			buf = append(buf, tmp[:n]...)
-		}
-		msg, err := sip.ParseMessage(buf)
+	addr := tcpServerOnce(t, func(c net.Conn, raw []byte) {
+		msg, err := sip.ParseMessage(raw)
 		req, ok := msg.(*sip.Request)
 		if err != nil || !ok {
 			return
@@ -206,12 +196,11 @@ func TestCallOverTCPWaitsForASlowServer(t *testing.T) {
 		if _, err := c.Write([]byte(res.String())); err != nil {
 			return
 		}
-		_, _ = c.Read(tmp) // the ACK; then the connection closes
-	}()
-	t.Cleanup(func() { ln.Close(); <-done })
+		_, _ = c.Read(make([]byte, 4096)) // the ACK; then the connection closes
+	})
 	pw := func(context.Context) (string, error) { return "secret", nil }
 	p, _, events := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{
-		{Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + ln.Addr().String(), Transport: TCP, Password: pw}, // not registered
+		{Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + addr, Transport: TCP, Password: pw}, // not registered
 	}})
 	id, err := p.Dial("a", "sip:bob@127.0.0.1", CallAudio{}, DialOptions{RingTimeout: 20 * time.Second})
 	if err != nil {
