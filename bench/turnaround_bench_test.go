@@ -40,9 +40,10 @@ const (
 // after another in each iteration: `dialtone answer --auto --audio null`, a bare sipgo UAS
 // (cmd/bareuas: the SIP stack dialtone is built on, doing nothing else), the same with
 // -negotiate ("sipgo+sdp": the offer read and answered in a sipgo dialog, the least any UAS
-// that answers the offer does) and sipp's own UAS (the uas_echo scenario). Times come from sipp's message trace (µs stamps), so every UAS is
-// timed by the same clock and the same caller. Reported: median and p95 over all calls of all
-// iterations, and dialtone's median as a ratio of the others'.
+// that answers the offer does) and sipp's own UAS (the uas_echo scenario). Times come from
+// sipp's message trace (µs stamps), so every UAS is timed by the same clock and the same
+// caller. Reported: median and p95 over all calls of all iterations, and dialtone's median as
+// a ratio of the others'.
 //
 //	go test ./bench -run '^$' -bench AnswerTurnaround -benchtime 5x -v
 //	DIALTONE_TURNAROUND_BASELINE=<git rev or binary> go test ...   # adds that dialtone, same run
@@ -63,14 +64,19 @@ func BenchmarkAnswerTurnaround(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	uases := []struct {
+	// taUAS is a UAS under test; start returns once it listens, for calls calls.
+	type taUAS struct {
 		name  string
-		start func(b *testing.B, port, calls int) // returns once the UAS listens
-	}{
-		{"dialtone", func(b *testing.B, port, calls int) {
-			taStartUAS(b, port, dialtone, "answer", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--auto",
+		start func(b *testing.B, port, calls int)
+	}
+	answerer := func(bin string) func(b *testing.B, port, calls int) { // dialtone, this build or another
+		return func(b *testing.B, port, calls int) {
+			taStartUAS(b, port, bin, "answer", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--auto",
 				"--count", strconv.Itoa(calls), "--max-calls", strconv.Itoa(taMaxCalls), "--audio", "null", "--data-dir", b.TempDir(), "--config", "/dev/null")
-		}},
+		}
+	}
+	uases := []taUAS{
+		{"dialtone", answerer(dialtone)},
 		{"sipgo", func(b *testing.B, port, calls int) {
 			taStartUAS(b, port, bare, "-listen", fmt.Sprintf("127.0.0.1:%d", port), "-count", strconv.Itoa(calls))
 		}},
@@ -80,14 +86,7 @@ func BenchmarkAnswerTurnaround(b *testing.B) {
 		{"sipp", nil},
 	}
 	if rev := os.Getenv("DIALTONE_TURNAROUND_BASELINE"); rev != "" {
-		base := baselineBin(b, rev)
-		uases = append(uases, struct {
-			name  string
-			start func(b *testing.B, port, calls int)
-		}{"baseline", func(b *testing.B, port, calls int) {
-			taStartUAS(b, port, base, "answer", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--auto",
-				"--count", strconv.Itoa(calls), "--max-calls", strconv.Itoa(taMaxCalls), "--audio", "null", "--data-dir", b.TempDir(), "--config", "/dev/null")
-		}})
+		uases = append(uases, taUAS{"baseline", answerer(baselineBin(b, rev))})
 	}
 	samples := map[string][]time.Duration{}
 	perRound := turnaroundCalls / turnaroundRounds

@@ -133,9 +133,11 @@ func do(ctx context.Context, client *sipgo.Client, req *sip.Request, t Transport
 	defer tx.Terminate()
 	var tick <-chan time.Time
 	var conn sip.Connection
+	var watch connWatch
 	if t == TCP || t == TLS {
 		if c, ok := tx.(interface{ Connection() sip.Connection }); ok && c.Connection() != nil {
 			conn = c.Connection()
+			watch = connWatch{tp: client.TransportLayer(), t: t, conn: conn}
 			ticker := time.NewTicker(connWatchEvery)
 			defer ticker.Stop()
 			tick = ticker.C
@@ -153,11 +155,31 @@ func do(ctx context.Context, client *sipgo.Client, req *sip.Request, t Transport
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-tick:
-			if !connAlive(client.TransportLayer(), t, conn) {
+			if watch.closed() {
 				return nil, fmt.Errorf("%s: %w", conn.LocalAddr(), errConnClosed)
 			}
 		}
 	}
+}
+
+// connWatch looks, every connWatchEvery, whether sipgo still holds a request's TCP or TLS
+// connection (nil: one it held under none of the addresses looked at, so closed already).
+// closed says it is gone on two looks in a row, so that a response read just before the close
+// is taken first.
+type connWatch struct {
+	tp   *sip.TransportLayer
+	t    Transport
+	conn sip.Connection
+	gone int // looks in a row that found it gone
+}
+
+func (w *connWatch) closed() bool {
+	if w.conn != nil && connAlive(w.tp, w.t, w.conn) {
+		w.gone = 0
+		return false
+	}
+	w.gone++
+	return w.gone >= 2
 }
 
 // connAlive says whether sipgo still holds conn: its pool drops a connection once it closes

@@ -78,10 +78,7 @@ func TestRegisterOverTCPFailsOverPastRefusedAndBlackholed(t *testing.T) {
 // sipgo alone left it to the 32 s transaction timer.
 func TestRegisterOverTCPFailsWhenTheConnectionDiesBeforeTheAnswer(t *testing.T) {
 	addr, got := resetAfterRequest(t)
-	pw := func(context.Context) (string, error) { return "secret", nil }
-	p, _, _ := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{
-		{Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + addr, Transport: TCP, Password: pw},
-	}})
+	p, _ := tcpAccountPhone(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -103,6 +100,17 @@ func TestRegisterOverTCPFailsWhenTheConnectionDiesBeforeTheAnswer(t *testing.T) 
 		t.Errorf("the attempt failed after %v; the connection was gone within milliseconds", took)
 	}
 	t.Logf("failed %v after the REGISTER left: %s", took.Round(time.Millisecond), pe.Reason)
+}
+
+// tcpAccountPhone runs a phone with one account "a" over TCP whose registrar (and proxy for
+// its calls) is addr; it does not register at start-up.
+func tcpAccountPhone(t *testing.T, addr string) (*Phone, <-chan Event) {
+	t.Helper()
+	pw := func(context.Context) (string, error) { return "secret", nil }
+	p, _, events := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{
+		{Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + addr, Transport: TCP, Password: pw},
+	}})
+	return p, events
 }
 
 // tcpServerOnce is a TCP server on loopback for one connection: it reads one request (up to
@@ -152,10 +160,7 @@ func resetAfterRequest(t *testing.T) (string, <-chan string) {
 // says so, where sipgo alone waited for Timer B (32 s) or the ring timeout.
 func TestCallOverTCPFailsWhenTheConnectionDiesBeforeAnyAnswer(t *testing.T) {
 	addr, got := resetAfterRequest(t)
-	pw := func(context.Context) (string, error) { return "secret", nil }
-	p, _, events := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{
-		{Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + addr, Transport: TCP, Password: pw}, // not registered
-	}})
+	p, events := tcpAccountPhone(t, addr)
 	start := time.Now()
 	id, err := p.Dial("a", "sip:bob@127.0.0.1", CallAudio{}, DialOptions{RingTimeout: 20 * time.Second})
 	if err != nil {
@@ -175,7 +180,7 @@ func TestCallOverTCPFailsWhenTheConnectionDiesBeforeAnyAnswer(t *testing.T) {
 		t.Fatalf("after %v the call ended %v %q; want a network failure saying the connection closed", took, end.Failure, end.Reason)
 	}
 	if took > 5*time.Second {
-		t.Fatalf("the call took %v to end; want about %v (one look at the connection)", took, connWatchEvery)
+		t.Fatalf("the call took %v to end; want about %v (two looks at the connection)", took, 2*connWatchEvery)
 	}
 	t.Logf("ended after %v: %s", took, end.Reason)
 }
@@ -198,10 +203,7 @@ func TestCallOverTCPWaitsForASlowServer(t *testing.T) {
 		}
 		_, _ = c.Read(make([]byte, 4096)) // the ACK; then the connection closes
 	})
-	pw := func(context.Context) (string, error) { return "secret", nil }
-	p, _, events := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{
-		{Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + addr, Transport: TCP, Password: pw}, // not registered
-	}})
+	p, events := tcpAccountPhone(t, addr)
 	id, err := p.Dial("a", "sip:bob@127.0.0.1", CallAudio{}, DialOptions{RingTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -164,8 +164,7 @@ func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip
 // is heard it stops looking: a proxy may send its final response over a new connection (RFC
 // 3261 18.2.2). The connection is the one sipgo's pool holds under the Via's sent-by (sipgo
 // writes the connection's own address there) or else under the destination; if it holds
-// neither, the connection closed before the watch began. It takes two looks in a row that
-// find it gone, so that a final response read just before the close is heard first. stop
+// neither, the connection closed before the watch began (connWatch: two looks in a row). stop
 // waits for the watcher to finish.
 func watchInviteConnection(ctx context.Context, tp *sip.TransportLayer, t Transport, req *sip.Request, heard func() bool, giveUp func(error)) (stop func()) {
 	pool := tp.Pool(t.String())
@@ -184,14 +183,14 @@ func watchInviteConnection(ctx context.Context, tp *sip.TransportLayer, t Transp
 			break
 		}
 	}
-	alive := func() bool { return conn != nil && connAlive(tp, t, conn) }
+	watch := connWatch{tp: tp, t: t, conn: conn}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		tick := time.NewTicker(connWatchEvery)
 		defer tick.Stop()
-		for gone := 0; gone < 2; {
+		for {
 			select {
 			case <-ctx.Done():
 				return
@@ -200,9 +199,8 @@ func watchInviteConnection(ctx context.Context, tp *sip.TransportLayer, t Transp
 			if heard() {
 				return
 			}
-			gone++
-			if alive() {
-				gone = 0
+			if watch.closed() {
+				break
 			}
 		}
 		local := req.Destination()

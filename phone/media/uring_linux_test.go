@@ -5,9 +5,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/pion/rtp"
-	"unsafe"
 )
 
 // TestURingStructsMatchTheKernel: the structures the kernel reads and writes have the sizes

@@ -27,7 +27,7 @@ func Answer(offer []byte, l Local) ([]byte, Negotiated, error) {
 	if err != nil {
 		return nil, Negotiated{}, err
 	}
-	return answer(sd, l, true)
+	return answer(sd, l)
 }
 
 // candidate is an offered audio stream we could accept.
@@ -38,12 +38,11 @@ type candidate struct {
 	keys  *srtp.Keys // nil: answered plain
 }
 
-// answer answers the parsed offer sd for the normalised l; without marshal it only
-// negotiates (Offer.Check), and the answer it returns is nil.
-func answer(sd *psdp.SessionDescription, l Local, marshal bool) ([]byte, Negotiated, error) {
+// answer answers the parsed offer sd for the normalised l.
+func answer(sd *psdp.SessionDescription, l Local) ([]byte, Negotiated, error) {
 	s, err := settle(sd, l)
-	if err != nil || !marshal {
-		return nil, s.n, err
+	if err != nil {
+		return nil, Negotiated{}, err
 	}
 	return render(sd, l, s)
 }

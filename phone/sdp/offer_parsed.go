@@ -53,7 +53,7 @@ func (o *ParsedOffer) Answer(l Local) ([]byte, Negotiated, error) {
 	if o.checked != nil && sameTerms(o.terms, l) {
 		return render(o.sd, l, *o.checked)
 	}
-	return answer(o.sd, l, true)
+	return answer(o.sd, l)
 }
 
 // sameTerms says whether a and b (normalised) would settle any offer alike: they differ at
