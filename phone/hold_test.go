@@ -150,8 +150,8 @@ func TestHoldAndResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitHold(t, bEv, bID, false, "local")
+	waitCall(t, aEv, aID, CallAnswered) // the state comes before the hold event
 	waitHold(t, aEv, aID, false, "remote")
-	waitCall(t, aEv, aID, CallAnswered)
 	flowing(t, a, aID, true, "a after both resumed")
 	flowing(t, b, bID, true, "b after both resumed")
 	if err := a.Hangup(aID); err != nil {

@@ -223,16 +223,16 @@ func (m Machine) offerResult(r OfferResult) (Machine, []Effect) {
 // events for what changed; then offers what the user still wants.
 func (m Machine) settle(local, remote bool, fx []Effect) (Machine, []Effect) {
 	h := &m.Hold
-	changed := false
+	var changes []Effect
 	if local != h.Local {
-		h.Local, changed = local, true
-		fx = append(fx, HoldChanged{Held: local, By: Local})
+		h.Local = local
+		changes = append(changes, HoldChanged{Held: local, By: Local})
 	}
 	if remote != h.Remote {
-		h.Remote, changed = remote, true
-		fx = append(fx, HoldChanged{Held: remote, By: Remote})
+		h.Remote = remote
+		changes = append(changes, HoldChanged{Held: remote, By: Remote})
 	}
-	if changed {
+	if len(changes) > 0 {
 		switch {
 		case h.Local:
 			m.State = Holding
@@ -241,7 +241,9 @@ func (m Machine) settle(local, remote bool, fx []Effect) (Machine, []Effect) {
 		default:
 			m.State = Answered
 		}
-		fx = append(fx, Publish{m.State})
+		// The state first: whoever hears of the hold and then asks for the call's status
+		// must find it already held.
+		fx = append(append(fx, Publish{m.State}), changes...)
 	}
 	return m.reconcile(fx)
 }
