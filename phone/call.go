@@ -228,11 +228,23 @@ func (p *Phone) newCallID() string {
 }
 
 // addCall registers a call; it fails when the phone is at its maximum of calls or stopping.
-// Run waits for every registered call (callWG) before it closes the SIP stack.
-func (p *Phone) addCall(c *call) bool {
+// Run waits for every registered call (callWG) before it closes the SIP stack. Calls that
+// have ended do not count, though they stay registered until their history is written: a
+// caller who calls again at once was told busy under --max-calls 1. Nor does leaving, the
+// call a new one replaces (RFC 3891), which ends as it is answered.
+func (p *Phone) addCall(c, leaving *call) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.stk == nil || len(p.calls) >= p.maxCalls() {
+	if p.stk == nil {
+		return false
+	}
+	up := 0
+	for _, o := range p.calls {
+		if o != leaving && !o.ended() {
+			up++
+		}
+	}
+	if up >= p.maxCalls() {
 		return false
 	}
 	p.calls[c.id] = c

@@ -26,7 +26,10 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 		p.onReinvite(req, tx)
 		return
 	}
-	if p.takeOverByReplaces(stk, req, tx) { // RFC 3891: refused, or answered for the call it replaces (replaces.go)
+	// RFC 3891: an INVITE that replaces one of our calls is answered at once with its audio
+	// (replaces.go); one that names no call of ours, or a bad one, is refused here.
+	old, refused := p.takeOverByReplaces(req, tx)
+	if refused {
 		return
 	}
 	respond := func(code int, reason string) {
@@ -42,7 +45,7 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	if from != nil {
 		c.status.Peer, c.status.PeerName = from.Address.String(), from.DisplayName
 	}
-	if p.refuseDND(c, req, tx) {
+	if old == nil && p.refuseDND(c, req, tx) { // a replacing call takes over one we are in
 		return
 	}
 	// Check the offer before ringing (incoming_offer.go). Parsed once: prepare answers it.
@@ -51,15 +54,15 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 		p.refuseOffer(c, req, tx, err)
 		return
 	}
-	if !p.addCall(c) {
+	if !p.addCall(c, old) {
 		respond(486, "Busy Here")
 		return
 	}
 	defer p.removeCall(c)
 	// The phone answers itself (autoanswer.go): "incoming" waits until the 200 is out, so
 	// the front end's work on it does not compete with the answer.
-	incomingDue := p.cfg.AutoAnswer && p.cfg.AutoAnswerAudio != nil
-	if p.cfg.AutoAnswer && !incomingDue {
+	incomingDue := p.cfg.AutoAnswer && p.cfg.AutoAnswerAudio != nil && old == nil
+	if p.cfg.AutoAnswer && !incomingDue && old == nil {
 		// The "incoming" event at once: the front end answers while the dialog and the
 		// media are made ready (~100 µs of INVITE → 200 OK, incoming_fast.go).
 		p.update(c, func(*CallStatus) {})
@@ -109,6 +112,8 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	x.openMediaEarly()
 	var in lifecycle.Input
 	switch {
+	case old != nil:
+		in = x.answerReplacing(old) // no "incoming": the front end never sees it ring (replaces.go)
 	case p.cfg.AutoAnswer:
 		in = x.waitAnswerRinging() // 180 only if the answer is slow (incoming_fast.go)
 	default:

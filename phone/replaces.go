@@ -1,33 +1,28 @@
 package phone
 
 import (
-	"context"
 	"net/url"
 	"strings"
-	"time"
 
+	lifecycle "github.com/dialtone/dialtone/phone/call"
 	"github.com/emiago/sipgo/sip"
 )
 
-// replaceAnswerTimeout bounds how long we wait for the replacing INVITE to become a call we
-// can answer, and for that answer.
-const replaceAnswerTimeout = 30 * time.Second
-
-// takeOverByReplaces looks at a new INVITE's Replaces header (RFC 3891): an INVITE that
-// replaces one of our answered calls ends that call with a BYE and is answered at once with
-// its audio. It returns true when it has
-// refused the INVITE itself (a bad header 400, no such dialog 481, early-only for an answered
-// call 486); false lets onInvite go on as for any call.
-func (p *Phone) takeOverByReplaces(stk *stack, req *sip.Request, tx sip.ServerTransaction) bool {
+// takeOverByReplaces looks at a new INVITE's Replaces header (RFC 3891) and returns the
+// answered call of ours it replaces, which onInvite ends with a BYE as it answers the INVITE
+// at once with its audio (answerReplacing). refused is true when it has turned the INVITE
+// away itself: a bad header 400, no such dialog 481, early-only for an answered call 486.
+// Both are zero for an INVITE without Replaces.
+func (p *Phone) takeOverByReplaces(req *sip.Request, tx sip.ServerTransaction) (old *call, refused bool) {
 	h := headerNamed(req, "Replaces")
 	if h == nil {
-		return false
+		return nil, false
 	}
-	respond := func(code int, reason string) bool {
+	respond := func(code int, reason string) (*call, bool) {
 		if err := tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil)); err != nil {
 			p.log.Debug("respond to INVITE with Replaces", "code", code, "err", err)
 		}
-		return true
+		return nil, true
 	}
 	r, err := parseReplaces(h.Value())
 	if err != nil {
@@ -39,7 +34,7 @@ func (p *Phone) takeOverByReplaces(stk *stack, req *sip.Request, tx sip.ServerTr
 		p.log.Info("INVITE replaces no call of ours", "replaces", r.String())
 		return respond(481, "Call/Transaction Does Not Exist")
 	}
-	old, err := p.lookupCall(id)
+	old, err = p.lookupCall(id)
 	if err != nil || old.ended() {
 		return respond(481, "Call/Transaction Does Not Exist")
 	}
@@ -47,50 +42,29 @@ func (p *Phone) takeOverByReplaces(stk *stack, req *sip.Request, tx sip.ServerTr
 		return respond(486, "Busy Here") // RFC 3891 3: early-only, and ours is confirmed
 	}
 	p.log.Info("INVITE replaces a call", "call", id, "sip_call_id", string(*req.CallID()))
-	ctx, cancel := context.WithTimeout(stk.ctx, replaceAnswerTimeout)
-	events := p.Subscribe(ctx) // before onInvite publishes the new call
-	go func() {                // bounded by ctx: Run's end or replaceAnswerTimeout
-		defer cancel()
-		p.replaceCall(ctx, events, old, string(*req.CallID()))
-	}()
-	return false
+	return old, false
 }
 
-// replaceCall hangs the old call up and answers the replacing call (the one whose SIP Call-ID
-// is sipCallID) with the old call's audio.
-func (p *Phone) replaceCall(ctx context.Context, events <-chan Event, old *call, sipCallID string) {
-	newID := ""
-	for {
-		var ev Event
-		select {
-		case ev = <-events:
-		case <-ctx.Done():
-			return
-		}
-		s, ok := ev.(CallStatus)
-		if !ok || s.Direction != Incoming || (newID == "" && s.SIPCallID != sipCallID) || (newID != "" && s.ID != newID) {
-			continue
-		}
-		switch s.State {
-		case CallIncoming:
-			if newID != "" {
-				continue
-			}
-			newID = s.ID
-			old.mu.Lock()
-			a := CallAudio{Source: old.source, Sink: old.sink}
-			old.mu.Unlock()
-			// The old call ends first: answering while it is up would make it a waiting call
-			// put on hold (a re-INVITE racing our BYE), and its audio moves to the new one.
-			p.log.Info("call replaced", "old", old.id, "new", newID)
-			p.publish(CallReplaced{Time: p.clock.Now(), CallID: old.id, NewCallID: newID, Account: old.accountName()})
-			old.hangup()
-			if err := p.Answer(newID, a); err != nil {
-				p.log.Warn("replacing call not answered", "call", newID, "err", err)
-			}
-			return
-		}
+// answerReplacing answers the replacing call with the audio of old and hangs old up. The
+// front end hears of the new call first as old's replacement (CallReplaced), then answered:
+// never as ringing, which made the TUI announce an incoming call and `answer` count it as a
+// new caller (and, answering itself, give it another call's audio). old ends first: answering
+// while it is up would make it a waiting call put on hold, a re-INVITE racing our BYE.
+func (x *incomingRun) answerReplacing(old *call) lifecycle.Input {
+	p, c := x.p, x.c
+	old.mu.Lock()
+	a := CallAudio{Source: old.source, Sink: old.sink}
+	old.mu.Unlock()
+	if old.ended() { // it ended while we read the INVITE: its audio may be closed already
+		return lifecycle.Reject{Code: 481, Reason: "Call/Transaction Does Not Exist"}
 	}
+	p.log.Info("call replaced", "old", old.id, "new", c.id)
+	p.publish(CallReplaced{Time: p.clock.Now(), CallID: old.id, NewCallID: c.id, Account: old.accountName()})
+	old.hangup()
+	c.mu.Lock()
+	c.source, c.sink = a.Source, a.Sink
+	c.mu.Unlock()
+	return lifecycle.Answer{}
 }
 
 // uriHeadersToRequest moves the headers of the INVITE's Request-URI into the request (RFC

@@ -152,6 +152,10 @@ func TestAttendedTransfer(t *testing.T) {
 			gReplaced = r.NewCallID
 		}
 		if s, ok := ev.(CallStatus); ok {
+			if s.ID != g1 && (gReplaced == "" || s.State == CallIncoming) {
+				// A front end must learn the call is g1's before it sees it, and never ring.
+				t.Errorf("G published the replacing call %s as %v (CallReplaced seen: %q)", s.ID, s.State, gReplaced)
+			}
 			switch {
 			case s.ID != g1 && s.State == CallAnswered:
 				g2 = s.ID // answered without anyone asking
