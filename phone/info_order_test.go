@@ -80,9 +80,15 @@ func eventOrder(t *testing.T, events <-chan Event, n int) string {
 }
 
 // TestMessageShownBeforeItsAnswer: an incoming MESSAGE is published before it is answered, so
-// messages sent one after the other, each once the last was answered, come out in order.
+// messages sent one after the other, each once the last was answered, come out in order; also
+// those the history cannot keep (a full disk, message_unkept.go).
 func TestMessageShownBeforeItsAnswer(t *testing.T) {
-	p, addr, events := runPhone(t, Config{})
+	t.Run("no history", func(t *testing.T) { messagesInOrder(t, Config{}) })
+	t.Run("history full", func(t *testing.T) { messagesInOrder(t, Config{Messages: &fullStore{}}) })
+}
+
+func messagesInOrder(t *testing.T, cfg Config) {
+	p, addr, events := runPhone(t, cfg)
 	parser := sip.NewParser()
 	texts := []string{"one", "two", "three", "four"}
 	for i, text := range texts {

@@ -24,10 +24,10 @@ func (p *Phone) unkeptMessage(err error, key string, m Message, respond func(int
 		return
 	}
 	p.log.Info("incoming MESSAGE shown but not stored", "peer", m.Peer, "err", err)
-	respond(200, "OK")
 	if !p.recent.seen(key, m.Time) { // a repeat as a new transaction is answered, not shown again
-		p.publish(m)
+		p.publish(m) // shown before it is answered, as a stored one (message.go)
 	}
+	respond(200, "OK")
 }
 
 // hasSubscribers says whether any front end receives the events published now.
