@@ -1,6 +1,10 @@
 package interop
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,5 +55,39 @@ func TestHoldEventsWhenBaresipHolds(t *testing.T) {
 	}
 	if d := end.num("duration"); d < 5.5 || d > 7.5 {
 		t.Fatalf("call lasted %.1f s, want --duration's 6 s counted from the answer", d)
+	}
+}
+
+// TestHoldBeforeTheACK: sipp calls `dialtone answer` and puts the call on hold as soon as it is
+// answered, its ACK arriving 300 ms after the re-INVITE (testdata/sipp_uac_hold_before_ack.xml, as
+// when the first ACK is lost). dialtone answers the re-INVITE once the ACK is in, 200 with
+// a=recvonly, not 491 as before; prints the hold by the far end; ends the call on sipp's BYE.
+func TestHoldBeforeTheACK(t *testing.T) {
+	t.Parallel()
+	bin, err := exec.LookPath("sipp")
+	if err != nil {
+		t.Skip("sipp is not installed (make test installs it)")
+	}
+	sf, err := filepath.Abs("testdata/sipp_uac_hold_before_ack.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := startDialtone(t, nil, "answer", "--listen", "127.0.0.1:0", "--auto", "--json", "--count", "1", "--audio", "null")
+	addr := d.waitEvent("listening", 10*time.Second).str("addr")
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "-sf", sf, "-t", "u1", "-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeEvenUDPPort(t)), "-m", "1", "-nostdin", "-timeout", "15s",
+		"-trace_msg", "-message_file", filepath.Join(dir, "msg.log"), addr)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		msgs, _ := os.ReadFile(filepath.Join(dir, "msg.log"))
+		t.Fatalf("sipp failed (%v): the hold before the ACK was not answered 200 recvonly\n%s\n%s\ndialtone:\n%s",
+			err, tail(string(msgs), 3000), tail(string(out), 1000), d.transcript())
+	}
+	if h := d.waitEvent("hold", 5*time.Second); h.str("by") != "remote" {
+		t.Errorf("hold event %v, want by remote", h)
+	}
+	if code, _ := d.wait(10 * time.Second); code != 0 {
+		t.Fatalf("answer exit %d\n%s", code, d.transcript())
 	}
 }

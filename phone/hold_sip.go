@@ -3,6 +3,7 @@ package phone
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/dialtone/dialtone/phone/sdp"
 	"github.com/emiago/sipgo"
@@ -103,6 +104,11 @@ func (p *Phone) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 	_ = tx.Respond(res)
 }
 
+// offerWaitForTalk bounds how long an offer that comes between the answer and the start of the
+// call's talk loop waits for it. The loop starts once the ACK is in: ours sent, or theirs
+// read, at once or, when the first was lost, at its retransmission (after 0.5 s, then 1 s).
+const offerWaitForTalk = 2 * time.Second
+
 // inDialogOffer hands the far end's offer (re-INVITE or UPDATE) to the call's talk loop and
 // waits until it has been answered: sipgo ends the transaction when the handler returns.
 func (p *Phone) inDialogOffer(req *sip.Request, tx sip.ServerTransaction) {
@@ -118,17 +124,29 @@ func (p *Phone) inDialogOffer(req *sip.Request, tx sip.ServerTransaction) {
 		return // a replayed offer must not move the media
 	}
 	c.mu.Lock()
-	talking := c.talking
+	talking, answered := c.talking, c.machine.Established()
 	c.mu.Unlock()
-	if !talking { // answered but not yet acknowledged, or ending
+	if !talking && !answered { // not answered yet, or ending
 		refuse(491, "Request Pending")
 		return
+	}
+	// Answered, and the talk loop about to take offers: a far end that holds the call as soon
+	// as it has sent its ACK (or has ours) waits for it rather than getting 491, which a
+	// peer that does not retry (baresip) takes as its hold refused.
+	var late <-chan time.Time
+	if !talking {
+		t := time.NewTimer(offerWaitForTalk)
+		defer t.Stop()
+		late = t.C
 	}
 	o := &remoteOffer{req: req, tx: tx, done: make(chan struct{})}
 	select {
 	case c.offerCh <- o:
 	case <-c.done:
 		refuse(481, "Call/Transaction Does Not Exist")
+		return
+	case <-late: // our 200 never acknowledged, say
+		refuse(491, "Request Pending")
 		return
 	}
 	select {
