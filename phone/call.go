@@ -202,7 +202,9 @@ func (p *Phone) Mute(id string, muted bool) error {
 		return fmt.Errorf("call %s: not answered yet", id)
 	}
 	ms.SetMuted(muted)
-	p.update(c, func(s *CallStatus) { s.Muted = muted })
+	if s := p.update(c, func(s *CallStatus) { s.Muted = muted }); s.State == CallEnded {
+		return fmt.Errorf("call %s has ended: %w", id, ErrNoSuchCall)
+	}
 	return nil
 }
 
@@ -271,17 +273,27 @@ func (p *Phone) removeCall(c *call) {
 	p.callWG.Done()
 }
 
-// update changes a call's status and publishes it.
+// update changes a call's status and publishes it. The change and the publish are one step
+// under the phone's lock (taken before the call's, as Calls does): the talk loop and the
+// user's goroutine (Mute) both update, and a snapshot taken by one could go out after the
+// other's newer one, an "answered" after "ended" leaving the TUI a call that never goes.
+// Nothing changes after the end: a late Mute would have published a second "ended".
 func (p *Phone) update(c *call, f func(s *CallStatus)) CallStatus {
+	p.mu.Lock()
 	c.mu.Lock()
+	if c.status.State == CallEnded {
+		s := c.status
+		c.mu.Unlock()
+		p.mu.Unlock()
+		return s
+	}
 	f(&c.status)
 	c.status.Time = p.clock.Now()
 	s := c.status
 	c.mu.Unlock()
-	c.rating.observe(s) // a hold marks the quality window (callquality.go)
-	p.mu.Lock()
 	p.bus.publish(s)
 	p.mu.Unlock()
+	c.rating.observe(s) // a hold marks the quality window (callquality.go)
 	p.log.Info("call", "id", s.ID, "state", s.State.String(), "peer", s.Peer, "code", s.Code, "reason", s.Reason)
 	return s
 }

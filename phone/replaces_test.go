@@ -1,7 +1,6 @@
 package phone
 
 import (
-	"context"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,51 +90,4 @@ func TestAttendedTransferToAnAutoAnswerer(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitEnded(t, gEv, g2)
-}
-
-// TestCallAgainRightAfterTheEnd: a phone that takes one call at a time answers the next caller
-// as soon as the call before has ended, although that call's history is still being written:
-// ended calls do not count against MaxCalls. The history store here is slow on purpose.
-func TestCallAgainRightAfterTheEnd(t *testing.T) {
-	slow := &slowCalls{delay: time.Second}
-	b, bAddr, bEv := runPhone(t, Config{MaxCalls: 1, Calls: slow})
-	a, _, aEv := runPhone(t, Config{})
-	for i := range 2 {
-		if i == 1 {
-			// The first call is still B's until its history is written.
-			for j := 0; slow.started.Load() == 0; j++ {
-				if j == 100 {
-					t.Fatal("B never began to write the first call's history")
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-		}
-		id, err := a.Dial("", "sip:b@"+bAddr, CallAudio{}, DialOptions{RingTimeout: 5 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		bID := answerNext(t, b, bEv, CallAudio{})
-		waitCall(t, aEv, id, CallAnswered)
-		if err := b.Hangup(bID); err != nil {
-			t.Fatal(err)
-		}
-		if s := waitCall(t, aEv, id, CallEnded); s.Code != 0 && s.By != "remote" {
-			t.Fatalf("call %d ended %d %s by %s", i, s.Code, s.Reason, s.By)
-		}
-	}
-}
-
-// slowCalls is a call history whose every write takes delay.
-type slowCalls struct {
-	delay   time.Duration
-	started atomic.Int32
-}
-
-func (s *slowCalls) SaveCall(ctx context.Context, _ CallStatus) error {
-	s.started.Add(1)
-	select {
-	case <-time.After(s.delay):
-	case <-ctx.Done():
-	}
-	return nil
 }
