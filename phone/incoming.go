@@ -100,11 +100,11 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 		refuse(400, "Bad Request", FailureDeclined, err)
 		return
 	}
+	c.mu.Lock()
+	c.readBye, c.readAck = sess.ReadBye, sess.ReadAck // before the dialog is findable (onBye, onAck)
+	c.mu.Unlock()
 	p.registerDialog(c, sess.ID)
 	p.trackDialog(c, sess) // for transfer (transfer_dialog.go); REFER waits for the answer
-	c.mu.Lock()
-	c.readBye, c.readAck = sess.ReadBye, sess.ReadAck
-	c.mu.Unlock()
 	contact := &sip.ContactHeader{Address: l.contact}
 	x := &incomingRun{p: p, c: c, stk: stk, sess: sess, l: l, acc: acc, contact: contact, otx: otx,
 		offer: offer, policy: mp, incomingDue: incomingDue}
@@ -391,6 +391,10 @@ func (p *Phone) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
 	readBye := c.readBye
 	c.mu.Unlock()
+	if readBye == nil { // the dialog is being set up (never expected: readBye is set first)
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
 	if err := readBye(req, tx); err != nil {
 		p.log.Debug("BYE", "call", c.id, "err", err)
 	}

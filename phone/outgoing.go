@@ -209,14 +209,14 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 		in.Why, in.Insecure = insecureRefusal(err)
 	} else {
 		in.SDPOK = true
-		p.registerDialog(c, sess.ID)
-		p.trackDialog(c, sess)                  // for transfer (transfer_dialog.go)
 		local.Encryption = sessionEncryption(n) // our re-INVITEs repeat what this answer settled
 		c.mu.Lock()
 		c.remoteSDP, c.params = x.params.Remote, x.params
 		c.answered, c.ringStop, c.local, c.contact, c.source, c.sink = true, nil, local, l.contact, a.Source, a.Sink
-		c.readBye = sess.ReadBye
+		c.readBye = sess.ReadBye // before the dialog is findable: a BYE may follow at once (onBye)
 		c.mu.Unlock()
+		p.registerDialog(c, sess.ID)
+		p.trackDialog(c, sess) // for transfer (transfer_dialog.go)
 		now := p.clock.Now()
 		x.answered = func(s *CallStatus) {
 			setAnswered(s, n)

@@ -47,7 +47,11 @@ func (s *Session) UseRelay(ctx context.Context, r Relay) (rtp, rtcp netip.AddrPo
 	}
 	rtcpRelay, rtcpAddr, err := allocateAgain(ctx, s.rtcpConn, r, func() {})
 	if err != nil {
+		// Release the RTP allocation and stop its reader: the call goes on without a relay
+		// on the same socket, and the reader would drop the far end's packets as not the
+		// server's.
 		rtpRelay.Close()
+		rtpRelay.closeClient()
 		return netip.AddrPort{}, netip.AddrPort{}, fmt.Errorf("turn %s: rtcp: %w", r.Server, err)
 	}
 	s.rtpIO, s.rtcpIO = rtpRelay, rtcpRelay
