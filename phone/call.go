@@ -269,6 +269,7 @@ func (p *Phone) removeCall(c *call) {
 		delete(p.dialogs, c.dialogID)
 	}
 	p.mu.Unlock()
+	p.xfer.forget(c.id, nil)
 	close(c.done)
 	p.callWG.Done()
 }

@@ -29,6 +29,8 @@ type dialogRef struct {
 	remote sip.Uri
 	// callID and the tags: local is our tag in this dialog, remote the far end's.
 	callID, localTag, remoteTag string
+	// unwatch stops the cleanup that runs when ctx ends (forget).
+	unwatch func() bool
 }
 
 // transferState is the phone's transfer bookkeeping: the dialog of every answered call, and
@@ -76,23 +78,32 @@ func (p *Phone) trackDialog(c *call, sess any) {
 		x.dialogs = map[string]*dialogRef{}
 	}
 	x.dialogs[c.id] = d
-	x.mu.Unlock()
 	id := c.id
-	context.AfterFunc(d.ctx, func() {
-		x.mu.Lock()
-		if x.dialogs[id] == d {
-			delete(x.dialogs, id)
+	d.unwatch = context.AfterFunc(d.ctx, func() { x.forget(id, d) })
+	x.mu.Unlock()
+}
+
+// forget drops what transfer keeps of call id: its dialog (d, or whichever is filed when d is
+// nil) and a transfer still waiting for NOTIFYs, which waits no more. It runs when the dialog
+// ends, and when the call is removed (removeCall): sipgo ends a dialog's context only on a
+// BYE answered 200, so a BYE that timed out (the far end gone, a media timeout) kept the
+// dialog here, and a pending transfer's timer reported on the ended call 90 s later.
+func (x *transferState) forget(id string, d *dialogRef) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if cur := x.dialogs[id]; cur != nil && (d == nil || cur == d) {
+		delete(x.dialogs, id)
+		if cur.unwatch != nil {
+			cur.unwatch()
 		}
-		// A transfer still waiting for NOTIFYs on a call that ended waits no more.
-		if s := x.subs[id]; s != nil {
-			s.done = true
-			if s.timer != nil {
-				s.timer.Stop()
-			}
-			delete(x.subs, id)
+	}
+	if s := x.subs[id]; s != nil {
+		s.done = true
+		if s.timer != nil {
+			s.timer.Stop()
 		}
-		x.mu.Unlock()
-	})
+		delete(x.subs, id)
+	}
 }
 
 // ackWait bounds how long a REFER or NOTIFY waits for the ACK of the call's 200 OK
