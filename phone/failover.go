@@ -246,6 +246,11 @@ func watchUnreachable(ctx context.Context, dest string, cancel context.CancelCau
 				return
 			}
 			_ = conn.SetReadDeadline(time.Now().Add(wait))
+			select {
+			case <-done: // stop's deadline came before ours and was overwritten
+				return
+			default:
+			}
 			for {
 				_, rerr := conn.Read(buf)
 				if unreachable(rerr) {
