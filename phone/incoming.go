@@ -219,7 +219,7 @@ func (x *incomingRun) carryOut(effects []lifecycle.Effect) lifecycle.Input {
 				}
 			})
 		case lifecycle.SendBye:
-			_ = x.sess.Bye(x.stk.ctx)
+			x.p.sendBye(x.c, x.sess, byeTimeout) // bounded: a far end that went away must not hold the call
 		case lifecycle.End:
 			x.publishIncoming()
 			x.p.endAs(x.c, e.Outcome, x.err)

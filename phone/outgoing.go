@@ -263,7 +263,7 @@ func (x *outgoingRun) step(in lifecycle.Input) {
 				x.p.log.Warn("ACK failed", "call", x.c.id, "err", err)
 			}
 		case lifecycle.SendBye:
-			_ = x.sess.Bye(x.ctx)
+			x.p.sendBye(x.c, x.sess, byeTimeout) // bounded: a far end that went away must not hold the call
 		case lifecycle.StartMedia:
 			if e.Early {
 				x.ms.Start(x.early)
