@@ -11,7 +11,8 @@ import (
 
 // TestCallAndMessageByContactName: `dialtone contacts add` files baresip under a name, then
 // `dialtone call NAME` (typed in another case) reaches that baresip through Kamailio, each side
-// hearing the other's tone, and `dialtone message NAME TEXT` delivers the text to it.
+// hearing the other's tone, `dialtone message NAME TEXT` delivers the text to it, and
+// `dialtone load NAME` calls it.
 func TestCallAndMessageByContactName(t *testing.T) {
 	t.Parallel()
 	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users})
@@ -49,5 +50,15 @@ func TestCallAndMessageByContactName(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("baresip did not show %q:\n%s", text, bob.Log())
 		}
+	}
+
+	// `load` takes the name too: one call, answered by that baresip.
+	code, evs, p = runDialtone(t, 40*time.Second, append(pw("alice"), data...), append([]string{"load", "Bob Builder", "--calls", "1",
+		"--duration", "2s", "--play", tone, "--json"}, adhoc(k, "udp", "alice")...)...)
+	if code != 0 {
+		t.Fatalf("load by name: exit %d\n%s\nbaresip:\n%s", code, p.transcript(), bob.Log())
+	}
+	if s, ok := findEvent(evs, "summary"); !ok || s.num("answered") != 1 {
+		t.Fatalf("load by name: summary %v (found %v), want 1 call answered\n%s", s, ok, p.transcript())
 	}
 }

@@ -24,7 +24,7 @@ const loadMaxCalls = 1_000_000
 const loadPhoneSlack = 64
 
 type loadCmd struct {
-	Target        string        `arg:"" help:"Who to call: sip:user@host[:port], user@host, or a user or number (completed with the account's domain)."`
+	Target        string        `arg:"" help:"Who to call: sip:user@host[:port], user@host, tel:NUMBER, a contact's name, or a user or number (completed with the account's domain)."`
 	Calls         int           `help:"Calls to place in all (default 1)." default:"1" placeholder:"N"`
 	Rate          float64       `help:"New calls per second (default 10)." default:"10" placeholder:"R"`
 	Duration      time.Duration `help:"Hang up each call this long after it is answered (default 10s)." default:"10s" placeholder:"D"`
@@ -70,6 +70,7 @@ func (c *loadCmd) Run(e *env) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
+	c.Target = e.loadContactNames().target(c.Target) // a contact's name, as for call
 	if err := checkFileLimit(c.concurrency()); err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 
 // stdinFlags is --stdin for call: commands typed or piped while the call runs.
 type stdinFlags struct {
-	Stdin bool `name:"stdin" help:"Read commands from standard input while the call runs, one a line: dtmf DIGITS, hold, resume, transfer URI, mute, unmute, message URI TEXT, hangup. Each is answered with a reply line (an NDJSON {\"event\":\"reply\"} object with --json)."`
+	Stdin bool `name:"stdin" help:"Read commands from standard input while the call runs, one a line: dtmf DIGITS, hold, resume, transfer URI, mute, unmute, message URI TEXT, calls, dnd [on|off], hangup. Each is answered with a reply line (an NDJSON {\"event\":\"reply\"} object with --json)."`
 }
 
 // syncWriter makes the event printer and the command replies share stdout line by line.
