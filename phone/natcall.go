@@ -136,6 +136,9 @@ func (p *Phone) discoverSIPAddress(ctx context.Context, conn net.PacketConn) net
 // before a registration has shown a NAT). Over TCP/TLS only the IP means anything for media:
 // the port is the connection's, so it is 0.
 func (r *sipRegistrar) publicAddr() (string, int) {
+	if r == nil {
+		return "", 0 // not started yet (errAccountStarting): nothing learnt
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.acc.Transport != UDP {

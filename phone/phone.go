@@ -235,7 +235,12 @@ func (p *Phone) accountList() []*account {
 	return append([]*account(nil), p.accounts...)
 }
 
-// wire is an account's SIP side.
+// errAccountStarting is what a call or message through an account gets in the moment between
+// AddAccount filing the account and starting its SIP side (a nil wire).
+var errAccountStarting = errors.New("the account is still starting: try again")
+
+// wire is an account's SIP side; nil for an account AddAccount has filed but not started yet,
+// which the sipRegistrar methods used on calls and messages answer with errAccountStarting.
 func (p *Phone) wire(name string) *sipRegistrar {
 	p.mu.Lock()
 	defer p.mu.Unlock()

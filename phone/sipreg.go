@@ -382,6 +382,9 @@ func headerSeconds(res *sip.Response, name string) time.Duration {
 
 // passwordFor returns the account's password for answering a challenge outside REGISTER.
 func (r *sipRegistrar) passwordFor(ctx context.Context) (string, error) {
+	if r == nil {
+		return "", errAccountStarting
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.getPassword(ctx)

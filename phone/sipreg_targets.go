@@ -40,6 +40,9 @@ func (r *sipRegistrar) callContact(ctx context.Context) (sip.Uri, string, error)
 // of the RFC 3263 list. Over TCP and TLS the Contact is made on the first target that
 // accepts a connection (a refusing one is skipped).
 func (r *sipRegistrar) callTargets(ctx context.Context) (sip.Uri, []resolve.Target, error) {
+	if r == nil {
+		return sip.Uri{}, nil, errAccountStarting
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	server := r.serverURI()
