@@ -27,16 +27,7 @@ func TestAttendedTransferToAnAutoAnswerer(t *testing.T) {
 	_, gAddr, gEv := runPhone(t, Config{AutoAnswer: true, AutoAnswerAudio: hook, MaxCalls: 1})
 	eHeard := audiotest.NewRecorder()
 
-	e1, err := ep.Dial("", "sip:t@"+tAddr, CallAudio{Source: audiotest.NewTone(500, 0.5), Sink: eHeard}, DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t1 := answerNext(t, tp, tEv, CallAudio{Source: audiotest.NewTone(700, 0.5)})
-	waitCall(t, eEv, e1, CallAnswered)
-	t2, err := tp.Dial("", "sip:g@"+gAddr, CallAudio{Source: audiotest.NewTone(700, 0.5)}, DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e1, t1, t2 := consult(t, ep, tp, eEv, tEv, tAddr, gAddr, eHeard)
 	waitCall(t, tEv, t2, CallAnswered)
 	g1 := waitCall(t, gEv, "", CallAnswered).ID
 	time.Sleep(500 * time.Millisecond)
