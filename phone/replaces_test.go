@@ -82,3 +82,20 @@ func TestAttendedTransferToAnAutoAnswerer(t *testing.T) {
 	}
 	waitEnded(t, gEv, g2)
 }
+
+// consult sets up an attended transfer: E calls T (E playing 500 Hz, hearing into eHeard), T
+// answers (700 Hz) and calls G, who is left to answer. It returns E's call and T's two.
+func consult(t *testing.T, ep, tp *Phone, eEv, tEv <-chan Event, tAddr, gAddr string, eHeard *audiotest.Recorder) (e1, t1, t2 string) {
+	t.Helper()
+	e1, err := ep.Dial("", "sip:t@"+tAddr, CallAudio{Source: audiotest.NewTone(500, 0.5), Sink: eHeard}, DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1 = answerNext(t, tp, tEv, CallAudio{Source: audiotest.NewTone(700, 0.5)})
+	waitCall(t, eEv, e1, CallAnswered)
+	t2, err = tp.Dial("", "sip:g@"+gAddr, CallAudio{Source: audiotest.NewTone(700, 0.5)}, DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e1, t1, t2
+}
