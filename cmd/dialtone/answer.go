@@ -105,6 +105,7 @@ func (c *answerCmd) Run(e *env) error {
 	answered := map[string]bool{} // a resume publishes "answered" again: act on the first only
 	hangups := make(chan string, 8)
 	interrupted := e.ctx.Done()
+	stopping := false
 	finish := func() error {
 		rerr := r.finish(out.event) // the phone publishes until Run returns: unregistrations, last hangups
 		book.closeAll()
@@ -120,7 +121,10 @@ loop:
 	for {
 		select {
 		case <-interrupted:
-			interrupted = nil
+			// Hang up every call and take no new one; calls we end now are not failures
+			// (a call still ringing ends 486 by us).
+			interrupted, stopping = nil, true
+			book.stop()
 			for _, cs := range ph.Calls() {
 				_ = ph.Hangup(cs.ID)
 			}
@@ -150,6 +154,9 @@ loop:
 					ca, code := book.admit(c, e, ev.ID)
 					if code != 0 {
 						_ = ph.Reject(ev.ID, code)
+						if book.audioFailed() {
+							break loop // finish reports why
+						}
 						continue
 					}
 					id := ev.ID
@@ -175,13 +182,19 @@ loop:
 					}
 					ca, mine := book.ended(ev.ID)
 					if !mine && c.Reject == 0 {
-						continue // a call we turned away as over --count
+						if book.audioFailed() {
+							break loop // turned away: its audio could not be opened (finish reports why)
+						}
+						continue // a call we turned away as over --count, or as we stop
 					}
 					if mine {
 						ca.Close()
 					}
-					if err := answerOutcome(ev, c.Reject != 0); err != nil {
-						book.fail(err)
+					// A call ended by our own hang-up on the way out is not a failure.
+					if !stopping || ev.By != "local" {
+						if err := answerOutcome(ev, c.Reject != 0); err != nil {
+							book.fail(err)
+						}
 					}
 					if reached, up := book.done(c.Count); reached || (interrupted == nil && up == 0) {
 						break loop

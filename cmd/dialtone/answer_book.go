@@ -18,6 +18,12 @@ type answerBook struct {
 	// spare is audio opened ahead for the next call when every call's is alike (--audio null,
 	// no --record): opening it (the config file, the WAV to play) is off the answer's path.
 	spare *callAudio
+	// openErr: a call's audio could not be opened (a --play file gone, no sound device, a
+	// --record directory not writable). Every later caller would meet the same, so `answer`
+	// stops with it rather than turning callers away with 480 until someone notices.
+	openErr error
+	// stopping: the command was told to stop; callers from then on are turned away.
+	stopping bool
 }
 
 func newAnswerBook() *answerBook { return &answerBook{active: map[string]*callAudio{}} }
@@ -32,6 +38,9 @@ func (b *answerBook) admit(c *answerCmd, e *env, id string) (*callAudio, int) {
 	if n >= c.Count {
 		return nil, 486
 	}
+	if b.stopping {
+		return nil, 480
+	}
 	if c.Reject != 0 {
 		return nil, c.Reject
 	}
@@ -43,7 +52,7 @@ func (b *answerBook) admit(c *answerCmd, e *env, id string) (*callAudio, int) {
 	ca, err := e.openAudio(c.audioFlags, c.recordPath(n))
 	if err != nil {
 		b.failed++
-		b.lastErr = err
+		b.lastErr, b.openErr = err, err
 		return nil, 480
 	}
 	b.active[id] = ca
@@ -105,6 +114,20 @@ func (b *answerBook) replaced(old, fresh string) bool {
 	b.active[fresh] = ca
 	delete(b.active, old)
 	return true
+}
+
+// stop turns away every caller from now on (the command was interrupted).
+func (b *answerBook) stop() {
+	b.mu.Lock()
+	b.stopping = true
+	b.mu.Unlock()
+}
+
+// audioFailed reports whether a call's audio could not be opened (openErr).
+func (b *answerBook) audioFailed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.openErr != nil
 }
 
 // fail counts a failed call.
