@@ -264,3 +264,27 @@ func TestBadConfigFileNamesFileLineAndKey(t *testing.T) {
 		t.Fatalf("exit %d, want 2 and an error naming %s:4 and the key\n%s", code, cfg, out)
 	}
 }
+
+// TestRegisterExitsWithTheFailureWhenARefreshIsRefused: `dialtone register` (no --once) is
+// registered, then the registrar refuses the refresh for good (403 to the authenticated
+// REGISTER: testdata/uas_register_then_refuse.xml). Every account has given up, so register
+// ends with that failure's code (3, credentials rejected), not 0 as its first success said.
+func TestRegisterExitsWithTheFailureWhenARefreshIsRefused(t *testing.T) {
+	t.Parallel()
+	scenario, err := filepath.Abs(filepath.Join("testdata", "uas_register_then_refuse.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := peers.StartSippUAS(t, peers.SippOptions{Scenario: scenario})
+	code, evs, p := runDialtone(t, 30*time.Second, []string{"DIALTONE_PASSWORD=secret"}, "register", "--json",
+		"--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+s.HostPort(), "--transport", "udp")
+	if _, ok := findEvent(evs, "registered"); !ok {
+		t.Fatalf("never registered: the test proves nothing\n%s\nsipp:\n%s", p.transcript(), s.Messages())
+	}
+	if f, ok := findEvent(evs, "registration_failed"); !ok || f.str("failure") != "auth" {
+		t.Fatalf("registration_failed %v (found %v), want failure auth\n%s", f, ok, p.transcript())
+	}
+	if code != 3 {
+		t.Fatalf("exit %d, want 3 (credentials rejected)\n%s", code, p.transcript())
+	}
+}

@@ -35,6 +35,7 @@ func (c *registerCmd) Run(e *env) error {
 	out := &printer{w: e.stdout, json: e.cli.JSON}
 
 	first := map[string]phone.AccountStatus{} // each account's first result
+	last := map[string]phone.AccountStatus{}  // and its latest
 	terminal := map[string]bool{}
 	for ev := range r.Events {
 		if m, ok := ev.(phone.Message); ok && m.Direction == phone.Incoming {
@@ -52,6 +53,7 @@ func (c *registerCmd) Run(e *env) error {
 		if _, seen := first[s.Account]; !seen {
 			first[s.Account] = s
 		}
+		last[s.Account] = s
 		terminal[s.Account] = s.Terminal()
 		if c.Once && len(first) == registering {
 			r.stop()
@@ -64,8 +66,15 @@ func (c *registerCmd) Run(e *env) error {
 		return &exitError{code: exitCodeFor(phone.FailureOf(err)), err: err}
 	}
 	if c.Once || allTrue(terminal, registering) || e.ctx.Err() == nil {
+		// --once reports each account's first result; a run that ended because every account
+		// gave up reports why, though an account may have registered before (a refresh
+		// refused for good).
+		results := last
+		if c.Once {
+			results = first
+		}
 		for _, a := range cfg.Accounts {
-			if s, ok := first[a.Name]; ok && s.State == phone.RegFailed {
+			if s, ok := results[a.Name]; ok && s.State == phone.RegFailed {
 				return &exitError{code: exitCodeFor(s.Failure), err: fmt.Errorf("%s: %s", s.Account, failureText(s))}
 			}
 		}
