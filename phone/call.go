@@ -104,6 +104,9 @@ func (p *Phone) lookupCall(id string) (*call, error) {
 	if !ok {
 		return nil, fmt.Errorf("call %s: %w", id, ErrNoSuchCall)
 	}
+	if c.ended() { // kept only until its history is written: nothing can be done with it
+		return nil, fmt.Errorf("call %s has ended: %w", id, ErrNoSuchCall)
+	}
 	return c, nil
 }
 

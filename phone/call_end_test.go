@@ -56,8 +56,9 @@ func (s *slowCalls) SaveCall(ctx context.Context, _ CallStatus) error {
 }
 
 // TestNoStatusAfterTheEnd: a call stays known to the phone while its history is written, but
-// its status is final: Mute then fails and publishes nothing (it published a second "ended",
-// and a Mute racing the end could publish "answered" after it).
+// it is over: Mute, Answer, Reject, Hangup, SendDTMF and Hold fail with ErrNoSuchCall, and
+// nothing more is published (Mute published a second "ended", and `serve`'s `ctl answer`
+// could file audio for a call that had ended).
 func TestNoStatusAfterTheEnd(t *testing.T) {
 	b, bAddr, bEv := runPhone(t, Config{Calls: &slowCalls{delay: time.Second}})
 	a, _, aEv := runPhone(t, Config{})
@@ -71,8 +72,17 @@ func TestNoStatusAfterTheEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitCall(t, bEv, bID, CallEnded)
-	if err := b.Mute(bID, true); !errors.Is(err, ErrNoSuchCall) {
-		t.Errorf("Mute after the end: %v, want ErrNoSuchCall", err)
+	for name, do := range map[string]func() error{
+		"Mute":     func() error { return b.Mute(bID, true) },
+		"Answer":   func() error { return b.Answer(bID, CallAudio{}) },
+		"Reject":   func() error { return b.Reject(bID, 486) },
+		"Hangup":   func() error { return b.Hangup(bID) },
+		"SendDTMF": func() error { return b.SendDTMF(bID, "1") },
+		"Hold":     func() error { return b.Hold(bID) },
+	} {
+		if err := do(); !errors.Is(err, ErrNoSuchCall) {
+			t.Errorf("%s after the end: %v, want ErrNoSuchCall", name, err)
+		}
 	}
 	for timeout := time.After(300 * time.Millisecond); ; {
 		select {
