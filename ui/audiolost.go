@@ -22,5 +22,5 @@ func (m *Model) audioLost(ev phone.AudioDeviceLost) {
 		detail += ": " + ev.Err.Error()
 	}
 	m.appendLogs(LogLine{Time: ev.Time, Level: "WARN", Text: "call " + ev.CallID + ": " + detail})
-	m.setNotice(true, text)
+	m.callNotice(ev.CallID, true, text)
 }

@@ -128,20 +128,20 @@ func (m *Model) handleResult(r cmdResultMsg) tea.Cmd {
 	switch r.op {
 	case "answer":
 		m.calls.Select(r.callID)
-		m.setNotice(true, "answered")
+		m.callNotice(r.callID, true, "answered")
 	case "reject":
 		m.setNotice(true, fmt.Sprintf("rejected (%d)", RejectCode))
 	case "hangup":
-		m.setNotice(true, "hanging up")
+		m.callNotice(r.callID, true, "hanging up")
 	case "mute":
 		m.calls.SetMuted(r.callID, r.muted)
 		if r.muted {
-			m.setNotice(true, "microphone muted")
+			m.callNotice(r.callID, true, "microphone muted")
 		} else {
-			m.setNotice(true, "microphone on")
+			m.callNotice(r.callID, true, "microphone on")
 		}
 	case "dtmf":
-		m.setNotice(true, "sent DTMF "+r.digits)
+		m.callNotice(r.callID, true, "sent DTMF "+r.digits)
 	default:
 		m.midcallResult(r)
 	}
@@ -156,13 +156,30 @@ func (m *Model) handleDial(r dialResultMsg) {
 	m.dialer.Remember(r.target)
 	m.history.Dialled(r.id, r.target)
 	m.calls.Select(r.id)
-	m.setNotice(true, "calling "+common.Clean(r.target))
+	m.callNotice(r.id, true, "calling "+common.Clean(r.target))
 }
 
 func (m *Model) setNotice(ok bool, text string) {
-	m.notice, m.noticeOK = common.Clean(text), ok
+	m.notice, m.noticeOK, m.noticeCall = common.Clean(text), ok, ""
 	if !ok {
 		// Errors also go to the log pane, where they outlive the next notice.
 		m.log.Append(logLine(LogLine{Time: m.c.Now(), Level: "ERROR", Text: m.notice}))
 	}
+}
+
+// callNotice is setNotice for a notice about call id ("microphone muted", "Bob put the call
+// on hold"): callEnded clears it when the call ends. Nothing else would replace it on an
+// idle screen, and a timer would redraw an idle TUI.
+func (m *Model) callNotice(id string, ok bool, text string) {
+	m.setNotice(ok, text)
+	m.noticeCall = id
+}
+
+// callEnded forgets what the UI kept about a call that ended: the notice about it, and
+// whether its transfer reported progress.
+func (m *Model) callEnded(id string) {
+	if id == m.noticeCall {
+		m.notice, m.noticeCall = "", ""
+	}
+	delete(m.xferNews, id)
 }

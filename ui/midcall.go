@@ -33,9 +33,13 @@ func (m *Model) routeMidcall(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 		m.dnd = msg.on
 		return nil, true
 	case transfer.BlindMsg:
+		// A new transfer's news starts afresh: progress of an earlier one on this call (a
+		// failure NOTIFY, or news left by a refused REFER) must not hide its result.
+		delete(m.xferNews, msg.CallID)
 		p := m.phone
 		return m.callCmd("transfer", msg.CallID, func() error { return p.Transfer(msg.CallID, msg.Target) }), true
 	case transfer.AttendedMsg:
+		delete(m.xferNews, msg.CallID) // as for BlindMsg
 		p := m.phone
 		return m.callCmd("transfer", msg.CallID, func() error { return p.TransferTo(msg.CallID, msg.OtherID) }), true
 	}
@@ -145,19 +149,19 @@ func (m *Model) midcallResult(r cmdResultMsg) bool {
 	switch r.op {
 	case "hold":
 		m.calls.SetHeld(r.callID, true)
-		m.setNotice(true, "call on hold")
+		m.callNotice(r.callID, true, "call on hold")
 	case "resume":
 		m.calls.SetHeld(r.callID, false)
-		m.setNotice(true, "call resumed")
+		m.callNotice(r.callID, true, "call resumed")
 	case "swap":
 		m.calls.SetHeld(r.other, true)
 		m.calls.SetHeld(r.callID, false)
 		m.calls.Select(r.callID)
-		m.setNotice(true, "swapped calls: the other one is on hold")
+		m.callNotice(r.callID, true, "swapped calls: the other one is on hold")
 	case "transfer":
 		// The NOTIFYs race this result to the screen: news already shown is newer than this.
 		if !m.xferNews[r.callID] {
-			m.setNotice(true, "transfer accepted by the far end; waiting for the outcome")
+			m.callNotice(r.callID, true, "transfer accepted by the far end; waiting for the outcome")
 		}
 		delete(m.xferNews, r.callID)
 	case "dnd":
@@ -199,11 +203,12 @@ func (m *Model) midcallEvent(ev phone.Event) {
 	m.xferNews[tp.CallID] = true
 	switch {
 	case !tp.Final:
-		m.setNotice(true, "transfer: "+status)
+		m.callNotice(tp.CallID, true, "transfer: "+status)
 	case tp.Code >= 200 && tp.Code < 300:
+		// Not tied to the call: the core hangs it up now, and the outcome must stay.
 		m.setNotice(true, "transferred ("+status+")")
 	default:
-		m.setNotice(false, "transfer failed: "+status+"; the call stays")
+		m.callNotice(tp.CallID, false, "transfer failed: "+status+"; the call stays")
 	}
 }
 

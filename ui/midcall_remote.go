@@ -18,8 +18,8 @@ func (m *Model) holdChanged(ev phone.HoldChanged) {
 		}
 	}
 	if ev.Held {
-		m.setNotice(true, who+" put the call on hold")
+		m.callNotice(ev.CallID, true, who+" put the call on hold")
 	} else {
-		m.setNotice(true, who+" took the call off hold")
+		m.callNotice(ev.CallID, true, who+" took the call off hold")
 	}
 }

@@ -78,7 +78,8 @@ func TestSwapBetweenTwoCalls(t *testing.T) {
 	d := newDriver(t, Options{})
 	d.send(answered("c1", t0))
 	d.send(answered("c2", t0))
-	d.keys("H") // c2, the newest, is selected: hold it
+	// A new call does not take the selection: select c2, then hold it.
+	d.keys("down", "H")
 	d.keys("x") // talk to c2 again, holding c1
 	wantCalls(t, d.ph, "hold c2", "hold c1", "resume c2")
 	contains(t, d.screen(), "swapped calls")

@@ -204,6 +204,10 @@ type Model struct {
 	height   int
 	quitting bool
 
+	// noticeCall is the call the notice is about, "" when it is about none: the notice goes
+	// when that call ends (callNotice).
+	noticeCall string
+
 	dnd       bool            // do not disturb, as last set or read
 	xferNews  map[string]bool // calls whose transfer already reported progress
 	announced map[string]bool // incoming calls we already rang the bell for

@@ -151,10 +151,10 @@ func TestHangupSelectedCall(t *testing.T) {
 	d := newDriver(t, Options{})
 	d.send(answered("c1", t0))
 	d.send(answered("c2", t0))
-	// The newest call is selected; ↑ selects the older one.
+	// The first call keeps the selection when another appears; ↓ selects the newer one.
 	d.keys("h")
-	d.keys("up", "h")
-	wantCalls(t, d.ph, "hangup c2", "hangup c1")
+	d.keys("down", "h")
+	wantCalls(t, d.ph, "hangup c1", "hangup c2")
 }
 
 func TestDTMFDuringAnsweredCall(t *testing.T) {

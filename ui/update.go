@@ -147,6 +147,7 @@ func (m *Model) handleEvent(ev phone.Event) tea.Cmd {
 		return m.handleMessage(ev, viewing)
 	case phone.CallStatus:
 		if ev.State == phone.CallEnded {
+			m.callEnded(ev.ID)
 			delete(m.announced, ev.ID)
 			if ev.ID == m.dtmfCall {
 				m.dtmfPending = ""

@@ -46,6 +46,9 @@ type Model struct {
 	focused  bool
 	width    int
 	height   int
+
+	// pick is a call Select named before it appeared: Dial's answer may beat its first status.
+	pick string
 }
 
 var _ common.Component = (*Model)(nil)
@@ -77,9 +80,14 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 				}
 			}
 		case c == nil:
+			had := len(m.calls)
 			m.calls = append(m.calls, &Call{Status: msg, held: statusHolding(msg)})
-			// The newest call is the one the user is about to act on.
-			m.selected = len(m.calls) - 1
+			// A call ringing in while the user talks must not take the selection from the
+			// call talked to (hang-up, hold, transfer); answering or dialling selects it.
+			if m.selected < 0 || m.selected >= had || msg.ID == m.pick {
+				m.selected = len(m.calls) - 1
+				m.pick = ""
+			}
 		default:
 			c.Status = msg
 			c.held = statusHolding(msg)
@@ -146,10 +154,13 @@ func (m *Model) Selected() (Call, bool) {
 	return *m.calls[m.selected], true
 }
 
-// Select moves the selection to the call with this id.
+// Select moves the selection to the call with this id, or to that call when it appears.
 func (m *Model) Select(id string) {
+	m.pick = ""
 	if i, _ := m.find(id); i >= 0 {
 		m.selected = i
+	} else {
+		m.pick = id
 	}
 }
 

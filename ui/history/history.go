@@ -100,6 +100,7 @@ func (m *Model) SetPast(es []Entry) {
 }
 
 func (m *Model) merge() {
+	prev, had := m.Selected()
 	all := append(make([]Entry, 0, len(m.entries)+len(m.past)), m.entries...)
 	for _, p := range m.past {
 		dup := false
@@ -117,7 +118,27 @@ func (m *Model) merge() {
 		all = all[:maxEntries]
 	}
 	m.all = all
+	if had && m.selected > 0 {
+		// Rows added above the selection (a call that just ended, the persistent history
+		// read again) must not slide another call under it: Enter would redial the wrong
+		// person. Follow the entry itself.
+		for i, e := range all {
+			if sameEntry(e, prev) {
+				m.selected = i
+				break
+			}
+		}
+	}
 	m.selected = min(m.selected, max(0, len(all)-1))
+}
+
+// sameEntry reports whether a and b are the same row: this session's calls by their id,
+// the persistent history's by Same, or field for field when they lack a start time.
+func sameEntry(a, b Entry) bool {
+	if a.CallID != "" || b.CallID != "" {
+		return a.CallID == b.CallID
+	}
+	return a == b || Same(a, b)
 }
 
 // Update adds ended calls and, while focused, moves the selection and redials.
@@ -164,7 +185,11 @@ func (m *Model) add(s phone.CallStatus) {
 	if len(m.entries) > maxEntries {
 		m.entries = m.entries[:maxEntries]
 	}
-	m.selected = 0
+	if !m.focused {
+		// The newest call is what the user looks for on coming back to the pane; while the
+		// user is in the pane on an older row, merge keeps that row selected.
+		m.selected = 0
+	}
 	delete(m.typed, s.ID)
 	m.merge()
 }

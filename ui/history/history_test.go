@@ -5,6 +5,9 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/phone"
+	"github.com/dialtone/dialtone/ui/common"
+	"github.com/dialtone/dialtone/ui/internal/uitest"
+	"github.com/dialtone/dialtone/ui/styles"
 )
 
 func TestOutcome(t *testing.T) {
@@ -27,4 +30,51 @@ func TestOutcome(t *testing.T) {
 			t.Errorf("Outcome(%+v) = %q, %v; want %q, %v", c.s, got, good, c.want, c.good)
 		}
 	}
+}
+
+func past(peer string, at time.Time) Entry {
+	return Entry{Direction: phone.Outgoing, Peer: peer, Outcome: "answered", Good: true, Started: at}
+}
+
+func selectedPeer(t *testing.T, m *Model, want string) {
+	t.Helper()
+	if e, ok := m.Selected(); !ok || e.Peer != want {
+		t.Errorf("selected %q (%v), want %q", e.Peer, ok, want)
+	}
+}
+
+// A call ending while the user is on an older row of the focused pane adds a row at the
+// top; the selection stays on the entry it was on, so Enter redials the same person. On the
+// top row, or with the pane not focused, the newest call is selected.
+func TestSelectionFollowsItsEntry(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	m := New(common.NewCommon(styles.New(true, true)))
+	m.SetFocused(true)
+	old := []Entry{past("sip:a@x", t0), past("sip:b@x", t0.Add(-time.Hour)), past("sip:c@x", t0.Add(-2*time.Hour))}
+	m.SetPast(old)
+	m.Update(uitest.Key("down"))
+	m.Update(uitest.Key("down"))
+	selectedPeer(t, m, "sip:c@x")
+
+	end := phone.CallStatus{ID: "c1", Direction: phone.Outgoing, Peer: "sip:d@x", State: phone.CallEnded,
+		Started: t0.Add(time.Minute), Answered: t0.Add(time.Minute), Ended: t0.Add(2 * time.Minute)}
+	m.Update(end)
+	selectedPeer(t, m, "sip:c@x")
+	// The persistent history read again now has the ended call too.
+	m.SetPast(append([]Entry{past("sip:d@x", end.Started)}, old...))
+	if n := len(m.Entries()); n != 4 {
+		t.Fatalf("%d entries after the reload, want 4", n)
+	}
+	selectedPeer(t, m, "sip:c@x")
+
+	m.Update(uitest.Key("g")) // the top row: the next call to end takes it
+	end.ID, end.Peer = "c2", "sip:e@x"
+	m.Update(end)
+	selectedPeer(t, m, "sip:e@x")
+
+	m.Update(uitest.Key("down"))
+	m.SetFocused(false)
+	end.ID, end.Peer = "c3", "sip:f@x"
+	m.Update(end)
+	selectedPeer(t, m, "sip:f@x")
 }

@@ -53,6 +53,11 @@ func (m *Model) Append(ls ...Line) {
 	}
 	if over := len(m.lines) - maxLines; over > 0 {
 		m.lines = append([]Line(nil), m.lines[over:]...)
+		if m.offset > 0 {
+			// The lines the user was reading may be among those trimmed: the place counted
+			// for them is gone, so stop at the oldest lines kept (as Top does).
+			m.offset = max(0, min(m.offset, len(m.visible())-m.height))
+		}
 	}
 }
 
@@ -128,7 +133,9 @@ func (m *Model) View() string {
 	if len(ls) == 0 {
 		return st.Empty.Render(common.Truncate(" Nothing logged yet.", m.width))
 	}
-	end := len(ls) - m.offset
+	// Append and Update keep offset in range; clamping here as well means a slip there
+	// shows the wrong lines rather than panicking: View runs even while the pane is hidden.
+	end := max(0, min(len(ls), len(ls)-m.offset))
 	start := max(0, end-m.height)
 	if m.height <= 0 {
 		start = 0
