@@ -44,11 +44,12 @@ func (e *env) setupLogging() (func(), error) {
 			closeAll()
 			return nil, fmt.Errorf("--sip-trace: %w", err)
 		}
-		t := &sipTracer{w: f}
+		t := &sipTracer{w: f, order: newSIPOrder()}
 		e.tracer = t
 		sip.SIPDebugTracer(t)
 		sip.SIPDebug = true
 		closers = append(closers, func() {
+			t.order.flush() // what still waits for its cause
 			// sip.SIPDebug stays on: sipgo's connection goroutines read it without a lock
 			// (a data race under -race); the tracer writes nowhere from here on instead.
 			t.mu.Lock()
@@ -66,22 +67,25 @@ func (e *env) setupLogging() (func(), error) {
 
 // sipTracer writes every SIP message with time, direction and addresses. sipgo's hook is a
 // process-wide setting, which is why only the command line (not the phone core) sets it.
+// Messages go in causal order, as in a --pcap capture (pcap_order.go): a response sipgo
+// reported before the request it answers waits for it, at most sipHold.
 type sipTracer struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu    sync.Mutex
+	w     io.Writer
+	order sipOrder
 }
 
 func (t *sipTracer) SIPTraceRead(transport, laddr, raddr string, msg []byte) {
-	t.write("recv", transport, raddr, laddr, msg)
+	t.order.received(msg, func(at time.Time, m []byte) { t.write(at, "recv", transport, raddr, laddr, m) })
 }
 
 func (t *sipTracer) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
-	t.write("send", transport, laddr, raddr, msg)
+	t.order.sent(msg, func(at time.Time, m []byte) { t.write(at, "send", transport, laddr, raddr, m) })
 }
 
-func (t *sipTracer) write(dir, transport, from, to string, msg []byte) {
+func (t *sipTracer) write(at time.Time, dir, transport, from, to string, msg []byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	// SRTP master keys never reach a file: whoever has the trace and a capture could decrypt.
-	fmt.Fprintf(t.w, "=== %s %s %s %s -> %s (%d bytes)\n%s\n", time.Now().Format(time.RFC3339Nano), dir, transport, from, to, len(msg), srtp.MaskCryptoLines(msg))
+	fmt.Fprintf(t.w, "=== %s %s %s %s -> %s (%d bytes)\n%s\n", at.Format(time.RFC3339Nano), dir, transport, from, to, len(msg), srtp.MaskCryptoLines(msg))
 }

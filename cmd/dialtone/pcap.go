@@ -54,7 +54,7 @@ func (e *env) setupPcap(closers *[]func()) error {
 	if os.IsNotExist(statErr) {
 		os.Remove(e.cli.PCAP) // created on first use
 	}
-	c := &pcapCapture{path: e.cli.PCAP, routes: map[netip.Addr]netip.Addr{}, order: sipOrder{written: map[string]time.Time{}}}
+	c := &pcapCapture{path: e.cli.PCAP, routes: map[netip.Addr]netip.Addr{}, order: newSIPOrder()}
 	e.pcap = c
 	var next sip.SIPTracer
 	if e.tracer != nil {
@@ -158,9 +158,9 @@ func (t *pcapTracer) write(transport string, sent bool, laddr, raddr string, msg
 	// SRTP master keys never reach a file: whoever has the capture could decrypt the call.
 	body := maskForCapture(msg) // pcap_mask.go
 	if sent {
-		t.c.order.sent(w, transport, local, remote, body)
+		t.c.order.sent(body, func(at time.Time, m []byte) { w.WriteSIPAt(at, transport, true, local, remote, m) })
 	} else {
-		t.c.order.received(w, transport, remote, local, body)
+		t.c.order.received(body, func(at time.Time, m []byte) { w.WriteSIPAt(at, transport, false, remote, local, m) })
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -12,7 +11,8 @@ import (
 
 // sipgo reports a message it sent after the write returns, so the answer to it can be reported
 // first (the far end answered while the sending goroutine had not yet logged): a 180 before
-// its INVITE, a 200 before its BYE. The capture puts them back in causal order: a received
+// its INVITE, a 200 before its BYE. The capture and the --sip-trace file put them back in
+// causal order: a received
 // response waits until the request with its Via branch has been written, a received ACK until
 // the final response it acknowledges has; either waits at most sipHold, and whatever was
 // received after it waits behind it, so received messages keep their own order.
@@ -20,34 +20,40 @@ import (
 // sipHold bounds how long a received message waits for the message that caused it.
 const sipHold = 100 * time.Millisecond
 
-// sipOrder is the capture's reordering of SIP messages.
+// sipOrder is the reordering of SIP messages for one file. Each message comes with the write
+// that puts it in the file at a given time, called with the order's lock held.
 type sipOrder struct {
 	mu      sync.Mutex
-	w       *pcap.Writer
 	written map[string]time.Time // what sent messages satisfied (sipKey), and when
 	queue   []heldSIP
 	timer   *time.Timer
-	last    time.Time // the last capture time written: held messages never go before it
+	last    time.Time // the last time written: held messages never go before it
 }
+
+// writeSIP puts msg in the file as of at.
+type writeSIP func(at time.Time, msg []byte)
 
 type heldSIP struct {
 	at, deadline time.Time
-	transport    string
-	src, dst     netip.AddrPort
 	msg          []byte
+	write        writeSIP
 	waitFor      string
 }
 
+func newSIPOrder() sipOrder { return sipOrder{written: map[string]time.Time{}} }
+
 // sent writes a message dialtone sent, then what was waiting for it.
-func (o *sipOrder) sent(w *pcap.Writer, transport string, src, dst netip.AddrPort, msg []byte) {
+func (o *sipOrder) sent(msg []byte, write writeSIP) {
 	at := time.Now()
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.w = w
 	at = laterOf(at, o.last)
 	o.last = at
-	w.WriteSIPAt(at, transport, true, src, dst, msg)
+	write(at, msg)
 	if k := sipKey(msg, true); k != "" {
+		if o.written == nil {
+			o.written = map[string]time.Time{} // the zero sipOrder works too
+		}
 		if len(o.written) >= 4096 {
 			clear(o.written) // bounded; what waits then waits at most sipHold
 		}
@@ -57,21 +63,20 @@ func (o *sipOrder) sent(w *pcap.Writer, transport string, src, dst netip.AddrPor
 }
 
 // received writes a message dialtone received, or holds it until what caused it is written.
-func (o *sipOrder) received(w *pcap.Writer, transport string, src, dst netip.AddrPort, msg []byte) {
+func (o *sipOrder) received(msg []byte, write writeSIP) {
 	at := time.Now()
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.w = w
 	k := sipKey(msg, false)
 	if _, done := o.written[k]; done {
 		k = ""
 	}
 	if k == "" && len(o.queue) == 0 {
 		o.last = laterOf(at, o.last)
-		w.WriteSIPAt(o.last, transport, false, src, dst, msg)
+		write(o.last, msg)
 		return
 	}
-	o.queue = append(o.queue, heldSIP{at: at, deadline: at.Add(sipHold), transport: transport, src: src, dst: dst,
+	o.queue = append(o.queue, heldSIP{at: at, deadline: at.Add(sipHold), write: write,
 		msg: bytes.Clone(msg), waitFor: k}) // sipgo reuses its buffer once the hook returns
 	o.release(len(o.queue) > 256)
 	if len(o.queue) > 0 && o.timer == nil {
@@ -94,7 +99,7 @@ func (o *sipOrder) release(force bool) {
 			at = laterOf(at, cause)
 		}
 		o.last = at
-		o.w.WriteSIPAt(at, h.transport, false, h.src, h.dst, h.msg)
+		h.write(at, h.msg)
 		o.queue[0] = heldSIP{}
 		o.queue = o.queue[1:]
 	}
@@ -119,9 +124,7 @@ func (o *sipOrder) flush() {
 		o.timer.Stop()
 		o.timer = nil
 	}
-	if o.w != nil {
-		o.release(true)
-	}
+	o.release(true)
 }
 
 // sipKey is what a sent message satisfies, or what a received one waits for: a request and

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dialtone/dialtone/phone/pcap"
 	"github.com/dialtone/dialtone/phone/srtp"
@@ -35,7 +34,7 @@ func traceCall(t *testing.T) (file, key string) {
 	}
 	sdp := "v=0\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:" + c.String() + "\r\n"
 	file = filepath.Join(t.TempDir(), "call.pcapng")
-	capture := &pcapCapture{path: file, routes: map[netip.Addr]netip.Addr{}, order: sipOrder{written: map[string]time.Time{}}}
+	capture := &pcapCapture{path: file, routes: map[netip.Addr]netip.Addr{}, order: newSIPOrder()}
 	tr := &pcapTracer{c: capture}
 	const local, bob = "0.0.0.0:5062", "127.0.0.1:5090"
 	tr.SIPTraceWrite("UDP", local, bob, msg("INVITE sip:bob@127.0.0.1:5090 SIP/2.0", "call-1", "1 INVITE", sdp))
