@@ -50,9 +50,10 @@ type Sink struct {
 	conv       []int16    // rs's output
 }
 
-// Create creates (or truncates) the file at path and writes a WAV header to it.
+// Create creates (or truncates) the file at path and writes a WAV header to it. A new file is
+// private (0600), as the history and the captures are: it holds what someone said on a call.
 func Create(path string) (*Sink, error) {
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("wav: %w", err)
 	}

@@ -149,3 +149,23 @@ func TestCreateErrors(t *testing.T) {
 		t.Fatalf("Create in a missing directory: %v", err)
 	}
 }
+
+// TestCreateIsPrivate: a recording holds what someone said on a call; only its owner may read
+// it (it was 0644, world-readable under the usual umask).
+func TestCreateIsPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "call.wav")
+	sink, err := wav.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := st.Mode().Perm(); perm != 0o600 {
+		t.Fatalf("recording mode %o, want 600", perm)
+	}
+}

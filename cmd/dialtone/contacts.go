@@ -229,12 +229,14 @@ func (c *contactsExportCmd) Run(e *env) error {
 		if err != nil {
 			return usageErr("contacts export: %v", err)
 		}
+		// An export file that cannot be written is exit 2 (README), whether at open or later
+		// (a full disk).
 		if err := store.WriteVCards(f, cs); err != nil {
 			f.Close()
-			return fmt.Errorf("contacts export %s: %w", c.File, err)
+			return usageErr("contacts export %s: %v", c.File, err)
 		}
 		if err := f.Close(); err != nil {
-			return fmt.Errorf("contacts export %s: %w", c.File, err)
+			return usageErr("contacts export %s: %v", c.File, err)
 		}
 		fmt.Fprintf(e.stderr, "wrote %d contacts to %s\n", len(cs), c.File)
 		return nil

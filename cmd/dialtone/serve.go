@@ -139,7 +139,7 @@ func (b broadcaster) Write(p []byte) (int, error) {
 func (s *server) open() (*callAudio, error) {
 	rec := ""
 	if s.cmd.RecordDir != "" {
-		if err := os.MkdirAll(s.cmd.RecordDir, 0o755); err != nil {
+		if err := os.MkdirAll(s.cmd.RecordDir, 0o700); err != nil { // recordings are private
 			return nil, fmt.Errorf("--record-dir: %w", err)
 		}
 		s.n++
