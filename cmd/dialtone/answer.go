@@ -188,7 +188,9 @@ loop:
 						continue // a call we turned away as over --count, or as we stop
 					}
 					if mine {
-						ca.Close()
+						if err := ca.Close(); err != nil {
+							e.audioCloseErr(err)
+						}
 					}
 					// A call ended by our own hang-up on the way out is not a failure.
 					if !stopping || ev.By != "local" {

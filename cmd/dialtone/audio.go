@@ -36,6 +36,12 @@ func (c *callAudio) Close() error {
 	return errors.Join(errs...)
 }
 
+// audioCloseErr reports on stderr why a call's audio did not close cleanly: a recording that a
+// full disk cut short must not pass unnoticed behind exit 0.
+func (e *env) audioCloseErr(err error) {
+	fmt.Fprintf(e.stderr, "dialtone: call audio: %v\n", err)
+}
+
 // openAudio opens one call's source and sink. It is the only place that picks an audio
 // backend. The config file's [audio] section gives defaults that flags override.
 func (e *env) openAudio(f audioFlags, recordPath string) (*callAudio, error) {

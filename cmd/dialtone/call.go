@@ -49,7 +49,11 @@ func (e *env) placeCall(cfg phone.Config, account, target string, c *callCmd) er
 	if err != nil {
 		return err
 	}
-	defer ca.Close()
+	defer func() {
+		if err := ca.Close(); err != nil {
+			e.audioCloseErr(err)
+		}
+	}()
 	r, err := e.startPhone(cfg, true)
 	if err != nil {
 		return err

@@ -14,6 +14,16 @@ type callDevices struct {
 	mu      sync.Mutex
 	m       map[string]*callAudio // by call id
 	closing sync.WaitGroup        // releases in flight; closeAll waits for them
+	// closeErr hears why closing a call's audio failed (a recording cut short by a full
+	// disk); nil drops it.
+	closeErr func(error)
+}
+
+// close closes ca and says why it failed, if it did.
+func (d *callDevices) close(ca *callAudio) {
+	if err := ca.Close(); err != nil && d.closeErr != nil {
+		d.closeErr(err)
+	}
 }
 
 func (d *callDevices) keep(id string, ca *callAudio) {
@@ -62,7 +72,7 @@ func (d *callDevices) release(id string) {
 		d.closing.Add(1)
 		go func() {
 			defer d.closing.Done()
-			ca.Close()
+			d.close(ca)
 		}()
 	}
 }
@@ -74,7 +84,7 @@ func (d *callDevices) closeAll() {
 	d.m = nil
 	d.mu.Unlock()
 	for _, ca := range m {
-		ca.Close()
+		d.close(ca)
 	}
 	d.closing.Wait()
 }

@@ -62,6 +62,7 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	out := &printer{w: e.stdout, json: e.cli.JSON, names: e.loadContactNames()}
 	s := &server{e: e, r: r, cmd: c, names: out.names}
+	s.audio.closeErr = e.audioCloseErr
 	k := &controller{ph: r.Phone, account: account, dial: s.dial, answer: s.answer}
 	srv, err := control.Listen(path, k.do, e.log, c.ControlQueue)
 	if err != nil {

@@ -51,6 +51,7 @@ func (tuiCmd) Run(e *env) error {
 	}()
 	e.noDeviceHint = fmt.Sprintf("to call without sound, set backend = \"null\" under [audio] in %s; `dialtone devices` lists the devices", f.Path)
 	adapter := &tuiPhone{e: e, ph: ph}
+	adapter.audio.closeErr = func(err error) { e.log.Warn("call audio", "err", err) } // the log pane
 	defer adapter.close()
 	names := e.loadContactNames() // tui_contacts.go
 	opts := ui.Options{Phone: withContacts(adapter, names), Logs: logs, NoColor: os.Getenv("NO_COLOR") != "", Version: version,
