@@ -44,6 +44,11 @@ func (c *messageCmd) Run(e *env) error {
 	}
 	r, err := e.startPhone(cfg, true)
 	if err != nil {
+		if e.ctx.Err() != nil {
+			// Interrupted while starting: not sent, as when interrupted while sending (4);
+			// startPhone's own answer to a signal is exit 0, which here would say delivered.
+			return &exitError{code: exitNetwork, err: errors.New("message: interrupted before it was sent")}
+		}
 		return err
 	}
 	out := &printer{w: e.stdout, json: e.cli.JSON, names: e.loadContactNames()}

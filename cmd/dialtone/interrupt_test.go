@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// runInterrupted runs the command line as if SIGINT had already come.
+func runInterrupted(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	code := run(ctx, args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestMessageInterruptedIsNotSent: a message interrupted before it went out exits 4, as one
+// interrupted while sending does; it exited 0, which says delivered.
+func TestMessageInterruptedIsNotSent(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	code, _, errOut := runInterrupted(t, "message", "sip:bob@127.0.0.1:9", "hello", "--listen", "127.0.0.1:0", "--config", "/dev/null")
+	if code != exitNetwork {
+		t.Fatalf("exit %d, want %d (not sent)\n%s", code, exitNetwork, errOut)
+	}
+}
+
+// TestDoctorInterruptedExitsAsItsReport: doctor interrupted still writes its report, and exits
+// with the code the report names, not 1 ("a bug").
+func TestDoctorInterruptedExitsAsItsReport(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	t.Setenv("DIALTONE_PASSWORD", "x")
+	code, out, errOut := runInterrupted(t, "doctor", "--json", "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:127.0.0.1:9", "--config", "/dev/null")
+	var rep struct {
+		ExitCode int `json:"exit_code"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("no report (%v): exit %d\nstdout:\n%s\nstderr:\n%s", err, code, out, errOut)
+	}
+	if code == exitInternal || code != rep.ExitCode {
+		t.Fatalf("exit %d, report's exit_code %d: want them equal, and not %d\n%s", code, rep.ExitCode, exitInternal, errOut)
+	}
+	if !strings.Contains(errOut, "interrupted") {
+		t.Errorf("stderr does not say the report was interrupted:\n%s", errOut)
+	}
+}
