@@ -184,9 +184,6 @@ func candidates(dev *pa.DeviceInfo, input bool) (rates []float64, chans []int) {
 // (8 kHz until SetRate), queue.
 func (s *stream) capture(in []int16, _ pa.StreamCallbackTimeInfo, flags pa.StreamCallbackFlags) {
 	s.live.beat()
-	if flags&pa.InputOverflow != 0 {
-		s.ring.hostXrun()
-	}
 	mono := in
 	if s.channels > 1 {
 		n := len(in) / s.channels
@@ -202,6 +199,9 @@ func (s *stream) capture(in []int16, _ pa.StreamCallbackTimeInfo, flags pa.Strea
 	}
 	s.capMu.Lock()
 	defer s.capMu.Unlock()
+	if flags&pa.InputOverflow != 0 {
+		s.ring.hostXrun() // under capMu: SetRate replaces the ring
+	}
 	if s.rs != nil {
 		s.conv = s.rs.process(mono, s.conv[:0])
 		mono = s.conv

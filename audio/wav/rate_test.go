@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/dialtone/dialtone/audio/audiotest"
 	"github.com/dialtone/dialtone/audio/wav"
@@ -67,6 +68,47 @@ func TestSourceRateChangeMidFile(t *testing.T) {
 	}
 	if found, lvl, _ := audiotest.DetectTone(rest[4800:19200], 48000, 1000); !found || lvl < halfScaleDBFS-1 {
 		t.Fatalf("no tone after the change: level %.1f dBFS", lvl)
+	}
+}
+
+// TestSourceBackToTheFileRateEnds: a 16 kHz file in an 8 kHz call, then the codec changes to
+// the file's own rate (a re-INVITE to G.722). The file still ends: the resampler's look-ahead
+// was lost with it, and Read spun for good at the end looking for samples that would never
+// come (the call's sender at 100 % CPU).
+func TestSourceBackToTheFileRateEnds(t *testing.T) {
+	src, err := wav.OpenSource(writeTemp(t, toneFile(wav.PCM, 1, 1, 16000, 16, 1000, 0.5, 1.0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if err := src.SetRate(8000); err != nil {
+		t.Fatal(err)
+	}
+	if first, err := audiotest.Collect(src, 25); err != nil || len(first) != 4000 { // half the file
+		t.Fatalf("%d samples, %v", len(first), err)
+	}
+	if err := src.SetRate(16000); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int, 1)
+	go func() { // bounded by the test's own wait: the old code never returned
+		n := 0
+		frame := make([]int16, 320)
+		for range 200 { // half a second is 25 frames
+			if err := src.Read(frame); err != nil {
+				break
+			}
+			n += len(frame)
+		}
+		done <- n
+	}()
+	select {
+	case n := <-done:
+		if n < 7680 || n > 8000+320 {
+			t.Fatalf("%d samples at 16 kHz after half the file, want about 8000", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Read never ended the file after going back to its own rate")
 	}
 }
 

@@ -113,6 +113,12 @@ func (s *Source) Read(frame []int16) error {
 		}
 		filled += p
 		s.produced += int64(p)
+		if c == 0 && p == 0 {
+			// Nothing left to give: the file is done and the resampler that held its last
+			// samples is gone (the call went back to the file's own rate), so total cannot be
+			// reached. Stopping short by that look-ahead beats spinning here for good.
+			break
+		}
 	}
 	if filled == 0 {
 		s.finished = true
@@ -134,6 +140,7 @@ func (s *Source) refill() error {
 			return nil
 		}
 		if err != io.EOF {
+			s.inLen = 0 // the last block was played: a Read after the error must not replay it
 			return err
 		}
 		s.fileDone = true
