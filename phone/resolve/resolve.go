@@ -322,6 +322,11 @@ func (r *Resolver) addresses(ctx context.Context, tr *Trace, host string, t Tran
 		rrs, err := r.lookup(ctx, tr, host, qtype)
 		if err != nil {
 			if isHardFailure(err) {
+				if len(out) > 0 {
+					// The A question was answered and the AAAA one timed out: some routers
+					// and firewalls drop AAAA. What was found is the answer.
+					break
+				}
 				return nil, err
 			}
 			errs = append(errs, err)

@@ -81,6 +81,19 @@ func TestResolveRFC3263(t *testing.T) {
 	}
 }
 
+// TestResolveKeepsAddressesWhenAAAATimesOut: the A question is answered, the AAAA one never is
+// (home routers and firewalls that drop AAAA). The IPv4 address is the answer; the timeout
+// threw it away, and registration failed on every retry.
+func TestResolveKeepsAddressesWhenAAAATimesOut(t *testing.T) {
+	d := startDNS(t, zone...)
+	d.ignore("plain.example.", "AAAA")
+	r := newTestResolver(t, d, nil)
+	ts, tr, err := r.Resolve(resolveCtx(t), Query{Host: "plain.example", Port: 5070})
+	if got := addrs(ts); err != nil || !slices.Equal(got, []string{"udp 192.0.2.40:5070"}) {
+		t.Fatalf("%v, %v; want the A record's address\n%s", got, err, tr)
+	}
+}
+
 func TestResolveExplicitPortAsksNoSRV(t *testing.T) {
 	d := startDNS(t, zone...)
 	r := newTestResolver(t, d, nil)

@@ -20,7 +20,8 @@ type testDNS struct {
 	zone     map[string][]dns.RR // "name. TYPE" -> records
 	truncate map[string]bool     // names answered truncated over UDP
 	servfail map[string]bool
-	noEDNS   bool     // answer FORMERR to queries with EDNS, as servers from before RFC 2671
+	silent   map[string]bool // "name. TYPE" questions never answered (a middlebox that drops AAAA)
+	noEDNS   bool            // answer FORMERR to queries with EDNS, as servers from before RFC 2671
 	asked    []string // "udp name TYPE"
 }
 
@@ -92,8 +93,12 @@ func (d *testDNS) handler(network string) dns.HandlerFunc {
 			}
 		}
 		trunc, fail := d.truncate[name] && network == "udp", d.servfail[name]
+		silent := d.silent[name+" "+dns.TypeToString[q.Qtype]]
 		formerr := d.noEDNS && req.IsEdns0() != nil
 		d.mu.Unlock()
+		if silent {
+			return // the client times out
+		}
 		switch {
 		case formerr:
 			m.Rcode = dns.RcodeFormatError
@@ -117,6 +122,16 @@ func (d *testDNS) handler(network string) dns.HandlerFunc {
 func (d *testDNS) fail(name string) {
 	d.mu.Lock()
 	d.servfail[name] = true
+	d.mu.Unlock()
+}
+
+// ignore makes the server never answer questions of type typ ("AAAA") for name.
+func (d *testDNS) ignore(name, typ string) {
+	d.mu.Lock()
+	if d.silent == nil {
+		d.silent = map[string]bool{}
+	}
+	d.silent[name+" "+typ] = true
 	d.mu.Unlock()
 }
 

@@ -134,6 +134,9 @@ func (r *Resolver) srv(ctx context.Context, tr *Trace, l srvLookup) ([]Target, b
 		ts, err := r.addresses(ctx, tr, s.Target, l.transport, int(s.Port), base)
 		if err != nil {
 			if isHardFailure(err) {
+				if len(out) > 0 {
+					break // keep the targets found before the server stopped answering
+				}
 				return nil, true, err
 			}
 			lastErr = err
