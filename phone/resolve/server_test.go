@@ -22,7 +22,7 @@ type testDNS struct {
 	servfail map[string]bool
 	silent   map[string]bool // "name. TYPE" questions never answered (a middlebox that drops AAAA)
 	noEDNS   bool            // answer FORMERR to queries with EDNS, as servers from before RFC 2671
-	asked    []string // "udp name TYPE"
+	asked    []string        // "udp name TYPE"
 }
 
 func startDNS(t *testing.T, records ...string) *testDNS {
