@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -125,10 +126,6 @@ func expectedType(key string) string {
 		return "a table"
 	}
 	switch last {
-	case "expires":
-		return "an integer"
-	case "register", "tls_insecure":
-		return "a boolean (true or false)"
 	case "sip", "audio":
 		return "a table ([" + last + "])"
 	case "account":
@@ -136,8 +133,66 @@ func expectedType(key string) string {
 	case "":
 		return ""
 	}
-	if strings.Contains(key, ".") {
+	// The schema says: the field with that toml name in the key's table (keepalive is an
+	// integer, codecs an array, echo_cancellation a boolean). A list by hand had called every
+	// key it did not name a string, and "must be a string, not a string" followed.
+	section, _, _ := strings.Cut(key, ".")
+	section, _, _ = strings.Cut(section, "[")
+	var table reflect.Type
+	switch section {
+	case "sip":
+		table = reflect.TypeFor[SIP]()
+	case "audio":
+		table = reflect.TypeFor[Audio]()
+	case "account":
+		table = reflect.TypeFor[Account]()
+	default:
+		return ""
+	}
+	if f, ok := tomlField(table, last); ok {
+		return tomlTypeName(f.Type)
+	}
+	return ""
+}
+
+// tomlField is the field of struct t (or of a struct embedded in it) whose toml name is name.
+func tomlField(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			if g, ok := tomlField(f.Type, name); ok {
+				return g, true
+			}
+			continue
+		}
+		if tag, _, _ := strings.Cut(f.Tag.Get("toml"), ","); tag == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// tomlTypeName says in TOML's words what a value decoded into a Go type t must be; "" when it
+// cannot tell (a type that decodes itself).
+func tomlTypeName(t reflect.Type) string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
 		return "a string"
+	case reflect.Bool:
+		return "a boolean (true or false)"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		if e := tomlTypeName(t.Elem()); e != "" {
+			return "an array of " + strings.TrimPrefix(strings.TrimPrefix(e, "an "), "a ") + "s"
+		}
+		return "an array"
 	}
 	return ""
 }
