@@ -34,6 +34,9 @@ func pickChallenge(values []string) (*digest.Challenge, error) {
 		if err != nil || algorithmRank(c.Algorithm) == 0 || !digest.CanDigest(c) {
 			continue
 		}
+		for i, q := range c.QOP { // the parser splits qop="auth-int, auth" on "," and keeps the space
+			c.QOP[i] = strings.TrimSpace(q)
+		}
 		if len(c.QOP) > 0 && !c.SupportsQOP("auth") {
 			continue // auth-int needs the body hashed; no SIP server we know insists on it
 		}

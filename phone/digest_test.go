@@ -113,6 +113,23 @@ func TestPickChallengePrefersTheStrongestAlgorithm(t *testing.T) {
 	}
 }
 
+// TestPickChallengeReadsAQOPList: qop="auth-int, auth" offers auth too (the space after the
+// comma made it " auth", and the challenge unusable), and the answer uses it.
+func TestPickChallengeReadsAQOPList(t *testing.T) {
+	const chal = `Digest realm="r", nonce="n", algorithm=MD5, qop="auth-int, auth"`
+	c, err := pickChallenge([]string{chal})
+	if err != nil || !c.SupportsQOP("auth") {
+		t.Fatalf("picked %+v, %v; want the challenge, with auth", c, err)
+	}
+	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: "h"})
+	if _, err := authorize(req, challengeResponse(401, chal), "a", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if h := req.GetHeader("Authorization"); h == nil || !strings.Contains(h.Value(), "qop=auth") {
+		t.Fatalf("Authorization %v, want qop=auth", h)
+	}
+}
+
 func TestPickChallengeRejectsWhatWeCannotAnswer(t *testing.T) {
 	for _, values := range [][]string{
 		nil,
