@@ -2,6 +2,7 @@ package phone
 
 import (
 	"testing"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -34,5 +35,22 @@ func TestPublicAddressFromVia(t *testing.T) {
 		if h != c.wantHost || p != c.wantPort || ok != c.wantOK {
 			t.Errorf("%s: got %s:%d %v, want %s:%d %v", c.name, h, p, ok, c.wantHost, c.wantPort, c.wantOK)
 		}
+	}
+}
+
+// TestGrantedExpiresOverIPv6: the registrar grants less than we asked in our Contact's
+// expires (no Expires header). sipgo parses that Contact's host as "[2001:db8::1]" and ours is
+// stored bare; the grant was missed and we refreshed on the 600 s we asked for.
+func TestGrantedExpiresOverIPv6(t *testing.T) {
+	raw := "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK1\r\nFrom: <sip:alice@example.com>;tag=1\r\n" +
+		"To: <sip:alice@example.com>;tag=2\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\n" +
+		"Contact: <sip:alice@[2001:db8::1]:5060>;expires=120\r\nContent-Length: 0\r\n\r\n"
+	msg, err := sip.NewParser().ParseSIP([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &sipRegistrar{contact: sip.Uri{Scheme: "sip", User: "alice", Host: "2001:db8::1", Port: 5060}}
+	if got := r.result(msg.(*sip.Response), 600*time.Second).Expires; got != 120*time.Second {
+		t.Fatalf("granted %v, want the Contact's 120 s", got)
 	}
 }
