@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -342,19 +341,6 @@ func (r *sipRegistrar) result(res *sip.Response, asked time.Duration) regResult 
 		}
 	}
 	return out
-}
-
-// sameHost compares two URI hosts as addresses: sipgo parses an IPv6 Contact as
-// "[2001:db8::1]" while ours is stored bare, and the registrar's expires for our binding was
-// missed (we refreshed on what we asked for, and lost the binding when it granted less).
-func sameHost(a, b string) bool {
-	a, b = strings.Trim(a, "[]"), strings.Trim(b, "[]")
-	if x, err := netip.ParseAddr(a); err == nil {
-		if y, err := netip.ParseAddr(b); err == nil {
-			return x.Unmap() == y.Unmap()
-		}
-	}
-	return strings.EqualFold(a, b)
 }
 
 func (r *sipRegistrar) getPassword(ctx context.Context) (string, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strings"
 
 	"github.com/dialtone/dialtone/phone/resolve"
 	"github.com/emiago/sipgo/sip"
@@ -128,4 +129,17 @@ func isIPv6Target(target string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.Is6() && !ip.Is4In6()
+}
+
+// sameHost compares two URI hosts as addresses: sipgo parses an IPv6 Contact as
+// "[2001:db8::1]" while ours is stored bare, and the registrar's expires for our binding was
+// missed (we refreshed on what we asked for, and lost the binding when it granted less).
+func sameHost(a, b string) bool {
+	a, b = strings.Trim(a, "[]"), strings.Trim(b, "[]")
+	if x, err := netip.ParseAddr(a); err == nil {
+		if y, err := netip.ParseAddr(b); err == nil {
+			return x.Unmap() == y.Unmap()
+		}
+	}
+	return strings.EqualFold(a, b)
 }
