@@ -94,6 +94,11 @@ func secondsOrFlag(flag string, seconds int, name string) (time.Duration, error)
 	if err != nil || d <= 0 {
 		return 0, usageErr("%s: %q is not a positive duration (e.g. 30s) or off", name, flag)
 	}
+	if d < time.Second {
+		// A keep-alive every nanosecond is a busy loop flooding the registrar, an RTP
+		// timeout under a second hangs up on ordinary jitter.
+		return 0, usageErr("%s: %q is under a second; give at least 1s, or off", name, flag)
+	}
 	return d, nil
 }
 

@@ -23,6 +23,8 @@ func TestNetworkFlagsBadInputExit2(t *testing.T) {
 		{[]string{"register", "--aor", "sip:a@b", "--turn-user", "u"}, "need --turn-server"},
 		{[]string{"register", "--aor", "sip:a@b", "--rtp-timeout", "soon"}, "--rtp-timeout"},
 		{[]string{"register", "--aor", "sip:a@b", "--keepalive", "-5s"}, "--keepalive"},
+		{[]string{"register", "--aor", "sip:a@b", "--keepalive", "1ns"}, "under a second"},
+		{[]string{"register", "--aor", "sip:a@b", "--rtp-timeout", "300ms"}, "under a second"},
 		{[]string{"register", "--aor", "sip:a@b", "--dns-server", "[::1"}, "--dns-server"},
 	} {
 		code, _, stderr := runArgs(t, c.args...)
