@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -11,11 +10,9 @@ import (
 // runInterrupted runs the command line as if SIGINT had already come.
 func runInterrupted(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	code := run(ctx, args, strings.NewReader(""), &out, &errb)
-	return code, out.String(), errb.String()
+	return runCtx(ctx, args...)
 }
 
 // TestMessageInterruptedIsNotSent: a message interrupted before it went out exits 4, as one

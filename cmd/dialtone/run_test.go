@@ -13,9 +13,15 @@ import (
 
 func runArgs(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 10e9)
 	defer cancel()
+	return runCtx(ctx, args...)
+}
+
+// runCtx runs the command line with ctx as the signal context, empty stdin, and returns the
+// exit code, stdout and stderr.
+func runCtx(ctx context.Context, args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
 	code := run(ctx, args, strings.NewReader(""), &out, &errb)
 	return code, out.String(), errb.String()
 }
