@@ -43,7 +43,7 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	c.status = CallStatus{ID: c.id, Account: c.accountName(), Direction: Incoming, State: CallIncoming,
 		SIPCallID: string(*req.CallID()), Started: p.clock.Now()}
 	if from != nil {
-		c.status.Peer, c.status.PeerName = from.Address.String(), from.DisplayName
+		c.status.Peer, c.status.PeerName = from.Address.String(), unquoteDisplay(from.DisplayName)
 	}
 	if old == nil && p.refuseDND(c, req, tx) { // a replacing call takes over one we are in
 		return

@@ -269,7 +269,7 @@ func (p *Phone) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	m := Message{Time: p.clock.Now(), Direction: Incoming, Status: "received", Text: text}
 	if from != nil {
-		m.Peer, m.PeerName = from.Address.String(), from.DisplayName
+		m.Peer, m.PeerName = from.Address.String(), unquoteDisplay(from.DisplayName)
 	}
 	if acc := p.accountFor(req); acc != nil {
 		m.Account = acc.Name

@@ -341,7 +341,7 @@ func (p *Phone) newOutOfDialogRequest(l *leg, method sip.RequestMethod, target s
 		req.AppendHeader(route)
 		routeVia(req, l.dest)
 	}
-	from := &sip.FromHeader{DisplayName: l.display, Address: l.from, Params: sip.NewParams()}
+	from := &sip.FromHeader{DisplayName: quoteDisplay(l.display), Address: l.from, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: target.Scheme, User: target.User, Host: target.Host, Port: target.Port}})

@@ -288,7 +288,7 @@ func (r *sipRegistrar) newRequest(target string, expires time.Duration, auth sip
 	req.SetTransport(strings.ToUpper(r.acc.Transport.String()))
 	req.SetDestination(target)
 	r.addHops(req, target)
-	from := &sip.FromHeader{DisplayName: r.acc.DisplayName, Address: r.acc.aor, Params: sip.NewParams()}
+	from := &sip.FromHeader{DisplayName: quoteDisplay(r.acc.DisplayName), Address: r.acc.aor, Params: sip.NewParams()}
 	from.Params.Add("tag", r.fromTag)
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: r.acc.aor})

@@ -55,7 +55,7 @@ func (r *sipRegistrar) newOptions(target string) *sip.Request {
 	req.SetTransport(strings.ToUpper(r.acc.Transport.String()))
 	req.SetDestination(target)
 	r.addHops(req, target) // learnAddressByOptions runs only with a UDP listening socket
-	from := &sip.FromHeader{DisplayName: r.acc.DisplayName, Address: r.acc.aor, Params: sip.NewParams()}
+	from := &sip.FromHeader{DisplayName: quoteDisplay(r.acc.DisplayName), Address: r.acc.aor, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: r.acc.aor})
