@@ -34,8 +34,8 @@ func (p *Phone) takeOverByReplaces(req *sip.Request, tx sip.ServerTransaction) (
 		p.log.Info("INVITE replaces no call of ours", "replaces", r.String())
 		return respond(481, "Call/Transaction Does Not Exist")
 	}
-	old, err = p.lookupCall(id)
-	if err != nil || old.ended() {
+	old, err = p.lookupCall(id) // an ended call is no call (ErrNoSuchCall)
+	if err != nil {
 		return respond(481, "Call/Transaction Does Not Exist")
 	}
 	if r.EarlyOnly {

@@ -104,8 +104,7 @@ func (c *answerCmd) Run(e *env) error {
 	timers := map[string]*time.Timer{}
 	answered := map[string]bool{} // a resume publishes "answered" again: act on the first only
 	hangups := make(chan string, 8)
-	interrupted := e.ctx.Done()
-	stopping := false
+	interrupted := e.ctx.Done() // nil once the signal came: the command is stopping
 	finish := func() error {
 		rerr := r.finish(out.event) // the phone publishes until Run returns: unregistrations, last hangups
 		book.closeAll()
@@ -123,7 +122,7 @@ loop:
 		case <-interrupted:
 			// Hang up every call and take no new one; calls we end now are not failures
 			// (a call still ringing ends 486 by us).
-			interrupted, stopping = nil, true
+			interrupted = nil
 			book.stop()
 			for _, cs := range ph.Calls() {
 				_ = ph.Hangup(cs.ID)
@@ -188,12 +187,10 @@ loop:
 						continue // a call we turned away as over --count, or as we stop
 					}
 					if mine {
-						if err := ca.Close(); err != nil {
-							e.audioCloseErr(err)
-						}
+						e.closeAudio(ca)
 					}
 					// A call ended by our own hang-up on the way out is not a failure.
-					if !stopping || ev.By != "local" {
+					if interrupted != nil || ev.By != "local" {
 						if err := answerOutcome(ev, c.Reject != 0); err != nil {
 							book.fail(err)
 						}

@@ -42,6 +42,13 @@ func (e *env) audioCloseErr(err error) {
 	fmt.Fprintf(e.stderr, "dialtone: call audio: %v\n", err)
 }
 
+// closeAudio closes a call's audio and reports why if that failed (audioCloseErr).
+func (e *env) closeAudio(ca *callAudio) {
+	if err := ca.Close(); err != nil {
+		e.audioCloseErr(err)
+	}
+}
+
 // openAudio opens one call's source and sink. It is the only place that picks an audio
 // backend. The config file's [audio] section gives defaults that flags override.
 func (e *env) openAudio(f audioFlags, recordPath string) (*callAudio, error) {

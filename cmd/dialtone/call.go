@@ -49,11 +49,7 @@ func (e *env) placeCall(cfg phone.Config, account, target string, c *callCmd) er
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := ca.Close(); err != nil {
-			e.audioCloseErr(err)
-		}
-	}()
+	defer e.closeAudio(ca)
 	r, err := e.startPhone(cfg, true)
 	if err != nil {
 		return err

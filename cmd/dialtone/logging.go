@@ -44,7 +44,7 @@ func (e *env) setupLogging() (func(), error) {
 			closeAll()
 			return nil, fmt.Errorf("--sip-trace: %w", err)
 		}
-		t := &sipTracer{w: f, order: newSIPOrder()}
+		t := &sipTracer{w: f}
 		e.tracer = t
 		sip.SIPDebugTracer(t)
 		sip.SIPDebug = true

@@ -54,7 +54,7 @@ func (e *env) setupPcap(closers *[]func()) error {
 	if os.IsNotExist(statErr) {
 		os.Remove(e.cli.PCAP) // created on first use
 	}
-	c := &pcapCapture{path: e.cli.PCAP, routes: map[netip.Addr]netip.Addr{}, order: newSIPOrder()}
+	c := &pcapCapture{path: e.cli.PCAP, routes: map[netip.Addr]netip.Addr{}}
 	e.pcap = c
 	var next sip.SIPTracer
 	if e.tracer != nil {

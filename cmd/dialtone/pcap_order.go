@@ -12,10 +12,10 @@ import (
 // sipgo reports a message it sent after the write returns, so the answer to it can be reported
 // first (the far end answered while the sending goroutine had not yet logged): a 180 before
 // its INVITE, a 200 before its BYE. The capture and the --sip-trace file put them back in
-// causal order: a received
-// response waits until the request with its Via branch has been written, a received ACK until
-// the final response it acknowledges has; either waits at most sipHold, and whatever was
-// received after it waits behind it, so received messages keep their own order.
+// causal order: a received response waits until the request with its Via branch has been
+// written, a received ACK until the final response it acknowledges has; either waits at most
+// sipHold, and whatever was received after it waits behind it, so received messages keep
+// their own order.
 
 // sipHold bounds how long a received message waits for the message that caused it.
 const sipHold = 100 * time.Millisecond
@@ -40,8 +40,6 @@ type heldSIP struct {
 	waitFor      string
 }
 
-func newSIPOrder() sipOrder { return sipOrder{written: map[string]time.Time{}} }
-
 // sent writes a message dialtone sent, then what was waiting for it.
 func (o *sipOrder) sent(msg []byte, write writeSIP) {
 	at := time.Now()
@@ -52,7 +50,7 @@ func (o *sipOrder) sent(msg []byte, write writeSIP) {
 	write(at, msg)
 	if k := sipKey(msg, true); k != "" {
 		if o.written == nil {
-			o.written = map[string]time.Time{} // the zero sipOrder works too
+			o.written = map[string]time.Time{} // the zero sipOrder is ready to use
 		}
 		if len(o.written) >= 4096 {
 			clear(o.written) // bounded; what waits then waits at most sipHold

@@ -42,7 +42,7 @@ func readLadder(t *testing.T, file string) ([]string, bool) {
 // own order, and waits at most sipHold for a cause that never comes.
 func TestPcapPutsAnswersAfterTheirCause(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "order.pcapng")
-	c := &pcapCapture{path: file, routes: map[netip.Addr]netip.Addr{}, order: newSIPOrder()}
+	c := &pcapCapture{path: file, routes: map[netip.Addr]netip.Addr{}}
 	tr := &pcapTracer{c: c}
 	const me, far = "127.0.0.1:5062", "127.0.0.1:5090"
 	msg := func(first, branch, cseq string) []byte {
@@ -81,7 +81,7 @@ func TestPcapPutsAnswersAfterTheirCause(t *testing.T) {
 func TestPcapBesidePaneAndTraceFile(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "tui.pcapng")
-	e := &env{pcap: &pcapCapture{path: file, routes: map[netip.Addr]netip.Addr{}, order: newSIPOrder()}}
+	e := &env{pcap: &pcapCapture{path: file, routes: map[netip.Addr]netip.Addr{}}}
 	var trace strings.Builder
 	logs := make(chan ui.LogLine, 4)
 	tr := e.withPcap(&paneTracer{logs: logs, file: &sipTracer{w: &trace}})

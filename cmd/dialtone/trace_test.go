@@ -34,7 +34,7 @@ func traceCall(t *testing.T) (file, key string) {
 	}
 	sdp := "v=0\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:" + c.String() + "\r\n"
 	file = filepath.Join(t.TempDir(), "call.pcapng")
-	capture := &pcapCapture{path: file, routes: map[netip.Addr]netip.Addr{}, order: newSIPOrder()}
+	capture := &pcapCapture{path: file, routes: map[netip.Addr]netip.Addr{}}
 	tr := &pcapTracer{c: capture}
 	const local, bob = "0.0.0.0:5062", "127.0.0.1:5090"
 	tr.SIPTraceWrite("UDP", local, bob, msg("INVITE sip:bob@127.0.0.1:5090 SIP/2.0", "call-1", "1 INVITE", sdp))
