@@ -81,7 +81,13 @@ func (s *testServer) count(m sip.RequestMethod) int {
 // silentUDP takes packets and never answers: a server that is gone without a trace.
 func silentUDP(t *testing.T) (string, func() int) {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	return silentUDPAt(t, "127.0.0.1:0")
+}
+
+// silentUDPAt is silentUDP on a given address (a server that was there and went silent).
+func silentUDPAt(t *testing.T, addr string) (string, func() int) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

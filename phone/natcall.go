@@ -134,17 +134,20 @@ func (p *Phone) discoverSIPAddress(ctx context.Context, conn net.PacketConn) net
 
 // publicAddr is our address as the registrar saw it, when it differs from our socket's (""
 // before a registration has shown a NAT). Over TCP/TLS only the IP means anything for media:
-// the port is the connection's, so it is 0.
+// the port is the connection's, so it is 0. What the last REGISTER learnt: a call does not wait
+// for one in progress (sipRegistrar.view).
 func (r *sipRegistrar) publicAddr() (string, int) {
 	if r == nil {
 		return "", 0 // not started yet (errAccountStarting): nothing learnt
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.acc.Transport != UDP {
-		return r.streamHost, 0
+	v := r.view.Load()
+	if v == nil {
+		return "", 0
 	}
-	return r.natHost, r.natPort
+	if r.acc.Transport != UDP {
+		return v.streamHost, 0
+	}
+	return v.natHost, v.natPort
 }
 
 // turnFor is the TURN relay an account uses: its own, else the phone's, else none.

@@ -31,6 +31,12 @@ type sipRegistrar struct {
 	udp6Listen *net.UDPAddr
 
 	target atomic.Pointer[string] // ip:port the last REGISTER went to, for keep-alives
+	// view and pass are what calls and messages need of the registration, published when a
+	// REGISTER ends, so that they do not wait for mu while one is in progress: a refresh to a
+	// registrar that does not answer holds mu for its whole transaction (32 s over UDP), and
+	// a call placed or answered meanwhile waited for it (callTargets, publicAddr, passwordFor).
+	view atomic.Pointer[regView]
+	pass atomic.Pointer[string]
 	// current is the target (ip:port) where the last REGISTER succeeded: refreshes and calls
 	// go there first. attemptTimeout bounds each transaction when there are other targets.
 	current        string
@@ -75,6 +81,7 @@ func (r *sipRegistrar) serverURI() sip.Uri {
 func (r *sipRegistrar) register(ctx context.Context, expires time.Duration) (regResult, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	defer r.publishView()
 	server := r.serverURI()
 	targets, err := resolveTargets(ctx, r.resolver, server, r.acc.Transport)
 	if err != nil {
@@ -355,6 +362,7 @@ func (r *sipRegistrar) getPassword(ctx context.Context) (string, error) {
 		return "", err
 	}
 	r.password, r.havePass = pw, true
+	r.pass.Store(&pw)
 	return pw, nil
 }
 
@@ -384,6 +392,9 @@ func headerSeconds(res *sip.Response, name string) time.Duration {
 func (r *sipRegistrar) passwordFor(ctx context.Context) (string, error) {
 	if r == nil {
 		return "", errAccountStarting
+	}
+	if pw := r.pass.Load(); pw != nil {
+		return *pw, nil // known: no waiting for a REGISTER in progress
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -44,10 +44,20 @@ func (r *sipRegistrar) callTargets(ctx context.Context) (sip.Uri, []resolve.Targ
 	if r == nil {
 		return sip.Uri{}, nil, errAccountStarting
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	server := r.serverURI()
 	op := "call via " + server.String()
+	if v := r.view.Load(); v != nil && v.routeOK {
+		// The binding a REGISTER settled (UDP, our public address known): a call goes out
+		// with it at once, even while a refresh is waiting for its registrar.
+		targets, err := resolveTargets(ctx, r.resolver, server, r.acc.Transport)
+		if err != nil {
+			return sip.Uri{}, nil, transportError(op, server.Host, r.acc.Transport, err)
+		}
+		return v.contact, firstAt(r.usable(targets), v.current), nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	defer r.publishView()
 	targets, err := resolveTargets(ctx, r.resolver, server, r.acc.Transport)
 	if err != nil {
 		return sip.Uri{}, nil, transportError(op, server.Host, r.acc.Transport, err)
@@ -70,6 +80,30 @@ func (r *sipRegistrar) callTargets(ctx context.Context) (sip.Uri, []resolve.Targ
 		tried = append(tried, attempt{t, err})
 	}
 	return sip.Uri{}, nil, failoverError(op, tried)
+}
+
+// regView is what a call needs of the registration, read without mu (sipRegistrar.view).
+type regView struct {
+	// routeOK: contact and current need nothing more learnt (UDP, and a server has told us
+	// where it sees us). Over TCP and TLS a call's Contact is the connection it leaves on,
+	// which only callTargets' slow path can make.
+	routeOK bool
+	contact sip.Uri
+	current string // the target that took the binding ("" when the last REGISTER failed)
+	// natHost, natPort, streamHost: our public address as the registrar saw it (publicAddr).
+	natHost    string
+	natPort    int
+	streamHost string
+}
+
+// publishView publishes what calls read of the registration without mu. Called with mu held,
+// when a REGISTER or callTargets' slow path ends.
+func (r *sipRegistrar) publishView() {
+	r.view.Store(&regView{
+		routeOK: r.acc.Transport == UDP && r.viaKnown && r.contact.Host != "",
+		contact: r.contact, current: r.current,
+		natHost: r.natHost, natPort: r.natPort, streamHost: r.streamHost,
+	})
 }
 
 // usable drops the targets our UDP socket cannot send to (an IPv6 address from the IPv4

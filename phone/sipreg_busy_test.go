@@ -1,0 +1,112 @@
+package phone
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestCallsDoNotWaitForARefreshInProgress: a refresh to a registrar that went silent waits
+// for its transaction (32 s over UDP); calls through the account meanwhile, placed or
+// answered, go out at once with the binding the last REGISTER settled, and a password already
+// known is not fetched again. They waited for the refresh before: an incoming call rang out
+// unanswered for half a minute.
+func TestCallsDoNotWaitForARefreshInProgress(t *testing.T) {
+	live := startSIPServer(t, 200)
+	addr := live.addr
+	fetched := 0
+	pw := func(context.Context) (string, error) { fetched++; return "secret", nil }
+	a, aAddr, aEv := runPhone(t, Config{KeepAlive: -1, AutoAnswer: true,
+		AutoAnswerAudio: func(CallStatus) (CallAudio, error) { return CallAudio{}, nil },
+		Accounts:        []Account{{Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + addr, Password: pw}}})
+	wire := a.wire("a")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := wire.register(ctx, time.Minute); err != nil {
+		t.Fatalf("first REGISTER: %v", err)
+	}
+	bound, _, err := wire.callContact(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wire.passwordFor(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// The registrar goes silent at the same address; a refresh starts and waits for it.
+	live.stop()
+	_, silentGot := silentUDPAt(t, addr)
+	rctx, stopRefresh := context.WithCancel(context.Background())
+	refreshed := make(chan error, 1)
+	go func() { _, err := wire.register(rctx, time.Minute); refreshed <- err }()
+	t.Cleanup(func() { stopRefresh(); <-refreshed })
+	for deadline := time.Now().Add(5 * time.Second); silentGot() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the refresh never reached the silent registrar")
+		}
+	}
+
+	within := func(what string, f func() error) {
+		t.Helper()
+		done := make(chan error, 1)
+		go func() { done <- f() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%s during the refresh: %v", what, err)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatalf("%s waited for the refresh in progress", what)
+		}
+	}
+	within("a call's Contact", func() error {
+		c, dest, err := wire.callContact(ctx)
+		if err == nil && (c.String() != bound.String() || dest != addr) {
+			t.Errorf("call Contact %s to %s, want the binding %s to %s", c.String(), dest, bound.String(), addr)
+		}
+		return err
+	})
+	within("a challenge's password", func() error { _, err := wire.passwordFor(ctx); return err })
+	if fetched != 1 {
+		t.Errorf("password fetched %d times, want once", fetched)
+	}
+
+	// End to end: a call to the account is answered while the refresh waits.
+	b, _, bEv := runPhone(t, Config{KeepAlive: -1})
+	bid, err := b.Dial("", "sip:alice@"+aAddr, CallAudio{}, DialOptions{RingTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	within("an incoming call", func() error {
+		for {
+			select {
+			case ev := <-bEv:
+				if s, ok := ev.(CallStatus); ok && s.ID == bid {
+					switch s.State {
+					case CallAnswered:
+						return nil
+					case CallEnded:
+						t.Errorf("call ended unanswered: %s", s.Reason)
+						return nil
+					}
+				}
+			case <-time.After(5 * time.Second):
+				return nil // within reports the wait
+			}
+		}
+	})
+	t.Logf("answered %v after the INVITE, a refresh waiting meanwhile", time.Since(start))
+	ours := waitCall(t, aEv, "", CallAnswered)
+	if ours.Account != "a" {
+		t.Errorf("answered on account %q, want a", ours.Account)
+	}
+	if err := b.Hangup(bid); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-refreshed:
+		t.Fatalf("the refresh ended early (%v): the test did not run during it", err)
+	default:
+	}
+}
