@@ -83,7 +83,9 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 	if ok {
 		// Said before the final NOTIFY: the transferor hangs up on it, and whoever follows the
 		// old call must learn of the new one before the old one's end.
-		p.publish(CallReplaced{Time: p.clock.Now(), CallID: c.id, NewCallID: newID, Account: c.accountName()})
+		if !p.publishReplaced(c, newID) {
+			p.log.Info("transfer: the new call ended before it took over", "call", c.id, "new", newID)
+		}
 	}
 	p.notifyRefer(d, code, reason, true)
 	if ok {
@@ -163,4 +165,21 @@ func (p *Phone) notifyRefer(d *dialogRef, code int, reason string, final bool) {
 	case res.StatusCode >= 300:
 		p.log.Info("transfer: NOTIFY refused", "code", code, "status", res.StatusCode, "reason", res.Reason)
 	}
+}
+
+// publishReplaced tells the front ends that the call newID carries on old (a transfer the far
+// end asked of us), unless the new call has ended already: a front end that moved from old to
+// newID would then wait for an end it had already passed (`dialtone call` waited for good, and
+// the TUI kept the sound device open). Under p.mu, which every call's last event is published
+// under (update), so the two cannot cross: either this comes first, or it is not said and the
+// front end sees the old call end.
+func (p *Phone) publishReplaced(old *call, newID string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n, ok := p.calls[newID]
+	if !ok || n.ended() {
+		return false
+	}
+	p.bus.publish(CallReplaced{Time: p.clock.Now(), CallID: old.id, NewCallID: newID, Account: old.accountName()})
+	return true
 }
