@@ -107,7 +107,7 @@ func (c *answerCmd) Run(e *env) error {
 	interrupted := e.ctx.Done() // nil once the signal came: the command is stopping
 	finish := func() error {
 		rerr := r.finish(out.event) // the phone publishes until Run returns: unregistrations, last hangups
-		book.closeAll()
+		book.closeAll(e.audioCloseErr)
 		if rerr != nil {
 			return rerr
 		}

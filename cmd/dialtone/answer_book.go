@@ -152,16 +152,22 @@ func (b *answerBook) up() int {
 	return len(b.active)
 }
 
-// closeAll closes the audio of the calls still up (the phone has stopped).
-func (b *answerBook) closeAll() {
+// closeAll closes the audio of the calls still up (the phone has stopped) and the spare, and
+// reports each close that failed: a recording a full disk cut short must be said, as it is for
+// a call that ends while answer runs (env.closeAudio).
+func (b *answerBook) closeAll(report func(error)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for id, ca := range b.active {
-		ca.Close()
+		if err := ca.Close(); err != nil {
+			report(err)
+		}
 		delete(b.active, id)
 	}
 	if b.spare != nil {
-		b.spare.Close()
+		if err := b.spare.Close(); err != nil {
+			report(err)
+		}
 		b.spare = nil
 	}
 }
