@@ -54,10 +54,7 @@ func pickChallenge(values []string) (*digest.Challenge, error) {
 // header to req (replacing an earlier one). It reports whether the server marked the nonce
 // stale, which means "right password, old nonce": worth exactly one more try.
 func authorize(req *sip.Request, res *sip.Response, user, password string) (stale bool, err error) {
-	answerName := "Authorization"
-	if res.StatusCode == sip.StatusProxyAuthRequired {
-		answerName = "Proxy-Authorization"
-	}
+	answerName := answerHeader(res)
 	chal, err := pickChallenge(challengeValues(res))
 	if err != nil {
 		return false, fmt.Errorf("%d %s: %w", res.StatusCode, res.Reason, err)
@@ -74,6 +71,43 @@ func authorize(req *sip.Request, res *sip.Response, user, password string) (stal
 	req.RemoveHeader(answerName)
 	req.AppendHeader(sip.NewHeader(answerName, cred.String()))
 	return chal.Stale, nil
+}
+
+// challenges records which digest challenges a request (REGISTER, MESSAGE) has answered: a
+// proxy's 407 and then the registrar's or far end's 401 are two challenges (RFC 3261 22.3),
+// each answered once, and the request carries both answers. A second challenge of a kind
+// already answered means the credentials were rejected, unless it says stale=true (right
+// password, old nonce), which gets one more try. The zero value is ready.
+type challenges struct {
+	answered, staleRetried [2]bool // by kind: 401, 407
+}
+
+// mayAnswer says whether res (a 401 or 407) is to be answered, and notes that it will be.
+func (c *challenges) mayAnswer(res *sip.Response) bool {
+	k := 0
+	if res.StatusCode == sip.StatusProxyAuthRequired {
+		k = 1
+	}
+	if c.answered[k] {
+		if !hasStaleChallenge(res) || c.staleRetried[k] {
+			return false
+		}
+		c.staleRetried[k] = true
+	}
+	c.answered[k] = true
+	return true
+}
+
+// sent reports whether credentials went out at all.
+func (c *challenges) sent() bool { return c.answered[0] || c.answered[1] }
+
+// answerHeader names the header that answers res's challenge: Proxy-Authorization for a 407,
+// Authorization for a 401.
+func answerHeader(res *sip.Response) string {
+	if res.StatusCode == sip.StatusProxyAuthRequired {
+		return "Proxy-Authorization"
+	}
+	return "Authorization"
 }
 
 // challengeValues returns the challenges of a 401 (WWW-Authenticate) or 407 (Proxy-Authenticate).

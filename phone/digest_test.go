@@ -159,3 +159,43 @@ func TestHasStaleChallenge(t *testing.T) {
 		t.Error("stale reported without the parameter")
 	}
 }
+
+// TestChallengesAnsweredOncePerKind: a proxy's 407 and then the registrar's 401 are answered
+// both; a second challenge of a kind already answered is a rejection unless it says stale, and
+// stale gets one more try only.
+func TestChallengesAnsweredOncePerKind(t *testing.T) {
+	res := func(code int, stale bool) *sip.Response {
+		r := sip.NewResponse(code, "")
+		name, v := "WWW-Authenticate", `Digest realm="x", nonce="n", qop="auth"`
+		if code == 407 {
+			name = "Proxy-Authenticate"
+		}
+		if stale {
+			v += `, stale=true`
+		}
+		r.AppendHeader(sip.NewHeader(name, v))
+		return r
+	}
+	var c challenges
+	if c.sent() {
+		t.Fatal("credentials sent before any challenge")
+	}
+	steps := []struct {
+		code  int
+		stale bool
+		want  bool
+	}{
+		{407, false, true}, {401, false, true}, // two kinds: both answered
+		{401, true, true},  // stale: once more
+		{401, true, false}, // stale again: rejected
+		{407, false, false},
+	}
+	for i, s := range steps {
+		if got := c.mayAnswer(res(s.code, s.stale)); got != s.want {
+			t.Fatalf("step %d (%d stale=%v): answer %v, want %v", i, s.code, s.stale, got, s.want)
+		}
+	}
+	if !c.sent() {
+		t.Fatal("credentials sent not noted")
+	}
+}

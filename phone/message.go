@@ -123,7 +123,7 @@ func (p *Phone) sendMessage(ctx context.Context, stk *stack, acc *account, uri s
 
 // sendMessageTo sends req to its destination, answering one challenge.
 func (p *Phone) sendMessageTo(ctx context.Context, l *leg, acc *account, req *sip.Request, op string, timeout time.Duration) error {
-	credentialsSent := false
+	var auth challenges
 	for {
 		res, err := doAttempt(ctx, l.client, req, l.transport, req.Destination(), timeout)
 		if err != nil {
@@ -132,7 +132,7 @@ func (p *Phone) sendMessageTo(ctx context.Context, l *leg, acc *account, req *si
 		switch {
 		case res.IsSuccess():
 			return nil
-		case (res.StatusCode == 401 || res.StatusCode == 407) && acc != nil && !credentialsSent:
+		case (res.StatusCode == 401 || res.StatusCode == 407) && acc != nil && auth.mayAnswer(res):
 			pw, err := p.wire(acc.Name).passwordFor(ctx)
 			if err != nil {
 				return &Error{Op: op, Failure: FailureConfig, Reason: "no password", Err: err}
@@ -143,9 +143,9 @@ func (p *Phone) sendMessageTo(ctx context.Context, l *leg, acc *account, req *si
 			if _, err := authorize(next, res, acc.AuthUser, pw); err != nil {
 				return &Error{Op: op, Failure: FailureRefused, Code: int(res.StatusCode), Reason: res.Reason, Err: err}
 			}
-			req, credentialsSent = next, true
+			req = next
 		default:
-			return responseError(op, res, credentialsSent)
+			return responseError(op, res, auth.sent())
 		}
 	}
 }

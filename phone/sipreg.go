@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,10 +145,10 @@ func (r *sipRegistrar) registerAt(ctx context.Context, target string, expires ti
 // transact sends one REGISTER and answers its challenges; it returns the 2xx and the
 // lifetime asked for in the end (a 423 raises it).
 func (r *sipRegistrar) transact(ctx context.Context, target string, expires time.Duration) (*sip.Response, time.Duration, error) {
-	credentialsSent, staleRetried := false, false
-	var authHeader sip.Header
+	var auth challenges
+	var answers []sip.Header // Authorization and Proxy-Authorization, the latest of each
 	for {
-		req := r.newRequest(target, expires, authHeader)
+		req := r.newRequest(target, expires, answers...)
 		res, err := doAttempt(ctx, r.client, req, r.acc.Transport, target, r.attemptTimeout)
 		if err != nil {
 			return nil, 0, transportError(r.op(), target, r.acc.Transport, err)
@@ -156,12 +157,13 @@ func (r *sipRegistrar) transact(ctx context.Context, target string, expires time
 		case res.IsSuccess():
 			return res, expires, nil
 		case res.StatusCode == 401 || res.StatusCode == 407:
-			if credentialsSent {
-				if !hasStaleChallenge(res) || staleRetried {
-					return nil, 0, &Error{Op: r.op(), Failure: FailureAuth, Code: int(res.StatusCode), Reason: res.Reason,
-						Err: fmt.Errorf("the registrar rejected the credentials of %q", r.acc.AuthUser)}
+			if !auth.mayAnswer(res) {
+				who := "registrar"
+				if res.StatusCode == 407 {
+					who = "proxy"
 				}
-				staleRetried = true
+				return nil, 0, &Error{Op: r.op(), Failure: FailureAuth, Code: int(res.StatusCode), Reason: res.Reason,
+					Err: fmt.Errorf("the %s rejected the credentials of %q", who, r.acc.AuthUser)}
 			}
 			pw, err := r.getPassword(ctx)
 			if err != nil {
@@ -170,20 +172,18 @@ func (r *sipRegistrar) transact(ctx context.Context, target string, expires time
 			if _, err := authorize(req, res, r.acc.AuthUser, pw); err != nil {
 				return nil, 0, &Error{Op: r.op(), Failure: FailureRefused, Code: int(res.StatusCode), Reason: res.Reason, Err: err}
 			}
-			authHeader = req.GetHeader("Authorization")
-			if res.StatusCode == 407 {
-				authHeader = req.GetHeader("Proxy-Authorization")
-			}
-			credentialsSent = true
+			name := answerHeader(res)
+			answers = slices.DeleteFunc(answers, func(h sip.Header) bool { return h.Name() == name })
+			answers = append(answers, req.GetHeader(name))
 		case res.StatusCode == 423 && expires > 0:
 			// Interval Too Brief: ask again with the registrar's minimum, once.
 			minExp := headerSeconds(res, "Min-Expires")
 			if minExp <= expires {
-				return nil, 0, responseError(r.op(), res, credentialsSent)
+				return nil, 0, responseError(r.op(), res, auth.sent())
 			}
 			expires = minExp
 		default:
-			e := responseError(r.op(), res, credentialsSent)
+			e := responseError(r.op(), res, auth.sent())
 			if e.Failure == FailureNotFound {
 				e.Failure = FailureRefused // "not found" is a call outcome; a registrar refusing us is a refusal
 			}
@@ -254,7 +254,7 @@ func (r *sipRegistrar) updateContact(ctx context.Context, target string) error {
 		}
 		c.Host, c.Port = host, listen.Port
 	default:
-		probe := r.newRequest(target, 0, nil)
+		probe := r.newRequest(target, 0)
 		via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: probe.Transport(), Params: sip.NewParams()}
 		via.Params.Add("branch", sip.GenerateBranch())
 		probe.PrependHeader(via)
@@ -282,7 +282,7 @@ func (r *sipRegistrar) updateContact(ctx context.Context, target string) error {
 	return nil
 }
 
-func (r *sipRegistrar) newRequest(target string, expires time.Duration, auth sip.Header) *sip.Request {
+func (r *sipRegistrar) newRequest(target string, expires time.Duration, auth ...sip.Header) *sip.Request {
 	recipient := *r.acc.registrar.Clone()
 	if r.acc.Transport != UDP && recipient.Scheme != "sips" {
 		recipient.UriParams = recipient.UriParams.Clone()
@@ -319,8 +319,8 @@ func (r *sipRegistrar) newRequest(target string, expires time.Duration, auth sip
 		req.AppendHeader(sip.NewHeader("User-Agent", r.userAgent))
 	}
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
-	if auth != nil {
-		req.AppendHeader(sip.NewHeader(auth.Name(), auth.Value()))
+	for _, h := range auth {
+		req.AppendHeader(sip.NewHeader(h.Name(), h.Value()))
 	}
 	req.SetBody(nil)
 	return req

@@ -18,9 +18,11 @@ type cfgData struct {
 	Users      map[string]string
 	Algorithm  string // "" / "MD5" / "SHA-256"
 	AuthCalls  bool
-	MinExpires int
-	CertFile   string
-	KeyFile    string
+	// ProxyAuthRegister: see KamailioOptions.
+	ProxyAuthRegister bool
+	MinExpires        int
+	CertFile          string
+	KeyFile           string
 }
 
 // DomainRE is a regular expression (for Kamailio's =~) matching the served domain, its IP
@@ -340,6 +342,17 @@ route[LOCATION] {
 }
 
 route[AUTH] {
+{{- if .ProxyAuthRegister}}
+	# An outbound proxy's challenge before the registrar's, two hops in one: a REGISTER needs
+	# Proxy-Authorization (407) and then Authorization (401).
+	if (is_method("REGISTER")) {
+		if ($sht(users=>$fU) == $null || !pv_proxy_authenticate({{q .Domain}}, "$sht(users=>$fU)", "0")) {
+			xlog("L_NOTICE", "proxy-challenging REGISTER from $fu\n");
+			proxy_challenge({{q .Domain}}, "1");
+			exit;
+		}
+	}
+{{- end}}
 	if (is_method("REGISTER"){{if .AuthCalls}} || (is_method("INVITE|MESSAGE") && isflagset(FLT_LOCALF)){{end}}) {
 		$var(authok) = 0;
 		$var(authrc) = -5;

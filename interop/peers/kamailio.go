@@ -44,6 +44,10 @@ type KamailioOptions struct {
 	// 127.0.0.1 subject to proxy authentication (407). REGISTER is always
 	// challenged with 401.
 	AuthCalls bool
+	// ProxyAuthRegister makes REGISTER pass an outbound proxy's authentication first (407,
+	// answered with Proxy-Authorization) and then the registrar's (401), as behind an SBC that
+	// authenticates before the registrar does.
+	ProxyAuthRegister bool
 	// MinExpires is the registrar's min_expires. 0 disables the lower bound,
 	// so any expiry (e.g. Expires: 4) is stored and answered as-is.
 	// Requested expiries below a positive MinExpires are raised to it.
@@ -184,19 +188,20 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 		}
 		k.port, k.tlsPort = port, tlsPort
 		data := cfgData{
-			Dir:        dir,
-			ModulePath: mpath,
-			IP:         cfgIP,
-			Domain:     opts.Domain,
-			RTPEngine:  ngAddr,
-			Port:       port,
-			TLSPort:    tlsPort,
-			Users:      opts.Users,
-			Algorithm:  opts.Algorithm,
-			AuthCalls:  opts.AuthCalls,
-			MinExpires: opts.MinExpires,
-			CertFile:   k.caFile,
-			KeyFile:    keyFile,
+			Dir:               dir,
+			ModulePath:        mpath,
+			IP:                cfgIP,
+			Domain:            opts.Domain,
+			RTPEngine:         ngAddr,
+			Port:              port,
+			TLSPort:           tlsPort,
+			Users:             opts.Users,
+			Algorithm:         opts.Algorithm,
+			AuthCalls:         opts.AuthCalls,
+			ProxyAuthRegister: opts.ProxyAuthRegister,
+			MinExpires:        opts.MinExpires,
+			CertFile:          k.caFile,
+			KeyFile:           keyFile,
 		}
 		if err := k.writeConfig(data); err != nil {
 			t.Fatalf("peers: writing kamailio config: %v", err)

@@ -84,15 +84,19 @@ type Outcome struct {
 	Failure Failure
 }
 
+// AuthSent reports whether the INVITE was resent with credentials for any challenge.
+func (m Machine) AuthSent() bool { return m.ProxyAuthSent || m.UserAuthSent }
+
 // Machine is one call's state and the few facts that decide its transitions.
 type Machine struct {
 	State    State
 	Outgoing bool
 	// CanAuth is true when a digest challenge can be answered (the call has an account).
 	CanAuth bool
-	// AuthSent is true once the INVITE was resent with credentials: a second challenge means
-	// they were rejected.
-	AuthSent bool
+	// ProxyAuthSent and UserAuthSent say which challenges the INVITE was resent with
+	// credentials for: a proxy's 407 and then the far end's 401 are two (RFC 3261 22.3), each
+	// answered once; a second of a kind already answered means the credentials were rejected.
+	ProxyAuthSent, UserAuthSent bool
 	// SRTPRequired: our offer requires SRTP (media_encryption = "sdes-required"), so a 488,
 	// 606 or 415 from the far end means it would not encrypt, and the call fails as insecure.
 	SRTPRequired bool

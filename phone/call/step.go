@@ -238,13 +238,16 @@ func (m Machine) onResponse(r Response) (Machine, []Effect) {
 			return m.end(o, SendAck{}, SendBye{})
 		}
 		return m.to(Answered), []Effect{StartMedia{}, SendAck{}, Publish{Answered}}
-	case (r.Code == 401 || r.Code == 407) && m.CanAuth && !m.AuthSent:
-		m.AuthSent = true
+	case r.Code == 401 && m.CanAuth && !m.UserAuthSent:
+		m.UserAuthSent = true
+		return m, []Effect{ResendWithAuth{}}
+	case r.Code == 407 && m.CanAuth && !m.ProxyAuthSent:
+		m.ProxyAuthSent = true
 		return m, []Effect{ResendWithAuth{}}
 	}
 	f := FailureFor(r.Code)
 	switch {
-	case r.Code == 403 && !m.AuthSent:
+	case r.Code == 403 && !m.AuthSent():
 		f = FailureDeclined // forbidden without credentials: a policy, not a wrong password
 	case m.SRTPRequired && (r.Code == 488 || r.Code == 606 || r.Code == 415):
 		f = FailureInsecure // it could not take our RTP/SAVP offer: it would not encrypt

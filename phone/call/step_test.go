@@ -12,7 +12,11 @@ func ended(m Machine, o Outcome) Machine { m.State, m.Outcome = Ended, o; return
 
 func TestStep(t *testing.T) {
 	authSent := out(Calling)
-	authSent.AuthSent = true
+	authSent.UserAuthSent = true
+	proxyAuthSent := out(Calling)
+	proxyAuthSent.ProxyAuthSent = true
+	bothSent := proxyAuthSent
+	bothSent.UserAuthSent = true
 	noAccount := NewOutgoing(false)
 	noAccount.State = Calling
 	busy := Outcome{Code: 486, Reason: "Busy Here", By: Remote, Failure: FailureBusy}
@@ -48,7 +52,10 @@ func TestStep(t *testing.T) {
 		{"488 to a plain offer", out(Calling), Response{Code: 488, Reason: "Not Acceptable Here"}, ended(out(Calling), Outcome{Code: 488, Reason: "Not Acceptable Here", By: Remote, Failure: FailureDeclined}), []Effect{End{Outcome{Code: 488, Reason: "Not Acceptable Here", By: Remote, Failure: FailureDeclined}}}},
 		{"200 after answer", out(Answered), Response{Code: 200, SDPOK: true}, out(Answered), nil},
 		{"401 answered once", out(Calling), Response{Code: 401}, authSent, []Effect{ResendWithAuth{}}},
-		{"407 answered once", out(Calling), Response{Code: 407}, authSent, []Effect{ResendWithAuth{}}},
+		{"407 answered once", out(Calling), Response{Code: 407}, proxyAuthSent, []Effect{ResendWithAuth{}}},
+		{"401 after the proxy's 407: a second challenge", proxyAuthSent, Response{Code: 401}, bothSent, []Effect{ResendWithAuth{}}},
+		{"407 after the far end's 401: a second challenge", authSent, Response{Code: 407}, bothSent, []Effect{ResendWithAuth{}}},
+		{"407 again: wrong password", bothSent, Response{Code: 407, Reason: "Proxy Authentication Required"}, ended(bothSent, Outcome{Code: 407, Reason: "Proxy Authentication Required", By: Remote, Failure: FailureAuth}), []Effect{End{Outcome{Code: 407, Reason: "Proxy Authentication Required", By: Remote, Failure: FailureAuth}}}},
 		{"401 again: wrong password", authSent, Response{Code: 401, Reason: "Unauthorized"}, ended(authSent, Outcome{Code: 401, Reason: "Unauthorized", By: Remote, Failure: FailureAuth}), []Effect{End{Outcome{Code: 401, Reason: "Unauthorized", By: Remote, Failure: FailureAuth}}}},
 		{"401 without an account", noAccount, Response{Code: 401, Reason: "Unauthorized"}, ended(noAccount, Outcome{Code: 401, Reason: "Unauthorized", By: Remote, Failure: FailureAuth}), []Effect{End{Outcome{Code: 401, Reason: "Unauthorized", By: Remote, Failure: FailureAuth}}}},
 		{"403 before credentials is a refusal", out(Calling), Response{Code: 403, Reason: "Forbidden"}, ended(out(Calling), Outcome{Code: 403, Reason: "Forbidden", By: Remote, Failure: FailureDeclined}), []Effect{End{Outcome{Code: 403, Reason: "Forbidden", By: Remote, Failure: FailureDeclined}}}},
