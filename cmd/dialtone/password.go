@@ -112,7 +112,7 @@ func (e *env) readPassword(prompt string) (string, error) {
 		}
 		return pw, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(e.stdin, maxPasswordInput+1))
+	b, err := readAllCtx(e.ctx, io.LimitReader(e.stdin, maxPasswordInput+1))
 	if err != nil {
 		return "", fmt.Errorf("reading the password from standard input: %w", err)
 	}
@@ -132,6 +132,28 @@ func (e *env) readPassword(prompt string) (string, error) {
 		return "", errors.New("standard input holds more than one line; a password is one line")
 	}
 	return s, nil
+}
+
+// readAllCtx is io.ReadAll that gives up when ctx ends: a pipe whose writer never closes (a
+// password manager waiting for a touch that never comes) held `password set` past Ctrl-C. As
+// in readTerminalPassword, the read cannot be interrupted, and the reading goroutine is left
+// to end with the process, which exits right after.
+func readAllCtx(ctx context.Context, r io.Reader) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := io.ReadAll(r)
+		done <- result{b, err}
+	}()
+	select {
+	case res := <-done:
+		return res.b, res.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("interrupted: %w", ctx.Err())
+	}
 }
 
 // readTerminalPassword is term.ReadPassword that gives up when ctx ends (Ctrl-C). The read

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,5 +135,31 @@ func TestPasswordSetWithoutKeyringService(t *testing.T) {
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("took %v", took)
+	}
+}
+
+// TestPasswordSetFromAPipeThatNeverClosesStopsOnCtrlC: `password set` reading a pipe whose
+// writer never finishes gives up when interrupted, with an error and nothing stored; it
+// waited for the pipe for good.
+func TestPasswordSetFromAPipeThatNeverClosesStopsOnCtrlC(t *testing.T) {
+	e, _ := passwordEnv(t, keyringConfig, "")
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	e.stdin = pr
+	ctx, cancel := context.WithCancel(context.Background())
+	e.ctx = ctx
+	done := make(chan error, 1)
+	go func() { done <- (&passwordSetCmd{Account: "work"}).Run(e) }()
+	if _, err := pw.Write([]byte("half a passw")); err != nil {
+		t.Fatal(err)
+	}
+	cancel() // Ctrl-C
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "interrupted") {
+			t.Fatalf("set returned %v, want an interrupted error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("set still waits for standard input after Ctrl-C")
 	}
 }
