@@ -1,0 +1,179 @@
+package phone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	lifecycle "github.com/dialtone/dialtone/phone/call"
+	"github.com/dialtone/dialtone/phone/media"
+	"github.com/dialtone/dialtone/phone/sdp"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// incomingRun carries out the state machine's effects for an incoming call until it is
+// answered or over.
+type incomingRun struct {
+	p          *Phone
+	c          *call
+	stk        *stack
+	sess       *sipgo.DialogServerSession
+	l          *leg
+	acc        *account
+	contact    *sip.ContactHeader
+	ms         *media.Session
+	answer     []byte           // our SDP answer, once prepared
+	params     media.Params     // the media it describes
+	negotiated sdp.Negotiated   // what the answer settled, for the answered event
+	offer      *sdp.ParsedOffer // the INVITE's SDP offer, checked before the call rang
+	policy     mediaPolicy      // codecs, SRTP policy and keys the offer was checked against
+	err        error            // the error behind an End, for the event and the history
+	opened     chan openedMedia // the media session opened while ringing, until prepare takes it
+	otx        *afterOK         // the INVITE's transaction: runs the answer's effects once the 200 is out
+	// incomingDue: the "incoming" event is still to publish, before any other (autoanswer.go).
+	incomingDue bool
+}
+
+// carryOut carries out effects; one that learns something returns the next input.
+func (x *incomingRun) carryOut(effects []lifecycle.Effect) lifecycle.Input {
+	var next lifecycle.Input
+	for _, e := range effects {
+		switch e := e.(type) {
+		case lifecycle.PrepareAnswer:
+			x.err = x.prepare()
+			next = lifecycle.AnswerReady{OK: x.err == nil}
+		case lifecycle.StartMedia:
+			x.ms.Start(x.params)
+		case lifecycle.Respond:
+			if e.Code == 200 {
+				next = x.respondOK()
+				continue
+			}
+			if err := x.sess.Respond(e.Code, e.Reason, nil, x.contact); err != nil {
+				x.p.log.Debug("respond to INVITE", "call", x.c.id, "code", e.Code, "err", err)
+			}
+		case lifecycle.Publish:
+			x.publishIncoming()
+			now := x.p.clock.Now()
+			x.p.publishState(x.c, e.State, func(s *CallStatus) {
+				if e.State == lifecycle.Answered {
+					setAnswered(s, x.negotiated)
+					s.Answered, s.Code, s.Reason = now, 200, "OK"
+				}
+			})
+		case lifecycle.SendBye:
+			x.p.sendBye(x.c, x.sess, byeTimeout) // bounded: a far end that went away must not hold the call
+		case lifecycle.End:
+			x.publishIncoming()
+			x.p.endAs(x.c, e.Outcome, x.err)
+		}
+	}
+	return next
+}
+
+// prepare opens the media, finds our public address and negotiates the SDP answer.
+func (x *incomingRun) prepare() error {
+	var r openedMedia
+	if x.opened != nil {
+		r = <-x.opened
+		x.opened = nil
+	} else {
+		r.ms, r.err = media.Open(x.p.mediaConfig(x.l.localIP))
+	}
+	if r.err != nil {
+		return fmt.Errorf("no RTP port: %w", r.err)
+	}
+	ms := r.ms
+	x.ms = ms
+	ma := x.p.publicMedia(x.stk.ctx, x.stk, x.acc, x.l.localIP, ms)
+	local := x.p.localSDP(ma, x.policy)
+	answer, n, err := x.offer.Answer(local)
+	if err != nil {
+		return err
+	}
+	local.Encryption = sessionEncryption(n) // our re-INVITEs repeat what this answer settled
+	c := x.c
+	c.mu.Lock()
+	a := CallAudio{Source: c.source, Sink: c.sink}
+	c.mu.Unlock()
+	params, err := mediaParams(n, a)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.addr, c.media, c.local, c.contact, c.answered = ma, ms, local, x.l.contact, true
+	c.remoteSDP, c.params = params.Remote, params
+	c.mu.Unlock()
+	x.answer, x.params, x.negotiated = answer, params, n
+	return nil
+}
+
+// respondOK sends our 200 with the SDP answer and waits for the ACK (sipgo retransmits the
+// 200 meanwhile, RFC 3261 13.3.1.4).
+func (x *incomingRun) respondOK() lifecycle.Input {
+	res := sip.NewSDPResponseFromRequest(x.sess.InviteRequest, x.answer)
+	res.AppendHeader(x.contact)
+	res.AppendHeader(sip.NewHeader("User-Agent", x.p.userAgent()))
+	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	res.AppendHeader(sip.NewHeader("Supported", "replaces"))
+	err := x.sess.WriteResponse(res)
+	switch {
+	case err == nil:
+		return nil
+	case x.sess.LoadState() == sip.DialogStateEnded,
+		// The ACK came after the BYE that overtook it: sipgo's ReadAck then marks the
+		// ended dialog confirmed again, and only the cancelled context tells.
+		x.sess.LoadState() == sip.DialogStateConfirmed && x.sess.Context().Err() != nil:
+		// The caller's BYE overtook its ACK (sipgo reads them in separate goroutines; a
+		// caller that hangs up at once, as sipp under load does): the call was answered and
+		// talk sees the BYE at once. Reporting it as cancelled put a 487 in the history.
+		// Checked first: the BYE terminates the INVITE transaction, so err is then
+		// ErrTransactionCanceled too, while a CANCEL never marks the dialog ended.
+		return nil
+	case errors.Is(err, sip.ErrTransactionCanceled) || errors.Is(context.Cause(x.sess.Context()), sip.ErrTransactionCanceled):
+		return lifecycle.AnswerTooLate{} // CANCEL beat our 200
+	case x.sess.Context().Err() != nil:
+		return lifecycle.AnswerTooLate{}
+	}
+	x.p.log.Warn("no ACK for our 200 OK", "call", x.c.id, "err", err)
+	x.err = err
+	return lifecycle.AckTimeout{}
+}
+
+func (x *incomingRun) close() {
+	if x.opened != nil { // never answered: the early media session was not used
+		if r := <-x.opened; r.ms != nil {
+			r.ms.Close()
+		}
+	}
+	if x.ms != nil {
+		x.ms.Close()
+	}
+}
+
+// openedMedia is the result of media.Open run early.
+type openedMedia struct {
+	ms  *media.Session
+	err error
+}
+
+// openMediaEarly binds the RTP sockets and sizes the jitter buffer while the call rings, so
+// the answer does not wait for it: it was the largest part of INVITE → 200 OK (about 300 µs
+// of 1.1 ms on loopback, BenchmarkAnswerTurnaround). prepare or close takes the result, so
+// the goroutine never outlives the call.
+func (x *incomingRun) openMediaEarly() {
+	ch := make(chan openedMedia, 1)
+	x.opened = ch
+	cfg := x.p.mediaConfig(x.l.localIP)
+	if x.p.cfg.AutoAnswer {
+		if ms := x.stk.spare.take(x.l.localIP); ms != nil {
+			ch <- openedMedia{ms: ms}
+			return
+		}
+	}
+	go func() {
+		ms, err := media.Open(cfg)
+		ch <- openedMedia{ms, err}
+	}()
+}
