@@ -34,7 +34,7 @@ func (c *ctlCmd) Run(e *env) error {
 		}
 		return c.events(e, path)
 	}
-	cmd, err := control.ParseLine(strings.Join(append([]string{c.Command}, c.Args...), " "))
+	cmd, err := control.FromArgs(c.Command, c.Args) // a quoted contact name stays one target
 	if errors.Is(err, control.ErrEmpty) {
 		return usageErr("ctl: no command")
 	}

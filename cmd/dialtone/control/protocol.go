@@ -152,7 +152,7 @@ func Names() []string {
 	return []string{"dial", "answer", "reject", "hangup", "hold", "resume", "transfer", "dtmf", "mute", "unmute", "message", "calls", "dnd"}
 }
 
-// ParseLine parses the text form used by `call --stdin` and `dialtone ctl`: a command word
+// ParseLine parses the text form used by `call --stdin` and serve's socket: a command word
 // and its arguments separated by blanks, e.g. "dtmf 12#", "transfer sip:x@y",
 // "message sip:bob@example.com see you at 5", "dnd on 603", "reject 603".
 func ParseLine(line string) (Command, error) {
@@ -168,7 +168,34 @@ func ParseLine(line string) (Command, error) {
 	}
 	word, rest, _ := strings.Cut(line, " ")
 	rest = strings.TrimSpace(rest)
-	args := strings.Fields(rest)
+	return parse(word, strings.Fields(rest), rest)
+}
+
+// FromArgs is ParseLine for arguments a shell has split already (`dialtone ctl dial "Bob
+// Smith"`): each argument stays whole, so a dial or transfer target and a message's target
+// may hold blanks, as a contact's name does.
+func FromArgs(word string, args []string) (Command, error) {
+	all := strings.Join(append([]string{word}, args...), " ")
+	if len(all) > MaxLine {
+		return Command{}, fmt.Errorf("command longer than %d bytes", MaxLine)
+	}
+	if !utf8.ValidString(all) {
+		return Command{}, errors.New("the command is not valid UTF-8")
+	}
+	if strings.TrimSpace(word) == "" {
+		return Command{}, ErrEmpty
+	}
+	if w := strings.ToLower(word); w == "message" && len(args) > 0 {
+		// The target whole, the text as typed after it.
+		c := Command{Cmd: w, Target: args[0], Text: strings.TrimSpace(strings.Join(args[1:], " "))}
+		return c, c.Validate()
+	}
+	return parse(word, args, strings.Join(args, " "))
+}
+
+// parse reads a command word and its arguments; rest is the arguments as one text (a
+// message's target and text come from it).
+func parse(word string, args []string, rest string) (Command, error) {
 	c := Command{Cmd: strings.ToLower(word)}
 	if _, ok := Commands[c.Cmd]; !ok {
 		return c, fmt.Errorf("unknown command %q (known: %s)", word, strings.Join(Names(), ", "))

@@ -3,6 +3,7 @@ package control
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -182,4 +183,38 @@ func FuzzParseLine(f *testing.F) {
 			t.Fatalf("%q parsed, but its JSON %q does not: %v", line, b, err)
 		}
 	})
+}
+
+// TestFromArgs: arguments the shell split stay whole (`dialtone ctl dial "Bob Smith"`), and
+// the rest reads as ParseLine does.
+func TestFromArgs(t *testing.T) {
+	tests := []struct {
+		word    string
+		args    []string
+		want    Command
+		wantErr string
+	}{
+		{word: "dial", args: []string{"Bob Smith"}, want: Command{Cmd: "dial", Target: "Bob Smith"}},
+		{word: "TRANSFER", args: []string{"Front Desk"}, want: Command{Cmd: "transfer", Target: "Front Desk"}},
+		{word: "message", args: []string{"Bob Smith", "see you", "at 5"}, want: Command{Cmd: "message", Target: "Bob Smith", Text: "see you at 5"}},
+		{word: "dtmf", args: []string{"1", "2#"}, want: Command{Cmd: "dtmf", Digits: "12#"}},
+		{word: "dnd", args: []string{"on", "603"}, want: Command{Cmd: "dnd", On: ptr(true), Code: 603}},
+		{word: "dial", args: []string{"Bob", "Smith"}, wantErr: `unexpected "Smith"`},
+		{word: "message", args: []string{"Bob Smith"}, wantErr: "text"},
+		{word: "dial", args: []string{"\xff"}, wantErr: "UTF-8"},
+		{word: "dial", args: []string{strings.Repeat("x", MaxLine)}, wantErr: "longer than"},
+		{word: "", wantErr: "empty command"},
+	}
+	for _, tc := range tests {
+		got, err := FromArgs(tc.word, tc.args)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("FromArgs(%q, %q) error %v, want %q", tc.word, tc.args, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("FromArgs(%q, %q) = %+v, %v; want %+v", tc.word, tc.args, got, err, tc.want)
+		}
+	}
 }
