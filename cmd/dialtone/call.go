@@ -52,6 +52,11 @@ func (e *env) placeCall(cfg phone.Config, account, target string, c *callCmd) er
 	defer e.closeAudio(ca)
 	r, err := e.startPhone(cfg, true)
 	if err != nil {
+		if e.ctx.Err() != nil {
+			// Interrupted while starting: as a call cancelled while it rings (11), not
+			// startPhone's answer to a signal (0), which says the call went well.
+			return &exitError{code: exitNoAnswer, err: fmt.Errorf("call %s: interrupted before it was placed", target)}
+		}
 		return err
 	}
 	out := &printer{w: e.stdout, json: e.cli.JSON, names: names}

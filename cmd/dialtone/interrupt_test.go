@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net"
+	"time"
 	"strings"
 	"testing"
 )
@@ -42,5 +44,40 @@ func TestDoctorInterruptedExitsAsItsReport(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "interrupted") {
 		t.Errorf("stderr does not say the report was interrupted:\n%s", errOut)
+	}
+}
+
+// TestCallInterruptedBeforeItIsPlaced: `call` interrupted while the phone starts places no
+// call and exits 11, as a call cancelled while it rings does; it exited 0, which says the call
+// was answered and ended normally.
+func TestCallInterruptedBeforeItIsPlaced(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	code, _, errOut := runInterrupted(t, "call", "sip:bob@127.0.0.1:9", "--audio", "null", "--config", "/dev/null")
+	if code != exitNoAnswer || !strings.Contains(errOut, "interrupted") {
+		t.Fatalf("exit %d, want %d saying it was interrupted\n%s", code, exitNoAnswer, errOut)
+	}
+}
+
+// TestRegisterOnceInterruptedBeforeAnAnswer: `register --once` stopped before its registrar
+// answered (here a port nothing answers on) exits 4, not 0, which says every account
+// registered.
+func TestRegisterOnceInterruptedBeforeAnAnswer(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	t.Setenv("DIALTONE_PASSWORD", "x")
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	args := []string{"register", "--once", "--aor", "sip:alice@127.0.0.1", "--registrar", "sip:" + silent.LocalAddr().String(), "--config", "/dev/null"}
+	code, _, errOut := runInterrupted(t, args...)
+	if code != exitNetwork {
+		t.Fatalf("interrupted at once: exit %d, want %d\n%s", code, exitNetwork, errOut)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond) // the REGISTER is out, unanswered
+	defer cancel()
+	code, _, errOut = runCtx(ctx, args...)
+	if code != exitNetwork || !strings.Contains(errOut, "interrupted") {
+		t.Fatalf("interrupted while registering: exit %d, want %d saying so\n%s", code, exitNetwork, errOut)
 	}
 }

@@ -29,6 +29,9 @@ func (c *registerCmd) Run(e *env) error {
 	}
 	r, err := e.startPhone(cfg, true)
 	if err != nil {
+		if c.Once && e.ctx.Err() != nil {
+			return onceInterrupted(cfg.Accounts[0].Name)
+		}
 		return err
 	}
 	defer context.AfterFunc(e.ctx, r.stop)() // SIGINT/SIGTERM: unregister and end
@@ -78,8 +81,21 @@ func (c *registerCmd) Run(e *env) error {
 				return &exitError{code: exitCodeFor(s.Failure), err: fmt.Errorf("%s: %s", s.Account, failureText(s))}
 			}
 		}
+		if c.Once {
+			for _, a := range cfg.Accounts {
+				if _, ok := first[a.Name]; !ok {
+					return onceInterrupted(a.Name)
+				}
+			}
+		}
 	}
 	return nil
+}
+
+// onceInterrupted is `register --once` stopped before account had a first result: it did
+// not register, which exit 0 would say it did. 4, as for a registrar that never answered.
+func onceInterrupted(account string) error {
+	return &exitError{code: exitNetwork, err: fmt.Errorf("%s: interrupted before the registrar answered", account)}
 }
 
 func allTrue(m map[string]bool, n int) bool {
