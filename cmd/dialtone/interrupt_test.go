@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"net"
-	"time"
 	"strings"
 	"testing"
+	"time"
 )
 
 // runInterrupted runs the command line as if SIGINT had already come.
