@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -79,5 +80,32 @@ func TestRegisterOnceInterruptedBeforeAnAnswer(t *testing.T) {
 	code, _, errOut = runCtx(ctx, args...)
 	if code != exitNetwork || !strings.Contains(errOut, "interrupted") {
 		t.Fatalf("interrupted while registering: exit %d, want %d saying so\n%s", code, exitNetwork, errOut)
+	}
+}
+
+// TestMessageFromAPipeThatNeverClosesStopsOnCtrlC: `message TARGET -` waiting for standard
+// input stops when interrupted, exits 4 (not sent) and sends nothing; it waited for the pipe
+// through the first Ctrl-C.
+func TestMessageFromAPipeThatNeverClosesStopsOnCtrlC(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		code, _, _ := runCtxStdin(ctx, pr, "message", "sip:bob@127.0.0.1:9", "-", "--listen", "127.0.0.1:0", "--config", "/dev/null")
+		done <- code
+	}()
+	if _, err := pw.Write([]byte("half a line")); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitNetwork {
+			t.Fatalf("exit %d, want %d (not sent)", code, exitNetwork)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("message still reads standard input after Ctrl-C")
 	}
 }

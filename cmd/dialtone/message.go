@@ -22,7 +22,10 @@ type messageCmd struct {
 func (c *messageCmd) Run(e *env) error {
 	text := c.Text
 	if text == "-" {
-		b, err := io.ReadAll(io.LimitReader(e.stdin, phone.MaxMessageBytes+1))
+		b, err := readAllCtx(e.ctx, io.LimitReader(e.stdin, phone.MaxMessageBytes+1))
+		if e.ctx.Err() != nil {
+			return &exitError{code: exitNetwork, err: errors.New("message: interrupted before it was sent")}
+		}
 		if err != nil {
 			return usageErr("reading the text from standard input: %v", err)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,8 +22,13 @@ func runArgs(t *testing.T, args ...string) (int, string, string) {
 // runCtx runs the command line with ctx as the signal context, empty stdin, and returns the
 // exit code, stdout and stderr.
 func runCtx(ctx context.Context, args ...string) (int, string, string) {
+	return runCtxStdin(ctx, strings.NewReader(""), args...)
+}
+
+// runCtxStdin is runCtx with stdin as the command's standard input.
+func runCtxStdin(ctx context.Context, stdin io.Reader, args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
-	code := run(ctx, args, strings.NewReader(""), &out, &errb)
+	code := run(ctx, args, stdin, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
