@@ -207,9 +207,15 @@ func (t *tuiPhone) close() {
 // adds it to the running phone. A typed password goes into its own 0600 file beside the
 // config, never into the config itself.
 func (e *env) saveFirstAccount(path string, a ui.NewAccount, ph *phone.Phone) error {
+	configSaved := false
 	acc := config.Account{Name: a.Name, AOR: a.AOR, AuthUser: a.AuthUser, Registrar: a.Registrar,
 		Transport: a.Transport, PasswordEnv: a.PasswordEnv, PasswordCmd: a.PasswordCmd}
 	if a.PasswordPlain != "" {
+		// The name becomes a file name beside the config: "../x" must not put a password
+		// anywhere else.
+		if a.Name == "" || a.Name != filepath.Base(a.Name) || strings.HasPrefix(a.Name, ".") {
+			return fmt.Errorf("account name %q: use letters, digits, - and _ (it names the password file)", a.Name)
+		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return err
 		}
@@ -218,6 +224,11 @@ func (e *env) saveFirstAccount(path string, a ui.NewAccount, ph *phone.Phone) er
 			return fmt.Errorf("password file: %w", err)
 		}
 		acc.PasswordFile = pwFile
+		defer func() {
+			if !configSaved { // the account was not saved: its password must not stay behind
+				_ = os.Remove(pwFile)
+			}
+		}()
 	}
 	f, err := config.Load(path)
 	switch {
@@ -230,6 +241,7 @@ func (e *env) saveFirstAccount(path string, a ui.NewAccount, ph *phone.Phone) er
 	if err := config.Save(path, f); err != nil {
 		return err
 	}
+	configSaved = true
 	saved := f.Accounts[len(f.Accounts)-1] // validated by Save: defaults filled in
 	t, err := phone.ParseTransport(saved.Transport)
 	if err != nil {

@@ -50,3 +50,31 @@ func TestFirstRunSavesAccountWithoutThePassword(t *testing.T) {
 		t.Fatalf("the running phone did not get the account: %v", ph.AccountNames())
 	}
 }
+
+// TestFirstRunRejectedLeavesNoPasswordBehind: a form the config refuses (an address without
+// sip:) or a name that is a path ("../leak") writes no password file anywhere; each rejected
+// attempt left a NAME.password beside the config, or outside it.
+func TestFirstRunRejectedLeavesNoPasswordBehind(t *testing.T) {
+	root := t.TempDir()
+	path := filepath.Join(root, "cfg", "dialtone", "config.toml")
+	ph, err := phone.New(phone.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{ctx: context.Background(), cli: &cli{}}
+	for _, a := range []ui.NewAccount{
+		{Name: "work", AOR: "alice@example.com", Transport: "udp", PasswordPlain: "pw1"},
+		{Name: "../leak", AOR: "sip:alice@example.com", Transport: "udp", PasswordPlain: "pw2"},
+		{Name: "..", AOR: "sip:alice@example.com", Transport: "udp", PasswordPlain: "pw3"},
+	} {
+		if err := e.saveFirstAccount(path, a, ph); err == nil {
+			t.Errorf("account %+v saved, want an error", a)
+		}
+	}
+	_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			t.Errorf("left behind: %s", p)
+		}
+		return nil
+	})
+}
