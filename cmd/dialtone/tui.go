@@ -258,7 +258,7 @@ func (e *env) saveFirstAccount(path string, a ui.NewAccount, ph *phone.Phone) er
 // routeLogsToPane sends the process's logs (sipgo's included) and the SIP trace to the TUI's
 // log pane, and also to --log-file / --sip-trace when given.
 func (e *env) routeLogsToPane(logs chan<- ui.LogLine) {
-	pane := &paneHandler{logs: logs, level: slog.LevelInfo}
+	pane := &paneHandler{logs: logs, level: e.paneLevel()}
 	var h slog.Handler = pane
 	if e.cli.LogFile != "" {
 		h = multiHandler{pane, e.log.Handler()}
@@ -271,6 +271,16 @@ func (e *env) routeLogsToPane(logs chan<- ui.LogLine) {
 	}
 	sip.SIPDebugTracer(e.withPcap(&paneTracer{logs: logs, file: file})) // pcap.go
 	sip.SIPDebug = true
+}
+
+// paneLevel is the least level the log pane shows: --log-level, else info (what a user watching
+// the pane wants; debug floods it).
+func (e *env) paneLevel() slog.Level {
+	level := slog.LevelInfo
+	if e.cli.LogLevel != "" {
+		_ = level.UnmarshalText([]byte(e.cli.LogLevel)) // checked by the flag's enum and setupLogging
+	}
+	return level
 }
 
 // paneHandler is a slog.Handler that feeds the log pane. It never blocks: when the pane is

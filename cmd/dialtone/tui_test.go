@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -77,4 +78,18 @@ func TestFirstRunRejectedLeavesNoPasswordBehind(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestLogPaneFollowsLogLevel: --log-level sets what the TUI's log pane shows (debug lines
+// appeared nowhere, and error still showed info lines); info without it.
+func TestLogPaneFollowsLogLevel(t *testing.T) {
+	for flag, want := range map[string]slog.Level{"": slog.LevelInfo, "debug": slog.LevelDebug, "warn": slog.LevelWarn, "error": slog.LevelError} {
+		e := &env{cli: &cli{LogLevel: flag}}
+		h := &paneHandler{level: e.paneLevel()}
+		for _, l := range []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError} {
+			if got := h.Enabled(context.Background(), l); got != (l >= want) {
+				t.Errorf("--log-level %q: pane shows %v: %v, want %v", flag, l, got, l >= want)
+			}
+		}
+	}
 }
