@@ -55,6 +55,12 @@ func (m *Model) dialCmd(account, target string) tea.Cmd {
 			}
 		}
 		id, err := p.Dial(account, target)
+		if err != nil && active != "" {
+			// Nothing was dialled: the call we held for it must not wait on hold unnoticed.
+			if rerr := p.Resume(active); rerr != nil {
+				err = fmt.Errorf("%w (and call %s stays on hold: %v)", err, active, rerr)
+			}
+		}
 		return dialResultMsg{account: account, target: target, id: id, err: err}
 	}
 }

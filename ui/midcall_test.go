@@ -231,6 +231,18 @@ func TestDialHoldsTheCurrentCall(t *testing.T) {
 	contains(t, d.screen(), "✗ dial sip:dave@example.com: hold call c1 first")
 }
 
+// A dial that fails after the call talked to went on hold resumes that call: it waited on
+// hold until someone noticed.
+func TestFailedDialResumesTheHeldCall(t *testing.T) {
+	d := newDriver(t, Options{})
+	d.send(answered("c1", t0))
+	d.keys("d")
+	d.typeText("bad")
+	d.keys("enter")
+	wantCalls(t, d.ph, "hold c1", "dial office bad", "resume c1")
+	contains(t, d.screen(), "✗ dial bad:")
+}
+
 // The REFER's 202 and the first NOTIFY race: progress shown first is not overwritten by the
 // older news that the REFER was accepted.
 func TestTransferResultAfterProgress(t *testing.T) {
