@@ -8,11 +8,12 @@ import (
 )
 
 // AddCall records a call, normally once when it has ended, and returns its
-// row id. It is an upsert on CallID: recording a call whose non-empty
-// CallID is stored already replaces that row and returns its id, so the
-// phone may record a call early (say at answer) and again at the end, or
-// retry after an error, without duplicating it. Calls with an empty CallID
-// are always new rows. c.ID is ignored.
+// row id. It is an upsert on CallID and Direction: recording a call whose
+// non-empty CallID is stored already in that direction replaces that row and
+// returns its id, so the phone may record a call early (say at answer) and
+// again at the end, or retry after an error, without duplicating it; the
+// other leg of the same call (its other direction, on this machine) is a row
+// of its own. Calls with an empty CallID are always new rows. c.ID is ignored.
 func (s *Store) AddCall(ctx context.Context, c Call) (int64, error) {
 	if err := validDirection(c.Direction); err != nil {
 		return 0, err
@@ -25,8 +26,8 @@ func (s *Store) AddCall(ctx context.Context, c Call) (int64, error) {
 INSERT INTO calls (call_id, direction, account, peer, peer_name, start_us, answer_us, end_us,
 	code, reason, ended_by, duration_ns, codec, mos_min, mos_avg, loss_pct, jitter_max_ms, rtt_ms)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (call_id) WHERE call_id <> '' DO UPDATE SET
-	direction = excluded.direction, account = excluded.account, peer = excluded.peer,
+ON CONFLICT (call_id, direction) WHERE call_id <> '' DO UPDATE SET
+	account = excluded.account, peer = excluded.peer,
 	peer_name = excluded.peer_name, start_us = excluded.start_us, answer_us = excluded.answer_us,
 	end_us = excluded.end_us, code = excluded.code, reason = excluded.reason,
 	ended_by = excluded.ended_by, duration_ns = excluded.duration_ns, codec = excluded.codec,

@@ -44,9 +44,15 @@ func TestCallUpsertByCallID(t *testing.T) {
 	// Calls without a CallID are never merged.
 	addCall(t, s, Call{Direction: Outgoing, Peer: "sip:a@b", Start: t0})
 	addCall(t, s, Call{Direction: Outgoing, Peer: "sip:a@b", Start: t0})
+	// The call's other leg on this machine (a dialtone calling a dialtone answerer) shares the
+	// Call-ID: a row of its own, not a replacement of this one.
+	other := addCall(t, s, Call{CallID: "x", Direction: Outgoing, Peer: "sip:alice@example.com", Start: t0})
+	if other == id1 {
+		t.Fatal("the outgoing leg replaced the incoming one")
+	}
 	got, err := s.Calls(ctx, Query{})
-	if err != nil || len(got) != 3 {
-		t.Fatalf("Calls = %+v, %v; want 3", got, err)
+	if err != nil || len(got) != 4 {
+		t.Fatalf("Calls = %+v, %v; want 4", got, err)
 	}
 	for _, g := range got {
 		if g.ID == id1 && (g.Duration != 9*time.Second || !g.End.Equal(at(10*time.Second)) || g.Reason != "BYE") {

@@ -90,6 +90,13 @@ CREATE TABLE contact_uris (
 CREATE UNIQUE INDEX contact_uris_uri ON contact_uris (uri);
 CREATE INDEX contact_uris_contact ON contact_uris (contact_id, pos);
 `},
+	// A call's two legs on one machine (dialtone calling a dialtone answerer, or one account
+	// calling another through a proxy that keeps the Call-ID) share the SIP Call-ID: keyed on
+	// it alone, the second leg's record replaced the first.
+	{name: "a call's two legs", sql: `
+DROP INDEX calls_call_id;
+CREATE UNIQUE INDEX calls_call_id_direction ON calls (call_id, direction) WHERE call_id <> '';
+`},
 }
 
 // migrate applies the migrations the database has not had yet, each in its

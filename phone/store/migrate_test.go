@@ -177,3 +177,31 @@ func TestRefuseNewerSchema(t *testing.T) {
 		})
 	}
 }
+
+// TestUpgradeKeepsACallAndTakesItsOtherLeg: a file from before calls were keyed on Call-ID
+// and direction keeps its call, whose end still updates it, and now also takes the same
+// Call-ID's other leg as a row of its own.
+func TestUpgradeKeepsACallAndTakesItsOtherLeg(t *testing.T) {
+	ctx := context.Background()
+	path := tempDB(t)
+	db := rawDB(t, path)
+	if _, err := migrate(ctx, db, migrations[:contactsVersion]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO calls (call_id, direction, peer, start_us) VALUES ('c1', 'incoming', 'sip:bob@example.com', ?)`, t0.UnixMicro()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s := openFile(t, path)
+	in := addCall(t, s, Call{CallID: "c1", Direction: Incoming, Peer: "sip:bob@example.com", Start: t0, End: at(5e9), Reason: "BYE"})
+	out := addCall(t, s, Call{CallID: "c1", Direction: Outgoing, Peer: "sip:alice@example.com", Start: t0})
+	calls, err := s.Calls(ctx, Query{})
+	if err != nil || len(calls) != 2 || in == out {
+		t.Fatalf("calls %+v, %v; want the old incoming leg (updated) and the new outgoing one", calls, err)
+	}
+	for _, c := range calls {
+		if c.ID == in && c.Reason != "BYE" {
+			t.Errorf("the stored leg was not updated: %+v", c)
+		}
+	}
+}
