@@ -33,6 +33,8 @@ type incomingRun struct {
 	otx        *afterOK         // the INVITE's transaction: runs the answer's effects once the 200 is out
 	// incomingDue: the "incoming" event is still to publish, before any other (autoanswer.go).
 	incomingDue bool
+	// okWrite delivers WriteResponse's end when respondOK stopped waiting for the ACK.
+	okWrite chan error
 }
 
 // carryOut carries out effects; one that learns something returns the next input.
@@ -117,7 +119,23 @@ func (x *incomingRun) respondOK() lifecycle.Input {
 	res.AppendHeader(sip.NewHeader("User-Agent", x.p.userAgent()))
 	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	res.AppendHeader(sip.NewHeader("Supported", "replaces"))
-	err := x.sess.WriteResponse(res)
+	// WriteResponse returns on the ACK, or after retransmitting the 200 for 32 s (64*T1)
+	// without one. A hang-up or the phone's end meanwhile must not wait that long: the call
+	// ends now, by us, and its BYE goes out when the ACK comes (sipgo's WriteBye waits for it,
+	// RFC 3261 15), or not at all once byeTimeout passes (the INVITE transaction then ends,
+	// and so does WriteResponse; close waits for it).
+	done := make(chan error, 1)
+	go func() { done <- x.sess.WriteResponse(res) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-x.c.hangupCh:
+		x.okWrite = done
+		return lifecycle.Hangup{}
+	case <-x.stk.ctx.Done():
+		x.okWrite = done
+		return lifecycle.Shutdown{}
+	}
 	switch {
 	case err == nil:
 		return nil
@@ -142,6 +160,9 @@ func (x *incomingRun) respondOK() lifecycle.Input {
 }
 
 func (x *incomingRun) close() {
+	if x.okWrite != nil { // our 200's retransmissions, abandoned by a hang-up: they end with the dialog
+		<-x.okWrite
+	}
 	if x.opened != nil { // never answered: the early media session was not used
 		if r := <-x.opened; r.ms != nil {
 			r.ms.Close()
