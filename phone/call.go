@@ -304,6 +304,7 @@ func (p *Phone) update(c *call, f func(s *CallStatus)) CallStatus {
 
 // end publishes the final state of a call and records it in the history.
 func (p *Phone) end(c *call, code int, reason, by string, failure Failure, err error) {
+	p.handOver(c) // a transfer's new call takes the place of this one: said before its end
 	now := p.clock.Now()
 	s := p.update(c, func(s *CallStatus) {
 		s.State, s.Code, s.Reason, s.By, s.Failure, s.Err, s.Ended = CallEnded, code, reason, by, failure, err, now

@@ -74,6 +74,7 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 	p.log.Info("transfer requested by the far end", "call", c.id, "to", t.URI.String(), "attended", t.Replaces != nil)
 	ctx, cancel := context.WithTimeout(stk.ctx, transfereeTimeout)
 	defer cancel()
+	defer p.xfer.dropSuccessor(c.id)
 	code, reason, newID := p.transferee(ctx, c, d, t)
 	// Free for another REFER before the transferor learns the outcome: it may try again at once.
 	x.mu.Lock()
@@ -83,7 +84,7 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 	if ok {
 		// Said before the final NOTIFY: the transferor hangs up on it, and whoever follows the
 		// old call must learn of the new one before the old one's end.
-		if !p.publishReplaced(c, newID) {
+		if id, mine := p.xfer.claimSuccessor(c.id); mine && !p.publishReplaced(c, id) {
 			p.log.Info("transfer: the new call ended before it took over", "call", c.id, "new", newID)
 		}
 	}
@@ -111,6 +112,7 @@ func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTa
 		p.log.Warn("transfer: the new call could not be placed", "call", c.id, "err", err)
 		return 503, "Service Unavailable", ""
 	}
+	p.xfer.setSuccessor(c.id, newID) // should the old call end first, the new one takes over then (handOver)
 	rang := false
 	for {
 		var ev Event
@@ -164,6 +166,17 @@ func (p *Phone) notifyRefer(d *dialogRef, code int, reason string, final bool) {
 		p.log.Info("transfer: NOTIFY not confirmed", "code", code, "err", err)
 	case res.StatusCode >= 300:
 		p.log.Info("transfer: NOTIFY refused", "code", code, "status", res.StatusCode, "reason", res.Reason)
+	}
+}
+
+// handOver announces, before the end of call c, the call a transfer asked of us is placing in
+// its place: a transferor that hangs up once it has our 202 (a blind transfer, RFC 5589 6)
+// ends c long before the new call is answered, and a front end that closed c's audio and
+// stopped following it at c's end left the new call without sound, or `dialtone call` exited.
+// Said once: the transfer's answer does not say it again.
+func (p *Phone) handOver(c *call) {
+	if newID, ok := p.xfer.claimSuccessor(c.id); ok {
+		p.publishReplaced(c, newID)
 	}
 }
 

@@ -40,6 +40,45 @@ type transferState struct {
 	dialogs map[string]*dialogRef // by our call id
 	subs    map[string]*referSub  // by our call id: the transfer in progress on that call
 	busy    map[string]bool       // by our call id: a REFER from the far end being carried out
+	// successors are the new calls of the REFERs being carried out, by the old call's id
+	// (handOver).
+	successors map[string]*successor
+}
+
+// successor is the new call a transfer asked of us places in the old call's place. said: its
+// CallReplaced is published (or being published), at most once.
+type successor struct {
+	newID string
+	said  bool
+}
+
+// setSuccessor files newID as the call that is to take old's place.
+func (x *transferState) setSuccessor(old, newID string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.successors == nil {
+		x.successors = map[string]*successor{}
+	}
+	x.successors[old] = &successor{newID: newID}
+}
+
+// claimSuccessor returns old's successor once: the caller publishes its CallReplaced.
+func (x *transferState) claimSuccessor(old string) (string, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	s := x.successors[old]
+	if s == nil || s.said {
+		return "", false
+	}
+	s.said = true
+	return s.newID, true
+}
+
+// dropSuccessor forgets old's successor (the transfer is over).
+func (x *transferState) dropSuccessor(old string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	delete(x.successors, old)
 }
 
 // trackDialog remembers an answered call's dialog for transfer; incoming.go and outgoing.go

@@ -1,0 +1,89 @@
+package phone
+
+import (
+	"testing"
+	"time"
+)
+
+// TestBlindTransferorHangsUpAtOnce: T transfers E to G and hangs up as soon as the REFER is
+// accepted, as many phones do in a blind transfer (RFC 5589 6), long before G answers. E
+// announces the new call as the old one's successor before the old one's end, so a front end
+// that follows the call moves to it (and keeps its audio) instead of stopping there; the new
+// call is then answered and up. CallReplaced came only at the answer, after the old call's
+// end: `dialtone call` had exited, and the TUI had closed the audio the new call used.
+func TestBlindTransferorHangsUpAtOnce(t *testing.T) {
+	tp, tAddr, tEv := runPhone(t, Config{})
+	ep, _, eEv := runPhone(t, Config{})
+	gp, gAddr, gEv := runPhone(t, Config{})
+	e1, err := ep.Dial("", "sip:t@"+tAddr, CallAudio{}, DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1 := answerNext(t, tp, tEv, CallAudio{})
+	waitCall(t, eEv, e1, CallAnswered)
+	if err := tp.Transfer(t1, "sip:g@"+gAddr); err != nil {
+		t.Fatal(err)
+	}
+	in := waitCall(t, gEv, "", CallIncoming) // E is calling G: the transfer was accepted
+	if err := tp.Hangup(t1); err != nil {
+		t.Fatal(err)
+	}
+	// E's events, in order, until the new call is answered.
+	var replacedAt, oldEndAt, n int
+	newID := ""
+	answered := false
+	deadline := time.After(20 * time.Second)
+	for !answered {
+		select {
+		case ev := <-eEv:
+			n++
+			switch ev := ev.(type) {
+			case CallReplaced:
+				if ev.CallID == e1 {
+					replacedAt, newID = n, ev.NewCallID
+				}
+			case CallStatus:
+				if ev.ID == e1 && ev.State == CallEnded {
+					oldEndAt = n
+					if err := gp.Answer(in.ID, CallAudio{}); err != nil { // G answers only now
+						t.Fatal(err)
+					}
+				}
+				if newID != "" && ev.ID == newID && ev.State == CallAnswered {
+					answered = true
+				}
+			}
+		case <-deadline:
+			t.Fatalf("E: replaced at event %d (new call %q), old call ended at %d; the new call was never answered", replacedAt, newID, oldEndAt)
+		}
+	}
+	if replacedAt == 0 || oldEndAt == 0 || replacedAt > oldEndAt {
+		t.Fatalf("E announced the new call at event %d and ended the old one at %d: want the announcement first", replacedAt, oldEndAt)
+	}
+	replaced := 0
+	for _, c := range ep.Calls() {
+		if c.ID == newID && c.State != CallAnswered {
+			t.Errorf("the new call is %v, want answered", c.State)
+		}
+	}
+	for quiet := time.After(500 * time.Millisecond); ; { // no second announcement at the answer
+		var ev Event
+		select {
+		case ev = <-eEv:
+		case <-quiet:
+		}
+		if ev == nil {
+			break
+		}
+		if r, ok := ev.(CallReplaced); ok && r.CallID == e1 {
+			replaced++
+		}
+	}
+	if replaced != 0 {
+		t.Error("the new call was announced again at its answer")
+	}
+	if err := ep.Hangup(newID); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, gEv, in.ID, CallEnded)
+}
