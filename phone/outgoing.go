@@ -107,11 +107,33 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 	defer p.removeCall(c)
 	ctx := stk.ctx
 	x := &outgoingRun{p: p, c: c, ctx: ctx, stopRing: func() {}}
+	// Set-up (DNS, an OPTIONS probe, STUN, TURN: seconds when a server is slow) stops when
+	// the user hangs up: c.hangup calls ringStop, which is this until the INVITE's own.
+	setupCtx, stopSetup := context.WithCancel(ctx)
+	defer stopSetup()
+	c.mu.Lock()
+	c.ringStop = stopSetup
+	c.mu.Unlock()
+	hungUp := func() bool {
+		select {
+		case <-c.hangupCh:
+			x.step(lifecycle.Hangup{})
+			return true
+		default:
+			return false
+		}
+	}
 	fail := func(reason string, f Failure, err error) {
+		if hungUp() { // the error is the set-up's cancellation: the user's hang-up says why
+			return
+		}
 		x.err = err
 		x.step(lifecycle.Failed{Reason: reason, Failure: lifecycle.Failure(f)})
 	}
-	l, err := p.legFor(ctx, stk, c.account, target)
+	if hungUp() { // before ringStop was set: nothing cancelled the set-up
+		return
+	}
+	l, err := p.legFor(setupCtx, stk, c.account, target)
 	if err != nil {
 		fail(reasonOf(err), FailureOf(err), err)
 		return
@@ -123,7 +145,10 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 	}
 	defer ms.Close()
 	x.ms = ms
-	ma := p.publicMedia(ctx, stk, c.account, l.localIP, ms)
+	ma := p.publicMedia(setupCtx, stk, c.account, l.localIP, ms)
+	if hungUp() {
+		return
+	}
 	c.mu.Lock()
 	c.media, c.addr = ms, ma
 	c.mu.Unlock()
