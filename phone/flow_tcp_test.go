@@ -23,6 +23,8 @@ type tcpRegistrar struct {
 	pings  int
 	pongs  int
 	silent bool
+	// deaf: REGISTERs are read and never answered, the connection kept (a registrar that hangs).
+	deaf bool
 }
 
 func startTCPRegistrar(t *testing.T) *tcpRegistrar {
@@ -80,7 +82,11 @@ func (r *tcpRegistrar) serve(c net.Conn) {
 			}
 			r.mu.Lock()
 			r.regs = append(r.regs, req)
+			deaf := r.deaf
 			r.mu.Unlock()
+			if deaf {
+				return
+			}
 			res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 			for _, h := range req.GetHeaders("Contact") {
 				res.AppendHeader(sip.HeaderClone(h))

@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -108,5 +109,57 @@ func TestCallsDoNotWaitForARefreshInProgress(t *testing.T) {
 	case err := <-refreshed:
 		t.Fatalf("the refresh ended early (%v): the test did not run during it", err)
 	default:
+	}
+}
+
+// TestTCPCallsDoNotWaitForARefreshInProgress: over TCP, a refresh to a registrar that keeps the
+// connection but stops answering waits for its transaction; a call meanwhile goes out at once
+// with the binding, which names that same live connection. It waited for the refresh.
+func TestTCPCallsDoNotWaitForARefreshInProgress(t *testing.T) {
+	reg := startTCPRegistrar(t)
+	a, _, _ := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{{Name: "a", AOR: "sip:alice@127.0.0.1",
+		Registrar: "sip:" + reg.ln.Addr().String(), Transport: TCP, Password: func(context.Context) (string, error) { return "x", nil }}}})
+	wire := a.wire("a")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := wire.register(ctx, time.Minute); err != nil {
+		t.Fatalf("first REGISTER: %v", err)
+	}
+	bound, _, err := wire.callContact(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.mu.Lock()
+	reg.deaf = true
+	reg.mu.Unlock()
+	rctx, stopRefresh := context.WithCancel(context.Background())
+	refreshed := make(chan error, 1)
+	go func() { _, err := wire.register(rctx, time.Minute); refreshed <- err }()
+	t.Cleanup(func() { stopRefresh(); <-refreshed })
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, regs := reg.state(); len(regs) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the refresh never reached the registrar")
+		}
+	}
+	for i := range 2 { // twice: looking at the connection must not close it
+		done := make(chan error, 1)
+		go func() {
+			c, _, err := wire.callContact(ctx)
+			if err == nil && c.String() != bound.String() {
+				err = fmt.Errorf("call Contact %s, want the binding %s", c.String(), bound.String())
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatalf("call %d: its Contact waited for the refresh in progress", i+1)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/dialtone/dialtone/phone/resolve"
@@ -46,9 +47,10 @@ func (r *sipRegistrar) callTargets(ctx context.Context) (sip.Uri, []resolve.Targ
 	}
 	server := r.serverURI()
 	op := "call via " + server.String()
-	if v := r.view.Load(); v != nil && v.routeOK {
-		// The binding a REGISTER settled (UDP, our public address known): a call goes out
-		// with it at once, even while a refresh is waiting for its registrar.
+	if v := r.view.Load(); v != nil && (v.routeOK || r.streamBindingUp(v)) {
+		// The binding a REGISTER settled (UDP with our public address known, or TCP/TLS on
+		// the connection it was made on): a call goes out with it at once, even while a
+		// refresh is waiting for its registrar.
 		targets, err := resolveTargets(ctx, r.resolver, server, r.acc.Transport)
 		if err != nil {
 			return sip.Uri{}, nil, transportError(op, server.Host, r.acc.Transport, err)
@@ -94,6 +96,24 @@ type regView struct {
 	natHost    string
 	natPort    int
 	streamHost string
+}
+
+// streamBindingUp reports whether v's binding over TCP or TLS still names a live connection:
+// the one to the target that took it, from the address the Contact gives. A call through it
+// needs no new Contact (callTargets' slow path, which waits for a REGISTER in progress).
+func (r *sipRegistrar) streamBindingUp(v *regView) bool {
+	if r.acc.Transport == UDP || r.tp == nil || v.contact.Host == "" || v.current == "" {
+		return false
+	}
+	conn, err := r.tp.GetConnection(r.acc.Transport.String(), v.current)
+	if err != nil || conn == nil {
+		return false
+	}
+	// GetConnection took a reference: give it back without TryClose, which closes the
+	// connection when the count reaches 0, and sipgo's count for a connection it made itself
+	// can be 0 here (it logs "ref went negative" on its own).
+	defer conn.Ref(-1)
+	return conn.LocalAddr().String() == net.JoinHostPort(strings.Trim(v.contact.Host, "[]"), strconv.Itoa(v.contact.Port))
 }
 
 // publishView publishes what calls read of the registration without mu. Called with mu held,
