@@ -27,6 +27,12 @@ type Phone struct {
 	wires    map[string]*sipRegistrar // per account, made by Run
 	tlsNames tlsNames                 // which names each TLS target was found under (tlsnames.go)
 
+	// startMu makes starting an account one step with Run's start and end: AddAccount holds
+	// it from reading stk to its registration loop being counted in regWG, Run while it starts
+	// the first accounts and publishes stk, and while it takes stk away before regWG.Wait.
+	// Without it an account added as Run started was never started, and one added as Run
+	// ended added to regWG during its Wait.
+	startMu  sync.Mutex
 	mu       sync.Mutex
 	statuses []AccountStatus // index-aligned with accounts
 	running  bool
@@ -144,24 +150,29 @@ func (p *Phone) Run(ctx context.Context) error {
 	}
 	defer stack.close()
 
+	p.startMu.Lock()
 	for i, acc := range p.accountList() {
 		if err := p.startAccount(ctx, stack, i, acc); err != nil {
+			p.startMu.Unlock()
 			return err
 		}
 	}
 	p.mu.Lock()
 	p.stk, p.runCtx = stack, ctx
 	p.mu.Unlock()
+	p.startMu.Unlock()
 	close(p.ready)
 	<-ctx.Done()
 	// Calls end first (BYE, CANCEL, or a final response to a ringing call), while the
 	// registrations and sockets they need are still up.
+	p.startMu.Lock()
 	p.mu.Lock()
 	p.stk = nil
 	for _, c := range p.calls {
 		c.hangup()
 	}
 	p.mu.Unlock()
+	p.startMu.Unlock()
 	p.callWG.Wait()
 	p.regWG.Wait()
 	return nil
@@ -208,6 +219,8 @@ func (p *Phone) AddAccount(a Account) error {
 	if err != nil {
 		return err
 	}
+	p.startMu.Lock()
+	defer p.startMu.Unlock()
 	p.mu.Lock()
 	for _, x := range p.accounts {
 		if x.Name == a.Name {
