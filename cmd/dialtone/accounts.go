@@ -92,7 +92,8 @@ func (e *env) phoneConfig() (phone.Config, error) {
 			return phone.Config{}, usageErr("ad-hoc account (--aor): %v", err)
 		}
 		accounts = []config.Account{a}
-	} else if e.cli.AuthUser != "" || e.cli.Registrar != "" || e.cli.OutboundProxy != "" || e.cli.Transport != "" || e.cli.PasswordFile != "" || e.cli.PasswordCmd != "" {
+	} else if e.cli.AuthUser != "" || e.cli.Registrar != "" || e.cli.OutboundProxy != "" || e.cli.Transport != "" || e.cli.PasswordFile != "" || e.cli.PasswordCmd != "" ||
+		e.cli.DisplayName != "" || e.cli.Expires != 0 {
 		return phone.Config{}, usageErr("the ad-hoc account flags need --aor")
 	}
 	for _, name := range e.cli.Account {

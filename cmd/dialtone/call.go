@@ -21,6 +21,9 @@ type callCmd struct {
 
 // Run places one call and reports it; the exit code says how it went (see the README).
 func (c *callCmd) Run(e *env) error {
+	if c.HangupOnEOF && c.Play == "" {
+		return usageErr("--hangup-on-eof needs --play FILE (the file whose end hangs up)")
+	}
 	if c.Target == "echo" {
 		return c.runEcho(e)
 	}
