@@ -1,6 +1,9 @@
 package main
 
 import (
+	"net"
+	"net/netip"
+	"strings"
 	"sync"
 
 	"github.com/dialtone/dialtone/audio"
@@ -21,6 +24,25 @@ func (c *callCmd) runEcho(e *env) error {
 	defer stop()
 	cfg.Accounts, cfg.ListenAddr = nil, "127.0.0.1:0"
 	return e.placeCall(cfg, "", "sip:echo@"+addr, c)
+}
+
+// isEchoPeer says whether target is the address an echo test of an earlier run called
+// ("sip:echo@127.0.0.1:PORT", with no account): that peer lived in its process and its port is
+// gone, so redialling it from the history means a new echo test, not that address.
+func isEchoPeer(account, target string) bool {
+	if account != "" {
+		return false
+	}
+	rest, ok := strings.CutPrefix(strings.TrimSpace(target), "sip:echo@")
+	if !ok {
+		return false
+	}
+	host, _, err := net.SplitHostPort(rest)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // echoBuffer is a Sink whose frames come back out of its Source, in order.

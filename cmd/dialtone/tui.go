@@ -133,7 +133,7 @@ func (t *tuiPhone) Subscribe(ctx context.Context) <-chan phone.Event {
 }
 
 func (t *tuiPhone) Dial(account, target string) (string, error) {
-	if strings.TrimSpace(target) == "echo" {
+	if strings.TrimSpace(target) == "echo" || isEchoPeer(account, target) { // the history's echo test too
 		addr, err := t.echoPeer()
 		if err != nil {
 			return "", err

@@ -93,3 +93,24 @@ func TestLogPaneFollowsLogLevel(t *testing.T) {
 		}
 	}
 }
+
+// TestRedialOfAnEarlierEchoTest: the history's echo test of an earlier run (its peer lived in
+// that process, on a loopback port now gone) redials as a new echo test; other addresses
+// stay what they are.
+func TestRedialOfAnEarlierEchoTest(t *testing.T) {
+	for _, tc := range []struct {
+		account, target string
+		want            bool
+	}{
+		{"", "sip:echo@127.0.0.1:33845", true},
+		{"", "sip:echo@[::1]:5060", true},
+		{"office", "sip:echo@127.0.0.1:33845", false}, // through an account: someone's echo service
+		{"", "sip:echo@192.0.2.7:5060", false},
+		{"", "sip:bob@127.0.0.1:5060", false},
+		{"", "echo", false},
+	} {
+		if got := isEchoPeer(tc.account, tc.target); got != tc.want {
+			t.Errorf("isEchoPeer(%q, %q) = %v, want %v", tc.account, tc.target, got, tc.want)
+		}
+	}
+}
