@@ -29,8 +29,8 @@ func TestBadTargetsAndAddressesAreUsageErrors(t *testing.T) {
 		{[]string{"answer", "--audio", "null", "--listen", "127.0.0.1"}, "is not ADDR:PORT"},
 		{[]string{"register", "--aor", "sip:a@127.0.0.1", "--listen", "localhost-ish:5060"}, "is not a local IP address"},
 		// Ad-hoc account flags without --aor were ignored without a word, unlike their siblings.
-		{[]string{"register", "--display-name", "Alice", "--config", "/dev/null"}, "need --aor"},
-		{[]string{"register", "--expires", "60", "--config", "/dev/null"}, "need --aor"},
+		{[]string{"register", "--display-name", "Alice"}, "need --aor"},
+		{[]string{"register", "--expires", "60"}, "need --aor"},
 		{[]string{"call", "sip:x@127.0.0.1", "--audio", "null", "--hangup-on-eof"}, "--hangup-on-eof needs --play"},
 	} {
 		code, _, errOut := runArgs(t, tc.args...)
