@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -143,6 +144,9 @@ func parseAccount(a Account) (*account, error) {
 	}
 	if pa.AuthUser == "" {
 		pa.AuthUser = pa.aor.User
+		if u, err := url.PathUnescape(pa.AuthUser); err == nil {
+			pa.AuthUser = u // "alice%40corp" is URI syntax: the digest user is "alice@corp"
+		}
 	}
 	if pa.Expires <= 0 {
 		pa.Expires = 600 * time.Second

@@ -272,6 +272,58 @@ func TestAccountValidateInCode(t *testing.T) {
 	}
 }
 
+// TestTransportFromTheFirstHop: the registrar's or outbound proxy's ;transport= parameter
+// (RFC 3263 4.1) sets the account's transport when the transport key does not; the key
+// contradicting it is an error. The parameter was ignored, and the account used UDP.
+func TestTransportFromTheFirstHop(t *testing.T) {
+	for _, tc := range []struct {
+		a       Account
+		want    string
+		wantErr string
+	}{
+		{a: Account{Registrar: "sip:pbx.example.com;transport=tcp"}, want: "tcp"},
+		{a: Account{Registrar: "sip:pbx.example.com;transport=TLS"}, want: "tls"},
+		{a: Account{Registrar: "sips:pbx.example.com;transport=tcp"}, want: "tls"},
+		{a: Account{Registrar: "sip:pbx.example.com;transport=udp", OutboundProxy: "sip:sbc.example.com;transport=tcp"}, want: "tcp"},
+		{a: Account{Registrar: "sip:pbx.example.com;transport=tcp", Transport: "tcp"}, want: "tcp"},
+		{a: Account{Registrar: "sip:pbx.example.com"}, want: "udp"},
+		{a: Account{Registrar: "sip:pbx.example.com;transport=tcp", Transport: "udp"}, wantErr: `transport: "udp" contradicts ;transport=tcp in registrar`},
+		{a: Account{Registrar: "sip:pbx.example.com;transport=sctp"}, wantErr: "registrar: ;transport=sctp is not one of"},
+	} {
+		a := tc.a
+		a.Name, a.AOR, a.PasswordEnv = "x", "sip:alice@example.com", "PW"
+		err := a.Validate()
+		switch {
+		case tc.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%+v: error %v, want %q", tc.a, err, tc.wantErr)
+			}
+		case err != nil || a.Transport != tc.want:
+			t.Errorf("%+v: transport %q (%v), want %q", tc.a, a.Transport, err, tc.want)
+		}
+	}
+}
+
+// TestAuthUserIsTheUnescapedAORUser: the digest user name defaults to the AOR's user part
+// with its URI escapes undone; "alice%40corp" failed every challenge.
+func TestAuthUserIsTheUnescapedAORUser(t *testing.T) {
+	for aor, want := range map[string]string{
+		"sip:alice%40corp@example.com": "alice@corp",
+		"sip:alice@example.com":        "alice",
+		"sip:a%zz@example.com":         "a%zz",
+	} {
+		a := Account{Name: "x", AOR: aor, PasswordEnv: "PW"}
+		err := a.Validate()
+		if err != nil && want != "a%zz" { // a malformed escape may be refused as a bad user part
+			t.Errorf("%s: %v", aor, err)
+			continue
+		}
+		if err == nil && a.AuthUser != want {
+			t.Errorf("%s: auth user %q, want %q", aor, a.AuthUser, want)
+		}
+	}
+}
+
 func TestLoadMissing(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
 	if !errors.Is(err, fs.ErrNotExist) {

@@ -13,6 +13,7 @@ import (
 // uriParts is what validation needs from a parsed SIP URI.
 type uriParts struct {
 	scheme, user, host string
+	transport          string // the ;transport= parameter, lower case ("" without one)
 }
 
 // parseURI parses s with sipgo's parser, which is lenient (it accepts any
@@ -70,7 +71,8 @@ func parseURI(s string, wantUser bool) (u uriParts, err error) {
 	if !ok || (rest != "" && rest[0] != ';' && rest[0] != '?') {
 		return u, errors.New("is not of the form sip:[user@]host[:port][;params]")
 	}
-	return uriParts{scheme: uri.Scheme, user: uri.User, host: uri.Host}, nil
+	tp, _ := uri.UriParams.Get("transport")
+	return uriParts{scheme: uri.Scheme, user: uri.User, host: uri.Host, transport: strings.ToLower(tp)}, nil
 }
 
 // safeParseURI runs sip.ParseUri, turning a panic in it into an error: a

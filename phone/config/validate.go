@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -146,7 +148,7 @@ func (a *Account) Validate() error {
 		return &Error{Key: "aor", Msg: fmt.Sprintf("%q: %v", a.AOR, err)}
 	}
 	if a.AuthUser == "" {
-		a.AuthUser = aor.user
+		a.AuthUser = unescapeUser(aor.user)
 	}
 	if err := checkText(a.AuthUser); err != nil {
 		return &Error{Key: "auth_user", Msg: err.Error()}
@@ -164,14 +166,16 @@ func (a *Account) Validate() error {
 		return &Error{Key: "registrar", Msg: fmt.Sprintf("%q: %v", a.Registrar, err)}
 	}
 	secure := reg.scheme == "sips"
+	hop, hopKey := reg, "registrar" // where requests go first: its ;transport= says how
 	if a.OutboundProxy != "" {
 		proxy, err := parseURI(a.OutboundProxy, false)
 		if err != nil {
 			return &Error{Key: "outbound_proxy", Msg: fmt.Sprintf("%q: %v", a.OutboundProxy, err)}
 		}
 		secure = secure || proxy.scheme == "sips"
+		hop, hopKey = proxy, "outbound_proxy"
 	}
-	if err := a.validateTransport(secure); err != nil {
+	if err := a.validateTransport(secure, hop, hopKey); err != nil {
 		return err
 	}
 	switch {
@@ -193,8 +197,36 @@ func (a *Account) Validate() error {
 	return a.validatePassword()
 }
 
-func (a *Account) validateTransport(secure bool) error {
+// validateTransport settles the account's transport: the transport key, else the first hop's
+// ;transport= parameter (RFC 3263 4.1: it names the transport; "sips:...;transport=tcp" is TLS),
+// else TLS for a sips: hop and UDP for the rest. A key that contradicts the parameter is an
+// error: the parameter was ignored, and an account with "registrar = sip:pbx;transport=tcp"
+// registered over UDP.
+// unescapeUser undoes a URI user part's %HH escapes (RFC 3261 19.1.2): they are URI syntax,
+// and the digest user name is the name itself ("sip:alice%40corp@host" authenticates as
+// "alice@corp"). A malformed escape is kept as written.
+func unescapeUser(u string) string {
+	if d, err := url.PathUnescape(u); err == nil {
+		return d
+	}
+	return u
+}
+
+func (a *Account) validateTransport(secure bool, hop uriParts, hopKey string) error {
+	param := hop.transport
+	switch {
+	case param == "tcp" && hop.scheme == "sips":
+		param = "tls"
+	case param != "" && !slices.Contains(Transports, param):
+		return &Error{Key: hopKey, Msg: fmt.Sprintf(";transport=%s is not one of %s", param, strings.Join(Transports, ", "))}
+	}
 	t := strings.ToLower(a.Transport)
+	if t != "" && param != "" && t != param {
+		return &Error{Key: "transport", Msg: fmt.Sprintf("%q contradicts ;transport=%s in %s", a.Transport, hop.transport, hopKey)}
+	}
+	if t == "" {
+		t = param
+	}
 	switch t {
 	case "":
 		t = DefaultTransport
