@@ -22,7 +22,8 @@ type rxStats struct {
 	received        uint32
 	expectedPrior   uint32
 	receivedPrior   uint32
-	transit         int64
+	transit         uint32 // arrival less timestamp, modulo 2^32 (RFC 3550 A.8)
+	haveTransit     bool
 	jitter          float64 // in timestamp units
 	clock           int     // the timestamps' clock rate
 	lastSR          uint32  // middle 32 bits of the last SR's NTP time
@@ -31,7 +32,11 @@ type rxStats struct {
 
 // noteReceived counts a packet of the far end's stream, whose timestamps run at clock Hz:
 // RFC 3550's interarrival jitter is in those units, so a codec change restarts the transit.
-func (t *sender) noteReceived(ssrc uint32, seq uint16, ts uint32, at time.Time, clock int) {
+// Every packet of the stream counts as received (its sequence numbers cover them all: telephone-
+// events and comfort noise left out were reported lost); timed says its timestamp is its
+// sampling instant, which a telephone-event's (the event's start, repeated) is not, so only
+// audio feeds the jitter.
+func (t *sender) noteReceived(ssrc uint32, seq uint16, ts uint32, at time.Time, clock int, timed bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := &t.rs
@@ -39,7 +44,7 @@ func (t *sender) noteReceived(ssrc uint32, seq uint16, ts uint32, at time.Time, 
 		*r = rxStats{ssrc: ssrc, have: true, baseSeq: seq, maxSeq: seq, clock: clock}
 	}
 	if r.clock != clock {
-		r.clock, r.transit, r.jitter = clock, 0, r.jitter*float64(clock)/float64(max(r.clock, 1))
+		r.clock, r.haveTransit, r.jitter = clock, false, r.jitter*float64(clock)/float64(max(r.clock, 1))
 	}
 	if d := seq - r.maxSeq; d < 0x8000 && d != 0 {
 		if seq < r.maxSeq {
@@ -48,16 +53,21 @@ func (t *sender) noteReceived(ssrc uint32, seq uint16, ts uint32, at time.Time, 
 		r.maxSeq = seq
 	}
 	r.received++
+	if !timed {
+		return
+	}
 	arrival := at.Unix()*int64(clock) + int64(at.Nanosecond())*int64(clock)/int64(time.Second) // in timestamp units
-	transit := arrival - int64(ts)
-	if r.transit != 0 {
-		d := transit - r.transit
+	// Modulo 2^32, as the timestamps: computed in 64 bits, a timestamp that wrapped (every ~25
+	// h at 48 kHz, from a random start) moved the transit by 2^32 and reported hours of jitter.
+	transit := uint32(arrival) - ts
+	if r.haveTransit {
+		d := int64(int32(transit - r.transit))
 		if d < 0 {
 			d = -d
 		}
 		r.jitter += (float64(d) - r.jitter) / 16
 	}
-	r.transit = transit
+	r.transit, r.haveTransit = transit, true
 }
 
 // reportBlock builds our reception report about the far end's stream.

@@ -26,7 +26,7 @@ func TestReportMatchesPion(t *testing.T) {
 		if withBlock {
 			for seq := uint16(65530); seq != 10; seq++ { // wraps: the extended sequence number counts a cycle
 				if seq != 3 { // one lost
-					s.tx.noteReceived(0xCAFE, seq, uint32(seq)*160, now.Add(time.Duration(seq)*time.Millisecond), 8000)
+					s.tx.noteReceived(0xCAFE, seq, uint32(seq)*160, now.Add(time.Duration(seq)*time.Millisecond), 8000, true)
 				}
 			}
 			s.tx.rs.lastSR, s.tx.rs.lastSRAt = 0x12345678, now.Add(-1500*time.Millisecond)
@@ -68,7 +68,7 @@ func BenchmarkSendReport(b *testing.B) {
 	}
 	defer s.Close()
 	p := Params{Remote: netip.MustParseAddrPort("127.0.0.1:9"), Codec: codec.PCMU, Send: true}
-	s.tx.noteReceived(1, 1, 160, time.Now(), 8000)
+	s.tx.noteReceived(1, 1, 160, time.Now(), 8000, true)
 	buf := make([]byte, rtcpReportMax)
 	b.ReportAllocs()
 	for b.Loop() {

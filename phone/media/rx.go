@@ -147,13 +147,16 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 	r.lastRx = now
 	s.stats.received.Add(1)
 	s.stats.lastRTP.Store(now.UnixNano())
+	audio := p.isAudioPT(pkt.PayloadType)
+	if p.Codec != nil {
+		s.tx.noteReceived(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now, p.Codec.ClockRate(), audio)
+	}
 	switch {
-	case p.isAudioPT(pkt.PayloadType):
+	case audio:
 		clock := p.Codec.ClockRate()
 		r.jb.SetClockRate(clock) // a no-op unless a re-INVITE changed the codec's clock
 		r.jb.Push(Packet{Seq: pkt.SequenceNumber, Timestamp: pkt.Timestamp, SSRC: pkt.SSRC,
 			Marker: pkt.Marker, Payload: pkt.Payload, Arrival: now})
-		s.tx.noteReceived(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now, clock)
 	case p.isDTMF(pkt.PayloadType):
 		if digit, ok := r.dtmf.handle(pkt.Timestamp, pkt.Payload); ok {
 			s.emit(Event{Digit: digit})
