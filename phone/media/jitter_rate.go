@@ -11,13 +11,21 @@ func (j *JitterBuffer) SetClockRate(hz int) {
 	if hz <= 0 || hz == j.cfg.ClockRate {
 		return
 	}
+	j.cfg.ClockRate = hz
+	j.frameSamples = max(1, int64(hz)*int64(j.cfg.FrameDuration)/1e9)
+	j.Flush()
+}
+
+// Flush drops what is buffered and restarts the stream as on a new SSRC: a codec change with
+// the same RTP clock (PCMU to PCMA or G.722, all 8000 Hz) leaves payloads of the old codec
+// that the new decoder would play as noise. What is dropped is counted Discarded, and the
+// flush a Resync; the other counters carry on.
+func (j *JitterBuffer) Flush() {
 	stats := j.stats
 	if j.started { // the first packet of the call is no resync
 		stats.Discarded += uint64(j.Len())
 		stats.Resyncs++
 	}
-	j.cfg.ClockRate = hz
-	j.frameSamples = max(1, int64(hz)*int64(j.cfg.FrameDuration)/1e9)
 	j.Reset()
 	j.stats = stats
 }

@@ -349,3 +349,39 @@ func TestRealOpusLossConcealed(t *testing.T) {
 		t.Fatalf("the tone broke at the loss: level %.1f dBFS, snr %.1f dB", lvl, snr)
 	}
 }
+
+// TestCodecChangeSameClockDropsOldPayloads: PCMU packets buffered when a re-INVITE switches
+// the call to PCMA (the same 8000 Hz clock) are not played through the A-law decoder: the
+// buffer is emptied at the change, and what follows is the new codec's. They were played as
+// full-scale noise (a −10 dBFS tone's µ-law bytes decoded as A-law).
+func TestCodecChangeSameClockDropsOldPayloads(t *testing.T) {
+	rec := audiotest.NewRecorder()
+	r := newRateRig(t, codec.PCMU, rec)
+	quiet := make([]byte, 160) // µ-law silence; as A-law each byte is ±848
+	for i := range quiet {
+		quiet[i] = 0xFF
+	}
+	for f := range 10 { // played and buffered: the buffer holds a few when the change comes
+		r.tick(f, quiet, false)
+	}
+	for f := 10; f < 13; f++ { // delivered, not yet played
+		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: 7, SequenceNumber: uint16(f), Timestamp: uint32(f) * 160}, Payload: quiet}
+		n, _ := pkt.MarshalTo(r.wire)
+		r.s.handleRTP(r.wire[:n], r.peer, &r.rx)
+	}
+	r.p.Codec = codec.PCMA
+	r.s.Update(r.p)
+	r.p = r.s.current()
+	before := len(rec.Samples())
+	for range 3 {
+		r.now = r.now.Add(frameDur)
+		r.s.rx.playFrame(r.s, r.p, r.now, r.out)
+	}
+	peak := 0
+	for _, v := range rec.Samples()[before:] {
+		peak = max(peak, int(v), -int(v))
+	}
+	if peak > 100 { // 0xFF as A-law is ±848
+		t.Fatalf("after the switch to PCMA the old µ-law silence played at peak %d", peak)
+	}
+}

@@ -32,6 +32,7 @@ type receiver struct {
 	dec      codec.Decoder // decodes for decFor; made anew when the negotiated codec changes
 	decFor   codec.Codec
 	plcRate  int         // the audio rate plc conceals at
+	jbCodec  codec.Codec // the codec of the payloads in jb: another one flushes it
 	snk      rateAdapter // fits the sink to the call's rate (rate.go; pacer only)
 }
 
@@ -153,8 +154,7 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 	}
 	switch {
 	case audio:
-		clock := p.Codec.ClockRate()
-		r.jb.SetClockRate(clock) // a no-op unless a re-INVITE changed the codec's clock
+		r.followCodec(p.Codec)
 		r.jb.Push(Packet{Seq: pkt.SequenceNumber, Timestamp: pkt.Timestamp, SSRC: pkt.SSRC,
 			Marker: pkt.Marker, Payload: pkt.Payload, Arrival: now})
 	case p.isDTMF(pkt.PayloadType):
@@ -198,6 +198,9 @@ func (r *receiver) playFrame(s *Session, p Params, now time.Time, out []int16) {
 	r.mu.Lock()
 	if r.plcRate != rate {
 		r.plc, r.plcRate = NewPLCAt(rate), rate // the codec changed: once per re-INVITE, not per frame
+	}
+	if p.Codec != nil {
+		r.followCodec(p.Codec) // before the new codec's first packet: what is buffered is not its
 	}
 	payload, status := r.jb.Pop(now)
 	var dec codec.Decoder
@@ -261,6 +264,22 @@ func (r *receiver) conceal(dec codec.Decoder, status PopStatus, out []int16) {
 		}
 	}
 	r.plc.Conceal(out)
+}
+
+// followCodec empties the jitter buffer when the call's codec is no longer the one its payloads
+// were buffered for (a re-INVITE): with the same RTP clock (PCMU, PCMA and G.722 are all 8000
+// Hz) the new decoder played the old payloads as full-scale noise. Another clock re-times the
+// buffer too. Called with r.mu held, from both ends of the buffer.
+func (r *receiver) followCodec(c codec.Codec) {
+	if r.jbCodec == c {
+		return
+	}
+	if clock := c.ClockRate(); clock != r.jb.ClockRate() {
+		r.jb.SetClockRate(clock) // flushes, and re-times the buffer
+	} else if r.jbCodec != nil {
+		r.jb.Flush()
+	}
+	r.jbCodec = c
 }
 
 // decoder returns the decoder for c, making one when the codec changed; see sender.encoder.
