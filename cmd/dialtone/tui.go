@@ -242,13 +242,18 @@ func (e *env) saveFirstAccount(path string, a ui.NewAccount, ph *phone.Phone) er
 		return err
 	}
 	configSaved = true
-	saved := f.Accounts[len(f.Accounts)-1] // validated by Save: defaults filled in
+	// Save validated a copy; this one gets its defaults too (transport from the registrar,
+	// expires 600: it registered every 60 s for want of them).
+	saved := f.Accounts[len(f.Accounts)-1]
+	if err := saved.Validate(); err != nil {
+		return err
+	}
 	t, err := phone.ParseTransport(saved.Transport)
 	if err != nil {
 		return err
 	}
 	pa := phone.Account{Name: saved.Name, AOR: saved.AOR, AuthUser: saved.AuthUser, Registrar: saved.Registrar,
-		Transport: t, Expires: time.Duration(max(saved.Expires, 60)) * time.Second, Register: true}
+		Transport: t, Expires: time.Duration(saved.Expires) * time.Second, Register: true}
 	if saved.HasPassword() {
 		pa.Password = saved.Password
 	}

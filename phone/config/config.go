@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -22,6 +23,11 @@ type File struct {
 	// keys records where each key was in the decoded document, so that
 	// validation errors can point at a line. nil for a File built in code.
 	keys *keyIndex
+	// written are the accounts as the file had them, before Validate filled
+	// in the defaults: Save writes an account the program left alone as it
+	// was written, so that the derived values (registrar, auth_user,
+	// transport from the AOR) are not pinned and follow a later edit of aor.
+	written []Account
 }
 
 // SIP is the [sip] table: settings shared by all accounts.
@@ -158,6 +164,7 @@ func Decode(path string, data []byte) (f *File, err error) {
 	for i := range f.Accounts {
 		f.Accounts[i].dir = dir
 	}
+	f.written = f.clone().Accounts
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
@@ -185,7 +192,7 @@ func Save(path string, f *File) error {
 	if err := check.Validate(); err != nil {
 		return fmt.Errorf("config: not saving an invalid config: %w", err)
 	}
-	data, err := toml.Marshal(f)
+	data, err := toml.Marshal(f.asWritten())
 	if err != nil {
 		return fmt.Errorf("config: encoding %s: %w", path, err)
 	}
@@ -235,6 +242,32 @@ func writeAtomic(path string, data []byte) (err error) {
 }
 
 // clone returns a copy of f that shares nothing mutable with it.
+// asWritten is f to save: each account decoded from the file and not changed
+// since (it equals what Validate makes of its written form) as it was written.
+func (f *File) asWritten() *File {
+	out := f.clone()
+	for i := range out.Accounts {
+		if i >= len(f.written) {
+			break
+		}
+		w := f.clone()
+		w.Accounts = []Account{f.written[i]}
+		w.Accounts[0].Register = clonedBool(f.written[i].Register)
+		if err := w.Accounts[0].Validate(); err == nil && reflect.DeepEqual(w.Accounts[0], out.Accounts[i]) {
+			out.Accounts[i] = f.written[i]
+		}
+	}
+	return out
+}
+
+func clonedBool(b *bool) *bool {
+	if b == nil {
+		return nil
+	}
+	c := *b
+	return &c
+}
+
 func (f *File) clone() *File {
 	c := *f
 	c.Accounts = make([]Account, len(f.Accounts))

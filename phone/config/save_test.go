@@ -90,7 +90,50 @@ func assertSameConfig(t *testing.T, got, want *File) {
 	t.Helper()
 	g, w := *got, *want
 	g.keys, w.keys = nil, nil
+	g.written, w.written = nil, nil
 	if !reflect.DeepEqual(g, w) {
 		t.Errorf("config differs:\n got %+v\nwant %+v", g, w)
+	}
+}
+
+// TestSaveKeepsWhatWasWritten: a file loaded and saved again (the TUI's first-run form adds an
+// account this way) keeps its accounts as written: the defaults Load derived from the AOR
+// (registrar, auth_user, transport, expires, register) are not pinned into the file, so a later
+// edit of aor moves them too. It wrote them all, and the account kept registering at the old
+// provider. An account the program changed is written as it is now.
+func TestSaveKeepsWhatWasWritten(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte("[[account]]\nname = \"work\"\naor = \"sip:alice@example.com\"\npassword_env = \"PW\"\n\n"+
+		"[[account]]\nname = \"home\"\naor = \"sip:bob@example.org\"\npassword_env = \"PW\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Accounts[0].Registrar != "sip:example.com" {
+		t.Fatalf("Load did not fill in the defaults: %+v", f.Accounts[0])
+	}
+	f.Accounts[1].DisplayName = "Bob"
+	f.Accounts = append(f.Accounts, Account{Name: "new", AOR: "sip:carol@example.net", PasswordEnv: "PW"})
+	if err := Save(path, f); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	work, rest, _ := strings.Cut(string(raw), "name = 'home'")
+	for _, k := range []string{"registrar", "auth_user", "transport", "expires", "register"} {
+		if strings.Contains(work, k+" =") {
+			t.Errorf("the untouched account was saved with its derived %s:\n%s", k, raw)
+		}
+	}
+	if !strings.Contains(rest, "display_name = 'Bob'") {
+		t.Errorf("the changed account lost its change:\n%s", raw)
+	}
+	again, err := Load(path)
+	if err != nil || len(again.Accounts) != 3 || again.Accounts[0].Registrar != "sip:example.com" {
+		t.Fatalf("reloaded %+v, %v", again, err)
 	}
 }
