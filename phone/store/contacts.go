@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"unicode"
 
@@ -41,7 +42,8 @@ func invalid(format string, a ...any) error { return invalidError{fmt.Errorf(for
 func (s *Store) hasContacts() bool { return s.version == 0 || s.version >= contactsVersion }
 
 // NormalizeContactURI is the form a contact's address is stored and matched in: an address
-// without a scheme is a SIP one (bob@example.com is sip:bob@example.com), then
+// without a scheme is a SIP one (bob@example.com is sip:bob@example.com), or a tel: one when
+// it is a bare number ("+1 555 0100" is tel:+15550100), then
 // sipaddr.Normalize (the form the history keeps peers in, so a contact's name can be found
 // for a call); a tel: number loses its visual separators (RFC 3966: "-", ".", "(", ")").
 // Schemes other than sip, sips and tel are refused.
@@ -59,6 +61,8 @@ func NormalizeContactURI(uri string) (string, error) {
 			}
 			u = "sip:" + u // host:port
 		}
+	} else if isPhoneNumber(u) {
+		u = "tel:" + u // "+1 555 0100": a number, as vCard import makes it, not a host named so
 	} else if !strings.Contains(u, "<") {
 		u = "sip:" + u
 	}
@@ -77,6 +81,25 @@ func NormalizeContactURI(uri string) (string, error) {
 		return "", invalid("address %q is not a SIP or tel URI", uri)
 	}
 	return n, nil
+}
+
+// isPhoneNumber says whether s is a bare telephone number: digits with an optional leading +
+// and RFC 3966's visual separators (and spaces, as people write numbers).
+func isPhoneNumber(s string) bool {
+	if _, err := netip.ParseAddr(s); err == nil {
+		return false // 10.0.0.1 is a host
+	}
+	digits := 0
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '+' && i == 0, strings.ContainsRune("-.() ", r):
+		default:
+			return false
+		}
+	}
+	return digits > 0
 }
 
 func isSchemeName(s string) bool {

@@ -264,3 +264,26 @@ func TestNameForTelAlias(t *testing.T) {
 		}
 	}
 }
+
+// TestContactAsABareNumber: a contact added as a bare phone number is a tel: address, so a
+// call from that number through a provider finds its name; it was stored as sip:+15550100,
+// a SIP address whose host was the number, and never matched.
+func TestContactAsABareNumber(t *testing.T) {
+	ctx := context.Background()
+	s := newMemory(t)
+	if _, err := s.AddContact(ctx, Contact{Name: "Mom", URIs: []string{"+1 555-0100"}}); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := s.Contacts(ctx)
+	if err != nil || len(cs) != 1 || len(cs[0].URIs) != 1 || !strings.HasPrefix(cs[0].URIs[0], "tel:") {
+		t.Fatalf("contacts %+v, %v; want the number as a tel: address", cs, err)
+	}
+	if name, err := s.NameFor(ctx, "sip:+15550100@provider.example"); err != nil || name != "Mom" {
+		t.Fatalf("NameFor the number through a provider = %q, %v; want Mom", name, err)
+	}
+	for _, u := range []string{"bob@example.com", "example.com", "10.0.0.1:5060", "10.0.0.1"} {
+		if n, err := NormalizeContactURI(u); err != nil || !strings.HasPrefix(n, "sip:") {
+			t.Errorf("NormalizeContactURI(%q) = %q, %v; want a sip: address", u, n, err)
+		}
+	}
+}
