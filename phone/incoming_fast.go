@@ -108,6 +108,20 @@ type afterOK struct {
 	then  func()      // what waits for the 200, until taken
 	timer *time.Timer // ackGrace after the first 2xx
 	ran   sync.Mutex  // held while then runs, so that runThen returns once it has run
+	// sent is closed once the first 2xx is written: the dialog's InviteResponse is set by
+	// then (sipgo's WriteResponse sets it before it writes), so a BYE can be built on it.
+	sent     chan struct{}
+	sentOnce sync.Once
+}
+
+// okSent is closed once the first 2xx is on the wire.
+func (t *afterOK) okSent() <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.sent == nil {
+		t.sent = make(chan struct{})
+	}
+	return t.sent
 }
 
 // ackGrace is how long the answer's effects wait for the ACK after our 200: one frame, so the
@@ -122,7 +136,12 @@ func (t *afterOK) Respond(res *sip.Response) error {
 		if t.then != nil && t.timer == nil {
 			t.timer = time.AfterFunc(ackGrace, t.runThen)
 		}
+		if t.sent == nil {
+			t.sent = make(chan struct{})
+		}
+		sent := t.sent
 		t.mu.Unlock()
+		t.sentOnce.Do(func() { close(sent) })
 	}
 	return err
 }

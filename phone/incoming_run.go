@@ -127,14 +127,18 @@ func (x *incomingRun) respondOK() lifecycle.Input {
 	done := make(chan error, 1)
 	go func() { done <- x.sess.WriteResponse(res) }()
 	var err error
-	select {
+	select { // the 200 is written first: a BYE is built on it (a hang-up before it crashed sipgo's WriteBye)
 	case err = <-done:
-	case <-x.c.hangupCh:
-		x.okWrite = done
-		return lifecycle.Hangup{}
-	case <-x.stk.ctx.Done():
-		x.okWrite = done
-		return lifecycle.Shutdown{}
+	case <-x.otx.okSent():
+		select {
+		case err = <-done:
+		case <-x.c.hangupCh:
+			x.okWrite = done
+			return lifecycle.Hangup{}
+		case <-x.stk.ctx.Done():
+			x.okWrite = done
+			return lifecycle.Shutdown{}
+		}
 	}
 	switch {
 	case err == nil:
