@@ -70,11 +70,14 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 		delete(x.busy, c.id)
 		x.mu.Unlock()
 	}()
+	// Filed before the 202: a transferor that hangs up as soon as it has it ends the old call
+	// while we place the new one, and the old call's end must find its successor (handOver).
+	p.xfer.expectSuccessor(c.id)
+	defer p.xfer.dropSuccessor(c.id)
 	respond(202, "Accepted")
 	p.log.Info("transfer requested by the far end", "call", c.id, "to", t.URI.String(), "attended", t.Replaces != nil)
 	ctx, cancel := context.WithTimeout(stk.ctx, transfereeTimeout)
 	defer cancel()
-	defer p.xfer.dropSuccessor(c.id)
 	code, reason, newID := p.transferee(ctx, c, d, t)
 	// Free for another REFER before the transferor learns the outcome: it may try again at once.
 	x.mu.Lock()

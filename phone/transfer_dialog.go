@@ -45,39 +45,69 @@ type transferState struct {
 	successors map[string]*successor
 }
 
-// successor is the new call a transfer asked of us places in the old call's place. said: its
+// successor is the new call a transfer asked of us places in the old call's place. It is
+// filed before our 202, when its id is not known yet (ready closes once it is, or once the
+// transfer gave up): a transferor may hang up the moment it has the 202. said: its
 // CallReplaced is published (or being published), at most once.
 type successor struct {
 	newID string
+	ready chan struct{}
 	said  bool
 }
 
-// setSuccessor files newID as the call that is to take old's place.
-func (x *transferState) setSuccessor(old, newID string) {
+// successorWait bounds how long the old call's end waits for the new call's id (Dial returns
+// as soon as the call exists).
+const successorWait = 2 * time.Second
+
+// expectSuccessor files that old is about to get a successor (before the REFER's 202).
+func (x *transferState) expectSuccessor(old string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.successors == nil {
 		x.successors = map[string]*successor{}
 	}
-	x.successors[old] = &successor{newID: newID}
+	x.successors[old] = &successor{ready: make(chan struct{})}
 }
 
-// claimSuccessor returns old's successor once: the caller publishes its CallReplaced.
-func (x *transferState) claimSuccessor(old string) (string, bool) {
+// setSuccessor names the call that is to take old's place.
+func (x *transferState) setSuccessor(old, newID string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if s := x.successors[old]; s != nil && s.newID == "" {
+		s.newID = newID
+		close(s.ready)
+	}
+}
+
+// claimSuccessor returns old's successor once, waiting for its id if it is being placed: the
+// caller publishes its CallReplaced.
+func (x *transferState) claimSuccessor(old string) (string, bool) {
+	x.mu.Lock()
 	s := x.successors[old]
-	if s == nil || s.said {
+	x.mu.Unlock()
+	if s == nil {
+		return "", false
+	}
+	select {
+	case <-s.ready:
+	case <-time.After(successorWait):
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if s.said || s.newID == "" {
 		return "", false
 	}
 	s.said = true
 	return s.newID, true
 }
 
-// dropSuccessor forgets old's successor (the transfer is over).
+// dropSuccessor forgets old's successor (the transfer is over, or never placed its call).
 func (x *transferState) dropSuccessor(old string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if s := x.successors[old]; s != nil && s.newID == "" {
+		close(s.ready) // nobody is coming: a waiting end goes on
+	}
 	delete(x.successors, old)
 }
 
