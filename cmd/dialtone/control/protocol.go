@@ -172,25 +172,33 @@ func ParseLine(line string) (Command, error) {
 }
 
 // FromArgs is ParseLine for arguments a shell has split already (`dialtone ctl dial "Bob
-// Smith"`): each argument stays whole, so a dial or transfer target and a message's target
-// may hold blanks, as a contact's name does.
+// Smith"`). A dial or transfer target given as one argument stays whole, blanks and all (a
+// contact's name), and so does a message's target followed by its text as other arguments;
+// everything else reads as the arguments joined by blanks, as before ("dtmf '1 2#'",
+// "message 'bob hello there'", "dnd 'on 603'").
 func FromArgs(word string, args []string) (Command, error) {
-	all := strings.Join(append([]string{word}, args...), " ")
-	if len(all) > MaxLine {
-		return Command{}, fmt.Errorf("command longer than %d bytes", MaxLine)
-	}
-	if !utf8.ValidString(all) {
-		return Command{}, errors.New("the command is not valid UTF-8")
-	}
-	if strings.TrimSpace(word) == "" {
-		return Command{}, ErrEmpty
-	}
-	if w := strings.ToLower(word); w == "message" && len(args) > 0 {
-		// The target whole, the text as typed after it.
-		c := Command{Cmd: w, Target: args[0], Text: strings.TrimSpace(strings.Join(args[1:], " "))}
+	joined := strings.Join(append([]string{word}, args...), " ")
+	w := strings.ToLower(strings.TrimSpace(word))
+	switch {
+	case (w == "dial" || w == "transfer") && len(args) == 1,
+		w == "message" && len(args) >= 2:
+		if len(joined) > MaxLine {
+			return Command{}, fmt.Errorf("command longer than %d bytes", MaxLine)
+		}
+		if !utf8.ValidString(joined) {
+			return Command{}, errors.New("the command is not valid UTF-8")
+		}
+		target := strings.TrimSpace(args[0])
+		if target == "" {
+			return Command{Cmd: w}, fmt.Errorf("%s needs a target (usage: %s %s)", w, w, usage(w))
+		}
+		c := Command{Cmd: w, Target: target}
+		if w == "message" {
+			c.Text = strings.TrimSpace(strings.Join(args[1:], " "))
+		}
 		return c, c.Validate()
 	}
-	return parse(word, args, strings.Join(args, " "))
+	return ParseLine(joined)
 }
 
 // parse reads a command word and its arguments; rest is the arguments as one text (a

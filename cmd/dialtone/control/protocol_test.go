@@ -200,7 +200,12 @@ func TestFromArgs(t *testing.T) {
 		{word: "dtmf", args: []string{"1", "2#"}, want: Command{Cmd: "dtmf", Digits: "12#"}},
 		{word: "dnd", args: []string{"on", "603"}, want: Command{Cmd: "dnd", On: ptr(true), Code: 603}},
 		{word: "dial", args: []string{"Bob", "Smith"}, wantErr: `unexpected "Smith"`},
-		{word: "message", args: []string{"Bob Smith"}, wantErr: "text"},
+		{word: "dial", args: []string{" bob "}, want: Command{Cmd: "dial", Target: "bob"}},
+		// A quoted argument list reads as before: the arguments joined, then split.
+		{word: "dtmf", args: []string{"1 2#"}, want: Command{Cmd: "dtmf", Digits: "12#"}},
+		{word: "message", args: []string{"bob hello there"}, want: Command{Cmd: "message", Target: "bob", Text: "hello there"}},
+		{word: "dnd", args: []string{"on 603"}, want: Command{Cmd: "dnd", On: ptr(true), Code: 603}},
+		{word: "message", args: []string{"Bob"}, wantErr: "text"},
 		{word: "dial", args: []string{"\xff"}, wantErr: "UTF-8"},
 		{word: "dial", args: []string{strings.Repeat("x", MaxLine)}, wantErr: "longer than"},
 		{word: "", wantErr: "empty command"},
