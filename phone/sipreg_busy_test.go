@@ -37,15 +37,7 @@ func TestCallsDoNotWaitForARefreshInProgress(t *testing.T) {
 	// The registrar goes silent at the same address; a refresh starts and waits for it.
 	live.stop()
 	_, silentGot := silentUDPAt(t, addr)
-	rctx, stopRefresh := context.WithCancel(context.Background())
-	refreshed := make(chan error, 1)
-	go func() { _, err := wire.register(rctx, time.Minute); refreshed <- err }()
-	t.Cleanup(func() { stopRefresh(); <-refreshed })
-	for deadline := time.Now().Add(5 * time.Second); silentGot() == 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the refresh never reached the silent registrar")
-		}
-	}
+	refreshed := refreshInBackground(t, wire, func() bool { return silentGot() > 0 })
 
 	within := func(what string, f func() error) {
 		t.Helper()
@@ -132,18 +124,7 @@ func TestTCPCallsDoNotWaitForARefreshInProgress(t *testing.T) {
 	reg.mu.Lock()
 	reg.deaf = true
 	reg.mu.Unlock()
-	rctx, stopRefresh := context.WithCancel(context.Background())
-	refreshed := make(chan error, 1)
-	go func() { _, err := wire.register(rctx, time.Minute); refreshed <- err }()
-	t.Cleanup(func() { stopRefresh(); <-refreshed })
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, regs := reg.state(); len(regs) >= 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the refresh never reached the registrar")
-		}
-	}
+	refreshInBackground(t, wire, func() bool { _, regs := reg.state(); return len(regs) >= 2 })
 	for i := range 2 { // twice: looking at the connection must not close it
 		done := make(chan error, 1)
 		go func() {
@@ -162,4 +143,20 @@ func TestTCPCallsDoNotWaitForARefreshInProgress(t *testing.T) {
 			t.Fatalf("call %d: its Contact waited for the refresh in progress", i+1)
 		}
 	}
+}
+
+// refreshInBackground starts a refresh of wire's registration that runs until the test ends,
+// and returns once reached says the registrar has it; the channel gives the refresh's end.
+func refreshInBackground(t *testing.T, wire *sipRegistrar, reached func() bool) <-chan error {
+	t.Helper()
+	rctx, stopRefresh := context.WithCancel(context.Background())
+	refreshed, done := make(chan error, 1), make(chan struct{})
+	go func() { _, err := wire.register(rctx, time.Minute); refreshed <- err; close(done) }()
+	t.Cleanup(func() { stopRefresh(); <-done })
+	for deadline := time.Now().Add(5 * time.Second); !reached(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the refresh never reached the registrar")
+		}
+	}
+	return refreshed
 }

@@ -15,15 +15,7 @@ func TestBlindTransferorHangsUpAtOnce(t *testing.T) {
 	tp, tAddr, tEv := runPhone(t, Config{})
 	ep, _, eEv := runPhone(t, Config{})
 	gp, gAddr, gEv := runPhone(t, Config{})
-	e1, err := ep.Dial("", "sip:t@"+tAddr, CallAudio{}, DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t1 := answerNext(t, tp, tEv, CallAudio{})
-	waitCall(t, eEv, e1, CallAnswered)
-	if err := tp.Transfer(t1, "sip:g@"+gAddr); err != nil {
-		t.Fatal(err)
-	}
+	e1, t1 := callThenTransfer(t, ep, eEv, tp, tEv, tAddr, "sip:g@"+gAddr)
 	in := waitCall(t, gEv, "", CallIncoming) // E is calling G: the transfer was accepted
 	if err := tp.Hangup(t1); err != nil {
 		t.Fatal(err)
@@ -97,15 +89,7 @@ func TestBlindTransferorHangsUpOnThe202(t *testing.T) {
 	ep, _, eEv := runPhone(t, Config{})
 	gp, gAddr, gEv := runPhone(t, Config{})
 	for round := range 5 {
-		e1, err := ep.Dial("", "sip:t@"+tAddr, CallAudio{}, DialOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t1 := answerNext(t, tp, tEv, CallAudio{})
-		waitCall(t, eEv, e1, CallAnswered)
-		if err := tp.Transfer(t1, "sip:g@"+gAddr); err != nil {
-			t.Fatal(err)
-		}
+		e1, t1 := callThenTransfer(t, ep, eEv, tp, tEv, tAddr, "sip:g@"+gAddr)
 		if err := tp.Hangup(t1); err != nil {
 			t.Fatal(err)
 		}
@@ -138,4 +122,20 @@ func TestBlindTransferorHangsUpOnThe202(t *testing.T) {
 		waitCall(t, eEv, newID, CallEnded)
 		waitCall(t, gEv, in.ID, CallEnded)
 	}
+}
+
+// callThenTransfer has E call T and T answer, then T transfer the call to target (blind); it
+// returns E's and T's call ids once T's REFER is accepted.
+func callThenTransfer(t *testing.T, ep *Phone, eEv <-chan Event, tp *Phone, tEv <-chan Event, tAddr, target string) (e1, t1 string) {
+	t.Helper()
+	e1, err := ep.Dial("", "sip:t@"+tAddr, CallAudio{}, DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1 = answerNext(t, tp, tEv, CallAudio{})
+	waitCall(t, eEv, e1, CallAnswered)
+	if err := tp.Transfer(t1, target); err != nil {
+		t.Fatal(err)
+	}
+	return e1, t1
 }

@@ -303,15 +303,7 @@ func TestTransferRefused(t *testing.T) {
 	tp, tAddr, tEv := runPhone(t, Config{})
 	ep, _, eEv := runPhone(t, Config{})
 	gp, gAddr, gEv := runPhone(t, Config{})
-	e1, err := ep.Dial("", "sip:t@"+tAddr, CallAudio{}, DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t1 := answerNext(t, tp, tEv, CallAudio{})
-	waitCall(t, eEv, e1, CallAnswered)
-	if err := tp.Transfer(t1, "sip:g@"+gAddr); err != nil {
-		t.Fatal(err)
-	}
+	e1, t1 := callThenTransfer(t, ep, eEv, tp, tEv, tAddr, "sip:g@"+gAddr)
 	in := waitCall(t, gEv, "", CallIncoming)
 	if err := gp.Reject(in.ID, 486); err != nil {
 		t.Fatal(err)
