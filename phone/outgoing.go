@@ -392,7 +392,11 @@ func mediaParams(n sdp.Negotiated, a CallAudio) (media.Params, error) {
 	dir := n.LocalDir
 	var rtcp netip.AddrPort
 	if n.RemoteRTCPPort > 0 {
-		rtcp = netip.AddrPortFrom(ip.Unmap(), uint16(n.RemoteRTCPPort))
+		rtcpIP := ip
+		if a, err := netip.ParseAddr(n.RemoteRTCPAddr); err == nil { // a=rtcp named its own (RFC 3605)
+			rtcpIP = a
+		}
+		rtcp = netip.AddrPortFrom(rtcpIP.Unmap(), uint16(n.RemoteRTCPPort))
 	}
 	return media.Params{
 		Remote:     netip.AddrPortFrom(ip.Unmap(), uint16(n.RemotePort)),

@@ -189,13 +189,16 @@ func answerLine(c *candidate, n Negotiated, l Local) *psdp.MediaDescription {
 // result fills in what Answer and Accept share. telephone-event is the one at the codec's
 // clock, else at 8000 (dtmfFor).
 func result(m *Media, c Format, dtmf bool) Negotiated {
-	n := Negotiated{Codec: c, DTMFPT: -1, RemoteAddr: m.Addr, RemotePort: m.Port, RemoteRTCPPort: m.RTCPPort,
+	n := Negotiated{Codec: c, DTMFPT: -1, RemoteAddr: m.Addr, RemotePort: m.Port, RemoteRTCPPort: m.RTCPPort, RemoteRTCPAddr: m.RTCPAddr,
 		Ptime: m.Ptime, Proto: m.Proto}
 	if te, ok := dtmfFor(m.Formats, c.Rate); ok && dtmf {
 		n.DTMFPT, n.DTMFRate = int(te.PT), te.Rate
 	}
 	if n.RemoteRTCPPort == 0 {
 		n.RemoteRTCPPort = m.Port + 1
+	}
+	if n.RemoteRTCPAddr == n.RemoteAddr {
+		n.RemoteRTCPAddr = "" // the usual a=rtcp (FreeSWITCH's): the RTP address again
 	}
 	if n.Ptime == 0 {
 		n.Ptime = 20

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -129,10 +130,18 @@ func media(sd *psdp.SessionDescription, md *psdp.MediaDescription) (*Media, erro
 			}
 		case "crypto": // parsed when negotiated: a malformed line is only fatal if no other will do
 			m.Crypto = append(m.Crypto, a.Value)
-		case "rtcp": // "PORT [IN IP4 addr]"; the address is nearly always the RTP one
-			port, _, _ := strings.Cut(strings.TrimSpace(a.Value), " ")
-			if n, err := strconv.Atoi(port); err == nil && n > 0 && n <= 65535 {
+		case "rtcp": // "PORT [IN IP4|IP6 addr]" (RFC 3605): a relay or SBC may name another address
+			f := strings.Fields(a.Value)
+			if len(f) == 0 {
+				break
+			}
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 0 && n <= 65535 {
 				m.RTCPPort = n
+				if len(f) == 4 && strings.EqualFold(f[1], "IN") {
+					if ip, err := netip.ParseAddr(f[3]); err == nil && !ip.IsUnspecified() {
+						m.RTCPAddr = ip.Unmap().String()
+					}
+				}
 			}
 		default:
 			if d, err := ParseDirection(a.Key); err == nil && !hasDir {

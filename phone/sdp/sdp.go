@@ -107,6 +107,7 @@ type Media struct {
 	Ptime    int       // a=ptime in ms, 0 if absent
 	Dir      Direction // media-level attribute, else session-level, else SendRecv
 	RTCPPort int       // a=rtcp port, 0 if absent (then RTCP goes to Port+1)
+	RTCPAddr string    // a=rtcp's address when it names one, else "" (RTCP goes to Addr)
 }
 
 // Negotiated is the outcome of an offer/answer exchange.
@@ -130,6 +131,7 @@ type Negotiated struct {
 	RemoteAddr     string // where to send RTP
 	RemotePort     int
 	RemoteRTCPPort int       // a=rtcp if given, else RemotePort+1 (RFC 3605)
+	RemoteRTCPAddr string    // a=rtcp's address if it names one, else "" (RemoteAddr)
 	Ptime          int       // packetisation the remote asked for, default 20
 	LocalDir       Direction // what we may do, e.g. RecvOnly when the remote is sendonly
 	Hold           bool      // the remote put us on hold: a=sendonly/inactive or c=0.0.0.0
