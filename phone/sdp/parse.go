@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 
@@ -137,10 +136,12 @@ func media(sd *psdp.SessionDescription, md *psdp.MediaDescription) (*Media, erro
 			}
 			if n, err := strconv.Atoi(f[0]); err == nil && n > 0 && n <= 65535 {
 				m.RTCPPort = n
-				if len(f) == 4 && strings.EqualFold(f[1], "IN") {
-					if ip, err := netip.ParseAddr(f[3]); err == nil && !ip.IsUnspecified() {
-						m.RTCPAddr = ip.Unmap().String()
-					}
+				// Taken as written: the media layer parses it, and keeps the RTP address for
+				// one that is no IP address (this package opens no sockets and reads no
+				// addresses itself).
+				if len(f) == 4 && strings.EqualFold(f[1], "IN") && (strings.EqualFold(f[2], "IP4") || strings.EqualFold(f[2], "IP6")) &&
+					f[3] != "0.0.0.0" && f[3] != "::" {
+					m.RTCPAddr = f[3]
 				}
 			}
 		default:
