@@ -152,6 +152,23 @@ func (r *Resampler) Reset() {
 	r.next, r.frac, r.delay = 0, 0, false
 }
 
+// Unplayed returns a copy of the input samples the Resampler holds that no output has reached
+// yet (from the next output's position on): fed to another Resampler, the stream carries on
+// where this one stopped, give or take the filter's delay.
+func (r *Resampler) Unplayed() []float32 {
+	if r.up == r.down {
+		return nil
+	}
+	from := r.next - r.base
+	if from < 0 {
+		from = 0
+	}
+	if from >= int64(len(r.buf)) {
+		return nil
+	}
+	return append([]float32(nil), r.buf[from:]...)
+}
+
 // Latency is the filter's delay in input samples: without CompensateDelay, output sample n
 // lines up with input time n*inRate/outRate - Latency().
 func (r *Resampler) Latency() int { return r.half }

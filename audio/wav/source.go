@@ -23,6 +23,7 @@ type Source struct {
 	rate   int        // the rate of the frames Read gives
 
 	in         []float32 // decoded mono samples at the file's rate
+	carry      []float32 // file samples a replaced resampler held unplayed: read before in
 	inPos      int
 	inLen      int
 	fileDone   bool  // the decoder has hit the end; in now feeds the resampler zeros
@@ -87,10 +88,14 @@ func (s *Source) Read(frame []int16) error {
 	}
 	filled := 0
 	for filled < len(frame) {
-		if s.inPos == s.inLen {
+		if s.inPos == s.inLen && len(s.carry) == 0 {
 			if err := s.refill(); err != nil {
 				return err
 			}
+		}
+		src := s.in[s.inPos:s.inLen]
+		if len(s.carry) > 0 {
+			src = s.carry
 		}
 		want := len(frame) - filled
 		if s.fileDone {
@@ -102,12 +107,16 @@ func (s *Source) Read(frame []int16) error {
 		}
 		var c, p int
 		if s.rs == nil {
-			c = min(want, s.inLen-s.inPos)
-			p = copy(s.out[:c], s.in[s.inPos:s.inPos+c])
+			c = min(want, len(src))
+			p = copy(s.out[:c], src[:c])
 		} else {
-			c, p = s.rs.Process(s.in[s.inPos:s.inLen], s.out[:want])
+			c, p = s.rs.Process(src, s.out[:want])
 		}
-		s.inPos += c
+		if len(s.carry) > 0 {
+			s.carry = s.carry[c:]
+		} else {
+			s.inPos += c
+		}
 		for i, f := range s.out[:p] {
 			frame[filled+i] = floatToInt16(f)
 		}

@@ -36,8 +36,13 @@ func (s *Source) Rate() int { return s.rate }
 
 // convertTo sets up the conversion from the file's rate to hz. Before anything was read the
 // output lines up with the file (no leading filter delay, no lost tail); later, the filter's
-// history restarts, a few milliseconds of it.
+// history restarts, a few milliseconds of it, and the file samples the old resampler had taken
+// in but not yet played are played first (carry): it reads up to a block ahead, and a rate
+// change mid-file skipped up to 120 ms of it.
 func (s *Source) convertTo(hz int) error {
+	if s.rs != nil {
+		s.carry = append(s.rs.Unplayed(), s.carry...)
+	}
 	s.rs = nil
 	if s.sourceRate != hz {
 		rs, err := NewResampler(s.sourceRate, hz)

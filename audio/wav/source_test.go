@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dialtone/dialtone/audio"
 	"github.com/dialtone/dialtone/audio/audiotest"
@@ -330,5 +331,45 @@ func TestSourceClose(t *testing.T) {
 	}
 	if err := src.Read(make([]int16, audio.FrameSamples)); err == nil || err == io.EOF {
 		t.Fatalf("Read after Close = %v, want an error", err)
+	}
+}
+
+// TestRateChangeMidFileSkipsNothing: a 1 s tone at 8 kHz played in a 16 kHz call whose codec
+// changes to 48 kHz mid-file carries on where it was: the tone lasts to the end, give or take
+// the filter's delay. The resampler read up to a block ahead, and that look-ahead was lost at
+// the change: up to 120 ms of the file skipped, and silence padded at the end instead.
+func TestRateChangeMidFileSkipsNothing(t *testing.T) {
+	for _, frames := range []int{3, 7, 11, 20} { // where in its look-ahead the change comes
+		src, err := wav.OpenSource(writeTemp(t, toneFile(wav.PCM, 1, 1, 8000, 16, 440, 0.5, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := src.SetRate(16000); err != nil {
+			t.Fatal(err)
+		}
+		for range frames {
+			if err := src.Read(make([]int16, 320)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := src.SetRate(48000); err != nil {
+			t.Fatal(err)
+		}
+		var after []int16
+		for {
+			f := make([]int16, 960)
+			if err := src.Read(f); err != nil {
+				break
+			}
+			after = append(after, f...)
+		}
+		src.Close()
+		end := len(after)
+		for end > 0 && after[end-1] > -200 && after[end-1] < 200 && (end < 2 || after[end-2] > -200 && after[end-2] < 200) {
+			end-- // trailing silence
+		}
+		if tail := time.Duration(len(after)-end) * time.Second / 48000; tail > 10*time.Millisecond {
+			t.Errorf("change after %d frames: the tone stops %v before the end: file audio was skipped", frames, tail)
+		}
 	}
 }
