@@ -32,10 +32,11 @@ type sipRegistrar struct {
 	udp6Listen *net.UDPAddr
 
 	target atomic.Pointer[string] // ip:port the last REGISTER went to, for keep-alives
-	// view and pass are what calls and messages need of the registration, published when a
-	// REGISTER ends, so that they do not wait for mu while one is in progress: a refresh to a
-	// registrar that does not answer holds mu for its whole transaction (32 s over UDP), and
-	// a call placed or answered meanwhile waited for it (callTargets, publicAddr, passwordFor).
+	// view is what calls and messages need of the registration, published when a REGISTER
+	// ends, and pass the password once fetched, so that they do not wait for mu while a
+	// REGISTER is in progress: a refresh to a registrar that does not answer holds mu for its
+	// whole transaction (32 s over UDP), and a call placed or answered meanwhile waited for it
+	// (callTargets, publicAddr, passwordFor). pass is written under mu (getPassword).
 	view atomic.Pointer[regView]
 	pass atomic.Pointer[string]
 	// current is the target (ip:port) where the last REGISTER succeeded: refreshes and calls
@@ -55,8 +56,6 @@ type sipRegistrar struct {
 	// viaKnown is true once a server's Via has told us where it sees us (NAT or not).
 	viaKnown bool
 	natPort  int
-	password string
-	havePass bool
 }
 
 func newSIPRegistrar(acc *account, client *sipgo.Client, tp *sip.TransportLayer, r resolver, udpListen *net.UDPAddr, userAgent string, log *slog.Logger) *sipRegistrar {
@@ -351,8 +350,8 @@ func (r *sipRegistrar) result(res *sip.Response, asked time.Duration) regResult 
 }
 
 func (r *sipRegistrar) getPassword(ctx context.Context) (string, error) {
-	if r.havePass {
-		return r.password, nil
+	if pw := r.pass.Load(); pw != nil {
+		return *pw, nil
 	}
 	if r.acc.Password == nil {
 		return "", fmt.Errorf("account %s has no password source", r.acc.Name)
@@ -361,7 +360,6 @@ func (r *sipRegistrar) getPassword(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r.password, r.havePass = pw, true
 	r.pass.Store(&pw)
 	return pw, nil
 }

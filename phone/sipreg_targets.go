@@ -47,24 +47,21 @@ func (r *sipRegistrar) callTargets(ctx context.Context) (sip.Uri, []resolve.Targ
 	}
 	server := r.serverURI()
 	op := "call via " + server.String()
+	targets, err := resolveTargets(ctx, r.resolver, server, r.acc.Transport) // no lock: DNS may be slow
+	if err != nil {
+		return sip.Uri{}, nil, transportError(op, server.Host, r.acc.Transport, err)
+	}
+	targets = r.usable(targets)
 	if v := r.view.Load(); v != nil && (v.routeOK || r.streamBindingUp(v)) {
 		// The binding a REGISTER settled (UDP with our public address known, or TCP/TLS on
 		// the connection it was made on): a call goes out with it at once, even while a
 		// refresh is waiting for its registrar.
-		targets, err := resolveTargets(ctx, r.resolver, server, r.acc.Transport)
-		if err != nil {
-			return sip.Uri{}, nil, transportError(op, server.Host, r.acc.Transport, err)
-		}
-		return v.contact, firstAt(r.usable(targets), v.current), nil
+		return v.contact, firstAt(targets, v.current), nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	defer r.publishView()
-	targets, err := resolveTargets(ctx, r.resolver, server, r.acc.Transport)
-	if err != nil {
-		return sip.Uri{}, nil, transportError(op, server.Host, r.acc.Transport, err)
-	}
-	targets = firstAt(r.usable(targets), r.current)
+	targets = firstAt(targets, r.current)
 	r.learnAddressByOptions(ctx, targets[0].Addr.String())
 	if r.contact.Host != "" && r.acc.Transport == UDP {
 		return r.contact, targets, nil
