@@ -89,7 +89,7 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 		return
 	}
 	ua := &sipgo.DialogUA{Client: l.client, ContactHDR: sip.ContactHeader{Address: l.contact}}
-	otx := &afterOK{ServerTransaction: tx} // the answer's media and event follow the 200 (step)
+	otx := newAfterOK(tx) // the answer's media and event follow the 200 (step)
 	sess, err := ua.ReadInvite(req, otx)
 	if err != nil {
 		refuse(400, "Bad Request", FailureDeclined, err)

@@ -114,14 +114,8 @@ type afterOK struct {
 	sentOnce sync.Once
 }
 
-// okSent is closed once the first 2xx is on the wire.
-func (t *afterOK) okSent() <-chan struct{} {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.sent == nil {
-		t.sent = make(chan struct{})
-	}
-	return t.sent
+func newAfterOK(tx sip.ServerTransaction) *afterOK {
+	return &afterOK{ServerTransaction: tx, sent: make(chan struct{})}
 }
 
 // ackGrace is how long the answer's effects wait for the ACK after our 200: one frame, so the
@@ -136,12 +130,8 @@ func (t *afterOK) Respond(res *sip.Response) error {
 		if t.then != nil && t.timer == nil {
 			t.timer = time.AfterFunc(ackGrace, t.runThen)
 		}
-		if t.sent == nil {
-			t.sent = make(chan struct{})
-		}
-		sent := t.sent
 		t.mu.Unlock()
-		t.sentOnce.Do(func() { close(sent) })
+		t.sentOnce.Do(func() { close(t.sent) })
 	}
 	return err
 }

@@ -129,7 +129,7 @@ func (x *incomingRun) respondOK() lifecycle.Input {
 	var err error
 	select { // the 200 is written first: a BYE is built on it (a hang-up before it crashed sipgo's WriteBye)
 	case err = <-done:
-	case <-x.otx.okSent():
+	case <-x.otx.sent:
 		select {
 		case err = <-done:
 		case <-x.c.hangupCh:
