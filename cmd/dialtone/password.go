@@ -135,49 +135,43 @@ func (e *env) readPassword(prompt string) (string, error) {
 }
 
 // readAllCtx is io.ReadAll that gives up when ctx ends: a pipe whose writer never closes (a
-// password manager waiting for a touch that never comes) held `password set` past Ctrl-C. As
-// in readTerminalPassword, the read cannot be interrupted, and the reading goroutine is left
-// to end with the process, which exits right after.
+// password manager waiting for a touch that never comes) held `password set` past Ctrl-C.
 func readAllCtx(ctx context.Context, r io.Reader) ([]byte, error) {
+	b, _, err := untilDone(ctx, func() ([]byte, error) { return io.ReadAll(r) })
+	return b, err
+}
+
+// readTerminalPassword is term.ReadPassword that gives up when ctx ends (Ctrl-C), restoring
+// the terminal's echo the read had turned off.
+func readTerminalPassword(ctx context.Context, fd uintptr) (string, error) {
+	state, err := term.GetState(fd)
+	if err != nil {
+		return "", err
+	}
+	pw, interrupted, err := untilDone(ctx, func() ([]byte, error) { return term.ReadPassword(fd) })
+	if interrupted {
+		_ = term.Restore(fd, state)
+	}
+	return string(pw), err
+}
+
+// untilDone runs read, a blocking read that cannot be interrupted, and returns what it gives,
+// or an error when ctx ends first (interrupted): the reading goroutine is then left to end
+// with the process, which exits right after.
+func untilDone(ctx context.Context, read func() ([]byte, error)) (b []byte, interrupted bool, err error) {
 	type result struct {
 		b   []byte
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		b, err := io.ReadAll(r)
+		b, err := read()
 		done <- result{b, err}
 	}()
 	select {
-	case res := <-done:
-		return res.b, res.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("interrupted: %w", ctx.Err())
-	}
-}
-
-// readTerminalPassword is term.ReadPassword that gives up when ctx ends (Ctrl-C). The read
-// itself cannot be interrupted, so on cancellation the terminal's echo is restored here and
-// the reading goroutine is left to end with the process, which exits right after.
-func readTerminalPassword(ctx context.Context, fd uintptr) (string, error) {
-	state, err := term.GetState(fd)
-	if err != nil {
-		return "", err
-	}
-	type result struct {
-		pw  []byte
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		pw, err := term.ReadPassword(fd)
-		done <- result{pw, err}
-	}()
-	select {
 	case r := <-done:
-		return string(r.pw), r.err
+		return r.b, false, r.err
 	case <-ctx.Done():
-		_ = term.Restore(fd, state)
-		return "", fmt.Errorf("interrupted: %w", ctx.Err())
+		return nil, true, fmt.Errorf("interrupted: %w", ctx.Err())
 	}
 }
