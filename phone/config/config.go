@@ -241,33 +241,26 @@ func writeAtomic(path string, data []byte) (err error) {
 	return nil
 }
 
-// clone returns a copy of f that shares nothing mutable with it.
 // asWritten is f to save: each account decoded from the file and not changed
 // since (it equals what Validate makes of its written form) as it was written.
 func (f *File) asWritten() *File {
 	out := f.clone()
-	for i := range out.Accounts {
-		if i >= len(f.written) {
+	for i, w := range f.written {
+		if i >= len(out.Accounts) {
 			break
 		}
-		w := f.clone()
-		w.Accounts = []Account{f.written[i]}
-		w.Accounts[0].Register = clonedBool(f.written[i].Register)
-		if err := w.Accounts[0].Validate(); err == nil && reflect.DeepEqual(w.Accounts[0], out.Accounts[i]) {
+		if w.Register != nil { // Validate must not write through to the written form
+			r := *w.Register
+			w.Register = &r
+		}
+		if w.Validate() == nil && reflect.DeepEqual(w, out.Accounts[i]) {
 			out.Accounts[i] = f.written[i]
 		}
 	}
 	return out
 }
 
-func clonedBool(b *bool) *bool {
-	if b == nil {
-		return nil
-	}
-	c := *b
-	return &c
-}
-
+// clone returns a copy of f that shares nothing mutable with it.
 func (f *File) clone() *File {
 	c := *f
 	c.Accounts = make([]Account, len(f.Accounts))

@@ -197,11 +197,6 @@ func (a *Account) Validate() error {
 	return a.validatePassword()
 }
 
-// validateTransport settles the account's transport: the transport key, else the first hop's
-// ;transport= parameter (RFC 3263 4.1: it names the transport; "sips:...;transport=tcp" is TLS),
-// else TLS for a sips: hop and UDP for the rest. A key that contradicts the parameter is an
-// error: the parameter was ignored, and an account with "registrar = sip:pbx;transport=tcp"
-// registered over UDP.
 // unescapeUser undoes a URI user part's %HH escapes (RFC 3261 19.1.2): they are URI syntax,
 // and the digest user name is the name itself ("sip:alice%40corp@host" authenticates as
 // "alice@corp"). A malformed escape is kept as written.
@@ -212,6 +207,11 @@ func unescapeUser(u string) string {
 	return u
 }
 
+// validateTransport settles the account's transport: the transport key, else the first hop's
+// ;transport= parameter (RFC 3263 4.1: it names the transport; "sips:...;transport=tcp" is TLS),
+// else TLS for a sips: hop and UDP for the rest. A key that contradicts the parameter is an
+// error: the parameter was ignored, and an account with "registrar = sip:pbx;transport=tcp"
+// registered over UDP.
 func (a *Account) validateTransport(secure bool, hop uriParts, hopKey string) error {
 	param := hop.transport
 	switch {
