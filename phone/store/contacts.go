@@ -69,7 +69,7 @@ func NormalizeContactURI(uri string) (string, error) {
 	n := sipaddr.Normalize(u)
 	if rest, ok := strings.CutPrefix(n, "tel:"); ok {
 		n = "tel:" + strings.Map(func(r rune) rune {
-			if strings.ContainsRune("-.()", r) {
+			if strings.ContainsRune(telSeparators, r) {
 				return -1
 			}
 			return r
@@ -83,6 +83,9 @@ func NormalizeContactURI(uri string) (string, error) {
 	return n, nil
 }
 
+// telSeparators are RFC 3966's visual separators, which a tel: number loses.
+const telSeparators = "-.()"
+
 // isPhoneNumber says whether s is a bare telephone number: digits with an optional leading +
 // and RFC 3966's visual separators (and spaces, as people write numbers).
 func isPhoneNumber(s string) bool {
@@ -94,7 +97,7 @@ func isPhoneNumber(s string) bool {
 		switch {
 		case r >= '0' && r <= '9':
 			digits++
-		case r == '+' && i == 0, strings.ContainsRune("-.() ", r):
+		case r == '+' && i == 0, r == ' ' || strings.ContainsRune(telSeparators, r):
 		default:
 			return false
 		}
