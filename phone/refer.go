@@ -184,7 +184,7 @@ func (p *Phone) handOver(c *call) {
 }
 
 // publishReplaced tells the front ends that the call newID carries on old (a transfer the far
-// end asked of us), unless the new call has ended already: a front end that moved from old to
+// end asked of us, or an INVITE with Replaces), unless the new call has ended already: a front end that moved from old to
 // newID would then wait for an end it had already passed (`dialtone call` waited for good, and
 // the TUI kept the sound device open). Under p.mu, which every call's last event is published
 // under (update), so the two cannot cross: either this comes first, or it is not said and the

@@ -59,7 +59,7 @@ func (x *incomingRun) answerReplacing(old *call) lifecycle.Input {
 		return lifecycle.Reject{Code: 481, Reason: "Call/Transaction Does Not Exist"}
 	}
 	p.log.Info("call replaced", "old", old.id, "new", c.id)
-	p.publish(CallReplaced{Time: p.clock.Now(), CallID: old.id, NewCallID: c.id, Account: old.accountName()})
+	p.publishReplaced(old, c.id) // c is up: it is being answered here
 	old.hangup()
 	c.mu.Lock()
 	c.source, c.sink = a.Source, a.Sink
