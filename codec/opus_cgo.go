@@ -87,6 +87,9 @@ func (opusCodecT) MaxPayload() int     { return opusMaxPayload }
 func (opusCodecT) NewEncoder() Encoder { return mustOpus(newOpusEncoder()) }
 func (opusCodecT) NewDecoder() Decoder { return mustOpus(newOpusDecoder()) }
 
+// PacketTicks reads the packet's duration at 48 kHz from its TOC (PacketTimer).
+func (opusCodecT) PacketTicks(payload []byte) int { return opusPacketSamples(payload) }
+
 // mustOpus turns a failed libopus initialisation into a panic: with constant, valid
 // arguments it can only fail if libopus itself is broken, and the Codec contract has no
 // error return. The constructors are tested.

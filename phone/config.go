@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/dialtone/dialtone/phone/media"
+	"github.com/dialtone/dialtone/phone/sdp"
 )
 
 // Config is everything the phone core needs; front ends build it from files and flags.
@@ -49,6 +50,10 @@ type Config struct {
 	// "PCMA"), for accounts that name none and for calls without an account; nil means every
 	// codec this build has, wideband first.
 	Codecs []string
+	// Ptime is the packet duration, in ms, our SDP asks the far end to send (a=ptime, RFC 4566
+	// §6), for accounts that name none and for calls without an account; 0 means 20. Packets
+	// of any duration from 10 to 120 ms play whole whatever it says; we send 20 ms.
+	Ptime int
 	// MediaEncryption is the SRTP policy ("none", "sdes", "sdes-required") for accounts that
 	// name none and for calls without an account; "" means "sdes" when the call's signalling
 	// goes over TLS and "none" otherwise.
@@ -103,8 +108,10 @@ type Account struct {
 	STUNServer string
 	// TURN overrides Config.TURN for this account (nil inherits it).
 	TURN *TURNServer
-	// Codecs and MediaEncryption override Config's for this account's calls (nil, "" inherit).
+	// Codecs, Ptime and MediaEncryption override Config's for this account's calls (nil, 0,
+	// "" inherit).
 	Codecs          []string
+	Ptime           int
 	MediaEncryption string
 }
 
@@ -135,6 +142,11 @@ func parseAccount(a Account) (*account, error) {
 		return nil, fmt.Errorf("account %s: registrar %q: %w", a.Name, reg, err)
 	}
 	pa.registrar.User = ""
+	if a.Ptime != 0 {
+		if err := sdp.CheckPtime(a.Ptime); err != nil {
+			return nil, fmt.Errorf("account %s: %w", a.Name, err)
+		}
+	}
 	if a.OutboundProxy != "" {
 		var p sip.Uri
 		if err := sip.ParseUri(a.OutboundProxy, &p); err != nil {

@@ -94,3 +94,19 @@ func TestCodecPreferenceAndRates(t *testing.T) {
 		})
 	}
 }
+
+// TestPtimeIsChecked: a packet duration to ask for that is not 10 to 60 ms in tens, for the
+// phone or an account, is refused by New, before any call could carry it.
+func TestPtimeIsChecked(t *testing.T) {
+	if _, err := New(Config{Ptime: 25}); err == nil {
+		t.Error("New accepted Ptime 25")
+	}
+	acc := Account{Name: "a", AOR: "sip:a@127.0.0.1", Ptime: 70}
+	if _, err := New(Config{Accounts: []Account{acc}}); err == nil {
+		t.Error("New accepted an account with Ptime 70")
+	}
+	acc.Ptime = 40
+	if _, err := New(Config{Ptime: 30, Accounts: []Account{acc}}); err != nil {
+		t.Errorf("New refused ptimes 30 and 40: %v", err)
+	}
+}

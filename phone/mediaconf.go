@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -36,6 +37,15 @@ func (p *Phone) codecsFor(acc *account) []string {
 		return p.cfg.Codecs
 	}
 	return supportedCodecs()
+}
+
+// ptimeFor is the packet duration a call's SDP asks for: its account's, else the phone's (0:
+// the default, 20 ms).
+func (p *Phone) ptimeFor(acc *account) int {
+	if acc != nil && acc.Ptime > 0 {
+		return acc.Ptime
+	}
+	return p.cfg.Ptime
 }
 
 // encryptionFor is a call's SRTP policy: its account's, else the phone's. Unset, it offers
@@ -104,6 +114,7 @@ func (p *Phone) mediaConfig(ip string) media.Config {
 // the SDES keys, fresh for every call and kept for its re-INVITEs.
 type mediaPolicy struct {
 	codecs []string
+	ptime  int // a=ptime: what we ask to receive; 0 is 20 ms
 	enc    sdp.Encryption
 	keys   []srtp.Crypto
 }
@@ -111,7 +122,7 @@ type mediaPolicy struct {
 // policyFor is a call's media policy for its account; tls says whether the signalling is TLS,
 // offering whether we make the offer (see encryptionFor).
 func (p *Phone) policyFor(acc *account, tls, offering bool) (mediaPolicy, error) {
-	mp := mediaPolicy{codecs: p.codecsFor(acc)}
+	mp := mediaPolicy{codecs: p.codecsFor(acc), ptime: p.ptimeFor(acc)}
 	var err error
 	if mp.enc, err = p.encryptionFor(acc, tls, offering); err != nil {
 		return mp, err
@@ -126,7 +137,7 @@ func (p *Phone) localSDP(m mediaAddr, mp mediaPolicy) sdp.Local {
 	return sdp.Local{
 		SessionID: now, SessionVersion: now, Username: "dialtone",
 		Addr: strings.Trim(m.IP, "[]"), Port: m.RTP, RTCPPort: m.RTCP,
-		Codecs: mp.codecs, DTMF: true, DTMFPT: 101, Ptime: 20, Dir: sdp.SendRecv,
+		Codecs: mp.codecs, DTMF: true, DTMFPT: 101, Ptime: cmp.Or(mp.ptime, 20), Dir: sdp.SendRecv,
 		Encryption: mp.enc, Crypto: mp.keys,
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo"
+
+	"github.com/dialtone/dialtone/phone/sdp"
 )
 
 // Phone is one user agent with its accounts. Create it with New, start it with Run.
@@ -65,6 +67,11 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 		ready: make(chan struct{})}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler) // a TextHandler on io.Discard formatted every line
+	}
+	if cfg.Ptime != 0 {
+		if err := sdp.CheckPtime(cfg.Ptime); err != nil {
+			return nil, err
+		}
 	}
 	seen := map[string]bool{}
 	for _, a := range cfg.Accounts {

@@ -73,6 +73,9 @@ func (e *env) phoneConfig() (phone.Config, error) {
 		return phone.Config{}, err
 	}
 	cfg.Codecs, cfg.MediaEncryption = codecs, e.cli.MediaEncryption
+	if cfg.Ptime, err = e.ptimeFlag(); err != nil {
+		return phone.Config{}, err
+	}
 	accounts := f.Accounts
 	if e.cli.AOR != "" {
 		a := config.Account{
@@ -120,6 +123,7 @@ func (e *env) phoneConfig() (phone.Config, error) {
 		}
 		applyAccountNetwork(a, &pa)
 		pa.Codecs, pa.MediaEncryption = a.Codecs, cmp.Or(e.cli.MediaEncryption, a.MediaEncryption)
+		pa.Ptime = cmp.Or(cfg.Ptime, a.Ptime)
 		if codecs != nil {
 			pa.Codecs = codecs
 		}

@@ -37,6 +37,7 @@ type cli struct {
 	DNSServer        string `name:"dns-server" help:"DNS server for NAPTR/SRV/A look-ups (default: the system's)." placeholder:"HOST[:PORT]"`
 
 	Codecs          string `name:"codecs" help:"Codecs to offer and accept, best first, comma-separated: opus, G722, PCMU, PCMA (overrides codecs; default: all this build has, wideband first)." placeholder:"LIST"`
+	Ptime           int    `name:"ptime" help:"Packet duration, in ms, to ask the far end to send: 10 to 60 in tens (overrides ptime; default 20). Packets of any duration play whole." placeholder:"MS"`
 	MediaEncryption string `name:"media-encryption" help:"SRTP policy for every call: none, sdes (offer SRTP, accept plain) or sdes-required (overrides media_encryption; default sdes over TLS, none otherwise)." enum:"none,sdes,sdes-required," default:"" placeholder:"POLICY"`
 	NoAEC           bool   `name:"no-aec" help:"Use the sound devices without echo cancellation, noise suppression and automatic gain (overrides echo_cancellation)."`
 

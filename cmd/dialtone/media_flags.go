@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/dialtone/dialtone/phone/config"
+	"github.com/dialtone/dialtone/phone/sdp"
 )
 
 // codecsFlag is --codecs as the codec package names them (repeats dropped), nil when the flag
@@ -21,4 +22,15 @@ func (e *env) codecsFlag() ([]string, error) {
 		return nil, usageErr("--codecs: %v", err)
 	}
 	return list, nil
+}
+
+// ptimeFlag is --ptime checked (0 when not given). It overrides every account's ptime.
+func (e *env) ptimeFlag() (int, error) {
+	if e.cli.Ptime == 0 {
+		return 0, nil
+	}
+	if err := sdp.CheckPtime(e.cli.Ptime); err != nil {
+		return 0, usageErr("--ptime: %v", err)
+	}
+	return e.cli.Ptime, nil
 }

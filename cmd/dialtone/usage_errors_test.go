@@ -32,6 +32,8 @@ func TestBadTargetsAndAddressesAreUsageErrors(t *testing.T) {
 		{[]string{"register", "--display-name", "Alice"}, "need --aor"},
 		{[]string{"register", "--expires", "60"}, "need --aor"},
 		{[]string{"call", "sip:x@127.0.0.1", "--audio", "null", "--hangup-on-eof"}, "--hangup-on-eof needs --play"},
+		{[]string{"call", "sip:x@127.0.0.1", "--audio", "null", "--ptime", "25"}, "--ptime: ptime 25 ms: want 10, 20, 30, 40, 50 or 60"},
+		{[]string{"answer", "--audio", "null", "--ptime=-20"}, "--ptime: ptime -20 ms"},
 	} {
 		code, _, errOut := runArgs(t, tc.args...)
 		lines := strings.Split(strings.TrimSpace(errOut), "\n")

@@ -89,6 +89,9 @@ type Account struct {
 	// Codecs is the account's codec preference, best first ("opus", "G722", "PCMU", "PCMA");
 	// empty means every codec this build has, wideband first (media.go).
 	Codecs []string `toml:"codecs,omitempty"`
+	// Ptime is the packet duration, in ms, the account's calls ask the far end to send (10 to
+	// 60 in tens); 0 means 20 (media.go).
+	Ptime int `toml:"ptime,omitempty"`
 	// MediaEncryption is "none", "sdes" (offer SRTP, accept plain) or "sdes-required"; empty
 	// means "sdes" over TLS and "none" otherwise (media.go).
 	MediaEncryption string `toml:"media_encryption,omitempty"`

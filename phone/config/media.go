@@ -9,7 +9,7 @@ import (
 	"github.com/dialtone/dialtone/phone/sdp"
 )
 
-// validateMedia checks codecs and media_encryption, writing each codec as the codec package
+// validateMedia checks codecs, ptime and media_encryption, writing each codec as the codec package
 // names it, so later stages compare names exactly.
 func (a *Account) validateMedia() error {
 	if a.Codecs != nil {
@@ -24,6 +24,11 @@ func (a *Account) validateMedia() error {
 	}
 	if a.Codecs != nil && len(a.Codecs) == 0 {
 		return &Error{Key: "codecs", Msg: "is empty: name at least one codec, or leave the key out for all"}
+	}
+	if a.Ptime != 0 {
+		if err := sdp.CheckPtime(a.Ptime); err != nil {
+			return &Error{Key: "ptime", Msg: err.Error()}
+		}
 	}
 	e, err := ParseEncryption(a.MediaEncryption)
 	if err != nil {

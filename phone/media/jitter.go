@@ -209,6 +209,7 @@ type candidate struct {
 // concurrent use: the media session owns it and calls Push and Pop from one goroutine
 // (or under its own lock).
 type JitterBuffer struct {
+	asked        JitterConfig // as given, for SetFrameDuration to normalize anew
 	cfg          JitterConfig
 	frameSamples int64
 	frame        time.Duration
@@ -274,15 +275,21 @@ type JitterBuffer struct {
 // (ensureRoom), so a buffer made for a call that is never answered costs little; after
 // that, Push and Pop allocate nothing unless a bigger payload arrives.
 func NewJitterBuffer(cfg JitterConfig) *JitterBuffer {
-	cfg = normalize(cfg)
-	j := &JitterBuffer{cfg: cfg}
+	j := &JitterBuffer{asked: cfg}
+	j.size(normalize(cfg))
+	j.slots = make([]slot, j.cfg.Capacity)
+	return j
+}
+
+// size sets what follows from the (normalized) configuration: the frame and its samples, and
+// the delays in frames.
+func (j *JitterBuffer) size(cfg JitterConfig) {
+	j.cfg = cfg
 	j.frame = cfg.FrameDuration
 	j.tolerance = cfg.FrameDuration / 4
 	j.frameSamples = max(1, int64(cfg.ClockRate)*int64(cfg.FrameDuration)/int64(time.Second))
 	j.minFrames = ceilDiv(cfg.MinDelay, j.frame)
 	j.maxFrames = max(j.minFrames, min(int64(cfg.MaxDelay/j.frame), int64(cfg.Capacity-1)))
-	j.slots = make([]slot, cfg.Capacity)
-	return j
 }
 
 func normalize(cfg JitterConfig) JitterConfig {
@@ -315,7 +322,7 @@ func normalize(cfg JitterConfig) JitterConfig {
 // Reset forgets the stream and the counters, keeping the memory, for a new call.
 func (j *JitterBuffer) Reset() {
 	*j = JitterBuffer{
-		cfg: j.cfg, frameSamples: j.frameSamples, frame: j.frame, tolerance: j.tolerance,
+		asked: j.asked, cfg: j.cfg, frameSamples: j.frameSamples, frame: j.frame, tolerance: j.tolerance,
 		minFrames: j.minFrames, maxFrames: j.maxFrames, slots: j.slots, slotSize: j.slotSize,
 		cand: candidate{buf: j.cand.buf},
 	}

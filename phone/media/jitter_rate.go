@@ -1,5 +1,7 @@
 package media
 
+import "time"
+
 // Codec changes and forward error correction: the two things the receive path asks of the
 // jitter buffer beyond Push and Pop.
 
@@ -29,6 +31,23 @@ func (j *JitterBuffer) Flush() {
 	j.Reset()
 	j.stats = stats
 }
+
+// SetFrameDuration re-times the buffer for packets of another duration than it was made for
+// (the far end sends 10, 30, 40 or 60 ms packets where we asked for 20): one packet is one
+// frame of the buffer, so a frame that does not match the packets files them in the wrong
+// slots. What is buffered is dropped as by Flush. The same duration is a no-op.
+func (j *JitterBuffer) SetFrameDuration(d time.Duration) {
+	if d <= 0 || d == j.cfg.FrameDuration {
+		return
+	}
+	cfg := j.asked
+	cfg.FrameDuration, cfg.ClockRate = d, j.cfg.ClockRate
+	j.size(normalize(cfg))
+	j.Flush()
+}
+
+// FrameDuration is the audio one packet, and one Pop, carries.
+func (j *JitterBuffer) FrameDuration() time.Duration { return j.frame }
 
 // ClockRate is the RTP clock rate the buffer counts timestamps in.
 func (j *JitterBuffer) ClockRate() int { return j.cfg.ClockRate }

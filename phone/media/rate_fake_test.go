@@ -79,3 +79,7 @@ func (f *fakeFECDecoder) DecodeFEC(dst []int16, payload []byte) (int, error) {
 	}
 	return len(dst), nil
 }
+
+// PacketTicks makes the fake codecs codec.PacketTimers, as the real ones are: one octet per
+// sample at the audio rate.
+func (f fakeWide) PacketTicks(payload []byte) int { return len(payload) * f.clock / f.rate }

@@ -34,6 +34,7 @@ type receiver struct {
 	plcRate  int         // the audio rate plc conceals at
 	jbCodec  codec.Codec // the codec of the payloads in jb: another one flushes it
 	snk      rateAdapter // fits the sink to the call's rate (rate.go; pacer only)
+	pace     packetPace  // the far end's packet duration, and the samples it leaves over (rx_pace.go)
 }
 
 func (r *receiver) init(s *Session) {
@@ -155,6 +156,7 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 	switch {
 	case audio:
 		r.followCodec(p.Codec)
+		r.followPace(p.Codec, pkt.Payload)
 		r.jb.Push(Packet{Seq: pkt.SequenceNumber, Timestamp: pkt.Timestamp, SSRC: pkt.SSRC,
 			Marker: pkt.Marker, Payload: pkt.Payload, Arrival: now})
 	case p.isDTMF(pkt.PayloadType):
@@ -202,11 +204,36 @@ func (r *receiver) playFrame(s *Session, p Params, now time.Time, out []int16) {
 	if p.Codec != nil {
 		r.followCodec(p.Codec) // before the new codec's first packet: what is buffered is not its
 	}
-	payload, status := r.jb.Pop(now)
 	var dec codec.Decoder
 	if p.Codec != nil {
 		dec = r.decoder(p.Codec)
 	}
+	r.shift = 0
+	if frame := r.frameSamplesAt(rate); frame == len(out) && r.pace.n == 0 {
+		// The far end's packets are our 20 ms frames: one Pop a tick, straight into out.
+		if status := r.popInto(s, dec, now, out); status != Played {
+			r.shift = r.jb.PhaseSlack() // cutting into concealment or silence is not heard
+		}
+	} else {
+		r.playPaced(s, dec, now, out, rate, frame) // rx_pace.go
+	}
+	r.mu.Unlock()
+	if p.Receive && p.Sink != nil && !r.sinkLost {
+		if r.snk.stale(rate, p.gen) {
+			if err := r.snk.configure(p.Sink, rate, p.gen, false); err != nil {
+				s.log.Warn("sink rate", "rate", rate, "err", err)
+			}
+		}
+		if err := r.snk.write(p.Sink, out); err != nil && !r.sinkGone(s, err) {
+			s.log.Debug("sink write", "err", err)
+		}
+	}
+}
+
+// popInto pops the frame for now from the jitter buffer into out (one frame of the buffer at
+// the call's audio rate): decoded, concealed, or silence. The caller holds r.mu.
+func (r *receiver) popInto(s *Session, dec codec.Decoder, now time.Time, out []int16) PopStatus {
+	payload, status := r.jb.Pop(now)
 	switch {
 	case status == Played && dec != nil:
 		n, err := dec.Decode(out, payload)
@@ -228,28 +255,15 @@ func (r *receiver) playFrame(s *Session, p Params, now time.Time, out []int16) {
 			clear(out)
 		}
 	}
-	r.shift = 0
-	if status != Played {
-		r.shift = r.jb.PhaseSlack() // cutting into concealment or silence is not heard
-	}
-	r.mu.Unlock()
-	if p.Receive && p.Sink != nil && !r.sinkLost {
-		if r.snk.stale(rate, p.gen) {
-			if err := r.snk.configure(p.Sink, rate, p.gen, false); err != nil {
-				s.log.Warn("sink rate", "rate", rate, "err", err)
-			}
-		}
-		if err := r.snk.write(p.Sink, out); err != nil && !r.sinkGone(s, err) {
-			s.log.Debug("sink write", "err", err)
-		}
-	}
+	return status
 }
 
 // conceal fills out for a frame that did not come: rebuilt from the next packet's FEC when the
 // codec carries it and that packet is already here, else the codec's own concealment (Opus),
 // else the generic waveform repetition. The caller holds r.mu.
 func (r *receiver) conceal(dec codec.Decoder, status PopStatus, out []int16) {
-	if f, ok := dec.(codec.FECDecoder); ok && status == Missing {
+	// FEC rebuilds the 20 ms frame before a packet: not one of another duration.
+	if f, ok := dec.(codec.FECDecoder); ok && status == Missing && len(out) == codec.FrameSamplesAt(r.plcRate) {
 		if next, ok := r.jb.Next(); ok {
 			if n, err := f.DecodeFEC(out, next); err == nil && n > 0 {
 				clear(out[n:])
@@ -257,11 +271,8 @@ func (r *receiver) conceal(dec codec.Decoder, status PopStatus, out []int16) {
 			}
 		}
 	}
-	if c, ok := dec.(codec.Concealer); ok {
-		if n, err := c.Conceal(out); err == nil {
-			clear(out[n:])
-			return
-		}
+	if c, ok := dec.(codec.Concealer); ok && r.concealWhole(c, out) {
+		return
 	}
 	r.plc.Conceal(out)
 }
@@ -274,6 +285,7 @@ func (r *receiver) followCodec(c codec.Codec) {
 	if r.jbCodec == c {
 		return
 	}
+	r.pace.n = 0 // decoded at the old codec's rate
 	if clock := c.ClockRate(); clock != r.jb.ClockRate() {
 		r.jb.SetClockRate(clock) // flushes, and re-times the buffer
 	} else if r.jbCodec != nil {

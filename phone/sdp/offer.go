@@ -138,3 +138,12 @@ func audio(l Local, proto string, fs []Format, cs []srtp.Crypto, dir Direction) 
 		psdp.Attribute{Key: dir.String()}) // always explicit: some peers mishandle the default
 	return md
 }
+
+// CheckPtime checks a packet duration to ask for (a=ptime): whole tens of milliseconds from 10
+// to 60, the ones G.711 and G.722 phones and gateways send.
+func CheckPtime(ms int) error {
+	if ms < 10 || ms > 60 || ms%10 != 0 {
+		return fmt.Errorf("ptime %d ms: want 10, 20, 30, 40, 50 or 60", ms)
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+package interop
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/interop/peers"
+	"github.com/dialtone/dialtone/phone/pcap"
+	"github.com/pion/rtp"
+)
+
+// TestBaresipSends30msPackets: with --ptime 30 our offer asks for 30 ms packets, and baresip
+// sends them (it follows the far end's a=ptime). Every one of them plays whole: no frame is
+// concealed on a clean loopback call, and the far end's tone is in the recording. Before,
+// each 30 ms packet was filed as one 20 ms frame: a third of the far end's audio was cut off
+// and every third frame concealed.
+func TestBaresipSends30msPackets(t *testing.T) {
+	t.Parallel()
+	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", AutoAnswer: true, ToneHz: 700, Codecs: []string{"pcmu"}})
+	dir := t.TempDir()
+	tone, file, rec := makeTone(t, 1300, 20, 8000), filepath.Join(dir, "call.pcapng"), filepath.Join(dir, "from-bob.wav")
+	code, evs, p := runDialtone(t, 40*time.Second, nil, "call", "sip:bob@127.0.0.1:"+strconv.Itoa(bob.SIPPort()), "--json",
+		"--codecs", "PCMU", "--ptime", "30", "--play", tone, "--record", rec, "--duration", "5s", "--pcap", file, "--pcap-rtp")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\nbaresip:\n%s", code, p.transcript(), bob.Log())
+	}
+	if _, err := bob.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+		t.Fatalf("baresip saw no hangup: %v", err)
+	}
+	var offer, answer string
+	for _, m := range bob.SIPTrace() {
+		if m.Method() == "INVITE" && m.IsRequest() {
+			offer = m.Body()
+		} else if m.Method() == "INVITE" && m.StatusCode() == 200 {
+			answer = m.Body()
+		}
+	}
+	if !strings.Contains(offer, "a=ptime:30\r\n") {
+		t.Fatalf("the offer does not ask for 30 ms packets:\n%s", offer)
+	}
+	ourPort, _ := sdpMedia(t, offer, "PCMU")
+	bobPort, _ := sdpMedia(t, answer, "PCMU")
+
+	// What baresip sent, as captured: PCMU packets of 240 octets (30 ms), not 160.
+	sizes := rtpPayloadSizes(t, file, bobPort, ourPort, 0)
+	if sizes[240] < 100 || len(sizes) != 1 {
+		t.Fatalf("baresip's PCMU packets by payload size %v: want only 240 octets (30 ms), over 100 of them", sizes)
+	}
+	final, ok := lastEvent(evs, "stats")
+	if !ok || final["final"] != true {
+		t.Fatalf("no final stats: %v", names(evs))
+	}
+	if got := final.num("concealed"); got > 2 {
+		t.Errorf("%v frames concealed of a clean call's %v packets received: 30 ms packets are not played whole", got, final.num("packets_received"))
+	}
+	if h, ok := findEvent(evs, "hangup"); !ok || h.num("loss_pct") > 1 {
+		t.Errorf("hangup %v: want loss under 1 %%", h)
+	}
+	assertTone(t, rec, 700, 3) // dialtone heard baresip
+}
+
+// rtpPayloadSizes counts the RTP packets of payload type pt captured in file from port src to
+// port dst by their payload size.
+func rtpPayloadSizes(t *testing.T, file string, src, dst, pt int) map[int]int {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := pcap.NewReader(f)
+	if err != nil {
+		t.Fatalf("capture %s: %v", file, err)
+	}
+	sizes := map[int]int{}
+	for {
+		pkt, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return sizes
+		}
+		if err != nil {
+			t.Fatalf("capture %s: %v", file, err)
+		}
+		d, ok := pcap.Decode(pkt)
+		if !ok || d.TCP || int(d.Src.Port()) != src || int(d.Dst.Port()) != dst {
+			continue
+		}
+		var r rtp.Packet
+		if r.Unmarshal(d.Payload) == nil && int(r.PayloadType) == pt {
+			sizes[len(r.Payload)]++
+		}
+	}
+}

@@ -1,0 +1,215 @@
+package media
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/codec"
+	"github.com/pion/rtp"
+)
+
+// pcmSink keeps every sample written to it, at the call's own rate (audio.RateSetter).
+type pcmSink struct{ pcm []int16 }
+
+func (s *pcmSink) Write(pcm []int16) error { s.pcm = append(s.pcm, pcm...); return nil }
+func (s *pcmSink) Close() error            { return nil }
+func (s *pcmSink) SetRate(int) error       { return nil }
+
+// TestReceiveOtherPacketDurations: a far end may send packets of other than our 20 ms (a=ptime
+// is only a wish; 10, 30, 40 and 60 ms are all met in the field). Through the whole receive
+// path (handleRTPAt, playFrame at 20 ms ticks), packets that arrive on time play every sample
+// they carry, in order, and nothing else: before, a 30 ms packet was filed as one 20 ms frame,
+// so a third of the far end's audio was cut off and concealed.
+func TestReceiveOtherPacketDurations(t *testing.T) {
+	for _, ms := range []int{10, 20, 30, 40, 60} {
+		t.Run(fmt.Sprintf("%dms", ms), func(t *testing.T) {
+			sent, played := receivePaced(t, codec.PCMU, slices.Repeat([]int{ms}, 4000/ms), nil)
+			want := make([]int16, len(sent)) // the stream as sent, decoded: what the far end said
+			codec.PCMU.DecodeTo(want, sent)
+			if _, run := alignRun(played, want); run < len(want) {
+				t.Fatalf("%d ms packets: the first %d of %d samples played in order (%.0f %% of the audio)",
+					ms, run, len(want), 100*float64(run)/float64(len(want)))
+			}
+		})
+	}
+}
+
+// TestReceivePaceChangesMidStream: a far end that moves from 20 to 30 ms packets mid-call (a
+// PBX that bridges us to another leg) is followed: the buffer re-times once, losing at most
+// four packets, and every sample after them plays in order.
+func TestReceivePaceChangesMidStream(t *testing.T) {
+	pace := append(slices.Repeat([]int{20}, 50), slices.Repeat([]int{30}, 100)...)
+	sent, played := receivePaced(t, codec.PCMU, pace, nil)
+	want := make([]int16, len(sent))
+	codec.PCMU.DecodeTo(want, sent)
+	if _, run := alignRun(played, want[:8000]); run < 7000 { // the 20 ms part, but its last frames
+		t.Fatalf("the 20 ms part: %d of its first 7000 samples played in order", run)
+	}
+	// Re-timing drops what was buffered: the packets that showed the change, and the start
+	// of the first one after it, faded in from the concealment. Within four packets (120 ms)
+	// every sample plays, in order, to the end.
+	for from := 8000; from <= 8000+4*240; from += 40 {
+		if _, run := alignRun(played, want[from:]); run == len(want)-from {
+			t.Logf("the 30 ms packets all play from sample %d of the change's %d", from, 8000)
+			return
+		}
+	}
+	t.Fatal("after the change to 30 ms packets, the audio never plays whole")
+}
+
+// TestReceivePacedLossIsConcealedWhole: a lost 40 ms packet of a codec that conceals 20 ms at
+// a time (Opus; here a stand-in) is concealed for all its 40 ms, by the codec, and the packets around it play
+// whole.
+func TestReceivePacedLossIsConcealedWhole(t *testing.T) {
+	c := fakeG722 // 16 kHz audio, one octet a sample: a 40 ms packet fits the buffer's 1500 octets
+	c.conceal = true
+	const lost = 30
+	sent, played := receivePaced(t, c, slices.Repeat([]int{40}, 80), map[int]bool{lost: true})
+	want := make([]int16, len(sent))
+	codec.PCMU.DecodeTo(want, sent) // the fake codec is µ-law at its audio rate
+	per := 40 * 16
+	off, run := alignRun(played, want)
+	if run != lost*per {
+		t.Fatalf("before the loss: %d samples played in order, want %d", run, lost*per)
+	}
+	gap := played[off+run:]
+	marks := 0
+	for marks < len(gap) && gap[marks] == fakeConcealMark {
+		marks++
+	}
+	if marks != per {
+		t.Fatalf("the lost packet: %d samples of the codec's concealment, want %d (40 ms)", marks, per)
+	}
+	rest := want[(lost+1)*per:]
+	if _, run := alignRun(gap[marks:], rest); run < len(rest) {
+		t.Fatalf("after the loss: %d of %d samples played in order", run, len(rest))
+	}
+}
+
+// receivePaced sends packets of the durations in pace (ms) of µ-law noise, each arriving 1 ms
+// after its last sample was spoken, all but the lost ones, through a session of codec c played
+// at 20 ms ticks until all is played. It returns the payload octets sent (one per sample) and
+// the samples played.
+func receivePaced(t *testing.T, c codec.Codec, pace []int, lost map[int]bool) (sent []byte, played []int16) {
+	t.Helper()
+	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	peer := netip.MustParseAddrPort("127.0.0.1:40000")
+	t0 := time.Unix(1000, 0)
+	now := t0
+	s.now = func() time.Time { return now }
+	sink := &pcmSink{}
+	p := Params{Remote: peer, Codec: c, DTMFPT: 101, Receive: true, Sink: sink}
+	s.Update(p)
+	rng := rand.New(rand.NewPCG(7, uint64(len(pace))))
+	total := 0
+	for _, ms := range pace {
+		total += ms
+	}
+	perMs := c.SampleRate() / 1000
+	sent = make([]byte, total*perMs)
+	for i := range sent {
+		sent[i] = byte(rng.IntN(256)) | 0x80 // positive half of µ-law: distinct, never silent
+	}
+	wire := make([]byte, 8000)
+	out := make([]int16, codec.FrameSamplesAt(c.SampleRate()))
+	var rx rtp.Packet
+	next, at := 0, 0 // the next packet to arrive, and where it starts (ms)
+	const phase = 7 * time.Millisecond
+	for tick := 0; time.Duration(tick)*20*time.Millisecond < time.Duration(total+300)*time.Millisecond; tick++ {
+		now = t0.Add(time.Duration(tick)*20*time.Millisecond + phase)
+		for ; next < len(pace); next++ {
+			arrival := t0.Add(time.Duration(at+pace[next]+1) * time.Millisecond)
+			if arrival.After(now) {
+				break
+			}
+			if !lost[next] {
+				pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: c.PayloadType(), SSRC: 9,
+					SequenceNumber: uint16(100 + next), Timestamp: uint32(5000 + at*c.ClockRate()/1000)},
+					Payload: sent[at*perMs : (at+pace[next])*perMs]}
+				n, err := pkt.MarshalTo(wire)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.handleRTPAt(wire[:n], peer, &rx, arrival)
+			}
+			at += pace[next]
+		}
+		s.rx.playFrame(s, p, now, out)
+	}
+	return sent, sink.pcm
+}
+
+// alignRun finds where want's first samples start in got and how many samples match in a row
+// from there (-1: never).
+func alignRun(got, want []int16) (off, run int) {
+	const probe = 32
+	for i := 0; i+probe <= len(got); i++ {
+		if !slices.Equal(got[i:i+probe], want[:probe]) {
+			continue
+		}
+		n := 0
+		for i+n < len(got) && n < len(want) && got[i+n] == want[n] {
+			n++
+		}
+		return i, n
+	}
+	return -1, 0
+}
+
+// TestReceivePacedAllocatesNothing: playing 30 ms packets at 20 ms ticks allocates nothing
+// per frame once the queue is made (the first packet of the pace).
+func TestReceivePacedAllocatesNothing(t *testing.T) {
+	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	peer := netip.MustParseAddrPort("127.0.0.1:40000")
+	now := time.Unix(1000, 0)
+	s.now = func() time.Time { return now }
+	p := Params{Remote: peer, Codec: codec.PCMU, DTMFPT: 101, Receive: true, Sink: nullSink{}}
+	s.Update(p)
+	wire := make([]byte, 1500)
+	out := make([]int16, codec.FrameSamples)
+	var rx rtp.Packet
+	k := 0
+	frame := func() { // three 20 ms ticks, two 30 ms packets
+		for range 2 {
+			pkt := rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 9, SequenceNumber: uint16(k), Timestamp: uint32(k * 240)},
+				Payload: make240}
+			n, _ := pkt.MarshalTo(wire)
+			s.handleRTPAt(wire[:n], peer, &rx, now)
+			k++
+		}
+		for range 3 {
+			now = now.Add(20 * time.Millisecond)
+			s.rx.playFrame(s, p, now, out)
+		}
+	}
+	for range 50 {
+		frame()
+	}
+	if a := testing.AllocsPerRun(100, frame); a != 0 {
+		t.Errorf("%v allocations per 60 ms of 30 ms packets", a)
+	}
+	if d, st := s.rx.jb.FrameDuration(), s.rx.jitterStats(); d != 30*time.Millisecond || st.Played < 200 {
+		t.Errorf("the buffer's frame is %v and it played %d packets: the paced path was not the one measured", d, st.Played)
+	}
+}
+
+var make240 = make([]byte, 240)
+
+// nullSink takes frames and keeps nothing.
+type nullSink struct{}
+
+func (nullSink) Write([]int16) error { return nil }
+func (nullSink) Close() error        { return nil }
+func (nullSink) SetRate(int) error   { return nil }
