@@ -57,3 +57,12 @@ func opusPacketSamples(p []byte) int {
 	}
 	return 0
 }
+
+// Concatenable reports whether c's payloads of consecutive frames, joined, are the payload of
+// one packet of their whole duration (G.711 and G.722: a byte stream, one octet a clock tick),
+// so a sender can pack frames into packets of another duration than 20 ms. Opus's packets
+// would need repacketising (RFC 6716 §3.2): not so.
+func Concatenable(c Codec) bool {
+	_, g711 := c.(G711)
+	return g711 || c == G722
+}

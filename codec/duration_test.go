@@ -39,6 +39,21 @@ func TestPacketTicks(t *testing.T) {
 	}
 }
 
+// TestConcatenable: the byte-stream codecs only.
+func TestConcatenable(t *testing.T) {
+	for _, c := range []struct {
+		c    Codec
+		want bool
+	}{{PCMU, true}, {PCMA, true}, {G722, true}, {opusNamed{}, false}} {
+		if got := Concatenable(c.c); got != c.want {
+			t.Errorf("Concatenable(%T) = %v, want %v", c.c, got, c.want)
+		}
+	}
+	if Opus != nil && Concatenable(Opus) {
+		t.Error("Opus packets do not concatenate")
+	}
+}
+
 // opusNamed stands in for Opus where libopus is not built in: its packets' durations are read
 // by the same code.
 type opusNamed struct{ Codec }

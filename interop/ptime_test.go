@@ -65,6 +65,51 @@ func TestBaresipSends30msPackets(t *testing.T) {
 	assertTone(t, rec, 700, 3) // dialtone heard baresip
 }
 
+// TestDialtoneSendsThePtimeBaresipAsks: baresip's account asks for 30 ms packets (a=ptime:30 in
+// its offer: as the answerer baresip 1.0 repeats the offer's ptime instead); dialtone answers
+// and sends its audio in 240-octet PCMU packets, as its own capture shows, and baresip hears
+// dialtone's tone. Before, dialtone sent 20 ms packets whatever the far end asked.
+func TestDialtoneSendsThePtimeBaresipAsks(t *testing.T) {
+	t.Parallel()
+	bob := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", ToneHz: 700, Codecs: []string{"pcmu"}, Ptime: 30})
+	dir := t.TempDir()
+	tone, file := makeTone(t, 1300, 20, 8000), filepath.Join(dir, "call.pcapng")
+	d := startDialtone(t, nil, "answer", "--auto", "--count", "1", "--json", "--listen", "127.0.0.1:0", "--codecs", "PCMU",
+		"--play", tone, "--record", filepath.Join(dir, "from-bob.wav"), "--pcap", file, "--pcap-rtp")
+	addr := d.waitEvent("listening", 15*time.Second).str("addr")
+	if err := bob.Dial("sip:dialtone@" + addr); err != nil {
+		t.Fatal(err)
+	}
+	d.waitEvent("answered", 15*time.Second)
+	if _, err := bob.WaitEvent("CALL_ESTABLISHED", 10*time.Second); err != nil {
+		t.Fatalf("baresip: %v\n%s", err, bob.Log())
+	}
+	time.Sleep(5 * time.Second) // let audio flow: this is the call itself, not a timing assertion
+	if err := bob.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := d.wait(20 * time.Second); code != 0 {
+		t.Fatalf("answer exit %d\n%s", code, d.transcript())
+	}
+	var offer, answer string
+	for _, m := range bob.SIPTrace() {
+		if m.Method() == "INVITE" && m.IsRequest() {
+			offer = m.Body()
+		} else if m.Method() == "INVITE" && m.StatusCode() == 200 {
+			answer = m.Body()
+		}
+	}
+	if !strings.Contains(offer, "a=ptime:30\r\n") {
+		t.Fatalf("baresip's offer does not ask for 30 ms packets:\n%s", offer)
+	}
+	bobPort, _ := sdpMedia(t, offer, "PCMU")
+	ourPort, _ := sdpMedia(t, answer, "PCMU")
+	if sizes := rtpPayloadSizes(t, file, ourPort, bobPort, 0); sizes[240] < 100 || len(sizes) != 1 {
+		t.Fatalf("our PCMU packets by payload size %v: want only 240 octets (30 ms), over 100 of them", sizes)
+	}
+	assertTone(t, lastRecording(t, bob), 1300, 3) // baresip heard dialtone
+}
+
 // rtpPayloadSizes counts the RTP packets of payload type pt captured in file from port src to
 // port dst by their payload size.
 func rtpPayloadSizes(t *testing.T, file string, src, dst, pt int) map[int]int {

@@ -408,6 +408,7 @@ func mediaParams(n sdp.Negotiated, a CallAudio) (media.Params, error) {
 		DTMFPT:     n.DTMFPT,
 		DTMFRate:   n.DTMFRate,
 		RecvDTMFPT: n.RecvDTMFPT,
+		Ptime:      time.Duration(n.Ptime) * time.Millisecond, // what the far end asked to receive
 		Send:       dir == sdp.SendRecv || dir == sdp.SendOnly,
 		Receive:    dir == sdp.SendRecv || dir == sdp.RecvOnly,
 		Source:     a.Source,

@@ -72,6 +72,10 @@ type BaresipOptions struct {
 	// CAFile is the PEM trust root for the registrar's TLS certificate
 	// (sip_cafile); needed for Transport "tls" with a Registrar.
 	CAFile string
+	// Ptime is the account's ptime in ms (the a=ptime baresip's SDP asks
+	// for); 0 leaves baresip's default, 20. baresip itself sends what the
+	// far end's a=ptime asks.
+	Ptime int
 }
 
 // BaresipEvent is one event from baresip's ctrl_tcp interface, e.g.

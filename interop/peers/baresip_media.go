@@ -112,6 +112,9 @@ func (o *BaresipOptions) accountMediaParams() string {
 	if o.MediaEnc != "" {
 		sb.WriteString(";mediaenc=" + o.MediaEnc)
 	}
+	if o.Ptime > 0 {
+		fmt.Fprintf(&sb, ";ptime=%d", o.Ptime)
+	}
 	if len(o.Codecs) > 0 {
 		specs := make([]string, len(o.Codecs))
 		for i, c := range o.Codecs {

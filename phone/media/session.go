@@ -60,11 +60,15 @@ type Params struct {
 	// our offer named, when its answer chose another); 0 means none. PT 0 is PCMU, never an
 	// event, so the zero value is safe.
 	RecvDTMFPT int
-	Send       bool // send the source's audio (false during early media, on hold, recvonly)
-	Receive    bool // play what arrives
-	Muted      bool // send silence instead of the source (the stream keeps flowing, so NATs and peers see no gap)
-	Source     audio.Source
-	Sink       audio.Sink
+	// Ptime is the packet duration to send, as the far end's a=ptime asked: 10 to 60 ms in
+	// tens for a codec whose frames concatenate (G.711, G.722: codec.Concatenable); 0, any
+	// other value or another codec sends 20 ms packets (tx_pack.go).
+	Ptime   time.Duration
+	Send    bool // send the source's audio (false during early media, on hold, recvonly)
+	Receive bool // play what arrives
+	Muted   bool // send silence instead of the source (the stream keeps flowing, so NATs and peers see no gap)
+	Source  audio.Source
+	Sink    audio.Sink
 	// SRTP is the call's SRTP keying (SDES): nil sends and accepts plain RTP (srtp.go).
 	SRTP *srtp.Keys
 

@@ -22,6 +22,7 @@ type sender struct {
 	octets     uint64
 
 	dtmf dtmfSender // the RFC 4733 event in progress (dtmf_tx.go)
+	pack packer     // audio encoded but not sent: packets of another duration than a frame (tx_pack.go)
 
 	enc    codec.Encoder // encodes for encFor; made anew when the negotiated codec changes
 	encFor codec.Codec
@@ -38,7 +39,8 @@ func (t *sender) init() {
 }
 
 // sendFrame sends one 20 ms frame: a DTMF event packet while a digit is being sent,
-// otherwise encoded audio from the source. Nothing is sent while Send is false, but the
+// otherwise encoded audio from the source (packed into packets of Params.Ptime when the far
+// end asked for another duration: tx_pack.go). Nothing is sent while Send is false, but the
 // timestamp keeps running so the far end sees the gap as time. sent says whether a packet
 // left (the pacer measures how late it did). pcm holds a frame at the codec's rate
 // (codec.MaxFrameSamples covers every codec); buf leaves srtpTrailerMax bytes after the
@@ -46,11 +48,13 @@ func (t *sender) init() {
 func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *rtp.Packet) (sent bool) {
 	defer func() { t.ts += tsStep(p.Codec) }()
 	if !p.Send || p.Codec == nil || !p.Remote.IsValid() {
+		t.pack.n = 0 // what waited was before the pause: not sent after it
 		return false
 	}
 	pcm = pcm[:codec.FrameSamplesAt(p.Codec.SampleRate())]
 	pkt.Header = rtp.Header{Version: 2, SSRC: t.ssrc}
 	if t.dtmfPacket(s, p, pkt, buf) {
+		t.pack.n = 0 // the event replaces the audio
 		if p.Source != nil && !t.sourceEOF && !t.sourceLost {
 			t.sourceGone(s, t.read(s, p, pcm)) // the event replaces this frame's audio; a file still moves on with time
 		}
@@ -78,6 +82,9 @@ func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *r
 	if err != nil {
 		s.log.Debug("encode", "codec", p.Codec.Name(), "err", err)
 		return false
+	}
+	if per := packetOctets(p); per > 0 {
+		return t.sendPacked(s, p, pkt, buf, n, per) // tx_pack.go
 	}
 	pkt.PayloadType = p.sendPT()
 	pkt.Timestamp = t.ts

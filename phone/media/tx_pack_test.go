@@ -1,0 +1,140 @@
+package media
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/audio/audiotest"
+	"github.com/dialtone/dialtone/codec"
+	"github.com/pion/rtp"
+)
+
+// TestSendPacksThePtimeAsked: the far end's a=ptime (Params.Ptime) sets the packets' duration
+// for G.711: 10 ms packets halve each 20 ms frame, 30 to 60 ms ones join frames. The packets
+// carry the same audio as 20 ms ones, in order, their timestamps and sequence numbers
+// contiguous; a duration we cannot pack (25 ms) sends 20 ms packets.
+func TestSendPacksThePtimeAsked(t *testing.T) {
+	const frames = 12 // 240 ms
+	ref := sentPackets(t, codec.PCMU, 20*time.Millisecond, frames)
+	want := joined(ref)
+	for _, c := range []struct {
+		ptime time.Duration
+		size  int // octets a packet
+	}{{10 * time.Millisecond, 80}, {30 * time.Millisecond, 240}, {40 * time.Millisecond, 320}, {60 * time.Millisecond, 480},
+		{25 * time.Millisecond, 160}, {0, 160}} {
+		t.Run(fmt.Sprint(c.ptime), func(t *testing.T) {
+			got := sentPackets(t, codec.PCMU, c.ptime, frames)
+			if len(got) != len(want)/c.size {
+				t.Fatalf("%d packets for %d ms of audio, want %d of %d octets", len(got), frames*20, len(want)/c.size, c.size)
+			}
+			for i, p := range got {
+				if len(p.Payload) != c.size {
+					t.Fatalf("packet %d: %d octets, want %d", i, len(p.Payload), c.size)
+				}
+				if i == 0 {
+					continue
+				}
+				if d := p.Timestamp - got[i-1].Timestamp; d != uint32(c.size) {
+					t.Fatalf("packet %d: timestamp step %d, want %d", i, d, c.size)
+				}
+				if p.SequenceNumber != got[i-1].SequenceNumber+1 || p.Marker {
+					t.Fatalf("packet %d: sequence %d after %d, marker %v", i, p.SequenceNumber, got[i-1].SequenceNumber, p.Marker)
+				}
+			}
+			if !got[0].Marker {
+				t.Error("the first packet has no marker")
+			}
+			if !bytes.Equal(joined(got), want) {
+				t.Error("the packets do not carry the audio 20 ms packets carry")
+			}
+		})
+	}
+}
+
+// sentPackets sends frames 20 ms frames of a tone through a session with c and ptime to a
+// socket of ours, and returns the packets that came.
+func sentPackets(t *testing.T, c codec.Codec, ptime time.Duration, frames int) []rtp.Packet {
+	t.Helper()
+	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	far, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer far.Close()
+	p := Params{Remote: far.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: c, DTMFPT: -1, Send: true,
+		Source: audiotest.NewTone(440, 0.5), Ptime: ptime}
+	s.tx.ts = 1000 // the sender's random start, fixed so that runs compare
+	pcm := make([]int16, codec.MaxFrameSamples)
+	buf := make([]byte, sendBufLen)
+	var pkt rtp.Packet
+	for range frames {
+		s.tx.sendFrame(s, p, pcm, buf, &pkt)
+	}
+	var out []rtp.Packet
+	b := make([]byte, 1500)
+	for {
+		if err := far.SetReadDeadline(time.Now().Add(200 * time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		n, err := far.Read(b)
+		if err != nil {
+			return out // all that was sent has come: loopback keeps order and loses nothing at this rate
+		}
+		var r rtp.Packet
+		if err := r.Unmarshal(append([]byte(nil), b[:n]...)); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+}
+
+func joined(ps []rtp.Packet) []byte {
+	var b []byte
+	for _, p := range ps {
+		b = append(b, p.Payload...)
+	}
+	return b
+}
+
+// TestSendPackedAllocatesNothing: packing frames into 30 ms packets allocates nothing per frame
+// once its buffer is made.
+func TestSendPackedAllocatesNothing(t *testing.T) {
+	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	far, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer far.Close()
+	p := Params{Remote: far.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: codec.PCMU, DTMFPT: -1, Send: true,
+		Source: audiotest.NewTone(440, 0.5), Ptime: 30 * time.Millisecond}
+	pcm := make([]int16, codec.MaxFrameSamples)
+	buf := make([]byte, sendBufLen)
+	var pkt rtp.Packet
+	sent := 0
+	frame := func() {
+		if s.tx.sendFrame(s, p, pcm, buf, &pkt) {
+			sent++
+		}
+	}
+	for range 10 {
+		frame()
+	}
+	if a := testing.AllocsPerRun(300, frame); a != 0 {
+		t.Errorf("%v allocations per frame", a)
+	}
+	if sent < 200 { // two packets every three frames
+		t.Errorf("%d packets sent in 310 frames: the packing path was not the one measured", sent)
+	}
+}
