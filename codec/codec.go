@@ -49,15 +49,18 @@ type Encoder interface {
 
 // Decoder decodes payloads to mono PCM at the codec's SampleRate.
 type Decoder interface {
-	// Decode decodes one payload into dst and returns the samples written; dst holds at least
-	// one 20 ms frame. It must not allocate, and a malformed payload is an error, not a panic.
+	// Decode decodes one payload into dst and returns the samples written; dst holds the
+	// payload's duration (a 20 ms frame, or one packet of another duration: PacketTicks). It
+	// must not allocate, and a malformed payload is an error, not a panic.
 	Decode(dst []int16, payload []byte) (int, error)
 }
 
 // Concealer is a Decoder that conceals a lost frame itself (Opus's own PLC); the media path
 // uses it instead of its generic waveform-repeating concealment.
 type Concealer interface {
-	// Conceal writes one 20 ms frame standing in for a lost one and returns its samples.
+	// Conceal writes samples standing in for a lost packet into dst (as long as the packet,
+	// usually a 20 ms frame; it may write fewer, then it is called again for the rest) and
+	// returns how many.
 	Conceal(dst []int16) (int, error)
 }
 

@@ -69,6 +69,8 @@ const (
 	opusMaxPayload = 320
 	// opusMaxDecode is the longest packet RFC 6716 allows: 120 ms at 48 kHz.
 	opusMaxDecode = 5760
+	// opusMinFrame is the shortest Opus frame, 2.5 ms at 48 kHz: concealment comes in whole ones.
+	opusMinFrame = 120
 )
 
 var (
@@ -204,9 +206,10 @@ func (d *opusDecoder) Decode(dst []int16, payload []byte) (int, error) {
 	return d.decode(dst, payload, min(len(dst), opusMaxDecode), 0)
 }
 
-// Conceal runs libopus's packet-loss concealment for one 20 ms frame.
+// Conceal runs libopus's packet-loss concealment for as much of dst as whole 2.5 ms make (the
+// duration of the packet that was lost), at most 120 ms.
 func (d *opusDecoder) Conceal(dst []int16) (int, error) {
-	return d.decode(dst, nil, FrameSamplesAt(48000), 0)
+	return d.decode(dst, nil, min(len(dst)-len(dst)%opusMinFrame, opusMaxDecode), 0)
 }
 
 // DecodeFEC rebuilds the 20 ms frame before payload from payload's LBRR data; when payload

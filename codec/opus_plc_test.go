@@ -38,7 +38,7 @@ func TestOpusConceal(t *testing.T) {
 		var n int
 		var err error
 		if i == lost {
-			n, err = dec.(Concealer).Conceal(out[i*opusFrame:])
+			n, err = dec.(Concealer).Conceal(out[i*opusFrame : (i+1)*opusFrame]) // the lost packet's 20 ms
 		} else {
 			n, err = dec.Decode(out[i*opusFrame:], p)
 		}
@@ -146,6 +146,18 @@ func TestOpusFECBeatsPLC(t *testing.T) {
 			t.Errorf("FEC %.1f dB is not 3 dB better than PLC %.1f dB", fecSNR, plcSNR)
 		case loss == 0 && fec != plc:
 			t.Errorf("without FEC data DecodeFEC (%.1f dB) differs from PLC (%.1f dB)", fecSNR, plcSNR)
+		}
+	}
+}
+
+// TestOpusConcealsThePacketsDuration: a lost packet of another duration than 20 ms is concealed
+// for its own duration (in whole 2.5 ms, at most 120 ms): a 10 ms packet's 480 samples, not a
+// 20 ms frame the stream would then run ahead by.
+func TestOpusConcealsThePacketsDuration(t *testing.T) {
+	for _, c := range []struct{ dst, want int }{{480, 480}, {960, 960}, {1920, 1920}, {1000, 960}, {7000, 5760}} {
+		dec := Opus.NewDecoder()
+		if n, err := dec.(Concealer).Conceal(make([]int16, c.dst)); err != nil || n != c.want {
+			t.Errorf("Conceal into %d samples: %d, %v; want %d", c.dst, n, err, c.want)
 		}
 	}
 }

@@ -128,7 +128,7 @@ type StreamStats struct {
 	Lost            uint64 // packets that never arrived (sequence gaps)
 	Late            uint64
 	Duplicate       uint64
-	Concealed       uint64 // 20 ms frames synthesised by loss concealment
+	Concealed       uint64 // frames synthesised by loss concealment (each a received packet's duration, usually 20 ms)
 	Dropped         uint64 // packets from the wrong source or SSRC, or malformed
 	// SRTPAuthFailed and SRTPReplayed count received packets SRTP refused (a forgery, a wrong
 	// key, plain RTP on an encrypted call; a replay): dropped, never played. Also in Dropped.

@@ -52,7 +52,8 @@ type Config struct {
 	Codecs []string
 	// Ptime is the packet duration, in ms, our SDP asks the far end to send (a=ptime, RFC 4566
 	// §6), for accounts that name none and for calls without an account; 0 means 20. Packets
-	// of any duration from 10 to 120 ms play whole whatever it says; we send 20 ms.
+	// of any duration from 2.5 to 120 ms play whole whatever it says; what we send follows the
+	// far end's a=ptime (media.Params.Ptime).
 	Ptime int
 	// MediaEncryption is the SRTP policy ("none", "sdes", "sdes-required") for accounts that
 	// name none and for calls without an account; "" means "sdes" when the call's signalling

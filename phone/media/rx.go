@@ -211,10 +211,11 @@ func (r *receiver) playFrame(s *Session, p Params, now time.Time, out []int16) {
 	r.shift = 0
 	if frame := r.frameSamplesAt(rate); frame == len(out) && r.pace.n == 0 {
 		// The far end's packets are our 20 ms frames: one Pop a tick, straight into out.
-		if status := r.popInto(s, dec, now, out); status != Played {
+		if status, _ := r.popInto(s, dec, now, out, len(out)); status != Played {
 			r.shift = r.jb.PhaseSlack() // cutting into concealment or silence is not heard
 		}
 	} else {
+		// Another pace: the pacer's phase moves (PhaseSlack) stay off, r.shift 0.
 		r.playPaced(s, dec, now, out, rate, frame) // rx_pace.go
 	}
 	r.mu.Unlock()
@@ -231,9 +232,15 @@ func (r *receiver) playFrame(s *Session, p Params, now time.Time, out []int16) {
 }
 
 // popInto pops the frame for now from the jitter buffer into out (one frame of the buffer at
-// the call's audio rate): decoded, concealed, or silence. The caller holds r.mu.
-func (r *receiver) popInto(s *Session, dec codec.Decoder, now time.Time, out []int16) PopStatus {
+// the call's audio rate): decoded, concealed, or silence. When the buffer is not playing (not
+// started, or stopped after a long gap) the Pop took no frame, and only the first short samples
+// are filled: silence, or the fade of what played, for what the tick lacks and no more. It
+// returns the status and how many samples it filled. The caller holds r.mu.
+func (r *receiver) popInto(s *Session, dec codec.Decoder, now time.Time, out []int16, short int) (PopStatus, int) {
 	payload, status := r.jb.Pop(now)
+	if status == Buffering && !r.jb.playing {
+		out = out[:min(short, len(out))]
+	}
 	switch {
 	case status == Played && dec != nil:
 		n, err := dec.Decode(out, payload)
@@ -255,7 +262,7 @@ func (r *receiver) popInto(s *Session, dec codec.Decoder, now time.Time, out []i
 			clear(out)
 		}
 	}
-	return status
+	return status, len(out)
 }
 
 // conceal fills out for a frame that did not come: rebuilt from the next packet's FEC when the
@@ -271,7 +278,7 @@ func (r *receiver) conceal(dec codec.Decoder, status PopStatus, out []int16) {
 			}
 		}
 	}
-	if c, ok := dec.(codec.Concealer); ok && r.concealWhole(c, out) {
+	if c, ok := dec.(codec.Concealer); ok && concealWhole(c, out) {
 		return
 	}
 	r.plc.Conceal(out)

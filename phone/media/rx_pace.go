@@ -15,19 +15,19 @@ import (
 
 // packetPace is the receive side's view of the far end's packet duration.
 type packetPace struct {
-	pcm     []int16       // decoded samples not played yet; made at the first other pace
-	n       int           // how many of pcm wait
-	scratch []int16       // one 20 ms frame, for a codec that conceals only whole ones (Opus)
-	odd     time.Duration // a packet duration other than the buffer's frame, seen last
-	oddRun  int           // how many packets in a row carried it
+	pcm    []int16       // decoded samples not played yet; made at the first other pace
+	n      int           // how many of pcm wait
+	odd    time.Duration // a packet duration other than the buffer's frame, seen last
+	oddRun int           // how many packets in a row carried it
 }
 
 const (
-	// The packet durations followed: RFC 6716 allows Opus packets of 2.5 to 120 ms; below
-	// 10 ms a packet would be popped several times a tick for no gain, so such a stream
-	// stays on 20 ms frames.
-	minPace = 10 * time.Millisecond
-	maxPace = 120 * time.Millisecond
+	// The packet durations followed: whole 2.5 ms from 2.5 to 120 ms, the durations Opus
+	// allows (RFC 6716 §2.1.4); G.711 and G.722 senders use whole 10 ms. A duration off that
+	// grid is a stray packet (161 octets of G.711), not a pace.
+	minPace  = 2500 * time.Microsecond
+	maxPace  = 120 * time.Millisecond
+	paceGrid = 2500 * time.Microsecond
 	// paceConfirm packets in a row must carry a new duration before the buffer follows it
 	// mid-stream: one odd packet is not a new pace.
 	paceConfirm = 2
@@ -43,7 +43,7 @@ func (r *receiver) followPace(c codec.Codec, payload []byte) {
 		return
 	}
 	d := time.Duration(ticks) * time.Second / time.Duration(c.ClockRate())
-	if d == r.jb.FrameDuration() || d < minPace || d > maxPace {
+	if d == r.jb.FrameDuration() || d < minPace || d > maxPace || d%paceGrid != 0 {
 		r.pace.oddRun = 0
 		return
 	}
@@ -66,8 +66,11 @@ func (r *receiver) frameSamplesAt(rate int) int {
 
 // playPaced fills out (one 20 ms tick at the call's rate) from packets of another duration:
 // whole frames are popped and decoded into the queue, and out is played from it, so every
-// sample plays once and in order. Each Pop is told when its first sample will be heard (now,
-// plus what the queue still holds), so the buffer's timing sees frames play at their own pace.
+// sample plays once and in order. Each Pop is told when its first sample will be heard, shifted
+// back by lead so that no Pop is told a time after now: a Pop at a later time than the packet
+// is needed would count a packet still on its way as in time, and the buffer would never grow
+// to save it (with 30 ms packets, every other one was late at some tick phases). The queue
+// holds a multiple of gcd(tick, frame) samples at every Pop, so the times stay a frame apart.
 // The caller holds r.mu.
 func (r *receiver) playPaced(s *Session, dec codec.Decoder, now time.Time, out []int16, rate, frame int) {
 	q := &r.pace
@@ -76,41 +79,32 @@ func (r *receiver) playPaced(s *Session, dec codec.Decoder, now time.Time, out [
 		copy(pcm, q.pcm[:q.n])
 		q.pcm = pcm
 	}
+	lead := len(out) - gcd(len(out), frame)
 	for q.n < len(out) {
-		at := now.Add(time.Duration(q.n) * time.Second / time.Duration(rate))
-		chunk := q.pcm[q.n : q.n+frame]
-		if r.popInto(s, dec, at, chunk) == Buffering {
-			// Nothing was due: silence for what this tick lacks, not a whole packet's worth
-			// of delay added before the next one.
-			chunk = chunk[:min(len(chunk), len(out)-q.n)]
-		}
-		q.n += len(chunk)
+		at := now.Add(time.Duration(q.n-lead) * time.Second / time.Duration(rate))
+		_, n := r.popInto(s, dec, at, q.pcm[q.n:q.n+frame], len(out)-q.n)
+		q.n += n
 	}
 	copy(out, q.pcm[:len(out)])
 	q.n = copy(q.pcm, q.pcm[len(out):q.n])
 }
 
-// concealWhole conceals out with a codec that conceals 20 ms at a time (Opus), in as many
-// frames as out needs; false when the codec fails, so the caller's own concealment takes over.
-func (r *receiver) concealWhole(c codec.Concealer, out []int16) bool {
-	whole := codec.FrameSamplesAt(r.plcRate)
-	if len(out) == whole {
-		n, err := c.Conceal(out)
-		if err != nil {
-			return false
-		}
-		clear(out[n:])
-		return true
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
 	}
-	if len(r.pace.scratch) < whole {
-		r.pace.scratch = make([]int16, codec.MaxFrameSamples)
-	}
+	return a
+}
+
+// concealWhole conceals out with a codec's own concealment (Opus), in as many calls as it
+// takes; false when the codec fails, so the caller's own concealment takes over.
+func concealWhole(c codec.Concealer, out []int16) bool {
 	for done := 0; done < len(out); {
-		n, err := c.Conceal(r.pace.scratch[:whole])
-		if err != nil || n == 0 {
+		n, err := c.Conceal(out[done:])
+		if err != nil || n <= 0 {
 			return false
 		}
-		done += copy(out[done:], r.pace.scratch[:n])
+		done += n
 	}
 	return true
 }

@@ -22,19 +22,40 @@ func (s *pcmSink) SetRate(int) error       { return nil }
 // TestReceiveOtherPacketDurations: a far end may send packets of other than our 20 ms (a=ptime
 // is only a wish; 10, 30, 40 and 60 ms are all met in the field). Through the whole receive
 // path (handleRTPAt, playFrame at 20 ms ticks), packets that arrive on time play every sample
-// they carry, in order, and nothing else: before, a 30 ms packet was filed as one 20 ms frame,
-// so a third of the far end's audio was cut off and concealed.
+// they carry, in order, and nothing else, whatever the phase of the ticks against the packets:
+// before, a 30 ms packet was filed as one 20 ms frame, so a third of the far end's audio was
+// cut off and concealed; and a first fix lost every other 30 ms packet at some tick phases.
 func TestReceiveOtherPacketDurations(t *testing.T) {
-	for _, ms := range []int{10, 20, 30, 40, 60} {
+	for _, ms := range []int{5, 10, 20, 30, 40, 60} {
 		t.Run(fmt.Sprintf("%dms", ms), func(t *testing.T) {
-			sent, played := receivePaced(t, codec.PCMU, slices.Repeat([]int{ms}, 4000/ms), nil)
-			want := make([]int16, len(sent)) // the stream as sent, decoded: what the far end said
-			codec.PCMU.DecodeTo(want, sent)
-			if _, run := alignRun(played, want); run < len(want) {
-				t.Fatalf("%d ms packets: the first %d of %d samples played in order (%.0f %% of the audio)",
-					ms, run, len(want), 100*float64(run)/float64(len(want)))
+			for ph := range 20 {
+				phase := time.Duration(ph) * time.Millisecond
+				sent, played, _ := receivePaced(t, codec.PCMU, slices.Repeat([]int{ms}, 2400/ms), nil, phase, 0)
+				want := make([]int16, len(sent)) // the stream as sent, decoded: what the far end said
+				codec.PCMU.DecodeTo(want, sent)
+				if _, run := alignRun(played, want); run < len(want) {
+					t.Fatalf("%d ms packets, ticks at phase %v: the first %d of %d samples played in order (%.0f %% of the audio)",
+						ms, phase, run, len(want), 100*float64(run)/float64(len(want)))
+				}
 			}
 		})
+	}
+}
+
+// TestReceivePacedUnderJitter: packets of 10 and 30 ms with up to 10 ms of seeded arrival
+// jitter, at every tick phase: the buffer grows to hold them, so under 1 % come too late (a
+// first fix told each Pop a time after the tick, so the buffer never grew: up to 31 % of 10 ms
+// packets were late at some phases).
+func TestReceivePacedUnderJitter(t *testing.T) {
+	for _, ms := range []int{10, 30} {
+		for ph := range 20 {
+			phase := time.Duration(ph) * time.Millisecond
+			n := 30000 / ms
+			_, _, late := receivePaced(t, codec.PCMU, slices.Repeat([]int{ms}, n), nil, phase, 10*time.Millisecond)
+			if late*100 >= uint64(n) {
+				t.Errorf("%d ms packets, ticks at phase %v, 0-10 ms jitter: %d of %d late", ms, phase, late, n)
+			}
+		}
 	}
 }
 
@@ -43,7 +64,7 @@ func TestReceiveOtherPacketDurations(t *testing.T) {
 // four packets, and every sample after them plays in order.
 func TestReceivePaceChangesMidStream(t *testing.T) {
 	pace := append(slices.Repeat([]int{20}, 50), slices.Repeat([]int{30}, 100)...)
-	sent, played := receivePaced(t, codec.PCMU, pace, nil)
+	sent, played, _ := receivePaced(t, codec.PCMU, pace, nil, 7*time.Millisecond, 0)
 	want := make([]int16, len(sent))
 	codec.PCMU.DecodeTo(want, sent)
 	if _, run := alignRun(played, want[:8000]); run < 7000 { // the 20 ms part, but its last frames
@@ -68,7 +89,7 @@ func TestReceivePacedLossIsConcealedWhole(t *testing.T) {
 	c := fakeG722 // 16 kHz audio, one octet a sample: a 40 ms packet fits the buffer's 1500 octets
 	c.conceal = true
 	const lost = 30
-	sent, played := receivePaced(t, c, slices.Repeat([]int{40}, 80), map[int]bool{lost: true})
+	sent, played, _ := receivePaced(t, c, slices.Repeat([]int{40}, 80), map[int]bool{lost: true}, 7*time.Millisecond, 0)
 	want := make([]int16, len(sent))
 	codec.PCMU.DecodeTo(want, sent) // the fake codec is µ-law at its audio rate
 	per := 40 * 16
@@ -92,9 +113,9 @@ func TestReceivePacedLossIsConcealedWhole(t *testing.T) {
 
 // receivePaced sends packets of the durations in pace (ms) of µ-law noise, each arriving 1 ms
 // after its last sample was spoken, all but the lost ones, through a session of codec c played
-// at 20 ms ticks until all is played. It returns the payload octets sent (one per sample) and
-// the samples played.
-func receivePaced(t *testing.T, c codec.Codec, pace []int, lost map[int]bool) (sent []byte, played []int16) {
+// at 20 ms ticks (at phase past the first packet's start) until all is played. It returns the
+// payload octets sent (one per sample), the samples played and how many packets came too late.
+func receivePaced(t *testing.T, c codec.Codec, pace []int, lost map[int]bool, phase, jitter time.Duration) (sent []byte, played []int16, late uint64) {
 	t.Helper()
 	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
 	if err != nil {
@@ -118,33 +139,44 @@ func receivePaced(t *testing.T, c codec.Codec, pace []int, lost map[int]bool) (s
 	for i := range sent {
 		sent[i] = byte(rng.IntN(256)) | 0x80 // positive half of µ-law: distinct, never silent
 	}
+	// Each packet leaves when its last sample is spoken and arrives 1 ms later, plus up to
+	// jitter, seeded; they are read in the order they arrive.
+	type arrival struct {
+		k, at int // the packet, and where its audio starts (ms)
+		when  time.Time
+	}
+	var arr []arrival
+	for k, at := 0, 0; k < len(pace); k++ {
+		if !lost[k] {
+			d := time.Duration(at+pace[k]+1) * time.Millisecond
+			if jitter > 0 {
+				d += time.Duration(rng.Int64N(int64(jitter)))
+			}
+			arr = append(arr, arrival{k, at, t0.Add(d)})
+		}
+		at += pace[k]
+	}
+	slices.SortStableFunc(arr, func(a, b arrival) int { return a.when.Compare(b.when) })
 	wire := make([]byte, 8000)
 	out := make([]int16, codec.FrameSamplesAt(c.SampleRate()))
 	var rx rtp.Packet
-	next, at := 0, 0 // the next packet to arrive, and where it starts (ms)
-	const phase = 7 * time.Millisecond
-	for tick := 0; time.Duration(tick)*20*time.Millisecond < time.Duration(total+300)*time.Millisecond; tick++ {
+	next := 0
+	for tick := 0; time.Duration(tick)*20*time.Millisecond < time.Duration(total+300)*time.Millisecond+jitter; tick++ {
 		now = t0.Add(time.Duration(tick)*20*time.Millisecond + phase)
-		for ; next < len(pace); next++ {
-			arrival := t0.Add(time.Duration(at+pace[next]+1) * time.Millisecond)
-			if arrival.After(now) {
-				break
+		for ; next < len(arr) && !arr[next].when.After(now); next++ {
+			a := arr[next]
+			pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: c.PayloadType(), SSRC: 9,
+				SequenceNumber: uint16(100 + a.k), Timestamp: uint32(5000 + a.at*c.ClockRate()/1000)},
+				Payload: sent[a.at*perMs : (a.at+pace[a.k])*perMs]}
+			n, err := pkt.MarshalTo(wire)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if !lost[next] {
-				pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: c.PayloadType(), SSRC: 9,
-					SequenceNumber: uint16(100 + next), Timestamp: uint32(5000 + at*c.ClockRate()/1000)},
-					Payload: sent[at*perMs : (at+pace[next])*perMs]}
-				n, err := pkt.MarshalTo(wire)
-				if err != nil {
-					t.Fatal(err)
-				}
-				s.handleRTPAt(wire[:n], peer, &rx, arrival)
-			}
-			at += pace[next]
+			s.handleRTPAt(wire[:n], peer, &rx, a.when)
 		}
 		s.rx.playFrame(s, p, now, out)
 	}
-	return sent, sink.pcm
+	return sent, sink.pcm, s.rx.jitterStats().Late
 }
 
 // alignRun finds where want's first samples start in got and how many samples match in a row

@@ -60,6 +60,10 @@ func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *r
 		}
 		return t.write(s, p, pkt, buf)
 	}
+	per := packetOctets(p)
+	if t.pack.n > 0 && (per != t.pack.per || p.Codec != t.pack.codec) {
+		t.flushPacked(s, p, pkt, buf) // tx_pack.go
+	}
 	if p.Muted {
 		if p.Source != nil && !t.sourceEOF && !t.sourceLost {
 			t.sourceGone(s, t.read(s, p, pcm)) // keep a file's position moving with time, as if heard
@@ -83,7 +87,7 @@ func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *r
 		s.log.Debug("encode", "codec", p.Codec.Name(), "err", err)
 		return false
 	}
-	if per := packetOctets(p); per > 0 {
+	if per > 0 {
 		return t.sendPacked(s, p, pkt, buf, n, per) // tx_pack.go
 	}
 	pkt.PayloadType = p.sendPT()

@@ -19,6 +19,7 @@ type packer struct {
 	n     int    // octets waiting in buf
 	ts    uint32 // the RTP timestamp of buf[0]
 	codec codec.Codec
+	per   int // octets a packet, as the waiting audio was packed for
 }
 
 // packetOctets is how many octets (one a clock tick) one packet carries when p asks for
@@ -36,9 +37,7 @@ func packetOctets(p Params) int {
 // whole packet of per octets that makes; sent says whether one left.
 func (t *sender) sendPacked(s *Session, p Params, pkt *rtp.Packet, buf []byte, n, per int) (sent bool) {
 	k := &t.pack
-	if k.codec != p.Codec {
-		k.n, k.codec = 0, p.Codec
-	}
+	k.codec, k.per = p.Codec, per
 	if need := per + n; len(k.buf) < need { // once per call, or a longer ptime
 		b := make([]byte, need)
 		copy(b, k.buf[:k.n])
@@ -61,4 +60,25 @@ func (t *sender) sendPacked(s *Session, p Params, pkt *rtp.Packet, buf []byte, n
 		k.ts += uint32(per)
 	}
 	return sent
+}
+
+// flushPacked sends what waits as one shorter packet when the stream's pace changes (a
+// re-INVITE asked for another ptime): its audio is heard, and the timestamps run on from it to
+// the next frame's. Audio of another codec than p's is dropped. Called before a frame is
+// encoded into buf.
+func (t *sender) flushPacked(s *Session, p Params, pkt *rtp.Packet, buf []byte) {
+	k := &t.pack
+	if k.n == 0 {
+		return
+	}
+	if k.codec == p.Codec {
+		copy(buf[rtpHeaderRoom:], k.buf[:k.n])
+		pkt.PayloadType = p.sendPT()
+		pkt.Timestamp = k.ts
+		pkt.Marker = !t.started
+		pkt.Payload = buf[rtpHeaderRoom : rtpHeaderRoom+k.n]
+		t.write(s, p, pkt, buf)
+		pkt.Header = rtp.Header{Version: 2, SSRC: t.ssrc}
+	}
+	k.n = 0
 }

@@ -19,7 +19,7 @@ import (
 // contiguous; a duration we cannot pack (25 ms) sends 20 ms packets.
 func TestSendPacksThePtimeAsked(t *testing.T) {
 	const frames = 12 // 240 ms
-	ref := sentPackets(t, codec.PCMU, 20*time.Millisecond, frames)
+	ref := sentPackets(t, codec.PCMU, every(20*time.Millisecond, frames))
 	want := joined(ref)
 	for _, c := range []struct {
 		ptime time.Duration
@@ -27,7 +27,7 @@ func TestSendPacksThePtimeAsked(t *testing.T) {
 	}{{10 * time.Millisecond, 80}, {30 * time.Millisecond, 240}, {40 * time.Millisecond, 320}, {60 * time.Millisecond, 480},
 		{25 * time.Millisecond, 160}, {0, 160}} {
 		t.Run(fmt.Sprint(c.ptime), func(t *testing.T) {
-			got := sentPackets(t, codec.PCMU, c.ptime, frames)
+			got := sentPackets(t, codec.PCMU, every(c.ptime, frames))
 			if len(got) != len(want)/c.size {
 				t.Fatalf("%d packets for %d ms of audio, want %d of %d octets", len(got), frames*20, len(want)/c.size, c.size)
 			}
@@ -55,9 +55,42 @@ func TestSendPacksThePtimeAsked(t *testing.T) {
 	}
 }
 
-// sentPackets sends frames 20 ms frames of a tone through a session with c and ptime to a
-// socket of ours, and returns the packets that came.
-func sentPackets(t *testing.T, c codec.Codec, ptime time.Duration, frames int) []rtp.Packet {
+// TestSendPaceChangesMidCall: a re-INVITE that asks for another ptime mid-call (30 ms, then
+// 20, then 40) sends what waited as one shorter packet: all the audio leaves, in order, with
+// contiguous timestamps (before, 20 ms of it stayed behind and went out a second later with its
+// old timestamp, leaving the stream a second behind its RTCP and DTMF timestamps).
+func TestSendPaceChangesMidCall(t *testing.T) {
+	var ptimes []time.Duration
+	ptimes = append(ptimes, every(30*time.Millisecond, 5)...) // 100 ms: three packets, 10 ms waiting
+	ptimes = append(ptimes, every(20*time.Millisecond, 50)...)
+	ptimes = append(ptimes, every(40*time.Millisecond, 7)...)
+	ptimes = append(ptimes, every(30*time.Millisecond, 4)...)
+	ref := joined(sentPackets(t, codec.PCMU, every(20*time.Millisecond, len(ptimes))))
+	got := sentPackets(t, codec.PCMU, ptimes)
+	ts := got[0].Timestamp
+	for i, p := range got {
+		if p.Timestamp != ts {
+			t.Fatalf("packet %d (%d octets): timestamp %d, want %d (contiguous)", i, len(p.Payload), p.Timestamp, ts)
+		}
+		ts += uint32(len(p.Payload))
+	}
+	// What is still packing at the end (40 of the last 30 ms packet's 80 octets) never left.
+	if sent := joined(got); len(sent) < len(ref)-240 || !bytes.Equal(sent, ref[:len(sent)]) {
+		t.Fatalf("%d octets sent of %d, or not the same audio", len(sent), len(ref))
+	}
+}
+
+func every(d time.Duration, frames int) []time.Duration {
+	out := make([]time.Duration, frames)
+	for i := range out {
+		out[i] = d
+	}
+	return out
+}
+
+// sentPackets sends a 20 ms frame of a tone for each of ptimes through a session with c, asking
+// for that ptime, to a socket of ours, and returns the packets that came.
+func sentPackets(t *testing.T, c codec.Codec, ptimes []time.Duration) []rtp.Packet {
 	t.Helper()
 	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
 	if err != nil {
@@ -70,12 +103,13 @@ func sentPackets(t *testing.T, c codec.Codec, ptime time.Duration, frames int) [
 	}
 	defer far.Close()
 	p := Params{Remote: far.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: c, DTMFPT: -1, Send: true,
-		Source: audiotest.NewTone(440, 0.5), Ptime: ptime}
+		Source: audiotest.NewTone(440, 0.5)}
 	s.tx.ts = 1000 // the sender's random start, fixed so that runs compare
 	pcm := make([]int16, codec.MaxFrameSamples)
 	buf := make([]byte, sendBufLen)
 	var pkt rtp.Packet
-	for range frames {
+	for _, d := range ptimes {
+		p.Ptime = d
 		s.tx.sendFrame(s, p, pcm, buf, &pkt)
 	}
 	var out []rtp.Packet
