@@ -33,14 +33,7 @@ func TestBaresipSends30msPackets(t *testing.T) {
 	if _, err := bob.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
 		t.Fatalf("baresip saw no hangup: %v", err)
 	}
-	var offer, answer string
-	for _, m := range bob.SIPTrace() {
-		if m.Method() == "INVITE" && m.IsRequest() {
-			offer = m.Body()
-		} else if m.Method() == "INVITE" && m.StatusCode() == 200 {
-			answer = m.Body()
-		}
-	}
+	offer, answer := inviteBodies(bob)
 	if !strings.Contains(offer, "a=ptime:30\r\n") {
 		t.Fatalf("the offer does not ask for 30 ms packets:\n%s", offer)
 	}
@@ -91,14 +84,7 @@ func TestDialtoneSendsThePtimeBaresipAsks(t *testing.T) {
 	if code, _ := d.wait(20 * time.Second); code != 0 {
 		t.Fatalf("answer exit %d\n%s", code, d.transcript())
 	}
-	var offer, answer string
-	for _, m := range bob.SIPTrace() {
-		if m.Method() == "INVITE" && m.IsRequest() {
-			offer = m.Body()
-		} else if m.Method() == "INVITE" && m.StatusCode() == 200 {
-			answer = m.Body()
-		}
-	}
+	offer, answer := inviteBodies(bob)
 	if !strings.Contains(offer, "a=ptime:30\r\n") {
 		t.Fatalf("baresip's offer does not ask for 30 ms packets:\n%s", offer)
 	}
@@ -108,6 +94,18 @@ func TestDialtoneSendsThePtimeBaresipAsks(t *testing.T) {
 		t.Fatalf("our PCMU packets by payload size %v: want only 240 octets (30 ms), over 100 of them", sizes)
 	}
 	assertTone(t, lastRecording(t, bob), 1300, 3) // baresip heard dialtone
+}
+
+// inviteBodies is the SDP of the INVITE and of its 200 as baresip's own trace has them.
+func inviteBodies(b *peers.Baresip) (offer, answer string) {
+	for _, m := range b.SIPTrace() {
+		if m.Method() == "INVITE" && m.IsRequest() {
+			offer = m.Body()
+		} else if m.Method() == "INVITE" && m.StatusCode() == 200 {
+			answer = m.Body()
+		}
+	}
+	return offer, answer
 }
 
 // rtpPayloadSizes counts the RTP packets of payload type pt captured in file from port src to

@@ -117,15 +117,8 @@ func TestReceivePacedLossIsConcealedWhole(t *testing.T) {
 // payload octets sent (one per sample), the samples played and how many packets came too late.
 func receivePaced(t *testing.T, c codec.Codec, pace []int, lost map[int]bool, phase, jitter time.Duration) (sent []byte, played []int16, late uint64) {
 	t.Helper()
-	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	peer := netip.MustParseAddrPort("127.0.0.1:40000")
-	t0 := time.Unix(1000, 0)
-	now := t0
-	s.now = func() time.Time { return now }
+	s, peer, clock := clockedSession(t)
+	t0 := *clock
 	sink := &pcmSink{}
 	p := Params{Remote: peer, Codec: c, DTMFPT: 101, Receive: true, Sink: sink}
 	s.Update(p)
@@ -162,7 +155,8 @@ func receivePaced(t *testing.T, c codec.Codec, pace []int, lost map[int]bool, ph
 	var rx rtp.Packet
 	next := 0
 	for tick := 0; time.Duration(tick)*20*time.Millisecond < time.Duration(total+300)*time.Millisecond+jitter; tick++ {
-		now = t0.Add(time.Duration(tick)*20*time.Millisecond + phase)
+		now := t0.Add(time.Duration(tick)*20*time.Millisecond + phase)
+		*clock = now
 		for ; next < len(arr) && !arr[next].when.After(now); next++ {
 			a := arr[next]
 			pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: c.PayloadType(), SSRC: 9,
@@ -177,6 +171,21 @@ func receivePaced(t *testing.T, c codec.Codec, pace []int, lost map[int]bool, ph
 		s.rx.playFrame(s, p, now, out)
 	}
 	return sent, sink.pcm, s.rx.jitterStats().Late
+}
+
+// clockedSession opens a session whose clock is *now (at first 1000 s past the epoch), with a
+// far end at peer; the test closes it.
+func clockedSession(t *testing.T) (s *Session, peer netip.AddrPort, now *time.Time) {
+	t.Helper()
+	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	now = new(time.Time)
+	*now = time.Unix(1000, 0)
+	s.now = func() time.Time { return *now }
+	return s, netip.MustParseAddrPort("127.0.0.1:40000"), now
 }
 
 // alignRun finds where want's first samples start in got and how many samples match in a row
@@ -199,14 +208,7 @@ func alignRun(got, want []int16) (off, run int) {
 // TestReceivePacedAllocatesNothing: playing 30 ms packets at 20 ms ticks allocates nothing
 // per frame once the queue is made (the first packet of the pace).
 func TestReceivePacedAllocatesNothing(t *testing.T) {
-	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	peer := netip.MustParseAddrPort("127.0.0.1:40000")
-	now := time.Unix(1000, 0)
-	s.now = func() time.Time { return now }
+	s, peer, now := clockedSession(t)
 	p := Params{Remote: peer, Codec: codec.PCMU, DTMFPT: 101, Receive: true, Sink: nullSink{}}
 	s.Update(p)
 	wire := make([]byte, 1500)
@@ -218,12 +220,12 @@ func TestReceivePacedAllocatesNothing(t *testing.T) {
 			pkt := rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 9, SequenceNumber: uint16(k), Timestamp: uint32(k * 240)},
 				Payload: make240}
 			n, _ := pkt.MarshalTo(wire)
-			s.handleRTPAt(wire[:n], peer, &rx, now)
+			s.handleRTPAt(wire[:n], peer, &rx, *now)
 			k++
 		}
 		for range 3 {
-			now = now.Add(20 * time.Millisecond)
-			s.rx.playFrame(s, p, now, out)
+			*now = now.Add(20 * time.Millisecond)
+			s.rx.playFrame(s, p, *now, out)
 		}
 	}
 	for range 50 {

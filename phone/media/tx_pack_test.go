@@ -92,18 +92,7 @@ func every(d time.Duration, frames int) []time.Duration {
 // for that ptime, to a socket of ours, and returns the packets that came.
 func sentPackets(t *testing.T, c codec.Codec, ptimes []time.Duration) []rtp.Packet {
 	t.Helper()
-	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	far, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer far.Close()
-	p := Params{Remote: far.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: c, DTMFPT: -1, Send: true,
-		Source: audiotest.NewTone(440, 0.5)}
+	s, far, p := sendingSession(t, c)
 	s.tx.ts = 1000 // the sender's random start, fixed so that runs compare
 	pcm := make([]int16, codec.MaxFrameSamples)
 	buf := make([]byte, sendBufLen)
@@ -130,6 +119,25 @@ func sentPackets(t *testing.T, c codec.Codec, ptimes []time.Duration) []rtp.Pack
 	}
 }
 
+// sendingSession opens a session that sends a tone with c to a socket of ours, far; the test
+// closes both.
+func sendingSession(t *testing.T, c codec.Codec) (*Session, *net.UDPConn, Params) {
+	t.Helper()
+	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	far, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { far.Close() })
+	p := Params{Remote: far.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: c, DTMFPT: -1, Send: true,
+		Source: audiotest.NewTone(440, 0.5)}
+	return s, far, p
+}
+
 func joined(ps []rtp.Packet) []byte {
 	var b []byte
 	for _, p := range ps {
@@ -141,18 +149,8 @@ func joined(ps []rtp.Packet) []byte {
 // TestSendPackedAllocatesNothing: packing frames into 30 ms packets allocates nothing per frame
 // once its buffer is made.
 func TestSendPackedAllocatesNothing(t *testing.T) {
-	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	far, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer far.Close()
-	p := Params{Remote: far.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: codec.PCMU, DTMFPT: -1, Send: true,
-		Source: audiotest.NewTone(440, 0.5), Ptime: 30 * time.Millisecond}
+	s, _, p := sendingSession(t, codec.PCMU)
+	p.Ptime = 30 * time.Millisecond
 	pcm := make([]int16, codec.MaxFrameSamples)
 	buf := make([]byte, sendBufLen)
 	var pkt rtp.Packet
