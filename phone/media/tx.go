@@ -73,6 +73,7 @@ func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *r
 		if err := t.read(s, p, pcm); err != nil {
 			if errors.Is(err, io.EOF) {
 				t.sourceEOF = true
+				t.flushPacked(s, p, pkt, buf) // the file's last audio leaves before "source ended" may hang up
 				s.emit(Event{SourceEnded: true})
 			} else if !t.sourceGone(s, err) {
 				s.log.Debug("source read", "err", err)

@@ -80,6 +80,41 @@ func TestSendPaceChangesMidCall(t *testing.T) {
 	}
 }
 
+// TestSendPackedFlushesAtTheSourcesEnd: when the played file ends mid-packet, the audio that
+// waits for the packet to fill leaves at once, before the "source ended" event (on which
+// --hangup-on-eof hangs up), not with the silence after it.
+func TestSendPackedFlushesAtTheSourcesEnd(t *testing.T) {
+	s, far, p := sendingSession(t, codec.PCMU)
+	p.Ptime = 60 * time.Millisecond
+	src := audiotest.NewLoopback(16)
+	tone := audiotest.NewTone(440, 0.5)
+	frame := make([]int16, codec.FrameSamples)
+	for range 4 { // 80 ms: one 60 ms packet, and 20 ms waiting when the file ends
+		if err := tone.Read(frame); err != nil {
+			t.Fatal(err)
+		}
+		if err := src.Write(frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src.Close()
+	p.Source = src
+	pcm := make([]int16, codec.MaxFrameSamples)
+	buf := make([]byte, sendBufLen)
+	var pkt rtp.Packet
+	for range 5 { // the fifth frame finds the end
+		s.tx.sendFrame(s, p, pcm, buf, &pkt)
+	}
+	got := readPackets(t, far)
+	if len(got) != 2 || len(got[0].Payload) != 480 || len(got[1].Payload) != 160 || got[1].Timestamp != got[0].Timestamp+480 {
+		var sizes []int
+		for _, g := range got {
+			sizes = append(sizes, len(g.Payload))
+		}
+		t.Fatalf("packets of %v octets: want the 60 ms packet, then the last 20 ms of the file at once", sizes)
+	}
+}
+
 func every(d time.Duration, frames int) []time.Duration {
 	out := make([]time.Duration, frames)
 	for i := range out {
@@ -101,6 +136,12 @@ func sentPackets(t *testing.T, c codec.Codec, ptimes []time.Duration) []rtp.Pack
 		p.Ptime = d
 		s.tx.sendFrame(s, p, pcm, buf, &pkt)
 	}
+	return readPackets(t, far)
+}
+
+// readPackets reads the RTP packets that came to far until none comes for 200 ms.
+func readPackets(t *testing.T, far *net.UDPConn) []rtp.Packet {
+	t.Helper()
 	var out []rtp.Packet
 	b := make([]byte, 1500)
 	for {
