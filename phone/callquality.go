@@ -59,6 +59,7 @@ func (q *callRating) rate(codecName string, held bool, st media.Stats, playout t
 		q.tr.SetCodec(c) // a re-INVITE changed the codec
 	}
 	q.codec = codecName
+	q.tr.SetFrame(st.PacketDuration) // the far end's packets: 20 ms, or what it sends instead
 	sample := quality.Sample{Received: st.PacketsReceived, Lost: st.Lost, Late: st.Late,
 		Jitter: st.Jitter, RTT: st.RTT, Playout: playout}
 	var rt quality.Rating

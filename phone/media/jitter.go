@@ -185,6 +185,7 @@ type JitterStats struct {
 
 	Jitter time.Duration // RFC 3550 interarrival jitter estimate
 	Delay  time.Duration // current target playout delay
+	Frame  time.Duration // the audio one packet carries (SetFrameDuration)
 }
 
 // slot holds one buffered packet in memory owned by the buffer.
@@ -340,6 +341,7 @@ func (j *JitterBuffer) Stats() JitterStats {
 	}
 	s.Jitter = j.jitter16 / 16
 	s.Delay = j.target()
+	s.Frame = j.frame
 	return s
 }
 

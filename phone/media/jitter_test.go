@@ -613,7 +613,7 @@ func TestResetForgetsEverything(t *testing.T) {
 	jb := NewJitterBuffer(JitterConfig{})
 	simulate(t, jb, stream(1, 0, 0, 20, regular), t0, 10)
 	jb.Reset()
-	if s := jb.Stats(); s != (JitterStats{Delay: 20 * time.Millisecond}) {
+	if s := jb.Stats(); s != (JitterStats{Delay: 20 * time.Millisecond, Frame: 20 * time.Millisecond}) {
 		t.Fatalf("stats after Reset %+v", s)
 	}
 	ticks := simulate(t, jb, stream(2, 9, 9, 20, func(i int) time.Time { return regular(100 + i) }), regular(100), 40)

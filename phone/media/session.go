@@ -363,6 +363,9 @@ type Stats struct {
 	Lost, Late, Duplicate, Concealed, Dropped uint64
 	KeepAlives                                uint64 // STUN indications sent while no RTP went out
 	Jitter, RTT                               time.Duration
+	// PacketDuration is the audio each received packet carries (20 ms until packets of
+	// another duration came): the far end's packetisation, part of the mouth-to-ear delay.
+	PacketDuration time.Duration
 }
 
 // Stats returns the counters so far.
@@ -379,5 +382,6 @@ func (s *Session) Stats() Stats {
 		KeepAlives:      s.stats.keepAlives.Load(),
 		Jitter:          jb.Jitter,
 		RTT:             time.Duration(s.stats.rttNs.Load()),
+		PacketDuration:  jb.Frame,
 	}
 }

@@ -62,6 +62,14 @@ func NewTracker(c Codec, frame time.Duration) *Tracker {
 // SetCodec changes the codec, e.g. after a re-INVITE; windows from now on use it.
 func (t *Tracker) SetCodec(c Codec) { t.codec = c }
 
+// SetFrame changes the far end's packet duration (it sends 30 ms packets, say): its
+// packetisation is part of the delay; windows from now on use it. 0 is ignored.
+func (t *Tracker) SetFrame(d time.Duration) {
+	if d > 0 {
+		t.frame = d
+	}
+}
+
 // span is the frames lost and expected between two reports, never negative.
 func span(from, to Sample) (lost, expected float64) {
 	lost = math.Max(0, float64(to.Lost)-float64(from.Lost))

@@ -129,3 +129,19 @@ func TestTrackerSkipAndCorrection(t *testing.T) {
 		t.Error("a skip before any rating returned one")
 	}
 }
+
+// TestTrackerFollowsThePacketDuration: a far end that sends 60 ms packets waits 60 ms to fill
+// each: the windows rated after SetFrame count that delay, not a 20 ms frame's.
+func TestTrackerFollowsThePacketDuration(t *testing.T) {
+	tr := NewTracker(G711, 20*ms)
+	r20 := feed(tr, [][2]uint64{{250, 0}})[0]
+	tr.SetFrame(60 * ms)
+	tr.SetFrame(0) // unknown: no change
+	s := Sample{Received: 250 + 83, Jitter: 4 * ms, Playout: 40 * ms, RTT: 30 * ms}
+	r60, _ := tr.Add(s)
+	d := OneWayDelay(30*ms, 40*ms, 4*ms, 60*ms, G711)
+	near(t, "60 ms packets", r60.MOS, Estimate(Input{Codec: G711, DelayMs: float64(d) / float64(ms)}).MOS, 1e-9)
+	if r60.R >= r20.R {
+		t.Errorf("R %v with 60 ms packets, not below %v with 20 ms", r60.R, r20.R)
+	}
+}
