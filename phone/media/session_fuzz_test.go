@@ -22,6 +22,12 @@ func FuzzReceiveRTP(f *testing.F) {
 	f.Add([]byte{0x90, 0, 0, 1, 0, 0, 0, 160, 0, 0, 0, 9, 0xbe, 0xde, 0xff, 0xff}) // extension past the end
 	f.Add([]byte{0x80, 101, 0, 2, 0, 0, 1, 0, 0, 0, 0, 9, 1, 0x8a, 0, 160})        // telephone-event
 	f.Add([]byte{0x40, 0, 0, 1})
+	for _, n := range []int{240, 40, 960} { // 30, 5 and 120 ms: the playout follows the packets' duration
+		p := good
+		p.Payload = make([]byte, n)
+		b, _ := p.Marshal()
+		f.Add(b)
+	}
 	peer := netip.MustParseAddrPort("127.0.0.1:40000")
 	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
 	if err != nil {
