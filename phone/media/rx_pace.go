@@ -69,8 +69,9 @@ func (r *receiver) frameSamplesAt(rate int) int {
 // sample plays once and in order. Each Pop is told when its first sample will be heard, shifted
 // back by lead so that no Pop is told a time after now: a Pop at a later time than the packet
 // is needed would count a packet still on its way as in time, and the buffer would never grow
-// to save it (with 30 ms packets, every other one was late at some tick phases). The queue
-// holds a multiple of gcd(tick, frame) samples at every Pop, so the times stay a frame apart.
+// to save it (with 30 ms packets, every other one was late at some tick phases). What the
+// queue holds at a Pop is the same modulo gcd(tick, frame) every time, so the times stay a
+// frame apart.
 // The caller holds r.mu.
 func (r *receiver) playPaced(s *Session, dec codec.Decoder, now time.Time, out []int16, rate, frame int) {
 	q := &r.pace
@@ -79,7 +80,10 @@ func (r *receiver) playPaced(s *Session, dec codec.Decoder, now time.Time, out [
 		copy(pcm, q.pcm[:q.n])
 		q.pcm = pcm
 	}
-	lead := len(out) - gcd(len(out), frame)
+	// q.n mod g is the same at every Pop (each adds a frame, each tick takes len(out), both
+	// multiples of g), and is not 0 after a pace change left the old pace's samples queued.
+	g := gcd(len(out), frame)
+	lead := len(out) - g + q.n%g
 	for q.n < len(out) {
 		at := now.Add(time.Duration(q.n-lead) * time.Second / time.Duration(rate))
 		_, n := r.popInto(s, dec, at, q.pcm[q.n:q.n+frame], len(out)-q.n)

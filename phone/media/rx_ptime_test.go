@@ -51,10 +51,60 @@ func TestReceivePacedUnderJitter(t *testing.T) {
 		for ph := range 20 {
 			phase := time.Duration(ph) * time.Millisecond
 			n := 30000 / ms
-			_, _, late := receivePaced(t, codec.PCMU, slices.Repeat([]int{ms}, n), nil, phase, 10*time.Millisecond)
-			if late*100 >= uint64(n) {
+			_, _, st := receivePaced(t, codec.PCMU, slices.Repeat([]int{ms}, n), nil, phase, 10*time.Millisecond)
+			if late := st.Late; late*100 >= uint64(n) {
 				t.Errorf("%d ms packets, ticks at phase %v, 0-10 ms jitter: %d of %d late", ms, phase, late, n)
 			}
+		}
+	}
+}
+
+// TestReceivePacedAfterAPaceChangeUnderJitter: 30 ms packets, then 40 ms ones under 0-10 ms of
+// jitter, at every tick phase: under 1 % late. The change leaves 30 ms-pace samples queued; the
+// Pops must still not be told a time after their tick (they were, 10 ms after it, for the rest
+// of the call: 10-12 % late at some phases).
+func TestReceivePacedAfterAPaceChangeUnderJitter(t *testing.T) {
+	const n = 750
+	for ph := range 20 {
+		phase := time.Duration(ph) * time.Millisecond
+		pace := append(slices.Repeat([]int{30}, 20), slices.Repeat([]int{40}, n)...)
+		_, _, st := receivePaced(t, codec.PCMU, pace, nil, phase, 10*time.Millisecond)
+		if late := st.Late; late*100 >= n {
+			t.Errorf("ticks at phase %v: %d of %d packets late after the change to 40 ms", phase, late, n)
+		}
+	}
+}
+
+// TestReceivePacedStartsAtOnce: the first 60 ms packet (it arrives 61 ms in) plays at the
+// first tick it can, whatever the tick phase: by 80 ms. While nothing plays yet, each tick adds
+// only its own 20 ms of silence; a whole packet's worth (60 ms) of it put the start off to
+// 120 ms at some phases.
+func TestReceivePacedStartsAtOnce(t *testing.T) {
+	for ph := range 20 {
+		phase := time.Duration(ph) * time.Millisecond
+		sent, played, _ := receivePaced(t, codec.PCMU, slices.Repeat([]int{60}, 20), nil, phase, 0)
+		want := make([]int16, len(sent))
+		codec.PCMU.DecodeTo(want, sent)
+		if off, _ := alignRun(played, want); off < 0 || off > 80*8 {
+			t.Errorf("ticks at phase %v: the first sample played %d samples (%v) into the call, want ≤ 80 ms", phase, off, time.Duration(off)*time.Second/8000)
+		}
+	}
+}
+
+// TestReceiveStrayPacketsDoNotRetime: one packet of another duration in a 20 ms stream (30 ms),
+// or two off the 2.5 ms grid (161 octets), is not a new pace: the buffer is not re-timed, which
+// would drop what it holds (a resync), and the stream plays on.
+func TestReceiveStrayPacketsDoNotRetime(t *testing.T) {
+	for name, odd := range map[string][]int{"one 30 ms": {240}, "two of 161 octets": {161, 161}} {
+		sent, played, st := receiveOctets(t, append(append(slices.Repeat([]int{160}, 50), odd...), slices.Repeat([]int{160}, 50)...))
+		if st.Resyncs != 0 || st.Frame != 20*time.Millisecond {
+			t.Errorf("%s: the buffer was re-timed (%d resyncs, frame %v)", name, st.Resyncs, st.Frame)
+		}
+		want := make([]int16, len(sent))
+		codec.PCMU.DecodeTo(want, sent)
+		tail := want[len(want)-30*160:] // the last 600 ms: whatever the odd packets cost, over by then
+		if _, run := alignRun(played, tail); run != len(tail) {
+			t.Errorf("%s: %d of the last %d samples played in order", name, run, len(tail))
 		}
 	}
 }
@@ -86,8 +136,8 @@ func TestReceivePaceChangesMidStream(t *testing.T) {
 // a time (Opus; here a stand-in) is concealed for all its 40 ms, by the codec, and the packets around it play
 // whole.
 func TestReceivePacedLossIsConcealedWhole(t *testing.T) {
-	c := fakeG722 // 16 kHz audio, one octet a sample: a 40 ms packet fits the buffer's 1500 octets
-	c.conceal = true
+	c := fakeG722                 // 16 kHz audio, one octet a sample: a 40 ms packet fits the buffer's 1500 octets
+	c.conceal, c.fec = true, true // FEC rebuilds a 20 ms frame: not used for a 40 ms packet
 	const lost = 30
 	sent, played, _ := receivePaced(t, c, slices.Repeat([]int{40}, 80), map[int]bool{lost: true}, 7*time.Millisecond, 0)
 	want := make([]int16, len(sent))
@@ -115,53 +165,71 @@ func TestReceivePacedLossIsConcealedWhole(t *testing.T) {
 // after its last sample was spoken, all but the lost ones, through a session of codec c played
 // at 20 ms ticks (at phase past the first packet's start) until all is played. It returns the
 // payload octets sent (one per sample), the samples played and how many packets came too late.
-func receivePaced(t *testing.T, c codec.Codec, pace []int, lost map[int]bool, phase, jitter time.Duration) (sent []byte, played []int16, late uint64) {
+func receivePaced(t *testing.T, c codec.Codec, pace []int, lost map[int]bool, phase, jitter time.Duration) (sent []byte, played []int16, st JitterStats) {
+	t.Helper()
+	sizes := make([]int, len(pace))
+	for i, ms := range pace {
+		sizes[i] = ms * c.SampleRate() / 1000
+	}
+	return receiveSized(t, c, sizes, lost, phase, jitter)
+}
+
+// receiveOctets is receivePaced for PCMU packets of the given sizes (octets, one a sample), on
+// time, at ticks 7 ms past the first packet's start.
+func receiveOctets(t *testing.T, sizes []int) (sent []byte, played []int16, st JitterStats) {
+	t.Helper()
+	return receiveSized(t, codec.PCMU, sizes, nil, 7*time.Millisecond, 0)
+}
+
+// receiveSized is receivePaced with each packet's duration in samples at c's audio rate.
+func receiveSized(t *testing.T, c codec.Codec, sizes []int, lost map[int]bool, phase, jitter time.Duration) (sent []byte, played []int16, st JitterStats) {
 	t.Helper()
 	s, peer, clock := clockedSession(t)
 	t0 := *clock
 	sink := &pcmSink{}
 	p := Params{Remote: peer, Codec: c, DTMFPT: 101, Receive: true, Sink: sink}
 	s.Update(p)
-	rng := rand.New(rand.NewPCG(7, uint64(len(pace))))
+	rng := rand.New(rand.NewPCG(7, uint64(len(sizes))))
 	total := 0
-	for _, ms := range pace {
-		total += ms
+	for _, n := range sizes {
+		total += n
 	}
-	perMs := c.SampleRate() / 1000
-	sent = make([]byte, total*perMs)
+	rate := c.SampleRate()
+	span := func(samples int) time.Duration { return time.Duration(samples) * time.Second / time.Duration(rate) }
+	sent = make([]byte, total)
 	for i := range sent {
 		sent[i] = byte(rng.IntN(256)) | 0x80 // positive half of µ-law: distinct, never silent
 	}
 	// Each packet leaves when its last sample is spoken and arrives 1 ms later, plus up to
 	// jitter, seeded; they are read in the order they arrive.
 	type arrival struct {
-		k, at int // the packet, and where its audio starts (ms)
+		k, at int // the packet, and where its audio starts (samples)
 		when  time.Time
 	}
 	var arr []arrival
-	for k, at := 0, 0; k < len(pace); k++ {
+	for k, at := 0, 0; k < len(sizes); k++ {
 		if !lost[k] {
-			d := time.Duration(at+pace[k]+1) * time.Millisecond
+			d := span(at+sizes[k]) + time.Millisecond
 			if jitter > 0 {
 				d += time.Duration(rng.Int64N(int64(jitter)))
 			}
 			arr = append(arr, arrival{k, at, t0.Add(d)})
 		}
-		at += pace[k]
+		at += sizes[k]
 	}
 	slices.SortStableFunc(arr, func(a, b arrival) int { return a.when.Compare(b.when) })
 	wire := make([]byte, 8000)
-	out := make([]int16, codec.FrameSamplesAt(c.SampleRate()))
+	out := make([]int16, codec.FrameSamplesAt(rate))
 	var rx rtp.Packet
 	next := 0
-	for tick := 0; time.Duration(tick)*20*time.Millisecond < time.Duration(total+300)*time.Millisecond+jitter; tick++ {
+	for tick := 0; time.Duration(tick)*20*time.Millisecond < span(total)+300*time.Millisecond+jitter; tick++ {
 		now := t0.Add(time.Duration(tick)*20*time.Millisecond + phase)
 		*clock = now
 		for ; next < len(arr) && !arr[next].when.After(now); next++ {
 			a := arr[next]
 			pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: c.PayloadType(), SSRC: 9,
-				SequenceNumber: uint16(100 + a.k), Timestamp: uint32(5000 + a.at*c.ClockRate()/1000)},
-				Payload: sent[a.at*perMs : (a.at+pace[a.k])*perMs]}
+				SequenceNumber: uint16(100 + a.k), Timestamp: uint32(5000 + a.at*c.ClockRate()/rate)},
+				Payload: sent[a.at : a.at+sizes[a.k]]}
 			n, err := pkt.MarshalTo(wire)
 			if err != nil {
 				t.Fatal(err)
@@ -170,7 +238,7 @@ func receivePaced(t *testing.T, c codec.Codec, pace []int, lost map[int]bool, ph
 		}
 		s.rx.playFrame(s, p, now, out)
 	}
-	return sent, sink.pcm, s.rx.jitterStats().Late
+	return sent, sink.pcm, s.rx.jitterStats()
 }
 
 // clockedSession opens a session whose clock is *now (at first 1000 s past the epoch), with a

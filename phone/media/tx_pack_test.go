@@ -19,15 +19,17 @@ import (
 // contiguous; a duration we cannot pack (25 ms) sends 20 ms packets.
 func TestSendPacksThePtimeAsked(t *testing.T) {
 	const frames = 12 // 240 ms
-	ref := sentPackets(t, codec.PCMU, every(20*time.Millisecond, frames))
-	want := joined(ref)
 	for _, c := range []struct {
+		codec codec.Codec
 		ptime time.Duration
 		size  int // octets a packet
-	}{{10 * time.Millisecond, 80}, {30 * time.Millisecond, 240}, {40 * time.Millisecond, 320}, {60 * time.Millisecond, 480},
-		{25 * time.Millisecond, 160}, {0, 160}} {
-		t.Run(fmt.Sprint(c.ptime), func(t *testing.T) {
-			got := sentPackets(t, codec.PCMU, every(c.ptime, frames))
+	}{{codec.PCMU, 10 * time.Millisecond, 80}, {codec.PCMU, 30 * time.Millisecond, 240}, {codec.PCMU, 40 * time.Millisecond, 320},
+		{codec.PCMU, 60 * time.Millisecond, 480}, {codec.PCMU, 25 * time.Millisecond, 160}, {codec.PCMU, 0, 160},
+		// G.722: 16 kHz audio, an 8000 Hz clock: an octet a tick, two samples an octet.
+		{codec.G722, 30 * time.Millisecond, 240}, {codec.G722, 10 * time.Millisecond, 80}} {
+		t.Run(fmt.Sprint(c.codec.Name(), c.ptime), func(t *testing.T) {
+			want := joined(sentPackets(t, c.codec, every(20*time.Millisecond, frames)))
+			got := sentPackets(t, c.codec, every(c.ptime, frames))
 			if len(got) != len(want)/c.size {
 				t.Fatalf("%d packets for %d ms of audio, want %d of %d octets", len(got), frames*20, len(want)/c.size, c.size)
 			}
@@ -77,6 +79,40 @@ func TestSendPaceChangesMidCall(t *testing.T) {
 	// What is still packing at the end (40 of the last 30 ms packet's 80 octets) never left.
 	if sent := joined(got); len(sent) < len(ref)-240 || !bytes.Equal(sent, ref[:len(sent)]) {
 		t.Fatalf("%d octets sent of %d, or not the same audio", len(sent), len(ref))
+	}
+}
+
+// TestSendPackedThenDTMF: a digit sent while packed audio waits: the event's packets, then the
+// audio after it, never with a timestamp before the event's (the audio that waited is the
+// event's to replace; sent after it, it went out with an older timestamp).
+func TestSendPackedThenDTMF(t *testing.T) {
+	r := newDTMFRig(t, 101)
+	r.p.Ptime = 60 * time.Millisecond
+	r.s.Update(r.p)
+	var pkts []rtp.Packet
+	send := func(frames int) {
+		for range frames {
+			r.s.tx.sendFrame(r.s, r.p, r.pcm, r.buf, &r.pkt)
+		}
+	}
+	send(2) // 40 ms waiting
+	if err := r.s.SendDTMF('5'); err != nil {
+		t.Fatal(err)
+	}
+	send(30) // the event, its gap, then 60 ms packets again
+	pkts = readPackets(t, r.far)
+	var event uint32
+	seenEvent := false
+	for i, p := range pkts {
+		switch {
+		case p.PayloadType == 101:
+			event, seenEvent = p.Timestamp, true
+		case seenEvent && p.Timestamp < event:
+			t.Fatalf("packet %d: audio with timestamp %d after the event's %d", i, p.Timestamp, event)
+		}
+	}
+	if !seenEvent || pkts[len(pkts)-1].PayloadType != 0 || len(pkts[len(pkts)-1].Payload) != 480 {
+		t.Fatalf("no event, or no 60 ms audio after it: %d packets", len(pkts))
 	}
 }
 
