@@ -114,3 +114,28 @@ turn_password_env = "MY_TURN_PW"
 	}
 
 }
+
+// TestPtimeFromConfigAndFlag: an account's ptime reaches its phone.Account, and --ptime sets
+// the phone's and overrides every account's.
+func TestPtimeFromConfigAndFlag(t *testing.T) {
+	cfgFile := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(cfgFile, []byte("[[account]]\nname = \"a\"\naor = \"sip:a@example.com\"\nptime = 40\n\n"+
+		"[[account]]\nname = \"b\"\naor = \"sip:b@example.com\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{cli: &cli{Config: cfgFile}, log: slog.New(slog.DiscardHandler)}
+	cfg, err := e.phoneConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Ptime != 0 || cfg.Accounts[0].Ptime != 40 || cfg.Accounts[1].Ptime != 0 {
+		t.Fatalf("ptime: phone %d, accounts %d and %d; want 0, 40, 0", cfg.Ptime, cfg.Accounts[0].Ptime, cfg.Accounts[1].Ptime)
+	}
+	e = &env{cli: &cli{Config: cfgFile, Ptime: 30}, log: slog.New(slog.DiscardHandler)}
+	if cfg, err = e.phoneConfig(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Ptime != 30 || cfg.Accounts[0].Ptime != 30 || cfg.Accounts[1].Ptime != 30 {
+		t.Fatalf("--ptime 30: phone %d, accounts %d and %d", cfg.Ptime, cfg.Accounts[0].Ptime, cfg.Accounts[1].Ptime)
+	}
+}
