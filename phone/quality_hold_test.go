@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/audio/audiotest"
+	"github.com/dialtone/dialtone/phone/media"
 )
 
 // TestHoldDoesNotLowerMOS: while a call is on hold no audio flows by design, and the jitter
@@ -64,5 +65,19 @@ func TestHoldDoesNotLowerMOS(t *testing.T) {
 	}
 	if q := end.Quality; q == nil || q.MOSMin < 4 || q.LossPct > 1 {
 		t.Errorf("summary %+v: the hold counted as loss", q)
+	}
+}
+
+// TestRatingCountsThePacketDuration: the same clean window rates lower when the far end sends
+// 60 ms packets (media.Stats.PacketDuration) than 20 ms ones: its packets wait 60 ms to fill.
+func TestRatingCountsThePacketDuration(t *testing.T) {
+	st := media.Stats{PacketsReceived: 250, Jitter: 4 * time.Millisecond, RTT: 200 * time.Millisecond}
+	var short, long callRating
+	st.PacketDuration = 20 * time.Millisecond
+	r20, _ := short.rate("PCMU", false, st, 40*time.Millisecond)
+	st.PacketDuration, st.PacketsReceived = 60*time.Millisecond, 83
+	r60, _ := long.rate("PCMU", false, st, 40*time.Millisecond)
+	if r20 == 0 || r60 >= r20 {
+		t.Fatalf("R %v with 60 ms packets, want below %v with 20 ms", r60, r20)
 	}
 }
