@@ -10,21 +10,13 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/phone/phonetest"
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
 // startTCPSIPServer is a registrar over TCP on loopback answering 200.
 func startTCPSIPServer(t *testing.T) (string, func() int) {
 	t.Helper()
-	ua, err := sipgo.NewUA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sipgo.NewServer(ua)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ua, srv := sipgoServer(t)
 	n := make(chan struct{}, 100)
 	srv.OnRegister(func(req *sip.Request, tx sip.ServerTransaction) {
 		n <- struct{}{}

@@ -34,28 +34,17 @@ func startSIPServer(t *testing.T, code int) *testServer {
 // startSIPServerAt is startSIPServer on a given address; stop ends it early.
 func startSIPServerAt(t *testing.T, code int, addr string) *testServer {
 	t.Helper()
-	ua, err := sipgo.NewUA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sipgo.NewServer(ua)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ua, srv := sipgoServer(t)
 	s := &testServer{got: map[sip.RequestMethod]int{}}
 	answer := func(req *sip.Request, tx sip.ServerTransaction) {
 		s.mu.Lock()
 		s.got[req.Method]++
 		s.mu.Unlock()
-		res := sip.NewResponseFromRequest(req, code, map[int]string{200: "OK", 503: "Service Unavailable"}[code], nil)
 		if req.Method == sip.REGISTER && code == 200 {
-			if c := req.Contact(); c != nil {
-				res.AppendHeader(&sip.ContactHeader{Address: c.Address})
-			}
-			exp := sip.ExpiresHeader(300)
-			res.AppendHeader(&exp)
+			_ = tx.Respond(registered(req))
+			return
 		}
-		_ = tx.Respond(res)
+		_ = tx.Respond(sip.NewResponseFromRequest(req, code, map[int]string{200: "OK", 503: "Service Unavailable"}[code], nil))
 	}
 	srv.OnRegister(answer)
 	srv.OnMessage(answer)
@@ -64,12 +53,44 @@ func startSIPServerAt(t *testing.T, code int, addr string) *testServer {
 		t.Fatal(err)
 	}
 	s.addr = pc.LocalAddr().String()
+	s.stop = serveUDP(t, ua, srv, pc)
+	return s
+}
+
+// sipgoServer is a bare sipgo user agent and a server on it, for a test's far end.
+func sipgoServer(t *testing.T) (*sipgo.UserAgent, *sipgo.Server) {
+	t.Helper()
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sipgo.NewServer(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ua, srv
+}
+
+// serveUDP serves srv on pc until the test ends, or stop (which may be called more than once)
+// ends it early; either closes pc, srv and ua.
+func serveUDP(t *testing.T, ua *sipgo.UserAgent, srv *sipgo.Server, pc net.PacketConn) (stop func()) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.ServeUDP(pc) }()
 	var once sync.Once
-	s.stop = func() { once.Do(func() { pc.Close(); <-done; srv.Close(); ua.Close() }) }
-	t.Cleanup(s.stop)
-	return s
+	stop = func() { once.Do(func() { pc.Close(); <-done; srv.Close(); ua.Close() }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+// registered is a registrar's 200 to a REGISTER: its Contact bound for 300 s.
+func registered(req *sip.Request) *sip.Response {
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	if c := req.Contact(); c != nil {
+		res.AppendHeader(&sip.ContactHeader{Address: c.Address})
+	}
+	exp := sip.ExpiresHeader(300)
+	res.AppendHeader(&exp)
+	return res
 }
 
 func (s *testServer) count(m sip.RequestMethod) int {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -15,14 +14,7 @@ import (
 // only with both, as the pair does. Keeping only the latest answer got the REGISTER
 // challenged by the proxy again, and that was taken for a wrong password.
 func TestRegisterAnswersProxyAndRegistrarChallenges(t *testing.T) {
-	ua, err := sipgo.NewUA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sipgo.NewServer(ua)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ua, srv := sipgoServer(t)
 	srv.OnRegister(func(req *sip.Request, tx sip.ServerTransaction) {
 		challenge := func(code int, reason, name string) {
 			res := sip.NewResponseFromRequest(req, code, reason, nil)
@@ -35,22 +27,14 @@ func TestRegisterAnswersProxyAndRegistrarChallenges(t *testing.T) {
 		case req.GetHeader("Authorization") == nil:
 			challenge(401, "Unauthorized", "WWW-Authenticate")
 		default:
-			res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-			if c := req.Contact(); c != nil {
-				res.AppendHeader(&sip.ContactHeader{Address: c.Address})
-			}
-			exp := sip.ExpiresHeader(300)
-			res.AppendHeader(&exp)
-			_ = tx.Respond(res)
+			_ = tx.Respond(registered(req))
 		}
 	})
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.ServeUDP(pc) }()
-	t.Cleanup(func() { pc.Close(); <-done; srv.Close(); ua.Close() })
+	serveUDP(t, ua, srv, pc)
 
 	p, _, _ := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{{Name: "a", AOR: "sip:alice@127.0.0.1",
 		Registrar: "sip:" + pc.LocalAddr().String(), Password: func(context.Context) (string, error) { return "pw", nil }}}})

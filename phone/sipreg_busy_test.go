@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // TestCallsDoNotWaitForARefreshInProgress: a refresh to a registrar that went silent waits
@@ -23,13 +25,7 @@ func TestCallsDoNotWaitForARefreshInProgress(t *testing.T) {
 	wire := a.wire("a")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := wire.register(ctx, time.Minute); err != nil {
-		t.Fatalf("first REGISTER: %v", err)
-	}
-	bound, _, err := wire.callContact(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bound := registerBound(t, ctx, wire)
 	if _, err := wire.passwordFor(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -114,13 +110,7 @@ func TestTCPCallsDoNotWaitForARefreshInProgress(t *testing.T) {
 	wire := a.wire("a")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := wire.register(ctx, time.Minute); err != nil {
-		t.Fatalf("first REGISTER: %v", err)
-	}
-	bound, _, err := wire.callContact(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bound := registerBound(t, ctx, wire)
 	reg.mu.Lock()
 	reg.deaf = true
 	reg.mu.Unlock()
@@ -159,4 +149,17 @@ func refreshInBackground(t *testing.T, wire *sipRegistrar, reached func() bool) 
 		}
 	}
 	return refreshed
+}
+
+// registerBound registers wire once and returns the Contact its calls then carry.
+func registerBound(t *testing.T, ctx context.Context, wire *sipRegistrar) sip.Uri {
+	t.Helper()
+	if _, err := wire.register(ctx, time.Minute); err != nil {
+		t.Fatalf("first REGISTER: %v", err)
+	}
+	bound, _, err := wire.callContact(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bound
 }

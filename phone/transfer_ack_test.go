@@ -58,9 +58,7 @@ func dialRaw(t *testing.T, addr string) *rawCaller {
 		default:
 		}
 	})
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.ServeUDP(pc) }()
-	t.Cleanup(func() { pc.Close(); <-done; srv.Close(); ua.Close() })
+	serveUDP(t, ua, srv, pc)
 
 	offer, err := sdp.Offer(sdp.Local{Addr: "127.0.0.1", Port: rtp.LocalAddr().(*net.UDPAddr).Port,
 		Codecs: supportedCodecs(), DTMF: true})
@@ -293,9 +291,7 @@ func TestFarEndCSeqIsItsOwn(t *testing.T) {
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.ServeUDP(pc) }()
-	t.Cleanup(func() { pc.Close(); <-done; srv.Close(); ua.Close() })
+	serveUDP(t, ua, srv, pc)
 
 	p, _, ev := runPhone(t, Config{})
 	id, err := p.Dial("", "sip:far@"+pc.LocalAddr().String(), CallAudio{}, DialOptions{})
@@ -340,14 +336,7 @@ func TestFarEndCSeqIsItsOwn(t *testing.T) {
 // built on sipgo's own API, doing exactly what a test tells it to.
 func sipgoPeer(t *testing.T) (*sipgo.UserAgent, *sipgo.Server, *sipgo.Client) {
 	t.Helper()
-	ua, err := sipgo.NewUA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sipgo.NewServer(ua)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ua, srv := sipgoServer(t)
 	client, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package media
 
 import (
 	"net"
-	"net/netip"
 	"testing"
 	"time"
 
@@ -25,12 +24,7 @@ type dtmfRig struct {
 
 func newDTMFRig(t *testing.T, pt int) *dtmfRig {
 	t.Helper()
-	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1"),
-		NewTicker: func(time.Duration) (<-chan time.Time, func()) { return nil, func() {} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openSession(t, Config{NewTicker: noTicks})
 	far := udpSocket(t)
 	p := Params{Remote: far.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: codec.PCMU, DTMFPT: pt, Send: true}
 	s.Update(p)

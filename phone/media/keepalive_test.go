@@ -53,12 +53,7 @@ func TestKeepAliveWhileNotSending(t *testing.T) {
 // RTCP, and read zero while we do not expect anything (hold, sendonly).
 func TestActivity(t *testing.T) {
 	now := time.Unix(7000, 0)
-	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1"), Now: func() time.Time { return now },
-		NewTicker: func(time.Duration) (<-chan time.Time, func()) { return nil, func() {} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSession(t, Config{Now: func() time.Time { return now }, NewTicker: noTicks})
 	peer := netip.MustParseAddrPort("127.0.0.1:40000")
 	if r, a := s.Activity(now); r != 0 || a != 0 {
 		t.Fatalf("before start: %v %v", r, a)

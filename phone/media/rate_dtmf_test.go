@@ -122,12 +122,7 @@ func TestRTCPCountsEveryPacketOfTheStream(t *testing.T) {
 // digit was reported as 9 packets lost.
 func TestReceiverReportCountsDigits(t *testing.T) {
 	now := time.Unix(7000, 0)
-	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1"), Now: func() time.Time { return now },
-		NewTicker: func(time.Duration) (<-chan time.Time, func()) { return nil, func() {} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSession(t, Config{Now: func() time.Time { return now }, NewTicker: noTicks})
 	peer := netip.MustParseAddrPort("127.0.0.1:40000")
 	s.Start(Params{Remote: peer, Codec: codec.PCMU, DTMFPT: 101, Receive: true})
 	var scratch rtp.Packet

@@ -245,14 +245,9 @@ func receiveSized(t *testing.T, c codec.Codec, sizes []int, lost map[int]bool, p
 // far end at peer; the test closes it.
 func clockedSession(t *testing.T) (s *Session, peer netip.AddrPort, now *time.Time) {
 	t.Helper()
-	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
 	now = new(time.Time)
 	*now = time.Unix(1000, 0)
-	s.now = func() time.Time { return *now }
+	s = openSession(t, Config{Now: func() time.Time { return *now }})
 	return s, netip.MustParseAddrPort("127.0.0.1:40000"), now
 }
 

@@ -12,6 +12,22 @@ import (
 	"github.com/pion/rtp"
 )
 
+// openSession opens a session with cfg on 127.0.0.1 (cfg.IP is set); closed at cleanup.
+func openSession(t *testing.T, cfg Config) *Session {
+	t.Helper()
+	cfg.IP = netip.MustParseAddr("127.0.0.1")
+	s, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// noTicks is a Config.NewTicker that never ticks: the pacer never runs, and the test sends and
+// plays each frame itself.
+func noTicks(time.Duration) (<-chan time.Time, func()) { return nil, func() {} }
+
 func openPair(t *testing.T) (*Session, *Session) {
 	t.Helper()
 	return openPairWith(t, Config{IP: netip.MustParseAddr("127.0.0.1")})

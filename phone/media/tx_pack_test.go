@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"net/netip"
 	"testing"
 	"time"
 
@@ -201,11 +200,7 @@ func readPackets(t *testing.T, far *net.UDPConn) []rtp.Packet {
 // closes both.
 func sendingSession(t *testing.T, c codec.Codec) (*Session, *net.UDPConn, Params) {
 	t.Helper()
-	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openSession(t, Config{})
 	far, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
