@@ -13,7 +13,7 @@ import (
 // policy before the phone rings: a call we cannot take should not ring. The policy (with SDES
 // keys for the suites the offer names) answers the call later.
 func (p *Phone) checkOffer(req *sip.Request, acc *account) (*sdp.ParsedOffer, mediaPolicy, error) {
-	mp := mediaPolicy{codecs: p.codecsFor(acc), ptime: p.ptimeFor(acc)}
+	mp := p.basePolicy(acc)
 	var err error
 	if mp.enc, err = p.encryptionFor(acc, strings.EqualFold(req.Transport(), "TLS"), false); err != nil {
 		return nil, mp, err

@@ -122,13 +122,19 @@ type mediaPolicy struct {
 // policyFor is a call's media policy for its account; tls says whether the signalling is TLS,
 // offering whether we make the offer (see encryptionFor).
 func (p *Phone) policyFor(acc *account, tls, offering bool) (mediaPolicy, error) {
-	mp := mediaPolicy{codecs: p.codecsFor(acc), ptime: p.ptimeFor(acc)}
+	mp := p.basePolicy(acc)
 	var err error
 	if mp.enc, err = p.encryptionFor(acc, tls, offering); err != nil {
 		return mp, err
 	}
 	mp.keys, err = newKeys(mp.enc)
 	return mp, err
+}
+
+// basePolicy is what a call's media policy takes from its account before the SRTP policy and
+// keys: codecs and ptime (policyFor, and checkOffer for an incoming offer).
+func (p *Phone) basePolicy(acc *account) mediaPolicy {
+	return mediaPolicy{codecs: p.codecsFor(acc), ptime: p.ptimeFor(acc)}
 }
 
 // localSDP describes our side of a call's media at the address publicMedia chose.

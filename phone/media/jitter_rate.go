@@ -13,8 +13,9 @@ func (j *JitterBuffer) SetClockRate(hz int) {
 	if hz <= 0 || hz == j.cfg.ClockRate {
 		return
 	}
-	j.cfg.ClockRate = hz
-	j.frameSamples = max(1, int64(hz)*int64(j.cfg.FrameDuration)/1e9)
+	cfg := j.cfg
+	cfg.ClockRate = hz
+	j.size(cfg)
 	j.Flush()
 }
 
