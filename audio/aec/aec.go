@@ -15,7 +15,8 @@
 // (8000, 16000 or 48000). Per frame nothing is allocated.
 //
 // The echo must come back within Options.Tail (250 ms) of its frame being written to the
-// sink: through PortAudio and PulseAudio (devices at 48 kHz) that is 185-210 ms. The reference
+// sink (for devices that count slips, between 60 and 310 ms: slip.go's slipLead): through
+// PortAudio and PulseAudio (devices at 48 kHz) that is 185-210 ms. The reference
 // queue between the two (fifo.go) keeps their alignment fixed through jitter, follows a
 // difference between the two ends' clocks, and resyncs after stalls. Devices that count their
 // slips (audio/portaudio: a speaker ring that ran dry, audio dropped, a short Read; slip.go)

@@ -16,9 +16,12 @@ type slipper interface{ Slipped() time.Duration }
 // slips. A slip that moves the capture forward (audio dropped) or the speaker's audio earlier
 // (its queue trimmed) needs the reference moved forward, to audio written already: with the
 // media session writing and reading in the same tick, nothing would be queued to skip. The
-// echo comes back far later than this through any sound card (about 200 ms on PulseAudio),
-// so the filter only models a path this much shorter.
-const slipLead = 30 * time.Millisecond
+// speaker's latency trims and the microphone's short Reads balance in the long run but not in
+// step: on PulseAudio two trims came before the short Reads that matched them, so the lead
+// holds three frames (30 ms ran out: TestERLEAcrossTrimsAheadOfShortReads). The echo comes
+// back later than this through a sound card's buffers and the device rings (about 200 ms on
+// PulseAudio), so the filter only models a path this much shorter.
+const slipLead = 60 * time.Millisecond
 
 // slipTrack turns a device's cumulative slip into samples at the canceller's rate.
 type slipTrack struct {
@@ -27,8 +30,16 @@ type slipTrack struct {
 	init bool                 // last is set (false after a rebuild: the next read sets it)
 }
 
+// samplesOf rounds to the nearest sample, halves away from zero: slips are mostly negative
+// (audio dropped, short Reads), and rounding those up (20 ms at 8 kHz to 159 samples, the
+// next 20 ms to 160) moved the reference a sample against the echo at every other slip,
+// which a filter that learnt the path to the sample loses 20-40 dB over for seconds.
 func samplesOf(d time.Duration, rate int) int64 {
-	return (int64(d)*int64(rate) + int64(time.Second)/2) / int64(time.Second)
+	n, half := int64(d)*int64(rate), int64(time.Second)/2
+	if n < 0 {
+		return (n - half) / int64(time.Second)
+	}
+	return (n + half) / int64(time.Second)
 }
 
 // step returns the slip since the last call, in samples at rate.

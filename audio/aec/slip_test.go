@@ -7,9 +7,11 @@ import (
 )
 
 // slipDevice is a simulated sound card whose streams slip: its speaker plays, on the device's
-// own timeline, what was written with silence inserted wherever the test says it ran dry, and
-// its microphone captures that timeline's echo (fixed delay and gain) and skips captured audio
-// where the test says its ring overflowed. Both count their slips like audio/portaudio's.
+// own timeline, what was written with silence inserted wherever the test says it ran dry and
+// the start of a Write dropped where it says its latency trim did, and its microphone captures
+// that timeline's echo (fixed delay and gain), skips captured audio where the test says its
+// ring overflowed, and returns a silent frame without capturing where it says a Read came up
+// short. All count their slips like audio/portaudio's.
 type slipDevice struct {
 	rate       int
 	played     []float64 // the speaker's output, device time
@@ -21,6 +23,8 @@ type slipDevice struct {
 	echo       []float64     // what each read carried, for the measurement
 	dryBefore  map[int]int   // write number → silent samples the speaker plays before it
 	skipBefore map[int]int   // read number → captured samples lost before it
+	trimBefore map[int]int   // write number → samples dropped from its start
+	shortAt    map[int]bool  // read number → a short Read: silence, nothing captured
 	writes     int
 	reads      int
 }
@@ -36,6 +40,10 @@ func (k slipSink) Write(f []int16) error {
 	if s := d.dryBefore[d.writes]; s > 0 {
 		d.played = append(d.played, make([]float64, s)...)
 		d.playSlip += d.dur(s)
+	}
+	if s := min(d.trimBefore[d.writes], len(f)); s > 0 {
+		f = f[s:]
+		d.playSlip -= d.dur(s)
 	}
 	d.writes++
 	for _, v := range f {
@@ -64,6 +72,13 @@ func (s slipSource) Read(f []int16) error {
 	if k := d.skipBefore[d.reads]; k > 0 {
 		d.capAt += k
 		d.capSlip += d.dur(k)
+	}
+	if d.shortAt[d.reads] {
+		d.reads++
+		clear(f)
+		d.capSlip -= d.dur(len(f))
+		d.echo = append(d.echo, make([]float64, len(f))...)
+		return nil
 	}
 	d.reads++
 	for i := range f {
@@ -152,6 +167,64 @@ func TestERLEAcrossSlips(t *testing.T) {
 	}
 	if with[5] < 35 || with[5] < without[5]+20 {
 		t.Errorf("last 4 s: %.1f dB down following the slips, %.1f not: want >= 35 and 20 dB better", with[5], without[5])
+	}
+}
+
+// TestERLEAcrossTrimsAheadOfShortReads: the session's ticks run a little fast against the
+// sound card, so the speaker's ring fills (its latency trim drops the start of a Write) and
+// the microphone's runs dry (a short Read) by the same amount in the long run, but not in
+// step: on PulseAudio the speaker's trims ran two ahead of the microphone's short Reads (its
+// start-up backlog trimmed too). Each trim moves the reference forward into what was just
+// written; two in a row used up the 30 ms the reference started behind it, the queue ran
+// short, and the hold that filled the gap moved the reference against the echo for good. And
+// a 20 ms slip at 8 kHz was 159 samples, the next one 160: a sample's jump each time. Either
+// way the filter re-learnt for seconds (0-20 dB down where it had cancelled 30-50).
+func TestERLEAcrossTrimsAheadOfShortReads(t *testing.T) {
+	needProcessor(t)
+	const rate, seconds, first = 8000, 20, 10 // the first slip at 10 s
+	n := rate / 50
+	far := speechLike(rand.New(rand.NewPCG(5, 5)), seconds*rate, rate)
+	scale(far, dbfs(-18))
+	d := &slipDevice{rate: rate, delay: 1600, gain: 0.5, // 200 ms, −6 dB
+		trimBefore: map[int]int{first * 50: 160, first*50 + 100: 151},
+		shortAt:    map[int]bool{first*50 + 250: true, first*50 + 350: true}}
+	s, k, c, err := Wrap(slipSource{d}, slipSink{d}, Options{Tail: 250 * time.Millisecond, EchoSuppress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	defer k.Close()
+	frame := make([]int16, n)
+	var out []float64
+	for f := range seconds * 50 {
+		for i := range frame {
+			frame[i] = clip(far[f*n+i])
+		}
+		if err := k.Write(frame); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Read(frame); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range frame {
+			out = append(out, float64(v))
+		}
+	}
+	secs := secondsDown(d.echo, out)
+	st := c.Stats()
+	t.Logf("per second, dB down: %s; stats %+v", perSecond(d.echo, out), st)
+	if st.Slips != 4 || st.Passed != 2 {
+		t.Errorf("the reference followed %d slips and passed %d short Reads, want 4 and 2", st.Slips, st.Passed)
+	}
+	if st.Duplicated != 0 {
+		t.Errorf("the reference ran short by %d samples", st.Duplicated)
+	}
+	// The filter keeps converging through all four: no second from the first slip on falls
+	// more than 3 dB below the second before it.
+	for sec := first; sec < seconds; sec++ {
+		if secs[sec] < secs[first-1]-3 {
+			t.Errorf("%.1f dB down in second %d, %.1f before the slips", secs[sec], sec, secs[first-1])
+		}
 	}
 }
 
