@@ -148,15 +148,24 @@ func Indication() []byte {
 // 7983 section 7 gives STUN the first-byte range 0-3 and requires the magic cookie.
 func IsSTUN(b []byte) bool { return len(b) >= 20 && b[0] < 4 && stun.IsMessage(b) }
 
-// ResolveServer turns "host[:port]" into a UDP address, preferring IPv4 (network "udp4") or
-// IPv6 ("udp6") to match the socket that will use it.
+// ResolveServer turns "host[:port]" into a UDP address of the family network names: IPv4
+// for "udp4", IPv6 for "udp6", to match the socket that will use it. An address written out
+// in the other family is an error that says so (sending to it from that socket would fail
+// with the kernel's less helpful "address family not supported").
 func ResolveServer(ctx context.Context, server, network string) (netip.AddrPort, error) {
 	host, port, err := SplitServer(server)
 	if err != nil {
 		return netip.AddrPort{}, err
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
-		return netip.AddrPortFrom(ip.Unmap(), port), nil
+		ip = ip.Unmap()
+		switch {
+		case network == "udp4" && ip.Is6():
+			return netip.AddrPort{}, fmt.Errorf("stun server %s: an IPv6 address, for an IPv4 socket", server)
+		case network == "udp6" && ip.Is4():
+			return netip.AddrPort{}, fmt.Errorf("stun server %s: an IPv4 address, for an IPv6 socket", server)
+		}
+		return netip.AddrPortFrom(ip, port), nil
 	}
 	family := "ip4"
 	if network == "udp6" {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,6 +200,32 @@ func TestSplitServer(t *testing.T) {
 	for _, bad := range []string{"", "host:0", "host:99999", "host:x", ":3478", "a b"} {
 		if _, _, err := SplitServer(bad); err == nil {
 			t.Errorf("SplitServer(%q) accepted", bad)
+		}
+	}
+}
+
+// An address written out is used only for a socket of its own family: an IPv6 literal for
+// the IPv4 media socket used to come back as it was, and the send failed with the kernel's
+// "address family not supported".
+func TestResolveServerLiteralMatchesFamily(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, c := range []struct{ server, network, want string }{
+		{"198.51.100.10", "udp4", "198.51.100.10:3478"},
+		{"[::ffff:198.51.100.10]:3479", "udp4", "198.51.100.10:3479"},
+		{"[2001:db8::1]", "udp6", "[2001:db8::1]:3478"},
+		{"[2001:db8::1]:3479", "udp4", "IPv6 address, for an IPv4 socket"},
+		{"198.51.100.10", "udp6", "IPv4 address, for an IPv6 socket"},
+	} {
+		got, err := ResolveServer(ctx, c.server, c.network)
+		if err != nil {
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("ResolveServer(%q, %s): %v, want %q", c.server, c.network, err, c.want)
+			}
+			continue
+		}
+		if got.String() != c.want {
+			t.Errorf("ResolveServer(%q, %s) = %v, want %s", c.server, c.network, got, c.want)
 		}
 	}
 }
