@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -31,6 +32,9 @@ func (e *env) applyNetwork(f *config.File, cfg *phone.Config) error {
 	}
 	if e.cli.TURNServer != "" && e.cli.TURNUser == "" {
 		return usageErr("--turn-server needs --turn-user (TURN uses long-term credentials)")
+	}
+	if e.cli.TURNServer != "" && e.cli.TURNPasswordFile == "" && os.Getenv("DIALTONE_TURN_PASSWORD") == "" {
+		return usageErr("--turn-server needs its password in --turn-password-file or $DIALTONE_TURN_PASSWORD")
 	}
 	cfg.STUNServer = cmp.Or(e.cli.STUNServer, f.SIP.STUNServer)
 	cfg.DNSServer = cmp.Or(e.cli.DNSServer, f.SIP.DNSServer)

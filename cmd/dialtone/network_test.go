@@ -14,6 +14,7 @@ func TestNetworkFlagsBadInputExit2(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", dir)
 	t.Setenv("XDG_DATA_HOME", dir)
+	t.Setenv("DIALTONE_TURN_PASSWORD", "")
 	for _, c := range []struct {
 		args []string
 		want string
@@ -21,6 +22,7 @@ func TestNetworkFlagsBadInputExit2(t *testing.T) {
 		{[]string{"register", "--aor", "sip:a@b", "--stun-server", "bad host:99999"}, "--stun-server"},
 		{[]string{"register", "--aor", "sip:a@b", "--turn-server", "turn.example.com"}, "--turn-user"},
 		{[]string{"register", "--aor", "sip:a@b", "--turn-user", "u"}, "need --turn-server"},
+		{[]string{"register", "--aor", "sip:a@b", "--turn-server", "turn.example.com", "--turn-user", "u"}, "$DIALTONE_TURN_PASSWORD"},
 		{[]string{"register", "--aor", "sip:a@b", "--rtp-timeout", "soon"}, "--rtp-timeout"},
 		{[]string{"register", "--aor", "sip:a@b", "--keepalive", "-5s"}, "--keepalive"},
 		{[]string{"register", "--aor", "sip:a@b", "--keepalive", "1ns"}, "under a second"},

@@ -193,6 +193,8 @@ func TestDecodeBad(t *testing.T) {
 		{"aor with bad user", "[[account]]\nname = \"work\"\naor = \"sip:al<ice@example.com\"\n", 3, 1, "account[0].aor", "bad user part"},
 		{"registrar with junk", acct + "registrar = \"sip:junk[::1]\"\n", 4, 1, "account[0].registrar", "is not of the form"},
 		{"lone account table", "\n[account]\nname = \"w\"\n", 2, 2, "account[0].aor", "is required"},
+		{"turn without password", "[sip]\nturn_server = \"turn.example.com\"\nturn_user = \"u\"\n", 2, 1, "sip.turn_server", "needs a password source"},
+		{"account turn without password", acct + "turn_server = \"203.0.113.8\"\nturn_user = \"u\"\n", 4, 1, "account[0].turn_server", "needs a password source"},
 		{"display name newline", acct + "display_name = \"A\\r\\nVia: x\"\n", 4, 1, "account[0].display_name", "control character"},
 	}
 	for _, tt := range tests {

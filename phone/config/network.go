@@ -55,6 +55,11 @@ func (n *NAT) validate() error {
 	if n.TURNServer != "" && n.TURNUser == "" {
 		return &Error{Key: "turn_user", Msg: "is required with turn_server (TURN uses long-term credentials)"}
 	}
+	if n.TURNServer != "" && n.TURNPasswordEnv == "" && n.TURNPasswordCmd == "" && n.TURNPasswordFile == "" {
+		// Caught here rather than at the first call that needs the relay, where the server's
+		// 401 to an empty password reads like a wrong one.
+		return &Error{Key: "turn_server", Msg: "needs a password source: turn_password_env, turn_password_cmd or turn_password_file"}
+	}
 	src := Account{PasswordEnv: n.TURNPasswordEnv, PasswordCmd: n.TURNPasswordCmd, PasswordFile: n.TURNPasswordFile}
 	if err := src.validatePassword(); err != nil {
 		var e *Error
