@@ -76,17 +76,27 @@ func (p *Phone) publicMedia(ctx context.Context, stk *stack, acc *account, local
 			p.log.Warn("STUN failed; the SDP carries the best address known without it", "server", server, "err", err)
 		}
 	}
+	// What the SIP socket's address was seen as stands for the media socket's only in the same
+	// family: a call over IPv6 from a host whose IPv4 is NATed must not advertise the IPv4
+	// NAT's address (the far end's audio would go where nobody listens).
+	regIP, sipSTUN := parseIP(regHost), stk.sipSTUN
+	if !sameFamily(regIP, m.Local.Addr()) {
+		regHost, regPort = "", 0
+	}
+	if !sameFamily(sipSTUN.Addr(), m.Local.Addr()) {
+		sipSTUN = netip.AddrPort{}
+	}
 	if m.Source == "local" && regHost != "" && regHost != localIP {
 		m.IP, m.Source = regHost, "registrar"
 	}
-	if m.Source == "local" && stk.sipSTUN.IsValid() && stk.sipSTUN.Addr() != m.Local.Addr() {
-		m.IP, m.Source = stk.sipSTUN.Addr().String(), "stun"
+	if m.Source == "local" && sipSTUN.IsValid() && sipSTUN.Addr() != m.Local.Addr() {
+		m.IP, m.Source = sipSTUN.Addr().String(), "stun"
 	}
 	// The SIP socket seen by two destinations (the STUN server and the registrar) tells a NAT
 	// that keeps one mapping per socket from one that makes a new one per destination.
-	if stk.sipSTUN.IsValid() && regHost != "" && regPort != 0 { // a UDP mapping to compare with
-		m.Kind = nat.Classify(netip.AddrPortFrom(parseIP(localIP), uint16(stk.udpAddr.Port)), stk.sipSTUN,
-			netip.AddrPortFrom(parseIP(regHost), uint16(regPort)))
+	if sipSTUN.IsValid() && regHost != "" && regPort != 0 { // a UDP mapping to compare with
+		m.Kind = nat.Classify(netip.AddrPortFrom(parseIP(localIP), uint16(stk.udpAddr.Port)), sipSTUN,
+			netip.AddrPortFrom(regIP, uint16(regPort)))
 	}
 	if relay := p.turnFor(acc); relay != nil {
 		m = p.maybeRelay(ctx, relay, ms, m, stunAddr, stunMapped, family)
@@ -96,6 +106,11 @@ func (p *Phone) publicMedia(ctx context.Context, stk *stack, acc *account, local
 			"public", net.JoinHostPort(m.IP, strconv.Itoa(m.RTP)), "from", m.Source, "nat", m.Kind.String())
 	}
 	return m
+}
+
+// sameFamily reports whether a and b are both IPv4 or both IPv6.
+func sameFamily(a, b netip.Addr) bool {
+	return a.IsValid() && b.IsValid() && a.Unmap().Is4() == b.Unmap().Is4()
 }
 
 func parseIP(s string) netip.Addr {
