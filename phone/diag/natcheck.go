@@ -50,6 +50,10 @@ func binding(ctx context.Context, conn net.PacketConn, server netip.AddrPort) (m
 				continue
 			}
 			mapped, err = nat.ParseBindingResponse(buf[:n], req.TransactionID)
+			var refused *nat.ErrorResponse
+			if errors.As(err, &refused) {
+				return mapped, other, fmt.Errorf("stun %s: %w", server, err) // final: no retransmission helps
+			}
 			if err != nil {
 				continue
 			}

@@ -71,6 +71,12 @@ func Binding(ctx context.Context, conn net.PacketConn, server netip.AddrPort) (n
 				continue
 			}
 			mapped, err := ParseBindingResponse(buf[:n], req.TransactionID)
+			var refused *ErrorResponse
+			if errors.As(err, &refused) {
+				// The server's answer, and final (RFC 8489 7.3.4): waiting out the schedule
+				// would delay the call by seconds and then call it "no answer".
+				return netip.AddrPort{}, fmt.Errorf("stun %s: %w", server, err)
+			}
 			if err != nil {
 				continue // not ours, or malformed: keep waiting for the real answer
 			}
@@ -80,8 +86,17 @@ func Binding(ctx context.Context, conn net.PacketConn, server netip.AddrPort) (n
 	return netip.AddrPort{}, fmt.Errorf("stun %s: %w after %d requests", server, ErrNoAnswer, len(waits))
 }
 
+// ErrorResponse is a Binding error response to our request: the server refused it.
+type ErrorResponse struct {
+	Code   int
+	Reason string
+}
+
+func (e *ErrorResponse) Error() string { return fmt.Sprintf("stun: error %d %s", e.Code, e.Reason) }
+
 // ParseBindingResponse checks that b is a success response to the request with transaction id
-// tid and returns its XOR-MAPPED-ADDRESS (or the RFC 3489 MAPPED-ADDRESS of old servers).
+// tid and returns its XOR-MAPPED-ADDRESS (or the RFC 3489 MAPPED-ADDRESS of old servers). An
+// error response to that request is an *ErrorResponse.
 func ParseBindingResponse(b []byte, tid [stun.TransactionIDSize]byte) (netip.AddrPort, error) {
 	if !stun.IsMessage(b) {
 		return netip.AddrPort{}, errors.New("stun: not a STUN message")
@@ -96,7 +111,7 @@ func ParseBindingResponse(b []byte, tid [stun.TransactionIDSize]byte) (netip.Add
 	if m.Type != stun.BindingSuccess {
 		var code stun.ErrorCodeAttribute
 		if m.Type == stun.BindingError && code.GetFrom(m) == nil {
-			return netip.AddrPort{}, fmt.Errorf("stun: error %d %s", code.Code, code.Reason)
+			return netip.AddrPort{}, &ErrorResponse{Code: int(code.Code), Reason: string(code.Reason)}
 		}
 		return netip.AddrPort{}, fmt.Errorf("stun: unexpected %s", m.Type)
 	}

@@ -20,6 +20,7 @@ type fakeServer struct {
 	mapped  netip.AddrPort // what to claim; zero = the real source address
 	noisy   bool           // send garbage, a spoofed answer and an error-typed message first
 	silent  bool
+	refuse  int // answer with this error code instead
 	seen    chan struct{}
 	spoofer *net.UDPConn // a second socket that sends a "valid" answer from the wrong address
 }
@@ -73,6 +74,15 @@ func startFake(t *testing.T, f *fakeServer) netip.AddrPort {
 				return m.Raw
 			}
 			dst := net.UDPAddrFromAddrPort(from)
+			if f.refuse != 0 {
+				m, err := stun.Build(stun.NewTransactionIDSetter(req.TransactionID), stun.BindingError,
+					stun.ErrorCodeAttribute{Code: stun.ErrorCode(f.refuse), Reason: []byte("Server Error")}, stun.Fingerprint)
+				if err != nil {
+					t.Error(err)
+				}
+				c.WriteTo(m.Raw, dst)
+				continue
+			}
 			if f.noisy {
 				c.WriteTo([]byte("\x80\x00garbage that is not STUN"), dst)
 				var other [12]byte
@@ -132,6 +142,23 @@ func TestBindingGivesUpOnSilentServer(t *testing.T) {
 	}
 	if n := len(f.seen); n != len(retransmits)+1 {
 		t.Fatalf("server saw %d requests, want %d (first send plus retransmissions)", n, len(retransmits)+1)
+	}
+}
+
+// An error response ends the transaction (RFC 8489 7.3.4): the server said no, and waiting
+// out the retransmissions delayed every call by 5 s and then reported "no answer".
+func TestBindingStopsAtAnErrorResponse(t *testing.T) {
+	f := &fakeServer{refuse: 500}
+	srv := startFake(t, f)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := Binding(ctx, client(t), srv)
+	var refused *ErrorResponse
+	if !errors.As(err, &refused) || refused.Code != 500 || !strings.Contains(err.Error(), "error 500 Server Error") {
+		t.Fatalf("err = %v, want the server's 500", err)
+	}
+	if n := len(f.seen); n != 1 {
+		t.Fatalf("server saw %d requests, want 1 (no retransmission after its answer)", n)
 	}
 }
 
