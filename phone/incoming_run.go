@@ -88,7 +88,12 @@ func (x *incomingRun) prepare() error {
 	}
 	ms := r.ms
 	x.ms = ms
-	ma := x.p.publicMedia(x.stk.ctx, x.stk, x.acc, x.l.localIP, ms)
+	// STUN and TURN can take seconds against a dead server: a caller's CANCEL (which ends the
+	// dialog's context) or the phone's stop ends that wait, not the last retransmission.
+	ctx, cancel := context.WithCancel(x.sess.Context())
+	defer cancel()
+	defer context.AfterFunc(x.stk.ctx, cancel)()
+	ma := x.p.publicMedia(ctx, x.stk, x.acc, x.l.localIP, ms)
 	local := x.p.localSDP(ma, x.policy)
 	answer, n, err := x.offer.Answer(local)
 	if err != nil {

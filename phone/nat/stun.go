@@ -41,10 +41,15 @@ func Binding(ctx context.Context, conn net.PacketConn, server netip.AddrPort) (n
 		return netip.AddrPort{}, fmt.Errorf("stun: build request: %w", err)
 	}
 	defer conn.SetReadDeadline(time.Time{})
+	// A cancelled ctx wakes the read at once rather than at its deadline (up to 1.5 s).
+	defer context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()) })()
 	dst := net.UDPAddrFromAddrPort(server)
 	buf := make([]byte, 1500)
 	waits := append(append([]time.Duration(nil), retransmits...), lastWait)
 	for _, wait := range waits {
+		if err := ctx.Err(); err != nil {
+			return netip.AddrPort{}, fmt.Errorf("stun %s: %w", server, err)
+		}
 		if _, err := conn.WriteTo(req.Raw, dst); err != nil {
 			return netip.AddrPort{}, fmt.Errorf("stun: send to %s: %w", server, err)
 		}
@@ -59,11 +64,14 @@ func Binding(ctx context.Context, conn net.PacketConn, server netip.AddrPort) (n
 			if err := conn.SetReadDeadline(deadline); err != nil {
 				return netip.AddrPort{}, fmt.Errorf("stun: %w", err)
 			}
+			if err := ctx.Err(); err != nil { // cancelled before the deadline was set: no wake-up comes
+				return netip.AddrPort{}, fmt.Errorf("stun %s: %w", server, err)
+			}
 			n, from, err := conn.ReadFrom(buf)
 			if err != nil {
 				var ne net.Error
 				if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
-					break // retransmit
+					break // retransmit, or the ctx check above ends it
 				}
 				return netip.AddrPort{}, fmt.Errorf("stun: read: %w", err)
 			}

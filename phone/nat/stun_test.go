@@ -162,6 +162,33 @@ func TestBindingStopsAtAnErrorResponse(t *testing.T) {
 	}
 }
 
+// A cancel wakes the wait for an answer at once, not at the next retransmission.
+func TestBindingEndsAtCancel(t *testing.T) {
+	f := &fakeServer{silent: true}
+	srv := startFake(t, f)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-f.seen; cancel() }()
+	conn := &countingConn{PacketConn: client(t)}
+	_, err := Binding(ctx, conn, srv)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if n := conn.writes; n > 1 { // the next would go 500 ms after the first
+		t.Fatalf("%d requests sent: the cancel did not end the wait for the first answer", n)
+	}
+}
+
+// countingConn counts the datagrams sent through it (by one goroutine: Binding's).
+type countingConn struct {
+	net.PacketConn
+	writes int
+}
+
+func (c *countingConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	c.writes++
+	return c.PacketConn.WriteTo(b, addr)
+}
+
 func TestBindingHonoursContext(t *testing.T) {
 	srv := startFake(t, &fakeServer{silent: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
