@@ -178,7 +178,7 @@ func (p *Phone) turnFor(acc *account) *TURNServer {
 // mapping means a cone NAT, and the STUN address already works for everyone, so the relay (a
 // detour, and the provider's bandwidth) is not used; different mappings mean a symmetric NAT,
 // which only a relay gets through. A STUN server at the TURN server's own address (the usual
-// setup: one coturn for both) is one destination, not two: even a symmetric NAT reuses the
+// setup: one coturn for both, on one port or two) is one destination, not two: even a symmetric NAT reuses the
 // mapping of a flow it already has, so there the SIP socket's mappings (STUN at start-up and
 // the registrar's received/rport) decide. With nothing to compare with, any NAT at all is
 // taken for the worse case. A relay that fails leaves the call with the address it had.
@@ -223,7 +223,10 @@ func (p *Phone) maybeRelay(ctx context.Context, relay *TURNServer, ms *media.Ses
 // registrar's received/rport. Only Open and Cone leave the relay unused.
 func relayKind(local, stunAddr, stunMapped, turnAddr, viaTURN netip.AddrPort, sipKind nat.Kind) nat.Kind {
 	switch {
-	case stunMapped.IsValid() && stunAddr != turnAddr:
+	// Two destinations only at two addresses: a NAT whose mapping depends on the destination's
+	// address but not its port (RFC 4787 "address-dependent") gives STUN on 3478 and TURN on
+	// 443 of one host the same mapping, and a far end elsewhere another.
+	case stunMapped.IsValid() && stunAddr.Addr() != turnAddr.Addr():
 		return nat.Classify(local, stunMapped, viaTURN) // two destinations, one socket
 	case viaTURN == local:
 		return nat.Open

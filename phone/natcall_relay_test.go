@@ -30,6 +30,9 @@ func TestRelayKind(t *testing.T) {
 		{"one server for both, SIP socket says cone", stun, m1, stun, m1, nat.Cone, nat.Cone},
 		{"one server for both, nothing else known", stun, m1, stun, m1, nat.Unknown, nat.Symmetric},
 		{"one server for both, no NAT", stun, local, stun, local, nat.Symmetric, nat.Open},
+		// One host, STUN on 3478 and TURN on 443: an address-dependent NAT maps both alike.
+		{"one host, two ports, nothing else known", stun, m1, ap("203.0.113.11:443"), m1, nat.Unknown, nat.Symmetric},
+		{"one host, two ports, SIP socket says cone", stun, m1, ap("203.0.113.11:443"), m1, nat.Cone, nat.Cone},
 		{"no STUN server, behind NAT", none, none, turn, m1, nat.Unknown, nat.Symmetric},
 		{"no STUN server, SIP socket says cone", none, none, turn, m1, nat.Cone, nat.Cone},
 		{"no STUN server, no NAT", none, none, turn, local, nat.Unknown, nat.Open},
