@@ -42,6 +42,8 @@ type call struct {
 	hangOnce sync.Once
 	holdCh   chan bool         // answered: the user asks for hold (true) or resume (hold.go)
 	offerCh  chan *remoteOffer // answered: the far end's re-INVITE or UPDATE with SDP, for talk
+	// requests is held while one of our requests in the dialog is under way (sendInDialog).
+	requests chan struct{}
 
 	mu        sync.Mutex
 	ringStop  context.CancelFunc // outgoing: cancels the INVITE while it rings
@@ -70,7 +72,24 @@ func newCall(id string, acc *account, dir Direction) *call {
 		answerCh: make(chan CallAudio, 1), rejectCh: make(chan int, 1),
 		hangupCh: make(chan struct{}), done: make(chan struct{}),
 		holdCh: make(chan bool, 8), offerCh: make(chan *remoteOffer),
+		requests: make(chan struct{}, 1),
 	}
+}
+
+// sendInDialog runs send, one of our requests in the call's dialog, after any other of ours
+// has finished (ctx bounds the wait). sipgo numbers a request from the dialog's last CSeq as
+// it is written, and an ACK takes that number too: a REFER or NOTIFY sent while our
+// re-INVITE waited for its 200 gave the re-INVITE's ACK the REFER's CSeq, the far end never
+// took it for the ACK, retransmitted its 200 for 32 s and then hung up (RFC 3261 13.3.1.4).
+// A BYE does not wait: it ends the dialog whatever is under way.
+func (c *call) sendInDialog(ctx context.Context, send func() error) error {
+	select {
+	case c.requests <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("call %s: waiting for our request under way in the dialog: %w", c.id, ctx.Err())
+	}
+	defer func() { <-c.requests }()
+	return send()
 }
 
 func (c *call) accountName() string {

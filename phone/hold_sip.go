@@ -53,7 +53,20 @@ func (p *Phone) reinvite(ctx context.Context, c *call, d dialog, contact sip.Uri
 	rctx, cancel := context.WithTimeout(ctx, reinviteTimeout)
 	defer cancel()
 	p.log.Info("re-INVITE", "call", c.id, "direction", local.Dir.String())
-	res, err := d.Do(rctx, req)
+	var res *sip.Response
+	err := c.sendInDialog(rctx, func() (err error) {
+		if res, err = d.Do(rctx, req); err != nil || !res.IsSuccess() {
+			return err
+		}
+		// Every 2xx is acknowledged, even one whose answer we cannot use (RFC 3261
+		// 13.2.2.4), before any other request of ours takes the dialog's next CSeq.
+		ack := sip.NewRequest(sip.ACK, target)
+		ack.AppendHeader(&sip.ContactHeader{Address: contact})
+		if err := d.WriteRequest(ack); err != nil {
+			p.log.Warn("ACK of re-INVITE", "call", c.id, "err", err)
+		}
+		return nil
+	})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return offerOutcome{code: 487, reason: "call ended"}
@@ -63,12 +76,6 @@ func (p *Phone) reinvite(ctx context.Context, c *call, d dialog, contact sip.Uri
 	out := offerOutcome{code: int(res.StatusCode), reason: res.Reason}
 	if !res.IsSuccess() {
 		return out
-	}
-	// Every 2xx is acknowledged, even one whose answer we cannot use (RFC 3261 13.2.2.4).
-	ack := sip.NewRequest(sip.ACK, target)
-	ack.AppendHeader(&sip.ContactHeader{Address: contact})
-	if err := d.WriteRequest(ack); err != nil {
-		p.log.Warn("ACK of re-INVITE", "call", c.id, "err", err)
 	}
 	n, err := sdp.Accept(local, res.Body())
 	if err == nil {

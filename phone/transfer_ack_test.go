@@ -21,6 +21,9 @@ type rawCaller struct {
 	sess   atomic.Pointer[sipgo.DialogClientSession] // set once the INVITE is sent
 	refers chan *sip.Request                         // REFERs from the phone, answered 202 by the handler
 	byes   chan struct{}                             // the phone's BYE, answered 200
+	acks   chan *sip.Request                         // the phone's ACKs (of our 200s to its re-INVITEs)
+	// reinvite answers the phone's re-INVITEs; nil: 501.
+	reinvite atomic.Pointer[func(*sip.Request, sip.ServerTransaction)]
 }
 
 // dialRaw places a call from a raw caller to addr (its INVITE only: the test answers it, and
@@ -40,7 +43,20 @@ func dialRaw(t *testing.T, addr string) *rawCaller {
 	local := pc.LocalAddr().(*net.UDPAddr)
 	dua := &sipgo.DialogUA{Client: client, ContactHDR: sip.ContactHeader{
 		Address: sip.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1", Port: local.Port}}}
-	r := &rawCaller{client: client, refers: make(chan *sip.Request, 4), byes: make(chan struct{}, 1)}
+	r := &rawCaller{client: client, refers: make(chan *sip.Request, 4), byes: make(chan struct{}, 1), acks: make(chan *sip.Request, 4)}
+	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		if h := r.reinvite.Load(); h != nil {
+			(*h)(req, tx)
+			return
+		}
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 501, "Not Implemented", nil))
+	})
+	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
+		select {
+		case r.acks <- req:
+		default:
+		}
+	})
 	srv.OnRefer(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 202, "Accepted", nil))
 		select {
@@ -180,6 +196,87 @@ func TestRequestOvertakesACK(t *testing.T) {
 				t.Errorf("call ended by %q, want local", end.By)
 			}
 		})
+	}
+}
+
+// TestACKOfOurReinviteKeepsItsCSeq: our REFER while our re-INVITE (hold) waits for its 200.
+// sipgo gives an ACK the dialog's last CSeq, so the REFER sent meanwhile gave the re-INVITE's
+// ACK the REFER's number: the far end does not take it for the ACK, retransmits its 200 for
+// 32 s and then hangs up (RFC 3261 13.3.1.4). Our requests in a dialog now go one at a time:
+// the REFER leaves once the re-INVITE is answered and acknowledged.
+func TestACKOfOurReinviteKeepsItsCSeq(t *testing.T) {
+	tp, tAddr, tEv := runPhone(t, Config{})
+	r := dialRaw(t, tAddr)
+	t1 := answerNext(t, tp, tEv, CallAudio{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := r.sess.Load().WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatalf("the raw caller's INVITE: %v", err)
+	}
+	if err := r.ack(); err != nil {
+		t.Fatalf("ACK: %v", err)
+	}
+	rtp, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rtp.Close()
+	reinvites := make(chan *sip.Request, 1)
+	var referFirst atomic.Bool
+	h := func(req *sip.Request, tx sip.ServerTransaction) {
+		reinvites <- req
+		// Give a REFER sent meanwhile the time to arrive before the 200 (it did, at once).
+		select {
+		case refer := <-r.refers:
+			referFirst.Store(true)
+			r.refers <- refer
+		case <-time.After(time.Second):
+		}
+		o, err := sdp.ParseOffer(req.Body())
+		if err != nil {
+			t.Errorf("re-INVITE offer: %v", err)
+			return
+		}
+		answer, _, err := o.Answer(sdp.Local{Addr: "127.0.0.1", Port: rtp.LocalAddr().(*net.UDPAddr).Port, Codecs: supportedCodecs(), DTMF: true})
+		if err != nil {
+			t.Errorf("answer: %v", err)
+			return
+		}
+		res := sip.NewSDPResponseFromRequest(req, answer)
+		res.AppendHeader(&sip.ContactHeader{Address: r.sess.Load().InviteRequest.Contact().Address})
+		_ = tx.Respond(res)
+	}
+	r.reinvite.Store(&h)
+	if err := tp.Hold(t1); err != nil {
+		t.Fatal(err)
+	}
+	var reinvite *sip.Request
+	select {
+	case reinvite = <-reinvites:
+	case <-ctx.Done():
+		t.Fatal("no re-INVITE for the hold")
+	}
+	transferred := make(chan error, 1)
+	go func() { transferred <- tp.Transfer(t1, "sip:g@127.0.0.1:9") }()
+	var ack *sip.Request
+	select {
+	case ack = <-r.acks:
+	case <-ctx.Done():
+		t.Fatal("no ACK of the re-INVITE's 200")
+	}
+	if ack.CSeq().SeqNo != reinvite.CSeq().SeqNo {
+		t.Errorf("ACK of the re-INVITE (CSeq %d) has CSeq %d (REFER before the 200: %v)", reinvite.CSeq().SeqNo, ack.CSeq().SeqNo, referFirst.Load())
+	}
+	select {
+	case refer := <-r.refers:
+		if refer.CSeq().SeqNo <= reinvite.CSeq().SeqNo {
+			t.Errorf("REFER CSeq %d, not above the re-INVITE's %d", refer.CSeq().SeqNo, reinvite.CSeq().SeqNo)
+		}
+	case <-ctx.Done():
+		t.Fatal("the REFER never came")
+	}
+	if err := <-transferred; err != nil {
+		t.Fatalf("Transfer: %v", err)
 	}
 }
 

@@ -140,6 +140,12 @@ func (p *Phone) trackDialog(c *call, sess any) {
 	default:
 		return
 	}
+	do := d.do
+	d.do = func(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+		var res *sip.Response
+		err := c.sendInDialog(ctx, func() (err error) { res, err = do(ctx, req); return err })
+		return res, err
+	}
 	d.remote.Headers = nil
 	x := &p.xfer
 	x.mu.Lock()
