@@ -56,38 +56,41 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 	x := &p.xfer
 	x.mu.Lock()
 	if x.busy == nil {
-		x.busy = map[string]bool{}
+		x.busy = map[string]*successor{}
 	}
-	if x.busy[c.id] {
+	if x.busy[c.id] != nil {
 		x.mu.Unlock()
 		respond(491, "Request Pending")
 		return
 	}
-	x.busy[c.id] = true
+	// This REFER's own: the next one may come before this one's clean-up is done (below).
+	mine := &successor{ready: make(chan struct{})}
+	x.busy[c.id] = mine
 	x.mu.Unlock()
-	defer func() { // on every way out; deleting twice is harmless
+	free := func() { // on every way out; the next REFER's mark stays
 		x.mu.Lock()
-		delete(x.busy, c.id)
+		if x.busy[c.id] == mine {
+			delete(x.busy, c.id)
+		}
 		x.mu.Unlock()
-	}()
+	}
+	defer free()
 	// Filed before the 202: a transferor that hangs up as soon as it has it ends the old call
 	// while we place the new one, and the old call's end must find its successor (handOver).
-	p.xfer.expectSuccessor(c.id)
-	defer p.xfer.dropSuccessor(c.id)
+	p.xfer.expectSuccessor(c.id, mine)
+	defer p.xfer.dropSuccessor(c.id, mine)
 	respond(202, "Accepted")
 	p.log.Info("transfer requested by the far end", "call", c.id, "to", t.URI.String(), "attended", t.Replaces != nil)
 	ctx, cancel := context.WithTimeout(stk.ctx, transfereeTimeout)
 	defer cancel()
-	code, reason, newID := p.transferee(ctx, c, d, t)
+	code, reason, newID := p.transferee(ctx, c, d, t, mine)
 	// Free for another REFER before the transferor learns the outcome: it may try again at once.
-	x.mu.Lock()
-	delete(x.busy, c.id)
-	x.mu.Unlock()
+	free()
 	ok := code >= 200 && code < 300
 	if ok {
 		// Said before the final NOTIFY: the transferor hangs up on it, and whoever follows the
 		// old call must learn of the new one before the old one's end.
-		if id, mine := p.xfer.claimSuccessor(c.id); mine && !p.publishReplaced(c, id) {
+		if id, said := p.xfer.claimOwn(mine); said && !p.publishReplaced(c, id) {
 			p.log.Info("transfer: the new call ended before it took over", "call", c.id, "new", newID)
 		}
 	}
@@ -100,7 +103,7 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 
 // transferee places the new call and reports its progress to the transferor until the
 // final status, which it returns for the last NOTIFY, with the new call's id.
-func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTarget) (code int, reason, newID string) {
+func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTarget, s *successor) (code int, reason, newID string) {
 	events := p.Subscribe(ctx) // before Dial: no event of the new call can be missed
 	p.notifyRefer(d, 100, "Trying", false)
 	c.mu.Lock()
@@ -115,7 +118,7 @@ func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTa
 		p.log.Warn("transfer: the new call could not be placed", "call", c.id, "err", err)
 		return 503, "Service Unavailable", ""
 	}
-	p.xfer.setSuccessor(c.id, newID) // should the old call end first, the new one takes over then (handOver)
+	p.xfer.setSuccessor(s, newID) // should the old call end first, the new one takes over then (handOver)
 	rang := false
 	for {
 		var ev Event

@@ -24,6 +24,8 @@ type rawCaller struct {
 	acks   chan *sip.Request                         // the phone's ACKs (of our 200s to its re-INVITEs)
 	// reinvite answers the phone's re-INVITEs; nil: 501.
 	reinvite atomic.Pointer[func(*sip.Request, sip.ServerTransaction)]
+	// notify answers the phone's NOTIFYs (of a REFER we sent it); nil: 200.
+	notify atomic.Pointer[func(*sip.Request, sip.ServerTransaction)]
 }
 
 // dialRaw places a call from a raw caller to addr (its INVITE only: the test answers it, and
@@ -50,6 +52,13 @@ func dialRaw(t *testing.T, addr string) *rawCaller {
 			return
 		}
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 501, "Not Implemented", nil))
+	})
+	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		if h := r.notify.Load(); h != nil {
+			(*h)(req, tx)
+			return
+		}
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
 		select {

@@ -39,7 +39,7 @@ type transferState struct {
 	mu      sync.Mutex
 	dialogs map[string]*dialogRef // by our call id
 	subs    map[string]*referSub  // by our call id: the transfer in progress on that call
-	busy    map[string]bool       // by our call id: a REFER from the far end being carried out
+	busy    map[string]*successor // by our call id: the REFER from the far end being carried out
 	// successors are the new calls of the REFERs being carried out, by the old call's id
 	// (handOver).
 	successors map[string]*successor
@@ -59,28 +59,28 @@ type successor struct {
 // as soon as the call exists).
 const successorWait = 2 * time.Second
 
-// expectSuccessor files that old is about to get a successor (before the REFER's 202).
-func (x *transferState) expectSuccessor(old string) {
+// expectSuccessor files s as old's coming successor (before the REFER's 202).
+func (x *transferState) expectSuccessor(old string, s *successor) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.successors == nil {
 		x.successors = map[string]*successor{}
 	}
-	x.successors[old] = &successor{ready: make(chan struct{})}
+	x.successors[old] = s
 }
 
-// setSuccessor names the call that is to take old's place.
-func (x *transferState) setSuccessor(old, newID string) {
+// setSuccessor names the call that is to take its old call's place.
+func (x *transferState) setSuccessor(s *successor, newID string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if s := x.successors[old]; s != nil && s.newID == "" {
+	if s.newID == "" {
 		s.newID = newID
 		close(s.ready)
 	}
 }
 
 // claimSuccessor returns old's successor once, waiting for its id if it is being placed: the
-// caller publishes its CallReplaced.
+// old call's end announces it (handOver).
 func (x *transferState) claimSuccessor(old string) (string, bool) {
 	x.mu.Lock()
 	s := x.successors[old]
@@ -88,6 +88,11 @@ func (x *transferState) claimSuccessor(old string) (string, bool) {
 	if s == nil {
 		return "", false
 	}
+	return x.claimOwn(s)
+}
+
+// claimOwn returns s's call id once, waiting for it if it is being placed.
+func (x *transferState) claimOwn(s *successor) (string, bool) {
 	select {
 	case <-s.ready:
 	case <-time.After(successorWait):
@@ -101,14 +106,18 @@ func (x *transferState) claimSuccessor(old string) (string, bool) {
 	return s.newID, true
 }
 
-// dropSuccessor forgets old's successor (the transfer is over, or never placed its call).
-func (x *transferState) dropSuccessor(old string) {
+// dropSuccessor forgets s, old's successor (the transfer is over, or never placed its call),
+// unless another REFER's has taken its place meanwhile: a transferor may send the next as soon
+// as the last one's outcome is known, before this one's bookkeeping is done.
+func (x *transferState) dropSuccessor(old string, s *successor) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if s := x.successors[old]; s != nil && s.newID == "" {
-		close(s.ready) // nobody is coming: a waiting end goes on
+	if s.newID == "" {
+		close(s.ready) // nobody is coming: a waiting end goes on (called once per REFER)
 	}
-	delete(x.successors, old)
+	if x.successors[old] == s {
+		delete(x.successors, old)
+	}
 }
 
 // trackDialog remembers an answered call's dialog for transfer; incoming.go and outgoing.go

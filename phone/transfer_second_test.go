@@ -1,0 +1,74 @@
+package phone
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// TestSecondREFERWhileTheFirstsNOTIFYWaits: the transferor's first REFER fails (486), and it
+// sends the next at once, while the first one's final NOTIFY still waits for its 200. The
+// first REFER's clean-up then ran after the second had filed the new call as the old call's
+// successor, and forgot it: the transferor hung up after the second's 202 (a blind transfer)
+// and the old call ended without naming its successor (no CallReplaced: the front end lost
+// the new call's audio, `dialtone call` exited).
+func TestSecondREFERWhileTheFirstsNOTIFYWaits(t *testing.T) {
+	ep, eAddr, eEv := runPhone(t, Config{})
+	busy, busyAddr, _ := runPhone(t, Config{})
+	busy.SetDND(true, 486)
+	_, gAddr, gEv := runPhone(t, Config{})
+	r := dialRaw(t, eAddr)
+	e1 := answerNext(t, ep, eEv, CallAudio{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.sess.Load().WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatalf("the raw caller's INVITE: %v", err)
+	}
+	if err := r.ack(); err != nil {
+		t.Fatalf("ACK: %v", err)
+	}
+	// The final NOTIFY of the first REFER (486) is answered only when the test says.
+	finalSeen, release := make(chan struct{}), make(chan struct{})
+	h := func(req *sip.Request, tx sip.ServerTransaction) {
+		if strings.Contains(string(req.Body()), "486") {
+			close(finalSeen)
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		}
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	}
+	r.notify.Store(&h)
+	refer := func(target string) {
+		req := sip.NewRequest(sip.REFER, r.sess.Load().InviteResponse.Contact().Address)
+		req.AppendHeader(sip.NewHeader("Refer-To", "<"+target+">"))
+		r.do(t, ctx, req, 202)
+	}
+	refer("sip:b@" + busyAddr)
+	select {
+	case <-finalSeen:
+	case <-ctx.Done():
+		t.Fatal("no final NOTIFY of the first REFER")
+	}
+	refer("sip:g@" + gAddr)
+	close(release)                     // the first REFER's NOTIFY is answered; its clean-up runs
+	waitCall(t, gEv, "", CallIncoming) // the second transfer's new call is placed (its NOTIFYs wait for the first's)
+	time.Sleep(300 * time.Millisecond) // the first's clean-up is done before the hang-up (the race being tested)
+	bye := sip.NewRequest(sip.BYE, r.sess.Load().InviteResponse.Contact().Address)
+	r.do(t, ctx, bye, 200)
+	ev := waitEvent(t, eEv, "the old call's successor or end", func(ev Event) bool {
+		if rep, ok := ev.(CallReplaced); ok && rep.CallID == e1 {
+			return true
+		}
+		s, ok := ev.(CallStatus)
+		return ok && s.ID == e1 && s.State == CallEnded
+	})
+	if _, ok := ev.(CallReplaced); !ok {
+		t.Fatalf("the old call ended without naming the second transfer's call as its successor")
+	}
+}
