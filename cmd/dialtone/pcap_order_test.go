@@ -97,3 +97,33 @@ func TestPcapBesidePaneAndTraceFile(t *testing.T) {
 		t.Error("no --pcap, no --sip-trace: a tracer was installed")
 	}
 }
+
+// TestPaneShowsAnswersAfterTheirCause: the TUI's log pane, and the SIP ladder built from it,
+// put a response after the request it answers, as the capture does: a CI run's ladder showed
+// the 200 to our BYE above the BYE (sipgo reported the BYE after the 200 had come).
+func TestPaneShowsAnswersAfterTheirCause(t *testing.T) {
+	logs := make(chan ui.LogLine, 4)
+	tr := &paneTracer{logs: logs}
+	const me, far = "127.0.0.1:5062", "127.0.0.1:5090"
+	msg := func(first string) []byte {
+		return []byte(first + "\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;rport;branch=z9hG4bKbye\r\nCall-ID: c1\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n")
+	}
+	tr.SIPTraceRead("UDP", me, far, msg("SIP/2.0 200 OK"))
+	tr.SIPTraceWrite("UDP", me, far, msg("BYE sip:far SIP/2.0"))
+	var got []string
+	var times []time.Time
+	for range 2 {
+		select {
+		case l := <-logs:
+			_, rest, _ := strings.Cut(l.Text, "\n")
+			first, _, _ := strings.Cut(rest, "\r\n")
+			got = append(got, first)
+			times = append(times, l.Time)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("pane lines %q: one never came", got)
+		}
+	}
+	if got[0] != "BYE sip:far SIP/2.0" || got[1] != "SIP/2.0 200 OK" || times[1].Before(times[0]) {
+		t.Errorf("pane order %q at %v, want the BYE, then its 200 no earlier", got, times)
+	}
+}

@@ -362,29 +362,33 @@ func (m multiHandler) WithGroup(name string) slog.Handler {
 }
 
 // paneTracer shows SIP messages in the log pane and, with --sip-trace, writes them to the file.
+// The pane, and the SIP ladder built from it, get them in causal order as the file and a
+// --pcap capture do (pcap_order.go): sipgo reports what it sent after the write, and a loaded
+// machine showed the 200 to our BYE above the BYE.
 type paneTracer struct {
-	logs chan<- ui.LogLine
-	file *sipTracer
+	logs  chan<- ui.LogLine
+	file  *sipTracer
+	order sipOrder
 }
 
 func (t *paneTracer) SIPTraceRead(transport, laddr, raddr string, msg []byte) {
-	t.send("recv", transport, raddr, laddr, msg)
+	t.order.received(msg, func(at time.Time, m []byte) { t.send(at, "recv", transport, raddr, laddr, m) })
 	if t.file != nil {
 		t.file.SIPTraceRead(transport, laddr, raddr, msg)
 	}
 }
 
 func (t *paneTracer) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
-	t.send("send", transport, laddr, raddr, msg)
+	t.order.sent(msg, func(at time.Time, m []byte) { t.send(at, "send", transport, laddr, raddr, m) })
 	if t.file != nil {
 		t.file.SIPTraceWrite(transport, laddr, raddr, msg)
 	}
 }
 
-func (t *paneTracer) send(dir, transport, from, to string, msg []byte) {
+func (t *paneTracer) send(at time.Time, dir, transport, from, to string, msg []byte) {
 	text := fmt.Sprintf("%s %s %s -> %s\n%s", dir, transport, from, to, strings.TrimRight(string(srtp.MaskCryptoLines(msg)), "\r\n"))
 	select {
-	case t.logs <- ui.LogLine{Time: time.Now(), Level: "SIP", Text: text, SIP: true}:
+	case t.logs <- ui.LogLine{Time: at, Level: "SIP", Text: text, SIP: true}:
 	default:
 	}
 }
