@@ -10,7 +10,7 @@ import (
 
 // transfereeTimeout bounds the whole of a transfer we carry out for the far end: the new
 // call's ringing (the ring timeout) and a margin.
-const transfereeTimeout = defaultRingTimeout + 30*time.Second
+var transfereeTimeout = defaultRingTimeout + 30*time.Second // a variable for tests
 
 // onRefer is the far end asking us to call someone else (we are the transferee, RFC 5589):
 // accepted with 202, a NOTIFY 100 Trying, the new call placed through the same account, its
@@ -125,6 +125,11 @@ func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTa
 		select {
 		case ev = <-events:
 		case <-ctx.Done():
+			// Given up: the new call must not go on beside the old one the transferor keeps
+			// (it could still be answered: its ring timeout starts only once it is sent).
+			if err := p.Hangup(newID); err != nil && !errors.Is(err, ErrNoSuchCall) {
+				p.log.Warn("transfer: the new call could not be hung up", "call", c.id, "new", newID, "err", err)
+			}
 			return 408, "Request Timeout", newID
 		}
 		s, ok := ev.(CallStatus)

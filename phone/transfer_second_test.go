@@ -72,3 +72,47 @@ func TestSecondREFERWhileTheFirstsNOTIFYWaits(t *testing.T) {
 		t.Fatalf("the old call ended without naming the second transfer's call as its successor")
 	}
 }
+
+// TestTransfereeTimeoutEndsTheNewCall: a transfer we carry out that runs out of time (the
+// new call still unanswered) is reported 408 to the transferor, who keeps the old call: the
+// new call must end too, or it could still be answered and run beside the old one.
+func TestTransfereeTimeoutEndsTheNewCall(t *testing.T) {
+	old := transfereeTimeout
+	transfereeTimeout = 2 * time.Second // not parallel: the variable is the package's
+	t.Cleanup(func() { transfereeTimeout = old })
+	ep, eAddr, eEv := runPhone(t, Config{})
+	_, gAddr, gEv := runPhone(t, Config{}) // rings, never answers
+	r := dialRaw(t, eAddr)
+	answerNext(t, ep, eEv, CallAudio{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := r.sess.Load().WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatalf("the raw caller's INVITE: %v", err)
+	}
+	if err := r.ack(); err != nil {
+		t.Fatalf("ACK: %v", err)
+	}
+	final := make(chan string, 1)
+	h := func(req *sip.Request, tx sip.ServerTransaction) {
+		if st := req.GetHeader("Subscription-State"); st != nil && strings.HasPrefix(st.Value(), "terminated") {
+			final <- string(req.Body())
+		}
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	}
+	r.notify.Store(&h)
+	req := sip.NewRequest(sip.REFER, r.sess.Load().InviteResponse.Contact().Address)
+	req.AppendHeader(sip.NewHeader("Refer-To", "<sip:g@"+gAddr+">"))
+	r.do(t, ctx, req, 202)
+	in := waitCall(t, gEv, "", CallIncoming)
+	select {
+	case body := <-final:
+		if !strings.Contains(body, "408") {
+			t.Fatalf("final NOTIFY %q, want 408", body)
+		}
+	case <-ctx.Done():
+		t.Fatal("no final NOTIFY")
+	}
+	if end := waitCall(t, gEv, in.ID, CallEnded); end.By != "remote" {
+		t.Errorf("G's call ended by %q, want the transferee (remote)", end.By)
+	}
+}
