@@ -186,8 +186,38 @@ type relayIO struct {
 	mu       sync.Mutex
 	lastPeer netip.AddrPort
 	lastUDP  *net.UDPAddr
+	permits  map[netip.Addr]bool // peers a keep-alive has created the permission for (permit)
 	once     sync.Once
 	closed   atomic.Bool
+}
+
+// permit sends a keep-alive to peer through the relay, unless one has gone to its address
+// before. pion creates the TURN permission for a new peer address inside the first WriteTo to
+// it, waiting for the server's answer (and retransmitting if it is lost): done here, on the
+// goroutine that starts or updates the session, that wait does not fall on the shared pacer,
+// where it would hold up every other session on its worker.
+func (r *relayIO) permit(peer netip.AddrPort) {
+	r.mu.Lock()
+	done := r.permits[peer.Addr()]
+	r.mu.Unlock()
+	if done || !peer.IsValid() {
+		return
+	}
+	if _, err := r.WriteToUDPAddrPort(stunIndication, peer); err != nil {
+		return // the pacer's first write tries again
+	}
+	r.mu.Lock()
+	if r.permits == nil {
+		r.permits = map[netip.Addr]bool{}
+	}
+	r.permits[peer.Addr()] = true
+	r.mu.Unlock()
+}
+
+func (r *relayIO) permitted(peer netip.Addr) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.permits[peer]
 }
 
 func (r *relayIO) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {

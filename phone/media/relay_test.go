@@ -50,6 +50,37 @@ func TestHalfAFailedRelayLetsGo(t *testing.T) {
 	}
 }
 
+// TestRelayPermitsBeforeThePacerSends: pion creates a TURN permission inside the first
+// WriteTo to a new peer address and waits for the server's answer there; Start and Update make
+// it (with a keep-alive) on the caller's goroutine, so that wait never falls on the shared
+// pacer, whose worker sends for other calls too. Both relays have the far end's address
+// permitted when Start returns, and a far end that moves (re-INVITE) when Update does.
+func TestRelayPermitsBeforeThePacerSends(t *testing.T) {
+	a, b := openPair(t)
+	server := startTURN(t, func(net.Addr) bool { return true })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, _, err := a.UseRelay(ctx, Relay{Server: server, User: "alice", Password: "secret"}); err != nil {
+		t.Fatal(err)
+	}
+	rtpRelay, rtcpRelay := a.rtpIO.(*relayIO), a.rtcpIO.(*relayIO)
+	far := b.LocalAddr()
+	if rtpRelay.permitted(far.Addr()) {
+		t.Fatal("permitted before Start")
+	}
+	p := Params{Remote: far, Codec: codec.PCMU, DTMFPT: -1, Send: true, Receive: true, Source: audiotest.NewTone(1000, 0.5)}
+	a.Start(p)
+	if !rtpRelay.permitted(far.Addr()) || !rtcpRelay.permitted(far.Addr()) {
+		t.Fatalf("Start returned without the relays' permissions for %v", far)
+	}
+	moved := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), far.Port())
+	p.Remote = moved
+	a.Update(p)
+	if !rtpRelay.permitted(moved.Addr()) || !rtcpRelay.permitted(moved.Addr()) {
+		t.Fatalf("Update returned without the relays' permissions for %v", moved)
+	}
+}
+
 // startTURN runs a TURN server on 127.0.0.1 until the test ends, with user alice/secret, that
 // grants allocations only to clients allow accepts.
 func startTURN(t *testing.T, allow func(from net.Addr) bool) netip.AddrPort {

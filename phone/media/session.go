@@ -262,6 +262,20 @@ func (s *Session) Update(p Params) {
 	if old.Remote != p.Remote && old.Remote.IsValid() {
 		s.log.Info("rtp remote changed", "from", old.Remote.String(), "to", p.Remote.String())
 	}
+	s.permitRelay(p)
+}
+
+// permitRelay has the TURN permissions for the far end's addresses made here, on the caller's
+// goroutine (relayIO.permit), before the pacer sends to them.
+func (s *Session) permitRelay(p Params) {
+	rtpRelay, _ := s.rtpIO.(*relayIO)
+	rtcpRelay, _ := s.rtcpIO.(*relayIO)
+	if rtpRelay == nil || rtcpRelay == nil {
+		return // UseRelay sets both or neither
+	}
+	rtpDst, rtcpDst := s.targets(p)
+	rtpRelay.permit(rtpDst)
+	rtcpRelay.permit(rtcpDst)
 }
 
 // targets are where RTP and RTCP go now: the SDP's addresses, or the latched source.
