@@ -53,6 +53,7 @@ type call struct {
 	params    media.Params   // the media negotiated last (before hold silences it)
 	local     sdp.Local      // our side of the session, for answering re-INVITEs
 	contact   sip.Uri
+	target    sip.Uri // the far end's Contact from its latest target refresh (target.go)
 	source    audio.Source
 	sink      audio.Sink
 	dialogID  string

@@ -191,6 +191,7 @@ func (h *holdRun) respond(code int, reason string) {
 		h.c.mu.Lock()
 		res.AppendHeader(&sip.ContactHeader{Address: h.c.contact})
 		h.c.mu.Unlock()
+		h.c.refreshTarget(o.req.Contact())
 	} else {
 		res = sip.NewResponseFromRequest(o.req, code, reason, nil)
 		if code == 500 { // RFC 3261 14.2: a random Retry-After of 0-10 s

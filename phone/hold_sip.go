@@ -43,6 +43,7 @@ func (p *Phone) reinvite(ctx context.Context, c *call, d dialog, contact sip.Uri
 	if !ok {
 		return offerOutcome{code: 500, reason: "no Contact from the far end to send a re-INVITE to"}
 	}
+	target = c.targetOr(target)
 	req := sip.NewRequest(sip.INVITE, target)
 	req.AppendHeader(&sip.ContactHeader{Address: contact})
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
@@ -58,6 +59,8 @@ func (p *Phone) reinvite(ctx context.Context, c *call, d dialog, contact sip.Uri
 		if res, err = d.Do(rctx, req); err != nil || !res.IsSuccess() {
 			return err
 		}
+		c.refreshTarget(res.Contact())
+		target = c.targetOr(target)
 		// Every 2xx is acknowledged, even one whose answer we cannot use (RFC 3261
 		// 13.2.2.4), before any other request of ours takes the dialog's next CSeq.
 		ack := sip.NewRequest(sip.ACK, target)
@@ -108,6 +111,7 @@ func (p *Phone) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
 	res.AppendHeader(&sip.ContactHeader{Address: c.contact})
 	c.mu.Unlock()
+	c.refreshTarget(req.Contact())
 	_ = tx.Respond(res)
 }
 

@@ -162,7 +162,7 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 func (p *Phone) sendBye(c *call, d dialog, limit time.Duration) {
 	bctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	if err := d.Bye(bctx); err != nil {
+	if err := c.bye(bctx, d); err != nil {
 		p.log.Warn("BYE not confirmed", "call", c.id, "err", err)
 	}
 }

@@ -20,7 +20,7 @@ type rawCaller struct {
 	client *sipgo.Client
 	sess   atomic.Pointer[sipgo.DialogClientSession] // set once the INVITE is sent
 	refers chan *sip.Request                         // REFERs from the phone, answered 202 by the handler
-	byes   chan struct{}                             // the phone's BYE, answered 200
+	byes   chan *sip.Request                         // the phone's BYE, answered 200
 	acks   chan *sip.Request                         // the phone's ACKs (of our 200s to its re-INVITEs)
 	// reinvite answers the phone's re-INVITEs; nil: 501.
 	reinvite atomic.Pointer[func(*sip.Request, sip.ServerTransaction)]
@@ -45,7 +45,7 @@ func dialRaw(t *testing.T, addr string) *rawCaller {
 	local := pc.LocalAddr().(*net.UDPAddr)
 	dua := &sipgo.DialogUA{Client: client, ContactHDR: sip.ContactHeader{
 		Address: sip.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1", Port: local.Port}}}
-	r := &rawCaller{client: client, refers: make(chan *sip.Request, 4), byes: make(chan struct{}, 1), acks: make(chan *sip.Request, 4)}
+	r := &rawCaller{client: client, refers: make(chan *sip.Request, 4), byes: make(chan *sip.Request, 1), acks: make(chan *sip.Request, 4)}
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
 		if h := r.reinvite.Load(); h != nil {
 			(*h)(req, tx)
@@ -79,7 +79,7 @@ func dialRaw(t *testing.T, addr string) *rawCaller {
 			return
 		}
 		select {
-		case r.byes <- struct{}{}:
+		case r.byes <- req:
 		default:
 		}
 	})

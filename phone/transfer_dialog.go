@@ -25,8 +25,10 @@ type dialogRef struct {
 	// this dialog (checkCSeq). Kept here, not in sipgo's session: see checkCSeq.
 	cseqMu     sync.Mutex
 	remoteCSeq uint32
-	// remote is the far end's target (its Contact): the Request-URI of our requests.
+	// remote is the far end's target (its Contact): the Request-URI of our requests, until
+	// c's target is refreshed.
 	remote sip.Uri
+	c      *call
 	// callID and the tags: local is our tag in this dialog, remote the far end's.
 	callID, localTag, remoteTag string
 	// unwatch stops the cleanup that runs when ctx ends (forget).
@@ -123,7 +125,7 @@ func (x *transferState) dropSuccessor(old string, s *successor) {
 // trackDialog remembers an answered call's dialog for transfer; incoming.go and outgoing.go
 // call it once the dialog exists. It is forgotten when the dialog ends.
 func (p *Phone) trackDialog(c *call, sess any) {
-	d := &dialogRef{}
+	d := &dialogRef{c: c}
 	switch s := sess.(type) {
 	case *sipgo.DialogClientSession:
 		// We sent the INVITE: the far end's CSeq space is its own and starts wherever it
@@ -323,7 +325,11 @@ func (p *Phone) callByDialog(callID, local, remote string) (string, *dialogRef) 
 // inDialogRequest is a request of method in dialog d, addressed to its far end; sipgo's
 // session fills in From, To, Call-ID, CSeq, Route and Contact when it is sent.
 func (p *Phone) inDialogRequest(d *dialogRef, method sip.RequestMethod) *sip.Request {
-	req := sip.NewRequest(method, d.remote)
+	target := d.remote
+	if d.c != nil {
+		target = d.c.targetOr(target) // refreshed by a re-INVITE or UPDATE (target.go)
+	}
+	req := sip.NewRequest(method, target)
 	req.AppendHeader(sip.NewHeader("User-Agent", p.userAgent()))
 	return req
 }
