@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/logging"
 	"github.com/pion/stun/v3"
 	"github.com/pion/turn/v4"
 )
@@ -41,11 +42,12 @@ func (s *Session) UseRelay(ctx context.Context, r Relay) (rtp, rtcp netip.AddrPo
 		return netip.AddrPort{}, netip.AddrPort{}, errors.New("media: TURN after Start")
 	}
 	dropped := func() { s.stats.dropped.Add(1) }
-	rtpRelay, rtpAddr, err := allocateAgain(ctx, s.rtpConn, r, dropped)
+	logs := pionLogs{s.log}
+	rtpRelay, rtpAddr, err := allocateAgain(ctx, s.rtpConn, r, logs, dropped)
 	if err != nil {
 		return netip.AddrPort{}, netip.AddrPort{}, fmt.Errorf("turn %s: rtp: %w", r.Server, err)
 	}
-	rtcpRelay, rtcpAddr, err := allocateAgain(ctx, s.rtcpConn, r, func() {})
+	rtcpRelay, rtcpAddr, err := allocateAgain(ctx, s.rtcpConn, r, logs, func() {})
 	if err != nil {
 		// Release the RTP allocation and stop its reader: the call goes on without a relay
 		// on the same socket, and the reader would drop the far end's packets as not the
@@ -71,9 +73,9 @@ const (
 	mismatchWait  = 700 * time.Millisecond
 )
 
-func allocateAgain(ctx context.Context, conn *net.UDPConn, r Relay, dropped func()) (*relayIO, netip.AddrPort, error) {
+func allocateAgain(ctx context.Context, conn *net.UDPConn, r Relay, logs logging.LoggerFactory, dropped func()) (*relayIO, netip.AddrPort, error) {
 	for try := 1; ; try++ {
-		relay, addr, err := allocate(ctx, conn, r, dropped)
+		relay, addr, err := allocate(ctx, conn, r, logs, dropped)
 		if !errors.Is(err, stun.ErrAttributeNotFound) {
 			return relay, addr, err
 		}
@@ -91,10 +93,11 @@ func allocateAgain(ctx context.Context, conn *net.UDPConn, r Relay, dropped func
 // allocate runs a TURN client over conn and allocates one UDP relay. The client's reader owns
 // conn from then on; closing the relay and the client stops it. dropped counts the datagrams
 // the reader refuses.
-func allocate(ctx context.Context, conn *net.UDPConn, r Relay, dropped func()) (*relayIO, netip.AddrPort, error) {
+func allocate(ctx context.Context, conn *net.UDPConn, r Relay, logs logging.LoggerFactory, dropped func()) (*relayIO, netip.AddrPort, error) {
 	c, err := turn.NewClient(&turn.ClientConfig{
 		STUNServerAddr: r.Server.String(), TURNServerAddr: r.Server.String(),
 		Conn: conn, Username: r.User, Password: r.Password, Software: "dialtone",
+		LoggerFactory: logs,
 	})
 	if err != nil {
 		return nil, netip.AddrPort{}, err
