@@ -5,6 +5,7 @@
 package srtp
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 )
@@ -118,9 +119,18 @@ type Keys struct {
 	Local, Remote Crypto
 }
 
-// Equal reports whether k and o hold the same keys and parameters: a re-INVITE whose keys
-// are Equal keeps the running contexts (and their rollover counters and replay windows).
+// Equal reports whether k and o hold the same keys and parameters.
 func (k Keys) Equal(o Keys) bool { return k.Local.Equal(o.Local) && k.Remote.Equal(o.Remote) }
+
+// SameKey reports whether c and o are the same master key (suite, key and salt, MKI): a
+// re-INVITE that names it again keeps the running context, with its rollover counter, SRTCP
+// index and replay window, whatever tag, lifetime or window hint it comes with now. (Our own
+// key goes out under the tag of whichever offer it answers or is offered in; a fresh context
+// for the same key would restart the counters, reusing keystream, RFC 3711 9.1, and a peer
+// that kept its context could not authenticate anything sent after the sequence wrapped.)
+func (c Crypto) SameKey(o Crypto) bool {
+	return c.Suite == o.Suite && c.MKI == o.MKI && c.MKILen == o.MKILen && bytes.Equal(c.Key, o.Key)
+}
 
 // Equal reports whether c and o describe the same master key and parameters.
 func (c Crypto) Equal(o Crypto) bool {

@@ -90,12 +90,12 @@ func NewStream(k Keys) (*Stream, error) {
 func (s *Stream) Rekey(k Keys) (*Stream, error) {
 	n := &Stream{keys: k, stats: s.stats, txRTP: s.txRTP, txRTCP: s.txRTCP, rxRTP: s.rxRTP, rxRTCP: s.rxRTCP}
 	var err error
-	if !k.Local.Equal(s.keys.Local) {
+	if !k.Local.SameKey(s.keys.Local) {
 		if n.txRTP, n.txRTCP, err = newHalves(k.Local, 0); err != nil {
 			return nil, fmt.Errorf("srtp local key: %w", err)
 		}
 	}
-	if !k.Remote.Equal(s.keys.Remote) {
+	if !k.Remote.SameKey(s.keys.Remote) {
 		if n.rxRTP, n.rxRTCP, err = newHalves(k.Remote, k.Remote.WSH); err != nil {
 			return nil, fmt.Errorf("srtp remote key: %w", err)
 		}

@@ -208,6 +208,43 @@ func TestRekey(t *testing.T) {
 	}
 }
 
+// TestRekeySameKeyNewTag: a re-INVITE names the same keys under other tags (our key goes out
+// under the tag of whichever offer carries it; hold re-offers it as tag 3 where the answer
+// had it as tag 1). The contexts carry on: after the 16-bit sequence has wrapped, packets
+// protected with the rollover counter at 1 still authenticate on the far end's context that
+// kept counting. Remade contexts restarted the counter at 0: nothing authenticated any more.
+func TestRekeySameKeyNewTag(t *testing.T) {
+	a, b := pair(t, AESCM128HMACSHA180)
+	buf := make([]byte, 1500)
+	for seq := uint16(65530); seq != 4; seq++ { // across the wrap: the rollover counter goes to 1
+		w, _ := a.ProtectRTP(rtpPacket(buf, seq, 0, 7, 160))
+		if _, err := b.UnprotectRTP(w); err != nil {
+			t.Fatalf("seq %d: %v", seq, err)
+		}
+	}
+	retag := func(k Keys, tag int) Keys {
+		k.Local.Tag, k.Remote.Tag = tag, tag
+		k.Local.WSH, k.Remote.Lifetime = 128, 1<<31 // hints that change nothing either
+		return k
+	}
+	a2, err := a.Rekey(retag(a.Keys(), 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, err := b.Rekey(retag(b.Keys(), 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := a2.ProtectRTP(rtpPacket(buf, 4, 0, 7, 160))
+	if _, err := b.UnprotectRTP(bytes.Clone(w)); err != nil {
+		t.Errorf("the far end's unchanged context refused our packet after the re-tag: %v", err)
+	}
+	w, _ = a.ProtectRTP(rtpPacket(buf, 5, 0, 7, 160))
+	if _, err := b2.UnprotectRTP(w); err != nil {
+		t.Errorf("our re-tagged context refused the far end's packet: %v", err)
+	}
+}
+
 func TestStreamMKI(t *testing.T) {
 	ka, _ := NewCrypto(1, AESCM128HMACSHA180)
 	ka.MKI, ka.MKILen = 5, 4
