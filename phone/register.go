@@ -27,6 +27,10 @@ type regResult struct {
 // a registrar that went away.
 const unregisterTimeout = 4 * time.Second
 
+// authRetryAfter is how long an account that was registered waits after its credentials are
+// refused (or its password source fails) before it tries again.
+const authRetryAfter = 10 * time.Minute
+
 // regLoop keeps one account registered until its context ends, then unregisters.
 type regLoop struct {
 	account string
@@ -77,13 +81,23 @@ func (l *regLoop) run(ctx context.Context) {
 			} else {
 				st.Reason, st.Failure = err.Error(), FailureNetwork
 			}
-			if st.Failure == FailureAuth || st.Failure == FailureConfig {
+			switch {
+			case (st.Failure == FailureAuth || st.Failure == FailureConfig) && !everRegistered:
 				// Retrying cannot fix a wrong password; retrying would only lock the account.
 				l.publish(st)
 				<-ctx.Done()
+			case st.Failure == FailureAuth || st.Failure == FailureConfig:
+				// These credentials were taken before: a refusal now is the provider's
+				// trouble (its user database down) or the password source's (a keyring
+				// locked again), and the account must not stay offline until a restart.
+				// Rarely, so as not to lock the account if the password did change.
+				wait = authRetryAfter
+			default:
+				wait = l.backoff.next()
+			}
+			if ctx.Err() != nil {
 				break
 			}
-			wait = l.backoff.next()
 			st.RetryIn = wait
 			l.publish(st)
 		}

@@ -178,6 +178,31 @@ func TestRegLoopStopsAfterWrongPassword(t *testing.T) {
 	}
 }
 
+// TestRegLoopRetriesRefusedCredentialsThatWorkedBefore: a refresh is refused 403 after the
+// account was registered with the same credentials (the provider's user database down, a
+// keyring locked again): the account tries again in authRetryAfter instead of staying offline
+// until a restart.
+func TestRegLoopRetriesRefusedCredentialsThatWorkedBefore(t *testing.T) {
+	h := startLoop(t, ok(60*time.Second), fail(FailureAuth, 403), fail(FailureConfig, 0), ok(60*time.Second))
+	h.next(t) // registering
+	if s := h.next(t); s.State != Registered {
+		t.Fatalf("first: %+v", s)
+	}
+	h.waitTimer(t)
+	h.clock.Advance(30 * time.Second) // the refresh
+	for i, want := range []Failure{FailureAuth, FailureConfig} {
+		s := h.next(t)
+		if s.State != RegFailed || s.Failure != want || s.RetryIn != authRetryAfter || s.Terminal() {
+			t.Fatalf("refusal %d: %+v, want %v with a retry in %v", i, s, want, authRetryAfter)
+		}
+		h.waitTimer(t)
+		h.clock.Advance(authRetryAfter)
+	}
+	if s := h.next(t); s.State != Registered {
+		t.Fatalf("after the retries: %+v, want registered", s)
+	}
+}
+
 func TestBackoffIsBoundedAndJittered(t *testing.T) {
 	b := newBackoff(time.Second, 8*time.Second)
 	b.rand = func() float64 { return 0.999999 }

@@ -157,6 +157,7 @@ func (r *sipRegistrar) transact(ctx context.Context, target string, expires time
 			return res, expires, nil
 		case res.StatusCode == 401 || res.StatusCode == 407:
 			if !auth.mayAnswer(res) {
+				r.pass.Store(nil) // refused: read the source again next time (it may have changed)
 				who := "registrar"
 				if res.StatusCode == 407 {
 					who = "proxy"
