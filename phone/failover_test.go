@@ -348,3 +348,34 @@ func TestOwnSocketIsNoTarget(t *testing.T) {
 		t.Fatal("a remote host on our port number taken for ourselves")
 	}
 }
+
+// deadResolver is DNS that has gone away (a router that lost its upstream).
+type deadResolver struct{}
+
+func (deadResolver) Resolve(context.Context, resolve.Query) ([]resolve.Target, *resolve.Trace, error) {
+	return nil, &resolve.Trace{}, &net.DNSError{Err: "i/o timeout", Name: "x", IsTimeout: true}
+}
+
+// TestRefreshUsesTheLastServersWhenDNSFails: DNS stops answering after the account has
+// registered; the refresh goes to the servers DNS gave last time instead of failing (and the
+// binding lapsing while DNS is down).
+func TestRefreshUsesTheLastServersWhenDNSFails(t *testing.T) {
+	live := startSIPServer(t, 200)
+	dnsAddr := startTestDNS(t, srvRecord("stale.test", 10, live.addr), aRecord("stale.test", 10))
+	pw := func(context.Context) (string, error) { return "secret", nil }
+	p, _, _ := runPhone(t, Config{KeepAlive: -1, DNSServer: dnsAddr, Accounts: []Account{
+		{Name: "a", AOR: "sip:alice@stale.test", Password: pw},
+	}})
+	wire := p.wire("a")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := wire.register(ctx, time.Minute); err != nil {
+		t.Fatalf("first REGISTER: %v", err)
+	}
+	wire.mu.Lock()
+	wire.resolver = deadResolver{}
+	wire.mu.Unlock()
+	if _, err := wire.register(ctx, time.Minute); err != nil || live.count(sip.REGISTER) != 2 {
+		t.Fatalf("refresh with DNS down: %v (the registrar got %d REGISTERs); want it sent to the server DNS gave before", err, live.count(sip.REGISTER))
+	}
+}

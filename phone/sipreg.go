@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dialtone/dialtone/phone/resolve"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
@@ -43,6 +44,8 @@ type sipRegistrar struct {
 	// go there first. attemptTimeout bounds each transaction when there are other targets.
 	current        string
 	attemptTimeout time.Duration
+	// known is the last target list DNS gave, used when a later lookup fails.
+	known []resolve.Target
 
 	mu      sync.Mutex // guards the fields below: register may run during shutdown
 	callID  string
@@ -84,7 +87,15 @@ func (r *sipRegistrar) register(ctx context.Context, expires time.Duration) (reg
 	defer r.publishView()
 	server := r.serverURI()
 	targets, err := resolveTargets(ctx, r.resolver, server, r.acc.Transport)
-	if err != nil {
+	switch {
+	case err == nil:
+		r.known = targets
+	case len(r.known) > 0:
+		// DNS is down (or the router lost its upstream) at a refresh: the servers it gave
+		// last time are most likely still there, and the binding lapses if we wait for DNS.
+		r.log.Warn("DNS lookup failed; using the servers it gave last time", "registrar", server.Host, "err", err)
+		targets = r.known
+	default:
 		return regResult{}, transportError(r.op(), server.Host, r.acc.Transport, err)
 	}
 	// Refreshes go where the last REGISTER succeeded; if that server fails, the list is

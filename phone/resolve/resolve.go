@@ -235,7 +235,10 @@ func (r *Resolver) locate(ctx context.Context, tr *Trace, host string, fixed, pl
 	var lastErr error // the DNS failure to report when nothing was found
 	naptrs, err := r.naptr(ctx, tr, host, fixed)
 	if err != nil && isHardFailure(err) {
-		return nil, err
+		// Some home routers drop NAPTR queries (time out) while they answer SRV and A: go
+		// on without NAPTR, as when a domain has none. A resolver that is down fails at the
+		// SRV query next.
+		lastErr, naptrs = err, nil
 	}
 	lookups := naptrs
 	if len(lookups) == 0 {

@@ -213,8 +213,22 @@ func TestResolveDeadServerIsClearAndBounded(t *testing.T) {
 	if el := time.Since(start); el > 2*time.Second {
 		t.Errorf("gave up after %v; one question's two attempts should bound it", el)
 	}
-	if len(tr.Steps) != 1 || tr.Steps[0].Err == nil {
+	// The NAPTR question times out, then the first SRV question does, and nothing more is asked.
+	if len(tr.Steps) != 2 || tr.Steps[0].Err == nil || tr.Steps[1].Err == nil {
 		t.Errorf("trace after a dead server: %+v", tr.Steps)
+	}
+}
+
+// TestResolveGoesOnWhenNAPTRTimesOut: the NAPTR question is never answered, SRV and A are
+// (home routers that drop NAPTR). The SRV targets are the answer; the timeout used to end the
+// lookup, and an account configured by domain never registered behind such a router.
+func TestResolveGoesOnWhenNAPTRTimesOut(t *testing.T) {
+	d := startDNS(t, zone...)
+	d.ignore("srv.example.", "NAPTR")
+	r := newTestResolver(t, d, nil)
+	ts, tr, err := r.Resolve(resolveCtx(t), Query{Host: "srv.example", Transport: UDP})
+	if err != nil || len(ts) == 0 || ts[0].Addr.Port() != 5999 {
+		t.Fatalf("%v, %v; want the SRV targets\n%s", addrs(ts), err, tr)
 	}
 }
 
