@@ -226,6 +226,12 @@ func TestTCPRegistrationRecoversFromASilentConnection(t *testing.T) {
 	if pings, _ := r.state(); pings == 0 {
 		t.Fatal("recovered without a ping having gone unanswered")
 	}
+	// The connection died young (within flowMinLife of its REGISTER): the new one is opened
+	// after rec.RetryIn of fake time.
+	if rec.RetryIn <= 0 {
+		t.Fatal("a connection that died soon after registering: no wait before the next, want a backoff")
+	}
+	clock.Advance(rec.RetryIn)
 	again := nextState(t, events, Registered)
 	checkReplaced(t, r, first.Contact, again.Contact)
 }

@@ -27,6 +27,10 @@ type regResult struct {
 // a registrar that went away.
 const unregisterTimeout = 4 * time.Second
 
+// flowMinLife is how long a binding's TCP or TLS connection must have lived for its death to
+// be taken for an accident and answered with a REGISTER at once.
+const flowMinLife = 2 * time.Minute
+
 // authRetryAfter is how long an account that was registered waits after its credentials are
 // refused (or its password source fails) before it tries again.
 const authRetryAfter = 10 * time.Minute
@@ -51,6 +55,8 @@ func (l *regLoop) status(s RegState) AccountStatus {
 
 func (l *regLoop) run(ctx context.Context) {
 	everRegistered := false
+	var registeredAt time.Time // the last success
+	youngLoss := false         // the binding's connection died within flowMinLife of it
 	first := true
 	flow := "" // the connection (local address) of the current binding, over TCP and TLS
 	for {
@@ -66,8 +72,11 @@ func (l *regLoop) run(ctx context.Context) {
 		flow = ""
 		if err == nil {
 			everRegistered = true
+			registeredAt = l.clock.Now()
 			flow = flowOf(res.Contact)
-			l.backoff.reset()
+			if !youngLoss {
+				l.backoff.reset()
+			}
 			st := l.status(Registered)
 			st.Code, st.Reason, st.Expires, st.Contact = res.Code, res.Reason, res.Expires, res.Contact
 			l.publish(st)
@@ -105,10 +114,22 @@ func (l *regLoop) run(ctx context.Context) {
 		if !woke {
 			break
 		}
+		youngLoss = false
 		if loss.reason != "" {
 			st := l.status(Recovering)
 			st.Reason = loss.reason
+			// A connection that dies soon after its REGISTER (a registrar or middlebox that
+			// closes each one) would have us reconnect in a tight loop: RFC 5626 4.5 asks for
+			// an exponential wait between new connections, so such deaths back off.
+			if youngLoss = l.clock.Now().Sub(registeredAt) < flowMinLife; youngLoss {
+				st.RetryIn = l.backoff.next()
+			}
 			l.publish(st)
+			if st.RetryIn > 0 {
+				if _, woke := l.sleep(ctx, st.RetryIn, ""); !woke {
+					break
+				}
+			}
 		}
 	}
 	if everRegistered {

@@ -243,6 +243,7 @@ func TestRegLoopReRegistersAtOnceWhenItsFlowDies(t *testing.T) {
 		t.Fatalf("got %v contact %q, want registered on 127.0.0.1:1", s.State, s.Contact)
 	}
 	h.waitTimer(t)
+	h.clock.Advance(flowMinLife) // the connection lived: its death is an accident
 	// A report about another connection (an older binding's) changes nothing.
 	h.lost <- flowLoss{flow: "127.0.0.1:9", reason: "old"}
 	select {
@@ -267,6 +268,42 @@ func TestRegLoopReRegistersAtOnceWhenItsFlowDies(t *testing.T) {
 	}
 	if n := h.callCount(); n != 3 {
 		t.Fatalf("REGISTERs: %d, want 3 (no refresh was due: the hour never passed)", n)
+	}
+}
+
+// TestRegLoopBacksOffWhenFlowsDieYoung: the registrar (or a middlebox) closes each connection
+// soon after its 200. The loop reconnects after an exponential wait (RFC 5626 4.5), not in a
+// tight REGISTER-close loop, and a connection that then lives resets the wait.
+func TestRegLoopBacksOffWhenFlowsDieYoung(t *testing.T) {
+	h := startLoop(t, ok(time.Hour))
+	h.next(t) // registering
+	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+		if s := h.next(t); s.State != Registered {
+			t.Fatalf("round %d: %v, want registered", i, s.State)
+		}
+		h.waitTimer(t)
+		h.lost <- flowLoss{flow: "127.0.0.1:1", reason: "closed"}
+		s := h.next(t)
+		if s.State != Recovering || s.RetryIn != want {
+			t.Fatalf("round %d: %v retry %v, want recovering, retry %v", i, s.State, s.RetryIn, want)
+		}
+		h.waitTimer(t)
+		if n := h.callCount(); n != i+1 {
+			t.Fatalf("round %d: %d REGISTERs before the wait was over, want %d", i, n, i+1)
+		}
+		h.clock.Advance(want)
+	}
+	if s := h.next(t); s.State != Registered {
+		t.Fatalf("after the waits: %v, want registered", s.State)
+	}
+	h.waitTimer(t)
+	h.clock.Advance(flowMinLife) // this one lives
+	h.lost <- flowLoss{flow: "127.0.0.1:1", reason: "closed"}
+	if s := h.next(t); s.State != Recovering || s.RetryIn != 0 {
+		t.Fatalf("a connection that lived: %v retry %v, want recovering at once", s.State, s.RetryIn)
+	}
+	if s := h.next(t); s.State != Registered {
+		t.Fatalf("%v, want registered", s.State)
 	}
 }
 
