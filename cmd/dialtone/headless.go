@@ -119,6 +119,11 @@ func (p *printer) registration(s phone.AccountStatus) {
 	case phone.Recovering:
 		r.Reason = s.Reason
 		human = fmt.Sprintf("%s: connection lost (%s); registering %s again", who, s.Reason, s.AOR)
+		if s.RetryIn > 0 { // it died soon after registering: a new one after a backoff
+			sec := s.RetryIn.Seconds()
+			r.RetryIn = &sec
+			human += fmt.Sprintf(" in %s", s.RetryIn.Round(100*time.Millisecond))
+		}
 	case phone.Unregistered:
 		if s.Err != nil {
 			r.Error = s.Err.Error()
