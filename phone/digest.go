@@ -54,6 +54,11 @@ func pickChallenge(values []string) (*digest.Challenge, error) {
 // header to req (replacing an earlier one). It reports whether the server marked the nonce
 // stale, which means "right password, old nonce": worth exactly one more try.
 func authorize(req *sip.Request, res *sip.Response, user, password string) (stale bool, err error) {
+	return authorizeCount(req, res, user, password, 1)
+}
+
+// authorizeCount is authorize for the count-th use of res's challenge (its nonce-count).
+func authorizeCount(req *sip.Request, res *sip.Response, user, password string, count int) (stale bool, err error) {
 	answerName := answerHeader(res)
 	chal, err := pickChallenge(challengeValues(res))
 	if err != nil {
@@ -64,6 +69,7 @@ func authorize(req *sip.Request, res *sip.Response, user, password string) (stal
 		URI:      req.Recipient.String(), // digest-uri is the Request-URI exactly as sent
 		Username: user,
 		Password: password,
+		Count:    count,
 	})
 	if err != nil {
 		return false, fmt.Errorf("digest response: %w", err)
@@ -71,6 +77,42 @@ func authorize(req *sip.Request, res *sip.Response, user, password string) (stal
 	req.RemoveHeader(answerName)
 	req.AppendHeader(sip.NewHeader(answerName, cred.String()))
 	return chal.Stale, nil
+}
+
+// digestAnswers answers the challenges of an exchange (a proxy's 407, a registrar's or far
+// end's 401: the latest of each kind) in every request that follows, each time with the next
+// nonce-count (RFC 7616 3.4). A request after a 423, after the other kind's challenge or after
+// a re-offer carried an earlier answer unchanged (nc=00000001 again), which a server that
+// counts nonces takes for a replay and refuses. The zero value answers nothing.
+type digestAnswers struct {
+	user, password string
+	chals          []*sip.Response
+	used           []int
+}
+
+// add answers res from the next request on, in place of an earlier challenge of its kind.
+func (a *digestAnswers) add(res *sip.Response, user, password string) {
+	a.user, a.password = user, password
+	name := answerHeader(res)
+	for i, c := range a.chals {
+		if answerHeader(c) == name {
+			a.chals[i], a.used[i] = res, 0
+			return
+		}
+	}
+	a.chals = append(a.chals, res)
+	a.used = append(a.used, 0)
+}
+
+// apply writes every answer into req (replacing what it carried), each with its next count.
+func (a *digestAnswers) apply(req *sip.Request) error {
+	for i, c := range a.chals {
+		a.used[i]++
+		if _, err := authorizeCount(req, c, a.user, a.password, a.used[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // challenges records which digest challenges a request (REGISTER, MESSAGE) has answered: a

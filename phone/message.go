@@ -124,6 +124,7 @@ func (p *Phone) sendMessage(ctx context.Context, stk *stack, acc *account, uri s
 // sendMessageTo sends req to its destination, answering one challenge.
 func (p *Phone) sendMessageTo(ctx context.Context, l *leg, acc *account, req *sip.Request, op string, timeout time.Duration) error {
 	var auth challenges
+	var answers digestAnswers
 	for {
 		res, err := doAttempt(ctx, l.client, req, l.transport, req.Destination(), timeout)
 		if err != nil {
@@ -140,7 +141,8 @@ func (p *Phone) sendMessageTo(ctx context.Context, l *leg, acc *account, req *si
 			next := req.Clone()
 			next.RemoveHeader("Via")
 			next.CSeq().SeqNo++
-			if _, err := authorize(next, res, acc.AuthUser, pw); err != nil {
+			answers.add(res, acc.AuthUser, pw)
+			if err := answers.apply(next); err != nil { // each challenge so far, each with its next nonce-count
 				return &Error{Op: op, Failure: FailureRefused, Code: int(res.StatusCode), Reason: res.Reason, Err: err}
 			}
 			req = next

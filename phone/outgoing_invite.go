@@ -17,6 +17,7 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, c *call, ua *sipgo.D
 	x *outgoingRun, onResponse func(*sip.Response) error) (*sipgo.DialogClientSession, *sip.Response, error) {
 	ti := 0 // which of l.targets the INVITE goes to
 	var tried []attempt
+	var answers digestAnswers // the challenges answered so far (digest.go)
 	endWith := func(in lifecycle.Input, err error) {
 		x.err, x.resolved = err, true
 		x.step(in)
@@ -59,7 +60,8 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, c *call, ua *sipgo.D
 			next := req.Clone()
 			next.RemoveHeader("Via")
 			next.CSeq().SeqNo++
-			if _, aerr := authorize(next, dr.Res, c.account.AuthUser, pw); aerr != nil {
+			answers.add(dr.Res, c.account.AuthUser, pw)
+			if aerr := answers.apply(next); aerr != nil { // each challenge so far, with its next nonce-count
 				endWith(challenge, aerr) // credentials count as sent: the machine ends it as an auth failure
 				return sess, res, aerr
 			}
@@ -74,6 +76,7 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, c *call, ua *sipgo.D
 			next := req.Clone()
 			next.RemoveHeader("Via")
 			next.CSeq().SeqNo++
+			_ = answers.apply(next) // answered before: the same challenges, the next nonce-counts
 			next.SetBody(x.secureOffer)
 			x.secureOffer, req = nil, next
 			continue

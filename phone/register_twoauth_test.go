@@ -3,6 +3,8 @@ package phone
 import (
 	"context"
 	"net"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,5 +44,72 @@ func TestRegisterAnswersProxyAndRegistrarChallenges(t *testing.T) {
 	defer cancel()
 	if _, err := p.wire("a").register(ctx, time.Minute); err != nil {
 		t.Fatalf("REGISTER through a proxy and a registrar that both challenge: %v", err)
+	}
+}
+
+// TestRegisterCountsNonceUses: each request that answers a challenge again uses the next
+// nonce-count (RFC 7616 3.4): after the registrar's 401 and the proxy's 407, and again after
+// a 423, the answers went out unchanged (nc=00000001 each time), which a server that counts
+// nonces takes for a replay.
+func TestRegisterCountsNonceUses(t *testing.T) {
+	ua, srv := sipgoServer(t)
+	var mu sync.Mutex
+	var seen []string // "Authorization nc, Proxy-Authorization nc" of each authorized REGISTER
+	ncOf := func(req *sip.Request, name string) string {
+		h := req.GetHeader(name)
+		if h == nil {
+			return "-"
+		}
+		for _, part := range strings.Split(h.Value(), ",") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(part), "="); ok && k == "nc" {
+				return v
+			}
+		}
+		return "?"
+	}
+	note := func(req *sip.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, ncOf(req, "Authorization")+" "+ncOf(req, "Proxy-Authorization"))
+	}
+	srv.OnRegister(func(req *sip.Request, tx sip.ServerTransaction) {
+		challenge := func(code int, reason, name string) {
+			res := sip.NewResponseFromRequest(req, code, reason, nil)
+			res.AppendHeader(sip.NewHeader(name, `Digest realm="test", nonce="n1", qop="auth", algorithm=MD5`))
+			_ = tx.Respond(res)
+		}
+		switch {
+		case req.GetHeader("Authorization") == nil:
+			challenge(401, "Unauthorized", "WWW-Authenticate")
+		case req.GetHeader("Proxy-Authorization") == nil:
+			note(req)
+			challenge(407, "Proxy Authentication Required", "Proxy-Authenticate")
+		case req.GetHeader("Expires") == nil || req.GetHeader("Expires").Value() != "3600":
+			note(req)
+			res := sip.NewResponseFromRequest(req, 423, "Interval Too Brief", nil)
+			res.AppendHeader(sip.NewHeader("Min-Expires", "3600"))
+			_ = tx.Respond(res)
+		default:
+			note(req)
+			_ = tx.Respond(registered(req))
+		}
+	})
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveUDP(t, ua, srv, pc)
+	p, _, _ := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{{Name: "a", AOR: "sip:alice@127.0.0.1",
+		Registrar: "sip:" + pc.LocalAddr().String(), Password: func(context.Context) (string, error) { return "pw", nil }}}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := p.wire("a").register(ctx, time.Minute); err != nil {
+		t.Fatalf("REGISTER: %v", err)
+	}
+	want := []string{"00000001 -", "00000002 00000001", "00000003 00000002"}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(seen, ", ") != strings.Join(want, ", ") {
+		t.Errorf("nonce-counts (Authorization, Proxy-Authorization) of each answer: %q, want %q", seen, want)
 	}
 }

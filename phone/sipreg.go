@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -156,9 +155,12 @@ func (r *sipRegistrar) registerAt(ctx context.Context, target string, expires ti
 // lifetime asked for in the end (a 423 raises it).
 func (r *sipRegistrar) transact(ctx context.Context, target string, expires time.Duration) (*sip.Response, time.Duration, error) {
 	var auth challenges
-	var answers []sip.Header // Authorization and Proxy-Authorization, the latest of each
+	var answers digestAnswers // Authorization and Proxy-Authorization, the latest of each
 	for {
-		req := r.newRequest(target, expires, answers...)
+		req := r.newRequest(target, expires)
+		if err := answers.apply(req); err != nil {
+			return nil, 0, &Error{Op: r.op(), Failure: FailureRefused, Reason: "digest", Err: err}
+		}
 		res, err := doAttempt(ctx, r.client, req, r.acc.Transport, target, r.attemptTimeout)
 		if err != nil {
 			return nil, 0, transportError(r.op(), target, r.acc.Transport, err)
@@ -180,12 +182,11 @@ func (r *sipRegistrar) transact(ctx context.Context, target string, expires time
 			if err != nil {
 				return nil, 0, &Error{Op: r.op(), Failure: FailureConfig, Reason: "no password", Err: err}
 			}
-			if _, err := authorize(req, res, r.acc.AuthUser, pw); err != nil {
+			// A challenge we cannot answer (an unknown algorithm) is refused here, with its code.
+			if _, err := authorize(sip.NewRequest(sip.REGISTER, req.Recipient), res, r.acc.AuthUser, pw); err != nil {
 				return nil, 0, &Error{Op: r.op(), Failure: FailureRefused, Code: int(res.StatusCode), Reason: res.Reason, Err: err}
 			}
-			name := answerHeader(res)
-			answers = slices.DeleteFunc(answers, func(h sip.Header) bool { return h.Name() == name })
-			answers = append(answers, req.GetHeader(name))
+			answers.add(res, r.acc.AuthUser, pw) // answered in the next request
 		case res.StatusCode == 423 && expires > 0:
 			// Interval Too Brief: ask again with the registrar's minimum, once.
 			minExp := headerSeconds(res, "Min-Expires")
@@ -293,7 +294,7 @@ func (r *sipRegistrar) updateContact(ctx context.Context, target string) error {
 	return nil
 }
 
-func (r *sipRegistrar) newRequest(target string, expires time.Duration, auth ...sip.Header) *sip.Request {
+func (r *sipRegistrar) newRequest(target string, expires time.Duration) *sip.Request {
 	recipient := *r.acc.registrar.Clone()
 	if r.acc.Transport != UDP && recipient.Scheme != "sips" {
 		recipient.UriParams = recipient.UriParams.Clone()
@@ -330,9 +331,6 @@ func (r *sipRegistrar) newRequest(target string, expires time.Duration, auth ...
 		req.AppendHeader(sip.NewHeader("User-Agent", r.userAgent))
 	}
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
-	for _, h := range auth {
-		req.AppendHeader(sip.NewHeader(h.Name(), h.Value()))
-	}
 	req.SetBody(nil)
 	return req
 }
