@@ -99,7 +99,8 @@ func (x *incomingRun) prepare() error {
 	if err != nil {
 		return err
 	}
-	local.Encryption = sessionEncryption(n) // our re-INVITEs repeat what this answer settled
+	// Our re-INVITEs repeat what this answer settled.
+	local.Encryption, local.KeysRequired = sessionEncryption(n, x.policy.enc == sdp.EncryptionSDESRequired)
 	c := x.c
 	c.mu.Lock()
 	a := CallAudio{Source: c.source, Sink: c.sink}

@@ -150,15 +150,17 @@ func (p *Phone) localSDP(m mediaAddr, mp mediaPolicy) sdp.Local {
 
 // sessionEncryption is the policy a call's own later offers (hold, resume) follow once an
 // exchange settled its media: the same profile and keys, so a re-INVITE changes nothing the
-// user did not ask for (RFC 4568 §7.1.4 lets an offer repeat the keys in use).
-func sessionEncryption(n sdp.Negotiated) sdp.Encryption {
+// user did not ask for (RFC 4568 §7.1.4 lets an offer repeat the keys in use). required (the
+// account's sdes-required) keeps plain RTP refused when SRTP was settled as RTP/AVP with keys:
+// a later offer without them was taken, and the call went on in the clear.
+func sessionEncryption(n sdp.Negotiated, required bool) (enc sdp.Encryption, keysRequired bool) {
 	switch {
 	case n.SRTP == nil:
-		return sdp.EncryptionNone
+		return sdp.EncryptionNone, false
 	case n.Proto == "RTP/SAVP" || n.Proto == "RTP/SAVPF":
-		return sdp.EncryptionSDESRequired
+		return sdp.EncryptionSDESRequired, true
 	}
-	return sdp.EncryptionSDES
+	return sdp.EncryptionSDES, required
 }
 
 // setAnswered fills the answered call's codec, audio rate and SRTP suite into its status.

@@ -234,7 +234,8 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 		in.Why, in.Insecure = insecureRefusal(err)
 	} else {
 		in.SDPOK = true
-		local.Encryption = sessionEncryption(n) // our re-INVITEs repeat what this answer settled
+		// Our re-INVITEs repeat what this answer settled.
+		local.Encryption, local.KeysRequired = sessionEncryption(n, c.machine.SRTPRequired)
 		c.mu.Lock()
 		c.remoteSDP, c.params = x.params.Remote, x.params
 		c.answered, c.ringStop, c.local, c.contact, c.source, c.sink = true, nil, local, l.contact, a.Source, a.Sink

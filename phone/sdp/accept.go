@@ -73,7 +73,7 @@ func acceptedKeys(l Local, m *Media) (*srtp.Keys, *RefusalError) {
 		return nil, refuse(ErrEncryptionOff, "the answer has a=crypto, our offer had none")
 	case l.Encryption == EncryptionNone:
 		return nil, nil
-	case len(m.Crypto) == 0 && l.Encryption == EncryptionSDESRequired:
+	case len(m.Crypto) == 0 && l.keysRequired():
 		return nil, refuse(ErrEncryptionRequired, "the answer has no a=crypto")
 	case len(m.Crypto) == 0 && secure:
 		return nil, refuse(ErrBadCrypto, "%s answer without a=crypto", m.Proto)

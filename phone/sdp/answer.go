@@ -80,7 +80,7 @@ func settle(sd *psdp.SessionDescription, l Local) (settled, error) {
 		}
 	}
 	chosen := secure
-	if chosen == nil && l.Encryption != EncryptionSDESRequired {
+	if chosen == nil && !l.keysRequired() {
 		chosen = plain
 	}
 	switch {
@@ -147,7 +147,7 @@ func consider(sd *psdp.SessionDescription, md *psdp.MediaDescription, l Local) (
 		c.keys = &keys
 	case secureProto(p) && len(m.Crypto) == 0:
 		return nil, refuse(ErrBadCrypto, "%s offer without a=crypto (DTLS-SRTP or MIKEY keying is not supported)", p), nil
-	case secureProto(p) || l.Encryption == EncryptionSDESRequired:
+	case secureProto(p) || l.keysRequired():
 		return nil, r, nil
 	}
 	return c, nil, nil // best effort: plain RTP when the RTP/AVP offer's keys will not do

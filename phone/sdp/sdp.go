@@ -89,6 +89,10 @@ type Local struct {
 
 	// Encryption is the media encryption policy (zero: EncryptionNone, plain RTP).
 	Encryption Encryption
+	// KeysRequired refuses plain RTP under EncryptionSDES too: a call that settled SRTP as
+	// RTP/AVP with a=crypto under an sdes-required policy repeats that form in its re-INVITEs,
+	// and must not fall back to plain RTP in them, nor in the far end's.
+	KeysRequired bool
 	// Crypto are our SDES keys, one per suite we do, best first (srtp.NewCrypto makes them;
 	// their tags must differ). Offers list them all; an answer uses ours of the suite it
 	// picks, under the offer's tag. Required unless Encryption is EncryptionNone, and
@@ -140,4 +144,10 @@ type Negotiated struct {
 	// SRTP holds the SDES keys when the stream is encrypted: Local (ours) protects what we
 	// send, Remote (theirs) unprotects what we receive. nil means plain RTP.
 	SRTP *srtp.Keys
+}
+
+// keysRequired says whether plain RTP is refused: the sdes-required policy, or a call that
+// settled SRTP under it (KeysRequired).
+func (l Local) keysRequired() bool {
+	return l.Encryption == EncryptionSDESRequired || l.KeysRequired && l.Encryption != EncryptionNone
 }

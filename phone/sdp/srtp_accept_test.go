@@ -67,6 +67,7 @@ func TestAcceptCrypto(t *testing.T) {
 		{"tag 2", req, answerTo("m=audio 5000 RTP/SAVP 0", "a=crypto:"+theirs32.String()), nil, &srtp.Keys{Local: req.Crypto[1], Remote: theirs32}},
 		{"plain answer to best effort", sdes, answerTo("m=audio 5000 RTP/AVP 0"), nil, nil},
 		{"plain answer under required", req, answerTo("m=audio 5000 RTP/AVP 0"), ErrEncryptionRequired, nil},
+		{"plain answer, keys required", keysRequired(sdes), answerTo("m=audio 5000 RTP/AVP 0"), ErrEncryptionRequired, nil},
 		{"keyless RTP/SAVP answer", sdes, answerTo("m=audio 5000 RTP/SAVP 0"), ErrBadCrypto, nil},
 		{"unknown tag", sdes, answerTo("m=audio 5000 RTP/AVP 0", "a=crypto:9 AES_CM_128_HMAC_SHA1_80 inline:"+theirs80.String()[len("1 AES_CM_128_HMAC_SHA1_80 inline:"):]), ErrBadCrypto, nil},
 		{"suite differs from our tag's", sdes, answerTo("m=audio 5000 RTP/AVP 0", "a=crypto:1 "+theirs32.String()[2:]), ErrBadCrypto, nil},

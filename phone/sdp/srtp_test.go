@@ -143,6 +143,9 @@ func TestAnswerCrypto(t *testing.T) {
 		{"avp malformed: plain", offerWith("RTP/AVP", "1 AES_CM_128_HMAC_SHA1_80 inline:AAAA"), sdesLocal(EncryptionSDES, 1), nil, 0, 0, ""},
 		{"avp malformed, required", offerWith("RTP/AVP", "1 AES_CM_128_HMAC_SHA1_80 inline:AAAA"), sdesLocal(EncryptionSDESRequired, 1), ErrBadCrypto, 0, 0, "Malformed a=crypto"},
 		{"avp plain, required", offerWith("RTP/AVP"), sdesLocal(EncryptionSDESRequired, 1), ErrEncryptionRequired, 0, 0, "SRTP required by policy"},
+		// A call that settled SRTP as RTP/AVP with keys under sdes-required: a later plain offer is refused.
+		{"avp plain, keys required", offerWith("RTP/AVP"), keysRequired(sdesLocal(EncryptionSDES, 1)), ErrEncryptionRequired, 0, 0, "SRTP required by policy"},
+		{"avp best effort, keys required", offerWith("RTP/AVP", "1 "+good80), keysRequired(sdesLocal(EncryptionSDES, 1)), nil, 1, srtp.AESCM128HMACSHA180, ""},
 		{"avpf best effort", offerWith("RTP/AVPF", "1 "+good80), sdesLocal(EncryptionSDES, 1), nil, 1, srtp.AESCM128HMACSHA180, ""},
 		{"savpf", offerWith("RTP/SAVPF", "5 "+good80), sdesLocal(EncryptionSDESRequired, 1), nil, 5, srtp.AESCM128HMACSHA180, ""},
 		{"dtls", offerWith("UDP/TLS/RTP/SAVP"), sdesLocal(EncryptionSDES, 1), ErrNoCommonCodec, 0, 0, "No common audio codec"},
@@ -222,4 +225,10 @@ func TestCryptoSuites(t *testing.T) {
 			}
 		})
 	}
+}
+
+// keysRequired is l as a call that settled SRTP under sdes-required has it (Local.KeysRequired).
+func keysRequired(l Local) Local {
+	l.KeysRequired = true
+	return l
 }
