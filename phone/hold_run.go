@@ -10,6 +10,7 @@ import (
 	lifecycle "github.com/dialtone/dialtone/phone/call"
 	"github.com/dialtone/dialtone/phone/media"
 	"github.com/dialtone/dialtone/phone/sdp"
+	"github.com/dialtone/dialtone/phone/srtp"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -155,7 +156,16 @@ func (h *holdRun) answerOffer(hold bool) lifecycle.Input {
 	if len(h.offer.req.Body()) == 0 {
 		// A re-INVITE without SDP (a session refresh, or a delayed offer): our offer goes in
 		// the 200 and the media stays as it is (the answer would come in the ACK, which we do
-		// not read: RFC 3261 allows it to change nothing, and peers use this to refresh).
+		// not read: RFC 3261 allows it to change nothing, and peers use this to refresh). So
+		// the offer is the session as it stands, its codec and the key in force under the tag
+		// it settled with: offering every codec and key let the far end answer with another,
+		// which it then sent while we went on with the old one (one-way or no audio).
+		if current.Codec != nil {
+			local.Codecs = []string{current.Codec.Name()}
+		}
+		if current.SRTP != nil {
+			local.Crypto = []srtp.Crypto{current.SRTP.Local}
+		}
 		offer, err := sdp.Offer(local)
 		if err != nil {
 			h.p.log.Warn("offer for a re-INVITE without SDP", "call", c.id, "err", err)
@@ -163,6 +173,14 @@ func (h *holdRun) answerOffer(hold bool) lifecycle.Input {
 		}
 		h.answer, h.params = offer, current
 		return lifecycle.OfferAnswered{OK: true, RemoteHold: remote}
+	}
+	if o, perr := sdp.ParseOffer(h.offer.req.Body()); perr == nil {
+		if keys, kerr := keysAdded(local.Encryption, local.Crypto, o.CryptoSuites()); kerr == nil && len(keys) > len(local.Crypto) {
+			local.Crypto = keys
+			c.mu.Lock()
+			c.local.Crypto = keys // kept for the call's later offers and answers
+			c.mu.Unlock()
+		}
 	}
 	answer, n, err := sdp.Answer(h.offer.req.Body(), local)
 	if err == nil {

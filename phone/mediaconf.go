@@ -77,6 +77,28 @@ func newKeys(e sdp.Encryption) ([]srtp.Crypto, error) {
 	return newKeysFor(e, srtp.Suites)
 }
 
+// keysAdded is keys with fresh ones for the suites offered that it has none for: an incoming
+// call's keys are made for the suites its first offer names, and a later offer may name
+// others (a PBX that bridged the call elsewhere), which we refused (RTP/SAVP) or answered in
+// the clear (RTP/AVP). keys itself is not changed.
+func keysAdded(e sdp.Encryption, keys []srtp.Crypto, offered []srtp.Suite) ([]srtp.Crypto, error) {
+	var missing []srtp.Suite
+	for _, s := range offered {
+		held := slices.ContainsFunc(keys, func(k srtp.Crypto) bool { return k.Suite == s })
+		if !held && slices.Contains(srtp.Suites, s) {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) == 0 || e == sdp.EncryptionNone {
+		return keys, nil
+	}
+	more, err := newKeysFor(e, missing) // tags by suite: they differ from the held ones'
+	if err != nil {
+		return keys, err
+	}
+	return append(slices.Clone(keys), more...), nil
+}
+
 // newKeysFor is newKeys for the suites in want only (each keeps its tag). An answerer needs a
 // key for a suite the offer names and no other: fresh keys cost ~4 µs each of INVITE → 200 OK.
 // With none of want supported it still makes AES_CM_128_HMAC_SHA1_80's (which every SDES peer
