@@ -113,3 +113,42 @@ func TestRegisterCountsNonceUses(t *testing.T) {
 		t.Errorf("nonce-counts (Authorization, Proxy-Authorization) of each answer: %q, want %q", seen, want)
 	}
 }
+
+// TestRegisterKeepsTheRegistrarsMinimum: a 423's Min-Expires is asked for again at every
+// refresh, not only in the REGISTER that got the 423: each refresh cost a 423 first.
+func TestRegisterKeepsTheRegistrarsMinimum(t *testing.T) {
+	ua, srv := sipgoServer(t)
+	var mu sync.Mutex
+	tooBrief := 0
+	srv.OnRegister(func(req *sip.Request, tx sip.ServerTransaction) {
+		if e := req.GetHeader("Expires"); e == nil || e.Value() != "3600" {
+			mu.Lock()
+			tooBrief++
+			mu.Unlock()
+			res := sip.NewResponseFromRequest(req, 423, "Interval Too Brief", nil)
+			res.AppendHeader(sip.NewHeader("Min-Expires", "3600"))
+			_ = tx.Respond(res)
+			return
+		}
+		_ = tx.Respond(registered(req))
+	})
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveUDP(t, ua, srv, pc)
+	p, _, _ := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{{Name: "a", AOR: "sip:alice@127.0.0.1",
+		Registrar: "sip:" + pc.LocalAddr().String(), Password: func(context.Context) (string, error) { return "pw", nil }}}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := range 2 {
+		if _, err := p.wire("a").register(ctx, time.Minute); err != nil {
+			t.Fatalf("REGISTER %d: %v", i, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if tooBrief != 1 {
+		t.Errorf("%d REGISTERs got 423, want 1 (the refresh asks for the minimum at once)", tooBrief)
+	}
+}

@@ -45,6 +45,8 @@ type sipRegistrar struct {
 	attemptTimeout time.Duration
 	// known is the last target list DNS gave, used when a later lookup fails.
 	known []resolve.Target
+	// minExpires is the lifetime a registrar's 423 asked for at least (Min-Expires).
+	minExpires time.Duration
 
 	mu      sync.Mutex // guards the fields below: register may run during shutdown
 	callID  string
@@ -156,6 +158,9 @@ func (r *sipRegistrar) registerAt(ctx context.Context, target string, expires ti
 func (r *sipRegistrar) transact(ctx context.Context, target string, expires time.Duration) (*sip.Response, time.Duration, error) {
 	var auth challenges
 	var answers digestAnswers // Authorization and Proxy-Authorization, the latest of each
+	if expires > 0 {
+		expires = max(expires, r.minExpires) // the registrar's 423 said so before
+	}
 	for {
 		req := r.newRequest(target, expires)
 		if err := answers.apply(req); err != nil {
@@ -193,7 +198,7 @@ func (r *sipRegistrar) transact(ctx context.Context, target string, expires time
 			if minExp <= expires {
 				return nil, 0, responseError(r.op(), res, auth.sent())
 			}
-			expires = minExp
+			expires, r.minExpires = minExp, minExp // and at every refresh: no 423 each time
 		default:
 			e := responseError(r.op(), res, auth.sent())
 			if e.Failure == FailureNotFound {
