@@ -38,10 +38,13 @@ func (p *Phone) startKeepAlive(ctx context.Context, stack *stack, i int, acc *ac
 }
 
 // keepAlive sends a double CRLF (RFC 5626 section 4.4.1) from the SIP socket to account i's
-// registrar (or outbound proxy) every interval while the account is registered. Registrars
-// ignore it; the NAT in between sees traffic and keeps the mapping.
+// registrar (or outbound proxy) every interval while the account has a binding: registered,
+// or after a refresh that failed, until the binding's lifetime runs out (the registrar still
+// sends calls there meanwhile, and they must still find the NAT's mapping). Registrars ignore
+// it; the NAT in between sees traffic and keeps the mapping.
 func (p *Phone) keepAlive(ctx context.Context, stack *stack, i int, wire *sipRegistrar, interval time.Duration) {
 	crlf := []byte("\r\n\r\n")
+	var until time.Time // the end of the last binding granted
 	for {
 		t := p.clock.NewTimer(interval)
 		select {
@@ -51,10 +54,16 @@ func (p *Phone) keepAlive(ctx context.Context, stack *stack, i int, wire *sipReg
 		case <-t.C():
 		}
 		p.mu.Lock()
-		registered := p.statuses[i].State == Registered
+		st := p.statuses[i]
 		p.mu.Unlock()
+		switch st.State {
+		case Registered:
+			until = st.Time.Add(st.Expires)
+		case Unregistered:
+			until = time.Time{}
+		}
 		target := wire.lastTarget()
-		if !registered || target == "" {
+		if !p.clock.Now().Before(until) || target == "" {
 			continue
 		}
 		addr, err := net.ResolveUDPAddr("udp", target) // already an ip:port: no DNS

@@ -92,3 +92,85 @@ func TestKeepAliveCanBeTurnedOff(t *testing.T) {
 		t.Fatal("zero KeepAlive should mean the default")
 	}
 }
+
+// TestKeepAlivesGoOnWhileTheBindingLasts: a refresh fails (the registrar answers 503), and the
+// binding granted before still lasts: keep-alives go on until it runs out, since calls still
+// come to it through the NAT's mapping. They stopped at the failure.
+func TestKeepAlivesGoOnWhileTheBindingLasts(t *testing.T) {
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	keepAlives := make(chan time.Time, 100)
+	go func() {
+		buf := make([]byte, 65536)
+		parser := sip.NewParser()
+		registers := 0
+		for {
+			n, from, err := conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if bytes.Equal(buf[:n], []byte("\r\n\r\n")) {
+				select {
+				case keepAlives <- time.Now():
+				default:
+				}
+				continue
+			}
+			msg, err := parser.ParseSIP(append([]byte(nil), buf[:n]...))
+			req, ok := msg.(*sip.Request)
+			if err != nil || !ok || req.Method != sip.REGISTER {
+				continue
+			}
+			registers++
+			res := sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
+			if registers == 1 { // the first is granted 4 s; the refresh after 2 s fails
+				res = sip.NewResponseFromRequest(req, 200, "OK", nil)
+				res.AppendHeader(sip.NewHeader("Expires", "4"))
+				if c := req.Contact(); c != nil {
+					res.AppendHeader(&sip.ContactHeader{Address: c.Address})
+				}
+			}
+			_, _ = conn.WriteTo([]byte(res.String()), from)
+		}
+	}()
+	p, err := New(Config{ListenAddr: "127.0.0.1:0", KeepAlive: 100 * time.Millisecond, Accounts: []Account{{
+		Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + conn.LocalAddr().String(), Register: true, Expires: 4 * time.Second,
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	events := p.Subscribe(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	var registeredAt time.Time
+	deadline := time.After(15 * time.Second)
+	for failed := false; !failed; {
+		select {
+		case ev := <-events:
+			if s, ok := ev.(AccountStatus); ok && s.State == Registered {
+				registeredAt = time.Now()
+			}
+			if s, ok := ev.(AccountStatus); ok && s.State == RegFailed && !registeredAt.IsZero() {
+				failed = true
+			}
+		case <-deadline:
+			t.Fatal("no failed refresh after a registration")
+		}
+	}
+	for len(keepAlives) > 0 {
+		<-keepAlives // those before the failure
+	}
+	select {
+	case at := <-keepAlives:
+		if at.Sub(registeredAt) > 4*time.Second+time.Second {
+			t.Errorf("a keep-alive %v after the 4 s binding began", at.Sub(registeredAt))
+		}
+	case <-time.After(1500 * time.Millisecond): // the binding has ~2 s left: keep-alives every 100 ms
+		t.Fatal("no keep-alive after the failed refresh, while the binding still lasted")
+	}
+}
