@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -20,6 +22,9 @@ type Error struct {
 	Code    int     // the final SIP response code, 0 when none arrived
 	Reason  string  // its reason phrase, or a short description of the local failure
 	Err     error   // the underlying error, if any
+	// RetryAfter is the response's Retry-After (RFC 3261 20.33: a 503's or 486's "not before"),
+	// 0 when it had none.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -95,7 +100,7 @@ func verifyIsUnknownCA(v *tls.CertificateVerificationError) bool {
 
 // responseError classifies a final non-2xx response to a request that is not a call.
 func responseError(op string, res *sip.Response, credentialsSent bool) *Error {
-	e := &Error{Op: op, Code: int(res.StatusCode), Reason: res.Reason, Failure: FailureRefused}
+	e := &Error{Op: op, Code: int(res.StatusCode), Reason: res.Reason, Failure: FailureRefused, RetryAfter: retryAfter(res)}
 	switch {
 	case res.StatusCode == 401 || res.StatusCode == 407:
 		e.Failure = FailureAuth
@@ -106,3 +111,25 @@ func responseError(op string, res *sip.Response, credentialsSent bool) *Error {
 	}
 	return e
 }
+
+// retryAfter is res's Retry-After in seconds ("120", "120 (maintenance)", "120;duration=60"),
+// at most maxRetryAfter; 0 when absent or unreadable.
+func retryAfter(res *sip.Response) time.Duration {
+	h := res.GetHeader("Retry-After")
+	if h == nil {
+		return 0
+	}
+	v := strings.TrimSpace(h.Value())
+	end := strings.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' })
+	if end >= 0 {
+		v = v[:end]
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return min(time.Duration(n)*time.Second, maxRetryAfter)
+}
+
+// maxRetryAfter bounds how long a server's Retry-After keeps us from trying again.
+const maxRetryAfter = time.Hour

@@ -61,6 +61,7 @@ func failoverError(op string, tried []attempt) *Error {
 		var pe *Error
 		if errors.As(a.err, &pe) {
 			what = pe.Reason
+			e.RetryAfter = max(e.RetryAfter, pe.RetryAfter)
 			if pe.Code != 0 {
 				what = fmt.Sprintf("%d %s", pe.Code, pe.Reason)
 				e.Failure, e.Code = pe.Failure, pe.Code

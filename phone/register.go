@@ -103,6 +103,9 @@ func (l *regLoop) run(ctx context.Context) {
 				wait = authRetryAfter
 			default:
 				wait = l.backoff.next()
+				if pe != nil && pe.RetryAfter > wait {
+					wait = pe.RetryAfter // the registrar said when (a 503 for maintenance)
+				}
 			}
 			if ctx.Err() != nil {
 				break

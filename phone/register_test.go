@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // scriptedWire answers REGISTERs from a script and records what was asked.
@@ -312,6 +314,27 @@ func TestRegStateNames(t *testing.T) {
 		Registered: "registered", RegFailed: "registration_failed", Recovering: "recovering", RegState(9): "RegState(9)"} {
 		if s.String() != want {
 			t.Errorf("%d: %q, want %q", int(s), s.String(), want)
+		}
+	}
+}
+
+// TestRegLoopHonoursRetryAfter: a registrar's 503 with Retry-After (maintenance) is tried again
+// when it said, not at the backoff's next second; Retry-After is read in its written forms.
+func TestRegLoopHonoursRetryAfter(t *testing.T) {
+	busy := func(time.Duration) (regResult, error) {
+		return regResult{}, &Error{Op: "register", Failure: FailureRefused, Code: 503, Reason: "Service Unavailable", RetryAfter: 2 * time.Minute}
+	}
+	h := startLoop(t, busy, ok(time.Hour))
+	h.next(t) // registering
+	if s := h.next(t); s.State != RegFailed || s.RetryIn != 2*time.Minute {
+		t.Fatalf("%v retry %v, want failed, retry 2m (the Retry-After)", s.State, s.RetryIn)
+	}
+	for in, want := range map[string]time.Duration{"120": 2 * time.Minute, "120 (maintenance)": 2 * time.Minute,
+		"120;duration=60": 2 * time.Minute, "999999": time.Hour, "soon": 0, "-5": 0} {
+		res := sip.NewResponseFromRequest(sip.NewRequest(sip.REGISTER, sip.Uri{Host: "x"}), 503, "Busy", nil)
+		res.AppendHeader(sip.NewHeader("Retry-After", in))
+		if got := retryAfter(res); got != want {
+			t.Errorf("Retry-After %q: %v, want %v", in, got, want)
 		}
 	}
 }
