@@ -65,13 +65,13 @@ func (l *regLoop) run(ctx context.Context) {
 			first = false
 		}
 		res, err := l.wire.register(ctx, l.expires)
+		everRegistered = everRegistered || err == nil // a binding made as we stop is removed too
 		if ctx.Err() != nil {
 			break
 		}
 		var wait time.Duration
 		flow = ""
 		if err == nil {
-			everRegistered = true
 			registeredAt = l.clock.Now()
 			flow = flowOf(res.Contact)
 			if !youngLoss {

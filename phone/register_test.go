@@ -338,3 +338,25 @@ func TestRegLoopHonoursRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// TestRegLoopRemovesABindingMadeAsItStops: the first REGISTER succeeds just as the phone
+// stops; the binding is removed (Expires: 0) like any other, not left at the registrar.
+func TestRegLoopRemovesABindingMadeAsItStops(t *testing.T) {
+	var h *loopHarness
+	started := make(chan struct{})
+	stopThenOK := func(e time.Duration) (regResult, error) {
+		if e > 0 {
+			<-started // h is set
+			h.cancel()
+		}
+		return ok(time.Hour)(e)
+	}
+	h = startLoop(t, stopThenOK)
+	close(started)
+	<-h.done
+	h.wire.mu.Lock()
+	defer h.wire.mu.Unlock()
+	if len(h.wire.asked) != 2 || h.wire.asked[1] != 0 {
+		t.Fatalf("REGISTERs asked %v, want the binding and then its removal (0)", h.wire.asked)
+	}
+}
