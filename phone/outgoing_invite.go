@@ -45,7 +45,7 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, c *call, ua *sipgo.D
 		}
 		var dr *sipgo.ErrDialogResponse
 		if errors.As(err, &dr) && (dr.Res.StatusCode == 401 || dr.Res.StatusCode == 407) {
-			challenge := lifecycle.Response{Code: int(dr.Res.StatusCode), Reason: dr.Res.Reason}
+			challenge := lifecycle.Response{Code: int(dr.Res.StatusCode), Reason: dr.Res.Reason, Stale: hasStaleChallenge(dr.Res)}
 			x.resend = false
 			x.step(challenge)
 			if !x.resend { // a second challenge, or no account to answer with: the machine ended it

@@ -97,6 +97,9 @@ type Machine struct {
 	// credentials for: a proxy's 407 and then the far end's 401 are two (RFC 3261 22.3), each
 	// answered once; a second of a kind already answered means the credentials were rejected.
 	ProxyAuthSent, UserAuthSent bool
+	// StaleRetried: a challenge of a kind already answered said stale=true, and was answered
+	// again (once: a second stale one is a loop).
+	StaleRetried bool
 	// SRTPRequired: our offer requires SRTP (media_encryption = "sdes-required"), so a 488,
 	// 606 or 415 from the far end means it would not encrypt, and the call fails as insecure.
 	SRTPRequired bool

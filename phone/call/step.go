@@ -19,6 +19,9 @@ type (
 		// requires encrypted (or encrypts what our policy keeps plain); Reason-like text in Why.
 		Insecure bool
 		Why      string
+		// Stale: a 401 or 407 whose challenge says stale=true (RFC 7616 3.3: the password was
+		// right, the nonce old), which is answered once more with the same password.
+		Stale bool
 	}
 	// Failed is a failure on our side before any final response: no route, no RTP port,
 	// timeout, refused, DNS. Failure classifies it (NoFailure means FailureNetwork).
@@ -243,6 +246,9 @@ func (m Machine) onResponse(r Response) (Machine, []Effect) {
 		return m, []Effect{ResendWithAuth{}}
 	case r.Code == 407 && m.CanAuth && !m.ProxyAuthSent:
 		m.ProxyAuthSent = true
+		return m, []Effect{ResendWithAuth{}}
+	case (r.Code == 401 || r.Code == 407) && m.CanAuth && r.Stale && !m.StaleRetried:
+		m.StaleRetried = true
 		return m, []Effect{ResendWithAuth{}}
 	}
 	f := FailureFor(r.Code)

@@ -57,6 +57,8 @@ func TestStep(t *testing.T) {
 		{"407 after the far end's 401: a second challenge", authSent, Response{Code: 407}, bothSent, []Effect{ResendWithAuth{}}},
 		{"407 again: wrong password", bothSent, Response{Code: 407, Reason: "Proxy Authentication Required"}, ended(bothSent, Outcome{Code: 407, Reason: "Proxy Authentication Required", By: Remote, Failure: FailureAuth}), []Effect{End{Outcome{Code: 407, Reason: "Proxy Authentication Required", By: Remote, Failure: FailureAuth}}}},
 		{"401 again: wrong password", authSent, Response{Code: 401, Reason: "Unauthorized"}, ended(authSent, Outcome{Code: 401, Reason: "Unauthorized", By: Remote, Failure: FailureAuth}), []Effect{End{Outcome{Code: 401, Reason: "Unauthorized", By: Remote, Failure: FailureAuth}}}},
+		{"401 again, stale: answered once more", authSent, Response{Code: 401, Stale: true}, staleRetried(authSent), []Effect{ResendWithAuth{}}},
+		{"401 stale twice: wrong password", staleRetried(authSent), Response{Code: 401, Reason: "Unauthorized", Stale: true}, ended(staleRetried(authSent), Outcome{Code: 401, Reason: "Unauthorized", By: Remote, Failure: FailureAuth}), []Effect{End{Outcome{Code: 401, Reason: "Unauthorized", By: Remote, Failure: FailureAuth}}}},
 		{"401 without an account", noAccount, Response{Code: 401, Reason: "Unauthorized"}, ended(noAccount, Outcome{Code: 401, Reason: "Unauthorized", By: Remote, Failure: FailureAuth}), []Effect{End{Outcome{Code: 401, Reason: "Unauthorized", By: Remote, Failure: FailureAuth}}}},
 		{"403 before credentials is a refusal", out(Calling), Response{Code: 403, Reason: "Forbidden"}, ended(out(Calling), Outcome{Code: 403, Reason: "Forbidden", By: Remote, Failure: FailureDeclined}), []Effect{End{Outcome{Code: 403, Reason: "Forbidden", By: Remote, Failure: FailureDeclined}}}},
 		{"403 after credentials is auth", authSent, Response{Code: 403, Reason: "Forbidden"}, ended(authSent, Outcome{Code: 403, Reason: "Forbidden", By: Remote, Failure: FailureAuth}), []Effect{End{Outcome{Code: 403, Reason: "Forbidden", By: Remote, Failure: FailureAuth}}}},
@@ -179,4 +181,10 @@ func FuzzStep(f *testing.F) {
 			m = next
 		}
 	})
+}
+
+// staleRetried is m after a stale challenge was answered once more.
+func staleRetried(m Machine) Machine {
+	m.StaleRetried = true
+	return m
 }
