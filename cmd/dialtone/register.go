@@ -70,8 +70,7 @@ func (c *registerCmd) Run(e *env) error {
 	}
 	if c.Once || allTrue(terminal, registering) || e.ctx.Err() == nil {
 		// --once reports each account's first result; a run that ended because every account
-		// gave up reports why, though an account may have registered before (a refresh whose
-		// password source failed for good).
+		// gave up (a first REGISTER refused for its credentials) reports why.
 		results := last
 		if c.Once {
 			results = first
