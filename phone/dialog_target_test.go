@@ -1,11 +1,8 @@
 package phone
 
 import (
-	"context"
 	"testing"
-	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -14,17 +11,8 @@ import (
 // to the new Contact (RFC 3261 12.2.2), not to the one of the first INVITE.
 func TestTargetRefreshMovesOurRequests(t *testing.T) {
 	tp, tAddr, tEv := runPhone(t, Config{})
-	r := dialRaw(t, tAddr)
-	t1 := answerNext(t, tp, tEv, CallAudio{})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	r, t1, ctx := answeredRaw(t, tp, tAddr, tEv)
 	s := r.sess.Load()
-	if err := s.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
-		t.Fatalf("the raw caller's INVITE: %v", err)
-	}
-	if err := r.ack(); err != nil {
-		t.Fatalf("ACK: %v", err)
-	}
 	moved := *s.InviteRequest.Contact().Address.Clone()
 	moved.User = "moved"
 	reinvite := sip.NewRequest(sip.INVITE, s.InviteResponse.Contact().Address)
@@ -36,12 +24,7 @@ func TestTargetRefreshMovesOurRequests(t *testing.T) {
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("re-INVITE: %v %v", res, err)
 	}
-	ack := sip.NewRequest(sip.ACK, s.InviteResponse.Contact().Address)
-	ack.AppendHeader(sip.HeaderClone(s.InviteRequest.From()))
-	ack.AppendHeader(sip.HeaderClone(s.InviteResponse.To()))
-	ack.AppendHeader(sip.HeaderClone(s.InviteRequest.CallID()))
-	ack.AppendHeader(&sip.CSeqHeader{SeqNo: reinvite.CSeq().SeqNo, MethodName: sip.ACK})
-	if err := r.client.WriteRequest(ack); err != nil {
+	if err := r.ackReinvite(reinvite, nil); err != nil {
 		t.Fatalf("ACK of the re-INVITE: %v", err)
 	}
 	if err := tp.Transfer(t1, "sip:g@127.0.0.1:9"); err != nil {

@@ -2,7 +2,6 @@ package phone
 
 import (
 	"bytes"
-	"context"
 	"net"
 	"testing"
 	"time"
@@ -51,17 +50,9 @@ func fakeRegistrar(t *testing.T) (addr string, keepAlives <-chan struct{}) {
 
 func TestUDPRegistrationSendsKeepAlives(t *testing.T) {
 	addr, keepAlives := fakeRegistrar(t)
-	p, err := New(Config{ListenAddr: "127.0.0.1:0", KeepAlive: 100 * time.Millisecond, Accounts: []Account{{
+	_, _, events := runPhone(t, Config{KeepAlive: 100 * time.Millisecond, Accounts: []Account{{
 		Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + addr, Register: true, Expires: time.Hour,
 	}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	events := p.Subscribe(ctx)
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	defer func() { cancel(); <-done }()
 	deadline := time.After(10 * time.Second)
 	for registered := false; !registered; {
 		select {
@@ -136,17 +127,9 @@ func TestKeepAlivesGoOnWhileTheBindingLasts(t *testing.T) {
 			_, _ = conn.WriteTo([]byte(res.String()), from)
 		}
 	}()
-	p, err := New(Config{ListenAddr: "127.0.0.1:0", KeepAlive: 100 * time.Millisecond, Accounts: []Account{{
+	_, _, events := runPhone(t, Config{KeepAlive: 100 * time.Millisecond, Accounts: []Account{{
 		Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + conn.LocalAddr().String(), Register: true, Expires: 4 * time.Second,
 	}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	events := p.Subscribe(ctx)
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	defer func() { cancel(); <-done }()
 	var registeredAt time.Time
 	deadline := time.After(15 * time.Second)
 	for failed := false; !failed; {

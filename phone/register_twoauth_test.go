@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -32,14 +33,7 @@ func TestRegisterAnswersProxyAndRegistrarChallenges(t *testing.T) {
 			_ = tx.Respond(registered(req))
 		}
 	})
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	serveUDP(t, ua, srv, pc)
-
-	p, _, _ := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{{Name: "a", AOR: "sip:alice@127.0.0.1",
-		Registrar: "sip:" + pc.LocalAddr().String(), Password: func(context.Context) (string, error) { return "pw", nil }}}})
+	p := registrarPhone(t, ua, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := p.wire("a").register(ctx, time.Minute); err != nil {
@@ -94,13 +88,7 @@ func TestRegisterCountsNonceUses(t *testing.T) {
 			_ = tx.Respond(registered(req))
 		}
 	})
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	serveUDP(t, ua, srv, pc)
-	p, _, _ := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{{Name: "a", AOR: "sip:alice@127.0.0.1",
-		Registrar: "sip:" + pc.LocalAddr().String(), Password: func(context.Context) (string, error) { return "pw", nil }}}})
+	p := registrarPhone(t, ua, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := p.wire("a").register(ctx, time.Minute); err != nil {
@@ -132,13 +120,7 @@ func TestRegisterKeepsTheRegistrarsMinimum(t *testing.T) {
 		}
 		_ = tx.Respond(registered(req))
 	})
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	serveUDP(t, ua, srv, pc)
-	p, _, _ := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{{Name: "a", AOR: "sip:alice@127.0.0.1",
-		Registrar: "sip:" + pc.LocalAddr().String(), Password: func(context.Context) (string, error) { return "pw", nil }}}})
+	p := registrarPhone(t, ua, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for i := range 2 {
@@ -151,4 +133,18 @@ func TestRegisterKeepsTheRegistrarsMinimum(t *testing.T) {
 	if tooBrief != 1 {
 		t.Errorf("%d REGISTERs got 423, want 1 (the refresh asks for the minimum at once)", tooBrief)
 	}
+}
+
+// registrarPhone serves the test's sipgo registrar (ua, srv) on loopback UDP and runs a phone
+// whose account "a" (password "pw") registers there.
+func registrarPhone(t *testing.T, ua *sipgo.UserAgent, srv *sipgo.Server) *Phone {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveUDP(t, ua, srv, pc)
+	p, _, _ := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{{Name: "a", AOR: "sip:alice@127.0.0.1",
+		Registrar: "sip:" + pc.LocalAddr().String(), Password: func(context.Context) (string, error) { return "pw", nil }}}})
+	return p
 }

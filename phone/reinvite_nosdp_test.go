@@ -1,12 +1,9 @@
 package phone
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -17,17 +14,8 @@ import (
 // the old one.
 func TestOfferlessReinviteOffersTheSessionAsItIs(t *testing.T) {
 	tp, tAddr, tEv := runPhone(t, Config{})
-	r := dialRaw(t, tAddr)
-	answerNext(t, tp, tEv, CallAudio{})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	r, _, ctx := answeredRaw(t, tp, tAddr, tEv)
 	s := r.sess.Load()
-	if err := s.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
-		t.Fatalf("the raw caller's INVITE: %v", err)
-	}
-	if err := r.ack(); err != nil {
-		t.Fatalf("ACK: %v", err)
-	}
 	first := audioCodecs(string(s.InviteResponse.Body()))
 	reinvite := sip.NewRequest(sip.INVITE, s.InviteResponse.Contact().Address)
 	reinvite.AppendHeader(&sip.ContactHeader{Address: s.InviteRequest.Contact().Address})
@@ -35,15 +23,7 @@ func TestOfferlessReinviteOffersTheSessionAsItIs(t *testing.T) {
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("re-INVITE without SDP: %v %v", res, err)
 	}
-	ack := sip.NewRequest(sip.ACK, s.InviteResponse.Contact().Address)
-	ack.AppendHeader(sip.HeaderClone(s.InviteRequest.From()))
-	ack.AppendHeader(sip.HeaderClone(s.InviteResponse.To()))
-	ack.AppendHeader(sip.HeaderClone(s.InviteRequest.CallID()))
-	ack.AppendHeader(&sip.CSeqHeader{SeqNo: reinvite.CSeq().SeqNo, MethodName: sip.ACK})
-	ct := sip.ContentTypeHeader("application/sdp")
-	ack.AppendHeader(&ct)
-	ack.SetBody(s.InviteRequest.Body())
-	if err := r.client.WriteRequest(ack); err != nil {
+	if err := r.ackReinvite(reinvite, s.InviteRequest.Body()); err != nil {
 		t.Fatalf("ACK: %v", err)
 	}
 	// The call's answer named one audio codec; the offer names that one only (and

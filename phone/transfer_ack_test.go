@@ -106,6 +106,40 @@ func dialRaw(t *testing.T, addr string) *rawCaller {
 	return r
 }
 
+// answeredRaw is a raw caller's call to phone tp (at addr) answered there, the raw caller's
+// ACK sent: tp's id of the call, and a context that bounds the rest of the test.
+func answeredRaw(t *testing.T, tp *Phone, addr string, events <-chan Event) (*rawCaller, string, context.Context) {
+	t.Helper()
+	r := dialRaw(t, addr)
+	id := answerNext(t, tp, events, CallAudio{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	if err := r.sess.Load().WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatalf("the raw caller's INVITE: %v", err)
+	}
+	if err := r.ack(); err != nil {
+		t.Fatalf("ACK: %v", err)
+	}
+	return r, id, ctx
+}
+
+// ackReinvite sends the ACK of the 200 to the raw caller's re-INVITE req, with body (an
+// answer) when there is one.
+func (r *rawCaller) ackReinvite(req *sip.Request, body []byte) error {
+	s := r.sess.Load()
+	ack := sip.NewRequest(sip.ACK, s.InviteResponse.Contact().Address)
+	ack.AppendHeader(sip.HeaderClone(s.InviteRequest.From()))
+	ack.AppendHeader(sip.HeaderClone(s.InviteResponse.To()))
+	ack.AppendHeader(sip.HeaderClone(s.InviteRequest.CallID()))
+	ack.AppendHeader(&sip.CSeqHeader{SeqNo: req.CSeq().SeqNo, MethodName: sip.ACK})
+	if len(body) > 0 {
+		ct := sip.ContentTypeHeader("application/sdp")
+		ack.AppendHeader(&ct)
+	}
+	ack.SetBody(body)
+	return r.client.WriteRequest(ack)
+}
+
 // ack sends the ACK of the 200 OK, built by hand as RFC 3261 13.2.2.4 says (the INVITE's CSeq
 // number): sipgo's DialogClientSession.Ack gives it the dialog's last CSeq, which after a
 // REFER or NOTIFY is theirs (see waitConfirmed).
@@ -215,16 +249,7 @@ func TestRequestOvertakesACK(t *testing.T) {
 // the REFER leaves once the re-INVITE is answered and acknowledged.
 func TestACKOfOurReinviteKeepsItsCSeq(t *testing.T) {
 	tp, tAddr, tEv := runPhone(t, Config{})
-	r := dialRaw(t, tAddr)
-	t1 := answerNext(t, tp, tEv, CallAudio{})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := r.sess.Load().WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
-		t.Fatalf("the raw caller's INVITE: %v", err)
-	}
-	if err := r.ack(); err != nil {
-		t.Fatalf("ACK: %v", err)
-	}
+	r, t1, ctx := answeredRaw(t, tp, tAddr, tEv)
 	rtp, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

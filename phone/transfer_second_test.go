@@ -1,12 +1,10 @@
 package phone
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -21,16 +19,7 @@ func TestSecondREFERWhileTheFirstsNOTIFYWaits(t *testing.T) {
 	busy, busyAddr, _ := runPhone(t, Config{})
 	busy.SetDND(true, 486)
 	_, gAddr, gEv := runPhone(t, Config{})
-	r := dialRaw(t, eAddr)
-	e1 := answerNext(t, ep, eEv, CallAudio{})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := r.sess.Load().WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
-		t.Fatalf("the raw caller's INVITE: %v", err)
-	}
-	if err := r.ack(); err != nil {
-		t.Fatalf("ACK: %v", err)
-	}
+	r, e1, ctx := answeredRaw(t, ep, eAddr, eEv)
 	// The final NOTIFY of the first REFER (486) is answered only when the test says.
 	finalSeen, release := make(chan struct{}), make(chan struct{})
 	h := func(req *sip.Request, tx sip.ServerTransaction) {
@@ -82,16 +71,7 @@ func TestTransfereeTimeoutEndsTheNewCall(t *testing.T) {
 	t.Cleanup(func() { transfereeTimeout = old })
 	ep, eAddr, eEv := runPhone(t, Config{})
 	_, gAddr, gEv := runPhone(t, Config{}) // rings, never answers
-	r := dialRaw(t, eAddr)
-	answerNext(t, ep, eEv, CallAudio{})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := r.sess.Load().WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
-		t.Fatalf("the raw caller's INVITE: %v", err)
-	}
-	if err := r.ack(); err != nil {
-		t.Fatalf("ACK: %v", err)
-	}
+	r, _, ctx := answeredRaw(t, ep, eAddr, eEv)
 	final := make(chan string, 1)
 	h := func(req *sip.Request, tx sip.ServerTransaction) {
 		if st := req.GetHeader("Subscription-State"); st != nil && strings.HasPrefix(st.Value(), "terminated") {

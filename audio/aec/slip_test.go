@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/dialtone/dialtone/audio"
 )
 
 // slipDevice is a simulated sound card whose streams slip: its speaker plays, on the device's
@@ -124,22 +126,7 @@ func TestERLEAcrossSlips(t *testing.T) {
 		}
 		defer s.Close()
 		defer k.Close()
-		frame := make([]int16, n)
-		var out []float64
-		for f := range seconds * 50 {
-			for i := range frame {
-				frame[i] = clip(far[f*n+i])
-			}
-			if err := k.Write(frame); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Read(frame); err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range frame {
-				out = append(out, float64(v))
-			}
-		}
+		out := playThrough(t, s, k, far, n)
 		// dB down in the second after each slip reaches the microphone, and over the last 4 s.
 		for _, from := range []int{5 * rate, 6*rate + 1200, 9*rate + 1200, 9*rate + 4000, 12*rate + 1200, 12 * rate} {
 			to := min(from+rate, len(out))
@@ -194,22 +181,7 @@ func TestERLEAcrossTrimsAheadOfShortReads(t *testing.T) {
 	}
 	defer s.Close()
 	defer k.Close()
-	frame := make([]int16, n)
-	var out []float64
-	for f := range seconds * 50 {
-		for i := range frame {
-			frame[i] = clip(far[f*n+i])
-		}
-		if err := k.Write(frame); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Read(frame); err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range frame {
-			out = append(out, float64(v))
-		}
-	}
+	out := playThrough(t, s, k, far, n)
 	secs := secondsDown(d.echo, out)
 	st := c.Stats()
 	t.Logf("per second, dB down: %s; stats %+v", perSecond(d.echo, out), st)
@@ -268,4 +240,27 @@ func TestSlipPathDoesNotAllocate(t *testing.T) {
 	if c.Stats().Slips == 0 {
 		t.Error("no slips were followed")
 	}
+}
+
+// playThrough writes far to the wrapped sink a frame of n at a time, reading a frame from the
+// wrapped source after each (as the media session does), and returns what the source gave.
+func playThrough(t *testing.T, s audio.Source, k audio.Sink, far []float64, n int) []float64 {
+	t.Helper()
+	frame := make([]int16, n)
+	var out []float64
+	for f := 0; (f+1)*n <= len(far); f++ {
+		for i := range frame {
+			frame[i] = clip(far[f*n+i])
+		}
+		if err := k.Write(frame); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Read(frame); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range frame {
+			out = append(out, float64(v))
+		}
+	}
+	return out
 }
