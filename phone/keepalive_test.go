@@ -10,17 +10,30 @@ import (
 )
 
 // fakeRegistrar answers every REGISTER 200 on a loopback socket and counts CRLF keep-alives.
-func fakeRegistrar(t *testing.T) (addr string, keepAlives <-chan struct{}) {
+func fakeRegistrar(t *testing.T) (addr string, keepAlives <-chan time.Time) {
+	return scriptedRegistrar(t, func(req *sip.Request, _ int) *sip.Response {
+		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+		if c := req.Contact(); c != nil {
+			res.AppendHeader(c)
+		}
+		return res
+	})
+}
+
+// scriptedRegistrar answers the n-th REGISTER (from 1) on a loopback socket as answer says
+// and reports when each CRLF keep-alive came.
+func scriptedRegistrar(t *testing.T, answer func(req *sip.Request, n int) *sip.Response) (addr string, keepAlives <-chan time.Time) {
 	t.Helper()
 	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	ka := make(chan struct{}, 100)
+	ka := make(chan time.Time, 100)
 	go func() {
 		buf := make([]byte, 65536)
 		parser := sip.NewParser()
+		registers := 0
 		for {
 			n, from, err := conn.ReadFrom(buf)
 			if err != nil {
@@ -28,21 +41,18 @@ func fakeRegistrar(t *testing.T) (addr string, keepAlives <-chan struct{}) {
 			}
 			if bytes.Equal(buf[:n], []byte("\r\n\r\n")) {
 				select {
-				case ka <- struct{}{}:
+				case ka <- time.Now():
 				default:
 				}
 				continue
 			}
 			msg, err := parser.ParseSIP(append([]byte(nil), buf[:n]...))
 			req, ok := msg.(*sip.Request)
-			if err != nil || !ok {
+			if err != nil || !ok || req.Method != sip.REGISTER {
 				continue
 			}
-			res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-			if c := req.Contact(); c != nil {
-				res.AppendHeader(c)
-			}
-			_, _ = conn.WriteTo([]byte(res.String()), from)
+			registers++
+			_, _ = conn.WriteTo([]byte(answer(req, registers).String()), from)
 		}
 	}()
 	return conn.LocalAddr().String(), ka
@@ -88,47 +98,19 @@ func TestKeepAliveCanBeTurnedOff(t *testing.T) {
 // binding granted before still lasts: keep-alives go on until it runs out, since calls still
 // come to it through the NAT's mapping. They stopped at the failure.
 func TestKeepAlivesGoOnWhileTheBindingLasts(t *testing.T) {
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	keepAlives := make(chan time.Time, 100)
-	go func() {
-		buf := make([]byte, 65536)
-		parser := sip.NewParser()
-		registers := 0
-		for {
-			n, from, err := conn.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if bytes.Equal(buf[:n], []byte("\r\n\r\n")) {
-				select {
-				case keepAlives <- time.Now():
-				default:
-				}
-				continue
-			}
-			msg, err := parser.ParseSIP(append([]byte(nil), buf[:n]...))
-			req, ok := msg.(*sip.Request)
-			if err != nil || !ok || req.Method != sip.REGISTER {
-				continue
-			}
-			registers++
-			res := sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
-			if registers == 1 { // the first is granted 4 s; the refresh after 2 s fails
-				res = sip.NewResponseFromRequest(req, 200, "OK", nil)
-				res.AppendHeader(sip.NewHeader("Expires", "4"))
-				if c := req.Contact(); c != nil {
-					res.AppendHeader(&sip.ContactHeader{Address: c.Address})
-				}
-			}
-			_, _ = conn.WriteTo([]byte(res.String()), from)
+	addr, keepAlives := scriptedRegistrar(t, func(req *sip.Request, n int) *sip.Response {
+		if n > 1 { // the first is granted 4 s; the refresh after 2 s fails
+			return sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
 		}
-	}()
+		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+		res.AppendHeader(sip.NewHeader("Expires", "4"))
+		if c := req.Contact(); c != nil {
+			res.AppendHeader(&sip.ContactHeader{Address: c.Address})
+		}
+		return res
+	})
 	_, _, events := runPhone(t, Config{KeepAlive: 100 * time.Millisecond, Accounts: []Account{{
-		Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + conn.LocalAddr().String(), Register: true, Expires: 4 * time.Second,
+		Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + addr, Register: true, Expires: 4 * time.Second,
 	}}})
 	var registeredAt time.Time
 	deadline := time.After(15 * time.Second)

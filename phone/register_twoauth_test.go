@@ -19,11 +19,7 @@ import (
 func TestRegisterAnswersProxyAndRegistrarChallenges(t *testing.T) {
 	ua, srv := sipgoServer(t)
 	srv.OnRegister(func(req *sip.Request, tx sip.ServerTransaction) {
-		challenge := func(code int, reason, name string) {
-			res := sip.NewResponseFromRequest(req, code, reason, nil)
-			res.AppendHeader(sip.NewHeader(name, `Digest realm="test", nonce="n1", qop="auth", algorithm=MD5`))
-			_ = tx.Respond(res)
-		}
+		challenge := func(code int, reason, name string) { challengeMD5(req, tx, code, reason, name) }
 		switch {
 		case req.GetHeader("Proxy-Authorization") == nil:
 			challenge(407, "Proxy Authentication Required", "Proxy-Authenticate")
@@ -67,11 +63,7 @@ func TestRegisterCountsNonceUses(t *testing.T) {
 		seen = append(seen, ncOf(req, "Authorization")+" "+ncOf(req, "Proxy-Authorization"))
 	}
 	srv.OnRegister(func(req *sip.Request, tx sip.ServerTransaction) {
-		challenge := func(code int, reason, name string) {
-			res := sip.NewResponseFromRequest(req, code, reason, nil)
-			res.AppendHeader(sip.NewHeader(name, `Digest realm="test", nonce="n1", qop="auth", algorithm=MD5`))
-			_ = tx.Respond(res)
-		}
+		challenge := func(code int, reason, name string) { challengeMD5(req, tx, code, reason, name) }
 		switch {
 		case req.GetHeader("Authorization") == nil:
 			challenge(401, "Unauthorized", "WWW-Authenticate")
@@ -147,4 +139,12 @@ func registrarPhone(t *testing.T, ua *sipgo.UserAgent, srv *sipgo.Server) *Phone
 	p, _, _ := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{{Name: "a", AOR: "sip:alice@127.0.0.1",
 		Registrar: "sip:" + pc.LocalAddr().String(), Password: func(context.Context) (string, error) { return "pw", nil }}}})
 	return p
+}
+
+// challengeMD5 answers req with a digest challenge (nonce "n1", qop=auth) of the given kind:
+// 401 with WWW-Authenticate, or 407 with Proxy-Authenticate.
+func challengeMD5(req *sip.Request, tx sip.ServerTransaction, code int, reason, header string) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	res.AppendHeader(sip.NewHeader(header, `Digest realm="test", nonce="n1", qop="auth", algorithm=MD5`))
+	_ = tx.Respond(res)
 }
