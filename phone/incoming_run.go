@@ -124,7 +124,7 @@ func (x *incomingRun) respondOK() lifecycle.Input {
 	res.AppendHeader(x.contact)
 	res.AppendHeader(sip.NewHeader("User-Agent", x.p.userAgent()))
 	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
-	res.AppendHeader(sip.NewHeader("Supported", "replaces"))
+	res.AppendHeader(sip.NewHeader("Supported", supportedExtensions))
 	// WriteResponse returns on the ACK, or after retransmitting the 200 for 32 s (64*T1)
 	// without one. A hang-up or the phone's end meanwhile must not wait that long: the call
 	// ends now, by us, and its BYE goes out when the ACK comes (sipgo's WriteBye waits for it,

@@ -343,7 +343,7 @@ func (p *Phone) newInvite(c *call, l *leg, target sip.Uri, offer []byte) *sip.Re
 	req := p.newOutOfDialogRequest(l, sip.INVITE, target)
 	req.AppendHeader(&sip.ContactHeader{Address: l.contact})
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
-	req.AppendHeader(sip.NewHeader("Supported", "replaces"))
+	req.AppendHeader(sip.NewHeader("Supported", supportedExtensions))
 	ct := sip.ContentTypeHeader("application/sdp")
 	req.AppendHeader(&ct)
 	req.SetBody(offer)

@@ -3,6 +3,7 @@ package phone
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -11,6 +12,10 @@ import (
 // transfereeTimeout bounds the whole of a transfer we carry out for the far end: the new
 // call's ringing (the ring timeout) and a margin.
 var transfereeTimeout = defaultRingTimeout + 30*time.Second // a variable for tests
+
+// supportedExtensions is our Supported header: Replaces (RFC 3891) and REFER without its
+// implicit subscription (RFC 4488).
+const supportedExtensions = "replaces, norefersub"
 
 // onRefer is the far end asking us to call someone else (we are the transferee, RFC 5589):
 // accepted with 202, a NOTIFY 100 Trying, the new call placed through the same account, its
@@ -79,11 +84,21 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 	// while we place the new one, and the old call's end must find its successor (handOver).
 	p.xfer.expectSuccessor(c.id, mine)
 	defer p.xfer.dropSuccessor(c.id, mine)
-	respond(202, "Accepted")
+	// "Refer-Sub: false" (RFC 4488): the transferor wants no subscription, so no NOTIFYs; the
+	// 202 says it is granted. They were sent anyway and answered 481.
+	notify := func(code int, reason string, final bool) { p.notifyRefer(d, code, reason, final) }
+	accepted := sip.NewResponseFromRequest(req, 202, "Accepted", nil)
+	if h := req.GetHeader("Refer-Sub"); h != nil && strings.EqualFold(strings.TrimSpace(h.Value()), "false") {
+		notify = func(int, string, bool) {}
+		accepted.AppendHeader(sip.NewHeader("Refer-Sub", "false"))
+	}
+	if err := tx.Respond(accepted); err != nil {
+		p.log.Debug("respond to REFER", "code", 202, "err", err)
+	}
 	p.log.Info("transfer requested by the far end", "call", c.id, "to", t.URI.String(), "attended", t.Replaces != nil)
 	ctx, cancel := context.WithTimeout(stk.ctx, transfereeTimeout)
 	defer cancel()
-	code, reason, newID := p.transferee(ctx, c, d, t, mine)
+	code, reason, newID := p.transferee(ctx, c, notify, t, mine)
 	// Free for another REFER before the transferor learns the outcome: it may try again at once.
 	free()
 	ok := code >= 200 && code < 300
@@ -94,7 +109,7 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 			p.log.Info("transfer: the new call ended before it took over", "call", c.id, "new", newID)
 		}
 	}
-	p.notifyRefer(d, code, reason, true)
+	notify(code, reason, true)
 	if ok {
 		p.log.Info("transfer: the new call is answered; ending the old one", "call", c.id, "new", newID)
 		c.hangup()
@@ -103,9 +118,9 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 
 // transferee places the new call and reports its progress to the transferor until the
 // final status, which it returns for the last NOTIFY, with the new call's id.
-func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTarget, s *successor) (code int, reason, newID string) {
+func (p *Phone) transferee(ctx context.Context, c *call, notify func(code int, reason string, final bool), t referTarget, s *successor) (code int, reason, newID string) {
 	events := p.Subscribe(ctx) // before Dial: no event of the new call can be missed
-	p.notifyRefer(d, 100, "Trying", false)
+	notify(100, "Trying", false)
 	c.mu.Lock()
 	a := CallAudio{Source: c.source, Sink: c.sink}
 	c.mu.Unlock()
@@ -140,7 +155,7 @@ func (p *Phone) transferee(ctx context.Context, c *call, d *dialogRef, t referTa
 		case CallRinging, CallEarlyMedia:
 			if !rang {
 				rang = true
-				p.notifyRefer(d, 180, "Ringing", false)
+				notify(180, "Ringing", false)
 			}
 		case CallAnswered:
 			return 200, "OK", newID

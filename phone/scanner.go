@@ -168,7 +168,7 @@ func optionsAnswer(req *sip.Request) *sip.Response {
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
 	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	res.AppendHeader(sip.NewHeader("Accept", sipAccept))
-	res.AppendHeader(sip.NewHeader("Supported", "replaces"))
+	res.AppendHeader(sip.NewHeader("Supported", supportedExtensions))
 	return res
 }
 

@@ -2,6 +2,7 @@ package phone
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,5 +95,37 @@ func TestTransfereeTimeoutEndsTheNewCall(t *testing.T) {
 	}
 	if end := waitCall(t, gEv, in.ID, CallEnded); end.By != "remote" {
 		t.Errorf("G's call ended by %q, want the transferee (remote)", end.By)
+	}
+}
+
+// TestReferSubFalseGetsNoNotify: a REFER with "Refer-Sub: false" (RFC 4488) is carried out
+// without the implicit subscription: the 202 says "Refer-Sub: false" and no NOTIFY follows.
+// They were sent anyway, and the transferor answered each 481.
+func TestReferSubFalseGetsNoNotify(t *testing.T) {
+	ep, eAddr, eEv := runPhone(t, Config{})
+	_, gAddr, gEv := runPhone(t, Config{})
+	r, _, ctx := answeredRaw(t, ep, eAddr, eEv)
+	var notifies atomic.Int32
+	h := func(req *sip.Request, tx sip.ServerTransaction) {
+		notifies.Add(1)
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+	}
+	r.notify.Store(&h)
+	s := r.sess.Load()
+	req := sip.NewRequest(sip.REFER, s.InviteResponse.Contact().Address)
+	req.AppendHeader(sip.NewHeader("Refer-To", "<sip:g@"+gAddr+">"))
+	req.AppendHeader(sip.NewHeader("Refer-Sub", "false"))
+	res, err := s.Do(ctx, req)
+	if err != nil || res.StatusCode != 202 {
+		t.Fatalf("REFER: %v %v", res, err)
+	}
+	if h := res.GetHeader("Refer-Sub"); h == nil || h.Value() != "false" {
+		t.Errorf("202 without Refer-Sub: false: %v", res.GetHeader("Refer-Sub"))
+	}
+	// The 100 Trying NOTIFY, when there is one, is sent and answered before the new call is
+	// placed: none has come by the time G rings.
+	waitCall(t, gEv, "", CallIncoming)
+	if n := notifies.Load(); n != 0 {
+		t.Errorf("%d NOTIFYs after a REFER with Refer-Sub: false", n)
 	}
 }
