@@ -33,18 +33,27 @@ func (p *Phone) startKeepAlive(ctx context.Context, stack *stack, i int, acc *ac
 	case acc.Transport != UDP:
 		p.keepFlow(ctx, stack, i, acc, lost)
 	case every > 0:
-		p.regWG.Go(func() { p.keepAlive(ctx, stack, i, wire, every) })
+		p.regWG.Go(func() { p.keepAlive(ctx, stack, i, wire, every, lost) })
 	}
 }
+
+// natCheckTicks is how many keep-alives go between two checks of the NAT's mapping (with the
+// default 25 s interval, one OPTIONS every 100 s).
+const natCheckTicks = 4
 
 // keepAlive sends a double CRLF (RFC 5626 section 4.4.1) from the SIP socket to account i's
 // registrar (or outbound proxy) every interval while the account has a binding: registered,
 // or after a refresh that failed, until the binding's lifetime runs out (the registrar still
 // sends calls there meanwhile, and they must still find the NAT's mapping). Registrars ignore
 // it; the NAT in between sees traffic and keeps the mapping.
-func (p *Phone) keepAlive(ctx context.Context, stack *stack, i int, wire *sipRegistrar, interval time.Duration) {
+//
+// Behind NAT, every natCheckTicks keep-alives an OPTIONS asks the registrar where it sees us
+// (sipRegistrar.natMoved): a mapping the NAT has changed is reported on lost, and the account
+// registers again at once, as for a TCP connection that died.
+func (p *Phone) keepAlive(ctx context.Context, stack *stack, i int, wire *sipRegistrar, interval time.Duration, lost chan<- flowLoss) {
 	crlf := []byte("\r\n\r\n")
 	var until time.Time // the end of the last binding granted
+	ticks := 0
 	for {
 		t := p.clock.NewTimer(interval)
 		select {
@@ -76,6 +85,16 @@ func (p *Phone) keepAlive(ctx context.Context, stack *stack, i int, wire *sipReg
 		}
 		if _, err := conn.WriteTo(crlf, addr); err != nil {
 			p.log.Debug("keep-alive", "account", wire.acc.Name, "err", err)
+		}
+		if ticks++; ticks%natCheckTicks != 0 || st.State != Registered {
+			continue
+		}
+		if now, moved := wire.natMoved(ctx); moved {
+			p.log.Info("the NAT's public address for us changed; registering again", "account", wire.acc.Name, "was", st.Contact, "now", now)
+			select {
+			case lost <- flowLoss{flow: flowOf(st.Contact), reason: "the NAT's public address for us changed (now " + now + ")"}:
+			default: // a report waits already
+			}
 		}
 	}
 }

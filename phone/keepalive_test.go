@@ -3,6 +3,9 @@ package phone
 import (
 	"bytes"
 	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,8 +23,8 @@ func fakeRegistrar(t *testing.T) (addr string, keepAlives <-chan time.Time) {
 	})
 }
 
-// scriptedRegistrar answers the n-th REGISTER (from 1) on a loopback socket as answer says
-// and reports when each CRLF keep-alive came.
+// scriptedRegistrar answers requests on a loopback socket as answer says (n: the REGISTERs so
+// far, this one included) and reports when each CRLF keep-alive came.
 func scriptedRegistrar(t *testing.T, answer func(req *sip.Request, n int) *sip.Response) (addr string, keepAlives <-chan time.Time) {
 	t.Helper()
 	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
@@ -48,10 +51,12 @@ func scriptedRegistrar(t *testing.T, answer func(req *sip.Request, n int) *sip.R
 			}
 			msg, err := parser.ParseSIP(append([]byte(nil), buf[:n]...))
 			req, ok := msg.(*sip.Request)
-			if err != nil || !ok || req.Method != sip.REGISTER {
+			if err != nil || !ok {
 				continue
 			}
-			registers++
+			if req.Method == sip.REGISTER {
+				registers++
+			}
 			_, _ = conn.WriteTo([]byte(answer(req, registers).String()), from)
 		}
 	}()
@@ -138,4 +143,44 @@ func TestKeepAlivesGoOnWhileTheBindingLasts(t *testing.T) {
 	case <-time.After(1500 * time.Millisecond): // the binding has ~2 s left: keep-alives every 100 ms
 		t.Fatal("no keep-alive after the failed refresh, while the binding still lasted")
 	}
+}
+
+// TestNATMappingChangeRegistersAgain: behind a NAT (the registrar sees us at 203.0.113.7), the
+// NAT gives us another port (a reboot, a carrier-grade NAT's remapping). The OPTIONS sent
+// every few keep-alives finds it, and the account registers the new address at once: until
+// the next refresh (up to half an hour) calls went to a mapping that no longer existed.
+func TestNATMappingChangeRegistersAgain(t *testing.T) {
+	var rport atomic.Int32
+	rport.Store(40000)
+	addr, _ := scriptedRegistrar(t, func(req *sip.Request, _ int) *sip.Response {
+		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+		if via := res.Via(); via != nil { // where the registrar sees us: a NAT's address
+			via.Params.Add("received", "203.0.113.7")
+			via.Params.Add("rport", strconv.Itoa(int(rport.Load())))
+		}
+		if c := req.Contact(); c != nil && req.Method == sip.REGISTER {
+			res.AppendHeader(&sip.ContactHeader{Address: c.Address})
+		}
+		return res
+	})
+	_, _, events := runPhone(t, Config{KeepAlive: 50 * time.Millisecond, Accounts: []Account{{
+		Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + addr, Register: true, Expires: time.Hour,
+	}}})
+	registeredAt := func(contact string) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case ev := <-events:
+				if s, ok := ev.(AccountStatus); ok && s.State == Registered && strings.Contains(s.Contact, contact) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("never registered as %s", contact)
+			}
+		}
+	}
+	registeredAt("203.0.113.7:40000")
+	rport.Store(40001)
+	registeredAt("203.0.113.7:40001")
 }

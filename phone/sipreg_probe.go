@@ -2,7 +2,9 @@ package phone
 
 import (
 	"context"
+	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,4 +93,32 @@ func (r *sipRegistrar) addHops(req *sip.Request, target string) {
 		via.Params.Add("rport", "")
 		req.AppendHeader(via)
 	}
+}
+
+// natMoved asks the account's registrar, with an OPTIONS from our socket, where it sees us
+// now, and returns that address when it is no longer the public one our binding carries: the
+// NAT rebooted, or a carrier-grade NAT gave us another mapping. The registrar then sends calls
+// to a mapping that no longer exists until the next refresh (half the lifetime: up to half an
+// hour). Only for UDP accounts found behind NAT; any answer will do (Via received/rport, RFC
+// 3581, is in every response), and no answer says nothing. It holds r.mu for probeTimeout at
+// most, as a REGISTER does.
+func (r *sipRegistrar) natMoved(ctx context.Context) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	target := r.current
+	if r.acc.Transport != UDP || r.natHost == "" || target == "" {
+		return "", false
+	}
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	res, err := r.client.Do(ctx, r.newOptions(target))
+	if err != nil {
+		r.log.Debug("OPTIONS for our public address: no answer", "target", target, "err", err)
+		return "", false
+	}
+	host, port, moved := publicAddress(res.Via(), r.natHost, r.natPort)
+	if !moved {
+		return "", false
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port)), true
 }
