@@ -40,9 +40,17 @@ func Binding(ctx context.Context, conn net.PacketConn, server netip.AddrPort) (n
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("stun: build request: %w", err)
 	}
-	defer conn.SetReadDeadline(time.Time{})
-	// A cancelled ctx wakes the read at once rather than at its deadline (up to 1.5 s).
-	defer context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()) })()
+	// A cancelled ctx wakes the read at once rather than at its deadline (up to 1.5 s). The
+	// deadline is cleared last, once a wake-up that already started has set its own: left
+	// behind, it would fail every later read on conn (the SIP or an RTP socket).
+	woke := make(chan struct{})
+	stopWake := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()); close(woke) })
+	defer func() {
+		if !stopWake() {
+			<-woke
+		}
+		conn.SetReadDeadline(time.Time{})
+	}()
 	dst := net.UDPAddrFromAddrPort(server)
 	buf := make([]byte, 1500)
 	waits := append(append([]time.Duration(nil), retransmits...), lastWait)

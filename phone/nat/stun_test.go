@@ -178,6 +178,36 @@ func TestBindingEndsAtCancel(t *testing.T) {
 	}
 }
 
+// A Binding cut short by its context leaves the socket readable: the wake-up that set a read
+// deadline in the past could run after Binding had cleared it, and every later read on the
+// socket (the SIP one's, an RTP one's) failed at once.
+func TestBindingLeavesNoDeadline(t *testing.T) {
+	srv := startFake(t, &fakeServer{silent: true})
+	conn := client(t)
+	peer := client(t)
+	for range 20 {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := Binding(ctx, conn, srv); !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+		time.Sleep(5 * time.Millisecond) // a late wake-up would have run by now
+		if _, err := peer.WriteTo([]byte("x"), conn.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan error, 1)
+		go func() { _, _, err := conn.ReadFrom(make([]byte, 16)); got <- err }()
+		select {
+		case err := <-got:
+			if err != nil {
+				t.Fatalf("read after a cancelled Binding: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("read after a cancelled Binding never returned")
+		}
+	}
+}
+
 // countingConn counts the datagrams sent through it (by one goroutine: Binding's).
 type countingConn struct {
 	net.PacketConn
