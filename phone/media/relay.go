@@ -189,38 +189,57 @@ type relayIO struct {
 	mu       sync.Mutex
 	lastPeer netip.AddrPort
 	lastUDP  *net.UDPAddr
-	permits  map[netip.Addr]bool // peers a keep-alive has created the permission for (permit)
+	permits  map[netip.Addr]permitState // the TURN permissions made or being made (permit)
+	permitWG sync.WaitGroup             // the goroutines making them
 	once     sync.Once
 	closed   atomic.Bool
 }
 
-// permit sends a keep-alive to peer through the relay, unless one has gone to its address
-// before. pion creates the TURN permission for a new peer address inside the first WriteTo to
-// it, waiting for the server's answer (and retransmitting if it is lost): done here, on the
-// goroutine that starts or updates the session, that wait does not fall on the shared pacer,
-// where it would hold up every other session on its worker.
+// permit has the TURN permission for peer's address made in the background, with a
+// keep-alive through the relay, unless it is made or being made. pion makes a permission
+// inside the first WriteTo to a new peer address and waits there for the server's answer
+// (retransmitting for seconds if it is lost): on the shared pacer that wait held up every
+// session on its worker. Until it is made, WriteToUDPAddrPort drops what goes to that address,
+// as the TURN server would.
 func (r *relayIO) permit(peer netip.AddrPort) {
-	r.mu.Lock()
-	done := r.permits[peer.Addr()]
-	r.mu.Unlock()
-	if done || !peer.IsValid() {
+	if !peer.IsValid() {
 		return
 	}
-	if _, err := r.WriteToUDPAddrPort(stunIndication, peer); err != nil {
-		return // the pacer's first write tries again
-	}
 	r.mu.Lock()
-	if r.permits == nil {
-		r.permits = map[netip.Addr]bool{}
+	if r.closed.Load() || r.permits[peer.Addr()] != permitNone { // closed: set under mu (closeClient)
+		r.mu.Unlock()
+		return
 	}
-	r.permits[peer.Addr()] = true
+	if r.permits == nil {
+		r.permits = map[netip.Addr]permitState{}
+	}
+	r.permits[peer.Addr()] = permitPending
+	r.permitWG.Add(1)
 	r.mu.Unlock()
+	go func() { // ends with pion's transaction, at the latest when the client closes
+		defer r.permitWG.Done()
+		_, err := r.pc.WriteTo(stunIndication, net.UDPAddrFromAddrPort(peer))
+		r.mu.Lock()
+		r.permits[peer.Addr()] = permitDone
+		if err != nil {
+			delete(r.permits, peer.Addr()) // the next packet to it tries again
+		}
+		r.mu.Unlock()
+	}()
 }
+
+type permitState uint8
+
+const (
+	permitNone permitState = iota
+	permitPending
+	permitDone
+)
 
 func (r *relayIO) permitted(peer netip.Addr) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.permits[peer]
+	return r.permits[peer] == permitDone
 }
 
 func (r *relayIO) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
@@ -241,6 +260,11 @@ func (r *relayIO) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
 
 func (r *relayIO) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error) {
 	r.mu.Lock()
+	if r.permits[addr.Addr()] != permitDone {
+		r.mu.Unlock()
+		r.permit(addr) // in the background: this packet is dropped meanwhile
+		return len(b), nil
+	}
 	if addr != r.lastPeer || r.lastUDP == nil {
 		r.lastPeer, r.lastUDP = addr, net.UDPAddrFromAddrPort(addr)
 	}
@@ -257,7 +281,11 @@ func (r *relayIO) Close() error {
 
 func (r *relayIO) closeClient() {
 	r.once.Do(func() {
+		r.mu.Lock()
+		r.closed.Store(true) // no permit starts after this
+		r.mu.Unlock()
 		r.stopReader()
 		r.client.Close()
+		r.permitWG.Wait() // their transactions ended with the client
 	})
 }

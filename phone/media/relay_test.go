@@ -50,44 +50,79 @@ func TestHalfAFailedRelayLetsGo(t *testing.T) {
 	}
 }
 
-// TestRelayPermitsBeforeThePacerSends: pion creates a TURN permission inside the first
-// WriteTo to a new peer address and waits for the server's answer there; Start and Update make
-// it (with a keep-alive) on the caller's goroutine, so that wait never falls on the shared
-// pacer, whose worker sends for other calls too. Both relays have the far end's address
-// permitted when Start returns, and a far end that moves (re-INVITE) when Update does.
-func TestRelayPermitsBeforeThePacerSends(t *testing.T) {
-	a, b := openPair(t)
-	server := startTURN(t, func(net.Addr) bool { return true })
+// TestRelayWriteNeverWaitsForAPermission: pion creates a TURN permission inside the first
+// WriteTo to a new peer address and waits for the server's answer there (retransmitting for
+// seconds when none comes): in the shared pacer that held up every session on its worker.
+// Against a server that never answers CreatePermission, the relay's write returns at once
+// (the packet dropped, as the server would), and the permission is made in the background;
+// with a server that answers, Start's and Update's far ends get theirs.
+func TestRelayWriteNeverWaitsForAPermission(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, _, err := a.UseRelay(ctx, Relay{Server: server, User: "alice", Password: "secret"}); err != nil {
+	a, b := openPair(t)
+	deaf := startTURNWith(t, func(net.Addr) bool { return true }, true)
+	if _, _, err := a.UseRelay(ctx, Relay{Server: deaf, User: "alice", Password: "secret"}); err != nil {
 		t.Fatal(err)
 	}
-	rtpRelay, rtcpRelay := a.rtpIO.(*relayIO), a.rtcpIO.(*relayIO)
-	far := b.LocalAddr()
-	if rtpRelay.permitted(far.Addr()) {
-		t.Fatal("permitted before Start")
+	rtpRelay := a.rtpIO.(*relayIO)
+	returned := make(chan struct{})
+	go func() {
+		for range 3 {
+			rtpRelay.WriteToUDPAddrPort(make([]byte, 172), b.LocalAddr())
+		}
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(2 * time.Second): // pion retransmits for far longer than this
+		t.Fatal("a write through the relay waited for a permission the server never grants")
 	}
+	if rtpRelay.permitted(b.LocalAddr().Addr()) {
+		t.Fatal("permitted by a server that never answered")
+	}
+
+	c, d := openPair(t)
+	server := startTURN(t, func(net.Addr) bool { return true })
+	if _, _, err := c.UseRelay(ctx, Relay{Server: server, User: "alice", Password: "secret"}); err != nil {
+		t.Fatal(err)
+	}
+	rtp, rtcp := c.rtpIO.(*relayIO), c.rtcpIO.(*relayIO)
+	far := d.LocalAddr()
 	p := Params{Remote: far, Codec: codec.PCMU, DTMFPT: -1, Send: true, Receive: true, Source: audiotest.NewTone(1000, 0.5)}
-	a.Start(p)
-	if !rtpRelay.permitted(far.Addr()) || !rtcpRelay.permitted(far.Addr()) {
-		t.Fatalf("Start returned without the relays' permissions for %v", far)
-	}
+	c.Start(p)
+	waitPermitted(t, rtp, rtcp, far.Addr())
 	moved := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), far.Port())
 	p.Remote = moved
-	a.Update(p)
-	if !rtpRelay.permitted(moved.Addr()) || !rtcpRelay.permitted(moved.Addr()) {
-		t.Fatalf("Update returned without the relays' permissions for %v", moved)
+	c.Update(p)
+	waitPermitted(t, rtp, rtcp, moved.Addr())
+}
+
+// waitPermitted waits until both relays hold a permission for peer.
+func waitPermitted(t *testing.T, rtp, rtcp *relayIO, peer netip.Addr) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !rtp.permitted(peer) || !rtcp.permitted(peer); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no permission for %v through the relays", peer)
+		}
 	}
 }
 
 // startTURN runs a TURN server on 127.0.0.1 until the test ends, with user alice/secret, that
 // grants allocations only to clients allow accepts.
 func startTURN(t *testing.T, allow func(from net.Addr) bool) netip.AddrPort {
+	return startTURNWith(t, allow, false)
+}
+
+// startTURNWith is startTURN; deaf, it never hears a CreatePermission request.
+func startTURNWith(t *testing.T, allow func(from net.Addr) bool, deaf bool) netip.AddrPort {
 	t.Helper()
+	var pc net.PacketConn
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if deaf {
+		pc = noPermissions{pc}
 	}
 	s, err := turn.NewServer(turn.ServerConfig{
 		Realm: "dialtone.test",
@@ -114,4 +149,17 @@ func startTURN(t *testing.T, allow func(from net.Addr) bool) netip.AddrPort {
 func goroutineStacks() string {
 	buf := make([]byte, 1<<20)
 	return string(buf[:runtime.Stack(buf, true)])
+}
+
+// noPermissions is a server socket that never receives a CreatePermission request (STUN
+// method 0x008, class request).
+type noPermissions struct{ net.PacketConn }
+
+func (c noPermissions) ReadFrom(b []byte) (int, net.Addr, error) {
+	for {
+		n, from, err := c.PacketConn.ReadFrom(b)
+		if err != nil || n < 2 || b[0] != 0x00 || b[1] != 0x08 {
+			return n, from, err
+		}
+	}
 }
