@@ -265,8 +265,8 @@ func (s *Session) Update(p Params) {
 	s.permitRelay(p)
 }
 
-// permitRelay has the TURN permissions for the far end's addresses made here, on the caller's
-// goroutine (relayIO.permit), before the pacer sends to them.
+// permitRelay starts making the TURN permissions for the far end's addresses (in the
+// background: relayIO.permit) as soon as they are known, rather than at the first packet.
 func (s *Session) permitRelay(p Params) {
 	rtpRelay, _ := s.rtpIO.(*relayIO)
 	rtcpRelay, _ := s.rtcpIO.(*relayIO)
