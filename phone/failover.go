@@ -56,18 +56,32 @@ func failoverError(op string, tried []attempt) *Error {
 	}
 	parts := make([]string, 0, len(tried))
 	e := &Error{Op: op, Failure: FailureNetwork}
+	// A Retry-After holds for the list only when every server said one, and then the
+	// soonest: one server's hour in maintenance says nothing of the others.
+	retryAll := true
 	for _, a := range tried {
 		what := a.err.Error()
 		var pe *Error
 		if errors.As(a.err, &pe) {
 			what = pe.Reason
-			e.RetryAfter = max(e.RetryAfter, pe.RetryAfter)
+			switch {
+			case pe.RetryAfter == 0:
+				retryAll = false
+			case e.RetryAfter == 0 || pe.RetryAfter < e.RetryAfter:
+				e.RetryAfter = pe.RetryAfter
+			}
 			if pe.Code != 0 {
 				what = fmt.Sprintf("%d %s", pe.Code, pe.Reason)
 				e.Failure, e.Code = pe.Failure, pe.Code
 			}
 		}
+		if pe == nil {
+			retryAll = false
+		}
 		parts = append(parts, fmt.Sprintf("%s: %s", a.target, what))
+	}
+	if !retryAll {
+		e.RetryAfter = 0
 	}
 	e.Reason = fmt.Sprintf("no server answered (%d tried: %s)", len(tried), strings.Join(parts, "; "))
 	e.Code = 0 // the summary is not one server's response

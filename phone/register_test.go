@@ -360,3 +360,24 @@ func TestRegLoopRemovesABindingMadeAsItStops(t *testing.T) {
 		t.Fatalf("REGISTERs asked %v, want the binding and then its removal (0)", h.wire.asked)
 	}
 }
+
+// A Retry-After holds for a failed target list only when every server said one (the
+// soonest): one server's hour of maintenance kept the account off the others for an hour.
+func TestFailoverRetryAfterNeedsEveryServer(t *testing.T) {
+	busy := func(d time.Duration) error {
+		return &Error{Op: "register", Failure: FailureRefused, Code: 503, Reason: "Busy", RetryAfter: d}
+	}
+	tried := func(errs ...error) []attempt {
+		var out []attempt
+		for _, err := range errs {
+			out = append(out, attempt{err: err})
+		}
+		return out
+	}
+	if got := failoverError("register", tried(busy(time.Hour), errNoAnswer)).RetryAfter; got != 0 {
+		t.Errorf("one server's Retry-After, the other silent: %v, want none", got)
+	}
+	if got := failoverError("register", tried(busy(time.Hour), busy(2*time.Minute))).RetryAfter; got != 2*time.Minute {
+		t.Errorf("both said one: %v, want the soonest, 2m", got)
+	}
+}
