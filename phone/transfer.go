@@ -94,7 +94,7 @@ func (p *Phone) TransferTo(id, otherID string) error {
 	}
 	// The target sees the consulted dialog from its side: its own tag is our remote tag.
 	r := &replaces{CallID: other.callID, ToTag: other.remoteTag, FromTag: other.localTag}
-	return p.refer(c, other.remote, r)
+	return p.refer(c, other.target(), r)
 }
 
 // refer sends the REFER and starts waiting for its NOTIFYs.

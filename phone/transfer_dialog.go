@@ -325,11 +325,7 @@ func (p *Phone) callByDialog(callID, local, remote string) (string, *dialogRef) 
 // inDialogRequest is a request of method in dialog d, addressed to its far end; sipgo's
 // session fills in From, To, Call-ID, CSeq, Route and Contact when it is sent.
 func (p *Phone) inDialogRequest(d *dialogRef, method sip.RequestMethod) *sip.Request {
-	target := d.remote
-	if d.c != nil {
-		target = d.c.targetOr(target) // refreshed by a re-INVITE or UPDATE (target.go)
-	}
-	req := sip.NewRequest(method, target)
+	req := sip.NewRequest(method, d.target())
 	req.AppendHeader(sip.NewHeader("User-Agent", p.userAgent()))
 	return req
 }
@@ -346,4 +342,13 @@ func transferParser() *sip.Parser {
 		}
 	}
 	return sip.NewParser(sip.WithHeadersParsers(m))
+}
+
+// target is the far end's current target in d: its Contact, as refreshed by a re-INVITE or
+// UPDATE since (dialog_target.go).
+func (d *dialogRef) target() sip.Uri {
+	if d.c == nil {
+		return d.remote
+	}
+	return d.c.targetOr(d.remote)
 }
