@@ -55,8 +55,9 @@ func (l *regLoop) status(s RegState) AccountStatus {
 
 func (l *regLoop) run(ctx context.Context) {
 	everRegistered := false
-	var registeredAt time.Time // the last success
-	youngLoss := false         // the binding's connection died within flowMinLife of it
+	var boundFlow string  // the connection the binding went on first (TCP, TLS; UDP: its address)
+	var boundAt time.Time // and when: a refresh on the same one keeps the time
+	youngLoss := false    // the binding's connection died within flowMinLife of its first REGISTER
 	first := true
 	flow := "" // the connection (local address) of the current binding, over TCP and TLS
 	for {
@@ -72,8 +73,10 @@ func (l *regLoop) run(ctx context.Context) {
 		var wait time.Duration
 		flow = ""
 		if err == nil {
-			registeredAt = l.clock.Now()
 			flow = flowOf(res.Contact)
+			if flow != boundFlow {
+				boundFlow, boundAt = flow, l.clock.Now()
+			}
 			if !youngLoss {
 				l.backoff.reset()
 			}
@@ -124,7 +127,7 @@ func (l *regLoop) run(ctx context.Context) {
 			// A connection that dies soon after its REGISTER (a registrar or middlebox that
 			// closes each one) would have us reconnect in a tight loop: RFC 5626 4.5 asks for
 			// an exponential wait between new connections, so such deaths back off.
-			if youngLoss = l.clock.Now().Sub(registeredAt) < flowMinLife; youngLoss {
+			if youngLoss = l.clock.Now().Sub(boundAt) < flowMinLife; youngLoss {
 				st.RetryIn = l.backoff.next()
 			}
 			l.publish(st)

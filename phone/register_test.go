@@ -381,3 +381,25 @@ func TestFailoverRetryAfterNeedsEveryServer(t *testing.T) {
 		t.Errorf("both said one: %v, want the soonest, 2m", got)
 	}
 }
+
+// TestRegLoopFlowAgeCountsFromItsFirstREGISTER: refreshes on the same connection do not make
+// it young again: with a lifetime of a minute (a refresh every 30 s), a connection that has
+// carried the binding for over two minutes and dies is replaced at once, not after a backoff.
+func TestRegLoopFlowAgeCountsFromItsFirstREGISTER(t *testing.T) {
+	h := startLoop(t, ok(time.Minute))
+	h.next(t) // registering
+	for range 5 { // registered, then four refreshes 30 s apart: 2 minutes on one connection
+		if s := h.next(t); s.State != Registered {
+			t.Fatalf("%v, want registered", s.State)
+		}
+		h.waitTimer(t)
+		h.clock.Advance(30 * time.Second)
+	}
+	h.next(t) // the last refresh's registered
+	h.waitTimer(t)
+	h.clock.Advance(10 * time.Second)
+	h.lost <- flowLoss{flow: "127.0.0.1:1", reason: "closed"}
+	if s := h.next(t); s.State != Recovering || s.RetryIn != 0 {
+		t.Fatalf("a connection that lived 2m10s: %v retry %v, want recovering at once", s.State, s.RetryIn)
+	}
+}
