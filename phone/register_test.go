@@ -387,7 +387,7 @@ func TestFailoverRetryAfterNeedsEveryServer(t *testing.T) {
 // carried the binding for over two minutes and dies is replaced at once, not after a backoff.
 func TestRegLoopFlowAgeCountsFromItsFirstREGISTER(t *testing.T) {
 	h := startLoop(t, ok(time.Minute))
-	h.next(t) // registering
+	h.next(t)     // registering
 	for range 5 { // registered, then four refreshes 30 s apart: 2 minutes on one connection
 		if s := h.next(t); s.State != Registered {
 			t.Fatalf("%v, want registered", s.State)
