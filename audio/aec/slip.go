@@ -19,8 +19,10 @@ type slipper interface{ Slipped() time.Duration }
 // speaker's latency trims and the microphone's short Reads balance in the long run but not in
 // step: on PulseAudio two trims came before the short Reads that matched them, so the lead
 // holds three frames (30 ms ran out: TestERLEAcrossTrimsAheadOfShortReads). The echo comes
-// back later than this through a sound card's buffers and the device rings (about 200 ms on
-// PulseAudio), so the filter only models a path this much shorter.
+// back later than this even on a low-latency sound card: the devices that count slips are
+// audio/portaudio's, whose rings keep 20 ms at their emptiest on both sides and are read and
+// written a 20 ms frame at a time (at least ~60-80 ms with the cards' own buffers; about 200 ms
+// on PulseAudio), so the filter only models a path this much shorter.
 const slipLead = 60 * time.Millisecond
 
 // slipTrack turns a device's cumulative slip into samples at the canceller's rate.
