@@ -44,6 +44,8 @@ type call struct {
 	offerCh  chan *remoteOffer // answered: the far end's re-INVITE or UPDATE with SDP, for talk
 	// requests is held while one of our requests in the dialog is under way (sendInDialog).
 	requests chan struct{}
+	// ackAnswers carries the SDP answer in the ACK of a re-INVITE we gave an offer (hold_ack.go).
+	ackAnswers chan ackAnswer
 
 	mu        sync.Mutex
 	ringStop  context.CancelFunc // outgoing: cancels the INVITE while it rings
@@ -53,7 +55,8 @@ type call struct {
 	params    media.Params   // the media negotiated last (before hold silences it)
 	local     sdp.Local      // our side of the session, for answering re-INVITEs
 	contact   sip.Uri
-	target    sip.Uri // the far end's Contact from its latest target refresh (target.go)
+	target    sip.Uri   // the far end's Contact from its latest target refresh (dialog_target.go)
+	ackOffer  *ackOffer // our offer in the 200 to a re-INVITE without SDP, until its ACK (hold_ack.go)
 	source    audio.Source
 	sink      audio.Sink
 	dialogID  string
@@ -73,7 +76,7 @@ func newCall(id string, acc *account, dir Direction) *call {
 		answerCh: make(chan CallAudio, 1), rejectCh: make(chan int, 1),
 		hangupCh: make(chan struct{}), done: make(chan struct{}),
 		holdCh: make(chan bool, 8), offerCh: make(chan *remoteOffer),
-		requests: make(chan struct{}, 1),
+		requests: make(chan struct{}, 1), ackAnswers: make(chan ackAnswer, 1),
 	}
 }
 

@@ -155,11 +155,10 @@ func (h *holdRun) answerOffer(hold bool) lifecycle.Input {
 	c.mu.Unlock()
 	if len(h.offer.req.Body()) == 0 {
 		// A re-INVITE without SDP (a session refresh, or a delayed offer): our offer goes in
-		// the 200 and the media stays as it is (the answer would come in the ACK, which we do
-		// not read: RFC 3261 allows it to change nothing, and peers use this to refresh). So
-		// the offer is the session as it stands, its codec and the key in force under the tag
-		// it settled with: offering every codec and key let the far end answer with another,
-		// which it then sent while we went on with the old one (one-way or no audio).
+		// the 200, the answer comes in the ACK (hold_ack.go applies it), and until then the
+		// media stays as it is. So the offer is the session as it stands, its codec and the key
+		// in force under the tag it settled with: an answer that picks another would have the
+		// far end send it before we have the ACK.
 		if current.Codec != nil {
 			local.Codecs = []string{current.Codec.Name()}
 		}
@@ -172,6 +171,9 @@ func (h *holdRun) answerOffer(hold bool) lifecycle.Input {
 			return lifecycle.OfferAnswered{}
 		}
 		h.answer, h.params = offer, current
+		c.mu.Lock()
+		c.ackOffer = &ackOffer{cseq: h.offer.req.CSeq().SeqNo, local: local}
+		c.mu.Unlock()
 		return lifecycle.OfferAnswered{OK: true, RemoteHold: remote}
 	}
 	if o, perr := sdp.ParseOffer(h.offer.req.Body()); perr == nil {

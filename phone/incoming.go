@@ -238,8 +238,9 @@ func (p *Phone) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	readAck := c.readAck
 	c.mu.Unlock()
 	if readAck != nil {
-		_ = readAck(req, tx) // a re-INVITE's ACK has another CSeq: nothing to do
+		_ = readAck(req, tx) // a re-INVITE's ACK has another CSeq: nothing to do here
 	}
+	c.takeAckAnswer(req)
 }
 
 func reasonPhrase(code int) string {

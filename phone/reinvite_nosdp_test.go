@@ -1,20 +1,24 @@
 package phone
 
 import (
+	"net"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/dialtone/dialtone/phone/sdp"
 	"github.com/emiago/sipgo/sip"
 )
 
 // TestOfferlessReinviteOffersTheSessionAsItIs: a re-INVITE without SDP (a session refresh, as
-// Cisco and some carriers send) gets our offer in the 200, and the answer comes in the ACK,
-// which we do not apply: so the offer is the session as it stands, its one codec. Offering
-// every codec let the far end pick another in its answer and send it while we went on with
-// the old one.
+// Cisco and some carriers send, or a PBX re-anchoring the media) gets our offer in the 200,
+// and the far end's answer comes in the ACK. The offer is the session as it stands, its one
+// codec (offering every codec let the far end pick another), and the answer is applied: here
+// it moves the far end's media to another port. The ACK's body used to be dropped, and audio
+// went on to the old port.
 func TestOfferlessReinviteOffersTheSessionAsItIs(t *testing.T) {
 	tp, tAddr, tEv := runPhone(t, Config{})
-	r, _, ctx := answeredRaw(t, tp, tAddr, tEv)
+	r, id, ctx := answeredRaw(t, tp, tAddr, tEv)
 	s := r.sess.Load()
 	first := audioCodecs(string(s.InviteResponse.Body()))
 	reinvite := sip.NewRequest(sip.INVITE, s.InviteResponse.Contact().Address)
@@ -23,13 +27,42 @@ func TestOfferlessReinviteOffersTheSessionAsItIs(t *testing.T) {
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("re-INVITE without SDP: %v %v", res, err)
 	}
-	if err := r.ackReinvite(reinvite, s.InviteRequest.Body()); err != nil {
-		t.Fatalf("ACK: %v", err)
-	}
 	// The call's answer named one audio codec; the offer names that one only (and
 	// telephone-event, at its rates).
 	if offer := audioCodecs(string(res.Body())); offer != first || strings.Contains(first, " ") {
 		t.Errorf("audio codecs offered in the 200: %q; the session as answered: %q", offer, first)
+	}
+	moved, err := net.ListenPacket("udp", "127.0.0.1:0") // where the far end's media goes now
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer moved.Close()
+	port := moved.LocalAddr().(*net.UDPAddr).Port
+	o, err := sdp.ParseOffer(res.Body())
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _, err := o.Answer(sdp.Local{Addr: "127.0.0.1", Port: port, Codecs: supportedCodecs(), DTMF: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.ackReinvite(reinvite, answer); err != nil {
+		t.Fatalf("ACK: %v", err)
+	}
+	c, err := tp.lookupCall(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		c.mu.Lock()
+		remote := c.remoteSDP
+		c.mu.Unlock()
+		if int(remote.Port()) == port {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the far end's media stays at %v after the ACK's answer moved it to port %d", remote, port)
+		}
 	}
 }
 

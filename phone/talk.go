@@ -91,6 +91,9 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 			in = lifecycle.HoldRequest{Hold: on}
 		case o := <-c.offerCh:
 			h.offer, in = o, lifecycle.RemoteOffer{}
+		case ans := <-c.ackAnswers:
+			h.ackAnswer(ans) // the offer-answer exchange is over: nothing for the machine
+			continue
 		case r := <-h.results:
 			in = h.result(r)
 		case <-h.retry:
