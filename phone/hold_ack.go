@@ -3,6 +3,8 @@ package phone
 import (
 	"bytes"
 
+	lifecycle "github.com/dialtone/dialtone/phone/call"
+	"github.com/dialtone/dialtone/phone/media"
 	"github.com/dialtone/dialtone/phone/sdp"
 	"github.com/emiago/sipgo/sip"
 )
@@ -45,28 +47,24 @@ func (c *call) takeAckAnswer(req *sip.Request) {
 	}
 }
 
-// ackAnswer applies the answer in the ACK of our offer (takeAckAnswer), in the talk loop.
-func (h *holdRun) ackAnswer(ans ackAnswer) {
+// ackAnswer reads the answer in the ACK of our offer (takeAckAnswer), in the talk loop, into
+// the media parameters the machine's UpdateMedia applies; the input says whether the far end
+// now holds us (an offerless hold answered sendonly or inactive, as Cisco CUCM does it).
+func (h *holdRun) ackAnswer(ans ackAnswer) lifecycle.Input {
 	c := h.c
 	c.mu.Lock()
 	a := CallAudio{Source: c.source, Sink: c.sink}
-	silent := c.machine.Hold.Local // on hold we send no RTP and play nothing
 	c.mu.Unlock()
 	n, err := sdp.Accept(ans.local, ans.body)
+	var params media.Params
 	if err == nil {
-		h.params, err = mediaParams(n, a)
+		params, err = mediaParams(n, a)
 	}
 	if err != nil {
 		h.p.log.Warn("the answer in the ACK is unusable; the media stays as it was", "call", c.id, "err", err)
-		return
+		return lifecycle.AckAnswer{}
 	}
-	params := h.params
-	if silent {
-		params.Send, params.Receive = false, false
-	}
-	h.ms.Update(params)
-	c.mu.Lock()
-	c.remoteSDP, c.params = params.Remote, h.params
-	c.mu.Unlock()
-	h.p.log.Info("answer in the ACK applied", "call", c.id, "remote", params.Remote.String())
+	h.params = params
+	h.p.log.Info("answer in the ACK taken", "call", c.id, "remote", params.Remote.String(), "holds_us", n.Hold)
+	return lifecycle.AckAnswer{OK: true, RemoteHold: n.Hold}
 }

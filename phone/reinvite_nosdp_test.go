@@ -79,3 +79,34 @@ func audioCodecs(body string) string {
 	}
 	return strings.Join(out, " ")
 }
+
+// TestOfferlessHoldAnsweredInTheACK: the far end holds the call with a re-INVITE without SDP
+// and answers our offer sendonly in its ACK (Cisco CUCM's way): the call is held by the far
+// end, as with a re-INVITE that offers sendonly. The ACK's answer was dropped, so the call
+// went on as if talking and, silent, could end at the media timeout.
+func TestOfferlessHoldAnsweredInTheACK(t *testing.T) {
+	tp, tAddr, tEv := runPhone(t, Config{})
+	r, id, ctx := answeredRaw(t, tp, tAddr, tEv)
+	s := r.sess.Load()
+	reinvite := sip.NewRequest(sip.INVITE, s.InviteResponse.Contact().Address)
+	reinvite.AppendHeader(&sip.ContactHeader{Address: s.InviteRequest.Contact().Address})
+	res, err := s.Do(ctx, reinvite)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("re-INVITE without SDP: %v %v", res, err)
+	}
+	o, err := sdp.ParseOffer(res.Body())
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _, err := o.Answer(sdp.Local{Addr: "127.0.0.1", Port: 9, Codecs: supportedCodecs(), DTMF: true, Dir: sdp.SendOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.ackReinvite(reinvite, answer); err != nil {
+		t.Fatalf("ACK: %v", err)
+	}
+	waitHold(t, tEv, id, true, "remote")
+	if st := statusBecomes(t, tp, id, CallHeld); !st.RemoteHeld {
+		t.Errorf("status %+v, want held by the far end", st)
+	}
+}

@@ -92,8 +92,7 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 		case o := <-c.offerCh:
 			h.offer, in = o, lifecycle.RemoteOffer{}
 		case ans := <-c.ackAnswers:
-			h.ackAnswer(ans) // the offer-answer exchange is over: nothing for the machine
-			continue
+			in = h.ackAnswer(ans)
 		case r := <-h.results:
 			in = h.result(r)
 		case <-h.retry:

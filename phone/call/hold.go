@@ -68,8 +68,16 @@ type (
 		OK         bool
 		RemoteHold bool
 	}
+	// AckAnswer is the far end's answer, in its ACK, to the offer we made in our 200 to its
+	// re-INVITE without SDP (RFC 3261 14.2): OK when usable, RemoteHold when it holds us (a
+	// CUCM-style hold). Our offer repeated our hold, so only theirs can change.
+	AckAnswer struct {
+		OK         bool
+		RemoteHold bool
+	}
 )
 
+func (AckAnswer) input()     {}
 func (HoldRequest) input()   {}
 func (OfferResult) input()   {}
 func (RetryOffer) input()    {}
@@ -174,6 +182,11 @@ func (m Machine) stepHold(in Input) (Machine, []Effect) {
 		}
 		fx := []Effect{RespondOffer{200, "OK"}, UpdateMedia{Silent: h.Answered}}
 		return m.settle(h.Answered, in.RemoteHold, fx)
+	case AckAnswer:
+		if !in.OK {
+			return m, nil // unusable: the session stays as it was
+		}
+		return m.settle(h.Local, in.RemoteHold, []Effect{UpdateMedia{Silent: h.Local}})
 	}
 	return m, nil
 }

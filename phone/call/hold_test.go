@@ -52,6 +52,15 @@ func TestStepHold(t *testing.T) {
 		{"hold after the end does nothing", ended(o(Answered, Hold{}), Outcome{Reason: "BYE", By: Remote}), HoldRequest{true}, ended(o(Answered, Hold{}), Outcome{Reason: "BYE", By: Remote}), nil},
 		{"late result does nothing", o(Answered, Hold{}), OfferResult{Code: 200, OK: true}, o(Answered, Hold{}), nil},
 
+		// The answer in the ACK of our offer (their re-INVITE without SDP): a CUCM-style hold.
+		{"ACK answer holds us", i(Answered, Hold{}), AckAnswer{OK: true, RemoteHold: true},
+			i(Held, Hold{Remote: true}), []Effect{UpdateMedia{}, Publish{Held}, HoldChanged{true, Remote}}},
+		{"ACK answer frees us", i(Held, held), AckAnswer{OK: true},
+			i(Answered, Hold{}), []Effect{UpdateMedia{}, Publish{Answered}, HoldChanged{false, Remote}}},
+		{"ACK answer while we hold keeps ours", i(Holding, holding), AckAnswer{OK: true},
+			i(Holding, holding), []Effect{UpdateMedia{Silent: true}}},
+		{"unusable ACK answer changes nothing", i(Answered, Hold{}), AckAnswer{}, i(Answered, Hold{}), nil},
+
 		// Glare: 491 and the RFC 3261 14.1 delays.
 		{"491 to the Call-ID's owner", o(Answered, Hold{Want: true, Pending: true, Offered: true, OfferDir: SendOnly}), OfferResult{Code: 491},
 			o(Answered, Hold{Want: true, Offered: true, OfferDir: SendOnly, Retrying: true, Retries: 1}), []Effect{RetryOfferAfter{2100 * time.Millisecond, 4 * time.Second}}},

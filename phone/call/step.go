@@ -190,7 +190,7 @@ func Step(m Machine, in Input) (Machine, []Effect) {
 		}
 	case Hangup:
 		return m.hangup(Outcome{Code: 487, Reason: "cancelled", By: Local, Failure: FailureNoAnswer})
-	case HoldRequest, OfferResult, RetryOffer, RemoteOffer, OfferAnswered:
+	case HoldRequest, OfferResult, RetryOffer, RemoteOffer, OfferAnswered, AckAnswer:
 		return m.stepHold(in)
 	case Shutdown:
 		if m.State == Incoming || m.State == Answering {
