@@ -88,7 +88,7 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 	// 202 says it is granted. They were sent anyway and answered 481.
 	notify := func(code int, reason string, final bool) { p.notifyRefer(d, code, reason, final) }
 	accepted := sip.NewResponseFromRequest(req, 202, "Accepted", nil)
-	if h := req.GetHeader("Refer-Sub"); h != nil && strings.EqualFold(strings.TrimSpace(h.Value()), "false") {
+	if h := req.GetHeader("Refer-Sub"); h != nil && strings.EqualFold(strings.TrimSpace(strings.SplitN(h.Value(), ";", 2)[0]), "false") {
 		notify = func(int, string, bool) {}
 		accepted.AppendHeader(sip.NewHeader("Refer-Sub", "false"))
 	}

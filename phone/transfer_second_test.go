@@ -114,7 +114,7 @@ func TestReferSubFalseGetsNoNotify(t *testing.T) {
 	s := r.sess.Load()
 	req := sip.NewRequest(sip.REFER, s.InviteResponse.Contact().Address)
 	req.AppendHeader(sip.NewHeader("Refer-To", "<sip:g@"+gAddr+">"))
-	req.AppendHeader(sip.NewHeader("Refer-Sub", "false"))
+	req.AppendHeader(sip.NewHeader("Refer-Sub", "false;x=1")) // with an extension parameter, as the grammar allows
 	res, err := s.Do(ctx, req)
 	if err != nil || res.StatusCode != 202 {
 		t.Fatalf("REFER: %v %v", res, err)
