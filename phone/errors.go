@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -120,15 +119,10 @@ func retryAfter(res *sip.Response) time.Duration {
 		return 0
 	}
 	v := strings.TrimSpace(h.Value())
-	end := strings.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' })
-	if end >= 0 {
-		v = v[:end]
+	if end := strings.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' }); end >= 0 {
+		v = v[:end] // the delta-seconds before a comment or parameters
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		return 0
-	}
-	return min(time.Duration(n)*time.Second, maxRetryAfter)
+	return min(deltaSeconds(v), maxRetryAfter)
 }
 
 // maxRetryAfter bounds how long a server's Retry-After keeps us from trying again.

@@ -389,12 +389,20 @@ func hasStaleChallenge(res *sip.Response) bool {
 	return err == nil && c.Stale
 }
 
+// headerSeconds is res's header name as delta-seconds (Expires, Min-Expires), 0 when absent or
+// not a number.
 func headerSeconds(res *sip.Response, name string) time.Duration {
 	h := res.GetHeader(name)
 	if h == nil {
 		return 0
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(h.Value()))
+	return deltaSeconds(strings.TrimSpace(h.Value()))
+}
+
+// deltaSeconds is v as delta-seconds (RFC 3261 25.1), at most maxDeltaSeconds; 0 when v is not
+// a number or is negative.
+func deltaSeconds(v string) time.Duration {
+	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
 		return 0
 	}
