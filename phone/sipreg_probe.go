@@ -28,14 +28,8 @@ func (r *sipRegistrar) learnAddressByOptions(ctx context.Context, target string)
 	if err := r.updateContact(ctx, target); err != nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
-	defer cancel()
-	res, err := r.client.Do(ctx, r.newOptions(target))
-	if err != nil {
-		r.log.Debug("OPTIONS for our public address: no answer", "target", target, "err", err)
-		return
-	}
-	if r.learnPublicAddress(res) {
+	res := r.askWhereSeen(ctx, target)
+	if res != nil && r.learnPublicAddress(res) {
 		_ = r.updateContact(ctx, target) // the Contact follows the public address
 	}
 }
@@ -109,11 +103,8 @@ func (r *sipRegistrar) natMoved(ctx context.Context) (string, bool) {
 	if r.acc.Transport != UDP || r.natHost == "" || target == "" {
 		return "", false
 	}
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
-	defer cancel()
-	res, err := r.client.Do(ctx, r.newOptions(target))
-	if err != nil {
-		r.log.Debug("OPTIONS for our public address: no answer", "target", target, "err", err)
+	res := r.askWhereSeen(ctx, target)
+	if res == nil {
 		return "", false
 	}
 	host, port, moved := publicAddress(res.Via(), r.natHost, r.natPort)
@@ -121,4 +112,17 @@ func (r *sipRegistrar) natMoved(ctx context.Context) (string, bool) {
 		return "", false
 	}
 	return net.JoinHostPort(host, strconv.Itoa(port)), true
+}
+
+// askWhereSeen sends target an OPTIONS from our socket, whose answer's Via (received/rport)
+// says where it sees us; nil when none came within probeTimeout. Called with r.mu held.
+func (r *sipRegistrar) askWhereSeen(ctx context.Context, target string) *sip.Response {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	res, err := r.client.Do(ctx, r.newOptions(target))
+	if err != nil {
+		r.log.Debug("OPTIONS for our public address: no answer", "target", target, "err", err)
+		return nil
+	}
+	return res
 }
