@@ -61,22 +61,20 @@ func failoverError(op string, tried []attempt) *Error {
 	retryAll := true
 	for _, a := range tried {
 		what := a.err.Error()
+		var retry time.Duration
 		var pe *Error
 		if errors.As(a.err, &pe) {
-			what = pe.Reason
-			switch {
-			case pe.RetryAfter == 0:
-				retryAll = false
-			case e.RetryAfter == 0 || pe.RetryAfter < e.RetryAfter:
-				e.RetryAfter = pe.RetryAfter
-			}
+			what, retry = pe.Reason, pe.RetryAfter
 			if pe.Code != 0 {
 				what = fmt.Sprintf("%d %s", pe.Code, pe.Reason)
 				e.Failure, e.Code = pe.Failure, pe.Code
 			}
 		}
-		if pe == nil {
+		switch {
+		case retry == 0:
 			retryAll = false
+		case e.RetryAfter == 0 || retry < e.RetryAfter:
+			e.RetryAfter = retry
 		}
 		parts = append(parts, fmt.Sprintf("%s: %s", a.target, what))
 	}
