@@ -176,15 +176,18 @@ func (h *holdRun) answerOffer(hold bool) lifecycle.Input {
 		c.mu.Unlock()
 		return lifecycle.OfferAnswered{OK: true, RemoteHold: remote}
 	}
-	if o, perr := sdp.ParseOffer(h.offer.req.Body()); perr == nil {
+	var answer []byte
+	var n sdp.Negotiated
+	o, err := sdp.ParseOffer(h.offer.req.Body()) // once: for its suites, then for the answer
+	if err == nil {
 		if keys, kerr := keysAdded(local.Encryption, local.Crypto, o.CryptoSuites()); kerr == nil && len(keys) > len(local.Crypto) {
 			local.Crypto = keys
 			c.mu.Lock()
 			c.local.Crypto = keys // kept for the call's later offers and answers
 			c.mu.Unlock()
 		}
+		answer, n, err = o.Answer(local)
 	}
-	answer, n, err := sdp.Answer(h.offer.req.Body(), local)
 	if err == nil {
 		h.params, err = mediaParams(n, a)
 	}
