@@ -4,7 +4,6 @@ import (
 	"bytes"
 
 	lifecycle "github.com/dialtone/dialtone/phone/call"
-	"github.com/dialtone/dialtone/phone/media"
 	"github.com/dialtone/dialtone/phone/sdp"
 	"github.com/emiago/sipgo/sip"
 )
@@ -55,11 +54,7 @@ func (h *holdRun) ackAnswer(ans ackAnswer) lifecycle.Input {
 	c.mu.Lock()
 	a := CallAudio{Source: c.source, Sink: c.sink}
 	c.mu.Unlock()
-	n, err := sdp.Accept(ans.local, ans.body)
-	var params media.Params
-	if err == nil {
-		params, err = mediaParams(n, a)
-	}
+	n, params, err := acceptAnswer(ans.local, ans.body, a)
 	if err != nil {
 		h.p.log.Warn("the answer in the ACK is unusable; the media stays as it was", "call", c.id, "err", err)
 		return lifecycle.AckAnswer{}

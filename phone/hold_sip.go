@@ -80,10 +80,8 @@ func (p *Phone) reinvite(ctx context.Context, c *call, d dialog, contact sip.Uri
 	if !res.IsSuccess() {
 		return out
 	}
-	n, err := sdp.Accept(local, res.Body())
-	if err == nil {
-		out.params, err = mediaParams(n, a)
-	}
+	n, params, err := acceptAnswer(local, res.Body(), a)
+	out.params = params
 	if err != nil {
 		p.log.Warn("answer to our re-INVITE unusable", "call", c.id, "err", err)
 		return out

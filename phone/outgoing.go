@@ -225,10 +225,8 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 	}
 	x.sess = sess
 	in := lifecycle.Response{Code: int(res.StatusCode), Reason: res.Reason, HasSDP: len(res.Body()) > 0}
-	n, err := sdp.Accept(local, res.Body())
-	if err == nil {
-		x.params, err = mediaParams(n, a)
-	}
+	n, params, err := acceptAnswer(local, res.Body(), a)
+	x.params = params
 	if err != nil {
 		x.err = err // an answer we cannot use: the machine acknowledges it, then hangs up
 		in.Why, in.Insecure = insecureRefusal(err)
@@ -378,6 +376,17 @@ func (p *Phone) newOutOfDialogRequest(l *leg, method sip.RequestMethod, target s
 	req.AppendHeader(&maxFwd)
 	req.AppendHeader(sip.NewHeader("User-Agent", p.userAgent()))
 	return req
+}
+
+// acceptAnswer reads the far end's SDP answer to our offer local: the terms it settles and
+// the media parameters they make for audio a (the INVITE's answer, a re-INVITE's, an ACK's).
+func acceptAnswer(local sdp.Local, answer []byte, a CallAudio) (sdp.Negotiated, media.Params, error) {
+	n, err := sdp.Accept(local, answer)
+	if err != nil {
+		return n, media.Params{}, err
+	}
+	params, err := mediaParams(n, a)
+	return n, params, err
 }
 
 // mediaParams turns a negotiation into media parameters.
