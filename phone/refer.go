@@ -22,8 +22,12 @@ const supportedExtensions = "replaces, norefersub"
 // progress reported in NOTIFYs (message/sipfrag), and the old call ended once the new one is
 // answered. A REFER we cannot act on is refused and the call goes on as before.
 func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) {
-	respond := func(code int, reason string) {
-		if err := tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil)); err != nil {
+	respond := func(code int, reason string, headers ...sip.Header) {
+		res := sip.NewResponseFromRequest(req, code, reason, nil)
+		for _, h := range headers {
+			res.AppendHeader(h)
+		}
+		if err := tx.Respond(res); err != nil {
 			p.log.Debug("respond to REFER", "code", code, "err", err)
 		}
 	}
@@ -87,13 +91,11 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 	// "Refer-Sub: false" (RFC 4488): the transferor wants no subscription, so no NOTIFYs; the
 	// 202 says it is granted. They were sent anyway and answered 481.
 	notify := func(code int, reason string, final bool) { p.notifyRefer(d, code, reason, final) }
-	accepted := sip.NewResponseFromRequest(req, 202, "Accepted", nil)
 	if h := req.GetHeader("Refer-Sub"); h != nil && strings.EqualFold(strings.TrimSpace(strings.SplitN(h.Value(), ";", 2)[0]), "false") {
 		notify = func(int, string, bool) {}
-		accepted.AppendHeader(sip.NewHeader("Refer-Sub", "false"))
-	}
-	if err := tx.Respond(accepted); err != nil {
-		p.log.Debug("respond to REFER", "code", 202, "err", err)
+		respond(202, "Accepted", sip.NewHeader("Refer-Sub", "false"))
+	} else {
+		respond(202, "Accepted")
 	}
 	p.log.Info("transfer requested by the far end", "call", c.id, "to", t.URI.String(), "attended", t.Replaces != nil)
 	ctx, cancel := context.WithTimeout(stk.ctx, transfereeTimeout)

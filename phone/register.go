@@ -93,12 +93,13 @@ func (l *regLoop) run(ctx context.Context) {
 			} else {
 				st.Reason, st.Failure = err.Error(), FailureNetwork
 			}
+			credentials := st.Failure == FailureAuth || st.Failure == FailureConfig
 			switch {
-			case (st.Failure == FailureAuth || st.Failure == FailureConfig) && !everRegistered:
+			case credentials && !everRegistered:
 				// Retrying cannot fix a wrong password; retrying would only lock the account.
 				l.publish(st)
 				<-ctx.Done()
-			case st.Failure == FailureAuth || st.Failure == FailureConfig:
+			case credentials:
 				// These credentials were taken before: a refusal now is the provider's
 				// trouble (its user database down) or the password source's (a keyring
 				// locked again), and the account must not stay offline until a restart.
