@@ -220,9 +220,10 @@ func (r *relayIO) permit(peer netip.AddrPort) {
 		defer r.permitWG.Done()
 		_, err := r.pc.WriteTo(stunIndication, net.UDPAddrFromAddrPort(peer))
 		r.mu.Lock()
-		r.permits[peer.Addr()] = permitDone
 		if err != nil {
 			delete(r.permits, peer.Addr()) // the next packet to it tries again
+		} else {
+			r.permits[peer.Addr()] = permitDone
 		}
 		r.mu.Unlock()
 	}()
@@ -260,12 +261,12 @@ func (r *relayIO) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
 
 func (r *relayIO) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error) {
 	r.mu.Lock()
-	if r.permits[addr.Addr()] != permitDone {
-		r.mu.Unlock()
-		r.permit(addr) // in the background: this packet is dropped meanwhile
-		return len(b), nil
-	}
-	if addr != r.lastPeer || r.lastUDP == nil {
+	if addr != r.lastPeer || r.lastUDP == nil { // the steady stream to one peer skips both
+		if r.permits[addr.Addr()] != permitDone {
+			r.mu.Unlock()
+			r.permit(addr) // in the background: this packet is dropped meanwhile
+			return len(b), nil
+		}
 		r.lastPeer, r.lastUDP = addr, net.UDPAddrFromAddrPort(addr)
 	}
 	dst := r.lastUDP
