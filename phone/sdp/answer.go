@@ -200,10 +200,21 @@ func result(m *Media, c Format, dtmf bool) Negotiated {
 	if n.RemoteRTCPAddr == n.RemoteAddr {
 		n.RemoteRTCPAddr = "" // the usual a=rtcp (FreeSWITCH's): the RTP address again
 	}
-	if n.Ptime == 0 {
-		n.Ptime = 20
-	}
+	n.Ptime = sendPtime(m.Ptime, m.MaxPtime)
 	return n
+}
+
+// sendPtime is the packet duration to send for a remote's a=ptime and a=maxptime (0: absent):
+// its ptime, else 20 ms, and never more than its maxptime (RFC 4566 §6: the most it can take in
+// a packet), cut to whole 10 ms, which G.711 and G.722 packets are made of, and 10 ms at least.
+func sendPtime(ptime, maxPtime int) int {
+	if ptime == 0 {
+		ptime = 20
+	}
+	if maxPtime > 0 && ptime > maxPtime {
+		ptime = max(10, maxPtime/10*10)
+	}
+	return ptime
 }
 
 // effective is the remote's direction once an RFC 2543 hold (c=0.0.0.0) is accounted for:

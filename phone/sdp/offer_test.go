@@ -29,3 +29,38 @@ func TestOfferAsksForPtime(t *testing.T) {
 		}
 	}
 }
+
+// TestPacketsNoLongerThanMaxptime: what we send follows the remote's a=ptime (20 ms when it
+// names none) but never exceeds its a=maxptime, in an answer and in an accepted answer alike.
+func TestPacketsNoLongerThanMaxptime(t *testing.T) {
+	for _, c := range []struct {
+		attrs string
+		want  int
+	}{
+		{"", 20},
+		{"a=ptime:30\r\n", 30},
+		{"a=maxptime:40\r\n", 20},
+		{"a=maxptime:10\r\n", 10},
+		{"a=ptime:60\r\na=maxptime:40\r\n", 40},
+		{"a=ptime:40\r\na=maxptime:35\r\n", 30},
+		{"a=ptime:20\r\na=maxptime:5\r\n", 10},
+		{"a=ptime:30\r\na=maxptime:junk\r\n", 30},
+	} {
+		remote := "v=0\r\no=- 1 1 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n" +
+			"m=audio 5000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" + c.attrs
+		_, n, err := Answer([]byte(remote), testLocal())
+		if err != nil {
+			t.Fatalf("%q: %v", c.attrs, err)
+		}
+		if n.Ptime != c.want {
+			t.Errorf("answering %q: send %d ms packets, want %d", c.attrs, n.Ptime, c.want)
+		}
+		a, err := Accept(testLocal(), []byte(remote))
+		if err != nil {
+			t.Fatalf("%q: %v", c.attrs, err)
+		}
+		if a.Ptime != c.want {
+			t.Errorf("accepting %q: send %d ms packets, want %d", c.attrs, a.Ptime, c.want)
+		}
+	}
+}

@@ -127,6 +127,10 @@ func media(sd *psdp.SessionDescription, md *psdp.MediaDescription) (*Media, erro
 			if n, err := strconv.Atoi(strings.TrimSpace(a.Value)); err == nil && n > 0 && n <= 150 {
 				m.Ptime = n
 			}
+		case "maxptime":
+			if n, err := strconv.Atoi(strings.TrimSpace(a.Value)); err == nil && n > 0 && n <= 150 {
+				m.MaxPtime = n
+			}
 		case "crypto": // parsed when negotiated: a malformed line is only fatal if no other will do
 			m.Crypto = append(m.Crypto, a.Value)
 		case "rtcp": // "PORT [IN IP4|IP6 addr]" (RFC 3605): a relay or SBC may name another address

@@ -109,6 +109,7 @@ type Media struct {
 	Crypto   []string  // a=crypto values as written (they hold keys: never log them)
 	DTMFPT   int       // payload type of telephone-event/8000, -1 if none
 	Ptime    int       // a=ptime in ms, 0 if absent
+	MaxPtime int       // a=maxptime in ms (RFC 4566 §6), 0 if absent
 	Dir      Direction // media-level attribute, else session-level, else SendRecv
 	RTCPPort int       // a=rtcp port, 0 if absent (then RTCP goes to Port+1)
 	RTCPAddr string    // a=rtcp's address when it names one, else "" (RTCP goes to Addr)
@@ -134,11 +135,13 @@ type Negotiated struct {
 	RecvDTMFPT     int
 	RemoteAddr     string // where to send RTP
 	RemotePort     int
-	RemoteRTCPPort int       // a=rtcp if given, else RemotePort+1 (RFC 3605)
-	RemoteRTCPAddr string    // a=rtcp's address if it names one, else "" (RemoteAddr)
-	Ptime          int       // packetisation the remote asked for, default 20
-	LocalDir       Direction // what we may do, e.g. RecvOnly when the remote is sendonly
-	Hold           bool      // the remote put us on hold: a=sendonly/inactive or c=0.0.0.0
+	RemoteRTCPPort int    // a=rtcp if given, else RemotePort+1 (RFC 3605)
+	RemoteRTCPAddr string // a=rtcp's address if it names one, else "" (RemoteAddr)
+	// Ptime is the packetisation to send: what the remote asked for (default 20), no longer
+	// than its a=maxptime allows.
+	Ptime    int
+	LocalDir Direction // what we may do, e.g. RecvOnly when the remote is sendonly
+	Hold     bool      // the remote put us on hold: a=sendonly/inactive or c=0.0.0.0
 	// Proto is the accepted stream's transport, e.g. "RTP/AVP" or "RTP/SAVP".
 	Proto string
 	// SRTP holds the SDES keys when the stream is encrypted: Local (ours) protects what we
