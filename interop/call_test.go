@@ -1,8 +1,11 @@
 package interop
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -148,4 +151,53 @@ func lastRecording(t *testing.T, b *peers.Baresip) string {
 		t.Fatalf("baresip recorded nothing: %v", err)
 	}
 	return recs[len(recs)-1]
+}
+
+// TestLargeOfferOverUDPThroughKamailio: an SDES offer of every codec and suite, challenged by
+// Kamailio, makes an INVITE over 1300 bytes on a UDP account (Proxy-Authorization, Route and
+// four a=crypto lines). It goes out as one datagram, as baresip sends it, and the call is
+// encrypted with audio both ways.
+func TestLargeOfferOverUDPThroughKamailio(t *testing.T) {
+	t.Parallel()
+	k := peers.StartKamailio(t, peers.KamailioOptions{Users: users, AuthCalls: true})
+	bobTone, aliceTone := makeTone(t, 700, 20, 8000), makeTone(t, 1300, 20, 8000)
+	dir := t.TempDir()
+	bobRec, aliceRec, trace := filepath.Join(dir, "bob.wav"), filepath.Join(dir, "alice.wav"), filepath.Join(dir, "sip.txt")
+	bob := startDialtone(t, pw("bob"), append([]string{"answer", "--auto", "--json", "--play", bobTone, "--record", bobRec,
+		"--media-encryption", "sdes"}, adhoc(k, "udp", "bob")...)...)
+	bob.waitEvent("registered", 20*time.Second)
+	code, evs, p := runDialtone(t, 40*time.Second, pw("alice"), append([]string{"call", "sip:bob@127.0.0.1", "--json",
+		"--play", aliceTone, "--record", aliceRec, "--duration", "3s", "--media-encryption", "sdes", "--sip-trace", trace},
+		adhoc(k, "udp", "alice")...)...)
+	if code != 0 {
+		t.Fatalf("call exit %d\n%s\nbob:\n%s", code, p.transcript(), bob.transcript())
+	}
+	if a, ok := findEvent(evs, "answered"); !ok || a.str("srtp") == "" {
+		t.Fatalf("answered %v, want an encrypted call", a)
+	}
+	b, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := largestInvite(string(b)); n <= 1300 {
+		t.Fatalf("the largest INVITE sent was %d bytes: the test no longer sends one over 1300", n)
+	}
+	if c, _ := bob.wait(20 * time.Second); c != 0 {
+		t.Fatalf("answer exit %d\n%s", c, bob.transcript())
+	}
+	assertTone(t, aliceRec, 700, 2)
+	assertTone(t, bobRec, 1300, 2)
+}
+
+// largestInvite is the size on the wire of the largest INVITE a --sip-trace file says was sent
+// (its "=== TIME send … (N bytes)" line; the text below it hides the keys).
+func largestInvite(trace string) int {
+	largest := 0
+	re := regexp.MustCompile(`(?m)^=== \S+ send .*\((\d+) bytes\)\r?\nINVITE `)
+	for _, m := range re.FindAllStringSubmatch(trace, -1) {
+		if n, _ := strconv.Atoi(m[1]); n > largest {
+			largest = n
+		}
+	}
+	return largest
 }

@@ -111,7 +111,7 @@ func (p *Phone) sendMessage(ctx context.Context, stk *stack, acc *account, uri s
 			req.SetDestination(t.Addr.String())
 			routeVia(req, req.Destination())
 		}
-		err := p.sendMessageTo(ctx, l, acc, req, op, timeoutFor(len(l.targets)))
+		err := p.sendMessageTo(ctx, stk, l, acc, req, op, timeoutFor(len(l.targets)))
 		if err == nil || ctx.Err() != nil || !failsOver(err) {
 			return err
 		}
@@ -121,14 +121,38 @@ func (p *Phone) sendMessage(ctx context.Context, stk *stack, acc *account, uri s
 	return failoverError(op, tried)
 }
 
-// sendMessageTo sends req to its destination, answering one challenge.
-func (p *Phone) sendMessageTo(ctx context.Context, l *leg, acc *account, req *sip.Request, op string, timeout time.Duration) error {
+// sendMessageTo sends req to its destination, answering one challenge. On a UDP leg, a request
+// too long for one datagram goes by TCP, or by UDP after all if the server takes no TCP
+// connection (message_size.go).
+func (p *Phone) sendMessageTo(ctx context.Context, stk *stack, l *leg, acc *account, req *sip.Request, op string, timeout time.Duration) error {
 	var auth challenges
 	var answers digestAnswers
+	noTCP := false // the server refused a TCP connection: long requests go by UDP
 	for {
-		res, err := doAttempt(ctx, l.client, req, l.transport, req.Destination(), timeout)
+		t, client := l.transport, l.client
+		if t == UDP && !noTCP && tooBigForUDP(req) { // each time: a challenge's answer makes the request larger
+			viaTransport(req, TCP)
+			// The leg's client sends from the UDP socket's address, and sipgo would then take
+			// any TCP connection made from that address, whatever server it goes to.
+			var err error
+			if client, err = stk.clients.get(stk.ua, p.log, clientKey{}); err != nil {
+				return &Error{Op: op, Failure: FailureNetwork, Reason: "no TCP client", Err: err}
+			}
+			t = TCP
+		}
+		res, err := doAttempt(ctx, client, req, t, req.Destination(), timeout)
 		if err != nil {
-			return transportError(op, req.Destination(), l.transport, err)
+			if t != l.transport && ctx.Err() == nil && couldNotConnect(err) {
+				p.log.Info("message: no TCP connection to the server; the long message goes by UDP", "target", req.Destination(), "err", err)
+				noTCP = true
+				viaTransport(req, UDP)
+				continue
+			}
+			e := transportError(op, req.Destination(), t, err)
+			if t != l.transport {
+				e.Reason = fmt.Sprintf("the message is too long for one UDP datagram, so it went by TCP (RFC 3261 §18.1.1): %s", e.Reason)
+			}
+			return e
 		}
 		switch {
 		case res.IsSuccess():
