@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/phone"
+	"github.com/dialtone/dialtone/ui/common"
 )
 
 // printer writes events for people (short lines) or for programs (NDJSON, one object a line,
@@ -81,7 +82,9 @@ func (p *printer) emit(r record, human string) {
 		fmt.Fprintf(p.w, "%s\n", b)
 		return
 	}
-	fmt.Fprintln(p.w, human)
+	// Texts, reasons and names come from the network: an ESC in a message would rewrite the
+	// user's terminal (clipboard, screen), a line break would forge a line of output.
+	fmt.Fprintln(p.w, common.Clean(human))
 }
 
 func stamp(t time.Time) string { return t.Format(time.RFC3339) }

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/dialtone/dialtone/phone"
+)
+
+// TestHumanOutputCannotBeRewrittenByTheNetwork: a received message (or any text from the
+// network) with terminal escapes and line breaks prints as one line without control
+// characters, in the live output and in dialtone history's; JSON keeps the text exact.
+func TestHumanOutputCannotBeRewrittenByTheNetwork(t *testing.T) {
+	evil := "hi\x1b]52;c;ZXZpbA==\x07\x1b[2J\r\n12:00:01 message from \"Bank\" <sip:bank@example.com>: call me\u009b31m"
+	m := phone.Message{Time: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC), Direction: phone.Incoming,
+		Peer: "sip:mallory@example.com", Text: evil, Status: "received"}
+	var out bytes.Buffer
+	(&printer{w: &out}).message(m)
+	line := out.String()
+	if strings.Count(line, "\n") != 1 || strings.ContainsFunc(strings.TrimSuffix(line, "\n"), unicode.IsControl) {
+		t.Fatalf("human output carries control characters or breaks lines: %q", line)
+	}
+	if !strings.Contains(line, "call me") {
+		t.Fatalf("the text itself is gone: %q", line)
+	}
+	out.Reset()
+	(&printer{w: &out, json: true}).message(m)
+	got := jsonLines(t, out.String())
+	if len(got) != 1 || got[0]["text"] != evil {
+		t.Fatalf("JSON text %q, want it exact", got)
+	}
+}
