@@ -225,3 +225,56 @@ func TestSinkRateChangeAfterAudioResamples(t *testing.T) {
 		t.Fatalf("no 1 kHz tone after the rate changes (level %.1f dBFS)", lvl)
 	}
 }
+
+// TestSourceRateUpAfterTheLastFrame: a codec change to a higher rate between the Read that gave
+// a file's last (padded) frame and the one that would say EOF. The samples handed out, scaled
+// to the new rate, could pass the file's total there, and Read sliced a negative length: a
+// panic in the call's sender, which took the process and its recording with it.
+func TestSourceRateUpAfterTheLastFrame(t *testing.T) {
+	for _, x := range []struct{ fileRate, from, to int }{
+		{44100, 8000, 16000}, {44100, 8000, 48000}, {16000, 8000, 16000}, {44100, 16000, 48000},
+	} {
+		for n := 4000; n < 4400; n += 23 { // file lengths whose duration falls anywhere in a sample at x.from
+			ms := n * 1000 / x.fileRate
+			path := writeTemp(t, toneFile(wav.PCM, 1, 1, x.fileRate, 16, 1000, 0.5, (float64(n)+0.5)/float64(x.fileRate)))
+			frames := func() int { // how many frames the file gives at x.from
+				src, err := wav.OpenSource(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer src.Close()
+				return len(playAllAt(t, src, x.from)) / (x.from / 50)
+			}()
+			src, err := wav.OpenSource(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := src.SetRate(x.from); err != nil {
+				t.Fatal(err)
+			}
+			frame := make([]int16, x.from/50)
+			for i := range frames {
+				if err := src.Read(frame); err != nil {
+					t.Fatalf("%d ms at %d Hz: frame %d of %d: %v", ms, x.from, i, frames, err)
+				}
+			}
+			if err := src.SetRate(x.to); err != nil {
+				t.Fatal(err)
+			}
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Fatalf("%d Hz file of %d ms, %d → %d Hz after its last frame: Read panicked: %v", x.fileRate, ms, x.from, x.to, r)
+					}
+				}()
+				big := make([]int16, x.to/50)
+				for range 3 {
+					if err := src.Read(big); err != nil {
+						break
+					}
+				}
+			}()
+			src.Close()
+		}
+	}
+}

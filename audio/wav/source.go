@@ -100,7 +100,9 @@ func (s *Source) Read(frame []int16) error {
 		want := len(frame) - filled
 		if s.fileDone {
 			// After the file ends, produce exactly as many samples as its duration calls for.
-			want = int(min(int64(want), s.total()-s.produced))
+			// Never below 0: produced, scaled by a rate change at the file's last frame, can
+			// pass the total rounded at the new rate.
+			want = int(max(0, min(int64(want), s.total()-s.produced)))
 			if want == 0 {
 				break
 			}
