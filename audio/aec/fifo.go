@@ -231,7 +231,9 @@ func (f *refFIFO) control(held int) {
 	avg := f.depthSum / float64(f.reads)
 	f.depthSum, f.reads = 0, 0
 	if avg > max(f.target, 0)+resyncFrames*float64(f.frame) {
-		f.discard(int(avg) - f.frame)
+		// The average can be more than the queue holds now (filled while nobody read, then
+		// read while nobody wrote): never discard the interpolator's history, nor below it.
+		f.discard(max(0, min(int(avg)-f.frame, f.n-taps)))
 		f.stats.Resyncs++
 		f.target = -1
 		return

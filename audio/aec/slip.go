@@ -65,6 +65,9 @@ func (f *refFIFO) shift(k int) {
 		return
 	}
 	f.stats.Slips++
+	if f.beyond(k) {
+		return
+	}
 	h := min(taps/2-1, f.n) // history kept before the read position
 	L := len(f.buf)
 	if k > 0 {
@@ -101,6 +104,21 @@ func (f *refFIFO) shift(k int) {
 	f.deepened(-k)
 }
 
+// beyond restarts the queue for a slip of k samples either way that is more than it holds: the
+// streams were apart that long (a hold: the session neither read the microphone nor, maybe,
+// wrote the speaker, and the rings dropped or ran dry for all of it). Taken as a slip, the
+// part the queue could not skip was owed and cut out of the far end's next seconds of audio,
+// the canceller running on held samples meanwhile. Started anew, the reference lines up with
+// the next frame written as at the call's start; the filter keeps the echo path it learnt.
+func (f *refFIFO) beyond(k int) bool {
+	if max(k, -k) < len(f.buf) {
+		return false
+	}
+	f.reset()
+	f.stats.Resyncs++
+	return true
+}
+
 // deepened tells the drift loop that a slip made the queue k samples deeper (fewer when
 // negative) for good: it holds the new depth instead of resampling the jump away.
 func (f *refFIFO) deepened(k int) {
@@ -122,7 +140,14 @@ func (c *Canceller) pushPlayed(frame []int16) {
 	switch {
 	case k > 0:
 		c.fifo.stats.Slips++
-		if c.fifo.n > 0 { // an empty queue starts with zeros anyway
+		if c.fifo.beyond(k) {
+			break
+		}
+		if o := min(c.fifo.owed, k); o > 0 { // silence played where audio was to be skipped
+			c.fifo.owed -= o
+			k -= o
+		}
+		if c.fifo.n > 0 && k > 0 { // an empty queue starts with zeros anyway
 			k = min(k, len(c.fifo.buf)/2)
 			c.fifo.putZeros(k)
 			c.fifo.deepened(k)
