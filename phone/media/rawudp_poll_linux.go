@@ -134,6 +134,10 @@ func received(h *syscall.Msghdr, n int, name *syscall.RawSockaddrAny, ctrl, buf 
 }
 
 // stampOf is the SCM_TIMESTAMPNS in a message's control data, or the present if there is none.
+// The kernel's stamp is wall-clock time; the playout's times (the pacer's grid) carry Go's
+// monotonic reading, and a difference between the two is taken on the wall clock, which an
+// NTP step or a suspend moves: +300 ms of delay for good, or every packet late (no audio) after
+// a step back. So the stamp is put on the monotonic clock as it is read (onMonotonic).
 func stampOf(ctrl []byte) time.Time {
 	hdrLen := syscall.CmsgLen(0)
 	for len(ctrl) >= hdrLen {
@@ -143,9 +147,16 @@ func stampOf(ctrl []byte) time.Time {
 		}
 		if h.Level == syscall.SOL_SOCKET && h.Type == syscall.SCM_TIMESTAMPNS && int(h.Len) >= hdrLen+int(unsafe.Sizeof(syscall.Timespec{})) {
 			ts := (*syscall.Timespec)(unsafe.Pointer(&ctrl[hdrLen]))
-			return time.Unix(ts.Unix())
+			return onMonotonic(time.Unix(ts.Unix()))
 		}
 		ctrl = ctrl[min(syscall.CmsgSpace(int(h.Len)-hdrLen), len(ctrl)):]
 	}
 	return time.Now()
+}
+
+// onMonotonic is wall-clock time t on the monotonic clock: the present, moved by how long ago t
+// was on the wall clock (microseconds for a datagram just read).
+func onMonotonic(t time.Time) time.Time {
+	now := time.Now()
+	return now.Add(t.Sub(now))
 }
