@@ -24,11 +24,32 @@ type latch struct {
 	rtcp     netip.AddrPort // the RTCP source seen from the latched host, where reports go
 	deadline time.Time      // until then a foreign source may latch
 	sdp      netip.AddrPort // the SDP address the window was opened for
+	// After the far end moved: its SDP address and latched source before the move. A packet
+	// of the old stream still on its way (the gateway that played early media, when another
+	// fork answered from behind a NAT) is a foreign first packet in the new window; latched,
+	// it took the stream for the rest of the call and the new far end's audio was dropped. So
+	// an old source must send latchProbation packets in a row before it latches (a far end
+	// that kept its NAT mapping across a hold and resume does at once), and a new source
+	// latches over an old one while the window is open.
+	before     [2]netip.AddrPort
+	probe      netip.AddrPort // the old source proving itself, and its packets in a row
+	probeN     int
+	fromBefore bool // source is an old one, latched by probation
 }
 
-// reset opens a new latching window for the SDP address remote.
+// latchProbation is how many packets in a row a source from before a move sends before it
+// latches (Asterisk's RTP learning asks 4 in sequence of any new source).
+const latchProbation = 4
+
+// reset opens a new latching window for the SDP address remote, remembering the stream's
+// addresses before it.
 func (l *latch) reset(remote netip.AddrPort, now time.Time) {
-	*l = latch{deadline: now.Add(LatchWindow), sdp: remote}
+	*l = latch{deadline: now.Add(LatchWindow), sdp: remote, before: [2]netip.AddrPort{l.sdp, l.source}}
+}
+
+// isBefore says whether from was the far end's SDP address or latched source before it moved.
+func (l *latch) isBefore(from netip.AddrPort) bool {
+	return from.IsValid() && (from == l.before[0] || from == l.before[1])
 }
 
 // admit decides whether an RTP packet from from may be played, latching if the policy allows.
@@ -41,15 +62,29 @@ func (l *latch) admit(from, sdp netip.AddrPort, allowForeign bool, now time.Time
 	case from == sdp:
 		// The SDP address is authoritative: it wins even over a source latched earlier, so a
 		// stranger who raced the far end's first packet loses the stream as soon as it speaks.
-		l.source = from
+		l.source, l.fromBefore = from, false
 		return true, false
-	case l.source.IsValid():
-		return from == l.source, false
-	case allowForeign && now.Before(l.deadline):
-		l.source = from
+	case from == l.source:
+		return true, false
+	case !allowForeign || !now.Before(l.deadline):
+		return false, false
+	case l.isBefore(from):
+		if l.source.IsValid() {
+			return false, false
+		}
+		if from != l.probe {
+			l.probe, l.probeN = from, 0
+		}
+		if l.probeN++; l.probeN < latchProbation {
+			return false, false
+		}
+		l.source, l.fromBefore = from, true
 		return true, true
+	case l.source.IsValid() && !l.fromBefore:
+		return false, false
 	}
-	return false, false
+	l.source, l.fromBefore = from, false // a new source, over an old one that proved itself
+	return true, true
 }
 
 // rtpTarget is where RTP goes: the latched source, else the SDP address.

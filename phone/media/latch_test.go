@@ -74,3 +74,51 @@ func TestLatchRTCPTarget(t *testing.T) {
 		t.Fatalf("after a move: %v", got)
 	}
 }
+
+// TestLatchAfterAMove: the far end moves (a re-INVITE, or the fork that answers after another
+// played early media). A stray packet of the old stream must not take the new one; the old
+// source itself latches once it keeps sending (a NAT mapping kept across a hold and resume);
+// a new source latches over it.
+func TestLatchAfterAMove(t *testing.T) {
+	gwA := netip.MustParseAddrPort("203.0.113.5:20000") // played early media from its SDP address
+	sdpB := netip.MustParseAddrPort("192.168.1.20:4000") // the fork that answered, behind a NAT
+	natB := netip.MustParseAddrPort("198.51.100.9:35000")
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+
+	var l latch
+	l.reset(gwA, t0)
+	if ok, _ := l.admit(gwA, gwA, true, at(0)); !ok {
+		t.Fatal("early media from the SDP address was refused")
+	}
+	l.reset(sdpB, at(1000)) // answered
+	if ok, _ := l.admit(gwA, sdpB, true, at(1001)); ok {
+		t.Fatal("a stray packet of the early media latched the answered stream")
+	}
+	for i := range 50 {
+		if ok, _ := l.admit(natB, sdpB, true, at(1020+20*i)); !ok {
+			t.Fatalf("packet %d from the answering fork's NAT dropped", i)
+		}
+	}
+	if ok, _ := l.admit(gwA, sdpB, true, at(2100)); ok || l.rtpTarget(sdpB) != natB {
+		t.Fatalf("after the move: a late early-media packet accepted %v, target %v, want %v", ok, l.rtpTarget(sdpB), natB)
+	}
+
+	// Held and resumed from behind the same NAT mapping: the old source latches on its 4th
+	// packet in a row.
+	l.reset(netip.MustParseAddrPort("192.168.1.20:4002"), at(3000))
+	for i := range latchProbation {
+		ok, latched := l.admit(natB, l.sdp, true, at(3020+20*i))
+		if want := i == latchProbation-1; ok != want || latched != want {
+			t.Fatalf("old source, packet %d: ok %v latched %v, want %v", i, ok, latched, want)
+		}
+	}
+	// A new source still takes it over in the window (the far end really is somewhere else).
+	other := netip.MustParseAddrPort("198.51.100.77:40000")
+	if ok, latched := l.admit(other, l.sdp, true, at(3200)); !ok || !latched || l.rtpTarget(l.sdp) != other {
+		t.Fatalf("a new source after an old one latched: ok %v latched %v target %v", ok, latched, l.rtpTarget(l.sdp))
+	}
+	if ok, _ := l.admit(natB, l.sdp, true, at(3220)); ok {
+		t.Fatal("the old source took the stream back from the new one")
+	}
+}
