@@ -80,7 +80,7 @@ func TestLatchRTCPTarget(t *testing.T) {
 // source itself latches once it keeps sending (a NAT mapping kept across a hold and resume);
 // a new source latches over it.
 func TestLatchAfterAMove(t *testing.T) {
-	gwA := netip.MustParseAddrPort("203.0.113.5:20000") // played early media from its SDP address
+	gwA := netip.MustParseAddrPort("203.0.113.5:20000")  // played early media from its SDP address
 	sdpB := netip.MustParseAddrPort("192.168.1.20:4000") // the fork that answered, behind a NAT
 	natB := netip.MustParseAddrPort("198.51.100.9:35000")
 	t0 := time.Unix(1000, 0)
