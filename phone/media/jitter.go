@@ -231,6 +231,9 @@ type JitterBuffer struct {
 	tsRefRaw uint32
 	seqHi    int64
 	seen     [seenWindow / 64]uint64
+	// other marks the sequence numbers of the stream that carried no audio (telephone-events,
+	// comfort noise: NoteOther), within the same window as seen.
+	other [seenWindow / 64]uint64
 
 	// Network estimates, in transit time: arrival - epoch - media time.
 	hasPrev      bool

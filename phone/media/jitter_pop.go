@@ -225,14 +225,15 @@ func (j *JitterBuffer) stop() {
 }
 
 // isSilenceGap: the cursor's slot is empty but the next buffered packet follows the last
-// played one in sequence, so the sender skipped these ticks (silence suppression).
+// played one in sequence (or only telephone-events and comfort noise came between), so the
+// sender skipped these ticks (silence suppression, a digit sent instead of audio).
 func (j *JitterBuffer) isSilenceGap() bool {
 	if !j.hasLastSeq {
 		return false
 	}
 	for k := j.cur + 1; k <= j.maxK; k++ {
 		if j.holds(k) {
-			return j.slots[j.index(k)].seq == j.lastSeq+1
+			return j.follows(j.slots[j.index(k)].seq)
 		}
 	}
 	return false

@@ -108,6 +108,7 @@ func (j *JitterBuffer) startStream(p Packet) {
 	j.tsRef, j.tsRefRaw = 0, p.Timestamp
 	j.seqHi = int64(p.Seq)
 	j.seen = [seenWindow / 64]uint64{}
+	j.other = [seenWindow / 64]uint64{}
 	j.hasPrev, j.hasBase, j.lateRun = false, false, false
 	j.peak = peakWindow{} // transits of the old timeline mean nothing on the new one
 	j.playing, j.hasFloor, j.hasLastSeq = false, false, false
@@ -150,7 +151,7 @@ func (j *JitterBuffer) accept(p Packet, tsRel int64, r time.Duration) {
 		j.stats.Dropped++
 		return
 	}
-	if j.missRun > 0 && j.hasLastSeq && seq == j.lastSeq+1 {
+	if j.missRun > 0 && j.follows(seq) {
 		// The packet right after the last one played is on time, so the ticks since then
 		// that played as Missing were a silence the sender left out, not a loss: with
 		// nothing buffered a low delay cannot tell the two apart until now.

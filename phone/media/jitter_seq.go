@@ -25,10 +25,12 @@ func (j *JitterBuffer) markSeen(seq int64) {
 	if seq > j.seqHi {
 		if seq-j.seqHi >= seenWindow {
 			j.seen = [seenWindow / 64]uint64{}
+			j.other = [seenWindow / 64]uint64{}
 		} else {
 			for s := j.seqHi + 1; s <= seq; s++ {
 				b := uint64(s) % seenWindow
 				j.seen[b/64] &^= 1 << (b % 64)
+				j.other[b/64] &^= 1 << (b % 64)
 			}
 		}
 		j.seqHi = seq
@@ -37,6 +39,39 @@ func (j *JitterBuffer) markSeen(seq int64) {
 		b := uint64(seq) % seenWindow
 		j.seen[b/64] |= 1 << (b % 64)
 	}
+}
+
+// NoteOther tells the buffer that sequence number seq of stream ssrc carried no audio: a
+// telephone-event or comfort noise, which take sequence numbers from the audio's (RFC 4733
+// §2.1, RFC 3389). The audio after them then follows the last audio played, and the ticks
+// they stood for are the sender's silence, not a loss (follows).
+func (j *JitterBuffer) NoteOther(seq uint16, ssrc uint32) {
+	if !j.started || ssrc != j.ssrc {
+		return
+	}
+	s := j.unwrapSeq(seq)
+	j.markSeen(s)
+	if j.seqHi-s < seenWindow {
+		b := uint64(s) % seenWindow
+		j.other[b/64] |= 1 << (b % 64)
+	}
+}
+
+// follows says whether audio packet seq is the next after the last one played or skipped:
+// nothing but packets without audio (NoteOther) came between.
+func (j *JitterBuffer) follows(seq int64) bool {
+	if !j.hasLastSeq || seq <= j.lastSeq || seq-j.lastSeq > seenWindow/2 {
+		return false
+	}
+	for s := j.lastSeq + 1; s < seq; s++ {
+		if s > j.seqHi || j.seqHi-s >= seenWindow {
+			return false
+		}
+		if b := uint64(s) % seenWindow; j.other[b/64]&(1<<(b%64)) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (j *JitterBuffer) index(k int64) int {

@@ -818,3 +818,39 @@ func shrinkPrefersSilence(t *testing.T, policy JitterPolicy, withSilent bool) {
 	}
 	t.Logf("%s: stats %+v, %d silent frames dropped, %d of the %d silent ticks the sender left out spent", name, s, s.Discarded, spent, 3*gaps)
 }
+
+// TestDigitInsteadOfAudioIsNotLoss: the far end sends a digit in place of its audio (RFC 4733:
+// telephone-events take the stream's sequence numbers), then talks on. The ticks the digit
+// stood for are silence, not lost audio: the next audio packet follows the last one played
+// once the events in between are noted (NoteOther). Before, every received digit counted ~10
+// frames lost (and a comfort-noise packet at each pause the whole pause), down into the MOS.
+func TestDigitInsteadOfAudioIsNotLoss(t *testing.T) {
+	for _, delay := range []time.Duration{0, 100 * time.Millisecond} { // gap reached empty, or buffered
+		a := stream(1, 0, 0, 50, regular)
+		digit := stream(1, 50, 50*160, 10, func(i int) time.Time { return regular(50 + i) })
+		b := stream(1, 60, 60*160, 50, func(i int) time.Time { return regular(60 + i) })
+		jb := NewJitterBuffer(JitterConfig{MinDelay: delay})
+		all := slices.Concat(a, b, digit)
+		slices.SortStableFunc(all, func(x, y Packet) int { return x.Arrival.Compare(y.Arrival) })
+		var ticks []tickResult
+		next := 0
+		for k := range 130 {
+			now := t0.Add(9*time.Millisecond + time.Duration(k)*tick)
+			for next < len(all) && !all[next].Arrival.After(now) {
+				if p := all[next]; p.Seq >= 50 && p.Seq < 60 {
+					jb.NoteOther(p.Seq, p.SSRC) // the receiver's view of a telephone-event
+				} else {
+					jb.Push(p)
+				}
+				next++
+			}
+			_, st := jb.Pop(now)
+			ticks = append(ticks, tickResult{at: now, status: st})
+		}
+		// A Pop cannot know yet; once the audio after the digit comes, its ticks count idle.
+		n := countStatus(activeSpan(ticks), Missing)
+		if s := jb.Stats(); s.Lost != uint64(countStatus(ticks, Missing)-n) || s.Idle < 10 {
+			t.Errorf("delay %v: stats %+v with %d ticks missing inside the stream, want the digit's 10 idle, none lost", delay, s, n)
+		}
+	}
+}

@@ -160,10 +160,14 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 		r.jb.Push(Packet{Seq: pkt.SequenceNumber, Timestamp: pkt.Timestamp, SSRC: pkt.SSRC,
 			Marker: pkt.Marker, Payload: pkt.Payload, Arrival: now})
 	case p.isDTMF(pkt.PayloadType):
+		r.jb.NoteOther(pkt.SequenceNumber, pkt.SSRC) // the digit's ticks are not lost audio
 		if digit, ok := r.dtmf.handle(pkt.Timestamp, pkt.Payload); ok {
 			s.emit(Event{Digit: digit})
 		}
 	default:
+		if pkt.PayloadType == 13 { // comfort noise: the far end's silence starts
+			r.jb.NoteOther(pkt.SequenceNumber, pkt.SSRC)
+		}
 		s.stats.dropped.Add(1) // comfort noise or a codec we did not negotiate
 	}
 }
