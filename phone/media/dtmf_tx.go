@@ -116,6 +116,9 @@ func (t *sender) dtmfPacket(s *Session, p Params, pkt *rtp.Packet, buf []byte) b
 			return false
 		}
 		ev, _ := codec.DigitEvent(digit)
+		// Audio packed before the digit (a=ptime of 30-60 ms) comes before it in time: it
+		// leaves now, as a shorter packet, instead of being dropped (tx_pack.go).
+		t.flushPacked(s, p, pkt, buf)
 		*d = dtmfSender{event: ev, ts: t.ts, next: t.ts, active: true}
 		pkt.Marker = true // the start of an event (§2.5.1.3)
 	}

@@ -53,10 +53,12 @@ func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *r
 	}
 	pcm = pcm[:codec.FrameSamplesAt(p.Codec.SampleRate())]
 	pkt.Header = rtp.Header{Version: 2, SSRC: t.ssrc}
-	if t.dtmfPacket(s, p, pkt, buf) {
+	if t.dtmfPacket(s, p, pkt, buf) { // what was packed before the event has left (dtmf_tx.go)
 		t.pack.n = 0 // the event replaces the audio
 		if p.Source != nil && !t.sourceEOF && !t.sourceLost {
-			t.sourceGone(s, t.read(s, p, pcm)) // the event replaces this frame's audio; a file still moves on with time
+			// The event replaces this frame's audio; a file still moves on with time, and
+			// ends (nothing is packed to flush: the event packet in buf stays as it is).
+			t.readUnheard(s, p, pcm, nil, nil)
 		}
 		return t.write(s, p, pkt, buf)
 	}
@@ -66,15 +68,13 @@ func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *r
 	}
 	if p.Muted {
 		if p.Source != nil && !t.sourceEOF && !t.sourceLost {
-			t.sourceGone(s, t.read(s, p, pcm)) // keep a file's position moving with time, as if heard
+			t.readUnheard(s, p, pcm, pkt, buf) // keep a file's position moving with time, as if heard
 		}
 		clear(pcm)
 	} else if p.Source != nil && !t.sourceEOF && !t.sourceLost {
 		if err := t.read(s, p, pcm); err != nil {
 			if errors.Is(err, io.EOF) {
-				t.sourceEOF = true
-				t.flushPacked(s, p, pkt, buf) // the file's last audio leaves before "source ended" may hang up
-				s.emit(Event{SourceEnded: true})
+				t.sourceEnded(s, p, pkt, buf)
 			} else if !t.sourceGone(s, err) {
 				s.log.Debug("source read", "err", err)
 			}
@@ -96,6 +96,29 @@ func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *r
 	pkt.Marker = !t.started // first packet of the talkspurt
 	pkt.Payload = buf[rtpHeaderRoom : rtpHeaderRoom+n]
 	return t.write(s, p, pkt, buf)
+}
+
+// readUnheard reads a frame of the source that is not sent (muted, or a digit in its place): a
+// file's end is its end all the same ("source ended", on which --hangup-on-eof hangs up), and a
+// lost device is lost. pkt and buf flush what waits packed first; nil when nothing can.
+func (t *sender) readUnheard(s *Session, p Params, pcm []int16, pkt *rtp.Packet, buf []byte) {
+	err := t.read(s, p, pcm)
+	switch {
+	case errors.Is(err, io.EOF):
+		t.sourceEnded(s, p, pkt, buf)
+	case err != nil && !t.sourceGone(s, err):
+		s.log.Debug("source read", "err", err)
+	}
+}
+
+// sourceEnded marks the source played to its end. The audio still waiting for a packet to fill
+// leaves first (pkt not nil), before "source ended" may hang the call up.
+func (t *sender) sourceEnded(s *Session, p Params, pkt *rtp.Packet, buf []byte) {
+	t.sourceEOF = true
+	if pkt != nil {
+		t.flushPacked(s, p, pkt, buf)
+	}
+	s.emit(Event{SourceEnded: true})
 }
 
 // read takes one frame at the codec's rate from the source, telling the source the call's

@@ -284,3 +284,62 @@ func TestPackedSRTPBetweenSessions(t *testing.T) {
 		}
 	}
 }
+
+// TestSendPackedAudioBeforeADigitLeaves: with 60 ms packets, the 40 ms of audio waiting when a
+// digit starts comes before the digit in time: it leaves as a shorter packet, its timestamps
+// running on to the event's, instead of being dropped (a gap of speech and of timestamps).
+func TestSendPackedAudioBeforeADigitLeaves(t *testing.T) {
+	r := newDTMFRig(t, 101)
+	r.p.Ptime = 60 * time.Millisecond
+	r.s.Update(r.p)
+	for range 2 { // 40 ms waiting
+		r.s.tx.sendFrame(r.s, r.p, r.pcm, r.buf, &r.pkt)
+	}
+	if err := r.s.SendDTMF('5'); err != nil {
+		t.Fatal(err)
+	}
+	r.s.tx.sendFrame(r.s, r.p, r.pcm, r.buf, &r.pkt)
+	pkts := readPackets(t, r.far)
+	if len(pkts) != 2 || pkts[0].PayloadType != 0 || len(pkts[0].Payload) != 320 || pkts[1].PayloadType != 101 ||
+		pkts[1].Timestamp != pkts[0].Timestamp+320 || pkts[1].SequenceNumber != pkts[0].SequenceNumber+1 {
+		var got []string
+		for _, p := range pkts {
+			got = append(got, fmt.Sprintf("pt %d ts %d seq %d %d octets", p.PayloadType, p.Timestamp, p.SequenceNumber, len(p.Payload)))
+		}
+		t.Fatalf("sent %v: want the 40 ms of audio, then the event right after it", got)
+	}
+}
+
+// TestSourceEndsWhileUnheard: a played file that ends while the user is muted, or while a digit
+// replaces its audio, ends all the same: "source ended" (on which --hangup-on-eof hangs up)
+// came only once the audio was heard again, maybe never.
+func TestSourceEndsWhileUnheard(t *testing.T) {
+	for _, digit := range []bool{false, true} {
+		r := newDTMFRig(t, 101)
+		src := audiotest.NewLoopback(16)
+		frame := make([]int16, codec.FrameSamples)
+		for range 2 {
+			if err := src.Write(frame); err != nil {
+				t.Fatal(err)
+			}
+		}
+		src.Close()
+		r.p.Source, r.p.Muted = src, !digit
+		if digit {
+			if err := r.s.SendDTMF('1'); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 4 { // the file's two frames, then its end
+			r.s.tx.sendFrame(r.s, r.p, r.pcm, r.buf, &r.pkt)
+		}
+		select {
+		case ev := <-r.s.Events():
+			if !ev.SourceEnded {
+				t.Fatalf("digit %v: event %+v, want the file's end", digit, ev)
+			}
+		default:
+			t.Fatalf("digit %v: the file ended unheard and nobody was told", digit)
+		}
+	}
+}
