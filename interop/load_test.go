@@ -150,7 +150,8 @@ func TestLoadSippEcho(t *testing.T) {
 }
 
 // TestLoadInterrupted: Ctrl-C hangs up the calls in progress, places no more, and still
-// reports every call placed; calls we hung up count as answered and fine (exit 0).
+// reports every call placed; calls we hung up count as answered and fine, but the run, which
+// placed 2 of 50, is no pass (exit 15, as for calls not answered).
 func TestLoadInterrupted(t *testing.T) {
 	t.Parallel()
 	ans := startDialtone(t, nil, "answer", "--listen", "127.0.0.1:0", "--auto", "--count", "2", "--max-calls", "2", "--audio", "null", "--json")
@@ -160,8 +161,8 @@ func TestLoadInterrupted(t *testing.T) {
 	ans.waitEvent("answered", 10*time.Second)
 	p.signal(syscall.SIGINT)
 	code, evs := p.wait(15 * time.Second)
-	if code != 0 {
-		t.Fatalf("load exit %d after Ctrl-C, want 0\n%s", code, p.transcript())
+	if code != 15 || !strings.Contains(p.stderrText(), "interrupted: 2 of 50 calls placed") {
+		t.Fatalf("load exit %d after Ctrl-C, want 15 saying it was interrupted\n%s", code, p.transcript())
 	}
 	calls, sum := loadCalls(t, evs, p)
 	// answer says "answered" once its 200 OK is on the wire: load may not have read it yet

@@ -351,7 +351,7 @@ func (p *Phone) publishStats(c *call, ms *media.Session, final bool) {
 	r, mos := c.rateStats(ms, st)
 	p.mu.Lock()
 	p.bus.publish(MediaStats{Time: p.clock.Now(), CallID: c.id, Account: c.accountName(), Final: final, Stats: StreamStats{
-		PacketsSent: st.PacketsSent, PacketsReceived: st.PacketsReceived, Lost: st.Lost, Late: st.Late,
+		PacketsSent: st.PacketsSent, PacketsReceived: st.PacketsReceived, Lost: st.Lost, NeverArrived: st.NeverArrived, Late: st.Late,
 		Duplicate: st.Duplicate, Concealed: st.Concealed, Dropped: st.Dropped, Jitter: st.Jitter, RTT: st.RTT,
 		SRTPAuthFailed: sec.AuthFailed, SRTPReplayed: sec.Replayed, MOS: mos, R: r,
 	}})

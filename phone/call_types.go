@@ -125,11 +125,14 @@ func (s MediaStats) EventTime() time.Time { return s.Time }
 type StreamStats struct {
 	PacketsSent     uint64
 	PacketsReceived uint64
-	Lost            uint64 // packets that never arrived (sequence gaps)
-	Late            uint64
-	Duplicate       uint64
-	Concealed       uint64 // frames synthesised by loss concealment (each a received packet's duration, usually 20 ms)
-	Dropped         uint64 // packets from the wrong source or SSRC, or malformed
+	Lost            uint64 // frames missing at playout: never arrived, or too late (a silence the far end left out is not counted)
+	// NeverArrived counts the far end's sequence numbers that never came (RFC 3550's
+	// cumulative loss), an outage of any length whole.
+	NeverArrived uint64
+	Late         uint64
+	Duplicate    uint64
+	Concealed    uint64 // frames synthesised by loss concealment (each a received packet's duration, usually 20 ms)
+	Dropped      uint64 // packets from the wrong source or SSRC, or malformed
 	// SRTPAuthFailed and SRTPReplayed count received packets SRTP refused (a forgery, a wrong
 	// key, plain RTP on an encrypted call; a replay): dropped, never played. Also in Dropped.
 	SRTPAuthFailed uint64

@@ -106,6 +106,9 @@ func (c *loadCmd) Run(e *env) error {
 	cfg.MaxCalls = c.concurrency() + loadPhoneSlack
 	r, err := e.startPhone(cfg, false) // no history: a load test is not a thousand calls to remember
 	if err != nil {
+		if e.ctx.Err() != nil { // startPhone answers a signal with 0, which says the run went well
+			return &exitError{code: exitLoadFailed, err: fmt.Errorf("load: interrupted before a call was placed")}
+		}
 		return err
 	}
 	run := &loadRun{}
@@ -134,6 +137,9 @@ func (c *loadCmd) Run(e *env) error {
 		return runErr
 	case s.Failed > 0:
 		return &exitError{code: exitLoadFailed, err: fmt.Errorf("load: %d of %d calls failed", s.Failed, s.Attempted)}
+	case s.Cancelled > 0 || s.Attempted < s.Requested:
+		// Interrupted: not every call was placed and answered, whatever became of those that were.
+		return &exitError{code: exitLoadFailed, err: fmt.Errorf("load: interrupted: %d of %d calls placed, %d cancelled before their answer", s.Attempted, s.Requested, s.Cancelled)}
 	case s.OverLoss > 0:
 		return &exitError{code: exitLoadLoss, err: fmt.Errorf("load: %d of %d calls lost more than %g %% of their packets", s.OverLoss, s.Attempted, c.MaxLoss)}
 	}

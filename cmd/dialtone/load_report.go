@@ -69,16 +69,32 @@ func finishLoadCall(c *loadCall, s phone.CallStatus, st *phone.StreamStats) {
 	}
 	c.ok = c.Answered && s.Failure == phone.NoFailure
 	if st != nil {
-		c.PacketsSent, c.PacketsReceived, c.Lost = st.PacketsSent, st.PacketsReceived, st.Lost
+		c.PacketsSent, c.PacketsReceived = st.PacketsSent, st.PacketsReceived
 		c.Late, c.Concealed = st.Late, st.Concealed
-		c.NetLost = st.Lost - min(st.Late, st.Lost)
-		c.LossPct, c.NetLossPct = lossPct(st.Lost, st.PacketsReceived, c.NetLost), lossPct(c.NetLost, st.PacketsReceived, c.NetLost)
+		// The jitter buffer stops counting an outage as loss after half a second (it cannot
+		// tell one from a silence); the sequence numbers count it whole.
+		c.NetLost = max(st.Lost-min(st.Late, st.Lost), st.NeverArrived)
+		c.Lost = max(st.Lost, c.NetLost+st.Late)
+		c.LossPct, c.NetLossPct = lossPct(c.Lost, st.PacketsReceived, c.NetLost), lossPct(c.NetLost, st.PacketsReceived, c.NetLost)
 		c.JitterMs, c.RTTMs = round3(durMs(st.Jitter)), round3(durMs(st.RTT))
+	}
+	if c.ok && c.PacketsReceived == 0 && c.Duration >= noMediaAfter.Seconds() {
+		// Nothing came back in the whole call: no loss to count, and no call either.
+		c.ok, c.Failure, c.LossPct, c.NetLossPct = false, phone.FailureMedia.String(), 100, 100
+		if c.Reason == "" {
+			c.Reason = "no RTP from the far end"
+		} else {
+			c.Reason = "no RTP from the far end (" + c.Reason + ")"
+		}
 	}
 	if c.Answered {
 		c.MOS = math.Round(mosEstimate(c.LossPct, s.Codec, st)*100) / 100
 	}
 }
+
+// noMediaAfter is how long an answered call may go without a packet from the far end before
+// load counts it failed (media): a far end's first packet comes within a frame or two.
+const noMediaAfter = time.Second
 
 // lossPct is lost as a share of the packets expected: those received (late ones included)
 // and those that never arrived (RFC 3550's expected count).

@@ -168,3 +168,30 @@ func TestLoadBadFlagsExit2(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadCountsSilentFarEndsAndOutages: a far end that answers and never sends RTP is a failed
+// call (media), not a perfect one; an outage of 3 s in a 10 s call counts every packet it took,
+// from the sequence numbers, where the jitter buffer stopped counting after half a second.
+func TestLoadCountsSilentFarEndsAndOutages(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	silent := &loadCall{}
+	finishLoadCall(silent, phone.CallStatus{Started: t0, Answered: t0, Ended: t0.Add(5 * time.Second), By: "local"},
+		&phone.StreamStats{PacketsSent: 250})
+	if silent.ok || silent.Failure != "media" || silent.LossPct != 100 || silent.MOS > 1.5 {
+		t.Fatalf("no RTP back: ok %v, failure %q, loss %g %%, MOS %g; want a media failure, 100 %%", silent.ok, silent.Failure, silent.LossPct, silent.MOS)
+	}
+	if s := summarise([]*loadCall{silent}, 1); s.Failed != 1 {
+		t.Fatalf("summary: %d failed, want 1", s.Failed)
+	}
+	outage := &loadCall{}
+	finishLoadCall(outage, phone.CallStatus{Started: t0, Answered: t0, Ended: t0.Add(10 * time.Second), By: "local"},
+		&phone.StreamStats{PacketsSent: 500, PacketsReceived: 350, Lost: 25, NeverArrived: 150})
+	if outage.NetLost != 150 || outage.Lost != 150 || outage.LossPct != 30 {
+		t.Fatalf("a 3 s outage: %d never arrived, %d lost, %g %%; want 150, 150, 30 %%", outage.NetLost, outage.Lost, outage.LossPct)
+	}
+	short := &loadCall{} // answered and hung up at once: no time for a packet
+	finishLoadCall(short, phone.CallStatus{Started: t0, Answered: t0, Ended: t0.Add(100 * time.Millisecond), By: "local"}, &phone.StreamStats{})
+	if !short.ok {
+		t.Fatalf("a call of 100 ms with no RTP counted failed: %q", short.Failure)
+	}
+}

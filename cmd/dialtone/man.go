@@ -40,7 +40,7 @@ var manExitCodes = []struct {
 	{exitDeclined, "Declined."},
 	{exitNotFound, "Not found."},
 	{exitMedia, "An answered call lost its media (no RTP or RTCP for the RTP timeout)."},
-	{exitLoadFailed, "load: some call was not answered, or ended with a failure."},
+	{exitLoadFailed, "load: some call was not answered, or ended with a failure, or the run was interrupted."},
 	{exitLoadLoss, "load: every call was answered, but some lost more than --max-loss."},
 	{exitInsecure, "Media encryption could not be agreed (media_encryption policy)."},
 }

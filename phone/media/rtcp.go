@@ -70,6 +70,18 @@ func (t *sender) noteReceived(ssrc uint32, seq uint16, ts uint32, at time.Time, 
 	r.transit, r.haveTransit = transit, true
 }
 
+// neverArrived is the far end's stream's cumulative loss (RFC 3550 A.3): expected less received.
+func (t *sender) neverArrived() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r := &t.rs
+	if !r.have {
+		return 0
+	}
+	expected := int64(r.cycles) + int64(r.maxSeq) - int64(r.baseSeq) + 1
+	return uint64(max(0, expected-int64(r.received)))
+}
+
 // reportBlock builds our reception report about the far end's stream.
 func (t *sender) reportBlock(now time.Time) (rtcp.ReceptionReport, bool) {
 	t.mu.Lock()

@@ -375,8 +375,12 @@ type counters struct {
 type Stats struct {
 	PacketsSent, PacketsReceived              uint64
 	Lost, Late, Duplicate, Concealed, Dropped uint64
-	KeepAlives                                uint64 // STUN indications sent while no RTP went out
-	Jitter, RTT                               time.Duration
+	// NeverArrived is RFC 3550's cumulative loss: the far end's sequence numbers that never came
+	// (of its current SSRC). Unlike Lost it counts a long outage whole, where the jitter buffer,
+	// which cannot tell it from a silence, stops counting after half a second.
+	NeverArrived uint64
+	KeepAlives   uint64 // STUN indications sent while no RTP went out
+	Jitter, RTT  time.Duration
 	// PacketDuration is the audio each received packet carries (20 ms until packets of
 	// another duration came): the far end's packetisation, part of the mouth-to-ear delay.
 	PacketDuration time.Duration
@@ -393,6 +397,7 @@ func (s *Session) Stats() Stats {
 		Duplicate:       jb.Duplicate,
 		Concealed:       s.stats.concealed.Load(),
 		Dropped:         s.stats.dropped.Load() + jb.Dropped,
+		NeverArrived:    s.tx.neverArrived(),
 		KeepAlives:      s.stats.keepAlives.Load(),
 		Jitter:          jb.Jitter,
 		RTT:             time.Duration(s.stats.rttNs.Load()),
