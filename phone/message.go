@@ -41,11 +41,17 @@ func (m Message) EventTime() time.Time { return m.Time }
 
 // MessageStore keeps messages: an incoming MESSAGE is answered 200 only once it is stored (or,
 // when the store fails, once a front end was given it: message_unkept.go), and a
-// retransmission (same Call-ID, CSeq and sender) is recognised. phone/store implements it.
+// retransmission (same Call-ID, CSeq and sender) is recognised: by SeenMessage, or, for a copy
+// that raced the first one past it, by SaveMessage returning ErrDuplicateMessage.
+// phone/store implements it.
 type MessageStore interface {
 	SeenMessage(ctx context.Context, sipCallID string, cseq uint32, from string) (bool, error)
 	SaveMessage(ctx context.Context, m Message, sipCallID string, cseq uint32) error
 }
+
+// ErrDuplicateMessage is what a MessageStore's SaveMessage returns (wrapped) for an incoming
+// message it holds already: it is answered and not shown again.
+var ErrDuplicateMessage = errors.New("message stored already")
 
 // SendMessage sends text to target (a SIP URI, user@host, or a user completed with the
 // account's domain) through account ("" for a direct message with no account). It returns
@@ -307,6 +313,12 @@ func (p *Phone) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 		dup, err := st.SeenMessage(ctx, callID, cseq, m.Peer)
 		if err == nil && !dup {
 			err = st.SaveMessage(ctx, m, callID, cseq)
+			if errors.Is(err, ErrDuplicateMessage) {
+				// Two copies at once (sipgo runs each request on its own goroutine: a
+				// retransmission on a new branch, a proxy forking to two of our bindings),
+				// both past SeenMessage: the store kept one, and one is shown.
+				dup, err = true, nil
+			}
 		}
 		switch {
 		case err != nil: // a full disk: shown if a front end listens (message_unkept.go)

@@ -2,7 +2,9 @@ package phone
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,4 +186,52 @@ func FuzzCheckMessageBody(f *testing.F) {
 			t.Fatalf("refusal %d %q", code, reason)
 		}
 	})
+}
+
+// racingStore is a store two copies of one message passed at once: SeenMessage said "new" to
+// both, and the second SaveMessage finds the first stored (as phone/store's unique key does).
+type racingStore struct {
+	mu    sync.Mutex
+	saved int
+}
+
+func (r *racingStore) SeenMessage(context.Context, string, uint32, string) (bool, error) {
+	return false, nil
+}
+
+func (r *racingStore) SaveMessage(context.Context, Message, string, uint32) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.saved++; r.saved > 1 {
+		return fmt.Errorf("store: %w", ErrDuplicateMessage)
+	}
+	return nil
+}
+
+// TestRacingCopiesOfAMessageShownOnce: two copies of one MESSAGE (a retransmission on a new
+// branch, a proxy forking to two of our bindings) both pass the store's "seen" check; the store
+// keeps one, and the phone answers both and shows one. Before, the second copy was shown too.
+func TestRacingCopiesOfAMessageShownOnce(t *testing.T) {
+	_, addr, events := runPhone(t, Config{Messages: &racingStore{}})
+	<-events // snapshot
+	for range 2 {
+		if res := sendRawMessage(t, addr, "fork-1", 7, "text/plain", []byte("once")); res.StatusCode != 200 {
+			t.Fatalf("%d %s, want 200", res.StatusCode, res.Reason)
+		}
+	}
+	shown := 0
+	timeout := time.After(time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if _, ok := ev.(Message); ok {
+				shown++
+			}
+		case <-timeout:
+			if shown != 1 {
+				t.Fatalf("shown %d times, want once", shown)
+			}
+			return
+		}
+	}
 }

@@ -50,7 +50,9 @@ func (h *history) SaveMessage(ctx context.Context, m phone.Message, sipCallID st
 		Status: m.Status, Code: m.Code, SIPCallID: sipCallID, CSeq: cseq,
 	})
 	if errors.Is(err, store.ErrDuplicate) {
-		return nil // a retransmission raced the first copy: it is stored, which is what counts
+		// A retransmission raced the first copy past SeenMessage: it is stored, and the
+		// phone must not show it twice.
+		return fmt.Errorf("%w: %w", phone.ErrDuplicateMessage, err)
 	}
 	return err
 }
