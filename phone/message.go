@@ -49,6 +49,15 @@ type MessageStore interface {
 	SaveMessage(ctx context.Context, m Message, sipCallID string, cseq uint32) error
 }
 
+// PendingMessages is a MessageStore that keeps a message we send before its answer comes: saved
+// as "pending" when it leaves, then settled with the outcome. A process that stops mid-send (a
+// crash, a quit that cancels the send) leaves it in the history unconfirmed, neither lost nor
+// called failed when it may have been delivered.
+type PendingMessages interface {
+	SavePending(ctx context.Context, m Message) (id int64, err error)
+	Settle(ctx context.Context, id int64, m Message) error
+}
+
 // ErrDuplicateMessage is what a MessageStore's SaveMessage returns (wrapped) for an incoming
 // message it holds already: it is answered and not shown again.
 var ErrDuplicateMessage = errors.New("message stored already")
@@ -76,12 +85,13 @@ func (p *Phone) SendMessage(ctx context.Context, accountName, target, text strin
 		return &Error{Op: "message", Failure: FailureConfig, Reason: err.Error(), Err: err}
 	}
 	op := "message " + uri.String()
-	m := Message{Direction: Outgoing, Peer: uri.String(), Text: text}
+	// Its time is when it was sent, not answered: the history keeps the order they were written.
+	m := Message{Time: p.clock.Now(), Direction: Outgoing, Peer: uri.String(), Text: text, Status: "pending"}
 	if acc != nil {
 		m.Account = acc.Name
 	}
+	pending, pendingID := p.savePending(ctx, m)
 	sendErr := p.sendMessage(ctx, stk, acc, uri, text, op)
-	m.Time = p.clock.Now()
 	m.Status = "sent"
 	if sendErr != nil {
 		var pe *Error
@@ -93,13 +103,36 @@ func (p *Phone) SendMessage(ctx context.Context, accountName, target, text strin
 	} else {
 		m.Code, m.Reason = 200, "OK"
 	}
-	if p.cfg.Messages != nil {
-		if err := p.cfg.Messages.SaveMessage(context.WithoutCancel(ctx), m, "", 0); err != nil {
+	switch store := p.cfg.Messages; {
+	case pending != nil && ctx.Err() != nil:
+		// Given up by our side (a quit, Ctrl-C) before the answer: it may have been delivered,
+		// so the history keeps it pending rather than failed.
+	case pending != nil:
+		if err := pending.Settle(context.WithoutCancel(ctx), pendingID, m); err != nil {
 			p.log.Info("store sent message", "err", err) // the store's owner says it once
+		}
+	case store != nil:
+		if err := store.SaveMessage(context.WithoutCancel(ctx), m, "", 0); err != nil {
+			p.log.Info("store sent message", "err", err)
 		}
 	}
 	p.publish(m)
 	return sendErr
+}
+
+// savePending saves m, about to be sent, as pending when the store keeps pending messages; nil
+// when it does not or could not (the message is then saved once answered, as by SaveMessage).
+func (p *Phone) savePending(ctx context.Context, m Message) (PendingMessages, int64) {
+	pm, ok := p.cfg.Messages.(PendingMessages)
+	if !ok {
+		return nil, 0
+	}
+	id, err := pm.SavePending(context.WithoutCancel(ctx), m)
+	if err != nil {
+		p.log.Info("store message being sent", "err", err)
+		return nil, 0
+	}
+	return pm, id
 }
 
 func (p *Phone) sendMessage(ctx context.Context, stk *stack, acc *account, uri sip.Uri, text, op string) error {

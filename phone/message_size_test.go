@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,5 +105,70 @@ func TestLongMessageGoesByTCP(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("a server without TCP: nothing arrived")
+	}
+}
+
+// pendingStore records what the phone stores of the messages it sends.
+type pendingStore struct {
+	memoryMessages
+	mu      sync.Mutex
+	pending []Message
+	settled map[int64]Message
+}
+
+func (s *pendingStore) SavePending(_ context.Context, m Message) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending = append(s.pending, m)
+	return int64(len(s.pending)), nil
+}
+
+func (s *pendingStore) Settle(_ context.Context, id int64, m Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.settled == nil {
+		s.settled = map[int64]Message{}
+	}
+	s.settled[id] = m
+	return nil
+}
+
+// TestSentMessageStoredBeforeItsAnswer: a message is in the history as pending from when it
+// leaves, with that time, and settled with the outcome; one given up by our side before its
+// answer (a quit, Ctrl-C) stays pending, not failed: it may have been delivered. Before, it was
+// stored only once answered, with the answer's time, and a quit mid-send stored it failed.
+func TestSentMessageStoredBeforeItsAnswer(t *testing.T) {
+	st := &pendingStore{}
+	p, _, _ := runPhone(t, Config{Messages: st})
+	port, _ := messageServer(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	before := time.Now()
+	if err := p.SendMessage(ctx, "", "sip:bob@127.0.0.1:"+strconv.Itoa(port), "hello"); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.pending) != 1 || st.pending[0].Status != "pending" || st.pending[0].Time.Before(before) {
+		t.Fatalf("pending %+v, want the message stored pending as it left", st.pending)
+	}
+	if m, ok := st.settled[1]; !ok || m.Status != "sent" || m.Code != 200 || !m.Time.Equal(st.pending[0].Time) {
+		t.Fatalf("settled %+v, want sent 200 at the time it left", st.settled)
+	}
+	if len(st.saved) != 0 {
+		t.Fatalf("also saved whole: %+v", st.saved)
+	}
+
+	// A server that never answers, and the user gives up.
+	silent, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	quit, stop := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer stop()
+	if err := p.SendMessage(quit, "", "sip:bob@"+silent.LocalAddr().String(), "anyone?"); err == nil {
+		t.Fatal("no answer, yet sent")
+	}
+	if _, ok := st.settled[2]; ok || len(st.pending) != 2 {
+		t.Fatalf("a send given up: pending %d, settled %+v; want it left pending", len(st.pending), st.settled[2])
 	}
 }

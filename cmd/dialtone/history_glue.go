@@ -57,6 +57,19 @@ func (h *history) SaveMessage(ctx context.Context, m phone.Message, sipCallID st
 	return err
 }
 
+// SavePending stores a message we are sending before its answer (phone.PendingMessages).
+func (h *history) SavePending(ctx context.Context, m phone.Message) (int64, error) {
+	return h.s.AddMessage(ctx, store.Message{
+		Direction: m.Direction.String(), Account: m.Account, Peer: m.Peer, Text: m.Text, Time: m.Time,
+		Status: store.StatusPending,
+	})
+}
+
+// Settle records the outcome of a message SavePending stored.
+func (h *history) Settle(ctx context.Context, id int64, m phone.Message) error {
+	return h.s.UpdateMessageStatus(ctx, id, m.Status, m.Code)
+}
+
 func (h *history) SaveCall(ctx context.Context, c phone.CallStatus) error {
 	_, err := h.s.AddCall(ctx, store.Call{
 		CallID: c.SIPCallID, Direction: c.Direction.String(), Account: c.Account, Peer: c.Peer, PeerName: c.PeerName,

@@ -32,6 +32,18 @@ func (h *watchedHistory) SaveMessage(ctx context.Context, m phone.Message, sipCa
 	return err
 }
 
+func (h *watchedHistory) SavePending(ctx context.Context, m phone.Message) (int64, error) {
+	id, err := h.history.SavePending(ctx, m)
+	h.note(err)
+	return id, err
+}
+
+func (h *watchedHistory) Settle(ctx context.Context, id int64, m phone.Message) error {
+	err := h.history.Settle(ctx, id, m)
+	h.note(err)
+	return err
+}
+
 func (h *watchedHistory) SaveCall(ctx context.Context, c phone.CallStatus) error {
 	err := h.history.SaveCall(ctx, c)
 	h.note(err)
@@ -41,6 +53,9 @@ func (h *watchedHistory) SaveCall(ctx context.Context, c phone.CallStatus) error
 func (h *watchedHistory) note(err error) {
 	if errors.Is(err, context.Canceled) {
 		return // the phone is stopping: nothing to say about the disk
+	}
+	if errors.Is(err, phone.ErrDuplicateMessage) {
+		err = nil // a copy of a message stored already: the write worked
 	}
 	h.mu.Lock()
 	was := h.failing
