@@ -179,7 +179,7 @@ loop:
 						t.Stop()
 						delete(timers, ev.ID)
 					}
-					ca, mine := book.ended(ev.ID)
+					ca, mine := book.ended(ev.ID, c.Reject != 0)
 					if !mine && c.Reject == 0 {
 						if book.audioFailed() {
 							break loop // turned away: its audio could not be opened (finish reports why)

@@ -90,12 +90,17 @@ func (b *answerBook) autoAudio(c *answerCmd, e *env) phone.AutoAnswerFunc {
 }
 
 // ended takes call id off the book: its audio, and whether it was ours (answered, not turned
-// away).
-func (b *answerBook) ended(id string) (ca *callAudio, mine bool) {
+// away). A call of ours (or, with --reject, any) counts as handled in the same step: an INVITE
+// admitted between the two was numbered one too low, and took the ended call's recording name
+// (its file truncated) and a place beyond --count.
+func (b *answerBook) ended(id string, rejecting bool) (ca *callAudio, mine bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ca, mine = b.active[id]
 	delete(b.active, id)
+	if mine || rejecting {
+		b.handled++
+	}
 	return ca, mine
 }
 
@@ -138,11 +143,11 @@ func (b *answerBook) fail(err error) {
 	b.mu.Unlock()
 }
 
-// done counts a handled call and says whether --count is reached, and how many are up.
+// done says, once a handled call ended (ended counted it), whether --count is reached, and how
+// many are up.
 func (b *answerBook) done(count int) (reached bool, up int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.handled++
 	return b.handled >= count, len(b.active)
 }
 
