@@ -29,6 +29,8 @@ type callAnswerer struct {
 	events chan string // stdout's JSON lines
 	exited chan struct{}
 	stderr *strings.Builder
+	// stop ends it (once): at the end of its iteration, whose calls it was for, else at cleanup.
+	stop func()
 }
 
 func startCallAnswerer(b *testing.B, bin, user, password, registrar, tone string, calls int) *callAnswerer {
@@ -66,8 +68,8 @@ func startCallAnswerer(b *testing.B, bin, user, password, registrar, tone string
 		}
 		_ = a.cmd.Wait()
 	}()
-	b.Cleanup(func() {
-		_ = a.cmd.Process.Signal(syscall.SIGTERM)
+	a.stop = sync.OnceFunc(func() {
+		_ = a.cmd.Process.Signal(syscall.SIGTERM) // it unregisters: Kamailio forks no call to it
 		select {
 		case <-a.exited:
 		case <-time.After(5 * time.Second):
@@ -75,6 +77,7 @@ func startCallAnswerer(b *testing.B, bin, user, password, registrar, tone string
 		}
 		wg.Wait()
 	})
+	b.Cleanup(a.stop)
 	if _, err := a.waitEvent(`"event":"registered"`, 15*time.Second); err != nil {
 		b.Fatalf("dialtone answer as %s: %v\n%s", user, err, a.stderr.String())
 	}

@@ -108,6 +108,9 @@ func BenchmarkCallCPU(b *testing.B) {
 		}
 		for _, v := range variants {
 			v.answerer.answererRecorded(b, calls+len(v.paired), seconds)
+			// The next iteration registers another answerer as the same user: this one would
+			// still be bound, and Kamailio would fork every call to both.
+			v.answerer.stop()
 		}
 	}
 	startup := callStartupMs(b, variants[0].bin, calls)
