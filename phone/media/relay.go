@@ -259,13 +259,18 @@ func (r *relayIO) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
 	return n, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
 }
 
+// errNoPermission: a packet for a peer the TURN server has not (or not yet) let us send to was
+// dropped. An error, so the session does not count it sent: a server that refuses the
+// permission (403 for the peer's address) would otherwise show media flowing that never left.
+var errNoPermission = errors.New("relay: no TURN permission for the peer yet: packet dropped")
+
 func (r *relayIO) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error) {
 	r.mu.Lock()
 	if addr != r.lastPeer || r.lastUDP == nil { // the steady stream to one peer skips both
 		if r.permits[addr.Addr()] != permitDone {
 			r.mu.Unlock()
 			r.permit(addr) // in the background: this packet is dropped meanwhile
-			return len(b), nil
+			return 0, errNoPermission
 		}
 		r.lastPeer, r.lastUDP = addr, net.UDPAddrFromAddrPort(addr)
 	}

@@ -163,3 +163,33 @@ func (c noPermissions) ReadFrom(b []byte) (int, net.Addr, error) {
 		}
 	}
 }
+
+// TestRelayDropsAreNotCountedSent: packets dropped while the TURN server has not granted the
+// peer's permission (here it never answers) are not counted as sent: a refused permission
+// showed every statistic as media flowing while nothing left.
+func TestRelayDropsAreNotCountedSent(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a, b := openPair(t)
+	deaf := startTURNWith(t, func(net.Addr) bool { return true }, true)
+	if _, _, err := a.UseRelay(ctx, Relay{Server: deaf, User: "alice", Password: "secret"}); err != nil {
+		t.Fatal(err)
+	}
+	seq := func() uint16 { // the last frame written (pacing holds frameMu)
+		a.frameMu.Lock()
+		defer a.frameMu.Unlock()
+		return a.tx.seq
+	}
+	seq0 := seq()
+	a.Start(Params{Remote: b.LocalAddr(), Codec: codec.PCMU, DTMFPT: -1, Send: true, Source: audiotest.NewTone(1000, 0.5)})
+	deadline := time.Now().Add(5 * time.Second)
+	for seq()-seq0 < 10 { // frames written, none of which can leave
+		if time.Now().After(deadline) {
+			t.Fatalf("%d frames tried in 5 s", seq()-seq0)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st := a.Stats(); st.PacketsSent != 0 {
+		t.Fatalf("%d packets counted sent through a relay with no permission for the peer", st.PacketsSent)
+	}
+}
