@@ -107,12 +107,15 @@ func (q *recvQueue) done(i uint64, res int32) {
 // and says whether more may be queued on its socket: both requests found one, or the read
 // failed.
 func (q *recvQueue) deliver(i int, s *Session, pkt *rtp.Packet) (more bool) {
+	more = true
 	for _, sl := range []*recvSlot{&q.slots[2*i], &q.slots[2*i+1]} {
 		switch {
 		case sl.res == resUnset, sl.res == -int32(syscall.EINVAL):
 			return s.poll != nil // not read: its recvmmsg reads it
 		case sl.res == -int32(syscall.EAGAIN):
-			return false // the socket is empty
+			// The socket was empty for this request; a datagram that came between the two
+			// may still be in the other's buffer, so it is looked at all the same.
+			more = false
 		case sl.res < 0:
 			s.log.Debug("rtp read", "err", syscall.Errno(-sl.res)) // an ICMP error, reported once: read on
 		default:
@@ -121,7 +124,7 @@ func (q *recvQueue) deliver(i int, s *Session, pkt *rtp.Packet) (more bool) {
 			q.delivered++
 		}
 	}
-	return true
+	return more
 }
 
 // close gives the ring back; q is not used again.
