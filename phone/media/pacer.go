@@ -269,7 +269,7 @@ func (r *pacerRun) add(s *Session, now time.Time) {
 	defer r.moveMu.Unlock()
 	ph := r.phaseFor()
 	st := newPaceState(r.phaseGrid(ph), now)
-	st.phase = ph
+	st.phase, st.run = ph, r
 	s.frameMu.Lock()
 	s.paced = st
 	s.frameMu.Unlock()
@@ -297,6 +297,12 @@ func (r *pacerRun) remove(s *Session) bool {
 		}
 	}
 	return false
+}
+
+// waitFlushed returns once the sends the workers queued so far have left (flushMu).
+func (r *pacerRun) waitFlushed() {
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
 }
 
 // empty: no session is paced.

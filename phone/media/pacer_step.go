@@ -35,6 +35,9 @@ type paceState struct {
 	// sq is the send queue of the worker pacing the session, while its sends are batched
 	// with the other sessions' of the share (sendq_linux.go); nil otherwise.
 	sq *sendQueue
+	// run is the shared pacer's run that paces the session (nil for a session's own pacer):
+	// Update waits for its queued sends to leave.
+	run *pacerRun
 }
 
 func newPaceState(grid, now time.Time) *paceState {

@@ -306,3 +306,33 @@ func TestRecvQueueReadsTwoAndSaysWhenMoreMayWait(t *testing.T) {
 		t.Fatalf("empty, then a datagram: more %v, %d received, want false and 7", more, received())
 	}
 }
+
+// TestPacerUpdateWaitsForUnflushedSends: once Update returns, nothing leaves with the old
+// parameters; with batched sends, a frame a worker queued before the Update (to the old address,
+// under the old key, or as a last packet before hold) could still leave after it.
+func TestPacerUpdateWaitsForUnflushedSends(t *testing.T) {
+	ss := pairedSessions(t, 2, true)
+	grid := time.Now()
+	r := newPacerRun(new(pacerStats), grid, 1)
+	defer r.stop()
+	r.add(ss[0], grid)
+	p := ss[0].current()
+	r.flushMu.RLock() // a worker's share, queued and not yet flushed
+	updated := make(chan struct{})
+	go func() {
+		p.Send = false // hold
+		ss[0].Update(p)
+		close(updated)
+	}()
+	select {
+	case <-updated:
+		t.Fatal("Update returned while a share's queued sends were not flushed")
+	case <-time.After(100 * time.Millisecond):
+	}
+	r.flushMu.RUnlock()
+	select {
+	case <-updated:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Update did not return after the flush")
+	}
+}

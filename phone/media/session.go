@@ -253,7 +253,16 @@ func (s *Session) Update(p Params) {
 	}
 	s.mu.Unlock()
 	s.frameMu.Lock() // a frame in progress with the old parameters ends first
+	var run *pacerRun
+	if s.paced != nil {
+		run = s.paced.run
+	}
 	s.frameMu.Unlock()
+	if run != nil {
+		// and so do its datagrams a worker queued to send with its share's (sendq_linux.go):
+		// on hold, to an old address or under an old key, none may leave after Update.
+		run.waitFlushed()
+	}
 	if moved {
 		s.rx.mu.Lock()
 		s.rx.latch.reset(p.Remote, s.now()) // the far end moved (re-INVITE): learn its source again
