@@ -74,6 +74,7 @@ type rateAdapter struct {
 // (8 kHz to rate for a source). It runs before the first frame and whenever Update changed
 // the parameters or the codec's rate changed, never per frame otherwise.
 func (a *rateAdapter) configure(dev any, rate int, gen uint64, up bool) error {
+	prev, wasNative := a.rate, a.native
 	a.gen, a.rate, a.native = gen, rate, false
 	if rs, ok := dev.(audio.RateSetter); ok {
 		if err := rs.SetRate(rate); err == nil {
@@ -83,8 +84,16 @@ func (a *rateAdapter) configure(dev any, rate int, gen uint64, up bool) error {
 			defer func() { _ = rs.SetRate(codec.SampleRate) }() // it moves 8 kHz frames then
 		}
 	}
-	if rate == codec.SampleRate || a.rs != nil && a.rsRate == rate {
-		return nil // the same conversion carries on (a hold or a new address changes no rate)
+	if rate == codec.SampleRate {
+		return nil
+	}
+	if a.rs != nil && a.rsRate == rate {
+		if prev != rate || wasNative {
+			// Back to a rate converted before (16 kHz, 8, then 16 again): its history is of
+			// audio from before the changes, which the first frame would mix in.
+			a.rs.Reset()
+		}
+		return nil // else the same conversion carries on (a hold or a new address changes no rate)
 	}
 	in, out := codec.SampleRate, rate
 	if !up {

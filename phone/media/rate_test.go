@@ -1,8 +1,10 @@
 package media
 
 import (
+	"math"
 	"net"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -383,5 +385,78 @@ func TestCodecChangeSameClockDropsOldPayloads(t *testing.T) {
 	}
 	if peak > 100 { // 0xFF as A-law is ±848
 		t.Fatalf("after the switch to PCMA the old µ-law silence played at peak %d", peak)
+	}
+}
+
+// switchSource gives a loud tone until quiet is set, then silence; it takes no SetRate, so
+// the adapter converts its 8 kHz frames.
+type switchSource struct {
+	quiet bool
+	n     int
+}
+
+func (s *switchSource) Read(f []int16) error {
+	for i := range f {
+		if s.quiet {
+			f[i] = 0
+		} else {
+			f[i] = int16(16000 * math.Sin(2*math.Pi*1000*float64(s.n)/8000))
+		}
+		s.n++
+	}
+	return nil
+}
+func (s *switchSource) Close() error { return nil }
+
+// TestRateAdapterForgetsAnOldConversion: 16 kHz, then 8 kHz, then 16 kHz again (two
+// re-INVITEs). The 16 kHz converter kept from the first time held its history of audio from
+// before the changes, which the first frame after the second mixed in.
+func TestRateAdapterForgetsAnOldConversion(t *testing.T) {
+	src := &switchSource{}
+	var a rateAdapter
+	wide := make([]int16, 320)
+	if err := a.configure(src, 16000, 1, true); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if err := a.read(src, wide); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.configure(src, 8000, 2, true); err != nil {
+		t.Fatal(err)
+	}
+	src.quiet = true
+	narrow := make([]int16, 160)
+	if err := a.read(src, narrow); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.configure(src, 16000, 3, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.read(src, wide); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range wide {
+		if v != 0 {
+			t.Fatalf("sample %d after the change back is %d: audio from before the changes", i, v)
+		}
+	}
+	// A hold (a new generation, the same rate) keeps the conversion going: no reset.
+	src.quiet = false
+	for range 3 {
+		if err := a.read(src, wide); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.configure(src, 16000, 4, true); err != nil {
+		t.Fatal(err)
+	}
+	src.quiet = true
+	if err := a.read(src, wide); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Max(wide[:32]) == 0 && slices.Min(wide[:32]) == 0 {
+		t.Fatal("a hold reset the conversion: the tone's tail is gone")
 	}
 }
