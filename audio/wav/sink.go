@@ -36,6 +36,7 @@ var ErrFull = errors.New("WAV size limit (4 GiB) reached")
 // while the UI may close it).
 type Sink struct {
 	mu         sync.Mutex
+	maxData    int64 // tests: a limit below the format's (limit)
 	path       string
 	f          *os.File
 	w          *bufio.Writer
@@ -99,7 +100,7 @@ func (s *Sink) Write(frame []int16) error {
 		frame = s.convert(frame)
 	}
 	n := 2 * len(frame)
-	if s.dataBytes+int64(n) > maxDataBytes {
+	if s.dataBytes+int64(n) > s.limit() {
 		s.err = fmt.Errorf("wav: %s: %w", s.path, ErrFull)
 		return s.err
 	}
@@ -138,6 +139,14 @@ func (s *Sink) fixup() error {
 	return nil
 }
 
+// limit is how many data bytes the file may hold: the format's, or a test's smaller one.
+func (s *Sink) limit() int64 {
+	if s.maxData > 0 {
+		return s.maxData
+	}
+	return maxDataBytes
+}
+
 // Close finishes the header and closes the file. It is safe to call more than once; only the
 // first call does anything.
 func (s *Sink) Close() error {
@@ -148,8 +157,14 @@ func (s *Sink) Close() error {
 	}
 	s.closed = true
 	err := s.fixup() // also after ErrFull: what was written is a valid recording
-	if s.err != nil && !errors.Is(s.err, ErrFull) {
+	switch {
+	case s.err != nil && !errors.Is(s.err, ErrFull):
 		err = s.err
+	case s.err != nil && err == nil:
+		// Said at the end, as a failed write would be: the call went on, its recording did not.
+		secs := s.dataBytes / 2 / int64(s.fileRate)
+		err = fmt.Errorf("wav: %s: recording cut after %d:%02d:%02d: %w (the file holds everything until then)",
+			s.path, secs/3600, secs/60%60, secs%60, ErrFull)
 	}
 	if cerr := s.f.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("wav: %s: closing: %w", s.path, cerr)
