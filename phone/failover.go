@@ -108,9 +108,15 @@ func (silentServer) Is(target error) bool { return target == context.DeadlineExc
 func doAttempt(ctx context.Context, client *sipgo.Client, req *sip.Request, t Transport, dest string, timeout time.Duration) (*sip.Response, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	var heard func() // a provisional response came: the server has the request
 	if timeout > 0 {
 		timer := time.AfterFunc(timeout, func() { cancel(fmt.Errorf("%w within %v: %w", errNoAnswer, timeout, context.DeadlineExceeded)) })
 		defer timer.Stop()
+		// RFC 3263 §4.3 moves to the next server when one does not respond; one that said
+		// 100 Trying is working on it (a MESSAGE it forwards to a slow recipient), and the
+		// same request at the next server would reach the recipient twice. The transaction
+		// then runs its own course (Timer F).
+		heard = func() { timer.Stop() }
 	}
 	// Even a lone target is worth the probe: "connection refused" at once says more than
 	// "no response" after 32 s (RFC 3261 18.4: ICMP errors are transport errors).
@@ -118,7 +124,7 @@ func doAttempt(ctx context.Context, client *sipgo.Client, req *sip.Request, t Tr
 		stop := watchUnreachable(actx, dest, cancel, probeDelayWithin(timeout), nil)
 		defer stop()
 	}
-	res, err := do(actx, client, req, t)
+	res, err := do(actx, client, req, t, heard)
 	if err != nil && ctx.Err() == nil {
 		if cause := context.Cause(actx); cause != nil && actx.Err() != nil {
 			return nil, cause
@@ -138,7 +144,8 @@ const connWatchEvery = 200 * time.Millisecond
 // connection is gone (RFC 3261 17.1.4: a transport error ends the transaction). sipgo closes a
 // connection whose peer reset or closed it, but leaves its transactions to their 32 s timer:
 // a registrar killed while a REGISTER was on the wire kept the account waiting that long.
-func do(ctx context.Context, client *sipgo.Client, req *sip.Request, t Transport) (*sip.Response, error) {
+// provisional, if not nil, is called at the first provisional response.
+func do(ctx context.Context, client *sipgo.Client, req *sip.Request, t Transport, provisional func()) (*sip.Response, error) {
 	tx, err := client.TransactionRequest(ctx, req)
 	if err != nil {
 		return nil, err
@@ -160,6 +167,10 @@ func do(ctx context.Context, client *sipgo.Client, req *sip.Request, t Transport
 		select {
 		case res := <-tx.Responses():
 			if res.IsProvisional() {
+				if provisional != nil {
+					provisional()
+					provisional = nil
+				}
 				continue
 			}
 			return res, nil

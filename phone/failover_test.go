@@ -379,3 +379,45 @@ func TestRefreshUsesTheLastServersWhenDNSFails(t *testing.T) {
 		t.Fatalf("refresh with DNS down: %v (the registrar got %d REGISTERs); want it sent to the server DNS gave before", err, live.count(sip.REGISTER))
 	}
 }
+
+// TestNoFailoverAfterTrying: the first server answers 100 Trying and takes longer than the
+// per-server timeout for its final answer (it forwards to a slow recipient). It has the
+// message: the next server must not get it too (the recipient would show it twice).
+func TestNoFailoverAfterTrying(t *testing.T) {
+	shortAttempts(t, time.Second)
+	ua, srv := sipgoServer(t)
+	var mu sync.Mutex
+	slowGot := 0
+	srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
+		mu.Lock()
+		slowGot++
+		mu.Unlock()
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 100, "Trying", nil))
+		time.Sleep(2500 * time.Millisecond) // more than two per-server timeouts
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := pc.LocalAddr().String()
+	serveUDP(t, ua, srv, pc)
+	live := startSIPServer(t, 200)
+	dnsAddr := startTestDNS(t,
+		srvRecord("slow.test", 10, slow), aRecord("slow.test", 10),
+		srvRecord("slow.test", 20, live.addr), aRecord("slow.test", 20),
+	)
+	pw := func(context.Context) (string, error) { return "secret", nil }
+	p := runUnsubscribed(t, Config{ListenAddr: "127.0.0.1:0", KeepAlive: -1, DNSServer: dnsAddr,
+		Accounts: []Account{{Name: "noreg", AOR: "sip:carol@slow.test", Password: pw}}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.SendMessage(ctx, "noreg", "bob", "once"); err != nil {
+		t.Fatalf("message: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if slowGot != 1 || live.count(sip.MESSAGE) != 0 {
+		t.Fatalf("the slow server got %d, the next %d; want the slow one only", slowGot, live.count(sip.MESSAGE))
+	}
+}
