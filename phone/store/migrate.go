@@ -97,6 +97,11 @@ CREATE INDEX contact_uris_contact ON contact_uris (contact_id, pos);
 DROP INDEX calls_call_id;
 CREATE UNIQUE INDEX calls_call_id_direction ON calls (call_id, direction) WHERE call_id <> '';
 `},
+	// The conversations list counts each peer's unread messages after every message: from
+	// this index, instead of every message of every peer.
+	{name: "unread messages", sql: `
+CREATE INDEX messages_unread ON messages (peer) WHERE direction = 'incoming' AND read = 0;
+`},
 }
 
 // migrate applies the migrations the database has not had yet, each in its
