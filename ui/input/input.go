@@ -9,6 +9,7 @@ package input
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -32,6 +33,12 @@ type Model struct {
 	Placeholder string
 	Echo        EchoMode
 	CharLimit   int // 0: no limit
+	// ByteLimit bounds the text's UTF-8 bytes (0: no limit): what an instant message counts, where
+	// 4096 characters of Cyrillic are 8192 bytes.
+	ByteLimit int
+	// Cut is how many characters the last insertion (a paste, most likely) could not take, for
+	// the owner to say so; 0 when all fitted.
+	Cut int
 
 	value   []rune
 	pos     int // cursor, in runes
@@ -50,12 +57,9 @@ func (m *Model) Value() string { return string(m.value) }
 
 // SetValue replaces the text and puts the cursor at its end.
 func (m *Model) SetValue(s string) {
-	m.value = []rune(sanitize(s))
-	if m.CharLimit > 0 && len(m.value) > m.CharLimit {
-		m.value = m.value[:m.CharLimit]
-	}
-	m.pos = len(m.value)
-	m.match = 0
+	m.value, m.pos = nil, 0
+	m.insert(s)
+	m.Cut = 0
 }
 
 // Reset empties the field.
@@ -173,9 +177,20 @@ func (m *Model) key(msg tea.KeyPressMsg) {
 
 func (m *Model) insert(s string) {
 	r := []rune(sanitize(s))
+	want := len(r)
 	if m.CharLimit > 0 && len(m.value)+len(r) > m.CharLimit {
 		r = r[:max(0, m.CharLimit-len(m.value))]
 	}
+	if m.ByteLimit > 0 {
+		room := m.ByteLimit - len(string(m.value))
+		for i, c := range r {
+			if room -= utf8.RuneLen(c); room < 0 {
+				r = r[:i]
+				break
+			}
+		}
+	}
+	m.Cut = want - len(r)
 	v := make([]rune, 0, len(m.value)+len(r))
 	v = append(v, m.value[:m.pos]...)
 	v = append(v, r...)
@@ -186,10 +201,16 @@ func (m *Model) insert(s string) {
 }
 
 // sanitize keeps one line of printable text: pasted newlines and control characters would
-// end up in a SIP URI or a config file.
+// end up in a SIP URI or a config file. A line break or a tab becomes a space (CRLF one), so
+// that pasted lines do not run into each other ("see you" and "tomorrow"); other control
+// characters go.
 func sanitize(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
 	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			return ' '
+		case unicode.IsControl(r):
 			return -1
 		}
 		return r

@@ -58,12 +58,12 @@ func TestEditing(t *testing.T) {
 		t.Errorf("ctrl+w left %q", m.Value())
 	}
 	m.Update(tea.PasteMsg{Content: "12\n34\x1b"})
-	if m.Value() != "one 1234" {
+	if m.Value() != "one 12 34" {
 		t.Errorf("paste gave %q", m.Value())
 	}
 	m.Blur()
 	press(m, "ignored")
-	if m.Value() != "one 1234" {
+	if m.Value() != "one 12 34" {
 		t.Error("a blurred field took keys")
 	}
 }
@@ -129,5 +129,30 @@ func TestWideCharactersFit(t *testing.T) {
 			}
 			m.key(tea.KeyPressMsg{Code: tea.KeyLeft})
 		}
+	}
+}
+
+// TestPasteKeepsWordsApartAndSaysWhatDidNotFit: pasted lines become one line with spaces
+// between them (they ran together: "see youtomorrow"); a byte limit counts UTF-8 bytes (4096
+// characters of Cyrillic are 8192), and what did not fit is counted in Cut for the owner to say.
+func TestPasteKeepsWordsApartAndSaysWhatDidNotFit(t *testing.T) {
+	m := newInput()
+	m.Update(tea.PasteMsg{Content: "see you\r\ntomorrow\tat\nnoon"})
+	if m.Value() != "see you tomorrow at noon" || m.Cut != 0 {
+		t.Fatalf("paste gave %q (cut %d)", m.Value(), m.Cut)
+	}
+	m.Reset()
+	m.ByteLimit = 12
+	m.Update(tea.PasteMsg{Content: "привет мир"}) // 19 bytes, 10 characters
+	if got := m.Value(); got != "привет" || m.Cut != 4 {
+		t.Fatalf("paste over the byte limit gave %q (%d bytes), cut %d; want привет (12 bytes), 4 cut", got, len(got), m.Cut)
+	}
+	press(m, "x")
+	if m.Value() != "привет" || m.Cut != 1 {
+		t.Fatalf("typing at the limit: %q, cut %d", m.Value(), m.Cut)
+	}
+	press(m, "backspace", "x")
+	if m.Value() != "привеx" || m.Cut != 0 {
+		t.Fatalf("typing after: %q, cut %d", m.Value(), m.Cut)
 	}
 }

@@ -108,7 +108,7 @@ func New(c *common.Common) *Model {
 	compose := input.New(c)
 	compose.Prompt = "❯ "
 	compose.Placeholder = "write a message, enter sends"
-	compose.CharLimit = phone.MaxMessageBytes
+	compose.ByteLimit = phone.MaxMessageBytes // what SendMessage takes: bytes, not characters
 	to := input.New(c)
 	to.Prompt = "To ❯ "
 	to.Placeholder = "a number, user@host or sip:…"

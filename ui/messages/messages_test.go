@@ -103,3 +103,21 @@ func TestViewFitsEveryWidth(t *testing.T) {
 		}
 	}
 }
+
+// TestLongPasteIsSaid: a paste longer than a message holds (in bytes) is cut to fit and the
+// compose line says how much was cut; before, it was cut in silence and the shortened text sent.
+func TestLongPasteIsSaid(t *testing.T) {
+	m := newModel()
+	m.SetSize(100, 12)
+	m.SetFocused(true)
+	m.Update(in("sip:bob@example.org", "hi", t0))
+	m.Update(tea.KeyPressMsg{Code: tea.KeyEnter}) // open the conversation
+	m.Update(tea.KeyPressMsg{Code: tea.KeyEnter}) // write in it
+	m.Update(tea.PasteMsg{Content: strings.Repeat("щ", phone.MaxMessageBytes)})
+	if got := m.ComposeValue(); len(got) != phone.MaxMessageBytes {
+		t.Fatalf("the compose line holds %d bytes, want %d", len(got), phone.MaxMessageBytes)
+	}
+	if v := m.View(); !strings.Contains(v, "2048 characters cut") {
+		t.Fatalf("nothing says the paste was cut:\n%s", v)
+	}
+}

@@ -166,6 +166,12 @@ func (m *Model) composeLine(w int, peer string) string {
 		if field < 12 {
 			via, field = "", w-1
 		}
+		if m.compose.Cut > 0 { // a paste longer than a message: said, not cut in silence
+			via = "  " + st.StatBad.Render(fmt.Sprintf("%d characters cut: a message holds %d bytes", m.compose.Cut, phone.MaxMessageBytes))
+			if field = w - 1 - lipgloss.Width(via); field < 12 {
+				via, field = "", w-1
+			}
+		}
 		m.compose.SetWidth(field)
 		return " " + common.PadRight(m.compose.View(), field) + via
 	}
