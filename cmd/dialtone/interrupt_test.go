@@ -109,3 +109,15 @@ func TestMessageFromAPipeThatNeverClosesStopsOnCtrlC(t *testing.T) {
 		t.Fatal("message still reads standard input after Ctrl-C")
 	}
 }
+
+// TestMessageTooLongOnStdinSaysSo: a text on standard input longer than a message, cut by the
+// read inside a character, was refused as "not valid UTF-8"; it is refused as too long (exit 2).
+func TestMessageTooLongOnStdinSaysSo(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	long := strings.Repeat("é", 3000) + "\n" // 6000 bytes; the read stops inside an é
+	code, _, stderr := runCtxStdin(context.Background(), strings.NewReader(long), "message", "sip:bob@127.0.0.1:9", "-",
+		"--listen", "127.0.0.1:0", "--config", "/dev/null")
+	if code != 2 || !strings.Contains(stderr, "over 4096 bytes") {
+		t.Fatalf("exit %d, stderr %q; want 2 saying it is over 4096 bytes", code, stderr)
+	}
+}

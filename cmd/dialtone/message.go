@@ -22,7 +22,9 @@ type messageCmd struct {
 func (c *messageCmd) Run(e *env) error {
 	text := c.Text
 	if text == "-" {
-		b, err := readAllCtx(e.ctx, io.LimitReader(e.stdin, phone.MaxMessageBytes+1))
+		// One byte more than a message and its newline: enough to tell a text too long, which is
+		// said as such (cut at the limit, it could end inside a character: "not valid UTF-8").
+		b, err := readAllCtx(e.ctx, io.LimitReader(e.stdin, phone.MaxMessageBytes+2))
 		if e.ctx.Err() != nil {
 			return &exitError{code: exitNetwork, err: errors.New("message: interrupted before it was sent")}
 		}
@@ -30,6 +32,9 @@ func (c *messageCmd) Run(e *env) error {
 			return usageErr("reading the text from standard input: %v", err)
 		}
 		text = strings.TrimSuffix(string(b), "\n")
+		if len(text) > phone.MaxMessageBytes {
+			return usageErr("the text on standard input is over %d bytes: at most that fits in one SIP MESSAGE", phone.MaxMessageBytes)
+		}
 	}
 	if text == "" {
 		return usageErr("the message is empty")
