@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/emiago/sipgo/sip"
+	"golang.org/x/text/encoding/ianaindex"
 )
 
 // MaxMessageBytes is the largest instant message we send or accept. SIP over UDP cannot carry
@@ -235,29 +236,84 @@ func (p *Phone) findAccount(name string) (*account, error) {
 	return nil, &Error{Op: "account", Failure: FailureConfig, Reason: fmt.Sprintf("no account named %q", name)}
 }
 
-// acceptedTypes is what we answer 415 with: plain UTF-8 text only.
-const acceptedTypes = "text/plain;charset=utf-8"
+// acceptedTypes is what we answer 415 with: plain text (in any charset IANA names, shown as
+// UTF-8), and plain text wrapped in CPIM.
+const acceptedTypes = "text/plain;charset=utf-8, message/cpim"
 
-// checkMessageBody decides whether an incoming MESSAGE body is text we show; it returns the
-// response code and reason when it is not.
+// checkMessageBody decides whether an incoming MESSAGE body is text we show, and gives it as
+// UTF-8; else the response code and reason. text/plain in UTF-8 (or "utf8", US-ASCII) is taken
+// as it is; another charset (ISO-8859-1, windows-1252 from older gateways) is decoded; a
+// message/cpim body (RFC 3862, IMDN-capable clients such as Linphone) is unwrapped to the
+// text/plain it carries.
 func checkMessageBody(contentType string, body []byte) (string, int, string) {
+	return checkBody(contentType, body, true)
+}
+
+func checkBody(contentType string, body []byte, cpimAllowed bool) (string, int, string) {
 	if contentType == "" {
 		contentType = "text/plain" // RFC 3428 requires one, but a missing one is plain text in practice
-	}
-	mt, params, err := mime.ParseMediaType(contentType)
-	if err != nil || mt != "text/plain" {
-		return "", 415, "Unsupported Media Type"
-	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
-		return "", 415, "Unsupported Media Type"
 	}
 	if len(body) > MaxMessageBytes {
 		return "", 413, "Request Entity Too Large"
 	}
-	if !utf8.Valid(body) {
-		return "", 415, "Unsupported Media Type" // declared UTF-8, but is not
+	mt, params, err := mime.ParseMediaType(contentType)
+	switch {
+	case err == nil && mt == "message/cpim" && cpimAllowed:
+		inner, innerBody, ok := unwrapCPIM(body)
+		if !ok {
+			return "", 400, "Bad Request (message/cpim)"
+		}
+		return checkBody(inner, innerBody, false)
+	case err != nil || mt != "text/plain":
+		return "", 415, "Unsupported Media Type"
 	}
-	return string(body), 0, ""
+	text, ok := decodeText(params["charset"], body)
+	if !ok {
+		return "", 415, "Unsupported Media Type" // a charset we do not know, or UTF-8 that is not
+	}
+	if len(text) > MaxMessageBytes { // decoded to UTF-8, Latin letters take two bytes
+		return "", 413, "Request Entity Too Large"
+	}
+	return text, 0, ""
+}
+
+// decodeText gives body, in charset cs ("" for UTF-8), as valid UTF-8.
+func decodeText(cs string, body []byte) (string, bool) {
+	switch strings.ToLower(cs) {
+	case "", "utf-8", "utf8", "us-ascii":
+		return string(body), utf8.Valid(body)
+	}
+	enc, err := ianaindex.MIME.Encoding(cs)
+	if err != nil || enc == nil {
+		return "", false
+	}
+	out, err := enc.NewDecoder().Bytes(body)
+	if err != nil || !utf8.Valid(out) {
+		return "", false
+	}
+	return string(out), true
+}
+
+// unwrapCPIM takes the content out of a message/cpim body (RFC 3862 §2): the message headers,
+// a blank line, the content's MIME headers, a blank line, the content. Its Content-Type, "" if
+// it names none; false if the body is not CPIM.
+func unwrapCPIM(body []byte) (contentType string, content []byte, ok bool) {
+	b := strings.ReplaceAll(string(body), "\r\n", "\n")
+	_, rest, ok := strings.Cut(b, "\n\n") // the message headers (From, To, DateTime, NS, imdn.…)
+	if !ok {
+		return "", nil, false
+	}
+	mimeHeaders, text, ok := strings.Cut(rest, "\n\n")
+	if !ok {
+		return "", nil, false
+	}
+	for _, line := range strings.Split(mimeHeaders, "\n") {
+		name, value, found := strings.Cut(line, ":")
+		if found && strings.EqualFold(strings.TrimSpace(name), "Content-Type") {
+			contentType = strings.TrimSpace(value)
+		}
+	}
+	return contentType, []byte(strings.TrimSuffix(text, "\n")), true
 }
 
 // recentMessages remembers the last incoming MESSAGEs when no store does, so retransmissions

@@ -253,7 +253,7 @@ func (p *printer) message(m phone.Message) {
 	switch {
 	case m.Direction == phone.Incoming:
 		r.Event, r.From = "message_received", m.Peer
-		human = fmt.Sprintf("%s message from %s: %s", m.Time.Format("15:04:05"), p.names.label(m.Peer, m.PeerName), m.Text)
+		human = fmt.Sprintf("%s message from %s: %s", m.Time.Format("15:04:05"), p.names.label(m.Peer, m.PeerName), oneLine(m.Text))
 	case m.Status == "sent":
 		r.Event, r.Code = "message_sent", m.Code
 		human = fmt.Sprintf("%s message to %s sent (%d %s)", m.Time.Format("15:04:05"), p.names.label(m.Peer, ""), m.Code, m.Reason)
@@ -306,4 +306,11 @@ func codecLabel(s phone.CallStatus) string {
 		l += ", SRTP " + s.SRTP
 	}
 	return l
+}
+
+// oneLine shows a message's lines on one line of output, each break as " ↵ " (a trailing one
+// dropped): the line is one event, and emit turns what control characters are left into U+FFFD.
+func oneLine(text string) string {
+	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n")
+	return strings.ReplaceAll(strings.TrimRight(text, "\n"), "\n", " ↵ ")
 }

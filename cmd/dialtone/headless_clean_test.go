@@ -33,3 +33,14 @@ func TestHumanOutputCannotBeRewrittenByTheNetwork(t *testing.T) {
 		t.Fatalf("JSON text %q, want it exact", got)
 	}
 }
+
+// TestMultiLineMessagePrintsOnOneLine: a message of several lines (phones send them) prints as
+// one line of output with its breaks marked, not as replacement characters.
+func TestMultiLineMessagePrintsOnOneLine(t *testing.T) {
+	var out bytes.Buffer
+	(&printer{w: &out}).message(phone.Message{Time: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC), Direction: phone.Incoming,
+		Peer: "sip:carol@example.com", Text: "first line\r\nsecond line\r\n", Status: "received"})
+	if got := out.String(); !strings.HasSuffix(got, ": first line ↵ second line\n") {
+		t.Fatalf("printed %q", got)
+	}
+}

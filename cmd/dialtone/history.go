@@ -87,7 +87,7 @@ func (c *historyCmd) Run(e *env) error {
 		if m.Direction == store.Incoming {
 			arrow = "←"
 		}
-		rows = append(rows, row{m.Time, r, fmt.Sprintf("%s  msg  %s %-30s %s  [%s]", m.Time.Local().Format("2006-01-02 15:04"), arrow, who, m.Text, m.Status)})
+		rows = append(rows, row{m.Time, r, fmt.Sprintf("%s  msg  %s %-30s %s  [%s]", m.Time.Local().Format("2006-01-02 15:04"), arrow, who, oneLine(m.Text), m.Status)})
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].at.After(rows[j].at) })
 	out := &printer{w: e.stdout, json: e.cli.JSON}
