@@ -29,7 +29,7 @@ type loadCall struct {
 	By       string `json:"by,omitempty"`
 	// Cancelled: Ctrl-C hung the call up before it was answered; not counted as failed.
 	Cancelled bool     `json:"cancelled,omitempty"`
-	SetupMs   *float64 `json:"setup_ms,omitempty"` // Dial (INVITE about to leave) to the 2xx; absent when not answered
+	SetupMs   *float64 `json:"setup_ms,omitempty"` // Dial (DNS, RTP ports, STUN/TURN, then the INVITE) to the 2xx; absent when not answered
 	Duration  float64  `json:"duration"`           // seconds answered
 
 	PacketsSent     uint64  `json:"packets_sent"`

@@ -195,3 +195,22 @@ func TestLoadCountsSilentFarEndsAndOutages(t *testing.T) {
 		t.Fatalf("a call of 100 ms with no RTP counted failed: %q", short.Failure)
 	}
 }
+
+// TestLoadFilesForTheCallsThatCanBeUp: the open-file check counts the calls that can be up at
+// once at the rate asked, not every call of the run.
+func TestLoadFilesForTheCallsThatCanBeUp(t *testing.T) {
+	for _, c := range []struct {
+		calls, max int
+		rate       float64
+		want       int
+	}{
+		{10000, 0, 10, 361}, // ring timeout 30 s + 5 s + 1 s at 10/s, and one
+		{10000, 50, 10, 50},
+		{20, 0, 100, 20},
+	} {
+		l := &loadCmd{Calls: c.calls, MaxConcurrent: c.max, Rate: c.rate, Duration: 5 * time.Second, RingTimeout: 30 * time.Second}
+		if got := l.mostAtOnce(); got != c.want {
+			t.Errorf("%d calls (at most %d) at %g/s: %d at once, want %d", c.calls, c.max, c.rate, got, c.want)
+		}
+	}
+}
