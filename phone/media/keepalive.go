@@ -1,6 +1,7 @@
 package media
 
 import (
+	"errors"
 	"time"
 
 	"github.com/dialtone/dialtone/phone/nat"
@@ -32,6 +33,11 @@ func (s *Session) keepAlive(p Params, now time.Time) {
 	dst, _ := s.targets(p)
 	if _, err := s.rtpIO.WriteToUDPAddrPort(stunIndication, dst); err != nil {
 		s.log.Debug("rtp keep-alive", "err", err)
+		if errors.Is(err, errNoPermission) {
+			// The relay has no permission for the peer yet: try again an interval from now,
+			// not at every tick.
+			s.stats.lastSent.Store(now.UnixNano())
+		}
 		return
 	}
 	s.stats.lastSent.Store(now.UnixNano())

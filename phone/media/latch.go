@@ -42,9 +42,23 @@ type latch struct {
 const latchProbation = 4
 
 // reset opens a new latching window for the SDP address remote, remembering the stream's
-// addresses before it.
+// addresses before it. A window open for remote already stays as it is: Update resets after a
+// packet of the new parameters may have (admit), and a second reset would take what latched
+// in between for an old source, and the old stream's for a new one.
 func (l *latch) reset(remote netip.AddrPort, now time.Time) {
+	if l.sdp == remote && !l.deadline.IsZero() {
+		return
+	}
 	*l = latch{deadline: now.Add(LatchWindow), sdp: remote, before: [2]netip.AddrPort{l.sdp, l.source}}
+}
+
+// proven counts a packet from from towards latchProbation in a row; true once it has them.
+func (l *latch) proven(from netip.AddrPort) bool {
+	if from != l.probe {
+		l.probe, l.probeN = from, 0
+	}
+	l.probeN++
+	return l.probeN >= latchProbation
 }
 
 // isBefore says whether from was the far end's SDP address or latched source before it moved.
@@ -66,25 +80,35 @@ func (l *latch) admit(from, sdp netip.AddrPort, allowForeign bool, now time.Time
 		return true, false
 	case from == l.source:
 		return true, false
-	case !allowForeign || !now.Before(l.deadline):
+	case !allowForeign:
+		return false, false
+	case !now.Before(l.deadline):
+		// The window closed with nothing latched: the far end's own source from before the
+		// move, sending too sparsely to prove itself in time (comfort noise every few
+		// seconds), is still the far end.
+		if !l.source.IsValid() && l.isBefore(from) {
+			l.source, l.fromBefore = from, true
+			return true, true
+		}
 		return false, false
 	case l.isBefore(from):
-		if l.source.IsValid() {
-			return false, false
-		}
-		if from != l.probe {
-			l.probe, l.probeN = from, 0
-		}
-		if l.probeN++; l.probeN < latchProbation {
+		if l.source.IsValid() || !l.proven(from) {
 			return false, false
 		}
 		l.source, l.fromBefore = from, true
 		return true, true
-	case l.source.IsValid() && !l.fromBefore:
+	case !l.source.IsValid():
+		l.source, l.fromBefore = from, false // a new source's first packet latches
+		return true, true
+	case !l.fromBefore:
 		return false, false
+	case l.proven(from):
+		// A new source over an old one that proved itself: it too sends a few in a row, so
+		// that one stranger's packet cannot take a stream the far end holds.
+		l.source, l.fromBefore = from, false
+		return true, true
 	}
-	l.source, l.fromBefore = from, false // a new source, over an old one that proved itself
-	return true, true
+	return false, false
 }
 
 // rtpTarget is where RTP goes: the latched source, else the SDP address.

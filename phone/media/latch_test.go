@@ -113,12 +113,71 @@ func TestLatchAfterAMove(t *testing.T) {
 			t.Fatalf("old source, packet %d: ok %v latched %v, want %v", i, ok, latched, want)
 		}
 	}
-	// A new source still takes it over in the window (the far end really is somewhere else).
+	// A new source takes it over in the window (the far end really is somewhere else), once it
+	// too sent 4 in a row: one stranger's packet does not.
 	other := netip.MustParseAddrPort("198.51.100.77:40000")
-	if ok, latched := l.admit(other, l.sdp, true, at(3200)); !ok || !latched || l.rtpTarget(l.sdp) != other {
-		t.Fatalf("a new source after an old one latched: ok %v latched %v target %v", ok, latched, l.rtpTarget(l.sdp))
+	for i := range latchProbation {
+		ok, latched := l.admit(other, l.sdp, true, at(3200+20*i))
+		if want := i == latchProbation-1; ok != want || latched != want {
+			t.Fatalf("a new source over an old one, packet %d: ok %v latched %v, want %v", i, ok, latched, want)
+		}
 	}
-	if ok, _ := l.admit(natB, l.sdp, true, at(3220)); ok {
+	if l.rtpTarget(l.sdp) != other {
+		t.Fatalf("target %v, want %v", l.rtpTarget(l.sdp), other)
+	}
+	if ok, _ := l.admit(natB, l.sdp, true, at(3300)); ok {
 		t.Fatal("the old source took the stream back from the new one")
+	}
+}
+
+// TestLatchMoveSeenFirstByAPacket: a packet of the new parameters reaches the latch before
+// Update resets it for them (admit resets itself). Update's reset must not open the window a
+// second time: what latched meanwhile would count as an old source, and the old stream's stray
+// packets as new ones, which then took the stream.
+func TestLatchMoveSeenFirstByAPacket(t *testing.T) {
+	gwA := netip.MustParseAddrPort("203.0.113.5:20000")
+	sdpB := netip.MustParseAddrPort("192.168.1.20:4000")
+	natB := netip.MustParseAddrPort("198.51.100.9:35000")
+	t0 := time.Unix(1000, 0)
+	var l latch
+	l.reset(gwA, t0)
+	l.admit(gwA, gwA, true, t0)
+	if ok, latched := l.admit(natB, sdpB, true, t0.Add(time.Second)); !ok || !latched {
+		t.Fatal("the answering fork's first packet did not latch")
+	}
+	l.reset(sdpB, t0.Add(time.Second)) // Update, a moment later
+	for i := range 3 {
+		if ok, _ := l.admit(gwA, sdpB, true, t0.Add(time.Second+time.Duration(i+1)*time.Millisecond)); ok {
+			t.Fatal("a stray early-media packet took the stream after Update's reset")
+		}
+	}
+	if l.rtpTarget(sdpB) != natB {
+		t.Fatalf("target %v, want %v", l.rtpTarget(sdpB), natB)
+	}
+}
+
+// TestLatchSparseOldSourceAfterTheWindow: after a move, the far end's old source sends only now
+// and then (comfort noise every few seconds), too few to prove itself in the window; with
+// nothing else latched, it is taken when the window has closed.
+func TestLatchSparseOldSourceAfterTheWindow(t *testing.T) {
+	sdp := netip.MustParseAddrPort("192.168.1.20:4000")
+	nat := netip.MustParseAddrPort("198.51.100.9:35000")
+	stranger := netip.MustParseAddrPort("203.0.113.66:5000")
+	t0 := time.Unix(1000, 0)
+	var l latch
+	l.reset(sdp, t0)
+	l.admit(nat, sdp, true, t0)
+	moved := netip.MustParseAddrPort("192.168.1.20:4002")
+	l.reset(moved, t0.Add(time.Second))
+	for i := range 3 { // one every 3 s: three in the window
+		if ok, _ := l.admit(nat, moved, true, t0.Add(time.Duration(2+3*i)*time.Second)); ok {
+			t.Fatalf("sparse packet %d latched in the window", i)
+		}
+	}
+	if ok, _ := l.admit(stranger, moved, true, t0.Add(12*time.Second)); ok {
+		t.Fatal("a stranger latched after the window")
+	}
+	if ok, latched := l.admit(nat, moved, true, t0.Add(14*time.Second)); !ok || !latched || l.rtpTarget(moved) != nat {
+		t.Fatalf("the far end's old source after the window: ok %v latched %v target %v", ok, latched, l.rtpTarget(moved))
 	}
 }

@@ -63,6 +63,7 @@ func (w *pacerWorker) readAndPlay(r *pacerRun, rq *recvQueue, sessions []*Sessio
 		for i, s := range chunk {
 			s.frameMu.Lock()
 			if st := s.paced; st != nil {
+				st.unflushed = false // the send pass flushed before this one
 				rb := w.rb
 				if rq != nil && !rq.deliver(i, s, &st.rpkt) {
 					rb = nil // read, and nothing more queued

@@ -35,9 +35,12 @@ type paceState struct {
 	// sq is the send queue of the worker pacing the session, while its sends are batched
 	// with the other sessions' of the share (sendq_linux.go); nil otherwise.
 	sq *sendQueue
-	// run is the shared pacer's run that paces the session (nil for a session's own pacer):
-	// Update waits for its queued sends to leave.
-	run *pacerRun
+	// run is the shared pacer's run that paces the session (nil for a session's own pacer);
+	// unflushed: a datagram of the session waits in its worker's send queue (set when queued,
+	// cleared by the play pass after the flush). Update then waits for the run's flush, and
+	// only then: a wait at every Update would hold up every worker's next pass.
+	run       *pacerRun
+	unflushed bool
 }
 
 func newPaceState(grid, now time.Time) *paceState {

@@ -318,6 +318,22 @@ func TestPacerUpdateWaitsForUnflushedSends(t *testing.T) {
 	r.add(ss[0], grid)
 	p := ss[0].current()
 	r.flushMu.RLock() // a worker's share, queued and not yet flushed
+
+	// Nothing of this session is queued: Update does not wait for other sessions' sends.
+	done := make(chan struct{})
+	go func() {
+		ss[0].Update(p)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Update waited for a flush with nothing of its session queued")
+	}
+
+	ss[0].frameMu.Lock()
+	ss[0].paced.unflushed = true // a frame of this session in the queue
+	ss[0].frameMu.Unlock()
 	updated := make(chan struct{})
 	go func() {
 		p.Send = false // hold

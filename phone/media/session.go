@@ -254,7 +254,7 @@ func (s *Session) Update(p Params) {
 	s.mu.Unlock()
 	s.frameMu.Lock() // a frame in progress with the old parameters ends first
 	var run *pacerRun
-	if s.paced != nil {
+	if s.paced != nil && s.paced.unflushed {
 		run = s.paced.run
 	}
 	s.frameMu.Unlock()

@@ -168,6 +168,7 @@ func (t *sender) write(s *Session, p Params, pkt *rtp.Packet, buf []byte) bool {
 	}
 	dst, _ := s.targets(p)
 	if st := s.paced; st != nil && st.sq.queue(s, wire, dst, len(pkt.Payload), st.due) {
+		st.unflushed = true
 		// The shared pacer sends it with the rest of the tick's (sendq_linux.go); st.due is
 		// this frame's while sendDue sends it.
 		return true
