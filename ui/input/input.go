@@ -201,11 +201,12 @@ func (m *Model) insert(s string) {
 }
 
 // sanitize keeps one line of printable text: pasted newlines and control characters would
-// end up in a SIP URI or a config file. A line break or a tab becomes a space (CRLF one), so
-// that pasted lines do not run into each other ("see you" and "tomorrow"); other control
-// characters go.
+// end up in a SIP URI or a config file. A line break or a tab between words becomes a space
+// (CRLF one), so that pasted lines do not run into each other ("see you" and "tomorrow"); the
+// line ending a pasted line goes (a password copied with it must not gain a space); other
+// control characters go.
 func sanitize(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.Trim(strings.ReplaceAll(s, "\r\n", "\n"), "\r\n")
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '\n' || r == '\r' || r == '\t':

@@ -142,6 +142,11 @@ func TestPasteKeepsWordsApartAndSaysWhatDidNotFit(t *testing.T) {
 		t.Fatalf("paste gave %q (cut %d)", m.Value(), m.Cut)
 	}
 	m.Reset()
+	m.Update(tea.PasteMsg{Content: " pass word \r\n"}) // a password copied with its line end
+	if m.Value() != " pass word " {
+		t.Fatalf("a pasted line gave %q: its line end must go, its spaces stay", m.Value())
+	}
+	m.Reset()
 	m.ByteLimit = 12
 	m.Update(tea.PasteMsg{Content: "привет мир"}) // 19 bytes, 10 characters
 	if got := m.Value(); got != "привет" || m.Cut != 4 {

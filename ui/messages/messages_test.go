@@ -121,3 +121,37 @@ func TestLongPasteIsSaid(t *testing.T) {
 		t.Fatalf("nothing says the paste was cut:\n%s", v)
 	}
 }
+
+// TestAMessageOnItsWayShowsOnce: History keeps a message being sent as pending; a thread read
+// while it is on its way has that row beside the pane's own "sending" entry: shown once, and
+// once its answer came, as the answer says (not as History's pending copy).
+func TestAMessageOnItsWayShowsOnce(t *testing.T) {
+	m := newModel()
+	m.SetFocused(true)
+	bob := "sip:bob@example.org"
+	m.Update(in(bob, "hi", t0))
+	m.Update(tea.KeyPressMsg{Code: tea.KeyEnter}) // open
+	m.Update(tea.KeyPressMsg{Code: tea.KeyEnter}) // write
+	m.Update(tea.PasteMsg{Content: "on its way"})
+	if cmd := m.Update(tea.KeyPressMsg{Code: tea.KeyEnter}); cmd == nil {
+		t.Fatal("enter sent nothing")
+	}
+	stored := phone.Message{Time: t0, Direction: phone.Outgoing, Peer: bob, Text: "on its way", Status: StatusPending}
+	m.SetThread(bob, []phone.Message{in(bob, "hi", t0), stored})
+	count := func() (n int, last phone.Message) {
+		for _, x := range m.Thread(bob) {
+			if x.Text == "on its way" {
+				n, last = n+1, x
+			}
+		}
+		return n, last
+	}
+	if n, _ := count(); n != 1 {
+		t.Fatalf("on its way, shown %d times, want once", n)
+	}
+	m.Update(phone.Message{Time: t0, Direction: phone.Outgoing, Peer: bob, Text: "on its way", Status: "sent", Code: 200})
+	m.SendDone(1, nil)
+	if n, last := count(); n != 1 || last.Status != "sent" {
+		t.Fatalf("answered: shown %d times, last as %q; want once, sent", n, last.Status)
+	}
+}

@@ -159,8 +159,12 @@ func (m *Model) messages(key string) []phone.Message {
 	stored, session := m.stored[key], m.session[key]
 	out := append([]phone.Message(nil), stored...)
 	for _, ev := range session {
-		if !slices.ContainsFunc(stored, func(s phone.Message) bool { return sameMessage(s, ev) }) {
+		i := slices.IndexFunc(stored, func(s phone.Message) bool { return sameMessage(s, ev) })
+		switch {
+		case i < 0:
 			out = append(out, ev)
+		case stored[i].Status == StatusPending:
+			out[i] = ev // History read it while it was on its way: the event has how it ended
 		}
 	}
 	if len(stored) > 0 && len(out) > len(stored) {
@@ -190,9 +194,15 @@ func (m *Model) Thread(peer string) []phone.Message {
 	key := common.PeerKey(peer)
 	out := m.messages(key)
 	for _, p := range m.pending {
-		if p.key == key {
-			out = append(out, p.msg)
+		if p.key != key {
+			continue
 		}
+		// History keeps a message being sent as pending: read meanwhile, that row is this one.
+		if i := slices.IndexFunc(out, func(s phone.Message) bool { return s.Status == StatusPending && sameMessage(s, p.msg) }); i >= 0 {
+			out[i] = p.msg
+			continue
+		}
+		out = append(out, p.msg)
 	}
 	return out
 }
