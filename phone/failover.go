@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -108,20 +109,22 @@ func (silentServer) Is(target error) bool { return target == context.DeadlineExc
 func doAttempt(ctx context.Context, client *sipgo.Client, req *sip.Request, t Transport, dest string, timeout time.Duration) (*sip.Response, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	var heard func() // a provisional response came: the server has the request
+	// A provisional response came: the server has the request. RFC 3263 §4.3 moves to the next
+	// server when one does not respond; one that said 100 Trying is working on it (a MESSAGE it
+	// forwards to a slow recipient), and the same request at the next server would reach the
+	// recipient twice. The transaction then runs its own course (Timer F), and the probe below
+	// stays quiet (a peer that answers to the last source would send its final response there).
+	var provisional atomic.Bool
+	heard := func() { provisional.Store(true) }
 	if timeout > 0 {
 		timer := time.AfterFunc(timeout, func() { cancel(fmt.Errorf("%w within %v: %w", errNoAnswer, timeout, context.DeadlineExceeded)) })
 		defer timer.Stop()
-		// RFC 3263 §4.3 moves to the next server when one does not respond; one that said
-		// 100 Trying is working on it (a MESSAGE it forwards to a slow recipient), and the
-		// same request at the next server would reach the recipient twice. The transaction
-		// then runs its own course (Timer F).
-		heard = func() { timer.Stop() }
+		heard = func() { provisional.Store(true); timer.Stop() }
 	}
 	// Even a lone target is worth the probe: "connection refused" at once says more than
 	// "no response" after 32 s (RFC 3261 18.4: ICMP errors are transport errors).
 	if t == UDP {
-		stop := watchUnreachable(actx, dest, cancel, probeDelayWithin(timeout), nil)
+		stop := watchUnreachable(actx, dest, cancel, probeDelayWithin(timeout), provisional.Load)
 		defer stop()
 	}
 	res, err := do(actx, client, req, t, heard)

@@ -105,9 +105,10 @@ func (p *Phone) SendMessage(ctx context.Context, accountName, target, text strin
 		m.Code, m.Reason = 200, "OK"
 	}
 	switch store := p.cfg.Messages; {
-	case pending != nil && ctx.Err() != nil:
-		// Given up by our side (a quit, Ctrl-C) before the answer: it may have been delivered,
-		// so the history keeps it pending rather than failed.
+	case pending != nil && m.Code == 0 && sendErr != nil && errors.Is(ctx.Err(), context.Canceled):
+		// Given up by our side (a quit, Ctrl-C) before any answer: it may have been delivered,
+		// so the history keeps it pending rather than failed. (A timeout we set is an outcome:
+		// failed, as the send says.)
 	case pending != nil:
 		if err := pending.Settle(context.WithoutCancel(ctx), pendingID, m); err != nil {
 			p.log.Info("store sent message", "err", err) // the store's owner says it once
@@ -170,6 +171,12 @@ func (p *Phone) sendMessageTo(ctx context.Context, stk *stack, l *leg, acc *acco
 	noTCP := false // the server refused a TCP connection: long requests go by UDP
 	for {
 		t, client := l.transport, l.client
+		if t == UDP && !noTCP && tooBigForUDP(req) && !tcpOpens(ctx, req.Destination()) {
+			// A firewall that drops TCP gives no refusal, and sipgo's dial would wait out the
+			// caller's whole timeout (or each server's 5 s): UDP after all, at once.
+			p.log.Info("message: the server takes no TCP connection; the long message goes by UDP", "target", req.Destination())
+			noTCP = true
+		}
 		if t == UDP && !noTCP && tooBigForUDP(req) { // each time: a challenge's answer makes the request larger
 			viaTransport(req, TCP)
 			// The leg's client sends from the UDP socket's address, and sipgo would then take
@@ -253,17 +260,19 @@ func checkBody(contentType string, body []byte, cpimAllowed bool) (string, int, 
 	if contentType == "" {
 		contentType = "text/plain" // RFC 3428 requires one, but a missing one is plain text in practice
 	}
-	if len(body) > MaxMessageBytes {
-		return "", 413, "Request Entity Too Large"
-	}
 	mt, params, err := mime.ParseMediaType(contentType)
 	switch {
 	case err == nil && mt == "message/cpim" && cpimAllowed:
+		if len(body) > MaxMessageBytes+cpimRoom {
+			return "", 413, "Request Entity Too Large"
+		}
 		inner, innerBody, ok := unwrapCPIM(body)
 		if !ok {
 			return "", 400, "Bad Request (message/cpim)"
 		}
-		return checkBody(inner, innerBody, false)
+		return checkBody(inner, innerBody, false) // the limit is the text's, not the wrapper's
+	case len(body) > MaxMessageBytes:
+		return "", 413, "Request Entity Too Large"
 	case err != nil || mt != "text/plain":
 		return "", 415, "Unsupported Media Type"
 	}
@@ -271,11 +280,11 @@ func checkBody(contentType string, body []byte, cpimAllowed bool) (string, int, 
 	if !ok {
 		return "", 415, "Unsupported Media Type" // a charset we do not know, or UTF-8 that is not
 	}
-	if len(text) > MaxMessageBytes { // decoded to UTF-8, Latin letters take two bytes
-		return "", 413, "Request Entity Too Large"
-	}
-	return text, 0, ""
+	return text, 0, "" // decoded, Latin letters may take more than the 4096 bytes they came in
 }
+
+// cpimRoom is what a CPIM wrapper may add to a message's text: its message and content headers.
+const cpimRoom = 2048
 
 // decodeText gives body, in charset cs ("" for UTF-8), as valid UTF-8.
 func decodeText(cs string, body []byte) (string, bool) {
@@ -295,25 +304,48 @@ func decodeText(cs string, body []byte) (string, bool) {
 }
 
 // unwrapCPIM takes the content out of a message/cpim body (RFC 3862 §2): the message headers,
-// a blank line, the content's MIME headers, a blank line, the content. Its Content-Type, "" if
-// it names none; false if the body is not CPIM.
+// a blank line, the content's MIME headers, a blank line, the content (kept as it came, but for
+// a line end closing it). Its Content-Type ("" if it names none; a header folded over lines is
+// joined); false if the body is not CPIM.
 func unwrapCPIM(body []byte) (contentType string, content []byte, ok bool) {
-	b := strings.ReplaceAll(string(body), "\r\n", "\n")
-	_, rest, ok := strings.Cut(b, "\n\n") // the message headers (From, To, DateTime, NS, imdn.…)
+	_, rest, ok := cutBlankLine(string(body)) // the message headers (From, To, DateTime, NS, imdn.…)
 	if !ok {
 		return "", nil, false
 	}
-	mimeHeaders, text, ok := strings.Cut(rest, "\n\n")
+	mimeHeaders, text, ok := cutBlankLine(rest)
 	if !ok {
 		return "", nil, false
 	}
-	for _, line := range strings.Split(mimeHeaders, "\n") {
-		name, value, found := strings.Cut(line, ":")
-		if found && strings.EqualFold(strings.TrimSpace(name), "Content-Type") {
+	var name, value string
+	take := func() {
+		if strings.EqualFold(strings.TrimSpace(name), "Content-Type") {
 			contentType = strings.TrimSpace(value)
 		}
 	}
-	return contentType, []byte(strings.TrimSuffix(text, "\n")), true
+	for _, line := range strings.Split(strings.ReplaceAll(mimeHeaders, "\r\n", "\n"), "\n") {
+		if line != "" && (line[0] == ' ' || line[0] == '\t') { // folded: the header goes on
+			value += " " + strings.TrimSpace(line)
+			continue
+		}
+		take()
+		name, value, _ = strings.Cut(line, ":")
+	}
+	take()
+	text = strings.TrimSuffix(strings.TrimSuffix(text, "\n"), "\r")
+	return contentType, []byte(text), true
+}
+
+// cutBlankLine splits s at its first blank line (CRLF CRLF, or LF LF from a sender that writes
+// bare line ends).
+func cutBlankLine(s string) (before, after string, found bool) {
+	crlf, lf := strings.Index(s, "\r\n\r\n"), strings.Index(s, "\n\n")
+	switch {
+	case crlf >= 0 && (lf < 0 || crlf < lf):
+		return s[:crlf], s[crlf+4:], true
+	case lf >= 0:
+		return s[:lf], s[lf+2:], true
+	}
+	return s, "", false
 }
 
 // recentMessages remembers the last incoming MESSAGEs when no store does, so retransmissions

@@ -1,10 +1,12 @@
 package phone
 
 import (
+	"context"
 	"errors"
 	"net"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -61,6 +63,23 @@ func viaTransport(req *sip.Request, t Transport) {
 		}
 		req.ReplaceHeader(r)
 	}
+}
+
+// tcpConnectWait is how long a long message waits for a TCP connection to its server before it
+// goes by UDP after all.
+var tcpConnectWait = 3 * time.Second // a variable for tests only
+
+// tcpOpens says whether a TCP connection to dest (ip:port) opens within tcpConnectWait: sipgo's
+// own dial, which the request then makes, would wait up to a minute on a server behind a
+// firewall that drops TCP.
+var tcpOpens = func(ctx context.Context, dest string) bool { // a variable for tests only
+	d := net.Dialer{Timeout: tcpConnectWait}
+	c, err := d.DialContext(ctx, "tcp", dest)
+	if err != nil {
+		return false
+	}
+	_ = c.Close()
+	return true
 }
 
 // couldNotConnect says whether err is a failure to open a connection (refused, no route, the

@@ -108,6 +108,39 @@ func TestLongMessageGoesByTCP(t *testing.T) {
 	}
 }
 
+// TestLongMessageWhereTCPIsDropped: a server behind a firewall that drops TCP (no refusal:
+// the connection never opens) gets a long message by UDP after the short wait, not after the
+// caller's whole timeout; tcpOpens itself tells an open port from a closed one.
+func TestLongMessageWhereTCPIsDropped(t *testing.T) {
+	p, _, _ := runPhone(t, Config{})
+	port, got := messageServer(t, true)
+	dest := "127.0.0.1:" + strconv.Itoa(port)
+	if !tcpOpens(context.Background(), dest) {
+		t.Fatal("tcpOpens: a listening port did not open")
+	}
+	closed := refusedUDP(t) // nothing listens on it over TCP either
+	if tcpOpens(context.Background(), closed) {
+		t.Fatal("tcpOpens: a closed port opened")
+	}
+	old := tcpOpens
+	tcpOpens = func(context.Context, string) bool { return false } // the SYN went unanswered
+	t.Cleanup(func() { tcpOpens = old })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	text := strings.Repeat("y", 2000)
+	if err := p.SendMessage(ctx, "", "sip:bob@"+dest, text); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case req := <-got:
+		if req.Transport() != "UDP" || string(req.Body()) != text {
+			t.Fatalf("got %d bytes by %s, want the text by UDP", len(req.Body()), req.Transport())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing arrived")
+	}
+}
+
 // pendingStore records what the phone stores of the messages it sends.
 type pendingStore struct {
 	memoryMessages
@@ -163,12 +196,21 @@ func TestSentMessageStoredBeforeItsAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer silent.Close()
-	quit, stop := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer stop()
+	quit, stop := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, stop) // the user's Ctrl-C
 	if err := p.SendMessage(quit, "", "sip:bob@"+silent.LocalAddr().String(), "anyone?"); err == nil {
 		t.Fatal("no answer, yet sent")
 	}
 	if _, ok := st.settled[2]; ok || len(st.pending) != 2 {
 		t.Fatalf("a send given up: pending %d, settled %+v; want it left pending", len(st.pending), st.settled[2])
+	}
+	// A timeout of our own is an outcome: failed, as the send says.
+	late, cancelLate := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancelLate()
+	if err := p.SendMessage(late, "", "sip:bob@"+silent.LocalAddr().String(), "anyone there?"); err == nil {
+		t.Fatal("no answer, yet sent")
+	}
+	if m, ok := st.settled[3]; !ok || m.Status != "failed" {
+		t.Fatalf("a send that timed out: settled %+v, want failed", st.settled[3])
 	}
 }

@@ -188,7 +188,7 @@ func FuzzCheckMessageBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ct string, body []byte) {
 		text, code, reason := checkMessageBody(ct, body)
 		if code == 0 {
-			if !utf8Valid(text) || len(text) > MaxMessageBytes {
+			if !utf8Valid(text) || len(text) > 4*MaxMessageBytes { // decoded: a Latin-1 letter takes up to 3 bytes
 				t.Fatalf("accepted %q (%d bytes) from %q", text, len(text), ct)
 			}
 			if mt, params, _ := mime.ParseMediaType(ct); (ct == "" || mt == "text/plain") && strings.EqualFold(params["charset"], "utf-8") && text != string(body) {
@@ -245,5 +245,31 @@ func TestRacingCopiesOfAMessageShownOnce(t *testing.T) {
 			}
 			return
 		}
+	}
+}
+
+// TestMessageBodiesAtTheEdges: the 4096-byte limit is the body's on the wire (a Latin-1 text of
+// 4096 bytes decodes to more, and is taken), and a CPIM message's text's (its wrapper adds its
+// headers); a CPIM Content-Type folded over two lines keeps its charset; line ends inside the
+// text are kept as they came.
+func TestMessageBodiesAtTheEdges(t *testing.T) {
+	latin := []byte(strings.Repeat("\xe9", MaxMessageBytes)) // 4096 é: 8192 bytes of UTF-8
+	if text, code, _ := checkMessageBody("text/plain;charset=ISO-8859-1", latin); code != 0 || text != strings.Repeat("é", MaxMessageBytes) {
+		t.Fatalf("4096 bytes of Latin-1: %d, %d bytes of text", code, len(text))
+	}
+	wrap := func(ct, text string) []byte {
+		return []byte("From: <sip:a@example.com>\r\nTo: <sip:b@example.com>\r\nDateTime: 2026-12-07T10:00:00Z\r\n" +
+			"NS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: 1234567890\r\n\r\n" + ct + "\r\n\r\n" + text + "\r\n")
+	}
+	long := strings.Repeat("x", MaxMessageBytes-10)
+	if text, code, _ := checkMessageBody("message/cpim", wrap("Content-Type: text/plain", long)); code != 0 || text != long {
+		t.Fatalf("a CPIM message of %d bytes of text: %d, %d bytes", len(long), code, len(text))
+	}
+	folded := wrap("Content-Type: text/plain;\r\n charset=ISO-8859-1", "caf\xe9\r\nau lait")
+	if text, code, _ := checkMessageBody("message/cpim", folded); code != 0 || text != "café\r\nau lait" {
+		t.Fatalf("folded CPIM header: %d %q", code, text)
+	}
+	if _, code, _ := checkMessageBody("text/plain", []byte(strings.Repeat("x", MaxMessageBytes+1))); code != 413 {
+		t.Fatalf("4097 bytes: %d, want 413", code)
 	}
 }

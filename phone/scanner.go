@@ -40,8 +40,8 @@ var scannerAgents = [][]byte{
 }
 
 // sipAccept is what the phone takes in request bodies: SDP offers, MESSAGE text, the
-// sipfrag bodies of NOTIFYs about our REFERs.
-const sipAccept = "application/sdp, text/plain, message/sipfrag"
+// sipfrag bodies of NOTIFYs about our REFERs (MESSAGE text also wrapped in CPIM).
+const sipAccept = "application/sdp, text/plain, message/cpim, message/sipfrag"
 
 // screenVerdict is what to do with a datagram read from the SIP port.
 type screenVerdict int

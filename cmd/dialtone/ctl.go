@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/cmd/dialtone/control"
+
+	"github.com/dialtone/dialtone/ui/common"
 )
 
 type ctlCmd struct {
@@ -86,7 +88,7 @@ func printHumanReply(w io.Writer, rep control.Reply) {
 			if ci.RemoteHeld {
 				flags += " held"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s%s\n", ci.CallID, ci.State, ci.Direction, ci.Peer, flags)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s%s\n", ci.CallID, ci.State, ci.Direction, common.Clean(ci.Peer), flags)
 		}
 	case rep.DND != nil:
 		state := "off"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -42,5 +43,20 @@ func TestMultiLineMessagePrintsOnOneLine(t *testing.T) {
 		Peer: "sip:carol@example.com", Text: "first line\r\nsecond line\r\n", Status: "received"})
 	if got := out.String(); !strings.HasSuffix(got, ": first line ↵ second line\n") {
 		t.Fatalf("printed %q", got)
+	}
+}
+
+// TestErrorLineIsCleaned: the last line on stderr, which can carry a SIP reason phrase (raw from
+// the network: sipgo keeps its bytes), and load's failed-call lines lose their control characters.
+func TestErrorLineIsCleaned(t *testing.T) {
+	var errb bytes.Buffer
+	reportExit(&errb, &exitError{code: exitRefused, err: errors.New("message sip:x@y: 403 Forbidden\x1b[2J")})
+	if got := errb.String(); strings.ContainsFunc(strings.TrimSuffix(got, "\n"), unicode.IsControl) || !strings.Contains(got, "403 Forbidden") {
+		t.Fatalf("error line %q", got)
+	}
+	var out bytes.Buffer
+	printFailedCall(&out, &loadCall{Index: 1, CallID: "c1", Code: 403, Reason: "Forbidden\x1b]52;c;ZXZpbA==\x07"})
+	if strings.ContainsFunc(strings.TrimSuffix(out.String(), "\n"), unicode.IsControl) {
+		t.Fatalf("failed-call line %q carries control characters", out.String())
 	}
 }

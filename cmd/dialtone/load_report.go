@@ -13,6 +13,7 @@ import (
 
 	"github.com/dialtone/dialtone/phone"
 	"github.com/dialtone/dialtone/phone/quality"
+	"github.com/dialtone/dialtone/ui/common"
 )
 
 // loadCall is what `dialtone load` learnt about one call: its "call" NDJSON line.
@@ -225,7 +226,7 @@ func printFailedCall(w io.Writer, c *loadCall) {
 	if c.Error != "" {
 		how += ": " + c.Error
 	}
-	fmt.Fprintf(w, "call %d (%s) failed: %s\n", c.Index, c.CallID, strings.TrimSpace(how))
+	fmt.Fprintf(w, "call %d (%s) failed: %s\n", c.Index, c.CallID, common.Clean(strings.TrimSpace(how))) // the far end's reason phrase
 }
 
 // printSummary is the table for people.

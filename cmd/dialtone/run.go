@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/dialtone/dialtone/ui/common"
 )
 
 // env is what a command runs with: the parsed globals, the process's streams and context.
@@ -67,14 +69,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			code = int(k)
 		}
 	}()
-	common := []kong.Option{
+	opts := []kong.Option{
 		kong.Name("dialtone"),
 		kong.Description("A terminal SIP softphone. Without a command it opens the full-screen interface."),
 		kong.Exit(func(code int) { panic(kongExit(code)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 	}
-	quiet := append([]kong.Option{quietWriters(stdout)}, common...)
-	loud := append([]kong.Option{kong.Writers(stdout, stderr), kong.UsageOnError()}, common...)
+	quiet := append([]kong.Option{quietWriters(stdout)}, opts...)
+	loud := append([]kong.Option{kong.Writers(stdout, stderr), kong.UsageOnError()}, opts...)
 	kctx, err := parseArgs(args, &c, quiet, loud) // parse.go
 	if err != nil {
 		fmt.Fprintf(stderr, "dialtone: %v\n", err)
@@ -91,17 +93,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		t := time.AfterFunc(trimAfter, trimStartupPages) // trim_linux.go
 		defer t.Stop()
 	}
-	err = kctx.Run(e)
+	return reportExit(stderr, kctx.Run(e))
+}
+
+// reportExit says why a command failed, on one line, and gives its exit code. The error can
+// carry what the network wrote (a SIP reason phrase): cleaned of control characters before it
+// reaches the terminal, as the events are (printer.emit).
+func reportExit(stderr io.Writer, err error) int {
 	if err == nil {
 		return exitOK
 	}
 	var xe *exitError
 	if errors.As(err, &xe) {
 		if xe.err != nil {
-			fmt.Fprintf(stderr, "dialtone: %v\n", xe.err)
+			fmt.Fprintf(stderr, "dialtone: %s\n", common.Clean(xe.err.Error()))
 		}
 		return xe.code
 	}
-	fmt.Fprintf(stderr, "dialtone: %v\n", err)
+	fmt.Fprintf(stderr, "dialtone: %s\n", common.Clean(err.Error()))
 	return exitInternal
 }
