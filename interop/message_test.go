@@ -1,6 +1,9 @@
 package interop
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -60,9 +63,13 @@ func TestMessageBetweenDialtonesThroughKamailio(t *testing.T) {
 	// Too long for one UDP datagram (RFC 3261 §18.1.1): alice's UDP account sends it to
 	// Kamailio by TCP, challenge and all, and Kamailio hands it on to bob's UDP binding.
 	long := strings.Repeat("long ✓ ", 4000/len("long ✓ "))
-	code, _, p = runDialtone(t, 20*time.Second, pw("alice"), append([]string{"message", "sip:bob@127.0.0.1", long, "--json"}, adhoc(k, "udp", "alice")...)...)
+	trace := filepath.Join(t.TempDir(), "sip.txt")
+	code, _, p = runDialtone(t, 20*time.Second, pw("alice"), append([]string{"message", "sip:bob@127.0.0.1", long, "--json", "--sip-trace", trace}, adhoc(k, "udp", "alice")...)...)
 	if code != 0 {
 		t.Fatalf("a %d-byte message: exit %d\n%s", len(long), code, p.transcript())
+	}
+	if b, err := os.ReadFile(trace); err != nil || !regexp.MustCompile(`(?m)^=== \S+ send TCP .*\nMESSAGE `).Match(b) {
+		t.Fatalf("the long message did not go by TCP (%v):\n%s", err, b)
 	}
 	if got := bob.waitEvent("message_received", 10*time.Second); got.str("text") != long {
 		t.Fatalf("bob got %d bytes of the %d-byte message", len(got.str("text")), len(long))

@@ -65,17 +65,22 @@ func (c *loadCmd) concurrency() int {
 }
 
 // mostAtOnce is how many calls can be up at once, for their open files: --max-concurrent, or
-// without it as many as the rate places while the first can still be up (ringing until
-// --ring-timeout, then --duration, and a second to hang up). 10 000 calls at 10 a second for 5 s
-// keep about 360 up, not 10 000: the check asked for 30 000 files and refused the run.
+// without it as many as the rate places while the first can still be up (its set-up before the
+// INVITE, ringing until --ring-timeout, --duration, and its BYE, which may wait 5 s for an
+// answer with its sockets open: loadCallOverhead). 10 000 calls at 10 a second for 5 s keep
+// about 420 up, not 10 000: the check asked for 30 000 files and refused the run.
 func (c *loadCmd) mostAtOnce() int {
 	n := c.concurrency()
 	if c.MaxConcurrent == 0 {
-		span := (c.RingTimeout + c.Duration + time.Second).Seconds()
+		span := (c.RingTimeout + c.Duration + loadCallOverhead).Seconds()
 		n = min(n, int(math.Ceil(c.Rate*span))+1)
 	}
 	return n
 }
+
+// loadCallOverhead is a call's time up beyond ringing and --duration: DNS, STUN or TURN before
+// its INVITE (2 s), and its BYE's wait for an answer (the phone's 5 s).
+const loadCallOverhead = 7 * time.Second
 
 // Run places --calls calls at --rate and reports each and the whole run; the exit code says
 // whether every call was answered without more loss than --max-loss.

@@ -204,7 +204,7 @@ func TestLoadFilesForTheCallsThatCanBeUp(t *testing.T) {
 		rate       float64
 		want       int
 	}{
-		{10000, 0, 10, 361}, // ring timeout 30 s + 5 s + 1 s at 10/s, and one
+		{10000, 0, 10, 421}, // ring timeout 30 s + 5 s + 7 s (set-up, BYE) at 10/s, and one
 		{10000, 50, 10, 50},
 		{20, 0, 100, 20},
 	} {

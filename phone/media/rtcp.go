@@ -22,12 +22,17 @@ type rxStats struct {
 	received        uint32
 	expectedPrior   uint32
 	receivedPrior   uint32
-	transit         uint32 // arrival less timestamp, modulo 2^32 (RFC 3550 A.8)
-	haveTransit     bool
-	jitter          float64 // in timestamp units
-	clock           int     // the timestamps' clock rate
-	lastSR          uint32  // middle 32 bits of the last SR's NTP time
-	lastSRAt        time.Time
+	// badSeq is the sequence number after a very large jump (RFC 3550 A.1), which a second
+	// packet in sequence confirms as the sender's new numbering; noBadSeq when none waits.
+	badSeq uint32
+	// lostBefore is what never arrived of the numbering before such a restart.
+	lostBefore  uint64
+	transit     uint32 // arrival less timestamp, modulo 2^32 (RFC 3550 A.8)
+	haveTransit bool
+	jitter      float64 // in timestamp units
+	clock       int     // the timestamps' clock rate
+	lastSR      uint32  // middle 32 bits of the last SR's NTP time
+	lastSRAt    time.Time
 }
 
 // noteReceived counts a packet of the far end's stream, whose timestamps run at clock Hz:
@@ -41,16 +46,29 @@ func (t *sender) noteReceived(ssrc uint32, seq uint16, ts uint32, at time.Time, 
 	defer t.mu.Unlock()
 	r := &t.rs
 	if !r.have || r.ssrc != ssrc {
-		*r = rxStats{ssrc: ssrc, have: true, baseSeq: seq, maxSeq: seq, clock: clock}
+		*r = rxStats{ssrc: ssrc, have: true, baseSeq: seq, maxSeq: seq, clock: clock, badSeq: noBadSeq}
 	}
 	if r.clock != clock {
 		r.clock, r.haveTransit, r.jitter = clock, false, r.jitter*float64(clock)/float64(max(r.clock, 1))
 	}
-	if d := seq - r.maxSeq; d < 0x8000 && d != 0 {
+	// RFC 3550 A.1: a gap under maxDropout is loss; a larger jump is the sender's numbering
+	// restarting (a B2BUA re-bridged the call) once a second packet follows it in sequence,
+	// else a stray; a step back under maxMisorder is a late or repeated packet.
+	switch d := seq - r.maxSeq; {
+	case d < maxDropout:
 		if seq < r.maxSeq {
 			r.cycles += 1 << 16
 		}
 		r.maxSeq = seq
+	case d <= 0xFFFF-maxMisorder:
+		if uint32(seq) != r.badSeq {
+			r.badSeq = uint32(seq+1) & 0xFFFF
+			return // not counted until confirmed
+		}
+		lost := r.lost()
+		*r = rxStats{ssrc: ssrc, have: true, baseSeq: seq, maxSeq: seq, clock: clock, badSeq: noBadSeq,
+			lostBefore: lost, jitter: r.jitter, transit: r.transit, haveTransit: r.haveTransit,
+			lastSR: r.lastSR, lastSRAt: r.lastSRAt}
 	}
 	r.received++
 	if !timed {
@@ -70,14 +88,26 @@ func (t *sender) noteReceived(ssrc uint32, seq uint16, ts uint32, at time.Time, 
 	r.transit, r.haveTransit = transit, true
 }
 
-// neverArrived is the far end's stream's cumulative loss (RFC 3550 A.3): expected less received.
+// RFC 3550 A.1's bounds on sequence jumps.
+const (
+	maxDropout  = 3000
+	maxMisorder = 100
+	noBadSeq    = 1<<16 + 1
+)
+
+// neverArrived is the far end's stream's cumulative loss (RFC 3550 A.3): expected less received,
+// across restarts of its numbering.
 func (t *sender) neverArrived() uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	r := &t.rs
-	if !r.have {
+	if !t.rs.have {
 		return 0
 	}
+	return t.rs.lostBefore + t.rs.lost()
+}
+
+// lost is what never arrived of the current numbering.
+func (r *rxStats) lost() uint64 {
 	expected := int64(r.cycles) + int64(r.maxSeq) - int64(r.baseSeq) + 1
 	return uint64(max(0, expected-int64(r.received)))
 }

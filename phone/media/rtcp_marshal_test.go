@@ -75,3 +75,37 @@ func BenchmarkSendReport(b *testing.B) {
 		s.sendRTCP(p, time.Now(), buf)
 	}
 }
+
+// TestNeverArrivedAcrossARenumbering: a far end that restarts its sequence numbers without a
+// new SSRC (a B2BUA re-bridging the call) is not counted thousands of packets lost (RFC 3550
+// A.1: two packets in sequence after the jump confirm it); a real gap is counted, before and
+// after the restart, and one stray packet far off counts nothing.
+func TestNeverArrivedAcrossARenumbering(t *testing.T) {
+	var tx sender
+	t0 := time.Unix(1000, 0)
+	n := 0
+	note := func(seq uint16) {
+		tx.noteReceived(7, seq, uint32(n)*160, t0.Add(time.Duration(n)*frameDur), 8000, true)
+		n++
+	}
+	for s := uint16(65000); s != 100; s++ { // across the wrap, then 5 lost
+		if s < 65010 || s > 65014 {
+			note(s)
+		}
+	}
+	if got := tx.neverArrived(); got != 5 {
+		t.Fatalf("a gap of 5 across the wrap: %d never arrived", got)
+	}
+	note(40000) // a stray from far off: not a restart yet
+	if got := tx.neverArrived(); got != 5 {
+		t.Fatalf("after one stray: %d never arrived, want 5", got)
+	}
+	for s := uint16(20000); s < 20100; s++ { // the renumbered stream, 2 lost in it
+		if s != 20050 && s != 20051 {
+			note(s)
+		}
+	}
+	if got := tx.neverArrived(); got != 7 {
+		t.Fatalf("after the renumbering: %d never arrived, want 5 + 2", got)
+	}
+}

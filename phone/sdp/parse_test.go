@@ -28,7 +28,7 @@ func TestParse(t *testing.T) {
 		{"session-dir.offer.sdp", Media{Addr: "198.51.100.2", Port: 30000, DTMFPT: -1, Formats: []Format{{0, "pcmu", 8000, 1, ""}}}},
 		{"session-recvonly.offer.sdp", Media{Addr: "198.51.100.1", Port: 30000, DTMFPT: -1, Dir: RecvOnly, Formats: []Format{pcmu()}}},
 		{"ipv6.offer.sdp", Media{Addr: "2001:db8::20", Port: 10400, DTMFPT: 101, Ptime: 20, Formats: []Format{pcma(), pcmu(), te(101, 8000, "0-15")}}},
-		{"inactive.offer.sdp", Media{Addr: "203.0.113.5", Port: 12040, DTMFPT: 101, Ptime: 20, Dir: Inactive, Formats: []Format{pcma(), te(101, 8000, "0-16")}}},
+		{"inactive.offer.sdp", Media{Addr: "203.0.113.5", Port: 12040, DTMFPT: 101, Ptime: 20, MaxPtime: 150, Dir: Inactive, Formats: []Format{pcma(), te(101, 8000, "0-16")}}},
 		// The first audio line is RTP/SAVP, which Parse takes now (SDES).
 		{"srtp-fallback.offer.sdp", Media{Proto: "RTP/SAVP", Addr: "192.0.2.77", Port: 7078, DTMFPT: 101, Formats: []Format{pcmu(), pcma(), te(101, 8000, "0-15")},
 			Crypto: []string{"1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"}}},
