@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/phone/store"
+	"github.com/dialtone/dialtone/ui/common"
 )
 
 // contactsCmd manages the address book, which lives in the history database (--data-dir).
@@ -115,9 +116,11 @@ func (c *contactsListCmd) Run(e *env) error {
 			}
 			line := fmt.Sprintf("%-*s  %s", width, ct.Name, strings.Join(ct.URIs, ", "))
 			if ct.Note != "" {
-				line += "  (" + strings.ReplaceAll(ct.Note, "\n", " ") + ")"
+				line += "  (" + oneLine(ct.Note) + ")"
 			}
-			fmt.Fprintln(e.stdout, line)
+			// A note came from a vCard someone sent: what control characters it carries (an
+			// ESC sequence, a carriage return over the line) are not for the terminal.
+			fmt.Fprintln(e.stdout, common.Clean(line))
 		}
 		return nil
 	})

@@ -115,6 +115,7 @@ func (c *ctlCmd) events(e *env, path string) error {
 	for {
 		line, err := r.Next()
 		if errors.Is(err, control.ErrLineTooLong) {
+			fmt.Fprintf(e.stderr, "dialtone: an event longer than %d bytes was skipped\n", control.MaxLine)
 			continue
 		}
 		if err != nil {

@@ -126,7 +126,11 @@ func (k *controller) callFor(c control.Command) (string, error) {
 
 func (k *controller) dnd(c control.Command, ok control.Reply) (control.Reply, error) {
 	if c.On != nil {
-		k.ph.SetDND(*c.On, c.Code)
+		code := c.Code
+		if code == 0 { // "dnd on" names no code: the one configured (dnd_code) or set before stays
+			_, code = k.ph.DND()
+		}
+		k.ph.SetDND(*c.On, code)
 	}
 	on, code := k.ph.DND()
 	ok.DND, ok.Code = &on, code

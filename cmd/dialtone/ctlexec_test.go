@@ -50,6 +50,19 @@ func TestControllerErrors(t *testing.T) {
 	if on, code := ph.DND(); !on || code != 603 {
 		t.Errorf("the phone's DND is %v %d after dnd on 603", on, code)
 	}
+	// "dnd on" without a code keeps the one set (dnd_code in the config, or an earlier one): it
+	// became 486 whatever was configured.
+	off := false
+	k.do(ctx, control.Command{Cmd: "dnd", On: &off})
+	if rep := k.do(ctx, control.Command{Cmd: "dnd", On: &on}); !rep.OK || rep.Code != 603 {
+		t.Errorf("dnd off, then on with no code: %+v, want 603 kept", rep)
+	}
+	var text bytes.Buffer
+	printReply(&printer{w: &text}, k.do(ctx, control.Command{Cmd: "dnd"}))
+	printReply(&printer{w: &text}, control.Reply{Event: "reply", Reply: "message", Error: "403 Forbidden\x1b]52;c;eA==\x07"})
+	if got := text.String(); !strings.Contains(got, "603") || strings.Contains(got, "\x1b") {
+		t.Errorf("call --stdin text replies %q: want the dnd state shown and the error cleaned", got)
+	}
 	only := &controller{ph: ph, only: "c1"}
 	if rep := only.do(ctx, control.Command{Cmd: "mute", Call: "c2"}); rep.OK || !strings.Contains(rep.Error, "controls call c1 only") {
 		t.Errorf("--stdin naming another call: %+v", rep)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -58,5 +59,20 @@ func TestErrorLineIsCleaned(t *testing.T) {
 	printFailedCall(&out, &loadCall{Index: 1, CallID: "c1", Code: 403, Reason: "Forbidden\x1b]52;c;ZXZpbA==\x07"})
 	if strings.ContainsFunc(strings.TrimSuffix(out.String(), "\n"), unicode.IsControl) {
 		t.Fatalf("failed-call line %q carries control characters", out.String())
+	}
+}
+
+// TestContactNoteIsCleaned: a contact's note (from a vCard someone sent) prints without the
+// control characters it carries.
+func TestContactNoteIsCleaned(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	if code, _, errs := runCtxStdin(context.Background(), strings.NewReader(""), "contacts", "add", "Eve", "sip:eve@example.com",
+		"--note", "met at\x1b[2J the\r fair", "--data-dir", dir); code != 0 {
+		t.Fatalf("contacts add: exit %d: %s", code, errs)
+	}
+	code, out, errs := runCtxStdin(context.Background(), strings.NewReader(""), "contacts", "list", "--data-dir", dir)
+	if code != 0 || !strings.Contains(out, "Eve") || strings.ContainsFunc(strings.TrimSuffix(out, "\n"), unicode.IsControl) {
+		t.Fatalf("contacts list: exit %d, %q (%s)", code, out, errs)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dialtone/dialtone/cmd/dialtone/control"
 	"github.com/dialtone/dialtone/phone"
+	"github.com/dialtone/dialtone/ui/common"
 )
 
 // stdinFlags is --stdin for call: commands typed or piped while the call runs.
@@ -115,7 +116,9 @@ func printReply(out *printer, rep control.Reply) {
 	}
 	if rep.OK {
 		fmt.Fprintf(out.w, "%s: %s: ok\n", who, what)
+		printHumanReply(out.w, rep) // what a query answered: the calls, the do-not-disturb state
 		return
 	}
-	fmt.Fprintf(out.w, "%s: %s: error: %s\n", who, what, rep.Error)
+	// The error can carry the far end's reason phrase, raw from the network.
+	fmt.Fprintf(out.w, "%s: %s: error: %s\n", who, what, common.Clean(rep.Error))
 }

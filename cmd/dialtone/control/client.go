@@ -64,7 +64,11 @@ func Do(ctx context.Context, path string, c Command) (Reply, error) {
 			Event string          `json:"event"`
 			ID    json.RawMessage `json:"id"`
 		}
-		if json.Unmarshal(l, &head) != nil || head.Event != "reply" || !bytes.Equal(head.ID, c.ID) {
+		bad := json.Unmarshal(l, &head) != nil
+		// A reply without an id answers a line the server could not read (too long, not
+		// JSON): ours, the only command in flight, rather than waiting out the timeout.
+		noID := len(head.ID) == 0 || string(head.ID) == "null"
+		if bad || head.Event != "reply" || !bytes.Equal(head.ID, c.ID) && !noID {
 			if head.Event == "disconnected" {
 				return Reply{}, fmt.Errorf("control socket %s: disconnected: %s", path, l)
 			}

@@ -17,8 +17,10 @@ import (
 	"unicode/utf8"
 )
 
-// MaxLine is the longest command line accepted (a message text included).
-const MaxLine = 16 * 1024
+// MaxLine is the longest line accepted either way (a command with a message's text, an event
+// carrying one): a 4096-byte text of '<' or control characters is six times that in JSON's
+// \u escapes, with room for the rest.
+const MaxLine = 64 * 1024
 
 // maxID bounds the echoed "id", so a client cannot make every reply huge.
 const maxID = 256

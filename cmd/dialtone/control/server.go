@@ -52,7 +52,12 @@ func Listen(path string, h Handler, log *slog.Logger, queue int) (*Server, error
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
-	if _, err := os.Lstat(path); err == nil {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			// Not a socket (a mistyped --control naming the config file, a directory): never
+			// removed, whatever it is.
+			return nil, fmt.Errorf("control socket %s: something that is not a socket is there; give another path", path)
+		}
 		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 			c.Close()
 			return nil, fmt.Errorf("control socket %s: another dialtone serve is listening there", path)

@@ -201,6 +201,18 @@ func TestListenStaleAndBusy(t *testing.T) {
 		t.Fatalf("stale socket not replaced: %v", err)
 	}
 	s2.ln.Close()
+
+	// A file that is not a socket (a mistyped --control naming the config) is never removed.
+	conf := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(conf, []byte("[sip]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Listen(conf, nil, nil, 0); err == nil || !strings.Contains(err.Error(), "not a socket") {
+		t.Errorf("Listen on a regular file: %v", err)
+	}
+	if b, err := os.ReadFile(conf); err != nil || string(b) != "[sip]\n" {
+		t.Errorf("the file at the path: %q, %v; want it untouched", b, err)
+	}
 }
 
 // TestDoSkipsEvents: the client helper finds its reply among events and reports a server
@@ -243,4 +255,23 @@ func eventually(t *testing.T, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("condition not met within 10 s")
+}
+
+// TestDoTakesTheReplyToALineTooLong: a command the server cannot read (longer than MaxLine) gets
+// an error reply without an id; the client takes it as its answer at once instead of waiting
+// out its timeout for a reply that never comes. A message's text of 4096 '<' (six bytes each
+// in JSON's escapes) fits.
+func TestDoTakesTheReplyToALineTooLong(t *testing.T) {
+	s := startServer(t, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	rep, err := Do(ctx, s.Path(), Command{ID: json.RawMessage(`7`), Cmd: "message", Target: "sip:x@y", Text: strings.Repeat("x", MaxLine)})
+	if err != nil || rep.OK || !strings.Contains(rep.Error, "longer") || time.Since(start) > 10*time.Second {
+		t.Fatalf("an over-long command: %+v, %v after %v; want its error reply at once", rep, err, time.Since(start))
+	}
+	rep, err = Do(ctx, s.Path(), Command{ID: json.RawMessage(`8`), Cmd: "calls", Text: strings.Repeat("<", 4096)})
+	if err != nil || !rep.OK {
+		t.Fatalf("a command with 4096 escaped characters: %+v, %v", rep, err)
+	}
 }
