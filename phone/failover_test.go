@@ -378,6 +378,10 @@ func TestRefreshUsesTheLastServersWhenDNSFails(t *testing.T) {
 	if _, err := wire.register(ctx, time.Minute); err != nil || live.count(sip.REGISTER) != 2 {
 		t.Fatalf("refresh with DNS down: %v (the registrar got %d REGISTERs); want it sent to the server DNS gave before", err, live.count(sip.REGISTER))
 	}
+	// A message (and a call) too: it failed with "cannot resolve" while the refreshes went on.
+	if err := p.SendMessage(ctx, "a", "bob", "still here"); err != nil || live.count(sip.MESSAGE) != 1 {
+		t.Fatalf("message with DNS down: %v (the server got %d); want it sent to the server DNS gave before", err, live.count(sip.MESSAGE))
+	}
 }
 
 // TestNoFailoverAfterTrying: the first server answers 100 Trying and takes longer than the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,7 +50,16 @@ func (r *sipRegistrar) callTargets(ctx context.Context) (sip.Uri, []resolve.Targ
 	op := "call via " + server.String()
 	targets, err := resolveTargets(ctx, r.resolver, server, r.acc.Transport) // no lock: DNS may be slow
 	if err != nil {
-		return sip.Uri{}, nil, transportError(op, server.Host, r.acc.Transport, err)
+		// DNS is down: the servers it gave for the last REGISTER are most likely still there,
+		// as they are for the refreshes (register), so calls and messages go on with them.
+		r.mu.Lock()
+		known := slices.Clone(r.known)
+		r.mu.Unlock()
+		if len(known) == 0 || ctx.Err() != nil {
+			return sip.Uri{}, nil, transportError(op, server.Host, r.acc.Transport, err)
+		}
+		r.log.Warn("DNS lookup failed; the call uses the servers it gave last time", "registrar", server.Host, "err", err)
+		targets = known
 	}
 	targets = r.usable(targets)
 	if v := r.view.Load(); v != nil && (v.routeOK || r.streamBindingUp(v)) {
