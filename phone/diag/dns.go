@@ -17,6 +17,7 @@ import (
 type Target struct {
 	Transport phone.Transport
 	Host      string         // the server's name from the account (TLS verifies this name)
+	Name      string         // the target's own name (an SRV target's), which TLS may name instead
 	Addr      netip.AddrPort // where the packets go
 	From      string         // how it was found: "SRV _sip._udp.example.com", "A example.com", "literal"
 }
@@ -56,13 +57,24 @@ func defaultPort(port int, t phone.Transport) int {
 	return 5060
 }
 
+// dnsPerTransport bounds each transport's resolution (RFC3263.Resolve): one budget shared by
+// all three let a resolver that drops a question or two use it up before the account's own
+// transport was asked, and doctor failed a lookup the phone makes fine.
+const dnsPerTransport = 10 * time.Second
+
 // transportsFor says which transports to probe: the account's own always; with an explicit
 // port also the other of UDP/TCP (servers usually listen on both at one port), and with no
 // port every transport, at its SRV or default port. A TLS port is never guessed.
 func transportsFor(t phone.Transport, port int) []phone.Transport {
 	switch {
-	case port == 0:
-		return []phone.Transport{phone.UDP, phone.TCP, phone.TLS}
+	case port == 0: // the account's first: a slow resolver spends the others' time, not its
+		out := []phone.Transport{t}
+		for _, o := range []phone.Transport{phone.UDP, phone.TCP, phone.TLS} {
+			if o != t {
+				out = append(out, o)
+			}
+		}
+		return out
 	case t == phone.UDP:
 		return []phone.Transport{phone.UDP, phone.TCP}
 	case t == phone.TCP:
@@ -98,7 +110,7 @@ func checkDNS(ctx context.Context, in *Input, host string, port int) (*Check, []
 		}
 		r = RFC3263{R: rr}
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(len(want))*dnsPerTransport)
 	defer cancel()
 	start := time.Now()
 	ans, err := r.Resolve(ctx, host, port, want)

@@ -26,7 +26,9 @@ func (x RFC3263) Resolve(ctx context.Context, host string, port int, transports 
 	seen := map[string]bool{}
 	var errs []error
 	for _, t := range transports {
-		ts, tr, err := x.R.Resolve(ctx, resolve.Query{Host: host, Port: port, Transport: resolve.Transport(t.String())})
+		tctx, cancel := context.WithTimeout(ctx, dnsPerTransport)
+		ts, tr, err := x.R.Resolve(tctx, resolve.Query{Host: host, Port: port, Transport: resolve.Transport(t.String())})
+		cancel()
 		if tr != nil {
 			for _, st := range tr.Steps {
 				for _, r := range stepRecords(st) {
@@ -50,7 +52,7 @@ func (x RFC3263) Resolve(ctx context.Context, host string, port int, transports 
 			if rt.Transport != resolve.Transport(t.String()) {
 				continue
 			}
-			ans.Targets = append(ans.Targets, Target{Transport: t, Host: host, Addr: rt.Addr, From: rt.Source})
+			ans.Targets = append(ans.Targets, Target{Transport: t, Host: host, Name: strings.TrimSuffix(rt.Host, "."), Addr: rt.Addr, From: rt.Source})
 			n++
 		}
 	}

@@ -129,3 +129,23 @@ func TestCheckTLSWithoutHandshake(t *testing.T) {
 		t.Fatalf("UDP account without TLS server: %v", c.Status)
 	}
 }
+
+// TestCheckTLSAcceptsTheSRVTargetsName: a certificate that names the SRV target, not the
+// domain (many providers'), passes, as the phone accepts it; doctor failed it and skipped the
+// REGISTER that would have worked.
+func TestCheckTLSAcceptsTheSRVTargetsName(t *testing.T) {
+	t0 := time.Now()
+	pki := newPKI(t, []string{"sip1.voip.example.net"}, t0.Add(-24*time.Hour), t0.Add(90*24*time.Hour))
+	pool := x509.NewCertPool()
+	pool.AddCert(pki.ca)
+	in := Input{Account: phone.Account{Name: "a", AOR: "sip:alice@example.com", Transport: phone.TLS}, Config: phone.Config{TLS: &tls.Config{RootCAs: pool}}}
+	ps := tlsProbe(pki)
+	ps[0].Name = "sip1.voip.example.net"
+	if c := checkTLS(&in, "example.com", ps); c.Status != OK {
+		t.Fatalf("a certificate for the SRV target: %v: %s", c.Status, c.Verdict)
+	}
+	ps[0].Name = "other.example.net" // names neither
+	if c := checkTLS(&in, "example.com", ps); c.Status != Fail {
+		t.Fatalf("a certificate for neither name: %v", c.Status)
+	}
+}

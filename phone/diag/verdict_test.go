@@ -100,7 +100,7 @@ func TestTransportsFor(t *testing.T) {
 		want string
 	}{
 		{phone.UDP, 0, "[udp tcp tls]"},
-		{phone.TLS, 0, "[udp tcp tls]"},
+		{phone.TLS, 0, "[tls udp tcp]"}, // the account's own first: asked within its own budget
 		{phone.UDP, 5070, "[udp tcp]"},
 		{phone.TCP, 5070, "[tcp udp]"},
 		{phone.TLS, 5071, "[tls]"},
