@@ -13,6 +13,7 @@ import (
 
 	"github.com/dialtone/dialtone/phone/pcap"
 	"github.com/dialtone/dialtone/phone/srtp"
+	"github.com/dialtone/dialtone/ui/common"
 )
 
 // traceCmd is `dialtone trace FILE`: the SIP messages of a capture (dialtone's --pcap, or
@@ -145,7 +146,9 @@ func printLadder(w io.Writer, msgs []ladderMsg, full bool) {
 		if name == "" {
 			name = "(none)"
 		}
-		fmt.Fprintf(w, "Call-ID %s  (%d messages, %s)\n", name, len(g), g[0].Time.UTC().Format("2006-01-02"))
+		// A capture is someone's file: what its messages carry (a Call-ID, a reason phrase, the
+		// text) is cleaned of control characters before it reaches the terminal.
+		fmt.Fprintf(w, "Call-ID %s  (%d messages, %s)\n", common.Clean(name), len(g), g[0].Time.UTC().Format("2006-01-02"))
 		// Two columns: the dialog's first message's local side on the left (dialtone's side
 		// when the capture says, else its sender), the other end on the right.
 		left := g[0].Src
@@ -170,12 +173,12 @@ func printLadder(w io.Writer, msgs []ladderMsg, full bool) {
 				a, b, right = m.Dst, m.Src, false
 			}
 			fmt.Fprintf(w, "  %s %+8.3fs  %-*s %s %s\n", m.Time.UTC().Format("15:04:05.000"), m.Time.Sub(prev).Seconds(),
-				lw, addr(a), arrow(label, right), addr(b))
+				lw, addr(a), arrow(common.Clean(label), right), addr(b))
 			prev = m.Time
 			if full {
 				text := strings.TrimRight(string(srtp.MaskCryptoLines(m.Text)), "\r\n")
 				for _, l := range strings.Split(text, "\n") {
-					fmt.Fprintf(w, "      | %s\n", strings.TrimRight(l, "\r"))
+					fmt.Fprintf(w, "      | %s\n", common.Clean(strings.TrimRight(l, "\r")))
 				}
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/dialtone/dialtone/phone/pcap"
 	"github.com/dialtone/dialtone/phone/srtp"
@@ -174,6 +175,27 @@ func TestMaskForCaptureRecountsBody(t *testing.T) {
 		part := msg[:len(msg)-3]
 		if got := string(maskForCapture([]byte(part))); !strings.Contains(got, srtp.KeyMask) || !strings.Contains(got, strconv.Itoa(len(body))) {
 			t.Errorf("part of a message masked to\n%s", got)
+		}
+	}
+}
+
+// TestTraceCleansWhatTheCaptureCarries: a capture is someone's file; a reason phrase or a
+// Call-ID with terminal escapes prints without them, in the ladder and with --full.
+func TestTraceCleansWhatTheCaptureCarries(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "evil.pcapng")
+	capture := &pcapCapture{path: file, routes: map[netip.Addr]netip.Addr{}}
+	tr := &pcapTracer{c: capture}
+	const local, bob = "0.0.0.0:5062", "127.0.0.1:5090"
+	tr.SIPTraceWrite("UDP", local, bob, []byte("OPTIONS sip:bob@127.0.0.1:5090 SIP/2.0\r\nCall-ID: x\x1b[2Jy\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"))
+	tr.SIPTraceRead("UDP", local, bob, []byte("SIP/2.0 403 Forbidden\x1b]52;c;eA==\x07\r\nCall-ID: x\x1b[2Jy\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"))
+	capture.order.flush()
+	if w := capture.w.Load(); w == nil || w.Close() != nil {
+		t.Fatalf("no capture written: %v", capture.err)
+	}
+	for _, args := range [][]string{{"trace", file}, {"trace", "--full", file}} {
+		code, out, errOut := runArgs(t, args...)
+		if code != 0 || !strings.Contains(out, "403") || strings.ContainsFunc(strings.ReplaceAll(out, "\n", ""), unicode.IsControl) {
+			t.Fatalf("%v: exit %d, %q (%s)", args, code, out, errOut)
 		}
 	}
 }

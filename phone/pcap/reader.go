@@ -97,7 +97,7 @@ func (rd *Reader) Next() (Packet, error) {
 	}
 	data, err := rd.read(int(incl))
 	if err != nil {
-		return Packet{}, fmt.Errorf("%w: truncated record: %w", ErrFormat, err)
+		return Packet{}, fmt.Errorf("%w: truncated record: %w", ErrFormat, cutShort(err))
 	}
 	ns := int64(frac) * 1000
 	if rd.nanos {
@@ -143,7 +143,7 @@ func (rd *Reader) nextNG() (Packet, error) {
 		}
 		body, err := rd.read(int(n) - 8)
 		if err != nil {
-			return Packet{}, fmt.Errorf("%w: truncated block: %w", ErrFormat, err)
+			return Packet{}, fmt.Errorf("%w: truncated block: %w", ErrFormat, cutShort(err))
 		}
 		if rd.order.Uint32(body[len(body)-4:]) != n {
 			return Packet{}, fmt.Errorf("%w: block lengths differ", ErrFormat)
@@ -189,7 +189,7 @@ func (rd *Reader) section(h [8]byte) error {
 		return fmt.Errorf("%w: section header length %d", ErrFormat, n)
 	}
 	if _, err := rd.read(int(n) - 12); err != nil { // version, section length, options: unused
-		return fmt.Errorf("%w: truncated section header: %w", ErrFormat, err)
+		return fmt.Errorf("%w: truncated section header: %w", ErrFormat, cutShort(err))
 	}
 	rd.ifaces = rd.ifaces[:0]
 	return nil
@@ -289,4 +289,13 @@ func (ifc iface) time(ts uint64) time.Time {
 		sec = 1 << 40 // nonsense, but keep time.Unix from overflowing
 	}
 	return time.Unix(int64(sec), int64(ns))
+}
+
+// cutShort is err for a read that came up short after a header said more follows: the end of
+// the file there is a capture cut short, not its end (io.EOF would read as a clean end).
+func cutShort(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }

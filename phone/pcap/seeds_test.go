@@ -3,8 +3,10 @@ package pcap
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -109,6 +111,22 @@ func TestSeeds(t *testing.T) {
 		}
 		if got, err := os.ReadFile(file); err != nil || !bytes.Equal(got, enc) {
 			t.Errorf("%s: seed on disk differs from the generated one (run with -update-seeds): %v", name, err)
+		}
+	}
+}
+
+// TestCutAfterAHeaderIsCutShort: a capture that ends right after a block's (pcapng) or a
+// record's (classic pcap) header is cut short, not complete: the read of what the header
+// announced found nothing, which is io.EOF, and was taken for the file's clean end.
+func TestCutAfterAHeaderIsCutShort(t *testing.T) {
+	seeds := seedCaptures(t)
+	ng := append(append([]byte(nil), seeds["dialtone-pcapng"]...), 6, 0, 0, 0, 32, 0, 0, 0) // an EPB of 32 bytes, its header only
+	little := append(append([]byte(nil), seeds["classic-raw-le-us"]...), make([]byte, 16)...)
+	little[len(little)-8] = 60 // a record of 60 bytes, its header only
+	for name, b := range map[string][]byte{"pcapng": ng, "classic": little} {
+		err := ReadSIP(bytes.NewReader(b), func(SIPMessage) error { return nil })
+		if err == nil || errors.Is(err, io.EOF) {
+			t.Errorf("%s cut after a header: %v, want an error saying it was cut short", name, err)
 		}
 	}
 }
