@@ -21,6 +21,9 @@ type controller struct {
 	ph      *phone.Phone
 	only    string // call --stdin: every command acts on this call
 	account string // the account dial and message use when the command names none
+	// names turns a contact's name into its address for message and transfer, as for dial and
+	// as `dialtone message NAME` does (nil: none).
+	names *contactNames
 
 	dial   func(account, target string) (string, error) // nil: "dial" is refused
 	answer func(id string) error                        // nil: "answer" is refused
@@ -58,7 +61,7 @@ func (k *controller) run(ctx context.Context, c control.Command) (control.Reply,
 	case "message":
 		mctx, cancel := context.WithTimeout(ctx, ctlMessageTimeout)
 		defer cancel()
-		return ok, k.ph.SendMessage(mctx, c.Account, c.Target, c.Text)
+		return ok, k.ph.SendMessage(mctx, c.Account, k.names.target(c.Target), c.Text)
 	}
 	id, err := k.callFor(c)
 	if err != nil {
@@ -80,7 +83,7 @@ func (k *controller) run(ctx context.Context, c control.Command) (control.Reply,
 	case "resume":
 		return ok, k.ph.Resume(id)
 	case "transfer":
-		return ok, k.ph.Transfer(id, c.Target)
+		return ok, k.ph.Transfer(id, k.names.target(c.Target))
 	case "dtmf":
 		return ok, k.ph.SendDTMF(id, c.Digits)
 	case "mute", "unmute":

@@ -34,6 +34,10 @@ type server struct {
 	mu    sync.Mutex
 	audio callDevices // closed when the call ends
 	n     int         // recordings made, for unique names
+
+	// openAudio opens a call's audio (env.openAudio; tests give their own). Never called
+	// under mu: a sound device can take long to open, and every event waits for mu.
+	openAudio func(audioFlags, string) (*callAudio, error)
 }
 
 // Run registers the accounts (like register), listens on the control socket and carries out
@@ -61,9 +65,9 @@ func (c *serveCmd) Run(e *env) error {
 		return err
 	}
 	out := &printer{w: e.stdout, json: e.cli.JSON, names: e.loadContactNames()}
-	s := &server{e: e, r: r, cmd: c, names: out.names}
+	s := &server{e: e, r: r, cmd: c, names: out.names, openAudio: e.openAudio}
 	s.audio.closeErr = e.audioCloseErr
-	k := &controller{ph: r.Phone, account: account, dial: s.dial, answer: s.answer}
+	k := &controller{ph: r.Phone, account: account, names: out.names, dial: s.dial, answer: s.answer}
 	srv, err := control.Listen(path, k.do, e.log, c.ControlQueue)
 	if err != nil {
 		_ = r.finish(out.event)
@@ -136,29 +140,34 @@ func (b broadcaster) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// open opens one call's audio as the flags say.
+// open opens one call's audio as the flags say. The caller does not hold s.mu.
 func (s *server) open() (*callAudio, error) {
 	rec := ""
 	if s.cmd.RecordDir != "" {
 		if err := os.MkdirAll(s.cmd.RecordDir, 0o700); err != nil { // recordings are private
 			return nil, fmt.Errorf("--record-dir: %w", err)
 		}
+		s.mu.Lock()
 		s.n++
-		rec = filepath.Join(s.cmd.RecordDir, fmt.Sprintf("%s-%d.wav", time.Now().Format("20060102-150405"), s.n))
+		n := s.n
+		s.mu.Unlock()
+		rec = filepath.Join(s.cmd.RecordDir, fmt.Sprintf("%s-%d.wav", time.Now().Format("20060102-150405"), n))
 	}
 	f := audioFlags{Play: s.cmd.Play, Audio: s.cmd.Audio, InputDevice: s.cmd.InputDevice, OutputDevice: s.cmd.OutputDevice}
-	return s.e.openAudio(f, rec)
+	return s.openAudio(f, rec)
 }
 
-// dial places a call for a "dial" command. The lock is held until the audio is filed under
-// the call's id, so that the call's end (handled under the same lock) always finds it.
+// dial places a call for a "dial" command. The audio is opened first, without the lock (a
+// sound device that takes seconds to open held up every event and every client); the lock is
+// then held until the audio is filed under the call's id, so that the call's end (handled under
+// the same lock) always finds it.
 func (s *server) dial(account, target string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	ca, err := s.open()
 	if err != nil {
 		return "", err
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	id, err := s.r.Dial(account, s.names.target(target), ca.CallAudio, phone.DialOptions{RingTimeout: s.cmd.RingTimeout})
 	if err != nil {
 		ca.Close()
@@ -171,13 +180,20 @@ func (s *server) dial(account, target string) (string, error) {
 // answer answers a ringing call for an "answer" command.
 func (s *server) answer(id string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.audio.has(id) {
+	answered := s.audio.has(id)
+	s.mu.Unlock()
+	if answered {
 		return fmt.Errorf("call %s: already answered", id)
 	}
-	ca, err := s.open()
+	ca, err := s.open() // without the lock, as for dial
 	if err != nil {
 		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.audio.has(id) { // another client's answer won while this one opened its audio
+		ca.Close()
+		return fmt.Errorf("call %s: already answered", id)
 	}
 	if err := s.r.Answer(id, ca.CallAudio); err != nil {
 		ca.Close()

@@ -62,7 +62,7 @@ func (f stdinFlags) readCommands(e *env, ph *phone.Phone, id string, out *printe
 			}
 		}
 	}()
-	k := &controller{ph: ph, only: id}
+	k := &controller{ph: ph, only: id, names: out.names}
 	for _, s := range ph.Calls() {
 		if s.ID == id {
 			k.account = s.Account // a message goes out through the call's account

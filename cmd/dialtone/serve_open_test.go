@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/cmd/dialtone/control"
+	"github.com/dialtone/dialtone/phone"
+	"github.com/dialtone/dialtone/phone/store"
+)
+
+// TestServeOpensAudioWithoutTheLock: a call's audio (a sound device that may take seconds to
+// open) is opened without the lock every event takes: the event stream and the other clients
+// went on hold meanwhile.
+func TestServeOpensAudioWithoutTheLock(t *testing.T) {
+	ph, err := phone.New(phone.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opening, release := make(chan struct{}), make(chan struct{})
+	s := &server{r: &running{Phone: ph}, cmd: &serveCmd{}, openAudio: func(audioFlags, string) (*callAudio, error) {
+		close(opening)
+		<-release
+		return &callAudio{}, nil
+	}}
+	done := make(chan error, 1)
+	go func() { done <- s.answer("c1") }()
+	select {
+	case <-opening:
+	case <-time.After(5 * time.Second):
+		t.Fatal("answer never opened its audio")
+	}
+	if !s.mu.TryLock() {
+		close(release)
+		t.Fatal("the lock is held while the audio opens")
+	}
+	s.mu.Unlock()
+	close(release)
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("answered a call that does not exist")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("answer did not return")
+	}
+}
+
+// TestControlMessageTakesAContactsName: `ctl message NAME` (and --stdin's) goes to the contact's
+// address, as `dialtone message NAME` and `ctl dial NAME` do; it went to NAME@domain.
+func TestControlMessageTakesAContactsName(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	far, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer far.Close()
+	s, err := store.Open(filepath.Join(dir, "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddContact(ctx, store.Contact{Name: "Bob", URIs: []string{"sip:robert@" + far.LocalAddr().String()}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	e := &env{ctx: ctx, cli: &cli{DataDir: dir}}
+	ph, err := phone.New(phone.Config{ListenAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pctx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- ph.Run(pctx) }()
+	defer func() { stop(); <-ran }()
+	<-ph.Ready()
+	k := &controller{ph: ph, names: e.loadContactNames()}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go k.do(cctx, control.Command{Cmd: "message", Target: "bob", Text: "hi"})
+	buf := make([]byte, 4096)
+	_ = far.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _, err := far.ReadFrom(buf)
+	if err != nil || !strings.HasPrefix(string(buf[:n]), "MESSAGE sip:robert@") {
+		t.Fatalf("the contact's address got %q, %v; want the MESSAGE for robert", buf[:min(n, 60)], err)
+	}
+}
