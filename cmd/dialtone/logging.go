@@ -46,7 +46,7 @@ func (e *env) setupLogging() (func(), error) {
 		}
 		t := &sipTracer{w: f}
 		e.tracer = t
-		sip.SIPDebugTracer(t)
+		sip.SIPDebugTracer(framed(t)) // whole messages from TCP and TLS (trace_frame.go)
 		sip.SIPDebug = true
 		closers = append(closers, func() {
 			t.order.flush() // what still waits for its cause

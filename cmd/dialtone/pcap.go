@@ -60,7 +60,7 @@ func (e *env) setupPcap(closers *[]func()) error {
 	if e.tracer != nil {
 		next = e.tracer
 	}
-	sip.SIPDebugTracer(e.withPcap(next))
+	sip.SIPDebugTracer(framed(e.withPcap(next))) // whole messages from TCP and TLS (trace_frame.go)
 	sip.SIPDebug = true
 	*closers = append(*closers, func() {
 		w := c.w.Load()

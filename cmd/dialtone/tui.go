@@ -274,7 +274,7 @@ func (e *env) routeLogsToPane(logs chan<- ui.LogLine) {
 	if e.cli.SIPTrace != "" {
 		file = e.tracer
 	}
-	sip.SIPDebugTracer(e.withPcap(&paneTracer{logs: logs, file: file})) // pcap.go
+	sip.SIPDebugTracer(framed(e.withPcap(&paneTracer{logs: logs, file: file}))) // pcap.go, trace_frame.go
 	sip.SIPDebug = true
 }
 
