@@ -85,10 +85,45 @@ type cacheKey struct {
 	qtype uint16
 }
 
-// cache keeps answers for their TTL (negative ones for at most negativeTTL).
+// cache keeps answers for their TTL (negative ones for at most negativeTTL), and the time
+// outs of the questions a router may drop for good (NAPTR, AAAA: quietAfterTimeout).
 type cache struct {
-	mu sync.Mutex
-	m  map[cacheKey]answer
+	mu       sync.Mutex
+	m        map[cacheKey]answer
+	timedOut map[cacheKey]timedOut
+}
+
+// timedOut is a question that timed out, and until when it is not asked again.
+type timedOut struct {
+	err   error
+	until time.Time
+}
+
+// quietAfterTimeout says whether a question of qtype that timed out is left unasked for a
+// while: some home routers and firewalls drop NAPTR or AAAA questions while they answer the
+// others, and resolution goes on without them (resolve.go), but asking them again at every
+// call and REGISTER made each wait out the timeout (4 s a question) before its INVITE left.
+func quietAfterTimeout(qtype uint16) bool { return qtype == typeNAPTR || qtype == typeAAAA }
+
+func (c *cache) timeoutFor(k cacheKey, now time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.timedOut[k]; ok && now.Before(t.until) {
+		return t.err
+	}
+	return nil
+}
+
+func (c *cache) putTimeout(k cacheKey, err error, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.timedOut == nil {
+		c.timedOut = map[cacheKey]timedOut{}
+	}
+	if len(c.timedOut) >= maxCacheEntries {
+		clear(c.timedOut)
+	}
+	c.timedOut[k] = timedOut{err: err, until: until}
 }
 
 const maxCacheEntries = 1024 // bounded: names come from configuration and dialled URIs
@@ -211,6 +246,10 @@ func (r *Resolver) lookup(ctx context.Context, tr *Trace, name string, qtype uin
 	a, ok := r.cache.get(k, start)
 	if ok {
 		step.Cached = true
+	} else if err := r.cache.timeoutFor(k, start); err != nil {
+		step.Err, step.Cached = err, true
+		tr.add(step)
+		return nil, err
 	} else {
 		var err error
 		a, err = r.exchange(ctx, name, qtype)
@@ -220,8 +259,12 @@ func (r *Resolver) lookup(ctx context.Context, tr *Trace, name string, qtype uin
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("%s %s: %w", step.Type, name, ctx.Err())
 			}
-			return nil, &net.DNSError{Err: r.summarize(err), Name: strings.TrimSuffix(name, "."), Server: strings.Join(r.servers(), ", "),
+			derr := &net.DNSError{Err: r.summarize(err), Name: strings.TrimSuffix(name, "."), Server: strings.Join(r.servers(), ", "),
 				IsTimeout: isTimeout(err), IsTemporary: !onlyRcodeErrors(err)}
+			if derr.IsTimeout && quietAfterTimeout(qtype) {
+				r.cache.putTimeout(k, derr, r.now().Add(r.negativeTTL))
+			}
+			return nil, derr
 		}
 		r.cache.put(k, a, a.fetched)
 		step.Elapsed = r.now().Sub(start)

@@ -379,3 +379,39 @@ func TestResolveAsksAgainWithoutEDNS(t *testing.T) {
 		t.Errorf("a server without EDNS: %v %v\n%s", got, err, tr)
 	}
 }
+
+// TestDroppedQuestionsAreNotAskedAtEveryCall: a router that drops AAAA (or NAPTR) questions made
+// every call and REGISTER wait out their timeout again before its INVITE left; the timeout is
+// remembered for the negative TTL (the A answer's own TTL keeps it cached meanwhile), then the
+// question is asked again.
+func TestDroppedQuestionsAreNotAskedAtEveryCall(t *testing.T) {
+	d := startDNS(t, zone...)
+	d.ignore("plain.example.", "AAAA")
+	clk := &fakeNow{t: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)}
+	r := newTestResolver(t, d, clk)
+	aaaa := func() int {
+		n := 0
+		for _, q := range d.questions() {
+			if strings.HasSuffix(q, "plain.example. AAAA") {
+				n++
+			}
+		}
+		return n
+	}
+	for i := range 3 {
+		ts, tr, err := r.Resolve(resolveCtx(t), Query{Host: "plain.example", Port: 5070})
+		if err != nil || len(ts) != 1 {
+			t.Fatalf("lookup %d: %v, %v\n%s", i, addrs(ts), err, tr)
+		}
+	}
+	if n := aaaa(); n != 1 {
+		t.Fatalf("the dropped AAAA question was asked %d times in three lookups, want once", n)
+	}
+	clk.advance(r.negativeTTL + time.Second)
+	if _, _, err := r.Resolve(resolveCtx(t), Query{Host: "plain.example", Port: 5070}); err != nil {
+		t.Fatal(err)
+	}
+	if n := aaaa(); n != 2 {
+		t.Fatalf("after the negative TTL: asked %d times, want it asked again", n)
+	}
+}
