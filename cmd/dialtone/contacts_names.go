@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/phone/store"
+	"golang.org/x/text/unicode/norm"
 )
 
 // contactNames is the address book as the front ends show it: a peer's contact name in place
@@ -151,9 +152,14 @@ func (n *contactNames) target(typed string) string {
 	if x == nil || t == "" || strings.ContainsAny(t, ":@") {
 		return typed
 	}
-	for _, c := range x.list {
-		if strings.EqualFold(c.Name, t) && len(c.URIs) > 0 {
-			return c.URIs[0]
+	t = norm.NFC.String(t) // names are stored NFC (store.cleanContact)
+	// The name as written first, then in another letter case (older files may hold two names
+	// that differ only in a non-ASCII letter's case: the one typed wins).
+	for _, fold := range []bool{false, true} {
+		for _, c := range x.list {
+			if (c.Name == t || fold && strings.EqualFold(c.Name, t)) && len(c.URIs) > 0 {
+				return c.URIs[0]
+			}
 		}
 	}
 	return typed

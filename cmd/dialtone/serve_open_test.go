@@ -89,3 +89,19 @@ func TestControlMessageTakesAContactsName(t *testing.T) {
 		t.Fatalf("the contact's address got %q, %v; want the MESSAGE for robert", buf[:min(n, 60)], err)
 	}
 }
+
+// TestContactNameAsTypedFirst: a history from before names were unique in any case may hold
+// "Émile" and "émile"; the name typed goes to the one written that way, and a name typed with
+// a combining accent (NFD) finds the stored one.
+func TestContactNameAsTypedFirst(t *testing.T) {
+	n := &contactNames{cur: &nameIndex{list: []store.Contact{
+		{Name: "Émile", URIs: []string{"sip:a@example.com"}},
+		{Name: "émile", URIs: []string{"sip:b@example.com"}},
+		{Name: "José", URIs: []string{"sip:jose@example.com"}},
+	}}}
+	for typed, want := range map[string]string{"émile": "sip:b@example.com", "Émile": "sip:a@example.com", "ÉMILE": "sip:a@example.com", "Jose\u0301": "sip:jose@example.com"} {
+		if got := n.target(typed); got != want {
+			t.Errorf("target(%q) = %q, want %q", typed, got, want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/dialtone/dialtone/phone/sipaddr"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Contact is an entry of the address book: a name for one or more addresses.
@@ -117,7 +118,9 @@ func isSchemeName(s string) bool {
 // cleanContact checks and normalises a contact: a non-empty name without control
 // characters, at least one address, duplicates dropped.
 func cleanContact(c Contact) (Contact, error) {
-	c.Name = strings.TrimSpace(c.Name)
+	// One spelling of each name: "José" typed with a combining accent (NFD, as macOS keyboards
+	// and some vCards write it) is the same name as with a precomposed é (NFC).
+	c.Name = norm.NFC.String(strings.TrimSpace(c.Name))
 	if c.Name == "" {
 		return c, invalid("store: a contact needs a name")
 	}
@@ -159,6 +162,9 @@ func (s *Store) AddContact(ctx context.Context, c Contact) (int64, error) {
 	}
 	var id int64
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := nameFree(ctx, tx, c.Name, 0); err != nil {
+			return err
+		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO contacts (name, note) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING id`,
 			c.Name, c.Note).Scan(&id); errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("store: contact %q: %w (the name exists)", c.Name, ErrConflict)
@@ -177,6 +183,9 @@ func (s *Store) UpdateContact(ctx context.Context, c Contact) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := nameFree(ctx, tx, c.Name, c.ID); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE OR IGNORE contacts SET name = ?, note = ? WHERE id = ?`, c.Name, c.Note, c.ID)
 		if err != nil {
 			return fmt.Errorf("store: updating contact %q: %w", c.Name, err)
@@ -192,6 +201,28 @@ func (s *Store) UpdateContact(ctx context.Context, c Contact) error {
 		}
 		return insertURIs(ctx, tx, c.ID, c, 0)
 	})
+}
+
+// nameFree refuses name when another contact (not id) has it in any letter case: the table's
+// NOCASE folds ASCII letters only, so "Émile" and "émile" were two contacts, and a name typed
+// to dial matched whichever came first.
+func nameFree(ctx context.Context, tx *sql.Tx, name string, id int64) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, name FROM contacts WHERE id <> ?`, id)
+	if err != nil {
+		return fmt.Errorf("store: contact %q: %w", name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var other int64
+		var n string
+		if err := rows.Scan(&other, &n); err != nil {
+			return fmt.Errorf("store: contact %q: %w", name, err)
+		}
+		if strings.EqualFold(n, name) {
+			return fmt.Errorf("store: contact %q: %w (the name exists)", name, ErrConflict)
+		}
+	}
+	return rows.Err()
 }
 
 func insertURIs(ctx context.Context, tx *sql.Tx, id int64, c Contact, pos int) error {
@@ -219,9 +250,24 @@ func (s *Store) DeleteContact(ctx context.Context, id int64) error {
 	return nil
 }
 
-// ContactByName finds a contact by its name, ignoring ASCII case; ErrNotFound if none.
+// ContactByName finds a contact by its name, in any letter case and either Unicode spelling
+// (NFC, NFD); ErrNotFound if none.
 func (s *Store) ContactByName(ctx context.Context, name string) (Contact, error) {
-	return s.contactWhere(ctx, "name = ?", strings.TrimSpace(name))
+	name = norm.NFC.String(strings.TrimSpace(name))
+	c, err := s.contactWhere(ctx, "name = ?", name) // NOCASE: ASCII letters in any case
+	if !errors.Is(err, ErrNotFound) {
+		return c, err
+	}
+	all, err := s.Contacts(ctx) // a non-ASCII letter in another case
+	if err != nil {
+		return Contact{}, err
+	}
+	for _, c := range all {
+		if strings.EqualFold(c.Name, name) {
+			return c, nil
+		}
+	}
+	return Contact{}, fmt.Errorf("store: contact %q: %w", name, ErrNotFound)
 }
 
 // ContactByURI finds the contact an address belongs to (in any form NormalizeContactURI

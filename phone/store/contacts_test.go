@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestNormalizeContactURI(t *testing.T) {
@@ -284,6 +286,39 @@ func TestContactAsABareNumber(t *testing.T) {
 	for _, u := range []string{"bob@example.com", "example.com", "10.0.0.1:5060", "10.0.0.1"} {
 		if n, err := NormalizeContactURI(u); err != nil || !strings.HasPrefix(n, "sip:") {
 			t.Errorf("NormalizeContactURI(%q) = %q, %v; want a sip: address", u, n, err)
+		}
+	}
+}
+
+// TestContactNamesUniqueInAnyCase: names are one whatever the letter case, non-ASCII letters too
+// (the table's NOCASE folds ASCII only: "Émile" and "émile" were two contacts), and one
+// spelling of a name (NFC): José typed with a combining accent is the José stored.
+func TestContactNamesUniqueInAnyCase(t *testing.T) {
+	ctx := context.Background()
+	s := newMemory(t)
+	if _, err := s.AddContact(ctx, Contact{Name: "Émile", URIs: []string{"sip:a@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddContact(ctx, Contact{Name: "émile", URIs: []string{"sip:b@example.com"}}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("a second Émile in lower case: %v, want ErrConflict", err)
+	}
+	id, err := s.AddContact(ctx, Contact{Name: "Jose\u0301", URIs: []string{"sip:jose@example.com"}}) // NFD
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddContact(ctx, Contact{Name: "José", URIs: []string{"sip:j2@example.com"}}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("José in NFC beside José in NFD: %v, want ErrConflict", err)
+	}
+	c, err := s.ContactByURI(ctx, "sip:jose@example.com")
+	if err != nil || c.Name != "José" || c.ID != id {
+		t.Fatalf("stored %q, %v; want it NFC", c.Name, err)
+	}
+	if err := s.UpdateContact(ctx, Contact{ID: id, Name: "ÉMILE", URIs: []string{"sip:jose@example.com"}}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("renaming to ÉMILE: %v, want ErrConflict", err)
+	}
+	for _, name := range []string{"émile", "ÉMILE", "jose\u0301"} {
+		if c, err := s.ContactByName(ctx, name); err != nil || !strings.EqualFold(c.Name, norm.NFC.String(name)) {
+			t.Errorf("ContactByName(%q): %q, %v", name, c.Name, err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dialtone/dialtone/ui/common"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Contact is an address-book entry the dialer completes: typing the start of its name (or of
@@ -55,9 +56,12 @@ func (m *Model) completeContact() bool {
 // contactTarget is what Enter dials for target: the address of the contact whose whole
 // name it is, else target as typed.
 func (m *Model) contactTarget(target string) string {
-	for _, c := range m.contacts {
-		if strings.EqualFold(c.Name, target) {
-			return c.URI
+	t := norm.NFC.String(target)               // names are stored NFC
+	for _, fold := range []bool{false, true} { // as written first, then in another case
+		for _, c := range m.contacts {
+			if c.Name == t || fold && strings.EqualFold(c.Name, t) {
+				return c.URI
+			}
 		}
 	}
 	return target
