@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"golang.org/x/text/encoding/ianaindex"
 )
 
 // MaxVCardSize bounds what ParseVCards reads: an address book is kilobytes to a few
@@ -160,8 +162,34 @@ func parseContentLine(s string) (contentLine, error) {
 	if enc := p.params["ENCODING"]; len(enc) > 0 && strings.EqualFold(enc[0], "QUOTED-PRINTABLE") {
 		p.value = decodeQP(p.value)
 	}
+	if cs := p.params["CHARSET"]; len(cs) > 0 {
+		// vCard 2.1 (older phones, Outlook) names the value's charset: "Jos=E9" in ISO-8859-1
+		// is José. Read as UTF-8, José and Josè both became "Jos\uFFFD", and merged by name.
+		v, err := fromCharset(cs[0], p.value)
+		if err != nil {
+			return p, fmt.Errorf("%s: %w", p.name, err)
+		}
+		p.value = v
+	}
 	p.value = strings.ToValidUTF8(p.value, "\uFFFD")
 	return p, nil
+}
+
+// fromCharset decodes s from the IANA charset cs into UTF-8.
+func fromCharset(cs, s string) (string, error) {
+	switch strings.ToLower(cs) {
+	case "utf-8", "utf8", "us-ascii":
+		return s, nil
+	}
+	enc, err := ianaindex.MIME.Encoding(cs)
+	if err != nil || enc == nil {
+		return "", fmt.Errorf("unknown charset %q", cs)
+	}
+	out, err := enc.NewDecoder().String(s)
+	if err != nil {
+		return "", fmt.Errorf("not %s: %w", cs, err)
+	}
+	return out, nil
 }
 
 func clip(s string) string {

@@ -175,3 +175,22 @@ func FuzzParseVCard(f *testing.F) {
 		}
 	})
 }
+
+// TestVCardCharset: vCard 2.1 names the charset of its values (older phones, Outlook): José and
+// Josè in ISO-8859-1 quoted-printable are two people, not two "Jos\uFFFD" merged into one; a
+// charset nobody knows is a clear error.
+func TestVCardCharset(t *testing.T) {
+	in := "BEGIN:VCARD\r\nVERSION:2.1\r\nFN;CHARSET=ISO-8859-1;ENCODING=QUOTED-PRINTABLE:Jos=E9\r\nTEL:+15550101\r\nEND:VCARD\r\n" +
+		"BEGIN:VCARD\r\nVERSION:2.1\r\nFN;CHARSET=windows-1252:Jos\xe8\r\nTEL:+15550102\r\nEND:VCARD\r\n"
+	cs, err := ParseVCards(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 || cs[0].Name != "José" || cs[1].Name != "Josè" {
+		t.Fatalf("contacts %+v, want José and Josè", cs)
+	}
+	bad := "BEGIN:VCARD\r\nVERSION:2.1\r\nFN;CHARSET=X-KLINGON:Qapla\r\nTEL:+15550103\r\nEND:VCARD\r\n"
+	if _, err := ParseVCards(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "charset") {
+		t.Fatalf("an unknown charset: %v", err)
+	}
+}
