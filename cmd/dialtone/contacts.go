@@ -171,8 +171,11 @@ func contactsErr(cmd string, err error) error {
 func (c *contactsRemoveCmd) Run(e *env) error {
 	return e.withContacts(false, func(ctx context.Context, s *store.Store) error {
 		ct, err := s.ContactByName(ctx, c.Who)
-		if errors.Is(err, store.ErrNotFound) && strings.ContainsAny(c.Who, ":@") {
-			ct, err = s.ContactByURI(ctx, c.Who)
+		if errors.Is(err, store.ErrNotFound) {
+			// An address: sip:…, user@host, or a bare number (tel:, as contacts add took it).
+			if byURI, uerr := s.ContactByURI(ctx, c.Who); uerr == nil || !errors.Is(uerr, store.ErrInvalidContact) {
+				ct, err = byURI, uerr
+			}
 		}
 		if errors.Is(err, store.ErrNotFound) {
 			return usageErr("contacts remove: no contact is named %q or has that address", c.Who)

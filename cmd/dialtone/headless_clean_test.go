@@ -76,3 +76,23 @@ func TestContactNoteIsCleaned(t *testing.T) {
 		t.Fatalf("contacts list: exit %d, %q (%s)", code, out, errs)
 	}
 }
+
+// TestContactsRemoveByNumber: a contact added with a bare number is removed by that number (the
+// address lookup only ran for arguments with ':' or '@': exit 2, "no contact").
+func TestContactsRemoveByNumber(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	run := func(args ...string) (int, string) {
+		code, out, errs := runCtxStdin(context.Background(), strings.NewReader(""), append(args, "--data-dir", dir)...)
+		return code, out + errs
+	}
+	if code, out := run("contacts", "add", "Ann", "+1 555 0100"); code != 0 {
+		t.Fatalf("contacts add: exit %d: %s", code, out)
+	}
+	if code, out := run("contacts", "remove", "+15550100"); code != 0 {
+		t.Fatalf("contacts remove +15550100: exit %d: %s", code, out)
+	}
+	if code, out := run("contacts", "list"); code != 0 || strings.Contains(out, "Ann") {
+		t.Fatalf("after the removal: exit %d, %q", code, out)
+	}
+}
