@@ -34,7 +34,9 @@ type controller struct {
 func (k *controller) do(ctx context.Context, c control.Command) control.Reply {
 	rep, err := k.run(ctx, c)
 	if err != nil {
-		return control.Fail(c, time.Now(), err)
+		f := control.Fail(c, time.Now(), err)
+		f.CallID = rep.CallID // the call it acted on, when it got that far (the README's promise)
+		return f
 	}
 	return rep
 }
@@ -57,6 +59,9 @@ func (k *controller) run(ctx context.Context, c control.Command) (control.Reply,
 		ok.Calls = &list
 		return ok, nil
 	case "dnd":
+		if c.On == nil && c.Code != 0 {
+			return ok, errors.New(`dnd: a code needs "on" (true or false): a code alone changes nothing`)
+		}
 		return k.dnd(c, ok)
 	case "message":
 		mctx, cancel := context.WithTimeout(ctx, ctlMessageTimeout)

@@ -63,6 +63,13 @@ func TestControllerErrors(t *testing.T) {
 	if got := text.String(); !strings.Contains(got, "603") || strings.Contains(got, "\x1b") {
 		t.Errorf("call --stdin text replies %q: want the dnd state shown and the error cleaned", got)
 	}
+	if rep := k.do(ctx, control.Command{Cmd: "dnd", Code: 486}); rep.OK || !strings.Contains(rep.Error, "needs") {
+		t.Errorf("a dnd code without on: %+v, want an error, not silence", rep)
+	}
+	stdinK := &controller{ph: ph, only: "c7"}
+	if rep := stdinK.do(ctx, control.Command{Cmd: "hold"}); rep.OK || rep.CallID != "c7" {
+		t.Errorf("an error reply about call c7: %+v, want its call_id", rep)
+	}
 	only := &controller{ph: ph, only: "c1"}
 	if rep := only.do(ctx, control.Command{Cmd: "mute", Call: "c2"}); rep.OK || !strings.Contains(rep.Error, "controls call c1 only") {
 		t.Errorf("--stdin naming another call: %+v", rep)

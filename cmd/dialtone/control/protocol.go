@@ -72,7 +72,15 @@ func ParseCommand(line []byte) (Command, error) {
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		c.ID = nil // an id we could not read is not echoed
+		// An unknown field or a wrong type elsewhere: the id, if it reads, is echoed so that
+		// the client can tell which command was refused; one that does not read is not.
+		var head struct {
+			ID json.RawMessage `json:"id"`
+		}
+		c = Command{}
+		if json.Unmarshal(line, &head) == nil && len(head.ID) > 0 && checkID(head.ID) == nil {
+			c.ID = head.ID
+		}
 		return c, fmt.Errorf("not a command object: %v", err)
 	}
 	if dec.More() {

@@ -223,3 +223,17 @@ func TestFromArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedCommandKeepsItsID: a command refused for an unknown field or a wrong type still has
+// its id echoed, so the client can tell which of its commands it was; an id that does not read
+// as one is not.
+func TestRefusedCommandKeepsItsID(t *testing.T) {
+	c, err := ParseCommand([]byte(`{"id":42,"cmd":"hold","colour":"blue"}`))
+	if err == nil || string(c.ID) != "42" {
+		t.Fatalf("an unknown field: id %s, err %v; want the error with id 42", c.ID, err)
+	}
+	c, err = ParseCommand([]byte(`{"id":{"x":1},"cmd":"hold","colour":"blue"}`))
+	if err == nil || c.ID != nil {
+		t.Fatalf("an id that is an object: id %s, err %v; want no id echoed", c.ID, err)
+	}
+}
