@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -38,14 +37,7 @@ func messageServer(t *testing.T, tcp bool) (port int, got <-chan *sip.Request) {
 	if !tcp {
 		ln.Close() // the port refuses TCP
 	}
-	ua, err := sipgo.NewUA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sipgo.NewServer(ua)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ua, srv := sipgoServer(t)
 	ch := make(chan *sip.Request, 4)
 	srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
 		ch <- req
