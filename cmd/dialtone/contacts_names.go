@@ -152,12 +152,12 @@ func (n *contactNames) target(typed string) string {
 	if x == nil || t == "" || strings.ContainsAny(t, ":@") {
 		return typed
 	}
-	t = norm.NFC.String(t) // names are stored NFC (store.cleanContact)
-	// The name as written first, then in another letter case (older files may hold two names
-	// that differ only in a non-ASCII letter's case: the one typed wins).
+	t = norm.NFC.String(t)
+	// The name as written first (either Unicode form), then in any letter case: older files may
+	// hold two names that differ only in a non-ASCII letter's case, and the one typed wins.
 	for _, fold := range []bool{false, true} {
 		for _, c := range x.list {
-			if (c.Name == t || fold && strings.EqualFold(c.Name, t)) && len(c.URIs) > 0 {
+			if (norm.NFC.String(c.Name) == t || fold && store.NameKey(c.Name) == store.NameKey(t)) && len(c.URIs) > 0 {
 				return c.URIs[0]
 			}
 		}

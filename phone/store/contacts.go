@@ -10,13 +10,14 @@ import (
 	"unicode"
 
 	"github.com/dialtone/dialtone/phone/sipaddr"
+	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
 
 // Contact is an entry of the address book: a name for one or more addresses.
 type Contact struct {
 	ID   int64
-	Name string   // unique, ignoring ASCII case
+	Name string   // unique in any letter case and Unicode form (NameKey); stored NFC
 	URIs []string // as NormalizeContactURI returns them, the first being the one to dial
 	Note string
 }
@@ -203,6 +204,12 @@ func (s *Store) UpdateContact(ctx context.Context, c Contact) error {
 	})
 }
 
+// NameKey is what makes two contact names one: the same letters in any case, in either Unicode
+// form (names stored before they were kept NFC may be NFD).
+func NameKey(name string) string {
+	return norm.NFC.String(cases.Fold().String(norm.NFC.String(strings.TrimSpace(name))))
+}
+
 // nameFree refuses name when another contact (not id) has it in any letter case: the table's
 // NOCASE folds ASCII letters only, so "Émile" and "émile" were two contacts, and a name typed
 // to dial matched whichever came first.
@@ -218,7 +225,7 @@ func nameFree(ctx context.Context, tx *sql.Tx, name string, id int64) error {
 		if err := rows.Scan(&other, &n); err != nil {
 			return fmt.Errorf("store: contact %q: %w", name, err)
 		}
-		if strings.EqualFold(n, name) {
+		if NameKey(n) == NameKey(name) {
 			return fmt.Errorf("store: contact %q: %w (the name exists)", name, ErrConflict)
 		}
 	}
@@ -250,8 +257,8 @@ func (s *Store) DeleteContact(ctx context.Context, id int64) error {
 	return nil
 }
 
-// ContactByName finds a contact by its name, in any letter case and either Unicode spelling
-// (NFC, NFD); ErrNotFound if none.
+// ContactByName finds a contact by its name, in any letter case and either Unicode form (NFC,
+// NFD; NameKey); ErrNotFound if none.
 func (s *Store) ContactByName(ctx context.Context, name string) (Contact, error) {
 	name = norm.NFC.String(strings.TrimSpace(name))
 	c, err := s.contactWhere(ctx, "name = ?", name) // NOCASE: ASCII letters in any case
@@ -263,7 +270,7 @@ func (s *Store) ContactByName(ctx context.Context, name string) (Contact, error)
 		return Contact{}, err
 	}
 	for _, c := range all {
-		if strings.EqualFold(c.Name, name) {
+		if NameKey(c.Name) == NameKey(name) {
 			return c, nil
 		}
 	}

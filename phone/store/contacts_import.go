@@ -24,8 +24,12 @@ func (s *Store) ImportContacts(ctx context.Context, cs []Contact) (ImportResult,
 	var r ImportResult
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		r = ImportResult{}
+		names, err := nameIDs(ctx, tx) // the names there are, by NameKey: one read, not one a card
+		if err != nil {
+			return err
+		}
 		for _, c := range cs {
-			if err := s.importOne(ctx, tx, c, &r); err != nil {
+			if err := s.importOne(ctx, tx, c, &r, names); err != nil {
 				return err
 			}
 		}
@@ -34,16 +38,39 @@ func (s *Store) ImportContacts(ctx context.Context, cs []Contact) (ImportResult,
 	return r, err
 }
 
-func (s *Store) importOne(ctx context.Context, tx *sql.Tx, c Contact, r *ImportResult) error {
+// nameIDs maps each contact's NameKey to its id.
+func nameIDs(ctx context.Context, tx *sql.Tx) (map[string]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, name FROM contacts`)
+	if err != nil {
+		return nil, fmt.Errorf("store: importing: %w", err)
+	}
+	defer rows.Close()
+	m := map[string]int64{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, fmt.Errorf("store: importing: %w", err)
+		}
+		m[NameKey(name)] = id
+	}
+	return m, rows.Err()
+}
+
+// importOne merges c; names maps the contacts' names (NameKey) to their ids, and gains c's when
+// it is added, so that "Émile" and "émile" in one file, or one already there, are one contact.
+func (s *Store) importOne(ctx context.Context, tx *sql.Tx, c Contact, r *ImportResult, names map[string]int64) error {
 	c, err := cleanImport(c)
 	if err != nil {
 		r.Skipped = append(r.Skipped, err)
 		return nil
 	}
-	old, err := s.contactTx(ctx, tx, "name = ?", c.Name)
-	exists := err == nil
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return err
+	var old Contact
+	oldID, exists := names[NameKey(c.Name)]
+	if exists {
+		if old, err = s.contactTx(ctx, tx, "id = ?", oldID); err != nil {
+			return err
+		}
 	}
 	var fresh []string
 	for _, u := range c.URIs {
@@ -82,6 +109,7 @@ func (s *Store) importOne(ctx context.Context, tx *sql.Tx, c Contact, r *ImportR
 		if err := insertURIs(ctx, tx, id, Contact{Name: c.Name, URIs: fresh}, 0); err != nil {
 			return err
 		}
+		names[NameKey(c.Name)] = id
 		r.Added++
 	}
 	return nil

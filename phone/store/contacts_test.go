@@ -322,3 +322,30 @@ func TestContactNamesUniqueInAnyCase(t *testing.T) {
 		}
 	}
 }
+
+// TestImportKeepsNamesUnique: import makes one contact of names that differ only in a
+// non-ASCII letter's case or Unicode form, in one file or against one stored (it inserted them
+// without the check AddContact makes); a name stored NFD before names were kept NFC is found.
+func TestImportKeepsNamesUnique(t *testing.T) {
+	ctx := context.Background()
+	s := newMemory(t)
+	// As an older dialtone stored it: NFD, written past cleanContact.
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO contacts (name, note) VALUES (?, '')`, "Jose\u0301"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.ImportContacts(ctx, []Contact{
+		{Name: "Émile", URIs: []string{"sip:a@example.com"}},
+		{Name: "émile", URIs: []string{"sip:b@example.com"}},
+		{Name: "JOSÉ", URIs: []string{"sip:jose@example.com"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := s.Contacts(ctx)
+	if r.Added != 1 || r.Updated != 2 || len(all) != 2 {
+		t.Fatalf("import: %+v, %d contacts %+v; want Émile added once (with both addresses) and José's stored one updated", r, len(all), all)
+	}
+	if c, err := s.ContactByName(ctx, "josé"); err != nil || len(c.URIs) != 1 {
+		t.Fatalf("the NFD José by name: %+v, %v", c, err)
+	}
+}

@@ -24,17 +24,17 @@ func (m *Model) SetContacts(cs []Contact) {
 // the first whose name starts with the text (ignoring case), else the first with a word
 // that does. Text that looks like an address (':' or '@') matches none.
 func (m *Model) ContactMatch() (Contact, bool) {
-	v := strings.TrimSpace(m.in.Value())
+	v := norm.NFC.String(strings.TrimSpace(m.in.Value())) // either Unicode form, as Enter takes it
 	if v == "" || strings.ContainsAny(v, ":@") || m.in.Suggestion() != "" {
 		return Contact{}, false
 	}
 	for _, c := range m.contacts {
-		if hasPrefixFold(c.Name, v) {
+		if hasPrefixFold(norm.NFC.String(c.Name), v) {
 			return c, true
 		}
 	}
 	for _, c := range m.contacts {
-		for _, w := range strings.FieldsFunc(c.Name, func(r rune) bool { return unicode.IsSpace(r) || r == '-' }) {
+		for _, w := range strings.FieldsFunc(norm.NFC.String(c.Name), func(r rune) bool { return unicode.IsSpace(r) || r == '-' }) {
 			if hasPrefixFold(w, v) {
 				return c, true
 			}
@@ -56,10 +56,10 @@ func (m *Model) completeContact() bool {
 // contactTarget is what Enter dials for target: the address of the contact whose whole
 // name it is, else target as typed.
 func (m *Model) contactTarget(target string) string {
-	t := norm.NFC.String(target)               // names are stored NFC
-	for _, fold := range []bool{false, true} { // as written first, then in another case
+	t := norm.NFC.String(target)
+	for _, fold := range []bool{false, true} { // as written first (either Unicode form), then in another case
 		for _, c := range m.contacts {
-			if c.Name == t || fold && strings.EqualFold(c.Name, t) {
+			if n := norm.NFC.String(c.Name); n == t || fold && strings.EqualFold(n, t) {
 				return c.URI
 			}
 		}
