@@ -36,7 +36,7 @@ func (e *env) setupLogging() (func(), error) {
 			return nil, fmt.Errorf("--log-level: %w", err)
 		}
 	}
-	e.log = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+	e.log = slog.New(masked(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))) // logmask.go
 	sip.SetDefaultLogger(e.log)
 	if e.cli.SIPTrace != "" {
 		f, err := os.OpenFile(e.cli.SIPTrace, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)

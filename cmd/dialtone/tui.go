@@ -268,7 +268,7 @@ func (e *env) routeLogsToPane(logs chan<- ui.LogLine) {
 	if e.cli.LogFile != "" {
 		h = multiHandler{pane, e.log.Handler()}
 	}
-	e.log = slog.New(h)
+	e.log = slog.New(masked(h)) // logmask.go
 	sip.SetDefaultLogger(e.log)
 	var file *sipTracer
 	if e.cli.SIPTrace != "" {
