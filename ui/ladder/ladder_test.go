@@ -287,3 +287,23 @@ func TestPasteFilterAndPages(t *testing.T) {
 		t.Fatal("pgdown did not move in the ladder")
 	}
 }
+
+// TestNetworkTextIsCleaned: a message anyone can send (an OPTIONS to our port) with escape
+// sequences in its Call-ID, a header and its body is drawn without them, in the dialog list,
+// the ladder and the message in full.
+func TestNetworkTextIsCleaned(t *testing.T) {
+	m := newModel(120, 40)
+	evil := "OPTIONS sip:x@192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK9\r\nFrom: <sip:evil@example.net>;tag=e\r\n" +
+		"To: <sip:x@192.0.2.10>\r\nCall-ID: id\x1b]8;;http://evil/\x1b\\click\x1b]8;;\x1b\\\r\nCSeq: 1 OPTIONS\r\nX: a\x1b_Ga=T,t=f;x\x1b\\\r\nContent-Length: 12\r\n\r\nbody\x1b[2Jbody"
+	m.Add(t0, "recv UDP "+remote+" -> "+local+"\n"+evil)
+	m.Open()
+	for _, keys := range [][]string{nil, {"enter"}, {"enter", "enter"}} {
+		press(m, keys...)
+		out := m.View()
+		for _, seq := range []string{"\x1b]8;;http://evil", "\x1b_G", "\x1b[2J"} {
+			if strings.Contains(out, seq) {
+				t.Fatalf("after %v the view carries %q", keys, seq)
+			}
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dialtone/dialtone/phone/pcap"
 	"github.com/dialtone/dialtone/phone/srtp"
+	"github.com/dialtone/dialtone/ui/common"
 )
 
 // Message is one SIP message as the pane keeps it.
@@ -79,7 +80,20 @@ func Parse(t time.Time, text string) (Message, bool) {
 		m.Peer = from
 	}
 	m.SDP = strings.Contains(strings.ToLower(ctype), "application/sdp")
+	// Anyone can send us SIP: what it carries is drawn without its control characters (an
+	// escape sequence in a header, a Call-ID or a body would reach the terminal). Lines stay
+	// lines; the text is kept for the export (Ctrl+S) as it came.
+	m.Method, m.Reason, m.CallID, m.Peer = common.Clean(m.Method), common.Clean(m.Reason), common.Clean(m.CallID), common.Clean(m.Peer)
 	return m, true
+}
+
+// Shown is the message's text as the pane draws it: each line without control characters.
+func (m Message) Shown() string {
+	lines := strings.Split(strings.ReplaceAll(m.Text, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = common.Clean(strings.TrimRight(l, "\r"))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // headers returns the addresses of From and To (without display name or tag) and the

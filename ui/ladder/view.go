@@ -157,7 +157,7 @@ func arrow(label string, width int, right bool) string {
 // fullView is one message, headers then body, the SDP body highlighted.
 func (m *Model) fullView(x Message) string {
 	st := m.c.Styles
-	text := strings.ReplaceAll(x.Text, "\r\n", "\n")
+	text := x.Shown() // lines without control characters (parse.go)
 	head, body, hasBody := strings.Cut(text, "\n\n")
 	info := fmt.Sprintf("%s %s %s → %s  %s", x.Time.Format("15:04:05.000"), x.Transport, from(x), to(x), x.CallID)
 	lines := []string{st.MsgTime.Render(info)}
