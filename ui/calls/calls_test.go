@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -55,4 +56,18 @@ func TestSelectBeforeTheCallAppears(t *testing.T) {
 	// Once used, the request is spent: a later call with no Select does not take over.
 	m.Update(status("d", phone.CallIncoming))
 	selected(t, m, "b")
+}
+
+// TestBothCallsShowInATwoRowPane: at 80×24 the calls pane has a row per call; the selected
+// call's detail line (its statistics) took the second row and hid the held or waiting call.
+func TestBothCallsShowInATwoRowPane(t *testing.T) {
+	m := New(common.NewCommon(styles.New(true, true)))
+	m.SetSize(78, 2)
+	m.Update(status("a", phone.CallAnswered))
+	m.Update(phone.MediaStats{CallID: "a", Stats: phone.StreamStats{PacketsReceived: 250, MOS: 4.3}})
+	m.Update(status("b", phone.CallIncoming))
+	out := m.View()
+	if !strings.Contains(out, "a@example.org") || !strings.Contains(out, "b@example.org") {
+		t.Fatalf("both calls should show:\n%s", out)
+	}
 }

@@ -19,9 +19,10 @@ func (m *Model) View() string {
 	}
 	var rows []string
 	// The selected call in progress gets a line of detail (MOS, loss and jitter sparklines)
-	// under its row when the pane has a line to spare.
+	// under its row when the pane has a line to spare beyond every call's row: taken from a
+	// pane with a row per call, it hid the held or waiting call (80×24, two calls).
 	height, detail := m.height, ""
-	if m.selected >= 0 && m.selected < len(m.calls) && (height == 0 || height >= 2) {
+	if m.selected >= 0 && m.selected < len(m.calls) && (height == 0 || height > len(m.calls)) {
 		if detail = m.detail(m.calls[m.selected]); detail != "" && height > 0 {
 			height--
 		}

@@ -118,10 +118,11 @@ func (m *Model) merge() {
 		all = all[:maxEntries]
 	}
 	m.all = all
-	if had && m.selected > 0 {
+	if had && (m.selected > 0 || m.focused) {
 		// Rows added above the selection (a call that just ended, the persistent history
 		// read again) must not slide another call under it: Enter would redial the wrong
-		// person. Follow the entry itself.
+		// person. Follow the entry itself, the top one too while the pane has the keyboard
+		// (out of it, the top row stays the newest call).
 		for i, e := range all {
 			if sameEntry(e, prev) {
 				m.selected = i

@@ -43,9 +43,10 @@ func selectedPeer(t *testing.T, m *Model, want string) {
 	}
 }
 
-// A call ending while the user is on an older row of the focused pane adds a row at the
-// top; the selection stays on the entry it was on, so Enter redials the same person. On the
-// top row, or with the pane not focused, the newest call is selected.
+// A call ending while the user is on a row of the focused pane adds a row at the top; the
+// selection stays on the entry it was on, the top one too, so Enter redials the same person
+// (on the top row it took the new call: Enter dialled whoever had just called). With the pane
+// not focused, the newest call is selected.
 func TestSelectionFollowsItsEntry(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	m := New(common.NewCommon(styles.New(true, true)))
@@ -67,12 +68,12 @@ func TestSelectionFollowsItsEntry(t *testing.T) {
 	}
 	selectedPeer(t, m, "sip:c@x")
 
-	m.Update(uitest.Key("g")) // the top row: the next call to end takes it
+	m.Update(uitest.Key("g")) // the top row: it stays on its call when another ends
 	end.ID, end.Peer = "c2", "sip:e@x"
 	m.Update(end)
-	selectedPeer(t, m, "sip:e@x")
+	selectedPeer(t, m, "sip:d@x")
 
-	m.Update(uitest.Key("down"))
+	m.Update(uitest.Key("g"))
 	m.SetFocused(false)
 	end.ID, end.Peer = "c3", "sip:f@x"
 	m.Update(end)
