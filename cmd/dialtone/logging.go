@@ -46,9 +46,9 @@ func (e *env) setupLogging() (func(), error) {
 		}
 		t := &sipTracer{w: f}
 		e.tracer = t
-		sip.SIPDebugTracer(framed(t)) // whole messages from TCP and TLS (trace_frame.go)
-		sip.SIPDebug = true
+		e.traceTo(t) // whole messages from TCP and TLS (trace_frame.go)
 		closers = append(closers, func() {
+			e.flushTrace()
 			t.order.flush() // what still waits for its cause
 			// sip.SIPDebug stays on: sipgo's connection goroutines read it without a lock
 			// (a data race under -race); the tracer writes nowhere from here on instead.

@@ -60,9 +60,9 @@ func (e *env) setupPcap(closers *[]func()) error {
 	if e.tracer != nil {
 		next = e.tracer
 	}
-	sip.SIPDebugTracer(framed(e.withPcap(next))) // whole messages from TCP and TLS (trace_frame.go)
-	sip.SIPDebug = true
+	e.traceTo(e.withPcap(next)) // whole messages from TCP and TLS (trace_frame.go)
 	*closers = append(*closers, func() {
+		e.flushTrace()
 		w := c.w.Load()
 		if w == nil {
 			if c.err != nil {

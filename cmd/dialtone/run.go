@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -24,6 +25,9 @@ type env struct {
 	log    *slog.Logger
 	tracer *sipTracer   // the --sip-trace file, if any
 	pcap   *pcapCapture // the --pcap file, if any (pcap.go)
+	// framer is sipgo's tracer as set last (trace_frame.go), flushed before the trace files and
+	// the capture close.
+	framer atomic.Pointer[framedTracer]
 	// noDeviceHint says what to do without sound devices in this front end's own terms
 	// (flags for the headless commands, the config file for the TUI); "" means the flags.
 	noDeviceHint string

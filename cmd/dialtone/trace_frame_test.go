@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dialtone/dialtone/phone/srtp"
 )
@@ -61,5 +62,32 @@ func TestTracersGetWholeMessagesFromTCP(t *testing.T) {
 	code, out, errOut := runArgs(t, "trace", file)
 	if code != 0 || !strings.Contains(out, "INVITE") || !strings.Contains(out, "BYE") {
 		t.Fatalf("trace of the capture: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestFramedTracerPassesPongsAndLeftovers: a keep-alive pong (CRLF) is shown as it came, not
+// trimmed away; what a connection read of a message that never completed is passed on once the
+// connection has been idle for framedIdle, or at exit (flush), not lost.
+func TestFramedTracerPassesPongsAndLeftovers(t *testing.T) {
+	rec := &readsTracer{}
+	f := framed(rec)
+	clock := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	f.now = func() time.Time { return clock }
+	f.SIPTraceRead("TCP", "127.0.0.1:5062", "127.0.0.1:5090", []byte("\r\n"))
+	if len(rec.reads) != 1 || string(rec.reads[0]) != "\r\n" {
+		t.Fatalf("a pong: %q", rec.reads)
+	}
+	half := "INVITE sip:bob@127.0.0.1 SIP/2.0\r\nCall-ID: x\r\n"
+	f.SIPTraceRead("TCP", "127.0.0.1:5062", "127.0.0.1:5090", []byte(half))
+	f.SIPTraceRead("TLS", "127.0.0.1:5063", "127.0.0.1:5091", []byte("OPTIONS sip:x SIP/2.0\r\n"))
+	clock = clock.Add(framedIdle + time.Second)
+	f.SIPTraceRead("UDP", "127.0.0.1:5062", "127.0.0.1:5090", []byte("SIP/2.0 200 OK\r\n\r\n")) // any read sweeps
+	if len(rec.reads) != 4 || string(rec.reads[1]) != half && string(rec.reads[2]) != half {
+		t.Fatalf("after an idle time: %q; want both partial messages passed on", rec.reads)
+	}
+	f.SIPTraceRead("TCP", "127.0.0.1:5062", "127.0.0.1:5090", []byte("BYE sip:bob@127.0.0.1 SIP/2.0\r\n"))
+	f.flush()
+	if len(rec.reads) != 5 || !strings.HasPrefix(string(rec.reads[4]), "BYE") {
+		t.Fatalf("at exit: %q", rec.reads)
 	}
 }

@@ -274,8 +274,7 @@ func (e *env) routeLogsToPane(logs chan<- ui.LogLine) {
 	if e.cli.SIPTrace != "" {
 		file = e.tracer
 	}
-	sip.SIPDebugTracer(framed(e.withPcap(&paneTracer{logs: logs, file: file}))) // pcap.go, trace_frame.go
-	sip.SIPDebug = true
+	e.traceTo(e.withPcap(&paneTracer{logs: logs, file: file})) // pcap.go, trace_frame.go
 }
 
 // paneLevel is the least level the log pane shows: --log-level, else info (what a user watching
