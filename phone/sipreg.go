@@ -45,6 +45,9 @@ type sipRegistrar struct {
 	attemptTimeout time.Duration
 	// known is the last target list DNS gave, used when a later lookup fails.
 	known []resolve.Target
+	// knownNow is known for calls and messages, read without mu (callTargets): a REGISTER in
+	// progress holds mu through its DNS and its transaction.
+	knownNow atomic.Pointer[[]resolve.Target]
 	// minExpires is the lifetime a registrar's 423 asked for at least (Min-Expires).
 	minExpires time.Duration
 
@@ -91,6 +94,7 @@ func (r *sipRegistrar) register(ctx context.Context, expires time.Duration) (reg
 	switch {
 	case err == nil:
 		r.known = targets
+		r.knownNow.Store(&targets)
 	case len(r.known) > 0:
 		// DNS is down (or the router lost its upstream) at a refresh: the servers it gave
 		// last time are most likely still there, and the binding lapses if we wait for DNS.

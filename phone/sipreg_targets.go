@@ -52,9 +52,10 @@ func (r *sipRegistrar) callTargets(ctx context.Context) (sip.Uri, []resolve.Targ
 	if err != nil {
 		// DNS is down: the servers it gave for the last REGISTER are most likely still there,
 		// as they are for the refreshes (register), so calls and messages go on with them.
-		r.mu.Lock()
-		known := slices.Clone(r.known)
-		r.mu.Unlock()
+		var known []resolve.Target
+		if k := r.knownNow.Load(); k != nil {
+			known = slices.Clone(*k)
+		}
 		if len(known) == 0 || ctx.Err() != nil {
 			return sip.Uri{}, nil, transportError(op, server.Host, r.acc.Transport, err)
 		}

@@ -38,6 +38,10 @@ type server struct {
 	// openAudio opens a call's audio (env.openAudio; tests give their own). Never called
 	// under mu: a sound device can take long to open, and every event waits for mu.
 	openAudio func(audioFlags, string) (*callAudio, error)
+	// opening serialises the clients' dial and answer around their audio's opening: one call's
+	// audio opens once (two answers of one call opened two, and the loser's --record-dir file
+	// was no call's), and PortAudio is not opened from two goroutines at once.
+	opening sync.Mutex
 }
 
 // Run registers the accounts (like register), listens on the control socket and carries out
@@ -162,6 +166,8 @@ func (s *server) open() (*callAudio, error) {
 // then held until the audio is filed under the call's id, so that the call's end (handled under
 // the same lock) always finds it.
 func (s *server) dial(account, target string) (string, error) {
+	s.opening.Lock()
+	defer s.opening.Unlock()
 	ca, err := s.open()
 	if err != nil {
 		return "", err
@@ -179,6 +185,8 @@ func (s *server) dial(account, target string) (string, error) {
 
 // answer answers a ringing call for an "answer" command.
 func (s *server) answer(id string) error {
+	s.opening.Lock()
+	defer s.opening.Unlock()
 	s.mu.Lock()
 	answered := s.audio.has(id)
 	s.mu.Unlock()

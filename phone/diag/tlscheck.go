@@ -91,9 +91,15 @@ func checkTLS(in *Input, host string, ps []targetProbe) *Check {
 		// The phone takes a certificate for the SRV target's own name too (tlsnames.go), as
 		// many providers' name only that one: so does the check.
 		opts.DNSName = p.Name
-		if _, err2 := leaf.Verify(opts); err2 == nil {
+		var wrongToo x509.HostnameError
+		switch _, err2 := leaf.Verify(opts); {
+		case err2 == nil:
 			err = nil
 			c.add("verified_name", p.Name+" (the SRV target)")
+		case !errors.As(err2, &wrongToo):
+			// The name is right for the SRV target; what is wrong is the rest (an unknown CA,
+			// a date): say that, as the phone would, not "the certificate is for another name".
+			err = err2
 		}
 	}
 	if err != nil {

@@ -148,4 +148,11 @@ func TestCheckTLSAcceptsTheSRVTargetsName(t *testing.T) {
 	if c := checkTLS(&in, "example.com", ps); c.Status != Fail {
 		t.Fatalf("a certificate for neither name: %v", c.Status)
 	}
+	// For the SRV target, from a CA nobody trusts: the verdict is the CA, not the name.
+	ps[0].Name = "sip1.voip.example.net"
+	untrusting := in
+	untrusting.Config.TLS = &tls.Config{RootCAs: x509.NewCertPool()}
+	if c := checkTLS(&untrusting, "example.com", ps); c.Status != Fail || !strings.Contains(c.Verdict, "not trusted") {
+		t.Fatalf("the SRV target's certificate from an unknown CA: %v %q", c.Status, c.Verdict)
+	}
 }

@@ -239,6 +239,12 @@ const maxTTL = 86400
 
 // lookup answers one question from the cache or the network, and records it in tr.
 func (r *Resolver) lookup(ctx context.Context, tr *Trace, name string, qtype uint16) ([]dns.RR, error) {
+	return r.lookupAsking(ctx, tr, name, qtype, false)
+}
+
+// lookupAsking is lookup; again says to ask even a question whose time out is remembered (an
+// AAAA question when A found nothing: the name may be IPv6 only, and the time out a blip).
+func (r *Resolver) lookupAsking(ctx context.Context, tr *Trace, name string, qtype uint16, again bool) ([]dns.RR, error) {
 	name = strings.ToLower(dns.Fqdn(name))
 	k := cacheKey{name, qtype}
 	step := Step{Name: name, Type: dns.TypeToString[qtype]}
@@ -246,7 +252,7 @@ func (r *Resolver) lookup(ctx context.Context, tr *Trace, name string, qtype uin
 	a, ok := r.cache.get(k, start)
 	if ok {
 		step.Cached = true
-	} else if err := r.cache.timeoutFor(k, start); err != nil {
+	} else if err := r.cache.timeoutFor(k, start); err != nil && !again {
 		step.Err, step.Cached = err, true
 		tr.add(step)
 		return nil, err

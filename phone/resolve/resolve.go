@@ -322,7 +322,7 @@ func (r *Resolver) addresses(ctx context.Context, tr *Trace, host string, t Tran
 	}
 	var errs []error
 	for _, qtype := range []uint16{typeA, typeAAAA} {
-		rrs, err := r.lookup(ctx, tr, host, qtype)
+		rrs, err := r.lookupAsking(ctx, tr, host, qtype, len(out) == 0) // no A address: AAAA is all there is
 		if err != nil {
 			if isHardFailure(err) {
 				if len(out) > 0 {

@@ -415,3 +415,24 @@ func TestDroppedQuestionsAreNotAskedAtEveryCall(t *testing.T) {
 		t.Fatalf("after the negative TTL: asked %d times, want it asked again", n)
 	}
 }
+
+// TestIPv6OnlyNameAskedAgainAfterATimeout: a name with no A records whose AAAA question timed
+// out once (a blip) is asked again at the next lookup: the remembered time out is for a router
+// that drops AAAA beside working A answers, and here it left the name unresolvable for 30 s.
+func TestIPv6OnlyNameAskedAgainAfterATimeout(t *testing.T) {
+	d := startDNS(t, zone...)
+	d.add(t, "v6only.example. 60 IN AAAA 2001:db8::7")
+	d.ignore("v6only.example.", "AAAA")
+	clk := &fakeNow{t: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)}
+	r := newTestResolver(t, d, clk)
+	if _, _, err := r.Resolve(resolveCtx(t), Query{Host: "v6only.example", Port: 5070}); err == nil {
+		t.Fatal("resolved with its only question dropped")
+	}
+	d.mu.Lock()
+	delete(d.silent, "v6only.example. AAAA")
+	d.mu.Unlock()
+	ts, tr, err := r.Resolve(resolveCtx(t), Query{Host: "v6only.example", Port: 5070})
+	if err != nil || len(ts) != 1 {
+		t.Fatalf("after the blip: %v, %v\n%s", addrs(ts), err, tr)
+	}
+}
