@@ -38,14 +38,19 @@ type DNDChanged struct {
 func (e DNDChanged) EventTime() time.Time { return e.Time }
 
 // SetDND turns do-not-disturb on or off. While on, every new incoming call is answered code at
-// once (486 Busy Here when code is 0; 603 Decline and any other 4xx-6xx work too), never
-// rings, and is recorded in the history as rejected. Calls in progress are not touched.
+// once (603 Decline and any other 4xx-6xx work too), never rings, and is recorded in the
+// history as rejected. Code 0 keeps the code set before (Config.DNDCode, else 486), read and
+// kept in one step: two front ends setting it at once cannot undo each other's code. Calls in
+// progress are not touched.
 func (p *Phone) SetDND(on bool, code int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if code == 0 {
+		_, code = p.dnd.load()
+	}
 	if code < 400 || code > 699 {
 		code = 486
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.dnd.store(on, code)
 	p.bus.publish(DNDChanged{Time: p.clock.Now(), On: on, Code: code})
 	p.log.Info("do not disturb", "on", on, "code", code)

@@ -134,11 +134,7 @@ func (k *controller) callFor(c control.Command) (string, error) {
 
 func (k *controller) dnd(c control.Command, ok control.Reply) (control.Reply, error) {
 	if c.On != nil {
-		code := c.Code
-		if code == 0 { // "dnd on" names no code: the one configured (dnd_code) or set before stays
-			_, code = k.ph.DND()
-		}
-		k.ph.SetDND(*c.On, code)
+		k.ph.SetDND(*c.On, c.Code) // 0: the code configured (dnd_code) or set before stays
 	}
 	on, code := k.ph.DND()
 	ok.DND, ok.Code = &on, code

@@ -19,8 +19,7 @@ func (t *tuiPhone) TransferTo(id, otherID string) error { return t.ph.TransferTo
 
 // SetDND keeps the response code the phone was configured with (486 or 603).
 func (t *tuiPhone) SetDND(on bool) error {
-	_, code := t.ph.DND()
-	t.ph.SetDND(on, code)
+	t.ph.SetDND(on, 0)
 	return nil
 }
 

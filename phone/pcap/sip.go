@@ -118,12 +118,12 @@ func (d Datagram) fill(m SIPMessage, transport string) SIPMessage {
 	return m
 }
 
-// frame cuts the first whole message off a TCP stream (skipping CRLF keep-alives before it);
-// ok is false until a whole one is there.
 // FrameSIP takes the first whole SIP message off a TCP or TLS stream's bytes b (line ends
 // before it skipped, its end by Content-Length); ok false when b holds none yet (rest is b).
 func FrameSIP(b []byte) (msg, rest []byte, ok bool) { return frame(b) }
 
+// frame cuts the first whole message off a TCP stream (skipping CRLF keep-alives before it);
+// ok is false until a whole one is there.
 func frame(b []byte) (msg, rest []byte, ok bool) {
 	b = bytes.TrimLeft(b, "\r\n")
 	end := bytes.Index(b, []byte("\r\n\r\n"))

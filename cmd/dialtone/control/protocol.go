@@ -75,11 +75,17 @@ func ParseCommand(line []byte) (Command, error) {
 		// An unknown field or a wrong type elsewhere: the id, if it reads, is echoed so that
 		// the client can tell which command was refused; one that does not read is not.
 		var head struct {
-			ID json.RawMessage `json:"id"`
+			ID  json.RawMessage `json:"id"`
+			Cmd string          `json:"cmd"`
 		}
 		c = Command{}
-		if json.Unmarshal(line, &head) == nil && len(head.ID) > 0 && checkID(head.ID) == nil {
-			c.ID = head.ID
+		if json.Unmarshal(line, &head) == nil {
+			if len(head.ID) > 0 && checkID(head.ID) == nil {
+				c.ID = head.ID
+			}
+			if _, known := Commands[strings.ToLower(head.Cmd)]; known {
+				c.Cmd = strings.ToLower(head.Cmd) // the reply names the command refused
+			}
 		}
 		return c, fmt.Errorf("not a command object: %v", err)
 	}

@@ -237,3 +237,12 @@ func TestRefusedCommandKeepsItsID(t *testing.T) {
 		t.Fatalf("an id that is an object: id %s, err %v; want no id echoed", c.ID, err)
 	}
 }
+
+// TestRefusedCommandNamesItself: the reply to a command refused for an unknown field still
+// names the command (it came back with an empty "reply").
+func TestRefusedCommandNamesItself(t *testing.T) {
+	c, err := ParseCommand([]byte(`{"id":1,"cmd":"HOLD","colour":"blue"}`))
+	if err == nil || c.Cmd != "hold" {
+		t.Fatalf("cmd %q, err %v; want hold and an error", c.Cmd, err)
+	}
+}
