@@ -58,6 +58,42 @@ type Stream struct {
 	keys                         Keys
 	txRTP, txRTCP, rxRTP, rxRTCP *half
 	stats                        *counters
+	// used are the contexts the call made so far, by key and direction, shared by every
+	// Stream Rekey makes: a key the call comes back to (suite A, then B, then A again over
+	// three re-INVITEs) takes up its contexts where they were. A fresh one restarted the
+	// SRTCP index and the rollover counter under a key already used: keystream again, and
+	// under AES-GCM a repeated nonce (RFC 7714 §8), which gives the authentication key away.
+	used *usedContexts
+}
+
+// usedContexts keeps a call's contexts by key (a few: one per suite and side).
+type usedContexts struct {
+	mu    sync.Mutex
+	pairs []usedPair
+}
+
+type usedPair struct {
+	key       Crypto
+	sending   bool
+	rtp, rtcp *half
+}
+
+// halvesFor returns the contexts for c in one direction: those made before for the same key,
+// else new ones (remembered).
+func (u *usedContexts) halvesFor(c Crypto, sending bool, wsh int) (*half, *half, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, p := range u.pairs {
+		if p.sending == sending && p.key.SameKey(c) {
+			return p.rtp, p.rtcp, nil
+		}
+	}
+	rtp, rtcp, err := newHalves(c, wsh)
+	if err != nil {
+		return nil, nil, err
+	}
+	u.pairs = append(u.pairs, usedPair{key: c, sending: sending, rtp: rtp, rtcp: rtcp})
+	return rtp, rtcp, nil
 }
 
 // half is one pion context with the lock that serialises its use and the scratch headers
@@ -73,32 +109,26 @@ type half struct {
 
 // NewStream makes the contexts for k.
 func NewStream(k Keys) (*Stream, error) {
-	s := &Stream{keys: k, stats: new(counters)}
-	var err error
-	if s.txRTP, s.txRTCP, err = newHalves(k.Local, 0); err != nil {
-		return nil, fmt.Errorf("srtp local key: %w", err)
-	}
-	if s.rxRTP, s.rxRTCP, err = newHalves(k.Remote, k.Remote.WSH); err != nil {
-		return nil, fmt.Errorf("srtp remote key: %w", err)
-	}
-	return s, nil
+	return (&Stream{stats: new(counters), used: new(usedContexts)}).with(k)
 }
 
 // Rekey returns a Stream for k that keeps this one's counters, and the contexts (rollover
-// counters, SRTCP indexes, replay windows) of each direction whose key did not change: a
-// re-INVITE repeating our a=crypto keeps our sending state (RFC 4568 §7.1.4).
+// counters, SRTCP indexes, replay windows) of every key used before in the call, in each
+// direction: a re-INVITE repeating our a=crypto keeps our sending state (RFC 4568 §7.1.4), and
+// one that comes back to an earlier key takes its state up again.
 func (s *Stream) Rekey(k Keys) (*Stream, error) {
-	n := &Stream{keys: k, stats: s.stats, txRTP: s.txRTP, txRTCP: s.txRTCP, rxRTP: s.rxRTP, rxRTCP: s.rxRTCP}
+	return (&Stream{stats: s.stats, used: s.used}).with(k)
+}
+
+// with fills in n's contexts for k from the call's (usedContexts).
+func (n *Stream) with(k Keys) (*Stream, error) {
+	n.keys = k
 	var err error
-	if !k.Local.SameKey(s.keys.Local) {
-		if n.txRTP, n.txRTCP, err = newHalves(k.Local, 0); err != nil {
-			return nil, fmt.Errorf("srtp local key: %w", err)
-		}
+	if n.txRTP, n.txRTCP, err = n.used.halvesFor(k.Local, true, 0); err != nil {
+		return nil, fmt.Errorf("srtp local key: %w", err)
 	}
-	if !k.Remote.SameKey(s.keys.Remote) {
-		if n.rxRTP, n.rxRTCP, err = newHalves(k.Remote, k.Remote.WSH); err != nil {
-			return nil, fmt.Errorf("srtp remote key: %w", err)
-		}
+	if n.rxRTP, n.rxRTCP, err = n.used.halvesFor(k.Remote, false, k.Remote.WSH); err != nil {
+		return nil, fmt.Errorf("srtp remote key: %w", err)
 	}
 	return n, nil
 }

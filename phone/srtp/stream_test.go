@@ -294,3 +294,46 @@ func TestStreamAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestRekeyBackToAnEarlierKey: re-INVITEs take the call from key A to key B and back to A. A's
+// contexts take up where they were: its replay window still refuses a packet it took before
+// (a fresh context accepted the replay), and its sending state goes on (a fresh one restarted
+// the SRTCP index and rollover counter under a used key: keystream again, and under GCM a
+// repeated nonce).
+func TestRekeyBackToAnEarlierKey(t *testing.T) {
+	a, b := pair(t, AEADAES128GCM)
+	buf := make([]byte, 1500)
+	w, _ := a.ProtectRTP(rtpPacket(buf, 1, 0, 7, 160))
+	before := bytes.Clone(w)
+	if _, err := b.UnprotectRTP(w); err != nil {
+		t.Fatal(err)
+	}
+	keyA := a.Keys()
+	other, _ := NewCrypto(1, AESCM128HMACSHA180)
+	a2, err := a.Rekey(Keys{Local: other, Remote: keyA.Remote})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, err := b.Rekey(Keys{Local: b.Keys().Local, Remote: other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a3, err := a2.Rekey(keyA) // back to A
+	if err != nil {
+		t.Fatal(err)
+	}
+	b3, err := b2.Rekey(b.Keys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b3.UnprotectRTP(bytes.Clone(before)); !errors.Is(err, ErrReplay) {
+		t.Errorf("a packet taken under A before, replayed after the way back to A: %v, want ErrReplay", err)
+	}
+	w, _ = a3.ProtectRTP(rtpPacket(buf, 2, 0, 7, 160))
+	if _, err := b3.UnprotectRTP(w); err != nil {
+		t.Errorf("the next packet under A: %v", err)
+	}
+	if a3.txRTCP != a.txRTCP {
+		t.Error("A's sending context was made anew: its SRTCP index starts over under a used key")
+	}
+}
