@@ -1,6 +1,7 @@
 package sdp
 
 import (
+	"bytes"
 	"errors"
 
 	"github.com/dialtone/dialtone/phone/srtp"
@@ -26,6 +27,12 @@ func answerCrypto(offered []string, ours []srtp.Crypto) (srtp.Keys, *RefusalErro
 		case err != nil:
 			if malformed == nil {
 				malformed = err
+			}
+			continue
+		}
+		if ownKey(theirs, ours) {
+			if malformed == nil {
+				malformed = errors.New("the offer's a=crypto key is one of ours")
 			}
 			continue
 		}
@@ -58,6 +65,14 @@ func acceptCrypto(answered []string, ours []srtp.Crypto) (srtp.Keys, *RefusalErr
 			}
 			continue
 		}
+		if ownKey(theirs, ours) {
+			// Our offer echoed back (an SBC or a loopback service mirroring the SDP): one
+			// master key both ways, and our own packets sent back to us authenticate.
+			if first == nil {
+				first = refuse(ErrBadCrypto, "the answer's a=crypto tag %d carries our own key back", theirs.Tag)
+			}
+			continue
+		}
 		for _, o := range ours {
 			if o.Tag != theirs.Tag {
 				continue
@@ -72,4 +87,16 @@ func acceptCrypto(answered []string, ours []srtp.Crypto) (srtp.Keys, *RefusalErr
 		}
 	}
 	return srtp.Keys{}, first
+}
+
+// ownKey says whether theirs carries one of our master keys: the far end's key must be its own,
+// or both directions run under one key (RFC 3711 §9.1: no two streams share a key and SSRC
+// space safely), and what we send authenticates when sent back to us.
+func ownKey(theirs srtp.Crypto, ours []srtp.Crypto) bool {
+	for _, o := range ours {
+		if bytes.Equal(o.Key, theirs.Key) {
+			return true
+		}
+	}
+	return false
 }

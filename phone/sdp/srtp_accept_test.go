@@ -74,6 +74,8 @@ func TestAcceptCrypto(t *testing.T) {
 		{"malformed", sdes, answerTo("m=audio 5000 RTP/AVP 0", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAAA"), ErrBadCrypto, nil},
 		{"crypto to a plain offer", testLocal(), answerTo("m=audio 5000 RTP/AVP 0", "a=crypto:"+theirs80.String()), ErrEncryptionOff, nil},
 		{"RTP/SAVP to a plain offer", testLocal(), answerTo("m=audio 5000 RTP/SAVP 0"), ErrEncryptionOff, nil},
+		// Our own offer mirrored back (an SBC or a loopback service): one key both ways.
+		{"our own key echoed", sdes, answerTo("m=audio 5000 RTP/AVP 0", "a=crypto:"+sdes.Crypto[0].String()), ErrBadCrypto, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
