@@ -108,6 +108,7 @@ func (h *holdRun) do(e lifecycle.Effect) (next lifecycle.Input, handled bool) {
 		c.mu.Lock()
 		c.remoteSDP, c.params = params.Remote, h.params
 		c.mu.Unlock()
+		p.mediaTermsChanged(c, h.params)
 	case lifecycle.Publish:
 		hs := c.holdState()
 		p.publishState(c, e.State, func(s *CallStatus) { s.Held, s.RemoteHeld = hs.Local, hs.Remote })

@@ -196,6 +196,35 @@ func setAnswered(s *CallStatus, n sdp.Negotiated) {
 	}
 }
 
+// mediaTermsChanged shows a renegotiation's codec and encryption in the call's status (the
+// TUI's lock and codec, the answered event's fields), when they changed: they were set at the
+// answer only, and a re-INVITE that took the call to plain RTP (a best-effort sdes call, a B2BUA
+// re-bridging it) left the lock claiming SRTP. Going plain is said in the log too.
+func (p *Phone) mediaTermsChanged(c *call, params media.Params) {
+	name, rate, suite := "", 0, ""
+	if params.Codec != nil {
+		name, rate = params.Codec.Name(), params.Codec.SampleRate()
+	}
+	if params.SRTP != nil {
+		suite = params.SRTP.Local.Suite.String()
+	}
+	c.mu.Lock()
+	was, wasCodec := c.status.SRTP, c.status.Codec
+	c.mu.Unlock()
+	if was == suite && (name == "" || wasCodec == name) {
+		return
+	}
+	if was != "" && suite == "" {
+		p.log.Warn("media encryption off: the call goes on in plain RTP, as the far end renegotiated it", "call", c.id, "was", was)
+	}
+	p.update(c, func(s *CallStatus) {
+		s.SRTP = suite
+		if name != "" {
+			s.Codec, s.CodecRate = name, rate
+		}
+	})
+}
+
 // insecureRefusal says whether err refuses an offer or answer for its media encryption (the
 // call then fails as insecure, exit 17), and the refusal's short reason.
 func insecureRefusal(err error) (string, bool) {
