@@ -117,6 +117,10 @@ func (h *holdRun) do(e lifecycle.Effect) (next lifecycle.Input, handled bool) {
 		p.publish(HoldChanged{Time: p.clock.Now(), CallID: c.id, Account: c.accountName(), Held: e.Held, By: string(e.By)})
 	case lifecycle.HoldFailed:
 		p.log.Warn("hold or resume refused: the call stays as it was", "call", c.id, "code", e.Code, "reason", e.Reason)
+		// Said in the call's status too: a front end that showed the hold when it asked for
+		// it (the TUI's calls pane) learns that it did not happen.
+		hs := c.holdState()
+		p.update(c, func(s *CallStatus) { s.Held, s.RemoteHeld = hs.Local, hs.Remote })
 	default:
 		return nil, false
 	}

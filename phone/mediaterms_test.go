@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/codec"
+	lifecycle "github.com/dialtone/dialtone/phone/call"
 	"github.com/dialtone/dialtone/phone/media"
 	"github.com/dialtone/dialtone/phone/srtp"
 )
@@ -39,6 +40,34 @@ func TestRenegotiationShowsInTheStatus(t *testing.T) {
 			}
 		case <-timeout:
 			t.Fatalf("%d call statuses published, want one a change (2)", got)
+		}
+	}
+}
+
+// TestRefusedHoldIsPublished: a hold the far end refused (488, or glare retries spent) is
+// published as the call's status as it stands, not held: the TUI marked the call holding when
+// it asked, and only a status tells it otherwise.
+func TestRefusedHoldIsPublished(t *testing.T) {
+	p, _, events := runPhone(t, Config{})
+	<-events // snapshot
+	c := newCall("c2", nil, Outgoing)
+	c.status = CallStatus{ID: "c2", State: CallAnswered}
+	h := &holdRun{p: p, c: c}
+	if _, handled := h.do(lifecycle.HoldFailed{Code: 488, Reason: "Not Acceptable Here"}); !handled {
+		t.Fatal("HoldFailed not handled")
+	}
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if s, ok := ev.(CallStatus); ok && s.ID == "c2" {
+				if s.Held {
+					t.Fatalf("published held after a refused hold: %+v", s)
+				}
+				return
+			}
+		case <-timeout:
+			t.Fatal("nothing published after a refused hold")
 		}
 	}
 }
