@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/dialtone/dialtone/phone"
@@ -17,7 +18,15 @@ type callDevices struct {
 	// closeErr hears why closing a call's audio failed (a recording cut short by a full
 	// disk); nil drops it.
 	closeErr func(error)
+	// ended are the last calls that ended with no audio filed yet: Dial and Answer return
+	// before their call can end, but the end may be followed before the front end files the
+	// audio (a call refused at once). Filed after its end, the audio was never closed, and
+	// the sound devices stayed open until quit.
+	ended []string
 }
+
+// maxEnded bounds the ended calls remembered: a late keep comes right after its call's end.
+const maxEnded = 64
 
 // close closes ca and says why it failed, if it did.
 func (d *callDevices) close(ca *callAudio) {
@@ -28,6 +37,15 @@ func (d *callDevices) close(ca *callAudio) {
 
 func (d *callDevices) keep(id string, ca *callAudio) {
 	d.mu.Lock()
+	if slices.Contains(d.ended, id) { // the call ended already: its audio is closed, not kept
+		d.mu.Unlock()
+		d.closing.Add(1)
+		go func() {
+			defer d.closing.Done()
+			d.close(ca)
+		}()
+		return
+	}
 	defer d.mu.Unlock()
 	if d.m == nil {
 		d.m = map[string]*callAudio{}
@@ -67,6 +85,12 @@ func (d *callDevices) release(id string) {
 	d.mu.Lock()
 	ca := d.m[id]
 	delete(d.m, id)
+	if ca == nil { // its audio may still be on its way to keep
+		if len(d.ended) == maxEnded {
+			d.ended = d.ended[1:]
+		}
+		d.ended = append(d.ended, id)
+	}
 	d.mu.Unlock()
 	if ca != nil {
 		d.closing.Add(1)

@@ -105,3 +105,21 @@ func TestContactNameAsTypedFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestAudioFiledAfterItsCallEndedIsClosed: a call that ended (refused at once) before the
+// front end filed its audio gets that audio closed when it is filed, not kept open until quit.
+func TestAudioFiledAfterItsCallEndedIsClosed(t *testing.T) {
+	var d callDevices
+	d.follow(phone.CallStatus{ID: "c1", State: phone.CallEnded})
+	closed := make(chan struct{})
+	d.keep("c1", &callAudio{closers: []func() error{func() error { close(closed); return nil }}})
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the audio of a call that had ended was kept open")
+	}
+	if d.has("c1") {
+		t.Fatal("the ended call's audio is filed")
+	}
+	d.closing.Wait()
+}
