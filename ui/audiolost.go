@@ -17,10 +17,7 @@ func (m *Model) audioLost(ev phone.AudioDeviceLost) {
 		}
 	}
 	text := "the " + ev.Device + " went away; " + who + " goes on without it (hang up and call again to use another device)"
-	detail := text
-	if ev.Err != nil {
-		detail += ": " + ev.Err.Error()
-	}
-	m.appendLogs(LogLine{Time: ev.Time, Level: "WARN", Text: "call " + ev.CallID + ": " + detail})
+	// The log pane has the core's own line with the error (audiolost.go in phone): the
+	// notice is this pane's part.
 	m.callNotice(ev.CallID, true, text)
 }

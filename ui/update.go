@@ -163,7 +163,7 @@ func (m *Model) handleEvent(ev phone.Event) tea.Cmd {
 	case phone.DTMFReceived:
 		m.appendLogs(LogLine{Time: ev.Time, Level: "INFO", Text: "call " + ev.CallID + ": received DTMF " + string(ev.Digit)})
 	case phone.MediaWarning:
-		m.appendLogs(LogLine{Time: ev.Time, Level: "WARN", Text: "call " + ev.CallID + ": " + ev.Reason})
+		// The core logs it (talk.go), and its log reaches this pane: shown once.
 	case phone.AudioDeviceLost:
 		m.audioLost(ev) // audiolost.go
 	}
