@@ -12,6 +12,7 @@ import (
 	"github.com/dialtone/dialtone/ui/dialer"
 	"github.com/dialtone/dialtone/ui/firstrun"
 	"github.com/dialtone/dialtone/ui/history"
+	"github.com/dialtone/dialtone/ui/ladder"
 	"github.com/dialtone/dialtone/ui/logpane"
 	"github.com/dialtone/dialtone/ui/messages"
 	"github.com/dialtone/dialtone/ui/notify"
@@ -77,6 +78,8 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 	case contactsLoadedMsg:
 		m.dialer.SetContacts(msg.contacts)
 		return nil
+	case ladder.SavedMsg: // a ctrl+s capture written off this goroutine
+		return m.ladder.Update(msg)
 	case messages.SelectMsg:
 		return m.loadThread(msg.Peer)
 	case messages.OpenMsg:

@@ -3,9 +3,14 @@ package ladder
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/dialtone/dialtone/phone/pcap"
 )
@@ -17,17 +22,38 @@ const exportName = "dialtone-sip-20060102-150405.pcapng"
 // messages with their addresses, transports and times, keys masked as the pane shows them),
 // and returns what the pane says about it. A message whose addresses are not IP:port (it
 // cannot be put in an IP header) is left out and counted.
-func (m *Model) export(dir string) string {
+func (m *Model) export(dir string) string { return m.exportCmd(dir)().(SavedMsg).Text }
+
+// SavedMsg is what a ctrl+s export ended with, for the pane to show (Update takes it).
+type SavedMsg struct{ Text string }
+
+// exportCmd takes what the filter shows now and returns the command that writes it: the disk
+// (a slow one, a network mount) is written off the UI's goroutine, which froze meanwhile.
+func (m *Model) exportCmd(dir string) tea.Cmd {
 	vis := m.visible()
 	var msgs []Message
 	for _, d := range vis {
 		msgs = append(msgs, d.Msgs...)
 	}
 	if len(msgs) == 0 {
-		return "nothing to save"
+		return func() tea.Msg { return SavedMsg{"nothing to save"} }
 	}
 	slices.SortStableFunc(msgs, func(a, b Message) int { return a.Time.Compare(b.Time) })
-	path := filepath.Join(dir, m.c.Now().Format(exportName))
+	at, dialogs := m.c.Now(), len(vis)
+	return func() tea.Msg { return SavedMsg{writeCapture(dir, at, msgs, dialogs)} }
+}
+
+// writeCapture writes msgs to a new capture file in dir named by at: a second save within the
+// same second (another filter) gets "-2", "-3"… rather than replacing the first.
+func writeCapture(dir string, at time.Time, msgs []Message, dialogs int) string {
+	base := filepath.Join(dir, at.Format(exportName))
+	path := base
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(path); os.IsNotExist(err) || i > 1000 {
+			break
+		}
+		path = strings.TrimSuffix(base, ".pcapng") + "-" + strconv.Itoa(i) + ".pcapng"
+	}
 	w, err := pcap.Create(path, pcap.Options{})
 	if err != nil {
 		return fmt.Sprintf("cannot save: %v", err)
@@ -53,7 +79,7 @@ func (m *Model) export(dir string) string {
 	if err := w.Close(); err != nil {
 		return fmt.Sprintf("cannot save %s: %v", path, err)
 	}
-	s := fmt.Sprintf("saved %d messages of %d dialogs to %s", written, len(vis), path)
+	s := fmt.Sprintf("saved %d messages of %d dialogs to %s", written, dialogs, path)
 	if skipped > 0 {
 		s += fmt.Sprintf(" (%d without IP addresses left out)", skipped)
 	}

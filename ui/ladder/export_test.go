@@ -30,7 +30,11 @@ func TestExportPcap(t *testing.T) {
 	press(m, "l", "-", "1") // the filter: only the call
 	m.SaveDir = t.TempDir()
 	m.c.Now = func() time.Time { return t0.Add(time.Hour) }
-	m.Update(tea.KeyPressMsg{Code: 's', Mod: tea.ModCtrl})
+	save := m.Update(tea.KeyPressMsg{Code: 's', Mod: tea.ModCtrl})
+	if m.saved != "saving…" || save == nil {
+		t.Fatalf("ctrl+s: the pane says %q, command %v; want it saving, the writing in a command", m.saved, save != nil)
+	}
+	m.Update(save()) // the command's outcome, as Bubble Tea hands it back
 	path := filepath.Join(m.SaveDir, t0.Add(time.Hour).Format(exportName))
 	if !strings.Contains(m.saved, "saved 7 messages of 1 dialogs to "+path) {
 		t.Fatalf("the pane says %q", m.saved)
@@ -96,5 +100,22 @@ func TestExportPcap(t *testing.T) {
 	}
 	if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); len(lines) != 7 {
 		t.Errorf("tshark decoded %d SIP messages, want 7:\n%s", len(lines), out)
+	}
+}
+
+// TestExportTwiceInOneSecond: a second save within the same second (another filter) is a new
+// file beside the first, not written over it.
+func TestExportTwiceInOneSecond(t *testing.T) {
+	m := newModel(100, 24)
+	call(m, "call-1", t0)
+	m.Open()
+	m.SaveDir = t.TempDir()
+	m.c.Now = func() time.Time { return t0.Add(time.Hour) }
+	for range 2 {
+		m.Update(m.Update(tea.KeyPressMsg{Code: 's', Mod: tea.ModCtrl})())
+	}
+	files, _ := filepath.Glob(filepath.Join(m.SaveDir, "*.pcapng"))
+	if len(files) != 2 || !strings.Contains(m.saved, "-2.pcapng") {
+		t.Fatalf("files %v, the pane says %q: want two files, the second named -2", files, m.saved)
 	}
 }

@@ -178,6 +178,10 @@ func bind(k, help string) key.Binding { return key.NewBinding(key.WithKeys(k), k
 
 // Update handles keys while the pane is open.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	if s, ok := msg.(SavedMsg); ok { // a save's outcome, whether or not the pane is still open
+		m.saved = s.Text
+		return nil
+	}
 	if !m.active {
 		return nil
 	}
@@ -194,8 +198,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	if kp.String() == "ctrl+s" { // from every focus: the dialogs the filter shows, as a capture file
-		m.saved = m.export(m.SaveDir)
-		return nil
+		m.saved = "saving…"
+		return m.exportCmd(m.SaveDir)
 	}
 	switch m.focus {
 	case focusList:
