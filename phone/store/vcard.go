@@ -113,6 +113,9 @@ type contentLine struct {
 	name   string              // upper case, group removed
 	params map[string][]string // upper-case names; 2.1 bare types ("TEL;CELL") under TYPE
 	value  string              // raw: not unescaped
+	// badCharset: the value's CHARSET could not be read; the property is left out (a card's
+	// PHOTO or ADR in an odd charset must not stop the whole import).
+	badCharset error
 }
 
 // parseContentLine splits [group.]name *(;param) ":" value. Parameter values may be quoted
@@ -165,11 +168,11 @@ func parseContentLine(s string) (contentLine, error) {
 	if cs := p.params["CHARSET"]; len(cs) > 0 {
 		// vCard 2.1 (older phones, Outlook) names the value's charset: "Jos=E9" in ISO-8859-1
 		// is José. Read as UTF-8, José and Josè both became "Jos\uFFFD", and merged by name.
-		v, err := fromCharset(cs[0], p.value)
-		if err != nil {
-			return p, fmt.Errorf("%s: %w", p.name, err)
+		if v, err := fromCharset(cs[0], p.value); err != nil {
+			p.badCharset = fmt.Errorf("%s: %w", p.name, err)
+		} else {
+			p.value = v
 		}
-		p.value = v
 	}
 	p.value = strings.ToValidUTF8(p.value, "\uFFFD")
 	return p, nil

@@ -15,6 +15,9 @@ type vcardBuilder struct {
 }
 
 func (b *vcardBuilder) add(p contentLine) {
+	if p.badCharset != nil {
+		return // what it says cannot be read: as if it were not there
+	}
 	switch p.name {
 	case "FN":
 		if b.fn == "" {
