@@ -1,11 +1,7 @@
 package interop
 
 import (
-	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -73,18 +69,8 @@ func TestMessagesInCPIMAndLatin1FromSipp(t *testing.T) {
 	}
 	alice := startDialtone(t, nil, "answer", "--listen", "127.0.0.1:0", "--auto", "--json", "--count", "1", "--audio", "null")
 	addr := alice.waitEvent("listening", 10*time.Second).str("addr")
-	dir := t.TempDir()
-	sf := filepath.Join(dir, "cpim.xml")
-	if err := os.WriteFile(sf, []byte(cpimScenario), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-sf", sf, "-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)), "-m", "1",
-		"-timeout", "20s", "-trace_err", "-error_file", filepath.Join(dir, "err.log"), addr)
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		errs, _ := os.ReadFile(filepath.Join(dir, "err.log"))
+	out, errs, err := runSippScenario(t, bin, cpimScenario, addr)
+	if err != nil {
 		t.Fatalf("sipp: %v\n%s\n%s\n%s", err, out, errs, alice.transcript())
 	}
 	// sipp's body ends with the scenario's line break, which the plain message keeps as sent.

@@ -1,9 +1,7 @@
 package interop
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -74,19 +72,9 @@ func TestBadCryptoFromSipp(t *testing.T) {
 		{"1 AES_CM_128_HMAC_SHA1_80 inline:not*base64!!", `306 dialtone "Malformed a=crypto"`},
 		{"1 F8_128_HMAC_SHA1_80 inline:d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj", `306 dialtone "No common SRTP crypto suite"`},
 	} {
-		dir := t.TempDir()
-		sf := filepath.Join(dir, "bad.xml")
 		xml := strings.NewReplacer("CRYPTO", c.crypto, "WARNING", strings.ReplaceAll(c.warning, `"`, `\"`)).Replace(badCryptoScenario)
-		if err := os.WriteFile(sf, []byte(xml), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, "-sf", sf, "-t", "u1", "-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
-			"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeEvenUDPPort(t)), "-m", "1", "-nostdin", "-timeout", "15s",
-			"-trace_err", "-error_file", filepath.Join(dir, "err.log"), addr)
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
+		out, errs, err := runSippScenario(t, bin, xml, addr, "-t", "u1", "-mi", "127.0.0.1", "-mp", strconv.Itoa(freeEvenUDPPort(t)))
 		if err != nil {
-			errs, _ := os.ReadFile(filepath.Join(dir, "err.log"))
 			t.Fatalf("%s: sipp failed (%v): the answer was not 488 with %s\n%s\n%s", c.crypto, err, c.warning, errs, tail(string(out), 2000))
 		}
 		h := alice.waitEvent("hangup", 10*time.Second)
