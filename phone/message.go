@@ -168,24 +168,29 @@ func (p *Phone) sendMessage(ctx context.Context, stk *stack, acc *account, uri s
 func (p *Phone) sendMessageTo(ctx context.Context, stk *stack, l *leg, acc *account, req *sip.Request, op string, timeout time.Duration) error {
 	var auth challenges
 	var answers digestAnswers
-	noTCP := false // the server refused a TCP connection: long requests go by UDP
+	noTCP := false    // the server takes no TCP connection: long requests go by UDP
+	tcpAsked := false // whether it does was found out (tcpOpens), once
 	for {
 		t, client := l.transport, l.client
-		if t == UDP && !noTCP && tooBigForUDP(req) && !tcpOpens(ctx, req.Destination()) {
-			// A firewall that drops TCP gives no refusal, and sipgo's dial would wait out the
-			// caller's whole timeout (or each server's 5 s): UDP after all, at once.
-			p.log.Info("message: the server takes no TCP connection; the long message goes by UDP", "target", req.Destination())
-			noTCP = true
-		}
 		if t == UDP && !noTCP && tooBigForUDP(req) { // each time: a challenge's answer makes the request larger
-			viaTransport(req, TCP)
-			// The leg's client sends from the UDP socket's address, and sipgo would then take
-			// any TCP connection made from that address, whatever server it goes to.
-			var err error
-			if client, err = stk.clients.get(stk.ua, p.log, clientKey{}); err != nil {
-				return &Error{Op: op, Failure: FailureNetwork, Reason: "no TCP client", Err: err}
+			if !tcpAsked {
+				tcpAsked = true
+				// A firewall that drops TCP gives no refusal, and sipgo's dial would wait out
+				// the caller's whole timeout (or each server's 5 s): UDP after all, at once.
+				if noTCP = !tcpOpens(ctx, req.Destination()); noTCP {
+					p.log.Info("message: the server takes no TCP connection; the long message goes by UDP", "target", req.Destination())
+				}
 			}
-			t = TCP
+			if !noTCP {
+				viaTransport(req, TCP)
+				// The leg's client sends from the UDP socket's address, and sipgo would then
+				// take any TCP connection made from that address, whatever server it goes to.
+				var err error
+				if client, err = stk.clients.get(stk.ua, p.log, clientKey{}); err != nil {
+					return &Error{Op: op, Failure: FailureNetwork, Reason: "no TCP client", Err: err}
+				}
+				t = TCP
+			}
 		}
 		res, err := doAttempt(ctx, client, req, t, req.Destination(), timeout)
 		if err != nil {
