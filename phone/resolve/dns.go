@@ -71,11 +71,13 @@ func systemServers(path string) []string {
 }
 
 // answer is one DNS response, as cached: the records of the asked type (CNAMEs followed by
-// the server), the response code, and when it stops being valid.
+// the server), the response code, and when it stops being valid. An answer with err is a
+// question that timed out (quietAfterTimeout), not asked again until it expires.
 type answer struct {
 	records []dns.RR
 	rcode   int
 	server  string
+	err     error
 	fetched time.Time
 	expires time.Time
 }
@@ -88,15 +90,8 @@ type cacheKey struct {
 // cache keeps answers for their TTL (negative ones for at most negativeTTL), and the time
 // outs of the questions a router may drop for good (NAPTR, AAAA: quietAfterTimeout).
 type cache struct {
-	mu       sync.Mutex
-	m        map[cacheKey]answer
-	timedOut map[cacheKey]timedOut
-}
-
-// timedOut is a question that timed out, and until when it is not asked again.
-type timedOut struct {
-	err   error
-	until time.Time
+	mu sync.Mutex
+	m  map[cacheKey]answer
 }
 
 // quietAfterTimeout says whether a question of qtype that timed out is left unasked for a
@@ -104,27 +99,6 @@ type timedOut struct {
 // others, and resolution goes on without them (resolve.go), but asking them again at every
 // call and REGISTER made each wait out the timeout (4 s a question) before its INVITE left.
 func quietAfterTimeout(qtype uint16) bool { return qtype == typeNAPTR || qtype == typeAAAA }
-
-func (c *cache) timeoutFor(k cacheKey, now time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if t, ok := c.timedOut[k]; ok && now.Before(t.until) {
-		return t.err
-	}
-	return nil
-}
-
-func (c *cache) putTimeout(k cacheKey, err error, until time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.timedOut == nil {
-		c.timedOut = map[cacheKey]timedOut{}
-	}
-	if len(c.timedOut) >= maxCacheEntries {
-		clear(c.timedOut)
-	}
-	c.timedOut[k] = timedOut{err: err, until: until}
-}
 
 const maxCacheEntries = 1024 // bounded: names come from configuration and dialled URIs
 
@@ -250,13 +224,14 @@ func (r *Resolver) lookupAsking(ctx context.Context, tr *Trace, name string, qty
 	step := Step{Name: name, Type: dns.TypeToString[qtype]}
 	start := r.now()
 	a, ok := r.cache.get(k, start)
-	if ok {
+	switch {
+	case ok && a.err == nil:
 		step.Cached = true
-	} else if err := r.cache.timeoutFor(k, start); err != nil && !again {
-		step.Err, step.Cached = err, true
+	case ok && !again:
+		step.Err, step.Cached = a.err, true
 		tr.add(step)
-		return nil, err
-	} else {
+		return nil, a.err
+	default:
 		var err error
 		a, err = r.exchange(ctx, name, qtype)
 		if err != nil {
@@ -268,7 +243,8 @@ func (r *Resolver) lookupAsking(ctx context.Context, tr *Trace, name string, qty
 			derr := &net.DNSError{Err: r.summarize(err), Name: strings.TrimSuffix(name, "."), Server: strings.Join(r.servers(), ", "),
 				IsTimeout: isTimeout(err), IsTemporary: !onlyRcodeErrors(err)}
 			if derr.IsTimeout && quietAfterTimeout(qtype) {
-				r.cache.putTimeout(k, derr, r.now().Add(r.negativeTTL))
+				now := r.now()
+				r.cache.put(k, answer{err: derr, fetched: now, expires: now.Add(r.negativeTTL)}, now)
 			}
 			return nil, derr
 		}
