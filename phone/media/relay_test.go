@@ -59,11 +59,7 @@ func TestHalfAFailedRelayLetsGo(t *testing.T) {
 func TestRelayWriteNeverWaitsForAPermission(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	a, b := openPair(t)
-	deaf := startTURNWith(t, func(net.Addr) bool { return true }, true)
-	if _, _, err := a.UseRelay(ctx, Relay{Server: deaf, User: "alice", Password: "secret"}); err != nil {
-		t.Fatal(err)
-	}
+	a, b := openPairBehindDeafRelay(ctx, t)
 	rtpRelay := a.rtpIO.(*relayIO)
 	returned := make(chan struct{})
 	go func() {
@@ -95,6 +91,18 @@ func TestRelayWriteNeverWaitsForAPermission(t *testing.T) {
 	p.Remote = moved
 	c.Update(p)
 	waitPermitted(t, rtp, rtcp, moved.Addr())
+}
+
+// openPairBehindDeafRelay opens a pair whose first session sends through a TURN server that
+// allocates but never answers CreatePermission.
+func openPairBehindDeafRelay(ctx context.Context, t *testing.T) (*Session, *Session) {
+	t.Helper()
+	a, b := openPair(t)
+	deaf := startTURNWith(t, func(net.Addr) bool { return true }, true)
+	if _, _, err := a.UseRelay(ctx, Relay{Server: deaf, User: "alice", Password: "secret"}); err != nil {
+		t.Fatal(err)
+	}
+	return a, b
 }
 
 // waitPermitted waits until both relays hold a permission for peer.
@@ -170,11 +178,7 @@ func (c noPermissions) ReadFrom(b []byte) (int, net.Addr, error) {
 func TestRelayDropsAreNotCountedSent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	a, b := openPair(t)
-	deaf := startTURNWith(t, func(net.Addr) bool { return true }, true)
-	if _, _, err := a.UseRelay(ctx, Relay{Server: deaf, User: "alice", Password: "secret"}); err != nil {
-		t.Fatal(err)
-	}
+	a, b := openPairBehindDeafRelay(ctx, t)
 	seq := func() uint16 { // the last frame written (pacing holds frameMu)
 		a.frameMu.Lock()
 		defer a.frameMu.Unlock()
