@@ -1,10 +1,6 @@
 package phone
 
-import (
-	"testing"
-
-	"github.com/emiago/sipgo/sip"
-)
+import "testing"
 
 // TestTargetRefreshMovesOurRequests: the far end re-INVITEs with a new Contact (a PBX that
 // re-anchors the call) and we take it: our later requests in the dialog (a REFER, the BYE) go
@@ -15,11 +11,7 @@ func TestTargetRefreshMovesOurRequests(t *testing.T) {
 	s := r.sess.Load()
 	moved := *s.InviteRequest.Contact().Address.Clone()
 	moved.User = "moved"
-	reinvite := sip.NewRequest(sip.INVITE, s.InviteResponse.Contact().Address)
-	reinvite.AppendHeader(&sip.ContactHeader{Address: moved})
-	ct := sip.ContentTypeHeader("application/sdp")
-	reinvite.AppendHeader(&ct)
-	reinvite.SetBody(s.InviteRequest.Body())
+	reinvite := farEndReinvite(s, moved, s.InviteRequest.Body())
 	res, err := s.Do(ctx, reinvite)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("re-INVITE: %v %v", res, err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/phone/sdp"
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -21,8 +22,7 @@ func TestOfferlessReinviteOffersTheSessionAsItIs(t *testing.T) {
 	r, id, ctx := answeredRaw(t, tp, tAddr, tEv)
 	s := r.sess.Load()
 	first := audioCodecs(string(s.InviteResponse.Body()))
-	reinvite := sip.NewRequest(sip.INVITE, s.InviteResponse.Contact().Address)
-	reinvite.AppendHeader(&sip.ContactHeader{Address: s.InviteRequest.Contact().Address})
+	reinvite := farEndReinvite(s, s.InviteRequest.Contact().Address, nil)
 	res, err := s.Do(ctx, reinvite)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("re-INVITE without SDP: %v %v", res, err)
@@ -88,8 +88,7 @@ func TestOfferlessHoldAnsweredInTheACK(t *testing.T) {
 	tp, tAddr, tEv := runPhone(t, Config{})
 	r, id, ctx := answeredRaw(t, tp, tAddr, tEv)
 	s := r.sess.Load()
-	reinvite := sip.NewRequest(sip.INVITE, s.InviteResponse.Contact().Address)
-	reinvite.AppendHeader(&sip.ContactHeader{Address: s.InviteRequest.Contact().Address})
+	reinvite := farEndReinvite(s, s.InviteRequest.Contact().Address, nil)
 	res, err := s.Do(ctx, reinvite)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("re-INVITE without SDP: %v %v", res, err)
@@ -109,4 +108,17 @@ func TestOfferlessHoldAnsweredInTheACK(t *testing.T) {
 	if st := statusBecomes(t, tp, id, CallHeld); !st.RemoteHeld {
 		t.Errorf("status %+v, want held by the far end", st)
 	}
+}
+
+// farEndReinvite is a re-INVITE from the far end of s (the caller of answeredRaw's call), with
+// contact as its Contact and body, when there is one, as its SDP.
+func farEndReinvite(s *sipgo.DialogClientSession, contact sip.Uri, body []byte) *sip.Request {
+	reinvite := sip.NewRequest(sip.INVITE, s.InviteResponse.Contact().Address)
+	reinvite.AppendHeader(&sip.ContactHeader{Address: contact})
+	if body != nil {
+		ct := sip.ContentTypeHeader("application/sdp")
+		reinvite.AppendHeader(&ct)
+		reinvite.SetBody(body)
+	}
+	return reinvite
 }
