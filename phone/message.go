@@ -10,8 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/dialtone/dialtone/phone/charset"
 	"github.com/emiago/sipgo/sip"
-	"golang.org/x/text/encoding/ianaindex"
 )
 
 // MaxMessageBytes is the largest instant message we send or accept. SIP over UDP cannot carry
@@ -293,19 +293,11 @@ const cpimRoom = 2048
 
 // decodeText gives body, in charset cs ("" for UTF-8), as valid UTF-8.
 func decodeText(cs string, body []byte) (string, bool) {
-	switch strings.ToLower(cs) {
-	case "", "utf-8", "utf8", "us-ascii":
-		return string(body), utf8.Valid(body)
+	if cs == "" {
+		cs = "utf-8"
 	}
-	enc, err := ianaindex.MIME.Encoding(cs)
-	if err != nil || enc == nil {
-		return "", false
-	}
-	out, err := enc.NewDecoder().Bytes(body)
-	if err != nil || !utf8.Valid(out) {
-		return "", false
-	}
-	return string(out), true
+	text, err := charset.Decode(cs, body)
+	return text, err == nil && utf8.ValidString(text)
 }
 
 // unwrapCPIM takes the content out of a message/cpim body (RFC 3862 §2): the message headers,

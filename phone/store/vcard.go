@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"golang.org/x/text/encoding/ianaindex"
+	"github.com/dialtone/dialtone/phone/charset"
 )
 
 // MaxVCardSize bounds what ParseVCards reads: an address book is kilobytes to a few
@@ -168,7 +168,7 @@ func parseContentLine(s string) (contentLine, error) {
 	if cs := p.params["CHARSET"]; len(cs) > 0 {
 		// vCard 2.1 (older phones, Outlook) names the value's charset: "Jos=E9" in ISO-8859-1
 		// is José. Read as UTF-8, José and Josè both became "Jos\uFFFD", and merged by name.
-		if v, err := fromCharset(cs[0], p.value); err != nil {
+		if v, err := charset.Decode(cs[0], []byte(p.value)); err != nil {
 			p.badCharset = fmt.Errorf("%s: %w", p.name, err)
 		} else {
 			p.value = v
@@ -176,23 +176,6 @@ func parseContentLine(s string) (contentLine, error) {
 	}
 	p.value = strings.ToValidUTF8(p.value, "\uFFFD")
 	return p, nil
-}
-
-// fromCharset decodes s from the IANA charset cs into UTF-8.
-func fromCharset(cs, s string) (string, error) {
-	switch strings.ToLower(cs) {
-	case "utf-8", "utf8", "us-ascii":
-		return s, nil
-	}
-	enc, err := ianaindex.MIME.Encoding(cs)
-	if err != nil || enc == nil {
-		return "", fmt.Errorf("unknown charset %q", cs)
-	}
-	out, err := enc.NewDecoder().String(s)
-	if err != nil {
-		return "", fmt.Errorf("not %s: %w", cs, err)
-	}
-	return out, nil
 }
 
 func clip(s string) string {

@@ -1,0 +1,30 @@
+// Package charset decodes text that names its IANA charset (a MESSAGE's Content-Type, a vCard
+// 2.1 property's CHARSET) into UTF-8: one decoder, so that a charset read in one place is read
+// in the other.
+package charset
+
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/text/encoding/ianaindex"
+)
+
+// Decode gives b, in the IANA charset cs, as UTF-8. UTF-8 and US-ASCII come back as they are,
+// unchecked: the caller decides what invalid bytes mean. A charset nobody knows (the empty
+// name too) is an error.
+func Decode(cs string, b []byte) (string, error) {
+	switch strings.ToLower(cs) {
+	case "utf-8", "utf8", "us-ascii":
+		return string(b), nil
+	}
+	enc, err := ianaindex.MIME.Encoding(cs)
+	if err != nil || enc == nil {
+		return "", fmt.Errorf("unknown charset %q", cs)
+	}
+	out, err := enc.NewDecoder().Bytes(b)
+	if err != nil {
+		return "", fmt.Errorf("not %s: %w", cs, err)
+	}
+	return string(out), nil
+}
