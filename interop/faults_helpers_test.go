@@ -57,10 +57,7 @@ type messageBurst struct {
 // second. It is killed at cleanup if still running.
 func startMessageBurst(t *testing.T, target string, n, rate int) *messageBurst {
 	t.Helper()
-	bin, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Skip("sipp is not installed (make test installs it)")
-	}
+	bin := sippPath(t)
 	dir := t.TempDir()
 	sf := filepath.Join(dir, "burst.xml")
 	if err := os.WriteFile(sf, []byte(messageBurstScenario), 0o600); err != nil {

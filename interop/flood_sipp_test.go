@@ -132,10 +132,7 @@ func startInviteFloodNoACK(t *testing.T, target string, rate, calls int, hold ti
 
 func startFlood(t *testing.T, scenario, target string, rate, calls int, hold time.Duration) *sippFlood {
 	t.Helper()
-	bin, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Skip("sipp is not installed (make test installs it)")
-	}
+	bin := sippPath(t)
 	f := &sippFlood{dir: t.TempDir(), done: make(chan struct{})}
 	sf := filepath.Join(f.dir, "flood.xml")
 	xml := strings.ReplaceAll(scenario, "HOLD_MS", strconv.FormatInt(hold.Milliseconds(), 10))

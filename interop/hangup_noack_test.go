@@ -14,10 +14,7 @@ import (
 // to run out (32 s) and recorded the call as 408 "no ACK".
 func TestHangupBeforeTheACK(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Skip("sipp is not installed (make test installs it)")
-	}
+	bin := sippPath(t)
 	sf, err := filepath.Abs("testdata/sipp_uac_no_ack.xml")
 	if err != nil {
 		t.Fatal(err)

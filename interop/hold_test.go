@@ -64,10 +64,7 @@ func TestHoldEventsWhenBaresipHolds(t *testing.T) {
 // a=recvonly, not 491 as before; prints the hold by the far end; ends the call on sipp's BYE.
 func TestHoldBeforeTheACK(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Skip("sipp is not installed (make test installs it)")
-	}
+	bin := sippPath(t)
 	sf, err := filepath.Abs("testdata/sipp_uac_hold_before_ack.xml")
 	if err != nil {
 		t.Fatal(err)

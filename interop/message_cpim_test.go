@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"os/exec"
 	"testing"
 	"time"
 )
@@ -63,10 +62,7 @@ const cpimScenario = `<?xml version="1.0" encoding="UTF-8"?>
 // refused with 415 before, are answered 200 and shown as their text.
 func TestMessagesInCPIMAndLatin1FromSipp(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Skip("sipp is not installed (make test installs it)")
-	}
+	bin := sippPath(t)
 	alice := startDialtone(t, nil, "answer", "--listen", "127.0.0.1:0", "--auto", "--json", "--count", "1", "--audio", "null")
 	addr := alice.waitEvent("listening", 10*time.Second).str("addr")
 	out, errs, err := runSippScenario(t, bin, cpimScenario, addr)

@@ -8,6 +8,16 @@ import (
 	"testing"
 )
 
+// sippPath is where sipp is installed; the test is skipped without it.
+func sippPath(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("sipp")
+	if err != nil {
+		t.Skip("sipp is not installed (make test installs it)")
+	}
+	return bin
+}
+
 // runSippScenario runs sipp (bin) once as a UAC with the scenario xml against addr, from
 // 127.0.0.1 on a free port, with extra arguments (-t, -mp…) and a 15 s timeout; it returns
 // sipp's output and its error log when it failed.

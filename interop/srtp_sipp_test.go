@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,10 +61,7 @@ Content-Length: 0
 // the next call.
 func TestBadCryptoFromSipp(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Skip("sipp is not installed (make test installs it)")
-	}
+	bin := sippPath(t)
 	alice := startDialtone(t, nil, "answer", "--listen", "127.0.0.1:0", "--auto", "--json", "--count", "1", "--audio", "null")
 	addr := alice.waitEvent("listening", 10*time.Second).str("addr")
 	for _, c := range []struct{ crypto, warning string }{
