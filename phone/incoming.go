@@ -96,7 +96,8 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 		return
 	}
 	c.mu.Lock()
-	c.readBye, c.readAck = sess.ReadBye, sess.ReadAck // before the dialog is findable (onBye, onAck)
+	// Before the dialog is findable (onBye, onAck); after the dialog has our 200 (afterSent).
+	c.readBye, c.readAck = otx.afterSent(sess.ReadBye), otx.afterSent(sess.ReadAck)
 	c.mu.Unlock()
 	p.registerDialog(c, sess.ID)
 	p.trackDialog(c, sess) // for transfer (transfer_dialog.go); REFER waits for the answer

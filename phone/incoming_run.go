@@ -131,7 +131,14 @@ func (x *incomingRun) respondOK() lifecycle.Input {
 	// RFC 3261 15), or not at all once byeTimeout passes (the INVITE transaction then ends,
 	// and so does WriteResponse; close waits for it).
 	done := make(chan error, 1)
-	go func() { done <- x.sess.WriteResponse(res) }()
+	// The 200 leaves from this goroutine; WriteResponse takes it over (afterOK.writeFirst).
+	// Failed, WriteResponse writes it itself, or reports why it cannot.
+	_ = x.otx.writeFirst(res)
+	go func() {
+		err := x.sess.WriteResponse(res)
+		x.otx.markSent() // it returned without taking the 2xx (the transaction had ended)
+		done <- err
+	}()
 	var err error
 	select { // the 200 is written first: a BYE is built on it (a hang-up before it crashed sipgo's WriteBye)
 	case err = <-done:
