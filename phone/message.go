@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"mime"
 	"strings"
 	"sync"
@@ -42,11 +43,12 @@ func (m Message) EventTime() time.Time { return m.Time }
 
 // MessageStore keeps messages: an incoming MESSAGE is answered 200 only once it is stored (or,
 // when the store fails, once a front end was given it: message_unkept.go), and a
-// retransmission (same Call-ID, CSeq and sender) is recognised: by SeenMessage, or, for a copy
-// that raced the first one past it, by SaveMessage returning ErrDuplicateMessage.
-// phone/store implements it.
+// retransmission (same Call-ID, CSeq, sender and text, within a minute or so) is recognised:
+// by SeenMessage, or, for a copy that raced the first one past it, by SaveMessage returning
+// ErrDuplicateMessage. Later, the same key is a new message: some peers reuse a Call-ID and
+// CSeq. phone/store implements it.
 type MessageStore interface {
-	SeenMessage(ctx context.Context, sipCallID string, cseq uint32, from string) (bool, error)
+	SeenMessage(ctx context.Context, m Message, sipCallID string, cseq uint32) (bool, error)
 	SaveMessage(ctx context.Context, m Message, sipCallID string, cseq uint32) error
 }
 
@@ -345,6 +347,15 @@ func cutBlankLine(s string) (before, after string, found bool) {
 	return s, "", false
 }
 
+// messageKey tells an incoming message from others for recentMessages: a retransmission has
+// the same Call-ID, CSeq, sender and text (hashed: 4096 keys of long texts would hold 16 MB).
+// A peer that reuses a Call-ID and CSeq with other text sends a new message.
+func messageKey(callID string, cseq uint32, m Message) string {
+	h := fnv.New64a()
+	h.Write([]byte(m.Text))
+	return fmt.Sprintf("%s|%d|%s|%x", callID, cseq, m.Peer, h.Sum64())
+}
+
 // recentMessages remembers the last incoming MESSAGEs when no store does, so retransmissions
 // that reach us as new transactions are answered but not shown twice.
 type recentMessages struct {
@@ -426,9 +437,9 @@ func (p *Phone) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	key := fmt.Sprintf("%s|%d|%s", callID, cseq, m.Peer)
+	key := messageKey(callID, cseq, m)
 	if st := p.cfg.Messages; st != nil {
-		dup, err := st.SeenMessage(ctx, callID, cseq, m.Peer)
+		dup, err := st.SeenMessage(ctx, m, callID, cseq)
 		if err == nil && !dup {
 			err = st.SaveMessage(ctx, m, callID, cseq)
 			if errors.Is(err, ErrDuplicateMessage) {

@@ -2,6 +2,7 @@ package phone
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -42,4 +43,34 @@ func BenchmarkRecentMessagesFlood(b *testing.B) {
 		now = now.Add(time.Millisecond) // 1000 a second
 		r.seen("m"+strconv.Itoa(i), now)
 	}
+}
+
+// TestReusedMessageKeyIsANewMessage: a peer that sends every MESSAGE under one Call-ID and
+// CSeq (one that restarts its CSeq) is heard: other text under the key is a new message,
+// shown; the same text again is a retransmission, answered and not shown twice. Before, the
+// second message was answered 200 and lost.
+func TestReusedMessageKeyIsANewMessage(t *testing.T) {
+	_, addr, events := runPhone(t, Config{}) // no store: recentMessages decides
+	<-events                                 // snapshot
+	for _, text := range []string{"first", "second", "second"} {
+		if res := sendRawMessage(t, addr, "call-fixed", 1, "text/plain", []byte(text)); res.StatusCode != 200 {
+			t.Fatalf("%q: %d %s", text, res.StatusCode, res.Reason)
+		}
+	}
+	var got []string
+	timeout := time.After(2 * time.Second)
+	for len(got) < 3 {
+		select {
+		case ev := <-events:
+			if m, ok := ev.(Message); ok {
+				got = append(got, m.Text)
+			}
+		case <-timeout:
+			if want := "first|second"; strings.Join(got, "|") != want {
+				t.Fatalf("shown %q, want %q", strings.Join(got, "|"), want)
+			}
+			return
+		}
+	}
+	t.Fatalf("shown %q: the retransmission shown again", got)
 }

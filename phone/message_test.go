@@ -94,8 +94,8 @@ type memoryMessages struct {
 	keys  map[string]bool
 }
 
-func (m *memoryMessages) SeenMessage(_ context.Context, id string, cseq uint32, from string) (bool, error) {
-	return m.keys[id+from+string(rune(cseq))], nil
+func (m *memoryMessages) SeenMessage(_ context.Context, msg Message, id string, cseq uint32) (bool, error) {
+	return m.keys[id+msg.Peer+string(rune(cseq))], nil
 }
 
 func (m *memoryMessages) SaveMessage(_ context.Context, msg Message, id string, cseq uint32) error {
@@ -207,7 +207,7 @@ type racingStore struct {
 	saved int
 }
 
-func (r *racingStore) SeenMessage(context.Context, string, uint32, string) (bool, error) {
+func (r *racingStore) SeenMessage(context.Context, Message, string, uint32) (bool, error) {
 	return false, nil
 }
 

@@ -12,7 +12,7 @@ import (
 // fullStore is a history on a full disk: it reads fine and cannot write.
 type fullStore struct{ tries atomic.Int32 }
 
-func (*fullStore) SeenMessage(context.Context, string, uint32, string) (bool, error) {
+func (*fullStore) SeenMessage(context.Context, Message, string, uint32) (bool, error) {
 	return false, nil
 }
 

@@ -40,8 +40,9 @@ type history struct {
 	log *env
 }
 
-func (h *history) SeenMessage(ctx context.Context, sipCallID string, cseq uint32, from string) (bool, error) {
-	return h.s.MessageSeen(ctx, sipCallID, cseq, from)
+func (h *history) SeenMessage(ctx context.Context, m phone.Message, sipCallID string, cseq uint32) (bool, error) {
+	return h.s.MessageSeen(ctx, store.Message{Direction: m.Direction.String(), Peer: m.Peer, Text: m.Text,
+		Time: m.Time, SIPCallID: sipCallID, CSeq: cseq})
 }
 
 func (h *history) SaveMessage(ctx context.Context, m phone.Message, sipCallID string, cseq uint32) error {

@@ -6,17 +6,26 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
+
+// DedupeWindow is how long an incoming message's key (SIPCallID, CSeq, Peer) marks a
+// retransmission of it: longer than any retransmission (64*T1 = 32 s), so that a sender's
+// retry as a new transaction is recognised, and short enough that a peer reusing a Call-ID
+// and CSeq later is not taken for a retransmission and lost.
+const DedupeWindow = time.Minute
 
 // AddMessage stores a message and returns its row id. When it returns
 // without error the message is durable (see the package comment), so an
 // incoming MESSAGE may be acknowledged. m.ID is ignored; outgoing messages
 // are stored as read.
 //
-// An incoming message with the same (SIPCallID, CSeq, Peer) as a stored one
-// is a retransmission: it is not stored again, and AddMessage returns the
-// stored message's id with an error wrapping ErrDuplicate. MessageSeen is
-// the cheap check before that; this is the race-free one.
+// An incoming message with the same (SIPCallID, CSeq, Peer) and text as one
+// stored less than DedupeWindow before it is a retransmission: it is not
+// stored again, and AddMessage returns the stored message's id with an error
+// wrapping ErrDuplicate. MessageSeen is the cheap check before that; this is
+// the race-free one. A stored message with the key but older or with other
+// text gives the key up (it is retired from the dedupe index) and both stay.
 func (s *Store) AddMessage(ctx context.Context, m Message) (int64, error) {
 	if err := validDirection(m.Direction); err != nil {
 		return 0, err
@@ -29,6 +38,21 @@ func (s *Store) AddMessage(ctx context.Context, m Message) (int64, error) {
 	}
 	peer := NormalizePeer(m.Peer)
 	read := m.Read || m.Direction == Outgoing
+	if m.Direction == Incoming && m.SIPCallID != "" {
+		// Its own statement before the INSERT: a copy racing this one finds the key taken by
+		// this message (same text, in the window) and is the duplicate, whichever retires.
+		const retire = `
+UPDATE messages SET dedupe_retired = 1
+WHERE direction = 'incoming' AND sip_call_id <> '' AND dedupe_retired = 0
+	AND sip_call_id = ? AND cseq = ? AND peer = ? AND (time_us < ? OR text <> ?)`
+		st, err := s.prepared(ctx, retire)
+		if err == nil {
+			_, err = st.ExecContext(ctx, m.SIPCallID, int64(m.CSeq), peer, m.Time.Add(-DedupeWindow).UnixMicro(), m.Text)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("store: adding message from %s: retiring an older one's key: %w", peer, err)
+		}
+	}
 	// DO NOTHING applies to the dedupe index only: nothing else here is
 	// unique. On a conflict RETURNING yields no row.
 	const q = `
@@ -56,15 +80,21 @@ RETURNING id`
 	return id, nil
 }
 
-// MessageSeen reports whether an incoming message with this Call-ID, CSeq
-// and sender (normalised) is stored already, i.e. whether a MESSAGE is a
-// retransmission to acknowledge but not show again. Without a Call-ID
-// nothing can be deduplicated and it reports false.
-func (s *Store) MessageSeen(ctx context.Context, sipCallID string, cseq uint32, from string) (bool, error) {
-	if sipCallID == "" {
+// MessageSeen reports whether m, an incoming message, is stored already:
+// whether a MESSAGE is a retransmission to acknowledge but not show again. It
+// is when a message with its Call-ID, CSeq, sender (normalised) and text was
+// stored less than DedupeWindow before m.Time. Without a Call-ID nothing can
+// be deduplicated and it reports false.
+func (s *Store) MessageSeen(ctx context.Context, m Message) (bool, error) {
+	if m.SIPCallID == "" {
 		return false, nil
 	}
-	_, err := s.seenID(ctx, s.r, sipCallID, cseq, NormalizePeer(from))
+	var id int64
+	err := s.r.QueryRowContext(ctx, `
+SELECT id FROM messages
+WHERE direction = 'incoming' AND sip_call_id <> '' AND dedupe_retired = 0
+	AND sip_call_id = ? AND cseq = ? AND peer = ? AND time_us >= ? AND text = ?`,
+		m.SIPCallID, int64(m.CSeq), NormalizePeer(m.Peer), m.Time.Add(-DedupeWindow).UnixMicro(), m.Text).Scan(&id)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return false, nil
@@ -74,13 +104,13 @@ func (s *Store) MessageSeen(ctx context.Context, sipCallID string, cseq uint32, 
 	return true, nil
 }
 
-// seenID finds a stored incoming message by its dedupe key; peer must be
-// normalised already. The WHERE matches the partial index messages_dedupe.
+// seenID finds the stored incoming message that holds a dedupe key; peer must
+// be normalised already. The WHERE matches the partial index messages_dedupe.
 func (s *Store) seenID(ctx context.Context, db queryRower, sipCallID string, cseq uint32, peer string) (int64, error) {
 	var id int64
 	err := db.QueryRowContext(ctx, `
 SELECT id FROM messages
-WHERE direction = 'incoming' AND sip_call_id <> '' AND sip_call_id = ? AND cseq = ? AND peer = ?`,
+WHERE direction = 'incoming' AND sip_call_id <> '' AND dedupe_retired = 0 AND sip_call_id = ? AND cseq = ? AND peer = ?`,
 		sipCallID, int64(cseq), peer).Scan(&id)
 	return id, err
 }

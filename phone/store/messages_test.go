@@ -67,7 +67,9 @@ func TestMessageSeenAndDuplicates(t *testing.T) {
 	s := newMemory(t)
 	seen := func(callID string, cseq uint32, from string) bool {
 		t.Helper()
-		ok, err := s.MessageSeen(ctx, callID, cseq, from)
+		m := incoming(from, "hi", at(1e9)) // the stored one's text, a second later
+		m.SIPCallID, m.CSeq = callID, cseq
+		ok, err := s.MessageSeen(ctx, m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,5 +204,65 @@ func TestConversationsEmpty(t *testing.T) {
 	convs, err := newMemory(t).Conversations(context.Background())
 	if err != nil || len(convs) != 0 {
 		t.Fatalf("Conversations on an empty store = %v, %v", convs, err)
+	}
+}
+
+// TestMessageKeyReusedLater: a peer that reuses a Call-ID and CSeq (one that restarts its
+// CSeq under a fixed Call-ID) sends new messages, not retransmissions: with other text, or
+// after DedupeWindow, the message is stored and shown. Before, the key was taken for ever and
+// every later message was answered 200 and lost.
+func TestMessageKeyReusedLater(t *testing.T) {
+	ctx := context.Background()
+	s := newMemory(t)
+	msg := func(text string, tm time.Time) Message {
+		m := incoming("sip:bob@example.com", text, tm)
+		m.SIPCallID, m.CSeq = "fixed", 1
+		return m
+	}
+	seen := func(m Message) bool {
+		t.Helper()
+		ok, err := s.MessageSeen(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	first := msg("hi", t0)
+	firstID := addMsg(t, s, first)
+
+	// The same message again within the window is a retransmission.
+	again := msg("hi", at(30e9))
+	if !seen(again) {
+		t.Error("a retransmission 30 s later not seen")
+	}
+	if id, err := s.AddMessage(ctx, again); !errors.Is(err, ErrDuplicate) || id != firstID {
+		t.Errorf("storing a retransmission 30 s later: id %d, %v; want %d, ErrDuplicate", id, err, firstID)
+	}
+	// Other text under the key is a new message, and its own retransmission is one again.
+	other := msg("second message", at(40e9))
+	if seen(other) {
+		t.Error("a new text under a reused key taken for a retransmission")
+	}
+	otherID := addMsg(t, s, other)
+	if id, err := s.AddMessage(ctx, msg("second message", at(41e9))); !errors.Is(err, ErrDuplicate) || id != otherID {
+		t.Errorf("storing the second message's retransmission: id %d, %v; want %d, ErrDuplicate", id, err, otherID)
+	}
+	// The first text once more, after the window: a new message too.
+	later := msg("second message", at(40e9+DedupeWindow+time.Second))
+	if seen(later) {
+		t.Error("the same text after the window taken for a retransmission")
+	}
+	addMsg(t, s, later)
+
+	got, err := s.Messages(ctx, Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, m := range got {
+		texts = append(texts, m.Text)
+	}
+	if want := []string{"second message", "second message", "hi"}; !slices.Equal(texts, want) { // newest first
+		t.Errorf("stored %q, want %q", texts, want)
 	}
 }

@@ -102,6 +102,16 @@ CREATE UNIQUE INDEX calls_call_id_direction ON calls (call_id, direction) WHERE 
 	{name: "unread messages", sql: `
 CREATE INDEX messages_unread ON messages (peer) WHERE direction = 'incoming' AND read = 0;
 `},
+	// An incoming message's dedupe key (Call-ID, CSeq, sender) identifies a retransmission for
+	// a minute (DedupeWindow), not for ever: a peer that reuses a Call-ID and CSeq (one that
+	// restarts its CSeq with a fixed Call-ID) had every later message taken for the first one,
+	// answered 200 and lost. A row whose key a new message takes over is retired from the index.
+	{name: "message dedupe window", sql: `
+ALTER TABLE messages ADD COLUMN dedupe_retired INTEGER NOT NULL DEFAULT 0;
+DROP INDEX messages_dedupe;
+CREATE UNIQUE INDEX messages_dedupe ON messages (sip_call_id, cseq, peer)
+	WHERE direction = 'incoming' AND sip_call_id <> '' AND dedupe_retired = 0;
+`},
 }
 
 // migrate applies the migrations the database has not had yet, each in its

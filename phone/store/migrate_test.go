@@ -100,7 +100,8 @@ func TestUpgradeFromV1(t *testing.T) {
 		t.Fatalf("Conversations = %+v, %v; want one with 1 unread", convs, err)
 	}
 	// The dedupe key from v1 still works.
-	if seen, err := s.MessageSeen(ctx, "m1", 1, "<sip:bob@EXAMPLE.com>"); err != nil || !seen {
+	old := Message{Direction: Incoming, Peer: "<sip:bob@EXAMPLE.com>", Text: "héllo ✓ 👋", Time: at(2e9), SIPCallID: "m1", CSeq: 1}
+	if seen, err := s.MessageSeen(ctx, old); err != nil || !seen {
 		t.Errorf("MessageSeen(m1) after upgrade = %v, %v; want true", seen, err)
 	}
 }
