@@ -21,6 +21,7 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 		p.onReinvite(req, tx)
 		return
 	}
+	growStack() // once, now, not twice on the way to the 200 (growstack.go)
 	// RFC 3891: an INVITE that replaces one of our calls is answered at once with its audio
 	// (replaces.go); one that names no call of ours, or a bad one, is refused here.
 	old, refused := p.takeOverByReplaces(req, tx)
