@@ -35,7 +35,7 @@ type contactNames struct {
 
 // nameIndex is one reading of the address book.
 type nameIndex struct {
-	byURI map[string]string // NormalizeContactURI form -> name
+	byURI map[string]string // store.ContactKey form -> name
 	list  []store.Contact   // by name, for the TUI's dialer completion
 }
 
@@ -94,7 +94,7 @@ func indexNames(cs []store.Contact) *nameIndex {
 	x := &nameIndex{byURI: map[string]string{}, list: cs}
 	for _, c := range cs {
 		for _, u := range c.URIs {
-			x.byURI[u] = c.Name
+			x.byURI[store.ContactKey(u)] = c.Name
 		}
 	}
 	return x
@@ -132,6 +132,7 @@ func (n *contactNames) name(peer string) string {
 	if err != nil {
 		return ""
 	}
+	u = store.ContactKey(u) // a call from sip:bob@host;transport=tls is bob's
 	if c, ok := x.byURI[u]; ok {
 		return c
 	}

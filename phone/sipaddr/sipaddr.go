@@ -64,6 +64,27 @@ func extractAddr(s string) string {
 	return s
 }
 
+// Params returns the URI parameters of a SIP address, as Normalize drops them: the host
+// part's ";name=value..." up to any headers ("?..."), cleaned as Normalize cleans, or "".
+// They say how to reach the address (";transport=tls", ";user=phone"), which an address
+// book must keep to dial it; a name-addr's own parameters (";tag=") are not the URI's.
+//
+//	"Bob" <sip:bob@example.com;transport=tls?subject=x>;tag=1  ->  ;transport=tls
+func Params(uri string) string {
+	_, rest := splitScheme(clean(extractAddr(uri)))
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		rest = rest[at+1:]
+	}
+	if q := strings.IndexByte(rest, '?'); q >= 0 {
+		rest = rest[:q]
+	}
+	i := strings.IndexByte(rest, ';')
+	if i < 0 {
+		return ""
+	}
+	return strings.TrimRight(rest[i:], ";")
+}
+
 // clean drops bytes that cannot be part of a SIP URI but would make a
 // second pass parse differently: whitespace and control characters (folded
 // headers, pasted text) and leftover brackets and quotes.

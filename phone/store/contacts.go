@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -18,13 +19,17 @@ import (
 type Contact struct {
 	ID   int64
 	Name string   // unique in any letter case and Unicode form (NameKey); stored NFC
-	URIs []string // as NormalizeContactURI returns them, the first being the one to dial
+	URIs []string // as NormalizeContactURI returns them (parameters kept), the first being the one to dial
 	Note string
 }
 
 // contactsVersion is the schema version that added the address book (migrations[3]). A
 // read-only file older than that has no contacts: reads return none rather than fail.
 const contactsVersion = 4
+
+// contactParamsVersion is the schema version that keeps an address's URI parameters
+// (contact_uris.params). A read-only file older than that lists its addresses without.
+const contactParamsVersion = 8
 
 // ErrConflict: a contact with that name exists already, or one of the URIs belongs to
 // another contact (a URI has one name, so that the history can show it).
@@ -43,12 +48,15 @@ func invalid(format string, a ...any) error { return invalidError{fmt.Errorf(for
 
 func (s *Store) hasContacts() bool { return s.version == 0 || s.version >= contactsVersion }
 
-// NormalizeContactURI is the form a contact's address is stored and matched in: an address
+// NormalizeContactURI is the form a contact's address is stored and dialled in: an address
 // without a scheme is a SIP one (bob@example.com is sip:bob@example.com), or a tel: one when
 // it is a bare number ("+1 555 0100" is tel:+15550100), then
 // sipaddr.Normalize (the form the history keeps peers in, so a contact's name can be found
-// for a call); a tel: number loses its visual separators (RFC 3966: "-", ".", "(", ")").
-// Schemes other than sip, sips and tel are refused.
+// for a call) with the URI parameters it was given (sipaddr.Params: ";transport=tls" says how
+// to reach it, and a call to the contact by name keeps it); a tel: number loses its visual
+// separators (RFC 3966: "-", ".", "(", ")"). Headers ("?subject=") are dropped. Schemes other
+// than sip, sips and tel are refused. ContactKey is the form without the parameters, which
+// addresses are matched in.
 func NormalizeContactURI(uri string) (string, error) {
 	u := strings.TrimSpace(uri)
 	if u == "" {
@@ -82,7 +90,18 @@ func NormalizeContactURI(uri string) (string, error) {
 	if scheme != "sip" && scheme != "sips" && scheme != "tel" || rest == "" || strings.HasSuffix(rest, "@") || strings.HasPrefix(rest, "@") {
 		return "", invalid("address %q is not a SIP or tel URI", uri)
 	}
-	return n, nil
+	return n + sipaddr.Params(u), nil
+}
+
+// ContactKey is the form a contact's address (as NormalizeContactURI returns it) is matched in:
+// without its URI parameters, as the history keeps peers. One address has one contact,
+// whatever parameters either was given with.
+func ContactKey(uri string) string { return sipaddr.Normalize(uri) }
+
+// splitContactURI splits a NormalizeContactURI address into its key and its parameters.
+func splitContactURI(uri string) (key, params string) {
+	key = ContactKey(uri)
+	return key, strings.TrimPrefix(uri, key)
 }
 
 // telSeparators are RFC 3966's visual separators, which a tel: number loses.
@@ -132,26 +151,18 @@ func cleanContact(c Contact) (Contact, error) {
 		return c, invalid("store: contact %q needs at least one address", c.Name)
 	}
 	uris := make([]string, 0, len(c.URIs))
+	keys := make([]string, 0, len(c.URIs))
 	for _, u := range c.URIs {
 		n, err := NormalizeContactURI(u)
 		if err != nil {
 			return c, invalid("store: contact %q: %w", c.Name, err)
 		}
-		if !contains(uris, n) {
-			uris = append(uris, n)
+		if k := ContactKey(n); !slices.Contains(keys, k) { // the first spelling of an address wins
+			uris, keys = append(uris, n), append(keys, k)
 		}
 	}
 	c.URIs = uris
 	return c, nil
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // AddContact stores a new contact and returns its id. A name that exists already or an
@@ -234,7 +245,9 @@ func nameFree(ctx context.Context, tx *sql.Tx, name string, id int64) error {
 
 func insertURIs(ctx context.Context, tx *sql.Tx, id int64, c Contact, pos int) error {
 	for i, u := range c.URIs {
-		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO contact_uris (contact_id, pos, uri) VALUES (?, ?, ?)`, id, pos+i, u)
+		key, params := splitContactURI(u)
+		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO contact_uris (contact_id, pos, uri, params) VALUES (?, ?, ?, ?)`,
+			id, pos+i, key, params)
 		if err != nil {
 			return fmt.Errorf("store: contact %q: adding %s: %w", c.Name, u, err)
 		}
@@ -284,7 +297,7 @@ func (s *Store) ContactByURI(ctx context.Context, uri string) (Contact, error) {
 	if err != nil {
 		return Contact{}, fmt.Errorf("store: %w", err)
 	}
-	return s.contactWhere(ctx, "id = (SELECT contact_id FROM contact_uris WHERE uri = ?)", n)
+	return s.contactWhere(ctx, "id = (SELECT contact_id FROM contact_uris WHERE uri = ?)", ContactKey(n))
 }
 
 // NameFor is the contact name of a peer, "" if the peer is no contact's (or the address is
@@ -297,6 +310,7 @@ func (s *Store) NameFor(ctx context.Context, peer string) (string, error) {
 	if err != nil {
 		return "", nil
 	}
+	n = ContactKey(n)
 	var name string
 	// The address itself first, then its number (contacts_tel.go); "" matches no row.
 	err = s.r.QueryRowContext(ctx, `SELECT c.name FROM contact_uris u JOIN contacts c ON c.id = u.contact_id
@@ -359,8 +373,12 @@ func (s *Store) listContacts(ctx context.Context, ids string, args ...any) ([]Co
 // queryContacts reads the contacts whose ids the subquery ids selects, with their addresses,
 // by name.
 func (s *Store) queryContacts(ctx context.Context, q queryer, ids string, args ...any) ([]Contact, error) {
+	params := "u.params"
+	if s.version != 0 && s.version < contactParamsVersion { // an older file, read-only
+		params = "''"
+	}
 	rows, err := q.QueryContext(ctx, `
-SELECT c.id, c.name, c.note, u.uri FROM contacts c LEFT JOIN contact_uris u ON u.contact_id = c.id
+SELECT c.id, c.name, c.note, u.uri || `+params+` FROM contacts c LEFT JOIN contact_uris u ON u.contact_id = c.id
 WHERE c.id IN (`+ids+`) ORDER BY c.name, c.id, u.pos`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: listing contacts: %w", err)

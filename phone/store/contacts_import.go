@@ -75,7 +75,7 @@ func (s *Store) importOne(ctx context.Context, tx *sql.Tx, c Contact, r *ImportR
 	var fresh []string
 	for _, u := range c.URIs {
 		var owner int64
-		err := tx.QueryRowContext(ctx, `SELECT contact_id FROM contact_uris WHERE uri = ?`, u).Scan(&owner)
+		err := tx.QueryRowContext(ctx, `SELECT contact_id FROM contact_uris WHERE uri = ?`, ContactKey(u)).Scan(&owner)
 		if errors.Is(err, sql.ErrNoRows) {
 			fresh = append(fresh, u)
 		} else if err != nil {

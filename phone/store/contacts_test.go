@@ -13,12 +13,16 @@ import (
 func TestNormalizeContactURI(t *testing.T) {
 	for in, want := range map[string]string{
 		"bob@Example.COM":                   "sip:bob@example.com",
-		"SIP:Bob@Example.COM;transport=tcp": "sip:Bob@example.com",
-		`"Bob" <sip:bob@example.com>`:       "sip:bob@example.com",
-		"sips:alice@example.org":            "sips:alice@example.org",
-		"tel:+1 (555) 123-4567":             "tel:+15551234567",
-		"example.com:5060":                  "sip:example.com:5060",
-		" sip:carol@192.0.2.7:5070 ":        "sip:carol@192.0.2.7:5070",
+		"SIP:Bob@Example.COM;transport=tcp": "sip:Bob@example.com;transport=tcp",
+		// The URI's parameters stay (how to reach it); headers and a name-addr's tag do not.
+		`"Bob" <sip:bob@example.com;transport=tls;user=phone?subject=hi>;tag=1`: "sip:bob@example.com;transport=tls;user=phone",
+		"tel:+1-555-0100;phone-context=example.com":                             "tel:+15550100;phone-context=example.com",
+		"sip:bob@example.com;":        "sip:bob@example.com",
+		`"Bob" <sip:bob@example.com>`: "sip:bob@example.com",
+		"sips:alice@example.org":      "sips:alice@example.org",
+		"tel:+1 (555) 123-4567":       "tel:+15551234567",
+		"example.com:5060":            "sip:example.com:5060",
+		" sip:carol@192.0.2.7:5070 ":  "sip:carol@192.0.2.7:5070",
 	} {
 		got, err := NormalizeContactURI(in)
 		if err != nil || got != want {
@@ -29,6 +33,41 @@ func TestNormalizeContactURI(t *testing.T) {
 		if got, err := NormalizeContactURI(bad); err == nil {
 			t.Errorf("NormalizeContactURI(%q) = %q, want an error", bad, got)
 		}
+	}
+}
+
+// TestContactKeepsURIParameters: an address given with ";transport=tls" is dialled with it
+// (the contact's first URI), and still matched without it, or with others: one address, one
+// contact. Before, the parameters were dropped, and a contact reachable only over TLS or TCP
+// was called over UDP.
+func TestContactKeepsURIParameters(t *testing.T) {
+	ctx := context.Background()
+	s := newMemory(t)
+	id, err := s.AddContact(ctx, Contact{Name: "Secure", URIs: []string{"sips:sec@example.com;transport=tls", "sips:sec@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.ContactByName(ctx, "secure")
+	if err != nil || len(c.URIs) != 1 || c.URIs[0] != "sips:sec@example.com;transport=tls" {
+		t.Fatalf("ContactByName = %+v, %v; want its one address with ;transport=tls", c, err)
+	}
+	for _, peer := range []string{"sips:sec@example.com", "<sips:sec@EXAMPLE.com;transport=tcp>;tag=9"} {
+		if got, err := s.ContactByURI(ctx, peer); err != nil || got.ID != id {
+			t.Errorf("ContactByURI(%q) = %+v, %v; want contact %d", peer, got, err, id)
+		}
+		if name, err := s.NameFor(ctx, peer); err != nil || name != "Secure" {
+			t.Errorf("NameFor(%q) = %q, %v", peer, name, err)
+		}
+	}
+	if _, err := s.AddContact(ctx, Contact{Name: "Other", URIs: []string{"sips:sec@example.com;transport=tcp"}}); !errors.Is(err, ErrConflict) {
+		t.Errorf("the same address with other parameters for another contact: %v, want ErrConflict", err)
+	}
+	c.URIs = []string{"sips:sec@example.com;transport=tcp"}
+	if err := s.UpdateContact(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.ContactByName(ctx, "Secure"); err != nil || c.URIs[0] != "sips:sec@example.com;transport=tcp" {
+		t.Errorf("after the update: %+v, %v", c, err)
 	}
 }
 
@@ -347,5 +386,42 @@ func TestImportKeepsNamesUnique(t *testing.T) {
 	}
 	if c, err := s.ContactByName(ctx, "josé"); err != nil || len(c.URIs) != 1 {
 		t.Fatalf("the NFD José by name: %+v, %v", c, err)
+	}
+}
+
+// TestContactsOfAFileBeforeParameters: a v7 file (addresses without parameters) lists its
+// contacts read-only, and upgraded, keeps them and takes parameters for new ones.
+func TestContactsOfAFileBeforeParameters(t *testing.T) {
+	ctx := context.Background()
+	path := tempDB(t)
+	db := rawDB(t, path)
+	if _, err := migrate(ctx, db, migrations[:contactParamsVersion-1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO contacts (id, name, note) VALUES (1, 'Bob', '');
+		INSERT INTO contact_uris (contact_id, pos, uri) VALUES (1, 0, 'sip:bob@example.com')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ro, err := OpenReadOnly(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs, err := ro.Contacts(ctx); err != nil || len(cs) != 1 || !reflect.DeepEqual(cs[0].URIs, []string{"sip:bob@example.com"}) {
+		t.Errorf("read-only v%d Contacts = %+v, %v", contactParamsVersion-1, cs, err)
+	}
+	ro.Close()
+
+	s := openFile(t, path)
+	c, err := s.ContactByName(ctx, "Bob")
+	if err != nil || !reflect.DeepEqual(c.URIs, []string{"sip:bob@example.com"}) {
+		t.Fatalf("after the upgrade: %+v, %v", c, err)
+	}
+	c.URIs = append(c.URIs, "sip:bob@work.example.com;transport=tcp")
+	if err := s.UpdateContact(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.ContactByName(ctx, "Bob"); err != nil || c.URIs[1] != "sip:bob@work.example.com;transport=tcp" {
+		t.Errorf("a new address's parameters after the upgrade: %+v, %v", c, err)
 	}
 }

@@ -112,6 +112,11 @@ DROP INDEX messages_dedupe;
 CREATE UNIQUE INDEX messages_dedupe ON messages (sip_call_id, cseq, peer)
 	WHERE direction = 'incoming' AND sip_call_id <> '' AND dedupe_retired = 0;
 `},
+	// A contact's address keeps the URI parameters it was given (";transport=tls"), beside
+	// the key it is matched by: dialling a contact by name lost them.
+	{name: "contact address parameters", sql: `
+ALTER TABLE contact_uris ADD COLUMN params TEXT NOT NULL DEFAULT '';
+`},
 }
 
 // migrate applies the migrations the database has not had yet, each in its
