@@ -94,9 +94,10 @@ func allocateAgain(ctx context.Context, conn *net.UDPConn, r Relay, logs logging
 // conn from then on; closing the relay and the client stops it. dropped counts the datagrams
 // the reader refuses.
 func allocate(ctx context.Context, conn *net.UDPConn, r Relay, logs logging.LoggerFactory, dropped func()) (*relayIO, netip.AddrPort, error) {
+	out := &clientConn{UDPConn: conn}
 	c, err := turn.NewClient(&turn.ClientConfig{
 		STUNServerAddr: r.Server.String(), TURNServerAddr: r.Server.String(),
-		Conn: conn, Username: r.User, Password: r.Password, Software: "dialtone",
+		Conn: out, Username: r.User, Password: r.Password, Software: "dialtone",
 		LoggerFactory: logs,
 	})
 	if err != nil {
@@ -131,7 +132,24 @@ func allocate(ctx context.Context, conn *net.UDPConn, r Relay, logs logging.Logg
 		return fail(fmt.Errorf("relayed address %v is not UDP", res.pc.LocalAddr()))
 	}
 	ap := ua.AddrPort()
-	return &relayIO{pc: res.pc, client: c, stopReader: stopReader}, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+	return &relayIO{pc: res.pc, client: c, out: out, stopReader: stopReader}, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+}
+
+// clientConn is the TURN client's way out through the session's socket, which the session
+// owns and closes later. Once shut, it writes nothing: a transaction pion starts after its
+// client closed (a permission whose request crossed the close) is registered too late for the
+// close to end it, and retransmitted to the server for ~8 s, holding up the session's Close;
+// its write now fails, which ends it.
+type clientConn struct {
+	*net.UDPConn
+	shut atomic.Bool
+}
+
+func (c *clientConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if c.shut.Load() {
+		return 0, net.ErrClosed
+	}
+	return c.UDPConn.WriteTo(b, addr)
 }
 
 // feed reads conn and hands the TURN server's datagrams to the TURN client, until the returned
@@ -184,6 +202,7 @@ func feed(conn *net.UDPConn, c *turn.Client, server netip.AddrPort, dropped func
 type relayIO struct {
 	pc         net.PacketConn
 	client     *turn.Client
+	out        *clientConn // the client's writes, shut with it
 	stopReader func()
 
 	mu       sync.Mutex
@@ -291,7 +310,8 @@ func (r *relayIO) closeClient() {
 		r.closed.Store(true) // no permit starts after this
 		r.mu.Unlock()
 		r.stopReader()
+		r.out.shut.Store(true) // before Close: a transaction that starts after it fails at once
 		r.client.Close()
-		r.permitWG.Wait() // their transactions ended with the client
+		r.permitWG.Wait() // their transactions ended with the client, or failed their first write
 	})
 }

@@ -197,3 +197,29 @@ func TestRelayDropsAreNotCountedSent(t *testing.T) {
 		t.Fatalf("%d packets counted sent through a relay with no permission for the peer", st.PacketsSent)
 	}
 }
+
+// TestPermitCrossingTheCloseDoesNotWait: a permission whose request pion starts just after the
+// relay's client closed (the permit goroutine passed its check as the call ended) fails at
+// once. Its transaction was registered after the client had closed its transactions, so it
+// retransmitted to a server nobody listened to any more for ~8 s, and the session's Close
+// waited for it.
+func TestPermitCrossingTheCloseDoesNotWait(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a, b := openPairBehindDeafRelay(ctx, t)
+	r := a.rtpIO.(*relayIO)
+	r.closeClient()
+	returned := make(chan error, 1)
+	go func() { // what permit's goroutine does, had it started just now
+		_, err := r.pc.WriteTo(stunIndication, net.UDPAddrFromAddrPort(b.LocalAddr()))
+		returned <- err
+	}()
+	select {
+	case err := <-returned:
+		if err == nil {
+			t.Error("a permission made after the client closed")
+		}
+	case <-time.After(3 * time.Second): // pion retransmits for ~8 s
+		t.Fatal("a permission request after the client closed waited for the server")
+	}
+}
