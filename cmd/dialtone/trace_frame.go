@@ -41,7 +41,7 @@ type framedTracer struct {
 // partial is what a connection read that is not a whole message yet.
 type partial struct {
 	transport, laddr, raddr string
-	buf                     []byte
+	frames                  pcap.Framer
 	at                      time.Time // the last read
 }
 
@@ -69,7 +69,7 @@ func (f *framedTracer) take(keep func(*partial) bool) []*partial {
 
 func (f *framedTracer) passOn(ps []*partial) {
 	for _, p := range ps {
-		f.next.SIPTraceRead(p.transport, p.laddr, p.raddr, p.buf)
+		f.next.SIPTraceRead(p.transport, p.laddr, p.raddr, p.frames.Pending())
 	}
 }
 
@@ -95,38 +95,38 @@ func (f *framedTracer) SIPTraceRead(transport, laddr, raddr string, msg []byte) 
 	}
 	key := transport + " " + laddr + " " + raddr
 	f.mu.Lock()
-	var buf []byte
-	if p := f.streams[key]; p != nil {
-		buf = p.buf
-	}
-	if len(buf) == 0 && len(bytes.Trim(msg, "\r\n")) == 0 {
+	p := f.streams[key]
+	if (p == nil || len(p.frames.Pending()) == 0) && len(bytes.Trim(msg, "\r\n")) == 0 {
 		// A keep-alive (RFC 5626: our CRLFCRLF ping's CRLF pong) is not part of a message:
 		// shown as it came, as before, not trimmed away as the space between two.
 		f.mu.Unlock()
 		f.next.SIPTraceRead(transport, laddr, raddr, msg)
 		return
 	}
-	buf = append(buf, msg...)
+	if p == nil {
+		p = &partial{transport: transport, laddr: laddr, raddr: raddr}
+	}
+	p.frames.Write(msg) // kept by the framer, which sipgo's buffer is not: it reads into it again
+	p.at = now
 	var whole [][]byte
 	for {
-		m, rest, ok := pcap.FrameSIP(buf)
+		m, ok := p.frames.Next()
 		if !ok {
-			buf = rest
 			break
 		}
-		whole = append(whole, m)
-		buf = rest
+		whole = append(whole, m) // the framer never writes over a message it gave
 	}
-	if len(buf) > framedPending {
-		whole, buf = append(whole, buf), nil
+	if rest := p.frames.Pending(); len(rest) > framedPending {
+		whole = append(whole, rest)
+		p.frames.Reset()
 	}
-	switch {
-	case len(buf) == 0:
+	switch rest := p.frames.Pending(); {
+	case len(rest) == 0:
 		delete(f.streams, key)
 	case len(f.streams) < framedMaxConns || f.streams[key] != nil:
-		f.streams[key] = &partial{transport: transport, laddr: laddr, raddr: raddr, buf: append([]byte(nil), buf...), at: now}
+		f.streams[key] = p
 	default:
-		whole = append(whole, buf) // too many connections to follow: as it came
+		whole = append(whole, rest) // too many connections to follow: as it came
 	}
 	f.mu.Unlock()
 	for _, m := range whole {

@@ -52,7 +52,7 @@ func (m SIPMessage) Summary() string {
 }
 
 type tcpStream struct {
-	buf []byte
+	Framer
 }
 
 // ReadSIP calls fn with every SIP message in the capture r, in file order. It stops at fn's
@@ -92,9 +92,9 @@ func ReadSIP(r io.Reader, fn func(SIPMessage) error) error {
 			st = &tcpStream{}
 			streams[f] = st
 		}
-		st.buf = append(st.buf, d.Payload...)
+		st.Write(d.Payload)
 		for {
-			msg, rest, ok := frame(st.buf)
+			msg, ok := st.Next()
 			if !ok {
 				break
 			}
@@ -103,10 +103,9 @@ func ReadSIP(r io.Reader, fn func(SIPMessage) error) error {
 					return err
 				}
 			}
-			st.buf = append(st.buf[:0], rest...)
 		}
-		if len(st.buf) > maxStream || len(st.buf) > 0 && !startsLikeSIP(st.buf) {
-			st.buf = st.buf[:0]
+		if rest := st.Pending(); len(rest) > maxStream || len(rest) > 0 && !startsLikeSIP(rest) {
+			st.Reset()
 		}
 	}
 }
@@ -116,36 +115,6 @@ func (d Datagram) fill(m SIPMessage, transport string) SIPMessage {
 	m.Sent, m.Received = d.Comment == CommentSent, d.Comment == CommentReceived
 	m.Text = bytes.Clone(m.Text)
 	return m
-}
-
-// FrameSIP takes the first whole SIP message off a TCP or TLS stream's bytes b (line ends
-// before it skipped, its end by Content-Length); ok false when b holds none yet (rest is b).
-func FrameSIP(b []byte) (msg, rest []byte, ok bool) { return frame(b) }
-
-// frame cuts the first whole message off a TCP stream (skipping CRLF keep-alives before it);
-// ok is false until a whole one is there.
-func frame(b []byte) (msg, rest []byte, ok bool) {
-	b = bytes.TrimLeft(b, "\r\n")
-	end := bytes.Index(b, []byte("\r\n\r\n"))
-	sep := 4
-	if end < 0 {
-		if end = bytes.Index(b, []byte("\n\n")); end < 0 {
-			return nil, b, false
-		}
-		sep = 2
-	}
-	n := 0
-	for v := range HeaderValues(b[:end], "Content-Length", "l") {
-		n, _ = strconv.Atoi(string(v)) // the last one counts, as before
-	}
-	if n < 0 || n > maxStream {
-		n = 0
-	}
-	total := end + sep + n
-	if total > len(b) {
-		return nil, b, false
-	}
-	return b[:total], b[total:], true
 }
 
 // startsLikeSIP reports whether b (CRLFs aside) could be the start of a SIP message: a
