@@ -47,11 +47,21 @@ const (
 	notifyTimeout = 90 * time.Second
 )
 
+// finalNotifyGrace is how long a transfer still waiting for its outcome outlives the call's
+// dialog (transferState.forget): the subscription is a usage of the dialog of its own (RFC
+// 5057), and a transferee that hangs up as it reports its new call answered sends NOTIFY and
+// BYE a moment apart, which sipgo hands to handlers in goroutines of their own, in either
+// order.
+const finalNotifyGrace = 10 * time.Second
+
 // referSub is the implicit subscription a REFER we sent created (RFC 3515 2.4.4): the
 // NOTIFYs that arrive for it in the call's dialog, until a final status.
 type referSub struct {
 	timer *time.Timer
 	done  bool
+	// call and dialogID find it once the call's dialog has ended (transferState.late).
+	call     *call
+	dialogID string
 }
 
 // ErrTransferInProgress means a call already has a transfer waiting for its outcome.
@@ -112,7 +122,9 @@ func (p *Phone) refer(c *call, target sip.Uri, r *replaces) error {
 		x.mu.Unlock()
 		return fmt.Errorf("transfer call %s: %w", c.id, ErrTransferInProgress)
 	}
-	sub := &referSub{}
+	c.mu.Lock()
+	sub := &referSub{call: c, dialogID: c.dialogID}
+	c.mu.Unlock()
 	x.subs[c.id] = sub
 	x.mu.Unlock()
 
@@ -138,7 +150,9 @@ func (p *Phone) refer(c *call, target sip.Uri, r *replaces) error {
 		return fmt.Errorf("transfer call %s: REFER refused: %d %s", c.id, code, reason)
 	}
 	x.mu.Lock()
-	if !sub.done { // the final NOTIFY may have come before the 202
+	// The final NOTIFY may have come before the 202; the dialog may have ended (forget: the
+	// subscription then waits finalNotifyGrace on its own timer).
+	if !sub.done && x.subs[c.id] == sub {
 		sub.timer = time.AfterFunc(notifyTimeout, func() {
 			p.finishRefer(c, sub, 408, "no final NOTIFY from the transferee")
 		})
@@ -171,6 +185,9 @@ func (x *transferState) claim(id string, sub *referSub) bool {
 	if x.subs[id] == sub {
 		delete(x.subs, id)
 	}
+	if x.late[sub.dialogID] == sub {
+		delete(x.late, sub.dialogID)
+	}
 	return true
 }
 
@@ -199,11 +216,13 @@ func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 		ev, _, _ = strings.Cut(strings.TrimSpace(h.Value()), ";")
 	}
 	var sub *referSub
+	p.xfer.mu.Lock()
 	if c != nil {
-		p.xfer.mu.Lock()
 		sub = p.xfer.subs[c.id]
-		p.xfer.mu.Unlock()
+	} else if sub = p.xfer.lateFor(req); sub != nil { // the call's dialog ended before it came
+		c = sub.call
 	}
+	p.xfer.mu.Unlock()
 	if c == nil || sub == nil || !strings.EqualFold(strings.TrimSpace(ev), "refer") {
 		p.log.Info("NOTIFY for no subscription", "event", ev, "call_found", c != nil)
 		respond(481, "Subscription Does Not Exist")

@@ -45,6 +45,9 @@ type transferState struct {
 	// successors are the new calls of the REFERs being carried out, by the old call's id
 	// (handOver).
 	successors map[string]*successor
+	// late are transfers whose call's dialog ended first, by its dialog id, for
+	// finalNotifyGrace: their final NOTIFY may still come.
+	late map[string]*referSub
 }
 
 // successor is the new call a transfer asked of us places in the old call's place. It is
@@ -184,12 +187,40 @@ func (x *transferState) forget(id string, d *dialogRef) {
 		}
 	}
 	if s := x.subs[id]; s != nil {
-		s.done = true
+		delete(x.subs, id)
 		if s.timer != nil {
 			s.timer.Stop()
 		}
-		delete(x.subs, id)
+		if s.done || s.dialogID == "" {
+			s.done = true
+			return
+		}
+		// Its final NOTIFY may be a moment behind the BYE: kept for it a little while
+		// (onNotify), then given up as before, without a word on the ended call.
+		if x.late == nil {
+			x.late = map[string]*referSub{}
+		}
+		x.late[s.dialogID] = s
+		s.timer = time.AfterFunc(finalNotifyGrace, func() {
+			x.mu.Lock()
+			defer x.mu.Unlock()
+			if x.late[s.dialogID] == s {
+				delete(x.late, s.dialogID)
+				s.done = true
+			}
+		})
 	}
+}
+
+// lateFor finds the transfer a NOTIFY is for whose call's dialog has ended (forget), by the
+// NOTIFY's dialog, or nil. x.mu is held.
+func (x *transferState) lateFor(req *sip.Request) *referSub {
+	for _, id := range []func(*sip.Request) (string, error){sip.DialogIDFromRequestUAS, sip.DialogIDFromRequestUAC} {
+		if k, err := id(req); err == nil && x.late[k] != nil {
+			return x.late[k]
+		}
+	}
+	return nil
 }
 
 // ackWait bounds how long a REFER or NOTIFY waits for the ACK of the call's 200 OK

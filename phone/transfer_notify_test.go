@@ -95,3 +95,82 @@ func TestFinalNotifyRacesBye(t *testing.T) {
 		t.Fatalf("transfer ended %d %s, want 200", fin.Code, fin.Reason)
 	}
 }
+
+// codesTx is a server transaction that keeps the status codes it is given.
+type codesTx struct {
+	sip.ServerTransaction // nil: onNotify only responds
+	codes                 []int
+}
+
+func (r *codesTx) Respond(res *sip.Response) error {
+	r.codes = append(r.codes, int(res.StatusCode))
+	return nil
+}
+
+// TestFinalNotifyAfterBye: the transferee hangs up first and sends its final NOTIFY after (or
+// sipgo's goroutines hand them over in that order). The subscription is a usage of the dialog
+// of its own (RFC 5057): the NOTIFY is answered 200 and the transfer's outcome published. It
+// was answered 481 and the outcome lost.
+func TestFinalNotifyAfterBye(t *testing.T) {
+	tp, tAddr, tEv := runPhone(t, Config{})
+	r := dialRaw(t, tAddr)
+	t1 := answerNext(t, tp, tEv, CallAudio{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sess := r.sess.Load()
+	if err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatalf("the raw caller's INVITE: %v", err)
+	}
+	if err := sess.Ack(ctx); err != nil {
+		t.Fatalf("ACK: %v", err)
+	}
+	if err := tp.Transfer(t1, "sip:g@127.0.0.1:9"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-r.refers:
+	case <-ctx.Done():
+		t.Fatal("the raw caller got no REFER")
+	}
+	if err := sess.Bye(ctx); err != nil {
+		t.Fatalf("the transferee's BYE: %v", err)
+	}
+	for i := 0; ; i++ { // the call's end reaches the transfer's state in a goroutine of its own
+		tp.xfer.mu.Lock()
+		gone := tp.xfer.dialogs[t1] == nil
+		tp.xfer.mu.Unlock()
+		if gone {
+			break
+		}
+		if i == 500 {
+			t.Fatal("our dialog still tracked 5 s after the BYE")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	notify := sip.NewRequest(sip.NOTIFY, sess.InviteResponse.Contact().Address)
+	notify.AppendHeader(sip.HeaderClone(sess.InviteRequest.From()))
+	notify.AppendHeader(sip.HeaderClone(sess.InviteResponse.To()))
+	notify.AppendHeader(sip.HeaderClone(sess.InviteRequest.CallID()))
+	notify.AppendHeader(&sip.CSeqHeader{SeqNo: sess.CSEQ() + 1, MethodName: sip.NOTIFY})
+	notify.AppendHeader(sip.NewHeader("Via", "SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK.afterbye"))
+	notify.AppendHeader(sip.NewHeader("Event", "refer"))
+	notify.AppendHeader(sip.NewHeader("Subscription-State", "terminated;reason=noresource"))
+	ct := sip.ContentTypeHeader("message/sipfrag;version=2.0")
+	notify.AppendHeader(&ct)
+	notify.SetBody([]byte("SIP/2.0 200 OK\r\n"))
+	tx := &codesTx{}
+	tp.onNotify(notify, tx)
+	if len(tx.codes) != 1 || tx.codes[0] != 200 {
+		t.Fatalf("final NOTIFY after the BYE answered %v, want 200", tx.codes)
+	}
+	if fin := transferOutcome(t, tEv, t1, t1); fin.Code != 200 {
+		t.Fatalf("transfer ended %d %s, want 200", fin.Code, fin.Reason)
+	}
+	// Once given, the outcome is not kept: a repeat of the final NOTIFY has no subscription.
+	tx = &codesTx{}
+	tp.onNotify(notify, tx)
+	if len(tx.codes) != 1 || tx.codes[0] != 481 {
+		t.Errorf("the final NOTIFY again answered %v, want 481", tx.codes)
+	}
+}
