@@ -3,6 +3,7 @@ package phone
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,7 +91,8 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 	defer p.xfer.dropSuccessor(c.id, mine)
 	// "Refer-Sub: false" (RFC 4488): the transferor wants no subscription, so no NOTIFYs; the
 	// 202 says it is granted. They were sent anyway and answered 481.
-	notify := func(code int, reason string, final bool) { p.notifyRefer(d, code, reason, final) }
+	event := referEvent(d.refers.Add(1), req)
+	notify := func(code int, reason string, final bool) { p.notifyRefer(d, event, code, reason, final) }
 	if h := req.GetHeader("Refer-Sub"); h != nil && strings.EqualFold(strings.TrimSpace(strings.SplitN(h.Value(), ";", 2)[0]), "false") {
 		notify = func(int, string, bool) {}
 		respond(202, "Accepted", sip.NewHeader("Refer-Sub", "false"))
@@ -170,14 +172,25 @@ func (p *Phone) transferee(ctx context.Context, c *call, notify func(code int, r
 	}
 }
 
-// notifyRefer sends one NOTIFY of the REFER's implicit subscription (RFC 3515 2.4.4); final
-// ends the subscription.
-func (p *Phone) notifyRefer(d *dialogRef, code int, reason string, final bool) {
+// referEvent is the Event header value of the NOTIFYs for the nth REFER accepted in a dialog
+// (RFC 3515 2.4.6): "refer", and from the second on "refer;id=" and the REFER's CSeq number,
+// so that the transferor can tell them from the first's. (The first's go without: the RFC
+// lets them, and every transferor takes them so.)
+func referEvent(n int32, refer *sip.Request) string {
+	if cseq := refer.CSeq(); n > 1 && cseq != nil {
+		return "refer;id=" + strconv.FormatUint(uint64(cseq.SeqNo), 10)
+	}
+	return "refer"
+}
+
+// notifyRefer sends one NOTIFY of the REFER's implicit subscription (RFC 3515 2.4.4), its
+// Event header event (referEvent); final ends the subscription.
+func (p *Phone) notifyRefer(d *dialogRef, event string, code int, reason string, final bool) {
 	if d.ctx.Err() != nil {
 		return // the transferor has hung up already: no dialog to notify in
 	}
 	req := p.inDialogRequest(d, sip.NOTIFY)
-	req.AppendHeader(sip.NewHeader("Event", "refer"))
+	req.AppendHeader(sip.NewHeader("Event", event))
 	state := "active;expires=60"
 	if final {
 		state = "terminated;reason=noresource"

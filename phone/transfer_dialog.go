@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -33,6 +34,9 @@ type dialogRef struct {
 	callID, localTag, remoteTag string
 	// unwatch stops the cleanup that runs when ctx ends (forget).
 	unwatch func() bool
+	// refers counts the far end's REFERs we accepted in this dialog: the NOTIFYs of the second
+	// and later ones name theirs (referEvent).
+	refers atomic.Int32
 }
 
 // transferState is the phone's transfer bookkeeping: the dialog of every answered call, and

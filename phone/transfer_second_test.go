@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -127,5 +128,55 @@ func TestReferSubFalseGetsNoNotify(t *testing.T) {
 	waitCall(t, gEv, "", CallIncoming)
 	if n := notifies.Load(); n != 0 {
 		t.Errorf("%d NOTIFYs after a REFER with Refer-Sub: false", n)
+	}
+}
+
+// TestSecondREFERsNOTIFYsNameIt: the NOTIFYs of a second REFER in one dialog carry
+// "Event: refer;id=" and that REFER's CSeq number (RFC 3515 2.4.6 MUST), so the transferor can
+// tell them from the first one's; the first's carry plain "refer". Both were plain "refer".
+func TestSecondREFERsNOTIFYsNameIt(t *testing.T) {
+	ep, eAddr, eEv := runPhone(t, Config{})
+	busy, busyAddr, _ := runPhone(t, Config{})
+	busy.SetDND(true, 486)
+	_, gAddr, gEv := runPhone(t, Config{})
+	r, _, ctx := answeredRaw(t, ep, eAddr, eEv)
+	type notified struct{ event, frag string }
+	got := make(chan notified, 16)
+	h := func(req *sip.Request, tx sip.ServerTransaction) {
+		ev := ""
+		if e := req.GetHeader("Event"); e != nil {
+			ev = e.Value()
+		}
+		got <- notified{ev, strings.TrimSpace(string(req.Body()))}
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	}
+	r.notify.Store(&h)
+	refer := func(target string) uint32 {
+		req := sip.NewRequest(sip.REFER, r.sess.Load().InviteResponse.Contact().Address)
+		req.AppendHeader(sip.NewHeader("Refer-To", "<"+target+">"))
+		r.do(t, ctx, req, 202)
+		return req.CSeq().SeqNo
+	}
+	next := func(want string) notified {
+		t.Helper()
+		for {
+			select {
+			case n := <-got:
+				if strings.Contains(n.frag, want) {
+					return n
+				}
+			case <-ctx.Done():
+				t.Fatalf("no NOTIFY with %q", want)
+			}
+		}
+	}
+	refer("sip:b@" + busyAddr)
+	if n := next("486"); n.event != "refer" {
+		t.Errorf("the first REFER's NOTIFY: Event %q, want refer", n.event)
+	}
+	second := refer("sip:g@" + gAddr)
+	waitCall(t, gEv, "", CallIncoming)
+	if n, want := next("180"), "refer;id="+strconv.FormatUint(uint64(second), 10); n.event != want {
+		t.Errorf("the second REFER's NOTIFY: Event %q, want %q", n.event, want)
 	}
 }
