@@ -135,11 +135,17 @@ const ackGrace = 20 * time.Millisecond
 // writeFirst writes our 2xx res on the transaction now. WriteResponse must be given the same
 // res next: its first write of it is skipped. On an error nothing is written or skipped.
 func (t *afterOK) writeFirst(res *sip.Response) error {
+	// Marked before the write: the caller's ACK or BYE may be read while it is under way.
+	t.mu.Lock()
+	t.written, t.early = res, true
+	t.mu.Unlock()
 	if err := t.ServerTransaction.Respond(res); err != nil {
+		t.mu.Lock()
+		t.written = nil // WriteResponse writes it itself (and closes sent)
+		t.mu.Unlock()
 		return err
 	}
 	t.mu.Lock()
-	t.written, t.early = res, true
 	t.armLocked()
 	t.mu.Unlock()
 	return nil
@@ -153,7 +159,12 @@ func (t *afterOK) Respond(res *sip.Response) error {
 		t.written = nil
 		t.mu.Unlock()
 		t.markSent()
-		return nil
+		select {
+		case <-t.Done(): // ended since (a BYE, the phone's stop): WriteResponse need not wait for an ACK
+			return t.Err()
+		default:
+			return nil
+		}
 	}
 	t.mu.Unlock()
 	err := t.ServerTransaction.Respond(res)

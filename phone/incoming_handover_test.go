@@ -8,19 +8,28 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// countingTx is a server transaction that counts the responses written on it.
+// countingTx is a server transaction that counts the responses written on it; a write
+// waits for hold, if set, to close.
 type countingTx struct {
-	sip.ServerTransaction // nil: only Respond is called
+	sip.ServerTransaction // nil: only Respond, Done and Err are called
 	mu                    sync.Mutex
 	writes                []*sip.Response
+	hold                  chan struct{}
+	done                  chan struct{}
 }
 
 func (t *countingTx) Respond(res *sip.Response) error {
+	if t.hold != nil {
+		<-t.hold
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.writes = append(t.writes, res)
 	return nil
 }
+
+func (t *countingTx) Done() <-chan struct{} { return t.done } // nil: never
+func (t *countingTx) Err() error            { return nil }
 
 func (t *countingTx) count() int {
 	t.mu.Lock()
@@ -109,5 +118,49 @@ func TestAckIsNotHeldWithoutWriteFirst(t *testing.T) {
 	}
 	if !read {
 		t.Fatal("the ACK was not read")
+	}
+}
+
+// TestAckDuringTheFirstWriteWaits: an ACK read while our 200 is still being written (the
+// answering goroutine slow back from sendto, the ACK's on the other CPU) waits for the
+// hand-over too: the gate was armed only after the write, and the ACK slipped past it.
+func TestAckDuringTheFirstWriteWaits(t *testing.T) {
+	tx := &countingTx{hold: make(chan struct{})}
+	otx := newAfterOK(tx)
+	res := okResponse()
+	wrote := make(chan error, 1)
+	go func() { wrote <- otx.writeFirst(res) }()
+	read := make(chan struct{})
+	ack := otx.afterSent(func(*sip.Request, sip.ServerTransaction) error {
+		close(read)
+		return nil
+	})
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) { // until writeFirst is inside the write
+		otx.mu.Lock()
+		early := otx.early
+		otx.mu.Unlock()
+		if early {
+			break
+		}
+		if time.Now().After(deadline) {
+			close(tx.hold)
+			t.Fatal("writeFirst did not arm the gate before writing the 200")
+		}
+	}
+	go func() { _ = ack(nil, nil) }()
+	close(tx.hold) // the write ends
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-read:
+		t.Fatal("the ACK was read before the dialog took the 200 over")
+	case <-time.After(50 * time.Millisecond):
+	}
+	_ = otx.Respond(res) // the hand-over
+	select {
+	case <-read:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the ACK was still held after the hand-over")
 	}
 }
