@@ -24,8 +24,8 @@ const DedupeWindow = time.Minute
 // stored less than DedupeWindow before it is a retransmission: it is not
 // stored again, and AddMessage returns the stored message's id with an error
 // wrapping ErrDuplicate. MessageSeen is the cheap check before that; this is
-// the race-free one. A stored message with the key but older or with other
-// text gives the key up (it is retired from the dedupe index) and both stay.
+// the race-free one. A stored message that held the key gives it up (it is
+// retired from the dedupe index) to a new message under it, and both stay.
 func (s *Store) AddMessage(ctx context.Context, m Message) (int64, error) {
 	if err := validDirection(m.Direction); err != nil {
 		return 0, err
@@ -37,81 +37,121 @@ func (s *Store) AddMessage(ctx context.Context, m Message) (int64, error) {
 		return 0, errors.New("store: message has no time")
 	}
 	peer := NormalizePeer(m.Peer)
-	read := m.Read || m.Direction == Outgoing
-	if m.Direction == Incoming && m.SIPCallID != "" {
-		// Its own statement before the INSERT: a copy racing this one finds the key taken by
-		// this message (same text, in the window) and is the duplicate, whichever retires.
-		const retire = `
+	if m.Direction != Incoming || m.SIPCallID == "" { // nothing to tell it from
+		id, _, err := s.insertMessage(ctx, nil, m, peer)
+		return id, err
+	}
+	// One transaction, so that nothing comes between the look-up, the retiring and the
+	// insert: as separate statements, a copy of this message could be stored and its key
+	// taken by another message between this one's look-up and insert, and it was stored twice.
+	cutoff := m.Time.Add(-DedupeWindow).UnixMicro()
+	const retire = `
 UPDATE messages SET dedupe_retired = 1
 WHERE direction = 'incoming' AND sip_call_id <> '' AND dedupe_retired = 0
-	AND sip_call_id = ? AND cseq = ? AND peer = ? AND (time_us < ? OR text <> ?)`
-		st, err := s.prepared(ctx, retire)
-		if err == nil {
-			_, err = st.ExecContext(ctx, m.SIPCallID, int64(m.CSeq), peer, m.Time.Add(-DedupeWindow).UnixMicro(), m.Text)
-		}
-		if err != nil {
-			return 0, fmt.Errorf("store: adding message from %s: retiring an older one's key: %w", peer, err)
-		}
+	AND sip_call_id = ? AND cseq = ? AND peer = ?`
+	// Prepared before the transaction: preparing takes the writer's one connection, which the
+	// transaction holds.
+	retireSt, err := s.prepared(ctx, retire)
+	if err == nil {
+		_, err = s.prepared(ctx, insertMessageSQL)
 	}
-	// DO NOTHING applies to the dedupe index only: nothing else here is
-	// unique. On a conflict RETURNING yields no row.
-	const q = `
+	if err != nil {
+		return 0, fmt.Errorf("store: adding message from %s: %w", peer, err)
+	}
+	var id int64
+	dup := false
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if id, err = s.retransmitted(ctx, tx, m.SIPCallID, m.CSeq, peer, m.Text, cutoff); err != nil || id != 0 {
+			dup = id != 0
+			return err
+		}
+		if _, err := tx.StmtContext(ctx, retireSt).ExecContext(ctx, m.SIPCallID, int64(m.CSeq), peer); err != nil {
+			return fmt.Errorf("retiring an older message's key: %w", err)
+		}
+		var inserted bool
+		if id, inserted, err = s.insertMessage(ctx, tx, m, peer); err == nil && !inserted {
+			err = errors.New("the key is still taken") // cannot be: retired above, in this transaction
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("store: adding message from %s: %w", peer, err)
+	case dup:
+		return id, fmt.Errorf("store: message from %s (Call-ID %s, CSeq %d): %w", peer, m.SIPCallID, m.CSeq, ErrDuplicate)
+	}
+	return id, nil
+}
+
+// insertMessageSQL inserts a message. DO NOTHING applies to the dedupe index only: nothing
+// else here is unique. On a conflict RETURNING yields no row.
+const insertMessageSQL = `
 INSERT INTO messages (direction, account, peer, text, time_us, status, code, sip_call_id, cseq, read)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT DO NOTHING
 RETURNING id`
-	var id int64
-	st, err := s.prepared(ctx, q)
+
+// insertMessage inserts m (peer normalised), in tx unless it is nil; inserted is false when
+// an incoming message holds its dedupe key already.
+func (s *Store) insertMessage(ctx context.Context, tx *sql.Tx, m Message, peer string) (id int64, inserted bool, err error) {
+	st, err := s.prepared(ctx, insertMessageSQL)
 	if err != nil {
-		return 0, fmt.Errorf("store: adding message with %s: %w", peer, err)
+		return 0, false, fmt.Errorf("store: adding message with %s: %w", peer, err)
+	}
+	read := m.Read || m.Direction == Outgoing
+	if tx != nil {
+		st = tx.StmtContext(ctx, st)
 	}
 	err = st.QueryRowContext(ctx, m.Direction, m.Account, peer, m.Text, m.Time.UnixMicro(),
 		m.Status, m.Code, m.SIPCallID, int64(m.CSeq), read).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		id, err = s.seenID(ctx, s.w, m.SIPCallID, m.CSeq, peer)
-		if err != nil {
-			return 0, fmt.Errorf("store: adding message from %s: looking up the original: %w", peer, err)
-		}
-		return id, fmt.Errorf("store: message from %s (Call-ID %s, CSeq %d): %w", peer, m.SIPCallID, m.CSeq, ErrDuplicate)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("store: adding message with %s: %w", peer, err)
 	}
-	if err != nil {
-		return 0, fmt.Errorf("store: adding message with %s: %w", peer, err)
-	}
-	return id, nil
+	return id, true, nil
 }
 
 // MessageSeen reports whether m, an incoming message, is stored already:
 // whether a MESSAGE is a retransmission to acknowledge but not show again. It
 // is when a message with its Call-ID, CSeq, sender (normalised) and text was
-// stored less than DedupeWindow before m.Time. Without a Call-ID nothing can
-// be deduplicated and it reports false.
+// stored less than DedupeWindow before m.Time, whether it still holds the key
+// or another message took it since. Without a Call-ID nothing can be
+// deduplicated and it reports false.
 func (s *Store) MessageSeen(ctx context.Context, m Message) (bool, error) {
 	if m.SIPCallID == "" {
 		return false, nil
 	}
-	var id int64
-	err := s.r.QueryRowContext(ctx, `
-SELECT id FROM messages
-WHERE direction = 'incoming' AND sip_call_id <> '' AND dedupe_retired = 0
-	AND sip_call_id = ? AND cseq = ? AND peer = ? AND time_us >= ? AND text = ?`,
-		m.SIPCallID, int64(m.CSeq), NormalizePeer(m.Peer), m.Time.Add(-DedupeWindow).UnixMicro(), m.Text).Scan(&id)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return false, nil
-	case err != nil:
+	id, err := s.retransmitted(ctx, s.r, m.SIPCallID, m.CSeq, NormalizePeer(m.Peer), m.Text, m.Time.Add(-DedupeWindow).UnixMicro())
+	if err != nil {
 		return false, fmt.Errorf("store: checking for a retransmitted message: %w", err)
 	}
-	return true, nil
+	return id != 0, nil
 }
 
-// seenID finds the stored incoming message that holds a dedupe key; peer must
-// be normalised already. The WHERE matches the partial index messages_dedupe.
-func (s *Store) seenID(ctx context.Context, db queryRower, sipCallID string, cseq uint32, peer string) (int64, error) {
+// messageKeysVersion is the schema version that added the index messages_key.
+const messageKeysVersion = 9
+
+// retransmitted finds the latest incoming message stored since cutoff (µs) with the key
+// and text, retired or not (messages_key), or 0; peer must be normalised already.
+func (s *Store) retransmitted(ctx context.Context, db queryRower, sipCallID string, cseq uint32, peer, text string, cutoff int64) (int64, error) {
+	if s.version != 0 && s.version < messageKeysVersion {
+		return 0, nil // an older file, read-only: it stores nothing to be a retransmission of
+	}
 	var id int64
+	// INDEXED BY: without statistics SQLite took messages_peer_time, and read every message
+	// of the peer's last minute for each new one (560 µs a message at a few thousand).
 	err := db.QueryRowContext(ctx, `
-SELECT id FROM messages
-WHERE direction = 'incoming' AND sip_call_id <> '' AND dedupe_retired = 0 AND sip_call_id = ? AND cseq = ? AND peer = ?`,
-		sipCallID, int64(cseq), peer).Scan(&id)
+SELECT id FROM messages INDEXED BY messages_key
+WHERE direction = 'incoming' AND sip_call_id <> '' AND sip_call_id = ? AND cseq = ? AND peer = ?
+	AND text = ? AND time_us >= ?
+ORDER BY id DESC LIMIT 1`,
+		sipCallID, int64(cseq), peer, text, cutoff).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
 	return id, err
 }
 

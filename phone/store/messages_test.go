@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -247,6 +249,13 @@ func TestMessageKeyReusedLater(t *testing.T) {
 	if id, err := s.AddMessage(ctx, msg("second message", at(41e9))); !errors.Is(err, ErrDuplicate) || id != otherID {
 		t.Errorf("storing the second message's retransmission: id %d, %v; want %d, ErrDuplicate", id, err, otherID)
 	}
+	// The first message's retransmission, now that the second took the key: still one.
+	if !seen(msg("hi", at(45e9))) {
+		t.Error("a retransmission of the first message after the second took the key not seen")
+	}
+	if id, err := s.AddMessage(ctx, msg("hi", at(45e9))); !errors.Is(err, ErrDuplicate) || id != firstID {
+		t.Errorf("storing the first message's late retransmission: id %d, %v; want %d, ErrDuplicate", id, err, firstID)
+	}
 	// The first text once more, after the window: a new message too.
 	later := msg("second message", at(40e9+DedupeWindow+time.Second))
 	if seen(later) {
@@ -264,5 +273,41 @@ func TestMessageKeyReusedLater(t *testing.T) {
 	}
 	if want := []string{"second message", "second message", "hi"}; !slices.Equal(texts, want) { // newest first
 		t.Errorf("stored %q, want %q", texts, want)
+	}
+}
+
+// TestMessagesRacingUnderOneKey: many messages under one reused key at once, each sent twice
+// (a retransmission racing its original): every message is stored once. Retiring the key
+// and inserting are separate statements, so they interleave; a message whose insert found
+// the key taken by another message (not its own copy) was answered 200 and lost.
+func TestMessagesRacingUnderOneKey(t *testing.T) {
+	ctx := context.Background()
+	s := newMemory(t)
+	const n = 20
+	var wg sync.WaitGroup
+	for i := range 2 * n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m := incoming("sip:bob@example.com", fmt.Sprintf("message %d", i%n), t0)
+			m.SIPCallID, m.CSeq = "fixed", 1
+			if _, err := s.AddMessage(ctx, m); err != nil && !errors.Is(err, ErrDuplicate) {
+				t.Errorf("message %d: %v", i%n, err)
+			}
+		}()
+	}
+	wg.Wait()
+	got, err := s.Messages(ctx, Query{Limit: 10 * n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := map[string]int{}
+	for _, m := range got {
+		texts[m.Text]++
+	}
+	for i := range n {
+		if c := texts[fmt.Sprintf("message %d", i)]; c != 1 {
+			t.Errorf("message %d stored %d times, want once", i, c)
+		}
 	}
 }

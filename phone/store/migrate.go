@@ -117,6 +117,12 @@ CREATE UNIQUE INDEX messages_dedupe ON messages (sip_call_id, cseq, peer)
 	{name: "contact address parameters", sql: `
 ALTER TABLE contact_uris ADD COLUMN params TEXT NOT NULL DEFAULT '';
 `},
+	// A retransmission is found by its key and text among every message, also those whose
+	// key another message took since (retired): from this index, not a scan of them all.
+	{name: "message keys", sql: `
+CREATE INDEX messages_key ON messages (sip_call_id, cseq, peer)
+	WHERE direction = 'incoming' AND sip_call_id <> '';
+`},
 }
 
 // migrate applies the migrations the database has not had yet, each in its
