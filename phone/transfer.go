@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,6 +63,23 @@ type referSub struct {
 	// call and dialogID find it once the call's dialog has ended (transferState.late).
 	call     *call
 	dialogID string
+	// cseq is the REFER's CSeq number once it has been sent (0 before): a NOTIFY whose
+	// "Event: refer;id=" names another REFER is not this one's (RFC 3515 2.4.6).
+	cseq uint32
+}
+
+// names says whether a NOTIFY whose Event header has params (after "refer;") may be for this
+// REFER: one without an id is taken (transferees name only a dialog's second REFER and later
+// ones, and many none at all), one with the id of another REFER of ours is not.
+func (s *referSub) names(params string) bool {
+	for p := range strings.SplitSeq(params, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if strings.EqualFold(strings.TrimSpace(k), "id") {
+			id, err := strconv.ParseUint(strings.TrimSpace(v), 10, 32)
+			return err == nil && (s.cseq == 0 || uint32(id) == s.cseq)
+		}
+	}
+	return true
 }
 
 // ErrTransferInProgress means a call already has a transfer waiting for its outcome.
@@ -138,6 +156,11 @@ func (p *Phone) refer(c *call, target sip.Uri, r *replaces) error {
 	defer cancel()
 	p.log.Info("transfer: REFER", "call", c.id, "to", target.String(), "attended", r != nil)
 	res, err := d.do(ctx, req)
+	if cs := req.CSeq(); cs != nil {
+		x.mu.Lock()
+		sub.cseq = cs.SeqNo // numbered as sipgo sent it
+		x.mu.Unlock()
+	}
 	if err != nil || res.StatusCode >= 300 {
 		code, reason := 408, "Request Timeout"
 		if err == nil {
@@ -154,7 +177,12 @@ func (p *Phone) refer(c *call, target sip.Uri, r *replaces) error {
 	// subscription then waits finalNotifyGrace on its own timer).
 	if !sub.done && x.subs[c.id] == sub {
 		sub.timer = time.AfterFunc(notifyTimeout, func() {
-			p.finishRefer(c, sub, 408, "no final NOTIFY from the transferee")
+			x.mu.Lock()
+			live := x.subs[c.id] == sub // not moved to late by the call's end meanwhile (forget)
+			x.mu.Unlock()
+			if live {
+				p.finishRefer(c, sub, 408, "no final NOTIFY from the transferee")
+			}
 		})
 	}
 	x.mu.Unlock()
@@ -211,20 +239,24 @@ func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	c := p.callForRequest(req)
-	ev := ""
+	ev, params := "", ""
 	if h := req.GetHeader("Event"); h != nil {
-		ev, _, _ = strings.Cut(strings.TrimSpace(h.Value()), ";")
+		ev, params, _ = strings.Cut(strings.TrimSpace(h.Value()), ";")
 	}
 	var sub *referSub
 	p.xfer.mu.Lock()
 	if c != nil {
 		sub = p.xfer.subs[c.id]
-	} else if sub = p.xfer.lateFor(req); sub != nil { // the call's dialog ended before it came
-		c = sub.call
 	}
+	if sub == nil { // the call's dialog ended before it came (the call may not be removed yet)
+		if sub = p.xfer.lateFor(req); sub != nil {
+			c = sub.call
+		}
+	}
+	named := sub != nil && sub.names(params) // sub.cseq is set under p.xfer.mu
 	p.xfer.mu.Unlock()
-	if c == nil || sub == nil || !strings.EqualFold(strings.TrimSpace(ev), "refer") {
-		p.log.Info("NOTIFY for no subscription", "event", ev, "call_found", c != nil)
+	if c == nil || !named || !strings.EqualFold(strings.TrimSpace(ev), "refer") {
+		p.log.Info("NOTIFY for no subscription", "event", ev, "params", params, "call_found", c != nil)
 		respond(481, "Subscription Does Not Exist")
 		return
 	}

@@ -112,6 +112,13 @@ func (r *codesTx) Respond(res *sip.Response) error {
 // of its own (RFC 5057): the NOTIFY is answered 200 and the transfer's outcome published. It
 // was answered 481 and the outcome lost.
 func TestFinalNotifyAfterBye(t *testing.T) {
+	t.Run("after the BYE", func(t *testing.T) { finalNotifyAfterTheDialog(t, true) })
+	t.Run("before the call is removed", func(t *testing.T) { finalNotifyAfterTheDialog(t, false) })
+}
+
+// finalNotifyAfterTheDialog is TestFinalNotifyAfterBye: the transferee's BYE ends the dialog
+// (byeFirst), or the test forgets it as the dialog's end does while the call is still filed.
+func finalNotifyAfterTheDialog(t *testing.T, byeFirst bool) {
 	tp, tAddr, tEv := runPhone(t, Config{})
 	r := dialRaw(t, tAddr)
 	t1 := answerNext(t, tp, tEv, CallAudio{})
@@ -132,7 +139,11 @@ func TestFinalNotifyAfterBye(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the raw caller got no REFER")
 	}
-	if err := sess.Bye(ctx); err != nil {
+	if !byeFirst {
+		// The moment between the dialog's end (its context, which forgets it) and the call's
+		// removal from the phone's dialogs: the NOTIFY finds the call, not its subscription.
+		tp.xfer.forget(t1, nil)
+	} else if err := sess.Bye(ctx); err != nil {
 		t.Fatalf("the transferee's BYE: %v", err)
 	}
 	for i := 0; ; i++ { // the call's end reaches the transfer's state in a goroutine of its own
@@ -164,7 +175,11 @@ func TestFinalNotifyAfterBye(t *testing.T) {
 	if len(tx.codes) != 1 || tx.codes[0] != 200 {
 		t.Fatalf("final NOTIFY after the BYE answered %v, want 200", tx.codes)
 	}
-	if fin := transferOutcome(t, tEv, t1, t1); fin.Code != 200 {
+	var ends []string
+	if byeFirst {
+		ends = []string{t1}
+	}
+	if fin := transferOutcome(t, tEv, t1, ends...); fin.Code != 200 {
 		t.Fatalf("transfer ended %d %s, want 200", fin.Code, fin.Reason)
 	}
 	// Once given, the outcome is not kept: a repeat of the final NOTIFY has no subscription.
@@ -172,5 +187,19 @@ func TestFinalNotifyAfterBye(t *testing.T) {
 	tp.onNotify(notify, tx)
 	if len(tx.codes) != 1 || tx.codes[0] != 481 {
 		t.Errorf("the final NOTIFY again answered %v, want 481", tx.codes)
+	}
+}
+
+// TestReferSubNamesItsNOTIFYs: a NOTIFY naming another REFER of ours (Event: refer;id=) is not
+// this transfer's; one without an id, or naming this REFER, is.
+func TestReferSubNamesItsNOTIFYs(t *testing.T) {
+	sent := &referSub{cseq: 7}
+	for params, want := range map[string]bool{"": true, "id=7": true, " id = 7 ": true, "id=3": false, "id=x": false, "foo=1": true, "foo=1;ID=7": true} {
+		if got := sent.names(params); got != want {
+			t.Errorf("REFER 7, Event refer;%s: %v, want %v", params, got, want)
+		}
+	}
+	if !(&referSub{}).names("id=3") {
+		t.Error("a NOTIFY with an id before our REFER's number is known was refused")
 	}
 }
