@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -145,7 +146,7 @@ func (c *contactsAddCmd) Run(e *env) error {
 		case err != nil:
 			return fmt.Errorf("contacts add: %w", err)
 		default:
-			old.URIs = append(old.URIs, c.URIs...)
+			old.URIs = mergeURIs(old.URIs, c.URIs)
 			if c.Note != "" {
 				old.Note = c.Note
 			}
@@ -247,4 +248,26 @@ func (c *contactsExportCmd) Run(e *env) error {
 		fmt.Fprintf(e.stderr, "wrote %d contacts to %s\n", len(cs), c.File)
 		return nil
 	})
+}
+
+// mergeURIs adds the addresses typed to a contact's: one it has already (the same address in
+// any spelling, store.ContactKey) takes the new spelling in its place, so that
+// "contacts add Bob sip:bob@host;transport=tls" gives Bob's address the parameters; others
+// come after its own.
+func mergeURIs(have, add []string) []string {
+	out := slices.Clone(have)
+	for _, u := range add {
+		n, err := store.NormalizeContactURI(u)
+		if err != nil {
+			out = append(out, u) // refused by the store, which says why
+			continue
+		}
+		i := slices.IndexFunc(out, func(h string) bool { return store.ContactKey(h) == store.ContactKey(n) })
+		if i < 0 {
+			out = append(out, n)
+			continue
+		}
+		out[i] = n
+	}
+	return out
 }

@@ -27,6 +27,14 @@ func TestContactsCommand(t *testing.T) {
 	if out := mustRun(0, "contacts", "add", "bob builder", "sip:bob@home.example"); !strings.Contains(out, "updated Bob Builder") {
 		t.Errorf("adding to an existing name: %q", out)
 	}
+	// The same address again with parameters gives it them, in its place.
+	if out := mustRun(0, "contacts", "add", "alice", "sip:alice@EXAMPLE.org;transport=tls"); !strings.Contains(out, "updated alice") {
+		t.Errorf("adding alice's address with parameters: %q", out)
+	}
+	if out := mustRun(0, "contacts", "list", "--prefix", "ali"); out != "alice  sip:alice@example.org;transport=tls\n" {
+		t.Errorf("alice after adding her address with parameters: %q", out)
+	}
+	mustRun(0, "contacts", "add", "alice", "sip:alice@example.org") // and back
 	out := mustRun(0, "contacts", "list")
 	want := "alice        sip:alice@example.org\nBob Builder  sip:bob@example.com, tel:+15550100, sip:bob@home.example  (site B)\n"
 	if out != want {
