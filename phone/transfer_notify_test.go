@@ -53,10 +53,27 @@ func (b *byeOnAnswer) Respond(res *sip.Response) error {
 // published: it was dropped when the end of the dialog forgot the subscription first.
 func TestFinalNotifyRacesBye(t *testing.T) {
 	tp, tAddr, tEv := runPhone(t, Config{})
-	r := dialRaw(t, tAddr)
-	t1 := answerNext(t, tp, tEv, CallAudio{})
+	r, t1, _ := referredRaw(t, tp, tAddr, tEv)
+	notify := finalNotify(r.sess.Load(), "finalnotify")
+	tx := &byeOnAnswer{t: t, p: tp, id: t1, r: r}
+	tp.onNotify(notify, tx)
+	if len(tx.codes) != 1 || tx.codes[0] != 200 {
+		t.Fatalf("final NOTIFY answered %v, want 200", tx.codes)
+	}
+	fin := transferOutcome(t, tEv, t1, t1)
+	if fin.Code != 200 {
+		t.Fatalf("transfer ended %d %s, want 200", fin.Code, fin.Reason)
+	}
+}
+
+// referredRaw is a raw caller's call answered by tp, which has just sent it a REFER (to a
+// target nobody answers): the raw caller, tp's call id and a context for the test.
+func referredRaw(t *testing.T, tp *Phone, addr string, events <-chan Event) (*rawCaller, string, context.Context) {
+	t.Helper()
+	r := dialRaw(t, addr)
+	t1 := answerNext(t, tp, events, CallAudio{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	sess := r.sess.Load()
 	if err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
 		t.Fatalf("the raw caller's INVITE: %v", err)
@@ -72,28 +89,24 @@ func TestFinalNotifyRacesBye(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the raw caller got no REFER")
 	}
+	return r, t1, ctx
+}
 
-	// The final NOTIFY as it would arrive in the raw caller's dialog, handed to onNotify.
+// finalNotify is the transferee's final NOTIFY (200) as it would arrive in sess's dialog, for
+// the test to hand to onNotify; branch names its transaction.
+func finalNotify(sess *sipgo.DialogClientSession, branch string) *sip.Request {
 	notify := sip.NewRequest(sip.NOTIFY, sess.InviteResponse.Contact().Address)
 	notify.AppendHeader(sip.HeaderClone(sess.InviteRequest.From()))
 	notify.AppendHeader(sip.HeaderClone(sess.InviteResponse.To()))
 	notify.AppendHeader(sip.HeaderClone(sess.InviteRequest.CallID()))
 	notify.AppendHeader(&sip.CSeqHeader{SeqNo: sess.CSEQ() + 1, MethodName: sip.NOTIFY})
-	notify.AppendHeader(sip.NewHeader("Via", "SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK.finalnotify"))
+	notify.AppendHeader(sip.NewHeader("Via", "SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK."+branch))
 	notify.AppendHeader(sip.NewHeader("Event", "refer"))
 	notify.AppendHeader(sip.NewHeader("Subscription-State", "terminated;reason=noresource"))
 	ct := sip.ContentTypeHeader("message/sipfrag;version=2.0")
 	notify.AppendHeader(&ct)
 	notify.SetBody([]byte("SIP/2.0 200 OK\r\n"))
-	tx := &byeOnAnswer{t: t, p: tp, id: t1, r: r}
-	tp.onNotify(notify, tx)
-	if len(tx.codes) != 1 || tx.codes[0] != 200 {
-		t.Fatalf("final NOTIFY answered %v, want 200", tx.codes)
-	}
-	fin := transferOutcome(t, tEv, t1, t1)
-	if fin.Code != 200 {
-		t.Fatalf("transfer ended %d %s, want 200", fin.Code, fin.Reason)
-	}
+	return notify
 }
 
 // codesTx is a server transaction that keeps the status codes it is given.
@@ -120,25 +133,8 @@ func TestFinalNotifyAfterBye(t *testing.T) {
 // (byeFirst), or the test forgets it as the dialog's end does while the call is still filed.
 func finalNotifyAfterTheDialog(t *testing.T, byeFirst bool) {
 	tp, tAddr, tEv := runPhone(t, Config{})
-	r := dialRaw(t, tAddr)
-	t1 := answerNext(t, tp, tEv, CallAudio{})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	r, t1, ctx := referredRaw(t, tp, tAddr, tEv)
 	sess := r.sess.Load()
-	if err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
-		t.Fatalf("the raw caller's INVITE: %v", err)
-	}
-	if err := sess.Ack(ctx); err != nil {
-		t.Fatalf("ACK: %v", err)
-	}
-	if err := tp.Transfer(t1, "sip:g@127.0.0.1:9"); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-r.refers:
-	case <-ctx.Done():
-		t.Fatal("the raw caller got no REFER")
-	}
 	if !byeFirst {
 		// The moment between the dialog's end (its context, which forgets it) and the call's
 		// removal from the phone's dialogs: the NOTIFY finds the call, not its subscription.
@@ -159,17 +155,7 @@ func finalNotifyAfterTheDialog(t *testing.T, byeFirst bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 
-	notify := sip.NewRequest(sip.NOTIFY, sess.InviteResponse.Contact().Address)
-	notify.AppendHeader(sip.HeaderClone(sess.InviteRequest.From()))
-	notify.AppendHeader(sip.HeaderClone(sess.InviteResponse.To()))
-	notify.AppendHeader(sip.HeaderClone(sess.InviteRequest.CallID()))
-	notify.AppendHeader(&sip.CSeqHeader{SeqNo: sess.CSEQ() + 1, MethodName: sip.NOTIFY})
-	notify.AppendHeader(sip.NewHeader("Via", "SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK.afterbye"))
-	notify.AppendHeader(sip.NewHeader("Event", "refer"))
-	notify.AppendHeader(sip.NewHeader("Subscription-State", "terminated;reason=noresource"))
-	ct := sip.ContentTypeHeader("message/sipfrag;version=2.0")
-	notify.AppendHeader(&ct)
-	notify.SetBody([]byte("SIP/2.0 200 OK\r\n"))
+	notify := finalNotify(sess, "afterbye")
 	tx := &codesTx{}
 	tp.onNotify(notify, tx)
 	if len(tx.codes) != 1 || tx.codes[0] != 200 {
