@@ -178,10 +178,12 @@ func (p *Phone) refer(c *call, target sip.Uri, r *replaces) error {
 	if !sub.done && x.subs[c.id] == sub {
 		sub.timer = time.AfterFunc(notifyTimeout, func() {
 			x.mu.Lock()
-			live := x.subs[c.id] == sub // not moved to late by the call's end meanwhile (forget)
+			// Checked and claimed at once: one the call's end moved to late (forget) waits out
+			// its grace, and is not reported on the ended call.
+			claimed := x.subs[c.id] == sub && x.claim(c.id, sub)
 			x.mu.Unlock()
-			if live {
-				p.finishRefer(c, sub, 408, "no final NOTIFY from the transferee")
+			if claimed {
+				p.referDone(c, 408, "no final NOTIFY from the transferee")
 			}
 		})
 	}
