@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,11 +44,10 @@ type sipRegistrar struct {
 	// go there first. attemptTimeout bounds each transaction when there are other targets.
 	current        string
 	attemptTimeout time.Duration
-	// known is the last target list DNS gave, used when a later lookup fails.
-	known []resolve.Target
-	// knownNow is known for calls and messages, read without mu (callTargets): a REGISTER in
-	// progress holds mu through its DNS and its transaction.
-	knownNow atomic.Pointer[[]resolve.Target]
+	// known is the last target list DNS gave, used when a later lookup fails (lookUp). Not
+	// under mu: calls read it too, while a REGISTER in progress holds mu through its DNS and
+	// its transaction.
+	known atomic.Pointer[[]resolve.Target]
 	// minExpires is the lifetime a registrar's 423 asked for at least (Min-Expires).
 	minExpires time.Duration
 
@@ -85,22 +85,30 @@ func (r *sipRegistrar) serverURI() sip.Uri {
 	return r.acc.registrar
 }
 
+// lookUp resolves the registrar's servers, and keeps them. When DNS is down (or the router lost
+// its upstream) it gives the ones it gave last time: they are most likely still there, and a
+// refresh that waits for DNS lets the binding lapse, a call that waits fails.
+func (r *sipRegistrar) lookUp(ctx context.Context, server sip.Uri) ([]resolve.Target, error) {
+	targets, err := resolveTargets(ctx, r.resolver, server, r.acc.Transport)
+	if err == nil {
+		r.known.Store(&targets)
+		return slices.Clone(targets), nil // the caller reorders its own
+	}
+	k := r.known.Load()
+	if k == nil || len(*k) == 0 || ctx.Err() != nil {
+		return nil, err
+	}
+	r.log.Warn("DNS lookup failed; using the servers it gave last time", "registrar", server.Host, "err", err)
+	return slices.Clone(*k), nil
+}
+
 func (r *sipRegistrar) register(ctx context.Context, expires time.Duration) (regResult, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	defer r.publishView()
 	server := r.serverURI()
-	targets, err := resolveTargets(ctx, r.resolver, server, r.acc.Transport)
-	switch {
-	case err == nil:
-		r.known = targets
-		r.knownNow.Store(&targets)
-	case len(r.known) > 0:
-		// DNS is down (or the router lost its upstream) at a refresh: the servers it gave
-		// last time are most likely still there, and the binding lapses if we wait for DNS.
-		r.log.Warn("DNS lookup failed; using the servers it gave last time", "registrar", server.Host, "err", err)
-		targets = r.known
-	default:
+	targets, err := r.lookUp(ctx, server)
+	if err != nil {
 		return regResult{}, transportError(r.op(), server.Host, r.acc.Transport, err)
 	}
 	// Refreshes go where the last REGISTER succeeded; if that server fails, the list is

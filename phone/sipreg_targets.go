@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -48,19 +47,9 @@ func (r *sipRegistrar) callTargets(ctx context.Context) (sip.Uri, []resolve.Targ
 	}
 	server := r.serverURI()
 	op := "call via " + server.String()
-	targets, err := resolveTargets(ctx, r.resolver, server, r.acc.Transport) // no lock: DNS may be slow
+	targets, err := r.lookUp(ctx, server) // no lock: DNS may be slow
 	if err != nil {
-		// DNS is down: the servers it gave for the last REGISTER are most likely still there,
-		// as they are for the refreshes (register), so calls and messages go on with them.
-		var known []resolve.Target
-		if k := r.knownNow.Load(); k != nil {
-			known = slices.Clone(*k)
-		}
-		if len(known) == 0 || ctx.Err() != nil {
-			return sip.Uri{}, nil, transportError(op, server.Host, r.acc.Transport, err)
-		}
-		r.log.Warn("DNS lookup failed; the call uses the servers it gave last time", "registrar", server.Host, "err", err)
-		targets = known
+		return sip.Uri{}, nil, transportError(op, server.Host, r.acc.Transport, err)
 	}
 	targets = r.usable(targets)
 	if v := r.view.Load(); v != nil && (v.routeOK || r.streamBindingUp(v)) {
