@@ -197,14 +197,17 @@ func (p *Phone) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 func (p *Phone) callForRequest(req *sip.Request) *call {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if id, err := sip.DialogIDFromRequestUAS(req); err == nil {
-		if c, ok := p.dialogs[id]; ok {
-			return c
-		}
-	}
-	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
-		if c, ok := p.dialogs[id]; ok {
-			return c
+	return byDialog(p.dialogs, req)
+}
+
+// byDialog finds what m files under the dialog of req, an in-dialog request, whichever side
+// created the dialog (its id as the UAS sees it, then as the UAC does), or nil.
+func byDialog[V any](m map[string]*V, req *sip.Request) *V {
+	for _, id := range []func(*sip.Request) (string, error){sip.DialogIDFromRequestUAS, sip.DialogIDFromRequestUAC} {
+		if k, err := id(req); err == nil {
+			if v, ok := m[k]; ok {
+				return v
+			}
 		}
 	}
 	return nil

@@ -195,7 +195,7 @@ func (x *transferState) forget(id string, d *dialogRef) {
 		if s.timer != nil {
 			s.timer.Stop()
 		}
-		if s.done || s.dialogID == "" {
+		if s.dialogID == "" { // nothing to find it by (a sub in subs is never done: claim takes it out)
 			s.done = true
 			return
 		}
@@ -218,14 +218,7 @@ func (x *transferState) forget(id string, d *dialogRef) {
 
 // lateFor finds the transfer a NOTIFY is for whose call's dialog has ended (forget), by the
 // NOTIFY's dialog, or nil. x.mu is held.
-func (x *transferState) lateFor(req *sip.Request) *referSub {
-	for _, id := range []func(*sip.Request) (string, error){sip.DialogIDFromRequestUAS, sip.DialogIDFromRequestUAC} {
-		if k, err := id(req); err == nil && x.late[k] != nil {
-			return x.late[k]
-		}
-	}
-	return nil
-}
+func (x *transferState) lateFor(req *sip.Request) *referSub { return byDialog(x.late, req) }
 
 // ackWait bounds how long a REFER or NOTIFY waits for the ACK of the call's 200 OK
 // (waitConfirmed).
