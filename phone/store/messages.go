@@ -24,8 +24,7 @@ const DedupeWindow = time.Minute
 // stored less than DedupeWindow before it is a retransmission: it is not
 // stored again, and AddMessage returns the stored message's id with an error
 // wrapping ErrDuplicate. MessageSeen is the cheap check before that; this is
-// the race-free one. A stored message that held the key gives it up (it is
-// retired from the dedupe index) to a new message under it, and both stay.
+// the race-free one.
 func (s *Store) AddMessage(ctx context.Context, m Message) (int64, error) {
 	if err := validDirection(m.Direction); err != nil {
 		return 0, err
@@ -37,89 +36,50 @@ func (s *Store) AddMessage(ctx context.Context, m Message) (int64, error) {
 		return 0, errors.New("store: message has no time")
 	}
 	peer := NormalizePeer(m.Peer)
-	if m.Direction != Incoming || m.SIPCallID == "" { // nothing to tell it from
-		id, _, err := s.insertMessage(ctx, nil, m, peer)
-		return id, err
-	}
-	// One transaction, so that nothing comes between the look-up, the retiring and the
-	// insert: as separate statements, a copy of this message could be stored and its key
-	// taken by another message between this one's look-up and insert, and it was stored twice.
-	cutoff := m.Time.Add(-DedupeWindow).UnixMicro()
-	const retire = `
-UPDATE messages SET dedupe_retired = 1
-WHERE direction = 'incoming' AND sip_call_id <> '' AND dedupe_retired = 0
-	AND sip_call_id = ? AND cseq = ? AND peer = ?`
 	// Prepared before the transaction: preparing takes the writer's one connection, which the
 	// transaction holds.
-	retireSt, err := s.prepared(ctx, retire)
-	if err == nil {
-		_, err = s.prepared(ctx, insertMessageSQL)
-	}
+	insert, err := s.prepared(ctx, insertMessageSQL)
 	if err != nil {
-		return 0, fmt.Errorf("store: adding message from %s: %w", peer, err)
+		return 0, fmt.Errorf("store: adding message with %s: %w", peer, err)
 	}
 	var id int64
 	dup := false
+	// One transaction, serialised with every other writer (_txlock=immediate, in this process
+	// or another): nothing comes between the look-up and the insert, so two copies of a
+	// message racing each other are stored once.
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if id, err = s.retransmitted(ctx, tx, m.SIPCallID, m.CSeq, peer, m.Text, cutoff); err != nil || id != 0 {
-			dup = id != 0
-			return err
+		if m.Direction == Incoming && m.SIPCallID != "" { // else nothing to tell it from
+			cutoff := m.Time.Add(-DedupeWindow).UnixMicro()
+			var err error
+			if id, err = s.retransmitted(ctx, tx, m.SIPCallID, m.CSeq, peer, m.Text, cutoff); err != nil || id != 0 {
+				dup = id != 0
+				return err
+			}
 		}
-		if _, err := tx.StmtContext(ctx, retireSt).ExecContext(ctx, m.SIPCallID, int64(m.CSeq), peer); err != nil {
-			return fmt.Errorf("retiring an older message's key: %w", err)
-		}
-		var inserted bool
-		if id, inserted, err = s.insertMessage(ctx, tx, m, peer); err == nil && !inserted {
-			err = errors.New("the key is still taken") // cannot be: retired above, in this transaction
-		}
-		return err
+		read := m.Read || m.Direction == Outgoing
+		return tx.StmtContext(ctx, insert).QueryRowContext(ctx, m.Direction, m.Account, peer, m.Text, m.Time.UnixMicro(),
+			m.Status, m.Code, m.SIPCallID, int64(m.CSeq), read).Scan(&id)
 	})
 	switch {
 	case err != nil:
-		return 0, fmt.Errorf("store: adding message from %s: %w", peer, err)
+		return 0, fmt.Errorf("store: adding message with %s: %w", peer, err)
 	case dup:
 		return id, fmt.Errorf("store: message from %s (Call-ID %s, CSeq %d): %w", peer, m.SIPCallID, m.CSeq, ErrDuplicate)
 	}
 	return id, nil
 }
 
-// insertMessageSQL inserts a message. DO NOTHING applies to the dedupe index only: nothing
-// else here is unique. On a conflict RETURNING yields no row.
+// insertMessageSQL inserts a message and gives its id.
 const insertMessageSQL = `
 INSERT INTO messages (direction, account, peer, text, time_us, status, code, sip_call_id, cseq, read)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT DO NOTHING
 RETURNING id`
-
-// insertMessage inserts m (peer normalised), in tx unless it is nil; inserted is false when
-// an incoming message holds its dedupe key already.
-func (s *Store) insertMessage(ctx context.Context, tx *sql.Tx, m Message, peer string) (id int64, inserted bool, err error) {
-	st, err := s.prepared(ctx, insertMessageSQL)
-	if err != nil {
-		return 0, false, fmt.Errorf("store: adding message with %s: %w", peer, err)
-	}
-	read := m.Read || m.Direction == Outgoing
-	if tx != nil {
-		st = tx.StmtContext(ctx, st)
-	}
-	err = st.QueryRowContext(ctx, m.Direction, m.Account, peer, m.Text, m.Time.UnixMicro(),
-		m.Status, m.Code, m.SIPCallID, int64(m.CSeq), read).Scan(&id)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return 0, false, nil
-	case err != nil:
-		return 0, false, fmt.Errorf("store: adding message with %s: %w", peer, err)
-	}
-	return id, true, nil
-}
 
 // MessageSeen reports whether m, an incoming message, is stored already:
 // whether a MESSAGE is a retransmission to acknowledge but not show again. It
 // is when a message with its Call-ID, CSeq, sender (normalised) and text was
-// stored less than DedupeWindow before m.Time, whether it still holds the key
-// or another message took it since. Without a Call-ID nothing can be
-// deduplicated and it reports false.
+// stored less than DedupeWindow before m.Time. Without a Call-ID nothing can
+// be deduplicated and it reports false.
 func (s *Store) MessageSeen(ctx context.Context, m Message) (bool, error) {
 	if m.SIPCallID == "" {
 		return false, nil
@@ -135,7 +95,7 @@ func (s *Store) MessageSeen(ctx context.Context, m Message) (bool, error) {
 const messageKeysVersion = 9
 
 // retransmitted finds the latest incoming message stored since cutoff (µs) with the key
-// and text, retired or not (messages_key), or 0; peer must be normalised already.
+// and text (messages_key), or 0; peer must be normalised already.
 func (s *Store) retransmitted(ctx context.Context, db queryRower, sipCallID string, cseq uint32, peer, text string, cutoff int64) (int64, error) {
 	if s.version != 0 && s.version < messageKeysVersion {
 		return 0, nil // an older file, read-only: it stores nothing to be a retransmission of

@@ -123,6 +123,13 @@ ALTER TABLE contact_uris ADD COLUMN params TEXT NOT NULL DEFAULT '';
 CREATE INDEX messages_key ON messages (sip_call_id, cseq, peer)
 	WHERE direction = 'incoming' AND sip_call_id <> '';
 `},
+	// AddMessage looks a retransmission up and inserts in one transaction, which SQLite
+	// serialises with every other writer: a unique key, and the retiring of it that the
+	// dedupe window needed, guard nothing more.
+	{name: "message dedupe by look-up", sql: `
+DROP INDEX messages_dedupe;
+ALTER TABLE messages DROP COLUMN dedupe_retired;
+`},
 }
 
 // migrate applies the migrations the database has not had yet, each in its
