@@ -35,8 +35,8 @@
 //
 // # Address book
 //
-// The same file keeps the contacts (schema v4, contacts.go): a name (unique ignoring ASCII
-// case), one or more addresses, a note. Addresses are stored as ContactKey gives them, which
+// The same file keeps the contacts (schema v4, contacts.go): a name (unique in any letter
+// case and Unicode form, NameKey), one or more addresses, a note. Addresses are stored as ContactKey gives them, which
 // for SIP is NormalizePeer's form, so a peer's name is one indexed look-up (NameFor), with
 // their URI parameters beside (contact_uris.params, schema v8: ";user=phone" is dialled);
 // each address belongs to one contact. vcard.go reads and writes vCard.
