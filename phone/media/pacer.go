@@ -104,6 +104,19 @@ func (p *sharedPacer) remove(s *Session) {
 	s.frameMu.Unlock()
 }
 
+// retime re-arms the timer for s's new parameters if the run paces s: its packets came to fall
+// between ticks, or no longer do (Session.between).
+func (p *sharedPacer) retime(s *Session) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.run == nil {
+		return
+	}
+	p.run.moveMu.Lock()
+	defer p.run.moveMu.Unlock()
+	p.run.retime(s.log)
+}
+
 // pacerRun is the pacer from the first session's Start to the last one's Close: the timer,
 // the goroutines and the lists of sessions, one a phase (pacer_phase.go).
 type pacerRun struct {
@@ -131,7 +144,7 @@ type pacerRun struct {
 	spare   [phases][]*Session
 	listHdr [phases][2][]*Session
 	flip    [phases]int
-	// period is the timer's period, frameDur or phaseDur; written under sharedPacer.mu.
+	// period is the timer's period, frameDur, halfFrame or phaseDur; written under moveMu.
 	period atomic.Int64
 	// flushMu is held for reading by each worker from its share's first queued send until
 	// the queue is flushed (sendq_linux.go); removing a session takes it for writing once, so

@@ -135,9 +135,11 @@ func (r *pacerRun) moveLone() {
 	}
 	r.grid = st.grid
 	r.served = int64(st.due.Sub(r.grid)/phaseDur) - 1 // its next frame's slot is the next to serve
-	r.period.Store(int64(frameDur))
+	// A frame, or half of one if its packets fall between ticks (tx_pack.go).
+	want := r.wantPeriod()
+	r.period.Store(int64(want))
 	if r.timer != nil {
-		if err := r.timer.rearm(frameDur, st.due); err != nil {
+		if err := r.timer.rearm(want, st.due); err != nil {
 			// The old grid's ticks go on: each finds the session's frame due (shift ago).
 			s.log.Warn("media: shared pacer: moving the timer", "err", err)
 		}

@@ -58,12 +58,21 @@ func (r *pacerRun) phaseGrid(ph int) time.Time {
 	return r.grid.Add(time.Duration(ph)*phaseDur - frameDur)
 }
 
+// halfFrame is the timer's period while only phase 0 has sessions and one of them sends
+// packets due between its ticks (Session.between): a visit halfway between them too.
+const halfFrame = frameDur / 2
+
 // wantPeriod is the timer's period the lists call for: phaseDur while a phase other than 0
-// has sessions, else frameDur.
+// has sessions, else halfFrame while a session's packets fall between ticks, else frameDur.
 func (r *pacerRun) wantPeriod() time.Duration {
 	for ph := 1; ph < phases; ph++ {
 		if len(*r.lists[ph].Load()) > 0 {
 			return phaseDur
+		}
+	}
+	for _, s := range *r.lists[0].Load() {
+		if s.between.Load() {
+			return halfFrame
 		}
 	}
 	return frameDur
@@ -102,7 +111,29 @@ func (r *pacerRun) serveSlots(now time.Time) bool {
 	}
 	for slot := from; slot <= cur; slot++ {
 		r.paceList(*r.lists[slot%phases].Load(), now)
+		r.sendBetween(*r.lists[(slot+phases/2)%phases].Load())
 	}
 	r.served = cur
 	return true
+}
+
+// sendBetween visits the sessions of list whose packets fall between ticks (Session.between)
+// halfway between two of their ticks, where a slot of the phase half a frame after theirs is:
+// the packets due then leave (tx_pack.go). Such sessions are few (G.711 at 10, 30 or 50 ms),
+// so the tick goroutine sends theirs itself, one system call each.
+func (r *pacerRun) sendBetween(list []*Session) {
+	for _, s := range list {
+		if !s.between.Load() {
+			continue
+		}
+		s.frameMu.Lock()
+		if st := s.paced; st != nil {
+			// Its last tick was half a frame ago, so its next is due half a frame from now.
+			at := st.due.Add(-halfFrame)
+			if s.tx.sendHeld(s, s.current(), &st.pkt, st.buf[:], at) {
+				r.workers[0].late.record(time.Since(at))
+			}
+		}
+		s.frameMu.Unlock()
+	}
 }

@@ -82,6 +82,7 @@ func (s *Session) sendDue(st *paceState, now time.Time, late *lateHist) {
 	st.playAt, st.toPlay = st.due, 0
 	for ; st.toPlay < maxCatchUp && !now.Before(st.due); st.toPlay++ {
 		queued := st.sq.total() // a queued frame's lateness is taken when it leaves
+		s.tx.due = st.due
 		if s.tx.sendFrame(s, s.current(), st.pcm[:], st.buf[:], &st.pkt) && late != nil && st.sq.total() == queued {
 			late.record(time.Since(st.due))
 		}

@@ -111,7 +111,10 @@ type Session struct {
 	frameMu sync.Mutex
 	// paced is the shared pacer's state for this session (pacer.go), guarded by frameMu; nil
 	// when a goroutine of its own paces it, and from the moment Close took it off the pacer.
-	paced     *paceState
+	paced *paceState
+	// between: its packets fall due between the shared pacer's ticks (10, 30 or 50 ms of
+	// G.711 or G.722), which visits it halfway between them too (tx_pack.go).
+	between   atomic.Bool
 	params    Params
 	dtmfQueue []rune
 	started   time.Time // when Start was first called
@@ -252,6 +255,9 @@ func (s *Session) Update(p Params) {
 		s.rxSince = s.now() // resumed, or the far end moved: silence counts from now
 	}
 	s.mu.Unlock()
+	if s.between.Swap(packedBetweenTicks(p)) != packedBetweenTicks(p) {
+		pacer.retime(s) // the timer ticks halfway between frames while such a session is paced
+	}
 	s.frameMu.Lock() // a frame in progress with the old parameters ends first
 	var run *pacerRun
 	if s.paced != nil && s.paced.unflushed {

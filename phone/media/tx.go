@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/dialtone/dialtone/codec"
 	"github.com/pion/rtp"
@@ -23,6 +24,9 @@ type sender struct {
 
 	dtmf dtmfSender // the RFC 4733 event in progress (dtmf_tx.go)
 	pack packer     // audio encoded but not sent: packets of another duration than a frame (tx_pack.go)
+	// due is the due time of the frame sendFrame sends (sendDue sets it), when its packed
+	// packets are due; zero sends them as soon as they are whole (tx_pack.go).
+	due time.Time
 
 	enc    codec.Encoder // encodes for encFor; made anew when the negotiated codec changes
 	encFor codec.Codec
@@ -48,13 +52,13 @@ func (t *sender) init() {
 func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *rtp.Packet) (sent bool) {
 	defer func() { t.ts += tsStep(p.Codec) }()
 	if !p.Send || p.Codec == nil || !p.Remote.IsValid() {
-		t.pack.n = 0 // what waited was before the pause: not sent after it
+		t.pack.reset() // what waited was before the pause: not sent after it
 		return false
 	}
 	pcm = pcm[:codec.FrameSamplesAt(p.Codec.SampleRate())]
 	pkt.Header = rtp.Header{Version: 2, SSRC: t.ssrc}
 	if t.dtmfPacket(s, p, pkt, buf) { // what was packed before the event has left (dtmf_tx.go)
-		t.pack.n = 0 // the event replaces the audio
+		t.pack.reset() // the event replaces the audio
 		if p.Source != nil && !t.sourceEOF && !t.sourceLost {
 			// The event replaces this frame's audio; a file still moves on with time, and
 			// ends (nothing is packed to flush: the event packet in buf stays as it is).
@@ -89,7 +93,7 @@ func (t *sender) sendFrame(s *Session, p Params, pcm []int16, buf []byte, pkt *r
 		return false
 	}
 	if per > 0 {
-		return t.sendPacked(s, p, pkt, buf, n, per) // tx_pack.go
+		return t.sendPacked(s, p, pkt, buf, n, per, t.due) // tx_pack.go
 	}
 	pkt.PayloadType = p.sendPT()
 	pkt.Timestamp = t.ts

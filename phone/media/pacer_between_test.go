@@ -1,0 +1,168 @@
+package media
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/codec"
+	"github.com/pion/rtp"
+)
+
+// sendTimes drives a private run's ticks by hand every step on its grid for d, with s the
+// only session, and returns when (on the grid) each of s's packets left, and the run's period.
+func sendTimes(t *testing.T, s *Session, step, d time.Duration) (times []time.Duration, period time.Duration) {
+	t.Helper()
+	grid := time.Now()
+	r := newPacerRun(new(pacerStats), grid, 1)
+	defer r.stop()
+	r.add(s, grid)
+	period = time.Duration(r.period.Load())
+	last := s.Stats().PacketsSent
+	for at := step; at <= d; at += step {
+		r.tick(grid.Add(at))
+		n := s.Stats().PacketsSent
+		for range n - last {
+			times = append(times, at)
+		}
+		last = n
+	}
+	if !r.remove(s) {
+		t.Fatal("the session was not paced")
+	}
+	return times, period
+}
+
+// TestPacketsBetweenTicksLeaveEvenly: G.711 packets of 10, 30 and 50 ms leave one packet
+// duration apart, the shared pacer visiting the session halfway between its 20 ms ticks (and
+// its timer ticking every 10 ms for it); 40 and 60 ms ones leave on ticks. Before, 30 ms
+// packets left 20 and 40 ms apart and 10 ms ones two at a time. On 20 ms ticks alone (a
+// session pacing itself) the same audio leaves all the same, only less evenly.
+func TestPacketsBetweenTicksLeaveEvenly(t *testing.T) {
+	const d = 600 * time.Millisecond
+	for _, ptime := range []time.Duration{10, 30, 40, 50, 60} {
+		ptime *= time.Millisecond
+		t.Run(fmt.Sprint(ptime), func(t *testing.T) {
+			ss := pairedSessions(t, 2, true)
+			p := ss[0].current()
+			p.Ptime = ptime
+			ss[0].Update(p)
+			between := ptime%frameDur != 0
+			if ss[0].between.Load() != between {
+				t.Fatalf("Session.between %v for %v packets", !between, ptime)
+			}
+			times, period := sendTimes(t, ss[0], halfFrame, d)
+			if want := map[bool]time.Duration{true: halfFrame, false: frameDur}[between]; period != want {
+				t.Fatalf("the timer's period %v with %v packets, want %v", period, ptime, want)
+			}
+			if len(times) < int(d/ptime)-3 {
+				t.Fatalf("%d packets of %v in %v: %v", len(times), ptime, d, times)
+			}
+			for i := 1; i < len(times); i++ {
+				if gap := times[i] - times[i-1]; gap != ptime {
+					t.Fatalf("packets left at %v: %v apart, want every %v", times, gap, ptime)
+				}
+			}
+			// The same session's audio on 20 ms ticks alone: as many packets, give or
+			// take the one still waiting at the end.
+			ss2 := pairedSessions(t, 2, true)
+			ss2[0].Update(p)
+			coarse, _ := sendTimes(t, ss2[0], frameDur, d)
+			if diff := len(coarse) - len(times); diff < -1 || diff > 1 {
+				t.Fatalf("%d packets on 20 ms ticks, %d on 10 ms ones", len(coarse), len(times))
+			}
+		})
+	}
+}
+
+// TestPacketsBetweenTicksCarryTheAudio: held back for their time, 30 ms packets carry the
+// audio 20 ms packets carry, in order, with contiguous timestamps and sequence numbers.
+func TestPacketsBetweenTicksCarryTheAudio(t *testing.T) {
+	run := func(ptime time.Duration) []rtp.Packet {
+		s, far, p := sendingSession(t, codec.PCMU)
+		s.tx.ts = 1000 // the sender's random start, fixed so that runs compare
+		p.Ptime = ptime
+		s.Update(p)
+		if times, _ := sendTimes(t, s, halfFrame, 400*time.Millisecond); len(times) < 10 {
+			t.Fatalf("%v: %d packets in 400 ms", ptime, len(times))
+		}
+		return readPackets(t, far)
+	}
+	ref, got := joined(run(frameDur)), run(30*time.Millisecond)
+	for i, p := range got {
+		if len(p.Payload) != 240 {
+			t.Fatalf("packet %d: %d octets, want 240", i, len(p.Payload))
+		}
+		if i > 0 && (p.Timestamp != got[i-1].Timestamp+240 || p.SequenceNumber != got[i-1].SequenceNumber+1) {
+			t.Fatalf("packet %d: timestamp %d, sequence %d after %d, %d", i, p.Timestamp, p.SequenceNumber,
+				got[i-1].Timestamp, got[i-1].SequenceNumber)
+		}
+	}
+	if sent := joined(got); len(sent) < len(ref)-2*240 || !bytes.Equal(sent, ref[:min(len(sent), len(ref))]) {
+		t.Fatalf("%d octets in 30 ms packets, %d in 20 ms ones, or not the same audio", len(sent), len(ref))
+	}
+}
+
+// TestPacerTicksBetweenWhileNeeded: on the real shared pacer, the kernel's timer ticks every
+// 10 ms while a session's packets fall between 20 ms ticks, from the re-INVITE that asks for
+// them to the one that no longer does.
+func TestPacerTicksBetweenWhileNeeded(t *testing.T) {
+	if !sharedPacerWorks() {
+		t.Skip("no shared pacer on this system (timerfd is Linux only): sessions pace themselves")
+	}
+	ss := pairedSessions(t, 2, false)
+	s := ss[0]
+	period := func() time.Duration {
+		pacer.mu.Lock()
+		defer pacer.mu.Unlock()
+		if pacer.run == nil {
+			t.Fatal("no pacer run")
+		}
+		d, err := pacer.run.timer.period()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	p := s.current()
+	s.Start(p)
+	if d := period(); d != frameDur {
+		t.Fatalf("20 ms packets: timer period %v", d)
+	}
+	p.Ptime = 30 * time.Millisecond
+	s.Update(p)
+	if d := period(); d != halfFrame {
+		t.Fatalf("30 ms packets: timer period %v, want %v", d, halfFrame)
+	}
+	p.Ptime = 40 * time.Millisecond
+	s.Update(p)
+	if d := period(); d != frameDur {
+		t.Fatalf("40 ms packets: timer period %v, want %v", d, frameDur)
+	}
+	s.Close()
+	if g := pacerGoroutines(); g != 0 {
+		t.Fatalf("%d pacer goroutines after Close", g)
+	}
+}
+
+// TestLoneMoveKeepsTicksBetween: a lone session whose ticks move (pacer_move.go) gets a timer
+// re-armed on its new grid every 10 ms if its packets fall between ticks, not every 20.
+func TestLoneMoveKeepsTicksBetween(t *testing.T) {
+	s := pairedSessions(t, 2, true)[0]
+	p := s.current()
+	p.Ptime = 30 * time.Millisecond
+	s.Update(p)
+	grid := time.Now()
+	r := newPacerRun(new(pacerStats), grid, 1)
+	defer r.stop()
+	r.add(s, grid)
+	r.workers[0].moves = append(r.workers[0].moves, phaseMove{s: s, shift: 3 * time.Millisecond, to: -1})
+	r.applyMoves()
+	if st := s.paced; st == nil || !st.grid.Equal(grid.Add(-frameDur-3*time.Millisecond)) {
+		t.Fatal("the lone session's ticks did not move: the test measures nothing")
+	}
+	if d := time.Duration(r.period.Load()); d != halfFrame {
+		t.Fatalf("after the move: period %v, want %v", d, halfFrame)
+	}
+}
