@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -93,6 +94,11 @@ func TestDialtoneSendsThePtimeBaresipAsks(t *testing.T) {
 	if sizes := rtpPayloadSizes(t, file, ourPort, bobPort, 0); sizes[240] < 100 || len(sizes) != 1 {
 		t.Fatalf("our PCMU packets by payload size %v: want only 240 octets (30 ms), over 100 of them", sizes)
 	}
+	// Each left 30 ms after the one before, not 20 and 40 ms apart (the median of such
+	// alternation is 20 or 40): the median is robust against a busy machine's late ticks.
+	if gap := medianGap(rtpPacketsSeen(t, file, ourPort, bobPort, 0)); gap < 27*time.Millisecond || gap > 33*time.Millisecond {
+		t.Fatalf("our 30 ms packets left a median %v apart, want 30 ms", gap)
+	}
 	assertTone(t, lastRecording(t, bob), 1300, 3) // baresip heard dialtone
 }
 
@@ -112,6 +118,23 @@ func inviteBodies(b *peers.Baresip) (offer, answer string) {
 // port dst by their payload size.
 func rtpPayloadSizes(t *testing.T, file string, src, dst, pt int) map[int]int {
 	t.Helper()
+	sizes := map[int]int{}
+	for _, p := range rtpPacketsSeen(t, file, src, dst, pt) {
+		sizes[p.size]++
+	}
+	return sizes
+}
+
+// rtpPacketSeen is one RTP packet of a capture: its payload's size and when it was captured.
+type rtpPacketSeen struct {
+	size int
+	at   time.Time
+}
+
+// rtpPacketsSeen lists the RTP packets of payload type pt captured in file from port src to port
+// dst, in the capture's order.
+func rtpPacketsSeen(t *testing.T, file string, src, dst, pt int) []rtpPacketSeen {
+	t.Helper()
 	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
@@ -121,11 +144,11 @@ func rtpPayloadSizes(t *testing.T, file string, src, dst, pt int) map[int]int {
 	if err != nil {
 		t.Fatalf("capture %s: %v", file, err)
 	}
-	sizes := map[int]int{}
+	var out []rtpPacketSeen
 	for {
 		pkt, err := rd.Next()
 		if errors.Is(err, io.EOF) {
-			return sizes
+			return out
 		}
 		if err != nil {
 			t.Fatalf("capture %s: %v", file, err)
@@ -136,7 +159,20 @@ func rtpPayloadSizes(t *testing.T, file string, src, dst, pt int) map[int]int {
 		}
 		var r rtp.Packet
 		if r.Unmarshal(d.Payload) == nil && int(r.PayloadType) == pt {
-			sizes[len(r.Payload)]++
+			out = append(out, rtpPacketSeen{size: len(r.Payload), at: pkt.Time})
 		}
 	}
+}
+
+// medianGap is the median time between consecutive packets of ps.
+func medianGap(ps []rtpPacketSeen) time.Duration {
+	var gaps []time.Duration
+	for i := 1; i < len(ps); i++ {
+		gaps = append(gaps, ps[i].at.Sub(ps[i-1].at))
+	}
+	if len(gaps) == 0 {
+		return 0
+	}
+	slices.Sort(gaps)
+	return gaps[len(gaps)/2]
 }
