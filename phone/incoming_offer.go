@@ -22,6 +22,12 @@ func (p *Phone) checkOffer(req *sip.Request, acc *account) (*sdp.ParsedOffer, me
 	if err != nil {
 		return nil, mp, err
 	}
+	if mp.enc == sdp.EncryptionSDES && offer.Plain() {
+		// Answered plain either way (SRTP if offered, else not): no key to make (a getrandom
+		// of ~5 µs before the 200, BenchmarkAnswerTurnaround). The call's later offers
+		// follow what this exchange settled anyway (sessionEncryption).
+		mp.enc = sdp.EncryptionNone
+	}
 	if mp.keys, err = newKeysFor(mp.enc, offer.CryptoSuites()); err != nil {
 		return nil, mp, err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dialtone/dialtone/phone/sdp"
 	"github.com/dialtone/dialtone/phone/srtp"
+	"github.com/emiago/sipgo/sip"
 )
 
 // TestNewKeysFor: an answerer's keys are for the offered suites alone, each under the tag
@@ -56,5 +57,37 @@ func TestNewKeysFor(t *testing.T) {
 				t.Errorf("keys for %v, want %v", suites, tt.got)
 			}
 		})
+	}
+}
+
+// TestPlainOfferMakesNoKeys: under the default policy (SRTP if offered), an incoming plain
+// offer is checked with no SDES key made (a getrandom before the 200) and accepted; an offer
+// with a=crypto gets a key for its suite; under sdes-required a plain offer is still refused.
+func TestPlainOfferMakesNoKeys(t *testing.T) {
+	const key = "a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:t0r0/apkukU7JjjfR0mY8GEimBq4OiPEm9eKSFOx\r\n"
+	offer := func(extra string) *sip.Request {
+		req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "bob", Host: "127.0.0.1"})
+		req.SetBody([]byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+			"m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" + extra))
+		return req
+	}
+	p, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, mp, err := p.checkOffer(offer(""), nil)
+	if err != nil || mp.keys != nil || mp.enc != sdp.EncryptionNone {
+		t.Fatalf("plain offer: %v, %d keys, policy %v; want accepted without keys", err, len(mp.keys), mp.enc)
+	}
+	_, mp, err = p.checkOffer(offer(key), nil)
+	if err != nil || len(mp.keys) != 1 || mp.keys[0].Suite != srtp.AESCM128HMACSHA132 || mp.enc != sdp.EncryptionSDES {
+		t.Fatalf("offer with a=crypto: %v, keys %v, policy %v; want one AES_CM_128_HMAC_SHA1_32 key under SDES", err, mp.keys, mp.enc)
+	}
+	strict, err := New(Config{MediaEncryption: "sdes-required"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := strict.checkOffer(offer(""), nil); err == nil {
+		t.Fatal("sdes-required took a plain offer")
 	}
 }

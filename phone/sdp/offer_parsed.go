@@ -84,3 +84,26 @@ func (o *ParsedOffer) CryptoSuites() []srtp.Suite {
 	}
 	return out
 }
+
+// Plain says whether the offer is plain RTP through and through: no stream of a secure
+// profile (RTP/SAVP, RTP/SAVPF) and no a=crypto line anywhere, well formed or not. Such an
+// offer is answered alike under EncryptionSDES and EncryptionNone, so an answerer that may
+// take either needs no keys for it (TestPlainOfferNeedsNoKeys).
+func (o *ParsedOffer) Plain() bool {
+	for _, a := range o.sd.Attributes {
+		if a.Key == "crypto" {
+			return false
+		}
+	}
+	for _, md := range o.sd.MediaDescriptions {
+		if secureProto(proto(md)) {
+			return false
+		}
+		for _, a := range md.Attributes {
+			if a.Key == "crypto" {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -2,7 +2,9 @@ package sdp
 
 import (
 	"bytes"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -105,4 +107,61 @@ func BenchmarkAnswerParsedTwice(b *testing.B) {
 			_, _, _ = o.Answer(local)
 		}
 	})
+}
+
+// TestPlainOfferNeedsNoKeys: Plain holds for offers of plain RTP with no a=crypto line, and
+// not for any secure profile or a=crypto line (well formed or not, on any stream, at session
+// level); for the plain ones, answering under "SDES if offered" with keys and under no
+// encryption without any gives the same answer (FuzzPlainOffer for any offer).
+func TestPlainOfferNeedsNoKeys(t *testing.T) {
+	const key = "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+	video := "m=video 5000 RTP/SAVP 96\r\na=rtpmap:96 H264/90000\r\n"
+	for _, c := range []struct {
+		name  string
+		offer []byte
+		plain bool
+	}{
+		{"RTP/AVP", offerWith("RTP/AVP"), true},
+		{"RTP/AVPF", offerWith("RTP/AVPF"), true},
+		{"RTP/SAVP without a=crypto", offerWith("RTP/SAVP"), false},
+		{"RTP/SAVPF", offerWith("RTP/SAVPF", key), false},
+		{"RTP/AVP with a=crypto", offerWith("RTP/AVP", key), false},
+		{"RTP/AVP with a bad a=crypto", offerWith("RTP/AVP", "1 NO_SUCH_SUITE inline:AAAA"), false},
+		{"a secure video stream", append(offerWith("RTP/AVP"), video...), false},
+		{"a=crypto at session level", []byte(strings.Replace(string(offerWith("RTP/AVP")), "t=0 0\r\n", "t=0 0\r\na=crypto:"+key+"\r\n", 1)), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o, err := ParseOffer(c.offer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Plain() != c.plain {
+				t.Fatalf("Plain() = %v, want %v", o.Plain(), c.plain)
+			}
+			if c.plain {
+				checkPlainOffer(t, c.offer)
+			}
+		})
+	}
+}
+
+// FuzzPlainOffer: any offer Plain says is plain gets the same answer (or refusal) under "SDES
+// if offered" with keys as under no encryption without keys.
+func FuzzPlainOffer(f *testing.F) {
+	addGolden(f)
+	f.Add(offerWith("RTP/AVP"))
+	f.Fuzz(func(t *testing.T, offer []byte) {
+		if o, err := ParseOffer(offer); err == nil && o.Plain() {
+			checkPlainOffer(t, offer)
+		}
+	})
+}
+
+func checkPlainOffer(t *testing.T, offer []byte) {
+	t.Helper()
+	want, wn, werr := Answer(offer, sdesLocal(EncryptionSDES, 1))
+	got, gn, gerr := Answer(offer, testLocal())
+	if fmt.Sprint(werr) != fmt.Sprint(gerr) || !bytes.Equal(want, got) || !reflect.DeepEqual(wn, gn) {
+		t.Fatalf("a plain offer answered differently without keys:\nwith keys (%v):\n%s\n%+v\nwithout (%v):\n%s\n%+v", werr, want, wn, gerr, got, gn)
+	}
 }
