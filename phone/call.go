@@ -60,6 +60,7 @@ type call struct {
 	source    audio.Source
 	sink      audio.Sink
 	dialogID  string
+	early     earlyDialogs // outgoing: the dialogs its 1xx made, for call pickup (pickup.go)
 	readBye   func(*sip.Request, sip.ServerTransaction) error
 	readAck   func(*sip.Request, sip.ServerTransaction) error
 	answered  bool

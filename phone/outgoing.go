@@ -107,6 +107,9 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 	defer p.removeCall(c)
 	ctx := stk.ctx
 	x := &outgoingRun{p: p, c: c, ctx: ctx, stopRing: func() {}}
+	c.mu.Lock()
+	c.source, c.sink = a.Source, a.Sink // the call's audio, for a call that picks it up (pickup.go)
+	c.mu.Unlock()
 	// Set-up (DNS, an OPTIONS probe, STUN, TURN: seconds when a server is slow) stops when
 	// the user hangs up: c.hangup calls ringStop, which is this until the INVITE's own.
 	setupCtx, stopSetup := context.WithCancel(ctx)
@@ -173,6 +176,7 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 	}
 	req := p.newInvite(c, l, target, offer)
 	uriHeadersToRequest(req) // a transfer's Replaces (replaces.go)
+	c.noteInvite(req)        // its early dialogs may be picked up (pickup.go)
 	c.mu.Lock()
 	c.status.SIPCallID = string(*req.CallID())
 	c.mu.Unlock()
@@ -198,6 +202,7 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 		if res.StatusCode >= 200 {
 			return nil // sipgo shows us the final response too; it comes back from the INVITE below
 		}
+		c.noteEarly(res)
 		in := lifecycle.Response{Code: int(res.StatusCode), Reason: res.Reason, HasSDP: len(res.Body()) > 0}
 		if res.StatusCode == 183 && in.HasSDP {
 			// Early media: play what the far end sends (ringback, announcements), send nothing.

@@ -10,7 +10,8 @@ import (
 
 // takeOverByReplaces looks at a new INVITE's Replaces header (RFC 3891) and returns the
 // answered call of ours it replaces, which onInvite ends with a BYE as it answers the INVITE
-// at once with its audio (answerReplacing). refused is true when it has turned the INVITE
+// at once with its audio (answerReplacing), or our outgoing call that rings, which it
+// cancels (call pickup, pickup.go). refused is true when it has turned the INVITE
 // away itself: a bad header 400, no such dialog 481, early-only for an answered call 486.
 // Both are zero for an INVITE without Replaces.
 func (p *Phone) takeOverByReplaces(req *sip.Request, tx sip.ServerTransaction) (old *call, refused bool) {
@@ -31,6 +32,11 @@ func (p *Phone) takeOverByReplaces(req *sip.Request, tx sip.ServerTransaction) (
 	}
 	id, d := p.callByDialog(r.CallID, r.ToTag, r.FromTag)
 	if d == nil {
+		if old := p.ringingCallByDialog(r.CallID, r.ToTag, r.FromTag); old != nil {
+			// Picked up (pickup.go): early-only or not, the dialog is early.
+			p.log.Info("INVITE picks up a call that rings", "call", old.id, "sip_call_id", string(*req.CallID()))
+			return old, false
+		}
 		p.log.Info("INVITE replaces no call of ours", "replaces", r.String())
 		return respond(481, "Call/Transaction Does Not Exist")
 	}

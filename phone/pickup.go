@@ -1,0 +1,77 @@
+package phone
+
+import (
+	"slices"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// Call pickup (RFC 3891 §3). While an outgoing call of ours rings, another phone can take
+// it: the callee's colleague picks it up and sends us an INVITE whose Replaces names the early
+// dialog the callee's 180 made. An early dialog this UA initiated may be replaced; the new
+// call is answered at once with the ringing call's audio, and the ringing INVITE is cancelled
+// (answerReplacing). Early dialogs of calls that ring here (incoming) are not ours to give
+// away: such a Replaces still gets 481.
+
+// earlyDialogs are an outgoing call's early dialogs: the INVITE's Call-ID and our From tag,
+// and the To tag of each fork that answered it with a provisional response.
+type earlyDialogs struct {
+	callID, local string
+	remote        []string
+}
+
+// noteInvite records the Call-ID and From tag of c's INVITE, which its early dialogs share.
+func (c *call) noteInvite(req *sip.Request) {
+	var tag string
+	if from := req.From(); from != nil {
+		tag, _ = from.Params.Get("tag")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if id := req.CallID(); id != nil {
+		c.early = earlyDialogs{callID: string(*id), local: tag}
+	}
+}
+
+// noteEarly records the early dialog a provisional response to c's INVITE makes.
+func (c *call) noteEarly(res *sip.Response) {
+	to := res.To()
+	if to == nil {
+		return
+	}
+	tag, ok := to.Params.Get("tag")
+	if !ok || tag == "" {
+		return // a 100 Trying, or a 1xx without a dialog
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !slices.Contains(c.early.remote, tag) && len(c.early.remote) < maxEarlyDialogs {
+		c.early.remote = append(c.early.remote, tag)
+	}
+}
+
+// maxEarlyDialogs bounds the forks a ringing call remembers.
+const maxEarlyDialogs = 16
+
+// ringingCallByDialog is the outgoing call of ours, still ringing, one of whose early dialogs
+// has callID, our tag local and the far end's tag remote (Replaces' to-tag and from-tag, as
+// the recipient sees them); nil if none.
+func (p *Phone) ringingCallByDialog(callID, local, remote string) *call {
+	p.mu.Lock()
+	calls := make([]*call, 0, len(p.calls))
+	for _, c := range p.calls {
+		if c.dir == Outgoing {
+			calls = append(calls, c)
+		}
+	}
+	p.mu.Unlock()
+	for _, c := range calls {
+		c.mu.Lock()
+		match := !c.answered && c.early.callID == callID && c.early.local == local && slices.Contains(c.early.remote, remote)
+		c.mu.Unlock()
+		if match && !c.ended() {
+			return c
+		}
+	}
+	return nil
+}
