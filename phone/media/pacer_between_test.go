@@ -64,13 +64,24 @@ func TestPacketsBetweenTicksLeaveEvenly(t *testing.T) {
 					t.Fatalf("packets left at %v: %v apart, want every %v", times, gap, ptime)
 				}
 			}
-			// The same session's audio on 20 ms ticks alone: as many packets, give or
-			// take the one still waiting at the end.
+			// The same audio paced by the session itself (Session.pace: 20 ms ticks, no
+			// visits between them): as many packets, give or take the one still waiting,
+			// and never more than a packet and a frame waiting.
 			ss2 := pairedSessions(t, 2, true)
-			ss2[0].Update(p)
-			coarse, _ := sendTimes(t, ss2[0], frameDur, d)
-			if diff := len(coarse) - len(times); diff < -1 || diff > 1 {
-				t.Fatalf("%d packets on 20 ms ticks, %d on 10 ms ones", len(coarse), len(times))
+			s2 := ss2[0]
+			s2.Update(p)
+			start := time.Now()
+			st := newPaceState(time.Time{}, start)
+			for at := time.Duration(0); at < d; at += frameDur {
+				s2.frameMu.Lock()
+				s2.sendDue(st, start.Add(at), nil)
+				s2.frameMu.Unlock()
+				if n, most := s2.tx.pack.n, packetOctets(p)+int(tsStep(p.Codec)); n > most {
+					t.Fatalf("self-paced at %v: %d octets waiting, more than %d", at, n, most)
+				}
+			}
+			if diff := int(s2.Stats().PacketsSent) - len(times); diff < -1 || diff > 1 {
+				t.Fatalf("%d packets paced by the session itself, %d by the shared pacer", s2.Stats().PacketsSent, len(times))
 			}
 		})
 	}
@@ -164,5 +175,105 @@ func TestLoneMoveKeepsTicksBetween(t *testing.T) {
 	}
 	if d := time.Duration(r.period.Load()); d != halfFrame {
 		t.Fatalf("after the move: period %v, want %v", d, halfFrame)
+	}
+}
+
+// driveTicks ticks r every halfFrame on its grid (which a move may shift) until d, skipping
+// the ticks skip says to, and returns when each of s's packets left, on the grid.
+func driveTicks(r *pacerRun, s *Session, d time.Duration, skip func(time.Duration) bool, after func(time.Duration)) []time.Duration {
+	var times []time.Duration
+	last := s.Stats().PacketsSent
+	for at := halfFrame; at <= d; at += halfFrame {
+		if skip(at) {
+			continue
+		}
+		r.tick(r.grid.Add(at))
+		for n := s.Stats().PacketsSent; last < n; last++ {
+			times = append(times, at)
+		}
+		after(at)
+	}
+	return times
+}
+
+// TestPacketsBetweenTicksAfterAStall: the pacer's ticks stall, for 50 ms and then for 300 ms
+// (longer than sendDue catches up: its schedule starts over). The packets due meanwhile leave
+// with the next tick, none is left waiting, and from there they leave evenly again: the
+// schedule starts over rather than trailing behind, sending each packet as soon as it is whole,
+// for the rest of the call.
+func TestPacketsBetweenTicksAfterAStall(t *testing.T) {
+	for _, ptime := range []time.Duration{10 * time.Millisecond, 30 * time.Millisecond} {
+		s := pairedSessions(t, 2, true)[0]
+		p := s.current()
+		p.Ptime = ptime
+		s.Update(p)
+		grid := time.Now()
+		r := newPacerRun(new(pacerStats), grid, 1)
+		r.add(s, grid)
+		const ms = time.Millisecond
+		stalled := func(at time.Duration) bool { return at > 200*ms && at < 250*ms || at > 400*ms && at < 700*ms }
+		times := driveTicks(r, s, time.Second, stalled, func(time.Duration) {})
+		r.stop()
+		if len(times) < int(700*ms/ptime) {
+			t.Fatalf("%v: %d packets in 1 s with stalls: %v", ptime, len(times), times)
+		}
+		for i := 1; i < len(times); i++ {
+			settled := times[i-1] >= 300*ms && times[i] < 400*ms || times[i-1] >= 800*ms
+			if settled && times[i]-times[i-1] != ptime {
+				t.Fatalf("%v: after the stalls the packets left at %v, not every %v", ptime, times, ptime)
+			}
+		}
+		if n := s.tx.pack.n; n > packetOctets(p)+int(tsStep(p.Codec)) {
+			t.Fatalf("%v: %d octets waiting at the end", ptime, n)
+		}
+	}
+}
+
+// TestPacketsBetweenTicksFollowAMove: a lone session's ticks move 3 ms earlier (pacer_move.go);
+// its held packets move with them: the packet after the move leaves 3 ms early, once, and the
+// rest every packet duration from there (before, they kept the old schedule and so left late
+// for the rest of the call: 7 ms for 30 ms packets, 17 ms for 40 ms ones).
+func TestPacketsBetweenTicksFollowAMove(t *testing.T) {
+	for _, ptime := range []time.Duration{30 * time.Millisecond, 40 * time.Millisecond} {
+		s := pairedSessions(t, 2, true)[0]
+		p := s.current()
+		p.Ptime = ptime
+		s.Update(p)
+		grid := time.Now()
+		r := newPacerRun(new(pacerStats), grid, 1)
+		r.add(s, grid)
+		const shift = 3 * time.Millisecond
+		var movedAt time.Duration
+		var times []time.Duration
+		last := s.Stats().PacketsSent
+		for at := halfFrame; at <= 600*time.Millisecond; at += halfFrame {
+			now := grid.Add(at)
+			if movedAt != 0 {
+				now = now.Add(-shift) // the timer follows the moved grid
+			}
+			r.tick(now)
+			for n := s.Stats().PacketsSent; last < n; last++ {
+				times = append(times, now.Sub(grid))
+			}
+			if at == 300*time.Millisecond && movedAt == 0 {
+				r.workers[0].moves = append(r.workers[0].moves, phaseMove{s: s, shift: shift, to: -1})
+				r.applyMoves()
+				movedAt = at
+			}
+		}
+		r.stop()
+		early := 0
+		for i := 1; i < len(times); i++ {
+			switch gap := times[i] - times[i-1]; {
+			case gap == ptime:
+			case gap == ptime-shift && times[i-1] <= movedAt && early == 0:
+				early++
+			default:
+				t.Fatalf("%v: packets left at %v: a %v gap (moved %v earlier at %v)", ptime, times, gap, shift, movedAt)
+			}
+		}
+		if early != 1 {
+			t.Fatalf("%v: packets left at %v: no packet came %v early after the move", ptime, times, shift)
+		}
 	}
 }

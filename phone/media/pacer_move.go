@@ -127,6 +127,7 @@ func (r *pacerRun) moveLone() {
 		return
 	}
 	st.due, st.grid = st.due.Add(-shift), st.grid.Add(-shift)
+	s.tx.pack.shift(-shift) // packets held for their time leave as much earlier (tx_pack.go)
 	if st.phase != 0 {
 		lone, empty := []*Session{s}, []*Session{}
 		r.lists[st.phase].Store(&empty)
@@ -134,12 +135,16 @@ func (r *pacerRun) moveLone() {
 		st.phase = 0
 	}
 	r.grid = st.grid
-	r.served = int64(st.due.Sub(r.grid)/phaseDur) - 1 // its next frame's slot is the next to serve
-	// A frame, or half of one if its packets fall between ticks (tx_pack.go).
-	want := r.wantPeriod()
+	// Its next frame's slot is the next to serve, or, if its packets fall between ticks
+	// (tx_pack.go), the visit half a frame before it: the timer then ticks every half frame.
+	want, next := r.wantPeriod(), st.due
+	if want == halfFrame {
+		next = next.Add(-halfFrame)
+	}
+	r.served = int64(next.Sub(r.grid)/phaseDur) - 1
 	r.period.Store(int64(want))
 	if r.timer != nil {
-		if err := r.timer.rearm(want, st.due); err != nil {
+		if err := r.timer.rearm(want, next); err != nil {
 			// The old grid's ticks go on: each finds the session's frame due (shift ago).
 			s.log.Warn("media: shared pacer: moving the timer", "err", err)
 		}
@@ -170,6 +175,7 @@ func (r *pacerRun) movePhases() {
 				if k > 0 {
 					d := time.Duration(k) * phaseDur
 					st.due, st.grid = st.due.Add(-d), st.grid.Add(-d)
+					s.tx.pack.shift(-d)
 					m.from, m.to = st.phase, (st.phase-int(k)%phases+phases)%phases
 					st.phase = m.to
 					touched[m.from], touched[m.to] = true, true

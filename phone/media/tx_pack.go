@@ -83,11 +83,13 @@ func (t *sender) sendHeld(s *Session, p Params, pkt *rtp.Packet, buf []byte, at 
 }
 
 // sendDuePacked sends the whole packets waiting that are due at at, each one packet duration
-// after the one before; the first after a gap (next zero, or a packet or more behind at) is
-// due at once.
+// after the one before (all of them if visits came late: none is held back twice); the first
+// after a pause (next zero) is due at once. A schedule left behind at with no whole packet
+// waiting (a stall of the pacer) starts over with the next one, so that packets do not
+// leave as soon as they are whole for the rest of the call.
 func (t *sender) sendDuePacked(s *Session, p Params, pkt *rtp.Packet, buf []byte, at time.Time) (sent bool) {
 	k := &t.pack
-	if k.n >= k.per && (k.next.IsZero() || at.Sub(k.next) >= k.dur) {
+	if k.n >= k.per && k.next.IsZero() {
 		k.next = at
 	}
 	for k.n >= k.per && (at.IsZero() || !k.next.After(at)) {
@@ -96,7 +98,17 @@ func (t *sender) sendDuePacked(s *Session, p Params, pkt *rtp.Packet, buf []byte
 		}
 		k.next = k.next.Add(k.dur)
 	}
+	if k.n < k.per && k.next.Before(at) {
+		k.next = time.Time{}
+	}
 	return sent
+}
+
+// shift moves the schedule d (a move of the session's ticks, pacer_move.go), as the frames'.
+func (k *packer) shift(d time.Duration) {
+	if !k.next.IsZero() {
+		k.next = k.next.Add(d)
+	}
 }
 
 // sendWaiting sends the first m octets waiting as one packet and moves the rest up.
