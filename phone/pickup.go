@@ -3,6 +3,8 @@ package phone
 import (
 	"slices"
 
+	"github.com/dialtone/dialtone/phone/media"
+
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -18,6 +20,10 @@ import (
 type earlyDialogs struct {
 	callID, local string
 	remote        []string
+	// taken: an INVITE picking the call up is being answered (releasePickup undoes it if
+	// that INVITE is refused), so a second one, or a retransmission with another branch,
+	// gets 481 instead of a second call with the same audio.
+	taken bool
 }
 
 // noteInvite records the Call-ID and From tag of c's INVITE, which its early dialogs share.
@@ -55,7 +61,8 @@ const maxEarlyDialogs = 16
 
 // ringingCallByDialog is the outgoing call of ours, still ringing, one of whose early dialogs
 // has callID, our tag local and the far end's tag remote (Replaces' to-tag and from-tag, as
-// the recipient sees them); nil if none.
+// the recipient sees them), and takes it for the caller; nil if none. A call the user hung
+// up, whose CANCEL may wait seconds for its 487, is no longer ringing; nor is one taken.
 func (p *Phone) ringingCallByDialog(callID, local, remote string) *call {
 	p.mu.Lock()
 	calls := make([]*call, 0, len(p.calls))
@@ -66,12 +73,49 @@ func (p *Phone) ringingCallByDialog(callID, local, remote string) *call {
 	}
 	p.mu.Unlock()
 	for _, c := range calls {
+		if c.ended() || c.hungUp() {
+			continue
+		}
 		c.mu.Lock()
-		match := !c.answered && c.early.callID == callID && c.early.local == local && slices.Contains(c.early.remote, remote)
+		match := !c.answered && !c.early.taken && c.early.callID == callID && c.early.local == local &&
+			slices.Contains(c.early.remote, remote)
+		if match {
+			c.early.taken = true
+		}
 		c.mu.Unlock()
-		if match && !c.ended() {
+		if match {
 			return c
 		}
 	}
 	return nil
+}
+
+// releasePickup lets c be picked up again once the INVITE that took it is done with: it was
+// refused, or it answered and c was hung up (which keeps c from being taken again).
+func (c *call) releasePickup() {
+	c.mu.Lock()
+	c.early.taken = false
+	c.mu.Unlock()
+}
+
+// hungUp says whether the user (or the phone) has asked c to end.
+func (c *call) hungUp() bool {
+	select {
+	case <-c.hangupCh:
+		return true
+	default:
+		return false
+	}
+}
+
+// silenceEarly stops c's early media, if it plays any, before c's audio goes to the call that
+// picked it up: the ringing call's session would go on writing to the same sink until its
+// CANCEL is answered.
+func (c *call) silenceEarly() {
+	c.mu.Lock()
+	ms, answered := c.media, c.answered
+	c.mu.Unlock()
+	if ms != nil && !answered && c.dir == Outgoing {
+		ms.Update(media.Params{})
+	}
 }

@@ -2,6 +2,9 @@ package phone
 
 import (
 	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // TestPickupOnlyOfOurOwnRingingCalls: a Replaces naming an early dialog is taken only for an
@@ -50,4 +53,86 @@ func TestPickupOnlyOfOurOwnRingingCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitCall(t, calleeEv, in, CallEnded)
+}
+
+// pickUp sends the INVITE that picks up the call srv's INVITE (inv) rings with: Replaces names
+// its early dialog as the caller sees it.
+func pickUp(t *testing.T, callerAddr string, inv *sip.Request) *sip.Response {
+	t.Helper()
+	tag, _ := inv.From().Params.Get("tag")
+	replaces := inv.CallID().Value() + ";to-tag=" + tag + ";from-tag=callee1"
+	offer := []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+		"m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+	return sendRaw(t, callerAddr, sip.INVITE, map[string]string{"Replaces": replaces, "Contact": "<sip:picker@127.0.0.1:9>"},
+		"application/sdp", offer)
+}
+
+// TestPickupAnswersTheRingingCall: an INVITE with Replaces naming the early dialog of a call we
+// placed is answered 200 at once, the front end hears "replaced" and then the new call
+// answered, and the ringing INVITE is cancelled; a second such INVITE (the callee never
+// answered the CANCEL, so the call has not ended yet) gets 481, not a second call.
+func TestPickupAnswersTheRingingCall(t *testing.T) {
+	srv := newLateServer(t)
+	caller, callerAddr, events := runPhone(t, Config{})
+	out, err := caller.Dial("", "sip:x@"+srv.pc.LocalAddr().String(), CallAudio{}, DialOptions{RingTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := srv.readMethod(sip.INVITE, 10*time.Second)
+	srv.respond(inv, 180, "Ringing")
+	waitCall(t, events, out, CallRinging)
+	if res := pickUp(t, callerAddr, inv); res.StatusCode != 200 {
+		t.Fatalf("the pickup was answered %d %s, want 200", res.StatusCode, res.Reason)
+	}
+	var picked string
+	waitEvent(t, events, "the ringing call replaced, the new one answered", func(ev Event) bool {
+		if r, ok := ev.(CallReplaced); ok && r.CallID == out {
+			picked = r.NewCallID
+		}
+		s, ok := ev.(CallStatus)
+		return ok && picked != "" && s.ID == picked && s.State == CallAnswered
+	})
+	cancel := srv.readMethod(sip.CANCEL, 5*time.Second)
+	if cancel.CallID().Value() != inv.CallID().Value() {
+		t.Fatalf("CANCEL for %s, want the ringing INVITE's %s", cancel.CallID().Value(), inv.CallID().Value())
+	}
+	if res := pickUp(t, callerAddr, inv); res.StatusCode != 481 {
+		t.Fatalf("a second pickup was answered %d %s, want 481", res.StatusCode, res.Reason)
+	}
+	endCancelled(t, srv, inv, cancel, events, out)
+	if err := caller.Hangup(picked); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, events, picked, CallEnded)
+}
+
+// TestNoPickupAfterHangup: once the user hung up a ringing call, an INVITE picking it up gets
+// 481, even while the callee has not answered the CANCEL.
+func TestNoPickupAfterHangup(t *testing.T) {
+	srv := newLateServer(t)
+	caller, callerAddr, events := runPhone(t, Config{})
+	out, err := caller.Dial("", "sip:x@"+srv.pc.LocalAddr().String(), CallAudio{}, DialOptions{RingTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := srv.readMethod(sip.INVITE, 10*time.Second)
+	srv.respond(inv, 180, "Ringing")
+	waitCall(t, events, out, CallRinging)
+	if err := caller.Hangup(out); err != nil {
+		t.Fatal(err)
+	}
+	cancel := srv.readMethod(sip.CANCEL, 5*time.Second) // not answered before the pickup
+	if res := pickUp(t, callerAddr, inv); res.StatusCode != 481 {
+		t.Fatalf("a pickup after the hang-up was answered %d %s, want 481", res.StatusCode, res.Reason)
+	}
+	endCancelled(t, srv, inv, cancel, events, out)
+}
+
+// endCancelled has srv answer the CANCEL and the INVITE (487), and waits for the call's end.
+func endCancelled(t *testing.T, srv *lateServer, inv, cancel *sip.Request, events <-chan Event, id string) {
+	t.Helper()
+	srv.respond(cancel, 200, "OK")
+	srv.respond(inv, 487, "Request Terminated")
+	srv.readMethod(sip.ACK, 5*time.Second)
+	waitCall(t, events, id, CallEnded)
 }
