@@ -250,12 +250,15 @@ func (s *Session) Update(p Params) {
 	p.Muted = old.Muted // the user's mute survives renegotiation; only SetMuted changes it
 	p.gen = old.gen + 1
 	s.params = p
+	// Under mu, so that concurrent Updates leave it as the params they leave.
+	between := packedBetweenTicks(p)
+	retime := s.between.Swap(between) != between
 	moved := p.Remote != old.Remote && !s.started.IsZero()
 	if p.Receive && !old.Receive || moved {
 		s.rxSince = s.now() // resumed, or the far end moved: silence counts from now
 	}
 	s.mu.Unlock()
-	if s.between.Swap(packedBetweenTicks(p)) != packedBetweenTicks(p) {
+	if retime {
 		pacer.retime(s) // the timer ticks halfway between frames while such a session is paced
 	}
 	s.frameMu.Lock() // a frame in progress with the old parameters ends first
