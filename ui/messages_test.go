@@ -11,7 +11,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/dialtone/dialtone/phone"
+	"github.com/dialtone/dialtone/ui/common"
 )
 
 const bobURI = "sip:bob@example.org"
@@ -340,6 +342,11 @@ func TestUTF8KeepsTheLayout(t *testing.T) {
 				if w := lipgloss.Width(l); w > sz[0] {
 					t.Errorf("%s %dx%d: line %d is %d cells: %q", name, sz[0], sz[1], i, w, l)
 				}
+				// As a terminal without mode 2027 draws it, code point by code point (Bubble
+				// Tea's renderer measures so until the terminal reports the mode).
+				if w := ansi.StringWidthWc(l); w > sz[0] {
+					t.Errorf("%s %dx%d: line %d is %d cells drawn code point by code point: %q", name, sz[0], sz[1], i, w, l)
+				}
 			}
 		}
 	}
@@ -349,6 +356,16 @@ func TestUTF8KeepsTheLayout(t *testing.T) {
 	check("writing")
 	d.keys("pgup", "pgup", "up")
 	check("scrolled")
+
+	// Once the terminal reports mode 2027, text keeps joined emoji whole (TestCleanFitsClusters).
+	t.Cleanup(func() { common.SetGraphemes(false) })
+	if strings.Contains(d.screen(), "👩‍💻") {
+		t.Error("a ZWJ sequence was drawn whole before the terminal reported mode 2027")
+	}
+	d.send(tea.ModeReportMsg{Mode: ansi.ModeUnicodeCore, Value: ansi.ModeReset})
+	if got := common.Clean("👩‍💻"); got != "👩‍💻" {
+		t.Errorf("mode 2027 reported, yet Clean gives %q", got)
+	}
 }
 
 func TestHelpListsMessageKeys(t *testing.T) {

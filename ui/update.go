@@ -6,6 +6,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/dialtone/dialtone/phone"
 	"github.com/dialtone/dialtone/ui/common"
 	"github.com/dialtone/dialtone/ui/confirm"
@@ -40,6 +41,14 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		return nil
 	case tea.BackgroundColorMsg:
 		*m.c.Styles = *styles.New(msg.IsDark(), m.opts.NoColor)
+		return nil
+	case tea.ModeReportMsg:
+		// The terminal knows mode 2027: Bubble Tea's renderer now measures grapheme clusters
+		// as lipgloss does, and text from the network keeps them whole (common.Clean).
+		if msg.Mode == ansi.ModeUnicodeCore && (msg.Value == ansi.ModeReset || msg.Value == ansi.ModeSet ||
+			msg.Value == ansi.ModePermanentlySet) {
+			common.SetGraphemes(true)
+		}
 		return nil
 	case eventMsg:
 		return tea.Batch(m.handleEvent(msg.ev), waitEvent(m.events))

@@ -3,8 +3,10 @@ package common
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -13,8 +15,18 @@ import (
 // Clean makes text that came from the network or from logs safe to draw: display names,
 // URIs, SIP reasons and trace lines are attacker-controlled, and an ESC or C1 byte in them
 // would let a caller rewrite the user's terminal. Tabs become spaces; other control
-// characters become U+FFFD so they stay visible.
+// characters become U+FFFD so they stay visible. Until the terminal says it lays out grapheme
+// clusters whole (SetGraphemes), a cluster it would draw wider or narrower than measured is
+// shown by its first code point (fitClusters).
 func Clean(s string) string {
+	s = cleanControls(s)
+	if !graphemes.Load() {
+		s = fitClusters(s)
+	}
+	return s
+}
+
+func cleanControls(s string) string {
 	clean := true
 	for _, r := range s {
 		if unicode.IsControl(r) {
@@ -34,6 +46,52 @@ func Clean(s string) string {
 			b.WriteRune('\uFFFD')
 		default:
 			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// graphemes: the terminal lays out grapheme clusters whole (it knows mode 2027, which Bubble
+// Tea asks about at start, and its renderer then measures clusters as lipgloss does). Until
+// then the renderer counts cells code point by code point (wcwidth), as such terminals draw.
+var graphemes atomic.Bool
+
+// SetGraphemes records whether the terminal lays out grapheme clusters whole (the TUI hears it
+// from Bubble Tea's report on mode 2027).
+func SetGraphemes(on bool) { graphemes.Store(on) }
+
+// fitClusters replaces each grapheme cluster that lipgloss and a code-point-by-code-point
+// terminal would measure differently by its first code point, which both measure alike, or by
+// U+FFFD: a family of ZWJ-joined emoji (2 cells measured, 6 drawn), a skin tone (2 and 4), an
+// emoji variation selector (❤️: 2 and 1), a lone regional indicator (2 and 1). Measured wrong,
+// a display name or a message pushed the rest of its row out of place and broke the frame.
+func fitClusters(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return s
+	}
+	var b strings.Builder
+	for rest := s; rest != ""; {
+		c, w := ansi.FirstGraphemeCluster(rest, ansi.GraphemeWidth)
+		if c == "" { // not reached for valid input; never loop forever
+			c = rest[:1]
+		}
+		rest = rest[len(c):]
+		if w == ansi.StringWidthWc(c) {
+			b.WriteString(c)
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(c)
+		if one := string(r); ansi.StringWidth(one) == ansi.StringWidthWc(one) {
+			b.WriteString(one)
+		} else {
+			b.WriteRune('\uFFFD')
 		}
 	}
 	return b.String()

@@ -3,6 +3,8 @@ package common
 import (
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 func TestClean(t *testing.T) {
@@ -54,5 +56,38 @@ func TestPadRight(t *testing.T) {
 	}
 	if got := PadRight("abcdef", 4); got != "abc…" {
 		t.Errorf("truncate: %q", got)
+	}
+}
+
+// TestCleanFitsClusters: until the terminal reports mode 2027, every grapheme cluster of
+// cleaned text measures the same whole (lipgloss) and code point by code point (a terminal
+// without the mode, and Bubble Tea's renderer for it): joined emoji, skin tones, emoji
+// variation selectors and lone regional indicators are shown by their first code point.
+// Plain, accented, CJK, flag and combining text is left alone; once the mode is reported,
+// everything is.
+func TestCleanFitsClusters(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"Zoë 李小龙 e\u0301te\u0301 ✓", "Zoë 李小龙 e\u0301te\u0301 ✓"},
+		{"🇫🇷 🙂", "🇫🇷 🙂"},
+		{"👩‍💻 dev", "👩 dev"},
+		{"ok 👍🏽", "ok 👍"},
+		{"❤️ love", "❤ love"},
+		{"flag 🇩 alone", "flag \uFFFD alone"},
+		{"1️⃣", "1"},
+	} {
+		got := Clean(c.in)
+		if got != c.want {
+			t.Errorf("Clean(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if ansi.StringWidth(got) != ansi.StringWidthWc(got) {
+			t.Errorf("Clean(%q) = %q: %d cells whole, %d code point by code point", c.in, got, ansi.StringWidth(got), ansi.StringWidthWc(got))
+		}
+	}
+	SetGraphemes(true)
+	defer SetGraphemes(false)
+	for _, s := range []string{"👩‍💻 dev", "ok 👍🏽", "❤️ love"} {
+		if got := Clean(s); got != s {
+			t.Errorf("with mode 2027: Clean(%q) = %q, want it whole", s, got)
+		}
 	}
 }
