@@ -67,12 +67,10 @@ func pickUp(t *testing.T, callerAddr string, inv *sip.Request) *sip.Response {
 		"application/sdp", offer)
 }
 
-// TestPickupAnswersTheRingingCall: an INVITE with Replaces naming the early dialog of a call we
-// placed is answered 200 at once, the front end hears "replaced" and then the new call
-// answered, and the ringing INVITE is cancelled; a second such INVITE (the callee never
-// answered the CANCEL, so the call has not ended yet) gets 481, not a second call.
-func TestPickupAnswersTheRingingCall(t *testing.T) {
-	srv := newLateServer(t)
+// ringingAt has a new phone call srv, which rings (180, tag callee1) and answers nothing else
+// unless the test says: the phone, its address and events, the call's id and its INVITE.
+func ringingAt(t *testing.T, srv *lateServer) (*Phone, string, <-chan Event, string, *sip.Request) {
+	t.Helper()
 	caller, callerAddr, events := runPhone(t, Config{})
 	out, err := caller.Dial("", "sip:x@"+srv.pc.LocalAddr().String(), CallAudio{}, DialOptions{RingTimeout: time.Minute})
 	if err != nil {
@@ -81,6 +79,16 @@ func TestPickupAnswersTheRingingCall(t *testing.T) {
 	inv := srv.readMethod(sip.INVITE, 10*time.Second)
 	srv.respond(inv, 180, "Ringing")
 	waitCall(t, events, out, CallRinging)
+	return caller, callerAddr, events, out, inv
+}
+
+// TestPickupAnswersTheRingingCall: an INVITE with Replaces naming the early dialog of a call we
+// placed is answered 200 at once, the front end hears "replaced" and then the new call
+// answered, and the ringing INVITE is cancelled; a second such INVITE (the callee never
+// answered the CANCEL, so the call has not ended yet) gets 481, not a second call.
+func TestPickupAnswersTheRingingCall(t *testing.T) {
+	srv := newLateServer(t)
+	caller, callerAddr, events, out, inv := ringingAt(t, srv)
 	if res := pickUp(t, callerAddr, inv); res.StatusCode != 200 {
 		t.Fatalf("the pickup was answered %d %s, want 200", res.StatusCode, res.Reason)
 	}
@@ -110,14 +118,7 @@ func TestPickupAnswersTheRingingCall(t *testing.T) {
 // 481, even while the callee has not answered the CANCEL.
 func TestNoPickupAfterHangup(t *testing.T) {
 	srv := newLateServer(t)
-	caller, callerAddr, events := runPhone(t, Config{})
-	out, err := caller.Dial("", "sip:x@"+srv.pc.LocalAddr().String(), CallAudio{}, DialOptions{RingTimeout: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv := srv.readMethod(sip.INVITE, 10*time.Second)
-	srv.respond(inv, 180, "Ringing")
-	waitCall(t, events, out, CallRinging)
+	caller, callerAddr, events, out, inv := ringingAt(t, srv)
 	if err := caller.Hangup(out); err != nil {
 		t.Fatal(err)
 	}

@@ -178,20 +178,38 @@ func TestLoneMoveKeepsTicksBetween(t *testing.T) {
 	}
 }
 
-// driveTicks ticks r every halfFrame on its grid (which a move may shift) until d, skipping
-// the ticks skip says to, and returns when each of s's packets left, on the grid.
-func driveTicks(r *pacerRun, s *Session, d time.Duration, skip func(time.Duration) bool, after func(time.Duration)) []time.Duration {
+// pacedAlone is a session asking for packets of ptime, the only one of a private run with its
+// grid; the caller stops the run.
+func pacedAlone(t *testing.T, ptime time.Duration) (*Session, Params, *pacerRun, time.Time) {
+	t.Helper()
+	s := pairedSessions(t, 2, true)[0]
+	p := s.current()
+	p.Ptime = ptime
+	s.Update(p)
+	grid := time.Now()
+	r := newPacerRun(new(pacerStats), grid, 1)
+	r.add(s, grid)
+	return s, p, r, grid
+}
+
+// driveTicks ticks r every halfFrame after grid until d, but where skip says, and returns when
+// each of s's packets left (since grid). after runs after each tick and returns how much
+// earlier the ticks come from then on (a move of the grid).
+func driveTicks(r *pacerRun, s *Session, grid time.Time, d time.Duration, skip func(time.Duration) bool,
+	after func(time.Duration) time.Duration) []time.Duration {
 	var times []time.Duration
+	var early time.Duration
 	last := s.Stats().PacketsSent
 	for at := halfFrame; at <= d; at += halfFrame {
 		if skip(at) {
 			continue
 		}
-		r.tick(r.grid.Add(at))
+		now := grid.Add(at - early)
+		r.tick(now)
 		for n := s.Stats().PacketsSent; last < n; last++ {
-			times = append(times, at)
+			times = append(times, now.Sub(grid))
 		}
-		after(at)
+		early = after(at)
 	}
 	return times
 }
@@ -203,16 +221,10 @@ func driveTicks(r *pacerRun, s *Session, d time.Duration, skip func(time.Duratio
 // for the rest of the call.
 func TestPacketsBetweenTicksAfterAStall(t *testing.T) {
 	for _, ptime := range []time.Duration{10 * time.Millisecond, 30 * time.Millisecond} {
-		s := pairedSessions(t, 2, true)[0]
-		p := s.current()
-		p.Ptime = ptime
-		s.Update(p)
-		grid := time.Now()
-		r := newPacerRun(new(pacerStats), grid, 1)
-		r.add(s, grid)
+		s, p, r, grid := pacedAlone(t, ptime)
 		const ms = time.Millisecond
 		stalled := func(at time.Duration) bool { return at > 200*ms && at < 250*ms || at > 400*ms && at < 700*ms }
-		times := driveTicks(r, s, time.Second, stalled, func(time.Duration) {})
+		times := driveTicks(r, s, grid, time.Second, stalled, func(time.Duration) time.Duration { return 0 })
 		r.stop()
 		if len(times) < int(700*ms/ptime) {
 			t.Fatalf("%v: %d packets in 1 s with stalls: %v", ptime, len(times), times)
@@ -234,33 +246,20 @@ func TestPacketsBetweenTicksAfterAStall(t *testing.T) {
 // rest every packet duration from there (before, they kept the old schedule and so left late
 // for the rest of the call: 7 ms for 30 ms packets, 17 ms for 40 ms ones).
 func TestPacketsBetweenTicksFollowAMove(t *testing.T) {
+	const shift, movedAt = 3 * time.Millisecond, 300 * time.Millisecond
 	for _, ptime := range []time.Duration{30 * time.Millisecond, 40 * time.Millisecond} {
-		s := pairedSessions(t, 2, true)[0]
-		p := s.current()
-		p.Ptime = ptime
-		s.Update(p)
-		grid := time.Now()
-		r := newPacerRun(new(pacerStats), grid, 1)
-		r.add(s, grid)
-		const shift = 3 * time.Millisecond
-		var movedAt time.Duration
-		var times []time.Duration
-		last := s.Stats().PacketsSent
-		for at := halfFrame; at <= 600*time.Millisecond; at += halfFrame {
-			now := grid.Add(at)
-			if movedAt != 0 {
-				now = now.Add(-shift) // the timer follows the moved grid
-			}
-			r.tick(now)
-			for n := s.Stats().PacketsSent; last < n; last++ {
-				times = append(times, now.Sub(grid))
-			}
-			if at == 300*time.Millisecond && movedAt == 0 {
+		s, _, r, grid := pacedAlone(t, ptime)
+		move := func(at time.Duration) time.Duration {
+			switch {
+			case at < movedAt:
+				return 0
+			case at == movedAt:
 				r.workers[0].moves = append(r.workers[0].moves, phaseMove{s: s, shift: shift, to: -1})
 				r.applyMoves()
-				movedAt = at
 			}
+			return shift // the timer follows the moved grid
 		}
+		times := driveTicks(r, s, grid, 600*time.Millisecond, func(time.Duration) bool { return false }, move)
 		r.stop()
 		early := 0
 		for i := 1; i < len(times); i++ {
