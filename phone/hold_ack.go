@@ -2,6 +2,7 @@ package phone
 
 import (
 	"bytes"
+	"time"
 
 	lifecycle "github.com/dialtone/dialtone/phone/call"
 	"github.com/dialtone/dialtone/phone/sdp"
@@ -26,10 +27,15 @@ type ackAnswer struct {
 	body  []byte
 }
 
+// ackWaitMax is how long the answer to our offer in a 200 is awaited: the 200's
+// retransmissions end then (64*T1, RFC 3261 13.3.1.4), and so does any hope of an ACK.
+const ackWaitMax = 32 * time.Second
+
 // takeAckAnswer hands the SDP answer in req, an ACK, to the call's talk loop when it
-// acknowledges the 200 that carried our offer.
+// acknowledges the 200 that carried our offer. An ACK without one is handed on too: the
+// offer is then unanswered, and the call free to make another (RFC 3264 §4).
 func (c *call) takeAckAnswer(req *sip.Request) {
-	if len(req.Body()) == 0 || req.CSeq() == nil {
+	if req.CSeq() == nil {
 		return
 	}
 	c.mu.Lock()
@@ -50,6 +56,7 @@ func (c *call) takeAckAnswer(req *sip.Request) {
 // the media parameters the machine's UpdateMedia applies; the input says whether the far end
 // now holds us (an offerless hold answered sendonly or inactive, as Cisco CUCM does it).
 func (h *holdRun) ackAnswer(ans ackAnswer) lifecycle.Input {
+	h.stopAckWait()
 	c := h.c
 	c.mu.Lock()
 	a := CallAudio{Source: c.source, Sink: c.sink}
@@ -62,4 +69,30 @@ func (h *holdRun) ackAnswer(ans ackAnswer) lifecycle.Input {
 	h.params = params
 	h.p.log.Info("answer in the ACK taken", "call", c.id, "remote", params.Remote.String(), "holds_us", n.Hold)
 	return lifecycle.AckAnswer{OK: true, RemoteHold: n.Hold}
+}
+
+// awaitAck starts waiting for the ACK that brings the answer to our offer in a 200.
+func (h *holdRun) awaitAck() {
+	h.stopAckWait()
+	h.ackTimer = time.NewTimer(ackWaitMax)
+	h.ackWait = h.ackTimer.C
+}
+
+func (h *holdRun) stopAckWait() {
+	if h.ackTimer != nil {
+		h.ackTimer.Stop()
+	}
+	h.ackTimer, h.ackWait = nil, nil
+}
+
+// ackMissing is the answer that never came: the offer is forgotten, so that a late ACK is
+// not taken for an answer to whatever we offer next, and the session stays as it was.
+func (h *holdRun) ackMissing() lifecycle.Input {
+	h.stopAckWait()
+	c := h.c
+	c.mu.Lock()
+	c.ackOffer = nil
+	c.mu.Unlock()
+	h.p.log.Warn("no ACK with an answer to our offer in the 200; the media stays as it was", "call", c.id)
+	return lifecycle.AckAnswer{}
 }

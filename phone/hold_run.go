@@ -51,6 +51,10 @@ type holdRun struct {
 	offer   *remoteOffer // the far end's offer being answered
 	answer  []byte       // our answer to it
 	params  media.Params // what UpdateMedia applies
+	// ackWait fires when the ACK that should bring the answer to our offer has not come
+	// (hold_ack.go); nil when no answer is awaited.
+	ackWait  <-chan time.Time
+	ackTimer *time.Timer
 }
 
 func newHoldRun(p *Phone, c *call, ms *media.Session, d dialog) *holdRun {
@@ -65,6 +69,7 @@ func (h *holdRun) close() {
 	if h.timer != nil {
 		h.timer.Stop()
 	}
+	h.stopAckWait()
 	h.respondLeftover()
 }
 
@@ -179,7 +184,8 @@ func (h *holdRun) answerOffer(hold bool) lifecycle.Input {
 		c.mu.Lock()
 		c.ackOffer = &ackOffer{cseq: h.offer.req.CSeq().SeqNo, local: local}
 		c.mu.Unlock()
-		return lifecycle.OfferAnswered{OK: true, RemoteHold: remote}
+		h.awaitAck()
+		return lifecycle.OfferAnswered{OK: true, RemoteHold: remote, InAck: true}
 	}
 	var answer []byte
 	var n sdp.Negotiated

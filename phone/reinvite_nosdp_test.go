@@ -122,3 +122,56 @@ func farEndReinvite(s *sipgo.DialogClientSession, contact sip.Uri, body []byte) 
 	}
 	return reinvite
 }
+
+// TestHoldWaitsForTheAnswerInTheACK: a hold asked for between our 200 to a re-INVITE without
+// SDP (which carries our offer) and the far end's ACK (which carries the answer) waits for that
+// ACK: a second offer before the answer to the first is what RFC 3264 §4 forbids, and the ACK's
+// answer would then have been read as the answer to the hold. The hold's re-INVITE goes once
+// the ACK came; it goes too when the ACK brings no answer.
+func TestHoldWaitsForTheAnswerInTheACK(t *testing.T) {
+	for _, withAnswer := range []bool{true, false} {
+		tp, tAddr, tEv := runPhone(t, Config{})
+		r, id, ctx := answeredRaw(t, tp, tAddr, tEv)
+		holds := make(chan *sip.Request, 4)
+		onReinvite := func(req *sip.Request, tx sip.ServerTransaction) {
+			holds <- req
+			_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil)) // the hold fails: enough here
+		}
+		r.reinvite.Store(&onReinvite)
+		s := r.sess.Load()
+		reinvite := farEndReinvite(s, s.InviteRequest.Contact().Address, nil)
+		res, err := s.Do(ctx, reinvite)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("re-INVITE without SDP: %v %v", res, err)
+		}
+		if err := tp.Hold(id); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case req := <-holds:
+			t.Fatalf("the hold's re-INVITE left before the ACK of our offer:\n%s", req)
+		case <-time.After(300 * time.Millisecond):
+		}
+		var answer []byte
+		if withAnswer {
+			o, err := sdp.ParseOffer(res.Body())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if answer, _, err = o.Answer(sdp.Local{Addr: "127.0.0.1", Port: 9, Codecs: supportedCodecs(), DTMF: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := r.ackReinvite(reinvite, answer); err != nil {
+			t.Fatalf("ACK: %v", err)
+		}
+		select {
+		case req := <-holds:
+			if !strings.Contains(string(req.Body()), "a=sendonly") {
+				t.Fatalf("the re-INVITE after the ACK does not hold:\n%s", req.Body())
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no hold re-INVITE after the ACK (answer in it: %v)", withAnswer)
+		}
+	}
+}

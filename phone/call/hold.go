@@ -27,6 +27,9 @@ type Hold struct {
 	// Answering: the far end's offer is being answered, with our hold as Answered.
 	Answering bool
 	Answered  bool
+	// AwaitingAck: our offer went in our 200 to their re-INVITE without SDP, and its answer
+	// comes in their ACK: no new offer of ours, nor of theirs, until then (RFC 3264 §4).
+	AwaitingAck bool
 }
 
 // Direction is an SDP direction attribute (RFC 3264 5.1) of our offer; the values are
@@ -63,14 +66,17 @@ type (
 	// RemoteOffer is the far end's offer in the dialog (re-INVITE or UPDATE with SDP).
 	RemoteOffer struct{}
 	// OfferAnswered says whether the far end's offer could be answered (AnswerOffer) and
-	// whether it holds us (a=sendonly, a=inactive or c=0.0.0.0).
+	// whether it holds us (a=sendonly, a=inactive or c=0.0.0.0). InAck: their re-INVITE had
+	// no SDP, so our 200 carries an offer, whose answer comes in the ACK (AckAnswer).
 	OfferAnswered struct {
 		OK         bool
 		RemoteHold bool
+		InAck      bool
 	}
 	// AckAnswer is the far end's answer, in its ACK, to the offer we made in our 200 to its
 	// re-INVITE without SDP (RFC 3261 14.2): OK when usable, RemoteHold when it holds us (a
-	// CUCM-style hold). Our offer repeated our hold, so only theirs can change.
+	// CUCM-style hold). Our offer repeated our hold, so only theirs can change. An ACK without
+	// an answer, or none within 64*T1, comes as an unusable one.
 	AckAnswer struct {
 		OK         bool
 		RemoteHold bool
@@ -162,7 +168,7 @@ func (m Machine) stepHold(in Input) (Machine, []Effect) {
 		return m.offerResult(in)
 	case RemoteOffer:
 		switch {
-		case h.Pending:
+		case h.Pending, h.AwaitingAck:
 			return m, []Effect{RespondOffer{491, "Request Pending"}} // glare: ours goes first
 		case h.Answering:
 			// A second offer before we answered the first (RFC 3261 14.2).
@@ -181,10 +187,15 @@ func (m Machine) stepHold(in Input) (Machine, []Effect) {
 			return m.reconcile([]Effect{RespondOffer{488, "Not Acceptable Here"}})
 		}
 		fx := []Effect{RespondOffer{200, "OK"}, UpdateMedia{Silent: h.Answered}}
+		h.AwaitingAck = in.InAck
 		return m.settle(h.Answered, in.RemoteHold, fx)
 	case AckAnswer:
+		if !h.AwaitingAck {
+			return m, nil // a late or repeated one
+		}
+		h.AwaitingAck = false
 		if !in.OK {
-			return m, nil // unusable: the session stays as it was
+			return m.reconcile(nil) // unusable: the session stays as it was
 		}
 		return m.settle(h.Local, in.RemoteHold, []Effect{UpdateMedia{Silent: h.Local}})
 	}
@@ -265,7 +276,7 @@ func (m Machine) settle(local, remote bool, fx []Effect) (Machine, []Effect) {
 // the dialog is free for it.
 func (m Machine) reconcile(fx []Effect) (Machine, []Effect) {
 	h := &m.Hold
-	if h.Want == h.Local || h.Pending || h.Retrying || h.Answering {
+	if h.Want == h.Local || h.Pending || h.Retrying || h.Answering || h.AwaitingAck {
 		return m, fx
 	}
 	h.Pending, h.Offered, h.OfferDir = true, h.Want, offerDir(h.Want, h.Remote)

@@ -53,13 +53,25 @@ func TestStepHold(t *testing.T) {
 		{"late result does nothing", o(Answered, Hold{}), OfferResult{Code: 200, OK: true}, o(Answered, Hold{}), nil},
 
 		// The answer in the ACK of our offer (their re-INVITE without SDP): a CUCM-style hold.
-		{"ACK answer holds us", i(Answered, Hold{}), AckAnswer{OK: true, RemoteHold: true},
+		{"their offerless re-INVITE gets our offer", i(Answered, Hold{Answering: true}), OfferAnswered{OK: true, InAck: true},
+			i(Answered, Hold{AwaitingAck: true}), []Effect{RespondOffer{200, "OK"}, UpdateMedia{}}},
+		{"ACK answer holds us", i(Answered, Hold{AwaitingAck: true}), AckAnswer{OK: true, RemoteHold: true},
 			i(Held, Hold{Remote: true}), []Effect{UpdateMedia{}, Publish{Held}, HoldChanged{true, Remote}}},
-		{"ACK answer frees us", i(Held, held), AckAnswer{OK: true},
+		{"ACK answer frees us", i(Held, Hold{Remote: true, AwaitingAck: true}), AckAnswer{OK: true},
 			i(Answered, Hold{}), []Effect{UpdateMedia{}, Publish{Answered}, HoldChanged{false, Remote}}},
-		{"ACK answer while we hold keeps ours", i(Holding, holding), AckAnswer{OK: true},
+		{"ACK answer while we hold keeps ours", i(Holding, Hold{Want: true, Local: true, AwaitingAck: true}), AckAnswer{OK: true},
 			i(Holding, holding), []Effect{UpdateMedia{Silent: true}}},
-		{"unusable ACK answer changes nothing", i(Answered, Hold{}), AckAnswer{}, i(Answered, Hold{}), nil},
+		{"unusable ACK answer changes nothing", i(Answered, Hold{AwaitingAck: true}), AckAnswer{}, i(Answered, Hold{}), nil},
+		{"an ACK answer nobody waits for does nothing", i(Answered, Hold{}), AckAnswer{OK: true, RemoteHold: true}, i(Answered, Hold{}), nil},
+		// RFC 3264 §4: no new offer before the answer to ours.
+		{"a hold asked before the ACK waits for it", i(Answered, Hold{AwaitingAck: true}), HoldRequest{true},
+			i(Answered, Hold{Want: true, AwaitingAck: true}), nil},
+		{"and goes out with the ACK's answer", i(Answered, Hold{Want: true, AwaitingAck: true}), AckAnswer{OK: true},
+			i(Answered, Hold{Want: true, Pending: true, Offered: true, OfferDir: SendOnly}), []Effect{UpdateMedia{}, SendReinvite{SendOnly}}},
+		{"or with an ACK that has none", i(Answered, Hold{Want: true, AwaitingAck: true}), AckAnswer{},
+			i(Answered, Hold{Want: true, Pending: true, Offered: true, OfferDir: SendOnly}), []Effect{SendReinvite{SendOnly}}},
+		{"their offer before the ACK", i(Answered, Hold{AwaitingAck: true}), RemoteOffer{},
+			i(Answered, Hold{AwaitingAck: true}), []Effect{RespondOffer{491, "Request Pending"}}},
 
 		// Glare: 491 and the RFC 3261 14.1 delays.
 		{"491 to the Call-ID's owner", o(Answered, Hold{Want: true, Pending: true, Offered: true, OfferDir: SendOnly}), OfferResult{Code: 491},
