@@ -315,7 +315,7 @@ func TestUTF8KeepsTheLayout(t *testing.T) {
 	texts := []string{
 		"Ça marche ✓ — à demain 🙂",
 		"你好，世界！这是一条很长的消息，用来测试换行是否正确处理宽字符。",
-		"👩‍💻🇫🇷👍🏽 e\u0301te\u0301 naïve façade",
+		"👩‍💻🇫🇷👍🏽 e\u0301te\u0301 naïve façade ❤️ 1️⃣",
 		strings.Repeat("🙂", 80),
 		"line one\nline two\r\nline three\tand a tab \x1b[31m",
 	}
@@ -343,9 +343,11 @@ func TestUTF8KeepsTheLayout(t *testing.T) {
 					t.Errorf("%s %dx%d: line %d is %d cells: %q", name, sz[0], sz[1], i, w, l)
 				}
 				// As a terminal without mode 2027 draws it, code point by code point (Bubble
-				// Tea's renderer measures so until the terminal reports the mode).
-				if w := ansi.StringWidthWc(l); w > sz[0] {
-					t.Errorf("%s %dx%d: line %d is %d cells drawn code point by code point: %q", name, sz[0], sz[1], i, w, l)
+				// Tea's renderer measures so until the terminal reports the mode): the same,
+				// neither wider (a ZWJ sequence, a skin tone) nor narrower (❤️).
+				if wc := ansi.StringWidthWc(l); wc != lipgloss.Width(l) {
+					t.Errorf("%s %dx%d: line %d is %d cells, %d drawn code point by code point: %q", name, sz[0], sz[1], i,
+						lipgloss.Width(l), wc, l)
 				}
 			}
 		}
@@ -356,15 +358,24 @@ func TestUTF8KeepsTheLayout(t *testing.T) {
 	check("writing")
 	d.keys("pgup", "pgup", "up")
 	check("scrolled")
+}
 
-	// Once the terminal reports mode 2027, text keeps joined emoji whole (TestCleanFitsClusters).
-	t.Cleanup(func() { common.SetGraphemes(false) })
-	if strings.Contains(d.screen(), "👩‍💻") {
-		t.Error("a ZWJ sequence was drawn whole before the terminal reported mode 2027")
+// TestJoinedEmojiAfterMode2027: a caller's display name with a ZWJ sequence is drawn by its
+// first code point while the terminal has not reported mode 2027, and whole once it has.
+func TestJoinedEmojiAfterMode2027(t *testing.T) {
+	t.Cleanup(func() { common.SetFit(false) })
+	d := newDriver(t, Options{})
+	d.send(snapshot(registered("office", "sip:alice@example.com")))
+	call := incoming("c1")
+	call.PeerName = "Dev 👩‍💻 ❤️"
+	d.send(call)
+	if scr := d.screen(); strings.Contains(scr, "👩‍💻") || !strings.Contains(scr, "Dev 👩 ❤") {
+		t.Fatalf("before mode 2027 the name is not drawn by first code points:\n%s", scr)
 	}
 	d.send(tea.ModeReportMsg{Mode: ansi.ModeUnicodeCore, Value: ansi.ModeReset})
-	if got := common.Clean("👩‍💻"); got != "👩‍💻" {
-		t.Errorf("mode 2027 reported, yet Clean gives %q", got)
+	d.send(call) // redrawn
+	if scr := d.screen(); !strings.Contains(scr, "Dev 👩‍💻 ❤️") {
+		t.Fatalf("mode 2027 reported, yet the name is not drawn whole:\n%s", scr)
 	}
 }
 

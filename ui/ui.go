@@ -230,6 +230,7 @@ var _ tea.Model = (*Model)(nil)
 
 // New returns the UI. Run it with tea.NewProgram(ui.New(opts)).Run().
 func New(o Options) *Model {
+	common.SetFit(true) // until the terminal reports mode 2027 (update.go)
 	c := common.NewCommon(styles.New(true, o.NoColor))
 	var accounts []string
 	if o.Phone != nil {

@@ -47,7 +47,7 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		// as lipgloss does, and text from the network keeps them whole (common.Clean).
 		if msg.Mode == ansi.ModeUnicodeCore && (msg.Value == ansi.ModeReset || msg.Value == ansi.ModeSet ||
 			msg.Value == ansi.ModePermanentlySet) {
-			common.SetGraphemes(true)
+			common.SetFit(false)
 		}
 		return nil
 	case eventMsg:

@@ -15,12 +15,12 @@ import (
 // Clean makes text that came from the network or from logs safe to draw: display names,
 // URIs, SIP reasons and trace lines are attacker-controlled, and an ESC or C1 byte in them
 // would let a caller rewrite the user's terminal. Tabs become spaces; other control
-// characters become U+FFFD so they stay visible. Until the terminal says it lays out grapheme
-// clusters whole (SetGraphemes), a cluster it would draw wider or narrower than measured is
-// shown by its first code point (fitClusters).
+// characters become U+FFFD so they stay visible. While the TUI draws code point by code point
+// (SetFit), a grapheme cluster drawn at another width than measured is shown by its first
+// code point (fitClusters); line output (headless, contacts) keeps the text as it came.
 func Clean(s string) string {
 	s = cleanControls(s)
-	if !graphemes.Load() {
+	if fit.Load() {
 		s = fitClusters(s)
 	}
 	return s
@@ -51,21 +51,45 @@ func cleanControls(s string) string {
 	return b.String()
 }
 
-// graphemes: the terminal lays out grapheme clusters whole (it knows mode 2027, which Bubble
-// Tea asks about at start, and its renderer then measures clusters as lipgloss does). Until
-// then the renderer counts cells code point by code point (wcwidth), as such terminals draw.
-var graphemes atomic.Bool
+// fit: text is drawn by the TUI, whose renderer counts cells code point by code point
+// (wcwidth) until the terminal says it lays out grapheme clusters whole (mode 2027, which
+// Bubble Tea asks about at start; its renderer then measures clusters as lipgloss does).
+var fit atomic.Bool
 
-// SetGraphemes records whether the terminal lays out grapheme clusters whole (the TUI hears it
-// from Bubble Tea's report on mode 2027).
-func SetGraphemes(on bool) { graphemes.Store(on) }
+// SetFit says whether Clean fits clusters to a renderer that counts cells code point by code
+// point: the TUI sets it when it starts and clears it when the terminal reports mode 2027.
+func SetFit(on bool) { fit.Store(on) }
 
 // fitClusters replaces each grapheme cluster that lipgloss and a code-point-by-code-point
 // terminal would measure differently by its first code point, which both measure alike, or by
 // U+FFFD: a family of ZWJ-joined emoji (2 cells measured, 6 drawn), a skin tone (2 and 4), an
 // emoji variation selector (❤️: 2 and 1), a lone regional indicator (2 and 1). Measured wrong,
-// a display name or a message pushed the rest of its row out of place and broke the frame.
+// a display name or a message pushed the rest of its row out of place and broke the frame. A
+// code point kept can join the cluster after it (a Hangul leading jamo, a prepended mark), so
+// passes repeat until none changes anything; text that still does not settle has every
+// non-ASCII code point shown as U+FFFD, which joins nothing.
 func fitClusters(s string) string {
+	for range maxFitPasses {
+		out, changed := fitPass(s)
+		if !changed {
+			return out
+		}
+		s = out
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= utf8.RuneSelf {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+// maxFitPasses bounds fitClusters' passes; each replaces at least one cluster of two or more
+// code points by one, or one code point by U+FFFD, so hostile text cannot make it loop long.
+const maxFitPasses = 8
+
+// fitPass is one pass of fitClusters, and whether it replaced anything.
+func fitPass(s string) (string, bool) {
 	ascii := true
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
@@ -74,9 +98,10 @@ func fitClusters(s string) string {
 		}
 	}
 	if ascii {
-		return s
+		return s, false
 	}
 	var b strings.Builder
+	changed := false
 	for rest := s; rest != ""; {
 		c, w := ansi.FirstGraphemeCluster(rest, ansi.GraphemeWidth)
 		if c == "" { // not reached for valid input; never loop forever
@@ -87,14 +112,15 @@ func fitClusters(s string) string {
 			b.WriteString(c)
 			continue
 		}
+		changed = true
 		r, _ := utf8.DecodeRuneInString(c)
-		if one := string(r); ansi.StringWidth(one) == ansi.StringWidthWc(one) {
+		if one := string(r); len(one) < len(c) && ansi.StringWidth(one) == ansi.StringWidthWc(one) {
 			b.WriteString(one)
 		} else {
 			b.WriteRune('\uFFFD')
 		}
 	}
-	return b.String()
+	return b.String(), changed
 }
 
 // Truncate shortens a (possibly styled) single line to width cells, ending with "…".

@@ -3,6 +3,7 @@ package common
 import (
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -59,13 +60,15 @@ func TestPadRight(t *testing.T) {
 	}
 }
 
-// TestCleanFitsClusters: until the terminal reports mode 2027, every grapheme cluster of
-// cleaned text measures the same whole (lipgloss) and code point by code point (a terminal
-// without the mode, and Bubble Tea's renderer for it): joined emoji, skin tones, emoji
-// variation selectors and lone regional indicators are shown by their first code point.
-// Plain, accented, CJK, flag and combining text is left alone; once the mode is reported,
-// everything is.
+// TestCleanFitsClusters: while the TUI draws code point by code point (SetFit), every
+// grapheme cluster of cleaned text measures the same whole (lipgloss) and code point by code
+// point (a terminal without mode 2027, and Bubble Tea's renderer for it): joined emoji, skin
+// tones, emoji variation selectors and lone regional indicators are shown by their first code
+// point, or U+FFFD where that code point would join what follows. Plain, accented, CJK, flag
+// and combining text is left alone; line output (SetFit off, the default) keeps everything.
 func TestCleanFitsClusters(t *testing.T) {
+	SetFit(true)
+	defer SetFit(false)
 	for _, c := range []struct{ in, want string }{
 		{"Zoë 李小龙 e\u0301te\u0301 ✓", "Zoë 李小龙 e\u0301te\u0301 ✓"},
 		{"🇫🇷 🙂", "🇫🇷 🙂"},
@@ -74,20 +77,65 @@ func TestCleanFitsClusters(t *testing.T) {
 		{"❤️ love", "❤ love"},
 		{"flag 🇩 alone", "flag \uFFFD alone"},
 		{"1️⃣", "1"},
+		// A code point kept would join the next cluster: U+FFFD instead (a later pass).
+		{"\u1100\uac00\u1100", ""},
+		{"\u0600👩‍💻 x", ""},
 	} {
 		got := Clean(c.in)
-		if got != c.want {
+		if c.want != "" && got != c.want {
 			t.Errorf("Clean(%q) = %q, want %q", c.in, got, c.want)
 		}
-		if ansi.StringWidth(got) != ansi.StringWidthWc(got) {
-			t.Errorf("Clean(%q) = %q: %d cells whole, %d code point by code point", c.in, got, ansi.StringWidth(got), ansi.StringWidthWc(got))
+		if bad := unfit(got); bad != "" {
+			t.Errorf("Clean(%q) = %q: cluster %q measures differently", c.in, got, bad)
+		}
+		if again := Clean(got); again != got {
+			t.Errorf("Clean(Clean(%q)) = %q, not %q", c.in, again, got)
 		}
 	}
-	SetGraphemes(true)
-	defer SetGraphemes(false)
+	SetFit(false)
 	for _, s := range []string{"👩‍💻 dev", "ok 👍🏽", "❤️ love"} {
 		if got := Clean(s); got != s {
-			t.Errorf("with mode 2027: Clean(%q) = %q, want it whole", s, got)
+			t.Errorf("line output: Clean(%q) = %q, want it whole", s, got)
 		}
 	}
+}
+
+// unfit is the first grapheme cluster of s whose width whole and code point by code point
+// differ, or "".
+func unfit(s string) string {
+	for rest := s; rest != ""; {
+		c, w := ansi.FirstGraphemeCluster(rest, ansi.GraphemeWidth)
+		if c == "" {
+			return rest
+		}
+		if w != ansi.StringWidthWc(c) {
+			return c
+		}
+		rest = rest[len(c):]
+	}
+	return ""
+}
+
+// FuzzCleanFits: whatever the text, cleaned for the TUI every cluster measures the same both
+// ways, nothing is left to clean, and no control character gets through.
+func FuzzCleanFits(f *testing.F) {
+	for _, s := range []string{"👩‍💻🇫🇷👍🏽 e\u0301te\u0301", "\u1100\uac00\u1100", "\u0600👩‍💻 x", "\u070f❤️", "a\x1b[31mb"} {
+		f.Add(s)
+	}
+	SetFit(true)
+	f.Cleanup(func() { SetFit(false) })
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Clean(s)
+		if bad := unfit(got); bad != "" {
+			t.Fatalf("Clean(%q) = %q: cluster %q measures differently", s, got, bad)
+		}
+		if again := Clean(got); again != got {
+			t.Fatalf("Clean(Clean(%q)) = %q, not %q", s, again, got)
+		}
+		for _, r := range got {
+			if unicode.IsControl(r) {
+				t.Fatalf("Clean(%q) = %q keeps control character %U", s, got, r)
+			}
+		}
+	})
 }
