@@ -204,8 +204,9 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 		}
 		c.noteEarly(res)
 		in := lifecycle.Response{Code: int(res.StatusCode), Reason: res.Reason, HasSDP: len(res.Body()) > 0}
-		if res.StatusCode == 183 && in.HasSDP {
-			// Early media: play what the far end sends (ringback, announcements), send nothing.
+		if res.StatusCode == 183 && in.HasSDP && !c.hungUp() {
+			// Early media: play what the far end sends (ringback, announcements), send nothing;
+			// not once the call is hung up (or picked up: its audio is another call's now).
 			if n, err := sdp.Accept(local, res.Body()); err == nil {
 				if params, err := mediaParams(n, CallAudio{Sink: a.Sink}); err == nil {
 					params.Send = false

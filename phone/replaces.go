@@ -66,8 +66,8 @@ func (x *incomingRun) answerReplacing(old *call) lifecycle.Input {
 	}
 	p.log.Info("call replaced", "old", old.id, "new", c.id)
 	p.publishReplaced(old, c.id) // c is up: it is being answered here
-	old.silenceEarly()           // a ringing call picked up: its early media stops (pickup.go)
 	old.hangup()
+	old.silenceEarly() // a ringing call picked up: its early media stops (pickup.go)
 	c.mu.Lock()
 	c.source, c.sink = a.Source, a.Sink
 	c.mu.Unlock()
