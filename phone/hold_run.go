@@ -232,7 +232,15 @@ func (h *holdRun) respond(code int, reason string) {
 			res.AppendHeader(sip.NewHeader("Retry-After", strconv.Itoa(rand.IntN(11))))
 		}
 	}
+	var w *okAwaitingAck
+	if code == 200 && o.req.Method == sip.INVITE {
+		w = h.c.awaitOKAck(o.req) // retransmitted until its ACK (reinvite_ok.go)
+	}
 	if err := o.tx.Respond(res); err != nil {
 		h.p.log.Warn("respond to the far end's offer", "call", h.c.id, "code", code, "err", err)
+		return
+	}
+	if w != nil {
+		h.retransmitOK(w, o.tx, res)
 	}
 }
