@@ -28,8 +28,9 @@ type ackAnswer struct {
 }
 
 // ackWaitMax is how long the answer to our offer in a 200 is awaited: the 200's
-// retransmissions end then (64*T1, RFC 3261 13.3.1.4), and so does any hope of an ACK.
-const ackWaitMax = 32 * time.Second
+// retransmissions end then (64*T1, RFC 3261 13.3.1.4, reinvite_ok.go), and so does any hope of
+// an ACK. A variable for tests.
+var ackWaitMax = 64 * sip.T1
 
 // takeAckAnswer hands the SDP answer in req, an ACK, to the call's talk loop when it
 // acknowledges the 200 that carried our offer. An ACK without one is handed on too: the
