@@ -25,6 +25,10 @@ import (
 //
 //   - shared-sendto: the same with io_uring refused, a sendto a datagram.
 //
+//   - shared-30ms: shared, every session asked for 30 ms packets: each frame's packet is held
+//     for its time, and the pacer visits each session halfway between its ticks too
+//     (sendBetween, a sendto a packet): what a 20 ms frame costs then.
+//
 //   - per-session: the pacer before it (commit 1dc060a), a goroutine per session woken for
 //     each tick, draining with recvmsg until EAGAIN. Its wake is a channel send here, where
 //     it was each session's own timerfd, whose read and netpoller wake-up cost more: the
@@ -33,8 +37,9 @@ import (
 //     go test ./phone/media/ -run '^$' -bench Tick1000 -benchmem -count 5
 func BenchmarkTick1000Sessions(b *testing.B) {
 	const calls = 1000
-	b.Run("shared", func(b *testing.B) { benchSharedTick(b, calls, true) })
-	b.Run("shared-sendto", func(b *testing.B) { benchSharedTick(b, calls, false) })
+	b.Run("shared", func(b *testing.B) { benchSharedTick(b, calls, true, frameDur) })
+	b.Run("shared-sendto", func(b *testing.B) { benchSharedTick(b, calls, false, frameDur) })
+	b.Run("shared-30ms", func(b *testing.B) { benchSharedTick(b, calls, true, 30*time.Millisecond) })
 	b.Run("per-session", func(b *testing.B) {
 		ss := pairedSessions(b, calls, true)
 		grid := time.Now()
@@ -71,8 +76,9 @@ func BenchmarkTick1000Sessions(b *testing.B) {
 }
 
 // benchSharedTick is the shared pacer's tick; batch says whether its shares send through an
-// io_uring queue (sendq_linux.go) or with a sendto a datagram.
-func benchSharedTick(b *testing.B, calls int, batch bool) {
+// io_uring queue (sendq_linux.go) or with a sendto a datagram; ptime is the packets' duration
+// the sessions send.
+func benchSharedTick(b *testing.B, calls int, batch bool, ptime time.Duration) {
 	if !batch {
 		was := uringRefused.Swap(true)
 		defer uringRefused.Store(was)
@@ -80,6 +86,11 @@ func benchSharedTick(b *testing.B, calls int, batch bool) {
 		b.Skip("io_uring is refused on this machine")
 	}
 	ss := pairedSessions(b, calls, true)
+	for _, s := range ss {
+		p := s.current()
+		p.Ptime = ptime
+		s.Update(p)
+	}
 	grid := time.Now()
 	r := newPacerRun(new(pacerStats), grid, runtime.GOMAXPROCS(0))
 	defer r.stop()
@@ -129,8 +140,10 @@ func reportTick(b *testing.B, ss []*Session, calls, ticks int, cpu time.Duration
 		sent += st.PacketsSent
 		received += st.PacketsReceived
 	}
-	// Loopback may drop a few when a socket's queue overflows on a starved machine; most must pass.
-	if want := uint64(calls * ticks); sent < want || received < want*9/10 {
+	// Loopback may drop a few when a socket's queue overflows on a starved machine; most must
+	// pass. Longer packets are fewer: 2 in 3 frames at 30 ms, less one held at the end.
+	ptime := max(ss[0].current().Ptime, frameDur)
+	if want := uint64(calls) * (uint64(ticks)*uint64(frameDur/time.Millisecond)/uint64(ptime/time.Millisecond) - 1); sent < want || received < want*9/10 {
 		b.Fatalf("%d ticks of %d sessions: %d packets sent, %d received", ticks, calls, sent, received)
 	}
 }
