@@ -1,9 +1,11 @@
 package phone
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -59,8 +61,7 @@ func TestPickupOnlyOfOurOwnRingingCalls(t *testing.T) {
 // its early dialog as the caller sees it.
 func pickUp(t *testing.T, callerAddr string, inv *sip.Request) *sip.Response {
 	t.Helper()
-	tag, _ := inv.From().Params.Get("tag")
-	replaces := inv.CallID().Value() + ";to-tag=" + tag + ";from-tag=callee1"
+	replaces := replacesOf(inv)
 	offer := []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
 		"m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
 	return sendRaw(t, callerAddr, sip.INVITE, map[string]string{"Replaces": replaces, "Contact": "<sip:picker@127.0.0.1:9>"},
@@ -82,6 +83,13 @@ func ringingAt(t *testing.T, srv *lateServer) (*Phone, string, <-chan Event, str
 	return caller, callerAddr, events, out, inv
 }
 
+// replacesOf is the Replaces value that names the early dialog of inv (the caller's INVITE)
+// and srv's 180, as the caller sees it.
+func replacesOf(inv *sip.Request) string {
+	tag, _ := inv.From().Params.Get("tag")
+	return inv.CallID().Value() + ";to-tag=" + tag + ";from-tag=callee1"
+}
+
 // TestPickupAnswersTheRingingCall: an INVITE with Replaces naming the early dialog of a call we
 // placed is answered 200 at once, the front end hears "replaced" and then the new call
 // answered, and the ringing INVITE is cancelled; a second such INVITE (the callee never
@@ -89,8 +97,15 @@ func ringingAt(t *testing.T, srv *lateServer) (*Phone, string, <-chan Event, str
 func TestPickupAnswersTheRingingCall(t *testing.T) {
 	srv := newLateServer(t)
 	caller, callerAddr, events, out, inv := ringingAt(t, srv)
-	if res := pickUp(t, callerAddr, inv); res.StatusCode != 200 {
-		t.Fatalf("the pickup was answered %d %s, want 200", res.StatusCode, res.Reason)
+	// The first picker is a whole UA: it ACKs the 200, and hears the BYE at the end.
+	picker := dialRaw(t, callerAddr, sip.NewHeader("Replaces", replacesOf(inv)))
+	ctx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
+	if err := picker.sess.Load().WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatalf("the pickup was not answered: %v", err)
+	}
+	if err := picker.ack(); err != nil {
+		t.Fatal(err)
 	}
 	var picked string
 	waitEvent(t, events, "the ringing call replaced, the new one answered", func(ev Event) bool {
@@ -112,6 +127,11 @@ func TestPickupAnswersTheRingingCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitCall(t, events, picked, CallEnded)
+	select {
+	case <-picker.byes:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the picker heard no BYE")
+	}
 }
 
 // TestNoPickupAfterHangup: once the user hung up a ringing call, an INVITE picking it up gets

@@ -28,9 +28,9 @@ type rawCaller struct {
 	notify atomic.Pointer[func(*sip.Request, sip.ServerTransaction)]
 }
 
-// dialRaw places a call from a raw caller to addr (its INVITE only: the test answers it, and
-// the caller's ACK is the test's to send).
-func dialRaw(t *testing.T, addr string) *rawCaller {
+// dialRaw places a call from a raw caller to addr (its INVITE only, with hdrs: the test
+// answers it, and the caller's ACK is the test's to send).
+func dialRaw(t *testing.T, addr string, hdrs ...sip.Header) *rawCaller {
 	t.Helper()
 	rtp, err := net.ListenPacket("udp", "127.0.0.1:0") // where the phone's RTP goes, unread
 	if err != nil {
@@ -97,7 +97,7 @@ func dialRaw(t *testing.T, addr string) *rawCaller {
 		t.Fatal(err)
 	}
 	ct := sip.ContentTypeHeader("application/sdp")
-	sess, err := dua.Invite(ctx, to, offer, &ct)
+	sess, err := dua.Invite(ctx, to, offer, append([]sip.Header{&ct}, hdrs...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
