@@ -92,7 +92,7 @@ func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) 
 	// "Refer-Sub: false" (RFC 4488): the transferor wants no subscription, so no NOTIFYs; the
 	// 202 says it is granted. They were sent anyway and answered 481.
 	event := referEvent(d.refers.Add(1), req)
-	notify := func(code int, reason string, final bool) { p.notifyRefer(d, event, code, reason, final) }
+	notify := func(code int, reason string, final bool) { p.notifyRefer(stk.ctx, d, event, code, reason, final) }
 	if h := req.GetHeader("Refer-Sub"); h != nil && strings.EqualFold(strings.TrimSpace(strings.SplitN(h.Value(), ";", 2)[0]), "false") {
 		notify = func(int, string, bool) {}
 		respond(202, "Accepted", sip.NewHeader("Refer-Sub", "false"))
@@ -184,10 +184,18 @@ func referEvent(n int32, refer *sip.Request) string {
 }
 
 // notifyRefer sends one NOTIFY of the REFER's implicit subscription (RFC 3515 2.4.4), its
-// Event header event (referEvent); final ends the subscription.
-func (p *Phone) notifyRefer(d *dialogRef, event string, code int, reason string, final bool) {
+// Event header event (referEvent); final ends the subscription. A BYE ends the call but not
+// the subscription (RFC 5057 §5.2): when the transferor hung up once it had our 202 (a blind
+// transfer, RFC 5589 §6), the final NOTIFY still goes, in the dialog as it was, for as long
+// as life (the phone's run) lasts; the progress ones do not, nobody follows them any more. It
+// used to be dropped, and the transferor never learnt the outcome.
+func (p *Phone) notifyRefer(life context.Context, d *dialogRef, event string, code int, reason string, final bool) {
+	ctx := d.ctx
 	if d.ctx.Err() != nil {
-		return // the transferor has hung up already: no dialog to notify in
+		if !final {
+			return
+		}
+		ctx = life
 	}
 	req := p.inDialogRequest(d, sip.NOTIFY)
 	req.AppendHeader(sip.NewHeader("Event", event))
@@ -199,7 +207,7 @@ func (p *Phone) notifyRefer(d *dialogRef, event string, code int, reason string,
 	ct := sip.ContentTypeHeader("message/sipfrag;version=2.0")
 	req.AppendHeader(&ct)
 	req.SetBody(sipfragBody(code, reason))
-	ctx, cancel := context.WithTimeout(d.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	res, err := d.do(ctx, req)
 	switch {

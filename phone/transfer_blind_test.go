@@ -10,7 +10,8 @@ import (
 // announces the new call as the old one's successor before the old one's end, so a front end
 // that follows the call moves to it (and keeps its audio) instead of stopping there; the new
 // call is then answered and up. CallReplaced came only at the answer, after the old call's
-// end: `dialtone call` had exited, and the TUI had closed the audio the new call used.
+// end: `dialtone call` had exited, and the TUI had closed the audio the new call used. T hears
+// the outcome all the same, in E's final NOTIFY after the BYE.
 func TestBlindTransferorHangsUpAtOnce(t *testing.T) {
 	tp, tAddr, tEv := runPhone(t, Config{})
 	ep, _, eEv := runPhone(t, Config{})
@@ -73,6 +74,12 @@ func TestBlindTransferorHangsUpAtOnce(t *testing.T) {
 	}
 	if replaced != 0 {
 		t.Error("the new call was announced again at its answer")
+	}
+	// T hung up long before, yet learns the outcome: E's final NOTIFY goes in the dialog as
+	// it was (RFC 5057 §5.2: the BYE ended the call, not the subscription), and T, which
+	// awaits it for finalNotifyGrace after its call's end, reports it.
+	if fin := transferOutcome(t, tEv, t1); fin.Code != 200 {
+		t.Errorf("T's transfer ended %d %s, want 200", fin.Code, fin.Reason)
 	}
 	if err := ep.Hangup(newID); err != nil {
 		t.Fatal(err)
