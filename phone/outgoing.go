@@ -296,7 +296,7 @@ func (x *outgoingRun) step(in lifecycle.Input) {
 			x.p.sendBye(x.c, x.sess, byeTimeout) // bounded: a far end that went away must not hold the call
 		case lifecycle.StartMedia:
 			if e.Early {
-				x.ms.Start(x.early)
+				x.c.startEarly(x.ms, x.early) // not once picked up (pickup.go)
 			} else {
 				x.ms.Start(x.params)
 			}

@@ -24,6 +24,8 @@ type earlyDialogs struct {
 	// that INVITE is refused), so a second one, or a retransmission with another branch,
 	// gets 481 instead of a second call with the same audio.
 	taken bool
+	// silenced: the call was picked up, and its early media may not start again.
+	silenced bool
 }
 
 // noteInvite records the Call-ID and From tag of c's INVITE, which its early dialogs share.
@@ -110,12 +112,23 @@ func (c *call) hungUp() bool {
 
 // silenceEarly stops c's early media, if it plays any, before c's audio goes to the call that
 // picked it up: the ringing call's session would go on writing to the same sink until its
-// CANCEL is answered.
+// CANCEL is answered. Under c.mu with startEarly, so a 183 handled meanwhile cannot start it
+// again.
 func (c *call) silenceEarly() {
 	c.mu.Lock()
-	ms, answered := c.media, c.answered
-	c.mu.Unlock()
-	if ms != nil && !answered && c.dir == Outgoing {
-		ms.Update(media.Params{})
+	defer c.mu.Unlock()
+	c.early.silenced = true
+	if c.media != nil && !c.answered && c.dir == Outgoing {
+		c.media.Update(media.Params{})
+	}
+}
+
+// startEarly starts ms, c's media session, with the early media params p, unless c was picked
+// up meanwhile (silenceEarly).
+func (c *call) startEarly(ms *media.Session, p media.Params) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.early.silenced {
+		ms.Start(p)
 	}
 }

@@ -14,6 +14,10 @@ import (
 // call's ringing (the ring timeout) and a margin.
 var transfereeTimeout = defaultRingTimeout + 30*time.Second // a variable for tests
 
+// referExpiryMargin is how long the REFER's subscription outlives transfereeTimeout, for the
+// final NOTIFY sent when it runs out.
+const referExpiryMargin = 30 * time.Second
+
 // supportedExtensions is our Supported header: Replaces (RFC 3891) and REFER without its
 // implicit subscription (RFC 4488).
 const supportedExtensions = "replaces, norefersub"
@@ -191,15 +195,17 @@ func referEvent(n int32, refer *sip.Request) string {
 // used to be dropped, and the transferor never learnt the outcome.
 func (p *Phone) notifyRefer(life context.Context, d *dialogRef, event string, code int, reason string, final bool) {
 	ctx := d.ctx
-	if d.ctx.Err() != nil {
-		if !final {
-			return
-		}
-		ctx = life
+	switch {
+	case final:
+		ctx = life // a BYE while it is on its way must not cut its retransmissions short either
+	case d.ctx.Err() != nil:
+		return
 	}
 	req := p.inDialogRequest(d, sip.NOTIFY)
 	req.AppendHeader(sip.NewHeader("Event", event))
-	state := "active;expires=60"
+	// Until the transfer gives up (transfereeTimeout) and a little after: no NOTIFY refreshes
+	// it once the transferor has hung up, and the final one must find it alive.
+	state := "active;expires=" + strconv.Itoa(int((transfereeTimeout+referExpiryMargin)/time.Second))
 	if final {
 		state = "terminated;reason=noresource"
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/dialtone/dialtone/phone/srtp"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -17,7 +16,9 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/dialtone/dialtone/phone"
 	"github.com/dialtone/dialtone/phone/config"
+	"github.com/dialtone/dialtone/phone/srtp"
 	"github.com/dialtone/dialtone/ui"
+	"github.com/dialtone/dialtone/ui/common"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -78,6 +79,7 @@ func (tuiCmd) Run(e *env) error {
 		}
 	}()
 	_, err = prog.Run()
+	common.SetFit(false)                                  // what is printed after the TUI is plain lines again (ui/common)
 	uiStop()                                              // ends the UI's subscription so the phone's shutdown is not held up by it
 	if rerr := r.finish(nil); rerr != nil && err == nil { // hangs up, unregisters
 		err = rerr
