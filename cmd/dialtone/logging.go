@@ -2,13 +2,13 @@ package main
 
 import (
 	"fmt"
-	"github.com/dialtone/dialtone/phone/srtp"
 	"io"
 	"log/slog"
 	"os"
 	"sync"
 	"time"
 
+	"github.com/dialtone/dialtone/phone/srtp"
 	"github.com/emiago/sipgo/sip"
 )
 
