@@ -180,3 +180,35 @@ func TestSecondREFERsNOTIFYsNameIt(t *testing.T) {
 		t.Errorf("the second REFER's NOTIFY: Event %q, want %q", n.event, want)
 	}
 }
+
+// TestReferSubscriptionOutlivesTheTransfer: the transferee's NOTIFYs keep the REFER's
+// subscription alive for longer than the transfer may take (transfereeTimeout): once the
+// transferor hangs up, no progress NOTIFY refreshes it, and the final one must find it alive.
+// It said 60 s, less than a ring timeout and the call's set-up.
+func TestReferSubscriptionOutlivesTheTransfer(t *testing.T) {
+	ep, eAddr, eEv := runPhone(t, Config{})
+	busy, busyAddr, _ := runPhone(t, Config{})
+	busy.SetDND(true, 486)
+	r, _, ctx := answeredRaw(t, ep, eAddr, eEv)
+	states := make(chan string, 8)
+	h := func(req *sip.Request, tx sip.ServerTransaction) {
+		if s := req.GetHeader("Subscription-State"); s != nil {
+			states <- s.Value()
+		}
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	}
+	r.notify.Store(&h)
+	req := sip.NewRequest(sip.REFER, r.sess.Load().InviteResponse.Contact().Address)
+	req.AppendHeader(sip.NewHeader("Refer-To", "<sip:b@"+busyAddr+">"))
+	r.do(t, ctx, req, 202)
+	select {
+	case s := <-states: // the first NOTIFY's (100 Trying)
+		_, v, ok := strings.Cut(s, "expires=")
+		secs, err := strconv.Atoi(v)
+		if !strings.HasPrefix(s, "active") || !ok || err != nil || time.Duration(secs)*time.Second <= transfereeTimeout {
+			t.Fatalf("Subscription-State %q: want active, expiring after the transfer's %v", s, transfereeTimeout)
+		}
+	case <-ctx.Done():
+		t.Fatal("no NOTIFY")
+	}
+}
