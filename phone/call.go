@@ -105,6 +105,16 @@ func (c *call) accountName() string {
 	return c.account.Name
 }
 
+// hungUp says whether the user (or the phone) has asked c to end.
+func (c *call) hungUp() bool {
+	select {
+	case <-c.hangupCh:
+		return true
+	default:
+		return false
+	}
+}
+
 // hangup asks the call to end, whatever its state. Safe to call many times.
 func (c *call) hangup() {
 	c.hangOnce.Do(func() { close(c.hangupCh) })

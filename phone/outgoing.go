@@ -117,14 +117,12 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 	c.mu.Lock()
 	c.ringStop = stopSetup
 	c.mu.Unlock()
-	hungUp := func() bool {
-		select {
-		case <-c.hangupCh:
-			x.step(lifecycle.Hangup{})
-			return true
-		default:
+	hungUp := func() bool { // and if so, the machine hears of it
+		if !c.hungUp() {
 			return false
 		}
+		x.step(lifecycle.Hangup{})
+		return true
 	}
 	fail := func(reason string, f Failure, err error) {
 		if hungUp() { // the error is the set-up's cancellation: the user's hang-up says why
@@ -189,11 +187,8 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 	c.mu.Lock()
 	c.ringStop = stopRing
 	c.mu.Unlock()
-	select {
-	case <-c.hangupCh: // hung up before we even started
-		x.step(lifecycle.Hangup{})
+	if hungUp() { // before we even started
 		return
-	default:
 	}
 	x.step(lifecycle.Dial{}) // the "calling" event; the INVITE goes out below
 

@@ -100,16 +100,6 @@ func (c *call) releasePickup() {
 	c.mu.Unlock()
 }
 
-// hungUp says whether the user (or the phone) has asked c to end.
-func (c *call) hungUp() bool {
-	select {
-	case <-c.hangupCh:
-		return true
-	default:
-		return false
-	}
-}
-
 // silenceEarly stops c's early media, if it plays any, before c's audio goes to the call that
 // picked it up: the ringing call's session would go on writing to the same sink until its
 // CANCEL is answered. Under c.mu with startEarly, so a 183 handled meanwhile cannot start it
