@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,11 +18,8 @@ import (
 // and the old call ended without naming its successor (no CallReplaced: the front end lost
 // the new call's audio, `dialtone call` exited).
 func TestSecondREFERWhileTheFirstsNOTIFYWaits(t *testing.T) {
-	ep, eAddr, eEv := runPhone(t, Config{})
-	busy, busyAddr, _ := runPhone(t, Config{})
-	busy.SetDND(true, 486)
+	r, e1, eEv, ctx, busyAddr := rawTransferor(t)
 	_, gAddr, gEv := runPhone(t, Config{})
-	r, e1, ctx := answeredRaw(t, ep, eAddr, eEv)
 	// The final NOTIFY of the first REFER (486) is answered only when the test says.
 	finalSeen, release := make(chan struct{}), make(chan struct{})
 	h := func(req *sip.Request, tx sip.ServerTransaction) {
@@ -135,11 +133,8 @@ func TestReferSubFalseGetsNoNotify(t *testing.T) {
 // "Event: refer;id=" and that REFER's CSeq number (RFC 3515 2.4.6 MUST), so the transferor can
 // tell them from the first one's; the first's carry plain "refer". Both were plain "refer".
 func TestSecondREFERsNOTIFYsNameIt(t *testing.T) {
-	ep, eAddr, eEv := runPhone(t, Config{})
-	busy, busyAddr, _ := runPhone(t, Config{})
-	busy.SetDND(true, 486)
+	r, _, _, ctx, busyAddr := rawTransferor(t)
 	_, gAddr, gEv := runPhone(t, Config{})
-	r, _, ctx := answeredRaw(t, ep, eAddr, eEv)
 	type notified struct{ event, frag string }
 	got := make(chan notified, 16)
 	h := func(req *sip.Request, tx sip.ServerTransaction) {
@@ -186,10 +181,7 @@ func TestSecondREFERsNOTIFYsNameIt(t *testing.T) {
 // transferor hangs up, no progress NOTIFY refreshes it, and the final one must find it alive.
 // It said 60 s, less than a ring timeout and the call's set-up.
 func TestReferSubscriptionOutlivesTheTransfer(t *testing.T) {
-	ep, eAddr, eEv := runPhone(t, Config{})
-	busy, busyAddr, _ := runPhone(t, Config{})
-	busy.SetDND(true, 486)
-	r, _, ctx := answeredRaw(t, ep, eAddr, eEv)
+	r, _, _, ctx, busyAddr := rawTransferor(t)
 	states := make(chan string, 8)
 	h := func(req *sip.Request, tx sip.ServerTransaction) {
 		if s := req.GetHeader("Subscription-State"); s != nil {
@@ -211,4 +203,16 @@ func TestReferSubscriptionOutlivesTheTransfer(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("no NOTIFY")
 	}
+}
+
+// rawTransferor is phone E answering a raw caller, which the test has transfer E, and a target
+// that refuses calls (do-not-disturb, 486): the raw caller, E's call id and events, a context
+// for the test, and the busy target's address.
+func rawTransferor(t *testing.T) (r *rawCaller, e1 string, eEv <-chan Event, ctx context.Context, busyAddr string) {
+	t.Helper()
+	ep, eAddr, eEv := runPhone(t, Config{})
+	busy, busyAddr, _ := runPhone(t, Config{})
+	busy.SetDND(true, 486)
+	r, e1, ctx = answeredRaw(t, ep, eAddr, eEv)
+	return r, e1, eEv, ctx, busyAddr
 }
