@@ -56,7 +56,6 @@ type call struct {
 	local     sdp.Local      // our side of the session, for answering re-INVITEs
 	contact   sip.Uri
 	target    sip.Uri        // the far end's Contact from its latest target refresh (dialog_target.go)
-	ackOffer  *ackOffer      // our offer in the 200 to a re-INVITE without SDP, until its ACK (hold_ack.go)
 	okWait    *okAwaitingAck // our 200 to a re-INVITE, retransmitted until its ACK (reinvite_ok.go)
 	source    audio.Source
 	sink      audio.Sink

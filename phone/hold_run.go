@@ -51,15 +51,17 @@ type holdRun struct {
 	offer   *remoteOffer // the far end's offer being answered
 	answer  []byte       // our answer to it
 	params  media.Params // what UpdateMedia applies
-	// ackWait fires when the ACK that should bring the answer to our offer has not come
-	// (hold_ack.go); nil when no answer is awaited.
-	ackWait  <-chan time.Time
-	ackTimer *time.Timer
+	// inAck is our offer in the 200 to their re-INVITE without SDP (hold_ack.go) until the 200
+	// goes: its answer comes in the ACK.
+	inAck *sdp.Local
+	// noAck says our 200 to a re-INVITE had no ACK in 64·T1 (reinvite_ok.go).
+	noAck chan struct{}
 }
 
 func newHoldRun(p *Phone, c *call, ms *media.Session, d dialog) *holdRun {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &holdRun{p: p, c: c, ms: ms, d: d, ctx: ctx, cancel: cancel, results: make(chan offerOutcome, 1)}
+	return &holdRun{p: p, c: c, ms: ms, d: d, ctx: ctx, cancel: cancel, results: make(chan offerOutcome, 1),
+		noAck: make(chan struct{}, 1)}
 }
 
 // close ends a re-INVITE in flight and the glare timer, and refuses an offer left unanswered.
@@ -69,7 +71,6 @@ func (h *holdRun) close() {
 	if h.timer != nil {
 		h.timer.Stop()
 	}
-	h.stopAckWait()
 	h.respondLeftover()
 }
 
@@ -103,7 +104,7 @@ func (h *holdRun) do(e lifecycle.Effect) (next lifecycle.Input, handled bool) {
 	case lifecycle.AnswerOffer:
 		return h.answerOffer(e.Hold), true
 	case lifecycle.RespondOffer:
-		h.respond(e.Code, e.Reason)
+		return h.respond(e.Code, e.Reason), true
 	case lifecycle.UpdateMedia:
 		params := h.params
 		if e.Silent {
@@ -180,11 +181,7 @@ func (h *holdRun) answerOffer(hold bool) lifecycle.Input {
 			h.p.log.Warn("offer for a re-INVITE without SDP", "call", c.id, "err", err)
 			return lifecycle.OfferAnswered{}
 		}
-		h.answer, h.params = offer, current
-		c.mu.Lock()
-		c.ackOffer = &ackOffer{cseq: h.offer.req.CSeq().SeqNo, local: local}
-		c.mu.Unlock()
-		h.awaitAck()
+		h.answer, h.params, h.inAck = offer, current, &local
 		return lifecycle.OfferAnswered{OK: true, RemoteHold: remote, InAck: true}
 	}
 	var answer []byte
@@ -211,11 +208,13 @@ func (h *holdRun) answerOffer(hold bool) lifecycle.Input {
 	return lifecycle.OfferAnswered{OK: true, RemoteHold: n.Hold}
 }
 
-// respond sends the final response to the far end's offer and lets its handler go.
-func (h *holdRun) respond(code int, reason string) {
+// respond sends the final response to the far end's offer and lets its handler go. A 200
+// carrying our offer that could not be sent returns the missing answer to it (AckAnswer), so
+// that the call is free to make offers again.
+func (h *holdRun) respond(code int, reason string) lifecycle.Input {
 	o := h.offer
 	if o == nil {
-		return
+		return nil
 	}
 	h.offer = nil
 	defer close(o.done)
@@ -234,13 +233,18 @@ func (h *holdRun) respond(code int, reason string) {
 	}
 	var w *okAwaitingAck
 	if code == 200 && o.req.Method == sip.INVITE {
-		w = h.c.awaitOKAck(o.req) // retransmitted until its ACK (reinvite_ok.go)
+		w = h.c.awaitOKAck(o.req, h.inAck) // retransmitted until its ACK (reinvite_ok.go)
 	}
+	h.inAck = nil
 	if err := o.tx.Respond(res); err != nil {
 		h.p.log.Warn("respond to the far end's offer", "call", h.c.id, "code", code, "err", err)
-		return
+		if w != nil && h.c.dropOKAck(w) && w.offer != nil {
+			return lifecycle.AckAnswer{}
+		}
+		return nil
 	}
 	if w != nil {
 		h.retransmitOK(w, o.tx, res)
 	}
+	return nil
 }

@@ -248,8 +248,7 @@ func (p *Phone) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	if readAck != nil {
 		_ = readAck(req, tx) // a re-INVITE's ACK has another CSeq: nothing to do here
 	}
-	c.noteAck(req) // our 200 to a re-INVITE is no longer retransmitted (reinvite_ok.go)
-	c.takeAckAnswer(req)
+	c.noteAck(req) // our 200 to a re-INVITE: no longer retransmitted, its answer taken (reinvite_ok.go)
 }
 
 func reasonPhrase(code int) string {

@@ -127,14 +127,15 @@ func farEndReinvite(s *sipgo.DialogClientSession, contact sip.Uri, body []byte) 
 // SDP (which carries our offer) and the far end's ACK (which carries the answer) waits for that
 // ACK: a second offer before the answer to the first is what RFC 3264 §4 forbids, and the ACK's
 // answer would then have been read as the answer to the hold. The hold's re-INVITE goes once
-// the ACK came; it goes too when the ACK brings no answer, or when none comes in 64*T1.
+// the ACK came; it goes too when the ACK brings no answer. When none comes in 64*T1 the call
+// ends with our BYE instead (RFC 3261 13.3.1.4), and no hold goes.
 func TestHoldWaitsForTheAnswerInTheACK(t *testing.T) {
 	for _, ack := range []string{"with an answer", "without", "never"} {
 		withAnswer := ack == "with an answer"
 		if ack == "never" {
-			old := ackWaitMax
-			ackWaitMax = time.Second // stands in for 64*T1
-			t.Cleanup(func() { ackWaitMax = old })
+			old := okAckWait
+			okAckWait = time.Second // stands in for 64*T1
+			t.Cleanup(func() { okAckWait = old })
 		}
 		tp, tAddr, tEv := runPhone(t, Config{})
 		r, id, ctx := answeredRaw(t, tp, tAddr, tEv)
@@ -168,10 +169,21 @@ func TestHoldWaitsForTheAnswerInTheACK(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if ack != "never" {
-			if err := r.ackReinvite(reinvite, answer); err != nil {
-				t.Fatalf("ACK: %v", err)
+		if ack == "never" {
+			select {
+			case <-r.byes:
+			case req := <-holds:
+				t.Fatalf("a hold's re-INVITE instead of the BYE for the missing ACK:\n%s", req)
+			case <-time.After(5 * time.Second):
+				t.Fatal("no BYE 64*T1 after our 200 to the re-INVITE without its ACK")
 			}
+			if st := waitEnded(t, tEv, id)[id]; st.Code != 408 || st.Reason != "no ACK" {
+				t.Errorf("ended %d %q, want 408 no ACK", st.Code, st.Reason)
+			}
+			continue
+		}
+		if err := r.ackReinvite(reinvite, answer); err != nil {
+			t.Fatalf("ACK: %v", err)
 		}
 		select {
 		case req := <-holds:

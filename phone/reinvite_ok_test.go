@@ -14,64 +14,108 @@ import (
 func TestReinviteOKRetransmittedUntilACK(t *testing.T) {
 	tp, tAddr, tEv := runPhone(t, Config{})
 	r, _, _ := answeredRaw(t, tp, tAddr, tEv)
-	s := r.sess.Load()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0") // the far end's socket for this re-INVITE
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	port := pc.LocalAddr().(*net.UDPAddr).Port
-	phone, err := net.ResolveUDPAddr("udp", tAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inDialog := func(method sip.RequestMethod, body []byte) *sip.Request {
-		req := sip.NewRequest(method, s.InviteResponse.Contact().Address)
-		via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "127.0.0.1", Port: port,
-			Params: sip.NewParams()}
-		via.Params.Add("branch", sip.GenerateBranch())
-		req.AppendHeader(via)
-		req.AppendHeader(sip.HeaderClone(s.InviteRequest.From()))
-		req.AppendHeader(sip.HeaderClone(s.InviteResponse.To()))
-		req.AppendHeader(sip.HeaderClone(s.InviteRequest.CallID()))
-		req.AppendHeader(&sip.CSeqHeader{SeqNo: s.InviteRequest.CSeq().SeqNo + 1, MethodName: method})
-		req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1", Port: port}})
-		if body != nil {
-			ct := sip.ContentTypeHeader("application/sdp")
-			req.AppendHeader(&ct)
-		}
-		req.SetBody(body)
-		return req
-	}
-	send := func(req *sip.Request) {
-		if _, err := pc.WriteTo([]byte(req.String()), phone); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// oks counts the 200s to the re-INVITE that come within d.
-	oks := func(d time.Duration) int {
-		n := 0
-		buf := make([]byte, 65535)
-		deadline := time.Now().Add(d)
-		for {
-			_ = pc.SetReadDeadline(deadline)
-			k, _, err := pc.ReadFrom(buf)
-			if err != nil {
-				return n
-			}
-			msg, err := sip.NewParser().ParseSIP(buf[:k])
-			if res, ok := msg.(*sip.Response); err == nil && ok && res.StatusCode == 200 && res.CSeq().MethodName == sip.INVITE {
-				n++
-			}
-		}
-	}
-	send(inDialog(sip.INVITE, s.InviteRequest.Body())) // the same session offered again
-	if n := oks(1700 * time.Millisecond); n < 3 {
+	f := newRawFarEnd(t, r, tAddr)
+	f.send(f.inDialog(sip.INVITE, r.sess.Load().InviteRequest.Body())) // the same session offered again
+	if n := f.count(1700*time.Millisecond, isOKToInvite); n < 3 {
 		t.Fatalf("%d 200s in 1.7 s without an ACK, want at least 3 (at 0, T1 and 3·T1)", n)
 	}
-	send(inDialog(sip.ACK, nil))
+	f.send(f.inDialog(sip.ACK, nil))
 	// The next would leave at 7·T1 (3.5 s), within this window; the last one came at 3·T1.
-	if n := oks(2500 * time.Millisecond); n != 0 {
+	if n := f.count(2500*time.Millisecond, isOKToInvite); n != 0 {
 		t.Fatalf("%d more 200s after the ACK", n)
+	}
+}
+
+// TestReinviteOKWithoutACKEndsTheCall: when our 200 to the far end's re-INVITE has had no ACK
+// for 64·T1, the call ends with our BYE (RFC 3261 13.3.1.4: the session SHOULD end), as "no
+// ACK". It went on before, on a session the far end never learnt was accepted.
+func TestReinviteOKWithoutACKEndsTheCall(t *testing.T) {
+	old := okAckWait
+	okAckWait = time.Second // stands in for 64*T1
+	t.Cleanup(func() { okAckWait = old })
+	tp, tAddr, tEv := runPhone(t, Config{})
+	r, id, _ := answeredRaw(t, tp, tAddr, tEv)
+	f := newRawFarEnd(t, r, tAddr)
+	f.send(f.inDialog(sip.INVITE, r.sess.Load().InviteRequest.Body()))
+	// The re-INVITE's Contact is the far end's target from now on: the BYE comes here.
+	isBye := func(m sip.Message) bool { req, ok := m.(*sip.Request); return ok && req.Method == sip.BYE }
+	if n := f.count(3*time.Second, isBye); n == 0 {
+		t.Fatal("no BYE within 3 s of a 200 whose ACK waits 1 s")
+	}
+	if st := waitEnded(t, tEv, id)[id]; st.Code != 408 || st.Reason != "no ACK" {
+		t.Errorf("ended %d %q, want 408 no ACK", st.Code, st.Reason)
+	}
+}
+
+func isOKToInvite(m sip.Message) bool {
+	res, ok := m.(*sip.Response)
+	return ok && res.StatusCode == 200 && res.CSeq().MethodName == sip.INVITE
+}
+
+// rawFarEnd sends requests in the raw caller's dialog from a socket of its own, which its
+// Contact names, and reads what the phone sends there.
+type rawFarEnd struct {
+	t     *testing.T
+	r     *rawCaller
+	pc    net.PacketConn
+	port  int
+	phone *net.UDPAddr
+}
+
+func newRawFarEnd(t *testing.T, r *rawCaller, phoneAddr string) *rawFarEnd {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	phone, err := net.ResolveUDPAddr("udp", phoneAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rawFarEnd{t: t, r: r, pc: pc, port: pc.LocalAddr().(*net.UDPAddr).Port, phone: phone}
+}
+
+// inDialog is a request of method in the dialog, CSeq one above the INVITE's.
+func (f *rawFarEnd) inDialog(method sip.RequestMethod, body []byte) *sip.Request {
+	s := f.r.sess.Load()
+	req := sip.NewRequest(method, s.InviteResponse.Contact().Address)
+	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "127.0.0.1", Port: f.port,
+		Params: sip.NewParams()}
+	via.Params.Add("branch", sip.GenerateBranch())
+	req.AppendHeader(via)
+	req.AppendHeader(sip.HeaderClone(s.InviteRequest.From()))
+	req.AppendHeader(sip.HeaderClone(s.InviteResponse.To()))
+	req.AppendHeader(sip.HeaderClone(s.InviteRequest.CallID()))
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: s.InviteRequest.CSeq().SeqNo + 1, MethodName: method})
+	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1", Port: f.port}})
+	if body != nil {
+		ct := sip.ContentTypeHeader("application/sdp")
+		req.AppendHeader(&ct)
+	}
+	req.SetBody(body)
+	return req
+}
+
+func (f *rawFarEnd) send(req *sip.Request) {
+	if _, err := f.pc.WriteTo([]byte(req.String()), f.phone); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// count counts the messages that match within d.
+func (f *rawFarEnd) count(d time.Duration, match func(sip.Message) bool) int {
+	n := 0
+	buf := make([]byte, 65535)
+	deadline := time.Now().Add(d)
+	for {
+		_ = f.pc.SetReadDeadline(deadline)
+		k, _, err := f.pc.ReadFrom(buf)
+		if err != nil {
+			return n
+		}
+		if msg, err := sip.NewParser().ParseSIP(buf[:k]); err == nil && match(msg) {
+			n++
+		}
 	}
 }

@@ -93,8 +93,8 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 			h.offer, in = o, lifecycle.RemoteOffer{}
 		case ans := <-c.ackAnswers:
 			in = h.ackAnswer(ans)
-		case <-h.ackWait:
-			in = h.ackMissing()
+		case <-h.noAck:
+			in = lifecycle.AckTimeout{}
 		case r := <-h.results:
 			in = h.result(r)
 		case <-h.retry:

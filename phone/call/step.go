@@ -47,7 +47,7 @@ type (
 	Answer struct{}
 	// AnswerReady says whether media and an SDP answer could be prepared after Answer.
 	AnswerReady struct{ OK bool }
-	// AckTimeout is our 200 OK never acknowledged.
+	// AckTimeout is our 200 OK never acknowledged: to their INVITE, or to a re-INVITE.
 	AckTimeout struct{}
 	// AnswerTooLate is the caller's CANCEL that won the race with our 200: the INVITE
 	// transaction was over before the 200 went out, so there is no call to hang up.
@@ -176,8 +176,8 @@ func Step(m Machine, in Input) (Machine, []Effect) {
 		if !m.Outgoing && m.State == Answered {
 			return m.end(Outcome{Code: 487, Reason: "cancelled by caller", By: Remote, Failure: FailureNoAnswer})
 		}
-	case AckTimeout:
-		if !m.Outgoing && m.Established() {
+	case AckTimeout: // our 200 to their INVITE, or to a re-INVITE in a call either side made
+		if m.Established() {
 			return m.end(Outcome{Code: 408, Reason: "no ACK", By: Local, Failure: FailureNetwork}, SendBye{})
 		}
 	case Refuse:

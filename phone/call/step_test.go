@@ -87,6 +87,9 @@ func TestStep(t *testing.T) {
 		{"too late is for incoming calls", out(Answered), AnswerTooLate{}, out(Answered), nil},
 		{"answer impossible", in(Answering), AnswerReady{}, ended(in(Answering), notAcceptable), []Effect{Respond{488, "Not Acceptable Here"}, End{notAcceptable}}},
 		{"no ACK", in(Answered), AckTimeout{}, ended(in(Answered), Outcome{Code: 408, Reason: "no ACK", By: Local, Failure: FailureNetwork}), []Effect{SendBye{}, End{Outcome{Code: 408, Reason: "no ACK", By: Local, Failure: FailureNetwork}}}},
+		// Our 200 to their re-INVITE never acknowledged, in a call we placed (RFC 3261 13.3.1.4).
+		{"no ACK to a re-INVITE's 200", out(Answered), AckTimeout{}, ended(out(Answered), Outcome{Code: 408, Reason: "no ACK", By: Local, Failure: FailureNetwork}), []Effect{SendBye{}, End{Outcome{Code: 408, Reason: "no ACK", By: Local, Failure: FailureNetwork}}}},
+		{"no ACK before the answer", in(Answering), AckTimeout{}, in(Answering), nil},
 		{"reject", NewIncoming(), Reject{Code: 603, Reason: "Decline"}, ended(NewIncoming(), Outcome{Code: 603, Reason: "Decline", By: Local}), []Effect{Respond{603, "Decline"}, End{Outcome{Code: 603, Reason: "Decline", By: Local}}}},
 		{"refuse", NewIncoming(), Refuse{Code: 500, Reason: "no route", Failure: FailureNetwork}, ended(NewIncoming(), Outcome{Code: 500, Reason: "no route", By: Local, Failure: FailureNetwork}), []Effect{Respond{500, "no route"}, End{Outcome{Code: 500, Reason: "no route", By: Local, Failure: FailureNetwork}}}},
 		{"refuse outgoing", out(Calling), Refuse{Code: 500}, out(Calling), nil},
