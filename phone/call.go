@@ -44,7 +44,8 @@ type call struct {
 	offerCh  chan *remoteOffer // answered: the far end's re-INVITE or UPDATE with SDP, for talk
 	// requests is held while one of our requests in the dialog is under way (sendInDialog).
 	requests chan struct{}
-	// ackAnswers carries the SDP answer in the ACK of a re-INVITE we gave an offer (hold_ack.go).
+	// ackAnswers carries the SDP answer in the ACK of a re-INVITE we gave an offer (noteAck,
+	// reinvite_ok.go; read by hold_ack.go).
 	ackAnswers chan ackAnswer
 
 	mu        sync.Mutex

@@ -104,7 +104,7 @@ func (h *holdRun) do(e lifecycle.Effect) (next lifecycle.Input, handled bool) {
 	case lifecycle.AnswerOffer:
 		return h.answerOffer(e.Hold), true
 	case lifecycle.RespondOffer:
-		return h.respond(e.Code, e.Reason), true
+		h.respond(e.Code, e.Reason)
 	case lifecycle.UpdateMedia:
 		params := h.params
 		if e.Silent {
@@ -208,13 +208,11 @@ func (h *holdRun) answerOffer(hold bool) lifecycle.Input {
 	return lifecycle.OfferAnswered{OK: true, RemoteHold: n.Hold}
 }
 
-// respond sends the final response to the far end's offer and lets its handler go. A 200
-// carrying our offer that could not be sent returns the missing answer to it (AckAnswer), so
-// that the call is free to make offers again.
-func (h *holdRun) respond(code int, reason string) lifecycle.Input {
+// respond sends the final response to the far end's offer and lets its handler go.
+func (h *holdRun) respond(code int, reason string) {
 	o := h.offer
 	if o == nil {
-		return nil
+		return
 	}
 	h.offer = nil
 	defer close(o.done)
@@ -238,13 +236,12 @@ func (h *holdRun) respond(code int, reason string) lifecycle.Input {
 	h.inAck = nil
 	if err := o.tx.Respond(res); err != nil {
 		h.p.log.Warn("respond to the far end's offer", "call", h.c.id, "code", code, "err", err)
-		if w != nil && h.c.dropOKAck(w) && w.offer != nil {
-			return lifecycle.AckAnswer{}
+		if w != nil {
+			h.c.noAckComing(w) // our offer in it will never be answered
 		}
-		return nil
+		return
 	}
 	if w != nil {
 		h.retransmitOK(w, o.tx, res)
 	}
-	return nil
 }

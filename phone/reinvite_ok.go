@@ -55,6 +55,19 @@ func (c *call) dropOKAck(w *okAwaitingAck) bool {
 	return true
 }
 
+// noAckComing gives up w, our 200 that could not be sent: when it carried our offer, the talk
+// loop learns the offer will not be answered, as from an ACK without an answer (the machine
+// then makes offers again and takes the far end's).
+func (c *call) noAckComing(w *okAwaitingAck) {
+	if !c.dropOKAck(w) || w.offer == nil {
+		return
+	}
+	select {
+	case c.ackAnswers <- ackAnswer{local: *w.offer}:
+	default: // holds an answer already: never expected, one offer is outstanding at a time
+	}
+}
+
 // noteAck takes req, an ACK: the 200 it acknowledges is no longer retransmitted, and when that
 // 200 carried our offer, the ACK's answer goes to the call's talk loop. An ACK without one is
 // handed on too: the offer is then unanswered, and the call free to make another (RFC 3264
@@ -81,8 +94,8 @@ func (c *call) noteAck(req *sip.Request) {
 }
 
 // retransmitOK resends res, our 200 that w waits with, T1 after it was sent, then at doubling
-// intervals up to T2, until its ACK comes or the call's hold run ends. After okAckWait without
-// the ACK it tells the talk loop (noAck), which ends the call.
+// intervals up to T2, until its ACK comes, the call's hold run ends or a resend fails. After
+// okAckWait without the ACK it tells the talk loop (noAck), which ends the call.
 func (h *holdRun) retransmitOK(w *okAwaitingAck, tx sip.ServerTransaction, res *sip.Response) {
 	c := h.c
 	h.wg.Add(1)
@@ -93,6 +106,7 @@ func (h *holdRun) retransmitOK(w *okAwaitingAck, tx sip.ServerTransaction, res *
 		every := sip.T1
 		next := time.NewTimer(every)
 		defer next.Stop()
+		resend := next.C
 		for {
 			select {
 			case <-w.acked:
@@ -109,9 +123,13 @@ func (h *holdRun) retransmitOK(w *okAwaitingAck, tx sip.ServerTransaction, res *
 				case <-h.ctx.Done():
 				}
 				return
-			case <-next.C:
+			case <-resend:
 				if err := tx.Respond(res); err != nil {
-					return // the transaction has ended
+					// The transaction has ended: over TCP and TLS sipgo ends it once the
+					// re-INVITE is answered. The ACK is still awaited, and its absence still
+					// ends the call.
+					resend = nil
+					continue
 				}
 				every = min(2*every, sip.T2)
 				next.Reset(every)

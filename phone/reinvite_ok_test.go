@@ -1,10 +1,13 @@
 package phone
 
 import (
+	"log/slog"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/phone/sdp"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -117,5 +120,73 @@ func (f *rawFarEnd) count(d time.Duration, match func(sip.Message) bool) int {
 		if msg, err := sip.NewParser().ParseSIP(buf[:k]); err == nil && match(msg) {
 			n++
 		}
+	}
+}
+
+// failingTx is a server transaction that has ended: every response fails, as sipgo's do once
+// a TCP or TLS transaction is over.
+type failingTx struct {
+	sip.ServerTransaction
+	n atomic.Int32
+}
+
+func (t *failingTx) Respond(*sip.Response) error {
+	t.n.Add(1)
+	return sip.ErrTransactionTerminated
+}
+
+// TestReinviteOKGiveUpOutlivesAFailedResend: a resend of our 200 that fails (over TCP, sipgo
+// ends the transaction once the re-INVITE is answered) stops the resends but not the wait for
+// the ACK, whose absence still ends the call (noAck). The retransmitter used to return at the
+// failure, and the call went on without the ACK for good.
+func TestReinviteOKGiveUpOutlivesAFailedResend(t *testing.T) {
+	old := okAckWait
+	okAckWait = 1200 * time.Millisecond // the resend at T1 (0.5 s) fails first
+	t.Cleanup(func() { okAckWait = old })
+	p := &Phone{log: slog.New(slog.DiscardHandler)}
+	c := newCall("c1", nil, Incoming)
+	h := newHoldRun(p, c, nil, nil)
+	defer h.close()
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", Host: "127.0.0.1"})
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 2, MethodName: sip.INVITE})
+	w := c.awaitOKAck(req, nil)
+	tx := &failingTx{}
+	h.retransmitOK(w, tx, sip.NewResponseFromRequest(req, 200, "OK", nil))
+	select {
+	case <-h.noAck:
+	case <-time.After(3 * time.Second):
+		t.Fatal("no word of the missing ACK after a failed resend")
+	}
+	if n := tx.n.Load(); n != 1 {
+		t.Errorf("%d resends, want the one that failed", n)
+	}
+}
+
+// TestOfferInAnUnsentOKIsNotAwaited: when our 200 carrying our offer (to a re-INVITE without
+// SDP) cannot be sent, the talk loop hears at once that no answer will come, as from an ACK
+// without one: the machine would otherwise await it for good, holding our offers back and
+// refusing the far end's with 491.
+func TestOfferInAnUnsentOKIsNotAwaited(t *testing.T) {
+	p := &Phone{log: slog.New(slog.DiscardHandler)}
+	c := newCall("c1", nil, Incoming)
+	h := newHoldRun(p, c, nil, nil)
+	defer h.close()
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", Host: "127.0.0.1"})
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 2, MethodName: sip.INVITE})
+	h.offer = &remoteOffer{req: req, tx: &failingTx{}, done: make(chan struct{})}
+	h.answer, h.inAck = []byte("v=0\r\n"), &sdp.Local{Port: 4000}
+	h.respond(200, "OK")
+	select {
+	case ans := <-c.ackAnswers:
+		if ans.body != nil || ans.local.Port != 4000 {
+			t.Errorf("%+v, want our offer without an answer", ans)
+		}
+	default:
+		t.Fatal("the talk loop is not told that the offer in the unsent 200 goes unanswered")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.okWait != nil {
+		t.Error("the unsent 200 still waits for its ACK")
 	}
 }

@@ -76,7 +76,8 @@ type (
 	// AckAnswer is the far end's answer, in its ACK, to the offer we made in our 200 to its
 	// re-INVITE without SDP (RFC 3261 14.2): OK when usable, RemoteHold when it holds us (a
 	// CUCM-style hold). Our offer repeated our hold, so only theirs can change. An ACK without
-	// an answer, or none within 64*T1, comes as an unusable one.
+	// an answer, or a 200 that could not be sent, comes as an unusable one; no ACK within 64*T1
+	// is AckTimeout, which ends the call.
 	AckAnswer struct {
 		OK         bool
 		RemoteHold bool
