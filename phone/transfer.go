@@ -48,12 +48,14 @@ const (
 	notifyTimeout = 90 * time.Second
 )
 
-// finalNotifyGrace is how long a transfer still waiting for its outcome outlives the call's
-// dialog (transferState.forget): the subscription is a usage of the dialog of its own (RFC
-// 5057), and a transferee that hangs up as it reports its new call answered sends NOTIFY and
-// BYE a moment apart, which sipgo hands to handlers in goroutines of their own, in either
-// order.
-const finalNotifyGrace = 10 * time.Second
+// finalNotifyGrace is how long at least a transfer still waiting for its outcome outlives the
+// call's dialog (transferState.forget); it waits as long as it would have with the call up
+// (notifyTimeout after the REFER) if that is longer. The subscription is a usage of the
+// dialog of its own (RFC 5057 §5.2): a transferee that hangs up at once reports a target
+// that answers 20 s later all the same, and one that hangs up as it reports its new call
+// answered sends NOTIFY and BYE a moment apart, which sipgo hands to handlers in goroutines of
+// their own, in either order. A variable for tests.
+var finalNotifyGrace = 10 * time.Second
 
 // referSub is the implicit subscription a REFER we sent created (RFC 3515 2.4.4): the
 // NOTIFYs that arrive for it in the call's dialog, until a final status.
@@ -66,6 +68,9 @@ type referSub struct {
 	// cseq is the REFER's CSeq number once it has been sent (0 before): a NOTIFY whose
 	// "Event: refer;id=" names another REFER is not this one's (RFC 3515 2.4.6).
 	cseq uint32
+	// until is when the transfer stops waiting for its outcome (notifyTimeout after the
+	// REFER), also once the call's dialog has ended.
+	until time.Time
 }
 
 // names says whether a NOTIFY whose Event header has params (after "refer;") may be for this
@@ -141,7 +146,7 @@ func (p *Phone) refer(c *call, target sip.Uri, r *replaces) error {
 		return fmt.Errorf("transfer call %s: %w", c.id, ErrTransferInProgress)
 	}
 	c.mu.Lock()
-	sub := &referSub{call: c, dialogID: c.dialogID}
+	sub := &referSub{call: c, dialogID: c.dialogID, until: time.Now().Add(notifyTimeout)}
 	c.mu.Unlock()
 	x.subs[c.id] = sub
 	x.mu.Unlock()

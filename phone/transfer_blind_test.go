@@ -146,3 +146,34 @@ func callThenTransfer(t *testing.T, ep *Phone, eEv <-chan Event, tp *Phone, tEv 
 	}
 	return e1, t1
 }
+
+// TestTransferorHearsAnOutcomeLongAfterItsCall: T transfers E to G and hangs up at once, and G
+// answers only after finalNotifyGrace has passed. T still reports the outcome: a transfer whose
+// call has ended waits for its final NOTIFY as long as it would have with the call up
+// (notifyTimeout after the REFER). It gave up finalNotifyGrace after the call's end, so a
+// target that rang longer than that left T without the outcome (481 to E's NOTIFY).
+func TestTransferorHearsAnOutcomeLongAfterItsCall(t *testing.T) {
+	old := finalNotifyGrace
+	finalNotifyGrace = 500 * time.Millisecond // set before the phones start: they read it
+	t.Cleanup(func() { finalNotifyGrace = old })
+	tp, tAddr, tEv := runPhone(t, Config{})
+	ep, _, eEv := runPhone(t, Config{})
+	gp, gAddr, gEv := runPhone(t, Config{})
+	_, t1 := callThenTransfer(t, ep, eEv, tp, tEv, tAddr, "sip:g@"+gAddr)
+	in := waitCall(t, gEv, "", CallIncoming)
+	if err := tp.Hangup(t1); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, tEv, t1, CallEnded)
+	time.Sleep(3 * finalNotifyGrace) // G rings on past T's grace
+	if err := gp.Answer(in.ID, CallAudio{}); err != nil {
+		t.Fatal(err)
+	}
+	if fin := transferOutcome(t, tEv, t1); fin.Code != 200 {
+		t.Errorf("T's transfer ended %d %s, want 200", fin.Code, fin.Reason)
+	}
+	if err := gp.Hangup(in.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, gEv, in.ID, CallEnded)
+}

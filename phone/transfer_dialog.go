@@ -49,8 +49,8 @@ type transferState struct {
 	// successors are the new calls of the REFERs being carried out, by the old call's id
 	// (handOver).
 	successors map[string]*successor
-	// late are transfers whose call's dialog ended first, by its dialog id, for
-	// finalNotifyGrace: their final NOTIFY may still come.
+	// late are transfers whose call's dialog ended first, by its dialog id, until their
+	// outcome or time is up (finalNotifyGrace): their final NOTIFY may still come.
 	late map[string]*referSub
 }
 
@@ -199,13 +199,14 @@ func (x *transferState) forget(id string, d *dialogRef) {
 			s.done = true
 			return
 		}
-		// Its final NOTIFY may be a moment behind the BYE: kept for it a little while
-		// (onNotify), then given up as before, without a word on the ended call.
+		// Its final NOTIFY may be a moment behind the BYE, or long after it (a target that
+		// rings): kept for it as long as it would have been with the call up (onNotify), then
+		// given up as before, without a word on the ended call.
 		if x.late == nil {
 			x.late = map[string]*referSub{}
 		}
 		x.late[s.dialogID] = s
-		s.timer = time.AfterFunc(finalNotifyGrace, func() {
+		s.timer = time.AfterFunc(max(finalNotifyGrace, time.Until(s.until)), func() {
 			x.mu.Lock()
 			defer x.mu.Unlock()
 			if x.late[s.dialogID] == s {
