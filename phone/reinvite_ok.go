@@ -55,6 +55,15 @@ func (c *call) dropOKAck(w *okAwaitingAck) bool {
 	return true
 }
 
+// connectionOf is the connection tx's request came on, or nil (sipgo's server transactions
+// have one; the interface does not say so).
+func connectionOf(tx sip.ServerTransaction) sip.Connection {
+	if t, ok := tx.(interface{ Connection() sip.Connection }); ok {
+		return t.Connection()
+	}
+	return nil
+}
+
 // noAckComing gives up w, our 200 that could not be sent: when it carried our offer, the talk
 // loop learns the offer will not be answered, as from an ACK without an answer (the machine
 // then makes offers again and takes the far end's).
@@ -94,8 +103,8 @@ func (c *call) noteAck(req *sip.Request) {
 }
 
 // retransmitOK resends res, our 200 that w waits with, T1 after it was sent, then at doubling
-// intervals up to T2, until its ACK comes, the call's hold run ends or a resend fails. After
-// okAckWait without the ACK it tells the talk loop (noAck), which ends the call.
+// intervals up to T2, until its ACK comes, the call's hold run ends or it cannot be sent any
+// more. After okAckWait without the ACK it tells the talk loop (noAck), which ends the call.
 func (h *holdRun) retransmitOK(w *okAwaitingAck, tx sip.ServerTransaction, res *sip.Response) {
 	c := h.c
 	h.wg.Add(1)
@@ -107,6 +116,7 @@ func (h *holdRun) retransmitOK(w *okAwaitingAck, tx sip.ServerTransaction, res *
 		next := time.NewTimer(every)
 		defer next.Stop()
 		resend := next.C
+		send := func() error { return tx.Respond(res) }
 		for {
 			select {
 			case <-w.acked:
@@ -124,12 +134,18 @@ func (h *holdRun) retransmitOK(w *okAwaitingAck, tx sip.ServerTransaction, res *
 				}
 				return
 			case <-resend:
-				if err := tx.Respond(res); err != nil {
+				if err := send(); err != nil {
 					// The transaction has ended: over TCP and TLS sipgo ends it once the
-					// re-INVITE is answered. The ACK is still awaited, and its absence still
-					// ends the call.
-					resend = nil
-					continue
+					// re-INVITE is answered. The 200 goes on its connection instead, as RFC
+					// 3261 13.3.1.4 wants on a reliable transport too (a hop past a proxy
+					// may be UDP); failing that, it goes no more, but its ACK is still
+					// awaited, and its absence still ends the call.
+					conn := connectionOf(tx)
+					if conn == nil || conn.WriteMsg(res) != nil {
+						resend = nil
+						continue
+					}
+					send = func() error { return conn.WriteMsg(res) }
 				}
 				every = min(2*every, sip.T2)
 				next.Reset(every)

@@ -135,13 +135,31 @@ func (t *failingTx) Respond(*sip.Response) error {
 	return sip.ErrTransactionTerminated
 }
 
-// TestReinviteOKGiveUpOutlivesAFailedResend: a resend of our 200 that fails (over TCP, sipgo
-// ends the transaction once the re-INVITE is answered) stops the resends but not the wait for
-// the ACK, whose absence still ends the call (noAck). The retransmitter used to return at the
-// failure, and the call went on without the ACK for good.
+// connTx is an ended server transaction (its responses fail) whose connection still writes:
+// sipgo's over TCP once the re-INVITE is answered.
+type connTx struct {
+	failingTx
+	conn *countingConn
+}
+
+func (t *connTx) Connection() sip.Connection { return t.conn }
+
+type countingConn struct {
+	sip.Connection
+	n atomic.Int32
+}
+
+func (c *countingConn) WriteMsg(sip.Message) error {
+	c.n.Add(1)
+	return nil
+}
+
+// TestReinviteOKGiveUpOutlivesAFailedResend: a resend of our 200 that cannot go at all stops
+// the resends but not the wait for the ACK, whose absence still ends the call (noAck). The
+// retransmitter used to return at the failure, and the call went on without the ACK for good.
 func TestReinviteOKGiveUpOutlivesAFailedResend(t *testing.T) {
 	old := okAckWait
-	okAckWait = 1200 * time.Millisecond // the resend at T1 (0.5 s) fails first
+	okAckWait = 3 * time.Second // the resend at T1 (0.5 s) fails well before
 	t.Cleanup(func() { okAckWait = old })
 	p := &Phone{log: slog.New(slog.DiscardHandler)}
 	c := newCall("c1", nil, Incoming)
@@ -154,11 +172,45 @@ func TestReinviteOKGiveUpOutlivesAFailedResend(t *testing.T) {
 	h.retransmitOK(w, tx, sip.NewResponseFromRequest(req, 200, "OK", nil))
 	select {
 	case <-h.noAck:
-	case <-time.After(3 * time.Second):
+	case <-time.After(6 * time.Second):
 		t.Fatal("no word of the missing ACK after a failed resend")
 	}
 	if n := tx.n.Load(); n != 1 {
-		t.Errorf("%d resends, want the one that failed", n)
+		t.Errorf("%d resends, want the one that failed and no more", n)
+	}
+}
+
+// TestReinviteOKResentOnItsConnection: once the transaction has ended (sipgo ends it over TCP
+// as the re-INVITE is answered), our 200 goes again on the request's connection until the ACK
+// comes, as RFC 3261 13.3.1.4 wants on a reliable transport too: a hop past a proxy may be UDP.
+func TestReinviteOKResentOnItsConnection(t *testing.T) {
+	old := okAckWait
+	okAckWait = 3 * time.Second
+	t.Cleanup(func() { okAckWait = old })
+	p := &Phone{log: slog.New(slog.DiscardHandler)}
+	c := newCall("c1", nil, Incoming)
+	h := newHoldRun(p, c, nil, nil)
+	defer h.close()
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", Host: "127.0.0.1"})
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 2, MethodName: sip.INVITE})
+	w := c.awaitOKAck(req, nil)
+	tx := &connTx{conn: &countingConn{}}
+	h.retransmitOK(w, tx, sip.NewResponseFromRequest(req, 200, "OK", nil))
+	time.Sleep(2 * time.Second) // resends at 0.5 and 1.5 s
+	if n := tx.conn.n.Load(); n < 2 {
+		t.Fatalf("%d 200s on the connection in 2 s, want at least 2 (at T1 and 3·T1)", n)
+	}
+	ack := sip.NewRequest(sip.ACK, sip.Uri{Scheme: "sip", Host: "127.0.0.1"})
+	ack.AppendHeader(&sip.CSeqHeader{SeqNo: 2, MethodName: sip.ACK})
+	c.noteAck(ack)
+	sent := tx.conn.n.Load()
+	select {
+	case <-h.noAck:
+		t.Fatal("the ACK came, yet the call is told it did not")
+	case <-time.After(okAckWait):
+	}
+	if n := tx.conn.n.Load(); n != sent {
+		t.Errorf("%d more 200s after the ACK", n-sent)
 	}
 }
 

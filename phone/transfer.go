@@ -69,7 +69,7 @@ type referSub struct {
 	// "Event: refer;id=" names another REFER is not this one's (RFC 3515 2.4.6).
 	cseq uint32
 	// until is when the transfer stops waiting for its outcome (notifyTimeout after the
-	// REFER), also once the call's dialog has ended.
+	// 202), also once the call's dialog has ended. x.mu guards it.
 	until time.Time
 }
 
@@ -146,7 +146,8 @@ func (p *Phone) refer(c *call, target sip.Uri, r *replaces) error {
 		return fmt.Errorf("transfer call %s: %w", c.id, ErrTransferInProgress)
 	}
 	c.mu.Lock()
-	sub := &referSub{call: c, dialogID: c.dialogID, until: time.Now().Add(notifyTimeout)}
+	// Until the 202 sets it: a REFER may wait its turn, and its transaction, before that.
+	sub := &referSub{call: c, dialogID: c.dialogID, until: time.Now().Add(2*referTimeout + notifyTimeout)}
 	c.mu.Unlock()
 	x.subs[c.id] = sub
 	x.mu.Unlock()
@@ -181,6 +182,7 @@ func (p *Phone) refer(c *call, target sip.Uri, r *replaces) error {
 	// The final NOTIFY may have come before the 202; the dialog may have ended (forget: the
 	// subscription then waits finalNotifyGrace on its own timer).
 	if !sub.done && x.subs[c.id] == sub {
+		sub.until = time.Now().Add(notifyTimeout)
 		sub.timer = time.AfterFunc(notifyTimeout, func() {
 			x.mu.Lock()
 			// Checked and claimed at once: one the call's end moved to late (forget) waits out
