@@ -151,6 +151,11 @@ func (p *Phone) sendMessage(ctx context.Context, stk *stack, acc *account, uri s
 			req = req.Clone()
 			req.RemoveHeader("Via")
 			req.CSeq().SeqNo++
+			if l.transport == UDP {
+				// Back on the leg's transport: a long message went to the last server by TCP
+				// (sendMessageTo), and this one may take none.
+				viaTransport(req, UDP)
+			}
 			req.SetDestination(t.Addr.String())
 			routeVia(req, req.Destination())
 		}

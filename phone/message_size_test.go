@@ -206,3 +206,45 @@ func TestSentMessageStoredBeforeItsAnswer(t *testing.T) {
 		t.Fatalf("a send that timed out: settled %+v, want failed", st.settled[3])
 	}
 }
+
+// TestLongMessageFailsOverToAServerWithoutTCP: a long message that went to the first server
+// by TCP, and had no answer there, goes to the next server by UDP when that one takes no TCP.
+// The TCP the first attempt had switched to stuck to the request, and the message failed.
+func TestLongMessageFailsOverToAServerWithoutTCP(t *testing.T) {
+	shortAttempts(t, time.Second)
+	// The first server: UDP silent, and TCP connections accepted and never answered.
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	mute, _ := silentUDPAt(t, ln.Addr().String())
+	port, got := messageServer(t, false) // the second: UDP only
+	second := "127.0.0.1:" + strconv.Itoa(port)
+	dnsAddr := startTestDNS(t, srvRecord("long.test", 10, mute), aRecord("long.test", 10),
+		srvRecord("long.test", 20, second), aRecord("long.test", 20))
+	p, _, _ := runPhone(t, Config{KeepAlive: -1, DNSServer: dnsAddr, Accounts: []Account{{Name: "a", AOR: "sip:carol@long.test"}}})
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	text := strings.Repeat("z", 2000)
+	if err := p.SendMessage(ctx, "a", "bob", text); err != nil {
+		t.Fatalf("long message with failover: %v", err)
+	}
+	select {
+	case req := <-got:
+		if req.Transport() != "UDP" || string(req.Body()) != text {
+			t.Fatalf("the second server got %d bytes by %s, want the text by UDP", len(req.Body()), req.Transport())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing arrived at the second server")
+	}
+}
