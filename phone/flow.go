@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -41,9 +42,9 @@ const flowFallback = 30 * time.Second
 type flowIO interface {
 	// alive reports whether the transport still holds the connection with that local address.
 	alive(flow string) bool
-	// ping sends a CRLFCRLF keep-alive on the connection; the channel is closed when the
-	// connection next delivers data (the CRLF pong, or anything else the registrar sends).
-	ping(flow string) (<-chan struct{}, error)
+	// ping sends a CRLFCRLF keep-alive on the connection; the wait ends when the connection
+	// next delivers data: the CRLF pong, or anything else the registrar sends.
+	ping(flow string) (*pongWait, error)
 	// drop closes a connection that stopped answering, so the next REGISTER opens a new one.
 	drop(flow string)
 }
@@ -74,14 +75,24 @@ type flowKeeper struct {
 	log     *slog.Logger
 }
 
+// pongWait is a ping's wait for the connection's next read. pong says, once done is closed,
+// whether that read was a pong (a CRLF) rather than other traffic: either shows the
+// connection alive, but only a pong shows that the registrar answers pings.
+type pongWait struct {
+	done chan struct{}
+	pong bool
+}
+
 // run watches until ctx ends. Each flow is reported lost at most once. A missing pong counts
-// only on a flow that has answered a ping before.
+// only on a flow that has answered a ping with a pong before: a registrar that answers none
+// but sends a request or response in a ping's wait (a refresh's 200, a qualify OPTIONS) is
+// not taken for one that does, whose next silence would drop a healthy connection.
 func (k *flowKeeper) run(ctx context.Context) {
 	var (
 		watched  = k.current()   // the flow the state below belongs to
 		lastPing = k.clock.Now() // when the last ping went out (or watching began)
 		pingAt   time.Time       // when the unanswered ping went out
-		pong     <-chan struct{} // the unanswered ping's pong; nil when none is awaited
+		pong     *pongWait       // the unanswered ping's wait; nil when none is awaited
 		answers  bool            // the flow has answered a ping: silence now means it died
 		told     bool            // the log said this flow's registrar does not answer
 		given    string          // the flow last reported lost
@@ -99,8 +110,8 @@ func (k *flowKeeper) run(ctx context.Context) {
 		t := k.clock.NewTimer(d)
 		hungUp := false
 		var pongNow <-chan struct{} // an event-driven keeper takes the pong as it comes
-		if k.changed != nil {
-			pongNow = pong
+		if k.changed != nil && pong != nil {
+			pongNow = pong.done
 		}
 		select {
 		case <-ctx.Done():
@@ -153,9 +164,10 @@ func (k *flowKeeper) run(ctx context.Context) {
 		}
 		if pong != nil {
 			select {
-			case <-pong:
-				k.log.Debug("keep-alive answered", "account", k.account, "flow", flow)
-				pong, answers = nil, true
+			case <-pong.done:
+				k.log.Debug("keep-alive answered", "account", k.account, "flow", flow, "pong", pong.pong)
+				answers = answers || pong.pong
+				pong = nil
 			default:
 				switch {
 				case now.Sub(pingAt) < k.pongTimeout:
@@ -210,7 +222,7 @@ func flowOf(contact string) string {
 // pong is otherwise invisible, because sipgo swallows bare CRLFs between messages.
 type flowTracker struct {
 	mu      sync.Mutex
-	waiters map[string]chan struct{} // by the connection's local address
+	waiters map[string]*pongWait // by the connection's local address
 }
 
 // readFilter is a sip.TransportReadFilter: it sees every read before sipgo parses it, and
@@ -227,27 +239,30 @@ func (f *flowTracker) readFilter(props sip.TransportReadProps, data []byte) ([]b
 	}
 	key := props.LocalAddr.String()
 	f.mu.Lock()
-	if ch, ok := f.waiters[key]; ok {
-		close(ch)
+	if w, ok := f.waiters[key]; ok {
+		w.pong = bytes.HasPrefix(data, crlf) // RFC 5626 §4.4.1; sipgo reads a pong on its own
+		close(w.done)
 		delete(f.waiters, key)
 	}
 	f.mu.Unlock()
 	return data, nil
 }
 
-// expect returns a channel closed by the next read on the connection with local address flow.
-func (f *flowTracker) expect(flow string) <-chan struct{} {
+var crlf = []byte("\r\n")
+
+// expect returns the wait for the next read on the connection with local address flow.
+func (f *flowTracker) expect(flow string) *pongWait {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.waiters == nil {
-		f.waiters = map[string]chan struct{}{}
+		f.waiters = map[string]*pongWait{}
 	}
-	ch, ok := f.waiters[flow]
+	w, ok := f.waiters[flow]
 	if !ok {
-		ch = make(chan struct{})
-		f.waiters[flow] = ch
+		w = &pongWait{done: make(chan struct{})}
+		f.waiters[flow] = w
 	}
-	return ch
+	return w
 }
 
 // forget drops the waiter of a connection that is gone.
@@ -276,7 +291,7 @@ func (s sipFlows) alive(flow string) bool {
 
 var crlfPing = []byte("\r\n\r\n")
 
-func (s sipFlows) ping(flow string) (<-chan struct{}, error) {
+func (s sipFlows) ping(flow string) (*pongWait, error) {
 	c, err := s.tp.GetConnection(s.network, flow)
 	if err != nil {
 		return nil, fmt.Errorf("keep-alive on %s: %w", flow, err)

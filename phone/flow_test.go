@@ -19,6 +19,7 @@ type fakeFlows struct {
 	mu      sync.Mutex
 	open    map[string]bool
 	silent  bool  // pings get no pong
+	chatter bool  // pings get no pong, but other traffic comes in their wait
 	pingErr error // pings fail to send
 	pings   []string
 	dropped []string
@@ -30,18 +31,18 @@ func (f *fakeFlows) alive(flow string) bool {
 	return f.open[flow]
 }
 
-func (f *fakeFlows) ping(flow string) (<-chan struct{}, error) {
+func (f *fakeFlows) ping(flow string) (*pongWait, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.pingErr != nil {
 		return nil, f.pingErr
 	}
 	f.pings = append(f.pings, flow)
-	ch := make(chan struct{})
+	w := &pongWait{done: make(chan struct{}), pong: !f.chatter}
 	if !f.silent {
-		close(ch)
+		close(w.done)
 	}
-	return ch, nil
+	return w, nil
 }
 
 func (f *fakeFlows) drop(flow string) {
@@ -216,6 +217,22 @@ func TestFlowKeeperToleratesARegistrarThatNeverAnswers(t *testing.T) {
 	}
 }
 
+// TestFlowKeeperTakesNoTrafficForAPong: a registrar that answers no ping, but sends something
+// else in a ping's wait (a refresh's 200, a qualify OPTIONS), is still one that answers no
+// ping: its silence at the next ping drops nothing. It was taken for one that answers, and
+// the next ping's silence dropped a healthy connection, every refresh or so.
+func TestFlowKeeperTakesNoTrafficForAPong(t *testing.T) {
+	h := startKeeper(t, 25*time.Second, "127.0.0.1:40000")
+	h.flows.set(func(f *fakeFlows) { f.chatter = true })
+	h.tick(t, 26) // the first ping's wait ends with other traffic
+	h.flows.set(func(f *fakeFlows) { f.chatter, f.silent = false, true })
+	h.tick(t, 100)
+	h.noLoss(t)
+	if _, d := h.flows.counts(); d != 0 {
+		t.Fatal("a registrar that never answered a ping was dropped for not answering one")
+	}
+}
+
 func TestFlowKeeperDropsAFlowItCannotWriteTo(t *testing.T) {
 	h := startKeeper(t, 5*time.Second, "127.0.0.1:40000")
 	h.flows.set(func(f *fakeFlows) { f.pingErr = errors.New("broken pipe") })
@@ -277,7 +294,7 @@ func TestFlowTrackerSignalsTheNextReadOnThatConnection(t *testing.T) {
 		t.Fatalf("filter changed the data: %q %v", out, err)
 	}
 	select {
-	case <-pong:
+	case <-pong.done:
 		t.Fatal("a UDP read counted as a pong")
 	default:
 	}
@@ -286,14 +303,30 @@ func TestFlowTrackerSignalsTheNextReadOnThatConnection(t *testing.T) {
 		t.Fatalf("filter changed the data: %q", out)
 	}
 	select {
-	case <-pong:
+	case <-pong.done:
+		if !pong.pong {
+			t.Fatal("a CRLF was not taken for a pong")
+		}
 	default:
 		t.Fatal("the pong was not seen")
 	}
 	select {
-	case <-other:
+	case <-other.done:
 		t.Fatal("a read on one connection answered another's ping")
 	default:
+	}
+	// Other traffic ends the wait too (the connection is alive), but is no pong.
+	msg := []byte("OPTIONS sip:a@127.0.0.1 SIP/2.0\r\n")
+	if out, _ := f.readFilter(sip.TransportReadProps{Transport: "TCP", LocalAddr: tcpAddr("127.0.0.1:40001")}, msg); string(out) != string(msg) {
+		t.Fatalf("filter changed the data: %q", out)
+	}
+	select {
+	case <-other.done:
+		if other.pong {
+			t.Fatal("a request was taken for a pong")
+		}
+	default:
+		t.Fatal("the read did not end the wait")
 	}
 	// A read without a ping waiting, and one without addresses, are passed through.
 	if out, _ := f.readFilter(sip.TransportReadProps{Transport: "TLS", LocalAddr: tcpAddr("127.0.0.1:40002")}, data); string(out) != "\r\n" {
