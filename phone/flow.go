@@ -97,6 +97,7 @@ func (k *flowKeeper) run(ctx context.Context) {
 		told     bool            // the log said this flow's registrar does not answer
 		given    string          // the flow last reported lost
 		w        flowWatch       // the close watch on the watched flow, event-driven only
+		now      = k.clock.Now() // when the keeper last woke
 	)
 	defer w.stop()
 	for {
@@ -131,7 +132,8 @@ func (k *flowKeeper) run(ctx context.Context) {
 		case <-pongNow:
 			t.Stop()
 		}
-		now := k.clock.Now()
+		prev := now
+		now = k.clock.Now()
 		flow := k.current()
 		if flow != watched {
 			watched, lastPing, pong, answers, told = flow, now, nil, false, false
@@ -153,6 +155,13 @@ func (k *flowKeeper) run(ctx context.Context) {
 		}
 		if !k.io.alive(flow) {
 			report("the connection to the registrar was closed")
+			continue
+		}
+		if slept := asleep(prev, now); slept >= sleptMin {
+			// The binding may have lapsed meanwhile (keepalive.go), and the connection with
+			// it: a new one, registered at once.
+			k.io.drop(flow)
+			report("the computer was asleep for " + slept.Round(time.Second).String())
 			continue
 		}
 		if hungUp {

@@ -233,6 +233,24 @@ func TestFlowKeeperTakesNoTrafficForAPong(t *testing.T) {
 	}
 }
 
+// TestFlowKeeperRegistersAgainAfterTheComputerSlept: a suspend longer than sleptMin, found at
+// the keeper's next wake, drops the connection and reports it lost: the account registers
+// again at once on a new one (keepalive.go's asleep says why).
+func TestFlowKeeperRegistersAgainAfterTheComputerSlept(t *testing.T) {
+	sleep := sleepOnce(t)
+	h := startKeeper(t, 25*time.Second, "127.0.0.1:40000")
+	h.tick(t, 30)
+	h.noLoss(t)
+	sleep(2 * time.Hour)
+	h.tick(t, 25)
+	if l := h.loss(t); !strings.Contains(l.reason, "asleep for 2h0m0s") {
+		t.Fatalf("loss %+v, want the suspend", l)
+	}
+	if _, d := h.flows.counts(); d != 1 {
+		t.Fatal("the connection from before the suspend was not dropped")
+	}
+}
+
 func TestFlowKeeperDropsAFlowItCannotWriteTo(t *testing.T) {
 	h := startKeeper(t, 5*time.Second, "127.0.0.1:40000")
 	h.flows.set(func(f *fakeFlows) { f.pingErr = errors.New("broken pipe") })

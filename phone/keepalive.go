@@ -37,6 +37,20 @@ func (p *Phone) startKeepAlive(ctx context.Context, stack *stack, i int, acc *ac
 	}
 }
 
+// sleptMin is the shortest suspend after which a registration is made again at once.
+const sleptMin = 10 * time.Second
+
+// asleep is how long the machine was suspended between prev and now, two readings of the
+// clock: Go's monotonic clock (CLOCK_MONOTONIC on Linux) stops while it sleeps and the wall
+// clock does not. Every timer runs on the monotonic clock, so after a resume a refresh that
+// fell due during the sleep still waits out its remaining awake time, and the binding, which
+// the registrar dropped meanwhile, reads as valid: incoming calls failed for up to half the
+// binding's lifetime. 0 for readings without a monotonic part (a test's fake clock); a wall
+// clock set forward counts too, and costs one REGISTER. A variable for tests.
+var asleep = func(prev, now time.Time) time.Duration {
+	return max(0, now.Round(0).Sub(prev.Round(0))-now.Sub(prev))
+}
+
 // natCheckTicks is how many keep-alives go between two checks of the NAT's mapping (with the
 // default 25 s interval, one OPTIONS every 100 s).
 const natCheckTicks = 4
@@ -49,11 +63,13 @@ const natCheckTicks = 4
 //
 // Behind NAT, every natCheckTicks keep-alives an OPTIONS asks the registrar where it sees us
 // (sipRegistrar.natMoved): a mapping the NAT has changed is reported on lost, and the account
-// registers again at once, as for a TCP connection that died.
+// registers again at once, as for a TCP connection that died. So is a suspend of the machine
+// (asleep) found at a tick.
 func (p *Phone) keepAlive(ctx context.Context, stack *stack, i int, wire *sipRegistrar, interval time.Duration, lost chan<- flowLoss) {
 	crlf := []byte("\r\n\r\n")
 	var until time.Time // the end of the last binding granted
 	ticks := 0
+	woke := p.clock.Now()
 	for {
 		t := p.clock.NewTimer(interval)
 		select {
@@ -70,6 +86,16 @@ func (p *Phone) keepAlive(ctx context.Context, stack *stack, i int, wire *sipReg
 			until = st.Time.Add(st.Expires)
 		case Unregistered:
 			until = time.Time{}
+		}
+		prev := woke
+		woke = p.clock.Now()
+		if slept := asleep(prev, woke); slept >= sleptMin && st.State == Registered {
+			p.log.Info("the computer was asleep; registering again", "account", wire.acc.Name, "for", slept.Round(time.Second).String())
+			select {
+			case lost <- flowLoss{flow: flowOf(st.Contact), reason: "the computer was asleep for " + slept.Round(time.Second).String()}:
+			default: // a report waits already
+			}
+			continue
 		}
 		target := wire.lastTarget()
 		if !p.clock.Now().Before(until) || target == "" {

@@ -184,3 +184,44 @@ func TestNATMappingChangeRegistersAgain(t *testing.T) {
 	rport.Store(40001)
 	registeredAt("203.0.113.7:40001")
 }
+
+// sleepOnce makes the next asleep reading (a keep-alive's or a flow keeper's tick) report a
+// suspend of d, as after a laptop's lid was closed; the others report none.
+func sleepOnce(t *testing.T) func(d time.Duration) {
+	t.Helper()
+	var next atomic.Int64
+	old := asleep
+	asleep = func(time.Time, time.Time) time.Duration { return time.Duration(next.Swap(0)) }
+	t.Cleanup(func() { asleep = old }) // after the test's phones stopped: registered before them
+	return func(d time.Duration) { next.Store(int64(d)) }
+}
+
+// TestRegistersAgainAfterTheComputerSlept: a suspend longer than sleptMin, found at the next
+// keep-alive, makes the account register again at once. Timers run on the monotonic clock,
+// which stops in a suspend: the refresh waited out its remaining awake time while the
+// registrar had long dropped the binding, and calls did not arrive.
+func TestRegistersAgainAfterTheComputerSlept(t *testing.T) {
+	sleep := sleepOnce(t)
+	var registers atomic.Int32
+	addr, _ := scriptedRegistrar(t, func(req *sip.Request, n int) *sip.Response {
+		registers.Store(int32(n))
+		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+		if c := req.Contact(); c != nil && req.Method == sip.REGISTER {
+			res.AppendHeader(&sip.ContactHeader{Address: c.Address})
+		}
+		return res
+	})
+	_, _, events := runPhone(t, Config{KeepAlive: 100 * time.Millisecond, Accounts: []Account{{
+		Name: "a", AOR: "sip:alice@127.0.0.1", Registrar: "sip:" + addr, Register: true, Expires: time.Hour,
+	}}})
+	waitRegState(t, events, Registered, 10*time.Second)
+	time.Sleep(300 * time.Millisecond) // keep-alives without a suspend: nothing more
+	if n := registers.Load(); n != 1 {
+		t.Fatalf("%d REGISTERs before the suspend, want 1", n)
+	}
+	sleep(2 * time.Hour)
+	waitRegState(t, events, Registered, 5*time.Second)
+	if n := registers.Load(); n != 2 {
+		t.Fatalf("%d REGISTERs after the suspend, want 2", n)
+	}
+}
