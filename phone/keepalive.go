@@ -61,9 +61,10 @@ const natCheckTicks = 4
 // sends calls there meanwhile, and they must still find the NAT's mapping). Registrars ignore
 // it; the NAT in between sees traffic and keeps the mapping.
 //
-// Behind NAT, every natCheckTicks keep-alives an OPTIONS asks the registrar where it sees us
-// (sipRegistrar.natMoved): a mapping the NAT has changed is reported on lost, and the account
-// registers again at once, as for a TCP connection that died. So is a suspend of the machine
+// Every natCheckTicks keep-alives, an OPTIONS asks the registrar where it sees us when behind
+// NAT, and the routing table which address reaches it when not (sipRegistrar.natMoved): a
+// mapping the NAT has changed, or a local address that changed, is reported on lost, and the
+// account registers again at once, as for a TCP connection that died. So is a suspend of the machine
 // (asleep) found at a tick.
 func (p *Phone) keepAlive(ctx context.Context, stack *stack, i int, wire *sipRegistrar, interval time.Duration, lost chan<- flowLoss) {
 	crlf := []byte("\r\n\r\n")
@@ -116,9 +117,9 @@ func (p *Phone) keepAlive(ctx context.Context, stack *stack, i int, wire *sipReg
 			continue
 		}
 		if now, moved := wire.natMoved(ctx); moved {
-			p.log.Info("the NAT's public address for us changed; registering again", "account", wire.acc.Name, "was", st.Contact, "now", now)
+			p.log.Info("our address as the registrar sees it changed; registering again", "account", wire.acc.Name, "was", st.Contact, "now", now)
 			select {
-			case lost <- flowLoss{flow: flowOf(st.Contact), reason: "the NAT's public address for us changed (now " + now + ")"}:
+			case lost <- flowLoss{flow: flowOf(st.Contact), reason: "our address changed (now " + now + ")"}:
 			default: // a report waits already
 			}
 		}

@@ -2,6 +2,8 @@ package phone
 
 import (
 	"bytes"
+	"context"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -223,5 +225,27 @@ func TestRegistersAgainAfterTheComputerSlept(t *testing.T) {
 	waitRegState(t, events, Registered, 5*time.Second)
 	if n := registers.Load(); n != 2 {
 		t.Fatalf("%d REGISTERs after the suspend, want 2", n)
+	}
+}
+
+// TestLocalAddressChangeIsNoticed: an account not behind NAT, on a socket open to every
+// address, whose Contact names an address the route to its registrar no longer leaves from
+// (the laptop moved from Wi-Fi to Ethernet, a new DHCP lease): natMoved reports the address
+// that reaches the registrar now, so the account registers it at once. It was checked only
+// behind a NAT, and calls went to the old address until the next refresh.
+func TestLocalAddressChangeIsNoticed(t *testing.T) {
+	r := &sipRegistrar{acc: &account{Account: Account{Transport: UDP}}, log: slog.New(slog.DiscardHandler),
+		udpListen: &net.UDPAddr{IP: net.IPv4zero, Port: 40003}, current: "127.0.0.1:40005",
+		contact: sip.Uri{Scheme: "sip", User: "alice", Host: "127.0.0.1", Port: 40003}}
+	if now, moved := r.natMoved(context.Background()); moved {
+		t.Fatalf("moved to %s while the route still leaves from 127.0.0.1", now)
+	}
+	r.contact.Host = "192.0.2.7" // where we were before
+	if now, moved := r.natMoved(context.Background()); !moved || now != "127.0.0.1:40003" {
+		t.Fatalf("natMoved = %q %v, want 127.0.0.1:40003 true", now, moved)
+	}
+	r.udpListen = &net.UDPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 40003} // bound to that address: it stays
+	if now, moved := r.natMoved(context.Background()); moved {
+		t.Fatalf("a socket bound to one address moved to %s", now)
 	}
 }

@@ -95,13 +95,16 @@ func (r *sipRegistrar) addHops(req *sip.Request, target string) {
 // to a mapping that no longer exists until the next refresh (half the lifetime: up to half an
 // hour). Only for UDP accounts found behind NAT; any answer will do (Via received/rport, RFC
 // 3581, is in every response), and no answer says nothing. It holds r.mu for probeTimeout at
-// most, as a REGISTER does.
+// most, as a REGISTER does. An account not behind NAT is checked without asking (localMoved).
 func (r *sipRegistrar) natMoved(ctx context.Context) (string, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	target := r.current
-	if r.acc.Transport != UDP || r.natHost == "" || target == "" {
+	if r.acc.Transport != UDP || target == "" {
 		return "", false
+	}
+	if r.natHost == "" {
+		return r.localMoved(target)
 	}
 	res := r.askWhereSeen(ctx, target)
 	if res == nil {
@@ -112,6 +115,23 @@ func (r *sipRegistrar) natMoved(ctx context.Context) (string, bool) {
 		return "", false
 	}
 	return net.JoinHostPort(host, strconv.Itoa(port)), true
+}
+
+// localMoved is natMoved for an account not behind NAT, whose Contact carries our own address
+// towards target: when the route there now leaves from another one (the laptop went from
+// Wi-Fi to Ethernet, a new DHCP lease, a VPN came up), it returns that address, and the
+// registrar has been sending calls to one we no longer have. A socket bound to one address
+// does not move. Called with r.mu held.
+func (r *sipRegistrar) localMoved(target string) (string, bool) {
+	listen := r.listenFor(target)
+	if r.contact.Host == "" || listen == nil || !listen.IP.IsUnspecified() {
+		return "", false
+	}
+	ip, err := localIPFor(target)
+	if err != nil || parseIP(ip) == parseIP(strings.Trim(r.contact.Host, "[]")) {
+		return "", false // no route now says nothing: the next REGISTER finds out
+	}
+	return net.JoinHostPort(ip, strconv.Itoa(r.contact.Port)), true
 }
 
 // askWhereSeen sends target an OPTIONS from our socket, whose answer's Via (received/rport)
