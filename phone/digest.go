@@ -1,8 +1,10 @@
 package phone
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -10,7 +12,7 @@ import (
 )
 
 // errNoChallenge means a 401/407 carried no digest challenge we can answer.
-var errNoChallenge = errors.New("no supported digest challenge (MD5, SHA-256, SHA-512-256 with qop=auth or none)")
+var errNoChallenge = errors.New("no supported digest challenge (MD5, SHA-256, SHA-512-256 with qop=auth, auth-int or none)")
 
 // algorithmRank orders the digest algorithms we answer; RFC 8760 asks clients to pick the
 // strongest one a server offers when it sends several challenges.
@@ -37,8 +39,8 @@ func pickChallenge(values []string) (*digest.Challenge, error) {
 		for i, q := range c.QOP { // the parser splits qop="auth-int, auth" on "," and keeps the space
 			c.QOP[i] = strings.TrimSpace(q)
 		}
-		if len(c.QOP) > 0 && !c.SupportsQOP("auth") {
-			continue // auth-int needs the body hashed; no SIP server we know insists on it
+		if len(c.QOP) > 0 && !c.SupportsQOP("auth") && !c.SupportsQOP("auth-int") {
+			continue // auth-conf and the like
 		}
 		if best == nil || algorithmRank(c.Algorithm) > algorithmRank(best.Algorithm) {
 			best = c
@@ -70,6 +72,9 @@ func authorizeCount(req *sip.Request, res *sip.Response, user, password string, 
 		Username: user,
 		Password: password,
 		Count:    count,
+		// auth-int, when it is the only qop offered, hashes the body as sent (RFC 3261 §22.4:
+		// empty for a REGISTER); "auth" is taken when both are.
+		GetBody: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(req.Body())), nil },
 	})
 	if err != nil {
 		return false, fmt.Errorf("digest response: %w", err)
