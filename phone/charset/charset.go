@@ -7,8 +7,18 @@ import (
 	"fmt"
 	"strings"
 
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/ianaindex"
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
+
+// supersets decode charsets the IANA index names but has no decoder for, by the superset each
+// is a part of: GB2312 as MIME uses it (EUC-CN) is within GBK, TIS-620 within Windows-874.
+var supersets = map[string]encoding.Encoding{
+	"gb2312": simplifiedchinese.GBK, "csgb2312": simplifiedchinese.GBK, "euc-cn": simplifiedchinese.GBK,
+	"tis-620": charmap.Windows874, "cstis620": charmap.Windows874,
+}
 
 // Decode gives b, in the IANA charset cs, as UTF-8. UTF-8 and US-ASCII come back as they are,
 // unchecked: the caller decides what invalid bytes mean. A charset nobody knows (the empty
@@ -19,6 +29,9 @@ func Decode(cs string, b []byte) (string, error) {
 		return string(b), nil
 	}
 	enc, err := ianaindex.MIME.Encoding(cs)
+	if s, ok := supersets[strings.ToLower(cs)]; ok && enc == nil {
+		enc, err = s, nil
+	}
 	if err != nil || enc == nil {
 		return "", fmt.Errorf("unknown charset %q", cs)
 	}

@@ -13,6 +13,9 @@ func TestDecode(t *testing.T) {
 		{"iso-8859-15", []byte("\xa4"), "€", false},
 		{"windows-1252", []byte("\x80"), "€", false},
 		{"UTF-8", []byte("José"), "José", false},
+		// Named by the IANA index without a decoder of their own: read by their supersets.
+		{"GB2312", []byte("\xc4\xe3\xba\xc3"), "你好", false},
+		{"TIS-620", []byte("\xca\xc7\xd1\xca\xb4\xd5"), "สวัสดี", false},
 		{"us-ascii", []byte("plain"), "plain", false},
 		{"x-nobody-knows", []byte("a"), "", true},
 		{"", []byte("a"), "", true},
