@@ -94,7 +94,7 @@ func (p *Phone) SendMessage(ctx context.Context, accountName, target, text strin
 		m.Account = acc.Name
 	}
 	pending, pendingID := p.savePending(ctx, m)
-	sendErr := p.sendMessage(ctx, stk, acc, uri, text, op)
+	res, sendErr := p.sendMessage(ctx, stk, acc, uri, text, op)
 	m.Status = "sent"
 	if sendErr != nil {
 		var pe *Error
@@ -104,7 +104,9 @@ func (p *Phone) SendMessage(ctx context.Context, accountName, target, text strin
 			m.Code, m.Reason, m.Failure = pe.Code, pe.Reason, pe.Failure
 		}
 	} else {
-		m.Code, m.Reason = 200, "OK"
+		// As answered: a 202 (RFC 3428 §7: accepted, not yet delivered, as by a store-and-
+		// forward server) is not a 200.
+		m.Code, m.Reason = int(res.StatusCode), res.Reason
 	}
 	switch store := p.cfg.Messages; {
 	case pending != nil && m.Code == 0 && sendErr != nil && errors.Is(ctx.Err(), context.Canceled):
@@ -139,10 +141,10 @@ func (p *Phone) savePending(ctx context.Context, m Message) (PendingMessages, in
 	return pm, id
 }
 
-func (p *Phone) sendMessage(ctx context.Context, stk *stack, acc *account, uri sip.Uri, text, op string) error {
+func (p *Phone) sendMessage(ctx context.Context, stk *stack, acc *account, uri sip.Uri, text, op string) (*sip.Response, error) {
 	l, err := p.legFor(ctx, stk, acc, uri)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req := p.newMessageRequest(l, uri, text)
 	var tried []attempt
@@ -159,20 +161,20 @@ func (p *Phone) sendMessage(ctx context.Context, stk *stack, acc *account, uri s
 			req.SetDestination(t.Addr.String())
 			routeVia(req, req.Destination())
 		}
-		err := p.sendMessageTo(ctx, stk, l, acc, req, op, timeoutFor(len(l.targets)))
+		res, err := p.sendMessageTo(ctx, stk, l, acc, req, op, timeoutFor(len(l.targets)))
 		if err == nil || ctx.Err() != nil || !failsOver(err) {
-			return err
+			return res, err
 		}
 		tried = append(tried, attempt{t, err})
 		p.log.Info("message: server did not answer; trying the next", "target", t.String(), "err", err)
 	}
-	return failoverError(op, tried)
+	return nil, failoverError(op, tried)
 }
 
 // sendMessageTo sends req to its destination, answering one challenge. On a UDP leg, a request
 // too long for one datagram goes by TCP, or by UDP after all if the server takes no TCP
 // connection (message_size.go).
-func (p *Phone) sendMessageTo(ctx context.Context, stk *stack, l *leg, acc *account, req *sip.Request, op string, timeout time.Duration) error {
+func (p *Phone) sendMessageTo(ctx context.Context, stk *stack, l *leg, acc *account, req *sip.Request, op string, timeout time.Duration) (*sip.Response, error) {
 	var auth challenges
 	var answers digestAnswers
 	noTCP := false    // the server takes no TCP connection: long requests go by UDP
@@ -194,7 +196,7 @@ func (p *Phone) sendMessageTo(ctx context.Context, stk *stack, l *leg, acc *acco
 				// take any TCP connection made from that address, whatever server it goes to.
 				var err error
 				if client, err = stk.clients.get(stk.ua, p.log, clientKey{}); err != nil {
-					return &Error{Op: op, Failure: FailureNetwork, Reason: "no TCP client", Err: err}
+					return nil, &Error{Op: op, Failure: FailureNetwork, Reason: "no TCP client", Err: err}
 				}
 				t = TCP
 			}
@@ -211,26 +213,26 @@ func (p *Phone) sendMessageTo(ctx context.Context, stk *stack, l *leg, acc *acco
 			if t != l.transport {
 				e.Reason = fmt.Sprintf("the message is too long for one UDP datagram, so it went by TCP (RFC 3261 §18.1.1): %s", e.Reason)
 			}
-			return e
+			return nil, e
 		}
 		switch {
 		case res.IsSuccess():
-			return nil
+			return res, nil
 		case (res.StatusCode == 401 || res.StatusCode == 407) && acc != nil && auth.mayAnswer(res):
 			pw, err := p.wire(acc.Name).passwordFor(ctx)
 			if err != nil {
-				return &Error{Op: op, Failure: FailureConfig, Reason: "no password", Err: err}
+				return nil, &Error{Op: op, Failure: FailureConfig, Reason: "no password", Err: err}
 			}
 			next := req.Clone()
 			next.RemoveHeader("Via")
 			next.CSeq().SeqNo++
 			answers.add(res, acc.AuthUser, pw)
 			if err := answers.apply(next); err != nil { // each challenge so far, each with its next nonce-count
-				return &Error{Op: op, Failure: FailureRefused, Code: int(res.StatusCode), Reason: res.Reason, Err: err}
+				return nil, &Error{Op: op, Failure: FailureRefused, Code: int(res.StatusCode), Reason: res.Reason, Err: err}
 			}
 			req = next
 		default:
-			return responseError(op, res, auth.sent())
+			return nil, responseError(op, res, auth.sent())
 		}
 	}
 }

@@ -248,3 +248,38 @@ func TestLongMessageFailsOverToAServerWithoutTCP(t *testing.T) {
 		t.Fatal("nothing arrived at the second server")
 	}
 }
+
+// TestMessageAcceptedIsNotDelivered: a MESSAGE answered 202 Accepted (RFC 3428 §7: taken for
+// later delivery, as by a store-and-forward server) is reported and kept with that code, not as
+// a 200: it was recorded 200 OK, as if the far end had it.
+func TestMessageAcceptedIsNotDelivered(t *testing.T) {
+	ua, srv := sipgoServer(t)
+	srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 202, "Accepted", nil))
+	})
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveUDP(t, ua, srv, pc)
+	p, _, events := runPhone(t, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.SendMessage(ctx, "", "sip:bob@"+pc.LocalAddr().String(), "later"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if m, ok := ev.(Message); ok && m.Direction == Outgoing && m.Status != "pending" {
+				if m.Status != "sent" || m.Code != 202 || m.Reason != "Accepted" {
+					t.Fatalf("message %s %d %q, want sent 202 Accepted", m.Status, m.Code, m.Reason)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("no event for the sent message")
+		}
+	}
+}
