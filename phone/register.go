@@ -35,6 +35,11 @@ const flowMinLife = 2 * time.Minute
 // refused (or its password source fails) before it tries again.
 const authRetryAfter = 10 * time.Minute
 
+// passwordRetryAfter is how long an account whose password source failed waits before it
+// asks the source again (errPasswordSource): not so often that a keyring's unlock prompt
+// comes back at once, not so rarely that a keyring unlocked after login leaves it offline.
+const passwordRetryAfter = time.Minute
+
 // regLoop keeps one account registered until its context ends, then unregisters.
 type regLoop struct {
 	account string
@@ -95,6 +100,10 @@ func (l *regLoop) run(ctx context.Context) {
 			}
 			credentials := st.Failure == FailureAuth || st.Failure == FailureConfig
 			switch {
+			case credentials && errors.Is(err, errPasswordSource):
+				// The source, not the password: dialtone started at login before the keyring
+				// was unlocked. Asked again in a while, and never by the registrar meanwhile.
+				wait = passwordRetryAfter
 			case credentials && !everRegistered:
 				// Retrying cannot fix a wrong password; retrying would only lock the account.
 				l.publish(st)

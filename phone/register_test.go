@@ -2,6 +2,8 @@ package phone
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -202,6 +204,27 @@ func TestRegLoopRetriesRefusedCredentialsThatWorkedBefore(t *testing.T) {
 	}
 	if s := h.next(t); s.State != Registered {
 		t.Fatalf("after the retries: %+v, want registered", s)
+	}
+}
+
+// TestRegLoopRetriesAFailedPasswordSource: the password source fails before the account ever
+// registered (dialtone started at login, the keyring not yet unlocked): the account asks it
+// again in passwordRetryAfter and registers once it answers. It stayed offline until a
+// restart, as after a wrong password.
+func TestRegLoopRetriesAFailedPasswordSource(t *testing.T) {
+	locked := func(time.Duration) (regResult, error) {
+		return regResult{}, &Error{Op: "register", Failure: FailureConfig, Reason: "no password",
+			Err: fmt.Errorf("%w: %w", errPasswordSource, errors.New("secret-tool: the keyring is locked"))}
+	}
+	h := startLoop(t, locked, ok(60*time.Second))
+	h.next(t) // registering
+	if s := h.next(t); s.State != RegFailed || s.Failure != FailureConfig || s.RetryIn != passwordRetryAfter || s.Terminal() {
+		t.Fatalf("got %+v, want a config failure retried in %v", s, passwordRetryAfter)
+	}
+	h.waitTimer(t)
+	h.clock.Advance(passwordRetryAfter)
+	if s := h.next(t); s.State != Registered {
+		t.Fatalf("after the source answered: %+v, want registered", s)
 	}
 }
 

@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -385,11 +386,15 @@ func (r *sipRegistrar) getPassword(ctx context.Context) (string, error) {
 	}
 	pw, err := r.acc.Password(ctx)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: %w", errPasswordSource, err)
 	}
 	r.pass.Store(&pw)
 	return pw, nil
 }
+
+// errPasswordSource is a password source that failed (a password_cmd whose keyring is still
+// locked, an unreadable file): unlike credentials refused, it may work a moment later.
+var errPasswordSource = errors.New("the password source failed")
 
 // maxDeltaSeconds is the largest delta-seconds (RFC 3261 25.1: 2**32-1 for anything larger).
 // Without the cap, "Expires: 9999999999" overflowed time.Duration into a negative or tiny
