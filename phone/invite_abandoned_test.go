@@ -131,3 +131,34 @@ func TestHangupBeforeAnyResponseAnsweredLater(t *testing.T) {
 	}
 	srv.respond(bye, 200, "OK")
 }
+
+// TestAnswerCrossingTheCancelIsHungUp: the callee rings, the user hangs up, and the callee's
+// 200 crosses our CANCEL (its 200 to the CANCEL, then a 200 to the INVITE instead of a 487).
+// The 200 gets its ACK and the call a BYE. sipgo read that 200 while it waited for the 487 and
+// left it unanswered: the callee's phone showed a call to nobody until its own timeout.
+func TestAnswerCrossingTheCancelIsHungUp(t *testing.T) {
+	srv := newLateServer(t)
+	caller, _, events := runPhone(t, Config{})
+	id, err := caller.Dial("", "sip:x@"+srv.pc.LocalAddr().String(), CallAudio{}, DialOptions{RingTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.invite = srv.readMethod(sip.INVITE, 10*time.Second)
+	srv.respond(srv.invite, 180, "Ringing")
+	waitCall(t, events, id, CallRinging)
+	if err := caller.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	cancel := srv.readMethod(sip.CANCEL, 5*time.Second)
+	srv.respond(cancel, 200, "OK")
+	srv.respond(srv.invite, 200, "OK") // answered just before the CANCEL came
+	srv.readMethod(sip.ACK, 5*time.Second)
+	bye := srv.readMethod(sip.BYE, 5*time.Second)
+	if tag, _ := bye.To().Params.Get("tag"); tag != "callee1" || bye.CallID().Value() != srv.invite.CallID().Value() {
+		t.Fatalf("BYE to tag %q, Call-ID %s; want the callee's dialog", tag, bye.CallID().Value())
+	}
+	srv.respond(bye, 200, "OK")
+	if end := waitCall(t, events, id, CallEnded); end.By != "local" {
+		t.Fatalf("call ended %+v, want hung up by the user", end)
+	}
+}

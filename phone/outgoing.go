@@ -217,6 +217,13 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 		return // the machine has ended the call (every target failed, or credentials could not be sent)
 	}
 	if err != nil {
+		if sess != nil && res != nil && res.IsSuccess() {
+			// The callee answered as we cancelled (a hang-up, the ring timeout or a pickup
+			// after it rang): sipgo read its 200 while awaiting the 487, and left it there.
+			// Acknowledged and ended, or the callee sat "connected" to nobody until its own
+			// timeout (RFC 3261 15: a BYE for a 2xx that crossed our CANCEL).
+			p.hangUpLateAnswer(sess, res)
+		}
 		in := outgoingFailure("call "+target.String(), l, err, ringCtx, c)
 		if _, ok := in.(lifecycle.Failed); ok {
 			x.err = err // a transport failure: its details go with the event
