@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/phone/sdp"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -73,6 +74,28 @@ func (s *lateServer) respond(req *sip.Request, code int, reason string) {
 		local := s.pc.LocalAddr().(*net.UDPAddr)
 		res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "x", Host: local.IP.String(), Port: local.Port}})
 	}
+	if _, err := s.pc.WriteTo([]byte(res.String()), s.from); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// respondSDP is respond with an SDP answer to req's offer (its RTP goes nowhere).
+func (s *lateServer) respondSDP(req *sip.Request, code int, reason string) {
+	s.t.Helper()
+	o, err := sdp.ParseOffer(req.Body())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	answer, _, err := o.Answer(sdp.Local{Addr: "127.0.0.1", Port: 9, Codecs: supportedCodecs(), DTMF: true})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	res := sip.NewResponseFromRequest(req, code, reason, answer)
+	res.To().Params.Add("tag", "callee1")
+	local := s.pc.LocalAddr().(*net.UDPAddr)
+	res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "x", Host: local.IP.String(), Port: local.Port}})
+	ct := sip.ContentTypeHeader("application/sdp")
+	res.AppendHeader(&ct)
 	if _, err := s.pc.WriteTo([]byte(res.String()), s.from); err != nil {
 		s.t.Fatal(err)
 	}
@@ -161,4 +184,30 @@ func TestAnswerCrossingTheCancelIsHungUp(t *testing.T) {
 	if end := waitCall(t, events, id, CallEnded); end.By != "local" {
 		t.Fatalf("call ended %+v, want hung up by the user", end)
 	}
+}
+
+// TestManyProvisionalResponses: a call that gets more than ten provisional responses before
+// its answer (a proxy forking to a ring group, each phone sending 180 and 183; a queue that
+// repeats its 183) is answered all the same. sipgo's WaitAnswer gave up at the eleventh, and
+// the call failed as a network error while the phones rang on.
+func TestManyProvisionalResponses(t *testing.T) {
+	srv := newLateServer(t)
+	caller, _, events := runPhone(t, Config{})
+	id, err := caller.Dial("", "sip:x@"+srv.pc.LocalAddr().String(), CallAudio{}, DialOptions{RingTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.invite = srv.readMethod(sip.INVITE, 10*time.Second)
+	for range 15 {
+		srv.respond(srv.invite, 180, "Ringing")
+	}
+	srv.respondSDP(srv.invite, 200, "OK")
+	srv.readMethod(sip.ACK, 5*time.Second)
+	if st := waitCall(t, events, id, CallAnswered); st.ID != id {
+		t.Fatalf("answered %+v", st)
+	}
+	if err := caller.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	srv.respond(srv.readMethod(sip.BYE, 5*time.Second), 200, "OK")
 }

@@ -142,7 +142,7 @@ func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip
 	}
 	if err == nil {
 		done := make(chan error, 1)
-		go func() { done <- sess.WaitAnswer(actx, sipgo.AnswerOptions{OnResponse: wrapped}) }()
+		go func() { done <- waitAnswer(actx, sess, sipgo.AnswerOptions{OnResponse: wrapped}) }()
 		select {
 		case err = <-done:
 		case <-hungUpEarly:
@@ -211,3 +211,21 @@ func watchInviteConnection(ctx context.Context, tp *sip.TransportLayer, t Transp
 	}()
 	return func() { cancel(); <-done }
 }
+
+// waitAnswer is sipgo's WaitAnswer without its limit of ten responses: it gives up on the
+// eleventh, 1xx included, with no CANCEL and the transaction left open, so a call through a
+// proxy forking to a ring group (a 180 and a 183 from each phone) or a queue that repeats its
+// 183 failed as a network error while the phones rang on. The wait goes on where it stopped;
+// the ring timeout and the user's hang-up still end it.
+func waitAnswer(ctx context.Context, sess *sipgo.DialogClientSession, opts sipgo.AnswerOptions) error {
+	for {
+		err := sess.WaitAnswer(ctx, opts)
+		if err == nil || err.Error() != tooManyResponses {
+			return err
+		}
+	}
+}
+
+// tooManyResponses is the error sipgo v1.7.3's WaitAnswer gives up with (it has no variable
+// to compare with); TestManyProvisionalResponses fails if a new version words it otherwise.
+const tooManyResponses = "more than 10 responses received"
