@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -424,4 +425,53 @@ func TestNoFailoverAfterTrying(t *testing.T) {
 	if slowGot != 1 || live.count(sip.MESSAGE) != 0 {
 		t.Fatalf("the slow server got %d, the next %d; want the slow one only", slowGot, live.count(sip.MESSAGE))
 	}
+}
+
+// TestRingTimeoutEndsTheFailover: the ring timeout runs out while the first server is still
+// silent: the call ends there, and no INVITE goes to the next one. Each next target got an
+// INVITE given up at once (no CANCEL possible before a provisional), so a live server's callee
+// rang on with nobody calling.
+func TestRingTimeoutEndsTheFailover(t *testing.T) {
+	shortAttempts(t, 5*time.Second) // longer than the ring timeout
+	silent, _ := silentUDP(t)
+	next, nextGot := invitesAt(t)
+	dnsAddr := startTestDNS(t, srvRecord("ring.test", 10, silent), aRecord("ring.test", 10),
+		srvRecord("ring.test", 20, next), aRecord("ring.test", 20))
+	p, _, events := runPhone(t, Config{KeepAlive: -1, DNSServer: dnsAddr,
+		Accounts: []Account{{Name: "a", AOR: "sip:carol@ring.test"}}})
+	id, err := p.Dial("a", "bob", CallAudio{}, DialOptions{RingTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, events, id, CallEnded)
+	time.Sleep(500 * time.Millisecond) // an INVITE sent at the end would be there by now
+	if n := nextGot(); n != 0 {
+		t.Fatalf("%d INVITEs reached the next server after the ring timeout", n)
+	}
+}
+
+// invitesAt is a silent UDP server that counts the INVITEs it gets.
+func invitesAt(t *testing.T) (string, func() int) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int32
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65535)
+		for {
+			k, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(string(buf[:k]), "INVITE") {
+				n.Add(1)
+			}
+		}
+	}()
+	t.Cleanup(func() { pc.Close(); <-done })
+	return pc.LocalAddr().String(), func() int { return int(n.Load()) }
 }

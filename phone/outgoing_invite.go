@@ -24,8 +24,10 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, c *call, ua *sipgo.D
 	}
 	for {
 		sess, res, a, err := p.inviteOnce(ringCtx, ua, req, l, len(l.targets), onResponse)
-		if a.failsOver(err) && ti+1 < len(l.targets) {
+		if a.failsOver(err) && ti+1 < len(l.targets) && ringCtx.Err() == nil {
 			// No provisional response (or a 503) from this server: RFC 3263 4.3, the next one.
+			// Not once the ring timeout is over: each next INVITE would be given up at once,
+			// with no CANCEL possible, and a live server's callee rang on.
 			tried = append(tried, attempt{l.targets[ti], a.asError(op, req.Destination(), l.transport, err)})
 			p.log.Info("call: server did not answer; trying the next", "call", c.id, "target", l.targets[ti].String(), "err", err)
 			ti++
