@@ -1,8 +1,10 @@
 package phone
 
 import (
+	"context"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -210,4 +212,61 @@ func TestManyProvisionalResponses(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.respond(srv.readMethod(sip.BYE, 5*time.Second), 200, "OK")
+}
+
+// TestNoInviteAfterAHangUpDuringTheChallenge: the user hangs up while the answer to the
+// INVITE's 401 waits for a slow password source (a keyring prompt): the call ends at once, as
+// hung up, and the INVITE with the credentials does not go out. The wait went on until the
+// source answered, and then the INVITE went, and the callee rang a moment for nobody.
+func TestNoInviteAfterAHangUpDuringTheChallenge(t *testing.T) {
+	srv := newLateServer(t)
+	asked, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	pw := func(ctx context.Context) (string, error) {
+		once.Do(func() { close(asked) })
+		select {
+		case <-release:
+			return "pw", nil
+		case <-ctx.Done(): // as password_cmd does: the command is killed
+			return "", ctx.Err()
+		}
+	}
+	caller, _, events := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{{Name: "a",
+		AOR: "sip:alice@127.0.0.1", OutboundProxy: "sip:" + srv.pc.LocalAddr().String(), Password: pw}}})
+	id, err := caller.Dial("a", "sip:bob@"+srv.pc.LocalAddr().String(), CallAudio{}, DialOptions{RingTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := srv.readMethod(sip.INVITE, 10*time.Second)
+	res := sip.NewResponseFromRequest(inv, 401, "Unauthorized", nil)
+	res.AppendHeader(sip.NewHeader("WWW-Authenticate", `Digest realm="r", nonce="n", qop="auth"`))
+	if _, err := srv.pc.WriteTo([]byte(res.String()), srv.from); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-asked:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the password was never asked for")
+	}
+	if err := caller.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if end := waitCall(t, events, id, CallEnded); end.By != "local" || end.Failure == FailureConfig || end.Failure == FailureAuth {
+		t.Fatalf("call ended %+v, want hung up by the user", end)
+	}
+	close(release)
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		buf := make([]byte, 65535)
+		_ = srv.pc.SetReadDeadline(deadline)
+		n, _, err := srv.pc.ReadFrom(buf)
+		if err != nil {
+			break
+		}
+		if msg, err := sip.NewParser().ParseSIP(buf[:n]); err == nil {
+			if req, ok := msg.(*sip.Request); ok && req.Method == sip.INVITE && req.GetHeader("Authorization") != nil {
+				t.Fatal("the INVITE with credentials went out after the hang-up")
+			}
+		}
+	}
 }

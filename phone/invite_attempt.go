@@ -90,6 +90,12 @@ func (a *inviteAttempt) asError(op, dest string, t Transport, err error) error {
 func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip.Request, l *leg, n int,
 	onResponse func(*sip.Response) error) (*sipgo.DialogClientSession, *sip.Response, *inviteAttempt, error) {
 	a := &inviteAttempt{}
+	if err := ringCtx.Err(); err != nil {
+		// Hung up, or out of ring time, while this INVITE was made ready (a challenge answered,
+		// a slow password source read): it does not go out, or the callee would ring a moment
+		// for nobody, then get our CANCEL.
+		return nil, nil, a, err
+	}
 	// actx follows ringCtx by hand: sipgo answers a cancelled context with a CANCEL, which
 	// RFC 3261 9.1 forbids before a provisional response and which sipgo therefore holds until
 	// one comes — 32 s (Timer B) when the server is silent. With nothing heard, the ring

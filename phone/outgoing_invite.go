@@ -54,7 +54,10 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, c *call, ua *sipgo.D
 				x.resolved = true
 				return sess, res, err
 			}
-			pw, perr := p.wire(c.account.Name).passwordFor(x.ctx)
+			pw, perr := p.wire(c.account.Name).passwordFor(ringCtx) // a hang-up ends a slow source's wait
+			if perr != nil && ringCtx.Err() != nil {
+				return sess, res, ringCtx.Err() // hung up, or out of ring time, meanwhile
+			}
 			if perr != nil {
 				endWith(lifecycle.CredentialsFailed{Code: challenge.Code, Reason: challenge.Reason}, perr)
 				return sess, res, perr
