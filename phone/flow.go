@@ -97,7 +97,8 @@ func (k *flowKeeper) run(ctx context.Context) {
 		told     bool            // the log said this flow's registrar does not answer
 		given    string          // the flow last reported lost
 		w        flowWatch       // the close watch on the watched flow, event-driven only
-		now      = k.clock.Now() // when the keeper last woke
+		now      time.Time       // when the keeper woke
+		mark     = markNow()     // the clocks asleep reads, at the last wake
 	)
 	defer w.stop()
 	for {
@@ -132,8 +133,9 @@ func (k *flowKeeper) run(ctx context.Context) {
 		case <-pongNow:
 			t.Stop()
 		}
-		prev := now
 		now = k.clock.Now()
+		prevMark := mark
+		mark = markNow()
 		flow := k.current()
 		if flow != watched {
 			watched, lastPing, pong, answers, told = flow, now, nil, false, false
@@ -157,11 +159,14 @@ func (k *flowKeeper) run(ctx context.Context) {
 			report("the connection to the registrar was closed")
 			continue
 		}
-		if slept := asleep(prev, now); slept >= sleptMin {
+		if slept := asleep(prevMark, mark); slept >= sleptMin {
 			// The binding may have lapsed meanwhile (keepalive.go), and the connection with
 			// it: a new one, registered at once.
 			k.io.drop(flow)
-			report("the computer was asleep for " + slept.Round(time.Second).String())
+			given, pong = flow, nil
+			w.stop()
+			k.log.Info("the computer was asleep; registering again on a new connection", "account", k.account, "flow", flow)
+			k.lost(flowLoss{flow: flow, reason: "the computer was asleep for " + slept.Round(time.Second).String(), slept: true})
 			continue
 		}
 		if hungUp {

@@ -40,15 +40,17 @@ func (p *Phone) startKeepAlive(ctx context.Context, stack *stack, i int, acc *ac
 // sleptMin is the shortest suspend after which a registration is made again at once.
 const sleptMin = 10 * time.Second
 
-// asleep is how long the machine was suspended between prev and now, two readings of the
-// clock: Go's monotonic clock (CLOCK_MONOTONIC on Linux) stops while it sleeps and the wall
-// clock does not. Every timer runs on the monotonic clock, so after a resume a refresh that
-// fell due during the sleep still waits out its remaining awake time, and the binding, which
-// the registrar dropped meanwhile, reads as valid: incoming calls failed for up to half the
-// binding's lifetime. 0 for readings without a monotonic part (a test's fake clock); a wall
-// clock set forward counts too, and costs one REGISTER. A variable for tests.
-var asleep = func(prev, now time.Time) time.Duration {
-	return max(0, now.Round(0).Sub(prev.Round(0))-now.Sub(prev))
+// wakeMark is a reading of two clocks (markNow): one that runs on while the machine is
+// suspended (boot) and one that stops (mono).
+type wakeMark struct{ boot, mono time.Duration }
+
+// asleep is how long the machine was suspended between the readings prev and now. Every
+// timer runs on Go's monotonic clock, which stops in a suspend (CLOCK_MONOTONIC on Linux), so
+// after a resume a refresh that fell due during the sleep still waits out its remaining awake
+// time, and the binding, which the registrar dropped meanwhile, reads as valid: incoming
+// calls failed for up to half the binding's lifetime. A variable for tests.
+var asleep = func(prev, now wakeMark) time.Duration {
+	return max(0, (now.boot-prev.boot)-(now.mono-prev.mono))
 }
 
 // natCheckTicks is how many keep-alives go between two checks of the NAT's mapping (with the
@@ -70,7 +72,7 @@ func (p *Phone) keepAlive(ctx context.Context, stack *stack, i int, wire *sipReg
 	crlf := []byte("\r\n\r\n")
 	var until time.Time // the end of the last binding granted
 	ticks := 0
-	woke := p.clock.Now()
+	woke := markNow()
 	for {
 		t := p.clock.NewTimer(interval)
 		select {
@@ -89,11 +91,11 @@ func (p *Phone) keepAlive(ctx context.Context, stack *stack, i int, wire *sipReg
 			until = time.Time{}
 		}
 		prev := woke
-		woke = p.clock.Now()
+		woke = markNow()
 		if slept := asleep(prev, woke); slept >= sleptMin && st.State == Registered {
 			p.log.Info("the computer was asleep; registering again", "account", wire.acc.Name, "for", slept.Round(time.Second).String())
 			select {
-			case lost <- flowLoss{flow: flowOf(st.Contact), reason: "the computer was asleep for " + slept.Round(time.Second).String()}:
+			case lost <- flowLoss{flow: flowOf(st.Contact), reason: "the computer was asleep for " + slept.Round(time.Second).String(), slept: true}:
 			default: // a report waits already
 			}
 			continue

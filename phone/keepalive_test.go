@@ -193,7 +193,7 @@ func sleepOnce(t *testing.T) func(d time.Duration) {
 	t.Helper()
 	var next atomic.Int64
 	old := asleep
-	asleep = func(time.Time, time.Time) time.Duration { return time.Duration(next.Swap(0)) }
+	asleep = func(wakeMark, wakeMark) time.Duration { return time.Duration(next.Swap(0)) }
 	t.Cleanup(func() { asleep = old }) // after the test's phones stopped: registered before them
 	return func(d time.Duration) { next.Store(int64(d)) }
 }

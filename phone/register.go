@@ -137,7 +137,7 @@ func (l *regLoop) run(ctx context.Context) {
 			// A connection that dies soon after its REGISTER (a registrar or middlebox that
 			// closes each one) would have us reconnect in a tight loop: RFC 5626 4.5 asks for
 			// an exponential wait between new connections, so such deaths back off.
-			if youngLoss = l.clock.Now().Sub(boundAt) < flowMinLife; youngLoss {
+			if youngLoss = !loss.slept && l.clock.Now().Sub(boundAt) < flowMinLife; youngLoss {
 				st.RetryIn = l.backoff.next()
 			}
 			l.publish(st)
@@ -165,6 +165,9 @@ func (l *regLoop) run(ctx context.Context) {
 type flowLoss struct {
 	flow   string // the connection's local address, as in the binding's Contact
 	reason string // for people: what happened to it
+	// slept: the computer was asleep (keepalive.go), not the connection dying young, which
+	// backs off however little of the binding's life was awake.
+	slept bool
 }
 
 // sleep waits for the refresh time; a report that the current binding's connection died cuts

@@ -332,6 +332,43 @@ func TestRegLoopBacksOffWhenFlowsDieYoung(t *testing.T) {
 	}
 }
 
+// TestRegLoopRegistersAtOnceAfterASleep: a loss because the computer slept, however soon
+// after the REGISTER by the awake clock, is registered again at once, not backed off as a
+// connection that died young: each short wake lengthened the wait, up to 5 minutes.
+func TestRegLoopRegistersAtOnceAfterASleep(t *testing.T) {
+	h := startLoop(t, ok(time.Hour))
+	h.next(t) // registering
+	for i := range 3 {
+		if s := h.next(t); s.State != Registered {
+			t.Fatalf("round %d: %v, want registered", i, s.State)
+		}
+		h.waitTimer(t)
+		h.lost <- flowLoss{flow: "127.0.0.1:1", reason: "the computer was asleep for 2h0m0s", slept: true}
+		if s := h.next(t); s.State != Recovering || s.RetryIn != 0 {
+			t.Fatalf("round %d: %v retry %v, want recovering at once", i, s.State, s.RetryIn)
+		}
+	}
+}
+
+// TestAsleepReadsTheTwoClocks: the time one clock ran on and the other did not is the sleep;
+// markNow's clocks both move, the one that counts suspends never behind the other.
+func TestAsleepReadsTheTwoClocks(t *testing.T) {
+	a := wakeMark{boot: 10 * time.Second, mono: 5 * time.Second}
+	b := wakeMark{boot: 10*time.Second + 2*time.Hour + 25*time.Second, mono: 30 * time.Second}
+	if got := asleep(a, b); got != 2*time.Hour {
+		t.Fatalf("asleep = %v, want 2h", got)
+	}
+	if got := asleep(b, b); got != 0 {
+		t.Fatalf("asleep(x, x) = %v", got)
+	}
+	m1 := markNow()
+	time.Sleep(20 * time.Millisecond)
+	m2 := markNow()
+	if m2.mono <= m1.mono || m2.boot <= m1.boot || asleep(m1, m2) >= sleptMin {
+		t.Fatalf("marks %+v then %+v: want both clocks moving, no sleep", m1, m2)
+	}
+}
+
 func TestRegStateNames(t *testing.T) {
 	for s, want := range map[RegState]string{Unregistered: "unregistered", Registering: "registering",
 		Registered: "registered", RegFailed: "registration_failed", Recovering: "recovering", RegState(9): "RegState(9)"} {
