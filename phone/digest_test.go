@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"hash"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
@@ -220,4 +222,52 @@ func TestChallengesAnsweredOncePerKind(t *testing.T) {
 	if !c.sent() {
 		t.Fatal("credentials sent not noted")
 	}
+}
+
+// TestAuthIntCoversTheSecureReoffer: a call challenged with qop=auth-int only, whose
+// best-effort SRTP offer (RTP/AVP with keys) is then refused 488, offers again as RTP/SAVP
+// with credentials computed over that new body. They were computed over the old one, and the
+// server refused the re-offer as badly authenticated.
+func TestAuthIntCoversTheSecureReoffer(t *testing.T) {
+	srv := newLateServer(t)
+	caller, _, events := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{{Name: "a", AOR: "sip:alice@127.0.0.1",
+		OutboundProxy: "sip:" + srv.pc.LocalAddr().String(), MediaEncryption: "sdes",
+		Password: func(context.Context) (string, error) { return "pw", nil }}}})
+	id, err := caller.Dial("a", "sip:bob@127.0.0.1", CallAudio{}, DialOptions{RingTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := srv.readMethod(sip.INVITE, 10*time.Second)
+	res := sip.NewResponseFromRequest(first, 401, "Unauthorized", nil)
+	res.AppendHeader(sip.NewHeader("WWW-Authenticate", `Digest realm="r", nonce="n", qop="auth-int"`))
+	if _, err := srv.pc.WriteTo([]byte(res.String()), srv.from); err != nil {
+		t.Fatal(err)
+	}
+	authed := srv.readMethod(sip.INVITE, 5*time.Second)
+	for authed.CSeq().SeqNo == first.CSeq().SeqNo { // a retransmission of the first
+		authed = srv.readMethod(sip.INVITE, 5*time.Second)
+	}
+	srv.respond(authed, 488, "Not Acceptable Here")
+	reoffer := srv.readMethod(sip.INVITE, 5*time.Second)
+	for reoffer.CSeq().SeqNo == authed.CSeq().SeqNo {
+		reoffer = srv.readMethod(sip.INVITE, 5*time.Second)
+	}
+	if !strings.Contains(string(reoffer.Body()), "RTP/SAVP") {
+		t.Fatalf("the re-offer is not RTP/SAVP:\n%s", reoffer.Body())
+	}
+	h := reoffer.GetHeader("Authorization")
+	if h == nil {
+		t.Fatal("the re-offer has no credentials")
+	}
+	cred, err := digest.ParseCredentials(h.Value())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ha1 := hexHash(md5.New, "alice", "r", "pw")
+	ha2 := hexHash(md5.New, "INVITE", cred.URI, hexHash(md5.New, string(reoffer.Body())))
+	if want := hexHash(md5.New, ha1, cred.Nonce, fmt.Sprintf("%08x", cred.Nc), cred.Cnonce, "auth-int", ha2); cred.Response != want {
+		t.Fatal("the re-offer's credentials do not cover its body")
+	}
+	srv.respond(reoffer, 486, "Busy Here")
+	waitCall(t, events, id, CallEnded)
 }

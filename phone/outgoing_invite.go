@@ -81,8 +81,8 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, c *call, ua *sipgo.D
 			next := req.Clone()
 			next.RemoveHeader("Via")
 			next.CSeq().SeqNo++
-			_ = answers.apply(next) // answered before: the same challenges, the next nonce-counts
-			next.SetBody(x.secureOffer)
+			next.SetBody(x.secureOffer) // before the credentials: qop=auth-int hashes the body
+			_ = answers.apply(next)     // answered before: the same challenges, the next nonce-counts
 			x.secureOffer, req = nil, next
 			continue
 		}
