@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -109,6 +108,13 @@ func silentUDP(t *testing.T) (string, func() int) {
 // silentUDPAt is silentUDP on a given address (a server that was there and went silent).
 func silentUDPAt(t *testing.T, addr string) (string, func() int) {
 	t.Helper()
+	return countingUDPAt(t, addr, "REGISTER", "MESSAGE")
+}
+
+// countingUDPAt is a UDP server on addr that answers nothing and counts the requests of the
+// methods given.
+func countingUDPAt(t *testing.T, addr string, methods ...string) (string, func() int) {
+	t.Helper()
 	pc, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -124,10 +130,12 @@ func silentUDPAt(t *testing.T, addr string) (string, func() int) {
 			if err != nil {
 				return
 			}
-			if strings.HasPrefix(string(buf[:k]), "REGISTER") || strings.HasPrefix(string(buf[:k]), "MESSAGE") {
-				mu.Lock()
-				n++
-				mu.Unlock()
+			for _, m := range methods {
+				if strings.HasPrefix(string(buf[:k]), m+" ") {
+					mu.Lock()
+					n++
+					mu.Unlock()
+				}
 			}
 		}
 	}()
@@ -453,25 +461,5 @@ func TestRingTimeoutEndsTheFailover(t *testing.T) {
 // invitesAt is a silent UDP server that counts the INVITEs it gets.
 func invitesAt(t *testing.T) (string, func() int) {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n atomic.Int32
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 65535)
-		for {
-			k, _, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if strings.HasPrefix(string(buf[:k]), "INVITE") {
-				n.Add(1)
-			}
-		}
-	}()
-	t.Cleanup(func() { pc.Close(); <-done })
-	return pc.LocalAddr().String(), func() int { return int(n.Load()) }
+	return countingUDPAt(t, "127.0.0.1:0", "INVITE")
 }

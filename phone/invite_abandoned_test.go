@@ -103,9 +103,8 @@ func (s *lateServer) respondSDP(req *sip.Request, code int, reason string) {
 	}
 }
 
-// hangUpBeforeAnyResponse dials the server, waits for the INVITE, hangs up and checks the call
-// ended for the user at once, before the server said anything.
-func hangUpBeforeAnyResponse(t *testing.T, srv *lateServer) {
+// dialLate calls srv from a phone of its own and reads the INVITE into srv.invite.
+func dialLate(t *testing.T, srv *lateServer) (*Phone, <-chan Event, string) {
 	t.Helper()
 	caller, _, events := runPhone(t, Config{})
 	id, err := caller.Dial("", "sip:x@"+srv.pc.LocalAddr().String(), CallAudio{}, DialOptions{RingTimeout: time.Minute})
@@ -113,6 +112,14 @@ func hangUpBeforeAnyResponse(t *testing.T, srv *lateServer) {
 		t.Fatal(err)
 	}
 	srv.invite = srv.readMethod(sip.INVITE, 10*time.Second)
+	return caller, events, id
+}
+
+// hangUpBeforeAnyResponse dials the server, waits for the INVITE, hangs up and checks the call
+// ended for the user at once, before the server said anything.
+func hangUpBeforeAnyResponse(t *testing.T, srv *lateServer) {
+	t.Helper()
+	caller, events, id := dialLate(t, srv)
 	if err := caller.Hangup(id); err != nil {
 		t.Fatal(err)
 	}
@@ -163,12 +170,7 @@ func TestHangupBeforeAnyResponseAnsweredLater(t *testing.T) {
 // left it unanswered: the callee's phone showed a call to nobody until its own timeout.
 func TestAnswerCrossingTheCancelIsHungUp(t *testing.T) {
 	srv := newLateServer(t)
-	caller, _, events := runPhone(t, Config{})
-	id, err := caller.Dial("", "sip:x@"+srv.pc.LocalAddr().String(), CallAudio{}, DialOptions{RingTimeout: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.invite = srv.readMethod(sip.INVITE, 10*time.Second)
+	caller, events, id := dialLate(t, srv)
 	srv.respond(srv.invite, 180, "Ringing")
 	waitCall(t, events, id, CallRinging)
 	if err := caller.Hangup(id); err != nil {
@@ -194,12 +196,7 @@ func TestAnswerCrossingTheCancelIsHungUp(t *testing.T) {
 // the call failed as a network error while the phones rang on.
 func TestManyProvisionalResponses(t *testing.T) {
 	srv := newLateServer(t)
-	caller, _, events := runPhone(t, Config{})
-	id, err := caller.Dial("", "sip:x@"+srv.pc.LocalAddr().String(), CallAudio{}, DialOptions{RingTimeout: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.invite = srv.readMethod(sip.INVITE, 10*time.Second)
+	caller, events, id := dialLate(t, srv)
 	for range 15 {
 		srv.respond(srv.invite, 180, "Ringing")
 	}

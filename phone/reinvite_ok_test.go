@@ -158,15 +158,7 @@ func (c *countingConn) WriteMsg(sip.Message) error {
 // the resends but not the wait for the ACK, whose absence still ends the call (noAck). The
 // retransmitter used to return at the failure, and the call went on without the ACK for good.
 func TestReinviteOKGiveUpOutlivesAFailedResend(t *testing.T) {
-	old := okAckWait
-	okAckWait = 3 * time.Second // the resend at T1 (0.5 s) fails well before
-	t.Cleanup(func() { okAckWait = old })
-	p := &Phone{log: slog.New(slog.DiscardHandler)}
-	c := newCall("c1", nil, Incoming)
-	h := newHoldRun(p, c, nil, nil)
-	defer h.close()
-	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", Host: "127.0.0.1"})
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: 2, MethodName: sip.INVITE})
+	c, h, req := holdRunAlone(t, 3*time.Second) // the resend at T1 (0.5 s) fails well before
 	w := c.awaitOKAck(req, nil)
 	tx := &failingTx{}
 	h.retransmitOK(w, tx, sip.NewResponseFromRequest(req, 200, "OK", nil))
@@ -184,15 +176,7 @@ func TestReinviteOKGiveUpOutlivesAFailedResend(t *testing.T) {
 // as the re-INVITE is answered), our 200 goes again on the request's connection until the ACK
 // comes, as RFC 3261 13.3.1.4 wants on a reliable transport too: a hop past a proxy may be UDP.
 func TestReinviteOKResentOnItsConnection(t *testing.T) {
-	old := okAckWait
-	okAckWait = 3 * time.Second
-	t.Cleanup(func() { okAckWait = old })
-	p := &Phone{log: slog.New(slog.DiscardHandler)}
-	c := newCall("c1", nil, Incoming)
-	h := newHoldRun(p, c, nil, nil)
-	defer h.close()
-	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", Host: "127.0.0.1"})
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: 2, MethodName: sip.INVITE})
+	c, h, req := holdRunAlone(t, 3*time.Second)
 	w := c.awaitOKAck(req, nil)
 	tx := &connTx{conn: &countingConn{}}
 	h.retransmitOK(w, tx, sip.NewResponseFromRequest(req, 200, "OK", nil))
@@ -219,12 +203,7 @@ func TestReinviteOKResentOnItsConnection(t *testing.T) {
 // without one: the machine would otherwise await it for good, holding our offers back and
 // refusing the far end's with 491.
 func TestOfferInAnUnsentOKIsNotAwaited(t *testing.T) {
-	p := &Phone{log: slog.New(slog.DiscardHandler)}
-	c := newCall("c1", nil, Incoming)
-	h := newHoldRun(p, c, nil, nil)
-	defer h.close()
-	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", Host: "127.0.0.1"})
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: 2, MethodName: sip.INVITE})
+	c, h, req := holdRunAlone(t, okAckWait)
 	h.offer = &remoteOffer{req: req, tx: &failingTx{}, done: make(chan struct{})}
 	h.answer, h.inAck = []byte("v=0\r\n"), &sdp.Local{Port: 4000}
 	h.respond(200, "OK")
@@ -241,4 +220,19 @@ func TestOfferInAnUnsentOKIsNotAwaited(t *testing.T) {
 	if c.okWait != nil {
 		t.Error("the unsent 200 still waits for its ACK")
 	}
+}
+
+// holdRunAlone is a call's hold run with no phone or media behind it, and a re-INVITE of CSeq
+// 2 for it to answer; okAckWait is ackWait until the test ends.
+func holdRunAlone(t *testing.T, ackWait time.Duration) (*call, *holdRun, *sip.Request) {
+	t.Helper()
+	old := okAckWait
+	okAckWait = ackWait
+	t.Cleanup(func() { okAckWait = old })
+	c := newCall("c1", nil, Incoming)
+	h := newHoldRun(&Phone{log: slog.New(slog.DiscardHandler)}, c, nil, nil)
+	t.Cleanup(h.close)
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", Host: "127.0.0.1"})
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 2, MethodName: sip.INVITE})
+	return c, h, req
 }
