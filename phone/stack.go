@@ -24,21 +24,23 @@ const allowMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, INFO, UPDATE, 
 // reads its handler table on every request, and filling it while requests arrive is a data
 // race. A call that arrives before Run has finished starting is refused (addCall: no stack yet).
 func (p *Phone) handleRequests(s *stack) {
-	s.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
+	s.srv.OnOptions(requireKnown(func(req *sip.Request, tx sip.ServerTransaction) {
 		if err := tx.Respond(optionsAnswer(req)); err != nil {
 			p.log.Debug("respond to OPTIONS", "err", err)
 		}
-	})
+	}))
 	s.srv.OnRegister(p.onRegister) // 405 with Allow over TCP and TLS; UDP's is stateless (scanner.go)
-	s.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) { p.onInvite(s, req, tx) })
-	s.srv.OnBye(p.onBye)
+	// Every request that Requires an extension we do not do gets 420 first (require.go).
+	s.srv.OnInvite(requireKnown(func(req *sip.Request, tx sip.ServerTransaction) { p.onInvite(s, req, tx) }))
+	s.srv.OnBye(requireKnown(p.onBye))
 	s.srv.OnAck(p.onAck)
-	s.srv.OnMessage(p.onMessage)
-	s.srv.OnUpdate(p.onUpdate) // an offer in the dialog, like a re-INVITE (hold_sip.go)
+	s.srv.OnCancel(onStrayCancel) // one that matches a transaction never gets here
+	s.srv.OnMessage(requireKnown(p.onMessage))
+	s.srv.OnUpdate(requireKnown(p.onUpdate)) // an offer in the dialog, like a re-INVITE (hold_sip.go)
 	// Transfer: REFER from the far end (refer.go), NOTIFYs of our own REFERs (transfer.go).
-	s.srv.OnRefer(func(req *sip.Request, tx sip.ServerTransaction) { p.onRefer(s, req, tx) })
-	s.srv.OnNotify(p.onNotify)
-	s.srv.OnInfo(p.onInfo) // DTMF by SIP INFO (info.go)
+	s.srv.OnRefer(requireKnown(func(req *sip.Request, tx sip.ServerTransaction) { p.onRefer(s, req, tx) }))
+	s.srv.OnNotify(requireKnown(p.onNotify))
+	s.srv.OnInfo(requireKnown(p.onInfo)) // DTMF by SIP INFO (info.go)
 }
 
 // stack is the SIP machinery of a running phone.

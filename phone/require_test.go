@@ -1,0 +1,89 @@
+package phone
+
+import (
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// rawAsk sends the phone at addr an out-of-dialog request of method, with hdrs, from a socket
+// of its own, and returns the first final response.
+func rawAsk(t *testing.T, addr string, method sip.RequestMethod, hdrs ...sip.Header) *sip.Response {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	local := pc.LocalAddr().(*net.UDPAddr)
+	req := sip.NewRequest(method, sip.Uri{Scheme: "sip", User: "bob", Host: "127.0.0.1"})
+	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "127.0.0.1", Port: local.Port, Params: sip.NewParams()}
+	via.Params.Add("branch", sip.GenerateBranch())
+	req.AppendHeader(via)
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1"}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(8))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "bob", Host: "127.0.0.1"}})
+	callID := sip.CallIDHeader(sip.GenerateTagN(16))
+	req.AppendHeader(&callID)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: method})
+	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1", Port: local.Port}})
+	maxFwd := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxFwd)
+	for _, h := range hdrs {
+		req.AppendHeader(h)
+	}
+	req.SetBody(nil)
+	dst, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pc.WriteTo([]byte(req.String()), dst); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 65535)
+	_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("no final response to the %s: %v", method, err)
+		}
+		msg, err := sip.NewParser().ParseSIP(buf[:n])
+		if res, ok := msg.(*sip.Response); err == nil && ok && res.StatusCode >= 200 {
+			return res
+		}
+	}
+}
+
+// TestUnknownRequireIsRefused: a request that Requires an extension we do not do (100rel,
+// timer) gets 420 Bad Extension naming them in Unsupported (RFC 3261 §8.2.2.3), so that the
+// caller tries again without them. The INVITE went on as if they were not asked for.
+func TestUnknownRequireIsRefused(t *testing.T) {
+	_, addr, _ := runPhone(t, Config{})
+	res := rawAsk(t, addr, sip.INVITE, sip.NewHeader("Require", "100rel"), sip.NewHeader("Require", "timer, replaces"))
+	if res.StatusCode != 420 {
+		t.Fatalf("INVITE requiring 100rel and timer: %d %s, want 420", res.StatusCode, res.Reason)
+	}
+	h := res.GetHeader("Unsupported")
+	if h == nil || h.Value() != "100rel, timer" {
+		t.Fatalf("Unsupported %v, want 100rel, timer (and not replaces, which we do)", h)
+	}
+	if res := rawAsk(t, addr, sip.OPTIONS, sip.NewHeader("Require", "norefersub")); res.StatusCode != 200 {
+		t.Fatalf("OPTIONS requiring what we do: %d, want 200", res.StatusCode)
+	}
+}
+
+// TestStrayCancelGets481: a CANCEL that matches no transaction gets 481 (RFC 3261 §9.2), not
+// sipgo's 405 for a method nobody handles, which our Allow header contradicts.
+func TestStrayCancelGets481(t *testing.T) {
+	_, addr, _ := runPhone(t, Config{})
+	if res := rawAsk(t, addr, sip.CANCEL); res.StatusCode != 481 {
+		t.Fatalf("stray CANCEL: %d %s, want 481", res.StatusCode, res.Reason)
+	}
+	if !strings.Contains(allowMethods, "CANCEL") {
+		t.Fatal("CANCEL is not in Allow")
+	}
+}
