@@ -35,6 +35,9 @@ type call struct {
 	id      string
 	account *account // nil for direct calls
 	dir     Direction
+	// request identifies an incoming call's INVITE across the paths it may come by: its
+	// Call-ID, From tag and CSeq (mergeKey); "" for calls we place.
+	request string
 
 	answerCh chan CallAudio // incoming: the user answered
 	rejectCh chan int       // incoming: the user rejected with this code
@@ -267,29 +270,54 @@ func (p *Phone) newCallID() string {
 	return "c" + strconv.Itoa(p.callSeq)
 }
 
-// addCall registers a call; it fails when the phone is at its maximum of calls or stopping.
+// errMerged is addCall's refusal of an INVITE that is a copy of one a call already has.
+var errMerged = errors.New("merged request")
+
+// addCall registers a call; it fails when the phone is at its maximum of calls or stopping,
+// and with errMerged when c's INVITE is one a call in progress has already (c.request): the
+// same request come by another path, which RFC 3261 §8.2.2.2 answers 482.
 // Run waits for every registered call (callWG) before it closes the SIP stack. Calls that
 // have ended do not count, though they stay registered until their history is written: a
 // caller who calls again at once was told busy under --max-calls 1. Nor does leaving, the
 // call a new one replaces (RFC 3891), which ends as it is answered.
-func (p *Phone) addCall(c, leaving *call) bool {
+func (p *Phone) addCall(c, leaving *call) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stk == nil {
-		return false
+		return errNoRoom
 	}
 	up := 0
 	for _, o := range p.calls {
+		if c.request != "" && o.request == c.request && !o.ended() {
+			return errMerged
+		}
 		if o != leaving && !o.ended() {
 			up++
 		}
 	}
 	if up >= p.maxCalls() {
-		return false
+		return errNoRoom
 	}
 	p.calls[c.id] = c
 	p.callWG.Add(1)
-	return true
+	return nil
+}
+
+// errNoRoom is addCall's refusal at the maximum of calls, or while the phone stops.
+var errNoRoom = errors.New("no room for another call")
+
+// mergeKey is what tells a request from a copy of it that came by another path (RFC 3261
+// §8.2.2.2): its Call-ID, From tag and CSeq.
+func mergeKey(req *sip.Request) string {
+	var tag string
+	if from := req.From(); from != nil {
+		tag, _ = from.Params.Get("tag")
+	}
+	var seq uint32
+	if cs := req.CSeq(); cs != nil {
+		seq = cs.SeqNo
+	}
+	return fmt.Sprintf("%s\x00%s\x00%d", req.CallID().Value(), tag, seq)
 }
 
 func (p *Phone) maxCalls() int {

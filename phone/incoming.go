@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -53,7 +54,11 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 		p.refuseOffer(c, req, tx, err)
 		return
 	}
-	if !p.addCall(c, old) {
+	c.request = mergeKey(req)
+	if err := p.addCall(c, old); errors.Is(err, errMerged) {
+		respond(482, "Loop Detected") // this INVITE rings here already (a forking proxy's second path)
+		return
+	} else if err != nil {
 		respond(486, "Busy Here")
 		return
 	}

@@ -46,7 +46,7 @@ func (p *Phone) Dial(accountName, target string, a CallAudio, opts DialOptions) 
 	if opts.RingTimeout <= 0 {
 		opts.RingTimeout = defaultRingTimeout
 	}
-	if !p.addCall(c, nil) {
+	if p.addCall(c, nil) != nil {
 		return "", fmt.Errorf("dial: already %d calls in progress, or the phone is stopping", p.maxCalls())
 	}
 	go p.runOutgoing(stk, c, uri, a, opts) // owned through callWG: Run waits for it

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/phone/sdp"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -85,5 +86,95 @@ func TestStrayCancelGets481(t *testing.T) {
 	}
 	if !strings.Contains(allowMethods, "CANCEL") {
 		t.Fatal("CANCEL is not in Allow")
+	}
+}
+
+// TestMergedInviteGets482: the same INVITE (Call-ID, From tag, CSeq) arriving again by another
+// path while the first rings (a forking proxy holding two bindings of ours, a stale one beside
+// the current) gets 482 Loop Detected (RFC 3261 §8.2.2.2). It rang as a second call from the
+// same caller, and as call waiting once the first was answered.
+func TestMergedInviteGets482(t *testing.T) {
+	p, addr, events := runPhone(t, Config{})
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	local := pc.LocalAddr().(*net.UDPAddr)
+	offer, err := sdp.Offer(sdp.Local{Addr: "127.0.0.1", Port: 9, Codecs: []string{"PCMU"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, callID := sip.GenerateTagN(8), sip.CallIDHeader(sip.GenerateTagN(16))
+	invite := func() *sip.Request { // the same request each time, but for the branch: another path
+		req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "bob", Host: "127.0.0.1"})
+		via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "127.0.0.1", Port: local.Port, Params: sip.NewParams()}
+		via.Params.Add("branch", sip.GenerateBranch())
+		req.AppendHeader(via)
+		from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1"}, Params: sip.NewParams()}
+		from.Params.Add("tag", tag)
+		req.AppendHeader(from)
+		req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "bob", Host: "127.0.0.1"}})
+		req.AppendHeader(&callID)
+		req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
+		req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1", Port: local.Port}})
+		ct := sip.ContentTypeHeader("application/sdp")
+		req.AppendHeader(&ct)
+		req.SetBody(offer)
+		return req
+	}
+	dst, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstReq := invite()
+	if _, err := pc.WriteTo([]byte(firstReq.String()), dst); err != nil {
+		t.Fatal(err)
+	}
+	first := waitCall(t, events, "", CallIncoming)
+	if _, err := pc.WriteTo([]byte(invite().String()), dst); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 65535)
+	_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			t.Fatal("no 482 for the INVITE's second copy")
+		}
+		msg, err := sip.NewParser().ParseSIP(buf[:n])
+		res, ok := msg.(*sip.Response)
+		if err != nil || !ok || res.StatusCode < 300 {
+			continue // the first copy's 100 and 180
+		}
+		if res.StatusCode != 482 {
+			t.Fatalf("the second copy: %d %s, want 482", res.StatusCode, res.Reason)
+		}
+		break
+	}
+	// The first copy still rings: turned down now, and its 486 acknowledged, so the phone
+	// stops at once at the test's end.
+	if err := p.Reject(first.ID, 486); err != nil {
+		t.Fatalf("the first copy no longer rings: %v", err)
+	}
+	for {
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			t.Fatal("no 486 for the first copy")
+		}
+		msg, err := sip.NewParser().ParseSIP(buf[:n])
+		if res, ok := msg.(*sip.Response); err == nil && ok && res.StatusCode == 486 {
+			ack := sip.NewRequest(sip.ACK, firstReq.Recipient)
+			ack.AppendHeader(sip.HeaderClone(firstReq.Via()))
+			ack.AppendHeader(sip.HeaderClone(firstReq.From()))
+			ack.AppendHeader(sip.HeaderClone(res.To()))
+			ack.AppendHeader(&callID)
+			ack.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.ACK})
+			ack.SetBody(nil)
+			if _, err := pc.WriteTo([]byte(ack.String()), dst); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
 	}
 }

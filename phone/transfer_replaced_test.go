@@ -17,7 +17,7 @@ func TestNoReplacementByAnEndedCall(t *testing.T) {
 	live := newCall("c-live", nil, Outgoing)
 	gone := newCall("c-gone", nil, Outgoing)
 	for _, c := range []*call{old, live, gone} {
-		if !p.addCall(c, nil) {
+		if p.addCall(c, nil) != nil {
 			t.Fatalf("call %s not added", c.id)
 		}
 		t.Cleanup(func() { p.removeCall(c) }) // the phone's end waits for its calls
