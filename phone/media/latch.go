@@ -52,6 +52,15 @@ func (l *latch) reset(remote netip.AddrPort, now time.Time) {
 	*l = latch{deadline: now.Add(LatchWindow), sdp: remote, before: [2]netip.AddrPort{l.sdp, l.source}}
 }
 
+// reopen opens the latching window again from now while nothing has latched: the far end's
+// answer after early media it never sent. A source that latched stays; so does a window that
+// is still open longer.
+func (l *latch) reopen(now time.Time) {
+	if !l.source.IsValid() && now.Add(LatchWindow).After(l.deadline) {
+		l.deadline = now.Add(LatchWindow)
+	}
+}
+
 // proven counts a packet from from towards latchProbation in a row; true once it has them.
 func (l *latch) proven(from netip.AddrPort) bool {
 	if from != l.probe {

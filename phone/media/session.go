@@ -272,9 +272,20 @@ func (s *Session) Update(p Params) {
 		// on hold, to an old address or under an old key, none may leave after Update.
 		run.waitFlushed()
 	}
-	if moved {
+	answered := p.Send && !old.Send && !s.started.IsZero() // the answer after early media, a resume
+	if moved || answered {
 		s.rx.mu.Lock()
-		s.rx.latch.reset(p.Remote, s.now()) // the far end moved (re-INVITE): learn its source again
+		if moved {
+			s.rx.latch.reset(p.Remote, s.now()) // the far end moved (re-INVITE): learn its source again
+		} else {
+			// A far end behind NAT that played no early media has not latched in the window
+			// its 183 opened, which may be long closed: its window starts again now.
+			s.rx.latch.reopen(s.now())
+		}
+		// The stream may change source here (an SBC's ringback stops at the 200 and the
+		// callee's starts at once): the new SSRC plays at once, not after the old one's
+		// ssrcSwitchQuiet of silence, which cut the first 300 ms of "hello".
+		s.rx.haveSSRC = false
 		s.rx.mu.Unlock()
 	}
 	if old.Remote != p.Remote && old.Remote.IsValid() {

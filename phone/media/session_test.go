@@ -340,3 +340,55 @@ func TestMuteSendsSilenceAndKeepsTheStream(t *testing.T) {
 		t.Fatal("no tone after unmuting")
 	}
 }
+
+// TestAnswerOpensTheStreamAgain: at the answer after early media (Update that starts sending),
+// a new SSRC plays at once (an SBC's ringback stops at the 200 and the callee's stream starts
+// with no gap: its first 300 ms were dropped), and a far end behind NAT that sent no early
+// media may still latch, though the window its 183 opened closed long ago (all its RTP was
+// dropped for the whole call).
+func TestAnswerOpensTheStreamAgain(t *testing.T) {
+	s, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sdpAddr := netip.MustParseAddrPort("127.0.0.1:40000")
+	now := time.Unix(1000, 0)
+	s.now = func() time.Time { return now }
+	early := Params{Remote: sdpAddr, Codec: codec.PCMU, DTMFPT: -1, Receive: true}
+	s.Start(early)
+	send := func(from netip.AddrPort, ssrc uint32, seq uint16) {
+		p := rtp.Packet{Header: rtp.Header{Version: 2, SSRC: ssrc, SequenceNumber: seq, Timestamp: uint32(seq) * 160}, Payload: make([]byte, 160)}
+		b, _ := p.Marshal()
+		var pkt rtp.Packet
+		s.handleRTPAt(b, from, &pkt, now)
+	}
+	send(sdpAddr, 1, 1) // the SBC's ringback
+	now = now.Add(20 * time.Millisecond)
+	answered := early
+	answered.Send = true
+	s.Update(answered)
+	send(sdpAddr, 2, 1) // the callee, at once
+	if st := s.Stats(); st.Dropped != 0 || st.PacketsReceived != 2 {
+		t.Fatalf("stats %+v: want the callee's new SSRC played at once", st)
+	}
+
+	// A far end behind NAT: its 183 opened the window, it answers 30 s later, from its NAT.
+	s2, err := Open(Config{IP: netip.MustParseAddr("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	s2.now = func() time.Time { return now }
+	s2.Start(early)
+	now = now.Add(30 * time.Second)
+	s2.Update(answered)
+	natted := netip.MustParseAddrPort("127.0.0.1:40100")
+	p := rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 7, SequenceNumber: 1, Timestamp: 160}, Payload: make([]byte, 160)}
+	b, _ := p.Marshal()
+	var pkt rtp.Packet
+	s2.handleRTPAt(b, natted, &pkt, now)
+	if st := s2.Stats(); st.PacketsReceived != 1 || s2.Latched() != natted {
+		t.Fatalf("stats %+v latched %v: want the NATed far end latched at its answer", st, s2.Latched())
+	}
+}
