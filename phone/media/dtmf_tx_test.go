@@ -222,3 +222,37 @@ func TestDTMFCutByHold(t *testing.T) {
 		t.Fatalf("after the cut digit: %q, want 8", string(got))
 	}
 }
+
+// TestDTMFReceiverTellsEventsApart: a new digit with the timestamp of the one before is
+// reported (gateways stamp events with the last audio packet's time while none flows); the
+// next segment of one long key press is not a second digit (RFC 4733 §2.5.1.3); a late End of
+// an event before the last is not reported again. All three were keyed on the timestamp alone.
+func TestDTMFReceiverTellsEventsApart(t *testing.T) {
+	ev := func(event uint8, end bool, dur uint16) []byte {
+		b := make([]byte, codec.DTMFEventLen)
+		if _, err := (codec.DTMFEvent{Event: event, End: end, Volume: 10, Duration: dur}).MarshalTo(b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var rx dtmfReceiver
+	var got []rune
+	feed := func(ts uint32, payload []byte) {
+		if d, ok := rx.handle(ts, payload); ok {
+			got = append(got, d)
+		}
+	}
+	feed(1000, ev(1, false, 160))
+	feed(1000, ev(1, true, 800))
+	feed(1000, ev(1, true, 800))
+	feed(1000, ev(2, false, 160)) // a new key, the same timestamp
+	feed(1000, ev(2, true, 640))
+	feed(5000, ev(3, false, 65535)) // a long press: its first segment at its longest
+	feed(5000+65535, ev(3, false, 160))
+	feed(5000+65535, ev(3, true, 800))
+	feed(1000, ev(2, true, 640))   // a late End of an event two before
+	feed(80000, ev(3, false, 160)) // the same key pressed again
+	if string(got) != "1233" {
+		t.Fatalf("digits %q, want 1233", string(got))
+	}
+}

@@ -325,11 +325,18 @@ func (r *receiver) phaseShift() time.Duration {
 	return r.shift
 }
 
-// dtmfReceiver turns RFC 4733 event packets into one digit per event: an event is identified
-// by its RTP timestamp, sent repeatedly and ended with three End packets.
+// dtmfReceiver turns RFC 4733 event packets into one digit per event. An event is its RTP
+// timestamp and event code, sent repeatedly and ended with three End packets. Told apart too:
+// a new event with the timestamp of the one before (gateways that stamp events with the last
+// audio packet's time while no audio flows), the next segment of an event longer than its
+// duration field holds (RFC 4733 §2.5.1.3: the same event at the timestamp plus that
+// duration, ~8 s at 8 kHz, 1.4 s at 48 kHz), and a late End of an event before the last.
 type dtmfReceiver struct {
-	lastTS   uint32
-	haveLast bool
+	lastTS    uint32
+	lastEvent uint8
+	lastDur   uint16 // the longest duration the last event reported
+	ended     bool   // an End of the last event came
+	haveLast  bool
 }
 
 func (d *dtmfReceiver) handle(ts uint32, payload []byte) (rune, bool) {
@@ -337,13 +344,24 @@ func (d *dtmfReceiver) handle(ts uint32, payload []byte) (rune, bool) {
 	if err != nil {
 		return 0, false
 	}
-	if d.haveLast && ts == d.lastTS {
-		return 0, false // a repeat or an End retransmission of the event we reported
+	if d.haveLast {
+		switch {
+		case ts == d.lastTS && ev.Event == d.lastEvent:
+			// A repeat or an End retransmission of the event we reported.
+			d.lastDur, d.ended = max(d.lastDur, ev.Duration), d.ended || ev.End
+			return 0, false
+		case int32(ts-d.lastTS) < 0:
+			return 0, false // a late packet of an event before the last
+		case ev.Event == d.lastEvent && !d.ended && ts == d.lastTS+uint32(d.lastDur):
+			// The next segment of a long event: the same key still held.
+			d.lastTS, d.lastDur, d.ended = ts, ev.Duration, ev.End
+			return 0, false
+		}
 	}
 	digit, ok := codec.EventDigit(ev.Event)
 	if !ok {
 		return 0, false
 	}
-	d.lastTS, d.haveLast = ts, true
+	d.lastTS, d.lastEvent, d.lastDur, d.ended, d.haveLast = ts, ev.Event, ev.Duration, ev.End, true
 	return digit, true
 }
