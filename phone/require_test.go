@@ -45,12 +45,18 @@ func rawAsk(t *testing.T, addr string, method sip.RequestMethod, hdrs ...sip.Hea
 	if _, err := pc.WriteTo([]byte(req.String()), dst); err != nil {
 		t.Fatal(err)
 	}
+	return readFinal(t, pc, "the "+string(method))
+}
+
+// readFinal reads pc until a final response comes (5 s at most), skipping provisional ones.
+func readFinal(t *testing.T, pc net.PacketConn, what string) *sip.Response {
+	t.Helper()
 	buf := make([]byte, 65535)
 	_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
 		n, _, err := pc.ReadFrom(buf)
 		if err != nil {
-			t.Fatalf("no final response to the %s: %v", method, err)
+			t.Fatalf("no final response to %s: %v", what, err)
 		}
 		msg, err := sip.NewParser().ParseSIP(buf[:n])
 		if res, ok := msg.(*sip.Response); err == nil && ok && res.StatusCode >= 200 {
@@ -135,46 +141,26 @@ func TestMergedInviteGets482(t *testing.T) {
 	if _, err := pc.WriteTo([]byte(invite().String()), dst); err != nil {
 		t.Fatal(err)
 	}
-	buf := make([]byte, 65535)
-	_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
-	for {
-		n, _, err := pc.ReadFrom(buf)
-		if err != nil {
-			t.Fatal("no 482 for the INVITE's second copy")
-		}
-		msg, err := sip.NewParser().ParseSIP(buf[:n])
-		res, ok := msg.(*sip.Response)
-		if err != nil || !ok || res.StatusCode < 300 {
-			continue // the first copy's 100 and 180
-		}
-		if res.StatusCode != 482 {
-			t.Fatalf("the second copy: %d %s, want 482", res.StatusCode, res.Reason)
-		}
-		break
+	if res := readFinal(t, pc, "the INVITE's second copy"); res.StatusCode != 482 {
+		t.Fatalf("the second copy: %d %s, want 482", res.StatusCode, res.Reason)
 	}
 	// The first copy still rings: turned down now, and its 486 acknowledged, so the phone
 	// stops at once at the test's end.
 	if err := p.Reject(first.ID, 486); err != nil {
 		t.Fatalf("the first copy no longer rings: %v", err)
 	}
-	for {
-		n, _, err := pc.ReadFrom(buf)
-		if err != nil {
-			t.Fatal("no 486 for the first copy")
-		}
-		msg, err := sip.NewParser().ParseSIP(buf[:n])
-		if res, ok := msg.(*sip.Response); err == nil && ok && res.StatusCode == 486 {
-			ack := sip.NewRequest(sip.ACK, firstReq.Recipient)
-			ack.AppendHeader(sip.HeaderClone(firstReq.Via()))
-			ack.AppendHeader(sip.HeaderClone(firstReq.From()))
-			ack.AppendHeader(sip.HeaderClone(res.To()))
-			ack.AppendHeader(&callID)
-			ack.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.ACK})
-			ack.SetBody(nil)
-			if _, err := pc.WriteTo([]byte(ack.String()), dst); err != nil {
-				t.Fatal(err)
-			}
-			return
-		}
+	res := readFinal(t, pc, "the first copy")
+	if res.StatusCode != 486 {
+		t.Fatalf("the first copy: %d %s, want 486", res.StatusCode, res.Reason)
+	}
+	ack := sip.NewRequest(sip.ACK, firstReq.Recipient)
+	ack.AppendHeader(sip.HeaderClone(firstReq.Via()))
+	ack.AppendHeader(sip.HeaderClone(firstReq.From()))
+	ack.AppendHeader(sip.HeaderClone(res.To()))
+	ack.AppendHeader(&callID)
+	ack.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.ACK})
+	ack.SetBody(nil)
+	if _, err := pc.WriteTo([]byte(ack.String()), dst); err != nil {
+		t.Fatal(err)
 	}
 }
