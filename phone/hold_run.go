@@ -164,7 +164,8 @@ func (h *holdRun) answerOffer(hold bool) lifecycle.Input {
 	}
 	local, a, current, remote := c.local, CallAudio{Source: c.source, Sink: c.sink}, c.params, c.machine.Hold.Remote
 	c.mu.Unlock()
-	if len(h.offer.req.Body()) == 0 {
+	body, berr := sdpBody(h.offer.req) // a multipart body's SDP part (sdpbody.go)
+	if berr == nil && len(body) == 0 {
 		// A re-INVITE without SDP (a session refresh, or a delayed offer): our offer goes in
 		// the 200, the answer comes in the ACK (hold_ack.go applies it), and until then the
 		// media stays as it is. So the offer is the session as it stands, its codec and the key
@@ -186,7 +187,10 @@ func (h *holdRun) answerOffer(hold bool) lifecycle.Input {
 	}
 	var answer []byte
 	var n sdp.Negotiated
-	o, err := sdp.ParseOffer(h.offer.req.Body()) // once: for its suites, then for the answer
+	o, err := sdp.ParseOffer(body) // once: for its suites, then for the answer
+	if berr != nil {
+		err = berr
+	}
 	if err == nil {
 		if keys, kerr := keysAdded(local.Encryption, local.Crypto, o.CryptoSuites()); kerr == nil && len(keys) > len(local.Crypto) {
 			local.Crypto = keys

@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -18,7 +19,11 @@ func (p *Phone) checkOffer(req *sip.Request, acc *account) (*sdp.ParsedOffer, me
 	if mp.enc, err = p.encryptionFor(acc, strings.EqualFold(req.Transport(), "TLS"), false); err != nil {
 		return nil, mp, err
 	}
-	offer, err := sdp.ParseOffer(req.Body())
+	body, err := sdpBody(req)
+	if err != nil {
+		return nil, mp, err
+	}
+	offer, err := sdp.ParseOffer(body)
 	if err != nil {
 		return nil, mp, err
 	}
@@ -58,6 +63,14 @@ func (p *Phone) refuseOffer(c *call, req *sip.Request, tx sip.ServerTransaction,
 	}
 	why, insecure := insecureRefusal(err)
 	p.log.Info("incoming call refused", "from", c.status.Peer, "err", err)
+	if errors.Is(err, errNotSDP) {
+		res := sip.NewResponseFromRequest(req, 415, "Unsupported Media Type", nil)
+		res.AppendHeader(sip.NewHeader("Accept", "application/sdp, multipart/mixed"))
+		if err := tx.Respond(res); err != nil {
+			p.log.Debug("respond to INVITE", "code", 415, "err", err)
+		}
+		return
+	}
 	if !insecure {
 		respond(488, reason)
 		return
