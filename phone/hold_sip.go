@@ -80,7 +80,7 @@ func (p *Phone) reinvite(ctx context.Context, c *call, d dialog, contact sip.Uri
 	if !res.IsSuccess() {
 		return out
 	}
-	n, params, err := acceptAnswer(local, res.Body(), a)
+	n, params, err := acceptAnswer(local, sdpOf(res), a)
 	out.params = params
 	if err != nil {
 		p.log.Warn("answer to our re-INVITE unusable", "call", c.id, "err", err)

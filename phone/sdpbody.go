@@ -24,19 +24,38 @@ const maxBodyParts = 8
 // PIDF-LO location; the whole body was read as SDP and refused 488. nil for an empty body (a
 // delayed offer); errNotSDP for a body of another type.
 func sdpBody(req *sip.Request) ([]byte, error) {
-	body := req.Body()
+	return sdpIn(req.ContentType(), req.Body())
+}
+
+// sdpOf is sdpBody for a response (an answer in a 18x or 200 from a SIP-I carrier), or
+// the body as it is when it holds no SDP part, for the caller's own error.
+func sdpOf(res *sip.Response) []byte {
+	b, err := sdpIn(res.ContentType(), res.Body())
+	if err != nil {
+		return res.Body()
+	}
+	return b
+}
+
+// sdpIn is the SDP in body, whose Content-Type is ct (nil when there was none).
+func sdpIn(cth *sip.ContentTypeHeader, body []byte) ([]byte, error) {
 	if len(body) == 0 {
 		return nil, nil
 	}
 	ct := ""
-	if h := req.ContentType(); h != nil {
-		ct = h.Value()
+	if cth != nil {
+		ct = cth.Value()
 	}
 	if strings.TrimSpace(ct) == "" {
 		return body, nil // RFC 3261 §20.15 wants the type; SDP is what an offer is
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
+		// A parameter the parser will not take ("application/sdp; charset"): the type is
+		// what counts.
+		if t, _, _ := strings.Cut(ct, ";"); strings.EqualFold(strings.TrimSpace(t), "application/sdp") {
+			return body, nil
+		}
 		return nil, fmt.Errorf("%w: Content-Type %q: %v", errNotSDP, ct, err)
 	}
 	switch {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/dialtone/dialtone/phone/sdp"
 	"github.com/emiago/sipgo/sip"
@@ -112,4 +113,36 @@ func rawInvite(pc net.PacketConn, ct string, body []byte) *sip.Request {
 	req.AppendHeader(contentType(ct))
 	req.SetBody(body)
 	return req
+}
+
+// TestMultipartAnswerIsTaken: a carrier's 200 whose SDP answer is a multipart body's part
+// (SIP-I: beside an ISUP ANM) answers the call. The whole body was read as SDP: the answer was
+// refused, acknowledged and hung up.
+func TestMultipartAnswerIsTaken(t *testing.T) {
+	srv := newLateServer(t)
+	caller, events, id := dialLate(t, srv)
+	o, err := sdp.ParseOffer(srv.invite.Body())
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _, err := o.Answer(sdp.Local{Addr: "127.0.0.1", Port: 9, Codecs: supportedCodecs(), DTMF: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := "--b1\r\nContent-Type: application/sdp\r\n\r\n" + string(answer) + "\r\n--b1\r\n" +
+		"Content-Type: application/isup; version=itu-t92+\r\n\r\n\x09\x01\x00\r\n--b1--\r\n"
+	res := sip.NewResponseFromRequest(srv.invite, 200, "OK", []byte(body))
+	res.To().Params.Add("tag", "callee1")
+	local := srv.pc.LocalAddr().(*net.UDPAddr)
+	res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "x", Host: local.IP.String(), Port: local.Port}})
+	res.AppendHeader(contentType("multipart/mixed; boundary=b1"))
+	if _, err := srv.pc.WriteTo([]byte(res.String()), srv.from); err != nil {
+		t.Fatal(err)
+	}
+	srv.readMethod(sip.ACK, 5*time.Second)
+	waitCall(t, events, id, CallAnswered)
+	if err := caller.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	srv.respond(srv.readMethod(sip.BYE, 5*time.Second), 200, "OK")
 }

@@ -32,14 +32,14 @@ func (p *Phone) handleRequests(s *stack) {
 	s.srv.OnRegister(p.onRegister) // 405 with Allow over TCP and TLS; UDP's is stateless (scanner.go)
 	// Every request that Requires an extension we do not do gets 420 first (require.go).
 	s.srv.OnInvite(requireKnown(func(req *sip.Request, tx sip.ServerTransaction) { p.onInvite(s, req, tx) }))
-	s.srv.OnBye(requireKnown(p.onBye))
+	s.srv.OnBye(p.onBye) // a BYE ends the session whatever it Requires: the far end's is over
 	s.srv.OnAck(p.onAck)
 	s.srv.OnCancel(onStrayCancel) // one that matches a transaction never gets here
 	s.srv.OnMessage(requireKnown(p.onMessage))
 	s.srv.OnUpdate(requireKnown(p.onUpdate)) // an offer in the dialog, like a re-INVITE (hold_sip.go)
 	// Transfer: REFER from the far end (refer.go), NOTIFYs of our own REFERs (transfer.go).
 	s.srv.OnRefer(requireKnown(func(req *sip.Request, tx sip.ServerTransaction) { p.onRefer(s, req, tx) }))
-	s.srv.OnNotify(requireKnown(p.onNotify))
+	s.srv.OnNotify(p.onNotify)           // the outcome of our REFER: taken whatever it Requires
 	s.srv.OnInfo(requireKnown(p.onInfo)) // DTMF by SIP INFO (info.go)
 }
 

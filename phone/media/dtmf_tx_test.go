@@ -247,12 +247,17 @@ func TestDTMFReceiverTellsEventsApart(t *testing.T) {
 	feed(1000, ev(1, true, 800))
 	feed(1000, ev(2, false, 160)) // a new key, the same timestamp
 	feed(1000, ev(2, true, 640))
+	feed(3000, ev(5, false, 160))
+	feed(1000, ev(2, true, 640))    // a late End of the event before
 	feed(5000, ev(3, false, 65535)) // a long press: its first segment at its longest
 	feed(5000+65535, ev(3, false, 160))
 	feed(5000+65535, ev(3, true, 800))
-	feed(1000, ev(2, true, 640))   // a late End of an event two before
 	feed(80000, ev(3, false, 160)) // the same key pressed again
-	if string(got) != "1233" {
-		t.Fatalf("digits %q, want 1233", string(got))
+	feed(80000, ev(3, true, 800))
+	feed(80000, ev(3, false, 160)) // and again, stamped alike: it starts after the End
+	feed(80000, ev(3, true, 640))
+	feed(7, ev(4, false, 160)) // a new stream's first event, its timestamps far behind
+	if string(got) != "1253334" {
+		t.Fatalf("digits %q, want 1253334", string(got))
 	}
 }

@@ -145,6 +145,7 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 			return
 		}
 		r.ssrc, r.haveSSRC = pkt.SSRC, true
+		r.dtmf = dtmfReceiver{} // a new stream's events are its own: timestamps start anywhere
 	}
 	r.lastRx = now
 	s.stats.received.Add(1)
@@ -339,19 +340,26 @@ type dtmfReceiver struct {
 	haveLast  bool
 }
 
+// lateEndWindow is how far behind the last event's timestamp an End packet is taken for a late
+// one of an earlier event (~8 s at 8 kHz): further back, it is a new stream's (a re-INVITE
+// that moved the media, a new SSRC), whose timestamps start anywhere.
+const lateEndWindow = 1 << 16
+
 func (d *dtmfReceiver) handle(ts uint32, payload []byte) (rune, bool) {
 	ev, err := codec.ParseDTMFEvent(payload)
 	if err != nil {
 		return 0, false
 	}
 	if d.haveLast {
+		same := ts == d.lastTS && ev.Event == d.lastEvent
 		switch {
-		case ts == d.lastTS && ev.Event == d.lastEvent:
-			// A repeat or an End retransmission of the event we reported.
+		case same && (ev.End || !d.ended):
+			// A repeat or an End retransmission of the event we reported. (A new press of
+			// the same key on the same timestamp starts after the End: a packet without E.)
 			d.lastDur, d.ended = max(d.lastDur, ev.Duration), d.ended || ev.End
 			return 0, false
-		case int32(ts-d.lastTS) < 0:
-			return 0, false // a late packet of an event before the last
+		case ev.End && !same && int32(ts-d.lastTS) < 0 && d.lastTS-ts < lateEndWindow:
+			return 0, false // a late End of an event shortly before the last
 		case ev.Event == d.lastEvent && !d.ended && ts == d.lastTS+uint32(d.lastDur):
 			// The next segment of a long event: the same key still held.
 			d.lastTS, d.lastDur, d.ended = ts, ev.Duration, ev.End

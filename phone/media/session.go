@@ -254,6 +254,7 @@ func (s *Session) Update(p Params) {
 	between := packedBetweenTicks(p)
 	retime := s.between.Swap(between) != between
 	moved := p.Remote != old.Remote && !s.started.IsZero()
+	answered := p.Send && !old.Send && !s.started.IsZero() // the answer after early media, a resume
 	if p.Receive && !old.Receive || moved {
 		s.rxSince = s.now() // resumed, or the far end moved: silence counts from now
 	}
@@ -272,7 +273,6 @@ func (s *Session) Update(p Params) {
 		// on hold, to an old address or under an old key, none may leave after Update.
 		run.waitFlushed()
 	}
-	answered := p.Send && !old.Send && !s.started.IsZero() // the answer after early media, a resume
 	if moved || answered {
 		s.rx.mu.Lock()
 		if moved {

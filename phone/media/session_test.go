@@ -4,6 +4,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -353,18 +354,21 @@ func TestAnswerOpensTheStreamAgain(t *testing.T) {
 	}
 	defer s.Close()
 	sdpAddr := netip.MustParseAddrPort("127.0.0.1:40000")
-	now := time.Unix(1000, 0)
-	s.now = func() time.Time { return now }
+	var nowNs atomic.Int64 // the session's goroutines read the clock too (Start)
+	nowNs.Store(time.Unix(1000, 0).UnixNano())
+	clock := func() time.Time { return time.Unix(0, nowNs.Load()) }
+	advance := func(d time.Duration) { nowNs.Add(int64(d)) }
+	s.now = clock
 	early := Params{Remote: sdpAddr, Codec: codec.PCMU, DTMFPT: -1, Receive: true}
 	s.Start(early)
 	send := func(from netip.AddrPort, ssrc uint32, seq uint16) {
 		p := rtp.Packet{Header: rtp.Header{Version: 2, SSRC: ssrc, SequenceNumber: seq, Timestamp: uint32(seq) * 160}, Payload: make([]byte, 160)}
 		b, _ := p.Marshal()
 		var pkt rtp.Packet
-		s.handleRTPAt(b, from, &pkt, now)
+		s.handleRTPAt(b, from, &pkt, clock())
 	}
 	send(sdpAddr, 1, 1) // the SBC's ringback
-	now = now.Add(20 * time.Millisecond)
+	advance(20 * time.Millisecond)
 	answered := early
 	answered.Send = true
 	s.Update(answered)
@@ -379,15 +383,15 @@ func TestAnswerOpensTheStreamAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	s2.now = func() time.Time { return now }
+	s2.now = clock
 	s2.Start(early)
-	now = now.Add(30 * time.Second)
+	advance(30 * time.Second)
 	s2.Update(answered)
 	natted := netip.MustParseAddrPort("127.0.0.1:40100")
 	p := rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 7, SequenceNumber: 1, Timestamp: 160}, Payload: make([]byte, 160)}
 	b, _ := p.Marshal()
 	var pkt rtp.Packet
-	s2.handleRTPAt(b, natted, &pkt, now)
+	s2.handleRTPAt(b, natted, &pkt, clock())
 	if st := s2.Stats(); st.PacketsReceived != 1 || s2.Latched() != natted {
 		t.Fatalf("stats %+v latched %v: want the NATed far end latched at its answer", st, s2.Latched())
 	}
