@@ -19,21 +19,7 @@ func rawAsk(t *testing.T, addr string, method sip.RequestMethod, hdrs ...sip.Hea
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	local := pc.LocalAddr().(*net.UDPAddr)
-	req := sip.NewRequest(method, sip.Uri{Scheme: "sip", User: "bob", Host: "127.0.0.1"})
-	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "127.0.0.1", Port: local.Port, Params: sip.NewParams()}
-	via.Params.Add("branch", sip.GenerateBranch())
-	req.AppendHeader(via)
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1"}, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(8))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "bob", Host: "127.0.0.1"}})
-	callID := sip.CallIDHeader(sip.GenerateTagN(16))
-	req.AppendHeader(&callID)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: method})
-	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1", Port: local.Port}})
-	maxFwd := sip.MaxForwardsHeader(70)
-	req.AppendHeader(&maxFwd)
+	req := rawRequest(pc, method)
 	for _, h := range hdrs {
 		req.AppendHeader(h)
 	}

@@ -97,8 +97,16 @@ func contentType(v string) sip.Header {
 
 // rawInvite is an out-of-dialog INVITE from pc's address with body of type ct.
 func rawInvite(pc net.PacketConn, ct string, body []byte) *sip.Request {
+	req := rawRequest(pc, sip.INVITE)
+	req.AppendHeader(contentType(ct))
+	req.SetBody(body)
+	return req
+}
+
+// rawRequest is an out-of-dialog request of method from pc's address, to bob at 127.0.0.1.
+func rawRequest(pc net.PacketConn, method sip.RequestMethod) *sip.Request {
 	local := pc.LocalAddr().(*net.UDPAddr)
-	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "bob", Host: "127.0.0.1"})
+	req := sip.NewRequest(method, sip.Uri{Scheme: "sip", User: "bob", Host: "127.0.0.1"})
 	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "127.0.0.1", Port: local.Port, Params: sip.NewParams()}
 	via.Params.Add("branch", sip.GenerateBranch())
 	req.AppendHeader(via)
@@ -108,10 +116,10 @@ func rawInvite(pc net.PacketConn, ct string, body []byte) *sip.Request {
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "bob", Host: "127.0.0.1"}})
 	callID := sip.CallIDHeader(sip.GenerateTagN(16))
 	req.AppendHeader(&callID)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: method})
 	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1", Port: local.Port}})
-	req.AppendHeader(contentType(ct))
-	req.SetBody(body)
+	maxFwd := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxFwd)
 	return req
 }
 
