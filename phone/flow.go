@@ -146,12 +146,13 @@ func (k *flowKeeper) run(ctx context.Context) {
 			w.stop()
 			continue
 		}
-		report := func(reason string) {
+		reportLoss := func(l flowLoss) {
 			given, pong = flow, nil
 			w.stop()
-			k.log.Info("registration's connection lost; registering again on a new one", "account", k.account, "flow", flow, "reason", reason)
-			k.lost(flowLoss{flow: flow, reason: reason})
+			k.log.Info("registration's connection lost; registering again on a new one", "account", k.account, "flow", flow, "reason", l.reason)
+			k.lost(l)
 		}
+		report := func(reason string) { reportLoss(flowLoss{flow: flow, reason: reason}) }
 		if hungUp {
 			k.awaitClose(flow)
 		}
@@ -163,10 +164,7 @@ func (k *flowKeeper) run(ctx context.Context) {
 			// The binding may have lapsed meanwhile (keepalive.go), and the connection with
 			// it: a new one, registered at once.
 			k.io.drop(flow)
-			given, pong = flow, nil
-			w.stop()
-			k.log.Info("the computer was asleep; registering again on a new connection", "account", k.account, "flow", flow)
-			k.lost(flowLoss{flow: flow, reason: "the computer was asleep for " + slept.Round(time.Second).String(), slept: true})
+			reportLoss(flowLoss{flow: flow, reason: "the computer was asleep for " + slept.Round(time.Second).String(), slept: true})
 			continue
 		}
 		if hungUp {

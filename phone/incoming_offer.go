@@ -51,8 +51,11 @@ func (p *Phone) refuseOffer(c *call, req *sip.Request, tx sip.ServerTransaction,
 	} else if len(req.Body()) == 0 {
 		reason = "Not Acceptable Here (no SDP offer)"
 	}
-	respond := func(code int, reason string) {
+	respond := func(code int, reason string, hdrs ...sip.Header) {
 		res := sip.NewResponseFromRequest(req, code, reason, nil)
+		for _, h := range hdrs {
+			res.AppendHeader(h)
+		}
 		if warn != 0 {
 			res.AppendHeader(sip.NewHeader("Warning", warning(warn, text)))
 			res.AppendHeader(sip.NewHeader("Reason", `SIP ;cause=`+strconv.Itoa(code)+` ;text="`+quoted(text)+`"`)) // RFC 3326
@@ -64,11 +67,7 @@ func (p *Phone) refuseOffer(c *call, req *sip.Request, tx sip.ServerTransaction,
 	why, insecure := insecureRefusal(err)
 	p.log.Info("incoming call refused", "from", c.status.Peer, "err", err)
 	if errors.Is(err, errNotSDP) {
-		res := sip.NewResponseFromRequest(req, 415, "Unsupported Media Type", nil)
-		res.AppendHeader(sip.NewHeader("Accept", "application/sdp, multipart/mixed"))
-		if err := tx.Respond(res); err != nil {
-			p.log.Debug("respond to INVITE", "code", 415, "err", err)
-		}
+		respond(415, "Unsupported Media Type", sip.NewHeader("Accept", "application/sdp, multipart/mixed"))
 		return
 	}
 	if !insecure {

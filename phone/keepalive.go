@@ -66,13 +66,19 @@ const natCheckTicks = 4
 // Every natCheckTicks keep-alives, an OPTIONS asks the registrar where it sees us when behind
 // NAT, and the routing table which address reaches it when not (sipRegistrar.natMoved): a
 // mapping the NAT has changed, or a local address that changed, is reported on lost, and the
-// account registers again at once, as for a TCP connection that died. So is a suspend of the machine
-// (asleep) found at a tick.
+// account registers again at once, as for a TCP connection that died. So is a suspend of the
+// machine (asleep) found at a tick.
 func (p *Phone) keepAlive(ctx context.Context, stack *stack, i int, wire *sipRegistrar, interval time.Duration, lost chan<- flowLoss) {
 	crlf := []byte("\r\n\r\n")
 	var until time.Time // the end of the last binding granted
 	ticks := 0
 	woke := markNow()
+	tell := func(l flowLoss) { // the account registers again at once
+		select {
+		case lost <- l:
+		default: // a report waits already
+		}
+	}
 	for {
 		t := p.clock.NewTimer(interval)
 		select {
@@ -94,10 +100,7 @@ func (p *Phone) keepAlive(ctx context.Context, stack *stack, i int, wire *sipReg
 		woke = markNow()
 		if slept := asleep(prev, woke); slept >= sleptMin && st.State == Registered {
 			p.log.Info("the computer was asleep; registering again", "account", wire.acc.Name, "for", slept.Round(time.Second).String())
-			select {
-			case lost <- flowLoss{flow: flowOf(st.Contact), reason: "the computer was asleep for " + slept.Round(time.Second).String(), slept: true}:
-			default: // a report waits already
-			}
+			tell(flowLoss{flow: flowOf(st.Contact), reason: "the computer was asleep for " + slept.Round(time.Second).String(), slept: true})
 			continue
 		}
 		target := wire.lastTarget()
@@ -120,10 +123,7 @@ func (p *Phone) keepAlive(ctx context.Context, stack *stack, i int, wire *sipReg
 		}
 		if now, moved := wire.natMoved(ctx); moved {
 			p.log.Info("our address as the registrar sees it changed; registering again", "account", wire.acc.Name, "was", st.Contact, "now", now)
-			select {
-			case lost <- flowLoss{flow: flowOf(st.Contact), reason: "our address changed (now " + now + ")"}:
-			default: // a report waits already
-			}
+			tell(flowLoss{flow: flowOf(st.Contact), reason: "our address changed (now " + now + ")"})
 		}
 	}
 }

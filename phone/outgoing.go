@@ -198,11 +198,12 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 			return nil // sipgo shows us the final response too; it comes back from the INVITE below
 		}
 		c.noteEarly(res)
-		in := lifecycle.Response{Code: int(res.StatusCode), Reason: res.Reason, HasSDP: len(sdpOf(res)) > 0}
+		body := sdpOf(res)
+		in := lifecycle.Response{Code: int(res.StatusCode), Reason: res.Reason, HasSDP: len(body) > 0}
 		if res.StatusCode == 183 && in.HasSDP && !c.hungUp() {
 			// Early media: play what the far end sends (ringback, announcements), send nothing;
 			// not once the call is hung up (or picked up: its audio is another call's now).
-			if n, err := sdp.Accept(local, sdpOf(res)); err == nil {
+			if n, err := sdp.Accept(local, body); err == nil {
 				if params, err := mediaParams(n, CallAudio{Sink: a.Sink}); err == nil {
 					params.Send = false
 					x.early, in.SDPOK = params, true
@@ -232,8 +233,9 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 		return
 	}
 	x.sess = sess
-	in := lifecycle.Response{Code: int(res.StatusCode), Reason: res.Reason, HasSDP: len(sdpOf(res)) > 0}
-	n, params, err := acceptAnswer(local, sdpOf(res), a) // a SIP-I carrier's answer is a multipart body's part
+	body := sdpOf(res) // a SIP-I carrier's answer is a multipart body's part
+	in := lifecycle.Response{Code: int(res.StatusCode), Reason: res.Reason, HasSDP: len(body) > 0}
+	n, params, err := acceptAnswer(local, body, a)
 	x.params = params
 	if err != nil {
 		x.err = err // an answer we cannot use: the machine acknowledges it, then hangs up

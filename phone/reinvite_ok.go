@@ -77,15 +77,6 @@ func (c *call) noAckComing(w *okAwaitingAck) {
 	}
 }
 
-// ackSDP is the answer in an ACK: its body, or its multipart body's SDP part.
-func ackSDP(req *sip.Request) []byte {
-	b, err := sdpBody(req)
-	if err != nil {
-		return req.Body()
-	}
-	return b
-}
-
 // noteAck takes req, an ACK: the 200 it acknowledges is no longer retransmitted, and when that
 // 200 carried our offer, the ACK's answer goes to the call's talk loop. An ACK without one is
 // handed on too: the offer is then unanswered, and the call free to make another (RFC 3264
@@ -105,7 +96,7 @@ func (c *call) noteAck(req *sip.Request) {
 	c.mu.Unlock()
 	if w.offer != nil {
 		select {
-		case c.ackAnswers <- ackAnswer{local: *w.offer, body: bytes.Clone(ackSDP(req))}: // sipgo reuses the buffer
+		case c.ackAnswers <- ackAnswer{local: *w.offer, body: bytes.Clone(sdpOf(req))}: // sipgo reuses the buffer
 		default:
 		}
 	}

@@ -18,33 +18,25 @@ var errNotSDP = errors.New("the body is not SDP")
 // maxBodyParts bounds the parts of a multipart body looked through for the SDP.
 const maxBodyParts = 8
 
-// sdpBody is the SDP in req's body: the body itself when it is application/sdp (or says no
+// sdpCarrier is a request or a response: what may carry SDP.
+type sdpCarrier interface {
+	ContentType() *sip.ContentTypeHeader
+	Body() []byte
+}
+
+// sdpBody is the SDP in m's body: the body itself when it is application/sdp (or says no
 // type), or its application/sdp part when it is multipart (RFC 5621). SIP-I and SIP-T
 // carriers send SDP beside an ISUP message in multipart/mixed, emergency calls beside a
 // PIDF-LO location; the whole body was read as SDP and refused 488. nil for an empty body (a
 // delayed offer); errNotSDP for a body of another type.
-func sdpBody(req *sip.Request) ([]byte, error) {
-	return sdpIn(req.ContentType(), req.Body())
-}
-
-// sdpOf is sdpBody for a response (an answer in a 18x or 200 from a SIP-I carrier), or
-// the body as it is when it holds no SDP part, for the caller's own error.
-func sdpOf(res *sip.Response) []byte {
-	b, err := sdpIn(res.ContentType(), res.Body())
-	if err != nil {
-		return res.Body()
-	}
-	return b
-}
-
-// sdpIn is the SDP in body, whose Content-Type is ct (nil when there was none).
-func sdpIn(cth *sip.ContentTypeHeader, body []byte) ([]byte, error) {
+func sdpBody(m sdpCarrier) ([]byte, error) {
+	body := m.Body()
 	if len(body) == 0 {
 		return nil, nil
 	}
 	ct := ""
-	if cth != nil {
-		ct = cth.Value()
+	if h := m.ContentType(); h != nil {
+		ct = h.Value()
 	}
 	if strings.TrimSpace(ct) == "" {
 		return body, nil // RFC 3261 §20.15 wants the type; SDP is what an offer is
@@ -81,4 +73,14 @@ func sdpIn(cth *sip.ContentTypeHeader, body []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s without an application/sdp part", errNotSDP, mt)
 	}
 	return nil, fmt.Errorf("%w: %s", errNotSDP, mt)
+}
+
+// sdpOf is sdpBody for reading an answer (in a 18x, a 200 or an ACK), or the body as it is
+// when it holds no SDP part, for the answer's reader to refuse with its own error.
+func sdpOf(m sdpCarrier) []byte {
+	b, err := sdpBody(m)
+	if err != nil {
+		return m.Body()
+	}
+	return b
 }
