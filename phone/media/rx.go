@@ -144,8 +144,10 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 			s.stats.dropped.Add(1)
 			return
 		}
+		if pkt.SSRC != r.ssrc {
+			r.dtmf = dtmfReceiver{} // a new stream's events are its own: timestamps start anywhere
+		}
 		r.ssrc, r.haveSSRC = pkt.SSRC, true
-		r.dtmf = dtmfReceiver{} // a new stream's events are its own: timestamps start anywhere
 	}
 	r.lastRx = now
 	s.stats.received.Add(1)
