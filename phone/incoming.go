@@ -104,15 +104,20 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 		refuse(400, "Bad Request", FailureDeclined, err)
 		return
 	}
+	readAck, ack := sess.ReadAck, (*firstAck)(nil)
+	if offer == nil { // our 200 offers, their ACK answers (incoming_delayed.go)
+		ack = new(firstAck)
+		readAck = ack.keep(readAck)
+	}
 	c.mu.Lock()
 	// Before the dialog is findable (onBye, onAck); after the dialog has our 200 (afterSent).
-	c.readBye, c.readAck = otx.afterSent(sess.ReadBye), otx.afterSent(sess.ReadAck)
+	c.readBye, c.readAck = otx.afterSent(sess.ReadBye), otx.afterSent(readAck)
 	c.mu.Unlock()
 	p.registerDialog(c, sess.ID)
 	p.trackDialog(c, sess) // for transfer (transfer_dialog.go); REFER waits for the answer
 	contact := &sip.ContactHeader{Address: l.contact}
 	x := &incomingRun{p: p, c: c, stk: stk, sess: sess, l: l, acc: acc, contact: contact, otx: otx,
-		offer: offer, policy: mp, incomingDue: incomingDue}
+		offer: offer, policy: mp, ack: ack, incomingDue: incomingDue}
 	defer x.close()
 	x.openMediaEarly()
 	var in lifecycle.Input

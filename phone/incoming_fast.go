@@ -75,7 +75,9 @@ func (x *incomingRun) step(in lifecycle.Input) lifecycle.Input {
 // publish the answer) which the wire does not need to wait for: they run once the caller has
 // the 200 (afterOK), ~200 µs sooner INVITE → 200 OK.
 func effectsBefore200(effects []lifecycle.Effect) []lifecycle.Effect {
-	var after []lifecycle.Effect
+	// Not nil when there are none (our offer in the 200: they wait for the ACK's answer), so
+	// that the spare ports are restocked all the same.
+	after := []lifecycle.Effect{}
 	for _, e := range effects {
 		if isAfterOK(e) {
 			after = append(after, e)

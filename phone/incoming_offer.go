@@ -13,14 +13,21 @@ import (
 // checkOffer parses an incoming INVITE's offer once and checks it against the account's media
 // policy before the phone rings: a call we cannot take should not ring. The policy (with SDES
 // keys for the suites the offer names) answers the call later.
+//
+// An INVITE without SDP (a delayed offer) returns no offer and the policy we offer under, as
+// for a call we place: our 200 carries the offer, their ACK the answer (incoming_delayed.go).
 func (p *Phone) checkOffer(req *sip.Request, acc *account) (*sdp.ParsedOffer, mediaPolicy, error) {
-	mp := p.basePolicy(acc)
-	var err error
-	if mp.enc, err = p.encryptionFor(acc, strings.EqualFold(req.Transport(), "TLS"), false); err != nil {
-		return nil, mp, err
-	}
+	tls := strings.EqualFold(req.Transport(), "TLS")
 	body, err := sdpBody(req)
 	if err != nil {
+		return nil, p.basePolicy(acc), err
+	}
+	if body == nil {
+		mp, err := p.policyFor(acc, tls, true)
+		return nil, mp, err
+	}
+	mp := p.basePolicy(acc)
+	if mp.enc, err = p.encryptionFor(acc, tls, false); err != nil {
 		return nil, mp, err
 	}
 	offer, err := sdp.ParseOffer(body)
@@ -48,8 +55,6 @@ func (p *Phone) refuseOffer(c *call, req *sip.Request, tx sip.ServerTransaction,
 	reason, warn, text := "Not Acceptable Here", 0, ""
 	if r, ok := sdp.AsRefusal(err); ok {
 		warn, text = r.WarnCode, r.Reason
-	} else if len(req.Body()) == 0 {
-		reason = "Not Acceptable Here (no SDP offer)"
 	}
 	respond := func(code int, reason string, hdrs ...sip.Header) {
 		res := sip.NewResponseFromRequest(req, code, reason, nil)

@@ -23,14 +23,18 @@ type incomingRun struct {
 	acc        *account
 	contact    *sip.ContactHeader
 	ms         *media.Session
-	answer     []byte           // our SDP answer, once prepared
+	okSDP      []byte           // our 200's SDP, once prepared: the answer, or our offer (no offer came)
 	params     media.Params     // the media it describes
 	negotiated sdp.Negotiated   // what the answer settled, for the answered event
-	offer      *sdp.ParsedOffer // the INVITE's SDP offer, checked before the call rang
-	policy     mediaPolicy      // codecs, SRTP policy and keys the offer was checked against
-	err        error            // the error behind an End, for the event and the history
-	opened     chan openedMedia // the media session opened while ringing, until prepare takes it
-	otx        *afterOK         // the INVITE's transaction: runs the answer's effects once the 200 is out
+	offer      *sdp.ParsedOffer // the INVITE's SDP offer, checked before the call rang; nil: none came
+	// local is our offer in the 200 when the INVITE had none, and ack the ACK that answers it
+	// (incoming_delayed.go).
+	local  sdp.Local
+	ack    *firstAck
+	policy mediaPolicy      // codecs, SRTP policy and keys the offer was checked against
+	err    error            // the error behind an End, for the event and the history
+	opened chan openedMedia // the media session opened while ringing, until prepare takes it
+	otx    *afterOK         // the INVITE's transaction: runs the answer's effects once the 200 is out
 	// incomingDue: the "incoming" event is still to publish, before any other (autoanswer.go).
 	incomingDue bool
 	// okWrite delivers WriteResponse's end when respondOK stopped waiting for the ACK.
@@ -44,7 +48,7 @@ func (x *incomingRun) carryOut(effects []lifecycle.Effect) lifecycle.Input {
 		switch e := e.(type) {
 		case lifecycle.PrepareAnswer:
 			x.err = x.prepare()
-			next = lifecycle.AnswerReady{OK: x.err == nil}
+			next = lifecycle.AnswerReady{OK: x.err == nil, OfferInOK: x.offer == nil}
 		case lifecycle.StartMedia:
 			x.ms.Start(x.params)
 		case lifecycle.Respond:
@@ -95,6 +99,9 @@ func (x *incomingRun) prepare() error {
 	defer context.AfterFunc(x.stk.ctx, cancel)()
 	ma := x.p.publicMedia(ctx, x.stk, x.acc, x.l.localIP, ms)
 	local := x.p.localSDP(ma, x.policy)
+	if x.offer == nil {
+		return x.prepareOffer(ms, ma, local)
+	}
 	answer, n, err := x.offer.Answer(local)
 	if err != nil {
 		return err
@@ -113,14 +120,14 @@ func (x *incomingRun) prepare() error {
 	c.addr, c.media, c.local, c.contact, c.answered = ma, ms, local, x.l.contact, true
 	c.remoteSDP, c.params = params.Remote, params
 	c.mu.Unlock()
-	x.answer, x.params, x.negotiated = answer, params, n
+	x.okSDP, x.params, x.negotiated = answer, params, n
 	return nil
 }
 
-// respondOK sends our 200 with the SDP answer and waits for the ACK (sipgo retransmits the
-// 200 meanwhile, RFC 3261 13.3.1.4).
+// respondOK sends our 200 with the SDP answer (or offer) and waits for the ACK (sipgo
+// retransmits the 200 meanwhile, RFC 3261 13.3.1.4).
 func (x *incomingRun) respondOK() lifecycle.Input {
-	res := sip.NewSDPResponseFromRequest(x.sess.InviteRequest, x.answer)
+	res := sip.NewSDPResponseFromRequest(x.sess.InviteRequest, x.okSDP)
 	res.AppendHeader(x.contact)
 	res.AppendHeader(sip.NewHeader("User-Agent", x.p.userAgent()))
 	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
@@ -155,7 +162,7 @@ func (x *incomingRun) respondOK() lifecycle.Input {
 	}
 	switch {
 	case err == nil:
-		return nil
+		return x.acked()
 	case x.sess.LoadState() == sip.DialogStateEnded,
 		// The ACK came after the BYE that overtook it: sipgo's ReadAck then marks the
 		// ended dialog confirmed again, and only the cancelled context tells.
@@ -165,7 +172,7 @@ func (x *incomingRun) respondOK() lifecycle.Input {
 		// talk sees the BYE at once. Reporting it as cancelled put a 487 in the history.
 		// Checked first: the BYE terminates the INVITE transaction, so err is then
 		// ErrTransactionCanceled too, while a CANCEL never marks the dialog ended.
-		return nil
+		return x.acked()
 	case errors.Is(err, sip.ErrTransactionCanceled) || errors.Is(context.Cause(x.sess.Context()), sip.ErrTransactionCanceled):
 		return lifecycle.AnswerTooLate{} // CANCEL beat our 200
 	case x.sess.Context().Err() != nil:

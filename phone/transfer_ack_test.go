@@ -37,6 +37,18 @@ func dialRaw(t *testing.T, addr string, hdrs ...sip.Header) *rawCaller {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rtp.Close() })
+	offer, err := sdp.Offer(sdp.Local{Addr: "127.0.0.1", Port: rtp.LocalAddr().(*net.UDPAddr).Port,
+		Codecs: supportedCodecs(), DTMF: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct := sip.ContentTypeHeader("application/sdp")
+	return dialRawWith(t, addr, offer, append([]sip.Header{&ct}, hdrs...)...)
+}
+
+// dialRawWith is dialRaw with body as the INVITE's (nil: no offer, a delayed one).
+func dialRawWith(t *testing.T, addr string, body []byte, hdrs ...sip.Header) *rawCaller {
+	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -85,19 +97,13 @@ func dialRaw(t *testing.T, addr string, hdrs ...sip.Header) *rawCaller {
 	})
 	serveUDP(t, ua, srv, pc)
 
-	offer, err := sdp.Offer(sdp.Local{Addr: "127.0.0.1", Port: rtp.LocalAddr().(*net.UDPAddr).Port,
-		Codecs: supportedCodecs(), DTMF: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var to sip.Uri
 	if err := sip.ParseUri("sip:t@"+addr, &to); err != nil {
 		t.Fatal(err)
 	}
-	ct := sip.ContentTypeHeader("application/sdp")
-	sess, err := dua.Invite(ctx, to, offer, append([]sip.Header{&ct}, hdrs...)...)
+	sess, err := dua.Invite(ctx, to, body, hdrs...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,14 +149,21 @@ func (r *rawCaller) ackReinvite(req *sip.Request, body []byte) error {
 // ack sends the ACK of the 200 OK, built by hand as RFC 3261 13.2.2.4 says (the INVITE's CSeq
 // number): sipgo's DialogClientSession.Ack gives it the dialog's last CSeq, which after a
 // REFER or NOTIFY is theirs (see waitConfirmed).
-func (r *rawCaller) ack() error {
+func (r *rawCaller) ack() error { return r.ackWith(nil) }
+
+// ackWith is ack with body (an answer to the offer in the phone's 200) when there is one.
+func (r *rawCaller) ackWith(body []byte) error {
 	s := r.sess.Load()
 	ack := sip.NewRequest(sip.ACK, s.InviteResponse.Contact().Address)
 	ack.AppendHeader(sip.HeaderClone(s.InviteRequest.From()))
 	ack.AppendHeader(sip.HeaderClone(s.InviteResponse.To()))
 	ack.AppendHeader(sip.HeaderClone(s.InviteRequest.CallID()))
 	ack.AppendHeader(&sip.CSeqHeader{SeqNo: s.InviteRequest.CSeq().SeqNo, MethodName: sip.ACK})
-	ack.SetBody(nil)
+	if len(body) > 0 {
+		ct := sip.ContentTypeHeader("application/sdp")
+		ack.AppendHeader(&ct)
+	}
+	ack.SetBody(body)
 	return r.client.WriteRequest(ack)
 }
 

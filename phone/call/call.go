@@ -103,8 +103,13 @@ type Machine struct {
 	// SRTPRequired: our offer requires SRTP (media_encryption = "sdes-required"), so a 488,
 	// 606 or 415 from the far end means it would not encrypt, and the call fails as insecure.
 	SRTPRequired bool
-	Outcome      Outcome // set once State is Ended
-	Hold         Hold    // hold and resume, once answered (hold.go)
+	// OfferInOK: their INVITE had no SDP (a delayed offer: Cisco CUCM trunks and some carriers
+	// send them), so our 200 carried the offer and the answer comes in their ACK (RFC 3261
+	// 13.2.1). The call is answered on the wire, but its media starts, and the answer is
+	// published, only with that ACK's answer (AckAnswer).
+	OfferInOK bool
+	Outcome   Outcome // set once State is Ended
+	Hold      Hold    // hold and resume, once answered (hold.go)
 }
 
 // NewOutgoing is a call we are about to place.

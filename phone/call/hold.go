@@ -77,10 +77,14 @@ type (
 	// re-INVITE without SDP (RFC 3261 14.2): OK when usable, RemoteHold when it holds us (a
 	// CUCM-style hold). Our offer repeated our hold, so only theirs can change. An ACK without
 	// an answer, or a 200 that could not be sent, comes as an unusable one; no ACK within 64*T1
-	// is AckTimeout, which ends the call.
+	// is AckTimeout, which ends the call. To the offer in our 200 to their first INVITE
+	// (Machine.OfferInOK) it starts the media, or, unusable, ends the call: Insecure and Why
+	// as in Response.
 	AckAnswer struct {
 		OK         bool
 		RemoteHold bool
+		Insecure   bool
+		Why        string
 	}
 )
 
@@ -191,6 +195,9 @@ func (m Machine) stepHold(in Input) (Machine, []Effect) {
 		h.AwaitingAck = in.InAck
 		return m.settle(h.Answered, in.RemoteHold, fx)
 	case AckAnswer:
+		if m.OfferInOK {
+			return m.firstAnswer(in)
+		}
 		if !h.AwaitingAck {
 			return m, nil // a late or repeated one
 		}
@@ -201,6 +208,22 @@ func (m Machine) stepHold(in Input) (Machine, []Effect) {
 		return m.settle(h.Local, in.RemoteHold, []Effect{UpdateMedia{Silent: h.Local}})
 	}
 	return m, nil
+}
+
+// firstAnswer takes the answer, in their ACK, to the offer in our 200 to their INVITE: the
+// media starts and the call is published answered, or, with no usable answer, the call ends
+// with a BYE as an unusable answer to our INVITE's offer does (RFC 3261 13.2.2.4).
+func (m Machine) firstAnswer(in AckAnswer) (Machine, []Effect) {
+	m.OfferInOK, m.Hold.AwaitingAck = false, false
+	if !in.OK {
+		o := Outcome{Code: 488, Reason: "Not Acceptable Here (no usable answer in the ACK)", By: Local, Failure: FailureDeclined}
+		if in.Insecure {
+			o.Reason, o.Failure = "Not Acceptable Here ("+in.Why+")", FailureInsecure
+		}
+		return m.end(o, SendBye{})
+	}
+	// A hold the user asked for meanwhile goes out now (reconcile, in settle).
+	return m.settle(false, in.RemoteHold, []Effect{StartMedia{}, Publish{Answered}})
 }
 
 // offerResult follows the final response to our re-INVITE.

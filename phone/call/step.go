@@ -46,7 +46,8 @@ type (
 	// Answer is the user taking an incoming call.
 	Answer struct{}
 	// AnswerReady says whether media and an SDP answer could be prepared after Answer.
-	AnswerReady struct{ OK bool }
+	// OfferInOK: their INVITE had no offer, so what was prepared is our offer, for the 200.
+	AnswerReady struct{ OK, OfferInOK bool }
 	// AckTimeout is our 200 OK never acknowledged: to their INVITE, or to a re-INVITE.
 	AckTimeout struct{}
 	// AnswerTooLate is the caller's CANCEL that won the race with our 200: the INVITE
@@ -164,6 +165,12 @@ func Step(m Machine, in Input) (Machine, []Effect) {
 			return m.to(Answering), []Effect{PrepareAnswer{}}
 		}
 	case AnswerReady:
+		if m.State == Answering && in.OK && in.OfferInOK {
+			// Answered on the wire; the media and the "answered" event wait for the answer
+			// in the ACK, which no offer of either side may cross (RFC 3264 §4).
+			m.OfferInOK, m.Hold.AwaitingAck = true, true
+			return m.to(Answered), []Effect{Respond{200, "OK"}}
+		}
 		if m.State == Answering && in.OK {
 			// Published before the 200 goes out: the 200 waits for the ACK, and the user
 			// should see the call answered the moment they answered it.

@@ -25,6 +25,8 @@ func TestStep(t *testing.T) {
 	notAcceptable := Outcome{Code: 488, Reason: "Not Acceptable Here", By: Local, Failure: FailureDeclined}
 	srtpRequired := out(Calling)
 	srtpRequired.SRTPRequired = true
+	noAckAnswer := Outcome{Code: 488, Reason: "Not Acceptable Here (no usable answer in the ACK)", By: Local, Failure: FailureDeclined}
+	plainAckAnswer := Outcome{Code: 488, Reason: "Not Acceptable Here (no SRTP in the answer)", By: Local, Failure: FailureInsecure}
 	plainAnswer := Outcome{Code: 488, Reason: "Not Acceptable Here (no SRTP in the answer)", By: Local, Failure: FailureInsecure}
 	refusedSRTP := Outcome{Code: 488, Reason: "Not Acceptable Here", By: Remote, Failure: FailureInsecure}
 	for _, c := range []struct {
@@ -83,6 +85,19 @@ func TestStep(t *testing.T) {
 		{"answer", NewIncoming(), Answer{}, in(Answering), []Effect{PrepareAnswer{}}},
 		{"answer twice", in(Answering), Answer{}, in(Answering), nil},
 		{"answer ready", in(Answering), AnswerReady{OK: true}, in(Answered), []Effect{StartMedia{}, Publish{Answered}, Respond{200, "OK"}}},
+		// Their INVITE had no SDP: our 200 offers, their ACK answers (a delayed offer).
+		{"offer ready for the 200", in(Answering), AnswerReady{OK: true, OfferInOK: true}, offerSent(), []Effect{Respond{200, "OK"}}},
+		{"the ACK's answer starts the media", offerSent(), AckAnswer{OK: true}, in(Answered), []Effect{StartMedia{}, Publish{Answered}}},
+		{"the ACK's answer holds us from the start", offerSent(), AckAnswer{OK: true, RemoteHold: true}, talking(false, Held, Hold{Remote: true}),
+			[]Effect{StartMedia{}, Publish{Answered}, Publish{Held}, HoldChanged{Held: true, By: Remote}}},
+		{"a hold asked for before the ACK goes out after it", wantsHold(offerSent()), AckAnswer{OK: true}, talking(false, Answered, Hold{Want: true, Pending: true, Offered: true, OfferDir: SendOnly}),
+			[]Effect{StartMedia{}, Publish{Answered}, SendReinvite{Dir: SendOnly}}},
+		{"no usable answer in the ACK ends the call", offerSent(), AckAnswer{}, ended(in(Answered), noAckAnswer), []Effect{SendBye{}, End{noAckAnswer}}},
+		{"a plain answer to our SRTP offer ends it as insecure", offerSent(), AckAnswer{Insecure: true, Why: "no SRTP in the answer"}, ended(in(Answered), plainAckAnswer), []Effect{SendBye{}, End{plainAckAnswer}}},
+		{"their offer before the ACK's answer", offerSent(), RemoteOffer{}, offerSent(), []Effect{RespondOffer{491, "Request Pending"}}},
+		{"our hold before the ACK's answer waits", offerSent(), HoldRequest{Hold: true}, wantsHold(offerSent()), nil},
+		{"hang up before the ACK's answer", offerSent(), Hangup{}, ended(offerSent(), Outcome{Reason: "BYE", By: Local}), []Effect{SendBye{}, End{Outcome{Reason: "BYE", By: Local}}}},
+		{"no ACK to our offer", offerSent(), AckTimeout{}, ended(offerSent(), Outcome{Code: 408, Reason: "no ACK", By: Local, Failure: FailureNetwork}), []Effect{SendBye{}, End{Outcome{Code: 408, Reason: "no ACK", By: Local, Failure: FailureNetwork}}}},
 		{"CANCEL beat our 200", in(Answered), AnswerTooLate{}, ended(in(Answered), Outcome{Code: 487, Reason: "cancelled by caller", By: Remote, Failure: FailureNoAnswer}), []Effect{End{Outcome{Code: 487, Reason: "cancelled by caller", By: Remote, Failure: FailureNoAnswer}}}},
 		{"too late is for incoming calls", out(Answered), AnswerTooLate{}, out(Answered), nil},
 		{"answer impossible", in(Answering), AnswerReady{}, ended(in(Answering), notAcceptable), []Effect{Respond{488, "Not Acceptable Here"}, End{notAcceptable}}},
@@ -148,7 +163,7 @@ func FuzzStep(f *testing.F) {
 	f.Fuzz(func(t *testing.T, outgoing bool, seq []byte) {
 		inputs := []Input{Dial{}, Response{Code: 100}, Response{Code: 180}, Response{Code: 183, HasSDP: true, SDPOK: true},
 			Response{Code: 200, SDPOK: true}, Response{Code: 401}, Response{Code: 486}, Answer{}, AnswerReady{OK: true},
-			AnswerReady{}, Reject{Code: 603}, Refuse{Code: 500}, Hangup{}, RemoteCancel{}, RemoteBye{}, MediaTimeout{}, RingTimeout{},
+			AnswerReady{}, AnswerReady{OK: true, OfferInOK: true}, AckAnswer{OK: true}, AckAnswer{}, AckAnswer{OK: true, RemoteHold: true}, Reject{Code: 603}, Refuse{Code: 500}, Hangup{}, RemoteCancel{}, RemoteBye{}, MediaTimeout{}, RingTimeout{},
 			AckTimeout{}, AnswerTooLate{}, Failed{}, CredentialsFailed{}, Shutdown{},
 			HoldRequest{true}, HoldRequest{false}, OfferResult{Code: 200, OK: true}, OfferResult{Code: 200, OK: true, RemoteHold: true},
 			OfferResult{Code: 491}, OfferResult{Code: 488}, OfferResult{Code: 481}, RetryOffer{}, RemoteOffer{},
@@ -178,6 +193,9 @@ func FuzzStep(f *testing.F) {
 				next.State == Held && (h.Local || !h.Remote) || next.State == Answered && (h.Local || h.Remote) {
 				t.Fatalf("state %v does not match hold %+v", next.State, h)
 			}
+			if next.OfferInOK && next.State != Ended && (next.State != Answered || !next.Hold.AwaitingAck || next.Hold.Pending) {
+				t.Fatalf("waiting for the ACK's answer in %v with hold %+v", next.State, next.Hold)
+			}
 			if h := next.Hold; h.Pending && h.Retrying {
 				t.Fatalf("an offer in flight and a retry at once: %+v", h)
 			}
@@ -185,6 +203,16 @@ func FuzzStep(f *testing.F) {
 		}
 	})
 }
+
+// offerSent is an incoming call whose 200 carried our offer, waiting for the answer in the ACK.
+func offerSent() Machine {
+	m := talking(false, Answered, Hold{AwaitingAck: true})
+	m.OfferInOK = true
+	return m
+}
+
+// wantsHold is m with the user's hold asked for.
+func wantsHold(m Machine) Machine { m.Hold.Want = true; return m }
 
 // staleRetried is m after a stale challenge was answered once more.
 func staleRetried(m Machine) Machine {
