@@ -139,29 +139,36 @@ func TestCallHangupOnEOF(t *testing.T) {
 
 // TestCallEarlyMediaIsPlayed: the far end answers 183 with SDP and plays an announcement
 // before refusing the call; dialtone plays (here: records) the early media and sends nothing.
+// The same for a 180 with SDP, as some carriers and gateways play their ringback in (it was
+// taken as a plain 180 and its media dropped).
 func TestCallEarlyMediaIsPlayed(t *testing.T) {
 	t.Parallel()
 	raw := filepath.Join(t.TempDir(), "early.ulaw")
 	if out, err := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-e", "u-law", "-t", "raw", raw, "synth", "3", "sine", "800", "vol", "0.5").CombinedOutput(); err != nil {
 		t.Skipf("sox: %v %s", err, out)
 	}
-	// sipp does not expand keywords in rtp_stream, so the file's path goes into the XML itself.
-	xml := strings.ReplaceAll(readFile(t, "peers/testdata/sipp/uas_early_media.xml"), "[early_file]", raw)
-	scenario := filepath.Join(t.TempDir(), "uas_early_media.xml")
-	if err := os.WriteFile(scenario, []byte(xml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s := peers.StartSippUAS(t, peers.SippOptions{Scenario: scenario})
-	rec := filepath.Join(t.TempDir(), "early.wav")
-	code, evs, p := runDialtone(t, 30*time.Second, nil, "call", s.URI("bob"), "--json", "--audio", "null", "--record", rec)
-	if code != 10 {
-		t.Fatalf("exit %d, want 10 (486 after the announcement)\n%s\nsipp:\n%s", code, p.transcript(), s.Log())
-	}
-	if _, ok := findEvent(evs, "early_media"); !ok {
-		t.Fatalf("no early_media event: %v", names(evs))
-	}
-	if secs := toneSeconds(t, rec, 800); secs < 1 {
-		t.Fatalf("early media: 800 Hz heard for %.2f s, want at least 1 s", secs)
+	for _, status := range []string{"183 Session Progress", "180 Ringing"} {
+		t.Run(status[:3], func(t *testing.T) {
+			t.Parallel()
+			// sipp does not expand keywords in rtp_stream, so the file's path goes into the XML itself.
+			xml := strings.NewReplacer("[early_file]", raw, "183 Session Progress", status).Replace(readFile(t, "peers/testdata/sipp/uas_early_media.xml"))
+			scenario := filepath.Join(t.TempDir(), "uas_early_media.xml")
+			if err := os.WriteFile(scenario, []byte(xml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s := peers.StartSippUAS(t, peers.SippOptions{Scenario: scenario})
+			rec := filepath.Join(t.TempDir(), "early.wav")
+			code, evs, p := runDialtone(t, 30*time.Second, nil, "call", s.URI("bob"), "--json", "--audio", "null", "--record", rec)
+			if code != 10 {
+				t.Fatalf("exit %d, want 10 (486 after the announcement)\n%s\nsipp:\n%s", code, p.transcript(), s.Log())
+			}
+			if _, ok := findEvent(evs, "early_media"); !ok {
+				t.Fatalf("no early_media event: %v", names(evs))
+			}
+			if secs := toneSeconds(t, rec, 800); secs < 1 {
+				t.Fatalf("early media: 800 Hz heard for %.2f s, want at least 1 s", secs)
+			}
+		})
 	}
 }
 

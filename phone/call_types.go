@@ -13,7 +13,7 @@ type CallState int
 const (
 	CallCalling    CallState = 0 // INVITE sent, nothing heard back but 100 Trying
 	CallRinging    CallState = 1 // 180 Ringing (or 183 without media)
-	CallEarlyMedia CallState = 2 // 183 with SDP: the far end plays announcements or ringback
+	CallEarlyMedia CallState = 2 // 183 (or 180) with SDP: the far end plays announcements or ringback
 	CallIncoming   CallState = 3 // an INVITE arrived; we are ringing
 	CallAnswered   CallState = 4 // 2xx: media flows
 	CallEnded      CallState = 5 // terminated; Code/Reason/By say how

@@ -200,7 +200,7 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 		c.noteEarly(res)
 		body := sdpOf(res)
 		in := lifecycle.Response{Code: int(res.StatusCode), Reason: res.Reason, HasSDP: len(body) > 0}
-		if res.StatusCode == 183 && in.HasSDP && !c.hungUp() {
+		if res.StatusCode >= 180 && in.HasSDP && !c.hungUp() { // 183, or 180 with SDP
 			// Early media: play what the far end sends (ringback, announcements), send nothing;
 			// not once the call is hung up (or picked up: its audio is another call's now).
 			if n, err := sdp.Accept(local, body); err == nil {

@@ -15,8 +15,8 @@ type State uint8
 const (
 	Idle       State = 0 // created: nothing sent or received yet
 	Calling    State = 1 // outgoing: INVITE sent, nothing but 100 Trying back
-	Ringing    State = 2 // outgoing: 180, or 183 without SDP
-	EarlyMedia State = 3 // outgoing: 183 with SDP: we play what the far end sends
+	Ringing    State = 2 // outgoing: 180 or 183 without SDP
+	EarlyMedia State = 3 // outgoing: 183 (or 180) with SDP: we play what the far end sends
 	Incoming   State = 4 // incoming: an INVITE arrived, we ring
 	Answering  State = 5 // incoming: the user answered; media and the 200 are being prepared
 	Answered   State = 6 // 2xx sent or received: media flows

@@ -228,7 +228,9 @@ func (m Machine) onResponse(r Response) (Machine, []Effect) {
 	switch {
 	case r.Code < 180:
 		return m, nil // 100 Trying, or another provisional that says nothing
-	case r.Code == 183 && r.HasSDP && r.SDPOK:
+	case r.Code < 200 && r.HasSDP && r.SDPOK:
+		// 183, or a 180 with SDP: some carriers and gateways play their ringback in it (RFC
+		// 3960's gateway model), and we make no ringback of our own that it would replace.
 		if m.State == EarlyMedia {
 			return m, nil
 		}
