@@ -192,7 +192,6 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 	}
 	x.step(lifecycle.Dial{}) // the "calling" event; the INVITE goes out below
 
-	ua := &sipgo.DialogUA{Client: l.client, ContactHDR: sip.ContactHeader{Address: l.contact}}
 	onResponse := func(res *sip.Response) error {
 		if res.StatusCode >= 200 {
 			return nil // sipgo shows us the final response too; it comes back from the INVITE below
@@ -213,7 +212,7 @@ func (p *Phone) runOutgoing(stk *stack, c *call, target sip.Uri, a CallAudio, op
 		x.step(in)
 		return nil
 	}
-	sess, res, err := p.inviteWithFailover(ringCtx, c, ua, req, l, "call "+target.String(), x, onResponse)
+	sess, res, l, err := p.inviteWithFailover(ringCtx, stk, c, req, l, "call "+target.String(), x, onResponse)
 	if x.resolved {
 		return // the machine has ended the call (every target failed, or credentials could not be sent)
 	}

@@ -13,11 +13,16 @@ import (
 // (RFC 3263 4.3), and answers a digest challenge when the state machine asks for it. It
 // returns the last attempt's outcome. When the machine has already ended the call (every
 // target failed, or no credentials could be made) x.resolved is set and nothing is left to do.
-func (p *Phone) inviteWithFailover(ringCtx context.Context, c *call, ua *sipgo.DialogUA, req *sip.Request, l *leg, op string,
-	x *outgoingRun, onResponse func(*sip.Response) error) (*sipgo.DialogClientSession, *sip.Response, error) {
+//
+// A 3xx moves the INVITE to the targets it names (redirect.go); the leg it returns is the one
+// the last INVITE went on (a direct call's redirect goes to another host).
+func (p *Phone) inviteWithFailover(ringCtx context.Context, stk *stack, c *call, req *sip.Request, l *leg, op string,
+	x *outgoingRun, onResponse func(*sip.Response) error) (*sipgo.DialogClientSession, *sip.Response, *leg, error) {
 	ti := 0 // which of l.targets the INVITE goes to
 	var tried []attempt
 	var answers digestAnswers // the challenges answered so far (digest.go)
+	redirects := newRedirectSet(req.Recipient)
+	ua := dialogUA(l)
 	endWith := func(in lifecycle.Input, err error) {
 		x.err, x.resolved = err, true
 		x.step(in)
@@ -43,7 +48,7 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, c *call, ua *sipgo.D
 			tried = append(tried, attempt{l.targets[ti], a.asError(op, req.Destination(), l.transport, err)})
 			fe := failoverError(op, tried)
 			endWith(lifecycle.Failed{Reason: fe.Reason, Failure: lifecycle.Failure(fe.Failure)}, fe)
-			return nil, nil, fe
+			return nil, nil, l, fe
 		}
 		var dr *sipgo.ErrDialogResponse
 		if errors.As(err, &dr) && (dr.Res.StatusCode == 401 || dr.Res.StatusCode == 407) {
@@ -52,15 +57,15 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, c *call, ua *sipgo.D
 			x.step(challenge)
 			if !x.resend { // a second challenge, or no account to answer with: the machine ended it
 				x.resolved = true
-				return sess, res, err
+				return sess, res, l, err
 			}
 			pw, perr := p.wire(c.account.Name).passwordFor(ringCtx) // a hang-up ends a slow source's wait
 			if perr != nil && ringCtx.Err() != nil {
-				return sess, res, ringCtx.Err() // hung up, or out of ring time, meanwhile
+				return sess, res, l, ringCtx.Err() // hung up, or out of ring time, meanwhile
 			}
 			if perr != nil {
 				endWith(lifecycle.CredentialsFailed{Code: challenge.Code, Reason: challenge.Reason}, perr)
-				return sess, res, perr
+				return sess, res, l, perr
 			}
 			next := req.Clone()
 			next.RemoveHeader("Via")
@@ -68,7 +73,7 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, c *call, ua *sipgo.D
 			answers.add(dr.Res, c.account.AuthUser, pw)
 			if aerr := answers.apply(next); aerr != nil { // each challenge so far, with its next nonce-count
 				endWith(challenge, aerr) // credentials count as sent: the machine ends it as an auth failure
-				return sess, res, aerr
+				return sess, res, l, aerr
 			}
 			req = next
 			continue
@@ -86,9 +91,49 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, c *call, ua *sipgo.D
 			x.secureOffer, req = nil, next
 			continue
 		}
+		code := 0
+		if errors.As(err, &dr) {
+			code = int(dr.Res.StatusCode)
+			if code >= 300 && code < 400 {
+				redirects.add(dr.Res)
+			}
+		}
+		if err != nil && followsRedirect(code) && ringCtx.Err() == nil {
+			if next, nl, ok := p.nextRedirect(ringCtx, stk, c, req, l, redirects, x, code, dr); ok {
+				_ = answers.apply(next) // the same challenges, for the new Request-URI
+				if nl != l {
+					l, ua, ti = nl, dialogUA(nl), 0
+				}
+				req = next
+				continue
+			}
+		}
 		if a.cause != nil && err != nil {
 			err = a.cause // our own giving up on the last target, in words
 		}
-		return sess, res, err
+		return sess, res, l, err
+	}
+}
+
+// nextRedirect is our INVITE to the next target of redirects that can be reached, when a 3xx
+// named any, and the leg it goes on; the machine and the front end hear of the move.
+func (p *Phone) nextRedirect(ctx context.Context, stk *stack, c *call, req *sip.Request, l *leg, redirects *redirectSet,
+	x *outgoingRun, code int, dr *sipgo.ErrDialogResponse) (*sip.Request, *leg, bool) {
+	reason := ""
+	if dr != nil && code != 0 {
+		reason = dr.Res.Reason
+	}
+	for {
+		uri, ok := redirects.next()
+		if !ok {
+			return nil, nil, false
+		}
+		next, nl, err := p.redirectInvite(ctx, stk, c, req, l, uri)
+		if err != nil {
+			p.log.Info("call: redirect target not tried", "call", c.id, "target", uri.String(), "err", err)
+			continue
+		}
+		p.noteRedirect(x, c, req.Recipient, uri, code, reason)
+		return next, nl, true
 	}
 }

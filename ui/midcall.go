@@ -187,6 +187,11 @@ func (m *Model) midcallEvent(ev phone.Event) {
 	case phone.HoldChanged:
 		m.holdChanged(ev)
 		return
+	case phone.CallRedirected:
+		// The call's line shows the new peer (its status); the log and notice say why.
+		m.appendLogs(LogLine{Time: ev.Time, Level: "INFO", Text: fmt.Sprintf("call %s: redirected to %s (%d %s)", ev.CallID, ev.To, ev.Code, ev.Reason)})
+		m.callNotice(ev.CallID, true, "redirected to "+ev.To)
+		return
 	}
 	tp, ok := ev.(phone.TransferProgress)
 	if !ok {

@@ -262,3 +262,13 @@ func TestTransferResultAfterProgress(t *testing.T) {
 	d.send(run())
 	contains(t, d.screen(), "transfer: 100 Trying")
 }
+
+// TestRedirectShown: an outgoing call that a 3xx moved shows where it went, on the notice line
+// and in the log pane.
+func TestRedirectShown(t *testing.T) {
+	d := newDriver(t, Options{})
+	d.send(phone.CallRedirected{Time: t0, CallID: "c1", From: "sip:fwd-bob@example.com", To: "sip:bob@example.com", Code: 302, Reason: "Moved Temporarily"})
+	contains(t, d.screen(), "redirected to sip:bob@example.com")
+	d.keys("tab", "tab", "tab")
+	contains(t, d.screen(), "call c1: redirected to sip:bob@example.com (302 Moved")
+}

@@ -136,6 +136,10 @@ func (e *env) followCall(ph *phone.Phone, id string, events <-chan phone.Event, 
 				if ev.CallID == id {
 					out.transfer(ev) // headless_transfer.go
 				}
+			case phone.CallRedirected:
+				if ev.CallID == id {
+					out.redirected(ev) // headless_redirect.go
+				}
 			case phone.CallReplaced:
 				if ev.CallID == id { // we were transferred: follow the new call (same audio)
 					out.replaced(ev)

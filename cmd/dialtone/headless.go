@@ -17,7 +17,10 @@ type printer struct {
 	w        io.Writer
 	json     bool
 	answered map[string]bool // calls whose "answered" is printed (headless_hold.go)
-	names    *contactNames   // the address book's names for peers (contacts_names.go); nil: none
+	// last is each call's state last printed: a redirected call's status repeats its state
+	// with the new peer, which the "redirected" line says already (headless_hold.go).
+	last  map[string]phone.CallState
+	names *contactNames // the address book's names for peers (contacts_names.go); nil: none
 }
 
 // record is one NDJSON line. Optional fields are omitted when empty.
@@ -293,6 +296,8 @@ func (p *printer) event(ev phone.Event) {
 		p.transfer(ev) // headless_transfer.go
 	case phone.CallReplaced:
 		p.replaced(ev)
+	case phone.CallRedirected:
+		p.redirected(ev) // headless_redirect.go
 	}
 }
 

@@ -96,3 +96,30 @@ func TestContactsRemoveByNumber(t *testing.T) {
 		t.Fatalf("after the removal: exit %d, %q", code, out)
 	}
 }
+
+// TestRedirectAndTransferLinesAreCleaned: a redirect's target and reason, and a transferee's
+// NOTIFY reason, come from the network: their human lines lose the control characters, and the
+// JSON line keeps them exact.
+func TestRedirectAndTransferLinesAreCleaned(t *testing.T) {
+	at := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	r := phone.CallRedirected{Time: at, CallID: "c1", From: "sip:a@example.com", To: "sip:b\x1b[2J@example.com", Code: 302, Reason: "Moved\x1b]52;c;ZXZpbA==\x07"}
+	x := phone.TransferProgress{Time: at, CallID: "c1", Code: 200, Reason: "OK\x1b[2J\r\nforged line", Final: true}
+	var out bytes.Buffer
+	p := &printer{w: &out}
+	p.redirected(r)
+	p.transfer(x)
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 2 || strings.ContainsFunc(out.String(), func(c rune) bool { return c != '\n' && unicode.IsControl(c) }) {
+		t.Fatalf("human lines carry control characters or break: %q", out.String())
+	}
+	if !strings.Contains(lines[0], "redirected to sip:b") || !strings.Contains(lines[0], "302 Moved") {
+		t.Fatalf("redirect line %q", lines[0])
+	}
+	out.Reset()
+	(&printer{w: &out, json: true}).redirected(r)
+	got := jsonLines(t, out.String())
+	if len(got) != 1 || got[0]["event"] != "redirected" || got[0]["peer"] != r.To || got[0]["redirected_from"] != r.From ||
+		got[0]["code"] != float64(302) || got[0]["reason"] != r.Reason {
+		t.Fatalf("JSON %v", got)
+	}
+}

@@ -33,10 +33,20 @@ func (p *printer) dnd(e phone.DNDChanged) {
 }
 
 // repeated reports whether a call's status says nothing the printed lines have not: the
-// holding and held states (the hold events say them), and "answered" again after a resume
-// or a mute. Scripts wait for "answered" once per call.
+// holding and held states (the hold events say them), "answered" again after a resume or a
+// mute, and a ringing state again (a redirect). Scripts wait for "answered" once per call.
 func (p *printer) repeated(s phone.CallStatus) bool {
+	if p.last == nil {
+		p.last = map[string]phone.CallState{}
+	}
+	was, seen := p.last[s.ID]
+	p.last[s.ID] = s.State
+	if s.State == phone.CallEnded {
+		delete(p.last, s.ID)
+	}
 	switch s.State {
+	case phone.CallCalling, phone.CallRinging, phone.CallEarlyMedia:
+		return seen && was == s.State // a redirect's new peer: the "redirected" line said it
 	case phone.CallHolding, phone.CallHeld:
 		return true
 	case phone.CallAnswered:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/dialtone/dialtone/phone"
+	"github.com/dialtone/dialtone/ui/common"
 )
 
 // transferRecord is the NDJSON line of a transfer's progress. It is its own type because
@@ -37,7 +38,8 @@ func (p *printer) transfer(e phone.TransferProgress) {
 	case e.Final:
 		what = "transfer failed"
 	}
-	fmt.Fprintf(p.w, "%s %s: %s (%d %s)\n", e.Time.Format("15:04:05"), e.CallID, what, e.Code, e.Reason)
+	// The reason is the transferee's NOTIFY's (network text): an ESC in it would rewrite the terminal.
+	fmt.Fprintln(p.w, common.Clean(fmt.Sprintf("%s %s: %s (%d %s)", e.Time.Format("15:04:05"), e.CallID, what, e.Code, e.Reason)))
 }
 
 // replacedRecord is the NDJSON line of a call that goes on as another one.

@@ -214,6 +214,14 @@ request_route {
 
 	route(AUTH);
 
+	# Call forwarding by redirect, as a forwarding service does it: an INVITE for fwd-USER
+	# gets 302 with USER here as the Contact (the tests of 3xx handling).
+	if (is_method("INVITE") && $rU =~ "^fwd-") {
+		append_to_reply("Contact: <sip:$(rU{s.substr,4,0})@{{.Domain}}>\r\n");
+		sl_send_reply("302", "Moved Temporarily");
+		exit;
+	}
+
 	# record routing for dialog forming requests; drop preloaded routes
 	remove_hf("Route");
 	if (is_method("INVITE|SUBSCRIBE")) {

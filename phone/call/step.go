@@ -36,6 +36,10 @@ type (
 	}
 	// RingTimeout is our own limit on how long an outgoing call may ring.
 	RingTimeout struct{}
+	// Redirected is our INVITE sent again to a target a 3xx response named (RFC 3261
+	// 8.1.3.4): a server that has not challenged it yet may, so the far end's challenge may
+	// be answered again. The proxy's (407) stays answered: the INVITE goes the same way.
+	Redirected struct{}
 	// Refuse is our own refusal of an incoming call we cannot take (no route back to the
 	// caller, an INVITE sipgo cannot make a dialog of).
 	Refuse struct {
@@ -75,6 +79,7 @@ func (Response) input()          {}
 func (Failed) input()            {}
 func (CredentialsFailed) input() {}
 func (RingTimeout) input()       {}
+func (Redirected) input()        {}
 func (Refuse) input()            {}
 func (Answer) input()            {}
 func (AnswerReady) input()       {}
@@ -156,6 +161,11 @@ func Step(m Machine, in Input) (Machine, []Effect) {
 		if m.Outgoing && m.Ringing() {
 			return m.end(Outcome{Code: in.Code, Reason: in.Reason, By: Remote, Failure: FailureConfig})
 		}
+	case Redirected:
+		if m.Outgoing && m.Ringing() {
+			m.UserAuthSent, m.StaleRetried = false, false
+		}
+		return m, nil
 	case RingTimeout:
 		if m.Outgoing && m.Ringing() {
 			return m.end(Outcome{Code: 487, Reason: "ring timeout", By: Local, Failure: FailureNoAnswer}, SendCancel{})

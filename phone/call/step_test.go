@@ -62,6 +62,8 @@ func TestStep(t *testing.T) {
 		{"407 after the far end's 401: a second challenge", authSent, Response{Code: 407}, bothSent, []Effect{ResendWithAuth{}}},
 		{"407 again: wrong password", bothSent, Response{Code: 407, Reason: "Proxy Authentication Required"}, ended(bothSent, Outcome{Code: 407, Reason: "Proxy Authentication Required", By: Remote, Failure: FailureAuth}), []Effect{End{Outcome{Code: 407, Reason: "Proxy Authentication Required", By: Remote, Failure: FailureAuth}}}},
 		{"401 again: wrong password", authSent, Response{Code: 401, Reason: "Unauthorized"}, ended(authSent, Outcome{Code: 401, Reason: "Unauthorized", By: Remote, Failure: FailureAuth}), []Effect{End{Outcome{Code: 401, Reason: "Unauthorized", By: Remote, Failure: FailureAuth}}}},
+		{"redirected: the new target's challenge is answered", authSent, Redirected{}, out(Calling), nil},
+		{"redirected: the proxy's stays answered", bothSent, Redirected{}, proxyAuthSent, nil},
 		{"401 again, stale: answered once more", authSent, Response{Code: 401, Stale: true}, staleRetried(authSent), []Effect{ResendWithAuth{}}},
 		{"401 stale twice: wrong password", staleRetried(authSent), Response{Code: 401, Reason: "Unauthorized", Stale: true}, ended(staleRetried(authSent), Outcome{Code: 401, Reason: "Unauthorized", By: Remote, Failure: FailureAuth}), []Effect{End{Outcome{Code: 401, Reason: "Unauthorized", By: Remote, Failure: FailureAuth}}}},
 		{"401 without an account", noAccount, Response{Code: 401, Reason: "Unauthorized"}, ended(noAccount, Outcome{Code: 401, Reason: "Unauthorized", By: Remote, Failure: FailureAuth}), []Effect{End{Outcome{Code: 401, Reason: "Unauthorized", By: Remote, Failure: FailureAuth}}}},
@@ -167,7 +169,7 @@ func FuzzStep(f *testing.F) {
 		inputs := []Input{Dial{}, Response{Code: 100}, Response{Code: 180}, Response{Code: 183, HasSDP: true, SDPOK: true},
 			Response{Code: 200, SDPOK: true}, Response{Code: 401}, Response{Code: 486}, Answer{}, AnswerReady{OK: true},
 			AnswerReady{}, AnswerReady{OK: true, OfferInOK: true}, AckAnswer{OK: true}, AckAnswer{}, AckAnswer{OK: true, RemoteHold: true}, Reject{Code: 603}, Refuse{Code: 500}, Hangup{}, RemoteCancel{}, RemoteBye{}, MediaTimeout{}, RingTimeout{},
-			AckTimeout{}, AnswerTooLate{}, Failed{}, CredentialsFailed{}, Shutdown{},
+			AckTimeout{}, AnswerTooLate{}, Redirected{}, Failed{}, CredentialsFailed{}, Shutdown{},
 			HoldRequest{true}, HoldRequest{false}, OfferResult{Code: 200, OK: true}, OfferResult{Code: 200, OK: true, RemoteHold: true},
 			OfferResult{Code: 491}, OfferResult{Code: 488}, OfferResult{Code: 481}, RetryOffer{}, RemoteOffer{},
 			OfferAnswered{OK: true}, OfferAnswered{OK: true, RemoteHold: true}, OfferAnswered{}}
