@@ -68,11 +68,15 @@ type call struct {
 	readBye   func(*sip.Request, sip.ServerTransaction) error
 	readAck   func(*sip.Request, sip.ServerTransaction) error
 	answered  bool
-	talking   bool              // talk runs and takes offers from offerCh
-	machine   lifecycle.Machine // where the call is in its life (phone/call decides)
-	status    CallStatus
-	rating    callRating // the E-model over the call's statistics (callquality.go)
-	done      chan struct{}
+	// offered: our 200 carries our offer (a delayed offer, incoming_delayed.go): the dialog
+	// is up for requests in it (a REFER that overtakes the ACK waits for it), while the call
+	// counts as answered (DTMF, mute) only with the ACK's answer.
+	offered bool
+	talking bool              // talk runs and takes offers from offerCh
+	machine lifecycle.Machine // where the call is in its life (phone/call decides)
+	status  CallStatus
+	rating  callRating // the E-model over the call's statistics (callquality.go)
+	done    chan struct{}
 }
 
 func newCall(id string, acc *account, dir Direction) *call {

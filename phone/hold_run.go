@@ -119,8 +119,7 @@ func (h *holdRun) do(e lifecycle.Effect) (next lifecycle.Input, handled bool) {
 		hs := c.holdState()
 		p.publishState(c, e.State, func(s *CallStatus) { s.Held, s.RemoteHeld = hs.Local, hs.Remote })
 	case lifecycle.HoldChanged:
-		p.log.Info("hold", "call", c.id, "held", e.Held, "by", string(e.By))
-		p.publish(HoldChanged{Time: p.clock.Now(), CallID: c.id, Account: c.accountName(), Held: e.Held, By: string(e.By)})
+		p.publishHold(c, e)
 	case lifecycle.HoldFailed:
 		p.log.Warn("hold or resume refused: the call stays as it was", "call", c.id, "code", e.Code, "reason", e.Reason)
 		// Said in the call's status too: a front end that showed the hold when it asked for
@@ -131,6 +130,12 @@ func (h *holdRun) do(e lifecycle.Effect) (next lifecycle.Input, handled bool) {
 		return nil, false
 	}
 	return nil, true
+}
+
+// publishHold tells the front end that a side put the call on hold or took it off.
+func (p *Phone) publishHold(c *call, e lifecycle.HoldChanged) {
+	p.log.Info("hold", "call", c.id, "held", e.Held, "by", string(e.By))
+	p.publish(HoldChanged{Time: p.clock.Now(), CallID: c.id, Account: c.accountName(), Held: e.Held, By: string(e.By)})
 }
 
 // sendReinvite offers the session again with direction dir, in its own goroutine.

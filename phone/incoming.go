@@ -104,14 +104,14 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 		refuse(400, "Bad Request", FailureDeclined, err)
 		return
 	}
-	readAck, ack := sess.ReadAck, (*firstAck)(nil)
+	readAck, readBye, ack := sess.ReadAck, sess.ReadBye, (*firstAck)(nil)
 	if offer == nil { // our 200 offers, their ACK answers (incoming_delayed.go)
-		ack = new(firstAck)
-		readAck = ack.keep(readAck)
+		ack = newFirstAck(req.CSeq().SeqNo)
+		readAck, readBye = ack.keep(readAck), ack.after(readBye)
 	}
 	c.mu.Lock()
 	// Before the dialog is findable (onBye, onAck); after the dialog has our 200 (afterSent).
-	c.readBye, c.readAck = otx.afterSent(sess.ReadBye), otx.afterSent(readAck)
+	c.readBye, c.readAck = otx.afterSent(readBye), otx.afterSent(readAck)
 	c.mu.Unlock()
 	p.registerDialog(c, sess.ID)
 	p.trackDialog(c, sess) // for transfer (transfer_dialog.go); REFER waits for the answer

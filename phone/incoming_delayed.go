@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	lifecycle "github.com/dialtone/dialtone/phone/call"
 	"github.com/dialtone/dialtone/phone/media"
@@ -22,14 +23,39 @@ import (
 // firstAck keeps the SDP of the first ACK of our 200 (sipgo reuses the request's buffer).
 // It is written before sipgo's ReadAck runs, and read once WriteResponse returned on that ACK.
 type firstAck struct {
+	cseq uint32 // the INVITE's: an ACK of another number is not this 200's
 	once sync.Once
 	body []byte
+	got  chan struct{} // closed once body is kept
 }
+
+func newFirstAck(cseq uint32) *firstAck { return &firstAck{cseq: cseq, got: make(chan struct{})} }
 
 // keep returns read, which first keeps the ACK's SDP, once.
 func (f *firstAck) keep(read dialogRead) dialogRead {
 	return func(req *sip.Request, tx sip.ServerTransaction) error {
-		f.once.Do(func() { f.body = bytes.Clone(sdpOf(req)) })
+		if cs := req.CSeq(); cs != nil && cs.SeqNo == f.cseq {
+			f.once.Do(func() {
+				f.body = bytes.Clone(sdpOf(req))
+				close(f.got)
+			})
+		}
+		return read(req, tx)
+	}
+}
+
+// after returns read (the BYE's), which first waits for the ACK, T1 at most: sipgo reads the
+// ACK and a BYE sent right after it on goroutines of their own, and a BYE read first ended
+// the call before its answer was known, so a call that was answered went to the history as
+// missed. A caller's BYE comes after its ACK; one that never sent it waits T1 for its 200.
+func (f *firstAck) after(read dialogRead) dialogRead {
+	return func(req *sip.Request, tx sip.ServerTransaction) error {
+		t := time.NewTimer(sip.T1)
+		select {
+		case <-f.got:
+		case <-t.C:
+		}
+		t.Stop()
 		return read(req, tx)
 	}
 }
@@ -43,7 +69,7 @@ func (x *incomingRun) prepareOffer(ms *media.Session, ma mediaAddr, local sdp.Lo
 	}
 	c := x.c
 	c.mu.Lock()
-	c.addr, c.media, c.local, c.contact = ma, ms, local, x.l.contact
+	c.addr, c.media, c.local, c.contact, c.offered = ma, ms, local, x.l.contact, true
 	c.mu.Unlock()
 	x.okSDP, x.local = offer, local
 	return nil
@@ -55,9 +81,9 @@ func (x *incomingRun) acked() lifecycle.Input {
 	if x.offer != nil {
 		return nil
 	}
-	if x.sess.Context().Err() != nil {
-		return lifecycle.RemoteBye{} // their BYE overtook the ACK: no answer to wait for
-	}
+	// A BYE may have come right after the ACK, or even before it: the answer the ACK brought
+	// still makes the call answered (it was, for a moment), as for an offer in the INVITE.
+	gone := x.sess.Context().Err() != nil
 	c := x.c
 	c.mu.Lock()
 	a := CallAudio{Source: c.source, Sink: c.sink}
@@ -67,11 +93,17 @@ func (x *incomingRun) acked() lifecycle.Input {
 		body = x.ack.body
 	}
 	if len(body) == 0 {
+		if gone {
+			return lifecycle.RemoteBye{} // their BYE, and no ACK: no session was ever agreed
+		}
 		x.err = errors.New("the ACK carries no answer to the offer in our 200")
 		x.p.log.Warn("incoming call: no answer in the ACK; the call ends", "call", c.id)
 		return lifecycle.AckAnswer{}
 	}
 	n, params, err := acceptAnswer(x.local, body, a)
+	if err != nil && gone {
+		return lifecycle.RemoteBye{} // over already: no BYE of ours for an unusable answer
+	}
 	if err != nil {
 		x.err = fmt.Errorf("the answer in the ACK: %w", err)
 		x.p.log.Warn("incoming call: unusable answer in the ACK; the call ends", "call", c.id, "err", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/dialtone/dialtone/audio/audiotest"
 	"github.com/dialtone/dialtone/phone/sdp"
 	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 )
 
 // offerlessCall is a raw caller's INVITE without SDP to phone tp (at addr), answered there with
@@ -33,6 +34,71 @@ func offerlessCall(t *testing.T, tp *Phone, addr string, events <-chan Event, a 
 		t.Fatalf("the 200 to an INVITE without SDP carries no offer: %v\n%s", err, s.InviteResponse.Body())
 	}
 	return r, in.ID, offer, ctx
+}
+
+// TestDelayedOfferAnsweredHeld: an ACK whose answer holds us (sendonly, as RFC 3725 third-party
+// call control or a PBX parking the call answers) makes the call answered and held by the far
+// end, said in its status and a hold event, as a hold in a re-INVITE would be.
+func TestDelayedOfferAnsweredHeld(t *testing.T) {
+	tp, addr, events := runPhone(t, Config{})
+	r, id, offer, _ := offerlessCall(t, tp, addr, events, CallAudio{})
+	answer, _, err := offer.Answer(sdp.Local{Addr: "127.0.0.1", Port: 4000, Codecs: []string{"PCMU"}, Dir: sdp.SendOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.ackWith(answer); err != nil {
+		t.Fatalf("ACK: %v", err)
+	}
+	waitCall(t, events, id, CallAnswered)
+	deadline := time.After(10 * time.Second)
+	var held, heldEvent bool
+	for !held || !heldEvent {
+		select {
+		case ev := <-events:
+			switch ev := ev.(type) {
+			case CallStatus:
+				if ev.ID == id && ev.State == CallHeld {
+					held = ev.RemoteHeld && !ev.Held
+				}
+			case HoldChanged:
+				heldEvent = heldEvent || ev.CallID == id && ev.Held && ev.By == "remote"
+			}
+		case <-deadline:
+			t.Fatalf("after a sendonly answer in the ACK: held status %v (remote, not by us), hold event %v", held, heldEvent)
+		}
+	}
+	if err := tp.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, events, id, CallEnded)
+}
+
+// TestDelayedOfferByeRightAfterAck: a caller that hangs up right after its ACK (sipp under load
+// does) still had its call answered: the history says so, not "missed".
+func TestDelayedOfferByeRightAfterAck(t *testing.T) {
+	tp, addr, events := runPhone(t, Config{})
+	r, id, offer, _ := offerlessCall(t, tp, addr, events, CallAudio{})
+	answer, _, err := offer.Answer(sdp.Local{Addr: "127.0.0.1", Port: 4000, Codecs: []string{"PCMU"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.ackWith(answer); err != nil {
+		t.Fatalf("ACK: %v", err)
+	}
+	// Built by hand, at once: sipgo's Bye wants its own ACK first.
+	sess := r.sess.Load()
+	bye := sip.NewRequest(sip.BYE, sess.InviteResponse.Contact().Address)
+	bye.AppendHeader(sip.HeaderClone(sess.InviteRequest.From()))
+	bye.AppendHeader(sip.HeaderClone(sess.InviteResponse.To()))
+	bye.AppendHeader(sip.HeaderClone(sess.InviteRequest.CallID()))
+	bye.AppendHeader(&sip.CSeqHeader{SeqNo: sess.InviteRequest.CSeq().SeqNo + 1, MethodName: sip.BYE})
+	if err := r.client.WriteRequest(bye); err != nil {
+		t.Fatalf("BYE: %v", err)
+	}
+	end := waitCall(t, events, id, CallEnded)
+	if end.Answered.IsZero() || end.By != "remote" {
+		t.Fatalf("ended %+v: want answered, then hung up by the caller", end)
+	}
 }
 
 // TestDelayedOfferAnsweredInTheACK: an INVITE without SDP (a delayed offer, as Cisco CUCM
@@ -116,8 +182,14 @@ func TestDelayedOfferWithoutAnswerEnds(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("no BYE after an ACK without a usable answer")
 			}
+			deadline := time.After(10 * time.Second)
 			for {
-				ev := <-events
+				var ev Event
+				select {
+				case ev = <-events:
+				case <-deadline:
+					t.Fatal("the call never ended")
+				}
 				s, ok := ev.(CallStatus)
 				if !ok || s.ID != id {
 					continue
@@ -134,4 +206,27 @@ func TestDelayedOfferWithoutAnswerEnds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDelayedOfferReferBeforeAck: a request in the dialog that overtakes the ACK of our offer
+// (a REFER, here one we refuse for its http: target) is taken as in any answered call, its
+// CSeq counted, not refused 403 for a call "not answered".
+func TestDelayedOfferReferBeforeAck(t *testing.T) {
+	tp, addr, events := runPhone(t, Config{})
+	r, id, offer, ctx := offerlessCall(t, tp, addr, events, CallAudio{})
+	refer := sip.NewRequest(sip.REFER, r.sess.Load().InviteResponse.Contact().Address)
+	refer.AppendHeader(sip.NewHeader("Refer-To", "<http://example.org/>"))
+	r.do(t, ctx, refer, 416)
+	answer, _, err := offer.Answer(sdp.Local{Addr: "127.0.0.1", Port: 4000, Codecs: []string{"PCMU"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.ackWith(answer); err != nil {
+		t.Fatalf("ACK: %v", err)
+	}
+	waitCall(t, events, id, CallAnswered)
+	if err := tp.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, events, id, CallEnded)
 }

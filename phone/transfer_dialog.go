@@ -323,9 +323,9 @@ func (p *Phone) dialogOf(id string) *dialogRef {
 		return nil
 	}
 	c.mu.Lock()
-	answered := c.answered
+	up := c.answered || c.offered
 	c.mu.Unlock()
-	if !answered || c.ended() {
+	if !up || c.ended() {
 		return nil
 	}
 	return d

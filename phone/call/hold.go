@@ -222,8 +222,14 @@ func (m Machine) firstAnswer(in AckAnswer) (Machine, []Effect) {
 		}
 		return m.end(o, SendBye{})
 	}
-	// A hold the user asked for meanwhile goes out now (reconcile, in settle).
-	return m.settle(false, in.RemoteHold, []Effect{StartMedia{}, Publish{Answered}})
+	// Not settle: nothing here may offer (reconcile's re-INVITE), as the call's talk loop,
+	// which sends them, starts next; a hold the user asks for goes to that loop too.
+	fx := []Effect{StartMedia{}, Publish{Answered}}
+	if in.RemoteHold { // a third party's "black hole" answer (RFC 3725), or a held start
+		m.Hold.Remote, m.State = true, Held
+		fx = append(fx, Publish{Held}, HoldChanged{Held: true, By: Remote})
+	}
+	return m, fx
 }
 
 // offerResult follows the final response to our re-INVITE.

@@ -95,8 +95,6 @@ func TestStep(t *testing.T) {
 		{"the ACK's answer starts the media", offerSent(), AckAnswer{OK: true}, in(Answered), []Effect{StartMedia{}, Publish{Answered}}},
 		{"the ACK's answer holds us from the start", offerSent(), AckAnswer{OK: true, RemoteHold: true}, talking(false, Held, Hold{Remote: true}),
 			[]Effect{StartMedia{}, Publish{Answered}, Publish{Held}, HoldChanged{Held: true, By: Remote}}},
-		{"a hold asked for before the ACK goes out after it", wantsHold(offerSent()), AckAnswer{OK: true}, talking(false, Answered, Hold{Want: true, Pending: true, Offered: true, OfferDir: SendOnly}),
-			[]Effect{StartMedia{}, Publish{Answered}, SendReinvite{Dir: SendOnly}}},
 		{"no usable answer in the ACK ends the call", offerSent(), AckAnswer{}, ended(in(Answered), noAckAnswer), []Effect{SendBye{}, End{noAckAnswer}}},
 		{"a plain answer to our SRTP offer ends it as insecure", offerSent(), AckAnswer{Insecure: true, Why: "no SRTP in the answer"}, ended(in(Answered), plainAckAnswer), []Effect{SendBye{}, End{plainAckAnswer}}},
 		{"their offer before the ACK's answer", offerSent(), RemoteOffer{}, offerSent(), []Effect{RespondOffer{491, "Request Pending"}}},
