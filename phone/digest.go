@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -107,6 +108,19 @@ func (a *digestAnswers) add(res *sip.Response, user, password string) {
 	}
 	a.chals = append(a.chals, res)
 	a.used = append(a.used, 0)
+}
+
+// dropUser forgets the answer to a registrar's or far end's challenge (401), keeping the
+// proxy's (407): a redirected INVITE goes the same way to another callee, who may challenge it
+// anew, and the old answer must not reach a target a 3xx named.
+func (a *digestAnswers) dropUser() {
+	for i := 0; i < len(a.chals); i++ {
+		if a.chals[i].StatusCode != sip.StatusProxyAuthRequired {
+			a.chals = slices.Delete(a.chals, i, i+1)
+			a.used = slices.Delete(a.used, i, i+1)
+			i--
+		}
+	}
 }
 
 // apply writes every answer into req (replacing what it carried), each with its next count.

@@ -303,6 +303,12 @@ func (x *outgoingRun) step(in lifecycle.Input) {
 			} else {
 				x.ms.Start(x.params)
 			}
+		case lifecycle.StopEarlyMedia:
+			// Nothing played or answered from the redirecting target's address any more; the
+			// next target's 183 or 200 starts the session afresh.
+			quiet := x.early
+			quiet.Send, quiet.Receive = false, false
+			x.ms.Update(quiet)
 		case lifecycle.Publish:
 			var more func(*CallStatus)
 			if e.State == lifecycle.Answered {

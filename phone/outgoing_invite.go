@@ -22,13 +22,16 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, stk *stack, c *call,
 	var tried []attempt
 	var answers digestAnswers // the challenges answered so far (digest.go)
 	redirects := newRedirectSet(req.Recipient)
+	offer, secureOffer := req.Body(), x.secureOffer // what each redirect target is offered afresh
 	ua := dialogUA(l)
 	endWith := func(in lifecycle.Input, err error) {
 		x.err, x.resolved = err, true
 		x.step(in)
 	}
 	for {
-		sess, res, a, err := p.inviteOnce(ringCtx, ua, req, l, len(l.targets), onResponse)
+		// A silent target is left after attemptTimeout when others wait: servers, or the
+		// targets a 3xx named.
+		sess, res, a, err := p.inviteOnce(ringCtx, ua, req, l, len(l.targets)+redirects.left(), onResponse)
 		if a.failsOver(err) && ti+1 < len(l.targets) && ringCtx.Err() == nil {
 			// No provisional response (or a 503) from this server: RFC 3263 4.3, the next one.
 			// Not once the ring timeout is over: each next INVITE would be given up at once,
@@ -44,14 +47,18 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, stk *stack, c *call,
 			req = next
 			continue
 		}
-		if a.failsOver(err) && len(tried) > 0 {
+		if a.failsOver(err) && len(tried) > 0 && redirects.left() == 0 {
 			tried = append(tried, attempt{l.targets[ti], a.asError(op, req.Destination(), l.transport, err)})
 			fe := failoverError(op, tried)
 			endWith(lifecycle.Failed{Reason: fe.Reason, Failure: lifecycle.Failure(fe.Failure)}, fe)
 			return nil, nil, l, fe
 		}
 		var dr *sipgo.ErrDialogResponse
-		if errors.As(err, &dr) && (dr.Res.StatusCode == 401 || dr.Res.StatusCode == 407) {
+		challenged := errors.As(err, &dr) && (dr.Res.StatusCode == 401 || dr.Res.StatusCode == 407)
+		if challenged && c.account == nil && redirects.left() > 0 {
+			challenged = false // no credentials to answer with: the next redirect target, below
+		}
+		if challenged {
 			challenge := lifecycle.Response{Code: int(dr.Res.StatusCode), Reason: dr.Res.Reason, Stale: hasStaleChallenge(dr.Res)}
 			x.resend = false
 			x.step(challenge)
@@ -94,16 +101,24 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, stk *stack, c *call,
 		code := 0
 		if errors.As(err, &dr) {
 			code = int(dr.Res.StatusCode)
-			if code >= 300 && code < 400 {
+			if redirecting(code) {
 				redirects.add(dr.Res)
 			}
 		}
 		if err != nil && followsRedirect(code) && ringCtx.Err() == nil {
 			if next, nl, ok := p.nextRedirect(ringCtx, stk, c, req, l, redirects, x, code, dr); ok {
-				_ = answers.apply(next) // the same challenges, for the new Request-URI
+				// The new target is offered what the first was, and challenges anew: the far
+				// end's answer (401) is not sent where a 3xx pointed, the proxy's (407) goes
+				// on, recomputed for the new Request-URI.
+				next.SetBody(offer)
+				x.secureOffer = secureOffer
+				answers.dropUser()
+				next.RemoveHeader("Authorization")
+				_ = answers.apply(next)
 				if nl != l {
 					l, ua, ti = nl, dialogUA(nl), 0
 				}
+				tried = nil // RFC 3263 failover starts afresh for this target
 				req = next
 				continue
 			}
@@ -125,7 +140,7 @@ func (p *Phone) nextRedirect(ctx context.Context, stk *stack, c *call, req *sip.
 	}
 	for {
 		uri, ok := redirects.next()
-		if !ok {
+		if !ok || ctx.Err() != nil { // none left, or hung up while a target was looked up
 			return nil, nil, false
 		}
 		next, nl, err := p.redirectInvite(ctx, stk, c, req, l, uri)

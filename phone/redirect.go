@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,6 +79,7 @@ func (s *redirectSet) add(res *sip.Response) {
 		u.Headers = nil
 		if u.UriParams != nil {
 			u.UriParams.Remove("method")
+			u.UriParams.Remove("maddr") // the host named is where it goes, not another
 		}
 		q := 1.0
 		if v, ok := c.Params.Get("q"); ok {
@@ -95,6 +97,14 @@ func (s *redirectSet) add(res *sip.Response) {
 		s.pending = append(s.pending, c.uri)
 	}
 }
+
+// left is how many targets are still to try.
+func (s *redirectSet) left() int { return min(len(s.pending), maxRedirects-s.followed) }
+
+// redirecting says whether a final response names targets to follow: 300, 301 and 302. Not
+// 305 (its Contact is a proxy to go through, RFC 3261 21.3.5, and following it blindly let a
+// callee route our calls) nor 380 (the alternatives are in its body, for a person to read).
+func redirecting(code int) bool { return code >= 300 && code <= 302 }
 
 // next is the next target to try, if any is left within maxRedirects.
 func (s *redirectSet) next() (sip.Uri, bool) {
@@ -120,6 +130,10 @@ func followsRedirect(code int) bool {
 // same local address as before, since our offer names it. It returns the request and the
 // client and leg to send it with.
 func (p *Phone) redirectInvite(ctx context.Context, stk *stack, c *call, req *sip.Request, l *leg, uri sip.Uri) (*sip.Request, *leg, error) {
+	if strings.EqualFold(req.Recipient.Scheme, "sips") && !strings.EqualFold(uri.Scheme, "sips") {
+		// RFC 3261 8.1.3.4: not without telling the user, who asked for TLS all the way.
+		return nil, nil, fmt.Errorf("redirect to %s: the call was to a sips: URI, and this one would not be secured", uri.String())
+	}
 	next := req.Clone()
 	next.Recipient = uri
 	next.RemoveHeader("Via")
@@ -135,6 +149,11 @@ func (p *Phone) redirectInvite(ctx context.Context, stk *stack, c *call, req *si
 		return nil, nil, fmt.Errorf("redirect to %s: reached from %s over %s, and the call's media from %s over %s",
 			uri.String(), nl.localIP, nl.transport, l.localIP, l.transport)
 	}
+	if internal(nl.targets[0].Addr.Addr()) && !internal(l.targets[0].Addr.Addr()) {
+		// A callee on the internet may not turn our phone into a prober of the user's own
+		// network (up to maxRedirects INVITEs to hosts and ports it picks).
+		return nil, nil, fmt.Errorf("redirect to %s: a private or local address (%s), from a public target", uri.String(), nl.targets[0].Addr)
+	}
 	next.SetDestination(nl.dest)
 	next.RemoveHeader("Contact")
 	next.AppendHeader(&sip.ContactHeader{Address: nl.contact})
@@ -143,12 +162,29 @@ func (p *Phone) redirectInvite(ctx context.Context, stk *stack, c *call, req *si
 
 // noteRedirect tells the machine and the front end that the call goes on to uri, as res (a
 // 3xx, or the failure of a redirect target before it) asked.
+//
+// The history keeps the target the user dialled (redialling goes through the redirect again);
+// the call's status shows where it went. The first target's early dialogs are over: an INVITE
+// with Replaces naming one no longer picks the call up (pickup.go).
 func (p *Phone) noteRedirect(x *outgoingRun, c *call, from, to sip.Uri, code int, reason string) {
 	p.log.Info("call redirected", "call", c.id, "from", from.String(), "to", to.String(), "code", code)
-	x.step(lifecycle.Redirected{})
-	p.update(c, func(s *CallStatus) { s.Peer = to.String() })
+	c.mu.Lock()
+	if c.dialled == "" {
+		c.dialled, c.dialledName = c.status.Peer, c.status.PeerName
+	}
+	c.status.Peer, c.status.PeerName = to.String(), ""
+	c.early.remote = nil
+	c.mu.Unlock()
 	p.publish(CallRedirected{Time: p.clock.Now(), CallID: c.id, Account: c.accountName(),
 		From: from.String(), To: to.String(), Code: code, Reason: reason})
+	x.step(lifecycle.Redirected{}) // "calling" again, with the new peer
+}
+
+// internal says whether a is loopback, private (RFC 1918, RFC 4193), link-local or
+// unspecified: the user's own machine or network.
+func internal(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsUnspecified()
 }
 
 // dialogUA is the sipgo dialog maker for leg l.

@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -36,7 +37,7 @@ func TestRedirectSetOrder(t *testing.T) {
 		"<sip:a@example.com>, <sip:b@example.com>;q=1.0",
 		"<tel:+15550100>",
 		"<sip:alice@EXAMPLE.com>",
-		"<sips:best@example.com?Subject=hi&Replaces=x;method=BYE>;q=1",
+		"<sips:best@example.com;method=BYE;maddr=10.0.0.1?Subject=hi&Replaces=x>;q=1",
 		"<sip:bad@example.com>;q=nonsense",
 	))
 	s.add(redirectResponse(t, "<sip:a@example.com>", "<sip:c@example.com>;q=0.5"))
@@ -46,7 +47,7 @@ func TestRedirectSetOrder(t *testing.T) {
 		if !ok {
 			break
 		}
-		if u.Headers.Has("Replaces") || u.UriParams.Has("method") {
+		if u.Headers.Has("Replaces") || u.UriParams.Has("method") || u.UriParams.Has("maddr") {
 			t.Errorf("%s keeps the header or method it named", u.String())
 		}
 		got = append(got, u.Scheme+":"+u.User)
@@ -79,6 +80,27 @@ func TestFollowsRedirect(t *testing.T) {
 	for code, want := range map[int]bool{0: true, 302: true, 404: true, 486: true, 503: true, 487: false, 600: false, 603: false, 200: false} {
 		if got := followsRedirect(code); got != want {
 			t.Errorf("followsRedirect(%d) = %v, want %v", code, got, want)
+		}
+	}
+}
+
+// TestRedirectKeepsTLS: a call to a sips: URI is not redirected to a sip: one (RFC 3261
+// 8.1.3.4: not without the user's say), which would drop TLS on the way.
+func TestRedirectKeepsTLS(t *testing.T) {
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sips", User: "bob", Host: "example.com"})
+	p := &Phone{}
+	if _, _, err := p.redirectInvite(t.Context(), nil, &call{}, req, nil, sip.Uri{Scheme: "sip", User: "bob", Host: "example.net"}); err == nil {
+		t.Fatal("a sips: call was redirected to a sip: URI")
+	}
+}
+
+// TestInternalAddresses: what counts as the user's own machine or network for a redirect.
+func TestInternalAddresses(t *testing.T) {
+	for a, want := range map[string]bool{"127.0.0.1": true, "10.1.2.3": true, "192.168.1.1": true, "172.16.0.1": true,
+		"169.254.1.1": true, "::1": true, "fe80::1": true, "fd00::1": true, "0.0.0.0": true, "::ffff:10.0.0.1": true,
+		"203.0.113.5": false, "2001:db8::1": false, "8.8.8.8": false} {
+		if got := internal(netip.MustParseAddr(a)); got != want {
+			t.Errorf("internal(%s) = %v, want %v", a, got, want)
 		}
 	}
 }

@@ -189,7 +189,11 @@ func (m *Model) midcallEvent(ev phone.Event) {
 		return
 	case phone.CallRedirected:
 		// The call's line shows the new peer (its status); the log and notice say why.
-		m.appendLogs(LogLine{Time: ev.Time, Level: "INFO", Text: fmt.Sprintf("call %s: redirected to %s (%d %s)", ev.CallID, ev.To, ev.Code, ev.Reason)})
+		why := "no answer there"
+		if ev.Code != 0 {
+			why = fmt.Sprintf("%d %s", ev.Code, ev.Reason)
+		}
+		m.appendLogs(LogLine{Time: ev.Time, Level: "INFO", Text: fmt.Sprintf("call %s: redirected to %s (%s)", ev.CallID, ev.To, why)})
 		m.callNotice(ev.CallID, true, "redirected to "+ev.To)
 		return
 	}

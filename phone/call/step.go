@@ -118,6 +118,8 @@ type (
 	// StartMedia starts the RTP session; Early plays the far end's early media without
 	// sending.
 	StartMedia struct{ Early bool }
+	// StopEarlyMedia stops playing the early media of a target that redirected the call.
+	StopEarlyMedia struct{}
 	// Publish tells subscribers the call's new state.
 	Publish struct{ State State }
 	// End closes the call with its outcome (publish, record in history, free resources).
@@ -132,6 +134,7 @@ func (SendBye) effect()        {}
 func (Respond) effect()        {}
 func (PrepareAnswer) effect()  {}
 func (StartMedia) effect()     {}
+func (StopEarlyMedia) effect() {}
 func (Publish) effect()        {}
 func (End) effect()            {}
 
@@ -162,10 +165,16 @@ func Step(m Machine, in Input) (Machine, []Effect) {
 			return m.end(Outcome{Code: in.Code, Reason: in.Reason, By: Remote, Failure: FailureConfig})
 		}
 	case Redirected:
-		if m.Outgoing && m.Ringing() {
-			m.UserAuthSent, m.StaleRetried = false, false
+		if !m.Outgoing || !m.Ringing() || m.State == Idle {
+			return m, nil
 		}
-		return m, nil
+		// The first target's ringing and early media are over: the new one rings afresh.
+		var fx []Effect
+		if m.State == EarlyMedia {
+			fx = append(fx, StopEarlyMedia{})
+		}
+		m.UserAuthSent, m.StaleRetried = false, false
+		return m.to(Calling), append(fx, Publish{Calling})
 	case RingTimeout:
 		if m.Outgoing && m.Ringing() {
 			return m.end(Outcome{Code: 487, Reason: "ring timeout", By: Local, Failure: FailureNoAnswer}, SendCancel{})
