@@ -120,6 +120,25 @@ func TestDTMFSippEcho(t *testing.T) {
 	}
 }
 
+// TestDTMFByInfoToSipp: sipp answers without telephone-event (a PBX set to DTMF by SIP INFO);
+// dialtone's --dtmf digits go as INFO requests with application/dtmf-relay bodies, 5 then #,
+// which the scenario checks (sipp fails otherwise). Before, no digit was sent at all.
+func TestDTMFByInfoToSipp(t *testing.T) {
+	t.Parallel()
+	s := peers.StartSippUAS(t, peers.SippOptions{Scenario: "testdata/sipp_uas_takes_info_dtmf.xml"})
+	code, _, p := runDialtone(t, 30*time.Second, nil, "call", s.URI("ivr"), "--json", "--audio", "null",
+		"--dtmf", "5#", "--duration", "3s")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\nsipp:\n%s", code, p.transcript(), s.Messages())
+	}
+	if strings.Contains(p.transcript(), "--dtmf") {
+		t.Fatalf("--dtmf reported a failure:\n%s", p.transcript())
+	}
+	if c, err := s.Wait(10 * time.Second); err != nil || c != 0 {
+		t.Fatalf("sipp exit %d (%v): the INFOs were not 5 then # as dtmf-relay\n%s", c, err, s.Messages())
+	}
+}
+
 // TestDTMFInfoFromSipp: sipp (no telephone-event) sends DTMF by SIP INFO in the dialog;
 // dialtone answers 200 and reports each digit as a dtmf event; a text/plain INFO gets 415
 // with Accept, a dtmf-relay body without Signal 400, an INFO for no dialog 481 (the

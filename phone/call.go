@@ -75,6 +75,7 @@ type call struct {
 	// dialled and dialledName: the target the user called, when a 3xx moved the call on
 	// (redirect.go): the history keeps it, the status shows where the call went.
 	dialled, dialledName string
+	info                 dtmfInfo          // digits going as SIP INFO (info_send.go)
 	talking              bool              // talk runs and takes offers from offerCh
 	machine              lifecycle.Machine // where the call is in its life (phone/call decides)
 	status               CallStatus
@@ -214,8 +215,8 @@ func (p *Phone) Hangup(id string) error {
 }
 
 // SendDTMF sends digits (0-9 * # A-D; ',' pauses 500 ms) as RFC 4733 events on an answered
-// call. It returns at once: the digits go out one by one (media.DTMFDuration each,
-// media.DTMFGap apart).
+// call, or as SIP INFO when the far end negotiated no telephone-event (info_send.go). It
+// returns at once: the digits go out one by one (media.DTMFDuration each, media.DTMFGap apart).
 func (p *Phone) SendDTMF(id string, digits string) error {
 	c, err := p.lookupCall(id)
 	if err != nil {
@@ -230,6 +231,14 @@ func (p *Phone) SendDTMF(id string, digits string) error {
 	}
 	if c.onHold() {
 		return fmt.Errorf("call %s: on hold: no audio, so no DTMF either", id)
+	}
+	c.mu.Lock()
+	// No telephone-event negotiated: as SIP INFO (info_send.go); also while INFO digits are
+	// still going (a re-INVITE that added telephone-event must not let these overtake them).
+	byInfo := c.params.DTMFPT < 0 || c.info.sending || len(c.info.digits) > 0
+	c.mu.Unlock()
+	if byInfo {
+		return p.queueDTMFInfo(c, digits)
 	}
 	if err := ms.SendDTMFString(digits); err != nil { // all or nothing: a typo sends no digit
 		return fmt.Errorf("call %s: %w", id, err)

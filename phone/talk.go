@@ -76,6 +76,10 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 	hangup, stopping, bye := c.hangupCh, ctx.Done(), d.Context().Done()
 	h := newHoldRun(p, c, ms, d)
 	defer h.close()
+	infoKick, infoWaiting := c.infoKick()
+	if infoWaiting { // digits asked for before this loop ran
+		h.startInfo()
+	}
 	c.mu.Lock()
 	c.talking = true
 	c.mu.Unlock()
@@ -89,6 +93,9 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 		select {
 		case on := <-c.holdCh:
 			in = lifecycle.HoldRequest{Hold: on}
+		case <-infoKick:
+			h.startInfo()
+			continue
 		case o := <-c.offerCh:
 			h.offer, in = o, lifecycle.RemoteOffer{}
 		case ans := <-c.ackAnswers:

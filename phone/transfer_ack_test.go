@@ -22,6 +22,10 @@ type rawCaller struct {
 	refers chan *sip.Request                         // REFERs from the phone, answered 202 by the handler
 	byes   chan *sip.Request                         // the phone's BYE, answered 200
 	acks   chan *sip.Request                         // the phone's ACKs (of our 200s to its re-INVITEs)
+	infos  chan *sip.Request                         // the phone's INFOs, answered infoCode (0: 200)
+	// infoCode answers the phone's INFOs (0: 200); byeHold delays the answer to its BYE.
+	infoCode atomic.Int32
+	byeHold  atomic.Int64
 	// reinvite answers the phone's re-INVITEs; nil: 501.
 	reinvite atomic.Pointer[func(*sip.Request, sip.ServerTransaction)]
 	// notify answers the phone's NOTIFYs (of a REFER we sent it); nil: 200.
@@ -57,7 +61,19 @@ func dialRawWith(t *testing.T, addr string, body []byte, hdrs ...sip.Header) *ra
 	local := pc.LocalAddr().(*net.UDPAddr)
 	dua := &sipgo.DialogUA{Client: client, ContactHDR: sip.ContactHeader{
 		Address: sip.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1", Port: local.Port}}}
-	r := &rawCaller{client: client, refers: make(chan *sip.Request, 4), byes: make(chan *sip.Request, 1), acks: make(chan *sip.Request, 4)}
+	r := &rawCaller{client: client, refers: make(chan *sip.Request, 4), byes: make(chan *sip.Request, 1), acks: make(chan *sip.Request, 4),
+		infos: make(chan *sip.Request, 16)}
+	srv.OnInfo(func(req *sip.Request, tx sip.ServerTransaction) {
+		code := int(r.infoCode.Load())
+		if code == 0 {
+			code = 200
+		}
+		_ = tx.Respond(sip.NewResponseFromRequest(req, code, "", nil))
+		select {
+		case r.infos <- req:
+		default:
+		}
+	})
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
 		if h := r.reinvite.Load(); h != nil {
 			(*h)(req, tx)
@@ -86,6 +102,7 @@ func dialRawWith(t *testing.T, addr string, body []byte, hdrs ...sip.Header) *ra
 		}
 	})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		time.Sleep(time.Duration(r.byeHold.Load()))
 		if s := r.sess.Load(); s == nil || s.ReadBye(req, tx) != nil {
 			_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 			return

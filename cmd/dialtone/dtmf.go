@@ -13,7 +13,7 @@ import (
 // dtmfFlags is --dtmf for call and answer: digits sent as RFC 4733 events once the call is
 // answered, as a script would dial an IVR's menu.
 type dtmfFlags struct {
-	DTMF dtmfDigits `name:"dtmf" help:"Send these DTMF digits (0-9 * # A-D) once the call is answered; each ',' waits 500 ms, e.g. --dtmf \",,1234#\". Each digit lasts 120 ms, 100 ms apart, as RFC 4733 events." placeholder:"DIGITS"`
+	DTMF dtmfDigits `name:"dtmf" help:"Send these DTMF digits (0-9 * # A-D) once the call is answered; each ',' waits 500 ms, e.g. --dtmf \",,1234#\". Each digit lasts 120 ms, 100 ms apart, as RFC 4733 events (SIP INFO to a far end without telephone-event)." placeholder:"DIGITS"`
 }
 
 // dtmfDigits is checked when the command line is parsed, so a typo is a usage error (exit 2)
@@ -33,8 +33,8 @@ func (d *dtmfDigits) Decode(ctx *kong.DecodeContext) error {
 	return nil
 }
 
-// sendDTMF queues the digits on an answered call; a failure (no telephone-event negotiated)
-// is reported on stderr and the call goes on.
+// sendDTMF queues the digits on an answered call; a failure (the call on hold, too many
+// digits waiting) is reported on stderr and the call goes on.
 func (f dtmfFlags) sendDTMF(e *env, ph *phone.Phone, id string) {
 	if f.DTMF == "" {
 		return
