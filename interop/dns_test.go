@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -289,4 +290,24 @@ func TestDNSCallFailsOverOn503(t *testing.T) {
 		t.Errorf("the 503 was not acknowledged:\n%s", busy.Messages())
 	}
 	assertTone(t, rec, 900, 2)
+}
+
+// TestDNSDirectCallCancelReachesTheCallee: a direct call to a domain whose SRV record names
+// another host and port than the domain's own (no A record at all here), hung up while it
+// rings: the CANCEL goes where the INVITE went, and the callee stops ringing (487). sipgo
+// builds a CANCEL from the INVITE's Route or Request-URI, not from where the INVITE was sent,
+// so it went to dns.test:5060, and the callee rang on until its own timeout.
+func TestDNSDirectCallCancelReachesTheCallee(t *testing.T) {
+	t.Parallel()
+	ring := peers.StartSippUAS(t, peers.SippOptions{Scenario: "uas_ring_forever"})
+	d := srvSet(t, ring.Port())
+	p := startDialtone(t, nil, "call", "sip:bob@"+dnsDomain, "--json", "--audio", "null", "--dns-server", d.Addr())
+	p.waitEvent("ringing", 15*time.Second)
+	p.signal(syscall.SIGINT)
+	if code, _ := p.wait(15 * time.Second); code != 11 {
+		t.Fatalf("exit %d, want 11 (cancelled)\n%s", code, p.transcript())
+	}
+	eventually(t, 5*time.Second, "the callee's CANCEL", func() (bool, string) {
+		return len(ring.Received("CANCEL")) == 1, ring.Messages()
+	})
 }

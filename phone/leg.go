@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -24,6 +25,27 @@ type leg struct {
 	route     *sip.Uri // outbound proxy, sent as a Route header
 	from      sip.Uri
 	display   string
+}
+
+// directRoute is the Route a direct call to target needs when its first hop (RFC 3263: an
+// SRV record's host and port, a name's address) is not the Request-URI's own IP and port:
+// sipgo sends the CANCEL by the INVITE's Route, or else to the Request-URI's host as its own
+// resolver sees it (dns.test:5060 for a domain whose SRV says sip1.dns.test:5080), so a call
+// hung up while ringing was never cancelled where it rang. The Route names the first hop, and
+// routeVia keeps it on the hop a failover moves to. nil when the Request-URI says it already.
+func directRoute(target sip.Uri, first resolve.Target) *sip.Uri {
+	port := target.Port
+	if port == 0 {
+		port = 5060
+		if strings.EqualFold(target.Scheme, "sips") {
+			port = 5061
+		}
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(target.Host, "[]")); err == nil &&
+		netip.AddrPortFrom(ip.Unmap(), uint16(port)) == netip.AddrPortFrom(first.Addr.Addr().Unmap(), first.Addr.Port()) {
+		return nil
+	}
+	return &sip.Uri{Scheme: target.Scheme, Host: target.Host, Port: target.Port}
 }
 
 // legFor prepares the network side of a call to target through acc (nil: direct, no account).
@@ -61,6 +83,7 @@ func (p *Phone) legFor(ctx context.Context, stk *stack, acc *account, target sip
 			return nil, transportError("call "+target.String(), target.Host, l.transport, err)
 		}
 		l.targets = targets
+		l.route = directRoute(target, targets[0])
 	}
 	l.dest = l.targets[0].Addr.String()
 	if l.transport == UDP {

@@ -363,23 +363,29 @@ func (p *Phone) newInvite(c *call, l *leg, target sip.Uri, offer []byte) *sip.Re
 	return req
 }
 
+// addRoute names l's first hop in req's Route (loose routing), when l has one.
+func addRoute(req *sip.Request, l *leg) {
+	if l.route == nil {
+		return
+	}
+	route := &sip.RouteHeader{Address: *l.route.Clone()}
+	route.Address.User = ""
+	route.Address.UriParams = sip.NewParams()
+	route.Address.UriParams.Add("lr", "")
+	if l.transport != UDP && route.Address.Scheme != "sips" {
+		route.Address.UriParams.Add("transport", l.transport.String())
+	}
+	req.AppendHeader(route)
+	routeVia(req, l.dest)
+}
+
 // newOutOfDialogRequest builds a request that starts something (INVITE, MESSAGE) on leg l:
 // first hop, Route, From with a fresh tag, To, Call-ID, CSeq 1, Max-Forwards, User-Agent.
 func (p *Phone) newOutOfDialogRequest(l *leg, method sip.RequestMethod, target sip.Uri) *sip.Request {
 	req := sip.NewRequest(method, target)
 	req.SetTransport(strings.ToUpper(l.transport.String()))
 	req.SetDestination(l.dest)
-	if l.route != nil {
-		route := &sip.RouteHeader{Address: *l.route.Clone()}
-		route.Address.User = ""
-		route.Address.UriParams = sip.NewParams()
-		route.Address.UriParams.Add("lr", "")
-		if l.transport != UDP && route.Address.Scheme != "sips" {
-			route.Address.UriParams.Add("transport", l.transport.String())
-		}
-		req.AppendHeader(route)
-		routeVia(req, l.dest)
-	}
+	addRoute(req, l)
 	from := &sip.FromHeader{DisplayName: quoteDisplay(l.display), Address: l.from, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)

@@ -155,6 +155,8 @@ func (p *Phone) redirectInvite(ctx context.Context, stk *stack, c *call, req *si
 		return nil, nil, fmt.Errorf("redirect to %s: a private or local address (%s), from a public target", uri.String(), nl.targets[0].Addr)
 	}
 	next.SetDestination(nl.dest)
+	next.RemoveHeader("Route") // the first target's first hop, if it needed one (directRoute)
+	addRoute(next, nl)
 	next.RemoveHeader("Contact")
 	next.AppendHeader(&sip.ContactHeader{Address: nl.contact})
 	return next, nl, nil
