@@ -72,15 +72,14 @@ type call struct {
 	// is up for requests in it (a REFER that overtakes the ACK waits for it), while the call
 	// counts as answered (DTMF, mute) only with the ACK's answer.
 	offered bool
-	// dialled and dialledName: the target the user called, when a 3xx moved the call on
-	// (redirect.go): the history keeps it, the status shows where the call went.
-	dialled, dialledName string
-	info                 dtmfInfo          // digits going as SIP INFO (info_send.go)
-	talking              bool              // talk runs and takes offers from offerCh
-	machine              lifecycle.Machine // where the call is in its life (phone/call decides)
-	status               CallStatus
-	rating               callRating // the E-model over the call's statistics (callquality.go)
-	done                 chan struct{}
+	// dialledName is the display name of status.Dialled (redirect.go), for the history.
+	dialledName string
+	info        dtmfInfo          // digits going as SIP INFO (info_send.go)
+	talking     bool              // talk runs and takes offers from offerCh
+	machine     lifecycle.Machine // where the call is in its life (phone/call decides)
+	status      CallStatus
+	rating      callRating // the E-model over the call's statistics (callquality.go)
+	done        chan struct{}
 }
 
 func newCall(id string, acc *account, dir Direction) *call {
@@ -391,8 +390,8 @@ func (p *Phone) end(c *call, code int, reason, by string, failure Failure, err e
 	})
 	if p.cfg.Calls != nil {
 		c.mu.Lock()
-		if c.dialled != "" { // redirected: the history keeps what was dialled, for a redial
-			s.Peer, s.PeerName = c.dialled, c.dialledName
+		if s.Dialled != "" { // redirected: the history keeps what was dialled, for a redial
+			s.Peer, s.PeerName = s.Dialled, c.dialledName
 		}
 		c.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)

@@ -68,6 +68,9 @@ type CallStatus struct {
 	Direction Direction
 	Peer      string // the other party's URI
 	PeerName  string // its display name, if any
+	// Dialled is the target the user called when a 3xx moved the call on (Peer is where it
+	// went): the history keeps it, so a redial goes through the redirect again. "" otherwise.
+	Dialled   string
 	State     CallState
 	Codec     string // negotiated codec, once answered
 	CodecRate int    // its audio sample rate in Hz (8000 G.711, 16000 G.722, 48000 Opus)

@@ -350,6 +350,9 @@ func routeVia(req *sip.Request, dest string) {
 	if err != nil {
 		return
 	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // an IPv6 address: sipgo makes the CANCEL's destination of host:port as it is
+	}
 	r := &sip.RouteHeader{Address: *h.Address.Clone()}
 	r.Address.Host, r.Address.Port = host, n
 	req.ReplaceHeader(r)

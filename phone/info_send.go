@@ -121,6 +121,11 @@ func (h *holdRun) sendDTMFInfo(ctx context.Context) {
 		if !ok {
 			return
 		}
+		if c.onHold() { // no DTMF on hold, as SendDTMF says: the rest is dropped
+			p.log.Info("DTMF by INFO: the call went on hold; the digits left are not sent", "call", c.id)
+			drop()
+			return
+		}
 		if d == ',' {
 			if !sleepCtx(ctx, infoPause) {
 				drop()

@@ -22,7 +22,7 @@ type leg struct {
 	// answer (or a 503) from one moves to the next before any provisional response.
 	targets   []resolve.Target
 	transport Transport
-	route     *sip.Uri // outbound proxy, sent as a Route header
+	route     *sip.Uri // the first hop named in a Route: the outbound proxy or registrar, or a direct call's (directRoute)
 	from      sip.Uri
 	display   string
 }

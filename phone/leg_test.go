@@ -1,7 +1,10 @@
 package phone
 
 import (
+	"net"
 	"net/netip"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/dialtone/dialtone/phone/resolve"
@@ -36,5 +39,24 @@ func TestDirectRoute(t *testing.T) {
 		if r != nil && (r.Host != u.Host || r.User != "") {
 			t.Errorf("%s: Route %s, want the Request-URI's host", c.uri, r.String())
 		}
+	}
+}
+
+// TestRouteViaIPv6: a first hop at an IPv6 address keeps its brackets in the Route, from which
+// sipgo makes the CANCEL's destination (host:port as it is): "::1:5060" cannot be sent to.
+func TestRouteViaIPv6(t *testing.T) {
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "bob", Host: "v6.test"})
+	l := &leg{route: &sip.Uri{Scheme: "sip", Host: "v6.test"}, dest: "[::1]:5070", transport: UDP}
+	addRoute(req, l)
+	h, ok := req.GetHeader("Route").(*sip.RouteHeader)
+	if !ok {
+		t.Fatal("no Route")
+	}
+	dest := net.JoinHostPort(strings.Trim(h.Address.Host, "[]"), strconv.Itoa(h.Address.Port))
+	if h.Address.Host != "[::1]" || dest != "[::1]:5070" {
+		t.Fatalf("Route %s: host %q, want [::1] at port 5070", h.Address.String(), h.Address.Host)
+	}
+	if _, _, err := sip.ParseAddr(h.Address.Host + ":" + strconv.Itoa(h.Address.Port)); err != nil {
+		t.Fatalf("the CANCEL's destination from the Route, %s:%d: %v", h.Address.Host, h.Address.Port, err)
 	}
 }

@@ -171,8 +171,8 @@ func (p *Phone) redirectInvite(ctx context.Context, stk *stack, c *call, req *si
 func (p *Phone) noteRedirect(x *outgoingRun, c *call, from, to sip.Uri, code int, reason string) {
 	p.log.Info("call redirected", "call", c.id, "from", from.String(), "to", to.String(), "code", code)
 	c.mu.Lock()
-	if c.dialled == "" {
-		c.dialled, c.dialledName = c.status.Peer, c.status.PeerName
+	if c.status.Dialled == "" {
+		c.status.Dialled, c.dialledName = c.status.Peer, c.status.PeerName
 	}
 	c.status.Peer, c.status.PeerName = to.String(), ""
 	c.early.remote = nil

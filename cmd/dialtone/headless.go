@@ -19,8 +19,11 @@ type printer struct {
 	answered map[string]bool // calls whose "answered" is printed (headless_hold.go)
 	// last is each call's state last printed: a redirected call's status repeats its state
 	// with the new peer, which the "redirected" line says already (headless_hold.go).
-	last  map[string]phone.CallState
-	names *contactNames // the address book's names for peers (contacts_names.go); nil: none
+	last map[string]phone.CallState
+	// justRedirected: calls whose "redirected" line was just printed, so the "calling" status with
+	// the new peer that follows it is not printed too (headless_hold.go).
+	justRedirected map[string]bool
+	names          *contactNames // the address book's names for peers (contacts_names.go); nil: none
 }
 
 // record is one NDJSON line. Optional fields are omitted when empty.

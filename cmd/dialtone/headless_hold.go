@@ -44,9 +44,13 @@ func (p *printer) repeated(s phone.CallStatus) bool {
 	if s.State == phone.CallEnded {
 		delete(p.last, s.ID)
 	}
+	if s.State == phone.CallCalling && p.justRedirected[s.ID] {
+		delete(p.justRedirected, s.ID)
+		return true // the redirect's "calling" again: the "redirected" line said it
+	}
 	switch s.State {
 	case phone.CallCalling, phone.CallRinging, phone.CallEarlyMedia:
-		return seen && was == s.State // a redirect's new peer: the "redirected" line said it
+		return seen && was == s.State
 	case phone.CallHolding, phone.CallHeld:
 		return true
 	case phone.CallAnswered:

@@ -23,6 +23,10 @@ type redirectedRecord struct {
 
 // redirected prints that an outgoing call goes on to another target (phone.CallRedirected).
 func (p *printer) redirected(e phone.CallRedirected) {
+	if p.justRedirected == nil {
+		p.justRedirected = map[string]bool{}
+	}
+	p.justRedirected[e.CallID] = true
 	if p.json {
 		b, err := json.Marshal(redirectedRecord{Event: "redirected", Time: stamp(e.Time), Account: e.Account,
 			CallID: e.CallID, Peer: e.To, RedirectedFrom: e.From, Code: e.Code, Reason: e.Reason})

@@ -33,3 +33,29 @@ func TestRedirectedCallPrintsItsStatesOnce(t *testing.T) {
 		t.Fatalf("printed %q", got)
 	}
 }
+
+// TestRedirectWhileRingingPrintsNoSecondCalling: a call that rang at the first target and was
+// then redirected prints "redirected", not "calling" again (as when it was still calling),
+// then the new target's ringing.
+func TestRedirectWhileRingingPrintsNoSecondCalling(t *testing.T) {
+	at := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	var out bytes.Buffer
+	p := &printer{w: &out, json: true}
+	s := phone.CallStatus{ID: "c1", Time: at, State: phone.CallCalling, Peer: "sip:fwd-bob@example.com"}
+	p.call(s)
+	s.State = phone.CallRinging
+	p.call(s)
+	// The phone publishes the event, then the status with the new peer (redirect.go).
+	p.redirected(phone.CallRedirected{Time: at, CallID: "c1", From: s.Peer, To: "sip:bob@example.com", Code: 302})
+	s.Peer, s.State = "sip:bob@example.com", phone.CallCalling
+	p.call(s)
+	s.State = phone.CallRinging
+	p.call(s)
+	var events []string
+	for _, l := range jsonLines(t, out.String()) {
+		events = append(events, l["event"].(string))
+	}
+	if got := strings.Join(events, " "); got != "calling ringing redirected ringing" {
+		t.Fatalf("printed %q", got)
+	}
+}

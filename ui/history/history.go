@@ -177,7 +177,11 @@ func (m *Model) add(s phone.CallStatus) {
 		}
 	}
 	outcome, good := Outcome(s)
-	e := Entry{CallID: s.ID, Account: s.Account, Direction: s.Direction, Peer: s.Peer, PeerName: s.PeerName,
+	peer, name := s.Peer, s.PeerName
+	if s.Dialled != "" { // redirected: the number dialled, as the history store keeps it
+		peer, name = s.Dialled, ""
+	}
+	e := Entry{CallID: s.ID, Account: s.Account, Direction: s.Direction, Peer: peer, PeerName: name,
 		Outcome: outcome, Good: good, Duration: s.Duration(), Started: s.Started, Ended: s.Ended, Target: m.typed[s.ID]}
 	if e.Ended.IsZero() {
 		e.Ended = s.Time

@@ -79,3 +79,17 @@ func TestSelectionFollowsItsEntry(t *testing.T) {
 	m.Update(end)
 	selectedPeer(t, m, "sip:f@x")
 }
+
+// A redirected call is kept under the number dialled, as the history store keeps it: once
+// the store is read again it is one row, not the dialled one and the target beside it.
+func TestRedirectedCallIsOneRow(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	m := New(common.NewCommon(styles.New(true, true)))
+	end := phone.CallStatus{ID: "c1", Direction: phone.Outgoing, Peer: "sip:bob@x", Dialled: "sip:fwd-bob@x", State: phone.CallEnded,
+		Started: t0, Answered: t0.Add(time.Second), Ended: t0.Add(time.Minute)}
+	m.Update(end)
+	m.SetPast([]Entry{past("sip:fwd-bob@x", t0)})
+	if got := m.Entries(); len(got) != 1 || got[0].Peer != "sip:fwd-bob@x" {
+		t.Fatalf("entries %+v, want one, the number dialled", got)
+	}
+}
