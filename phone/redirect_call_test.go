@@ -1,7 +1,6 @@
 package phone
 
 import (
-	"context"
 	"net"
 	"strings"
 	"sync"
@@ -50,13 +49,7 @@ func TestRedirectThroughAccount(t *testing.T) {
 		}
 	})
 	srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	serveUDP(t, ua, srv, pc)
-	p, _, events := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{{Name: "a", AOR: "sip:alice@127.0.0.1",
-		Registrar: "sip:" + pc.LocalAddr().String(), Password: func(context.Context) (string, error) { return "pw", nil }}}})
+	p, events := registrarPhoneEvents(t, ua, srv)
 	id, err := p.Dial("a", "sip:fwd@127.0.0.1", CallAudio{}, DialOptions{RingTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +130,7 @@ func TestRedirectMovesOnPastFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	serveUDP(t, ua, srv, pc)
-	calls := &fakeCallStore{}
+	calls := &callLog{}
 	caller, _, events := runPhone(t, Config{Calls: calls})
 	dialled := "sip:x@" + pc.LocalAddr().String()
 	id, err := caller.Dial("", dialled, CallAudio{}, DialOptions{RingTimeout: 20 * time.Second})
@@ -170,30 +163,7 @@ func TestRedirectMovesOnPastFailures(t *testing.T) {
 	if !strings.HasPrefix(end.Peer, "sip:c@") {
 		t.Errorf("the call's peer %s, want the target that answered", end.Peer)
 	}
-	if got := calls.peers(); len(got) != 1 || got[0] != dialled {
-		t.Errorf("history peers %v, want the number dialled, %s", got, dialled)
+	if last, n := calls.last(); n != 1 || last.Peer != dialled {
+		t.Errorf("history: %d calls, the last to %s; want one, to the number dialled, %s", n, last.Peer, dialled)
 	}
-}
-
-// fakeCallStore keeps the calls a phone records in its history.
-type fakeCallStore struct {
-	mu    sync.Mutex
-	calls []CallStatus
-}
-
-func (s *fakeCallStore) SaveCall(_ context.Context, c CallStatus) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = append(s.calls, c)
-	return nil
-}
-
-func (s *fakeCallStore) peers() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for _, c := range s.calls {
-		out = append(out, c.Peer)
-	}
-	return out
 }

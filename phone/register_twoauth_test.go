@@ -131,14 +131,21 @@ func TestRegisterKeepsTheRegistrarsMinimum(t *testing.T) {
 // whose account "a" (password "pw") registers there.
 func registrarPhone(t *testing.T, ua *sipgo.UserAgent, srv *sipgo.Server) *Phone {
 	t.Helper()
+	p, _ := registrarPhoneEvents(t, ua, srv)
+	return p
+}
+
+// registrarPhoneEvents is registrarPhone with the phone's events.
+func registrarPhoneEvents(t *testing.T, ua *sipgo.UserAgent, srv *sipgo.Server) (*Phone, <-chan Event) {
+	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	serveUDP(t, ua, srv, pc)
-	p, _, _ := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{{Name: "a", AOR: "sip:alice@127.0.0.1",
+	p, _, events := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{{Name: "a", AOR: "sip:alice@127.0.0.1",
 		Registrar: "sip:" + pc.LocalAddr().String(), Password: func(context.Context) (string, error) { return "pw", nil }}}})
-	return p
+	return p, events
 }
 
 // challengeMD5 answers req with a digest challenge (nonce "n1", qop=auth) of the given kind:

@@ -25,11 +25,7 @@ func TestRedirectedCallPrintsItsStatesOnce(t *testing.T) {
 	p.call(s)
 	s.State = phone.CallEnded
 	p.call(s)
-	var events []string
-	for _, l := range jsonLines(t, out.String()) {
-		events = append(events, l["event"].(string))
-	}
-	if got := strings.Join(events, " "); got != "calling redirected ringing hangup" {
+	if got := eventNames(t, out.String()); got != "calling redirected ringing hangup" {
 		t.Fatalf("printed %q", got)
 	}
 }
@@ -51,11 +47,17 @@ func TestRedirectWhileRingingPrintsNoSecondCalling(t *testing.T) {
 	p.call(s)
 	s.State = phone.CallRinging
 	p.call(s)
-	var events []string
-	for _, l := range jsonLines(t, out.String()) {
-		events = append(events, l["event"].(string))
-	}
-	if got := strings.Join(events, " "); got != "calling ringing redirected ringing" {
+	if got := eventNames(t, out.String()); got != "calling ringing redirected ringing" {
 		t.Fatalf("printed %q", got)
 	}
+}
+
+// eventNames is the "event" of each NDJSON line in out, space-separated.
+func eventNames(t *testing.T, out string) string {
+	t.Helper()
+	var events []string
+	for _, l := range jsonLines(t, out) {
+		events = append(events, l["event"].(string))
+	}
+	return strings.Join(events, " ")
 }
