@@ -70,6 +70,9 @@ func (x *incomingRun) prepareOffer(ms *media.Session, ma mediaAddr, local sdp.Lo
 	c := x.c
 	c.mu.Lock()
 	c.addr, c.media, c.local, c.contact, c.offered = ma, ms, local, x.l.contact, true
+	// The user answered: a hang-up before the ACK's answer ends an answered call (the history's
+	// "answered", not "rejected"). The answer, when it comes, says when the media started.
+	c.status.Answered = x.p.clock.Now()
 	c.mu.Unlock()
 	x.okSDP, x.local = offer, local
 	return nil

@@ -230,3 +230,25 @@ func TestDelayedOfferReferBeforeAck(t *testing.T) {
 	}
 	waitCall(t, events, id, CallEnded)
 }
+
+// TestDelayedOfferHangupBeforeAck: the user who answered and hangs up before the caller's ACK
+// (with its answer) came ended an answered call: the history says answered, by us, not a call
+// we rejected. The BYE waits for the ACK (RFC 3261 15).
+func TestDelayedOfferHangupBeforeAck(t *testing.T) {
+	tp, addr, events := runPhone(t, Config{})
+	r, id, offer, _ := offerlessCall(t, tp, addr, events, CallAudio{})
+	if err := tp.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	answer, _, err := offer.Answer(sdp.Local{Addr: "127.0.0.1", Port: 4000, Codecs: []string{"PCMU"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.ackWith(answer); err != nil {
+		t.Fatalf("ACK: %v", err)
+	}
+	end := waitCall(t, events, id, CallEnded)
+	if end.Answered.IsZero() || end.By != "local" || end.Code != 0 {
+		t.Fatalf("ended %d %q by %s, answered %v: want answered, then hung up by us", end.Code, end.Reason, end.By, end.Answered)
+	}
+}
