@@ -172,6 +172,32 @@ func TestCallEarlyMediaIsPlayed(t *testing.T) {
 	}
 }
 
+// TestCallHearsTheOtherLaw: sipp answers with PCMU and PCMA (PCMU first, which dialtone then
+// sends), and sends A-law (PT 8), as RFC 3264 §5.1 lets an answerer: dialtone plays it, its
+// 800 Hz in the recording. Those packets were dropped as a codec not negotiated: silence.
+func TestCallHearsTheOtherLaw(t *testing.T) {
+	t.Parallel()
+	raw := filepath.Join(t.TempDir(), "other.alaw")
+	if out, err := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-e", "a-law", "-t", "raw", raw, "synth", "4", "sine", "800", "vol", "0.5").CombinedOutput(); err != nil {
+		t.Skipf("sox: %v %s", err, out)
+	}
+	xml := strings.ReplaceAll(readFile(t, "testdata/sipp_uas_sends_other_law.xml"), "[alaw_file]", raw)
+	scenario := filepath.Join(t.TempDir(), "other_law.xml")
+	if err := os.WriteFile(scenario, []byte(xml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := peers.StartSippUAS(t, peers.SippOptions{Scenario: scenario})
+	rec := filepath.Join(t.TempDir(), "heard.wav")
+	code, evs, p := runDialtone(t, 30*time.Second, nil, "call", s.URI("bob"), "--json", "--audio", "null", "--record", rec, "--duration", "3s")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\nsipp:\n%s", code, p.transcript(), s.Log())
+	}
+	if a, _ := findEvent(evs, "answered"); a.str("codec") != "PCMU" {
+		t.Fatalf("answered %v, want PCMU (the answer's first)", a)
+	}
+	assertToneFor(t, "the far end's A-law", rec, 800)
+}
+
 // TestCallCtrlCWhileRingingCancels: SIGINT while the far end rings sends CANCEL and exits 11.
 func TestCallCtrlCWhileRingingCancels(t *testing.T) {
 	t.Parallel()

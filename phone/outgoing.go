@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dialtone/dialtone/codec"
 	lifecycle "github.com/dialtone/dialtone/phone/call"
 	"github.com/dialtone/dialtone/phone/media"
 	"github.com/dialtone/dialtone/phone/sdp"
@@ -421,6 +422,10 @@ func mediaParams(n sdp.Negotiated, a CallAudio) (media.Params, error) {
 		return media.Params{}, fmt.Errorf("remote media address %q: %w", n.RemoteAddr, err)
 	}
 	dir := n.LocalDir
+	var recvAlt codec.Codec // the other G.711 law, when the answer listed it (sdp.Negotiated)
+	if n.RecvAlt.Name != "" {
+		recvAlt, _ = codecByName(n.RecvAlt.Name)
+	}
 	var rtcp netip.AddrPort
 	if n.RemoteRTCPPort > 0 {
 		rtcpIP := ip
@@ -439,6 +444,8 @@ func mediaParams(n sdp.Negotiated, a CallAudio) (media.Params, error) {
 		DTMFPT:     n.DTMFPT,
 		DTMFRate:   n.DTMFRate,
 		RecvDTMFPT: n.RecvDTMFPT,
+		RecvAlt:    recvAlt,
+		RecvAltPT:  n.RecvAlt.PT,
 		Ptime:      time.Duration(n.Ptime) * time.Millisecond, // what the far end asked to receive
 		Send:       dir == sdp.SendRecv || dir == sdp.SendOnly,
 		Receive:    dir == sdp.SendRecv || dir == sdp.RecvOnly,

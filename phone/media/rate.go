@@ -57,6 +57,22 @@ func (p Params) isAudioPT(pt uint8) bool {
 	return pt == p.sendPT()
 }
 
+// isAltPT reports whether pt is the other G.711 law the far end may send (RecvAlt), which
+// toCodecLaw turns into the call's.
+func (p Params) isAltPT(pt uint8) bool {
+	return p.RecvAlt != nil && p.Codec != nil && pt == p.RecvAltPT && int(pt) != p.RecvPT && pt != p.sendPT()
+}
+
+// toCodecLaw rewrites payload, in the other G.711 law (isAltPT), in the call's, in place.
+func (p Params) toCodecLaw(payload []byte) {
+	switch p.Codec.Name() {
+	case "PCMU":
+		codec.ALawToULaw(payload)
+	case "PCMA":
+		codec.ULawToALaw(payload)
+	}
+}
+
 // rateAdapter fits frames at the call's rate to a Source or Sink. One that is an
 // audio.RateSetter is told the rate and moves frames at it; any other moves 8 kHz frames,
 // which the adapter converts with a band-limited resampler (audio/wav's; made when the rate

@@ -153,6 +153,10 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 	s.stats.received.Add(1)
 	s.stats.lastRTP.Store(now.UnixNano())
 	audio := p.isAudioPT(pkt.PayloadType)
+	if !audio && p.isAltPT(pkt.PayloadType) {
+		p.toCodecLaw(pkt.Payload) // our buffer, decrypted already: played as the call's law
+		audio = true
+	}
 	if p.Codec != nil {
 		s.tx.noteReceived(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now, p.Codec.ClockRate(), audio)
 	}
@@ -191,7 +195,7 @@ func parseRTP(p Params, b []byte, pkt *rtp.Packet) error {
 // expectedPT reports whether pt is the negotiated codec or telephone-event. Comfort noise
 // (13) counts too: it is the far end talking silence, and may latch.
 func (s *Session) expectedPT(p Params, pt uint8) bool {
-	return p.isAudioPT(pt) || p.isDTMF(pt) || pt == 13
+	return p.isAudioPT(pt) || p.isAltPT(pt) || p.isDTMF(pt) || pt == 13
 }
 
 // isDTMF reports whether pt carries telephone-events in this call.

@@ -60,6 +60,11 @@ type Params struct {
 	// our offer named, when its answer chose another); 0 means none. PT 0 is PCMU, never an
 	// event, so the zero value is safe.
 	RecvDTMFPT int
+	// RecvAlt is the other G.711 law the far end may send instead of Codec (PCMU or PCMA;
+	// its answer listed both), with payload type RecvAltPT: it is turned into Codec's law as
+	// it arrives. nil when there is none.
+	RecvAlt   codec.Codec
+	RecvAltPT uint8
 	// Ptime is the packet duration to send, as the far end's a=ptime asked: 10 to 60 ms in
 	// tens for a codec whose frames concatenate (G.711, G.722: codec.Concatenable); 0, any
 	// other value or another codec sends 20 ms packets (tx_pack.go).

@@ -43,6 +43,7 @@ func Accept(l Local, answer []byte) (Negotiated, error) {
 	remote := effective(m)
 	n := result(m, c, l.DTMF)
 	n.RecvPT, n.SRTP = recvPT, keys
+	n.RecvAlt = otherLaw(m.Formats, offered, c.Name)
 	n.LocalDir = direction(l.Dir.sends() && remote.recvs(), l.Dir.recvs() && remote.sends())
 	n.Hold = l.Dir.sends() && !remote.recvs() // their refusal to receive, not one our offer forced
 	if n.DTMFPT >= 0 {
@@ -51,6 +52,23 @@ func Accept(l Local, answer []byte) (Negotiated, error) {
 		}
 	}
 	return n, nil
+}
+
+// otherLaw is our offer's format of the other G.711 law than name (PCMU, PCMA) when the
+// answer's formats list it too; its Name is "" otherwise.
+func otherLaw(answered, offered []Format, name string) Format {
+	other := map[string]string{"PCMU": "PCMA", "PCMA": "PCMU"}[name]
+	if other == "" {
+		return Format{}
+	}
+	for _, f := range answered {
+		if ours, ok := canonical(f); ok && ours.Name == other {
+			if o, ok := offeredCodec(offered, other); ok {
+				return o
+			}
+		}
+	}
+	return Format{}
 }
 
 // offeredCodec returns the format our offer listed for the codec named name.

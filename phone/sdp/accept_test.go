@@ -34,8 +34,13 @@ func TestAccept(t *testing.T) {
 		{"old-style hold answer", answerTo("m=audio 5000 RTP/AVP 0", "c=IN IP4 0.0.0.0"), testLocal(),
 			Negotiated{Codec: pcmu(), DTMFPT: -1, RemoteAddr: "0.0.0.0", RemotePort: 5000, RemoteRTCPPort: 5001, Ptime: 20, LocalDir: RecvOnly, Hold: true}},
 		// RFC 3264 6.1 lets an answer list formats that were not offered; they are skipped.
+		// PCMU beside PCMA: the far end may send it too (RFC 3264 5.1), RecvAlt.
 		{"extra formats", answerTo("m=audio 5000 RTP/AVP 18 8 0 101", "a=rtpmap:101 telephone-event/8000", "a=fmtp:8 bogus=1"), testLocal(),
-			Negotiated{Codec: pcma(), DTMFPT: 101, RemoteAddr: "198.51.100.9", RemotePort: 5000, RemoteRTCPPort: 5001, Ptime: 20}},
+			Negotiated{Codec: pcma(), RecvAlt: pcmu(), DTMFPT: 101, RemoteAddr: "198.51.100.9", RemotePort: 5000, RemoteRTCPPort: 5001, Ptime: 20}},
+		{"both laws, PCMU first", answerTo("m=audio 5000 RTP/AVP 0 8"), testLocal(),
+			Negotiated{Codec: pcmu(), RecvAlt: pcma(), DTMFPT: -1, RemoteAddr: "198.51.100.9", RemotePort: 5000, RemoteRTCPPort: 5001, Ptime: 20}},
+		{"both laws, PCMA we did not offer", answerTo("m=audio 5000 RTP/AVP 0 8"), func() Local { l := testLocal(); l.Codecs = []string{"PCMU"}; return l }(),
+			Negotiated{Codec: pcmu(), DTMFPT: -1, RemoteAddr: "198.51.100.9", RemotePort: 5000, RemoteRTCPPort: 5001, Ptime: 20}},
 		// The answer renumbers telephone-event: we send with its 96, and it sends us our 101.
 		{"telephone-event renumbered", answerTo("m=audio 5000 RTP/AVP 0 96", "a=rtpmap:96 telephone-event/8000"), testLocal(),
 			Negotiated{Codec: pcmu(), DTMFPT: 96, RecvDTMFPT: 101, RemoteAddr: "198.51.100.9", RemotePort: 5000, RemoteRTCPPort: 5001, Ptime: 20}},

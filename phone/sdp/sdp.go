@@ -132,7 +132,11 @@ type Negotiated struct {
 	// RecvDTMFPT is the telephone-event payload type the far end sends us when our own offer
 	// named another than its answer (RFC 3264 6.1: an offer's numbers are what the offerer
 	// receives); 0 when it is DTMFPT.
-	RecvDTMFPT     int
+	RecvDTMFPT int
+	// RecvAlt is the other G.711 law, with our offer's payload type, when Codec is PCMU or
+	// PCMA and the answer listed that one too: the far end may send it (RFC 3264 §5.1: an
+	// answer's formats are all ones it may use). Its Name is "" when there is none.
+	RecvAlt        Format
 	RemoteAddr     string // where to send RTP
 	RemotePort     int
 	RemoteRTCPPort int    // a=rtcp if given, else RemotePort+1 (RFC 3605)
