@@ -333,6 +333,16 @@ func timeoutFor(n int) time.Duration {
 	return 0
 }
 
+// retryOf is req sent again as a new transaction of the same request (after a challenge, to
+// the next server, a redirect target, a re-offer): a copy without its Via, which sipgo adds
+// afresh with a new branch, and the next CSeq (RFC 3261 8.1.3.5).
+func retryOf(req *sip.Request) *sip.Request {
+	next := req.Clone()
+	next.RemoveHeader("Via")
+	next.CSeq().SeqNo++
+	return next
+}
+
 // routeVia points req's Route (our outbound proxy or registrar, loose routing with ;lr) at
 // dest, the ip:port the request is sent to: sipgo sends a CANCEL by the INVITE's Route, so it
 // reaches the same server as its INVITE (RFC 3261 9.1) rather than whatever sipgo's own DNS

@@ -116,8 +116,7 @@ func (h *holdRun) do(e lifecycle.Effect) (next lifecycle.Input, handled bool) {
 		c.mu.Unlock()
 		p.mediaTermsChanged(c, h.params)
 	case lifecycle.Publish:
-		hs := c.holdState()
-		p.publishState(c, e.State, func(s *CallStatus) { s.Held, s.RemoteHeld = hs.Local, hs.Remote })
+		p.publishState(c, e.State, nil)
 	case lifecycle.HoldChanged:
 		p.publishHold(c, e)
 	case lifecycle.HoldFailed:

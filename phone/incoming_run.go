@@ -62,13 +62,11 @@ func (x *incomingRun) carryOut(effects []lifecycle.Effect) lifecycle.Input {
 		case lifecycle.Publish:
 			x.publishIncoming()
 			now := x.p.clock.Now()
-			hs := x.c.holdState() // held from the start: the answer in the ACK of our offer
 			x.p.publishState(x.c, e.State, func(s *CallStatus) {
 				if e.State == lifecycle.Answered {
 					setAnswered(s, x.negotiated)
 					s.Answered, s.Code, s.Reason = now, 200, "OK"
 				}
-				s.Held, s.RemoteHeld = hs.Local, hs.Remote
 			})
 		case lifecycle.HoldChanged:
 			x.p.publishHold(x.c, e)

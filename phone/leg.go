@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"cmp"
 	"context"
 	"net/netip"
 	"slices"
@@ -34,13 +35,7 @@ type leg struct {
 // hung up while ringing was never cancelled where it rang. The Route names the first hop, and
 // routeVia keeps it on the hop a failover moves to. nil when the Request-URI says it already.
 func directRoute(target sip.Uri, first resolve.Target) *sip.Uri {
-	port := target.Port
-	if port == 0 {
-		port = 5060
-		if strings.EqualFold(target.Scheme, "sips") {
-			port = 5061
-		}
-	}
+	port := cmp.Or(target.Port, resolve.DefaultPort(first.Transport))
 	if ip, err := netip.ParseAddr(strings.Trim(target.Host, "[]")); err == nil &&
 		netip.AddrPortFrom(ip.Unmap(), uint16(port)) == netip.AddrPortFrom(first.Addr.Addr().Unmap(), first.Addr.Port()) {
 		return nil

@@ -23,7 +23,7 @@ func TestDirectRoute(t *testing.T) {
 		{"sip:bob@127.0.0.1:5080", hop("127.0.0.1:5080"), false},
 		{"sip:bob@127.0.0.1", hop("127.0.0.1:5060"), false},
 		{"sip:bob@[::1]:5070", hop("[::1]:5070"), false},
-		{"sips:bob@127.0.0.1", hop("127.0.0.1:5061"), false},
+		{"sips:bob@127.0.0.1", resolve.Target{Transport: resolve.TLS, Addr: netip.MustParseAddrPort("127.0.0.1:5061")}, false},
 		{"sip:bob@dns.test", hop("127.0.0.1:5060"), true},  // a name: sipgo's resolver, not ours
 		{"sip:bob@127.0.0.1", hop("127.0.0.1:5080"), true}, // never so from an IP, but if it were
 		{"sip:bob@example.com:5070", hop("192.0.2.1:5070"), true},

@@ -41,7 +41,8 @@ func (p *Phone) endAs(c *call, o lifecycle.Outcome, err error) {
 // codec and answer time of an answered call).
 func (p *Phone) publishState(c *call, s lifecycle.State, more func(*CallStatus)) {
 	p.update(c, func(st *CallStatus) {
-		st.State = callState(s)
+		// Under c.mu: the machine's hold, as the effects being carried out left it.
+		st.State, st.Held, st.RemoteHeld = callState(s), c.machine.Hold.Local, c.machine.Hold.Remote
 		if more != nil {
 			more(st)
 		}

@@ -150,9 +150,7 @@ func (p *Phone) sendMessage(ctx context.Context, stk *stack, acc *account, uri s
 	var tried []attempt
 	for i, t := range l.targets {
 		if i > 0 {
-			req = req.Clone()
-			req.RemoveHeader("Via")
-			req.CSeq().SeqNo++
+			req = retryOf(req)
 			if l.transport == UDP {
 				// Back on the leg's transport: a long message went to the last server by TCP
 				// (sendMessageTo), and this one may take none.
@@ -223,9 +221,7 @@ func (p *Phone) sendMessageTo(ctx context.Context, stk *stack, l *leg, acc *acco
 			if err != nil {
 				return nil, &Error{Op: op, Failure: FailureConfig, Reason: "no password", Err: err}
 			}
-			next := req.Clone()
-			next.RemoveHeader("Via")
-			next.CSeq().SeqNo++
+			next := retryOf(req)
 			answers.add(res, acc.AuthUser, pw)
 			if err := answers.apply(next); err != nil { // each challenge so far, each with its next nonce-count
 				return nil, &Error{Op: op, Failure: FailureRefused, Code: int(res.StatusCode), Reason: res.Reason, Err: err}

@@ -39,9 +39,7 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, stk *stack, c *call,
 			tried = append(tried, attempt{l.targets[ti], a.asError(op, req.Destination(), l.transport, err)})
 			p.log.Info("call: server did not answer; trying the next", "call", c.id, "target", l.targets[ti].String(), "err", err)
 			ti++
-			next := req.Clone()
-			next.RemoveHeader("Via")
-			next.CSeq().SeqNo++
+			next := retryOf(req)
 			next.SetDestination(l.targets[ti].Addr.String())
 			routeVia(next, next.Destination())
 			req = next
@@ -53,13 +51,18 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, stk *stack, c *call,
 			endWith(lifecycle.Failed{Reason: fe.Reason, Failure: lifecycle.Failure(fe.Failure)}, fe)
 			return nil, nil, l, fe
 		}
+		var failed *sip.Response // the final response that ended the attempt, if one did
+		code := 0
 		var dr *sipgo.ErrDialogResponse
-		challenged := errors.As(err, &dr) && (dr.Res.StatusCode == 401 || dr.Res.StatusCode == 407)
+		if errors.As(err, &dr) {
+			failed, code = dr.Res, int(dr.Res.StatusCode)
+		}
+		challenged := code == 401 || code == 407
 		if challenged && c.account == nil && redirects.left() > 0 {
 			challenged = false // no credentials to answer with: the next redirect target, below
 		}
 		if challenged {
-			challenge := lifecycle.Response{Code: int(dr.Res.StatusCode), Reason: dr.Res.Reason, Stale: hasStaleChallenge(dr.Res)}
+			challenge := lifecycle.Response{Code: code, Reason: failed.Reason, Stale: hasStaleChallenge(failed)}
 			x.resend = false
 			x.step(challenge)
 			if !x.resend { // a second challenge, or no account to answer with: the machine ended it
@@ -74,10 +77,8 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, stk *stack, c *call,
 				endWith(lifecycle.CredentialsFailed{Code: challenge.Code, Reason: challenge.Reason}, perr)
 				return sess, res, l, perr
 			}
-			next := req.Clone()
-			next.RemoveHeader("Via")
-			next.CSeq().SeqNo++
-			answers.add(dr.Res, c.account.AuthUser, pw)
+			next := retryOf(req)
+			answers.add(failed, c.account.AuthUser, pw)
 			if aerr := answers.apply(next); aerr != nil { // each challenge so far, with its next nonce-count
 				endWith(challenge, aerr) // credentials count as sent: the machine ends it as an auth failure
 				return sess, res, l, aerr
@@ -85,28 +86,22 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, stk *stack, c *call,
 			req = next
 			continue
 		}
-		if errors.As(err, &dr) && dr.Res.StatusCode == 488 && x.secureOffer != nil {
+		if code == 488 && x.secureOffer != nil {
 			// Our best-effort SDES offer (RTP/AVP with keys) met a peer that takes SRTP only as
 			// RTP/SAVP and refuses the rest (baresip's srtp-mand): offer again, once, as
 			// RTP/SAVP with the same keys, as a new transaction of the same dialog attempt.
 			p.log.Info("call: the far end refused RTP/AVP with SRTP keys; offering RTP/SAVP", "call", c.id)
-			next := req.Clone()
-			next.RemoveHeader("Via")
-			next.CSeq().SeqNo++
+			next := retryOf(req)
 			next.SetBody(x.secureOffer) // before the credentials: qop=auth-int hashes the body
 			_ = answers.apply(next)     // answered before: the same challenges, the next nonce-counts
 			x.secureOffer, req = nil, next
 			continue
 		}
-		code := 0
-		if errors.As(err, &dr) {
-			code = int(dr.Res.StatusCode)
-			if redirecting(code) {
-				redirects.add(dr.Res)
-			}
+		if redirecting(code) {
+			redirects.add(failed)
 		}
 		if err != nil && followsRedirect(code) && ringCtx.Err() == nil {
-			if next, nl, ok := p.nextRedirect(ringCtx, stk, c, req, l, redirects, x, code, dr); ok {
+			if next, nl, ok := p.nextRedirect(ringCtx, stk, c, req, l, redirects, x, failed); ok {
 				// The new target is offered what the first was, and challenges anew: the far
 				// end's answer (401) is not sent where a 3xx pointed, the proxy's (407) goes
 				// on, recomputed for the new Request-URI.
@@ -131,12 +126,13 @@ func (p *Phone) inviteWithFailover(ringCtx context.Context, stk *stack, c *call,
 }
 
 // nextRedirect is our INVITE to the next target of redirects that can be reached, when a 3xx
-// named any, and the leg it goes on; the machine and the front end hear of the move.
+// named any, and the leg it goes on; the machine and the front end hear of the move, and of
+// failed, the response that moved it (nil: no response came).
 func (p *Phone) nextRedirect(ctx context.Context, stk *stack, c *call, req *sip.Request, l *leg, redirects *redirectSet,
-	x *outgoingRun, code int, dr *sipgo.ErrDialogResponse) (*sip.Request, *leg, bool) {
-	reason := ""
-	if dr != nil && code != 0 {
-		reason = dr.Res.Reason
+	x *outgoingRun, failed *sip.Response) (*sip.Request, *leg, bool) {
+	code, reason := 0, ""
+	if failed != nil {
+		code, reason = int(failed.StatusCode), failed.Reason
 	}
 	for {
 		uri, ok := redirects.next()

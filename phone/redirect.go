@@ -108,7 +108,7 @@ func redirecting(code int) bool { return code >= 300 && code <= 302 }
 
 // next is the next target to try, if any is left within maxRedirects.
 func (s *redirectSet) next() (sip.Uri, bool) {
-	if len(s.pending) == 0 || s.followed >= maxRedirects {
+	if s.left() == 0 {
 		return sip.Uri{}, false
 	}
 	u := s.pending[0]
@@ -134,10 +134,8 @@ func (p *Phone) redirectInvite(ctx context.Context, stk *stack, c *call, req *si
 		// RFC 3261 8.1.3.4: not without telling the user, who asked for TLS all the way.
 		return nil, nil, fmt.Errorf("redirect to %s: the call was to a sips: URI, and this one would not be secured", uri.String())
 	}
-	next := req.Clone()
+	next := retryOf(req)
 	next.Recipient = uri
-	next.RemoveHeader("Via")
-	next.CSeq().SeqNo++
 	if c.account != nil {
 		return next, l, nil
 	}
