@@ -58,9 +58,9 @@ func (p Params) isAudioPT(pt uint8) bool {
 }
 
 // isAltPT reports whether pt is the other G.711 law the far end may send (RecvAlt), which
-// toCodecLaw turns into the call's.
+// toCodecLaw turns into the call's. Asked only of a pt that isAudioPT refused.
 func (p Params) isAltPT(pt uint8) bool {
-	return p.RecvAlt != nil && p.Codec != nil && pt == p.RecvAltPT && int(pt) != p.RecvPT && pt != p.sendPT()
+	return p.RecvAlt != nil && p.Codec != nil && pt == p.RecvAltPT
 }
 
 // toCodecLaw rewrites payload, in the other G.711 law (isAltPT), in the call's, in place.
