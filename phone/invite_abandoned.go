@@ -16,6 +16,14 @@ import (
 // and the call hung up with a BYE; a final error or Timer B (32 s) ends it quietly. Before,
 // the INVITE was simply forgotten: the callee rang on, and an answer was never acknowledged.
 
+// cancelGrace is how long a cancelled INVITE's call waits for the final response (487, or a
+// 200 that crossed the CANCEL) before it ends and leaves the INVITE to followAbandonedInvite.
+// A server answers a CANCEL's 200 and the 487 together; some gateways and SBCs send the 200
+// alone, and sipgo would wait for the 487 until Timer B (32 s) while the user, who had hung
+// up or seen the ring timeout, watched the call ring on. 4×T1 (T1 = 500 ms): a lost 487 is
+// sent again by then (Timer G).
+const cancelGrace = 2 * time.Second
+
 // abandonedGrace is how long a phone that is stopping still follows an abandoned INVITE (for
 // a provisional response to CANCEL after): the process is exiting, and the stack's close then
 // ends the transaction.

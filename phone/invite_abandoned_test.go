@@ -190,6 +190,32 @@ func TestAnswerCrossingTheCancelIsHungUp(t *testing.T) {
 	}
 }
 
+// TestCancelWithout487EndsTheCall: a callee that answers our CANCEL with 200 but never sends
+// the 487 (some gateways and SBCs) does not keep the call ringing: it ends as the user hung
+// it up within cancelGrace, where sipgo waited for the 487 until Timer B (32 s). The INVITE is
+// still followed: the 200 the callee sends later gets its ACK and a BYE.
+func TestCancelWithout487EndsTheCall(t *testing.T) {
+	srv := newLateServer(t)
+	caller, events, id := dialLate(t, srv)
+	srv.respond(srv.invite, 180, "Ringing")
+	waitCall(t, events, id, CallRinging)
+	if err := caller.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	srv.respond(srv.readMethod(sip.CANCEL, 5*time.Second), 200, "OK")
+	// waitCall gives up after 10 s, well before Timer B.
+	if end := waitCall(t, events, id, CallEnded); end.By != "local" || end.Reason != "cancelled" {
+		t.Fatalf("call ended %+v, want cancelled by the user", end)
+	}
+	srv.respond(srv.invite, 200, "OK") // the callee picked up after all
+	srv.readMethod(sip.ACK, 5*time.Second)
+	bye := srv.readMethod(sip.BYE, 5*time.Second)
+	if tag, _ := bye.To().Params.Get("tag"); tag != "callee1" || bye.CallID().Value() != srv.invite.CallID().Value() {
+		t.Fatalf("BYE to tag %q, Call-ID %s; want the callee's dialog", tag, bye.CallID().Value())
+	}
+	srv.respond(bye, 200, "OK")
+}
+
 // TestManyProvisionalResponses: a call that gets more than ten provisional responses before
 // its answer (a proxy forking to a ring group, each phone sending 180 and 183; a queue that
 // repeats its 183) is answered all the same. sipgo's WaitAnswer gave up at the eleventh, and

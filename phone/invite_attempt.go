@@ -86,7 +86,8 @@ func (a *inviteAttempt) asError(op, dest string, t Transport, err error) error {
 // ICMP unreachable says is not there (UDP) and, with several targets, on one that sends
 // nothing within attemptTimeout; sipgo then forgets the transaction at once (no CANCEL:
 // nothing to cancel). A hang-up before any response returns at once and leaves the INVITE
-// to followAbandonedInvite (invite_abandoned.go).
+// to followAbandonedInvite (invite_abandoned.go), as does a cancelled INVITE whose final
+// response has not come within cancelGrace.
 func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip.Request, l *leg, n int,
 	onResponse func(*sip.Response) error) (*sipgo.DialogClientSession, *sip.Response, *inviteAttempt, error) {
 	a := &inviteAttempt{}
@@ -108,11 +109,12 @@ func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip
 			cancel(sipgo.WaitAnswerForceCancelErr)
 		}
 	}
-	hungUpEarly := make(chan struct{})
+	hungUpEarly, cancelled := make(chan struct{}), make(chan struct{})
 	stopFollowing := context.AfterFunc(ringCtx, func() {
 		switch {
 		case a.heardAny():
 			cancel(context.Cause(ringCtx)) // sipgo sends the CANCEL
+			close(cancelled)
 		case errors.Is(ringCtx.Err(), context.DeadlineExceeded):
 			abandon(errNoResponse)
 		default:
@@ -155,6 +157,17 @@ func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip
 			followed.Store(true)
 			p.followAbandonedInvite(sess, done)
 			return sess, nil, a, context.Canceled
+		case <-cancelled:
+			select {
+			case err = <-done: // the 487, or a 200 that crossed the CANCEL
+			case <-time.After(cancelGrace):
+				// No final response to a cancelled INVITE: sipgo waits for one until Timer B
+				// (32 s), and the call, a hang-up or a ring timeout the user has seen, would
+				// seem to ring on. It ends now; a late 200 still gets its ACK and BYE.
+				followed.Store(true)
+				p.followAbandonedInvite(sess, done)
+				return sess, nil, a, context.Canceled
+			}
 		}
 	}
 	var res *sip.Response
