@@ -8,9 +8,10 @@ import "time"
 
 // Packet is one received RTP packet, already parsed. Only audio packets of the call's
 // codec belong here: telephone-event (RFC 4733) and comfort-noise packets share the
-// stream's timestamps and must be split off before Push. Marker is carried for
-// completeness; talkspurt boundaries are recognised from sequence continuity instead,
-// which does not depend on the sender setting the bit.
+// stream's timestamps and must be split off before Push. Marker on a packet that continues
+// the sequence numbers but jumps in time starts a new run of timestamps (jitter_marker.go);
+// talkspurt boundaries are recognised from sequence continuity, which does not depend on the
+// sender setting the bit.
 type Packet struct {
 	Seq       uint16
 	Timestamp uint32

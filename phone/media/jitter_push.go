@@ -45,6 +45,7 @@ func (j *JitterBuffer) route(p Packet) {
 	}
 	tsRel := j.unwrapTS(p.Timestamp)
 	r := j.transit(p.Arrival, tsRel)
+	tsRel, r = j.rebaseMarked(p, tsRel, r) // a new run of the same stream (jitter_marker.go)
 	if j.hasPrev && absDur(r-j.prevTransit) > jumpLimit {
 		j.probe(p)
 		return

@@ -1,0 +1,152 @@
+package interop
+
+import (
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/audio/audiotest"
+	"github.com/dialtone/dialtone/audio/wav"
+	"github.com/dialtone/dialtone/interop/peers"
+)
+
+// TestTimestampJumpUnderOneSSRCPlaysOn: sipp plays 3 s of an 800 Hz tone whose RTP timestamps
+// jump by a second halfway, under the same SSRC and with the sequence numbers going on, the
+// first packet after the jump marked: what a PBX sends when it bridges a transfer or starts
+// music on hold (Asterisk, FreeSWITCH). dialtone plays on without a gap. Before, a second
+// back lost a second of audio as late, and a second ahead left a gap of silence.
+func TestTimestampJumpUnderOneSSRCPlaysOn(t *testing.T) {
+	t.Parallel()
+	tone := filepath.Join(t.TempDir(), "tone.ulaw")
+	if out, err := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-e", "u-law", "-t", "raw", tone, "synth", "3", "sine", "800", "vol", "0.5").CombinedOutput(); err != nil {
+		t.Skipf("sox: %v %s", err, out)
+	}
+	payload, err := os.ReadFile(tone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		jump int32 // samples
+	}{{"back", -8000}, {"ahead", 8000}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			pcap := filepath.Join(t.TempDir(), "jump.pcap")
+			writeRTPPcap(t, pcap, payload, 75, c.jump)
+			xml := strings.ReplaceAll(readFile(t, "testdata/sipp_uas_plays_pcap.xml"), "[pcap_file]", pcap)
+			scenario := filepath.Join(t.TempDir(), "plays_pcap.xml")
+			if err := os.WriteFile(scenario, []byte(xml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s := peers.StartSippUAS(t, peers.SippOptions{Scenario: scenario})
+			rec := filepath.Join(t.TempDir(), "heard.wav")
+			code, _, p := runDialtone(t, 30*time.Second, nil, "call", s.URI("bob"), "--json", "--audio", "null", "--record", rec, "--duration", "4s")
+			if code != 0 {
+				t.Fatalf("exit %d\n%s\nsipp:\n%s", code, p.transcript(), s.Log())
+			}
+			heard, gap := toneAndGap(t, rec, 800)
+			if heard < 2.6 || gap > 0.1 {
+				t.Fatalf("800 Hz heard for %.2f s of 3 s with a gap of %.2f s at the jump, want it all and no gap", heard, gap)
+			}
+		})
+	}
+}
+
+// toneAndGap returns how long freq sounds in the WAV file at path and the longest stretch
+// without it between its first and last 50 ms.
+func toneAndGap(t *testing.T, path string, freq float64) (heard, gap float64) {
+	t.Helper()
+	samples, rate, err := wav.ReadAll(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	block := rate / 20
+	var first, last, n, run, longest int
+	first = -1
+	for i := 0; i+block <= len(samples); i += block {
+		if found, _, _ := audiotest.DetectTone(samples[i:i+block], rate, freq); found {
+			if first < 0 {
+				first = i
+			}
+			last, n, longest, run = i, n+1, max(longest, run), 0
+		} else if first >= 0 {
+			run++
+		}
+	}
+	heard, gap = float64(n*block)/float64(rate), float64(longest*block)/float64(rate)
+	t.Logf("%s: %.0f Hz in %.2f s (first at %.2f s, last at %.2f s), longest gap %.2f s", filepath.Base(path), freq,
+		heard, float64(first)/float64(rate), float64(last)/float64(rate), gap)
+	return heard, gap
+}
+
+// writeRTPPcap writes a classic pcap (Ethernet, IPv4, UDP) of the PCMU payload cut into 20 ms
+// RTP packets of one SSRC, 20 ms apart, whose timestamps move by jump samples from packet
+// at on, that packet carrying the marker bit. sipp's play_pcap_audio sends the RTP as it is.
+func writeRTPPcap(t *testing.T, path string, payload []byte, at int, jump int32) {
+	t.Helper()
+	le := binary.LittleEndian
+	out := make([]byte, 24)
+	le.PutUint32(out[0:], 0xa1b2c3d4)
+	le.PutUint16(out[4:], 2)
+	le.PutUint16(out[6:], 4)
+	le.PutUint32(out[16:], 65535)
+	le.PutUint32(out[20:], 1) // LINKTYPE_ETHERNET
+	start := time.Unix(1_700_000_000, 0)
+	ts := uint32(123456)
+	for i := 0; (i+1)*160 <= len(payload); i++ {
+		rtp := make([]byte, 12, 12+160)
+		rtp[0] = 0x80
+		rtp[1] = 0 // PCMU
+		if i == at {
+			rtp[1] |= 0x80
+			ts += uint32(jump)
+		}
+		binary.BigEndian.PutUint16(rtp[2:], uint16(4000+i))
+		binary.BigEndian.PutUint32(rtp[4:], ts)
+		binary.BigEndian.PutUint32(rtp[8:], 0x5eed1234)
+		rtp = append(rtp, payload[i*160:(i+1)*160]...)
+		ts += 160
+		frame := ethernetIPv4UDP(rtp)
+		when := start.Add(time.Duration(i) * 20 * time.Millisecond)
+		rec := make([]byte, 16)
+		le.PutUint32(rec[0:], uint32(when.Unix()))
+		le.PutUint32(rec[4:], uint32(when.Nanosecond()/1000))
+		le.PutUint32(rec[8:], uint32(len(frame)))
+		le.PutUint32(rec[12:], uint32(len(frame)))
+		out = append(append(out, rec...), frame...)
+	}
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ethernetIPv4UDP wraps a UDP payload from 127.0.0.1:6000 to 127.0.0.1:6002 (sipp puts its own
+// addresses in when it plays the file).
+func ethernetIPv4UDP(udpPayload []byte) []byte {
+	be := binary.BigEndian
+	b := make([]byte, 14+20+8, 14+20+8+len(udpPayload))
+	be.PutUint16(b[12:], 0x0800)
+	ip := b[14:34]
+	ip[0] = 0x45
+	be.PutUint16(ip[2:], uint16(20+8+len(udpPayload)))
+	ip[8], ip[9] = 64, 17
+	copy(ip[12:], []byte{127, 0, 0, 1})
+	copy(ip[16:], []byte{127, 0, 0, 1})
+	var sum uint32
+	for i := 0; i < 20; i += 2 {
+		sum += uint32(be.Uint16(ip[i:]))
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	be.PutUint16(ip[10:], ^uint16(sum))
+	udp := b[34:42]
+	be.PutUint16(udp[0:], 6000)
+	be.PutUint16(udp[2:], 6002)
+	be.PutUint16(udp[4:], uint16(8+len(udpPayload)))
+	return append(b, udpPayload...)
+}
