@@ -26,15 +26,18 @@ type receiver struct {
 	lastRx   time.Time
 	playing  bool // a first packet was played: underruns are concealed, not silent
 	dtmf     dtmfReceiver
-	latch    latch
-	shift    time.Duration // phaseShift: how much earlier the next tick may come, inaudibly
-	sinkLost bool          // its sound device went away: discard from now on (pacer only, devicelost.go)
-	dec      codec.Decoder // decodes for decFor; made anew when the negotiated codec changes
-	decFor   codec.Codec
-	plcRate  int         // the audio rate plc conceals at
-	jbCodec  codec.Codec // the codec of the payloads in jb: another one flushes it
-	snk      rateAdapter // fits the sink to the call's rate (rate.go; pacer only)
-	pace     packetPace  // the far end's packet duration, and the samples it leaves over (rx_pace.go)
+	// dtmfSSRC is the stream dtmf follows: the audio's, or one of the events' own.
+	dtmfSSRC     uint32
+	haveDTMFSSRC bool
+	latch        latch
+	shift        time.Duration // phaseShift: how much earlier the next tick may come, inaudibly
+	sinkLost     bool          // its sound device went away: discard from now on (pacer only, devicelost.go)
+	dec          codec.Decoder // decodes for decFor; made anew when the negotiated codec changes
+	decFor       codec.Codec
+	plcRate      int         // the audio rate plc conceals at
+	jbCodec      codec.Codec // the codec of the payloads in jb: another one flushes it
+	snk          rateAdapter // fits the sink to the call's rate (rate.go; pacer only)
+	pace         packetPace  // the far end's packet duration, and the samples it leaves over (rx_pace.go)
 }
 
 func (r *receiver) init(s *Session) {
@@ -139,13 +142,19 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 	if latched {
 		s.log.Info("rtp latched on to the far end's real address (symmetric RTP)", "sdp", p.Remote.String(), "source", from.String())
 	}
+	if (!r.haveSSRC || pkt.SSRC != r.ssrc) && p.isDTMF(pkt.PayloadType) {
+		// Telephone-events on an SSRC of their own (some gateways send them as a stream beside
+		// the audio, RFC 4733 §2.1 allows either): digits, never the call's audio stream, which
+		// would otherwise drop them while the audio flows, or drop the audio while they do.
+		s.stats.received.Add(1)
+		s.stats.lastRTP.Store(now.UnixNano())
+		r.digit(s, pkt)
+		return
+	}
 	if !r.haveSSRC || pkt.SSRC != r.ssrc {
 		if r.haveSSRC && now.Sub(r.lastRx) < ssrcSwitchQuiet {
 			s.stats.dropped.Add(1)
 			return
-		}
-		if pkt.SSRC != r.ssrc {
-			r.dtmf = dtmfReceiver{} // a new stream's events are its own: timestamps start anywhere
 		}
 		r.ssrc, r.haveSSRC = pkt.SSRC, true
 	}
@@ -168,14 +177,23 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 			Marker: pkt.Marker, Payload: pkt.Payload, Arrival: now})
 	case p.isDTMF(pkt.PayloadType):
 		r.jb.NoteOther(pkt.SequenceNumber, pkt.SSRC) // the digit's ticks are not lost audio
-		if digit, ok := r.dtmf.handle(pkt.Timestamp, pkt.Payload); ok {
-			s.emit(Event{Digit: digit})
-		}
+		r.digit(s, pkt)
 	default:
 		if pkt.PayloadType == 13 { // comfort noise: the far end's silence starts
 			r.jb.NoteOther(pkt.SequenceNumber, pkt.SSRC)
 		}
 		s.stats.dropped.Add(1) // comfort noise or a codec we did not negotiate
+	}
+}
+
+// digit hands a telephone-event packet to the DTMF receiver. Its state belongs to the SSRC the
+// events come on: a new one's timestamps start anywhere, so an event there is a new one.
+func (r *receiver) digit(s *Session, pkt *rtp.Packet) {
+	if !r.haveDTMFSSRC || pkt.SSRC != r.dtmfSSRC {
+		r.dtmf, r.dtmfSSRC, r.haveDTMFSSRC = dtmfReceiver{}, pkt.SSRC, true
+	}
+	if digit, ok := r.dtmf.handle(pkt.Timestamp, pkt.Payload); ok {
+		s.emit(Event{Digit: digit})
 	}
 }
 

@@ -36,7 +36,7 @@ func TestTimestampJumpUnderOneSSRCPlaysOn(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			pcap := filepath.Join(t.TempDir(), "jump.pcap")
-			writeRTPPcap(t, pcap, payload, 75, c.jump)
+			writeRTPPcap(t, pcap, pcapTone(payload, 0x5eed1234, 75, c.jump))
 			xml := strings.ReplaceAll(readFile(t, "testdata/sipp_uas_plays_pcap.xml"), "[pcap_file]", pcap)
 			scenario := filepath.Join(t.TempDir(), "plays_pcap.xml")
 			if err := os.WriteFile(scenario, []byte(xml), 0o600); err != nil {
@@ -83,10 +83,37 @@ func toneAndGap(t *testing.T, path string, freq float64) (heard, gap float64) {
 	return heard, gap
 }
 
-// writeRTPPcap writes a classic pcap (Ethernet, IPv4, UDP) of the PCMU payload cut into 20 ms
-// RTP packets of one SSRC, 20 ms apart, whose timestamps move by jump samples from packet
-// at on, that packet carrying the marker bit. sipp's play_pcap_audio sends the RTP as it is.
-func writeRTPPcap(t *testing.T, path string, payload []byte, at int, jump int32) {
+// rtpOut is one RTP packet for a pcap that sipp plays: at is its time from the first.
+type rtpOut struct {
+	at      time.Duration
+	pt      uint8
+	marker  bool
+	seq     uint16
+	ts      uint32
+	ssrc    uint32
+	payload []byte
+}
+
+// pcapTone cuts the PCMU payload into 20 ms packets of one SSRC, 20 ms apart, whose timestamps
+// move by jump samples from packet jumpAt on, that packet carrying the marker bit (jumpAt -1:
+// none).
+func pcapTone(payload []byte, ssrc uint32, jumpAt int, jump int32) []rtpOut {
+	var out []rtpOut
+	ts := uint32(123456)
+	for i := 0; (i+1)*160 <= len(payload); i++ {
+		if i == jumpAt {
+			ts += uint32(jump)
+		}
+		out = append(out, rtpOut{at: time.Duration(i) * 20 * time.Millisecond, marker: i == jumpAt,
+			seq: uint16(4000 + i), ts: ts, ssrc: ssrc, payload: payload[i*160 : (i+1)*160]})
+		ts += 160
+	}
+	return out
+}
+
+// writeRTPPcap writes a classic pcap (Ethernet, IPv4, UDP) of the packets, in their order.
+// sipp's play_pcap_audio sends their RTP as it is, at their times.
+func writeRTPPcap(t *testing.T, path string, pkts []rtpOut) {
 	t.Helper()
 	le := binary.LittleEndian
 	out := make([]byte, 24)
@@ -96,22 +123,17 @@ func writeRTPPcap(t *testing.T, path string, payload []byte, at int, jump int32)
 	le.PutUint32(out[16:], 65535)
 	le.PutUint32(out[20:], 1) // LINKTYPE_ETHERNET
 	start := time.Unix(1_700_000_000, 0)
-	ts := uint32(123456)
-	for i := 0; (i+1)*160 <= len(payload); i++ {
-		rtp := make([]byte, 12, 12+160)
-		rtp[0] = 0x80
-		rtp[1] = 0 // PCMU
-		if i == at {
+	for _, p := range pkts {
+		rtp := make([]byte, 12, 12+len(p.payload))
+		rtp[0], rtp[1] = 0x80, p.pt
+		if p.marker {
 			rtp[1] |= 0x80
-			ts += uint32(jump)
 		}
-		binary.BigEndian.PutUint16(rtp[2:], uint16(4000+i))
-		binary.BigEndian.PutUint32(rtp[4:], ts)
-		binary.BigEndian.PutUint32(rtp[8:], 0x5eed1234)
-		rtp = append(rtp, payload[i*160:(i+1)*160]...)
-		ts += 160
-		frame := ethernetIPv4UDP(rtp)
-		when := start.Add(time.Duration(i) * 20 * time.Millisecond)
+		binary.BigEndian.PutUint16(rtp[2:], p.seq)
+		binary.BigEndian.PutUint32(rtp[4:], p.ts)
+		binary.BigEndian.PutUint32(rtp[8:], p.ssrc)
+		frame := ethernetIPv4UDP(append(rtp, p.payload...))
+		when := start.Add(p.at)
 		rec := make([]byte, 16)
 		le.PutUint32(rec[0:], uint32(when.Unix()))
 		le.PutUint32(rec[4:], uint32(when.Nanosecond()/1000))
@@ -149,4 +171,59 @@ func ethernetIPv4UDP(udpPayload []byte) []byte {
 	be.PutUint16(udp[2:], 6002)
 	be.PutUint16(udp[4:], uint16(8+len(udpPayload)))
 	return append(b, udpPayload...)
+}
+
+// TestDigitsOnTheirOwnSSRCAreHeard: sipp plays 3 s of an 800 Hz tone and, a second in, the
+// digit 5 as RFC 4733 events on an SSRC and sequence of their own (some gateways send events
+// so). dialtone reports the digit and plays the tone through it. Before, the events were
+// dropped as a second stream interleaved with the audio.
+func TestDigitsOnTheirOwnSSRCAreHeard(t *testing.T) {
+	t.Parallel()
+	tone := filepath.Join(t.TempDir(), "tone.ulaw")
+	if out, err := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-e", "u-law", "-t", "raw", tone, "synth", "3", "sine", "800", "vol", "0.5").CombinedOutput(); err != nil {
+		t.Skipf("sox: %v %s", err, out)
+	}
+	payload, err := os.ReadFile(tone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkts := pcapTone(payload, 0x5eed1234, -1, 0)
+	// Digit 5 for 120 ms from 1 s on: an event packet every 20 ms, the end sent three times.
+	var merged []rtpOut
+	for i, p := range pkts {
+		merged = append(merged, p)
+		if e := i - 50; e >= 0 && e < 9 {
+			ev := []byte{5, 10, 0, byte(160 * min(e+1, 6))}
+			if e >= 6 {
+				ev[1] |= 0x80
+			}
+			merged = append(merged, rtpOut{at: p.at + 5*time.Millisecond, pt: 101, marker: e == 0,
+				seq: uint16(9000 + e), ts: 5550000, ssrc: 0xd7d7d7d7, payload: ev})
+		}
+	}
+	pcap := filepath.Join(t.TempDir(), "digits.pcap")
+	writeRTPPcap(t, pcap, merged)
+	xml := strings.ReplaceAll(readFile(t, "testdata/sipp_uas_plays_pcap.xml"), "[pcap_file]", pcap)
+	scenario := filepath.Join(t.TempDir(), "plays_pcap.xml")
+	if err := os.WriteFile(scenario, []byte(xml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := peers.StartSippUAS(t, peers.SippOptions{Scenario: scenario})
+	rec := filepath.Join(t.TempDir(), "heard.wav")
+	code, evs, p := runDialtone(t, 30*time.Second, nil, "call", s.URI("bob"), "--json", "--audio", "null", "--record", rec, "--duration", "4s")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\nsipp:\n%s", code, p.transcript(), s.Log())
+	}
+	var digits []string
+	for _, e := range evs {
+		if e.name() == "dtmf" {
+			digits = append(digits, e.str("digit"))
+		}
+	}
+	if strings.Join(digits, "") != "5" {
+		t.Fatalf("digits %q, want [5]\n%s", digits, p.transcript())
+	}
+	if heard, gap := toneAndGap(t, rec, 800); heard < 2.6 || gap > 0.1 {
+		t.Fatalf("800 Hz heard for %.2f s of 3 s with a gap of %.2f s, want it all", heard, gap)
+	}
 }

@@ -1,0 +1,65 @@
+package media
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/codec"
+	"github.com/pion/rtp"
+)
+
+// TestDigitsOnTheirOwnSSRC: telephone-events that come as a stream of their own beside the
+// audio (another SSRC, their own sequence numbers; some gateways do this) are taken as digits,
+// whether the audio is flowing or has not started, and the audio is not disturbed. Before, the
+// events were dropped as an interleaved stream while the audio flowed, and took the stream over
+// when they came first, so the audio was dropped.
+func TestDigitsOnTheirOwnSSRC(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		digitsFrom int // the audio packet at which the digit's events start
+	}{{"while the audio flows", 20}, {"before any audio", -12}} {
+		t.Run(c.name, func(t *testing.T) {
+			now := time.Unix(7000, 0)
+			s := openSession(t, Config{Now: func() time.Time { return now }, NewTicker: noTicks})
+			peer := netip.MustParseAddrPort("127.0.0.1:40000")
+			s.Start(Params{Remote: peer, Codec: codec.PCMU, DTMFPT: 101, Receive: true})
+			var scratch rtp.Packet
+			send := func(pkt rtp.Packet) {
+				b, err := pkt.Marshal()
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.handleRTPAt(b, peer, &scratch, now)
+			}
+			audio := 0
+			for i := min(c.digitsFrom, 0); i < 60; i++ {
+				now = now.Add(frameDur)
+				if i >= 0 {
+					send(rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 7, SequenceNumber: uint16(1000 + i), Timestamp: uint32(i) * 160}, Payload: make([]byte, 160)})
+					audio++
+				}
+				if e := i - c.digitsFrom; e >= 0 && e < 9 { // digit 4: 6 updates, then 3 end packets
+					payload := []byte{4, 10, 0, byte(160 * min(e+1, 6))}
+					if e >= 6 {
+						payload[1] |= 0x80
+					}
+					send(rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 101, SSRC: 0xd7, SequenceNumber: uint16(50000 + e), Timestamp: 777000, Marker: e == 0}, Payload: payload})
+				}
+			}
+			var digits []rune
+			for len(s.Events()) > 0 {
+				if ev := <-s.Events(); ev.Digit != 0 {
+					digits = append(digits, ev.Digit)
+				}
+			}
+			if string(digits) != "4" {
+				t.Errorf("digits %q, want 4", string(digits))
+			}
+			st := s.Stats()
+			if jb := s.rx.jitterStats(); st.Dropped != 0 || jb.Received != uint64(audio) || jb.Resyncs != 0 {
+				t.Fatalf("stats %+v, jitter buffer %+v: want all %d audio packets taken, nothing dropped", st, jb, audio)
+			}
+		})
+	}
+}
