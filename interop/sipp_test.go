@@ -198,6 +198,43 @@ func TestCallHearsTheOtherLaw(t *testing.T) {
 	assertToneFor(t, "the far end's A-law", rec, 800)
 }
 
+// TestCallHearsAnotherCodecOfTheAnswer: sipp answers G722 and PCMU (G722 first, which dialtone
+// then sends) and sends PCMU (PT 0), as RFC 3264 §5.1 lets an answerer (Asterisk does when it
+// bridges a call on without a re-INVITE): dialtone plays it, its 800 Hz in the recording. Those
+// packets were dropped as a codec not negotiated: silence.
+func TestCallHearsAnotherCodecOfTheAnswer(t *testing.T) {
+	t.Parallel()
+	raw := filepath.Join(t.TempDir(), "other.ulaw")
+	if out, err := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-e", "u-law", "-t", "raw", raw, "synth", "4", "sine", "800", "vol", "0.5").CombinedOutput(); err != nil {
+		t.Skipf("sox: %v %s", err, out)
+	}
+	xml := readFile(t, "testdata/sipp_uas_sends_other_law.xml")
+	for from, to := range map[string]string{
+		"RTP/AVP 0 8":                  "RTP/AVP 9 0",
+		"a=rtpmap:8 PCMA/8000":         "a=rtpmap:9 G722/8000",
+		`rtp_stream="[alaw_file],1,8"`: `rtp_stream="` + raw + `,1,0"`,
+	} {
+		if !strings.Contains(xml, from) {
+			t.Fatalf("the scenario has no %q to replace", from)
+		}
+		xml = strings.ReplaceAll(xml, from, to)
+	}
+	scenario := filepath.Join(t.TempDir(), "other_codec.xml")
+	if err := os.WriteFile(scenario, []byte(xml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := peers.StartSippUAS(t, peers.SippOptions{Scenario: scenario})
+	rec := filepath.Join(t.TempDir(), "heard.wav")
+	code, evs, p := runDialtone(t, 30*time.Second, nil, "call", s.URI("bob"), "--json", "--audio", "null", "--codecs", "G722,PCMU", "--record", rec, "--duration", "3s")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\nsipp:\n%s", code, p.transcript(), s.Log())
+	}
+	if a, _ := findEvent(evs, "answered"); a.str("codec") != "G722" {
+		t.Fatalf("answered %v, want G722 (the answer's first)", a)
+	}
+	assertToneFor(t, "the far end's PCMU on a G722 call", rec, 800)
+}
+
 // TestCallCtrlCWhileRingingCancels: SIGINT while the far end rings sends CANCEL and exits 11.
 func TestCallCtrlCWhileRingingCancels(t *testing.T) {
 	t.Parallel()

@@ -426,6 +426,12 @@ func mediaParams(n sdp.Negotiated, a CallAudio) (media.Params, error) {
 	if n.RecvAlt.Name != "" {
 		recvAlt, _ = codecByName(n.RecvAlt.Name)
 	}
+	var other []media.RecvCodec // codecs it may switch to (sdp.Negotiated)
+	for _, f := range n.RecvOther {
+		if c, ok := codecByName(f.Name); ok {
+			other = append(other, media.RecvCodec{PT: f.PT, Codec: c})
+		}
+	}
 	var rtcp netip.AddrPort
 	if n.RemoteRTCPPort > 0 {
 		rtcpIP := ip
@@ -446,6 +452,7 @@ func mediaParams(n sdp.Negotiated, a CallAudio) (media.Params, error) {
 		RecvDTMFPT: n.RecvDTMFPT,
 		RecvAlt:    recvAlt,
 		RecvAltPT:  n.RecvAlt.PT,
+		RecvOther:  other,
 		Ptime:      time.Duration(n.Ptime) * time.Millisecond, // what the far end asked to receive
 		Send:       dir == sdp.SendRecv || dir == sdp.SendOnly,
 		Receive:    dir == sdp.SendRecv || dir == sdp.RecvOnly,

@@ -223,6 +223,7 @@ type JitterBuffer struct {
 	slotSize int // bytes each slot holds: the largest payload seen, rounded up (jitter_mem.go)
 	count    int
 	cand     candidate
+	rb       rebase // the last marked new run of timestamps (jitter_marker.go)
 
 	// Stream identity and unwrapping. tsRef/tsRefRaw is the newest accepted timestamp.
 	started  bool

@@ -43,9 +43,11 @@ func (j *JitterBuffer) route(p Packet) {
 		j.probe(p)
 		return
 	}
-	tsRel := j.unwrapTS(p.Timestamp)
+	tsRel := j.tsOf(p)
 	r := j.transit(p.Arrival, tsRel)
-	tsRel, r = j.rebaseMarked(p, tsRel, r) // a new run of the same stream (jitter_marker.go)
+	if j.routeMarked(p, tsRel, r) { // a new run of the same stream (jitter_marker.go)
+		return
+	}
 	if j.hasPrev && absDur(r-j.prevTransit) > jumpLimit {
 		j.probe(p)
 		return
@@ -68,6 +70,11 @@ func (j *JitterBuffer) probe(p Packet) {
 		return
 	}
 	j.dropCandidate()
+	j.hold(p)
+}
+
+// hold keeps a copy of p as the candidate.
+func (j *JitterBuffer) hold(p Packet) {
 	if cap(j.cand.buf) < len(p.Payload) {
 		j.cand.buf = make([]byte, roundUp(len(p.Payload)))
 	}
@@ -98,6 +105,7 @@ func (j *JitterBuffer) dropCandidate() {
 		j.cand.held = false
 		j.stats.Dropped++
 	}
+	j.rb.candidate = false
 }
 
 // startStream makes p the first packet of a new timeline: media time 0 at its arrival.
@@ -107,6 +115,7 @@ func (j *JitterBuffer) startStream(p Packet) {
 	j.ssrc = p.SSRC
 	j.epoch = p.Arrival
 	j.tsRef, j.tsRefRaw = 0, p.Timestamp
+	j.rb = rebase{}
 	j.seqHi = int64(p.Seq)
 	j.seen = [seenWindow / 64]uint64{}
 	j.other = [seenWindow / 64]uint64{}

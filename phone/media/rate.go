@@ -63,6 +63,30 @@ func (p Params) isAltPT(pt uint8) bool {
 	return p.RecvAlt != nil && p.Codec != nil && pt == p.RecvAltPT
 }
 
+// otherCodec is the codec of RecvOther the far end sends with payload type pt, or nil.
+// Asked only of a pt that isAudioPT and isAltPT refused.
+func (p Params) otherCodec(pt uint8) codec.Codec {
+	for _, o := range p.RecvOther {
+		if o.PT == pt {
+			return o.Codec
+		}
+	}
+	return nil
+}
+
+// receives reports whether the far end may send c: the call's codec or one of RecvOther.
+func (p Params) receives(c codec.Codec) bool {
+	if c == p.Codec {
+		return true
+	}
+	for _, o := range p.RecvOther {
+		if o.Codec == c {
+			return true
+		}
+	}
+	return false
+}
+
 // toCodecLaw rewrites payload, in the other G.711 law (isAltPT), in the call's, in place.
 func (p Params) toCodecLaw(payload []byte) {
 	switch p.Codec.Name() {

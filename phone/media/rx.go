@@ -25,19 +25,19 @@ type receiver struct {
 	haveSSRC bool
 	lastRx   time.Time
 	playing  bool // a first packet was played: underruns are concealed, not silent
-	dtmf     dtmfReceiver
-	// dtmfSSRC is the stream dtmf follows: the audio's, or one of the events' own.
-	dtmfSSRC     uint32
-	haveDTMFSSRC bool
-	latch        latch
-	shift        time.Duration // phaseShift: how much earlier the next tick may come, inaudibly
-	sinkLost     bool          // its sound device went away: discard from now on (pacer only, devicelost.go)
-	dec          codec.Decoder // decodes for decFor; made anew when the negotiated codec changes
-	decFor       codec.Codec
-	plcRate      int         // the audio rate plc conceals at
-	jbCodec      codec.Codec // the codec of the payloads in jb: another one flushes it
-	snk          rateAdapter // fits the sink to the call's rate (rate.go; pacer only)
-	pace         packetPace  // the far end's packet duration, and the samples it leaves over (rx_pace.go)
+	// dtmf follows the telephone-events of two SSRCs: the audio's and one of their own
+	// (digit), least recently heard replaced.
+	dtmf     [2]dtmfSlot
+	latch    latch
+	shift    time.Duration // phaseShift: how much earlier the next tick may come, inaudibly
+	sinkLost bool          // its sound device went away: discard from now on (pacer only, devicelost.go)
+	dec      codec.Decoder // decodes for decFor; made anew when the negotiated codec changes
+	decFor   codec.Codec
+	plcRate  int         // the audio rate plc conceals at
+	jbCodec  codec.Codec // the codec of the payloads in jb: another one flushes it
+	gen      uint64      // the Params.gen playCodec last saw
+	snk      rateAdapter // fits the sink to the call's rate (rate.go; pacer only)
+	pace     packetPace  // the far end's packet duration, and the samples it leaves over (rx_pace.go)
 }
 
 func (r *receiver) init(s *Session) {
@@ -148,7 +148,7 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 		// would otherwise drop them while the audio flows, or drop the audio while they do.
 		s.stats.received.Add(1)
 		s.stats.lastRTP.Store(now.UnixNano())
-		r.digit(s, pkt)
+		r.digit(s, pkt, now)
 		return
 	}
 	if !r.haveSSRC || pkt.SSRC != r.ssrc {
@@ -161,23 +161,27 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 	r.lastRx = now
 	s.stats.received.Add(1)
 	s.stats.lastRTP.Store(now.UnixNano())
-	audio := p.isAudioPT(pkt.PayloadType)
+	c, audio := p.Codec, p.isAudioPT(pkt.PayloadType)
 	if !audio && p.isAltPT(pkt.PayloadType) {
 		p.toCodecLaw(pkt.Payload) // our buffer, decrypted already: played as the call's law
 		audio = true
+	} else if !audio {
+		if o := p.otherCodec(pkt.PayloadType); o != nil {
+			c, audio = o, true // another codec of its answer: the playout follows it
+		}
 	}
-	if p.Codec != nil {
-		s.tx.noteReceived(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now, p.Codec.ClockRate(), audio)
+	if c != nil {
+		s.tx.noteReceived(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now, c.ClockRate(), audio)
 	}
 	switch {
 	case audio:
-		r.followCodec(p.Codec)
-		r.followPace(p.Codec, pkt.Payload)
+		r.followCodec(c)
+		r.followPace(c, pkt.Payload)
 		r.jb.Push(Packet{Seq: pkt.SequenceNumber, Timestamp: pkt.Timestamp, SSRC: pkt.SSRC,
 			Marker: pkt.Marker, Payload: pkt.Payload, Arrival: now})
 	case p.isDTMF(pkt.PayloadType):
 		r.jb.NoteOther(pkt.SequenceNumber, pkt.SSRC) // the digit's ticks are not lost audio
-		r.digit(s, pkt)
+		r.digit(s, pkt, now)
 	default:
 		if pkt.PayloadType == 13 { // comfort noise: the far end's silence starts
 			r.jb.NoteOther(pkt.SequenceNumber, pkt.SSRC)
@@ -186,15 +190,46 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 	}
 }
 
-// digit hands a telephone-event packet to the DTMF receiver. Its state belongs to the SSRC the
-// events come on: a new one's timestamps start anywhere, so an event there is a new one.
-func (r *receiver) digit(s *Session, pkt *rtp.Packet) {
-	if !r.haveDTMFSSRC || pkt.SSRC != r.dtmfSSRC {
-		r.dtmf, r.dtmfSSRC, r.haveDTMFSSRC = dtmfReceiver{}, pkt.SSRC, true
+// dtmfSlot is the DTMF receiver of one SSRC's telephone-events.
+type dtmfSlot struct {
+	ssrc uint32
+	used bool
+	at   time.Time // when its last event packet came
+	rx   dtmfReceiver
+}
+
+// dtmfCrossWindow is how soon after the other SSRC's last event packet the same digit on this
+// one is taken for the same key press: a B2BUA that changed the SSRC in mid-event, or a sender
+// that sends its events on both streams.
+const dtmfCrossWindow = 250 * time.Millisecond
+
+// digit hands a telephone-event packet that came at now to the DTMF receiver of its SSRC (a
+// new SSRC's timestamps start anywhere, so its events are its own) and reports a new digit,
+// unless the other SSRC's receiver just reported the same one.
+func (r *receiver) digit(s *Session, pkt *rtp.Packet, now time.Time) {
+	i := 0
+	switch {
+	case r.dtmf[0].used && r.dtmf[0].ssrc == pkt.SSRC:
+	case r.dtmf[1].used && r.dtmf[1].ssrc == pkt.SSRC:
+		i = 1
+	default:
+		if r.dtmf[0].used && (!r.dtmf[1].used || r.dtmf[1].at.Before(r.dtmf[0].at)) {
+			i = 1
+		}
+		r.dtmf[i] = dtmfSlot{ssrc: pkt.SSRC, used: true}
 	}
-	if digit, ok := r.dtmf.handle(pkt.Timestamp, pkt.Payload); ok {
-		s.emit(Event{Digit: digit})
+	d, other := &r.dtmf[i], &r.dtmf[1-i]
+	d.at = now
+	digit, ok := d.rx.handle(pkt.Timestamp, pkt.Payload)
+	if !ok {
+		return
 	}
+	if other.used && other.rx.haveLast && now.Sub(other.at) < dtmfCrossWindow {
+		if prev, _ := codec.EventDigit(other.rx.lastEvent); prev == digit {
+			return
+		}
+	}
+	s.emit(Event{Digit: digit})
 }
 
 // parseRTP parses what can be read of the received packet b before the SRTP seam: all of a
@@ -213,7 +248,7 @@ func parseRTP(p Params, b []byte, pkt *rtp.Packet) error {
 // expectedPT reports whether pt is the negotiated codec or telephone-event. Comfort noise
 // (13) counts too: it is the far end talking silence, and may latch.
 func (s *Session) expectedPT(p Params, pt uint8) bool {
-	return p.isAudioPT(pt) || p.isAltPT(pt) || p.isDTMF(pt) || pt == 13
+	return p.isAudioPT(pt) || p.isAltPT(pt) || p.otherCodec(pt) != nil || p.isDTMF(pt) || pt == 13
 }
 
 // isDTMF reports whether pt carries telephone-events in this call.
@@ -224,18 +259,16 @@ func (p Params) isDTMF(pt uint8) bool {
 // playFrame takes the next frame from the jitter buffer (or conceals a missing one) and writes
 // it to the sink. out holds a frame at the codec's rate (codec.MaxFrameSamples covers all).
 func (r *receiver) playFrame(s *Session, p Params, now time.Time, out []int16) {
-	rate := audioRate(p.Codec)
-	out = out[:codec.FrameSamplesAt(rate)]
 	r.mu.Lock()
+	c := r.playCodec(p)
+	rate := audioRate(c)
+	out = out[:codec.FrameSamplesAt(rate)]
 	if r.plcRate != rate {
-		r.plc, r.plcRate = NewPLCAt(rate), rate // the codec changed: once per re-INVITE, not per frame
-	}
-	if p.Codec != nil {
-		r.followCodec(p.Codec) // before the new codec's first packet: what is buffered is not its
+		r.plc, r.plcRate = NewPLCAt(rate), rate // the codec changed: once per re-INVITE or switch, not per frame
 	}
 	var dec codec.Decoder
-	if p.Codec != nil {
-		dec = r.decoder(p.Codec)
+	if c != nil {
+		dec = r.decoder(c)
 	}
 	r.shift = 0
 	if frame := r.frameSamplesAt(rate); frame == len(out) && r.pace.n == 0 {
@@ -328,6 +361,26 @@ func (r *receiver) followCodec(c codec.Codec) {
 		r.jb.Flush()
 	}
 	r.jbCodec = c
+}
+
+// playCodec is the codec the playout decodes: that of the packets in the jitter buffer, which
+// is the call's Codec or one of its RecvOther the far end switched to. After an Update (a
+// re-INVITE) that no longer lists the buffer's codec the buffer starts over on the new Codec
+// before its first packet: what is buffered is not its. The caller holds r.mu.
+func (r *receiver) playCodec(p Params) codec.Codec {
+	if p.gen != r.gen {
+		r.gen = p.gen
+		if r.jbCodec != nil && !p.receives(r.jbCodec) && p.Codec != nil {
+			r.followCodec(p.Codec)
+		}
+	}
+	if r.jbCodec == nil && p.Codec != nil {
+		r.followCodec(p.Codec)
+	}
+	if r.jbCodec != nil {
+		return r.jbCodec
+	}
+	return p.Codec
 }
 
 // decoder returns the decoder for c, making one when the codec changed; see sender.encoder.

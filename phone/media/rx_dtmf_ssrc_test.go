@@ -63,3 +63,63 @@ func TestDigitsOnTheirOwnSSRC(t *testing.T) {
 		})
 	}
 }
+
+// TestOneKeyPressOnTwoSSRCs: the same key press arriving on two SSRCs (a sender that sends its
+// events on the audio's and on one of their own, or a B2BUA that changes the SSRC in mid-event)
+// is one digit; the same key pressed again later on the other SSRC is another. A receiver
+// started afresh at each change of SSRC reported a digit at every switch.
+func TestOneKeyPressOnTwoSSRCs(t *testing.T) {
+	now := time.Unix(7000, 0)
+	s := openSession(t, Config{Now: func() time.Time { return now }, NewTicker: noTicks})
+	peer := netip.MustParseAddrPort("127.0.0.1:40000")
+	s.Start(Params{Remote: peer, Codec: codec.PCMU, DTMFPT: 101, Receive: true})
+	var scratch rtp.Packet
+	event := func(ssrc uint32, seq uint16, ts uint32, e int) {
+		payload := []byte{4, 10, 0, byte(160 * min(e+1, 6))}
+		if e >= 6 {
+			payload[1] |= 0x80
+		}
+		b, err := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 101, SSRC: ssrc, SequenceNumber: seq, Timestamp: ts, Marker: e == 0}, Payload: payload}).Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.handleRTPAt(b, peer, &scratch, now)
+	}
+	digits := func() string {
+		var got []rune
+		for len(s.Events()) > 0 {
+			if ev := <-s.Events(); ev.Digit != 0 {
+				got = append(got, ev.Digit)
+			}
+		}
+		return string(got)
+	}
+	for e := range 9 { // interleaved on both
+		now = now.Add(10 * time.Millisecond)
+		event(7, uint16(100+e), 16000, e)
+		event(0xd7, uint16(900+e), 555000, e)
+	}
+	if got := digits(); got != "4" {
+		t.Fatalf("one press on both SSRCs: digits %q, want 4", got)
+	}
+	now = now.Add(time.Second)
+	for e := range 9 { // a second press: on one SSRC, then the other takes over in mid-event
+		now = now.Add(20 * time.Millisecond)
+		if e < 4 {
+			event(7, uint16(200+e), 32000, e)
+		} else {
+			event(0xd8, uint16(1200+e), 777000, e)
+		}
+	}
+	if got := digits(); got != "4" {
+		t.Fatalf("a second press whose SSRC changed in mid-event: digits %q, want 4", got)
+	}
+	now = now.Add(time.Second)
+	for e := range 9 { // a third, on the side stream alone
+		now = now.Add(20 * time.Millisecond)
+		event(0xd8, uint16(1300+e), 787000, e)
+	}
+	if got := digits(); got != "4" {
+		t.Fatalf("a third press: digits %q, want 4", got)
+	}
+}

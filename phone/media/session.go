@@ -65,6 +65,10 @@ type Params struct {
 	// it arrives. nil when there is none.
 	RecvAlt   codec.Codec
 	RecvAltPT uint8
+	// RecvOther are other codecs the far end may switch to without a re-INVITE (its answer
+	// listed them): their packets are played as they come, the receive side following their
+	// rate; what we send stays Codec.
+	RecvOther []RecvCodec
 	// Ptime is the packet duration to send, as the far end's a=ptime asked: 10 to 60 ms in
 	// tens for a codec whose frames concatenate (G.711, G.722: codec.Concatenable); 0, any
 	// other value or another codec sends 20 ms packets (tx_pack.go).
@@ -83,6 +87,12 @@ type Params struct {
 	// srtp is the stream Update made for SRTP (srtp.go), so the packet paths find it without
 	// keying: it travels with the Params it was made for, never with older ones.
 	srtp *srtpCurrent
+}
+
+// RecvCodec is a codec the far end may send, with the payload type it sends it with.
+type RecvCodec struct {
+	PT    uint8
+	Codec codec.Codec
 }
 
 // Event is something the stream noticed that the call may act on.

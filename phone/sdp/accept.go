@@ -1,10 +1,15 @@
 package sdp
 
-import "github.com/dialtone/dialtone/phone/srtp"
+import (
+	"slices"
+
+	"github.com/dialtone/dialtone/phone/srtp"
+)
 
 // Accept reads the answer to our offer l and returns the negotiated result. The codec is
-// the first one in the answer that we offered; RFC 3264 lets an answer list extra formats,
-// which are ignored, but an answer with none of ours is an error. We send with the answer's
+// the first one in the answer that we offered; the answer's others that we offered may come
+// instead (RecvAlt, RecvOther), ones we did not offer are ignored, and an answer with none of
+// ours is an error. We send with the answer's
 // payload types and receive with our offer's (RecvPT, RecvDTMFPT). Under SDES the answer's
 // a=crypto must carry the tag and suite of one of ours (SRTP); an answer without a=crypto is
 // plain RTP under sdes and refused under sdes-required. Refusals are *RefusalError.
@@ -44,6 +49,7 @@ func Accept(l Local, answer []byte) (Negotiated, error) {
 	n := result(m, c, l.DTMF)
 	n.RecvPT, n.SRTP = recvPT, keys
 	n.RecvAlt = otherLaw(m.Formats, offered, c.Name)
+	n.RecvOther = otherCodecs(m.Formats, offered, c.Name, n.RecvAlt.Name)
 	n.LocalDir = direction(l.Dir.sends() && remote.recvs(), l.Dir.recvs() && remote.sends())
 	n.Hold = l.Dir.sends() && !remote.recvs() // their refusal to receive, not one our offer forced
 	if n.DTMFPT >= 0 {
@@ -69,6 +75,22 @@ func otherLaw(answered, offered []Format, name string) Format {
 		}
 	}
 	return Format{}
+}
+
+// otherCodecs lists our offer's formats of the codecs the answer lists besides the ones named
+// (the codec settled, the other G.711 law), in the answer's order, each once.
+func otherCodecs(answered, offered []Format, names ...string) []Format {
+	var out []Format
+	for _, f := range answered {
+		ours, ok := canonical(f)
+		if !ok || slices.Contains(names, ours.Name) || slices.ContainsFunc(out, func(o Format) bool { return o.Name == ours.Name }) {
+			continue
+		}
+		if o, ok := offeredCodec(offered, ours.Name); ok {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // offeredCodec returns the format our offer listed for the codec named name.

@@ -92,3 +92,51 @@ func TestAcceptBad(t *testing.T) {
 		})
 	}
 }
+
+// TestAcceptOtherCodecs: the answer's codecs besides the one settled (and the other G.711 law)
+// that our offer listed are RecvOther, in the answer's order, with our offer's payload types
+// (the far end sends with the offer's numbers, RFC 3264 §6.1), whatever it numbered them;
+// codecs we did not offer are not.
+func TestAcceptOtherCodecs(t *testing.T) {
+	l := testLocal()
+	l.Codecs = []string{"opus", "G722", "PCMU", "PCMA"}
+	norm, err := l.norm()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := func(name string) Format {
+		f, ok := offeredCodec(offerFormats(norm), name)
+		if !ok {
+			t.Fatalf("our offer has no %s", name)
+		}
+		return f
+	}
+	for _, c := range []struct {
+		name       string
+		answer     []byte
+		codec, alt string
+		wantOther  []string
+	}{
+		{"G722 first", answerTo("m=audio 5000 RTP/AVP 9 0 8 101", "a=rtpmap:101 telephone-event/8000"), "G722", "", []string{"PCMU", "PCMA"}},
+		{"PCMU first, G729 not offered, opus renumbered", answerTo("m=audio 5000 RTP/AVP 0 18 9 120", "a=rtpmap:120 opus/48000/2"), "PCMU", "", []string{"G722", "opus"}},
+		{"both laws and G722", answerTo("m=audio 5000 RTP/AVP 8 0 9"), "PCMA", "PCMU", []string{"G722"}},
+		{"one codec", answerTo("m=audio 5000 RTP/AVP 9"), "G722", "", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n, err := Accept(l, c.answer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n.Codec.Name != c.codec || n.RecvAlt.Name != c.alt {
+				t.Fatalf("codec %s, RecvAlt %q; want %s, %q", n.Codec.Name, n.RecvAlt.Name, c.codec, c.alt)
+			}
+			var want []Format
+			for _, name := range c.wantOther {
+				want = append(want, ours(name))
+			}
+			if !reflect.DeepEqual(n.RecvOther, want) {
+				t.Fatalf("RecvOther %+v, want %+v", n.RecvOther, want)
+			}
+		})
+	}
+}

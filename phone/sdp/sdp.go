@@ -136,7 +136,11 @@ type Negotiated struct {
 	// RecvAlt is the other G.711 law, with our offer's payload type, when Codec is PCMU or
 	// PCMA and the answer listed that one too: the far end may send it (RFC 3264 §5.1: an
 	// answer's formats are all ones it may use). Its Name is "" when there is none.
-	RecvAlt        Format
+	RecvAlt Format
+	// RecvOther are the answer's other codecs that our offer listed, with our offer's payload
+	// types, best first: the far end may switch to one of them mid-call without a re-INVITE
+	// (RFC 3264 §5.1; Asterisk does when it bridges the call on). Neither Codec nor RecvAlt.
+	RecvOther      []Format
 	RemoteAddr     string // where to send RTP
 	RemotePort     int
 	RemoteRTCPPort int    // a=rtcp if given, else RemotePort+1 (RFC 3605)
