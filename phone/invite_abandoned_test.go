@@ -153,15 +153,7 @@ func TestHangupBeforeAnyResponseAnsweredLater(t *testing.T) {
 	srv := newLateServer(t)
 	hangUpBeforeAnyResponse(t, srv)
 	srv.respond(srv.invite, 200, "OK")
-	srv.readMethod(sip.ACK, 5*time.Second)
-	bye := srv.readMethod(sip.BYE, 5*time.Second)
-	if bye.CallID().Value() != srv.invite.CallID().Value() {
-		t.Fatalf("BYE for Call-ID %s, want the INVITE's %s", bye.CallID().Value(), srv.invite.CallID().Value())
-	}
-	if tag, _ := bye.To().Params.Get("tag"); tag != "callee1" {
-		t.Fatalf("BYE To-tag %q, want the callee's", tag)
-	}
-	srv.respond(bye, 200, "OK")
+	srv.expectAckAndBye()
 }
 
 // TestAnswerCrossingTheCancelIsHungUp: the callee rings, the user hangs up, and the callee's
@@ -179,12 +171,7 @@ func TestAnswerCrossingTheCancelIsHungUp(t *testing.T) {
 	cancel := srv.readMethod(sip.CANCEL, 5*time.Second)
 	srv.respond(cancel, 200, "OK")
 	srv.respond(srv.invite, 200, "OK") // answered just before the CANCEL came
-	srv.readMethod(sip.ACK, 5*time.Second)
-	bye := srv.readMethod(sip.BYE, 5*time.Second)
-	if tag, _ := bye.To().Params.Get("tag"); tag != "callee1" || bye.CallID().Value() != srv.invite.CallID().Value() {
-		t.Fatalf("BYE to tag %q, Call-ID %s; want the callee's dialog", tag, bye.CallID().Value())
-	}
-	srv.respond(bye, 200, "OK")
+	srv.expectAckAndBye()
 	if end := waitCall(t, events, id, CallEnded); end.By != "local" {
 		t.Fatalf("call ended %+v, want hung up by the user", end)
 	}
@@ -208,12 +195,19 @@ func TestCancelWithout487EndsTheCall(t *testing.T) {
 		t.Fatalf("call ended %+v, want cancelled by the user", end)
 	}
 	srv.respond(srv.invite, 200, "OK") // the callee picked up after all
-	srv.readMethod(sip.ACK, 5*time.Second)
-	bye := srv.readMethod(sip.BYE, 5*time.Second)
-	if tag, _ := bye.To().Params.Get("tag"); tag != "callee1" || bye.CallID().Value() != srv.invite.CallID().Value() {
-		t.Fatalf("BYE to tag %q, Call-ID %s; want the callee's dialog", tag, bye.CallID().Value())
+	srv.expectAckAndBye()
+}
+
+// expectAckAndBye reads the ACK for the callee's 200 and the BYE in its dialog, and answers
+// the BYE.
+func (s *lateServer) expectAckAndBye() {
+	s.t.Helper()
+	s.readMethod(sip.ACK, 5*time.Second)
+	bye := s.readMethod(sip.BYE, 5*time.Second)
+	if tag, _ := bye.To().Params.Get("tag"); tag != "callee1" || bye.CallID().Value() != s.invite.CallID().Value() {
+		s.t.Fatalf("BYE to tag %q, Call-ID %s; want the callee's dialog", tag, bye.CallID().Value())
 	}
-	srv.respond(bye, 200, "OK")
+	s.respond(bye, 200, "OK")
 }
 
 // TestManyProvisionalResponses: a call that gets more than ten provisional responses before
