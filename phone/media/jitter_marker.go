@@ -47,21 +47,27 @@ type rebase struct {
 // when p is to be routed as usual.
 func (j *JitterBuffer) routeMarked(p Packet, tsRel int64, r time.Duration) bool {
 	if j.rb.candidate {
-		j.rb.candidate = false
 		held := j.cand.p
-		if j.confirms(held, p) {
-			j.cand.held = false
-			j.rebaseOn(held)
-			held.Marker = false // placed: the run it starts is the timeline now
-			j.route(held)
-			j.route(p) // read relative to the held packet
+		if d := int16(p.Seq - held.Seq); p.SSRC == held.SSRC && d <= 0 {
+			// Not the next packet: a copy of the held one, or one from before it that came
+			// late. It does not decide; the next one will.
+			if d == 0 {
+				j.stats.Duplicate++
+			} else {
+				j.accept(p, tsRel, r)
+			}
 			return true
 		}
-		// The network, not the sender: the held packet goes on as an unmarked one would.
-		j.cand.held = false
-		held.Marker = false
+		j.rb.candidate, j.cand.held = false, false
+		held.Marker = false // placed, or judged: either way not again
+		if j.confirms(held, p) {
+			j.rebaseOn(held)
+		}
+		// Rebased, the held packet starts the new run; if not, the network delayed it and
+		// it goes on as an unmarked one would. p follows it, read afresh.
 		j.route(held)
-		return false
+		j.route(p)
+		return true
 	}
 	if !p.Marker || !j.hasPrev {
 		return false

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,8 +37,12 @@ type receiver struct {
 	plcRate  int         // the audio rate plc conceals at
 	jbCodec  codec.Codec // the codec of the payloads in jb: another one flushes it
 	gen      uint64      // the Params.gen playCodec last saw
-	snk      rateAdapter // fits the sink to the call's rate (rate.go; pacer only)
-	pace     packetPace  // the far end's packet duration, and the samples it leaves over (rx_pace.go)
+	// The packet that last switched the codec the far end sends (beforeSwitch).
+	switched   bool
+	switchSSRC uint32
+	switchSeq  uint16
+	snk        rateAdapter // fits the sink to the call's rate (rate.go; pacer only)
+	pace       packetPace  // the far end's packet duration, and the samples it leaves over (rx_pace.go)
 }
 
 func (r *receiver) init(s *Session) {
@@ -170,10 +175,15 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 			c, audio = o, true // another codec of its answer: the playout follows it
 		}
 	}
-	if c != nil {
-		s.tx.noteReceived(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now, c.ClockRate(), audio)
+	if clock := c; clock != nil {
+		if !audio && r.jbCodec != nil {
+			clock = r.jbCodec // an event or comfort noise: in the clock of the audio it is among
+		}
+		s.tx.noteReceived(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now, clock.ClockRate(), audio)
 	}
 	switch {
+	case audio && r.beforeSwitch(c, pkt):
+		s.stats.dropped.Add(1) // the codec before the far end's switch, come late: it would flush the new one's
 	case audio:
 		r.followCodec(c)
 		r.followPace(c, pkt.Payload)
@@ -192,20 +202,28 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 
 // dtmfSlot is the DTMF receiver of one SSRC's telephone-events.
 type dtmfSlot struct {
-	ssrc uint32
-	used bool
-	at   time.Time // when its last event packet came
-	rx   dtmfReceiver
+	ssrc    uint32
+	used    bool
+	at      time.Time // when its last event packet came
+	endedAt time.Time // when the End of its last event first came (zero while it runs)
+	rx      dtmfReceiver
 }
 
-// dtmfCrossWindow is how soon after the other SSRC's last event packet the same digit on this
-// one is taken for the same key press: a B2BUA that changed the SSRC in mid-event, or a sender
-// that sends its events on both streams.
-const dtmfCrossWindow = 250 * time.Millisecond
+// dtmfCrossEnded is how long after the other SSRC's event ended the same digit here is still
+// taken for the same key press (its End crossed the first packet here): a B2BUA that changed
+// the SSRC at the end of an event. Key presses are at least 40 ms apart (ITU-T Q.24), so a
+// repeated key ("55") is two digits.
+const dtmfCrossEnded = 40 * time.Millisecond
+
+// dtmfCrossRunning is how long an event with no End yet still runs after its last packet: a
+// sender repeats it every 50 ms at most (RFC 4733 §2.5.1.2), and one whose stream moved to
+// another SSRC in mid-event never ends here.
+const dtmfCrossRunning = 120 * time.Millisecond
 
 // digit hands a telephone-event packet that came at now to the DTMF receiver of its SSRC (a
 // new SSRC's timestamps start anywhere, so its events are its own) and reports a new digit,
-// unless the other SSRC's receiver just reported the same one.
+// unless it is the event the other SSRC's receiver is in the middle of (a sender that sends
+// its events on both streams, or a B2BUA that changed the SSRC in mid-event).
 func (r *receiver) digit(s *Session, pkt *rtp.Packet, now time.Time) {
 	i := 0
 	switch {
@@ -221,10 +239,17 @@ func (r *receiver) digit(s *Session, pkt *rtp.Packet, now time.Time) {
 	d, other := &r.dtmf[i], &r.dtmf[1-i]
 	d.at = now
 	digit, ok := d.rx.handle(pkt.Timestamp, pkt.Payload)
+	if ok {
+		d.endedAt = time.Time{}
+	}
+	if d.rx.ended && d.endedAt.IsZero() {
+		d.endedAt = now
+	}
 	if !ok {
 		return
 	}
-	if other.used && other.rx.haveLast && now.Sub(other.at) < dtmfCrossWindow {
+	running := !other.rx.ended && now.Sub(other.at) < dtmfCrossRunning
+	if other.used && other.rx.haveLast && (running || other.rx.ended && now.Sub(other.endedAt) < dtmfCrossEnded) {
 		if prev, _ := codec.EventDigit(other.rx.lastEvent); prev == digit {
 			return
 		}
@@ -253,7 +278,8 @@ func (s *Session) expectedPT(p Params, pt uint8) bool {
 
 // isDTMF reports whether pt carries telephone-events in this call.
 func (p Params) isDTMF(pt uint8) bool {
-	return p.DTMFPT >= 0 && int(pt) == p.DTMFPT || p.RecvDTMFPT > 0 && int(pt) == p.RecvDTMFPT
+	return p.DTMFPT >= 0 && int(pt) == p.DTMFPT || p.RecvDTMFPT > 0 && int(pt) == p.RecvDTMFPT ||
+		slices.Contains(p.RecvDTMFOther, pt)
 }
 
 // playFrame takes the next frame from the jitter buffer (or conceals a missing one) and writes
@@ -361,6 +387,20 @@ func (r *receiver) followCodec(c codec.Codec) {
 		r.jb.Flush()
 	}
 	r.jbCodec = c
+}
+
+// beforeSwitch says whether pkt, audio in c, is a packet from before the far end last
+// switched codecs (from c to the one the jitter buffer holds), come late; it notes a switch
+// when pkt starts one. The caller holds r.mu.
+func (r *receiver) beforeSwitch(c codec.Codec, pkt *rtp.Packet) bool {
+	if c == r.jbCodec || r.jbCodec == nil {
+		return false
+	}
+	if r.switched && pkt.SSRC == r.switchSSRC && int16(pkt.SequenceNumber-r.switchSeq) < 0 {
+		return true
+	}
+	r.switched, r.switchSSRC, r.switchSeq = true, pkt.SSRC, pkt.SequenceNumber
+	return false
 }
 
 // playCodec is the codec the playout decodes: that of the packets in the jitter buffer, which

@@ -66,8 +66,8 @@ func TestDigitsOnTheirOwnSSRC(t *testing.T) {
 
 // TestOneKeyPressOnTwoSSRCs: the same key press arriving on two SSRCs (a sender that sends its
 // events on the audio's and on one of their own, or a B2BUA that changes the SSRC in mid-event)
-// is one digit; the same key pressed again later on the other SSRC is another. A receiver
-// started afresh at each change of SSRC reported a digit at every switch.
+// is one digit; the same key pressed again on the other SSRC, or again 100 ms later on both, is
+// another. A receiver started afresh at each change of SSRC reported a digit at every switch.
 func TestOneKeyPressOnTwoSSRCs(t *testing.T) {
 	now := time.Unix(7000, 0)
 	s := openSession(t, Config{Now: func() time.Time { return now }, NewTicker: noTicks})
@@ -121,5 +121,17 @@ func TestOneKeyPressOnTwoSSRCs(t *testing.T) {
 	}
 	if got := digits(); got != "4" {
 		t.Fatalf("a third press: digits %q, want 4", got)
+	}
+	now = now.Add(time.Second)
+	for press := range 2 { // the key pressed twice, 100 ms apart, each press sent on both
+		for e := range 9 {
+			now = now.Add(10 * time.Millisecond)
+			event(7, uint16(300+10*press+e), uint32(48000+8000*press), e)
+			event(0xd8, uint16(1400+10*press+e), uint32(797000+8000*press), e)
+		}
+		now = now.Add(100 * time.Millisecond)
+	}
+	if got := digits(); got != "44" {
+		t.Fatalf("a key pressed twice, each press on both SSRCs: digits %q, want 44", got)
 	}
 }

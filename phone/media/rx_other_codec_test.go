@@ -11,7 +11,8 @@ import (
 // TestOtherCodecOfTheAnswerPlays: a call settled on a 16 kHz codec whose far end switches,
 // without a re-INVITE, to PCMU, which its answer also listed (RFC 3264 §5.1; Asterisk does when
 // it bridges the call on), and back: each plays at its own rate, the tone heard throughout, and
-// nothing is dropped. Before, the PCMU packets were dropped as a codec not negotiated: silence.
+// nothing is dropped but a packet of the old codec that comes after the switch. Before, the
+// PCMU packets were dropped as a codec not negotiated: silence.
 func TestOtherCodecOfTheAnswerPlays(t *testing.T) {
 	rec := audiotest.NewRecorder()
 	r := newRateRig(t, fakeG722, rec)
@@ -40,20 +41,54 @@ func TestOtherCodecOfTheAnswerPlays(t *testing.T) {
 		r.s.handleRTP(r.wire[:w], r.peer, &r.rx)
 	}
 	f := 0
-	for _, phase := range []codec.Codec{fakeG722, codec.PCMU, fakeG722} {
-		for range 50 {
+	for n, phase := range []codec.Codec{fakeG722, codec.PCMU, fakeG722} {
+		for i := range 50 {
 			r.now = r.now.Add(frameDur)
 			send(f, phase)
+			if n == 1 && i == 1 {
+				// A G722 packet from before the switch comes late: dropped, not played, and
+				// the PCMU buffered meanwhile is not flushed for it.
+				late := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 9, SSRC: 7, SequenceNumber: uint16(f - 3), Timestamp: ts - 4*160}, Payload: payload[:320]}
+				w, _ := late.MarshalTo(r.wire)
+				r.s.handleRTP(r.wire[:w], r.peer, &r.rx)
+			}
 			r.s.rx.playFrame(r.s, r.p, r.now, r.out)
 			f++
 		}
 	}
-	if st := r.s.Stats(); st.Dropped != 0 {
-		t.Fatalf("stats %+v: packets dropped", st)
+	if st := r.s.Stats(); st.Dropped != 1 {
+		t.Fatalf("stats %+v: want only the straggler from before the switch dropped", st)
 	}
 	if ch := rec.Rates(); len(ch) != 3 || ch[0].Rate != 16000 || ch[1].Rate != 8000 || ch[2].Rate != 16000 {
 		t.Fatalf("sink rate changes %v, want 16000, to 8000 for PCMU and back to 16000", ch)
 	}
 	toneAfterStartup(t, "PCMU from the far end of a G722 call", rec.SamplesAt(8000), 8000, 1000)
 	toneAfterStartup(t, "G722 before and after", rec.SamplesAt(16000), 16000, 1000)
+}
+
+// TestDigitsAtAnotherRate: telephone-events with one of RecvDTMFOther's payload types (those
+// at the answer's other clock rates, which the far end uses once it switches codec) are digits;
+// they were dropped as not negotiated.
+func TestDigitsAtAnotherRate(t *testing.T) {
+	r := newRateRig(t, codec.PCMU, audiotest.NewRecorder())
+	r.p.RecvDTMFOther = []uint8{110}
+	r.s.Update(r.p)
+	for e := range 9 {
+		payload := []byte{7, 10, 0, byte(240 * min(e+1, 6))}
+		if e >= 6 {
+			payload[1] |= 0x80
+		}
+		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 110, SSRC: 7, SequenceNumber: uint16(e), Timestamp: 960000, Marker: e == 0}, Payload: payload}
+		w, _ := pkt.MarshalTo(r.wire)
+		r.s.handleRTP(r.wire[:w], r.peer, &r.rx)
+	}
+	var digits []rune
+	for len(r.s.Events()) > 0 {
+		if ev := <-r.s.Events(); ev.Digit != 0 {
+			digits = append(digits, ev.Digit)
+		}
+	}
+	if string(digits) != "7" || r.s.Stats().Dropped != 0 {
+		t.Fatalf("digits %q, stats %+v; want 7, nothing dropped", string(digits), r.s.Stats())
+	}
 }

@@ -60,6 +60,9 @@ type Params struct {
 	// our offer named, when its answer chose another); 0 means none. PT 0 is PCMU, never an
 	// event, so the zero value is safe.
 	RecvDTMFPT int
+	// RecvDTMFOther are more telephone-event payload types the far end may send with: those
+	// at its other clock rates, for after a switch to one of RecvOther.
+	RecvDTMFOther []uint8
 	// RecvAlt is the other G.711 law the far end may send instead of Codec (PCMU or PCMA;
 	// its answer listed both), with payload type RecvAltPT: it is turned into Codec's law as
 	// it arrives. nil when there is none.

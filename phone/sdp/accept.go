@@ -2,6 +2,7 @@ package sdp
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/dialtone/dialtone/phone/srtp"
 )
@@ -56,6 +57,7 @@ func Accept(l Local, answer []byte) (Negotiated, error) {
 		if te, ok := dtmfFor(offered, n.DTMFRate); ok && te.Rate == n.DTMFRate && int(te.PT) != n.DTMFPT {
 			n.RecvDTMFPT = int(te.PT)
 		}
+		n.RecvDTMFOther = otherEvents(m.Formats, offered, n.DTMFPT, n.RecvDTMFPT)
 	}
 	return n, nil
 }
@@ -92,6 +94,24 @@ func otherCodecs(answered, offered []Format, names ...string) []Format {
 	}
 	return out
 }
+
+// otherEvents lists our offer's telephone-event payload types at the clock rates the answer
+// also has telephone-event at, but for the ones named.
+func otherEvents(answered, offered []Format, named ...int) []int {
+	var out []int
+	for _, o := range offered {
+		if !isEvent(o) || slices.Contains(named, int(o.PT)) {
+			continue
+		}
+		if slices.ContainsFunc(answered, func(f Format) bool { return isEvent(f) && f.Rate == o.Rate }) {
+			out = append(out, int(o.PT))
+		}
+	}
+	return out
+}
+
+// isEvent says whether f is telephone-event (RFC 4733), at any clock rate.
+func isEvent(f Format) bool { return strings.EqualFold(f.Name, "telephone-event") && f.Channels <= 1 }
 
 // offeredCodec returns the format our offer listed for the codec named name.
 func offeredCodec(offered []Format, name string) (Format, bool) {

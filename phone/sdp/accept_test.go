@@ -140,3 +140,36 @@ func TestAcceptOtherCodecs(t *testing.T) {
 		})
 	}
 }
+
+// TestAcceptOtherEvents: an answer with telephone-event at 8000 and 48000 settles the one at
+// the codec's clock and lists our offer's other one in RecvDTMFOther, which the far end uses
+// once it switches to opus; an answer with one rate lists none.
+func TestAcceptOtherEvents(t *testing.T) {
+	l := testLocal()
+	l.Codecs = []string{"opus", "G722", "PCMU"}
+	norm, err := l.norm()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wide Format
+	for _, f := range offerFormats(norm) {
+		if isEvent(f) && f.Rate == 48000 {
+			wide = f
+		}
+	}
+	if wide.Name == "" {
+		t.Fatal("our offer has no telephone-event/48000")
+	}
+	n, err := Accept(l, answerTo("m=audio 5000 RTP/AVP 9 120 101 121", "a=rtpmap:120 opus/48000/2",
+		"a=rtpmap:101 telephone-event/8000", "a=rtpmap:121 telephone-event/48000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Codec.Name != "G722" || n.DTMFPT != 101 || !reflect.DeepEqual(n.RecvDTMFOther, []int{int(wide.PT)}) {
+		t.Fatalf("codec %s, DTMFPT %d, RecvDTMFOther %v; want G722, 101, [%d]", n.Codec.Name, n.DTMFPT, n.RecvDTMFOther, wide.PT)
+	}
+	n, err = Accept(l, answerTo("m=audio 5000 RTP/AVP 9 101", "a=rtpmap:101 telephone-event/8000"))
+	if err != nil || len(n.RecvDTMFOther) != 0 {
+		t.Fatalf("one rate: RecvDTMFOther %v, %v; want none", n.RecvDTMFOther, err)
+	}
+}

@@ -133,6 +133,10 @@ type Negotiated struct {
 	// named another than its answer (RFC 3264 6.1: an offer's numbers are what the offerer
 	// receives); 0 when it is DTMFPT.
 	RecvDTMFPT int
+	// RecvDTMFOther are our offer's telephone-event payload types at the answer's other clock
+	// rates (telephone-event/48000 beside /8000): after a switch to a RecvOther codec of that
+	// rate the far end sends its digits with one of these. Neither DTMFPT nor RecvDTMFPT.
+	RecvDTMFOther []int
 	// RecvAlt is the other G.711 law, with our offer's payload type, when Codec is PCMU or
 	// PCMA and the answer listed that one too: the far end may send it (RFC 3264 §5.1: an
 	// answer's formats are all ones it may use). Its Name is "" when there is none.
