@@ -132,7 +132,9 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 			break
 		}
 		p.update(c, func(*CallStatus) {}) // the "incoming" event
-		in = p.waitAnswer(c, sess, stk, nil, nil)
+		refresh := p.clock.NewTimer(ringRefresh)
+		in = p.waitAnswer(c, sess, stk, refresh.C(), x.ringAgain)
+		refresh.Stop()
 	}
 	for in != nil {
 		in = x.step(in)
@@ -143,17 +145,30 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	p.talk(stk.ctx, c, x.ms, sess)
 }
 
+// ringRefresh is how often a ringing call sends its 180 again: RFC 3261 §13.3.1.1 has a UAS
+// that takes its time send a provisional response at least every minute, so that a lost one
+// is made good before a proxy's Timer C (over 3 min) or one that restarts its INVITE timer on
+// each response (Kamailio's fr_inv_timer, 120 s by default) cancels a call still ringing.
+const ringRefresh = time.Minute
+
 // waitAnswer waits while the call rings for what the user or the caller does about it. When
-// ring fires, onRing sends 180 Ringing (false: the caller is gone).
+// ring fires, and every ringRefresh after, onRing sends 180 Ringing (false: the caller is gone).
 func (p *Phone) waitAnswer(c *call, sess *sipgo.DialogServerSession, stk *stack, ring <-chan time.Time, onRing func() bool) lifecycle.Input {
+	var refresh Timer
+	defer func() {
+		if refresh != nil {
+			refresh.Stop()
+		}
+	}()
 	for {
 		if in := p.waitAnswerOnce(c, sess, stk, ring); in != nil {
 			return in
 		}
-		ring = nil
 		if !onRing() {
 			return lifecycle.RemoteCancel{}
 		}
+		refresh = p.clock.NewTimer(ringRefresh)
+		ring = refresh.C()
 	}
 }
 

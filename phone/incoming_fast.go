@@ -29,10 +29,13 @@ func (x *incomingRun) waitAnswerRinging() lifecycle.Input {
 	}
 	t := p.clock.NewTimer(ringingGrace)
 	defer t.Stop()
-	return p.waitAnswer(c, x.sess, x.stk, t.C(), func() bool {
-		x.err = x.sess.Respond(180, "Ringing", nil, x.contact)
-		return x.err == nil
-	})
+	return p.waitAnswer(c, x.sess, x.stk, t.C(), x.ringAgain)
+}
+
+// ringAgain sends 180 Ringing (again); false when it could not (the caller is gone).
+func (x *incomingRun) ringAgain() bool {
+	x.err = x.sess.Respond(180, "Ringing", nil, x.contact)
+	return x.err == nil
 }
 
 // step feeds one input and carries out the effects; an effect that learns something (the
