@@ -291,3 +291,27 @@ func TestRegisterKeepsTryingWhenARefreshIsRefused(t *testing.T) {
 		t.Fatalf("exit %d after SIGINT, want 0\n%s", code, p.transcript())
 	}
 }
+
+// TestRegisterRefreshesARewrittenContactInTime: a registrar that stores the address it saw us
+// from instead of our Contact, and grants that binding 2 s in its expires parameter with no
+// Expires header (testdata/uas_register_rewrites_contact.xml; NAT-aware SBCs grant short
+// lifetimes so). dialtone refreshes within the 2 s: sipp gets its second REGISTER in time.
+// It refreshed on the 600 s it asked for, and the binding lapsed after 2 s.
+func TestRegisterRefreshesARewrittenContactInTime(t *testing.T) {
+	t.Parallel()
+	scenario, err := filepath.Abs(filepath.Join("testdata", "uas_register_rewrites_contact.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := peers.StartSippUAS(t, peers.SippOptions{Scenario: scenario})
+	p := startDialtone(t, []string{"DIALTONE_PASSWORD=secret"}, "register", "--json",
+		"--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+s.HostPort(), "--transport", "udp")
+	p.waitEvent("registered", 15*time.Second)
+	if sc, err := s.Wait(15 * time.Second); err != nil || sc != 0 {
+		t.Fatalf("sipp exit %d (%v): no refresh within the 2 s granted\n%s\nsipp:\n%s", sc, err, p.transcript(), s.Messages())
+	}
+	p.signal(syscall.SIGINT)
+	if code, _ := p.wait(20 * time.Second); code != 0 {
+		t.Fatalf("exit %d after SIGINT, want 0\n%s", code, p.transcript())
+	}
+}

@@ -355,6 +355,13 @@ func (r *sipRegistrar) newRequest(target string, expires time.Duration) *sip.Req
 
 // result reads the granted lifetime: our Contact's expires parameter if the registrar
 // listed it, else the Expires header, else what we asked for.
+//
+// A registrar or SBC that rewrites the Contact it stores (the address it saw us from) lists a
+// binding we cannot find by our own; its expires may be shorter than the Expires header or
+// what we asked for (NAT-aware SBCs grant 60 s or so, to hear from us often), and a refresh
+// on those would let the binding lapse, and incoming calls fail, for most of every cycle.
+// Then the shortest expires among the bindings that may be ours (our user part, or the only
+// one listed) bounds the lifetime: a refresh too early costs one REGISTER.
 func (r *sipRegistrar) result(res *sip.Response, asked time.Duration) regResult {
 	out := regResult{Code: int(res.StatusCode), Reason: res.Reason, Expires: asked, Contact: r.contact.String()}
 	if asked == 0 {
@@ -363,18 +370,41 @@ func (r *sipRegistrar) result(res *sip.Response, asked time.Duration) regResult 
 	if e := headerSeconds(res, "Expires"); e > 0 {
 		out.Expires = e
 	}
-	for _, h := range res.GetHeaders("Contact") {
+	contacts := res.GetHeaders("Contact")
+	var maybe time.Duration // the shortest expires of a binding that may be ours, rewritten
+	for _, h := range contacts {
 		c, ok := h.(*sip.ContactHeader)
-		if !ok || !sameHost(c.Address.Host, r.contact.Host) || c.Address.Port != r.contact.Port || c.Address.User != r.contact.User {
+		if !ok {
 			continue
 		}
-		if v, ok := c.Params.Get("expires"); ok {
-			if n, err := strconv.Atoi(v); err == nil && n > 0 {
-				out.Expires = time.Duration(min(n, maxDeltaSeconds)) * time.Second
+		e := contactExpires(c)
+		if sameHost(c.Address.Host, r.contact.Host) && c.Address.Port == r.contact.Port && c.Address.User == r.contact.User {
+			if e > 0 {
+				out.Expires = e
 			}
+			return out
+		}
+		if e > 0 && (c.Address.User == r.contact.User || len(contacts) == 1) && (maybe == 0 || e < maybe) {
+			maybe = e
 		}
 	}
+	if maybe > 0 {
+		out.Expires = min(out.Expires, maybe)
+	}
 	return out
+}
+
+// contactExpires is c's expires parameter, 0 when it has none that is a positive number.
+func contactExpires(c *sip.ContactHeader) time.Duration {
+	v, ok := c.Params.Get("expires")
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return time.Duration(min(n, maxDeltaSeconds)) * time.Second
 }
 
 func (r *sipRegistrar) getPassword(ctx context.Context) (string, error) {
