@@ -443,6 +443,9 @@ func (p *Phone) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 	key := messageKey(callID, cseq, m)
 	if st := p.cfg.Messages; st != nil {
 		dup, err := st.SeenMessage(ctx, m, callID, cseq)
+		if err == nil && !dup && !p.withinMessageLimit(m, respond) {
+			return
+		}
 		if err == nil && !dup {
 			err = st.SaveMessage(ctx, m, callID, cseq)
 			if errors.Is(err, ErrDuplicateMessage) {
@@ -462,6 +465,8 @@ func (p *Phone) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	} else if p.recent.seen(key, m.Time) {
 		respond(200, "OK")
+		return
+	} else if !p.withinMessageLimit(m, respond) {
 		return
 	}
 	// Shown before it is answered, as a DTMF INFO's digit (info.go): a sender that sends its

@@ -46,6 +46,7 @@ type Phone struct {
 	regWG    sync.WaitGroup // one per registration loop
 	runCtx   context.Context
 	recent   recentMessages // incoming MESSAGE keys, when no store keeps them
+	msgLimit messageLimit   // how many incoming MESSAGEs are taken (message_limit.go)
 	ready    chan struct{}  // closed once Run has the SIP stack up
 	flows    flowTracker    // pongs on TCP/TLS connections (flow.go)
 	dnd      dndState       // do-not-disturb (dnd.go)

@@ -1,0 +1,132 @@
+package phone
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// TestMessageLimitBudget: a sender has msgPeerBurst messages at once and msgPeerRate a second
+// after that, all senders together msgAllBurst and msgAllRate; a refusal says how long until
+// the next one is taken, and only the first of a run is flagged for the log. The senders kept
+// stay bounded under a flood of made-up ones.
+func TestMessageLimitBudget(t *testing.T) {
+	var l messageLimit
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range msgPeerBurst {
+		if ok, _, _ := l.allow("sip:a@x", now); !ok {
+			t.Fatalf("message %d of a burst refused", i+1)
+		}
+	}
+	ok, wait, first := l.allow("sip:a@x", now)
+	if ok || wait != time.Second/msgPeerRate || !first {
+		t.Fatalf("over the burst: ok %v, wait %v, first %v; want refused, %v, first", ok, wait, first, time.Second/msgPeerRate)
+	}
+	if _, _, first := l.allow("sip:a@x", now); first {
+		t.Fatal("the second refusal in a row flagged as the first")
+	}
+	if ok, _, _ := l.allow("sip:b@x", now); !ok {
+		t.Fatal("another sender refused for the first one's flood")
+	}
+	now = now.Add(time.Second / msgPeerRate)
+	if ok, _, _ := l.allow("sip:a@x", now); !ok {
+		t.Fatal("refused after the wait it was told")
+	}
+	// All senders together: the rest of the shared budget goes to new senders, then they too
+	// are refused.
+	taken := 0
+	for i := range 2 * msgAllBurst {
+		if ok, _, _ := l.allow(fmt.Sprintf("sip:u%d@x", i), now); ok {
+			taken++
+		}
+	}
+	// The shared budget: all of it, less a's burst and b's one, plus what half a second refilled,
+	// less a's one after its wait.
+	if want := msgAllBurst - (msgPeerBurst + 1) + msgAllRate/msgPeerRate - 1; taken != want {
+		t.Fatalf("%d new senders' messages taken, want the %d left of the shared budget", taken, want)
+	}
+	if len(l.peers) > msgPeersKept {
+		t.Fatalf("%d senders kept, at most %d", len(l.peers), msgPeersKept)
+	}
+}
+
+// TestMessageFloodRefused: a sender that sends more MESSAGEs at once than its budget gets 480
+// with a Retry-After for the rest, which are neither shown nor kept; another sender's goes
+// through. They were all stored and shown: a flood filled the disk and the message list.
+func TestMessageFloodRefused(t *testing.T) {
+	_, addr, events := runPhone(t, Config{})
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ua.Close()
+	c, err := sipgo.NewClient(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(from string, n int) *sip.Response {
+		req := sip.NewRequest(sip.MESSAGE, sip.Uri{Scheme: "sip", User: "me", Host: strings.Split(addr, ":")[0]})
+		req.SetDestination(addr)
+		f := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: from, Host: "127.0.0.1"}, Params: sip.NewParams()}
+		f.Params.Add("tag", fmt.Sprintf("t%d", n))
+		req.AppendHeader(f)
+		req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "me", Host: "127.0.0.1"}})
+		cid := sip.CallIDHeader(fmt.Sprintf("flood-%s-%d", from, n))
+		req.AppendHeader(&cid)
+		req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.MESSAGE})
+		ct := sip.ContentTypeHeader("text/plain")
+		req.AppendHeader(&ct)
+		req.SetBody([]byte(fmt.Sprintf("message %d", n)))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		res, err := c.Do(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	start := time.Now()
+	const sent = msgPeerBurst + 20
+	ok, refused := 0, 0
+	for i := range sent {
+		switch res := send("flood", i); res.StatusCode {
+		case 200:
+			ok++
+		case 480:
+			refused++
+			if h := res.GetHeader("Retry-After"); h == nil || h.Value() == "" || h.Value() == "0" {
+				t.Fatalf("480 without a Retry-After: %v", h)
+			}
+		default:
+			t.Fatalf("MESSAGE %d answered %d", i, res.StatusCode)
+		}
+	}
+	// The budget refills at msgPeerRate a second while the test sends.
+	most := msgPeerBurst + int(time.Since(start).Seconds()*msgPeerRate) + 1
+	if ok < msgPeerBurst || ok > most || ok+refused != sent {
+		t.Fatalf("%d taken and %d refused of %d; want %d to %d taken, the rest refused", ok, refused, sent, msgPeerBurst, most)
+	}
+	if res := send("friend", 0); res.StatusCode != 200 {
+		t.Fatalf("another sender's MESSAGE answered %d during the flood", res.StatusCode)
+	}
+	shown := 0
+	for deadline := time.After(2 * time.Second); ; {
+		select {
+		case ev := <-events:
+			if _, is := ev.(Message); is {
+				shown++
+			}
+			continue
+		case <-deadline:
+		}
+		break
+	}
+	if shown != ok+1 {
+		t.Fatalf("%d messages shown, want the %d taken", shown, ok+1)
+	}
+}
