@@ -49,8 +49,12 @@ func TestRingingIsRefreshedEveryMinute(t *testing.T) {
 	waitCall(t, events, "", CallIncoming)
 	first := readRinging(t, pc)
 	tag, _ := first.To().Params.Get("tag")
-	if again := ringingWithin(pc, 2*time.Second); again != nil {
+	if again := ringingWithin(pc, time.Second); again != nil {
 		t.Fatalf("a second 180 before any time passed: %s", again.StartLine())
+	}
+	clock.Advance(ringRefresh - time.Millisecond)
+	if again := ringingWithin(pc, time.Second); again != nil {
+		t.Fatalf("a second 180 before the minute: %s", again.StartLine())
 	}
 	for i := range 3 {
 		var again *sip.Response

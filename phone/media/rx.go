@@ -175,14 +175,15 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 			c, audio = o, true // another codec of its answer: the playout follows it
 		}
 	}
-	if clock := c; clock != nil {
+	stale := audio && r.beforeSwitch(c, pkt)
+	if clock := c; clock != nil && !stale {
 		if !audio && r.jbCodec != nil {
 			clock = r.jbCodec // an event or comfort noise: in the clock of the audio it is among
 		}
 		s.tx.noteReceived(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now, clock.ClockRate(), audio)
 	}
 	switch {
-	case audio && r.beforeSwitch(c, pkt):
+	case stale:
 		s.stats.dropped.Add(1) // the codec before the far end's switch, come late: it would flush the new one's
 	case audio:
 		r.followCodec(c)
@@ -249,7 +250,11 @@ func (r *receiver) digit(s *Session, pkt *rtp.Packet, now time.Time) {
 		return
 	}
 	running := !other.rx.ended && now.Sub(other.at) < dtmfCrossRunning
-	if other.used && other.rx.haveLast && (running || other.rx.ended && now.Sub(other.endedAt) < dtmfCrossEnded) {
+	// The End window only for an event that starts with its End here: its first packets
+	// went the other way (a B2BUA that moved the SSRC at the event's end). A new press that
+	// starts here with a packet of its own is another digit.
+	crossed := other.rx.ended && d.rx.ended && now.Sub(other.endedAt) < dtmfCrossEnded
+	if other.used && other.rx.haveLast && (running || crossed) {
 		if prev, _ := codec.EventDigit(other.rx.lastEvent); prev == digit {
 			return
 		}
@@ -389,6 +394,11 @@ func (r *receiver) followCodec(c codec.Codec) {
 	r.jbCodec = c
 }
 
+// switchReorder is how far before the packet that switched codecs a packet of the codec before
+// may come and still be taken for one reordered across the switch (over a second of packets):
+// further back, or after, it is the far end switching again.
+const switchReorder = 64
+
 // beforeSwitch says whether pkt, audio in c, is a packet from before the far end last
 // switched codecs (from c to the one the jitter buffer holds), come late; it notes a switch
 // when pkt starts one. The caller holds r.mu.
@@ -396,7 +406,7 @@ func (r *receiver) beforeSwitch(c codec.Codec, pkt *rtp.Packet) bool {
 	if c == r.jbCodec || r.jbCodec == nil {
 		return false
 	}
-	if r.switched && pkt.SSRC == r.switchSSRC && int16(pkt.SequenceNumber-r.switchSeq) < 0 {
+	if d := int16(pkt.SequenceNumber - r.switchSeq); r.switched && pkt.SSRC == r.switchSSRC && d < 0 && d > -switchReorder {
 		return true
 	}
 	r.switched, r.switchSSRC, r.switchSeq = true, pkt.SSRC, pkt.SequenceNumber
@@ -412,6 +422,7 @@ func (r *receiver) playCodec(p Params) codec.Codec {
 		r.gen = p.gen
 		if r.jbCodec != nil && !p.receives(r.jbCodec) && p.Codec != nil {
 			r.followCodec(p.Codec)
+			r.switched = false // the codec changed by agreement, not by the far end's switch
 		}
 	}
 	if r.jbCodec == nil && p.Codec != nil {

@@ -2,6 +2,7 @@ package media
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -133,5 +134,61 @@ func TestOneKeyPressOnTwoSSRCs(t *testing.T) {
 	}
 	if got := digits(); got != "44" {
 		t.Fatalf("a key pressed twice, each press on both SSRCs: digits %q, want 44", got)
+	}
+}
+
+// TestQuickRepeatOnTwoSSRCsWithALateEnd: the key pressed twice at the shortest spacing (60 ms
+// tone, 40 ms pause), each press sent on both SSRCs, one stream's End 25 ms late: two digits.
+// The window after the other stream's End swallowed the second press.
+func TestQuickRepeatOnTwoSSRCsWithALateEnd(t *testing.T) {
+	start := time.Unix(7000, 0)
+	now := start
+	s := openSession(t, Config{Now: func() time.Time { return now }, NewTicker: noTicks})
+	peer := netip.MustParseAddrPort("127.0.0.1:40000")
+	s.Start(Params{Remote: peer, Codec: codec.PCMU, DTMFPT: 101, Receive: true})
+	var scratch rtp.Packet
+	type ev struct {
+		at   time.Duration
+		ssrc uint32
+		seq  uint16
+		ts   uint32
+		dur  uint16
+		end  bool
+	}
+	var evs []ev
+	for press := range 2 {
+		base := time.Duration(press) * 100 * time.Millisecond
+		for _, st := range []struct {
+			ssrc    uint32
+			endLate time.Duration
+		}{{7, 0}, {0xd8, 25 * time.Millisecond}} {
+			ts := uint32(16000 + 800*press)
+			for i := range 3 { // 20, 40, 60 ms of the tone, the last one the End
+				at := base + time.Duration(i+1)*20*time.Millisecond
+				if i == 2 {
+					at += st.endLate
+				}
+				evs = append(evs, ev{at, st.ssrc, uint16(10*press + i), ts, uint16(160 * (i + 1)), i == 2})
+			}
+		}
+	}
+	slices.SortStableFunc(evs, func(a, b ev) int { return int(a.at - b.at) })
+	for _, e := range evs {
+		now = start.Add(e.at)
+		payload := []byte{4, 10, byte(e.dur >> 8), byte(e.dur)}
+		if e.end {
+			payload[1] |= 0x80
+		}
+		b, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 101, SSRC: e.ssrc, SequenceNumber: e.seq, Timestamp: e.ts}, Payload: payload}).Marshal()
+		s.handleRTPAt(b, peer, &scratch, now)
+	}
+	var got []rune
+	for len(s.Events()) > 0 {
+		if e := <-s.Events(); e.Digit != 0 {
+			got = append(got, e.Digit)
+		}
+	}
+	if string(got) != "44" {
+		t.Fatalf("digits %q, want 44", string(got))
 	}
 }

@@ -92,3 +92,21 @@ func TestDigitsAtAnotherRate(t *testing.T) {
 		t.Fatalf("digits %q, stats %+v; want 7, nothing dropped", string(digits), r.s.Stats())
 	}
 }
+
+// TestBeforeSwitchIsOnlyNearTheSwitch: a packet of the codec before a switch is taken for one
+// reordered across it only just before the packet that switched; one long after (the far end
+// switching back, its sequence numbers half a wrap on), or far before, is a switch of its own.
+// Without the bound a switch back after 32768 packets (11 minutes of music on hold) compared as
+// "before", and every packet of it was dropped.
+func TestBeforeSwitchIsOnlyNearTheSwitch(t *testing.T) {
+	for _, c := range []struct {
+		seq   uint16
+		stale bool
+	}{{99, true}, {100 - switchReorder + 1, true}, {100 - switchReorder, false}, {100 + 40000, false}, {101, false}} {
+		r := receiver{jbCodec: codec.PCMU, switched: true, switchSSRC: 7, switchSeq: 100}
+		pkt := rtp.Packet{Header: rtp.Header{SSRC: 7, SequenceNumber: c.seq}}
+		if got := r.beforeSwitch(fakeG722, &pkt); got != c.stale {
+			t.Errorf("seq %d after a switch at 100: stale %v, want %v", c.seq, got, c.stale)
+		}
+	}
+}
