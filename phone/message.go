@@ -372,6 +372,15 @@ type recentMessages struct {
 // but not remembered: only its own retransmission, under such a flood, would show again.
 const maxRecentMessages = 4096
 
+// has says whether key was seen within the last minute, without noting it.
+func (r *recentMessages) has(key string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t, ok := r.keys[key]
+	return ok && now.Sub(t) <= time.Minute
+}
+
+// seen says whether key was seen within the last minute, and notes it.
 func (r *recentMessages) seen(key string, now time.Time) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -443,7 +452,7 @@ func (p *Phone) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 	key := messageKey(callID, cseq, m)
 	if st := p.cfg.Messages; st != nil {
 		dup, err := st.SeenMessage(ctx, m, callID, cseq)
-		if err == nil && !dup && !p.withinMessageLimit(m, respond) {
+		if !dup && !p.withinMessageLimit(m, respond) { // also when the store could not tell
 			return
 		}
 		if err == nil && !dup {
@@ -463,10 +472,13 @@ func (p *Phone) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 			respond(200, "OK")
 			return
 		}
-	} else if p.recent.seen(key, m.Time) {
+	} else if p.recent.has(key, m.Time) {
 		respond(200, "OK")
 		return
 	} else if !p.withinMessageLimit(m, respond) {
+		return // not remembered: a copy that comes once the budget allows is taken
+	} else if p.recent.seen(key, m.Time) {
+		respond(200, "OK") // a copy raced this one past has
 		return
 	}
 	// Shown before it is answered, as a DTMF INFO's digit (info.go): a sender that sends its

@@ -16,7 +16,8 @@ import (
 // broken peer looping, a spammer) filled the disk and the message list. Each sender now has a
 // budget, and all senders together another, refilled over time; a MESSAGE beyond either gets
 // 480 Temporarily Unavailable with a Retry-After, is neither stored nor shown, and the sender
-// can try again. A person typing, or a client that splits a pasted text into a few messages,
+// can try again. The log says so once when refusals start, then with a count once a minute at
+// most, whatever the number of senders a flood makes up. A person typing, or a client that splits a pasted text into a few messages,
 // never comes near them.
 const (
 	msgPeerBurst = 30 // messages a sender may send at once
@@ -28,11 +29,13 @@ const (
 	msgPeersKept = 256
 )
 
+// msgWarnEvery is how often a flood is logged at most: once when refusals start, then a count.
+const msgWarnEvery = time.Minute
+
 // tokenBucket holds up to burst tokens, refilled at rate a second.
 type tokenBucket struct {
-	tokens   float64
-	at       time.Time // when tokens was last brought up to date
-	refusing bool      // the last message was refused (logged once a run)
+	tokens float64
+	at     time.Time // when tokens was last brought up to date
 }
 
 func (b *tokenBucket) fill(now time.Time, burst, rate float64) {
@@ -53,14 +56,17 @@ func (b *tokenBucket) wait(rate float64) time.Duration {
 
 // messageLimit is the incoming MESSAGE budget: one per sender and one for all.
 type messageLimit struct {
-	mu    sync.Mutex
-	all   tokenBucket
-	peers map[string]*tokenBucket
+	mu      sync.Mutex
+	all     tokenBucket
+	peers   map[string]*tokenBucket
+	warned  time.Time // when a refusal was last logged
+	refused int       // refusals since
 }
 
-// allow takes a token for a MESSAGE from peer at now, or says how long until there is one and
-// whether this is the first of a run of refusals.
-func (l *messageLimit) allow(peer string, now time.Time) (ok bool, wait time.Duration, first bool) {
+// allow takes a token for a MESSAGE from peer at now, or says how long until there is one and,
+// at most once per msgWarnEvery however many senders a flood makes up, how many were refused
+// since the last such report (warn).
+func (l *messageLimit) allow(peer string, now time.Time) (ok bool, wait time.Duration, warn int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.peers == nil {
@@ -82,11 +88,13 @@ func (l *messageLimit) allow(peer string, now time.Time) (ok bool, wait time.Dur
 	default:
 		b.tokens--
 		l.all.tokens--
-		b.refusing = false
-		return true, 0, false
+		return true, 0, 0
 	}
-	first, b.refusing = !b.refusing, true
-	return false, wait, first
+	l.refused++
+	if l.warned.IsZero() || now.Sub(l.warned) >= msgWarnEvery || now.Before(l.warned) {
+		warn, l.refused, l.warned = l.refused, 0, now
+	}
+	return false, wait, warn
 }
 
 // forget drops the senders whose budget is full again and, if there are still msgPeersKept of
@@ -115,14 +123,15 @@ func (l *messageLimit) forget(now time.Time) {
 // withinMessageLimit takes m (a new MESSAGE, not a copy of one taken) out of the budget, or
 // answers it 480 with a Retry-After and says so.
 func (p *Phone) withinMessageLimit(m Message, respond func(int, string, ...sip.Header)) bool {
-	ok, wait, first := p.msgLimit.allow(sipaddr.Normalize(m.Peer), m.Time)
+	ok, wait, warn := p.msgLimit.allow(sipaddr.Normalize(m.Peer), m.Time)
 	if ok {
 		return true
 	}
 	secs := max(1, int(math.Ceil(wait.Seconds())))
-	if first {
-		p.log.Warn("incoming MESSAGEs refused: more than the limit", "peer", m.Peer,
-			"per_sender", fmt.Sprintf("%d at once, %d/s", msgPeerBurst, msgPeerRate), "retry_after", secs)
+	if warn > 0 {
+		p.log.Warn("incoming MESSAGEs refused: more than the limit", "refused", warn, "last_from", m.Peer,
+			"per_sender", fmt.Sprintf("%d at once, %d/s", msgPeerBurst, msgPeerRate),
+			"all", fmt.Sprintf("%d at once, %d/s", msgAllBurst, msgAllRate), "next_report_in", msgWarnEvery)
 	}
 	respond(480, "Temporarily Unavailable", sip.NewHeader("Retry-After", strconv.Itoa(secs)))
 	return false

@@ -13,8 +13,8 @@ import (
 
 // TestMessageLimitBudget: a sender has msgPeerBurst messages at once and msgPeerRate a second
 // after that, all senders together msgAllBurst and msgAllRate; a refusal says how long until
-// the next one is taken, and only the first of a run is flagged for the log. The senders kept
-// stay bounded under a flood of made-up ones.
+// the next one is taken; the log gets one report when refusals start and a count a minute
+// later at most, however many senders a flood makes up; and the senders kept stay bounded.
 func TestMessageLimitBudget(t *testing.T) {
 	var l messageLimit
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -23,12 +23,12 @@ func TestMessageLimitBudget(t *testing.T) {
 			t.Fatalf("message %d of a burst refused", i+1)
 		}
 	}
-	ok, wait, first := l.allow("sip:a@x", now)
-	if ok || wait != time.Second/msgPeerRate || !first {
-		t.Fatalf("over the burst: ok %v, wait %v, first %v; want refused, %v, first", ok, wait, first, time.Second/msgPeerRate)
+	ok, wait, warn := l.allow("sip:a@x", now)
+	if ok || wait != time.Second/msgPeerRate || warn != 1 {
+		t.Fatalf("over the burst: ok %v, wait %v, warn %d; want refused, %v, a report of 1", ok, wait, warn, time.Second/msgPeerRate)
 	}
-	if _, _, first := l.allow("sip:a@x", now); first {
-		t.Fatal("the second refusal in a row flagged as the first")
+	if _, _, warn := l.allow("sip:a@x", now); warn != 0 {
+		t.Fatal("a second report in the same minute")
 	}
 	if ok, _, _ := l.allow("sip:b@x", now); !ok {
 		t.Fatal("another sender refused for the first one's flood")
@@ -39,11 +39,28 @@ func TestMessageLimitBudget(t *testing.T) {
 	}
 	// All senders together: the rest of the shared budget goes to new senders, then they too
 	// are refused.
-	taken := 0
-	for i := range 2 * msgAllBurst {
-		if ok, _, _ := l.allow(fmt.Sprintf("sip:u%d@x", i), now); ok {
+	taken, reports := 0, 0
+	for i := range 3 * msgPeersKept {
+		ok, _, warn := l.allow(fmt.Sprintf("sip:u%d@x", i), now)
+		if ok {
 			taken++
 		}
+		if warn > 0 {
+			reports++
+		}
+	}
+	if reports != 0 {
+		t.Fatalf("%d reports within the minute from made-up senders", reports)
+	}
+	// A minute on, the shared budget is full again; the first refusal once it is spent reports
+	// all the refusals since the last report.
+	before := 3*msgPeersKept - taken + 1 // and a's second refusal, after the first report
+	later, report := now.Add(msgWarnEvery), 0
+	for i := 0; report == 0 && i < 2*msgAllBurst; i++ {
+		_, _, report = l.allow(fmt.Sprintf("sip:v%d@x", i), later)
+	}
+	if report != before+1 {
+		t.Fatalf("the report a minute on counts %d refusals, want the %d since the last and this one", report, before)
 	}
 	// The shared budget: all of it, less a's burst and b's one, plus what half a second refilled,
 	// less a's one after its wait.
@@ -92,13 +109,16 @@ func TestMessageFloodRefused(t *testing.T) {
 	}
 	start := time.Now()
 	const sent = msgPeerBurst + 20
-	ok, refused := 0, 0
+	ok, refused, firstRefused := 0, 0, -1
 	for i := range sent {
 		switch res := send("flood", i); res.StatusCode {
 		case 200:
 			ok++
 		case 480:
 			refused++
+			if firstRefused < 0 {
+				firstRefused = i
+			}
 			if h := res.GetHeader("Retry-After"); h == nil || h.Value() == "" || h.Value() == "0" {
 				t.Fatalf("480 without a Retry-After: %v", h)
 			}
@@ -114,6 +134,12 @@ func TestMessageFloodRefused(t *testing.T) {
 	if res := send("friend", 0); res.StatusCode != 200 {
 		t.Fatalf("another sender's MESSAGE answered %d during the flood", res.StatusCode)
 	}
+	// A refused message sent again once the budget allows (a new branch, as a client retrying
+	// after the Retry-After does) is taken and shown: the refusal did not mark it as seen.
+	time.Sleep(time.Second + time.Second/msgPeerRate)
+	if res := send("flood", firstRefused); res.StatusCode != 200 {
+		t.Fatalf("a refused MESSAGE sent again after its Retry-After answered %d", res.StatusCode)
+	}
 	shown := 0
 	for deadline := time.After(2 * time.Second); ; {
 		select {
@@ -126,7 +152,7 @@ func TestMessageFloodRefused(t *testing.T) {
 		}
 		break
 	}
-	if shown != ok+1 {
-		t.Fatalf("%d messages shown, want the %d taken", shown, ok+1)
+	if shown != ok+2 {
+		t.Fatalf("%d messages shown, want the %d taken", shown, ok+2)
 	}
 }

@@ -354,14 +354,15 @@ func (r *sipRegistrar) newRequest(target string, expires time.Duration) *sip.Req
 }
 
 // result reads the granted lifetime: our Contact's expires parameter if the registrar
-// listed it, else the Expires header, else what we asked for.
+// listed it (the shortest, if twice), else the Expires header, else what we asked for.
 //
-// A registrar or SBC that rewrites the Contact it stores (the address it saw us from) lists a
-// binding we cannot find by our own; its expires may be shorter than the Expires header or
-// what we asked for (NAT-aware SBCs grant 60 s or so, to hear from us often), and a refresh
-// on those would let the binding lapse, and incoming calls fail, for most of every cycle.
-// Then the shortest expires among the bindings that may be ours (our user part, or the only
-// one listed) bounds the lifetime: a refresh too early costs one REGISTER.
+// A registrar or SBC that rewrites the Contact it stores lists our binding under the address
+// it saw the REGISTER come from (our Via's received and rport), or as the only binding of a
+// fresh registration; its expires may be shorter than the Expires header or what we asked for
+// (NAT-aware SBCs grant 60 s or so, to hear from us often), and a refresh on those let the
+// binding lapse, and incoming calls fail, for most of every cycle. Such a binding counts as
+// ours. Other devices' bindings of the same account never do: one about to lapse would have
+// had us refresh every half second.
 func (r *sipRegistrar) result(res *sip.Response, asked time.Duration) regResult {
 	out := regResult{Code: int(res.StatusCode), Reason: res.Reason, Expires: asked, Contact: r.contact.String()}
 	if asked == 0 {
@@ -371,27 +372,39 @@ func (r *sipRegistrar) result(res *sip.Response, asked time.Duration) regResult 
 		out.Expires = e
 	}
 	contacts := res.GetHeaders("Contact")
-	var maybe time.Duration // the shortest expires of a binding that may be ours, rewritten
+	pubHost, pubPort, behind := publicAddress(res.Via(), r.contact.Host, r.contact.Port)
+	var exact, seen time.Duration // the shortest expires of our binding as we wrote it, as seen
 	for _, h := range contacts {
 		c, ok := h.(*sip.ContactHeader)
 		if !ok {
 			continue
 		}
 		e := contactExpires(c)
-		if sameHost(c.Address.Host, r.contact.Host) && c.Address.Port == r.contact.Port && c.Address.User == r.contact.User {
-			if e > 0 {
-				out.Expires = e
-			}
-			return out
+		if e == 0 {
+			continue
 		}
-		if e > 0 && (c.Address.User == r.contact.User || len(contacts) == 1) && (maybe == 0 || e < maybe) {
-			maybe = e
+		switch {
+		case sameHost(c.Address.Host, r.contact.Host) && c.Address.Port == r.contact.Port && c.Address.User == r.contact.User:
+			exact = shortest(exact, e)
+		case behind && sameHost(c.Address.Host, pubHost) && c.Address.Port == pubPort, len(contacts) == 1:
+			seen = shortest(seen, e)
 		}
 	}
-	if maybe > 0 {
-		out.Expires = min(out.Expires, maybe)
+	switch {
+	case exact > 0:
+		out.Expires = exact
+	case seen > 0:
+		out.Expires = min(out.Expires, seen)
 	}
 	return out
+}
+
+// shortest is the shorter of two lifetimes, 0 standing for none yet.
+func shortest(a, b time.Duration) time.Duration {
+	if a == 0 || b < a {
+		return b
+	}
+	return a
 }
 
 // contactExpires is c's expires parameter, 0 when it has none that is a positive number.

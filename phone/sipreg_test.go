@@ -57,23 +57,28 @@ func TestGrantedExpiresOverIPv6(t *testing.T) {
 
 // TestGrantedExpiresOfARewrittenContact: a registrar or SBC that stores the address it saw us
 // from lists a binding we cannot find by our own Contact; its expires (often short, to hear
-// from us behind NAT) bounds the lifetime when it may be ours: our user part, or the only one
-// listed. We refreshed on the Expires header or what we asked for, and the binding lapsed.
+// from us behind NAT) bounds the lifetime when it is ours: at the address our Via's received
+// and rport name, or the only one listed. Another device's binding of the same account never
+// is (one about to lapse had us refresh every half second). We refreshed on the Expires header
+// or what we asked for, and the binding lapsed.
 func TestGrantedExpiresOfARewrittenContact(t *testing.T) {
 	r := &sipRegistrar{contact: sip.Uri{Scheme: "sip", User: "alice", Host: "192.168.1.5", Port: 5060}}
+	const natted = ";received=203.0.113.9;rport=40001"
 	for _, c := range []struct {
-		name    string
-		headers string
-		want    time.Duration
+		name, via, headers string
+		want               time.Duration
 	}{
-		{"rewritten, no Expires", "Contact: <sip:alice@203.0.113.9:40001>;expires=60\r\n", 60 * time.Second},
-		{"rewritten, a longer Expires", "Expires: 3600\r\nContact: <sip:alice@203.0.113.9:40001>;expires=60\r\n", 60 * time.Second},
-		{"the only one, another user", "Contact: <sip:x9f2@203.0.113.9:40001>;expires=90\r\n", 90 * time.Second},
-		{"others' bindings only", "Expires: 3600\r\nContact: <sip:bob@198.51.100.2>;expires=30, <sip:carol@198.51.100.3>;expires=20\r\n", 3600 * time.Second},
-		{"ours listed, beside a shorter one of our user", "Contact: <sip:alice@203.0.113.9:40001>;expires=30\r\nContact: <sip:alice@192.168.1.5:5060>;expires=300\r\n", 300 * time.Second},
-		{"nothing listed", "", 600 * time.Second},
+		{"rewritten, no Expires", "", "Contact: <sip:alice@203.0.113.9:40001>;expires=60\r\n", 60 * time.Second},
+		{"rewritten, a longer Expires", "", "Expires: 3600\r\nContact: <sip:alice@203.0.113.9:40001>;expires=60\r\n", 60 * time.Second},
+		{"the only one, another user", "", "Contact: <sip:x9f2@203.0.113.9:40001>;expires=90\r\n", 90 * time.Second},
+		{"at our public address among others", natted, "Expires: 3600\r\nContact: <sip:alice@198.51.100.4:5060>;expires=1, <sip:alice@203.0.113.9:40001>;expires=120\r\n", 120 * time.Second},
+		{"others' bindings only", "", "Expires: 3600\r\nContact: <sip:bob@198.51.100.2>;expires=30, <sip:carol@198.51.100.3>;expires=20\r\n", 3600 * time.Second},
+		{"other devices of our user only", natted, "Contact: <sip:alice@198.51.100.4:5060>;expires=1, <sip:alice@198.51.100.5:5060>;expires=1800\r\n", 600 * time.Second},
+		{"ours listed, beside a shorter one of our user", "", "Contact: <sip:alice@203.0.113.9:40001>;expires=30\r\nContact: <sip:alice@192.168.1.5:5060>;expires=300\r\n", 300 * time.Second},
+		{"ours listed twice", "", "Contact: <sip:alice@192.168.1.5:5060>\r\nContact: <sip:alice@192.168.1.5:5060>;expires=30\r\n", 30 * time.Second},
+		{"nothing listed", "", "", 600 * time.Second},
 	} {
-		raw := "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.168.1.5:5060;branch=z9hG4bK1\r\nFrom: <sip:alice@example.com>;tag=1\r\n" +
+		raw := "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.168.1.5:5060;branch=z9hG4bK1" + c.via + "\r\nFrom: <sip:alice@example.com>;tag=1\r\n" +
 			"To: <sip:alice@example.com>;tag=2\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\n" + c.headers + "Content-Length: 0\r\n\r\n"
 		msg, err := sip.NewParser().ParseSIP([]byte(raw))
 		if err != nil {
