@@ -1,9 +1,6 @@
 package interop
 
 import (
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -14,17 +11,7 @@ import (
 // to run out (32 s) and recorded the call as 408 "no ACK".
 func TestHangupBeforeTheACK(t *testing.T) {
 	t.Parallel()
-	bin := sippPath(t)
-	sf, err := filepath.Abs("testdata/sipp_uac_no_ack.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := startDialtone(t, nil, "answer", "--listen", "127.0.0.1:0", "--auto", "--json", "--count", "1", "--audio", "null", "--duration", "300ms")
-	addr := d.waitEvent("listening", 10*time.Second).str("addr")
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "-sf", sf, "-t", "u1", "-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeEvenUDPPort(t)), "-m", "1", "-nostdin", "-timeout", "15s", addr)
-	cmd.Dir = dir
+	d, cmd, _ := answerForSippUAC(t, "sipp_uac_no_ack.xml", 15*time.Second, "--auto", "--duration", "300ms")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

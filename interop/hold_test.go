@@ -2,9 +2,7 @@ package interop
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,18 +62,7 @@ func TestHoldEventsWhenBaresipHolds(t *testing.T) {
 // a=recvonly, not 491 as before; prints the hold by the far end; ends the call on sipp's BYE.
 func TestHoldBeforeTheACK(t *testing.T) {
 	t.Parallel()
-	bin := sippPath(t)
-	sf, err := filepath.Abs("testdata/sipp_uac_hold_before_ack.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := startDialtone(t, nil, "answer", "--listen", "127.0.0.1:0", "--auto", "--json", "--count", "1", "--audio", "null")
-	addr := d.waitEvent("listening", 10*time.Second).str("addr")
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "-sf", sf, "-t", "u1", "-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeEvenUDPPort(t)), "-m", "1", "-nostdin", "-timeout", "15s",
-		"-trace_msg", "-message_file", filepath.Join(dir, "msg.log"), addr)
-	cmd.Dir = dir
+	d, cmd, dir := answerForSippUAC(t, "sipp_uac_hold_before_ack.xml", 15*time.Second, "--auto")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		msgs, _ := os.ReadFile(filepath.Join(dir, "msg.log"))
 		t.Fatalf("sipp failed (%v): the hold before the ACK was not answered 200 recvonly\n%s\n%s\ndialtone:\n%s",

@@ -2,9 +2,7 @@ package interop
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,18 +15,7 @@ import (
 // still rings. sipp then CANCELs; dialtone reports the caller's cancel. It sent one 180 only.
 func TestRingingIsRefreshedEveryMinute(t *testing.T) {
 	t.Parallel()
-	bin := sippPath(t)
-	sf, err := filepath.Abs("testdata/sipp_uac_rings_long.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := startDialtone(t, nil, "answer", "--listen", "127.0.0.1:0", "--auto=100s", "--json", "--count", "1", "--audio", "null")
-	addr := d.waitEvent("listening", 10*time.Second).str("addr")
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "-sf", sf, "-t", "u1", "-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeEvenUDPPort(t)), "-m", "1", "-nostdin", "-timeout", "90s",
-		"-trace_msg", addr)
-	cmd.Dir = dir
+	d, cmd, dir := answerForSippUAC(t, "sipp_uac_rings_long.xml", 90*time.Second, "--auto=100s")
 	out := make(chan error, 1)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -45,12 +32,7 @@ func TestRingingIsRefreshedEveryMinute(t *testing.T) {
 	case <-time.After(100 * time.Second):
 		t.Fatalf("sipp still running after 100 s\n%s", d.transcript())
 	}
-	logs, _ := filepath.Glob(filepath.Join(dir, "*_messages.log"))
-	var trace []byte
-	for _, l := range logs {
-		b, _ := os.ReadFile(l)
-		trace = append(trace, b...)
-	}
+	trace, _ := os.ReadFile(filepath.Join(dir, "msg.log"))
 	// One 180 at once and one a minute later, within the 65 s sipp let it ring (a third if
 	// sipp sent its INVITE again on a slow machine, and got the 180 again for it).
 	if n := strings.Count(string(trace), "SIP/2.0 180 Ringing"); n < 2 {
