@@ -13,9 +13,11 @@ import (
 	"time"
 )
 
-// messageBurstScenario is a sipp UAC scenario: one MESSAGE per call, with the call number in
-// the body, and a log line for every MESSAGE that got its 200 (the messages the far end
-// promised to keep). A MESSAGE nobody answers ends its call after 4 s without failing sipp.
+// messageBurstScenario is a sipp UAC scenario: one MESSAGE per call, each from a sender of its
+// own (one sender's burst is refused past 30: message_limit.go), with the call number in the
+// body, and a log line for every MESSAGE that got its 200 (the messages the far end promised
+// to keep). A MESSAGE refused (480, past the budget of all senders) or that nobody answers ends
+// its call, after 4 s for the latter, without failing sipp.
 const messageBurstScenario = `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="message burst">
@@ -25,7 +27,7 @@ const messageBurstScenario = `<?xml version="1.0" encoding="UTF-8"?>
       MESSAGE sip:alice@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
       Max-Forwards: 70
-      From: <sip:burst@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
+      From: <sip:burst[call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
       To: <sip:alice@[remote_ip]:[remote_port]>
       Call-ID: [call_id]
       CSeq: 1 MESSAGE
@@ -36,6 +38,7 @@ const messageBurstScenario = `<?xml version="1.0" encoding="UTF-8"?>
 
     ]]>
   </send>
+  <recv response="480" optional="true" next="gone"/>
   <recv response="200" timeout="4000" ontimeout="gone">
     <action>
       <log message="GOT200 burst message [call_number]"/>
