@@ -38,7 +38,7 @@ const messageBurstScenario = `<?xml version="1.0" encoding="UTF-8"?>
 
     ]]>
   </send>
-  <recv response="480" optional="true" next="gone"/>
+  <recv response="480" optional="true" next="gone" timeout="4000" ontimeout="gone"/>
   <recv response="200" timeout="4000" ontimeout="gone">
     <action>
       <log message="GOT200 burst message [call_number]"/>

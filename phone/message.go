@@ -452,7 +452,9 @@ func (p *Phone) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 	key := messageKey(callID, cseq, m)
 	if st := p.cfg.Messages; st != nil {
 		dup, err := st.SeenMessage(ctx, m, callID, cseq)
-		if !dup && !p.withinMessageLimit(m, respond) { // also when the store could not tell
+		// Also when the store could not tell: then a copy of one shown already (unkeptMessage
+		// remembers it) is not charged.
+		if !dup && !(err != nil && p.recent.has(key, m.Time)) && !p.withinMessageLimit(m, respond) {
 			return
 		}
 		if err == nil && !dup {

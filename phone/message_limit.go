@@ -65,8 +65,8 @@ type messageLimit struct {
 
 // allow takes a token for a MESSAGE from peer at now, or says how long until there is one and,
 // at most once per msgWarnEvery however many senders a flood makes up, how many were refused
-// since the last such report (warn).
-func (l *messageLimit) allow(peer string, now time.Time) (ok bool, wait time.Duration, warn int) {
+// since the last such report (warn), made at since (zero for the first).
+func (l *messageLimit) allow(peer string, now time.Time) (ok bool, wait time.Duration, warn int, since time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.peers == nil {
@@ -88,13 +88,13 @@ func (l *messageLimit) allow(peer string, now time.Time) (ok bool, wait time.Dur
 	default:
 		b.tokens--
 		l.all.tokens--
-		return true, 0, 0
+		return true, 0, 0, time.Time{}
 	}
 	l.refused++
 	if l.warned.IsZero() || now.Sub(l.warned) >= msgWarnEvery || now.Before(l.warned) {
-		warn, l.refused, l.warned = l.refused, 0, now
+		warn, since, l.refused, l.warned = l.refused, l.warned, 0, now
 	}
-	return false, wait, warn
+	return false, wait, warn, since
 }
 
 // forget drops the senders whose budget is full again and, if there are still msgPeersKept of
@@ -123,15 +123,19 @@ func (l *messageLimit) forget(now time.Time) {
 // withinMessageLimit takes m (a new MESSAGE, not a copy of one taken) out of the budget, or
 // answers it 480 with a Retry-After and says so.
 func (p *Phone) withinMessageLimit(m Message, respond func(int, string, ...sip.Header)) bool {
-	ok, wait, warn := p.msgLimit.allow(sipaddr.Normalize(m.Peer), m.Time)
+	ok, wait, warn, since := p.msgLimit.allow(sipaddr.Normalize(m.Peer), m.Time)
 	if ok {
 		return true
 	}
 	secs := max(1, int(math.Ceil(wait.Seconds())))
 	if warn > 0 {
-		p.log.Warn("incoming MESSAGEs refused: more than the limit", "refused", warn, "last_from", m.Peer,
+		attrs := []any{"refused", warn, "last_from", m.Peer}
+		if !since.IsZero() {
+			attrs = append(attrs, "since", since.Format(time.RFC3339))
+		}
+		p.log.Warn("incoming MESSAGEs refused: more than the limit", append(attrs,
 			"per_sender", fmt.Sprintf("%d at once, %d/s", msgPeerBurst, msgPeerRate),
-			"all", fmt.Sprintf("%d at once, %d/s", msgAllBurst, msgAllRate), "next_report_in", msgWarnEvery)
+			"all", fmt.Sprintf("%d at once, %d/s", msgAllBurst, msgAllRate), "next_report_in", msgWarnEvery)...)
 	}
 	respond(480, "Temporarily Unavailable", sip.NewHeader("Retry-After", strconv.Itoa(secs)))
 	return false

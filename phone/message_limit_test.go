@@ -17,31 +17,32 @@ import (
 // later at most, however many senders a flood makes up; and the senders kept stay bounded.
 func TestMessageLimitBudget(t *testing.T) {
 	var l messageLimit
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	now := start
 	for i := range msgPeerBurst {
-		if ok, _, _ := l.allow("sip:a@x", now); !ok {
+		if ok, _, _, _ := l.allow("sip:a@x", now); !ok {
 			t.Fatalf("message %d of a burst refused", i+1)
 		}
 	}
-	ok, wait, warn := l.allow("sip:a@x", now)
+	ok, wait, warn, _ := l.allow("sip:a@x", now)
 	if ok || wait != time.Second/msgPeerRate || warn != 1 {
 		t.Fatalf("over the burst: ok %v, wait %v, warn %d; want refused, %v, a report of 1", ok, wait, warn, time.Second/msgPeerRate)
 	}
-	if _, _, warn := l.allow("sip:a@x", now); warn != 0 {
+	if _, _, warn, _ := l.allow("sip:a@x", now); warn != 0 {
 		t.Fatal("a second report in the same minute")
 	}
-	if ok, _, _ := l.allow("sip:b@x", now); !ok {
+	if ok, _, _, _ := l.allow("sip:b@x", now); !ok {
 		t.Fatal("another sender refused for the first one's flood")
 	}
 	now = now.Add(time.Second / msgPeerRate)
-	if ok, _, _ := l.allow("sip:a@x", now); !ok {
+	if ok, _, _, _ := l.allow("sip:a@x", now); !ok {
 		t.Fatal("refused after the wait it was told")
 	}
 	// All senders together: the rest of the shared budget goes to new senders, then they too
 	// are refused.
 	taken, reports := 0, 0
 	for i := range 3 * msgPeersKept {
-		ok, _, warn := l.allow(fmt.Sprintf("sip:u%d@x", i), now)
+		ok, _, warn, _ := l.allow(fmt.Sprintf("sip:u%d@x", i), now)
 		if ok {
 			taken++
 		}
@@ -55,12 +56,12 @@ func TestMessageLimitBudget(t *testing.T) {
 	// A minute on, the shared budget is full again; the first refusal once it is spent reports
 	// all the refusals since the last report.
 	before := 3*msgPeersKept - taken + 1 // and a's second refusal, after the first report
-	later, report := now.Add(msgWarnEvery), 0
+	later, report, since := now.Add(msgWarnEvery), 0, time.Time{}
 	for i := 0; report == 0 && i < 2*msgAllBurst; i++ {
-		_, _, report = l.allow(fmt.Sprintf("sip:v%d@x", i), later)
+		_, _, report, since = l.allow(fmt.Sprintf("sip:v%d@x", i), later)
 	}
-	if report != before+1 {
-		t.Fatalf("the report a minute on counts %d refusals, want the %d since the last and this one", report, before)
+	if report != before+1 || !since.Equal(start) {
+		t.Fatalf("the report a minute on counts %d refusals since %v, want the %d since the last report at %v and this one", report, since, before, start)
 	}
 	// The shared budget: all of it, less a's burst and b's one, plus what half a second refilled,
 	// less a's one after its wait.

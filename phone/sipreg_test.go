@@ -77,6 +77,8 @@ func TestGrantedExpiresOfARewrittenContact(t *testing.T) {
 		{"ours listed, beside a shorter one of our user", "", "Contact: <sip:alice@203.0.113.9:40001>;expires=30\r\nContact: <sip:alice@192.168.1.5:5060>;expires=300\r\n", 300 * time.Second},
 		{"ours listed twice", "", "Contact: <sip:alice@192.168.1.5:5060>\r\nContact: <sip:alice@192.168.1.5:5060>;expires=30\r\n", 30 * time.Second},
 		{"nothing listed", "", "", 600 * time.Second},
+		{"over TCP, no rport: at the host seen, our user", ";received=203.0.113.9", "Contact: <sip:alice@198.51.100.4:5060>;expires=1800, <sip:alice@203.0.113.9:51234;transport=tcp>;expires=90\r\n", 90 * time.Second},
+		{"over TCP, no rport: at the host seen, another user", ";received=203.0.113.9", "Contact: <sip:bob@203.0.113.9:51234;transport=tcp>;expires=5, <sip:alice@198.51.100.4:5060>;expires=1800\r\n", 600 * time.Second},
 	} {
 		raw := "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.168.1.5:5060;branch=z9hG4bK1" + c.via + "\r\nFrom: <sip:alice@example.com>;tag=1\r\n" +
 			"To: <sip:alice@example.com>;tag=2\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\n" + c.headers + "Content-Length: 0\r\n\r\n"
