@@ -110,8 +110,8 @@ func (j *JitterBuffer) confirms(held, next Packet) bool {
 
 // rebaseOn moves the timeline under p, a marked packet that starts a new run of timestamps:
 // p's transit becomes the base, no earlier than the tick after what is filed, played or below
-// the floor of a stopped playout, and
-// later packets are read relative to it. The caller then routes p.
+// the floor of a stopped playout, and later packets are read relative to it. The caller then
+// routes p.
 func (j *JitterBuffer) rebaseOn(p Packet) {
 	var at int64 // with no base (a stopped playout), the next tick will do
 	if j.hasBase {
