@@ -274,14 +274,7 @@ func TestBadConfigFileNamesFileLineAndKey(t *testing.T) {
 // TUI stayed offline until a restart.)
 func TestRegisterKeepsTryingWhenARefreshIsRefused(t *testing.T) {
 	t.Parallel()
-	scenario, err := filepath.Abs(filepath.Join("testdata", "uas_register_then_refuse.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := peers.StartSippUAS(t, peers.SippOptions{Scenario: scenario})
-	p := startDialtone(t, []string{"DIALTONE_PASSWORD=secret"}, "register", "--json",
-		"--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+s.HostPort(), "--transport", "udp")
-	p.waitEvent("registered", 15*time.Second)
+	s, p := registerWithSipp(t, "uas_register_then_refuse.xml")
 	f := p.waitEvent("registration_failed", 15*time.Second)
 	if f.str("failure") != "auth" || f.num("retry_in") != 600 {
 		t.Fatalf("registration_failed %v, want failure auth and a retry in 600 s\n%s\nsipp:\n%s", f, p.transcript(), s.Messages())
@@ -299,14 +292,7 @@ func TestRegisterKeepsTryingWhenARefreshIsRefused(t *testing.T) {
 // It refreshed on the 600 s it asked for, and the binding lapsed after 2 s.
 func TestRegisterRefreshesARewrittenContactInTime(t *testing.T) {
 	t.Parallel()
-	scenario, err := filepath.Abs(filepath.Join("testdata", "uas_register_rewrites_contact.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := peers.StartSippUAS(t, peers.SippOptions{Scenario: scenario})
-	p := startDialtone(t, []string{"DIALTONE_PASSWORD=secret"}, "register", "--json",
-		"--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+s.HostPort(), "--transport", "udp")
-	p.waitEvent("registered", 15*time.Second)
+	s, p := registerWithSipp(t, "uas_register_rewrites_contact.xml")
 	if sc, err := s.Wait(15 * time.Second); err != nil || sc != 0 {
 		t.Fatalf("sipp exit %d (%v): no refresh within the 2 s granted\n%s\nsipp:\n%s", sc, err, p.transcript(), s.Messages())
 	}
@@ -314,4 +300,19 @@ func TestRegisterRefreshesARewrittenContactInTime(t *testing.T) {
 	if code, _ := p.wait(20 * time.Second); code != 0 {
 		t.Fatalf("exit %d after SIGINT, want 0\n%s", code, p.transcript())
 	}
+}
+
+// registerWithSipp runs sipp as the registrar with the scenario testdata/<scenario> and
+// `dialtone register` as alice against it over UDP, and waits for the registration.
+func registerWithSipp(t *testing.T, scenario string) (*peers.Sipp, *proc) {
+	t.Helper()
+	sf, err := filepath.Abs(filepath.Join("testdata", scenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := peers.StartSippUAS(t, peers.SippOptions{Scenario: sf})
+	p := startDialtone(t, []string{"DIALTONE_PASSWORD=secret"}, "register", "--json",
+		"--aor", "sip:alice@127.0.0.1", "--registrar", "sip:"+s.HostPort(), "--transport", "udp")
+	p.waitEvent("registered", 15*time.Second)
+	return s, p
 }

@@ -161,15 +161,7 @@ func TestHangupBeforeAnyResponseAnsweredLater(t *testing.T) {
 // The 200 gets its ACK and the call a BYE. sipgo read that 200 while it waited for the 487 and
 // left it unanswered: the callee's phone showed a call to nobody until its own timeout.
 func TestAnswerCrossingTheCancelIsHungUp(t *testing.T) {
-	srv := newLateServer(t)
-	caller, events, id := dialLate(t, srv)
-	srv.respond(srv.invite, 180, "Ringing")
-	waitCall(t, events, id, CallRinging)
-	if err := caller.Hangup(id); err != nil {
-		t.Fatal(err)
-	}
-	cancel := srv.readMethod(sip.CANCEL, 5*time.Second)
-	srv.respond(cancel, 200, "OK")
+	srv, events, id := ringThenHangUp(t)
 	srv.respond(srv.invite, 200, "OK") // answered just before the CANCEL came
 	srv.expectAckAndBye()
 	if end := waitCall(t, events, id, CallEnded); end.By != "local" {
@@ -182,6 +174,19 @@ func TestAnswerCrossingTheCancelIsHungUp(t *testing.T) {
 // it up within cancelGrace, where sipgo waited for the 487 until Timer B (32 s). The INVITE is
 // still followed: the 200 the callee sends later gets its ACK and a BYE.
 func TestCancelWithout487EndsTheCall(t *testing.T) {
+	srv, events, id := ringThenHangUp(t)
+	// waitCall gives up after 10 s, well before Timer B.
+	if end := waitCall(t, events, id, CallEnded); end.By != "local" || end.Reason != "cancelled" {
+		t.Fatalf("call ended %+v, want cancelled by the user", end)
+	}
+	srv.respond(srv.invite, 200, "OK") // the callee picked up after all
+	srv.expectAckAndBye()
+}
+
+// ringThenHangUp dials a late server that rings (180); the user hangs up, and the server
+// answers the CANCEL 200 and nothing more yet.
+func ringThenHangUp(t *testing.T) (*lateServer, <-chan Event, string) {
+	t.Helper()
 	srv := newLateServer(t)
 	caller, events, id := dialLate(t, srv)
 	srv.respond(srv.invite, 180, "Ringing")
@@ -190,12 +195,7 @@ func TestCancelWithout487EndsTheCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.respond(srv.readMethod(sip.CANCEL, 5*time.Second), 200, "OK")
-	// waitCall gives up after 10 s, well before Timer B.
-	if end := waitCall(t, events, id, CallEnded); end.By != "local" || end.Reason != "cancelled" {
-		t.Fatalf("call ended %+v, want cancelled by the user", end)
-	}
-	srv.respond(srv.invite, 200, "OK") // the callee picked up after all
-	srv.expectAckAndBye()
+	return srv, events, id
 }
 
 // expectAckAndBye reads the ACK for the callee's 200 and the BYE in its dialog, and answers

@@ -14,10 +14,10 @@ import (
 )
 
 // runPhone starts a phone with no accounts on 127.0.0.1 and returns its SIP address.
-func runPhone(t *testing.T, cfg Config) (*Phone, string, <-chan Event) {
+func runPhone(t *testing.T, cfg Config, opts ...Option) (*Phone, string, <-chan Event) {
 	t.Helper()
 	cfg.ListenAddr = "127.0.0.1:0"
-	p, err := New(cfg)
+	p, err := New(cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package phone
 
 import (
-	"context"
 	"net"
 	"testing"
 	"time"
@@ -15,16 +14,7 @@ import (
 // good and a proxy does not cancel a call that is still ringing. It sent one 180 only.
 func TestRingingIsRefreshedEveryMinute(t *testing.T) {
 	clock := newFakeClock()
-	p, err := New(Config{ListenAddr: "127.0.0.1:0"}, WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	events := p.Subscribe(ctx)
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	<-p.Ready()
+	_, addr, events := runPhone(t, Config{}, WithClock(clock))
 
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -39,7 +29,7 @@ func TestRingingIsRefreshedEveryMinute(t *testing.T) {
 	ct := sip.ContentTypeHeader("application/sdp")
 	req.AppendHeader(&ct)
 	req.SetBody(offer)
-	dst, err := net.ResolveUDPAddr("udp", p.SIPAddr())
+	dst, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
