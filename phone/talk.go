@@ -154,12 +154,14 @@ func (p *Phone) talk(ctx context.Context, c *call, ms *media.Session, d dialog) 
 					}
 					p.sendBye(c, d, limit)
 				case lifecycle.End:
-					p.publishStats(c, ms, true)
 					// The media stops before the front end hears of the end: it closes the
 					// call's audio (a WAV file, a device) on CallEnded, and the pacer must
 					// not be reading it then. Close is idempotent; the callers' deferred
-					// Close finds it done.
+					// Close finds it done. The final statistics come after it: taken before,
+					// a packet sent or received in between was in a capture (--pcap-rtp) but
+					// not in them.
 					ms.Close()
+					p.publishStats(c, ms, true)
 					p.endAs(c, e.Outcome, nil)
 				}
 			}
