@@ -1,7 +1,6 @@
 package phone
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -81,9 +80,5 @@ func contactExpires(c *sip.ContactHeader) time.Duration {
 	if !ok {
 		return 0
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		return 0
-	}
-	return time.Duration(min(n, maxDeltaSeconds)) * time.Second
+	return deltaSeconds(v)
 }

@@ -2,7 +2,6 @@ package sdp
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/dialtone/dialtone/phone/srtp"
 )
@@ -109,9 +108,6 @@ func otherEvents(answered, offered []Format, named ...int) []int {
 	}
 	return out
 }
-
-// isEvent says whether f is telephone-event (RFC 4733), at any clock rate.
-func isEvent(f Format) bool { return strings.EqualFold(f.Name, "telephone-event") && f.Channels <= 1 }
 
 // offeredCodec returns the format our offer listed for the codec named name.
 func offeredCodec(offered []Format, name string) (Format, bool) {

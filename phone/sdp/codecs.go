@@ -124,7 +124,7 @@ func dtmfFor(fs []Format, rate int) (Format, bool) {
 	var fallback Format
 	found := false
 	for _, f := range fs {
-		if !strings.EqualFold(f.Name, "telephone-event") || f.Channels != 1 {
+		if !isEvent(f) {
 			continue
 		}
 		if f.Rate == rate {
@@ -136,3 +136,7 @@ func dtmfFor(fs []Format, rate int) (Format, bool) {
 	}
 	return fallback, found
 }
+
+// isEvent says whether f is telephone-event (RFC 4733), at any clock rate: one channel, as
+// every format parsed or offered has at least.
+func isEvent(f Format) bool { return strings.EqualFold(f.Name, "telephone-event") && f.Channels == 1 }
