@@ -57,21 +57,22 @@ func (p Params) isAudioPT(pt uint8) bool {
 	return pt == p.sendPT()
 }
 
-// isAltPT reports whether pt is the other G.711 law the far end may send (RecvAlt), which
-// toCodecLaw turns into the call's. Asked only of a pt that isAudioPT refused.
-func (p Params) isAltPT(pt uint8) bool {
-	return p.RecvAlt != nil && p.Codec != nil && pt == p.RecvAltPT
-}
-
-// otherCodec is the codec of RecvOther the far end sends with payload type pt, or nil.
-// Asked only of a pt that isAudioPT and isAltPT refused.
-func (p Params) otherCodec(pt uint8) codec.Codec {
+// audioCodec is the codec of the far end's audio with payload type pt, nil when pt is not
+// audio it may send: the call's Codec (isAudioPT), also for the other G.711 law (RecvAlt: alt,
+// and toCodecLaw turns it into the call's), or one of RecvOther, which the playout follows.
+func (p Params) audioCodec(pt uint8) (c codec.Codec, alt bool) {
+	switch {
+	case p.isAudioPT(pt):
+		return p.Codec, false
+	case p.RecvAlt != nil && p.Codec != nil && pt == p.RecvAltPT:
+		return p.Codec, true
+	}
 	for _, o := range p.RecvOther {
 		if o.PT == pt {
-			return o.Codec
+			return o.Codec, false
 		}
 	}
-	return nil
+	return nil, false
 }
 
 // receives reports whether the far end may send c: the call's codec or one of RecvOther.
@@ -87,7 +88,7 @@ func (p Params) receives(c codec.Codec) bool {
 	return false
 }
 
-// toCodecLaw rewrites payload, in the other G.711 law (isAltPT), in the call's, in place.
+// toCodecLaw rewrites payload, in the other G.711 law (RecvAlt), in the call's, in place.
 func (p Params) toCodecLaw(payload []byte) {
 	switch p.Codec.Name() {
 	case "PCMU":

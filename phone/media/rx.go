@@ -1,6 +1,7 @@
 package media
 
 import (
+	"cmp"
 	"errors"
 	"net"
 	"net/netip"
@@ -166,21 +167,19 @@ func (s *Session) handleRTPAt(b []byte, from netip.AddrPort, pkt *rtp.Packet, no
 	r.lastRx = now
 	s.stats.received.Add(1)
 	s.stats.lastRTP.Store(now.UnixNano())
-	c, audio := p.Codec, p.isAudioPT(pkt.PayloadType)
-	if !audio && p.isAltPT(pkt.PayloadType) {
+	c, alt := p.audioCodec(pkt.PayloadType)
+	audio := c != nil
+	if alt {
 		p.toCodecLaw(pkt.Payload) // our buffer, decrypted already: played as the call's law
-		audio = true
-	} else if !audio {
-		if o := p.otherCodec(pkt.PayloadType); o != nil {
-			c, audio = o, true // another codec of its answer: the playout follows it
-		}
 	}
 	stale := audio && r.beforeSwitch(c, pkt)
-	if clock := c; clock != nil && !stale {
-		if !audio && r.jbCodec != nil {
-			clock = r.jbCodec // an event or comfort noise: in the clock of the audio it is among
+	if clock := c; !stale {
+		if !audio && p.Codec != nil { // an event or comfort noise: in the clock of the audio it is among
+			clock = cmp.Or(r.jbCodec, p.Codec)
 		}
-		s.tx.noteReceived(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now, clock.ClockRate(), audio)
+		if clock != nil {
+			s.tx.noteReceived(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now, clock.ClockRate(), audio)
+		}
 	}
 	switch {
 	case stale:
@@ -217,7 +216,8 @@ func parseRTP(p Params, b []byte, pkt *rtp.Packet) error {
 // expectedPT reports whether pt is the negotiated codec or telephone-event. Comfort noise
 // (13) counts too: it is the far end talking silence, and may latch.
 func (s *Session) expectedPT(p Params, pt uint8) bool {
-	return p.isAudioPT(pt) || p.isAltPT(pt) || p.otherCodec(pt) != nil || p.isDTMF(pt) || pt == 13
+	c, _ := p.audioCodec(pt)
+	return c != nil || p.isDTMF(pt) || pt == 13
 }
 
 // isDTMF reports whether pt carries telephone-events in this call.
