@@ -132,9 +132,7 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 			break
 		}
 		p.update(c, func(*CallStatus) {}) // the "incoming" event
-		refresh := p.clock.NewTimer(ringRefresh)
-		in = p.waitAnswer(c, sess, stk, refresh.C(), x.ringAgain)
-		refresh.Stop()
+		in = p.waitAnswer(c, sess, stk, ringRefresh, x.ringAgain)
 	}
 	for in != nil {
 		in = x.step(in)
@@ -151,24 +149,19 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 // each response (Kamailio's fr_inv_timer, 120 s by default) cancels a call still ringing.
 const ringRefresh = time.Minute
 
-// waitAnswer waits while the call rings for what the user or the caller does about it. When
-// ring fires, and every ringRefresh after, onRing sends 180 Ringing (false: the caller is gone).
-func (p *Phone) waitAnswer(c *call, sess *sipgo.DialogServerSession, stk *stack, ring <-chan time.Time, onRing func() bool) lifecycle.Input {
-	var refresh Timer
-	defer func() {
-		if refresh != nil {
-			refresh.Stop()
-		}
-	}()
-	for {
-		if in := p.waitAnswerOnce(c, sess, stk, ring); in != nil {
+// waitAnswer waits while the call rings for what the user or the caller does about it. After
+// first, and every ringRefresh after that, onRing sends 180 Ringing (false: the caller is gone).
+func (p *Phone) waitAnswer(c *call, sess *sipgo.DialogServerSession, stk *stack, first time.Duration, onRing func() bool) lifecycle.Input {
+	for wait := first; ; wait = ringRefresh {
+		t := p.clock.NewTimer(wait)
+		in := p.waitAnswerOnce(c, sess, stk, t.C())
+		t.Stop()
+		if in != nil {
 			return in
 		}
 		if !onRing() {
 			return lifecycle.RemoteCancel{}
 		}
-		refresh = p.clock.NewTimer(ringRefresh)
-		ring = refresh.C()
 	}
 }
 

@@ -27,9 +27,7 @@ func (x *incomingRun) waitAnswerRinging() lifecycle.Input {
 	if f := p.cfg.AutoAnswerAudio; f != nil {
 		return x.autoAnswer(f) // the phone answers itself (autoanswer.go)
 	}
-	t := p.clock.NewTimer(ringingGrace)
-	defer t.Stop()
-	return p.waitAnswer(c, x.sess, x.stk, t.C(), x.ringAgain)
+	return p.waitAnswer(c, x.sess, x.stk, ringingGrace, x.ringAgain)
 }
 
 // ringAgain sends 180 Ringing (again); false when it could not (the caller is gone).

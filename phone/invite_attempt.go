@@ -151,12 +151,16 @@ func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip
 	if err == nil {
 		done := make(chan error, 1)
 		go func() { done <- waitAnswer(actx, sess, sipgo.AnswerOptions{OnResponse: wrapped}) }()
-		select {
-		case err = <-done:
-		case <-hungUpEarly:
+		// leave ends the call now and leaves the INVITE to a background follower.
+		leave := func() (*sipgo.DialogClientSession, *sip.Response, *inviteAttempt, error) {
 			followed.Store(true)
 			p.followAbandonedInvite(sess, done)
 			return sess, nil, a, context.Canceled
+		}
+		select {
+		case err = <-done:
+		case <-hungUpEarly:
+			return leave()
 		case <-cancelled:
 			select {
 			case err = <-done: // the 487, or a 200 that crossed the CANCEL
@@ -164,9 +168,7 @@ func (p *Phone) inviteOnce(ringCtx context.Context, ua *sipgo.DialogUA, req *sip
 				// No final response to a cancelled INVITE: sipgo waits for one until Timer B
 				// (32 s), and the call, a hang-up or a ring timeout the user has seen, would
 				// seem to ring on. It ends now; a late 200 still gets its ACK and BYE.
-				followed.Store(true)
-				p.followAbandonedInvite(sess, done)
-				return sess, nil, a, context.Canceled
+				return leave()
 			}
 		}
 	}
