@@ -61,7 +61,9 @@ type screen struct {
 	dropped   atomic.Uint64 // scanners' requests dropped
 	options   atomic.Uint64 // OPTIONS answered 200
 	registers atomic.Uint64 // REGISTER answered 405
+	bombs     atomic.Uint64 // datagrams dropped for a header's parameters (param_guard.go)
 	told      atomic.Bool   // the log has said that scanners are being dropped
+	toldBombs atomic.Bool   // … and that datagrams with too many parameters are
 }
 
 func newScreen(log *slog.Logger) *screen {
@@ -84,6 +86,14 @@ func (p *Phone) screenedFlowOption(s *screen) sipgo.UserAgentOption {
 func (s *screen) filter(props sip.TransportReadProps, data []byte) bool {
 	if sip.IsReliable(props.Transport) || props.RemoteAddr == nil || props.LocalAddr == nil {
 		return true
+	}
+	if tooManyParams(data) {
+		s.bombs.Add(1)
+		if !s.toldBombs.Swap(true) {
+			s.log.Info("dropping SIP datagrams with a header of over 100 parameters", "from", props.RemoteAddr.String(),
+				"bytes", len(data))
+		}
+		return false
 	}
 	v := classifyDatagram(data)
 	switch v {
@@ -185,9 +195,10 @@ func (s *screen) report() {
 	if s == nil {
 		return
 	}
-	d, o, r := s.dropped.Load(), s.options.Load(), s.registers.Load()
-	if d+o+r > 0 {
-		s.log.Info("SIP requests handled without state", "scanner_requests_dropped", d, "options_answered", o, "register_refused", r)
+	d, o, r, b := s.dropped.Load(), s.options.Load(), s.registers.Load(), s.bombs.Load()
+	if d+o+r+b > 0 {
+		s.log.Info("SIP requests handled without state", "scanner_requests_dropped", d, "options_answered", o, "register_refused", r,
+			"too_many_parameters_dropped", b)
 	}
 }
 

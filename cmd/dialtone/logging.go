@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/phone/srtp"
-	"github.com/emiago/sipgo/sip"
 )
 
 // setupLogging builds the one logger of the process (sipgo's included) and the SIP trace.
@@ -37,7 +36,7 @@ func (e *env) setupLogging() (func(), error) {
 		}
 	}
 	e.log = slog.New(masked(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))) // logmask.go
-	sip.SetDefaultLogger(e.log)
+	setSIPLogger(e.log) // lognoise.go
 	if e.cli.SIPTrace != "" {
 		f, err := os.OpenFile(e.cli.SIPTrace, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {

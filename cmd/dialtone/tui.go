@@ -19,7 +19,6 @@ import (
 	"github.com/dialtone/dialtone/phone/srtp"
 	"github.com/dialtone/dialtone/ui"
 	"github.com/dialtone/dialtone/ui/common"
-	"github.com/emiago/sipgo/sip"
 )
 
 // tuiCmd is `dialtone` with no command: the full-screen softphone.
@@ -271,7 +270,7 @@ func (e *env) routeLogsToPane(logs chan<- ui.LogLine) {
 		h = multiHandler{pane, e.log.Handler()}
 	}
 	e.log = slog.New(masked(h)) // logmask.go
-	sip.SetDefaultLogger(e.log)
+	setSIPLogger(e.log) // lognoise.go
 	var file *sipTracer
 	if e.cli.SIPTrace != "" {
 		file = e.tracer
