@@ -36,7 +36,8 @@ func (e *env) setupLogging() (func(), error) {
 		}
 	}
 	e.log = slog.New(masked(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))) // logmask.go
-	setSIPLogger(e.log) // lognoise.go
+	// sipgo logs through it too, its parse failures limited (lognoise.go).
+	setSIPLogger(e.log)
 	if e.cli.SIPTrace != "" {
 		f, err := os.OpenFile(e.cli.SIPTrace, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {

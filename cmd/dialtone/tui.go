@@ -270,7 +270,8 @@ func (e *env) routeLogsToPane(logs chan<- ui.LogLine) {
 		h = multiHandler{pane, e.log.Handler()}
 	}
 	e.log = slog.New(masked(h)) // logmask.go
-	setSIPLogger(e.log) // lognoise.go
+	// sipgo logs through it too, its parse failures limited (lognoise.go).
+	setSIPLogger(e.log)
 	var file *sipTracer
 	if e.cli.SIPTrace != "" {
 		file = e.tracer
