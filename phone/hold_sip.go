@@ -93,6 +93,12 @@ func (p *Phone) reinvite(ctx context.Context, c *call, d dialog, contact sip.Uri
 // onUpdate answers UPDATE (RFC 3311): with SDP it is an offer like a re-INVITE's; without,
 // it refreshes the dialog (session timers) and gets a plain 200.
 func (p *Phone) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	if p.callForRequest(req) == nil {
+		if c := p.earlyCallFor(req); c != nil { // a call of ours that rings (early_update.go)
+			p.answerEarlyUpdate(c, req, tx)
+			return
+		}
+	}
 	if len(req.Body()) > 0 {
 		p.inDialogOffer(req, tx)
 		return

@@ -19,6 +19,7 @@ import (
 // and the To tag of each fork that answered it with a provisional response.
 type earlyDialogs struct {
 	callID, local string
+	contact       sip.Uri // our INVITE's Contact, for the 200 to an UPDATE in one (early_update.go)
 	remote        []string
 	// taken: an INVITE picking the call up is being answered (releasePickup undoes it if
 	// that INVITE is refused), so a second one, or a retransmission with another branch,
@@ -34,10 +35,14 @@ func (c *call) noteInvite(req *sip.Request) {
 	if from := req.From(); from != nil {
 		tag, _ = from.Params.Get("tag")
 	}
+	var contact sip.Uri
+	if cont := req.Contact(); cont != nil {
+		contact = *cont.Address.Clone()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if id := req.CallID(); id != nil {
-		c.early = earlyDialogs{callID: string(*id), local: tag}
+		c.early = earlyDialogs{callID: string(*id), local: tag, contact: contact}
 	}
 }
 
@@ -66,15 +71,7 @@ const maxEarlyDialogs = 16
 // the recipient sees them), and takes it for the caller; nil if none. A call the user hung
 // up, whose CANCEL may wait seconds for its 487, is no longer ringing; nor is one taken.
 func (p *Phone) ringingCallByDialog(callID, local, remote string) *call {
-	p.mu.Lock()
-	calls := make([]*call, 0, len(p.calls))
-	for _, c := range p.calls {
-		if c.dir == Outgoing {
-			calls = append(calls, c)
-		}
-	}
-	p.mu.Unlock()
-	for _, c := range calls {
+	for _, c := range p.outgoingCalls() {
 		if c.ended() || c.hungUp() {
 			continue
 		}
@@ -90,6 +87,19 @@ func (p *Phone) ringingCallByDialog(callID, local, remote string) *call {
 		}
 	}
 	return nil
+}
+
+// outgoingCalls are the calls we placed that have not ended yet.
+func (p *Phone) outgoingCalls() []*call {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	calls := make([]*call, 0, len(p.calls))
+	for _, c := range p.calls {
+		if c.dir == Outgoing {
+			calls = append(calls, c)
+		}
+	}
+	return calls
 }
 
 // releasePickup lets c be picked up again once the INVITE that took it is done with: it was

@@ -1,0 +1,63 @@
+package phone
+
+import (
+	"slices"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// While a call we placed rings, the far end may send UPDATE in its early dialog (RFC 3311).
+// Asterisk does, without SDP, to say whom the call now rings or who picked it up (its
+// connected-line update, sent as UPDATE to a caller whose Allow lists it, as ours does). Early
+// dialogs are not filed with the answered ones (p.dialogs), so such an UPDATE got 481; and
+// PJSIP, Asterisk's SIP stack, ends the dialog on a 481 to an UPDATE as RFC 3311 §5.3 (after
+// RFC 3261 §12.2.1.2) says a UAC should: the PBX cut the call off as it was answered
+// (asterisk/asterisk#1905, a softphone calling a ring group).
+
+// earlyCallFor is the outgoing call, not ended, one of whose early dialogs req (a request of
+// the far end's) is in: the To tag ours, the From tag one its 1xx responses carried. nil if none.
+func (p *Phone) earlyCallFor(req *sip.Request) *call {
+	callID, to, from := req.CallID(), req.To(), req.From()
+	if callID == nil || to == nil || from == nil {
+		return nil
+	}
+	local, _ := to.Params.Get("tag")
+	remote, _ := from.Params.Get("tag")
+	if local == "" || remote == "" {
+		return nil
+	}
+	for _, c := range p.outgoingCalls() {
+		if c.ended() {
+			continue
+		}
+		c.mu.Lock()
+		match := c.early.callID == string(*callID) && c.early.local == local && slices.Contains(c.early.remote, remote)
+		c.mu.Unlock()
+		if match {
+			return c
+		}
+	}
+	return nil
+}
+
+// answerEarlyUpdate answers an UPDATE in one of c's early dialogs. Without an offer it changes
+// nothing of the session (a refresh, or an identity the far end states): 200 with our
+// Contact. With one, 491: our INVITE's offer has had no reliable answer yet, which RFC 3311
+// §5.2 says such an UPDATE waits for (we do not do 100rel, so its answer is the 2xx's).
+func (p *Phone) answerEarlyUpdate(c *call, req *sip.Request, tx sip.ServerTransaction) {
+	if len(req.Body()) > 0 {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 491, "Request Pending", nil))
+		return
+	}
+	c.mu.Lock()
+	contact := c.early.contact
+	c.mu.Unlock()
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	if contact.Host != "" {
+		res.AppendHeader(&sip.ContactHeader{Address: contact})
+	}
+	p.log.Debug("UPDATE in an early dialog", "call", c.id)
+	if err := tx.Respond(res); err != nil {
+		p.log.Debug("respond to UPDATE", "call", c.id, "err", err)
+	}
+}

@@ -1,0 +1,101 @@
+package phone
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// inEarlyDialog sends to addr a request of method in the early dialog callID, From tag remote
+// (the callee's), To tag local (ours), with body as SDP when given, and returns the answer.
+func inEarlyDialog(t *testing.T, addr string, method sip.RequestMethod, callID, local, remote string, cseq uint32, body []byte) *sip.Response {
+	t.Helper()
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ua.Close()
+	c, err := sipgo.NewClient(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := sip.NewRequest(method, sip.Uri{Scheme: "sip", User: "caller", Host: strings.Split(addr, ":")[0]})
+	req.SetDestination(addr)
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "callee", Host: "127.0.0.1"}, Params: sip.NewParams()}
+	from.Params.Add("tag", remote)
+	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "caller", Host: "127.0.0.1"}, Params: sip.NewParams()}
+	to.Params.Add("tag", local)
+	cid := sip.CallIDHeader(callID)
+	req.AppendHeader(from)
+	req.AppendHeader(to)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: cseq, MethodName: method})
+	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "callee", Host: "127.0.0.1", Port: 9}})
+	if body != nil {
+		ct := sip.ContentTypeHeader("application/sdp")
+		req.AppendHeader(&ct)
+		req.SetBody(body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := c.Do(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestUpdateInEarlyDialog: while a call we placed rings, an UPDATE in its early dialog without
+// SDP gets 200 with the INVITE's Contact, one with an offer 491; one naming a fork that never
+// answered, or sent after the call ended, 481. The call rings on and is answered as usual.
+// Before, every one got 481, on which PJSIP (Asterisk) ends the dialog.
+func TestUpdateInEarlyDialog(t *testing.T) {
+	callee, calleeAddr, calleeEv := runPhone(t, Config{})
+	caller, callerAddr, callerEv := runPhone(t, Config{})
+	out, err := caller.Dial("", "sip:callee@"+calleeAddr, CallAudio{}, DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := waitCall(t, calleeEv, "", CallIncoming).ID
+	waitCall(t, callerEv, out, CallRinging)
+	c, err := caller.lookupCall(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	early := c.early
+	c.mu.Unlock()
+	if len(early.remote) != 1 || early.contact.Host == "" {
+		t.Fatalf("the caller's early dialogs %+v: want the callee's 180's tag and our Contact", early)
+	}
+	res := inEarlyDialog(t, callerAddr, sip.UPDATE, early.callID, early.local, early.remote[0], 10, nil)
+	if res.StatusCode != 200 || res.Contact() == nil || res.Contact().Address.Host != early.contact.Host ||
+		res.Contact().Address.Port != early.contact.Port {
+		t.Fatalf("UPDATE without SDP answered %d %s, Contact %v; want 200 with %s", res.StatusCode, res.Reason, res.Contact(), early.contact.String())
+	}
+	offer := []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+	if res := inEarlyDialog(t, callerAddr, sip.UPDATE, early.callID, early.local, early.remote[0], 11, offer); res.StatusCode != 491 {
+		t.Fatalf("UPDATE with an offer answered %d %s, want 491", res.StatusCode, res.Reason)
+	}
+	if res := inEarlyDialog(t, callerAddr, sip.UPDATE, early.callID, early.local, "nosuchfork", 12, nil); res.StatusCode != 481 {
+		t.Fatalf("UPDATE from a fork that never answered: %d %s, want 481", res.StatusCode, res.Reason)
+	}
+	if c.ended() {
+		t.Fatal("the call ended after the UPDATEs")
+	}
+	if err := callee.Answer(in, CallAudio{}); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, callerEv, out, CallAnswered)
+	if err := caller.Hangup(out); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, callerEv, out, CallEnded)
+	if res := inEarlyDialog(t, callerAddr, sip.UPDATE, early.callID, early.local, early.remote[0], 13, nil); res.StatusCode != 481 {
+		t.Fatalf("UPDATE after the call ended: %d %s, want 481", res.StatusCode, res.Reason)
+	}
+}
