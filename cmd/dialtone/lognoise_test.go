@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,26 +15,31 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
-// TestUnparsedMessagesAreLimited: sipgo's record of a message it cannot parse (Error, the whole
-// message as "data") becomes one warning a minute with the first 256 bytes, the next one
-// saying how many were left out; other records, and the handlers With makes, are unchanged.
-func TestUnparsedMessagesAreLimited(t *testing.T) {
+// TestSIPLogIsCutAndLimited: sipgo's records have long strings cut to their first 256 bytes
+// (a character not split), and its warnings and errors go out once a minute for each message
+// and source, the next saying how many were left out; a source's records never hide
+// another's; debug records are not limited.
+func TestSIPLogIsCutAndLimited(t *testing.T) {
 	var out bytes.Buffer
-	log := slog.New(limitUnparsed(slog.NewJSONHandler(&out, nil))).With("caller", "Transport<UDP>")
-	big := "INVITE " + strings.Repeat("x", 60000)
+	base := slog.New(limitSIPLog(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))).With("caller", "TransportLayer")
+	udp, tcp := base.With("caller", "Transport<UDP>"), base.With("caller", "Transport<TCP>")
+	big := "MESSAGE " + strings.Repeat("é", 30000)
 	t0 := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
-	record := func(at time.Time, msg string) {
-		r := slog.NewRecord(at, slog.LevelError, msg, 0)
-		r.AddAttrs(slog.String("data", big), slog.String("error", "too many header parameters"))
-		_ = log.Handler().Handle(context.Background(), r)
+	record := func(l *slog.Logger, at time.Time, level slog.Level, msg string, args ...any) {
+		r := slog.NewRecord(at, level, msg, 0)
+		r.Add(args...)
+		_ = l.Handler().Handle(context.Background(), r)
 	}
-	for i := range 500 {
-		record(t0.Add(time.Duration(i)*100*time.Millisecond), unparsedMsg) // 50 s of them
+	for i := range 500 { // 50 s of them
+		record(udp, t0.Add(time.Duration(i)*100*time.Millisecond), slog.LevelError, "failed to parse", "data", big, "error", "too many header parameters")
 	}
-	record(t0.Add(61*time.Second), unparsedMsg)
-	record(t0.Add(62*time.Second), "something else")
+	record(udp, t0.Add(time.Second), slog.LevelError, "Server tx failed to handle request", "req", big[:300], "error", errors.New(big))
+	record(tcp, t0.Add(2*time.Second), slog.LevelError, "failed to parse", "data", "short", "error", "bad CSeq")
+	record(udp, t0.Add(3*time.Second), slog.LevelDebug, "failed to parse", "data", "x")
+	record(udp, t0.Add(61*time.Second), slog.LevelError, "failed to parse", "data", big, "error", "too many header parameters")
 
 	var lines []map[string]any
 	for l := range strings.Lines(out.String()) {
@@ -43,30 +49,35 @@ func TestUnparsedMessagesAreLimited(t *testing.T) {
 		}
 		lines = append(lines, m)
 	}
-	if len(lines) != 3 {
-		t.Fatalf("%d lines, want 3 (the first, one a minute later, the other record):\n%s", len(lines), out.String())
+	if len(lines) != 5 {
+		t.Fatalf("%d lines, want 5 (the first, the other message, TCP's, the debug one, one a minute later):\n%s", len(lines), out.String())
 	}
-	for i, m := range lines[:2] {
-		data, _ := m["data"].(string)
-		if m["level"] != "WARN" || len(data) > unparsedShown+len("…") || !strings.HasPrefix(data, "INVITE xxx") ||
-			m["bytes"] != float64(len(big)) || m["caller"] != "Transport<UDP>" || m["error"] != "too many header parameters" {
-			t.Errorf("line %d: %v; want a warning with the first %d bytes, their count, the caller and the error", i, m, unparsedShown)
+	for _, i := range []int{0, 4} {
+		m := lines[i]
+		data, _ := m["data"].(map[string]any)
+		start, _ := data["start"].(string)
+		if m["level"] != "ERROR" || m["msg"] != "failed to parse" || len(start) > sipShown+len("…") || !strings.HasPrefix(start, "MESSAGE éé") ||
+			!utf8.ValidString(start) || data["bytes"] != float64(len(big)) || m["caller"] != "Transport<UDP>" {
+			t.Errorf("line %d: %.300v; want the error with the first %d bytes of data, whole characters, and its size", i, m, sipShown)
 		}
 	}
-	if _, ok := lines[0]["more_dropped_before"]; ok {
-		t.Errorf("the first line says some were dropped before it: %v", lines[0])
+	if _, ok := lines[0]["more_dropped_before"]; ok || lines[4]["more_dropped_before"] != float64(499) {
+		t.Errorf("more_dropped_before: %v on the first, %v a minute later; want none, then 499", lines[0]["more_dropped_before"], lines[4]["more_dropped_before"])
 	}
-	if lines[1]["more_dropped_before"] != float64(499) {
-		t.Errorf("the second line: %v; want more_dropped_before 499", lines[1])
+	if e, _ := lines[1]["error"].(map[string]any); lines[1]["msg"] != "Server tx failed to handle request" || e["bytes"] != float64(len(big)) ||
+		len(lines[1]["req"].(map[string]any)["start"].(string)) > sipShown+len("…") {
+		t.Errorf("the other message: %.300v; want it logged, its long request and error cut", lines[1])
 	}
-	if lines[2]["msg"] != "something else" || lines[2]["level"] != "ERROR" || lines[2]["data"] != big {
-		t.Errorf("another record was changed: %.200v", lines[2])
+	if lines[2]["caller"] != "Transport<TCP>" || lines[2]["data"] != "short" || lines[3]["level"] != "DEBUG" {
+		t.Errorf("TCP's record %v or the debug one %v hidden or changed", lines[2], lines[3])
 	}
 }
 
-// TestUnparsedFloodLeavesTheLogSmall: 300 datagrams that sipgo cannot parse, each 20 KB, sent
-// to `dialtone answer` with --log-file, leave one warning of a few hundred bytes in the log,
-// and the phone still answers. Before, each was logged whole: 6 MB.
+// TestUnparsedFloodLeavesTheLogSmall: 300 datagrams of 20 KB that sipgo cannot use, sent to
+// `dialtone answer` with --log-file, leave a line or two of a few hundred bytes in the log,
+// and the phone still answers. Half do not parse (a CSeq with no number); half parse but
+// have no Via, which sipgo's transactions refuse, logging the 20 KB Request-URI twice. Before,
+// each was logged whole: 6 MB.
 func TestUnparsedFloodLeavesTheLogSmall(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_DATA_HOME", dir)
@@ -112,6 +123,10 @@ func TestUnparsedFloodLeavesTheLogSmall(t *testing.T) {
 		bad := fmt.Sprintf("MESSAGE sip:a@%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-bad%d\r\n"+
 			"From: <sip:b@127.0.0.1>;tag=1\r\nTo: <sip:a@%s>\r\nCall-ID: bad%d\r\nCSeq: x MESSAGE\r\n%sContent-Length: 0\r\n\r\n",
 			addr, i, addr, i, pad)
+		if i%2 == 1 { // no Via, and a Request-URI of 20 KB
+			bad = fmt.Sprintf("MESSAGE sip:a%s@%s SIP/2.0\r\nFrom: <sip:b@127.0.0.1>;tag=1\r\nTo: <sip:a@%s>\r\nCall-ID: bad%d\r\n"+
+				"CSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n", strings.Repeat("y", 20000), addr, addr, i)
+		}
 		if _, err := conn.WriteToUDP([]byte(bad), to); err != nil {
 			t.Fatal(err)
 		}
@@ -126,9 +141,17 @@ func TestUnparsedFloodLeavesTheLogSmall(t *testing.T) {
 		if _, err := conn.WriteToUDP([]byte(good), to); err != nil {
 			t.Fatal(err)
 		}
-		n, err := conn.Read(buf)
-		if err != nil || !strings.HasPrefix(string(buf[:n]), "SIP/2.0 200 ") {
-			t.Fatalf("OPTIONS after %d of them: %q, %v; want 200", i+1, buf[:n], err)
+		for { // past the 400s to those without Via
+			n, err := conn.Read(buf)
+			if err != nil {
+				t.Fatalf("OPTIONS after %d of them: %v; want 200", i+1, err)
+			}
+			if res := string(buf[:n]); strings.Contains(res, "Call-ID: good") {
+				if !strings.HasPrefix(res, "SIP/2.0 200 ") {
+					t.Fatalf("OPTIONS after %d of them: %q; want 200", i+1, res)
+				}
+				break
+			}
 		}
 	}
 	cancel()
@@ -138,7 +161,9 @@ func TestUnparsedFloodLeavesTheLogSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := strings.Count(string(log), "does not parse"); c != 1 || len(log) > 8192 {
-		t.Fatalf("the log is %d bytes with %d warnings of messages that do not parse; want one, under 8 KB:\n%.2000s", len(log), c, log)
+	parse, tx := strings.Count(string(log), `msg="failed to parse"`), strings.Count(string(log), `msg="Server tx failed to handle request"`)
+	if parse != 1 || tx > 1 || len(log) > 8192 {
+		t.Fatalf("the log is %d bytes with %d lines of messages that do not parse and %d of requests refused; want one and at most one, under 8 KB:\n%.3000s",
+			len(log), parse, tx, log)
 	}
 }
