@@ -50,9 +50,10 @@ func inEarlyDialog(t *testing.T, addr string, method sip.RequestMethod, callID, 
 }
 
 // TestUpdateInEarlyDialog: while a call we placed rings, an UPDATE in its early dialog without
-// SDP gets 200 with the INVITE's Contact, one with an offer 491; one naming a fork that never
-// answered, or sent after the call ended, 481. The call rings on and is answered as usual.
-// Before, every one got 481, on which PJSIP (Asterisk) ends the dialog.
+// SDP gets 200 with the INVITE's Contact, one with an offer 491, one from a fork whose 180 we
+// have not had 200; one with another To tag than ours, or sent after the call ended, 481. The
+// call rings on and is answered as usual. Before, every one got 481, on which PJSIP (Asterisk)
+// ends the dialog.
 func TestUpdateInEarlyDialog(t *testing.T) {
 	callee, calleeAddr, calleeEv := runPhone(t, Config{})
 	caller, callerAddr, callerEv := runPhone(t, Config{})
@@ -81,8 +82,19 @@ func TestUpdateInEarlyDialog(t *testing.T) {
 	if res := inEarlyDialog(t, callerAddr, sip.UPDATE, early.callID, early.local, early.remote[0], 11, offer); res.StatusCode != 491 {
 		t.Fatalf("UPDATE with an offer answered %d %s, want 491", res.StatusCode, res.Reason)
 	}
-	if res := inEarlyDialog(t, callerAddr, sip.UPDATE, early.callID, early.local, "nosuchfork", 12, nil); res.StatusCode != 481 {
-		t.Fatalf("UPDATE from a fork that never answered: %d %s, want 481", res.StatusCode, res.Reason)
+	// A fork whose 180 we have not had (handled after the UPDATE, or lost): 200, but no early
+	// dialog of ours to be picked up.
+	if res := inEarlyDialog(t, callerAddr, sip.UPDATE, early.callID, early.local, "unheardfork", 12, nil); res.StatusCode != 200 {
+		t.Fatalf("UPDATE from a fork whose 180 we have not had: %d %s, want 200", res.StatusCode, res.Reason)
+	}
+	c.mu.Lock()
+	forks := len(c.early.remote)
+	c.mu.Unlock()
+	if forks != 1 {
+		t.Fatalf("%d early dialogs after an UPDATE from an unheard fork, want 1", forks)
+	}
+	if res := inEarlyDialog(t, callerAddr, sip.UPDATE, early.callID, "notourtag", early.remote[0], 12, nil); res.StatusCode != 481 {
+		t.Fatalf("UPDATE with another To tag than ours: %d %s, want 481", res.StatusCode, res.Reason)
 	}
 	if c.ended() {
 		t.Fatal("the call ended after the UPDATEs")

@@ -104,7 +104,7 @@ func (p *Phone) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c := p.callForRequest(req)
-	if c == nil {
+	if c == nil || c.ended() { // ended: its dialog is about to be removed
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
@@ -131,7 +131,7 @@ func (p *Phone) inDialogOffer(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
 	}
 	c := p.callForRequest(req)
-	if c == nil {
+	if c == nil || c.ended() { // ended: its dialog is about to be removed
 		refuse(481, "Call/Transaction Does Not Exist")
 		return
 	}

@@ -89,7 +89,8 @@ func (p *Phone) ringingCallByDialog(callID, local, remote string) *call {
 	return nil
 }
 
-// outgoingCalls are the calls we placed that have not ended yet.
+// outgoingCalls are the calls we placed that are still filed (an ended one may be, briefly:
+// callers check ended()).
 func (p *Phone) outgoingCalls() []*call {
 	p.mu.Lock()
 	defer p.mu.Unlock()
