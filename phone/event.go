@@ -14,6 +14,8 @@ type Snapshot struct {
 	// DND is do-not-disturb (SetDND); DNDCode the response new calls get while it is on.
 	DND     bool
 	DNDCode int
+	// Voicemail is what the servers of the accounts that reported any said last (mwi.go).
+	Voicemail []Voicemail
 }
 
 // EventTime implements Event.

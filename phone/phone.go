@@ -51,6 +51,8 @@ type Phone struct {
 	flows    flowTracker    // pongs on TCP/TLS connections (flow.go)
 	dnd      dndState       // do-not-disturb (dnd.go)
 	xfer     transferState  // REFER/NOTIFY bookkeeping (transfer_dialog.go)
+	// voicemail is each account's mailbox as its server last reported it (mwi.go).
+	voicemail map[string]Voicemail
 }
 
 // Option customises a Phone; tests use them to inject time and name resolution.
@@ -119,7 +121,13 @@ func (p *Phone) Snapshot() Snapshot {
 
 func (p *Phone) snapshotLocked() Snapshot {
 	on, code := p.dnd.load()
-	return Snapshot{Time: p.clock.Now(), Accounts: append([]AccountStatus(nil), p.statuses...), DND: on, DNDCode: code}
+	var vm []Voicemail
+	for _, st := range p.statuses { // in the accounts' order
+		if v, ok := p.voicemail[st.Account]; ok {
+			vm = append(vm, v)
+		}
+	}
+	return Snapshot{Time: p.clock.Now(), Accounts: append([]AccountStatus(nil), p.statuses...), DND: on, DNDCode: code, Voicemail: vm}
 }
 
 // setStatus records and publishes a registration change. Publishing under the lock keeps

@@ -247,11 +247,15 @@ func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 			p.log.Debug("respond to NOTIFY", "code", code, "err", err)
 		}
 	}
-	c := p.callForRequest(req)
 	ev, params := "", ""
 	if h := req.GetHeader("Event"); h != nil {
 		ev, params, _ = strings.Cut(strings.TrimSpace(h.Value()), ";")
 	}
+	if strings.EqualFold(strings.TrimSpace(ev), "message-summary") {
+		p.onMessageSummary(req, tx) // voicemail waiting (mwi.go)
+		return
+	}
+	c := p.callForRequest(req)
 	var sub *referSub
 	p.xfer.mu.Lock()
 	if c != nil {

@@ -505,3 +505,13 @@ func TestAccountAddedWhileRunningCanBeChosen(t *testing.T) {
 	d.keys("enter")
 	wantCalls(t, d.ph, "dial work 1000")
 }
+
+// A voicemail report shows beside its account in the status bar and as a line in the log.
+func TestVoicemailShown(t *testing.T) {
+	d := newDriver(t, Options{})
+	d.send(snapshot(registered("office", "sip:alice@example.com")))
+	d.send(phone.Voicemail{Time: t0, Account: "office", Waiting: true, Counted: true, New: 3, Old: 1, MessageAccount: "sip:*97@example.com"})
+	contains(t, d.screen(), "office registered ☎ 3 new voicemail")
+	d.keys("tab", "tab", "tab") // calls, messages, history, log
+	contains(t, d.screen(), "office: voicemail: 3 new, 1 old (mailbox sip:*97@example.com)")
+}

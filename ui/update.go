@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -178,8 +179,27 @@ func (m *Model) handleEvent(ev phone.Event) tea.Cmd {
 		// The core logs it (talk.go), and its log reaches this pane: shown once.
 	case phone.AudioDeviceLost:
 		m.audioLost(ev) // audiolost.go
+	case phone.Voicemail:
+		m.appendLogs(LogLine{Time: ev.Time, Level: "INFO", Text: voicemailLine(ev)})
 	}
 	return nil
+}
+
+// voicemailLine says in the log pane what an account's server reported of its mailbox.
+func voicemailLine(v phone.Voicemail) string {
+	s := v.Account + ": "
+	switch {
+	case v.Counted:
+		s += fmt.Sprintf("voicemail: %d new, %d old", v.New, v.Old)
+	case v.Waiting:
+		s += "voicemail waiting"
+	default:
+		s += "no new voicemail"
+	}
+	if v.MessageAccount != "" {
+		s += " (mailbox " + v.MessageAccount + ")"
+	}
+	return s
 }
 
 func (m *Model) appendLogs(lines ...LogLine) {

@@ -209,6 +209,8 @@ loop:
 				out.audioLost(ev) // headless_audio.go
 			case phone.HoldChanged:
 				out.hold(ev)
+			case phone.Voicemail:
+				out.voicemail(ev)
 			case phone.TransferProgress:
 				out.transfer(ev) // headless_transfer.go
 			case phone.CallReplaced:

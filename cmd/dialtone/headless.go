@@ -72,6 +72,14 @@ type record struct {
 	RTTMs           *float64 `json:"rtt_ms,omitempty"`
 	MOS             *float64 `json:"mos,omitempty"` // stats: E-model estimate of the last ~5 s
 
+	// voicemail (headless_voicemail.go).
+	Waiting        *bool  `json:"waiting,omitempty"`
+	New            *int   `json:"new,omitempty"`
+	Old            *int   `json:"old,omitempty"`
+	UrgentNew      *int   `json:"urgent_new,omitempty"`
+	UrgentOld      *int   `json:"urgent_old,omitempty"`
+	MessageAccount string `json:"message_account,omitempty"`
+
 	// A call's quality summary (hangup events, history): quality.go.
 	MOSMin      *float64 `json:"mos_min,omitempty"`
 	MOSAvg      *float64 `json:"mos_avg,omitempty"`
@@ -301,6 +309,8 @@ func (p *printer) event(ev phone.Event) {
 		p.replaced(ev)
 	case phone.CallRedirected:
 		p.redirected(ev) // headless_redirect.go
+	case phone.Voicemail:
+		p.voicemail(ev) // headless_voicemail.go
 	}
 }
 

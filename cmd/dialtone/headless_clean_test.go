@@ -123,3 +123,30 @@ func TestRedirectAndTransferLinesAreCleaned(t *testing.T) {
 		t.Fatalf("JSON %v", got)
 	}
 }
+
+// TestVoicemailLines: the voicemail event as a human line (counts, the mailbox cleaned of
+// control characters) and as JSON (waiting always there, counts only when the server gave them).
+func TestVoicemailLines(t *testing.T) {
+	at := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	v := phone.Voicemail{Time: at, Account: "work", Waiting: true, Counted: true, New: 2, Old: 8, UrgentNew: 1, MessageAccount: "sip:*97@pbx\x1b[2J"}
+	var out bytes.Buffer
+	p := &printer{w: &out}
+	p.voicemail(v)
+	p.voicemail(phone.Voicemail{Time: at, Account: "home"})
+	want := "12:00:00 work: voicemail: 2 new (1 urgent), 8 old; mailbox sip:*97@pbx\uFFFD[2J\n12:00:00 home: no new voicemail\n"
+	if out.String() != want {
+		t.Fatalf("human lines %q, want %q", out.String(), want)
+	}
+	out.Reset()
+	jp := &printer{w: &out, json: true}
+	jp.voicemail(v)
+	jp.voicemail(phone.Voicemail{Time: at, Account: "home"})
+	got := jsonLines(t, out.String())
+	if len(got) != 2 || got[0]["event"] != "voicemail" || got[0]["waiting"] != true || got[0]["new"] != float64(2) || got[0]["old"] != float64(8) ||
+		got[0]["urgent_new"] != float64(1) || got[0]["urgent_old"] != float64(0) || got[0]["message_account"] != v.MessageAccount {
+		t.Fatalf("JSON %v", got)
+	}
+	if _, counted := got[1]["new"]; got[1]["waiting"] != false || counted {
+		t.Fatalf("JSON without counts %v: want waiting false and no counts", got[1])
+	}
+}

@@ -45,6 +45,10 @@ func (c *registerCmd) Run(e *env) error {
 			out.message(m)
 			continue
 		}
+		if v, ok := ev.(phone.Voicemail); ok {
+			out.voicemail(v)
+			continue
+		}
 		s, ok := ev.(phone.AccountStatus)
 		if !ok {
 			continue

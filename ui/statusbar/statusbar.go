@@ -22,6 +22,7 @@ type Model struct {
 	version string
 	order   []string // account names, in configuration order
 	status  map[string]phone.AccountStatus
+	mailbox map[string]phone.Voicemail // what each account's server says waits (RFC 3842)
 	unread  int
 	dnd     bool
 	width   int
@@ -31,7 +32,8 @@ var _ common.Component = (*Model)(nil)
 
 // New returns a status bar for the named accounts (their order is kept on screen).
 func New(c *common.Common, version string, accounts []string) *Model {
-	return &Model{c: c, version: version, order: append([]string(nil), accounts...), status: map[string]phone.AccountStatus{}}
+	return &Model{c: c, version: version, order: append([]string(nil), accounts...), status: map[string]phone.AccountStatus{},
+		mailbox: map[string]phone.Voicemail{}}
 }
 
 // Update records registration changes.
@@ -41,8 +43,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		for _, s := range msg.Accounts {
 			m.set(s)
 		}
+		for _, v := range msg.Voicemail {
+			m.mailbox[v.Account] = v
+		}
 	case phone.AccountStatus:
 		m.set(msg)
+	case phone.Voicemail:
+		m.mailbox[msg.Account] = msg
 	}
 	return nil
 }
@@ -118,9 +125,22 @@ func (m *Model) View() string {
 	return strings.Join(lines, "\n")
 }
 
-// chip is one account: a symbol and a word for the state (so it reads without colour), and
-// for failures the reason and when the next attempt is due.
+// chip is one account: a symbol and a word for the state (so it reads without colour), for
+// failures the reason and when the next attempt is due, and the voicemail that waits.
 func (m *Model) chip(name string) string {
+	chip := m.stateChip(name)
+	v, ok := m.mailbox[name]
+	if !ok || !v.Waiting {
+		return chip
+	}
+	text := " ☎ voicemail"
+	if v.Counted && v.New > 0 {
+		text = fmt.Sprintf(" ☎ %d new voicemail", v.New)
+	}
+	return chip + m.c.Styles.Unread.Render(text)
+}
+
+func (m *Model) stateChip(name string) string {
 	st := m.c.Styles
 	s, ok := m.status[name]
 	name = common.Clean(name)

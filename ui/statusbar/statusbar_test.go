@@ -52,3 +52,21 @@ func TestRecoveringShowsTheReason(t *testing.T) {
 		t.Errorf("status bar %q", v)
 	}
 }
+
+// Voicemail waiting shows beside its account, with the count of new messages when the
+// server gave one, from the snapshot or an event, and goes when none waits.
+func TestVoicemailShowsBesideItsAccount(t *testing.T) {
+	m := New(common.NewCommon(styles.New(true, true)), "", []string{"home", "work"})
+	m.SetSize(120, 1)
+	m.Update(phone.Snapshot{Accounts: []phone.AccountStatus{{Account: "home", State: phone.Registered}, {Account: "work", State: phone.Registered}},
+		Voicemail: []phone.Voicemail{{Account: "home", Waiting: true}}})
+	m.Update(phone.Voicemail{Account: "work", Waiting: true, Counted: true, New: 2, Old: 8})
+	v := ansi.Strip(m.View())
+	if !strings.Contains(v, "home registered ☎ voicemail") || !strings.Contains(v, "work registered ☎ 2 new voicemail") {
+		t.Errorf("status bar %q: want home's voicemail and work's 2 new", v)
+	}
+	m.Update(phone.Voicemail{Account: "work", Counted: true, Old: 10})
+	if v := ansi.Strip(m.View()); strings.Contains(v, "work registered ☎") || !strings.Contains(v, "home registered ☎ voicemail") {
+		t.Errorf("status bar %q: want work's voicemail gone, home's kept", v)
+	}
+}

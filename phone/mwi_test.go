@@ -1,0 +1,178 @@
+package phone
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// TestParseMessageSummary: RFC 3842's body as Asterisk and others write it, and what is refused.
+func TestParseMessageSummary(t *testing.T) {
+	for _, c := range []struct {
+		name, body string
+		want       Voicemail
+		bad        bool
+	}{
+		{"Asterisk", "Messages-Waiting: yes\r\nMessage-Account: sip:*97@pbx.example.com\r\nVoice-Message: 2/8 (0/2)\r\n",
+			Voicemail{Waiting: true, MessageAccount: "sip:*97@pbx.example.com", Counted: true, New: 2, Old: 8, UrgentOld: 2}, false},
+		{"none waiting", "Messages-Waiting: no\r\nVoice-Message: 0/3\r\n", Voicemail{Counted: true, Old: 3}, false},
+		{"only the status, LF lines, other case", "messages-waiting:YES\n", Voicemail{Waiting: true}, false},
+		{"other classes and headers skipped", "Messages-Waiting: yes\r\nFax-Message: 1/0\r\nVoice-Message: 1/0\r\n\r\nTo: <sip:a@b>\r\nSubject: hi\r\n",
+			Voicemail{Waiting: true, Counted: true, New: 1}, false},
+		{"spaces", "Messages-Waiting : yes\r\nVoice-Message:  3 / 4  ( 1 / 0 )\r\n", Voicemail{Waiting: true, Counted: true, New: 3, Old: 4, UrgentNew: 1}, false},
+		{"no status", "Voice-Message: 1/0\r\n", Voicemail{}, true},
+		{"a status neither yes nor no", "Messages-Waiting: maybe\r\n", Voicemail{}, true},
+		{"a count that is no number", "Messages-Waiting: yes\r\nVoice-Message: x/1\r\n", Voicemail{}, true},
+		{"a negative count", "Messages-Waiting: yes\r\nVoice-Message: -1/1\r\n", Voicemail{}, true},
+		{"a huge count", "Messages-Waiting: yes\r\nVoice-Message: 99999999999/1\r\n", Voicemail{}, true},
+		{"no slash", "Messages-Waiting: yes\r\nVoice-Message: 3\r\n", Voicemail{}, true},
+		{"no closing parenthesis", "Messages-Waiting: yes\r\nVoice-Message: 1/2 (0/1\r\n", Voicemail{}, true},
+		{"too long", "Messages-Waiting: yes\r\n" + strings.Repeat("X-Pad: y\r\n", 500), Voicemail{}, true},
+	} {
+		got, err := parseMessageSummary([]byte(c.body))
+		if (err != nil) != c.bad || !c.bad && got != c.want {
+			t.Errorf("%s: %+v, %v; want %+v (refused: %v)", c.name, got, err, c.want, c.bad)
+		}
+	}
+}
+
+// FuzzParseMessageSummary: any body is read or refused, without a panic; what is read holds
+// counts in range and reads the same again when written back as RFC 3842 says.
+func FuzzParseMessageSummary(f *testing.F) {
+	f.Add([]byte("Messages-Waiting: yes\r\nMessage-Account: sip:*97@pbx\r\nVoice-Message: 2/8 (0/2)\r\n"))
+	f.Add([]byte("Messages-Waiting: no\n"))
+	f.Add([]byte("Messages-Waiting: yes\r\nVoice-Message: 1/0 (1/0)\r\n\r\nSubject: x: y\r\n"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		v, err := parseMessageSummary(body)
+		if err != nil {
+			return
+		}
+		for _, n := range []int{v.New, v.Old, v.UrgentNew, v.UrgentOld} {
+			if n < 0 || n > maxMessageCount {
+				t.Fatalf("a count out of range: %+v", v)
+			}
+		}
+		again := "Messages-Waiting: no\r\n"
+		if v.Waiting {
+			again = "Messages-Waiting: yes\r\n"
+		}
+		if v.Counted {
+			again += "Voice-Message: " + strconv.Itoa(v.New) + "/" + strconv.Itoa(v.Old) + " (" + strconv.Itoa(v.UrgentNew) + "/" + strconv.Itoa(v.UrgentOld) + ")\r\n"
+		}
+		w, err := parseMessageSummary([]byte(again))
+		v.MessageAccount = ""
+		if err != nil || w != v {
+			t.Fatalf("%+v written back as %q read %+v, %v", v, again, w, err)
+		}
+	})
+}
+
+var mwiSeq atomic.Int64 // Call-IDs of the test's NOTIFYs
+
+// notifySummary sends an unsolicited NOTIFY of the message-summary event to addr for user,
+// with body as contentType, and returns the answer.
+func notifySummary(t *testing.T, addr, user, contentType, body string) *sip.Response {
+	t.Helper()
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ua.Close()
+	c, err := sipgo.NewClient(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := sip.NewRequest(sip.NOTIFY, sip.Uri{Scheme: "sip", User: user, Host: "127.0.0.1"})
+	req.SetDestination(addr)
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "asterisk", Host: "127.0.0.1"}, Params: sip.NewParams()}
+	from.Params.Add("tag", "mwi1")
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: "127.0.0.1"}})
+	cid := sip.CallIDHeader(fmt.Sprintf("mwi-%s-%d", user, mwiSeq.Add(1)))
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.NOTIFY})
+	req.AppendHeader(sip.NewHeader("Event", "message-summary"))
+	req.AppendHeader(sip.NewHeader("Subscription-State", "active"))
+	if contentType != "" {
+		ct := sip.ContentTypeHeader(contentType)
+		req.AppendHeader(&ct)
+	}
+	req.SetBody([]byte(body))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := c.Do(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestVoicemailNotify: the server's unsolicited NOTIFY of message-summary gets 200 and a
+// Voicemail event for the account it names (by the Request-URI's user), once per change;
+// the snapshot keeps the last. A wrong body type gets 415 with Accept, a bad body 400, and a
+// phone without accounts 481; none of them changes what is shown. Before, every one got 481.
+func TestVoicemailNotify(t *testing.T) {
+	pw := func(context.Context) (string, error) { return "x", nil }
+	p, addr, events := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{
+		{Name: "home", AOR: "sip:alice@127.0.0.1", Registrar: "sip:127.0.0.1:9", Password: pw},
+		{Name: "work", AOR: "sip:bob@127.0.0.1", Registrar: "sip:127.0.0.1:9", Password: pw},
+	}})
+	const summary = "Messages-Waiting: yes\r\nMessage-Account: sip:*97@127.0.0.1\r\nVoice-Message: 2/8 (1/0)\r\n"
+	if res := notifySummary(t, addr, "bob", "application/simple-message-summary", summary); res.StatusCode != 200 {
+		t.Fatalf("NOTIFY answered %d %s, want 200", res.StatusCode, res.Reason)
+	}
+	v := waitVoicemail(t, events)
+	if v.Account != "work" || !v.Waiting || !v.Counted || v.New != 2 || v.Old != 8 || v.UrgentNew != 1 || v.MessageAccount != "sip:*97@127.0.0.1" {
+		t.Fatalf("voicemail event %+v: want work's 2 new (1 urgent), 8 old", v)
+	}
+	for _, c := range []struct {
+		ct, body string
+		code     int
+	}{
+		{"application/simple-message-summary", summary, 200}, // the same again: no event
+		{"text/plain", summary, 415},
+		{"application/simple-message-summary", "Messages-Waiting: perhaps\r\n", 400},
+	} {
+		res := notifySummary(t, addr, "bob", c.ct, c.body)
+		if int(res.StatusCode) != c.code || c.code == 415 && res.GetHeader("Accept") == nil {
+			t.Fatalf("NOTIFY (%s) answered %d %s, want %d", c.ct, res.StatusCode, res.Reason, c.code)
+		}
+	}
+	if res := notifySummary(t, addr, "alice", "application/simple-message-summary", "Messages-Waiting: no\r\n"); res.StatusCode != 200 {
+		t.Fatalf("NOTIFY for alice answered %d", res.StatusCode)
+	}
+	if v := waitVoicemail(t, events); v.Account != "home" || v.Waiting || v.Counted {
+		t.Fatalf("the next event %+v: want home's, nothing waiting (no repeat of work's)", v)
+	}
+	snap := p.Snapshot().Voicemail
+	if len(snap) != 2 || snap[0].Account != "home" || snap[1].Account != "work" || snap[1].New != 2 {
+		t.Fatalf("snapshot voicemail %+v: want home's, then work's 2 new", snap)
+	}
+
+	_, bare, _ := runPhone(t, Config{})
+	if res := notifySummary(t, bare, "alice", "application/simple-message-summary", summary); res.StatusCode != 481 {
+		t.Fatalf("a phone without accounts answered %d, want 481", res.StatusCode)
+	}
+}
+
+func waitVoicemail(t *testing.T, events <-chan Event) Voicemail {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if v, ok := ev.(Voicemail); ok {
+				return v
+			}
+		case <-deadline:
+			t.Fatal("no voicemail event")
+		}
+	}
+}
