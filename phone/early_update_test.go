@@ -1,12 +1,8 @@
 package phone
 
 import (
-	"context"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -14,39 +10,14 @@ import (
 // (the callee's), To tag local (ours), with body as SDP when given, and returns the answer.
 func inEarlyDialog(t *testing.T, addr string, method sip.RequestMethod, callID, local, remote string, cseq uint32, body []byte) *sip.Response {
 	t.Helper()
-	ua, err := sipgo.NewUA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ua.Close()
-	c, err := sipgo.NewClient(ua)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := sip.NewRequest(method, sip.Uri{Scheme: "sip", User: "caller", Host: strings.Split(addr, ":")[0]})
-	req.SetDestination(addr)
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "callee", Host: "127.0.0.1"}, Params: sip.NewParams()}
-	from.Params.Add("tag", remote)
-	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "caller", Host: "127.0.0.1"}, Params: sip.NewParams()}
-	to.Params.Add("tag", local)
-	cid := sip.CallIDHeader(callID)
-	req.AppendHeader(from)
-	req.AppendHeader(to)
-	req.AppendHeader(&cid)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: cseq, MethodName: method})
+	req := peerRequest(method, addr, "callee", remote, "caller", local, callID, cseq)
 	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "callee", Host: "127.0.0.1", Port: 9}})
 	if body != nil {
 		ct := sip.ContentTypeHeader("application/sdp")
 		req.AppendHeader(&ct)
 		req.SetBody(body)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	res, err := c.Do(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return doRequest(t, testClient(t), req)
 }
 
 // TestUpdateInEarlyDialog: while a call we placed rings, an UPDATE in its early dialog without

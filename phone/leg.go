@@ -111,7 +111,7 @@ func (p *Phone) legFor(ctx context.Context, stk *stack, acc *account, target sip
 			}
 		}
 		conn := sock.String()
-		l.client, err = stk.clients.get(stk.ua, p.log, clientKey{host: ip, port: sock.Port, connAddr: conn},
+		l.client, err = stk.clients.get(stk.ua, stk.sipLog, clientKey{host: ip, port: sock.Port, connAddr: conn},
 			sipgo.WithClientNAT(), sipgo.WithClientHostname(ip), sipgo.WithClientPort(sock.Port),
 			sipgo.WithClientConnectionAddr(conn))
 	default:
@@ -120,7 +120,7 @@ func (p *Phone) legFor(ctx context.Context, stk *stack, acc *account, target sip
 				Reason: "direct calls over TCP or TLS need an account (use --aor with --transport)"}
 		}
 		l.localIP = l.contact.Host
-		l.client, err = stk.clients.get(stk.ua, p.log, clientKey{})
+		l.client, err = stk.clients.get(stk.ua, stk.sipLog, clientKey{})
 	}
 	if err != nil {
 		return nil, err

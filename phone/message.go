@@ -192,7 +192,7 @@ func (p *Phone) sendMessageTo(ctx context.Context, stk *stack, l *leg, acc *acco
 				// The leg's client sends from the UDP socket's address, and sipgo would then
 				// take any TCP connection made from that address, whatever server it goes to.
 				var err error
-				if client, err = stk.clients.get(stk.ua, p.log, clientKey{}); err != nil {
+				if client, err = stk.clients.get(stk.ua, stk.sipLog, clientKey{}); err != nil {
 					return nil, &Error{Op: op, Failure: FailureNetwork, Reason: "no TCP client", Err: err}
 				}
 				t = TCP

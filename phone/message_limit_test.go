@@ -1,13 +1,10 @@
 package phone
 
 import (
-	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -78,35 +75,13 @@ func TestMessageLimitBudget(t *testing.T) {
 // through. They were all stored and shown: a flood filled the disk and the message list.
 func TestMessageFloodRefused(t *testing.T) {
 	_, addr, events := runPhone(t, Config{})
-	ua, err := sipgo.NewUA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ua.Close()
-	c, err := sipgo.NewClient(ua)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testClient(t)
 	send := func(from string, n int) *sip.Response {
-		req := sip.NewRequest(sip.MESSAGE, sip.Uri{Scheme: "sip", User: "me", Host: strings.Split(addr, ":")[0]})
-		req.SetDestination(addr)
-		f := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: from, Host: "127.0.0.1"}, Params: sip.NewParams()}
-		f.Params.Add("tag", fmt.Sprintf("t%d", n))
-		req.AppendHeader(f)
-		req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "me", Host: "127.0.0.1"}})
-		cid := sip.CallIDHeader(fmt.Sprintf("flood-%s-%d", from, n))
-		req.AppendHeader(&cid)
-		req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.MESSAGE})
+		req := peerRequest(sip.MESSAGE, addr, from, fmt.Sprintf("t%d", n), "me", "", fmt.Sprintf("flood-%s-%d", from, n), 1)
 		ct := sip.ContentTypeHeader("text/plain")
 		req.AppendHeader(&ct)
 		req.SetBody([]byte(fmt.Sprintf("message %d", n)))
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		res, err := c.Do(ctx, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
+		return doRequest(t, c, req)
 	}
 	start := time.Now()
 	const sent = msgPeerBurst + 20

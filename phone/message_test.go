@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -57,36 +56,14 @@ func runUnsubscribed(t *testing.T, cfg Config) *Phone {
 // sendRawMessage sends one MESSAGE with sipgo (another SIP stack than the phone's own code).
 func sendRawMessage(t *testing.T, to, callID string, cseq uint32, contentType string, body []byte) *sip.Response {
 	t.Helper()
-	ua, err := sipgo.NewUA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ua.Close()
-	c, err := sipgo.NewClient(ua)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := sip.NewRequest(sip.MESSAGE, sip.Uri{Scheme: "sip", User: "me", Host: strings.Split(to, ":")[0]})
-	req.SetDestination(to)
-	from := &sip.FromHeader{DisplayName: "Tester", Address: sip.Uri{Scheme: "sip", User: "tester", Host: "127.0.0.1"}, Params: sip.NewParams()}
-	from.Params.Add("tag", "t1")
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "me", Host: "127.0.0.1"}})
-	cid := sip.CallIDHeader(callID)
-	req.AppendHeader(&cid)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: cseq, MethodName: sip.MESSAGE})
+	req := peerRequest(sip.MESSAGE, to, "tester", "t1", "me", "", callID, cseq)
+	req.From().DisplayName = "Tester"
 	if contentType != "" {
 		ct := sip.ContentTypeHeader(contentType)
 		req.AppendHeader(&ct)
 	}
 	req.SetBody(body)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	res, err := c.Do(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return doRequest(t, testClient(t), req)
 }
 
 type memoryMessages struct {

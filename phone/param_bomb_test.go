@@ -2,7 +2,6 @@ package phone
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -31,15 +30,7 @@ func paramBomb(method, to string, n, id int) string {
 // ten a second from anyone kept a CPU busy.
 func TestHeaderParameterBombIsDropped(t *testing.T) {
 	_, addr, events := runPhone(t, Config{})
-	to, err := net.ResolveUDPAddr("udp4", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn, to := udpPeer(t, addr)
 
 	for i, method := range []string{"OPTIONS", "MESSAGE", "INVITE"} {
 		bomb := paramBomb(method, addr, 2000, 30+i)
@@ -104,6 +95,9 @@ func TestTooManyParams(t *testing.T) {
 		{"Route values", head + "Route: <sip:a@b;lr" + params(60, ";") + ">,<sip:c@d;lr" + params(60, ";") + ">\r\n\r\n", false},
 		{"Via values", "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h" + params(60, ";") + ",SIP/2.0/UDP i" + params(60, ";") + "\r\n\r\n", false},
 		{"one Via value", "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h" + params(101, ";") + "\r\n\r\n", true},
+		{"VT before a name", head + "\vTo: <sip:a@b" + params(101, ";") + ">\r\n\r\n", true},
+		{"NBSP and NEL around a name", head + "\u00a0From\u0085: <sip:c@d" + params(101, ";") + ">\r\n\r\n", true},
+		{"a bare LF before a name", head + "X: y\r\n\nTo: <sip:a@b" + params(101, ";") + ">\r\n\r\n", true},
 		{"empty", "", false},
 	} {
 		if got := tooManyParams([]byte(c.data)); got != c.want {
@@ -129,6 +123,9 @@ func FuzzTooManyParams(f *testing.F) {
 	f.Add([]byte("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h" + p99 + ",SIP/2.0/UDP i" + p99 + "\r\n\r\n"))
 	f.Add([]byte("BYE sip:a@b SIP/2.0\r\nRoute: <sip:a@b;lr" + p49 + ">,<sip:c@d" + p99 + ">\r\nRefer-To: <sip:x@y?a=1" + strings.Repeat("&b=2", 98) + ">\r\n\r\n"))
 	f.Add([]byte("REFER sip:a@b SIP/2.0\r\nReferred-By: <sip:a@b" + p49 + ">\r\n" + p49 + "\r\n\r\n"))
+	for _, ws := range []string{"\n", "\v", "\f", "\u0085", "\u00a0"} { // what sipgo trims off a name
+		f.Add([]byte("INVITE sip:a@b SIP/2.0\r\n" + ws + "To" + ws + ": <sip:a@b" + p99 + ">\r\n\r\n"))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 4096 || tooManyParams(data) {
 			return

@@ -77,9 +77,15 @@ type paramCount struct {
 }
 
 // name takes one byte of the header's name; at the colon it decides how the value is counted.
+// sipgo trims the name with bytes.TrimSpace, which takes any Unicode white space off its ends
+// (LF, VT, FF, NEL, NBSP…): so every white-space byte and every byte of a non-ASCII character
+// is left out here, wherever it stands, and "\vTo" or "To\u0085" is counted as To. (Leaving
+// out more than sipgo does can only count a header sipgo would not parse.)
 func (g *paramCount) name(c byte) {
 	if c != ':' {
-		if c != ' ' && c != '\t' {
+		switch {
+		case c == ' ', c == '\t', c == '\n', c == '\v', c == '\f', c == '\r', c >= 0x80:
+		default:
 			if g.nameLen < len(g.nameBuf) {
 				g.nameBuf[g.nameLen] = lower(c)
 			}

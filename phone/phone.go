@@ -51,8 +51,10 @@ type Phone struct {
 	flows    flowTracker    // pongs on TCP/TLS connections (flow.go)
 	dnd      dndState       // do-not-disturb (dnd.go)
 	xfer     transferState  // REFER/NOTIFY bookkeeping (transfer_dialog.go)
-	// voicemail is each account's mailbox as its server last reported it (mwi.go).
-	voicemail map[string]Voicemail
+	// voicemail is each account's mailbox as its server last reported it, and mwiBudgets how
+	// many reports more each account takes (mwi.go).
+	voicemail  map[string]Voicemail
+	mwiBudgets map[string]*tokenBucket
 }
 
 // Option customises a Phone; tests use them to inject time and name resolution.
@@ -197,7 +199,7 @@ func (p *Phone) Run(ctx context.Context) error {
 // startAccount gives account i its wire and, if it registers, its registration loop (owned
 // by regWG: Run waits for it).
 func (p *Phone) startAccount(ctx context.Context, stack *stack, i int, acc *account) error {
-	opts := []sipgo.ClientOption{sipgo.WithClientLogger(p.log)}
+	opts := []sipgo.ClientOption{sipgo.WithClientLogger(stack.sipLog)}
 	var udp *net.UDPAddr
 	if acc.Transport == UDP {
 		opts = append(opts, sipgo.WithClientNAT())

@@ -80,15 +80,7 @@ func TestScannerRequestsGetCheapAnswers(t *testing.T) {
 	warns := &warnRecorder{}
 	p, addr, events := runPhone(t, Config{Logger: slog.New(warns)})
 	_ = p
-	to, err := net.ResolveUDPAddr("udp4", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn, to := udpPeer(t, addr)
 
 	opt := scannerRequest("OPTIONS", addr, "Linphone/5.2", 1)
 	res := exchange(t, conn, to, opt, 2*time.Second)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strconv"
@@ -41,6 +42,23 @@ func (p *Phone) handleRequests(s *stack) {
 	s.srv.OnRefer(requireKnown(func(req *sip.Request, tx sip.ServerTransaction) { p.onRefer(s, req, tx) }))
 	s.srv.OnNotify(p.onNotify)           // the outcome of our REFER: taken whatever it Requires
 	s.srv.OnInfo(requireKnown(p.onInfo)) // DTMF by SIP INFO (info.go)
+	s.srv.OnNoRoute(p.onNoRoute)
+}
+
+// onNoRoute answers a request of a method we do not handle (SUBSCRIBE, PUBLISH, PRACK, or a
+// made-up one) 405 with Allow, as RFC 3261 §8.2.1 asks; sipgo's own 405 had no Allow, and it
+// logged a warning with the method whole for each (a scanner's 12 KB method, 12 KB of log).
+func (p *Phone) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
+	method := string(req.Method)
+	if len(method) > 32 {
+		method = method[:32] + "…"
+	}
+	p.log.Debug("request of a method we do not handle", "method", method)
+	res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
+	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	if err := tx.Respond(res); err != nil {
+		p.log.Debug("respond 405", "method", method, "err", err)
+	}
 }
 
 // stack is the SIP machinery of a running phone.
@@ -56,8 +74,9 @@ type stack struct {
 	udp6Addr *net.UDPAddr
 	sipSTUN  netip.AddrPort // the UDP socket's public address from STUN at start-up, if asked
 	wg       sync.WaitGroup
-	spare    spareMedia // RTP ports bound ahead for Config.AutoAnswer (incoming_fast.go)
-	screen   *screen    // scanner requests answered or dropped without state (scanner.go)
+	spare    spareMedia   // RTP ports bound ahead for Config.AutoAnswer (incoming_fast.go)
+	screen   *screen      // scanner requests answered or dropped without state (scanner.go)
+	sipLog   *slog.Logger // the phone's log, for sipgo's server and clients: cut and limited (siplog.go)
 	// The calls' sipgo clients, one for each way of sending (leg_clients.go).
 	clients clientCache
 }
@@ -74,8 +93,8 @@ func (p *Phone) startStack(ctx context.Context) (*stack, error) {
 		return nil, fmt.Errorf("sip user agent: %w", err)
 	}
 	scr.tp.Store(ua.TransportLayer())
-	s := &stack{ctx: ctx, ua: ua, screen: scr}
-	s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(p.log))
+	s := &stack{ctx: ctx, ua: ua, screen: scr, sipLog: SIPLogger(p.log)}
+	s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(s.sipLog))
 	if err != nil {
 		ua.Close()
 		return nil, fmt.Errorf("sip server: %w", err)

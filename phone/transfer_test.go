@@ -4,12 +4,10 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/dialtone/dialtone/audio/audiotest"
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -353,39 +351,16 @@ func TestTransferRefused(t *testing.T) {
 // sendRaw sends one out-of-dialog request with sipgo (another SIP stack than the phone's).
 func sendRaw(t *testing.T, to string, method sip.RequestMethod, headers map[string]string, contentType string, body []byte) *sip.Response {
 	t.Helper()
-	ua, err := sipgo.NewUA()
-	if err != nil {
-		t.Fatal(err)
+	toTag := "nosuchdialog"   // the others claim a dialog that is not there
+	if method == sip.INVITE { // an INVITE starts a dialog
+		toTag = ""
 	}
-	defer ua.Close()
-	c, err := sipgo.NewClient(ua)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := sip.NewRequest(method, sip.Uri{Scheme: "sip", User: "me", Host: strings.Split(to, ":")[0]})
-	req.SetDestination(to)
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "tester", Host: "127.0.0.1"}, Params: sip.NewParams()}
-	from.Params.Add("tag", "t1")
-	req.AppendHeader(from)
-	toH := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "me", Host: "127.0.0.1"}, Params: sip.NewParams()}
-	if method != sip.INVITE { // an INVITE starts a dialog; the others claim one that is not there
-		toH.Params.Add("tag", "nosuchdialog")
-	}
-	req.AppendHeader(toH)
-	cid := sip.CallIDHeader("no-such-call-" + string(method))
-	req.AppendHeader(&cid)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: method})
+	req := peerRequest(method, to, "tester", "t1", "me", toTag, "no-such-call-"+string(method), 1)
 	for k, v := range headers {
 		req.AppendHeader(sip.NewHeader(k, v))
 	}
 	ct := sip.ContentTypeHeader(contentType)
 	req.AppendHeader(&ct)
 	req.SetBody(body)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	res, err := c.Do(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return doRequest(t, testClient(t), req)
 }
