@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -13,8 +14,8 @@ import (
 
 // Message waiting (RFC 3842): a PBX or provider tells a phone that voicemail waits with a
 // NOTIFY of the message-summary event. Asterisk and FreePBX send it unsolicited, out of any
-// dialog, to the Contact an account registered, as soon as the mailbox changes and after each
-// registration. Such a NOTIFY used to get 481 and the user never learnt of new voicemail.
+// dialog, to the Contact an account registered (for an endpoint's mailboxes), as soon as the
+// mailbox changes and after each registration. Such a NOTIFY used to get 481 and the user never learnt of new voicemail.
 // It now gets 200, and a change of what it says is published as a Voicemail event, which the
 // front ends show. (Subscribing for it, as some providers want, is not done.)
 
@@ -41,7 +42,8 @@ func (v Voicemail) same(w Voicemail) bool {
 	return v == w
 }
 
-// maxSummaryBytes bounds the body read: a summary is a few short lines.
+// maxSummaryBytes bounds the summary read (the lines before the optional message headers): a
+// summary is a few short lines.
 const maxSummaryBytes = 4096
 
 // maxMessageCount bounds a count read from the network (RFC 3842 allows none; a mailbox holds
@@ -53,19 +55,25 @@ var errSummary = errors.New("message summary")
 // parseMessageSummary reads an application/simple-message-summary body (RFC 3842 §5.2):
 // "Messages-Waiting: yes|no", then optionally "Message-Account: URI" and a line per message
 // class ("Voice-Message: 2/8 (0/2)": new/old, and of them urgent new/old). Names are read
-// regardless of case; lines end in CRLF or LF; classes other than voice and lines after the
-// summary (optional headers of the messages) are skipped.
+// regardless of case; lines end in CRLF or LF; classes other than voice are skipped, and the
+// summary ends at the first empty line (the optional headers of the messages follow it).
 func parseMessageSummary(body []byte) (Voicemail, error) {
 	var v Voicemail
-	if len(body) > maxSummaryBytes {
-		return v, fmt.Errorf("%w: %d bytes, at most %d", errSummary, len(body), maxSummaryBytes)
-	}
-	status := false
+	status, read := false, 0
 	for line := range strings.Lines(string(body)) {
+		if read += len(line); read > maxSummaryBytes {
+			return v, fmt.Errorf("%w: over %d bytes", errSummary, maxSummaryBytes)
+		}
 		line = strings.TrimRight(line, "\r\n")
+		if strings.TrimSpace(line) == "" {
+			if status {
+				break // the messages' own headers follow
+			}
+			continue
+		}
 		name, value, ok := strings.Cut(line, ":")
 		if !ok {
-			continue // a blank line before the optional headers, or their text
+			continue
 		}
 		value = strings.TrimSpace(value)
 		switch strings.ToLower(strings.TrimSpace(name)) {
@@ -76,7 +84,7 @@ func parseMessageSummary(body []byte) (Voicemail, error) {
 			case "no":
 				v.Waiting = false
 			default:
-				return v, fmt.Errorf("%w: Messages-Waiting %q: want yes or no", errSummary, value)
+				return v, fmt.Errorf("%w: Messages-Waiting %.40q: want yes or no", errSummary, value)
 			}
 			status = true
 		case "message-account":
@@ -95,18 +103,19 @@ func parseMessageSummary(body []byte) (Voicemail, error) {
 
 // readCounts reads "new/old" and an optional "(urgent-new/urgent-old)".
 func (v *Voicemail) readCounts(s string) error {
+	v.UrgentNew, v.UrgentOld = 0, 0 // a second line is read afresh
 	counts, urgent, hasUrgent := strings.Cut(s, "(")
 	var err error
 	if v.New, v.Old, err = slashPair(counts); err != nil {
-		return fmt.Errorf("%w: Voice-Message %q: %v", errSummary, s, err)
+		return fmt.Errorf("%w: Voice-Message %.40q: %v", errSummary, s, err)
 	}
 	if hasUrgent {
 		u, ok := strings.CutSuffix(strings.TrimSpace(urgent), ")")
 		if !ok {
-			return fmt.Errorf("%w: Voice-Message %q: no closing parenthesis", errSummary, s)
+			return fmt.Errorf("%w: Voice-Message %.40q: no closing parenthesis", errSummary, s)
 		}
 		if v.UrgentNew, v.UrgentOld, err = slashPair(u); err != nil {
-			return fmt.Errorf("%w: Voice-Message %q: %v", errSummary, s, err)
+			return fmt.Errorf("%w: Voice-Message %.40q: %v", errSummary, s, err)
 		}
 	}
 	v.Counted = true
@@ -130,15 +139,23 @@ func slashPair(s string) (int, int, error) {
 func count(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || n < 0 || n > maxMessageCount {
-		return 0, fmt.Errorf("%q is not a count of messages", strings.TrimSpace(s))
+		return 0, fmt.Errorf("%.20q is not a count of messages", strings.TrimSpace(s))
 	}
 	return n, nil
 }
 
+// Anyone who can reach our port can send such a NOTIFY. What it can do is bounded: each
+// account takes mwiBurst at once and one every mwiEvery after that (a server sends one per
+// change of the mailbox and per registration); beyond, 503 with Retry-After, nothing shown.
+const (
+	mwiBurst = 10
+	mwiEvery = 10 * time.Second
+)
+
 // onMessageSummary answers a NOTIFY of the message-summary event and publishes what it says
 // when that changed. It is taken whether or not it names a dialog (a To tag): we never
 // subscribe, so whatever comes is the server's unsolicited report, which some servers send
-// with a To tag of their own.
+// with a To tag of their own, and with any Subscription-State (Asterisk's reads "terminated").
 func (p *Phone) onMessageSummary(req *sip.Request, tx sip.ServerTransaction) {
 	respond := func(code int, reason string, hdrs ...sip.Header) {
 		res := sip.NewResponseFromRequest(req, code, reason, nil)
@@ -149,35 +166,92 @@ func (p *Phone) onMessageSummary(req *sip.Request, tx sip.ServerTransaction) {
 			p.log.Debug("respond to NOTIFY", "event", "message-summary", "code", code, "err", err)
 		}
 	}
-	acc := p.accountFor(req)
+	acc := p.mailboxAccount(req)
 	if acc == nil {
-		respond(481, "Subscription Does Not Exist") // no account: no mailbox
+		respond(481, "Subscription Does Not Exist") // no account of that user: no mailbox of ours
+		return
+	}
+	if wait := p.mwiBudget(acc.Name); wait > 0 {
+		respond(503, "Service Unavailable", sip.NewHeader("Retry-After", strconv.Itoa(int(wait.Seconds())+1)))
 		return
 	}
 	ct := ""
 	if h := req.ContentType(); h != nil {
 		ct = h.Value()
 	}
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/simple-message-summary" {
+	if ct == "" && len(req.Body()) == 0 {
+		respond(200, "OK") // a NOTIFY with no summary (RFC 6665 §4.1.3): nothing changes
+		return
+	}
+	// A parameter mime cannot read (a repeated charset, say) does not make the type another.
+	if mt, _, err := mime.ParseMediaType(ct); err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) || mt != "application/simple-message-summary" {
 		respond(415, "Unsupported Media Type", sip.NewHeader("Accept", "application/simple-message-summary"))
 		return
 	}
 	v, err := parseMessageSummary(req.Body())
 	if err != nil {
-		p.log.Info("NOTIFY refused", "event", "message-summary", "account", acc.Name, "err", err)
+		p.log.Debug("NOTIFY refused", "event", "message-summary", "account", acc.Name, "err", err)
 		respond(400, "Bad Request")
 		return
 	}
 	respond(200, "OK")
 	v.Time, v.Account = p.clock.Now(), acc.Name
 	p.mu.Lock()
-	old, seen := p.voicemail[acc.Name]
-	if !seen || !old.same(v) {
-		if p.voicemail == nil {
-			p.voicemail = map[string]Voicemail{}
-		}
-		p.voicemail[acc.Name] = v
-		p.bus.publish(v)
+	defer p.mu.Unlock()
+	if old, seen := p.voicemail[acc.Name]; seen && old.same(v) {
+		return
 	}
-	p.mu.Unlock()
+	if p.voicemail == nil {
+		p.voicemail = map[string]Voicemail{}
+	}
+	p.voicemail[acc.Name] = v
+	p.bus.publish(v)
+}
+
+// mailboxAccount is the account a message-summary NOTIFY is for: the one whose AOR user its
+// Request-URI names (our Contact, which carries it), else its To; with one account, that one
+// whatever the NOTIFY names (it reached the Contact that account registered). nil when
+// several accounts are configured and none is named: the report is not shown on a wrong one.
+func (p *Phone) mailboxAccount(req *sip.Request) *account {
+	accounts := p.accountList()
+	users := []string{req.Recipient.User}
+	if to := req.To(); to != nil {
+		users = append(users, to.Address.User)
+	}
+	for _, u := range users {
+		if d, err := url.PathUnescape(u); err == nil {
+			u = d
+		}
+		for _, a := range accounts {
+			if u != "" && strings.EqualFold(a.aor.User, u) {
+				return a
+			}
+		}
+	}
+	if len(accounts) == 1 {
+		return accounts[0]
+	}
+	return nil
+}
+
+// mwiBudget takes a token of account's NOTIFY budget; 0 when there was one, else how long
+// until there is.
+func (p *Phone) mwiBudget(account string) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.mwiBudgets == nil {
+		p.mwiBudgets = map[string]*tokenBucket{}
+	}
+	b := p.mwiBudgets[account]
+	if b == nil {
+		b = &tokenBucket{}
+		p.mwiBudgets[account] = b
+	}
+	rate := 1 / mwiEvery.Seconds()
+	b.fill(p.clock.Now(), mwiBurst, rate)
+	if b.tokens < 1 {
+		return b.wait(rate)
+	}
+	b.tokens--
+	return 0
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -35,6 +34,10 @@ func TestParseMessageSummary(t *testing.T) {
 		{"no slash", "Messages-Waiting: yes\r\nVoice-Message: 3\r\n", Voicemail{}, true},
 		{"no closing parenthesis", "Messages-Waiting: yes\r\nVoice-Message: 1/2 (0/1\r\n", Voicemail{}, true},
 		{"too long", "Messages-Waiting: yes\r\n" + strings.Repeat("X-Pad: y\r\n", 500), Voicemail{}, true},
+		{"long message headers after the summary", "Messages-Waiting: yes\r\nVoice-Message: 1/0\r\n\r\n" + strings.Repeat("Voice-Message: 9/9\r\n", 500),
+			Voicemail{Waiting: true, Counted: true, New: 1}, false},
+		{"a second Voice-Message line read afresh", "Messages-Waiting: yes\r\nVoice-Message: 1/0 (1/0)\r\nVoice-Message: 2/0\r\n",
+			Voicemail{Waiting: true, Counted: true, New: 2}, false},
 	} {
 		got, err := parseMessageSummary([]byte(c.body))
 		if (err != nil) != c.bad || !c.bad && got != c.want {
@@ -80,24 +83,13 @@ var mwiSeq atomic.Int64 // Call-IDs of the test's NOTIFYs
 // with body as contentType, and returns the answer.
 func notifySummary(t *testing.T, addr, user, contentType, body string) *sip.Response {
 	t.Helper()
-	ua, err := sipgo.NewUA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ua.Close()
-	c, err := sipgo.NewClient(ua)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := sip.NewRequest(sip.NOTIFY, sip.Uri{Scheme: "sip", User: user, Host: "127.0.0.1"})
-	req.SetDestination(addr)
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "asterisk", Host: "127.0.0.1"}, Params: sip.NewParams()}
-	from.Params.Add("tag", "mwi1")
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: "127.0.0.1"}})
-	cid := sip.CallIDHeader(fmt.Sprintf("mwi-%s-%d", user, mwiSeq.Add(1)))
-	req.AppendHeader(&cid)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.NOTIFY})
+	return notifySummaryTo(t, addr, user, "", contentType, body)
+}
+
+// notifySummaryTo is notifySummary with a To tag (none when "").
+func notifySummaryTo(t *testing.T, addr, user, toTag, contentType, body string) *sip.Response {
+	t.Helper()
+	req := peerRequest(sip.NOTIFY, addr, "asterisk", "mwi1", user, toTag, fmt.Sprintf("mwi-%s-%d", user, mwiSeq.Add(1)), 1)
 	req.AppendHeader(sip.NewHeader("Event", "message-summary"))
 	req.AppendHeader(sip.NewHeader("Subscription-State", "active"))
 	if contentType != "" {
@@ -105,19 +97,14 @@ func notifySummary(t *testing.T, addr, user, contentType, body string) *sip.Resp
 		req.AppendHeader(&ct)
 	}
 	req.SetBody([]byte(body))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	res, err := c.Do(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return doRequest(t, testClient(t), req)
 }
 
 // TestVoicemailNotify: the server's unsolicited NOTIFY of message-summary gets 200 and a
 // Voicemail event for the account it names (by the Request-URI's user), once per change;
-// the snapshot keeps the last. A wrong body type gets 415 with Accept, a bad body 400, and a
-// phone without accounts 481; none of them changes what is shown. Before, every one got 481.
+// the snapshot keeps the last. A wrong body type gets 415 with Accept, a bad body 400, one for
+// a user of no account (with several accounts, or none) 481, a flood 503; none of them
+// changes what is shown. Before, every one got 481.
 func TestVoicemailNotify(t *testing.T) {
 	pw := func(context.Context) (string, error) { return "x", nil }
 	p, addr, events := runPhone(t, Config{KeepAlive: -1, Accounts: []Account{
@@ -151,9 +138,47 @@ func TestVoicemailNotify(t *testing.T) {
 	if v := waitVoicemail(t, events); v.Account != "home" || v.Waiting || v.Counted {
 		t.Fatalf("the next event %+v: want home's, nothing waiting (no repeat of work's)", v)
 	}
+	// A To tag (some servers send one), Content-Type parameters mime cannot read, an empty
+	// NOTIFY: taken; the last changes nothing.
+	if res := notifySummaryTo(t, addr, "bob", "srv-tag", `application/simple-message-summary; charset="UTF-8"; x`,
+		"Messages-Waiting: yes\r\nVoice-Message: 3/8\r\n"); res.StatusCode != 200 {
+		t.Fatalf("NOTIFY with a To tag and odd parameters answered %d %s, want 200", res.StatusCode, res.Reason)
+	}
+	if v := waitVoicemail(t, events); v.Account != "work" || v.New != 3 {
+		t.Fatalf("event %+v: want work's 3 new", v)
+	}
+	if res := notifySummary(t, addr, "bob", "", ""); res.StatusCode != 200 {
+		t.Fatalf("an empty NOTIFY answered %d, want 200", res.StatusCode)
+	}
+	// Nobody of ours: refused, and shown on no account.
+	if res := notifySummary(t, addr, "carol", "application/simple-message-summary", summary); res.StatusCode != 481 {
+		t.Fatalf("NOTIFY for a user of no account answered %d, want 481", res.StatusCode)
+	}
 	snap := p.Snapshot().Voicemail
-	if len(snap) != 2 || snap[0].Account != "home" || snap[1].Account != "work" || snap[1].New != 2 {
-		t.Fatalf("snapshot voicemail %+v: want home's, then work's 2 new", snap)
+	if len(snap) != 2 || snap[0].Account != "home" || snap[1].Account != "work" || snap[1].New != 3 {
+		t.Fatalf("snapshot voicemail %+v: want home's, then work's 3 new", snap)
+	}
+	select {
+	case ev := <-events:
+		if v, ok := ev.(Voicemail); ok {
+			t.Fatalf("an event for the empty NOTIFY or carol's: %+v", v)
+		}
+	default:
+	}
+	// A flood: beyond the burst, 503 with Retry-After, and nothing more shown.
+	refused := false
+	for i := range mwiBurst + 2 {
+		res := notifySummary(t, addr, "alice", "application/simple-message-summary", fmt.Sprintf("Messages-Waiting: yes\r\nVoice-Message: %d/0\r\n", i))
+		if res.StatusCode == 503 {
+			if res.GetHeader("Retry-After") == nil {
+				t.Fatal("503 without Retry-After")
+			}
+			refused = true
+			break
+		}
+	}
+	if !refused {
+		t.Fatalf("%d NOTIFYs at once all taken: want 503 beyond %d", mwiBurst+2, mwiBurst)
 	}
 
 	_, bare, _ := runPhone(t, Config{})

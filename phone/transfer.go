@@ -248,7 +248,11 @@ func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	ev, params := "", ""
-	if h := req.GetHeader("Event"); h != nil {
+	h := req.GetHeader("Event")
+	if h == nil {
+		h = req.GetHeader("o") // its compact form
+	}
+	if h != nil {
 		ev, params, _ = strings.Cut(strings.TrimSpace(h.Value()), ";")
 	}
 	if strings.EqualFold(strings.TrimSpace(ev), "message-summary") {

@@ -511,7 +511,7 @@ func TestVoicemailShown(t *testing.T) {
 	d := newDriver(t, Options{})
 	d.send(snapshot(registered("office", "sip:alice@example.com")))
 	d.send(phone.Voicemail{Time: t0, Account: "office", Waiting: true, Counted: true, New: 3, Old: 1, MessageAccount: "sip:*97@example.com"})
-	contains(t, d.screen(), "office registered ☎ 3 new voicemail")
+	contains(t, d.screen(), "office registered  ☎ 3 new voicemail")
 	d.keys("tab", "tab", "tab") // calls, messages, history, log
 	contains(t, d.screen(), "office: voicemail: 3 new, 1 old (mailbox sip:*97@example.com)")
 }

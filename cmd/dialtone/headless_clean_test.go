@@ -133,7 +133,7 @@ func TestVoicemailLines(t *testing.T) {
 	p := &printer{w: &out}
 	p.voicemail(v)
 	p.voicemail(phone.Voicemail{Time: at, Account: "home"})
-	want := "12:00:00 work: voicemail: 2 new (1 urgent), 8 old; mailbox sip:*97@pbx\uFFFD[2J\n12:00:00 home: no new voicemail\n"
+	want := "12:00:00 work: voicemail waiting: 2 new (1 urgent), 8 old; mailbox sip:*97@pbx\uFFFD[2J\n12:00:00 home: no new voicemail\n"
 	if out.String() != want {
 		t.Fatalf("human lines %q, want %q", out.String(), want)
 	}

@@ -19,7 +19,11 @@ func (p *printer) voicemail(v phone.Voicemail) {
 	if v.Counted {
 		n, o, un, uo := v.New, v.Old, v.UrgentNew, v.UrgentOld
 		r.New, r.Old, r.UrgentNew, r.UrgentOld = &n, &o, &un, &uo
-		human = fmt.Sprintf("%s %s: voicemail: %d new", v.Time.Format("15:04:05"), v.Account, n)
+		what := "voicemail"
+		if v.Waiting {
+			what = "voicemail waiting" // also when no voice message is new: another kind waits
+		}
+		human = fmt.Sprintf("%s %s: %s: %d new", v.Time.Format("15:04:05"), v.Account, what, n)
 		if un > 0 {
 			human += fmt.Sprintf(" (%d urgent)", un)
 		}

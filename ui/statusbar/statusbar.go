@@ -99,6 +99,9 @@ func (m *Model) View() string {
 	}
 	for _, name := range m.order {
 		chips = append(chips, m.chip(name))
+		if vm := m.voicemailChip(name); vm != "" {
+			chips = append(chips, vm) // a chip of its own: a long failure reason never cuts it off
+		}
 	}
 	w := m.width
 	if w <= 0 {
@@ -125,22 +128,26 @@ func (m *Model) View() string {
 	return strings.Join(lines, "\n")
 }
 
-// chip is one account: a symbol and a word for the state (so it reads without colour), for
-// failures the reason and when the next attempt is due, and the voicemail that waits.
-func (m *Model) chip(name string) string {
-	chip := m.stateChip(name)
+// voicemailChip says that voicemail waits for an account, with the account's name when there
+// are several; "" when none waits.
+func (m *Model) voicemailChip(name string) string {
 	v, ok := m.mailbox[name]
 	if !ok || !v.Waiting {
-		return chip
+		return ""
 	}
-	text := " ☎ voicemail"
+	text := "☎ voicemail"
 	if v.Counted && v.New > 0 {
-		text = fmt.Sprintf(" ☎ %d new voicemail", v.New)
+		text = fmt.Sprintf("☎ %d new voicemail", v.New)
 	}
-	return chip + m.c.Styles.Unread.Render(text)
+	if len(m.order) > 1 {
+		text += " (" + common.Clean(name) + ")"
+	}
+	return m.c.Styles.Unread.Render(text)
 }
 
-func (m *Model) stateChip(name string) string {
+// chip is one account: a symbol and a word for the state (so it reads without colour), and
+// for failures the reason and when the next attempt is due.
+func (m *Model) chip(name string) string {
 	st := m.c.Styles
 	s, ok := m.status[name]
 	name = common.Clean(name)

@@ -62,11 +62,11 @@ func TestVoicemailShowsBesideItsAccount(t *testing.T) {
 		Voicemail: []phone.Voicemail{{Account: "home", Waiting: true}}})
 	m.Update(phone.Voicemail{Account: "work", Waiting: true, Counted: true, New: 2, Old: 8})
 	v := ansi.Strip(m.View())
-	if !strings.Contains(v, "home registered ☎ voicemail") || !strings.Contains(v, "work registered ☎ 2 new voicemail") {
+	if !strings.Contains(v, "home registered  ☎ voicemail (home)") || !strings.Contains(v, "work registered  ☎ 2 new voicemail (work)") {
 		t.Errorf("status bar %q: want home's voicemail and work's 2 new", v)
 	}
 	m.Update(phone.Voicemail{Account: "work", Counted: true, Old: 10})
-	if v := ansi.Strip(m.View()); strings.Contains(v, "work registered ☎") || !strings.Contains(v, "home registered ☎ voicemail") {
+	if v := ansi.Strip(m.View()); strings.Contains(v, "(work)") || !strings.Contains(v, "home registered  ☎ voicemail (home)") {
 		t.Errorf("status bar %q: want work's voicemail gone, home's kept", v)
 	}
 }
