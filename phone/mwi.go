@@ -145,8 +145,10 @@ func count(s string) (int, error) {
 }
 
 // Anyone who can reach our port can send such a NOTIFY. What it can do is bounded: each
-// account takes mwiBurst at once and one every mwiEvery after that (a server sends one per
-// change of the mailbox and per registration); beyond, 503 with Retry-After, nothing shown.
+// account's shown state changes mwiBurst times at once and once every mwiEvery after that (a
+// server reports once per change of the mailbox and per registration); a change beyond gets
+// 503 with Retry-After and is not shown. Only a change spends the budget: a NOTIFY refused, or
+// one that repeats what is shown, costs nothing, so junk cannot keep the server's report out.
 const (
 	mwiBurst = 10
 	mwiEvery = 10 * time.Second
@@ -171,15 +173,11 @@ func (p *Phone) onMessageSummary(req *sip.Request, tx sip.ServerTransaction) {
 		respond(481, "Subscription Does Not Exist") // no account of that user: no mailbox of ours
 		return
 	}
-	if wait := p.mwiBudget(acc.Name); wait > 0 {
-		respond(503, "Service Unavailable", sip.NewHeader("Retry-After", strconv.Itoa(int(wait.Seconds())+1)))
-		return
-	}
 	ct := ""
 	if h := req.ContentType(); h != nil {
 		ct = h.Value()
 	}
-	if ct == "" && len(req.Body()) == 0 {
+	if len(req.Body()) == 0 {
 		respond(200, "OK") // a NOTIFY with no summary (RFC 6665 §4.1.3): nothing changes
 		return
 	}
@@ -194,18 +192,32 @@ func (p *Phone) onMessageSummary(req *sip.Request, tx sip.ServerTransaction) {
 		respond(400, "Bad Request")
 		return
 	}
-	respond(200, "OK")
 	v.Time, v.Account = p.clock.Now(), acc.Name
+	if wait := p.takeVoicemail(v); wait > 0 {
+		respond(503, "Service Unavailable", sip.NewHeader("Retry-After", strconv.Itoa(int(wait.Seconds())+1)))
+		return
+	}
+	respond(200, "OK")
+}
+
+// takeVoicemail records and publishes v when it changes what its account shows and the
+// account's budget allows; else it returns how long until the budget does (0: v was taken, or
+// changed nothing).
+func (p *Phone) takeVoicemail(v Voicemail) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if old, seen := p.voicemail[acc.Name]; seen && old.same(v) {
-		return
+	if old, seen := p.voicemail[v.Account]; seen && old.same(v) {
+		return 0
+	}
+	if wait := p.mwiBudgetLocked(v.Account); wait > 0 {
+		return wait
 	}
 	if p.voicemail == nil {
 		p.voicemail = map[string]Voicemail{}
 	}
-	p.voicemail[acc.Name] = v
+	p.voicemail[v.Account] = v
 	p.bus.publish(v)
+	return 0
 }
 
 // mailboxAccount is the account a message-summary NOTIFY is for: the one whose AOR user its
@@ -219,11 +231,8 @@ func (p *Phone) mailboxAccount(req *sip.Request) *account {
 		users = append(users, to.Address.User)
 	}
 	for _, u := range users {
-		if d, err := url.PathUnescape(u); err == nil {
-			u = d
-		}
 		for _, a := range accounts {
-			if u != "" && strings.EqualFold(a.aor.User, u) {
+			if u != "" && strings.EqualFold(unescapeUser(a.aor.User), unescapeUser(u)) {
 				return a
 			}
 		}
@@ -234,11 +243,17 @@ func (p *Phone) mailboxAccount(req *sip.Request) *account {
 	return nil
 }
 
-// mwiBudget takes a token of account's NOTIFY budget; 0 when there was one, else how long
-// until there is.
-func (p *Phone) mwiBudget(account string) time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// unescapeUser is a URI's user part with its %-escapes decoded, as given when it has a bad one.
+func unescapeUser(u string) string {
+	if d, err := url.PathUnescape(u); err == nil {
+		return d
+	}
+	return u
+}
+
+// mwiBudgetLocked takes a token of account's budget of changes; 0 when there was one, else how
+// long until there is. p.mu is held.
+func (p *Phone) mwiBudgetLocked(account string) time.Duration {
 	if p.mwiBudgets == nil {
 		p.mwiBudgets = map[string]*tokenBucket{}
 	}

@@ -513,5 +513,5 @@ func TestVoicemailShown(t *testing.T) {
 	d.send(phone.Voicemail{Time: t0, Account: "office", Waiting: true, Counted: true, New: 3, Old: 1, MessageAccount: "sip:*97@example.com"})
 	contains(t, d.screen(), "office registered  ☎ 3 new voicemail")
 	d.keys("tab", "tab", "tab") // calls, messages, history, log
-	contains(t, d.screen(), "office: voicemail: 3 new, 1 old (mailbox sip:*97@example.com)")
+	contains(t, d.screen(), "office: voicemail waiting: 3 new, 1 old")
 }

@@ -189,6 +189,8 @@ func (m *Model) handleEvent(ev phone.Event) tea.Cmd {
 func voicemailLine(v phone.Voicemail) string {
 	s := v.Account + ": "
 	switch {
+	case v.Counted && v.Waiting:
+		s += fmt.Sprintf("voicemail waiting: %d new, %d old", v.New, v.Old)
 	case v.Counted:
 		s += fmt.Sprintf("voicemail: %d new, %d old", v.New, v.Old)
 	case v.Waiting:
