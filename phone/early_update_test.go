@@ -26,24 +26,8 @@ func inEarlyDialog(t *testing.T, addr string, method sip.RequestMethod, callID, 
 // call rings on and is answered as usual. Before, every one got 481, on which PJSIP (Asterisk)
 // ends the dialog.
 func TestUpdateInEarlyDialog(t *testing.T) {
-	callee, calleeAddr, calleeEv := runPhone(t, Config{})
-	caller, callerAddr, callerEv := runPhone(t, Config{})
-	out, err := caller.Dial("", "sip:callee@"+calleeAddr, CallAudio{}, DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := waitCall(t, calleeEv, "", CallIncoming).ID
-	waitCall(t, callerEv, out, CallRinging)
-	c, err := caller.lookupCall(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.mu.Lock()
-	early := c.early
-	c.mu.Unlock()
-	if len(early.remote) != 1 || early.contact.Host == "" {
-		t.Fatalf("the caller's early dialogs %+v: want the callee's 180's tag and our Contact", early)
-	}
+	r := dialRinging(t)
+	caller, callee, callerAddr, callerEv, out, in, c, early := r.caller, r.callee, r.callerAddr, r.callerEv, r.out, r.in, r.c, r.early
 	res := inEarlyDialog(t, callerAddr, sip.UPDATE, early.callID, early.local, early.remote[0], 10, nil)
 	if res.StatusCode != 200 || res.Contact() == nil || res.Contact().Address.Host != early.contact.Host ||
 		res.Contact().Address.Port != early.contact.Port {

@@ -14,24 +14,8 @@ import (
 // the callee's side of the same early dialog, ringing here, is not ours to give away (481),
 // nor is a fork of ours that never answered (481). Both calls ring on unharmed.
 func TestPickupOnlyOfOurOwnRingingCalls(t *testing.T) {
-	callee, calleeAddr, calleeEv := runPhone(t, Config{})
-	caller, callerAddr, callerEv := runPhone(t, Config{})
-	out, err := caller.Dial("", "sip:callee@"+calleeAddr, CallAudio{}, DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := waitCall(t, calleeEv, "", CallIncoming).ID
-	waitCall(t, callerEv, out, CallRinging)
-	c, err := caller.lookupCall(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.mu.Lock()
-	early := c.early
-	c.mu.Unlock()
-	if early.callID == "" || early.local == "" || len(early.remote) != 1 {
-		t.Fatalf("the caller's early dialogs %+v: want the INVITE's and the callee's 180's tags", early)
-	}
+	r := dialRinging(t)
+	caller, callee, callerAddr, calleeAddr, calleeEv, out, in, early := r.caller, r.callee, r.callerAddr, r.calleeAddr, r.calleeEv, r.out, r.in, r.early
 	offer := []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
 		"m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
 	for _, tc := range []struct {
@@ -55,6 +39,41 @@ func TestPickupOnlyOfOurOwnRingingCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitCall(t, calleeEv, in, CallEnded)
+}
+
+// ringingPair is two phones, a call from one ringing at the other.
+type ringingPair struct {
+	caller, callee         *Phone
+	callerAddr, calleeAddr string
+	callerEv, calleeEv     <-chan Event
+	out, in                string       // the call's id at the caller and at the callee
+	c                      *call        // the caller's
+	early                  earlyDialogs // its early dialogs once the callee's 180 came
+}
+
+// dialRinging starts two phones and has the caller call the callee, which rings: the caller
+// has had its 180 and knows the early dialog it made.
+func dialRinging(t *testing.T) ringingPair {
+	t.Helper()
+	var r ringingPair
+	r.callee, r.calleeAddr, r.calleeEv = runPhone(t, Config{})
+	r.caller, r.callerAddr, r.callerEv = runPhone(t, Config{})
+	var err error
+	if r.out, err = r.caller.Dial("", "sip:callee@"+r.calleeAddr, CallAudio{}, DialOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r.in = waitCall(t, r.calleeEv, "", CallIncoming).ID
+	waitCall(t, r.callerEv, r.out, CallRinging)
+	if r.c, err = r.caller.lookupCall(r.out); err != nil {
+		t.Fatal(err)
+	}
+	r.c.mu.Lock()
+	r.early = r.c.early
+	r.c.mu.Unlock()
+	if r.early.callID == "" || r.early.local == "" || len(r.early.remote) != 1 || r.early.contact.Host == "" {
+		t.Fatalf("the caller's early dialogs %+v: want the INVITE's and the callee's 180's tags, and our Contact", r.early)
+	}
+	return r
 }
 
 // pickUp sends the INVITE that picks up the call srv's INVITE (inv) rings with: Replaces names
