@@ -90,8 +90,9 @@ func (p *Phone) reinvite(ctx context.Context, c *call, d dialog, contact sip.Uri
 	return out
 }
 
-// onUpdate answers UPDATE (RFC 3311): with SDP it is an offer like a re-INVITE's; without,
-// it refreshes the dialog (session timers) and gets a plain 200.
+// onUpdate answers UPDATE (RFC 3311): in an early dialog of a call we placed, as
+// early_update.go says; else with SDP it is an offer like a re-INVITE's, and without it
+// refreshes the dialog (session timers) and gets a plain 200.
 func (p *Phone) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 	if p.callForRequest(req) == nil {
 		if c := p.earlyCallFor(req); c != nil { // a call of ours that rings (early_update.go)

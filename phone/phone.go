@@ -52,7 +52,7 @@ type Phone struct {
 	dnd      dndState       // do-not-disturb (dnd.go)
 	xfer     transferState  // REFER/NOTIFY bookkeeping (transfer_dialog.go)
 	// voicemail is each account's mailbox as its server last reported it, and mwiBudgets how
-	// many reports more each account takes (mwi.go).
+	// many more changes of it each account may show now (mwi.go).
 	voicemail  map[string]Voicemail
 	mwiBudgets map[string]*tokenBucket
 }
