@@ -55,19 +55,18 @@ func (p *Phone) earlyCallFor(req *sip.Request) *call {
 // goes to an early one but the CANCEL, which follows the INVITE. Nor is its CSeq kept for the
 // order of the far end's requests: nothing it changes could be replayed.
 func (p *Phone) answerEarlyUpdate(c *call, req *sip.Request, tx sip.ServerTransaction) {
+	respond := p.responder(req, tx)
 	if len(req.Body()) > 0 {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 491, "Request Pending", nil))
+		respond(491, "Request Pending")
 		return
 	}
 	c.mu.Lock()
 	contact := c.early.contact
 	c.mu.Unlock()
-	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-	if contact.Host != "" {
-		res.AppendHeader(&sip.ContactHeader{Address: contact})
-	}
 	p.log.Debug("UPDATE in an early dialog", "call", c.id)
-	if err := tx.Respond(res); err != nil {
-		p.log.Debug("respond to UPDATE", "call", c.id, "err", err)
+	if contact.Host == "" {
+		respond(200, "OK")
+		return
 	}
+	respond(200, "OK", &sip.ContactHeader{Address: contact})
 }

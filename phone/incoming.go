@@ -32,11 +32,7 @@ func (p *Phone) onInvite(stk *stack, req *sip.Request, tx sip.ServerTransaction)
 	if old != nil {
 		defer old.releasePickup() // a ringing call this INVITE took (pickup.go)
 	}
-	respond := func(code int, reason string) {
-		if err := tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil)); err != nil {
-			p.log.Debug("respond to INVITE", "code", code, "err", err)
-		}
-	}
+	respond := p.responder(req, tx)
 	acc := p.accountFor(req)
 	c := newCall(p.newCallID(), acc, Incoming)
 	from := req.From()

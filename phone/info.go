@@ -25,15 +25,7 @@ const maxDTMFInfoBody = 1024
 // for a DTMF body without a digit, else 200 and the digit published. An INFO without a body
 // is a dialog probe (RFC 6086 does not forbid it, some UAs send it): 200, nothing published.
 func (p *Phone) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	respond := func(code int, reason string, hdrs ...sip.Header) {
-		res := sip.NewResponseFromRequest(req, code, reason, nil)
-		for _, h := range hdrs {
-			res.AppendHeader(h)
-		}
-		if err := tx.Respond(res); err != nil {
-			p.log.Debug("respond to INFO", "code", code, "err", err)
-		}
-	}
+	respond := p.responder(req, tx)
 	c := p.callForRequest(req)
 	if c == nil {
 		respond(481, "Call/Transaction Does Not Exist")

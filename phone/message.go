@@ -361,15 +361,7 @@ func messageKey(callID string, cseq uint32, m Message) string {
 // onMessage answers an incoming MESSAGE: 200 once stored (and shown), 415 for bodies we do not
 // show, 413 for oversized ones; a retransmission gets 200 again and nothing else.
 func (p *Phone) onMessage(req *sip.Request, tx sip.ServerTransaction) {
-	respond := func(code int, reason string, hdrs ...sip.Header) {
-		res := sip.NewResponseFromRequest(req, code, reason, nil)
-		for _, h := range hdrs {
-			res.AppendHeader(h)
-		}
-		if err := tx.Respond(res); err != nil {
-			p.log.Debug("respond to MESSAGE", "err", err)
-		}
-	}
+	respond := p.responder(req, tx)
 	ct := ""
 	if h := req.ContentType(); h != nil {
 		ct = h.Value()

@@ -159,15 +159,7 @@ const (
 // subscribe, so whatever comes is the server's unsolicited report, which some servers send
 // with a To tag of their own, and with any Subscription-State (Asterisk's reads "terminated").
 func (p *Phone) onMessageSummary(req *sip.Request, tx sip.ServerTransaction) {
-	respond := func(code int, reason string, hdrs ...sip.Header) {
-		res := sip.NewResponseFromRequest(req, code, reason, nil)
-		for _, h := range hdrs {
-			res.AppendHeader(h)
-		}
-		if err := tx.Respond(res); err != nil {
-			p.log.Debug("respond to NOTIFY", "event", "message-summary", "code", code, "err", err)
-		}
-	}
+	respond := p.responder(req, tx)
 	acc := p.mailboxAccount(req)
 	if acc == nil {
 		respond(481, "Subscription Does Not Exist") // no account of that user: no mailbox of ours

@@ -27,15 +27,7 @@ const supportedExtensions = "replaces, norefersub"
 // progress reported in NOTIFYs (message/sipfrag), and the old call ended once the new one is
 // answered. A REFER we cannot act on is refused and the call goes on as before.
 func (p *Phone) onRefer(stk *stack, req *sip.Request, tx sip.ServerTransaction) {
-	respond := func(code int, reason string, headers ...sip.Header) {
-		res := sip.NewResponseFromRequest(req, code, reason, nil)
-		for _, h := range headers {
-			res.AppendHeader(h)
-		}
-		if err := tx.Respond(res); err != nil {
-			p.log.Debug("respond to REFER", "code", code, "err", err)
-		}
-	}
+	respond := p.responder(req, tx)
 	c := p.callForRequest(req)
 	if c == nil {
 		respond(481, "Call/Transaction Does Not Exist") // out of dialog: we take no orders from strangers

@@ -239,14 +239,11 @@ func (p *Phone) referDone(c *call, code int, reason string) {
 	p.log.Info("transfer: failed; the call stays", "call", c.id, "code", code, "reason", reason)
 }
 
-// onNotify takes the NOTIFYs of a REFER we sent. Anything else (no dialog, no REFER waiting,
-// another event package) has no subscription here: 481 (RFC 6665 4.1.3).
+// onNotify takes the NOTIFYs of a REFER we sent, and a server's voicemail reports (the
+// message-summary event, mwi.go). Anything else (no dialog, no REFER waiting, another event
+// package) has no subscription here: 481 (RFC 6665 4.1.3).
 func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
-	respond := func(code int, reason string) {
-		if err := tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil)); err != nil {
-			p.log.Debug("respond to NOTIFY", "code", code, "err", err)
-		}
-	}
+	respond := p.responder(req, tx)
 	ev, params := "", ""
 	h := req.GetHeader("Event")
 	if h == nil {
