@@ -54,6 +54,16 @@ func (b *tokenBucket) wait(rate float64) time.Duration {
 	return time.Duration(math.Ceil((1-b.tokens)/rate*1e3)) * time.Millisecond
 }
 
+// take fills b at now and takes a token: 0 when there was one, else how long until there is.
+func (b *tokenBucket) take(now time.Time, burst, rate float64) time.Duration {
+	b.fill(now, burst, rate)
+	if b.tokens < 1 {
+		return b.wait(rate)
+	}
+	b.tokens--
+	return 0
+}
+
 // messageLimit is the incoming MESSAGE budget: one per sender and one for all.
 type messageLimit struct {
 	mu      sync.Mutex

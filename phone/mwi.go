@@ -254,11 +254,5 @@ func (p *Phone) mwiBudgetLocked(account string) time.Duration {
 		b = &tokenBucket{}
 		p.mwiBudgets[account] = b
 	}
-	rate := 1 / mwiEvery.Seconds()
-	b.fill(p.clock.Now(), mwiBurst, rate)
-	if b.tokens < 1 {
-		return b.wait(rate)
-	}
-	b.tokens--
-	return 0
+	return b.take(p.clock.Now(), mwiBurst, 1/mwiEvery.Seconds())
 }
