@@ -144,7 +144,7 @@ func (s *screen) answer(props sip.TransportReadProps, data []byte, v screenVerdi
 	if to := req.To(); !to.Params.Has("tag") {
 		to.Params.Add("tag", statelessTag(req))
 	}
-	res := registerRefusal(req)
+	res := methodNotAllowed(req)
 	if v == screenOptions {
 		res = optionsAnswer(req)
 	}
@@ -167,7 +167,7 @@ func (s *screen) answer(props sip.TransportReadProps, data []byte, v screenVerdi
 // the screen could not parse) as the screen does: 405 with Allow. sipgo's default answer
 // lacked the Allow header and logged a warning for each.
 func (p *Phone) onRegister(req *sip.Request, tx sip.ServerTransaction) {
-	if err := tx.Respond(registerRefusal(req)); err != nil {
+	if err := tx.Respond(methodNotAllowed(req)); err != nil {
 		p.log.Debug("respond to REGISTER", "err", err)
 	}
 }
@@ -182,9 +182,9 @@ func optionsAnswer(req *sip.Request) *sip.Response {
 	return res
 }
 
-// registerRefusal is the 405 to a REGISTER (a phone is no registrar), with the Allow header
-// RFC 3261 8.2.1 requires.
-func registerRefusal(req *sip.Request) *sip.Response {
+// methodNotAllowed is the 405 to a request of a method we do not handle (REGISTER: a phone is
+// no registrar), with the Allow header RFC 3261 8.2.1 requires.
+func methodNotAllowed(req *sip.Request) *sip.Response {
 	res := sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil)
 	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	return res

@@ -54,9 +54,7 @@ func (p *Phone) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
 		method = method[:32] + "…"
 	}
 	p.log.Debug("request of a method we do not handle", "method", method)
-	res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
-	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
-	if err := tx.Respond(res); err != nil {
+	if err := tx.Respond(methodNotAllowed(req)); err != nil {
 		p.log.Debug("respond 405", "method", method, "err", err)
 	}
 }
