@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/dialtone/dialtone/phone/logtext"
 )
 
 // sipgo logs what it is sent when it cannot use it: a message it cannot parse whole ("failed
@@ -116,36 +118,15 @@ func (u sipLogLimit) WithGroup(name string) slog.Handler {
 	return sipLogLimit{next: u.next.WithGroup(name), caller: u.caller, state: u.state}
 }
 
-// cutAttr cuts a's value to sipShown bytes when it is, or prints as, a long string.
+// cutAttr cuts a's value to sipShown bytes when it is, or prints as, a long string (an error,
+// a []byte, a Stringer such as sipgo's method), in a group too.
 func cutAttr(a slog.Attr) slog.Attr {
-	v := a.Value.Resolve()
-	switch v.Kind() {
-	case slog.KindString:
-		if s := v.String(); len(s) > sipShown {
-			return slog.Group(a.Key, slog.String("start", cut(s)), slog.Int("bytes", len(s)))
-		}
-	case slog.KindGroup:
-		g := v.Group()
-		out := make([]any, len(g))
-		for i, x := range g {
-			out[i] = cutAttr(x)
-		}
-		return slog.Group(a.Key, out...)
-	case slog.KindAny:
-		var s string
-		switch x := v.Any().(type) {
-		case error:
-			s = x.Error()
-		case []byte:
-			s = string(x)
-		default:
-			return a
-		}
+	return logtext.Map(a, func(a slog.Attr, s string) slog.Attr {
 		if len(s) > sipShown {
 			return slog.Group(a.Key, slog.String("start", cut(s)), slog.Int("bytes", len(s)))
 		}
-	}
-	return a
+		return a
+	})
 }
 
 // cut is s's first sipShown bytes, not splitting a character, marked as cut.

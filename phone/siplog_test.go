@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // TestSIPLogIsCutAndLimited: sipgo's records have long strings cut to their first 256 bytes
@@ -64,5 +66,21 @@ func TestSIPLogIsCutAndLimited(t *testing.T) {
 	}
 	if lines[2]["caller"] != "Transport<TCP>" || lines[2]["data"] != "short" || lines[3]["level"] != "DEBUG" {
 		t.Errorf("TCP's record %v or the debug one %v hidden or changed", lines[2], lines[3])
+	}
+}
+
+// TestSIPLogCutsStringers: a value that prints as a long string, as sipgo's request method
+// does ("SIP request handler not found", method=…), is cut like a string.
+func TestSIPLogCutsStringers(t *testing.T) {
+	var out bytes.Buffer
+	log := slog.New(limitSIPLog(slog.NewJSONHandler(&out, nil)))
+	log.Warn("SIP request handler not found", "method", sip.RequestMethod(strings.Repeat("X", 12000)))
+	var m map[string]any
+	if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	method, _ := m["method"].(map[string]any)
+	if start, _ := method["start"].(string); len(out.Bytes()) > 1024 || len(start) > sipShown+len("…") || method["bytes"] != float64(12000) {
+		t.Fatalf("a 12 KB method logged as %d bytes: %.300s", out.Len(), out.String())
 	}
 }

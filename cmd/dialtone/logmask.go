@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/dialtone/dialtone/phone/logtext"
 	"github.com/dialtone/dialtone/phone/srtp"
 )
 
@@ -43,26 +44,7 @@ func (m maskingHandler) WithGroup(name string) slog.Handler {
 // maskAttr masks a's value: a string, anything that prints as one (an error, a Stringer, a
 // []byte), or a group's members.
 func maskAttr(a slog.Attr) slog.Attr {
-	v := a.Value.Resolve()
-	switch v.Kind() {
-	case slog.KindString:
-		return slog.String(a.Key, srtp.MaskCryptoString(v.String()))
-	case slog.KindGroup:
-		g := v.Group()
-		out := make([]any, len(g))
-		for i, x := range g {
-			out[i] = maskAttr(x)
-		}
-		return slog.Group(a.Key, out...)
-	case slog.KindAny:
-		switch x := v.Any().(type) {
-		case error:
-			return slog.String(a.Key, srtp.MaskCryptoString(x.Error()))
-		case []byte:
-			return slog.String(a.Key, srtp.MaskCryptoString(string(x)))
-		case interface{ String() string }:
-			return slog.String(a.Key, srtp.MaskCryptoString(x.String()))
-		}
-	}
-	return slog.Attr{Key: a.Key, Value: v}
+	return logtext.Map(a, func(a slog.Attr, s string) slog.Attr {
+		return slog.String(a.Key, srtp.MaskCryptoString(s))
+	})
 }
