@@ -37,6 +37,32 @@ type Voicemail struct {
 // EventTime implements Event.
 func (v Voicemail) EventTime() time.Time { return v.Time }
 
+// Summary says what v reports, for people: "voicemail waiting: 2 new (1 urgent), 8 old",
+// "voicemail: 0 new, 3 old", "voicemail waiting" or "no new voicemail", then "; mailbox URI"
+// when the server named it. Waiting is said also when no voice message is new: another kind
+// of message waits.
+func (v Voicemail) Summary() string {
+	s := "no new voicemail"
+	switch {
+	case v.Counted:
+		s = "voicemail"
+		if v.Waiting {
+			s = "voicemail waiting"
+		}
+		s += fmt.Sprintf(": %d new", v.New)
+		if v.UrgentNew > 0 {
+			s += fmt.Sprintf(" (%d urgent)", v.UrgentNew)
+		}
+		s += fmt.Sprintf(", %d old", v.Old)
+	case v.Waiting:
+		s = "voicemail waiting"
+	}
+	if v.MessageAccount != "" {
+		s += "; mailbox " + v.MessageAccount
+	}
+	return s
+}
+
 func (v Voicemail) same(w Voicemail) bool {
 	v.Time, w.Time = time.Time{}, time.Time{}
 	return v == w

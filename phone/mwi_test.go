@@ -223,3 +223,20 @@ func waitVoicemail(t *testing.T, events <-chan Event) Voicemail {
 		}
 	}
 }
+
+// TestVoicemailSummary: the four ways a report reads, the mailbox after.
+func TestVoicemailSummary(t *testing.T) {
+	for _, c := range []struct {
+		v    Voicemail
+		want string
+	}{
+		{Voicemail{Waiting: true, Counted: true, New: 2, Old: 8, UrgentNew: 1, MessageAccount: "sip:*97@pbx"}, "voicemail waiting: 2 new (1 urgent), 8 old; mailbox sip:*97@pbx"},
+		{Voicemail{Counted: true, Old: 3}, "voicemail: 0 new, 3 old"},
+		{Voicemail{Waiting: true}, "voicemail waiting"},
+		{Voicemail{}, "no new voicemail"},
+	} {
+		if got := c.v.Summary(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.v, got, c.want)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -180,28 +179,9 @@ func (m *Model) handleEvent(ev phone.Event) tea.Cmd {
 	case phone.AudioDeviceLost:
 		m.audioLost(ev) // audiolost.go
 	case phone.Voicemail:
-		m.appendLogs(LogLine{Time: ev.Time, Level: "INFO", Text: voicemailLine(ev)})
+		m.appendLogs(LogLine{Time: ev.Time, Level: "INFO", Text: ev.Account + ": " + ev.Summary()})
 	}
 	return nil
-}
-
-// voicemailLine says in the log pane what an account's server reported of its mailbox.
-func voicemailLine(v phone.Voicemail) string {
-	s := v.Account + ": "
-	switch {
-	case v.Counted && v.Waiting:
-		s += fmt.Sprintf("voicemail waiting: %d new, %d old", v.New, v.Old)
-	case v.Counted:
-		s += fmt.Sprintf("voicemail: %d new, %d old", v.New, v.Old)
-	case v.Waiting:
-		s += "voicemail waiting"
-	default:
-		s += "no new voicemail"
-	}
-	if v.MessageAccount != "" {
-		s += " (mailbox " + v.MessageAccount + ")"
-	}
-	return s
 }
 
 func (m *Model) appendLogs(lines ...LogLine) {

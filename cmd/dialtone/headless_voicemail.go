@@ -12,25 +12,10 @@ import (
 func (p *printer) voicemail(v phone.Voicemail) {
 	waiting := v.Waiting
 	r := record{Event: "voicemail", Time: stamp(v.Time), Account: v.Account, Waiting: &waiting, MessageAccount: v.MessageAccount}
-	human := fmt.Sprintf("%s %s: no new voicemail", v.Time.Format("15:04:05"), v.Account)
-	if v.Waiting {
-		human = fmt.Sprintf("%s %s: voicemail waiting", v.Time.Format("15:04:05"), v.Account)
-	}
 	if v.Counted {
 		n, o, un, uo := v.New, v.Old, v.UrgentNew, v.UrgentOld
 		r.New, r.Old, r.UrgentNew, r.UrgentOld = &n, &o, &un, &uo
-		what := "voicemail"
-		if v.Waiting {
-			what = "voicemail waiting" // also when no voice message is new: another kind waits
-		}
-		human = fmt.Sprintf("%s %s: %s: %d new", v.Time.Format("15:04:05"), v.Account, what, n)
-		if un > 0 {
-			human += fmt.Sprintf(" (%d urgent)", un)
-		}
-		human += fmt.Sprintf(", %d old", o)
 	}
-	if v.MessageAccount != "" {
-		human += "; mailbox " + v.MessageAccount
-	}
+	human := fmt.Sprintf("%s %s: %s", v.Time.Format("15:04:05"), v.Account, v.Summary())
 	p.emit(r, human)
 }
