@@ -36,7 +36,7 @@ func (e *env) setupLogging() (func(), error) {
 		}
 	}
 	e.log = slog.New(masked(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))) // logmask.go
-	// sipgo logs through it too, its parse failures limited (lognoise.go).
+	// sipgo logs through it too, its records cut and limited (lognoise.go).
 	setSIPLogger(e.log)
 	if e.cli.SIPTrace != "" {
 		f, err := os.OpenFile(e.cli.SIPTrace, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)

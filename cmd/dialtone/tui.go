@@ -270,7 +270,7 @@ func (e *env) routeLogsToPane(logs chan<- ui.LogLine) {
 		h = multiHandler{pane, e.log.Handler()}
 	}
 	e.log = slog.New(masked(h)) // logmask.go
-	// sipgo logs through it too, its parse failures limited (lognoise.go).
+	// sipgo logs through it too, its records cut and limited (lognoise.go).
 	setSIPLogger(e.log)
 	var file *sipTracer
 	if e.cli.SIPTrace != "" {
